@@ -1,0 +1,156 @@
+"""`safety-bot`: run the bot, load a city's data, invite people, and play the offline demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+from telegram import Bot
+
+from bot.app import BotApplication, build_application, on_startup, open_services, running
+from bot.config import BotMode, Settings
+from bot.domain.roles import Role
+from bot.i18n import Translator
+from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
+from bot.services.errors import Refusal
+from bot.services.onboarding import deep_link
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="safety-bot", description="Telegram bot for the safety work of a city's civil-affairs system."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (polling by default; BOT_MODE=webhook for a webhook)",
+                        description="Run the bot against the Bot API at BOT_API_BASE_URL.")
+    data = commands.add_parser("demo-data", help="load a city's regions and institutions (idempotent)",
+                               description="Load regions.json and institutions.json into DATABASE_PATH.")
+    data.add_argument("--dir", type=Path, default=DEMO_DATA_DIR,
+                      help="folder with regions.json and institutions.json (default: Wenzhou demo data)")
+    invite = commands.add_parser("invite", help="make a one-time invitation link",
+                                 description="Make a one-time, expiring invitation; the link is the last line.")
+    invite.add_argument("--role", required=True, choices=[role.value for role in Role])
+    target = invite.add_mutually_exclusive_group()
+    target.add_argument("--region", help="administrative division code, e.g. 330302")
+    target.add_argument("--institution", help="institution code, for --role head")
+    demo = commands.add_parser("demo", help="play the offline demo scene against the bundled Bot API emulator",
+                               description="Start the emulator and the real bot on a fresh database and play a "
+                                           "scripted scene; exits 0 only if every step happened as it should.")
+    demo.add_argument("--quiet", action="store_true", help="print only the verdict")
+    return parser
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(f"safety-bot: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if arguments.command == "run" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if arguments.command == "demo":
+        from bot.demo import play
+
+        return asyncio.run(play(verbose=not arguments.quiet))
+    settings = _settings()
+    if arguments.command == "run":
+        if not settings.bot_token:
+            print(Translator(settings.default_language).plain("cli.no_token"), file=sys.stderr)
+            return EXIT_CONFIG
+        return asyncio.run(_run(settings))
+    if arguments.command == "demo-data":
+        return asyncio.run(_demo_data(settings, arguments.dir))
+    if arguments.command == "invite":
+        return asyncio.run(_invite(settings, Role(arguments.role), arguments.region, arguments.institution))
+    return EXIT_CONFIG
+
+
+async def _run(settings: Settings) -> int:
+    services = await open_services(settings)
+    application = build_application(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        if settings.bot_mode is BotMode.WEBHOOK:
+            await _run_webhook(application, settings, stop)
+        else:
+            async with running(application):
+                await stop.wait()
+    finally:
+        await services.close()
+    return 0
+
+
+async def _run_webhook(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
+    if not settings.webhook_url:
+        raise SystemExit("WEBHOOK_URL is required when BOT_MODE=webhook")
+    host, _, port = settings.webhook_listen.rpartition(":")
+    async with application:
+        await application.start()
+        await on_startup(application)
+        assert application.updater is not None
+        await application.updater.start_webhook(
+            listen=host or "127.0.0.1",
+            port=int(port),
+            url_path="telegram",
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+        )
+        await stop.wait()
+        await application.updater.stop()
+        await application.stop()
+
+
+async def _demo_data(settings: Settings, directory: Path) -> int:
+    services = await open_services(settings)
+    try:
+        result = await load_city_data(services.storage, directory)
+    finally:
+        await services.close()
+    print(result)
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username
+    if not settings.bot_token:
+        print("safety-bot: set BOT_USERNAME (or BOT_TOKEN, to ask Telegram) to build the link", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG)
+    async with Bot(settings.bot_token, base_url=settings.bot_api_base_url) as bot:
+        return bot.username
+
+
+async def _invite(settings: Settings, role: Role, region: str | None, institution: str | None) -> int:
+    username = await _bot_username(settings)
+    services = await open_services(settings)
+    try:
+        invite = await services.onboarding.create_invite(
+            creator=None, role=role, region_code=region, institution_code=institution
+        )
+    except Refusal as refusal:
+        print(services.i18n.get(None).plain(refusal.message_key, **refusal.params), file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        await services.close()
+    print(f"role={role.value} expires={invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    print(deep_link(username, invite.token))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

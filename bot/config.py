@@ -1,0 +1,62 @@
+"""One settings model, read from the environment and `.env`; operators depend on these exact names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BotMode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = Field(default="", validation_alias="BOT_TOKEN")
+    bot_api_base_url: str = Field(default="https://api.telegram.org/bot", validation_alias="BOT_API_BASE_URL")
+    bot_username: str | None = Field(default=None, validation_alias="BOT_USERNAME")
+    bot_api_base_file_url: str | None = Field(default=None, validation_alias="BOT_API_BASE_FILE_URL")
+    database_path: Path = Field(default=Path("./data/safety.db"), validation_alias="DATABASE_PATH")
+    timezone: str = Field(default="Asia/Shanghai", validation_alias="TIMEZONE")
+    default_language: str = Field(default="zh_CN", validation_alias="DEFAULT_LANGUAGE")
+    bot_mode: BotMode = Field(default=BotMode.POLLING, validation_alias="BOT_MODE")
+    webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")
+    webhook_listen: str = Field(default="127.0.0.1:8443", validation_alias="WEBHOOK_LISTEN")
+    webhook_secret: str | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
+    invite_ttl_hours: int = Field(default=72, validation_alias="INVITE_TTL_HOURS")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        if value not in ("zh_CN", "en"):
+            raise ValueError("DEFAULT_LANGUAGE must be zh_CN or en")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Photos are kept beside the database, content-addressed."""
+        return self.database_path.parent / "evidence"
+
+    @property
+    def file_base_url(self) -> str:
+        if self.bot_api_base_file_url:
+            return self.bot_api_base_file_url
+        return self.bot_api_base_url.replace("/bot", "/file/bot", 1) if self.bot_api_base_url.endswith(
+            "/bot"
+        ) else self.bot_api_base_url

@@ -1,0 +1,17 @@
+"""The callback context every handler receives: typed access to the services."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import CallbackContext, ExtBot
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    @property
+    def services(self) -> BotServices:
+        services: BotServices = self.application.bot_data["services"]
+        return services

@@ -1,0 +1,386 @@
+"""The closed hazard loop (DOMAIN.md: find → assign → correct → verify → close): data and one decision.
+
+Like FixMyStreet, states are grouped into kinds (open / fixed / closed) so that reports, statistics,
+reminders and the "dynamic zeroing" goal (动态清零) all ask the same question through `state_kind()` and the
+*_STATES sets.
+
+`decide()` answers in a fixed order, so that the message a user sees is the most fundamental one:
+    1. may this person see the hazard at all?           SENSITIVE_HIDDEN, NOT_IN_SCOPE
+    2. is this person one who may take this action?     WRONG_ROLE, NOT_REPORTER, NOT_IN_SCOPE,
+                                                        SENSITIVE_HIDDEN
+    3. does the action apply in the hazard's state?     ALREADY_CLOSED, ILLEGAL_TRANSITION
+    4. did they give what the action needs?             REASON/MEASURES/TEXT/PHOTO/ASSIGNEE/DEADLINE_*
+Step 1 comes first so that a refusal never tells an outsider anything about the hazard's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+from bot.domain.catalog import HazardArea, is_sensitive
+from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
+
+
+class HazardState(StrEnum):
+    REPORTED = "reported"
+    ASSIGNED = "assigned"
+    RECTIFYING = "rectifying"
+    AWAITING_VERIFICATION = "awaiting_verification"
+    CLOSED = "closed"
+
+
+class StateKind(StrEnum):
+    OPEN = "open"  # someone still has to correct something
+    FIXED = "fixed"  # corrected, waiting for staff to verify
+    CLOSED = "closed"  # verified; the loop is closed
+
+
+class HazardAction(StrEnum):
+    ASSIGN = "assign"
+    ACKNOWLEDGE = "acknowledge"
+    START_RECTIFICATION = "start_rectification"
+    SUBMIT_RECTIFICATION = "submit_rectification"
+    REPORT_FIXED_ON_SPOT = "report_fixed_on_spot"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    REOPEN = "reopen"
+    CHANGE_DEADLINE = "change_deadline"
+    ADD_EVIDENCE = "add_evidence"
+    COMMENT = "comment"
+
+
+class Party(StrEnum):
+    """Who may take an action, relative to the hazard (not a role: the same person can be several parties)."""
+
+    STAFF = "staff"  # county staff or city admin whose region contains the hazard
+    # The head of the hazard's institution (never for a sensitive area), or whoever staff named responsible.
+    RECTIFIER = "rectifier"
+    REPORTER = "reporter"
+    VIEWER = "viewer"  # anyone `can_view` admits
+
+
+class RefusalCode(StrEnum):
+    """Why an action was refused; each maps to one localized message."""
+
+    SENSITIVE_HIDDEN = "sensitive_hidden"
+    NOT_IN_SCOPE = "not_in_scope"
+    WRONG_ROLE = "wrong_role"
+    NOT_REPORTER = "not_reporter"
+    ALREADY_CLOSED = "already_closed"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    REASON_REQUIRED = "reason_required"
+    MEASURES_REQUIRED = "measures_required"
+    TEXT_REQUIRED = "text_required"
+    PHOTO_REQUIRED = "photo_required"
+    ASSIGNEE_REQUIRED = "assignee_required"
+    DEADLINE_REQUIRED = "deadline_required"
+    DEADLINE_IN_PAST = "deadline_in_past"
+
+
+class DeadlineNeed(StrEnum):
+    NONE = "none"
+    NEW = "new"  # the action must set a new deadline
+    NEW_OR_CURRENT = "new_or_current"  # a new one, or the one set at report time from the severity policy
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    party: Party
+    # The refusal a blank `reason` earns, or None when the action carries no text.
+    text: RefusalCode | None = None
+    min_photos: int = 0
+    needs_assignee: bool = False
+    deadline: DeadlineNeed = DeadlineNeed.NONE
+
+
+_S = HazardState
+_A = HazardAction
+
+STATE_KINDS: Mapping[HazardState, StateKind] = MappingProxyType(
+    {
+        _S.REPORTED: StateKind.OPEN,
+        _S.ASSIGNED: StateKind.OPEN,
+        _S.RECTIFYING: StateKind.OPEN,
+        _S.AWAITING_VERIFICATION: StateKind.FIXED,
+        _S.CLOSED: StateKind.CLOSED,
+    }
+)
+
+OPEN_STATES: frozenset[HazardState] = frozenset(s for s, k in STATE_KINDS.items() if k is StateKind.OPEN)
+FIXED_STATES: frozenset[HazardState] = frozenset(s for s, k in STATE_KINDS.items() if k is StateKind.FIXED)
+CLOSED_STATES: frozenset[HazardState] = frozenset(s for s, k in STATE_KINDS.items() if k is StateKind.CLOSED)
+# What "dynamic zeroing" counts down to zero: everything not yet verified and closed.
+UNRESOLVED_STATES: frozenset[HazardState] = OPEN_STATES | FIXED_STATES
+
+# (state, action) -> next state. A missing pair is refused; an action that only records something keeps the
+# state.
+TRANSITIONS: Mapping[tuple[HazardState, HazardAction], HazardState] = MappingProxyType(
+    {
+        # Reassigning sends the hazard back to "assigned": the new person responsible has to acknowledge it.
+        (_S.REPORTED, _A.ASSIGN): _S.ASSIGNED,
+        (_S.ASSIGNED, _A.ASSIGN): _S.ASSIGNED,
+        (_S.RECTIFYING, _A.ASSIGN): _S.ASSIGNED,
+        # A head told of a hazard not yet assigned acknowledges it without taking it on.
+        (_S.REPORTED, _A.ACKNOWLEDGE): _S.REPORTED,
+        (_S.ASSIGNED, _A.ACKNOWLEDGE): _S.RECTIFYING,
+        (_S.RECTIFYING, _A.ACKNOWLEDGE): _S.RECTIFYING,
+        # 马上改: a head need not wait for staff to assign what they found themselves.
+        (_S.REPORTED, _A.START_RECTIFICATION): _S.RECTIFYING,
+        (_S.ASSIGNED, _A.START_RECTIFICATION): _S.RECTIFYING,
+        # Submitting from any open state spares a head who fixed it quickly the intermediate taps.
+        (_S.REPORTED, _A.SUBMIT_RECTIFICATION): _S.AWAITING_VERIFICATION,
+        (_S.ASSIGNED, _A.SUBMIT_RECTIFICATION): _S.AWAITING_VERIFICATION,
+        (_S.RECTIFYING, _A.SUBMIT_RECTIFICATION): _S.AWAITING_VERIFICATION,
+        # 立查立改 only makes sense before anyone else has taken the hazard on.
+        (_S.REPORTED, _A.REPORT_FIXED_ON_SPOT): _S.AWAITING_VERIFICATION,
+        (_S.AWAITING_VERIFICATION, _A.ACCEPT): _S.CLOSED,
+        (_S.AWAITING_VERIFICATION, _A.REJECT): _S.RECTIFYING,
+        (_S.CLOSED, _A.REOPEN): _S.RECTIFYING,
+        (_S.REPORTED, _A.CHANGE_DEADLINE): _S.REPORTED,
+        (_S.ASSIGNED, _A.CHANGE_DEADLINE): _S.ASSIGNED,
+        (_S.RECTIFYING, _A.CHANGE_DEADLINE): _S.RECTIFYING,
+        (_S.AWAITING_VERIFICATION, _A.CHANGE_DEADLINE): _S.AWAITING_VERIFICATION,
+        (_S.REPORTED, _A.ADD_EVIDENCE): _S.REPORTED,
+        (_S.ASSIGNED, _A.ADD_EVIDENCE): _S.ASSIGNED,
+        (_S.RECTIFYING, _A.ADD_EVIDENCE): _S.RECTIFYING,
+        (_S.AWAITING_VERIFICATION, _A.ADD_EVIDENCE): _S.AWAITING_VERIFICATION,
+        # Comments stay possible after closing: follow-up remarks belong on the record of the hazard.
+        (_S.REPORTED, _A.COMMENT): _S.REPORTED,
+        (_S.ASSIGNED, _A.COMMENT): _S.ASSIGNED,
+        (_S.RECTIFYING, _A.COMMENT): _S.RECTIFYING,
+        (_S.AWAITING_VERIFICATION, _A.COMMENT): _S.AWAITING_VERIFICATION,
+        (_S.CLOSED, _A.COMMENT): _S.CLOSED,
+    }
+)
+
+ACTION_RULES: Mapping[HazardAction, ActionRule] = MappingProxyType(
+    {
+        _A.ASSIGN: ActionRule(Party.STAFF, needs_assignee=True, deadline=DeadlineNeed.NEW_OR_CURRENT),
+        _A.ACKNOWLEDGE: ActionRule(Party.RECTIFIER),
+        _A.START_RECTIFICATION: ActionRule(Party.RECTIFIER),
+        _A.SUBMIT_RECTIFICATION: ActionRule(
+            Party.RECTIFIER, text=RefusalCode.MEASURES_REQUIRED, min_photos=1
+        ),
+        _A.REPORT_FIXED_ON_SPOT: ActionRule(Party.REPORTER, min_photos=1),
+        _A.ACCEPT: ActionRule(Party.STAFF),
+        _A.REJECT: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED),
+        _A.REOPEN: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED),
+        _A.CHANGE_DEADLINE: ActionRule(
+            Party.STAFF, text=RefusalCode.REASON_REQUIRED, deadline=DeadlineNeed.NEW
+        ),
+        _A.ADD_EVIDENCE: ActionRule(Party.VIEWER, min_photos=1),
+        _A.COMMENT: ActionRule(Party.VIEWER, text=RefusalCode.TEXT_REQUIRED),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    telegram_id: int
+    role: Role
+    region_code: str | None
+    institution_id: int | None
+
+
+@dataclass(frozen=True)
+class HazardFacts:
+    state: HazardState
+    region_code: str
+    institution_id: int
+    reporter_id: int
+    area: HazardArea
+    deadline: datetime | None
+    assignee_id: int | None
+    # When the rectification now awaiting (or past) verification was submitted; judges on-time at acceptance.
+    fixed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Allowed:
+    previous_state: HazardState
+    next_state: HazardState
+    # Set by submit / fix-on-the-spot / accept when there is a deadline; otherwise None.
+    on_time: bool | None
+    # The deadline and person responsible in force after the action, so the caller can write both back as is.
+    deadline: datetime | None
+    assignee_id: int | None
+
+    @property
+    def state_changed(self) -> bool:
+        return self.previous_state is not self.next_state
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason_code: RefusalCode
+
+
+Decision = Allowed | Refused
+
+
+def state_kind(state: HazardState) -> StateKind:
+    return STATE_KINDS[state]
+
+
+def is_overdue(deadline: datetime | None, state: HazardState, now: datetime) -> bool:
+    """Derived on every read, never stored, so that a changed deadline or clock can never leave a stale flag.
+
+    Only open hazards can be overdue. Once the rectification is submitted, the wait for verification is
+    staff's delay, not the institution's; counting it would blame heads for county backlogs. A rejection
+    reopens the hazard and, past the deadline, makes it overdue again. The deadline instant itself is still
+    on time.
+    """
+    _require_aware(now, "now")
+    if deadline is None or state not in OPEN_STATES:
+        return False
+    return now > deadline
+
+
+def visible_to_groups(area: HazardArea) -> bool:
+    """Whether a hazard in this area may be posted in a bureau group (broadcasts, digests)."""
+    return not is_sensitive(area)
+
+
+def can_view(facts: HazardFacts, actor: Actor) -> bool:
+    if actor.role is Role.CITY:
+        return True
+    if actor.telegram_id in (facts.reporter_id, facts.assignee_id):
+        return True
+    if _staff_in_scope(actor, facts.region_code):
+        return True
+    return _is_own_head(facts, actor) and not is_sensitive(facts.area)
+
+
+def available_actions(facts: HazardFacts, actor: Actor) -> tuple[HazardAction, ...]:
+    """The actions worth offering as buttons: who and when permit them; what they need is asked for later."""
+    return tuple(a for a in HazardAction if not isinstance(_gate(facts, actor, a), RefusalCode))
+
+
+def decide(
+    facts: HazardFacts,
+    actor: Actor,
+    action: HazardAction,
+    *,
+    reason: str | None = None,
+    photo_count: int = 0,
+    now: datetime,
+    deadline: datetime | None = None,
+    assignee_id: int | None = None,
+) -> Decision:
+    """Whether `actor` may take `action` on the hazard now, and what follows.
+
+    `reason` is the free text the action carries: the reason for reject / reopen / change_deadline, the
+    measures taken for submit_rectification, the comment itself. `deadline` is the new deadline (assign,
+    change_deadline); `assignee_id` the person responsible (assign). A user's mistake is a Refused, never an
+    exception; only a naive datetime, which is a programming error, raises.
+    """
+    _require_aware(now, "now")
+    if deadline is not None:
+        _require_aware(deadline, "deadline")
+
+    gate = _gate(facts, actor, action)
+    if isinstance(gate, RefusalCode):
+        return Refused(gate)
+    next_state = gate
+    rule = ACTION_RULES[action]
+
+    if rule.text is not None and not (reason and reason.strip()):
+        return Refused(rule.text)
+    if photo_count < rule.min_photos:
+        return Refused(RefusalCode.PHOTO_REQUIRED)
+    if rule.needs_assignee and assignee_id is None:
+        return Refused(RefusalCode.ASSIGNEE_REQUIRED)
+
+    new_deadline = facts.deadline
+    if rule.deadline is not DeadlineNeed.NONE:
+        if deadline is None and (rule.deadline is DeadlineNeed.NEW or facts.deadline is None):
+            return Refused(RefusalCode.DEADLINE_REQUIRED)
+        if deadline is not None:
+            if deadline <= now:
+                return Refused(RefusalCode.DEADLINE_IN_PAST)
+            new_deadline = deadline
+
+    return Allowed(
+        previous_state=facts.state,
+        next_state=next_state,
+        on_time=_on_time(facts, action, now),
+        deadline=new_deadline,
+        assignee_id=assignee_id if rule.needs_assignee else facts.assignee_id,
+    )
+
+
+def _gate(facts: HazardFacts, actor: Actor, action: HazardAction) -> HazardState | RefusalCode:
+    """Steps 1-3 of the order in the module docstring: everything but the action's inputs."""
+    if not can_view(facts, actor):
+        if _is_own_head(facts, actor) and is_sensitive(facts.area):
+            return RefusalCode.SENSITIVE_HIDDEN
+        return RefusalCode.NOT_IN_SCOPE
+
+    party_refusal = _party_refusal(facts, actor, ACTION_RULES[action].party)
+    if party_refusal is not None:
+        return party_refusal
+
+    next_state = TRANSITIONS.get((facts.state, action))
+    if next_state is None:
+        if facts.state in CLOSED_STATES:
+            return RefusalCode.ALREADY_CLOSED
+        return RefusalCode.ILLEGAL_TRANSITION
+    return next_state
+
+
+def _party_refusal(facts: HazardFacts, actor: Actor, party: Party) -> RefusalCode | None:
+    if party is Party.VIEWER:
+        return None  # `_gate` has already checked visibility
+    if party is Party.REPORTER:
+        return None if actor.telegram_id == facts.reporter_id else RefusalCode.NOT_REPORTER
+    if party is Party.STAFF:
+        if actor.role not in STAFF_ROLES:
+            return RefusalCode.WRONG_ROLE
+        return None if _staff_in_scope(actor, facts.region_code) else RefusalCode.NOT_IN_SCOPE
+    # Party.RECTIFIER. Naming someone responsible is staff's deliberate choice, and the only way a sensitive
+    # hazard gets a rectifier at all, so the assignee passes whatever their role.
+    if facts.assignee_id is not None and actor.telegram_id == facts.assignee_id:
+        return None
+    if actor.role is not Role.HEAD:
+        return RefusalCode.WRONG_ROLE
+    if actor.institution_id != facts.institution_id:
+        return RefusalCode.NOT_IN_SCOPE
+    if is_sensitive(facts.area):
+        # Reached only by a head who reported a sensitive hazard at their own institution: seeing it as its
+        # reporter does not make them the one who deals with it.
+        return RefusalCode.SENSITIVE_HIDDEN
+    return None
+
+
+def _staff_in_scope(actor: Actor, region_code: str) -> bool:
+    if actor.role is Role.CITY:
+        return region_in_scope(actor.region_code, region_code)
+    # For county staff a missing region is a misconfigured account; region_in_scope would read it as the whole
+    # city, so it fails closed here instead.
+    if actor.role is Role.COUNTY:
+        return actor.region_code is not None and region_in_scope(actor.region_code, region_code)
+    return False
+
+
+def _is_own_head(facts: HazardFacts, actor: Actor) -> bool:
+    return actor.role is Role.HEAD and actor.institution_id == facts.institution_id
+
+
+def _on_time(facts: HazardFacts, action: HazardAction, now: datetime) -> bool | None:
+    if facts.deadline is None:
+        return None
+    if action in (HazardAction.SUBMIT_RECTIFICATION, HazardAction.REPORT_FIXED_ON_SPOT):
+        return now <= facts.deadline
+    if action is HazardAction.ACCEPT:
+        # Judged when the fix was submitted: time spent waiting for verification is not the institution's.
+        return (facts.fixed_at or now) <= facts.deadline
+    return None
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")

@@ -1,0 +1,50 @@
+"""Roles and scopes (DOMAIN.md, "Who uses the bot"): pure rules, no I/O."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CADRE = "cadre"
+    HEAD = "head"
+    COUNTY = "county"
+    CITY = "city"
+
+
+STAFF_ROLES = frozenset({Role.COUNTY, Role.CITY})
+
+# Who may invite whom: a person can only bring in people at or below their own level, inside their scope.
+INVITABLE_BY: dict[Role, frozenset[Role]] = {
+    Role.CITY: frozenset({Role.CITY, Role.COUNTY, Role.HEAD, Role.CADRE}),
+    Role.COUNTY: frozenset({Role.HEAD, Role.CADRE}),
+    Role.HEAD: frozenset(),
+    Role.CADRE: frozenset(),
+}
+
+
+def region_in_scope(scope_region: str | None, region_code: str) -> bool:
+    """Administrative division codes nest by prefix once trailing zero pairs are dropped.
+
+    A city (330300) covers its counties (330302) and their townships (330302001); a county covers only itself and
+    below. A scope of None means the whole configured city.
+    """
+    if scope_region is None:
+        return True
+    return region_code.startswith(significant_prefix(scope_region))
+
+
+def significant_prefix(code: str) -> str:
+    """The part of a GB/T 2260 code (optionally extended to 9 or 12 digits) that names the area.
+
+    '330300' -> '3303', '330302' -> '330302', '330302001' -> '330302001', '330302000000' -> '330302'.
+    """
+    if len(code) == 12 and code.endswith("000"):
+        code = code[:9]
+    if len(code) == 9 and code.endswith("000"):
+        code = code[:6]
+    if len(code) != 6:
+        return code
+    while len(code) > 2 and code.endswith("00"):
+        code = code[:-2]
+    return code

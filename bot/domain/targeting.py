@@ -1,0 +1,159 @@
+"""Who must be told when something happens to a hazard: pure rules, no I/O, no message text.
+
+The caller gathers the audience (the institution's heads, the staff whose scope covers the hazard, the bound
+groups of its county) and these functions pick from it. Whatever the rule, two guards apply to every notice:
+a person is told only if `can_view` admits them, and a group only if the hazard's area may be posted in groups.
+So a rights-protection hazard (权益保障) cannot reach a head or a group through a mistake in one rule. The
+person who acted is never told of their own action: they see the answer in their own chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.catalog import is_sensitive
+from bot.domain.lifecycle import Actor, HazardAction, HazardFacts, HazardState, can_view, visible_to_groups
+from bot.domain.roles import Role
+
+
+class NoticeKind(StrEnum):
+    NEW_HAZARD_FOR_HEAD = "new_hazard_for_head"  # private, with Acknowledge / Start / Details buttons
+    NEW_HAZARD_FOR_GROUP = "new_hazard_for_group"  # a short post in the county's bound group
+    # Sensitive hazards (instead of head and group), and hazards nobody at the institution can take on.
+    NEW_HAZARD_FOR_STAFF = "new_hazard_for_staff"
+    ASSIGNED = "assigned"  # staff named this person responsible
+    RECTIFICATION_SUBMITTED = "rectification_submitted"  # to verifiers and the reporter
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # reason: why
+    DEADLINE_CHANGED = "deadline_changed"  # reason: why
+    REOPENED = "reopened"  # reason: why
+    EVIDENCE_ADDED = "evidence_added"  # more photos on a hazard someone is correcting
+
+
+class NoticeReason(StrEnum):
+    """Why staff are told of a new hazard (the `reason` of a NEW_HAZARD_FOR_STAFF notice)."""
+
+    SENSITIVE = "sensitive"
+    NO_HEAD = "no_head"
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: NoticeKind
+    hazard_id: int
+    recipient_id: int  # a Telegram user id, or a chat id for group notices
+    topic_id: int | None = None  # forum topic, for group notices
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupTarget:
+    chat_id: int
+    topic_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    heads: tuple[Actor, ...] = ()  # active heads of the hazard's institution
+    staff: tuple[Actor, ...] = ()  # active county staff and city admins whose scope covers the hazard
+    groups: tuple[GroupTarget, ...] = ()  # the county's bound groups for hazards
+
+
+def rectifiers(facts: HazardFacts, audience: Audience) -> list[int]:
+    """Who corrects the hazard: the person named responsible, and the institution's heads unless sensitive."""
+    people = [] if facts.assignee_id is None else [facts.assignee_id]
+    if not is_sensitive(facts.area):
+        people += [head.telegram_id for head in audience.heads]
+    return people
+
+
+def verifiers(facts: HazardFacts, audience: Audience) -> list[int]:
+    """County staff covering the hazard; city admins only where no county staff does (city institutions),
+    so that the bureau is not told of every verification in the city."""
+    county = [s.telegram_id for s in audience.staff if s.role is Role.COUNTY]
+    return county or [s.telegram_id for s in audience.staff if s.role is Role.CITY]
+
+
+def on_report(facts: HazardFacts, hazard_id: int, audience: Audience, actor_id: int) -> list[Notice]:
+    """Notices for a hazard just reported (already in its initial state)."""
+    notices: list[Notice] = []
+    if facts.state is HazardState.AWAITING_VERIFICATION:  # corrected on the spot: only verification is left
+        notices += _people(NoticeKind.RECTIFICATION_SUBMITTED, hazard_id, verifiers(facts, audience))
+    elif is_sensitive(facts.area):
+        staff = [s.telegram_id for s in audience.staff]
+        notices += _people(NoticeKind.NEW_HAZARD_FOR_STAFF, hazard_id, staff, NoticeReason.SENSITIVE)
+    else:
+        doers = rectifiers(facts, audience)
+        notices += _people(NoticeKind.NEW_HAZARD_FOR_HEAD, hazard_id, doers)
+        if facts.assignee_id is None:
+            staff = verifiers(facts, audience)
+            notices += _people(NoticeKind.NEW_HAZARD_FOR_STAFF, hazard_id, staff, NoticeReason.NO_HEAD)
+    notices += [
+        Notice(NoticeKind.NEW_HAZARD_FOR_GROUP, hazard_id, group.chat_id, group.topic_id) for group in audience.groups
+    ]
+    return guard(notices, facts, audience, actor_id)
+
+
+def on_action(
+    action: HazardAction,
+    facts: HazardFacts,
+    hazard_id: int,
+    audience: Audience,
+    actor_id: int,
+    reason: str | None = None,
+) -> list[Notice]:
+    """Notices for an action just applied; `facts` are the hazard's after it."""
+    doers = rectifiers(facts, audience)
+    reporter = [facts.reporter_id]
+    plan: dict[HazardAction, tuple[NoticeKind, list[int], str | None]] = {
+        HazardAction.SUBMIT_RECTIFICATION: (
+            NoticeKind.RECTIFICATION_SUBMITTED,
+            verifiers(facts, audience) + reporter,
+            None,
+        ),
+        HazardAction.REPORT_FIXED_ON_SPOT: (NoticeKind.RECTIFICATION_SUBMITTED, verifiers(facts, audience), None),
+        HazardAction.ACCEPT: (NoticeKind.ACCEPTED, doers + reporter, None),
+        HazardAction.REJECT: (NoticeKind.REJECTED, doers + reporter, reason),
+        HazardAction.REOPEN: (NoticeKind.REOPENED, doers + reporter, reason),
+        HazardAction.CHANGE_DEADLINE: (NoticeKind.DEADLINE_CHANGED, doers, reason),
+        HazardAction.ASSIGN: (NoticeKind.ASSIGNED, [] if facts.assignee_id is None else [facts.assignee_id], None),
+        HazardAction.ADD_EVIDENCE: (NoticeKind.EVIDENCE_ADDED, doers, None),
+    }
+    if action not in plan:
+        return []
+    kind, recipients, why = plan[action]
+    return guard(_people(kind, hazard_id, recipients, why), facts, audience, actor_id)
+
+
+def guard(notices: Iterable[Notice], facts: HazardFacts, audience: Audience, actor_id: int) -> list[Notice]:
+    """Drop notices nobody may receive, the actor's own, and repeats; keep the first of each recipient."""
+    known = {a.telegram_id: a for a in (*audience.heads, *audience.staff)}
+    group_ids = {(g.chat_id, g.topic_id) for g in audience.groups}
+    kept: list[Notice] = []
+    seen: set[tuple[int, int | None]] = set()
+    for notice in notices:
+        key = (notice.recipient_id, notice.topic_id)
+        if key in seen:
+            continue
+        if notice.kind is NoticeKind.NEW_HAZARD_FOR_GROUP:
+            if not visible_to_groups(facts.area) or key not in group_ids:
+                continue
+        else:
+            if notice.recipient_id == actor_id or not _may_view(facts, notice.recipient_id, known):
+                continue
+        seen.add(key)
+        kept.append(notice)
+    return kept
+
+
+def _may_view(facts: HazardFacts, person_id: int, known: dict[int, Actor]) -> bool:
+    if person_id in (facts.reporter_id, facts.assignee_id):
+        return True  # can_view admits them by id, whatever their role
+    actor = known.get(person_id)
+    return actor is not None and can_view(facts, actor)
+
+
+def _people(kind: NoticeKind, hazard_id: int, ids: Sequence[int], reason: str | None = None) -> list[Notice]:
+    return [Notice(kind, hazard_id, person, reason=reason) for person in ids]

@@ -1,0 +1,121 @@
+"""Per-user translations from the gettext catalogs in `locales/`.
+
+Message ids are stable keys (``onboarding.welcome``) and every catalog, zh_CN included, translates each of them into a
+whole sentence with named placeholders, so a translator always sees complete text. Catalogs are compiled from the
+`.po` sources when first loaded, so installation needs no msgfmt step.
+"""
+
+from __future__ import annotations
+
+import gettext
+import html
+import io
+import logging
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+import locales
+
+LANGUAGES = ("zh_CN", "en")
+LOCALES_DIR = Path(locales.__file__).parent
+DOMAIN = "messages"
+
+log = logging.getLogger(__name__)
+
+
+class Html(str):
+    """Text that is already safe HTML (built from our own catalogs); passed into messages without escaping."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def normalize_language(code: str | None, default: str = "zh_CN") -> str:
+    """Map a Telegram client's `language_code` (IETF tag such as 'zh-hans', 'en-GB') to a catalog we have."""
+    if not code:
+        return default
+    lowered = code.lower().replace("_", "-")
+    if lowered.startswith("zh"):
+        return "zh_CN"
+    if lowered.startswith("en"):
+        return "en"
+    return default
+
+
+def catalog_path(language: str) -> Path:
+    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def load_catalog(language: str) -> gettext.GNUTranslations:
+    with catalog_path(language).open("rb") as source:
+        catalog = read_po(source, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def catalog_messages(language: str) -> dict[str, str]:
+    """Every key and its translation, as written in the `.po` source (used by the completeness test)."""
+    with catalog_path(language).open("rb") as source:
+        catalog = read_po(source, locale=language)
+    return {str(message.id): str(message.string) for message in catalog if message.id}
+
+
+class MissingTranslation(KeyError):
+    pass
+
+
+class Translator:
+    """Translates keys for one language. Every parameter is HTML-escaped unless it is `Html`."""
+
+    def __init__(self, language: str, *, strict: bool = False) -> None:
+        self.language = language if language in LANGUAGES else "zh_CN"
+        self._catalog = load_catalog(self.language)
+        self._strict = strict
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        template = self._catalog.gettext(key)
+        if template == key:
+            if self._strict:
+                raise MissingTranslation(f"{self.language}: no translation for {key!r}")
+            log.error("missing translation %s for %s", key, self.language)
+        safe = {name: value if isinstance(value, Html) else escape(value) for name, value in params.items()}
+        return Html(template.format_map(_Params(safe)))
+
+    def plain(self, key: str, /, **params: Any) -> str:
+        """A translation for places Telegram shows as plain text (button labels, command descriptions)."""
+        template = self._catalog.gettext(key)
+        return template.format_map(_Params({name: str(value) for name, value in params.items()}))
+
+
+class _Params(dict[str, Any]):
+    def __missing__(self, name: str) -> str:
+        raise MissingTranslation(f"placeholder {{{name}}} has no value")
+
+
+class I18n:
+    """Hands out translators; one per language, built once."""
+
+    def __init__(self, default_language: str = "zh_CN", *, strict: bool = False) -> None:
+        self.default_language = default_language
+        self._translators: Mapping[str, Translator] = {
+            language: Translator(language, strict=strict) for language in LANGUAGES
+        }
+
+    def get(self, language: str | None) -> Translator:
+        return self._translators.get(language or self.default_language) or self._translators[
+            self.default_language
+        ]
+
+    def for_client(self, telegram_language_code: str | None) -> Translator:
+        return self.get(normalize_language(telegram_language_code, self.default_language))

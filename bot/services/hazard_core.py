@@ -1,0 +1,256 @@
+"""What the hazard services share: their results, input checks, and applying an action that decide() allowed.
+
+Kept apart from `hazards.py` only for size; callers import everything from `bot.services.hazards`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.domain.catalog import is_sensitive
+from bot.domain.deadlines import DeadlinePolicy
+from bot.domain.lifecycle import Actor, Allowed, HazardAction, Refused, decide, visible_to_groups
+from bot.domain.roles import Role, region_in_scope
+from bot.domain.secrecy import find_classification_mark
+from bot.domain.targeting import Audience, GroupTarget, Notice
+from bot.services.errors import Refusal
+from bot.services.evidence import EvidenceStore
+from storage import Storage
+from storage.hazard_models import Hazard, HazardEvent, HazardPhoto, PhotoKind, PhotoRef
+from storage.models import GroupPurpose, Institution, User
+
+MAX_PHOTOS = 9
+MIN_DESCRIPTION = 5
+MAX_TEXT = 2000
+
+# Refusals that a normal user interface never produces: a forged or replayed button, worth an audit entry.
+FORGERY_CODES = frozenset({"not_in_scope", "sensitive_hidden", "wrong_role"})
+
+AUDIT_ACTIONS: dict[HazardAction, str] = {
+    HazardAction.ASSIGN: "hazard.assigned",
+    HazardAction.ACKNOWLEDGE: "hazard.acknowledged",
+    HazardAction.START_RECTIFICATION: "hazard.rectification_started",
+    HazardAction.SUBMIT_RECTIFICATION: "hazard.rectification_submitted",
+    HazardAction.REPORT_FIXED_ON_SPOT: "hazard.fixed_on_spot",
+    HazardAction.ACCEPT: "hazard.accepted",
+    HazardAction.REJECT: "hazard.rejected",
+    HazardAction.REOPEN: "hazard.reopened",
+    HazardAction.CHANGE_DEADLINE: "hazard.deadline_changed",
+    HazardAction.ADD_EVIDENCE: "hazard.evidence_added",
+    HazardAction.COMMENT: "hazard.commented",
+}
+
+# The rectification's own photos show the result; anything else shows the hazard.
+_AFTER_PHOTO_ACTIONS = frozenset({HazardAction.SUBMIT_RECTIFICATION, HazardAction.REPORT_FIXED_ON_SPOT})
+
+
+@dataclass(frozen=True)
+class HazardOutcome:
+    hazard: Hazard  # as it is after the change
+    notices: list[Notice] = field(default_factory=list)
+    event: HazardEvent | None = None  # the last history entry written
+    merged: bool = False  # the report was added to an existing hazard instead of creating one
+
+
+@dataclass(frozen=True)
+class TaskItem:
+    hazard: Hazard
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    items: list[TaskItem]
+    page: int  # 0-based, clamped to the last page that exists
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+@dataclass(frozen=True)
+class HazardDossier:
+    hazard: Hazard
+    institution: Institution | None
+    events: list[HazardEvent]
+    photos: list[HazardPhoto]
+    overdue: bool
+    actions: tuple[HazardAction, ...]  # what this viewer may do now, for buttons
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(
+        telegram_id=user.telegram_id, role=user.role, region_code=user.region_code, institution_id=user.institution_id
+    )
+
+
+def may_report_on(user: User, institution: Institution) -> bool:
+    """Heads report on their own institution; everyone else on the institutions of their region."""
+    if not institution.active:
+        return False
+    if user.role is Role.HEAD:
+        return user.institution_id == institution.id
+    if user.role is not Role.CITY and user.region_code is None:
+        # A cadre or county account without a region is misconfigured; region_in_scope would read None as
+        # the whole city, so it fails closed here.
+        return False
+    return region_in_scope(user.region_code, institution.region_code)
+
+
+def checked_text(text: str | None, *, field_name: str, minimum: int = 0) -> str | None:
+    """Stripped text within the length limits, or a Refusal; None when empty and nothing is required."""
+    value = (text or "").strip()
+    if not value and minimum == 0:
+        return None
+    if len(value) < minimum:
+        raise Refusal(f"{field_name}_too_short", min=minimum)
+    if len(value) > MAX_TEXT:
+        raise Refusal(f"{field_name}_too_long", max=MAX_TEXT)
+    # The secrecy guard stops such messages before any handler; this is the last line before storage.
+    mark = find_classification_mark(value)
+    if mark is not None:
+        raise Refusal("classified", mark=mark)
+    return value
+
+
+class HazardCore:
+    def __init__(
+        self, storage: Storage, clock: Clock, evidence: EvidenceStore, policy: DeadlinePolicy, tz: ZoneInfo
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._evidence = evidence
+        self._policy = policy
+        self._tz = tz
+
+    def _check_photos(self, photos: list[PhotoRef]) -> None:
+        if len(photos) > MAX_PHOTOS:
+            raise Refusal("too_many_photos", max=MAX_PHOTOS)
+        for photo in photos:
+            if not self._evidence.exists(photo.sha256):
+                # The handler keeps the bytes before it hands over a PhotoRef; a missing file is a bug there.
+                raise ValueError(f"photo {photo.file_unique_id} is not in the evidence store")
+
+    async def _audience(self, hazard: Hazard, *, with_groups: bool = False) -> Audience:
+        users = self._storage.users
+        heads = () if is_sensitive(hazard.area) else tuple(map(actor_of, await users.heads_of(hazard.institution_id)))
+        staff = tuple(map(actor_of, await users.staff_for_region(hazard.region_code)))
+        groups: tuple[GroupTarget, ...] = ()
+        if with_groups and visible_to_groups(hazard.area):
+            bound = await self._storage.groups.for_region(hazard.region_code, {GroupPurpose.HAZARDS})
+            groups = tuple(GroupTarget(group.chat_id, group.topic_id) for group in bound)
+        return Audience(heads=heads, staff=staff, groups=groups)
+
+    async def _apply(
+        self,
+        actor: User,
+        hazard: Hazard,
+        action: HazardAction,
+        *,
+        now: datetime,
+        reason: str | None = None,
+        photos: list[PhotoRef] | None = None,
+        deadline: datetime | None = None,
+        assignee_id: int | None = None,
+    ) -> Refused | tuple[Hazard, HazardEvent]:
+        """Ask decide() and, if allowed, write the change, its history entry, photos and audit event.
+
+        Must run inside a transaction: the hazard was read in it, so nobody can change it meanwhile.
+        """
+        photos = photos or []
+        decision = decide(
+            hazard.facts(),
+            actor_of(actor),
+            action,
+            reason=reason,
+            photo_count=len(photos),
+            now=now,
+            deadline=deadline,
+            assignee_id=assignee_id,
+        )
+        if isinstance(decision, Refused):
+            return decision
+        updated = hazard.model_copy(update=_changes(hazard, action, decision, now, reason))
+        if not await self._storage.hazards.update_state(updated, expected_state=hazard.state):
+            raise RuntimeError(f"hazard {hazard.id} changed inside its own transaction")
+        detail = _event_detail(hazard, updated, decision, len(photos))
+        event = await self._storage.hazards.add_event(
+            hazard.id,
+            at=now,
+            actor_id=actor.telegram_id,
+            action=action.value,
+            from_state=hazard.state,
+            to_state=updated.state,
+            note=reason,
+            detail=detail,
+        )
+        kind = PhotoKind.AFTER if action in _AFTER_PHOTO_ACTIONS else PhotoKind.BEFORE
+        for photo in photos:
+            await self._storage.hazards.add_photo(
+                hazard.id, photo, kind=kind, event_id=event.id, added_by=actor.telegram_id, added_at=now
+            )
+        await self._storage.audit.append(
+            actor.telegram_id,
+            AUDIT_ACTIONS[action],
+            target=f"hazard:{hazard.code}",
+            detail={"from": hazard.state, "to": updated.state, "event_id": event.id},
+        )
+        return updated, event
+
+    async def _audit_refusal(self, actor: User, action: str, target: str, code: str) -> None:
+        await self._storage.audit.append(
+            actor.telegram_id, "authz.refused", target=target, detail={"action": action, "reason": code}
+        )
+
+
+def _changes(
+    hazard: Hazard, action: HazardAction, allowed: Allowed, now: datetime, reason: str | None
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        "state": allowed.next_state,
+        "deadline": allowed.deadline,
+        "assignee_id": allowed.assignee_id,
+        "updated_at": now,
+    }
+    if action in (HazardAction.ACKNOWLEDGE, HazardAction.START_RECTIFICATION) and hazard.acknowledged_at is None:
+        changes["acknowledged_at"] = now
+    if action is HazardAction.ASSIGN and allowed.assignee_id != hazard.assignee_id:
+        changes["acknowledged_at"] = None  # the new person responsible has not acknowledged anything yet
+    if action in _AFTER_PHOTO_ACTIONS:
+        changes["fixed_at"] = now
+        changes["measures"] = reason.strip() if reason and reason.strip() else hazard.measures
+    if action is HazardAction.ACCEPT:
+        changes["closed_at"] = now
+        changes["closed_on_time"] = allowed.on_time
+    if action in (HazardAction.REJECT, HazardAction.REOPEN):
+        # The row describes the current round of correction; earlier rounds stay in the history.
+        changes.update(fixed_at=None, closed_at=None, closed_on_time=None)
+    return changes
+
+
+def _event_detail(before: Hazard, after: Hazard, allowed: Allowed, photo_count: int) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    if after.deadline != before.deadline:
+        detail.update(previous_deadline=before.deadline, deadline=after.deadline)
+    if after.assignee_id != before.assignee_id:
+        detail.update(previous_assignee_id=before.assignee_id, assignee_id=after.assignee_id)
+    if allowed.on_time is not None:
+        detail["on_time"] = allowed.on_time
+    if photo_count:
+        detail["photos"] = photo_count
+    return detail

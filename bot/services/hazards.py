@@ -1,0 +1,158 @@
+"""The closed hazard loop (issue 3): report → assign → rectify → verify → close, with evidence and notices.
+
+The rules of who may do what, and when, are `bot.domain.lifecycle.decide()`; who must be told is
+`bot.domain.targeting`. This service loads and stores, runs each change in one transaction with its history
+entry and audit event, and returns the notices for the Telegram side to render and send.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.catalog import SENSITIVE_AREAS
+from bot.domain.hazard_codes import format_hazard_code, parse_hazard_code
+from bot.domain.lifecycle import (
+    HazardAction,
+    Refused,
+    available_actions,
+    can_view,
+    is_overdue,
+)
+from bot.domain.roles import STAFF_ROLES, Role
+from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action
+from bot.services.errors import Refusal
+from bot.services.hazard_core import (
+    FORGERY_CODES,
+    HazardDossier,
+    HazardOutcome,
+    TaskItem,
+    TaskPage,
+    actor_of,
+    checked_text,
+)
+from bot.services.hazard_reports import HazardReporting
+from storage.hazard_models import Hazard, PhotoRef
+from storage.models import User
+
+__all__ = [
+    "HazardDossier",
+    "HazardOutcome",
+    "HazardService",
+    "Notice",
+    "NoticeKind",
+    "NoticeReason",
+    "TaskItem",
+    "TaskPage",
+]
+
+
+class HazardService(HazardReporting):
+    # ---- acting on a hazard -------------------------------------------------------------------------------
+
+    async def act(
+        self,
+        actor: User,
+        hazard_id: int,
+        action: HazardAction,
+        *,
+        reason: str | None = None,
+        photos: list[PhotoRef] | None = None,
+        deadline: datetime | None = None,
+        assignee_id: int | None = None,
+    ) -> HazardOutcome:
+        photos = photos or []
+        self._check_photos(photos)
+        reason = checked_text(reason, field_name="text")
+        now = self._clock.now()
+        async with self._storage.db.transaction():
+            hazard = await self._storage.hazards.get(hazard_id)
+            if hazard is None:
+                raise Refusal("not_found")
+            applied = await self._apply(
+                actor,
+                hazard,
+                action,
+                now=now,
+                reason=reason,
+                photos=photos,
+                deadline=deadline,
+                assignee_id=assignee_id,
+            )
+            if isinstance(applied, Refused) and applied.reason_code.value in FORGERY_CODES:
+                await self._audit_refusal(actor, action.value, f"hazard:{hazard.code}", applied.reason_code.value)
+        # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
+        if isinstance(applied, Refused):
+            code = applied.reason_code.value
+            # An outsider learns nothing about the hazard, not even its code; a stale button names it.
+            raise Refusal(code) if code in FORGERY_CODES else Refusal(code, hazard=hazard.code)
+        updated, event = applied
+        audience = await self._audience(updated)
+        notices = on_action(action, updated.facts(), updated.id, audience, actor.telegram_id, reason)
+        return HazardOutcome(hazard=updated, notices=notices, event=event)
+
+    # ---- reading ------------------------------------------------------------------------------------------
+
+    async def tasks(self, actor: User, page: int = 0, page_size: int = 10) -> TaskPage:
+        """Heads (and anyone named responsible): their unresolved hazards, overdue first, then by deadline.
+        Staff: hazards awaiting verification in their scope, then overdue ones, then those nobody is
+        responsible for yet."""
+        if page_size < 1:
+            raise ValueError("page_size must be positive")
+        now = self._clock.now()
+        repo = self._storage.hazards
+        if actor.role in STAFF_ROLES:
+            if actor.role is Role.COUNTY and actor.region_code is None:
+                return TaskPage([], 0, page_size, 0)  # misconfigured account: fail closed
+            total = await repo.count_staff_queue(actor.region_code, now=now)
+            page = _clamp(page, total, page_size)
+            hazards = await repo.staff_queue(actor.region_code, now=now, limit=page_size, offset=page * page_size)
+        else:
+            institution_id = actor.institution_id if actor.role is Role.HEAD else None
+            total = await repo.count_open_for_institution(
+                institution_id, exclude_areas=SENSITIVE_AREAS, assignee_id=actor.telegram_id
+            )
+            page = _clamp(page, total, page_size)
+            hazards = await repo.open_for_institution(
+                institution_id,
+                now=now,
+                exclude_areas=SENSITIVE_AREAS,
+                assignee_id=actor.telegram_id,
+                limit=page_size,
+                offset=page * page_size,
+            )
+        items = [TaskItem(h, is_overdue(h.deadline, h.state, now)) for h in hazards]
+        return TaskPage(items, page, page_size, total)
+
+    async def find_by_code(self, text: str) -> Hazard | None:
+        """The hazard a typed code names (case and spaces forgiven), with no check of who asks."""
+        parsed = parse_hazard_code(text)
+        if parsed is None:
+            return None
+        return await self._storage.hazards.get_by_code(format_hazard_code(*parsed))
+
+    async def view(self, actor: User, code_or_id: str | int) -> HazardDossier:
+        """The whole record, for those allowed to see it; "not_found" otherwise, so as not to reveal it exists."""
+        if isinstance(code_or_id, int):
+            hazard = await self._storage.hazards.get(code_or_id)
+        else:
+            hazard = await self.find_by_code(code_or_id)
+        if hazard is None:
+            raise Refusal("not_found")
+        facts, viewer = hazard.facts(), actor_of(actor)
+        if not can_view(facts, viewer):
+            await self._audit_refusal(actor, "view", f"hazard:{hazard.code}", "not_in_scope")
+            raise Refusal("not_found")
+        return HazardDossier(
+            hazard=hazard,
+            institution=await self._storage.institutions.get(hazard.institution_id),
+            events=await self._storage.hazards.events(hazard.id),
+            photos=await self._storage.hazards.photos(hazard.id),
+            overdue=is_overdue(hazard.deadline, hazard.state, self._clock.now()),
+            actions=available_actions(facts, viewer),
+        )
+
+
+def _clamp(page: int, total: int, page_size: int) -> int:
+    # A stale "next page" button after hazards were closed lands on the last page rather than an empty one.
+    last = max(0, (total - 1) // page_size)
+    return min(max(page, 0), last)

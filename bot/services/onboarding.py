@@ -1,0 +1,180 @@
+"""Invite-only registration, languages and group binding: the rules, with no Telegram in sight."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role, region_in_scope
+from bot.services.errors import Refusal
+from storage import Storage
+from storage.models import Group, GroupPurpose, Invite, InviteStatus, RegionLevel, User
+
+TOKEN_BYTES = 16  # 22 url-safe characters: well inside the 64 that a deep-link payload allows
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    telegram_id: int
+    full_name: str
+    username: str | None
+    language: str
+
+
+class OnboardingService:
+    def __init__(self, storage: Storage, clock: Clock, invite_ttl: timedelta) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._invite_ttl = invite_ttl
+
+    async def create_invite(
+        self,
+        *,
+        creator: User | None,
+        role: Role,
+        region_code: str | None = None,
+        institution_code: str | None = None,
+    ) -> Invite:
+        """An invite for one person. `creator` None means the command line, which may invite anyone."""
+        institution_id: int | None = None
+        if role is Role.HEAD:
+            if institution_code is None:
+                raise Refusal("invite_needs_institution")
+            institution = await self._storage.institutions.get_by_code(institution_code)
+            if institution is None:
+                raise Refusal("unknown_institution", code=institution_code)
+            institution_id = institution.id
+            region_code = institution.region_code
+        elif role in (Role.COUNTY, Role.CADRE) and region_code is None:
+            raise Refusal("invite_needs_region")
+        if region_code is not None:
+            region = await self._storage.regions.get(region_code)
+            if region is None:
+                raise Refusal("unknown_region", code=region_code)
+            if role is Role.COUNTY and region.level is not RegionLevel.COUNTY:
+                raise Refusal("county_staff_need_county")
+        if role is Role.CITY:
+            region_code = None
+        if creator is not None:
+            if role not in INVITABLE_BY[creator.role]:
+                raise Refusal("cannot_invite_role")
+            in_scope = region_code is not None and region_in_scope(creator.region_code, region_code)
+            if not in_scope and creator.role is not Role.CITY:
+                raise Refusal("outside_scope")
+        now = self._clock.now()
+        invite = Invite(
+            token=secrets.token_urlsafe(TOKEN_BYTES),
+            role=role,
+            region_code=region_code,
+            institution_id=institution_id,
+            created_by=creator.telegram_id if creator else None,
+            created_at=now,
+            expires_at=now + self._invite_ttl,
+        )
+        await self._storage.invites.create(invite)
+        await self._storage.audit.append(
+            creator.telegram_id if creator else None,
+            "invite.created",
+            target=f"invite:{invite.token[:6]}",
+            detail={"role": role.value, "region": region_code, "institution_id": institution_id},
+        )
+        return invite
+
+    async def register(self, token: str, newcomer: Newcomer) -> User:
+        existing = await self._storage.users.get(newcomer.telegram_id)
+        if existing is not None and existing.active:
+            raise Refusal("already_registered")
+        invite = await self._storage.invites.get(token) if _plausible_token(token) else None
+        now = self._clock.now()
+        if invite is None:
+            await self._refuse(newcomer, "invite_unknown")
+        assert invite is not None
+        status = invite.status(now)
+        if status is InviteStatus.USED:
+            await self._refuse(newcomer, "invite_used")
+        if status is InviteStatus.EXPIRED:
+            await self._refuse(newcomer, "invite_expired")
+        if not await self._storage.invites.consume(token, newcomer.telegram_id, now):
+            await self._refuse(newcomer, "invite_used")
+        user = User(
+            telegram_id=newcomer.telegram_id,
+            full_name=newcomer.full_name,
+            username=newcomer.username,
+            role=invite.role,
+            region_code=invite.region_code,
+            institution_id=invite.institution_id,
+            language=newcomer.language,
+            created_at=now,
+        )
+        await self._storage.users.upsert(user)
+        if invite.role is Role.HEAD and invite.institution_id is not None:
+            await self._storage.institutions.set_head(invite.institution_id, newcomer.telegram_id)
+        await self._storage.audit.append(
+            newcomer.telegram_id,
+            "user.registered",
+            target=f"user:{newcomer.telegram_id}",
+            detail={"role": invite.role.value, "region": invite.region_code, "invited_by": invite.created_by},
+        )
+        return user
+
+    async def _refuse(self, newcomer: Newcomer, code: str) -> None:
+        await self._storage.audit.append(newcomer.telegram_id, "invite.refused", detail={"reason": code})
+        raise Refusal(code)
+
+    async def set_language(self, user: User, language: str) -> User:
+        await self._storage.users.set_language(user.telegram_id, language)
+        await self._storage.audit.append(
+            user.telegram_id, "user.language", target=f"user:{user.telegram_id}", detail={"language": language}
+        )
+        return user.model_copy(update={"language": language})
+
+    async def bindable_regions(self, actor: User) -> list[str]:
+        """Regions a staff member may bind a group to: county staff their county, city admins the city and counties."""
+        if actor.role not in STAFF_ROLES:
+            raise Refusal("staff_only")
+        if actor.role is Role.COUNTY and actor.region_code:
+            return [actor.region_code]
+        city = await self._storage.regions.city()
+        counties = await self._storage.regions.counties()
+        return ([city.code] if city else []) + [county.code for county in counties]
+
+    async def bind_group(
+        self,
+        actor: User,
+        *,
+        chat_id: int,
+        topic_id: int | None,
+        title: str,
+        region_code: str,
+        purpose: GroupPurpose,
+    ) -> Group:
+        if region_code not in await self.bindable_regions(actor):
+            raise Refusal("outside_scope")
+        group = await self._storage.groups.bind(
+            Group(
+                chat_id=chat_id,
+                topic_id=topic_id,
+                title=title,
+                region_code=region_code,
+                purpose=purpose,
+                bound_by=actor.telegram_id,
+                bound_at=self._clock.now(),
+            )
+        )
+        await self._storage.audit.append(
+            actor.telegram_id,
+            "group.bound",
+            target=f"group:{chat_id}",
+            detail={"region": region_code, "purpose": purpose.value, "topic_id": topic_id},
+        )
+        return group
+
+
+def _plausible_token(token: str) -> bool:
+    return 8 <= len(token) <= 64 and all(char.isalnum() or char in "-_" for char in token)
+
+
+def deep_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={token}"

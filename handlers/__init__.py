@@ -1,0 +1,24 @@
+"""Thin handlers, one module per user journey. Order matters: guards first, fallbacks last."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
+
+from handlers import groups, guards, invite, language, start
+
+# Our conversations are keyed per chat and user on purpose; every button is re-checked on the server anyway.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+
+
+def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    guards.register(application)
+    start.register(application)
+    language.register(application)
+    invite.register(application)
+    groups.register(application)
+    start.register_late(application)
+    guards.register_fallbacks(application)

@@ -1,0 +1,76 @@
+"""Small helpers every journey uses: who is asking, in which language, and how to answer them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import User as TelegramUser
+from telegram.constants import ChatType
+
+from bot.context import BotContext
+from bot.i18n import Translator
+from storage.models import User
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The person behind an update, as our storage knows them (or not), and their language."""
+
+    telegram_user: TelegramUser
+    user: User | None
+    t: Translator
+
+    @property
+    def registered(self) -> bool:
+        return self.user is not None and self.user.active
+
+
+async def identify(update: Update, context: BotContext) -> Caller | None:
+    telegram_user = update.effective_user
+    if telegram_user is None:
+        return None
+    services = context.services
+    user = await services.storage.users.get(telegram_user.id)
+    if user is not None and user.active:
+        translator = services.i18n.get(user.language)
+    else:
+        translator = services.i18n.for_client(telegram_user.language_code)
+    return Caller(telegram_user=telegram_user, user=user if user and user.active else None, t=translator)
+
+
+def full_name(telegram_user: TelegramUser) -> str:
+    return telegram_user.full_name[:128]
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+def is_group(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def answer(
+    update: Update, text: str, *, reply_markup: InlineKeyboardMarkup | None = None, edit: bool = False
+) -> Message | None:
+    """Answer wherever the person is: edit the message whose button they pressed, or send a new message."""
+    query = update.callback_query
+    if query is not None:
+        if edit and isinstance(query.message, Message):
+            edited = await query.message.edit_text(text, reply_markup=reply_markup)
+            return edited if isinstance(edited, Message) else None
+        chat = update.effective_chat
+        if chat is None:
+            return None
+        return await chat.send_message(text, reply_markup=reply_markup)
+    if update.effective_message is not None:
+        return await update.effective_message.reply_text(text, reply_markup=reply_markup, do_quote=False)
+    return None
+
+
+def topic_of(update: Update) -> int | None:
+    message = update.effective_message
+    if message is not None and message.is_topic_message:
+        return message.message_thread_id
+    return None

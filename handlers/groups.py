@@ -1,0 +1,126 @@
+"""/bindgroup: county staff or city admins bind a work group (or one forum topic) to a region and a purpose."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler
+
+from bot.context import BotContext
+from bot.domain.roles import STAFF_ROLES
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from handlers.common import answer, identify, is_group, topic_of
+from storage.models import GroupPurpose, Region
+
+CHOOSING_REGION, CHOOSING_PURPOSE = "bindgroup.choosing_region", "bindgroup.choosing_purpose"
+
+
+def _region_keyboard(regions: list[Region], t: Translator) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(region.name_zh if t.language == "zh_CN" else region.name_en,
+                             callback_data=f"bind:region:{region.code}")
+        for region in regions
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data="bind:cancel")])
+    return InlineKeyboardMarkup(rows)
+
+
+def _purpose_keyboard(region_code: str, t: Translator) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(t.plain(f"purpose.{purpose.value}"),
+                              callback_data=f"bind:purpose:{region_code}:{purpose.value}")]
+        for purpose in GroupPurpose
+    ]
+    rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data="bind:cancel")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def start_binding(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    if caller is None:
+        return ConversationHandler.END
+    if not is_group(update):
+        await answer(update, caller.t("group.bind_in_group"))
+        return ConversationHandler.END
+    if caller.user is None or caller.user.role not in STAFF_ROLES:
+        await context.services.storage.audit.append(
+            caller.telegram_user.id, "authz.refused", detail={"command": "bindgroup"}
+        )
+        await answer(update, caller.t("refusal.staff_only"))
+        return ConversationHandler.END
+    codes = await context.services.onboarding.bindable_regions(caller.user)
+    regions = [region for code in codes if (region := await context.services.storage.regions.get(code))]
+    await answer(update, caller.t("group.choose_region"), reply_markup=_region_keyboard(regions, caller.t))
+    return CHOOSING_REGION
+
+
+async def chose_region(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or query is None or query.data is None:
+        return ConversationHandler.END
+    await query.answer()
+    region_code = query.data.removeprefix("bind:region:")
+    await answer(update, caller.t("group.choose_purpose"), reply_markup=_purpose_keyboard(region_code, caller.t),
+                 edit=True)
+    return CHOOSING_PURPOSE
+
+
+async def chose_purpose(update: Update, context: BotContext) -> int:
+    caller = await identify(update, context)
+    query = update.callback_query
+    chat = update.effective_chat
+    if caller is None or caller.user is None or query is None or query.data is None or chat is None:
+        return ConversationHandler.END
+    await query.answer()
+    _, _, region_code, purpose_value = query.data.split(":", 3)
+    try:
+        await context.services.onboarding.bind_group(
+            caller.user,
+            chat_id=chat.id,
+            topic_id=topic_of(update),
+            title=chat.title or str(chat.id),
+            region_code=region_code,
+            purpose=GroupPurpose(purpose_value),
+        )
+    except (Refusal, ValueError) as problem:
+        key = problem.message_key if isinstance(problem, Refusal) else "fallback.stale_button"
+        await answer(update, caller.t(key), edit=True)
+        return ConversationHandler.END
+    region = await context.services.storage.regions.get(region_code)
+    region_name = "" if region is None else (region.name_zh if caller.t.language == "zh_CN" else region.name_en)
+    await answer(
+        update,
+        caller.t("group.bound", region=region_name, purpose=caller.t.plain(f"purpose.{purpose_value}")),
+        edit=True,
+    )
+    return ConversationHandler.END
+
+
+async def cancelled(update: Update, context: BotContext) -> int:
+    caller = await identify(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if caller is not None:
+        await answer(update, caller.t("cancel.done"), edit=update.callback_query is not None)
+    return ConversationHandler.END
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(
+        ConversationHandler(
+            name="bindgroup",
+            persistent=True,
+            entry_points=[CommandHandler("bindgroup", start_binding)],
+            states={
+                CHOOSING_REGION: [CallbackQueryHandler(chose_region, pattern=r"^bind:region:\d+$")],
+                CHOOSING_PURPOSE: [CallbackQueryHandler(chose_purpose, pattern=r"^bind:purpose:\d+:\w+$")],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancelled),
+                CallbackQueryHandler(cancelled, pattern=r"^bind:cancel$"),
+            ],
+            allow_reentry=True,
+        )
+    )

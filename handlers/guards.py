@@ -1,0 +1,189 @@
+"""What runs before and after every journey: the secrecy guard, the access gate, and answers for the unexpected."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.domain.secrecy import find_classification_mark
+from handlers.common import answer, identify, is_group, is_private, topic_of
+
+log = logging.getLogger(__name__)
+
+SECRECY_GROUP = -30
+ACCESS_GROUP = -20
+FALLBACK_GROUP = 50
+
+# Commands an unregistered person may still use: registering with an invitation, and binding a group.
+OPEN_COMMANDS = ("start",)
+GROUP_OPEN_COMMANDS = ("bindgroup", "help")
+
+
+async def secrecy_guard(update: Update, context: BotContext) -> None:
+    """Refuse classified content before any other handler, persistence or log can keep it."""
+    message = update.effective_message
+    if message is None:
+        return
+    mark = find_classification_mark(message.text or message.caption)
+    if mark is None:
+        return
+    caller = await identify(update, context)
+    actor_id = update.effective_user.id if update.effective_user else None
+    content = (message.text or message.caption or "").encode()
+    await context.services.storage.audit.append(
+        actor_id,
+        "secrecy.refused",
+        target=f"chat:{message.chat_id}",
+        # Only a fingerprint: the content itself must not be stored anywhere.
+        detail={"mark": mark, "sha256_prefix": hashlib.sha256(content).hexdigest()[:12], "length": len(content)},
+    )
+    if caller is not None:
+        await message.reply_text(caller.t("secrecy.refused", mark=mark), do_quote=False)
+        try:
+            # Delete it from the chat too where we are allowed to; a private chat keeps the sender's own copy.
+            if is_group(update):
+                await message.delete()
+        except TelegramError:
+            log.info("could not delete a classified message in chat %s", message.chat_id)
+    raise ApplicationHandlerStop
+
+
+def _command(update: Update) -> str | None:
+    message = update.effective_message
+    text = message.text if message is not None else None
+    if not text or not text.startswith("/"):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+
+async def access_gate(update: Update, context: BotContext) -> None:
+    """Invite-only: strangers learn how to get an invitation; unbound groups learn how to bind."""
+    if update.my_chat_member is not None or update.effective_user is None:
+        return
+    if is_private(update):
+        caller = await identify(update, context)
+        if caller is None or caller.registered or _command(update) in OPEN_COMMANDS:
+            return
+        await context.services.storage.audit.append(
+            caller.telegram_user.id, "access.unregistered", detail={"kind": _update_kind(update)}
+        )
+        if update.callback_query is not None:
+            await update.callback_query.answer(caller.t("access.not_registered_short"), show_alert=True)
+        else:
+            await answer(update, caller.t("access.not_registered", name=caller.telegram_user.first_name))
+        raise ApplicationHandlerStop
+    if is_group(update):
+        chat = update.effective_chat
+        assert chat is not None
+        group = await context.services.storage.groups.get(chat.id, topic_of(update))
+        if group is None:
+            group = await context.services.storage.groups.get(chat.id, None)
+        if group is not None and group.active:
+            return
+        command = _command(update)
+        query = update.callback_query
+        if command in GROUP_OPEN_COMMANDS or (query is not None and (query.data or "").startswith("bind:")):
+            return
+        caller = await identify(update, context)
+        if caller is not None and (command is not None or update.callback_query is not None):
+            if update.callback_query is not None:
+                await update.callback_query.answer(caller.t("group.unbound"), show_alert=True)
+            else:
+                await answer(update, caller.t("group.unbound"))
+        raise ApplicationHandlerStop
+
+
+def _update_kind(update: Update) -> str:
+    if update.callback_query is not None:
+        return "button"
+    message = update.effective_message
+    if message is None:
+        return "other"
+    if message.text is not None:
+        return "command" if message.text.startswith("/") else "text"
+    return "media"
+
+
+async def bot_added_to_group(update: Update, context: BotContext) -> None:
+    change = update.my_chat_member
+    if change is None or not is_group(update):
+        return
+    if change.new_chat_member.status not in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+        return
+    if change.old_chat_member.status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    bound = await context.services.storage.groups.get(chat.id, None)
+    if bound is not None and bound.active:
+        return
+    caller = await identify(update, context)
+    if caller is not None:
+        await chat.send_message(caller.t("group.unbound"))
+
+
+async def unexpected_message(update: Update, context: BotContext) -> None:
+    """Nothing else took this message: say what the bot can do rather than stay silent."""
+    if not is_private(update):
+        return
+    caller = await identify(update, context)
+    if caller is None:
+        return
+    message = update.effective_message
+    if message is not None and message.text is not None and message.text.startswith("/"):
+        await answer(update, caller.t("fallback.unknown_command"))
+    else:
+        await answer(update, caller.t("fallback.not_understood"))
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    caller = await identify(update, context)
+    if caller is None:
+        return
+    await query.answer(caller.t("fallback.stale_button"), show_alert=True)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    caller = await identify(update, context)
+    if caller is None or update.effective_chat is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(caller.t("error.generic"), show_alert=True)
+        elif is_private(update):
+            await update.effective_chat.send_message(caller.t("error.generic"))
+    except TelegramError:
+        log.warning("could not tell the user about the failure")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, secrecy_guard), group=SECRECY_GROUP)
+    application.add_handler(TypeHandler(Update, access_gate), group=ACCESS_GROUP)
+    application.add_handler(ChatMemberHandler(bot_added_to_group, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_error_handler(on_error)
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Added last to group 0, so they only see what no journey claimed."""
+    application.add_handler(MessageHandler(filters.ALL & filters.ChatType.PRIVATE, unexpected_message))
+    application.add_handler(CallbackQueryHandler(stale_button))

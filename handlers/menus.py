@@ -1,0 +1,58 @@
+"""Each role's command menu, per language and per chat, as Telegram shows it beside the text box."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from bot.domain.roles import Role
+from bot.i18n import LANGUAGES, I18n, Translator
+from storage.models import User
+
+log = logging.getLogger(__name__)
+
+# The order is the order of the menu. Journeys add their commands here as they land.
+GUEST_COMMANDS = ("start", "help")
+ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
+    Role.CADRE: ("help", "lang", "cancel"),
+    Role.HEAD: ("help", "lang", "cancel"),
+    Role.COUNTY: ("invite", "bindgroup", "help", "lang", "cancel"),
+    Role.CITY: ("invite", "bindgroup", "help", "lang", "cancel"),
+}
+GROUP_COMMANDS = ("bindgroup", "help")
+
+# Telegram wants a two-letter ISO 639-1 code for per-language menus.
+TELEGRAM_LANGUAGE = {"zh_CN": "zh", "en": "en"}
+
+
+def commands_for(names: tuple[str, ...], t: Translator) -> list[BotCommand]:
+    return [BotCommand(name, t.plain(f"command.{name}")) for name in names]
+
+
+async def install_default_menus(bot: Bot, i18n: I18n) -> None:
+    """Menus for people the bot does not know yet, and for groups, in every language we speak."""
+    default_t = i18n.get(i18n.default_language)
+    await bot.set_my_commands(commands_for(GUEST_COMMANDS, default_t), scope=BotCommandScopeDefault())
+    await bot.set_my_commands(commands_for(GROUP_COMMANDS, default_t), scope=BotCommandScopeAllGroupChats())
+    for language in LANGUAGES:
+        t = i18n.get(language)
+        code = TELEGRAM_LANGUAGE[language]
+        await bot.set_my_commands(
+            commands_for(GUEST_COMMANDS, t), scope=BotCommandScopeDefault(), language_code=code
+        )
+        await bot.set_my_commands(
+            commands_for(GROUP_COMMANDS, t), scope=BotCommandScopeAllGroupChats(), language_code=code
+        )
+
+
+async def install_user_menu(bot: Bot, user: User, t: Translator) -> None:
+    """The registered person's own menu, in the language they chose."""
+    try:
+        await bot.set_my_commands(
+            commands_for(ROLE_COMMANDS[user.role], t), scope=BotCommandScopeChat(chat_id=user.telegram_id)
+        )
+    except TelegramError:
+        # A menu is a convenience; never let it break registration.
+        log.warning("could not set the command menu for %s", user.telegram_id)

@@ -1,0 +1,95 @@
+"""First contact: registering with an invitation, help for each role, and /cancel outside any flow."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import BotContext
+from bot.i18n import normalize_language
+from bot.services.errors import Refusal
+from bot.services.onboarding import Newcomer
+from handlers.common import answer, full_name, identify, is_private
+from handlers.menus import install_user_menu
+
+
+async def start(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is None or not is_private(update):
+        return
+    token = context.args[0] if context.args else None
+    if caller.registered:
+        assert caller.user is not None
+        await answer(update, caller.t("start.welcome_back", name=caller.user.full_name))
+        await answer(update, caller.t(f"help.{caller.user.role.value}"))
+        return
+    if token is None:
+        await answer(update, caller.t("access.not_registered", name=caller.telegram_user.first_name))
+        return
+    services = context.services
+    language = normalize_language(caller.telegram_user.language_code, services.settings.default_language)
+    newcomer = Newcomer(
+        telegram_id=caller.telegram_user.id,
+        full_name=full_name(caller.telegram_user),
+        username=caller.telegram_user.username,
+        language=language,
+    )
+    try:
+        user = await services.onboarding.register(token, newcomer)
+    except Refusal as refusal:
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+        return
+    t = services.i18n.get(user.language)
+    scope = await describe_scope(context, user.region_code, user.institution_id, user.language)
+    await answer(
+        update,
+        t("start.registered", name=user.full_name, role=t.plain(f"role.{user.role.value}"), scope=scope),
+    )
+    await answer(update, t(f"help.{user.role.value}"))
+    await install_user_menu(context.bot, user, t)
+
+
+async def describe_scope(
+    context: BotContext, region_code: str | None, institution_id: int | None, language: str
+) -> str:
+    storage = context.services.storage
+    if institution_id is not None:
+        institution = await storage.institutions.get(institution_id)
+        if institution is not None:
+            return institution.name_zh if language == "zh_CN" else institution.name_en
+    if region_code is not None:
+        region = await storage.regions.get(region_code)
+        if region is not None:
+            return region.name_zh if language == "zh_CN" else region.name_en
+    city = await storage.regions.city()
+    if city is None:
+        return ""
+    return city.name_zh if language == "zh_CN" else city.name_en
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is None:
+        return
+    if not is_private(update):
+        await answer(update, caller.t("help.group"))
+    elif caller.user is None:
+        await answer(update, caller.t("access.not_registered", name=caller.telegram_user.first_name))
+    else:
+        await answer(update, caller.t(f"help.{caller.user.role.value}"))
+
+
+async def cancel_nothing(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is not None:
+        await answer(update, caller.t("cancel.nothing"))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", show_help))
+
+
+def register_late(application: Application) -> None:  # type: ignore[type-arg]
+    """After every conversation, so a /cancel inside a flow reaches that flow first."""
+    application.add_handler(CommandHandler("cancel", cancel_nothing))

@@ -1,0 +1,157 @@
+"""One aiosqlite connection shared by the whole bot, with transactions that other coroutines cannot enter.
+
+Every coroutine of the bot talks to SQLite through the same connection, so a transaction is a property of
+the connection, not of the coroutine that opened it. The asyncio lock makes each transaction exclusive: while
+one is open, every other coroutine's statement waits for it, instead of silently becoming part of it (and
+being rolled back with it) or reading its uncommitted rows. Statements issued by the transaction's own
+coroutine, or by tasks it spawned, run at once; a context variable tells the two apart.
+
+Do not await the network inside a transaction: everybody else's database access waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import Clock, SystemClock
+from storage.migrations import apply_migrations
+
+Params = Sequence[Any] | Mapping[str, Any]
+
+# Long enough for another process (the CLI beside the running bot) to finish a write, short enough to surface
+# a stuck lock as an error rather than a hang.
+BUSY_TIMEOUT_MS = 5000
+
+
+class _Transaction:
+    __slots__ = ("db", "open", "savepoints")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.open = True
+        self.savepoints = 0
+
+
+# A tuple, not one transaction, so that a block inside transactions of two databases knows both.
+_open_transactions: ContextVar[tuple[_Transaction, ...]] = ContextVar("storage_transactions", default=())
+
+
+class Database:
+    def __init__(self, connection: aiosqlite.Connection, path: Path, schema_version: int) -> None:
+        self._conn = connection
+        self._lock = asyncio.Lock()
+        self.path = path
+        self.schema_version = schema_version
+
+    @classmethod
+    async def open(
+        cls, path: Path | str, *, clock: Clock | None = None, migrate_to: int | None = None
+    ) -> Database:
+        """Open (creating if needed) and migrate; `migrate_to` stops at an earlier version, for tests."""
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: the sqlite3 module must not open transactions behind our back; we say BEGIN.
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL cannot corrupt the database; a power cut may lose only the last commits.
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            version = await apply_migrations(connection, clock or SystemClock(), target=migrate_to)
+            await connection.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            await connection.close()
+            raise
+        return cls(connection, path, version)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    def _inside_own_transaction(self) -> _Transaction | None:
+        for transaction in _open_transactions.get():
+            if transaction.db is self and transaction.open:
+                return transaction
+        return None
+
+    @asynccontextmanager
+    async def _access(self) -> AsyncIterator[None]:
+        if self._inside_own_transaction() is not None:
+            yield
+            return
+        async with self._lock:
+            yield
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK if the block raises. Nested blocks become savepoints."""
+        outer = self._inside_own_transaction()
+        if outer is not None:
+            async with self._savepoint(outer):
+                yield
+            return
+        async with self._lock:
+            # IMMEDIATE takes the write lock now, so another process cannot fail us half-way (SQLITE_BUSY).
+            await self._conn.execute("BEGIN IMMEDIATE")
+            transaction = _Transaction(self)
+            token = _open_transactions.set((*_open_transactions.get(), transaction))
+            try:
+                yield
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                # A failed COMMIT (deferred foreign key) leaves the transaction open; some errors end it.
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                transaction.open = False
+                _open_transactions.reset(token)
+
+    @asynccontextmanager
+    async def _savepoint(self, transaction: _Transaction) -> AsyncIterator[None]:
+        transaction.savepoints += 1
+        name = f"sp_{transaction.savepoints}"
+        await self._conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self._conn.execute(f"ROLLBACK TO {name}")
+            await self._conn.execute(f"RELEASE {name}")
+            raise
+        await self._conn.execute(f"RELEASE {name}")
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the last inserted rowid (0 if none)."""
+        async with self._access(), self._conn.execute(sql, params) as cursor:
+            return cursor.lastrowid or 0
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        async with self._access(), self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        async with self._access():
+            await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        async with self._access(), self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        async with self._access(), self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]

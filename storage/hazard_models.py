@@ -1,0 +1,125 @@
+"""Typed records of the hazard loop (migration 0002). Times are aware datetimes in UTC, as in storage.models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.domain.catalog import HazardArea, Severity, SourceLevel
+from bot.domain.lifecycle import HazardFacts, HazardState, StateKind, state_kind
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PhotoKind(StrEnum):
+    BEFORE = "before"  # the hazard as found
+    AFTER = "after"  # the rectification
+
+
+# History entries that are not a HazardAction: the report itself and the duplicate folded into an older hazard.
+EVENT_REPORT = "report"
+
+
+class NewHazard(_Model):
+    """What a report stores; the repository adds the id and allocates the code."""
+
+    institution_id: int
+    region_code: str
+    area: HazardArea
+    severity: Severity
+    source_level: SourceLevel
+    description: str
+    latitude: float | None = None
+    longitude: float | None = None
+    address_text: str | None = None
+    state: HazardState
+    reporter_id: int
+    assignee_id: int | None = None
+    deadline: datetime | None = None
+    reported_at: datetime
+
+
+class Hazard(NewHazard):
+    id: int
+    code: str  # e.g. YH-20260301-0007
+    acknowledged_at: datetime | None = None
+    fixed_at: datetime | None = None  # when the rectification now awaiting (or past) verification was submitted
+    closed_at: datetime | None = None
+    closed_on_time: bool | None = None
+    measures: str | None = None
+    updated_at: datetime
+
+    @property
+    def kind(self) -> StateKind:
+        return state_kind(self.state)
+
+    def facts(self) -> HazardFacts:
+        return HazardFacts(
+            state=self.state,
+            region_code=self.region_code,
+            institution_id=self.institution_id,
+            reporter_id=self.reporter_id,
+            area=self.area,
+            deadline=self.deadline,
+            assignee_id=self.assignee_id,
+            fixed_at=self.fixed_at,
+        )
+
+
+class HazardEvent(_Model):
+    id: int
+    hazard_id: int
+    at: datetime
+    actor_id: int | None  # None for the system
+    action: str  # a HazardAction value, or EVENT_REPORT
+    from_state: HazardState | None
+    to_state: HazardState
+    note: str | None = None  # the reason, measures or comment the action carried
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class PhotoRef(_Model):
+    """A photo as Telegram knows it, plus the sha256 of the bytes already kept in the evidence store."""
+
+    file_id: str
+    file_unique_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class HazardPhoto(_Model):
+    id: int
+    hazard_id: int
+    event_id: int | None
+    kind: PhotoKind
+    file_id: str
+    file_unique_id: str
+    sha256: str
+    added_by: int | None
+    added_at: datetime
+
+    def ref(self) -> PhotoRef:
+        return PhotoRef(file_id=self.file_id, file_unique_id=self.file_unique_id, sha256=self.sha256)
+
+
+class ReportDraft(_Model):
+    """A report being put together, step by step; everything is optional until submit_report checks it."""
+
+    step: str | None = None  # the step of the journey the person was at, so a restart resumes there
+    institution_id: int | None = None
+    area: HazardArea | None = None
+    severity: Severity | None = None
+    description: str | None = None
+    photos: list[PhotoRef] = Field(default_factory=list)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    address_text: str | None = None
+    source_level: SourceLevel | None = None  # None: the default for the reporter's role
+    # 立查立改: after-photos taken by the reporter who corrected the hazard on the spot.
+    fixed_on_spot_photos: list[PhotoRef] = Field(default_factory=list)
+    # Set when the reporter chose to add their photos to this existing hazard instead of reporting a new one.
+    merge_into_hazard_id: int | None = None

@@ -1,0 +1,78 @@
+"""Decoding rows of the hazard tables (migration 0002) into their models."""
+
+from __future__ import annotations
+
+import json
+
+import aiosqlite
+
+from bot.domain.catalog import HazardArea, Severity, SourceLevel
+from bot.domain.lifecycle import HazardState
+from storage.hazard_models import Hazard, HazardEvent, HazardPhoto, PhotoKind
+from storage.repositories._codec import from_db_time, from_db_time_or_none
+
+HAZARD_COLUMNS_NEW = (
+    "institution_id, region_code, area, severity, source_level, description, latitude, longitude, "
+    "address_text, state, reporter_id, assignee_id, deadline, reported_at"
+)
+HAZARD_COLUMNS = (
+    f"id, code, {HAZARD_COLUMNS_NEW}, acknowledged_at, fixed_at, closed_at, closed_on_time, measures, updated_at"
+)
+EVENT_COLUMNS = "id, hazard_id, at, actor_id, action, from_state, to_state, note, detail"
+PHOTO_COLUMNS = "id, hazard_id, event_id, kind, file_id, file_unique_id, sha256, added_by, added_at"
+
+
+def hazard_row(row: aiosqlite.Row) -> Hazard:
+    on_time = row["closed_on_time"]
+    return Hazard(
+        id=row["id"],
+        code=row["code"],
+        institution_id=row["institution_id"],
+        region_code=row["region_code"],
+        area=HazardArea(row["area"]),
+        severity=Severity(row["severity"]),
+        source_level=SourceLevel(row["source_level"]),
+        description=row["description"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        address_text=row["address_text"],
+        state=HazardState(row["state"]),
+        reporter_id=row["reporter_id"],
+        assignee_id=row["assignee_id"],
+        deadline=from_db_time_or_none(row["deadline"]),
+        reported_at=from_db_time(row["reported_at"]),
+        acknowledged_at=from_db_time_or_none(row["acknowledged_at"]),
+        fixed_at=from_db_time_or_none(row["fixed_at"]),
+        closed_at=from_db_time_or_none(row["closed_at"]),
+        closed_on_time=None if on_time is None else bool(on_time),
+        measures=row["measures"],
+        updated_at=from_db_time(row["updated_at"]),
+    )
+
+
+def event_row(row: aiosqlite.Row) -> HazardEvent:
+    return HazardEvent(
+        id=row["id"],
+        hazard_id=row["hazard_id"],
+        at=from_db_time(row["at"]),
+        actor_id=row["actor_id"],
+        action=row["action"],
+        from_state=None if row["from_state"] is None else HazardState(row["from_state"]),
+        to_state=HazardState(row["to_state"]),
+        note=row["note"],
+        detail=json.loads(row["detail"]),
+    )
+
+
+def photo_row(row: aiosqlite.Row) -> HazardPhoto:
+    return HazardPhoto(
+        id=row["id"],
+        hazard_id=row["hazard_id"],
+        event_id=row["event_id"],
+        kind=PhotoKind(row["kind"]),
+        file_id=row["file_id"],
+        file_unique_id=row["file_unique_id"],
+        sha256=row["sha256"],
+        added_by=row["added_by"],
+        added_at=from_db_time(row["added_at"]),
+    )

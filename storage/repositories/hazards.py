@@ -1,0 +1,297 @@
+"""Hazards, their history (events) and photo evidence, and the daily counter behind their human codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from bot.domain.catalog import HazardArea
+from bot.domain.hazard_codes import format_hazard_code
+from bot.domain.lifecycle import FIXED_STATES, OPEN_STATES, UNRESOLVED_STATES, HazardState
+from bot.domain.roles import significant_prefix
+from storage.db import Database
+from storage.hazard_models import Hazard, HazardEvent, HazardPhoto, NewHazard, PhotoKind, PhotoRef
+from storage.repositories._codec import (
+    dump_json,
+    prefix_glob,
+    to_db_time,
+    to_db_time_or_none,
+)
+from storage.repositories._hazard_rows import (
+    EVENT_COLUMNS,
+    HAZARD_COLUMNS,
+    HAZARD_COLUMNS_NEW,
+    PHOTO_COLUMNS,
+    event_row,
+    hazard_row,
+    photo_row,
+)
+
+# Bound as parameters, never spliced: the state sets come from the domain, the SQL only mirrors them.
+_UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
+_OPEN = sorted(s.value for s in OPEN_STATES)
+_FIXED = sorted(s.value for s in FIXED_STATES)
+
+
+def _marks(values: Iterable[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class HazardRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, new: NewHazard, local_day: date) -> Hazard:
+        """Store a new hazard under the next code of `local_day`, the reporter's calendar day."""
+        day = f"{local_day.year:04d}{local_day.month:02d}{local_day.day:02d}"
+        async with self._db.transaction():
+            # One statement reads and bumps the counter, inside the insert's transaction: no two reports can
+            # be handed the same number, and a failed insert gives its number back.
+            sequence = await self._db.fetchval(
+                "INSERT INTO hazard_code_sequences (day, last) VALUES (?, 1) "
+                "ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last",
+                (day,),
+            )
+            code = format_hazard_code(local_day, int(sequence))
+            hazard_id = await self._db.execute(
+                f"INSERT INTO hazards (code, {HAZARD_COLUMNS_NEW}, updated_at) VALUES ({_marks(range(16))})",
+                (
+                    code,
+                    new.institution_id,
+                    new.region_code,
+                    new.area.value,
+                    new.severity.value,
+                    new.source_level.value,
+                    new.description,
+                    new.latitude,
+                    new.longitude,
+                    new.address_text,
+                    new.state.value,
+                    new.reporter_id,
+                    new.assignee_id,
+                    to_db_time_or_none(new.deadline),
+                    to_db_time(new.reported_at),
+                    to_db_time(new.reported_at),
+                ),
+            )
+        return Hazard(**new.model_dump(), id=hazard_id, code=code, updated_at=new.reported_at)
+
+    async def get(self, hazard_id: int) -> Hazard | None:
+        row = await self._db.fetchone(f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE id = ?", (hazard_id,))
+        return None if row is None else hazard_row(row)
+
+    async def get_by_code(self, code: str) -> Hazard | None:
+        row = await self._db.fetchone(f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE code = ?", (code,))
+        return None if row is None else hazard_row(row)
+
+    async def update_state(self, hazard: Hazard, *, expected_state: HazardState) -> bool:
+        """Write the fields an action changes; False if the hazard is no longer in `expected_state`.
+
+        The state guard makes a lost race (two staff accepting at once) visible instead of applying both.
+        """
+        changed = await self._db.execute_rowcount(
+            "UPDATE hazards SET state = ?, assignee_id = ?, deadline = ?, acknowledged_at = ?, fixed_at = ?, "
+            "closed_at = ?, closed_on_time = ?, measures = ?, updated_at = ? WHERE id = ? AND state = ?",
+            (
+                hazard.state.value,
+                hazard.assignee_id,
+                to_db_time_or_none(hazard.deadline),
+                to_db_time_or_none(hazard.acknowledged_at),
+                to_db_time_or_none(hazard.fixed_at),
+                to_db_time_or_none(hazard.closed_at),
+                None if hazard.closed_on_time is None else int(hazard.closed_on_time),
+                hazard.measures,
+                to_db_time(hazard.updated_at),
+                hazard.id,
+                expected_state.value,
+            ),
+        )
+        return changed == 1
+
+    async def open_for_institution(
+        self,
+        institution_id: int | None,
+        *,
+        now: datetime,
+        exclude_areas: Iterable[HazardArea] = (),
+        assignee_id: int | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[Hazard]:
+        """Unresolved hazards of the institution, or assigned to `assignee_id`: overdue first, then by deadline.
+
+        `institution_id` None: only those assigned to `assignee_id`.
+        """
+        where, params = _institution_filter(institution_id, exclude_areas, assignee_id)
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE {where} "
+            f"ORDER BY CASE WHEN state IN ({_marks(_OPEN)}) AND deadline < ? THEN 0 ELSE 1 END, "
+            "deadline IS NULL, deadline, id LIMIT ? OFFSET ?",
+            (*params, *_OPEN, to_db_time(now), limit, offset),
+        )
+        return [hazard_row(row) for row in rows]
+
+    async def count_open_for_institution(
+        self, institution_id: int | None, *, exclude_areas: Iterable[HazardArea] = (), assignee_id: int | None = None
+    ) -> int:
+        where, params = _institution_filter(institution_id, exclude_areas, assignee_id)
+        return int(await self._db.fetchval(f"SELECT COUNT(*) FROM hazards WHERE {where}", params))
+
+    async def staff_queue(
+        self, region_code: str | None, *, now: datetime, limit: int = 20, offset: int = 0
+    ) -> list[Hazard]:
+        """What staff of a region (None: the whole city) must act on, in this order: hazards awaiting
+        verification (oldest submission first), overdue ones (oldest deadline first), then reported ones that
+        nobody is responsible for yet (oldest first)."""
+        sql, params = _staff_queue_sql(region_code, now)
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM ({sql}) ORDER BY bucket, "
+            "CASE bucket WHEN 0 THEN fixed_at WHEN 1 THEN deadline ELSE reported_at END, id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [hazard_row(row) for row in rows]
+
+    async def count_staff_queue(self, region_code: str | None, *, now: datetime) -> int:
+        sql, params = _staff_queue_sql(region_code, now)
+        return int(await self._db.fetchval(f"SELECT COUNT(*) FROM ({sql})", params))
+
+    async def duplicates(self, institution_id: int, area: HazardArea) -> list[Hazard]:
+        """Unresolved hazards of the same institution and area, newest first."""
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE institution_id = ? AND area = ? "
+            f"AND state IN ({_marks(_UNRESOLVED)}) ORDER BY reported_at DESC, id DESC",
+            (institution_id, area.value, *_UNRESOLVED),
+        )
+        return [hazard_row(row) for row in rows]
+
+    async def recent_institutions(self, reporter_id: int, limit: int = 5) -> list[int]:
+        """Institutions this person reported on, most recent first."""
+        rows = await self._db.fetchall(
+            "SELECT institution_id FROM hazards WHERE reporter_id = ? "
+            "GROUP BY institution_id ORDER BY MAX(reported_at) DESC, institution_id LIMIT ?",
+            (reporter_id, limit),
+        )
+        return [int(row["institution_id"]) for row in rows]
+
+    async def add_event(
+        self,
+        hazard_id: int,
+        *,
+        at: datetime,
+        actor_id: int | None,
+        action: str,
+        from_state: HazardState | None,
+        to_state: HazardState,
+        note: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> HazardEvent:
+        detail_json = dump_json(detail or {})
+        event_id = await self._db.execute(
+            f"INSERT INTO hazard_events ({EVENT_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                hazard_id,
+                to_db_time(at),
+                actor_id,
+                action,
+                None if from_state is None else from_state.value,
+                to_state.value,
+                note,
+                detail_json,
+            ),
+        )
+        return HazardEvent(
+            id=event_id,
+            hazard_id=hazard_id,
+            at=at,
+            actor_id=actor_id,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            note=note,
+            detail=json.loads(detail_json),
+        )
+
+    async def events(self, hazard_id: int) -> list[HazardEvent]:
+        rows = await self._db.fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM hazard_events WHERE hazard_id = ? ORDER BY id", (hazard_id,)
+        )
+        return [event_row(row) for row in rows]
+
+    async def add_photo(
+        self,
+        hazard_id: int,
+        photo: PhotoRef,
+        *,
+        kind: PhotoKind,
+        event_id: int | None,
+        added_by: int | None,
+        added_at: datetime,
+    ) -> HazardPhoto:
+        photo_id = await self._db.execute(
+            f"INSERT INTO hazard_photos ({PHOTO_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                hazard_id,
+                event_id,
+                kind.value,
+                photo.file_id,
+                photo.file_unique_id,
+                photo.sha256,
+                added_by,
+                to_db_time(added_at),
+            ),
+        )
+        return HazardPhoto(
+            id=photo_id,
+            hazard_id=hazard_id,
+            event_id=event_id,
+            kind=kind,
+            added_by=added_by,
+            added_at=added_at,
+            **photo.model_dump(),
+        )
+
+    async def photos(self, hazard_id: int) -> list[HazardPhoto]:
+        rows = await self._db.fetchall(
+            f"SELECT {PHOTO_COLUMNS} FROM hazard_photos WHERE hazard_id = ? ORDER BY id", (hazard_id,)
+        )
+        return [photo_row(row) for row in rows]
+
+    async def photos_by_file_unique_id(self, file_unique_id: str) -> list[HazardPhoto]:
+        """Where a Telegram photo was already used as evidence (the same picture resent is the same id)."""
+        rows = await self._db.fetchall(
+            f"SELECT {PHOTO_COLUMNS} FROM hazard_photos WHERE file_unique_id = ? ORDER BY id", (file_unique_id,)
+        )
+        return [photo_row(row) for row in rows]
+
+
+def _institution_filter(
+    institution_id: int | None, exclude_areas: Iterable[HazardArea], assignee_id: int | None
+) -> tuple[str, list[object]]:
+    excluded = sorted(area.value for area in exclude_areas)
+    # Whoever is named responsible sees the hazard even when its area is excluded for the institution's heads.
+    who = ["0 = 1"]
+    params: list[object] = [*_UNRESOLVED]
+    if institution_id is not None:
+        who.append(f"(institution_id = ? AND area NOT IN ({_marks(excluded)}))")
+        params += [institution_id, *excluded]
+    if assignee_id is not None:
+        who.append("assignee_id = ?")
+        params.append(assignee_id)
+    return f"state IN ({_marks(_UNRESOLVED)}) AND ({' OR '.join(who)})", params
+
+
+def _staff_queue_sql(region_code: str | None, now: datetime) -> tuple[str, list[object]]:
+    scope, scope_params = "1 = 1", []
+    if region_code is not None:
+        scope, scope_params = "region_code GLOB ?", [prefix_glob(significant_prefix(region_code))]
+    sql = (
+        f"SELECT {HAZARD_COLUMNS}, CASE "
+        f"WHEN state IN ({_marks(_FIXED)}) THEN 0 "
+        f"WHEN state IN ({_marks(_OPEN)}) AND deadline < ? THEN 1 "
+        "WHEN state = ? AND assignee_id IS NULL THEN 2 END AS bucket "
+        f"FROM hazards WHERE {scope}"
+    )
+    params: list[object] = [*_FIXED, *_OPEN, to_db_time(now), HazardState.REPORTED.value, *scope_params]
+    return f"SELECT * FROM ({sql}) WHERE bucket IS NOT NULL", params

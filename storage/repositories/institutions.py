@@ -1,0 +1,121 @@
+"""Civil-affairs service institutions (养老机构, 福利机构, 救助管理站, 殡仪馆 …) and who heads them."""
+
+from __future__ import annotations
+
+import json
+
+import aiosqlite
+
+from bot.domain.roles import significant_prefix
+from storage.db import Database
+from storage.models import Institution, InstitutionType, NewInstitution, RiskTag
+from storage.repositories._codec import prefix_glob
+
+_COLUMNS = "id, code, name_zh, name_en, type, region_code, risk_tags, address, head_user_id, active"
+
+
+class InstitutionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(self, new: NewInstitution) -> Institution:
+        """Insert, or update the descriptive fields of the institution with this code.
+
+        The head and the active flag are left alone: they are managed in the bot, not in the data file.
+        """
+        async with self._db.transaction():
+            await self._db.execute(
+                "INSERT INTO institutions (code, name_zh, name_en, type, region_code, risk_tags, address) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, "
+                "type = excluded.type, region_code = excluded.region_code, risk_tags = excluded.risk_tags, "
+                "address = excluded.address",
+                (
+                    new.code,
+                    new.name_zh,
+                    new.name_en,
+                    new.type.value,
+                    new.region_code,
+                    json.dumps(sorted(tag.value for tag in new.risk_tags)),
+                    new.address,
+                ),
+            )
+            stored = await self.get_by_code(new.code)
+        assert stored is not None
+        return stored
+
+    async def get(self, institution_id: int) -> Institution | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM institutions WHERE id = ?", (institution_id,))
+        return None if row is None else _institution(row)
+
+    async def get_by_code(self, code: str) -> Institution | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM institutions WHERE code = ?", (code,))
+        return None if row is None else _institution(row)
+
+    async def in_scope(self, region_code: str | None, *, active_only: bool = True) -> list[Institution]:
+        """Institutions located in the region or below it; None means the whole city."""
+        where, params = _scope_filter(region_code, active_only)
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM institutions WHERE {where} ORDER BY region_code, code", params
+        )
+        return [_institution(row) for row in rows]
+
+    async def search(
+        self, text: str, region_code: str | None = None, limit: int = 10, *, active_only: bool = True
+    ) -> list[Institution]:
+        """Substring match on either name, ignoring ASCII case; shorter names (closer matches) first."""
+        needle = text.strip().lower()
+        if not needle:
+            return []
+        where, params = _scope_filter(region_code, active_only)
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM institutions WHERE {where} "
+            "AND (instr(lower(name_zh), ?) > 0 OR instr(lower(name_en), ?) > 0) "
+            "ORDER BY length(name_zh), code LIMIT ?",
+            (*params, needle, needle, limit),
+        )
+        return [_institution(row) for row in rows]
+
+    async def set_head(self, institution_id: int, telegram_id: int | None) -> bool:
+        changed = await self._db.execute_rowcount(
+            "UPDATE institutions SET head_user_id = ? WHERE id = ?", (telegram_id, institution_id)
+        )
+        return changed > 0
+
+    async def set_active(self, institution_id: int, active: bool) -> bool:
+        changed = await self._db.execute_rowcount(
+            "UPDATE institutions SET active = ? WHERE id = ?", (int(active), institution_id)
+        )
+        return changed > 0
+
+    async def count(self, *, active_only: bool = False) -> int:
+        value = await self._db.fetchval(
+            "SELECT COUNT(*) FROM institutions" + (" WHERE active = 1" if active_only else "")
+        )
+        return int(value)
+
+
+def _scope_filter(region_code: str | None, active_only: bool) -> tuple[str, list[object]]:
+    clauses: list[str] = ["1 = 1"]
+    params: list[object] = []
+    if region_code is not None:
+        clauses.append("region_code GLOB ?")
+        params.append(prefix_glob(significant_prefix(region_code)))
+    if active_only:
+        clauses.append("active = 1")
+    return " AND ".join(clauses), params
+
+
+def _institution(row: aiosqlite.Row) -> Institution:
+    return Institution(
+        id=row["id"],
+        code=row["code"],
+        name_zh=row["name_zh"],
+        name_en=row["name_en"],
+        type=InstitutionType(row["type"]),
+        region_code=row["region_code"],
+        risk_tags=frozenset(RiskTag(tag) for tag in json.loads(row["risk_tags"])),
+        address=row["address"],
+        head_user_id=row["head_user_id"],
+        active=bool(row["active"]),
+    )

@@ -1,0 +1,67 @@
+"""One-time invitation tokens that bring a person in with a role and scope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain.roles import Role
+from storage.db import Database
+from storage.models import Invite
+from storage.repositories._codec import from_db_time, from_db_time_or_none, to_db_time, to_db_time_or_none
+
+_COLUMNS = "token, role, region_code, institution_id, created_by, created_at, expires_at, used_by, used_at"
+
+
+class InviteRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, invite: Invite) -> Invite:
+        await self._db.execute(
+            f"INSERT INTO invites ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                invite.token,
+                invite.role.value,
+                invite.region_code,
+                invite.institution_id,
+                invite.created_by,
+                to_db_time(invite.created_at),
+                to_db_time(invite.expires_at),
+                invite.used_by,
+                to_db_time_or_none(invite.used_at),
+            ),
+        )
+        return invite
+
+    async def get(self, token: str) -> Invite | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM invites WHERE token = ?", (token,))
+        return None if row is None else _invite(row)
+
+    async def consume(self, token: str, telegram_id: int, at: datetime) -> bool:
+        """Mark the invite used by this person; True for exactly one caller, and only while it is valid.
+
+        The check and the write are one statement, so two people racing for the same link cannot both win.
+        """
+        at_text = to_db_time(at)
+        changed = await self._db.execute_rowcount(
+            "UPDATE invites SET used_by = ?, used_at = ? "
+            "WHERE token = ? AND used_by IS NULL AND expires_at > ?",
+            (telegram_id, at_text, token, at_text),
+        )
+        return changed == 1
+
+
+def _invite(row: aiosqlite.Row) -> Invite:
+    return Invite(
+        token=row["token"],
+        role=Role(row["role"]),
+        region_code=row["region_code"],
+        institution_id=row["institution_id"],
+        created_by=row["created_by"],
+        created_at=from_db_time(row["created_at"]),
+        expires_at=from_db_time(row["expires_at"]),
+        used_by=row["used_by"],
+        used_at=from_db_time_or_none(row["used_at"]),
+    )

@@ -1,0 +1,143 @@
+"""People registered with the bot, their role and the scope (region or institution) they act in."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.domain.roles import STAFF_ROLES, Role, region_in_scope, significant_prefix
+from storage.db import Database
+from storage.models import RegionLevel, User
+from storage.repositories._codec import from_db_time, prefix_glob, to_db_time
+
+_COLUMNS = "telegram_id, full_name, username, role, region_code, institution_id, language, active, created_at"
+_U_COLUMNS = ", ".join(f"u.{column.strip()}" for column in _COLUMNS.split(","))
+
+
+class UserRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, telegram_id: int) -> User | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE telegram_id = ?", (telegram_id,))
+        return None if row is None else _user(row)
+
+    async def add(self, user: User) -> User:
+        """Insert a new user; sqlite3.IntegrityError if the Telegram id is already registered."""
+        await self._db.execute(
+            f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _params(user)
+        )
+        return user
+
+    async def upsert(self, user: User) -> User:
+        """Insert or replace everything but created_at, which keeps the first registration time."""
+        async with self._db.transaction():
+            await self._db.execute(
+                f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (telegram_id) DO UPDATE SET full_name = excluded.full_name, "
+                "username = excluded.username, role = excluded.role, region_code = excluded.region_code, "
+                "institution_id = excluded.institution_id, language = excluded.language, "
+                "active = excluded.active",
+                _params(user),
+            )
+            stored = await self.get(user.telegram_id)
+        assert stored is not None
+        return stored
+
+    async def set_language(self, telegram_id: int, language: str) -> bool:
+        changed = await self._db.execute_rowcount(
+            "UPDATE users SET language = ? WHERE telegram_id = ?", (language, telegram_id)
+        )
+        return changed > 0
+
+    async def set_active(self, telegram_id: int, active: bool) -> bool:
+        changed = await self._db.execute_rowcount(
+            "UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id)
+        )
+        return changed > 0
+
+    async def in_scope(
+        self, role: Role | None, region_code: str | None, *, active_only: bool = True
+    ) -> list[User]:
+        """Users who act inside the region: staff of a county in it, heads of its institutions, its cadres.
+
+        A head is placed by their institution's region, anyone else by their own region_code. Users with no
+        region act for the whole city, so they fall inside a scope only when that scope covers the city.
+        """
+        clauses = ["1 = 1"]
+        params: list[object] = []
+        if role is not None:
+            clauses.append("u.role = ?")
+            params.append(role.value)
+        if active_only:
+            clauses.append("u.active = 1")
+        if region_code is not None:
+            place = "COALESCE(i.region_code, u.region_code)"
+            if await self._covers_city(region_code):
+                clauses.append(f"({place} GLOB ? OR {place} IS NULL)")
+            else:
+                clauses.append(f"{place} GLOB ?")
+            params.append(prefix_glob(significant_prefix(region_code)))
+        rows = await self._db.fetchall(
+            f"SELECT {_U_COLUMNS} FROM users u LEFT JOIN institutions i ON i.id = u.institution_id "
+            f"WHERE {' AND '.join(clauses)} ORDER BY u.telegram_id",
+            params,
+        )
+        return [_user(row) for row in rows]
+
+    async def staff_for_region(self, region_code: str) -> list[User]:
+        """Active staff answerable for a place: county staff whose region covers it, then the city admins."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND role IN (?, ?) "
+            "ORDER BY role = ?, telegram_id",
+            (*sorted(role.value for role in STAFF_ROLES), Role.CITY.value),
+        )
+        staff = [_user(row) for row in rows]
+        return [
+            user for user in staff if user.role is Role.CITY or region_in_scope(user.region_code, region_code)
+        ]
+
+    async def heads_of(self, institution_id: int) -> list[User]:
+        """Active heads of the institution: users registered for it, and the person named as its head."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND ("
+            " (role = ? AND institution_id = ?)"
+            " OR telegram_id = (SELECT head_user_id FROM institutions WHERE id = ?)"
+            ") ORDER BY telegram_id",
+            (Role.HEAD.value, institution_id, institution_id),
+        )
+        return [_user(row) for row in rows]
+
+    async def _covers_city(self, region_code: str) -> bool:
+        city = await self._db.fetchval(
+            "SELECT code FROM regions WHERE level = ? ORDER BY parent_code IS NOT NULL, code LIMIT 1",
+            (RegionLevel.CITY.value,),
+        )
+        return city is not None and region_in_scope(region_code, city)
+
+
+def _params(user: User) -> tuple[object, ...]:
+    return (
+        user.telegram_id,
+        user.full_name,
+        user.username,
+        user.role.value,
+        user.region_code,
+        user.institution_id,
+        user.language,
+        int(user.active),
+        to_db_time(user.created_at),
+    )
+
+
+def _user(row: aiosqlite.Row) -> User:
+    return User(
+        telegram_id=row["telegram_id"],
+        full_name=row["full_name"],
+        username=row["username"],
+        role=Role(row["role"]),
+        region_code=row["region_code"],
+        institution_id=row["institution_id"],
+        language=row["language"],
+        active=bool(row["active"]),
+        created_at=from_db_time(row["created_at"]),
+    )

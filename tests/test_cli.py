@@ -1,0 +1,85 @@
+"""The command line, as an operator runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+
+COMMANDS = ["run", "demo-data", "invite", "demo"]
+
+
+def cli(*arguments: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if key not in {
+        "BOT_TOKEN", "BOT_API_BASE_URL", "DATABASE_PATH", "DEFAULT_LANGUAGE", "BOT_USERNAME", "BOT_MODE"}}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *arguments], cwd=cwd, env=clean, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+
+
+@pytest.mark.parametrize(("language", "expected"), [("zh_CN", "未设置 BOT_TOKEN"), ("en", "BOT_TOKEN is not set")])
+def test_run_without_a_token_explains_in_one_line_and_exits_2(tmp_path: Path, language: str, expected: str) -> None:
+    result = cli("run", cwd=tmp_path, DEFAULT_LANGUAGE=language)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(tmp_path: Path, command: str) -> None:
+    result = cli(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "usage: safety-bot " + command in result.stdout
+
+
+def test_demo_data_is_idempotent_and_invite_prints_the_link_last(tmp_path: Path) -> None:
+    database = str(tmp_path / "db" / "safety.db")
+    for _ in range(2):
+        loaded = cli("demo-data", cwd=tmp_path, DATABASE_PATH=database)
+        assert loaded.returncode == 0, loaded.stderr
+    invited = cli("invite", "--role", "county", "--region", "330302", cwd=tmp_path, DATABASE_PATH=database,
+                  BOT_USERNAME="civil_safety_bot")
+    assert invited.returncode == 0, invited.stderr
+    assert invited.stdout.strip().splitlines()[-1].startswith("https://t.me/civil_safety_bot?start=")
+    refused = cli("invite", "--role", "county", "--region", "999999", cwd=tmp_path, DATABASE_PATH=database,
+                  BOT_USERNAME="civil_safety_bot")
+    assert refused.returncode == 2 and "999999" in refused.stderr
+
+
+def test_settings_use_the_documented_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "BOT_TOKEN": "1:x", "BOT_API_BASE_URL": "http://127.0.0.1:9/bot", "DATABASE_PATH": "/tmp/x.db",
+        "TIMEZONE": "UTC", "DEFAULT_LANGUAGE": "en", "BOT_MODE": "webhook", "WEBHOOK_URL": "https://example.org/t",
+        "WEBHOOK_LISTEN": "0.0.0.0:8080", "WEBHOOK_SECRET": "s3cret",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert (settings.bot_token, settings.bot_api_base_url, str(settings.database_path)) == (
+        "1:x", "http://127.0.0.1:9/bot", "/tmp/x.db")
+    assert settings.file_base_url == "http://127.0.0.1:9/file/bot"
+    assert (settings.timezone, settings.default_language, settings.bot_mode.value) == ("UTC", "en", "webhook")
+    assert (settings.webhook_url, settings.webhook_listen, settings.webhook_secret) == (
+        "https://example.org/t", "0.0.0.0:8080", "s3cret")
+
+
+def test_settings_are_read_from_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    (tmp_path / ".env").write_text("BOT_TOKEN=42:from-dotenv\n", encoding="utf-8")
+    assert Settings().bot_token == "42:from-dotenv"
+
+
+def test_the_demo_plays_and_exits_0(tmp_path: Path) -> None:
+    result = cli("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Demo complete" in result.stdout
+    assert "👤" in result.stdout and "🤖" in result.stdout

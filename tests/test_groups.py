@@ -1,0 +1,64 @@
+"""Binding work groups, and the bot's silence in groups nobody bound."""
+
+from __future__ import annotations
+
+from bot.domain.roles import Role
+from bot.stage import Stage
+from storage.models import GroupPurpose
+
+LUCHENG = "330302"
+
+
+async def test_unbound_groups_are_ignored_except_to_say_how_to_bind(bot_stage: Stage) -> None:
+    sandbox = bot_stage.sandbox
+    cadre = sandbox.user(user_id=10, first_name="C")
+    await bot_stage.register(cadre, Role.CADRE, region=LUCHENG)
+    group = sandbox.group(chat_id=-1001, title="闲聊群")
+    group.add(cadre)
+    await cadre.send_text("大家好", chat=group)
+    assert cadre.messages(chat=group) == []
+    await cadre.send_text("/help", chat=group)
+    await cadre.send_text("/tasks", chat=group)
+    assert "本群尚未绑定" in cadre.last_message(chat=group).text
+    await cadre.send_text("/bindgroup", chat=group)
+    assert "仅限县级民政工作人员和市局管理员" in cadre.last_message(chat=group).text
+    assert await bot_stage.services.storage.groups.get(-1001) is None
+
+
+async def test_county_staff_bind_a_group_to_their_county(bot_stage: Stage) -> None:
+    sandbox = bot_stage.sandbox
+    staff = sandbox.user(user_id=11, first_name="县", language_code="zh-hans")
+    await bot_stage.register(staff, Role.COUNTY, region=LUCHENG)
+    group = sandbox.group(chat_id=-1002, title="鹿城区民政安全工作群")
+    group.add(staff)
+    await staff.send_text("/bindgroup", chat=group)
+    assert staff.last_message(chat=group).buttons == [["鹿城区"], ["取消"]]
+    await staff.press("鹿城区", chat=group)
+    await staff.press("预警发布", chat=group)
+    assert staff.last_message(chat=group).text == "✅ 本群已绑定：鹿城区，用途：预警发布。"
+    bound = await bot_stage.services.storage.groups.get(-1002)
+    assert bound is not None and bound.region_code == LUCHENG and bound.purpose is GroupPurpose.WARNINGS
+    audit = await bot_stage.services.storage.audit.list(action_prefix="group.bound")
+    assert [event.actor_id for event in audit] == [11]
+
+    # A forged region (another county) is refused on the server even though no button offered it.
+    await staff.send_text("/bindgroup", chat=group)
+    await staff.press("鹿城区", chat=group)
+    await staff.press_data(staff.last_message(chat=group), "bind:purpose:330303:general")
+    assert "超出了您的负责范围" in staff.last_message(chat=group).text
+    still = await bot_stage.services.storage.groups.get(-1002)
+    assert still is not None and still.region_code == LUCHENG
+
+
+async def test_a_city_admin_binds_a_forum_topic_in_english(bot_stage: Stage) -> None:
+    sandbox = bot_stage.sandbox
+    admin = sandbox.user(user_id=12, first_name="Ada", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    group = sandbox.group(chat_id=-1003, title="Wenzhou bureau", is_forum=True)
+    group.add(admin)
+    await admin.send_text("/bindgroup", chat=group)
+    labels = [label for row in admin.last_message(chat=group).buttons for label in row]
+    assert "Wenzhou" in labels[0] and "Longgang City" in labels
+    await admin.press(labels[0], chat=group)
+    await admin.press("General (all notices)", chat=group)
+    assert "This group is now bound to" in admin.last_message(chat=group).text
