@@ -20,6 +20,8 @@ from bot.context import BotContext
 from bot.i18n import I18n
 from bot.persistence import SQLitePersistence
 from bot.processing import PerChatUpdateProcessor
+from bot.services.evidence import EvidenceStore
+from bot.services.hazards import HazardService
 from bot.services.onboarding import OnboardingService
 from storage import Storage
 
@@ -37,6 +39,8 @@ class BotServices:
     storage: Storage
     i18n: I18n
     onboarding: OnboardingService
+    evidence: EvidenceStore
+    hazards: HazardService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -45,12 +49,15 @@ class BotServices:
 async def open_services(settings: Settings, clock: Clock | None = None, *, strict_i18n: bool = False) -> BotServices:
     clock = clock or SystemClock()
     storage = await Storage.open(settings.database_path, clock)
+    evidence = EvidenceStore(settings.evidence_dir)
     return BotServices(
         settings=settings,
         clock=clock,
         storage=storage,
         i18n=I18n(settings.default_language, strict=strict_i18n),
         onboarding=OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours)),
+        evidence=evidence,
+        hazards=HazardService(storage, clock, evidence, settings.deadline_policy, settings.tz),
     )
 
 

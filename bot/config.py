@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.catalog import Severity
+from bot.domain.deadlines import DEFAULT_DEADLINE_POLICY, DeadlinePolicy
+
 
 class BotMode(StrEnum):
     POLLING = "polling"
@@ -30,6 +33,10 @@ class Settings(BaseSettings):
     webhook_listen: str = Field(default="127.0.0.1:8443", validation_alias="WEBHOOK_LISTEN")
     webhook_secret: str | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
     invite_ttl_hours: int = Field(default=72, validation_alias="INVITE_TTL_HOURS")
+    # Hours allowed to rectify, by severity, as JSON: {"serious": 24, "major": 72, "general": 168}.
+    deadline_hours: dict[Severity, int] = Field(
+        default_factory=lambda: dict(DEFAULT_DEADLINE_POLICY.hours), validation_alias="DEADLINE_HOURS"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -43,6 +50,10 @@ class Settings(BaseSettings):
         if value not in ("zh_CN", "en"):
             raise ValueError("DEFAULT_LANGUAGE must be zh_CN or en")
         return value
+
+    @property
+    def deadline_policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(hours=self.deadline_hours)
 
     @property
     def tz(self) -> ZoneInfo:

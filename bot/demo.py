@@ -15,6 +15,7 @@ from bot.domain.roles import Role
 from bot.stage import Stage, stage
 
 LUCHENG = "330302"
+HOME = "WZ-330302-ELDER-01"
 
 
 @dataclass
@@ -91,7 +92,65 @@ async def onboarding(scene: Scene) -> None:
     scene.check(len(audit) == 1 and "防汛" not in str(audit[0].detail), "the refusal is audited without the content")
 
 
-SCENES: list[Step] = [onboarding]
+async def hazard_loop(scene: Scene) -> None:
+    sandbox = scene.stage.sandbox
+    storage = scene.stage.services.storage
+    cadre = sandbox.user(user_id=9102, first_name="陈", last_name="干部", language_code="zh-hans")
+    head = sandbox.user(user_id=9201, first_name="张", last_name="院长", language_code="zh-hans")
+    staff = sandbox.user(user_id=9301, first_name="周", last_name="科长", language_code="zh-hans")
+    await scene.stage.register(cadre, Role.CADRE, region=LUCHENG)
+    await scene.stage.register(head, Role.HEAD, institution=HOME)
+    await scene.stage.register(staff, Role.COUNTY, region=LUCHENG)
+    scene.title("准备：鹿城区社区干部、福利院院长和县级民政科长已注册 / cadre, head and county staff are registered")
+
+    scene.title("干部上报隐患（附照片和位置）/ the cadre reports a hazard with a photo and a location")
+    await cadre.send_text("/report")
+    await cadre.press("鹿城区社会福利院")
+    await cadre.press("用火")
+    await cadre.press("较大")
+    await cadre.send_text("三楼走廊堆放纸箱杂物，堵塞消防通道")
+    await cadre.send_photo()
+    await cadre.press("完成")
+    await cadre.send_location(28.0219, 120.6552)
+    await cadre.press("互查")
+    await cadre.press("✅ 确认上报")
+    match = re.search(r"YH-\d{8}-\d{4}", cadre.last_message().text)
+    scene.check(match is not None, "the cadre receives the hazard's code and deadline")
+    if match is None:
+        return
+    code = match.group(0)
+    scene.check(any(code in message.text for message in head.messages()), "the head is told, with buttons")
+
+    scene.title("院长确认收到并提交整改（附整改后照片）/ the head acknowledges and submits a rectification")
+    await head.press("确认收到")
+    await head.press("开始整改")
+    await head.send_text("已清理走廊杂物，张贴禁止堆放标识，安排专人每日巡查")
+    await head.send_photo()
+    await head.press("完成")
+    scene.check(any(code in message.text for message in staff.messages()), "county staff are asked to verify")
+
+    scene.title("县级民政退回一次，再验收通过 / county staff reject once with a reason, then accept")
+    await staff.press("退回整改")
+    await staff.send_text("照片未显示消防通道全貌，请补拍走廊两端")
+    scene.check("照片未显示消防通道全貌" in head.last_message().text, "the head reads the reason")
+    await head.press("重新整改")
+    await head.send_text("已补拍走廊两端，通道宽度满足要求")
+    await head.send_photo()
+    await head.send_photo()
+    await head.press("完成")
+    await staff.press("验收通过")
+    hazard = await storage.hazards.get_by_code(code)
+    scene.check(hazard is not None and hazard.state.value == "closed", "the hazard is closed")
+
+    scene.title("查看隐患全过程 / /hazard shows the whole history")
+    await staff.send_text(f"/hazard {code}")
+    dossier = next((m.text for m in reversed(staff.messages()) if "处置记录" in m.text), "")
+    scene.check("退回整改" in dossier and "验收通过" in dossier, "the history shows the rejection and the acceptance")
+    photos = [m for m in staff.messages() if m.photo is not None and code in m.text]
+    scene.check(len(photos) == 4, "the before and after photos are shown with the history")
+
+
+SCENES: list[Step] = [onboarding, hazard_loop]
 
 
 async def play(verbose: bool = True) -> int:

@@ -1,8 +1,9 @@
 """Per-user translations from the gettext catalogs in `locales/`.
 
 Message ids are stable keys (``onboarding.welcome``) and every catalog, zh_CN included, translates each of them into a
-whole sentence with named placeholders, so a translator always sees complete text. Catalogs are compiled from the
-`.po` sources when first loaded, so installation needs no msgfmt step.
+whole sentence with named placeholders, so a translator always sees complete text. Each language folder holds one
+`.po` file per journey (messages.po for the common ones, hazards.po, …); they are compiled from source when first
+loaded, so installation needs no msgfmt step.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import locales
 
 LANGUAGES = ("zh_CN", "en")
 LOCALES_DIR = Path(locales.__file__).parent
-DOMAIN = "messages"
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,12 @@ def normalize_language(code: str | None, default: str = "zh_CN") -> str:
     return default
 
 
-def catalog_path(language: str) -> Path:
-    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_paths(language: str) -> list[Path]:
+    return sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po"))
 
 
-@cache
-def load_catalog(language: str) -> gettext.GNUTranslations:
-    with catalog_path(language).open("rb") as source:
+def _compile(path: Path, language: str) -> gettext.GNUTranslations:
+    with path.open("rb") as source:
         catalog = read_po(source, locale=language)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
@@ -64,11 +63,31 @@ def load_catalog(language: str) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+@cache
+def load_catalog(language: str) -> gettext.NullTranslations:
+    """All of a language's `.po` files as one catalog (keys are unique across files; a test checks it)."""
+    paths = catalog_paths(language)
+    if not paths:
+        return gettext.NullTranslations()
+    first = _compile(paths[0], language)
+    for path in paths[1:]:
+        first.add_fallback(_compile(path, language))
+    return first
+
+
 def catalog_messages(language: str) -> dict[str, str]:
-    """Every key and its translation, as written in the `.po` source (used by the completeness test)."""
-    with catalog_path(language).open("rb") as source:
-        catalog = read_po(source, locale=language)
-    return {str(message.id): str(message.string) for message in catalog if message.id}
+    """Every key and its translation, as written in the `.po` sources (used by the completeness test)."""
+    return {key: text for key, text, _ in catalog_entries(language)}
+
+
+def catalog_entries(language: str) -> list[tuple[str, str, str]]:
+    """(key, translation, file name) for every message of a language."""
+    entries = []
+    for path in catalog_paths(language):
+        with path.open("rb") as source:
+            catalog = read_po(source, locale=language)
+        entries += [(str(message.id), str(message.string), path.name) for message in catalog if message.id]
+    return entries
 
 
 class MissingTranslation(KeyError):

@@ -8,7 +8,7 @@ from typing import Any
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from handlers import groups, guards, invite, language, start
+from handlers import groups, guards, hazard, invite, language, rectify, report, start, tasks, verify
 
 # Our conversations are keyed per chat and user on purpose; every button is re-checked on the server anyway.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
@@ -20,5 +20,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     language.register(application)
     invite.register(application)
     groups.register(application)
+    report.register(application)
+    tasks.register(application)
+    hazard.register(application)
+    rectify.register(application)
+    verify.register(application)
     start.register_late(application)
     guards.register_fallbacks(application)

@@ -9,6 +9,7 @@ from telegram import User as TelegramUser
 from telegram.constants import ChatType
 
 from bot.context import BotContext
+from bot.domain.catalog import Labelled, label
 from bot.i18n import Translator
 from storage.models import User
 
@@ -74,3 +75,9 @@ def topic_of(update: Update) -> int | None:
     if message is not None and message.is_topic_message:
         return message.message_thread_id
     return None
+
+
+def catalog_label(code: Labelled, t: Translator) -> str:
+    """A catalog name as shown on buttons and in summaries: capitalised in English, as is in Chinese."""
+    text = label(code, t.language)
+    return text[:1].upper() + text[1:]

@@ -16,10 +16,10 @@ log = logging.getLogger(__name__)
 # The order is the order of the menu. Journeys add their commands here as they land.
 GUEST_COMMANDS = ("start", "help")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.CADRE: ("help", "lang", "cancel"),
-    Role.HEAD: ("help", "lang", "cancel"),
-    Role.COUNTY: ("invite", "bindgroup", "help", "lang", "cancel"),
-    Role.CITY: ("invite", "bindgroup", "help", "lang", "cancel"),
+    Role.CADRE: ("report", "hazard", "help", "lang", "cancel"),
+    Role.HEAD: ("report", "tasks", "hazard", "help", "lang", "cancel"),
+    Role.COUNTY: ("report", "tasks", "hazard", "deadline", "invite", "bindgroup", "help", "lang", "cancel"),
+    Role.CITY: ("report", "tasks", "hazard", "deadline", "invite", "bindgroup", "help", "lang", "cancel"),
 }
 GROUP_COMMANDS = ("bindgroup", "help")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from storage.db import Database
+from storage.repositories.action_drafts import ActionDraftRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.drafts import DraftRepository
 from storage.repositories.groups import GroupRepository
@@ -36,6 +37,7 @@ class Storage:
         self.audit = AuditRepository(db, clock)
         self.hazards = HazardRepository(db)
         self.drafts = DraftRepository(db)
+        self.action_drafts = ActionDraftRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain.lifecycle import RefusalCode
 from bot.domain.roles import Role
-from bot.i18n import LANGUAGES, Translator, catalog_messages, normalize_language
+from bot.i18n import LANGUAGES, Translator, catalog_entries, catalog_messages, normalize_language
 from handlers.menus import GROUP_COMMANDS, GUEST_COMMANDS, ROLE_COMMANDS
 from storage.models import GroupPurpose
 
@@ -58,6 +58,14 @@ def test_both_catalogs_have_the_same_keys_and_placeholders() -> None:
     for key in chinese:
         assert set(PLACEHOLDER.findall(chinese[key])) == set(PLACEHOLDER.findall(english[key])), key
         assert chinese[key] != "" and english[key] != "", key
+
+
+def test_no_key_is_defined_twice() -> None:
+    for language in LANGUAGES:
+        seen: dict[str, str] = {}
+        for key, _, file_name in catalog_entries(language):
+            assert key not in seen, f"{language}: {key} is in both {seen[key]} and {file_name}"
+            seen[key] = file_name
 
 
 def test_command_descriptions_fit_telegram() -> None:

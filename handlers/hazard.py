@@ -1,0 +1,419 @@
+"""/hazard CODE (and every Details button): a hazard's whole record; /deadline CODE: staff set a new deadline.
+
+The dossier is what an inspector would ask for: the summary, every step of the history with who, when and why,
+then the before and after photos, then the buttons for what the viewer may do now. Whoever may not see a hazard
+gets the same answer as for a code that does not exist, so a guessed code reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.domain.lifecycle import HazardAction
+from bot.domain.roles import STAFF_ROLES
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.hazards import HazardDossier
+from handlers.common import Caller, answer, identify
+from handlers.hazard_buttons import DEADLINE, VIEW, action_keyboard, ensure_allowed, hazard_id_of, pattern, refuse
+from handlers.notify import deliver, hazard_params, when
+from storage.hazard_models import HazardEvent, HazardPhoto, PhotoKind
+from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
+
+log = logging.getLogger(__name__)
+
+# Telegram allows 4096 characters a message; HTML tags count for nothing but leave room for them anyway.
+MESSAGE_BUDGET = 3500
+ALBUM_SIZE = 10
+
+CHOOSING_DEADLINE, AWAITING_REASON = "deadline.choosing_deadline", "deadline.awaiting_reason"
+# Days offered as buttons, each with its own label so that every language can word its plural.
+EXTENSIONS = ((1, "button.extend_1_day"), (3, "button.extend_3_days"), (7, "button.extend_7_days"))
+DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d")
+# Reasons the person can fix by typing the reason again, rather than starting over.
+REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
+
+
+# ---- the dossier ----------------------------------------------------------------------------------------
+
+
+async def show_hazard(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return
+    if not context.args:
+        await answer(update, caller.t("dossier.usage"))
+        return
+    try:
+        dossier = await context.services.hazards.view(caller.user, " ".join(context.args))
+    except Refusal as refusal:
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+        return
+    await send_dossier(update, context, caller, dossier)
+
+
+async def pressed_details(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    hazard_id = hazard_id_of(query) if query is not None else None
+    if caller is None or caller.user is None or query is None or hazard_id is None:
+        return
+    try:
+        dossier = await context.services.hazards.view(caller.user, hazard_id)
+    except Refusal as refusal:
+        await refuse(query, caller.t, refusal)
+        return
+    await query.answer()
+    await send_dossier(update, context, caller, dossier)
+
+
+async def send_dossier(update: Update, context: BotContext, caller: Caller, dossier: HazardDossier) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    t, tz = caller.t, context.services.settings.tz
+    names = await _names(context, dossier.events)
+    parts = [_summary(dossier, t, tz), t("dossier.history_header")]
+    parts += [_event(event, names, t, tz) for event in dossier.events]
+    keyboard = action_keyboard(dossier.hazard, dossier.actions, t, details=False)
+    texts = _pack(parts)
+    for text in texts[:-1]:
+        await chat.send_message(text)
+    if not dossier.photos:
+        await chat.send_message(texts[-1], reply_markup=keyboard)
+        return
+    await chat.send_message(texts[-1])
+    await _send_photos(chat, context, dossier, t)
+    if keyboard is not None:
+        await chat.send_message(t("dossier.actions_prompt", code=dossier.hazard.code), reply_markup=keyboard)
+
+
+def _summary(dossier: HazardDossier, t: Translator, tz: ZoneInfo) -> str:
+    hazard = dossier.hazard
+    p = hazard_params(hazard, dossier.institution, t, tz)
+    lines = [t("dossier.summary", reported=when(hazard.reported_at, tz, t), **p)]
+    if dossier.overdue:
+        lines.append(t("dossier.overdue"))
+    if hazard.address_text:
+        lines.append(t("dossier.address", address=hazard.address_text))
+    if hazard.latitude is not None and hazard.longitude is not None:
+        lines.append(t("dossier.location", latitude=f"{hazard.latitude:.5f}", longitude=f"{hazard.longitude:.5f}"))
+    if hazard.measures:
+        lines.append(t("dossier.measures", **p))
+    if hazard.closed_at is not None:
+        closed = when(hazard.closed_at, tz, t)
+        if hazard.closed_on_time is False:
+            lines.append(t("dossier.closed_late", closed=closed))
+        else:
+            lines.append(t("dossier.closed_on_time", closed=closed))
+    return "\n".join(lines)
+
+
+async def _names(context: BotContext, events: Sequence[HazardEvent]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for actor_id in {event.actor_id for event in events if event.actor_id is not None}:
+        user = await context.services.storage.users.get(actor_id)
+        names[actor_id] = user.full_name if user is not None else str(actor_id)
+    return names
+
+
+def _event(event: HazardEvent, names: dict[int, str], t: Translator, tz: ZoneInfo) -> str:
+    who = names.get(event.actor_id, "") if event.actor_id is not None else t.plain("dossier.system")
+    lines = [
+        t(
+            "dossier.event",
+            at=when(event.at, tz, t),
+            who=who,
+            what=t.plain(f"event.{event.action}"),
+            state=t.plain(f"state.{event.to_state.value}"),
+        )
+    ]
+    if event.note:
+        lines.append(t("dossier.event_note", note=event.note))
+    if "previous_deadline" in event.detail or event.action == HazardAction.CHANGE_DEADLINE.value:
+        previous, current = event.detail.get("previous_deadline"), event.detail.get("deadline")
+        lines.append(t("dossier.event_deadline", previous=_detail_time(previous, tz, t),
+                       deadline=_detail_time(current, tz, t)))
+    if "on_time" in event.detail and event.action == HazardAction.ACCEPT.value:
+        lines.append(t("dossier.event_on_time") if event.detail["on_time"] else t("dossier.event_late"))
+    if event.detail.get("photos"):
+        lines.append(t("dossier.event_photos", count=event.detail["photos"]))
+    return "\n".join(lines)
+
+
+def _detail_time(value: object, tz: ZoneInfo, t: Translator) -> str:
+    # History details are JSON: times come back as ISO text.
+    return when(datetime.fromisoformat(value) if isinstance(value, str) else None, tz, t)
+
+
+def _pack(parts: Sequence[str]) -> list[str]:
+    """Whole parts into as few messages as fit, so that no entry is ever cut in the middle of its markup."""
+    messages: list[str] = []
+    current = ""
+    for part in parts:
+        if current and len(current) + len(part) + 2 > MESSAGE_BUDGET:
+            messages.append(current)
+            current = part
+        else:
+            current = f"{current}\n\n{part}" if current else part
+    messages.append(current)
+    return messages
+
+
+async def _send_photos(chat: Chat, context: BotContext, dossier: HazardDossier, t: Translator) -> None:
+    before = [p for p in dossier.photos if p.kind is PhotoKind.BEFORE]
+    after = [p for p in dossier.photos if p.kind is PhotoKind.AFTER]
+    code = dossier.hazard.code
+    captioned: list[tuple[HazardPhoto, str]] = []
+    captioned += [(p, t("dossier.photo_before", code=code, n=i, total=len(before))) for i, p in enumerate(before, 1)]
+    captioned += [(p, t("dossier.photo_after", code=code, n=i, total=len(after))) for i, p in enumerate(after, 1)]
+    for start in range(0, len(captioned), ALBUM_SIZE):
+        chunk = captioned[start : start + ALBUM_SIZE]
+        try:
+            await _send_album(chat, chunk, from_store=None)
+        except BadRequest:
+            # Telegram may forget a file; the evidence store kept the bytes for exactly this.
+            log.info("resending photos of %s from the evidence store", code)
+            await _send_album(chat, chunk, from_store=context)
+
+
+async def _send_album(
+    chat: Chat, chunk: Sequence[tuple[HazardPhoto, str]], *, from_store: BotContext | None
+) -> None:
+    def source(photo: HazardPhoto) -> str | bytes:
+        return photo.file_id if from_store is None else from_store.services.evidence.read(photo.sha256)
+
+    if len(chunk) == 1:
+        photo, caption = chunk[0]
+        await chat.send_photo(source(photo), caption=caption)
+        return
+    await chat.send_media_group([InputMediaPhoto(source(photo), caption=caption) for photo, caption in chunk])
+
+
+# ---- /deadline ------------------------------------------------------------------------------------------
+
+
+def _drafts(context: BotContext) -> ActionDraftRepository:
+    return context.services.storage.action_drafts
+
+
+def _extension_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    extensions = [
+        InlineKeyboardButton(t.plain(label_key), callback_data=f"dl:days:{days}") for days, label_key in EXTENSIONS
+    ]
+    cancel = InlineKeyboardButton(t.plain("button.cancel"), callback_data="dl:cancel")
+    return InlineKeyboardMarkup([extensions, [cancel]])
+
+
+def _cancel_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data="dl:cancel")]])
+
+
+async def start_deadline(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return ConversationHandler.END
+    if caller.user.role not in STAFF_ROLES:
+        await answer(update, caller.t("refusal.staff_only"))
+        return ConversationHandler.END
+    if not context.args:
+        await answer(update, caller.t("deadline.usage"))
+        return ConversationHandler.END
+    try:
+        dossier = await context.services.hazards.view(caller.user, " ".join(context.args))
+    except Refusal as refusal:
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+        return ConversationHandler.END
+    return await _ask_deadline(update, context, caller, dossier.hazard.id)
+
+
+async def pressed_change_deadline(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    query = update.callback_query
+    hazard_id = hazard_id_of(query) if query is not None else None
+    if caller is None or caller.user is None or query is None or hazard_id is None:
+        return ConversationHandler.END
+    return await _ask_deadline(update, context, caller, hazard_id)
+
+
+async def _ask_deadline(update: Update, context: BotContext, caller: Caller, hazard_id: int) -> str | int:
+    assert caller.user is not None
+    hazards, t = context.services.hazards, caller.t
+    try:
+        await ensure_allowed(hazards, caller.user, hazard_id, HazardAction.CHANGE_DEADLINE)
+        dossier = await hazards.view(caller.user, hazard_id)
+    except Refusal as refusal:
+        if update.callback_query is not None:
+            await refuse(update.callback_query, t, refusal)
+        else:
+            await answer(update, t(refusal.message_key, **refusal.params))
+        return ConversationHandler.END
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    now = context.services.clock.now()
+    await _drafts(context).save(caller.user.telegram_id, Journey.DEADLINE, ActionDraft(hazard_id=hazard_id), now)
+    tz = context.services.settings.tz
+    text = t("deadline.ask", code=dossier.hazard.code, deadline=when(dossier.hazard.deadline, tz, t))
+    await answer(update, text, reply_markup=_extension_keyboard(t))
+    return CHOOSING_DEADLINE
+
+
+async def chose_extension(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return ConversationHandler.END
+    await query.answer()
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.DEADLINE)
+    if draft is None:
+        await answer(update, caller.t("fallback.stale_button"))
+        return ConversationHandler.END
+    try:
+        hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
+    except Refusal as refusal:
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+        return ConversationHandler.END
+    days = int((query.data or "dl:days:1").rsplit(":", 1)[1])
+    now = context.services.clock.now()
+    # An extension adds to the deadline in force; a hazard already late gets the days from now instead, or the
+    # new deadline would still lie in the past.
+    base = hazard.deadline if hazard.deadline is not None and hazard.deadline > now else now
+    return await _chose(update, context, caller, draft, base + timedelta(days=days))
+
+
+async def typed_deadline(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None or message.text is None:
+        return ConversationHandler.END
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.DEADLINE)
+    if draft is None:
+        await answer(update, caller.t("fallback.stale_button"))
+        return ConversationHandler.END
+    deadline = parse_deadline(message.text, context.services.settings.tz)
+    if deadline is None:
+        await answer(update, caller.t("deadline.bad_date"), reply_markup=_extension_keyboard(caller.t))
+        return CHOOSING_DEADLINE
+    if deadline <= context.services.clock.now():
+        await answer(update, caller.t("refusal.deadline_in_past"), reply_markup=_extension_keyboard(caller.t))
+        return CHOOSING_DEADLINE
+    return await _chose(update, context, caller, draft, deadline)
+
+
+def parse_deadline(text: str, tz: ZoneInfo) -> datetime | None:
+    """`YYYY-MM-DD HH:MM`, or `YYYY-MM-DD` meaning the end of that day, in the configured zone."""
+    cleaned = " ".join(text.split())
+    for date_format in DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(cleaned, date_format)
+        except ValueError:
+            continue
+        if date_format == "%Y-%m-%d":
+            parsed = datetime.combine(parsed.date(), time(23, 59))
+        return parsed.replace(tzinfo=tz)
+    return None
+
+
+async def _chose(update: Update, context: BotContext, caller: Caller, draft: ActionDraft, deadline: datetime) -> str:
+    assert caller.user is not None
+    services = context.services
+    await _drafts(context).save(
+        caller.user.telegram_id, Journey.DEADLINE, draft.model_copy(update={"deadline": deadline}), services.clock.now()
+    )
+    text = caller.t("deadline.ask_reason", deadline=when(deadline, services.settings.tz, caller.t))
+    await answer(update, text, reply_markup=_cancel_keyboard(caller.t))
+    return AWAITING_REASON
+
+
+async def gave_reason(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None:
+        return ConversationHandler.END
+    services, t = context.services, caller.t
+    drafts = _drafts(context)
+    draft = await drafts.get(caller.user.telegram_id, Journey.DEADLINE)
+    if draft is None or draft.deadline is None:
+        await answer(update, t("fallback.stale_button"))
+        return ConversationHandler.END
+    try:
+        outcome = await services.hazards.act(
+            caller.user, draft.hazard_id, HazardAction.CHANGE_DEADLINE, deadline=draft.deadline, reason=message.text
+        )
+    except Refusal as refusal:
+        await answer(update, t(refusal.message_key, **refusal.params))
+        if refusal.code in REASON_REFUSALS:
+            return AWAITING_REASON
+        if refusal.code == "deadline_in_past":
+            await answer(update, t("deadline.ask_again"), reply_markup=_extension_keyboard(t))
+            return CHOOSING_DEADLINE
+        await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
+        return ConversationHandler.END
+    await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
+    tz = services.settings.tz
+    hazard = outcome.hazard
+    previous = outcome.event.detail.get("previous_deadline") if outcome.event is not None else None
+    text = t(
+        "deadline.changed",
+        code=hazard.code,
+        previous=_detail_time(previous, tz, t),
+        deadline=when(hazard.deadline, tz, t),
+        reason=(message.text or "").strip(),
+    )
+    await answer(update, text)
+    await deliver(context, outcome.notices)
+    return ConversationHandler.END
+
+
+async def deadline_needs_text(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is not None:
+        await answer(update, caller.t("deadline.need_text"))
+
+
+async def cancelled(update: Update, context: BotContext) -> int:
+    caller = await identify(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if caller is not None and caller.user is not None:
+        await _drafts(context).delete(caller.user.telegram_id, Journey.DEADLINE)
+        await answer(update, caller.t("cancel.done"), edit=update.callback_query is not None)
+    return ConversationHandler.END
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("hazard", show_hazard, filters=private))
+    application.add_handler(CallbackQueryHandler(pressed_details, pattern=pattern(VIEW)))
+    text = private & filters.TEXT & ~filters.COMMAND
+    application.add_handler(
+        ConversationHandler(
+            name="deadline",
+            persistent=True,
+            entry_points=[
+                CommandHandler("deadline", start_deadline, filters=private),
+                CallbackQueryHandler(pressed_change_deadline, pattern=pattern(DEADLINE)),
+            ],
+            states={
+                CHOOSING_DEADLINE: [
+                    CallbackQueryHandler(chose_extension, pattern=r"^dl:days:\d+$"),
+                    MessageHandler(text, typed_deadline),
+                ],
+                AWAITING_REASON: [MessageHandler(text, gave_reason)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancelled),
+                CallbackQueryHandler(cancelled, pattern=r"^dl:cancel$"),
+                MessageHandler(private & ~filters.COMMAND, deadline_needs_text),
+            ],
+            allow_reentry=True,
+        )
+    )

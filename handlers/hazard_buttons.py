@@ -1,0 +1,115 @@
+"""Callback data of the hazard journeys: opaque ids only; every handler re-checks role, scope and state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest
+
+from bot.domain.lifecycle import ACTION_RULES, HazardAction
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.hazards import HazardService
+from storage.hazard_models import Hazard
+from storage.models import User
+
+VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
+PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline):(\d+)$")
+TASKS_PAGE = re.compile(r"^tk:page:(\d+)$")
+
+# The buttons a person gets for the actions decide() would allow them, in this order.
+ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
+    (HazardAction.ACKNOWLEDGE, ACKNOWLEDGE, "button.acknowledge"),
+    (HazardAction.SUBMIT_RECTIFICATION, RECTIFY, "button.rectify"),
+    (HazardAction.ACCEPT, ACCEPT, "button.accept"),
+    (HazardAction.REJECT, REJECT, "button.reject"),
+    (HazardAction.CHANGE_DEADLINE, DEADLINE, "button.change_deadline"),
+)
+
+
+def data(verb: str, hazard_id: int) -> str:
+    return f"hz:{verb}:{hazard_id}"
+
+
+def pattern(verb: str) -> str:
+    """The CallbackQueryHandler pattern of one verb."""
+    return rf"^hz:{verb}:\d+$"
+
+
+def button(verb: str, hazard_id: int, label_key: str, t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain(label_key), callback_data=data(verb, hazard_id))
+
+
+def parse(callback_data: str | None) -> tuple[str, int] | None:
+    match = PATTERN.match(callback_data or "")
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def hazard_id_of(query: CallbackQuery) -> int | None:
+    parsed = parse(query.data)
+    return parsed[1] if parsed else None
+
+
+def action_buttons(hazard: Hazard, actions: Iterable[HazardAction], t: Translator) -> list[InlineKeyboardButton]:
+    allowed = set(actions)
+    buttons = []
+    for action, verb, label_key in ACTION_BUTTONS:
+        if action not in allowed:
+            continue
+        # Acknowledging twice changes nothing; once done, the button would only add noise to the history.
+        if action is HazardAction.ACKNOWLEDGE and hazard.acknowledged_at is not None:
+            continue
+        buttons.append(button(verb, hazard.id, label_key, t))
+    return buttons
+
+
+def action_keyboard(
+    hazard: Hazard, actions: Iterable[HazardAction], t: Translator, *, details: bool = True
+) -> InlineKeyboardMarkup | None:
+    """One row per action the person may take, then Details; None when there is nothing to offer."""
+    rows = [[b] for b in action_buttons(hazard, actions, t)]
+    if details:
+        rows.append([button(VIEW, hazard.id, "button.details", t)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+    """Swap the buttons under a message of ours, keeping its text.
+
+    Through editMessageText rather than editMessageReplyMarkup: with Defaults(parse_mode) python-telegram-bot
+    also sends parse_mode to editMessageReplyMarkup, a parameter that method does not have.
+    """
+    if message.text is None:
+        return
+    try:
+        await message.edit_text(message.text_html, reply_markup=markup)
+    except BadRequest as error:
+        # Pressed twice in a row: the buttons are already what they should be.
+        if "not modified" not in error.message:
+            raise
+
+
+async def refuse(query: CallbackQuery, t: Translator, refusal: Refusal) -> None:
+    """A pop-up the person must dismiss: a stale or forged button deserves more than a passing toast."""
+    await query.answer(t.plain(refusal.message_key, **refusal.params), show_alert=True)
+
+
+async def ensure_allowed(hazards: HazardService, actor: User, hazard_id: int, action: HazardAction) -> None:
+    """Raise the Refusal that taking `action` now would earn, before asking the person for its inputs.
+
+    decide() checks who and when before what the action needs (see bot.domain.lifecycle), so the service asked
+    without the text either refuses for who or when (and audits a forged press) or only asks for the text: a
+    check with no effect. Only for actions that require text, which cannot succeed without it.
+    """
+    needed = ACTION_RULES[action].text
+    if needed is None:
+        raise ValueError(f"{action} needs no text: asking the service would perform it")
+    try:
+        await hazards.act(actor, hazard_id, action)
+    except Refusal as refusal:
+        if refusal.code == needed.value:
+            return
+        raise
+    raise RuntimeError(f"{action} succeeded without its text")  # pragma: no cover - decide() forbids it

@@ -1,0 +1,290 @@
+"""The head's journey: acknowledge a hazard, then submit its rectification (measures taken, after-photos).
+
+What the head has already given lives in `action_drafts`, and the conversation's step in the persistence tables,
+so a restart of the bot, or the head putting the phone away for a day, resumes exactly where they were.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.domain.lifecycle import HazardAction
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.hazard_core import MAX_PHOTOS
+from handlers.common import Caller, answer, identify
+from handlers.evidence import keep_photo
+from handlers.hazard_buttons import (
+    ACKNOWLEDGE,
+    RECTIFY,
+    action_keyboard,
+    ensure_allowed,
+    hazard_id_of,
+    pattern,
+    refuse,
+    replace_buttons,
+)
+from handlers.notify import deliver
+from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
+
+AWAITING_MEASURES, AWAITING_PHOTOS = "rectify.awaiting_measures", "rectify.awaiting_photos"
+# Refusals the head can put right by describing the measures again; anything else ends the journey.
+MEASURES_REFUSALS = frozenset({"measures_required", "text_too_long", "classified"})
+
+
+def _drafts(context: BotContext) -> ActionDraftRepository:
+    return context.services.storage.action_drafts
+
+
+def _cancel_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data="rx:cancel")]])
+
+
+def _photos_keyboard(draft: ActionDraft, t: Translator) -> InlineKeyboardMarkup:
+    """Done only once there is something to submit: the service requires at least one after-photo."""
+    rows = []
+    if draft.photos:
+        rows.append([InlineKeyboardButton(t.plain("button.done"), callback_data="rx:done")])
+    rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data="rx:cancel")])
+    return InlineKeyboardMarkup(rows)
+
+
+# ---- acknowledging --------------------------------------------------------------------------------------
+
+
+async def acknowledged(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    hazard_id = hazard_id_of(query) if query is not None else None
+    if caller is None or caller.user is None or query is None or hazard_id is None:
+        return
+    hazards = context.services.hazards
+    try:
+        outcome = await hazards.act(caller.user, hazard_id, HazardAction.ACKNOWLEDGE)
+        dossier = await hazards.view(caller.user, hazard_id)
+    except Refusal as refusal:
+        await refuse(query, caller.t, refusal)
+        return
+    await query.answer(caller.t.plain("rectify.acknowledged", code=outcome.hazard.code))
+    if isinstance(query.message, Message):
+        await replace_buttons(query.message, action_keyboard(dossier.hazard, dossier.actions, caller.t))
+    await deliver(context, outcome.notices)
+
+
+# ---- rectifying -----------------------------------------------------------------------------------------
+
+
+async def chose_rectify(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    query = update.callback_query
+    hazard_id = hazard_id_of(query) if query is not None else None
+    if caller is None or caller.user is None or query is None or hazard_id is None:
+        return ConversationHandler.END
+    hazards, t = context.services.hazards, caller.t
+    try:
+        await ensure_allowed(hazards, caller.user, hazard_id, HazardAction.SUBMIT_RECTIFICATION)
+        await _start(caller, context, hazard_id)
+        hazard = (await hazards.view(caller.user, hazard_id)).hazard
+    except Refusal as refusal:
+        await refuse(query, t, refusal)
+        return ConversationHandler.END
+    await query.answer()
+    drafts, telegram_id = _drafts(context), caller.user.telegram_id
+    draft = await drafts.get(telegram_id, Journey.RECTIFY)
+    if draft is None or draft.hazard_id != hazard_id:
+        draft = ActionDraft(hazard_id=hazard_id)
+        await drafts.save(telegram_id, Journey.RECTIFY, draft, context.services.clock.now())
+    if draft.measures:
+        # Pressed again in the middle of the same rectification: carry on where it stopped.
+        await answer(update, t("rectify.ask_photos", code=hazard.code), reply_markup=_photos_keyboard(draft, t))
+        return AWAITING_PHOTOS
+    await answer(update, t("rectify.ask_measures", code=hazard.code), reply_markup=_cancel_keyboard(t))
+    return AWAITING_MEASURES
+
+
+async def _start(caller: Caller, context: BotContext, hazard_id: int) -> None:
+    """Record that rectification began, when the hazard is not already being rectified."""
+    assert caller.user is not None
+    try:
+        await context.services.hazards.act(caller.user, hazard_id, HazardAction.START_RECTIFICATION)
+    except Refusal as refusal:
+        # Already rectifying (acknowledged, or rejected back): there is nothing to start.
+        if refusal.code != "illegal_transition":
+            raise
+
+
+async def described_measures(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None or message.text is None:
+        return ConversationHandler.END
+    draft = await _draft_or_end(update, context, caller)
+    if draft is None:
+        return ConversationHandler.END
+    draft = draft.model_copy(update={"measures": message.text.strip()})
+    await _save(context, caller, draft)
+    await answer(update, caller.t("rectify.ask_photos_next"), reply_markup=_photos_keyboard(draft, caller.t))
+    return AWAITING_PHOTOS
+
+
+async def photo_instead_of_measures(update: Update, context: BotContext) -> str | int:
+    """Keep the photo (it is wanted next anyway) and ask for the measures; a caption counts as the measures."""
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None:
+        return ConversationHandler.END
+    draft = await _draft_or_end(update, context, caller)
+    if draft is None:
+        return ConversationHandler.END
+    draft = await _with_photo(message, context, draft)
+    if message.caption and message.caption.strip():
+        draft = draft.model_copy(update={"measures": message.caption.strip()})
+        await _save(context, caller, draft)
+        text = caller.t("rectify.photo_received", count=len(draft.photos), max=MAX_PHOTOS)
+        await answer(update, text, reply_markup=_photos_keyboard(draft, caller.t))
+        return AWAITING_PHOTOS
+    await _save(context, caller, draft)
+    await answer(update, caller.t("rectify.photo_before_measures", count=len(draft.photos)),
+                 reply_markup=_cancel_keyboard(caller.t))
+    return AWAITING_MEASURES
+
+
+async def other_instead_of_measures(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is not None:
+        await answer(update, caller.t("rectify.need_measures"), reply_markup=_cancel_keyboard(caller.t))
+
+
+async def received_photo(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None:
+        return ConversationHandler.END
+    draft = await _draft_or_end(update, context, caller)
+    if draft is None:
+        return ConversationHandler.END
+    if len(draft.photos) >= MAX_PHOTOS:
+        await answer(update, caller.t("rectify.photos_full", max=MAX_PHOTOS),
+                     reply_markup=_photos_keyboard(draft, caller.t))
+        return AWAITING_PHOTOS
+    draft = await _with_photo(message, context, draft)
+    await _save(context, caller, draft)
+    text = caller.t("rectify.photo_received", count=len(draft.photos), max=MAX_PHOTOS)
+    await answer(update, text, reply_markup=_photos_keyboard(draft, caller.t))
+    return AWAITING_PHOTOS
+
+
+async def other_instead_of_photo(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.RECTIFY)
+    keyboard = _photos_keyboard(draft, caller.t) if draft is not None else _cancel_keyboard(caller.t)
+    await answer(update, caller.t("rectify.need_photo"), reply_markup=keyboard)
+
+
+async def pressed_done(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return ConversationHandler.END
+    t, drafts = caller.t, _drafts(context)
+    draft = await drafts.get(caller.user.telegram_id, Journey.RECTIFY)
+    if draft is None:
+        await query.answer(t.plain("fallback.stale_button"), show_alert=True)
+        return ConversationHandler.END
+    if not draft.photos:
+        await query.answer(t.plain("rectify.need_photo_first"), show_alert=True)
+        return AWAITING_PHOTOS
+    try:
+        outcome = await context.services.hazards.act(
+            caller.user, draft.hazard_id, HazardAction.SUBMIT_RECTIFICATION, reason=draft.measures, photos=draft.photos
+        )
+    except Refusal as refusal:
+        await query.answer()
+        await answer(update, t(refusal.message_key, **refusal.params))
+        if refusal.code in MEASURES_REFUSALS:
+            await answer(update, t("rectify.measures_again"), reply_markup=_cancel_keyboard(t))
+            return AWAITING_MEASURES
+        await drafts.delete(caller.user.telegram_id, Journey.RECTIFY)
+        return ConversationHandler.END
+    await drafts.delete(caller.user.telegram_id, Journey.RECTIFY)
+    await query.answer()
+    if isinstance(query.message, Message):
+        # A second tap on Done must not look as if it could submit again.
+        await replace_buttons(query.message, None)
+    await answer(update, t("rectify.submitted", code=outcome.hazard.code, count=len(draft.photos)))
+    await deliver(context, outcome.notices)
+    return ConversationHandler.END
+
+
+async def cancelled(update: Update, context: BotContext) -> int:
+    caller = await identify(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if caller is not None and caller.user is not None:
+        await _drafts(context).delete(caller.user.telegram_id, Journey.RECTIFY)
+        await answer(update, caller.t("rectify.cancelled"), edit=update.callback_query is not None)
+    return ConversationHandler.END
+
+
+# ---- drafts ---------------------------------------------------------------------------------------------
+
+
+async def _draft_or_end(update: Update, context: BotContext, caller: Caller) -> ActionDraft | None:
+    assert caller.user is not None
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.RECTIFY)
+    if draft is None:
+        await answer(update, caller.t("rectify.lost"))
+    return draft
+
+
+async def _with_photo(message: Message, context: BotContext, draft: ActionDraft) -> ActionDraft:
+    photo = await keep_photo(message, context)
+    if photo is None or len(draft.photos) >= MAX_PHOTOS:
+        return draft
+    return draft.model_copy(update={"photos": [*draft.photos, photo]})
+
+
+async def _save(context: BotContext, caller: Caller, draft: ActionDraft) -> None:
+    assert caller.user is not None
+    await _drafts(context).save(caller.user.telegram_id, Journey.RECTIFY, draft, context.services.clock.now())
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    anything_else = private & ~filters.COMMAND
+    application.add_handler(CallbackQueryHandler(acknowledged, pattern=pattern(ACKNOWLEDGE)))
+    application.add_handler(
+        ConversationHandler(
+            name="rectify",
+            persistent=True,
+            entry_points=[CallbackQueryHandler(chose_rectify, pattern=pattern(RECTIFY))],
+            states={
+                AWAITING_MEASURES: [
+                    MessageHandler(private & filters.TEXT & ~filters.COMMAND, described_measures),
+                    MessageHandler(private & filters.PHOTO, photo_instead_of_measures),
+                    MessageHandler(anything_else, other_instead_of_measures),
+                ],
+                AWAITING_PHOTOS: [
+                    MessageHandler(private & filters.PHOTO, received_photo),
+                    CallbackQueryHandler(pressed_done, pattern=r"^rx:done$"),
+                    MessageHandler(anything_else, other_instead_of_photo),
+                ],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancelled),
+                CallbackQueryHandler(cancelled, pattern=r"^rx:cancel$"),
+            ],
+            allow_reentry=True,
+        )
+    )

@@ -1,0 +1,564 @@
+"""Report a hazard (/report): institution → area → severity → description → photos → location → source level →
+summary with Confirm / Edit / Cancel. Every step is saved to the database as it is taken, so a restart resumes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel
+from bot.domain.catalog import default_source_level as role_default_source
+from bot.domain.deadlines import deadline_for
+from bot.i18n import Html, Translator
+from bot.services.errors import Refusal
+from bot.services.hazard_core import MAX_PHOTOS, MIN_DESCRIPTION
+from handlers.common import Caller, answer, catalog_label, identify, is_private
+from handlers.evidence import keep_photo
+from handlers.notify import deliver
+from storage.hazard_models import Hazard, ReportDraft
+from storage.models import Institution
+
+PICKING_INSTITUTION = "report.picking_institution"
+PICKING_AREA = "report.picking_area"
+PICKING_SEVERITY = "report.picking_severity"
+DESCRIBING = "report.describing"
+ADDING_PHOTOS = "report.adding_photos"
+LOCATING = "report.locating"
+PICKING_SOURCE = "report.picking_source"
+CONFIRMING = "report.confirming"
+CHOOSING_FIELD = "report.choosing_field"
+FIXING_ON_SPOT = "report.fixing_on_spot"
+
+EDITING = "editing"  # draft.step while one field is being changed from the summary
+FIELD_STEPS = {"area": PICKING_AREA, "severity": PICKING_SEVERITY, "description": DESCRIBING,
+               "photos": ADDING_PHOTOS, "location": LOCATING, "source": PICKING_SOURCE}
+EDITABLE_FIELDS = ("institution", *FIELD_STEPS)
+MAX_ADDRESS = 200
+
+
+# ---- keyboards -------------------------------------------------------------------------------------------------
+
+
+def _cancel_row(t: Translator) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(t.plain("button.cancel"), callback_data="rp:cancel")]
+
+
+def _institution_keyboard(institutions: list[Institution], t: Translator) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(_name(item, t), callback_data=f"rp:inst:{item.id}")] for item in institutions
+    ]
+    return InlineKeyboardMarkup([*rows, _cancel_row(t)])
+
+
+def _area_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(catalog_label(area, t), callback_data=f"rp:area:{area.value}") for area in AREAS]
+    return InlineKeyboardMarkup([*(buttons[i : i + 2] for i in range(0, len(buttons), 2)), _cancel_row(t)])
+
+
+def _severity_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    row = [InlineKeyboardButton(catalog_label(s, t), callback_data=f"rp:sev:{s.value}") for s in SEVERITY_ORDER]
+    return InlineKeyboardMarkup([row, _cancel_row(t)])
+
+
+def _photos_keyboard(t: Translator, count: int) -> InlineKeyboardMarkup:
+    key = "report.button_photos_done" if count else "report.button_no_photos"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(key), callback_data="rp:photos:done")], _cancel_row(t)])
+
+
+def _location_keyboard(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t.plain("report.button_share_location"), request_location=True)],
+         [KeyboardButton(t.plain("report.button_skip"))]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def _source_keyboard(t: Translator, default: SourceLevel) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(("✓ " if level is default else "") + catalog_label(level, t),
+                              callback_data=f"rp:src:{level.value}")]
+        for level in SOURCE_LEVELS
+    ]
+    return InlineKeyboardMarkup([*rows, _cancel_row(t)])
+
+
+def _summary_keyboard(t: Translator, duplicates: list[Hazard], draft: ReportDraft) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(t.plain("report.button_confirm"), callback_data="rp:confirm")]]
+    rows += [
+        [InlineKeyboardButton(t.plain("report.button_merge", code=hazard.code), callback_data=f"rp:merge:{hazard.id}")]
+        for hazard in duplicates[:3]
+    ]
+    if not draft.fixed_on_spot_photos:
+        rows.append([InlineKeyboardButton(t.plain("report.button_fixed_on_spot"), callback_data="rp:onspot")])
+    rows.append([InlineKeyboardButton(t.plain("report.button_edit"), callback_data="rp:edit")])
+    rows.append(_cancel_row(t))
+    return InlineKeyboardMarkup(rows)
+
+
+def _fields_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(t.plain(f"report.field_{field}"), callback_data=f"rp:edit:{field}")
+        for field in EDITABLE_FIELDS
+    ]
+    return InlineKeyboardMarkup([*(buttons[i : i + 2] for i in range(0, len(buttons), 2)), _cancel_row(t)])
+
+
+def _name(institution: Institution, t: Translator) -> str:
+    return institution.name_zh if t.language == "zh_CN" else institution.name_en
+
+
+# ---- shared steps ----------------------------------------------------------------------------------------------
+
+
+async def _draft(update: Update, context: BotContext) -> tuple[Caller, ReportDraft] | None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return None
+    draft = await context.services.hazards.load_draft(caller.user.telegram_id)
+    return caller, draft or ReportDraft()
+
+
+async def _save(context: BotContext, caller: Caller, draft: ReportDraft) -> None:
+    assert caller.user is not None
+    await context.services.hazards.save_draft(caller.user.telegram_id, draft)
+
+
+async def _ask_institution(update: Update, context: BotContext, caller: Caller, query: str | None = None) -> str:
+    assert caller.user is not None
+    found = await context.services.hazards.institutions_for_report(caller.user, query)
+    t = caller.t
+    if not found:
+        text = t("report.no_institution_match", query=query) if query else t("report.no_institutions")
+        await answer(update, text, reply_markup=InlineKeyboardMarkup([_cancel_row(t)]))
+        return PICKING_INSTITUTION
+    await answer(update, t("report.ask_institution"), reply_markup=_institution_keyboard(found, t))
+    return PICKING_INSTITUTION
+
+
+async def _after(
+    update: Update, context: BotContext, caller: Caller, draft: ReportDraft, next_step: str
+) -> str | int:
+    """Go on to the next step, or back to the summary when the person was changing one field."""
+    if draft.step == EDITING:
+        return await _show_summary(update, context, caller, draft.model_copy(update={"step": CONFIRMING}))
+    await _save(context, caller, draft.model_copy(update={"step": next_step}))
+    await _ask(update, caller, draft, next_step)
+    return next_step
+
+
+async def _ask(update: Update, caller: Caller, draft: ReportDraft, next_step: str) -> None:
+    t = caller.t
+    if next_step == PICKING_AREA:
+        await answer(update, t("report.ask_area"), reply_markup=_area_keyboard(t))
+    elif next_step == PICKING_SEVERITY:
+        await answer(update, t("report.ask_severity"), reply_markup=_severity_keyboard(t))
+    elif next_step == DESCRIBING:
+        await answer(update, t("report.ask_description", min=MIN_DESCRIPTION))
+    elif next_step == ADDING_PHOTOS:
+        await answer(update, t("report.ask_photos", max=MAX_PHOTOS), reply_markup=_photos_keyboard(t, 0))
+    elif next_step == LOCATING:
+        chat = update.effective_chat
+        assert chat is not None
+        await chat.send_message(t("report.ask_location"), reply_markup=_location_keyboard(t))
+    elif next_step == PICKING_SOURCE:
+        assert caller.user is not None
+        default = draft.source_level or role_default_source(caller.user.role)
+        await answer(update, t("report.ask_source"), reply_markup=_source_keyboard(t, default))
+
+
+async def _show_summary(update: Update, context: BotContext, caller: Caller, draft: ReportDraft) -> str | int:
+    assert caller.user is not None
+    services = context.services
+    t = caller.t
+    await _save(context, caller, draft.model_copy(update={"step": CONFIRMING}))
+    institution = await services.storage.institutions.get(draft.institution_id or 0)
+    if institution is None or draft.area is None or draft.severity is None:
+        await answer(update, t("report.start_again"))
+        return ConversationHandler.END
+    deadline = deadline_for(draft.severity, services.clock.now(), services.settings.deadline_policy)
+    source = draft.source_level or role_default_source(caller.user.role)
+    if draft.latitude is not None and draft.longitude is not None:
+        where = t.plain("report.location_point", latitude=f"{draft.latitude:.5f}", longitude=f"{draft.longitude:.5f}")
+    else:
+        where = draft.address_text or t.plain("report.location_none")
+    text = t(
+        "report.summary",
+        institution=_name(institution, t),
+        area=catalog_label(draft.area, t),
+        severity=catalog_label(draft.severity, t),
+        description=draft.description or "",
+        photos=len(draft.photos),
+        location=where,
+        source=catalog_label(source, t),
+        deadline=deadline.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M"),
+    )
+    if draft.fixed_on_spot_photos:
+        text = Html(text + "\n" + t("report.summary_fixed_on_spot", photos=len(draft.fixed_on_spot_photos)))
+    duplicates = await services.hazards.duplicates(institution.id, draft.area, viewer=caller.user)
+    for hazard in duplicates[:3]:
+        text = Html(text + "\n" + t("report.possible_duplicate", code=hazard.code,
+                                     reported=hazard.reported_at.astimezone(services.settings.tz).strftime(
+                                         "%Y-%m-%d %H:%M"), description=hazard.description[:60]))
+    await answer(update, text, reply_markup=_summary_keyboard(t, duplicates, draft))
+    return CONFIRMING
+
+
+# ---- the journey ---------------------------------------------------------------------------------------------
+
+
+async def start_report(update: Update, context: BotContext) -> str | int:
+    if not is_private(update):
+        return ConversationHandler.END
+    loaded = await _draft(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    caller, _ = loaded
+    await _save(context, caller, ReportDraft(step=PICKING_INSTITUTION))
+    return await _ask_institution(update, context, caller)
+
+
+async def searched_institution(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None or message.text is None:
+        return PICKING_INSTITUTION
+    return await _ask_institution(update, context, loaded[0], message.text.strip()[:50])
+
+
+async def chose_institution(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    caller, draft = loaded
+    await query.answer()
+    institution_id = int(query.data.removeprefix("rp:inst:"))
+    assert caller.user is not None
+    allowed = await context.services.hazards.institutions_for_report(caller.user, limit=10_000)
+    if institution_id not in {institution.id for institution in allowed}:
+        await context.services.storage.audit.append(
+            caller.telegram_user.id, "authz.refused", target=f"institution:{institution_id}",
+            detail={"command": "report"},
+        )
+        await answer(update, caller.t("refusal.not_in_scope"))
+        return PICKING_INSTITUTION
+    draft = draft.model_copy(update={"institution_id": institution_id, "merge_into_hazard_id": None})
+    return await _after(update, context, caller, draft, PICKING_AREA)
+
+
+async def chose_area(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    await query.answer()
+    caller, draft = loaded
+    area = HazardArea(query.data.removeprefix("rp:area:"))
+    return await _after(update, context, caller, draft.model_copy(update={"area": area}), PICKING_SEVERITY)
+
+
+async def chose_severity(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    await query.answer()
+    caller, draft = loaded
+    severity = Severity(query.data.removeprefix("rp:sev:"))
+    return await _after(update, context, caller, draft.model_copy(update={"severity": severity}), DESCRIBING)
+
+
+async def described(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None or message.text is None:
+        return DESCRIBING
+    caller, draft = loaded
+    text = message.text.strip()
+    if len(text) < MIN_DESCRIPTION:
+        await answer(update, caller.t("refusal.description_too_short", min=MIN_DESCRIPTION))
+        return DESCRIBING
+    if len(text) > 2000:
+        await answer(update, caller.t("refusal.description_too_long", max=2000))
+        return DESCRIBING
+    return await _after(update, context, caller, draft.model_copy(update={"description": text}), ADDING_PHOTOS)
+
+
+async def added_photo(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return ADDING_PHOTOS
+    caller, draft = loaded
+    if len(draft.photos) >= MAX_PHOTOS:
+        await answer(update, caller.t("refusal.too_many_photos", max=MAX_PHOTOS),
+                     reply_markup=_photos_keyboard(caller.t, len(draft.photos)))
+        return ADDING_PHOTOS
+    photo = await keep_photo(message, context)
+    if photo is None:
+        return ADDING_PHOTOS
+    draft = draft.model_copy(update={"photos": [*draft.photos, photo]})
+    await _save(context, caller, draft)
+    await answer(update, caller.t("report.photo_received", count=len(draft.photos), max=MAX_PHOTOS),
+                 reply_markup=_photos_keyboard(caller.t, len(draft.photos)))
+    return ADDING_PHOTOS
+
+
+async def photos_done(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    caller, draft = loaded
+    return await _after(update, context, caller, draft, LOCATING)
+
+
+async def shared_location(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None or message.location is None:
+        return LOCATING
+    caller, draft = loaded
+    location = message.location
+    await message.reply_text(caller.t("report.location_saved"), reply_markup=ReplyKeyboardRemove(), do_quote=False)
+    draft = draft.model_copy(update={"latitude": location.latitude, "longitude": location.longitude,
+                                     "address_text": None})
+    return await _after(update, context, caller, draft, PICKING_SOURCE)
+
+
+async def typed_address(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None or message.text is None:
+        return LOCATING
+    caller, draft = loaded
+    text = message.text.strip()
+    if text == caller.t.plain("report.button_skip"):
+        await message.reply_text(caller.t("report.location_skipped"), reply_markup=ReplyKeyboardRemove(),
+                                 do_quote=False)
+        draft = draft.model_copy(update={"latitude": None, "longitude": None, "address_text": None})
+        return await _after(update, context, caller, draft, PICKING_SOURCE)
+    if len(text) > MAX_ADDRESS:
+        await answer(update, caller.t("refusal.address_too_long", max=MAX_ADDRESS))
+        return LOCATING
+    await message.reply_text(caller.t("report.location_saved"), reply_markup=ReplyKeyboardRemove(), do_quote=False)
+    draft = draft.model_copy(update={"address_text": text, "latitude": None, "longitude": None})
+    return await _after(update, context, caller, draft, PICKING_SOURCE)
+
+
+async def chose_source(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    await query.answer()
+    caller, draft = loaded
+    draft = draft.model_copy(update={"source_level": SourceLevel(query.data.removeprefix("rp:src:"))})
+    return await _show_summary(update, context, caller, draft)
+
+
+async def chose_to_edit(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    if loaded is None or update.callback_query is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    caller, _ = loaded
+    await answer(update, caller.t("report.ask_field"), reply_markup=_fields_keyboard(caller.t))
+    return CHOOSING_FIELD
+
+
+async def chose_field(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    await query.answer()
+    caller, draft = loaded
+    field = query.data.removeprefix("rp:edit:")
+    if field not in EDITABLE_FIELDS:
+        return CHOOSING_FIELD
+    # The person answers that one question, then comes back to the summary.
+    editing = draft.model_copy(update={"step": EDITING})
+    if field == "photos":
+        editing = editing.model_copy(update={"photos": []})
+    await _save(context, caller, editing)
+    if field == "institution":
+        return await _ask_institution(update, context, caller)
+    step = FIELD_STEPS[field]
+    await _ask(update, caller, editing, step)
+    return step
+
+
+async def chose_fixed_on_spot(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    if loaded is None or update.callback_query is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    caller, _ = loaded
+    await answer(update, caller.t("report.ask_after_photo"))
+    return FIXING_ON_SPOT
+
+
+async def added_after_photo(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return FIXING_ON_SPOT
+    caller, draft = loaded
+    photo = await keep_photo(message, context)
+    if photo is None:
+        return FIXING_ON_SPOT
+    draft = draft.model_copy(update={"fixed_on_spot_photos": [*draft.fixed_on_spot_photos, photo][:MAX_PHOTOS]})
+    return await _show_summary(update, context, caller, draft)
+
+
+async def chose_merge(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    caller, draft = loaded
+    draft = draft.model_copy(update={"merge_into_hazard_id": int(query.data.removeprefix("rp:merge:"))})
+    return await _submit(update, context, caller, draft)
+
+
+async def confirmed(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    caller, draft = loaded
+    return await _submit(update, context, caller, draft.model_copy(update={"merge_into_hazard_id": None}))
+
+
+async def _submit(update: Update, context: BotContext, caller: Caller, draft: ReportDraft) -> str | int:
+    assert caller.user is not None
+    services = context.services
+    query = update.callback_query
+    try:
+        outcome = await services.hazards.submit_report(caller.user, draft)
+    except Refusal as refusal:
+        if query is not None:
+            await query.answer()
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+        return CONFIRMING
+    if query is not None:
+        await query.answer()
+    await services.hazards.discard_draft(caller.user.telegram_id)
+    hazard = outcome.hazard
+    t = caller.t
+    if outcome.merged:
+        text = t("report.merged", code=hazard.code)
+    elif draft.fixed_on_spot_photos:
+        text = t("report.submitted_fixed", code=hazard.code)
+    else:
+        deadline = hazard.deadline.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M") if hazard.deadline \
+            else "—"
+        text = t("report.submitted", code=hazard.code, deadline=deadline)
+    await answer(update, text, edit=query is not None)
+    await deliver(context, outcome.notices)
+    return ConversationHandler.END
+
+
+async def cancelled(update: Update, context: BotContext) -> int:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return ConversationHandler.END
+    await context.services.hazards.discard_draft(caller.user.telegram_id)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await answer(update, caller.t("report.cancelled"), edit=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(caller.t("report.cancelled"), reply_markup=ReplyKeyboardRemove(),
+                                                  do_quote=False)
+    return ConversationHandler.END
+
+
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+def _guide(key: str) -> Callback:
+    """Clear guidance when something arrives that this step cannot use; the flow stays where it is."""
+
+    async def guide(update: Update, context: BotContext) -> None:
+        caller = await identify(update, context)
+        if caller is not None:
+            await answer(update, caller.t(key, min=MIN_DESCRIPTION, max=MAX_PHOTOS))
+
+    return guide
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    photo = private & filters.PHOTO
+    other = private & ~filters.COMMAND
+    application.add_handler(
+        ConversationHandler(
+            name="report",
+            persistent=True,
+            entry_points=[CommandHandler("report", start_report)],
+            states={
+                PICKING_INSTITUTION: [
+                    CallbackQueryHandler(chose_institution, pattern=r"^rp:inst:\d+$"),
+                    MessageHandler(text, searched_institution),
+                ],
+                PICKING_AREA: [CallbackQueryHandler(chose_area, pattern=r"^rp:area:(" + "|".join(AREAS) + ")$")],
+                PICKING_SEVERITY: [CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$")],
+                DESCRIBING: [
+                    MessageHandler(text, described),
+                    MessageHandler(other, _guide("report.guide_describe")),
+                ],
+                ADDING_PHOTOS: [
+                    MessageHandler(photo, added_photo),
+                    CallbackQueryHandler(photos_done, pattern=r"^rp:photos:done$"),
+                    MessageHandler(other, _guide("report.guide_photos")),
+                ],
+                LOCATING: [
+                    MessageHandler(private & filters.LOCATION, shared_location),
+                    MessageHandler(text, typed_address),
+                    MessageHandler(other, _guide("report.guide_location")),
+                ],
+                PICKING_SOURCE: [
+                    CallbackQueryHandler(chose_source, pattern=r"^rp:src:(self_check|cross_check|county|city)$")
+                ],
+                CONFIRMING: [
+                    CallbackQueryHandler(confirmed, pattern=r"^rp:confirm$"),
+                    CallbackQueryHandler(chose_merge, pattern=r"^rp:merge:\d+$"),
+                    CallbackQueryHandler(chose_to_edit, pattern=r"^rp:edit$"),
+                    CallbackQueryHandler(chose_fixed_on_spot, pattern=r"^rp:onspot$"),
+                ],
+                CHOOSING_FIELD: [CallbackQueryHandler(chose_field, pattern=r"^rp:edit:\w+$")],
+                FIXING_ON_SPOT: [
+                    MessageHandler(photo, added_after_photo),
+                    MessageHandler(other, _guide("report.guide_after_photo")),
+                ],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancelled),
+                CallbackQueryHandler(cancelled, pattern=r"^rp:cancel$"),
+                MessageHandler(other, _guide("flow.use_buttons")),
+            ],
+            allow_reentry=True,
+        )
+    )

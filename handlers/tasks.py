@@ -1,0 +1,86 @@
+"""/tasks: the hazards waiting for the caller, overdue first, a page at a time, each one a tap from its dossier."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.i18n import Translator
+from bot.services.hazards import TaskItem, TaskPage
+from handlers.common import answer, identify
+from handlers.hazard_buttons import TASKS_PAGE, VIEW, data
+from handlers.notify import hazard_params
+from storage.models import Institution
+
+PAGE_SIZE = 5
+
+
+def _line(item: TaskItem, institution: Institution | None, t: Translator, tz: ZoneInfo) -> str:
+    params = hazard_params(item.hazard, institution, t, tz)
+    if item.overdue:
+        return t("tasks.line_overdue", **params)
+    return t("tasks.line", **params)
+
+
+def _keyboard(page: TaskPage, t: Translator) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(item.hazard.code, callback_data=data(VIEW, item.hazard.id))] for item in page.items]
+    navigation = []
+    if page.has_previous:
+        navigation.append(_page_button("button.page_previous", page.page - 1, t))
+    if page.has_next:
+        navigation.append(_page_button("button.page_next", page.page + 1, t))
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows)
+
+
+def _page_button(label_key: str, page_number: int, t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain(label_key), callback_data=f"tk:page:{page_number}")
+
+
+async def _show(update: Update, context: BotContext, page_number: int) -> None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return
+    t, services = caller.t, context.services
+    page = await services.hazards.tasks(caller.user, page_number, PAGE_SIZE)
+    editing = update.callback_query is not None
+    if not page.items:
+        await answer(update, t("tasks.empty"), edit=editing)
+        return
+    institutions: dict[int, Institution | None] = {}
+    lines = []
+    for item in page.items:
+        institution_id = item.hazard.institution_id
+        if institution_id not in institutions:
+            institutions[institution_id] = await services.storage.institutions.get(institution_id)
+        lines.append(_line(item, institutions[institution_id], t, services.settings.tz))
+    header = t("tasks.header", total=page.total, page=page.page + 1, pages=page.pages)
+    try:
+        await answer(update, "\n\n".join([header, *lines]), reply_markup=_keyboard(page, t), edit=editing)
+    except BadRequest as error:
+        # An old page button that lands on the page already shown: nothing to change is not a failure.
+        if "not modified" not in error.message:
+            raise
+
+
+async def show_tasks(update: Update, context: BotContext) -> None:
+    await _show(update, context, 0)
+
+
+async def turned_page(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    match = TASKS_PAGE.match(query.data or "")
+    await query.answer()
+    await _show(update, context, int(match.group(1)) if match else 0)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("tasks", show_tasks, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(turned_page, pattern=TASKS_PAGE))

@@ -1,0 +1,61 @@
+"""Half-finished actions on an existing hazard (migration 0003), one per person and journey.
+
+A conversation's step survives a restart in the persistence tables; what the person already gave at earlier steps
+(the hazard, the measures, the photos, the new deadline) survives here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from storage.db import Database
+from storage.hazard_models import PhotoRef
+from storage.repositories._codec import to_db_time
+
+
+class Journey(StrEnum):
+    RECTIFY = "rectify"
+    REJECT = "reject"
+    DEADLINE = "deadline"
+
+
+class ActionDraft(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    hazard_id: int
+    measures: str | None = None  # rectify: the measures taken
+    photos: list[PhotoRef] = Field(default_factory=list)  # rectify: the after-photos so far
+    deadline: datetime | None = None  # deadline: the new deadline chosen, before the reason is given
+
+
+class ActionDraftRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, telegram_id: int, journey: Journey) -> ActionDraft | None:
+        data = await self._db.fetchval(
+            "SELECT data FROM action_drafts WHERE telegram_id = ? AND journey = ?", (telegram_id, journey.value)
+        )
+        if data is None:
+            return None
+        try:
+            return ActionDraft.model_validate_json(data)
+        except ValidationError:
+            # Written by an older version: asking again beats a journey that can never finish.
+            return None
+
+    async def save(self, telegram_id: int, journey: Journey, draft: ActionDraft, at: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO action_drafts (telegram_id, journey, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (telegram_id, journey) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            (telegram_id, journey.value, draft.model_dump_json(), to_db_time(at)),
+        )
+
+    async def delete(self, telegram_id: int, journey: Journey) -> bool:
+        changed = await self._db.execute_rowcount(
+            "DELETE FROM action_drafts WHERE telegram_id = ? AND journey = ?", (telegram_id, journey.value)
+        )
+        return changed > 0

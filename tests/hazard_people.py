@@ -1,0 +1,126 @@
+"""People, groups and hazards for the hazard journey tests, on the real bot.
+
+Hazards are reported through the service (the report conversation has tests of its own), and their notices are
+sent with the same `send_notices` that every journey uses, so what people see afterwards is what they would see.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from bot.domain.catalog import HazardArea, Severity
+from bot.domain.lifecycle import HazardAction
+from bot.domain.roles import Role
+from bot.sandbox.content import store_photo
+from bot.sandbox.driver import SimGroup, SimUser
+from bot.sandbox.media import make_jpeg
+from bot.services.hazards import HazardOutcome
+from bot.stage import Stage
+from handlers.notify import send_notices
+from storage.hazard_models import Hazard, PhotoRef, ReportDraft
+from storage.models import Group, GroupPurpose, User
+
+LUCHENG, LONGWAN = "330302", "330303"
+HOME = "WZ-330302-ELDER-01"  # 鹿城区社会福利院 / Lucheng District Social Welfare Home
+LONGWAN_HOME = "WZ-330303-SOCIAL-01"
+HEAD, STAFF, CADRE, OTHER_STAFF, LONGWAN_STAFF, LONGWAN_HEAD, SECOND_HEAD = 40, 41, 42, 43, 44, 45, 46
+GROUP = -1001
+
+
+@dataclass
+class Cast:
+    stage: Stage
+    head: SimUser
+    staff: SimUser
+    cadre: SimUser
+    group: SimGroup
+
+    async def user(self, telegram_id: int) -> User:
+        user = await self.stage.services.storage.users.get(telegram_id)
+        assert user is not None
+        return user
+
+
+async def cast(stage: Stage, language: str = "zh-hans") -> Cast:
+    """A head of 鹿城区社会福利院, a Lucheng county official, a Lucheng cadre and Lucheng's bound hazards group."""
+    sandbox = stage.sandbox
+    chinese = language.startswith("zh")
+    head = sandbox.user(user_id=HEAD, first_name="陈院长" if chinese else "Chen", language_code=language)
+    staff = sandbox.user(user_id=STAFF, first_name="周科长" if chinese else "Zhou", language_code=language)
+    cadre = sandbox.user(user_id=CADRE, first_name="李娜" if chinese else "Li Na", language_code=language)
+    await stage.register(head, Role.HEAD, institution=HOME)
+    await stage.register(staff, Role.COUNTY, region=LUCHENG)
+    await stage.register(cadre, Role.CADRE, region=LUCHENG)
+    group = sandbox.group(chat_id=GROUP, title="鹿城区隐患通报群")
+    group.add(staff)
+    await stage.services.storage.groups.bind(
+        Group(
+            chat_id=GROUP,
+            title=group.title,
+            region_code=LUCHENG,
+            purpose=GroupPurpose.HAZARDS,
+            bound_by=STAFF,
+            bound_at=stage.clock.now(),
+        )
+    )
+    return Cast(stage, head, staff, cadre, group)
+
+
+_seeds = itertools.count(1)
+
+
+def telegram_photo(stage: Stage) -> PhotoRef:
+    """A photo Telegram knows (so its file_id can be resent) whose bytes the evidence store also keeps."""
+    data = make_jpeg(160, 120, seed=next(_seeds))
+    largest = store_photo(stage.sandbox.world, data)[-1]
+    sha256 = stage.services.evidence.store(data)
+    return PhotoRef(file_id=largest.file_id, file_unique_id=largest.file_unique_id, sha256=sha256)
+
+
+async def report(
+    stage: Stage,
+    reporter_id: int = CADRE,
+    *,
+    area: HazardArea = HazardArea.FIRE,
+    severity: Severity = Severity.GENERAL,
+    institution: str = HOME,
+    description: str = "消防通道被杂物堵塞",
+) -> Hazard:
+    services = stage.services
+    reporter = await services.storage.users.get(reporter_id)
+    found = await services.storage.institutions.get_by_code(institution)
+    assert reporter is not None and found is not None
+    draft = ReportDraft(
+        institution_id=found.id, area=area, severity=severity, description=description, photos=[telegram_photo(stage)]
+    )
+    outcome = await services.hazards.submit_report(reporter, draft)
+    await send_notices(stage.application.bot, services, outcome.notices)
+    return outcome.hazard
+
+
+async def act(
+    stage: Stage, actor_id: int, hazard: Hazard, action: HazardAction, *, reason: str | None = None, photos: int = 0
+) -> HazardOutcome:
+    """An action taken through the service, its notices sent: for the steps a test is not about."""
+    services = stage.services
+    actor = await services.storage.users.get(actor_id)
+    assert actor is not None
+    outcome = await services.hazards.act(
+        actor, hazard.id, action, reason=reason, photos=[telegram_photo(stage) for _ in range(photos)]
+    )
+    await send_notices(stage.application.bot, services, outcome.notices)
+    return outcome
+
+
+async def submitted(stage: Stage, hazard: Hazard) -> Hazard:
+    """The head's rectification already handed in."""
+    await act(stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    outcome = await act(stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已清理通道杂物", photos=1)
+    return outcome.hazard
+
+
+async def hazard_now(stage: Stage, hazard: Hazard) -> Hazard:
+    current = await stage.services.storage.hazards.get(hazard.id)
+    assert current is not None
+    return current

@@ -1,0 +1,177 @@
+"""The head rectifies, staff verify: the closed loop from the phones of the people in it, in Chinese and English."""
+
+from __future__ import annotations
+
+from bot.domain.catalog import HazardArea
+from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.roles import Role
+from bot.stage import Stage
+from storage.hazard_models import PhotoKind
+from tests.hazard_people import (
+    HEAD,
+    HOME,
+    SECOND_HEAD,
+    STAFF,
+    act,
+    cast,
+    hazard_now,
+    report,
+    submitted,
+)
+
+
+async def test_the_head_acknowledges_and_submits_a_rectification_with_guidance_on_the_way(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    head, staff, cadre = people.head, people.staff, people.cadre
+    hazard = await report(bot_stage)
+
+    notice = head.last_message()
+    assert f"本机构有新的安全隐患 {hazard.code}" in notice.text
+    assert "鹿城区社会福利院" in notice.text and "用火" in notice.text and "消防通道被杂物堵塞" in notice.text
+    assert notice.buttons == [["确认收到"], ["开始整改"], ["详情"]]
+    post = people.group.last_message()
+    assert hazard.code in post.text and "鹿城区社会福利院" in post.text
+    assert "消防通道被杂物堵塞" not in post.text and post.buttons == []
+
+    pressed = await head.press("确认收到", notice)
+    assert pressed.answer is not None and hazard.code in (pressed.answer.text or "")
+    assert notice.buttons == [["开始整改"], ["详情"]]
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+
+    await head.press("开始整改", notice)
+    assert "第 1 步" in head.last_message().text
+    await head.send_photo()  # a photo where the measures were expected: kept, and the head is guided
+    assert "照片已保存（目前 1 张）" in head.last_message().text and "文字" in head.last_message().text
+    await head.send_text("已清理消防通道内的杂物，并安排专人每日巡查")
+    assert "第 2 步" in head.last_message().text and ["完成"] in head.last_message().buttons
+    await head.send_text("好了")  # text where a photo was expected
+    assert "这一步需要照片" in head.last_message().text
+    await head.send_photo()
+    assert "已收到第 2 张照片" in head.last_message().text
+    await head.press("完成")
+    assert f"隐患 {hazard.code} 的整改已提交（照片 2 张）" in head.last_message().text
+
+    after = await hazard_now(bot_stage, hazard)
+    assert after.state is HazardState.AWAITING_VERIFICATION
+    assert after.measures == "已清理消防通道内的杂物，并安排专人每日巡查"
+    photos = await bot_stage.services.storage.hazards.photos(hazard.id)
+    assert [p.kind for p in photos] == [PhotoKind.BEFORE, PhotoKind.AFTER, PhotoKind.AFTER]
+    assert all(bot_stage.services.evidence.exists(p.sha256) for p in photos)
+
+    verify = staff.last_message()
+    assert "待您验收" in verify.text and "已清理消防通道内的杂物" in verify.text
+    assert verify.buttons == [["验收通过", "退回整改"], ["详情"]]
+    news = cadre.last_message()
+    assert "您上报的隐患" in news.text and news.buttons == []
+    assert len(people.group.messages()) == 1  # the group hears of new hazards only
+
+
+async def test_staff_reject_with_a_reason_and_then_accept_in_english(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    head, staff, cadre = people.head, people.staff, people.cadre
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    verify = staff.last_message()
+    assert verify.buttons == [["Accept", "Reject"], ["Details"]]
+
+    await staff.press("Reject", verify)
+    assert "Please type the reason" in staff.last_message().text
+    await staff.send_photo()
+    assert "type the reason as text" in staff.last_message().text
+    await staff.send_text("The photo does not show the <fire exit>")
+    assert "sent back for rectification" in staff.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+
+    rejected = head.last_message()
+    assert "The rectification of" in rejected.text and "The photo does not show the <fire exit>" in rejected.text
+    assert "&lt;fire exit&gt;" in (rejected.html or "")
+    assert rejected.buttons == [["Rectify again"], ["Details"]]
+    assert "it is being rectified again" in cadre.last_message().text and cadre.last_message().buttons == []
+
+    await head.press("Rectify again", rejected)
+    await head.send_text("Cleared the exit and fixed a sign")
+    await head.send_photo()
+    await head.press("Done")
+    assert "awaits verification" in head.last_message().text
+
+    await staff.press("Accept", staff.last_message())
+    assert "accepted and closed" in staff.last_message().text and "on time" in staff.last_message().text
+    closed = await hazard_now(bot_stage, hazard)
+    assert closed.state is HazardState.CLOSED and closed.closed_on_time is True
+    assert "verified and closed, on time" in head.last_message().text
+    assert "verified and closed, on time" in cadre.last_message().text
+    events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
+    assert events == ["report", "acknowledge", "submit_rectification", "reject", "submit_rectification", "accept"]
+
+
+async def test_a_restart_in_the_middle_of_a_rectification_resumes_at_the_same_step(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    await people.head.press("开始整改")
+    await bot_stage.restart()
+    await people.head.send_text("更换了老化电线")
+    assert "第 2 步" in people.head.last_message().text
+    await people.head.send_photo()
+    await bot_stage.restart()
+    await people.head.send_photo()
+    assert "已收到第 2 张照片" in people.head.last_message().text
+    await bot_stage.restart()
+    await people.head.press("完成")
+    assert "整改已提交（照片 2 张）" in people.head.last_message().text
+    after = await hazard_now(bot_stage, hazard)
+    assert after.state is HazardState.AWAITING_VERIFICATION and after.measures == "更换了老化电线"
+
+
+async def test_cancelling_a_rectification_keeps_the_hazard_with_the_head(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    await people.head.press("开始整改")
+    await people.head.send_text("已处理")
+    await people.head.send_text("/cancel")
+    assert "已取消" in people.head.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+    await people.head.send_photo()  # outside the journey now: the general fallback answers
+    assert "没有看懂这条消息" in people.head.last_message().text
+
+
+async def test_a_head_who_blocked_the_bot_does_not_stop_the_other_notices(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    second = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="副院长")
+    await bot_stage.register(second, Role.HEAD, institution=HOME)
+    people.head.block_bot()
+    await bot_stage.sandbox.settle()
+
+    hazard = await report(bot_stage)
+    assert hazard.code in second.last_message().text
+    assert hazard.code in people.group.last_message().text
+    failed = await bot_stage.services.storage.audit.list(action_prefix="notice.failed")
+    assert [(e.target, e.detail["recipient"], e.detail["error"]) for e in failed] == [
+        (f"hazard:{hazard.code}", HEAD, "Forbidden")
+    ]
+
+    await act(bot_stage, SECOND_HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改", photos=1)
+    await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="照片模糊")
+    assert "照片模糊" in second.last_message().text
+    assert "照片模糊" in people.cadre.last_message().text
+    assert len(await bot_stage.services.storage.audit.list(action_prefix="notice.failed")) == 2
+
+
+async def test_a_rights_protection_hazard_never_reaches_the_head_or_a_group(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    head_messages, group_messages = len(people.head.messages()), len(people.group.messages())
+    hazard = await report(bot_stage, area=HazardArea.RIGHTS, description="有护工疑似殴打老人")
+
+    assert len(people.head.messages()) == head_messages
+    assert len(people.group.messages()) == group_messages
+    staff_notice = people.staff.last_message()
+    assert "新的敏感隐患" in staff_notice.text and "不会告知机构负责人" in staff_notice.text
+    assert "有护工疑似殴打老人" in staff_notice.text and staff_notice.buttons == [["详情"]]
+
+    await people.head.send_text("/tasks")
+    assert "目前没有待您处理的隐患" in people.head.last_message().text
+    await people.head.send_text(f"/hazard {hazard.code}")
+    assert people.head.last_message().text == "找不到这条隐患，或您无权查看。"
+    forged = await people.head.press_data(people.head.last_message(), f"hz:fix:{hazard.id}")
+    assert forged.answer is not None and forged.answer.show_alert
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused", actor_id=HEAD)
+    assert [e.detail["reason"] for e in refused] == ["not_in_scope", "sensitive_hidden"]
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.REPORTED

@@ -1,0 +1,80 @@
+"""Every kind of notice, as its recipients read it, and the small pieces of wording behind the dossier."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.lifecycle import HazardAction, HazardState
+from bot.i18n import LANGUAGES, catalog_messages
+from bot.stage import Stage
+from handlers.hazard import MESSAGE_BUDGET, _pack, parse_deadline
+from handlers.notify import send_notices
+from tests.hazard_people import CADRE, HEAD, STAFF, act, cast, hazard_now, report, submitted
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def test_a_hazard_nobody_heads_goes_to_county_staff_saying_why(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage, institution="WZ-330302-ELDER-02")
+    notice = people.staff.last_message()
+    assert f"新隐患 {hazard.code}：暂无责任人" in notice.text and "尚未在本助手注册" in notice.text
+    assert notice.buttons == [["详情"]]
+    assert hazard.code in people.group.last_message().text
+
+
+async def test_assignment_late_acceptance_reopening_and_new_evidence_are_told(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    services = bot_stage.services
+    staff = await people.user(STAFF)
+    hazard = await report(bot_stage, institution="WZ-330302-ELDER-02")
+    new_deadline = bot_stage.clock.now() + timedelta(days=2)
+    assigned = await services.hazards.act(
+        staff, hazard.id, HazardAction.ASSIGN, assignee_id=HEAD, deadline=new_deadline
+    )
+    await send_notices(bot_stage.application.bot, services, assigned.notices)
+    notice = people.head.last_message()
+    assert "You are now responsible for hazard" in notice.text
+    assert notice.buttons == [["Acknowledge"], ["Start rectification"], ["Details"]]
+
+    bot_stage.clock.advance(timedelta(days=3))
+    await submitted(bot_stage, hazard)
+    await people.staff.press("Accept", people.staff.last_message())
+    assert "recorded as late" in people.staff.last_message().text
+    assert "after its deadline" in people.head.last_message().text
+
+    await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="The exit is blocked again")
+    reopened = people.head.last_message()
+    assert "was reopened" in reopened.text and "The exit is blocked again" in reopened.text
+    assert reopened.buttons == [["Rectify again"], ["Details"]]
+    assert "must be rectified again" in people.cadre.last_message().text
+
+    await act(bot_stage, CADRE, hazard, HazardAction.ADD_EVIDENCE, photos=1)
+    assert "New photos were added" in people.head.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_state_and_history_step_has_a_name(language: str) -> None:
+    messages = catalog_messages(language)
+    for state in HazardState:
+        assert messages.get(f"state.{state.value}"), state
+    for action in [*HazardAction, "report"]:
+        assert messages.get(f"event.{action}"), action
+
+
+def test_typed_deadlines_are_local_and_a_bare_date_means_the_end_of_that_day() -> None:
+    assert parse_deadline("2026-03-15 18:30", SHANGHAI) == datetime(2026, 3, 15, 18, 30, tzinfo=SHANGHAI)
+    assert parse_deadline(" 2026-03-15 ", SHANGHAI) == datetime(2026, 3, 15, 23, 59, tzinfo=SHANGHAI)
+    for nonsense in ("next friday", "2026-02-30", "15/03/2026", ""):
+        assert parse_deadline(nonsense, SHANGHAI) is None
+
+
+def test_a_long_history_is_split_between_entries_never_inside_one() -> None:
+    parts = [f"<b>{n}</b> " + "步" * 900 for n in range(8)]
+    messages = _pack(parts)
+    assert len(messages) > 1 and all(len(m) <= MESSAGE_BUDGET for m in messages)
+    assert "\n\n".join(messages) == "\n\n".join(parts)

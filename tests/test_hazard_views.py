@@ -1,0 +1,207 @@
+"""/tasks, /hazard and /deadline, and buttons that are stale or forged, as the people who use them see them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.catalog import Severity
+from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.roles import Role
+from bot.stage import Stage
+from tests.hazard_people import (
+    HEAD,
+    LONGWAN,
+    LONGWAN_HEAD,
+    LONGWAN_HOME,
+    LONGWAN_STAFF,
+    OTHER_STAFF,
+    STAFF,
+    act,
+    cast,
+    hazard_now,
+    report,
+    submitted,
+)
+
+
+async def test_tasks_list_overdue_first_with_a_clock_and_turn_pages_in_place(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    general = [await report(bot_stage, severity=Severity.GENERAL) for _ in range(2)]
+    major = [await report(bot_stage, severity=Severity.MAJOR) for _ in range(2)]
+    serious = [await report(bot_stage, severity=Severity.SERIOUS) for _ in range(3)]
+    bot_stage.clock.advance(timedelta(days=2))  # the 重大 ones (24 hours) are now late
+
+    await people.head.send_text("/tasks")
+    listing = people.head.last_message()
+    assert "共 7 条，第 1/2 页" in listing.text
+    codes = [row[0] for row in listing.buttons[:-1]]
+    assert codes == [h.code for h in serious + major]
+    assert listing.text.count("⏰") == 3 and listing.text.count("已逾期") == 3
+    assert "鹿城区社会福利院 · 用火 · 重大" in listing.text and "已交办" in listing.text
+    assert listing.buttons[-1] == ["下一页 ▶"]
+
+    await people.head.press("下一页 ▶", listing)
+    assert listing.edited and "第 2/2 页" in listing.text and "⏰" not in listing.text
+    assert [row[0] for row in listing.buttons[:-1]] == [h.code for h in general]
+    assert listing.buttons[-1] == ["◀ 上一页"]
+    assert len([m for m in people.head.messages() if "待您处理的隐患" in m.text]) == 1
+
+    await people.head.press(general[0].code, listing)
+    assert any(f"隐患 {general[0].code}" in m.text for m in people.head.messages()[-4:])
+
+    await people.cadre.send_text("/tasks")
+    assert "目前没有待您处理的隐患" in people.cadre.last_message().text
+
+
+async def test_staff_tasks_put_what_awaits_verification_first_in_english(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    waiting = await report(bot_stage)
+    fixed = await submitted(bot_stage, await report(bot_stage))
+    await people.staff.send_text("/tasks")
+    listing = people.staff.last_message()
+    assert "Hazards waiting for you" in listing.text and "Awaiting verification" in listing.text
+    assert listing.buttons[0] == [fixed.code]
+    assert waiting.code not in str(listing.buttons)  # the head has it; staff act on it only when late
+
+
+async def test_the_dossier_shows_the_whole_history_and_the_before_and_after_photos(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="照片看不清通道")
+    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="重新清理并补拍", photos=2)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+
+    before = len(people.staff.messages())
+    await people.staff.send_text(f"/hazard {hazard.code.lower()}")
+    shown = people.staff.messages()[before:]
+    text = shown[0].text
+    assert f"隐患 {hazard.code} · 已销号" in text and "鹿城区社会福利院" in text and "互查（帮助改）" in text
+    assert "按期完成" in text and "整改措施：重新清理并补拍" in text
+    for expected in ("上报隐患", "李娜", "确认收到", "陈院长", "提交整改", "退回整改", "说明：照片看不清通道",
+                     "周科长", "验收通过"):
+        assert expected in text, expected
+    photos = [m for m in shown if m.kind == "photo"]
+    assert [m.caption for m in photos] == [
+        f"{hazard.code} · 整改前 1/1",
+        f"{hazard.code} · 整改后 1/3",
+        f"{hazard.code} · 整改后 2/3",
+        f"{hazard.code} · 整改后 3/3",
+    ]
+    assert len({m.media_group_id for m in photos}) == 1 and photos[0].media_group_id is not None
+    assert shown[-1].kind == "photo"  # a closed hazard leaves staff nothing to press
+
+    await people.head.send_text(f"/hazard {hazard.code}")
+    assert "照片看不清通道" in "".join(m.text for m in people.head.messages()[-6:])
+
+
+async def test_unknown_and_out_of_scope_codes_get_the_same_answer(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    hazard = await report(bot_stage)
+    outsider = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(outsider, Role.COUNTY, region=LONGWAN)
+
+    await outsider.send_text(f"/hazard {hazard.code}")
+    hidden = outsider.last_message().text
+    await outsider.send_text("/hazard YH-20200101-0001")
+    assert outsider.last_message().text == hidden == "No such hazard, or you may not see it."
+    await outsider.send_text("/hazard")
+    assert "/hazard YH-" in outsider.last_message().text
+    await people.cadre.send_text(f"/hazard {hazard.code}")
+    assert hazard.code in people.cadre.messages()[-2].text  # the reporter may follow their hazard
+
+
+async def test_staff_change_a_deadline_with_a_reason_and_the_head_is_told(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    old_deadline = hazard.deadline
+    assert old_deadline is not None
+
+    await people.head.send_text(f"/deadline {hazard.code}")
+    assert "仅限县级民政工作人员" in people.head.last_message().text
+
+    await people.staff.send_text(f"/deadline {hazard.code}")
+    assert people.staff.last_message().buttons == [["延期 1 天", "延期 3 天", "延期 7 天"], ["取消"]]
+    await people.staff.press("延期 3 天")
+    assert "请输入调整原因" in people.staff.last_message().text
+    await people.staff.send_photo()
+    assert "请用文字回复" in people.staff.last_message().text
+    await people.staff.send_text("需等待消防部门上门检测")
+    assert "整改期限已调整为" in people.staff.last_message().text
+
+    changed = await hazard_now(bot_stage, hazard)
+    assert changed.deadline == old_deadline + timedelta(days=3)
+    notice = people.head.last_message()
+    assert "整改期限已调整" in notice.text and "需等待消防部门上门检测" in notice.text and "→" in notice.text
+    event = (await bot_stage.services.storage.hazards.events(hazard.id))[-1]
+    assert event.action == "change_deadline" and event.note == "需等待消防部门上门检测"
+
+
+async def test_a_typed_deadline_is_read_in_the_configured_zone_in_english(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    hazard = await report(bot_stage)
+    tz = bot_stage.settings.tz
+    wanted = (bot_stage.clock.now().astimezone(tz) + timedelta(days=10)).replace(hour=18, minute=0, second=0,
+                                                                                 microsecond=0)
+    await people.staff.send_text(f"/deadline {hazard.code}")
+    await people.staff.send_text("next friday")
+    assert "could not read that date" in people.staff.last_message().text
+    await people.staff.send_text("2001-01-01")
+    assert "cannot be in the past" in people.staff.last_message().text
+    await people.staff.send_text(wanted.strftime("%Y-%m-%d %H:%M"))
+    await people.staff.send_text("The contractor comes next week")
+    assert (await hazard_now(bot_stage, hazard)).deadline == wanted
+    assert "The contractor comes next week" in people.head.last_message().text
+
+
+async def test_forged_buttons_are_refused_and_audited(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    outsider = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="吴")
+    await bot_stage.register(outsider, Role.COUNTY, region=LONGWAN)
+    other_head = bot_stage.sandbox.user(user_id=LONGWAN_HEAD, first_name="郑")
+    await bot_stage.register(other_head, Role.HEAD, institution=LONGWAN_HOME)
+
+    anchor = outsider.last_message()
+    for data in (f"hz:accept:{hazard.id}", f"hz:reject:{hazard.id}", f"hz:view:{hazard.id}"):
+        pressed = await outsider.press_data(anchor, data)
+        assert pressed.answer is not None and pressed.answer.show_alert
+    assert outsider.answers()[0].text == "这超出了您的负责范围，操作已记录。"
+    assert outsider.answers()[2].text == "找不到这条隐患，或您无权查看。"
+
+    own_notice = people.head.messages()[-1]
+    pressed = await people.head.press_data(own_notice, f"hz:accept:{hazard.id}")
+    assert pressed.answer is not None and pressed.answer.text == "您的身份不能进行此操作，操作已记录。"
+    await people.head.press_data(own_notice, f"hz:reject:{hazard.id}")
+    assert "退回原因" not in people.head.last_message().text  # refused before any reason was asked for
+    await other_head.press_data(other_head.last_message(), f"hz:fix:{hazard.id}")
+
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [(e.actor_id, e.detail["action"], e.detail["reason"]) for e in refused] == [
+        (LONGWAN_STAFF, "accept", "not_in_scope"),
+        (LONGWAN_STAFF, "reject", "not_in_scope"),
+        (LONGWAN_STAFF, "view", "not_in_scope"),
+        (HEAD, "accept", "wrong_role"),
+        (HEAD, "reject", "wrong_role"),
+        (LONGWAN_HEAD, "submit_rectification", "not_in_scope"),
+    ]
+    assert all(e.target == f"hazard:{hazard.code}" for e in refused)
+
+
+async def test_a_stale_button_on_a_closed_hazard_gets_a_polite_answer(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    colleague = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Qian", language_code="en")
+    await bot_stage.register(colleague, Role.COUNTY, region="330302")
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    first_notice = next(m for m in people.head.messages() if hazard.code in m.text)
+
+    await people.staff.press("Accept", people.staff.last_message())
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    pressed = await colleague.press("Accept", colleague.last_message())
+    assert pressed.answer is not None and pressed.answer.show_alert
+    assert pressed.answer.text == f"Hazard {hazard.code} is already closed; nothing more to do."
+    pressed = await colleague.press("Reject", colleague.last_message())
+    assert pressed.answer is not None and "already closed" in (pressed.answer.text or "")
+    pressed = await people.head.press("Start rectification", first_notice)
+    assert pressed.answer is not None and "already closed" in (pressed.answer.text or "")
+    assert await bot_stage.services.storage.audit.list(action_prefix="authz.refused") == []
