@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, PersistenceInput
@@ -20,9 +20,13 @@ from bot.context import BotContext
 from bot.i18n import I18n
 from bot.persistence import SQLitePersistence
 from bot.processing import PerChatUpdateProcessor
+from bot.services.calendar import DrillService, StudyService
 from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
 from bot.services.onboarding import OnboardingService
+from bot.services.outbox import OutboxService
+from bot.services.reminders import ReminderService
+from bot.services.self_inspection import SelfInspectionService
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,11 @@ class BotServices:
     onboarding: OnboardingService
     evidence: EvidenceStore
     hazards: HazardService
+    reminders: ReminderService
+    drills: DrillService
+    self_inspections: SelfInspectionService
+    studies: StudyService
+    outbox: OutboxService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -50,6 +59,11 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     clock = clock or SystemClock()
     storage = await Storage.open(settings.database_path, clock)
     evidence = EvidenceStore(settings.evidence_dir)
+    tz = settings.tz
+    hazards = HazardService(storage, clock, evidence, settings.deadline_policy, tz)
+    reminders = ReminderService(storage, clock, tz)
+    hazards.planner = reminders
+    calendar: dict[str, Any] = {"hazards": hazards, "evidence": evidence, "planner": reminders}
     return BotServices(
         settings=settings,
         clock=clock,
@@ -57,7 +71,12 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         i18n=I18n(settings.default_language, strict=strict_i18n),
         onboarding=OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours)),
         evidence=evidence,
-        hazards=HazardService(storage, clock, evidence, settings.deadline_policy, settings.tz),
+        hazards=hazards,
+        reminders=reminders,
+        drills=DrillService(storage, clock, tz, **calendar),
+        self_inspections=SelfInspectionService(storage, clock, tz, **calendar),
+        studies=StudyService(storage, clock, tz, **calendar),
+        outbox=OutboxService(storage, clock),
     )
 
 
@@ -93,12 +112,34 @@ def build_application(services: BotServices, *, rate_limiter: bool = True) -> Bo
     return application
 
 
-async def on_startup(application: BotApplication) -> None:
-    """What every runner does once the bot is up (python-telegram-bot's post_init only runs in run_polling)."""
+async def on_startup(application: BotApplication, *, background: bool = True) -> None:
+    """What every runner does once the bot is up (python-telegram-bot's post_init only runs in run_polling).
+
+    `background` starts the work that runs without an update: the outbox sender and the scheduled jobs. Tests
+    that move a FakeClock turn it off and drive those steps themselves.
+    """
     from handlers.menus import install_default_menus
 
     services: BotServices = application.bot_data["services"]
     await install_default_menus(application.bot, services.i18n)
+    if background:
+        await start_background(application)
+
+
+async def start_background(application: BotApplication) -> None:
+    from bot.delivery import OutboxSender
+
+    services: BotServices = application.bot_data["services"]
+    sender = OutboxSender(application, services, worker_id=f"sender-{id(application):x}", outbox=services.outbox)
+    sender.start()
+    application.bot_data["outbox_sender"] = sender
+
+
+async def on_shutdown(application: BotApplication) -> None:
+    """Let requests already sent finish and hand back the messages that never left."""
+    sender = application.bot_data.pop("outbox_sender", None)
+    if sender is not None:
+        await sender.stop()
 
 
 def idle(application: BotApplication) -> bool:
@@ -110,20 +151,42 @@ def idle(application: BotApplication) -> bool:
 
 
 @asynccontextmanager
-async def running(application: BotApplication, *, poll_timeout: float = 10) -> AsyncIterator[BotApplication]:
+async def running(
+    application: BotApplication, *, poll_timeout: float = 10, background: bool = True
+) -> AsyncIterator[BotApplication]:
     """Start the application with long polling inside the current event loop; stop it cleanly on exit."""
     async with application:
         await application.start()
-        await on_startup(application)
+        await on_startup(application, background=background)
         assert application.updater is not None
         await application.updater.start_polling(poll_interval=0, timeout=int(poll_timeout), drop_pending_updates=False)
         try:
             yield application
         finally:
+            await on_shutdown(application)
             if application.updater.running:
                 await application.updater.stop()
             await application.stop()
 
 
-async def wait_forever() -> None:
-    await asyncio.Event().wait()
+@asynccontextmanager
+async def running_webhook(
+    application: BotApplication, *, listen: str, port: int, webhook_url: str, secret_token: str | None
+) -> AsyncIterator[BotApplication]:
+    """Start the application behind a webhook; Telegram must send `secret_token` back with every update."""
+    # The public URL's path is where Telegram posts; a reverse proxy forwards it to us unchanged.
+    url_path = urlparse(webhook_url).path.strip("/")
+    async with application:
+        await application.start()
+        await on_startup(application)
+        assert application.updater is not None
+        await application.updater.start_webhook(
+            listen=listen, port=port, url_path=url_path, webhook_url=webhook_url, secret_token=secret_token
+        )
+        try:
+            yield application
+        finally:
+            await on_shutdown(application)
+            if application.updater.running:
+                await application.updater.stop()
+            await application.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from telegram import Bot
 
-from bot.app import BotApplication, build_application, on_startup, open_services, running
+from bot.app import BotApplication, build_application, open_services, running, running_webhook
 from bot.config import BotMode, Settings
 from bot.domain.roles import Role
 from bot.i18n import Translator
@@ -97,22 +97,17 @@ async def _run(settings: Settings) -> int:
 
 async def _run_webhook(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
     if not settings.webhook_url:
-        raise SystemExit("WEBHOOK_URL is required when BOT_MODE=webhook")
+        print("safety-bot: WEBHOOK_URL is required when BOT_MODE=webhook", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG)
     host, _, port = settings.webhook_listen.rpartition(":")
-    async with application:
-        await application.start()
-        await on_startup(application)
-        assert application.updater is not None
-        await application.updater.start_webhook(
-            listen=host or "127.0.0.1",
-            port=int(port),
-            url_path="telegram",
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-        )
+    async with running_webhook(
+        application,
+        listen=host or "127.0.0.1",
+        port=int(port),
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret,
+    ):
         await stop.wait()
-        await application.updater.stop()
-        await application.stop()
 
 
 async def _demo_data(settings: Settings, directory: Path) -> int:

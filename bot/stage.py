@@ -28,6 +28,8 @@ class Stage:
     sandbox: Sandbox
     settings: Settings
     clock: FakeClock
+    # Off by default: tests move the FakeClock and run the sweeps and the outbox themselves.
+    background: bool = False
     services: BotServices = field(init=False)
     application: BotApplication = field(init=False)
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -35,7 +37,9 @@ class Stage:
     async def start_bot(self) -> None:
         self.services = await open_services(self.settings, self.clock, strict_i18n=True)
         self.application = build_application(self.services, rate_limiter=False)
-        await self._stack.enter_async_context(running(self.application, poll_timeout=5))
+        await self._stack.enter_async_context(
+            running(self.application, poll_timeout=5, background=self.background)
+        )
         self.sandbox.set_idle_probe(lambda: idle(self.application))
 
     async def stop_bot(self) -> None:
@@ -88,10 +92,13 @@ async def stage(
     clock: FakeClock | None = None,
     demo_data: bool = True,
     sandbox_options: dict[str, Any] | None = None,
+    background: bool = False,
 ) -> AsyncIterator[Stage]:
     async with Sandbox(**(sandbox_options or {})) as sandbox:
         settings = sandbox_settings(sandbox, database_path)
-        current = Stage(sandbox=sandbox, settings=settings, clock=clock or FakeClock(datetime.now(UTC)))
+        current = Stage(
+            sandbox=sandbox, settings=settings, clock=clock or FakeClock(datetime.now(UTC)), background=background
+        )
         if demo_data:
             services = await open_services(settings, current.clock)
             await load_city_data(services.storage, DEMO_DATA_DIR)

@@ -9,18 +9,27 @@ async with storage.db.transaction():  # several repository calls, all or nothing
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from storage.db import Database
 from storage.repositories.action_drafts import ActionDraftRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.calendar import CalendarRepository
 from storage.repositories.drafts import DraftRepository
 from storage.repositories.groups import GroupRepository
+from storage.repositories.hazard_watch import HazardWatchRepository
 from storage.repositories.hazards import HazardRepository
 from storage.repositories.institutions import InstitutionRepository
 from storage.repositories.invites import InviteRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.regions import RegionRepository
+from storage.repositories.reminders import ReminderRepository
 from storage.repositories.users import UserRepository
+
+if TYPE_CHECKING:
+    from storage.repositories.contacts import ContactRepository
+    from storage.repositories.warnings import WarningRepository
 
 __all__ = ["Database", "Storage"]
 
@@ -38,6 +47,17 @@ class Storage:
         self.hazards = HazardRepository(db)
         self.drafts = DraftRepository(db)
         self.action_drafts = ActionDraftRepository(db)
+        # Imported here, not above: these build bot.domain.warnings models, and that module imports
+        # storage.models, so a top-level import would break `import bot.domain.warnings` run before `import storage`.
+        from storage.repositories.contacts import ContactRepository
+        from storage.repositories.warnings import WarningRepository
+
+        self.warnings: WarningRepository = WarningRepository(db)
+        self.contacts: ContactRepository = ContactRepository(db)
+        self.outbox = OutboxRepository(db)
+        self.calendar = CalendarRepository(db)
+        self.reminders = ReminderRepository(db)
+        self.hazard_watch = HazardWatchRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -128,6 +128,12 @@ def checked_text(text: str | None, *, field_name: str, minimum: int = 0) -> str 
     return value
 
 
+class ReminderPlanner(Protocol):
+    """The reminder engine, told after every change so deadlines and escalations follow the hazard."""
+
+    async def plan_for_hazard(self, hazard: Hazard) -> None: ...
+
+
 class HazardCore:
     def __init__(
         self, storage: Storage, clock: Clock, evidence: EvidenceStore, policy: DeadlinePolicy, tz: ZoneInfo
@@ -137,6 +143,13 @@ class HazardCore:
         self._evidence = evidence
         self._policy = policy
         self._tz = tz
+        self.planner: ReminderPlanner | None = None
+
+    async def _planned(self, outcome: HazardOutcome) -> HazardOutcome:
+        """Re-plan the hazard's reminders once its change is committed (planning reads what was written)."""
+        if self.planner is not None:
+            await self.planner.plan_for_hazard(outcome.hazard)
+        return outcome
 
     def _check_photos(self, photos: list[PhotoRef]) -> None:
         if len(photos) > MAX_PHOTOS:

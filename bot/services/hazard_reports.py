@@ -134,7 +134,7 @@ class HazardReporting(HazardCore):
         notices = on_report(
             hazard.facts(), hazard.id, await self._audience(hazard, with_groups=True), actor.telegram_id
         )
-        return HazardOutcome(hazard=hazard, notices=notices, event=event)
+        return await self._planned(HazardOutcome(hazard=hazard, notices=notices, event=event))
 
     async def _responsible(self, institution: Institution, area: HazardArea) -> int | None:
         """The person responsible by default: the institution's registered head; nobody there for sensitive
@@ -174,7 +174,7 @@ class HazardReporting(HazardCore):
             raise Refusal("merge_target_invalid")
         audience = await self._audience(target)
         notices = on_action(HazardAction.ADD_EVIDENCE, target.facts(), target.id, audience, actor.telegram_id)
-        return HazardOutcome(hazard=target, notices=notices, event=event, merged=True)
+        return await self._planned(HazardOutcome(hazard=target, notices=notices, event=event, merged=True))
 
     async def _record_merge(
         self, actor: User, target: Hazard, draft: ReportDraft, note: str | None, now: datetime

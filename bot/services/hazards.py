@@ -88,7 +88,7 @@ class HazardService(HazardReporting):
         updated, event = applied
         audience = await self._audience(updated)
         notices = on_action(action, updated.facts(), updated.id, audience, actor.telegram_id, reason)
-        return HazardOutcome(hazard=updated, notices=notices, event=event)
+        return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
 
     # ---- reading ------------------------------------------------------------------------------------------
 

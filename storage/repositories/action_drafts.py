@@ -20,6 +20,10 @@ class Journey(StrEnum):
     RECTIFY = "rectify"
     REJECT = "reject"
     DEADLINE = "deadline"
+    # The calendar journeys keep drafts of their own shape here (storage.repositories.calendar_drafts).
+    DRILL = "drill"
+    SELFCHECK = "selfcheck"
+    STUDY = "study"
 
 
 class ActionDraft(BaseModel):

@@ -1,0 +1,31 @@
+"""What a Telegram error means for a message in the outbox: the bridge from python-telegram-bot's exceptions to the
+outbox service's Telegram-free `DeliveryFailure`."""
+
+from __future__ import annotations
+
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.services.outbox import DeliveryFailure, FailureKind
+
+
+def classify(exc: TelegramError) -> DeliveryFailure:
+    """What a Telegram error means for the message (the order matters: BadRequest is a NetworkError)."""
+    detail = describe(exc)
+    if isinstance(exc, RetryAfter):
+        # PTB's own rate limiter reads the private timedelta too: the public property warns and may be an int.
+        return DeliveryFailure(FailureKind.FLOOD, detail, retry_after=exc._retry_after.total_seconds())
+    if isinstance(exc, ChatMigrated):
+        return DeliveryFailure(FailureKind.TRANSIENT, detail, new_chat_id=int(exc.new_chat_id))
+    if isinstance(exc, Forbidden):
+        return DeliveryFailure(FailureKind.BLOCKED, detail)
+    if isinstance(exc, BadRequest):
+        return DeliveryFailure(FailureKind.REJECTED, detail)
+    # NetworkError and TimedOut (5xx, resets, timeouts) and anything unforeseen: worth another try.
+    return DeliveryFailure(FailureKind.TRANSIENT, detail)
+
+
+def describe(exc: TelegramError) -> str:
+    # A 502 from a proxy carries its whole HTML page in the message; the first words say all there is.
+    message = exc.message.split(". Parsing the server response")[0][:200]
+    name = type(exc).__name__
+    return message if message.startswith(name) else f"{name}: {message}"

@@ -1,0 +1,127 @@
+"""Calendar duties and digests as reminder schedules (the rest of the schedule is in bot.domain.reminders).
+
+Defaults, all at local times: fire drills 30 and 7 days before the period ends if none is logged → the head, the
+day after it ends → county staff; self-inspections on the 1st (opens) and the 25th → the head, the 1st of the next
+month → county staff; study sessions 30 and 7 days before the half-year ends → the unit's staff, after →
+city admins; duty reminders at 09:00; digests at 08:30 daily to county groups, and on Mondays to the city.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.domain.compliance import DutyRule, Period, next_period, period_of, previous_period
+from bot.domain.reminders import Audience, ReminderKind, local_instant, recipient_tag
+
+
+def _audiences(*values: Audience) -> frozenset[Audience]:
+    return frozenset(values)
+
+
+class Anchor(StrEnum):
+    START = "start"  # counted from the period's first day
+    END = "end"  # counted from the period's last day
+
+
+@dataclass(frozen=True)
+class DutyStep:
+    name: str  # part of the dedupe key
+    kind: ReminderKind
+    anchor: Anchor
+    days: int  # from the anchor: END -30 is 30 days before the last day, END +1 the day after it
+    audiences: frozenset[Audience]
+
+    def day(self, period: Period) -> date:
+        base = period.start if self.anchor is Anchor.START else period.end
+        return base + timedelta(days=self.days)
+
+
+_K = ReminderKind
+DRILL_STEPS = (
+    DutyStep("due30", _K.DRILL_DUE_SOON, Anchor.END, -30, _audiences(Audience.RESPONSIBLE)),
+    DutyStep("due7", _K.DRILL_DUE_SOON, Anchor.END, -7, _audiences(Audience.RESPONSIBLE)),
+    DutyStep("overdue", _K.DRILL_OVERDUE, Anchor.END, 1, _audiences(Audience.COUNTY_STAFF)),
+)
+SELF_INSPECTION_STEPS = (
+    DutyStep("open", _K.SELF_INSPECTION_OPEN, Anchor.START, 0, _audiences(Audience.RESPONSIBLE)),
+    DutyStep("due", _K.SELF_INSPECTION_DUE, Anchor.START, 24, _audiences(Audience.RESPONSIBLE)),
+    DutyStep("overdue", _K.SELF_INSPECTION_OVERDUE, Anchor.END, 1, _audiences(Audience.COUNTY_STAFF)),
+)
+STUDY_STEPS = (
+    DutyStep("due30", _K.STUDY_DUE_SOON, Anchor.END, -30, _audiences(Audience.RESPONSIBLE)),
+    DutyStep("due7", _K.STUDY_DUE_SOON, Anchor.END, -7, _audiences(Audience.RESPONSIBLE)),
+    DutyStep("overdue", _K.STUDY_OVERDUE, Anchor.END, 1, _audiences(Audience.CITY_ADMIN)),
+)
+
+
+@dataclass(frozen=True)
+class CalendarSchedule:
+    drill_steps: tuple[DutyStep, ...] = DRILL_STEPS
+    self_inspection_steps: tuple[DutyStep, ...] = SELF_INSPECTION_STEPS
+    study_steps: tuple[DutyStep, ...] = STUDY_STEPS
+    duty_time: time = time(9, 0)  # local time of every duty reminder
+    digest_time: time = time(8, 30)
+    weekly_summary_weekday: int = 0  # Monday
+    # Duty reminders are stored this many days before they fall due: an outage shorter than that loses none
+    # (they go out late), and the daily planning run does not rewrite a half-year of rows every day.
+    planning_horizon_days: int = 31
+
+
+DEFAULT_SCHEDULE = CalendarSchedule()
+
+
+@dataclass(frozen=True)
+class PlannedDuty:
+    step: DutyStep
+    period: Period
+    due_at: datetime
+
+
+def plan_duty_reminders(
+    rule: DutyRule, steps: tuple[DutyStep, ...], today: date, at: time, tz: ZoneInfo, *, horizon_days: int = 31
+) -> list[PlannedDuty]:
+    """The steps of the previous, current and next period that fall from today to `horizon_days` ahead.
+
+    The previous period matters on the first days of a new one: its "overdue" step falls after it ended. Steps
+    on earlier days are left alone: planned ahead, they are already stored (and go out late if missed).
+    Whether the duty is still undone is judged when the reminder is due, not here.
+    """
+    current = period_of(rule, today)
+    last_day = today + timedelta(days=horizon_days)
+    planned = []
+    for period in (previous_period(rule, current), current, next_period(rule, current)):
+        for step in steps:
+            day = step.day(period)
+            if today <= day <= last_day:
+                planned.append(PlannedDuty(step, period, local_instant(day, at, tz)))
+    return planned
+
+
+def duty_key(duty: str, subject: str, period: Period, step: str, recipient_id: int, topic_id: int | None) -> str:
+    return f"{duty}:{subject}:{period.key}:{step}:{recipient_tag(recipient_id, topic_id)}"
+
+
+@dataclass(frozen=True)
+class PlannedDigest:
+    kind: ReminderKind
+    day: date
+    due_at: datetime
+    window: timedelta  # what the digest covers: the day or the week before it is due
+
+
+def plan_digests(today: date, schedule: CalendarSchedule, tz: ZoneInfo) -> list[PlannedDigest]:
+    """Today's and tomorrow's digests, so that a planning run late in the day never leaves tomorrow bare."""
+    planned = []
+    for day in (today, today + timedelta(days=1)):
+        due = local_instant(day, schedule.digest_time, tz)
+        planned.append(PlannedDigest(ReminderKind.DAILY_DIGEST, day, due, timedelta(days=1)))
+        if day.weekday() == schedule.weekly_summary_weekday:
+            planned.append(PlannedDigest(ReminderKind.WEEKLY_SUMMARY, day, due, timedelta(days=7)))
+    return planned
+
+
+def digest_key(kind: ReminderKind, day: date, chat_id: int, topic_id: int | None) -> str:
+    return f"{kind.value}:{day.isoformat()}:{recipient_tag(chat_id, topic_id)}"

@@ -1,0 +1,237 @@
+"""What to remind whom, and when: reminder kinds, the escalation ladder and quiet hours, as data.
+
+Pure functions of facts and a clock. They say *when* and *to which audience*; the reminder service turns
+audiences into people, stores each reminder under a dedupe key, and sends it once.
+
+Default schedule (all local times in the deployment's timezone):
+- Hazards, counted in elapsed hours from the deadline (`DEFAULT_LADDER`): 24 h and 2 h before → the person
+  responsible; at the deadline → the person responsible and county staff; 1 day overdue → county staff;
+  3 days → city admins and the county's group; then every 7 days → city admins and the county's group.
+- Quiet hours 22:00–07:30: anything not urgent waits for 07:30. A serious (重大) hazard is urgent and does not
+  wait. A "before the deadline" reminder that quiet hours would push past the deadline is dropped: the deadline
+  reminder says more.
+- Drills, self-inspections, study sessions and digests: `bot.domain.calendar_reminders`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from bot.domain.catalog import Severity
+from bot.domain.lifecycle import OPEN_STATES, HazardFacts
+
+# Past its due time by more than this when claimed, a reminder is flagged late (the bot was down, or quiet hours
+# held it back); a little more than one sweep interval.
+LATE_AFTER = timedelta(minutes=5)
+
+URGENT_SEVERITIES = frozenset({Severity.SERIOUS})
+
+
+class ReminderKind(StrEnum):
+    HAZARD_DUE_SOON = "hazard_due_soon"  # the deadline is near
+    HAZARD_DEADLINE = "hazard_deadline"  # the deadline has come
+    HAZARD_OVERDUE = "hazard_overdue"  # an escalation past the deadline
+    DRILL_DUE_SOON = "drill_due_soon"
+    DRILL_OVERDUE = "drill_overdue"
+    SELF_INSPECTION_OPEN = "self_inspection_open"
+    SELF_INSPECTION_DUE = "self_inspection_due"
+    SELF_INSPECTION_OVERDUE = "self_inspection_overdue"
+    STUDY_DUE_SOON = "study_due_soon"
+    STUDY_OVERDUE = "study_overdue"
+    DAILY_DIGEST = "daily_digest"
+    WEEKLY_SUMMARY = "weekly_summary"
+
+
+class Audience(StrEnum):
+    # Hazards: the person named responsible, else the institution's heads. Duties: the institution's heads,
+    # or for study sessions the unit's own staff.
+    RESPONSIBLE = "responsible"
+    COUNTY_STAFF = "county_staff"  # county staff covering the place; city admins where no county does
+    CITY_ADMIN = "city_admin"
+    COUNTY_GROUP = "county_group"  # the county's bound groups (never for sensitive hazards)
+
+
+def _audiences(*values: Audience) -> frozenset[Audience]:
+    return frozenset(values)
+
+
+# ---- quiet hours -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time = time(22, 0)
+    end: time = time(7, 30)
+
+    def contains(self, local: time) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+DEFAULT_QUIET_HOURS = QuietHours()
+
+
+def in_quiet_hours(at: datetime, quiet: QuietHours, tz: ZoneInfo) -> bool:
+    return quiet.contains(at.astimezone(tz).time().replace(tzinfo=None))
+
+
+def next_allowed_time(at: datetime, urgent: bool, quiet: QuietHours, tz: ZoneInfo) -> datetime:
+    """`at` itself, unless it falls in quiet hours and is not urgent: then the end of those quiet hours (UTC)."""
+    if urgent or not in_quiet_hours(at, quiet, tz):
+        return at
+    local = at.astimezone(tz)
+    end = datetime.combine(local.date(), quiet.end, tzinfo=tz)
+    if end <= local:
+        end = datetime.combine(local.date() + timedelta(days=1), quiet.end, tzinfo=tz)
+    return end.astimezone(UTC)
+
+
+def is_urgent(severity: Severity) -> bool:
+    return severity in URGENT_SEVERITIES
+
+
+def is_late(due_at: datetime, claimed_at: datetime) -> bool:
+    return claimed_at - due_at > LATE_AFTER
+
+
+def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+# ---- hazards -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    name: str  # part of the dedupe key: never rename a step that has shipped
+    offset: timedelta  # from the deadline; negative before it
+    kind: ReminderKind
+    audiences: frozenset[Audience]
+
+
+@dataclass(frozen=True)
+class EscalationLadder:
+    steps: tuple[LadderStep, ...]
+    # After the last step, again every `repeat_every` for as long as the hazard stays open.
+    repeat_every: timedelta | None = timedelta(days=7)
+    repeat_audiences: frozenset[Audience] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise ValueError("an escalation ladder needs at least one step")
+        if any(a.offset >= b.offset for a, b in pairwise(self.steps)):
+            raise ValueError("ladder steps must be in strictly increasing order of offset")
+        if len({s.name for s in self.steps}) != len(self.steps):
+            raise ValueError("ladder step names must be unique")
+        if self.repeat_every is not None and self.repeat_every <= timedelta(0):
+            raise ValueError("repeat_every must be positive")
+
+
+DEFAULT_LADDER = EscalationLadder(
+    steps=(
+        LadderStep("before24h", -timedelta(hours=24), ReminderKind.HAZARD_DUE_SOON, _audiences(Audience.RESPONSIBLE)),
+        LadderStep("before2h", -timedelta(hours=2), ReminderKind.HAZARD_DUE_SOON, _audiences(Audience.RESPONSIBLE)),
+        LadderStep(
+            "deadline",
+            timedelta(0),
+            ReminderKind.HAZARD_DEADLINE,
+            _audiences(Audience.RESPONSIBLE, Audience.COUNTY_STAFF),
+        ),
+        LadderStep("overdue1d", timedelta(days=1), ReminderKind.HAZARD_OVERDUE, _audiences(Audience.COUNTY_STAFF)),
+        LadderStep(
+            "overdue3d",
+            timedelta(days=3),
+            ReminderKind.HAZARD_OVERDUE,
+            _audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
+        ),
+    ),
+    repeat_every=timedelta(days=7),
+    repeat_audiences=_audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
+)
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    step: str
+    kind: ReminderKind
+    audiences: frozenset[Audience]
+    at: datetime  # the ladder's own moment
+    due_at: datetime  # when to send: after quiet hours, or now for a catch-up
+    urgent: bool
+    # False: the moment has gone (or quiet hours made it moot). Keep a row that exists, since it may still be
+    # waiting to go out late, but add none.
+    add: bool
+
+
+def plan_hazard_reminders(
+    facts: HazardFacts,
+    severity: Severity,
+    now: datetime,
+    *,
+    ladder: EscalationLadder = DEFAULT_LADDER,
+    quiet_hours: QuietHours = DEFAULT_QUIET_HOURS,
+    tz: ZoneInfo,
+) -> list[PlannedReminder]:
+    """Every step of the ladder for the hazard's current deadline, plus the weekly repeats up to a week ahead.
+
+    Nothing for a hazard that is not open (fixed hazards wait for staff, closed ones are done) or has no deadline.
+    A step whose moment has passed is not added, except the latest one at or past the deadline: a hazard that
+    is reopened, or first planned, long after its deadline gets one escalation now rather than none.
+    """
+    deadline = facts.deadline
+    if deadline is None or facts.state not in OPEN_STATES:
+        return []
+    urgent = is_urgent(severity)
+    plan: list[PlannedReminder] = []
+    latest_past: int | None = None
+    for step in _steps_until(ladder, deadline, now):
+        at = deadline + step.offset
+        due = next_allowed_time(at, urgent, quiet_hours, tz)
+        if at <= now:
+            if step.offset >= timedelta(0):
+                latest_past = len(plan)
+            plan.append(PlannedReminder(step.name, step.kind, step.audiences, at, at, urgent, add=False))
+            continue
+        moot = step.offset < timedelta(0) and due >= deadline
+        plan.append(PlannedReminder(step.name, step.kind, step.audiences, at, due, urgent, add=not moot))
+    if latest_past is not None:
+        past = plan[latest_past]
+        catch_up = next_allowed_time(now, urgent, quiet_hours, tz)
+        plan[latest_past] = PlannedReminder(past.step, past.kind, past.audiences, past.at, catch_up, urgent, add=True)
+    return plan
+
+
+def _steps_until(ladder: EscalationLadder, deadline: datetime, now: datetime) -> list[LadderStep]:
+    steps = list(ladder.steps)
+    if ladder.repeat_every is None:
+        return steps
+    last = ladder.steps[-1]
+    horizon = max(now, deadline + last.offset) + ladder.repeat_every
+    number = 1
+    while deadline + last.offset + number * ladder.repeat_every <= horizon:
+        offset = last.offset + number * ladder.repeat_every
+        steps.append(LadderStep(f"repeat{number}", offset, ReminderKind.HAZARD_OVERDUE, ladder.repeat_audiences))
+        number += 1
+    return steps
+
+
+def hazard_key(hazard_id: int, deadline: datetime, step: str, recipient_id: int, topic_id: int | None) -> str:
+    """The deadline is part of the key: a changed deadline earns its own reminders; the old ones lapse."""
+    stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"hazard:{hazard_id}:{stamp}:{step}:{recipient_tag(recipient_id, topic_id)}"
+
+
+def deadline_stamp(deadline: datetime) -> str:
+    """The deadline a hazard reminder was planned for, as stored with it: the same instant gives the same text."""
+    return deadline.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def recipient_tag(recipient_id: int, topic_id: int | None) -> str:
+    return str(recipient_id) if topic_id is None else f"{recipient_id}/{topic_id}"

@@ -1,0 +1,152 @@
+"""What a county group's morning digest and the city's Monday summary say, as data for the renderer.
+
+Groups never see a sensitive hazard (权益保障): those are left out of every count and list here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.catalog import SENSITIVE_AREAS
+from bot.domain.compliance import Compliant, Duty, DutyStatus
+from bot.domain.roles import region_in_scope
+from bot.services.duties import DutySnapshot
+from bot.services.reminder_people import Directory
+from storage import Storage
+from storage.models import Region, RegionLevel, User
+from storage.repositories.hazard_watch import HazardCounts
+
+OVERDUE_LINES = 20  # a digest is read on a phone: the longest overdue first, the rest as a count
+
+
+@dataclass(frozen=True)
+class Person:
+    telegram_id: int
+    full_name: str
+
+
+@dataclass(frozen=True)
+class OverdueLine:
+    hazard_id: int
+    code: str
+    institution_name_zh: str
+    institution_name_en: str
+    deadline: datetime
+    overdue_by: timedelta
+    responsible: tuple[Person, ...]  # named in every escalation
+
+
+@dataclass(frozen=True)
+class DutyLine:
+    institution_id: int
+    institution_name_zh: str
+    institution_name_en: str
+    duty: Duty
+    status: DutyStatus  # DueSoon or Overdue
+
+
+@dataclass(frozen=True)
+class RegionLine:
+    region_code: str
+    name_zh: str
+    name_en: str
+    counts: HazardCounts
+    drills_due: int  # institutions due soon or overdue
+    self_inspections_due: int
+
+
+@dataclass(frozen=True)
+class DigestData:
+    region_code: str
+    region_name_zh: str
+    region_name_en: str
+    since: datetime  # the window the counts of new and closed hazards cover
+    until: datetime
+    counts: HazardCounts
+    overdue: tuple[OverdueLine, ...]
+    duties_due: tuple[DutyLine, ...]
+    regions: tuple[RegionLine, ...] = ()  # the weekly summary: one line per county
+
+
+async def build_digest(
+    storage: Storage,
+    directory: Directory,
+    duties: DutySnapshot,
+    region: Region,
+    since: datetime,
+    until: datetime,
+    *,
+    per_county: bool,
+) -> DigestData:
+    counts = await storage.hazard_watch.counts(region.code, since, until, exclude_areas=SENSITIVE_AREAS)
+    overdue = await storage.hazard_watch.overdue(region.code, until, exclude_areas=SENSITIVE_AREAS, limit=OVERDUE_LINES)
+    lines = []
+    for hazard in overdue:
+        institution = directory.institutions.get(hazard.institution_id)
+        assert hazard.deadline is not None  # only hazards with a deadline can be overdue
+        lines.append(
+            OverdueLine(
+                hazard_id=hazard.id,
+                code=hazard.code,
+                institution_name_zh=institution.name_zh if institution else "",
+                institution_name_en=institution.name_en if institution else "",
+                deadline=hazard.deadline,
+                overdue_by=until - hazard.deadline,
+                responsible=people(directory.responsible_for(hazard)),
+            )
+        )
+    regions: tuple[RegionLine, ...] = ()
+    if per_county:
+        regions = tuple(
+            [
+                await _region_line(storage, directory, duties, county, since, until)
+                for county in sorted(directory.regions.values(), key=lambda r: r.code)
+                if county.level is RegionLevel.COUNTY
+            ]
+        )
+    return DigestData(
+        region_code=region.code,
+        region_name_zh=region.name_zh,
+        region_name_en=region.name_en,
+        since=since,
+        until=until,
+        counts=counts,
+        overdue=tuple(lines),
+        duties_due=tuple(duties_due(directory, duties, region.code)),
+        regions=regions,
+    )
+
+
+def duties_due(directory: Directory, duties: DutySnapshot, region_code: str) -> list[DutyLine]:
+    """Active institutions of the region whose drill or self-inspection is due soon or overdue."""
+    lines = []
+    for institution in sorted(directory.institutions.values(), key=lambda i: i.code):
+        if not institution.active or not region_in_scope(region_code, institution.region_code):
+            continue
+        for duty, state in (
+            (Duty.FIRE_DRILL, duties.drill(institution)),
+            (Duty.SELF_INSPECTION, duties.self_inspection(institution.id)),
+        ):
+            if not isinstance(state, Compliant):
+                lines.append(DutyLine(institution.id, institution.name_zh, institution.name_en, duty, state))
+    return lines
+
+
+def people(users: list[User]) -> tuple[Person, ...]:
+    return tuple(Person(u.telegram_id, u.full_name) for u in users)
+
+
+async def _region_line(
+    storage: Storage, directory: Directory, duties: DutySnapshot, county: Region, since: datetime, until: datetime
+) -> RegionLine:
+    counts = await storage.hazard_watch.counts(county.code, since, until, exclude_areas=SENSITIVE_AREAS)
+    due = duties_due(directory, duties, county.code)
+    return RegionLine(
+        region_code=county.code,
+        name_zh=county.name_zh,
+        name_en=county.name_en,
+        counts=counts,
+        drills_due=sum(1 for line in due if line.duty is Duty.FIRE_DRILL),
+        self_inspections_due=sum(1 for line in due if line.duty is Duty.SELF_INSPECTION),
+    )

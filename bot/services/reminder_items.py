@@ -1,0 +1,238 @@
+"""What a due reminder is about, checked and filled in at the moment it goes out.
+
+A reminder was planned days or weeks ago; by the time it is due the hazard may be closed, the drill logged, the
+head replaced. `ItemBuilder.build` answers None for a reminder nobody needs any more (the sweep cancels it), and
+otherwise the data the renderer needs: the hazard's code, deadline and how overdue, the person responsible by
+name, the duty's period and status, the digest's numbers. No text: messages are the renderer's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.catalog import HazardArea, Severity
+from bot.domain.compliance import Duty, DutyStatus, Period
+from bot.domain.lifecycle import OPEN_STATES, HazardState
+from bot.domain.reminders import Audience, ReminderKind, deadline_stamp
+from bot.services.digests import DigestData, Person, build_digest, people
+from bot.services.duties import DutySnapshot, load_duties
+from bot.services.reminder_people import Directory
+from storage import Storage
+from storage.calendar_models import Reminder, SubjectType
+from storage.hazard_models import Hazard
+from storage.models import RegionLevel
+
+
+@dataclass(frozen=True)
+class HazardReminderData:
+    hazard_id: int
+    code: str
+    institution_id: int
+    institution_name_zh: str
+    institution_name_en: str
+    area: HazardArea
+    severity: Severity
+    state: HazardState
+    deadline: datetime
+    overdue_by: timedelta | None  # None while the deadline has not passed
+    responsible: tuple[Person, ...]  # the person named responsible, else the heads; empty if nobody yet
+
+
+@dataclass(frozen=True)
+class DutyReminderData:
+    duty: Duty
+    period: Period  # the period the reminder is about (for "overdue", the one that was missed)
+    status: DutyStatus  # where the institution or unit stands today
+    institution_id: int | None  # drills and self-inspections
+    unit_code: str | None  # study sessions: the bureau's region code
+    name_zh: str  # of the institution or unit
+    name_en: str
+    responsible: tuple[Person, ...]  # the heads, or the unit's staff
+
+
+ReminderData = HazardReminderData | DutyReminderData | DigestData
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    reminder_id: int
+    kind: ReminderKind
+    step: str  # the ladder or schedule step: before24h, overdue3d, repeat2, due30, open, …
+    due_at: datetime
+    late: bool  # it was due well before it went out: the bot was down, or quiet hours held it
+    urgent: bool
+    attempt: int  # 1 on the first try
+    data: ReminderData
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Everything due for one recipient, to be sent as one message."""
+
+    recipient_id: int  # a user, or a chat for groups (negative)
+    topic_id: int | None
+    worker_id: str  # the sweeper holding the claim; confirm / release must come from it
+    items: tuple[ReminderItem, ...]
+
+    @property
+    def reminder_ids(self) -> list[int]:
+        return [item.reminder_id for item in self.items]
+
+    @property
+    def is_group(self) -> bool:
+        return self.recipient_id < 0
+
+    @property
+    def urgent(self) -> bool:
+        return any(item.urgent for item in self.items)
+
+
+class ItemBuilder:
+    """One per sweep: caches what several reminders share (a hazard, the duty snapshot, the directory)."""
+
+    def __init__(
+        self, storage: Storage, directory: Directory, now: datetime, tz: ZoneInfo, judged_from: date | None
+    ) -> None:
+        self._storage = storage
+        self._directory = directory
+        self._now = now
+        self._today = now.astimezone(tz).date()
+        self._judged_from = judged_from
+        self._hazards: dict[int, Hazard | None] = {}
+        self._duties: DutySnapshot | None = None
+        self._months: tuple[str, ...] = ()
+
+    async def build_all(self, reminders: list[Reminder]) -> list[tuple[Reminder, ReminderItem | None]]:
+        self._months = tuple(sorted({r.period for r in reminders if r.step and _is_monthly(r) and r.period}))
+        return [(r, await self.build(r)) for r in reminders]
+
+    async def build(self, reminder: Reminder) -> ReminderItem | None:
+        data: ReminderData | None
+        if reminder.subject_type is SubjectType.HAZARD:
+            data = await self._hazard(reminder)
+        elif reminder.subject_type is SubjectType.INSTITUTION:
+            data = await self._institution_duty(reminder)
+        elif reminder.subject_type is SubjectType.UNIT:
+            data = await self._unit_duty(reminder)
+        else:
+            data = await self._digest(reminder)
+        if data is None:
+            return None
+        return ReminderItem(
+            reminder_id=reminder.id,
+            kind=reminder.kind,
+            step=reminder.step,
+            due_at=reminder.due_at,
+            late=reminder.late,
+            urgent=reminder.urgent,
+            attempt=reminder.attempts,
+            data=data,
+        )
+
+    async def hazard(self, hazard_id: int) -> Hazard | None:
+        if hazard_id not in self._hazards:
+            self._hazards[hazard_id] = await self._storage.hazards.get(hazard_id)
+        return self._hazards[hazard_id]
+
+    async def _hazard(self, reminder: Reminder) -> HazardReminderData | None:
+        hazard = await self.hazard(int(reminder.subject_id))
+        if hazard is None or hazard.state not in OPEN_STATES or hazard.deadline is None:
+            return None
+        if reminder.detail.get("deadline") != deadline_stamp(hazard.deadline):
+            return None  # planned for a deadline that has since changed
+        if _recipient(reminder) not in await self._directory.for_hazard(hazard, _audiences(reminder)):
+            return None  # reassigned, or the person left
+        institution = self._directory.institutions.get(hazard.institution_id)
+        return HazardReminderData(
+            hazard_id=hazard.id,
+            code=hazard.code,
+            institution_id=hazard.institution_id,
+            institution_name_zh=institution.name_zh if institution else "",
+            institution_name_en=institution.name_en if institution else "",
+            area=hazard.area,
+            severity=hazard.severity,
+            state=hazard.state,
+            deadline=hazard.deadline,
+            overdue_by=self._now - hazard.deadline if self._now > hazard.deadline else None,
+            responsible=people(self._directory.responsible_for(hazard)),
+        )
+
+    async def _institution_duty(self, reminder: Reminder) -> DutyReminderData | None:
+        institution = self._directory.institutions.get(int(reminder.subject_id))
+        if institution is None or not institution.active:
+            return None
+        duty, period = Duty(reminder.detail["duty"]), _period(reminder)
+        duties = await self._snapshot()
+        if duty is Duty.FIRE_DRILL:
+            done, state = duties.drill_done_in(institution, period), duties.drill(institution)
+        else:
+            done, state = duties.self_inspection_done_in(institution.id, period), duties.self_inspection(institution.id)
+        if done or _recipient(reminder) not in self._directory.for_institution(institution, _audiences(reminder)):
+            return None
+        return DutyReminderData(
+            duty=duty,
+            period=period,
+            status=state,
+            institution_id=institution.id,
+            unit_code=None,
+            name_zh=institution.name_zh,
+            name_en=institution.name_en,
+            responsible=people(self._directory.heads_of(institution.id)),
+        )
+
+    async def _unit_duty(self, reminder: Reminder) -> DutyReminderData | None:
+        unit = self._directory.regions.get(reminder.subject_id)
+        period = _period(reminder)
+        duties = await self._snapshot()
+        if unit is None or duties.study_done_in(unit.code, period):
+            return None
+        if _recipient(reminder) not in self._directory.for_unit(unit.code, _audiences(reminder)):
+            return None
+        return DutyReminderData(
+            duty=Duty.STUDY,
+            period=period,
+            status=duties.study(unit.code),
+            institution_id=None,
+            unit_code=unit.code,
+            name_zh=unit.name_zh,
+            name_en=unit.name_en,
+            responsible=people(self._directory.unit_staff(unit.code)),
+        )
+
+    async def _digest(self, reminder: Reminder) -> DigestData | None:
+        group = await self._storage.groups.get(reminder.recipient_id, reminder.topic_id)
+        region = None if group is None else self._directory.regions.get(group.region_code)
+        if group is None or not group.active or region is None:
+            return None
+        until = reminder.due_at
+        since = until - timedelta(days=int(reminder.detail["window_days"]))
+        weekly = reminder.kind is ReminderKind.WEEKLY_SUMMARY
+        if region.level is not (RegionLevel.CITY if weekly else RegionLevel.COUNTY):
+            return None  # rebound to another level since it was planned
+        duties = await self._snapshot()
+        return await build_digest(self._storage, self._directory, duties, region, since, until, per_county=weekly)
+
+    async def _snapshot(self) -> DutySnapshot:
+        if self._duties is None:
+            self._duties = await load_duties(
+                self._storage, self._today, judged_from=self._judged_from, extra_months=self._months
+            )
+        return self._duties
+
+
+def _recipient(reminder: Reminder) -> tuple[int, int | None]:
+    return reminder.recipient_id, reminder.topic_id
+
+
+def _audiences(reminder: Reminder) -> frozenset[Audience]:
+    return frozenset(Audience(a) for a in reminder.detail.get("audiences", []))
+
+
+def _period(reminder: Reminder) -> Period:
+    return Period(date.fromisoformat(reminder.detail["start"]), date.fromisoformat(reminder.detail["end"]))
+
+
+def _is_monthly(reminder: Reminder) -> bool:
+    return reminder.subject_type is SubjectType.INSTITUTION and reminder.detail.get("duty") == Duty.SELF_INSPECTION

@@ -1,0 +1,144 @@
+"""Who an audience is, right now: a snapshot of users, institutions and groups, loaded once per planning run or
+sweep so that hundreds of reminders resolve their recipients in memory instead of a query each.
+
+The rules mirror those of the hazard loop (storage.repositories.users.heads_of / staff_for_region,
+bot.domain.targeting): a sensitive hazard never reaches a head or a group, whatever the audience says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.domain.catalog import is_sensitive
+from bot.domain.reminders import Audience
+from bot.domain.roles import Role, region_in_scope
+from storage import Storage
+from storage.hazard_models import Hazard
+from storage.models import Group, GroupPurpose, Institution, Region, RegionLevel, User
+
+Recipient = tuple[int, int | None]  # (user or chat id, forum topic)
+
+
+@dataclass
+class Directory:
+    storage: Storage
+    users: dict[int, User]  # active users
+    institutions: dict[int, Institution]  # active or not
+    regions: dict[str, Region]
+    _hazard_groups: dict[str, list[Group]] = field(default_factory=dict)
+    _digest_groups: list[Group] | None = None
+
+    @classmethod
+    async def load(cls, storage: Storage) -> Directory:
+        users = await storage.users.in_scope(None, None)
+        institutions = await storage.institutions.in_scope(None, active_only=False)
+        regions = await storage.regions.all()
+        return cls(
+            storage,
+            {u.telegram_id: u for u in users},
+            {i.id: i for i in institutions},
+            {r.code: r for r in regions},
+        )
+
+    # ---- people -------------------------------------------------------------------------------------------
+
+    def heads_of(self, institution_id: int) -> list[User]:
+        """As UserRepository.heads_of: registered heads of the institution and the person named its head."""
+        institution = self.institutions.get(institution_id)
+        named = None if institution is None else institution.head_user_id
+        return sorted(
+            (
+                u
+                for u in self.users.values()
+                if (u.role is Role.HEAD and u.institution_id == institution_id) or u.telegram_id == named
+            ),
+            key=lambda u: u.telegram_id,
+        )
+
+    def county_staff(self, region_code: str) -> list[User]:
+        """County staff whose county covers the place; the city admins where none does (city institutions)."""
+        county = [
+            u
+            for u in self.users.values()
+            if u.role is Role.COUNTY and u.region_code is not None and region_in_scope(u.region_code, region_code)
+        ]
+        return sorted(county or self.city_admins(), key=lambda u: u.telegram_id)
+
+    def city_admins(self) -> list[User]:
+        return sorted((u for u in self.users.values() if u.role is Role.CITY), key=lambda u: u.telegram_id)
+
+    def unit_staff(self, unit_code: str) -> list[User]:
+        """The staff of a bureau: county staff of exactly that county, or the city admins for the city."""
+        region = self.regions.get(unit_code)
+        if region is not None and region.level is RegionLevel.CITY:
+            return self.city_admins()
+        return sorted(
+            (u for u in self.users.values() if u.role is Role.COUNTY and u.region_code == unit_code),
+            key=lambda u: u.telegram_id,
+        )
+
+    def responsible_for(self, hazard: Hazard) -> list[User]:
+        """The person named responsible, else the institution's heads (none for a sensitive hazard)."""
+        if hazard.assignee_id is not None:
+            assignee = self.users.get(hazard.assignee_id)
+            return [] if assignee is None else [assignee]
+        return [] if is_sensitive(hazard.area) else self.heads_of(hazard.institution_id)
+
+    # ---- groups -------------------------------------------------------------------------------------------
+
+    async def hazard_groups(self, region_code: str) -> list[Group]:
+        if region_code not in self._hazard_groups:
+            bound = await self.storage.groups.for_region(region_code, {GroupPurpose.HAZARDS})
+            self._hazard_groups[region_code] = bound
+        return self._hazard_groups[region_code]
+
+    async def digest_groups(self, level: RegionLevel) -> list[Group]:
+        """Groups taking digests that are bound to a region of this level (county groups, the city's groups)."""
+        if self._digest_groups is None:
+            self._digest_groups = await self.storage.groups.within(None, {GroupPurpose.DIGESTS})
+        return [
+            g
+            for g in self._digest_groups
+            if (region := self.regions.get(g.region_code)) is not None and region.level is level
+        ]
+
+    # ---- audiences ----------------------------------------------------------------------------------------
+
+    async def for_hazard(self, hazard: Hazard, audiences: frozenset[Audience]) -> list[Recipient]:
+        recipients: list[Recipient] = []
+        if Audience.RESPONSIBLE in audiences:
+            # Nobody at the institution may take a sensitive hazard: county staff answer for it until assigned.
+            people = self.responsible_for(hazard) or self.county_staff(hazard.region_code)
+            recipients += [(u.telegram_id, None) for u in people]
+        if Audience.COUNTY_STAFF in audiences:
+            recipients += [(u.telegram_id, None) for u in self.county_staff(hazard.region_code)]
+        if Audience.CITY_ADMIN in audiences:
+            recipients += [(u.telegram_id, None) for u in self.city_admins()]
+        if Audience.COUNTY_GROUP in audiences and not is_sensitive(hazard.area):
+            recipients += [(g.chat_id, g.topic_id) for g in await self.hazard_groups(hazard.region_code)]
+        return _unique(recipients)
+
+    def for_institution(self, institution: Institution, audiences: frozenset[Audience]) -> list[Recipient]:
+        recipients: list[Recipient] = []
+        if Audience.RESPONSIBLE in audiences:
+            recipients += [(u.telegram_id, None) for u in self.heads_of(institution.id)]
+        if Audience.COUNTY_STAFF in audiences:
+            recipients += [(u.telegram_id, None) for u in self.county_staff(institution.region_code)]
+        if Audience.CITY_ADMIN in audiences:
+            recipients += [(u.telegram_id, None) for u in self.city_admins()]
+        return _unique(recipients)
+
+    def for_unit(self, unit_code: str, audiences: frozenset[Audience]) -> list[Recipient]:
+        recipients: list[Recipient] = []
+        if Audience.RESPONSIBLE in audiences:
+            recipients += [(u.telegram_id, None) for u in self.unit_staff(unit_code)]
+        if Audience.COUNTY_STAFF in audiences:
+            recipients += [(u.telegram_id, None) for u in self.county_staff(unit_code)]
+        if Audience.CITY_ADMIN in audiences:
+            recipients += [(u.telegram_id, None) for u in self.city_admins()]
+        return _unique(recipients)
+
+
+def _unique(recipients: list[Recipient]) -> list[Recipient]:
+    # A person in two audiences (a city admin who is also the county's only staff) gets the reminder once.
+    return list(dict.fromkeys(recipients))

@@ -1,0 +1,285 @@
+"""The reminder engine: plans every scheduled message into the reminders table, then sweeps it.
+
+The table, not the job queue, is the source of truth. Planning is idempotent (each row has a dedupe key), so it
+can run after every hazard action, every day and at every start. A sweep claims due rows atomically, drops
+those nobody needs any more, and hands back one `Delivery` per recipient; the caller sends it and then
+`confirm`s (sent) or `release`s it (retried later). A row due while the bot was down is still pending when it
+comes back, and goes out on the first sweep, flagged late.
+
+    deliveries = await reminders.sweep(clock.now(), worker_id)
+    for delivery in deliveries:
+        try:
+            await send(delivery)
+        except TelegramError:
+            await reminders.release(delivery)
+        else:
+            await reminders.confirm(delivery)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.domain.calendar_reminders import (
+    DEFAULT_SCHEDULE,
+    CalendarSchedule,
+    DutyStep,
+    PlannedDuty,
+    digest_key,
+    duty_key,
+    plan_digests,
+    plan_duty_reminders,
+)
+from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, drill_rule
+from bot.domain.reminders import (
+    DEFAULT_LADDER,
+    DEFAULT_QUIET_HOURS,
+    LATE_AFTER,
+    EscalationLadder,
+    QuietHours,
+    deadline_stamp,
+    hazard_key,
+    in_quiet_hours,
+    next_allowed_time,
+    plan_hazard_reminders,
+)
+from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
+from bot.services.reminder_people import Directory, Recipient
+from storage import Storage
+from storage.calendar_models import NewReminder, SubjectType
+from storage.hazard_models import Hazard
+from storage.models import RegionLevel
+
+__all__ = ["Delivery", "ReminderItem", "ReminderService"]
+
+# A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending. The one
+# case where a reminder can go out twice: a crash after Telegram accepted the message but before `confirm`.
+CLAIM_LEASE = timedelta(minutes=15)
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+
+
+class ReminderService:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        tz: ZoneInfo,
+        ladder: EscalationLadder = DEFAULT_LADDER,
+        quiet_hours: QuietHours = DEFAULT_QUIET_HOURS,
+        schedule: CalendarSchedule = DEFAULT_SCHEDULE,
+        *,
+        tracking_since: date | None = None,
+    ) -> None:
+        """`tracking_since`: duty periods that ended before it are never reported missed (a new deployment)."""
+        self._storage = storage
+        self._clock = clock
+        self.tz = tz
+        self.ladder = ladder
+        self.quiet_hours = quiet_hours
+        self.schedule = schedule
+        self.tracking_since = tracking_since
+
+    # ---- planning ------------------------------------------------------------------------------------------
+
+    async def plan_for_hazard(self, hazard: Hazard | int, directory: Directory | None = None) -> None:
+        """Bring the hazard's reminders in line with its state, deadline and people. Call after every change.
+
+        Rows for steps that no longer apply (the hazard closed, the deadline moved, someone else is now
+        responsible) are cancelled if still pending; missing rows are added; sent rows are never touched.
+        """
+        if isinstance(hazard, int):
+            loaded = await self._storage.hazards.get(hazard)
+            if loaded is None:
+                return
+            hazard = loaded
+        directory = directory or await Directory.load(self._storage)
+        now = self._clock.now()
+        planned = plan_hazard_reminders(
+            hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
+        )
+        keep: set[str] = set()
+        rows: list[NewReminder] = []
+        for step in planned:
+            assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
+            for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
+                key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
+                keep.add(key)
+                if step.add:
+                    rows.append(
+                        NewReminder(
+                            dedupe_key=key,
+                            kind=step.kind,
+                            step=step.step,
+                            subject_type=SubjectType.HAZARD,
+                            subject_id=str(hazard.id),
+                            recipient_id=recipient_id,
+                            topic_id=topic_id,
+                            due_at=step.due_at,
+                            urgent=step.urgent,
+                            detail={"deadline": deadline_stamp(hazard.deadline), "audiences": sorted(step.audiences)},
+                        )
+                    )
+        async with self._storage.db.transaction():
+            await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, str(hazard.id), keep)
+            await self._storage.reminders.plan(rows, now)
+
+    async def plan_day(self, today: date) -> None:
+        """What the scheduler runs once a day and at every start: the calendar, then every open hazard."""
+        directory = await Directory.load(self._storage)
+        await self.plan_calendar(today, directory)
+        await self.plan_open_hazards(directory)
+
+    async def plan_open_hazards(self, directory: Directory | None = None) -> None:
+        """Plan every open hazard: a safety net for any change that was not followed by `plan_for_hazard`,
+        and what adds each next weekly repeat."""
+        directory = directory or await Directory.load(self._storage)
+        for hazard in await self._storage.hazard_watch.open_hazards():
+            await self.plan_for_hazard(hazard, directory)
+
+    async def plan_calendar(self, today: date, directory: Directory | None = None) -> None:
+        """Plan the duty reminders due within the planning horizon and the next digests, for every
+        institution, unit and bound group. Safe to run any number of times a day."""
+        directory = directory or await Directory.load(self._storage)
+        rows: list[NewReminder] = []
+        for institution in directory.institutions.values():
+            if not institution.active:
+                continue
+            for duty, rule, steps in (
+                (Duty.FIRE_DRILL, drill_rule(institution.type), self.schedule.drill_steps),
+                (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
+            ):
+                for planned in self._duty_plan(rule, steps, today):
+                    audience = directory.for_institution(institution, planned.step.audiences)
+                    rows += self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
+        for unit in directory.regions.values():
+            if unit.level in (RegionLevel.CITY, RegionLevel.COUNTY):
+                for planned in self._duty_plan(STUDY_RULE, self.schedule.study_steps, today):
+                    audience = directory.for_unit(unit.code, planned.step.audiences)
+                    rows += self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
+        rows += await self._digest_rows(directory, today)
+        await self._storage.reminders.plan(rows, self._clock.now())
+
+    def _duty_plan(self, rule: DutyRule, steps: tuple[DutyStep, ...], today: date) -> list[PlannedDuty]:
+        planned = plan_duty_reminders(
+            rule, steps, today, self.schedule.duty_time, self.tz, horizon_days=self.schedule.planning_horizon_days
+        )
+        since = self.tracking_since
+        return [p for p in planned if since is None or p.period.end >= since]
+
+    def _duty_rows(
+        self, duty: Duty, subject_type: SubjectType, subject_id: str, planned: PlannedDuty, audience: list[Recipient]
+    ) -> list[NewReminder]:
+        due = next_allowed_time(planned.due_at, False, self.quiet_hours, self.tz)
+        detail = {
+            "duty": duty.value,
+            "start": planned.period.start.isoformat(),
+            "end": planned.period.end.isoformat(),
+            "audiences": sorted(planned.step.audiences),
+        }
+        return [
+            NewReminder(
+                dedupe_key=duty_key(duty.value, subject_id, planned.period, planned.step.name, recipient, topic),
+                kind=planned.step.kind,
+                step=planned.step.name,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                period=planned.period.key,
+                recipient_id=recipient,
+                topic_id=topic,
+                due_at=due,
+                detail=detail,
+            )
+            for recipient, topic in audience
+        ]
+
+    async def _digest_rows(self, directory: Directory, today: date) -> list[NewReminder]:
+        rows = []
+        for digest in plan_digests(today, self.schedule, self.tz):
+            weekly = digest.window > timedelta(days=1)
+            for group in await directory.digest_groups(RegionLevel.CITY if weekly else RegionLevel.COUNTY):
+                rows.append(
+                    NewReminder(
+                        dedupe_key=digest_key(digest.kind, digest.day, group.chat_id, group.topic_id),
+                        kind=digest.kind,
+                        step=digest.kind.value,
+                        subject_type=SubjectType.GROUP,
+                        subject_id=str(group.chat_id),
+                        period=digest.day.isoformat(),
+                        recipient_id=group.chat_id,
+                        topic_id=group.topic_id,
+                        due_at=next_allowed_time(digest.due_at, False, self.quiet_hours, self.tz),
+                        detail={"window_days": digest.window.days},
+                    )
+                )
+        return rows
+
+    # ---- sweeping ------------------------------------------------------------------------------------------
+
+    async def sweep(self, now: datetime, worker_id: str) -> list[Delivery]:
+        """Claim everything due by `now` and group it per recipient; reminders nobody needs are cancelled.
+
+        Quiet hours hold back what is not urgent, however late it already is.
+        """
+        repo = self._storage.reminders
+        await repo.recover_stale(now - CLAIM_LEASE)
+        claimed = await repo.claim_due(
+            now,
+            worker_id,
+            include_non_urgent=not in_quiet_hours(now, self.quiet_hours, self.tz),
+            late_before=now - LATE_AFTER,
+        )
+        if not claimed:
+            return []
+        directory = await Directory.load(self._storage)
+        builder = ItemBuilder(self._storage, directory, now, self.tz, self.tracking_since)
+        grouped: dict[tuple[int, int | None], list[ReminderItem]] = defaultdict(list)
+        stale: list[int] = []
+        hazards: set[int] = set()
+        for reminder, item in await builder.build_all(claimed):
+            if item is None:
+                stale.append(reminder.id)
+                continue
+            grouped[(reminder.recipient_id, reminder.topic_id)].append(item)
+            if reminder.subject_type is SubjectType.HAZARD:
+                hazards.add(int(reminder.subject_id))
+        await repo.cancel_claimed(stale, worker_id)
+        for hazard_id in sorted(hazards):
+            # Adds the next weekly repeat once the last step has gone out.
+            hazard = await builder.hazard(hazard_id)
+            if hazard is not None:
+                await self.plan_for_hazard(hazard, directory)
+        return [
+            Delivery(recipient, topic, worker_id, tuple(sorted(items, key=_item_order)))
+            for (recipient, topic), items in sorted(grouped.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
+        ]
+
+    async def confirm(self, delivery: Delivery) -> None:
+        await self._storage.reminders.mark_sent(delivery.reminder_ids, delivery.worker_id, self._clock.now())
+
+    async def release(self, delivery: Delivery, *, permanent: bool = False) -> None:
+        """Put a delivery that failed back for a later sweep, with growing delays; `permanent` (the bot was
+        blocked, the chat is gone) or too many attempts mark it failed instead."""
+        attempt = max((item.attempt for item in delivery.items), default=1)
+        failed = permanent or attempt > len(RETRY_DELAYS)
+        retry_at = None if failed else self._clock.now() + RETRY_DELAYS[attempt - 1]
+        await self._storage.reminders.release(
+            delivery.reminder_ids, delivery.worker_id, retry_at=retry_at, failed=failed
+        )
+
+    async def next_wakeup(self, now: datetime) -> datetime | None:
+        """When the next sweep would find something to claim (quiet hours considered); for tests and for a
+        scheduler that wants to sleep until then."""
+        urgent = await self._storage.reminders.next_due(urgent=True)
+        relaxed = await self._storage.reminders.next_due(urgent=False)
+        if relaxed is not None:
+            relaxed = next_allowed_time(max(relaxed, now), False, self.quiet_hours, self.tz)
+        candidates = [moment for moment in (urgent, relaxed) if moment is not None]
+        return min(candidates) if candidates else None
+
+
+def _item_order(item: ReminderItem) -> tuple[int, datetime, int]:
+    # The most pressing first: urgent hazards, then the rest by when they fell due.
+    return (0 if item.urgent else 1, item.due_at, item.reminder_id)

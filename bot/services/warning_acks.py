@@ -1,0 +1,172 @@
+"""Acknowledgements: every institution head answers 已收到并落实 (received, acting) or 需要帮助 (need help), and
+the bureau sees, county by county, which institutions have not answered.
+
+An institution counts as answered when any of its heads has; "need help" outranks "received", because a head who
+first confirmed and then asked for help still needs it. A call for help names the staff to tell at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.roles import region_in_scope
+from bot.domain.warnings import EarlyWarning, county_of
+from bot.services.errors import Refusal
+from bot.services.warning_core import WarningCore
+from storage.models import User
+from storage.warning_models import AckResponse, RecipientKind, WarningAck, WarningRecipient
+
+
+@dataclass(frozen=True)
+class AckOutcome:
+    acks: tuple[WarningAck, ...]  # one per institution the person answers for; one without institution for a cadre
+    changed: bool  # False when the same answer had already been given
+    alert_staff: tuple[int, ...]  # for "need help": county staff to tell at once (city admins if none)
+
+
+@dataclass(frozen=True)
+class InstitutionAck:
+    institution_id: int
+    region_code: str
+    heads: tuple[int, ...]  # the heads the warning reached
+    response: AckResponse | None  # None: not answered yet
+    by: int | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CountyAckStatus:
+    county_code: str  # a county, or the city's own code for city-level institutions
+    acknowledged: tuple[InstitutionAck, ...]
+    need_help: tuple[InstitutionAck, ...]
+    pending: tuple[InstitutionAck, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.acknowledged) + len(self.need_help) + len(self.pending)
+
+
+@dataclass(frozen=True)
+class WarningAckStatus:
+    warning: EarlyWarning
+    counties: tuple[CountyAckStatus, ...]
+
+    @property
+    def acknowledged(self) -> int:
+        return sum(len(c.acknowledged) for c in self.counties)
+
+    @property
+    def need_help(self) -> int:
+        return sum(len(c.need_help) for c in self.counties)
+
+    @property
+    def pending(self) -> int:
+        return sum(len(c.pending) for c in self.counties)
+
+
+class WarningAcks(WarningCore):
+    async def acknowledge(
+        self, user: User, warning_id: int, response: AckResponse, institution_id: int | None = None
+    ) -> AckOutcome:
+        now = self._clock.now()
+        async with self._storage.db.transaction():
+            warning = await self.get(warning_id)
+            if warning.sent_at is None:
+                raise Refusal("warning_not_sent")
+            mine = [
+                r
+                for r in await self.recipients(warning_id)
+                if r.chat_id == user.telegram_id and r.kind in (RecipientKind.HEAD, RecipientKind.CADRE)
+            ]
+            if not mine:
+                raise Refusal("warning_not_recipient")
+            headed = sorted({r.institution_id for r in mine if r.institution_id is not None})
+            if institution_id is not None and institution_id not in headed:
+                raise Refusal("warning_not_recipient")
+            answering: list[int | None] = [institution_id] if institution_id is not None else [*headed] or [None]
+            before = {
+                a.institution_id: a.response
+                for a in await self._storage.warnings.acks(warning_id)
+                if a.user_id == user.telegram_id
+            }
+            acks = []
+            for place in answering:
+                ack = WarningAck(
+                    warning_id=warning_id,
+                    user_id=user.telegram_id,
+                    institution_id=place,
+                    response=response,
+                    revision=warning.revision,
+                    at=now,
+                )
+                acks.append(await self._storage.warnings.record_ack(ack))
+            changed = any(before.get(place) is not response for place in answering)
+            await self._audit(user.telegram_id, f"warning.ack_{response.value}", warning, institutions=headed)
+        staff: tuple[int, ...] = ()
+        if response is AckResponse.NEED_HELP:
+            region = next((r.region_code for r in mine if r.institution_id in answering), mine[0].region_code)
+            staff = await self._staff_to_alert(region)
+        return AckOutcome(tuple(acks), changed, staff)
+
+    async def ack_status(self, warning_id: int, scope_region: str | None = None) -> WarningAckStatus:
+        """Per county, which institutions the warning reached have answered; `scope_region` limits the counties
+        (a county's staff see their own)."""
+        warning = await self.get(warning_id)
+        institutions = _institutions(await self.recipients(warning_id), scope_region)
+        answers: dict[int, WarningAck] = {}
+        for ack in await self._storage.warnings.acks(warning_id):
+            if ack.institution_id is None:
+                continue
+            current = answers.get(ack.institution_id)
+            if current is None or _outranks(ack, current):
+                answers[ack.institution_id] = ack
+        by_county: dict[str, list[InstitutionAck]] = defaultdict(list)
+        for institution_id, (region, heads) in sorted(institutions.items()):
+            answer = answers.get(institution_id)
+            by_county[county_of(region)].append(
+                InstitutionAck(
+                    institution_id=institution_id,
+                    region_code=region,
+                    heads=tuple(heads),
+                    response=None if answer is None else answer.response,
+                    by=None if answer is None else answer.user_id,
+                    at=None if answer is None else answer.at,
+                )
+            )
+        counties = tuple(
+            CountyAckStatus(
+                county_code=county,
+                acknowledged=tuple(i for i in rows if i.response is AckResponse.RECEIVED),
+                need_help=tuple(i for i in rows if i.response is AckResponse.NEED_HELP),
+                pending=tuple(i for i in rows if i.response is None),
+            )
+            for county, rows in sorted(by_county.items())
+        )
+        return WarningAckStatus(warning, counties)
+
+    async def unacknowledged(self, warning_id: int) -> list[WarningRecipient]:
+        """Heads of institutions that have not answered: whom a reminder goes to."""
+        status = await self.ack_status(warning_id)
+        waiting = {i.institution_id for county in status.counties for i in county.pending}
+        return [
+            r for r in await self.recipients(warning_id) if r.kind is RecipientKind.HEAD and r.institution_id in waiting
+        ]
+
+
+def _institutions(recipients: list[WarningRecipient], scope_region: str | None) -> dict[int, tuple[str, list[int]]]:
+    found: dict[int, tuple[str, list[int]]] = {}
+    for r in recipients:
+        if r.kind is not RecipientKind.HEAD or r.institution_id is None:
+            continue
+        if not region_in_scope(scope_region, r.region_code):
+            continue
+        found.setdefault(r.institution_id, (r.region_code, []))[1].append(r.chat_id)
+    return found
+
+
+def _outranks(ack: WarningAck, current: WarningAck) -> bool:
+    if ack.response is not current.response:
+        return ack.response is AckResponse.NEED_HELP
+    return ack.at < current.at  # the first to answer is the one named

@@ -1,0 +1,290 @@
+"""What the warning services share: results, who a warning reaches, and sending, revising and ending a warning.
+
+Kept apart from `warnings.py` only for size; callers import everything from `bot.services.warnings`.
+
+Recipients are fixed when a warning is first sent (warning_recipients), so that every later revision — 升级,
+降级, 更新, 解除 — reaches exactly the people and groups that had the first message, even if the institutions,
+cadres or group bindings changed in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
+from bot.domain.warnings import (
+    ACTIVE_STATUSES,
+    EarlyWarning,
+    NewWarning,
+    WarningChange,
+    WarningOrigin,
+    WarningStatus,
+    WarningTarget,
+    effective_expiry,
+    recipients_match,
+)
+from bot.services.errors import Refusal
+from bot.services.warning_settings import WarningSettings, load_checklists
+from storage import Storage
+from storage.models import GroupPurpose, User
+from storage.warning_models import RecipientKind, WarningRecipient, WarningRevision
+
+_WARNING_GROUPS = {GroupPurpose.WARNINGS}  # GENERAL bindings are included by the repository
+
+
+@dataclass(frozen=True)
+class RecipientPreview:
+    """Who a warning would reach: heads of the matching institutions, cadres and bound groups of its regions."""
+
+    institutions: tuple[int, ...]  # ids of the institutions it concerns
+    heads: tuple[WarningRecipient, ...]  # one per head and institution
+    cadres: tuple[WarningRecipient, ...]
+    groups: tuple[WarningRecipient, ...]
+    institutions_without_head: tuple[int, ...]  # concerned, but nobody registered to tell
+
+    @property
+    def recipients(self) -> tuple[WarningRecipient, ...]:
+        return (*self.heads, *self.cadres, *self.groups)
+
+    @property
+    def people(self) -> frozenset[int]:
+        return frozenset(r.chat_id for r in (*self.heads, *self.cadres))
+
+    @property
+    def group_chats(self) -> frozenset[tuple[int, int | None]]:
+        return frozenset((g.chat_id, g.topic_id) for g in self.groups)
+
+
+@dataclass(frozen=True)
+class WarningDelivery:
+    """What must go out now: this revision of the warning, to these recipients (one message per chat)."""
+
+    warning: EarlyWarning
+    change: WarningChange  # ISSUE when the recipients first hear of it
+    recipients: tuple[WarningRecipient, ...]
+
+    @property
+    def revision(self) -> int:
+        return self.warning.revision
+
+
+def first_revision(
+    new: NewWarning, *, actor_id: int | None, at: datetime, message: dict[str, Any] | None = None
+) -> WarningRevision:
+    """Revision 1 of a new warning (the repository fills in its id)."""
+    return WarningRevision(
+        warning_id=0,
+        revision=1,
+        change=WarningChange.ISSUE,
+        level=new.level,
+        headline=new.headline,
+        description=new.description,
+        instruction=new.instruction,
+        onset=new.onset,
+        expires=new.expires,
+        actor_id=actor_id,
+        at=at,
+        **(message or {}),
+    )
+
+
+class WarningCore:
+    def __init__(self, storage: Storage, clock: Clock, settings: WarningSettings | None = None) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._settings = settings or WarningSettings()
+        self._checklists = load_checklists(self._settings.checklists_path)
+
+    @property
+    def settings(self) -> WarningSettings:
+        return self._settings
+
+    async def get(self, warning_id: int) -> EarlyWarning:
+        warning = await self._storage.warnings.get(warning_id)
+        if warning is None:
+            raise Refusal("warning_not_found")
+        return warning
+
+    # ---- recipients ----------------------------------------------------------------------------------------
+
+    async def preview(self, warning_id: int) -> RecipientPreview:
+        """Who sending the warning would reach now; for a sent warning, use `recipients()`."""
+        return await self.preview_target((await self.get(warning_id)).target)
+
+    async def preview_target(self, target: WarningTarget) -> RecipientPreview:
+        institutions = []
+        for region in sorted(target.regions):
+            for institution in await self._storage.institutions.in_scope(region):
+                if recipients_match(target, institution) and institution not in institutions:
+                    institutions.append(institution)
+        heads: list[WarningRecipient] = []
+        headless: list[int] = []
+        for institution in institutions:
+            people = await self._storage.users.heads_of(institution.id)
+            if not people:
+                headless.append(institution.id)
+            heads += [
+                WarningRecipient(
+                    kind=RecipientKind.HEAD,
+                    chat_id=person.telegram_id,
+                    institution_id=institution.id,
+                    region_code=institution.region_code,
+                )
+                for person in people
+            ]
+        return RecipientPreview(
+            institutions=tuple(i.id for i in institutions),
+            heads=tuple(heads),
+            cadres=tuple(await self._cadres(target.regions)),
+            groups=tuple(await self._groups(target.regions)),
+            institutions_without_head=tuple(headless),
+        )
+
+    async def recipients(self, warning_id: int) -> list[WarningRecipient]:
+        """Who a sent warning reached; every revision goes to them."""
+        return await self._storage.warnings.recipients(warning_id)
+
+    async def _cadres(self, regions: Iterable[str]) -> list[WarningRecipient]:
+        found: dict[int, WarningRecipient] = {}
+        for region in sorted(regions):
+            for user in await self._storage.users.in_scope(Role.CADRE, region):
+                place = user.region_code or region
+                found.setdefault(
+                    user.telegram_id,
+                    WarningRecipient(kind=RecipientKind.CADRE, chat_id=user.telegram_id, region_code=place),
+                )
+        return list(found.values())
+
+    async def _groups(self, regions: Iterable[str]) -> list[WarningRecipient]:
+        # A county's warning goes to the groups of that county and below it (and those of a county containing a
+        # township target); the city's own groups get it only when the city is targeted, as with hazards.
+        found: dict[tuple[int, int | None], WarningRecipient] = {}
+        for region in sorted(regions):
+            bound = [
+                *await self._storage.groups.for_region(region, _WARNING_GROUPS),
+                *await self._storage.groups.within(region, _WARNING_GROUPS),
+            ]
+            for group in bound:
+                found.setdefault(
+                    (group.chat_id, group.topic_id),
+                    WarningRecipient(
+                        kind=RecipientKind.GROUP,
+                        chat_id=group.chat_id,
+                        topic_id=group.topic_id,
+                        region_code=group.region_code,
+                    ),
+                )
+        return list(found.values())
+
+    # ---- changes -------------------------------------------------------------------------------------------
+
+    async def _send(self, warning: EarlyWarning, actor_id: int | None, now: datetime) -> WarningDelivery:
+        """Fix the recipients and mark the warning sent; the caller holds the transaction."""
+        audience = await self.preview_target(warning.target)
+        await self._storage.warnings.add_recipients(warning.id, audience.recipients, now)
+        sent = await self._storage.warnings.save(
+            warning.model_copy(update={"status": WarningStatus.SENT, "sent_at": now, "updated_at": now})
+        )
+        await self._audit(actor_id, "warning.sent", sent, recipients=len(audience.recipients))
+        return WarningDelivery(sent, WarningChange.ISSUE, tuple(await self.recipients(sent.id)))
+
+    async def _revise(
+        self,
+        warning: EarlyWarning,
+        change: WarningChange,
+        content: dict[str, Any],
+        *,
+        actor_id: int | None,
+        now: datetime,
+        message: dict[str, Any] | None = None,
+    ) -> EarlyWarning:
+        """Write the next revision: `content` replaces fields of the warning, `message` describes the CAP
+        message it came from. The status follows from the change and from whether it was ever sent."""
+        if change is WarningChange.CANCEL:
+            status, ended = WarningStatus.CANCELLED, now
+        else:
+            status = WarningStatus.UPDATED if warning.sent_at is not None else WarningStatus.DRAFT
+            ended = None
+        revised = warning.model_copy(
+            update={
+                **content,
+                "status": status,
+                "revision": warning.revision + 1,
+                "updated_at": now,
+                "ended_at": ended,
+            }
+        )
+        await self._storage.warnings.save(revised)
+        await self._storage.warnings.add_revision(
+            WarningRevision(
+                warning_id=revised.id,
+                revision=revised.revision,
+                change=change,
+                level=revised.level,
+                headline=revised.headline,
+                description=revised.description,
+                instruction=revised.instruction,
+                onset=revised.onset,
+                expires=revised.expires,
+                actor_id=actor_id,
+                at=now,
+                **(message or {}),
+            )
+        )
+        await self._audit(actor_id, f"warning.{change.value}", revised, revision=revised.revision)
+        return revised
+
+    async def _delivery_of(self, warning: EarlyWarning, change: WarningChange) -> WarningDelivery:
+        """The recipients of the first sending; none for a draft, of which nobody has heard."""
+        if warning.sent_at is None:
+            return WarningDelivery(warning, change, ())
+        return WarningDelivery(warning, change, tuple(await self.recipients(warning.id)))
+
+    async def expire_due(self) -> list[EarlyWarning]:
+        """End every warning past its expiry (or 24 h after onset when it has none). Silent: nothing to send."""
+        now = self._clock.now()
+        expired = []
+        async with self._storage.db.transaction():
+            for warning in await self._storage.warnings.with_status(ACTIVE_STATUSES):
+                if now >= effective_expiry(warning, self._settings.default_duration):
+                    expired.append(await self._end(warning, WarningStatus.EXPIRED, now, reason="expired"))
+        return expired
+
+    async def _end(self, warning: EarlyWarning, status: WarningStatus, now: datetime, *, reason: str) -> EarlyWarning:
+        ended = await self._storage.warnings.save(
+            warning.model_copy(update={"status": status, "updated_at": now, "ended_at": now})
+        )
+        await self._audit(None, f"warning.{status.value}", ended, reason=reason)
+        return ended
+
+    # ---- checks --------------------------------------------------------------------------------------------
+
+    def _require_staff(self, actor: User, regions: Iterable[str]) -> None:
+        """County staff act within their county, city admins anywhere."""
+        if actor.role not in STAFF_ROLES or not actor.active:
+            raise Refusal("warning_staff_only")
+        if actor.role is Role.COUNTY and not all(region_in_scope(actor.region_code, r) for r in regions):
+            raise Refusal("warning_out_of_scope")
+
+    async def _staff_to_alert(self, region_code: str) -> tuple[int, ...]:
+        """Who hears a call for help at once: the county's staff, or the city admins where no county staff is."""
+        staff = await self._storage.users.staff_for_region(region_code)
+        county = [u.telegram_id for u in staff if u.role is Role.COUNTY]
+        return tuple(county or [u.telegram_id for u in staff if u.role is Role.CITY])
+
+    def _require_own(self, warning: EarlyWarning) -> None:
+        # Once sent, an official warning is the weather service's word: only its feed revises or lifts it.
+        if warning.origin is WarningOrigin.OFFICIAL and warning.sent_at is not None:
+            raise Refusal("warning_official")
+
+    async def _audit(self, actor_id: int | None, action: str, warning: EarlyWarning, **detail: Any) -> None:
+        await self._storage.audit.append(
+            actor_id,
+            action,
+            target=f"warning:{warning.id}",
+            detail={"kind": warning.kind, "level": warning.level, "origin": warning.origin, **detail},
+        )

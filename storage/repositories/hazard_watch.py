@@ -1,0 +1,91 @@
+"""Read-only questions about hazards that reminders and digests ask: what is still open, what changed lately.
+
+Kept apart from HazardRepository, which serves the hazard loop itself; these queries serve the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.catalog import HazardArea
+from bot.domain.lifecycle import OPEN_STATES, UNRESOLVED_STATES
+from bot.domain.roles import significant_prefix
+from storage.db import Database
+from storage.hazard_models import Hazard
+from storage.repositories._codec import prefix_glob, to_db_time
+from storage.repositories._hazard_rows import HAZARD_COLUMNS, hazard_row
+
+_OPEN = sorted(s.value for s in OPEN_STATES)
+_UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
+
+
+def _marks(values: Iterable[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+@dataclass(frozen=True)
+class HazardCounts:
+    new: int  # reported in the window
+    closed: int  # closed in the window
+    # By the hazards' current state, so meant for a window that ends now (digests): still unresolved, and open
+    # with the deadline before the window's end.
+    unresolved: int
+    overdue: int
+
+
+class HazardWatchRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def open_hazards(self) -> list[Hazard]:
+        """Every hazard someone still has to correct: those the escalation ladder applies to."""
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE state IN ({_marks(_OPEN)}) ORDER BY id", _OPEN
+        )
+        return [hazard_row(row) for row in rows]
+
+    async def counts(
+        self, region_code: str | None, since: datetime, until: datetime, *, exclude_areas: Iterable[HazardArea] = ()
+    ) -> HazardCounts:
+        """Counts for a region (None: the whole city) over [since, until)."""
+        scope, params = _scope(region_code, exclude_areas)
+        start, end = to_db_time(since), to_db_time(until)
+        row = await self._db.fetchone(
+            "SELECT "
+            "SUM(CASE WHEN reported_at >= ? AND reported_at < ? THEN 1 ELSE 0 END) AS new, "
+            "SUM(CASE WHEN closed_at >= ? AND closed_at < ? THEN 1 ELSE 0 END) AS closed, "
+            f"SUM(CASE WHEN state IN ({_marks(_UNRESOLVED)}) AND reported_at < ? THEN 1 ELSE 0 END) AS unresolved, "
+            f"SUM(CASE WHEN state IN ({_marks(_OPEN)}) AND deadline < ? THEN 1 ELSE 0 END) AS overdue "
+            f"FROM hazards WHERE {scope}",
+            (start, end, start, end, *_UNRESOLVED, end, *_OPEN, end, *params),
+        )
+        assert row is not None
+        return HazardCounts(
+            new=int(row["new"] or 0),
+            closed=int(row["closed"] or 0),
+            unresolved=int(row["unresolved"] or 0),
+            overdue=int(row["overdue"] or 0),
+        )
+
+    async def overdue(
+        self, region_code: str | None, now: datetime, *, exclude_areas: Iterable[HazardArea] = (), limit: int = 20
+    ) -> list[Hazard]:
+        """Open hazards past their deadline, the longest overdue first."""
+        scope, params = _scope(region_code, exclude_areas)
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE {scope} AND state IN ({_marks(_OPEN)}) AND deadline < ? "
+            "ORDER BY deadline, id LIMIT ?",
+            (*params, *_OPEN, to_db_time(now), limit),
+        )
+        return [hazard_row(row) for row in rows]
+
+
+def _scope(region_code: str | None, exclude_areas: Iterable[HazardArea]) -> tuple[str, list[object]]:
+    excluded = sorted(area.value for area in exclude_areas)
+    clauses, params = [f"area NOT IN ({_marks(excluded)})"], list[object](excluded)
+    if region_code is not None:
+        clauses.append("region_code GLOB ?")
+        params.append(prefix_glob(significant_prefix(region_code)))
+    return " AND ".join(clauses), params

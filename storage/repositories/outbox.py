@@ -1,0 +1,202 @@
+"""The outbox: messages owed to chats, claimed by senders and marked with what Telegram answered.
+
+Every state change after the claim is guarded by `state = 'sending' AND claimed_by = worker`, so a sender that
+lost its claim (reclaimed as stale after a crash elsewhere) cannot overwrite what another sender recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database
+from storage.outbox_models import BatchProgress, DeliveryState, NewOutboxMessage, OutboxItem, OutboxPayload, Priority
+from storage.repositories._codec import (
+    dump_json,
+    from_db_time,
+    from_db_time_or_none,
+    to_db_time,
+)
+
+_COLUMNS = (
+    "id, dedupe_key, batch, chat_id, topic_id, payload, priority, state, attempts, next_attempt_at, claimed_by, "
+    "claimed_at, last_error, message_id, created_at, sent_at"
+)
+
+# The head of each chat's queue, if it is due: a chat with a message in flight is skipped altogether, so one chat's
+# messages go out one at a time and in order (a warning before its update), while other chats go in parallel.
+_CLAIM = f"""
+UPDATE outbox SET state = 'sending', claimed_by = :worker, claimed_at = :now, attempts = attempts + 1
+WHERE id IN (
+    SELECT o.id FROM outbox AS o
+    WHERE o.state = 'pending' AND o.next_attempt_at <= :now
+      AND o.chat_id NOT IN (SELECT value FROM json_each(:busy))
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox AS e
+          WHERE e.chat_id = o.chat_id AND e.state IN ('pending', 'sending') AND e.id != o.id
+            AND (e.state = 'sending' OR e.priority < o.priority OR (e.priority = o.priority AND e.id < o.id))
+      )
+    ORDER BY o.priority, o.id
+    LIMIT :limit
+)
+RETURNING {_COLUMNS}
+"""
+
+_GUARD = "WHERE id = ? AND state = 'sending' AND claimed_by = ?"
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(self, messages: Sequence[NewOutboxMessage], *, batch: str | None, at: datetime) -> int:
+        """Queue the messages in the caller's transaction; a dedupe key queued before is skipped. Returns how
+        many were new."""
+        at_text = to_db_time(at)
+        rows = [
+            (
+                message.dedupe_key,
+                batch,
+                message.chat_id,
+                message.topic_id,
+                message.payload.model_dump_json(exclude_defaults=True),
+                int(message.priority),
+                at_text,
+                at_text,
+            )
+            for message in messages
+        ]
+        async with self._db.transaction():
+            before = await self._db.fetchval("SELECT total_changes()")
+            # ON CONFLICT on the key alone: INSERT OR IGNORE would also swallow a broken row without a word.
+            await self._db.executemany(
+                "INSERT INTO outbox (dedupe_key, batch, chat_id, topic_id, payload, priority, next_attempt_at, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+                rows,
+            )
+            after = await self._db.fetchval("SELECT total_changes()")
+        return int(after) - int(before)
+
+    async def claim(
+        self, worker: str, *, now: datetime, limit: int, exclude_chats: Collection[int] = ()
+    ) -> list[OutboxItem]:
+        """Atomically take up to `limit` due messages for `worker`, at most one per chat, most urgent first."""
+        rows = await self._db.fetchall(
+            _CLAIM,
+            {"worker": worker, "now": to_db_time(now), "busy": dump_json(sorted(exclude_chats)), "limit": limit},
+        )
+        # RETURNING gives no order; callers send in queue order.
+        return sorted((_item(row) for row in rows), key=lambda item: (item.priority, item.id))
+
+    async def mark_sent(self, outbox_id: int, worker: str, *, message_id: int, at: datetime) -> bool:
+        changed = await self._db.execute_rowcount(
+            f"UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, last_error = NULL {_GUARD}",
+            (message_id, to_db_time(at), outbox_id, worker),
+        )
+        return changed == 1
+
+    async def mark_retry(
+        self, outbox_id: int, worker: str, *, at: datetime, error: str, chat_id: int | None = None
+    ) -> bool:
+        """Back in the queue until `at`; `chat_id` follows a group that became a supergroup."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, claimed_by = NULL, "
+            f"claimed_at = NULL, chat_id = COALESCE(?, chat_id) {_GUARD}",
+            (to_db_time(at), error, chat_id, outbox_id, worker),
+        )
+        return changed == 1
+
+    async def mark_undeliverable(self, outbox_id: int, worker: str, state: DeliveryState, *, error: str) -> bool:
+        if state not in (DeliveryState.FAILED, DeliveryState.BLOCKED):
+            raise ValueError(f"{state} is not a final failure")
+        changed = await self._db.execute_rowcount(
+            f"UPDATE outbox SET state = ?, last_error = ?, claimed_by = NULL, claimed_at = NULL {_GUARD}",
+            (state.value, error, outbox_id, worker),
+        )
+        return changed == 1
+
+    async def release(self, outbox_ids: Collection[int], worker: str) -> int:
+        """Give back claims that never reached Telegram (a graceful stop): the try does not count."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE outbox SET state = 'pending', attempts = attempts - 1, claimed_by = NULL, claimed_at = NULL "
+            "WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending' AND claimed_by = ?",
+            (dump_json(sorted(outbox_ids)), worker),
+        )
+        return changed
+
+    async def reclaim_stale(self, *, claimed_before: datetime) -> list[OutboxItem]:
+        """Put claims older than `claimed_before` back in the queue (their sender is presumed dead)."""
+        rows = await self._db.fetchall(
+            "UPDATE outbox SET state = 'pending', last_error = 'claim by ' || claimed_by || ' went stale', "
+            f"claimed_by = NULL, claimed_at = NULL WHERE state = 'sending' AND claimed_at < ? RETURNING {_COLUMNS}",
+            (to_db_time(claimed_before),),
+        )
+        return sorted((_item(row) for row in rows), key=lambda item: item.id)
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest waiting message becomes due (it may already be)."""
+        text = await self._db.fetchval("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+        return None if text is None else from_db_time(text)
+
+    async def owed(self, batch: str | None = None) -> int:
+        """Messages not yet sent nor given up (all batches when `batch` is None)."""
+        if batch is None:
+            value = await self._db.fetchval("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')")
+        else:
+            value = await self._db.fetchval(
+                "SELECT COUNT(*) FROM outbox WHERE batch = ? AND state IN ('pending', 'sending')", (batch,)
+            )
+        return int(value)
+
+    async def progress(self, batch: str) -> BatchProgress:
+        rows = await self._db.fetchall(
+            "SELECT state, COUNT(*) AS n FROM outbox WHERE batch = ? GROUP BY state", (batch,)
+        )
+        counts = {str(row["state"]): int(row["n"]) for row in rows}
+        return BatchProgress(
+            batch=batch,
+            total=sum(counts.values()),
+            sent=counts.get(DeliveryState.SENT, 0),
+            failed=counts.get(DeliveryState.FAILED, 0),
+            blocked=counts.get(DeliveryState.BLOCKED, 0),
+        )
+
+    async def in_batch(self, batch: str, states: Collection[DeliveryState] | None = None) -> list[OutboxItem]:
+        wanted = [state.value for state in (states or DeliveryState)]
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM outbox WHERE batch = ? AND state IN (SELECT value FROM json_each(?)) "
+            "ORDER BY id",
+            (batch, dump_json(wanted)),
+        )
+        return [_item(row) for row in rows]
+
+    async def get(self, outbox_id: int) -> OutboxItem | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (outbox_id,))
+        return None if row is None else _item(row)
+
+    async def get_by_key(self, dedupe_key: str) -> OutboxItem | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
+        return None if row is None else _item(row)
+
+
+def _item(row: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        dedupe_key=row["dedupe_key"],
+        batch=row["batch"],
+        chat_id=row["chat_id"],
+        topic_id=row["topic_id"],
+        payload=OutboxPayload.model_validate_json(row["payload"]),
+        priority=Priority(row["priority"]),
+        state=DeliveryState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=from_db_time(row["next_attempt_at"]),
+        claimed_by=row["claimed_by"],
+        claimed_at=from_db_time_or_none(row["claimed_at"]),
+        last_error=row["last_error"],
+        message_id=row["message_id"],
+        created_at=from_db_time(row["created_at"]),
+        sent_at=from_db_time_or_none(row["sent_at"]),
+    )

@@ -1,0 +1,210 @@
+"""The reminders table: planned messages, claimed atomically by a sweeper, then sent, released or cancelled.
+
+Every state change that a second sweeper could race is one UPDATE guarded by the state it expects, so two
+sweepers (or a sweeper restarted half-way) can never both own a row: `claim_due` turns pending rows into claimed
+ones and returns exactly those it changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain.reminders import ReminderKind
+from storage.calendar_models import NewReminder, Reminder, ReminderState, SubjectType
+from storage.db import Database
+from storage.repositories._codec import dump_json, from_db_time, from_db_time_or_none, to_db_time
+
+_COLUMNS = (
+    "id, dedupe_key, kind, step, subject_type, subject_id, period, recipient_id, topic_id, due_at, urgent, detail, "
+    "state, claimed_by, claimed_at, sent_at, retry_at, late, attempts, created_at"
+)
+_NEW_COLUMNS = (
+    "dedupe_key, kind, step, subject_type, subject_id, period, recipient_id, topic_id, due_at, urgent, detail, "
+    "state, created_at"
+)
+_PENDING, _CLAIMED = ReminderState.PENDING.value, ReminderState.CLAIMED.value
+_CANCELLED = ReminderState.CANCELLED.value
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class ReminderRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def plan(self, rows: Iterable[NewReminder], now: datetime) -> None:
+        """Add rows whose dedupe key is new, and revive cancelled ones planned again (a reopened hazard).
+
+        A row that is pending, claimed, sent or failed is left exactly as it is: planning twice never resends.
+        """
+        params = [
+            (
+                row.dedupe_key,
+                row.kind.value,
+                row.step,
+                row.subject_type.value,
+                row.subject_id,
+                row.period,
+                row.recipient_id,
+                row.topic_id,
+                to_db_time(row.due_at),
+                int(row.urgent),
+                dump_json(row.detail),
+                _PENDING,
+                to_db_time(now),
+            )
+            for row in rows
+        ]
+        if not params:
+            return
+        await self._db.executemany(
+            f"INSERT INTO reminders ({_NEW_COLUMNS}) VALUES ({_marks(params[0])}) "
+            "ON CONFLICT (dedupe_key) DO UPDATE SET state = excluded.state, due_at = excluded.due_at, "
+            "urgent = excluded.urgent, detail = excluded.detail, retry_at = NULL, claimed_by = NULL, "
+            f"claimed_at = NULL, late = 0 WHERE reminders.state = '{_CANCELLED}'",
+            params,
+        )
+
+    async def cancel_pending_except(self, subject_type: SubjectType, subject_id: str, keep: set[str]) -> int:
+        """Cancel the subject's pending rows whose key is not in `keep`; returns how many."""
+        rows = await self._db.fetchall(
+            "SELECT id, dedupe_key FROM reminders WHERE subject_type = ? AND subject_id = ? AND state = ?",
+            (subject_type.value, subject_id, _PENDING),
+        )
+        stale = [int(row["id"]) for row in rows if row["dedupe_key"] not in keep]
+        if not stale:
+            return 0
+        return await self._db.execute_rowcount(
+            f"UPDATE reminders SET state = ? WHERE id IN ({_marks(stale)}) AND state = ?",
+            (_CANCELLED, *stale, _PENDING),
+        )
+
+    async def claim_due(
+        self, now: datetime, worker_id: str, *, include_non_urgent: bool, late_before: datetime, limit: int = 1000
+    ) -> list[Reminder]:
+        """Claim pending rows due by `now` in one statement, and return them; rows due before `late_before`
+        are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours)."""
+        stamp = to_db_time(now)
+        rows = await self._db.fetchall(
+            "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
+            "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "
+            "WHERE state = ? AND id IN (SELECT id FROM reminders WHERE state = ? "
+            "AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) ORDER BY due_at, id LIMIT ?) "
+            f"RETURNING {_COLUMNS}",
+            (
+                _CLAIMED,
+                worker_id,
+                stamp,
+                to_db_time(late_before),
+                _PENDING,
+                _PENDING,
+                stamp,
+                int(include_non_urgent),
+                limit,
+            ),
+        )
+        return sorted((_reminder(row) for row in rows), key=lambda r: (r.due_at, r.id))
+
+    async def mark_sent(self, ids: Sequence[int], worker_id: str, now: datetime) -> int:
+        return await self._finish_claim(
+            ids, worker_id, "state = ?, sent_at = ?", (ReminderState.SENT.value, to_db_time(now))
+        )
+
+    async def cancel_claimed(self, ids: Sequence[int], worker_id: str) -> int:
+        return await self._finish_claim(ids, worker_id, "state = ?", (_CANCELLED,))
+
+    async def release(
+        self, ids: Sequence[int], worker_id: str, *, retry_at: datetime | None, failed: bool = False
+    ) -> int:
+        """Give claimed rows back: pending again (not before `retry_at`), or failed for good."""
+        state = ReminderState.FAILED.value if failed else _PENDING
+        return await self._finish_claim(
+            ids,
+            worker_id,
+            "state = ?, retry_at = ?, claimed_by = NULL, claimed_at = NULL",
+            (state, None if retry_at is None else to_db_time(retry_at)),
+        )
+
+    async def recover_stale(self, claimed_before: datetime) -> int:
+        """Claims a crashed sweeper left behind go back to pending; returns how many."""
+        return await self._db.execute_rowcount(
+            "UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL WHERE state = ? AND claimed_at < ?",
+            (_PENDING, _CLAIMED, to_db_time(claimed_before)),
+        )
+
+    async def next_due(self, *, urgent: bool) -> datetime | None:
+        """The earliest moment a pending row of that urgency may be claimed."""
+        value = await self._db.fetchval(
+            "SELECT MIN(COALESCE(retry_at, due_at)) FROM reminders WHERE state = ? AND urgent = ?",
+            (_PENDING, int(urgent)),
+        )
+        return None if value is None else from_db_time(value)
+
+    async def get_by_key(self, dedupe_key: str) -> Reminder | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM reminders WHERE dedupe_key = ?", (dedupe_key,))
+        return None if row is None else _reminder(row)
+
+    async def find(
+        self,
+        *,
+        state: ReminderState | None = None,
+        kind: ReminderKind | None = None,
+        subject: tuple[SubjectType, str] | None = None,
+    ) -> list[Reminder]:
+        clauses, params = ["1 = 1"], []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state.value)
+        if kind is not None:
+            clauses.append("kind = ?")
+            params.append(kind.value)
+        if subject is not None:
+            clauses.append("subject_type = ? AND subject_id = ?")
+            params += [subject[0].value, subject[1]]
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM reminders WHERE {' AND '.join(clauses)} ORDER BY due_at, id", params
+        )
+        return [_reminder(row) for row in rows]
+
+    async def _finish_claim(
+        self, ids: Sequence[int], worker_id: str, assignments: str, values: tuple[object, ...]
+    ) -> int:
+        if not ids:
+            return 0
+        # Only the sweeper that holds the claim may settle it: a stale claim recovered and re-claimed by another
+        # sweeper is not marked sent by the first one.
+        return await self._db.execute_rowcount(
+            f"UPDATE reminders SET {assignments} WHERE id IN ({_marks(ids)}) AND state = ? AND claimed_by = ?",
+            (*values, *ids, _CLAIMED, worker_id),
+        )
+
+
+def _reminder(row: aiosqlite.Row) -> Reminder:
+    return Reminder(
+        id=row["id"],
+        dedupe_key=row["dedupe_key"],
+        kind=ReminderKind(row["kind"]),
+        step=row["step"],
+        subject_type=SubjectType(row["subject_type"]),
+        subject_id=row["subject_id"],
+        period=row["period"],
+        recipient_id=row["recipient_id"],
+        topic_id=row["topic_id"],
+        due_at=from_db_time(row["due_at"]),
+        urgent=bool(row["urgent"]),
+        detail=json.loads(row["detail"]),
+        state=ReminderState(row["state"]),
+        claimed_by=row["claimed_by"],
+        claimed_at=from_db_time_or_none(row["claimed_at"]),
+        sent_at=from_db_time_or_none(row["sent_at"]),
+        retry_at=from_db_time_or_none(row["retry_at"]),
+        late=bool(row["late"]),
+        attempts=row["attempts"],
+        created_at=from_db_time(row["created_at"]),
+    )

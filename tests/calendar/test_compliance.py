@@ -1,0 +1,109 @@
+"""Compliance rules at their edges (issue 4, "How we will know")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.domain.compliance import (
+    SELF_INSPECTION_RULE,
+    STUDY_RULE,
+    Compliant,
+    DueSoon,
+    Overdue,
+    Period,
+    drill_rule,
+    due_soon_from,
+    period_of,
+    status,
+)
+from storage.models import InstitutionType
+
+ELDERLY = drill_rule(InstitutionType.ELDERLY_CARE)
+FUNERAL = drill_rule(InstitutionType.FUNERAL)
+H1_2026 = Period(date(2026, 1, 1), date(2026, 6, 30))
+H2_2026 = Period(date(2026, 7, 1), date(2026, 12, 31))
+
+
+def test_residential_institutions_drill_every_half_year_and_the_others_every_year() -> None:
+    for kind in (InstitutionType.ELDERLY_CARE, InstitutionType.WELFARE):
+        assert period_of(drill_rule(kind), date(2026, 3, 1)) == H1_2026
+    for kind in set(InstitutionType) - {InstitutionType.ELDERLY_CARE, InstitutionType.WELFARE}:
+        assert period_of(drill_rule(kind), date(2026, 3, 1)) == Period(date(2026, 1, 1), date(2026, 12, 31))
+    assert drill_rule("a type added later") == FUNERAL
+
+
+def test_a_drill_on_30_june_counts_for_the_first_half_and_one_on_1_july_for_the_second() -> None:
+    assert period_of(ELDERLY, date(2026, 6, 30)) == H1_2026
+    assert period_of(ELDERLY, date(2026, 7, 1)) == H2_2026
+    assert status(ELDERLY, [date(2026, 6, 30)], date(2026, 6, 30)) == Compliant(H1_2026, date(2026, 6, 30))
+    # The 30 June drill leaves the second half uncovered; the first is not missed, so it is not yet due.
+    assert status(ELDERLY, [date(2025, 12, 1), date(2026, 6, 30)], date(2026, 7, 1)) == Compliant(H2_2026, None)
+    # A drill on 1 July covers the second half, and nothing in the first half: that one was missed.
+    assert status(ELDERLY, [date(2026, 7, 1)], date(2026, 7, 1)) == Compliant(H2_2026, date(2026, 7, 1))
+    # On 30 June a drill dated 1 July does not count yet: the first half is due, on its last day.
+    assert status(ELDERLY, [date(2026, 7, 1)], date(2026, 6, 30), judged_from=date(2026, 1, 1)) == DueSoon(H1_2026, 0)
+
+
+def test_an_elderly_care_home_whose_last_drill_was_seven_months_ago_is_overdue() -> None:
+    assert status(ELDERLY, [date(2025, 12, 15)], date(2026, 7, 15)) == Overdue(H2_2026, H1_2026, 15)
+    # Still overdue until a drill is logged, and compliant from that day.
+    assert isinstance(status(ELDERLY, [date(2025, 12, 15)], date(2026, 11, 1)), Overdue)
+    assert status(ELDERLY, [date(2025, 12, 15), date(2026, 11, 2)], date(2026, 11, 2)) == Compliant(
+        H2_2026, date(2026, 11, 2)
+    )
+
+
+def test_by_periods_not_a_rolling_interval_a_january_drill_covers_the_first_half_until_december() -> None:
+    # Seven months after a drill on 10 January the second half-year is still open (documented decision).
+    assert status(ELDERLY, [date(2026, 1, 10)], date(2026, 8, 10)) == Compliant(H2_2026, None)
+
+
+def test_a_funeral_home_with_one_drill_in_march_is_compliant_all_year() -> None:
+    drills = [date(2026, 3, 12)]
+    year = Period(date(2026, 1, 1), date(2026, 12, 31))
+    for today in (date(2026, 3, 12), date(2026, 7, 1), date(2026, 12, 1), date(2026, 12, 31)):
+        assert status(FUNERAL, drills, today) == Compliant(year, date(2026, 3, 12))
+    # Before it was held the year was open; a drill dated in the future does not count yet.
+    assert status(FUNERAL, drills, date(2026, 3, 11), judged_from=date(2026, 1, 1)) == Compliant(year, None)
+
+
+def test_due_soon_within_30_days_of_the_period_end_inclusive() -> None:
+    previous = [date(2025, 10, 1)]
+    assert due_soon_from(ELDERLY, H1_2026) == date(2026, 5, 31)
+    assert status(ELDERLY, previous, date(2026, 5, 30)) == Compliant(H1_2026, None)
+    assert status(ELDERLY, previous, date(2026, 5, 31)) == DueSoon(H1_2026, 30)
+    assert status(ELDERLY, previous, date(2026, 6, 30)) == DueSoon(H1_2026, 0)
+    assert status(ELDERLY, previous, date(2026, 7, 1)) == Overdue(H2_2026, H1_2026, 1)
+    assert status(FUNERAL, [date(2025, 5, 1)], date(2026, 12, 1)) == DueSoon(
+        Period(date(2026, 1, 1), date(2026, 12, 31)), 30
+    )
+
+
+def test_monthly_self_inspection_is_due_soon_from_the_25th_and_overdue_next_month() -> None:
+    march = Period(date(2026, 3, 1), date(2026, 3, 31))
+    february = Period(date(2026, 2, 1), date(2026, 2, 28))
+    done_february = [date(2026, 2, 1)]
+    assert status(SELF_INSPECTION_RULE, done_february, date(2026, 3, 24)) == Compliant(march, None)
+    assert status(SELF_INSPECTION_RULE, done_february, date(2026, 3, 25)) == DueSoon(march, 6)
+    assert due_soon_from(SELF_INSPECTION_RULE, february) == date(2026, 2, 25)
+    assert status(SELF_INSPECTION_RULE, [], date(2026, 3, 2)) == Overdue(march, february, 2)
+
+
+def test_periods_before_tracking_started_are_never_missed() -> None:
+    assert status(ELDERLY, [], date(2026, 3, 1), judged_from=date(2026, 2, 1)) == Compliant(H1_2026, None)
+    assert status(ELDERLY, [], date(2026, 3, 1), judged_from=date(2025, 12, 31)) == Overdue(
+        H1_2026, Period(date(2025, 7, 1), date(2025, 12, 31)), 60
+    )
+    assert isinstance(status(STUDY_RULE, [], date(2026, 6, 1), judged_from=date(2026, 1, 1)), DueSoon)
+
+
+@pytest.mark.parametrize(
+    ("day", "key"),
+    [(date(2026, 2, 14), "2026-H1"), (date(2026, 9, 1), "2026-H2")],
+)
+def test_period_keys_name_the_period(day: date, key: str) -> None:
+    assert period_of(ELDERLY, day).key == key
+    assert period_of(FUNERAL, day).key == "2026"
+    assert period_of(SELF_INSPECTION_RULE, day).key == f"2026-{day.month:02d}"

@@ -1,0 +1,162 @@
+"""The reminder rules as pure functions: quiet hours, the escalation ladder, duty steps and digests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from bot.domain.calendar_reminders import DEFAULT_SCHEDULE, plan_digests, plan_duty_reminders
+from bot.domain.catalog import HazardArea, Severity
+from bot.domain.compliance import SELF_INSPECTION_RULE, Period, drill_rule
+from bot.domain.lifecycle import HazardFacts, HazardState
+from bot.domain.reminders import (
+    DEFAULT_LADDER,
+    DEFAULT_QUIET_HOURS,
+    EscalationLadder,
+    LadderStep,
+    QuietHours,
+    ReminderKind,
+    in_quiet_hours,
+    next_allowed_time,
+    plan_hazard_reminders,
+)
+from tests.calendar.world import TZ, local
+
+Q = DEFAULT_QUIET_HOURS
+
+
+def facts(deadline: datetime, state: HazardState = HazardState.ASSIGNED) -> HazardFacts:
+    return HazardFacts(
+        state=state,
+        region_code="330302",
+        institution_id=1,
+        reporter_id=30,
+        area=HazardArea.FIRE,
+        deadline=deadline,
+        assignee_id=40,
+    )
+
+
+def plan(deadline: datetime, now: datetime, severity: Severity = Severity.GENERAL) -> dict[str, tuple[datetime, bool]]:
+    return {p.step: (p.due_at, p.add) for p in plan_hazard_reminders(facts(deadline), severity, now, tz=TZ)}
+
+
+def test_quiet_hours_hold_non_urgent_reminders_until_half_past_seven() -> None:
+    assert in_quiet_hours(local(2026, 3, 2, 22), Q, TZ) and not in_quiet_hours(local(2026, 3, 2, 21, 59), Q, TZ)
+    assert in_quiet_hours(local(2026, 3, 3, 7, 29), Q, TZ) and not in_quiet_hours(local(2026, 3, 3, 7, 30), Q, TZ)
+    assert next_allowed_time(local(2026, 3, 2, 23), False, Q, TZ) == local(2026, 3, 3, 7, 30)
+    assert next_allowed_time(local(2026, 3, 3, 2), False, Q, TZ) == local(2026, 3, 3, 7, 30)
+    assert next_allowed_time(local(2026, 3, 3, 9), False, Q, TZ) == local(2026, 3, 3, 9)
+    assert next_allowed_time(local(2026, 3, 2, 23), True, Q, TZ) == local(2026, 3, 2, 23)
+    daytime = QuietHours(time(12), time(14))
+    assert next_allowed_time(local(2026, 3, 2, 13), False, daytime, TZ) == local(2026, 3, 2, 14)
+    assert not QuietHours(time(0), time(0)).contains(time(3))
+
+
+def test_the_default_ladder_for_a_general_hazard() -> None:
+    reported, deadline = local(2026, 3, 2, 10), local(2026, 3, 9, 10)
+    assert plan(deadline, reported) == {
+        "before24h": (local(2026, 3, 8, 10), True),
+        "before2h": (local(2026, 3, 9, 8), True),
+        "deadline": (deadline, True),
+        "overdue1d": (local(2026, 3, 10, 10), True),
+        "overdue3d": (local(2026, 3, 12, 10), True),
+        "repeat1": (local(2026, 3, 19, 10), True),  # weekly repeats are planned a week past the last step
+    }
+    steps = {p.step: p for p in plan_hazard_reminders(facts(deadline), Severity.GENERAL, reported, tz=TZ)}
+    assert steps["deadline"].kind is ReminderKind.HAZARD_DEADLINE
+    assert {a.value for a in steps["overdue3d"].audiences} == {"city_admin", "county_group"}
+
+
+def test_a_report_at_night_moves_its_reminders_to_the_morning_and_drops_the_moot_ones() -> None:
+    deadline = local(2026, 3, 9, 23)  # reported at 23:00 a week before
+    got = plan(deadline, local(2026, 3, 2, 23))
+    assert got["before24h"] == (local(2026, 3, 9, 7, 30), True)
+    assert got["before2h"] == (local(2026, 3, 9, 21), True)
+    assert got["deadline"] == (local(2026, 3, 10, 7, 30), True)
+    # A deadline at 01:00: "2 hours before" would wait for 07:30, after the deadline itself: dropped.
+    early = plan(local(2026, 3, 9, 1), local(2026, 3, 2, 1))
+    assert early["before2h"][1] is False and early["deadline"] == (local(2026, 3, 9, 7, 30), True)
+
+
+def test_a_serious_hazard_is_urgent_and_ignores_quiet_hours() -> None:
+    deadline = local(2026, 3, 3, 23, 30)
+    got = plan(deadline, local(2026, 3, 2, 23, 30), Severity.SERIOUS)
+    assert got["before24h"][1] is False  # its moment is the report itself
+    assert got["before2h"] == (local(2026, 3, 3, 21, 30), True)
+    assert got["deadline"] == (deadline, True)
+    assert got["overdue1d"] == (local(2026, 3, 4, 23, 30), True)
+
+
+def test_past_steps_are_kept_but_not_added_except_one_catch_up_escalation() -> None:
+    deadline = local(2026, 3, 9, 10)
+    reopened = local(2026, 3, 20, 15)  # 11 days late: overdue3d and the first weekly repeat have passed
+    got = plan(deadline, reopened)
+    assert got["before24h"][1] is False and got["overdue1d"][1] is False and got["overdue3d"][1] is False
+    assert got["repeat1"] == (reopened, True)  # the latest escalation, now
+    assert got["repeat2"] == (local(2026, 3, 26, 10), True)
+    assert "repeat3" not in got  # weekly repeats are planned one week ahead
+
+
+def test_nothing_for_a_hazard_that_is_fixed_closed_or_without_deadline() -> None:
+    deadline = local(2026, 3, 9, 10)
+    for state in (HazardState.AWAITING_VERIFICATION, HazardState.CLOSED):
+        assert plan_hazard_reminders(facts(deadline, state), Severity.GENERAL, local(2026, 3, 2), tz=TZ) == []
+    no_deadline = HazardFacts(HazardState.REPORTED, "330302", 1, 30, HazardArea.FIRE, None, None)
+    assert plan_hazard_reminders(no_deadline, Severity.GENERAL, local(2026, 3, 2), tz=TZ) == []
+
+
+def test_a_ladder_is_data_and_is_checked() -> None:
+    short = EscalationLadder(
+        steps=(LadderStep("late", timedelta(hours=1), ReminderKind.HAZARD_OVERDUE, frozenset()),), repeat_every=None
+    )
+    got = plan_hazard_reminders(
+        facts(local(2026, 3, 3, 10)), Severity.GENERAL, local(2026, 3, 2, 10), ladder=short, tz=TZ
+    )
+    assert [(p.step, p.due_at) for p in got] == [("late", local(2026, 3, 3, 11))]
+    with pytest.raises(ValueError, match="increasing"):
+        EscalationLadder(steps=(*DEFAULT_LADDER.steps, DEFAULT_LADDER.steps[0]))
+
+
+def test_duty_steps_fall_on_the_right_days() -> None:
+    elderly = drill_rule("elderly_care")
+    planned = plan_duty_reminders(elderly, DEFAULT_SCHEDULE.drill_steps, date(2026, 5, 1), time(9), TZ, horizon_days=90)
+    assert [(p.step.name, p.period.key, p.due_at) for p in planned] == [
+        ("due30", "2026-H1", local(2026, 5, 31, 9)),
+        ("due7", "2026-H1", local(2026, 6, 23, 9)),
+        ("overdue", "2026-H1", local(2026, 7, 1, 9)),
+    ]
+    # Stored a month ahead by default: on 1 May only the step of 31 May.
+    month_ahead = plan_duty_reminders(elderly, DEFAULT_SCHEDULE.drill_steps, date(2026, 5, 1), time(9), TZ)
+    assert [p.step.name for p in month_ahead] == ["due30"]
+    # On 1 July the first half's "overdue" is still ahead (today), beside the second half's steps.
+    july = plan_duty_reminders(elderly, DEFAULT_SCHEDULE.drill_steps, date(2026, 7, 1), time(9), TZ, horizon_days=200)
+    assert [(p.step.name, p.period.key) for p in july] == [
+        ("overdue", "2026-H1"),
+        ("due30", "2026-H2"),
+        ("due7", "2026-H2"),
+        ("overdue", "2026-H2"),
+    ]
+    monthly = plan_duty_reminders(
+        SELF_INSPECTION_RULE, DEFAULT_SCHEDULE.self_inspection_steps, date(2026, 2, 1), time(9), TZ
+    )
+    assert [(p.step.name, p.due_at) for p in monthly] == [
+        ("overdue", local(2026, 2, 1, 9)),
+        ("open", local(2026, 2, 1, 9)),
+        ("due", local(2026, 2, 25, 9)),
+        ("overdue", local(2026, 3, 1, 9)),
+        ("open", local(2026, 3, 1, 9)),  # the next month's opening is within the month ahead
+    ]
+    assert monthly[0].period == Period(date(2026, 1, 1), date(2026, 1, 31))
+
+
+def test_digests_every_morning_and_the_weekly_summary_on_mondays() -> None:
+    sunday = date(2026, 3, 1)
+    planned = plan_digests(sunday, DEFAULT_SCHEDULE, TZ)
+    assert [(p.kind, p.day, p.due_at) for p in planned] == [
+        (ReminderKind.DAILY_DIGEST, sunday, local(2026, 3, 1, 8, 30)),
+        (ReminderKind.DAILY_DIGEST, date(2026, 3, 2), local(2026, 3, 2, 8, 30)),
+        (ReminderKind.WEEKLY_SUMMARY, date(2026, 3, 2), local(2026, 3, 2, 8, 30)),
+    ]
+    assert planned[0].due_at.tzinfo is UTC

@@ -1,0 +1,249 @@
+"""Delivery that loses nothing, end to end: the real bot's outbox sender against the emulator, with faults and crashes.
+
+The broadcast goes to people who started the bot (each said something to it first), bound groups and a forum topic,
+while the emulator answers a tenth of the sends with 429, 500 or 502; in the middle the sender dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.clock import FakeClock
+from bot.delivery import OutboxSender
+from bot.delivery_errors import classify
+from bot.delivery_status import progress_text
+from bot.pacing import Limits
+from bot.sandbox import SimGroup, SimUser
+from bot.sandbox.media import make_jpeg
+from bot.services.outbox import FailureKind, OutboxService, RetryPolicy
+from bot.stage import Stage, stage
+from storage.outbox_models import BatchProgress, DeliveryState, NewOutboxMessage, OutboxItem, OutboxPayload, Priority
+
+BATCH = "warning:7:rev:1"
+TEXT = "🔴 台风红色预警：请立即转移临海低洼处人员"
+STALE_AFTER = timedelta(seconds=30)
+ACK_BUTTON = {"inline_keyboard": [[{"text": "已收到并落实", "callback_data": "ack:7"}]]}
+
+
+class RunningClock(FakeClock):
+    """Real time, plus whatever the test skips ahead: retries fall due by themselves, grace periods on demand."""
+
+    def __init__(self) -> None:
+        super().__init__(datetime.now(UTC))
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return super().now() + timedelta(seconds=time.monotonic() - self._started)
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Stage]:
+    async with stage(tmp_path / "safety.db", clock=RunningClock()) as current:
+        yield current
+        assert current.sandbox.violations == [], current.sandbox.violations
+
+
+def outbox_for(current: Stage) -> OutboxService:
+    policy = RetryPolicy(base_delay=0.05, max_delay=0.5)
+    return OutboxService(current.services.storage, current.clock, policy=policy, stale_after=STALE_AFTER)
+
+
+def sender_for(current: Stage, outbox: OutboxService) -> OutboxSender:
+    return OutboxSender(
+        current.application, current.services, worker_id="bot", outbox=outbox, limits=Limits.unlimited_for_tests()
+    )
+
+
+async def people_who_started_the_bot(current: Stage, count: int, first_id: int = 5000) -> list[SimUser]:
+    people = [current.sandbox.user(first_id + n, f"居民{n}", language_code="zh-hans") for n in range(count)]
+    for person in people:
+        await person.send_text("你好", wait=False)
+    await current.sandbox.settle(timeout=60)
+    return people
+
+
+def copies(chat: SimUser | SimGroup) -> int:
+    return sum(TEXT in message.text for message in chat.messages())
+
+
+def inject_faults(current: Stage) -> None:
+    """A tenth of the sends fail: 429 (come back in a second), 500 and 502."""
+    current.sandbox.inject_fault("sendMessage", "429", times=None, probability=0.05, retry_after=1, seed=1)
+    current.sandbox.inject_fault("sendMessage", "500", times=None, probability=0.03, seed=2)
+    current.sandbox.inject_fault("sendMessage", "502", times=None, probability=0.02, seed=3)
+
+
+async def wait_for_progress(outbox: OutboxService, at_least: int, timeout: float = 20.0) -> BatchProgress:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        progress = await outbox.progress(BATCH)
+        if progress.sent >= at_least:
+            return progress
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"fewer than {at_least} sent after {timeout} s")
+
+
+async def test_a_broadcast_under_faults_and_a_crash_reaches_everyone_exactly_once(
+    live: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.services.outbox")
+    sandbox = live.sandbox
+    people = await people_who_started_the_bot(live, 320)
+    blocked = people[::27]  # 12 people blocked the bot after starting it
+    for person in blocked:
+        person.block_bot()
+    groups = [sandbox.group(-1001000 - n, f"工作群{n}") for n in range(10)]
+    forum = sandbox.group(-1002000, "鹿城区防汛防台", is_forum=True)
+    await sandbox.settle()
+
+    staff = people[-1]
+    status = await live.application.bot.send_message(staff.id, "📤 正在发送…")
+    recipients: list[tuple[int, int | None]] = [(p.id, None) for p in people]
+    recipients += [(g.chat_id, None) for g in groups] + [(forum.chat_id, 3)]
+    messages = [
+        NewOutboxMessage(
+            dedupe_key=f"{BATCH}:chat:{chat_id}",
+            chat_id=chat_id,
+            topic_id=topic_id,
+            payload=OutboxPayload(text=TEXT, reply_markup=ACK_BUTTON),
+            priority=Priority.URGENT,
+        )
+        for chat_id, topic_id in recipients
+    ]
+    outbox = outbox_for(live)
+    async with live.services.storage.db.transaction():
+        assert await outbox.enqueue(messages, batch=BATCH) == len(recipients) == 331
+    assert await outbox.enqueue(messages, batch=BATCH) == 0  # the same warning queued twice is harmless
+
+    inject_faults(live)
+    render = lambda progress: progress_text(progress, live.services.i18n.get("zh_CN"))  # noqa: E731
+    sender = sender_for(live, outbox)
+    sender.watch(BATCH, sender.status_message(staff.id, status.message_id, render, text=status.text))
+    running = asyncio.create_task(sender.run_until_drained(BATCH))
+    await wait_for_progress(outbox, 150)
+
+    # The crash: Telegram stops answering, and the bot dies with requests in flight (which never took effect).
+    sandbox.clear_faults()
+    sandbox.inject_fault("sendMessage", "timeout", times=None)
+    await asyncio.sleep(0.3)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    stranded = await live.services.storage.outbox.in_batch(BATCH, [DeliveryState.SENDING])
+    assert stranded, "the crash should have left claims in flight"
+    await live.restart()
+    sandbox.clear_faults()
+    inject_faults(live)
+
+    outbox = outbox_for(live)
+    assert await outbox.recover() == 0  # a claim younger than the grace period may belong to a live sender
+    live.clock.advance(STALE_AFTER)
+    sender = sender_for(live, outbox)
+    sender.watch(BATCH, sender.status_message(staff.id, status.message_id, render))
+    await asyncio.wait_for(sender.run_until_drained(BATCH), 30)
+
+    for person in people:
+        assert copies(person) == (0 if person in blocked else 1), person
+    for group in groups:
+        assert copies(group) == 1, group
+    (topic_message,) = forum.messages()
+    assert topic_message.stored.thread_id == 3
+    progress = await outbox.progress(BATCH)
+    assert (progress.total, progress.sent, progress.failed, progress.blocked) == (331, 331 - 12, 0, 12)
+    assert {row.chat_id for row in await outbox.undeliverable(BATCH)} == {p.id for p in blocked}
+    for person in blocked:  # once Telegram said 403, never asked again
+        answers = [call.error_code for call in sandbox.calls_to("sendMessage") if call.params["chat_id"] == person.id]
+        assert answers[-1] == 403 and answers.count(403) == 1, answers
+    (status_now,) = [message for message in staff.messages() if message.message_id == status.message_id]
+    assert status_now.text == "✅ 发送完毕：已送达 319 / 331，失败 12（其中 12 个已屏蔽机器人或将其移出群）"
+    edits = sandbox.calls_to("editMessageText")
+    assert edits and all(call.ok for call in edits)
+    assert "after 429 (retry_after=1)" in caplog.text and "Bad Gateway" in caplog.text
+    assert "queued again (it may arrive twice)" in caplog.text
+
+
+async def test_a_crash_after_telegram_accepted_is_the_documented_duplicate(live: Stage) -> None:
+    """The one window the Bot API leaves: delivered, then the process dies before the row says so. Within the
+    grace period nothing is resent; after it, the message goes again rather than risk it never arriving."""
+    (person,) = await people_who_started_the_bot(live, 1)
+    outbox = outbox_for(live)
+    await outbox.enqueue([NewOutboxMessage(dedupe_key="k", chat_id=person.id, payload=OutboxPayload(text=TEXT))])
+    never = asyncio.Event()
+
+    async def dies_before_recording(item: OutboxItem, worker_id: str, message_id: int) -> None:
+        await never.wait()
+
+    outbox.sent = dies_before_recording  # type: ignore[method-assign]
+    running = asyncio.create_task(sender_for(live, outbox).run_until_drained())
+    await live.sandbox.wait_for(lambda: copies(person) == 1)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    await live.restart()
+
+    outbox = outbox_for(live)
+    assert await outbox.recover() == 0
+    assert copies(person) == 1
+    live.clock.advance(STALE_AFTER)
+    await asyncio.wait_for(sender_for(live, outbox).run_until_drained(), 10)
+    assert copies(person) == 2
+
+
+async def test_a_graceful_stop_hands_back_unsent_claims_and_a_restart_finishes_the_job(live: Stage) -> None:
+    people = await people_who_started_the_bot(live, 40)
+    outbox = outbox_for(live)
+    await outbox.enqueue(
+        [NewOutboxMessage(dedupe_key=f"n:{p.id}", chat_id=p.id, payload=OutboxPayload(text=TEXT)) for p in people],
+        batch=BATCH,
+    )
+    slow = OutboxSender(live.application, live.services, worker_id="bot", outbox=outbox, limits=Limits(per_second=20))
+    slow.start()
+    await wait_for_progress(outbox, 5)
+    await slow.stop()
+    assert await live.services.storage.outbox.in_batch(BATCH, [DeliveryState.SENDING]) == []
+    assert 5 <= (await outbox.progress(BATCH)).sent < 40
+
+    again = sender_for(live, outbox)
+    again.start()
+    await asyncio.wait_for(again.run_until_drained(BATCH), 10)
+    await again.stop()
+    assert [copies(p) for p in people] == [1] * 40
+
+
+async def test_a_photo_is_uploaded_once_and_reused_by_file_id(live: Stage) -> None:
+    people = await people_who_started_the_bot(live, 3)
+    digest = live.services.evidence.store(make_jpeg(64, 48, 1))
+    outbox = outbox_for(live)
+    payload = OutboxPayload(text=TEXT, photo_sha256=digest, disable_notification=True)
+    await outbox.enqueue([NewOutboxMessage(dedupe_key=f"p:{p.id}", chat_id=p.id, payload=payload) for p in people])
+    await asyncio.wait_for(sender_for(live, outbox).run_until_drained(), 10)
+    assert [p.last_message().kind for p in people] == ["photo"] * 3
+    photos = [call.params["photo"] for call in live.sandbox.calls_to("sendPhoto")]
+    assert len(photos) == 3 and not isinstance(photos[0], str) and all(isinstance(p, str) for p in photos[1:])
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (RetryAfter(3), FailureKind.FLOOD),
+        (Forbidden("Forbidden: bot was blocked by the user"), FailureKind.BLOCKED),
+        (BadRequest("Bad Request: can't parse entities"), FailureKind.REJECTED),
+        (TimedOut(), FailureKind.TRANSIENT),
+        (NetworkError("Bad Gateway (502). Parsing the server response b'<html>…' failed"), FailureKind.TRANSIENT),
+        (ChatMigrated(-1001234), FailureKind.TRANSIENT),
+    ],
+)
+def test_each_telegram_error_means_one_thing_for_the_message(error: TelegramError, kind: FailureKind) -> None:
+    failure = classify(error)
+    assert failure.kind is kind
+    assert "<html>" not in failure.detail and not failure.detail.startswith("Forbidden: Forbidden")
+    assert failure.retry_after == (3.0 if kind is FailureKind.FLOOD else None)
+    assert failure.new_chat_id == (-1001234 if isinstance(error, ChatMigrated) else None)

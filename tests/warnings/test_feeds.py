@@ -1,0 +1,215 @@
+"""The official feed end to end: a local server plays the CMA feed; Alert → Update → Cancel becomes one warning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+
+from bot.domain.forecast_rules import ForecastFinding
+from bot.domain.warnings import WarningChange, WarningKind, WarningLevel, WarningOrigin, WarningStatus
+from bot.services.cap import parse_cap
+from bot.services.feeds import FeedPoller
+from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested
+from bot.services.warning_settings import WarningSettings, load_thresholds
+from storage.warning_models import RecipientKind
+from tests.warnings.conftest import (
+    DONGTOU,
+    DONGTOU_CADRE,
+    DONGTOU_CADRE_2,
+    DONGTOU_HEAD_1,
+    DONGTOU_HEAD_2,
+    DONGTOU_WARNINGS,
+    FeedServer,
+    WarningWorld,
+    fixture,
+    rss,
+)
+
+
+def item(title: str, identifier: str) -> tuple[str, str, str]:
+    return title, f"/cap/{identifier}.xml", identifier
+
+
+TYPHOON = item("洞头区气象台发布台风橙色预警信号", "33030541600000_20260910083000")
+UPGRADE = item("洞头区气象台将台风橙色预警信号升级为红色", "33030541600000_20260910143000")
+LIFTED = item("洞头区气象台解除台风红色预警信号", "33030541600000_20260911100000")
+RAIN = item("温州市气象台发布暴雨黄色预警信号", "33030041600000_20260910090000")
+TEST = item("乐清市气象台发布大风蓝色预警信号（系统测试）", "33038241600000_20260910100000")
+HANGZHOU = item("杭州市气象台发布高温橙色预警信号", "33010041600000_20260910110000")
+BOMB = item("永嘉县气象台发布暴雨预警信号", "33032441600000_20260910120000")
+
+
+def serve(server: FeedServer, *items: tuple[str, str, str]) -> None:
+    files = {
+        TYPHOON: "typhoon_alert.xml",
+        UPGRADE: "typhoon_update.xml",
+        LIFTED: "typhoon_cancel.xml",
+        RAIN: "rainstorm_no_expires.xml",
+        TEST: "gale_test.xml",
+        HANGZHOU: "hangzhou_heat.xml",
+        BOMB: "bomb.xml",
+    }
+    for item, name in files.items():
+        server.files[item[1]] = fixture(name)
+    server.files["/cap/rss.xml"] = rss(*items)
+
+
+def poller(world: WarningWorld, server: FeedServer, session: aiohttp.ClientSession, **settings: object) -> FeedPoller:
+    configured = WarningSettings.model_validate({"feed_urls": (server.url("/cap/rss.xml"),), **settings})
+    return FeedPoller(world.storage, world.clock, configured, session)
+
+
+async def test_alert_update_cancel_is_one_warning_reaching_the_same_people(
+    world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    feeds = poller(world, feed_server, session)
+    serve(feed_server, BOMB, HANGZHOU, TEST, RAIN, TYPHOON)  # newest first, as feeds list them
+    first = await feeds.poll()
+
+    assert [(w.kind, w.level, w.status) for w in first.new] == [
+        (WarningKind.TYPHOON, WarningLevel.ORANGE, WarningStatus.SENT),  # orange: sent at once
+        (WarningKind.RAINSTORM, WarningLevel.YELLOW, WarningStatus.DRAFT),  # yellow: a draft for staff
+    ]
+    typhoon = first.new[0]
+    assert typhoon.target.regions == {DONGTOU} and typhoon.origin is WarningOrigin.OFFICIAL
+    assert [d.warning.id for d in first.deliveries] == [typhoon.id]
+    recipients = {(r.kind, r.chat_id) for r in first.deliveries[0].recipients}
+    assert recipients == {
+        (RecipientKind.HEAD, DONGTOU_HEAD_1),
+        (RecipientKind.HEAD, DONGTOU_HEAD_2),
+        (RecipientKind.CADRE, DONGTOU_CADRE),
+        (RecipientKind.CADRE, DONGTOU_CADRE_2),
+        (RecipientKind.GROUP, DONGTOU_WARNINGS),  # not the hazards group, not the city's own group
+    }
+    assert [(t.status, t.regions, t.level) for t in first.test_messages] == [
+        ("Test", frozenset({"330382"}), WarningLevel.BLUE)
+    ]
+    assert {(i.reason, i.source.rsplit("/", 1)[-1]) for i in first.ignored} == {
+        (IgnoreReason.OUTSIDE_CITY, "33010041600000_20260910110000.xml"),
+        (IgnoreReason.UNSAFE_XML, "33032441600000_20260910120000.xml"),
+    }
+    assert feed_server.hits.get(HANGZHOU[1]) is None  # its item's code was enough: never fetched
+
+    again = await feeds.poll()
+    assert feed_server.not_modified == 1
+    assert (again.new, again.revised, again.ignored, again.test_messages) == ([], [], [], [])
+
+    world.clock.set(datetime(2026, 9, 10, 6, 35, tzinfo=UTC))  # 14:35 in Wenzhou
+    serve(feed_server, UPGRADE, TEST, TYPHOON)  # the rainstorm item has left the feed
+    second = await feeds.poll()
+    assert second.new == [] and [(w.id, c) for w, c in second.revised] == [(typhoon.id, WarningChange.UPGRADE)]
+    upgraded = second.revised[0][0]
+    assert (upgraded.level, upgraded.status, upgraded.revision) == (WarningLevel.RED, WarningStatus.UPDATED, 2)
+    assert second.deliveries[0].recipients == first.deliveries[0].recipients
+    assert second.test_messages == []  # flagged once
+    assert [(w.kind, w.status) for w in second.expired] == [(WarningKind.RAINSTORM, WarningStatus.EXPIRED)]
+
+    world.clock.set(datetime(2026, 9, 11, 2, 5, tzinfo=UTC))
+    serve(feed_server, LIFTED, UPGRADE, TYPHOON)
+    third = await feeds.poll()
+    assert [(w.id, c) for w, c in third.revised] == [(typhoon.id, WarningChange.CANCEL)]
+    lifted = third.revised[0][0]
+    assert (lifted.status, lifted.revision, lifted.ended_at) == (WarningStatus.CANCELLED, 3, world.clock.now())
+    assert third.deliveries[0].change is WarningChange.CANCEL
+    assert third.deliveries[0].recipients == first.deliveries[0].recipients
+
+    stored = await world.storage.warnings.with_status(set(WarningStatus), kind=WarningKind.TYPHOON)
+    assert [w.id for w in stored] == [typhoon.id]
+    history = await world.service.revisions(typhoon.id)
+    assert [(r.revision, r.change, r.level, r.msg_type) for r in history] == [
+        (1, WarningChange.ISSUE, WarningLevel.ORANGE, "Alert"),
+        (2, WarningChange.UPGRADE, WarningLevel.RED, "Update"),
+        (3, WarningChange.CANCEL, WarningLevel.RED, "Cancel"),
+    ]
+
+
+async def test_a_chain_arriving_between_two_polls_is_stored_in_order(
+    world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    world.clock.set(datetime(2026, 9, 11, 2, 5, tzinfo=UTC))
+    serve(feed_server, LIFTED, UPGRADE, TYPHOON)
+    result = await poller(world, feed_server, session).poll()
+    assert [w.kind for w in result.new] == [WarningKind.TYPHOON]
+    assert [c for _, c in result.revised] == [WarningChange.UPGRADE, WarningChange.CANCEL]
+    assert [d.change for d in result.deliveries] == [WarningChange.ISSUE, WarningChange.UPGRADE, WarningChange.CANCEL]
+
+
+async def test_a_warning_without_expires_ends_a_day_after_onset(
+    world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    feeds = poller(world, feed_server, session)
+    serve(feed_server, RAIN)
+    rain = (await feeds.poll()).new[0]
+    assert rain.expires is None
+    world.clock.set(datetime(2026, 9, 11, 0, 59, tzinfo=UTC))  # 08:59 next day: still in force
+    assert (await feeds.poll()).expired == []
+    world.clock.set(datetime(2026, 9, 11, 1, 0, tzinfo=UTC))  # onset 09:00 + 24 h
+    assert [w.id for w in (await feeds.poll()).expired] == [rain.id]
+
+
+async def test_size_cap_and_fetch_failures_are_reported_not_raised(
+    world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    serve(feed_server, RAIN)
+    feed_server.files[RAIN[1]] = fixture("rainstorm_no_expires.xml") + b"<!--" + b" " * 5000 + b"-->"
+    configured = WarningSettings(
+        feed_urls=(feed_server.url("/cap/rss.xml"), feed_server.url("/missing.rss")), feed_max_bytes=4000
+    )
+    result = await FeedPoller(world.storage, world.clock, configured, session).poll()
+    assert {(i.reason, i.source.rsplit("/", 1)[-1]) for i in result.ignored} == {
+        (IgnoreReason.TOO_LARGE, "33030041600000_20260910090000.xml"),
+        (IgnoreReason.FETCH_FAILED, "missing.rss"),
+    }
+    assert result.new == []
+
+
+async def test_a_yellow_draft_raised_to_orange_goes_out_then(world: WarningWorld) -> None:
+    rain = parse_cap(fixture("rainstorm_no_expires.xml"))
+    first = await world.service.ingest_official(rain, source_url="http://127.0.0.1/a.xml")
+    assert isinstance(first, Ingested) and first.delivery is None and first.warning.status is WarningStatus.DRAFT
+    raised = fixture("rainstorm_no_expires.xml").decode()
+    raised = raised.replace(
+        "<msgType>Alert</msgType>",
+        "<msgType>Update</msgType>\n  <references>"
+        "温州市气象台,33030041600000_20260910090000,2026-09-10T09:00:00+08:00</references>",
+    )
+    raised = raised.replace("33030041600000_20260910090000</identifier>", "33030041600000_20260910110000</identifier>")
+    raised = raised.replace("发布暴雨黄色预警信号", "将暴雨黄色预警信号升级为橙色")
+    second = await world.service.ingest_official(parse_cap(raised.encode()), source_url="http://127.0.0.1/b.xml")
+    assert isinstance(second, Ingested) and second.change is WarningChange.UPGRADE
+    assert second.delivery is not None and second.delivery.change is WarningChange.ISSUE  # first time out
+    assert second.warning.status is WarningStatus.SENT and second.warning.level is WarningLevel.ORANGE
+    assert {r.chat_id for r in second.delivery.recipients} >= {DONGTOU_HEAD_1, DONGTOU_WARNINGS}
+    duplicate = await world.service.ingest_official(parse_cap(raised.encode()), source_url="http://127.0.0.1/b.xml")
+    assert isinstance(duplicate, Ignored) and duplicate.reason is IgnoreReason.DUPLICATE
+
+
+async def test_a_cancel_of_something_never_stored_is_ignored(world: WarningWorld) -> None:
+    cancel = parse_cap(fixture("typhoon_cancel.xml"))
+    outcome = await world.service.ingest_official(cancel, source_url="http://127.0.0.1/c.xml")
+    assert isinstance(outcome, Ignored) and outcome.reason is IgnoreReason.UNKNOWN_REFERENCE
+    hangzhou = parse_cap(fixture("hangzhou_heat.xml"))
+    outside = await world.service.ingest_official(hangzhou, source_url="http://127.0.0.1/h.xml")
+    assert isinstance(outside, Ignored) and outside.reason is IgnoreReason.OUTSIDE_CITY
+
+
+async def test_an_official_warning_withdraws_the_forecast_drafts_it_covers(world: WarningWorld) -> None:
+    rules = {rule.id: rule for rule in load_thresholds(world.service.settings.thresholds_path).rules}
+    now = world.clock.now()
+    finding = ForecastFinding(
+        kind=WarningKind.RAINSTORM,
+        level=WarningLevel.YELLOW,
+        rule_id="rain.yellow.6h50",
+        onset=now + timedelta(hours=2),
+        expires=now + timedelta(hours=8),
+        observed=55.0,
+        threshold=50.0,
+    )
+    draft = await world.service.store_forecast(DONGTOU, finding, rules["rain.yellow.6h50"])
+    assert isinstance(draft, Ingested)
+    official = await world.service.ingest_official(
+        parse_cap(fixture("rainstorm_no_expires.xml")), source_url="http://127.0.0.1/r.xml"
+    )
+    assert isinstance(official, Ingested)
+    assert [(w.id, w.status) for w in official.superseded] == [(draft.warning.id, WarningStatus.CANCELLED)]
