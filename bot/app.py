@@ -27,6 +27,7 @@ from bot.services.onboarding import OnboardingService
 from bot.services.outbox import OutboxService
 from bot.services.reminders import ReminderService
 from bot.services.self_inspection import SelfInspectionService
+from bot.services.warnings import WarningService
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class BotServices:
     self_inspections: SelfInspectionService
     studies: StudyService
     outbox: OutboxService
+    warnings: WarningService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -77,6 +79,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         self_inspections=SelfInspectionService(storage, clock, tz, **calendar),
         studies=StudyService(storage, clock, tz, **calendar),
         outbox=OutboxService(storage, clock),
+        warnings=WarningService(storage, clock, settings.warning_settings),
     )
 
 
@@ -128,11 +131,18 @@ async def on_startup(application: BotApplication, *, background: bool = True) ->
 
 async def start_background(application: BotApplication) -> None:
     from bot.delivery import OutboxSender
+    from bot.jobs import schedule_jobs
+    from bot.warning_jobs import schedule_warning_jobs
+    from handlers.reminders import send_delivery
 
     services: BotServices = application.bot_data["services"]
     sender = OutboxSender(application, services, worker_id=f"sender-{id(application):x}", outbox=services.outbox)
     sender.start()
     application.bot_data["outbox_sender"] = sender
+    # The minute tick of the reminder engine; the job queue stops with the application.
+    schedule_jobs(application, lambda delivery: send_delivery(application.bot, services, delivery))
+    # Feeds, forecast and the follow-up of warnings sent (reminders, escalation, contact rounds).
+    schedule_warning_jobs(application)
 
 
 async def on_shutdown(application: BotApplication) -> None:

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.catalog import Severity
 from bot.domain.deadlines import DEFAULT_DEADLINE_POLICY, DeadlinePolicy
+from bot.domain.warnings import WarningLevel
+from bot.services.warning_settings import WarningSettings
 
 
 class BotMode(StrEnum):
@@ -37,6 +39,12 @@ class Settings(BaseSettings):
     deadline_hours: dict[Severity, int] = Field(
         default_factory=lambda: dict(DEFAULT_DEADLINE_POLICY.hours), validation_alias="DEADLINE_HOURS"
     )
+    # Official warning feeds (RSS/Atom lists of CAP documents), comma-separated; none configured: no polling.
+    warning_feed_urls: str = Field(default="", validation_alias="WARNING_FEED_URLS")
+    # Open-Meteo for the forecast rules; empty switches the forecast fallback off.
+    forecast_base_url: str = Field(default="https://api.open-meteo.com", validation_alias="FORECAST_BASE_URL")
+    # Official warnings of these levels go out at once, comma-separated; the others wait as drafts for staff.
+    warning_auto_send_levels: str = Field(default="orange,red", validation_alias="WARNING_AUTO_SEND_LEVELS")
 
     @field_validator("timezone")
     @classmethod
@@ -50,6 +58,22 @@ class Settings(BaseSettings):
         if value not in ("zh_CN", "en"):
             raise ValueError("DEFAULT_LANGUAGE must be zh_CN or en")
         return value
+
+    @field_validator("warning_auto_send_levels")
+    @classmethod
+    def _known_levels(cls, value: str) -> str:
+        for level in _items(value):
+            WarningLevel(level.lower())
+        return value
+
+    @property
+    def warning_settings(self) -> WarningSettings:
+        return WarningSettings(
+            feed_urls=tuple(_items(self.warning_feed_urls)),
+            forecast_base_url=self.forecast_base_url.strip(),
+            forecast_timezone=self.timezone,
+            auto_send_levels=frozenset(WarningLevel(level.lower()) for level in _items(self.warning_auto_send_levels)),
+        )
 
     @property
     def deadline_policy(self) -> DeadlinePolicy:
@@ -71,3 +95,7 @@ class Settings(BaseSettings):
         return self.bot_api_base_url.replace("/bot", "/file/bot", 1) if self.bot_api_base_url.endswith(
             "/bot"
         ) else self.bot_api_base_url
+
+
+def _items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]

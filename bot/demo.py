@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.demo_warnings import typhoon_warning
 from bot.domain.roles import Role
+from bot.sandbox import TranscriptEntry
 from bot.stage import Stage, stage
 
 LUCHENG = "330302"
@@ -42,7 +44,24 @@ class Scene:
         entries = self.stage.sandbox.transcript[self._printed :]
         self._printed = len(self.stage.sandbox.transcript)
         if self.verbose and entries:
-            print(self.stage.sandbox.format_transcript(entries))
+            print(self.stage.sandbox.format_transcript(collapse_edits(entries)))
+
+
+def collapse_edits(entries: list[TranscriptEntry]) -> list[TranscriptEntry]:
+    """A message that edits itself many times in a row (a checklist, a progress line) is shown once, as it ended."""
+    kept: list[TranscriptEntry] = []
+    for entry in entries:
+        if entry.kind == "edit":
+            same = (entry.chat_id, entry.message_id)
+            # The earlier state of this message, possibly with the person's button presses after it, is dropped.
+            position = len(kept) - 1
+            while position >= 0 and kept[position].kind == "press" and kept[position].chat_id == entry.chat_id:
+                position -= 1
+            if position >= 0 and kept[position].kind == "edit" and (kept[position].chat_id,
+                                                                     kept[position].message_id) == same:
+                del kept[position]
+        kept.append(entry)
+    return kept
 
 
 Step = Callable[[Scene], Awaitable[None]]
@@ -150,12 +169,76 @@ async def hazard_loop(scene: Scene) -> None:
     scene.check(len(photos) == 4, "the before and after photos are shown with the history")
 
 
-SCENES: list[Step] = [onboarding, hazard_loop]
+async def calendar_duties(scene: Scene) -> None:
+    from datetime import datetime, time, timedelta
+    from functools import partial
+
+    from bot.jobs import sweep_once
+    from handlers.reminders import send_delivery
+
+    stage = scene.stage
+    sandbox, services = stage.sandbox, stage.services
+    head = sandbox.user(user_id=9201, first_name="张", last_name="院长")  # registered in hazard_loop
+    staff = sandbox.user(user_id=9301, first_name="周", last_name="科长")
+
+    scene.title("院长在一条随答随改的消息上完成月度隐患自查 / the head runs the monthly self-inspection on one message")
+    sends = len(sandbox.calls_to("sendMessage"))
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    await head.press("✅ 合格", sheet)
+    await head.press("✅ 合格", sheet)
+    await head.press("❌ 不合格", sheet)
+    await head.send_text("二楼烟感报警器按下测试键无反应")
+    await head.press("跳过照片")
+    await head.press("✓")  # the severity the checklist suggests for the item
+    for _ in range(60):
+        if ["✅ 合格", "❌ 不合格", "➖ 不适用"] not in head.last_message().buttons:
+            break
+        await head.press("✅ 合格")
+    summary = head.last_message().text
+    match = re.search(r"YH-\d{8}-\d{4}", summary)
+    scene.check("已完成" in summary and match is not None, "the ❌ became a self-check hazard, named in the summary")
+    scene.check(len(sandbox.calls_to("sendMessage")) - sends <= 3, "the checklist edited one message, item by item")
+    if match is None:
+        return
+    hazard = await services.storage.hazards.get_by_code(match.group(0))
+
+    scene.title("院长记录一次消防演练 / the head logs a fire drill")
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天")
+    await head.send_text("32")
+    await head.send_text("40")
+    await head.send_text("夜间火灾疏散，卧床老人转移，灭火器实操")
+    await head.send_photo()
+    await head.press("完成")
+    await head.press("未发现问题")
+    await head.press("✅ 确认记录")
+    logged = head.last_message().text
+    scene.check("已记录演练" in logged and "合规" in logged, "the drill is logged and the institution is compliant")
+
+    scene.title("时间快进到整改期限之后，逾期提醒升级到县级民政 / past the deadline, escalation reaches county staff")
+    if hazard is None or hazard.deadline is None:
+        scene.check(False, "the self-check hazard has a deadline")
+        return
+    # Two days after the deadline's date, at 10:00: past "1 day overdue", before "3 days", never in quiet hours.
+    day = hazard.deadline.astimezone(services.settings.tz).date() + timedelta(days=2)
+    stage.clock.set(datetime.combine(day, time(10, 0), tzinfo=services.settings.tz))
+    await sweep_once(services, partial(send_delivery, stage.application.bot, services))
+    await sandbox.settle()
+    escalation = staff.last_message().text
+    scene.check(hazard.code in escalation and "已逾期" in escalation and "张 院长" in escalation,
+                "county staff are told the hazard is overdue, naming the head responsible")
+    scene.check(hazard.code in head.last_message().text, "the head is reminded too, with the rectify button")
+
+
+SCENES: list[Step] = [onboarding, hazard_loop, calendar_duties, typhoon_warning]
 
 
 async def play(verbose: bool = True) -> int:
     with tempfile.TemporaryDirectory(prefix="safety-demo-") as folder:
-        async with stage(Path(folder) / "demo.db") as current:
+        # background: the reminder jobs and the outbox run as in `safety-bot run`.
+        async with stage(Path(folder) / "demo.db", background=True) as current:
             scene = Scene(stage=current, verbose=verbose)
             for step in SCENES:
                 await step(scene)

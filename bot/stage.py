@@ -81,6 +81,8 @@ def sandbox_settings(sandbox: Sandbox, database_path: Path) -> Settings:
             "BOT_API_BASE_FILE_URL": sandbox.base_file_url,
             "BOT_USERNAME": sandbox.bot_username,
             "DATABASE_PATH": database_path,
+            # Offline: no forecast fetches from the network; tests and the demo serve their own feeds.
+            "FORECAST_BASE_URL": "",
         }
     )
 

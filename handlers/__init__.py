@@ -8,7 +8,27 @@ from typing import Any
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from handlers import groups, guards, hazard, invite, language, rectify, report, start, tasks, verify
+from handlers import (
+    contacts,
+    drill_records,
+    drills,
+    groups,
+    guards,
+    hazard,
+    invite,
+    language,
+    rectify,
+    report,
+    selfcheck,
+    start,
+    study,
+    tasks,
+    verify,
+    warn,
+    warning_ack,
+    warnings_list,
+    warnstatus,
+)
 
 # Our conversations are keyed per chat and user on purpose; every button is re-checked on the server anyway.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
@@ -25,5 +45,14 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     hazard.register(application)
     rectify.register(application)
     verify.register(application)
+    drills.register(application)
+    drill_records.register(application)
+    selfcheck.register(application)
+    study.register(application)
+    warn.register(application)
+    warnings_list.register(application)
+    warning_ack.register(application)
+    warnstatus.register(application)
+    contacts.register(application)
     start.register_late(application)
     guards.register_fallbacks(application)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram import User as TelegramUser
 from telegram.constants import ChatType
+from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
 from bot.domain.catalog import Labelled, label
@@ -81,3 +82,13 @@ def catalog_label(code: Labelled, t: Translator) -> str:
     """A catalog name as shown on buttons and in summaries: capitalised in English, as is in Chinese."""
     text = label(code, t.language)
     return text[:1].upper() + text[1:]
+
+
+async def flow_cancelled(update: Update, context: BotContext) -> int:
+    """/cancel or a Cancel button inside a flow: say so where the person is, and end the conversation."""
+    caller = await identify(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if caller is not None:
+        await answer(update, caller.t("cancel.done"), edit=update.callback_query is not None)
+    return ConversationHandler.END

@@ -9,7 +9,7 @@ from bot.context import BotContext
 from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from handlers.common import answer, identify, is_group, topic_of
+from handlers.common import answer, flow_cancelled, identify, is_group, topic_of
 from storage.models import GroupPurpose, Region
 
 CHOOSING_REGION, CHOOSING_PURPOSE = "bindgroup.choosing_region", "bindgroup.choosing_purpose"
@@ -98,15 +98,6 @@ async def chose_purpose(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
-async def cancelled(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if caller is not None:
-        await answer(update, caller.t("cancel.done"), edit=update.callback_query is not None)
-    return ConversationHandler.END
-
-
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
         ConversationHandler(
@@ -118,8 +109,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 CHOOSING_PURPOSE: [CallbackQueryHandler(chose_purpose, pattern=r"^bind:purpose:\d+:\w+$")],
             },
             fallbacks=[
-                CommandHandler("cancel", cancelled),
-                CallbackQueryHandler(cancelled, pattern=r"^bind:cancel$"),
+                CommandHandler("cancel", flow_cancelled),
+                CallbackQueryHandler(flow_cancelled, pattern=r"^bind:cancel$"),
             ],
             allow_reentry=True,
         )

@@ -17,7 +17,7 @@ from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.onboarding import deep_link
-from handlers.common import Caller, answer, identify, is_private
+from handlers.common import Caller, answer, flow_cancelled, identify, is_private
 from storage.models import Institution, Region, User
 
 CHOOSING_ROLE, CHOOSING_TARGET = "invite.choosing_role", "invite.choosing_target"
@@ -183,15 +183,6 @@ async def _issue(
     return ConversationHandler.END
 
 
-async def cancelled(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if caller is not None:
-        await answer(update, caller.t("cancel.done"), edit=update.callback_query is not None)
-    return ConversationHandler.END
-
-
 async def use_the_buttons(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
@@ -213,8 +204,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ],
             },
             fallbacks=[
-                CommandHandler("cancel", cancelled),
-                CallbackQueryHandler(cancelled, pattern=r"^invite:cancel$"),
+                CommandHandler("cancel", flow_cancelled),
+                CallbackQueryHandler(flow_cancelled, pattern=r"^invite:cancel$"),
                 MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, use_the_buttons),
             ],
             allow_reentry=True,

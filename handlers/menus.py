@@ -17,9 +17,17 @@ log = logging.getLogger(__name__)
 GUEST_COMMANDS = ("start", "help")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.CADRE: ("report", "hazard", "help", "lang", "cancel"),
-    Role.HEAD: ("report", "tasks", "hazard", "help", "lang", "cancel"),
-    Role.COUNTY: ("report", "tasks", "hazard", "deadline", "invite", "bindgroup", "help", "lang", "cancel"),
-    Role.CITY: ("report", "tasks", "hazard", "deadline", "invite", "bindgroup", "help", "lang", "cancel"),
+    Role.HEAD: (
+        "report", "tasks", "hazard", "drill", "drills", "selfcheck", "help", "lang", "cancel",
+    ),
+    Role.COUNTY: (
+        "report", "tasks", "hazard", "deadline", "drills", "study", "warn", "warnings", "warnstatus", "contactround",
+        "invite", "bindgroup", "help", "lang", "cancel",
+    ),
+    Role.CITY: (
+        "report", "tasks", "hazard", "deadline", "drills", "study", "warn", "warnings", "warnstatus", "contactround",
+        "invite", "bindgroup", "help", "lang", "cancel",
+    ),
 }
 GROUP_COMMANDS = ("bindgroup", "help")
 

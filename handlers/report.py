@@ -138,6 +138,16 @@ async def _draft(update: Update, context: BotContext) -> tuple[Caller, ReportDra
     return caller, draft or ReportDraft()
 
 
+async def _pressed(update: Update, context: BotContext, prefix: str) -> tuple[Caller, ReportDraft, str] | None:
+    """The person, their draft and what the pressed button names after `prefix`; the press is answered."""
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return None
+    await query.answer()
+    return loaded[0], loaded[1], query.data.removeprefix(prefix)
+
+
 async def _save(context: BotContext, caller: Caller, draft: ReportDraft) -> None:
     assert caller.user is not None
     await context.services.hazards.save_draft(caller.user.telegram_id, draft)
@@ -267,25 +277,20 @@ async def chose_institution(update: Update, context: BotContext) -> str | int:
 
 
 async def chose_area(update: Update, context: BotContext) -> str | int:
-    loaded = await _draft(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context, "rp:area:")
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
-    area = HazardArea(query.data.removeprefix("rp:area:"))
-    return await _after(update, context, caller, draft.model_copy(update={"area": area}), PICKING_SEVERITY)
+    caller, draft, area = pressed
+    draft = draft.model_copy(update={"area": HazardArea(area)})
+    return await _after(update, context, caller, draft, PICKING_SEVERITY)
 
 
 async def chose_severity(update: Update, context: BotContext) -> str | int:
-    loaded = await _draft(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context, "rp:sev:")
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
-    severity = Severity(query.data.removeprefix("rp:sev:"))
-    return await _after(update, context, caller, draft.model_copy(update={"severity": severity}), DESCRIBING)
+    caller, draft, severity = pressed
+    return await _after(update, context, caller, draft.model_copy(update={"severity": Severity(severity)}), DESCRIBING)
 
 
 async def described(update: Update, context: BotContext) -> str | int:
@@ -341,9 +346,18 @@ async def shared_location(update: Update, context: BotContext) -> str | int:
         return LOCATING
     caller, draft = loaded
     location = message.location
-    await message.reply_text(caller.t("report.location_saved"), reply_markup=ReplyKeyboardRemove(), do_quote=False)
-    draft = draft.model_copy(update={"latitude": location.latitude, "longitude": location.longitude,
-                                     "address_text": None})
+    return await _located(update, context, caller, draft, "report.location_saved",
+                          latitude=location.latitude, longitude=location.longitude)
+
+
+async def _located(
+    update: Update, context: BotContext, caller: Caller, draft: ReportDraft, said: str, **where: object
+) -> str | int:
+    """Record where it is (or that it was skipped), take the location keyboard away, and go on."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(caller.t(said), reply_markup=ReplyKeyboardRemove(), do_quote=False)
+    draft = draft.model_copy(update={"latitude": None, "longitude": None, "address_text": None, **where})
     return await _after(update, context, caller, draft, PICKING_SOURCE)
 
 
@@ -355,27 +369,19 @@ async def typed_address(update: Update, context: BotContext) -> str | int:
     caller, draft = loaded
     text = message.text.strip()
     if text == caller.t.plain("report.button_skip"):
-        await message.reply_text(caller.t("report.location_skipped"), reply_markup=ReplyKeyboardRemove(),
-                                 do_quote=False)
-        draft = draft.model_copy(update={"latitude": None, "longitude": None, "address_text": None})
-        return await _after(update, context, caller, draft, PICKING_SOURCE)
+        return await _located(update, context, caller, draft, "report.location_skipped")
     if len(text) > MAX_ADDRESS:
         await answer(update, caller.t("refusal.address_too_long", max=MAX_ADDRESS))
         return LOCATING
-    await message.reply_text(caller.t("report.location_saved"), reply_markup=ReplyKeyboardRemove(), do_quote=False)
-    draft = draft.model_copy(update={"address_text": text, "latitude": None, "longitude": None})
-    return await _after(update, context, caller, draft, PICKING_SOURCE)
+    return await _located(update, context, caller, draft, "report.location_saved", address_text=text)
 
 
 async def chose_source(update: Update, context: BotContext) -> str | int:
-    loaded = await _draft(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context, "rp:src:")
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
-    draft = draft.model_copy(update={"source_level": SourceLevel(query.data.removeprefix("rp:src:"))})
-    return await _show_summary(update, context, caller, draft)
+    caller, draft, level = pressed
+    return await _show_summary(update, context, caller, draft.model_copy(update={"source_level": SourceLevel(level)}))
 
 
 async def chose_to_edit(update: Update, context: BotContext) -> str | int:
@@ -389,13 +395,10 @@ async def chose_to_edit(update: Update, context: BotContext) -> str | int:
 
 
 async def chose_field(update: Update, context: BotContext) -> str | int:
-    loaded = await _draft(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context, "rp:edit:")
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
-    field = query.data.removeprefix("rp:edit:")
+    caller, draft, field = pressed
     if field not in EDITABLE_FIELDS:
         return CHOOSING_FIELD
     # The person answers that one question, then comes back to the summary.

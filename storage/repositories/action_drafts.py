@@ -24,6 +24,9 @@ class Journey(StrEnum):
     DRILL = "drill"
     SELFCHECK = "selfcheck"
     STUDY = "study"
+    # The warning journeys (/warn, updating a sent warning) likewise (storage.repositories.warning_drafts).
+    WARN = "warn"
+    WARN_UPDATE = "warn_update"
 
 
 class ActionDraft(BaseModel):

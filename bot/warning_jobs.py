@@ -1,0 +1,208 @@
+"""The warning work that runs without anyone asking: polling the official feeds and the forecast, and following
+up on warnings already sent (reminders, escalation, contact rounds). Registered by `bot.app.start_background`.
+
+Time comes from `services.clock`, never from the job queue, so tests call `poll_feeds`, `run_forecast` and
+`follow_up` directly with a FakeClock. Everything they send goes through the outbox, whose dedupe keys make every
+step safe to repeat: a follow-up that runs twice, or again after a restart, sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from telegram.ext import Application, CallbackContext
+
+from bot.domain.warnings import DELIVERED_STATUSES, EarlyWarning, WarningChange, WarningStatus
+from bot.services.feeds import FeedPoller, FeedResult
+from bot.services.forecast import ForecastPoller, ForecastResult
+from bot.services.warnings import WarningDelivery
+from handlers.contact_lists import queue_summary
+from handlers.warning_delivery import (
+    deliver,
+    queue_auto_sent_notice,
+    queue_draft_notice,
+    queue_test_notice,
+)
+from handlers.warning_outbox import resume_progress, warning_batch
+from handlers.warnstatus import escalate_silent, remind_silent
+from storage.repositories.contact_followups import ContactFollowUpRepository
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+
+log = logging.getLogger(__name__)
+
+Step = Callable[["BotServices"], Awaitable[object]]
+
+FEED_INTERVAL = timedelta(minutes=3)
+FORECAST_INTERVAL = timedelta(hours=1)
+FORECAST_FIRST = 600  # seconds after the start
+FOLLOW_UP_INTERVAL = timedelta(minutes=1)
+# Heads who have not answered are reminded after an hour and named to their county's staff after two: a typhoon
+# signal gives 12 to 24 hours, and staff need most of them to act on the silent ones.
+REMIND_AFTER = timedelta(hours=1)
+ESCALATE_AFTER = timedelta(hours=2)
+CONTACT_ESCALATE_AFTER = timedelta(hours=2)
+CONTACT_CLOSE_AFTER = timedelta(hours=24)  # a round nobody finished still ends, with its summary
+RECONCILE_WINDOW = timedelta(days=1)
+
+
+# ---- the feeds ------------------------------------------------------------------------------------------------
+
+
+async def poll_feeds(services: BotServices) -> FeedResult:
+    settings = services.warnings.settings
+    async with aiohttp.ClientSession() as session:
+        result = await FeedPoller(services.storage, services.clock, settings, session).poll()
+    await handle_feed_result(services, result)
+    return result
+
+
+async def handle_feed_result(services: BotServices, result: FeedResult) -> None:
+    """Official orange and red go out at once (with a word to staff); blue and yellow drafts wait for staff's
+    one tap; Test and Exercise messages are shown to city admins only."""
+    for delivery in result.deliveries:
+        async with services.storage.db.transaction():
+            delivered = await deliver(services, delivery)
+            await queue_auto_sent_notice(services, delivery, delivered.queued)
+    drafts = [w for w in result.new if w.status is WarningStatus.DRAFT]
+    drafts += [w for w, _ in result.revised if w.status is WarningStatus.DRAFT]
+    for warning in drafts:
+        await queue_draft_notice(services, warning)
+    for message in result.test_messages:
+        await queue_test_notice(services, message)
+    for ignored in result.ignored:
+        log.info("warning feed: %s ignored (%s) %s", ignored.source, ignored.reason.value, ignored.detail)
+
+
+async def run_forecast(services: BotServices) -> ForecastResult:
+    """Forecast findings become drafts labelled 预报研判（非官方预警）, for staff to send or not."""
+    settings = services.warnings.settings
+    async with aiohttp.ClientSession() as session:
+        result = await ForecastPoller(services.storage, services.clock, settings, session).run()
+    for warning in [*result.drafts, *(w for w, _ in result.revised)]:
+        await queue_draft_notice(services, warning)
+    return result
+
+
+# ---- following up -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUp:
+    reminded: int = 0  # heads reminded
+    escalated: int = 0  # silent institutions named to staff
+    rounds_escalated: int = 0
+    rounds_closed: int = 0
+    redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
+
+
+async def follow_up(services: BotServices) -> FollowUp:
+    report = FollowUp()
+    now = services.clock.now()
+    for warning in await services.warnings.active():
+        if warning.sent_at is None:
+            continue
+        age = now - warning.sent_at
+        if age >= REMIND_AFTER:
+            report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
+        if age >= ESCALATE_AFTER:
+            report.escalated += await escalate_silent(services, warning)
+    for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
+        age = now - contact_round.started_at
+        if age >= CONTACT_CLOSE_AFTER:
+            await queue_summary(services, await services.warnings.close_round(None, contact_round.id))
+            report.rounds_closed += 1
+        elif age >= CONTACT_ESCALATE_AFTER:
+            summary = await services.warnings.round_summary(contact_round.id)
+            if summary.pending or summary.unreachable:
+                report.rounds_escalated += bool(await queue_summary(services, summary, escalation=True))
+    report.redelivered = await reconcile(services)
+    return report
+
+
+async def reconcile(services: BotServices) -> int:
+    """Queue the latest revision of any recently changed warning whose messages were never queued.
+
+    A feed's warning is stored in one transaction and queued in the next: a crash between the two would leave it
+    sent to nobody. Dedupe keys make this a no-op for every warning that was queued.
+    """
+    now = services.clock.now()
+    repaired = 0
+    statuses = {*DELIVERED_STATUSES, WarningStatus.CANCELLED}
+    for warning in await services.storage.warnings.with_status(statuses):
+        if warning.sent_at is None or now - warning.updated_at > RECONCILE_WINDOW:
+            continue
+        if (await services.outbox.progress(warning_batch(warning.id, warning.revision))).total:
+            continue
+        recipients = tuple(await services.warnings.recipients(warning.id))
+        if not recipients:
+            continue
+        change = await _change_to_tell(services, warning)
+        async with services.storage.db.transaction():
+            await deliver(services, WarningDelivery(warning, change, recipients))
+        log.warning("warning %d revision %d had not been queued; queued now", warning.id, warning.revision)
+        repaired += 1
+    return repaired
+
+
+async def _change_to_tell(services: BotServices, warning: EarlyWarning) -> WarningChange:
+    """What the recipients hear: the latest change, or the issue itself if nothing of it ever reached them."""
+    revisions = await services.warnings.revisions(warning.id)
+    for earlier in revisions[:-1]:
+        if (await services.outbox.progress(warning_batch(warning.id, earlier.revision))).total:
+            return revisions[-1].change
+    return WarningChange.CANCEL if warning.status is WarningStatus.CANCELLED else WarningChange.ISSUE
+
+
+# ---- the schedule ---------------------------------------------------------------------------------------------
+
+
+def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Feeds every few minutes (when configured), the forecast hourly (unless switched off), follow-ups every
+    minute; `bot_data["services"]` must hold the services."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        raise RuntimeError("the warning jobs need python-telegram-bot[job-queue]")
+    services: BotServices = application.bot_data["services"]
+    settings = services.warnings.settings
+    jobs: list[tuple[str, Step, timedelta, int]] = [("warnings.follow_up", follow_up, FOLLOW_UP_INTERVAL, 10)]
+    if settings.feed_urls:
+        jobs.append(("warnings.feeds", poll_feeds, FEED_INTERVAL, 5))
+    if settings.forecast_base_url:
+        # Not at once: a forecast changes slowly, and a short run (the offline demo) should not reach for the network.
+        jobs.append(("warnings.forecast", run_forecast, FORECAST_INTERVAL, FORECAST_FIRST))
+    # The status messages of broadcasts a previous process left half-way are taken up by this one's sender.
+    job_queue.run_once(_guarded("warnings.resume_progress", _resume(application)), when=0,
+                       name="warnings.resume_progress")
+    for name, step, interval, first in jobs:
+        job_queue.run_repeating(
+            _guarded(name, step),
+            interval=interval,
+            first=first,
+            name=name,
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+
+
+def _resume(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:
+    async def resume(services: BotServices) -> int:
+        return await resume_progress(application.bot_data, services)
+
+    return resume
+
+
+def _guarded(name: str, step: Step) -> Callable[[CallbackContext[Any, Any, Any, Any]], Coroutine[Any, Any, None]]:
+    async def run(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        try:
+            await step(context.application.bot_data["services"])
+        except Exception:
+            # The next run tries again; a failing run must not unschedule the job.
+            log.exception("%s failed", name)
+
+    return run

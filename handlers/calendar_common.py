@@ -1,0 +1,157 @@
+"""What the calendar journeys share: reading a date or a number from a person, naming a period, saying where a duty
+stands, and the buttons that open a journey from anywhere (a reminder, a record)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.context import BotContext
+from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
+from bot.i18n import Translator
+from bot.services.calendar import MAX_AGE
+from handlers.common import Caller, answer
+from storage.models import Institution, Region
+from storage.repositories.calendar_drafts import CalendarDraftRepository
+
+# Buttons that start a journey; each journey lists its own as a ConversationHandler entry point.
+ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY = "cal:drill", "cal:selfcheck", "cal:study"
+ENTRY_LABELS = {
+    ENTRY_DRILL: "calendar.button_log_drill",
+    ENTRY_SELFCHECK: "calendar.button_start_selfcheck",
+    ENTRY_STUDY: "calendar.button_log_study",
+}
+
+# The kind of duty a status sentence is about: the key part of `calendar.status.<duty>.<state>`.
+DRILL, SELFCHECK, STUDY = "drill", "selfcheck", "study"
+
+_DAY = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+# Digits with the unit people tend to add ("25人", "40 分钟", "30 min"): the number is what matters.
+_COUNT = re.compile(r"^\s*(\d{1,6})\s*(?:人|名|位|分钟|分|min|mins|minutes|people|persons)?\s*$", re.IGNORECASE)
+
+
+def drafts(context: BotContext) -> CalendarDraftRepository:
+    return CalendarDraftRepository(context.services.storage.db)
+
+
+async def refuse_role(update: Update, context: BotContext, caller: Caller, key: str, command: str) -> None:
+    """A journey outside the caller's role: said plainly, and recorded like every other refusal."""
+    await context.services.storage.audit.append(
+        caller.telegram_user.id, "authz.refused", target=f"user:{caller.telegram_user.id}",
+        detail={"command": command, "reason": "wrong_role"},
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer(caller.t.plain(key), show_alert=True)
+    else:
+        await answer(update, caller.t(key))
+
+
+def entry_button(entry: str, t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain(ENTRY_LABELS[entry]), callback_data=entry)
+
+
+# ---- reading what people type ---------------------------------------------------------------------------
+
+
+def parse_day(text: str) -> date | None:
+    """2026-03-05, 2026/3/5, 2026.3.5 or 2026年3月5日; None for anything else, or a day that does not exist."""
+    match = _DAY.match(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def day_problem(day: date, today: date) -> str | None:
+    """The refusal key a day would earn when logged. The services check again when logging; asking here saves
+    the person the steps between the date and the confirmation."""
+    if day > today:
+        return "refusal.date_in_future"
+    if day < today - MAX_AGE:
+        return "refusal.date_too_old"
+    return None
+
+
+def parse_count(text: str) -> int | None:
+    match = _COUNT.match(text)
+    return int(match.group(1)) if match else None
+
+
+def day_keyboard(prefix: str, today: date, t: Translator) -> InlineKeyboardMarkup:
+    yesterday = today - timedelta(days=1)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.plain("calendar.button_today", day=today.isoformat()), callback_data=f"{prefix}:day:today"
+                ),
+                InlineKeyboardButton(
+                    t.plain("calendar.button_yesterday", day=yesterday.isoformat()),
+                    callback_data=f"{prefix}:day:yesterday",
+                ),
+            ],
+            [InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"{prefix}:cancel")],
+        ]
+    )
+
+
+def chosen_day(callback_data: str, today: date) -> date:
+    return today - timedelta(days=1) if callback_data.endswith(":yesterday") else today
+
+
+def cancel_keyboard(prefix: str, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"{prefix}:cancel")]])
+
+
+# ---- saying it back -------------------------------------------------------------------------------------
+
+
+def period_label(period: Period, t: Translator) -> str:
+    key = period.key
+    year = period.start.year
+    if key == str(year):
+        return t.plain("calendar.period.year", year=year)
+    if key.endswith("-H1"):
+        return t.plain("calendar.period.h1", year=year)
+    if key.endswith("-H2"):
+        return t.plain("calendar.period.h2", year=year)
+    return t.plain("calendar.period.month", year=year, month=f"{period.start.month:02d}")
+
+
+def status_line(duty: str, status: DutyStatus, t: Translator) -> str:
+    """One whole sentence on where a duty stands, with its icon (✅ done, 🟢 not yet due, ⚠️ due soon, ⏰ overdue)."""
+    if isinstance(status, Overdue):
+        return t(
+            f"calendar.status.{duty}.overdue", missed=period_label(status.missed, t), days=status.days_overdue
+        )
+    if isinstance(status, DueSoon):
+        return t(
+            f"calendar.status.{duty}.due_soon",
+            period=period_label(status.period, t),
+            days=status.days_left,
+            end=status.period.end.isoformat(),
+        )
+    assert isinstance(status, Compliant)
+    if status.done_on is not None:
+        return t(f"calendar.status.{duty}.done", period=period_label(status.period, t), day=status.done_on.isoformat())
+    period, end = period_label(status.period, t), status.period.end.isoformat()
+    return t(f"calendar.status.{duty}.pending", period=period, end=end)
+
+
+def urgency(status: DutyStatus) -> tuple[int, int]:
+    """The longest overdue first, then the nearest due, then the rest: the order a list is read in."""
+    if isinstance(status, Overdue):
+        return (0, -status.days_overdue)
+    if isinstance(status, DueSoon):
+        return (1, status.days_left)
+    return (2, 0)
+
+
+def place_name(place: Institution | Region | None, t: Translator) -> str:
+    if place is None:
+        return "—"
+    return place.name_zh if t.language == "zh_CN" else place.name_en

@@ -1,0 +1,159 @@
+"""How a contact round reads: each cadre's list (one message that edits itself as they work through it), the
+escalation of the people still unreached, and the round's summary for county staff.
+
+Only pseudonymous codes and categories ever appear: the registry holds nothing else, on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Html, Translator
+from bot.services.warnings import RoundStarted, RoundSummary
+from handlers.warning_outbox import county_staff, fixed, queue_personal, translator_for
+from handlers.warning_text import region_name, title
+from storage.warning_models import ContactEntry, ContactRound, ContactStatus
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+
+STATUS_ICONS = {
+    ContactStatus.PENDING: "⏳",
+    ContactStatus.SAFE: "✅",
+    ContactStatus.NEED_HELP: "🆘",
+    ContactStatus.UNREACHABLE: "📵",
+}
+ANSWERS = (ContactStatus.SAFE, ContactStatus.NEED_HELP, ContactStatus.UNREACHABLE)
+FOCUS = "focus"
+PATTERN = r"^cr:\d+:\d+:(safe|need_help|unreachable|focus)$"
+MAX_CODE_BUTTONS = 60  # Telegram keeps a keyboard to about a hundred buttons
+
+
+def button_data(round_id: int, person_id: int, verb: str) -> str:
+    return f"cr:{round_id}:{person_id}:{verb}"
+
+
+def parse(data: str | None) -> tuple[int, int, str] | None:
+    parts = (data or "").split(":")
+    if len(parts) != 4 or parts[0] != "cr" or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    return int(parts[1]), int(parts[2]), parts[3]
+
+
+def focus_of(
+    entries: Sequence[ContactEntry], wanted: int | None = None, after: int | None = None
+) -> ContactEntry | None:
+    """The person the answer buttons are for: the one asked for, else the next one still pending."""
+    if wanted is not None:
+        return next((e for e in entries if e.person_id == wanted), None)
+    ids = [e.person_id for e in entries]
+    start = ids.index(after) + 1 if after in ids else 0
+    ordered = [*entries[start:], *entries[:start]]
+    return next((e for e in ordered if e.status is ContactStatus.PENDING), None)
+
+
+def _entry_line(entry: ContactEntry, t: Translator, focused: bool) -> str:
+    key = "contact.entry_focused" if focused else "contact.entry"
+    return t(key, icon=STATUS_ICONS[entry.status], code=entry.person_code,
+             category=t.plain(f"contact.category_{entry.category.value}"))
+
+
+async def list_message(
+    services: BotServices,
+    contact_round: ContactRound,
+    entries: Sequence[ContactEntry],
+    focus: ContactEntry | None,
+    t: Translator,
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """One cadre's list: every person with their status, and the answer buttons for the one in focus."""
+    region = await services.storage.regions.get(contact_round.region_code[:6])
+    done = sum(e.status is not ContactStatus.PENDING for e in entries)
+    lines = [t("contact.list_title", round=contact_round.id, region=region_name(region, t))]
+    warning = await services.storage.warnings.get(contact_round.warning_id) if contact_round.warning_id else None
+    lines.append(t("contact.because", title=title(warning, t)) if warning else t("contact.started_by_staff"))
+    lines.append(t("contact.progress", done=done, total=len(entries)))
+    lines += [_entry_line(e, t, focus is not None and e.person_id == focus.person_id) for e in entries]
+    if contact_round.closed_at is not None:
+        lines.append(t("contact.round_closed"))
+    elif focus is not None:
+        lines.append(t("contact.ask", code=focus.person_code,
+                       category=t.plain(f"contact.category_{focus.category.value}")))
+    else:
+        lines.append(t("contact.all_done"))
+    return Html("\n".join(lines)), _keyboard(contact_round, entries, focus, t)
+
+
+def _keyboard(
+    contact_round: ContactRound, entries: Sequence[ContactEntry], focus: ContactEntry | None, t: Translator
+) -> InlineKeyboardMarkup | None:
+    if contact_round.closed_at is not None:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    if focus is not None:
+        safe, need_help, unreachable = (
+            InlineKeyboardButton(t.plain(f"contact.button_{s.value}"),
+                                 callback_data=button_data(contact_round.id, focus.person_id, s.value))
+            for s in ANSWERS
+        )
+        rows += [[safe], [need_help, unreachable]]
+    # Any other person can be brought into focus, to answer out of order or to correct an answer.
+    others = [
+        InlineKeyboardButton(f"{STATUS_ICONS[e.status]} {e.person_code}",
+                             callback_data=button_data(contact_round.id, e.person_id, FOCUS))
+        for e in entries
+        if focus is None or e.person_id != focus.person_id
+    ][:MAX_CODE_BUTTONS]
+    rows += [others[i : i + 3] for i in range(0, len(others), 3)]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def queue_lists(services: BotServices, started: RoundStarted, unassigned_to: Sequence[int]) -> int:
+    """Each cadre's list as one message; the people without a cadre go to `unassigned_to` (staff)."""
+    if not started.created:
+        return 0  # the round was already open: its lists went out when it started
+    queued = 0
+    for cadre_list in started.lists:
+        entries = list(cadre_list.entries)
+        owner = "unassigned" if cadre_list.cadre_id is None else str(cadre_list.cadre_id)
+        recipients = list(unassigned_to) if cadre_list.cadre_id is None else [cadre_list.cadre_id]
+        for chat_id in recipients:
+            rendered = await list_message(
+                services, started.round, entries, focus_of(entries), await translator_for(services, chat_id)
+            )
+            queued += await queue_personal(
+                services, [chat_id], f"contact:{started.round.id}:list:{owner}", fixed(*rendered)
+            )
+    return queued
+
+
+def summary_text(summary: RoundSummary, region_label: str, t: Translator, *, escalation: bool = False) -> Html:
+    counts = summary.counts
+    key = "contact.escalation" if escalation else "contact.summary"
+    lines = [
+        t(key, round=summary.round.id, region=region_label, total=summary.total,
+          safe=counts[ContactStatus.SAFE], need_help=counts[ContactStatus.NEED_HELP],
+          unreachable=counts[ContactStatus.UNREACHABLE], pending=counts[ContactStatus.PENDING])
+    ]
+    for label, entries in (
+        ("contact.summary_need_help", summary.need_help),
+        ("contact.summary_unreachable", summary.unreachable),
+        ("contact.summary_pending", summary.pending),
+    ):
+        if entries:
+            lines.append(t(label, codes="、".join(e.person_code for e in entries)))
+    return Html("\n".join(lines))
+
+
+async def queue_summary(services: BotServices, summary: RoundSummary, *, escalation: bool = False) -> int:
+    """The round's summary (or, past the set time, its escalation) for the county's staff."""
+    region = await services.storage.regions.get(summary.round.region_code[:6])
+    kind = "escalation" if escalation else "summary"
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return summary_text(summary, region_name(region, t), t, escalation=escalation), None
+
+    staff = await county_staff(services, summary.round.region_code)
+    return await queue_personal(services, staff, f"contact:{summary.round.id}:{kind}", render)

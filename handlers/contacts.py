@@ -1,0 +1,169 @@
+"""Contact rounds for scattered vulnerable people (特殊群体联络).
+
+An orange or red warning starts a round by itself (handlers.warning_delivery); staff start one by hand with
+/contactround. Each cadre gets their list as ONE message and works through it with 已联系·安全 / 需要帮助 /
+联系不上, the message editing itself after each answer (never into the same text: Telegram refuses that). "Need
+help" reaches the county's staff at once; when nobody is left pending the round closes and its summary goes to the
+county's staff. People still unreached after a set time are escalated by the scheduled follow-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.domain.roles import Role
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from handlers.common import Caller, answer, identify, is_private
+from handlers.contact_lists import FOCUS, PATTERN, focus_of, list_message, parse, queue_lists, queue_summary
+from handlers.warning_outbox import queue_personal
+from handlers.warning_text import region_name
+from storage.warning_models import ContactEntry, ContactStatus
+
+# Refusals that mean "not yours": a forged press, worth an audit entry.
+AUTHZ_REFUSALS = frozenset({"contact_not_yours", "warning_staff_only", "warning_out_of_scope"})
+
+
+# ---- starting a round by hand ---------------------------------------------------------------------------------
+
+
+async def start_round(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None or not is_private(update):
+        return
+    services, t, user = context.services, caller.t, caller.user
+    if user.role not in (Role.COUNTY, Role.CITY):
+        await services.storage.audit.append(caller.telegram_user.id, "authz.refused",
+                                            detail={"command": "contactround"})
+        await answer(update, t("refusal.warning_staff_only"))
+        return
+    counties = await services.storage.regions.counties()
+    if user.role is Role.COUNTY:
+        counties = [c for c in counties if c.code == user.region_code]
+    buttons = [InlineKeyboardButton(region_name(c, t), callback_data=f"crs:{c.code}") for c in counties]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    await answer(update, t("contact.ask_region"), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def chose_region(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    services, t = context.services, caller.t
+    region = query.data.removeprefix("crs:")
+    try:
+        async with services.storage.db.transaction():
+            started = await services.warnings.start_contact_round(caller.user, region)
+            await queue_lists(services, started, [caller.user.telegram_id])
+    except Refusal as refusal:
+        await _refuse(context, caller, query, refusal)
+        return
+    await query.answer()
+    people = sum(len(c.entries) for c in started.lists)
+    cadres = len({c.cadre_id for c in started.lists if c.cadre_id is not None})
+    unassigned = sum(len(c.entries) for c in started.lists if c.cadre_id is None)
+    key = "contact.started" if people else "contact.nobody_registered"
+    await answer(update, t(key, round=started.round.id, people=people, cadres=cadres, unassigned=unassigned),
+                 edit=True)
+
+
+async def _refuse(context: BotContext, caller: Caller, query: CallbackQuery, refusal: Refusal) -> None:
+    if refusal.code in AUTHZ_REFUSALS:
+        await context.services.storage.audit.append(
+            caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
+        )
+    await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+
+
+# ---- working through a list -----------------------------------------------------------------------------------
+
+
+async def _list_of(context: BotContext, round_id: int, entry: ContactEntry) -> list[ContactEntry]:
+    """The list the pressed message shows: the person's cadre's, or the people nobody was assigned."""
+    if entry.cadre_id is not None:
+        return list((await context.services.warnings.cadre_list(round_id, entry.cadre_id)).entries)
+    return [e for e in await context.services.storage.contacts.entries(round_id) if e.cadre_id is None]
+
+
+async def pressed(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    parsed = parse(query.data if query is not None else None)
+    if caller is None or caller.user is None or query is None or parsed is None:
+        return
+    round_id, person_id, verb = parsed
+    services, t = context.services, caller.t
+    entry = await services.storage.contacts.entry(round_id, person_id)
+    contact_round = await services.storage.contacts.get_round(round_id)
+    if entry is None or contact_round is None:
+        await query.answer(t.plain("refusal.contact_not_found"), show_alert=True)
+        return
+    focus_wanted: int | None = person_id
+    after: int | None = None
+    if verb != FOCUS and ContactStatus(verb) is not entry.status:
+        try:
+            async with services.storage.db.transaction():
+                outcome = await services.warnings.record_contact(caller.user, round_id, person_id, ContactStatus(verb))
+                if outcome.alert_staff:
+                    await _call_for_help(context, outcome.entry, outcome.alert_staff)
+                summary = await services.warnings.round_summary(round_id)
+                if summary.complete:
+                    # Nobody left pending: the round is done, and the county's staff get its summary.
+                    await queue_summary(services, await services.warnings.close_round(None, round_id))
+        except Refusal as refusal:
+            await _refuse(context, caller, query, refusal)
+            return
+        contact_round = await services.storage.contacts.get_round(round_id) or contact_round
+        focus_wanted, after = None, person_id
+        await query.answer(t.plain(f"contact.recorded_{verb}", code=entry.person_code))
+    elif verb != FOCUS and contact_round.closed_at is not None:
+        await query.answer(t.plain("refusal.contact_round_closed"), show_alert=True)
+        return
+    elif verb != FOCUS:
+        # The answer already given, given again: nothing to record, and the cadre moves on.
+        focus_wanted, after = None, person_id
+        await query.answer(t.plain(f"contact.recorded_{verb}", code=entry.person_code))
+    else:
+        await query.answer()
+    entries = await _list_of(context, round_id, entry)
+    text, markup = await list_message(services, contact_round, entries, focus_of(entries, focus_wanted, after), t)
+    if isinstance(query.message, Message):
+        await _edit_if_changed(query.message, text, markup)
+
+
+async def _edit_if_changed(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Telegram refuses an edit that changes nothing; pressing the person already in focus is such a press."""
+    same_markup = (message.reply_markup.to_dict() if message.reply_markup else None) == (
+        markup.to_dict() if markup else None
+    )
+    if message.text_html == text and same_markup:
+        return
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
+async def _call_for_help(context: BotContext, entry: ContactEntry, staff: Sequence[int]) -> None:
+    services = context.services
+    region = await services.storage.regions.get(entry.region_code[:6])
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t("contact.help_alert", code=entry.person_code, region=region_name(region, t),
+                 category=t.plain(f"contact.category_{entry.category.value}"), round=entry.round_id), None
+
+    at = services.clock.now().strftime("%Y%m%d%H%M%S")
+    await queue_personal(services, staff, f"contact:{entry.round_id}:help:{entry.person_id}:{at}", render)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("contactround", start_round, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(chose_region, pattern=r"^crs:\d+$"))
+    application.add_handler(CallbackQueryHandler(pressed, pattern=PATTERN))

@@ -1,0 +1,157 @@
+"""/drills: where drills stand. A head sees their institution's record and status; county staff and city admins see
+every institution in their scope with its status, the overdue first, a page at a time, each a tap from its record.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.domain.compliance import Cadence
+from bot.domain.roles import STAFF_ROLES, Role
+from bot.i18n import Html, Translator
+from bot.services.calendar import DrillRecord, may_log_for
+from bot.services.duties import load_duties
+from handlers.calendar_common import DRILL, ENTRY_DRILL, entry_button, place_name, refuse_role, status_line, urgency
+from handlers.common import Caller, answer, identify
+from storage.calendar_models import Drill
+from storage.models import Institution
+
+PAGE_SIZE = 8
+RECENT_DRILLS = 10
+PAGE = re.compile(r"^drills:page:(\d+)$")
+ONE = re.compile(r"^drills:inst:(\d+)$")
+
+
+def _record_text(record: DrillRecord, t: Translator) -> str:
+    rule = "calendar.rule.half_year" if record.rule.cadence is Cadence.HALF_YEAR else "calendar.rule.year"
+    lines = [
+        t("drills.record_header", institution=place_name(record.institution, t), rule=t.plain(rule)),
+        status_line(DRILL, record.status, t),
+        "",
+    ]
+    if record.drills:
+        lines.append(t("drills.recent_header", count=len(record.drills)))
+        lines += [_drill_line(drill, t) for drill in record.drills[:RECENT_DRILLS]]
+    else:
+        lines.append(t("drills.none_logged"))
+    return Html("\n".join(lines))
+
+
+def _drill_line(drill: Drill, t: Translator) -> str:
+    return t(
+        "drills.line",
+        day=drill.held_on.isoformat(),
+        kind=t.plain(f"calendar.kind.{drill.kind.value}"),
+        participants=drill.participants,
+        minutes=drill.duration_minutes,
+    )
+
+
+def _page_button(label_key: str, page: int, t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain(label_key), callback_data=f"drills:page:{page}")
+
+
+def _page_keyboard(shown: list[Institution], page: int, pages: int, t: Translator) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(place_name(i, t), callback_data=f"drills:inst:{i.id}")] for i in shown]
+    navigation = []
+    if page > 0:
+        navigation.append(_page_button("button.page_previous", page - 1, t))
+    if page + 1 < pages:
+        navigation.append(_page_button("button.page_next", page + 1, t))
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows)
+
+
+async def show_drills(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return
+    user = caller.user
+    if user.role is Role.HEAD and user.institution_id is not None:
+        institution = await context.services.storage.institutions.get(user.institution_id)
+        if institution is not None:
+            await _show_record(update, context, caller, institution)
+            return
+    if user.role in STAFF_ROLES:
+        await _show_page(update, context, caller, 0)
+        return
+    await refuse_role(update, context, caller, "refusal.drills_role", "drills")
+
+
+async def _show_record(update: Update, context: BotContext, caller: Caller, institution: Institution) -> None:
+    record = await context.services.drills.record(institution)
+    markup = None
+    if caller.user is not None and caller.user.role is Role.HEAD:
+        # Staff log for an institution through /drill, which asks which one first.
+        markup = InlineKeyboardMarkup([[entry_button(ENTRY_DRILL, caller.t)]])
+    await answer(update, _record_text(record, caller.t), reply_markup=markup)
+
+
+async def _show_page(update: Update, context: BotContext, caller: Caller, page: int) -> None:
+    assert caller.user is not None
+    services, t = context.services, caller.t
+    institutions = await services.storage.institutions.in_scope(caller.user.region_code)
+    if not institutions:
+        await answer(update, t("drills.no_institutions"))
+        return
+    duties = await load_duties(services.storage, services.drills.today(), judged_from=services.reminders.tracking_since)
+    statuses = {i.id: duties.drill(i) for i in institutions}
+    institutions.sort(key=lambda i: (urgency(statuses[i.id]), i.code))
+    pages = -(-len(institutions) // PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)
+    shown = institutions[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    lines = [t("drills.scope_header", total=len(institutions), page=page + 1, pages=pages)]
+    lines += [
+        t("drills.scope_line", institution=place_name(i, t), status=Html(status_line(DRILL, statuses[i.id], t)))
+        for i in shown
+    ]
+    editing = update.callback_query is not None
+    try:
+        await answer(update, Html("\n".join(lines)), reply_markup=_page_keyboard(shown, page, pages, t), edit=editing)
+    except BadRequest as error:
+        # A page button pressed twice lands on the page already shown.
+        if "not modified" not in error.message:
+            raise
+
+
+async def turned_page(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    caller = await identify(update, context)
+    if query is None or caller is None or caller.user is None:
+        return
+    if caller.user.role not in STAFF_ROLES:
+        await refuse_role(update, context, caller, "refusal.drills_role", "drills:page")
+        return
+    await query.answer()
+    match = PAGE.match(query.data or "")
+    await _show_page(update, context, caller, int(match.group(1)) if match else 0)
+
+
+async def chose_institution(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    caller = await identify(update, context)
+    if query is None or caller is None or caller.user is None:
+        return
+    match = ONE.match(query.data or "")
+    institution = await context.services.storage.institutions.get(int(match.group(1))) if match else None
+    if institution is None or not may_log_for(caller.user, institution):
+        await context.services.storage.audit.append(
+            caller.user.telegram_id, "authz.refused", target=f"institution:{match.group(1) if match else '?'}",
+            detail={"action": "drills.view", "reason": "not_in_scope"},
+        )
+        await query.answer(caller.t.plain("refusal.not_in_scope"), show_alert=True)
+        return
+    await query.answer()
+    await _show_record(update, context, caller, institution)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("drills", show_drills, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(turned_page, pattern=PAGE))
+    application.add_handler(CallbackQueryHandler(chose_institution, pattern=ONE))

@@ -1,0 +1,180 @@
+"""How a due reminder reads: one paragraph per item, in the recipient's language, from the data the sweep gathered.
+
+An escalation names the person responsible (to everyone but that person); a late one says when it was due; an
+urgent one (a 重大 hazard) is marked 🚨. Several steps about the same thing that fell due together (the bot was
+down across a deadline) are said once, by the latest of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.compliance import Duty
+from bot.domain.reminders import ReminderKind
+from bot.i18n import Html, Translator
+from bot.services.digests import DigestData, Person
+from bot.services.reminder_items import DutyReminderData, HazardReminderData, ReminderItem
+from handlers.calendar_common import DRILL, SELFCHECK, period_label, status_line
+from handlers.common import catalog_label
+from handlers.notify import when
+
+DIGEST_LINES = 10  # per list in a digest: read on a phone, the rest is a count
+
+_K = ReminderKind
+HAZARD_KEYS = {
+    _K.HAZARD_DUE_SOON: "reminder.hazard_due_soon",
+    _K.HAZARD_DEADLINE: "reminder.hazard_deadline",
+    _K.HAZARD_OVERDUE: "reminder.hazard_overdue",
+}
+DUTY_KEYS = {
+    _K.DRILL_DUE_SOON: "reminder.drill_due_soon",
+    _K.DRILL_OVERDUE: "reminder.drill_overdue",
+    _K.SELF_INSPECTION_OPEN: "reminder.selfcheck_open",
+    _K.SELF_INSPECTION_DUE: "reminder.selfcheck_due",
+    _K.SELF_INSPECTION_OVERDUE: "reminder.selfcheck_overdue",
+    _K.STUDY_DUE_SOON: "reminder.study_due_soon",
+    _K.STUDY_OVERDUE: "reminder.study_overdue",
+}
+# Reminders that go over the heads of those who owe the duty: they name them.
+ESCALATIONS = frozenset({_K.HAZARD_DEADLINE, _K.HAZARD_OVERDUE, _K.DRILL_OVERDUE, _K.SELF_INSPECTION_OVERDUE,
+                         _K.STUDY_OVERDUE})
+
+
+def collapse(items: Sequence[ReminderItem]) -> list[ReminderItem]:
+    """One item per hazard or duty: the latest step says all the earlier ones would have."""
+    kept: dict[tuple[object, ...], ReminderItem] = {}
+    for item in items:
+        key = _subject(item)
+        if key not in kept or item.due_at > kept[key].due_at:
+            kept[key] = item
+    return [item for item in items if kept[_subject(item)] is item]
+
+
+def _subject(item: ReminderItem) -> tuple[object, ...]:
+    data = item.data
+    if isinstance(data, HazardReminderData):
+        return ("hazard", data.hazard_id)
+    if isinstance(data, DutyReminderData):
+        return ("duty", data.duty, data.institution_id, data.unit_code, data.period.key)
+    return ("digest", item.reminder_id)
+
+
+def message_text(items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo) -> Html:
+    paragraphs = [item_text(item, viewer_id, t, tz) for item in items]
+    if len(paragraphs) > 1:
+        paragraphs.insert(0, t("reminder.digest_header", count=len(paragraphs)))
+    return Html("\n\n".join(paragraphs))
+
+
+def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo) -> str:
+    data = item.data
+    if isinstance(data, HazardReminderData):
+        lines = [_hazard(item.kind, data, t, tz)]
+        responsible = data.responsible
+    elif isinstance(data, DutyReminderData):
+        lines = [_duty(item.kind, data, t)]
+        responsible = data.responsible
+    else:
+        lines = [_digest(item.kind, data, t, tz)]
+        responsible = ()
+    if item.kind in ESCALATIONS and viewer_id not in {p.telegram_id for p in responsible}:
+        lines.append(_responsible(responsible, t))
+    if item.late:
+        lines.append(t("reminder.late", due=when(item.due_at, tz, t)))
+    text = Html("\n".join(lines))
+    return t("reminder.urgent", text=text) if item.urgent else text
+
+
+def _responsible(people: Sequence[Person], t: Translator) -> str:
+    if not people:
+        return t("reminder.nobody_responsible")
+    return t("reminder.responsible", names="、".join(p.full_name for p in people))
+
+
+def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: ZoneInfo) -> str:
+    return t(
+        HAZARD_KEYS[kind],
+        code=data.code,
+        institution=data.institution_name_zh if t.language == "zh_CN" else data.institution_name_en,
+        area=catalog_label(data.area, t),
+        severity=catalog_label(data.severity, t),
+        deadline=when(data.deadline, tz, t),
+        overdue=_duration(data.overdue_by or timedelta(0), t),
+    )
+
+
+def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
+    return t(
+        DUTY_KEYS[kind],
+        name=data.name_zh if t.language == "zh_CN" else data.name_en,
+        period=period_label(data.period, t),
+        end=data.period.end.isoformat(),
+    )
+
+
+def _duration(span: timedelta, t: Translator) -> str:
+    hours = int(span.total_seconds() // 3600)
+    if hours < 24:
+        return t.plain("reminder.hours", hours=max(hours, 0))
+    return t.plain("reminder.days_hours", days=hours // 24, hours=hours % 24)
+
+
+def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -> str:
+    counts = data.counts
+    key = "reminder.weekly_summary" if kind is ReminderKind.WEEKLY_SUMMARY else "reminder.daily_digest"
+    lines = [
+        t(
+            key,
+            region=data.region_name_zh if t.language == "zh_CN" else data.region_name_en,
+            since=when(data.since, tz, t),
+            until=when(data.until, tz, t),
+            new=counts.new,
+            closed=counts.closed,
+            unresolved=counts.unresolved,
+            overdue=counts.overdue,
+        )
+    ]
+    for region in data.regions:
+        lines.append(
+            t(
+                "reminder.weekly_region_line",
+                region=region.name_zh if t.language == "zh_CN" else region.name_en,
+                new=region.counts.new,
+                closed=region.counts.closed,
+                overdue=region.counts.overdue,
+                drills=region.drills_due,
+                selfchecks=region.self_inspections_due,
+            )
+        )
+    if data.overdue:
+        lines.append(t("reminder.digest_overdue_header"))
+        lines += [
+            t(
+                "reminder.digest_overdue_line",
+                code=line.code,
+                institution=line.institution_name_zh if t.language == "zh_CN" else line.institution_name_en,
+                overdue=_duration(line.overdue_by, t),
+                responsible="、".join(p.full_name for p in line.responsible) or "—",
+            )
+            for line in data.overdue[:DIGEST_LINES]
+        ]
+        # The digest carries the longest overdue only; the count covers them all.
+        lines += _more(max(counts.overdue, len(data.overdue)) - min(len(data.overdue), DIGEST_LINES), t)
+    if data.duties_due:
+        lines.append(t("reminder.digest_duties_header"))
+        lines += [
+            t(
+                "reminder.digest_duty_line",
+                institution=line.institution_name_zh if t.language == "zh_CN" else line.institution_name_en,
+                status=Html(status_line(DRILL if line.duty is Duty.FIRE_DRILL else SELFCHECK, line.status, t)),
+            )
+            for line in data.duties_due[:DIGEST_LINES]
+        ]
+        lines += _more(len(data.duties_due) - DIGEST_LINES, t)
+    return "\n".join(lines)
+
+
+def _more(count: int, t: Translator) -> list[str]:
+    return [t("reminder.digest_more", count=count)] if count > 0 else []

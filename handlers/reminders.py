@@ -1,0 +1,115 @@
+"""Sending what the reminder sweep hands over: ONE message per Delivery, with the buttons that act on it.
+
+`send_delivery` is what `bot.jobs.schedule_jobs` (and the tests, through `sweep_once`) call. It renders the
+delivery in the recipient's language (groups and people who have left read the bureau's default), sends it, and
+says how it went: a blocked bot or a vanished chat is UNDELIVERABLE (audited, never retried); flood control and
+network trouble are RETRY. The buttons start the journeys that settle the reminder: rectify or open the hazard,
+log the drill, start the self-inspection, log the study session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+
+from bot.domain.reminders import ReminderKind
+from bot.i18n import Translator
+from bot.jobs import SendOutcome
+from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
+from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
+from handlers.hazard_buttons import RECTIFY, VIEW, data
+from handlers.reminder_text import collapse, message_text
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+
+log = logging.getLogger(__name__)
+
+MAX_BUTTON_ROWS = 8
+
+_K = ReminderKind
+# Reminders to the one who owes the duty: their button starts the journey that settles it.
+ENTRIES = {
+    _K.DRILL_DUE_SOON: ENTRY_DRILL,
+    _K.SELF_INSPECTION_OPEN: ENTRY_SELFCHECK,
+    _K.SELF_INSPECTION_DUE: ENTRY_SELFCHECK,
+    _K.STUDY_DUE_SOON: ENTRY_STUDY,
+}
+
+
+async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> SendOutcome:
+    t = await _translator(services, delivery)
+    items = collapse(delivery.items)
+    text = message_text(items, delivery.recipient_id, t, services.settings.tz)
+    # Group members are not all registered, and a hazard's details are not for every one of them.
+    markup = None if delivery.is_group else keyboard(items, delivery.recipient_id, t)
+    try:
+        await bot.send_message(
+            delivery.recipient_id, text, reply_markup=markup, message_thread_id=delivery.topic_id
+        )
+    except (Forbidden, BadRequest, ChatMigrated) as error:
+        # Blocked, removed from the group, the chat gone: sending again would fail the same way.
+        log.warning("reminders to %s are undeliverable: %s", delivery.recipient_id, error)
+        await services.storage.audit.append(
+            None,
+            "reminder.undeliverable",
+            target=f"chat:{delivery.recipient_id}",
+            detail={
+                "error": type(error).__name__,
+                "reminders": delivery.reminder_ids,
+                "kinds": sorted({item.kind.value for item in delivery.items}),
+            },
+        )
+        return SendOutcome.UNDELIVERABLE
+    except TelegramError as error:
+        # Flood control (RetryAfter), a timeout, Telegram's own trouble: the sweep tries again later.
+        log.info("reminders to %s will be retried: %s", delivery.recipient_id, error)
+        return SendOutcome.RETRY
+    return SendOutcome.SENT
+
+
+async def _translator(services: BotServices, delivery: Delivery) -> Translator:
+    if delivery.is_group:
+        return services.i18n.get(None)
+    user = await services.storage.users.get(delivery.recipient_id)
+    return services.i18n.get(user.language if user is not None and user.active else None)
+
+
+def keyboard(items: Sequence[ReminderItem], viewer_id: int, t: Translator) -> InlineKeyboardMarkup | None:
+    rows: list[list[InlineKeyboardButton]] = []
+    seen: set[str] = set()
+    for item in items:
+        for row in _buttons(item, viewer_id, t):
+            key = "|".join(str(button.callback_data) for button in row)
+            if key not in seen:
+                seen.add(key)
+                rows.append(row)
+    return InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None
+
+
+def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[InlineKeyboardButton]]:
+    found = item.data
+    if isinstance(found, HazardReminderData):
+        details = InlineKeyboardButton(
+            t.plain("reminder.button_details", code=found.code), callback_data=data(VIEW, found.hazard_id)
+        )
+        if viewer_id in {p.telegram_id for p in found.responsible}:
+            rectify = InlineKeyboardButton(
+                t.plain("reminder.button_rectify", code=found.code), callback_data=data(RECTIFY, found.hazard_id)
+            )
+            return [[rectify, details]]
+        return [[details]]
+    if isinstance(found, DutyReminderData):
+        entry = ENTRIES.get(item.kind)
+        if entry is not None:
+            return [[entry_button(entry, t)]]
+        if item.kind is ReminderKind.DRILL_OVERDUE and found.institution_id is not None:
+            record = InlineKeyboardButton(
+                t.plain("reminder.button_drill_record"), callback_data=f"drills:inst:{found.institution_id}"
+            )
+            return [[record]]
+    return []

@@ -1,0 +1,493 @@
+"""The monthly self-inspection (/selfcheck): the institution's checklist on ONE message that edits itself.
+
+The head answers item by item with ✅ / ❌ / ➖ (not applicable) on the sheet. A ❌ asks, on the same sheet, for a
+note, an optional photo and a severity, and becomes a hazard in the hazard loop (found by a self-check) whose
+notices go out at once. The answers are in the database as they are given (`SelfInspectionService`); the draft
+only remembers which message is the sheet, which item it shows and the ❌ being described, so a restart resumes.
+
+The sheet is edited when a button is pressed, and sent anew (the old one deleted) when the head types or sends a
+photo, so that it always sits below the head's last message. It is never edited into what it already shows:
+Telegram answers that with 400 "message is not modified".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.domain.catalog import SEVERITY_ORDER, Severity
+from bot.domain.compliance import SELF_INSPECTION_RULE, period_of
+from bot.domain.roles import Role
+from bot.i18n import Html, Translator
+from bot.services.duties import month_start
+from bot.services.errors import Refusal
+from bot.services.hazard_core import MAX_TEXT
+from bot.services.self_inspection import InspectionSheet
+from handlers.calendar_common import (
+    ENTRY_SELFCHECK,
+    SELFCHECK,
+    drafts,
+    period_label,
+    place_name,
+    refuse_role,
+    status_line,
+)
+from handlers.common import Caller, answer, catalog_label, identify, is_private
+from handlers.evidence import keep_photo
+from handlers.notify import deliver
+from storage.calendar_models import Answer
+from storage.repositories.calendar_drafts import SelfCheckDraft
+
+log = logging.getLogger(__name__)
+
+ANSWERING = "selfcheck.answering"
+NOTING = "selfcheck.noting"
+PHOTOGRAPHING = "selfcheck.photographing"
+GRADING = "selfcheck.grading"
+STATES = {"answer": ANSWERING, "note": NOTING, "photo": PHOTOGRAPHING, "severity": GRADING}
+
+MARKS = {Answer.OK: "✅", Answer.FAIL: "❌", Answer.NA: "➖"}
+UNANSWERED = "▫️"
+
+
+# ---- the sheet -------------------------------------------------------------------------------------------
+
+
+def _button(t: Translator, key: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain(key), callback_data=data)
+
+
+def _keyboard(sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator) -> InlineKeyboardMarkup:
+    undo = [_button(t, "selfcheck.button_undo", "sc:undo")]
+    if draft.step == "note":
+        return InlineKeyboardMarkup([undo, [_button(t, "selfcheck.button_pause", "sc:pause")]])
+    if draft.step == "photo":
+        return InlineKeyboardMarkup([[_button(t, "selfcheck.button_skip_photo", "sc:skip")], undo])
+    item = sheet.items[draft.cursor]
+    if draft.step == "severity":
+        row = [
+            InlineKeyboardButton(("✓ " if s is item.severity else "") + catalog_label(s, t),
+                                 callback_data=f"sc:sev:{s}")
+            for s in SEVERITY_ORDER
+        ]
+        return InlineKeyboardMarkup([row, undo])
+    answers = [
+        _button(t, "selfcheck.button_ok", f"sc:a:{item.code}:ok"),
+        _button(t, "selfcheck.button_fail", f"sc:a:{item.code}:fail"),
+        _button(t, "selfcheck.button_na", f"sc:a:{item.code}:na"),
+    ]
+    moves = [_button(t, "selfcheck.button_back", "sc:back")] if draft.cursor > 0 else []
+    moves.append(_button(t, "selfcheck.button_pause", "sc:pause"))
+    return InlineKeyboardMarkup([answers, moves])
+
+
+def _month(sheet: InspectionSheet, t: Translator) -> str:
+    return period_label(period_of(SELF_INSPECTION_RULE, month_start(sheet.inspection.month)), t)
+
+
+def _render(
+    sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator, hint: str | None
+) -> tuple[Html, InlineKeyboardMarkup]:
+    items, answered = sheet.items, sum(1 for item in sheet.items if item.code in sheet.answers)
+    lines = [
+        t("selfcheck.sheet_header", institution=place_name(sheet.institution, t), month=_month(sheet, t),
+          answered=answered, total=len(items))
+    ]
+    if draft.amending:
+        lines.append(t("selfcheck.amending"))
+    lines.append("")
+    for index, item in enumerate(items):
+        given = sheet.answers.get(item.code)
+        if index == draft.cursor:
+            lines.append(t("selfcheck.item_current", item=item.text(t.language)))
+        else:
+            lines.append(t("selfcheck.item_line", mark=MARKS[given.answer] if given else UNANSWERED,
+                           item=item.text(t.language)))
+    current = items[draft.cursor]
+    lines += ["", _prompt(sheet, draft, t)]
+    if draft.step == "answer" and (previous := sheet.answers.get(current.code)) is not None:
+        lines.append(t("selfcheck.previous_answer", mark=MARKS[previous.answer]))
+    if hint:
+        lines.append(hint)
+    return Html("\n".join(lines)), _keyboard(sheet, draft, t)
+
+
+def _prompt(sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator) -> str:
+    item = sheet.items[draft.cursor].text(t.language)
+    if draft.step == "note":
+        return t("selfcheck.ask_note", item=item)
+    if draft.step == "photo":
+        return t("selfcheck.ask_photo", item=item)
+    if draft.step == "severity":
+        return t("selfcheck.ask_severity", item=item)
+    return t("selfcheck.ask_item", number=draft.cursor + 1, total=len(sheet.items), item=item)
+
+
+def _fingerprint(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    shape = json.dumps(markup.to_dict() if markup else None, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{text}\n{shape}".encode()).hexdigest()[:16]
+
+
+async def _show(
+    update: Update,
+    context: BotContext,
+    caller: Caller,
+    draft: SelfCheckDraft,
+    sheet: InspectionSheet,
+    *,
+    move: bool = False,
+    hint: str | None = None,
+) -> str:
+    """Put the sheet on screen as the draft says, and answer the conversation state it is in."""
+    text, markup = _render(sheet, draft, caller.t, hint)
+    await _put(update, context, caller, draft, text, markup, move=move)
+    return STATES[draft.step]
+
+
+async def _put(
+    update: Update,
+    context: BotContext,
+    caller: Caller,
+    draft: SelfCheckDraft,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    move: bool,
+) -> SelfCheckDraft:
+    chat = update.effective_chat
+    assert chat is not None and caller.user is not None
+    fingerprint = _fingerprint(text, markup)
+    if not move and draft.message_id is not None:
+        if fingerprint == draft.shown:
+            return draft
+        try:
+            await context.bot.edit_message_text(text, chat_id=chat.id, message_id=draft.message_id, reply_markup=markup)
+        except BadRequest as error:
+            # Deleted by the head, or too old to edit: the sheet moves below instead.
+            log.info("could not edit the self-inspection sheet: %s", error.message)
+        else:
+            draft = draft.model_copy(update={"shown": fingerprint})
+            await drafts(context).save(caller.user.telegram_id, draft, context.services.clock.now())
+            return draft
+    sent = await chat.send_message(text, reply_markup=markup)
+    previous = draft.message_id
+    draft = draft.model_copy(update={"message_id": sent.message_id, "shown": fingerprint})
+    await drafts(context).save(caller.user.telegram_id, draft, context.services.clock.now())
+    if previous is not None and previous != sent.message_id:
+        try:
+            await context.bot.delete_message(chat.id, previous)
+        except TelegramError:
+            log.info("could not delete the previous self-inspection sheet %s", previous)
+    return draft
+
+
+# ---- loading ---------------------------------------------------------------------------------------------
+
+
+async def _load(update: Update, context: BotContext) -> tuple[Caller, SelfCheckDraft, InspectionSheet] | None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return None
+    draft = await drafts(context).get(caller.user.telegram_id, SelfCheckDraft)
+    sheet = None
+    if draft is not None:
+        try:
+            sheet = await context.services.self_inspections.sheet(caller.user, draft.inspection_id)
+        except Refusal:
+            sheet = None
+    if draft is None or sheet is None or not 0 <= draft.cursor < len(sheet.items):
+        if update.callback_query is not None:
+            await update.callback_query.answer(caller.t.plain("fallback.stale_button"), show_alert=True)
+        else:
+            await answer(update, caller.t("selfcheck.lost"))
+        return None
+    return caller, draft, sheet
+
+
+def _on_sheet(update: Update, draft: SelfCheckDraft) -> bool:
+    """Whether a button was pressed on the sheet now on screen, not on one it replaced."""
+    query = update.callback_query
+    return query is not None and isinstance(query.message, Message) and query.message.message_id == draft.message_id
+
+
+# ---- the journey -----------------------------------------------------------------------------------------
+
+
+async def start_selfcheck(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None or not is_private(update):
+        return ConversationHandler.END
+    if caller.user.role is not Role.HEAD:
+        await refuse_role(update, context, caller, "refusal.selfcheck", "selfcheck")
+        return ConversationHandler.END
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    try:
+        sheet = await context.services.self_inspections.start(caller.user)
+    except Refusal as refusal:
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+        return ConversationHandler.END
+    draft = await drafts(context).get(caller.user.telegram_id, SelfCheckDraft)
+    if draft is None or draft.inspection_id != sheet.inspection.id or draft.cursor >= len(sheet.items):
+        amending = sheet.inspection.done
+        draft = SelfCheckDraft(
+            inspection_id=sheet.inspection.id,
+            message_id=None if draft is None else draft.message_id,
+            cursor=0 if amending else _first_unanswered(sheet),
+            amending=amending,
+        )
+    if not draft.amending and sheet.complete:
+        # Every item was answered before the bot stopped, but the inspection was never closed.
+        return await _finish(update, context, caller, draft, move=True)
+    return await _show(update, context, caller, draft, sheet, move=True)
+
+
+def _first_unanswered(sheet: InspectionSheet) -> int:
+    pending = sheet.next_item
+    return 0 if pending is None else sheet.items.index(pending)
+
+
+async def pressed_answer(update: Update, context: BotContext) -> str | int:
+    loaded = await _load(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    _, _, code, given = query.data.split(":")
+    if not _on_sheet(update, draft) or draft.step != "answer" or code != sheet.items[draft.cursor].code:
+        # A second tap on a button already answered, or on a sheet that has moved: nothing to do.
+        await query.answer()
+        return STATES[draft.step]
+    if given == Answer.FAIL:
+        await query.answer()
+        draft = draft.model_copy(update={"step": "note", "failing": code, "note": None, "photo": None})
+        return await _show(update, context, caller, draft, sheet)
+    assert caller.user is not None
+    try:
+        outcome = await context.services.self_inspections.answer(caller.user, draft.inspection_id, code, Answer(given))
+    except Refusal as refusal:
+        await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        return STATES[draft.step]
+    await query.answer()
+    return await _advance(update, context, caller, draft, outcome.sheet)
+
+
+async def _advance(
+    update: Update, context: BotContext, caller: Caller, draft: SelfCheckDraft, sheet: InspectionSheet
+) -> str | int:
+    cursor = draft.cursor + 1
+    if cursor >= len(sheet.items):
+        if sheet.complete:
+            return await _finish(update, context, caller, draft)
+        cursor = _first_unanswered(sheet)
+    draft = draft.model_copy(update={"cursor": cursor, "step": "answer", "failing": None, "note": None, "photo": None})
+    return await _show(update, context, caller, draft, sheet)
+
+
+async def pressed_back(update: Update, context: BotContext) -> str | int:
+    loaded = await _load(update, context)
+    if loaded is None or update.callback_query is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    await update.callback_query.answer()
+    if not _on_sheet(update, draft) or draft.step != "answer":
+        return STATES[draft.step]
+    draft = draft.model_copy(update={"cursor": max(draft.cursor - 1, 0)})
+    return await _show(update, context, caller, draft, sheet)
+
+
+async def pressed_undo(update: Update, context: BotContext) -> str | int:
+    loaded = await _load(update, context)
+    if loaded is None or update.callback_query is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    await update.callback_query.answer()
+    draft = draft.model_copy(update={"step": "answer", "failing": None, "note": None, "photo": None})
+    return await _show(update, context, caller, draft, sheet)
+
+
+async def noted(update: Update, context: BotContext) -> str | int:
+    loaded = await _load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None or message.text is None:
+        return NOTING
+    caller, draft, sheet = loaded
+    note = message.text.strip()
+    if len(note) > MAX_TEXT:
+        return await _show(update, context, caller, draft, sheet, move=True,
+                           hint=caller.t("refusal.note_too_long", max=MAX_TEXT))
+    # A photo sent before the note was kept: the optional photo step is already done.
+    step = "severity" if draft.photo is not None else "photo"
+    draft = draft.model_copy(update={"note": note, "step": step})
+    return await _show(update, context, caller, draft, sheet, move=True)
+
+
+async def photographed(update: Update, context: BotContext) -> str | int:
+    loaded = await _load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    photo = await keep_photo(message, context)
+    caption = (message.caption or "").strip()
+    note = draft.note or (caption if caption and len(caption) <= MAX_TEXT else None)
+    if note is None:
+        draft = draft.model_copy(update={"photo": photo, "step": "note"})
+        return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t("selfcheck.hint_note_first"))
+    draft = draft.model_copy(update={"photo": photo, "note": note, "step": "severity"})
+    return await _show(update, context, caller, draft, sheet, move=True)
+
+
+async def skipped_photo(update: Update, context: BotContext) -> str | int:
+    loaded = await _load(update, context)
+    if loaded is None or update.callback_query is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    await update.callback_query.answer()
+    if draft.step != "photo":
+        return STATES[draft.step]
+    return await _show(update, context, caller, draft.model_copy(update={"step": "severity"}), sheet)
+
+
+async def graded(update: Update, context: BotContext) -> str | int:
+    loaded = await _load(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    assert caller.user is not None
+    if draft.step != "severity" or draft.failing is None:
+        await query.answer()
+        return STATES[draft.step]
+    severity = Severity(query.data.removeprefix("sc:sev:"))
+    try:
+        outcome = await context.services.self_inspections.answer(
+            caller.user, draft.inspection_id, draft.failing, Answer.FAIL,
+            note=draft.note, photo=draft.photo, severity=severity,
+        )
+    except Refusal as refusal:
+        await query.answer()
+        draft = draft.model_copy(update={"step": "note", "note": None})
+        return await _show(update, context, caller, draft, sheet, hint=caller.t(refusal.message_key, **refusal.params))
+    if outcome.hazard is not None:
+        await query.answer(caller.t.plain("selfcheck.hazard_opened", code=outcome.hazard.hazard.code))
+        await deliver(context, outcome.hazard.notices)
+    else:
+        # The item's hazard from earlier this month is still open: the new answer points at it again.
+        await query.answer(caller.t.plain("selfcheck.hazard_kept"))
+    return await _advance(update, context, caller, draft, outcome.sheet)
+
+
+async def _finish(
+    update: Update, context: BotContext, caller: Caller, draft: SelfCheckDraft, *, move: bool = False
+) -> str | int:
+    assert caller.user is not None
+    services, t = context.services, caller.t
+    try:
+        finished = await services.self_inspections.finish(caller.user, draft.inspection_id)
+    except Refusal as refusal:
+        # An item was added to the checklist since the sheet was drawn: it is the one left to answer.
+        sheet = await services.self_inspections.sheet(caller.user, draft.inspection_id)
+        draft = draft.model_copy(update={"cursor": _first_unanswered(sheet), "step": "answer"})
+        return await _show(update, context, caller, draft, sheet, hint=t(refusal.message_key, **refusal.params))
+    lines = [
+        t(
+            "selfcheck.amended" if draft.amending else "selfcheck.finished",
+            institution=place_name(finished.institution, t),
+            month=_month(finished, t),
+            total=len(finished.items),
+            ok=finished.count(Answer.OK),
+            failed=finished.count(Answer.FAIL),
+            na=finished.count(Answer.NA),
+        )
+    ]
+    for item in finished.items:
+        given = finished.answers.get(item.code)
+        if given is None or given.answer is not Answer.FAIL:
+            continue
+        hazard = None if given.hazard_id is None else await services.storage.hazards.get(given.hazard_id)
+        lines.append(t("selfcheck.failed_line", item=item.text(t.language), code=hazard.code if hazard else "—"))
+    lines.append(status_line(SELFCHECK, await services.self_inspections.status(finished.institution), t))
+    await _put(update, context, caller, draft, Html("\n".join(lines)), None, move=move)
+    await drafts(context).delete(caller.user.telegram_id, SelfCheckDraft)
+    return ConversationHandler.END
+
+
+async def paused(update: Update, context: BotContext) -> int:
+    """The answers given so far are already saved: /selfcheck carries on from the next item."""
+    caller = await identify(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if caller is None or caller.user is None:
+        return ConversationHandler.END
+    draft = await drafts(context).get(caller.user.telegram_id, SelfCheckDraft)
+    text = caller.t("selfcheck.paused")
+    if draft is None:
+        await answer(update, text)
+        return ConversationHandler.END
+    draft = draft.model_copy(update={"step": "answer", "failing": None, "note": None, "photo": None})
+    # /cancel is typed below the sheet: the notice then takes the sheet's place below it.
+    await _put(update, context, caller, draft, text, None, move=update.callback_query is None)
+    return ConversationHandler.END
+
+
+async def guided(update: Update, context: BotContext) -> str | int:
+    """Something the current step cannot use: the sheet comes down below it, saying what it needs."""
+    loaded = await _load(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    hints = {
+        "answer": "selfcheck.hint_use_buttons",
+        "note": "selfcheck.hint_note_text",
+        "photo": "selfcheck.hint_photo_or_skip",
+        "severity": "selfcheck.hint_use_buttons",
+    }
+    return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t(hints[draft.step]))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    photo = private & filters.PHOTO
+    other = private & ~filters.COMMAND
+    undo = r"^sc:undo$"
+    application.add_handler(
+        ConversationHandler(
+            name="selfcheck",
+            persistent=True,
+            entry_points=[
+                CommandHandler("selfcheck", start_selfcheck, filters=private),
+                CallbackQueryHandler(start_selfcheck, pattern=rf"^{ENTRY_SELFCHECK}$"),
+            ],
+            states={
+                ANSWERING: [
+                    CallbackQueryHandler(pressed_answer, pattern=r"^sc:a:[a-z_]+\.[a-z0-9_]+:(ok|fail|na)$"),
+                    CallbackQueryHandler(pressed_back, pattern=r"^sc:back$"),
+                ],
+                NOTING: [MessageHandler(text, noted), MessageHandler(photo, photographed),
+                         CallbackQueryHandler(pressed_undo, pattern=undo)],
+                PHOTOGRAPHING: [
+                    MessageHandler(photo, photographed),
+                    CallbackQueryHandler(skipped_photo, pattern=r"^sc:skip$"),
+                    CallbackQueryHandler(pressed_undo, pattern=undo),
+                ],
+                GRADING: [
+                    CallbackQueryHandler(graded, pattern=r"^sc:sev:(general|major|serious)$"),
+                    CallbackQueryHandler(pressed_undo, pattern=undo),
+                ],
+            },
+            fallbacks=[
+                CommandHandler("cancel", paused),
+                CallbackQueryHandler(paused, pattern=r"^sc:pause$"),
+                MessageHandler(other, guided),
+            ],
+            allow_reentry=True,
+        )
+    )

@@ -1,0 +1,88 @@
+"""The head's answer to a warning: 已收到并落实 (received, acting) or 需要帮助 (need help).
+
+"Need help" reaches the county's staff at once, day or night: it is queued at urgent priority, ahead of any
+broadcast still going out, and says who asks, for which institution and under which warning.
+"""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.context import BotContext
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.warnings import AckOutcome
+from handlers.common import Caller, identify
+from handlers.hazard_buttons import replace_buttons
+from handlers.notify import institution_name
+from handlers.warning_outbox import queue_personal
+from handlers.warning_text import ACK_NEED_HELP, ACK_RECEIVED, help_only_keyboard, person_link, title
+from storage.warning_models import AckResponse
+
+RESPONSES = {ACK_RECEIVED: AckResponse.RECEIVED, ACK_NEED_HELP: AckResponse.NEED_HELP}
+
+
+def _parse(query: CallbackQuery) -> tuple[AckResponse, int] | None:
+    verb, _, warning_id = (query.data or "").rpartition(":")
+    response = RESPONSES.get(verb)
+    return None if response is None or not warning_id.isdigit() else (response, int(warning_id))
+
+
+async def answered(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    parsed = _parse(query) if query is not None else None
+    if caller is None or caller.user is None or query is None or parsed is None:
+        return
+    response, warning_id = parsed
+    services = context.services
+    try:
+        async with services.storage.db.transaction():
+            outcome = await services.warnings.acknowledge(caller.user, warning_id, response)
+            if response is AckResponse.NEED_HELP and outcome.changed:
+                await _call_for_help(context, caller, warning_id, outcome)
+    except Refusal as refusal:
+        if refusal.code == "warning_not_recipient":
+            await services.storage.audit.append(
+                caller.telegram_user.id, "authz.refused", target=f"warning:{warning_id}", detail={"code": refusal.code}
+            )
+        await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        return
+    t = caller.t
+    if response is AckResponse.RECEIVED:
+        await query.answer(t.plain("warn.ack_received"))
+        markup: InlineKeyboardMarkup | None = help_only_keyboard(warning_id, t)
+    else:
+        await query.answer(t.plain("warn.ack_help_sent" if outcome.alert_staff else "warn.ack_help_noted"),
+                           show_alert=True)
+        markup = None
+    # A repeated press changes nothing, and an edit into the same message would be refused.
+    if outcome.changed and isinstance(query.message, Message):
+        await replace_buttons(query.message, markup)
+
+
+async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, outcome: AckOutcome) -> None:
+    assert caller.user is not None
+    services = context.services
+    warning = await services.warnings.get(warning_id)
+    institutions = [
+        await services.storage.institutions.get(ack.institution_id)
+        for ack in outcome.acks
+        if ack.institution_id is not None
+    ]
+    who = caller.telegram_user
+    person = person_link(who.id, caller.user.full_name)
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        names = "、".join(institution_name(i, t) for i in institutions if i is not None) or "—"
+        return t("warn.help_alert", name=person, institution=names, title=title(warning, t),
+                 headline=warning.headline), None
+
+    at = services.clock.now().strftime("%Y%m%d%H%M%S")
+    await queue_personal(services, outcome.alert_staff, f"warning:{warning_id}:help:{who.id}:{at}", render)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    for verb in (ACK_RECEIVED, ACK_NEED_HELP):
+        application.add_handler(CallbackQueryHandler(answered, pattern=rf"^{verb}:\d+$"))

@@ -1,0 +1,204 @@
+"""A warning's revision into the outbox: one message per recipient chat, each in its reader's words; then what a
+warning sets off (contact rounds at orange and red) and what staff are told of warnings that arrive by themselves.
+
+Call these inside the transaction that made the change, so a warning is never sent without its messages queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.roles import Role
+from bot.domain.warnings import ChecklistItem, EarlyWarning, WarningChange
+from bot.i18n import Html, Translator
+from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery
+from handlers.contact_lists import queue_lists
+from handlers.warning_outbox import (
+    county_staff,
+    markup_json,
+    queue_personal,
+    staff_answerable,
+    translator_for,
+    warning_batch,
+)
+from handlers.warning_text import ack_keyboard, kind_label, level_label, merged_checklist, title, warning_text
+from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
+from storage.warning_models import RecipientKind, WarningRecipient
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+
+SEND_DRAFT = "wn:send"
+
+
+@dataclass(frozen=True)
+class Queued:
+    batch: str
+    total: int  # chats the revision goes to (one message each)
+    new: int  # of them, queued now (the rest were queued before)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a warning would reach, as the preview counts them: distinct people and distinct group chats."""
+
+    people: int
+    heads: int
+    cadres: int
+    groups: int
+    without_head: int
+
+    @classmethod
+    def of(cls, preview: RecipientPreview) -> Audience:
+        return cls(
+            people=len(preview.people),
+            heads=len({r.chat_id for r in preview.heads}),
+            cadres=len({r.chat_id for r in preview.cadres}),
+            groups=len({r.chat_id for r in preview.groups}),
+            without_head=len(preview.institutions_without_head),
+        )
+
+
+async def queue_delivery(services: BotServices, delivery: WarningDelivery) -> Queued:
+    """Exactly one message per chat and revision (key `warning:{id}:rev:{n}:chat:{chat_id}`), however many
+    institutions a head answers for; a group bound by topic gets it in that topic."""
+    warning = delivery.warning
+    batch = warning_batch(warning.id, warning.revision)
+    by_chat: dict[int, list[WarningRecipient]] = {}
+    for recipient in delivery.recipients:
+        by_chat.setdefault(recipient.chat_id, []).append(recipient)
+    messages = [await _message(services, delivery, batch, chat_id, rows) for chat_id, rows in by_chat.items()]
+    new = await services.outbox.enqueue(messages, batch=batch) if messages else 0
+    return Queued(batch, len(messages), new)
+
+
+async def _message(
+    services: BotServices, delivery: WarningDelivery, batch: str, chat_id: int, rows: Sequence[WarningRecipient]
+) -> NewOutboxMessage:
+    warning, change = delivery.warning, delivery.change
+    t = await translator_for(services, chat_id)
+    heads = [r for r in rows if r.kind is RecipientKind.HEAD and r.institution_id is not None]
+    checklist: list[ChecklistItem]
+    if heads:
+        lists = []
+        for row in heads:
+            institution = await services.storage.institutions.get(row.institution_id or 0)
+            lists.append(services.warnings.checklist(warning.kind, institution))
+        checklist = merged_checklist(lists)
+    else:
+        checklist = services.warnings.checklist(warning.kind)
+    text = warning_text(warning, change, t, services.settings.tz, checklist,
+                        default_duration=services.warnings.settings.default_duration)
+    # Heads answer for their institutions; groups and cadres only read (a group's members are not all registered).
+    markup = ack_keyboard(warning.id, t) if heads and change is not WarningChange.CANCEL else None
+    topics = [r.topic_id for r in rows if r.topic_id is not None]
+    return NewOutboxMessage(
+        dedupe_key=f"{batch}:chat:{chat_id}",
+        chat_id=chat_id,
+        topic_id=topics[0] if topics else None,
+        payload=OutboxPayload(text=text, reply_markup=markup_json(markup)),
+        priority=Priority.URGENT,
+    )
+
+
+@dataclass(frozen=True)
+class Delivered:
+    warning: EarlyWarning
+    queued: Queued
+    rounds: tuple[RoundStarted, ...] = ()  # contact rounds this revision started
+
+    @property
+    def people_in_rounds(self) -> int:
+        return sum(len(cadre_list.entries) for started in self.rounds for cadre_list in started.lists)
+
+    @property
+    def cadres_in_rounds(self) -> int:
+        return len({c.cadre_id for started in self.rounds for c in started.lists if c.cadre_id is not None})
+
+
+async def deliver(services: BotServices, delivery: WarningDelivery) -> Delivered:
+    """Queue the revision, and start the contact rounds an orange or red warning calls for (once per region);
+    people without a cadre are listed for the county's staff."""
+    queued = await queue_delivery(services, delivery)
+    rounds: list[RoundStarted] = []
+    if delivery.change is not WarningChange.CANCEL and delivery.recipients:
+        for started in await services.warnings.start_rounds_for_warning(delivery.warning.id):
+            if not started.created:
+                continue
+            if not any(cadre_list.entries for cadre_list in started.lists):
+                # Nobody registered there: a round with nobody to reach is closed before anyone hears of it.
+                await services.warnings.close_round(None, started.round.id)
+                continue
+            await queue_lists(services, started, await county_staff(services, started.round.region_code))
+            rounds.append(started)
+    return Delivered(delivery.warning, queued, tuple(rounds))
+
+
+# ---- what staff are told of warnings that arrive by themselves ------------------------------------------
+
+
+async def preview_text(services: BotServices, warning: EarlyWarning, t: Translator) -> Html:
+    """The message as its recipients would read it, and how many would: for drafts waiting for one tap."""
+    audience = Audience.of(await services.warnings.preview_target(warning.target))
+    checklist = services.warnings.checklist(warning.kind)
+    body = warning_text(warning, WarningChange.ISSUE, t, services.settings.tz, checklist,
+                        default_duration=services.warnings.settings.default_duration)
+    return Html("\n".join([body, "", audience_line(audience, t)]))
+
+
+def audience_line(audience: Audience, t: Translator) -> str:
+    line = t("warn.audience", people=audience.people, heads=audience.heads, cadres=audience.cadres,
+             groups=audience.groups)
+    if audience.without_head:
+        line = Html(line + "\n" + t("warn.audience_headless", count=audience.without_head))
+    return line
+
+
+def send_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.plain("warn.button_send_draft"), callback_data=f"{SEND_DRAFT}:{warning_id}")]]
+    )
+
+
+async def queue_draft_notice(services: BotServices, warning: EarlyWarning) -> int:
+    """A draft (official blue/yellow, or a forecast finding) for the staff who may send it, with one-tap Send."""
+    staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
+    rendered: dict[str, tuple[str, InlineKeyboardMarkup | None]] = {}
+    for chat_id in staff:
+        t = await translator_for(services, chat_id)
+        if t.language not in rendered:
+            intro = t("warn.draft_intro", title=title(warning, t))
+            body = await preview_text(services, warning, t)
+            rendered[t.language] = (Html("\n".join([intro, "", body])), send_keyboard(warning.id, t))
+    return await queue_personal(
+        services, staff, f"warning:{warning.id}:draft:rev:{warning.revision}", lambda t: rendered[t.language]
+    )
+
+
+async def queue_auto_sent_notice(services: BotServices, delivery: WarningDelivery, queued: Queued) -> int:
+    """Staff learn that an official warning went out (or changed) by itself, and to how many chats."""
+    warning = delivery.warning
+    staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t(f"warn.auto_{delivery.change.value}", title=title(warning, t), headline=warning.headline,
+                 total=queued.total), None
+
+    return await queue_personal(services, staff, f"{queued.batch}:staff", render)
+
+
+async def queue_test_notice(services: BotServices, message: TestMessage) -> int:
+    """A Test or Exercise alert: city admins see it, nobody else does, nothing is stored or sent on."""
+    admins = [u.telegram_id for u in await services.storage.users.in_scope(Role.CITY, None)]
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t("warn.test_message", status=message.status, sender=message.sender, headline=message.headline,
+                 kind=kind_label(message.kind, t), level=level_label(message.level, t)), None
+
+    return await queue_personal(
+        services, admins, f"warning-test:{message.sender}:{message.identifier}", render, priority=Priority.NORMAL
+    )

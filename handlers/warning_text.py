@@ -1,0 +1,136 @@
+"""How a warning reads in chat, in every message that shows one: the delivery itself, the sender's preview, the
+drafts posted to staff, /warnings and /warnstatus. One place, so the preview is exactly what recipients get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.warnings import (
+    DEFAULT_DURATION,
+    FORECAST_LABEL_EN,
+    FORECAST_LABEL_ZH,
+    ChecklistItem,
+    NewWarning,
+    WarningChange,
+    WarningKind,
+    WarningLevel,
+    WarningOrigin,
+    effective_expiry,
+)
+from bot.i18n import Html, Translator, escape
+from storage.models import Region
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+LEVEL_ICONS = {WarningLevel.BLUE: "🔵", WarningLevel.YELLOW: "🟡", WarningLevel.ORANGE: "🟠", WarningLevel.RED: "🔴"}
+CANCEL_ICON = "⚪"
+# Feeds write essays now and then; a warning must still fit one Telegram message (4096 characters).
+MAX_DESCRIPTION = 1200
+MAX_INSTRUCTION = 800
+
+ACK_RECEIVED, ACK_NEED_HELP = "wa:ok", "wa:help"
+
+
+def kind_label(kind: WarningKind, t: Translator) -> str:
+    return t.plain(f"wkind.{kind.value}")
+
+
+def level_label(level: WarningLevel, t: Translator) -> str:
+    return t.plain(f"wlevel.{level.value}")
+
+
+def title(warning: NewWarning, t: Translator) -> str:
+    """台风红色预警 / Typhoon warning (red): what the warning is called on buttons and in lists."""
+    return t.plain("warn.title", kind=kind_label(warning.kind, t), level=level_label(warning.level, t))
+
+
+def local_time(value: datetime, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime(TIME_FORMAT)
+
+
+def region_name(region: Region | None, t: Translator) -> str:
+    if region is None:
+        return "—"
+    return region.name_zh if t.language == "zh_CN" else region.name_en
+
+
+def person_link(telegram_id: int, name: str) -> Html:
+    """A name staff can tap to open a chat with the person, whether or not they have a username."""
+    return Html(f'<a href="tg://user?id={telegram_id}">{escape(name)}</a>')
+
+
+def forecast_label(t: Translator) -> str:
+    return FORECAST_LABEL_ZH if t.language == "zh_CN" else FORECAST_LABEL_EN
+
+
+def warning_text(
+    warning: NewWarning,
+    change: WarningChange,
+    t: Translator,
+    tz: ZoneInfo,
+    checklist: Sequence[ChecklistItem],
+    *,
+    default_duration: timedelta = DEFAULT_DURATION,
+) -> Html:
+    """The message a recipient reads for one revision: what changed, who says so, the text, what to do, until when.
+
+    `checklist` is what applies to the reader (a head sees their institution's actions; everyone else all of them).
+    """
+    icon = CANCEL_ICON if change is WarningChange.CANCEL else LEVEL_ICONS[warning.level]
+    lines = [t(f"warn.change_{change.value}", icon=icon, title=title(warning, t)), _origin(warning, t)]
+    if change is WarningChange.CANCEL:
+        # The warning's text announced it; repeated under 【解除】 it would read as the opposite.
+        lines += [t("warn.lifted_of", headline=warning.headline), t("warn.lifted_advice")]
+        return Html("\n".join(lines))
+    lines.append(t("warn.headline", headline=warning.headline))
+    if warning.description:
+        lines.append(escape(_clip(warning.description, MAX_DESCRIPTION)))
+    if warning.instruction:
+        lines.append(t("warn.instruction", instruction=_clip(warning.instruction, MAX_INSTRUCTION)))
+    if checklist:
+        lines.append(t("warn.checklist_title"))
+        lines += [t("warn.checklist_item", text=item.zh if t.language == "zh_CN" else item.en) for item in checklist]
+    lines.append(t("warn.valid_until", until=local_time(effective_expiry(warning, default_duration), tz)))
+    return Html("\n".join(lines))
+
+
+def _origin(warning: NewWarning, t: Translator) -> str:
+    if warning.origin is WarningOrigin.OFFICIAL:
+        return t("warn.origin_official", sender=warning.sender or "—")
+    if warning.origin is WarningOrigin.FORECAST:
+        return t("warn.origin_forecast", label=forecast_label(t))
+    return t("warn.origin_manual")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def merged_checklist(lists: Iterable[Sequence[ChecklistItem]]) -> list[ChecklistItem]:
+    """Several institutions' actions as one list, each action once, in the checklist's order."""
+    seen: dict[str, ChecklistItem] = {}
+    for items in lists:
+        for item in items:
+            seen.setdefault(item.id, item)
+    return list(seen.values())
+
+
+def ack_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
+    """What every institution head can answer: received and acting, or need help (which alerts staff at once)."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(t.plain("warn.button_received"), callback_data=f"{ACK_RECEIVED}:{warning_id}")],
+            [InlineKeyboardButton(t.plain("warn.button_need_help"), callback_data=f"{ACK_NEED_HELP}:{warning_id}")],
+        ]
+    )
+
+
+def help_only_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
+    """After 已收到并落实 the head may still find they need help; the received button has done its work."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.plain("warn.button_need_help"), callback_data=f"{ACK_NEED_HELP}:{warning_id}")]]
+    )

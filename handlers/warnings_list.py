@@ -1,0 +1,344 @@
+"""/warnings (staff): the warnings in force in one's scope, each with what may be done to it now — send a draft
+with one tap, 升级 / 降级 / 更新 / 解除 a sent one (reaching the same recipients as the first message), or withdraw
+a draft. Official warnings, once sent, belong to their feed: they are shown, not changed.
+"""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.domain.roles import Role, region_in_scope
+from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, WarningStatus, effective_expiry
+from bot.i18n import Html, Translator
+from bot.services.errors import Refusal
+from bot.services.warnings import WarningDelivery, WarningEdit
+from handlers.common import Caller, answer, identify, is_private
+from handlers.hazard_buttons import replace_buttons
+from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
+from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver
+from handlers.warning_outbox import show_progress
+from handlers.warning_text import LEVEL_ICONS, level_label, local_time, title
+from storage.models import User
+from storage.repositories.warning_drafts import WarningDraftRepository, WarnUpdateDraft
+
+WRITING_UPDATE = "warnings.writing_update"
+MAX_LISTED = 10
+# Refusals that mean "not yours to do" rather than "too late": a forged or misplaced press, worth an audit entry.
+AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
+
+
+def _id(query: CallbackQuery) -> int:
+    return int((query.data or "").rsplit(":", 1)[-1])
+
+
+async def _refuse(context: BotContext, caller: Caller, query: CallbackQuery, refusal: Refusal) -> None:
+    if refusal.code in AUTHZ_REFUSALS:
+        await context.services.storage.audit.append(
+            caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
+        )
+    await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+
+
+def _scope(user: User) -> str | None:
+    return user.region_code if user.role is Role.COUNTY else None
+
+
+# ---- the list -----------------------------------------------------------------------------------------------
+
+
+def _summary(warning: EarlyWarning, t: Translator, context: BotContext) -> Html:
+    tz = context.services.settings.tz
+    until = local_time(effective_expiry(warning, context.services.warnings.settings.default_duration), tz)
+    lines = [
+        t("warnings.item", icon=LEVEL_ICONS[warning.level], title=title(warning, t), id=warning.id,
+          headline=warning.headline),
+        t(f"warnings.status_{warning.status.value}", until=until),
+        t(f"warnings.origin_{warning.origin.value}"),
+    ]
+    return Html("\n".join(lines))
+
+
+def _buttons(warning: EarlyWarning, t: Translator) -> InlineKeyboardMarkup | None:
+    wid = warning.id
+    if warning.status is WarningStatus.DRAFT:
+        return InlineKeyboardMarkup([
+            [InlineKeyboardButton(t.plain("warn.button_send_draft"), callback_data=f"{SEND_DRAFT}:{wid}")],
+            [InlineKeyboardButton(t.plain("warnings.button_withdraw"), callback_data=f"wl:cancel:{wid}")],
+        ])
+    if warning.origin is WarningOrigin.OFFICIAL:
+        return None
+    change: list[InlineKeyboardButton] = []
+    if warning.level is not WarningLevel.RED:
+        change.append(InlineKeyboardButton(t.plain("warnings.button_upgrade"), callback_data=f"wl:up:{wid}"))
+    if warning.level is not WarningLevel.BLUE:
+        change.append(InlineKeyboardButton(t.plain("warnings.button_downgrade"), callback_data=f"wl:down:{wid}"))
+    return InlineKeyboardMarkup([
+        change,
+        [
+            InlineKeyboardButton(t.plain("warnings.button_update"), callback_data=f"wl:edit:{wid}"),
+            InlineKeyboardButton(t.plain("warnings.button_lift"), callback_data=f"wl:cancel:{wid}"),
+        ],
+    ])
+
+
+async def list_warnings(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None or not is_private(update):
+        return
+    if caller.user.role not in (Role.COUNTY, Role.CITY):
+        await context.services.storage.audit.append(
+            caller.telegram_user.id, "authz.refused", detail={"command": "warnings"}
+        )
+        await answer(update, caller.t("refusal.warning_staff_only"))
+        return
+    warnings = await context.services.warnings.active(_scope(caller.user))
+    if not warnings:
+        await answer(update, caller.t("warnings.none"))
+        return
+    await answer(update, caller.t("warnings.intro", count=len(warnings)))
+    for warning in warnings[:MAX_LISTED]:
+        await answer(update, _summary(warning, caller.t, context), reply_markup=_buttons(warning, caller.t))
+
+
+# ---- sending a draft with one tap ---------------------------------------------------------------------------
+
+
+async def _after_change(
+    update: Update, context: BotContext, caller: Caller, delivered: Delivered, key: str
+) -> None:
+    """Tell the sender what went out, then the self-editing status of its delivery."""
+    t = caller.t
+    text = t(key, title=title(delivered.warning, t), id=delivered.warning.id, total=delivered.queued.total)
+    if delivered.rounds:
+        text = Html(text + "\n" + t("warn.rounds_started", people=delivered.people_in_rounds,
+                                    cadres=delivered.cadres_in_rounds))
+    await answer(update, text)
+    chat = update.effective_chat
+    if chat is not None and delivered.queued.total:
+        await show_progress(context, chat.id, t, delivered.queued.batch, delivered.queued.total)
+
+
+async def pressed_send_draft(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return
+    services = context.services
+    try:
+        async with services.storage.db.transaction():
+            delivered = await deliver(services, await services.warnings.send(caller.user, _id(query)))
+    except Refusal as refusal:
+        await _refuse(context, caller, query, refusal)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await replace_buttons(query.message, None)
+    await _after_change(update, context, caller, delivered, "warn.sent")
+
+
+# ---- 升级 / 降级 --------------------------------------------------------------------------------------------
+
+
+async def pressed_level_change(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return
+    t = caller.t
+    try:
+        warning = await _editable(context, caller.user, _id(query))
+    except Refusal as refusal:
+        await _refuse(context, caller, query, refusal)
+        return
+    await query.answer()
+    upward = (query.data or "").startswith("wl:up:")
+    levels = [lvl for lvl in WarningLevel if (lvl.rank > warning.level.rank) == upward and lvl is not warning.level]
+    buttons = [
+        InlineKeyboardButton(f"{LEVEL_ICONS[lvl]} {level_label(lvl, t)}", callback_data=f"wl:lvl:{warning.id}:{lvl}")
+        for lvl in levels
+    ]
+    key = "warnings.ask_upgrade" if upward else "warnings.ask_downgrade"
+    await answer(update, t(key, title=title(warning, t)), reply_markup=InlineKeyboardMarkup([buttons]))
+
+
+async def chose_level(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    _, _, warning_id, level = query.data.split(":")
+    await _revise(update, context, caller, int(warning_id), WarningEdit(level=WarningLevel(level)))
+
+
+async def _editable(context: BotContext, user: User, warning_id: int) -> EarlyWarning:
+    """The warning, if this person may change it now; the service checks again when they do."""
+    warning = await context.services.warnings.get(warning_id)
+    if user.role not in (Role.COUNTY, Role.CITY):
+        raise Refusal("warning_staff_only")
+    if user.role is Role.COUNTY and not all(region_in_scope(user.region_code, r) for r in warning.target.regions):
+        raise Refusal("warning_out_of_scope")
+    if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED):
+        raise Refusal("warning_ended")
+    if warning.origin is WarningOrigin.OFFICIAL and warning.sent_at is not None:
+        raise Refusal("warning_official")
+    return warning
+
+
+async def _revise(update: Update, context: BotContext, caller: Caller, warning_id: int, edit: WarningEdit) -> None:
+    assert caller.user is not None
+    services, query = context.services, update.callback_query
+    try:
+        async with services.storage.db.transaction():
+            delivery: WarningDelivery = await services.warnings.revise(caller.user, warning_id, edit)
+            delivered = await deliver(services, delivery)
+    except Refusal as refusal:
+        if query is not None:
+            await _refuse(context, caller, query, refusal)
+        else:
+            await answer(update, caller.t(refusal.message_key, **refusal.params))
+        return
+    if query is not None:
+        await query.answer()
+        if isinstance(query.message, Message):
+            await replace_buttons(query.message, None)
+    await _after_change(update, context, caller, delivered, f"warnings.done_{delivery.change.value}")
+
+
+# ---- 解除 -----------------------------------------------------------------------------------------------------
+
+
+async def pressed_lift(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return
+    t = caller.t
+    try:
+        warning = await _editable(context, caller.user, _id(query))
+    except Refusal as refusal:
+        await _refuse(context, caller, query, refusal)
+        return
+    await query.answer()
+    draft = warning.status is WarningStatus.DRAFT
+    recipients = len({r.chat_id for r in await context.services.warnings.recipients(warning.id)})
+    key = "warnings.confirm_withdraw" if draft else "warnings.confirm_lift"
+    button = "warnings.button_confirm_withdraw" if draft else "warnings.button_confirm_lift"
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(button), callback_data=f"wl:lift:{warning.id}")]])
+    await answer(update, t(key, title=title(warning, t), total=recipients), reply_markup=keyboard)
+
+
+async def confirmed_lift(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return
+    services = context.services
+    try:
+        async with services.storage.db.transaction():
+            delivery = await services.warnings.cancel(caller.user, _id(query))
+            delivered = await deliver(services, delivery)
+    except Refusal as refusal:
+        await _refuse(context, caller, query, refusal)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await replace_buttons(query.message, None)
+    if not delivery.recipients:
+        await answer(update, caller.t("warnings.withdrawn", title=title(delivery.warning, caller.t)))
+        return
+    await _after_change(update, context, caller, delivered, "warnings.done_cancel")
+
+
+# ---- 更新: new text for a sent warning ----------------------------------------------------------------------
+
+
+def _drafts(context: BotContext) -> WarningDraftRepository:
+    return WarningDraftRepository(context.services.storage.db)
+
+
+async def pressed_update(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return ConversationHandler.END
+    try:
+        warning = await _editable(context, caller.user, _id(query))
+    except Refusal as refusal:
+        await _refuse(context, caller, query, refusal)
+        return ConversationHandler.END
+    await query.answer()
+    await _drafts(context).save(caller.user.telegram_id, WarnUpdateDraft(warning_id=warning.id),
+                                context.services.clock.now())
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(caller.t.plain("button.cancel"), callback_data="wl:cancel_update")]]
+    )
+    await answer(update, caller.t("warnings.ask_update", title=title(warning, caller.t), headline=warning.headline),
+                 reply_markup=keyboard)
+    return WRITING_UPDATE
+
+
+async def wrote_update(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None or message.text is None:
+        return WRITING_UPDATE
+    draft = await _drafts(context).get(caller.user.telegram_id, WarnUpdateDraft)
+    if draft is None:
+        await answer(update, caller.t("warn.lost"))
+        return ConversationHandler.END
+    first, _, rest = message.text.strip().partition("\n")
+    if len(first.strip()) > MAX_HEADLINE:
+        await answer(update, caller.t("refusal.headline_too_long", max=MAX_HEADLINE))
+        return WRITING_UPDATE
+    if len(rest.strip()) > MAX_WARNING_TEXT:
+        await answer(update, caller.t("refusal.text_too_long", max=MAX_WARNING_TEXT))
+        return WRITING_UPDATE
+    edit = WarningEdit(headline=first.strip(), description=rest.strip())
+    await _drafts(context).delete(caller.user.telegram_id, WarnUpdateDraft)
+    await _revise(update, context, caller, draft.warning_id, edit)
+    return ConversationHandler.END
+
+
+async def cancelled_update(update: Update, context: BotContext) -> int:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+    if caller is not None and caller.user is not None:
+        await _drafts(context).delete(caller.user.telegram_id, WarnUpdateDraft)
+        await answer(update, caller.t("warn.cancelled"), edit=query is not None)
+    return ConversationHandler.END
+
+
+async def guided(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is not None:
+        await answer(update, caller.t("warnings.guide_update"))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    levels = "|".join(level.value for level in WarningLevel)
+    application.add_handler(CommandHandler("warnings", list_warnings, filters=private))
+    application.add_handler(CallbackQueryHandler(pressed_send_draft, pattern=rf"^{SEND_DRAFT}:\d+$"))
+    for direction in ("up", "down"):
+        application.add_handler(CallbackQueryHandler(pressed_level_change, pattern=rf"^wl:{direction}:\d+$"))
+    application.add_handler(CallbackQueryHandler(chose_level, pattern=rf"^wl:lvl:\d+:({levels})$"))
+    application.add_handler(CallbackQueryHandler(pressed_lift, pattern=r"^wl:cancel:\d+$"))
+    application.add_handler(CallbackQueryHandler(confirmed_lift, pattern=r"^wl:lift:\d+$"))
+    application.add_handler(
+        ConversationHandler(
+            name="warnings_update",
+            persistent=True,
+            entry_points=[CallbackQueryHandler(pressed_update, pattern=r"^wl:edit:\d+$")],
+            states={WRITING_UPDATE: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, wrote_update)]},
+            fallbacks=[
+                CommandHandler("cancel", cancelled_update),
+                CallbackQueryHandler(cancelled_update, pattern=r"^wl:cancel_update$"),
+                MessageHandler(private & ~filters.COMMAND, guided),
+            ],
+            allow_reentry=True,
+        )
+    )

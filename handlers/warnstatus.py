@@ -1,0 +1,176 @@
+"""/warnstatus (staff): for each warning in force, which institutions have answered, county by county, and a
+button to remind the silent ones. The same reminder goes out by itself after a set time, and later the silent
+institutions are escalated to their county's staff (bot.warning_jobs).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.domain.roles import Role, region_in_scope
+from bot.domain.warnings import EarlyWarning
+from bot.i18n import Html, Translator
+from bot.services.errors import Refusal
+from bot.services.warnings import InstitutionAck, WarningAckStatus
+from handlers.common import answer, identify, is_private
+from handlers.notify import institution_name
+from handlers.warning_outbox import county_staff, queue_personal
+from handlers.warning_text import LEVEL_ICONS, ack_keyboard, local_time, region_name, title
+from storage.models import Institution, User
+from storage.warning_models import AckResponse
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+
+ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"}
+
+
+def _scope(user: User) -> str | None:
+    return user.region_code if user.role is Role.COUNTY else None
+
+
+async def status_text(services: BotServices, status: WarningAckStatus, t: Translator) -> Html:
+    warning = status.warning
+    total = status.acknowledged + status.need_help + status.pending
+    lines = [
+        t("warnstatus.title", icon=LEVEL_ICONS[warning.level], title=title(warning, t), id=warning.id),
+        t("warnstatus.counts", received=status.acknowledged, need_help=status.need_help, pending=status.pending,
+          total=total),
+    ]
+    for county in status.counties:
+        region = await services.storage.regions.get(county.county_code)
+        lines.append(t("warnstatus.county", region=region_name(region, t)))
+        for row in (*county.need_help, *county.pending, *county.acknowledged):
+            lines.append(await _row(services, row, t))
+    if not status.counties:
+        lines.append(t("warnstatus.no_institutions"))
+    return Html("\n".join(lines))
+
+
+async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str:
+    institution = await services.storage.institutions.get(row.institution_id)
+    if row.response is None or row.by is None or row.at is None:
+        return t("warnstatus.row_pending", icon=ICONS[None], institution=institution_name(institution, t))
+    person = await services.storage.users.get(row.by)
+    return t("warnstatus.row_answered", icon=ICONS[row.response], institution=institution_name(institution, t),
+             name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
+
+
+def _keyboard(warning: EarlyWarning, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[
+            InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}"),
+            InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}"),
+        ]]
+    )
+
+
+async def show_status(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None or not is_private(update):
+        return
+    services, t = context.services, caller.t
+    if caller.user.role not in (Role.COUNTY, Role.CITY):
+        await services.storage.audit.append(caller.telegram_user.id, "authz.refused", detail={"command": "warnstatus"})
+        await answer(update, t("refusal.warning_staff_only"))
+        return
+    scope = _scope(caller.user)
+    sent = [w for w in await services.warnings.active(scope) if w.sent_at is not None]
+    if not sent:
+        await answer(update, t("warnstatus.none"))
+        return
+    for warning in sent:
+        status = await services.warnings.ack_status(warning.id, scope)
+        await answer(update, await status_text(services, status, t), reply_markup=_keyboard(warning, t))
+
+
+async def _checked(context: BotContext, user: User, warning_id: int) -> EarlyWarning:
+    warning = await context.services.warnings.get(warning_id)
+    if user.role not in (Role.COUNTY, Role.CITY):
+        raise Refusal("warning_staff_only")
+    if user.role is Role.COUNTY and not any(region_in_scope(user.region_code, r) for r in warning.target.regions):
+        raise Refusal("warning_out_of_scope")
+    return warning
+
+
+async def pressed(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    _, verb, warning_id = query.data.split(":")
+    services, t = context.services, caller.t
+    try:
+        warning = await _checked(context, caller.user, int(warning_id))
+    except Refusal as refusal:
+        if refusal.code != "warning_not_found":
+            await services.storage.audit.append(
+                caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
+            )
+        await query.answer(t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        return
+    if verb == "remind":
+        at = services.clock.now().strftime("%Y%m%d%H%M")
+        # One reminder a minute at most, however often the button is pressed.
+        reminded = await remind_silent(services, warning, f"warning:{warning.id}:remind:{at}", _scope(caller.user))
+        key = "warnstatus.reminded" if reminded else "warnstatus.nobody_to_remind"
+        await query.answer(t.plain(key, count=reminded), show_alert=True)
+        return
+    status = await services.warnings.ack_status(warning.id, _scope(caller.user))
+    text = await status_text(services, status, t)
+    await query.answer()
+    if isinstance(query.message, Message) and query.message.text_html != text:
+        try:
+            await query.message.edit_text(text, reply_markup=_keyboard(warning, t))
+        except BadRequest as error:
+            if "not modified" not in error.message:
+                raise
+
+
+# ---- reminders and escalation, for the button and for the scheduled follow-up ----------------------------
+
+
+async def remind_silent(services: BotServices, warning: EarlyWarning, key: str, scope: str | None = None) -> int:
+    """Remind the heads whose institutions have not answered; returns how many heads."""
+    silent = [r for r in await services.warnings.unacknowledged(warning.id) if region_in_scope(scope, r.region_code)]
+    heads = sorted({r.chat_id for r in silent})
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t("warnstatus.reminder", title=title(warning, t), headline=warning.headline), ack_keyboard(warning.id, t)
+
+    await queue_personal(services, heads, key, render)
+    return len(heads)
+
+
+async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
+    """Tell each county's staff which of their institutions are still silent; returns how many were named."""
+    status = await services.warnings.ack_status(warning.id)
+    named = 0
+    for county in status.counties:
+        if not county.pending:
+            continue
+        institutions: list[Institution | None] = [
+            await services.storage.institutions.get(row.institution_id) for row in county.pending
+        ]
+
+        def render(t: Translator, institutions: list[Institution | None] = institutions) -> tuple[
+            str, InlineKeyboardMarkup | None
+        ]:
+            names = "、".join(institution_name(i, t) for i in institutions)
+            return t("warnstatus.escalation", title=title(warning, t), count=len(institutions), names=names), None
+
+        staff = await county_staff(services, county.county_code)
+        await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", render)
+        named += len(county.pending)
+    return named
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("warnstatus", show_status, filters=filters.ChatType.PRIVATE))
+    for verb in ("remind", "show"):
+        application.add_handler(CallbackQueryHandler(pressed, pattern=rf"^ws:{verb}:\d+$"))

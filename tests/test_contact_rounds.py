@@ -1,0 +1,119 @@
+"""Contact rounds for vulnerable people, from the cadre's phone: one list that edits itself, calls for help that
+reach county staff at once, a summary when the round is done, escalation when it is not."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.stage import Stage, stage
+from bot.warning_jobs import follow_up
+from storage.warning_models import ContactStatus
+from tests.warning_people import Cast, containing, drain, enrol, frozen_clock, register_vulnerable
+
+
+@pytest.fixture
+async def round_stage(tmp_path: Path) -> AsyncIterator[Stage]:
+    async with stage(tmp_path / "safety.db", clock=frozen_clock()) as current:
+        yield current
+        assert current.sandbox.violations == [], current.sandbox.violations
+
+
+async def red_typhoon(current: Stage, cast: Cast) -> None:
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    await staff.press("台风")
+    await staff.press("红色")
+    await staff.press("📄 使用模板")
+    await staff.press("下一步 ▶")
+    await staff.press("下一步 ▶")
+    await staff.press("24 小时")
+    await staff.press("📤 发送")
+    await drain(current)
+
+
+async def test_a_red_warning_starts_a_round_worked_through_on_one_message(round_stage: Stage) -> None:
+    cast = await enrol(round_stage)
+    await register_vulnerable(round_stage, cast.cadre)
+    await red_typhoon(round_stage, cast)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    assert "已启动特殊群体联络：4 人，名单已发给 1 名干部" in containing(staff, "已发送台风红色预警")[0].text
+
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    assert "因台风红色预警启动" in sheet.text and "已完成 0 / 3" in sheet.text
+    assert "请联系 DT-0001（孤寡老人）" in sheet.text
+    assert sheet.buttons[:2] == [["✅ 已联系·安全"], ["🆘 需要帮助", "📵 联系不上"]]
+    assert "DT-0004" not in sheet.text and "身份证" not in sheet.text
+    (unassigned,) = containing(staff, "特殊群体联络（第")
+    assert "DT-0004" in unassigned.text
+
+    await cadre.press("✅ 已联系·安全", message=sheet)
+    await cadre.press("🆘 需要帮助", message=sheet)
+    sheets = containing(cadre, "📋 特殊群体联络")
+    assert len(sheets) == 1 and sheets[0].edited  # still one message
+    assert "✅ DT-0001" in sheets[0].text and "🆘 DT-0002" in sheets[0].text and "请联系 DT-0003" in sheets[0].text
+    await drain(round_stage)
+    (alert,) = containing(staff, "特殊群体需要帮助")
+    assert "DT-0002（留守儿童）" in alert.text and "洞头区" in alert.text
+
+    edits = len(round_stage.sandbox.calls_to("editMessageText"))
+    await cadre.press_data(sheet, "cr:1:3:focus")  # DT-0003 is already in focus: nothing changes, no edit
+    assert len(round_stage.sandbox.calls_to("editMessageText")) == edits
+    await cadre.press("📵 联系不上", message=sheet)
+    await cadre.press("✅ DT-0001", message=sheet)  # back to correct an answer
+    assert "请联系 DT-0001" in containing(cadre, "📋 特殊群体联络")[0].text
+    await cadre.press("✅ 已联系·安全", message=sheet)  # the same answer again: no change, no edit
+    assert "您名单上的人员已全部联系完毕" in containing(cadre, "📋 特殊群体联络")[0].text
+
+    await staff.press("✅ 已联系·安全", message=unassigned)  # staff reach the one nobody was assigned
+    await drain(round_stage)
+    (summary,) = containing(staff, "特殊群体联络小结")
+    assert "共 4 人，安全 2，需要帮助 1，联系不上 1，未联系 0" in summary.text
+    assert "需要帮助：DT-0002" in summary.text and "联系不上：DT-0003" in summary.text
+    entries = await round_stage.services.storage.contacts.entries(1)
+    assert [e.status for e in entries] == [ContactStatus.SAFE, ContactStatus.NEED_HELP, ContactStatus.UNREACHABLE,
+                                           ContactStatus.SAFE]
+    await cadre.press("🆘 DT-0002", message=sheet)  # the round has closed: the list says so, buttons gone
+    closed = containing(cadre, "📋 特殊群体联络")[0]
+    assert "本轮联络已结束" in closed.text and closed.buttons == []
+    await cadre.press_data(sheet, "cr:1:2:safe")
+    assert "这轮联络已经结束" in (cadre.answers()[-1].text or "")
+
+
+async def test_staff_start_a_round_by_hand_and_the_silent_are_escalated(round_stage: Stage) -> None:
+    cast = await enrol(round_stage, language="en")
+    await register_vulnerable(round_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await cast.head_1.send_text("/contactround")
+    assert "Only county" in cast.head_1.last_message().text or "只有" in cast.head_1.last_message().text
+    await staff.send_text("/contactround")
+    assert staff.last_message().buttons == [["Dongtou District"]]  # their own county only
+    await staff.press("Dongtou District")
+    assert "Contact round no. 1 started: 4 people, lists sent to 1 cadres" in staff.last_message().text
+    await drain(round_stage)
+    (sheet,) = containing(cadre, "Contact round")
+    assert "Started by civil-affairs staff" in sheet.text
+    assert "Contact DT-0001 (elderly person living alone)" in sheet.text
+    await cadre.press("✅ Reached · safe", message=sheet)
+    # A cadre of another county cannot answer for this list.
+    await cast.lucheng_cadre.press_data(cast.lucheng_cadre.last_message(), "cr:1:2:safe")
+    assert "not on your contact list" in (cast.lucheng_cadre.answers()[-1].text or "")
+    refused = await round_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [event.actor_id for event in refused] == [cast.head_1.id, cast.lucheng_cadre.id]
+
+    assert (await follow_up(round_stage.services)).rounds_escalated == 0
+    round_stage.clock.advance(timedelta(hours=2, minutes=5))
+    assert (await follow_up(round_stage.services)).rounds_escalated == 1
+    assert (await follow_up(round_stage.services)).rounds_escalated == 0  # once
+    await drain(round_stage)
+    (overdue,) = containing(staff, "Contact round overdue")
+    assert "still not contacted" in overdue.text and "DT-0002" in overdue.text
+    round_stage.clock.advance(timedelta(hours=22))
+    assert (await follow_up(round_stage.services)).rounds_closed == 1
+    await drain(round_stage)
+    assert len(containing(staff, "Contact round summary")) == 1
+    await cadre.press("✅ Reached · safe", message=sheet)
+    assert "has been closed" in (cadre.answers()[-1].text or "")

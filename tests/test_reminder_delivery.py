@@ -1,0 +1,190 @@
+"""Reminders as people receive them: the clock moves past deadlines and duties, a sweep runs, and each person gets
+ONE message in their language with the buttons that settle it; quiet hours, a blocked bot and flood control too."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from bot.domain.catalog import Severity
+from bot.domain.roles import Role
+from bot.jobs import SendDelivery, SweepReport, plan_once, sweep_once
+from bot.stage import Stage
+from handlers.reminders import send_delivery
+from storage.calendar_models import ReminderState, SubjectType
+from storage.models import Group, GroupPurpose
+from tests.calendar_people import local
+from tests.hazard_people import HEAD, LUCHENG, STAFF, cast, report
+
+
+def sender(stage: Stage) -> SendDelivery:
+    return partial(send_delivery, stage.application.bot, stage.services)
+
+
+async def sweep(stage: Stage) -> SweepReport:
+    report = await sweep_once(stage.services, sender(stage))
+    await stage.sandbox.settle()
+    return report
+
+
+async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    head, staff = people.head, people.staff
+    city = bot_stage.sandbox.user(user_id=90, first_name="王局长")
+    await bot_stage.register(city, Role.CITY)
+    hazard = await report(bot_stage)  # 一般: deadline 2026-03-09 10:00
+    head_before, staff_before = len(head.messages()), len(staff.messages())
+
+    bot_stage.clock.set(local(2026, 3, 10, 11))  # a day and an hour late, and no sweep ran meanwhile
+    result = await sweep(bot_stage)
+    assert sorted(d.recipient_id for d in result.sent) == [HEAD, STAFF]
+
+    assert len(head.messages()) == head_before + 1
+    to_head = head.last_message()
+    assert f"隐患 {hazard.code} 已到整改期限" in to_head.text and "2026-03-09 10:00" in to_head.text
+    assert "延后送达" in to_head.text  # late: it fell due when nothing swept
+    assert "责任人" not in to_head.text  # the head is the one responsible: not named to themselves
+    assert to_head.buttons == [[f"开始整改 {hazard.code}", f"详情 {hazard.code}"]]
+
+    assert len(staff.messages()) == staff_before + 1
+    to_staff = staff.last_message()
+    assert f"隐患 {hazard.code} 已逾期 1 天 1 小时" in to_staff.text and "责任人：陈院长" in to_staff.text
+    assert to_staff.buttons == [[f"详情 {hazard.code}"]]
+
+    await staff.press(f"详情 {hazard.code}", to_staff)
+    assert any("处置记录" in m.text and hazard.code in m.text for m in staff.messages()[staff_before + 1 :])
+    await head.press(f"开始整改 {hazard.code}", to_head)  # the reminder's button opens the rectification
+    assert "第 1 步" in head.last_message().text
+
+    assert (await sweep(bot_stage)).sent == []  # nothing is sent twice
+    bot_stage.clock.set(local(2026, 3, 12, 11))
+    result = await sweep(bot_stage)  # three days late: the city and the county's group
+    assert sorted(d.recipient_id for d in result.sent) == sorted([90, people.group.chat_id])
+    assert "责任人：陈院长" in city.last_message().text
+    post = people.group.last_message()
+    assert hazard.code in post.text and "责任人：陈院长" in post.text and post.buttons == []
+
+
+async def test_non_urgent_reminders_wait_for_the_morning_urgent_ones_do_not(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 23))
+    people = await cast(bot_stage, "en")
+    head, staff = people.head, people.staff
+    general = await report(bot_stage)  # deadline 2026-03-09 23:00, in quiet hours
+    serious = await report(bot_stage, severity=Severity.SERIOUS, description="Gas smell in the kitchen")
+    head_before = len(head.messages())
+
+    bot_stage.clock.set(local(2026, 3, 3, 21, 30))  # quiet hours start at 22:00: not yet
+    await sweep(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 3, 23, 5))  # the serious hazard's deadline, at night
+    result = await sweep(bot_stage)
+    assert [d.recipient_id for d in result.sent] == [HEAD, STAFF]
+    urgent = head.last_message()
+    assert urgent.text.startswith("🚨") and f"Hazard {serious.code} has reached its deadline" in urgent.text
+    assert urgent.buttons == [[f"Rectify {serious.code}", f"Details {serious.code}"]]
+    assert len(head.messages()) == head_before + 2  # 2 hours before (21:00), then the deadline
+
+    # Close the serious one, so that only the general hazard is left to remind of.
+    await _close(bot_stage, serious.id)
+    head_before, staff_before = len(head.messages()), len(staff.messages())
+    bot_stage.clock.set(local(2026, 3, 9, 23, 30))
+    assert (await sweep(bot_stage)).sent == []
+    bot_stage.clock.set(local(2026, 3, 10, 7, 0))
+    assert (await sweep(bot_stage)).sent == []
+    bot_stage.clock.set(local(2026, 3, 10, 7, 31))
+    result = await sweep(bot_stage)
+    assert sorted(d.recipient_id for d in result.sent) == [HEAD, STAFF]
+    assert len(head.messages()) == head_before + 1 and len(staff.messages()) == staff_before + 1
+    morning = head.last_message().text
+    assert f"Hazard {general.code} has reached its deadline" in morning and not morning.startswith("🚨")
+    assert "Person responsible: Chen" in staff.last_message().text
+
+
+async def test_a_head_who_blocked_the_bot_is_undeliverable_and_never_retried(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    people.head.block_bot()
+    await bot_stage.sandbox.settle()
+
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    result = await sweep(bot_stage)
+    assert [d.recipient_id for d in result.failed] == [HEAD]
+    assert [d.recipient_id for d in result.sent] == [STAFF]
+    audit = await bot_stage.services.storage.audit.list(action_prefix="reminder.")
+    assert [(e.action, e.target, e.detail["error"]) for e in audit] == [
+        ("reminder.undeliverable", f"chat:{HEAD}", "Forbidden")
+    ]
+    rows = await bot_stage.services.storage.reminders.find(subject=(SubjectType.HAZARD, str(hazard.id)))
+    assert {r.state for r in rows if r.recipient_id == HEAD and r.step in ("before24h", "before2h", "deadline")} == {
+        ReminderState.FAILED
+    }
+
+    calls = len(bot_stage.sandbox.calls_to("sendMessage"))
+    bot_stage.clock.set(local(2026, 3, 9, 14))
+    again = await sweep(bot_stage)
+    assert again.failed == [] and again.retried == [] and again.sent == []
+    assert len(bot_stage.sandbox.calls_to("sendMessage")) == calls
+
+
+async def test_flood_control_is_retried_and_delivered_once(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    await report(bot_stage)
+    bot_stage.sandbox.inject_fault("sendMessage", "429", times=1, chat_id=STAFF)
+    staff_before = len(people.staff.messages())
+
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    first = await sweep(bot_stage)
+    assert [d.recipient_id for d in first.retried] == [STAFF] and len(people.staff.messages()) == staff_before
+    bot_stage.clock.set(local(2026, 3, 9, 10, 3))
+    second = await sweep(bot_stage)
+    assert [d.recipient_id for d in second.sent] == [STAFF]
+    assert len(people.staff.messages()) == staff_before + 1
+
+
+async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 5, 31, 8))
+    people = await cast(bot_stage)
+    head, staff = people.head, people.staff
+    digests = bot_stage.sandbox.group(chat_id=-1002, title="鹿城区民政安全日报群")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1002, title=digests.title, region_code=LUCHENG, purpose=GroupPurpose.DIGESTS, bound_by=STAFF,
+              bound_at=bot_stage.clock.now())
+    )
+
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 5, 31, 9, 1))
+    await sweep(bot_stage)
+    daily = digests.last_message()
+    assert "鹿城区 安全工作日报" in daily.text and daily.buttons == []
+    assert "鹿城区社会福利院" in daily.text  # its drill and self-inspection are due
+    drill = head.last_message()
+    assert "鹿城区社会福利院：2026年上半年尚未开展消防演练，请在 2026-06-30 前开展并记录" in drill.text
+    assert drill.buttons == [["🔥 记录演练"]]
+    await head.press("🔥 记录演练", drill)
+    assert "第 1 步" in head.last_message().text
+    await head.send_text("/cancel")
+
+    bot_stage.clock.set(local(2026, 6, 1, 9, 1))
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    opened = head.last_message()
+    assert "2026年06月的月度隐患自查已开始" in opened.text and opened.buttons == [["📋 开始本月自查"]]
+    overdue = staff.last_message()  # May was never inspected: the county hears of both Lucheng homes at once
+    assert "您有 2 条待办提醒" in overdue.text and overdue.text.count("未完成2026年05月的月度隐患自查") == 2
+    assert "责任人：陈院长" in overdue.text and "责任人：尚未明确" in overdue.text
+    await head.press("📋 开始本月自查", opened)
+    assert "月度隐患自查（2026年06月）" in head.last_message().text
+
+
+async def _close(stage: Stage, hazard_id: int) -> None:
+    """Close a hazard through the service, as head and staff would (their journeys have tests of their own)."""
+    from bot.domain.lifecycle import HazardAction
+    from tests.hazard_people import act, hazard_now
+
+    hazard = await stage.services.storage.hazards.get(hazard_id)
+    assert hazard is not None
+    await act(stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await act(stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已更换燃气软管", photos=1)
+    await act(stage, STAFF, hazard, HazardAction.ACCEPT)
+    assert (await hazard_now(stage, hazard)).kind.value == "closed"

@@ -1,0 +1,185 @@
+"""The monthly self-inspection on one message that edits itself: answered item by item, a ❌ becoming a hazard in
+the loop, a restart in the middle, and a second run in the same month amending the first."""
+
+from __future__ import annotations
+
+from bot.domain.catalog import Severity, SourceLevel
+from bot.domain.checklists import items_for
+from bot.sandbox.driver import SimUser
+from bot.sandbox.views import BotMessage
+from bot.stage import Stage
+from storage.calendar_models import Answer
+from tests.calendar_people import edits_in, institution_id, local, not_modified_errors, sent_by_bot
+from tests.hazard_people import HEAD, HOME, cast
+
+
+async def _item_count(stage: Stage) -> int:
+    institution = await stage.services.storage.institutions.get(await institution_id(stage, HOME))
+    assert institution is not None
+    return len(items_for(institution))
+
+
+async def _answer_ok(head: SimUser, times: int, label: str = "✅ 合格") -> None:
+    for _ in range(times):
+        await head.press(label)
+
+
+async def test_the_head_answers_the_whole_checklist_on_one_message(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head, staff = people.head, people.staff
+    total = await _item_count(bot_stage)
+    sends_before = sent_by_bot(bot_stage, HEAD)
+
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    assert "月度隐患自查（2026年03月）" in sheet.text and "鹿城区社会福利院" in sheet.text
+    assert f"进度：0/{total}" in sheet.text and f"第 1/{total} 项" in sheet.text
+    assert sheet.buttons == [["✅ 合格", "❌ 不合格", "➖ 不适用"], ["⏸ 暂停"]]
+
+    await head.press("✅ 合格", sheet)
+    assert f"进度：1/{total}" in sheet.text and f"第 2/{total} 项" in sheet.text
+    assert sheet.buttons[1] == ["« 上一项", "⏸ 暂停"]
+    first_item = sheet.stored.inline_keyboard[0][0]["callback_data"]
+    await head.press("✅ 合格", sheet)
+    edits = edits_in(bot_stage, HEAD)
+    stale = await head.press_data(sheet, first_item.replace(":ok", ":na"))  # a late second tap on item 1
+    assert stale.answer is not None and edits_in(bot_stage, HEAD) == edits  # nothing to redraw, nothing sent
+    await head.press("« 上一项", sheet)
+    await head.press("« 上一项", sheet)
+    assert f"第 1/{total} 项" in sheet.text and "（上次的回答：✅）" in sheet.text and sheet.buttons[1] == ["⏸ 暂停"]
+    edits = edits_in(bot_stage, HEAD)
+    await head.press_data(sheet, "sc:back")  # an old "previous" button: already at the first item
+    assert edits_in(bot_stage, HEAD) == edits
+    await _answer_ok(head, 2)
+
+    await head.press("❌ 不合格", sheet)
+    assert "请用文字说明发现的问题" in sheet.text and sheet.buttons == [["↩ 撤回“不合格”"], ["⏸ 暂停"]]
+    await head.send_text("三楼西侧烟感报警器不响")
+    moved = head.last_message()
+    assert moved.message_id != sheet.message_id and sheet.deleted  # the sheet came down below the note
+    assert "跳过照片" in moved.text or moved.buttons[0] == ["跳过照片"]
+    await head.press("跳过照片", moved)
+    assert "严重程度" in moved.text and moved.buttons[0] == ["一般", "✓ 较大", "重大"]
+    await head.press("重大", moved)
+    assert f"进度：3/{total}" in moved.text
+
+    await head.press("➖ 不适用", moved)
+    await _answer_ok(head, total - 4)
+    summary = head.last_message()
+    assert summary.message_id == moved.message_id and summary.buttons == []
+    assert "月度隐患自查（2026年03月）已完成" in summary.text
+    assert f"共 {total} 项：合格 {total - 2}，不合格 1，不适用 1" in summary.text
+    assert "✅ 合规：2026年03月的月度隐患自查已完成" in summary.text
+
+    hazard = (await bot_stage.services.storage.hazards.open_for_institution(
+        await institution_id(bot_stage, HOME), now=bot_stage.clock.now()
+    ))[0]
+    assert f"❌ 火灾自动报警、喷淋系统及应急照明运行正常 → 隐患 {hazard.code}" in summary.text
+    assert hazard.source_level is SourceLevel.SELF_CHECK and hazard.severity is Severity.SERIOUS
+    assert hazard.description == "【自查 fire.alarm】火灾自动报警、喷淋系统及应急照明运行正常：三楼西侧烟感报警器不响"
+    assert hazard.assignee_id == HEAD
+    # Targeting: the group hears of it; the head found it and holds it, so neither they nor the county are told.
+    assert hazard.code in people.group.last_message().text
+    assert not any(hazard.code in m.text for m in staff.messages())
+    assert not any("本机构有新的安全隐患" in m.text for m in head.messages())
+
+    # One sheet and one move for the typed note; everything else was an edit of the sheet.
+    assert sent_by_bot(bot_stage, HEAD) - sends_before == 2
+    assert edits_in(bot_stage, HEAD) >= total + 3
+    assert not_modified_errors(bot_stage) == []
+
+
+async def test_a_restart_in_the_middle_resumes_the_same_sheet_and_item(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head = people.head
+    total = await _item_count(bot_stage)
+
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    await _answer_ok(head, 3)
+    await bot_stage.restart()
+    await head.press("✅ 合格", sheet)
+    assert f"进度：4/{total}" in sheet.text and f"第 5/{total} 项" in sheet.text
+
+    await head.press("❌ 不合格", sheet)
+    await bot_stage.restart()
+    await head.send_text("配电箱周围堆放纸箱")
+    await bot_stage.restart()
+    await head.press("跳过照片")
+    await head.press("✓ 较大")
+    assert f"进度：5/{total}" in head.last_message().text
+
+    await head.press("⏸ 暂停")
+    assert "已暂停" in head.last_message().text and head.last_message().buttons == []
+    await bot_stage.restart()
+    await head.send_text("/selfcheck")  # picks up at the next item, on a fresh sheet below
+    again = head.last_message()
+    assert f"进度：5/{total}" in again.text and f"第 6/{total} 项" in again.text
+    assert len([m for m in head.messages() if "月度隐患自查" in m.text and m.buttons]) == 1
+    assert not_modified_errors(bot_stage) == []
+
+
+async def test_a_second_inspection_in_the_month_amends_the_first_in_english(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage, "en")
+    head = people.head
+    total = await _item_count(bot_stage)
+    home = await institution_id(bot_stage, HOME)
+
+    await head.send_text("/selfcheck")
+    await head.press("❌ Not OK")
+    await head.send_photo()  # a photo before the note: kept, and the note is asked for
+    assert "The photo is kept" in head.last_message().text
+    await head.send_text("Two extinguishers expired in January")
+    assert "How severe" in head.last_message().text  # the photo step is already done
+    await head.press("✓ Major")
+    await _answer_ok(head, total - 1, "✅ OK")
+    assert "Self-inspection 2026-03 done" in head.last_message().text
+    [hazard] = await bot_stage.services.storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
+    assert len(await bot_stage.services.storage.hazards.photos(hazard.id)) == 1
+
+    bot_stage.clock.set(local(2026, 3, 20))
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    assert "already done: this run amends" in sheet.text and f"Item 1 of {total}" in sheet.text
+    assert "(Answered before: ❌)" in sheet.text
+    await head.press("❌ Not OK", sheet)
+    await head.send_text("Still waiting for the new extinguishers")
+    await head.press("Skip photo")
+    pressed = await head.press("✓ Major")
+    assert pressed.answer is not None and "still being corrected" in (pressed.answer.text or "")
+    await head.press("➖ N/A")
+    await _answer_ok(head, total - 2, "✅ OK")
+    summary = head.last_message().text
+    assert "Self-inspection 2026-03 amended" in summary and "replaced the month's earlier answers" in summary
+    assert f"{total} items: {total - 2} OK, 1 not OK, 1 not applicable" in summary
+    assert hazard.code in summary
+
+    # Still one inspection for the month, one hazard for the item, and the amendment on record.
+    assert len(await bot_stage.services.storage.hazards.open_for_institution(home, now=bot_stage.clock.now())) == 1
+    inspection = await bot_stage.services.storage.calendar.inspection_for(home, "2026-03")
+    assert inspection is not None and inspection.amended_at is not None
+    answers = await bot_stage.services.storage.calendar.answers(inspection.id)
+    assert sum(a.answer is Answer.NA for a in answers.values()) == 1
+    audit = [e.action for e in await bot_stage.services.storage.audit.list(action_prefix="selfcheck.")]
+    assert audit == ["selfcheck.finished", "selfcheck.amended"]
+    assert not_modified_errors(bot_stage) == []
+
+
+async def test_only_heads_run_a_self_inspection_and_typing_brings_the_sheet_down(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    await people.staff.send_text("/selfcheck")
+    assert "只能由本机构的负责人填写" in people.staff.last_message().text
+
+    head = people.head
+    await head.send_text("/selfcheck")
+    first: BotMessage = head.last_message()
+    await head.send_text("都合格")
+    below = head.last_message()
+    assert below.message_id != first.message_id and first.deleted
+    assert "请用上面的按钮作答" in below.text and below.buttons[0] == ["✅ 合格", "❌ 不合格", "➖ 不适用"]
+    await head.send_text("/cancel")
+    assert "已暂停" in head.last_message().text

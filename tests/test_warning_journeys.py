@@ -1,0 +1,246 @@
+"""Warnings from a phone, as staff, heads and cadres would use them: /warn with its preview, delivery through the
+outbox (one copy each, forum topics respected), 升级 / 更新 / 解除 to the same people, acknowledgements and the call
+for help, /warnstatus by county."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.roles import Role
+from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
+from bot.stage import Stage, stage
+from bot.warning_jobs import follow_up
+from storage.warning_models import AckResponse
+from tests.warning_people import (
+    DONGTOU,
+    FORUM_TOPIC,
+    HOME_1_ZH,
+    HOME_2_ZH,
+    Cast,
+    containing,
+    drain,
+    enrol,
+    frozen_clock,
+    outbox_sender,
+)
+
+TYPHOON_TEMPLATE = "台风红色预警：请立即落实防范措施"
+
+
+@pytest.fixture
+async def typhoon_stage(tmp_path: Path) -> AsyncIterator[Stage]:
+    async with stage(tmp_path / "safety.db", clock=frozen_clock()) as current:
+        yield current
+        assert current.sandbox.violations == [], current.sandbox.violations
+
+
+async def compose_typhoon(cast: Cast, level: str = "红色") -> None:
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    await staff.press("台风")
+    await staff.press(level)
+    await staff.press("📄 使用模板")
+    await staff.press("下一步 ▶")  # institution types: all
+    await staff.press("下一步 ▶")  # risk tags: the typhoon's suggestion (near the sea, rivers, mountains, low-lying)
+    await staff.press("24 小时")
+
+
+async def test_warn_previews_the_exact_message_and_counts_then_everyone_gets_one_copy(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    preview = staff.last_message().text
+    assert "预览" in preview and TYPHOON_TEMPLATE in preview
+    assert "将发送给 3 人（机构负责人 2，社区/村干部 1）和 2 个工作群" in preview
+    assert [row[0] for row in staff.last_message().buttons][:1] == ["📤 发送"]
+
+    sender = outbox_sender(typhoon_stage)
+    typhoon_stage.application.bot_data["outbox_sender"] = sender  # as the running bot keeps it
+    await staff.press("📤 发送")
+    assert "✅ 已发送台风红色预警" in containing(staff, "已发送")[-1].text
+    await drain(typhoon_stage, sender)
+
+    for chat in cast.dongtou_recipients:
+        copies = containing(chat, TYPHOON_TEMPLATE)
+        assert len(copies) == 1, chat
+    for chat in cast.bystanders:
+        assert containing(chat, "台风红色预警") == [], chat
+    # The group reads exactly what the preview showed (heads see only the actions for their institution).
+    group_copy = containing(cast.group, TYPHOON_TEMPLATE)[0].text
+    shown = preview.split("\n\n", 1)[1].rsplit("\n\n", 1)[0]
+    assert group_copy == shown
+    (topic_copy,) = containing(cast.forum, TYPHOON_TEMPLATE)
+    assert topic_copy.stored.thread_id == FORUM_TOPIC
+    head_copy = containing(cast.head_1, TYPHOON_TEMPLATE)[0]
+    assert head_copy.buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+    assert containing(cast.cadre, TYPHOON_TEMPLATE)[0].buttons == []
+    status = containing(staff, "发送完毕")
+    assert len(status) == 1 and "已送达 5 / 5，失败 0" in status[0].text and status[0].edited
+
+
+async def test_an_english_city_admin_warns_two_counties_and_sees_the_numbers(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage, language="en")
+    admin = cast.admin
+    await admin.send_text("/warn")
+    await admin.press("High Temperature")
+    await admin.press("🟠 Orange")
+    await admin.send_text("Heat wave: 38 °C expected\nKeep residents cool and check the air conditioning.")
+    await admin.press("Lucheng District")
+    await admin.press("Dongtou District")
+    await admin.press("Next ▶")
+    await admin.press("Elderly care")
+    await admin.press("Next ▶")
+    await admin.press("Next ▶")
+    await admin.press("12 h")
+    preview = admin.last_message().text
+    assert "High Temperature Orange Warning" in preview and "Heat wave: 38 °C expected" in preview
+    assert "It goes to 5 people (3 institution heads, 2 cadres) and 2 work groups." in preview
+    assert "In force until 2026-09-10 21:00" in preview  # 09:00 local + 12 h
+    await admin.press("📤 Send")
+    await drain(typhoon_stage)
+    for chat in [*cast.dongtou_recipients, cast.lucheng_head, cast.lucheng_cadre]:
+        assert len(containing(chat, "38 °C")) == 1, chat
+    assert containing(cast.lucheng_staff, "38 °C") == []
+    # Heads read their own language; groups the bureau's default (Chinese).
+    assert "High Temperature Orange Warning" in containing(cast.head_1, "38 °C")[0].text
+    assert "高温橙色预警" in containing(cast.group, "38 °C")[0].text
+
+
+async def test_county_staff_cannot_warn_beyond_their_county_and_heads_cannot_warn(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    await cast.head_1.send_text("/warn")
+    assert "只有县（市、区）民政部门和市民政局" in cast.head_1.last_message().text
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    await staff.press("暴雨")
+    await staff.press("黄色")
+    await staff.send_text("暴雨预警\n注意防范")
+    # No region step for county staff: their county is the only choice.
+    assert "机构类型" in staff.last_message().text
+    warnings = await typhoon_stage.services.storage.warnings.with_status({WarningStatus.DRAFT})
+    assert warnings == []
+
+
+async def test_upgrade_update_and_lift_reach_exactly_the_first_recipients(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast, level="橙色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    # A cadre registered after the first message is not among its recipients, and hears none of its changes.
+    latecomer = typhoon_stage.sandbox.user(user_id=33, first_name="新", last_name="干部")
+    await typhoon_stage.register(latecomer, Role.CADRE, region=DONGTOU)
+
+    await staff.send_text("/warnings")
+    await staff.press("⬆️ 升级")
+    await staff.press("🔴 红色")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    await staff.press("✏️ 更新")
+    await staff.send_text("台风“海燕”路径北移\n请临海机构今晚18时前完成人员转移。")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    await staff.press("✅ 解除")
+    assert "原来的 5 个接收方" in staff.last_message().text
+    await staff.press("✅ 确认解除")
+    await drain(typhoon_stage)
+
+    for chat in cast.dongtou_recipients:
+        texts = [m.text for m in chat.messages() if "预警" in m.text and "【" in m.text]
+        assert [t.split("】")[0][-2:] for t in texts] == ["发布", "升级", "更新", "解除"], (chat, texts)
+    assert [m.text for m in latecomer.messages() if "【" in m.text] == []
+    revised = containing(cast.head_1, "【更新】")[0]
+    assert "请临海机构今晚18时前完成人员转移" in revised.text and revised.buttons
+    assert containing(cast.head_1, "【解除】")[0].buttons == []
+    warning = (await typhoon_stage.services.storage.warnings.with_status({WarningStatus.CANCELLED}))[0]
+    assert warning.level is WarningLevel.RED and warning.revision == 4
+    changes = [r.change for r in await typhoon_stage.services.warnings.revisions(warning.id)]
+    assert changes == [WarningChange.ISSUE, WarningChange.UPGRADE, WarningChange.UPDATE, WarningChange.CANCEL]
+    assert "已解除台风红色预警" in containing(staff, "已解除")[-1].text
+
+
+async def test_heads_answer_need_help_alerts_staff_and_warnstatus_shows_it_by_county(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+
+    await cast.head_1.press("✅ 已收到并落实")
+    assert cast.head_1.answers()[-1].text == "已确认：已收到并落实。谢谢！"
+    assert containing(cast.head_1, TYPHOON_TEMPLATE)[0].buttons == [["🆘 需要帮助"]]
+    await cast.head_1.press("🆘 需要帮助")  # after all, they do
+    await cast.head_2.press("🆘 需要帮助")
+    await cast.head_2.press_data(containing(cast.head_2, TYPHOON_TEMPLATE)[0], "wa:help:1")  # twice: one alert
+    await drain(typhoon_stage)
+    alerts = containing(staff, "紧急求助")
+    assert len(alerts) == 2 and any(HOME_2_ZH in a.text and "陈 院长" in a.text for a in alerts)
+    assert containing(cast.lucheng_staff, "紧急求助") == []
+    ack = await typhoon_stage.services.storage.warnings.acks(1)
+    assert {(a.user_id, a.response) for a in ack} == {
+        (cast.head_1.id, AckResponse.NEED_HELP), (cast.head_2.id, AckResponse.NEED_HELP)}
+
+    await staff.send_text("/warnstatus")
+    status = staff.last_message().text
+    assert "已收到并落实 0 · 需要帮助 2 · 未回复 0（共 2 家机构）" in status
+    assert "洞头区" in status and f"🆘 {HOME_1_ZH}：张 院长" in status
+    await cast.lucheng_staff.send_text("/warnstatus")
+    assert "当前没有已发送且生效中的预警" in cast.lucheng_staff.last_message().text
+    await cast.admin.send_text("/warnstatus")
+    assert "需要帮助 2" in cast.admin.last_message().text
+    # A forged press on someone else's warning status is refused and audited.
+    await cast.lucheng_staff.press_data(cast.lucheng_staff.last_message(), "ws:remind:1")
+    assert "辖区以外" in (cast.lucheng_staff.answers()[-1].text or "")
+
+
+async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ 已收到并落实")
+
+    await staff.send_text("/warnstatus")
+    await staff.press("🔔 提醒未回复的机构")
+    assert staff.answers()[-1].text == "已提醒 1 位尚未回复的机构负责人。"
+    await drain(typhoon_stage)
+    assert len(containing(cast.head_2, "请确认预警")) == 1
+    assert containing(cast.head_1, "请确认预警") == []
+
+    services = typhoon_stage.services
+    assert (await follow_up(services)).reminded == 0  # too early for the automatic reminder
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    report = await follow_up(services)
+    again = await follow_up(services)  # a second run (or a restart) sends nothing twice
+    await drain(typhoon_stage)
+    assert (report.reminded, report.escalated) == (1, 1)
+    assert len(containing(cast.head_2, "请确认预警")) == 2
+    escalations = containing(staff, "仍未回复")
+    assert len(escalations) == 1 and HOME_2_ZH in escalations[0].text
+    assert again.redelivered == 0
+    edits = len(typhoon_stage.sandbox.calls_to("editMessageText"))
+    await staff.press("🔄 刷新", message=containing(staff, "回复情况")[-1])
+    assert len(typhoon_stage.sandbox.calls_to("editMessageText")) == edits  # nothing changed: no edit
+
+
+async def test_a_half_composed_warning_survives_a_restart(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    await staff.press("寒潮")
+    await staff.press("橙色")
+    await typhoon_stage.restart()
+    await staff.send_text("寒潮来袭\n今晚最低气温零下3度，请做好防寒保暖。")
+    await staff.press("下一步 ▶")
+    await staff.press("下一步 ▶")
+    await staff.press("48 小时")
+    preview = staff.last_message().text
+    assert "寒潮橙色预警" in preview and "今晚最低气温零下3度" in preview and "2026-09-12 09:00" in preview
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    assert len(containing(cast.head_2, "今晚最低气温零下3度")) == 1

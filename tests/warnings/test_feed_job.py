@@ -1,0 +1,125 @@
+"""The feed and forecast jobs end to end: the local server plays the CMA feed and Open-Meteo, the real bot turns
+what arrives into messages — official orange and red at once, blue and yellow as one-tap drafts for staff, Test
+messages for city admins only, forecast drafts labelled 预报研判（非官方预警）."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.clock import FakeClock
+from bot.services.feeds import FeedPoller
+from bot.services.warning_settings import WarningSettings
+from bot.services.warnings import WarningService
+from bot.stage import Stage, stage
+from bot.warning_jobs import follow_up, poll_feeds, run_forecast
+from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
+from tests.warnings.conftest import FeedServer, open_meteo
+from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, serve
+
+
+@pytest.fixture
+async def fed(tmp_path: Path, clock: FakeClock, feed_server: FeedServer) -> AsyncIterator[tuple[Stage, Cast]]:
+    async with stage(tmp_path / "safety.db", clock=clock) as current:
+        services = current.services
+        settings = WarningSettings(feed_urls=(feed_server.url("/cap/rss.xml"),), forecast_base_url=feed_server.url("/"))
+        services.warnings = WarningService(services.storage, clock, settings)  # as WARNING_FEED_URLS would
+        cast = await enrol(current)
+        yield current, cast
+        assert current.sandbox.violations == [], current.sandbox.violations
+
+
+def official(chat: object, marker: str) -> int:
+    return len(containing(chat, marker))  # type: ignore[arg-type]
+
+
+async def test_the_official_chain_reaches_the_same_people_and_drafts_wait_for_one_tap(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, clock: FakeClock
+) -> None:
+    current, cast = fed
+    await register_vulnerable(current, cast.cadre)
+    serve(feed_server, BOMB, HANGZHOU, TEST, RAIN, TYPHOON)
+    result = await poll_feeds(current.services)
+    await drain(current)
+    assert len(result.deliveries) == 1  # the orange typhoon; the yellow rainstorm waits as a draft
+    for chat in cast.dongtou_recipients:
+        (issued,) = containing(chat, "【发布】台风橙色预警")
+        assert "📡 官方预警 · 发布单位：洞头区气象台" in issued.text and "海燕" in issued.text
+    assert "台风" not in "".join(m.text for m in cast.lucheng_head.messages())
+    for staff in (cast.dongtou_staff, cast.admin):
+        assert official(staff, "官方台风橙色预警已自动发送给 5 个接收方") == 1
+    # The city-wide yellow rainstorm: a draft only the city admins may send (it reaches beyond any one county).
+    (draft,) = containing(cast.admin, "待发送的预警草稿")
+    assert "暴雨黄色预警" in draft.text and "将发送给" in draft.text
+    assert containing(cast.dongtou_staff, "待发送的预警草稿") == []
+    # The Test message from 乐清市: city admins see it, nobody else.
+    assert official(cast.admin, "🧪") == 1 and official(cast.dongtou_staff, "🧪") == 0
+
+    await cast.admin.press("📤 发送", message=draft)
+    await drain(current)
+    for chat in (cast.lucheng_head, cast.head_1, cast.group):
+        assert official(chat, "【发布】暴雨黄色预警") == 1, chat
+    assert "已发送暴雨黄色预警" in containing(cast.admin, "已发送")[-1].text
+
+    clock.set(datetime(2026, 9, 10, 6, 35, tzinfo=UTC))  # 14:35 in Wenzhou: upgraded to red
+    serve(feed_server, UPGRADE, TEST, RAIN, TYPHOON)
+    await poll_feeds(current.services)
+    await drain(current)
+    clock.set(datetime(2026, 9, 11, 2, 5, tzinfo=UTC))  # the next morning: lifted
+    serve(feed_server, LIFTED, UPGRADE, TYPHOON)
+    await poll_feeds(current.services)
+    await drain(current)
+
+    for chat in cast.dongtou_recipients:
+        texts = [m.text for m in chat.messages() if "台风" in m.text and "【" in m.text]
+        assert [t.split("】")[0][-2:] for t in texts] == ["发布", "升级", "解除"], chat
+    assert official(cast.admin, "🧪") == 1  # flagged once, however often the feed lists it
+    # Orange started the contact round (once: the upgrade to red did not start a second).
+    assert len(containing(cast.cadre, "因台风橙色预警启动")) == 1
+    assert official(cast.dongtou_staff, "官方台风红色预警已解除") == 1
+    assert (await follow_up(current.services)).redelivered == 0
+
+
+async def test_a_crash_between_storing_and_queueing_is_repaired_by_the_follow_up(
+    fed: tuple[Stage, Cast], feed_server: FeedServer
+) -> None:
+    current, cast = fed
+    serve(feed_server, TYPHOON)
+    services = current.services
+    async with aiohttp.ClientSession() as session:
+        # The feed is read and stored, and the process dies before its messages are queued.
+        await FeedPoller(services.storage, services.clock, services.warnings.settings, session).poll()
+    assert await services.outbox.owed() == 0
+    report = await follow_up(services)
+    await drain(current)
+    assert report.redelivered == 1
+    for chat in cast.dongtou_recipients:
+        assert official(chat, "【发布】台风橙色预警") == 1, chat
+
+
+async def test_a_forecast_finding_is_a_labelled_draft_for_the_county(
+    fed: tuple[Stage, Cast], feed_server: FeedServer
+) -> None:
+    current, cast = fed
+    dongtou = await current.services.storage.regions.get("330305")
+    assert dongtou is not None and dongtou.latitude is not None and dongtou.longitude is not None
+    key = f"{dongtou.latitude:.4f},{dongtou.longitude:.4f}"
+    feed_server.forecasts[key] = open_meteo(
+        datetime(2026, 9, 10).date(), daily_max=[36.0, 36.5, 37.0, 35.5, 30, 30, 30], latitude=dongtou.latitude,
+        longitude=dongtou.longitude,
+    )
+    result = await run_forecast(current.services)
+    await drain(current)
+    assert [w.target.regions for w in result.drafts] == [frozenset({"330305"})]
+    (draft,) = containing(cast.dongtou_staff, "待发送的预警草稿")
+    assert "预报研判（非官方预警）" in draft.text and "高温" in draft.text
+    assert draft.buttons == [["📤 发送"]]
+    assert containing(cast.lucheng_staff, "待发送的预警草稿") == []
+    await cast.dongtou_staff.press("📤 发送", message=draft)
+    await drain(current)
+    (received,) = containing(cast.head_1, "高温")
+    assert "🔎 预报研判（非官方预警）" in received.text
