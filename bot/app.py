@@ -23,6 +23,7 @@ from bot.processing import PerChatUpdateProcessor
 from bot.services.calendar import DrillService, StudyService
 from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
+from bot.services.insight import Insight
 from bot.services.onboarding import OnboardingService
 from bot.services.outbox import OutboxService
 from bot.services.reminders import ReminderService
@@ -52,6 +53,7 @@ class BotServices:
     studies: StudyService
     outbox: OutboxService
     warnings: WarningService
+    insight: Insight
 
     async def close(self) -> None:
         await self.storage.close()
@@ -66,20 +68,24 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     reminders = ReminderService(storage, clock, tz)
     hazards.planner = reminders
     calendar: dict[str, Any] = {"hazards": hazards, "evidence": evidence, "planner": reminders}
+    onboarding = OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours))
+    outbox = OutboxService(storage, clock)
+    warnings = WarningService(storage, clock, settings.warning_settings)
     return BotServices(
         settings=settings,
         clock=clock,
         storage=storage,
         i18n=I18n(settings.default_language, strict=strict_i18n),
-        onboarding=OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours)),
+        onboarding=onboarding,
         evidence=evidence,
         hazards=hazards,
         reminders=reminders,
         drills=DrillService(storage, clock, tz, **calendar),
         self_inspections=SelfInspectionService(storage, clock, tz, **calendar),
         studies=StudyService(storage, clock, tz, **calendar),
-        outbox=OutboxService(storage, clock),
-        warnings=WarningService(storage, clock, settings.warning_settings),
+        outbox=outbox,
+        warnings=warnings,
+        insight=Insight.build(storage, clock, settings, onboarding, outbox=outbox, warnings=warnings),
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from telegram import Bot
 
+from bot import insight_cli
 from bot.app import BotApplication, build_application, open_services, running, running_webhook
 from bot.config import BotMode, Settings
 from bot.domain.roles import Role
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                                description="Start the emulator and the real bot on a fresh database and play a "
                                            "scripted scene; exits 0 only if every step happened as it should.")
     demo.add_argument("--quiet", action="store_true", help="print only the verdict")
+    insight_cli.add_commands(commands)
     return parser
 
 
@@ -72,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_run(settings))
     if arguments.command == "demo-data":
         return asyncio.run(_demo_data(settings, arguments.dir))
+    if arguments.command in insight_cli.COMMANDS:
+        return insight_cli.main(arguments, settings)
     if arguments.command == "invite":
         return asyncio.run(_invite(settings, Role(arguments.role), arguments.region, arguments.institution))
     return EXIT_CONFIG

@@ -9,18 +9,24 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from handlers import (
+    charts,
     contacts,
     drill_records,
     drills,
+    export,
     groups,
     guards,
     hazard,
+    imports,
     invite,
     language,
+    notice,
+    ranking,
     rectify,
     report,
     selfcheck,
     start,
+    stats,
     study,
     tasks,
     verify,
@@ -54,5 +60,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     warning_ack.register(application)
     warnstatus.register(application)
     contacts.register(application)
+    stats.register(application)
+    charts.register(application)
+    export.register(application)
+    ranking.register(application)
+    notice.register(application)
+    imports.register(application)
     start.register_late(application)
     guards.register_fallbacks(application)

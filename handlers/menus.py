@@ -18,15 +18,15 @@ GUEST_COMMANDS = ("start", "help")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.CADRE: ("report", "hazard", "help", "lang", "cancel"),
     Role.HEAD: (
-        "report", "tasks", "hazard", "drill", "drills", "selfcheck", "help", "lang", "cancel",
+        "report", "tasks", "hazard", "drill", "drills", "selfcheck", "stats", "export", "help", "lang", "cancel",
     ),
     Role.COUNTY: (
         "report", "tasks", "hazard", "deadline", "drills", "study", "warn", "warnings", "warnstatus", "contactround",
-        "invite", "bindgroup", "help", "lang", "cancel",
+        "stats", "export", "ranking", "template", "invite", "bindgroup", "help", "lang", "cancel",
     ),
     Role.CITY: (
         "report", "tasks", "hazard", "deadline", "drills", "study", "warn", "warnings", "warnstatus", "contactround",
-        "invite", "bindgroup", "help", "lang", "cancel",
+        "stats", "export", "ranking", "notice", "template", "invite", "bindgroup", "help", "lang", "cancel",
     ),
 }
 GROUP_COMMANDS = ("bindgroup", "help")

@@ -1,0 +1,297 @@
+"""The arithmetic of statistics (issue 6): periods, scopes, ratios, medians and rollups. Pure: no I/O, no clock.
+
+What the figures mean, so that /stats, the charts, the exports and the notices all say the same thing:
+
+- A period is whole local days, `start` to `end` inclusive. The hazards *found* in it are its cohort; "closed",
+  "unresolved", "overdue" and "on time" count that cohort as it stands now, so last month's figures keep moving
+  as its hazards are closed (the goal is 动态清零, not a frozen snapshot).
+- The *backlog* is every unresolved hazard in scope, whenever found: what dynamic zeroing counts down.
+- Unresolved and overdue are `lifecycle.UNRESOLVED_STATES` and `lifecycle.is_overdue`, asked in SQL the same way.
+- Rectification rate = closed / found. On-time rate = closed on time / closed with a verdict (a hazard closed
+  without a deadline has none and counts in neither part).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.domain.roles import Role, significant_prefix
+
+# Longer ranges are almost always a typo in the year, and would make the weekly trend unreadable.
+MAX_RANGE_DAYS = 3 * 366
+
+
+class PeriodKind(StrEnum):
+    MONTH = "m"
+    QUARTER = "q"
+    YEAR = "y"
+    RANGE = "r"
+
+
+@dataclass(frozen=True)
+class StatsPeriod:
+    kind: PeriodKind
+    start: date
+    end: date  # inclusive
+
+    @property
+    def token(self) -> str:
+        """A compact, exact name for buttons: m202603, q20261, y2026, r20260101-20260331."""
+        if self.kind is PeriodKind.MONTH:
+            return f"m{self.start:%Y%m}"
+        if self.kind is PeriodKind.QUARTER:
+            return f"q{self.start.year}{(self.start.month - 1) // 3 + 1}"
+        if self.kind is PeriodKind.YEAR:
+            return f"y{self.start.year}"
+        return f"r{self.start:%Y%m%d}-{self.end:%Y%m%d}"
+
+    def utc_bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[from, until) as aware instants: local midnight of `start` to local midnight after `end`."""
+        return local_midnight(self.start, tz), local_midnight(self.end + timedelta(days=1), tz)
+
+    def as_of(self, today: date) -> date:
+        """The day duties are judged on: the period's last day, or today while the period is still running."""
+        return min(self.end, today)
+
+    def months(self, today: date) -> list[str]:
+        """The months ('YYYY-MM') the period covers up to `as_of`, each owing one self-inspection."""
+        last = self.as_of(today)
+        months: list[str] = []
+        cursor = date(self.start.year, self.start.month, 1)
+        while cursor <= last:
+            months.append(f"{cursor:%Y-%m}")
+            cursor = _add_months(cursor, 1)
+        return months
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def current_period(kind: PeriodKind, today: date) -> StatsPeriod:
+    if kind is PeriodKind.MONTH:
+        start = date(today.year, today.month, 1)
+        return StatsPeriod(kind, start, _add_months(start, 1) - timedelta(days=1))
+    if kind is PeriodKind.QUARTER:
+        start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+        return StatsPeriod(kind, start, _add_months(start, 3) - timedelta(days=1))
+    if kind is PeriodKind.YEAR:
+        return StatsPeriod(kind, date(today.year, 1, 1), date(today.year, 12, 31))
+    raise ValueError("a range has no current period; use parse_range")
+
+
+def previous_month(today: date) -> StatsPeriod:
+    """The last whole month: what a monthly ranking and notice (通报) are about."""
+    this_month = date(today.year, today.month, 1)
+    return current_period(PeriodKind.MONTH, this_month - timedelta(days=1))
+
+
+_TOKEN = re.compile(r"^(?:m(\d{4})(\d{2})|q(\d{4})([1-4])|y(\d{4})|r(\d{8})-(\d{8}))$")
+
+
+def period_from_token(token: str) -> StatsPeriod | None:
+    """The inverse of `StatsPeriod.token`; None for anything malformed (a forged or stale button)."""
+    match = _TOKEN.match(token)
+    if match is None:
+        return None
+    try:
+        if match.group(1):
+            return current_period(PeriodKind.MONTH, date(int(match.group(1)), int(match.group(2)), 1))
+        if match.group(3):
+            return current_period(PeriodKind.QUARTER, date(int(match.group(3)), int(match.group(4)) * 3, 1))
+        if match.group(5):
+            return current_period(PeriodKind.YEAR, date(int(match.group(5)), 1, 1))
+        start = datetime.strptime(match.group(6), "%Y%m%d").date()
+        end = datetime.strptime(match.group(7), "%Y%m%d").date()
+    except ValueError:
+        return None
+    checked = check_range(start, end)
+    return checked if isinstance(checked, StatsPeriod) else None
+
+
+class RangeProblem(StrEnum):
+    FORMAT = "format"
+    REVERSED = "reversed"
+    TOO_LONG = "too_long"
+
+
+_DATE = r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+_RANGE_TEXT = re.compile(rf"^\s*{_DATE}\s*(?:\.\.|~|～|－|—|-|至|到|to|\s)\s*{_DATE}\s*$", re.IGNORECASE)
+
+
+def parse_range(text: str) -> StatsPeriod | RangeProblem:
+    """A typed range: '2026-01-01 2026-03-31', '2026-01-01..2026-03-31', '2026年1月1日至2026年3月31日' …"""
+    match = _RANGE_TEXT.match(text)
+    if match is None:
+        return RangeProblem.FORMAT
+    numbers = [int(value) for value in match.groups()]
+    try:
+        start, end = date(*numbers[:3]), date(*numbers[3:])
+    except ValueError:
+        return RangeProblem.FORMAT
+    return check_range(start, end)
+
+
+def check_range(start: date, end: date) -> StatsPeriod | RangeProblem:
+    if end < start:
+        return RangeProblem.REVERSED
+    if (end - start).days >= MAX_RANGE_DAYS:
+        return RangeProblem.TOO_LONG
+    return StatsPeriod(PeriodKind.RANGE, start, end)
+
+
+def week_origin(period: StatsPeriod) -> date:
+    """The Monday on or before the period's first day: weekly buckets count from there."""
+    return period.start - timedelta(days=period.start.weekday())
+
+
+def week_starts(period: StatsPeriod, today: date) -> list[date]:
+    """The Mondays that start each weekly bucket of the period, up to `as_of`."""
+    origin, last = week_origin(period), period.as_of(today)
+    return [origin + timedelta(weeks=n) for n in range((last - origin).days // 7 + 1)]
+
+
+# ---- who sees what ---------------------------------------------------------------------------------------
+
+
+class ScopeLevel(StrEnum):
+    CITY = "city"  # everything, broken down by county
+    COUNTY = "county"  # one county, broken down by township
+    INSTITUTION = "institution"  # a head's own institution
+
+
+@dataclass(frozen=True)
+class Scope:
+    level: ScopeLevel
+    region_code: str | None = None  # the county, or a city admin's region (None: the whole configured city)
+    institution_id: int | None = None
+    # Heads never see rights-protection hazards of their own institution (lifecycle.can_view); nor do their figures.
+    hide_sensitive: bool = False
+
+    @property
+    def region_prefix(self) -> str | None:
+        return None if self.region_code is None else significant_prefix(self.region_code)
+
+    @property
+    def unit_digits(self) -> int:
+        """How many leading digits of a region code name a breakdown unit: a county (6), a township (9)."""
+        return 6 if self.level is ScopeLevel.CITY else 9
+
+
+def scope_for(user_role: Role, region_code: str | None, institution_id: int | None) -> Scope | None:
+    """The scope of a person's statistics; None for those who have none (cadres, misconfigured accounts)."""
+    if user_role is Role.CITY:
+        return Scope(ScopeLevel.CITY, region_code=region_code)
+    if user_role is Role.COUNTY and region_code is not None:
+        return Scope(ScopeLevel.COUNTY, region_code=region_code)
+    if user_role is Role.HEAD and institution_id is not None:
+        return Scope(ScopeLevel.INSTITUTION, institution_id=institution_id, hide_sensitive=True)
+    return None
+
+
+def unit_of(region_code: str, scope: Scope) -> str:
+    return region_code[: scope.unit_digits]
+
+
+# ---- ratios, counts, medians -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ratio:
+    part: int = 0
+    whole: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.whole == 0 else self.part / self.whole
+
+    def __add__(self, other: Ratio) -> Ratio:
+        return Ratio(self.part + other.part, self.whole + other.whole)
+
+
+@dataclass(frozen=True)
+class HazardCounts:
+    found: int = 0
+    closed: int = 0
+    unresolved: int = 0
+    overdue: int = 0
+    on_time: int = 0
+    late: int = 0
+
+    def __add__(self, other: HazardCounts) -> HazardCounts:
+        return HazardCounts(
+            self.found + other.found,
+            self.closed + other.closed,
+            self.unresolved + other.unresolved,
+            self.overdue + other.overdue,
+            self.on_time + other.on_time,
+            self.late + other.late,
+        )
+
+    @property
+    def rectification(self) -> Ratio:
+        return Ratio(self.closed, self.found)
+
+    @property
+    def punctuality(self) -> Ratio:
+        return Ratio(self.on_time, self.on_time + self.late)
+
+
+@dataclass(frozen=True)
+class HazardCell:
+    """One group of the cohort's aggregate: every dimension a breakdown needs, counted once in SQL."""
+
+    unit: str
+    area: str
+    severity: str
+    source_level: str
+    counts: HazardCounts = field(default_factory=HazardCounts)
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def rollup(cells: Iterable[HazardCell], key: Callable[[HazardCell], K]) -> dict[K, HazardCounts]:
+    # Summed as plain lists: a frozen dataclass per addition costs more than the query over a year of hazards.
+    sums: dict[K, list[int]] = {}
+    for cell in cells:
+        c = cell.counts
+        row = sums.setdefault(key(cell), [0, 0, 0, 0, 0, 0])
+        row[0] += c.found
+        row[1] += c.closed
+        row[2] += c.unresolved
+        row[3] += c.overdue
+        row[4] += c.on_time
+        row[5] += c.late
+    return {name: HazardCounts(*values) for name, values in sums.items()}
+
+
+def total(cells: Iterable[HazardCell]) -> HazardCounts:
+    return rollup(cells, lambda _: 0).get(0, HazardCounts())
+
+
+def median_window(count: int) -> tuple[int, int] | None:
+    """(offset, limit) of the middle value(s) of `count` sorted values: SQLite has no MEDIAN, but it can sort and
+    skip, so only one or two values ever leave the database."""
+    if count <= 0:
+        return None
+    return (count - 1) // 2, 1 if count % 2 else 2
+
+
+def median_of(middle: list[float]) -> float | None:
+    return None if not middle else sum(middle) / len(middle)
+
+
+def ratio_by(parts: Mapping[str, int], wholes: Mapping[str, int]) -> dict[str, Ratio]:
+    return {key: Ratio(parts.get(key, 0), whole) for key, whole in wholes.items()}
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

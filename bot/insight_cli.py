@@ -1,0 +1,111 @@
+"""`safety-bot import`, `safety-bot backup` and `safety-bot restore`: bulk import, and a consistent copy of the
+database and the evidence that can be taken while the bot runs, and put back."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Settings
+from bot.domain.imports import ImportKind
+from bot.i18n import Translator
+from bot.services.insight import Insight
+from bot.services.spreadsheets import Table, UnreadableFile, read_table
+from handlers.import_text import result_text
+from storage.backup import BackupError, make_backup, restore_backup
+
+COMMANDS = ("import", "backup", "restore")
+EXIT_FAILED = 1
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    importing = commands.add_parser(
+        "import", help="import institutions, people to invite, or the vulnerable-people registry from XLSX or CSV",
+        description="Check every row, then import the whole file in one transaction, or nothing at all.",
+    )
+    importing.add_argument("kind", choices=[kind.value for kind in ImportKind])
+    importing.add_argument("file", type=Path, help="an .xlsx or .csv file with the template's header row")
+    importing.add_argument("--out", type=Path, help="people: where to write the invitation links (.xlsx)")
+    backup = commands.add_parser(
+        "backup", help="copy the database and the evidence folder (safe while the bot runs)",
+        description="A consistent copy (SQLite online backup) of DATABASE_PATH and its evidence folder.",
+    )
+    backup.add_argument("--out", type=Path, default=Path("backups"), help="folder for backups (default: ./backups)")
+    restore = commands.add_parser(
+        "restore", help="put a backup back in place of DATABASE_PATH",
+        description="Restore a folder made by `safety-bot backup`. Refuses to replace an existing database "
+                    "unless --force is given; stop the bot first.",
+    )
+    restore.add_argument("backup", type=Path, help="the backup folder (safety-backup-…)")
+    restore.add_argument("--force", action="store_true", help="replace an existing database")
+
+
+def main(arguments: argparse.Namespace, settings: Settings) -> int:
+    t = Translator(settings.default_language)
+    if arguments.command == "import":
+        file: Path = arguments.file
+        try:
+            table = read_table(file.read_bytes(), file.name)
+        except (OSError, UnreadableFile) as error:
+            code = error.code if isinstance(error, UnreadableFile) else "unreadable"
+            print(t.plain("insight.cli.unreadable", file=str(file), reason=t.plain(f"refusal.import_{code}")),
+                  file=sys.stderr)
+            return EXIT_FAILED
+        return asyncio.run(_import(settings, ImportKind(arguments.kind), table, file, arguments.out, t))
+    if arguments.command == "backup":
+        return _backup(settings, arguments.out, t)
+    return _restore(settings, arguments.backup, arguments.force, t)
+
+
+def _plain(text: str) -> str:
+    """Chat HTML as terminal text."""
+    return html.unescape(re.sub(r"</?[a-z]+>", "", text))
+
+
+async def _import(
+    settings: Settings, kind: ImportKind, table: Table, file: Path, out: Path | None, t: Translator
+) -> int:
+    from bot.app import open_services  # the app factory imports the handlers: only when a command needs it
+
+    services = await open_services(settings)
+    try:
+        insight = Insight.build(services.storage, services.clock, settings, services.onboarding)
+        result = await insight.imports.run(None, kind, table)
+        print(_plain(result_text(result, table.headers, t)))
+        if not result.ok:
+            return EXIT_FAILED
+        if result.invitations:
+            target = out or file.with_name(f"{file.stem}-invitations.xlsx")
+            username = settings.bot_username or "your_bot"
+            insight.imports.invitations_file(result.invitations, username, t, target)
+            print(t.plain("insight.cli.invitations", file=str(target)))
+    finally:
+        await services.close()
+    return 0
+
+
+def _backup(settings: Settings, out: Path, t: Translator) -> int:
+    try:
+        result = make_backup(settings.database_path, settings.evidence_dir, out, datetime.now(UTC))
+    except BackupError as error:
+        print(t.plain(f"insight.backup.{error.code}", detail=error.detail), file=sys.stderr)
+        return EXIT_FAILED
+    print(t.plain("insight.backup.done", folder=str(result.folder), version=result.schema_version,
+                  files=result.evidence_files, size=result.database_bytes))
+    return 0
+
+
+def _restore(settings: Settings, folder: Path, force: bool, t: Translator) -> int:
+    try:
+        result = restore_backup(folder, settings.database_path, settings.evidence_dir, force=force)
+    except BackupError as error:
+        print(t.plain(f"insight.backup.{error.code}", detail=error.detail), file=sys.stderr)
+        return EXIT_FAILED
+    print(t.plain("insight.backup.restored", database=str(result.database), version=result.schema_version,
+                  hazards=result.hazards, users=result.users, files=result.evidence_files))
+    return 0

@@ -1,0 +1,196 @@
+"""/export: the problem list (问题清单) and the registers of drills, self-inspections and warning acknowledgements,
+for the scope and period of /stats, as an XLSX workbook or the problem list alone as CSV.
+
+Rows stream a page at a time from the database into openpyxl's write-only sheets; the writing runs in a worker
+thread between pages, so a city's 100,000 hazards neither fill the memory nor stall the bot's other chats. Words
+(headers, state names) come from the caller's translator: the spreadsheet is in the language of who asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.domain.catalog import HazardArea, Severity, SourceLevel, label
+from bot.domain.stats import Scope, StatsPeriod
+from bot.services.spreadsheets import Column, CsvTable, Kind, XlsxBook, open_csv
+from storage import Storage
+from storage.repositories.exports import ExportRepository
+
+PAGE = 1000
+Progress = Callable[[int, int], Awaitable[None]]
+
+
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+class Words(Protocol):
+    """What an export needs of a translator (bot.i18n.Translator is one)."""
+
+    language: str
+
+    def plain(self, key: str, /, **params: Any) -> str: ...
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    hazards: int  # rows of the problem list
+    registers: int  # rows of the other sheets
+
+
+# (header key, width, kind) per column; the keys name insight.col.* messages.
+PROBLEM_COLUMNS = (
+    ("code", 20, Kind.TEXT), ("county", 12, Kind.TEXT), ("township", 12, Kind.TEXT),
+    ("institution", 28, Kind.TEXT), ("area", 12, Kind.TEXT), ("severity", 8, Kind.TEXT),
+    ("source", 10, Kind.TEXT), ("description", 40, Kind.TEXT), ("found_at", 17, Kind.DATETIME),
+    ("reporter", 12, Kind.TEXT), ("responsible", 12, Kind.TEXT), ("deadline", 17, Kind.DATETIME),
+    ("state", 10, Kind.TEXT), ("measures", 36, Kind.TEXT), ("closed_at", 17, Kind.DATETIME),
+    ("on_time", 8, Kind.TEXT),
+)
+DRILL_COLUMNS = (
+    ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
+    ("township", 12, Kind.TEXT), ("institution_type", 12, Kind.TEXT), ("drill_kind", 14, Kind.TEXT),
+    ("held_on", 12, Kind.DATE), ("participants", 8, Kind.NUMBER), ("duration", 8, Kind.NUMBER),
+    ("practised", 30, Kind.TEXT), ("problems", 30, Kind.TEXT), ("hazards", 8, Kind.NUMBER),
+    ("logged_by", 12, Kind.TEXT), ("logged_at", 17, Kind.DATETIME),
+)
+INSPECTION_COLUMNS = (
+    ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
+    ("township", 12, Kind.TEXT), ("institution_type", 12, Kind.TEXT), ("month", 9, Kind.TEXT),
+    ("started_at", 17, Kind.DATETIME), ("finished_at", 17, Kind.DATETIME), ("amended_at", 17, Kind.DATETIME),
+    ("failed_items", 8, Kind.NUMBER), ("finished_by", 12, Kind.TEXT),
+)
+ACK_COLUMNS = (
+    ("warning", 8, Kind.NUMBER), ("warning_kind", 10, Kind.TEXT), ("level", 8, Kind.TEXT),
+    ("headline", 30, Kind.TEXT), ("sent_at", 17, Kind.DATETIME), ("institution", 28, Kind.TEXT),
+    ("county", 12, Kind.TEXT), ("township", 12, Kind.TEXT), ("response", 12, Kind.TEXT),
+    ("answered_by", 12, Kind.TEXT), ("answered_at", 17, Kind.DATETIME),
+)
+
+
+def columns(spec: Sequence[tuple[str, int, Kind]], words: Words) -> list[Column]:
+    return [Column(words.plain(f"insight.col.{key}"), width, kind) for key, width, kind in spec]
+
+
+class ExportService:
+    def __init__(self, storage: Storage, tz: ZoneInfo) -> None:
+        self._tz = tz
+        self.repository = ExportRepository(storage.db)
+
+    async def count(self, scope: Scope, period: StatsPeriod) -> int:
+        since, until = period.utc_bounds(self._tz)
+        return await self.repository.count_hazards(scope, since, until)
+
+    async def export(
+        self,
+        scope: Scope,
+        period: StatsPeriod,
+        fmt: ExportFormat,
+        path: Path,
+        words: Words,
+        *,
+        months: Sequence[str],
+        progress: Progress | None = None,
+    ) -> ExportFile:
+        """Write the export to `path`. `months` are the self-inspection months the period covers (up to today)."""
+        total = await self.count(scope, period)
+        if fmt is ExportFormat.CSV:
+            with open_csv(path) as stream:
+                table = CsvTable(stream, columns(PROBLEM_COLUMNS, words), self._tz)
+                hazards = await self._problems(scope, period, table.write, words, total, progress)
+            return ExportFile(path, hazards, 0)
+        book = XlsxBook(path, self._tz)
+        sheet = book.sheet(words.plain("insight.sheet.problems"), columns(PROBLEM_COLUMNS, words))
+        hazards = await self._problems(scope, period, sheet.write, words, total, progress)
+        registers = await self._registers(book, scope, period, months, words)
+        await asyncio.to_thread(book.save)
+        return ExportFile(path, hazards, registers)
+
+    async def _problems(
+        self,
+        scope: Scope,
+        period: StatsPeriod,
+        write: Callable[[list[list[Any]]], None],
+        words: Words,
+        total: int,
+        progress: Progress | None,
+    ) -> int:
+        since, until = period.utc_bounds(self._tz)
+        done, after = 0, 0
+        while page := await self.repository.hazard_page(scope, since, until, after=after, limit=PAGE):
+            await asyncio.to_thread(write, [self._problem(row, words) for row in page])
+            done, after = done + len(page), int(page[-1]["id"])
+            if progress is not None:
+                await progress(done, total)
+        return done
+
+    def _problem(self, row: dict[str, Any], words: Words) -> list[Any]:
+        on_time = row["closed_on_time"]
+        return [
+            row["code"], _name(row, "county", words), _name(row, "township", words),
+            _name(row, "institution", words), label(HazardArea(row["area"]), words.language),
+            label(Severity(row["severity"]), words.language), label(SourceLevel(row["source_level"]), words.language),
+            row["description"], row["reported_at"], row["reporter"], row["responsible"], row["deadline"],
+            words.plain(f"state.{row['state']}"), row["measures"], row["closed_at"],
+            None if on_time is None else words.plain("insight.yes" if on_time else "insight.no"),
+        ]
+
+    async def _registers(
+        self, book: XlsxBook, scope: Scope, period: StatsPeriod, months: Sequence[str], words: Words
+    ) -> int:
+        repo, written = self.repository, 0
+        drills = book.sheet(words.plain("insight.sheet.drills"), columns(DRILL_COLUMNS, words))
+        after = 0
+        while page := await repo.drill_page(scope, period.start, period.end, after=after, limit=PAGE):
+            await asyncio.to_thread(drills.write, [self._drill(row, words) for row in page])
+            after, written = int(page[-1]["id"]), written + len(page)
+        inspections = book.sheet(words.plain("insight.sheet.inspections"), columns(INSPECTION_COLUMNS, words))
+        after = 0
+        while page := await repo.inspection_page(scope, months, after=after, limit=PAGE):
+            await asyncio.to_thread(inspections.write, [self._inspection(row, words) for row in page])
+            after, written = int(page[-1]["id"]), written + len(page)
+        acks = book.sheet(words.plain("insight.sheet.acknowledgements"), columns(ACK_COLUMNS, words))
+        since, until = period.utc_bounds(self._tz)
+        key = (0, 0)
+        while page := await repo.acknowledgement_page(scope, since, until, after=key, limit=PAGE):
+            await asyncio.to_thread(acks.write, [self._ack(row, words) for row in page])
+            key, written = (int(page[-1]["warning_id"]), int(page[-1]["institution_id"])), written + len(page)
+        return written
+
+    def _drill(self, row: dict[str, Any], words: Words) -> list[Any]:
+        return [
+            row["institution_code"], _name(row, "institution", words), _name(row, "county", words),
+            _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"),
+            words.plain(f"insight.drill_kind.{row['kind']}"), row["held_on"], row["participants"],
+            row["duration_minutes"], row["practised"], row["problems"], row["hazards"], row["logged_by"],
+            row["logged_at"],
+        ]
+
+    def _inspection(self, row: dict[str, Any], words: Words) -> list[Any]:
+        return [
+            row["institution_code"], _name(row, "institution", words), _name(row, "county", words),
+            _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"), row["month"],
+            row["started_at"], row["finished_at"], row["amended_at"], row["failed"], row["finished_by"],
+        ]
+
+    def _ack(self, row: dict[str, Any], words: Words) -> list[Any]:
+        response = row["response"] or "none"
+        return [
+            row["warning_id"], words.plain(f"insight.warning_kind.{row['kind']}"),
+            words.plain(f"insight.level.{row['level']}"), row["headline"], row["sent_at"],
+            _name(row, "institution", words), _name(row, "county", words), _name(row, "township", words),
+            words.plain(f"insight.ack.{response}"), row["answered_by"], row["answered_at"],
+        ]
+
+
+def _name(row: dict[str, Any], prefix: str, words: Words) -> str | None:
+    value = row[f"{prefix}_zh"] if words.language == "zh_CN" else row[f"{prefix}_en"]
+    return None if value is None else str(value)

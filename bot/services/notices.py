@@ -1,0 +1,158 @@
+"""Rankings and notices (通报): who did well this month, and the negative list (负面清单) of what is overdue or
+undone, drafted for a city admin to review before it goes to the bound groups through the outbox.
+
+The service returns typed drafts and queues already-worded text; the words themselves are the handler's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.domain.ranking import LIST_LIMIT, Listed, Standing, best_performers, listed, rank
+from bot.domain.roles import Role
+from bot.domain.stats import Ratio, Scope, ScopeLevel, StatsPeriod
+from bot.services.errors import Refusal
+from bot.services.outbox import OutboxService
+from bot.services.stats import StatsReport, StatsService
+from storage import Storage
+from storage.models import Group, GroupPurpose, Region, User
+from storage.outbox_models import BatchProgress, NewOutboxMessage, OutboxPayload, Priority
+from storage.repositories.standings import InstitutionRow, OverdueRow
+from storage.repositories.stats import GroupBy
+
+NOTICE_PURPOSES = {GroupPurpose.DIGESTS}  # GENERAL bindings are included by the repository
+
+
+@dataclass(frozen=True)
+class Ranking:
+    scope: Scope
+    period: StatsPeriod
+    standings: tuple[Standing, ...]  # ranked, best first
+    regions: dict[str, Region]  # county names (a city's ranking)
+    institutions: dict[str, InstitutionRow]  # institution names (a county's ranking), by id as text
+
+
+@dataclass(frozen=True)
+class NoticeDraft:
+    period: StatsPeriod
+    ranking: Ranking
+    best: tuple[Standing, ...]
+    overdue: Listed[OverdueRow]  # the longest overdue hazards that may be posted in groups
+    drills_overdue: Listed[InstitutionRow]
+    inspections_missing: Listed[InstitutionRow]  # no self-inspection finished for the period's last month
+    groups: tuple[Group, ...]  # where it would go
+
+
+@dataclass(frozen=True)
+class NoticeQueued:
+    batch: str
+    queued: int  # messages newly queued (0 when the same notice was already sent)
+    groups: int
+
+
+def fingerprint(text: str) -> str:
+    """A short name for exactly this text: the send button carries it, so what goes out is what was reviewed."""
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+class NoticeService:
+    def __init__(self, storage: Storage, clock: Clock, stats: StatsService, outbox: OutboxService) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._stats = stats
+        self._outbox = outbox
+
+    @property
+    def outbox(self) -> OutboxService:
+        return self._outbox
+
+    async def progress(self, batch: str) -> BatchProgress:
+        return await self._outbox.progress(batch)
+
+    async def ranking(self, actor: User, period: StatsPeriod) -> Ranking:
+        """City admins rank the counties; county staff rank the institutions of their county."""
+        scope = self._stats.scope(actor)
+        if scope.level is ScopeLevel.INSTITUTION:
+            raise Refusal("staff_only")
+        if scope.level is ScopeLevel.CITY:
+            report = await self._stats.report_for(scope, period)
+            return Ranking(scope, period, tuple(rank(_county_standings(report))), report.regions, {})
+        return await self._institution_ranking(scope, period)
+
+    async def draft(self, actor: User, period: StatsPeriod) -> NoticeDraft:
+        if actor.role is not Role.CITY or not actor.active:
+            raise Refusal("notice_city_only")
+        ranking = await self.ranking(actor, period)
+        scope = ranking.scope
+        standings = self._stats.standings
+        total, overdue = await standings.overdue_hazards(scope, self._clock.now(), LIST_LIMIT)
+        institutions = {row.id: row for row in await standings.institution_rows(scope)}
+        compliant = await self._stats.drill_status(scope, period.as_of(self._stats.today()))
+        late_drills = [institutions[i] for i, (_, ok) in compliant.items() if not ok and i in institutions]
+        months = period.months(self._stats.today())
+        missing = await standings.missing_inspections(scope, months[-1]) if months else []
+        return NoticeDraft(
+            period=period,
+            ranking=ranking,
+            best=tuple(best_performers(ranking.standings)),
+            overdue=listed(overdue, total),
+            drills_overdue=listed(late_drills),
+            inspections_missing=listed(missing),
+            groups=tuple(await self._storage.groups.within(actor.region_code, NOTICE_PURPOSES)),
+        )
+
+    async def send(self, actor: User, period: StatsPeriod, text: str) -> NoticeQueued:
+        """Queue the reviewed text for every bound group, once: sending the same notice again queues nothing."""
+        if actor.role is not Role.CITY or not actor.active:
+            raise Refusal("notice_city_only")
+        groups = await self._storage.groups.within(actor.region_code, NOTICE_PURPOSES)
+        batch = f"notice:{period.token}:{fingerprint(text)}"
+        messages = [
+            NewOutboxMessage(
+                dedupe_key=f"{batch}:chat:{group.chat_id}:{group.topic_id or 0}",
+                chat_id=group.chat_id,
+                topic_id=group.topic_id,
+                payload=OutboxPayload(text=text),
+                priority=Priority.BULK,
+            )
+            for group in groups
+        ]
+        async with self._storage.db.transaction():
+            queued = await self._outbox.enqueue(messages, batch=batch)
+            await self._storage.audit.append(
+                actor.telegram_id,
+                "notice.sent",
+                target=f"notice:{period.token}",
+                detail={"fingerprint": fingerprint(text), "groups": len(groups), "queued": queued},
+            )
+        return NoticeQueued(batch, queued, len(groups))
+
+    async def _institution_ranking(self, scope: Scope, period: StatsPeriod) -> Ranking:
+        since, until = period.utc_bounds(self._stats.tz)
+        now, repo = self._clock.now(), self._stats.repository
+        by = GroupBy.INSTITUTION
+        cohort = await repo.cohort_by(scope, since, until, now, by)
+        backlog = await repo.backlog_by(scope, now, by)
+        acks = await repo.acks_by(scope, since, until, by)
+        drills = await self._stats.drill_status(scope, period.as_of(self._stats.today()))
+        rows = {str(row.id): row for row in await self._stats.standings.institution_rows(scope)}
+        standings = [
+            Standing(
+                code=code,
+                on_time=cohort[code].punctuality if code in cohort else Ratio(),
+                overdue=backlog.get(code, (0, 0))[1],
+                drills=Ratio(int(drills[int(code)][1]), 1) if int(code) in drills else Ratio(),
+                acks=Ratio(acks[code].answered, acks[code].reached) if code in acks else Ratio(),
+            )
+            for code in rows
+        ]
+        return Ranking(scope, period, tuple(rank(standings)), {}, rows)
+
+
+def _county_standings(report: StatsReport) -> list[Standing]:
+    return [
+        Standing(unit.code, unit.hazards.punctuality, unit.backlog_overdue, unit.drills, unit.acks)
+        for unit in report.units
+    ]

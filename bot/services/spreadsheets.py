@@ -1,0 +1,218 @@
+"""Spreadsheets in and out: XLSX (openpyxl) and CSV, for exports, invitation lists, templates and bulk imports.
+
+Written sheets stream (openpyxl's write-only mode keeps each sheet in a temporary file, so memory stays flat however
+many rows) and read as a bureau expects: a bold header row that stays in view, sensible column widths, and times as
+real spreadsheet dates in the configured zone (Excel knows no time zones, so they are written as local wall-clock
+time). CSV is UTF-8 with a byte-order mark, which Excel needs to read Chinese correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_ROWS = 20_000
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATETIME = "datetime"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: int = 14
+    kind: Kind = Kind.TEXT
+
+
+class XlsxSheet:
+    def __init__(self, sheet: WriteOnlyWorksheet, columns: Sequence[Column], tz: ZoneInfo) -> None:
+        self._sheet = sheet
+        self._tz = tz
+        self._kinds = [column.kind for column in columns]
+        # Column widths and the frozen header must be set before the first row is written.
+        # Write-only sheets do have column_dimensions; the type stubs leave them out.
+        dimensions = sheet.column_dimensions  # type: ignore[attr-defined]
+        for index, column in enumerate(columns, start=1):
+            dimensions[get_column_letter(index)].width = column.width
+        sheet.freeze_panes = "A2"
+        bold, wrap = Font(bold=True), Alignment(vertical="center", wrap_text=True)
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet, column.header)
+            cell.font, cell.alignment = bold, wrap
+            header.append(cell)
+        sheet.append(header)
+        self.rows = 0
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        for values in rows:
+            self._sheet.append([self._cell(kind, value) for kind, value in zip(self._kinds, values, strict=True)])
+            self.rows += 1
+
+    def _cell(self, kind: Kind, value: Any) -> Any:
+        if value is None or kind in (Kind.TEXT, Kind.NUMBER):
+            return value
+        shown = local(value, self._tz)
+        if not isinstance(shown, datetime):
+            shown = datetime(shown.year, shown.month, shown.day)
+        cell = WriteOnlyCell(self._sheet, shown)
+        cell.number_format = DATETIME_FORMAT if kind is Kind.DATETIME else DATE_FORMAT
+        return cell
+
+
+class XlsxBook:
+    def __init__(self, path: Path, tz: ZoneInfo) -> None:
+        self.path = path
+        self._tz = tz
+        self._book = Workbook(write_only=True)
+
+    def sheet(self, title: str, columns: Sequence[Column]) -> XlsxSheet:
+        # Excel refuses sheet titles longer than 31 characters.
+        return XlsxSheet(self._book.create_sheet(title[:31]), columns, self._tz)
+
+    def save(self) -> None:
+        self._book.save(self.path)
+
+
+class CsvTable:
+    def __init__(self, stream: TextIO, columns: Sequence[Column], tz: ZoneInfo) -> None:
+        self._writer = csv.writer(stream)
+        self._kinds = [column.kind for column in columns]
+        self._tz = tz
+        self._writer.writerow([column.header for column in columns])
+        self.rows = 0
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        for values in rows:
+            self._writer.writerow([self._text(kind, v) for kind, v in zip(self._kinds, values, strict=True)])
+            self.rows += 1
+
+    def _text(self, kind: Kind, value: Any) -> Any:
+        if value is None:
+            return ""
+        if kind is Kind.DATETIME:
+            return f"{local(value, self._tz):%Y-%m-%d %H:%M}"
+        if kind is Kind.DATE:
+            return f"{local(value, self._tz):%Y-%m-%d}"
+        return value
+
+
+def open_csv(path: Path) -> TextIO:
+    return path.open("w", encoding="utf-8-sig", newline="")
+
+
+def local(value: datetime | date, tz: ZoneInfo) -> datetime | date:
+    """A time as the wall clock in `tz` shows it, without a zone (what a spreadsheet date is)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"refusing to write a naive datetime: {value!r}")
+        return value.astimezone(tz).replace(tzinfo=None)
+    return value
+
+
+SheetData = tuple[str, Sequence[Column], Iterable[Sequence[Any]]]
+
+
+def write_xlsx(path: Path, tz: ZoneInfo, sheets: Sequence[SheetData]) -> None:
+    """A small workbook in one call (templates, invitation lists)."""
+    book = XlsxBook(path, tz)
+    for title, columns, rows in sheets:
+        book.sheet(title, columns).write(rows)
+    book.save()
+
+
+# ---- reading ----------------------------------------------------------------------------------------------
+
+
+class UnreadableFile(ValueError):
+    """The file is not a spreadsheet we can read; `code` names the reason (refusal.import_<code>)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]  # each as long as `headers`; the first data row is spreadsheet row 2
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """The first sheet of an XLSX, or a CSV (UTF-8, or GB18030 as Chinese Excel saves it), as text cells."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise UnreadableFile("too_large")
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        raw = _xlsx_rows(data)
+    elif name.endswith(".csv"):
+        raw = _csv_rows(data)
+    else:
+        raise UnreadableFile("format")
+    rows = [[_text(value) for value in row] for row in raw]
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows or not any(rows[0]):
+        raise UnreadableFile("empty")
+    if len(rows) - 1 > MAX_IMPORT_ROWS:
+        raise UnreadableFile("too_many_rows")
+    width = len(rows[0])
+    headers = tuple(rows[0])
+    body = tuple(tuple((row + [""] * width)[:width]) for row in rows[1:])
+    return Table(headers, body)
+
+
+def _xlsx_rows(data: bytes) -> list[list[Any]]:
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises a zoo of types for a damaged or foreign file
+        raise UnreadableFile("format") from error
+    try:
+        sheet = book.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _csv_rows(data: bytes) -> list[list[Any]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return [list(row) for row in csv.reader(io.StringIO(text))]
+    raise UnreadableFile("encoding")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        # A code typed into Excel comes back as 330302.0.
+        return str(int(value))
+    return str(value).strip()

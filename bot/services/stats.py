@@ -1,0 +1,227 @@
+"""/stats: the figures of a scope and a period, as typed results (the handlers word them; see bot/domain/stats.py
+for what each figure means).
+
+The scope always comes from the person asking (`scope_for`), never from a button: a head sees their institution,
+county staff their county by township, city admins the whole city by county.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.domain.catalog import HazardArea, Severity, SourceLevel
+from bot.domain.compliance import Overdue, drill_rule, period_of, previous_period, status
+from bot.domain.stats import (
+    HazardCounts,
+    Ratio,
+    Scope,
+    ScopeLevel,
+    StatsPeriod,
+    local_midnight,
+    rollup,
+    scope_for,
+    total,
+    unit_of,
+    week_origin,
+    week_starts,
+)
+from bot.services.errors import Refusal
+from storage import Storage
+from storage.models import InstitutionType, Region, User
+from storage.repositories.standings import StandingsRepository
+from storage.repositories.stats import GroupBy, StatsRepository
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    """One county (city scope) or township (county scope), or one institution in a ranking."""
+
+    code: str
+    hazards: HazardCounts
+    backlog_unresolved: int
+    backlog_overdue: int
+    drills: Ratio  # institutions not overdue on their fire drill / institutions
+    inspections: Ratio  # monthly self-inspections finished / owed
+    acks: Ratio  # institutions that answered a warning / institutions reached
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    scope: Scope
+    period: StatsPeriod
+    as_of: date  # the day duties are judged on
+    hazards: HazardCounts
+    median_close_hours: float | None
+    backlog_unresolved: int
+    backlog_overdue: int
+    by_area: dict[HazardArea, HazardCounts]
+    by_severity: dict[Severity, HazardCounts]
+    by_source: dict[SourceLevel, HazardCounts]
+    by_type: dict[InstitutionType, HazardCounts]
+    drills: Ratio
+    inspections: Ratio
+    acks: Ratio
+    median_ack_minutes: float | None
+    units: tuple[UnitFigures, ...]  # empty for an institution
+    regions: dict[str, Region]  # names of the units and the scope
+
+
+@dataclass(frozen=True)
+class WeeklyTrend:
+    weeks: tuple[date, ...]  # the Monday each week starts on
+    found: tuple[int, ...]
+    closed: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AckCurve:
+    warning_id: int
+    headline: str
+    sent_at: datetime | None
+    reached: int
+    answers: tuple[datetime, ...]  # first answer of each institution that answered, in order
+
+
+class StatsService:
+    def __init__(self, storage: Storage, clock: Clock, tz: ZoneInfo, *, tracking_since: date | None = None) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._tz = tz
+        self._tracking_since = tracking_since
+        self.repository = StatsRepository(storage.db)
+        self.standings = StandingsRepository(storage.db)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self._tz
+
+    def today(self) -> date:
+        return self._clock.now().astimezone(self._tz).date()
+
+    def scope(self, actor: User) -> Scope:
+        scope = scope_for(actor.role, actor.region_code, actor.institution_id) if actor.active else None
+        if scope is None:
+            raise Refusal("stats_not_for_role")
+        return scope
+
+    async def report(self, actor: User, period: StatsPeriod) -> StatsReport:
+        return await self.report_for(self.scope(actor), period)
+
+    async def report_for(self, scope: Scope, period: StatsPeriod) -> StatsReport:
+        now, today = self._clock.now(), self.today()
+        since, until = period.utc_bounds(self._tz)
+        repo = self.repository
+        cells = await repo.cohort_cells(scope, since, until, now)
+        hazards = total(cells)
+        by = GroupBy.UNIT
+        backlog = await repo.backlog_by(scope, now, by)
+        institutions = await self.standings.institutions_by(scope, by)
+        months = period.months(today)
+        inspected = await self.standings.inspections_done_by(scope, months, by)
+        acks, median_ack = await repo.acks_with_median(scope, since, until, by)
+        drills = await self._drills_by_unit(scope, period.as_of(today))
+        by_unit = rollup(cells, lambda cell: cell.unit)
+        codes = sorted(set(by_unit) | set(backlog) | set(institutions) | set(acks) | await self._known_units(scope))
+        units = tuple(
+            UnitFigures(
+                code=code,
+                hazards=by_unit.get(code, HazardCounts()),
+                backlog_unresolved=backlog.get(code, (0, 0))[0],
+                backlog_overdue=backlog.get(code, (0, 0))[1],
+                drills=drills.get(code, Ratio()),
+                inspections=Ratio(inspected.get(code, 0), institutions.get(code, 0) * len(months)),
+                acks=Ratio(acks[code].answered, acks[code].reached) if code in acks else Ratio(),
+            )
+            for code in codes
+        )
+        return StatsReport(
+            scope=scope,
+            period=period,
+            as_of=period.as_of(today),
+            hazards=hazards,
+            median_close_hours=await repo.median_close_hours(scope, since, until, hazards.closed),
+            backlog_unresolved=sum(u.backlog_unresolved for u in units),
+            backlog_overdue=sum(u.backlog_overdue for u in units),
+            by_area={HazardArea(k): v for k, v in rollup(cells, lambda c: c.area).items()},
+            by_severity={Severity(k): v for k, v in rollup(cells, lambda c: c.severity).items()},
+            by_source={SourceLevel(k): v for k, v in rollup(cells, lambda c: c.source_level).items()},
+            by_type={
+                InstitutionType(k): v
+                for k, v in (await repo.cohort_by(scope, since, until, now, GroupBy.INSTITUTION_TYPE)).items()
+            },
+            drills=sum((u.drills for u in units), Ratio()),
+            inspections=sum((u.inspections for u in units), Ratio()),
+            acks=sum((u.acks for u in units), Ratio()),
+            median_ack_minutes=median_ack,
+            units=() if scope.level is ScopeLevel.INSTITUTION else units,
+            regions=await self._regions(scope, codes),
+        )
+
+    async def states_by_unit(self, actor: User, period: StatsPeriod) -> dict[str, dict[str, int]]:
+        since, until = period.utc_bounds(self._tz)
+        return await self.repository.states_by_unit(self.scope(actor), since, until)
+
+    async def weekly_trend(self, actor: User, period: StatsPeriod) -> WeeklyTrend:
+        since, until = period.utc_bounds(self._tz)
+        origin = local_midnight(week_origin(period), self._tz)
+        found, closed = await self.repository.weekly(self.scope(actor), since, until, origin)
+        weeks = week_starts(period, self.today())
+        return WeeklyTrend(
+            weeks=tuple(weeks),
+            found=tuple(found.get(n, 0) for n in range(len(weeks))),
+            closed=tuple(closed.get(n, 0) for n in range(len(weeks))),
+        )
+
+    async def regions(self) -> list[Region]:
+        return await self._storage.regions.all()
+
+    async def recent_warnings(self, actor: User, period: StatsPeriod, limit: int = 5) -> list[tuple[int, str]]:
+        since, until = period.utc_bounds(self._tz)
+        found = await self.repository.recent_warnings(self.scope(actor), since, until, limit)
+        return [(warning_id, headline) for warning_id, headline, _ in found]
+
+    async def ack_curve(self, actor: User, warning_id: int) -> AckCurve:
+        scope = self.scope(actor)
+        sent, reached, answers = await self.repository.ack_times(scope, warning_id)
+        warning = await self._storage.warnings.get(warning_id)
+        if warning is None or reached == 0:
+            # Also what a warning that never reached the asker's scope looks like: nothing to tell apart.
+            raise Refusal("stats_warning_unknown")
+        return AckCurve(warning_id, warning.headline, sent, reached, tuple(answers))
+
+    async def drill_status(self, scope: Scope, as_of: date) -> dict[int, tuple[str, bool]]:
+        """Institution id → (region code, compliant) with its fire-drill duty on `as_of`: not overdue, judged by the
+        calendar's own rule and `compliance.status`, as /drills and the reminders judge it."""
+        rows = await self.standings.institution_rows(scope)
+        rules = {kind: drill_rule(kind) for kind in {row.type for row in rows}}
+        kinds = sorted({k.value for rule in rules.values() for k in rule.drill_kinds})
+        # Only the current and the previous period of each rule decide a status.
+        since = min((previous_period(r, period_of(r, as_of)).start for r in rules.values()), default=as_of)
+        dates = await self.standings.drill_dates(scope, kinds, since) if kinds else {}
+        judged: dict[int, tuple[str, bool]] = {}
+        for row in rows:
+            rule = rules[row.type]
+            done = [day for drill_kind, day in dates.get(row.id, []) if drill_kind in rule.drill_kinds]
+            verdict = status(rule, done, as_of, judged_from=self._tracking_since)
+            judged[row.id] = (row.region_code, not isinstance(verdict, Overdue))
+        return judged
+
+    async def _drills_by_unit(self, scope: Scope, as_of: date) -> dict[str, Ratio]:
+        ratios: dict[str, Ratio] = {}
+        for region, ok in (await self.drill_status(scope, as_of)).values():
+            unit = unit_of(region, scope)
+            ratios[unit] = ratios.get(unit, Ratio()) + Ratio(int(ok), 1)
+        return ratios
+
+    async def _known_units(self, scope: Scope) -> set[str]:
+        """Every county of the city appears in its breakdown, even one with nothing to count yet."""
+        if scope.level is ScopeLevel.CITY:
+            return {county.code for county in await self._storage.regions.counties()}
+        return set()
+
+    async def _regions(self, scope: Scope, codes: list[str]) -> dict[str, Region]:
+        wanted = set(codes) | ({scope.region_code} if scope.region_code else set())
+        return {region.code: region for region in await self._storage.regions.all() if region.code in wanted}

@@ -1,0 +1,156 @@
+"""The chart buttons under /stats: hazards by county (or township) stacked by state, the weekly trend of found vs
+closed, fire-drill compliance by county, and the acknowledgement curve of one warning, each sent as a photo.
+
+Drawing takes a few hundred milliseconds of CPU, so it runs in a worker thread while the chat shows "sending a
+photo…"; the figures come from the same service as /stats, for the presser's own scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.context import BotContext
+from bot.domain.lifecycle import HazardState
+from bot.domain.stats import PeriodKind, Ratio, StatsPeriod, current_period, period_from_token
+from bot.i18n import Translator
+from bot.services import charts
+from bot.services.errors import Refusal
+from bot.services.stats import StatsService
+from handlers.common import answer
+from handlers.insight_common import asker, insight_of, percent, period_name, refuse, unit_name
+from storage.models import User
+
+CHART = re.compile(r"^ch:([utdw]):([a-z0-9-]+)$")
+WARNING = re.compile(r"^ch:a:(\d+)$")
+STATES = (
+    HazardState.REPORTED,
+    HazardState.ASSIGNED,
+    HazardState.RECTIFYING,
+    HazardState.AWAITING_VERIFICATION,
+    HazardState.CLOSED,
+)
+# From warm (still to do) to green (done), so a county's bar reads at a glance.
+STATE_COLOURS = ("#d62728", "#ff7f0e", "#f2c12e", "#98df8a", "#2ca02c")
+
+
+async def _units(stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> charts.Chart:
+    counts = await stats.states_by_unit(user, period)
+    regions = {r.code: r for r in await stats.regions()}
+    codes = sorted(counts)
+    stacks = [
+        charts.Series(t.plain(f"state.{state.value}"), tuple(float(counts[c].get(state.value, 0)) for c in codes))
+        for state in STATES
+    ]
+    title = t.plain("insight.chart.units", period=period_name(period, t))
+    names = [unit_name(c, regions, t) for c in codes]
+    return await asyncio.to_thread(
+        charts.stacked_bars, title, names, stacks, t.plain("insight.chart.count"), STATE_COLOURS
+    )
+
+
+async def _trend(stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> charts.Chart:
+    trend = await stats.weekly_trend(user, period)
+    lines = [
+        charts.Series(t.plain("insight.chart.found"), tuple(float(n) for n in trend.found)),
+        charts.Series(t.plain("insight.chart.closed"), tuple(float(n) for n in trend.closed)),
+    ]
+    title = t.plain("insight.chart.trend", period=period_name(period, t))
+    return await asyncio.to_thread(charts.weekly_lines, title, trend.weeks, lines, t.plain("insight.chart.count"))
+
+
+async def _drills(stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> charts.Chart:
+    report = await stats.report(user, period)
+    units = [u for u in report.units if u.drills.whole or u.hazards.found]
+    title = t.plain("insight.chart.drills", as_of=report.as_of.isoformat())
+    return await asyncio.to_thread(
+        charts.percentage_bars,
+        title,
+        [unit_name(u.code, report.regions, t) for u in units],
+        [u.drills.rate for u in units],
+        t.plain("insight.chart.no_institutions"),
+    )
+
+
+async def _send(update: Update, chart: charts.Chart, caption: str) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_photo(chart.png, caption=caption)
+
+
+async def pressed_chart(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    found = await asker(update, context)
+    match = CHART.match(query.data or "") if query is not None else None
+    if query is None or found is None or match is None:
+        return
+    caller, user = found
+    await query.answer()
+    stats = insight_of(context).stats
+    period = period_from_token(match.group(2)) or current_period(PeriodKind.MONTH, stats.today())
+    t = caller.t
+    try:
+        if match.group(1) == "w":
+            await _warning_picker(update, stats, user, period, t)
+            return
+        chat = update.effective_chat
+        if chat is not None:
+            await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
+        draw = {"u": _units, "t": _trend, "d": _drills}[match.group(1)]
+        chart = await draw(stats, user, period, t)
+    except Refusal as refusal:
+        await refuse(update, context, caller, refusal, "chart")
+        return
+    await _send(update, chart, t("insight.chart.caption", period=period_name(period, t)))
+
+
+async def _warning_picker(update: Update, stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> None:
+    warnings = await stats.recent_warnings(user, period)
+    if not warnings:
+        await answer(update, t("insight.chart.no_warnings", period=period_name(period, t)))
+        return
+    rows = [[InlineKeyboardButton(text[:60], callback_data=f"ch:a:{warning_id}")] for warning_id, text in warnings]
+    await answer(update, t("insight.chart.pick_warning"), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def pressed_warning(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    found = await asker(update, context)
+    match = WARNING.match(query.data or "") if query is not None else None
+    if query is None or found is None or match is None:
+        return
+    caller, user = found
+    await query.answer()
+    stats, t = insight_of(context).stats, caller.t
+    try:
+        curve = await stats.ack_curve(user, int(match.group(1)))
+    except Refusal as refusal:
+        await refuse(update, context, caller, refusal, "chart")
+        return
+    if curve.sent_at is None:
+        return
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
+    chart = await asyncio.to_thread(
+        charts.cumulative_curve,
+        t.plain("insight.chart.acks", headline=curve.headline[:40]),
+        curve.sent_at,
+        curve.answers,
+        curve.reached,
+        context.services.clock.now(),
+        t.plain("insight.chart.answered"),
+        t.plain("insight.chart.hours_after"),
+    )
+    caption = t("insight.chart.acks_caption", answered=len(curve.answers), reached=curve.reached,
+                percent=percent(Ratio(len(curve.answers), curve.reached), t))
+    await _send(update, chart, caption)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CallbackQueryHandler(pressed_chart, pattern=CHART))
+    application.add_handler(CallbackQueryHandler(pressed_warning, pattern=WARNING))

@@ -1,0 +1,96 @@
+"""What the insight journeys (/stats, charts, /export, /ranking, /notice, imports) share: the services, who may
+ask, and how periods, places and rates read."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.domain.stats import PeriodKind, Ratio, Scope, ScopeLevel, StatsPeriod
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.insight import Insight
+from handlers.common import Caller, answer, identify
+from storage.models import Region, User
+
+
+def insight_of(context: BotContext) -> Insight:
+    return context.services.insight
+
+
+async def asker(update: Update, context: BotContext) -> tuple[Caller, User] | None:
+    """The registered person behind the update, or None (the access gate has already answered strangers)."""
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return None
+    return caller, caller.user
+
+
+async def refuse(update: Update, context: BotContext, caller: Caller, refusal: Refusal, what: str) -> None:
+    """Tell the person why not, and keep a record: a refused scope or role is worth auditing."""
+    await context.services.storage.audit.append(
+        caller.telegram_user.id, "authz.refused", detail={"command": what, "reason": refusal.code}
+    )
+    text = caller.t(refusal.message_key, **refusal.params)
+    if update.callback_query is not None:
+        await update.callback_query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+    else:
+        await answer(update, text)
+
+
+def period_name(period: StatsPeriod, t: Translator) -> str:
+    start = period.start
+    if period.kind is PeriodKind.MONTH:
+        return t.plain("insight.period.month", year=start.year, month=start.month)
+    if period.kind is PeriodKind.QUARTER:
+        return t.plain("insight.period.quarter", year=start.year, quarter=(start.month - 1) // 3 + 1)
+    if period.kind is PeriodKind.YEAR:
+        return t.plain("insight.period.year", year=start.year)
+    return t.plain("insight.period.range", start=day(start), end=day(period.end))
+
+
+def day(value: date) -> str:
+    return value.isoformat()
+
+
+def region_name(region: Region | None, code: str, t: Translator) -> str:
+    if region is None:
+        return code
+    return region.name_zh if t.language == "zh_CN" else region.name_en
+
+
+def unit_name(code: str, regions: dict[str, Region], t: Translator) -> str:
+    """A county, township or the city itself (institutions the city runs directly: 市直)."""
+    region = regions.get(code)
+    if region is not None and region.level.value == "city":
+        return t.plain("insight.city_level", city=region_name(region, code, t))
+    return region_name(region, code, t)
+
+
+def scope_name(scope: Scope, regions: dict[str, Region], institution: str | None, t: Translator) -> str:
+    if scope.level is ScopeLevel.INSTITUTION:
+        return institution or t.plain("insight.scope.institution")
+    if scope.region_code is None:
+        return t.plain("insight.scope.city")
+    return region_name(regions.get(scope.region_code), scope.region_code, t)
+
+
+def percent(ratio: Ratio, t: Translator) -> str:
+    rate = ratio.rate
+    return t.plain("insight.none") if rate is None else f"{rate * 100:.0f}%"
+
+
+def fraction(ratio: Ratio, t: Translator) -> str:
+    return t.plain("insight.fraction", part=ratio.part, whole=ratio.whole, percent=percent(ratio, t))
+
+
+def duration_hours(hours: float | None, t: Translator) -> str:
+    if hours is None:
+        return t.plain("insight.none")
+    if hours >= 48:
+        return t.plain("insight.days", n=f"{hours / 24:.1f}")
+    if hours >= 1:
+        return t.plain("insight.hours", n=f"{hours:.1f}")
+    return t.plain("insight.minutes", n=f"{hours * 60:.0f}")

@@ -1,0 +1,67 @@
+"""/ranking: the monthly ranking — counties for city admins, the institutions of their county for county staff —
+by on-time rate, then overdue hazards, drill compliance and acknowledgement rate (bot/domain/ranking.py)."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.domain.stats import PeriodKind, StatsPeriod, current_period, period_from_token, previous_month
+from bot.services.errors import Refusal
+from handlers.common import answer, is_private
+from handlers.insight_common import asker, insight_of, refuse, scope_name
+from handlers.notice_text import ranking_text
+
+PERIOD = re.compile(r"^rk:([a-z0-9-]+)$")
+
+
+async def _show(update: Update, context: BotContext, period: StatsPeriod | None) -> None:
+    found = await asker(update, context)
+    if found is None:
+        return
+    caller, user = found
+    insight = insight_of(context)
+    today = insight.stats.today()
+    period = period or previous_month(today)
+    try:
+        ranking = await insight.notices.ranking(user, period)
+    except Refusal as refusal:
+        await refuse(update, context, caller, refusal, "ranking")
+        return
+    t = caller.t
+    regions = {r.code: r for r in await insight.stats.regions()}
+    text = ranking_text(ranking, scope_name(ranking.scope, regions, None, t), t)
+    choices = [(previous_month(today), "button.ranking_last_month"),
+               (current_period(PeriodKind.MONTH, today), "button.ranking_this_month")]
+    keyboard = InlineKeyboardMarkup([[
+        InlineKeyboardButton(("• " if p == period else "") + t.plain(key), callback_data=f"rk:{p.token}")
+        for p, key in choices
+    ]])
+    try:
+        await answer(update, text, reply_markup=keyboard, edit=update.callback_query is not None)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
+async def show_ranking(update: Update, context: BotContext) -> None:
+    if is_private(update):
+        await _show(update, context, None)
+
+
+async def chose_period(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    match = PERIOD.match(query.data or "") if query is not None else None
+    if query is None or match is None:
+        return
+    await query.answer()
+    await _show(update, context, period_from_token(match.group(1)))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("ranking", show_ranking, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(chose_period, pattern=PERIOD))

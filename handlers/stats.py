@@ -1,0 +1,231 @@
+"""/stats: the figures of the asker's scope for a period, in one short message with buttons for other periods, the
+charts and the exports.
+
+Buttons carry only the period (`sx:p:m202603`); who may see what is worked out again from the person pressing, so
+a forwarded or forged button shows the presser their own scope, never someone else's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.domain.catalog import SOURCE_LEVELS, label, severity_rank
+from bot.domain.stats import (
+    PeriodKind,
+    RangeProblem,
+    ScopeLevel,
+    StatsPeriod,
+    current_period,
+    parse_range,
+    period_from_token,
+)
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.stats import StatsReport
+from handlers.common import answer, is_private
+from handlers.insight_common import (
+    asker,
+    day,
+    duration_hours,
+    fraction,
+    insight_of,
+    percent,
+    period_name,
+    refuse,
+    scope_name,
+    unit_name,
+)
+
+TYPING_RANGE = "stats.typing_range"
+PERIOD = r"^sx:p:([a-z0-9-]+)$"
+MAX_UNITS = 20
+TOP_AREAS = 6
+
+
+def _joined(pairs: Iterable[tuple[str, int]], t: Translator) -> str:
+    text = t.plain("insight.stats.separator").join(
+        t.plain("insight.stats.item", name=name, count=count) for name, count in pairs
+    )
+    return text or t.plain("insight.none")
+
+
+def _breakdowns(report: StatsReport, t: Translator) -> list[str]:
+    lang = t.language
+    severities = sorted(report.by_severity.items(), key=lambda item: -severity_rank(item[0]))
+    sources = [(k, report.by_source[k]) for k in SOURCE_LEVELS if k in report.by_source]
+    areas = sorted(report.by_area.items(), key=lambda item: (-item[1].found, item[0].value))[:TOP_AREAS]
+    types = sorted(report.by_type.items(), key=lambda item: (-item[1].found, item[0].value))
+    return [
+        t("insight.stats.by_severity", items=_joined(((label(k, lang), v.found) for k, v in severities), t)),
+        t("insight.stats.by_source", items=_joined(((label(k, lang), v.found) for k, v in sources), t)),
+        t("insight.stats.by_area", items=_joined(((label(k, lang), v.found) for k, v in areas), t)),
+        t("insight.stats.by_type",
+          items=_joined(((t.plain(f"insight.type.{k.value}"), v.found) for k, v in types), t)),
+    ]
+
+
+def render(report: StatsReport, institution: str | None, t: Translator) -> str:
+    h = report.hazards
+    ack_hours = None if report.median_ack_minutes is None else report.median_ack_minutes / 60
+    parts = [
+        t("insight.stats.header", scope=scope_name(report.scope, report.regions, institution, t),
+          period=period_name(report.period, t), as_of=day(report.as_of)),
+        t("insight.stats.hazards", found=h.found, closed=h.closed, unresolved=h.unresolved, overdue=h.overdue),
+        t("insight.stats.rates", rectification=percent(h.rectification, t), on_time=percent(h.punctuality, t),
+          median=duration_hours(report.median_close_hours, t)),
+        t("insight.stats.backlog", unresolved=report.backlog_unresolved, overdue=report.backlog_overdue),
+        *_breakdowns(report, t),
+        t("insight.stats.duties", drills=fraction(report.drills, t), inspections=fraction(report.inspections, t)),
+        t("insight.stats.warnings", acks=fraction(report.acks, t), median=duration_hours(ack_hours, t)),
+    ]
+    if report.units:
+        city = report.scope.level is ScopeLevel.CITY
+        lines = [t("insight.stats.units_county" if city else "insight.stats.units_township")] + [
+            t("insight.stats.unit", name=unit_name(u.code, report.regions, t), found=u.hazards.found,
+              on_time=percent(u.hazards.punctuality, t), overdue=u.backlog_overdue, drills=percent(u.drills, t),
+              acks=percent(u.acks, t))
+            for u in report.units[:MAX_UNITS]
+        ]
+        parts.append("\n".join(lines))
+    return "\n".join(parts)
+
+
+def keyboard(report: StatsReport, t: Translator, today_periods: dict[PeriodKind, StatsPeriod]) -> InlineKeyboardMarkup:
+    shown = report.period
+
+    def period_button(key: str, period: StatsPeriod) -> InlineKeyboardButton:
+        text = t.plain(key)
+        return InlineKeyboardButton(f"• {text}" if period == shown else text, callback_data=f"sx:p:{period.token}")
+
+    token = shown.token
+    rows = [
+        [
+            period_button("button.stats_month", today_periods[PeriodKind.MONTH]),
+            period_button("button.stats_quarter", today_periods[PeriodKind.QUARTER]),
+            period_button("button.stats_year", today_periods[PeriodKind.YEAR]),
+            InlineKeyboardButton(t.plain("button.stats_range"), callback_data="sx:r"),
+        ]
+    ]
+    charts = []
+    if report.scope.level is not ScopeLevel.INSTITUTION:
+        charts.append(InlineKeyboardButton(t.plain("button.chart_units"), callback_data=f"ch:u:{token}"))
+    charts.append(InlineKeyboardButton(t.plain("button.chart_trend"), callback_data=f"ch:t:{token}"))
+    if report.scope.level is not ScopeLevel.INSTITUTION:
+        charts.append(InlineKeyboardButton(t.plain("button.chart_drills"), callback_data=f"ch:d:{token}"))
+    charts.append(InlineKeyboardButton(t.plain("button.chart_acks"), callback_data=f"ch:w:{token}"))
+    rows.append(charts)
+    rows.append([
+        InlineKeyboardButton(t.plain("button.export_xlsx"), callback_data=f"ex:x:{token}"),
+        InlineKeyboardButton(t.plain("button.export_csv"), callback_data=f"ex:c:{token}"),
+    ])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _show(update: Update, context: BotContext, period: StatsPeriod | None) -> None:
+    found = await asker(update, context)
+    if found is None:
+        return
+    caller, user = found
+    stats = insight_of(context).stats
+    today = stats.today()
+    period = period or current_period(PeriodKind.MONTH, today)
+    try:
+        report = await stats.report(user, period)
+    except Refusal as refusal:
+        await refuse(update, context, caller, refusal, "stats")
+        return
+    institution = None
+    if user.institution_id is not None:
+        record = await context.services.storage.institutions.get(user.institution_id)
+        institution = None if record is None else (record.name_zh if caller.t.language == "zh_CN" else record.name_en)
+    periods = {kind: current_period(kind, today) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)}
+    text = render(report, institution, caller.t)
+    try:
+        await answer(update, text, reply_markup=keyboard(report, caller.t, periods),
+                     edit=update.callback_query is not None)
+    except BadRequest as error:
+        # The same period pressed again, with nothing changed since: the message already says it.
+        if "not modified" not in error.message:
+            raise
+
+
+async def show_stats(update: Update, context: BotContext) -> None:
+    if not is_private(update):
+        return
+    typed = " ".join(context.args or [])
+    if not typed:
+        await _show(update, context, None)
+        return
+    parsed = parse_range(typed)
+    if isinstance(parsed, RangeProblem):
+        found = await asker(update, context)
+        if found is not None:
+            await answer(update, found[0].t(f"insight.range.{parsed.value}"))
+        return
+    await _show(update, context, parsed)
+
+
+async def chose_period(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    period = period_from_token((query.data or "").removeprefix("sx:p:"))
+    await query.answer()
+    await _show(update, context, period)
+
+
+async def asked_for_range(update: Update, context: BotContext) -> str | int:
+    found = await asker(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if found is None:
+        return ConversationHandler.END
+    await answer(update, found[0].t("insight.range.ask"))
+    return TYPING_RANGE
+
+
+async def typed_range(update: Update, context: BotContext) -> str | int:
+    message = update.effective_message
+    found = await asker(update, context)
+    if message is None or found is None:
+        return ConversationHandler.END
+    parsed = parse_range(message.text or "")
+    if isinstance(parsed, RangeProblem):
+        await answer(update, found[0].t(f"insight.range.{parsed.value}"))
+        return TYPING_RANGE
+    await _show(update, context, parsed)
+    return ConversationHandler.END
+
+
+async def cancelled(update: Update, context: BotContext) -> int:
+    found = await asker(update, context)
+    if found is not None:
+        await answer(update, found[0].t("cancel.done"))
+    return ConversationHandler.END
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("stats", show_stats, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(chose_period, pattern=PERIOD))
+    application.add_handler(
+        ConversationHandler(
+            name="stats_range",
+            persistent=True,
+            entry_points=[CallbackQueryHandler(asked_for_range, pattern=r"^sx:r$")],
+            states={TYPING_RANGE: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_range)]},
+            fallbacks=[CommandHandler("cancel", cancelled)],
+            allow_reentry=True,
+        )
+    )

@@ -1,0 +1,130 @@
+"""Rows for the spreadsheets a bureau files: the problem list (问题清单) and the registers of drills, self-inspections
+and warning acknowledgements, a page at a time.
+
+Pages are keyset-paginated (`after` the last id seen), so a city's 100,000 hazards stream through in bounded memory
+and each page costs the same however deep into the list it is. Rows come back as plain dicts of column values;
+names are joined in SQL, so no page needs a query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.stats import Scope
+from storage.db import Database
+from storage.repositories._codec import from_db_time, from_db_time_or_none, to_db_time
+from storage.repositories.stats import hazard_scope, institution_scope, marks
+
+_HEAD = "head"  # storage.warning_models.RecipientKind.HEAD
+
+# Region names of an institution's (or hazard's) county and township, by code prefix.
+_PLACES = (
+    "LEFT JOIN regions c ON c.code = substr({a}.region_code, 1, 6) "
+    "LEFT JOIN regions t ON length({a}.region_code) >= 9 AND t.code = substr({a}.region_code, 1, 9)"
+)
+_PLACE_COLUMNS = "c.name_zh AS county_zh, c.name_en AS county_en, t.name_zh AS township_zh, t.name_en AS township_en"
+
+
+def _row(row: aiosqlite.Row, times: Sequence[str] = ()) -> dict[str, Any]:
+    values = dict(zip(row.keys(), tuple(row), strict=True))
+    for column in times:
+        values[column] = from_db_time_or_none(values[column])
+    return values
+
+
+class ExportRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def count_hazards(self, scope: Scope, since: datetime, until: datetime) -> int:
+        where, params = hazard_scope(scope)
+        return int(
+            await self._db.fetchval(
+                f"SELECT COUNT(*) FROM hazards h WHERE h.reported_at >= ? AND h.reported_at < ? AND {where}",
+                (to_db_time(since), to_db_time(until), *params),
+            )
+        )
+
+    async def hazard_page(
+        self, scope: Scope, since: datetime, until: datetime, *, after: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """The problem list, in report order: each hazard with its place, institution and the people named."""
+        where, params = hazard_scope(scope)
+        rows = await self._db.fetchall(
+            "SELECT h.id, h.code, h.area, h.severity, h.source_level, h.description, h.reported_at, h.deadline, "
+            "h.state, h.measures, h.closed_at, h.closed_on_time, i.name_zh AS institution_zh, "
+            f"i.name_en AS institution_en, {_PLACE_COLUMNS}, rep.full_name AS reporter, "
+            "COALESCE(asg.full_name, head.full_name) AS responsible "
+            "FROM hazards h JOIN institutions i ON i.id = h.institution_id "
+            f"{_PLACES.format(a='h')} "
+            "LEFT JOIN users rep ON rep.telegram_id = h.reporter_id "
+            "LEFT JOIN users asg ON asg.telegram_id = h.assignee_id "
+            "LEFT JOIN users head ON head.telegram_id = i.head_user_id "
+            f"WHERE h.id > ? AND h.reported_at >= ? AND h.reported_at < ? AND {where} ORDER BY h.id LIMIT ?",
+            (after, to_db_time(since), to_db_time(until), *params, limit),
+        )
+        return [_row(row, ("reported_at", "deadline", "closed_at")) for row in rows]
+
+    async def drill_page(self, scope: Scope, start: date, end: date, *, after: int, limit: int) -> list[dict[str, Any]]:
+        where, params = institution_scope(scope)
+        rows = await self._db.fetchall(
+            "SELECT d.id, i.code AS institution_code, i.name_zh AS institution_zh, i.name_en AS institution_en, "
+            f"i.type AS institution_type, {_PLACE_COLUMNS}, d.kind, d.held_on, d.participants, d.duration_minutes, "
+            "d.practised, d.problems, json_array_length(d.hazard_ids) AS hazards, u.full_name AS logged_by, "
+            "d.logged_at FROM drills d JOIN institutions i ON i.id = d.institution_id "
+            f"{_PLACES.format(a='i')} LEFT JOIN users u ON u.telegram_id = d.logged_by "
+            f"WHERE d.id > ? AND d.held_on >= ? AND d.held_on <= ? AND {where} ORDER BY d.id LIMIT ?",
+            (after, start.isoformat(), end.isoformat(), *params, limit),
+        )
+        found = [_row(row, ("logged_at",)) for row in rows]
+        for values in found:
+            values["held_on"] = date.fromisoformat(values["held_on"])
+        return found
+
+    async def inspection_page(
+        self, scope: Scope, months: Sequence[str], *, after: int, limit: int
+    ) -> list[dict[str, Any]]:
+        if not months:
+            return []
+        where, params = institution_scope(scope)
+        rows = await self._db.fetchall(
+            "SELECT s.id, i.code AS institution_code, i.name_zh AS institution_zh, i.name_en AS institution_en, "
+            f"i.type AS institution_type, {_PLACE_COLUMNS}, s.month, s.started_at, s.finished_at, s.amended_at, "
+            "(SELECT COUNT(*) FROM self_inspection_answers a WHERE a.inspection_id = s.id AND a.answer = 'fail') "
+            "AS failed, u.full_name AS finished_by FROM self_inspections s "
+            f"JOIN institutions i ON i.id = s.institution_id {_PLACES.format(a='i')} "
+            "LEFT JOIN users u ON u.telegram_id = s.finished_by "
+            f"WHERE s.id > ? AND s.month IN ({marks(months)}) AND {where} ORDER BY s.id LIMIT ?",
+            (after, *months, *params, limit),
+        )
+        return [_row(row, ("started_at", "finished_at", "amended_at")) for row in rows]
+
+    async def acknowledgement_page(
+        self, scope: Scope, since: datetime, until: datetime, *, after: tuple[int, int], limit: int
+    ) -> list[dict[str, Any]]:
+        """One row per warning sent in [since, until) and institution in scope it reached, with the first answer
+        of any of its heads; keyed by (warning id, institution id)."""
+        where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
+        rows = await self._db.fetchall(
+            "SELECT r.warning_id, r.institution_id, w.kind, w.level, w.headline, w.sent_at, "
+            f"i.name_zh AS institution_zh, i.name_en AS institution_en, {_PLACE_COLUMNS}, "
+            "a.response, a.at AS answered_at, u.full_name AS answered_by "
+            "FROM (SELECT DISTINCT r.warning_id, r.institution_id, r.region_code FROM warning_recipients r "
+            "JOIN warnings w ON w.id = r.warning_id WHERE r.kind = ? AND r.institution_id IS NOT NULL "
+            f"AND w.sent_at >= ? AND w.sent_at < ? AND {where} AND (r.warning_id, r.institution_id) > (?, ?) "
+            "ORDER BY r.warning_id, r.institution_id LIMIT ?) r "
+            "JOIN warnings w ON w.id = r.warning_id JOIN institutions i ON i.id = r.institution_id "
+            f"{_PLACES.format(a='r')} "
+            "LEFT JOIN warning_acks a ON a.rowid = (SELECT b.rowid FROM warning_acks b WHERE "
+            "b.warning_id = r.warning_id AND b.institution_id = r.institution_id ORDER BY b.at LIMIT 1) "
+            "LEFT JOIN users u ON u.telegram_id = a.user_id ORDER BY r.warning_id, r.institution_id",
+            (_HEAD, to_db_time(since), to_db_time(until), *params, *after, limit),
+        )
+        found = [_row(row, ("answered_at",)) for row in rows]
+        for values in found:
+            values["sent_at"] = from_db_time(values["sent_at"])
+        return found

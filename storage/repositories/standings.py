@@ -1,0 +1,113 @@
+"""Aggregates about institutions rather than hazards: what duties are owed and done, and the lists a notice names
+(overdue hazards, institutions that missed their monthly self-inspection)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.domain.lifecycle import OPEN_STATES
+from bot.domain.stats import Scope
+from storage.db import Database
+from storage.repositories._codec import from_db_time, to_db_time
+from storage.repositories.stats import GroupBy, group_expression, hazard_scope, institution_scope, marks
+
+_OPEN = sorted(s.value for s in OPEN_STATES)
+
+
+@dataclass(frozen=True)
+class InstitutionRow:
+    id: int
+    type: str
+    region_code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    code: str
+    region_code: str
+    deadline: datetime
+    name_zh: str
+    name_en: str
+
+
+class StandingsRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def institutions_by(self, scope: Scope, by: GroupBy) -> dict[str, int]:
+        """Active institutions in scope per unit (or one per institution): what duties are owed by."""
+        where, params = institution_scope(scope)
+        rows = await self._db.fetchall(
+            f"SELECT {group_expression(by, scope, 'i', 'id')} AS name, COUNT(*) AS n FROM institutions i WHERE {where} "
+            "GROUP BY 1",
+            params,
+        )
+        return {str(row["name"]): int(row["n"]) for row in rows}
+
+    async def inspections_done_by(self, scope: Scope, months: Sequence[str], by: GroupBy) -> dict[str, int]:
+        """Finished monthly self-inspections of active institutions in scope, over these months."""
+        if not months:
+            return {}
+        where, params = institution_scope(scope)
+        rows = await self._db.fetchall(
+            f"SELECT {group_expression(by, scope, 'i', 'id')} AS name, COUNT(*) AS n FROM self_inspections s "
+            f"JOIN institutions i ON i.id = s.institution_id WHERE s.month IN ({marks(months)}) "
+            f"AND s.finished_at IS NOT NULL AND {where} GROUP BY 1",
+            (*months, *params),
+        )
+        return {str(row["name"]): int(row["n"]) for row in rows}
+
+    async def institution_rows(self, scope: Scope) -> list[InstitutionRow]:
+        """The active institutions in scope, as duties are judged for them, without the cost of whole records."""
+        where, params = institution_scope(scope)
+        rows = await self._db.fetchall(
+            f"SELECT i.id, i.type, i.region_code, i.name_zh, i.name_en FROM institutions i WHERE {where} "
+            "ORDER BY i.region_code, i.code",
+            params,
+        )
+        return [InstitutionRow(int(r["id"]), r["type"], r["region_code"], r["name_zh"], r["name_en"]) for r in rows]
+
+    async def drill_dates(self, scope: Scope, kinds: Sequence[str], since: date) -> dict[int, list[tuple[str, date]]]:
+        """Institution id → (kind, local date) of its drills of these kinds held on or after `since`."""
+        where, params = institution_scope(scope)
+        rows = await self._db.fetchall(
+            "SELECT d.institution_id, d.kind, d.held_on FROM drills d JOIN institutions i ON i.id = d.institution_id "
+            f"WHERE d.kind IN ({marks(kinds)}) AND d.held_on >= ? AND {where}",
+            (*kinds, since.isoformat(), *params),
+        )
+        found: dict[int, list[tuple[str, date]]] = {}
+        for row in rows:
+            found.setdefault(int(row["institution_id"]), []).append((row["kind"], date.fromisoformat(row["held_on"])))
+        return found
+
+    async def overdue_hazards(self, scope: Scope, now: datetime, limit: int) -> tuple[int, list[OverdueRow]]:
+        """How many hazards in scope are overdue now, and the `limit` longest overdue; rights-protection hazards
+        are left out, because this list is posted in groups (lifecycle.visible_to_groups)."""
+        where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id, hide_sensitive=True))
+        condition = f"h.state IN ({marks(_OPEN)}) AND h.deadline < ? AND {where}"
+        bound = (*_OPEN, to_db_time(now), *params)
+        count = await self._db.fetchval(f"SELECT COUNT(*) FROM hazards h WHERE {condition}", bound)
+        rows = await self._db.fetchall(
+            f"SELECT h.code, h.region_code, h.deadline, i.name_zh, i.name_en FROM hazards h "
+            f"JOIN institutions i ON i.id = h.institution_id WHERE {condition} ORDER BY h.deadline, h.id LIMIT ?",
+            (*bound, limit),
+        )
+        return int(count), [
+            OverdueRow(r["code"], r["region_code"], from_db_time(r["deadline"]), r["name_zh"], r["name_en"])
+            for r in rows
+        ]
+
+    async def missing_inspections(self, scope: Scope, month: str) -> list[InstitutionRow]:
+        """Active institutions in scope with no finished self-inspection for `month` ('YYYY-MM')."""
+        where, params = institution_scope(scope)
+        rows = await self._db.fetchall(
+            f"SELECT i.id, i.type, i.region_code, i.name_zh, i.name_en FROM institutions i WHERE {where} "
+            "AND NOT EXISTS (SELECT 1 FROM self_inspections s WHERE s.institution_id = i.id AND s.month = ? "
+            "AND s.finished_at IS NOT NULL) ORDER BY i.region_code, i.code",
+            (*params, month),
+        )
+        return [InstitutionRow(int(r["id"]), r["type"], r["region_code"], r["name_zh"], r["name_en"]) for r in rows]

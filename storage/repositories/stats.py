@@ -1,0 +1,272 @@
+"""Aggregates for statistics and rankings: every figure is counted in SQLite, never by looping over rows here.
+
+The state sets are bound as parameters from `bot.domain.lifecycle`, so "unresolved" and "overdue" are the same
+question the hazard loop asks (`is_overdue`: an open state and `now` past the deadline). Times are fixed-width UTC
+text, so comparing them as text compares instants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.domain.catalog import SENSITIVE_AREAS
+from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
+from bot.domain.stats import HazardCell, HazardCounts, Scope, median_of, median_window
+from storage.db import Database
+from storage.repositories._codec import from_db_time, from_db_time_or_none, prefix_glob, to_db_time
+
+_CLOSED = sorted(s.value for s in CLOSED_STATES)
+_OPEN = sorted(s.value for s in OPEN_STATES)
+_UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
+_SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
+_HEAD = "head"  # storage.warning_models.RecipientKind.HEAD, kept literal: this module sits below that one
+
+
+def marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class GroupBy(StrEnum):
+    UNIT = "unit"  # a county (city scope) or a township (county scope)
+    INSTITUTION = "institution"
+    INSTITUTION_TYPE = "institution_type"
+
+
+def hazard_scope(scope: Scope, alias: str = "h") -> tuple[str, list[object]]:
+    """WHERE clauses for hazards in a scope, for this module and the exports alike."""
+    clauses, params = ["1 = 1"], list[object]()
+    if scope.institution_id is not None:
+        clauses.append(f"{alias}.institution_id = ?")
+        params.append(scope.institution_id)
+    if scope.region_prefix is not None:
+        clauses.append(f"{alias}.region_code GLOB ?")
+        params.append(prefix_glob(scope.region_prefix))
+    if scope.hide_sensitive:
+        clauses.append(f"{alias}.area NOT IN ({marks(_SENSITIVE)})")
+        params += _SENSITIVE
+    return " AND ".join(clauses), params
+
+
+def institution_scope(scope: Scope, alias: str = "i") -> tuple[str, list[object]]:
+    clauses, params = [f"{alias}.active = 1"], list[object]()
+    if scope.institution_id is not None:
+        clauses.append(f"{alias}.id = ?")
+        params.append(scope.institution_id)
+    if scope.region_prefix is not None:
+        clauses.append(f"{alias}.region_code GLOB ?")
+        params.append(prefix_glob(scope.region_prefix))
+    return " AND ".join(clauses), params
+
+
+def group_expression(by: GroupBy, scope: Scope, alias: str, institution_column: str = "institution_id") -> str:
+    # Every form is fixed text chosen here, never taken from a caller's string.
+    if by is GroupBy.INSTITUTION_TYPE:
+        return f"(SELECT t.type FROM institutions t WHERE t.id = {alias}.institution_id)"
+    if by is GroupBy.INSTITUTION:
+        return f"CAST({alias}.{institution_column} AS TEXT)"
+    return f"substr({alias}.region_code, 1, {int(scope.unit_digits)})"
+
+
+_COUNTS = (
+    "COUNT(*) AS found, "
+    f"SUM(h.state IN ({marks(_CLOSED)})) AS closed, "
+    f"SUM(h.state IN ({marks(_UNRESOLVED)})) AS unresolved, "
+    f"SUM(h.state IN ({marks(_OPEN)}) AND h.deadline < ?) AS overdue, "
+    f"SUM(h.state IN ({marks(_CLOSED)}) AND h.closed_on_time = 1) AS on_time, "
+    f"SUM(h.state IN ({marks(_CLOSED)}) AND h.closed_on_time = 0) AS late"
+)
+
+
+def _count_params(now: datetime) -> list[object]:
+    return [*_CLOSED, *_UNRESOLVED, *_OPEN, to_db_time(now), *_CLOSED, *_CLOSED]
+
+
+@dataclass(frozen=True)
+class UnitAcks:
+    reached: int
+    answered: int
+
+
+class StatsRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def cohort_cells(self, scope: Scope, since: datetime, until: datetime, now: datetime) -> list[HazardCell]:
+        """The hazards found in [since, until), counted per unit, area, severity and source level in one pass;
+        those breakdowns are rollups of these cells (the institution type, which needs a join, is `cohort_by`)."""
+        where, params = hazard_scope(scope)
+        rows = await self._db.fetchall(
+            f"SELECT {group_expression(GroupBy.UNIT, scope, 'h')} AS unit, h.area, h.severity, h.source_level, "
+            f"{_COUNTS} "
+            f"FROM hazards h WHERE h.reported_at >= ? AND h.reported_at < ? AND {where} GROUP BY 1, 2, 3, 4",
+            (*_count_params(now), to_db_time(since), to_db_time(until), *params),
+        )
+        return [
+            HazardCell(
+                unit=row["unit"],
+                area=row["area"],
+                severity=row["severity"],
+                source_level=row["source_level"],
+                counts=_counts(row),
+            )
+            for row in rows
+        ]
+
+    async def cohort_by(
+        self, scope: Scope, since: datetime, until: datetime, now: datetime, by: GroupBy
+    ) -> dict[str, HazardCounts]:
+        where, params = hazard_scope(scope)
+        rows = await self._db.fetchall(
+            f"SELECT {group_expression(by, scope, 'h')} AS name, {_COUNTS} FROM hazards h "
+            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where} GROUP BY 1",
+            (*_count_params(now), to_db_time(since), to_db_time(until), *params),
+        )
+        return {str(row["name"]): _counts(row) for row in rows}
+
+    async def median_close_hours(self, scope: Scope, since: datetime, until: datetime, closed: int) -> float | None:
+        """The median time from report to closing of the cohort's `closed` hazards (counted by the caller)."""
+        window = median_window(closed)
+        if window is None:
+            return None
+        where, params = hazard_scope(scope)
+        rows = await self._db.fetchall(
+            "SELECT (julianday(h.closed_at) - julianday(h.reported_at)) * 24.0 AS hours FROM hazards h "
+            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND +h.state IN ({marks(_CLOSED)}) "
+            f"AND h.closed_at IS NOT NULL AND {where} ORDER BY hours LIMIT ? OFFSET ?",
+            (to_db_time(since), to_db_time(until), *_CLOSED, *params, window[1], window[0]),
+        )
+        return median_of([float(row["hours"]) for row in rows])
+
+    async def backlog_by(self, scope: Scope, now: datetime, by: GroupBy) -> dict[str, tuple[int, int]]:
+        """Name → (unresolved, overdue) over every hazard in scope, whenever it was found."""
+        where, params = hazard_scope(scope)
+        rows = await self._db.fetchall(
+            f"SELECT {group_expression(by, scope, 'h')} AS name, COUNT(*) AS unresolved, "
+            f"SUM(h.state IN ({marks(_OPEN)}) AND h.deadline < ?) AS overdue FROM hazards h "
+            f"WHERE h.state IN ({marks(_UNRESOLVED)}) AND {where} GROUP BY 1",
+            (*_OPEN, to_db_time(now), *_UNRESOLVED, *params),
+        )
+        return {str(row["name"]): (int(row["unresolved"]), int(row["overdue"] or 0)) for row in rows}
+
+    async def states_by_unit(self, scope: Scope, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
+        """Unit → state → how many of the cohort are in it now: the stacked bars of the county chart."""
+        where, params = hazard_scope(scope)
+        rows = await self._db.fetchall(
+            f"SELECT {group_expression(GroupBy.UNIT, scope, 'h')} AS unit, h.state, COUNT(*) AS n FROM hazards h "
+            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where} GROUP BY 1, 2",
+            (to_db_time(since), to_db_time(until), *params),
+        )
+        found: dict[str, dict[str, int]] = {}
+        for row in rows:
+            found.setdefault(row["unit"], {})[row["state"]] = int(row["n"])
+        return found
+
+    async def weekly(
+        self, scope: Scope, since: datetime, until: datetime, origin: datetime
+    ) -> tuple[dict[int, int], dict[int, int]]:
+        """Week number (0 = the week starting at `origin`) → hazards found, and → hazards closed, that week."""
+        where, params = hazard_scope(scope)
+        week = "CAST((julianday({column}) - julianday(?)) / 7 AS INTEGER)"
+        found = await self._db.fetchall(
+            f"SELECT {week.format(column='h.reported_at')} AS w, COUNT(*) AS n FROM hazards h "
+            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where} GROUP BY 1",
+            (to_db_time(origin), to_db_time(since), to_db_time(until), *params),
+        )
+        closed = await self._db.fetchall(
+            f"SELECT {week.format(column='h.closed_at')} AS w, COUNT(*) AS n FROM hazards h "
+            f"WHERE h.state IN ({marks(_CLOSED)}) AND h.closed_at >= ? AND h.closed_at < ? AND {where} GROUP BY 1",
+            (to_db_time(origin), *_CLOSED, to_db_time(since), to_db_time(until), *params),
+        )
+        return {int(r["w"]): int(r["n"]) for r in found}, {int(r["w"]): int(r["n"]) for r in closed}
+
+    def _answers(self, scope: Scope, since: datetime, until: datetime) -> tuple[str, list[object]]:
+        """CTEs ending in `per`: one row per warning sent in [since, until) and institution in scope it reached
+        (an institution with two heads counts once), with the first answer any of its heads gave. Recipients and
+        answers are unioned and grouped once, which SQLite does far faster than joining two grouped sets.
+        `warning_acks.at` is a person's latest answer, so MIN over the heads is the earliest that survives."""
+        where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
+        sql = (
+            "WITH sent AS (SELECT id, sent_at FROM warnings WHERE sent_at >= ? AND sent_at < ?), "
+            "pairs AS (SELECT r.warning_id, r.institution_id, r.region_code, NULL AS at FROM warning_recipients r "
+            "WHERE r.warning_id IN (SELECT id FROM sent) AND r.kind = ? AND r.institution_id IS NOT NULL "
+            f"AND {where} UNION ALL SELECT a.warning_id, a.institution_id, NULL, a.at FROM warning_acks a "
+            "WHERE a.warning_id IN (SELECT id FROM sent) AND a.institution_id IS NOT NULL), "
+            "per AS (SELECT warning_id, institution_id, MAX(region_code) AS region_code, MIN(at) AS first_at "
+            "FROM pairs GROUP BY 1, 2) "
+        )
+        return sql, [to_db_time(since), to_db_time(until), _HEAD, *params]
+
+    async def acks_by(self, scope: Scope, since: datetime, until: datetime, by: GroupBy) -> dict[str, UnitAcks]:
+        """For the warnings sent in [since, until): institutions reached and those that answered, per name."""
+        cte, params = self._answers(scope, since, until)
+        rows = await self._db.fetchall(
+            f"{cte} SELECT {group_expression(by, scope, 'per')} AS name, COUNT(*) AS reached, "
+            "COUNT(first_at) AS answered FROM per WHERE region_code IS NOT NULL GROUP BY 1",
+            params,
+        )
+        return {str(row["name"]): UnitAcks(int(row["reached"]), int(row["answered"])) for row in rows}
+
+    async def acks_with_median(
+        self, scope: Scope, since: datetime, until: datetime, by: GroupBy
+    ) -> tuple[dict[str, UnitAcks], float | None]:
+        """`acks_by`, and the median minutes from sending to the first answer, in one statement: the reached set
+        is built once and both questions read it."""
+        cte, params = self._answers(scope, since, until)
+        rows = await self._db.fetchall(
+            f"{cte}, timed AS (SELECT (julianday(per.first_at) - julianday(sent.sent_at)) * 1440.0 AS minutes "
+            "FROM per JOIN sent ON sent.id = per.warning_id WHERE per.region_code IS NOT NULL "
+            "AND per.first_at IS NOT NULL), "
+            "ranked AS (SELECT minutes, ROW_NUMBER() OVER (ORDER BY minutes) AS n, COUNT(*) OVER () AS total "
+            "FROM timed) "
+            f"SELECT 1 AS part, {group_expression(by, scope, 'per')} AS name, COUNT(*) AS reached, "
+            "COUNT(first_at) AS answered, NULL AS minutes FROM per WHERE region_code IS NOT NULL GROUP BY 2 "
+            # The middle value, or the two middle values of an even count.
+            "UNION ALL SELECT 2, NULL, NULL, NULL, minutes FROM ranked WHERE n IN ((total + 1) / 2, (total + 2) / 2)",
+            params,
+        )
+        acks = {str(r["name"]): UnitAcks(int(r["reached"]), int(r["answered"])) for r in rows if r["part"] == 1}
+        return acks, median_of([float(r["minutes"]) for r in rows if r["part"] == 2])
+
+    async def ack_times(self, scope: Scope, warning_id: int) -> tuple[datetime | None, int, list[datetime]]:
+        """One warning: when it was sent, how many institutions in scope it reached, and when each that answered
+        first did (sorted): the acknowledgement curve."""
+        where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
+        rows = await self._db.fetchall(
+            "SELECT w.sent_at, r.institution_id, (SELECT MIN(a.at) FROM warning_acks a WHERE a.warning_id = w.id "
+            "AND a.institution_id = r.institution_id) AS first_at FROM warning_recipients r "
+            "JOIN warnings w ON w.id = r.warning_id WHERE w.id = ? AND r.kind = ? AND r.institution_id IS NOT NULL "
+            f"AND {where} GROUP BY r.institution_id ORDER BY first_at",
+            (warning_id, _HEAD, *params),
+        )
+        sent = from_db_time_or_none(rows[0]["sent_at"]) if rows else None
+        return sent, len(rows), [from_db_time(row["first_at"]) for row in rows if row["first_at"] is not None]
+
+    async def recent_warnings(
+        self, scope: Scope, since: datetime, until: datetime, limit: int
+    ) -> list[tuple[int, str, datetime]]:
+        """(id, headline, sent_at) of the latest warnings sent in [since, until) that reached the scope."""
+        where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
+        rows = await self._db.fetchall(
+            "SELECT w.id, w.headline, w.sent_at FROM warnings w WHERE w.sent_at >= ? AND w.sent_at < ? "
+            f"AND EXISTS (SELECT 1 FROM warning_recipients r WHERE r.warning_id = w.id AND {where}) "
+            "ORDER BY w.sent_at DESC, w.id DESC LIMIT ?",
+            (to_db_time(since), to_db_time(until), *params, limit),
+        )
+        return [(int(row["id"]), str(row["headline"]), from_db_time(row["sent_at"])) for row in rows]
+
+
+def _counts(row: aiosqlite.Row) -> HazardCounts:
+    # SUM over no matching row is NULL, hence the `or 0`.
+    return HazardCounts(
+        found=int(row["found"] or 0),
+        closed=int(row["closed"] or 0),
+        unresolved=int(row["unresolved"] or 0),
+        overdue=int(row["overdue"] or 0),
+        on_time=int(row["on_time"] or 0),
+        late=int(row["late"] or 0),
+    )

@@ -1,0 +1,102 @@
+"""Every export's columns and values, read back from the file: the XLSX sheets with openpyxl, the CSV with csv."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+
+from bot.domain.stats import PeriodKind, StatsPeriod
+from bot.i18n import Translator
+from bot.services.exports import ExportFormat, ExportService
+from bot.services.stats import StatsService
+from tests.insight.world import CITY_ADMIN, HEAD_A, LUCHENG_STAFF, InsightWorld
+
+TZ = ZoneInfo("Asia/Shanghai")
+MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
+PROBLEM_HEADERS = [
+    "隐患编号", "县（市、区）", "乡镇（街道）", "机构", "领域", "严重程度", "发现层级（四查）", "问题描述", "发现时间",
+    "上报人", "整改责任人", "整改期限", "状态", "整改措施", "销号时间", "是否按期",
+]
+
+
+async def export(world: InsightWorld, user_id: int, fmt: ExportFormat, path: Path, language: str = "zh_CN") -> int:
+    stats = StatsService(world.storage, world.clock, TZ)
+    scope = stats.scope(await world.user(user_id))
+    seen: list[tuple[int, int]] = []
+
+    async def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+
+    result = await ExportService(world.storage, TZ).export(
+        scope, MARCH, fmt, path, Translator(language, strict=True), months=["2026-03"], progress=progress
+    )
+    assert seen[-1] == (result.hazards, result.hazards)
+    return result.hazards
+
+
+async def test_the_problem_list_and_the_registers_in_excel(world: InsightWorld, tmp_path: Path) -> None:
+    path = tmp_path / "export.xlsx"
+    assert await export(world, LUCHENG_STAFF, ExportFormat.XLSX, path) == 4
+    book = load_workbook(path)
+    assert book.sheetnames == ["问题清单", "演练台账", "月度自查台账", "预警签收"]
+    problems = book["问题清单"]
+    assert problems.freeze_panes == "A2"
+    assert problems.column_dimensions["H"].width == 40 and problems["A1"].font.bold
+    rows = list(problems.iter_rows(values_only=True))
+    assert list(rows[0]) == PROBLEM_HEADERS
+    h1, h2, h3, h4 = world.hazards["H1"], world.hazards["H2"], world.hazards["H3"], world.hazards["H4"]
+    assert [row[0] for row in rows[1:]] == [h1.code, h2.code, h3.code, h4.code]
+    assert list(rows[1]) == [
+        h1.code, "鹿城区", "五马街道", "鹿城区社会福利院", "用火", "一般", "自查", "fire 隐患",
+        datetime(2026, 3, 2, 10, 0), "user 30", "user 40", datetime(2026, 3, 9, 10, 0), "已销号", "清理杂物",
+        datetime(2026, 3, 6, 10, 0), "是",
+    ]
+    assert rows[2][-1] == "否" and rows[3][4] == "权益保障" and rows[3][12] == "整改中" and rows[3][15] is None
+    assert rows[4][2] == "南汇街道" and rows[4][12] == "待验收" and rows[4][10] == "user 47"
+    found_at = problems["I2"]
+    assert isinstance(found_at.value, datetime) and found_at.number_format == "yyyy-mm-dd hh:mm"
+
+    drills = list(book["演练台账"].iter_rows(values_only=True))
+    assert drills[0][:7] == ("机构编码", "机构", "县（市、区）", "乡镇（街道）", "机构类型", "演练类型", "演练日期")
+    assert [(r[0], r[5], r[6], r[7]) for r in drills[1:]] == [
+        ("WZ-330302-ELDER-01", "消防疏散演练", datetime(2026, 3, 1), 20)
+    ]
+    inspections = list(book["月度自查台账"].iter_rows(values_only=True))
+    assert [(r[0], r[5], r[7] is not None) for r in inspections[1:]] == [
+        ("WZ-330302-ELDER-01", "2026-03", True), ("WZ-330302-ELDER-02", "2026-03", False)
+    ]
+    acks = list(book["预警签收"].iter_rows(values_only=True))
+    assert acks[0][8] == "签收情况"
+    assert [(r[3], r[5], r[8], r[9]) for r in acks[1:]] == [
+        ("台风橙色预警", "鹿城区社会福利院", "已收到并落实", "user 40"),  # the first of its two heads to answer
+        ("台风橙色预警", "鹿城区南汇街道居家养老服务中心", "未签收", None),
+    ]
+    assert acks[1][10] == datetime(2026, 3, 5, 10, 30)
+
+
+async def test_the_csv_alternative_in_english(world: InsightWorld, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    assert await export(world, CITY_ADMIN, ExportFormat.CSV, path, "en") == 7
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0][:4] == ["Code", "County", "Township", "Institution"] and rows[0][-1] == "On time"
+    by_code = {row[0]: row for row in rows[1:]}
+    h7 = by_code[world.hazards["H7"].code]
+    assert h7[1:5] == ["Wenzhou", "", "Wenzhou Funeral Home", "transport (vehicles)"]
+    assert h7[8] == "2026-03-01 10:00" and h7[12] == "Closed" and h7[15] == "Yes"
+    assert world.hazards["H8"].code not in by_code  # found in February
+
+
+async def test_a_heads_export_holds_their_institution_only(world: InsightWorld, tmp_path: Path) -> None:
+    path = tmp_path / "head.xlsx"
+    assert await export(world, HEAD_A, ExportFormat.XLSX, path) == 2  # H1, H2: not H3 (权益保障), not B's H4
+    book = load_workbook(path)
+    codes = [row[0] for row in book["问题清单"].iter_rows(min_row=2, values_only=True)]
+    assert codes == [world.hazards["H1"].code, world.hazards["H2"].code]
+    acks = list(book["预警签收"].iter_rows(min_row=2, values_only=True))
+    assert [row[5] for row in acks] == ["鹿城区社会福利院"]

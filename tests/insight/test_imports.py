@@ -1,0 +1,173 @@
+"""Bulk import: every bad row reported by row and column with nothing changed; a clean file imported whole; the
+invitation links handed back as a spreadsheet; templates that import as they are."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from bot.domain.imports import ImportKind, RowError
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.imports import ImportService
+from bot.services.onboarding import OnboardingService
+from bot.services.spreadsheets import read_table
+from bot.services.warnings import WarningService
+from handlers.import_text import result_text
+from tests.insight.world import CADRE, CITY_ADMIN, HEAD_A, LUCHENG_STAFF, InsightWorld
+
+TZ = ZoneInfo("Asia/Shanghai")
+ZH = Translator("zh_CN", strict=True)
+
+
+def service(world: InsightWorld) -> ImportService:
+    ttl = timedelta(hours=72)
+    return ImportService(world.storage, world.clock, TZ, OnboardingService(world.storage, world.clock, ttl), ttl,
+                         WarningService(world.storage, world.clock))
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    stream = io.StringIO()
+    csv.writer(stream).writerows(rows)
+    return stream.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
+
+
+def where(errors: tuple[RowError, ...]) -> set[tuple[int, str, str]]:
+    return {(e.row, e.column, e.code) for e in errors}
+
+
+async def test_bad_institution_rows_are_all_reported_and_nothing_changes(world: InsightWorld) -> None:
+    before = len(await world.storage.institutions.in_scope(None, active_only=False))
+    table = read_table(csv_bytes([
+        ["机构编码", "机构名称", "机构类型", "区划代码", "风险标签"],
+        ["NEW-01", "鹿城区新建养老院", "养老机构", "330302001", "临河、有厨房"],  # fine on its own
+        ["NEW-02", "未知县敬老院", "养老机构", "339999", ""],  # unknown county
+        ["NEW-01", "重复编码养老院", "elderly_care", "330302007", ""],  # the code again
+        ["NEW-03", "鹿城区社会福利院", "养老机构", "330302001", ""],  # an institution that exists, new code
+        ["NEW-04", "错误类型机构", "学校", "330303", "靠海"],  # not a type, not a tag
+    ]), "机构.csv")
+    result = await service(world).run(await world.user(CITY_ADMIN), ImportKind.INSTITUTIONS, table)
+    assert not result.ok and result.rows == 0
+    assert where(result.errors) == {
+        (3, "region_code", "unknown_region"),
+        (4, "code", "duplicate"),
+        (5, "name_zh", "duplicate_institution"),
+        (6, "type", "bad_choice"),
+        (6, "risk_tags", "bad_choice"),
+    }
+    assert len(await world.storage.institutions.in_scope(None, active_only=False)) == before
+    assert await world.storage.institutions.get_by_code("NEW-01") is None
+    text = result_text(result, table.headers, ZH)
+    assert "发现 5 处问题，数据库未做任何改动" in text
+    assert "第 3 行「区划代码」：区划代码 339999 不在系统中" in text
+    assert "第 4 行「机构编码」：“NEW-01”重复，第 2 行已出现" in text
+    assert "第 5 行「机构名称」：同一区划下已有名为“鹿城区社会福利院”的机构（编码 WZ-330302-ELDER-01）" in text
+
+
+async def test_a_clean_institution_file_is_imported_whole(world: InsightWorld) -> None:
+    table = read_table(xlsx_bytes([
+        ["code", "name_zh", "type", "region_code", "risk_tags", "address"],
+        ["NEW-01", "鹿城区新建养老院", "养老机构", 330302001, "临河、有厨房", "某路 1 号"],
+        ["WZ-330302-ELDER-01", "鹿城区社会福利院", "elderly_care", "330302001", "gas", None],  # an update
+    ]), "institutions.xlsx")
+    result = await service(world).run(None, ImportKind.INSTITUTIONS, table)
+    assert result.ok and (result.rows, result.added) == (2, 1)
+    added = await world.storage.institutions.get_by_code("NEW-01")
+    assert added is not None and added.region_code == "330302001" and added.name_en == "鹿城区新建养老院"
+    assert {tag.value for tag in added.risk_tags} == {"near_river", "kitchen"}
+    assert "新增 1 家，更新 1 家" in result_text(result, table.headers, ZH)
+
+
+async def test_people_get_invitation_links_as_a_spreadsheet(world: InsightWorld, tmp_path: Path) -> None:
+    imports = service(world)
+    bad = read_table(csv_bytes([
+        ["姓名", "角色", "区划代码", "机构编码", "链接有效期至"],
+        ["王五", "社区/村干部", "330302", "", "2026-13-01"],  # no such date
+        ["赵六", "机构负责人", "", "NOPE", ""],  # unknown institution
+        ["钱七", "county", "330302001", "", "2026-03-10"],  # a township for county staff; a past date
+    ]), "people.csv")
+    result = await imports.run(await world.user(CITY_ADMIN), ImportKind.PEOPLE, bad)
+    assert where(result.errors) == {
+        (2, "valid_until", "bad_date"), (3, "institution_code", "unknown_institution"),
+        (4, "region_code", "county_needed"), (4, "valid_until", "date_past"),
+    }
+    good = read_table(csv_bytes([
+        ["name", "role", "region_code", "institution_code", "valid_until"],
+        ["王五", "社区/村干部", "330302", "", "2026-03-31"],
+        ["赵六", "机构负责人", "", "WZ-330302-ELDER-02", ""],
+    ]), "people.csv")
+    result = await imports.run(await world.user(CITY_ADMIN), ImportKind.PEOPLE, good)
+    assert result.ok and [i.name for i in result.invitations] == ["王五", "赵六"]
+    first = await world.storage.invites.get(result.invitations[0].token)
+    assert first is not None and first.region_code == "330302"
+    assert first.expires_at.astimezone(TZ).date().isoformat() == "2026-04-01"  # the end of 31 March
+    path = tmp_path / "links.xlsx"
+    imports.invitations_file(result.invitations, "civil_safety_bot", ZH, path)
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0] == ("行号", "姓名", "角色", "区划或机构", "邀请链接", "有效期至")
+    assert rows[1][:4] == (2, "王五", "社区/村干部", "330302")
+    assert rows[1][4] == f"https://t.me/civil_safety_bot?start={result.invitations[0].token}"
+    assert rows[2][2:4] == ("机构负责人", "WZ-330302-ELDER-02")
+
+
+async def test_the_vulnerable_registry_is_pseudonymous_and_in_scope(world: InsightWorld) -> None:
+    imports = service(world)
+    staff = await world.user(LUCHENG_STAFF)
+    table = read_table(csv_bytes([
+        ["人员代号", "类别", "所在村（社区）代码", "联系干部 Telegram ID"],
+        ["LC-0001", "孤寡老人", "330302001001", str(CADRE)],
+        ["330302199001011234", "留守儿童", "330302001002", ""],  # an ID number is refused by the registry
+        ["LW-0001", "三无人员", "330303001001", ""],  # Longwan: not this staff member's county
+        ["XX-0001", "低保", "339999001001", "abc"],  # no such category, county or cadre id
+    ]), "名册.csv")
+    result = await imports.run(staff, ImportKind.VULNERABLE, table)
+    assert where(result.errors) == {
+        (4, "region_code", "out_of_scope"), (5, "category", "bad_choice"), (5, "region_code", "unknown_county"),
+        (5, "cadre_id", "bad_number"),
+    }
+    clean = read_table(csv_bytes([list(table.headers), list(table.rows[0]), list(table.rows[1])]), "名册.csv")
+    refused = await imports.run(staff, ImportKind.VULNERABLE, clean)
+    assert [(e.row, e.code, e.refusal) for e in refused.errors] == [(3, "person_code_identifying", True)]
+    assert await world.storage.contacts.person_by_code("LC-0001") is None  # rolled back with the bad row
+    good = read_table(csv_bytes([list(table.headers), list(table.rows[0])]), "名册.csv")
+    done = await imports.run(staff, ImportKind.VULNERABLE, good)
+    assert done.ok and done.added == 1
+    person = await world.storage.contacts.person_by_code("LC-0001")
+    assert person is not None and person.cadre_id == CADRE and person.category.value == "elderly_alone"
+
+
+async def test_who_may_import_what(world: InsightWorld) -> None:
+    imports = service(world)
+    staff, head = await world.user(LUCHENG_STAFF), await world.user(HEAD_A)
+    assert imports.allowed(staff, ImportKind.VULNERABLE) and not imports.allowed(staff, ImportKind.PEOPLE)
+    assert not any(imports.allowed(head, kind) for kind in ImportKind)
+    with pytest.raises(Refusal):
+        await imports.run(staff, ImportKind.INSTITUTIONS, read_table(csv_bytes([["code"], ["x"]]), "a.csv"))
+
+
+@pytest.mark.parametrize("kind", list(ImportKind))
+async def test_templates_import_as_they_are(world: InsightWorld, tmp_path: Path, kind: ImportKind) -> None:
+    path = tmp_path / f"{kind.value}.xlsx"
+    service(world).template(kind, ZH, path)
+    book = load_workbook(path)
+    assert book.sheetnames[1] == "填写说明" and book.worksheets[0].freeze_panes == "A2"
+    table = read_table(path.read_bytes(), path.name)
+    result = await service(world).run(None, kind, table)
+    assert [(e.row, e.code) for e in result.errors] == [(2, "no_rows")]  # headers all recognised

@@ -1,0 +1,166 @@
+"""/stats, the charts, /export, /ranking, /notice and imports through the emulator, as the people who use them."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from bot.domain.catalog import HazardArea
+from bot.domain.roles import Role
+from bot.stage import Stage, stage
+from storage.models import Group, GroupPurpose
+from tests.hazard_people import CADRE, LONGWAN, LONGWAN_HOME, cast, report
+
+CITY_ADMIN, LONGWAN_CADRE, CITY_GROUP = 50, 51, -2002
+
+
+async def with_longwan(stage: Stage) -> None:
+    """A Longwan hazard that Lucheng's staff and 鹿城区社会福利院's head must never count."""
+    cadre = stage.sandbox.user(user_id=LONGWAN_CADRE, first_name="龙湾干部", language_code="zh-hans")
+    await stage.register(cadre, Role.CADRE, region=LONGWAN)
+    await report(stage, LONGWAN_CADRE, institution=LONGWAN_HOME, description="龙湾的隐患")
+
+
+async def test_county_staff_see_their_county_switch_periods_draw_and_export(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    await with_longwan(bot_stage)
+    ours = [await report(bot_stage), await report(bot_stage, area=HazardArea.ELECTRICITY)]
+
+    await people.staff.send_text("/stats")
+    figures = people.staff.last_message()
+    assert "安全工作统计 · 鹿城区" in figures.text
+    assert "发现 2，已销号 0，未销号 2（其中逾期 0）" in figures.text
+    assert "按领域：用电 1 · 用火 1" in figures.text and "五马街道：发现 2" in figures.text
+    assert figures.buttons[0] == ["• 本月", "本季度", "本年", "自定义时段…"]
+
+    await people.staff.press("本年", figures)
+    assert figures.edited and figures.buttons[0][2] == "• 本年" and "发现 2，" in figures.text
+
+    await people.staff.press("📈 每周趋势", figures)
+    assert people.staff.last_message().kind == "photo"
+
+    await people.staff.press("📥 导出 Excel", figures)
+    sent = people.staff.messages()
+    document = next(m for m in reversed(sent) if m.kind == "document")
+    assert document.document_name is not None and document.document_name.endswith(".xlsx")
+    status = next(m for m in sent if m.text.startswith(("⏳", "✅ 导出完成")))
+    assert status.edited and status.text == "✅ 导出完成，共 2 条隐患。"
+    book = load_workbook(io.BytesIO(document.document or b""))
+    codes = [row[0] for row in book["问题清单"].iter_rows(min_row=2, values_only=True)]
+    assert codes == [h.code for h in ours]  # not Longwan's
+
+
+async def test_a_head_sees_only_their_institution_whatever_the_button_says(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    await with_longwan(bot_stage)
+    mine = await report(bot_stage, CADRE)
+    await report(bot_stage, CADRE, area=HazardArea.RIGHTS)  # 权益保障: never shown to the head
+
+    await people.head.send_text("/stats")
+    figures = people.head.last_message()
+    assert "安全工作统计 · 鹿城区社会福利院" in figures.text and "发现 1，" in figures.text
+    assert "分县" not in figures.text and "📊 分区域图" not in str(figures.buttons)
+
+    token = str(figures.button_data[2][1]).split(":")[2]  # the CSV button of this very message
+    await people.head.press_data(figures, f"ex:c:{token}")
+    document = next(m for m in reversed(people.head.messages()) if m.kind == "document")
+    rows = list(csv.reader((document.document or b"").decode("utf-8-sig").splitlines()))
+    assert [row[0] for row in rows[1:]] == [mine.code]
+
+    await people.cadre.send_text("/stats")
+    assert "统计功能仅向机构负责人" in people.cadre.last_message().text
+
+
+async def test_a_typed_range_and_the_ranking(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    await report(bot_stage)
+    await people.staff.send_text("/stats")
+    await people.staff.press("自定义时段…")
+    assert "请输入起止日期" in people.staff.last_message().text
+    await people.staff.send_text("2026-13-01 到 2026-12-31")
+    assert "没看懂这个时段" in people.staff.last_message().text
+    today = bot_stage.services.settings.tz
+    start = bot_stage.clock.now().astimezone(today).date().replace(day=1)
+    await people.staff.send_text(f"{start.isoformat()} 至 {start.replace(day=28).isoformat()}")
+    assert f"{start.isoformat()} 至" in people.staff.last_message().text
+
+    await people.staff.send_text("/ranking")
+    ranking = people.staff.last_message()
+    assert "排名" in ranking.text and ranking.buttons == [["• 上月", "本月"]]
+    await people.staff.press("本月", ranking)
+    assert "1. 鹿城区社会福利院" in ranking.text
+
+
+async def test_the_city_admin_reviews_and_sends_the_notice_to_groups(bot_stage: Stage) -> None:
+    await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    group = bot_stage.sandbox.group(chat_id=CITY_GROUP, title="全市民政安全工作群")
+    await bot_stage.services.storage.groups.bind(Group(
+        chat_id=CITY_GROUP, title=group.title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=CITY_ADMIN,
+        bound_at=bot_stage.clock.now()))
+
+    await admin.send_text("/notice")
+    preview = admin.last_message()
+    assert "将发送到 1 个工作群" in preview.text and "民政系统安全工作通报" in preview.text
+    assert "一、各县（市、区）排名" in preview.text and "三、负面清单" in preview.text
+    reviewed = preview.text
+    await admin.press("📢 发送到 1 个工作群", preview)
+    assert "✅ 通报已发送：1/1 个工作群" in preview.text
+    notice = group.last_message()
+    assert notice.text.startswith("📢 温州市民政系统安全工作通报")
+    assert notice.text in reviewed  # what went out is what was reviewed
+
+    county = bot_stage.sandbox.user(user_id=52, first_name="周", language_code="zh-hans")
+    await bot_stage.register(county, Role.COUNTY, region="330302")
+    await county.send_text("/notice")
+    assert "只有市局管理员可以起草和发送通报" in county.last_message().text
+
+
+async def test_an_admin_imports_by_sending_a_spreadsheet(bot_stage: Stage) -> None:
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await admin.send_text("/template")
+    await admin.press("人员邀请模板")
+    template = admin.last_message()
+    assert template.kind == "document" and (template.document_name or "").endswith(".xlsx")
+
+    bad = "姓名,角色,区划代码\n王五,社区/村干部,339999\n".encode()
+    await admin.send_document(bad, "people.csv", "text/csv")
+    assert "第 2 行「区划代码」：区划代码 339999 不在系统中" in admin.last_message().text
+
+    good = "姓名,角色,区划代码\n王五,社区/村干部,330302\n赵六,县级民政工作人员,330303\n".encode()
+    await admin.send_document(good, "people.csv", "text/csv")
+    links = admin.last_message()
+    assert links.kind == "document" and "2 个一次性邀请链接" in links.text
+    rows = list(load_workbook(io.BytesIO(links.document or b"")).active.iter_rows(min_row=2, values_only=True))  # type: ignore[union-attr]
+    assert [row[1] for row in rows] == ["王五", "赵六"]
+    token = str(rows[1][4]).rsplit("start=", 1)[1]
+    newcomer = bot_stage.sandbox.user(user_id=53, first_name="赵六", language_code="zh-hans")
+    await newcomer.send_text(f"/start {token}")
+    user = await bot_stage.services.storage.users.get(53)
+    assert user is not None and user.role is Role.COUNTY and user.region_code == "330303"
+
+
+async def test_with_the_bots_own_sender_the_preview_follows_the_delivery(tmp_path: Path) -> None:
+    async with stage(tmp_path / "safety.db", background=True) as running:
+        admin = running.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+        await running.register(admin, Role.CITY)
+        group = running.sandbox.group(chat_id=CITY_GROUP, title="全市民政安全工作群")
+        await running.services.storage.groups.bind(Group(
+            chat_id=CITY_GROUP, title=group.title, region_code="330300", purpose=GroupPurpose.GENERAL,
+            bound_by=CITY_ADMIN, bound_at=running.clock.now()))
+        await admin.send_text("/notice")
+        preview = admin.last_message()
+        await admin.press("📢 发送到 1 个工作群", preview)
+        for _ in range(100):
+            if "✅ 通报已发送：1/1" in preview.text:
+                break
+            await asyncio.sleep(0.05)
+        assert "✅ 通报已发送：1/1 个工作群" in preview.text
+        assert group.last_message().text.startswith("📢 温州市民政系统安全工作通报")
+        assert running.sandbox.violations == []

@@ -1,0 +1,78 @@
+"""The monthly ranking and the notice (通报) for March of the hand-built world, worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.ranking import Standing, rank
+from bot.domain.stats import PeriodKind, Ratio, StatsPeriod
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.notices import NoticeService
+from bot.services.outbox import OutboxService
+from bot.services.stats import StatsService
+from handlers.notice_text import notice_text
+from tests.insight.world import CITY_ADMIN, LUCHENG_STAFF, NOW, A, B, InsightWorld
+
+MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
+
+
+def service(world: InsightWorld) -> NoticeService:
+    stats = StatsService(world.storage, world.clock, ZoneInfo("Asia/Shanghai"))
+    return NoticeService(world.storage, world.clock, stats, OutboxService(world.storage, world.clock))
+
+
+def test_the_ranking_is_lexicographic_and_unmeasured_rates_come_last() -> None:
+    standings = [
+        Standing("b", Ratio(9, 10), 0, Ratio(1, 1), Ratio()),
+        Standing("a", Ratio(), 0, Ratio(1, 1), Ratio(1, 1)),
+        Standing("c", Ratio(9, 10), 3, Ratio(1, 1), Ratio(1, 1)),
+        Standing("d", Ratio(10, 10), 5, Ratio(0, 1), Ratio(0, 1)),
+    ]
+    assert [s.code for s in rank(standings)] == ["d", "b", "c", "a"]
+
+
+async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negative_list(world: InsightWorld) -> None:
+    notices = service(world)
+    admin = await world.user(CITY_ADMIN)
+    ranking = await notices.ranking(admin, MARCH)
+    order = [s.code for s in ranking.standings]
+    # The city's own (1/1 on time) beats Lucheng (1/2); the rest measured nothing, Longwan last with one overdue.
+    assert order[:2] == ["330300", "330302"] and order[-1] == "330303" and len(order) == 13
+    draft = await notices.draft(admin, MARCH)
+    assert [s.code for s in draft.best] == ["330300"]  # Lucheng has overdue hazards: no praise
+    assert [row.code for row in draft.overdue.items] == [world.hazards["H8"].code, world.hazards["H5"].code]
+    assert draft.overdue.total == 2  # H3 is overdue too, but a rights-protection hazard is never posted in groups
+    assert (draft.drills_overdue.total, len(draft.drills_overdue.items)) == (14, 10)
+    assert draft.inspections_missing.total == 15 and len(draft.groups) == 1
+
+    text = notice_text(draft, "温州市", NOW, Translator("zh_CN", strict=True))
+    assert "📢 <b>温州市民政系统安全工作通报（2026年3月）</b>" in text
+    assert "1. 温州市（市直）：按期 100% · 逾期 0 · 演练 0% · 签收 —" in text
+    assert "2. 鹿城区：按期 50% · 逾期 2 · 演练 100% · 签收 50%" in text
+    assert "温州市（市直）隐患按期整改、无逾期隐患，予以通报表扬。" in text
+    assert f"• {world.hazards['H8'].code} 鹿城区社会福利院（鹿城区），已逾期 31 天" in text
+    assert "（二）消防演练逾期机构 14 家：" in text and "……等，共 14 项" in text
+    assert world.hazards["H3"].code not in text
+
+    first = await notices.send(admin, MARCH, text)
+    again = await notices.send(admin, MARCH, text)
+    assert (first.queued, first.groups, again.queued) == (1, 1, 0)  # the same notice twice goes out once
+
+
+async def test_county_staff_rank_their_institutions_and_may_not_send_notices(world: InsightWorld) -> None:
+    notices = service(world)
+    staff = await world.user(LUCHENG_STAFF)
+    ranking = await notices.ranking(staff, MARCH)
+    assert [ranking.institutions[s.code].name_zh for s in ranking.standings] == [
+        "鹿城区社会福利院", "鹿城区南汇街道居家养老服务中心"
+    ]
+    first = ranking.standings[0]
+    assert first.code == str(world.ids[A]) and (first.on_time, first.overdue) == (Ratio(1, 2), 2)
+    assert ranking.standings[1].code == str(world.ids[B])
+    with pytest.raises(Refusal) as refused:
+        await notices.draft(staff, MARCH)
+    assert refused.value.code == "notice_city_only"
