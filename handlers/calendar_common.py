@@ -12,9 +12,9 @@ from bot.context import BotContext
 from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
 from bot.i18n import Translator
 from bot.services.calendar import MAX_AGE
-from handlers.common import Caller, answer
+from handlers.common import Caller, answer, identify
 from storage.models import Institution, Region
-from storage.repositories.calendar_drafts import CalendarDraftRepository
+from storage.repositories.calendar_drafts import CalendarDraftRepository, Draft, DrillDraft, SelfCheckDraft, StudyDraft
 
 # Buttons that start a journey; each journey lists its own as a ConversationHandler entry point.
 ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY = "cal:drill", "cal:selfcheck", "cal:study"
@@ -34,6 +34,25 @@ _COUNT = re.compile(r"^\s*(\d{1,6})\s*(?:人|名|位|分钟|分|min|mins|minutes
 
 def drafts(context: BotContext) -> CalendarDraftRepository:
     return CalendarDraftRepository(context.services.storage.db)
+
+
+async def load_draft(
+    update: Update, context: BotContext, kind: type[Draft], lost_key: str
+) -> tuple[Caller, Draft] | None:
+    """The caller and their draft of `kind`; None when there is no one to answer, or (said with `lost_key`) no draft."""
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return None
+    draft = await drafts(context).get(caller.user.telegram_id, kind)
+    if draft is None:
+        await answer(update, caller.t(lost_key))
+        return None
+    return caller, draft
+
+
+async def save_draft(context: BotContext, caller: Caller, draft: DrillDraft | SelfCheckDraft | StudyDraft) -> None:
+    assert caller.user is not None
+    await drafts(context).save(caller.user.telegram_id, draft, context.services.clock.now())
 
 
 async def refuse_role(update: Update, context: BotContext, caller: Caller, key: str, command: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -91,4 +92,19 @@ async def flow_cancelled(update: Update, context: BotContext) -> int:
         await update.callback_query.answer()
     if caller is not None:
         await answer(update, caller.t("cancel.done"), edit=update.callback_query is not None)
+    return ConversationHandler.END
+
+
+async def cancel_journey(
+    update: Update, context: BotContext, key: str, forget: Callable[[BotContext, int], Awaitable[object]]
+) -> int:
+    """/cancel or a Cancel button in a journey that keeps a draft: `forget` drops the caller's draft, then `key` is said
+    where the person is, and the conversation ends."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+    if caller is not None and caller.user is not None:
+        await forget(context, caller.user.telegram_id)
+        await answer(update, caller.t(key), edit=query is not None)
     return ConversationHandler.END

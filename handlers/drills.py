@@ -29,14 +29,16 @@ from handlers.calendar_common import (
     day_keyboard,
     day_problem,
     drafts,
+    load_draft,
     parse_count,
     parse_day,
     place_name,
     refuse_role,
+    save_draft,
     status_line,
 )
-from handlers.common import Caller, answer, catalog_label, identify, is_private
-from handlers.evidence import keep_photo
+from handlers.common import Caller, answer, cancel_journey, catalog_label, identify, is_private
+from handlers.evidence import photo_added
 from handlers.notify import deliver, when
 from storage.models import Institution
 from storage.repositories.calendar_drafts import DraftProblem, DrillDraft
@@ -144,19 +146,18 @@ def _confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 async def _load(update: Update, context: BotContext) -> tuple[Caller, DrillDraft] | None:
-    caller = await identify(update, context)
-    if caller is None or caller.user is None:
-        return None
-    draft = await drafts(context).get(caller.user.telegram_id, DrillDraft)
-    if draft is None:
-        await answer(update, caller.t("drill.lost"))
-        return None
-    return caller, draft
+    return await load_draft(update, context, DrillDraft, "drill.lost")
 
 
-async def _save(context: BotContext, caller: Caller, draft: DrillDraft) -> None:
-    assert caller.user is not None
-    await drafts(context).save(caller.user.telegram_id, draft, context.services.clock.now())
+async def _pressed(update: Update, context: BotContext) -> tuple[Caller, DrillDraft, str] | None:
+    """The person, their draft and the pressed button's data; the press is answered."""
+    loaded = await _load(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return None
+    await query.answer()
+    caller, draft = loaded
+    return caller, draft, query.data
 
 
 async def _ask(update: Update, context: BotContext, caller: Caller, draft: DrillDraft, step: str) -> str:
@@ -190,7 +191,7 @@ async def _ask(update: Update, context: BotContext, caller: Caller, draft: Drill
 
 
 async def _next(update: Update, context: BotContext, caller: Caller, draft: DrillDraft, step: str) -> str:
-    await _save(context, caller, draft)
+    await save_draft(context, caller, draft)
     return await _ask(update, context, caller, draft, step)
 
 
@@ -209,7 +210,7 @@ async def start_drill(update: Update, context: BotContext) -> str | int:
         await update.callback_query.answer()
     if user.role is Role.HEAD and user.institution_id is not None:
         return await _next(update, context, caller, DrillDraft(institution_id=user.institution_id), PICKING_KIND)
-    await _save(context, caller, DrillDraft())
+    await save_draft(context, caller, DrillDraft())
     return await _ask_institution(update, context, caller)
 
 
@@ -234,36 +235,30 @@ async def searched_institution(update: Update, context: BotContext) -> str | int
 
 
 async def chose_institution(update: Update, context: BotContext) -> str | int:
-    loaded = await _load(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
+    caller, draft, data = pressed
     # The service checks the scope again when the drill is logged; a forged id only gets that far.
-    draft = draft.model_copy(update={"institution_id": int(query.data.removeprefix("dr:inst:"))})
+    draft = draft.model_copy(update={"institution_id": int(data.removeprefix("dr:inst:"))})
     return await _next(update, context, caller, draft, PICKING_KIND)
 
 
 async def chose_kind(update: Update, context: BotContext) -> str | int:
-    loaded = await _load(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
-    kind = DrillKind(query.data.removeprefix("dr:kind:"))
+    caller, draft, data = pressed
+    kind = DrillKind(data.removeprefix("dr:kind:"))
     return await _next(update, context, caller, draft.model_copy(update={"kind": kind}), PICKING_DATE)
 
 
 async def chose_day(update: Update, context: BotContext) -> str | int:
-    loaded = await _load(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
-    held_on = chosen_day(query.data, context.services.drills.today())
+    caller, draft, data = pressed
+    held_on = chosen_day(data, context.services.drills.today())
     return await _next(update, context, caller, draft.model_copy(update={"held_on": held_on}), COUNTING_PEOPLE)
 
 
@@ -286,35 +281,36 @@ async def typed_day(update: Update, context: BotContext) -> str | int:
 
 
 async def counted_people(update: Update, context: BotContext) -> str | int:
-    loaded = await _load(update, context)
-    message = update.effective_message
-    if loaded is None or message is None or message.text is None:
-        return COUNTING_PEOPLE
-    caller, draft = loaded
-    count = parse_count(message.text)
-    if count is None:
-        await answer(update, caller.t("calendar.guide_number"), reply_markup=cancel_keyboard("dr", caller.t))
-        return COUNTING_PEOPLE
-    if not 0 < count <= MAX_PARTICIPANTS:
-        await answer(update, caller.t("refusal.participants_invalid", max=MAX_PARTICIPANTS))
-        return COUNTING_PEOPLE
-    return await _next(update, context, caller, draft.model_copy(update={"participants": count}), TIMING)
+    return await _took_number(
+        update, context, COUNTING_PEOPLE, "calendar.guide_number", "refusal.participants_invalid", MAX_PARTICIPANTS,
+        "participants", TIMING,
+    )
 
 
 async def timed(update: Update, context: BotContext) -> str | int:
+    return await _took_number(
+        update, context, TIMING, "calendar.guide_minutes", "refusal.duration_invalid", MAX_DURATION_MINUTES,
+        "duration_minutes", DESCRIBING,
+    )
+
+
+async def _took_number(
+    update: Update, context: BotContext, step: str, guide: str, refusal: str, most: int, field: str, then: str
+) -> str | int:
+    """The answer to `step` is a number (people, minutes): not a number is guided, outside 1..`most` is refused."""
     loaded = await _load(update, context)
     message = update.effective_message
     if loaded is None or message is None or message.text is None:
-        return TIMING
+        return step
     caller, draft = loaded
-    minutes = parse_count(message.text)
-    if minutes is None:
-        await answer(update, caller.t("calendar.guide_minutes"), reply_markup=cancel_keyboard("dr", caller.t))
-        return TIMING
-    if not 0 < minutes <= MAX_DURATION_MINUTES:
-        await answer(update, caller.t("refusal.duration_invalid", max=MAX_DURATION_MINUTES))
-        return TIMING
-    return await _next(update, context, caller, draft.model_copy(update={"duration_minutes": minutes}), DESCRIBING)
+    number = parse_count(message.text)
+    if number is None:
+        await answer(update, caller.t(guide), reply_markup=cancel_keyboard("dr", caller.t))
+        return step
+    if not 0 < number <= most:
+        await answer(update, caller.t(refusal, max=most))
+        return step
+    return await _next(update, context, caller, draft.model_copy(update={field: number}), then)
 
 
 async def described_practice(update: Update, context: BotContext) -> str | int:
@@ -339,15 +335,11 @@ async def received_photo(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None:
         return ADDING_PHOTOS
     caller, draft = loaded
-    if len(draft.photos) >= MAX_PHOTOS:
-        await answer(update, caller.t("refusal.too_many_photos", max=MAX_PHOTOS),
-                     reply_markup=_photos_keyboard(draft, caller.t))
+    photos = await photo_added(update, message, context, caller.t, draft.photos, _photos_keyboard(draft, caller.t))
+    if photos is None:
         return ADDING_PHOTOS
-    photo = await keep_photo(message, context)
-    if photo is None:
-        return ADDING_PHOTOS
-    draft = draft.model_copy(update={"photos": [*draft.photos, photo]})
-    await _save(context, caller, draft)
+    draft = draft.model_copy(update={"photos": photos})
+    await save_draft(context, caller, draft)
     text = caller.t("drill.photo_received", count=len(draft.photos), max=MAX_PHOTOS)
     await answer(update, text, reply_markup=_photos_keyboard(draft, caller.t))
     return ADDING_PHOTOS
@@ -374,7 +366,7 @@ async def no_problems(update: Update, context: BotContext) -> str | int:
         await update.callback_query.answer()
     caller, draft = loaded
     draft = draft.model_copy(update={"problems": [], "asking": 0})
-    await _save(context, caller, draft)
+    await save_draft(context, caller, draft)
     return await _show_summary(update, context, caller, draft)
 
 
@@ -393,19 +385,17 @@ async def listed_problems(update: Update, context: BotContext) -> str | int:
         await answer(update, text, reply_markup=_problems_keyboard(caller.t))
         return LISTING_PROBLEMS
     draft = draft.model_copy(update={"problems": [DraftProblem(description=line) for line in lines], "asking": 0})
-    await _save(context, caller, draft)
+    await save_draft(context, caller, draft)
     await answer(update, caller.t("drill.problems_received", count=len(lines)))
     return await _ask(update, context, caller, draft, CHOOSING_AREA)
 
 
 async def chose_area(update: Update, context: BotContext) -> str | int:
-    loaded = await _load(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
-    choice = query.data.removeprefix("dr:area:")
+    caller, draft, data = pressed
+    choice = data.removeprefix("dr:area:")
     problems = list(draft.problems)
     if draft.asking >= len(problems):
         return await _show_summary(update, context, caller, draft)
@@ -417,23 +407,21 @@ async def chose_area(update: Update, context: BotContext) -> str | int:
 
 
 async def chose_severity(update: Update, context: BotContext) -> str | int:
-    loaded = await _load(update, context)
-    query = update.callback_query
-    if loaded is None or query is None or query.data is None:
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return ConversationHandler.END
-    await query.answer()
-    caller, draft = loaded
+    caller, draft, data = pressed
     problems = list(draft.problems)
     if draft.asking >= len(problems):
         return await _show_summary(update, context, caller, draft)
-    severity = Severity(query.data.removeprefix("dr:sev:"))
+    severity = Severity(data.removeprefix("dr:sev:"))
     problems[draft.asking] = problems[draft.asking].model_copy(update={"severity": severity})
     return await _next_problem(update, context, caller, draft.model_copy(update={"problems": problems}))
 
 
 async def _next_problem(update: Update, context: BotContext, caller: Caller, draft: DrillDraft) -> str | int:
     draft = draft.model_copy(update={"asking": draft.asking + 1})
-    await _save(context, caller, draft)
+    await save_draft(context, caller, draft)
     if draft.asking < len(draft.problems):
         return await _ask(update, context, caller, draft, CHOOSING_AREA)
     return await _show_summary(update, context, caller, draft)
@@ -545,14 +533,9 @@ async def _refused(
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-    if caller is not None and caller.user is not None:
-        await drafts(context).delete(caller.user.telegram_id, DrillDraft)
-        await answer(update, caller.t("drill.cancelled"), edit=query is not None)
-    return ConversationHandler.END
+    return await cancel_journey(
+        update, context, "drill.cancelled", lambda c, telegram_id: drafts(c).delete(telegram_id, DrillDraft)
+    )
 
 
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Message
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.context import BotContext
+from bot.i18n import Translator
+from bot.services.hazard_core import MAX_PHOTOS
+from handlers.common import answer
 from storage.hazard_models import PhotoRef
 
 
@@ -24,3 +27,22 @@ async def keep_photo(message: Message, context: BotContext) -> PhotoRef | None:
     data = bytes(await telegram_file.download_as_bytearray())
     sha256 = services.evidence.store(data)
     return PhotoRef(file_id=largest.file_id, file_unique_id=largest.file_unique_id, sha256=sha256)
+
+
+async def photo_added(
+    update: Update,
+    message: Message,
+    context: BotContext,
+    t: Translator,
+    photos: list[PhotoRef],
+    keyboard: InlineKeyboardMarkup,
+) -> list[PhotoRef] | None:
+    """`photos` and the one `message` carries; None when the message carries none, or when there are MAX_PHOTOS
+    already (said, with `keyboard`). The limit comes first so that a photo too many is never downloaded."""
+    if len(photos) >= MAX_PHOTOS:
+        await answer(update, t("refusal.too_many_photos", max=MAX_PHOTOS), reply_markup=keyboard)
+        return None
+    photo = await keep_photo(message, context)
+    if photo is None:
+        return None
+    return [*photos, photo]

@@ -22,8 +22,16 @@ from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import HazardDossier
-from handlers.common import Caller, answer, identify
-from handlers.hazard_buttons import DEADLINE, VIEW, action_keyboard, ensure_allowed, hazard_id_of, pattern, refuse
+from handlers.common import Caller, answer, cancel_journey, identify
+from handlers.hazard_buttons import (
+    DEADLINE,
+    VIEW,
+    action_keyboard,
+    ensure_allowed,
+    pattern,
+    pressed_hazard,
+    refuse,
+)
 from handlers.notify import deliver, hazard_params, when
 from storage.hazard_models import HazardEvent, HazardPhoto, PhotoKind
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
@@ -61,13 +69,12 @@ async def show_hazard(update: Update, context: BotContext) -> None:
 
 
 async def pressed_details(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    hazard_id = hazard_id_of(query) if query is not None else None
-    if caller is None or caller.user is None or query is None or hazard_id is None:
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
         return
+    caller, user, query, hazard_id = pressed
     try:
-        dossier = await context.services.hazards.view(caller.user, hazard_id)
+        dossier = await context.services.hazards.view(user, hazard_id)
     except Refusal as refusal:
         await refuse(query, caller.t, refusal)
         return
@@ -236,11 +243,10 @@ async def start_deadline(update: Update, context: BotContext) -> str | int:
 
 
 async def pressed_change_deadline(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    hazard_id = hazard_id_of(query) if query is not None else None
-    if caller is None or caller.user is None or query is None or hazard_id is None:
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
         return ConversationHandler.END
+    caller, _, _, hazard_id = pressed
     return await _ask_deadline(update, context, caller, hazard_id)
 
 
@@ -380,13 +386,9 @@ async def deadline_needs_text(update: Update, context: BotContext) -> None:
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if caller is not None and caller.user is not None:
-        await _drafts(context).delete(caller.user.telegram_id, Journey.DEADLINE)
-        await answer(update, caller.t("cancel.done"), edit=update.callback_query is not None)
-    return ConversationHandler.END
+    return await cancel_journey(
+        update, context, "cancel.done", lambda c, telegram_id: _drafts(c).delete(telegram_id, Journey.DEADLINE)
+    )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

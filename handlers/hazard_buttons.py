@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from bot.context import BotContext
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import HazardService
+from handlers.common import Caller, identify
 from storage.hazard_models import Hazard
 from storage.models import User
 
@@ -89,6 +91,17 @@ async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None)
         # Pressed twice in a row: the buttons are already what they should be.
         if "not modified" not in error.message:
             raise
+
+
+async def pressed_hazard(update: Update, context: BotContext) -> tuple[Caller, User, CallbackQuery, int] | None:
+    """Who pressed a hazard button and which hazard it names; None when storage does not know the person or the
+    button names no hazard. The user comes apart from the caller so that it is typed as present."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    hazard_id = hazard_id_of(query) if query is not None else None
+    if caller is None or caller.user is None or query is None or hazard_id is None:
+        return None
+    return caller, caller.user, query, hazard_id
 
 
 async def refuse(query: CallbackQuery, t: Translator, refusal: Refusal) -> None:

@@ -21,15 +21,15 @@ from bot.domain.lifecycle import HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS
-from handlers.common import Caller, answer, identify
+from handlers.common import Caller, answer, cancel_journey, identify
 from handlers.evidence import keep_photo
 from handlers.hazard_buttons import (
     ACKNOWLEDGE,
     RECTIFY,
     action_keyboard,
     ensure_allowed,
-    hazard_id_of,
     pattern,
+    pressed_hazard,
     refuse,
     replace_buttons,
 )
@@ -62,15 +62,14 @@ def _photos_keyboard(draft: ActionDraft, t: Translator) -> InlineKeyboardMarkup:
 
 
 async def acknowledged(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    hazard_id = hazard_id_of(query) if query is not None else None
-    if caller is None or caller.user is None or query is None or hazard_id is None:
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
         return
+    caller, user, query, hazard_id = pressed
     hazards = context.services.hazards
     try:
-        outcome = await hazards.act(caller.user, hazard_id, HazardAction.ACKNOWLEDGE)
-        dossier = await hazards.view(caller.user, hazard_id)
+        outcome = await hazards.act(user, hazard_id, HazardAction.ACKNOWLEDGE)
+        dossier = await hazards.view(user, hazard_id)
     except Refusal as refusal:
         await refuse(query, caller.t, refusal)
         return
@@ -84,21 +83,20 @@ async def acknowledged(update: Update, context: BotContext) -> None:
 
 
 async def chose_rectify(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    hazard_id = hazard_id_of(query) if query is not None else None
-    if caller is None or caller.user is None or query is None or hazard_id is None:
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
         return ConversationHandler.END
+    caller, user, query, hazard_id = pressed
     hazards, t = context.services.hazards, caller.t
     try:
-        await ensure_allowed(hazards, caller.user, hazard_id, HazardAction.SUBMIT_RECTIFICATION)
+        await ensure_allowed(hazards, user, hazard_id, HazardAction.SUBMIT_RECTIFICATION)
         await _start(caller, context, hazard_id)
-        hazard = (await hazards.view(caller.user, hazard_id)).hazard
+        hazard = (await hazards.view(user, hazard_id)).hazard
     except Refusal as refusal:
         await refuse(query, t, refusal)
         return ConversationHandler.END
     await query.answer()
-    drafts, telegram_id = _drafts(context), caller.user.telegram_id
+    drafts, telegram_id = _drafts(context), user.telegram_id
     draft = await drafts.get(telegram_id, Journey.RECTIFY)
     if draft is None or draft.hazard_id != hazard_id:
         draft = ActionDraft(hazard_id=hazard_id)
@@ -228,13 +226,9 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if caller is not None and caller.user is not None:
-        await _drafts(context).delete(caller.user.telegram_id, Journey.RECTIFY)
-        await answer(update, caller.t("rectify.cancelled"), edit=update.callback_query is not None)
-    return ConversationHandler.END
+    return await cancel_journey(
+        update, context, "rectify.cancelled", lambda c, telegram_id: _drafts(c).delete(telegram_id, Journey.RECTIFY)
+    )
 
 
 # ---- drafts ---------------------------------------------------------------------------------------------

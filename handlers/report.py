@@ -32,7 +32,7 @@ from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MIN_DESCRIPTION
 from handlers.common import Caller, answer, catalog_label, identify, is_private
-from handlers.evidence import keep_photo
+from handlers.evidence import keep_photo, photo_added
 from handlers.notify import deliver
 from storage.hazard_models import Hazard, ReportDraft
 from storage.models import Institution
@@ -315,14 +315,11 @@ async def added_photo(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None:
         return ADDING_PHOTOS
     caller, draft = loaded
-    if len(draft.photos) >= MAX_PHOTOS:
-        await answer(update, caller.t("refusal.too_many_photos", max=MAX_PHOTOS),
-                     reply_markup=_photos_keyboard(caller.t, len(draft.photos)))
+    keyboard = _photos_keyboard(caller.t, len(draft.photos))
+    photos = await photo_added(update, message, context, caller.t, draft.photos, keyboard)
+    if photos is None:
         return ADDING_PHOTOS
-    photo = await keep_photo(message, context)
-    if photo is None:
-        return ADDING_PHOTOS
-    draft = draft.model_copy(update={"photos": [*draft.photos, photo]})
+    draft = draft.model_copy(update={"photos": photos})
     await _save(context, caller, draft)
     await answer(update, caller.t("report.photo_received", count=len(draft.photos), max=MAX_PHOTOS),
                  reply_markup=_photos_keyboard(caller.t, len(draft.photos)))

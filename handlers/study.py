@@ -21,13 +21,15 @@ from handlers.calendar_common import (
     day_keyboard,
     day_problem,
     drafts,
+    load_draft,
     parse_count,
     parse_day,
     place_name,
     refuse_role,
+    save_draft,
     status_line,
 )
-from handlers.common import Caller, answer, identify, is_private
+from handlers.common import Caller, answer, cancel_journey, identify, is_private
 from storage.models import Region, User
 from storage.repositories.calendar_drafts import StudyDraft
 
@@ -48,19 +50,7 @@ async def _unit(context: BotContext, user: User) -> Region | None:
 
 
 async def _load(update: Update, context: BotContext) -> tuple[Caller, StudyDraft] | None:
-    caller = await identify(update, context)
-    if caller is None or caller.user is None:
-        return None
-    draft = await drafts(context).get(caller.user.telegram_id, StudyDraft)
-    if draft is None:
-        await answer(update, caller.t("study.lost"))
-        return None
-    return caller, draft
-
-
-async def _save(context: BotContext, caller: Caller, draft: StudyDraft) -> None:
-    assert caller.user is not None
-    await drafts(context).save(caller.user.telegram_id, draft, context.services.clock.now())
+    return await load_draft(update, context, StudyDraft, "study.lost")
 
 
 async def start_study(update: Update, context: BotContext) -> str | int:
@@ -74,7 +64,7 @@ async def start_study(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     if update.callback_query is not None:
         await update.callback_query.answer()
-    await _save(context, caller, StudyDraft())
+    await save_draft(context, caller, StudyDraft())
     record = await services.studies.record(unit)
     text = Html("\n".join([t("study.intro", unit=place_name(unit, t)), status_line(STUDY, record.status, t),
                            "", t("study.ask_date")]))
@@ -110,7 +100,7 @@ async def typed_day(update: Update, context: BotContext) -> str | int:
 
 
 async def _dated(update: Update, context: BotContext, caller: Caller, draft: StudyDraft) -> str:
-    await _save(context, caller, draft)
+    await save_draft(context, caller, draft)
     await answer(update, caller.t("study.ask_topic"), reply_markup=cancel_keyboard("st", caller.t))
     return NAMING_TOPIC
 
@@ -128,7 +118,7 @@ async def named_topic(update: Update, context: BotContext) -> str | int:
     if len(topic) > MAX_TEXT:
         await answer(update, caller.t("refusal.topic_too_long", max=MAX_TEXT))
         return NAMING_TOPIC
-    await _save(context, caller, draft.model_copy(update={"topic": topic}))
+    await save_draft(context, caller, draft.model_copy(update={"topic": topic}))
     await answer(update, caller.t("study.ask_participants"), reply_markup=cancel_keyboard("st", caller.t))
     return COUNTING_PEOPLE
 
@@ -169,14 +159,9 @@ async def counted_people(update: Update, context: BotContext) -> str | int:
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-    if caller is not None and caller.user is not None:
-        await drafts(context).delete(caller.user.telegram_id, StudyDraft)
-        await answer(update, caller.t("study.cancelled"), edit=query is not None)
-    return ConversationHandler.END
+    return await cancel_journey(
+        update, context, "study.cancelled", lambda c, telegram_id: drafts(c).delete(telegram_id, StudyDraft)
+    )
 
 
 async def guided(update: Update, context: BotContext) -> None:

@@ -17,15 +17,15 @@ from bot.context import BotContext
 from bot.domain.lifecycle import HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from handlers.common import answer, identify
+from handlers.common import answer, cancel_journey, identify
 from handlers.hazard_buttons import (
     ACCEPT,
     REJECT,
     VIEW,
     button,
     ensure_allowed,
-    hazard_id_of,
     pattern,
+    pressed_hazard,
     refuse,
     replace_buttons,
 )
@@ -49,14 +49,13 @@ def _cancel_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 async def accepted(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    hazard_id = hazard_id_of(query) if query is not None else None
-    if caller is None or caller.user is None or query is None or hazard_id is None:
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
         return
+    caller, user, query, hazard_id = pressed
     t = caller.t
     try:
-        outcome = await context.services.hazards.act(caller.user, hazard_id, HazardAction.ACCEPT)
+        outcome = await context.services.hazards.act(user, hazard_id, HazardAction.ACCEPT)
     except Refusal as refusal:
         await refuse(query, t, refusal)
         return
@@ -78,21 +77,20 @@ async def accepted(update: Update, context: BotContext) -> None:
 
 
 async def chose_reject(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    hazard_id = hazard_id_of(query) if query is not None else None
-    if caller is None or caller.user is None or query is None or hazard_id is None:
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
         return ConversationHandler.END
+    caller, user, query, hazard_id = pressed
     hazards, t = context.services.hazards, caller.t
     try:
-        await ensure_allowed(hazards, caller.user, hazard_id, HazardAction.REJECT)
-        hazard = (await hazards.view(caller.user, hazard_id)).hazard
+        await ensure_allowed(hazards, user, hazard_id, HazardAction.REJECT)
+        hazard = (await hazards.view(user, hazard_id)).hazard
     except Refusal as refusal:
         await refuse(query, t, refusal)
         return ConversationHandler.END
     await query.answer()
     now = context.services.clock.now()
-    await _drafts(context).save(caller.user.telegram_id, Journey.REJECT, ActionDraft(hazard_id=hazard_id), now)
+    await _drafts(context).save(user.telegram_id, Journey.REJECT, ActionDraft(hazard_id=hazard_id), now)
     await answer(update, t("verify.ask_reason", code=hazard.code), reply_markup=_cancel_keyboard(t))
     return AWAITING_REASON
 
@@ -131,13 +129,9 @@ async def reason_needs_text(update: Update, context: BotContext) -> None:
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if caller is not None and caller.user is not None:
-        await _drafts(context).delete(caller.user.telegram_id, Journey.REJECT)
-        await answer(update, caller.t("cancel.done"), edit=update.callback_query is not None)
-    return ConversationHandler.END
+    return await cancel_journey(
+        update, context, "cancel.done", lambda c, telegram_id: _drafts(c).delete(telegram_id, Journey.REJECT)
+    )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ status message that edits itself as delivery goes.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -20,7 +21,7 @@ from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warning_settings import load_checklists
 from bot.services.warnings import ManualWarning
-from handlers.common import Caller, answer, identify, is_private
+from handlers.common import Caller, answer, cancel_journey, identify, is_private
 from handlers.warning_delivery import Audience, audience_line, deliver
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, kind_label, level_label, region_name, title, warning_text
@@ -40,6 +41,8 @@ EXPIRY_HOURS = (6, 12, 24, 48)
 MAX_HEADLINE = 100
 MAX_WARNING_TEXT = 1000  # with the checklist, the message must still fit one Telegram message
 CITY = "city"  # the "whole city" choice among the regions
+
+Choice = TypeVar("Choice", InstitutionType, RiskTag)
 # A manual warning reaches whom staff choose; these are suggestions, preselected, for the kinds where the seed
 # names the institutions at risk (三(三): near mountains, rivers, the sea or low-lying, for typhoons and floods).
 SUGGESTED_TAGS: dict[WarningKind, tuple[RiskTag, ...]] = {
@@ -83,6 +86,14 @@ def _toggle(label: str, chosen: bool, data: str) -> InlineKeyboardButton:
 
 def _next_row(t: Translator) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(t.plain("warn.button_next"), callback_data="wn:next")]
+
+
+def _flipped(chosen: list[Choice], item: Choice) -> list[Choice]:
+    """A press on a toggle button: `item` leaves the choice if it was in, else joins it at the end."""
+    kept = [k for k in chosen if k is not item]
+    if len(kept) == len(chosen):
+        kept.append(item)
+    return kept
 
 
 # ---- loading and saving -------------------------------------------------------------------------------------
@@ -279,10 +290,7 @@ async def toggled_type(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, user, draft = loaded
     kind = InstitutionType((await _pressed(update)).removeprefix("wn:type:"))
-    chosen = [k for k in draft.institution_types if k is not kind]
-    if len(chosen) == len(draft.institution_types):
-        chosen.append(kind)
-    draft = draft.model_copy(update={"institution_types": chosen})
+    draft = draft.model_copy(update={"institution_types": _flipped(draft.institution_types, kind)})
     await _save(context, user, draft)
     return await _ask_types(update, caller, draft)
 
@@ -311,10 +319,7 @@ async def toggled_tag(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, user, draft = loaded
     tag = RiskTag((await _pressed(update)).removeprefix("wn:tag:"))
-    chosen = [k for k in draft.risk_tags if k is not tag]
-    if len(chosen) == len(draft.risk_tags):
-        chosen.append(tag)
-    draft = draft.model_copy(update={"risk_tags": chosen})
+    draft = draft.model_copy(update={"risk_tags": _flipped(draft.risk_tags, tag)})
     await _save(context, user, draft)
     return await _ask_tags(update, caller, draft)
 
@@ -450,14 +455,9 @@ async def chose_send(update: Update, context: BotContext) -> str | int:
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-    if caller is not None and caller.user is not None:
-        await _drafts(context).delete(caller.user.telegram_id, WarnDraft)
-        await answer(update, caller.t("warn.cancelled"), edit=query is not None)
-    return ConversationHandler.END
+    return await cancel_journey(
+        update, context, "warn.cancelled", lambda c, telegram_id: _drafts(c).delete(telegram_id, WarnDraft)
+    )
 
 
 async def guided(update: Update, context: BotContext) -> None:

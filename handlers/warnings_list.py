@@ -14,7 +14,7 @@ from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, Warni
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
-from handlers.common import Caller, answer, identify, is_private
+from handlers.common import Caller, answer, cancel_journey, identify, is_private
 from handlers.hazard_buttons import replace_buttons
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver
@@ -142,17 +142,11 @@ async def pressed_send_draft(update: Update, context: BotContext) -> None:
 
 
 async def pressed_level_change(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None:
+    pressed = await _pressed_editable(update, context)
+    if pressed is None:
         return
+    caller, warning, query = pressed
     t = caller.t
-    try:
-        warning = await _editable(context, caller.user, _id(query))
-    except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
-        return
-    await query.answer()
     upward = (query.data or "").startswith("wl:up:")
     levels = [lvl for lvl in WarningLevel if (lvl.rank > warning.level.rank) == upward and lvl is not warning.level]
     buttons = [
@@ -170,6 +164,23 @@ async def chose_level(update: Update, context: BotContext) -> None:
         return
     _, _, warning_id, level = query.data.split(":")
     await _revise(update, context, caller, int(warning_id), WarningEdit(level=WarningLevel(level)))
+
+
+async def _pressed_editable(
+    update: Update, context: BotContext
+) -> tuple[Caller, EarlyWarning, CallbackQuery] | None:
+    """The person and the warning their button names, when they may change it now; a refusal is told and ends it."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return None
+    try:
+        warning = await _editable(context, caller.user, _id(query))
+    except Refusal as refusal:
+        await _refuse(context, caller, query, refusal)
+        return None
+    await query.answer()
+    return caller, warning, query
 
 
 async def _editable(context: BotContext, user: User, warning_id: int) -> EarlyWarning:
@@ -210,17 +221,11 @@ async def _revise(update: Update, context: BotContext, caller: Caller, warning_i
 
 
 async def pressed_lift(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None:
+    pressed = await _pressed_editable(update, context)
+    if pressed is None:
         return
+    caller, warning, _ = pressed
     t = caller.t
-    try:
-        warning = await _editable(context, caller.user, _id(query))
-    except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
-        return
-    await query.answer()
     draft = warning.status is WarningStatus.DRAFT
     recipients = len({r.chat_id for r in await context.services.warnings.recipients(warning.id)})
     key = "warnings.confirm_withdraw" if draft else "warnings.confirm_lift"
@@ -259,16 +264,11 @@ def _drafts(context: BotContext) -> WarningDraftRepository:
 
 
 async def pressed_update(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None:
+    pressed = await _pressed_editable(update, context)
+    if pressed is None:
         return ConversationHandler.END
-    try:
-        warning = await _editable(context, caller.user, _id(query))
-    except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
-        return ConversationHandler.END
-    await query.answer()
+    caller, warning, _ = pressed
+    assert caller.user is not None
     await _drafts(context).save(caller.user.telegram_id, WarnUpdateDraft(warning_id=warning.id),
                                 context.services.clock.now())
     keyboard = InlineKeyboardMarkup(
@@ -302,14 +302,9 @@ async def wrote_update(update: Update, context: BotContext) -> str | int:
 
 
 async def cancelled_update(update: Update, context: BotContext) -> int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-    if caller is not None and caller.user is not None:
-        await _drafts(context).delete(caller.user.telegram_id, WarnUpdateDraft)
-        await answer(update, caller.t("warn.cancelled"), edit=query is not None)
-    return ConversationHandler.END
+    return await cancel_journey(
+        update, context, "warn.cancelled", lambda c, telegram_id: _drafts(c).delete(telegram_id, WarnUpdateDraft)
+    )
 
 
 async def guided(update: Update, context: BotContext) -> None:

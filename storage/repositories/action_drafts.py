@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -43,26 +44,45 @@ class ActionDraftRepository:
         self._db = db
 
     async def get(self, telegram_id: int, journey: Journey) -> ActionDraft | None:
-        data = await self._db.fetchval(
-            "SELECT data FROM action_drafts WHERE telegram_id = ? AND journey = ?", (telegram_id, journey.value)
-        )
-        if data is None:
-            return None
-        try:
-            return ActionDraft.model_validate_json(data)
-        except ValidationError:
-            # Written by an older version: asking again beats a journey that can never finish.
-            return None
+        return await read_draft(self._db, telegram_id, journey, ActionDraft)
 
     async def save(self, telegram_id: int, journey: Journey, draft: ActionDraft, at: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO action_drafts (telegram_id, journey, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (telegram_id, journey) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-            (telegram_id, journey.value, draft.model_dump_json(), to_db_time(at)),
-        )
+        await write_draft(self._db, telegram_id, journey, draft, at)
 
     async def delete(self, telegram_id: int, journey: Journey) -> bool:
-        changed = await self._db.execute_rowcount(
-            "DELETE FROM action_drafts WHERE telegram_id = ? AND journey = ?", (telegram_id, journey.value)
-        )
-        return changed > 0
+        return await drop_draft(self._db, telegram_id, journey)
+
+
+# Every journey's draft is a row of this table, whatever its shape: the hazard actions' above, the calendar's and
+# the warnings' in their own modules.
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+async def read_draft(db: Database, telegram_id: int, journey: Journey, model: type[Model]) -> Model | None:
+    data = await db.fetchval(
+        "SELECT data FROM action_drafts WHERE telegram_id = ? AND journey = ?", (telegram_id, journey.value)
+    )
+    if data is None:
+        return None
+    try:
+        return model.model_validate_json(data)
+    except ValidationError:
+        # Written by an older version: starting the journey again beats one that can never finish.
+        return None
+
+
+async def write_draft(db: Database, telegram_id: int, journey: Journey, draft: BaseModel, at: datetime) -> None:
+    await db.execute(
+        "INSERT INTO action_drafts (telegram_id, journey, data, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (telegram_id, journey) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+        (telegram_id, journey.value, draft.model_dump_json(), to_db_time(at)),
+    )
+
+
+async def drop_draft(db: Database, telegram_id: int, journey: Journey) -> bool:
+    """Whether there was a draft to drop."""
+    changed = await db.execute_rowcount(
+        "DELETE FROM action_drafts WHERE telegram_id = ? AND journey = ?", (telegram_id, journey.value)
+    )
+    return changed > 0

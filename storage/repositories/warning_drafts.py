@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.warnings import WarningKind, WarningLevel
 from storage.db import Database
 from storage.models import InstitutionType, RiskTag
-from storage.repositories._codec import to_db_time
-from storage.repositories.action_drafts import Journey
+from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
 
 
 class _Draft(BaseModel):
@@ -51,26 +50,10 @@ class WarningDraftRepository:
         self._db = db
 
     async def get(self, telegram_id: int, kind: type[Draft]) -> Draft | None:
-        data = await self._db.fetchval(
-            "SELECT data FROM action_drafts WHERE telegram_id = ? AND journey = ?",
-            (telegram_id, JOURNEYS[kind].value),
-        )
-        if data is None:
-            return None
-        try:
-            return kind.model_validate_json(data)
-        except ValidationError:
-            # Written by an older version: starting the journey again beats one that can never finish.
-            return None
+        return await read_draft(self._db, telegram_id, JOURNEYS[kind], kind)
 
     async def save(self, telegram_id: int, draft: WarnDraft | WarnUpdateDraft, at: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO action_drafts (telegram_id, journey, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (telegram_id, journey) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-            (telegram_id, JOURNEYS[type(draft)].value, draft.model_dump_json(), to_db_time(at)),
-        )
+        await write_draft(self._db, telegram_id, JOURNEYS[type(draft)], draft, at)
 
     async def delete(self, telegram_id: int, kind: type[Draft]) -> None:
-        await self._db.execute(
-            "DELETE FROM action_drafts WHERE telegram_id = ? AND journey = ?", (telegram_id, JOURNEYS[kind].value)
-        )
+        await drop_draft(self._db, telegram_id, JOURNEYS[kind])
