@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram import User as TelegramUser
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
@@ -61,7 +62,13 @@ async def answer(
     query = update.callback_query
     if query is not None:
         if edit and isinstance(query.message, Message):
-            edited = await query.message.edit_text(text, reply_markup=reply_markup)
+            try:
+                edited = await query.message.edit_text(text, reply_markup=reply_markup)
+            except BadRequest as error:
+                # An old button that lands on what is already shown: there is nothing to change, which is fine.
+                if "not modified" not in error.message:
+                    raise
+                return query.message
             return edited if isinstance(edited, Message) else None
         chat = update.effective_chat
         if chat is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
@@ -59,6 +60,25 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
                 await message.delete()
         except TelegramError:
             log.info("could not delete a classified message in chat %s", message.chat_id)
+    raise ApplicationHandlerStop
+
+
+# Callback data carries ids that SQLite stores as 64-bit integers; anything larger was never sent by the bot.
+LARGEST_ID = 2**63 - 1
+_NUMBER = re.compile(r"\d+")
+
+
+async def forged_numbers(update: Update, context: BotContext) -> None:
+    """A button whose ids could never have come from us is forged: refuse it before any handler parses it."""
+    query = update.callback_query
+    if query is None or not any(int(number) > LARGEST_ID for number in _NUMBER.findall(query.data or "")):
+        return
+    caller = await identify(update, context)
+    await context.services.storage.audit.append(
+        query.from_user.id, "authz.refused", detail={"button": (query.data or "")[:64], "reason": "forged_id"}
+    )
+    if caller is not None:
+        await query.answer(caller.t("fallback.stale_button"), show_alert=True)
     raise ApplicationHandlerStop
 
 
@@ -179,6 +199,7 @@ async def on_error(update: object, context: BotContext) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, secrecy_guard), group=SECRECY_GROUP)
     application.add_handler(TypeHandler(Update, access_gate), group=ACCESS_GROUP)
+    application.add_handler(TypeHandler(Update, forged_numbers), group=ACCESS_GROUP + 1)
     application.add_handler(ChatMemberHandler(bot_added_to_group, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
@@ -60,12 +59,7 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
             institutions[institution_id] = await services.storage.institutions.get(institution_id)
         lines.append(_line(item, institutions[institution_id], t, services.settings.tz))
     header = t("tasks.header", total=page.total, page=page.page + 1, pages=page.pages)
-    try:
-        await answer(update, "\n\n".join([header, *lines]), reply_markup=_keyboard(page, t), edit=editing)
-    except BadRequest as error:
-        # An old page button that lands on the page already shown: nothing to change is not a failure.
-        if "not modified" not in error.message:
-            raise
+    await answer(update, "\n\n".join([header, *lines]), reply_markup=_keyboard(page, t), edit=editing)
 
 
 async def show_tasks(update: Update, context: BotContext) -> None:

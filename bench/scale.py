@@ -1,0 +1,171 @@
+"""Scale: the service calls behind each screen, on a generated city of 100,000 hazards, 3,000 institutions and
+20,000 people (bench/city_data.py), with the process's peak resident memory.
+
+Each probe is a row of PROBES: a name, the call (through the same services the handlers use) and the target. The
+reminder sweep, /stats for the whole city and the full export join as rows when their benchmarks are settled (see
+`add_probe` and the examples in its docstring). The city is generated in a child process, so the memory printed is
+what the probes themselves needed, on top of the imported bot.
+
+    .venv/bin/python -m bench.scale                          # generates the city (≈10 s), then runs the probes
+    .venv/bin/python -m bench.scale --db /tmp/city.db --keep # generate once, keep it
+    .venv/bin/python -m bench.scale --db /tmp/city.db        # reuse it
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import multiprocessing
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.city_data import generate
+from bench.load import START
+from bot.app import BotServices, open_services
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.domain.roles import Role
+from storage.models import User
+
+CITY_ADMIN = 9_999_001
+
+
+@dataclass(frozen=True)
+class People:
+    """Who the probes act as: the busiest head, the busiest county's staff, a city admin."""
+
+    head: User
+    county: User
+    city: User
+
+
+Call = Callable[[BotServices, People], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    call: Call
+    target: str  # as BENCHMARKS.md states it, or "—" where the issue sets none
+    runs: int = 20
+
+
+async def tasks_head(services: BotServices, people: People) -> object:
+    return await services.hazards.tasks(people.head, 0, 5)
+
+
+async def tasks_county(services: BotServices, people: People) -> object:
+    return await services.hazards.tasks(people.county, 0, 5)
+
+
+async def tasks_city(services: BotServices, people: People) -> object:
+    return await services.hazards.tasks(people.city, 0, 5)
+
+
+async def tasks_city_deep_page(services: BotServices, people: People) -> object:
+    return await services.hazards.tasks(people.city, 400, 5)
+
+
+PROBES: list[Probe] = [
+    Probe("/tasks, head of the busiest institution (HazardService.tasks)", tasks_head, "—"),
+    Probe("/tasks, county staff of the busiest county", tasks_county, "—"),
+    Probe("/tasks, city admin (the whole city)", tasks_city, "—"),
+    Probe("/tasks, city admin, page 401", tasks_city_deep_page, "—"),
+]
+
+
+def add_probe(name: str, call: Call, target: str, runs: int = 20) -> None:
+    """A later service's timing, e.g. (once their services settle):
+
+        add_probe("reminder sweep", lambda s, p: s.reminders.sweep(START, "bench"), "< 20 ms")
+        add_probe("/stats, whole city", lambda s, p: s.stats.report(p.city, period), "< 150 ms")
+        add_probe("full export", lambda s, p: s.exports.export(...), "< 10 s", runs=3)
+    """
+    PROBES.append(Probe(name, call, target, runs))
+
+
+async def cast(services: BotServices) -> People:
+    db = services.storage.db
+    head_id = await db.fetchval(
+        "SELECT assignee_id FROM hazards WHERE state != 'closed' GROUP BY assignee_id ORDER BY COUNT(*) DESC LIMIT 1"
+    )
+    county_code = await db.fetchval(
+        "SELECT substr(region_code, 1, 6) FROM hazards WHERE state != 'closed' GROUP BY 1 ORDER BY COUNT(*) DESC"
+    )
+    county_id = await db.fetchval(
+        "SELECT telegram_id FROM users WHERE role = 'county' AND region_code = ? LIMIT 1", (county_code,)
+    )
+    users = services.storage.users
+    city = await users.get(CITY_ADMIN) or await users.upsert(
+        User(telegram_id=CITY_ADMIN, full_name="市局管理员", role=Role.CITY, created_at=START)
+    )
+    head, county = await users.get(int(head_id)), await users.get(int(county_id))
+    assert head is not None and county is not None
+    return People(head, county, city)
+
+
+async def measure(probe: Probe, services: BotServices, people: People) -> tuple[float, float]:
+    await probe.call(services, people)  # warm: the first call also pays for SQLite's page cache
+    times = []
+    for _ in range(probe.runs):
+        started = time.perf_counter()
+        await probe.call(services, people)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), max(times)
+
+
+async def run(path: Path) -> None:
+    settings = Settings.model_validate({"BOT_TOKEN": "1:bench", "DATABASE_PATH": path})
+    services = await open_services(settings, FakeClock(START))
+    try:
+        db = services.storage.db
+        counts = [await db.fetchval(f"SELECT COUNT(*) FROM {table}") for table in ("hazards", "institutions",
+                                                                                     "users")]
+        people = await cast(services)
+        print(f"scale, {datetime.date.today()}: {counts[0]:,} hazards, {counts[1]:,} institutions, {counts[2]:,} "
+              f"people")
+        for probe in PROBES:
+            median, worst = await measure(probe, services, people)
+            print(f"  {probe.name:<62} median {median:8.2f} ms   max {worst:8.2f} ms   target {probe.target}")
+    finally:
+        await services.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"  peak resident memory of this process: {peak:.0f} MiB (target < 250 MiB)")
+
+
+def _generate(path: str) -> None:
+    generate(Path(path), START)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, help="the generated city (made here first if the file does not exist)")
+    parser.add_argument("--keep", action="store_true", help="keep a database generated into --db")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = args.db or Path(folder) / "city.db"
+        generated = not path.exists()
+        if generated:
+            started = time.perf_counter()
+            child = multiprocessing.get_context("spawn").Process(target=_generate, args=(str(path),))
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                raise SystemExit(f"generating the city failed ({child.exitcode})")
+            print(f"generated {path} in {time.perf_counter() - started:.1f} s")
+        try:
+            asyncio.run(run(path))
+        finally:
+            if args.db is not None and generated and not args.keep:
+                for leftover in path.parent.glob(path.name + "*"):  # the database and its -wal and -shm files
+                    leftover.unlink()
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,504 @@
+"""The authorization matrix: every command and every button × every kind of person → allowed or denied.
+
+Each row names a command or a callback-data prefix and what each persona (tests/resilience/cast.py) must get:
+
+- ALLOW: the journey's first step (the message named by the row's `first_step` keys);
+- REFUSE: a localized refusal, and an `authz.refused` audit entry (a forged press, or a command outside one's role);
+- GATE: an unregistered person is told how to get an invitation (`access.unregistered` is audited);
+- STALE: a button pressed outside its journey: "this button has expired", and nothing happens.
+
+Whatever is denied must change nothing: the person's only audit entries are the refusal itself, and a hazard the
+press was aimed at keeps its state and history. Rows run their seven cells at once, each on a fresh hazard, with
+fresh people per row, so no cell sees another's state.
+
+A command or a button prefix the bot handles without a row here fails `test_every_command_and_button_has_a_row`:
+a new journey (/drill, /selfcheck, /warn, /stats …) joins the matrix by adding its rows to ROWS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.domain.lifecycle import HazardAction, HazardState
+from bot.sandbox.driver import SimGroup, SimUser
+from bot.stage import Stage, stage
+from handlers.menus import GROUP_COMMANDS, GUEST_COMMANDS, ROLE_COMMANDS
+from storage.hazard_models import Hazard
+from tests.hazard_people import act as act_on
+from tests.hazard_people import report as report_hazard
+from tests.resilience.cast import (
+    FOREIGN_INSTITUTION,
+    FOREIGN_REGION,
+    INVITATIONS,
+    LONGWAN,
+    LONGWAN_HOME,
+    OWN_INSTITUTION,
+    OWN_REGION,
+    REGISTERED,
+    STAFF,
+    People,
+    Persona,
+    enrol,
+)
+from tests.resilience.speech import phrasebook
+from tests.resilience.surface import read_surface
+
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")  # the rows share one bot, started once
+
+P = Persona
+SPEECH = phrasebook("zh_CN")
+DENIAL_AUDITS = frozenset({"authz.refused", "access.unregistered"})
+
+
+class Outcome(StrEnum):
+    ALLOW = "allow"
+    REFUSE = "refuse"
+    GATE = "gate"
+    STALE = "stale"
+    # Observed only, never expected: each names what went wrong.
+    REFUSED_UNAUDITED = "refused without an authz.refused audit entry"
+    UNEXPLAINED = "no recognisable answer"
+
+
+@dataclass
+class Cell:
+    """One persona trying one row, on a hazard of its own."""
+
+    stage: Stage
+    persona: Persona
+    people: People
+    institutions: Mapping[str, int]  # code -> id
+    group: SimGroup | None = None
+    hazard: Hazard | None = None
+
+    @property
+    def person(self) -> SimUser:
+        return self.people[self.persona]
+
+    @property
+    def chat_id(self) -> int:
+        return self.group.chat_id if self.group is not None else self.person.id
+
+    async def say(self, text: str) -> None:
+        await self.person.send_text(text, chat=self.group)
+
+    async def press(self, data: str) -> None:
+        """What a (possibly forged) client sends: this callback data under the newest message of the bot's."""
+        await self.person.press_data(self.person.last_message(chat=self.group), data, chat=self.group)
+
+    def institution(self, table: Mapping[Persona, str]) -> int:
+        return self.institutions[table[self.persona]]
+
+
+Step = Callable[[Cell], Awaitable[object]]
+
+
+async def nothing(cell: Cell) -> None:
+    return None
+
+
+def say(text: str | Callable[[Cell], str]) -> Step:
+    return lambda cell: cell.say(text(cell) if callable(text) else text)
+
+
+def press(data: str | Callable[[Cell], str]) -> Step:
+    return lambda cell: cell.press(data(cell) if callable(data) else data)
+
+
+def steps(*sequence: Step) -> Step:
+    async def run(cell: Cell) -> None:
+        for step in sequence:
+            await step(cell)
+
+    return run
+
+
+def hazard_data(verb: str) -> Callable[[Cell], str]:
+    def data(cell: Cell) -> str:
+        assert cell.hazard is not None
+        return f"hz:{verb}:{cell.hazard.id}"
+
+    return data
+
+
+def with_code(command: str) -> Callable[[Cell], str]:
+    def text(cell: Cell) -> str:
+        assert cell.hazard is not None
+        return f"{command} {cell.hazard.code}"
+
+    return text
+
+
+def report_until(count: int) -> Step:
+    """The first `count` steps of a report on the persona's own institution (9 reach the summary)."""
+    sequence: list[Step] = [
+        say("/report"),
+        press(lambda cell: f"rp:inst:{cell.institution(OWN_INSTITUTION)}"),
+        press("rp:area:fire"),
+        press("rp:sev:general"),
+        say("走廊堆放杂物，堵塞消防通道"),
+        lambda cell: cell.person.send_photo(chat=cell.group),
+        press("rp:photos:done"),
+        say("跳过"),
+        press("rp:src:cross_check"),
+    ]
+    return steps(*sequence[:count])
+
+
+def expect(
+    allow: Iterable[Persona] = (),
+    stale: Iterable[Persona] = (),
+    *,
+    others: Outcome = Outcome.REFUSE,
+    unregistered: Outcome = Outcome.GATE,
+) -> dict[Persona, Outcome]:
+    """Registered personas: ALLOW if in `allow`, STALE if in `stale`, else `others`; the stranger: `unregistered`."""
+    allowed, expired = set(allow), set(stale)
+    table: dict[Persona, Outcome] = {
+        p: Outcome.ALLOW if p in allowed else Outcome.STALE if p in expired else others for p in REGISTERED
+    }
+    table[P.UNREGISTERED] = unregistered
+    return table
+
+
+EVERYONE = expect(allow=REGISTERED)
+NOT_STAFF = (P.CADRE, P.HEAD_OWN, P.HEAD_OTHER)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str  # the command ("/report") or the callback-data prefix ("hz:accept:") this row covers
+    expect: Mapping[Persona, Outcome]
+    act: Step
+    first_step: tuple[str, ...]  # catalog keys: what the person sees when allowed
+    prepare: Step = nothing
+    variant: str = ""
+    hazard: HazardState | None = None  # a fresh hazard of HOME in this state for every cell
+    hazard_by: Persona | None = None  # who reports it (None: the row's reporter, a cadre who is no persona)
+    in_group: bool = False  # in an unbound group of the persona's own, rather than in private
+    marks: tuple[Any, ...] = field(default_factory=tuple)
+
+    @property
+    def id(self) -> str:
+        return f"{self.key} ({self.variant})" if self.variant else self.key
+
+
+def known_gap(reason: str) -> tuple[Any, ...]:
+    """A row that documents the right behaviour the bot does not have yet; it fails loudly once fixed."""
+    return (pytest.mark.xfail(reason=reason, strict=True),)
+
+
+OUTSIDE_SCOPE_UNAUDITED = (
+    "refused with 'refusal.outside_scope' (\"…the operation has been recorded\"), yet nothing is recorded: "
+    "OnboardingService.create_invite / bind_group raise Refusal('outside_scope') without an authz.refused entry, "
+    "and handlers/invite.py and handlers/groups.py audit only callers who are not staff"
+)
+ROLE_UNAUDITED = (
+    "a county official's forged 'invite:role:city' is refused ('cannot_invite_role') but not audited: "
+    "OnboardingService.create_invite raises Refusal without an authz.refused entry"
+)
+
+ROWS: tuple[Row, ...] = (
+    # ---- commands in private --------------------------------------------------------------------------------------
+    Row("/start", EVERYONE | {P.UNREGISTERED: Outcome.ALLOW}, say("/start"),
+        ("start.welcome_back", "access.not_registered")),
+    Row("/help", EVERYONE, say("/help"), tuple(f"help.{role.value}" for role, _, _ in INVITATIONS.values())),
+    Row("/lang", EVERYONE, say("/lang"), ("lang.choose",)),
+    Row("/cancel", EVERYONE, say("/cancel"), ("cancel.nothing",)),
+    Row("/report", EVERYONE, say("/report"), ("report.ask_institution",)),
+    # A cadre has no /tasks in the menu but may be named responsible for a hazard: they get their (empty) list.
+    Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty")),
+    Row("/hazard", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), say(with_code("/hazard")),
+        ("dossier.summary",), hazard=HazardState.ASSIGNED, variant="reported by someone else"),
+    Row("/hazard", expect(allow=(P.CADRE, P.HEAD_OWN, P.COUNTY_IN, P.CITY)), say(with_code("/hazard")),
+        ("dossier.summary",), hazard=HazardState.ASSIGNED, hazard_by=P.CADRE, variant="the cadre's own report"),
+    Row("/deadline", expect(allow=(P.COUNTY_IN, P.CITY)), say(with_code("/deadline")), ("deadline.ask",),
+        hazard=HazardState.ASSIGNED,
+        marks=known_gap("a cadre's or head's /deadline is refused with 'staff only' but not audited "
+                        "(handlers/hazard.py start_deadline), unlike /invite and /bindgroup")),
+    Row("/invite", expect(allow=STAFF), say("/invite"), ("invite.choose_role",)),
+    # Binding happens in a group; in private everyone is told so.
+    Row("/bindgroup", EVERYONE, say("/bindgroup"), ("group.bind_in_group",), variant="in private"),
+    # ---- commands in an unbound group ---------------------------------------------------------------------------
+    Row("/bindgroup", expect(allow=STAFF, unregistered=Outcome.REFUSE), say("/bindgroup"), ("group.choose_region",),
+        in_group=True, variant="in a group"),
+    Row("/help", expect(allow=REGISTERED, unregistered=Outcome.ALLOW), say("/help"), ("help.group",),
+        in_group=True, variant="in a group"),
+    # ---- hazard buttons: a press is checked on the server, whoever sent it ----------------------------------------
+    Row("hz:view:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(hazard_data("view")),
+        ("dossier.summary",), hazard=HazardState.ASSIGNED),
+    Row("hz:ack:", expect(allow=(P.HEAD_OWN,)), press(hazard_data("ack")), ("rectify.acknowledged",),
+        hazard=HazardState.ASSIGNED),
+    Row("hz:fix:", expect(allow=(P.HEAD_OWN,)), press(hazard_data("fix")), ("rectify.ask_measures",),
+        hazard=HazardState.ASSIGNED),
+    Row("hz:accept:", expect(allow=(P.COUNTY_IN, P.CITY)), press(hazard_data("accept")),
+        ("verify.accepted_on_time",), hazard=HazardState.AWAITING_VERIFICATION),
+    Row("hz:reject:", expect(allow=(P.COUNTY_IN, P.CITY)), press(hazard_data("reject")), ("verify.ask_reason",),
+        hazard=HazardState.AWAITING_VERIFICATION),
+    Row("hz:deadline:", expect(allow=(P.COUNTY_IN, P.CITY)), press(hazard_data("deadline")), ("deadline.ask",),
+        hazard=HazardState.ASSIGNED),
+    Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty")),
+    Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
+    # ---- the report journey --------------------------------------------------------------------------------------
+    Row("rp:inst:", EVERYONE, press(lambda c: f"rp:inst:{c.institution(OWN_INSTITUTION)}"), ("report.ask_area",),
+        prepare=report_until(1)),
+    Row("rp:inst:", expect(allow=(P.CITY,)), press(lambda c: f"rp:inst:{c.institution(FOREIGN_INSTITUTION)}"),
+        ("report.ask_area",), prepare=report_until(1), variant="outside scope"),
+    Row("rp:area:", EVERYONE, press("rp:area:fire"), ("report.ask_severity",), prepare=report_until(2)),
+    Row("rp:sev:", EVERYONE, press("rp:sev:major"), ("report.ask_description",), prepare=report_until(3)),
+    Row("rp:photos:done", EVERYONE, press("rp:photos:done"), ("report.ask_location",), prepare=report_until(5)),
+    Row("rp:src:", EVERYONE, press("rp:src:county"), ("report.summary",), prepare=report_until(8)),
+    Row("rp:confirm", EVERYONE, press("rp:confirm"), ("report.submitted",), prepare=report_until(9)),
+    Row("rp:edit", EVERYONE, press("rp:edit"), ("report.ask_field",), prepare=report_until(9)),
+    Row("rp:edit:", EVERYONE, press("rp:edit:severity"), ("report.ask_severity",),
+        prepare=steps(report_until(9), press("rp:edit"))),
+    Row("rp:onspot", EVERYONE, press("rp:onspot"), ("report.ask_after_photo",), prepare=report_until(9)),
+    Row("rp:cancel", EVERYONE, press("rp:cancel"), ("report.cancelled",), prepare=report_until(1)),
+    # Folding one's report into a hazard of another institution (here: of Longwan) is a forged press.
+    Row("rp:merge:", expect(allow=(P.COUNTY_OUT,)), press(lambda c: f"rp:merge:{c.hazard.id if c.hazard else 0}"),
+        ("report.merged",), prepare=report_until(9), hazard=HazardState.REPORTED, variant="another institution",
+        marks=known_gap("a merge into another institution's hazard is refused ('merge_target_invalid') but not "
+                        "audited: HazardReporting._merge audits only hidden (sensitive) targets")),
+    # ---- the invite journey (staff only; for everyone else the press lands outside any journey) -------------------
+    Row("invite:role:", expect(allow=STAFF, stale=NOT_STAFF), press("invite:role:cadre"),
+        ("invite.created", "invite.choose_region"), prepare=say("/invite")),
+    Row("invite:role:", expect(allow=(P.CITY,), stale=NOT_STAFF), press("invite:role:city"), ("invite.created",),
+        prepare=say("/invite"), variant="a role above one's own", marks=known_gap(ROLE_UNAUDITED)),
+    # "Next page": a county with eight institutions or fewer has one page, so the press lands on the page shown.
+    Row("invite:page:", expect(allow=STAFF, stale=NOT_STAFF), press("invite:page:1"), ("invite.choose_institution",),
+        prepare=steps(say("/invite"), press("invite:role:head")),
+        marks=known_gap("a page button that lands on the page already shown (a double tap, or 'next' in a county "
+                        "of one page) edits the message to itself: handlers/invite.py chose_page lets BadRequest "
+                        "'Message is not modified' escape, the person sees nothing at all (the error handler's "
+                        "answer to the already answered query fails too)")),
+    Row("invite:inst:", expect(allow=STAFF, stale=NOT_STAFF),
+        press(lambda c: f"invite:inst:{c.institution(OWN_INSTITUTION)}"), ("invite.created",),
+        prepare=steps(say("/invite"), press("invite:role:head"))),
+    Row("invite:inst:", expect(allow=(P.CITY,), stale=NOT_STAFF),
+        press(lambda c: f"invite:inst:{c.institution(FOREIGN_INSTITUTION)}"), ("invite.created",),
+        prepare=steps(say("/invite"), press("invite:role:head")), variant="outside scope",
+        marks=known_gap(OUTSIDE_SCOPE_UNAUDITED)),
+    # County staff never see region buttons (their own county is implied): a region press from them is forged.
+    Row("invite:region:", expect(allow=(P.CITY, P.COUNTY_OUT), stale=NOT_STAFF),
+        press(f"invite:region:cadre:{LONGWAN}"), ("invite.created",),
+        prepare=steps(say("/invite"), press("invite:role:head")), marks=known_gap(OUTSIDE_SCOPE_UNAUDITED)),
+    Row("invite:cancel", expect(allow=STAFF, stale=NOT_STAFF), press("invite:cancel"), ("cancel.done",),
+        prepare=say("/invite")),
+    # ---- the bindgroup journey, in an unbound group --------------------------------------------------------------
+    Row("bind:region:", expect(allow=STAFF, stale=NOT_STAFF, unregistered=Outcome.STALE),
+        press(lambda c: f"bind:region:{OWN_REGION.get(c.persona, LONGWAN)}"), ("group.choose_purpose",),
+        prepare=say("/bindgroup"), in_group=True),
+    Row("bind:purpose:", expect(allow=STAFF, stale=NOT_STAFF, unregistered=Outcome.STALE),
+        press(lambda c: f"bind:purpose:{OWN_REGION.get(c.persona, LONGWAN)}:hazards"), ("group.bound",),
+        prepare=steps(say("/bindgroup"), press(lambda c: f"bind:region:{OWN_REGION.get(c.persona, LONGWAN)}")),
+        in_group=True),
+    Row("bind:purpose:", expect(allow=(P.CITY,), stale=NOT_STAFF, unregistered=Outcome.STALE),
+        press(lambda c: f"bind:purpose:{FOREIGN_REGION.get(c.persona, LONGWAN)}:hazards"), ("group.bound",),
+        prepare=steps(say("/bindgroup"), press(lambda c: f"bind:region:{OWN_REGION.get(c.persona, LONGWAN)}")),
+        in_group=True, variant="outside scope", marks=known_gap(OUTSIDE_SCOPE_UNAUDITED)),
+    Row("bind:cancel", expect(allow=STAFF, stale=NOT_STAFF, unregistered=Outcome.STALE), press("bind:cancel"),
+        ("cancel.done",), prepare=say("/bindgroup"), in_group=True),
+    # ---- the deadline, rectify and verify journeys: reachable only through an allowed entry ------------------------
+    Row("dl:days:", expect(allow=(P.COUNTY_IN, P.CITY), stale=(P.CADRE, P.HEAD_OWN, P.HEAD_OTHER, P.COUNTY_OUT)),
+        press("dl:days:3"), ("deadline.ask_reason",), prepare=say(with_code("/deadline")),
+        hazard=HazardState.ASSIGNED),
+    Row("dl:cancel", expect(allow=(P.COUNTY_IN, P.CITY), stale=(P.CADRE, P.HEAD_OWN, P.HEAD_OTHER, P.COUNTY_OUT)),
+        press("dl:cancel"), ("cancel.done",), prepare=say(with_code("/deadline")), hazard=HazardState.ASSIGNED),
+    Row("rx:done", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("rx:done"), ("rectify.submitted",),
+        prepare=steps(press(hazard_data("fix")), say("已清理走廊杂物"), lambda c: c.person.send_photo()),
+        hazard=HazardState.ASSIGNED),
+    Row("rx:cancel", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("rx:cancel"), ("rectify.cancelled",),
+        prepare=press(hazard_data("fix")), hazard=HazardState.ASSIGNED),
+    Row("vr:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("vr:cancel"),
+        ("cancel.done",), prepare=press(hazard_data("reject")), hazard=HazardState.AWAITING_VERIFICATION),
+)
+
+
+# ---- running a row ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Matrix:
+    stage: Stage
+    institutions: dict[str, int]
+    ids: Iterator[int]  # where each row's people start, so that no row meets another's
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def matrix(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Matrix]:
+    folder: Path = tmp_path_factory.mktemp("authz")
+    async with stage(folder / "safety.db") as current:
+        institutions = {}
+        for code in {*OWN_INSTITUTION.values(), *FOREIGN_INSTITUTION.values()}:
+            found = await current.services.storage.institutions.get_by_code(code)
+            assert found is not None
+            institutions[code] = found.id
+        yield Matrix(current, institutions, itertools.count(10_000, 100))
+        assert current.sandbox.violations == [], current.sandbox.violations
+
+
+async def prepared_hazard(cell: Cell, row: Row, people: People) -> Hazard | None:
+    if row.hazard is None:
+        return None
+    current = cell.stage
+    reporter = people[row.hazard_by] if row.hazard_by else people.reporter
+    # Rows about folding a report into another institution's hazard aim at a hazard of Longwan.
+    institution = LONGWAN_HOME if row.key == "rp:merge:" else OWN_INSTITUTION[P.HEAD_OWN]
+    by = reporter.id if institution != LONGWAN_HOME else people[P.COUNTY_OUT].id
+    hazard = await report_hazard(current, by, institution=institution)
+    if row.hazard is HazardState.AWAITING_VERIFICATION:
+        head = people[P.HEAD_OWN].id
+        await act_on(current, head, hazard, HazardAction.ACKNOWLEDGE)
+        hazard = (await act_on(current, head, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改",
+                               photos=1)).hazard
+    assert hazard.state is row.hazard, f"could not prepare a hazard in {row.hazard}: it is {hazard.state}"
+    return hazard
+
+
+@dataclass
+class Observation:
+    outcome: Outcome
+    replies: list[str]
+    audits: list[str]
+    changed: str | None  # what a denied attempt changed anyway
+
+
+async def observe(cell: Cell, row: Row) -> Observation:
+    current = cell.stage
+    storage = current.services.storage
+    transcript_mark = len(current.sandbox.transcript)
+    audit_mark = max((e.id for e in await storage.audit.list(actor_id=cell.person.id, limit=1)), default=0)
+    before = await storage.hazards.get(cell.hazard.id) if cell.hazard else None
+    events_before = len(await storage.hazards.events(cell.hazard.id)) if cell.hazard else 0
+
+    await row.act(cell)
+
+    replies = [entry.text for entry in current.sandbox.transcript[transcript_mark:]
+               if entry.direction == "out" and entry.chat_id == cell.chat_id]
+    audits = [e.action for e in await storage.audit.list(actor_id=cell.person.id) if e.id > audit_mark]
+    refusal = any(key.startswith("refusal.") for text in replies for key in SPEECH.which(text))
+    if "access.unregistered" in audits and any(
+        SPEECH.said(text, "access.not_registered", "access.not_registered_short") for text in replies
+    ):
+        outcome = Outcome.GATE
+    elif "authz.refused" in audits and refusal:
+        outcome = Outcome.REFUSE
+    elif any(SPEECH.said(text, "fallback.stale_button") for text in replies):
+        outcome = Outcome.STALE
+    elif any(SPEECH.opens(text, *row.first_step) for text in replies):
+        outcome = Outcome.ALLOW
+    elif refusal:
+        outcome = Outcome.REFUSED_UNAUDITED
+    else:
+        outcome = Outcome.UNEXPLAINED
+
+    changed = None
+    if outcome is not Outcome.ALLOW:
+        effects = [action for action in audits if action not in DENIAL_AUDITS]
+        if effects:
+            changed = f"audited changes {effects}"
+        if cell.hazard is not None:
+            after = await storage.hazards.get(cell.hazard.id)
+            events_after = len(await storage.hazards.events(cell.hazard.id))
+            if before is not None and after is not None and (after.state, events_after) != (before.state,
+                                                                                             events_before):
+                changed = f"hazard went {before.state} -> {after.state}, {events_after - events_before} new events"
+    return Observation(outcome, replies, audits, changed)
+
+
+async def run_cell(matrix: Matrix, row: Row, people: People, persona: Persona) -> Observation:
+    current = matrix.stage
+    cell = Cell(current, persona, people, matrix.institutions)
+    if row.in_group:
+        group_id = -(1_000_000_000 + cell.person.id)
+        cell.group = current.sandbox.group(group_id, f"工作群{cell.person.id}").add(cell.person)
+    cell.hazard = await prepared_hazard(cell, row, people)
+    await row.prepare(cell)
+    return await observe(cell, row)
+
+
+def describe(persona: Persona, wanted: Outcome, seen: Observation) -> str:
+    lines = [f"{persona.value}: expected {wanted.value}, got {seen.outcome.value}"]
+    lines += [f"    bot: {text[:150]!r}" for text in seen.replies]
+    lines.append(f"    audited: {seen.audits}")
+    if seen.changed:
+        lines.append(f"    changed anyway: {seen.changed}")
+    return "\n".join(lines)
+
+
+@MODULE_LOOP
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.id, marks=row.marks) for row in ROWS])
+async def test_matrix_row(matrix: Matrix, row: Row) -> None:
+    people = await enrol(matrix.stage, next(matrix.ids))
+    observed = await asyncio.gather(*(run_cell(matrix, row, people, persona) for persona in Persona))
+    # Retire the row's people: heads of HOME from earlier rows would otherwise be told of every later hazard.
+    for person in (*people.by.values(), people.reporter):
+        await matrix.stage.services.storage.users.set_active(person.id, False)
+    wrong = [
+        describe(persona, row.expect[persona], seen)
+        for persona, seen in zip(Persona, observed, strict=True)
+        if seen.outcome is not row.expect[persona] or seen.changed
+    ]
+    assert not wrong, f"{row.id}:\n" + "\n".join(wrong)
+
+
+# Journeys that landed after the matrix was written: the lead adds their rows (and removes them from here). A command
+# or a button prefix that is in neither ROWS nor this list fails the coverage test at once.
+AWAITING_ROWS: frozenset[str] = frozenset({
+    # calendar duties
+    "/drill", "/drills", "/selfcheck", "/study", "cal:drill", "cal:selfcheck", "cal:study", "dr:area:", "dr:cancel",
+    "dr:confirm", "dr:day:", "dr:inst:", "dr:kind:", "dr:photos:done", "dr:problems:none", "dr:sev:",
+    "drills:inst:", "drills:page:", "sc:a:", "sc:back", "sc:pause", "sc:sev:", "sc:skip", "sc:undo", "st:cancel",
+    "st:day:",
+    # warnings
+    "/warn", "/warnings", "/warnstatus", "/contactround", "/template", "cr:", "crs:", "tp:", "wa:help:", "wa:ok:",
+    "wl:cancel:", "wl:cancel_update", "wl:down:", "wl:edit:", "wl:lift:", "wl:lvl:", "wl:up:", "wn:cancel",
+    "wn:hours:", "wn:kind:", "wn:level:", "wn:next", "wn:region:", "wn:retarget", "wn:send", "wn:send:", "wn:tag:",
+    "wn:template", "wn:type:", "ws:remind:", "ws:show:",
+    # insight and administration
+    "/stats", "/export", "/ranking", "/notice", "ch:", "ch:a:", "ex:", "ex:p:", "nt:p:", "nt:s:", "nt:x", "rk:",
+    "sx:p:", "sx:r",
+})
+
+
+def menu_commands() -> set[str]:
+    return {f"/{name}" for names in (*ROLE_COMMANDS.values(), GUEST_COMMANDS, GROUP_COMMANDS) for name in names}
+
+
+@MODULE_LOOP
+async def test_every_command_and_button_has_a_row(matrix: Matrix) -> None:
+    seen = read_surface(matrix.stage.application.handlers.values())
+    handled = seen.commands | menu_commands() | seen.prefixes
+    rows = {row.key for row in ROWS}
+    missing = sorted(handled - rows - AWAITING_ROWS)
+    assert not missing, f"no row in the authorization matrix for: {missing} (add them to ROWS)"
+    gone = sorted((rows | AWAITING_ROWS) - handled)
+    assert not gone, f"rows for commands or buttons the bot no longer handles: {gone}"
+
+
+@pytest.mark.xfail(strict=True, reason="the calendar, warning and insight journeys have no rows in the matrix yet "
+                   "(AWAITING_ROWS); this turns red once the last one has its rows: then delete the marker")
+def test_no_journey_awaits_its_rows() -> None:
+    assert not AWAITING_ROWS, f"{len(AWAITING_ROWS)} commands and buttons await rows: {sorted(AWAITING_ROWS)}"
+
+
+def test_every_menu_command_is_allowed_to_its_role() -> None:
+    own = {P.CADRE: "cadre", P.HEAD_OWN: "head", P.COUNTY_IN: "county", P.CITY: "city"}
+    unusable = [
+        f"{persona.value}: /{command}"
+        for persona, role in own.items()
+        for command in ROLE_COMMANDS[INVITATIONS[persona][0]]
+        if f"/{command}" not in AWAITING_ROWS
+        and not any(row.key == f"/{command}" and row.expect[persona] is Outcome.ALLOW for row in ROWS)
+    ]
+    assert all(INVITATIONS[p][0].value == role for p, role in own.items())
+    assert not unusable, f"commands in a role's menu that the matrix refuses to that role: {unusable}"
