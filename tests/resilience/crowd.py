@@ -48,6 +48,7 @@ class BotLife:
         self.logs = logs
         self.generation = 0  # bumped at every kill
         self.kills = 0
+        self.calm = False  # no more kills to come
         self.process: asyncio.subprocess.Process | None = None
         self._up = asyncio.Event()
         self._open = asyncio.Event()  # people may take a new step

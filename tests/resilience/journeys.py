@@ -38,7 +38,11 @@ class Reporting:
             description = f"第{self.index}-{n}号：三楼走廊堆放杂物，堵塞消防通道"
             institution = self.institutions[(self.index + n) % len(self.institutions)]
             area = self.areas[n % len(self.areas)]
-            for _ in range(6):
+            # While the bot keeps being killed a person keeps trying; once it runs in peace the report must go
+            # through within a few attempts, or the bot has lost track of them for good.
+            calm_attempts = 0
+            while calm_attempts < 6:
+                calm_attempts += self.person.life.calm
                 try:
                     code = await self.report(description, institution, area)
                 except Astray:
