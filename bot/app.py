@@ -65,7 +65,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     evidence = EvidenceStore(settings.evidence_dir)
     tz = settings.tz
     hazards = HazardService(storage, clock, evidence, settings.deadline_policy, tz)
-    reminders = ReminderService(storage, clock, tz)
+    reminders = ReminderService(storage, clock, tz, quiet_hours=settings.quiet)
     hazards.planner = reminders
     calendar: dict[str, Any] = {"hazards": hazards, "evidence": evidence, "planner": reminders}
     onboarding = OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours))

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.catalog import Severity
 from bot.domain.deadlines import DEFAULT_DEADLINE_POLICY, DeadlinePolicy
+from bot.domain.reminders import QuietHours, parse_quiet_hours
 from bot.domain.warnings import WarningLevel
 from bot.services.warning_settings import WarningSettings
 
@@ -45,6 +46,16 @@ class Settings(BaseSettings):
     forecast_base_url: str = Field(default="https://api.open-meteo.com", validation_alias="FORECAST_BASE_URL")
     # Official warnings of these levels go out at once, comma-separated; the others wait as drafts for staff.
     warning_auto_send_levels: str = Field(default="orange,red", validation_alias="WARNING_AUTO_SEND_LEVELS")
+    # Unacknowledged warnings: remind the silent heads, then name them to county staff.
+    warning_remind_after_minutes: int = Field(default=60, gt=0, validation_alias="WARNING_REMIND_AFTER_MINUTES")
+    warning_escalate_after_minutes: int = Field(default=120, gt=0, validation_alias="WARNING_ESCALATE_AFTER_MINUTES")
+    # Contact rounds: tell staff of people not yet reached, then close the round with its summary.
+    contact_round_escalate_after_minutes: int = Field(
+        default=120, gt=0, validation_alias="CONTACT_ROUND_ESCALATE_AFTER_MINUTES"
+    )
+    contact_round_close_after_hours: int = Field(default=24, gt=0, validation_alias="CONTACT_ROUND_CLOSE_AFTER_HOURS")
+    # Non-urgent reminders wait out these local hours, "HH:MM-HH:MM"; equal ends switch quiet hours off.
+    quiet_hours: str = Field(default="22:00-07:30", validation_alias="QUIET_HOURS")
 
     @field_validator("timezone")
     @classmethod
@@ -66,6 +77,16 @@ class Settings(BaseSettings):
             WarningLevel(level.lower())
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_format(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @property
+    def quiet(self) -> QuietHours:
+        return parse_quiet_hours(self.quiet_hours)
+
     @property
     def warning_settings(self) -> WarningSettings:
         return WarningSettings(
@@ -73,6 +94,10 @@ class Settings(BaseSettings):
             forecast_base_url=self.forecast_base_url.strip(),
             forecast_timezone=self.timezone,
             auto_send_levels=frozenset(WarningLevel(level.lower()) for level in _items(self.warning_auto_send_levels)),
+            remind_after_minutes=self.warning_remind_after_minutes,
+            escalate_after_minutes=self.warning_escalate_after_minutes,
+            contact_escalate_after_minutes=self.contact_round_escalate_after_minutes,
+            contact_close_after_hours=self.contact_round_close_after_hours,
         )
 
     @property

@@ -43,12 +43,6 @@ FEED_INTERVAL = timedelta(minutes=3)
 FORECAST_INTERVAL = timedelta(hours=1)
 FORECAST_FIRST = 600  # seconds after the start
 FOLLOW_UP_INTERVAL = timedelta(minutes=1)
-# Heads who have not answered are reminded after an hour and named to their county's staff after two: a typhoon
-# signal gives 12 to 24 hours, and staff need most of them to act on the silent ones.
-REMIND_AFTER = timedelta(hours=1)
-ESCALATE_AFTER = timedelta(hours=2)
-CONTACT_ESCALATE_AFTER = timedelta(hours=2)
-CONTACT_CLOSE_AFTER = timedelta(hours=24)  # a round nobody finished still ends, with its summary
 RECONCILE_WINDOW = timedelta(days=1)
 
 
@@ -105,20 +99,23 @@ class FollowUp:
 async def follow_up(services: BotServices) -> FollowUp:
     report = FollowUp()
     now = services.clock.now()
+    # The timings are settings (WARNING_REMIND_AFTER_MINUTES …): a typhoon signal gives 12 to 24 hours, and staff
+    # need most of them to act on the silent ones, but a bureau may want a tighter ladder for rainstorms.
+    timing = services.settings.warning_settings
     for warning in await services.warnings.active():
         if warning.sent_at is None:
             continue
         age = now - warning.sent_at
-        if age >= REMIND_AFTER:
+        if age >= timing.remind_after:
             report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
-        if age >= ESCALATE_AFTER:
+        if age >= timing.escalate_after:
             report.escalated += await escalate_silent(services, warning)
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
         age = now - contact_round.started_at
-        if age >= CONTACT_CLOSE_AFTER:
+        if age >= timing.contact_close_after:
             await queue_summary(services, await services.warnings.close_round(None, contact_round.id))
             report.rounds_closed += 1
-        elif age >= CONTACT_ESCALATE_AFTER:
+        elif age >= timing.contact_escalate_after:
             summary = await services.warnings.round_summary(contact_round.id)
             if summary.pending or summary.unreachable:
                 report.rounds_escalated += bool(await queue_summary(services, summary, escalation=True))

@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
+from bot.app import open_services
 from bot.config import Settings
+from bot.domain.reminders import next_allowed_time
 
 COMMANDS = ["run", "demo-data", "invite", "demo"]
 
@@ -69,6 +74,30 @@ def test_settings_use_the_documented_names(monkeypatch: pytest.MonkeyPatch, tmp_
     assert (settings.timezone, settings.default_language, settings.bot_mode.value) == ("UTC", "en", "webhook")
     assert (settings.webhook_url, settings.webhook_listen, settings.webhook_secret) == (
         "https://example.org/t", "0.0.0.0:8080", "s3cret")
+
+
+async def test_follow_up_timings_and_quiet_hours_are_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "DATABASE_PATH": str(tmp_path / "safety.db"), "QUIET_HOURS": "23:00-06:00",
+        "WARNING_REMIND_AFTER_MINUTES": "30", "WARNING_ESCALATE_AFTER_MINUTES": "45",
+        "CONTACT_ROUND_ESCALATE_AFTER_MINUTES": "90", "CONTACT_ROUND_CLOSE_AFTER_HOURS": "12",
+    }.items():
+        monkeypatch.setenv(name, value)
+    warning = Settings().warning_settings
+    assert (warning.remind_after, warning.escalate_after) == (timedelta(minutes=30), timedelta(minutes=45))
+    assert (warning.contact_escalate_after, warning.contact_close_after) == (timedelta(minutes=90), timedelta(hours=12))
+    services = await open_services(Settings())
+    try:
+        # A non-urgent reminder due at 22:30 goes out then, not at 07:30 the next morning as by default.
+        late_evening = datetime(2026, 3, 2, 22, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+        reminders = services.reminders
+        assert next_allowed_time(late_evening, False, reminders.quiet_hours, reminders.tz) == late_evening
+    finally:
+        await services.close()
+    monkeypatch.setenv("QUIET_HOURS", "22-7")
+    with pytest.raises(ValidationError, match="HH:MM-HH:MM"):
+        Settings()
 
 
 def test_settings_are_read_from_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -228,6 +228,31 @@ async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(ty
     assert len(typhoon_stage.sandbox.calls_to("editMessageText")) == edits  # nothing changed: no edit
 
 
+async def test_a_bureau_can_tighten_the_follow_up_ladder_by_setting(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    # As WARNING_REMIND_AFTER_MINUTES=20 and WARNING_ESCALATE_AFTER_MINUTES=40 would set it, for a rainstorm.
+    services.settings = services.settings.model_copy(
+        update={"warning_remind_after_minutes": 20, "warning_escalate_after_minutes": 40}
+    )
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ 已收到并落实")
+
+    typhoon_stage.clock.advance(timedelta(minutes=19))
+    assert (await follow_up(services)).reminded == 0
+    typhoon_stage.clock.advance(timedelta(minutes=2))
+    early = await follow_up(services)
+    await drain(typhoon_stage)
+    assert (early.reminded, early.escalated) == (1, 0)
+    assert len(containing(cast.head_2, "请确认预警")) == 1  # reminded after 21 minutes, not an hour
+    typhoon_stage.clock.advance(timedelta(minutes=20))
+    assert (await follow_up(services)).escalated == 1
+    await drain(typhoon_stage)
+    assert HOME_2_ZH in containing(cast.dongtou_staff, "仍未回复")[-1].text
+
+
 async def test_a_half_composed_warning_survives_a_restart(typhoon_stage: Stage) -> None:
     cast = await enrol(typhoon_stage)
     staff = cast.dongtou_staff

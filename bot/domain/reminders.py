@@ -78,6 +78,15 @@ class QuietHours:
 DEFAULT_QUIET_HOURS = QuietHours()
 
 
+def parse_quiet_hours(text: str) -> QuietHours:
+    """"22:00-07:30" → QuietHours; a ValueError that names the expected form for anything else."""
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError as error:
+        raise ValueError(f"quiet hours must read HH:MM-HH:MM, not {text!r}") from error
+    return QuietHours(start=start, end=end)
+
+
 def in_quiet_hours(at: datetime, quiet: QuietHours, tz: ZoneInfo) -> bool:
     return quiet.contains(at.astimezone(tz).time().replace(tzinfo=None))
 

@@ -48,6 +48,12 @@ class WarningSettings(BaseModel):
     forecast_timezone: str = "Asia/Shanghai"
     forecast_timeout_seconds: float = 20.0
     forecast_lookahead_hours: int = 72  # a forecast finding whose onset lies further ahead waits for a later run
+    # Follow-up of a sent warning: heads who have not acknowledged are reminded, then named to county staff.
+    remind_after_minutes: int = Field(default=60, gt=0)
+    escalate_after_minutes: int = Field(default=120, gt=0)
+    # Contact rounds for vulnerable people: staff hear of the unreachable, then the round ends with its summary.
+    contact_escalate_after_minutes: int = Field(default=120, gt=0)
+    contact_close_after_hours: int = Field(default=24, gt=0)
     checklists_path: Path = Field(default=WARNING_DATA_DIR / "checklists.json")
     thresholds_path: Path = Field(default=WARNING_DATA_DIR / "forecast_thresholds.json")
 
@@ -68,6 +74,22 @@ class WarningSettings(BaseModel):
     @property
     def lookahead(self) -> timedelta:
         return timedelta(hours=self.forecast_lookahead_hours)
+
+    @property
+    def remind_after(self) -> timedelta:
+        return timedelta(minutes=self.remind_after_minutes)
+
+    @property
+    def escalate_after(self) -> timedelta:
+        return timedelta(minutes=self.escalate_after_minutes)
+
+    @property
+    def contact_escalate_after(self) -> timedelta:
+        return timedelta(minutes=self.contact_escalate_after_minutes)
+
+    @property
+    def contact_close_after(self) -> timedelta:
+        return timedelta(hours=self.contact_close_after_hours)
 
 
 def load_checklists(path: Path) -> Checklists:
