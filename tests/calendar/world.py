@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import FakeClock
-from bot.domain.catalog import HazardArea, Severity
 from bot.domain.deadlines import DEFAULT_DEADLINE_POLICY
 from bot.domain.roles import Role
 from bot.jobs import SendOutcome
@@ -23,7 +22,8 @@ from bot.services.reminders import Delivery, ReminderService
 from bot.services.self_inspection import SelfInspectionService
 from storage import Storage
 from storage.hazard_models import PhotoRef, ReportDraft
-from storage.models import Group, GroupPurpose, User
+from storage.models import GroupPurpose, User
+from tests.small_city import Photos, add_people, bind_groups, registered, report_draft
 
 TZ = ZoneInfo("Asia/Shanghai")
 LUCHENG, LONGWAN, CITY = "330302", "330303", "330300"
@@ -51,28 +51,19 @@ class Services:
     selfchecks: SelfInspectionService
     studies: StudyService
     institutions: dict[str, int] = field(default_factory=dict)  # by code
-    _photos: int = 0
+    photos: Photos = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.photos = Photos(self.evidence, "cal", "cal-u")
 
     async def user(self, telegram_id: int) -> User:
-        user = await self.storage.users.get(telegram_id)
-        assert user is not None
-        return user
+        return await registered(self.storage, telegram_id)
 
     def photo(self) -> PhotoRef:
-        self._photos += 1
-        sha = self.evidence.store(f"calendar photo {self._photos}".encode())
-        return PhotoRef(file_id=f"cal-{self._photos}", file_unique_id=f"cal-u-{self._photos}", sha256=sha)
+        return self.photos.next()
 
     def draft(self, code: str = HOME, /, **fields: object) -> ReportDraft:
-        values: dict[str, object] = {
-            "institution_id": self.institutions[code],
-            "area": HazardArea.FIRE,
-            "severity": Severity.GENERAL,
-            "description": "消防通道被杂物堵塞",
-            "photos": [self.photo()],
-        }
-        values.update(fields)
-        return ReportDraft.model_validate(values)
+        return report_draft(self.institutions[code], self.photo(), **fields)
 
     def today(self) -> date:
         return self.clock.now().astimezone(TZ).date()
@@ -124,28 +115,16 @@ async def populate_city(storage: Storage) -> None:
         (WELFARE_HEAD, Role.HEAD, None, codes[WELFARE].id),
     ]
     start = datetime(2025, 12, 1, tzinfo=UTC)
-    for telegram_id, role, region, institution_id in people:
-        user = User(
-            telegram_id=telegram_id,
-            full_name=f"user {telegram_id}",
-            role=role,
-            region_code=region,
-            institution_id=institution_id,
-            created_at=start,
-        )
-        await storage.users.upsert(user)
+    await add_people(storage, people, start)
     for code, head in ((HOME, HEAD), (SOCIAL, SOCIAL_HEAD), (FUNERAL, FUNERAL_HEAD), (WELFARE, WELFARE_HEAD)):
         await storage.institutions.set_head(codes[code].id, head)
-    for chat_id, region, purpose in (
+    groups = [
         (LUCHENG_GROUP, LUCHENG, GroupPurpose.GENERAL),
         (LONGWAN_GROUP, LONGWAN, GroupPurpose.DIGESTS),
         (CITY_GROUP, CITY, GroupPurpose.GENERAL),
         (LUCHENG_WARNINGS, LUCHENG, GroupPurpose.WARNINGS),
-    ):
-        group = Group(
-            chat_id=chat_id, title=str(chat_id), region_code=region, purpose=purpose, bound_by=1, bound_at=start
-        )
-        await storage.groups.bind(group)
+    ]
+    await bind_groups(storage, groups, start)
 
 
 @dataclass

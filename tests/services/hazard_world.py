@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import FakeClock
-from bot.domain.catalog import HazardArea, Severity
 from bot.domain.deadlines import DEFAULT_DEADLINE_POLICY
 from bot.domain.roles import Role
 from bot.domain.targeting import Notice
@@ -20,7 +19,9 @@ from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
 from storage import Storage
 from storage.hazard_models import PhotoRef, ReportDraft
-from storage.models import Group, GroupPurpose, User
+from storage.models import GroupPurpose, User
+from tests.small_city import Photos, add_people, bind_groups, registered, report_draft
+from tests.small_city import add_user as add_person
 
 LUCHENG, LONGWAN = "330302", "330303"
 CITY_ADMIN, LUCHENG_STAFF, LONGWAN_STAFF, CADRE, OTHER_CADRE, HEAD, OTHER_HEAD = 1, 10, 20, 30, 31, 40, 41
@@ -37,28 +38,19 @@ class World:
     home_id: int  # 鹿城区社会福利院, headed by HEAD
     other_home_id: int  # 鹿城区南汇街道居家养老服务中心, no head registered
     longwan_id: int  # an institution in another county, headed by OTHER_HEAD
-    _photos: int = 0
+    photos: Photos = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.photos = Photos(self.evidence, "file", "uniq")
 
     async def user(self, telegram_id: int) -> User:
-        user = await self.storage.users.get(telegram_id)
-        assert user is not None
-        return user
+        return await registered(self.storage, telegram_id)
 
     def photo(self) -> PhotoRef:
-        self._photos += 1
-        sha = self.evidence.store(f"photo {self._photos}".encode())
-        return PhotoRef(file_id=f"file-{self._photos}", file_unique_id=f"uniq-{self._photos}", sha256=sha)
+        return self.photos.next()
 
     def draft(self, **fields: object) -> ReportDraft:
-        values: dict[str, object] = {
-            "institution_id": self.home_id,
-            "area": HazardArea.FIRE,
-            "severity": Severity.GENERAL,
-            "description": "消防通道被杂物堵塞",
-            "photos": [self.photo()],
-        }
-        values.update(fields)
-        return ReportDraft.model_validate(values)
+        return report_draft(self.home_id, self.photo(), **fields)
 
 
 async def open_world(db_path: Path, evidence_root: Path, clock: FakeClock) -> World:
@@ -77,19 +69,15 @@ async def open_world(db_path: Path, evidence_root: Path, clock: FakeClock) -> Wo
         (HEAD, Role.HEAD, home.region_code, home.id),
         (OTHER_HEAD, Role.HEAD, longwan.region_code, longwan.id),
     ]
-    for telegram_id, role, region, institution_id in people:
-        await add_user(storage, telegram_id, role, region, institution_id)
+    await add_people(storage, people, START)
     await storage.institutions.set_head(home.id, HEAD)
     await storage.institutions.set_head(longwan.id, OTHER_HEAD)
-    for chat_id, region, purpose in (
+    groups = [
         (LUCHENG_GROUP, LUCHENG, GroupPurpose.HAZARDS),
         (LONGWAN_GROUP, LONGWAN, GroupPurpose.GENERAL),
         (LUCHENG_WARNINGS, LUCHENG, GroupPurpose.WARNINGS),
-    ):
-        group = Group(
-            chat_id=chat_id, title=str(chat_id), region_code=region, purpose=purpose, bound_by=1, bound_at=START
-        )
-        await storage.groups.bind(group)
+    ]
+    await bind_groups(storage, groups, START)
     evidence = EvidenceStore(evidence_root)
     service = HazardService(storage, clock, evidence, DEFAULT_DEADLINE_POLICY, ZoneInfo("Asia/Shanghai"))
     return World(storage, clock, evidence, service, home.id, other_home.id, longwan.id)
@@ -98,15 +86,7 @@ async def open_world(db_path: Path, evidence_root: Path, clock: FakeClock) -> Wo
 async def add_user(
     storage: Storage, telegram_id: int, role: Role, region: str | None = LUCHENG, institution_id: int | None = None
 ) -> User:
-    user = User(
-        telegram_id=telegram_id,
-        full_name=f"user {telegram_id}",
-        role=role,
-        region_code=region,
-        institution_id=institution_id,
-        created_at=START,
-    )
-    return await storage.users.upsert(user)
+    return await add_person(storage, telegram_id, role, region, institution_id, START)
 
 
 @pytest.fixture

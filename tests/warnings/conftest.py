@@ -22,8 +22,9 @@ from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
 from bot.services.warning_settings import WarningSettings
 from bot.services.warnings import WarningService
 from storage import Storage
-from storage.models import Group, GroupPurpose, User
+from storage.models import GroupPurpose, User
 from storage.warning_models import NewVulnerablePerson, VulnerableCategory
+from tests.small_city import add_people, bind_groups
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = datetime(2026, 9, 10, 1, 0, tzinfo=UTC)  # 09:00 in Wenzhou, as the typhoon approaches
@@ -48,19 +49,6 @@ class WarningWorld:
         return found
 
 
-async def _add_user(storage: Storage, telegram_id: int, role: Role, region: str | None, inst: int | None) -> None:
-    await storage.users.upsert(
-        User(
-            telegram_id=telegram_id,
-            full_name=f"user {telegram_id}",
-            role=role,
-            region_code=region,
-            institution_id=inst,
-            created_at=START,
-        )
-    )
-
-
 async def open_world(path: Path, clock: FakeClock, settings: WarningSettings) -> WarningWorld:
     storage = await Storage.open(path, clock)
     await load_city_data(storage, DEMO_DATA_DIR)
@@ -81,19 +69,16 @@ async def open_world(path: Path, clock: FakeClock, settings: WarningSettings) ->
         (DONGTOU_CADRE_2, Role.CADRE, "330305102", None),
         (LUCHENG_CADRE, Role.CADRE, LUCHENG, None),
     ]
-    for telegram_id, role, region, inst in people:
-        await _add_user(storage, telegram_id, role, region, inst)
+    await add_people(storage, people, START)
     for code, head in (("WZ-330305-ELDER-01", DONGTOU_HEAD_1), ("WZ-330305-ELDER-02", DONGTOU_HEAD_2)):
         await storage.institutions.set_head(institutions[code], head)
-    for chat_id, region, purpose in (
+    groups = [
         (CITY_GROUP, CITY, GroupPurpose.GENERAL),
         (DONGTOU_WARNINGS, DONGTOU, GroupPurpose.WARNINGS),
         (DONGTOU_HAZARDS, DONGTOU, GroupPurpose.HAZARDS),
         (LUCHENG_GENERAL, LUCHENG, GroupPurpose.GENERAL),
-    ):
-        await storage.groups.bind(
-            Group(chat_id=chat_id, title=str(chat_id), region_code=region, purpose=purpose, bound_by=1, bound_at=START)
-        )
+    ]
+    await bind_groups(storage, groups, START)
     registry = [
         ("DT-0001", VulnerableCategory.ELDERLY_ALONE, "330305001001", DONGTOU_CADRE),
         ("DT-0002", VulnerableCategory.LEFT_BEHIND_CHILD, "330305001002", DONGTOU_CADRE),
