@@ -20,6 +20,7 @@ from bot.context import BotContext
 from bot.i18n import I18n
 from bot.persistence import SQLitePersistence
 from bot.processing import PerChatUpdateProcessor
+from bot.retrying import RetryingRequest
 from bot.services.calendar import DrillService, StudyService
 from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
@@ -106,8 +107,10 @@ def build_application(services: BotServices, *, rate_limiter: bool = True) -> Bo
             )
         )
         .concurrent_updates(PerChatUpdateProcessor())
-        # Broadcasts reach hundreds of chats at once: keep enough connections open for them.
-        .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+        # Broadcasts reach hundreds of chats at once: keep enough connections open for them. Every call but
+        # getUpdates is retried after a 5xx, a timeout or a dropped connection (bot/retrying.py).
+        .request(RetryingRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+        # The Updater retries getUpdates itself.
         .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
     )
     if rate_limiter:
