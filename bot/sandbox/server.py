@@ -185,6 +185,15 @@ class Sandbox:
         state.bot_status = bot_status
         return SimGroup(self, state)
 
+    def queue_update(self, kind: str, payload: dict[str, Any], describe: str = "") -> int:
+        """Queue an update exactly as given (the emulator adds only its update_id); returns that id.
+
+        The simulated people send updates shaped as this emulator's Bot API version shapes them; this is for what
+        another version would send, e.g. a field python-telegram-bot requires left out. Requests the bot makes
+        are checked against the spec as always.
+        """
+        return self.world.enqueue(kind, payload, describe or f"raw {kind}").update_id
+
     # ---- faults -------------------------------------------------------------------------------
 
     def inject_fault(
