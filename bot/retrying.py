@@ -92,7 +92,7 @@ class RetryingRequest(HTTPXRequest):
             else:
                 if not retryable_status(code) or name == "getUpdates":
                     return code, payload
-                failure, cause = None, f"HTTP {code}"
+                failure, cause = None, status_text(code)
             wait = policy.delay(attempt, self._rng)
             if attempt >= policy.attempts or time.monotonic() - started + wait > policy.budget:
                 log.error("Bot API %s failed (%s) on attempt %d of %d: giving up", name, cause, attempt,
@@ -112,6 +112,13 @@ def api_method(url: str, http_method: str) -> str:
     if http_method == "GET":
         return "file download"
     return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def status_text(code: int) -> str:
+    try:
+        return f"HTTP {code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"HTTP {code}"
 
 
 def describe(exc: NetworkError) -> str:
