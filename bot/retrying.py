@@ -53,6 +53,11 @@ class RetryPolicy:
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
+# A button's answer is useless once Telegram has dropped the query (about 15 s after the press): wait less for it,
+# so that a retry still lands in time.
+READ_TIMEOUTS = {"answerCallbackQuery": 5.0}
+
+
 def retryable_status(code: int) -> bool:
     return code >= HTTPStatus.INTERNAL_SERVER_ERROR
 
@@ -76,6 +81,8 @@ class RetryingRequest(HTTPXRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         name = api_method(url, method)
+        if read_timeout is BaseRequest.DEFAULT_NONE and name in READ_TIMEOUTS:
+            read_timeout = READ_TIMEOUTS[name]
         policy = self.policy
         started = time.monotonic()
         attempt = 1

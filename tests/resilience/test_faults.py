@@ -107,7 +107,7 @@ CASES: tuple[Case, ...] = (
 )
 if FULL:
     # A real client-side timeout: held past python-telegram-bot's 15-second read timeout (slow, so full suite only).
-    CASES += (Case("client timeouts on replies", each_send("timeout", 0.05, 1, delay=16.0)),)
+    CASES += (Case("client timeouts on replies", each_send("timeout", 0.2, 1, delay=16.0)),)
 
 
 # ---- the bot as `safety-bot run` builds it ---------------------------------------------------------------------
@@ -124,7 +124,8 @@ class Run:
 
 @asynccontextmanager
 async def production_bot(folder: Path) -> AsyncIterator[Run]:
-    async with Sandbox() as sandbox:
+    # People wait for the bot longer than its 15-second read timeout plus a retry (the full-size client timeouts).
+    async with Sandbox(settle_timeout=sized(10.0, 40.0)) as sandbox:
         settings = sandbox_settings(sandbox, folder / "safety.db")
         services = await open_services(settings, FakeClock(START), strict_i18n=True)
         await load_city_data(services.storage, DEMO_DATA_DIR)
