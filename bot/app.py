@@ -12,14 +12,15 @@ from urllib.parse import urlparse
 
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, PersistenceInput
-from telegram.request import HTTPXRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import BotContext
 from bot.i18n import I18n
+from bot.incoming import UpdatesRequest
 from bot.persistence import SQLitePersistence
 from bot.processing import PerChatUpdateProcessor
+from bot.retrying import RetryingRequest
 from bot.services.calendar import DrillService, StudyService
 from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
@@ -29,6 +30,7 @@ from bot.services.outbox import OutboxService
 from bot.services.reminders import ReminderService
 from bot.services.self_inspection import SelfInspectionService
 from bot.services.warnings import WarningService
+from bot.webhook import serving_webhook
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -106,9 +108,11 @@ def build_application(services: BotServices, *, rate_limiter: bool = True) -> Bo
             )
         )
         .concurrent_updates(PerChatUpdateProcessor())
-        # Broadcasts reach hundreds of chats at once: keep enough connections open for them.
-        .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
+        # Broadcasts reach hundreds of chats at once: keep enough connections open for them. Every call but
+        # getUpdates is retried after a 5xx, a timeout or a dropped connection (bot/retrying.py).
+        .request(RetryingRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+        # The Updater retries getUpdates itself; this one only passes over updates the library cannot parse.
+        .get_updates_request(UpdatesRequest(connection_pool_size=2, read_timeout=40))
     )
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
@@ -195,14 +199,12 @@ async def running_webhook(
     async with application:
         await application.start()
         await on_startup(application)
-        assert application.updater is not None
-        await application.updater.start_webhook(
-            listen=listen, port=port, url_path=url_path, webhook_url=webhook_url, secret_token=secret_token
-        )
         try:
-            yield application
+            # Our own receiver rather than the Updater's, which stalls on an update it cannot parse (bot/webhook.py).
+            async with serving_webhook(application, listen=listen, port=port, url_path=url_path,
+                                       secret_token=secret_token):
+                await application.bot.set_webhook(url=webhook_url, secret_token=secret_token, max_connections=40)
+                yield application
         finally:
             await on_shutdown(application)
-            if application.updater.running:
-                await application.updater.stop()
             await application.stop()

@@ -48,6 +48,7 @@ class Sandbox:
         webhook_timeout: float = 10.0,
         webhook_retry_delay: float = 0.05,
         webhook_max_retry_delay: float = 1.0,
+        settle_timeout: float = 10.0,
     ) -> None:
         if not token.startswith(f"{bot_id}:"):
             raise ValueError("a bot token starts with the bot's id: '<bot_id>:<secret>'")
@@ -68,6 +69,8 @@ class Sandbox:
             max_retry_delay=webhook_max_retry_delay,
         )
         self.faults = FaultInjector(seed)
+        # How long a simulated person waits for the bot to react (`settle()` without a timeout).
+        self.settle_timeout = settle_timeout
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.port = 0
@@ -185,6 +188,15 @@ class Sandbox:
         state.bot_status = bot_status
         return SimGroup(self, state)
 
+    def queue_update(self, kind: str, payload: dict[str, Any], describe: str = "") -> int:
+        """Queue an update exactly as given (the emulator adds only its update_id); returns that id.
+
+        The simulated people send updates shaped as this emulator's Bot API version shapes them; this is for what
+        another version would send, e.g. a field python-telegram-bot requires left out. Requests the bot makes
+        are checked against the spec as always.
+        """
+        return self.world.enqueue(kind, payload, describe or f"raw {kind}").update_id
+
     # ---- faults -------------------------------------------------------------------------------
 
     def inject_fault(
@@ -228,8 +240,9 @@ class Sandbox:
             return False
         return self._idle_probe is None or bool(self._idle_probe())
 
-    async def settle(self, timeout: float = 10.0, *, quiet: float | None = None) -> None:  # noqa: ASYNC109
+    async def settle(self, timeout: float | None = None, *, quiet: float | None = None) -> None:  # noqa: ASYNC109
         """Wait until the bot fetched every update so far and has been idle for a quiet window."""
+        timeout = self.settle_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         window = quiet if quiet is not None else (0.02 if self._idle_probe else 0.15)

@@ -1,0 +1,99 @@
+"""Updates this python-telegram-bot cannot parse are skipped, so they never stop the bot answering everyone else.
+
+Telegram (or a self-hosted Bot API server of another version) can send an update the library cannot turn into
+objects: a field it requires that the server leaves out, a type it does not expect. python-telegram-bot then fails
+the whole getUpdates batch without advancing the offset, so the same batch fails on every poll and nobody is
+answered again; behind a webhook it answers 400, which Telegram retries forever while the updates behind it wait.
+Both paths log the raw update, people's words included.
+
+Here such an update is logged once at WARNING by id, kind and field names (never their values) and passed over:
+polling hands python-telegram-bot an empty update with the same id in its place, which no handler takes and which
+moves the offset past it; the webhook (bot/webhook.py) answers 200 without queueing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import telegram
+from telegram import Bot, Update
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+
+def parse_update(data: Any, bot: Bot | None) -> Update | None:
+    """The update, or None (logged) when python-telegram-bot cannot parse it."""
+    try:
+        return Update.de_json(data, bot)
+    except Exception as exc:  # the library raises whatever its constructors raise: TypeError, KeyError, ValueError
+        log_unparseable(data, exc)
+        return None
+
+
+def log_unparseable(data: Any, exc: Exception) -> None:
+    update_id, kind, fields = _outline(data)
+    # The exception's text can quote a value the person wrote, so only its type is logged.
+    log.warning(
+        "skipped update %s (%s): python-telegram-bot %s cannot parse it (%s); its fields: %s",
+        update_id, kind, telegram.__version__, type(exc).__name__, ", ".join(fields) or "none",
+    )
+
+
+def _outline(data: Any) -> tuple[object, str, list[str]]:
+    if not isinstance(data, dict):
+        return "?", type(data).__name__, []
+    kinds = [key for key in data if key != "update_id"]
+    kind = kinds[0] if kinds else "empty"
+    content = data.get(kind)
+    fields = sorted(content) if isinstance(content, dict) else []
+    return data.get("update_id", "?"), kind, fields
+
+
+def without_unparseable(payload: bytes) -> bytes:
+    """A getUpdates answer with every update the library cannot parse reduced to its bare update_id."""
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        return payload  # python-telegram-bot reports a broken answer itself
+    updates = answer.get("result") if isinstance(answer, dict) else None
+    if not isinstance(updates, list):
+        return payload
+    kept: list[Any] = []
+    changed = False
+    for data in updates:
+        try:
+            Update.de_json(data, None)
+        except Exception as exc:
+            log_unparseable(data, exc)
+            # An empty update with the same id: the Updater confirms it with the next poll, and no handler takes it.
+            kept.append({"update_id": data["update_id"]} if isinstance(data, dict) and "update_id" in data else data)
+            changed = True
+        else:
+            kept.append(data)
+    if not changed:
+        return payload
+    return json.dumps({**answer, "result": kept}).encode()
+
+
+class UpdatesRequest(HTTPXRequest):
+    """The request object for getUpdates only: its answers lose what the library cannot parse."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if code == 200 and url.endswith("/getUpdates"):
+            payload = without_unparseable(payload)
+        return code, payload
