@@ -28,16 +28,31 @@ async def asker(update: Update, context: BotContext) -> tuple[Caller, User] | No
     return caller, caller.user
 
 
-async def refuse(update: Update, context: BotContext, caller: Caller, refusal: Refusal, what: str) -> None:
-    """Tell the person why not, and keep a record: a refused scope or role is worth auditing."""
+async def refuse(
+    update: Update, context: BotContext, caller: Caller, refusal: Refusal, what: str, *, answered: bool = False
+) -> None:
+    """Tell the person why not, and keep a record: a refused scope or role is worth auditing.
+
+    A button press is told in an alert, unless the handler has `answered` the press already (a long job that must
+    not keep the button spinning): Telegram takes one answer per press, so the refusal then comes as a message."""
     await context.services.storage.audit.append(
         caller.telegram_user.id, "authz.refused", detail={"command": what, "reason": refusal.code}
     )
-    text = caller.t(refusal.message_key, **refusal.params)
-    if update.callback_query is not None:
+    if update.callback_query is not None and not answered:
         await update.callback_query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
     else:
-        await answer(update, text)
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+
+
+async def may_see_figures(update: Update, context: BotContext, caller: Caller, user: User, what: str) -> bool:
+    """Whether the person has figures to see at all (a head, county staff, a city admin); the others are refused.
+    Asked before a press is answered, so that a refusal is the press's one answer."""
+    try:
+        insight_of(context).stats.scope(user)
+    except Refusal as refusal:
+        await refuse(update, context, caller, refusal, what)
+        return False
+    return True
 
 
 def period_name(period: StatsPeriod, t: Translator) -> str:

@@ -41,6 +41,7 @@ from handlers.insight_common import (
     duration_hours,
     fraction,
     insight_of,
+    may_see_figures,
     percent,
     period_name,
     refuse,
@@ -146,6 +147,8 @@ async def _show(update: Update, context: BotContext, period: StatsPeriod | None)
     except Refusal as refusal:
         await refuse(update, context, caller, refusal, "stats")
         return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     institution = None
     if user.institution_id is not None:
         record = await context.services.storage.institutions.get(user.institution_id)
@@ -181,18 +184,20 @@ async def chose_period(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    period = period_from_token((query.data or "").removeprefix("sx:p:"))
-    await query.answer()
-    await _show(update, context, period)
+    # _show answers the press: with the figures, or with the refusal.
+    await _show(update, context, period_from_token((query.data or "").removeprefix("sx:p:")))
 
 
 async def asked_for_range(update: Update, context: BotContext) -> str | int:
     found = await asker(update, context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     if found is None:
         return ConversationHandler.END
-    await answer(update, found[0].t("insight.range.ask"))
+    caller, user = found
+    if not await may_see_figures(update, context, caller, user, "stats"):
+        return ConversationHandler.END
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await answer(update, caller.t("insight.range.ask"))
     return TYPING_RANGE
 
 
