@@ -18,7 +18,7 @@ from bot.domain.catalog import AREAS, SEVERITY_ORDER, HazardArea, Severity, is_s
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.i18n import Html, Translator
-from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem
+from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem, may_log_for
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT
 from handlers.calendar_common import (
@@ -239,8 +239,18 @@ async def chose_institution(update: Update, context: BotContext) -> str | int:
     if pressed is None:
         return ConversationHandler.END
     caller, draft, data = pressed
-    # The service checks the scope again when the drill is logged; a forged id only gets that far.
-    draft = draft.model_copy(update={"institution_id": int(data.removeprefix("dr:inst:"))})
+    assert caller.user is not None
+    institution_id = int(data.removeprefix("dr:inst:"))
+    institution = await context.services.storage.institutions.get(institution_id)
+    if institution is None or not institution.active or not may_log_for(caller.user, institution):
+        # Only a forged press names an institution outside the list we showed; the service checks again on logging.
+        await context.services.storage.audit.append(
+            caller.user.telegram_id, "authz.refused", target=f"institution:{institution_id}",
+            detail={"action": "drill.log", "reason": "not_in_scope"},
+        )
+        await answer(update, caller.t("refusal.not_in_scope"))
+        return PICKING_INSTITUTION
+    draft = draft.model_copy(update={"institution_id": institution_id})
     return await _next(update, context, caller, draft, PICKING_KIND)
 
 
