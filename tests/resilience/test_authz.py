@@ -134,20 +134,30 @@ def steps(*sequence: Step) -> Step:
     return run
 
 
-def hazard_data(verb: str) -> Callable[[Cell], str]:
-    def data(cell: Cell) -> str:
-        assert cell.hazard is not None
-        return f"hz:{verb}:{cell.hazard.id}"
-
-    return data
+PERIODS = {"month": PeriodKind.MONTH, "quarter": PeriodKind.QUARTER, "year": PeriodKind.YEAR}
 
 
-def with_code(command: str) -> Callable[[Cell], str]:
+def filled(template: str) -> Callable[[Cell], str]:
+    """Text or callback data naming what the cell was given: '{hazard}' (the id) and '{code}' of its hazard,
+    '{warning}', '{round}' and '{person}' of its contact round, and '{month}', '{quarter}' or '{year}', the tokens of
+    the current periods as the bot's own period buttons carry them."""
+
     def text(cell: Cell) -> str:
-        assert cell.hazard is not None
-        return f"{command} {cell.hazard.code}"
+        today = cell.stage.services.insight.stats.today()
+        names: dict[str, object] = {name: current_period(kind, today).token for name, kind in PERIODS.items()}
+        if cell.hazard is not None:
+            names |= {"hazard": cell.hazard.id, "code": cell.hazard.code}
+        if cell.warning_id is not None:
+            names["warning"] = cell.warning_id
+        if cell.contact is not None:
+            names |= {"round": cell.contact[0], "person": cell.contact[1]}
+        return template.format_map(names)
 
     return text
+
+
+
+
 
 
 def report_until(count: int) -> Step:
@@ -201,27 +211,10 @@ def only(personas: Iterable[Persona], step: Step) -> Step:
     return run
 
 
-def warning_data(template: str) -> Callable[[Cell], str]:
-    """Callback data naming the cell's prepared warning: 'wl:up:{id}'."""
-
-    def data(cell: Cell) -> str:
-        assert cell.warning_id is not None
-        return template.format(id=cell.warning_id)
-
-    return data
 
 
-def contact_data(verb: str) -> Callable[[Cell], str]:
-    def data(cell: Cell) -> str:
-        assert cell.contact is not None
-        return f"cr:{cell.contact[0]}:{cell.contact[1]}:{verb}"
-
-    return data
 
 
-def this_period(kind: PeriodKind) -> Callable[[Cell], str]:
-    """The token of the current month, quarter or year, as the bot's own period buttons carry it."""
-    return lambda cell: current_period(kind, cell.stage.services.insight.stats.today()).token
 
 
 def drill_until(count: int) -> Step:
@@ -316,11 +309,11 @@ ROWS: tuple[Row, ...] = (
     Row("/report", EVERYONE, say("/report"), ("report.ask_institution",)),
     # A cadre has no /tasks in the menu but may be named responsible for a hazard: they get their (empty) list.
     Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty")),
-    Row("/hazard", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), say(with_code("/hazard")),
+    Row("/hazard", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), say(filled("/hazard {code}")),
         ("dossier.summary",), hazard=HazardState.ASSIGNED, variant="reported by someone else"),
-    Row("/hazard", expect(allow=(P.CADRE, P.HEAD_OWN, P.COUNTY_IN, P.CITY)), say(with_code("/hazard")),
+    Row("/hazard", expect(allow=(P.CADRE, P.HEAD_OWN, P.COUNTY_IN, P.CITY)), say(filled("/hazard {code}")),
         ("dossier.summary",), hazard=HazardState.ASSIGNED, hazard_by=P.CADRE, variant="the cadre's own report"),
-    Row("/deadline", expect(allow=(P.COUNTY_IN, P.CITY)), say(with_code("/deadline")), ("deadline.ask",),
+    Row("/deadline", expect(allow=(P.COUNTY_IN, P.CITY)), say(filled("/deadline {code}")), ("deadline.ask",),
         hazard=HazardState.ASSIGNED),
     Row("/invite", expect(allow=STAFF), say("/invite"), ("invite.choose_role",)),
     # Binding happens in a group; in private everyone is told so.
@@ -331,17 +324,17 @@ ROWS: tuple[Row, ...] = (
     Row("/help", expect(allow=REGISTERED, unregistered=Outcome.ALLOW), say("/help"), ("help.group",),
         in_group=True, variant="in a group"),
     # ---- hazard buttons: a press is checked on the server, whoever sent it ----------------------------------------
-    Row("hz:view:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(hazard_data("view")),
+    Row("hz:view:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:view:{hazard}")),
         ("dossier.summary",), hazard=HazardState.ASSIGNED),
-    Row("hz:ack:", expect(allow=(P.HEAD_OWN,)), press(hazard_data("ack")), ("rectify.acknowledged",),
+    Row("hz:ack:", expect(allow=(P.HEAD_OWN,)), press(filled("hz:ack:{hazard}")), ("rectify.acknowledged",),
         hazard=HazardState.ASSIGNED),
-    Row("hz:fix:", expect(allow=(P.HEAD_OWN,)), press(hazard_data("fix")), ("rectify.ask_measures",),
+    Row("hz:fix:", expect(allow=(P.HEAD_OWN,)), press(filled("hz:fix:{hazard}")), ("rectify.ask_measures",),
         hazard=HazardState.ASSIGNED),
-    Row("hz:accept:", expect(allow=(P.COUNTY_IN, P.CITY)), press(hazard_data("accept")),
+    Row("hz:accept:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:accept:{hazard}")),
         ("verify.accepted_on_time",), hazard=HazardState.AWAITING_VERIFICATION),
-    Row("hz:reject:", expect(allow=(P.COUNTY_IN, P.CITY)), press(hazard_data("reject")), ("verify.ask_reason",),
+    Row("hz:reject:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:reject:{hazard}")), ("verify.ask_reason",),
         hazard=HazardState.AWAITING_VERIFICATION),
-    Row("hz:deadline:", expect(allow=(P.COUNTY_IN, P.CITY)), press(hazard_data("deadline")), ("deadline.ask",),
+    Row("hz:deadline:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:deadline:{hazard}")), ("deadline.ask",),
         hazard=HazardState.ASSIGNED),
     Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty")),
     Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
@@ -361,7 +354,7 @@ ROWS: tuple[Row, ...] = (
     Row("rp:onspot", EVERYONE, press("rp:onspot"), ("report.ask_after_photo",), prepare=report_until(9)),
     Row("rp:cancel", EVERYONE, press("rp:cancel"), ("report.cancelled",), prepare=report_until(1)),
     # Folding one's report into a hazard of another institution (here: of Longwan) is a forged press.
-    Row("rp:merge:", expect(allow=(P.COUNTY_OUT,)), press(lambda c: f"rp:merge:{c.hazard.id if c.hazard else 0}"),
+    Row("rp:merge:", expect(allow=(P.COUNTY_OUT,)), press(filled("rp:merge:{hazard}")),
         ("report.merged",), prepare=report_until(9), hazard=HazardState.REPORTED, variant="another institution"),
     # ---- the invite journey (staff only; for everyone else the press lands outside any journey) -------------------
     Row("invite:role:", expect(allow=STAFF, stale=NOT_STAFF), press("invite:role:cadre"),
@@ -399,17 +392,17 @@ ROWS: tuple[Row, ...] = (
         ("cancel.done",), prepare=say("/bindgroup"), in_group=True),
     # ---- the deadline, rectify and verify journeys: reachable only through an allowed entry ------------------------
     Row("dl:days:", expect(allow=(P.COUNTY_IN, P.CITY), stale=(P.CADRE, P.HEAD_OWN, P.HEAD_OTHER, P.COUNTY_OUT)),
-        press("dl:days:3"), ("deadline.ask_reason",), prepare=say(with_code("/deadline")),
+        press("dl:days:3"), ("deadline.ask_reason",), prepare=say(filled("/deadline {code}")),
         hazard=HazardState.ASSIGNED),
     Row("dl:cancel", expect(allow=(P.COUNTY_IN, P.CITY), stale=(P.CADRE, P.HEAD_OWN, P.HEAD_OTHER, P.COUNTY_OUT)),
-        press("dl:cancel"), ("cancel.done",), prepare=say(with_code("/deadline")), hazard=HazardState.ASSIGNED),
+        press("dl:cancel"), ("cancel.done",), prepare=say(filled("/deadline {code}")), hazard=HazardState.ASSIGNED),
     Row("rx:done", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("rx:done"), ("rectify.submitted",),
-        prepare=steps(press(hazard_data("fix")), say("已清理走廊杂物"), lambda c: c.person.send_photo()),
+        prepare=steps(press(filled("hz:fix:{hazard}")), say("已清理走廊杂物"), lambda c: c.person.send_photo()),
         hazard=HazardState.ASSIGNED),
     Row("rx:cancel", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("rx:cancel"), ("rectify.cancelled",),
-        prepare=press(hazard_data("fix")), hazard=HazardState.ASSIGNED),
+        prepare=press(filled("hz:fix:{hazard}")), hazard=HazardState.ASSIGNED),
     Row("vr:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("vr:cancel"),
-        ("cancel.done",), prepare=press(hazard_data("reject")), hazard=HazardState.AWAITING_VERIFICATION),
+        ("cancel.done",), prepare=press(filled("hz:reject:{hazard}")), hazard=HazardState.AWAITING_VERIFICATION),
 
     # ---- calendar duties: drills (heads, and staff for institutions in scope), self-inspections (heads), study ----
     Row("/drill", expect(allow=DRILLERS), say("/drill"), ("drill.ask_kind", "drill.ask_institution")),
@@ -489,32 +482,32 @@ ROWS: tuple[Row, ...] = (
     Row("wn:cancel", expect(allow=STAFF, others=Outcome.STALE), press("wn:cancel"), ("warn.cancelled",),
         prepare=warn_until(1)),
     # A draft of Lucheng, sent with one tap from /warnings: by its county's staff or a city admin, by nobody else.
-    Row("wn:send:", expect(allow=LUCHENG_STAFF), press(warning_data("wn:send:{id}")), ("warn.sent",),
+    Row("wn:send:", expect(allow=LUCHENG_STAFF), press(filled("wn:send:{warning}")), ("warn.sent",),
         warning=WarningStatus.DRAFT),
     Row("/warnings", expect(allow=STAFF), say("/warnings"), ("warnings.intro", "warnings.none")),
-    Row("wl:up:", expect(allow=LUCHENG_STAFF), press(warning_data("wl:up:{id}")), ("warnings.ask_upgrade",),
+    Row("wl:up:", expect(allow=LUCHENG_STAFF), press(filled("wl:up:{warning}")), ("warnings.ask_upgrade",),
         warning=WarningStatus.SENT),
-    Row("wl:down:", expect(allow=LUCHENG_STAFF), press(warning_data("wl:down:{id}")), ("warnings.ask_downgrade",),
+    Row("wl:down:", expect(allow=LUCHENG_STAFF), press(filled("wl:down:{warning}")), ("warnings.ask_downgrade",),
         warning=WarningStatus.SENT),
-    Row("wl:lvl:", expect(allow=LUCHENG_STAFF), press(warning_data("wl:lvl:{id}:blue")),
+    Row("wl:lvl:", expect(allow=LUCHENG_STAFF), press(filled("wl:lvl:{warning}:blue")),
         ("warnings.done_downgrade",), warning=WarningStatus.SENT),
-    Row("wl:edit:", expect(allow=LUCHENG_STAFF), press(warning_data("wl:edit:{id}")), ("warnings.ask_update",),
+    Row("wl:edit:", expect(allow=LUCHENG_STAFF), press(filled("wl:edit:{warning}")), ("warnings.ask_update",),
         warning=WarningStatus.SENT),
     Row("wl:cancel_update", expect(allow=LUCHENG_STAFF, others=Outcome.STALE), press("wl:cancel_update"),
-        ("warn.cancelled",), prepare=press(warning_data("wl:edit:{id}")), warning=WarningStatus.SENT),
-    Row("wl:cancel:", expect(allow=LUCHENG_STAFF), press(warning_data("wl:cancel:{id}")), ("warnings.confirm_lift",),
+        ("warn.cancelled",), prepare=press(filled("wl:edit:{warning}")), warning=WarningStatus.SENT),
+    Row("wl:cancel:", expect(allow=LUCHENG_STAFF), press(filled("wl:cancel:{warning}")), ("warnings.confirm_lift",),
         warning=WarningStatus.SENT),
-    Row("wl:lift:", expect(allow=LUCHENG_STAFF), press(warning_data("wl:lift:{id}")),
+    Row("wl:lift:", expect(allow=LUCHENG_STAFF), press(filled("wl:lift:{warning}")),
         ("warnings.done_cancel", "warnings.withdrawn"), warning=WarningStatus.SENT),
     # Every head and cadre of Lucheng was reached; staff are not asked to answer.
-    Row("wa:ok:", expect(allow=(P.CADRE, *HEADS)), press(warning_data("wa:ok:{id}")), ("warn.ack_received",),
+    Row("wa:ok:", expect(allow=(P.CADRE, *HEADS)), press(filled("wa:ok:{warning}")), ("warn.ack_received",),
         warning=WarningStatus.SENT),
-    Row("wa:help:", expect(allow=(P.CADRE, *HEADS)), press(warning_data("wa:help:{id}")),
+    Row("wa:help:", expect(allow=(P.CADRE, *HEADS)), press(filled("wa:help:{warning}")),
         ("warn.ack_help_sent", "warn.ack_help_noted"), warning=WarningStatus.SENT),
     Row("/warnstatus", expect(allow=STAFF), say("/warnstatus"), ("warnstatus.title", "warnstatus.none")),
-    Row("ws:show:", expect(allow=LUCHENG_STAFF), press(warning_data("ws:show:{id}")), ("warnstatus.title",),
+    Row("ws:show:", expect(allow=LUCHENG_STAFF), press(filled("ws:show:{warning}")), ("warnstatus.title",),
         warning=WarningStatus.SENT),
-    Row("ws:remind:", expect(allow=LUCHENG_STAFF), press(warning_data("ws:remind:{id}")),
+    Row("ws:remind:", expect(allow=LUCHENG_STAFF), press(filled("ws:remind:{warning}")),
         ("warnstatus.reminded", "warnstatus.nobody_to_remind"), warning=WarningStatus.SENT),
     Row("/contactround", expect(allow=STAFF), say("/contactround"), ("contact.ask_region",)),
     Row("crs:", expect(allow=STAFF), press(lambda c: f"crs:{OWN_REGION.get(c.persona, LUCHENG)}"),
@@ -522,33 +515,33 @@ ROWS: tuple[Row, ...] = (
     Row("crs:", expect(allow=(P.CITY,)), press(lambda c: f"crs:{FOREIGN_REGION.get(c.persona, LONGWAN)}"),
         ("contact.started", "contact.nobody_registered"), variant="outside scope"),
     # The person is on the cadre's list; staff of their county may answer for the cadre.
-    Row("cr:", expect(allow=(P.CADRE, *LUCHENG_STAFF)), press(contact_data("safe")), ("contact.recorded_safe",),
-        contact=True),
-    Row("cr:", expect(allow=(P.CADRE, *LUCHENG_STAFF)), press(contact_data("focus")), ("contact.list_title",),
-        contact=True, variant="bringing a person into focus"),
+    Row("cr:", expect(allow=(P.CADRE, *LUCHENG_STAFF)), press(filled("cr:{round}:{person}:safe")),
+        ("contact.recorded_safe",), contact=True),
+    Row("cr:", expect(allow=(P.CADRE, *LUCHENG_STAFF)), press(filled("cr:{round}:{person}:focus")),
+        ("contact.list_title",), contact=True, variant="bringing a person into focus"),
     # ---- insight and administration: each person's own scope, whatever the button says --------------------------
     Row("/stats", expect(allow=DRILLERS), say("/stats"), ("insight.stats.header",)),
-    Row("sx:p:", expect(allow=DRILLERS), press(lambda c: f"sx:p:{this_period(PeriodKind.YEAR)(c)}"),
+    Row("sx:p:", expect(allow=DRILLERS), press(filled("sx:p:{year}")),
         ("insight.stats.header",)),
     Row("sx:r", expect(allow=DRILLERS), press("sx:r"), ("insight.range.ask",)),
-    Row("ch:", expect(allow=DRILLERS), press(lambda c: f"ch:t:{this_period(PeriodKind.MONTH)(c)}"),
+    Row("ch:", expect(allow=DRILLERS), press(filled("ch:t:{month}")),
         ("insight.chart.caption",)),
     # The answers to a warning of Lucheng: the heads see their own institution's, staff their county's.
-    Row("ch:a:", expect(allow=(*HEADS, *LUCHENG_STAFF)), press(warning_data("ch:a:{id}")),
+    Row("ch:a:", expect(allow=(*HEADS, *LUCHENG_STAFF)), press(filled("ch:a:{warning}")),
         ("insight.chart.acks_caption",), warning=WarningStatus.SENT),
     Row("/export", expect(allow=DRILLERS), say("/export"), ("insight.export.choose",)),
-    Row("ex:p:", expect(allow=DRILLERS), press(lambda c: f"ex:p:{this_period(PeriodKind.QUARTER)(c)}"),
+    Row("ex:p:", expect(allow=DRILLERS), press(filled("ex:p:{quarter}")),
         ("insight.export.choose",)),
-    Row("ex:", expect(allow=DRILLERS), press(lambda c: f"ex:c:{this_period(PeriodKind.MONTH)(c)}"),
+    Row("ex:", expect(allow=DRILLERS), press(filled("ex:c:{month}")),
         ("insight.export.started",)),
     Row("/ranking", expect(allow=STAFF), say("/ranking"), ("insight.ranking.header", "insight.ranking.empty")),
-    Row("rk:", expect(allow=STAFF), press(lambda c: f"rk:{this_period(PeriodKind.MONTH)(c)}"),
+    Row("rk:", expect(allow=STAFF), press(filled("rk:{month}")),
         ("insight.ranking.header", "insight.ranking.empty")),
     Row("/notice", expect(allow=(P.CITY,)), say("/notice"), ("insight.notice.preview", "insight.notice.no_groups")),
-    Row("nt:p:", expect(allow=(P.CITY,)), press(lambda c: f"nt:p:{this_period(PeriodKind.MONTH)(c)}"),
+    Row("nt:p:", expect(allow=(P.CITY,)), press(filled("nt:p:{month}")),
         ("insight.notice.preview", "insight.notice.no_groups")),
     Row("nt:s:", expect(allow=(P.CITY,)),
-        press_shown("nt:s:", otherwise=f"nt:s:m{2026}01:0123456789"),
+        press_shown("nt:s:", otherwise="nt:s:y2026:0123456789"),
         ("insight.notice.sent", "insight.notice.sending", "insight.notice.changed"), prepare=say("/notice")),
     Row("nt:x", expect(allow=(P.CITY,)), press("nt:x"), ("cancel.done",), prepare=say("/notice")),
     # The vulnerable-people registry is their county's for county staff; everything else is the city's.
