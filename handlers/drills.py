@@ -27,12 +27,12 @@ from handlers.calendar_common import (
     cancel_keyboard,
     chosen_day,
     day_keyboard,
-    day_problem,
     drafts,
     load_draft,
-    parse_count,
-    parse_day,
     place_name,
+    read_count,
+    read_day,
+    read_text,
     refuse_role,
     save_draft,
     status_line,
@@ -278,14 +278,8 @@ async def typed_day(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return PICKING_DATE
     caller, draft = loaded
-    today = context.services.drills.today()
-    held_on = parse_day(message.text)
+    held_on = await read_day(update, caller, message.text, "dr", context.services.drills.today())
     if held_on is None:
-        await answer(update, caller.t("calendar.guide_date"), reply_markup=day_keyboard("dr", today, caller.t))
-        return PICKING_DATE
-    problem = day_problem(held_on, today)
-    if problem is not None:
-        await answer(update, caller.t(problem), reply_markup=day_keyboard("dr", today, caller.t))
         return PICKING_DATE
     return await _next(update, context, caller, draft.model_copy(update={"held_on": held_on}), COUNTING_PEOPLE)
 
@@ -313,12 +307,8 @@ async def _took_number(
     if loaded is None or message is None or message.text is None:
         return step
     caller, draft = loaded
-    number = parse_count(message.text)
+    number = await read_count(update, caller, message.text, "dr", guide=guide, refusal=refusal, most=most)
     if number is None:
-        await answer(update, caller.t(guide), reply_markup=cancel_keyboard("dr", caller.t))
-        return step
-    if not 0 < number <= most:
-        await answer(update, caller.t(refusal, max=most))
         return step
     return await _next(update, context, caller, draft.model_copy(update={field: number}), then)
 
@@ -329,12 +319,9 @@ async def described_practice(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return DESCRIBING
     caller, draft = loaded
-    text = message.text.strip()
-    if len(text) < MIN_PRACTISED:
-        await answer(update, caller.t("refusal.practised_too_short", min=MIN_PRACTISED))
-        return DESCRIBING
-    if len(text) > MAX_TEXT:
-        await answer(update, caller.t("refusal.practised_too_long", max=MAX_TEXT))
+    text = await read_text(update, caller, message.text, least=MIN_PRACTISED, most=MAX_TEXT,
+                           too_short="refusal.practised_too_short", too_long="refusal.practised_too_long")
+    if text is None:
         return DESCRIBING
     return await _next(update, context, caller, draft.model_copy(update={"practised": text}), ADDING_PHOTOS)
 

@@ -20,12 +20,12 @@ from telegram.error import BadRequest, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.domain.stats import PeriodKind, RangeProblem, StatsPeriod, current_period, parse_range, period_from_token
+from bot.domain.stats import PeriodKind, StatsPeriod, current_period, period_from_token
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.exports import ExportFormat
-from handlers.common import answer, is_private
-from handlers.insight_common import asker, insight_of, may_see_figures, period_name, refuse
+from handlers.common import answer
+from handlers.insight_common import asker, insight_of, may_see_figures, period_name, refuse, with_typed_period
 
 EXPORT = re.compile(r"^ex:([xc]):([a-z0-9-]+)$")
 EDIT_EVERY = 2.0  # seconds between edits of the status message
@@ -161,16 +161,7 @@ async def _offer(update: Update, context: BotContext, period: StatsPeriod | None
 
 
 async def show_export(update: Update, context: BotContext) -> None:
-    if not is_private(update):
-        return
-    typed = " ".join(context.args or [])
-    parsed = parse_range(typed) if typed else None
-    if isinstance(parsed, RangeProblem):
-        found = await asker(update, context)
-        if found is not None:
-            await answer(update, found[0].t(f"insight.range.{parsed.value}"))
-        return
-    await _offer(update, context, parsed)
+    await with_typed_period(update, context, _offer)
 
 
 async def chose_export_period(update: Update, context: BotContext) -> None:

@@ -3,17 +3,21 @@ ask, and how periods, places and rates read."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from telegram import Update
 
 from bot.context import BotContext
-from bot.domain.stats import PeriodKind, Ratio, Scope, ScopeLevel, StatsPeriod
+from bot.domain.stats import PeriodKind, RangeProblem, Ratio, Scope, ScopeLevel, StatsPeriod, parse_range
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.insight import Insight
-from handlers.common import Caller, answer, identify
+from handlers.common import Caller, answer, identify, is_private
 from storage.models import Region, User
+
+# What /stats and /export do with the period asked for (None: the default one).
+ShowPeriod = Callable[[Update, BotContext, StatsPeriod | None], Awaitable[None]]
 
 
 def insight_of(context: BotContext) -> Insight:
@@ -26,6 +30,21 @@ async def asker(update: Update, context: BotContext) -> tuple[Caller, User] | No
     if caller is None or caller.user is None:
         return None
     return caller, caller.user
+
+
+async def with_typed_period(update: Update, context: BotContext, show: ShowPeriod) -> None:
+    """/stats or /export, with or without a typed range (`/stats 2026-01-01 2026-03-31`): a range that cannot be read
+    is explained; otherwise `show` is given the range, or None for the default period."""
+    if not is_private(update):
+        return
+    typed = " ".join(context.args or [])
+    parsed = parse_range(typed) if typed else None
+    if isinstance(parsed, RangeProblem):
+        found = await asker(update, context)
+        if found is not None:
+            await answer(update, found[0].t(f"insight.range.{parsed.value}"))
+        return
+    await show(update, context, parsed)
 
 
 async def refuse(

@@ -34,7 +34,7 @@ from bot.domain.stats import (
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.stats import StatsReport
-from handlers.common import answer, is_private
+from handlers.common import answer
 from handlers.insight_common import (
     asker,
     day,
@@ -47,6 +47,7 @@ from handlers.insight_common import (
     refuse,
     scope_name,
     unit_name,
+    with_typed_period,
 )
 
 TYPING_RANGE = "stats.typing_range"
@@ -165,19 +166,7 @@ async def _show(update: Update, context: BotContext, period: StatsPeriod | None)
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
-    if not is_private(update):
-        return
-    typed = " ".join(context.args or [])
-    if not typed:
-        await _show(update, context, None)
-        return
-    parsed = parse_range(typed)
-    if isinstance(parsed, RangeProblem):
-        found = await asker(update, context)
-        if found is not None:
-            await answer(update, found[0].t(f"insight.range.{parsed.value}"))
-        return
-    await _show(update, context, parsed)
+    await with_typed_period(update, context, _show)
 
 
 async def chose_period(update: Update, context: BotContext) -> None:
