@@ -8,8 +8,8 @@ Each row names a command or a callback-data prefix and what each persona (tests/
 - STALE: a button pressed outside its journey: "this button has expired", and nothing happens.
 
 Whatever is denied must change nothing: the person's only audit entries are the refusal itself, and a hazard the
-press was aimed at keeps its state and history. Rows run their seven cells at once, each on a fresh hazard, with
-fresh people per row, so no cell sees another's state.
+press was aimed at keeps its state and history. Rows run their seven cells at once, each on a fresh hazard, warning
+or contact round of its own where the row asks for one, with fresh people per row, so no cell sees another's state.
 
 A command or a button prefix the bot handles without a row here fails `test_every_command_and_button_has_a_row`:
 a new journey (/drill, /selfcheck, /warn, /stats …) joins the matrix by adding its rows to ROWS.
