@@ -100,6 +100,47 @@ def parse_count(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+async def read_day(update: Update, caller: Caller, text: str, prefix: str, today: date) -> date | None:
+    """The day typed at a journey's date step; None once the person has been told what is wrong with it (not a day,
+    in the future, too long ago) and shown the journey's day buttons (`prefix`) again."""
+    held_on = parse_day(text)
+    problem = "calendar.guide_date" if held_on is None else day_problem(held_on, today)
+    if problem is not None:
+        await answer(update, caller.t(problem), reply_markup=day_keyboard(prefix, today, caller.t))
+        return None
+    return held_on
+
+
+async def read_count(
+    update: Update, caller: Caller, text: str, prefix: str, *, guide: str, refusal: str, most: int
+) -> int | None:
+    """A number typed (people, minutes) from 1 to `most`; None once the person has been guided (`guide`: not a
+    number) or refused (`refusal`: out of range)."""
+    number = parse_count(text)
+    if number is None:
+        await answer(update, caller.t(guide), reply_markup=cancel_keyboard(prefix, caller.t))
+        return None
+    if not 0 < number <= most:
+        await answer(update, caller.t(refusal, max=most))
+        return None
+    return number
+
+
+async def read_text(
+    update: Update, caller: Caller, text: str, *, least: int, most: int, too_short: str, too_long: str
+) -> str | None:
+    """Text typed at a step (what was practised, a topic), stripped, of `least` to `most` characters; None once the
+    person has been refused with `too_short` or `too_long`."""
+    stripped = text.strip()
+    if len(stripped) < least:
+        await answer(update, caller.t(too_short, min=least))
+        return None
+    if len(stripped) > most:
+        await answer(update, caller.t(too_long, max=most))
+        return None
+    return stripped
+
+
 def day_keyboard(prefix: str, today: date, t: Translator) -> InlineKeyboardMarkup:
     yesterday = today - timedelta(days=1)
     return InlineKeyboardMarkup(

@@ -22,7 +22,7 @@ from bot.services import charts
 from bot.services.errors import Refusal
 from bot.services.stats import StatsService
 from handlers.common import answer
-from handlers.insight_common import asker, insight_of, percent, period_name, refuse, unit_name
+from handlers.insight_common import asker, insight_of, may_see_figures, percent, period_name, refuse, unit_name
 from storage.models import User
 
 CHART = re.compile(r"^ch:([utdw]):([a-z0-9-]+)$")
@@ -89,6 +89,9 @@ async def pressed_chart(update: Update, context: BotContext) -> None:
     if query is None or found is None or match is None:
         return
     caller, user = found
+    if not await may_see_figures(update, context, caller, user, "chart"):
+        return
+    # Drawing takes a while: the press is answered first, so a later refusal comes as a message.
     await query.answer()
     stats = insight_of(context).stats
     period = period_from_token(match.group(2)) or current_period(PeriodKind.MONTH, stats.today())
@@ -103,7 +106,7 @@ async def pressed_chart(update: Update, context: BotContext) -> None:
         draw = {"u": _units, "t": _trend, "d": _drills}[match.group(1)]
         chart = await draw(stats, user, period, t)
     except Refusal as refusal:
-        await refuse(update, context, caller, refusal, "chart")
+        await refuse(update, context, caller, refusal, "chart", answered=True)
         return
     await _send(update, chart, t("insight.chart.caption", period=period_name(period, t)))
 
@@ -124,13 +127,14 @@ async def pressed_warning(update: Update, context: BotContext) -> None:
     if query is None or found is None or match is None:
         return
     caller, user = found
-    await query.answer()
     stats, t = insight_of(context).stats, caller.t
     try:
         curve = await stats.ack_curve(user, int(match.group(1)))
     except Refusal as refusal:
+        # The press's one answer: answered before, the alert would be refused and the person never told why.
         await refuse(update, context, caller, refusal, "chart")
         return
+    await query.answer()
     if curve.sent_at is None:
         return
     chat = update.effective_chat

@@ -104,6 +104,10 @@ async def pressed(update: Update, context: BotContext) -> None:
     if entry is None or contact_round is None:
         await query.answer(t.plain("refusal.contact_not_found"), show_alert=True)
         return
+    if not services.warnings.may_record(caller.user, entry):
+        # Even bringing a person into focus shows the whole list: it is for the cadre and the county's staff alone.
+        await _refuse(context, caller, query, Refusal("contact_not_yours"))
+        return
     focus_wanted: int | None = person_id
     after: int | None = None
     if verb != FOCUS and ContactStatus(verb) is not entry.status:

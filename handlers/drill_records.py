@@ -126,7 +126,8 @@ async def turned_page(update: Update, context: BotContext) -> None:
     if query is None or caller is None or caller.user is None:
         return
     if caller.user.role not in STAFF_ROLES:
-        await refuse_role(update, context, caller, "refusal.drills_role", "drills:page")
+        # The pages of institutions are staff's; a head is shown their own record, never a page.
+        await refuse_role(update, context, caller, "refusal.staff_only", "drills:page")
         return
     await query.answer()
     match = PAGE.match(query.data or "")

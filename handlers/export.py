@@ -20,12 +20,12 @@ from telegram.error import BadRequest, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.domain.stats import PeriodKind, RangeProblem, StatsPeriod, current_period, parse_range, period_from_token
+from bot.domain.stats import PeriodKind, StatsPeriod, current_period, period_from_token
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.exports import ExportFormat
-from handlers.common import answer, is_private
-from handlers.insight_common import asker, insight_of, period_name, refuse
+from handlers.common import answer
+from handlers.insight_common import asker, insight_of, may_see_figures, period_name, refuse, with_typed_period
 
 EXPORT = re.compile(r"^ex:([xc]):([a-z0-9-]+)$")
 EDIT_EVERY = 2.0  # seconds between edits of the status message
@@ -80,7 +80,7 @@ async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt:
     try:
         scope = insight.stats.scope(user)
     except Refusal as refusal:
-        await refuse(update, context, caller, refusal, "export")
+        await refuse(update, context, caller, refusal, "export", answered=True)
         return
     running: set[int] = context.bot_data.setdefault(_RUNNING, set())
     if user.telegram_id in running:
@@ -148,6 +148,8 @@ async def _offer(update: Update, context: BotContext, period: StatsPeriod | None
     except Refusal as refusal:
         await refuse(update, context, caller, refusal, "export")
         return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     periods = [current_period(kind, today) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
     text = caller.t("insight.export.choose", period=period_name(period, caller.t), total=total)
     try:
@@ -159,37 +161,30 @@ async def _offer(update: Update, context: BotContext, period: StatsPeriod | None
 
 
 async def show_export(update: Update, context: BotContext) -> None:
-    if not is_private(update):
-        return
-    typed = " ".join(context.args or [])
-    parsed = parse_range(typed) if typed else None
-    if isinstance(parsed, RangeProblem):
-        found = await asker(update, context)
-        if found is not None:
-            await answer(update, found[0].t(f"insight.range.{parsed.value}"))
-        return
-    await _offer(update, context, parsed)
+    await with_typed_period(update, context, _offer)
 
 
 async def chose_export_period(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    # _offer answers the press: with the choices, or with the refusal.
     await _offer(update, context, period_from_token((query.data or "").removeprefix("ex:p:")))
 
 
 async def chose_format(update: Update, context: BotContext) -> None:
     query = update.callback_query
     match = EXPORT.match(query.data or "") if query is not None else None
-    if query is None or match is None:
+    found = await asker(update, context)
+    if query is None or match is None or found is None:
+        return
+    caller, user = found
+    if not await may_see_figures(update, context, caller, user, "export"):
         return
     await query.answer()
     period = period_from_token(match.group(2))
     if period is None:
-        found = await asker(update, context)
-        if found is not None:
-            await answer(update, found[0].t("fallback.stale_button"))
+        await answer(update, caller.t("fallback.stale_button"))
         return
     await _export(update, context, period, ExportFormat.XLSX if match.group(1) == "x" else ExportFormat.CSV)
 

@@ -229,6 +229,9 @@ async def start_deadline(update: Update, context: BotContext) -> str | int:
     if caller is None or caller.user is None:
         return ConversationHandler.END
     if caller.user.role not in STAFF_ROLES:
+        await context.services.storage.audit.append(
+            caller.user.telegram_id, "authz.refused", detail={"command": "deadline", "reason": "staff_only"}
+        )
         await answer(update, caller.t("refusal.staff_only"))
         return ConversationHandler.END
     if not context.args:

@@ -3,17 +3,21 @@ ask, and how periods, places and rates read."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from telegram import Update
 
 from bot.context import BotContext
-from bot.domain.stats import PeriodKind, Ratio, Scope, ScopeLevel, StatsPeriod
+from bot.domain.stats import PeriodKind, RangeProblem, Ratio, Scope, ScopeLevel, StatsPeriod, parse_range
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.insight import Insight
-from handlers.common import Caller, answer, identify
+from handlers.common import Caller, answer, identify, is_private
 from storage.models import Region, User
+
+# What /stats and /export do with the period asked for (None: the default one).
+ShowPeriod = Callable[[Update, BotContext, StatsPeriod | None], Awaitable[None]]
 
 
 def insight_of(context: BotContext) -> Insight:
@@ -28,16 +32,46 @@ async def asker(update: Update, context: BotContext) -> tuple[Caller, User] | No
     return caller, caller.user
 
 
-async def refuse(update: Update, context: BotContext, caller: Caller, refusal: Refusal, what: str) -> None:
-    """Tell the person why not, and keep a record: a refused scope or role is worth auditing."""
+async def with_typed_period(update: Update, context: BotContext, show: ShowPeriod) -> None:
+    """/stats or /export, with or without a typed range (`/stats 2026-01-01 2026-03-31`): a range that cannot be read
+    is explained; otherwise `show` is given the range, or None for the default period."""
+    if not is_private(update):
+        return
+    typed = " ".join(context.args or [])
+    parsed = parse_range(typed) if typed else None
+    if isinstance(parsed, RangeProblem):
+        found = await asker(update, context)
+        if found is not None:
+            await answer(update, found[0].t(f"insight.range.{parsed.value}"))
+        return
+    await show(update, context, parsed)
+
+
+async def refuse(
+    update: Update, context: BotContext, caller: Caller, refusal: Refusal, what: str, *, answered: bool = False
+) -> None:
+    """Tell the person why not, and keep a record: a refused scope or role is worth auditing.
+
+    A button press is told in an alert, unless the handler has `answered` the press already (a long job that must
+    not keep the button spinning): Telegram takes one answer per press, so the refusal then comes as a message."""
     await context.services.storage.audit.append(
         caller.telegram_user.id, "authz.refused", detail={"command": what, "reason": refusal.code}
     )
-    text = caller.t(refusal.message_key, **refusal.params)
-    if update.callback_query is not None:
+    if update.callback_query is not None and not answered:
         await update.callback_query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
     else:
-        await answer(update, text)
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+
+
+async def may_see_figures(update: Update, context: BotContext, caller: Caller, user: User, what: str) -> bool:
+    """Whether the person has figures to see at all (a head, county staff, a city admin); the others are refused.
+    Asked before a press is answered, so that a refusal is the press's one answer."""
+    try:
+        insight_of(context).stats.scope(user)
+    except Refusal as refusal:
+        await refuse(update, context, caller, refusal, what)
+        return False
+    return True
 
 
 def period_name(period: StatsPeriod, t: Translator) -> str:

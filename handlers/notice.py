@@ -17,11 +17,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.delivery import OutboxSender
+from bot.domain.roles import Role
 from bot.domain.stats import StatsPeriod, period_from_token, previous_month
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.notices import NoticeDraft, fingerprint
 from handlers.common import answer, is_private
+from handlers.guards import stale_button
 from handlers.insight_common import asker, insight_of, period_name, refuse, region_name
 from handlers.notice_text import notice_text
 from storage.outbox_models import BatchProgress
@@ -56,7 +58,10 @@ def _keyboard(period: StatsPeriod, text: str, groups: int, t: Translator) -> Inl
     return InlineKeyboardMarkup(rows)
 
 
-async def _preview(update: Update, context: BotContext, period: StatsPeriod, *, changed: bool = False) -> None:
+async def _preview(
+    update: Update, context: BotContext, period: StatsPeriod, *, changed: bool = False, answered: bool = False
+) -> None:
+    """The preview of the notice for `period`; a press not yet `answered` is answered with it, or with the refusal."""
     found = await asker(update, context)
     if found is None:
         return
@@ -64,10 +69,12 @@ async def _preview(update: Update, context: BotContext, period: StatsPeriod, *, 
     try:
         drafted = await _draft(context, period, user.telegram_id)
     except Refusal as refusal:
-        await refuse(update, context, caller, refusal, "notice")
+        await refuse(update, context, caller, refusal, "notice", answered=answered)
         return
     if drafted is None:
         return
+    if update.callback_query is not None and not answered:
+        await update.callback_query.answer()
     draft, text = drafted
     t = caller.t
     key = "insight.notice.changed" if changed else "insight.notice.preview"
@@ -89,10 +96,11 @@ async def chose_period(update: Update, context: BotContext) -> None:
     match = PREVIEW.match(query.data or "") if query is not None else None
     if query is None or match is None:
         return
-    await query.answer()
     period = period_from_token(match.group(1))
-    if period is not None:
-        await _preview(update, context, period)
+    if period is None:
+        await stale_button(update, context)
+        return
+    await _preview(update, context, period)
 
 
 async def pressed_send(update: Update, context: BotContext) -> None:
@@ -106,19 +114,23 @@ async def pressed_send(update: Update, context: BotContext) -> None:
     if period is None:
         await query.answer(caller.t.plain("fallback.stale_button"), show_alert=True)
         return
-    await query.answer()
     notices = insight_of(context).notices
     try:
         drafted = await _draft(context, period, user.telegram_id)
-        if drafted is None:
-            return
-        _, text = drafted
-        if fingerprint(text) != match.group(2):
-            await _preview(update, context, period, changed=True)
-            return
-        queued = await notices.send(user, period, text)
     except Refusal as refusal:
         await refuse(update, context, caller, refusal, "notice")
+        return
+    if drafted is None:
+        return
+    await query.answer()
+    _, text = drafted
+    if fingerprint(text) != match.group(2):
+        await _preview(update, context, period, changed=True, answered=True)
+        return
+    try:
+        queued = await notices.send(user, period, text)
+    except Refusal as refusal:
+        await refuse(update, context, caller, refusal, "notice", answered=True)
         return
     await _deliver(update, context, queued.batch, caller.t)
 
@@ -155,8 +167,13 @@ async def cancelled(update: Update, context: BotContext) -> None:
     found = await asker(update, context)
     if query is None or found is None:
         return
+    caller, user = found
+    if user.role is not Role.CITY:
+        # Only a city admin is ever shown a notice to cancel: anyone else's press is forged.
+        await refuse(update, context, caller, Refusal("notice_city_only"), "notice")
+        return
     await query.answer()
-    await answer(update, found[0].t("cancel.done"), edit=True)
+    await answer(update, caller.t("cancel.done"), edit=True)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -32,6 +32,8 @@ async def _show(update: Update, context: BotContext, period: StatsPeriod | None)
     except Refusal as refusal:
         await refuse(update, context, caller, refusal, "ranking")
         return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     t = caller.t
     regions = {r.code: r for r in await insight.stats.regions()}
     text = ranking_text(ranking, scope_name(ranking.scope, regions, None, t), t)
@@ -58,7 +60,7 @@ async def chose_period(update: Update, context: BotContext) -> None:
     match = PERIOD.match(query.data or "") if query is not None else None
     if query is None or match is None:
         return
-    await query.answer()
+    # _show answers the press: with the ranking, or with the refusal.
     await _show(update, context, period_from_token(match.group(1)))
 
 

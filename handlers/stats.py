@@ -34,18 +34,20 @@ from bot.domain.stats import (
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.stats import StatsReport
-from handlers.common import answer, is_private
+from handlers.common import answer
 from handlers.insight_common import (
     asker,
     day,
     duration_hours,
     fraction,
     insight_of,
+    may_see_figures,
     percent,
     period_name,
     refuse,
     scope_name,
     unit_name,
+    with_typed_period,
 )
 
 TYPING_RANGE = "stats.typing_range"
@@ -146,6 +148,8 @@ async def _show(update: Update, context: BotContext, period: StatsPeriod | None)
     except Refusal as refusal:
         await refuse(update, context, caller, refusal, "stats")
         return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     institution = None
     if user.institution_id is not None:
         record = await context.services.storage.institutions.get(user.institution_id)
@@ -162,37 +166,27 @@ async def _show(update: Update, context: BotContext, period: StatsPeriod | None)
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
-    if not is_private(update):
-        return
-    typed = " ".join(context.args or [])
-    if not typed:
-        await _show(update, context, None)
-        return
-    parsed = parse_range(typed)
-    if isinstance(parsed, RangeProblem):
-        found = await asker(update, context)
-        if found is not None:
-            await answer(update, found[0].t(f"insight.range.{parsed.value}"))
-        return
-    await _show(update, context, parsed)
+    await with_typed_period(update, context, _show)
 
 
 async def chose_period(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    period = period_from_token((query.data or "").removeprefix("sx:p:"))
-    await query.answer()
-    await _show(update, context, period)
+    # _show answers the press: with the figures, or with the refusal.
+    await _show(update, context, period_from_token((query.data or "").removeprefix("sx:p:")))
 
 
 async def asked_for_range(update: Update, context: BotContext) -> str | int:
     found = await asker(update, context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     if found is None:
         return ConversationHandler.END
-    await answer(update, found[0].t("insight.range.ask"))
+    caller, user = found
+    if not await may_see_figures(update, context, caller, user, "stats"):
+        return ConversationHandler.END
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await answer(update, caller.t("insight.range.ask"))
     return TYPING_RANGE
 
 

@@ -8,8 +8,10 @@ status message that edits itself as delivery goes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -274,25 +276,57 @@ async def chose_regions(update: Update, context: BotContext) -> str | int:
     return await _ask_types(update, caller, draft)
 
 
-async def _ask_types(update: Update, caller: Caller, draft: WarnDraft) -> str:
+@dataclass(frozen=True)
+class Choices(Generic[Choice]):
+    """A step where any number of options are ticked: the institution types a warning is for, or its risk tags."""
+
+    field: str  # the draft's list of what is ticked
+    options: type[Choice]
+    prefix: str  # callback data of a toggle: prefix + option
+    labels: str  # catalog prefix of an option's name
+    question: str
+    state: str
+
+    def chosen(self, draft: WarnDraft) -> list[Choice]:
+        chosen: list[Choice] = getattr(draft, self.field)
+        return chosen
+
+
+TYPES = Choices("institution_types", InstitutionType, "wn:type:", "winst", "warn.ask_types", PICKING_TYPES)
+TAGS = Choices("risk_tags", RiskTag, "wn:tag:", "wtag", "warn.ask_tags", PICKING_TAGS)
+
+
+async def _ask(update: Update, caller: Caller, draft: WarnDraft, choices: Choices[Choice]) -> str:
     t = caller.t
-    chosen = set(draft.institution_types)
-    buttons = [_toggle(t.plain(f"winst.{k.value}"), k in chosen, f"wn:type:{k.value}") for k in InstitutionType]
+    chosen = set(choices.chosen(draft))
+    buttons: list[InlineKeyboardButton] = [
+        _toggle(t.plain(f"{choices.labels}.{option.value}"), option in chosen, choices.prefix + option.value)
+        for option in choices.options
+    ]
     rows = [*_pairs(buttons), _next_row(t), _cancel_row(t)]
-    await answer(update, t("warn.ask_types"), reply_markup=InlineKeyboardMarkup(rows),
+    await answer(update, t(choices.question), reply_markup=InlineKeyboardMarkup(rows),
                  edit=update.callback_query is not None)
-    return PICKING_TYPES
+    return choices.state
 
 
-async def toggled_type(update: Update, context: BotContext) -> str | int:
-    loaded = await _load(update, context)
-    if loaded is None:
-        return ConversationHandler.END
-    caller, user, draft = loaded
-    kind = InstitutionType((await _pressed(update)).removeprefix("wn:type:"))
-    draft = draft.model_copy(update={"institution_types": _flipped(draft.institution_types, kind)})
-    await _save(context, user, draft)
-    return await _ask_types(update, caller, draft)
+async def _ask_types(update: Update, caller: Caller, draft: WarnDraft) -> str:
+    return await _ask(update, caller, draft, TYPES)
+
+
+def _toggled(choices: Choices[Choice]) -> Callable[[Update, BotContext], Coroutine[Any, Any, str | int]]:
+    """The handler of a toggle button of `choices`: the option is ticked or unticked, and the step shown again."""
+
+    async def toggled(update: Update, context: BotContext) -> str | int:
+        loaded = await _load(update, context)
+        if loaded is None:
+            return ConversationHandler.END
+        caller, user, draft = loaded
+        option = choices.options((await _pressed(update)).removeprefix(choices.prefix))
+        draft = draft.model_copy(update={choices.field: _flipped(choices.chosen(draft), option)})
+        await _save(context, user, draft)
+        return await _ask(update, caller, draft, choices)
+
+    return toggled
 
 
 async def chose_types(update: Update, context: BotContext) -> str | int:
@@ -301,27 +335,7 @@ async def chose_types(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, _, draft = loaded
     await _pressed(update)
-    return await _ask_tags(update, caller, draft)
-
-
-async def _ask_tags(update: Update, caller: Caller, draft: WarnDraft) -> str:
-    t = caller.t
-    chosen = set(draft.risk_tags)
-    buttons = [_toggle(t.plain(f"wtag.{tag.value}"), tag in chosen, f"wn:tag:{tag.value}") for tag in RiskTag]
-    rows = [*_pairs(buttons), _next_row(t), _cancel_row(t)]
-    await answer(update, t("warn.ask_tags"), reply_markup=InlineKeyboardMarkup(rows), edit=True)
-    return PICKING_TAGS
-
-
-async def toggled_tag(update: Update, context: BotContext) -> str | int:
-    loaded = await _load(update, context)
-    if loaded is None:
-        return ConversationHandler.END
-    caller, user, draft = loaded
-    tag = RiskTag((await _pressed(update)).removeprefix("wn:tag:"))
-    draft = draft.model_copy(update={"risk_tags": _flipped(draft.risk_tags, tag)})
-    await _save(context, user, draft)
-    return await _ask_tags(update, caller, draft)
+    return await _ask(update, caller, draft, TAGS)
 
 
 async def chose_tags(update: Update, context: BotContext) -> str | int:
@@ -491,11 +505,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     CallbackQueryHandler(chose_regions, pattern=r"^wn:next$"),
                 ],
                 PICKING_TYPES: [
-                    CallbackQueryHandler(toggled_type, pattern=rf"^wn:type:({types})$"),
+                    CallbackQueryHandler(_toggled(TYPES), pattern=rf"^wn:type:({types})$"),
                     CallbackQueryHandler(chose_types, pattern=r"^wn:next$"),
                 ],
                 PICKING_TAGS: [
-                    CallbackQueryHandler(toggled_tag, pattern=rf"^wn:tag:({tags})$"),
+                    CallbackQueryHandler(_toggled(TAGS), pattern=rf"^wn:tag:({tags})$"),
                     CallbackQueryHandler(chose_tags, pattern=r"^wn:next$"),
                 ],
                 PICKING_EXPIRY: [CallbackQueryHandler(chose_expiry, pattern=r"^wn:hours:\d+$")],

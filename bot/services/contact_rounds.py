@@ -112,7 +112,7 @@ class ContactRounds(WarningCore):
             entry = await self._storage.contacts.entry(round_id, person_id)
             if entry is None:
                 raise Refusal("contact_not_found")
-            if not self._may_record(user, entry):
+            if not self.may_record(user, entry):
                 raise Refusal("contact_not_yours")
             await self._storage.contacts.set_status(round_id, person_id, status, by=user.telegram_id, at=now)
             updated = await self._storage.contacts.entry(round_id, person_id)
@@ -168,7 +168,9 @@ class ContactRounds(WarningCore):
         ordered = sorted(grouped.items(), key=lambda item: (item[0] is None, item[0] or 0))
         return tuple(CadreList(cadre, tuple(rows)) for cadre, rows in ordered)
 
-    def _may_record(self, user: User, entry: ContactEntry) -> bool:
+    def may_record(self, user: User, entry: ContactEntry) -> bool:
+        """The cadre who keeps in touch with the person, or staff whose county holds them: who may answer for
+        them, and see the list they are on."""
         if user.telegram_id == entry.cadre_id:
             return True
         if user.role not in STAFF_ROLES:

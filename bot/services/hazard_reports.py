@@ -163,6 +163,10 @@ class HazardReporting(HazardCore):
             hidden = target is not None and not _may_see_duplicate(target, actor)
             if target is not None and hidden:
                 await self._audit_refusal(actor, "merge", f"hazard:{target.code}", "sensitive_hidden")
+            elif target is None or target.institution_id != institution.id:
+                # Only a forged press names a hazard of another institution (a stale draft may name another area).
+                where = f"hazard:{target.code}" if target is not None else f"hazard_id:{target_id}"
+                await self._audit_refusal(actor, "merge", where, "not_a_duplicate")
             if target is not None and duplicate and not hidden and target.state in UNRESOLVED_STATES:
                 target = target.model_copy(update={"updated_at": now})
                 event = await self._record_merge(actor, target, draft, note, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from bot.clock import Clock
 from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role, region_in_scope
@@ -58,11 +59,12 @@ class OnboardingService:
         if role is Role.CITY:
             region_code = None
         if creator is not None:
-            if role not in INVITABLE_BY[creator.role]:
-                raise Refusal("cannot_invite_role")
             in_scope = region_code is not None and region_in_scope(creator.region_code, region_code)
+            if role not in INVITABLE_BY[creator.role]:
+                await self._refuse_actor(creator, "invite.create", "cannot_invite_role", role=role.value)
             if not in_scope and creator.role is not Role.CITY:
-                raise Refusal("outside_scope")
+                await self._refuse_actor(creator, "invite.create", "outside_scope", role=role.value,
+                                         region=region_code)
         now = self._clock.now()
         invite = Invite(
             token=secrets.token_urlsafe(TOKEN_BYTES),
@@ -119,6 +121,14 @@ class OnboardingService:
         )
         return user
 
+    async def _refuse_actor(self, actor: User, action: str, code: str, **detail: object) -> NoReturn:
+        """A role or a scope the actor does not have: only a forged button asks for it, so it is recorded."""
+        await self._storage.audit.append(
+            actor.telegram_id, "authz.refused", target=f"user:{actor.telegram_id}",
+            detail={"action": action, "reason": code, **detail},
+        )
+        raise Refusal(code)
+
     async def _refuse(self, newcomer: Newcomer, code: str) -> None:
         await self._storage.audit.append(newcomer.telegram_id, "invite.refused", detail={"reason": code})
         raise Refusal(code)
@@ -151,7 +161,7 @@ class OnboardingService:
         purpose: GroupPurpose,
     ) -> Group:
         if region_code not in await self.bindable_regions(actor):
-            raise Refusal("outside_scope")
+            await self._refuse_actor(actor, "group.bind", "outside_scope", region=region_code, group=chat_id)
         group = await self._storage.groups.bind(
             Group(
                 chat_id=chat_id,

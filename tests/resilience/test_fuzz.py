@@ -394,10 +394,8 @@ class KnownBug:
 
 KNOWN_BUGS: tuple[KnownBug, ...] = (
     # Fixed: ids beyond 64 bits are refused as forged by handlers/guards.forged_numbers; a page button that lands
-    # on the page already shown no longer errors (handlers/common.answer ignores "not modified").
-    KnownBug("BadRequest('Query is too old", "insight_common.py", "a refused chart button (e.g. a forged 'ch:a:' "
-             "id) is answered twice: handlers/charts.py pressed_warning answers the query, then insight_common.refuse "
-             "answers it again with the refusal, which Telegram rejects; the person never sees why"),
+    # on the page already shown no longer errors (handlers/common.answer ignores "not modified"); a refused insight
+    # button (a forged 'ch:a:' id) is answered once, with the refusal (handlers/insight_common.refuse).
 )
 
 

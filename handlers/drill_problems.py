@@ -1,0 +1,140 @@
+"""The problems a drill found (/drill, after the photos): one a line, or "none"; each line becomes a hazard (source
+level self-check) once its area and severity are chosen, or is only recorded; then the summary to confirm.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import ConversationHandler
+
+from bot.context import BotContext
+from bot.domain.catalog import HazardArea, Severity
+from bot.i18n import Html, Translator
+from bot.services.hazard_core import MAX_TEXT
+from handlers.calendar_common import drafts, place_name, save_draft
+from handlers.common import Caller, answer, catalog_label
+from handlers.drill_steps import (
+    CHOOSING_AREA,
+    CHOOSING_SEVERITY,
+    CONFIRMING,
+    LISTING_PROBLEMS,
+    MAX_PROBLEMS,
+    advance,
+    ask,
+    confirm_keyboard,
+    load,
+    problems_keyboard,
+    read_press,
+)
+from storage.repositories.calendar_drafts import DraftProblem, DrillDraft
+
+# "1. …", "2、…", "- …": how people number a list; the marks are not part of the problem.
+_LIST_MARK = re.compile(r"^\s*(?:[-•*·]|\d{1,2}\s*[.、)）])\s*")
+# Typed instead of pressing "No problems found".
+NO_PROBLEMS = frozenset({"无", "没有", "无问题", "没有问题", "未发现问题", "none", "no", "nothing", "n/a", "-"})
+
+
+async def no_problems(update: Update, context: BotContext) -> str | int:
+    loaded = await load(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    caller, draft = loaded
+    draft = draft.model_copy(update={"problems": [], "asking": 0})
+    await save_draft(context, caller, draft)
+    return await show_summary(update, context, caller, draft)
+
+
+async def listed_problems(update: Update, context: BotContext) -> str | int:
+    loaded = await load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None or message.text is None:
+        return LISTING_PROBLEMS
+    caller, draft = loaded
+    if message.text.strip().lower() in NO_PROBLEMS:
+        return await no_problems(update, context)
+    lines = [_LIST_MARK.sub("", line).strip() for line in message.text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines or len(lines) > MAX_PROBLEMS or any(len(line) > MAX_TEXT for line in lines):
+        text = caller.t("drill.guide_problems", max=MAX_PROBLEMS)
+        await answer(update, text, reply_markup=problems_keyboard(caller.t))
+        return LISTING_PROBLEMS
+    draft = draft.model_copy(update={"problems": [DraftProblem(description=line) for line in lines], "asking": 0})
+    await save_draft(context, caller, draft)
+    await answer(update, caller.t("drill.problems_received", count=len(lines)))
+    return await ask(update, context, caller, draft, CHOOSING_AREA)
+
+
+async def chose_area(update: Update, context: BotContext) -> str | int:
+    pressed = await read_press(update, context)
+    if pressed is None:
+        return ConversationHandler.END
+    caller, draft, data = pressed
+    choice = data.removeprefix("dr:area:")
+    problems = list(draft.problems)
+    if draft.asking >= len(problems):
+        return await show_summary(update, context, caller, draft)
+    if choice == "none":
+        problems[draft.asking] = problems[draft.asking].model_copy(update={"report": False})
+        return await _next_problem(update, context, caller, draft.model_copy(update={"problems": problems}))
+    problems[draft.asking] = problems[draft.asking].model_copy(update={"area": HazardArea(choice), "report": True})
+    return await advance(update, context, caller, draft.model_copy(update={"problems": problems}), CHOOSING_SEVERITY)
+
+
+async def chose_severity(update: Update, context: BotContext) -> str | int:
+    pressed = await read_press(update, context)
+    if pressed is None:
+        return ConversationHandler.END
+    caller, draft, data = pressed
+    problems = list(draft.problems)
+    if draft.asking >= len(problems):
+        return await show_summary(update, context, caller, draft)
+    severity = Severity(data.removeprefix("dr:sev:"))
+    problems[draft.asking] = problems[draft.asking].model_copy(update={"severity": severity})
+    return await _next_problem(update, context, caller, draft.model_copy(update={"problems": problems}))
+
+
+async def _next_problem(update: Update, context: BotContext, caller: Caller, draft: DrillDraft) -> str | int:
+    draft = draft.model_copy(update={"asking": draft.asking + 1})
+    await save_draft(context, caller, draft)
+    if draft.asking < len(draft.problems):
+        return await ask(update, context, caller, draft, CHOOSING_AREA)
+    return await show_summary(update, context, caller, draft)
+
+
+async def show_summary(update: Update, context: BotContext, caller: Caller, draft: DrillDraft) -> str | int:
+    t, services = caller.t, context.services
+    institution = await services.storage.institutions.get(draft.institution_id or 0)
+    if institution is None or draft.kind is None or draft.held_on is None:
+        await drafts(context).delete(caller.telegram_user.id, DrillDraft)
+        await answer(update, t("drill.lost"))
+        return ConversationHandler.END
+    problems = "\n".join(_problem_line(number, problem, t) for number, problem in enumerate(draft.problems, 1))
+    text = t(
+        "drill.summary",
+        institution=place_name(institution, t),
+        kind=t.plain(f"calendar.kind.{draft.kind.value}"),
+        day=draft.held_on.isoformat(),
+        participants=draft.participants or 0,
+        minutes=draft.duration_minutes or 0,
+        practised=draft.practised or "",
+        photos=len(draft.photos),
+        problems=Html(problems) if problems else t("drill.summary_no_problems"),
+    )
+    await answer(update, text, reply_markup=confirm_keyboard(t))
+    return CONFIRMING
+
+
+def _problem_line(number: int, problem: DraftProblem, t: Translator) -> str:
+    if not problem.report or problem.area is None:
+        return t("drill.summary_problem_recorded", number=number, problem=problem.description)
+    return t(
+        "drill.summary_problem_hazard",
+        number=number,
+        problem=problem.description,
+        area=catalog_label(problem.area, t),
+        severity=catalog_label(problem.severity or Severity.GENERAL, t),
+    )

@@ -1,0 +1,151 @@
+"""The steps of logging a drill (/drill), as saved and asked: the conversation's states, the keyboards, and asking the
+question of a step from the draft. The answers are handled in `handlers.drills` and, for the problems a drill found,
+`handlers.drill_problems`.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.context import BotContext
+from bot.domain.catalog import AREAS, SEVERITY_ORDER, HazardArea, Severity, is_sensitive
+from bot.domain.compliance import DrillKind
+from bot.i18n import Translator
+from bot.services.hazard_core import MAX_PHOTOS
+from handlers.calendar_common import cancel_keyboard, day_keyboard, load_draft, place_name, save_draft
+from handlers.common import Caller, answer, catalog_label
+from storage.models import Institution
+from storage.repositories.calendar_drafts import DrillDraft
+
+PICKING_INSTITUTION = "drill.picking_institution"
+PICKING_KIND = "drill.picking_kind"
+PICKING_DATE = "drill.picking_date"
+COUNTING_PEOPLE = "drill.counting_people"
+TIMING = "drill.timing"
+DESCRIBING = "drill.describing"
+ADDING_PHOTOS = "drill.adding_photos"
+LISTING_PROBLEMS = "drill.listing_problems"
+CHOOSING_AREA = "drill.choosing_area"
+CHOOSING_SEVERITY = "drill.choosing_severity"
+CONFIRMING = "drill.confirming"
+
+MAX_PROBLEMS = 10
+# The area each kind of drill most likely uncovers problems in: the suggested answer, marked ✓.
+KIND_AREA = {
+    DrillKind.FIRE: HazardArea.FIRE,
+    DrillKind.TYPHOON_FLOOD: HazardArea.FLOOD_TYPHOON,
+    DrillKind.FOOD_POISONING: HazardArea.FOOD,
+    DrillKind.EPIDEMIC: HazardArea.EPIDEMIC,
+    DrillKind.OTHER: HazardArea.FIRE,
+}
+# Abuse and violence are not something a drill finds, and a head may not hold such a hazard (bot.domain.targeting).
+PROBLEM_AREAS = tuple(area for area in AREAS if not is_sensitive(area))
+
+
+# ---- keyboards -------------------------------------------------------------------------------------------
+
+
+def _mark(suggested: bool) -> str:
+    return "✓ " if suggested else ""
+
+
+def cancel_row(t: Translator) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(t.plain("button.cancel"), callback_data="dr:cancel")]
+
+
+def institution_keyboard(institutions: list[Institution], t: Translator) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(place_name(i, t), callback_data=f"dr:inst:{i.id}")] for i in institutions]
+    return InlineKeyboardMarkup([*rows, cancel_row(t)])
+
+
+def _kind_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(t.plain(f"calendar.kind.{k.value}"), callback_data=f"dr:kind:{k.value}")]
+            for k in DrillKind]
+    return InlineKeyboardMarkup([*rows, cancel_row(t)])
+
+
+def photos_keyboard(draft: DrillDraft, t: Translator) -> InlineKeyboardMarkup:
+    """Done only once there is a photo: a drill needs at least one."""
+    rows = [[InlineKeyboardButton(t.plain("button.done"), callback_data="dr:photos:done")]] if draft.photos else []
+    return InlineKeyboardMarkup([*rows, cancel_row(t)])
+
+
+def problems_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    none = InlineKeyboardButton(t.plain("drill.button_no_problems"), callback_data="dr:problems:none")
+    return InlineKeyboardMarkup([[none], cancel_row(t)])
+
+
+def _area_keyboard(suggested: HazardArea, t: Translator) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(_mark(area is suggested) + catalog_label(area, t), callback_data=f"dr:area:{area}")
+        for area in PROBLEM_AREAS
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    record_only = InlineKeyboardButton(t.plain("drill.button_record_only"), callback_data="dr:area:none")
+    return InlineKeyboardMarkup([*rows, [record_only], cancel_row(t)])
+
+
+def _severity_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    row = [
+        InlineKeyboardButton(_mark(s is Severity.GENERAL) + catalog_label(s, t), callback_data=f"dr:sev:{s}")
+        for s in SEVERITY_ORDER
+    ]
+    return InlineKeyboardMarkup([row, cancel_row(t)])
+
+
+def confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    confirm = InlineKeyboardButton(t.plain("drill.button_confirm"), callback_data="dr:confirm")
+    return InlineKeyboardMarkup([[confirm], cancel_row(t)])
+
+
+# ---- the draft -------------------------------------------------------------------------------------------
+
+
+async def load(update: Update, context: BotContext) -> tuple[Caller, DrillDraft] | None:
+    return await load_draft(update, context, DrillDraft, "drill.lost")
+
+
+async def read_press(update: Update, context: BotContext) -> tuple[Caller, DrillDraft, str] | None:
+    """The person, their draft and the pressed button's data; the press is answered."""
+    loaded = await load(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return None
+    await query.answer()
+    caller, draft = loaded
+    return caller, draft, query.data
+
+
+async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillDraft, step: str) -> str:
+    """Ask the question of `step`; the draft has already been saved."""
+    t = caller.t
+    if step == PICKING_KIND:
+        await answer(update, t("drill.ask_kind"), reply_markup=_kind_keyboard(t))
+    elif step == PICKING_DATE:
+        today = context.services.drills.today()
+        await answer(update, t("drill.ask_date"), reply_markup=day_keyboard("dr", today, t))
+    elif step == COUNTING_PEOPLE:
+        await answer(update, t("drill.ask_participants"), reply_markup=cancel_keyboard("dr", t))
+    elif step == TIMING:
+        await answer(update, t("drill.ask_duration"), reply_markup=cancel_keyboard("dr", t))
+    elif step == DESCRIBING:
+        await answer(update, t("drill.ask_practised"), reply_markup=cancel_keyboard("dr", t))
+    elif step == ADDING_PHOTOS:
+        await answer(update, t("drill.ask_photos", max=MAX_PHOTOS), reply_markup=photos_keyboard(draft, t))
+    elif step == LISTING_PROBLEMS:
+        await answer(update, t("drill.ask_problems", max=MAX_PROBLEMS), reply_markup=problems_keyboard(t))
+    elif step == CHOOSING_AREA:
+        problem = draft.problems[draft.asking]
+        suggested = KIND_AREA[draft.kind or DrillKind.OTHER]
+        text = t("drill.ask_area", number=draft.asking + 1, total=len(draft.problems), problem=problem.description)
+        await answer(update, text, reply_markup=_area_keyboard(suggested, t))
+    elif step == CHOOSING_SEVERITY:
+        problem = draft.problems[draft.asking]
+        text = t("drill.ask_severity", number=draft.asking + 1, total=len(draft.problems), problem=problem.description)
+        await answer(update, text, reply_markup=_severity_keyboard(t))
+    return step
+
+
+async def advance(update: Update, context: BotContext, caller: Caller, draft: DrillDraft, step: str) -> str:
+    await save_draft(context, caller, draft)
+    return await ask(update, context, caller, draft, step)
