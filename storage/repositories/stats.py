@@ -7,7 +7,8 @@ text, so comparing them as text compares instants.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +18,7 @@ import aiosqlite
 from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
 from bot.domain.stats import HazardCell, HazardCounts, Scope, median_of, median_window
-from storage.db import Database
+from storage.db import BUSY_TIMEOUT_MS, Database
 from storage.repositories._codec import from_db_time, from_db_time_or_none, prefix_glob, to_db_time
 
 _CLOSED = sorted(s.value for s in CLOSED_STATES)
@@ -84,6 +85,23 @@ _COUNTS = (
 
 def _count_params(now: datetime) -> list[object]:
     return [*_CLOSED, *_UNRESOLVED, *_OPEN, to_db_time(now), *_CLOSED, *_CLOSED]
+
+
+@asynccontextmanager
+async def side_reader(db: Database) -> AsyncIterator[Database]:
+    """A second connection to the same database file for reading while `db` is busy with other statements (a
+    file in WAL mode lets both read at once), closed on leaving; `db` itself where there is no file."""
+    if str(db.path) == ":memory:":
+        yield db
+        return
+    connection = await aiosqlite.connect(db.path, isolation_level=None)
+    try:
+        connection.row_factory = aiosqlite.Row
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA query_only = ON")
+        yield Database(connection, db.path, db.schema_version)
+    finally:
+        await connection.close()
 
 
 @dataclass(frozen=True)
