@@ -7,7 +7,9 @@ is registered with matplotlib and used for every text, and `Chart.fonts` reports
 test can tell a font fallback (empty boxes) from the real thing. Pictures are 1080 px wide with large type: what a
 phone shows full width without zooming.
 
-matplotlib's figure API (not pyplot) keeps no global state, so charts can be drawn in worker threads.
+matplotlib's figure API (not pyplot) keeps no global state, so charts can be drawn in worker threads. It is imported
+on the first chart, not with this module: it costs about a second, which every start of the bot (and every restart
+of the crash suite) would otherwise pay for charts it may never draw.
 """
 
 from __future__ import annotations
@@ -22,16 +24,12 @@ from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.text import Text
-
-# Headless: never look for a display, whatever the environment says.
-matplotlib.use("Agg")
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 WIDTH_PX, HEIGHT_PX, DPI = 1080, 810, 100
 COLOURS = ("#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#7f7f7f", "#9467bd")
@@ -59,6 +57,16 @@ class Series:
 
 
 @cache
+def _font_manager() -> ModuleType:
+    import matplotlib
+    from matplotlib import font_manager
+
+    # Headless: never look for a display, whatever the environment says.
+    matplotlib.use("Agg")
+    return font_manager
+
+
+@cache
 def cjk_font() -> Path:
     """The CJK font file, registered with matplotlib once."""
     candidates: list[Path] = []
@@ -70,16 +78,19 @@ def cjk_font() -> Path:
     for path in candidates:
         if path.is_file():
             with _lock:
-                font_manager.fontManager.addfont(str(path))
+                _font_manager().fontManager.addfont(str(path))
             return path
     raise NoCjkFont("no CJK font found: install the project (pip install -e .) or set CHART_FONT")
 
 
 def _family() -> str:
-    return font_manager.FontProperties(fname=str(cjk_font())).get_name()
+    return str(_font_manager().FontProperties(fname=str(cjk_font())).get_name())
 
 
 def _figure(title: str) -> tuple[Figure, Axes]:
+    _font_manager()
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     axes.set_title(title, fontsize=26, pad=16)
@@ -92,6 +103,10 @@ def _figure(title: str) -> tuple[Figure, Axes]:
 
 
 def _render(figure: Figure) -> Chart:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    font_manager = _font_manager()
     family = _family()
     for text in figure.findobj(Text):
         text.set_fontfamily(family)

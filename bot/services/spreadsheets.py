@@ -1,9 +1,9 @@
-"""Spreadsheets in and out: XLSX (openpyxl) and CSV, for exports, invitation lists, templates and bulk imports.
+"""Spreadsheets in and out: XLSX and CSV, for exports, invitation lists, templates and bulk imports.
 
-Written sheets stream (openpyxl's write-only mode keeps each sheet in a temporary file, so memory stays flat however
-many rows) and read as a bureau expects: a bold header row that stays in view, sensible column widths, and times as
-real spreadsheet dates in the configured zone (Excel knows no time zones, so they are written as local wall-clock
-time). CSV is UTF-8 with a byte-order mark, which Excel needs to read Chinese correctly.
+Written sheets stream straight into the file (bot/services/xlsx_stream.py; memory stays flat however many rows;
+reading uses openpyxl) and read as a bureau expects: a bold header row that stays in view, sensible column widths,
+and times as real spreadsheet dates in the configured zone (Excel knows no time zones, so they are written as local
+wall-clock time). CSV is UTF-8 with a byte-order mark, which Excel needs to read Chinese correctly.
 """
 
 from __future__ import annotations
@@ -18,14 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from bot.services.xlsx_stream import DATE_STYLE, DATETIME_STYLE, PLAIN, StreamingBook, StreamingSheet
 
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-DATE_FORMAT = "yyyy-mm-dd"
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 20_000
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,53 +40,45 @@ class Column:
 
 
 class XlsxSheet:
-    def __init__(self, sheet: WriteOnlyWorksheet, columns: Sequence[Column], tz: ZoneInfo) -> None:
+    def __init__(self, sheet: StreamingSheet, columns: Sequence[Column], tz: ZoneInfo) -> None:
         self._sheet = sheet
         self._tz = tz
-        self._kinds = [column.kind for column in columns]
-        # Column widths and the frozen header must be set before the first row is written.
-        # Write-only sheets do have column_dimensions; the type stubs leave them out.
-        dimensions = sheet.column_dimensions  # type: ignore[attr-defined]
-        for index, column in enumerate(columns, start=1):
-            dimensions[get_column_letter(index)].width = column.width
-        sheet.freeze_panes = "A2"
-        bold, wrap = Font(bold=True), Alignment(vertical="center", wrap_text=True)
-        header = []
-        for column in columns:
-            cell = WriteOnlyCell(sheet, column.header)
-            cell.font, cell.alignment = bold, wrap
-            header.append(cell)
-        sheet.append(header)
+        self._styles = [_STYLE_OF[column.kind] for column in columns]
+        self._dated = [(n, style == DATE_STYLE) for n, style in enumerate(self._styles) if style != PLAIN]
         self.rows = 0
 
     def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        tz, dated, shown = self._tz, self._dated, []
         for values in rows:
-            self._sheet.append([self._cell(kind, value) for kind, value in zip(self._kinds, values, strict=True)])
-            self.rows += 1
+            row = list(values)
+            for n, day_only in dated:
+                if (value := row[n]) is not None:
+                    value = local(value, tz)
+                    row[n] = value.date() if day_only and isinstance(value, datetime) else value
+            shown.append(row)
+        self._sheet.append_many(shown, self._styles)
+        self.rows += len(shown)
 
-    def _cell(self, kind: Kind, value: Any) -> Any:
-        if value is None or kind in (Kind.TEXT, Kind.NUMBER):
-            return value
-        shown = local(value, self._tz)
-        if not isinstance(shown, datetime):
-            shown = datetime(shown.year, shown.month, shown.day)
-        cell = WriteOnlyCell(self._sheet, shown)
-        cell.number_format = DATETIME_FORMAT if kind is Kind.DATETIME else DATE_FORMAT
-        return cell
+
+_STYLE_OF = {Kind.TEXT: PLAIN, Kind.NUMBER: PLAIN, Kind.DATETIME: DATETIME_STYLE, Kind.DATE: DATE_STYLE}
 
 
 class XlsxBook:
+    """A workbook written as it goes (see bot/services/xlsx_stream.py): each sheet is finished when the next one
+    is opened, so sheets are filled one after another."""
+
     def __init__(self, path: Path, tz: ZoneInfo) -> None:
         self.path = path
         self._tz = tz
-        self._book = Workbook(write_only=True)
+        self._book = StreamingBook(path)
 
     def sheet(self, title: str, columns: Sequence[Column]) -> XlsxSheet:
         # Excel refuses sheet titles longer than 31 characters.
-        return XlsxSheet(self._book.create_sheet(title[:31]), columns, self._tz)
+        sheet = self._book.sheet(title[:31], [c.width for c in columns], [c.header for c in columns])
+        return XlsxSheet(sheet, columns, self._tz)
 
     def save(self) -> None:
-        self._book.save(self.path)
+        self._book.save()
 
 
 class CsvTable:
@@ -184,6 +170,9 @@ def read_table(data: bytes, filename: str) -> Table:
 
 
 def _xlsx_rows(data: bytes) -> list[list[Any]]:
+    # Imported here: openpyxl costs a few tenths of a second that a start of the bot need not pay.
+    from openpyxl import load_workbook
+
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises a zoo of types for a damaged or foreign file

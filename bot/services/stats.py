@@ -7,6 +7,8 @@ county staff their county by township, city admins the whole city by county.
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ from bot.clock import Clock
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.compliance import Overdue, drill_rule, period_of, previous_period, status
 from bot.domain.stats import (
+    HazardCell,
     HazardCounts,
     Ratio,
     Scope,
@@ -32,7 +35,7 @@ from bot.services.errors import Refusal
 from storage import Storage
 from storage.models import InstitutionType, Region, User
 from storage.repositories.standings import StandingsRepository
-from storage.repositories.stats import GroupBy, StatsRepository
+from storage.repositories.stats import GroupBy, StatsRepository, UnitAcks, side_reader
 
 
 @dataclass(frozen=True)
@@ -113,16 +116,20 @@ class StatsService:
     async def report_for(self, scope: Scope, period: StatsPeriod) -> StatsReport:
         now, today = self._clock.now(), self.today()
         since, until = period.utc_bounds(self._tz)
-        repo = self.repository
-        cells = await repo.cohort_cells(scope, since, until, now)
-        hazards = total(cells)
-        by = GroupBy.UNIT
-        backlog = await repo.backlog_by(scope, now, by)
-        institutions = await self.standings.institutions_by(scope, by)
         months = period.months(today)
-        inspected = await self.standings.inspections_done_by(scope, months, by)
-        acks, median_ack = await repo.acks_with_median(scope, since, until, by)
-        drills = await self._drills_by_unit(scope, period.as_of(today))
+        # The hazards (on the bot's connection) and the duties and warnings (on a second one) are counted at the
+        # same time: each half of a year of the whole city is about 100 ms of SQLite, which two cores do side by
+        # side. An institution's figures take a few milliseconds, less than opening that second connection.
+        db = self._storage.db
+        spread = scope.level is not ScopeLevel.INSTITUTION
+        async with side_reader(db) if spread else nullcontext(db) as side, asyncio.TaskGroup() as group:
+            hazard_half = group.create_task(self._hazard_figures(scope, since, until, now))
+            duty_half = group.create_task(
+                self._duty_figures(StandingsRepository(side), StatsRepository(side), scope, period, months, today)
+            )
+        cells, backlog, median_close, by_type = hazard_half.result()
+        institutions, inspected, (acks, median_ack), drills = duty_half.result()
+        hazards = total(cells)
         by_unit = rollup(cells, lambda cell: cell.unit)
         codes = sorted(set(by_unit) | set(backlog) | set(institutions) | set(acks) | await self._known_units(scope))
         units = tuple(
@@ -142,16 +149,13 @@ class StatsService:
             period=period,
             as_of=period.as_of(today),
             hazards=hazards,
-            median_close_hours=await repo.median_close_hours(scope, since, until, hazards.closed),
+            median_close_hours=median_close,
             backlog_unresolved=sum(u.backlog_unresolved for u in units),
             backlog_overdue=sum(u.backlog_overdue for u in units),
             by_area={HazardArea(k): v for k, v in rollup(cells, lambda c: c.area).items()},
             by_severity={Severity(k): v for k, v in rollup(cells, lambda c: c.severity).items()},
             by_source={SourceLevel(k): v for k, v in rollup(cells, lambda c: c.source_level).items()},
-            by_type={
-                InstitutionType(k): v
-                for k, v in (await repo.cohort_by(scope, since, until, now, GroupBy.INSTITUTION_TYPE)).items()
-            },
+            by_type={InstitutionType(k): v for k, v in by_type.items()},
             drills=sum((u.drills for u in units), Ratio()),
             inspections=sum((u.inspections for u in units), Ratio()),
             acks=sum((u.acks for u in units), Ratio()),
@@ -159,6 +163,35 @@ class StatsService:
             units=() if scope.level is ScopeLevel.INSTITUTION else units,
             regions=await self._regions(scope, codes),
         )
+
+    async def _hazard_figures(
+        self, scope: Scope, since: datetime, until: datetime, now: datetime
+    ) -> tuple[list[HazardCell], dict[str, tuple[int, int]], float | None, dict[str, HazardCounts]]:
+        """The cohort's cells, the backlog by unit, the median closing time and the cohort by institution type."""
+        repo = self.repository
+        cells = await repo.cohort_cells(scope, since, until, now)
+        backlog = await repo.backlog_by(scope, now, GroupBy.UNIT)
+        median_close = await repo.median_close_hours(scope, since, until, total(cells).closed)
+        by_type = await repo.cohort_by(scope, since, until, now, GroupBy.INSTITUTION_TYPE)
+        return cells, backlog, median_close, by_type
+
+    async def _duty_figures(
+        self,
+        standings: StandingsRepository,
+        repo: StatsRepository,
+        scope: Scope,
+        period: StatsPeriod,
+        months: list[str],
+        today: date,
+    ) -> tuple[dict[str, int], dict[str, int], tuple[dict[str, UnitAcks], float | None], dict[str, Ratio]]:
+        """Institutions, finished self-inspections, warnings answered (with the median answer time) and drill
+        compliance, by unit."""
+        since, until = period.utc_bounds(self._tz)
+        institutions = await standings.institutions_by(scope, GroupBy.UNIT)
+        inspected = await standings.inspections_done_by(scope, months, GroupBy.UNIT)
+        acks = await repo.acks_with_median(scope, since, until, GroupBy.UNIT)
+        drills = await self._drills_by_unit(scope, period.as_of(today), standings)
+        return institutions, inspected, acks, drills
 
     async def states_by_unit(self, actor: User, period: StatsPeriod) -> dict[str, dict[str, int]]:
         since, until = period.utc_bounds(self._tz)
@@ -192,15 +225,18 @@ class StatsService:
             raise Refusal("stats_warning_unknown")
         return AckCurve(warning_id, warning.headline, sent, reached, tuple(answers))
 
-    async def drill_status(self, scope: Scope, as_of: date) -> dict[int, tuple[str, bool]]:
+    async def drill_status(
+        self, scope: Scope, as_of: date, standings: StandingsRepository | None = None
+    ) -> dict[int, tuple[str, bool]]:
         """Institution id → (region code, compliant) with its fire-drill duty on `as_of`: not overdue, judged by the
         calendar's own rule and `compliance.status`, as /drills and the reminders judge it."""
-        rows = await self.standings.institution_rows(scope)
+        standings = standings or self.standings
+        rows = await standings.institution_rows(scope)
         rules = {kind: drill_rule(kind) for kind in {row.type for row in rows}}
         kinds = sorted({k.value for rule in rules.values() for k in rule.drill_kinds})
         # Only the current and the previous period of each rule decide a status.
         since = min((previous_period(r, period_of(r, as_of)).start for r in rules.values()), default=as_of)
-        dates = await self.standings.drill_dates(scope, kinds, since) if kinds else {}
+        dates = await standings.drill_dates(scope, kinds, since) if kinds else {}
         judged: dict[int, tuple[str, bool]] = {}
         for row in rows:
             rule = rules[row.type]
@@ -209,9 +245,9 @@ class StatsService:
             judged[row.id] = (row.region_code, not isinstance(verdict, Overdue))
         return judged
 
-    async def _drills_by_unit(self, scope: Scope, as_of: date) -> dict[str, Ratio]:
+    async def _drills_by_unit(self, scope: Scope, as_of: date, standings: StandingsRepository) -> dict[str, Ratio]:
         ratios: dict[str, Ratio] = {}
-        for region, ok in (await self.drill_status(scope, as_of)).values():
+        for region, ok in (await self.drill_status(scope, as_of, standings)).values():
             unit = unit_of(region, scope)
             ratios[unit] = ratios.get(unit, Ratio()) + Ratio(int(ok), 1)
         return ratios

@@ -17,7 +17,7 @@ import aiosqlite
 from bot.domain.stats import Scope
 from storage.db import Database
 from storage.repositories._codec import from_db_time, from_db_time_or_none, to_db_time
-from storage.repositories.stats import hazard_scope, institution_scope, marks
+from storage.repositories.stats import hazard_scope, institution_scope
 
 _HEAD = "head"  # storage.warning_models.RecipientKind.HEAD
 
@@ -85,11 +85,9 @@ class ExportRepository:
             values["held_on"] = date.fromisoformat(values["held_on"])
         return found
 
-    async def inspection_page(
-        self, scope: Scope, months: Sequence[str], *, after: int, limit: int
-    ) -> list[dict[str, Any]]:
-        if not months:
-            return []
+    async def inspection_page(self, scope: Scope, month: str, *, after: int, limit: int) -> list[dict[str, Any]]:
+        """The self-inspections of one month ('YYYY-MM'), by id: read along the (month, id) index, so a page
+        costs the same however deep into the register it is."""
         where, params = institution_scope(scope)
         rows = await self._db.fetchall(
             "SELECT s.id, i.code AS institution_code, i.name_zh AS institution_zh, i.name_en AS institution_en, "
@@ -98,31 +96,36 @@ class ExportRepository:
             "AS failed, u.full_name AS finished_by FROM self_inspections s "
             f"JOIN institutions i ON i.id = s.institution_id {_PLACES.format(a='i')} "
             "LEFT JOIN users u ON u.telegram_id = s.finished_by "
-            f"WHERE s.id > ? AND s.month IN ({marks(months)}) AND {where} ORDER BY s.id LIMIT ?",
-            (after, *months, *params, limit),
+            f"WHERE s.month = ? AND s.id > ? AND {where} ORDER BY s.id LIMIT ?",
+            (month, after, *params, limit),
         )
         return [_row(row, ("started_at", "finished_at", "amended_at")) for row in rows]
 
-    async def acknowledgement_page(
-        self, scope: Scope, since: datetime, until: datetime, *, after: tuple[int, int], limit: int
-    ) -> list[dict[str, Any]]:
-        """One row per warning sent in [since, until) and institution in scope it reached, with the first answer
-        of any of its heads; keyed by (warning id, institution id)."""
+    async def warnings_sent(self, since: datetime, until: datetime) -> list[int]:
+        """The warnings sent in [since, until), oldest first: the acknowledgement register has a page for each."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM warnings WHERE sent_at >= ? AND sent_at < ? ORDER BY id",
+            (to_db_time(since), to_db_time(until)),
+        )
+        return [int(row["id"]) for row in rows]
+
+    async def acknowledgement_page(self, scope: Scope, warning_id: int) -> list[dict[str, Any]]:
+        """One row per institution in scope the warning reached, by institution id, with the first answer of any
+        of its heads. A page per warning: at most the city's institutions, and each page reads only its own
+        recipients (paging through all warnings' recipients at once re-read and re-sorted the rest every page)."""
         where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
         rows = await self._db.fetchall(
             "SELECT r.warning_id, r.institution_id, w.kind, w.level, w.headline, w.sent_at, "
             f"i.name_zh AS institution_zh, i.name_en AS institution_en, {_PLACE_COLUMNS}, "
             "a.response, a.at AS answered_at, u.full_name AS answered_by "
             "FROM (SELECT DISTINCT r.warning_id, r.institution_id, r.region_code FROM warning_recipients r "
-            "JOIN warnings w ON w.id = r.warning_id WHERE r.kind = ? AND r.institution_id IS NOT NULL "
-            f"AND w.sent_at >= ? AND w.sent_at < ? AND {where} AND (r.warning_id, r.institution_id) > (?, ?) "
-            "ORDER BY r.warning_id, r.institution_id LIMIT ?) r "
+            f"WHERE r.warning_id = ? AND r.kind = ? AND r.institution_id IS NOT NULL AND {where}) r "
             "JOIN warnings w ON w.id = r.warning_id JOIN institutions i ON i.id = r.institution_id "
             f"{_PLACES.format(a='r')} "
             "LEFT JOIN warning_acks a ON a.rowid = (SELECT b.rowid FROM warning_acks b WHERE "
             "b.warning_id = r.warning_id AND b.institution_id = r.institution_id ORDER BY b.at LIMIT 1) "
-            "LEFT JOIN users u ON u.telegram_id = a.user_id ORDER BY r.warning_id, r.institution_id",
-            (_HEAD, to_db_time(since), to_db_time(until), *params, *after, limit),
+            "LEFT JOIN users u ON u.telegram_id = a.user_id ORDER BY r.institution_id",
+            (warning_id, _HEAD, *params),
         )
         found = [_row(row, ("answered_at",)) for row in rows]
         for values in found:

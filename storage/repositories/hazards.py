@@ -146,9 +146,12 @@ class HazardRepository:
         verification (oldest submission first), overdue ones (oldest deadline first), then reported ones that
         nobody is responsible for yet (oldest first)."""
         sql, params = _staff_queue_sql(region_code, now)
+        # The page is chosen on (bucket, key, id) alone and only its rows are read whole: sorting whole rows of
+        # a city's queue (25,000 at 100,000 hazards) cost more than the rest of the query.
         rows = await self._db.fetchall(
-            f"SELECT {HAZARD_COLUMNS} FROM ({sql}) ORDER BY bucket, "
-            "CASE bucket WHEN 0 THEN fixed_at WHEN 1 THEN deadline ELSE reported_at END, id LIMIT ? OFFSET ?",
+            f"WITH page AS (SELECT id, bucket, sort_key FROM ({sql}) ORDER BY bucket, sort_key, id LIMIT ? OFFSET ?) "
+            f"SELECT {_QUALIFIED_COLUMNS} FROM page JOIN hazards h ON h.id = page.id "
+            "ORDER BY page.bucket, page.sort_key, page.id",
             (*params, limit, offset),
         )
         return [hazard_row(row) for row in rows]
@@ -270,28 +273,46 @@ def _institution_filter(
     institution_id: int | None, exclude_areas: Iterable[HazardArea], assignee_id: int | None
 ) -> tuple[str, list[object]]:
     excluded = sorted(area.value for area in exclude_areas)
-    # Whoever is named responsible sees the hazard even when its area is excluded for the institution's heads.
-    who = ["0 = 1"]
-    params: list[object] = [*_UNRESOLVED]
+    # One indexed lookup for each way of being responsible, unioned. Asked as one OR, SQLite planned it on
+    # (state, deadline) and read every unresolved hazard of the city: 65 ms for a head at 100,000 hazards.
+    lookups: list[str] = []
+    params: list[object] = []
     if institution_id is not None:
-        who.append(f"(institution_id = ? AND area NOT IN ({_marks(excluded)}))")
-        params += [institution_id, *excluded]
+        # Whoever is named responsible sees the hazard even when its area is excluded for the institution's heads.
+        lookups.append(
+            f"SELECT id FROM hazards WHERE institution_id = ? AND state IN ({_marks(_UNRESOLVED)}) "
+            f"AND area NOT IN ({_marks(excluded)})"
+        )
+        params += [institution_id, *_UNRESOLVED, *excluded]
     if assignee_id is not None:
-        who.append("assignee_id = ?")
-        params.append(assignee_id)
-    return f"state IN ({_marks(_UNRESOLVED)}) AND ({' OR '.join(who)})", params
+        lookups.append(f"SELECT id FROM hazards WHERE assignee_id = ? AND state IN ({_marks(_UNRESOLVED)})")
+        params += [assignee_id, *_UNRESOLVED]
+    if not lookups:
+        return "0 = 1", params
+    return f"id IN ({' UNION '.join(lookups)})", params
 
 
 def _staff_queue_sql(region_code: str | None, now: datetime) -> tuple[str, list[object]]:
+    """(id, bucket, sort_key) of each hazard in the queue. Every bucket is an unresolved state, so the state
+    condition changes nothing but lets SQLite read the (state, …) indexes instead of the whole table."""
     scope, scope_params = "1 = 1", []
     if region_code is not None:
         scope, scope_params = "region_code GLOB ?", [prefix_glob(significant_prefix(region_code))]
     sql = (
-        f"SELECT {HAZARD_COLUMNS}, CASE "
+        "SELECT id, fixed_at, deadline, reported_at, CASE "
         f"WHEN state IN ({_marks(_FIXED)}) THEN 0 "
         f"WHEN state IN ({_marks(_OPEN)}) AND deadline < ? THEN 1 "
         "WHEN state = ? AND assignee_id IS NULL THEN 2 END AS bucket "
-        f"FROM hazards WHERE {scope}"
+        f"FROM hazards WHERE state IN ({_marks(_UNRESOLVED)}) AND {scope}"
     )
-    params: list[object] = [*_FIXED, *_OPEN, to_db_time(now), HazardState.REPORTED.value, *scope_params]
-    return f"SELECT * FROM ({sql}) WHERE bucket IS NOT NULL", params
+    params: list[object] = [
+        *_FIXED, *_OPEN, to_db_time(now), HazardState.REPORTED.value, *_UNRESOLVED, *scope_params
+    ]
+    return (
+        "SELECT id, bucket, CASE bucket WHEN 0 THEN fixed_at WHEN 1 THEN deadline ELSE reported_at END AS sort_key "
+        f"FROM ({sql}) WHERE bucket IS NOT NULL",
+        params,
+    )
+
+
+_QUALIFIED_COLUMNS = ", ".join(f"h.{column}" for column in HAZARD_COLUMNS.split(", "))

@@ -7,7 +7,8 @@ text, so comparing them as text compares instants.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +18,7 @@ import aiosqlite
 from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
 from bot.domain.stats import HazardCell, HazardCounts, Scope, median_of, median_window
-from storage.db import Database
+from storage.db import BUSY_TIMEOUT_MS, Database
 from storage.repositories._codec import from_db_time, from_db_time_or_none, prefix_glob, to_db_time
 
 _CLOSED = sorted(s.value for s in CLOSED_STATES)
@@ -86,6 +87,23 @@ def _count_params(now: datetime) -> list[object]:
     return [*_CLOSED, *_UNRESOLVED, *_OPEN, to_db_time(now), *_CLOSED, *_CLOSED]
 
 
+@asynccontextmanager
+async def side_reader(db: Database) -> AsyncIterator[Database]:
+    """A second connection to the same database file for reading while `db` is busy with other statements (a
+    file in WAL mode lets both read at once), closed on leaving; `db` itself where there is no file."""
+    if str(db.path) == ":memory:":
+        yield db
+        return
+    connection = await aiosqlite.connect(db.path, isolation_level=None)
+    try:
+        connection.row_factory = aiosqlite.Row
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA query_only = ON")
+        yield Database(connection, db.path, db.schema_version)
+    finally:
+        await connection.close()
+
+
 @dataclass(frozen=True)
 class UnitAcks:
     reached: int
@@ -145,13 +163,23 @@ class StatsRepository:
     async def backlog_by(self, scope: Scope, now: datetime, by: GroupBy) -> dict[str, tuple[int, int]]:
         """Name → (unresolved, overdue) over every hazard in scope, whenever it was found."""
         where, params = hazard_scope(scope)
+        name, grouping = group_expression(by, scope, "h"), "1"
+        if by is GroupBy.UNIT:
+            # Grouped on (state, region code), the order of the backlog index, so SQLite counts as it reads instead
+            # of sorting every unresolved hazard; the few hundred (state, region) rows are summed into units here.
+            name, grouping = "h.region_code", "h.state, h.region_code"
         rows = await self._db.fetchall(
-            f"SELECT {group_expression(by, scope, 'h')} AS name, COUNT(*) AS unresolved, "
+            f"SELECT {name} AS name, COUNT(*) AS unresolved, "
             f"SUM(h.state IN ({marks(_OPEN)}) AND h.deadline < ?) AS overdue FROM hazards h "
-            f"WHERE h.state IN ({marks(_UNRESOLVED)}) AND {where} GROUP BY 1",
+            f"WHERE h.state IN ({marks(_UNRESOLVED)}) AND {where} GROUP BY {grouping}",
             (*_OPEN, to_db_time(now), *_UNRESOLVED, *params),
         )
-        return {str(row["name"]): (int(row["unresolved"]), int(row["overdue"] or 0)) for row in rows}
+        sums: dict[str, tuple[int, int]] = {}
+        for row in rows:
+            name = str(row["name"])[: scope.unit_digits] if by is GroupBy.UNIT else str(row["name"])
+            unresolved, overdue = sums.get(name, (0, 0))
+            sums[name] = (unresolved + int(row["unresolved"]), overdue + int(row["overdue"] or 0))
+        return sums
 
     async def states_by_unit(self, scope: Scope, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
         """Unit → state → how many of the cohort are in it now: the stacked bars of the county chart."""
@@ -186,18 +214,18 @@ class StatsRepository:
 
     def _answers(self, scope: Scope, since: datetime, until: datetime) -> tuple[str, list[object]]:
         """CTEs ending in `per`: one row per warning sent in [since, until) and institution in scope it reached
-        (an institution with two heads counts once), with the first answer any of its heads gave. Recipients and
-        answers are unioned and grouped once, which SQLite does far faster than joining two grouped sets.
+        (an institution with two heads counts once), with the first answer any of its heads gave. The recipients
+        are read in (warning, institution) order from their index, so grouping them needs no sort, and each
+        first answer is one step into the (warning, institution, at) index of the answers.
         `warning_acks.at` is a person's latest answer, so MIN over the heads is the earliest that survives."""
         where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
         sql = (
             "WITH sent AS (SELECT id, sent_at FROM warnings WHERE sent_at >= ? AND sent_at < ?), "
-            "pairs AS (SELECT r.warning_id, r.institution_id, r.region_code, NULL AS at FROM warning_recipients r "
+            "per AS (SELECT r.warning_id, r.institution_id, MAX(r.region_code) AS region_code, "
+            "(SELECT MIN(a.at) FROM warning_acks a WHERE a.warning_id = r.warning_id "
+            "AND a.institution_id = r.institution_id) AS first_at FROM warning_recipients r "
             "WHERE r.warning_id IN (SELECT id FROM sent) AND r.kind = ? AND r.institution_id IS NOT NULL "
-            f"AND {where} UNION ALL SELECT a.warning_id, a.institution_id, NULL, a.at FROM warning_acks a "
-            "WHERE a.warning_id IN (SELECT id FROM sent) AND a.institution_id IS NOT NULL), "
-            "per AS (SELECT warning_id, institution_id, MAX(region_code) AS region_code, MIN(at) AS first_at "
-            "FROM pairs GROUP BY 1, 2) "
+            f"AND {where} GROUP BY r.warning_id, r.institution_id) "
         )
         return sql, [to_db_time(since), to_db_time(until), _HEAD, *params]
 
@@ -218,8 +246,9 @@ class StatsRepository:
         is built once and both questions read it."""
         cte, params = self._answers(scope, since, until)
         rows = await self._db.fetchall(
-            f"{cte}, timed AS (SELECT (julianday(per.first_at) - julianday(sent.sent_at)) * 1440.0 AS minutes "
-            "FROM per JOIN sent ON sent.id = per.warning_id WHERE per.region_code IS NOT NULL "
+            # The sending time by its primary key: joined to `sent`, SQLite indexed all of `per` first.
+            f"{cte}, timed AS (SELECT (julianday(per.first_at) - julianday((SELECT w.sent_at FROM warnings w "
+            "WHERE w.id = per.warning_id))) * 1440.0 AS minutes FROM per WHERE per.region_code IS NOT NULL "
             "AND per.first_at IS NOT NULL), "
             "ranked AS (SELECT minutes, ROW_NUMBER() OVER (ORDER BY minutes) AS n, COUNT(*) OVER () AS total "
             "FROM timed) "

@@ -187,3 +187,20 @@ async def test_tasks_put_overdue_first_then_by_deadline_and_page(world: World) -
     assert (await service.tasks(await world.user(LONGWAN_STAFF), 0, 10)).total == 0
     assert (await service.tasks(await world.user(CITY_ADMIN), 0, 10)).total == 4
     assert hidden.id not in {i.hazard.id for p in pages for i in p.items}
+
+
+async def test_whoever_is_named_responsible_sees_the_hazard_in_their_tasks(world: World) -> None:
+    service = world.service
+    cadre, head = await world.user(CADRE), await world.user(HEAD)
+    hidden = (await service.submit_report(cadre, world.draft(area=HazardArea.RIGHTS))).hazard
+    ordinary = (await service.submit_report(cadre, world.draft())).hazard
+    elsewhere = (await service.submit_report(cadre, world.draft(institution_id=world.other_home_id))).hazard
+    assert [i.hazard.id for i in (await service.tasks(head, 0, 10)).items] == [ordinary.id]
+    assert (await service.tasks(cadre, 0, 10)).total == 0
+    # Named responsible (as staff may name someone): the hazard is theirs, whatever its area or institution.
+    for hazard, person in ((hidden, head), (elsewhere, head), (ordinary, cadre)):
+        await world.storage.db.execute(
+            "UPDATE hazards SET assignee_id = ? WHERE id = ?", (person.telegram_id, hazard.id)
+        )
+    assert {i.hazard.id for i in (await service.tasks(head, 0, 10)).items} == {hidden.id, ordinary.id, elsewhere.id}
+    assert [i.hazard.id for i in (await service.tasks(cadre, 0, 10)).items] == [ordinary.id]
