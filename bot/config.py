@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     forecast_base_url: str = Field(default="https://api.open-meteo.com", validation_alias="FORECAST_BASE_URL")
     # Official warnings of these levels go out at once, comma-separated; the others wait as drafts for staff.
     warning_auto_send_levels: str = Field(default="orange,red", validation_alias="WARNING_AUTO_SEND_LEVELS")
+    # The outbox paces itself to Telegram's limits (1 message a second per person, 20 a minute per group); against
+    # the bundled emulator, which enforces none, tests and the demo set this to deliver at once.
+    outbox_unpaced: bool = Field(default=False, validation_alias="OUTBOX_UNPACED")
 
     @field_validator("timezone")
     @classmethod

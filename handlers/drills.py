@@ -39,7 +39,7 @@ from handlers.calendar_common import (
 )
 from handlers.common import Caller, answer, cancel_journey, catalog_label, identify, is_private
 from handlers.evidence import photo_added
-from handlers.notify import deliver, when
+from handlers.notify import when
 from storage.models import Institution
 from storage.repositories.calendar_drafts import DraftProblem, DrillDraft
 
@@ -487,8 +487,6 @@ async def confirmed(update: Update, context: BotContext) -> str | int:
         t("drill.logged_hazard", code=o.hazard.code, deadline=when(o.hazard.deadline, tz, t)) for o in logged.hazards
     ]
     await answer(update, Html("\n".join(lines)), edit=True)
-    for outcome in logged.hazards:
-        await deliver(context, outcome.notices)
     return ConversationHandler.END
 
 

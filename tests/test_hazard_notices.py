@@ -11,7 +11,6 @@ from bot.domain.lifecycle import HazardAction, HazardState
 from bot.i18n import LANGUAGES, catalog_messages
 from bot.stage import Stage
 from handlers.hazard import MESSAGE_BUDGET, _pack, parse_deadline
-from handlers.notify import send_notices
 from tests.hazard_people import CADRE, HEAD, STAFF, act, cast, hazard_now, report, submitted
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -32,10 +31,10 @@ async def test_assignment_late_acceptance_reopening_and_new_evidence_are_told(bo
     staff = await people.user(STAFF)
     hazard = await report(bot_stage, institution="WZ-330302-ELDER-02")
     new_deadline = bot_stage.clock.now() + timedelta(days=2)
-    assigned = await services.hazards.act(
+    await services.hazards.act(
         staff, hazard.id, HazardAction.ASSIGN, assignee_id=HEAD, deadline=new_deadline
     )
-    await send_notices(bot_stage.application.bot, services, assigned.notices)
+    await bot_stage.sandbox.settle()
     notice = people.head.last_message()
     assert "You are now responsible for hazard" in notice.text
     assert notice.buttons == [["Acknowledge"], ["Start rectification"], ["Details"]]

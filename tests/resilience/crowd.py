@@ -67,6 +67,7 @@ class BotLife:
             BOT_API_BASE_URL=self.settings.bot_api_base_url,
             BOT_API_BASE_FILE_URL=self.settings.file_base_url,
             DATABASE_PATH=str(self.settings.database_path),
+            OUTBOX_UNPACED=str(self.settings.outbox_unpaced),
         )
         polls = len(self.sandbox.calls_to("getUpdates"))
         with (self.logs / f"bot-{self.generation}.log").open("wb") as log:
