@@ -89,6 +89,7 @@ class OutboxSender:
         self._last_recover = float("-inf")
         self._pumping = False
         self._quiet = False
+        self._finished = asyncio.Event()  # a delivery ended since the loop last looked
 
     @property
     def quiet(self) -> bool:
@@ -179,6 +180,7 @@ class OutboxSender:
         try:
             while not self._stopping.is_set():
                 self._quiet = False
+                self._finished.clear()
                 self._outbox.looking()
                 await self._recover_now_and_then()
                 # Claimed but not yet on its way counts against the pace too: a crash then strands only the few
@@ -214,6 +216,7 @@ class OutboxSender:
             self._pumping = False
 
     def _forget(self, task: asyncio.Task[None]) -> None:
+        self._finished.set()
         item = self._tasks.pop(task, None)
         if item is not None:
             self._dispatched.discard(item.id)
@@ -229,16 +232,23 @@ class OutboxSender:
         """Nothing could be claimed: wait for a delivery to finish, a chat to be free, a retry to fall due, or
         something new to be queued."""
         timeout = self._poll
-        busy = set(self.pacer.busy_chats())
-        self._quiet = not self._tasks and not (busy and busy & await self._outbox.due_chats(self.lane))
         # A message already due but not claimed waits for its chat: a delivery in flight (awaited below), the
         # chat's pace (next_free_chat) or a stale claim (the poll). Only a future due time shortens the wait.
         for wait in (await self._outbox.seconds_until_due(), self.pacer.next_free_chat()):
             if wait:
                 timeout = min(timeout, wait)
-        waiters = [asyncio.create_task(self._outbox.wait_for_work(timeout)), asyncio.create_task(self._stopping.wait())]
+        busy = set(self.pacer.busy_chats())
+        paced = bool(busy & await self._outbox.due_chats(self.lane)) if busy else False
+        # No await between this and the wait below: a delivery that ended during the awaits above has set
+        # `_finished`, so the wait returns at once instead of sitting out the poll.
+        self._quiet = not self._tasks and not paced
+        waiters = [
+            asyncio.create_task(self._outbox.wait_for_work(timeout)),
+            asyncio.create_task(self._stopping.wait()),
+            asyncio.create_task(self._finished.wait()),
+        ]
         try:
-            await asyncio.wait([*waiters, *self._tasks], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
