@@ -90,6 +90,7 @@ class OutboxSender:
         self._pumping = False
         self._quiet = False
         self._finished = asyncio.Event()  # a delivery ended since the loop last looked
+        self._settling: set[int] = set()  # chats whose failed message is being put back: not claimed meanwhile
 
     @property
     def quiet(self) -> bool:
@@ -189,9 +190,8 @@ class OutboxSender:
                 limit = min(self._concurrency - len(self._tasks), self.pacer.capacity(CLAIM_AHEAD) - waiting)
                 claimed: list[OutboxItem] = []
                 if limit > 0:
-                    claimed = await self._outbox.claim(
-                        self.worker_id, limit, busy_chats=self.pacer.busy_chats(), lane=self.lane
-                    )
+                    busy = [*self.pacer.busy_chats(), *self._settling]
+                    claimed = await self._outbox.claim(self.worker_id, limit, busy_chats=busy, lane=self.lane)
                 elif waiting:
                     await asyncio.sleep(CLAIM_AHEAD / 2)
                     continue
@@ -265,9 +265,14 @@ class OutboxSender:
             failure = classify(exc)
             if failure.kind is FailureKind.FLOOD and failure.retry_after:
                 self.pacer.hold(item.chat_id, failure.retry_after)
-            decision = await self._outbox.failed(item, self.worker_id, failure)
-            if decision.hold:
-                self.pacer.hold(item.chat_id, decision.hold)
+            # Until the chat is held for a quick retry's backoff, the message is due again and must not be claimed.
+            self._settling.add(item.chat_id)
+            try:
+                decision = await self._outbox.failed(item, self.worker_id, failure)
+                if decision.hold:
+                    self.pacer.hold(item.chat_id, decision.hold)
+            finally:
+                self._settling.discard(item.chat_id)
         except FileNotFoundError as exc:
             await self._outbox.failed(item, self.worker_id, DeliveryFailure(FailureKind.REJECTED, f"photo: {exc}"))
         else:
