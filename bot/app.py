@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.i18n import I18n
 from bot.incoming import UpdatesRequest
+from bot.pacing import Limits
 from bot.persistence import SQLitePersistence
 from bot.processing import PerChatUpdateProcessor
 from bot.retrying import RetryingRequest
@@ -73,7 +74,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     onboarding = OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours))
     outbox = OutboxService(storage, clock)
     warnings = WarningService(storage, clock, settings.warning_settings)
-    return BotServices(
+    services = BotServices(
         settings=settings,
         clock=clock,
         storage=storage,
@@ -89,6 +90,11 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         warnings=warnings,
         insight=Insight.build(storage, clock, settings, onboarding, outbox=outbox, warnings=warnings),
     )
+    from handlers.notify import HazardNotices
+
+    # Notices are worded in the handler layer, but queued inside the service's transaction.
+    hazards.notifier = HazardNotices(services)
+    return services
 
 
 def build_application(services: BotServices, *, rate_limiter: bool = True) -> BotApplication:
@@ -129,7 +135,9 @@ async def on_startup(application: BotApplication, *, background: bool = True) ->
     """What every runner does once the bot is up (python-telegram-bot's post_init only runs in run_polling).
 
     `background` starts the work that runs without an update: the outbox sender and the scheduled jobs. Tests
-    that move a FakeClock turn it off and drive those steps themselves.
+    that move a FakeClock turn it off and drive those steps themselves. Hazard notices are not such work: they
+    are part of answering the update that caused them, so without `background` a sender of their own delivers
+    them (and only them).
     """
     from handlers.menus import install_default_menus
 
@@ -137,16 +145,43 @@ async def on_startup(application: BotApplication, *, background: bool = True) ->
     await install_default_menus(application.bot, services.i18n)
     if background:
         await start_background(application)
+    else:
+        start_notice_sender(application)
+
+
+def start_notice_sender(application: BotApplication) -> None:
+    from bot.delivery import OutboxSender
+    from bot.workers import new_worker_id
+    from handlers.notify import NOTICE_LANE
+
+    services: BotServices = application.bot_data["services"]
+    sender = OutboxSender(
+        application,
+        services,
+        worker_id=new_worker_id("notices"),
+        outbox=services.outbox,
+        limits=outbox_limits(services),
+        lane=NOTICE_LANE,
+    )
+    sender.start()
+    application.bot_data["notice_sender"] = sender
+
+
+def outbox_limits(services: BotServices) -> Limits:
+    return Limits.unlimited_for_tests() if services.settings.outbox_unpaced else Limits()
 
 
 async def start_background(application: BotApplication) -> None:
     from bot.delivery import OutboxSender
     from bot.jobs import schedule_jobs
     from bot.warning_jobs import schedule_warning_jobs
+    from bot.workers import new_worker_id
     from handlers.reminders import send_delivery
 
     services: BotServices = application.bot_data["services"]
-    sender = OutboxSender(application, services, worker_id=f"sender-{id(application):x}", outbox=services.outbox)
+    sender = OutboxSender(
+        application, services, worker_id=new_worker_id("sender"), outbox=services.outbox, limits=outbox_limits(services)
+    )
     sender.start()
     application.bot_data["outbox_sender"] = sender
     # The minute tick of the reminder engine; the job queue stops with the application.
@@ -157,17 +192,21 @@ async def start_background(application: BotApplication) -> None:
 
 async def on_shutdown(application: BotApplication) -> None:
     """Let requests already sent finish and hand back the messages that never left."""
-    sender = application.bot_data.pop("outbox_sender", None)
-    if sender is not None:
-        await sender.stop()
+    for key in ("outbox_sender", "notice_sender"):
+        sender = application.bot_data.pop(key, None)
+        if sender is not None:
+            await sender.stop()
 
 
 def idle(application: BotApplication) -> bool:
-    """True when no update is queued or being handled: what the sandbox driver waits for instead of sleeping."""
+    """True when no update is queued or being handled and the outbox sender has nothing to send right now: what
+    the sandbox driver waits for instead of sleeping."""
     processor = application.update_processor
     unfinished = getattr(application.update_queue, "_unfinished_tasks", 0)
     in_flight = processor.in_flight if isinstance(processor, PerChatUpdateProcessor) else 0
-    return unfinished == 0 and in_flight == 0
+    senders = [application.bot_data.get(key) for key in ("outbox_sender", "notice_sender")]
+    sending = any(not sender.quiet for sender in senders if sender is not None)
+    return unfinished == 0 and in_flight == 0 and not sending
 
 
 @asynccontextmanager

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     contact_round_close_after_hours: int = Field(default=24, gt=0, validation_alias="CONTACT_ROUND_CLOSE_AFTER_HOURS")
     # Non-urgent reminders wait out these local hours, "HH:MM-HH:MM"; equal ends switch quiet hours off.
     quiet_hours: str = Field(default="22:00-07:30", validation_alias="QUIET_HOURS")
+    # The outbox paces itself to Telegram's limits (1 message a second per person, 20 a minute per group); against
+    # the bundled emulator, which enforces none, tests and the demo set this to deliver at once.
+    outbox_unpaced: bool = Field(default=False, validation_alias="OUTBOX_UNPACED")
 
     @field_validator("timezone")
     @classmethod

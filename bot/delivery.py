@@ -66,10 +66,13 @@ class OutboxSender:
         limits: Limits | None = None,
         concurrency: int = 16,
         poll_interval: float = 1.0,
+        lane: str | None = None,
     ) -> None:
         """`outbox`: share the service that enqueues, so that the sender wakes as soon as something is queued
-        (otherwise it looks every `poll_interval` seconds)."""
+        (otherwise it looks every `poll_interval` seconds). `lane`: send only the messages whose dedupe key starts
+        with it (e.g. hazard notices, while a test drives the rest of the outbox itself)."""
         self.worker_id = worker_id
+        self.lane = lane
         self._services = services
         self._outbox = outbox or OutboxService(services.storage, services.clock)
         self.pacer = Pacer(limits or Limits())
@@ -84,6 +87,19 @@ class OutboxSender:
         self._stopping = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._last_recover = float("-inf")
+        self._pumping = False
+        self._quiet = False
+        self._finished = asyncio.Event()  # a delivery ended since the loop last looked
+        self._settling: set[int] = set()  # chats whose failed message is being put back: not claimed meanwhile
+
+    @property
+    def quiet(self) -> bool:
+        """Not running, or nothing to do now: no message on its way, nothing queued since the last look, nothing
+        due to a chat that only waits for its pace or a quick retry. What tests wait for (with the updates being
+        handled) before they look at what people got."""
+        if not self._pumping:
+            return not self._tasks
+        return self._quiet and not self._tasks and not self._outbox.has_news
 
     @property
     def bot(self) -> Bot:
@@ -161,8 +177,12 @@ class OutboxSender:
     # ---- the loop ----------------------------------------------------------------------------------------
 
     async def _pump(self, *, drain: bool, batch: str | None) -> None:
+        self._pumping = True
         try:
             while not self._stopping.is_set():
+                self._quiet = False
+                self._finished.clear()
+                self._outbox.looking()
                 await self._recover_now_and_then()
                 # Claimed but not yet on its way counts against the pace too: a crash then strands only the few
                 # messages the next quarter of a second would have sent, not a whole concurrency's worth.
@@ -170,7 +190,8 @@ class OutboxSender:
                 limit = min(self._concurrency - len(self._tasks), self.pacer.capacity(CLAIM_AHEAD) - waiting)
                 claimed: list[OutboxItem] = []
                 if limit > 0:
-                    claimed = await self._outbox.claim(self.worker_id, limit, busy_chats=self.pacer.busy_chats())
+                    busy = [*self.pacer.busy_chats(), *self._settling]
+                    claimed = await self._outbox.claim(self.worker_id, limit, busy_chats=busy, lane=self.lane)
                 elif waiting:
                     await asyncio.sleep(CLAIM_AHEAD / 2)
                     continue
@@ -191,8 +212,11 @@ class OutboxSender:
             await asyncio.gather(*doomed, return_exceptions=True)
             self._watches.clear()
             raise
+        finally:
+            self._pumping = False
 
     def _forget(self, task: asyncio.Task[None]) -> None:
+        self._finished.set()
         item = self._tasks.pop(task, None)
         if item is not None:
             self._dispatched.discard(item.id)
@@ -213,9 +237,18 @@ class OutboxSender:
         for wait in (await self._outbox.seconds_until_due(), self.pacer.next_free_chat()):
             if wait:
                 timeout = min(timeout, wait)
-        waiters = [asyncio.create_task(self._outbox.wait_for_work(timeout)), asyncio.create_task(self._stopping.wait())]
+        busy = set(self.pacer.busy_chats())
+        paced = bool(busy & await self._outbox.due_chats(self.lane)) if busy else False
+        # No await between this and the wait below: a delivery that ended during the awaits above has set
+        # `_finished`, so the wait returns at once instead of sitting out the poll.
+        self._quiet = not self._tasks and not paced
+        waiters = [
+            asyncio.create_task(self._outbox.wait_for_work(timeout)),
+            asyncio.create_task(self._stopping.wait()),
+            asyncio.create_task(self._finished.wait()),
+        ]
         try:
-            await asyncio.wait([*waiters, *self._tasks], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
@@ -232,7 +265,14 @@ class OutboxSender:
             failure = classify(exc)
             if failure.kind is FailureKind.FLOOD and failure.retry_after:
                 self.pacer.hold(item.chat_id, failure.retry_after)
-            await self._outbox.failed(item, self.worker_id, failure)
+            # Until the chat is held for a quick retry's backoff, the message is due again and must not be claimed.
+            self._settling.add(item.chat_id)
+            try:
+                decision = await self._outbox.failed(item, self.worker_id, failure)
+                if decision.hold:
+                    self.pacer.hold(item.chat_id, decision.hold)
+            finally:
+                self._settling.discard(item.chat_id)
         except FileNotFoundError as exc:
             await self._outbox.failed(item, self.worker_id, DeliveryFailure(FailureKind.REJECTED, f"photo: {exc}"))
         else:

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,6 +22,7 @@ from typing import Any, Protocol
 
 from telegram.ext import Application, CallbackContext
 
+from bot import workers
 from bot.clock import Clock
 from bot.services.reminders import Delivery, ReminderService
 
@@ -61,8 +59,9 @@ class SweepReport:
 
 
 def new_worker_id() -> str:
-    """Names the sweeper in every claim; unique per process, so two bots on one database never share one."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Names the sweeper in every claim: unique, and naming its process, so that a restart can tell the claims of
+    a killed bot (taken back at once) from those of a live one elsewhere (bot/workers.py)."""
+    return workers.new_worker_id("reminders")
 
 
 async def sweep_once(services: SchedulerServices, send: SendDelivery, worker_id: str | None = None) -> SweepReport:

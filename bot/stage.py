@@ -83,6 +83,8 @@ def sandbox_settings(sandbox: Sandbox, database_path: Path) -> Settings:
             "DATABASE_PATH": database_path,
             # Offline: no forecast fetches from the network; tests and the demo serve their own feeds.
             "FORECAST_BASE_URL": "",
+            # The emulator enforces no flood limits: the outbox need not wait for them.
+            "OUTBOX_UNPACED": True,
         }
     )
 

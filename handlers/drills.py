@@ -59,7 +59,7 @@ from handlers.drill_steps import (
     read_press,
 )
 from handlers.evidence import photo_added
-from handlers.notify import deliver, when
+from handlers.notify import when
 from storage.repositories.calendar_drafts import DrillDraft
 
 MIN_PRACTISED = 2
@@ -263,8 +263,6 @@ async def confirmed(update: Update, context: BotContext) -> str | int:
         t("drill.logged_hazard", code=o.hazard.code, deadline=when(o.hazard.deadline, tz, t)) for o in logged.hazards
     ]
     await answer(update, Html("\n".join(lines)), edit=True)
-    for outcome in logged.hazards:
-        await deliver(context, outcome.notices)
     return ConversationHandler.END
 
 

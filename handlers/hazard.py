@@ -32,7 +32,7 @@ from handlers.hazard_buttons import (
     pressed_hazard,
     refuse,
 )
-from handlers.notify import deliver, hazard_params, when
+from handlers.notify import hazard_params, when
 from storage.hazard_models import HazardEvent, HazardPhoto, PhotoKind
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
@@ -378,7 +378,6 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         reason=(message.text or "").strip(),
     )
     await answer(update, text)
-    await deliver(context, outcome.notices)
     return ConversationHandler.END
 
 

@@ -1,36 +1,32 @@
-"""Telling people what happened to a hazard: each Notice rendered in its recipient's language and sent.
+"""Telling people what happened to a hazard: each Notice worded in its recipient's language and queued.
 
-The service decides who is told (bot.domain.targeting); this module only words and sends it. It also holds how a
-hazard reads in any message (its code, institution, area, severity, deadline), so that notices, task lists and
-dossiers all say it the same way.
+The service decides who is told (bot.domain.targeting) and calls `HazardNotices.queue` inside the transaction of
+the change; this module words each notice and puts it in the outbox, whose sender delivers it (bot/delivery.py).
+It also holds how a hazard reads in any message (its code, institution, area, severity, deadline), so that
+notices, task lists and dossiers all say it the same way.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import TelegramError
+from telegram import InlineKeyboardMarkup
 
-from bot.context import BotContext
 from bot.domain.catalog import correction_for
-from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
 from bot.i18n import Translator
 from handlers.common import catalog_label
 from handlers.hazard_buttons import ACCEPT, ACKNOWLEDGE, RECTIFY, REJECT, VIEW, button
-from storage.hazard_models import Hazard
+from storage.hazard_models import Hazard, HazardEvent
 from storage.models import Institution, User
+from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 if TYPE_CHECKING:
     from bot.app import BotServices
-
-log = logging.getLogger(__name__)
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -65,61 +61,54 @@ def hazard_params(hazard: Hazard, institution: Institution | None, t: Translator
     }
 
 
-# ---- delivering -----------------------------------------------------------------------------------------
+# ---- queueing ---------------------------------------------------------------------------------------------
+
+# Every hazard notice's dedupe key starts so; without background work a sender of its own delivers just these.
+NOTICE_LANE = "hazard:"
 
 
-async def deliver(context: BotContext, notices: Sequence[Notice]) -> None:
-    """Send every notice; one recipient who blocked the bot or a failing request never stops the others."""
-    await send_notices(context.bot, context.services, notices)
+def notice_key(hazard_id: int, event_id: int, notice: Notice) -> str:
+    """One message per change and recipient: the history entry names the change, so a hazard that is rejected
+    twice tells its head twice, and a transaction that is retried queues nothing twice."""
+    topic = "" if notice.topic_id is None else f":topic:{notice.topic_id}"
+    return f"{NOTICE_LANE}{hazard_id}:event:{event_id}:{notice.kind.value}:chat:{notice.recipient_id}{topic}"
 
 
-async def send_notices(bot: Bot, services: BotServices, notices: Sequence[Notice]) -> None:
-    """`deliver` for code that has no handler context (scheduled jobs, the command line, tests)."""
-    hazards: dict[int, tuple[Hazard, Institution | None] | None] = {}
-    for notice in notices:
-        if notice.hazard_id not in hazards:
-            hazards[notice.hazard_id] = await _load(services, notice.hazard_id)
-        loaded = hazards[notice.hazard_id]
-        if loaded is None:
-            log.warning("notice %s for hazard %s that no longer exists", notice.kind, notice.hazard_id)
-            continue
-        await _send_one(bot, services, notice, *loaded)
+class HazardNotices:
+    """The service's `NoticeQueue`: each notice worded in its recipient's language and queued in the outbox, in
+    the transaction of the change (the outbox sender delivers it, retries it, and never sends it twice)."""
+
+    def __init__(self, services: BotServices) -> None:
+        self._services = services
+
+    async def queue(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None:
+        services = self._services
+        institution = await services.storage.institutions.get(hazard.institution_id)
+        messages = []
+        for notice in notices:
+            recipient = None
+            if notice.kind is not NoticeKind.NEW_HAZARD_FOR_GROUP:
+                recipient = await services.storage.users.get(notice.recipient_id)
+            # Groups, and people who have left, read the bureau's default language.
+            t = services.i18n.get(recipient.language if recipient is not None else None)
+            text, markup = _render(services, notice, hazard, event, institution, recipient, t)
+            messages.append(
+                NewOutboxMessage(
+                    dedupe_key=notice_key(hazard.id, event.id, notice),
+                    chat_id=notice.recipient_id,
+                    topic_id=notice.topic_id,
+                    payload=OutboxPayload(text=text, reply_markup=None if markup is None else markup.to_dict()),
+                    priority=Priority.NORMAL,
+                )
+            )
+        await services.outbox.enqueue(messages)
 
 
-async def _load(services: BotServices, hazard_id: int) -> tuple[Hazard, Institution | None] | None:
-    hazard = await services.storage.hazards.get(hazard_id)
-    if hazard is None:
-        return None
-    return hazard, await services.storage.institutions.get(hazard.institution_id)
-
-
-async def _send_one(
-    bot: Bot, services: BotServices, notice: Notice, hazard: Hazard, institution: Institution | None
-) -> None:
-    recipient = None
-    if notice.kind is not NoticeKind.NEW_HAZARD_FOR_GROUP:
-        recipient = await services.storage.users.get(notice.recipient_id)
-    # Groups, and people who have left, read the bureau's default language.
-    t = services.i18n.get(recipient.language if recipient is not None else None)
-    try:
-        text, markup = await _render(services, notice, hazard, institution, recipient, t)
-        await bot.send_message(
-            notice.recipient_id, text, reply_markup=markup, message_thread_id=notice.topic_id
-        )
-    except TelegramError as error:
-        log.warning("notice %s of %s to %s failed: %s", notice.kind, hazard.code, notice.recipient_id, error)
-        await services.storage.audit.append(
-            None,
-            "notice.failed",
-            target=f"hazard:{hazard.code}",
-            detail={"kind": notice.kind.value, "recipient": notice.recipient_id, "error": type(error).__name__},
-        )
-
-
-async def _render(
+def _render(
     services: BotServices,
     notice: Notice,
     hazard: Hazard,
+    event: HazardEvent,
     institution: Institution | None,
     recipient: User | None,
     t: Translator,
@@ -150,7 +139,7 @@ async def _render(
             return t("notice.rejected", reason=notice.reason or "—", **p), _again_keyboard(hazard, t)
         return t("notice.rejected_for_others", reason=notice.reason or "—", **p), None
     if kind is NoticeKind.DEADLINE_CHANGED:
-        previous = when(await _previous_deadline(services, hazard), tz, t)
+        previous = when(_previous_deadline(event), tz, t)
         text = t("notice.deadline_changed", previous=previous, reason=notice.reason or "—", **p)
         return text, _details_keyboard(hazard, t)
     if kind is NoticeKind.REOPENED:
@@ -160,13 +149,10 @@ async def _render(
     return t("notice.evidence_added", **p), _details_keyboard(hazard, t)
 
 
-async def _previous_deadline(services: BotServices, hazard: Hazard) -> datetime | None:
-    """The deadline before the latest change: the notice names only the hazard, the history keeps the rest."""
-    for event in reversed(await services.storage.hazards.events(hazard.id)):
-        if event.action == HazardAction.CHANGE_DEADLINE.value:
-            previous = event.detail.get("previous_deadline")
-            return datetime.fromisoformat(previous) if isinstance(previous, str) else None
-    return None
+def _previous_deadline(event: HazardEvent) -> datetime | None:
+    """The deadline the change replaced, as its history entry recorded it (JSON: ISO text)."""
+    previous = event.detail.get("previous_deadline")
+    return datetime.fromisoformat(previous) if isinstance(previous, str) else None
 
 
 # ---- keyboards ------------------------------------------------------------------------------------------

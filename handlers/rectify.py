@@ -33,7 +33,6 @@ from handlers.hazard_buttons import (
     refuse,
     replace_buttons,
 )
-from handlers.notify import deliver
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 AWAITING_MEASURES, AWAITING_PHOTOS = "rectify.awaiting_measures", "rectify.awaiting_photos"
@@ -76,7 +75,6 @@ async def acknowledged(update: Update, context: BotContext) -> None:
     await query.answer(caller.t.plain("rectify.acknowledged", code=outcome.hazard.code))
     if isinstance(query.message, Message):
         await replace_buttons(query.message, action_keyboard(dossier.hazard, dossier.actions, caller.t))
-    await deliver(context, outcome.notices)
 
 
 # ---- rectifying -----------------------------------------------------------------------------------------
@@ -221,7 +219,6 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
         # A second tap on Done must not look as if it could submit again.
         await replace_buttons(query.message, None)
     await answer(update, t("rectify.submitted", code=outcome.hazard.code, count=len(draft.photos)))
-    await deliver(context, outcome.notices)
     return ConversationHandler.END
 
 

@@ -33,7 +33,6 @@ from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MIN_DESCRIPTION
 from handlers.common import Caller, answer, catalog_label, identify, is_private
 from handlers.evidence import keep_photo, photo_added
-from handlers.notify import deliver
 from storage.hazard_models import Hazard, ReportDraft
 from storage.models import Institution
 
@@ -456,7 +455,7 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
     services = context.services
     query = update.callback_query
     try:
-        outcome = await services.hazards.submit_report(caller.user, draft)
+        outcome = await services.hazards.submit_report(caller.user, draft, own_draft=True)
     except Refusal as refusal:
         if query is not None:
             await query.answer()
@@ -464,7 +463,6 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
         return CONFIRMING
     if query is not None:
         await query.answer()
-    await services.hazards.discard_draft(caller.user.telegram_id)
     hazard = outcome.hazard
     t = caller.t
     if outcome.merged:
@@ -476,7 +474,6 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
             else "—"
         text = t("report.submitted", code=hazard.code, deadline=deadline)
     await answer(update, text, edit=query is not None)
-    await deliver(context, outcome.notices)
     return ConversationHandler.END
 
 

@@ -40,7 +40,6 @@ from handlers.calendar_common import (
 )
 from handlers.common import Caller, answer, catalog_label, identify, is_private
 from handlers.evidence import keep_photo
-from handlers.notify import deliver
 from storage.calendar_models import Answer
 from storage.repositories.calendar_drafts import SelfCheckDraft
 
@@ -377,7 +376,6 @@ async def graded(update: Update, context: BotContext) -> str | int:
         return await _show(update, context, caller, draft, sheet, hint=caller.t(refusal.message_key, **refusal.params))
     if outcome.hazard is not None:
         await query.answer(caller.t.plain("selfcheck.hazard_opened", code=outcome.hazard.hazard.code))
-        await deliver(context, outcome.hazard.notices)
     else:
         # The item's hazard from earlier this month is still open: the new answer points at it again.
         await query.answer(caller.t.plain("selfcheck.hazard_kept"))

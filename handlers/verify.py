@@ -29,7 +29,7 @@ from handlers.hazard_buttons import (
     refuse,
     replace_buttons,
 )
-from handlers.notify import deliver, when
+from handlers.notify import when
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 AWAITING_REASON = "verify.awaiting_reason"
@@ -70,7 +70,6 @@ async def accepted(update: Update, context: BotContext) -> None:
         await answer(update, t("verify.accepted_late", code=hazard.code, closed=closed))
     else:
         await answer(update, t("verify.accepted_on_time", code=hazard.code, closed=closed))
-    await deliver(context, outcome.notices)
 
 
 # ---- rejecting ------------------------------------------------------------------------------------------
@@ -118,7 +117,6 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
     await drafts.delete(caller.user.telegram_id, Journey.REJECT)
     reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
     await answer(update, t("verify.rejected", code=outcome.hazard.code, reason=reason))
-    await deliver(context, outcome.notices)
     return ConversationHandler.END
 
 

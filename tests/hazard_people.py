@@ -1,7 +1,7 @@
 """People, groups and hazards for the hazard journey tests, on the real bot.
 
-Hazards are reported through the service (the report conversation has tests of its own), and their notices are
-sent with the same `send_notices` that every journey uses, so what people see afterwards is what they would see.
+Hazards are reported through the service (the report conversation has tests of its own), which queues their
+notices as every journey does; the bot's sender delivers them, so what people see afterwards is what they would see.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from bot.sandbox.driver import SimGroup, SimUser
 from bot.sandbox.media import make_jpeg
 from bot.services.hazards import HazardOutcome
 from bot.stage import Stage
-from handlers.notify import send_notices
 from storage.hazard_models import Hazard, PhotoRef, ReportDraft
 from storage.models import Group, GroupPurpose, User
 
@@ -95,7 +94,7 @@ async def report(
         institution_id=found.id, area=area, severity=severity, description=description, photos=[telegram_photo(stage)]
     )
     outcome = await services.hazards.submit_report(reporter, draft)
-    await send_notices(stage.application.bot, services, outcome.notices)
+    await stage.sandbox.settle()  # the notices on their way
     return outcome.hazard
 
 
@@ -109,7 +108,7 @@ async def act(
     outcome = await services.hazards.act(
         actor, hazard.id, action, reason=reason, photos=[telegram_photo(stage) for _ in range(photos)]
     )
-    await send_notices(stage.application.bot, services, outcome.notices)
+    await stage.sandbox.settle()  # the notices on their way
     return outcome
 
 

@@ -143,16 +143,21 @@ async def test_a_head_who_blocked_the_bot_does_not_stop_the_other_notices(bot_st
     hazard = await report(bot_stage)
     assert hazard.code in second.last_message().text
     assert hazard.code in people.group.last_message().text
-    failed = await bot_stage.services.storage.audit.list(action_prefix="notice.failed")
-    assert [(e.target, e.detail["recipient"], e.detail["error"]) for e in failed] == [
-        (f"hazard:{hazard.code}", HEAD, "Forbidden")
-    ]
+    # Recorded as undeliverable, and never tried again.
+    assert await undeliverable(bot_stage) == [(HEAD, "blocked")]
 
     await act(bot_stage, SECOND_HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改", photos=1)
     await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="照片模糊")
     assert "照片模糊" in second.last_message().text
     assert "照片模糊" in people.cadre.last_message().text
-    assert len(await bot_stage.services.storage.audit.list(action_prefix="notice.failed")) == 2
+    assert await undeliverable(bot_stage) == [(HEAD, "blocked")] * 2
+
+
+async def undeliverable(stage: Stage) -> list[tuple[int, str]]:
+    rows = await stage.services.storage.db.fetchall(
+        "SELECT chat_id, state FROM outbox WHERE state IN ('blocked', 'failed') ORDER BY id"
+    )
+    return [(int(row["chat_id"]), str(row["state"])) for row in rows]
 
 
 async def test_a_rights_protection_hazard_never_reaches_the_head_or_a_group(bot_stage: Stage) -> None:

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import start_notice_sender
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.i18n import LANGUAGES, catalog_messages
 from bot.stage import Stage
 from handlers.hazard import MESSAGE_BUDGET, _pack, parse_deadline
-from handlers.notify import send_notices
 from tests.hazard_people import CADRE, HEAD, STAFF, act, cast, hazard_now, report, submitted
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -32,10 +32,10 @@ async def test_assignment_late_acceptance_reopening_and_new_evidence_are_told(bo
     staff = await people.user(STAFF)
     hazard = await report(bot_stage, institution="WZ-330302-ELDER-02")
     new_deadline = bot_stage.clock.now() + timedelta(days=2)
-    assigned = await services.hazards.act(
+    await services.hazards.act(
         staff, hazard.id, HazardAction.ASSIGN, assignee_id=HEAD, deadline=new_deadline
     )
-    await send_notices(bot_stage.application.bot, services, assigned.notices)
+    await bot_stage.sandbox.settle()
     notice = people.head.last_message()
     assert "You are now responsible for hazard" in notice.text
     assert notice.buttons == [["Acknowledge"], ["Start rectification"], ["Details"]]
@@ -78,3 +78,32 @@ def test_a_long_history_is_split_between_entries_never_inside_one() -> None:
     messages = _pack(parts)
     assert len(messages) > 1 and all(len(m) <= MESSAGE_BUDGET for m in messages)
     assert "\n\n".join(messages) == "\n\n".join(parts)
+
+
+async def test_notices_that_waited_for_the_bot_tell_each_change_as_it_was(bot_stage: Stage) -> None:
+    """Worded when the change was made: a notice that waits (the sender stopped, Telegram down) still tells its own
+    change, not the hazard as it is by the time it goes out."""
+    people = await cast(bot_stage, "en")
+    services = bot_stage.services
+    hazard = await report(bot_stage)
+    await bot_stage.application.bot_data["notice_sender"].stop()  # nothing goes out for a while
+    staff = await people.user(STAFF)
+    assert hazard.deadline is not None
+    second, third = hazard.deadline + timedelta(days=2), hazard.deadline + timedelta(days=5)
+    await services.hazards.act(staff, hazard.id, HazardAction.CHANGE_DEADLINE, deadline=second, reason="Parts late")
+    await services.hazards.act(staff, hazard.id, HazardAction.CHANGE_DEADLINE, deadline=third, reason="Crew late")
+    await bot_stage.sandbox.settle()
+    before = len(people.head.messages())
+    assert await services.outbox.owed() == 2
+
+    start_notice_sender(bot_stage.application)
+    await bot_stage.sandbox.settle()
+    told = [m.text for m in people.head.messages()[before:]]
+    moments = [when(moment, SHANGHAI) for moment in (hazard.deadline, second, third)]
+    assert len(told) == 2
+    assert f"{moments[0]} → {moments[1]}" in told[0] and "Parts late" in told[0]
+    assert f"{moments[1]} → {moments[2]}" in told[1] and "Crew late" in told[1]
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -9,11 +9,13 @@ from bot.domain.catalog import Severity
 from bot.domain.roles import Role
 from bot.jobs import SendDelivery, SweepReport, plan_once, sweep_once
 from bot.stage import Stage
+from bot.workers import HOST
 from handlers.reminders import send_delivery
 from storage.calendar_models import ReminderState, SubjectType
 from storage.models import Group, GroupPurpose
 from tests.calendar_people import local
 from tests.hazard_people import HEAD, LUCHENG, STAFF, cast, report
+from tests.test_workers import exited_pid
 
 
 def sender(stage: Stage) -> SendDelivery:
@@ -188,3 +190,22 @@ async def _close(stage: Stage, hazard_id: int) -> None:
     await act(stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已更换燃气软管", photos=1)
     await act(stage, STAFF, hazard, HazardAction.ACCEPT)
     assert (await hazard_now(stage, hazard)).kind.value == "closed"
+
+
+async def test_reminders_a_killed_bot_had_claimed_go_out_at_once_after_the_restart(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    head_before = len(people.head.messages())
+    bot_stage.clock.set(local(2026, 3, 10, 11))
+    # The bot before the restart claimed the head's and staff's reminders and was killed before sending them.
+    killed = f"reminders@{HOST}:{exited_pid()}:0badf00d:000000"
+    claimed = await bot_stage.services.reminders.sweep(bot_stage.clock.now(), killed)
+    assert sorted(d.recipient_id for d in claimed) == [HEAD, STAFF]
+    assert len(people.head.messages()) == head_before
+
+    result = await sweep(bot_stage)  # the restarted bot's first tick, well within the claim's lease
+    assert sorted(d.recipient_id for d in result.sent) == [HEAD, STAFF]
+    assert len(people.head.messages()) == head_before + 1
+    assert f"隐患 {hazard.code} 已到整改期限" in people.head.last_message().text
+    assert (await sweep(bot_stage)).sent == []

@@ -6,6 +6,7 @@ Kept apart from `hazards.py` only for size; callers import everything from `bot.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -134,6 +135,14 @@ class ReminderPlanner(Protocol):
     async def plan_for_hazard(self, hazard: Hazard) -> None: ...
 
 
+class NoticeQueue(Protocol):
+    """Words the notices of a change and queues them in the outbox, inside the change's transaction: so that no
+    crash nor failed request can leave a change whose notices are lost. `event` is the history entry the change
+    wrote; the notices are worded as of that moment, whatever happens to the hazard before they go out."""
+
+    async def queue(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None: ...
+
+
 class HazardCore:
     def __init__(
         self, storage: Storage, clock: Clock, evidence: EvidenceStore, policy: DeadlinePolicy, tz: ZoneInfo
@@ -144,6 +153,12 @@ class HazardCore:
         self._policy = policy
         self._tz = tz
         self.planner: ReminderPlanner | None = None
+        self.notifier: NoticeQueue | None = None
+
+    async def _queue_notices(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None:
+        """Call inside the change's transaction."""
+        if self.notifier is not None and notices:
+            await self.notifier.queue(hazard, event, notices)
 
     async def _planned(self, outcome: HazardOutcome) -> HazardOutcome:
         """Re-plan the hazard's reminders once its change is committed (planning reads what was written)."""

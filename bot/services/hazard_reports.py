@@ -68,7 +68,9 @@ class HazardReporting(HazardCore):
                 return []
         return [h for h in hazards if _may_see_duplicate(h, viewer)]
 
-    async def submit_report(self, actor: User, draft: ReportDraft) -> HazardOutcome:
+    async def submit_report(self, actor: User, draft: ReportDraft, *, own_draft: bool = False) -> HazardOutcome:
+        """Report a hazard. `own_draft`: `draft` is the actor's saved /report draft, cleared with the report; a
+        hazard found in a drill or a self-inspection leaves a half-finished /report draft alone."""
         if draft.institution_id is None:
             raise Refusal("report_incomplete", field="institution")
         institution = await self._storage.institutions.get(draft.institution_id)
@@ -80,7 +82,7 @@ class HazardReporting(HazardCore):
         self._check_photos(draft.photos)
         self._check_photos(draft.fixed_on_spot_photos)
         if draft.merge_into_hazard_id is not None:
-            return await self._merge(actor, institution, draft, draft.merge_into_hazard_id)
+            return await self._merge(actor, institution, draft, draft.merge_into_hazard_id, own_draft=own_draft)
         if draft.severity is None:
             raise Refusal("report_incomplete", field="severity")
         description = checked_text(draft.description, field_name="description", minimum=MIN_DESCRIPTION)
@@ -130,10 +132,12 @@ class HazardReporting(HazardCore):
                 if isinstance(applied, Refused):
                     raise Refusal(applied.reason_code.value)
                 hazard, event = applied
-            await self._storage.drafts.delete(actor.telegram_id)
-        notices = on_report(
-            hazard.facts(), hazard.id, await self._audience(hazard, with_groups=True), actor.telegram_id
-        )
+            if own_draft:
+                await self._storage.drafts.delete(actor.telegram_id)
+            notices = on_report(
+                hazard.facts(), hazard.id, await self._audience(hazard, with_groups=True), actor.telegram_id
+            )
+            await self._queue_notices(hazard, event, notices)
         return await self._planned(HazardOutcome(hazard=hazard, notices=notices, event=event))
 
     async def _responsible(self, institution: Institution, area: HazardArea) -> int | None:
@@ -147,7 +151,9 @@ class HazardReporting(HazardCore):
                 return head.telegram_id
         return heads[0].telegram_id if heads else None
 
-    async def _merge(self, actor: User, institution: Institution, draft: ReportDraft, target_id: int) -> HazardOutcome:
+    async def _merge(
+        self, actor: User, institution: Institution, draft: ReportDraft, target_id: int, *, own_draft: bool
+    ) -> HazardOutcome:
         """Fold a duplicate report into the existing hazard: its photos (and description) become evidence there.
 
         Not through decide(ADD_EVIDENCE): a cadre may add to a duplicate they could not otherwise open, the
@@ -170,14 +176,16 @@ class HazardReporting(HazardCore):
             if target is not None and duplicate and not hidden and target.state in UNRESOLVED_STATES:
                 target = target.model_copy(update={"updated_at": now})
                 event = await self._record_merge(actor, target, draft, note, now)
-                await self._storage.drafts.delete(actor.telegram_id)
+                if own_draft:
+                    await self._storage.drafts.delete(actor.telegram_id)
+                audience = await self._audience(target)
+                notices = on_action(HazardAction.ADD_EVIDENCE, target.facts(), target.id, audience, actor.telegram_id)
+                await self._queue_notices(target, event, notices)
             else:
                 target = None
         # Refused after the block so that the audit entry of a forged attempt is committed, not rolled back.
         if target is None:
             raise Refusal("merge_target_invalid")
-        audience = await self._audience(target)
-        notices = on_action(HazardAction.ADD_EVIDENCE, target.facts(), target.id, audience, actor.telegram_id)
         return await self._planned(HazardOutcome(hazard=target, notices=notices, event=event, merged=True))
 
     async def _record_merge(

@@ -78,16 +78,19 @@ class HazardService(HazardReporting):
                 deadline=deadline,
                 assignee_id=assignee_id,
             )
-            if isinstance(applied, Refused) and applied.reason_code.value in FORGERY_CODES:
-                await self._audit_refusal(actor, action.value, f"hazard:{hazard.code}", applied.reason_code.value)
+            if isinstance(applied, Refused):
+                if applied.reason_code.value in FORGERY_CODES:
+                    await self._audit_refusal(actor, action.value, f"hazard:{hazard.code}", applied.reason_code.value)
+            else:
+                updated, event = applied
+                audience = await self._audience(updated)
+                notices = on_action(action, updated.facts(), updated.id, audience, actor.telegram_id, reason)
+                await self._queue_notices(updated, event, notices)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
         if isinstance(applied, Refused):
             code = applied.reason_code.value
             # An outsider learns nothing about the hazard, not even its code; a stale button names it.
             raise Refusal(code) if code in FORGERY_CODES else Refusal(code, hazard=hazard.code)
-        updated, event = applied
-        audience = await self._audience(updated)
-        notices = on_action(action, updated.facts(), updated.id, audience, actor.telegram_id, reason)
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
 
     # ---- reading ------------------------------------------------------------------------------------------

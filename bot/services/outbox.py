@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.clock import Clock
+from bot.workers import is_dead
 from storage import Storage
 from storage.outbox_models import BatchProgress, DeliveryState, NewOutboxMessage, OutboxItem
 
@@ -47,6 +48,10 @@ class RetryPolicy:
     # not a sign that the message will never go through.
     max_attempts: int = 8
     max_flood_attempts: int = 30
+    # The first transient failures are retried by the same sender after the backoff, timed in real seconds while
+    # the chat is held: a 5xx blip costs a second, not a turn of a clock that, in tests, may stand still. Later
+    # ones wait in the queue until `retry_at`, for any sender.
+    quick_retries: int = 2
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Exponential, with "equal jitter": half fixed so retries are never immediate, half random so that a
@@ -59,6 +64,7 @@ class RetryPolicy:
 class Decision:
     state: DeliveryState  # PENDING (retry at `retry_at`), FAILED or BLOCKED
     retry_at: datetime | None = None
+    hold: float | None = None  # a quick retry: seconds the sender keeps the chat waiting before it tries again
 
 
 class OutboxService:
@@ -102,12 +108,17 @@ class OutboxService:
 
     # ---- for the sender -----------------------------------------------------------------------------------
 
-    async def claim(self, worker_id: str, limit: int, *, busy_chats: Collection[int] = ()) -> list[OutboxItem]:
+    async def claim(
+        self, worker_id: str, limit: int, *, busy_chats: Collection[int] = (), lane: str | None = None
+    ) -> list[OutboxItem]:
         if limit <= 0:
             return []
         return await self._storage.outbox.claim(
-            worker_id, now=self._clock.now(), limit=limit, exclude_chats=busy_chats
+            worker_id, now=self._clock.now(), limit=limit, exclude_chats=busy_chats, lane=lane
         )
+
+    async def due_chats(self, lane: str | None = None) -> set[int]:
+        return await self._storage.outbox.due_chats(now=self._clock.now(), lane=lane)
 
     async def sent(self, item: OutboxItem, worker_id: str, message_id: int) -> None:
         recorded = await self._storage.outbox.mark_sent(item.id, worker_id, message_id=message_id, at=self._clock.now())
@@ -133,6 +144,7 @@ class OutboxService:
             await outbox.mark_undeliverable(item.id, worker_id, DeliveryState.FAILED, error=error)
             log.error("%s failed: %s", where, error)
             return Decision(DeliveryState.FAILED)
+        hold = None
         if flood:
             # Exactly what Telegram asked for: sooner is refused again, later wastes the window.
             delay = failure.retry_after if failure.retry_after is not None else self.policy.base_delay
@@ -140,10 +152,12 @@ class OutboxService:
         else:
             delay = self.policy.backoff(attempt, self._rng)
             reason = f"{failure.detail} (backoff {delay:.2f} s)"
+            if attempt <= self.policy.quick_retries:
+                hold, delay = delay, 0.0
         retry_at = self._clock.now() + timedelta(seconds=delay)
         await outbox.mark_retry(item.id, worker_id, at=retry_at, error=failure.detail, chat_id=failure.new_chat_id)
         log.warning("retry %d for outbox %d after %s", attempt, item.id, reason)
-        return Decision(DeliveryState.PENDING, retry_at)
+        return Decision(DeliveryState.PENDING, retry_at, hold)
 
     async def release(self, items: Collection[OutboxItem], worker_id: str) -> None:
         """Give back claims that were never sent (a graceful stop)."""
@@ -153,10 +167,16 @@ class OutboxService:
     async def recover(self) -> int:
         """Queue again the messages whose sender died while holding them; returns how many.
 
-        Some of them may have reached Telegram just before the crash (the answer was lost with the process), and the
-        Bot API cannot be asked: they are sent again, because a duplicate warning is better than a missing one.
+        A claim of a process on this host that is gone is taken back at once (a restarted bot sends what the
+        killed one held straight away); any other claim only once it is `stale_after` old, since its sender may be
+        alive elsewhere. Some of them may have reached Telegram just before the crash (the answer was lost with the
+        process), and the Bot API cannot be asked: they are sent again, because a duplicate warning is better than
+        a missing one.
         """
-        stale = await self._storage.outbox.reclaim_stale(claimed_before=self._clock.now() - self.stale_after)
+        outbox = self._storage.outbox
+        dead = [worker for worker in await outbox.claimants() if is_dead(worker)]
+        stale = await outbox.reclaim_from(dead) if dead else []
+        stale += await outbox.reclaim_stale(claimed_before=self._clock.now() - self.stale_after)
         for item in stale:
             log.warning("outbox %d to chat %d: %s; queued again (it may arrive twice)", item.id, item.chat_id,
                         item.last_error)
@@ -173,6 +193,14 @@ class OutboxService:
         """Sleep until something is queued in this process, or `timeout` seconds pass."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._work.wait(), timeout)
+
+    @property
+    def has_news(self) -> bool:
+        """Something was queued since a sender last looked (`looking`)."""
+        return self._work.is_set()
+
+    def looking(self) -> None:
+        """A sender is about to claim: whatever was queued so far, it will find."""
         self._work.clear()
 
 

@@ -48,6 +48,7 @@ from bot.domain.reminders import (
 )
 from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
 from bot.services.reminder_people import Directory, Recipient
+from bot.workers import is_dead
 from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
@@ -55,8 +56,9 @@ from storage.models import RegionLevel
 
 __all__ = ["Delivery", "ReminderItem", "ReminderService"]
 
-# A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending. The one
-# case where a reminder can go out twice: a crash after Telegram accepted the message but before `confirm`.
+# A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending (at once,
+# if it was a process on this host that is gone). The one case where a reminder can go out twice: a crash after
+# Telegram accepted the message but before `confirm`.
 CLAIM_LEASE = timedelta(minutes=15)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 
@@ -224,6 +226,9 @@ class ReminderService:
         Quiet hours hold back what is not urgent, however late it already is.
         """
         repo = self._storage.reminders
+        # A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
+        # once; any other only after the lease, since it may be alive elsewhere.
+        await repo.recover_from([worker for worker in await repo.claimants() if is_dead(worker)])
         await repo.recover_stale(now - CLAIM_LEASE)
         claimed = await repo.claim_due(
             now,

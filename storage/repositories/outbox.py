@@ -32,6 +32,7 @@ UPDATE outbox SET state = 'sending', claimed_by = :worker, claimed_at = :now, at
 WHERE id IN (
     SELECT o.id FROM outbox AS o
     WHERE o.state = 'pending' AND o.next_attempt_at <= :now
+      AND (:lane IS NULL OR substr(o.dedupe_key, 1, length(:lane)) = :lane)
       AND o.chat_id NOT IN (SELECT value FROM json_each(:busy))
       AND NOT EXISTS (
           SELECT 1 FROM outbox AS e
@@ -80,13 +81,24 @@ class OutboxRepository:
         return int(after) - int(before)
 
     async def claim(
-        self, worker: str, *, now: datetime, limit: int, exclude_chats: Collection[int] = ()
+        self,
+        worker: str,
+        *,
+        now: datetime,
+        limit: int,
+        exclude_chats: Collection[int] = (),
+        lane: str | None = None,
     ) -> list[OutboxItem]:
-        """Atomically take up to `limit` due messages for `worker`, at most one per chat, most urgent first."""
-        rows = await self._db.fetchall(
-            _CLAIM,
-            {"worker": worker, "now": to_db_time(now), "busy": dump_json(sorted(exclude_chats)), "limit": limit},
-        )
+        """Atomically take up to `limit` due messages for `worker`, at most one per chat, most urgent first;
+        `lane`: only those whose dedupe key starts with it."""
+        params = {
+            "worker": worker,
+            "now": to_db_time(now),
+            "busy": dump_json(sorted(exclude_chats)),
+            "limit": limit,
+            "lane": lane,
+        }
+        rows = await self._db.fetchall(_CLAIM, params)
         # RETURNING gives no order; callers send in queue order.
         return sorted((_item(row) for row in rows), key=lambda item: (item.priority, item.id))
 
@@ -134,6 +146,30 @@ class OutboxRepository:
             (to_db_time(claimed_before),),
         )
         return sorted((_item(row) for row in rows), key=lambda item: item.id)
+
+    async def claimants(self) -> list[str]:
+        """The workers holding claims now."""
+        rows = await self._db.fetchall("SELECT DISTINCT claimed_by FROM outbox WHERE state = 'sending'")
+        return [str(row["claimed_by"]) for row in rows if row["claimed_by"] is not None]
+
+    async def reclaim_from(self, workers: Collection[str]) -> list[OutboxItem]:
+        """Put every claim of these (dead) workers back in the queue, however young."""
+        rows = await self._db.fetchall(
+            "UPDATE outbox SET state = 'pending', last_error = 'claim by ' || claimed_by || ' died with it', "
+            "claimed_by = NULL, claimed_at = NULL WHERE state = 'sending' "
+            f"AND claimed_by IN (SELECT value FROM json_each(?)) RETURNING {_COLUMNS}",
+            (dump_json(sorted(workers)),),
+        )
+        return sorted((_item(row) for row in rows), key=lambda item: item.id)
+
+    async def due_chats(self, *, now: datetime, lane: str | None = None) -> set[int]:
+        """Chats with a message due by `now` (of `lane`, if given)."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT chat_id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+            "AND (? IS NULL OR substr(dedupe_key, 1, length(?)) = ?)",
+            (to_db_time(now), lane, lane, lane),
+        )
+        return {int(row["chat_id"]) for row in rows}
 
     async def next_due(self) -> datetime | None:
         """When the earliest waiting message becomes due (it may already be)."""

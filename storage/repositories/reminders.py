@@ -131,6 +131,21 @@ class ReminderRepository:
             (state, None if retry_at is None else to_db_time(retry_at)),
         )
 
+    async def claimants(self) -> list[str]:
+        """The sweepers holding claims now."""
+        rows = await self._db.fetchall("SELECT DISTINCT claimed_by FROM reminders WHERE state = ?", (_CLAIMED,))
+        return [str(row["claimed_by"]) for row in rows if row["claimed_by"] is not None]
+
+    async def recover_from(self, workers: Sequence[str]) -> int:
+        """Every claim of these (dead) sweepers goes back to pending, however young; returns how many."""
+        if not workers:
+            return 0
+        return await self._db.execute_rowcount(
+            "UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL "
+            f"WHERE state = ? AND claimed_by IN ({_marks(workers)})",
+            (_PENDING, _CLAIMED, *workers),
+        )
+
     async def recover_stale(self, claimed_before: datetime) -> int:
         """Claims a crashed sweeper left behind go back to pending; returns how many."""
         return await self._db.execute_rowcount(

@@ -32,6 +32,8 @@ ZH = Translator("zh_CN")
 SPEECH: Phrasebook = phrasebook("zh_CN")
 CODE = re.compile(r"YH-\d{8}-\d{4}")
 NOTICES = tuple(key for key in SPEECH.patterns if key.startswith("notice."))
+# bot/services/outbox.py recover(): a claim whose process died, given back to the queue.
+RESENT = re.compile(r"outbox (\d+) to chat -?\d+: claim by \S+ died with it; queued again")
 
 STEP_TIMEOUT = 20.0  # no answer at all this long, with the bot running throughout: the bot is stuck
 QUIET = 1.0  # an answer that is not the expected one, and nothing more for this long: the journey went astray
@@ -67,6 +69,7 @@ class BotLife:
             BOT_API_BASE_URL=self.settings.bot_api_base_url,
             BOT_API_BASE_FILE_URL=self.settings.file_base_url,
             DATABASE_PATH=str(self.settings.database_path),
+            OUTBOX_UNPACED=str(self.settings.outbox_unpaced),
         )
         polls = len(self.sandbox.calls_to("getUpdates"))
         with (self.logs / f"bot-{self.generation}.log").open("wb") as log:
@@ -130,6 +133,14 @@ class BotLife:
 
     def reopen(self) -> None:
         self._open.set()
+
+    def resent_after_kill(self) -> set[int]:
+        """Outbox rows a killed bot had claimed and a restarted one queued again: the Bot API's one window, where
+        Telegram may have taken the message before the bot could record it (a duplicate there is documented)."""
+        found: set[int] = set()
+        for path in sorted(self.logs.glob("bot-*.log")):
+            found |= {int(m.group(1)) for m in RESENT.finditer(path.read_text(errors="replace"))}
+        return found
 
     def errors_logged(self) -> list[str]:
         lines = []

@@ -6,8 +6,8 @@ included), once without faults and once with them. With faults, every chat must 
 and every person with exactly the button answers, of the run without: nothing lost, nothing twice. And the bot's log
 must name each retry, one record per failed request.
 
-Every case is a row of CASES; a new journey joins by adding its people to `play_the_loop`. Where the bot does not
-retry today, the row documents the right behaviour as a strict xfail that names the gap and turns red once fixed.
+Every case is a row of CASES; a new journey joins by adding its people to `play_the_loop`. Replies are retried by
+bot/retrying.py, notices by the outbox sender; a gap found later goes in as a strict xfail row that names it.
 """
 
 from __future__ import annotations
@@ -39,11 +39,12 @@ CODE = re.compile(r"YH-\d{8}-\d{4}")
 HOME_ZH = "鹿城区社会福利院"
 
 # What names a retry in the bot's log: python-telegram-bot's rate limiter for 429s, bot/retrying.py for 5xx,
-# timeouts and dropped connections on every other call, the updater for polling.
+# timeouts and dropped connections on every other call, the updater for polling, the outbox sender for notices.
 RETRY_RECORDS = (
     re.compile(r"Rate limit hit\. Retrying after"),
     re.compile(r"Bot API \w+ failed \(.*\) on attempt \d+ of \d+: retrying in"),
     re.compile(r"Network Retry Loop \(Polling Updates\):.*Retrying"),
+    re.compile(r"retry \d+ for outbox \d+ after"),
 )
 
 
@@ -68,21 +69,6 @@ class Case:
 SENDS = ("sendMessage", "editMessageText", "answerCallbackQuery", "sendPhoto", "sendMediaGroup", "getFile")
 CADRE, HEAD, STAFF, GROUP = 601, 602, 603, -6001
 
-NOTICE_NOT_RETRIED = (
-    "hazard notices are sent once by handlers/notify.py send_notices, which logs 'notice … failed' and audits "
-    "notice.failed but never tries again: the head never hears of the hazard. Outbox: queue hazard notices in "
-    "bot/services/outbox.py, whose sender retries 5xx, timeouts and 429s"
-)
-NOTICES_AFTER_REPLY = (
-    "a failed reply to the actor loses every notice of the step: handlers/report.py _submit (and rectify, verify, "
-    "deadline alike) deliver notices only after the actor's own reply succeeded. Outbox: queue the notices in the "
-    "transaction that made the change, independent of the reply"
-)
-
-
-def xfail(reason: str) -> tuple[Any, ...]:
-    return (pytest.mark.xfail(reason=reason, strict=True),)
-
 
 def each_send(kind: str, probability: float, times: int, delay: float | None = None) -> tuple[Fault, ...]:
     return tuple(Fault(method, kind, probability, times, delay=delay) for method in SENDS)
@@ -100,10 +86,9 @@ CASES: tuple[Case, ...] = (
     Case("500 and 502 on replies", each_send("500", 0.1, 1) + each_send("502", 0.1, 1)),
     Case("dropped connections on replies", each_send("drop", 0.1, 1)),
     Case("gateway timeouts on replies", each_send("timeout", 0.1, 1, delay=0.3)),
-    Case("500 on the head's notice", (Fault("sendMessage", "500", times=1, chat_id=HEAD),),
-         marks=xfail(NOTICE_NOT_RETRIED)),
+    Case("500 on the head's notice", (Fault("sendMessage", "500", times=1, chat_id=HEAD),)),
     Case("the reporter's confirmation fails", (Fault("editMessageText", "500", times=1, chat_id=CADRE),),
-         chats="others", marks=xfail(NOTICES_AFTER_REPLY)),
+         chats="others"),
 )
 if FULL:
     # A real client-side timeout: held past python-telegram-bot's 15-second read timeout (slow, so full suite only).

@@ -105,7 +105,9 @@ async def test_a_duplicate_report_adds_its_photos_to_the_existing_hazard(world: 
     await service.save_draft(OTHER_CADRE, world.draft(merge_into_hazard_id=first.id))
     draft = await service.load_draft(OTHER_CADRE)
     assert draft is not None
-    merged = await service.submit_report(other, draft.model_copy(update={"photos": [world.photo(), world.photo()]}))
+    merged = await service.submit_report(
+        other, draft.model_copy(update={"photos": [world.photo(), world.photo()]}), own_draft=True
+    )
     assert merged.merged and merged.hazard.id == first.id
     assert merged.event is not None and merged.event.detail == {"merged_report": True, "photos": 2}
     assert recipients(merged.notices) == {(K.EVIDENCE_ADDED, HEAD)}

@@ -51,8 +51,15 @@ async def test_a_draft_survives_a_restart(tmp_path: Path, clock: FakeClock) -> N
 async def test_submitting_a_report_removes_the_draft(world: World) -> None:
     draft = world.draft()
     await world.service.save_draft(CADRE, draft)
-    await world.service.submit_report(await world.user(CADRE), draft)
+    await world.service.submit_report(await world.user(CADRE), draft, own_draft=True)
     assert await world.service.load_draft(CADRE) is None
+
+
+async def test_a_hazard_reported_from_elsewhere_leaves_the_report_draft_alone(world: World) -> None:
+    draft = world.draft(description="半份草稿：还没写完")
+    await world.service.save_draft(CADRE, draft)
+    await world.service.submit_report(await world.user(CADRE), world.draft())
+    assert await world.service.load_draft(CADRE) == draft
 
 
 def test_evidence_is_content_addressed_atomic_and_idempotent(tmp_path: Path) -> None:

@@ -95,25 +95,30 @@ async def test_a_429_is_retried_exactly_after_retry_after_and_logged_by_name(
 async def test_5xx_backs_off_with_jitter_then_gives_up(
     storage: Storage, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    outbox = OutboxService(storage, clock, policy=RetryPolicy(base_delay=2.0, max_attempts=3), rng=random.Random(1))
+    policy = RetryPolicy(base_delay=2.0, max_attempts=4, quick_retries=2)
+    outbox = OutboxService(storage, clock, policy=policy, rng=random.Random(1))
     await outbox.enqueue([message("k", 1)])
-    delays = []
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         (item,) = await outbox.claim(WORKER, 1)
         decision = await outbox.failed(item, WORKER, BAD_GATEWAY)
         assert decision.retry_at is not None
-        delay = (decision.retry_at - clock.now()).total_seconds()
         ceiling = 2.0 * 2 ** (attempt - 1)
+        if attempt <= 2:
+            # Quick: due at once for whoever looks, but this sender holds the chat for the backoff.
+            assert decision.retry_at == clock.now() and decision.hold is not None
+            delay = decision.hold
+        else:
+            assert decision.hold is None
+            delay = (decision.retry_at - clock.now()).total_seconds()
         assert ceiling / 2 <= delay <= ceiling
-        delays.append(delay)
         clock.advance(timedelta(seconds=delay))
     (item,) = await outbox.claim(WORKER, 1)
     with caplog.at_level(logging.ERROR):
         decision = await outbox.failed(item, WORKER, BAD_GATEWAY)
     assert decision.state is DeliveryState.FAILED
     stored = await storage.outbox.get(item.id)
-    assert stored is not None and stored.state is DeliveryState.FAILED and stored.attempts == 3
-    assert "gave up after 3 attempts" in caplog.text
+    assert stored is not None and stored.state is DeliveryState.FAILED and stored.attempts == 4
+    assert "gave up after 4 attempts" in caplog.text
 
 
 async def test_403_blocks_and_400_fails_without_a_retry(outbox: OutboxService, storage: Storage) -> None:
