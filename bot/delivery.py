@@ -223,7 +223,7 @@ class OutboxSender:
     # ---- one message -------------------------------------------------------------------------------------
 
     async def _deliver(self, item: OutboxItem) -> None:
-        slot = await self.pacer.acquire(item.chat_id)
+        slot = await self.pacer.acquire(item.chat_id, retry=item.attempts > 1)
         # From here on the request may reach Telegram: a graceful stop waits for it instead of cancelling it.
         self._dispatched.add(item.id)
         try:

@@ -18,10 +18,13 @@ token, say), and the whole pace waits out retry_after.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 
@@ -123,9 +126,10 @@ class Pacer:
     def __init__(self, limits: Limits, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self._now = monotonic
-        # Evenly spaced requests, never a burst that lands in one second with the next; the half token lets a
-        # request that the event loop started a little late be made up by the next one, instead of lost for good.
-        self._global = TokenBucket(limits.per_second, 1.5, monotonic())
+        # Evenly spaced requests; the two spare tokens let requests that a busy event loop started late (by up to
+        # two intervals) be made up by the next ones instead of lost for good. The window below keeps the catching
+        # up within Telegram's limit.
+        self._global = TokenBucket(limits.per_second, 3.0, monotonic())
         # The latest requests counted against the overall limit, at most one second's worth.
         self._per_window = max(1, math.floor(limits.per_second))
         self._window: deque[Slot] = deque()
@@ -133,8 +137,7 @@ class Pacer:
         self._bot_held_until = float("-inf")
         self._chats: dict[int, TokenBucket | SlidingWindow] = {}
         self._held: dict[int, float] = {}
-        # FIFO: whoever waits longest for the overall pace goes first.
-        self._turn = asyncio.Lock()
+        self._turn = _Turns()
 
     def _chat(self, chat_id: int) -> TokenBucket | SlidingWindow:
         limiter = self._chats.get(chat_id)
@@ -220,15 +223,19 @@ class Pacer:
         """Nothing more to this chat for `seconds` (a 429 learnt elsewhere than from a request of this pacer)."""
         self._held[chat_id] = max(self._now() + seconds, self._held.get(chat_id, 0.0))
 
-    async def acquire(self, chat_id: int) -> Slot:
+    async def acquire(self, chat_id: int, *, retry: bool = False) -> Slot:
         """Wait until a message to this chat fits every limit, and count it. Close the slot with `answered` or
-        `refused` once the request is over, whatever happened to it."""
+        `refused` once the request is over, whatever happened to it.
+
+        A `retry` (refused before, and it has waited out its retry_after) goes before the first tries waiting for
+        the overall pace: its person has waited long enough already, and at the end of a broadcast the last
+        retry is what the broadcast waits for."""
         while True:
             wait = self.chat_wait(chat_id)
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
-            async with self._turn:
+            async with self._turn.taken(first=retry):
                 await self._wait_for_overall_pace()
                 if self.chat_wait(chat_id) > 0:
                     continue
@@ -259,3 +266,38 @@ class Pacer:
             if wait <= 0:
                 return
             await asyncio.sleep(wait)
+
+
+class _Turns:
+    """A lock whose waiters go in order of arrival, those that ask to go first ahead of the others."""
+
+    def __init__(self) -> None:
+        self._taken = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    @asynccontextmanager
+    async def taken(self, *, first: bool = False) -> AsyncIterator[None]:
+        if self._taken:
+            turn = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (0 if first else 1, next(self._arrivals), turn))
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    self._hand_on()  # handed the turn just as we were cancelled: the next one gets it
+                raise
+        else:
+            self._taken = True
+        try:
+            yield
+        finally:
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        while self._waiting:
+            _, _, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._taken = False

@@ -51,3 +51,22 @@ async def test_many_429s_in_a_row_hold_the_whole_bot() -> None:
         pacer.refused(await pacer.acquire(OTHER + 100 + n), 5)
     # Eight refusals among the last twenty answers: no single chat is the reason, the bot is over the limit.
     assert pacer.global_wait() > 4
+
+
+async def test_a_retry_goes_before_first_tries_waiting_for_the_pace() -> None:
+    pacer = Pacer(Limits(per_second=5))
+    for n in range(3):  # what the pace allows at once
+        pacer.answered(await pacer.acquire(PERSON + n))
+    order: list[int] = []
+
+    async def send(chat_id: int, retry: bool = False) -> None:
+        pacer.answered(await pacer.acquire(chat_id, retry=retry))
+        order.append(chat_id)
+
+    waiting = asyncio.create_task(send(OTHER))  # takes its turn and waits for the pace
+    await asyncio.sleep(0)
+    first_try = asyncio.create_task(send(OTHER + 1))
+    await asyncio.sleep(0)
+    retry = asyncio.create_task(send(OTHER + 2, retry=True))
+    await asyncio.gather(waiting, first_try, retry)
+    assert order == [OTHER, OTHER + 2, OTHER + 1]
