@@ -118,7 +118,7 @@ class Pacer:
 
     _PRUNE_AT = 2048  # chats remembered before the idle ones are forgotten
     # 429s among the latest answers that say the whole bot, not one chat, is over the limit. Telegram's occasional
-    # per-chat 429s (5% in the broadcast benchmark) reach 8 of 20 about once in 250,000 draws.
+    # per-chat 429s (5% in the broadcast benchmark) reach 8 of 20 about once in 350,000 draws.
     _FLOOD_WINDOW = 20
     _FLOOD_REFUSED = 8
     _STUCK_AFTER = 2.0  # seconds a request may take before the overall limit stops waiting for its answer
