@@ -5,8 +5,10 @@ microseconds (WAL, synchronous=NORMAL: a commit does not wait for the disk), and
 thread and back, as aiosqlite does (three hand-overs for one fetch), cost more than the statement itself: under
 the throughput benchmark the bot spent about a fifth of its time waiting on those hand-overs and fighting the
 worker for the GIL. What this gives up is that a long statement (an export over the whole city) now holds up the
-network too, not only every other statement, which waited for it before as well on the one connection.
-Migrations still run through aiosqlite when the database opens.
+network too, not only every other statement, which waited for it before as well on the one connection. Waiting for
+another process's write lock (the command line beside the running bot) is the exception: the connection itself never
+waits (busy timeout 0), and a statement that finds the lock taken is run again in a worker thread that waits up to
+BUSY_TIMEOUT_MS. Migrations still run through aiosqlite when the database opens.
 
 Every coroutine of the bot talks to SQLite through the same connection, so a transaction is a property of
 the connection, not of the coroutine that opened it. The asyncio lock makes each transaction exclusive: while
@@ -21,11 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -37,6 +39,8 @@ Params = Sequence[Any] | Mapping[str, Any]
 # Long enough for another process (the CLI beside the running bot) to finish a write, short enough to surface
 # a stuck lock as an error rather than a hang.
 BUSY_TIMEOUT_MS = 5000
+
+T = TypeVar("T")
 
 
 class _Transaction:
@@ -78,7 +82,8 @@ class Database:
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             connection.row_factory = sqlite3.Row
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # The event loop's thread never waits for another process's lock; see _run.
+            connection.execute("PRAGMA busy_timeout = 0")
             # In WAL mode NORMAL cannot corrupt the database; a power cut may lose only the last commits.
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
@@ -115,7 +120,7 @@ class Database:
             return
         async with self._lock:
             # IMMEDIATE takes the write lock now, so another process cannot fail us half-way (SQLITE_BUSY).
-            self._conn.execute("BEGIN IMMEDIATE")
+            await self._run(lambda: self._conn.execute("BEGIN IMMEDIATE").close())
             transaction = _Transaction(self)
             token = _open_transactions.set((*_open_transactions.get(), transaction))
             try:
@@ -143,30 +148,58 @@ class Database:
             raise
         self._conn.execute(f"RELEASE {name}")
 
+    async def _run(self, work: Callable[[], T]) -> T:
+        """`work` at once; if another process holds the write lock, again in a thread that waits for it."""
+        changes = self._conn.total_changes
+        try:
+            return work()
+        except sqlite3.OperationalError as error:
+            # Run again only what did nothing (executemany outside a transaction may have written some rows).
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or self._conn.total_changes != changes:
+                raise
+        return await asyncio.to_thread(self._patiently, work)
+
+    def _patiently(self, work: Callable[[], T]) -> T:
+        # Nobody else uses the connection meanwhile: the caller holds the lock, or the transaction is its own.
+        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            return work()
+        finally:
+            self._conn.execute("PRAGMA busy_timeout = 0")
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the last inserted rowid (0 if none)."""
-        async with self._access():
+
+        def work() -> int:
             cursor = self._conn.execute(sql, params)
             try:
                 return cursor.lastrowid or 0
             finally:
                 cursor.close()
 
+        async with self._access():
+            return await self._run(work)
+
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        async with self._access():
+
+        def work() -> int:
             cursor = self._conn.execute(sql, params)
             try:
                 return cursor.rowcount
             finally:
                 cursor.close()
 
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self._access():
-            self._conn.executemany(sql, rows).close()
+            return await self._run(work)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        listed = list(rows)  # a generator could not be run twice
+        async with self._access():
+            await self._run(lambda: self._conn.executemany(sql, listed).close())
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._access():
+        def work() -> sqlite3.Row | None:
             cursor = self._conn.execute(sql, params)
             try:
                 row: sqlite3.Row | None = cursor.fetchone()
@@ -174,13 +207,19 @@ class Database:
             finally:
                 cursor.close()
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._access():
+            return await self._run(work)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        def work() -> list[sqlite3.Row]:
             cursor = self._conn.execute(sql, params)
             try:
                 return list(cursor.fetchall())
             finally:
                 cursor.close()
+
+        async with self._access():
+            return await self._run(work)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
