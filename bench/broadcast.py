@@ -23,7 +23,6 @@ from bot.app import build_application, open_services, running
 from bot.delivery import OutboxSender
 from bot.delivery_status import progress_text
 from bot.sandbox import Sandbox, SimGroup, SimUser
-from bot.services.outbox import OutboxService
 from bot.stage import sandbox_settings
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
@@ -73,7 +72,9 @@ async def broadcast(n: int, group_share: float, flood_share: float, retry_after:
             services = await open_services(sandbox_settings(sandbox, Path(folder) / "bench.db"))
             application = build_application(services)
             try:
-                async with running(application):
+                # The application's own background sender stays off: two senders with a pace of ~30/s each would be
+                # 60/s together, and Telegram would answer half of them with 429. This one is the same class.
+                async with running(application, background=False):
                     chats = recipients(sandbox, n, group_share)
                     broadcaster = sandbox.user(99, "市民政局值班员")
                     broadcaster.state.started = True
@@ -83,7 +84,7 @@ async def broadcast(n: int, group_share: float, flood_share: float, retry_after:
                     flood = sandbox.inject_fault(
                         "sendMessage", "429", times=None, probability=flood_share, retry_after=retry_after, seed=seed
                     )
-                    outbox = OutboxService(services.storage, services.clock)
+                    outbox = services.outbox
                     sender = OutboxSender(application, services, worker_id="bench", outbox=outbox)
                     t = services.i18n.get("zh_CN")
                     status_message = sender.status_message(

@@ -127,17 +127,6 @@ def _kind(update: Update) -> str:
     return "other"
 
 
-def install(application: BotApplication, inner: BaseUpdateProcessor) -> Observed:
-    """Put an observed processor in place of the application's own, before it starts.
-
-    Through the private attribute: build_application (the one factory the bot, the tests and the benchmarks share)
-    has no parameter for the processor, and adding one is the lead's call.
-    """
-    observed = Observed(inner)
-    application._update_processor = observed
-    return observed
-
-
 PROCESSORS: dict[str, Callable[[], BaseUpdateProcessor]] = {
     "per-chat": PerChatUpdateProcessor,  # what the bot runs: concurrent across chats, in order within each
     "one at a time": lambda: PerChatUpdateProcessor(1),
@@ -289,7 +278,7 @@ async def verify_all(driver: Driver, official: SimUser) -> None:
 # ---- the bare bot -----------------------------------------------------------------------------------------------
 
 
-def bare_application(sandbox: Sandbox) -> Any:
+def bare_application(sandbox: Sandbox, update_processor: BaseUpdateProcessor) -> Any:
     """python-telegram-bot with the full bot's builder settings and an echo for each kind of update."""
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("好", callback_data="bare:ok")]])
 
@@ -312,7 +301,7 @@ def bare_application(sandbox: Sandbox) -> Any:
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(update_processor)
         .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
         .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
         .build()
@@ -396,8 +385,8 @@ async def full_bot(sandbox: Sandbox, folder: Path, processor: str, rate_limiter:
 ]:
     services = await open_services(sandbox_settings(sandbox, folder / "bench.db"), FakeClock(START))
     try:
-        application = build_application(services, rate_limiter=rate_limiter)
-        observed = install(application, PROCESSORS[processor]())
+        observed = Observed(PROCESSORS[processor]())
+        application = build_application(services, rate_limiter=rate_limiter, update_processor=observed)
         async with running(application, poll_timeout=5, background=False):
             yield application, services, observed
     finally:
@@ -460,8 +449,8 @@ async def run_bare(script: Script, processor: str = "per-chat", rtt_ms: float = 
     sent, phases_of = script.sent, script.phases
     async with Sandbox() as sandbox:
         network(sandbox, rtt_ms)
-        application = bare_application(sandbox)
-        observed = install(application, PROCESSORS[processor]())
+        observed = Observed(PROCESSORS[processor]())
+        application = bare_application(sandbox, observed)
         async with application:
             await application.start()
             assert application.updater is not None

@@ -11,7 +11,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, PersistenceInput
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+    PersistenceInput,
+)
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -97,7 +105,10 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     return services
 
 
-def build_application(services: BotServices, *, rate_limiter: bool = True) -> BotApplication:
+def build_application(
+    services: BotServices, *, rate_limiter: bool = True, update_processor: BaseUpdateProcessor | None = None
+) -> BotApplication:
+    """`update_processor` replaces the bot's own (concurrent across chats, in order within each): for benchmarks."""
     settings = services.settings
     # The builder's generic parameters change with every call; the typed result is declared below.
     builder: Any = (
@@ -113,7 +124,7 @@ def build_application(services: BotServices, *, rate_limiter: bool = True) -> Bo
                 store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=False, callback_data=False),
             )
         )
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(update_processor or PerChatUpdateProcessor())
         # Broadcasts reach hundreds of chats at once: keep enough connections open for them. Every call but
         # getUpdates is retried after a 5xx, a timeout or a dropped connection (bot/retrying.py).
         .request(RetryingRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))

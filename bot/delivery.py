@@ -256,7 +256,7 @@ class OutboxSender:
     # ---- one message -------------------------------------------------------------------------------------
 
     async def _deliver(self, item: OutboxItem) -> None:
-        await self.pacer.acquire(item.chat_id)
+        slot = await self.pacer.acquire(item.chat_id, retry=item.attempts > 1)
         # From here on the request may reach Telegram: a graceful stop waits for it instead of cancelling it.
         self._dispatched.add(item.id)
         try:
@@ -264,7 +264,8 @@ class OutboxSender:
         except TelegramError as exc:
             failure = classify(exc)
             if failure.kind is FailureKind.FLOOD and failure.retry_after:
-                self.pacer.hold(item.chat_id, failure.retry_after)
+                self.pacer.refused(slot, failure.retry_after)
+            self.pacer.answered(slot)
             # Until the chat is held for a quick retry's backoff, the message is due again and must not be claimed.
             self._settling.add(item.chat_id)
             try:
@@ -276,7 +277,10 @@ class OutboxSender:
         except FileNotFoundError as exc:
             await self._outbox.failed(item, self.worker_id, DeliveryFailure(FailureKind.REJECTED, f"photo: {exc}"))
         else:
+            self.pacer.answered(slot)
             await self._outbox.sent(item, self.worker_id, message_id)
+        finally:
+            self.pacer.answered(slot)  # a no-op when already closed; closes it when the request was cut short
         for watch in self._watches:
             if watch.batch == item.batch:
                 watch.dirty.set()

@@ -8,8 +8,9 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
 
+from bot.delivery_errors import classify
 from bot.i18n import Translator
-from bot.pacing import Pacer
+from bot.pacing import Pacer, Slot
 from storage.outbox_models import BatchProgress
 
 
@@ -48,17 +49,20 @@ class StatusMessage:
         text = self._render(progress)
         if text == self.text:
             return
+        slot: Slot | None = None
         if self._pacer is not None:
             # An intermediate edit gives way to a chat that is busy (a group's 20 a minute are better spent on the
             # broadcast itself); it still waits its turn in the overall pace, or a long broadcast would starve it.
             if not progress.done and self._pacer.chat_wait(self.chat_id) > 0:
                 return
-            await self._pacer.acquire(self.chat_id)
+            slot = await self._pacer.acquire(self.chat_id)
         try:
             await self._bot.edit_message_text(
                 text, chat_id=self.chat_id, message_id=self.message_id, parse_mode=ParseMode.HTML
             )
-        except RetryAfter:
+        except RetryAfter as exc:
+            if slot is not None and self._pacer is not None:
+                self._pacer.refused(slot, classify(exc).retry_after or 1.0)
             if progress.done:
                 raise
             return  # the next report brings newer numbers anyway
@@ -66,5 +70,8 @@ class StatusMessage:
             # Someone else (another process after a restart) may have written the same numbers already.
             if "not modified" not in exc.message:
                 raise
+        finally:
+            if slot is not None and self._pacer is not None:
+                self._pacer.answered(slot)
         self.text = text
         self.edits += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.context import BotContext
@@ -25,7 +27,8 @@ async def keep_photo(message: Message, context: BotContext) -> PhotoRef | None:
             return PhotoRef(file_id=largest.file_id, file_unique_id=largest.file_unique_id, sha256=known.sha256)
     telegram_file = await largest.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
-    sha256 = services.evidence.store(data)
+    # Off the event loop: the write waits for the disk (fsync), and every other chat would wait with it.
+    sha256 = await asyncio.to_thread(services.evidence.store, data)
     return PhotoRef(file_id=largest.file_id, file_unique_id=largest.file_unique_id, sha256=sha256)
 
 

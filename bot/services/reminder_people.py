@@ -40,6 +40,24 @@ class Directory:
             {r.code: r for r in regions},
         )
 
+    @classmethod
+    async def load_for_hazard(cls, storage: Storage, hazard: Hazard) -> Directory:
+        """Only the people one hazard's reminders can reach: its institution's heads, its assignee, the staff
+        answerable for its place. Planning one hazard after each change must not read every user of the city."""
+        people = [*await storage.users.heads_of(hazard.institution_id),
+                  *await storage.users.staff_for_region(hazard.region_code)]
+        if hazard.assignee_id is not None:
+            assignee = await storage.users.get(hazard.assignee_id)
+            if assignee is not None and assignee.active:
+                people.append(assignee)
+        institution = await storage.institutions.get(hazard.institution_id)
+        return cls(
+            storage,
+            {u.telegram_id: u for u in people},
+            {} if institution is None else {institution.id: institution},
+            {r.code: r for r in await storage.regions.all()},
+        )
+
     # ---- people -------------------------------------------------------------------------------------------
 
     def heads_of(self, institution_id: int) -> list[User]:

@@ -97,7 +97,7 @@ class ReminderService:
             if loaded is None:
                 return
             hazard = loaded
-        directory = directory or await Directory.load(self._storage)
+        directory = directory or await Directory.load_for_hazard(self._storage, hazard)
         now = self._clock.now()
         planned = plan_hazard_reminders(
             hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
