@@ -2,9 +2,10 @@
 20,000 people (bench/city_data.py), with the process's peak resident memory.
 
 Each probe is a row of PROBES: a name, the call (through the same services the handlers use) and the target:
-/tasks, /stats for each kind of person and the full export are rows; the reminder sweep joins when the city has
-reminders planned (see `add_probe`). The city is generated in a child process, so the memory printed is
-what the probes themselves needed, on top of the imported bot.
+/tasks, /stats for each kind of person, the full export and the reminder sweep are rows. Before the sweep, the
+reminders of every open hazard and duty are planned as the daily job plans them (its time is printed too). The
+city is generated in a child process, so the memory printed is what the probes themselves needed, on top of the
+imported bot.
 
     .venv/bin/python -m bench.scale                          # generates the city (≈10 s), then runs the probes
     .venv/bin/python -m bench.scale --db /tmp/city.db --keep # generate once, keep it
@@ -22,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from bench.city_data import generate
@@ -85,6 +86,29 @@ def stats_of(kind: PeriodKind, who: Callable[[People], User]) -> Call:
     return call
 
 
+class Sweeps:
+    """The every-minute reminder tick, a minute later each call: what falls due in that minute is claimed."""
+
+    def __init__(self) -> None:
+        self.minutes = 0
+        self.claimed: list[int] = []
+
+    async def __call__(self, services: BotServices, people: People) -> object:
+        self.minutes += 1
+        deliveries = await services.reminders.sweep(START + timedelta(minutes=self.minutes), "bench")
+        self.claimed.append(sum(len(delivery.items) for delivery in deliveries))
+        return deliveries
+
+
+async def plan_reminders(services: BotServices) -> None:
+    started = time.perf_counter()
+    await services.reminders.plan_day(START.astimezone(services.settings.tz).date())
+    await services.reminders.sweep(START, "bench")  # what was overdue already: the catch-up after a start
+    planned = await services.storage.db.fetchval("SELECT COUNT(*) FROM reminders")
+    print(f"  planning every open hazard's and duty's reminders (the daily job): {time.perf_counter() - started:.1f} s,"
+          f" {planned:,} reminders")
+
+
 async def export_city(services: BotServices, people: People) -> object:
     """/export for a city admin over three years: every hazard of the city and the registers, as XLSX."""
     stats = services.insight.stats
@@ -111,6 +135,8 @@ PROBES: list[Probe] = [
           "< 150 ms"),
     Probe("/export, city admin, 2024–2026 as XLSX (every hazard)", export_city, "< 10 s", runs=2),
 ]
+SWEEPS = Sweeps()
+PROBES.append(Probe("reminder sweep, one minute's reminders due", SWEEPS, "< 20 ms"))
 
 
 def add_probe(name: str, call: Call, target: str, runs: int = 20) -> None:
@@ -167,9 +193,14 @@ async def run(path: Path) -> None:
         print(f"scale, {date.today()}: {counts[0]:,} hazards, {counts[1]:,} institutions, {counts[2]:,} "
               f"people")
         for probe in PROBES:
+            if probe.call is SWEEPS:
+                await plan_reminders(services)
             median, worst, cpu = await measure(probe, services, people)
             print(f"  {probe.name:<62} median {median:8.2f} ms   max {worst:8.2f} ms   cpu {cpu:8.2f} ms   "
                   f"target {probe.target}")
+        if SWEEPS.claimed:
+            print(f"  reminders claimed per sweep: median {statistics.median(SWEEPS.claimed):.0f}, "
+                  f"max {max(SWEEPS.claimed)}, none due in {SWEEPS.claimed.count(0)} of {len(SWEEPS.claimed)}")
     finally:
         await services.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
