@@ -22,7 +22,7 @@ Recipient = tuple[int, int | None]  # (user or chat id, forum topic)
 @dataclass
 class Directory:
     storage: Storage
-    users: dict[int, User]  # active users
+    users: dict[int, User]  # active users a reminder can reach or name (UserRepository.reachable_by_reminders)
     institutions: dict[int, Institution]  # active or not
     regions: dict[str, Region]
     _hazard_groups: dict[str, list[Group]] = field(default_factory=dict)
@@ -44,7 +44,7 @@ class Directory:
 
     @classmethod
     async def load(cls, storage: Storage) -> Directory:
-        users = await storage.users.in_scope(None, None)
+        users = await storage.users.reachable_by_reminders()
         institutions = await storage.institutions.in_scope(None, active_only=False)
         regions = await storage.regions.all()
         return cls(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.domain.lifecycle import UNRESOLVED_STATES
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope, significant_prefix
 from storage.db import Database
 from storage.models import RegionLevel, User
@@ -81,6 +82,21 @@ class UserRepository:
             f"SELECT {_U_COLUMNS} FROM users u LEFT JOIN institutions i ON i.id = u.institution_id "
             f"WHERE {' AND '.join(clauses)} ORDER BY u.telegram_id",
             params,
+        )
+        return [_user(row) for row in rows]
+
+    async def reachable_by_reminders(self) -> list[User]:
+        """Active people a reminder can go to or name: heads, county staff, city admins, whoever is named head of an
+        institution or responsible for an unresolved hazard. Other cadres never are, and they are most of a city's
+        people: leaving them out makes each reminder sweep read a sixth of the users."""
+        unresolved = sorted(state.value for state in UNRESOLVED_STATES)
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND (role != ? "
+            "OR telegram_id IN (SELECT head_user_id FROM institutions WHERE head_user_id IS NOT NULL) "
+            "OR telegram_id IN (SELECT assignee_id FROM hazards "
+            f"WHERE assignee_id IS NOT NULL AND state IN ({', '.join('?' for _ in unresolved)}))) "
+            "ORDER BY telegram_id",
+            (Role.CADRE.value, *unresolved),
         )
         return [_user(row) for row in rows]
 
