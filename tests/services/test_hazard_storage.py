@@ -18,7 +18,21 @@ from bot.services.hazards import HazardService
 from storage import Database, Storage
 from storage.hazard_models import ReportDraft
 from storage.models import InstitutionType, NewInstitution, Region, RegionLevel, User
-from tests.services.hazard_world import CADRE, START, World, add_user, clock, open_world, world
+from tests.services.hazard_world import (
+    CADRE,
+    CITY_ADMIN,
+    HEAD,
+    LONGWAN_STAFF,
+    LUCHENG_STAFF,
+    OTHER_CADRE,
+    OTHER_HEAD,
+    START,
+    World,
+    add_user,
+    clock,
+    open_world,
+    world,
+)
 
 __all__ = ["clock", "world"]
 
@@ -152,3 +166,14 @@ async def _user(storage: Storage, telegram_id: int) -> User:
     user = await storage.users.get(telegram_id)
     assert user is not None
     return user
+
+
+async def test_reminders_reach_heads_staff_and_a_cadre_only_while_named_responsible(world: World) -> None:
+    hazard = (await world.service.submit_report(await world.user(CADRE), world.draft())).hazard
+    reachable = {user.telegram_id for user in await world.storage.users.reachable_by_reminders()}
+    assert {HEAD, OTHER_HEAD, LUCHENG_STAFF, LONGWAN_STAFF, CITY_ADMIN} <= reachable
+    assert not {CADRE, OTHER_CADRE} & reachable  # a cadre reports; no reminder is theirs to act on
+    await world.storage.db.execute("UPDATE hazards SET assignee_id = ? WHERE id = ?", (OTHER_CADRE, hazard.id))
+    assert OTHER_CADRE in {user.telegram_id for user in await world.storage.users.reachable_by_reminders()}
+    await world.storage.db.execute("UPDATE hazards SET state = 'closed' WHERE id = ?", (hazard.id,))
+    assert OTHER_CADRE not in {user.telegram_id for user in await world.storage.users.reachable_by_reminders()}
