@@ -59,6 +59,7 @@ KILLS = sized(5, 24)
 CADRES = sized(5, 10)
 EXTRA_INSTITUTIONS = sized(2, 4)
 SEED = 20260301
+STEPS_BEFORE_QUIET_KILL = 2.5
 QUIET_FOR_FLUSH = 1.5  # the persistence flushes every second: half a second to spare
 GROUP_ID = -7001
 DONGTOU = "330305"  # where the broadcast goes: nobody of the hazard journeys lives there
@@ -203,6 +204,9 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
             await asyncio.sleep(rng.uniform(0.4, 1.2))
         quiet = n % 2 == 1
         if quiet:
+            # Time for the people to take steps on this bot (started moments ago): the resume check below watches
+            # only those whose last step this bot answered (one person, often none, without this wait).
+            await asyncio.sleep(STEPS_BEFORE_QUIET_KILL)
             await life.quiesce()
             await asyncio.sleep(QUIET_FOR_FLUSH)
         killed = life.generation
