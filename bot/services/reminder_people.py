@@ -32,6 +32,7 @@ class Directory:
     _heads: dict[int, list[User]] = field(init=False)
     _county_staff: list[User] = field(init=False)
     _city_admins: list[User] = field(init=False)
+    _staff_for_place: dict[str, list[User]] = field(init=False, default_factory=dict)  # by region code
 
     def __post_init__(self) -> None:
         ordered = sorted(self.users.values(), key=lambda u: u.telegram_id)
@@ -85,8 +86,10 @@ class Directory:
 
     def county_staff(self, region_code: str) -> list[User]:
         """County staff whose county covers the place; the city admins where none does (city institutions)."""
-        county = [u for u in self._county_staff if u.region_code and region_in_scope(u.region_code, region_code)]
-        return county or self.city_admins()
+        if region_code not in self._staff_for_place:
+            county = [u for u in self._county_staff if u.region_code and region_in_scope(u.region_code, region_code)]
+            self._staff_for_place[region_code] = county or self._city_admins
+        return list(self._staff_for_place[region_code])
 
     def city_admins(self) -> list[User]:
         return list(self._city_admins)
