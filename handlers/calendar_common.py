@@ -126,21 +126,6 @@ async def read_count(
     return number
 
 
-async def read_text(
-    update: Update, caller: Caller, text: str, *, least: int, most: int, too_short: str, too_long: str
-) -> str | None:
-    """Text typed at a step (what was practised, a topic), stripped, of `least` to `most` characters; None once the
-    person has been refused with `too_short` or `too_long`."""
-    stripped = text.strip()
-    if len(stripped) < least:
-        await answer(update, caller.t(too_short, min=least))
-        return None
-    if len(stripped) > most:
-        await answer(update, caller.t(too_long, max=most))
-        return None
-    return stripped
-
-
 def day_keyboard(prefix: str, today: date, t: Translator) -> InlineKeyboardMarkup:
     yesterday = today - timedelta(days=1)
     return InlineKeyboardMarkup(

@@ -29,12 +29,11 @@ from handlers.calendar_common import (
     drafts,
     read_count,
     read_day,
-    read_text,
     refuse_role,
     save_draft,
     status_line,
 )
-from handlers.common import Caller, answer, cancel_journey, identify, is_private
+from handlers.common import Caller, answer, cancel_journey, identify, is_private, read_text
 from handlers.drill_problems import chose_area, chose_severity, listed_problems, no_problems
 from handlers.drill_steps import (
     ADDING_PHOTOS,

@@ -30,8 +30,8 @@ from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
-from bot.services.hazard_core import MAX_PHOTOS, MIN_DESCRIPTION
-from handlers.common import Caller, answer, catalog_label, identify, is_private
+from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
+from handlers.common import Caller, answer, catalog_label, identify, is_private, read_text
 from handlers.evidence import keep_photo, photo_added
 from storage.hazard_models import Hazard, ReportDraft
 from storage.models import Institution
@@ -298,12 +298,9 @@ async def described(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return DESCRIBING
     caller, draft = loaded
-    text = message.text.strip()
-    if len(text) < MIN_DESCRIPTION:
-        await answer(update, caller.t("refusal.description_too_short", min=MIN_DESCRIPTION))
-        return DESCRIBING
-    if len(text) > 2000:
-        await answer(update, caller.t("refusal.description_too_long", max=2000))
+    text = await read_text(update, caller, message.text, least=MIN_DESCRIPTION, most=MAX_TEXT,
+                           too_short="refusal.description_too_short", too_long="refusal.description_too_long")
+    if text is None:
         return DESCRIBING
     return await _after(update, context, caller, draft.model_copy(update={"description": text}), ADDING_PHOTOS)
 

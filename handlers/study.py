@@ -14,7 +14,7 @@ from bot.services.calendar import MAX_PARTICIPANTS
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_TEXT
 from handlers import calendar_common as calendar
-from handlers.common import Caller, answer, cancel_journey, identify, is_private
+from handlers.common import Caller, answer, cancel_journey, identify, is_private, read_text
 from storage.models import Region, User
 from storage.repositories.calendar_drafts import StudyDraft
 
@@ -93,7 +93,7 @@ async def named_topic(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return NAMING_TOPIC
     caller, draft = loaded
-    topic = await calendar.read_text(update, caller, message.text, least=MIN_TOPIC, most=MAX_TEXT,
+    topic = await read_text(update, caller, message.text, least=MIN_TOPIC, most=MAX_TEXT,
                             too_short="refusal.topic_too_short", too_long="refusal.topic_too_long")
     if topic is None:
         return NAMING_TOPIC
