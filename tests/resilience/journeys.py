@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import random
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from bot.sandbox.views import BotMessage
 from tests.resilience.crowd import CODE, QUIET, SPEECH, Astray, Person, label
@@ -89,14 +90,17 @@ def _earlier_report(summary: str, description: str) -> str | None:
 
 
 @dataclass
-class Rectifying:
-    """A head who acknowledges and rectifies every hazard notice of their institution, with an after-photo."""
+class Responding:
+    """Someone who acts on every notice of one kind: `respond` to each, as a loop until `stop` and nothing is left."""
+
+    NOTICE: ClassVar[str]  # the catalog key of the notices answered
+    BUTTON: ClassVar[str]  # the button on a hazard's dossier that starts the response (for /tasks, see sweep_tasks)
 
     person: Person
     done: set[str] = field(default_factory=set)
 
     def pending(self) -> list[tuple[str, BotMessage]]:
-        return [(code, m) for code, m in self.person.notices("notice.new_for_head") if code not in self.done]
+        return [(code, m) for code, m in self.person.notices(self.NOTICE) if code not in self.done]
 
     async def run(self, stop: asyncio.Event) -> None:
         while True:
@@ -107,9 +111,20 @@ class Rectifying:
                 await asyncio.sleep(0.1)
                 continue
             for code, message in pending:
-                await self.rectify(code, message)
+                await self.respond(code, message)
 
-    async def rectify(self, code: str, message: BotMessage) -> None:
+    async def respond(self, code: str, message: BotMessage) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class Rectifying(Responding):
+    """A head who acknowledges and rectifies every hazard notice of their institution, with an after-photo."""
+
+    NOTICE = "notice.new_for_head"
+    BUTTON = "开始整改"
+
+    async def respond(self, code: str, message: BotMessage) -> None:
         p = self.person
         if "确认收到" in [b for row in message.buttons for b in row]:
             # The buttons may have changed under the press; rectifying is what matters.
@@ -134,27 +149,13 @@ class Rectifying:
 
 
 @dataclass
-class Verifying:
+class Verifying(Responding):
     """County staff who accept every rectification handed in for verification."""
 
-    person: Person
-    done: set[str] = field(default_factory=set)
+    NOTICE = "notice.submitted_for_staff"
+    BUTTON = "验收通过"
 
-    def pending(self) -> list[tuple[str, BotMessage]]:
-        return [(c, m) for c, m in self.person.notices("notice.submitted_for_staff") if c not in self.done]
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while True:
-            pending = self.pending()
-            if not pending:
-                if stop.is_set():
-                    return
-                await asyncio.sleep(0.1)
-                continue
-            for code, message in pending:
-                await self.accept(code, message)
-
-    async def accept(self, code: str, message: BotMessage) -> None:
+    async def respond(self, code: str, message: BotMessage) -> None:
         p = self.person
         for _ in range(6):
             if "验收通过" not in [b for row in message.buttons for b in row]:
@@ -167,23 +168,19 @@ class Verifying:
         self.done.add(code)
 
 
-async def sweep_tasks(person: Person, journey: Rectifying | Verifying) -> None:
+async def sweep_tasks(person: Person, journey: Responding) -> None:
     """What a person does when a notice never came: open /tasks and deal with every hazard listed there."""
     p = person
     listing = await p.step(p.say("/tasks"), ("tasks.header", "tasks.empty"), "list the tasks")
     assert listing.expected is not None
     if SPEECH.said(listing.expected.text, "tasks.empty"):
         return
-    wanted = "开始整改" if isinstance(journey, Rectifying) else "验收通过"
     for code in CODE.findall(listing.expected.text):
         await p.step(p.press(code), ("dossier.summary",), f"open {code}")
         await asyncio.sleep(QUIET)  # the photos and the message with the buttons follow the summary
         offered = [m for m in reversed(p.user.messages()) if code in m.text and m.stored.inline_keyboard
-                   and wanted in [b for row in m.buttons for b in row]]
+                   and journey.BUTTON in [b for row in m.buttons for b in row]]
         if not offered:
             continue
         journey.done.discard(code)
-        if isinstance(journey, Rectifying):
-            await journey.rectify(code, offered[0])
-        else:
-            await journey.accept(code, offered[0])
+        await journey.respond(code, offered[0])

@@ -52,7 +52,7 @@ from storage import Storage
 from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
 from tests.resilience.cast import HOME, LUCHENG, OTHER_HOME
 from tests.resilience.crowd import CODE, SPEECH, ZH, BotLife, Person
-from tests.resilience.journeys import Rectifying, Reporting, Verifying, sweep_tasks
+from tests.resilience.journeys import Rectifying, Reporting, Responding, Verifying, sweep_tasks
 from tests.resilience.suite import sized
 
 KILLS = sized(5, 24)
@@ -83,7 +83,7 @@ class Crowd:
     listeners: list[SimUser]
 
     @property
-    def responders(self) -> list[Rectifying | Verifying]:
+    def responders(self) -> list[Responding]:
         return [*self.rectifiers, *self.verifiers]
 
     @property
