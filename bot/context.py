@@ -11,6 +11,11 @@ if TYPE_CHECKING:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """python-telegram-bot makes one per update and hands it to every handler group, so what is worked out about
+    the update once (who sent it: handlers.common.identify) is kept here for the later groups."""
+
+    caller: object | None = None
+
     @property
     def services(self) -> BotServices:
         services: BotServices = self.application.bot_data["services"]

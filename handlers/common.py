@@ -31,16 +31,22 @@ class Caller:
 
 
 async def identify(update: Update, context: BotContext) -> Caller | None:
+    """Who sent the update. Read once per update: the access gate asks first, then the handler that answers."""
     telegram_user = update.effective_user
     if telegram_user is None:
         return None
+    known = context.caller
+    if isinstance(known, Caller) and known.telegram_user.id == telegram_user.id:
+        return known
     services = context.services
     user = await services.storage.users.get(telegram_user.id)
     if user is not None and user.active:
         translator = services.i18n.get(user.language)
     else:
         translator = services.i18n.for_client(telegram_user.language_code)
-    return Caller(telegram_user=telegram_user, user=user if user and user.active else None, t=translator)
+    caller = Caller(telegram_user=telegram_user, user=user if user and user.active else None, t=translator)
+    context.caller = caller
+    return caller
 
 
 def full_name(telegram_user: TelegramUser) -> str:
