@@ -26,11 +26,11 @@ from telegram import Bot, ForceReply, InlineKeyboardMarkup, Message, ReplyKeyboa
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.delivery_errors import classify
 from bot.delivery_status import StatusMessage
 from bot.pacing import Limits, Pacer
+from bot.retrying import RetryingRequest
 from bot.services.outbox import DeliveryFailure, FailureKind, OutboxService
 from storage.outbox_models import BatchProgress, OutboxItem
 
@@ -337,13 +337,15 @@ def _delivery_bot(
 
     An application built with AIORateLimiter retries 429s inside the request and pauses every request of the bot
     meanwhile; the sender must see the 429 to reschedule just that message. So it then gets a plain Bot of its
-    own, with its own connections, which also keeps a broadcast from crowding out the answers to people.
+    own, with its own connections, which also keeps a broadcast from crowding out the answers to people. Its
+    requests are retried after a 5xx, a timeout or a dropped connection as the application's are
+    (bot/retrying.py): the outbox's own retries are for what that cannot mend.
     """
     bot = given.bot if isinstance(given, Application) else given
     if not (isinstance(bot, ExtBot) and bot.rate_limiter is not None):
         return bot, False
     settings = services.settings
-    request = HTTPXRequest(connection_pool_size=concurrency + 2, read_timeout=15, write_timeout=20)
+    request = RetryingRequest(connection_pool_size=concurrency + 2, read_timeout=15, write_timeout=20)
     own = Bot(settings.bot_token, base_url=settings.bot_api_base_url, base_file_url=settings.file_base_url,
               request=request)
     return own, True

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.app import build_application
 from bot.clock import FakeClock
 from bot.delivery import OutboxSender
 from bot.delivery_errors import classify
@@ -230,6 +231,29 @@ async def test_a_photo_is_uploaded_once_and_reused_by_file_id(live: Stage) -> No
     assert [p.last_message().kind for p in people] == ["photo"] * 3
     photos = [call.params["photo"] for call in live.sandbox.calls_to("sendPhoto")]
     assert len(photos) == 3 and not isinstance(photos[0], str) and all(isinstance(p, str) for p in photos[1:])
+
+
+async def test_with_the_rate_limiter_on_the_senders_own_bot_retries_a_failed_request_too(
+    live: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As `safety-bot run` builds it (AIORateLimiter on), the sender sends with a bot of its own; a 500 on the way is
+    retried in the request, as for the application's own bot, and the log names the retry."""
+    (person,) = await people_who_started_the_bot(live, 1)
+    outbox = outbox_for(live)
+    production = build_application(live.services, rate_limiter=True)
+    sender = OutboxSender(production, live.services, worker_id="bot", outbox=outbox,
+                          limits=Limits.unlimited_for_tests())
+    assert sender.bot is not production.bot
+    live.sandbox.inject_fault("sendMessage", "500", times=1)
+    await outbox.enqueue([NewOutboxMessage(dedupe_key="k", chat_id=person.id, payload=OutboxPayload(text=TEXT))])
+    with caplog.at_level(logging.WARNING, logger="bot.retrying"):
+        await asyncio.wait_for(sender.run_until_drained(), 10)
+    await sender.stop()
+    assert copies(person) == 1
+    item = await live.services.storage.outbox.get_by_key("k")
+    assert item is not None and item.state is DeliveryState.SENT and item.attempts == 1  # mended in the request
+    assert any(r.getMessage().startswith("Bot API sendMessage failed (HTTP 500") for r in caplog.records
+               if r.name == "bot.retrying")
 
 
 @pytest.mark.parametrize(
