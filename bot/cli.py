@@ -11,12 +11,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from telegram import Bot
+from telegram.error import TelegramError
 
 from bot import insight_cli
 from bot.app import BotApplication, build_application, open_services, running, running_webhook
 from bot.config import BotMode, Settings
 from bot.domain.roles import Role
 from bot.i18n import Translator
+from bot.retrying import RetryingRequest
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
 from bot.services.errors import Refusal
 from bot.services.onboarding import deep_link
@@ -130,8 +132,14 @@ async def _bot_username(settings: Settings) -> str:
     if not settings.bot_token:
         print("safety-bot: set BOT_USERNAME (or BOT_TOKEN, to ask Telegram) to build the link", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG)
-    async with Bot(settings.bot_token, base_url=settings.bot_api_base_url) as bot:
-        return bot.username
+    try:
+        # The same retries as the running bot's: a 5xx or a dropped connection on the way does not stop the invite.
+        async with Bot(settings.bot_token, base_url=settings.bot_api_base_url, request=RetryingRequest()) as bot:
+            return bot.username
+    except TelegramError as error:
+        message = Translator(settings.default_language).plain("cli.no_username", error=type(error).__name__)
+        print(message, file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
 
 
 async def _invite(settings: Settings, role: Role, region: str | None, institution: str | None) -> int:

@@ -13,8 +13,11 @@ import pytest
 from pydantic import ValidationError
 
 from bot.app import open_services
+from bot.cli import _bot_username
 from bot.config import Settings
 from bot.domain.reminders import next_allowed_time
+from bot.sandbox import Sandbox
+from bot.stage import sandbox_settings
 
 COMMANDS = ["run", "demo-data", "invite", "demo"]
 
@@ -112,3 +115,20 @@ def test_the_demo_plays_and_exits_0(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Demo complete" in result.stdout
     assert "👤" in result.stdout and "🤖" in result.stdout
+
+
+async def test_invite_asks_telegram_for_the_username_and_rides_out_a_failed_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Sandbox() as sandbox:
+        settings = sandbox_settings(sandbox, tmp_path / "safety.db").model_copy(update={"bot_username": None})
+        sandbox.inject_fault("getMe", "502", times=1)
+        assert await _bot_username(settings) == sandbox.bot_username
+        assert len(sandbox.calls_to("getMe")) == 2
+
+        wrong = settings.model_copy(update={"bot_token": "1:not-this-bot", "default_language": "zh_CN"})
+        with pytest.raises(SystemExit) as exited:
+            await _bot_username(wrong)
+    assert exited.value.code == 2
+    said = capsys.readouterr().err
+    assert "无法向 Telegram 查询机器人用户名（InvalidToken）" in said and "Traceback" not in said
