@@ -3,6 +3,8 @@ outbox service's Telegram-free `DeliveryFailure`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.services.outbox import DeliveryFailure, FailureKind
@@ -12,8 +14,10 @@ def classify(exc: TelegramError) -> DeliveryFailure:
     """What a Telegram error means for the message (the order matters: BadRequest is a NetworkError)."""
     detail = describe(exc)
     if isinstance(exc, RetryAfter):
-        # PTB's own rate limiter reads the private timedelta too: the public property warns and may be an int.
-        return DeliveryFailure(FailureKind.FLOOD, detail, retry_after=exc._retry_after.total_seconds())
+        # A timedelta with PTB_TIMEDELTA on (bot/__init__.py); int seconds if the environment turned it off.
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return DeliveryFailure(FailureKind.FLOOD, detail, retry_after=seconds)
     if isinstance(exc, ChatMigrated):
         return DeliveryFailure(FailureKind.TRANSIENT, detail, new_chat_id=int(exc.new_chat_id))
     if isinstance(exc, Forbidden):
