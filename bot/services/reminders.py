@@ -53,6 +53,7 @@ from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
 from storage.models import RegionLevel
+from storage.repositories.reminders import ClaimedReminder
 
 __all__ = ["Delivery", "ReminderItem", "ReminderService"]
 
@@ -238,28 +239,46 @@ class ReminderService:
         )
         if not claimed:
             return []
-        directory = await Directory.load(self._storage)
-        builder = ItemBuilder(self._storage, directory, now, self.tz, self.tracking_since)
+        hazards = await self._storage.hazards.get_many(
+            int(r.subject_id) for r in claimed if r.subject_type is SubjectType.HAZARD
+        )
+        directory = await self._directory_for(claimed, hazards)
+        builder = ItemBuilder(self._storage, directory, now, self.tz, self.tracking_since, hazards)
         grouped: dict[tuple[int, int | None], list[ReminderItem]] = defaultdict(list)
         stale: list[int] = []
-        hazards: set[int] = set()
+        extended: set[int] = set()
         for reminder, item in await builder.build_all(claimed):
             if item is None:
                 stale.append(reminder.id)
                 continue
             grouped[(reminder.recipient_id, reminder.topic_id)].append(item)
-            if reminder.subject_type is SubjectType.HAZARD:
-                hazards.add(int(reminder.subject_id))
+            if reminder.subject_type is SubjectType.HAZARD and self._extends_plan(reminder.step):
+                extended.add(int(reminder.subject_id))
         await repo.cancel_claimed(stale, worker_id)
-        for hazard_id in sorted(hazards):
-            # Adds the next weekly repeat once the last step has gone out.
-            hazard = await builder.hazard(hazard_id)
-            if hazard is not None:
-                await self.plan_for_hazard(hazard, directory)
+        # Adds the next weekly repeat once the last step has gone out.
+        for hazard_id in sorted(extended):
+            await self.plan_for_hazard(hazards[hazard_id], directory)
         return [
             Delivery(recipient, topic, worker_id, tuple(sorted(items, key=_item_order)))
             for (recipient, topic), items in sorted(grouped.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
         ]
+
+    async def _directory_for(self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard]) -> Directory:
+        """The people and institutions the claimed rows concern; the whole city's only for a digest, which
+        names institutions and people all over its region (digests go out once a day)."""
+        if any(r.subject_type is SubjectType.GROUP for r in claimed):
+            return await Directory.load(self._storage)
+        institutions = {int(r.subject_id) for r in claimed if r.subject_type is SubjectType.INSTITUTION}
+        institutions |= {hazard.institution_id for hazard in hazards.values()}
+        assignees = {hazard.assignee_id for hazard in hazards.values() if hazard.assignee_id is not None}
+        return await Directory.load_concerning(self._storage, institutions, assignees)
+
+    def _extends_plan(self, step: str) -> bool:
+        """Whether re-planning the hazard once this step has gone out can add a step. Planning reaches one repeat
+        interval past the later of now and the ladder's last step, so only the last step and the weekly repeats
+        move that horizon on. (A step sent days late moves it too, but only after the bot was down, and every
+        start plans every open hazard before its first sweep.)"""
+        return step not in {ladder_step.name for ladder_step in self.ladder.steps[:-1]}
 
     async def confirm(self, delivery: Delivery) -> None:
         await self._storage.reminders.mark_sent(delivery.reminder_ids, delivery.worker_id, self._clock.now())

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -22,12 +24,39 @@ _COLUMNS = (
     "id, dedupe_key, kind, step, subject_type, subject_id, period, recipient_id, topic_id, due_at, urgent, detail, "
     "state, claimed_by, claimed_at, sent_at, retry_at, late, attempts, created_at"
 )
+_CLAIMED_COLUMNS = (
+    "id, kind, step, subject_type, subject_id, period, recipient_id, topic_id, due_at, urgent, detail, late, attempts"
+)
 _NEW_COLUMNS = (
     "dedupe_key, kind, step, subject_type, subject_id, period, recipient_id, topic_id, due_at, urgent, detail, "
     "state, created_at"
 )
 _PENDING, _CLAIMED = ReminderState.PENDING.value, ReminderState.CLAIMED.value
 _CANCELLED = ReminderState.CANCELLED.value
+# Where the rows are named by id, the state is a guard, not a search: the unary + keeps SQLite from walking
+# reminders_pending for it (every pending row of the city, a hundred thousand of them) instead of looking the ids up.
+_NOT_INDEXED_STATE = "+state = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedReminder:
+    """A row as a sweep has just claimed it: what building and sending it needs. A plain dataclass rather than
+    the pydantic `Reminder`: a sweep claims up to a thousand rows at a time (the first morning of a month), and
+    validating rows this repository wrote itself was most of the claim's cost."""
+
+    id: int
+    kind: ReminderKind
+    step: str
+    subject_type: SubjectType
+    subject_id: str
+    period: str | None
+    recipient_id: int
+    topic_id: int | None
+    due_at: datetime
+    urgent: bool
+    detail: dict[str, Any]
+    late: bool
+    attempts: int  # 1 on the first claim
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -81,22 +110,22 @@ class ReminderRepository:
         if not stale:
             return 0
         return await self._db.execute_rowcount(
-            f"UPDATE reminders SET state = ? WHERE id IN ({_marks(stale)}) AND state = ?",
+            f"UPDATE reminders SET state = ? WHERE id IN ({_marks(stale)}) AND {_NOT_INDEXED_STATE}",
             (_CANCELLED, *stale, _PENDING),
         )
 
     async def claim_due(
         self, now: datetime, worker_id: str, *, include_non_urgent: bool, late_before: datetime, limit: int = 1000
-    ) -> list[Reminder]:
+    ) -> list[ClaimedReminder]:
         """Claim pending rows due by `now` in one statement, and return them; rows due before `late_before`
         are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours)."""
         stamp = to_db_time(now)
         rows = await self._db.fetchall(
             "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
             "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "
-            "WHERE state = ? AND id IN (SELECT id FROM reminders WHERE state = ? "
+            f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE state = ? "
             "AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) ORDER BY due_at, id LIMIT ?) "
-            f"RETURNING {_COLUMNS}",
+            f"RETURNING {_CLAIMED_COLUMNS}",
             (
                 _CLAIMED,
                 worker_id,
@@ -109,7 +138,7 @@ class ReminderRepository:
                 limit,
             ),
         )
-        return sorted((_reminder(row) for row in rows), key=lambda r: (r.due_at, r.id))
+        return sorted((_claimed(row) for row in rows), key=lambda r: (r.due_at, r.id))
 
     async def mark_sent(self, ids: Sequence[int], worker_id: str, now: datetime) -> int:
         return await self._finish_claim(
@@ -195,9 +224,28 @@ class ReminderRepository:
         # Only the sweeper that holds the claim may settle it: a stale claim recovered and re-claimed by another
         # sweeper is not marked sent by the first one.
         return await self._db.execute_rowcount(
-            f"UPDATE reminders SET {assignments} WHERE id IN ({_marks(ids)}) AND state = ? AND claimed_by = ?",
+            f"UPDATE reminders SET {assignments} WHERE id IN ({_marks(ids)}) AND {_NOT_INDEXED_STATE} "
+            "AND claimed_by = ?",
             (*values, *ids, _CLAIMED, worker_id),
         )
+
+
+def _claimed(row: aiosqlite.Row) -> ClaimedReminder:
+    return ClaimedReminder(
+        id=row["id"],
+        kind=ReminderKind(row["kind"]),
+        step=row["step"],
+        subject_type=SubjectType(row["subject_type"]),
+        subject_id=row["subject_id"],
+        period=row["period"],
+        recipient_id=row["recipient_id"],
+        topic_id=row["topic_id"],
+        due_at=from_db_time(row["due_at"]),
+        urgent=bool(row["urgent"]),
+        detail=json.loads(row["detail"]),
+        late=bool(row["late"]),
+        attempts=row["attempts"],
+    )
 
 
 def _reminder(row: aiosqlite.Row) -> Reminder:
