@@ -118,11 +118,13 @@ class ItemBuilder:
         self._prefetched = hazards is not None
         self._duties: DutySnapshot | None = None
         self._months: tuple[str, ...] = ()
+        self._needed: frozenset[Duty] = frozenset(Duty)
         self._data: dict[tuple[object, ...], ReminderData | None] = {}
         self._audiences: dict[tuple[object, ...], frozenset[tuple[int, int | None]]] = {}
 
     async def build_all(self, reminders: list[ClaimedReminder]) -> list[tuple[ClaimedReminder, ReminderItem | None]]:
         self._months = tuple(sorted({r.period for r in reminders if r.step and _is_monthly(r) and r.period}))
+        self._needed = frozenset(duty for r in reminders for duty in _duties_needed(r))
         return [(r, await self.build(r)) for r in reminders]
 
     async def build(self, reminder: ClaimedReminder) -> ReminderItem | None:
@@ -265,7 +267,7 @@ class ItemBuilder:
     async def _snapshot(self) -> DutySnapshot:
         if self._duties is None:
             self._duties = await load_duties(
-                self._storage, self._today, judged_from=self._judged_from, extra_months=self._months
+                self._storage, self._today, judged_from=self._judged_from, extra_months=self._months, only=self._needed
             )
         return self._duties
 
@@ -280,6 +282,16 @@ def _audiences(reminder: ClaimedReminder) -> frozenset[Audience]:
 
 def _period(reminder: ClaimedReminder) -> Period:
     return Period(date.fromisoformat(reminder.detail["start"]), date.fromisoformat(reminder.detail["end"]))
+
+
+def _duties_needed(reminder: ClaimedReminder) -> tuple[Duty, ...]:
+    if reminder.subject_type is SubjectType.INSTITUTION:
+        return (Duty(reminder.detail["duty"]),)
+    if reminder.subject_type is SubjectType.UNIT:
+        return (Duty.STUDY,)
+    if reminder.subject_type is SubjectType.GROUP:
+        return tuple(Duty)  # a digest lists every duty due in its region
+    return ()
 
 
 def _is_monthly(reminder: ClaimedReminder) -> bool:

@@ -127,9 +127,10 @@ class UserRepository:
         if not ids:
             return []
         marks = _marks(ids)
+        # +role: found through users_institution; by role SQLite would read every head of the city.
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND ("
-            f" (role = ? AND institution_id IN ({marks}))"
+            f" (+role = ? AND institution_id IN ({marks}))"
             f" OR telegram_id IN (SELECT head_user_id FROM institutions WHERE id IN ({marks}))"
             ") ORDER BY telegram_id",
             (Role.HEAD.value, *ids, *ids),
