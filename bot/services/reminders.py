@@ -19,6 +19,7 @@ comes back, and goes out on the first sweep, flagged late.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,10 @@ __all__ = ["Delivery", "ReminderItem", "ReminderService"]
 # Telegram accepted the message but before `confirm`.
 CLAIM_LEASE = timedelta(minutes=15)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+# The daily plan goes through the open hazards this many at a time (one transaction each: short enough not to hold
+# up the bot's other writes for long) and writes the calendar's rows this many at a time.
+PLAN_PAGE = 500
+PLAN_CHUNK = 2000
 
 
 class ReminderService:
@@ -99,34 +104,41 @@ class ReminderService:
                 return
             hazard = loaded
         directory = directory or await Directory.load_for_hazard(self._storage, hazard)
+        await self._plan_hazards([hazard], directory)
+
+    async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory) -> None:
+        """`plan_for_hazard` for several hazards, written in one transaction."""
         now = self._clock.now()
-        planned = plan_hazard_reminders(
-            hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
-        )
         keep: set[str] = set()
         rows: list[NewReminder] = []
-        for step in planned:
-            assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
-            for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
-                key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
-                keep.add(key)
-                if step.add:
-                    rows.append(
-                        NewReminder(
-                            dedupe_key=key,
-                            kind=step.kind,
-                            step=step.step,
-                            subject_type=SubjectType.HAZARD,
-                            subject_id=str(hazard.id),
-                            recipient_id=recipient_id,
-                            topic_id=topic_id,
-                            due_at=step.due_at,
-                            urgent=step.urgent,
-                            detail={"deadline": deadline_stamp(hazard.deadline), "audiences": sorted(step.audiences)},
+        for hazard in hazards:
+            for step in plan_hazard_reminders(
+                hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
+            ):
+                assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
+                for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
+                    key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
+                    keep.add(key)
+                    if step.add:
+                        rows.append(
+                            NewReminder(
+                                dedupe_key=key,
+                                kind=step.kind,
+                                step=step.step,
+                                subject_type=SubjectType.HAZARD,
+                                subject_id=str(hazard.id),
+                                recipient_id=recipient_id,
+                                topic_id=topic_id,
+                                due_at=step.due_at,
+                                urgent=step.urgent,
+                                detail={
+                                    "deadline": deadline_stamp(hazard.deadline),
+                                    "audiences": sorted(step.audiences),
+                                },
+                            )
                         )
-                    )
         async with self._storage.db.transaction():
-            await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, str(hazard.id), keep)
+            await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, [str(h.id) for h in hazards], keep)
             await self._storage.reminders.plan(rows, now)
 
     async def plan_day(self, today: date) -> None:
@@ -137,16 +149,41 @@ class ReminderService:
 
     async def plan_open_hazards(self, directory: Directory | None = None) -> None:
         """Plan every open hazard: a safety net for any change that was not followed by `plan_for_hazard`,
-        and what adds each next weekly repeat."""
+        and what adds each next weekly repeat. A page of hazards at a time, each page one transaction: a city
+        has fifteen thousand open hazards, and holding them all (as models) was a third of the daily plan's
+        memory."""
         directory = directory or await Directory.load(self._storage)
-        for hazard in await self._storage.hazard_watch.open_hazards():
-            await self.plan_for_hazard(hazard, directory)
+        after = 0
+        while page := await self._storage.hazard_watch.open_hazards(after_id=after, limit=PLAN_PAGE):
+            await self._plan_hazards(page, directory)
+            after = page[-1].id
 
     async def plan_calendar(self, today: date, directory: Directory | None = None) -> None:
         """Plan the duty reminders due within the planning horizon and the next digests, for every
-        institution, unit and bound group. Safe to run any number of times a day."""
+        institution, unit and bound group. Safe to run any number of times a day.
+
+        Written a chunk at a time: the city's ninety thousand rows, held at once, were most of the daily plan's
+        memory (about 200 MiB). A plan cut short by a crash is completed by the next one."""
         directory = directory or await Directory.load(self._storage)
+        now = self._clock.now()
         rows: list[NewReminder] = []
+        for subject_rows in self._duty_rows_of_every_subject(today, directory):
+            rows += subject_rows
+            if len(rows) >= PLAN_CHUNK:
+                await self._storage.reminders.plan(rows, now)
+                rows = []
+        rows += await self._digest_rows(directory, today)
+        await self._storage.reminders.plan(rows, now)
+
+    def _duty_rows_of_every_subject(self, today: date, directory: Directory) -> Iterator[list[NewReminder]]:
+        plans: dict[tuple[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]] = {}
+
+        def plan(rule: DutyRule, steps: tuple[DutyStep, ...]) -> list[PlannedDuty]:
+            # The same for every institution of a type: worked out once, not three thousand times.
+            if (rule, steps) not in plans:
+                plans[(rule, steps)] = self._duty_plan(rule, steps, today)
+            return plans[(rule, steps)]
+
         for institution in directory.institutions.values():
             if not institution.active:
                 continue
@@ -154,16 +191,14 @@ class ReminderService:
                 (Duty.FIRE_DRILL, drill_rule(institution.type), self.schedule.drill_steps),
                 (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
             ):
-                for planned in self._duty_plan(rule, steps, today):
+                for planned in plan(rule, steps):
                     audience = directory.for_institution(institution, planned.step.audiences)
-                    rows += self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
+                    yield self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
         for unit in directory.regions.values():
             if unit.level in (RegionLevel.CITY, RegionLevel.COUNTY):
-                for planned in self._duty_plan(STUDY_RULE, self.schedule.study_steps, today):
+                for planned in plan(STUDY_RULE, self.schedule.study_steps):
                     audience = directory.for_unit(unit.code, planned.step.audiences)
-                    rows += self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
-        rows += await self._digest_rows(directory, today)
-        await self._storage.reminders.plan(rows, self._clock.now())
+                    yield self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
 
     def _duty_plan(self, rule: DutyRule, steps: tuple[DutyStep, ...], today: date) -> list[PlannedDuty]:
         planned = plan_duty_reminders(
@@ -256,8 +291,7 @@ class ReminderService:
                 extended.add(int(reminder.subject_id))
         await repo.cancel_claimed(stale, worker_id)
         # Adds the next weekly repeat once the last step has gone out.
-        for hazard_id in sorted(extended):
-            await self.plan_for_hazard(hazards[hazard_id], directory)
+        await self._plan_hazards([hazards[hazard_id] for hazard_id in sorted(extended)], directory)
         return [
             Delivery(recipient, topic, worker_id, tuple(sorted(items, key=_item_order)))
             for (recipient, topic), items in sorted(grouped.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))

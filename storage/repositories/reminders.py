@@ -100,11 +100,14 @@ class ReminderRepository:
             params,
         )
 
-    async def cancel_pending_except(self, subject_type: SubjectType, subject_id: str, keep: set[str]) -> int:
-        """Cancel the subject's pending rows whose key is not in `keep`; returns how many."""
+    async def cancel_pending_except(self, subject_type: SubjectType, subject_ids: Sequence[str], keep: set[str]) -> int:
+        """Cancel the subjects' pending rows whose key is not in `keep`; returns how many."""
+        if not subject_ids:
+            return 0
         rows = await self._db.fetchall(
-            "SELECT id, dedupe_key FROM reminders WHERE subject_type = ? AND subject_id = ? AND state = ?",
-            (subject_type.value, subject_id, _PENDING),
+            "SELECT id, dedupe_key FROM reminders "
+            f"WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) AND state = ?",
+            (subject_type.value, *subject_ids, _PENDING),
         )
         stale = [int(row["id"]) for row in rows if row["dedupe_key"] not in keep]
         if not stale:
