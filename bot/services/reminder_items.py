@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from bot.domain.catalog import HazardArea, Severity
@@ -124,7 +125,7 @@ class ItemBuilder:
 
     async def build_all(self, reminders: list[ClaimedReminder]) -> list[tuple[ClaimedReminder, ReminderItem | None]]:
         self._months = tuple(sorted({r.period for r in reminders if r.step and _is_monthly(r) and r.period}))
-        self._needed = frozenset(duty for r in reminders for duty in _duties_needed(r))
+        self._needed = frozenset(duty for kind in {_duty_kind(r) for r in reminders} for duty in _duties_needed(kind))
         return [(r, await self.build(r)) for r in reminders]
 
     async def build(self, reminder: ClaimedReminder) -> ReminderItem | None:
@@ -277,19 +278,31 @@ def _recipient(reminder: ClaimedReminder) -> tuple[int, int | None]:
 
 
 def _audiences(reminder: ClaimedReminder) -> frozenset[Audience]:
-    return frozenset(Audience(a) for a in reminder.detail.get("audiences", []))
+    return _audience_set(tuple(reminder.detail.get("audiences", ())))
+
+
+@cache
+def _audience_set(names: tuple[str, ...]) -> frozenset[Audience]:
+    # A handful of combinations, asked about by every claimed row.
+    return frozenset(Audience(name) for name in names)
 
 
 def _period(reminder: ClaimedReminder) -> Period:
     return Period(date.fromisoformat(reminder.detail["start"]), date.fromisoformat(reminder.detail["end"]))
 
 
-def _duties_needed(reminder: ClaimedReminder) -> tuple[Duty, ...]:
-    if reminder.subject_type is SubjectType.INSTITUTION:
-        return (Duty(reminder.detail["duty"]),)
-    if reminder.subject_type is SubjectType.UNIT:
+def _duty_kind(reminder: ClaimedReminder) -> tuple[SubjectType, str | None]:
+    return reminder.subject_type, reminder.detail.get("duty")
+
+
+def _duties_needed(kind: tuple[SubjectType, str | None]) -> tuple[Duty, ...]:
+    """The duties whose records a claimed row of this kind is judged by."""
+    subject_type, duty = kind
+    if subject_type is SubjectType.INSTITUTION and duty is not None:
+        return (Duty(duty),)
+    if subject_type is SubjectType.UNIT:
         return (Duty.STUDY,)
-    if reminder.subject_type is SubjectType.GROUP:
+    if subject_type is SubjectType.GROUP:
         return tuple(Duty)  # a digest lists every duty due in its region
     return ()
 

@@ -312,7 +312,7 @@ class ReminderService:
         interval past the later of now and the ladder's last step, so only the last step and the weekly repeats
         move that horizon on. (A step sent days late moves it too, but only after the bot was down, and every
         start plans every open hazard before its first sweep.)"""
-        return step not in {ladder_step.name for ladder_step in self.ladder.steps[:-1]}
+        return all(step != ladder_step.name for ladder_step in self.ladder.steps[:-1])
 
     async def confirm(self, delivery: Delivery) -> None:
         await self._storage.reminders.mark_sent(delivery.reminder_ids, delivery.worker_id, self._clock.now())

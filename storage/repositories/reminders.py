@@ -36,6 +36,9 @@ _CANCELLED = ReminderState.CANCELLED.value
 # Where the rows are named by id, the state is a guard, not a search: the unary + keeps SQLite from walking
 # reminders_pending for it (every pending row of the city, a hundred thousand of them) instead of looking the ids up.
 _NOT_INDEXED_STATE = "+state = ?"
+# A dictionary lookup rather than an Enum call for each of a thousand claimed rows.
+_KINDS = {kind.value: kind for kind in ReminderKind}
+_SUBJECT_TYPES = {subject_type.value: subject_type for subject_type in SubjectType}
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,9 +242,9 @@ def _claimed(row: aiosqlite.Row) -> ClaimedReminder:
      attempts) = row
     return ClaimedReminder(
         id=id_,
-        kind=ReminderKind(kind),
+        kind=_KINDS[kind],
         step=step,
-        subject_type=SubjectType(subject_type),
+        subject_type=_SUBJECT_TYPES[subject_type],
         subject_id=subject_id,
         period=period,
         recipient_id=recipient_id,
