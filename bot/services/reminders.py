@@ -108,6 +108,8 @@ class ReminderService:
 
     async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory) -> None:
         """`plan_for_hazard` for several hazards, written in one transaction."""
+        if not hazards:
+            return
         now = self._clock.now()
         keep: set[str] = set()
         rows: list[NewReminder] = []
