@@ -10,6 +10,7 @@ imported bot.
     .venv/bin/python -m bench.scale                          # generates the city (≈10 s), then runs the probes
     .venv/bin/python -m bench.scale --db /tmp/city.db --keep # generate once, keep it
     .venv/bin/python -m bench.scale --db /tmp/city.db        # reuse it
+    .venv/bin/python -m bench.scale --db /tmp/city.db --only sweep  # the daily plan and the sweep alone
 """
 
 from __future__ import annotations
@@ -109,6 +110,17 @@ async def plan_reminders(services: BotServices) -> None:
           f" {planned:,} reminders")
 
 
+async def claimed_rows(services: BotServices) -> list[int]:
+    """How many rows each probed sweep claimed: those it sent and those it found no longer needed (a cancelled
+    row keeps its claim's worker and time)."""
+    rows = await services.storage.db.fetchall(
+        "SELECT claimed_at, COUNT(*) AS claimed FROM reminders WHERE claimed_by = 'bench' AND claimed_at > ? "
+        "GROUP BY claimed_at",
+        (START.isoformat(timespec="microseconds"),),
+    )
+    return [int(row["claimed"]) for row in rows]
+
+
 async def export_city(services: BotServices, people: People) -> object:
     """/export for a city admin over three years: every hazard of the city and the registers, as XLSX."""
     stats = services.insight.stats
@@ -182,7 +194,7 @@ async def measure(probe: Probe, services: BotServices, people: People) -> tuple[
     return statistics.median(times), max(times), statistics.median(cpu)
 
 
-async def run(path: Path) -> None:
+async def run(path: Path, only: str | None = None) -> None:
     settings = Settings.model_validate({"BOT_TOKEN": "1:bench", "DATABASE_PATH": path})
     services = await open_services(settings, FakeClock(START))
     try:
@@ -193,14 +205,19 @@ async def run(path: Path) -> None:
         print(f"scale, {date.today()}: {counts[0]:,} hazards, {counts[1]:,} institutions, {counts[2]:,} "
               f"people")
         for probe in PROBES:
+            if only is not None and only not in probe.name:
+                continue
             if probe.call is SWEEPS:
                 await plan_reminders(services)
             median, worst, cpu = await measure(probe, services, people)
             print(f"  {probe.name:<62} median {median:8.2f} ms   max {worst:8.2f} ms   cpu {cpu:8.2f} ms   "
                   f"target {probe.target}")
         if SWEEPS.claimed:
-            print(f"  reminders claimed per sweep: median {statistics.median(SWEEPS.claimed):.0f}, "
+            print(f"  reminders sent per sweep: median {statistics.median(SWEEPS.claimed):.0f}, "
                   f"max {max(SWEEPS.claimed)}, none due in {SWEEPS.claimed.count(0)} of {len(SWEEPS.claimed)}")
+            rows = await claimed_rows(services)
+            print(f"  rows claimed per sweep (sent, or cancelled as no longer needed): median "
+                  f"{statistics.median(rows):.0f}, max {max(rows)}")
     finally:
         await services.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -215,6 +232,7 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, help="the generated city (made here first if the file does not exist)")
     parser.add_argument("--keep", action="store_true", help="keep a database generated into --db")
+    parser.add_argument("--only", metavar="TEXT", help="run only the probes whose name contains TEXT (e.g. sweep)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = args.db or Path(folder) / "city.db"
@@ -228,7 +246,7 @@ def cli() -> None:
                 raise SystemExit(f"generating the city failed ({child.exitcode})")
             print(f"generated {path} in {time.perf_counter() - started:.1f} s")
         try:
-            asyncio.run(run(path))
+            asyncio.run(run(path, args.only))
         finally:
             if args.db is not None and generated and not args.keep:
                 for leftover in path.parent.glob(path.name + "*"):  # the database and its -wal and -shm files

@@ -6,6 +6,7 @@ One snapshot answers for the whole city (or one institution, or one unit) from a
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from bot.domain.compliance import (
     DRILL_RULES,
     SELF_INSPECTION_RULE,
     STUDY_RULE,
+    Duty,
     DutyRule,
     DutyStatus,
     Period,
@@ -42,28 +44,39 @@ class DutySnapshot:
     inspected: dict[int, set[str]]  # institution id → months ('YYYY-MM') finished: this, last and any asked
     studies: dict[str, list[date]]  # unit region code → dates
     judged_from: date | None = None
+    loaded: frozenset[Duty] = frozenset(Duty)  # the duties read; asking about another is a bug, not "not done"
 
     def drill(self, institution: Institution) -> DutyStatus:
+        self._require(Duty.FIRE_DRILL)
         rule = drill_rule(institution.type)
         dates = self.drills.get(_kinds(rule), {}).get(institution.id, [])
         return status(rule, dates, self.today, judged_from=self.judged_from)
 
     def drill_done_in(self, institution: Institution, period: Period) -> bool:
+        self._require(Duty.FIRE_DRILL)
         rule = drill_rule(institution.type)
         return any(d in period for d in self.drills.get(_kinds(rule), {}).get(institution.id, []))
 
     def self_inspection(self, institution_id: int) -> DutyStatus:
+        self._require(Duty.SELF_INSPECTION)
         dates = [month_start(m) for m in self.inspected.get(institution_id, set())]
         return status(SELF_INSPECTION_RULE, dates, self.today, judged_from=self.judged_from)
 
     def self_inspection_done_in(self, institution_id: int, period: Period) -> bool:
+        self._require(Duty.SELF_INSPECTION)
         return month_key(period.start) in self.inspected.get(institution_id, set())
 
     def study(self, unit_code: str) -> DutyStatus:
+        self._require(Duty.STUDY)
         return status(STUDY_RULE, self.studies.get(unit_code, []), self.today, judged_from=self.judged_from)
 
     def study_done_in(self, unit_code: str, period: Period) -> bool:
+        self._require(Duty.STUDY)
         return any(d in period for d in self.studies.get(unit_code, []))
+
+    def _require(self, duty: Duty) -> None:
+        if duty not in self.loaded:
+            raise ValueError(f"this duty snapshot was loaded without {duty.value}")
 
 
 async def load_duties(
@@ -74,21 +87,29 @@ async def load_duties(
     institution_id: int | None = None,
     unit_code: str | None = None,
     extra_months: tuple[str, ...] = (),
+    only: Collection[Duty] = tuple(Duty),
 ) -> DutySnapshot:
     """Enough history to judge the current and the previous period of every rule; `extra_months` adds older
-    months whose self-inspection a late reminder asks about."""
+    months whose self-inspection a late reminder asks about. `only` reads the records of some duties alone: a
+    reminder sweep of self-inspection reminders need not read the city's drills."""
     since = _earliest_needed(today)
     calendar = storage.calendar
-    drills = {
-        kinds: await calendar.drill_dates(kinds, since=since, institution_id=institution_id)
-        for kinds in {_kinds(rule) for rule in (*DRILL_RULES.values(), DEFAULT_DRILL_RULE)}
-    }
-    this_month = period_of(SELF_INSPECTION_RULE, today)
-    previous_month = previous_period(SELF_INSPECTION_RULE, this_month)
-    months = sorted({month_key(this_month.start), month_key(previous_month.start), *extra_months})
-    inspected = await calendar.done_months(months, institution_id=institution_id)
-    studies = await calendar.study_dates(since=since, unit_region_code=unit_code)
-    return DutySnapshot(today, drills, inspected, studies, judged_from)
+    drills: dict[frozenset[str], dict[int, list[date]]] = {}
+    if Duty.FIRE_DRILL in only:
+        drills = {
+            kinds: await calendar.drill_dates(kinds, since=since, institution_id=institution_id)
+            for kinds in {_kinds(rule) for rule in (*DRILL_RULES.values(), DEFAULT_DRILL_RULE)}
+        }
+    inspected: dict[int, set[str]] = {}
+    if Duty.SELF_INSPECTION in only:
+        this_month = period_of(SELF_INSPECTION_RULE, today)
+        previous_month = previous_period(SELF_INSPECTION_RULE, this_month)
+        months = sorted({month_key(this_month.start), month_key(previous_month.start), *extra_months})
+        inspected = await calendar.done_months(months, institution_id=institution_id)
+    studies: dict[str, list[date]] = {}
+    if Duty.STUDY in only:
+        studies = await calendar.study_dates(since=since, unit_region_code=unit_code)
+    return DutySnapshot(today, drills, inspected, studies, judged_from, frozenset(only))
 
 
 def _kinds(rule: DutyRule) -> frozenset[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from bot.domain.catalog import HazardArea, Severity
@@ -20,9 +21,10 @@ from bot.services.digests import DigestData, Person, build_digest, people
 from bot.services.duties import DutySnapshot, load_duties
 from bot.services.reminder_people import Directory
 from storage import Storage
-from storage.calendar_models import Reminder, SubjectType
+from storage.calendar_models import SubjectType
 from storage.hazard_models import Hazard
-from storage.models import RegionLevel
+from storage.models import Institution, RegionLevel
+from storage.repositories.reminders import ClaimedReminder
 
 
 @dataclass(frozen=True)
@@ -90,25 +92,43 @@ class Delivery:
 
 
 class ItemBuilder:
-    """One per sweep: caches what several reminders share (a hazard, the duty snapshot, the directory)."""
+    """One per sweep: caches what several reminders share (a hazard, the duty snapshot, the directory).
+
+    A claim is hundreds of rows about a few dozen subjects (an institution's overdue self-inspection goes to its
+    heads and every county staff member of its county), so what a subject's rows have in common (its data, who
+    its audiences are) is worked out once per subject and shared by its rows.
+    """
 
     def __init__(
-        self, storage: Storage, directory: Directory, now: datetime, tz: ZoneInfo, judged_from: date | None
+        self,
+        storage: Storage,
+        directory: Directory,
+        now: datetime,
+        tz: ZoneInfo,
+        judged_from: date | None,
+        hazards: dict[int, Hazard] | None = None,
     ) -> None:
+        """`hazards`: those of the claimed rows, read at once (`HazardRepository.get_many`); any other is read
+        when asked for."""
         self._storage = storage
         self._directory = directory
         self._now = now
         self._today = now.astimezone(tz).date()
         self._judged_from = judged_from
-        self._hazards: dict[int, Hazard | None] = {}
+        self._hazards: dict[int, Hazard | None] = dict(hazards or {})
+        self._prefetched = hazards is not None
         self._duties: DutySnapshot | None = None
         self._months: tuple[str, ...] = ()
+        self._needed: frozenset[Duty] = frozenset(Duty)
+        self._data: dict[tuple[object, ...], ReminderData | None] = {}
+        self._audiences: dict[tuple[object, ...], frozenset[tuple[int, int | None]]] = {}
 
-    async def build_all(self, reminders: list[Reminder]) -> list[tuple[Reminder, ReminderItem | None]]:
+    async def build_all(self, reminders: list[ClaimedReminder]) -> list[tuple[ClaimedReminder, ReminderItem | None]]:
         self._months = tuple(sorted({r.period for r in reminders if r.step and _is_monthly(r) and r.period}))
+        self._needed = frozenset(duty for kind in {_duty_kind(r) for r in reminders} for duty in _duties_needed(kind))
         return [(r, await self.build(r)) for r in reminders]
 
-    async def build(self, reminder: Reminder) -> ReminderItem | None:
+    async def build(self, reminder: ClaimedReminder) -> ReminderItem | None:
         data: ReminderData | None
         if reminder.subject_type is SubjectType.HAZARD:
             data = await self._hazard(reminder)
@@ -133,17 +153,29 @@ class ItemBuilder:
 
     async def hazard(self, hazard_id: int) -> Hazard | None:
         if hazard_id not in self._hazards:
-            self._hazards[hazard_id] = await self._storage.hazards.get(hazard_id)
+            self._hazards[hazard_id] = None if self._prefetched else await self._storage.hazards.get(hazard_id)
         return self._hazards[hazard_id]
 
-    async def _hazard(self, reminder: Reminder) -> HazardReminderData | None:
+    async def _hazard(self, reminder: ClaimedReminder) -> HazardReminderData | None:
         hazard = await self.hazard(int(reminder.subject_id))
         if hazard is None or hazard.state not in OPEN_STATES or hazard.deadline is None:
             return None
         if reminder.detail.get("deadline") != deadline_stamp(hazard.deadline):
             return None  # planned for a deadline that has since changed
-        if _recipient(reminder) not in await self._directory.for_hazard(hazard, _audiences(reminder)):
+        audiences = _audiences(reminder)
+        key = ("hazard", hazard.id, audiences)
+        if key not in self._audiences:
+            self._audiences[key] = frozenset(await self._directory.for_hazard(hazard, audiences))
+        if _recipient(reminder) not in self._audiences[key]:
             return None  # reassigned, or the person left
+        data = self._data.get(("hazard", hazard.id))
+        if data is None:
+            data = self._data[("hazard", hazard.id)] = self._hazard_data(hazard)
+        assert isinstance(data, HazardReminderData)
+        return data
+
+    def _hazard_data(self, hazard: Hazard) -> HazardReminderData:
+        assert hazard.deadline is not None
         institution = self._directory.institutions.get(hazard.institution_id)
         return HazardReminderData(
             hazard_id=hazard.id,
@@ -159,18 +191,37 @@ class ItemBuilder:
             responsible=people(self._directory.responsible_for(hazard)),
         )
 
-    async def _institution_duty(self, reminder: Reminder) -> DutyReminderData | None:
+    async def _institution_duty(self, reminder: ClaimedReminder) -> DutyReminderData | None:
         institution = self._directory.institutions.get(int(reminder.subject_id))
         if institution is None or not institution.active:
             return None
-        duty, period = Duty(reminder.detail["duty"]), _period(reminder)
+        audiences = _audiences(reminder)
+        key = ("institution", institution.id, audiences)
+        if key not in self._audiences:
+            self._audiences[key] = frozenset(self._directory.for_institution(institution, audiences))
+        if _recipient(reminder) not in self._audiences[key]:
+            return None
+        duty, start, end = reminder.detail["duty"], reminder.detail["start"], reminder.detail["end"]
+        data_key = ("institution", institution.id, duty, start, end)
+        if data_key not in self._data:
+            self._data[data_key] = await self._institution_duty_data(institution, Duty(duty), _period(reminder))
+        data = self._data[data_key]
+        assert data is None or isinstance(data, DutyReminderData)
+        return data
+
+    async def _institution_duty_data(
+        self, institution: Institution, duty: Duty, period: Period
+    ) -> DutyReminderData | None:
+        """None once the duty is done for the period."""
         duties = await self._snapshot()
         if duty is Duty.FIRE_DRILL:
-            done, state = duties.drill_done_in(institution, period), duties.drill(institution)
+            if duties.drill_done_in(institution, period):
+                return None
+            state = duties.drill(institution)
         else:
-            done, state = duties.self_inspection_done_in(institution.id, period), duties.self_inspection(institution.id)
-        if done or _recipient(reminder) not in self._directory.for_institution(institution, _audiences(reminder)):
-            return None
+            if duties.self_inspection_done_in(institution.id, period):
+                return None
+            state = duties.self_inspection(institution.id)
         return DutyReminderData(
             duty=duty,
             period=period,
@@ -182,7 +233,7 @@ class ItemBuilder:
             responsible=people(self._directory.heads_of(institution.id)),
         )
 
-    async def _unit_duty(self, reminder: Reminder) -> DutyReminderData | None:
+    async def _unit_duty(self, reminder: ClaimedReminder) -> DutyReminderData | None:
         unit = self._directory.regions.get(reminder.subject_id)
         period = _period(reminder)
         duties = await self._snapshot()
@@ -201,7 +252,7 @@ class ItemBuilder:
             responsible=people(self._directory.unit_staff(unit.code)),
         )
 
-    async def _digest(self, reminder: Reminder) -> DigestData | None:
+    async def _digest(self, reminder: ClaimedReminder) -> DigestData | None:
         group = await self._storage.groups.get(reminder.recipient_id, reminder.topic_id)
         region = None if group is None else self._directory.regions.get(group.region_code)
         if group is None or not group.active or region is None:
@@ -217,22 +268,44 @@ class ItemBuilder:
     async def _snapshot(self) -> DutySnapshot:
         if self._duties is None:
             self._duties = await load_duties(
-                self._storage, self._today, judged_from=self._judged_from, extra_months=self._months
+                self._storage, self._today, judged_from=self._judged_from, extra_months=self._months, only=self._needed
             )
         return self._duties
 
 
-def _recipient(reminder: Reminder) -> tuple[int, int | None]:
+def _recipient(reminder: ClaimedReminder) -> tuple[int, int | None]:
     return reminder.recipient_id, reminder.topic_id
 
 
-def _audiences(reminder: Reminder) -> frozenset[Audience]:
-    return frozenset(Audience(a) for a in reminder.detail.get("audiences", []))
+def _audiences(reminder: ClaimedReminder) -> frozenset[Audience]:
+    return _audience_set(tuple(reminder.detail.get("audiences", ())))
 
 
-def _period(reminder: Reminder) -> Period:
+@cache
+def _audience_set(names: tuple[str, ...]) -> frozenset[Audience]:
+    # A handful of combinations, asked about by every claimed row.
+    return frozenset(Audience(name) for name in names)
+
+
+def _period(reminder: ClaimedReminder) -> Period:
     return Period(date.fromisoformat(reminder.detail["start"]), date.fromisoformat(reminder.detail["end"]))
 
 
-def _is_monthly(reminder: Reminder) -> bool:
+def _duty_kind(reminder: ClaimedReminder) -> tuple[SubjectType, str | None]:
+    return reminder.subject_type, reminder.detail.get("duty")
+
+
+def _duties_needed(kind: tuple[SubjectType, str | None]) -> tuple[Duty, ...]:
+    """The duties whose records a claimed row of this kind is judged by."""
+    subject_type, duty = kind
+    if subject_type is SubjectType.INSTITUTION and duty is not None:
+        return (Duty(duty),)
+    if subject_type is SubjectType.UNIT:
+        return (Duty.STUDY,)
+    if subject_type is SubjectType.GROUP:
+        return tuple(Duty)  # a digest lists every duty due in its region
+    return ()
+
+
+def _is_monthly(reminder: ClaimedReminder) -> bool:
     return reminder.subject_type is SubjectType.INSTITUTION and reminder.detail.get("duty") == Duty.SELF_INSPECTION

@@ -7,6 +7,7 @@ bot.domain.targeting): a sensitive hazard never reaches a head or a group, whate
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from bot.domain.catalog import is_sensitive
@@ -22,8 +23,10 @@ Recipient = tuple[int, int | None]  # (user or chat id, forum topic)
 @dataclass
 class Directory:
     storage: Storage
-    users: dict[int, User]  # active users a reminder can reach or name (UserRepository.reachable_by_reminders)
-    institutions: dict[int, Institution]  # active or not
+    # Active users a reminder can reach or name: all of them (UserRepository.reachable_by_reminders), or those
+    # concerning some institutions and hazards (load_concerning).
+    users: dict[int, User]
+    institutions: dict[int, Institution]  # active or not: all of them, or those asked for
     regions: dict[str, Region]
     _hazard_groups: dict[str, list[Group]] = field(default_factory=dict)
     _digest_groups: list[Group] | None = None
@@ -57,19 +60,29 @@ class Directory:
 
     @classmethod
     async def load_for_hazard(cls, storage: Storage, hazard: Hazard) -> Directory:
-        """Only the people one hazard's reminders can reach: its institution's heads, its assignee, the staff
-        answerable for its place. Planning one hazard after each change must not read every user of the city."""
-        people = [*await storage.users.heads_of(hazard.institution_id),
-                  *await storage.users.staff_for_region(hazard.region_code)]
-        if hazard.assignee_id is not None:
-            assignee = await storage.users.get(hazard.assignee_id)
-            if assignee is not None and assignee.active:
-                people.append(assignee)
-        institution = await storage.institutions.get(hazard.institution_id)
+        """Only the people one hazard's reminders can reach. Planning one hazard after each change must not read
+        every user of the city."""
+        return await cls.load_concerning(
+            storage, {hazard.institution_id}, set() if hazard.assignee_id is None else {hazard.assignee_id}
+        )
+
+    @classmethod
+    async def load_concerning(
+        cls, storage: Storage, institution_ids: Collection[int], assignee_ids: Collection[int]
+    ) -> Directory:
+        """Enough to answer for these institutions (their hazards and duties) and the named assignees: the
+        institutions, their heads, the assignees, and every county staff member and city admin (a few hundred at
+        most, and any place's escalation needs them). A reminder sweep claims hundreds of rows about a few dozen
+        institutions; reading all the city's institutions and people for them was most of its time."""
+        people = [
+            *await storage.users.heads_of_many(institution_ids),
+            *await storage.users.staff(),
+            *await storage.users.get_many(assignee_ids),
+        ]
         return cls(
             storage,
             {u.telegram_id: u for u in people},
-            {} if institution is None else {institution.id: institution},
+            {i.id: i for i in await storage.institutions.get_many(institution_ids)},
             {r.code: r for r in await storage.regions.all()},
         )
 

@@ -19,6 +19,7 @@ comes back, and goes out on the first sweep, flagged late.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,7 @@ from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
 from storage.models import RegionLevel
+from storage.repositories.reminders import ClaimedReminder
 
 __all__ = ["Delivery", "ReminderItem", "ReminderService"]
 
@@ -61,6 +63,10 @@ __all__ = ["Delivery", "ReminderItem", "ReminderService"]
 # Telegram accepted the message but before `confirm`.
 CLAIM_LEASE = timedelta(minutes=15)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+# The daily plan goes through the open hazards this many at a time (one transaction each: short enough not to hold
+# up the bot's other writes for long) and writes the calendar's rows this many at a time.
+PLAN_PAGE = 500
+PLAN_CHUNK = 2000
 
 
 class ReminderService:
@@ -98,34 +104,43 @@ class ReminderService:
                 return
             hazard = loaded
         directory = directory or await Directory.load_for_hazard(self._storage, hazard)
+        await self._plan_hazards([hazard], directory)
+
+    async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory) -> None:
+        """`plan_for_hazard` for several hazards, written in one transaction."""
+        if not hazards:
+            return
         now = self._clock.now()
-        planned = plan_hazard_reminders(
-            hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
-        )
         keep: set[str] = set()
         rows: list[NewReminder] = []
-        for step in planned:
-            assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
-            for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
-                key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
-                keep.add(key)
-                if step.add:
-                    rows.append(
-                        NewReminder(
-                            dedupe_key=key,
-                            kind=step.kind,
-                            step=step.step,
-                            subject_type=SubjectType.HAZARD,
-                            subject_id=str(hazard.id),
-                            recipient_id=recipient_id,
-                            topic_id=topic_id,
-                            due_at=step.due_at,
-                            urgent=step.urgent,
-                            detail={"deadline": deadline_stamp(hazard.deadline), "audiences": sorted(step.audiences)},
+        for hazard in hazards:
+            for step in plan_hazard_reminders(
+                hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
+            ):
+                assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
+                for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
+                    key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
+                    keep.add(key)
+                    if step.add:
+                        rows.append(
+                            NewReminder(
+                                dedupe_key=key,
+                                kind=step.kind,
+                                step=step.step,
+                                subject_type=SubjectType.HAZARD,
+                                subject_id=str(hazard.id),
+                                recipient_id=recipient_id,
+                                topic_id=topic_id,
+                                due_at=step.due_at,
+                                urgent=step.urgent,
+                                detail={
+                                    "deadline": deadline_stamp(hazard.deadline),
+                                    "audiences": sorted(step.audiences),
+                                },
+                            )
                         )
-                    )
         async with self._storage.db.transaction():
-            await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, str(hazard.id), keep)
+            await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, [str(h.id) for h in hazards], keep)
             await self._storage.reminders.plan(rows, now)
 
     async def plan_day(self, today: date) -> None:
@@ -136,16 +151,41 @@ class ReminderService:
 
     async def plan_open_hazards(self, directory: Directory | None = None) -> None:
         """Plan every open hazard: a safety net for any change that was not followed by `plan_for_hazard`,
-        and what adds each next weekly repeat."""
+        and what adds each next weekly repeat. A page of hazards at a time, each page one transaction: a city
+        has fifteen thousand open hazards, and holding them all (as models) was a third of the daily plan's
+        memory."""
         directory = directory or await Directory.load(self._storage)
-        for hazard in await self._storage.hazard_watch.open_hazards():
-            await self.plan_for_hazard(hazard, directory)
+        after = 0
+        while page := await self._storage.hazard_watch.open_hazards(after_id=after, limit=PLAN_PAGE):
+            await self._plan_hazards(page, directory)
+            after = page[-1].id
 
     async def plan_calendar(self, today: date, directory: Directory | None = None) -> None:
         """Plan the duty reminders due within the planning horizon and the next digests, for every
-        institution, unit and bound group. Safe to run any number of times a day."""
+        institution, unit and bound group. Safe to run any number of times a day.
+
+        Written a chunk at a time: the city's ninety thousand rows, held at once, were most of the daily plan's
+        memory (about 200 MiB). A plan cut short by a crash is completed by the next one."""
         directory = directory or await Directory.load(self._storage)
+        now = self._clock.now()
         rows: list[NewReminder] = []
+        for subject_rows in self._duty_rows_of_every_subject(today, directory):
+            rows += subject_rows
+            if len(rows) >= PLAN_CHUNK:
+                await self._storage.reminders.plan(rows, now)
+                rows = []
+        rows += await self._digest_rows(directory, today)
+        await self._storage.reminders.plan(rows, now)
+
+    def _duty_rows_of_every_subject(self, today: date, directory: Directory) -> Iterator[list[NewReminder]]:
+        plans: dict[tuple[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]] = {}
+
+        def plan(rule: DutyRule, steps: tuple[DutyStep, ...]) -> list[PlannedDuty]:
+            # The same for every institution of a type: worked out once, not three thousand times.
+            if (rule, steps) not in plans:
+                plans[(rule, steps)] = self._duty_plan(rule, steps, today)
+            return plans[(rule, steps)]
+
         for institution in directory.institutions.values():
             if not institution.active:
                 continue
@@ -153,16 +193,14 @@ class ReminderService:
                 (Duty.FIRE_DRILL, drill_rule(institution.type), self.schedule.drill_steps),
                 (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
             ):
-                for planned in self._duty_plan(rule, steps, today):
+                for planned in plan(rule, steps):
                     audience = directory.for_institution(institution, planned.step.audiences)
-                    rows += self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
+                    yield self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
         for unit in directory.regions.values():
             if unit.level in (RegionLevel.CITY, RegionLevel.COUNTY):
-                for planned in self._duty_plan(STUDY_RULE, self.schedule.study_steps, today):
+                for planned in plan(STUDY_RULE, self.schedule.study_steps):
                     audience = directory.for_unit(unit.code, planned.step.audiences)
-                    rows += self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
-        rows += await self._digest_rows(directory, today)
-        await self._storage.reminders.plan(rows, self._clock.now())
+                    yield self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
 
     def _duty_plan(self, rule: DutyRule, steps: tuple[DutyStep, ...], today: date) -> list[PlannedDuty]:
         planned = plan_duty_reminders(
@@ -238,28 +276,45 @@ class ReminderService:
         )
         if not claimed:
             return []
-        directory = await Directory.load(self._storage)
-        builder = ItemBuilder(self._storage, directory, now, self.tz, self.tracking_since)
+        hazards = await self._storage.hazards.get_many(
+            int(r.subject_id) for r in claimed if r.subject_type is SubjectType.HAZARD
+        )
+        directory = await self._directory_for(claimed, hazards)
+        builder = ItemBuilder(self._storage, directory, now, self.tz, self.tracking_since, hazards)
         grouped: dict[tuple[int, int | None], list[ReminderItem]] = defaultdict(list)
         stale: list[int] = []
-        hazards: set[int] = set()
+        extended: set[int] = set()
         for reminder, item in await builder.build_all(claimed):
             if item is None:
                 stale.append(reminder.id)
                 continue
             grouped[(reminder.recipient_id, reminder.topic_id)].append(item)
-            if reminder.subject_type is SubjectType.HAZARD:
-                hazards.add(int(reminder.subject_id))
+            if reminder.subject_type is SubjectType.HAZARD and self._extends_plan(reminder.step):
+                extended.add(int(reminder.subject_id))
         await repo.cancel_claimed(stale, worker_id)
-        for hazard_id in sorted(hazards):
-            # Adds the next weekly repeat once the last step has gone out.
-            hazard = await builder.hazard(hazard_id)
-            if hazard is not None:
-                await self.plan_for_hazard(hazard, directory)
+        # Adds the next weekly repeat once the last step has gone out.
+        await self._plan_hazards([hazards[hazard_id] for hazard_id in sorted(extended)], directory)
         return [
             Delivery(recipient, topic, worker_id, tuple(sorted(items, key=_item_order)))
             for (recipient, topic), items in sorted(grouped.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
         ]
+
+    async def _directory_for(self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard]) -> Directory:
+        """The people and institutions the claimed rows concern; the whole city's only for a digest, which
+        names institutions and people all over its region (digests go out once a day)."""
+        if any(r.subject_type is SubjectType.GROUP for r in claimed):
+            return await Directory.load(self._storage)
+        institutions = {int(r.subject_id) for r in claimed if r.subject_type is SubjectType.INSTITUTION}
+        institutions |= {hazard.institution_id for hazard in hazards.values()}
+        assignees = {hazard.assignee_id for hazard in hazards.values() if hazard.assignee_id is not None}
+        return await Directory.load_concerning(self._storage, institutions, assignees)
+
+    def _extends_plan(self, step: str) -> bool:
+        """Whether re-planning the hazard once this step has gone out can add a step. Planning reaches one repeat
+        interval past the later of now and the ladder's last step, so only the last step and the weekly repeats
+        move that horizon on. (A step sent days late moves it too, but only after the bot was down, and every
+        start plans every open hazard before its first sweep.)"""
+        return all(step != ladder_step.name for ladder_step in self.ladder.steps[:-1])
 
     async def confirm(self, delivery: Delivery) -> None:
         await self._storage.reminders.mark_sent(delivery.reminder_ids, delivery.worker_id, self._clock.now())

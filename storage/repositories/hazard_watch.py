@@ -39,10 +39,14 @@ class HazardWatchRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def open_hazards(self) -> list[Hazard]:
-        """Every hazard someone still has to correct: those the escalation ladder applies to."""
+    async def open_hazards(self, *, after_id: int = 0, limit: int | None = None) -> list[Hazard]:
+        """Every hazard someone still has to correct: those the escalation ladder applies to, in id order; a page
+        of them from `after_id` on with `limit` (a city has some fifteen thousand)."""
+        # +state: along the ids, reading past the closed hazards once; through the state index SQLite would read
+        # and sort every open hazard for each page.
         rows = await self._db.fetchall(
-            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE state IN ({_marks(_OPEN)}) ORDER BY id", _OPEN
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE +state IN ({_marks(_OPEN)}) AND id > ? ORDER BY id LIMIT ?",
+            (*_OPEN, after_id, -1 if limit is None else limit),
         )
         return [hazard_row(row) for row in rows]
 

@@ -82,6 +82,16 @@ class HazardRepository:
         row = await self._db.fetchone(f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE id = ?", (hazard_id,))
         return None if row is None else hazard_row(row)
 
+    async def get_many(self, hazard_ids: Iterable[int]) -> dict[int, Hazard]:
+        """These hazards by id, in one query; ids not found are left out (a reminder sweep's hazards)."""
+        ids = sorted(set(hazard_ids))
+        if not ids:
+            return {}
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE id IN ({_marks(ids)})", ids
+        )
+        return {hazard.id: hazard for hazard in map(hazard_row, rows)}
+
     async def get_by_code(self, code: str) -> Hazard | None:
         row = await self._db.fetchone(f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE code = ?", (code,))
         return None if row is None else hazard_row(row)

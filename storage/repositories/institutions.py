@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import aiosqlite
 
@@ -47,6 +48,16 @@ class InstitutionRepository:
     async def get(self, institution_id: int) -> Institution | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM institutions WHERE id = ?", (institution_id,))
         return None if row is None else _institution(row)
+
+    async def get_many(self, institution_ids: Iterable[int]) -> list[Institution]:
+        """These institutions, active or not, in id order; ids not found are left out."""
+        ids = sorted(set(institution_ids))
+        if not ids:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM institutions WHERE id IN ({', '.join('?' for _ in ids)}) ORDER BY id", ids
+        )
+        return [_institution(row) for row in rows]
 
     async def get_by_code(self, code: str) -> Institution | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM institutions WHERE code = ?", (code,))

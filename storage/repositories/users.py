@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import aiosqlite
 
 from bot.domain.lifecycle import UNRESOLVED_STATES
@@ -100,6 +102,41 @@ class UserRepository:
         )
         return [_user(row) for row in rows]
 
+    async def get_many(self, telegram_ids: Iterable[int]) -> list[User]:
+        """The active users among these ids, in id order (a reminder sweep's assignees)."""
+        ids = sorted(set(telegram_ids))
+        if not ids:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM users WHERE telegram_id IN ({_marks(ids)}) AND active = 1 ORDER BY telegram_id",
+            ids,
+        )
+        return [_user(row) for row in rows]
+
+    async def staff(self) -> list[User]:
+        """Every active county staff member and city admin: the few hundred people any reminder may escalate to."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND role IN (?, ?) ORDER BY telegram_id",
+            sorted(role.value for role in STAFF_ROLES),
+        )
+        return [_user(row) for row in rows]
+
+    async def heads_of_many(self, institution_ids: Iterable[int]) -> list[User]:
+        """As `heads_of`, for several institutions in one query: their registered heads and named heads."""
+        ids = sorted(set(institution_ids))
+        if not ids:
+            return []
+        marks = _marks(ids)
+        # +role: found through users_institution; by role SQLite would read every head of the city.
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND ("
+            f" (+role = ? AND institution_id IN ({marks}))"
+            f" OR telegram_id IN (SELECT head_user_id FROM institutions WHERE id IN ({marks}))"
+            ") ORDER BY telegram_id",
+            (Role.HEAD.value, *ids, *ids),
+        )
+        return [_user(row) for row in rows]
+
     async def staff_for_region(self, region_code: str) -> list[User]:
         """Active staff answerable for a place: county staff whose region covers it, then the city admins."""
         rows = await self._db.fetchall(
@@ -129,6 +166,10 @@ class UserRepository:
             (RegionLevel.CITY.value,),
         )
         return city is not None and region_in_scope(region_code, city)
+
+
+def _marks(values: list[int]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def _params(user: User) -> tuple[object, ...]:

@@ -117,6 +117,17 @@ async def test_user_scopes(wenzhou: Storage) -> None:
     await wenzhou.institutions.set_head(home.id, 7)
     assert [user.telegram_id for user in await wenzhou.users.heads_of(home.id)] == [4, 7]
 
+    # The batched forms a reminder sweep uses answer the same, active people only.
+    other = await wenzhou.institutions.get_by_code("WZ-330302-ELDER-01")
+    assert other is not None
+    await wenzhou.users.add(_user(8, Role.HEAD, institution=other.id))
+    await wenzhou.users.add(_user(9, Role.HEAD, institution=other.id).model_copy(update={"active": False}))
+    assert [user.telegram_id for user in await wenzhou.users.heads_of_many([home.id, other.id, home.id])] == [4, 7, 8]
+    assert await wenzhou.users.heads_of_many([]) == []
+    assert [user.telegram_id for user in await wenzhou.users.staff()] == [1, 2, 3]
+    assert [user.telegram_id for user in await wenzhou.users.get_many([9, 5, 1, 404])] == [1, 5]
+    assert [i.id for i in await wenzhou.institutions.get_many([other.id, home.id, -1])] == sorted([home.id, other.id])
+
 
 async def test_groups_bind_per_chat_and_topic(storage: Storage) -> None:
     await storage.groups.bind(_group(-100, "330302"))

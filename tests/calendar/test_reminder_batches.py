@@ -1,0 +1,151 @@
+"""Sweeps and daily plans that handle many subjects at once: a sweep reads only the people its claimed rows
+concern, the daily plan goes through the open hazards a page at a time and writes the calendar in chunks. Each
+subject must still reach, and name, exactly its own people."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import bot.services.reminders as reminder_engine
+from bot.clock import FakeClock
+from bot.domain.compliance import Duty
+from bot.domain.lifecycle import HazardAction
+from bot.services.duties import load_duties
+from bot.services.reminder_items import DutyReminderData, HazardReminderData
+from storage.calendar_models import Reminder, ReminderState
+from storage.hazard_models import Hazard
+from tests.calendar.test_reminder_engine import sweep_at
+from tests.calendar.world import (
+    CADRE,
+    CITY_ADMIN,
+    FUNERAL,
+    FUNERAL_HEAD,
+    HEAD,
+    HOME,
+    LONGWAN_STAFF,
+    LUCHENG_STAFF,
+    SOCIAL,
+    SOCIAL_HEAD,
+    WELFARE,
+    WELFARE_HEAD,
+    Outbox,
+    Services,
+    city,
+    clock,
+    local,
+    open_services,
+)
+
+__all__ = ["city", "clock"]
+
+
+async def report(city: Services, code: str = HOME) -> Hazard:
+    """A report as the bot takes it, without planning its reminders (the daily plan's job here)."""
+    outcome = await city.hazards.submit_report(await city.user(CADRE), city.draft(code))
+    return outcome.hazard
+
+
+def duty_items(outbox: Outbox) -> list[tuple[int, DutyReminderData]]:
+    return [
+        (s.delivery.recipient_id, item.data)
+        for s in outbox.sent
+        for item in s.delivery.items
+        if isinstance(item.data, DutyReminderData)
+    ]
+
+
+async def test_one_sweep_over_many_institutions_names_each_ones_own_heads(city: Services) -> None:
+    await city.reminders.plan_calendar(city.today())
+    heads = {city.institutions[code]: head for code, head in (
+        (HOME, HEAD), (SOCIAL, SOCIAL_HEAD), (FUNERAL, FUNERAL_HEAD), (WELFARE, WELFARE_HEAD)
+    )}
+    outbox = Outbox(city.clock)
+    await sweep_at(city, outbox, local(2026, 3, 25, 9))  # March's self-inspection is due: the heads hear of it
+    # The 1st of April: March's is overdue (heads and county staff, or city admins where no county covers the
+    # place), April's opens; every institution of the city in the same sweep.
+    await sweep_at(city, outbox, local(2026, 4, 1, 9))
+    items = duty_items(outbox)
+    assert len({data.institution_id for _, data in items}) == len(city.institutions)
+    for _, data in items:
+        named = [person.telegram_id for person in data.responsible]
+        assert named == ([heads[data.institution_id]] if data.institution_id in heads else [])
+    home, social = city.institutions[HOME], city.institutions[SOCIAL]
+    funeral, welfare = city.institutions[FUNERAL], city.institutions[WELFARE]
+    overdue = {(recipient, data.institution_id) for recipient, data in items if data.period.start == date(2026, 3, 1)}
+    assert {pair for pair in overdue if pair[1] in heads} == {
+        (HEAD, home), (LUCHENG_STAFF, home),
+        (SOCIAL_HEAD, social), (LONGWAN_STAFF, social),
+        (FUNERAL_HEAD, funeral), (CITY_ADMIN, funeral),  # 瑞安: no county staff registered
+        (WELFARE_HEAD, welfare), (CITY_ADMIN, welfare),  # a city institution
+    }
+
+
+async def test_the_person_named_responsible_is_reminded_and_named(city: Services) -> None:
+    hazard = await report(city)
+    staff = await city.user(LUCHENG_STAFF)
+    assigned = await city.hazards.act(
+        staff, hazard.id, HazardAction.ASSIGN, assignee_id=CADRE, deadline=local(2026, 3, 6, 10)
+    )
+    await city.reminders.plan_for_hazard(assigned.hazard)
+    outbox = Outbox(city.clock)
+    assert await sweep_at(city, outbox, local(2026, 3, 5, 10)) == [(CADRE, "hazard_due_soon", "before24h")]
+    data = outbox.sent[0].delivery.items[0].data
+    assert isinstance(data, HazardReminderData)
+    assert [(p.telegram_id, p.full_name) for p in data.responsible] == [(CADRE, "user 30")]
+
+
+async def test_the_daily_plan_reaches_every_open_hazard_page_after_page(
+    city: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reminder_engine, "PLAN_PAGE", 2)
+    hazards = [await report(city) for _ in range(5)]
+    head = await city.user(HEAD)
+    await city.hazards.act(
+        head, hazards[2].id, HazardAction.SUBMIT_RECTIFICATION, reason="已整改", photos=[city.photo()]
+    )
+    await city.reminders.plan_open_hazards()
+    planned = {r.subject_id for r in await city.storage.reminders.find(state=ReminderState.PENDING)}
+    assert planned == {str(h.id) for n, h in enumerate(hazards) if n != 2}  # a fixed hazard waits for staff
+    rows = await city.storage.reminders.find()
+    await city.reminders.plan_open_hazards()
+    assert await city.storage.reminders.find() == rows
+
+
+async def test_the_calendar_written_in_chunks_is_the_calendar(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = await open_services(tmp_path / "whole.db", tmp_path / "evidence", clock)
+    chunked = await open_services(tmp_path / "chunked.db", tmp_path / "evidence", clock)
+    try:
+        await whole.reminders.plan_calendar(whole.today())
+        monkeypatch.setattr(reminder_engine, "PLAN_CHUNK", 3)
+        await chunked.reminders.plan_calendar(chunked.today())
+
+        def planned(rows: list[Reminder]) -> set[tuple[object, ...]]:
+            return {(r.dedupe_key, r.kind, r.due_at, r.recipient_id, r.state) for r in rows}
+
+        expected = planned(await whole.storage.reminders.find())
+        assert len(expected) > 3 * 3
+        assert planned(await chunked.storage.reminders.find()) == expected
+    finally:
+        await whole.storage.close()
+        await chunked.storage.close()
+
+
+async def test_a_duty_snapshot_answers_only_for_the_duties_it_read(city: Services) -> None:
+    home = await city.storage.institutions.get(city.institutions[HOME])
+    assert home is not None
+    duties = await load_duties(city.storage, city.today(), only=(Duty.SELF_INSPECTION,))
+    duties.self_inspection(home.id)
+    with pytest.raises(ValueError, match="fire_drill"):
+        duties.drill(home)  # not "no drill held": it was never asked
+    # A sweep that claims self-inspection reminders alone reads only those records, and judges them.
+    await city.reminders.plan_calendar(city.today())
+    outbox = Outbox(city.clock)
+    await sweep_at(city, outbox, local(2026, 3, 25, 9))
+    assert {recipient for recipient, data in duty_items(outbox) if data.duty is Duty.SELF_INSPECTION} == {
+        HEAD, SOCIAL_HEAD, FUNERAL_HEAD, WELFARE_HEAD
+    }
