@@ -40,6 +40,7 @@ from telegram.request import HTTPXRequest
 from bot.app import BotApplication, BotServices, build_application, open_services, running
 from bot.clock import FakeClock
 from bot.domain.roles import Role
+from bot.incoming import PacedPolls
 from bot.processing import PerChatUpdateProcessor
 from bot.sandbox import Sandbox, SimUser
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
@@ -295,6 +296,7 @@ def bare_application(sandbox: Sandbox, update_processor: BaseUpdateProcessor) ->
             await chat.send_message(f"按了 {query.data}", reply_markup=keyboard)
 
     settings = sandbox_settings(sandbox, Path("unused.db"))
+    polls = PacedPolls(connection_pool_size=2, read_timeout=40)
     application = (
         ApplicationBuilder()
         .token(settings.bot_token)
@@ -303,9 +305,10 @@ def bare_application(sandbox: Sandbox, update_processor: BaseUpdateProcessor) ->
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .concurrent_updates(update_processor)
         .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
+        .get_updates_request(polls)
         .build()
     )
+    polls.watch(application)  # fetches updates as the full bot does (bot/incoming.py)
     application.add_handler(MessageHandler(filters.ALL, echo))
     application.add_handler(CallbackQueryHandler(pressed))
     return application

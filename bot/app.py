@@ -110,6 +110,7 @@ def build_application(
 ) -> BotApplication:
     """`update_processor` replaces the bot's own (concurrent across chats, in order within each): for benchmarks."""
     settings = services.settings
+    polls = UpdatesRequest(connection_pool_size=2, read_timeout=40)
     # The builder's generic parameters change with every call; the typed result is declared below.
     builder: Any = (
         ApplicationBuilder()
@@ -128,12 +129,14 @@ def build_application(
         # Broadcasts reach hundreds of chats at once: keep enough connections open for them. Every call but
         # getUpdates is retried after a 5xx, a timeout or a dropped connection (bot/retrying.py).
         .request(RetryingRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
-        # The Updater retries getUpdates itself; this one only passes over updates the library cannot parse.
-        .get_updates_request(UpdatesRequest(connection_pool_size=2, read_timeout=40))
+        # The Updater retries getUpdates itself; this one paces polls while busy and passes over updates the
+        # library cannot parse (bot/incoming.py).
+        .get_updates_request(polls)
     )
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
     application: BotApplication = builder.build()
+    polls.watch(application)
     application.bot_data["services"] = services
 
     from handlers import register_handlers

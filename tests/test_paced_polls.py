@@ -1,0 +1,55 @@
+"""A busy bot fetches updates in fewer, fuller polls; nothing it is sent is lost to that (bot/incoming.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bot.incoming import BUSY_UPDATES, POLL_SPACING, PacedPolls
+from bot.processing import PerChatUpdateProcessor
+from bot.sandbox import Sandbox
+
+
+async def test_while_busy_polls_start_no_closer_than_the_spacing_and_every_update_is_handled() -> None:
+    async with Sandbox() as sandbox:
+        release = asyncio.Event()
+        handled: list[int] = []
+
+        async def slow_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await release.wait()  # each person waits here: the bot has every one of them in hand
+            handled.append(update.update_id)
+
+        polls = PacedPolls(connection_pool_size=2, read_timeout=40)
+        application = (
+            ApplicationBuilder().token(sandbox.token).base_url(sandbox.base_url)
+            .concurrent_updates(PerChatUpdateProcessor()).get_updates_request(polls).build()
+        )
+        polls.watch(application)
+        application.add_handler(MessageHandler(filters.ALL, slow_answer))
+        async with application:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0, timeout=1)
+            people = [sandbox.user(7000 + n, f"网格员{n}") for n in range(BUSY_UPDATES + 10)]
+            for person in people[:BUSY_UPDATES]:
+                await person.send_text("三楼走廊堆放杂物", wait=False)
+            await sandbox.wait_for(
+                lambda: application.update_processor.current_concurrent_updates >= BUSY_UPDATES
+            )
+            busy_from = len(sandbox.calls_to("getUpdates"))
+            for person in people[BUSY_UPDATES:]:  # one more every 2 ms: unpaced, each poll would bring one
+                await person.send_text("消防通道堵塞", wait=False)
+                await asyncio.sleep(0.002)
+            await sandbox.wait_for(lambda: application.update_processor.current_concurrent_updates == len(people))
+            starts = [call.started_at for call in sandbox.calls_to("getUpdates")[busy_from:]]
+            release.set()
+            await sandbox.wait_for(lambda: len(handled) == len(people))
+            await application.updater.stop()
+            await application.stop()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert len(gaps) >= 2
+    assert min(gaps) >= POLL_SPACING * 0.8, gaps  # the emulator notes arrival; a little jitter either way
+    assert sorted(handled) == sorted(set(handled))  # each update handled once
