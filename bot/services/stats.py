@@ -17,16 +17,15 @@ from bot.clock import Clock
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.compliance import Overdue, drill_rule, period_of, previous_period, status
 from bot.domain.stats import (
-    HazardCell,
+    Cohort,
     HazardCounts,
     Ratio,
     Scope,
     ScopeLevel,
     StatsPeriod,
+    count_cohort,
     local_midnight,
-    rollup,
     scope_for,
-    total,
     unit_of,
     week_origin,
     week_starts,
@@ -127,10 +126,9 @@ class StatsService:
             duty_half = group.create_task(
                 self._duty_figures(StandingsRepository(side), StatsRepository(side), scope, period, months, today)
             )
-        cells, backlog, median_close, by_type = hazard_half.result()
+        cohort, backlog, median_close = hazard_half.result()
         institutions, inspected, (acks, median_ack), drills = duty_half.result()
-        hazards = total(cells)
-        by_unit = rollup(cells, lambda cell: cell.unit)
+        by_unit = cohort.by_unit
         codes = sorted(set(by_unit) | set(backlog) | set(institutions) | set(acks) | await self._known_units(scope))
         units = tuple(
             UnitFigures(
@@ -148,14 +146,14 @@ class StatsService:
             scope=scope,
             period=period,
             as_of=period.as_of(today),
-            hazards=hazards,
+            hazards=cohort.total,
             median_close_hours=median_close,
             backlog_unresolved=sum(u.backlog_unresolved for u in units),
             backlog_overdue=sum(u.backlog_overdue for u in units),
-            by_area={HazardArea(k): v for k, v in rollup(cells, lambda c: c.area).items()},
-            by_severity={Severity(k): v for k, v in rollup(cells, lambda c: c.severity).items()},
-            by_source={SourceLevel(k): v for k, v in rollup(cells, lambda c: c.source_level).items()},
-            by_type={InstitutionType(k): v for k, v in by_type.items()},
+            by_area={HazardArea(k): v for k, v in cohort.by_area.items()},
+            by_severity={Severity(k): v for k, v in cohort.by_severity.items()},
+            by_source={SourceLevel(k): v for k, v in cohort.by_source.items()},
+            by_type={InstitutionType(k): v for k, v in cohort.by_type.items()},
             drills=sum((u.drills for u in units), Ratio()),
             inspections=sum((u.inspections for u in units), Ratio()),
             acks=sum((u.acks for u in units), Ratio()),
@@ -166,14 +164,13 @@ class StatsService:
 
     async def _hazard_figures(
         self, scope: Scope, since: datetime, until: datetime, now: datetime
-    ) -> tuple[list[HazardCell], dict[str, tuple[int, int]], float | None, dict[str, HazardCounts]]:
-        """The cohort's cells, the backlog by unit, the median closing time and the cohort by institution type."""
+    ) -> tuple[Cohort, dict[str, tuple[int, int]], float | None]:
+        """The cohort and its breakdowns, the backlog by unit and the median closing time."""
         repo = self.repository
-        cells = await repo.cohort_cells(scope, since, until, now)
+        cohort = count_cohort(await repo.cohort_columns(scope, since, until, now), scope)
         backlog = await repo.backlog_by(scope, now, GroupBy.UNIT)
-        median_close = await repo.median_close_hours(scope, since, until, total(cells).closed)
-        by_type = await repo.cohort_by(scope, since, until, now, GroupBy.INSTITUTION_TYPE)
-        return cells, backlog, median_close, by_type
+        median_close = await repo.median_close_hours(scope, since, until, cohort.total.closed)
+        return cohort, backlog, median_close
 
     async def _duty_figures(
         self,

@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
-from bot.domain.stats import HazardCell, HazardCounts, Scope, median_of, median_window
+from bot.domain.stats import CohortColumns, HazardCounts, Scope, Standing, median_of, median_window
 from storage.db import BUSY_TIMEOUT_MS, Database
 from storage.repositories._codec import from_db_time, from_db_time_or_none, prefix_glob, to_db_time
 
@@ -87,6 +87,20 @@ def _count_params(now: datetime) -> list[object]:
     return [*_CLOSED, *_UNRESOLVED, *_OPEN, to_db_time(now), *_CLOSED, *_CLOSED]
 
 
+# A hazard's `Standing`, by the same state sets and deadline test as `_COUNTS`.
+_STANDING = (
+    f"CASE WHEN h.state IN ({marks(_CLOSED)}) THEN CASE h.closed_on_time WHEN 1 THEN {Standing.CLOSED_ON_TIME:d} "
+    f"WHEN 0 THEN {Standing.CLOSED_LATE:d} ELSE {Standing.CLOSED_UNJUDGED:d} END "
+    f"WHEN h.state IN ({marks(_OPEN)}) THEN CASE WHEN h.deadline < ? THEN {Standing.OPEN_OVERDUE:d} "
+    f"ELSE {Standing.OPEN:d} END "
+    f"WHEN h.state IN ({marks(_UNRESOLVED)}) THEN {Standing.FIXED:d} ELSE {Standing.OTHER:d} END"
+)
+
+
+def _standing_params(now: datetime) -> list[object]:
+    return [*_CLOSED, *_OPEN, to_db_time(now), *_UNRESOLVED]
+
+
 @asynccontextmanager
 async def side_reader(db: Database) -> AsyncIterator[Database]:
     """A second connection to the same database file for reading while `db` is busy with other statements (a
@@ -114,26 +128,36 @@ class StatsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def cohort_cells(self, scope: Scope, since: datetime, until: datetime, now: datetime) -> list[HazardCell]:
-        """The hazards found in [since, until), counted per unit, area, severity and source level in one pass;
-        those breakdowns are rollups of these cells (the institution type, which needs a join, is `cohort_by`)."""
+    async def cohort_columns(self, scope: Scope, since: datetime, until: datetime, now: datetime) -> CohortColumns:
+        """The hazards found in [since, until) as parallel columns (`CohortColumns`), for `count_cohort`.
+
+        One walk of the covering cohort index, each column gathered by group_concat into one text: SQLite would
+        sort the whole cohort for each GROUP BY (no hash aggregation), and fetching it as rows costs a Python tuple
+        per hazard. The institution type is looked up here, not joined: a dict beats a B-tree probe per hazard."""
         where, params = hazard_scope(scope)
-        rows = await self._db.fetchall(
-            f"SELECT {group_expression(GroupBy.UNIT, scope, 'h')} AS unit, h.area, h.severity, h.source_level, "
-            f"{_COUNTS} "
-            f"FROM hazards h WHERE h.reported_at >= ? AND h.reported_at < ? AND {where} GROUP BY 1, 2, 3, 4",
-            (*_count_params(now), to_db_time(since), to_db_time(until), *params),
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS n, group_concat(h.region_code, ','), group_concat(h.area, ','), "
+            "group_concat(h.severity, ','), group_concat(h.source_level, ','), group_concat(h.institution_id, ','), "
+            f"group_concat({_STANDING}, ',') FROM hazards h "
+            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where}",
+            (*_standing_params(now), to_db_time(since), to_db_time(until), *params),
         )
-        return [
-            HazardCell(
-                unit=row["unit"],
-                area=row["area"],
-                severity=row["severity"],
-                source_level=row["source_level"],
-                counts=_counts(row),
-            )
-            for row in rows
-        ]
+        if row is None or not row["n"]:
+            return CohortColumns((), (), (), (), (), ())
+        # Every gathered value is NOT NULL (group_concat would skip a NULL and shift its column) and none holds a
+        # comma: codes, enum values and numbers.
+        regions, areas, severities, sources, institutions, standings = (str(row[i]).split(",") for i in range(1, 7))
+        types = await self._institution_types(scope)
+        return CohortColumns(regions, areas, severities, sources, list(map(types.__getitem__, institutions)), standings)
+
+    async def _institution_types(self, scope: Scope) -> dict[str, str]:
+        """Institution id (as text) → type, for every institution a hazard in scope can name: a hazard keeps its
+        region when its institution moves, so they are not chosen by region."""
+        if scope.institution_id is not None:
+            rows = await self._db.fetchall("SELECT id, type FROM institutions WHERE id = ?", (scope.institution_id,))
+        else:
+            rows = await self._db.fetchall("SELECT id, type FROM institutions")
+        return {str(row["id"]): str(row["type"]) for row in rows}
 
     async def cohort_by(
         self, scope: Scope, since: datetime, until: datetime, now: datetime, by: GroupBy
