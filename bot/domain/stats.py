@@ -243,7 +243,7 @@ class HazardCounts:
         return Ratio(self.on_time, self.on_time + self.late)
 
 
-class Standing(IntEnum):
+class HazardStanding(IntEnum):
     """Where one hazard of a cohort stands now, as one small number: everything `HazardCounts` counts of a hazard
     follows from it, so a cohort can be tallied by (dimension, standing) pairs instead of six sums per group."""
 
@@ -256,21 +256,21 @@ class Standing(IntEnum):
     OTHER = 6  # a state of no kind counted here: found, nothing else
 
 
-_ADDS: dict[Standing, HazardCounts] = {
-    Standing.CLOSED_LATE: HazardCounts(found=1, closed=1, late=1),
-    Standing.CLOSED_ON_TIME: HazardCounts(found=1, closed=1, on_time=1),
-    Standing.CLOSED_UNJUDGED: HazardCounts(found=1, closed=1),
-    Standing.OPEN: HazardCounts(found=1, unresolved=1),
-    Standing.OPEN_OVERDUE: HazardCounts(found=1, unresolved=1, overdue=1),
-    Standing.FIXED: HazardCounts(found=1, unresolved=1),
-    Standing.OTHER: HazardCounts(found=1),
+_ADDS: dict[HazardStanding, HazardCounts] = {
+    HazardStanding.CLOSED_LATE: HazardCounts(found=1, closed=1, late=1),
+    HazardStanding.CLOSED_ON_TIME: HazardCounts(found=1, closed=1, on_time=1),
+    HazardStanding.CLOSED_UNJUDGED: HazardCounts(found=1, closed=1),
+    HazardStanding.OPEN: HazardCounts(found=1, unresolved=1),
+    HazardStanding.OPEN_OVERDUE: HazardCounts(found=1, unresolved=1, overdue=1),
+    HazardStanding.FIXED: HazardCounts(found=1, unresolved=1),
+    HazardStanding.OTHER: HazardCounts(found=1),
 }
 
 
 @dataclass(frozen=True)
 class CohortColumns:
     """The hazards of a cohort as parallel columns, one entry per hazard: what each breakdown groups by, and the
-    hazard's `Standing` as its number's text."""
+    hazard's `HazardStanding` as its number's text."""
 
     region_codes: Sequence[str]
     areas: Sequence[str]
@@ -318,7 +318,7 @@ def count_by(keys: Iterable[str], standings: Iterable[str]) -> dict[str, HazardC
 
 
 def _times(standing: str, n: int) -> HazardCounts:
-    adds = _ADDS[Standing(int(standing))]
+    adds = _ADDS[HazardStanding(int(standing))]
     return HazardCounts(
         adds.found * n, adds.closed * n, adds.unresolved * n, adds.overdue * n, adds.on_time * n, adds.late * n
     )

@@ -8,6 +8,7 @@ county staff their county by township, city admins the whole city by county.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,7 +35,7 @@ from bot.services.errors import Refusal
 from storage import Storage
 from storage.models import InstitutionType, Region, User
 from storage.repositories.standings import StandingsRepository
-from storage.repositories.stats import GroupBy, StatsRepository, UnitAcks, side_reader
+from storage.repositories.stats import GroupBy, Roster, StatsRepository, UnitAcks, side_reader
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,7 @@ class StatsService:
         spread = scope.level is not ScopeLevel.INSTITUTION
         async with side_reader(db) if spread else nullcontext(db) as side, asyncio.TaskGroup() as group:
             hazard_half = group.create_task(self._hazard_figures(scope, since, until, now))
-            duty_half = group.create_task(
-                self._duty_figures(StandingsRepository(side), StatsRepository(side), scope, period, months, today)
-            )
+            duty_half = group.create_task(self._duty_figures(StatsRepository(side), scope, period, months, today))
         cohort, backlog, median_close = hazard_half.result()
         institutions, inspected, (acks, median_ack), drills = duty_half.result()
         by_unit = cohort.by_unit
@@ -173,22 +172,22 @@ class StatsService:
         return cohort, backlog, median_close
 
     async def _duty_figures(
-        self,
-        standings: StandingsRepository,
-        repo: StatsRepository,
-        scope: Scope,
-        period: StatsPeriod,
-        months: list[str],
-        today: date,
-    ) -> tuple[dict[str, int], dict[str, int], tuple[dict[str, UnitAcks], float | None], dict[str, Ratio]]:
+        self, repo: StatsRepository, scope: Scope, period: StatsPeriod, months: list[str], today: date
+    ) -> tuple[Counter[str], Counter[str], tuple[dict[str, UnitAcks], float | None], dict[str, Ratio]]:
         """Institutions, finished self-inspections, warnings answered (with the median answer time) and drill
-        compliance, by unit."""
+        compliance, by unit. The roster of institutions is read once for all three duties."""
+        roster = await repo.roster(scope)
+        units = [unit_of(code, scope) for code in roster.region_codes]
+        done = await repo.inspections_done(scope, months)
+        inspected: Counter[str] = Counter()
+        for institution_id, unit in zip(roster.ids, units, strict=True):
+            inspected[unit] += done.get(institution_id, 0)
         since, until = period.utc_bounds(self._tz)
-        institutions = await standings.institutions_by(scope, GroupBy.UNIT)
-        inspected = await standings.inspections_done_by(scope, months, GroupBy.UNIT)
         acks = await repo.acks_with_median(scope, since, until, GroupBy.UNIT)
-        drills = await self._drills_by_unit(scope, period.as_of(today), standings)
-        return institutions, inspected, acks, drills
+        drills: dict[str, Ratio] = {}
+        for unit, ok in zip(units, await self._drill_verdicts(scope, roster, period.as_of(today), repo), strict=True):
+            drills[unit] = drills.get(unit, Ratio()) + Ratio(int(ok), 1)
+        return Counter(units), inspected, acks, drills
 
     async def states_by_unit(self, actor: User, period: StatsPeriod) -> dict[str, dict[str, int]]:
         since, until = period.utc_bounds(self._tz)
@@ -222,32 +221,27 @@ class StatsService:
             raise Refusal("stats_warning_unknown")
         return AckCurve(warning_id, warning.headline, sent, reached, tuple(answers))
 
-    async def drill_status(
-        self, scope: Scope, as_of: date, standings: StandingsRepository | None = None
-    ) -> dict[int, tuple[str, bool]]:
+    async def drill_status(self, scope: Scope, as_of: date) -> dict[int, tuple[str, bool]]:
         """Institution id → (region code, compliant) with its fire-drill duty on `as_of`: not overdue, judged by the
         calendar's own rule and `compliance.status`, as /drills and the reminders judge it."""
-        standings = standings or self.standings
-        rows = await standings.institution_rows(scope)
-        rules = {kind: drill_rule(kind) for kind in {row.type for row in rows}}
+        roster = await self.repository.roster(scope)
+        verdicts = await self._drill_verdicts(scope, roster, as_of, self.repository)
+        return {i: (code, ok) for i, code, ok in zip(roster.ids, roster.region_codes, verdicts, strict=True)}
+
+    async def _drill_verdicts(self, scope: Scope, roster: Roster, as_of: date, repo: StatsRepository) -> list[bool]:
+        """Whether each institution of the roster, in order, is compliant with its fire-drill duty on `as_of`."""
+        rules = {kind: drill_rule(kind) for kind in set(roster.types)}
         kinds = sorted({k.value for rule in rules.values() for k in rule.drill_kinds})
         # Only the current and the previous period of each rule decide a status.
         since = min((previous_period(r, period_of(r, as_of)).start for r in rules.values()), default=as_of)
-        dates = await standings.drill_dates(scope, kinds, since) if kinds else {}
-        judged: dict[int, tuple[str, bool]] = {}
-        for row in rows:
-            rule = rules[row.type]
-            done = [day for drill_kind, day in dates.get(row.id, []) if drill_kind in rule.drill_kinds]
+        dates = await repo.drill_dates(scope, kinds, since) if kinds else {}
+        verdicts = []
+        for institution_id, kind in zip(roster.ids, roster.types, strict=True):
+            rule = rules[kind]
+            done = [day for drill_kind, day in dates.get(institution_id, ()) if drill_kind in rule.drill_kinds]
             verdict = status(rule, done, as_of, judged_from=self._tracking_since)
-            judged[row.id] = (row.region_code, not isinstance(verdict, Overdue))
-        return judged
-
-    async def _drills_by_unit(self, scope: Scope, as_of: date, standings: StandingsRepository) -> dict[str, Ratio]:
-        ratios: dict[str, Ratio] = {}
-        for region, ok in (await self.drill_status(scope, as_of, standings)).values():
-            unit = unit_of(region, scope)
-            ratios[unit] = ratios.get(unit, Ratio()) + Ratio(int(ok), 1)
-        return ratios
+            verdicts.append(not isinstance(verdict, Overdue))
+        return verdicts
 
     async def _known_units(self, scope: Scope) -> set[str]:
         """Every county of the city appears in its breakdown, even one with nothing to count yet."""

@@ -7,17 +7,18 @@ text, so comparing them as text compares instants.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import aiosqlite
 
 from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
-from bot.domain.stats import CohortColumns, HazardCounts, Scope, Standing, median_of, median_window
+from bot.domain.stats import CohortColumns, HazardCounts, HazardStanding, Scope, median_of, median_window
 from storage.db import BUSY_TIMEOUT_MS, Database
 from storage.repositories._codec import from_db_time, from_db_time_or_none, prefix_glob, to_db_time
 
@@ -87,13 +88,14 @@ def _count_params(now: datetime) -> list[object]:
     return [*_CLOSED, *_UNRESOLVED, *_OPEN, to_db_time(now), *_CLOSED, *_CLOSED]
 
 
-# A hazard's `Standing`, by the same state sets and deadline test as `_COUNTS`.
+# A hazard's `HazardStanding`, by the same state sets and deadline test as `_COUNTS`.
+_S = HazardStanding
 _STANDING = (
-    f"CASE WHEN h.state IN ({marks(_CLOSED)}) THEN CASE h.closed_on_time WHEN 1 THEN {Standing.CLOSED_ON_TIME:d} "
-    f"WHEN 0 THEN {Standing.CLOSED_LATE:d} ELSE {Standing.CLOSED_UNJUDGED:d} END "
-    f"WHEN h.state IN ({marks(_OPEN)}) THEN CASE WHEN h.deadline < ? THEN {Standing.OPEN_OVERDUE:d} "
-    f"ELSE {Standing.OPEN:d} END "
-    f"WHEN h.state IN ({marks(_UNRESOLVED)}) THEN {Standing.FIXED:d} ELSE {Standing.OTHER:d} END"
+    f"CASE WHEN h.state IN ({marks(_CLOSED)}) "
+    f"THEN CASE h.closed_on_time WHEN 1 THEN {_S.CLOSED_ON_TIME:d} WHEN 0 THEN {_S.CLOSED_LATE:d} "
+    f"ELSE {_S.CLOSED_UNJUDGED:d} END "
+    f"WHEN h.state IN ({marks(_OPEN)}) THEN CASE WHEN h.deadline < ? THEN {_S.OPEN_OVERDUE:d} ELSE {_S.OPEN:d} END "
+    f"WHEN h.state IN ({marks(_UNRESOLVED)}) THEN {_S.FIXED:d} ELSE {_S.OTHER:d} END"
 )
 
 
@@ -122,6 +124,15 @@ async def side_reader(db: Database) -> AsyncIterator[Database]:
 class UnitAcks:
     reached: int
     answered: int
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The active institutions in scope as parallel columns: what duties are owed by and judged for."""
+
+    ids: list[int]
+    types: list[str]
+    region_codes: list[str]
 
 
 class StatsRepository:
@@ -158,6 +169,46 @@ class StatsRepository:
         else:
             rows = await self._db.fetchall("SELECT id, type FROM institutions")
         return {str(row["id"]): str(row["type"]) for row in rows}
+
+    async def roster(self, scope: Scope) -> Roster:
+        where, params = institution_scope(scope)
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS n, group_concat(i.id, ','), group_concat(i.type, ','), "
+            f"group_concat(i.region_code, ',') FROM institutions i WHERE {where}",
+            params,
+        )
+        if row is None or not row["n"]:
+            return Roster([], [], [])
+        # None of these NOT NULL values holds a comma: numbers, enum values and codes.
+        return Roster([int(i) for i in str(row[1]).split(",")], str(row[2]).split(","), str(row[3]).split(","))
+
+    async def inspections_done(self, scope: Scope, months: Sequence[str]) -> Counter[int]:
+        """Institution id → its finished monthly self-inspections over these months. For a head's institution only
+        that one; otherwise every institution's, active or not, since picking those of the roster (the caller) costs
+        less than joining each inspection to its institution here."""
+        if not months:
+            return Counter()
+        one = "AND s.institution_id = ?" if scope.institution_id is not None else ""
+        row = await self._db.fetchone(
+            "SELECT group_concat(s.institution_id, ',') FROM self_inspections s "
+            f"WHERE s.month IN ({marks(months)}) AND s.finished_at IS NOT NULL {one}",
+            (*months, *([scope.institution_id] if scope.institution_id is not None else [])),
+        )
+        return Counter(map(int, str(row[0]).split(","))) if row is not None and row[0] is not None else Counter()
+
+    async def drill_dates(self, scope: Scope, kinds: Sequence[str], since: date) -> dict[int, list[tuple[str, date]]]:
+        """Institution id → (kind, local date) of its drills of these kinds held on or after `since`: a head's
+        institution only, otherwise every institution's (the caller keeps those of its roster)."""
+        one = "AND d.institution_id = ?" if scope.institution_id is not None else ""
+        rows = await self._db.fetchall(
+            f"SELECT d.institution_id, d.kind, d.held_on FROM drills d WHERE d.kind IN ({marks(kinds)}) "
+            f"AND d.held_on >= ? {one}",
+            (*kinds, since.isoformat(), *([scope.institution_id] if scope.institution_id is not None else [])),
+        )
+        found: dict[int, list[tuple[str, date]]] = {}
+        for institution_id, kind, held_on in rows:
+            found.setdefault(institution_id, []).append((kind, date.fromisoformat(held_on)))
+        return found
 
     async def cohort_by(
         self, scope: Scope, since: datetime, until: datetime, now: datetime, by: GroupBy
