@@ -183,7 +183,7 @@ class StatsService:
         for institution_id, unit in zip(roster.ids, units, strict=True):
             inspected[unit] += done.get(institution_id, 0)
         since, until = period.utc_bounds(self._tz)
-        acks = await repo.acks_with_median(scope, since, until, GroupBy.UNIT)
+        acks = await repo.acks_with_median(scope, since, until)
         drills: dict[str, Ratio] = {}
         for unit, ok in zip(units, await self._drill_verdicts(scope, roster, period.as_of(today), repo), strict=True):
             drills[unit] = drills.get(unit, Ratio()) + Ratio(int(ok), 1)

@@ -7,18 +7,20 @@ text, so comparing them as text compares instants.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import compress
 
 import aiosqlite
 
 from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
-from bot.domain.stats import CohortColumns, HazardCounts, HazardStanding, Scope, median_of, median_window
+from bot.domain.stats import CohortColumns, HazardCounts, HazardStanding, Scope, median_of, median_window, unit_of
 from storage.db import BUSY_TIMEOUT_MS, Database
 from storage.repositories._codec import from_db_time, from_db_time_or_none, prefix_glob, to_db_time
 
@@ -315,26 +317,42 @@ class StatsRepository:
         return {str(row["name"]): UnitAcks(int(row["reached"]), int(row["answered"])) for row in rows}
 
     async def acks_with_median(
-        self, scope: Scope, since: datetime, until: datetime, by: GroupBy
+        self, scope: Scope, since: datetime, until: datetime
     ) -> tuple[dict[str, UnitAcks], float | None]:
-        """`acks_by`, and the median minutes from sending to the first answer, in one statement: the reached set
-        is built once and both questions read it."""
+        """`acks_by` per unit, and the median minutes from sending to the first answer, from one statement: the
+        reached set is built once and gathered as three columns (warning, region code, first answer or ''), which
+        Python counts by region and times without the sorts SQLite would need (by unit, then by minutes)."""
         cte, params = self._answers(scope, since, until)
-        rows = await self._db.fetchall(
-            # The sending time by its primary key: joined to `sent`, SQLite indexed all of `per` first.
-            f"{cte}, timed AS (SELECT (julianday(per.first_at) - julianday((SELECT w.sent_at FROM warnings w "
-            "WHERE w.id = per.warning_id))) * 1440.0 AS minutes FROM per WHERE per.region_code IS NOT NULL "
-            "AND per.first_at IS NOT NULL), "
-            "ranked AS (SELECT minutes, ROW_NUMBER() OVER (ORDER BY minutes) AS n, COUNT(*) OVER () AS total "
-            "FROM timed) "
-            f"SELECT 1 AS part, {group_expression(by, scope, 'per')} AS name, COUNT(*) AS reached, "
-            "COUNT(first_at) AS answered, NULL AS minutes FROM per WHERE region_code IS NOT NULL GROUP BY 2 "
-            # The middle value, or the two middle values of an even count.
-            "UNION ALL SELECT 2, NULL, NULL, NULL, minutes FROM ranked WHERE n IN ((total + 1) / 2, (total + 2) / 2)",
+        row = await self._db.fetchone(
+            f"{cte} SELECT COUNT(*) AS n, group_concat(warning_id, ','), group_concat(region_code, ','), "
+            "group_concat(ifnull(first_at, ''), ',') FROM per WHERE region_code IS NOT NULL",
             params,
         )
-        acks = {str(r["name"]): UnitAcks(int(r["reached"]), int(r["answered"])) for r in rows if r["part"] == 1}
-        return acks, median_of([float(r["minutes"]) for r in rows if r["part"] == 2])
+        if row is None or not row["n"]:
+            return {}, None
+        # Warning ids, region codes and fixed-width times: none holds a comma.
+        warnings, regions, firsts = (str(row[i]).split(",") for i in range(1, 4))
+        reached, answered = Counter(regions), Counter(compress(regions, firsts))
+        acks: dict[str, UnitAcks] = {}
+        for region_code, n in reached.items():
+            unit = unit_of(region_code, scope)
+            before = acks.get(unit, UnitAcks(0, 0))
+            acks[unit] = UnitAcks(before.reached + n, before.answered + answered[region_code])
+        sent = await self._sent_times(since, until)
+        # Stored times always carry their UTC offset (to_db_time), so fromisoformat gives comparable instants.
+        minutes = [
+            (datetime.fromisoformat(first) - sent[warning]).total_seconds() / 60
+            for warning, first in zip(compress(warnings, firsts), compress(firsts, firsts), strict=True)
+        ]
+        return acks, (statistics.median(minutes) if minutes else None)
+
+    async def _sent_times(self, since: datetime, until: datetime) -> dict[str, datetime]:
+        """Warning id (as text) → when it was sent, for the warnings sent in [since, until)."""
+        rows = await self._db.fetchall(
+            "SELECT id, sent_at FROM warnings WHERE sent_at >= ? AND sent_at < ?",
+            (to_db_time(since), to_db_time(until)),
+        )
+        return {str(row["id"]): from_db_time(row["sent_at"]) for row in rows}
 
     async def ack_times(self, scope: Scope, warning_id: int) -> tuple[datetime | None, int, list[datetime]]:
         """One warning: when it was sent, how many institutions in scope it reached, and when each that answered
