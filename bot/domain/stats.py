@@ -291,28 +291,41 @@ class Cohort:
 
 
 def count_cohort(columns: CohortColumns, scope: Scope) -> Cohort:
-    """Each breakdown of a cohort in one pass per column: a Counter of (value, standing) pairs (a few dozen
-    distinct ones) in C, then the pairs' counts summed. Cheaper than a sorting GROUP BY in SQLite, which has no
-    hash aggregation."""
-    by_region = count_by(columns.region_codes, columns.standings)
+    """Every breakdown of a cohort from three Counters over its columns (a C loop each, no sort; SQLite has no
+    hash aggregation): by (region, standing), by (type, standing), and by (area, severity, source, standing), a few
+    hundred distinct combinations, which the area, severity and source breakdowns are then summed from."""
+    standings = columns.standings
     by_unit: dict[str, HazardCounts] = {}
-    for region_code, counts in by_region.items():
+    for region_code, counts in count_by(columns.region_codes, standings).items():
         unit = unit_of(region_code, scope)
         by_unit[unit] = by_unit.get(unit, HazardCounts()) + counts
+    combinations = Counter(zip(columns.areas, columns.severities, columns.source_levels, standings, strict=True))
+    by_area: Counter[tuple[str, str]] = Counter()
+    by_severity: Counter[tuple[str, str]] = Counter()
+    by_source: Counter[tuple[str, str]] = Counter()
+    for (area, severity, source, standing), n in combinations.items():
+        by_area[area, standing] += n
+        by_severity[severity, standing] += n
+        by_source[source, standing] += n
     return Cohort(
-        total=sum((_times(standing, n) for standing, n in Counter(columns.standings).items()), HazardCounts()),
+        total=sum((_times(standing, n) for standing, n in Counter(standings).items()), HazardCounts()),
         by_unit=by_unit,
-        by_area=count_by(columns.areas, columns.standings),
-        by_severity=count_by(columns.severities, columns.standings),
-        by_source=count_by(columns.source_levels, columns.standings),
-        by_type=count_by(columns.institution_types, columns.standings),
+        by_area=_summed(by_area),
+        by_severity=_summed(by_severity),
+        by_source=_summed(by_source),
+        by_type=count_by(columns.institution_types, standings),
     )
 
 
 def count_by(keys: Iterable[str], standings: Iterable[str]) -> dict[str, HazardCounts]:
     """Key → the counts of the hazards with that key; `keys` and `standings` run side by side, one per hazard."""
+    return _summed(Counter(zip(keys, standings, strict=True)))
+
+
+def _summed(tally: Mapping[tuple[str, str], int]) -> dict[str, HazardCounts]:
+    """(key, standing) → how many, as key → counts."""
     sums: dict[str, HazardCounts] = {}
-    for (key, standing), n in Counter(zip(keys, standings, strict=True)).items():
+    for (key, standing), n in tally.items():
         sums[key] = sums.get(key, HazardCounts()) + _times(standing, n)
     return sums
 

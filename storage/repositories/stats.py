@@ -166,11 +166,14 @@ class StatsRepository:
     async def _institution_types(self, scope: Scope) -> dict[str, str]:
         """Institution id (as text) → type, for every institution a hazard in scope can name: a hazard keeps its
         region when its institution moves, so they are not chosen by region."""
-        if scope.institution_id is not None:
-            rows = await self._db.fetchall("SELECT id, type FROM institutions WHERE id = ?", (scope.institution_id,))
-        else:
-            rows = await self._db.fetchall("SELECT id, type FROM institutions")
-        return {str(row["id"]): str(row["type"]) for row in rows}
+        one = "WHERE id = ?" if scope.institution_id is not None else ""
+        row = await self._db.fetchone(
+            f"SELECT group_concat(id, ','), group_concat(type, ',') FROM institutions {one}",
+            [scope.institution_id] if scope.institution_id is not None else [],
+        )
+        if row is None or row[0] is None:
+            return {}
+        return dict(zip(str(row[0]).split(","), str(row[1]).split(","), strict=True))
 
     async def roster(self, scope: Scope) -> Roster:
         where, params = institution_scope(scope)
@@ -202,14 +205,18 @@ class StatsRepository:
         """Institution id → (kind, local date) of its drills of these kinds held on or after `since`: a head's
         institution only, otherwise every institution's (the caller keeps those of its roster)."""
         one = "AND d.institution_id = ?" if scope.institution_id is not None else ""
-        rows = await self._db.fetchall(
-            f"SELECT d.institution_id, d.kind, d.held_on FROM drills d WHERE d.kind IN ({marks(kinds)}) "
-            f"AND d.held_on >= ? {one}",
+        row = await self._db.fetchone(
+            "SELECT group_concat(d.institution_id, ','), group_concat(d.kind, ','), group_concat(d.held_on, ',') "
+            f"FROM drills d WHERE d.kind IN ({marks(kinds)}) AND d.held_on >= ? {one}",
             (*kinds, since.isoformat(), *([scope.institution_id] if scope.institution_id is not None else [])),
         )
         found: dict[int, list[tuple[str, date]]] = {}
-        for institution_id, kind, held_on in rows:
-            found.setdefault(institution_id, []).append((kind, date.fromisoformat(held_on)))
+        if row is None or row[0] is None:
+            return found
+        # Ids, kinds and ISO dates: none holds a comma.
+        columns = (str(row[i]).split(",") for i in range(3))
+        for institution_id, kind, held_on in zip(*columns, strict=True):
+            found.setdefault(int(institution_id), []).append((kind, date.fromisoformat(held_on)))
         return found
 
     async def cohort_by(
