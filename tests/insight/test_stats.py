@@ -9,11 +9,16 @@ import pytest
 
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.stats import (
+    CohortColumns,
     HazardCounts,
+    HazardStanding,
     PeriodKind,
     RangeProblem,
     Ratio,
+    Scope,
+    ScopeLevel,
     StatsPeriod,
+    count_cohort,
     current_period,
     median_window,
     parse_range,
@@ -93,6 +98,42 @@ async def test_a_head_sees_their_institution_without_rights_protection_hazards(w
     assert HazardArea.RIGHTS not in report.by_area
     assert (report.drills, report.inspections, report.acks) == (Ratio(1, 1), Ratio(1, 1), Ratio(1, 1))
     assert report.units == ()
+
+
+async def test_a_period_with_nothing_found_counts_zero_and_keeps_the_backlog(world: InsightWorld) -> None:
+    january_2025 = current_period(PeriodKind.MONTH, date(2025, 1, 1))
+    report = await service(world).report(await world.user(CITY_ADMIN), january_2025)
+    assert report.hazards == HazardCounts()
+    assert report.median_close_hours is None and report.median_ack_minutes is None
+    assert not (report.by_area or report.by_severity or report.by_source or report.by_type)
+    assert (report.backlog_unresolved, report.backlog_overdue) == (5, 3)  # the backlog is whenever found
+    assert report.acks == Ratio() and len(report.units) == 13
+
+
+def test_each_standing_counts_where_a_hazard_stands_in_every_breakdown() -> None:
+    s = HazardStanding
+    standings = [s.CLOSED_LATE, s.CLOSED_ON_TIME, s.CLOSED_UNJUDGED, s.OPEN, s.OPEN_OVERDUE, s.FIXED, s.OPEN_OVERDUE]
+    columns = CohortColumns(
+        region_codes=["330302001", "330302007", "330303001", "330302001", "330303002", "330302001", "330302001"],
+        areas=["fire", "fire", "gas", "fire", "gas", "food", "fire"],
+        severities=["general"] * 6 + ["serious"],
+        source_levels=["self_check"] * 7,
+        institution_types=["elderly_care"] * 3 + ["funeral"] * 4,
+        standings=[str(int(standing)) for standing in standings],
+    )
+    cohort = count_cohort(columns, Scope(ScopeLevel.CITY))
+    assert cohort.total == HazardCounts(found=7, closed=3, unresolved=4, overdue=2, on_time=1, late=1)
+    assert cohort.by_unit == {
+        "330302": HazardCounts(found=5, closed=2, unresolved=3, overdue=1, on_time=1, late=1),
+        "330303": HazardCounts(found=2, closed=1, unresolved=1, overdue=1),
+    }
+    assert cohort.by_area["fire"] == HazardCounts(found=4, closed=2, unresolved=2, overdue=1, on_time=1, late=1)
+    assert cohort.by_severity["serious"] == HazardCounts(found=1, unresolved=1, overdue=1)
+    assert cohort.by_source == {"self_check": cohort.total}
+    assert cohort.by_type["elderly_care"] == HazardCounts(found=3, closed=3, on_time=1, late=1)
+    county = count_cohort(columns, Scope(ScopeLevel.COUNTY, region_code="330302"))
+    assert set(county.by_unit) == {"330302001", "330302007", "330303001", "330303002"}
+    assert count_cohort(CohortColumns([], [], [], [], [], []), Scope(ScopeLevel.CITY)).total == HazardCounts()
 
 
 async def test_cadres_have_no_statistics(world: InsightWorld) -> None:
