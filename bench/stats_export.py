@@ -38,11 +38,12 @@ NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-async def time_stats(storage: Storage, repeat: int) -> dict[str, tuple[float, float]]:
-    """Period → median wall time and median CPU time of the process (SQLite's threads included), in seconds."""
+async def time_stats(storage: Storage, repeat: int) -> dict[str, tuple[float, float, float]]:
+    """Period → median wall time, fastest wall time and median CPU time of the process (SQLite's threads
+    included), in seconds. On a shared machine the fastest run is the one least slowed by others."""
     stats = StatsService(storage, FakeClock(NOW), TZ)
     city = Scope(ScopeLevel.CITY)
-    timings: dict[str, tuple[float, float]] = {}
+    timings: dict[str, tuple[float, float, float]] = {}
     for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR):
         period = current_period(kind, NOW.date())
         await stats.report_for(city, period)  # warm the page cache once
@@ -52,7 +53,7 @@ async def time_stats(storage: Storage, repeat: int) -> dict[str, tuple[float, fl
             await stats.report_for(city, period)
             runs.append(time.perf_counter() - started)
             cpu.append(time.process_time() - started_cpu)
-        timings[kind.name.lower()] = statistics.median(runs), statistics.median(cpu)
+        timings[kind.name.lower()] = statistics.median(runs), min(runs), statistics.median(cpu)
     return timings
 
 
@@ -80,9 +81,9 @@ async def measure(database: Path, folder: Path, repeat: int, trace: bool) -> Non
         institutions = await storage.institutions.count()
         people = await storage.db.fetchval("SELECT COUNT(*) FROM users")
         print(f"city: {hazards:,} hazards, {institutions:,} institutions, {people:,} people")
-        for name, (seconds, cpu) in (await time_stats(storage, repeat)).items():
-            print(f"/stats whole city, this {name:<7}: {seconds * 1000:7.1f} ms (median of {repeat}; CPU "
-                  f"{cpu * 1000:.1f} ms)")
+        for name, (seconds, fastest, cpu) in (await time_stats(storage, repeat)).items():
+            print(f"/stats whole city, this {name:<7}: {seconds * 1000:7.1f} ms (median of {repeat}; fastest "
+                  f"{fastest * 1000:.1f} ms; CPU {cpu * 1000:.1f} ms)")
         elapsed, cpu, rows, registers, size, peak = await time_export(storage, folder, trace)
     finally:
         await storage.close()

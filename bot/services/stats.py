@@ -118,8 +118,9 @@ class StatsService:
         since, until = period.utc_bounds(self._tz)
         months = period.months(today)
         # The hazards (on the bot's connection) and the duties and warnings (on a second one) are counted at the
-        # same time: each half of a year of the whole city is about 100 ms of SQLite, which two cores do side by
-        # side. An institution's figures take a few milliseconds, less than opening that second connection.
+        # same time: each half of a year of the whole city is 60-75 ms, mostly SQLite, which releases the GIL, so
+        # two cores do them side by side. An institution's figures take a few milliseconds, less than opening that
+        # second connection.
         db = self._storage.db
         spread = scope.level is not ScopeLevel.INSTITUTION
         async with side_reader(db) if spread else nullcontext(db) as side, asyncio.TaskGroup() as group:

@@ -1,4 +1,7 @@
-"""Aggregates for statistics and rankings: every figure is counted in SQLite, never by looping over rows here.
+"""Aggregates for statistics and rankings. Small groupings are counted in SQLite. The large ones of /stats (a year
+of the city's hazards, the institutions every warning reached) leave SQLite as a few group_concat columns and are
+counted with Counter: SQLite has no hash aggregation, so each GROUP BY over tens of thousands of rows is a sort,
+and fetching them as rows costs a Python tuple each. No model is built per row.
 
 The state sets are bound as parameters from `bot.domain.lifecycle`, so "unresolved" and "overdue" are the same
 question the hazard loop asks (`is_overdue`: an open state and `now` past the deadline). Times are fixed-width UTC
