@@ -179,10 +179,13 @@ class StatsRepository:
         return dict(zip(str(row[0]).split(","), str(row[1]).split(","), strict=True))
 
     async def roster(self, scope: Scope) -> Roster:
+        """In (region code, code) order, the order the notices list institutions in: SQLite keeps the ordered
+        subquery's order for an aggregate over it (it may not flatten an ORDER BY into an aggregate)."""
         where, params = institution_scope(scope)
         row = await self._db.fetchone(
-            "SELECT COUNT(*) AS n, group_concat(i.id, ','), group_concat(i.type, ','), "
-            f"group_concat(i.region_code, ',') FROM institutions i WHERE {where}",
+            "SELECT COUNT(*) AS n, group_concat(id, ','), group_concat(type, ','), group_concat(region_code, ',') "
+            f"FROM (SELECT i.id, i.type, i.region_code FROM institutions i WHERE {where} "
+            "ORDER BY i.region_code, i.code)",
             params,
         )
         if row is None or not row["n"]:

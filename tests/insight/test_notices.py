@@ -47,6 +47,8 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
     assert [row.code for row in draft.overdue.items] == [world.hazards["H8"].code, world.hazards["H5"].code]
     assert draft.overdue.total == 2  # H3 is overdue too, but a rights-protection hazard is never posted in groups
     assert (draft.drills_overdue.total, len(draft.drills_overdue.items)) == (14, 10)
+    listed = [row.region_code for row in draft.drills_overdue.items]  # the first ten by place, not at random
+    assert listed == sorted(listed) and listed[0] == "330300"
     assert draft.inspections_missing.total == 15 and len(draft.groups) == 1
 
     text = notice_text(draft, "温州市", NOW, Translator("zh_CN", strict=True))
