@@ -11,7 +11,7 @@ from bot.domain.lifecycle import OPEN_STATES
 from bot.domain.stats import Scope
 from storage.db import Database
 from storage.repositories._codec import from_db_time, to_db_time
-from storage.repositories.stats import GroupBy, group_expression, hazard_scope, institution_scope, marks
+from storage.repositories.stats import hazard_scope, institution_scope, marks
 
 _OPEN = sorted(s.value for s in OPEN_STATES)
 
@@ -37,29 +37,6 @@ class OverdueRow:
 class StandingsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    async def institutions_by(self, scope: Scope, by: GroupBy) -> dict[str, int]:
-        """Active institutions in scope per unit (or one per institution): what duties are owed by."""
-        where, params = institution_scope(scope)
-        rows = await self._db.fetchall(
-            f"SELECT {group_expression(by, scope, 'i', 'id')} AS name, COUNT(*) AS n FROM institutions i WHERE {where} "
-            "GROUP BY 1",
-            params,
-        )
-        return {str(row["name"]): int(row["n"]) for row in rows}
-
-    async def inspections_done_by(self, scope: Scope, months: Sequence[str], by: GroupBy) -> dict[str, int]:
-        """Finished monthly self-inspections of active institutions in scope, over these months."""
-        if not months:
-            return {}
-        where, params = institution_scope(scope)
-        rows = await self._db.fetchall(
-            f"SELECT {group_expression(by, scope, 'i', 'id')} AS name, COUNT(*) AS n FROM self_inspections s "
-            f"JOIN institutions i ON i.id = s.institution_id WHERE s.month IN ({marks(months)}) "
-            f"AND s.finished_at IS NOT NULL AND {where} GROUP BY 1",
-            (*months, *params),
-        )
-        return {str(row["name"]): int(row["n"]) for row in rows}
 
     async def institution_rows(self, scope: Scope) -> list[InstitutionRow]:
         """The active institutions in scope, as duties are judged for them, without the cost of whole records."""

@@ -41,7 +41,6 @@ def marks(values: Sequence[object]) -> str:
 class GroupBy(StrEnum):
     UNIT = "unit"  # a county (city scope) or a township (county scope)
     INSTITUTION = "institution"
-    INSTITUTION_TYPE = "institution_type"
 
 
 def hazard_scope(scope: Scope, alias: str = "h") -> tuple[str, list[object]]:
@@ -72,8 +71,6 @@ def institution_scope(scope: Scope, alias: str = "i") -> tuple[str, list[object]
 
 def group_expression(by: GroupBy, scope: Scope, alias: str, institution_column: str = "institution_id") -> str:
     # Every form is fixed text chosen here, never taken from a caller's string.
-    if by is GroupBy.INSTITUTION_TYPE:
-        return f"(SELECT t.type FROM institutions t WHERE t.id = {alias}.institution_id)"
     if by is GroupBy.INSTITUTION:
         return f"CAST({alias}.{institution_column} AS TEXT)"
     return f"substr({alias}.region_code, 1, {int(scope.unit_digits)})"
