@@ -11,7 +11,7 @@ import pytest
 
 import bot.services.reminders as reminder_engine
 from bot.clock import FakeClock
-from bot.domain.compliance import Duty
+from bot.domain.compliance import SELF_INSPECTION_RULE, Duty, Period, period_of
 from bot.domain.lifecycle import HazardAction
 from bot.services.duties import load_duties
 from bot.services.reminder_items import DutyReminderData, HazardReminderData
@@ -149,3 +149,22 @@ async def test_a_duty_snapshot_answers_only_for_the_duties_it_read(city: Service
     assert {recipient for recipient, data in duty_items(outbox) if data.duty is Duty.SELF_INSPECTION} == {
         HEAD, SOCIAL_HEAD, FUNERAL_HEAD, WELFARE_HEAD
     }
+
+
+async def test_a_duty_snapshot_of_some_institutions_answers_only_for_them(city: Services) -> None:
+    home = await city.storage.institutions.get(city.institutions[HOME])
+    social = await city.storage.institutions.get(city.institutions[SOCIAL])
+    assert home is not None and social is not None
+    inspection = await city.storage.calendar.start_inspection(home.id, "2026-03", HEAD, city.clock.now())
+    await city.storage.calendar.finish_inspection(inspection.id, HEAD, city.clock.now())
+    duties = await load_duties(city.storage, city.today(), institutions={home.id})
+    assert duties.self_inspection_done_in(home.id, duties_period(2026, 3))
+    duties.drill(home)
+    with pytest.raises(ValueError, match="institution"):
+        duties.self_inspection(social.id)  # not "not inspected": it was never asked
+    with pytest.raises(ValueError, match="institution"):
+        duties.drill(social)
+
+
+def duties_period(year: int, month: int) -> Period:
+    return period_of(SELF_INSPECTION_RULE, date(year, month, 1))
