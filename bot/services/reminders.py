@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,39 +35,53 @@ from bot.domain.calendar_reminders import (
     plan_digests,
     plan_duty_reminders,
 )
-from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, drill_rule
+from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, Period, drill_rule
 from bot.domain.reminders import (
     DEFAULT_LADDER,
     DEFAULT_QUIET_HOURS,
     LATE_AFTER,
     EscalationLadder,
     QuietHours,
+    ReminderKind,
     deadline_stamp,
     hazard_key,
     in_quiet_hours,
     next_allowed_time,
     plan_hazard_reminders,
 )
+from bot.services.duties import DutySnapshot, load_duties
 from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
 from bot.services.reminder_people import Directory, Recipient
 from bot.workers import is_dead
 from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
-from storage.models import RegionLevel
+from storage.models import Institution, RegionLevel
 from storage.repositories.reminders import ClaimedReminder
 
-__all__ = ["Delivery", "ReminderItem", "ReminderService"]
+__all__ = ["Delivery", "ReminderItem", "ReminderService", "Sweep"]
 
 # A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending (at once,
 # if it was a process on this host that is gone). The one case where a reminder can go out twice: a crash after
 # Telegram accepted the message but before `confirm`.
 CLAIM_LEASE = timedelta(minutes=15)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+# How many due rows one sweep claims. The first morning of a month has tens of thousands due at 09:00; a sweep
+# holds its claimed rows and what they concern in memory, and its claim and settlement are one write each.
+CLAIM_LIMIT = 1000
+# A duty's subjects whose period is done, by the kind of subject, the duty's reminder kinds and the period's key.
+DonePeriods = defaultdict[tuple[SubjectType, frozenset[ReminderKind], str], list[str]]
 # The daily plan goes through the open hazards this many at a time (one transaction each: short enough not to hold
 # up the bot's other writes for long) and writes the calendar's rows this many at a time.
 PLAN_PAGE = 500
 PLAN_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Sweep:
+    deliveries: list[Delivery]
+    claimed: int  # rows claimed: those in the deliveries, and those cancelled as no longer needed
+    full: bool  # it claimed as many as it may: more may be due already
 
 
 class ReminderService:
@@ -80,8 +95,10 @@ class ReminderService:
         schedule: CalendarSchedule = DEFAULT_SCHEDULE,
         *,
         tracking_since: date | None = None,
+        claim_limit: int = CLAIM_LIMIT,
     ) -> None:
         """`tracking_since`: duty periods that ended before it are never reported missed (a new deployment)."""
+        self.claim_limit = claim_limit
         self._storage = storage
         self._clock = clock
         self.tz = tz
@@ -164,20 +181,35 @@ class ReminderService:
         """Plan the duty reminders due within the planning horizon and the next digests, for every
         institution, unit and bound group. Safe to run any number of times a day.
 
+        A period already done is not planned, and its rows still pending (planned before it was done) are
+        cancelled: on the first morning of a month most institutions have done last month's self-inspection, and
+        their "overdue" rows to every county staff member were three quarters of that morning's forty thousand.
+        The sweep still checks each row, since a duty can be done between this plan and the row falling due.
+
         Written a chunk at a time: the city's ninety thousand rows, held at once, were most of the daily plan's
         memory (about 200 MiB). A plan cut short by a crash is completed by the next one."""
         directory = directory or await Directory.load(self._storage)
         now = self._clock.now()
+        duties = await load_duties(self._storage, today, judged_from=self.tracking_since)
+        done: DonePeriods = defaultdict(list)
         rows: list[NewReminder] = []
-        for subject_rows in self._duty_rows_of_every_subject(today, directory):
+        for subject_rows in self._duty_rows_of_every_subject(today, directory, duties, done):
             rows += subject_rows
             if len(rows) >= PLAN_CHUNK:
                 await self._storage.reminders.plan(rows, now)
                 rows = []
         rows += await self._digest_rows(directory, today)
         await self._storage.reminders.plan(rows, now)
+        for (subject_type, kinds, period), subject_ids in done.items():
+            for start in range(0, len(subject_ids), PLAN_CHUNK):
+                await self._storage.reminders.cancel_pending_of_period(
+                    subject_type, subject_ids[start : start + PLAN_CHUNK], period, kinds
+                )
 
-    def _duty_rows_of_every_subject(self, today: date, directory: Directory) -> Iterator[list[NewReminder]]:
+    def _duty_rows_of_every_subject(
+        self, today: date, directory: Directory, duties: DutySnapshot, done: DonePeriods
+    ) -> Iterator[list[NewReminder]]:
+        """The rows of every subject's duties not yet done; the done ones are added to `done` instead."""
         plans: dict[tuple[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]] = {}
 
         def plan(rule: DutyRule, steps: tuple[DutyStep, ...]) -> list[PlannedDuty]:
@@ -194,11 +226,20 @@ class ReminderService:
                 (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
             ):
                 for planned in plan(rule, steps):
+                    if _institution_done(duties, duty, institution, planned.period):
+                        done[(SubjectType.INSTITUTION, _kinds_of(steps), planned.period.key)].append(
+                            str(institution.id)
+                        )
+                        continue
                     audience = directory.for_institution(institution, planned.step.audiences)
                     yield self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
         for unit in directory.regions.values():
             if unit.level in (RegionLevel.CITY, RegionLevel.COUNTY):
-                for planned in plan(STUDY_RULE, self.schedule.study_steps):
+                steps = self.schedule.study_steps
+                for planned in plan(STUDY_RULE, steps):
+                    if duties.study_done_in(unit.code, planned.period):
+                        done[(SubjectType.UNIT, _kinds_of(steps), planned.period.key)].append(unit.code)
+                        continue
                     audience = directory.for_unit(unit.code, planned.step.audiences)
                     yield self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
 
@@ -259,10 +300,12 @@ class ReminderService:
     # ---- sweeping ------------------------------------------------------------------------------------------
 
     async def sweep(self, now: datetime, worker_id: str) -> list[Delivery]:
-        """Claim everything due by `now` and group it per recipient; reminders nobody needs are cancelled.
+        """Claim what is due by `now` (up to the claim limit) and group it per recipient; reminders nobody needs
+        are cancelled. Quiet hours hold back what is not urgent, however late it already is."""
+        return (await self.sweep_batch(now, worker_id)).deliveries
 
-        Quiet hours hold back what is not urgent, however late it already is.
-        """
+    async def sweep_batch(self, now: datetime, worker_id: str) -> Sweep:
+        """`sweep`, saying also how many rows it claimed: a sweep that claimed its limit may have left more due."""
         repo = self._storage.reminders
         # A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
         # once; any other only after the lease, since it may be alive elsewhere.
@@ -273,9 +316,10 @@ class ReminderService:
             worker_id,
             include_non_urgent=not in_quiet_hours(now, self.quiet_hours, self.tz),
             late_before=now - LATE_AFTER,
+            limit=self.claim_limit,
         )
         if not claimed:
-            return []
+            return Sweep([], 0, full=False)
         hazards = await self._storage.hazards.get_many(
             int(r.subject_id) for r in claimed if r.subject_type is SubjectType.HAZARD
         )
@@ -294,10 +338,11 @@ class ReminderService:
         await repo.cancel_claimed(stale, worker_id)
         # Adds the next weekly repeat once the last step has gone out.
         await self._plan_hazards([hazards[hazard_id] for hazard_id in sorted(extended)], directory)
-        return [
+        deliveries = [
             Delivery(recipient, topic, worker_id, tuple(sorted(items, key=_item_order)))
             for (recipient, topic), items in sorted(grouped.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
         ]
+        return Sweep(deliveries, len(claimed), full=len(claimed) >= self.claim_limit)
 
     async def _directory_for(self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard]) -> Directory:
         """The people and institutions the claimed rows concern; the whole city's only for a digest, which
@@ -338,6 +383,16 @@ class ReminderService:
             relaxed = next_allowed_time(max(relaxed, now), False, self.quiet_hours, self.tz)
         candidates = [moment for moment in (urgent, relaxed) if moment is not None]
         return min(candidates) if candidates else None
+
+
+def _institution_done(duties: DutySnapshot, duty: Duty, institution: Institution, period: Period) -> bool:
+    if duty is Duty.FIRE_DRILL:
+        return duties.drill_done_in(institution, period)
+    return duties.self_inspection_done_in(institution.id, period)
+
+
+def _kinds_of(steps: tuple[DutyStep, ...]) -> frozenset[ReminderKind]:
+    return frozenset(step.kind for step in steps)
 
 
 def _item_order(item: ReminderItem) -> tuple[int, datetime, int]:

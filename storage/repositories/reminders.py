@@ -8,7 +8,7 @@ ones and returns exactly those it changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,6 +123,19 @@ class ReminderRepository:
         return await self._db.execute_rowcount(
             f"UPDATE reminders SET state = ? WHERE id IN ({_marks(stale)}) AND {_NOT_INDEXED_STATE}",
             (_CANCELLED, *stale, _PENDING),
+        )
+
+    async def cancel_pending_of_period(
+        self, subject_type: SubjectType, subject_ids: Sequence[str], period: str, kinds: Collection[ReminderKind]
+    ) -> int:
+        """Cancel the subjects' pending rows of these kinds about this period (a duty done); returns how many."""
+        if not subject_ids or not kinds:
+            return 0
+        kind_values = sorted(kind.value for kind in kinds)
+        return await self._db.execute_rowcount(
+            f"UPDATE reminders SET state = ? WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) "
+            f"AND {_IS_PENDING} AND period = ? AND kind IN ({_marks(kind_values)})",
+            (_CANCELLED, subject_type.value, *subject_ids, period, *kind_values),
         )
 
     async def claim_due(
