@@ -123,8 +123,10 @@ class ReminderService:
         directory = directory or await Directory.load_for_hazard(self._storage, hazard)
         await self._plan_hazards([hazard], directory)
 
-    async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory) -> None:
-        """`plan_for_hazard` for several hazards, written in one transaction."""
+    async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory, *, add_only: bool = False) -> None:
+        """`plan_for_hazard` for several hazards, written in one transaction. `add_only` adds the rows of the
+        steps still to come and cancels nothing: for a hazard whose state, deadline and people have not changed,
+        re-planning only adds, and a hazard months overdue has dozens of past weekly repeats to work out."""
         if not hazards:
             return
         now = self._clock.now()
@@ -135,6 +137,8 @@ class ReminderService:
                 hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
             ):
                 assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
+                if add_only and not step.add:
+                    continue
                 for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
                     key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
                     keep.add(key)
@@ -156,6 +160,9 @@ class ReminderService:
                                 },
                             )
                         )
+        if add_only:
+            await self._storage.reminders.plan(rows, now)
+            return
         async with self._storage.db.transaction():
             await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, [str(h.id) for h in hazards], keep)
             await self._storage.reminders.plan(rows, now)
@@ -336,8 +343,13 @@ class ReminderService:
             if reminder.subject_type is SubjectType.HAZARD and self._extends_plan(reminder.step):
                 extended.add(int(reminder.subject_id))
         await repo.cancel_claimed(stale, worker_id)
-        # Adds the next weekly repeat once the last step has gone out.
-        await self._plan_hazards([hazards[hazard_id] for hazard_id in sorted(extended)], directory)
+        # Adds the next weekly repeat once the last step has gone out, unless it is planned already (a plan reaches
+        # a week ahead: on a morning's backlog, every hazard's next repeat is). The sweep has just checked that the
+        # hazard is open, with the same deadline and people, so planning it again only adds.
+        if extended:
+            planned_ahead = await repo.subjects_pending_after(SubjectType.HAZARD, [str(h) for h in extended], now)
+            unplanned = sorted(h for h in extended if str(h) not in planned_ahead)
+            await self._plan_hazards([hazards[h] for h in unplanned], directory, add_only=True)
         deliveries = [
             Delivery(recipient, topic, worker_id, tuple(sorted(items, key=_item_order)))
             for (recipient, topic), items in sorted(grouped.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))

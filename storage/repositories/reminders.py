@@ -125,6 +125,19 @@ class ReminderRepository:
             (_CANCELLED, *stale, _PENDING),
         )
 
+    async def subjects_pending_after(
+        self, subject_type: SubjectType, subject_ids: Sequence[str], after: datetime
+    ) -> set[str]:
+        """Which of these subjects have a pending row due after `after`."""
+        if not subject_ids:
+            return set()
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT subject_id FROM reminders "
+            f"WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) AND {_IS_PENDING} AND due_at > ?",
+            (subject_type.value, *subject_ids, to_db_time(after)),
+        )
+        return {str(row["subject_id"]) for row in rows}
+
     async def cancel_pending_of_period(
         self, subject_type: SubjectType, subject_ids: Sequence[str], period: str, kinds: Collection[ReminderKind]
     ) -> int:
