@@ -69,6 +69,10 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
 # How many due rows one sweep claims. The first morning of a month has tens of thousands due at 09:00; a sweep
 # holds its claimed rows and what they concern in memory, and its claim and settlement are one write each.
 CLAIM_LIMIT = 1000
+# A hazard's next weekly repeat is added by the daily plan (which runs each local day, and at every start) rather
+# than by the sweep that sent the one before, when the repeats are at least this far apart: at 07:30, when quiet
+# hours end, a sweep sends hundreds of repeats held overnight, and re-planning each hazard was 0.3 s of it.
+DAILY_PLAN_REACH = timedelta(days=2)
 # A duty's subjects whose period is done, by the kind of subject, the duty's reminder kinds and the period's key.
 DonePeriods = defaultdict[tuple[SubjectType, frozenset[ReminderKind], str], list[str]]
 # The daily plan goes through the open hazards this many at a time (one transaction each: short enough not to hold
@@ -343,9 +347,9 @@ class ReminderService:
             if reminder.subject_type is SubjectType.HAZARD and self._extends_plan(reminder.step):
                 extended.add(int(reminder.subject_id))
         await repo.cancel_claimed(stale, worker_id)
-        # Adds the next weekly repeat once the last step has gone out, unless it is planned already (a plan reaches
-        # a week ahead: on a morning's backlog, every hazard's next repeat is). The sweep has just checked that the
-        # hazard is open, with the same deadline and people, so planning it again only adds.
+        # Adds the next repeat once the last step has gone out (for a ladder repeating too often for the daily plan
+        # to add it in time), unless it is planned already (a plan reaches one repeat ahead). The sweep has just
+        # checked that the hazard is open, with the same deadline and people, so planning it again only adds.
         if extended:
             planned_ahead = await repo.subjects_pending_after(SubjectType.HAZARD, [str(h) for h in extended], now)
             unplanned = sorted(h for h in extended if str(h) not in planned_ahead)
@@ -367,10 +371,15 @@ class ReminderService:
         return await Directory.load_concerning(self._storage, institutions, assignees)
 
     def _extends_plan(self, step: str) -> bool:
-        """Whether re-planning the hazard once this step has gone out can add a step. Planning reaches one repeat
-        interval past the later of now and the ladder's last step, so only the last step and the weekly repeats
-        move that horizon on. (A step sent days late moves it too, but only after the bot was down, and every
-        start plans every open hazard before its first sweep.)"""
+        """Whether re-planning the hazard once this step has gone out can add a step that the daily plan would add
+        too late. Planning reaches one repeat interval past the later of now and the ladder's last step, so only
+        the last step and the weekly repeats move that horizon on; and the daily plan re-plans every open hazard,
+        so a repeat a week later is added by the next day's plan, six days before it falls due. Only a ladder that
+        repeats more often needs the sweep to add the next one. (A step sent days late moves the horizon too, but
+        only after the bot was down, and every start plans every open hazard before its first sweep.)"""
+        repeat = self.ladder.repeat_every
+        if repeat is not None and repeat >= DAILY_PLAN_REACH:
+            return False
         return all(step != ladder_step.name for ladder_step in self.ladder.steps[:-1])
 
     async def confirm(self, delivery: Delivery) -> None:
