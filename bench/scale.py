@@ -2,10 +2,12 @@
 20,000 people (bench/city_data.py), with the process's peak resident memory.
 
 Each probe is a row of PROBES: a name, the call (through the same services the handlers use) and the target:
-/tasks, /stats for each kind of person, the full export and the reminder sweep are rows. Before the sweep, the
-reminders of every open hazard and duty are planned as the daily job plans them (its time is printed too). The
-city is generated in a child process, so the memory printed is what the probes themselves needed, on top of the
-imported bot.
+/tasks, /stats for each kind of person and the full export are rows. The reminder sweeps come last
+(`probe_sweeps`): the reminders of every open hazard and duty are planned as the daily job plans them (its time is
+printed too), then the minute tick's sweeps are timed at 09:00 on 1 March (the month's worst minute: a backlog of
+tens of thousands of rows, swept a claim limit at a time) and in every minute of the next 24 hours. The city is
+generated in a child process, so the memory printed is what the probes themselves needed, on top of the imported
+bot.
 
     .venv/bin/python -m bench.scale                          # generates the city (≈10 s), then runs the probes
     .venv/bin/python -m bench.scale --db /tmp/city.db --keep # generate once, keep it
