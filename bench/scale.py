@@ -38,6 +38,7 @@ from bot.domain.roles import Role
 from bot.domain.stats import PeriodKind, StatsPeriod, check_range, current_period
 from bot.i18n import Translator
 from bot.services.exports import ExportFormat
+from bot.services.reminder_items import HazardReminderData
 from storage.models import User
 
 CITY_ADMIN = 9_999_001
@@ -101,6 +102,7 @@ class SweepTiming:
     sent: int  # rows in its deliveries
     deliveries: int
     full: bool
+    hazard_rows: int  # of those sent, reminders about hazards (the rest are duties and digests)
 
 
 async def timed_sweep(services: BotServices, when: datetime) -> SweepTiming:
@@ -112,8 +114,9 @@ async def timed_sweep(services: BotServices, when: datetime) -> SweepTiming:
     for delivery in sweep.deliveries:
         await reminders.confirm(delivery)
     settle = (time.process_time() - started_cpu) * 1000
-    sent = sum(len(delivery.items) for delivery in sweep.deliveries)
-    return SweepTiming(wall, cpu, settle, sweep.claimed, sent, len(sweep.deliveries), sweep.full)
+    items = [item for delivery in sweep.deliveries for item in delivery.items]
+    hazard_rows = sum(1 for item in items if isinstance(item.data, HazardReminderData))
+    return SweepTiming(wall, cpu, settle, sweep.claimed, len(items), len(sweep.deliveries), sweep.full, hazard_rows)
 
 
 async def plan_reminders(services: BotServices) -> None:
@@ -160,7 +163,11 @@ async def probe_sweeps(services: BotServices) -> None:
           f" ms ({sum(s.cpu for s in backlog):.0f} ms cpu) for {sum(s.claimed for s in backlog):,} rows, "
           f"{sum(s.sent for s in backlog):,} of them sent; confirming them {sum(s.settle_cpu for s in backlog):.0f}"
           f" ms cpu")
-    describe(f"reminder sweep, 09:00 backlog, a full sweep ({limit:,} rows)", [s for s in backlog if s.full])
+    full = [s for s in backlog if s.full]
+    describe(f"reminder sweep, 09:00 backlog, a full sweep ({limit:,} rows)", full)
+    describe("reminder sweep, 09:00 backlog, full, duty rows alone", [s for s in full if not s.hazard_rows])
+    describe("reminder sweep, 09:00 backlog, full, hazard rows alone",
+             [s for s in full if s.hazard_rows == s.claimed])
     describe("reminder sweep, 09:00 backlog, its last sweep", [s for s in backlog if not s.full])
     day = [await timed_sweep(services, START + timedelta(minutes=minute)) for minute in range(1, 24 * 60 + 1)]
     busy = [s for s in day if s.claimed]
