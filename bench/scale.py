@@ -2,10 +2,12 @@
 20,000 people (bench/city_data.py), with the process's peak resident memory.
 
 Each probe is a row of PROBES: a name, the call (through the same services the handlers use) and the target:
-/tasks, /stats for each kind of person, the full export and the reminder sweep are rows. Before the sweep, the
-reminders of every open hazard and duty are planned as the daily job plans them (its time is printed too). The
-city is generated in a child process, so the memory printed is what the probes themselves needed, on top of the
-imported bot.
+/tasks, /stats for each kind of person and the full export are rows. The reminder sweeps come last
+(`probe_sweeps`): the reminders of every open hazard and duty are planned as the daily job plans them (its time is
+printed too), then the minute tick's sweeps are timed at 09:00 on 1 March (the month's worst minute: a backlog of
+tens of thousands of rows, swept a claim limit at a time) and in every minute of the next 24 hours. The city is
+generated in a child process, so the memory printed is what the probes themselves needed, on top of the imported
+bot.
 
     .venv/bin/python -m bench.scale                          # generates the city (≈10 s), then runs the probes
     .venv/bin/python -m bench.scale --db /tmp/city.db --keep # generate once, keep it
@@ -24,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bench.city_data import generate
@@ -36,6 +38,7 @@ from bot.domain.roles import Role
 from bot.domain.stats import PeriodKind, StatsPeriod, check_range, current_period
 from bot.i18n import Translator
 from bot.services.exports import ExportFormat
+from bot.services.reminder_items import HazardReminderData
 from storage.models import User
 
 CITY_ADMIN = 9_999_001
@@ -87,38 +90,94 @@ def stats_of(kind: PeriodKind, who: Callable[[People], User]) -> Call:
     return call
 
 
-class Sweeps:
-    """The every-minute reminder tick, a minute later each call: what falls due in that minute is claimed."""
+@dataclass(frozen=True)
+class SweepTiming:
+    """One reminder sweep as the minute tick runs it: the sweep (claim, check, build), then settling each delivery
+    as sent (what the tick does after each send; nothing is sent here)."""
 
-    def __init__(self) -> None:
-        self.minutes = 0
-        self.claimed: list[int] = []
+    wall: float  # ms, the sweep alone
+    cpu: float  # ms, the sweep alone
+    settle_cpu: float  # ms, confirming its deliveries
+    claimed: int  # rows claimed: sent, or cancelled as no longer needed
+    sent: int  # rows in its deliveries
+    deliveries: int
+    full: bool
+    hazard_rows: int  # of those sent, reminders about hazards (the rest are duties and digests)
 
-    async def __call__(self, services: BotServices, people: People) -> object:
-        self.minutes += 1
-        deliveries = await services.reminders.sweep(START + timedelta(minutes=self.minutes), "bench")
-        self.claimed.append(sum(len(delivery.items) for delivery in deliveries))
-        return deliveries
+
+async def timed_sweep(services: BotServices, when: datetime) -> SweepTiming:
+    reminders = services.reminders
+    started, started_cpu = time.perf_counter(), time.process_time()
+    sweep = await reminders.sweep_batch(when, "bench")
+    wall, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
+    started_cpu = time.process_time()
+    for delivery in sweep.deliveries:
+        await reminders.confirm(delivery)
+    settle = (time.process_time() - started_cpu) * 1000
+    items = [item for delivery in sweep.deliveries for item in delivery.items]
+    hazard_rows = sum(1 for item in items if isinstance(item.data, HazardReminderData))
+    return SweepTiming(wall, cpu, settle, sweep.claimed, len(items), len(sweep.deliveries), sweep.full, hazard_rows)
 
 
 async def plan_reminders(services: BotServices) -> None:
     started = time.perf_counter()
     await services.reminders.plan_day(START.astimezone(services.settings.tz).date())
-    await services.reminders.sweep(START, "bench")  # what was overdue already: the catch-up after a start
-    planned = await services.storage.db.fetchval("SELECT COUNT(*) FROM reminders")
-    print(f"  planning every open hazard's and duty's reminders (the daily job): {time.perf_counter() - started:.1f} s,"
-          f" {planned:,} reminders")
-
-
-async def claimed_rows(services: BotServices) -> list[int]:
-    """How many rows each probed sweep claimed: those it sent and those it found no longer needed (a cancelled
-    row keeps its claim's worker and time)."""
-    rows = await services.storage.db.fetchall(
-        "SELECT claimed_at, COUNT(*) AS claimed FROM reminders WHERE claimed_by = 'bench' AND claimed_at > ? "
-        "GROUP BY claimed_at",
+    elapsed = time.perf_counter() - started
+    db = services.storage.db
+    planned = await db.fetchval("SELECT COUNT(*) FROM reminders")
+    due = await db.fetchval(
+        "SELECT COUNT(*) FROM reminders WHERE state = 'pending' AND due_at <= ?",
         (START.isoformat(timespec="microseconds"),),
     )
-    return [int(row["claimed"]) for row in rows]
+    print(f"  planning every open hazard's and duty's reminders (the daily job): {elapsed:.1f} s, {planned:,} "
+          f"reminders, {due:,} of them due by 1 March 09:00")
+
+
+def describe(label: str, sweeps: list[SweepTiming]) -> None:
+    if not sweeps:
+        print(f"  {label:<62} (none)")
+        return
+    cpu = [s.cpu for s in sweeps]
+    per_row = [s.cpu / s.claimed * 1000 for s in sweeps if s.claimed]
+    per_row_text = f"   cpu/row {statistics.median(per_row):5.1f} µs" if per_row else ""
+    print(f"  {label:<62} median {statistics.median(s.wall for s in sweeps):8.2f} ms   max "
+          f"{max(s.wall for s in sweeps):8.2f} ms   cpu {statistics.median(cpu):8.2f} ms (max {max(cpu):.2f})"
+          f"{per_row_text}   target < 20 ms")
+    print(f"  {'':<62} {len(sweeps)} sweeps; rows claimed median {statistics.median(s.claimed for s in sweeps):.0f}"
+          f" (max {max(s.claimed for s in sweeps)}), sent median {statistics.median(s.sent for s in sweeps):.0f} "
+          f"(max {max(s.sent for s in sweeps)}) in {statistics.median(s.deliveries for s in sweeps):.0f} messages;"
+          f" confirming those cpu {statistics.median(s.settle_cpu for s in sweeps):.2f} ms")
+
+
+async def probe_sweeps(services: BotServices) -> None:
+    """The minute tick's sweeps from 1 March 09:00: at 09:00 everything due that morning (the first of the month,
+    its worst minute), in sweeps of the claim limit until one claims less, as the tick does; then every minute of
+    the following 24 hours, where hazards' reminders and the odd duty row fall due here and there. Each delivery is
+    confirmed as sent, as the tick does after sending it."""
+    await plan_reminders(services)
+    backlog: list[SweepTiming] = []
+    while not backlog or backlog[-1].full:
+        backlog.append(await timed_sweep(services, START))
+    limit = services.reminders.claim_limit
+    print(f"  reminder sweep, 1 March 09:00: the tick's {len(backlog)} sweeps took {sum(s.wall for s in backlog):.0f}"
+          f" ms ({sum(s.cpu for s in backlog):.0f} ms cpu) for {sum(s.claimed for s in backlog):,} rows, "
+          f"{sum(s.sent for s in backlog):,} of them sent; confirming them {sum(s.settle_cpu for s in backlog):.0f}"
+          f" ms cpu")
+    full = [s for s in backlog if s.full]
+    describe(f"reminder sweep, 09:00 backlog, a full sweep ({limit:,} rows)", full)
+    describe("reminder sweep, 09:00 backlog, full, duty rows alone", [s for s in full if not s.hazard_rows])
+    describe("reminder sweep, 09:00 backlog, full, hazard rows alone",
+             [s for s in full if s.hazard_rows == s.claimed])
+    describe("reminder sweep, 09:00 backlog, its last sweep", [s for s in backlog if not s.full])
+    day = [await timed_sweep(services, START + timedelta(minutes=minute)) for minute in range(1, 24 * 60 + 1)]
+    busy = [s for s in day if s.claimed]
+    describe("reminder sweep, the next 24 h: a minute with rows due", busy)
+    describe("reminder sweep, the next 24 h: a minute with nothing due", [s for s in day if not s.claimed])
+    if busy:
+        worst = max(busy, key=lambda s: s.claimed)
+        minute = (START + timedelta(minutes=day.index(worst) + 1)).astimezone(services.settings.tz)
+        print(f"  {'':<62} the busiest of those minutes: {minute:%d %b %H:%M}, {worst.claimed} rows, "
+              f"{worst.wall:.2f} ms ({worst.cpu:.2f} ms cpu)")
 
 
 async def export_city(services: BotServices, people: People) -> object:
@@ -147,8 +206,7 @@ PROBES: list[Probe] = [
           "< 150 ms"),
     Probe("/export, city admin, 2024–2026 as XLSX (every hazard)", export_city, "< 10 s", runs=2),
 ]
-SWEEPS = Sweeps()
-PROBES.append(Probe("reminder sweep, one minute's reminders due", SWEEPS, "< 20 ms"))
+SWEEP_PROBES = "reminder sweep"  # --only matches it against this name, as against the probes'
 
 
 def add_probe(name: str, call: Call, target: str, runs: int = 20) -> None:
@@ -207,17 +265,11 @@ async def run(path: Path, only: str | None = None) -> None:
         for probe in PROBES:
             if only is not None and only not in probe.name:
                 continue
-            if probe.call is SWEEPS:
-                await plan_reminders(services)
             median, worst, cpu = await measure(probe, services, people)
             print(f"  {probe.name:<62} median {median:8.2f} ms   max {worst:8.2f} ms   cpu {cpu:8.2f} ms   "
                   f"target {probe.target}")
-        if SWEEPS.claimed:
-            print(f"  reminders sent per sweep: median {statistics.median(SWEEPS.claimed):.0f}, "
-                  f"max {max(SWEEPS.claimed)}, none due in {SWEEPS.claimed.count(0)} of {len(SWEEPS.claimed)}")
-            rows = await claimed_rows(services)
-            print(f"  rows claimed per sweep (sent, or cancelled as no longer needed): median "
-                  f"{statistics.median(rows):.0f}, max {max(rows)}")
+        if only is None or only in SWEEP_PROBES:
+            await probe_sweeps(services)
     finally:
         await services.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -56,6 +56,12 @@ class SweepReport:
     sent: list[Delivery] = field(default_factory=list)
     retried: list[Delivery] = field(default_factory=list)
     failed: list[Delivery] = field(default_factory=list)
+    more_due: bool = False  # the last sweep claimed its limit: more may be due already
+
+    def followed_by(self, later: SweepReport) -> SweepReport:
+        return SweepReport(
+            self.sent + later.sent, self.retried + later.retried, self.failed + later.failed, later.more_due
+        )
 
 
 def new_worker_id() -> str:
@@ -68,7 +74,8 @@ async def sweep_once(services: SchedulerServices, send: SendDelivery, worker_id:
     """Claim what is due at `services.clock.now()`, send each delivery, then confirm or release it."""
     reminders = services.reminders
     report = SweepReport()
-    for delivery in await reminders.sweep(services.clock.now(), worker_id or _WORKER_ID):
+    sweep = await reminders.sweep_batch(services.clock.now(), worker_id or _WORKER_ID)
+    for delivery in sweep.deliveries:
         try:
             outcome = await send(delivery) or SendOutcome.SENT
         except Exception:
@@ -84,6 +91,17 @@ async def sweep_once(services: SchedulerServices, send: SendDelivery, worker_id:
         else:
             await reminders.release(delivery)
             report.retried.append(delivery)
+    return replace(report, more_due=sweep.full)
+
+
+async def sweep_all_due(services: SchedulerServices, send: SendDelivery, worker_id: str | None = None) -> SweepReport:
+    """`sweep_once` until a sweep finds less than its limit due: a morning's backlog (tens of thousands of rows at
+    09:00 on the first of a month) goes out in one tick, each batch sent as paced as ever, rather than a limit's
+    worth a minute for most of an hour, late. It ends: each sweep takes its claimed rows out of the pending ones
+    (sent, cancelled, or released to a later retry)."""
+    report = await sweep_once(services, send, worker_id)
+    while report.more_due:
+        report = report.followed_by(await sweep_once(services, send, worker_id))
     return report
 
 
@@ -109,7 +127,7 @@ class Ticker:
             if today != self.planned_day:
                 await plan_once(services, today)
                 self.planned_day = today
-            return await sweep_once(services, self.send, self.worker_id)
+            return await sweep_all_due(services, self.send, self.worker_id)
 
 
 def schedule_jobs(

@@ -45,25 +45,26 @@ class DutySnapshot:
     studies: dict[str, list[date]]  # unit region code → dates
     judged_from: date | None = None
     loaded: frozenset[Duty] = frozenset(Duty)  # the duties read; asking about another is a bug, not "not done"
+    institutions: frozenset[int] | None = None  # the institutions read (None: all); the same goes for them
 
     def drill(self, institution: Institution) -> DutyStatus:
-        self._require(Duty.FIRE_DRILL)
+        self._require(Duty.FIRE_DRILL, institution.id)
         rule = drill_rule(institution.type)
         dates = self.drills.get(_kinds(rule), {}).get(institution.id, [])
         return status(rule, dates, self.today, judged_from=self.judged_from)
 
     def drill_done_in(self, institution: Institution, period: Period) -> bool:
-        self._require(Duty.FIRE_DRILL)
+        self._require(Duty.FIRE_DRILL, institution.id)
         rule = drill_rule(institution.type)
         return any(d in period for d in self.drills.get(_kinds(rule), {}).get(institution.id, []))
 
     def self_inspection(self, institution_id: int) -> DutyStatus:
-        self._require(Duty.SELF_INSPECTION)
+        self._require(Duty.SELF_INSPECTION, institution_id)
         dates = [month_start(m) for m in self.inspected.get(institution_id, set())]
         return status(SELF_INSPECTION_RULE, dates, self.today, judged_from=self.judged_from)
 
     def self_inspection_done_in(self, institution_id: int, period: Period) -> bool:
-        self._require(Duty.SELF_INSPECTION)
+        self._require(Duty.SELF_INSPECTION, institution_id)
         return month_key(period.start) in self.inspected.get(institution_id, set())
 
     def study(self, unit_code: str) -> DutyStatus:
@@ -74,9 +75,11 @@ class DutySnapshot:
         self._require(Duty.STUDY)
         return any(d in period for d in self.studies.get(unit_code, []))
 
-    def _require(self, duty: Duty) -> None:
+    def _require(self, duty: Duty, institution_id: int | None = None) -> None:
         if duty not in self.loaded:
             raise ValueError(f"this duty snapshot was loaded without {duty.value}")
+        if institution_id is not None and self.institutions is not None and institution_id not in self.institutions:
+            raise ValueError(f"this duty snapshot was loaded without institution {institution_id}")
 
 
 async def load_duties(
@@ -85,19 +88,23 @@ async def load_duties(
     *,
     judged_from: date | None = None,
     institution_id: int | None = None,
+    institutions: Collection[int] | None = None,
     unit_code: str | None = None,
     extra_months: tuple[str, ...] = (),
     only: Collection[Duty] = tuple(Duty),
 ) -> DutySnapshot:
     """Enough history to judge the current and the previous period of every rule; `extra_months` adds older
-    months whose self-inspection a late reminder asks about. `only` reads the records of some duties alone: a
-    reminder sweep of self-inspection reminders need not read the city's drills."""
+    months whose self-inspection a late reminder asks about. `only` reads the records of some duties alone, and
+    `institutions` (or `institution_id`) those of some institutions alone: a reminder sweep of a thousand
+    self-inspection reminders about a few dozen institutions need not read the city's drills, nor every
+    institution's inspections."""
     since = _earliest_needed(today)
     calendar = storage.calendar
+    wanted = _institutions_wanted(institution_id, institutions)
     drills: dict[frozenset[str], dict[int, list[date]]] = {}
     if Duty.FIRE_DRILL in only:
         drills = {
-            kinds: await calendar.drill_dates(kinds, since=since, institution_id=institution_id)
+            kinds: await calendar.drill_dates(kinds, since=since, institutions=wanted)
             for kinds in {_kinds(rule) for rule in (*DRILL_RULES.values(), DEFAULT_DRILL_RULE)}
         }
     inspected: dict[int, set[str]] = {}
@@ -105,11 +112,17 @@ async def load_duties(
         this_month = period_of(SELF_INSPECTION_RULE, today)
         previous_month = previous_period(SELF_INSPECTION_RULE, this_month)
         months = sorted({month_key(this_month.start), month_key(previous_month.start), *extra_months})
-        inspected = await calendar.done_months(months, institution_id=institution_id)
+        inspected = await calendar.done_months(months, institutions=wanted)
     studies: dict[str, list[date]] = {}
     if Duty.STUDY in only:
         studies = await calendar.study_dates(since=since, unit_region_code=unit_code)
-    return DutySnapshot(today, drills, inspected, studies, judged_from, frozenset(only))
+    return DutySnapshot(today, drills, inspected, studies, judged_from, frozenset(only), wanted)
+
+
+def _institutions_wanted(institution_id: int | None, institutions: Collection[int] | None) -> frozenset[int] | None:
+    if institution_id is not None:
+        return frozenset((institution_id,))
+    return None if institutions is None else frozenset(institutions)
 
 
 def _kinds(rule: DutyRule) -> frozenset[str]:

@@ -120,12 +120,18 @@ class ItemBuilder:
         self._duties: DutySnapshot | None = None
         self._months: tuple[str, ...] = ()
         self._needed: frozenset[Duty] = frozenset(Duty)
+        self._institutions: frozenset[int] | None = None
         self._data: dict[tuple[object, ...], ReminderData | None] = {}
         self._audiences: dict[tuple[object, ...], frozenset[tuple[int, int | None]]] = {}
 
     async def build_all(self, reminders: list[ClaimedReminder]) -> list[tuple[ClaimedReminder, ReminderItem | None]]:
         self._months = tuple(sorted({r.period for r in reminders if r.step and _is_monthly(r) and r.period}))
         self._needed = frozenset(duty for kind in {_duty_kind(r) for r in reminders} for duty in _duties_needed(kind))
+        # A digest judges every institution of its region; otherwise only the claimed rows' institutions are asked.
+        if not any(r.subject_type is SubjectType.GROUP for r in reminders):
+            self._institutions = frozenset(
+                int(r.subject_id) for r in reminders if r.subject_type is SubjectType.INSTITUTION
+            )
         return [(r, await self.build(r)) for r in reminders]
 
     async def build(self, reminder: ClaimedReminder) -> ReminderItem | None:
@@ -268,7 +274,12 @@ class ItemBuilder:
     async def _snapshot(self) -> DutySnapshot:
         if self._duties is None:
             self._duties = await load_duties(
-                self._storage, self._today, judged_from=self._judged_from, extra_months=self._months, only=self._needed
+                self._storage,
+                self._today,
+                judged_from=self._judged_from,
+                extra_months=self._months,
+                only=self._needed,
+                institutions=self._institutions,
             )
         return self._duties
 

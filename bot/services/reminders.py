@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,39 +35,57 @@ from bot.domain.calendar_reminders import (
     plan_digests,
     plan_duty_reminders,
 )
-from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, drill_rule
+from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, Period, drill_rule
 from bot.domain.reminders import (
     DEFAULT_LADDER,
     DEFAULT_QUIET_HOURS,
     LATE_AFTER,
     EscalationLadder,
     QuietHours,
+    ReminderKind,
     deadline_stamp,
     hazard_key,
     in_quiet_hours,
     next_allowed_time,
     plan_hazard_reminders,
 )
+from bot.services.duties import DutySnapshot, load_duties
 from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
 from bot.services.reminder_people import Directory, Recipient
 from bot.workers import is_dead
 from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
-from storage.models import RegionLevel
+from storage.models import Institution, RegionLevel
 from storage.repositories.reminders import ClaimedReminder
 
-__all__ = ["Delivery", "ReminderItem", "ReminderService"]
+__all__ = ["Delivery", "ReminderItem", "ReminderService", "Sweep"]
 
 # A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending (at once,
 # if it was a process on this host that is gone). The one case where a reminder can go out twice: a crash after
 # Telegram accepted the message but before `confirm`.
 CLAIM_LEASE = timedelta(minutes=15)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+# How many due rows one sweep claims. The first morning of a month has tens of thousands due at 09:00; a sweep
+# holds its claimed rows and what they concern in memory, and its claim and settlement are one write each.
+CLAIM_LIMIT = 1000
+# A hazard's next weekly repeat is added by the daily plan (which runs each local day, and at every start) rather
+# than by the sweep that sent the one before, when the repeats are at least this far apart: at 07:30, when quiet
+# hours end, a sweep sends hundreds of repeats held overnight, and re-planning each hazard was 0.3 s of it.
+DAILY_PLAN_REACH = timedelta(days=2)
+# A duty's subjects whose period is done, by the kind of subject, the duty's reminder kinds and the period's key.
+DonePeriods = defaultdict[tuple[SubjectType, frozenset[ReminderKind], str], list[str]]
 # The daily plan goes through the open hazards this many at a time (one transaction each: short enough not to hold
 # up the bot's other writes for long) and writes the calendar's rows this many at a time.
 PLAN_PAGE = 500
 PLAN_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Sweep:
+    deliveries: list[Delivery]
+    claimed: int  # rows claimed: those in the deliveries, and those cancelled as no longer needed
+    full: bool  # it claimed as many as it may: more may be due already
 
 
 class ReminderService:
@@ -80,8 +99,10 @@ class ReminderService:
         schedule: CalendarSchedule = DEFAULT_SCHEDULE,
         *,
         tracking_since: date | None = None,
+        claim_limit: int = CLAIM_LIMIT,
     ) -> None:
         """`tracking_since`: duty periods that ended before it are never reported missed (a new deployment)."""
+        self.claim_limit = claim_limit
         self._storage = storage
         self._clock = clock
         self.tz = tz
@@ -106,8 +127,10 @@ class ReminderService:
         directory = directory or await Directory.load_for_hazard(self._storage, hazard)
         await self._plan_hazards([hazard], directory)
 
-    async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory) -> None:
-        """`plan_for_hazard` for several hazards, written in one transaction."""
+    async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory, *, add_only: bool = False) -> None:
+        """`plan_for_hazard` for several hazards, written in one transaction. `add_only` adds the rows of the
+        steps still to come and cancels nothing: for a hazard whose state, deadline and people have not changed,
+        re-planning only adds, and a hazard months overdue has dozens of past weekly repeats to work out."""
         if not hazards:
             return
         now = self._clock.now()
@@ -118,6 +141,8 @@ class ReminderService:
                 hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
             ):
                 assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
+                if add_only and not step.add:
+                    continue
                 for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
                     key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
                     keep.add(key)
@@ -139,6 +164,9 @@ class ReminderService:
                                 },
                             )
                         )
+        if add_only:
+            await self._storage.reminders.plan(rows, now)
+            return
         async with self._storage.db.transaction():
             await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, [str(h.id) for h in hazards], keep)
             await self._storage.reminders.plan(rows, now)
@@ -164,20 +192,35 @@ class ReminderService:
         """Plan the duty reminders due within the planning horizon and the next digests, for every
         institution, unit and bound group. Safe to run any number of times a day.
 
+        A period already done is not planned, and its rows still pending (planned before it was done) are
+        cancelled: on the first morning of a month most institutions have done last month's self-inspection, and
+        their "overdue" rows to every county staff member were three quarters of that morning's forty thousand.
+        The sweep still checks each row, since a duty can be done between this plan and the row falling due.
+
         Written a chunk at a time: the city's ninety thousand rows, held at once, were most of the daily plan's
         memory (about 200 MiB). A plan cut short by a crash is completed by the next one."""
         directory = directory or await Directory.load(self._storage)
         now = self._clock.now()
+        duties = await load_duties(self._storage, today, judged_from=self.tracking_since)
+        done: DonePeriods = defaultdict(list)
         rows: list[NewReminder] = []
-        for subject_rows in self._duty_rows_of_every_subject(today, directory):
+        for subject_rows in self._duty_rows_of_every_subject(today, directory, duties, done):
             rows += subject_rows
             if len(rows) >= PLAN_CHUNK:
                 await self._storage.reminders.plan(rows, now)
                 rows = []
         rows += await self._digest_rows(directory, today)
         await self._storage.reminders.plan(rows, now)
+        for (subject_type, kinds, period), subject_ids in done.items():
+            for start in range(0, len(subject_ids), PLAN_CHUNK):
+                await self._storage.reminders.cancel_pending_of_period(
+                    subject_type, subject_ids[start : start + PLAN_CHUNK], period, kinds
+                )
 
-    def _duty_rows_of_every_subject(self, today: date, directory: Directory) -> Iterator[list[NewReminder]]:
+    def _duty_rows_of_every_subject(
+        self, today: date, directory: Directory, duties: DutySnapshot, done: DonePeriods
+    ) -> Iterator[list[NewReminder]]:
+        """The rows of every subject's duties not yet done; the done ones are added to `done` instead."""
         plans: dict[tuple[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]] = {}
 
         def plan(rule: DutyRule, steps: tuple[DutyStep, ...]) -> list[PlannedDuty]:
@@ -194,11 +237,20 @@ class ReminderService:
                 (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
             ):
                 for planned in plan(rule, steps):
+                    if _institution_done(duties, duty, institution, planned.period):
+                        done[(SubjectType.INSTITUTION, _kinds_of(steps), planned.period.key)].append(
+                            str(institution.id)
+                        )
+                        continue
                     audience = directory.for_institution(institution, planned.step.audiences)
                     yield self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
         for unit in directory.regions.values():
             if unit.level in (RegionLevel.CITY, RegionLevel.COUNTY):
-                for planned in plan(STUDY_RULE, self.schedule.study_steps):
+                steps = self.schedule.study_steps
+                for planned in plan(STUDY_RULE, steps):
+                    if duties.study_done_in(unit.code, planned.period):
+                        done[(SubjectType.UNIT, _kinds_of(steps), planned.period.key)].append(unit.code)
+                        continue
                     audience = directory.for_unit(unit.code, planned.step.audiences)
                     yield self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
 
@@ -259,10 +311,12 @@ class ReminderService:
     # ---- sweeping ------------------------------------------------------------------------------------------
 
     async def sweep(self, now: datetime, worker_id: str) -> list[Delivery]:
-        """Claim everything due by `now` and group it per recipient; reminders nobody needs are cancelled.
+        """Claim what is due by `now` (up to the claim limit) and group it per recipient; reminders nobody needs
+        are cancelled. Quiet hours hold back what is not urgent, however late it already is."""
+        return (await self.sweep_batch(now, worker_id)).deliveries
 
-        Quiet hours hold back what is not urgent, however late it already is.
-        """
+    async def sweep_batch(self, now: datetime, worker_id: str) -> Sweep:
+        """`sweep`, saying also how many rows it claimed: a sweep that claimed its limit may have left more due."""
         repo = self._storage.reminders
         # A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
         # once; any other only after the lease, since it may be alive elsewhere.
@@ -273,9 +327,10 @@ class ReminderService:
             worker_id,
             include_non_urgent=not in_quiet_hours(now, self.quiet_hours, self.tz),
             late_before=now - LATE_AFTER,
+            limit=self.claim_limit,
         )
         if not claimed:
-            return []
+            return Sweep([], 0, full=False)
         hazards = await self._storage.hazards.get_many(
             int(r.subject_id) for r in claimed if r.subject_type is SubjectType.HAZARD
         )
@@ -292,12 +347,18 @@ class ReminderService:
             if reminder.subject_type is SubjectType.HAZARD and self._extends_plan(reminder.step):
                 extended.add(int(reminder.subject_id))
         await repo.cancel_claimed(stale, worker_id)
-        # Adds the next weekly repeat once the last step has gone out.
-        await self._plan_hazards([hazards[hazard_id] for hazard_id in sorted(extended)], directory)
-        return [
+        # Adds the next repeat once the last step has gone out (for a ladder repeating too often for the daily plan
+        # to add it in time), unless it is planned already (a plan reaches one repeat ahead). The sweep has just
+        # checked that the hazard is open, with the same deadline and people, so planning it again only adds.
+        if extended:
+            planned_ahead = await repo.subjects_pending_after(SubjectType.HAZARD, [str(h) for h in extended], now)
+            unplanned = sorted(h for h in extended if str(h) not in planned_ahead)
+            await self._plan_hazards([hazards[h] for h in unplanned], directory, add_only=True)
+        deliveries = [
             Delivery(recipient, topic, worker_id, tuple(sorted(items, key=_item_order)))
             for (recipient, topic), items in sorted(grouped.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
         ]
+        return Sweep(deliveries, len(claimed), full=len(claimed) >= self.claim_limit)
 
     async def _directory_for(self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard]) -> Directory:
         """The people and institutions the claimed rows concern; the whole city's only for a digest, which
@@ -310,10 +371,15 @@ class ReminderService:
         return await Directory.load_concerning(self._storage, institutions, assignees)
 
     def _extends_plan(self, step: str) -> bool:
-        """Whether re-planning the hazard once this step has gone out can add a step. Planning reaches one repeat
-        interval past the later of now and the ladder's last step, so only the last step and the weekly repeats
-        move that horizon on. (A step sent days late moves it too, but only after the bot was down, and every
-        start plans every open hazard before its first sweep.)"""
+        """Whether re-planning the hazard once this step has gone out can add a step that the daily plan would add
+        too late. Planning reaches one repeat interval past the later of now and the ladder's last step, so only
+        the last step and the weekly repeats move that horizon on; and the daily plan re-plans every open hazard,
+        so a repeat a week later is added by the next day's plan, six days before it falls due. Only a ladder that
+        repeats more often needs the sweep to add the next one. (A step sent days late moves the horizon too, but
+        only after the bot was down, and every start plans every open hazard before its first sweep.)"""
+        repeat = self.ladder.repeat_every
+        if repeat is not None and repeat >= DAILY_PLAN_REACH:
+            return False
         return all(step != ladder_step.name for ladder_step in self.ladder.steps[:-1])
 
     async def confirm(self, delivery: Delivery) -> None:
@@ -338,6 +404,16 @@ class ReminderService:
             relaxed = next_allowed_time(max(relaxed, now), False, self.quiet_hours, self.tz)
         candidates = [moment for moment in (urgent, relaxed) if moment is not None]
         return min(candidates) if candidates else None
+
+
+def _institution_done(duties: DutySnapshot, duty: Duty, institution: Institution, period: Period) -> bool:
+    if duty is Duty.FIRE_DRILL:
+        return duties.drill_done_in(institution, period)
+    return duties.self_inspection_done_in(institution.id, period)
+
+
+def _kinds_of(steps: tuple[DutyStep, ...]) -> frozenset[ReminderKind]:
+    return frozenset(step.kind for step in steps)
 
 
 def _item_order(item: ReminderItem) -> tuple[int, datetime, int]:

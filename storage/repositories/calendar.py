@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 
 import aiosqlite
@@ -35,6 +35,14 @@ _STUDY_COLUMNS = "id, unit_region_code, held_on, topic, participants, logged_by,
 
 def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
+
+
+def _only_institutions(institutions: Collection[int] | None) -> tuple[str, list[int]]:
+    """The condition (and its values) limiting a query to these institutions; none for every institution."""
+    if institutions is None:
+        return "", []
+    ids = sorted(institutions)
+    return f" AND institution_id IN ({_marks(ids)})", ids
 
 
 class CalendarRepository:
@@ -78,16 +86,16 @@ class CalendarRepository:
         return [d.model_copy(update={"photos": tuple(photos.get(d.id, []))}) for d in drills]
 
     async def drill_dates(
-        self, kinds: Iterable[str], *, since: date, institution_id: int | None = None
+        self, kinds: Iterable[str], *, since: date, institutions: Collection[int] | None = None
     ) -> dict[int, list[date]]:
         """Institution id → the dates of its drills of these kinds on or after `since`: one query for a city,
-        or for one institution."""
+        or for some institutions (those a reminder sweep claimed rows about, or one)."""
         wanted = sorted(kinds)
-        only = "" if institution_id is None else " AND institution_id = ?"
+        only, ids = _only_institutions(institutions)
         rows = await self._db.fetchall(
             f"SELECT institution_id, held_on FROM drills WHERE kind IN ({_marks(wanted)}) AND held_on >= ?{only} "
             "ORDER BY held_on",
-            (*wanted, since.isoformat(), *([] if institution_id is None else [institution_id])),
+            (*wanted, since.isoformat(), *ids),
         )
         dates: dict[int, list[date]] = {}
         for row in rows:
@@ -135,13 +143,16 @@ class CalendarRepository:
         )
         return None if row is None else _inspection(row)
 
-    async def done_months(self, months: Sequence[str], *, institution_id: int | None = None) -> dict[int, set[str]]:
-        """Institution id → which of these months ('YYYY-MM') it has finished a self-inspection for."""
-        only = "" if institution_id is None else " AND institution_id = ?"
+    async def done_months(
+        self, months: Sequence[str], *, institutions: Collection[int] | None = None
+    ) -> dict[int, set[str]]:
+        """Institution id → which of these months ('YYYY-MM') it has finished a self-inspection for; of every
+        institution, or of these."""
+        only, ids = _only_institutions(institutions)
         rows = await self._db.fetchall(
             f"SELECT institution_id, month FROM self_inspections WHERE month IN ({_marks(months)}) "
             f"AND finished_at IS NOT NULL{only}",
-            (*months, *([] if institution_id is None else [institution_id])),
+            (*months, *ids),
         )
         done: dict[int, set[str]] = {}
         for row in rows:

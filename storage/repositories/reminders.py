@@ -8,7 +8,7 @@ ones and returns exactly those it changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,9 +33,14 @@ _NEW_COLUMNS = (
 )
 _PENDING, _CLAIMED = ReminderState.PENDING.value, ReminderState.CLAIMED.value
 _CANCELLED = ReminderState.CANCELLED.value
-# Where the rows are named by id, the state is a guard, not a search: the unary + keeps SQLite from walking
-# reminders_pending for it (every pending row of the city, a hundred thousand of them) instead of looking the ids up.
+# Where the rows are named by id, the state is a guard, not a search: the unary + keeps SQLite from walking an index
+# of that state for it (every pending row of the city, a hundred thousand of them) instead of looking the ids up.
 _NOT_INDEXED_STATE = "+state = ?"
+# The partial indexes of migration 0011 hold the pending rows (by due time, by subject) and the claimed ones (by
+# claim time). SQLite uses a partial index only for a statement whose WHERE names that state as it is written in
+# the index, not through a parameter.
+_IS_PENDING = f"state = '{_PENDING}'"
+_IS_CLAIMED = f"state = '{_CLAIMED}'"
 # A dictionary lookup rather than an Enum call for each of a thousand claimed rows.
 _KINDS = {kind.value: kind for kind in ReminderKind}
 _SUBJECT_TYPES = {subject_type.value: subject_type for subject_type in SubjectType}
@@ -109,8 +114,8 @@ class ReminderRepository:
             return 0
         rows = await self._db.fetchall(
             "SELECT id, dedupe_key FROM reminders "
-            f"WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) AND state = ?",
-            (subject_type.value, *subject_ids, _PENDING),
+            f"WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) AND {_IS_PENDING}",
+            (subject_type.value, *subject_ids),
         )
         stale = [int(row["id"]) for row in rows if row["dedupe_key"] not in keep]
         if not stale:
@@ -120,19 +125,45 @@ class ReminderRepository:
             (_CANCELLED, *stale, _PENDING),
         )
 
+    async def subjects_pending_after(
+        self, subject_type: SubjectType, subject_ids: Sequence[str], after: datetime
+    ) -> set[str]:
+        """Which of these subjects have a pending row due after `after`."""
+        if not subject_ids:
+            return set()
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT subject_id FROM reminders "
+            f"WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) AND {_IS_PENDING} AND due_at > ?",
+            (subject_type.value, *subject_ids, to_db_time(after)),
+        )
+        return {str(row["subject_id"]) for row in rows}
+
+    async def cancel_pending_of_period(
+        self, subject_type: SubjectType, subject_ids: Sequence[str], period: str, kinds: Collection[ReminderKind]
+    ) -> int:
+        """Cancel the subjects' pending rows of these kinds about this period (a duty done); returns how many."""
+        if not subject_ids or not kinds:
+            return 0
+        kind_values = sorted(kind.value for kind in kinds)
+        return await self._db.execute_rowcount(
+            f"UPDATE reminders SET state = ? WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) "
+            f"AND {_IS_PENDING} AND period = ? AND kind IN ({_marks(kind_values)})",
+            (_CANCELLED, subject_type.value, *subject_ids, period, *kind_values),
+        )
+
     async def claim_due(
         self, now: datetime, worker_id: str, *, include_non_urgent: bool, late_before: datetime, limit: int = 1000
     ) -> list[ClaimedReminder]:
         """Claim pending rows due by `now` in one statement, and return them; rows due before `late_before`
         are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours)."""
         stamp = to_db_time(now)
-        # due_at <= now bounds the walk along reminders_pending to the rows already due; COALESCE alone cannot be
+        # due_at <= now bounds the walk along reminders_due to the rows already due; COALESCE alone cannot be
         # searched, so a minute with a handful of rows due read every pending row of the city (35 ms at 65,000).
         # A retry comes after its row's due time (release: the claim's time plus a delay), so the bound loses none.
         rows = await self._db.fetchall(
             "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
             "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "
-            f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE state = ? AND due_at <= ? "
+            f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE {_IS_PENDING} AND due_at <= ? "
             "AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) ORDER BY due_at, id LIMIT ?) "
             f"RETURNING {_CLAIMED_COLUMNS}",
             (
@@ -140,7 +171,6 @@ class ReminderRepository:
                 worker_id,
                 stamp,
                 to_db_time(late_before),
-                _PENDING,
                 _PENDING,
                 stamp,
                 stamp,
@@ -172,7 +202,7 @@ class ReminderRepository:
 
     async def claimants(self) -> list[str]:
         """The sweepers holding claims now."""
-        rows = await self._db.fetchall("SELECT DISTINCT claimed_by FROM reminders WHERE state = ?", (_CLAIMED,))
+        rows = await self._db.fetchall(f"SELECT DISTINCT claimed_by FROM reminders WHERE {_IS_CLAIMED}")
         return [str(row["claimed_by"]) for row in rows if row["claimed_by"] is not None]
 
     async def recover_from(self, workers: Sequence[str]) -> int:
@@ -181,22 +211,23 @@ class ReminderRepository:
             return 0
         return await self._db.execute_rowcount(
             "UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL "
-            f"WHERE state = ? AND claimed_by IN ({_marks(workers)})",
-            (_PENDING, _CLAIMED, *workers),
+            f"WHERE {_IS_CLAIMED} AND claimed_by IN ({_marks(workers)})",
+            (_PENDING, *workers),
         )
 
     async def recover_stale(self, claimed_before: datetime) -> int:
         """Claims a crashed sweeper left behind go back to pending; returns how many."""
         return await self._db.execute_rowcount(
-            "UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL WHERE state = ? AND claimed_at < ?",
-            (_PENDING, _CLAIMED, to_db_time(claimed_before)),
+            f"UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL WHERE {_IS_CLAIMED} "
+            "AND claimed_at < ?",
+            (_PENDING, to_db_time(claimed_before)),
         )
 
     async def next_due(self, *, urgent: bool) -> datetime | None:
         """The earliest moment a pending row of that urgency may be claimed."""
         value = await self._db.fetchval(
-            "SELECT MIN(COALESCE(retry_at, due_at)) FROM reminders WHERE state = ? AND urgent = ?",
-            (_PENDING, int(urgent)),
+            f"SELECT MIN(COALESCE(retry_at, due_at)) FROM reminders WHERE {_IS_PENDING} AND urgent = ?",
+            (int(urgent),),
         )
         return None if value is None else from_db_time(value)
 

@@ -11,8 +11,9 @@ import pytest
 
 import bot.services.reminders as reminder_engine
 from bot.clock import FakeClock
-from bot.domain.compliance import Duty
+from bot.domain.compliance import SELF_INSPECTION_RULE, Duty, Period, period_of
 from bot.domain.lifecycle import HazardAction
+from bot.jobs import Ticker
 from bot.services.duties import load_duties
 from bot.services.reminder_items import DutyReminderData, HazardReminderData
 from storage.calendar_models import Reminder, ReminderState
@@ -149,3 +150,78 @@ async def test_a_duty_snapshot_answers_only_for_the_duties_it_read(city: Service
     assert {recipient for recipient, data in duty_items(outbox) if data.duty is Duty.SELF_INSPECTION} == {
         HEAD, SOCIAL_HEAD, FUNERAL_HEAD, WELFARE_HEAD
     }
+
+
+async def test_a_duty_snapshot_of_some_institutions_answers_only_for_them(city: Services) -> None:
+    home = await city.storage.institutions.get(city.institutions[HOME])
+    social = await city.storage.institutions.get(city.institutions[SOCIAL])
+    assert home is not None and social is not None
+    inspection = await city.storage.calendar.start_inspection(home.id, "2026-03", HEAD, city.clock.now())
+    await city.storage.calendar.finish_inspection(inspection.id, HEAD, city.clock.now())
+    duties = await load_duties(city.storage, city.today(), institutions={home.id})
+    assert duties.self_inspection_done_in(home.id, duties_period(2026, 3))
+    duties.drill(home)
+    with pytest.raises(ValueError, match="institution"):
+        duties.self_inspection(social.id)  # not "not inspected": it was never asked
+    with pytest.raises(ValueError, match="institution"):
+        duties.drill(social)
+
+
+def duties_period(year: int, month: int) -> Period:
+    return period_of(SELF_INSPECTION_RULE, date(year, month, 1))
+
+
+async def finish_self_inspection(city: Services, code: str, month: str, head: int) -> None:
+    inspection = await city.storage.calendar.start_inspection(city.institutions[code], month, head, city.clock.now())
+    await city.storage.calendar.finish_inspection(inspection.id, head, city.clock.now())
+
+
+def about_february(outbox: Outbox) -> set[tuple[int, int | None]]:
+    return {
+        (recipient, data.institution_id)
+        for recipient, data in duty_items(outbox)
+        if data.duty is Duty.SELF_INSPECTION and data.period.start == date(2026, 2, 1)
+    }
+
+
+async def test_nobody_is_reminded_of_a_self_inspection_done_before_or_after_the_plan(city: Services) -> None:
+    home, social = city.institutions[HOME], city.institutions[SOCIAL]
+    city.clock.set(local(2026, 2, 10, 10))
+    await finish_self_inspection(city, HOME, "2026-02", HEAD)  # done before the daily plan
+    await city.reminders.plan_calendar(city.today())
+    city.clock.set(local(2026, 2, 20, 10))
+    await finish_self_inspection(city, SOCIAL, "2026-02", SOCIAL_HEAD)  # done after it
+    await city.reminders.plan_calendar(city.today())
+    # Neither institution's February rows wait in the table for the morning of 1 March: the first was never
+    # planned, the second's were cancelled by the next day's plan.
+    waiting = await city.storage.reminders.find(state=ReminderState.PENDING)
+    assert not [r for r in waiting if r.period == "2026-02" and r.subject_id in (str(home), str(social))]
+    assert [r for r in waiting if r.period == "2026-02"]  # the other institutions' are still planned
+    outbox = Outbox(city.clock)
+    await sweep_at(city, outbox, local(2026, 2, 25, 9))
+    await sweep_at(city, outbox, local(2026, 3, 1, 9))
+    reminded = about_february(outbox)
+    assert reminded and not {pair for pair in reminded if pair[1] in (home, social)}
+    assert (LONGWAN_STAFF, social) not in reminded and (LUCHENG_STAFF, home) not in reminded
+
+
+async def test_a_backlog_larger_than_the_claim_limit_all_goes_out_on_time_in_one_tick(city: Services) -> None:
+    city.reminders.claim_limit = 3
+    outbox = Outbox(city.clock)
+    ticker = Ticker(outbox, "worker-a")
+    for minute in (local(2026, 3, 1, 0, 1), local(2026, 3, 1, 8, 30)):  # the day's plan, the morning's digests
+        city.clock.set(minute)
+        await ticker.tick(city)
+    city.clock.set(local(2026, 3, 1, 9))
+    before = len(outbox.sent)
+    await ticker.tick(city)  # 09:00: the self-inspections of every institution, February's overdue, March's open
+    items = [(s.at, item) for s in outbox.sent[before:] for item in s.delivery.items]
+    assert len(items) > 3 * city.reminders.claim_limit
+    assert all(at == local(2026, 3, 1, 9) and not item.late for at, item in items)
+    # Everything due by now went out in that tick: nothing is left for the next minute's.
+    due = [r for r in await city.storage.reminders.find(state=ReminderState.PENDING) if r.due_at <= city.clock.now()]
+    assert due == []
+    sent_at_nine = len(outbox.sent)
+    city.clock.set(local(2026, 3, 1, 9, 1))
+    await ticker.tick(city)
+    assert len(outbox.sent) == sent_at_nine

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.clock import FakeClock
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardAction
-from bot.domain.reminders import ReminderKind
+from bot.domain.reminders import DEFAULT_LADDER, ReminderKind
 from bot.jobs import SendOutcome, Ticker, sweep_once
 from bot.services.reminder_items import HazardReminderData
 from bot.services.reminders import CLAIM_LEASE
@@ -82,12 +82,32 @@ async def test_a_hazard_climbs_the_ladder_to_the_right_people_naming_the_person_
         (LUCHENG_GROUP, "hazard_overdue", "repeat1"),
         (CITY_ADMIN, "hazard_overdue", "repeat1"),
     ]
-    # Sending the first repeat planned the next one, a week later.
+    assert await sweep_at(city, outbox, local(2026, 3, 19, 10, 1)) == []
+    # The next day's plan adds the next repeat, a week after the first.
+    city.clock.set(local(2026, 3, 20, 0, 1))
+    await city.reminders.plan_day(city.today())
     next_repeat = await city.storage.reminders.find(
         state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id))
     )
     assert {(r.step, r.due_at) for r in next_repeat} == {("repeat2", local(2026, 3, 26, 10))}
-    assert await sweep_at(city, outbox, local(2026, 3, 19, 10, 1)) == []
+
+
+async def test_a_ladder_repeating_twice_a_day_has_each_next_repeat_planned_by_the_sweep_that_sent_one(
+    city: Services,
+) -> None:
+    city.reminders.ladder = replace(DEFAULT_LADDER, repeat_every=timedelta(hours=12))
+    outbox = Outbox(city.clock)
+    await report(city)  # deadline 9 March 10:00: overdue3d on the 12th at 10:00, repeats every 12 hours after it
+    await sweep_at(city, outbox, local(2026, 3, 12, 10))
+    # The first repeat falls at 22:00, in quiet hours: it goes out at 07:30, and the next is due at 10:00.
+    assert await sweep_at(city, outbox, local(2026, 3, 13, 7, 30)) == [
+        (LUCHENG_GROUP, "hazard_overdue", "repeat1"),
+        (CITY_ADMIN, "hazard_overdue", "repeat1"),
+    ]
+    assert await sweep_at(city, outbox, local(2026, 3, 13, 10)) == [
+        (LUCHENG_GROUP, "hazard_overdue", "repeat2"),
+        (CITY_ADMIN, "hazard_overdue", "repeat2"),
+    ]
 
 
 async def test_planning_again_adds_nothing_and_closing_cancels_what_is_left(city: Services) -> None:
