@@ -410,10 +410,17 @@ async def photos_lost(services: BotServices) -> int:
     return int(submitted) * 2 - int(kept)
 
 
-async def _phase(name: str, observed: Observed, work: list[Awaitable[None]]) -> Phase:
+async def _phase(
+    name: str, observed: Observed, work: list[Awaitable[None]], delivered: Callable[[], Awaitable[None]] | None = None
+) -> Phase:
+    """The people's updates of one phase, until the bot has handled them and `delivered` the notices they caused:
+    those are part of handling them, and the next phase's people act on them (county staff accept what the
+    rectifications' notices brought them)."""
     before = len(observed.timings)
     started = time.perf_counter()
     await asyncio.gather(*work)
+    if delivered is not None:
+        await delivered()
     return Phase(name, len(observed.timings) - before, time.perf_counter() - started)
 
 
@@ -428,16 +435,22 @@ class Script:
 async def run_full(folder: Path, cadres: int, heads: int, staff: int, processor: str = "per-chat",
                    rate_limiter: bool = False, rtt_ms: float = 0) -> tuple[Result, Script]:
     """The full bot under the crowd: reports with photos, then rectifications, then verifications."""
-    async with Sandbox() as sandbox, full_bot(sandbox, folder, processor, rate_limiter) as (_, services, observed):
+    async with Sandbox() as sandbox, full_bot(sandbox, folder, processor, rate_limiter) as (bot, services, observed):
         crowd = await city(services, sandbox, cadres, heads, staff, first_id=100_000)
         network(sandbox, rtt_ms)
         driver = Driver(sandbox, observed)
+        notices = bot.bot_data["notice_sender"]
+
+        async def delivered() -> None:
+            await sandbox.wait_for(lambda: bool(notices.quiet), timeout=60)
+
         phases = [
             await _phase("report (10 updates each, 1 photo)", observed,
-                         [report(driver, cadre, n) for n, cadre in enumerate(crowd.cadres)]),
+                         [report(driver, cadre, n) for n, cadre in enumerate(crowd.cadres)], delivered),
             await _phase("acknowledge + rectify (2 photos at once) + /tasks", observed,
-                         [rectify_all(driver, head) for head in crowd.heads]),
-            await _phase("accept + /tasks", observed, [verify_all(driver, official) for official in crowd.staff]),
+                         [rectify_all(driver, head) for head in crowd.heads], delivered),
+            await _phase("accept + /tasks", observed, [verify_all(driver, official) for official in crowd.staff],
+                         delivered),
         ]
         await sandbox.settle(timeout=60)
         timings = list(observed.timings.values())
