@@ -98,10 +98,13 @@ async def sweep_all_due(services: SchedulerServices, send: SendDelivery, worker_
     """`sweep_once` until a sweep finds less than its limit due: a morning's backlog (tens of thousands of rows at
     09:00 on the first of a month) goes out in one tick, each batch sent as paced as ever, rather than a limit's
     worth a minute for most of an hour, late. It ends: each sweep takes its claimed rows out of the pending ones
-    (sent, cancelled, or released to a later retry)."""
+    (sent, cancelled, or released to a later retry). A sweep that could send nothing it tried (Telegram down) ends
+    the tick: the rest waits for the next minute's instead of each batch waiting out its own failures now."""
     report = await sweep_once(services, send, worker_id)
-    while report.more_due:
-        report = report.followed_by(await sweep_once(services, send, worker_id))
+    last = report
+    while last.more_due and (last.sent or not last.retried):
+        last = await sweep_once(services, send, worker_id)
+        report = report.followed_by(last)
     return report
 
 

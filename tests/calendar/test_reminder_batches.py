@@ -225,3 +225,29 @@ async def test_a_backlog_larger_than_the_claim_limit_all_goes_out_on_time_in_one
     city.clock.set(local(2026, 3, 1, 9, 1))
     await ticker.tick(city)
     assert len(outbox.sent) == sent_at_nine
+
+
+async def test_when_nothing_can_be_sent_a_tick_stops_after_one_batch_and_the_next_goes_on(city: Services) -> None:
+    """Telegram down at 09:00: the tick gives up after the first batch fails instead of claiming and failing every
+    batch of the backlog now; the rest is still pending for the next minute's tick, which sends it all."""
+    city.reminders.claim_limit = 3
+    outbox = Outbox(city.clock)
+    ticker = Ticker(outbox, "worker-a")
+    for minute in (local(2026, 3, 1, 0, 1), local(2026, 3, 1, 8, 30)):
+        city.clock.set(minute)
+        await ticker.tick(city)
+    city.clock.set(local(2026, 3, 1, 9))
+    outbox.fail_next = 1_000
+    report = await ticker.tick(city)
+    assert report.sent == [] and 0 < len(report.retried) <= city.reminders.claim_limit
+    pending = await city.storage.reminders.find(state=ReminderState.PENDING)
+    untried = [r for r in pending if r.due_at <= city.clock.now() and r.attempts == 0]
+    assert len(untried) > city.reminders.claim_limit  # not claimed and failed one batch after another
+
+    outbox.fail_next = 0
+    before = len(outbox.sent)
+    city.clock.set(local(2026, 3, 1, 9, 1))
+    await ticker.tick(city)
+    assert len(outbox.sent) - before >= len(untried) // city.reminders.claim_limit
+    due = [r for r in await city.storage.reminders.find(state=ReminderState.PENDING) if r.due_at <= city.clock.now()]
+    assert due == []  # the failed batch's retry fell due too: everything went out
