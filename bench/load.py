@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -357,6 +357,7 @@ class Result:
     reordered: int
     conversations: int
     photos_lost: int = 0  # after-photos sent in a burst that the hazard does not have
+    requests: Counter[str] = field(default_factory=Counter)  # Bot API calls during the phases, by method
 
     @property
     def updates(self) -> int:
@@ -440,6 +441,7 @@ async def run_full(folder: Path, cadres: int, heads: int, staff: int, processor:
         network(sandbox, rtt_ms)
         driver = Driver(sandbox, observed)
         notices = bot.bot_data["notice_sender"]
+        first_call = len(sandbox.calls)
 
         async def delivered() -> None:
             await sandbox.wait_for(lambda: bool(notices.quiet), timeout=60)
@@ -455,7 +457,8 @@ async def run_full(folder: Path, cadres: int, heads: int, staff: int, processor:
         await sandbox.settle(timeout=60)
         timings = list(observed.timings.values())
         result = Result("full", processor, crowd.size, phases, timings, observed.reordered_chats(),
-                        len({t.chat_id for t in timings}), await photos_lost(services))
+                        len({t.chat_id for t in timings}), await photos_lost(services),
+                        Counter(call.method for call in sandbox.calls[first_call:]))
         members = [[p.id for p in crowd.cadres], [p.id for p in crowd.heads], [p.id for p in crowd.staff]]
         return result, Script(dict(driver.sent), members)
 
@@ -476,12 +479,14 @@ async def run_bare(script: Script, processor: str = "per-chat", rtt_ms: float = 
             for person in people.values():
                 await driver.text(person, "/start")  # a message of the bot's to press buttons under
             observed.timings.clear()
+            first_call = len(sandbox.calls)
             phases = []
             for n, members in enumerate(phases_of):
                 phases.append(await _phase(f"phase {n + 1}", observed,
                                            [replay(driver, people[m], sent[m]) for m in members if m in sent]))
+            requests = Counter(call.method for call in sandbox.calls[first_call:])
             await application.updater.stop()
             await application.stop()
         timings = list(observed.timings.values())
         return Result("bare", processor, len(sent), phases, timings, observed.reordered_chats(),
-                      len({t.chat_id for t in timings}))
+                      len({t.chat_id for t in timings}), requests=requests)

@@ -33,6 +33,15 @@ def line(result: Result) -> str:
             + (f"   after-photos lost: {result.photos_lost}" if result.bot == "full" else ""))
 
 
+def requests_line(result: Result) -> str:
+    """The Bot API requests a bot made per update handled (photo downloads aside: they are not API methods)."""
+    polls = result.requests.get("getUpdates", 0)
+    made = sum(result.requests.values()) - polls
+    methods = ", ".join(f"{n:,} {method}" for method, n in result.requests.most_common() if method != "getUpdates")
+    return (f"    {result.bot:<4} Bot API requests: {made / result.updates:.2f} per update and "
+            f"{polls / result.updates:.2f} polls ({methods}; {polls:,} getUpdates)")
+
+
 async def main(args: argparse.Namespace) -> None:
     print(f"throughput, {datetime.date.today()} (rate limiter {'on' if args.rate_limiter else 'off'} in both bots)")
     with tempfile.TemporaryDirectory() as folder:
@@ -45,6 +54,8 @@ async def main(args: argparse.Namespace) -> None:
                   f"({phase_full.updates} updates)")
         print(line(bare))
         print(line(full))
+        print(requests_line(bare))
+        print(requests_line(full))
         print(f"    ratio full/bare: {full.rate / bare.rate:.2f} (target ≥ 0.80)")
         if not args.modes:
             return
