@@ -116,32 +116,24 @@ class PacedPolls(HTTPXRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if url.endswith("/getUpdates"):
+        polling = url.endswith("/getUpdates")
+        if polling:
             wait = self._last_poll + POLL_SPACING - time.monotonic()
             if wait > 0 and self._busy():
                 await asyncio.sleep(wait)
             self._last_poll = time.monotonic()
-        return await super().do_request(
+        code, payload = await super().do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
+        return code, self.received(payload) if polling and code == 200 else payload
+
+    def received(self, payload: bytes) -> bytes:
+        """A getUpdates answer, before python-telegram-bot parses it."""
+        return payload
 
 
 class UpdatesRequest(PacedPolls):
     """Paced polls whose answers lose what the library cannot parse."""
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        code, payload = await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
-        if code == 200 and url.endswith("/getUpdates"):
-            payload = without_unparseable(payload)
-        return code, payload
+    def received(self, payload: bytes) -> bytes:
+        return without_unparseable(payload)
