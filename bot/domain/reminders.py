@@ -106,10 +106,6 @@ def is_urgent(severity: Severity) -> bool:
     return severity in URGENT_SEVERITIES
 
 
-def is_late(due_at: datetime, claimed_at: datetime) -> bool:
-    return claimed_at - due_at > LATE_AFTER
-
-
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 

@@ -349,10 +349,6 @@ def median_of(middle: list[float]) -> float | None:
     return None if not middle else sum(middle) / len(middle)
 
 
-def ratio_by(parts: Mapping[str, int], wholes: Mapping[str, int]) -> dict[str, Ratio]:
-    return {key: Ratio(parts.get(key, 0), whole) for key, whole in wholes.items()}
-
-
 def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
