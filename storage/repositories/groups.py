@@ -14,6 +14,7 @@ Only active bindings are returned; `get` also returns inactive ones, so a handle
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import aiosqlite
 
@@ -54,9 +55,7 @@ class GroupRepository:
         return stored
 
     async def get(self, chat_id: int, topic_id: int | None = None) -> Group | None:
-        row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} FROM groups WHERE {_SAME_CHAT}", (chat_id, topic_id)
-        )
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM groups WHERE {_SAME_CHAT}", (chat_id, topic_id))
         return None if row is None else _group(row)
 
     async def unbind(self, chat_id: int, topic_id: int | None = None) -> bool:
@@ -67,13 +66,11 @@ class GroupRepository:
         return changed > 0
 
     async def for_region(self, region_code: str, purposes: set[GroupPurpose] | None = None) -> list[Group]:
-        bound = await self._active(purposes)
-        return [
-            group
-            for group, level in bound
-            if region_in_scope(group.region_code, region_code)
-            and (level != RegionLevel.CITY.value or group.region_code == region_code)
-        ]
+        return (await self.bound(purposes)).for_region(region_code)
+
+    async def bound(self, purposes: set[GroupPurpose] | None = None) -> BoundGroups:
+        """The active bindings, read once, for asking about many places (a reminder sweep asks about hundreds)."""
+        return BoundGroups(await self._active(purposes))
 
     async def covering(self, region_code: str, purposes: set[GroupPurpose] | None = None) -> list[Group]:
         bound = await self._active(purposes)
@@ -93,6 +90,20 @@ class GroupRepository:
             "WHERE g.active = 1 ORDER BY g.region_code, g.chat_id, IFNULL(g.topic_id, 0)"
         )
         return [(_group(row), row["level"]) for row in rows if wanted is None or row["purpose"] in wanted]
+
+
+@dataclass(frozen=True)
+class BoundGroups:
+    bindings: list[tuple[Group, str | None]]  # each active group with the level of its region
+
+    def for_region(self, region_code: str) -> list[Group]:
+        """As `GroupRepository.for_region`."""
+        return [
+            group
+            for group, level in self.bindings
+            if region_in_scope(group.region_code, region_code)
+            and (level != RegionLevel.CITY.value or group.region_code == region_code)
+        ]
 
 
 def _group(row: aiosqlite.Row) -> Group:

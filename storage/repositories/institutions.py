@@ -118,15 +118,21 @@ def _scope_filter(region_code: str | None, active_only: bool) -> tuple[str, list
 
 
 def _institution(row: aiosqlite.Row) -> Institution:
+    # By position (the order of _COLUMNS): a reminder sweep reads hundreds of institutions at once.
+    id_, code, name_zh, name_en, type_, region_code, risk_tags, address, head_user_id, active = row
     return Institution(
-        id=row["id"],
-        code=row["code"],
-        name_zh=row["name_zh"],
-        name_en=row["name_en"],
-        type=InstitutionType(row["type"]),
-        region_code=row["region_code"],
-        risk_tags=frozenset(RiskTag(tag) for tag in json.loads(row["risk_tags"])),
-        address=row["address"],
-        head_user_id=row["head_user_id"],
-        active=bool(row["active"]),
+        id=id_,
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
+        type=_TYPES[type_],
+        region_code=region_code,
+        risk_tags=_NO_TAGS if risk_tags == "[]" else frozenset(RiskTag(tag) for tag in json.loads(risk_tags)),
+        address=address,
+        head_user_id=head_user_id,
+        active=bool(active),
     )
+
+
+_TYPES = {institution_type.value: institution_type for institution_type in InstitutionType}
+_NO_TAGS: frozenset[RiskTag] = frozenset()
