@@ -21,6 +21,13 @@ from handlers.common import catalog_label
 from handlers.notify import when
 
 DIGEST_LINES = 10  # per list in a digest: read on a phone, the rest is a count
+# One reminder message lists at most this many items, the most pressing first, and counts the rest: on the first
+# morning of a month a county official has dozens of institutions overdue, a city admin hundreds of hazards, and
+# a paragraph each would be past what one Telegram message holds (4096 characters) and past reading on a phone.
+MESSAGE_ITEMS = 10
+# What the listed paragraphs may take of a message, with the header and the count of the rest beside them. Markup
+# is counted too, though Telegram does not count it: the limit is never reached.
+MESSAGE_BUDGET = 3800
 
 _K = ReminderKind
 HAZARD_KEYS = {
@@ -61,11 +68,27 @@ def _subject(item: ReminderItem) -> tuple[object, ...]:
     return ("digest", item.reminder_id)
 
 
-def message_text(items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo) -> Html:
-    paragraphs = [item_text(item, viewer_id, t, tz) for item in items]
-    if len(paragraphs) > 1:
-        paragraphs.insert(0, t("reminder.digest_header", count=len(paragraphs)))
-    return Html("\n\n".join(paragraphs))
+def message_text(
+    items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo, *, for_group: bool = False
+) -> tuple[Html, list[ReminderItem]]:
+    """The message for these items (ordered most pressing first), and those of them it lists: up to
+    MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted; a person is told where to find them all."""
+    shown: list[ReminderItem] = []
+    paragraphs: list[str] = []
+    used = 0
+    for item in items[:MESSAGE_ITEMS]:
+        paragraph = item_text(item, viewer_id, t, tz)
+        if shown and used + len(paragraph) + 2 > MESSAGE_BUDGET:
+            break
+        shown.append(item)
+        paragraphs.append(paragraph)
+        used += len(paragraph) + 2
+    rest = len(items) - len(shown)
+    if len(items) > 1:
+        paragraphs.insert(0, t("reminder.digest_header", count=len(items)))
+    if rest:
+        paragraphs.append(t("reminder.digest_more", count=rest) if for_group else t("reminder.more", count=rest))
+    return Html("\n\n".join(paragraphs)), shown
 
 
 def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo) -> str:

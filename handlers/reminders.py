@@ -44,9 +44,9 @@ ENTRIES = {
 async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> SendOutcome:
     t = await _translator(services, delivery)
     items = collapse(delivery.items)
-    text = message_text(items, delivery.recipient_id, t, services.settings.tz)
+    text, shown = message_text(items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group)
     # Group members are not all registered, and a hazard's details are not for every one of them.
-    markup = None if delivery.is_group else keyboard(items, delivery.recipient_id, t)
+    markup = None if delivery.is_group else keyboard(shown, delivery.recipient_id, t)
     try:
         await bot.send_message(
             delivery.recipient_id, text, reply_markup=markup, message_thread_id=delivery.topic_id

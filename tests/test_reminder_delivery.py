@@ -209,3 +209,31 @@ async def test_reminders_a_killed_bot_had_claimed_go_out_at_once_after_the_resta
     assert len(people.head.messages()) == head_before + 1
     assert f"隐患 {hazard.code} 已到整改期限" in people.head.last_message().text
     assert (await sweep(bot_stage)).sent == []
+
+
+async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_telegram_accepts(
+    bot_stage: Stage,
+) -> None:
+    """A county's overdue hazards fall due for its staff together: a paragraph each would be more than a Telegram
+    message holds, and Telegram would refuse it (the rows marked undeliverable, nobody told). One message lists the
+    most pressing and counts the rest, with where to find them."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazards = [await report(bot_stage, description=f"第{n}号：消防通道被杂物堵塞") for n in range(100)]
+    before = len(staff.messages())
+
+    bot_stage.clock.set(local(2026, 3, 10, 11))  # every deadline a day past
+    result = await sweep(bot_stage)
+    assert result.failed == [] and result.retried == []
+    assert [d.recipient_id for d in result.sent].count(STAFF) == 1
+    assert len(staff.messages()) == before + 1
+    message = staff.last_message()
+    assert "您有 100 条待办提醒" in message.text
+    listed = [hazard for hazard in hazards if f"隐患 {hazard.code} 已逾期" in message.text]
+    assert listed == hazards[:10]  # the earliest deadlines first
+    assert "另有 90 条提醒未逐条列出" in message.text and "/tasks" in message.text
+    assert message.buttons == [[f"详情 {hazard.code}"] for hazard in hazards[:8]]  # buttons of listed ones only
+    to_staff = [r for r in await bot_stage.services.storage.reminders.find() if r.recipient_id == STAFF]
+    assert {r.state for r in to_staff} == {ReminderState.SENT}  # none failed, none left to send again
+    assert {r.subject_id for r in to_staff} == {str(hazard.id) for hazard in hazards}
