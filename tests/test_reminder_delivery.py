@@ -60,7 +60,9 @@ async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(
 
     assert (await sweep(bot_stage)).sent == []  # nothing is sent twice
     bot_stage.clock.set(local(2026, 3, 12, 11))
-    result = await sweep(bot_stage)  # three days late: the city and the county's group
+    assert (await sweep(bot_stage)).sent == []  # three days late: the city hears with the next morning's batch
+    bot_stage.clock.set(local(2026, 3, 13, 9))
+    result = await sweep(bot_stage)  # the city and the county's group
     assert sorted(d.recipient_id for d in result.sent) == sorted([90, people.group.chat_id])
     assert "责任人：陈院长" in city.last_message().text
     post = people.group.last_message()

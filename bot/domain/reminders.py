@@ -6,7 +6,9 @@ audiences into people, stores each reminder under a dedupe key, and sends it onc
 Default schedule (all local times in the deployment's timezone):
 - Hazards, counted in elapsed hours from the deadline (`DEFAULT_LADDER`): 24 h and 2 h before → the person
   responsible; at the deadline → the person responsible and county staff; 1 day overdue → county staff;
-  3 days → city admins and the county's group; then every 7 days → city admins and the county's group.
+  3 days → city admins and the county's group; then every 7 days → city admins and the county's group. Those
+  last two go out at the next 09:00 rather than at their own minute (unless urgent): city admins and groups
+  oversee thousands of hazards, and get that day's escalations in one message, not one every few minutes.
 - Quiet hours 22:00–07:30: anything not urgent waits for 07:30. A serious (重大) hazard is urgent and does not
   wait. A "before the deadline" reminder that quiet hours would push past the deadline is dropped: the deadline
   reminder says more.
@@ -127,6 +129,11 @@ class EscalationLadder:
     # After the last step, again every `repeat_every` for as long as the hazard stays open.
     repeat_every: timedelta | None = timedelta(days=7)
     repeat_audiences: frozenset[Audience] = field(default_factory=frozenset)
+    # A step (or repeat) for these audiences alone goes out at the next `batch_at` (local time) from its own moment,
+    # unless the hazard is urgent. Each hazard's escalations to a city admin fell due at the minute of its deadline,
+    # so in a city with fifteen thousand hazards overdue an admin got a message nearly every minute of the day.
+    batch_at: time | None = None
+    batched_audiences: frozenset[Audience] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -137,6 +144,8 @@ class EscalationLadder:
             raise ValueError("ladder step names must be unique")
         if self.repeat_every is not None and self.repeat_every <= timedelta(0):
             raise ValueError("repeat_every must be positive")
+        if self.batch_at is not None and self.repeat_every is not None and self.repeat_every < timedelta(days=1):
+            raise ValueError("repeats more often than daily cannot wait for a daily batch: set batch_at to None")
 
 
 DEFAULT_LADDER = EscalationLadder(
@@ -159,6 +168,8 @@ DEFAULT_LADDER = EscalationLadder(
     ),
     repeat_every=timedelta(days=7),
     repeat_audiences=_audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
+    batch_at=time(9, 0),
+    batched_audiences=_audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
 )
 
 
@@ -197,7 +208,8 @@ def plan_hazard_reminders(
     plan: list[PlannedReminder] = []
     latest_past: int | None = None
     for step in _steps_until(ladder, deadline, now):
-        at = deadline + step.offset
+        batched = _batched(ladder, step, urgent)
+        at = _next_batch(deadline + step.offset, ladder, tz) if batched else deadline + step.offset
         due = next_allowed_time(at, urgent, quiet_hours, tz)
         if at <= now:
             if step.offset >= timedelta(0):
@@ -209,8 +221,32 @@ def plan_hazard_reminders(
     if latest_past is not None:
         past = plan[latest_past]
         catch_up = next_allowed_time(now, urgent, quiet_hours, tz)
+        if _batched(ladder, ladder_step(ladder, past.step), urgent):
+            catch_up = next_allowed_time(_next_batch(now, ladder, tz), urgent, quiet_hours, tz)
         plan[latest_past] = PlannedReminder(past.step, past.kind, past.audiences, past.at, catch_up, urgent, add=True)
     return plan
+
+
+def _batched(ladder: EscalationLadder, step: LadderStep, urgent: bool) -> bool:
+    return ladder.batch_at is not None and not urgent and step.audiences <= ladder.batched_audiences
+
+
+def _next_batch(at: datetime, ladder: EscalationLadder, tz: ZoneInfo) -> datetime:
+    """The first `ladder.batch_at` (local) at or after `at`, in UTC."""
+    assert ladder.batch_at is not None
+    local = at.astimezone(tz)
+    batch = datetime.combine(local.date(), ladder.batch_at, tzinfo=tz)
+    if batch < local:
+        batch = datetime.combine(local.date() + timedelta(days=1), ladder.batch_at, tzinfo=tz)
+    return batch.astimezone(UTC)
+
+
+def ladder_step(ladder: EscalationLadder, name: str) -> LadderStep:
+    """The step of that name: one of the ladder's, or a repeat (repeat1, repeat2, …)."""
+    for step in ladder.steps:
+        if step.name == name:
+            return step
+    return LadderStep(name, ladder.steps[-1].offset, ReminderKind.HAZARD_OVERDUE, ladder.repeat_audiences)
 
 
 def _steps_until(ladder: EscalationLadder, deadline: datetime, now: datetime) -> list[LadderStep]:

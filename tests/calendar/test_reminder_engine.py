@@ -70,32 +70,35 @@ async def test_a_hazard_climbs_the_ladder_to_the_right_people_naming_the_person_
         (HEAD, "hazard_deadline", "deadline"),
     ]
     assert await sweep_at(city, outbox, local(2026, 3, 10, 10)) == [(LUCHENG_STAFF, "hazard_overdue", "overdue1d")]
-    assert await sweep_at(city, outbox, local(2026, 3, 12, 10)) == [
+    # The city and the county's group hear of it with the next morning's escalations, at 09:00.
+    assert await sweep_at(city, outbox, local(2026, 3, 12, 10)) == []
+    assert await sweep_at(city, outbox, local(2026, 3, 13, 9)) == [
         (LUCHENG_GROUP, "hazard_overdue", "overdue3d"),
         (CITY_ADMIN, "hazard_overdue", "overdue3d"),
     ]
     item = outbox.sent[-1].delivery.items[0]
     assert isinstance(item.data, HazardReminderData)
-    assert item.data.code == hazard.code and item.data.overdue_by == timedelta(days=3)
+    assert item.data.code == hazard.code and item.data.overdue_by == timedelta(days=3, hours=23)
     assert [(p.telegram_id, p.full_name) for p in item.data.responsible] == [(HEAD, "user 40")]
-    assert await sweep_at(city, outbox, local(2026, 3, 19, 10)) == [
+    assert await sweep_at(city, outbox, local(2026, 3, 20, 9)) == [
         (LUCHENG_GROUP, "hazard_overdue", "repeat1"),
         (CITY_ADMIN, "hazard_overdue", "repeat1"),
     ]
-    assert await sweep_at(city, outbox, local(2026, 3, 19, 10, 1)) == []
+    assert await sweep_at(city, outbox, local(2026, 3, 20, 9, 1)) == []
     # The next day's plan adds the next repeat, a week after the first.
-    city.clock.set(local(2026, 3, 20, 0, 1))
+    city.clock.set(local(2026, 3, 21, 0, 1))
     await city.reminders.plan_day(city.today())
     next_repeat = await city.storage.reminders.find(
         state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id))
     )
-    assert {(r.step, r.due_at) for r in next_repeat} == {("repeat2", local(2026, 3, 26, 10))}
+    assert {(r.step, r.due_at) for r in next_repeat} == {("repeat2", local(2026, 3, 27, 9))}
 
 
 async def test_a_ladder_repeating_twice_a_day_has_each_next_repeat_planned_by_the_sweep_that_sent_one(
     city: Services,
 ) -> None:
-    city.reminders.ladder = replace(DEFAULT_LADDER, repeat_every=timedelta(hours=12))
+    # Batched to 09:00 (the default), repeats twice a day would go out together: this ladder sends each at its time.
+    city.reminders.ladder = replace(DEFAULT_LADDER, repeat_every=timedelta(hours=12), batch_at=None)
     outbox = Outbox(city.clock)
     await report(city)  # deadline 9 March 10:00: overdue3d on the 12th at 10:00, repeats every 12 hours after it
     await sweep_at(city, outbox, local(2026, 3, 12, 10))
@@ -189,7 +192,7 @@ async def test_two_sweepers_at_once_never_deliver_the_same_reminder_twice(tmp_pa
     try:
         for _ in range(20):
             await report(first)
-        clock.set(local(2026, 3, 12, 10))
+        clock.set(local(2026, 3, 13, 9))  # overdue3d to the city goes out with the next morning's batch
         sweeps = [s.reminders.sweep(clock.now(), f"worker-{n}") for n, s in enumerate((first, second, first, second))]
         results = await asyncio.gather(*sweeps)
         claimed = [item.reminder_id for deliveries in results for d in deliveries for item in d.items]

@@ -61,8 +61,9 @@ def test_the_default_ladder_for_a_general_hazard() -> None:
         "before2h": (local(2026, 3, 9, 8), True),
         "deadline": (deadline, True),
         "overdue1d": (local(2026, 3, 10, 10), True),
-        "overdue3d": (local(2026, 3, 12, 10), True),
-        "repeat1": (local(2026, 3, 19, 10), True),  # weekly repeats are planned a week past the last step
+        # To city admins and the county's group: at the next 09:00, with that day's others, one message a day.
+        "overdue3d": (local(2026, 3, 13, 9), True),
+        "repeat1": (local(2026, 3, 20, 9), True),  # weekly repeats are planned a week past the last step
     }
     steps = {p.step: p for p in plan_hazard_reminders(facts(deadline), Severity.GENERAL, reported, tz=TZ)}
     assert steps["deadline"].kind is ReminderKind.HAZARD_DEADLINE
@@ -94,9 +95,19 @@ def test_past_steps_are_kept_but_not_added_except_one_catch_up_escalation() -> N
     reopened = local(2026, 3, 20, 15)  # 11 days late: overdue3d and the first weekly repeat have passed
     got = plan(deadline, reopened)
     assert got["before24h"][1] is False and got["overdue1d"][1] is False and got["overdue3d"][1] is False
-    assert got["repeat1"] == (reopened, True)  # the latest escalation, now
-    assert got["repeat2"] == (local(2026, 3, 26, 10), True)
+    assert got["repeat1"] == (local(2026, 3, 21, 9), True)  # the latest escalation, with the next morning's
+    assert got["repeat2"] == (local(2026, 3, 27, 9), True)
     assert "repeat3" not in got  # weekly repeats are planned one week ahead
+
+
+def test_escalations_to_the_city_wait_for_nine_unless_urgent_or_at_nine_already() -> None:
+    late_evening = plan(local(2026, 3, 9, 23), local(2026, 3, 2, 23))
+    assert late_evening["overdue3d"] == (local(2026, 3, 13, 9), True)  # not 07:30 when quiet hours end
+    assert late_evening["overdue1d"] == (local(2026, 3, 11, 7, 30), True)  # county staff: its own moment
+    at_nine = plan(local(2026, 3, 9, 9), local(2026, 3, 2, 9))
+    assert at_nine["overdue3d"] == (local(2026, 3, 12, 9), True)
+    serious = plan(local(2026, 3, 3, 23, 30), local(2026, 3, 2, 23, 30), Severity.SERIOUS)
+    assert serious["overdue3d"] == (local(2026, 3, 6, 23, 30), True)  # urgent: at once, night or not
 
 
 def test_nothing_for_a_hazard_that_is_fixed_closed_or_without_deadline() -> None:

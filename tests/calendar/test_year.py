@@ -258,8 +258,8 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
                 ("deadline", HEAD, t(1, 12, 10)),
                 ("deadline", LUCHENG_STAFF, t(1, 12, 10)),
                 ("overdue1d", LUCHENG_STAFF, t(1, 13, 10)),
-                ("overdue3d", CITY_ADMIN, t(1, 15, 10)),
-                ("overdue3d", LUCHENG_GROUP, t(1, 15, 10)),
+                ("overdue3d", CITY_ADMIN, t(1, 16, 9)),  # with the next morning's escalations to the city
+                ("overdue3d", LUCHENG_GROUP, t(1, 16, 9)),
             ]
         )  # closed on 20 January: no weekly repeat
         assert hazard_log(got, b) == sorted(
@@ -283,13 +283,13 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
                 ("deadline", SOCIAL_HEAD, t(6, 9, 7, 30)),
                 ("deadline", LONGWAN_STAFF, t(6, 9, 7, 30)),
                 ("overdue1d", LONGWAN_STAFF, t(6, 10, 7, 30)),
-                ("overdue3d", CITY_ADMIN, t(6, 12, 7, 30)),
+                ("overdue3d", CITY_ADMIN, t(6, 12, 9)),  # not 07:30: with the morning's escalations to the city
             ]
         )
         repeats = [entry for entry in c_log if entry[0].startswith("repeat")]
-        expected_days = [datetime(2026, 6, 19, 7, 30) + timedelta(weeks=k) for k in range(29)]  # to 1 January
+        expected_days = [datetime(2026, 6, 19, 9) + timedelta(weeks=k) for k in range(29)]  # to 1 January
         assert [(r[1], r[2]) for r in sorted(repeats, key=lambda r: r[2])] == [
-            (CITY_ADMIN, DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None) if day == datetime(2026, 9, 25, 7, 30) else day)
+            (CITY_ADMIN, DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None) if day == datetime(2026, 9, 25, 9) else day)
             for day in expected_days
         ]
         assert [
