@@ -24,11 +24,14 @@ from telegram.ext import Application, CallbackContext
 
 from bot import workers
 from bot.clock import Clock
-from bot.services.reminders import Delivery, ReminderService
+from bot.services.reminders import Delivery, ReminderService, merge_deliveries
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = timedelta(seconds=60)
+# A round of a tick claims sweep after sweep (each of the claim limit) until this many rows, then sends them: one
+# message per person for the round. Bounded so that the backlog of a long outage is not claimed and held at once.
+ROUND_ROWS = 5000
 
 
 class SendOutcome(StrEnum):
@@ -56,7 +59,7 @@ class SweepReport:
     sent: list[Delivery] = field(default_factory=list)
     retried: list[Delivery] = field(default_factory=list)
     failed: list[Delivery] = field(default_factory=list)
-    more_due: bool = False  # the last sweep claimed its limit: more may be due already
+    more_due: bool = False  # the last round claimed all it may: more may be due already
 
     def followed_by(self, later: SweepReport) -> SweepReport:
         return SweepReport(
@@ -70,12 +73,25 @@ def new_worker_id() -> str:
     return workers.new_worker_id("reminders")
 
 
-async def sweep_once(services: SchedulerServices, send: SendDelivery, worker_id: str | None = None) -> SweepReport:
-    """Claim what is due at `services.clock.now()`, send each delivery, then confirm or release it."""
+async def sweep_once(
+    services: SchedulerServices, send: SendDelivery, worker_id: str | None = None, *, round_rows: int = ROUND_ROWS
+) -> SweepReport:
+    """One round: claim what is due at `services.clock.now()`, in sweeps of the claim limit until one claims less or
+    the round holds `round_rows` rows; then send each person's items from all of them as one delivery, and
+    confirm or release it."""
     reminders = services.reminders
+    worker = worker_id or _WORKER_ID
+    now = services.clock.now()
+    claimed: list[Delivery] = []
+    rows = 0
+    while True:
+        sweep = await reminders.sweep_batch(now, worker)
+        claimed += sweep.deliveries
+        rows += sweep.claimed
+        if not sweep.full or rows >= round_rows:
+            break
     report = SweepReport()
-    sweep = await reminders.sweep_batch(services.clock.now(), worker_id or _WORKER_ID)
-    for delivery in sweep.deliveries:
+    for delivery in merge_deliveries(claimed):
         try:
             outcome = await send(delivery) or SendOutcome.SENT
         except Exception:
@@ -94,16 +110,18 @@ async def sweep_once(services: SchedulerServices, send: SendDelivery, worker_id:
     return replace(report, more_due=sweep.full)
 
 
-async def sweep_all_due(services: SchedulerServices, send: SendDelivery, worker_id: str | None = None) -> SweepReport:
-    """`sweep_once` until a sweep finds less than its limit due: a morning's backlog (tens of thousands of rows at
-    09:00 on the first of a month) goes out in one tick, each batch sent as paced as ever, rather than a limit's
-    worth a minute for most of an hour, late. It ends: each sweep takes its claimed rows out of the pending ones
-    (sent, cancelled, or released to a later retry). A sweep that could send nothing it tried (Telegram down) ends
-    the tick: the rest waits for the next minute's instead of each batch waiting out its own failures now."""
-    report = await sweep_once(services, send, worker_id)
+async def sweep_all_due(
+    services: SchedulerServices, send: SendDelivery, worker_id: str | None = None, *, round_rows: int = ROUND_ROWS
+) -> SweepReport:
+    """`sweep_once` until a round finds less than it may claim due: a morning's backlog (tens of thousands of rows
+    at 09:00 on the first of a month) goes out in one tick, each round sent as paced as ever, rather than a round's
+    worth a minute for most of an hour, late. It ends: each round takes its claimed rows out of the pending ones
+    (sent, cancelled, or released to a later retry). A round that could send nothing it tried (Telegram down) ends
+    the tick: the rest waits for the next minute's instead of each round waiting out its own failures now."""
+    report = await sweep_once(services, send, worker_id, round_rows=round_rows)
     last = report
     while last.more_due and (last.sent or not last.retried):
-        last = await sweep_once(services, send, worker_id)
+        last = await sweep_once(services, send, worker_id, round_rows=round_rows)
         report = report.followed_by(last)
     return report
 
@@ -122,6 +140,7 @@ class Ticker:
     send: SendDelivery
     worker_id: str = field(default_factory=new_worker_id)
     planned_day: date | None = None
+    round_rows: int = ROUND_ROWS
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def tick(self, services: SchedulerServices) -> SweepReport:
@@ -130,7 +149,7 @@ class Ticker:
             if today != self.planned_day:
                 await plan_once(services, today)
                 self.planned_day = today
-            return await sweep_all_due(services, self.send, self.worker_id)
+            return await sweep_all_due(services, self.send, self.worker_id, round_rows=self.round_rows)
 
 
 def schedule_jobs(

@@ -19,7 +19,7 @@ comes back, and goes out on the first sweep, flagged late.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -59,16 +59,18 @@ from storage.hazard_models import Hazard
 from storage.models import Institution, RegionLevel
 from storage.repositories.reminders import ClaimedReminder
 
-__all__ = ["Delivery", "ReminderItem", "ReminderService", "Sweep"]
+__all__ = ["Delivery", "ReminderItem", "ReminderService", "Sweep", "merge_deliveries"]
 
 # A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending (at once,
 # if it was a process on this host that is gone). The one case where a reminder can go out twice: a crash after
 # Telegram accepted the message but before `confirm`.
 CLAIM_LEASE = timedelta(minutes=15)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
-# How many due rows one sweep claims. The first morning of a month has tens of thousands due at 09:00; a sweep
-# holds its claimed rows and what they concern in memory, and its claim and settlement are one write each.
-CLAIM_LIMIT = 1000
+# How many due rows one sweep claims. A sweep is one stretch of work (claim, check, build: about 70 µs a row of
+# hazards, 35 of duties), and a minute's tick sweeps again at once while a sweep claims its limit, sending what
+# a round of sweeps claimed as one message per person (bot/jobs.py): so the limit bounds how long a sweep takes
+# (under 20 ms), not how many messages people get.
+CLAIM_LIMIT = 200
 # A hazard's next weekly repeat is added by the daily plan (which runs each local day, and at every start) rather
 # than by the sweep that sent the one before, when the repeats are at least this far apart: at 07:30, when quiet
 # hours end, a sweep sends hundreds of repeats held overnight, and re-planning each hazard was 0.3 s of it.
@@ -414,6 +416,21 @@ def _institution_done(duties: DutySnapshot, duty: Duty, institution: Institution
 
 def _kinds_of(steps: tuple[DutyStep, ...]) -> frozenset[ReminderKind]:
     return frozenset(step.kind for step in steps)
+
+
+def merge_deliveries(deliveries: Iterable[Delivery]) -> list[Delivery]:
+    """One delivery per recipient from those of several sweeps (one sweeper's): a person gets one message for what
+    a round of sweeps claimed, however many sweeps that took."""
+    items: dict[tuple[int, int | None], list[ReminderItem]] = defaultdict(list)
+    workers: dict[tuple[int, int | None], str] = {}
+    for delivery in deliveries:
+        recipient = (delivery.recipient_id, delivery.topic_id)
+        items[recipient] += delivery.items
+        workers[recipient] = delivery.worker_id
+    return [
+        Delivery(recipient, topic, workers[(recipient, topic)], tuple(sorted(found, key=_item_order)))
+        for (recipient, topic), found in sorted(items.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
+    ]
 
 
 def _item_order(item: ReminderItem) -> tuple[int, datetime, int]:
