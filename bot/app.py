@@ -254,9 +254,8 @@ async def running_webhook(
         await on_startup(application)
         try:
             # Our own receiver rather than the Updater's, which stalls on an update it cannot parse (bot/webhook.py).
-            async with serving_webhook(
-                application, listen=listen, port=port, url_path=url_path, secret_token=secret_token
-            ):
+            async with serving_webhook(application, listen=listen, port=port, url_path=url_path,
+                                       secret_token=secret_token):
                 await application.bot.set_webhook(url=webhook_url, secret_token=secret_token, max_connections=40)
                 yield application
         finally:

@@ -31,37 +31,21 @@ def _parser() -> argparse.ArgumentParser:
         prog="safety-bot", description="Telegram bot for the safety work of a city's civil-affairs system."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
-        "run",
-        help="run the bot (polling by default; BOT_MODE=webhook for a webhook)",
-        description="Run the bot against the Bot API at BOT_API_BASE_URL.",
-    )
-    data = commands.add_parser(
-        "demo-data",
-        help="load a city's regions and institutions (idempotent)",
-        description="Load regions.json and institutions.json into DATABASE_PATH.",
-    )
-    data.add_argument(
-        "--dir",
-        type=Path,
-        default=DEMO_DATA_DIR,
-        help="folder with regions.json and institutions.json (default: Wenzhou demo data)",
-    )
-    invite = commands.add_parser(
-        "invite",
-        help="make a one-time invitation link",
-        description="Make a one-time, expiring invitation; the link is the last line.",
-    )
+    commands.add_parser("run", help="run the bot (polling by default; BOT_MODE=webhook for a webhook)",
+                        description="Run the bot against the Bot API at BOT_API_BASE_URL.")
+    data = commands.add_parser("demo-data", help="load a city's regions and institutions (idempotent)",
+                               description="Load regions.json and institutions.json into DATABASE_PATH.")
+    data.add_argument("--dir", type=Path, default=DEMO_DATA_DIR,
+                      help="folder with regions.json and institutions.json (default: Wenzhou demo data)")
+    invite = commands.add_parser("invite", help="make a one-time invitation link",
+                                 description="Make a one-time, expiring invitation; the link is the last line.")
     invite.add_argument("--role", required=True, choices=[role.value for role in Role])
     target = invite.add_mutually_exclusive_group()
     target.add_argument("--region", help="administrative division code, e.g. 330302")
     target.add_argument("--institution", help="institution code, for --role head")
-    demo = commands.add_parser(
-        "demo",
-        help="play the offline demo scene against the bundled Bot API emulator",
-        description="Start the emulator and the real bot on a fresh database and play a "
-        "scripted scene; exits 0 only if every step happened as it should.",
-    )
+    demo = commands.add_parser("demo", help="play the offline demo scene against the bundled Bot API emulator",
+                               description="Start the emulator and the real bot on a fresh database and play a "
+                                           "scripted scene; exits 0 only if every step happened as it should.")
     demo.add_argument("--quiet", action="store_true", help="print only the verdict")
     insight_cli.add_commands(commands)
     return parser
@@ -77,10 +61,8 @@ def _settings() -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if arguments.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.INFO if arguments.command == "run" else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if arguments.command == "demo":
         from bot.demo import play

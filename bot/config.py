@@ -120,11 +120,9 @@ class Settings(BaseSettings):
     def file_base_url(self) -> str:
         if self.bot_api_base_file_url:
             return self.bot_api_base_file_url
-        return (
-            self.bot_api_base_url.replace("/bot", "/file/bot", 1)
-            if self.bot_api_base_url.endswith("/bot")
-            else self.bot_api_base_url
-        )
+        return self.bot_api_base_url.replace("/bot", "/file/bot", 1) if self.bot_api_base_url.endswith(
+            "/bot"
+        ) else self.bot_api_base_url
 
 
 def _items(value: str) -> list[str]:

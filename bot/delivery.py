@@ -346,7 +346,6 @@ def _delivery_bot(
         return bot, False
     settings = services.settings
     request = RetryingRequest(connection_pool_size=concurrency + 2, read_timeout=15, write_timeout=20)
-    own = Bot(
-        settings.bot_token, base_url=settings.bot_api_base_url, base_file_url=settings.file_base_url, request=request
-    )
+    own = Bot(settings.bot_token, base_url=settings.bot_api_base_url, base_file_url=settings.file_base_url,
+              request=request)
     return own, True

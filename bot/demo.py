@@ -57,11 +57,8 @@ def collapse_edits(entries: list[TranscriptEntry]) -> list[TranscriptEntry]:
             position = len(kept) - 1
             while position >= 0 and kept[position].kind == "press" and kept[position].chat_id == entry.chat_id:
                 position -= 1
-            if (
-                position >= 0
-                and kept[position].kind == "edit"
-                and (kept[position].chat_id, kept[position].message_id) == same
-            ):
+            if position >= 0 and kept[position].kind == "edit" and (kept[position].chat_id,
+                                                                     kept[position].message_id) == same:
                 del kept[position]
         kept.append(entry)
     return kept
@@ -230,10 +227,8 @@ async def calendar_duties(scene: Scene) -> None:
     await sweep_once(services, partial(send_delivery, stage.application.bot, services))
     await sandbox.settle()
     escalation = staff.last_message().text
-    scene.check(
-        hazard.code in escalation and "已逾期" in escalation and "张 院长" in escalation,
-        "county staff are told the hazard is overdue, naming the head responsible",
-    )
+    scene.check(hazard.code in escalation and "已逾期" in escalation and "张 院长" in escalation,
+                "county staff are told the hazard is overdue, naming the head responsible")
     scene.check(hazard.code in head.last_message().text, "the head is reminded too, with the rectify button")
 
 

@@ -58,7 +58,7 @@ RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>China Meteorological Administration: CAP alerts (cn-cma-xx)</title>
 <link>http://127.0.0.1/</link><description>Official warnings</description>{items}</channel></rss>
 """
-ITEM = '<item><title>{title}</title><link>{link}</link><guid isPermaLink="false">{guid}</guid></item>'
+ITEM = "<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid></item>"
 
 
 class LocalFeed:
@@ -94,16 +94,8 @@ class LocalFeed:
             await runner.cleanup()
 
 
-def _cap(
-    identifier: str,
-    msg_type: str,
-    sent: datetime,
-    headline: str,
-    description: str,
-    *,
-    expires: datetime | None = None,
-    references: str = "",
-) -> str:
+def _cap(identifier: str, msg_type: str, sent: datetime, headline: str, description: str, *,
+         expires: datetime | None = None, references: str = "") -> str:
     return CAP.format(
         identifier=identifier,
         sender=SENDER,
@@ -139,19 +131,13 @@ async def typhoon_warning(scene: Scene) -> None:
         await services.warnings.register_person(
             county_staff, NewVulnerablePerson(code=code, category=category, region_code=village, cadre_id=cadre.id)
         )
-    scene.title(
-        "准备：洞头区民政科长、两家临海敬老院院长、社区干部和工作群 / Dongtou's staff, two seaside homes, "
-        "a cadre, the county group; two vulnerable people on the cadre's list"
-    )
+    scene.title("准备：洞头区民政科长、两家临海敬老院院长、社区干部和工作群 / Dongtou's staff, two seaside homes, "
+                "a cadre, the county group; two vulnerable people on the cadre's list")
 
     feed = LocalFeed()
     running = stage.application.bot_data.get("outbox_sender")
-    sender = (
-        running
-        if isinstance(running, OutboxSender)
-        else OutboxSender(
-            stage.application, services, worker_id="demo", outbox=services.outbox, limits=Limits.unlimited_for_tests()
-        )
+    sender = running if isinstance(running, OutboxSender) else OutboxSender(
+        stage.application, services, worker_id="demo", outbox=services.outbox, limits=Limits.unlimited_for_tests()
     )
 
     async def deliver() -> None:
@@ -171,19 +157,12 @@ async def typhoon_warning(scene: Scene) -> None:
         now = services.clock.now()
         feed.documents["/cap/alert.xml"] = (
             "洞头区气象台发布台风红色预警信号",
-            _cap(
-                ALERT_ID,
-                "Alert",
-                now,
-                "洞头区气象台发布台风红色预警信号",
-                "受台风“海燕”影响，预计6小时内洞头区平均风力可达12级以上，并伴有特大暴雨。",
-                expires=now + timedelta(hours=24),
-            ),
+            _cap(ALERT_ID, "Alert", now, "洞头区气象台发布台风红色预警信号",
+                 "受台风“海燕”影响，预计6小时内洞头区平均风力可达12级以上，并伴有特大暴雨。",
+                 expires=now + timedelta(hours=24)),
         )
-        scene.title(
-            "官方台风红色预警从本地 CAP 源到达并立即发送 / an official red typhoon warning arrives from the "
-            "local CAP feed and goes out at once"
-        )
+        scene.title("官方台风红色预警从本地 CAP 源到达并立即发送 / an official red typhoon warning arrives from the "
+                    "local CAP feed and goes out at once")
         await poll_feeds(services)
         await deliver()
         for person, name in ((head_1, "郑院长"), (head_2, "陈院长")):
@@ -196,10 +175,8 @@ async def typhoon_warning(scene: Scene) -> None:
         await head_1.press("✅ 已收到并落实")
         await head_2.press("🆘 需要帮助")
         await deliver()
-        scene.check(
-            any("紧急求助" in m.text and "大门镇敬老院" in m.text for m in staff.messages()),
-            "the call for help reaches county staff at once",
-        )
+        scene.check(any("紧急求助" in m.text and "大门镇敬老院" in m.text for m in staff.messages()),
+                    "the call for help reaches county staff at once")
 
         scene.title("社区干部完成特殊群体联络 / the cadre works through the contact round on one message")
         sheets = [m for m in cadre.messages() if m.text.startswith("📋 特殊群体联络")]
@@ -210,10 +187,8 @@ async def typhoon_warning(scene: Scene) -> None:
         await deliver()
         sheets = [m for m in cadre.messages() if m.text.startswith("📋 特殊群体联络")]
         scene.check(len(sheets) == 1 and "已完成 2 / 2" in sheets[0].text, "the list edited itself to 2 / 2")
-        scene.check(
-            any("特殊群体联络小结" in m.text and "安全 2" in m.text for m in staff.messages()),
-            "the round's summary reaches county staff",
-        )
+        scene.check(any("特殊群体联络小结" in m.text and "安全 2" in m.text for m in staff.messages()),
+                    "the round's summary reaches county staff")
         await staff.send_text("/warnstatus")
         status = staff.last_message().text
         scene.check("已收到并落实 1 · 需要帮助 1 · 未回复 0" in status, "/warnstatus shows both answers, by county")
@@ -223,14 +198,8 @@ async def typhoon_warning(scene: Scene) -> None:
         alert_ref = f"{SENDER},{ALERT_ID},{now.isoformat(timespec='seconds')}"
         feed.documents["/cap/cancel.xml"] = (
             "洞头区气象台解除台风红色预警信号",
-            _cap(
-                CANCEL_ID,
-                "Cancel",
-                later,
-                "洞头区气象台解除台风红色预警信号",
-                "台风“海燕”已远离，解除台风红色预警信号。",
-                references=alert_ref,
-            ),
+            _cap(CANCEL_ID, "Cancel", later, "洞头区气象台解除台风红色预警信号",
+                 "台风“海燕”已远离，解除台风红色预警信号。", references=alert_ref),
         )
         await poll_feeds(services)
         await deliver()

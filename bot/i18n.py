@@ -132,7 +132,9 @@ class I18n:
         }
 
     def get(self, language: str | None) -> Translator:
-        return self._translators.get(language or self.default_language) or self._translators[self.default_language]
+        return self._translators.get(language or self.default_language) or self._translators[
+            self.default_language
+        ]
 
     def for_client(self, telegram_language_code: str | None) -> Translator:
         return self.get(normalize_language(telegram_language_code, self.default_language))

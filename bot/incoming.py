@@ -53,11 +53,7 @@ def log_unparseable(data: Any, exc: Exception) -> None:
     # The exception's text can quote a value the person wrote, so only its type is logged.
     log.warning(
         "skipped update %s (%s): python-telegram-bot %s cannot parse it (%s); its fields: %s",
-        update_id,
-        kind,
-        telegram.__version__,
-        type(exc).__name__,
-        ", ".join(fields) or "none",
+        update_id, kind, telegram.__version__, type(exc).__name__, ", ".join(fields) or "none",
     )
 
 

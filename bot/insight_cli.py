@@ -25,24 +25,21 @@ EXIT_FAILED = 1
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     importing = commands.add_parser(
-        "import",
-        help="import institutions, people to invite, or the vulnerable-people registry from XLSX or CSV",
+        "import", help="import institutions, people to invite, or the vulnerable-people registry from XLSX or CSV",
         description="Check every row, then import the whole file in one transaction, or nothing at all.",
     )
     importing.add_argument("kind", choices=[kind.value for kind in ImportKind])
     importing.add_argument("file", type=Path, help="an .xlsx or .csv file with the template's header row")
     importing.add_argument("--out", type=Path, help="people: where to write the invitation links (.xlsx)")
     backup = commands.add_parser(
-        "backup",
-        help="copy the database and the evidence folder (safe while the bot runs)",
+        "backup", help="copy the database and the evidence folder (safe while the bot runs)",
         description="A consistent copy (SQLite online backup) of DATABASE_PATH and its evidence folder.",
     )
     backup.add_argument("--out", type=Path, default=Path("backups"), help="folder for backups (default: ./backups)")
     restore = commands.add_parser(
-        "restore",
-        help="put a backup back in place of DATABASE_PATH",
+        "restore", help="put a backup back in place of DATABASE_PATH",
         description="Restore a folder made by `safety-bot backup`. Refuses to replace an existing database "
-        "unless --force is given; stop the bot first.",
+                    "unless --force is given; stop the bot first.",
     )
     restore.add_argument("backup", type=Path, help="the backup folder (safety-backup-…)")
     restore.add_argument("--force", action="store_true", help="replace an existing database")
@@ -56,10 +53,8 @@ def main(arguments: argparse.Namespace, settings: Settings) -> int:
             table = read_table(file.read_bytes(), file.name)
         except (OSError, UnreadableFile) as error:
             code = error.code if isinstance(error, UnreadableFile) else "unreadable"
-            print(
-                t.plain("insight.cli.unreadable", file=str(file), reason=t.plain(f"refusal.import_{code}")),
-                file=sys.stderr,
-            )
+            print(t.plain("insight.cli.unreadable", file=str(file), reason=t.plain(f"refusal.import_{code}")),
+                  file=sys.stderr)
             return EXIT_FAILED
         return asyncio.run(_import(settings, ImportKind(arguments.kind), table, file, arguments.out, t))
     if arguments.command == "backup":
@@ -100,15 +95,8 @@ def _backup(settings: Settings, out: Path, t: Translator) -> int:
     except BackupError as error:
         print(t.plain(f"insight.backup.{error.code}", detail=error.detail), file=sys.stderr)
         return EXIT_FAILED
-    print(
-        t.plain(
-            "insight.backup.done",
-            folder=str(result.folder),
-            version=result.schema_version,
-            files=result.evidence_files,
-            size=result.database_bytes,
-        )
-    )
+    print(t.plain("insight.backup.done", folder=str(result.folder), version=result.schema_version,
+                  files=result.evidence_files, size=result.database_bytes))
     return 0
 
 
@@ -118,14 +106,6 @@ def _restore(settings: Settings, folder: Path, force: bool, t: Translator) -> in
     except BackupError as error:
         print(t.plain(f"insight.backup.{error.code}", detail=error.detail), file=sys.stderr)
         return EXIT_FAILED
-    print(
-        t.plain(
-            "insight.backup.restored",
-            database=str(result.database),
-            version=result.schema_version,
-            hazards=result.hazards,
-            users=result.users,
-            files=result.evidence_files,
-        )
-    )
+    print(t.plain("insight.backup.restored", database=str(result.database), version=result.schema_version,
+                  hazards=result.hazards, users=result.users, files=result.evidence_files))
     return 0

@@ -32,7 +32,9 @@ _CALLBACK_DATA = "callback_data"
 
 
 class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
-    def __init__(self, db: Database, update_interval: float = 1.0, store_data: PersistenceInput | None = None) -> None:
+    def __init__(
+        self, db: Database, update_interval: float = 1.0, store_data: PersistenceInput | None = None
+    ) -> None:
         super().__init__(store_data=store_data, update_interval=update_interval)
         self._db = db
         # What the database holds, by (table, key), so that unchanged data is not written again every second.
@@ -62,7 +64,9 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         key_text = _dumps(list(key), f"conversation {name!r} key")
         if new_state is None:
-            await self._db.execute("DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, key_text))
+            await self._db.execute(
+                "DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, key_text)
+            )
             return
         if not isinstance(new_state, str | int):
             raise TypeError(
@@ -144,7 +148,8 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
         if self._written.get(("ptb_bot_data", name)) == text:
             return
         await self._db.execute(
-            "INSERT INTO ptb_bot_data (name, data) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+            "INSERT INTO ptb_bot_data (name, data) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET data = excluded.data",
             (name, text),
         )
         self._written[("ptb_bot_data", name)] = text
@@ -170,7 +175,9 @@ def _check_json(value: object, where: str) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise TypeError(f"{where}: key {key!r} is {type(key).__name__}; persisted data needs str keys")
+                raise TypeError(
+                    f"{where}: key {key!r} is {type(key).__name__}; persisted data needs str keys"
+                )
             _check_json(item, f"{where}[{key!r}]")
         return
     raise TypeError(

@@ -102,21 +102,14 @@ class RetryingRequest(HTTPXRequest):
                 failure, cause = None, status_text(code)
             wait = policy.delay(attempt, self._rng)
             if attempt >= policy.attempts or time.monotonic() - started + wait > policy.budget:
-                log.error(
-                    "Bot API %s failed (%s) on attempt %d of %d: giving up", name, cause, attempt, policy.attempts
-                )
+                log.error("Bot API %s failed (%s) on attempt %d of %d: giving up", name, cause, attempt,
+                          policy.attempts)
                 if failure is not None:
                     raise failure
                 # python-telegram-bot turns the status and its payload into the usual exception.
                 return code, payload
-            log.warning(
-                "Bot API %s failed (%s) on attempt %d of %d: retrying in %.1f s",
-                name,
-                cause,
-                attempt,
-                policy.attempts,
-                wait,
-            )
+            log.warning("Bot API %s failed (%s) on attempt %d of %d: retrying in %.1f s", name, cause, attempt,
+                        policy.attempts, wait)
             await asyncio.sleep(wait)
             attempt += 1
 

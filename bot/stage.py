@@ -37,7 +37,9 @@ class Stage:
     async def start_bot(self) -> None:
         self.services = await open_services(self.settings, self.clock, strict_i18n=True)
         self.application = build_application(self.services, rate_limiter=False)
-        await self._stack.enter_async_context(running(self.application, poll_timeout=5, background=self.background))
+        await self._stack.enter_async_context(
+            running(self.application, poll_timeout=5, background=self.background)
+        )
         self.sandbox.set_idle_probe(lambda: idle(self.application))
 
     async def stop_bot(self) -> None:
@@ -50,7 +52,9 @@ class Stage:
         await self.stop_bot()
         await self.start_bot()
 
-    async def invite_token(self, role: Role, *, region: str | None = None, institution: str | None = None) -> str:
+    async def invite_token(
+        self, role: Role, *, region: str | None = None, institution: str | None = None
+    ) -> str:
         invite = await self.services.onboarding.create_invite(
             creator=None, role=role, region_code=region, institution_code=institution
         )

@@ -175,9 +175,8 @@ def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]
         # Not at once: a forecast changes slowly, and a short run (the offline demo) should not reach for the network.
         jobs.append(("warnings.forecast", run_forecast, FORECAST_INTERVAL, FORECAST_FIRST))
     # The status messages of broadcasts a previous process left half-way are taken up by this one's sender.
-    job_queue.run_once(
-        _guarded("warnings.resume_progress", _resume(application)), when=0, name="warnings.resume_progress"
-    )
+    job_queue.run_once(_guarded("warnings.resume_progress", _resume(application)), when=0,
+                       name="warnings.resume_progress")
     for name, step, interval, first in jobs:
         job_queue.run_repeating(
             _guarded(name, step),

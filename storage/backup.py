@@ -87,12 +87,8 @@ def make_backup(database: Path, evidence: Path, out_dir: Path, now: datetime) ->
     copy = folder / DATABASE
     version = _copy_database(database, copy)
     files = _copy_evidence(evidence, folder / EVIDENCE)
-    manifest = {
-        "created_at": now.isoformat(),
-        "schema_version": version,
-        "evidence_files": files,
-        "source": str(database),
-    }
+    manifest = {"created_at": now.isoformat(), "schema_version": version, "evidence_files": files,
+                "source": str(database)}
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return BackupResult(folder, version, files, copy.stat().st_size)
 

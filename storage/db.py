@@ -61,7 +61,9 @@ class Database:
         self.schema_version = schema_version
 
     @classmethod
-    async def open(cls, path: Path | str, *, clock: Clock | None = None, migrate_to: int | None = None) -> Database:
+    async def open(
+        cls, path: Path | str, *, clock: Clock | None = None, migrate_to: int | None = None
+    ) -> Database:
         """Open (creating if needed) and migrate; `migrate_to` stops at an earlier version, for tests."""
         path = Path(path)
         if str(path) != ":memory:":

@@ -132,7 +132,9 @@ _CORRECTION_LIST = (
 
 AREAS: Mapping[HazardArea, AreaInfo] = MappingProxyType({a.code: a for a in _AREA_LIST})
 SEVERITIES: Mapping[Severity, SeverityInfo] = MappingProxyType({s.code: s for s in _SEVERITY_LIST})
-SOURCE_LEVELS: Mapping[SourceLevel, SourceLevelInfo] = MappingProxyType({s.code: s for s in _SOURCE_LEVEL_LIST})
+SOURCE_LEVELS: Mapping[SourceLevel, SourceLevelInfo] = MappingProxyType(
+    {s.code: s for s in _SOURCE_LEVEL_LIST}
+)
 CORRECTIONS: Mapping[Correction, CorrectionInfo] = MappingProxyType({c.code: c for c in _CORRECTION_LIST})
 
 SENSITIVE_AREAS: frozenset[HazardArea] = frozenset(a.code for a in _AREA_LIST if a.sensitive)

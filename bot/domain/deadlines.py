@@ -40,7 +40,9 @@ class DeadlinePolicy(BaseModel):
         return timedelta(hours=self.hours[severity])
 
 
-DEFAULT_DEADLINE_POLICY = DeadlinePolicy(hours={Severity.SERIOUS: 24, Severity.MAJOR: 3 * 24, Severity.GENERAL: 7 * 24})
+DEFAULT_DEADLINE_POLICY = DeadlinePolicy(
+    hours={Severity.SERIOUS: 24, Severity.MAJOR: 3 * 24, Severity.GENERAL: 7 * 24}
+)
 
 
 def deadline_for(

@@ -162,12 +162,16 @@ ACTION_RULES: Mapping[HazardAction, ActionRule] = MappingProxyType(
         _A.ASSIGN: ActionRule(Party.STAFF, needs_assignee=True, deadline=DeadlineNeed.NEW_OR_CURRENT),
         _A.ACKNOWLEDGE: ActionRule(Party.RECTIFIER),
         _A.START_RECTIFICATION: ActionRule(Party.RECTIFIER),
-        _A.SUBMIT_RECTIFICATION: ActionRule(Party.RECTIFIER, text=RefusalCode.MEASURES_REQUIRED, min_photos=1),
+        _A.SUBMIT_RECTIFICATION: ActionRule(
+            Party.RECTIFIER, text=RefusalCode.MEASURES_REQUIRED, min_photos=1
+        ),
         _A.REPORT_FIXED_ON_SPOT: ActionRule(Party.REPORTER, min_photos=1),
         _A.ACCEPT: ActionRule(Party.STAFF),
         _A.REJECT: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED),
         _A.REOPEN: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED),
-        _A.CHANGE_DEADLINE: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED, deadline=DeadlineNeed.NEW),
+        _A.CHANGE_DEADLINE: ActionRule(
+            Party.STAFF, text=RefusalCode.REASON_REQUIRED, deadline=DeadlineNeed.NEW
+        ),
         _A.ADD_EVIDENCE: ActionRule(Party.VIEWER, min_photos=1),
         _A.COMMENT: ActionRule(Party.VIEWER, text=RefusalCode.TEXT_REQUIRED),
     }

@@ -81,7 +81,7 @@ DEFAULT_QUIET_HOURS = QuietHours()
 
 
 def parse_quiet_hours(text: str) -> QuietHours:
-    """ "22:00-07:30" → QuietHours; a ValueError that names the expected form for anything else."""
+    """"22:00-07:30" → QuietHours; a ValueError that names the expected form for anything else."""
     try:
         start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
     except ValueError as error:

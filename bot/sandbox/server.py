@@ -148,7 +148,9 @@ class Sandbox:
         lowered = method.lower()
         return [c for c in self.calls if c.method.lower() == lowered]
 
-    def commands_for(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, Any]]:
+    def commands_for(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, Any]]:
         """The command menu the bot set for a scope and language, as a person's Telegram app would show it."""
         key = (json.dumps(scope or {"type": "default"}, sort_keys=True), language_code)
         return list(self.world.commands.get(key, []))

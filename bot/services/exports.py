@@ -49,64 +49,31 @@ class ExportFile:
 
 # (header key, width, kind) per column; the keys name insight.col.* messages.
 PROBLEM_COLUMNS = (
-    ("code", 20, Kind.TEXT),
-    ("county", 12, Kind.TEXT),
-    ("township", 12, Kind.TEXT),
-    ("institution", 28, Kind.TEXT),
-    ("area", 12, Kind.TEXT),
-    ("severity", 8, Kind.TEXT),
-    ("source", 10, Kind.TEXT),
-    ("description", 40, Kind.TEXT),
-    ("found_at", 17, Kind.DATETIME),
-    ("reporter", 12, Kind.TEXT),
-    ("responsible", 12, Kind.TEXT),
-    ("deadline", 17, Kind.DATETIME),
-    ("state", 10, Kind.TEXT),
-    ("measures", 36, Kind.TEXT),
-    ("closed_at", 17, Kind.DATETIME),
+    ("code", 20, Kind.TEXT), ("county", 12, Kind.TEXT), ("township", 12, Kind.TEXT),
+    ("institution", 28, Kind.TEXT), ("area", 12, Kind.TEXT), ("severity", 8, Kind.TEXT),
+    ("source", 10, Kind.TEXT), ("description", 40, Kind.TEXT), ("found_at", 17, Kind.DATETIME),
+    ("reporter", 12, Kind.TEXT), ("responsible", 12, Kind.TEXT), ("deadline", 17, Kind.DATETIME),
+    ("state", 10, Kind.TEXT), ("measures", 36, Kind.TEXT), ("closed_at", 17, Kind.DATETIME),
     ("on_time", 8, Kind.TEXT),
 )
 DRILL_COLUMNS = (
-    ("institution_code", 20, Kind.TEXT),
-    ("institution", 28, Kind.TEXT),
-    ("county", 12, Kind.TEXT),
-    ("township", 12, Kind.TEXT),
-    ("institution_type", 12, Kind.TEXT),
-    ("drill_kind", 14, Kind.TEXT),
-    ("held_on", 12, Kind.DATE),
-    ("participants", 8, Kind.NUMBER),
-    ("duration", 8, Kind.NUMBER),
-    ("practised", 30, Kind.TEXT),
-    ("problems", 30, Kind.TEXT),
-    ("hazards", 8, Kind.NUMBER),
-    ("logged_by", 12, Kind.TEXT),
-    ("logged_at", 17, Kind.DATETIME),
+    ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
+    ("township", 12, Kind.TEXT), ("institution_type", 12, Kind.TEXT), ("drill_kind", 14, Kind.TEXT),
+    ("held_on", 12, Kind.DATE), ("participants", 8, Kind.NUMBER), ("duration", 8, Kind.NUMBER),
+    ("practised", 30, Kind.TEXT), ("problems", 30, Kind.TEXT), ("hazards", 8, Kind.NUMBER),
+    ("logged_by", 12, Kind.TEXT), ("logged_at", 17, Kind.DATETIME),
 )
 INSPECTION_COLUMNS = (
-    ("institution_code", 20, Kind.TEXT),
-    ("institution", 28, Kind.TEXT),
-    ("county", 12, Kind.TEXT),
-    ("township", 12, Kind.TEXT),
-    ("institution_type", 12, Kind.TEXT),
-    ("month", 9, Kind.TEXT),
-    ("started_at", 17, Kind.DATETIME),
-    ("finished_at", 17, Kind.DATETIME),
-    ("amended_at", 17, Kind.DATETIME),
-    ("failed_items", 8, Kind.NUMBER),
-    ("finished_by", 12, Kind.TEXT),
+    ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
+    ("township", 12, Kind.TEXT), ("institution_type", 12, Kind.TEXT), ("month", 9, Kind.TEXT),
+    ("started_at", 17, Kind.DATETIME), ("finished_at", 17, Kind.DATETIME), ("amended_at", 17, Kind.DATETIME),
+    ("failed_items", 8, Kind.NUMBER), ("finished_by", 12, Kind.TEXT),
 )
 ACK_COLUMNS = (
-    ("warning", 8, Kind.NUMBER),
-    ("warning_kind", 10, Kind.TEXT),
-    ("level", 8, Kind.TEXT),
-    ("headline", 30, Kind.TEXT),
-    ("sent_at", 17, Kind.DATETIME),
-    ("institution", 28, Kind.TEXT),
-    ("county", 12, Kind.TEXT),
-    ("township", 12, Kind.TEXT),
-    ("response", 12, Kind.TEXT),
-    ("answered_by", 12, Kind.TEXT),
-    ("answered_at", 17, Kind.DATETIME),
+    ("warning", 8, Kind.NUMBER), ("warning_kind", 10, Kind.TEXT), ("level", 8, Kind.TEXT),
+    ("headline", 30, Kind.TEXT), ("sent_at", 17, Kind.DATETIME), ("institution", 28, Kind.TEXT),
+    ("county", 12, Kind.TEXT), ("township", 12, Kind.TEXT), ("response", 12, Kind.TEXT),
+    ("answered_by", 12, Kind.TEXT), ("answered_at", 17, Kind.DATETIME),
 )
 
 
@@ -179,21 +146,11 @@ class ExportService:
     def _problem(self, row: dict[str, Any], words: Words) -> list[Any]:
         on_time = row["closed_on_time"]
         return [
-            row["code"],
-            _name(row, "county", words),
-            _name(row, "township", words),
-            _name(row, "institution", words),
-            _label(HazardArea, row["area"], words.language),
-            _label(Severity, row["severity"], words.language),
-            _label(SourceLevel, row["source_level"], words.language),
-            row["description"],
-            row["reported_at"],
-            row["reporter"],
-            row["responsible"],
-            row["deadline"],
-            words.plain(f"state.{row['state']}"),
-            row["measures"],
-            row["closed_at"],
+            row["code"], _name(row, "county", words), _name(row, "township", words),
+            _name(row, "institution", words), _label(HazardArea, row["area"], words.language),
+            _label(Severity, row["severity"], words.language), _label(SourceLevel, row["source_level"], words.language),
+            row["description"], row["reported_at"], row["reporter"], row["responsible"], row["deadline"],
+            words.plain(f"state.{row['state']}"), row["measures"], row["closed_at"],
             None if on_time is None else words.plain("insight.yes" if on_time else "insight.no"),
         ]
 
@@ -222,51 +179,27 @@ class ExportService:
 
     def _drill(self, row: dict[str, Any], words: Words) -> list[Any]:
         return [
-            row["institution_code"],
-            _name(row, "institution", words),
-            _name(row, "county", words),
-            _name(row, "township", words),
-            words.plain(f"insight.type.{row['institution_type']}"),
-            words.plain(f"insight.drill_kind.{row['kind']}"),
-            row["held_on"],
-            row["participants"],
-            row["duration_minutes"],
-            row["practised"],
-            row["problems"],
-            row["hazards"],
-            row["logged_by"],
+            row["institution_code"], _name(row, "institution", words), _name(row, "county", words),
+            _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"),
+            words.plain(f"insight.drill_kind.{row['kind']}"), row["held_on"], row["participants"],
+            row["duration_minutes"], row["practised"], row["problems"], row["hazards"], row["logged_by"],
             row["logged_at"],
         ]
 
     def _inspection(self, row: dict[str, Any], words: Words) -> list[Any]:
         return [
-            row["institution_code"],
-            _name(row, "institution", words),
-            _name(row, "county", words),
-            _name(row, "township", words),
-            words.plain(f"insight.type.{row['institution_type']}"),
-            row["month"],
-            row["started_at"],
-            row["finished_at"],
-            row["amended_at"],
-            row["failed"],
-            row["finished_by"],
+            row["institution_code"], _name(row, "institution", words), _name(row, "county", words),
+            _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"), row["month"],
+            row["started_at"], row["finished_at"], row["amended_at"], row["failed"], row["finished_by"],
         ]
 
     def _ack(self, row: dict[str, Any], words: Words) -> list[Any]:
         response = row["response"] or "none"
         return [
-            row["warning_id"],
-            words.plain(f"insight.warning_kind.{row['kind']}"),
-            words.plain(f"insight.level.{row['level']}"),
-            row["headline"],
-            row["sent_at"],
-            _name(row, "institution", words),
-            _name(row, "county", words),
-            _name(row, "township", words),
-            words.plain(f"insight.ack.{response}"),
-            row["answered_by"],
-            row["answered_at"],
+            row["warning_id"], words.plain(f"insight.warning_kind.{row['kind']}"),
+            words.plain(f"insight.level.{row['level']}"), row["headline"], row["sent_at"],
+            _name(row, "institution", words), _name(row, "county", words), _name(row, "township", words),
+            words.plain(f"insight.ack.{response}"), row["answered_by"], row["answered_at"],
         ]
 
 

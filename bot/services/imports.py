@@ -261,47 +261,30 @@ class ImportService:
         prefix = f"insight.import.col.{kind.value}."
         headers = [Column(words.plain(prefix + spec.key), 22) for spec in FIELDS[kind]]
         notes = [
-            (
-                words.plain(prefix + spec.key),
-                words.plain("insight.yes" if spec.required else "insight.no"),
-                words.plain(f"insight.import.help.{kind.value}.{spec.key}"),
-            )
+            (words.plain(prefix + spec.key), words.plain("insight.yes" if spec.required else "insight.no"),
+             words.plain(f"insight.import.help.{kind.value}.{spec.key}"))
             for spec in FIELDS[kind]
         ]
-        note_columns = [
-            Column(words.plain(f"insight.import.notes.{key}"), w)
-            for key, w in (("column", 22), ("required", 10), ("takes", 70))
-        ]
-        write_xlsx(
-            path,
-            self._tz,
-            [
-                (words.plain(f"insight.import.kind.{kind.value}"), headers, []),
-                (words.plain("insight.import.notes.sheet"), note_columns, notes),
-            ],
-        )
+        note_columns = [Column(words.plain(f"insight.import.notes.{key}"), w) for key, w in
+                        (("column", 22), ("required", 10), ("takes", 70))]
+        write_xlsx(path, self._tz, [
+            (words.plain(f"insight.import.kind.{kind.value}"), headers, []),
+            (words.plain("insight.import.notes.sheet"), note_columns, notes),
+        ])
 
-    def invitations_file(self, invitations: Iterable[Invitation], bot_username: str, words: Words, path: Path) -> None:
+    def invitations_file(
+        self, invitations: Iterable[Invitation], bot_username: str, words: Words, path: Path
+    ) -> None:
         columns = [
             Column(words.plain(f"insight.invites.{key}"), width, kind)
             for key, width, kind in (
-                ("row", 6, Kind.NUMBER),
-                ("name", 14, Kind.TEXT),
-                ("role", 14, Kind.TEXT),
-                ("place", 22, Kind.TEXT),
-                ("link", 60, Kind.TEXT),
-                ("expires", 17, Kind.DATETIME),
+                ("row", 6, Kind.NUMBER), ("name", 14, Kind.TEXT), ("role", 14, Kind.TEXT), ("place", 22, Kind.TEXT),
+                ("link", 60, Kind.TEXT), ("expires", 17, Kind.DATETIME),
             )
         ]
         rows = [
-            (
-                i.row,
-                i.name,
-                words.plain(f"role.{i.role.value}"),
-                i.place,
-                deep_link(bot_username, i.token),
-                i.expires_at,
-            )
+            (i.row, i.name, words.plain(f"role.{i.role.value}"), i.place, deep_link(bot_username, i.token),
+             i.expires_at)
             for i in invitations
         ]
         write_xlsx(path, self._tz, [(words.plain("insight.invites.sheet"), columns, rows)])

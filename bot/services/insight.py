@@ -45,5 +45,7 @@ class Insight:
             stats=stats,
             exports=ExportService(storage, tz),
             notices=NoticeService(storage, clock, stats, outbox or OutboxService(storage, clock)),
-            imports=ImportService(storage, clock, tz, onboarding, timedelta(hours=settings.invite_ttl_hours), warnings),
+            imports=ImportService(
+                storage, clock, tz, onboarding, timedelta(hours=settings.invite_ttl_hours), warnings
+            ),
         )

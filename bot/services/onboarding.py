@@ -63,7 +63,8 @@ class OnboardingService:
             if role not in INVITABLE_BY[creator.role]:
                 await self._refuse_actor(creator, "invite.create", "cannot_invite_role", role=role.value)
             if not in_scope and creator.role is not Role.CITY:
-                await self._refuse_actor(creator, "invite.create", "outside_scope", role=role.value, region=region_code)
+                await self._refuse_actor(creator, "invite.create", "outside_scope", role=role.value,
+                                         region=region_code)
         now = self._clock.now()
         invite = Invite(
             token=secrets.token_urlsafe(TOKEN_BYTES),
@@ -123,9 +124,7 @@ class OnboardingService:
     async def _refuse_actor(self, actor: User, action: str, code: str, **detail: object) -> NoReturn:
         """A role or a scope the actor does not have: only a forged button asks for it, so it is recorded."""
         await self._storage.audit.append(
-            actor.telegram_id,
-            "authz.refused",
-            target=f"user:{actor.telegram_id}",
+            actor.telegram_id, "authz.refused", target=f"user:{actor.telegram_id}",
             detail={"action": action, "reason": code, **detail},
         )
         raise Refusal(code)

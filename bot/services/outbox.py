@@ -178,9 +178,8 @@ class OutboxService:
         stale = await outbox.reclaim_from(dead) if dead else []
         stale += await outbox.reclaim_stale(claimed_before=self._clock.now() - self.stale_after)
         for item in stale:
-            log.warning(
-                "outbox %d to chat %d: %s; queued again (it may arrive twice)", item.id, item.chat_id, item.last_error
-            )
+            log.warning("outbox %d to chat %d: %s; queued again (it may arrive twice)", item.id, item.chat_id,
+                        item.last_error)
         return len(stale)
 
     async def seconds_until_due(self) -> float | None:

@@ -126,7 +126,7 @@ class StreamingBook:
         self._finish_sheet()
         count = len(self._titles)
         sheets = "".join(
-            f'<sheet name={quoteattr(title)} sheetId="{n}" r:id="rId{n}"/>'
+            f"<sheet name={quoteattr(title)} sheetId=\"{n}\" r:id=\"rId{n}\"/>"
             for n, title in enumerate(self._titles, start=1)
         )
         files = {

@@ -62,7 +62,9 @@ def split_statements(script: str, source: Path | str = "<sql>") -> tuple[str, ..
         if sqlite3.complete_statement(pending):
             statement = pending.strip()
             if _TRANSACTION_STATEMENT.match(_without_comments(statement)):
-                raise MigrationError(f"{source}: migrations run in a transaction of their own; remove {statement!r}")
+                raise MigrationError(
+                    f"{source}: migrations run in a transaction of their own; remove {statement!r}"
+                )
             statements.append(statement)
             pending = ""
     if _without_comments(pending).strip():

@@ -25,30 +25,9 @@ PHOTO_COLUMNS = "id, hazard_id, event_id, kind, file_id, file_unique_id, sha256,
 def hazard_row(row: aiosqlite.Row) -> Hazard:
     """A row of `HAZARD_COLUMNS`, in their order. Read by position, with the enums looked up in dictionaries: a
     reminder sweep reads hundreds of hazards at once, and naming each column of each row was half the cost."""
-    (
-        id_,
-        code,
-        institution_id,
-        region_code,
-        area,
-        severity,
-        source_level,
-        description,
-        latitude,
-        longitude,
-        address_text,
-        state,
-        reporter_id,
-        assignee_id,
-        deadline,
-        reported_at,
-        acknowledged_at,
-        fixed_at,
-        closed_at,
-        closed_on_time,
-        measures,
-        updated_at,
-    ) = row
+    (id_, code, institution_id, region_code, area, severity, source_level, description, latitude, longitude,
+     address_text, state, reporter_id, assignee_id, deadline, reported_at, acknowledged_at, fixed_at, closed_at,
+     closed_on_time, measures, updated_at) = row
     return Hazard(
         id=id_,
         code=code,

@@ -28,14 +28,8 @@ class BroadcastStatusRepository:
             "INSERT INTO broadcast_status (batch, chat_id, message_id, language, text, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (batch) DO UPDATE SET chat_id = excluded.chat_id, "
             "message_id = excluded.message_id, language = excluded.language, text = excluded.text, done_at = NULL",
-            (
-                status.batch,
-                status.chat_id,
-                status.message_id,
-                status.language,
-                status.text,
-                to_db_time(status.created_at),
-            ),
+            (status.batch, status.chat_id, status.message_id, status.language, status.text,
+             to_db_time(status.created_at)),
         )
 
     async def set_text(self, batch: str, text: str) -> None:
@@ -51,13 +45,7 @@ class BroadcastStatusRepository:
             (to_db_time(since),),
         )
         return [
-            BroadcastStatus(
-                row["batch"],
-                row["chat_id"],
-                row["message_id"],
-                row["language"],
-                row["text"],
-                from_db_time(row["created_at"]),
-            )
+            BroadcastStatus(row["batch"], row["chat_id"], row["message_id"], row["language"], row["text"],
+                            from_db_time(row["created_at"]))
             for row in rows
         ]

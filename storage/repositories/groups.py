@@ -55,7 +55,9 @@ class GroupRepository:
         return stored
 
     async def get(self, chat_id: int, topic_id: int | None = None) -> Group | None:
-        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM groups WHERE {_SAME_CHAT}", (chat_id, topic_id))
+        row = await self._db.fetchone(
+            f"SELECT {_COLUMNS} FROM groups WHERE {_SAME_CHAT}", (chat_id, topic_id)
+        )
         return None if row is None else _group(row)
 
     async def unbind(self, chat_id: int, topic_id: int | None = None) -> bool:

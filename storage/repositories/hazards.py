@@ -87,7 +87,9 @@ class HazardRepository:
         ids = sorted(set(hazard_ids))
         if not ids:
             return {}
-        rows = await self._db.fetchall(f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE id IN ({_marks(ids)})", ids)
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE id IN ({_marks(ids)})", ids
+        )
         return {hazard.id: hazard for hazard in map(hazard_row, rows)}
 
     async def get_by_code(self, code: str) -> Hazard | None:
@@ -313,7 +315,9 @@ def _staff_queue_sql(region_code: str | None, now: datetime) -> tuple[str, list[
         "WHEN state = ? AND assignee_id IS NULL THEN 2 END AS bucket "
         f"FROM hazards WHERE state IN ({_marks(_UNRESOLVED)}) AND {scope}"
     )
-    params: list[object] = [*_FIXED, *_OPEN, to_db_time(now), HazardState.REPORTED.value, *_UNRESOLVED, *scope_params]
+    params: list[object] = [
+        *_FIXED, *_OPEN, to_db_time(now), HazardState.REPORTED.value, *_UNRESOLVED, *scope_params
+    ]
     return (
         "SELECT id, bucket, CASE bucket WHEN 0 THEN fixed_at WHEN 1 THEN deadline ELSE reported_at END AS sort_key "
         f"FROM ({sql}) WHERE bucket IS NOT NULL",

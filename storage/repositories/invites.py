@@ -46,7 +46,8 @@ class InviteRepository:
         """
         at_text = to_db_time(at)
         changed = await self._db.execute_rowcount(
-            "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ? AND used_by IS NULL AND expires_at > ?",
+            "UPDATE invites SET used_by = ?, used_at = ? "
+            "WHERE token = ? AND used_by IS NULL AND expires_at > ?",
             (telegram_id, at_text, token, at_text),
         )
         return changed == 1

@@ -202,7 +202,8 @@ class OutboxRepository:
     async def in_batch(self, batch: str, states: Collection[DeliveryState] | None = None) -> list[OutboxItem]:
         wanted = [state.value for state in (states or DeliveryState)]
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM outbox WHERE batch = ? AND state IN (SELECT value FROM json_each(?)) ORDER BY id",
+            f"SELECT {_COLUMNS} FROM outbox WHERE batch = ? AND state IN (SELECT value FROM json_each(?)) "
+            "ORDER BY id",
             (batch, dump_json(wanted)),
         )
         return [_item(row) for row in rows]

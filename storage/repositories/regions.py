@@ -37,7 +37,9 @@ class RegionRepository:
         return None if row is None else _region(row)
 
     async def children(self, code: str) -> list[Region]:
-        rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM regions WHERE parent_code = ? ORDER BY code", (code,))
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM regions WHERE parent_code = ? ORDER BY code", (code,)
+        )
         return [_region(row) for row in rows]
 
     async def counties(self) -> list[Region]:

@@ -273,21 +273,8 @@ class ReminderRepository:
 
 def _claimed(row: aiosqlite.Row) -> ClaimedReminder:
     # By position (the order of _CLAIMED_COLUMNS): looking a thousand rows' columns up by name is measurable.
-    (
-        id_,
-        kind,
-        step,
-        subject_type,
-        subject_id,
-        period,
-        recipient_id,
-        topic_id,
-        due_at,
-        urgent,
-        detail,
-        late,
-        attempts,
-    ) = row
+    (id_, kind, step, subject_type, subject_id, period, recipient_id, topic_id, due_at, urgent, detail, late,
+     attempts) = row
     return ClaimedReminder(
         id=id_,
         kind=_KINDS[kind],

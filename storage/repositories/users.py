@@ -26,7 +26,9 @@ class UserRepository:
 
     async def add(self, user: User) -> User:
         """Insert a new user; sqlite3.IntegrityError if the Telegram id is already registered."""
-        await self._db.execute(f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _params(user))
+        await self._db.execute(
+            f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _params(user)
+        )
         return user
 
     async def upsert(self, user: User) -> User:
@@ -56,7 +58,9 @@ class UserRepository:
         )
         return changed > 0
 
-    async def in_scope(self, role: Role | None, region_code: str | None, *, active_only: bool = True) -> list[User]:
+    async def in_scope(
+        self, role: Role | None, region_code: str | None, *, active_only: bool = True
+    ) -> list[User]:
         """Users who act inside the region: staff of a county in it, heads of its institutions, its cadres.
 
         A head is placed by their institution's region, anyone else by their own region_code. Users with no
@@ -136,11 +140,14 @@ class UserRepository:
     async def staff_for_region(self, region_code: str) -> list[User]:
         """Active staff answerable for a place: county staff whose region covers it, then the city admins."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND role IN (?, ?) ORDER BY role = ?, telegram_id",
+            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND role IN (?, ?) "
+            "ORDER BY role = ?, telegram_id",
             (*sorted(role.value for role in STAFF_ROLES), Role.CITY.value),
         )
         staff = [_user(row) for row in rows]
-        return [user for user in staff if user.role is Role.CITY or region_in_scope(user.region_code, region_code)]
+        return [
+            user for user in staff if user.role is Role.CITY or region_in_scope(user.region_code, region_code)
+        ]
 
     async def heads_of(self, institution_id: int) -> list[User]:
         """Active heads of the institution: users registered for it, and the person named as its head."""
