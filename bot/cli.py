@@ -14,7 +14,14 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import insight_cli
-from bot.app import BotApplication, build_application, open_services, running, running_webhook
+from bot.app import (
+    BotApplication,
+    build_application,
+    freeze_startup_heap,
+    open_services,
+    running,
+    running_webhook,
+)
 from bot.config import BotMode, Settings
 from bot.domain.roles import Role
 from bot.i18n import Translator
@@ -86,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(settings: Settings) -> int:
     services = await open_services(settings)
     application = build_application(services)
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

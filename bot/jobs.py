@@ -24,7 +24,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot import workers
 from bot.clock import Clock
-from bot.services.reminders import Delivery, ReminderService, merge_deliveries
+from bot.services.reminders import Delivery, ReminderService, RoundReads, merge_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,9 @@ async def sweep_once(
     now = services.clock.now()
     claimed: list[Delivery] = []
     rows = 0
+    shared = RoundReads()
     while True:
-        sweep = await reminders.sweep_batch(now, worker)
+        sweep = await reminders.sweep_batch(now, worker, shared)
         claimed += sweep.deliveries
         rows += sweep.claimed
         if not sweep.full or rows >= round_rows:

@@ -22,6 +22,15 @@ Recipient = tuple[int, int | None]  # (user or chat id, forum topic)
 
 
 @dataclass
+class RoundReads:
+    """What every sweep of a tick's round reads alike, read by its first sweep: the county staff and city admins
+    (any place's escalation needs them) and the regions. A round at 09:00 on the 1st is over a hundred sweeps."""
+
+    staff: list[User] | None = None
+    regions: dict[str, Region] | None = None
+
+
+@dataclass
 class Directory:
     storage: Storage
     # Active users a reminder can reach or name: all of them (UserRepository.reachable_by_reminders), or those
@@ -70,22 +79,31 @@ class Directory:
 
     @classmethod
     async def load_concerning(
-        cls, storage: Storage, institution_ids: Collection[int], assignee_ids: Collection[int]
+        cls,
+        storage: Storage,
+        institution_ids: Collection[int],
+        assignee_ids: Collection[int],
+        shared: RoundReads | None = None,
     ) -> Directory:
         """Enough to answer for these institutions (their hazards and duties) and the named assignees: the
         institutions, their heads, the assignees, and every county staff member and city admin (a few hundred at
         most, and any place's escalation needs them). A reminder sweep claims hundreds of rows about a few dozen
         institutions; reading all the city's institutions and people for them was most of its time."""
+        shared = shared or RoundReads()
+        if shared.staff is None:
+            shared.staff = await storage.users.staff()
+        if shared.regions is None:
+            shared.regions = {r.code: r for r in await storage.regions.all()}
         people = [
             *await storage.users.heads_of_many(institution_ids),
-            *await storage.users.staff(),
+            *shared.staff,
             *await storage.users.get_many(assignee_ids),
         ]
         return cls(
             storage,
             {u.telegram_id: u for u in people},
             {i.id: i for i in await storage.institutions.get_many(institution_ids)},
-            {r.code: r for r in await storage.regions.all()},
+            dict(shared.regions),
         )
 
     # ---- people -------------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ from bot.domain.reminders import (
 )
 from bot.services.duties import DutySnapshot, load_duties
 from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
-from bot.services.reminder_people import Directory, Recipient
+from bot.services.reminder_people import Directory, Recipient, RoundReads
 from bot.workers import is_dead
 from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
@@ -59,7 +59,7 @@ from storage.hazard_models import Hazard
 from storage.models import Institution, RegionLevel
 from storage.repositories.reminders import ClaimedReminder
 
-__all__ = ["Delivery", "ReminderItem", "ReminderService", "Sweep", "merge_deliveries"]
+__all__ = ["Delivery", "ReminderItem", "ReminderService", "RoundReads", "Sweep", "merge_deliveries"]
 
 # A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending (at once,
 # if it was a process on this host that is gone). The one case where a reminder can go out twice: a crash after
@@ -317,8 +317,9 @@ class ReminderService:
         are cancelled. Quiet hours hold back what is not urgent, however late it already is."""
         return (await self.sweep_batch(now, worker_id)).deliveries
 
-    async def sweep_batch(self, now: datetime, worker_id: str) -> Sweep:
-        """`sweep`, saying also how many rows it claimed: a sweep that claimed its limit may have left more due."""
+    async def sweep_batch(self, now: datetime, worker_id: str, shared: RoundReads | None = None) -> Sweep:
+        """`sweep`, saying also how many rows it claimed: a sweep that claimed its limit may have left more due.
+        `shared`: what the round's earlier sweeps read that this one may use again (bot/jobs.py)."""
         repo = self._storage.reminders
         # A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
         # once; any other only after the lease, since it may be alive elsewhere.
@@ -336,7 +337,7 @@ class ReminderService:
         hazards = await self._storage.hazards.get_many(
             int(r.subject_id) for r in claimed if r.subject_type is SubjectType.HAZARD
         )
-        directory = await self._directory_for(claimed, hazards)
+        directory = await self._directory_for(claimed, hazards, shared)
         builder = ItemBuilder(self._storage, directory, now, self.tz, self.tracking_since, hazards)
         grouped: dict[tuple[int, int | None], list[ReminderItem]] = defaultdict(list)
         stale: list[int] = []
@@ -362,7 +363,9 @@ class ReminderService:
         ]
         return Sweep(deliveries, len(claimed), full=len(claimed) >= self.claim_limit)
 
-    async def _directory_for(self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard]) -> Directory:
+    async def _directory_for(
+        self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard], shared: RoundReads | None
+    ) -> Directory:
         """The people and institutions the claimed rows concern; the whole city's only for a digest, which
         names institutions and people all over its region (digests go out once a day)."""
         if any(r.subject_type is SubjectType.GROUP for r in claimed):
@@ -370,7 +373,7 @@ class ReminderService:
         institutions = {int(r.subject_id) for r in claimed if r.subject_type is SubjectType.INSTITUTION}
         institutions |= {hazard.institution_id for hazard in hazards.values()}
         assignees = {hazard.assignee_id for hazard in hazards.values() if hazard.assignee_id is not None}
-        return await Directory.load_concerning(self._storage, institutions, assignees)
+        return await Directory.load_concerning(self._storage, institutions, assignees, shared)
 
     def _extends_plan(self, step: str) -> bool:
         """Whether re-planning the hazard once this step has gone out can add a step that the daily plan would add
