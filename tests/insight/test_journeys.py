@@ -164,3 +164,26 @@ async def test_with_the_bots_own_sender_the_preview_follows_the_delivery(tmp_pat
         assert "✅ 通报已发送：1/1 个工作群" in preview.text
         assert group.last_message().text.startswith("📢 温州市民政系统安全工作通报")
         assert running.sandbox.violations == []
+
+
+async def test_a_spreadsheet_whose_first_row_is_long_notes_gets_an_error_report_telegram_accepts(
+    bot_stage: Stage,
+) -> None:
+    """A sheet exported with its filling-in notes as the first row: every note is an unknown column, quoted twice
+    in its error. Quoted whole, the report was past what one Telegram message holds, Telegram refused it, and the
+    admin heard nothing. The report quotes the beginning of each, lists what fits and counts the rest."""
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    notes = [f"Note {n}: " + "fill in the six, nine or twelve digit region code, never the place name. " * 5
+             for n in range(1, 31)]
+    sheet = io.StringIO()
+    csv.writer(sheet).writerows([notes, ["Wang Wu", "cadre", "330302", *[""] * 27]])
+    await admin.send_document(sheet.getvalue().encode(), "people.csv", "text/csv")
+
+    report = admin.last_message().text
+    assert report.startswith("❌") and "nothing was changed" in report
+    assert "Unknown column “Note 1: fill in" in report and notes[0] not in report and "…" in report
+    listed = [n for n in range(1, 31) if f"Unknown column “Note {n}:" in report]
+    assert listed == list(range(1, len(listed) + 1)) and len(listed) < 25
+    found = int(report.split(" problems found")[0].rsplit(" ", 1)[1])
+    assert found >= len(notes) and f"… and {found - len(listed)} more." in report
