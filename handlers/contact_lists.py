@@ -7,11 +7,12 @@ Only pseudonymous codes and categories ever appear: the registry holds nothing e
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, escape
 from bot.services.warnings import RoundStarted, RoundSummary
 from handlers.warning_outbox import county_staff, fixed, queue_personal, translator_for
 from handlers.warning_text import region_name, title
@@ -29,7 +30,14 @@ STATUS_ICONS = {
 ANSWERS = (ContactStatus.SAFE, ContactStatus.NEED_HELP, ContactStatus.UNREACHABLE)
 FOCUS = "focus"
 PATTERN = r"^cr:\d+:\d+:(safe|need_help|unreachable|focus)$"
-MAX_CODE_BUTTONS = 60  # Telegram keeps a keyboard to about a hundred buttons
+# A county may register its whole 低保 roll: hundreds of people for one cadre, or with no cadre yet (staff get
+# those). A line for each would be past what one Telegram message holds (4096 characters) and past reading on a
+# phone, so a list shows LIST_LINES people: the one in focus and the next still pending, then the last answered,
+# each with a button to bring them into focus; the rest are counted.
+LIST_LINES = 40
+RECENT_LINES = 5  # of them, the last answered: a mistaken tap is corrected from the list
+# Codes named per status in a summary or escalation; the others are counted.
+SUMMARY_CODES = 30
 
 
 def button_data(round_id: int, person_id: int, verb: str) -> str:
@@ -75,7 +83,12 @@ async def list_message(
     warning = await services.storage.warnings.get(contact_round.warning_id) if contact_round.warning_id else None
     lines.append(t("contact.because", title=title(warning, t)) if warning else t("contact.started_by_staff"))
     lines.append(t("contact.progress", done=done, total=len(entries)))
-    lines += [_entry_line(e, t, focus is not None and e.person_id == focus.person_id) for e in entries]
+    listed = listed_entries(entries, focus)
+    lines += [_entry_line(e, t, focus is not None and e.person_id == focus.person_id) for e in listed]
+    if len(listed) < len(entries):
+        pending = sum(e.status is ContactStatus.PENDING for e in entries) - sum(
+            e.status is ContactStatus.PENDING for e in listed)
+        lines.append(t("contact.list_more", count=len(entries) - len(listed), pending=pending))
     if contact_round.closed_at is not None:
         lines.append(t("contact.round_closed"))
     elif focus is not None:
@@ -83,7 +96,27 @@ async def list_message(
                        category=t.plain(f"contact.category_{focus.category.value}")))
     else:
         lines.append(t("contact.all_done"))
-    return Html("\n".join(lines)), _keyboard(contact_round, entries, focus, t)
+    return Html("\n".join(lines)), _keyboard(contact_round, listed, focus, t)
+
+
+def listed_entries(entries: Sequence[ContactEntry], focus: ContactEntry | None) -> list[ContactEntry]:
+    """The people a list shows, in the list's order: all when they fit LIST_LINES; else the one in focus, the
+    last RECENT_LINES answered, the pending who follow (the next to reach), the other pending, the other answered."""
+    if len(entries) <= LIST_LINES:
+        return list(entries)
+    ids = [e.person_id for e in entries]
+    start = ids.index(focus.person_id) if focus is not None and focus.person_id in ids else 0
+    ordered = [*entries[start:], *entries[:start]]
+    pending = [e for e in ordered if e.status is ContactStatus.PENDING]
+    answered = sorted((e for e in entries if e.status is not ContactStatus.PENDING),
+                      key=lambda e: e.at or datetime.min.replace(tzinfo=UTC), reverse=True)
+    wanted = [*([focus] if focus is not None else []), *answered[:RECENT_LINES], *pending, *answered]
+    chosen: set[int] = set()
+    for entry in wanted:
+        if len(chosen) == LIST_LINES:
+            break
+        chosen.add(entry.person_id)
+    return [e for e in entries if e.person_id in chosen]
 
 
 def _keyboard(
@@ -105,7 +138,7 @@ def _keyboard(
                              callback_data=button_data(contact_round.id, e.person_id, FOCUS))
         for e in entries
         if focus is None or e.person_id != focus.person_id
-    ][:MAX_CODE_BUTTONS]
+    ]
     rows += [others[i : i + 3] for i in range(0, len(others), 3)]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -143,7 +176,10 @@ def summary_text(summary: RoundSummary, region_label: str, t: Translator, *, esc
         ("contact.summary_pending", summary.pending),
     ):
         if entries:
-            lines.append(t(label, codes="、".join(e.person_code for e in entries)))
+            codes = "、".join(e.person_code for e in entries[:SUMMARY_CODES])
+            if len(entries) > SUMMARY_CODES:
+                codes = Html(escape(codes) + t("contact.summary_codes_more", count=len(entries) - SUMMARY_CODES))
+            lines.append(t(label, codes=codes))
     return Html("\n".join(lines))
 
 

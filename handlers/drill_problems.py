@@ -14,7 +14,7 @@ from bot.domain.catalog import HazardArea, Severity
 from bot.i18n import Html, Translator
 from bot.services.hazard_core import MAX_TEXT
 from handlers.calendar_common import drafts, place_name, save_draft
-from handlers.common import Caller, answer, catalog_label
+from handlers.common import Caller, answer, catalog_label, clipped
 from handlers.drill_steps import (
     CHOOSING_AREA,
     CHOOSING_SEVERITY,
@@ -33,6 +33,11 @@ from storage.repositories.calendar_drafts import DraftProblem, DrillDraft
 # "1. …", "2、…", "- …": how people number a list; the marks are not part of the problem.
 _LIST_MARK = re.compile(r"^\s*(?:[-•*·]|\d{1,2}\s*[.、)）])\s*")
 # Typed instead of pressing "No problems found".
+# What was practised may take MAX_TEXT characters and the problems a whole message of their own: quoted whole, the
+# summary to confirm would be past what one Telegram message holds. It quotes their beginnings; the record keeps
+# them whole.
+SUMMARY_PRACTISED = 700
+SUMMARY_PROBLEM = 180
 NO_PROBLEMS = frozenset({"无", "没有", "无问题", "没有问题", "未发现问题", "none", "no", "nothing", "n/a", "-"})
 
 
@@ -120,7 +125,7 @@ async def show_summary(update: Update, context: BotContext, caller: Caller, draf
         day=draft.held_on.isoformat(),
         participants=draft.participants or 0,
         minutes=draft.duration_minutes or 0,
-        practised=draft.practised or "",
+        practised=clipped(draft.practised or "", SUMMARY_PRACTISED),
         photos=len(draft.photos),
         problems=Html(problems) if problems else t("drill.summary_no_problems"),
     )
@@ -130,11 +135,12 @@ async def show_summary(update: Update, context: BotContext, caller: Caller, draf
 
 def _problem_line(number: int, problem: DraftProblem, t: Translator) -> str:
     if not problem.report or problem.area is None:
-        return t("drill.summary_problem_recorded", number=number, problem=problem.description)
+        return t("drill.summary_problem_recorded", number=number,
+                 problem=clipped(problem.description, SUMMARY_PROBLEM))
     return t(
         "drill.summary_problem_hazard",
         number=number,
-        problem=problem.description,
+        problem=clipped(problem.description, SUMMARY_PROBLEM),
         area=catalog_label(problem.area, t),
         severity=catalog_label(problem.severity or Severity.GENERAL, t),
     )

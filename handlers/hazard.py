@@ -88,7 +88,7 @@ async def send_dossier(update: Update, context: BotContext, caller: Caller, doss
         return
     t, tz = caller.t, context.services.settings.tz
     names = await _names(context, dossier.events)
-    parts = [_summary(dossier, t, tz), t("dossier.history_header")]
+    parts = [*_summary(dossier, t, tz), t("dossier.history_header")]
     parts += [_event(event, names, t, tz) for event in dossier.events]
     keyboard = action_keyboard(dossier.hazard, dossier.actions, t, details=False)
     texts = _pack(parts)
@@ -103,7 +103,9 @@ async def send_dossier(update: Update, context: BotContext, caller: Caller, doss
         await chat.send_message(t("dossier.actions_prompt", code=dossier.hazard.code), reply_markup=keyboard)
 
 
-def _summary(dossier: HazardDossier, t: Translator, tz: ZoneInfo) -> str:
+def _summary(dossier: HazardDossier, t: Translator, tz: ZoneInfo) -> list[str]:
+    """The summary, and the measures as a part of their own: each text may take MAX_TEXT characters, and the two
+    in one part would be past what one message holds."""
     hazard = dossier.hazard
     p = hazard_params(hazard, dossier.institution, t, tz)
     lines = [t("dossier.summary", reported=when(hazard.reported_at, tz, t), **p)]
@@ -113,15 +115,14 @@ def _summary(dossier: HazardDossier, t: Translator, tz: ZoneInfo) -> str:
         lines.append(t("dossier.address", address=hazard.address_text))
     if hazard.latitude is not None and hazard.longitude is not None:
         lines.append(t("dossier.location", latitude=f"{hazard.latitude:.5f}", longitude=f"{hazard.longitude:.5f}"))
-    if hazard.measures:
-        lines.append(t("dossier.measures", **p))
     if hazard.closed_at is not None:
         closed = when(hazard.closed_at, tz, t)
         if hazard.closed_on_time is False:
             lines.append(t("dossier.closed_late", closed=closed))
         else:
             lines.append(t("dossier.closed_on_time", closed=closed))
-    return "\n".join(lines)
+    summary = "\n".join(lines)
+    return [summary, t("dossier.measures", **p)] if hazard.measures else [summary]
 
 
 async def _names(context: BotContext, events: Sequence[HazardEvent]) -> dict[int, str]:

@@ -8,16 +8,23 @@ from collections.abc import Sequence
 from bot.domain.imports import ImportKind, RowError, map_headers
 from bot.i18n import Translator
 from bot.services.imports import ImportResult, column_header, header_aliases
+from handlers.common import clipped
 
 MAX_ERRORS_SHOWN = 25
+# A cell or header is quoted in an error by its beginning: a sheet whose first row is long filling-in notes makes
+# each note an unknown column, and quoted whole, 25 of them are past what one Telegram message holds.
+QUOTED = 60
+# The errors listed stay within this many characters, whatever their wording, and the rest are counted.
+REPORT_BUDGET = 3600
 
 
 def error_line(error: RowError, kind: ImportKind, headers: dict[str, str], t: Translator) -> str:
-    column = column_header(kind, error.column, t, headers) if error.column else ""
+    column = clipped(column_header(kind, error.column, t, headers), QUOTED) if error.column else ""
+    params = {k: clipped(v, QUOTED) if isinstance(v, str) else v for k, v in error.params.items()}
     if error.refusal:
-        reason = t(f"refusal.{error.code}", **error.params)
+        reason = t(f"refusal.{error.code}", **params)
     else:
-        reason = t(f"insight.import.error.{error.code}", **{k: str(v) for k, v in error.params.items()})
+        reason = t(f"insight.import.error.{error.code}", **{k: str(v) for k, v in params.items()})
     if column:
         return t("insight.import.error_at", row=error.row, column=column, reason=reason)
     return t("insight.import.error_row", row=error.row, reason=reason)
@@ -31,7 +38,15 @@ def result_text(result: ImportResult, file_headers: Sequence[str], t: Translator
     mapping, _ = map_headers(kind, file_headers, header_aliases(kind))
     headers = {key: file_headers[index] for index, key in mapping.items()}
     lines = [t("insight.import.failed", kind=t.plain(f"insight.import.kind.{kind.value}"), count=len(result.errors))]
-    lines += [error_line(error, kind, headers, t) for error in result.errors[:MAX_ERRORS_SHOWN]]
-    if len(result.errors) > MAX_ERRORS_SHOWN:
-        lines.append(t("insight.import.more_errors", more=len(result.errors) - MAX_ERRORS_SHOWN))
+    used = len(lines[0])
+    shown = 0
+    for error in result.errors[:MAX_ERRORS_SHOWN]:
+        line = error_line(error, kind, headers, t)
+        if used + len(line) + 1 > REPORT_BUDGET:
+            break
+        lines.append(line)
+        used += len(line) + 1
+        shown += 1
+    if len(result.errors) > shown:
+        lines.append(t("insight.import.more_errors", more=len(result.errors) - shown))
     return "\n".join(lines)

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.ranking import Listed, Standing
+from bot.domain.ranking import Standing
 from bot.i18n import Translator
 from bot.services.notices import NoticeDraft, Ranking
 from handlers.insight_common import percent, period_name, unit_name
 from storage.repositories.standings import InstitutionRow, OverdueRow
 
 MAX_LINES = 30
+BOTTOM_LINES = 10
+# What the ranking's lines may take of a message. Official names are long in English ("… Home-based Elderly Care
+# Service Centre"): thirty such lines are past what one Telegram message holds, so fewer of the top are shown.
+RANKING_BUDGET = 3200
+# In a notice, beside its headings (about 900 characters in English) and the preview's intro: the ranking, and each
+# of the three lists of the negative list, in this many characters; a list names what fits and counts the rest.
+NOTICE_RANKING_BUDGET = 1000
+NOTICE_LIST_BUDGET = 500
 
 
 def standing_name(standing: Standing, ranking: Ranking, t: Translator) -> str:
@@ -33,17 +41,23 @@ def standing_line(place: int, standing: Standing, ranking: Ranking, t: Translato
     )
 
 
-def ranking_lines(ranking: Ranking, t: Translator) -> list[str]:
-    """Every place when they fit; otherwise the top and the bottom, which is what a notice is about."""
-    standings = list(enumerate(ranking.standings, start=1))
-    if len(standings) <= MAX_LINES:
-        return [standing_line(place, s, ranking, t) for place, s in standings]
-    top, bottom = standings[: MAX_LINES - 10], standings[-10:]
-    return [
-        *(standing_line(place, s, ranking, t) for place, s in top),
-        t("insight.ranking.gap", hidden=len(standings) - len(top) - len(bottom)),
-        *(standing_line(place, s, ranking, t) for place, s in bottom),
-    ]
+def ranking_lines(ranking: Ranking, t: Translator, budget: int = RANKING_BUDGET) -> list[str]:
+    """Every place when they fit MAX_LINES and `budget` characters; otherwise the top and the bottom, which is
+    what a notice is about, as many of the top as fit."""
+    lines = [standing_line(place, s, ranking, t) for place, s in enumerate(ranking.standings, start=1)]
+    if len(lines) <= MAX_LINES and _size(lines) <= budget:
+        return lines
+    bottom = lines[-min(BOTTOM_LINES, len(lines) // 2):]
+    top = lines[: MAX_LINES - len(bottom)]
+    while len(top) > 1 and _size(top) + _size(bottom) > budget:
+        top.pop()
+    while len(bottom) > 1 and _size(top) + _size(bottom) > budget:
+        bottom.pop(0)
+    return [*top, t("insight.ranking.gap", hidden=len(lines) - len(top) - len(bottom)), *bottom]
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
 
 
 def ranking_text(ranking: Ranking, scope: str, t: Translator) -> str:
@@ -61,8 +75,14 @@ def _name(row: InstitutionRow | OverdueRow, t: Translator) -> str:
     return row.name_zh if t.language == "zh_CN" else row.name_en
 
 
-def _more(items: Listed[InstitutionRow] | Listed[OverdueRow], t: Translator) -> list[str]:
-    return [t("insight.notice.more", total=items.total)] if items.more > 0 else []
+def _named(lines: list[str], total: int, t: Translator) -> list[str]:
+    """The lines of a list that fit NOTICE_LIST_BUDGET (at least one), and the count of all when some are left."""
+    kept: list[str] = []
+    for line in lines:
+        if kept and _size(kept) + len(line) + 1 > NOTICE_LIST_BUDGET:
+            break
+        kept.append(line)
+    return kept + ([t("insight.notice.more", total=total)] if len(kept) < total else [])
 
 
 def notice_text(draft: NoticeDraft, city: str, now: datetime, t: Translator) -> str:
@@ -72,7 +92,7 @@ def notice_text(draft: NoticeDraft, city: str, now: datetime, t: Translator) -> 
         "",
         t("insight.notice.ranking"),
         t("insight.ranking.order"),
-        *ranking_lines(ranking, t),
+        *ranking_lines(ranking, t, NOTICE_RANKING_BUDGET),
         "",
         t("insight.notice.praise"),
     ]
@@ -82,20 +102,20 @@ def notice_text(draft: NoticeDraft, city: str, now: datetime, t: Translator) -> 
     else:
         lines.append(t("insight.notice.praise_none"))
     lines += ["", t("insight.notice.negative"), t("insight.notice.overdue", total=draft.overdue.total)]
-    lines += [
+    lines += _named([
         t("insight.notice.overdue_line", code=row.code, institution=_name(row, t), place=_place(row, draft, t),
           days=max(1, (now - row.deadline).days))
         for row in draft.overdue.items
-    ] + _more(draft.overdue, t)
+    ], draft.overdue.total, t)
     lines.append(t("insight.notice.drills", total=draft.drills_overdue.total))
-    lines += [
+    lines += _named([
         t("insight.notice.institution_line", institution=_name(row, t), place=_place(row, draft, t))
         for row in draft.drills_overdue.items
-    ] + _more(draft.drills_overdue, t)
+    ], draft.drills_overdue.total, t)
     lines.append(t("insight.notice.inspections", total=draft.inspections_missing.total))
-    lines += [
+    lines += _named([
         t("insight.notice.institution_line", institution=_name(row, t), place=_place(row, draft, t))
         for row in draft.inspections_missing.items
-    ] + _more(draft.inspections_missing, t)
+    ], draft.inspections_missing.total, t)
     lines += ["", t("insight.notice.closing")]
     return "\n".join(lines)

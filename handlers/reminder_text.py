@@ -21,6 +21,10 @@ from handlers.common import catalog_label
 from handlers.notify import when
 
 DIGEST_LINES = 10  # per list in a digest: read on a phone, the rest is a count
+# What a digest may take, its lists sharing what its header and county lines leave: official names are long in
+# English, and ten lines of them in each list with their heads' names were past what one message holds. Below
+# MESSAGE_BUDGET, so the note of a late delivery still fits.
+DIGEST_BUDGET = 3400
 # One reminder message lists at most this many items, the most pressing first, and counts the rest: on the first
 # morning of a month a county official has dozens of institutions overdue, a city admin hundreds of hazards, and
 # a paragraph each would be past what one Telegram message holds (4096 characters) and past reading on a phone.
@@ -171,9 +175,11 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
                 selfchecks=region.self_inspections_due,
             )
         )
+    lists = bool(data.overdue) + bool(data.duties_due)
+    share = (DIGEST_BUDGET - _size(lines)) // max(1, lists)
     if data.overdue:
         lines.append(t("reminder.digest_overdue_header"))
-        lines += [
+        shown = _fitting([
             t(
                 "reminder.digest_overdue_line",
                 code=line.code,
@@ -182,21 +188,37 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
                 responsible="、".join(p.full_name for p in line.responsible) or "—",
             )
             for line in data.overdue[:DIGEST_LINES]
-        ]
+        ], share)
+        lines += shown
         # The digest carries the longest overdue only; the count covers them all.
-        lines += _more(max(counts.overdue, len(data.overdue)) - min(len(data.overdue), DIGEST_LINES), t)
+        lines += _more(max(counts.overdue, len(data.overdue)) - len(shown), t)
     if data.duties_due:
         lines.append(t("reminder.digest_duties_header"))
-        lines += [
+        shown = _fitting([
             t(
                 "reminder.digest_duty_line",
                 institution=line.institution_name_zh if t.language == "zh_CN" else line.institution_name_en,
                 status=Html(status_line(DRILL if line.duty is Duty.FIRE_DRILL else SELFCHECK, line.status, t)),
             )
             for line in data.duties_due[:DIGEST_LINES]
-        ]
-        lines += _more(len(data.duties_due) - DIGEST_LINES, t)
+        ], share)
+        lines += shown
+        lines += _more(len(data.duties_due) - len(shown), t)
     return "\n".join(lines)
+
+
+def _fitting(lines: list[str], budget: int) -> list[str]:
+    """The first lines that fit `budget` characters; at least one."""
+    kept: list[str] = []
+    for line in lines:
+        if kept and _size(kept) + len(line) + 1 > budget:
+            break
+        kept.append(line)
+    return kept
+
+
+def _size(lines: Sequence[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
 
 
 def _more(count: int, t: Translator) -> list[str]:

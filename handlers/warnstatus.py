@@ -28,6 +28,16 @@ if TYPE_CHECKING:
     from bot.app import BotServices
 
 ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"}
+# A warning may reach every institution of a county, or of the city: a line for each would be past what one
+# Telegram message holds (4096 characters). The status lists this many, shared among the counties (each at least
+# COUNTY_ROWS), those needing help and the silent first, within STATUS_BUDGET characters, and counts the rest.
+STATUS_ROWS = 30
+COUNTY_ROWS = 3
+STATUS_BUDGET = 3600
+# Names in one county's escalation, within ESCALATION_BUDGET characters; the others are counted, with where to
+# see them.
+ESCALATION_NAMES = 20
+ESCALATION_BUDGET = 3000
 
 
 def _scope(user: User) -> str | None:
@@ -42,11 +52,25 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         t("warnstatus.counts", received=status.acknowledged, need_help=status.need_help, pending=status.pending,
           total=total),
     ]
+    share = max(COUNTY_ROWS, STATUS_ROWS // max(1, len(status.counties)))
+    used = sum(len(line) + 1 for line in lines)
     for county in status.counties:
         region = await services.storage.regions.get(county.county_code)
         lines.append(t("warnstatus.county", region=region_name(region, t)))
-        for row in (*county.need_help, *county.pending, *county.acknowledged):
-            lines.append(await _row(services, row, t))
+        used += len(lines[-1]) + 1
+        rows = (*county.need_help, *county.pending, *county.acknowledged)
+        shown = 0
+        for row in rows[:share]:
+            line = await _row(services, row, t)
+            if used + len(line) + 1 > STATUS_BUDGET:
+                break
+            lines.append(line)
+            used += len(line) + 1
+            shown += 1
+        if shown < len(rows):
+            silent = len(county.need_help) + len(county.pending) - shown
+            lines.append(t("warnstatus.more", count=len(rows) - shown, pending=max(0, silent)))
+            used += len(lines[-1]) + 1
     if not status.counties:
         lines.append(t("warnstatus.no_institutions"))
     return Html("\n".join(lines))
@@ -161,13 +185,28 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
         def render(t: Translator, institutions: list[Institution | None] = institutions) -> tuple[
             str, InlineKeyboardMarkup | None
         ]:
-            names = "、".join(institution_name(i, t) for i in institutions)
-            return t("warnstatus.escalation", title=title(warning, t), count=len(institutions), names=names), None
+            names = _first_names([institution_name(i, t) for i in institutions])
+            text = t("warnstatus.escalation", title=title(warning, t), count=len(institutions), names="、".join(names))
+            if len(names) < len(institutions):
+                text = Html(text + t("warnstatus.escalation_more", count=len(institutions) - len(names)))
+            return text, None
 
         staff = await county_staff(services, county.county_code)
         await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", render)
         named += len(county.pending)
     return named
+
+
+def _first_names(names: list[str]) -> list[str]:
+    """The first ESCALATION_NAMES names that fit ESCALATION_BUDGET characters (always the first)."""
+    kept: list[str] = []
+    used = 0
+    for name in names[:ESCALATION_NAMES]:
+        if kept and used + len(name) + 1 > ESCALATION_BUDGET:
+            break
+        kept.append(name)
+        used += len(name) + 1
+    return kept
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

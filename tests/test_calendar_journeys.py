@@ -9,6 +9,7 @@ from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import Role
 from bot.services.calendar import DrillEntry
+from bot.services.hazard_core import MAX_TEXT
 from bot.stage import Stage
 from tests.calendar_people import institution_id, local
 from tests.hazard_people import HEAD, HOME, LUCHENG, cast, telegram_photo
@@ -285,3 +286,37 @@ async def _log_drill(stage: Stage, held_on: date) -> None:
         photos=[telegram_photo(stage)],
     )
     await stage.services.drills.log(head, entry)
+
+
+async def test_a_drill_with_the_longest_account_and_ten_long_problems_is_summed_up_in_one_message(
+    bot_stage: Stage,
+) -> None:
+    """What was practised may take MAX_TEXT characters and the problems a whole message of their own: together in
+    the summary they were past what Telegram accepts, and the head could not confirm the drill. The summary
+    shortens long texts; the record keeps them whole."""
+    bot_stage.clock.set(local(2026, 3, 10))
+    people = await cast(bot_stage)
+    head = people.head
+    practised = ("夜间火灾疏散演练，卧床老人转移，灭火器使用，" * 100)[:MAX_TEXT]
+    problems = [f"第{n}处：" + "楼梯间应急照明灯不亮，疏散指示标志被遮挡，" * 19 for n in range(1, 11)]
+    assert len("\n".join(problems)) <= 4096  # one message the head can send
+
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-10）")
+    await head.send_text("35")
+    await head.send_text("45")
+    await head.send_text(practised)
+    await head.send_photo()
+    await head.press("完成")
+    await head.send_text("\n".join(problems))
+    for _ in problems:
+        await head.press("仅记录，不登记隐患")
+
+    summary = head.last_message()
+    assert "请核对演练记录" in summary.text and "10. 第10处：" in summary.text and "→ 仅记录" in summary.text
+    assert practised not in summary.text and practised[:100] in summary.text
+    await head.press("✅ 确认记录")
+    assert "已记录演练：消防疏散演练，2026-03-10" in head.last_message().text
+    (drill,) = await bot_stage.services.storage.calendar.drills_of(await institution_id(bot_stage, HOME))
+    assert drill.practised == practised  # the record keeps the whole text

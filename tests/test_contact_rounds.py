@@ -11,8 +11,8 @@ import pytest
 
 from bot.stage import Stage, stage
 from bot.warning_jobs import follow_up
-from storage.warning_models import ContactStatus
-from tests.warning_people import Cast, containing, drain, enrol, frozen_clock, register_vulnerable
+from storage.warning_models import ContactStatus, NewVulnerablePerson, VulnerableCategory
+from tests.warning_people import START, Cast, containing, drain, enrol, frozen_clock, register_vulnerable
 
 
 @pytest.fixture
@@ -117,3 +117,52 @@ async def test_staff_start_a_round_by_hand_and_the_silent_are_escalated(round_st
     assert len(containing(staff, "Contact round summary")) == 1
     await cadre.press("✅ Reached · safe", message=sheet)
     assert "has been closed" in (cadre.answers()[-1].text or "")
+
+
+async def test_a_county_of_hundreds_of_vulnerable_people_gets_lists_and_summaries_telegram_accepts(
+    round_stage: Stage,
+) -> None:
+    """A county registers its whole 低保 roll: one cadre keeps in touch with three hundred people, and two hundred
+    more have no cadre yet. A line for each in one list, or every code in the escalation and the summary, would be
+    past what one Telegram message holds, and Telegram would refuse them. Each lists the next people to reach and
+    counts the rest."""
+    cast = await enrol(round_stage)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    contacts = round_stage.services.storage.contacts
+    for n in range(500):
+        keeper = cadre.id if n < 300 else None
+        person = NewVulnerablePerson(code=f"DT-{n:04}", category=VulnerableCategory.DIBAO,
+                                     region_code="330305001001", cadre_id=keeper)
+        await contacts.upsert_person(person, START)
+    await staff.send_text("/contactround")
+    await staff.press("洞头区")
+    assert "已启动第 1 轮联络：500 人" in staff.last_message().text
+    await drain(round_stage)
+
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    assert "已完成 0 / 300" in sheet.text
+    assert "请联系 DT-0000（低保对象）" in sheet.text
+    listed = [n for n in range(500) if f"DT-{n:04} 低保对象" in sheet.text]
+    assert listed == list(range(len(listed))) and 0 < len(listed) < 300
+    assert f"另有 {300 - len(listed)} 人未列出" in sheet.text
+    await cadre.press("✅ 已联系·安全", message=sheet)
+    sheet = containing(cadre, "📋 特殊群体联络")[0]
+    assert "已完成 1 / 300" in sheet.text and "请联系 DT-0001（低保对象）" in sheet.text
+    assert "✅ DT-0000 低保对象" in sheet.text  # the person just answered stays in view, to correct
+    assert ["✅ DT-0000", "⏳ DT-0002", "⏳ DT-0003"] in sheet.buttons  # a button for each listed, no more
+    assert sum(len(row) for row in sheet.buttons) == 3 + len(listed) - 1
+    (unassigned,) = containing(staff, "特殊群体联络（第")
+    assert "已完成 0 / 200" in unassigned.text and "请联系 DT-0300（低保对象）" in unassigned.text
+
+    round_stage.clock.advance(timedelta(hours=2, minutes=5))
+    assert (await follow_up(round_stage.services)).rounds_escalated == 1
+    await drain(round_stage)
+    (overdue,) = containing(staff, "特殊群体联络超时")
+    assert "仍未联系 499" in overdue.text and "DT-0001" in overdue.text and "DT-0499" not in overdue.text
+    assert "另有 469 人" in overdue.text
+    round_stage.clock.advance(timedelta(hours=22))
+    assert (await follow_up(round_stage.services)).rounds_closed == 1
+    await drain(round_stage)
+    (summary,) = containing(staff, "特殊群体联络小结")
+    assert "共 500 人，安全 1" in summary.text and "未联系 499" in summary.text
+    assert "DT-0499" not in summary.text and "另有 469 人" in summary.text

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.domain.catalog import Severity
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
+from bot.services.hazard_core import MAX_TEXT
 from bot.stage import Stage
 from tests.hazard_people import (
     HEAD,
@@ -205,3 +206,22 @@ async def test_a_stale_button_on_a_closed_hazard_gets_a_polite_answer(bot_stage:
     pressed = await people.head.press("Start rectification", first_notice)
     assert pressed.answer is not None and "already closed" in (pressed.answer.text or "")
     assert await bot_stage.services.storage.audit.list(action_prefix="authz.refused") == []
+
+
+async def test_a_dossier_with_the_longest_description_and_measures_reaches_the_viewer(bot_stage: Stage) -> None:
+    """A description and the measures may each take MAX_TEXT characters: in one summary they would be past what a
+    Telegram message holds, and Telegram would refuse the dossier. The measures come as the summary's own part."""
+    people = await cast(bot_stage)
+    description = "消防通道被杂物堵塞，" * (MAX_TEXT // 10)
+    measures = ("已清理通道杂物并张贴警示标识，" * (MAX_TEXT // 15 + 1))[:MAX_TEXT]
+    assert len(description) == len(measures) == MAX_TEXT
+    hazard = await report(bot_stage, description=description)
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason=measures, photos=1)
+
+    before = len(people.staff.messages())
+    await people.staff.send_text(f"/hazard {hazard.code}")
+    texts = [m.text for m in people.staff.messages()[before:] if m.kind == "text"]
+    assert f"隐患 {hazard.code} · 待验收" in texts[0] and description in texts[0]
+    assert any(f"整改措施：{measures}" in text for text in texts)
+    assert people.staff.messages()[-1].buttons  # the actions still come last

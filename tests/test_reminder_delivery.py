@@ -12,9 +12,9 @@ from bot.stage import Stage
 from bot.workers import HOST
 from handlers.reminders import send_delivery
 from storage.calendar_models import ReminderState, SubjectType
-from storage.models import Group, GroupPurpose
+from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
 from tests.calendar_people import local
-from tests.hazard_people import HEAD, LUCHENG, STAFF, cast, report
+from tests.hazard_people import HEAD, HOME, LUCHENG, STAFF, cast, report
 from tests.test_workers import exited_pid
 
 
@@ -239,3 +239,44 @@ async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_t
     to_staff = [r for r in await bot_stage.services.storage.reminders.find() if r.recipient_id == STAFF]
     assert {r.state for r in to_staff} == {ReminderState.SENT}  # none failed, none left to send again
     assert {r.subject_id for r in to_staff} == {str(hazard.id) for hazard in hazards}
+
+
+async def test_the_citys_weekly_summary_in_english_with_long_official_names_fits_one_message(
+    bot_stage: Stage,
+) -> None:
+    """Official names are long in English: the weekly summary's county lines, ten overdue hazards and ten duties of
+    such institutions were past what one Telegram message holds, and the city group got nothing that Monday. Each
+    list names what fits and counts the rest."""
+    bot_stage.services.i18n.default_language = "en"  # as DEFAULT_LANGUAGE=en sets it: groups read English
+    bot_stage.clock.set(local(2026, 5, 20, 10))
+    await cast(bot_stage, "en")
+    storage = bot_stage.services.storage
+    home = await storage.institutions.get_by_code(HOME)
+    assert home is not None
+    for n in range(1, 41):
+        centre = await storage.institutions.upsert(NewInstitution(
+            code=f"WZ-330302-CARE-{n:02}", name_zh=f"鹿城区五马街道第{n}居家养老服务照料中心",
+            name_en=f"Wenzhou Lucheng District Wuma Subdistrict No. {n} Home-based Elderly Care Service Centre",
+            type=InstitutionType.ELDERLY_CARE, region_code=home.region_code))
+        if n <= 12:
+            for deputy in (0, 100):  # a director and a deputy, both responsible and named
+                head = bot_stage.sandbox.user(user_id=1000 + deputy + n, first_name="Ouyang", last_name=f"Xiaoming {n}",
+                                              language_code="en")
+                await bot_stage.register(head, Role.HEAD, institution=centre.code)
+            await report(bot_stage, institution=centre.code, description=f"Blocked fire exit no. {n}")
+    weekly = bot_stage.sandbox.group(chat_id=-1003, title="Wenzhou civil-affairs safety")
+    await storage.groups.bind(
+        Group(chat_id=-1003, title=weekly.title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=STAFF,
+              bound_at=bot_stage.clock.now())
+    )
+
+    bot_stage.clock.set(local(2026, 6, 1, 8))  # a Monday: the week's summary goes to the city's group
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 6, 1, 9, 1))
+    result = await sweep(bot_stage)
+    assert -1003 in [d.recipient_id for d in result.sent] and result.failed == []
+    summary = weekly.last_message().text
+    assert "weekly safety summary" in summary and "• Lucheng District: new 0, closed 0, overdue 12" in summary
+    named = [n for n in range(1, 13) if f"YH-20260520-{n:04} Wenzhou Lucheng" in summary]
+    assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
+    assert f"… and {12 - len(named)} more" in summary and "Drills and self-inspections due:" in summary

@@ -14,12 +14,15 @@ from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
 from bot.stage import Stage, stage
 from bot.warning_jobs import follow_up
-from storage.warning_models import AckResponse
+from storage.models import InstitutionType, NewInstitution
+from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
 from tests.warning_people import (
     DONGTOU,
     FORUM_TOPIC,
     HOME_1_ZH,
+    HOME_2,
     HOME_2_ZH,
+    START,
     Cast,
     containing,
     drain,
@@ -269,3 +272,52 @@ async def test_a_half_composed_warning_survives_a_restart(typhoon_stage: Stage) 
     await staff.press("📤 发送")
     await drain(typhoon_stage)
     assert len(containing(cast.head_2, "今晚最低气温零下3度")) == 1
+
+
+async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escalation_to_one_message_each(
+    typhoon_stage: Stage,
+) -> None:
+    """A county's warning reaches every home care centre in its villages: a line for each in /warnstatus, and
+    each name in the escalation, would be past what one Telegram message holds, and Telegram would refuse both.
+    Each lists the most urgent first and counts the rest."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    storage = typhoon_stage.services.storage
+    home = await storage.institutions.get_by_code(HOME_2)
+    assert home is not None
+    centres = [
+        await storage.institutions.upsert(NewInstitution(
+            code=f"WZ-330305-CARE-{n:03}", name_zh=f"洞头区第{n:03}村居家养老服务照料中心",
+            name_en=f"Dongtou Village {n:03} Home Care Centre", type=InstitutionType.ELDERLY_CARE,
+            region_code=home.region_code,
+        ))
+        for n in range(300)
+    ]
+    await storage.warnings.add_recipients(1, [
+        WarningRecipient(kind=RecipientKind.HEAD, chat_id=900_000 + centre.id, institution_id=centre.id,
+                         region_code=centre.region_code)
+        for centre in centres
+    ], START)
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(typhoon_stage)
+
+    await staff.send_text("/warnstatus")
+    status = staff.last_message()
+    assert "已收到并落实 0 · 需要帮助 1 · 未回复 301（共 302 家机构）" in status.text
+    assert f"🆘 {HOME_2_ZH}：陈 院长" in status.text.splitlines()[3]  # who needs help comes first
+    listed = [centre for centre in centres if centre.name_zh in status.text]
+    assert 0 < len(listed) < len(centres) and listed == centres[: len(listed)]
+    assert f"另有 {302 - 2 - len(listed)} 家机构未列出" in status.text  # both homes are listed
+    await staff.press("🔄 刷新", message=status)  # the refreshed status is bounded the same way
+
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    assert (await follow_up(typhoon_stage.services)).escalated == 301
+    await drain(typhoon_stage)
+    (escalation,) = containing(staff, "仍未回复")
+    assert "以下 301 家机构仍未回复" in escalation.text
+    named = [centre for centre in centres if centre.name_zh in escalation.text]
+    assert 0 < len(named) < len(centres) and named == centres[: len(named)]
+    assert f"另有 {301 - len(named) - 1} 家未列出" in escalation.text and "/warnstatus" in escalation.text

@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 from bot.domain.catalog import HazardArea
 from bot.domain.roles import Role
 from bot.stage import Stage, stage
-from storage.models import Group, GroupPurpose
-from tests.hazard_people import CADRE, LONGWAN, LONGWAN_HOME, cast, report
+from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
+from tests.calendar_people import local
+from tests.hazard_people import CADRE, HOME, LONGWAN, LONGWAN_HOME, cast, report
 
 CITY_ADMIN, LONGWAN_CADRE, CITY_GROUP = 50, 51, -2002
 
@@ -164,3 +165,77 @@ async def test_with_the_bots_own_sender_the_preview_follows_the_delivery(tmp_pat
         assert "✅ 通报已发送：1/1 个工作群" in preview.text
         assert group.last_message().text.startswith("📢 温州市民政系统安全工作通报")
         assert running.sandbox.violations == []
+
+
+async def test_a_spreadsheet_whose_first_row_is_long_notes_gets_an_error_report_telegram_accepts(
+    bot_stage: Stage,
+) -> None:
+    """A sheet exported with its filling-in notes as the first row: every note is an unknown column, quoted twice
+    in its error. Quoted whole, the report was past what one Telegram message holds, Telegram refused it, and the
+    admin heard nothing. The report quotes the beginning of each, lists what fits and counts the rest."""
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    notes = [f"Note {n}: " + "fill in the six, nine or twelve digit region code, never the place name. " * 5
+             for n in range(1, 31)]
+    sheet = io.StringIO()
+    csv.writer(sheet).writerows([notes, ["Wang Wu", "cadre", "330302", *[""] * 27]])
+    await admin.send_document(sheet.getvalue().encode(), "people.csv", "text/csv")
+
+    report = admin.last_message().text
+    assert report.startswith("❌") and "nothing was changed" in report
+    assert "Unknown column “Note 1: fill in" in report and notes[0] not in report and "…" in report
+    listed = [n for n in range(1, 31) if f"Unknown column “Note {n}:" in report]
+    assert listed == list(range(1, len(listed) + 1)) and len(listed) < 25
+    found = int(report.split(" problems found")[0].rsplit(" ", 1)[1])
+    assert found >= len(notes) and f"… and {found - len(listed)} more." in report
+
+
+async def test_a_county_ranking_of_many_long_english_names_fits_one_message(bot_stage: Stage) -> None:
+    """Chinese official names become long in English: thirty lines of them were past what one Telegram message
+    holds, and /ranking answered nothing. The ranking shows as many of the top and the bottom as fit."""
+    people = await cast(bot_stage, "en")
+    storage = bot_stage.services.storage
+    home = await storage.institutions.get_by_code(HOME)
+    assert home is not None
+    for n in range(1, 41):
+        await storage.institutions.upsert(NewInstitution(
+            code=f"WZ-330302-CARE-{n:02}", name_zh=f"鹿城区五马街道第{n}居家养老服务照料中心",
+            name_en=f"Wenzhou Lucheng District Wuma Subdistrict No. {n} Home-based Elderly Care Service Centre",
+            type=InstitutionType.ELDERLY_CARE, region_code=home.region_code))
+
+    await people.staff.send_text("/ranking")
+    ranking = people.staff.last_message()
+    assert "Ranking" in ranking.text and "places not shown)" in ranking.text
+    places = [line for line in ranking.text.splitlines() if line[:1].isdigit()]
+    ranked = len(await storage.institutions.in_scope(home.region_code[:6]))
+    assert ranked > 40 and places[0].startswith("1. ") and places[-1].startswith(f"{ranked}. ")  # top and bottom
+    assert f"({ranked - len(places)} places not shown)" in ranking.text
+
+
+async def test_an_english_notice_naming_long_official_names_fits_one_message(bot_stage: Stage) -> None:
+    """Where the groups read English, official names are long: the ranking and three lists of ten such names were
+    past what one Telegram message holds, and the preview (and the notice) would be refused. Each list names what
+    fits and counts the rest, with where to find them all."""
+    bot_stage.services.settings = bot_stage.services.settings.model_copy(update={"default_language": "en"})
+    bot_stage.clock.set(local(2026, 3, 2))
+    await cast(bot_stage, "en")
+    storage = bot_stage.services.storage
+    home = await storage.institutions.get_by_code(HOME)
+    assert home is not None
+    for n in range(1, 41):
+        centre = await storage.institutions.upsert(NewInstitution(
+            code=f"WZ-330302-CARE-{n:02}", name_zh=f"鹿城区五马街道第{n}居家养老服务照料中心",
+            name_en=f"Wenzhou Lucheng District Wuma Subdistrict No. {n} Home-based Elderly Care Service Centre",
+            type=InstitutionType.ELDERLY_CARE, region_code=home.region_code))
+        if n <= 12:
+            await report(bot_stage, institution=centre.code, description=f"Blocked fire exit no. {n}")
+    bot_stage.clock.set(local(2026, 4, 2))  # every deadline long past; March's self-inspections missing
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+
+    await admin.send_text("/notice")
+    preview = admin.last_message().text
+    assert "(1) Hazards overdue: 12" in preview and "… 12 in all (full list: /export)" in preview
+    named = [n for n in range(1, 13) if f"YH-20260302-{n:04} Wenzhou Lucheng" in preview]
+    assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
+    assert "13. Lucheng District" in preview  # the counties' ranking whole
