@@ -18,7 +18,7 @@ from bot.sandbox.media import make_jpeg
 from bot.services.hazards import HazardOutcome
 from bot.stage import Stage
 from storage.hazard_models import Hazard, PhotoRef, ReportDraft
-from storage.models import Group, GroupPurpose, User
+from storage.models import Group, GroupPurpose, Institution, InstitutionType, NewInstitution, User
 
 LUCHENG, LONGWAN = "330302", "330303"
 HOME = "WZ-330302-ELDER-01"  # 鹿城区社会福利院 / Lucheng District Social Welfare Home
@@ -123,3 +123,15 @@ async def hazard_now(stage: Stage, hazard: Hazard) -> Hazard:
     current = await stage.services.storage.hazards.get(hazard.id)
     assert current is not None
     return current
+
+
+async def long_named_centres(stage: Stage, region_code: str, count: int = 40) -> list[Institution]:
+    """Care centres with the long official names English gives them, as a county has dozens of: for the messages
+    that list institutions and must still fit one Telegram message."""
+    return [
+        await stage.services.storage.institutions.upsert(NewInstitution(
+            code=f"WZ-330302-CARE-{n:02}", name_zh=f"鹿城区五马街道第{n}居家养老服务照料中心",
+            name_en=f"Wenzhou Lucheng District Wuma Subdistrict No. {n} Home-based Elderly Care Service Centre",
+            type=InstitutionType.ELDERLY_CARE, region_code=region_code))
+        for n in range(1, count + 1)
+    ]

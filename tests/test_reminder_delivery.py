@@ -12,9 +12,9 @@ from bot.stage import Stage
 from bot.workers import HOST
 from handlers.reminders import send_delivery
 from storage.calendar_models import ReminderState, SubjectType
-from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
+from storage.models import Group, GroupPurpose
 from tests.calendar_people import local
-from tests.hazard_people import HEAD, HOME, LUCHENG, STAFF, cast, report
+from tests.hazard_people import HEAD, HOME, LUCHENG, STAFF, cast, long_named_centres, report
 from tests.test_workers import exited_pid
 
 
@@ -253,11 +253,7 @@ async def test_the_citys_weekly_summary_in_english_with_long_official_names_fits
     storage = bot_stage.services.storage
     home = await storage.institutions.get_by_code(HOME)
     assert home is not None
-    for n in range(1, 41):
-        centre = await storage.institutions.upsert(NewInstitution(
-            code=f"WZ-330302-CARE-{n:02}", name_zh=f"鹿城区五马街道第{n}居家养老服务照料中心",
-            name_en=f"Wenzhou Lucheng District Wuma Subdistrict No. {n} Home-based Elderly Care Service Centre",
-            type=InstitutionType.ELDERLY_CARE, region_code=home.region_code))
+    for n, centre in enumerate(await long_named_centres(bot_stage, home.region_code), 1):
         if n <= 12:
             for deputy in (0, 100):  # a director and a deputy, both responsible and named
                 head = bot_stage.sandbox.user(user_id=1000 + deputy + n, first_name="Ouyang", last_name=f"Xiaoming {n}",

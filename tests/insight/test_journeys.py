@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from bot.domain.catalog import HazardArea
 from bot.domain.roles import Role
 from bot.stage import Stage, stage
-from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
+from storage.models import Group, GroupPurpose
 from tests.calendar_people import local
-from tests.hazard_people import CADRE, HOME, LONGWAN, LONGWAN_HOME, cast, report
+from tests.hazard_people import CADRE, HOME, LONGWAN, LONGWAN_HOME, cast, long_named_centres, report
 
 CITY_ADMIN, LONGWAN_CADRE, CITY_GROUP = 50, 51, -2002
 
@@ -197,11 +197,7 @@ async def test_a_county_ranking_of_many_long_english_names_fits_one_message(bot_
     storage = bot_stage.services.storage
     home = await storage.institutions.get_by_code(HOME)
     assert home is not None
-    for n in range(1, 41):
-        await storage.institutions.upsert(NewInstitution(
-            code=f"WZ-330302-CARE-{n:02}", name_zh=f"鹿城区五马街道第{n}居家养老服务照料中心",
-            name_en=f"Wenzhou Lucheng District Wuma Subdistrict No. {n} Home-based Elderly Care Service Centre",
-            type=InstitutionType.ELDERLY_CARE, region_code=home.region_code))
+    await long_named_centres(bot_stage, home.region_code)
 
     await people.staff.send_text("/ranking")
     ranking = people.staff.last_message()
@@ -222,13 +218,8 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
     storage = bot_stage.services.storage
     home = await storage.institutions.get_by_code(HOME)
     assert home is not None
-    for n in range(1, 41):
-        centre = await storage.institutions.upsert(NewInstitution(
-            code=f"WZ-330302-CARE-{n:02}", name_zh=f"鹿城区五马街道第{n}居家养老服务照料中心",
-            name_en=f"Wenzhou Lucheng District Wuma Subdistrict No. {n} Home-based Elderly Care Service Centre",
-            type=InstitutionType.ELDERLY_CARE, region_code=home.region_code))
-        if n <= 12:
-            await report(bot_stage, institution=centre.code, description=f"Blocked fire exit no. {n}")
+    for n, centre in enumerate((await long_named_centres(bot_stage, home.region_code))[:12], 1):
+        await report(bot_stage, institution=centre.code, description=f"Blocked fire exit no. {n}")
     bot_stage.clock.set(local(2026, 4, 2))  # every deadline long past; March's self-inspections missing
     admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
     await bot_stage.register(admin, Role.CITY)
