@@ -287,7 +287,8 @@ async def measure(probe: Probe, services: BotServices, people: People) -> tuple[
 async def run(path: Path, only: str | None = None) -> None:
     settings = Settings.model_validate({"BOT_TOKEN": "1:bench", "DATABASE_PATH": path})
     services = await open_services(settings, FakeClock(START))
-    freeze_startup_heap()  # as `safety-bot run` does once the bot is built
+    freeze_startup_heap()  # as `safety-bot run` does once the bot is built,
+    await services.storage.db.start_checkpointer()  # and its background work once it is up
     try:
         db = services.storage.db
         counts = [await db.fetchval(f"SELECT COUNT(*) FROM {table}") for table in ("hazards", "institutions",

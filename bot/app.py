@@ -203,6 +203,7 @@ async def start_background(application: BotApplication) -> None:
     from handlers.reminders import send_delivery
 
     services: BotServices = application.bot_data["services"]
+    await services.storage.db.start_checkpointer()
     sender = OutboxSender(
         application, services, worker_id=new_worker_id("sender"), outbox=services.outbox, limits=outbox_limits(services)
     )

@@ -191,3 +191,34 @@ async def test_transactions_of_two_databases_can_nest(tmp_path: Path) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def _write_pages(db: Database, batches: int, rows: int) -> None:
+    """About `batches` × `rows` pages of writes, a batch at a time with a pause between, as a busy bot writes."""
+    await db.execute("CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, data BLOB)")
+    for _ in range(batches):
+        async with db.transaction():
+            await db.executemany("INSERT INTO ballast (data) VALUES (?)", [(bytes(4000),)] * rows)
+        await asyncio.sleep(0.03)
+
+
+async def test_the_checkpointer_keeps_the_write_ahead_log_small_without_sqlites_own(db_path: Path) -> None:
+    """A running bot checkpoints from a connection of its own, so that no statement of the bot pays for one: the
+    log must still be moved into the database and reused, not grow with everything ever written."""
+    wal = db_path.with_name(db_path.name + "-wal")
+    db = await Database.open(db_path)
+    try:
+        await db.start_checkpointer(every=0.01)
+        assert await db.fetchval("PRAGMA wal_autocheckpoint") == 0
+        await _write_pages(db, batches=30, rows=100)  # about 12 MB, 3,000 pages
+        checkpointed = (await asyncio.to_thread(wal.stat)).st_size
+    finally:
+        await db.close()
+    unchecked = await Database.open(db_path.with_name("unchecked.db"))
+    try:
+        await unchecked.execute("PRAGMA wal_autocheckpoint = 0")  # what the bot's connection runs with
+        await _write_pages(unchecked, batches=30, rows=100)
+        grown = (await asyncio.to_thread(db_path.with_name("unchecked.db-wal").stat)).st_size
+    finally:
+        await unchecked.close()
+    assert grown > 10_000_000 and checkpointed < grown / 4
