@@ -69,9 +69,9 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
 # How many due rows one sweep claims. A sweep is one stretch of work (claim, check, build: about 70 µs a row of
 # hazards, 35 of duties), and a minute's tick sweeps again at once while a sweep claims its limit, sending what
 # a round of sweeps claimed as one message per person (bot/jobs.py): so the limit bounds how long a sweep takes
-# (9 ms as a median at city scale, 17 at most: under the 20 ms the bot may spend on it), not how many messages
+# (8 ms as a median at city scale, 14 at most: under the 20 ms the bot may spend on it), not how many messages
 # people get.
-CLAIM_LIMIT = 120
+CLAIM_LIMIT = 100
 # A hazard's next weekly repeat is added by the daily plan (which runs each local day, and at every start) rather
 # than by the sweep that sent the one before, when the repeats are at least this far apart: at 07:30, when quiet
 # hours end, a sweep sends hundreds of repeats held overnight, and re-planning each hazard was 0.3 s of it.
