@@ -279,21 +279,72 @@ async def verify_all(driver: Driver, official: SimUser) -> None:
 # ---- the bare bot -----------------------------------------------------------------------------------------------
 
 
-def bare_application(sandbox: Sandbox, update_processor: BaseUpdateProcessor) -> Any:
-    """python-telegram-bot with the full bot's builder settings and an echo for each kind of update."""
+@dataclass
+class SameRequests:
+    """For the bare bot that makes the full bot's Bot API requests without its work: spread evenly over the run, as
+    many edits of pressed messages and messages to other people (the notices) as the full bot made, and each photo
+    fetched (`getFile` and the download) as the full bot fetches it."""
+
+    presses: int
+    edits: int
+    updates: int
+    notices: int
+    _pressed: int = 0
+    _handled: int = 0
+
+    @classmethod
+    def of(cls, full: Result) -> SameRequests:
+        calls = full.requests
+        presses = calls["answerCallbackQuery"]
+        return cls(presses, calls["editMessageText"], full.updates, max(0, calls["sendMessage"] - full.updates))
+
+    def edit_now(self) -> bool:
+        self._pressed += 1
+        return _evenly(self._pressed, self.edits, self.presses)
+
+    def notice_now(self) -> bool:
+        self._handled += 1
+        return _evenly(self._handled, self.notices, self.updates)
+
+
+def _evenly(nth: int, share: int, of: int) -> bool:
+    """Whether the nth of `of` events is one of `share` spread evenly among them."""
+    return nth * share // max(1, of) > (nth - 1) * share // max(1, of)
+
+
+def bare_application(sandbox: Sandbox, update_processor: BaseUpdateProcessor, same: SameRequests | None = None) -> Any:
+    """python-telegram-bot with the full bot's builder settings and an echo for each kind of update; with `same`,
+    also the full bot's other requests (see SameRequests)."""
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("好", callback_data="bare:ok")]])
+    chats: list[int] = []
+
+    async def notice(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+        if same is None:
+            return
+        if chat_id not in chats:
+            chats.append(chat_id)
+        if same.notice_now() and len(chats) > 1:
+            other = chats[(chats.index(chat_id) + 1) % len(chats)]
+            await context.bot.send_message(other, "通知：有一条隐患需要处理", reply_markup=keyboard)
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is not None:
+            if same is not None and message.photo:
+                photo = await message.photo[-1].get_file()
+                await photo.download_as_bytearray()
             await message.reply_text(message.text or "已收到", reply_markup=keyboard, do_quote=False)
+            await notice(context, message.chat_id)
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         chat = update.effective_chat
         if query is not None and chat is not None:
             await query.answer()
+            if same is not None and same.edit_now() and query.message is not None:
+                await query.edit_message_text(f"已选择 {query.data}（{query.message.message_id}）")
             await chat.send_message(f"按了 {query.data}", reply_markup=keyboard)
+            await notice(context, chat.id)
 
     settings = sandbox_settings(sandbox, Path("unused.db"))
     polls = PacedPolls(connection_pool_size=2, read_timeout=40)
@@ -463,13 +514,16 @@ async def run_full(folder: Path, cadres: int, heads: int, staff: int, processor:
         return result, Script(dict(driver.sent), members)
 
 
-async def run_bare(script: Script, processor: str = "per-chat", rtt_ms: float = 0) -> Result:
-    """The bare bot, replaying every person's kinds of update in the same phases."""
+async def run_bare(
+    script: Script, processor: str = "per-chat", rtt_ms: float = 0, same: SameRequests | None = None
+) -> Result:
+    """The bare bot, replaying every person's kinds of update in the same phases; with `same`, also making the full
+    bot's other requests."""
     sent, phases_of = script.sent, script.phases
     async with Sandbox() as sandbox:
         network(sandbox, rtt_ms)
         observed = Observed(PROCESSORS[processor]())
-        application = bare_application(sandbox, observed)
+        application = bare_application(sandbox, observed, same)
         async with application:
             await application.start()
             assert application.updater is not None
@@ -488,5 +542,5 @@ async def run_bare(script: Script, processor: str = "per-chat", rtt_ms: float = 
             await application.updater.stop()
             await application.stop()
         timings = list(observed.timings.values())
-        return Result("bare", processor, len(sent), phases, timings, observed.reordered_chats(),
-                      len({t.chat_id for t in timings}), requests=requests)
+        return Result("bare" if same is None else "same", processor, len(sent), phases, timings,
+                      observed.reordered_chats(), len({t.chat_id for t in timings}), requests=requests)

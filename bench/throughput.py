@@ -14,6 +14,7 @@ plain concurrency. For each: how many conversations had an update begun before t
     .venv/bin/python -m bench.throughput                       # 240 cadres, 60 heads, 24 county staff
     .venv/bin/python -m bench.throughput --cadres 60 --heads 16 --staff 8 --rtt-ms 100
     .venv/bin/python -m bench.throughput --rate-limiter         # both with python-telegram-bot's AIORateLimiter
+    .venv/bin/python -m bench.throughput --modes --same-requests  # also a bare bot making the full bot's requests
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import datetime
 import tempfile
 from pathlib import Path
 
-from bench.load import Result, run_bare, run_full
+from bench.load import Result, SameRequests, run_bare, run_full
 
 
 def line(result: Result) -> str:
@@ -57,6 +58,13 @@ async def main(args: argparse.Namespace) -> None:
         print(requests_line(bare))
         print(requests_line(full))
         print(f"    ratio full/bare: {full.rate / bare.rate:.2f} (target ≥ 0.80)")
+        if args.same_requests:
+            same = await run_bare(script, "per-chat", same=SameRequests.of(full))
+            print("  for reference, not the target: the bare bot making the full bot's requests as well (its photos")
+            print("  fetched, as many edits and messages to other people), none of its work behind them")
+            print(line(same))
+            print(requests_line(same))
+            print(f"    ratio full/same-requests: {full.rate / same.rate:.2f}")
         if not args.modes:
             return
         small = (args.small_cadres, args.small_heads, args.small_staff)
@@ -76,6 +84,8 @@ def cli() -> None:
     parser.add_argument("--heads", type=int, default=60)
     parser.add_argument("--staff", type=int, default=24)
     parser.add_argument("--rate-limiter", action="store_true")
+    parser.add_argument("--same-requests", action="store_true",
+                        help="also a bare bot that makes the full bot's requests, for reference")
     parser.add_argument("--modes", nargs="*", default=["per-chat", "one at a time", "unordered"],
                         help="update processors to compare for per-chat order (none: skip that part)")
     parser.add_argument("--rtt-ms", type=float, default=50.0, help="simulated round trip for the order part")
