@@ -85,12 +85,18 @@ async def sweep_once(
     claimed: list[Delivery] = []
     rows = 0
     shared = RoundReads()
-    while True:
-        sweep = await reminders.sweep_batch(now, worker, shared)
-        claimed += sweep.deliveries
-        rows += sweep.claimed
-        if not sweep.full or rows >= round_rows:
-            break
+    try:
+        while True:
+            sweep = await reminders.sweep_batch(now, worker, shared)
+            claimed += sweep.deliveries
+            rows += sweep.claimed
+            if not sweep.full or rows >= round_rows:
+                break
+    except Exception:
+        # The round's earlier sweeps hold their claims: give them back for the next tick now, not after the lease.
+        for delivery in merge_deliveries(claimed):
+            await reminders.release(delivery)
+        raise
     report = SweepReport()
     for delivery in merge_deliveries(claimed):
         try:

@@ -255,3 +255,39 @@ async def test_when_nothing_can_be_sent_a_tick_stops_after_one_round_and_the_nex
     assert len(outbox.sent) > before
     due = [r for r in await city.storage.reminders.find(state=ReminderState.PENDING) if r.due_at <= city.clock.now()]
     assert due == []  # the failed batch's retry fell due too: everything went out
+
+
+async def test_a_round_that_fails_half_way_gives_its_claims_back_and_the_next_minute_sends_them(
+    city: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round claims sweep after sweep before it sends: when a later sweep fails (the database, say), the rows the
+    earlier ones claimed must not wait out the 15-minute lease of a sweeper that is still alive."""
+    city.reminders.claim_limit = 3
+    outbox = Outbox(city.clock)
+    ticker = Ticker(outbox, "worker-a")
+    for minute in (local(2026, 3, 1, 0, 1), local(2026, 3, 1, 8, 30)):
+        city.clock.set(minute)
+        await ticker.tick(city)
+    sweep_batch = city.reminders.sweep_batch
+    sweeps = 0
+
+    async def second_sweep_fails(*args: object) -> reminder_engine.Sweep:
+        nonlocal sweeps
+        sweeps += 1
+        if sweeps == 2:
+            raise RuntimeError("disk I/O error")
+        return await sweep_batch(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(city.reminders, "sweep_batch", second_sweep_fails)
+    city.clock.set(local(2026, 3, 1, 9))
+    before = len(outbox.sent)
+    with pytest.raises(RuntimeError):
+        await ticker.tick(city)
+    assert len(outbox.sent) == before
+    assert await city.storage.reminders.find(state=ReminderState.CLAIMED) == []
+
+    monkeypatch.setattr(city.reminders, "sweep_batch", sweep_batch)
+    city.clock.set(local(2026, 3, 1, 9, 1))  # the first retry falls due a minute later
+    await ticker.tick(city)
+    due = [r for r in await city.storage.reminders.find(state=ReminderState.PENDING) if r.due_at <= city.clock.now()]
+    assert due == [] and len(outbox.sent) > before
