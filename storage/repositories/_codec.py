@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -28,6 +29,11 @@ def from_db_time(text: str) -> datetime:
 
 def from_db_time_or_none(text: str | None) -> datetime | None:
     return None if text is None else from_db_time(text)
+
+
+def marks(values: Iterable[object]) -> str:
+    """The placeholders of an IN (…) list of these values: "?, ?, ?"."""
+    return ", ".join("?" for _ in values)
 
 
 def prefix_glob(prefix: str) -> str:

@@ -19,7 +19,7 @@ from storage.calendar_models import (
 )
 from storage.db import Database
 from storage.hazard_models import PhotoRef
-from storage.repositories._codec import from_db_time, from_db_time_or_none, to_db_time
+from storage.repositories._codec import from_db_time, from_db_time_or_none, marks, to_db_time
 
 _DRILL_COLUMNS = (
     "id, institution_id, kind, held_on, participants, duration_minutes, practised, problems, hazard_ids, "
@@ -33,16 +33,13 @@ _ANSWER_COLUMNS = (
 _STUDY_COLUMNS = "id, unit_region_code, held_on, topic, participants, logged_by, logged_at"
 
 
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
-
 
 def _only_institutions(institutions: Collection[int] | None) -> tuple[str, list[int]]:
     """The condition (and its values) limiting a query to these institutions; none for every institution."""
     if institutions is None:
         return "", []
     ids = sorted(institutions)
-    return f" AND institution_id IN ({_marks(ids)})", ids
+    return f" AND institution_id IN ({marks(ids)})", ids
 
 
 class CalendarRepository:
@@ -93,7 +90,7 @@ class CalendarRepository:
         wanted = sorted(kinds)
         only, ids = _only_institutions(institutions)
         rows = await self._db.fetchall(
-            f"SELECT institution_id, held_on FROM drills WHERE kind IN ({_marks(wanted)}) AND held_on >= ?{only} "
+            f"SELECT institution_id, held_on FROM drills WHERE kind IN ({marks(wanted)}) AND held_on >= ?{only} "
             "ORDER BY held_on",
             (*wanted, since.isoformat(), *ids),
         )
@@ -107,7 +104,7 @@ class CalendarRepository:
             return {}
         rows = await self._db.fetchall(
             "SELECT drill_id, file_id, file_unique_id, sha256 FROM drill_photos "
-            f"WHERE drill_id IN ({_marks(drill_ids)}) ORDER BY id",
+            f"WHERE drill_id IN ({marks(drill_ids)}) ORDER BY id",
             tuple(drill_ids),
         )
         photos: dict[int, list[PhotoRef]] = {}
@@ -150,7 +147,7 @@ class CalendarRepository:
         institution, or of these."""
         only, ids = _only_institutions(institutions)
         rows = await self._db.fetchall(
-            f"SELECT institution_id, month FROM self_inspections WHERE month IN ({_marks(months)}) "
+            f"SELECT institution_id, month FROM self_inspections WHERE month IN ({marks(months)}) "
             f"AND finished_at IS NOT NULL{only}",
             (*months, *ids),
         )

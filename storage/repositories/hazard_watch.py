@@ -14,15 +14,12 @@ from bot.domain.lifecycle import OPEN_STATES, UNRESOLVED_STATES
 from bot.domain.roles import significant_prefix
 from storage.db import Database
 from storage.hazard_models import Hazard
-from storage.repositories._codec import prefix_glob, to_db_time
+from storage.repositories._codec import marks, prefix_glob, to_db_time
 from storage.repositories._hazard_rows import HAZARD_COLUMNS, hazard_row
 
 _OPEN = sorted(s.value for s in OPEN_STATES)
 _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
 
-
-def _marks(values: Iterable[object]) -> str:
-    return ", ".join("?" for _ in values)
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ class HazardWatchRepository:
         # +state: along the ids, reading past the closed hazards once; through the state index SQLite would read
         # and sort every open hazard for each page.
         rows = await self._db.fetchall(
-            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE +state IN ({_marks(_OPEN)}) AND id > ? ORDER BY id LIMIT ?",
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE +state IN ({marks(_OPEN)}) AND id > ? ORDER BY id LIMIT ?",
             (*_OPEN, after_id, -1 if limit is None else limit),
         )
         return [hazard_row(row) for row in rows]
@@ -60,8 +57,8 @@ class HazardWatchRepository:
             "SELECT "
             "SUM(CASE WHEN reported_at >= ? AND reported_at < ? THEN 1 ELSE 0 END) AS new, "
             "SUM(CASE WHEN closed_at >= ? AND closed_at < ? THEN 1 ELSE 0 END) AS closed, "
-            f"SUM(CASE WHEN state IN ({_marks(_UNRESOLVED)}) AND reported_at < ? THEN 1 ELSE 0 END) AS unresolved, "
-            f"SUM(CASE WHEN state IN ({_marks(_OPEN)}) AND deadline < ? THEN 1 ELSE 0 END) AS overdue "
+            f"SUM(CASE WHEN state IN ({marks(_UNRESOLVED)}) AND reported_at < ? THEN 1 ELSE 0 END) AS unresolved, "
+            f"SUM(CASE WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 1 ELSE 0 END) AS overdue "
             f"FROM hazards WHERE {scope}",
             (start, end, start, end, *_UNRESOLVED, end, *_OPEN, end, *params),
         )
@@ -79,7 +76,7 @@ class HazardWatchRepository:
         """Open hazards past their deadline, the longest overdue first."""
         scope, params = _scope(region_code, exclude_areas)
         rows = await self._db.fetchall(
-            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE {scope} AND state IN ({_marks(_OPEN)}) AND deadline < ? "
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE {scope} AND state IN ({marks(_OPEN)}) AND deadline < ? "
             "ORDER BY deadline, id LIMIT ?",
             (*params, *_OPEN, to_db_time(now), limit),
         )
@@ -88,7 +85,7 @@ class HazardWatchRepository:
 
 def _scope(region_code: str | None, exclude_areas: Iterable[HazardArea]) -> tuple[str, list[object]]:
     excluded = sorted(area.value for area in exclude_areas)
-    clauses, params = [f"area NOT IN ({_marks(excluded)})"], list[object](excluded)
+    clauses, params = [f"area NOT IN ({marks(excluded)})"], list[object](excluded)
     if region_code is not None:
         clauses.append("region_code GLOB ?")
         params.append(prefix_glob(significant_prefix(region_code)))

@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.hazard_models import Hazard, HazardEvent, HazardPhoto, NewHazard, PhotoKind, PhotoRef
 from storage.repositories._codec import (
     dump_json,
+    marks,
     prefix_glob,
     to_db_time,
     to_db_time_or_none,
@@ -35,9 +36,6 @@ _OPEN = sorted(s.value for s in OPEN_STATES)
 _FIXED = sorted(s.value for s in FIXED_STATES)
 
 
-def _marks(values: Iterable[object]) -> str:
-    return ", ".join("?" for _ in values)
-
 
 class HazardRepository:
     def __init__(self, db: Database) -> None:
@@ -56,7 +54,7 @@ class HazardRepository:
             )
             code = format_hazard_code(local_day, int(sequence))
             hazard_id = await self._db.execute(
-                f"INSERT INTO hazards (code, {HAZARD_COLUMNS_NEW}, updated_at) VALUES ({_marks(range(16))})",
+                f"INSERT INTO hazards (code, {HAZARD_COLUMNS_NEW}, updated_at) VALUES ({marks(range(16))})",
                 (
                     code,
                     new.institution_id,
@@ -88,7 +86,7 @@ class HazardRepository:
         if not ids:
             return {}
         rows = await self._db.fetchall(
-            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE id IN ({_marks(ids)})", ids
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE id IN ({marks(ids)})", ids
         )
         return {hazard.id: hazard for hazard in map(hazard_row, rows)}
 
@@ -137,7 +135,7 @@ class HazardRepository:
         where, params = _institution_filter(institution_id, exclude_areas, assignee_id)
         rows = await self._db.fetchall(
             f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE {where} "
-            f"ORDER BY CASE WHEN state IN ({_marks(_OPEN)}) AND deadline < ? THEN 0 ELSE 1 END, "
+            f"ORDER BY CASE WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 0 ELSE 1 END, "
             "deadline IS NULL, deadline, id LIMIT ? OFFSET ?",
             (*params, *_OPEN, to_db_time(now), limit, offset),
         )
@@ -174,7 +172,7 @@ class HazardRepository:
         """Unresolved hazards of the same institution and area, newest first."""
         rows = await self._db.fetchall(
             f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE institution_id = ? AND area = ? "
-            f"AND state IN ({_marks(_UNRESOLVED)}) ORDER BY reported_at DESC, id DESC",
+            f"AND state IN ({marks(_UNRESOLVED)}) ORDER BY reported_at DESC, id DESC",
             (institution_id, area.value, *_UNRESOLVED),
         )
         return [hazard_row(row) for row in rows]
@@ -290,12 +288,12 @@ def _institution_filter(
     if institution_id is not None:
         # Whoever is named responsible sees the hazard even when its area is excluded for the institution's heads.
         lookups.append(
-            f"SELECT id FROM hazards WHERE institution_id = ? AND state IN ({_marks(_UNRESOLVED)}) "
-            f"AND area NOT IN ({_marks(excluded)})"
+            f"SELECT id FROM hazards WHERE institution_id = ? AND state IN ({marks(_UNRESOLVED)}) "
+            f"AND area NOT IN ({marks(excluded)})"
         )
         params += [institution_id, *_UNRESOLVED, *excluded]
     if assignee_id is not None:
-        lookups.append(f"SELECT id FROM hazards WHERE assignee_id = ? AND state IN ({_marks(_UNRESOLVED)})")
+        lookups.append(f"SELECT id FROM hazards WHERE assignee_id = ? AND state IN ({marks(_UNRESOLVED)})")
         params += [assignee_id, *_UNRESOLVED]
     if not lookups:
         return "0 = 1", params
@@ -310,10 +308,10 @@ def _staff_queue_sql(region_code: str | None, now: datetime) -> tuple[str, list[
         scope, scope_params = "region_code GLOB ?", [prefix_glob(significant_prefix(region_code))]
     sql = (
         "SELECT id, fixed_at, deadline, reported_at, CASE "
-        f"WHEN state IN ({_marks(_FIXED)}) THEN 0 "
-        f"WHEN state IN ({_marks(_OPEN)}) AND deadline < ? THEN 1 "
+        f"WHEN state IN ({marks(_FIXED)}) THEN 0 "
+        f"WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 1 "
         "WHEN state = ? AND assignee_id IS NULL THEN 2 END AS bucket "
-        f"FROM hazards WHERE state IN ({_marks(_UNRESOLVED)}) AND {scope}"
+        f"FROM hazards WHERE state IN ({marks(_UNRESOLVED)}) AND {scope}"
     )
     params: list[object] = [
         *_FIXED, *_OPEN, to_db_time(now), HazardState.REPORTED.value, *_UNRESOLVED, *scope_params

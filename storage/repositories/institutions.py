@@ -10,7 +10,7 @@ import aiosqlite
 from bot.domain.roles import significant_prefix
 from storage.db import Database
 from storage.models import Institution, InstitutionType, NewInstitution, RiskTag
-from storage.repositories._codec import prefix_glob
+from storage.repositories._codec import marks, prefix_glob
 
 _COLUMNS = "id, code, name_zh, name_en, type, region_code, risk_tags, address, head_user_id, active"
 
@@ -55,7 +55,7 @@ class InstitutionRepository:
         if not ids:
             return []
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM institutions WHERE id IN ({', '.join('?' for _ in ids)}) ORDER BY id", ids
+            f"SELECT {_COLUMNS} FROM institutions WHERE id IN ({marks(ids)}) ORDER BY id", ids
         )
         return [_institution(row) for row in rows]
 

@@ -18,7 +18,7 @@ import aiosqlite
 from bot.domain.reminders import ReminderKind
 from storage.calendar_models import NewReminder, Reminder, ReminderState, SubjectType
 from storage.db import Database
-from storage.repositories._codec import dump_json, from_db_time, from_db_time_or_none, to_db_time
+from storage.repositories._codec import dump_json, from_db_time, from_db_time_or_none, marks, to_db_time
 
 _COLUMNS = (
     "id, dedupe_key, kind, step, subject_type, subject_id, period, recipient_id, topic_id, due_at, urgent, detail, "
@@ -67,9 +67,6 @@ class ClaimedReminder:
     attempts: int  # 1 on the first claim
 
 
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
-
 
 class ReminderRepository:
     def __init__(self, db: Database) -> None:
@@ -101,7 +98,7 @@ class ReminderRepository:
         if not params:
             return
         await self._db.executemany(
-            f"INSERT INTO reminders ({_NEW_COLUMNS}) VALUES ({_marks(params[0])}) "
+            f"INSERT INTO reminders ({_NEW_COLUMNS}) VALUES ({marks(params[0])}) "
             "ON CONFLICT (dedupe_key) DO UPDATE SET state = excluded.state, due_at = excluded.due_at, "
             "urgent = excluded.urgent, detail = excluded.detail, retry_at = NULL, claimed_by = NULL, "
             f"claimed_at = NULL, late = 0 WHERE reminders.state = '{_CANCELLED}'",
@@ -114,14 +111,14 @@ class ReminderRepository:
             return 0
         rows = await self._db.fetchall(
             "SELECT id, dedupe_key FROM reminders "
-            f"WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) AND {_IS_PENDING}",
+            f"WHERE subject_type = ? AND subject_id IN ({marks(subject_ids)}) AND {_IS_PENDING}",
             (subject_type.value, *subject_ids),
         )
         stale = [int(row["id"]) for row in rows if row["dedupe_key"] not in keep]
         if not stale:
             return 0
         return await self._db.execute_rowcount(
-            f"UPDATE reminders SET state = ? WHERE id IN ({_marks(stale)}) AND {_NOT_INDEXED_STATE}",
+            f"UPDATE reminders SET state = ? WHERE id IN ({marks(stale)}) AND {_NOT_INDEXED_STATE}",
             (_CANCELLED, *stale, _PENDING),
         )
 
@@ -133,7 +130,7 @@ class ReminderRepository:
             return set()
         rows = await self._db.fetchall(
             "SELECT DISTINCT subject_id FROM reminders "
-            f"WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) AND {_IS_PENDING} AND due_at > ?",
+            f"WHERE subject_type = ? AND subject_id IN ({marks(subject_ids)}) AND {_IS_PENDING} AND due_at > ?",
             (subject_type.value, *subject_ids, to_db_time(after)),
         )
         return {str(row["subject_id"]) for row in rows}
@@ -146,8 +143,8 @@ class ReminderRepository:
             return 0
         kind_values = sorted(kind.value for kind in kinds)
         return await self._db.execute_rowcount(
-            f"UPDATE reminders SET state = ? WHERE subject_type = ? AND subject_id IN ({_marks(subject_ids)}) "
-            f"AND {_IS_PENDING} AND period = ? AND kind IN ({_marks(kind_values)})",
+            f"UPDATE reminders SET state = ? WHERE subject_type = ? AND subject_id IN ({marks(subject_ids)}) "
+            f"AND {_IS_PENDING} AND period = ? AND kind IN ({marks(kind_values)})",
             (_CANCELLED, subject_type.value, *subject_ids, period, *kind_values),
         )
 
@@ -211,7 +208,7 @@ class ReminderRepository:
             return 0
         return await self._db.execute_rowcount(
             "UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL "
-            f"WHERE {_IS_CLAIMED} AND claimed_by IN ({_marks(workers)})",
+            f"WHERE {_IS_CLAIMED} AND claimed_by IN ({marks(workers)})",
             (_PENDING, *workers),
         )
 
@@ -265,7 +262,7 @@ class ReminderRepository:
         # Only the sweeper that holds the claim may settle it: a stale claim recovered and re-claimed by another
         # sweeper is not marked sent by the first one.
         return await self._db.execute_rowcount(
-            f"UPDATE reminders SET {assignments} WHERE id IN ({_marks(ids)}) AND {_NOT_INDEXED_STATE} "
+            f"UPDATE reminders SET {assignments} WHERE id IN ({marks(ids)}) AND {_NOT_INDEXED_STATE} "
             "AND claimed_by = ?",
             (*values, *ids, _CLAIMED, worker_id),
         )

@@ -10,8 +10,8 @@ from datetime import date, datetime
 from bot.domain.lifecycle import OPEN_STATES
 from bot.domain.stats import Scope
 from storage.db import Database
-from storage.repositories._codec import from_db_time, to_db_time
-from storage.repositories.stats import hazard_scope, institution_scope, marks
+from storage.repositories._codec import from_db_time, marks, to_db_time
+from storage.repositories.stats import hazard_scope, institution_scope
 
 _OPEN = sorted(s.value for s in OPEN_STATES)
 

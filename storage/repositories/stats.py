@@ -25,7 +25,7 @@ from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
 from bot.domain.stats import CohortColumns, HazardCounts, HazardStanding, Scope, median_of, median_window, unit_of
 from storage.db import BUSY_TIMEOUT_MS, Database
-from storage.repositories._codec import from_db_time, from_db_time_or_none, prefix_glob, to_db_time
+from storage.repositories._codec import from_db_time, from_db_time_or_none, marks, prefix_glob, to_db_time
 
 _CLOSED = sorted(s.value for s in CLOSED_STATES)
 _OPEN = sorted(s.value for s in OPEN_STATES)
@@ -33,9 +33,6 @@ _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
 _SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
 _HEAD = "head"  # storage.warning_models.RecipientKind.HEAD, kept literal: this module sits below that one
 
-
-def marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
 
 
 class GroupBy(StrEnum):

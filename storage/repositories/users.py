@@ -10,7 +10,7 @@ from bot.domain.lifecycle import UNRESOLVED_STATES
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope, significant_prefix
 from storage.db import Database
 from storage.models import RegionLevel, User
-from storage.repositories._codec import from_db_time, prefix_glob, to_db_time
+from storage.repositories._codec import from_db_time, marks, prefix_glob, to_db_time
 
 _COLUMNS = "telegram_id, full_name, username, role, region_code, institution_id, language, active, created_at"
 _U_COLUMNS = ", ".join(f"u.{column.strip()}" for column in _COLUMNS.split(","))
@@ -96,7 +96,7 @@ class UserRepository:
             f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND (role != ? "
             "OR telegram_id IN (SELECT head_user_id FROM institutions WHERE head_user_id IS NOT NULL) "
             "OR telegram_id IN (SELECT assignee_id FROM hazards "
-            f"WHERE assignee_id IS NOT NULL AND state IN ({', '.join('?' for _ in unresolved)}))) "
+            f"WHERE assignee_id IS NOT NULL AND state IN ({marks(unresolved)}))) "
             "ORDER BY telegram_id",
             (Role.CADRE.value, *unresolved),
         )
@@ -108,7 +108,7 @@ class UserRepository:
         if not ids:
             return []
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM users WHERE telegram_id IN ({_marks(ids)}) AND active = 1 ORDER BY telegram_id",
+            f"SELECT {_COLUMNS} FROM users WHERE telegram_id IN ({marks(ids)}) AND active = 1 ORDER BY telegram_id",
             ids,
         )
         return [_user(row) for row in rows]
@@ -126,12 +126,12 @@ class UserRepository:
         ids = sorted(set(institution_ids))
         if not ids:
             return []
-        marks = _marks(ids)
+        placeholders = marks(ids)
         # +role: found through users_institution; by role SQLite would read every head of the city.
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND ("
-            f" (+role = ? AND institution_id IN ({marks}))"
-            f" OR telegram_id IN (SELECT head_user_id FROM institutions WHERE id IN ({marks}))"
+            f" (+role = ? AND institution_id IN ({placeholders}))"
+            f" OR telegram_id IN (SELECT head_user_id FROM institutions WHERE id IN ({placeholders}))"
             ") ORDER BY telegram_id",
             (Role.HEAD.value, *ids, *ids),
         )
@@ -167,9 +167,6 @@ class UserRepository:
         )
         return city is not None and region_in_scope(region_code, city)
 
-
-def _marks(values: list[int]) -> str:
-    return ", ".join("?" for _ in values)
 
 
 def _params(user: User) -> tuple[object, ...]:
