@@ -67,6 +67,16 @@ class DutySnapshot:
         self._require(Duty.SELF_INSPECTION, institution_id)
         return month_key(period.start) in self.inspected.get(institution_id, set())
 
+    def institution_duty(self, duty: Duty, institution: Institution) -> DutyStatus:
+        """`drill` or `self_inspection`, by the duty: the two an institution owes."""
+        return self.drill(institution) if duty is Duty.FIRE_DRILL else self.self_inspection(institution.id)
+
+    def institution_duty_done_in(self, duty: Duty, institution: Institution, period: Period) -> bool:
+        """`drill_done_in` or `self_inspection_done_in`, by the duty."""
+        if duty is Duty.FIRE_DRILL:
+            return self.drill_done_in(institution, period)
+        return self.self_inspection_done_in(institution.id, period)
+
     def study(self, unit_code: str) -> DutyStatus:
         self._require(Duty.STUDY)
         return status(STUDY_RULE, self.studies.get(unit_code, []), self.today, judged_from=self.judged_from)

@@ -220,18 +220,12 @@ class ItemBuilder:
     ) -> DutyReminderData | None:
         """None once the duty is done for the period."""
         duties = await self._snapshot()
-        if duty is Duty.FIRE_DRILL:
-            if duties.drill_done_in(institution, period):
-                return None
-            state = duties.drill(institution)
-        else:
-            if duties.self_inspection_done_in(institution.id, period):
-                return None
-            state = duties.self_inspection(institution.id)
+        if duties.institution_duty_done_in(duty, institution, period):
+            return None
         return DutyReminderData(
             duty=duty,
             period=period,
-            status=state,
+            status=duties.institution_duty(duty, institution),
             institution_id=institution.id,
             unit_code=None,
             name_zh=institution.name_zh,

@@ -35,7 +35,7 @@ from bot.domain.calendar_reminders import (
     plan_digests,
     plan_duty_reminders,
 )
-from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, Period, drill_rule
+from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, drill_rule
 from bot.domain.reminders import (
     DEFAULT_LADDER,
     DEFAULT_QUIET_HOURS,
@@ -56,7 +56,7 @@ from bot.workers import is_dead
 from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
-from storage.models import Institution, RegionLevel
+from storage.models import RegionLevel
 from storage.repositories.reminders import ClaimedReminder
 
 __all__ = ["Delivery", "ReminderItem", "ReminderService", "RoundReads", "Sweep", "merge_deliveries"]
@@ -240,7 +240,7 @@ class ReminderService:
                 (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
             ):
                 for planned in plan(rule, steps):
-                    if _institution_done(duties, duty, institution, planned.period):
+                    if duties.institution_duty_done_in(duty, institution, planned.period):
                         done[(SubjectType.INSTITUTION, _kinds_of(steps), planned.period.key)].append(
                             str(institution.id)
                         )
@@ -410,12 +410,6 @@ class ReminderService:
             relaxed = next_allowed_time(max(relaxed, now), False, self.quiet_hours, self.tz)
         candidates = [moment for moment in (urgent, relaxed) if moment is not None]
         return min(candidates) if candidates else None
-
-
-def _institution_done(duties: DutySnapshot, duty: Duty, institution: Institution, period: Period) -> bool:
-    if duty is Duty.FIRE_DRILL:
-        return duties.drill_done_in(institution, period)
-    return duties.self_inspection_done_in(institution.id, period)
 
 
 def _kinds_of(steps: tuple[DutyStep, ...]) -> frozenset[ReminderKind]:
