@@ -94,11 +94,11 @@ async def sweep_once(
                 break
     except Exception:
         # The round's earlier sweeps hold their claims: give them back for the next tick now, not after the lease.
-        for delivery in merge_deliveries(claimed):
+        for delivery in merge_deliveries(claimed, worker):
             await reminders.release(delivery)
         raise
     report = SweepReport()
-    for delivery in merge_deliveries(claimed):
+    for delivery in merge_deliveries(claimed, worker):
         try:
             outcome = await send(delivery) or SendOutcome.SENT
         except Exception:

@@ -340,7 +340,7 @@ class ReminderService:
         )
         directory = await self._directory_for(claimed, hazards, shared)
         builder = ItemBuilder(self._storage, directory, now, self.tz, self.tracking_since, hazards)
-        grouped: dict[tuple[int, int | None], list[ReminderItem]] = defaultdict(list)
+        grouped: dict[Recipient, list[ReminderItem]] = defaultdict(list)
         stale: list[int] = []
         extended: set[int] = set()
         for reminder, item in await builder.build_all(claimed):
@@ -358,11 +358,7 @@ class ReminderService:
             planned_ahead = await repo.subjects_pending_after(SubjectType.HAZARD, [str(h) for h in extended], now)
             unplanned = sorted(h for h in extended if str(h) not in planned_ahead)
             await self._plan_hazards([hazards[h] for h in unplanned], directory, add_only=True)
-        deliveries = [
-            Delivery(recipient, topic, worker_id, tuple(sorted(items, key=_item_order)))
-            for (recipient, topic), items in sorted(grouped.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
-        ]
-        return Sweep(deliveries, len(claimed), full=len(claimed) >= self.claim_limit)
+        return Sweep(_deliveries(grouped, worker_id), len(claimed), full=len(claimed) >= self.claim_limit)
 
     async def _directory_for(
         self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard], shared: RoundReads | None
@@ -416,17 +412,19 @@ def _kinds_of(steps: tuple[DutyStep, ...]) -> frozenset[ReminderKind]:
     return frozenset(step.kind for step in steps)
 
 
-def merge_deliveries(deliveries: Iterable[Delivery]) -> list[Delivery]:
-    """One delivery per recipient from those of several sweeps (one sweeper's): a person gets one message for what
-    a round of sweeps claimed, however many sweeps that took."""
-    items: dict[tuple[int, int | None], list[ReminderItem]] = defaultdict(list)
-    workers: dict[tuple[int, int | None], str] = {}
+def merge_deliveries(deliveries: Iterable[Delivery], worker_id: str) -> list[Delivery]:
+    """One delivery per recipient from those the sweeps of a round (all by `worker_id`) handed over: a person gets
+    one message for what the round claimed, however many sweeps that took."""
+    items: dict[Recipient, list[ReminderItem]] = defaultdict(list)
     for delivery in deliveries:
-        recipient = (delivery.recipient_id, delivery.topic_id)
-        items[recipient] += delivery.items
-        workers[recipient] = delivery.worker_id
+        items[(delivery.recipient_id, delivery.topic_id)] += delivery.items
+    return _deliveries(items, worker_id)
+
+
+def _deliveries(items: dict[Recipient, list[ReminderItem]], worker_id: str) -> list[Delivery]:
+    """A delivery per recipient, in recipient order, each with its items the most pressing first."""
     return [
-        Delivery(recipient, topic, workers[(recipient, topic)], tuple(sorted(found, key=_item_order)))
+        Delivery(recipient, topic, worker_id, tuple(sorted(found, key=_item_order)))
         for (recipient, topic), found in sorted(items.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
     ]
 
