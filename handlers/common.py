@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -83,6 +83,20 @@ async def answer(
     if update.effective_message is not None:
         return await update.effective_message.reply_text(text, reply_markup=reply_markup, do_quote=False)
     return None
+
+
+def fitting(texts: Sequence[str], budget: int, *, most: int | None = None, gap: int = 1) -> list[str]:
+    """The first of these texts (at most `most`) that fit `budget` characters, each with `gap` characters between
+    (a newline, a blank line): the first always, however long. For a list in one Telegram message that names what
+    fits and counts the rest."""
+    kept: list[str] = []
+    used = 0
+    for text in texts[:most]:
+        if kept and used + len(text) + gap > budget:
+            break
+        kept.append(text)
+        used += len(text) + gap
+    return kept
 
 
 def clipped(text: str, limit: int) -> str:

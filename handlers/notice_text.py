@@ -8,6 +8,7 @@ from datetime import datetime
 from bot.domain.ranking import Standing
 from bot.i18n import Translator
 from bot.services.notices import NoticeDraft, Ranking
+from handlers.common import fitting
 from handlers.insight_common import percent, period_name, unit_name
 from storage.repositories.standings import InstitutionRow, OverdueRow
 
@@ -77,11 +78,7 @@ def _name(row: InstitutionRow | OverdueRow, t: Translator) -> str:
 
 def _named(lines: list[str], total: int, t: Translator) -> list[str]:
     """The lines of a list that fit NOTICE_LIST_BUDGET (at least one), and the count of all when some are left."""
-    kept: list[str] = []
-    for line in lines:
-        if kept and _size(kept) + len(line) + 1 > NOTICE_LIST_BUDGET:
-            break
-        kept.append(line)
+    kept = fitting(lines, NOTICE_LIST_BUDGET)
     return kept + ([t("insight.notice.more", total=total)] if len(kept) < total else [])
 
 

@@ -17,7 +17,7 @@ from bot.i18n import Html, Translator
 from bot.services.digests import DigestData, Person
 from bot.services.reminder_items import DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import DRILL, SELFCHECK, period_label, status_line
-from handlers.common import catalog_label
+from handlers.common import catalog_label, fitting
 from handlers.notify import when
 
 DIGEST_LINES = 10  # per list in a digest: read on a phone, the rest is a count
@@ -77,16 +77,8 @@ def message_text(
 ) -> tuple[Html, list[ReminderItem]]:
     """The message for these items (ordered most pressing first), and those of them it lists: up to
     MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted; a person is told where to find them all."""
-    shown: list[ReminderItem] = []
-    paragraphs: list[str] = []
-    used = 0
-    for item in items[:MESSAGE_ITEMS]:
-        paragraph = item_text(item, viewer_id, t, tz)
-        if shown and used + len(paragraph) + 2 > MESSAGE_BUDGET:
-            break
-        shown.append(item)
-        paragraphs.append(paragraph)
-        used += len(paragraph) + 2
+    paragraphs = fitting([item_text(item, viewer_id, t, tz) for item in items[:MESSAGE_ITEMS]], MESSAGE_BUDGET, gap=2)
+    shown = list(items[: len(paragraphs)])
     rest = len(items) - len(shown)
     if len(items) > 1:
         paragraphs.insert(0, t("reminder.digest_header", count=len(items)))
@@ -179,7 +171,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
     share = (DIGEST_BUDGET - _size(lines)) // max(1, lists)
     if data.overdue:
         lines.append(t("reminder.digest_overdue_header"))
-        shown = _fitting([
+        shown = fitting([
             t(
                 "reminder.digest_overdue_line",
                 code=line.code,
@@ -194,7 +186,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
         lines += _more(max(counts.overdue, len(data.overdue)) - len(shown), t)
     if data.duties_due:
         lines.append(t("reminder.digest_duties_header"))
-        shown = _fitting([
+        shown = fitting([
             t(
                 "reminder.digest_duty_line",
                 institution=line.institution_name_zh if t.language == "zh_CN" else line.institution_name_en,
@@ -205,16 +197,6 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
         lines += shown
         lines += _more(len(data.duties_due) - len(shown), t)
     return "\n".join(lines)
-
-
-def _fitting(lines: list[str], budget: int) -> list[str]:
-    """The first lines that fit `budget` characters; at least one."""
-    kept: list[str] = []
-    for line in lines:
-        if kept and _size(kept) + len(line) + 1 > budget:
-            break
-        kept.append(line)
-    return kept
 
 
 def _size(lines: Sequence[str]) -> int:

@@ -17,7 +17,7 @@ from bot.domain.warnings import EarlyWarning
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import InstitutionAck, WarningAckStatus
-from handlers.common import answer, identify, is_private
+from handlers.common import answer, fitting, identify, is_private
 from handlers.notify import institution_name
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, local_time, region_name, title
@@ -185,7 +185,7 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
         def render(t: Translator, institutions: list[Institution | None] = institutions) -> tuple[
             str, InlineKeyboardMarkup | None
         ]:
-            names = _first_names([institution_name(i, t) for i in institutions])
+            names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
             text = t("warnstatus.escalation", title=title(warning, t), count=len(institutions), names="、".join(names))
             if len(names) < len(institutions):
                 text = Html(text + t("warnstatus.escalation_more", count=len(institutions) - len(names)))
@@ -195,18 +195,6 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
         await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", render)
         named += len(county.pending)
     return named
-
-
-def _first_names(names: list[str]) -> list[str]:
-    """The first ESCALATION_NAMES names that fit ESCALATION_BUDGET characters (always the first)."""
-    kept: list[str] = []
-    used = 0
-    for name in names[:ESCALATION_NAMES]:
-        if kept and used + len(name) + 1 > ESCALATION_BUDGET:
-            break
-        kept.append(name)
-        used += len(name) + 1
-    return kept
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
