@@ -25,7 +25,16 @@ from handlers.warning_outbox import (
     translator_for,
     warning_batch,
 )
-from handlers.warning_text import ack_keyboard, kind_label, level_label, merged_checklist, title, warning_text
+from handlers.warning_text import (
+    MAX_SENDER,
+    ack_keyboard,
+    clip,
+    kind_label,
+    level_label,
+    merged_checklist,
+    title,
+    warning_text,
+)
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 from storage.warning_models import RecipientKind, WarningRecipient
 
@@ -196,8 +205,8 @@ async def queue_test_notice(services: BotServices, message: TestMessage) -> int:
     admins = [u.telegram_id for u in await services.storage.users.in_scope(Role.CITY, None)]
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("warn.test_message", status=message.status, sender=message.sender, headline=message.headline,
-                 kind=kind_label(message.kind, t), level=level_label(message.level, t)), None
+        return t("warn.test_message", status=message.status, sender=clip(message.sender, MAX_SENDER),
+                 headline=message.headline, kind=kind_label(message.kind, t), level=level_label(message.level, t)), None
 
     return await queue_personal(
         services, admins, f"warning-test:{message.sender}:{message.identifier}", render, priority=Priority.NORMAL

@@ -31,6 +31,8 @@ CANCEL_ICON = "⚪"
 # Feeds write essays now and then; a warning must still fit one Telegram message (4096 characters).
 MAX_DESCRIPTION = 1200
 MAX_INSTRUCTION = 800
+# A CAP <sender> is the alert's identity and is stored whole; shown, it is a name or an address.
+MAX_SENDER = 100
 
 ACK_RECEIVED, ACK_NEED_HELP = "wa:ok", "wa:help"
 
@@ -88,9 +90,9 @@ def warning_text(
         return Html("\n".join(lines))
     lines.append(t("warn.headline", headline=warning.headline))
     if warning.description:
-        lines.append(escape(_clip(warning.description, MAX_DESCRIPTION)))
+        lines.append(escape(clip(warning.description, MAX_DESCRIPTION)))
     if warning.instruction:
-        lines.append(t("warn.instruction", instruction=_clip(warning.instruction, MAX_INSTRUCTION)))
+        lines.append(t("warn.instruction", instruction=clip(warning.instruction, MAX_INSTRUCTION)))
     if checklist:
         lines.append(t("warn.checklist_title"))
         lines += [t("warn.checklist_item", text=item.zh if t.language == "zh_CN" else item.en) for item in checklist]
@@ -100,13 +102,13 @@ def warning_text(
 
 def _origin(warning: NewWarning, t: Translator) -> str:
     if warning.origin is WarningOrigin.OFFICIAL:
-        return t("warn.origin_official", sender=warning.sender or "—")
+        return t("warn.origin_official", sender=clip(warning.sender, MAX_SENDER) if warning.sender else "—")
     if warning.origin is WarningOrigin.FORECAST:
         return t("warn.origin_forecast", label=forecast_label(t))
     return t("warn.origin_manual")
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

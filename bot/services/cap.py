@@ -20,6 +20,10 @@ from defusedxml.ElementTree import fromstring
 # CMA identifiers start with the issuing area's code: 33030541600000_20240911093014 (洞头区, then the time).
 _CMA_IDENTIFIER = re.compile(r"(?<!\d)(\d{6})\d{8}_\d{14}(?!\d)")
 _ADMIN_CODE = re.compile(r"^\d{6}(?:\d{3}|\d{6})?$")
+# CAP 1.2 asks for a headline under 160 characters. A feed that writes thousands would make the warning longer than
+# one Telegram message, which Telegram refuses: nobody would be warned. The description and instruction are
+# clipped where the warning is worded (handlers/warning_text.py); these two name the warning everywhere.
+MAX_HEADLINE = 200
 
 
 class CapError(ValueError):
@@ -153,8 +157,8 @@ def read_alert(root: Element) -> CapAlert:
 def _info(info: Element) -> CapInfo:
     return CapInfo(
         language=_text(info, "language") or "en-US",  # CAP's default
-        event=_text(info, "event"),
-        headline=_text(info, "headline"),
+        event=_short(_text(info, "event")),
+        headline=_short(_text(info, "headline")),
         description=_text(info, "description"),
         instruction=_text(info, "instruction"),
         severity=_text(info, "severity"),
@@ -254,6 +258,10 @@ def _child(element: Element, name: str) -> Element | None:
 def _text(element: Element, name: str) -> str:
     child = _child(element, name)
     return (child.text or "").strip() if child is not None else ""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1] + "…"
 
 
 def _pairs(element: Element, name: str) -> tuple[tuple[str, str], ...]:

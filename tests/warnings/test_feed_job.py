@@ -123,3 +123,26 @@ async def test_a_forecast_finding_is_a_labelled_draft_for_the_county(
     await drain(current)
     (received,) = containing(cast.head_1, "高温")
     assert "🔎 预报研判（非官方预警）" in received.text
+
+
+async def test_a_feed_that_writes_an_essay_as_headline_and_sender_still_reaches_everyone(
+    fed: tuple[Stage, Cast], feed_server: FeedServer
+) -> None:
+    """CAP asks for a headline under 160 characters; a feed that writes thousands must not make the warning too
+    long for Telegram, which would refuse it and leave everyone unwarned."""
+    current, cast = fed
+    serve(feed_server, TYPHOON)
+    short_headline, short_sender = "洞头区气象台发布台风橙色预警信号", "洞头区气象台"
+    document = feed_server.files[TYPHOON[1]].decode()
+    document = document.replace(f"<headline>{short_headline}</headline>",
+                                f"<headline>{short_headline}{'请注意防范' * 1000}</headline>")
+    document = document.replace(f"<sender>{short_sender}</sender>", f"<sender>{short_sender * 700}</sender>")
+    feed_server.files[TYPHOON[1]] = document.encode()
+    await poll_feeds(current.services)
+    await drain(current)
+    for chat in cast.dongtou_recipients:
+        (issued,) = containing(chat, "【发布】台风橙色预警")
+        assert "洞头区气象台发布台风橙色预警信号请注意防范" in issued.text and "…" in issued.text
+        assert len(issued.text) < 4096
+    for staff in (cast.dongtou_staff, cast.admin):
+        assert official(staff, "官方台风橙色预警已自动发送给 5 个接收方") == 1
