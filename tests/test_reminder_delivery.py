@@ -3,7 +3,10 @@ ONE message in their language with the buttons that settle it; quiet hours, a bl
 
 from __future__ import annotations
 
+import logging
 from functools import partial
+
+import pytest
 
 from bot.domain.catalog import Severity
 from bot.domain.roles import Role
@@ -194,7 +197,9 @@ async def _close(stage: Stage, hazard_id: int) -> None:
     assert (await hazard_now(stage, hazard)).kind.value == "closed"
 
 
-async def test_reminders_a_killed_bot_had_claimed_go_out_at_once_after_the_restart(bot_stage: Stage) -> None:
+async def test_reminders_a_killed_bot_had_claimed_go_out_at_once_after_the_restart(
+    bot_stage: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
     bot_stage.clock.set(local(2026, 3, 2, 10))
     people = await cast(bot_stage)
     hazard = await report(bot_stage)
@@ -206,8 +211,15 @@ async def test_reminders_a_killed_bot_had_claimed_go_out_at_once_after_the_resta
     assert sorted(d.recipient_id for d in claimed) == [HEAD, STAFF]
     assert len(people.head.messages()) == head_before
 
-    result = await sweep(bot_stage)  # the restarted bot's first tick, well within the claim's lease
+    with caplog.at_level(logging.WARNING, logger="bot.services.reminders"):
+        result = await sweep(bot_stage)  # the restarted bot's first tick, well within the claim's lease
     assert sorted(d.recipient_id for d in result.sent) == [HEAD, STAFF]
+    # Each row taken back is named: if the killed bot had sent it after all, the second copy is explained.
+    given_back = [r.getMessage() for r in caplog.records if "queued again (it may arrive twice)" in r.getMessage()]
+    assert sorted(given_back) == sorted(
+        f"reminder {row} to chat {d.recipient_id}: claim by {killed} died with it; queued again (it may arrive twice)"
+        for d in claimed for row in d.reminder_ids
+    )
     assert len(people.head.messages()) == head_before + 1
     assert f"隐患 {hazard.code} 已到整改期限" in people.head.last_message().text
     assert (await sweep(bot_stage)).sent == []

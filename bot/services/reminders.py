@@ -18,6 +18,7 @@ comes back, and goes out on the first sweep, flagged late.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
 from storage.models import RegionLevel
 from storage.repositories.reminders import ClaimedReminder
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Delivery", "ReminderItem", "ReminderService", "RoundReads", "Sweep", "merge_deliveries"]
 
@@ -324,8 +327,13 @@ class ReminderService:
         repo = self._storage.reminders
         # A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
         # once; any other only after the lease, since it may be alive elsewhere.
-        await repo.recover_from([worker for worker in await repo.claimants() if is_dead(worker)])
-        await repo.recover_stale(now - CLAIM_LEASE)
+        given_back = await repo.recover_from([worker for worker in await repo.claimants() if is_dead(worker)])
+        given_back += await repo.recover_stale(now - CLAIM_LEASE)
+        for claim in given_back:
+            # The message may have reached Telegram just before the sweeper died, and the Bot API cannot be asked:
+            # it is sent again, because a reminder twice is better than none. Named, so a second copy is explained.
+            log.warning("reminder %d to chat %d: claim by %s died with it; queued again (it may arrive twice)",
+                        claim.id, claim.recipient_id, claim.claimed_by or "a sweeper past its lease")
         claimed = await repo.claim_due(
             now,
             worker_id,

@@ -68,6 +68,15 @@ class ClaimedReminder:
 
 
 
+@dataclass(frozen=True, slots=True)
+class GivenBack:
+    """A claim taken back from a sweeper presumed dead: its message may have reached Telegram already."""
+
+    id: int
+    recipient_id: int
+    claimed_by: str | None  # None when it is not known (a claim past its lease)
+
+
 class ReminderRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -202,23 +211,26 @@ class ReminderRepository:
         rows = await self._db.fetchall(f"SELECT DISTINCT claimed_by FROM reminders WHERE {_IS_CLAIMED}")
         return [str(row["claimed_by"]) for row in rows if row["claimed_by"] is not None]
 
-    async def recover_from(self, workers: Sequence[str]) -> int:
-        """Every claim of these (dead) sweepers goes back to pending, however young; returns how many."""
-        if not workers:
-            return 0
-        return await self._db.execute_rowcount(
-            "UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL "
-            f"WHERE {_IS_CLAIMED} AND claimed_by IN ({marks(workers)})",
-            (_PENDING, *workers),
-        )
+    async def recover_from(self, workers: Sequence[str]) -> list[GivenBack]:
+        """Every claim of these (dead) sweepers goes back to pending, however young."""
+        given_back = []
+        for worker in workers:  # one at a time: RETURNING sees the row after the update, without its claimant
+            rows = await self._db.fetchall(
+                f"UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL "
+                f"WHERE {_IS_CLAIMED} AND claimed_by = ? RETURNING id, recipient_id",
+                (_PENDING, worker),
+            )
+            given_back += [GivenBack(int(row[0]), int(row[1]), worker) for row in rows]
+        return sorted(given_back, key=lambda claim: claim.id)
 
-    async def recover_stale(self, claimed_before: datetime) -> int:
-        """Claims a crashed sweeper left behind go back to pending; returns how many."""
-        return await self._db.execute_rowcount(
+    async def recover_stale(self, claimed_before: datetime) -> list[GivenBack]:
+        """Claims a crashed sweeper left behind go back to pending."""
+        rows = await self._db.fetchall(
             f"UPDATE reminders SET state = ?, claimed_by = NULL, claimed_at = NULL WHERE {_IS_CLAIMED} "
-            "AND claimed_at < ?",
+            "AND claimed_at < ? RETURNING id, recipient_id",
             (_PENDING, to_db_time(claimed_before)),
         )
+        return sorted((GivenBack(int(row[0]), int(row[1]), None) for row in rows), key=lambda claim: claim.id)
 
     async def next_due(self, *, urgent: bool) -> datetime | None:
         """The earliest moment a pending row of that urgency may be claimed."""
