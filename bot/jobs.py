@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -184,8 +184,16 @@ def schedule_jobs(
         interval=interval,
         first=0,
         name="reminders.tick",
-        # A slow tick (a big morning of digests) is not run twice at once, nor caught up tick by tick.
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        job_kwargs={
+            # A slow tick (a big morning of digests) is not run twice at once, nor caught up tick by tick.
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": None,
+            # Now, said explicitly: given only first=0, APScheduler's interval trigger finds its start already
+            # (just) past when the job is added and first fires a whole interval later, a minute after every start.
+            # Only when the job runs comes from the wall clock; what is due is always the injected clock's.
+            "next_run_time": datetime.now(UTC),
+        },
     )
     return ticker
 

@@ -225,6 +225,22 @@ async def test_reminders_a_killed_bot_had_claimed_go_out_at_once_after_the_resta
     assert (await sweep(bot_stage)).sent == []
 
 
+async def test_after_a_restart_what_fell_due_meanwhile_goes_out_at_once_not_a_tick_later(bot_stage: Stage) -> None:
+    """The running bot's own minute tick (not a test's sweep): its first tick comes as the bot starts. A repeating
+    job whose first run is "now" was first run a whole interval later by the scheduler, so after every restart
+    reminders that fell due while the bot was down waited another minute."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    head_before = len(people.head.messages())
+    await bot_stage.stop_bot()
+    bot_stage.clock.set(local(2026, 3, 10, 11))  # past the deadline while the bot was down
+    bot_stage.background = True
+    await bot_stage.start_bot()
+    await bot_stage.sandbox.wait_for(lambda: len(people.head.messages()) > head_before, timeout=10)
+    assert f"隐患 {hazard.code} 已到整改期限" in people.head.last_message().text
+
+
 async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_telegram_accepts(
     bot_stage: Stage,
 ) -> None:
