@@ -16,6 +16,7 @@ import re
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ CODE = re.compile(r"YH-\d{8}-\d{4}")
 NOTICES = tuple(key for key in SPEECH.patterns if key.startswith("notice."))
 # bot/services/outbox.py recover(): a claim whose process died, given back to the queue.
 RESENT = re.compile(r"outbox (\d+) to chat -?\d+: claim by \S+ died with it; queued again")
+REMINDER_RESENT = re.compile(r"reminder \d+ to chat (-?\d+): claim by .+? died with it; queued again")
 
 STEP_TIMEOUT = 20.0  # no answer at all this long, with the bot running throughout: the bot is stuck
 QUIET = 1.0  # an answer that is not the expected one, and nothing more for this long: the journey went astray
@@ -140,6 +142,14 @@ class BotLife:
         found: set[int] = set()
         for path in sorted(self.logs.glob("bot-*.log")):
             found |= {int(m.group(1)) for m in RESENT.finditer(path.read_text(errors="replace"))}
+        return found
+
+    def reminders_resent_after_kill(self) -> Counter[int]:
+        """Reminder rows a killed bot had claimed and a restarted one queued again, counted per chat (the same
+        Bot API window as the outbox's)."""
+        found: Counter[int] = Counter()
+        for path in sorted(self.logs.glob("bot-*.log")):
+            found.update(int(m.group(1)) for m in REMINDER_RESENT.finditer(path.read_text(errors="replace")))
         return found
 
     def errors_logged(self) -> list[str]:

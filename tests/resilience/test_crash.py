@@ -14,14 +14,16 @@ were, they start over. Afterwards:
 - no notice is sent twice, and none is lost (the head's, the group's, the verifiers' and the reporter's, counted
   per recipient, kind and hazard against the hazard's history);
 - a warning broadcast to a few hundred cadres, issued just before a kill that comes while it is being sent (through
-  the same services `/warn` uses), reaches every one of them exactly once.
+  the same services `/warn` uses), reaches every one of them exactly once;
+- the reminders due when the bot first starts (dozens of heads, each with a serious hazard just past its deadline),
+  with the first kill coming while the reminder tick is sending them, reach every head exactly once.
 
 "Twice" has one documented exception, the Bot API's: a message Telegram took just before the kill, whose claim the
 killed bot could not record as sent. The restarted bot gives such claims back to the queue and logs each; a second
-copy counts as a failure unless its outbox row is one of those.
+copy counts as a failure unless its outbox row (or reminder row) is one of those.
 
-CI: 5 kills, 2 of them during a broadcast (≈40 s, most of it the bot starting again). SAFETY_FULL_SUITES=1: 24
-kills and more people.
+CI: 5 kills, 2 of them during a broadcast and 1 while reminders go out (≈40 s, most of it the bot starting again).
+SAFETY_FULL_SUITES=1: 24 kills and more people.
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.app import BotServices, open_services
 from bot.clock import SystemClock
-from bot.domain.catalog import HazardArea
+from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningKind, WarningLevel, WarningTarget
@@ -49,7 +52,9 @@ from bot.stage import sandbox_settings
 from handlers.common import catalog_label
 from handlers.warning_delivery import deliver
 from storage import Storage
+from storage.hazard_models import NewHazard
 from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
+from storage.repositories._codec import to_db_time
 from tests.resilience.cast import HOME, LUCHENG, OTHER_HOME
 from tests.resilience.crowd import CODE, SPEECH, ZH, BotLife, Person
 from tests.resilience.journeys import Rectifying, Reporting, Responding, Verifying, sweep_tasks
@@ -66,7 +71,12 @@ DONGTOU = "330305"  # where the broadcast goes: nobody of the hazard journeys li
 LISTENERS = sized(200, 400)
 LISTENER_IDS = range(8500, 8500 + LISTENERS)
 BROADCASTER = 8400
-BROADCAST_BEFORE_KILLS = (0, 2)  # kills at a random moment: each comes while a broadcast is on its way
+BROADCAST_BEFORE_KILLS = (2, 4)  # kills at a random moment: each comes while a broadcast is on its way
+REMINDED = sized(60, 150)  # heads in Ouhai with a serious hazard just past its deadline: reminders due at the start
+OUHAI = "330304"
+JOURNEYS = f"region_code != '{OUHAI}'"  # the hazards of the journeys: the reminded ones stay open, unnoticed
+REMINDED_IDS = range(8700, 8700 + REMINDED)
+REMINDER_KILL = 0  # the first kill comes while the first tick is sending those reminders
 
 # Hazard notices were once sent straight after the change was committed, and a kill in between lost them; now the
 # outbox queues them in the change's transaction. True again would end a run that lost notices as xfail.
@@ -81,6 +91,7 @@ class Crowd:
     verifiers: list[Verifying]
     group: SimGroup
     listeners: list[SimUser]
+    reminded: list[SimUser]
 
     @property
     def responders(self) -> list[Responding]:
@@ -91,8 +102,11 @@ class Crowd:
         return [j.person for j in self.reporters] + [j.person for j in self.responders]
 
 
-async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], dict[str, int]]:
-    """The city, a few more institutions in Lucheng, and everyone registered (as their invitations would have)."""
+async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], dict[str, int], dict[int, str]]:
+    """The city, a few more institutions in Lucheng, and everyone registered (as their invitations would have);
+    and the reminded heads' institutions in Ouhai (no county staff there), each with a serious hazard being rectified
+    whose deadline has just passed: its deadline reminder, to the head alone, is due as the bot starts (a serious
+    hazard is urgent: quiet hours hold nothing back). Returns the reminded hazards' codes by head."""
     settings = sandbox_settings(sandbox, folder / "safety.db")
     services = await open_services(settings)
     try:
@@ -118,9 +132,24 @@ async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], d
         await storage.groups.bind(Group(chat_id=GROUP_ID, title="鹿城区隐患通报群", region_code=LUCHENG,
                                         purpose=GroupPurpose.HAZARDS, bound_by=8300, bound_at=services.clock.now()))
         names = [await _name(storage, code) for code in codes]
+        reminded = {head: await _hazard_just_past_its_deadline(services, head) for head in REMINDED_IDS}
     finally:
         await services.close()
-    return BotLife(sandbox, settings, folder), names, heads
+    return BotLife(sandbox, settings, folder), names, heads, reminded
+
+
+async def _hazard_just_past_its_deadline(services: BotServices, head: int) -> str:
+    storage, now = services.storage, services.clock.now()
+    home = await storage.institutions.upsert(NewInstitution(
+        code=f"WZ-330304-REMIND-{head}", name_zh=f"瓯海区第{head}敬老院", name_en=f"Ouhai Home {head}",
+        type=InstitutionType.ELDERLY_CARE, region_code=OUHAI))
+    await register(services, head, Role.HEAD, institution=home.code)
+    hazard = await storage.hazards.insert(NewHazard(
+        institution_id=home.id, region_code=home.region_code, area=HazardArea.FIRE, severity=Severity.SERIOUS,
+        source_level=SourceLevel.CITY, description="消防通道被杂物堵塞", state=HazardState.RECTIFYING,
+        reporter_id=BROADCASTER, assignee_id=head, deadline=now - timedelta(minutes=5), reported_at=now,
+    ), now.date())
+    return hazard.code
 
 
 async def register(services: object, telegram_id: int, role: Role, *, region: str | None = None,
@@ -157,7 +186,12 @@ def crowd(life: BotLife, institutions: list[str], heads: dict[str, int], rng: ra
         listener = sandbox.user(telegram_id, f"洞头干部{telegram_id}")
         listener.state.started = True
         listeners.append(listener)
-    return Crowd(life, reporters, rectifiers, verifiers, group, listeners)
+    reminded = []
+    for telegram_id in REMINDED_IDS:
+        head = sandbox.user(telegram_id, f"瓯海院长{telegram_id}")
+        head.state.started = True
+        reminded.append(head)
+    return Crowd(life, reporters, rectifiers, verifiers, group, listeners, reminded)
 
 
 @dataclass
@@ -198,7 +232,9 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
     wrong on resuming after the quiet ones."""
     life = crowd.life
     for n in range(KILLS):
-        if n in BROADCAST_BEFORE_KILLS:
+        if n == REMINDER_KILL:
+            await reminders_on_their_way(broadcaster.services)
+        elif n in BROADCAST_BEFORE_KILLS:
             await broadcaster.on_its_way(await broadcaster.issue())
         else:
             await asyncio.sleep(rng.uniform(0.4, 1.2))
@@ -225,20 +261,59 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
     return [failure for person in crowd.people for failure in person.resume_failures]
 
 
+async def reminders_on_their_way(services: BotServices, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+    """Until the bot has sent a tenth of the reminded heads' reminders, so that a kill now comes in the middle."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        sent = await services.storage.db.fetchval(
+            "SELECT COUNT(DISTINCT recipient_id) FROM reminders WHERE state = 'sent' AND recipient_id BETWEEN ? AND ?",
+            (REMINDED_IDS[0], REMINDED_IDS[-1]))
+        if sent >= REMINDED // 10:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the bot sent none of the reminders due at its start")
+
+
+async def reminder_counts(crowd: Crowd, storage: Storage, reminded: dict[int, str], life: BotLife,
+                          within: float = 30.0) -> tuple[list[str], list[str], int]:
+    """(heads reminded twice, heads never reminded, reminder claims given back after a kill), once every reminder
+    due by now is sent or the time is up. A second copy is allowed where the restarted bot named the row."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    query = ("SELECT COUNT(*) FROM reminders WHERE recipient_id BETWEEN ? AND ? AND state != 'sent' "
+             "AND state != 'cancelled' AND due_at <= ?")
+    while loop.time() < deadline:
+        owed = await storage.db.fetchval(query, (REMINDED_IDS[0], REMINDED_IDS[-1], to_db_time(storage.clock.now())))
+        if owed == 0:
+            break
+        await asyncio.sleep(0.2)
+    given_back = life.reminders_resent_after_kill()
+    twice, never = [], []
+    for head in crowd.reminded:
+        code = reminded[head.id]
+        copies = sum(code in message.text for message in head.messages())
+        if copies == 0:
+            never.append(f"head {head.id} was never reminded of {code}")
+        elif copies > 1 + given_back[head.id]:
+            twice.append(f"head {head.id} was reminded of {code} {copies} times")
+    return twice, never, sum(given_back.values())
+
+
 async def until_every_hazard_is_closed(crowd: Crowd, storage: Storage, within: float) -> list[str]:
     """Let the journeys finish; when they have nothing left to do, sweep /tasks for what lost notices left behind,
     as a head or an official would. Returns the hazards still open at the end."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while loop.time() < deadline:
-        if not await storage.db.fetchall("SELECT code FROM hazards WHERE state != 'closed'"):
+        if not await storage.db.fetchall(f"SELECT code FROM hazards WHERE state != 'closed' AND {JOURNEYS}"):
             return []
         if not any(journey.pending() for journey in crowd.responders):
             await asyncio.sleep(1.0)  # answers still on their way
             for journey in crowd.responders:
                 await sweep_tasks(journey.person, journey)
         await asyncio.sleep(0.5)
-    rows = await storage.db.fetchall("SELECT code, state FROM hazards WHERE state != 'closed'")
+    rows = await storage.db.fetchall(f"SELECT code, state FROM hazards WHERE state != 'closed' AND {JOURNEYS}")
     return [f"{row['code']} is still {row['state']}" for row in rows]
 
 
@@ -258,7 +333,7 @@ async def notice_counts(crowd: Crowd, storage: Storage, resent: Counter[str]) ->
     expected: Counter[tuple[int, str, str]] = Counter()
     heads = {journey.person.user.id for journey in crowd.rectifiers}
     staff = [journey.person.user.id for journey in crowd.verifiers]
-    for row in await storage.db.fetchall("SELECT id, code, assignee_id, reporter_id FROM hazards"):
+    for row in await storage.db.fetchall(f"SELECT id, code, assignee_id, reporter_id FROM hazards WHERE {JOURNEYS}"):
         code, head, reporter = row["code"], row["assignee_id"], row["reporter_id"]
         events = [e.action for e in await storage.hazards.events(row["id"])]
         if head in heads:
@@ -285,7 +360,7 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
     rng = random.Random(SEED)
     failures: list[str] = []
     async with Sandbox(seed=SEED) as sandbox:
-        life, institutions, heads = await prepare(sandbox, tmp_path)
+        life, institutions, heads, reminded = await prepare(sandbox, tmp_path)
         people = crowd(life, institutions, heads, rng, failures)
         await life.start()
         stop_reporting, stop_everyone = asyncio.Event(), asyncio.Event()
@@ -305,6 +380,7 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             resent = await resent_rows(life, storage)
             twice, never = await notice_counts(people, storage, resent)
             broadcast_twice, broadcast_never = broadcast_counts(people, broadcaster, resent)
+            reminded_twice, reminded_never, given_back = await reminder_counts(people, storage, reminded, life)
             lost_reports = await reports_lost(people, storage)
             failed_sends = await storage.db.fetchval(
                 "SELECT COUNT(*) FROM outbox WHERE state IN ('failed', 'blocked')")
@@ -319,7 +395,7 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             f"{sum(p.repeats for p in people.people)} steps repeated after a kill, "
             f"{sum(p.restarts for p in people.people)} journeys started over; {failed_sends} notices undeliverable; "
             f"{len(broadcaster.headlines)} broadcasts to {LISTENERS}; {sum(resent.values())} claims given back after "
-            "a kill"
+            f"a kill; reminders to {REMINDED} heads, {given_back} of their claims given back"
         )
         assert life.kills == KILLS
         assert not lost_reports, f"{summary}\nreports lost:\n" + "\n".join(lost_reports)
@@ -330,6 +406,8 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
         assert not twice, f"{summary}\nnotices sent twice:\n" + "\n".join(twice)
         assert not broadcast_never, f"{summary}\nbroadcasts never received:\n" + "\n".join(broadcast_never[:20])
         assert not broadcast_twice, f"{summary}\nbroadcasts received twice:\n" + "\n".join(broadcast_twice[:20])
+        assert not reminded_never, f"{summary}\nreminders never received:\n" + "\n".join(reminded_never[:20])
+        assert not reminded_twice, f"{summary}\nreminders received twice:\n" + "\n".join(reminded_twice[:20])
         errors = life.errors_logged()
         assert not errors, f"{summary}\nthe bot logged errors:\n" + "\n".join(errors[:20])
         assert sandbox.violations == []
