@@ -75,7 +75,7 @@ BROADCAST_BEFORE_KILLS = (2, 4)  # kills at a random moment: each comes while a 
 REMINDED = sized(60, 150)  # heads in Ouhai with a serious hazard just past its deadline: reminders due at the start
 OUHAI = "330304"
 JOURNEYS = f"region_code != '{OUHAI}'"  # the hazards of the journeys: the reminded ones stay open, unnoticed
-REMINDED_IDS = range(8700, 8700 + REMINDED)
+REMINDED_IDS = range(9100, 9100 + REMINDED)  # clear of the listeners' ids at either size
 REMINDER_KILL = 0  # the first kill comes while the first tick is sending those reminders
 
 # Hazard notices were once sent straight after the change was committed, and a kill in between lost them; now the
