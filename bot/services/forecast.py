@@ -10,6 +10,7 @@ The thresholds (`bot/data/warnings/forecast_thresholds.json`) decide; findings b
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -136,7 +137,8 @@ def parse_open_meteo(data: Any) -> ForecastSeries:
             daily_max=_values(daily, "temperature_2m_max", daily_units, _TO_C, len(days)),
             daily_min=_values(daily, "temperature_2m_min", daily_units, _TO_C, len(days)),
         )
-    except (TypeError, AttributeError, KeyError) as error:
+    except (TypeError, AttributeError, KeyError, OverflowError) as error:
+        # OverflowError: a number past what a float or a time offset holds (utc_offset_seconds of 10**20).
         raise ValueError(f"unreadable Open-Meteo forecast: {error}") from None
     return series
 
@@ -155,8 +157,18 @@ def _values(
     if unit not in converters:
         raise ValueError(f"{name}: unknown unit {unit!r}")
     convert = converters[unit]
-    # Rounded so that a conversion (50.04 km/h is 13.9 m/s) does not land a hair below a threshold.
-    return tuple(None if value is None else round(convert(float(value)), 2) for value in raw)
+    values: list[float | None] = []
+    for value in raw:
+        if value is None:
+            values.append(None)
+            continue
+        number = float(value)
+        if not math.isfinite(number):
+            # Python reads NaN and Infinity in JSON; no forecast measures them, and a draft must not say "inf °C".
+            raise ValueError(f"{name}: {value!r} is not a measurement")
+        # Rounded so that a conversion (50.04 km/h is 13.9 m/s) does not land a hair below a threshold.
+        values.append(round(convert(number), 2))
+    return tuple(values)
 
 
 def _collect(outcome: Ingested | Ignored, result: ForecastResult) -> None:
