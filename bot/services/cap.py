@@ -213,24 +213,35 @@ def _references(text: str) -> tuple[CapReference, ...]:
 
 
 def _rss_entry(item: Element, base_url: str) -> FeedEntry | None:
-    link = _text(item, "link")
+    link = _absolute(base_url, _text(item, "link"))
     guid = _text(item, "guid") or None
     if not link:
         return None
     texts = [link, guid or "", *(child.text or "" for child in item)]
-    return FeedEntry(urljoin(base_url, link), _text(item, "title"), guid, _codes(texts))
+    return FeedEntry(link, _text(item, "title"), guid, _codes(texts))
 
 
 def _atom_entry(entry: Element, base_url: str) -> FeedEntry | None:
     links = _children(entry, "link")
     # Prefer the link that says it is CAP, then the "alternate" one, then any.
     ranked = sorted(links, key=lambda e: ("cap" not in (e.get("type") or ""), e.get("rel", "alternate") != "alternate"))
-    href = ranked[0].get("href") if ranked else None
+    href = _absolute(base_url, (ranked[0].get("href") or "").strip()) if ranked else None
     if not href:
         return None
     guid = _text(entry, "id") or None
     texts = [href, guid or "", *(child.text or "" for child in entry)]
-    return FeedEntry(urljoin(base_url, href), _text(entry, "title"), guid, _codes(texts))
+    return FeedEntry(href, _text(entry, "title"), guid, _codes(texts))
+
+
+def _absolute(base_url: str, link: str) -> str | None:
+    """The entry's link made absolute; None (the entry is passed over) when it is not a URL at all: one broken
+    item must not stop the feed, and with it every feed after it, from being read."""
+    if not link:
+        return None
+    try:
+        return urljoin(base_url, link)
+    except ValueError:  # e.g. "http://[::1": urllib refuses an unclosed IPv6 address
+        return None
 
 
 def _codes(texts: list[str]) -> tuple[str, ...]:
