@@ -8,6 +8,7 @@ read the same). What the elements mean for us (kind, level, area) is `bot.servic
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -187,20 +188,28 @@ def _polygon(text: str) -> tuple[tuple[float, float], ...]:
     points = []
     for pair in text.split():
         lat, _, lon = pair.partition(",")
-        try:
-            points.append((float(lat), float(lon)))
-        except ValueError:
+        point = _numbers(lat, lon)
+        if point is None:
             return ()
+        points.append((point[0], point[1]))
     return tuple(points) if len(points) >= 4 else ()  # CAP: at least four points, the first repeated last
 
 
 def _circle(text: str) -> tuple[float, float, float] | None:
     centre, _, radius = text.strip().partition(" ")
     lat, _, lon = centre.partition(",")
+    circle = _numbers(lat, lon, radius)
+    return None if circle is None or circle[2] < 0 else (circle[0], circle[1], circle[2])
+
+
+def _numbers(*texts: str) -> tuple[float, ...] | None:
+    """The numbers, or None unless each is one and finite: float() also reads "inf" and "nan", which a place on
+    Earth never is (and the trigonometry of matching a circle refuses)."""
     try:
-        return float(lat), float(lon), float(radius)
+        numbers = tuple(float(text) for text in texts)
     except ValueError:
         return None
+    return numbers if all(math.isfinite(number) for number in numbers) else None
 
 
 def _references(text: str) -> tuple[CapReference, ...]:

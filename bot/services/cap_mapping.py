@@ -266,4 +266,5 @@ def _in_circle(lat: float, lon: float, circle: tuple[float, float, float]) -> bo
         math.sin(d_lat / 2) ** 2
         + math.cos(math.radians(c_lat)) * math.cos(math.radians(lat)) * math.sin(d_lon / 2) ** 2
     )
-    return 2 * _EARTH_RADIUS_KM * math.asin(math.sqrt(a)) <= radius_km
+    # min(): rounding can take `a` a hair past 1 for points on opposite sides of the Earth, outside asin's domain.
+    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a))) <= radius_km
