@@ -8,6 +8,7 @@ a size cap; a document that fails to fetch is tried again at the next poll, one 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -21,6 +22,11 @@ from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested, TestMes
 from bot.services.warning_settings import WarningSettings
 from bot.services.warnings import WarningService
 from storage import Storage
+
+log = logging.getLogger(__name__)
+
+# What a poll leaves to the next one: a document it could not fetch, or could not store for a fault of ours.
+_TRIED_AGAIN = {IgnoreReason.FETCH_FAILED, IgnoreReason.FAILED}
 
 _ACCEPT = "application/rss+xml, application/atom+xml, application/cap+xml, application/xml;q=0.9, text/xml;q=0.9"
 _CHUNK = 64 * 1024
@@ -61,11 +67,28 @@ class FeedPoller:
         result = FeedResult()
         city = await self._service.city_area()
         for url in self._settings.feed_urls:
-            await self.poll_feed(url, city, result)
+            try:
+                await self.poll_feed(url, city, result)
+            except Exception as error:
+                # A fault of ours with one feed's content must not keep every other feed's warnings from anyone.
+                log.exception("warning feed %s could not be read; the other feeds are read as usual", url)
+                result.ignored.append(Ignored(url, IgnoreReason.FAILED, type(error).__name__))
         result.expired += await self._service.expire_due()
         return result
 
     async def poll_feed(self, url: str, city: CityArea, result: FeedResult) -> None:
+        before = len(result.ignored)
+        complete = False
+        try:
+            await self._read_feed(url, city, result)
+            complete = not any(ignored.reason in _TRIED_AGAIN for ignored in result.ignored[before:])
+        finally:
+            if not complete:
+                # Something the list names is left to read: the next poll must read the list again, not be told
+                # 304 Not Modified and wait for the list to change, which can take hours.
+                self._validators.pop(url, None)
+
+    async def _read_feed(self, url: str, city: CityArea, result: FeedResult) -> None:
         try:
             body = await self._fetch(url, conditional=True)
         except FetchError as error:
@@ -96,7 +119,13 @@ class FeedPoller:
                     documents.append((alert, entry.link))
         # Oldest first: an Update must find the Alert it references already stored.
         for alert, source in sorted(documents, key=lambda item: item[0].sent):
-            outcome = await self._service.ingest_official(alert, source_url=source, feed_url=url, city=city)
+            try:
+                outcome = await self._service.ingest_official(alert, source_url=source, feed_url=url, city=city)
+            except Exception as error:
+                # Nor one document's the rest of its feed's: it stays unread, so the next poll tries it again.
+                log.exception("warning document %s could not be stored; the feed's others are read as usual", source)
+                result.ignored.append(Ignored(source, IgnoreReason.FAILED, type(error).__name__))
+                continue
             self._done.add(source)
             _collect(outcome, result)
         result.expired += await self._service.expire_left_feed(url, present)

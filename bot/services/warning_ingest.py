@@ -51,6 +51,7 @@ class IgnoreReason(StrEnum):
     ALREADY_ENDED = "already_ended"  # expired before it reached us, or revises a lifted warning
     DUPLICATE = "duplicate"  # this message, or an unchanged forecast, is already stored
     SUPPRESSED = "suppressed"  # a forecast finding while an official warning covers it
+    FAILED = "failed"  # a fault of ours reading it, logged with its traceback; tried again at the next poll
 
 
 @dataclass(frozen=True)
