@@ -10,6 +10,7 @@ The thresholds (`bot/data/warnings/forecast_thresholds.json`) decide; findings b
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 import aiohttp
 
 from bot.clock import Clock
-from bot.domain.forecast_rules import ForecastFinding, ForecastSeries, evaluate
+from bot.domain.forecast_rules import ForecastFinding, ForecastSeries, ThresholdRule, evaluate
 from bot.domain.warnings import EarlyWarning, WarningChange
 from bot.services.feeds import FetchError, read_capped
 from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested
@@ -27,6 +28,8 @@ from bot.services.warning_settings import WarningSettings, load_thresholds
 from bot.services.warnings import WarningService
 from storage import Storage
 from storage.models import Region
+
+log = logging.getLogger(__name__)
 
 HOURLY = "temperature_2m,precipitation,wind_gusts_10m"
 DAILY = "temperature_2m_max,temperature_2m_min"
@@ -70,22 +73,33 @@ class ForecastPoller:
         for county in await self._counties():
             source = f"forecast:{county.code}"
             try:
-                series = parse_open_meteo(await self._fetch(county))
-            except (aiohttp.ClientError, TimeoutError) as error:
-                result.ignored.append(Ignored(source, IgnoreReason.FETCH_FAILED, f"{type(error).__name__}: {error}"))
-                continue
-            except FetchError as error:
-                result.ignored.append(Ignored(source, error.reason, error.detail))
-                continue
-            except ValueError as error:
-                result.ignored.append(Ignored(source, IgnoreReason.INVALID, str(error)))
-                continue
-            findings = evaluate(series, rules, self._clock.now(), self._settings.lookahead)
-            result.findings[county.code] = findings
-            for finding in findings:
-                outcome = await self._service.store_forecast(county.code, finding, by_id[finding.rule_id])
-                _collect(outcome, result)
+                await self._judge(county, rules, by_id, result)
+            except Exception as error:
+                # A fault of ours with one county's forecast must not keep every other county's from being judged.
+                log.exception("the forecast for %s could not be judged; the other counties are as usual", county.code)
+                result.ignored.append(Ignored(source, IgnoreReason.FAILED, type(error).__name__))
         return result
+
+    async def _judge(
+        self, county: Region, rules: Sequence[ThresholdRule], by_id: Mapping[str, ThresholdRule], result: ForecastResult
+    ) -> None:
+        source = f"forecast:{county.code}"
+        try:
+            series = parse_open_meteo(await self._fetch(county))
+        except (aiohttp.ClientError, TimeoutError) as error:
+            result.ignored.append(Ignored(source, IgnoreReason.FETCH_FAILED, f"{type(error).__name__}: {error}"))
+            return
+        except FetchError as error:
+            result.ignored.append(Ignored(source, error.reason, error.detail))
+            return
+        except ValueError as error:
+            result.ignored.append(Ignored(source, IgnoreReason.INVALID, str(error)))
+            return
+        findings = evaluate(series, rules, self._clock.now(), self._settings.lookahead)
+        result.findings[county.code] = findings
+        for finding in findings:
+            outcome = await self._service.store_forecast(county.code, finding, by_id[finding.rule_id])
+            _collect(outcome, result)
 
     async def _counties(self) -> list[Region]:
         return [

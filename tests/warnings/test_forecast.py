@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import aiohttp
 import pytest
@@ -13,6 +15,7 @@ from bot.services.cap import parse_cap
 from bot.services.forecast import ForecastPoller, parse_open_meteo
 from bot.services.warning_ingest import IgnoreReason
 from bot.services.warning_settings import WarningSettings, load_thresholds
+from bot.services.warnings import WarningService
 from tests.warnings.conftest import DONGTOU, LUCHENG, START, FeedServer, WarningWorld, fixture, open_meteo
 
 RULES = load_thresholds(WarningSettings().thresholds_path).rules
@@ -194,3 +197,26 @@ async def test_poller_reports_a_county_it_cannot_read(
     settings = WarningSettings(forecast_base_url=feed_server.url("/"))
     result = await ForecastPoller(world.storage, world.clock, settings, session).run()
     assert result.drafts == [] and len(result.ignored) == 12
+
+
+async def test_a_fault_with_one_county_keeps_no_other_county_from_being_judged(
+    world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fault not yet known, injected into storing Dongtou's finding, costs Dongtou's draft alone this hour."""
+    settings = WarningSettings(forecast_base_url=feed_server.url("/"))
+    forecast_for(feed_server, 27.8361, 121.1571, daily_max=[30, 40.5, 33, 30, 30, 30, 30])  # 洞头区
+    forecast_for(feed_server, 28.0150, 120.6555, rain={12: 30.0, 13: 30.0})  # 鹿城区
+    store = WarningService.store_forecast
+
+    async def faulty(service: WarningService, region: str, *args: Any, **kwargs: Any) -> Any:
+        if region == DONGTOU:
+            raise RuntimeError("a fault of ours")
+        return await store(service, region, *args, **kwargs)
+
+    monkeypatch.setattr(WarningService, "store_forecast", faulty)
+    with caplog.at_level(logging.ERROR, logger="bot.services.forecast"):
+        result = await ForecastPoller(world.storage, world.clock, settings, session).run()
+    assert {(w.target.regions, w.kind) for w in result.drafts} == {(frozenset({LUCHENG}), WarningKind.RAINSTORM)}
+    assert [(i.source, i.reason) for i in result.ignored] == [(f"forecast:{DONGTOU}", IgnoreReason.FAILED)]
+    assert any(f"forecast for {DONGTOU} could not be judged" in r.getMessage() for r in caplog.records)
