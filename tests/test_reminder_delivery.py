@@ -11,11 +11,13 @@ import pytest
 from bot.domain.catalog import Severity
 from bot.domain.roles import Role
 from bot.jobs import SendDelivery, SweepReport, plan_once, sweep_once
+from bot.services.reminder_items import ItemBuilder, ReminderItem
 from bot.stage import Stage
 from bot.workers import HOST
 from handlers.reminders import send_delivery
 from storage.calendar_models import ReminderState, SubjectType
 from storage.models import Group, GroupPurpose
+from storage.repositories.reminders import ClaimedReminder
 from tests.calendar_people import local
 from tests.hazard_people import HEAD, HOME, LUCHENG, STAFF, cast, long_named_centres, report
 from tests.test_workers import exited_pid
@@ -239,6 +241,39 @@ async def test_after_a_restart_what_fell_due_meanwhile_goes_out_at_once_not_a_ti
     await bot_stage.start_bot()
     await bot_stage.sandbox.wait_for(lambda: len(people.head.messages()) > head_before, timeout=10)
     assert f"隐患 {hazard.code} 已到整改期限" in people.head.last_message().text
+
+
+async def test_a_reminder_that_cannot_be_worded_holds_up_no_other(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault not yet known, injected into wording one hazard's reminders: that row waits and is tried again; the
+    rest go out. Before, the round failed, and each tick after claimed the same row first and failed again: one bad
+    row stopped every reminder of the city."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    broken, fine = await report(bot_stage), await report(bot_stage, description="配电箱前堆放纸箱")
+    build = ItemBuilder.build
+
+    async def faulty(builder: ItemBuilder, reminder: ClaimedReminder) -> ReminderItem | None:
+        if reminder.subject_id == str(broken.id):
+            raise RuntimeError("a fault of ours")
+        return await build(builder, reminder)
+
+    monkeypatch.setattr(ItemBuilder, "build", faulty)
+    bot_stage.clock.set(local(2026, 3, 10, 11))
+    with caplog.at_level(logging.ERROR, logger="bot.services.reminder_items"):
+        result = await sweep(bot_stage)
+    assert sorted(d.recipient_id for d in result.sent) == [HEAD, STAFF]
+    to_head = people.head.last_message().text
+    assert fine.code in to_head and broken.code not in to_head
+    assert any("could not be worded" in r.getMessage() for r in caplog.records)
+
+    monkeypatch.setattr(ItemBuilder, "build", build)  # mended
+    assert (await sweep(bot_stage)).sent == []  # not before its retry time
+    bot_stage.clock.set(local(2026, 3, 10, 11, 2))
+    result = await sweep(bot_stage)
+    assert sorted(d.recipient_id for d in result.sent) == [HEAD, STAFF]
+    assert broken.code in people.head.last_message().text
 
 
 async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_telegram_accepts(

@@ -8,6 +8,7 @@ name, the duty's period and status, the digest's numbers. No text: messages are 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -25,6 +26,16 @@ from storage.calendar_models import SubjectType
 from storage.hazard_models import Hazard
 from storage.models import Institution, RegionLevel
 from storage.repositories.reminders import ClaimedReminder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a sweep's claimed rows became."""
+
+    items: list[tuple[ClaimedReminder, ReminderItem | None]]  # None: nobody needs that reminder any more
+    broken: list[ClaimedReminder]  # could not be worded, for a fault of ours (logged): to be tried again later
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,7 @@ class ItemBuilder:
         self._data: dict[tuple[object, ...], ReminderData | None] = {}
         self._audiences: dict[tuple[object, ...], frozenset[tuple[int, int | None]]] = {}
 
-    async def build_all(self, reminders: list[ClaimedReminder]) -> list[tuple[ClaimedReminder, ReminderItem | None]]:
+    async def build_all(self, reminders: list[ClaimedReminder]) -> Built:
         self._months = tuple(sorted({r.period for r in reminders if r.step and _is_monthly(r) and r.period}))
         self._needed = frozenset(duty for kind in {_duty_kind(r) for r in reminders} for duty in _duties_needed(kind))
         # A digest judges every institution of its region; otherwise only the claimed rows' institutions are asked.
@@ -132,7 +143,17 @@ class ItemBuilder:
             self._institutions = frozenset(
                 int(r.subject_id) for r in reminders if r.subject_type is SubjectType.INSTITUTION
             )
-        return [(r, await self.build(r)) for r in reminders]
+        built = Built([], [])
+        for reminder in reminders:
+            try:
+                built.items.append((reminder, await self.build(reminder)))
+            except Exception:
+                # One row that cannot be worded (a fault of ours) must not hold up every reminder due with it: the
+                # round would fail, and each tick after would claim the same row first and fail again.
+                log.exception("reminder %d (%s, %s) could not be worded; it is tried again later, the others go out",
+                              reminder.id, reminder.kind.value, reminder.step)
+                built.broken.append(reminder)
+        return built
 
     async def build(self, reminder: ClaimedReminder) -> ReminderItem | None:
         data: ReminderData | None

@@ -351,7 +351,8 @@ class ReminderService:
         grouped: dict[Recipient, list[ReminderItem]] = defaultdict(list)
         stale: list[int] = []
         extended: set[int] = set()
-        for reminder, item in await builder.build_all(claimed):
+        built = await builder.build_all(claimed)
+        for reminder, item in built.items:
             if item is None:
                 stale.append(reminder.id)
                 continue
@@ -359,6 +360,8 @@ class ReminderService:
             if reminder.subject_type is SubjectType.HAZARD and self._extends_plan(reminder.step):
                 extended.add(int(reminder.subject_id))
         await repo.cancel_claimed(stale, worker_id)
+        for reminder in built.broken:
+            await self._retry_later([reminder.id], worker_id, reminder.attempts)
         # Adds the next repeat once the last step has gone out (for a ladder repeating too often for the daily plan
         # to add it in time), unless it is planned already (a plan reaches one repeat ahead). The sweep has just
         # checked that the hazard is open, with the same deadline and people, so planning it again only adds.
@@ -399,11 +402,12 @@ class ReminderService:
         """Put a delivery that failed back for a later sweep, with growing delays; `permanent` (the bot was
         blocked, the chat is gone) or too many attempts mark it failed instead."""
         attempt = max((item.attempt for item in delivery.items), default=1)
+        await self._retry_later(delivery.reminder_ids, delivery.worker_id, attempt, permanent=permanent)
+
+    async def _retry_later(self, ids: Sequence[int], worker_id: str, attempt: int, *, permanent: bool = False) -> None:
         failed = permanent or attempt > len(RETRY_DELAYS)
         retry_at = None if failed else self._clock.now() + RETRY_DELAYS[attempt - 1]
-        await self._storage.reminders.release(
-            delivery.reminder_ids, delivery.worker_id, retry_at=retry_at, failed=failed
-        )
+        await self._storage.reminders.release(ids, worker_id, retry_at=retry_at, failed=failed)
 
     async def next_wakeup(self, now: datetime) -> datetime | None:
         """When the next sweep would find something to claim (quiet hours considered); for tests and for a
