@@ -9,7 +9,8 @@ step safe to repeat: a follow-up that runs twice, or again after a restart, send
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -106,21 +107,33 @@ async def follow_up(services: BotServices) -> FollowUp:
         if warning.sent_at is None:
             continue
         age = now - warning.sent_at
-        if age >= timing.remind_after:
-            report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
-        if age >= timing.escalate_after:
-            report.escalated += await escalate_silent(services, warning)
+        with _on_its_own(f"following up warning {warning.id}"):
+            if age >= timing.remind_after:
+                report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
+            if age >= timing.escalate_after:
+                report.escalated += await escalate_silent(services, warning)
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
         age = now - contact_round.started_at
-        if age >= timing.contact_close_after:
-            await queue_summary(services, await services.warnings.close_round(None, contact_round.id))
-            report.rounds_closed += 1
-        elif age >= timing.contact_escalate_after:
-            summary = await services.warnings.round_summary(contact_round.id)
-            if summary.pending or summary.unreachable:
-                report.rounds_escalated += bool(await queue_summary(services, summary, escalation=True))
+        with _on_its_own(f"following up contact round {contact_round.id}"):
+            if age >= timing.contact_close_after:
+                await queue_summary(services, await services.warnings.close_round(None, contact_round.id))
+                report.rounds_closed += 1
+            elif age >= timing.contact_escalate_after:
+                summary = await services.warnings.round_summary(contact_round.id)
+                if summary.pending or summary.unreachable:
+                    report.rounds_escalated += bool(await queue_summary(services, summary, escalation=True))
     report.redelivered = await reconcile(services)
     return report
+
+
+@contextmanager
+def _on_its_own(what: str) -> Iterator[None]:
+    """A fault of ours with one warning or round is logged and costs that one alone this minute: the others, and
+    the repair of warnings sent to nobody (`reconcile`), still run."""
+    try:
+        yield
+    except Exception:
+        log.exception("%s failed; tried again in a minute, the others as usual", what)
 
 
 async def reconcile(services: BotServices) -> int:

@@ -4,13 +4,15 @@ messages for city admins only, forecast drafts labelled 预报研判（非官方
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bot import warning_jobs
 from bot.clock import FakeClock
 from bot.services.feeds import FeedPoller
 from bot.services.warning_settings import WarningSettings
@@ -99,6 +101,32 @@ async def test_a_crash_between_storing_and_queueing_is_repaired_by_the_follow_up
     assert report.redelivered == 1
     for chat in cast.dongtou_recipients:
         assert official(chat, "【发布】台风橙色预警") == 1, chat
+
+
+async def test_a_fault_following_up_one_warning_does_not_stop_the_repair_of_another(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fault not yet known, injected into reminding the silent heads of any warning: the follow-up goes on to
+    repair the typhoon warning that was stored and never queued, which before waited for the fault to be mended."""
+    current, cast = fed
+    serve(feed_server, TYPHOON)
+    services = current.services
+    async with aiohttp.ClientSession() as session:
+        await FeedPoller(services.storage, services.clock, services.warnings.settings, session).poll()
+
+    async def faulty(*args: object) -> int:
+        raise RuntimeError("a fault of ours")
+
+    monkeypatch.setattr(warning_jobs, "remind_silent", faulty)
+    clock.set(clock.now() + timedelta(minutes=61))  # the typhoon's silent heads are due a reminder
+    with caplog.at_level(logging.ERROR, logger="bot.warning_jobs"):
+        report = await follow_up(services)
+    await drain(current)
+    assert report.redelivered == 1
+    for chat in cast.dongtou_recipients:
+        assert official(chat, "【发布】台风橙色预警") == 1, chat
+    assert any("following up warning" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_forecast_finding_is_a_labelled_draft_for_the_county(
