@@ -154,8 +154,13 @@ class Ticker:
         async with self._lock:
             today = services.clock.now().astimezone(services.reminders.tz).date()
             if today != self.planned_day:
-                await plan_once(services, today)
-                self.planned_day = today
+                try:
+                    await plan_once(services, today)
+                    self.planned_day = today
+                except Exception:
+                    # A fault of ours in planning must not stop what is planned already (a serious hazard's
+                    # deadline) from going out: the sweep runs, and planning is tried again at the next tick.
+                    log.exception("planning the reminders of %s failed; what is planned goes out as usual", today)
             return await sweep_all_due(services, self.send, self.worker_id, round_rows=self.round_rows)
 
 
