@@ -276,6 +276,13 @@ class OutboxSender:
                 self._settling.discard(item.chat_id)
         except FileNotFoundError as exc:
             await self._outbox.failed(item, self.worker_id, DeliveryFailure(FailureKind.REJECTED, f"photo: {exc}"))
+        except Exception as exc:
+            # A fault of ours with this message, not Telegram's answer. Left to crash, it stayed claimed, holding
+            # its chat's queue, and crashed again at every claim after the lease. It is retried with the backoff of
+            # a passing failure (a mended bot sends it) and given up after `max_attempts`, logged each time.
+            log.exception("outbox %d to chat %d could not be sent: a fault of ours", item.id, item.chat_id)
+            failure = DeliveryFailure(FailureKind.TRANSIENT, f"{type(exc).__name__}: {exc}")
+            await self._outbox.failed(item, self.worker_id, failure)
         else:
             self.pacer.answered(slot)
             await self._outbox.sent(item, self.worker_id, message_id)

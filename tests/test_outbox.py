@@ -221,6 +221,31 @@ async def test_a_graceful_stop_hands_back_unsent_claims_and_a_restart_finishes_t
     assert [copies(p) for p in people] == [1] * 40
 
 
+async def test_a_fault_of_ours_with_one_message_is_retried_and_holds_up_no_other(
+    live: Stage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault not yet known, injected into sending the first person's message (twice, then mended): it used to
+    crash the delivery, leaving the message claimed and its chat's queue held until the claim went stale, and then
+    to crash again at every claim. Now it is retried like a passing failure and arrives once."""
+    people = await people_who_started_the_bot(live, 3)
+    outbox = outbox_for(live)
+    await outbox.enqueue([NewOutboxMessage(dedupe_key=f"n:{p.id}:{n}", chat_id=p.id, payload=OutboxPayload(text=TEXT))
+                          for p in people for n in range(2)], batch=BATCH)
+    send, faults = OutboxSender._send, [2]
+
+    async def faulty(sender: OutboxSender, item: OutboxItem) -> int:
+        if item.chat_id == people[0].id and faults[0]:
+            faults[0] -= 1
+            raise RuntimeError("a fault of ours")
+        return await send(sender, item)
+
+    monkeypatch.setattr(OutboxSender, "_send", faulty)
+    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+        await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), 10)
+    assert [copies(p) for p in people] == [2, 2, 2]
+    assert len([r for r in caplog.records if "a fault of ours" in r.getMessage()]) == 2
+
+
 async def test_a_photo_is_uploaded_once_and_reused_by_file_id(live: Stage) -> None:
     people = await people_who_started_the_bot(live, 3)
     digest = live.services.evidence.store(make_jpeg(64, 48, 1))
