@@ -62,15 +62,19 @@ async def handle_feed_result(services: BotServices, result: FeedResult) -> None:
     """Official orange and red go out at once (with a word to staff); blue and yellow drafts wait for staff's
     one tap; Test and Exercise messages are shown to city admins only."""
     for delivery in result.deliveries:
-        async with services.storage.db.transaction():
-            delivered = await deliver(services, delivery)
-            await queue_auto_sent_notice(services, delivery, delivered.queued)
+        # A fault with one is left to the follow-up's repair (`reconcile`), a minute later; the others go now.
+        with _on_its_own(f"queueing warning {delivery.warning.id}"):
+            async with services.storage.db.transaction():
+                delivered = await deliver(services, delivery)
+                await queue_auto_sent_notice(services, delivery, delivered.queued)
     drafts = [w for w in result.new if w.status is WarningStatus.DRAFT]
     drafts += [w for w, _ in result.revised if w.status is WarningStatus.DRAFT]
     for warning in drafts:
-        await queue_draft_notice(services, warning)
+        with _on_its_own(f"telling staff of draft {warning.id}"):
+            await queue_draft_notice(services, warning)
     for message in result.test_messages:
-        await queue_test_notice(services, message)
+        with _on_its_own(f"showing the Test message {message.identifier}"):
+            await queue_test_notice(services, message)
     for ignored in result.ignored:
         log.info("warning feed: %s ignored (%s) %s", ignored.source, ignored.reason.value, ignored.detail)
 
@@ -128,8 +132,8 @@ async def follow_up(services: BotServices) -> FollowUp:
 
 @contextmanager
 def _on_its_own(what: str) -> Iterator[None]:
-    """A fault of ours with one warning or round is logged and costs that one alone this minute: the others, and
-    the repair of warnings sent to nobody (`reconcile`), still run."""
+    """A fault of ours with one warning, draft or round is logged and costs that one alone this time: the others,
+    and the repair of warnings sent to nobody (`reconcile`), still run."""
     try:
         yield
     except Exception:

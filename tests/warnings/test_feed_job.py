@@ -13,12 +13,14 @@ import aiohttp
 import pytest
 
 from bot import warning_jobs
+from bot.app import BotServices
 from bot.clock import FakeClock
 from bot.services.feeds import FeedPoller
 from bot.services.warning_settings import WarningSettings
-from bot.services.warnings import WarningService
+from bot.services.warnings import WarningDelivery, WarningService
 from bot.stage import Stage, stage
 from bot.warning_jobs import follow_up, poll_feeds, run_forecast
+from handlers.warning_delivery import Delivered, deliver
 from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
 from tests.warnings.conftest import FeedServer, open_meteo
 from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, serve
@@ -127,6 +129,33 @@ async def test_a_fault_following_up_one_warning_does_not_stop_the_repair_of_anot
     for chat in cast.dongtou_recipients:
         assert official(chat, "【发布】台风橙色预警") == 1, chat
     assert any("following up warning" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_fault_queueing_one_warning_holds_up_neither_the_drafts_nor_its_own_repair(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fault not yet known, injected into queueing the orange typhoon once: the yellow rainstorm's draft still
+    reaches the city admins in the same poll, and the next minute's follow-up sends the typhoon."""
+    current, cast = fed
+    serve(feed_server, RAIN, TYPHOON)
+    faults = [1]
+
+    async def faulty(services: BotServices, delivery: WarningDelivery) -> Delivered:
+        if faults[0]:
+            faults[0] -= 1
+            raise RuntimeError("a fault of ours")
+        return await deliver(services, delivery)
+
+    monkeypatch.setattr(warning_jobs, "deliver", faulty)
+    await poll_feeds(current.services)
+    await drain(current)
+    (draft,) = containing(cast.admin, "待发送的预警草稿")
+    assert "暴雨黄色预警" in draft.text
+    assert all(official(chat, "【发布】台风橙色预警") == 0 for chat in cast.dongtou_recipients)
+    assert (await follow_up(current.services)).redelivered == 1
+    await drain(current)
+    for chat in cast.dongtou_recipients:
+        assert official(chat, "【发布】台风橙色预警") == 1, chat
 
 
 async def test_a_forecast_finding_is_a_labelled_draft_for_the_county(
