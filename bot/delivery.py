@@ -16,6 +16,7 @@ loss. A graceful `stop()` lets requests in flight finish and gives back the clai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -43,6 +44,8 @@ ProgressCallback = Callable[[BatchProgress], Awaitable[None]]
 
 CLAIM_AHEAD = 0.25  # seconds of the overall pace claimed at once: short, so a crash strands few claims
 RECOVER_EVERY = 5.0  # seconds between looks for claims that a dead sender left behind
+# After the loop itself fails (the database refused), it looks again after this, doubling up to the most.
+PUMP_RETRY_FIRST, PUMP_RETRY_MAX = 0.5, 30.0
 
 
 @dataclass
@@ -178,32 +181,23 @@ class OutboxSender:
 
     async def _pump(self, *, drain: bool, batch: str | None) -> None:
         self._pumping = True
+        failures = 0
         try:
             while not self._stopping.is_set():
-                self._quiet = False
-                self._finished.clear()
-                self._outbox.looking()
-                await self._recover_now_and_then()
-                # Claimed but not yet on its way counts against the pace too: a crash then strands only the few
-                # messages the next quarter of a second would have sent, not a whole concurrency's worth.
-                waiting = len(self._tasks) - len(self._dispatched)
-                limit = min(self._concurrency - len(self._tasks), self.pacer.capacity(CLAIM_AHEAD) - waiting)
-                claimed: list[OutboxItem] = []
-                if limit > 0:
-                    busy = [*self.pacer.busy_chats(), *self._settling]
-                    claimed = await self._outbox.claim(self.worker_id, limit, busy_chats=busy, lane=self.lane)
-                elif waiting:
-                    await asyncio.sleep(CLAIM_AHEAD / 2)
-                    continue
-                for item in claimed:
-                    task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
-                    self._tasks[task] = item
-                    task.add_done_callback(self._forget)
-                if claimed:
-                    continue
-                if drain and not self._tasks and await self._outbox.owed(batch) == 0:
-                    return
-                await self._idle()
+                try:
+                    if await self._turn(drain=drain, batch=batch):
+                        return
+                    failures = 0
+                except Exception:
+                    # The database refused (a write lock held past the busy timeout by the command line beside the
+                    # bot, a full disk): the loop is the only thing that sends warnings and notices, so it must
+                    # outlive that, not end and leave every message unsent until a restart.
+                    failures += 1
+                    pause = min(PUMP_RETRY_MAX, PUMP_RETRY_FIRST * 2 ** (failures - 1))
+                    log.exception("the outbox sender could not look for work (%d in a row); it looks again in %.1f s",
+                                  failures, pause)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), pause)
         except asyncio.CancelledError:
             # A crash takes everything with it, progress reports included, and writes nothing on the way out.
             doomed = [*self._tasks, *(watch.task for watch in self._watches if watch.task is not None)]
@@ -214,6 +208,35 @@ class OutboxSender:
             raise
         finally:
             self._pumping = False
+
+    async def _turn(self, *, drain: bool, batch: str | None) -> bool:
+        """One look for work: claim what the pace allows and start it, or wait for something to change. True when
+        draining and nothing of `batch` is owed any more."""
+        self._quiet = False
+        self._finished.clear()
+        self._outbox.looking()
+        await self._recover_now_and_then()
+        # Claimed but not yet on its way counts against the pace too: a crash then strands only the few messages
+        # the next quarter of a second would have sent, not a whole concurrency's worth.
+        waiting = len(self._tasks) - len(self._dispatched)
+        limit = min(self._concurrency - len(self._tasks), self.pacer.capacity(CLAIM_AHEAD) - waiting)
+        claimed: list[OutboxItem] = []
+        if limit > 0:
+            busy = [*self.pacer.busy_chats(), *self._settling]
+            claimed = await self._outbox.claim(self.worker_id, limit, busy_chats=busy, lane=self.lane)
+        elif waiting:
+            await asyncio.sleep(CLAIM_AHEAD / 2)
+            return False
+        for item in claimed:
+            task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
+            self._tasks[task] = item
+            task.add_done_callback(self._forget)
+        if claimed:
+            return False
+        if drain and not self._tasks and await self._outbox.owed(batch) == 0:
+            return True
+        await self._idle()
+        return False
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._finished.set()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -244,6 +246,31 @@ async def test_a_fault_of_ours_with_one_message_is_retried_and_holds_up_no_other
         await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), 10)
     assert [copies(p) for p in people] == [2, 2, 2]
     assert len([r for r in caplog.records if "a fault of ours" in r.getMessage()]) == 2
+
+
+async def test_the_sender_outlives_the_database_refusing_it_for_a_while(
+    live: Stage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The command line beside the bot can hold SQLite's write lock past the busy timeout (a long import): the
+    sender's claims then fail with "database is locked". The loop used to end there, and nothing more was sent,
+    warnings included, until a restart. It now says so and looks again."""
+    people = await people_who_started_the_bot(live, 3)
+    outbox = outbox_for(live)
+    await outbox.enqueue([NewOutboxMessage(dedupe_key=f"n:{p.id}", chat_id=p.id, payload=OutboxPayload(text=TEXT))
+                          for p in people], batch=BATCH)
+    claim, refusals = OutboxService.claim, [2]
+
+    async def locked(service: OutboxService, *args: Any, **kwargs: Any) -> list[OutboxItem]:
+        if refusals[0]:
+            refusals[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return await claim(service, *args, **kwargs)
+
+    monkeypatch.setattr(OutboxService, "claim", locked)
+    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+        await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), 15)
+    assert [copies(p) for p in people] == [1, 1, 1]
+    assert len([r for r in caplog.records if "could not look for work" in r.getMessage()]) == 2
 
 
 async def test_a_photo_is_uploaded_once_and_reused_by_file_id(live: Stage) -> None:
