@@ -166,8 +166,14 @@ class OutboxSender:
             await watch.dirty.wait()
             await asyncio.sleep(max(0.0, watch.last + watch.every - time.monotonic()))
             watch.dirty.clear()
-            progress = await self._outbox.progress(watch.batch)
             watch.last = time.monotonic()
+            try:
+                progress = await self._outbox.progress(watch.batch)
+            except Exception:
+                # As the loop: a database that refuses for a while must not end the report for good.
+                log.exception("the progress of batch %s could not be read; read again shortly", watch.batch)
+                watch.dirty.set()
+                continue
             try:
                 await watch.callback(progress)
             except Exception:

@@ -273,6 +273,33 @@ async def test_the_sender_outlives_the_database_refusing_it_for_a_while(
     assert len([r for r in caplog.records if "could not look for work" in r.getMessage()]) == 2
 
 
+async def test_a_progress_report_outlives_the_database_refusing_it_once(
+    live: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broadcaster's self-editing status message reads the batch's progress; one refusal used to end its
+    report there, and the message stayed at "sending" after everything had gone out."""
+    people = await people_who_started_the_bot(live, 3)
+    outbox = outbox_for(live)
+    await outbox.enqueue([NewOutboxMessage(dedupe_key=f"n:{p.id}", chat_id=p.id, payload=OutboxPayload(text=TEXT))
+                          for p in people], batch=BATCH)
+    progress, refusals, seen = OutboxService.progress, [1], []
+
+    async def locked_once(service: OutboxService, batch: str) -> BatchProgress:
+        if refusals[0]:
+            refusals[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return await progress(service, batch)
+
+    async def report(current: BatchProgress) -> None:
+        seen.append(current)
+
+    monkeypatch.setattr(OutboxService, "progress", locked_once)
+    sender = sender_for(live, outbox)
+    sender.watch(BATCH, report, every=0.05)
+    await asyncio.wait_for(sender.run_until_drained(BATCH), 15)
+    assert seen and seen[-1].done and seen[-1].sent == 3
+
+
 async def test_a_photo_is_uploaded_once_and_reused_by_file_id(live: Stage) -> None:
     people = await people_who_started_the_bot(live, 3)
     digest = live.services.evidence.store(make_jpeg(64, 48, 1))
