@@ -670,7 +670,8 @@ async def observe(cell: Cell, row: Row) -> Observation:
 
     replies = [caption_of(entry.text) for entry in current.sandbox.transcript[transcript_mark:]
                if entry.direction == "out" and entry.chat_id == cell.chat_id]
-    audits = [e.action for e in await storage.audit.list(actor_id=cell.person.id) if e.id > audit_mark]
+    audits = [e.action for e in await storage.audit.list(actor_id=cell.person.id)
+              if e.id > audit_mark and not _another_cells(e.target, cell)]
     refusal = any(key.startswith("refusal.") for text in replies for key in SPEECH.which(text))
     if "access.unregistered" in audits and any(
         SPEECH.said(text, "access.not_registered", "access.not_registered_short") for text in replies
@@ -699,6 +700,13 @@ async def observe(cell: Cell, row: Row) -> Observation:
                                                                                              events_before):
                 changed = f"hazard went {before.state} -> {after.state}, {events_after - events_before} new events"
     return Observation(outcome, replies, audits, changed)
+
+
+def _another_cells(target: str | None, cell: Cell) -> bool:
+    """Whether an audit entry is about another cell's hazard. The cells of a row run at once, and the row's head
+    rectifies every cell's hazard while preparing it: the head's trail gains those entries at any moment."""
+    return cell.hazard is not None and bool(target) and str(target).startswith("hazard:") and (
+        target != f"hazard:{cell.hazard.code}")
 
 
 async def run_cell(matrix: Matrix, row: Row, people: People, persona: Persona) -> Observation:
