@@ -10,10 +10,10 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -30,6 +30,7 @@ from bot.services.outbox import FailureKind, OutboxService, RetryPolicy
 from bot.stage import Stage, stage
 from storage.outbox_models import BatchProgress, DeliveryState, NewOutboxMessage, OutboxItem, OutboxPayload, Priority
 
+T = TypeVar("T")
 BATCH = "warning:7:rev:1"
 TEXT = "🔴 台风红色预警：请立即转移临海低洼处人员"
 STALE_AFTER = timedelta(seconds=30)
@@ -92,6 +93,29 @@ async def wait_for_progress(outbox: OutboxService, at_least: int, timeout: float
             return progress
         await asyncio.sleep(0.02)
     raise AssertionError(f"fewer than {at_least} sent after {timeout} s")
+
+
+async def queued_for(current: Stage, people: list[SimUser], per_person: int = 1) -> OutboxService:
+    """An outbox with `per_person` messages of BATCH for each of them."""
+    outbox = outbox_for(current)
+    await outbox.enqueue([NewOutboxMessage(dedupe_key=f"n:{p.id}:{n}", chat_id=p.id, payload=OutboxPayload(text=TEXT))
+                          for p in people for n in range(per_person)], batch=BATCH)
+    return outbox
+
+
+def failing_first(original: Callable[..., Awaitable[T]], times: int, error: Exception,
+                  when: Callable[..., bool] = lambda *args: True) -> Callable[..., Awaitable[T]]:
+    """`original`, except that its first `times` calls for which `when(*args)` holds raise `error`: a fault
+    injected where no fault is known yet, which then goes away."""
+    left = [times]
+
+    async def wrapper(*args: Any, **kwargs: Any) -> T:
+        if left[0] and when(*args):
+            left[0] -= 1
+            raise error
+        return await original(*args, **kwargs)
+
+    return wrapper
 
 
 async def test_a_broadcast_under_faults_and_a_crash_reaches_everyone_exactly_once(
@@ -230,17 +254,11 @@ async def test_a_fault_of_ours_with_one_message_is_retried_and_holds_up_no_other
     crash the delivery, leaving the message claimed and its chat's queue held until the claim went stale, and then
     to crash again at every claim. Now it is retried like a passing failure and arrives once."""
     people = await people_who_started_the_bot(live, 3)
-    outbox = outbox_for(live)
-    await outbox.enqueue([NewOutboxMessage(dedupe_key=f"n:{p.id}:{n}", chat_id=p.id, payload=OutboxPayload(text=TEXT))
-                          for p in people for n in range(2)], batch=BATCH)
-    send, faults = OutboxSender._send, [2]
+    outbox = await queued_for(live, people, per_person=2)
+    def first_persons(_: OutboxSender, item: OutboxItem) -> bool:
+        return item.chat_id == people[0].id
 
-    async def faulty(sender: OutboxSender, item: OutboxItem) -> int:
-        if item.chat_id == people[0].id and faults[0]:
-            faults[0] -= 1
-            raise RuntimeError("a fault of ours")
-        return await send(sender, item)
-
+    faulty = failing_first(OutboxSender._send, 2, RuntimeError("a fault of ours"), when=first_persons)
     monkeypatch.setattr(OutboxSender, "_send", faulty)
     with caplog.at_level(logging.ERROR, logger="bot.delivery"):
         await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), 10)
@@ -255,18 +273,9 @@ async def test_the_sender_outlives_the_database_refusing_it_for_a_while(
     sender's claims then fail with "database is locked". The loop used to end there, and nothing more was sent,
     warnings included, until a restart. It now says so and looks again."""
     people = await people_who_started_the_bot(live, 3)
-    outbox = outbox_for(live)
-    await outbox.enqueue([NewOutboxMessage(dedupe_key=f"n:{p.id}", chat_id=p.id, payload=OutboxPayload(text=TEXT))
-                          for p in people], batch=BATCH)
-    claim, refusals = OutboxService.claim, [2]
-
-    async def locked(service: OutboxService, *args: Any, **kwargs: Any) -> list[OutboxItem]:
-        if refusals[0]:
-            refusals[0] -= 1
-            raise sqlite3.OperationalError("database is locked")
-        return await claim(service, *args, **kwargs)
-
-    monkeypatch.setattr(OutboxService, "claim", locked)
+    outbox = await queued_for(live, people)
+    locked = sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(OutboxService, "claim", failing_first(OutboxService.claim, 2, locked))
     with caplog.at_level(logging.ERROR, logger="bot.delivery"):
         await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), 15)
     assert [copies(p) for p in people] == [1, 1, 1]
@@ -279,21 +288,14 @@ async def test_a_progress_report_outlives_the_database_refusing_it_once(
     """The broadcaster's self-editing status message reads the batch's progress; one refusal used to end its
     report there, and the message stayed at "sending" after everything had gone out."""
     people = await people_who_started_the_bot(live, 3)
-    outbox = outbox_for(live)
-    await outbox.enqueue([NewOutboxMessage(dedupe_key=f"n:{p.id}", chat_id=p.id, payload=OutboxPayload(text=TEXT))
-                          for p in people], batch=BATCH)
-    progress, refusals, seen = OutboxService.progress, [1], []
-
-    async def locked_once(service: OutboxService, batch: str) -> BatchProgress:
-        if refusals[0]:
-            refusals[0] -= 1
-            raise sqlite3.OperationalError("database is locked")
-        return await progress(service, batch)
+    outbox = await queued_for(live, people)
+    locked = sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(OutboxService, "progress", failing_first(OutboxService.progress, 1, locked))
+    seen: list[BatchProgress] = []
 
     async def report(current: BatchProgress) -> None:
         seen.append(current)
 
-    monkeypatch.setattr(OutboxService, "progress", locked_once)
     sender = sender_for(live, outbox)
     sender.watch(BATCH, report, every=0.05)
     await asyncio.wait_for(sender.run_until_drained(BATCH), 15)
