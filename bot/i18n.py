@@ -38,6 +38,11 @@ def escape(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def clipped(text: str, limit: int) -> str:
+    """`text`, or its first `limit` - 1 characters and an ellipsis: for a long text quoted in a longer message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def normalize_language(code: str | None, default: str = "zh_CN") -> str:
     """Map a Telegram client's `language_code` (IETF tag such as 'zh-hans', 'en-GB') to a catalog we have."""
     if not code:

@@ -99,11 +99,6 @@ def fitting(texts: Sequence[str], budget: int, *, most: int | None = None, gap: 
     return kept
 
 
-def clipped(text: str, limit: int) -> str:
-    """`text`, or its first `limit` - 1 characters and an ellipsis: for a long text quoted in a longer message."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def topic_of(update: Update) -> int | None:
     message = update.effective_message
     if message is not None and message.is_topic_message:

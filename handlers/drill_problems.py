@@ -11,10 +11,10 @@ from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, clipped
 from bot.services.hazard_core import MAX_TEXT
 from handlers.calendar_common import drafts, place_name, save_draft
-from handlers.common import Caller, answer, catalog_label, clipped
+from handlers.common import Caller, answer, catalog_label
 from handlers.drill_steps import (
     CHOOSING_AREA,
     CHOOSING_SEVERITY,

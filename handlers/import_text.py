@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.imports import ImportKind, RowError, map_headers
-from bot.i18n import Translator
+from bot.i18n import Translator, clipped
 from bot.services.imports import ImportResult, column_header, header_aliases
-from handlers.common import clipped
 
 MAX_ERRORS_SHOWN = 25
 # A cell or header is quoted in an error by its beginning: a sheet whose first row is long filling-in notes makes

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.roles import Role
 from bot.domain.warnings import ChecklistItem, EarlyWarning, WarningChange
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, clipped
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery
 from handlers.contact_lists import queue_lists
 from handlers.warning_outbox import (
@@ -28,7 +28,6 @@ from handlers.warning_outbox import (
 from handlers.warning_text import (
     MAX_SENDER,
     ack_keyboard,
-    clip,
     kind_label,
     level_label,
     merged_checklist,
@@ -205,7 +204,7 @@ async def queue_test_notice(services: BotServices, message: TestMessage) -> int:
     admins = [u.telegram_id for u in await services.storage.users.in_scope(Role.CITY, None)]
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("warn.test_message", status=message.status, sender=clip(message.sender, MAX_SENDER),
+        return t("warn.test_message", status=message.status, sender=clipped(message.sender, MAX_SENDER),
                  headline=message.headline, kind=kind_label(message.kind, t), level=level_label(message.level, t)), None
 
     return await queue_personal(

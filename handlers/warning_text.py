@@ -22,7 +22,7 @@ from bot.domain.warnings import (
     WarningOrigin,
     effective_expiry,
 )
-from bot.i18n import Html, Translator, escape
+from bot.i18n import Html, Translator, clipped, escape
 from storage.models import Region
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -90,9 +90,9 @@ def warning_text(
         return Html("\n".join(lines))
     lines.append(t("warn.headline", headline=warning.headline))
     if warning.description:
-        lines.append(escape(clip(warning.description, MAX_DESCRIPTION)))
+        lines.append(escape(clipped(warning.description, MAX_DESCRIPTION)))
     if warning.instruction:
-        lines.append(t("warn.instruction", instruction=clip(warning.instruction, MAX_INSTRUCTION)))
+        lines.append(t("warn.instruction", instruction=clipped(warning.instruction, MAX_INSTRUCTION)))
     if checklist:
         lines.append(t("warn.checklist_title"))
         lines += [t("warn.checklist_item", text=item.zh if t.language == "zh_CN" else item.en) for item in checklist]
@@ -102,14 +102,10 @@ def warning_text(
 
 def _origin(warning: NewWarning, t: Translator) -> str:
     if warning.origin is WarningOrigin.OFFICIAL:
-        return t("warn.origin_official", sender=clip(warning.sender, MAX_SENDER) if warning.sender else "—")
+        return t("warn.origin_official", sender=clipped(warning.sender, MAX_SENDER) if warning.sender else "—")
     if warning.origin is WarningOrigin.FORECAST:
         return t("warn.origin_forecast", label=forecast_label(t))
     return t("warn.origin_manual")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def merged_checklist(lists: Iterable[Sequence[ChecklistItem]]) -> list[ChecklistItem]:

@@ -18,6 +18,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from bot.i18n import clipped
+
 # CMA identifiers start with the issuing area's code: 33030541600000_20240911093014 (洞头区, then the time).
 _CMA_IDENTIFIER = re.compile(r"(?<!\d)(\d{6})\d{8}_\d{14}(?!\d)")
 _ADMIN_CODE = re.compile(r"^\d{6}(?:\d{3}|\d{6})?$")
@@ -158,8 +160,8 @@ def read_alert(root: Element) -> CapAlert:
 def _info(info: Element) -> CapInfo:
     return CapInfo(
         language=_text(info, "language") or "en-US",  # CAP's default
-        event=_short(_text(info, "event")),
-        headline=_short(_text(info, "headline")),
+        event=clipped(_text(info, "event"), MAX_HEADLINE),
+        headline=clipped(_text(info, "headline"), MAX_HEADLINE),
         description=_text(info, "description"),
         instruction=_text(info, "instruction"),
         severity=_text(info, "severity"),
@@ -278,10 +280,6 @@ def _child(element: Element, name: str) -> Element | None:
 def _text(element: Element, name: str) -> str:
     child = _child(element, name)
     return (child.text or "").strip() if child is not None else ""
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1] + "…"
 
 
 def _pairs(element: Element, name: str) -> tuple[tuple[str, str], ...]:
