@@ -224,11 +224,12 @@ def _references(text: str) -> tuple[CapReference, ...]:
 
 
 def _rss_entry(item: Element, base_url: str) -> FeedEntry | None:
-    link = _absolute(base_url, _text(item, "link"))
+    written = _text(item, "link")
+    link = _absolute(base_url, written)
     guid = _text(item, "guid") or None
     if not link:
         return None
-    texts = [link, guid or "", *(child.text or "" for child in item)]
+    texts = [written, guid or "", *(child.text or "" for child in item)]
     return FeedEntry(link, _text(item, "title"), guid, _codes(texts))
 
 
@@ -236,11 +237,13 @@ def _atom_entry(entry: Element, base_url: str) -> FeedEntry | None:
     links = _children(entry, "link")
     # Prefer the link that says it is CAP, then the "alternate" one, then any.
     ranked = sorted(links, key=lambda e: ("cap" not in (e.get("type") or ""), e.get("rel", "alternate") != "alternate"))
-    href = _absolute(base_url, (ranked[0].get("href") or "").strip()) if ranked else None
+    written = (ranked[0].get("href") or "").strip() if ranked else ""
+    href = _absolute(base_url, written)
     if not href:
         return None
     guid = _text(entry, "id") or None
-    texts = [href, guid or "", *(child.text or "" for child in entry)]
+    # The codes are read from the link as the feed wrote it: the feed's own address must not lend it any.
+    texts = [written, guid or "", *(child.text or "" for child in entry)]
     return FeedEntry(href, _text(entry, "title"), guid, _codes(texts))
 
 

@@ -99,6 +99,15 @@ def test_rss_items_carry_links_and_administrative_codes() -> None:
     assert WENZHOU.contains_code("330000")  # a provincial warning covers the city too
 
 
+def test_an_items_codes_come_from_the_item_not_from_the_feeds_address() -> None:
+    """The feed list sits at an address naming Hangzhou's observatory; its item, a relative link without a code,
+    must not be taken for Hangzhou's (and passed over as outside the city unread)."""
+    feed = parse_feed(rss(("预警", "a.xml", "")), "http://127.0.0.1/cap/33010041600000_20260910110000/rss.xml")
+    assert [(e.link, e.region_codes) for e in feed.entries] == [
+        ("http://127.0.0.1/cap/33010041600000_20260910110000/a.xml", ())
+    ]
+
+
 def test_atom_entries_prefer_the_cap_link() -> None:
     atom = b"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
