@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bot import persistence
 from bot.app import open_services
 from bot.config import Settings
 from bot.domain.roles import Role
 from bot.sandbox import Sandbox
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
 from bot.stage import Stage, sandbox_settings
+from storage.db import Database
 
 FLUSH_INTERVAL = 1.0  # SQLitePersistence writes conversation steps at least this often
 
@@ -25,6 +32,41 @@ async def test_a_restart_in_the_middle_of_an_invitation_resumes_at_the_same_step
     await bot_stage.register(admin, Role.CITY)
     await admin.send_text("/invite")
     await admin.press("Community cadre")
+    await bot_stage.restart()
+    await admin.press("Lucheng District")
+    assert "Invitation created" in admin.last_message().text
+
+
+async def test_a_step_the_database_refused_for_a_while_is_saved_once_it_takes_writes_again(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process can hold SQLite's write lock past the busy timeout (an import from the command line).
+    The Application hands each changed step over once: a refused write used to be dropped, and the next restart
+    found the conversation at an earlier step, or gone."""
+    admin = bot_stage.sandbox.user(user_id=1, first_name="A", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    monkeypatch.setattr(persistence, "WRITE_RETRY_FIRST", 0.05)
+    locked, refused = [True], [0]
+    execute = Database.execute
+
+    async def refusing(db: Database, sql: str, *args: Any) -> int:
+        if locked[0] and "ptb_conversations" in sql:
+            refused[0] += 1
+            raise sqlite3.OperationalError("database is locked")
+        return await execute(db, sql, *args)
+
+    monkeypatch.setattr(Database, "execute", refusing)
+    with caplog.at_level(logging.INFO, logger="bot.persistence"):
+        await admin.send_text("/invite")
+        await admin.press("Community cadre")
+        await asyncio.sleep(FLUSH_INTERVAL * 1.5)  # the step's write has been tried, and refused
+        assert refused[0] > 0
+        locked[0] = False
+        await bot_stage.sandbox.wait_for(
+            lambda: any(" saved at try " in r.getMessage() for r in caplog.records), timeout=10
+        )
+        await asyncio.sleep(FLUSH_INTERVAL * 1.5)
+    assert any("not saved (database is locked); trying again" in r.getMessage() for r in caplog.records)
     await bot_stage.restart()
     await admin.press("Lucheng District")
     assert "Invitation created" in admin.last_message().text
