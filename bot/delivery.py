@@ -33,6 +33,7 @@ from bot.delivery_status import StatusMessage
 from bot.pacing import Limits, Pacer
 from bot.retrying import RetryingRequest
 from bot.services.outbox import DeliveryFailure, FailureKind, OutboxService
+from storage.db import patiently
 from storage.outbox_models import BatchProgress, OutboxItem
 
 if TYPE_CHECKING:
@@ -314,7 +315,10 @@ class OutboxSender:
             await self._outbox.failed(item, self.worker_id, failure)
         else:
             self.pacer.answered(slot)
-            await self._outbox.sent(item, self.worker_id, message_id)
+            # Telegram has it: only our record is missing while the database refuses it. Left to crash, the claim
+            # went stale and the message was sent again.
+            where = f"outbox {item.id} to chat {item.chat_id}, delivered as message {message_id}:"
+            await patiently(where, lambda: self._outbox.sent(item, self.worker_id, message_id), log)
         finally:
             self.pacer.answered(slot)  # a no-op when already closed; closes it when the request was cut short
         for watch in self._watches:

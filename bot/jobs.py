@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol
 
 from telegram.ext import Application, CallbackContext
@@ -25,6 +26,7 @@ from telegram.ext import Application, CallbackContext
 from bot import workers
 from bot.clock import Clock
 from bot.services.reminders import Delivery, ReminderService, RoundReads, merge_deliveries
+from storage.db import patiently
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +107,18 @@ async def sweep_once(
             # One bad delivery must not stop the others; it is retried with a growing delay.
             log.exception("sending reminders to %s failed", delivery.recipient_id)
             outcome = SendOutcome.RETRY
+        # While the database refuses a record (a write lock held past the busy timeout), the record is tried again,
+        # not the round ended: a delivery Telegram had taken went out a second time after the claim's lease, and
+        # the round's other deliveries waited for it.
+        what = f"reminders {list(delivery.reminder_ids)} to chat {delivery.recipient_id} ({outcome.value})"
         if outcome is SendOutcome.SENT:
-            await reminders.confirm(delivery)
+            await patiently(what, partial(reminders.confirm, delivery), log)
             report.sent.append(delivery)
         elif outcome is SendOutcome.UNDELIVERABLE:
-            await reminders.release(delivery, permanent=True)
+            await patiently(what, partial(reminders.release, delivery, permanent=True), log)
             report.failed.append(delivery)
         else:
-            await reminders.release(delivery)
+            await patiently(what, partial(reminders.release, delivery), log)
             report.retried.append(delivery)
     return replace(report, more_due=sweep.full)
 

@@ -16,17 +16,14 @@ a minute, rather than left to the next change of that conversation: until then a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
-import sqlite3
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
-from storage.db import Database
+from storage.db import Database, patiently
 
 # Structurally the same as telegram.ext._utils.types, which is private to the library.
 ConversationKey = tuple[int | str, ...]
@@ -37,9 +34,6 @@ JSONDict = dict[str, Any]
 
 _BOT_DATA = "bot_data"
 _CALLBACK_DATA = "callback_data"
-
-# A refused write is tried again after this, doubling up to the most, this many times (about a minute in all).
-WRITE_RETRY_FIRST, WRITE_RETRY_MAX, WRITE_RETRIES = 0.5, 30.0, 7
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +70,14 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         key_text = _dumps(list(key), f"conversation {name!r} key")
+        # One call at a time writes a conversation (the Application holds a lock over a round of writes), so a
+        # later step of the same conversation cannot be overtaken by this one's retry.
         what = f"conversation {name!r} step of {key_text}"
         if new_state is None:
-            await _patiently(
+            await patiently(
                 what,
                 lambda: self._db.execute("DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, key_text)),
+                log,
             )
             return
         if not isinstance(new_state, str | int):
@@ -89,13 +86,14 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
                 "persistent conversations need str or int states"
             )
         state_text = json.dumps(new_state)
-        await _patiently(
+        await patiently(
             what,
             lambda: self._db.execute(
                 "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?) "
                 "ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
                 (name, key_text, state_text),
             ),
+            log,
         )
 
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
@@ -172,27 +170,6 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, JSONDict]):
             (name, text),
         )
         self._written[("ptb_bot_data", name)] = text
-
-
-async def _patiently(what: str, write: Callable[[], Awaitable[object]]) -> None:
-    """`write`, tried again while the database refuses it. Each conversation is written by one call at a time
-    (the Application holds a lock over a round of writes), so a later step of the same conversation cannot be
-    overtaken by this one's retry."""
-    for attempt in range(WRITE_RETRIES + 1):
-        try:
-            await write()
-        except sqlite3.OperationalError as refused:
-            if attempt == WRITE_RETRIES:
-                log.error("%s not saved after %d tries (%s); a crash before its next step would lose it",
-                          what, attempt + 1, refused)
-                raise
-            pause = min(WRITE_RETRY_MAX, WRITE_RETRY_FIRST * 2**attempt)
-            log.warning("%s not saved (%s); trying again in %.1f s", what, refused, pause)
-            await asyncio.sleep(pause)
-        else:
-            if attempt:
-                log.info("%s saved at try %d", what, attempt + 1)
-            return
 
 
 def _dumps(value: object, where: str) -> str:

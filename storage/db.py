@@ -42,6 +42,10 @@ CHECKPOINT_EVERY_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
 
+# A write the database refuses (another process holding the write lock past BUSY_TIMEOUT_MS, a full disk) is tried
+# again after this, doubling up to the most, this many times: about a minute in all (`patiently`).
+REFUSED_RETRY_FIRST, REFUSED_RETRY_MAX, REFUSED_RETRIES = 0.5, 30.0, 7
+
 T = TypeVar("T")
 
 
@@ -239,3 +243,24 @@ class Database:
         """The first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+async def patiently(what: str, write: Callable[[], Awaitable[T]], logger: logging.Logger) -> T:
+    """`write`, tried again while the database refuses it, for writes that cannot simply be left to the next
+    change: each retry is logged by `logger` naming `what`; after the last, the refusal is raised."""
+    for attempt in range(REFUSED_RETRIES):
+        try:
+            result = await write()
+        except sqlite3.OperationalError as refused:
+            pause = min(REFUSED_RETRY_MAX, REFUSED_RETRY_FIRST * 2**attempt)
+            logger.warning("%s not saved (%s); trying again in %.1f s", what, refused, pause)
+            await asyncio.sleep(pause)
+        else:
+            if attempt:
+                logger.info("%s saved at try %d", what, attempt + 1)
+            return result
+    try:
+        return await write()
+    except sqlite3.OperationalError as refused:
+        logger.error("%s not saved after %d tries (%s)", what, REFUSED_RETRIES + 1, refused)
+        raise

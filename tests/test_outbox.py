@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot import delivery
 from bot.app import build_application
 from bot.clock import FakeClock
 from bot.delivery import OutboxSender
@@ -28,6 +29,7 @@ from bot.sandbox import SimGroup, SimUser
 from bot.sandbox.media import make_jpeg
 from bot.services.outbox import FailureKind, OutboxService, RetryPolicy
 from bot.stage import Stage, stage
+from storage import db
 from storage.outbox_models import BatchProgress, DeliveryState, NewOutboxMessage, OutboxItem, OutboxPayload, Priority
 
 T = TypeVar("T")
@@ -280,6 +282,33 @@ async def test_the_sender_outlives_the_database_refusing_it_for_a_while(
         await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), 15)
     assert [copies(p) for p in people] == [1, 1, 1]
     assert len([r for r in caplog.records if "could not look for work" in r.getMessage()]) == 2
+
+
+async def test_a_message_delivered_while_the_database_refuses_its_record_is_not_sent_again(
+    live: Stage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram took the message, then the database refused to record it ("database is locked"). The delivery
+    used to crash there, the claim went stale, and the person got the warning twice. The record is what is tried
+    again now, not the message."""
+    people = await people_who_started_the_bot(live, 3)
+    outbox = await queued_for(live, people)
+    monkeypatch.setattr(db, "REFUSED_RETRY_FIRST", 0.05)
+    monkeypatch.setattr(delivery, "RECOVER_EVERY", 0.05)
+    locked = sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(OutboxService, "sent", failing_first(OutboxService.sent, 1, locked))
+    sender = sender_for(live, outbox)
+    with caplog.at_level(logging.INFO, logger="bot.delivery"):
+        sender.start()
+        try:
+            await live.sandbox.wait_for(lambda: all(copies(p) for p in people), timeout=10)
+            await asyncio.sleep(0.5)  # the record's retry, when there is one
+            live.clock.advance(STALE_AFTER * 2)  # a claim left behind is now stale, and taken back
+            await wait_for_progress(outbox, at_least=3, timeout=10)
+            await live.sandbox.wait_for(lambda: sender.quiet, timeout=10)
+        finally:
+            await sender.stop()
+    assert [copies(p) for p in people] == [1, 1, 1]
+    assert any("not saved (database is locked); trying again" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_progress_report_outlives_the_database_refusing_it_once(

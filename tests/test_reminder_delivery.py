@@ -4,6 +4,7 @@ ONE message in their language with the buttons that settle it; quiet hours, a bl
 from __future__ import annotations
 
 import logging
+import sqlite3
 from functools import partial
 
 import pytest
@@ -13,9 +14,11 @@ from bot.domain.catalog import Severity
 from bot.domain.roles import Role
 from bot.jobs import SendDelivery, SweepReport, Ticker, plan_once, sweep_once
 from bot.services.reminder_items import ItemBuilder, ReminderItem
+from bot.services.reminders import CLAIM_LEASE, Delivery, ReminderService
 from bot.stage import Stage
 from bot.workers import HOST
 from handlers.reminders import send_delivery
+from storage import db
 from storage.calendar_models import ReminderState, SubjectType
 from storage.models import Group, GroupPurpose
 from storage.repositories.reminders import ClaimedReminder
@@ -226,6 +229,38 @@ async def test_reminders_a_killed_bot_had_claimed_go_out_at_once_after_the_resta
     assert len(people.head.messages()) == head_before + 1
     assert f"隐患 {hazard.code} 已到整改期限" in people.head.last_message().text
     assert (await sweep(bot_stage)).sent == []
+
+
+async def test_a_reminder_delivered_while_the_database_refuses_its_record_goes_out_once(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram took the head's reminder, then the database refused to record it ("database is locked"). The
+    round used to end there, with the staff member's reminder unsent and the head's still claimed, and once the
+    claim's lease ran out the head was reminded a second time."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    head_before, staff_before = len(people.head.messages()), len(people.staff.messages())
+    monkeypatch.setattr(db, "REFUSED_RETRY_FIRST", 0.05)
+    confirm, refused = ReminderService.confirm, [1]
+
+    async def refusing_once(service: ReminderService, delivery: Delivery) -> None:
+        if refused[0] and delivery.recipient_id == HEAD:
+            refused[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        await confirm(service, delivery)
+
+    monkeypatch.setattr(ReminderService, "confirm", refusing_once)
+    bot_stage.clock.set(local(2026, 3, 10, 11))
+    with caplog.at_level(logging.WARNING, logger="bot.jobs"):
+        result = await sweep(bot_stage)
+    assert sorted(d.recipient_id for d in result.sent) == [HEAD, STAFF]
+    assert any("not saved (database is locked); trying again" in r.getMessage() for r in caplog.records)
+    bot_stage.clock.advance(CLAIM_LEASE * 2)
+    assert (await sweep(bot_stage)).sent == []
+    assert len(people.head.messages()) == head_before + 1
+    assert len(people.staff.messages()) == staff_before + 1
+    assert f"隐患 {hazard.code} 已到整改期限" in people.head.last_message().text
 
 
 async def test_after_a_restart_what_fell_due_meanwhile_goes_out_at_once_not_a_tick_later(bot_stage: Stage) -> None:

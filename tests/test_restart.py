@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from bot import persistence
 from bot.app import open_services
 from bot.config import Settings
 from bot.domain.roles import Role
 from bot.sandbox import Sandbox
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
 from bot.stage import Stage, sandbox_settings
+from storage import db
 from storage.db import Database
 
 FLUSH_INTERVAL = 1.0  # SQLitePersistence writes conversation steps at least this often
@@ -45,15 +45,15 @@ async def test_a_step_the_database_refused_for_a_while_is_saved_once_it_takes_wr
     found the conversation at an earlier step, or gone."""
     admin = bot_stage.sandbox.user(user_id=1, first_name="A", language_code="en")
     await bot_stage.register(admin, Role.CITY)
-    monkeypatch.setattr(persistence, "WRITE_RETRY_FIRST", 0.05)
+    monkeypatch.setattr(db, "REFUSED_RETRY_FIRST", 0.05)
     locked, refused = [True], [0]
     execute = Database.execute
 
-    async def refusing(db: Database, sql: str, *args: Any) -> int:
+    async def refusing(database: Database, sql: str, *args: Any) -> int:
         if locked[0] and "ptb_conversations" in sql:
             refused[0] += 1
             raise sqlite3.OperationalError("database is locked")
-        return await execute(db, sql, *args)
+        return await execute(database, sql, *args)
 
     monkeypatch.setattr(Database, "execute", refusing)
     with caplog.at_level(logging.INFO, logger="bot.persistence"):
