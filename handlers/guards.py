@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sqlite3
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
@@ -181,19 +182,37 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure, tell the person, and stop the update there.
+
+    Stopping matters for the guards: python-telegram-bot goes on to the next handler group after a failed one, so
+    a secrecy guard or access gate that failed (the database refusing its audit entry or its lookup) let the
+    update through to the journeys: a classified text into a report draft, a stranger's update to a handler."""
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if not isinstance(update, Update):
         return
-    caller = await identify(update, context)
-    if caller is None or update.effective_chat is None:
+    try:
+        await _tell_of_failure(update, context)
+    except Exception:
+        log.warning("could not tell the user about the failure", exc_info=True)
+    raise ApplicationHandlerStop
+
+
+async def _tell_of_failure(update: Update, context: BotContext) -> None:
+    if update.effective_chat is None or update.effective_user is None:
         return
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(caller.t("error.generic"), show_alert=True)
-        elif is_private(update):
-            await update.effective_chat.send_message(caller.t("error.generic"))
-    except TelegramError:
-        log.warning("could not tell the user about the failure")
+        caller = await identify(update, context)
+        t = caller.t if caller is not None else context.services.i18n.for_client(update.effective_user.language_code)
+    except sqlite3.Error:
+        # Who they are cannot be read either: their Telegram app's language is the best guess.
+        t = context.services.i18n.for_client(update.effective_user.language_code)
+    # The database refusing for a while (a write lock held past the busy timeout, a full disk) is worth saying
+    # as it is: the step was not kept, and the same step again in a moment works.
+    key = "error.busy" if isinstance(context.error, sqlite3.OperationalError) else "error.generic"
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(key), show_alert=True)
+    elif is_private(update):
+        await update.effective_chat.send_message(t(key))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -1,0 +1,93 @@
+"""When the database refuses for a while (another process holding SQLite's write lock past the busy timeout): the
+person is told that their step was not saved and to send it again, in their language; sending it again works; and
+a guard that could not do its work stops the update rather than let it through."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from bot.stage import Stage
+from storage.repositories.audit import AuditRepository
+from storage.repositories.drafts import DraftRepository
+from storage.repositories.users import UserRepository
+from tests.test_report import FIRE_EXIT_BLOCKED, HOME_ZH, cadre_and_head
+
+BUSY_ZH = "⚠️ 系统正忙，刚才这一步没有保存。请稍等片刻后再发一次（或再点一次按钮）。"
+BUSY_EN = (
+    "⚠️ The system is busy and your last step was not saved. Please send it again (or press the button again) in a "
+    "moment."
+)
+
+
+def refusing_once(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[int]:
+    """`cls.name` refuses its next call as SQLite does when another process holds the write lock."""
+    original = getattr(cls, name)
+    left = [1]
+
+    async def refusing(*args: Any, **kwargs: Any) -> Any:
+        if left[0]:
+            left[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(cls, name, refusing)
+    return left
+
+
+async def at_the_description_step(bot_stage: Stage) -> Any:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    await cadre.press("较大")
+    return cadre
+
+
+async def test_a_step_the_database_refused_is_asked_for_again_and_then_taken(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cadre = await at_the_description_step(bot_stage)
+    left = refusing_once(monkeypatch, DraftRepository, "save")
+    before = len(cadre.messages())
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    assert left == [0]
+    assert [m.text for m in cadre.messages()[before:]] == [BUSY_ZH]  # said once, and nothing else answered
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    assert "照片" in cadre.last_message().text  # the next step: photos
+    draft = await bot_stage.services.storage.drafts.get(cadre.id)
+    assert draft is not None and draft.description == FIRE_EXIT_BLOCKED
+
+
+async def test_when_even_who_you_are_cannot_be_read_you_are_told_in_your_apps_language_and_nothing_runs(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The access gate's lookup refused: before, the gate's failure was reported and the update went on to the
+    journeys all the same, past the gate."""
+    cadre, _ = await cadre_and_head(bot_stage, language="en")
+    before = len(cadre.messages())
+    refusing_once(monkeypatch, UserRepository, "get")
+    await cadre.send_text("/report")
+    assert [m.text for m in cadre.messages()[before:]] == [BUSY_EN]
+    await cadre.send_text("/report")
+    assert "step 1" in cadre.last_message().text
+
+
+async def test_a_classified_text_is_not_kept_when_the_secrecy_guard_cannot_audit_it(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secrecy guard audits a refusal before it stops the update. When the audit entry was refused, the guard
+    failed and the classified text went on to the report journey, which stored it as the hazard's description."""
+    cadre = await at_the_description_step(bot_stage)
+    refusing_once(monkeypatch, AuditRepository, "append")
+    classified = "秘密★1年 关于防汛物资调拨的内部安排"
+    await cadre.send_text(classified)
+    assert cadre.last_message().text == BUSY_ZH
+    draft = await bot_stage.services.storage.drafts.get(cadre.id)
+    assert draft is not None and draft.description is None
+    await cadre.send_text(classified)  # sent again: refused as classified, as always
+    assert "秘密" in cadre.last_message().text and "refused" not in cadre.last_message().text
+    draft = await bot_stage.services.storage.drafts.get(cadre.id)
+    assert draft is not None and draft.description is None
