@@ -91,3 +91,25 @@ async def test_a_classified_text_is_not_kept_when_the_secrecy_guard_cannot_audit
     assert "秘密" in cadre.last_message().text and "refused" not in cadre.last_message().text
     draft = await bot_stage.services.storage.drafts.get(cadre.id)
     assert draft is not None and draft.description is None
+
+
+async def test_while_another_program_holds_the_database_a_step_is_refused_plainly_and_taken_after(
+    bot_stage: Stage,
+) -> None:
+    """Not a stand-in: a second connection, as an import from the command line would, holds SQLite's write lock
+    past the bot's busy timeout (shortened here from 5 s), and SQLite itself refuses the bot's write."""
+    cadre = await at_the_description_step(bot_stage)
+    database = bot_stage.services.storage.db
+    await database.execute("PRAGMA busy_timeout = 100")
+    other = sqlite3.connect(database.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        await cadre.send_text(FIRE_EXIT_BLOCKED)
+        assert cadre.last_message().text == BUSY_ZH
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    assert "照片" in cadre.last_message().text
+    draft = await bot_stage.services.storage.drafts.get(cadre.id)
+    assert draft is not None and draft.description == FIRE_EXIT_BLOCKED
