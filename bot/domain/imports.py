@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.domain.roles import Role
+from bot.domain.secrecy import find_classification_mark
 
 MAX_TEXT = 200
 MAX_DESCRIPTION = 500
@@ -130,6 +131,12 @@ class _Checker:
             return None
         if len(value) > spec.max_length:
             self.fail(key, "too_long", max=spec.max_length)
+            return None
+        # The secrecy rule holds for a spreadsheet as for a message: nothing carrying a classification mark is
+        # stored. The error names the mark, never the cell's words.
+        mark = find_classification_mark(value)
+        if mark is not None:
+            self.fail(key, "classified", mark=mark)
             return None
         return value
 

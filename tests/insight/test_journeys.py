@@ -147,6 +147,22 @@ async def test_an_admin_imports_by_sending_a_spreadsheet(bot_stage: Stage) -> No
     assert user is not None and user.role is Role.COUNTY and user.region_code == "330303"
 
 
+async def test_a_spreadsheet_with_a_classified_cell_is_refused_whole_without_quoting_it(bot_stage: Stage) -> None:
+    """The secrecy guard reads messages and captions; a spreadsheet's cells went into the database unread."""
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    secret = "秘密★1年 战备物资库"
+    sheet = f"机构编码,机构名称,机构类型,区划代码,地址\nNEW-01,鹿城区新建养老院,养老机构,330302001,{secret}\n"
+    await admin.send_document(sheet.encode(), "机构.csv", "text/csv")
+    answer = admin.last_message().text
+    assert "第 2 行「地址」：含有密级标识“秘密”：涉密内容不得导入或存储" in answer
+    assert "战备物资库" not in answer and "数据库未做任何改动" in answer
+    assert await bot_stage.services.storage.institutions.get_by_code("NEW-01") is None
+    rows = await bot_stage.services.storage.db.fetchall("SELECT address FROM institutions WHERE address LIKE ?",
+                                                        ("%战备物资库%",))
+    assert rows == []
+
+
 async def test_with_the_bots_own_sender_the_preview_follows_the_delivery(tmp_path: Path) -> None:
     async with stage(tmp_path / "safety.db", background=True) as running:
         admin = running.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
