@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is a dev dependency of the resilience suites")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from bot.domain.lifecycle import TRANSITIONS, HazardAction, HazardState  # noqa: E402
@@ -518,6 +518,12 @@ def test_streams_of_odd_updates_break_nothing(monkeypatch: pytest.MonkeyPatch) -
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(st.lists(actions, min_size=1, max_size=sized(12, 40)))
+    # Always tried: the database refusing the secrecy guard's own audit entry just as a classified text reaches the
+    # report's description step (the first press of each step: the first institution, area and severity). The
+    # guard used to fail open there, and the journey kept the text. (One refusal: a second would fall on the
+    # journey's own write and hide the bug.)
+    @example([Say("cadre", "/report"), Press("cadre", 0), Press("cadre", 0), Press("cadre", 0), Lock(1),
+              Say("cadre", "秘密★1年：关于防汛物资调拨的内部安排")])
     def play(steps: list[Action]) -> None:
         hit.update(asyncio.run(run_stream(steps)))
 
