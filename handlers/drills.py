@@ -246,12 +246,15 @@ async def confirmed(update: Update, context: BotContext) -> str | int:
     assert caller.user is not None
     services, t = context.services, caller.t
     try:
-        logged = await services.drills.log(caller.user, _entry(draft))
+        # The draft goes in the drill's own transaction: deleted after it, a refused delete left the confirm button
+        # working, and a second press logged the drill twice.
+        async with services.storage.db.transaction():
+            logged = await services.drills.log(caller.user, _entry(draft))
+            await drafts(context).delete(caller.user.telegram_id, DrillDraft)
     except (Refusal, ValueError) as error:
         await query.answer()
         return await _refused(update, context, caller, draft, error)
     await query.answer()
-    await drafts(context).delete(caller.user.telegram_id, DrillDraft)
     drill = logged.drill
     lines = [
         t("drill.logged", kind=t.plain(f"calendar.kind.{drill.kind.value}"), day=drill.held_on.isoformat()),

@@ -355,9 +355,12 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         await answer(update, t("fallback.stale_button"))
         return ConversationHandler.END
     try:
-        outcome = await services.hazards.act(
-            caller.user, draft.hazard_id, HazardAction.CHANGE_DEADLINE, deadline=draft.deadline, reason=message.text
-        )
+        async with services.storage.db.transaction():  # the change and the end of its draft, or neither
+            outcome = await services.hazards.act(
+                caller.user, draft.hazard_id, HazardAction.CHANGE_DEADLINE, deadline=draft.deadline,
+                reason=message.text,
+            )
+            await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
     except Refusal as refusal:
         await answer(update, t(refusal.message_key, **refusal.params))
         if refusal.code in REASON_REFUSALS:
@@ -367,7 +370,6 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
             return CHOOSING_DEADLINE
         await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
         return ConversationHandler.END
-    await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
     tz = services.settings.tz
     hazard = outcome.hazard
     previous = outcome.event.detail.get("previous_deadline") if outcome.event is not None else None

@@ -202,9 +202,12 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
         await query.answer(t.plain("rectify.need_photo_first"), show_alert=True)
         return AWAITING_PHOTOS
     try:
-        outcome = await context.services.hazards.act(
-            caller.user, draft.hazard_id, HazardAction.SUBMIT_RECTIFICATION, reason=draft.measures, photos=draft.photos
-        )
+        async with context.services.storage.db.transaction():  # the submission and the end of its draft, or neither
+            outcome = await context.services.hazards.act(
+                caller.user, draft.hazard_id, HazardAction.SUBMIT_RECTIFICATION, reason=draft.measures,
+                photos=draft.photos,
+            )
+            await drafts.delete(caller.user.telegram_id, Journey.RECTIFY)
     except Refusal as refusal:
         await query.answer()
         await answer(update, t(refusal.message_key, **refusal.params))
@@ -213,7 +216,6 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
             return AWAITING_MEASURES
         await drafts.delete(caller.user.telegram_id, Journey.RECTIFY)
         return ConversationHandler.END
-    await drafts.delete(caller.user.telegram_id, Journey.RECTIFY)
     await query.answer()
     if isinstance(query.message, Message):
         # A second tap on Done must not look as if it could submit again.

@@ -119,7 +119,9 @@ async def counted_people(update: Update, context: BotContext) -> str | int:
         await answer(update, t("study.lost"))
         return ConversationHandler.END
     try:
-        record = await services.studies.log(caller.user, draft.held_on, draft.topic, count)
+        async with services.storage.db.transaction():  # the record and the end of its draft, or neither
+            record = await services.studies.log(caller.user, draft.held_on, draft.topic, count)
+            await calendar.drafts(context).delete(caller.user.telegram_id, StudyDraft)
     except Refusal as refusal:
         await answer(update, t(refusal.message_key, **refusal.params))
         if refusal.code.startswith("topic_"):
@@ -127,7 +129,6 @@ async def counted_people(update: Update, context: BotContext) -> str | int:
             return NAMING_TOPIC
         await calendar.drafts(context).delete(caller.user.telegram_id, StudyDraft)
         return ConversationHandler.END
-    await calendar.drafts(context).delete(caller.user.telegram_id, StudyDraft)
     text = t("study.logged", unit=calendar.place_name(record.unit, t), day=draft.held_on.isoformat(), topic=draft.topic,
              participants=count)
     await answer(update, Html("\n".join([text, calendar.status_line(calendar.STUDY, record.status, t)])))

@@ -105,16 +105,17 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         await answer(update, t("fallback.stale_button"))
         return ConversationHandler.END
     try:
-        outcome = await context.services.hazards.act(
-            caller.user, draft.hazard_id, HazardAction.REJECT, reason=message.text
-        )
+        async with context.services.storage.db.transaction():  # the rejection and the end of its draft, or neither
+            outcome = await context.services.hazards.act(
+                caller.user, draft.hazard_id, HazardAction.REJECT, reason=message.text
+            )
+            await drafts.delete(caller.user.telegram_id, Journey.REJECT)
     except Refusal as refusal:
         await answer(update, t(refusal.message_key, **refusal.params))
         if refusal.code in REASON_REFUSALS:
             return AWAITING_REASON
         await drafts.delete(caller.user.telegram_id, Journey.REJECT)
         return ConversationHandler.END
-    await drafts.delete(caller.user.telegram_id, Journey.REJECT)
     reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
     await answer(update, t("verify.rejected", code=outcome.hazard.code, reason=reason))
     return ConversationHandler.END

@@ -449,14 +449,16 @@ async def chose_send(update: Update, context: BotContext) -> str | int:
         target=await _target(context, draft),
     )
     try:
-        # One transaction: the warning exists, is sent and has its messages queued, or none of it happened.
+        # One transaction: the warning exists, is sent and has its messages queued, and its draft is gone, or none
+        # of it happened. With the draft deleted after the commit, a refused delete left the Send button working,
+        # and pressing it again sent the warning a second time.
         async with services.storage.db.transaction():
             warning = await services.warnings.create_manual(user, spec)
             delivered = await deliver(services, await services.warnings.send(user, warning.id))
+            await _drafts(context).delete(user.telegram_id, WarnDraft)
     except Refusal as refusal:
         await answer(update, t(refusal.message_key, **refusal.params))
         return PREVIEWING
-    await _drafts(context).delete(user.telegram_id, WarnDraft)
     sent = delivered.warning
     lines = [t("warn.sent", title=title(sent, t), id=sent.id, total=delivered.queued.total)]
     if delivered.rounds:

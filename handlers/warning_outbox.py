@@ -7,6 +7,9 @@ never twice for one dedupe key. This module holds the plumbing those share; the 
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +21,7 @@ from bot.delivery import OutboxSender
 from bot.delivery_status import StatusMessage, progress_text
 from bot.domain.roles import Role, region_in_scope
 from bot.i18n import Translator
+from storage.db import patiently
 from storage.models import User
 from storage.outbox_models import BatchProgress, NewOutboxMessage, OutboxPayload, Priority
 from storage.repositories.broadcast_status import BroadcastStatus, BroadcastStatusRepository
@@ -27,6 +31,8 @@ if TYPE_CHECKING:
 
 # A broadcast's status message older than this is left as it is: nobody is watching it any more.
 RESUME_WINDOW = timedelta(days=1)
+
+log = logging.getLogger(__name__)
 
 Render = Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]
 
@@ -106,7 +112,11 @@ async def show_progress(context: BotContext, chat_id: int, t: Translator, batch:
     text = progress_text(BatchProgress(batch=batch, total=total), t)
     message = await context.bot.send_message(chat_id, text)
     status = BroadcastStatus(batch, chat_id, message.message_id, t.language, text, services.clock.now())
-    await BroadcastStatusRepository(services.storage.db).add(status)
+    statuses = BroadcastStatusRepository(services.storage.db)
+    # The warning is out by now: a refused record must not read to the sender as a failure to send (they would
+    # send it again). Without it, only a restart loses the message's updates.
+    with contextlib.suppress(sqlite3.OperationalError):  # logged at ERROR by `patiently`
+        await patiently(f"the status message of {batch}", lambda: statuses.add(status), log)
     _watch(context.application.bot_data, services, status)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import Role
@@ -12,6 +14,7 @@ from bot.services.calendar import DrillEntry
 from bot.services.hazard_core import MAX_TEXT
 from bot.stage import Stage
 from tests.calendar_people import institution_id, local
+from tests.db_faults import refuse_next_own_write
 from tests.hazard_people import HEAD, HOME, LUCHENG, cast, telegram_photo
 
 
@@ -65,6 +68,32 @@ async def test_a_head_logs_a_fire_drill_and_is_guided_past_wrong_answers(bot_sta
         (DrillKind.FIRE, date(2026, 3, 6), 35, 45, 1)
     ]
     assert people.group.messages() == []  # a drill without problems tells nobody else
+
+
+async def test_a_drill_whose_draft_could_not_be_cleared_is_not_logged_twice(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """✅ 确认记录 logs the drill; its draft used to be deleted after that, on its own. When the database refused the
+    delete, the head read that the step had failed, the button still worked, and a second press logged it twice."""
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-10）")
+    await head.send_text("35")
+    await head.send_text("45")
+    await head.send_text("夜间火灾疏散，卧床老人转移")
+    await head.send_photo()
+    await head.press("完成")
+    await head.send_text("无")
+    summary = head.last_message()
+    confirm = summary.button_data[0][0]
+    assert confirm is not None
+    refuse_next_own_write(monkeypatch)
+    await head.press_data(summary, confirm)
+    await head.press_data(summary, confirm)  # told to try again, or tapped twice
+    drills = await bot_stage.services.storage.calendar.drills_of(await institution_id(bot_stage, HOME))
+    assert len(drills) == 1
 
 
 async def test_problems_found_in_a_drill_become_self_check_hazards_in_english(bot_stage: Stage) -> None:

@@ -16,6 +16,7 @@ from bot.stage import Stage, stage
 from bot.warning_jobs import follow_up
 from storage.models import InstitutionType, NewInstitution
 from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
+from tests.db_faults import refuse_next_own_write
 from tests.warning_people import (
     DONGTOU,
     FORUM_TOPIC,
@@ -83,6 +84,30 @@ async def test_warn_previews_the_exact_message_and_counts_then_everyone_gets_one
     assert containing(cast.cadre, TYPHOON_TEMPLATE)[0].buttons == []
     status = containing(staff, "发送完毕")
     assert len(status) == 1 and "已送达 5 / 5，失败 0" in status[0].text and status[0].edited
+
+
+async def test_a_warning_whose_draft_could_not_be_cleared_is_not_sent_twice(
+    typhoon_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """📤 发送 commits the warning. Its draft used to be deleted after that commit, on its own: when the database
+    refused that delete (another process holding the write lock), the sender read that the step had failed, the
+    preview's Send button still worked, and pressing it again sent the warning to everyone a second time."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    preview = staff.last_message()
+    send = preview.button_data[0][0]
+    assert send is not None
+    sender = outbox_sender(typhoon_stage)
+    typhoon_stage.application.bot_data["outbox_sender"] = sender
+    refuse_next_own_write(monkeypatch)
+    await staff.press_data(preview, send)
+    await staff.press_data(preview, send)  # told to try again, or tapped twice
+    await drain(typhoon_stage, sender)
+    for chat in cast.dongtou_recipients:
+        assert len(containing(chat, TYPHOON_TEMPLATE)) == 1, chat
+    rows = await typhoon_stage.services.storage.db.fetchall("SELECT id FROM warnings")
+    assert len(rows) == 1
 
 
 async def test_an_english_city_admin_warns_two_counties_and_sees_the_numbers(typhoon_stage: Stage) -> None:
