@@ -299,6 +299,9 @@ class OutboxSender:
             # Until the chat is held for a quick retry's backoff, the message is due again and must not be claimed.
             self._settling.add(item.chat_id)
             try:
+                if failure.new_chat_id is not None:
+                    # The group became a supergroup: its binding and everything else queued for it follow it.
+                    await self._services.onboarding.group_moved(item.chat_id, failure.new_chat_id, actor_id=None)
                 decision = await self._outbox.failed(item, self.worker_id, failure)
                 if decision.hold:
                     self.pacer.hold(item.chat_id, decision.hold)

@@ -27,6 +27,7 @@ from handlers.common import answer, identify, is_group, is_private, topic_of
 log = logging.getLogger(__name__)
 
 SECRECY_GROUP = -30
+MIGRATION_GROUP = -25  # before the access gate: the supergroup a bound group became is not bound yet
 ACCESS_GROUP = -20
 FALLBACK_GROUP = 50
 
@@ -157,6 +158,26 @@ async def bot_added_to_group(update: Update, context: BotContext) -> None:
         await chat.send_message(caller.t("group.unbound"))
 
 
+async def group_migrated(update: Update, context: BotContext) -> None:
+    """Telegram upgraded a group to a supergroup and says so in both (`migrate_to_chat_id` in the old,
+    `migrate_from_chat_id` in the new): its bindings, the messages waiting for it and its reminders follow it to
+    the new id. Without this the bot kept writing to the old id, which refuses everything, and took the new
+    supergroup for an unbound group. Only Telegram writes these messages; the second one finds nothing to move."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    actor = update.effective_user.id if update.effective_user is not None else None
+    if await context.services.onboarding.group_moved(old, new, actor_id=actor):
+        log.info("group %s is now supergroup %s: its bindings, queued messages and reminders moved", old, new)
+    raise ApplicationHandlerStop
+
+
 async def unexpected_message(update: Update, context: BotContext) -> None:
     """Nothing else took this message: say what the bot can do rather than stay silent."""
     if not is_private(update):
@@ -217,6 +238,7 @@ async def _tell_of_failure(update: Update, context: BotContext) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, secrecy_guard), group=SECRECY_GROUP)
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated), group=MIGRATION_GROUP)
     application.add_handler(TypeHandler(Update, access_gate), group=ACCESS_GROUP)
     application.add_handler(TypeHandler(Update, forged_numbers), group=ACCESS_GROUP + 1)
     application.add_handler(ChatMemberHandler(bot_added_to_group, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -48,9 +48,15 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
     # Group members are not all registered, and a hazard's details are not for every one of them.
     markup = None if delivery.is_group else keyboard(shown, delivery.recipient_id, t)
     try:
-        await bot.send_message(
-            delivery.recipient_id, text, reply_markup=markup, message_thread_id=delivery.topic_id
-        )
+        try:
+            await bot.send_message(
+                delivery.recipient_id, text, reply_markup=markup, message_thread_id=delivery.topic_id
+            )
+        except ChatMigrated as moved:
+            # The group became a supergroup: its binding and reminders follow it, and this one goes there now.
+            new_chat_id = int(moved.new_chat_id)
+            await services.onboarding.group_moved(delivery.recipient_id, new_chat_id, actor_id=None)
+            await bot.send_message(new_chat_id, text, reply_markup=markup)
     except (Forbidden, BadRequest, ChatMigrated) as error:
         # Blocked, removed from the group, the chat gone: sending again would fail the same way.
         log.warning("reminders to %s are undeliverable: %s", delivery.recipient_id, error)

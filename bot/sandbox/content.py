@@ -226,6 +226,8 @@ def describe(msg: StoredMessage) -> str:
     """A one-line rendering of a message's content for transcripts."""
     if msg.kind == "text":
         return msg.text or ""
+    if msg.kind == "service":
+        return "[service " + ", ".join(f"{key}={value}" for key, value in (msg.service or {}).items()) + "]"
     label = {
         "photo": "[photo]",
         "location": "[location {loc}]",

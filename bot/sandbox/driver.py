@@ -341,6 +341,28 @@ class SimGroup:
         self.state.members[user.id] = "left"
         return self
 
+    async def upgrade_to_supergroup(
+        self, by: SimUser, new_chat_id: int | None = None, *, tell_bot: bool = True
+    ) -> SimGroup:
+        """What Telegram does when a group grows past 200 members or an admin turns on a supergroup's feature: a
+        supergroup with a new id takes its place (same title, members and bot), the old id refuses messages with
+        the new one, and the bot gets a service message in each (`migrate_to_chat_id`, `migrate_from_chat_id`).
+        `tell_bot=False`: as for a bot that missed them (down for longer than Telegram keeps updates)."""
+        world = self._world
+        new_id = new_chat_id if new_chat_id is not None else int(f"-100{abs(self.chat_id)}")
+        state = world.add_group(new_id, self.title, is_forum=False, username=None)
+        state.members = dict(self.state.members)
+        state.bot_status = self.state.bot_status
+        self.state.migrated_to = new_id
+        notes = ((self.state, {"migrate_to_chat_id": new_id}), (state, {"migrate_from_chat_id": self.chat_id}))
+        for chat, fields in notes:
+            msg = world.new_message(chat, by.id, "service", service=fields)
+            world.log("in", chat, "service", describe(msg), actor=by.name, message_id=msg.message_id)
+            if tell_bot:
+                world.enqueue("message", message_json(world, msg), f"{chat.title}: {describe(msg)}")
+        await self._sb.settle()
+        return SimGroup(self._sb, state)
+
     def set_bot_status(self, status: str) -> SimGroup:
         """'member', 'administrator', 'left' or 'kicked' (the last two make sends fail with 403)."""
         self.state.bot_status = status

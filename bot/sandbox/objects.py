@@ -165,6 +165,8 @@ def message_json(world: World, msg: StoredMessage, *, with_reply: bool = True) -
         out["contact"] = msg.contact
     if msg.reply_markup is not None:
         out["reply_markup"] = msg.reply_markup
+    if msg.service is not None:
+        out.update(msg.service)
     return out
 
 

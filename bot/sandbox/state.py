@@ -39,6 +39,7 @@ class ChatState:
     reply_keyboard_one_time: bool = False
     menu_button: dict[str, Any] | None = None
     last_message_id: int = 0
+    migrated_to: int | None = None  # a group upgraded to this supergroup: sending here fails with its new id
 
 
 @dataclass
@@ -67,6 +68,7 @@ class StoredMessage:
     edit_date: int | None = None
     deleted: bool = False
     forward_origin: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None  # a service message's fields, e.g. {"migrate_to_chat_id": …}
 
     @property
     def inline_keyboard(self) -> InlineKeyboard:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from bot.sandbox.errors import bad_request, forbidden, too_many_requests
+from bot.sandbox.errors import ApiError, bad_request, forbidden, too_many_requests
 from bot.sandbox.faults import RateLimiter
 from bot.sandbox.media import FileStore, StoredFile
 from bot.sandbox.spec import load_spec
@@ -113,6 +113,9 @@ class World:
                 raise forbidden("bot was blocked by the user")
             if not user.started:
                 raise forbidden("bot can't initiate conversation with a user")
+        elif chat.migrated_to is not None:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat", violation=False,
+                           parameters={"migrate_to_chat_id": chat.migrated_to})
         elif chat.bot_status in ("left", "kicked"):
             kind = "supergroup chat" if chat.type == "supergroup" else "group chat"
             raise forbidden(f"bot was kicked from the {kind}")

@@ -181,6 +181,26 @@ class OnboardingService:
         )
         return group
 
+    async def group_moved(self, old_chat_id: int, new_chat_id: int, *, actor_id: int | None) -> int:
+        """Telegram upgraded a group to a supergroup (past 200 members, or an admin turned on a supergroup's
+        feature): the chat has a new id, and the old one refuses messages. Its bindings, the messages still waiting
+        for it and its reminders to come follow it, in one transaction; returns how many bindings moved (0: the
+        group was not bound, and nothing else changes)."""
+        storage = self._storage
+        async with storage.db.transaction():
+            moved = await storage.groups.move(old_chat_id, new_chat_id)
+            if not moved:
+                return 0
+            queued = await storage.outbox.move_chat(old_chat_id, new_chat_id)
+            reminders = await storage.reminders.move_recipient(old_chat_id, new_chat_id)
+            await storage.audit.append(
+                actor_id,
+                "group.migrated",
+                target=f"group:{new_chat_id}",
+                detail={"from": old_chat_id, "bindings": moved, "queued": queued, "reminders": reminders},
+            )
+        return moved
+
 
 def _plausible_token(token: str) -> bool:
     return 8 <= len(token) <= 64 and all(char.isalnum() or char in "-_" for char in token)

@@ -54,6 +54,14 @@ class GroupRepository:
         assert stored is not None
         return stored
 
+    async def move(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group upgraded to a supergroup keeps its bindings under its new id; returns how many the old id had. A
+        binding the new chat already has (bound again by hand) wins over the old one."""
+        row = await self._db.fetchone("SELECT COUNT(*) FROM groups WHERE chat_id = ?", (old_chat_id,))
+        await self._db.execute("UPDATE OR IGNORE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
+        await self._db.execute("DELETE FROM groups WHERE chat_id = ?", (old_chat_id,))
+        return int(row[0]) if row is not None else 0
+
     async def get(self, chat_id: int, topic_id: int | None = None) -> Group | None:
         row = await self._db.fetchone(
             f"SELECT {_COLUMNS} FROM groups WHERE {_SAME_CHAT}", (chat_id, topic_id)

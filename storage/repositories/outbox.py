@@ -129,6 +129,12 @@ class OutboxRepository:
         )
         return changed == 1
 
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """Messages still waiting for a group that became a supergroup go to its new id; returns how many."""
+        return await self._db.execute_rowcount(
+            "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", (new_chat_id, old_chat_id)
+        )
+
     async def release(self, outbox_ids: Collection[int], worker: str) -> int:
         """Give back claims that never reached Telegram (a graceful stop): the try does not count."""
         changed = await self._db.execute_rowcount(

@@ -194,6 +194,25 @@ class ReminderRepository:
     async def cancel_claimed(self, ids: Sequence[int], worker_id: str) -> int:
         return await self._finish_claim(ids, worker_id, "state = ?", (_CANCELLED,))
 
+    async def move_recipient(self, old_chat_id: int, new_chat_id: int) -> int:
+        """Reminders still to come for a group that became a supergroup go to its new id, under the keys a plan
+        for the new id makes (each key ends with the recipient), so that planning again adds nothing twice. A
+        supergroup has no topics yet, nor had the group. Returns how many moved; any whose new key a plan had
+        already made are cancelled."""
+        old_tag, new_tag = f":{old_chat_id}", f":{new_chat_id}"
+        moved = await self._db.execute_rowcount(
+            "UPDATE OR IGNORE reminders SET recipient_id = ?, "
+            "dedupe_key = substr(dedupe_key, 1, length(dedupe_key) - ?) || ?, "
+            "subject_id = CASE WHEN subject_type = ? AND subject_id = ? THEN ? ELSE subject_id END "
+            f"WHERE recipient_id = ? AND {_IS_PENDING} AND topic_id IS NULL AND dedupe_key LIKE ?",
+            (new_chat_id, len(old_tag), new_tag, SubjectType.GROUP.value, str(old_chat_id), str(new_chat_id),
+             old_chat_id, f"%{old_tag}"),
+        )
+        await self._db.execute(
+            f"UPDATE reminders SET state = ? WHERE recipient_id = ? AND {_IS_PENDING}", (_CANCELLED, old_chat_id)
+        )
+        return moved
+
     async def release(
         self, ids: Sequence[int], worker_id: str, *, retry_at: datetime | None, failed: bool = False
     ) -> int:
