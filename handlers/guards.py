@@ -23,6 +23,8 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.domain.secrecy import find_classification_mark
 from handlers.common import answer, identify, is_group, is_private, topic_of
+from handlers.warning_text import region_name
+from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 log = logging.getLogger(__name__)
 
@@ -140,13 +142,20 @@ def _update_kind(update: Update) -> str:
     return "media"
 
 
-async def bot_added_to_group(update: Update, context: BotContext) -> None:
+PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+
+
+async def bot_membership_changed(update: Update, context: BotContext) -> None:
+    """Added to a group: say how to bind it, unless it is bound. Removed from a bound group: see `_removed`."""
     change = update.my_chat_member
     if change is None or not is_group(update):
         return
-    if change.new_chat_member.status not in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+    before, now = change.old_chat_member.status, change.new_chat_member.status
+    if now in GONE and before not in GONE:
+        await _removed(update, context)
         return
-    if change.old_chat_member.status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+    if now not in PRESENT or before in PRESENT:
         return
     chat = update.effective_chat
     assert chat is not None
@@ -156,6 +165,35 @@ async def bot_added_to_group(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
         await chat.send_message(caller.t("group.unbound"))
+
+
+async def _removed(update: Update, context: BotContext) -> None:
+    """Removed from a bound group, the bot can reach it no more: warnings and notices for the county stopped
+    arriving there, each refused in silence. The bindings end, and the staff answerable for the group are told
+    (through the outbox, in the same transaction) how to bring it back."""
+    chat, change = update.effective_chat, update.my_chat_member
+    assert chat is not None and change is not None
+    services = context.services
+    async with services.storage.db.transaction():
+        ended, told = await services.onboarding.bot_removed(chat.id, actor_id=change.from_user.id)
+        if not ended:
+            return
+        regions = {g.region_code: await services.storage.regions.get(g.region_code) for g in ended}
+        messages = []
+        for person in told:
+            t = services.i18n.get(person.language)
+            places = ("；" if t.language == "zh_CN" else "; ").join(
+                f"{region_name(regions[g.region_code], t)} · {t.plain(f'purpose.{g.purpose.value}')}" for g in ended
+            )
+            text = t("group.bot_removed", title=chat.title or str(chat.id), bindings=places,
+                     by=change.from_user.full_name[:64])
+            messages.append(NewOutboxMessage(
+                dedupe_key=f"group:{chat.id}:removed:{change.date.timestamp():.0f}:chat:{person.telegram_id}",
+                chat_id=person.telegram_id, payload=OutboxPayload(text=text), priority=Priority.URGENT,
+            ))
+        await services.outbox.enqueue(messages)
+    log.warning("removed from group %s by %s: %d binding(s) ended, %d staff told", chat.id, change.from_user.id,
+                len(ended), len(told))
 
 
 async def group_migrated(update: Update, context: BotContext) -> None:
@@ -241,7 +279,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated), group=MIGRATION_GROUP)
     application.add_handler(TypeHandler(Update, access_gate), group=ACCESS_GROUP)
     application.add_handler(TypeHandler(Update, forged_numbers), group=ACCESS_GROUP + 1)
-    application.add_handler(ChatMemberHandler(bot_added_to_group, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
 
 

@@ -363,6 +363,23 @@ class SimGroup:
         await self._sb.settle()
         return SimGroup(self._sb, state)
 
+    async def remove_bot(self, by: SimUser, *, ban: bool = False) -> None:
+        """An admin removes the bot from the group (`ban`: and bans it): sends fail with 403 from then on, and the
+        bot hears of it in a `my_chat_member` update."""
+        world = self._world
+        before, now = self.state.bot_status, "kicked" if ban else "left"
+        self.state.bot_status = now
+        bot = bot_json(world)
+        payload = {
+            "chat": chat_json(world, self.state),
+            "from": user_json(by.state),
+            "date": world.now(),
+            "old_chat_member": {"status": before, "user": bot},
+            "new_chat_member": {"status": now, "user": bot, **({"until_date": 0} if ban else {})},
+        }
+        world.enqueue("my_chat_member", payload, f"{by.name} removed the bot from {self.title}")
+        await self._sb.settle()
+
     def set_bot_status(self, status: str) -> SimGroup:
         """'member', 'administrator', 'left' or 'kicked' (the last two make sends fail with 403)."""
         self.state.bot_status = status

@@ -181,6 +181,33 @@ class OnboardingService:
         )
         return group
 
+    async def bot_removed(self, chat_id: int, *, actor_id: int | None) -> tuple[list[Group], list[User]]:
+        """The bot was removed from a group (or the group deleted): its bindings end, since nothing reaches it any
+        more, and the staff answerable for it are to be told, or its county would go without warnings and nobody
+        would know. Returns the bindings ended and who to tell: whoever bound each, and the county staff of its
+        region (the city admins where no county staff covers it). Nothing when the group was not bound."""
+        storage = self._storage
+        async with storage.db.transaction():
+            ended = await storage.groups.unbind_chat(chat_id)
+            if not ended:
+                return [], []
+            await storage.audit.append(
+                actor_id,
+                "group.bot_removed",
+                target=f"group:{chat_id}",
+                detail={"bindings": [{"region": g.region_code, "purpose": g.purpose.value} for g in ended]},
+            )
+        told: dict[int, User] = {}
+        for group in ended:
+            staff = await storage.users.staff_for_region(group.region_code)
+            county = [user for user in staff if user.role is Role.COUNTY]
+            for user in county or staff:
+                told[user.telegram_id] = user
+            binder = await storage.users.get(group.bound_by)
+            if binder is not None and binder.active:
+                told[binder.telegram_id] = binder
+        return ended, sorted(told.values(), key=lambda user: user.telegram_id)
+
     async def group_moved(self, old_chat_id: int, new_chat_id: int, *, actor_id: int | None) -> int:
         """Telegram upgraded a group to a supergroup (past 200 members, or an admin turned on a supergroup's
         feature): the chat has a new id, and the old one refuses messages. Its bindings, the messages still waiting

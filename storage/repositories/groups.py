@@ -68,6 +68,14 @@ class GroupRepository:
         )
         return None if row is None else _group(row)
 
+    async def unbind_chat(self, chat_id: int) -> list[Group]:
+        """Deactivate every active binding of the chat (each forum topic's too); returns those it ended."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM groups WHERE chat_id = ? AND active = 1 ORDER BY IFNULL(topic_id, 0)", (chat_id,)
+        )
+        await self._db.execute("UPDATE groups SET active = 0 WHERE chat_id = ? AND active = 1", (chat_id,))
+        return [_group(row) for row in rows]
+
     async def unbind(self, chat_id: int, topic_id: int | None = None) -> bool:
         """Deactivate the binding, keeping who bound it and when; True if an active binding was ended."""
         changed = await self._db.execute_rowcount(

@@ -1,6 +1,8 @@
-"""A bound work group that Telegram upgrades to a supergroup (past 200 members, or an admin turning on a
-supergroup's feature) gets a new chat id, and the old one refuses every message. The binding, the messages waiting
-for the group and its reminders to come follow it; with or without Telegram's word of it."""
+"""What happens to a bound work group in Telegram and must not silently stop its county's warnings.
+
+Upgraded to a supergroup (past 200 members, or an admin turning on a supergroup's feature), it gets a new chat id and
+the old one refuses every message: the binding, the messages waiting for it and its reminders follow it, with or
+without Telegram's word of it. The bot removed from it: the binding ends and the staff answerable are told."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from bot.stage import Stage
 from tests.calendar_people import local
 from tests.hazard_people import GROUP, cast, report
 from tests.test_reminder_delivery import sweep
+from tests.warning_people import drain
 
 UNBOUND = "本群尚未绑定"
 
@@ -52,3 +55,26 @@ async def test_a_group_upgraded_while_the_bot_missed_it_is_followed_at_the_first
     result = await sweep(bot_stage)
     assert supergroup.chat_id in [d.recipient_id for d in result.sent] and not result.failed
     assert first.code in supergroup.last_message().text
+
+
+async def test_the_bot_removed_from_a_bound_group_ends_the_binding_and_tells_the_county(bot_stage: Stage) -> None:
+    """Removed from the group, the bot went on sending it every notice and warning, each refused in silence: the
+    county lost its warning channel and nobody was told."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)  # the group was bound by 周科长, the county's staff
+    owner = bot_stage.sandbox.user(user_id=77, first_name="群主")
+    people.group.make_admin(owner)
+    await people.group.remove_bot(by=owner)
+    await drain(bot_stage)
+
+    told = people.staff.last_message().text
+    assert "机器人已被移出工作群「鹿城区隐患通报群」（操作人：群主）" in told
+    assert "（鹿城区 · 隐患通知）已解除" in told and "/bindgroup" in told
+    ended = await bot_stage.services.storage.groups.get(GROUP)
+    assert ended is not None and not ended.active  # kept, with who bound it and when, but ended
+
+    sends = len(bot_stage.sandbox.calls_to("sendMessage"))
+    await report(bot_stage)
+    await drain(bot_stage)
+    to_group = [c for c in bot_stage.sandbox.calls_to("sendMessage")[sends:] if c.params["chat_id"] == GROUP]
+    assert to_group == []  # nothing more sent to a chat that refuses it
