@@ -147,13 +147,17 @@ GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 
 
 async def bot_membership_changed(update: Update, context: BotContext) -> None:
-    """Added to a group: say how to bind it, unless it is bound. Removed from a bound group: see `_removed`."""
+    """Added to a group: say how to bind it, unless it is bound. Removed from a bound group, or its right to post
+    taken away: see `_lost`."""
     change = update.my_chat_member
     if change is None or not is_group(update):
         return
     before, now = change.old_chat_member.status, change.new_chat_member.status
     if now in GONE and before not in GONE:
-        await _removed(update, context)
+        await _lost(update, context, muted=False)
+        return
+    if now == ChatMemberStatus.RESTRICTED and not getattr(change.new_chat_member, "can_send_messages", True):
+        await _lost(update, context, muted=True)
         return
     if now not in PRESENT or before in PRESENT:
         return
@@ -167,15 +171,16 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
         await chat.send_message(caller.t("group.unbound"))
 
 
-async def _removed(update: Update, context: BotContext) -> None:
-    """Removed from a bound group, the bot can reach it no more: warnings and notices for the county stopped
-    arriving there, each refused in silence. The bindings end, and the staff answerable for the group are told
-    (through the outbox, in the same transaction) how to bring it back."""
+async def _lost(update: Update, context: BotContext, *, muted: bool) -> None:
+    """Removed from a bound group, or muted there (an admin tired of its notices), the bot can reach it no more:
+    warnings and notices for the county stopped arriving there, each refused in silence. The bindings end, and
+    the staff answerable for the group are told (through the outbox, in the same transaction) how to bring it
+    back."""
     chat, change = update.effective_chat, update.my_chat_member
     assert chat is not None and change is not None
     services = context.services
     async with services.storage.db.transaction():
-        ended, told = await services.onboarding.bot_removed(chat.id, actor_id=change.from_user.id)
+        ended, told = await services.onboarding.bot_removed(chat.id, actor_id=change.from_user.id, muted=muted)
         if not ended:
             return
         regions = {g.region_code: await services.storage.regions.get(g.region_code) for g in ended}
@@ -185,15 +190,15 @@ async def _removed(update: Update, context: BotContext) -> None:
             places = ("；" if t.language == "zh_CN" else "; ").join(
                 f"{region_name(regions[g.region_code], t)} · {t.plain(f'purpose.{g.purpose.value}')}" for g in ended
             )
-            text = t("group.bot_removed", title=chat.title or str(chat.id), bindings=places,
-                     by=change.from_user.full_name[:64])
+            key = "group.bot_muted" if muted else "group.bot_removed"
+            text = t(key, title=chat.title or str(chat.id), bindings=places, by=change.from_user.full_name[:64])
             messages.append(NewOutboxMessage(
-                dedupe_key=f"group:{chat.id}:removed:{change.date.timestamp():.0f}:chat:{person.telegram_id}",
+                dedupe_key=f"group:{chat.id}:lost:{change.date.timestamp():.0f}:chat:{person.telegram_id}",
                 chat_id=person.telegram_id, payload=OutboxPayload(text=text), priority=Priority.URGENT,
             ))
         await services.outbox.enqueue(messages)
-    log.warning("removed from group %s by %s: %d binding(s) ended, %d staff told", chat.id, change.from_user.id,
-                len(ended), len(told))
+    log.warning("%s group %s by %s: %d binding(s) ended, %d staff told", "muted in" if muted else "removed from",
+                chat.id, change.from_user.id, len(ended), len(told))
 
 
 async def group_migrated(update: Update, context: BotContext) -> None:

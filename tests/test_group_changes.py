@@ -78,3 +78,20 @@ async def test_the_bot_removed_from_a_bound_group_ends_the_binding_and_tells_the
     await drain(bot_stage)
     to_group = [c for c in bot_stage.sandbox.calls_to("sendMessage")[sends:] if c.params["chat_id"] == GROUP]
     assert to_group == []  # nothing more sent to a chat that refuses it
+
+
+async def test_the_bot_muted_in_a_bound_supergroup_is_the_same_loss_and_said_so(bot_stage: Stage) -> None:
+    """An admin tired of the notices takes the bot's right to post away: it stays a member, and every message to
+    the group is refused. The county is told, as for a removal."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage, "en")
+    supergroup = await people.group.upgrade_to_supergroup(by=people.staff)
+    owner = bot_stage.sandbox.user(user_id=77, first_name="Owner")
+    supergroup.make_admin(owner)
+    await supergroup.mute_bot(by=owner)
+    await drain(bot_stage)
+    told = people.staff.last_message().text
+    assert "The bot was muted in the work group “鹿城区隐患通报群” (by Owner)" in told
+    assert "(Lucheng District · Hazard notices) has ended" in told
+    ended = await bot_stage.services.storage.groups.get(supergroup.chat_id)
+    assert ended is not None and not ended.active

@@ -380,6 +380,32 @@ class SimGroup:
         world.enqueue("my_chat_member", payload, f"{by.name} removed the bot from {self.title}")
         await self._sb.settle()
 
+    async def mute_bot(self, by: SimUser) -> None:
+        """An admin of a supergroup takes the bot's right to send messages away (it stays a member): sends fail with
+        400 from then on, and the bot hears of it in a `my_chat_member` update."""
+        if self.state.type != "supergroup":
+            raise AssertionError("only a supergroup's members can be restricted")
+        world = self._world
+        before = self.state.bot_status
+        self.state.bot_status = "restricted"
+        bot = bot_json(world)
+        rights = (
+            "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos",
+            "can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages",
+            "can_add_web_page_previews", "can_react_to_messages", "can_edit_tag", "can_change_info",
+            "can_invite_users", "can_pin_messages", "can_manage_topics",
+        )
+        payload = {
+            "chat": chat_json(world, self.state),
+            "from": user_json(by.state),
+            "date": world.now(),
+            "old_chat_member": {"status": before, "user": bot},
+            "new_chat_member": {"status": "restricted", "user": bot, "is_member": True, "until_date": 0,
+                                **dict.fromkeys(rights, False)},
+        }
+        world.enqueue("my_chat_member", payload, f"{by.name} took the bot's right to post in {self.title}")
+        await self._sb.settle()
+
     def set_bot_status(self, status: str) -> SimGroup:
         """'member', 'administrator', 'left' or 'kicked' (the last two make sends fail with 403)."""
         self.state.bot_status = status

@@ -119,6 +119,8 @@ class World:
         elif chat.bot_status in ("left", "kicked"):
             kind = "supergroup chat" if chat.type == "supergroup" else "group chat"
             raise forbidden(f"bot was kicked from the {kind}")
+        elif chat.bot_status == "restricted":
+            raise bad_request("not enough rights to send text messages to the chat", violation=False)
         return chat
 
     def check_rate(self, chat: ChatState) -> None:

@@ -181,11 +181,14 @@ class OnboardingService:
         )
         return group
 
-    async def bot_removed(self, chat_id: int, *, actor_id: int | None) -> tuple[list[Group], list[User]]:
-        """The bot was removed from a group (or the group deleted): its bindings end, since nothing reaches it any
-        more, and the staff answerable for it are to be told, or its county would go without warnings and nobody
-        would know. Returns the bindings ended and who to tell: whoever bound each, and the county staff of its
-        region (the city admins where no county staff covers it). Nothing when the group was not bound."""
+    async def bot_removed(
+        self, chat_id: int, *, actor_id: int | None, muted: bool = False
+    ) -> tuple[list[Group], list[User]]:
+        """The bot was removed from a group (or the group deleted), or `muted` there: its bindings end, since
+        nothing reaches it any more, and the staff answerable for it are to be told, or its county would go without
+        warnings and nobody would know. Returns the bindings ended and who to tell: whoever bound each, and the
+        county staff of its region (the city admins where no county staff covers it). Nothing when the group was
+        not bound."""
         storage = self._storage
         async with storage.db.transaction():
             ended = await storage.groups.unbind_chat(chat_id)
@@ -193,7 +196,7 @@ class OnboardingService:
                 return [], []
             await storage.audit.append(
                 actor_id,
-                "group.bot_removed",
+                "group.bot_muted" if muted else "group.bot_removed",
                 target=f"group:{chat_id}",
                 detail={"bindings": [{"region": g.region_code, "purpose": g.purpose.value} for g in ended]},
             )
