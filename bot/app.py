@@ -99,10 +99,12 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         warnings=warnings,
         insight=Insight.build(storage, clock, settings, onboarding, outbox=outbox, warnings=warnings),
     )
+    from handlers.groups import GroupLossWords
     from handlers.notify import HazardNotices
 
     # Notices are worded in the handler layer, but queued inside the service's transaction.
     hazards.notifier = HazardNotices(services)
+    onboarding.notifier = GroupLossWords(services)
     return services
 
 

@@ -28,10 +28,11 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ExtBot
 
-from bot.delivery_errors import classify
+from bot.delivery_errors import classify, group_refuses
 from bot.delivery_status import StatusMessage
 from bot.pacing import Limits, Pacer
 from bot.retrying import RetryingRequest
+from bot.services.onboarding import GroupLoss
 from bot.services.outbox import DeliveryFailure, FailureKind, OutboxService
 from storage.db import patiently
 from storage.outbox_models import BatchProgress, OutboxItem
@@ -302,6 +303,9 @@ class OutboxSender:
                 if failure.new_chat_id is not None:
                     # The group became a supergroup: its binding and everything else queued for it follow it.
                     await self._services.onboarding.group_moved(item.chat_id, failure.new_chat_id, actor_id=None)
+                elif group_refuses(item.chat_id, failure):
+                    # Removed or muted while the bot did not hear of it: the county is told, as it would have been.
+                    await self._services.onboarding.group_lost(item.chat_id, GroupLoss.REFUSED)
                 decision = await self._outbox.failed(item, self.worker_id, failure)
                 if decision.hold:
                     self.pacer.hold(item.chat_id, decision.hold)

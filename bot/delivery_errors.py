@@ -28,6 +28,18 @@ def classify(exc: TelegramError) -> DeliveryFailure:
     return DeliveryFailure(FailureKind.TRANSIENT, detail)
 
 
+# What Telegram says of a group the bot can no longer post in: removed from it or banned (403), muted there, or the
+# group deleted (400).
+_GROUP_GONE = ("not enough rights to send", "chat not found", "bot is not a member", "bot was kicked")
+
+
+def group_refuses(chat_id: int, failure: DeliveryFailure) -> bool:
+    """Whether the failure says the group itself is out of the bot's reach, not just this message."""
+    if chat_id >= 0 or failure.kind not in (FailureKind.BLOCKED, FailureKind.REJECTED):
+        return False
+    return failure.kind is FailureKind.BLOCKED or any(words in failure.detail for words in _GROUP_GONE)
+
+
 def describe(exc: TelegramError) -> str:
     # A 502 from a proxy carries its whole HTML page in the message; the first words say all there is.
     message = exc.message.split(". Parsing the server response")[0][:200]

@@ -1,6 +1,9 @@
-"""/bindgroup: county staff or city admins bind a work group (or one forum topic) to a region and a purpose."""
+"""/bindgroup: county staff or city admins bind a work group (or one forum topic) to a region and a purpose; and
+the news, to the staff answerable, of a bound group the bot can no longer reach."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler
@@ -9,8 +12,14 @@ from bot.context import BotContext
 from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator
 from bot.services.errors import Refusal
+from bot.services.onboarding import LostGroup
 from handlers.common import answer, flow_cancelled, identify, is_group, topic_of
+from handlers.warning_text import region_name
 from storage.models import GroupPurpose, Region
+from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
 
 CHOOSING_REGION, CHOOSING_PURPOSE = "bindgroup.choosing_region", "bindgroup.choosing_purpose"
 
@@ -115,3 +124,30 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             allow_reentry=True,
         )
     )
+
+
+class GroupLossWords:
+    """The onboarding service's `GroupLossNotices`: the news of a lost group, worded in each person's language and
+    queued in the outbox as urgent, inside the transaction that ends the group's bindings."""
+
+    def __init__(self, services: BotServices) -> None:
+        self._services = services
+
+    async def queue(self, lost: LostGroup) -> None:
+        services = self._services
+        regions = {g.region_code: await services.storage.regions.get(g.region_code) for g in lost.bindings}
+        title = lost.bindings[0].title or str(lost.chat_id)
+        stamp = f"{services.clock.now().timestamp():.0f}"
+        messages = []
+        for person in lost.tell:
+            t = services.i18n.get(person.language)
+            places = ("；" if t.language == "zh_CN" else "; ").join(
+                f"{region_name(regions[g.region_code], t)} · {t.plain(f'purpose.{g.purpose.value}')}"
+                for g in lost.bindings
+            )
+            text = t(f"group.bot_{lost.loss.value}", title=title, bindings=places, by=lost.by_name or "—")
+            messages.append(NewOutboxMessage(
+                dedupe_key=f"group:{lost.chat_id}:lost:{stamp}:chat:{person.telegram_id}",
+                chat_id=person.telegram_id, payload=OutboxPayload(text=text), priority=Priority.URGENT,
+            ))
+        await services.outbox.enqueue(messages)

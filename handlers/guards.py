@@ -22,9 +22,8 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain.secrecy import find_classification_mark
+from bot.services.onboarding import GroupLoss
 from handlers.common import answer, identify, is_group, is_private, topic_of
-from handlers.warning_text import region_name
-from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +153,10 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
         return
     before, now = change.old_chat_member.status, change.new_chat_member.status
     if now in GONE and before not in GONE:
-        await _lost(update, context, muted=False)
+        await _lost(update, context, GroupLoss.REMOVED)
         return
     if now == ChatMemberStatus.RESTRICTED and not getattr(change.new_chat_member, "can_send_messages", True):
-        await _lost(update, context, muted=True)
+        await _lost(update, context, GroupLoss.MUTED)
         return
     if now not in PRESENT or before in PRESENT:
         return
@@ -171,34 +170,17 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
         await chat.send_message(caller.t("group.unbound"))
 
 
-async def _lost(update: Update, context: BotContext, *, muted: bool) -> None:
+async def _lost(update: Update, context: BotContext, loss: GroupLoss) -> None:
     """Removed from a bound group, or muted there (an admin tired of its notices), the bot can reach it no more:
-    warnings and notices for the county stopped arriving there, each refused in silence. The bindings end, and
-    the staff answerable for the group are told (through the outbox, in the same transaction) how to bring it
-    back."""
+    warnings and notices for the county stopped arriving there, each refused in silence. The bindings end and the
+    staff answerable for the group are told how to bring it back (`OnboardingService.group_lost`)."""
     chat, change = update.effective_chat, update.my_chat_member
     assert chat is not None and change is not None
-    services = context.services
-    async with services.storage.db.transaction():
-        ended, told = await services.onboarding.bot_removed(chat.id, actor_id=change.from_user.id, muted=muted)
-        if not ended:
-            return
-        regions = {g.region_code: await services.storage.regions.get(g.region_code) for g in ended}
-        messages = []
-        for person in told:
-            t = services.i18n.get(person.language)
-            places = ("；" if t.language == "zh_CN" else "; ").join(
-                f"{region_name(regions[g.region_code], t)} · {t.plain(f'purpose.{g.purpose.value}')}" for g in ended
-            )
-            key = "group.bot_muted" if muted else "group.bot_removed"
-            text = t(key, title=chat.title or str(chat.id), bindings=places, by=change.from_user.full_name[:64])
-            messages.append(NewOutboxMessage(
-                dedupe_key=f"group:{chat.id}:lost:{change.date.timestamp():.0f}:chat:{person.telegram_id}",
-                chat_id=person.telegram_id, payload=OutboxPayload(text=text), priority=Priority.URGENT,
-            ))
-        await services.outbox.enqueue(messages)
-    log.warning("%s group %s by %s: %d binding(s) ended, %d staff told", "muted in" if muted else "removed from",
-                chat.id, change.from_user.id, len(ended), len(told))
+    by = change.from_user
+    lost = await context.services.onboarding.group_lost(chat.id, loss, actor_id=by.id, by_name=by.full_name[:64])
+    if lost is not None:
+        log.warning("group %s lost (%s by %s): %d binding(s) ended, %d staff told", chat.id, loss.value, by.id,
+                    len(lost.bindings), len(lost.tell))
 
 
 async def group_migrated(update: Update, context: BotContext) -> None:

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
+from bot.delivery_errors import classify, group_refuses
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Translator
 from bot.jobs import SendOutcome
+from bot.services.onboarding import GroupLoss
 from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
 from handlers.hazard_buttons import RECTIFY, VIEW, data
@@ -60,6 +62,9 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
     except (Forbidden, BadRequest, ChatMigrated) as error:
         # Blocked, removed from the group, the chat gone: sending again would fail the same way.
         log.warning("reminders to %s are undeliverable: %s", delivery.recipient_id, error)
+        if group_refuses(delivery.recipient_id, classify(error)):
+            # Removed or muted while the bot did not hear of it: the county is told, as it would have been.
+            await services.onboarding.group_lost(delivery.recipient_id, GroupLoss.REFUSED)
         await services.storage.audit.append(
             None,
             "reminder.undeliverable",

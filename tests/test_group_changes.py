@@ -95,3 +95,18 @@ async def test_the_bot_muted_in_a_bound_supergroup_is_the_same_loss_and_said_so(
     assert "(Lucheng District · Hazard notices) has ended" in told
     ended = await bot_stage.services.storage.groups.get(supergroup.chat_id)
     assert ended is not None and not ended.active
+
+
+async def test_a_group_that_refuses_the_bot_unannounced_is_treated_as_lost_at_the_first_refusal(
+    bot_stage: Stage,
+) -> None:
+    """Removed while the bot heard nothing of it (down longer than Telegram keeps updates): the first message the
+    group refuses ends its binding and tells the county, as the news would have."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    people.group.set_bot_status("left")  # no my_chat_member update reaches the bot
+    await report(bot_stage)
+    await drain(bot_stage)
+    assert "工作群「鹿城区隐患通报群」拒收机器人的消息" in people.staff.last_message().text
+    ended = await bot_stage.services.storage.groups.get(GROUP)
+    assert ended is not None and not ended.active

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NoReturn
+from enum import StrEnum
+from typing import NoReturn, Protocol
 
 from bot.clock import Clock
 from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role, region_in_scope
@@ -24,11 +26,36 @@ class Newcomer:
     language: str
 
 
+class GroupLoss(StrEnum):
+    """Why the bot can no longer reach a bound group."""
+
+    REMOVED = "removed"  # taken out of the group (or the group deleted)
+    MUTED = "muted"  # its right to send messages taken away
+    REFUSED = "refused"  # Telegram refused a message to it: the bot missed the news of which
+
+
+@dataclass(frozen=True)
+class LostGroup:
+    chat_id: int
+    loss: GroupLoss
+    bindings: tuple[Group, ...]  # the bindings that ended
+    by_name: str | None  # who did it, when Telegram said
+    tell: tuple[User, ...]  # whoever bound it, and the county staff of its region
+
+
+class GroupLossNotices(Protocol):
+    """Words the news of a lost group for each person to tell and queues it, inside the transaction that ends its
+    bindings (the words are the handler layer's)."""
+
+    async def queue(self, lost: LostGroup) -> None: ...
+
+
 class OnboardingService:
     def __init__(self, storage: Storage, clock: Clock, invite_ttl: timedelta) -> None:
         self._storage = storage
         self._clock = clock
         self._invite_ttl = invite_ttl
+        self.notifier: GroupLossNotices | None = None
 
     async def create_invite(
         self,
@@ -181,35 +208,40 @@ class OnboardingService:
         )
         return group
 
-    async def bot_removed(
-        self, chat_id: int, *, actor_id: int | None, muted: bool = False
-    ) -> tuple[list[Group], list[User]]:
-        """The bot was removed from a group (or the group deleted), or `muted` there: its bindings end, since
-        nothing reaches it any more, and the staff answerable for it are to be told, or its county would go without
-        warnings and nobody would know. Returns the bindings ended and who to tell: whoever bound each, and the
-        county staff of its region (the city admins where no county staff covers it). Nothing when the group was
-        not bound."""
+    async def group_lost(
+        self, chat_id: int, loss: GroupLoss, *, actor_id: int | None = None, by_name: str | None = None
+    ) -> LostGroup | None:
+        """The bot can no longer reach a group: its bindings end, since nothing sent there arrives any more, and
+        the staff answerable for it are told (`notifier`, in the same transaction), or its county would go without
+        warnings and nobody would know. Told: whoever bound it, and the county staff of its region (the city
+        admins where no county staff covers it). None when the group was not bound."""
         storage = self._storage
         async with storage.db.transaction():
             ended = await storage.groups.unbind_chat(chat_id)
             if not ended:
-                return [], []
+                return None
             await storage.audit.append(
                 actor_id,
-                "group.bot_muted" if muted else "group.bot_removed",
+                f"group.bot_{loss.value}",
                 target=f"group:{chat_id}",
                 detail={"bindings": [{"region": g.region_code, "purpose": g.purpose.value} for g in ended]},
             )
+            lost = LostGroup(chat_id, loss, tuple(ended), by_name, tuple(await self._answerable(ended)))
+            if self.notifier is not None:
+                await self.notifier.queue(lost)
+        return lost
+
+    async def _answerable(self, groups: Sequence[Group]) -> list[User]:
         told: dict[int, User] = {}
-        for group in ended:
-            staff = await storage.users.staff_for_region(group.region_code)
+        for group in groups:
+            staff = await self._storage.users.staff_for_region(group.region_code)
             county = [user for user in staff if user.role is Role.COUNTY]
             for user in county or staff:
                 told[user.telegram_id] = user
-            binder = await storage.users.get(group.bound_by)
+            binder = await self._storage.users.get(group.bound_by)
             if binder is not None and binder.active:
                 told[binder.telegram_id] = binder
-        return ended, sorted(told.values(), key=lambda user: user.telegram_id)
+        return sorted(told.values(), key=lambda user: user.telegram_id)
 
     async def group_moved(self, old_chat_id: int, new_chat_id: int, *, actor_id: int | None) -> int:
         """Telegram upgraded a group to a supergroup (past 200 members, or an admin turned on a supergroup's
