@@ -29,15 +29,17 @@ def classify(exc: TelegramError) -> DeliveryFailure:
 
 
 # What Telegram says of a group the bot can no longer post in: removed from it or banned (403), muted there, or the
-# group deleted (400).
-_GROUP_GONE = ("not enough rights to send", "chat not found", "bot is not a member", "bot was kicked")
+# group deleted (400). Not "… to send photos": a group that takes no photos still takes the text of a warning.
+_GROUP_GONE = ("not enough rights to send text messages", "chat not found", "bot is not a member", "bot was kicked")
 
 
 def group_refuses(chat_id: int, failure: DeliveryFailure) -> bool:
     """Whether the failure says the group itself is out of the bot's reach, not just this message."""
     if chat_id >= 0 or failure.kind not in (FailureKind.BLOCKED, FailureKind.REJECTED):
         return False
-    return failure.kind is FailureKind.BLOCKED or any(words in failure.detail for words in _GROUP_GONE)
+    # python-telegram-bot drops "Bad Request: " and capitalizes what follows ("Chat not found").
+    detail = failure.detail.lower()
+    return failure.kind is FailureKind.BLOCKED or any(words in detail for words in _GROUP_GONE)
 
 
 def describe(exc: TelegramError) -> str:

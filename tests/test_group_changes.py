@@ -110,3 +110,17 @@ async def test_a_group_that_refuses_the_bot_unannounced_is_treated_as_lost_at_th
     assert "工作群「鹿城区隐患通报群」拒收机器人的消息" in people.staff.last_message().text
     ended = await bot_stage.services.storage.groups.get(GROUP)
     assert ended is not None and not ended.active
+
+
+async def test_a_supergroup_that_mutes_the_bot_unannounced_is_lost_at_the_first_refusal(bot_stage: Stage) -> None:
+    """The same for a muting the bot did not hear of: Telegram answers 400 "not enough rights to send text
+    messages", which python-telegram-bot passes on as "Not enough rights …"."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    supergroup = await people.group.upgrade_to_supergroup(by=people.staff)
+    supergroup.set_bot_status("restricted")  # no my_chat_member update reaches the bot
+    await report(bot_stage)
+    await drain(bot_stage)
+    assert "工作群「鹿城区隐患通报群」拒收机器人的消息" in people.staff.last_message().text
+    ended = await bot_stage.services.storage.groups.get(supergroup.chat_id)
+    assert ended is not None and not ended.active

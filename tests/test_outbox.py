@@ -22,7 +22,7 @@ from bot import delivery
 from bot.app import build_application
 from bot.clock import FakeClock
 from bot.delivery import OutboxSender
-from bot.delivery_errors import classify
+from bot.delivery_errors import classify, group_refuses
 from bot.delivery_status import progress_text
 from bot.pacing import Limits
 from bot.sandbox import SimGroup, SimUser
@@ -383,3 +383,22 @@ def test_each_telegram_error_means_one_thing_for_the_message(error: TelegramErro
     assert "<html>" not in failure.detail and not failure.detail.startswith("Forbidden: Forbidden")
     assert failure.retry_after == (3.0 if kind is FailureKind.FLOOD else None)
     assert failure.new_chat_id == (-1001234 if isinstance(error, ChatMigrated) else None)
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "error", "lost"),
+    [
+        (-1001, Forbidden("Forbidden: bot was kicked from the group chat"), True),
+        (-1001, BadRequest("Bad Request: not enough rights to send text messages to the chat"), True),
+        (-1001, BadRequest("Bad Request: chat not found"), True),
+        # A group that takes no photos still takes a warning's text: it is not lost over a photo.
+        (-1001, BadRequest("Bad Request: not enough rights to send photos to the chat"), False),
+        (-1001, BadRequest("Bad Request: message is too long"), False),
+        (-1001, NetworkError("Bad Gateway"), False),
+        (5000, Forbidden("Forbidden: bot was blocked by the user"), False),  # a person, not a group
+    ],
+)
+def test_a_group_is_taken_for_lost_only_when_nothing_can_reach_it(
+    chat_id: int, error: TelegramError, lost: bool
+) -> None:
+    assert group_refuses(chat_id, classify(error)) is lost
