@@ -34,7 +34,7 @@ from bot.pacing import Limits, Pacer
 from bot.retrying import RetryingRequest
 from bot.services.onboarding import GroupLoss
 from bot.services.outbox import DeliveryFailure, FailureKind, OutboxService
-from storage.db import patiently
+from storage.db import patiently, refused_pause
 from storage.outbox_models import BatchProgress, OutboxItem
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ ProgressCallback = Callable[[BatchProgress], Awaitable[None]]
 
 CLAIM_AHEAD = 0.25  # seconds of the overall pace claimed at once: short, so a crash strands few claims
 RECOVER_EVERY = 5.0  # seconds between looks for claims that a dead sender left behind
-# After the loop itself fails (the database refused), it looks again after this, doubling up to the most.
-PUMP_RETRY_FIRST, PUMP_RETRY_MAX = 0.5, 30.0
 
 
 @dataclass
@@ -201,7 +199,7 @@ class OutboxSender:
                     # bot, a full disk): the loop is the only thing that sends warnings and notices, so it must
                     # outlive that, not end and leave every message unsent until a restart.
                     failures += 1
-                    pause = min(PUMP_RETRY_MAX, PUMP_RETRY_FIRST * 2 ** (failures - 1))
+                    pause = refused_pause(failures - 1)  # as for any write the database refuses, but without end
                     log.exception("the outbox sender could not look for work (%d in a row); it looks again in %.1f s",
                                   failures, pause)
                     with contextlib.suppress(TimeoutError):

@@ -248,10 +248,9 @@ async def _tell_of_failure(update: Update, context: BotContext) -> None:
         return
     try:
         caller = await identify(update, context)
-        t = caller.t if caller is not None else context.services.i18n.for_client(update.effective_user.language_code)
     except sqlite3.Error:
-        # Who they are cannot be read either: their Telegram app's language is the best guess.
-        t = context.services.i18n.for_client(update.effective_user.language_code)
+        caller = None  # who they are cannot be read either: their Telegram app's language is the best guess
+    t = caller.t if caller is not None else context.services.i18n.for_client(update.effective_user.language_code)
     # The database refusing for a while (a write lock held past the busy timeout, a full disk) is worth saying
     # as it is: the step was not kept, and the same step again in a moment works.
     key = "error.busy" if isinstance(context.error, sqlite3.OperationalError) else "error.generic"

@@ -245,6 +245,11 @@ class Database:
         return None if row is None else row[0]
 
 
+def refused_pause(attempt: int) -> float:
+    """How long to wait before trying again after the `attempt`-th refusal in a row (0 for the first)."""
+    return min(REFUSED_RETRY_MAX, REFUSED_RETRY_FIRST * 2.0**attempt)
+
+
 async def patiently(what: str, write: Callable[[], Awaitable[T]], logger: logging.Logger) -> T:
     """`write`, tried again while the database refuses it, for writes that cannot simply be left to the next
     change: each retry is logged by `logger` naming `what`; after the last, the refusal is raised."""
@@ -252,7 +257,7 @@ async def patiently(what: str, write: Callable[[], Awaitable[T]], logger: loggin
         try:
             result = await write()
         except sqlite3.OperationalError as refused:
-            pause = min(REFUSED_RETRY_MAX, REFUSED_RETRY_FIRST * 2**attempt)
+            pause = refused_pause(attempt)
             logger.warning("%s not saved (%s); trying again in %.1f s", what, refused, pause)
             await asyncio.sleep(pause)
         else:
