@@ -13,7 +13,8 @@ from bot.stage import Stage
 from storage.repositories.audit import AuditRepository
 from storage.repositories.drafts import DraftRepository
 from storage.repositories.users import UserRepository
-from tests.test_report import FIRE_EXIT_BLOCKED, HOME_ZH, cadre_and_head
+from tests.db_faults import failing_first
+from tests.test_report import FIRE_EXIT_BLOCKED, cadre_and_head, to_the_description
 
 BUSY_ZH = "⚠️ 系统正忙，刚才这一步没有保存。请稍等片刻后再发一次（或再点一次按钮）。"
 BUSY_EN = (
@@ -23,26 +24,22 @@ BUSY_EN = (
 
 
 def refusing_once(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> list[int]:
-    """`cls.name` refuses its next call as SQLite does when another process holds the write lock."""
-    original = getattr(cls, name)
+    """`cls.name` refuses its next call as SQLite does when another process holds the write lock; returns how many
+    refusals are left (0 once it has refused)."""
     left = [1]
 
-    async def refusing(*args: Any, **kwargs: Any) -> Any:
-        if left[0]:
-            left[0] -= 1
-            raise sqlite3.OperationalError("database is locked")
-        return await original(*args, **kwargs)
+    def noting(*args: Any) -> bool:
+        left[0] = 0
+        return True
 
-    monkeypatch.setattr(cls, name, refusing)
+    locked = sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(cls, name, failing_first(getattr(cls, name), 1, locked, when=noting))
     return left
 
 
 async def at_the_description_step(bot_stage: Stage) -> Any:
     cadre, _ = await cadre_and_head(bot_stage)
-    await cadre.send_text("/report")
-    await cadre.press(HOME_ZH)
-    await cadre.press("用火")
-    await cadre.press("较大")
+    await to_the_description(cadre)
     return cadre
 
 

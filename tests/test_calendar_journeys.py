@@ -10,12 +10,24 @@ import pytest
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import Role
+from bot.sandbox import SimUser
 from bot.services.calendar import DrillEntry
 from bot.services.hazard_core import MAX_TEXT
 from bot.stage import Stage
 from tests.calendar_people import institution_id, local
 from tests.db_faults import refuse_next_own_write
 from tests.hazard_people import HEAD, HOME, LUCHENG, cast, telegram_photo
+
+
+async def through_the_drill(person: SimUser, kind: str, day: str, people: str, minutes: str, practised: str) -> None:
+    """A drill's steps from its kind to one photo, each answered right; next it asks what problems were found."""
+    await person.press(kind)
+    await person.press(day)
+    await person.send_text(people)
+    await person.send_text(minutes)
+    await person.send_text(practised)
+    await person.send_photo()
+    await person.press("完成")
 
 
 async def test_a_head_logs_a_fire_drill_and_is_guided_past_wrong_answers(bot_stage: Stage) -> None:
@@ -78,13 +90,7 @@ async def test_a_drill_whose_draft_could_not_be_cleared_is_not_logged_twice(
     bot_stage.clock.set(local(2026, 3, 10))
     head = (await cast(bot_stage)).head
     await head.send_text("/drill")
-    await head.press("消防疏散演练")
-    await head.press("今天（2026-03-10）")
-    await head.send_text("35")
-    await head.send_text("45")
-    await head.send_text("夜间火灾疏散，卧床老人转移")
-    await head.send_photo()
-    await head.press("完成")
+    await through_the_drill(head, "消防疏散演练", "今天（2026-03-10）", "35", "45", "夜间火灾疏散，卧床老人转移")
     await head.send_text("无")
     summary = head.last_message()
     confirm = summary.button_data[0][0]
@@ -244,13 +250,7 @@ async def test_county_staff_log_a_drill_for_an_institution_in_their_county(bot_s
     await staff.send_text("南汇")
     assert staff.last_message().buttons == [["鹿城区南汇街道居家养老服务中心"], ["取消"]]
     await staff.press("鹿城区南汇街道居家养老服务中心")
-    await staff.press("疫情防控应急演练")
-    await staff.press("今天（2026-03-10）")
-    await staff.send_text("12")
-    await staff.send_text("25")
-    await staff.send_text("发热老人隔离转运")
-    await staff.send_photo()
-    await staff.press("完成")
+    await through_the_drill(staff, "疫情防控应急演练", "今天（2026-03-10）", "12", "25", "发热老人隔离转运")
     await staff.press("未发现问题")
     await staff.press("✅ 确认记录")
     text = staff.last_message().text

@@ -10,10 +10,9 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -31,8 +30,8 @@ from bot.services.outbox import FailureKind, OutboxService, RetryPolicy
 from bot.stage import Stage, stage
 from storage import db
 from storage.outbox_models import BatchProgress, DeliveryState, NewOutboxMessage, OutboxItem, OutboxPayload, Priority
+from tests.db_faults import failing_first
 
-T = TypeVar("T")
 BATCH = "warning:7:rev:1"
 TEXT = "🔴 台风红色预警：请立即转移临海低洼处人员"
 STALE_AFTER = timedelta(seconds=30)
@@ -105,19 +104,13 @@ async def queued_for(current: Stage, people: list[SimUser], per_person: int = 1)
     return outbox
 
 
-def failing_first(original: Callable[..., Awaitable[T]], times: int, error: Exception,
-                  when: Callable[..., bool] = lambda *args: True) -> Callable[..., Awaitable[T]]:
-    """`original`, except that its first `times` calls for which `when(*args)` holds raise `error`: a fault
-    injected where no fault is known yet, which then goes away."""
-    left = [times]
-
-    async def wrapper(*args: Any, **kwargs: Any) -> T:
-        if left[0] and when(*args):
-            left[0] -= 1
-            raise error
-        return await original(*args, **kwargs)
-
-    return wrapper
+async def drained_logging(
+    live: Stage, outbox: OutboxService, caplog: pytest.LogCaptureFixture, words: str, *, timeout: float  # noqa: ASYNC109
+) -> int:
+    """Send BATCH to the end as the sender does; how many of the sender's errors logged meanwhile say `words`."""
+    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+        await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), timeout)
+    return len([r for r in caplog.records if words in r.getMessage()])
 
 
 async def test_a_broadcast_under_faults_and_a_crash_reaches_everyone_exactly_once(
@@ -262,10 +255,9 @@ async def test_a_fault_of_ours_with_one_message_is_retried_and_holds_up_no_other
 
     faulty = failing_first(OutboxSender._send, 2, RuntimeError("a fault of ours"), when=first_persons)
     monkeypatch.setattr(OutboxSender, "_send", faulty)
-    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
-        await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), 10)
+    logged = await drained_logging(live, outbox, caplog, "a fault of ours", timeout=10)
     assert [copies(p) for p in people] == [2, 2, 2]
-    assert len([r for r in caplog.records if "a fault of ours" in r.getMessage()]) == 2
+    assert logged == 2
 
 
 async def test_the_sender_outlives_the_database_refusing_it_for_a_while(
@@ -278,10 +270,9 @@ async def test_the_sender_outlives_the_database_refusing_it_for_a_while(
     outbox = await queued_for(live, people)
     locked = sqlite3.OperationalError("database is locked")
     monkeypatch.setattr(OutboxService, "claim", failing_first(OutboxService.claim, 2, locked))
-    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
-        await asyncio.wait_for(sender_for(live, outbox).run_until_drained(BATCH), 15)
+    logged = await drained_logging(live, outbox, caplog, "could not look for work", timeout=15)
     assert [copies(p) for p in people] == [1, 1, 1]
-    assert len([r for r in caplog.records if "could not look for work" in r.getMessage()]) == 2
+    assert logged == 2
 
 
 async def test_a_message_delivered_while_the_database_refuses_its_record_is_not_sent_again(

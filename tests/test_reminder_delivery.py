@@ -23,6 +23,7 @@ from storage.calendar_models import ReminderState, SubjectType
 from storage.models import Group, GroupPurpose
 from storage.repositories.reminders import ClaimedReminder
 from tests.calendar_people import local
+from tests.db_faults import failing_first
 from tests.hazard_people import HEAD, HOME, LUCHENG, STAFF, cast, long_named_centres, report
 from tests.test_workers import exited_pid
 
@@ -242,15 +243,11 @@ async def test_a_reminder_delivered_while_the_database_refuses_its_record_goes_o
     hazard = await report(bot_stage)
     head_before, staff_before = len(people.head.messages()), len(people.staff.messages())
     monkeypatch.setattr(db, "REFUSED_RETRY_FIRST", 0.05)
-    confirm, refused = ReminderService.confirm, [1]
+    def the_heads(service: ReminderService, delivery: Delivery) -> bool:
+        return delivery.recipient_id == HEAD
 
-    async def refusing_once(service: ReminderService, delivery: Delivery) -> None:
-        if refused[0] and delivery.recipient_id == HEAD:
-            refused[0] -= 1
-            raise sqlite3.OperationalError("database is locked")
-        await confirm(service, delivery)
-
-    monkeypatch.setattr(ReminderService, "confirm", refusing_once)
+    locked = sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(ReminderService, "confirm", failing_first(ReminderService.confirm, 1, locked, when=the_heads))
     bot_stage.clock.set(local(2026, 3, 10, 11))
     with caplog.at_level(logging.WARNING, logger="bot.jobs"):
         result = await sweep(bot_stage)

@@ -42,11 +42,16 @@ async def bind_county_group(bot_stage: Stage) -> int:
 FIRE_EXIT_BLOCKED = "三楼走廊堆放杂物，堵塞消防通道"
 
 
-async def report_in_chinese(cadre: SimUser, *, area: str = "用火", description: str = FIRE_EXIT_BLOCKED) -> None:
+async def to_the_description(cadre: SimUser, *, area: str = "用火", severity: str = "较大") -> None:
+    """/report at 鹿城区社会福利院, up to the step that asks for the description."""
     await cadre.send_text("/report")
     await cadre.press(HOME_ZH)
     await cadre.press(area)
-    await cadre.press("较大")
+    await cadre.press(severity)
+
+
+async def report_in_chinese(cadre: SimUser, *, area: str = "用火", description: str = FIRE_EXIT_BLOCKED) -> None:
+    await to_the_description(cadre, area=area)
     await cadre.send_text(description)
     await cadre.send_photo()
     await cadre.press("完成")
@@ -183,10 +188,7 @@ async def test_a_possible_duplicate_is_shown_and_photos_can_be_added_to_it(bot_s
 
 async def test_a_restart_in_the_middle_of_a_report_continues_at_the_same_step(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage)
-    await cadre.send_text("/report")
-    await cadre.press(HOME_ZH)
-    await cadre.press("房屋")
-    await cadre.press("重大")
+    await to_the_description(cadre, area="房屋", severity="重大")
     await cadre.send_text("外墙瓷砖大面积松动，有坠落风险")
     await bot_stage.restart()
     await cadre.send_photo()
