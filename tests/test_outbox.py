@@ -124,6 +124,7 @@ async def test_a_broadcast_under_faults_and_a_crash_reaches_everyone_exactly_onc
         person.block_bot()
     groups = [sandbox.group(-1001000 - n, f"工作群{n}") for n in range(10)]
     forum = sandbox.group(-1002000, "鹿城区防汛防台", is_forum=True)
+    forum.add_topic("预警", 3)
     await sandbox.settle()
 
     staff = people[-1]

@@ -4,15 +4,13 @@ for help, /warnstatus by county."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
-from bot.stage import Stage, stage
+from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from storage.models import InstitutionType, NewInstitution
 from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
@@ -28,18 +26,10 @@ from tests.warning_people import (
     containing,
     drain,
     enrol,
-    frozen_clock,
     outbox_sender,
 )
 
 TYPHOON_TEMPLATE = "台风红色预警：请立即落实防范措施"
-
-
-@pytest.fixture
-async def typhoon_stage(tmp_path: Path) -> AsyncIterator[Stage]:
-    async with stage(tmp_path / "safety.db", clock=frozen_clock()) as current:
-        yield current
-        assert current.sandbox.violations == [], current.sandbox.violations
 
 
 async def compose_typhoon(cast: Cast, level: str = "红色") -> None:

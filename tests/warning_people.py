@@ -14,7 +14,6 @@ from bot.pacing import Limits
 from bot.sandbox import SimGroup, SimUser
 from bot.sandbox.views import BotMessage
 from bot.stage import Stage
-from storage.models import Group, GroupPurpose
 from storage.warning_models import NewVulnerablePerson, VulnerableCategory
 
 START = datetime(2026, 9, 10, 1, 0, tzinfo=UTC)  # 09:00 in Wenzhou, as the typhoon approaches
@@ -77,11 +76,10 @@ async def enrol(stage: Stage, language: str = "zh-hans") -> Cast:
     await staff.send_text("/bindgroup", chat=cast.group)
     await staff.press("洞头区" if language.startswith("zh") else "Dongtou District", chat=cast.group)
     await staff.press_data(staff.last_message(chat=cast.group), f"bind:purpose:{DONGTOU}:warnings", chat=cast.group)
-    # The emulator's people cannot post inside a topic, so the topic binding is made as /bindgroup would.
-    await stage.services.storage.groups.bind(
-        Group(chat_id=cast.forum.chat_id, topic_id=FORUM_TOPIC, title=cast.forum.title, region_code=DONGTOU,
-              purpose=GroupPurpose.WARNINGS, bound_by=staff.id, bound_at=START)
-    )
+    cast.forum.add(staff).add_topic("预警" if language.startswith("zh") else "Warnings", FORUM_TOPIC)
+    await staff.send_text("/bindgroup", chat=cast.forum, topic=FORUM_TOPIC)
+    await staff.press("洞头区" if language.startswith("zh") else "Dongtou District", chat=cast.forum)
+    await staff.press_data(staff.last_message(chat=cast.forum), f"bind:purpose:{DONGTOU}:warnings", chat=cast.forum)
     return cast
 
 

@@ -151,8 +151,12 @@ def thread_of(chat: ChatState, params: dict[str, Any]) -> int | None:
     thread = params.get("message_thread_id")
     if thread is None:
         return None
-    if not chat.is_forum:
+    topic = chat.topics.get(int(thread)) if chat.is_forum else None
+    if topic is None:  # not a forum, a topic never made, or one deleted
         raise bad_request("message thread not found", violation=False)
+    if topic.closed and chat.bot_status not in ("creator", "administrator"):
+        # Only admins who may manage topics post in a closed one; the bot's admin rights are not modelled finer.
+        raise bad_request("TOPIC_CLOSED", violation=False)
     return int(thread)
 
 

@@ -10,7 +10,7 @@ from bot.sandbox.content import button_labels, describe, store_photo
 from bot.sandbox.htmltext import utf16_len
 from bot.sandbox.media import make_jpeg, make_png
 from bot.sandbox.objects import bot_json, chat_json, message_json, user_json
-from bot.sandbox.state import CallbackAnswer, ChatState, QueryState, StoredMessage, UserState
+from bot.sandbox.state import CallbackAnswer, ChatState, QueryState, StoredMessage, TopicState, UserState
 from bot.sandbox.transcript import buttons_line
 from bot.sandbox.views import BotMessage, SentMessage, SimCallbackQuery
 
@@ -112,10 +112,16 @@ class SimUser:
         chat: ChatRef = None,
         *,
         reply_to: SentMessage | BotMessage | int | None = None,
+        topic: int | None = None,
         wait: bool = True,
     ) -> SentMessage:
+        """`topic`: typed in that forum topic of the group `chat`."""
         reply = reply_to if isinstance(reply_to, int | None) else reply_to.message_id
-        return await self._post(chat, "text", wait, text=text, html=text, entities=text_entities(text), reply_to=reply)
+        if topic is not None and topic not in self._chat(chat).topics:
+            raise AssertionError(f"{self.name} cannot type in topic {topic}: the forum has no such topic open")
+        return await self._post(
+            chat, "text", wait, text=text, html=text, entities=text_entities(text), reply_to=reply, thread_id=topic
+        )
 
     async def send_photo(
         self, image: bytes | None = None, caption: str | None = None, chat: ChatRef = None, *, wait: bool = True
@@ -404,6 +410,49 @@ class SimGroup:
                                 **dict.fromkeys(rights, False)},
         }
         world.enqueue("my_chat_member", payload, f"{by.name} took the bot's right to post in {self.title}")
+        await self._sb.settle()
+
+    def add_topic(self, name: str, topic_id: int) -> int:
+        """A forum topic made before the story begins (the bot is not told)."""
+        if not self.state.is_forum:
+            raise AssertionError(f"{self.title!r} is not a forum")
+        self.state.topics[topic_id] = TopicState(name)
+        self.state.last_message_id = max(self.state.last_message_id, topic_id)
+        return topic_id
+
+    async def open_topic(self, name: str, by: SimUser) -> int:
+        """A member makes a forum topic: its id is the id of the service message that says so, in the topic."""
+        if not self.state.is_forum:
+            raise AssertionError(f"{self.title!r} is not a forum")
+        msg = self._world.new_message(
+            self.state, by.id, "service", service={"forum_topic_created": {"name": name, "icon_color": 7322096}}
+        )
+        msg.thread_id = msg.message_id
+        self.state.topics[msg.message_id] = TopicState(name)
+        await self._topic_news(msg, by)
+        return msg.message_id
+
+    async def close_topic(self, topic_id: int, by: SimUser) -> None:
+        """An admin closes a topic: only admins post in it from then on (the bot gets 400 TOPIC_CLOSED)."""
+        self.state.topics[topic_id].closed = True
+        msg = self._world.new_message(self.state, by.id, "service", thread_id=topic_id,
+                                      service={"forum_topic_closed": {}})
+        await self._topic_news(msg, by)
+
+    async def delete_topic(self, topic_id: int, by: SimUser) -> None:
+        """An admin deletes a topic with everything in it. Telegram tells the bot nothing; sending there fails with
+        400 "message thread not found"."""
+        del self.state.topics[topic_id]
+        for msg in self._world.chat_messages(self.chat_id):
+            if msg.thread_id == topic_id:
+                msg.deleted = True
+        self._world.log("in", self.state, "service", f"topic {topic_id} deleted", actor=by.name)
+        await self._sb.settle()
+
+    async def _topic_news(self, msg: StoredMessage, by: SimUser) -> None:
+        world = self._world
+        world.log("in", self.state, "service", describe(msg), actor=by.name, message_id=msg.message_id)
+        world.enqueue("message", message_json(world, msg), f"{self.title}: {describe(msg)}")
         await self._sb.settle()
 
     def set_bot_status(self, status: str) -> SimGroup:

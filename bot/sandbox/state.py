@@ -27,6 +27,15 @@ class UserState:
 
 
 @dataclass
+class TopicState:
+    """A forum topic. Its id is the id of the service message that created it; a deleted topic is gone from its
+    chat's `topics`."""
+
+    name: str
+    closed: bool = False
+
+
+@dataclass
 class ChatState:
     id: int
     type: Literal["private", "group", "supergroup"]
@@ -40,6 +49,7 @@ class ChatState:
     menu_button: dict[str, Any] | None = None
     last_message_id: int = 0
     migrated_to: int | None = None  # a group upgraded to this supergroup: sending here fails with its new id
+    topics: dict[int, TopicState] = field(default_factory=dict)  # a forum's open and closed topics
 
 
 @dataclass
