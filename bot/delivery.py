@@ -20,7 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, ForceReply, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
@@ -28,7 +28,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ExtBot
 
-from bot.delivery_errors import classify, group_refuses
+from bot.delivery_errors import classify, group_refuses, topic_refuses
 from bot.delivery_status import StatusMessage
 from bot.pacing import Limits, Pacer
 from bot.retrying import RetryingRequest
@@ -304,6 +304,11 @@ class OutboxSender:
                 elif group_refuses(item.chat_id, failure):
                     # Removed or muted while the bot did not hear of it: the county is told, as it would have been.
                     await self._services.onboarding.group_lost(item.chat_id, GroupLoss.REFUSED)
+                elif item.topic_id is not None and (loss := topic_refuses(failure)) is not None:
+                    # The topic is deleted or closed, the group is not: its binding and this message go to the
+                    # group's general chat (`OutboxService.failed`).
+                    await self._services.onboarding.topic_lost(item.chat_id, item.topic_id, loss)
+                    failure = replace(failure, leave_topic=True)
                 decision = await self._outbox.failed(item, self.worker_id, failure)
                 if decision.hold:
                     self.pacer.hold(item.chat_id, decision.hold)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.services.onboarding import TopicLoss
 from bot.services.outbox import DeliveryFailure, FailureKind
 
 
@@ -40,6 +41,19 @@ def group_refuses(chat_id: int, failure: DeliveryFailure) -> bool:
     # python-telegram-bot drops "Bad Request: " and capitalizes what follows ("Chat not found").
     detail = failure.detail.lower()
     return failure.kind is FailureKind.BLOCKED or any(words in detail for words in _GROUP_GONE)
+
+
+def topic_refuses(failure: DeliveryFailure) -> TopicLoss | None:
+    """Whether a message to a forum topic failed because of the topic (deleted, or closed to all but admins), not
+    the group: the group's general chat still takes it."""
+    if failure.kind is not FailureKind.REJECTED:
+        return None
+    detail = failure.detail.lower()
+    if "message thread not found" in detail:
+        return TopicLoss.DELETED
+    if "topic_closed" in detail:
+        return TopicLoss.CLOSED
+    return None
 
 
 def describe(exc: TelegramError) -> str:

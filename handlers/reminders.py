@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from bot.delivery_errors import classify, group_refuses
+from bot.delivery_errors import classify, group_refuses, topic_refuses
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Translator
 from bot.jobs import SendOutcome
@@ -60,9 +61,16 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
             await services.onboarding.group_moved(delivery.recipient_id, new_chat_id, actor_id=None)
             await bot.send_message(new_chat_id, text, reply_markup=markup)
     except (Forbidden, BadRequest, ChatMigrated) as error:
+        failure = classify(error)
+        if delivery.topic_id is not None and (loss := topic_refuses(failure)) is not None:
+            lost = await services.onboarding.topic_lost(delivery.recipient_id, delivery.topic_id, loss)
+            if lost is not None and lost.to_general:
+                # The topic's binding moved to the group's general chat, and so does this reminder. Where that chat
+                # had a binding of its own, it has reminders of its own: sending this one there would double them.
+                return await send_delivery(bot, services, replace(delivery, topic_id=None))
         # Blocked, removed from the group, the chat gone: sending again would fail the same way.
         log.warning("reminders to %s are undeliverable: %s", delivery.recipient_id, error)
-        if group_refuses(delivery.recipient_id, classify(error)):
+        if group_refuses(delivery.recipient_id, failure):
             # Removed or muted while the bot did not hear of it: the county is told, as it would have been.
             await services.onboarding.group_lost(delivery.recipient_id, GroupLoss.REFUSED)
         await services.storage.audit.append(

@@ -43,11 +43,28 @@ class LostGroup:
     tell: tuple[User, ...]  # whoever bound it, and the county staff of its region
 
 
+class TopicLoss(StrEnum):
+    """Why the bot can no longer post in a bound forum topic (the group itself still takes its messages)."""
+
+    DELETED = "deleted"
+    CLOSED = "closed"  # only the group's admins post in a closed topic
+
+
+@dataclass(frozen=True)
+class LostTopic:
+    binding: Group  # the topic's binding, now ended
+    loss: TopicLoss
+    to_general: bool  # the binding moved to the group's general chat; False: that chat had a binding of its own
+    tell: tuple[User, ...]
+
+
 class GroupLossNotices(Protocol):
-    """Words the news of a lost group for each person to tell and queues it, inside the transaction that ends its
-    bindings (the words are the handler layer's)."""
+    """Words the news of a lost group (or topic) for each person to tell and queues it, inside the transaction that
+    ends its bindings (the words are the handler layer's)."""
 
     async def queue(self, lost: LostGroup) -> None: ...
+
+    async def queue_topic(self, lost: LostTopic) -> None: ...
 
 
 class OnboardingService:
@@ -229,6 +246,35 @@ class OnboardingService:
             lost = LostGroup(chat_id, loss, tuple(ended), by_name, tuple(await self._answerable(ended)))
             if self.notifier is not None:
                 await self.notifier.queue(lost)
+        return lost
+
+    async def topic_lost(self, chat_id: int, topic_id: int, loss: TopicLoss) -> LostTopic | None:
+        """Telegram refuses messages to a bound forum topic (deleted, or closed to all but admins), but the group
+        still takes them. Its binding moves to the group's general chat, unless that chat has a binding of its own;
+        the messages and reminders waiting for the topic follow, except what the general chat gets anyway. The
+        staff answerable are told, in the same transaction. None when the topic was not bound."""
+        storage = self._storage
+        async with storage.db.transaction():
+            topic = await storage.groups.get(chat_id, topic_id)
+            if topic is None or not topic.active:
+                return None
+            general = await storage.groups.get(chat_id)
+            to_general = general is None or not general.active
+            await storage.groups.unbind(chat_id, topic_id)
+            if to_general:
+                await storage.groups.bind(topic.model_copy(update={"topic_id": None, "bound_at": self._clock.now()}))
+            queued, dropped = await storage.outbox.leave_topic(chat_id, topic_id)
+            reminders = await storage.reminders.leave_topic(chat_id, topic_id, follow=to_general)
+            await storage.audit.append(
+                None,
+                f"group.topic_{loss.value}",
+                target=f"group:{chat_id}",
+                detail={"topic_id": topic_id, "region": topic.region_code, "purpose": topic.purpose.value,
+                        "to_general": to_general, "queued": queued, "dropped": dropped, "reminders": reminders},
+            )
+            lost = LostTopic(topic, loss, to_general, tuple(await self._answerable([topic])))
+            if self.notifier is not None:
+                await self.notifier.queue_topic(lost)
         return lost
 
     async def _answerable(self, groups: Sequence[Group]) -> list[User]:

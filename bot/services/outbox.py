@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -38,6 +38,7 @@ class DeliveryFailure:
     detail: str  # what Telegram or the network said, for the log and `last_error`
     retry_after: float | None = None  # seconds, for FLOOD
     new_chat_id: int | None = None  # the group became a supergroup with this id: resend there
+    leave_topic: bool = False  # the forum topic refuses messages, the group does not: resend to its general chat
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,13 @@ class OutboxService:
         outbox = self._storage.outbox
         attempt = item.attempts
         where = f"outbox {item.id} to chat {item.chat_id}"
+        if failure.leave_topic and item.topic_id is not None:
+            if not await outbox.copy_in_general(item.id):
+                await outbox.mark_retry(item.id, worker_id, at=self._clock.now(), error=failure.detail, general=True)
+                log.warning("%s: topic %d refuses it (%s), sending it to the general chat", where, item.topic_id,
+                            failure.detail)
+                return Decision(DeliveryState.PENDING, self._clock.now())
+            failure = replace(failure, kind=FailureKind.REJECTED, detail=f"{failure.detail}; the general chat has one")
         if failure.kind in (FailureKind.BLOCKED, FailureKind.REJECTED):
             state = DeliveryState.BLOCKED if failure.kind is FailureKind.BLOCKED else DeliveryState.FAILED
             await outbox.mark_undeliverable(item.id, worker_id, state, error=failure.detail)

@@ -46,6 +46,13 @@ RETURNING {_COLUMNS}
 """
 
 _GUARD = "WHERE id = ? AND state = 'sending' AND claimed_by = ?"
+# Of a message to a forum topic: its batch has a copy for the group's general chat too (both bound).
+_COPY_IN_GENERAL = (
+    "batch IS NOT NULL AND EXISTS (SELECT 1 FROM outbox AS general WHERE general.batch = outbox.batch "
+    "AND general.chat_id = outbox.chat_id AND general.topic_id IS NULL "
+    "AND general.state IN ('pending', 'sending', 'sent'))"
+)
+_GENERAL_HAS_IT = "the forum topic refuses messages; the group's general chat has its own copy"
 
 
 class OutboxRepository:
@@ -110,13 +117,16 @@ class OutboxRepository:
         return changed == 1
 
     async def mark_retry(
-        self, outbox_id: int, worker: str, *, at: datetime, error: str, chat_id: int | None = None
+        self, outbox_id: int, worker: str, *, at: datetime, error: str, chat_id: int | None = None,
+        general: bool = False,
     ) -> bool:
-        """Back in the queue until `at`; `chat_id` follows a group that became a supergroup."""
+        """Back in the queue until `at`; `chat_id` follows a group that became a supergroup, `general` leaves a
+        forum topic for the group's general chat."""
         changed = await self._db.execute_rowcount(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, claimed_by = NULL, "
-            f"claimed_at = NULL, chat_id = COALESCE(?, chat_id) {_GUARD}",
-            (to_db_time(at), error, chat_id, outbox_id, worker),
+            "claimed_at = NULL, chat_id = COALESCE(?, chat_id), "
+            f"topic_id = CASE WHEN ? THEN NULL ELSE topic_id END {_GUARD}",
+            (to_db_time(at), error, chat_id, general, outbox_id, worker),
         )
         return changed == 1
 
@@ -134,6 +144,25 @@ class OutboxRepository:
         return await self._db.execute_rowcount(
             "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'", (new_chat_id, old_chat_id)
         )
+
+    async def leave_topic(self, chat_id: int, topic_id: int) -> tuple[int, int]:
+        """Messages waiting for a forum topic that refuses them go to the group's general chat, except those whose
+        batch already has a copy there (given up, not sent twice). Returns (moved, given up)."""
+        given_up = await self._db.execute_rowcount(
+            "UPDATE outbox SET state = 'failed', last_error = ? WHERE chat_id = ? AND topic_id = ? "
+            f"AND state = 'pending' AND {_COPY_IN_GENERAL}",
+            (_GENERAL_HAS_IT, chat_id, topic_id),
+        )
+        moved = await self._db.execute_rowcount(
+            "UPDATE outbox SET topic_id = NULL WHERE chat_id = ? AND topic_id = ? AND state = 'pending'",
+            (chat_id, topic_id),
+        )
+        return moved, given_up
+
+    async def copy_in_general(self, outbox_id: int) -> bool:
+        """Whether the group's general chat has a message of this one's batch (sent or to be sent)."""
+        row = await self._db.fetchone(f"SELECT 1 FROM outbox WHERE id = ? AND {_COPY_IN_GENERAL}", (outbox_id,))
+        return row is not None
 
     async def release(self, outbox_ids: Collection[int], worker: str) -> int:
         """Give back claims that never reached Telegram (a graceful stop): the try does not count."""

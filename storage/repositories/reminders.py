@@ -213,6 +213,25 @@ class ReminderRepository:
         )
         return moved
 
+    async def leave_topic(self, chat_id: int, topic_id: int, *, follow: bool) -> int:
+        """Reminders still to come for a forum topic that refuses messages: with `follow`, they go to the group's
+        general chat under the keys a plan for it makes (any the plan had already made are cancelled); without,
+        they are cancelled. Returns how many moved."""
+        old_tag, new_tag = f":{chat_id}/{topic_id}", f":{chat_id}"
+        moved = 0
+        if follow:
+            moved = await self._db.execute_rowcount(
+                "UPDATE OR IGNORE reminders SET topic_id = NULL, "
+                "dedupe_key = substr(dedupe_key, 1, length(dedupe_key) - ?) || ? "
+                f"WHERE recipient_id = ? AND topic_id = ? AND {_IS_PENDING} AND dedupe_key LIKE ?",
+                (len(old_tag), new_tag, chat_id, topic_id, f"%{old_tag}"),
+            )
+        await self._db.execute(
+            f"UPDATE reminders SET state = ? WHERE recipient_id = ? AND topic_id = ? AND {_IS_PENDING}",
+            (_CANCELLED, chat_id, topic_id),
+        )
+        return moved
+
     async def release(
         self, ids: Sequence[int], worker_id: str, *, retry_at: datetime | None, failed: bool = False
     ) -> int:

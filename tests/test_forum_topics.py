@@ -1,0 +1,118 @@
+"""A work group's forum topic bound to a county's warnings or hazards, and what its admins may do to it: delete it
+(Telegram tells the bot nothing, and answers every message to it "message thread not found") or close it (only
+admins post there: "TOPIC_CLOSED"). The group still takes messages; before, every warning and reminder to the topic
+was marked undeliverable and nobody was told."""
+
+from __future__ import annotations
+
+from bot.stage import Stage
+from storage.models import GroupPurpose
+from tests.calendar_people import local
+from tests.hazard_people import cast, report
+from tests.test_reminder_delivery import sweep
+from tests.test_warning_journeys import TYPHOON_TEMPLATE, compose_typhoon
+from tests.warning_people import DONGTOU, FORUM_TOPIC, Cast, containing, drain, enrol, outbox_sender
+
+
+async def send(current: Stage, cast: Cast, level: str = "红色") -> None:
+    """Compose and send a typhoon warning as 林科长, and deliver it as the running bot would (status included)."""
+    await compose_typhoon(cast, level)
+    sender = outbox_sender(current)
+    current.application.bot_data["outbox_sender"] = sender
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(current, sender)
+
+
+async def test_a_topic_bound_from_inside_it_gets_the_warning_in_the_topic(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)  # 林科长 sent /bindgroup in the forum's topic 预警
+    bound = await typhoon_stage.services.storage.groups.get(cast.forum.chat_id, FORUM_TOPIC)
+    assert bound is not None and bound.active and bound.purpose is GroupPurpose.WARNINGS
+    confirmation = cast.forum.last_message()
+    assert "已绑定" in confirmation.text and confirmation.stored.thread_id == FORUM_TOPIC
+
+
+async def test_a_deleted_topic_hands_its_warnings_to_the_groups_general_chat(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    owner = typhoon_stage.sandbox.user(user_id=77, first_name="群主")
+    cast.forum.make_admin(owner)
+    await cast.forum.delete_topic(FORUM_TOPIC, by=owner)
+
+    await send(typhoon_stage, cast)
+    (copy,) = containing(cast.forum, TYPHOON_TEMPLATE)  # the warning is seen, once, in the general chat
+    assert copy.stored.thread_id is None
+    status = containing(staff, "发送完毕")[-1].text
+    assert "已送达 5 / 5，失败 0" in status
+
+    groups = typhoon_stage.services.storage.groups
+    general = await groups.get(cast.forum.chat_id)
+    assert general is not None and general.active and general.purpose is GroupPurpose.WARNINGS
+    topic = await groups.get(cast.forum.chat_id, FORUM_TOPIC)
+    assert topic is not None and not topic.active
+    told = containing(staff, "已被删除")
+    assert len(told) == 1
+    assert "工作群「洞头区民政论坛」里绑定的话题（洞头区 · 预警发布）已被删除" in told[0].text
+    assert "改发到该群的主聊天" in told[0].text
+
+    # The next warning goes straight to the general chat: no more requests to the topic.
+    before = len(typhoon_stage.sandbox.calls_to("sendMessage"))
+    await send(typhoon_stage, cast, "橙色")
+    since = typhoon_stage.sandbox.calls_to("sendMessage")[before:]
+    assert [c for c in since if c.params.get("message_thread_id") == FORUM_TOPIC] == []
+    assert len(containing(cast.forum, "台风橙色预警")) == 1
+
+
+async def test_a_closed_topic_beside_a_bound_general_chat_sends_nothing_twice(typhoon_stage: Stage) -> None:
+    """The group's general chat is bound for everything of 洞头区 and has its own copy of each warning: the closed
+    topic's copy is given up, not sent there a second time."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await staff.send_text("/bindgroup", chat=cast.forum)
+    await staff.press("洞头区", chat=cast.forum)
+    await staff.press_data(staff.last_message(chat=cast.forum), f"bind:purpose:{DONGTOU}:general", chat=cast.forum)
+    owner = typhoon_stage.sandbox.user(user_id=77, first_name="群主")
+    cast.forum.make_admin(owner)
+    await cast.forum.close_topic(FORUM_TOPIC, by=owner)
+    chatter = len(cast.forum.messages())
+
+    await send(typhoon_stage, cast)
+    assert len(containing(cast.forum, TYPHOON_TEMPLATE)) == 1
+    assert len(cast.forum.messages()) == chatter + 1  # the closing itself drew no answer from the bot
+    groups = typhoon_stage.services.storage.groups
+    general = await groups.get(cast.forum.chat_id)
+    assert general is not None and general.active and general.purpose is GroupPurpose.GENERAL
+    topic = await groups.get(cast.forum.chat_id, FORUM_TOPIC)
+    assert topic is not None and not topic.active
+    (told,) = containing(staff, "已被关闭")
+    assert "只有管理员能在其中发言" in told.text and "主聊天另有绑定，这个话题的绑定已解除" in told.text
+
+
+async def test_a_reminder_for_a_deleted_topic_reaches_the_group_once(bot_stage: Stage) -> None:
+    """The topic was deleted after the hazard's notice went there: its deadline reminder is the first message
+    refused, and goes to the group's general chat instead, with the binding."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    staff = people.staff
+    forum = bot_stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
+    forum.add(staff).add_topic("隐患", 5)
+    await staff.send_text("/bindgroup", chat=forum, topic=5)
+    await staff.press("鹿城区", chat=forum)
+    await staff.press_data(staff.last_message(chat=forum), "bind:purpose:330302:hazards", chat=forum)
+    hazard = await report(bot_stage)  # 一般: deadline 9 March; the county's groups hear on 13 March at 09:00
+    await drain(bot_stage)
+    assert forum.last_message().stored.thread_id == 5 and hazard.code in forum.last_message().text
+    owner = bot_stage.sandbox.user(user_id=77, first_name="群主")
+    forum.make_admin(owner)
+    await forum.delete_topic(5, by=owner)
+
+    bot_stage.clock.set(local(2026, 3, 13, 9))
+    result = await sweep(bot_stage)
+    assert forum.chat_id in [d.recipient_id for d in result.sent] and not result.failed
+    reminder = forum.last_message()
+    assert hazard.code in reminder.text and reminder.stored.thread_id is None
+    general = await bot_stage.services.storage.groups.get(forum.chat_id)
+    assert general is not None and general.active and general.purpose is GroupPurpose.HAZARDS
+    await drain(bot_stage)
+    assert containing(staff, "已被删除")
+    again = await sweep(bot_stage)
+    assert forum.chat_id not in [d.recipient_id for d in again.sent]
