@@ -101,10 +101,12 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     )
     from handlers.groups import GroupLossWords
     from handlers.notify import HazardNotices
+    from handlers.reach import ReachWords
 
     # Notices are worded in the handler layer, but queued inside the service's transaction.
     hazards.notifier = HazardNotices(services)
     onboarding.notifier = GroupLossWords(services)
+    onboarding.reach_notifier = ReachWords(services)
     return services
 
 

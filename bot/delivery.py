@@ -32,7 +32,7 @@ from bot.delivery_errors import classify, group_refuses, topic_refuses
 from bot.delivery_status import StatusMessage
 from bot.pacing import Limits, Pacer
 from bot.retrying import RetryingRequest
-from bot.services.onboarding import GroupLoss
+from bot.services.onboarding import GroupLoss, Unreachable
 from bot.services.outbox import DeliveryFailure, FailureKind, OutboxService
 from storage.db import patiently, refused_pause
 from storage.outbox_models import BatchProgress, OutboxItem
@@ -304,6 +304,9 @@ class OutboxSender:
                 elif group_refuses(item.chat_id, failure):
                     # Removed or muted while the bot did not hear of it: the county is told, as it would have been.
                     await self._services.onboarding.group_lost(item.chat_id, GroupLoss.REFUSED)
+                elif failure.kind is FailureKind.BLOCKED and item.chat_id > 0:
+                    # A registered person blocked the bot and it did not hear of it: their supervisors are told.
+                    await self._services.onboarding.person_unreachable(item.chat_id, Unreachable.REFUSED)
                 elif item.topic_id is not None and (loss := topic_refuses(failure)) is not None:
                     # The topic is deleted or closed, the group is not: its binding and this message go to the
                     # group's general chat (`OutboxService.failed`).

@@ -24,6 +24,7 @@ from bot.context import BotContext
 from bot.domain.secrecy import find_classification_mark
 from bot.services.onboarding import GroupLoss
 from handlers.common import answer, identify, is_group, is_private, topic_of
+from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ async def access_gate(update: Update, context: BotContext) -> None:
         return
     if is_private(update):
         caller = await identify(update, context)
+        if caller is not None and caller.user is not None and caller.user.unreachable_since is not None:
+            await wrote_while_marked_unreachable(update, context, caller)
         if caller is None or caller.registered or _command(update) in OPEN_COMMANDS:
             return
         await context.services.storage.audit.append(
@@ -147,8 +150,11 @@ GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
 
 async def bot_membership_changed(update: Update, context: BotContext) -> None:
     """Added to a group: say how to bind it, unless it is bound. Removed from a bound group, or its right to post
-    taken away: see `_lost`."""
+    taken away: see `_lost`. Blocked or unblocked by a person: `handlers.reach`."""
     change = update.my_chat_member
+    if change is not None and is_private(update):
+        await private_membership_changed(update, context)
+        return
     if change is None or not is_group(update):
         return
     before, now = change.old_chat_member.status, change.new_chat_member.status

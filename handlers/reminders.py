@@ -21,7 +21,8 @@ from bot.delivery_errors import classify, group_refuses, topic_refuses
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Translator
 from bot.jobs import SendOutcome
-from bot.services.onboarding import GroupLoss
+from bot.services.onboarding import GroupLoss, Unreachable
+from bot.services.outbox import FailureKind
 from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
 from handlers.hazard_buttons import RECTIFY, VIEW, data
@@ -70,6 +71,9 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
                 return await send_delivery(bot, services, replace(delivery, topic_id=None))
         # Blocked, removed from the group, the chat gone: sending again would fail the same way.
         log.warning("reminders to %s are undeliverable: %s", delivery.recipient_id, error)
+        if failure.kind is FailureKind.BLOCKED and not delivery.is_group:
+            # A registered person blocked the bot and it did not hear of it: their supervisors are told.
+            await services.onboarding.person_unreachable(delivery.recipient_id, Unreachable.REFUSED)
         if group_refuses(delivery.recipient_id, failure):
             # Removed or muted while the bot did not hear of it: the county is told, as it would have been.
             await services.onboarding.group_lost(delivery.recipient_id, GroupLoss.REFUSED)

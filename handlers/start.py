@@ -11,6 +11,7 @@ from bot.services.errors import Refusal
 from bot.services.onboarding import Newcomer
 from handlers.common import answer, full_name, identify, is_private
 from handlers.menus import install_user_menu
+from storage import Storage
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -40,7 +41,7 @@ async def start(update: Update, context: BotContext) -> None:
         await answer(update, caller.t(refusal.message_key, **refusal.params))
         return
     t = services.i18n.get(user.language)
-    scope = await describe_scope(context, user.region_code, user.institution_id, user.language)
+    scope = await describe_scope(services.storage, user.region_code, user.institution_id, user.language)
     await answer(
         update,
         t("start.registered", name=user.full_name, role=t.plain(f"role.{user.role.value}"), scope=scope),
@@ -50,9 +51,8 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def describe_scope(
-    context: BotContext, region_code: str | None, institution_id: int | None, language: str
+    storage: Storage, region_code: str | None, institution_id: int | None, language: str
 ) -> str:
-    storage = context.services.storage
     if institution_id is not None:
         institution = await storage.institutions.get(institution_id)
         if institution is not None:

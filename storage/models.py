@@ -91,6 +91,8 @@ class User(_Model):
     language: str = "zh_CN"
     active: bool = True
     created_at: datetime
+    # Since when messages no longer reach them (they blocked the bot); kept by the bot, never by a registration.
+    unreachable_since: datetime | None = None
 
 
 class Group(_Model):

@@ -287,15 +287,19 @@ class SimUser:
         }
         world.enqueue("my_chat_member", payload, f"{self.name} {'blocked' if new == 'kicked' else 'unblocked'} the bot")
 
-    def block_bot(self) -> None:
+    def block_bot(self, *, tell_bot: bool = True) -> None:
+        """Sends to this person fail with 403 from now on. `tell_bot=False`: as for a bot that missed the update
+        (down longer than Telegram keeps updates)."""
         if not self.state.blocked:
             self.state.blocked = True
-            self._member_update("member", "kicked")
+            if tell_bot:
+                self._member_update("member", "kicked")
 
-    def unblock_bot(self) -> None:
+    def unblock_bot(self, *, tell_bot: bool = True) -> None:
         if self.state.blocked:
             self.state.blocked = False
-            self._member_update("kicked", "member")
+            if tell_bot:
+                self._member_update("kicked", "member")
 
     # ---- reading what the bot sent ------------------------------------------------------------
 

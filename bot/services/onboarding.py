@@ -58,6 +58,29 @@ class LostTopic:
     tell: tuple[User, ...]
 
 
+class Unreachable(StrEnum):
+    """How the bot learned that a registered person no longer gets its messages."""
+
+    BLOCKED = "blocked"  # Telegram said they blocked the bot
+    REFUSED = "refused"  # Telegram refused a message to them: blocked while the bot did not hear, or account gone
+
+
+@dataclass(frozen=True)
+class PersonReach:
+    """A registered person who became unreachable (`how`) or reachable again (`how` None), and who is told."""
+
+    person: User
+    how: Unreachable | None
+    tell: tuple[User, ...]
+
+
+class ReachNotices(Protocol):
+    """Words the news of a person out of (or back within) the bot's reach for their supervisors and queues it, inside
+    the transaction that records it (the words are the handler layer's)."""
+
+    async def queue(self, reach: PersonReach) -> None: ...
+
+
 class GroupLossNotices(Protocol):
     """Words the news of a lost group (or topic) for each person to tell and queues it, inside the transaction that
     ends its bindings (the words are the handler layer's)."""
@@ -73,6 +96,7 @@ class OnboardingService:
         self._clock = clock
         self._invite_ttl = invite_ttl
         self.notifier: GroupLossNotices | None = None
+        self.reach_notifier: ReachNotices | None = None
 
     async def create_invite(
         self,
@@ -276,6 +300,50 @@ class OnboardingService:
             if self.notifier is not None:
                 await self.notifier.queue_topic(lost)
         return lost
+
+    async def person_unreachable(self, telegram_id: int, how: Unreachable) -> PersonReach | None:
+        """A registered person blocked the bot: every notice, reminder and warning to them fails from now on, and a
+        hazard at their institution would wait for its deadline before anyone noticed. Recorded, audited, and their
+        supervisors told, once until they are back. None when they are not registered or it is already known."""
+        storage = self._storage
+        async with storage.db.transaction():
+            person = await storage.users.get(telegram_id)
+            if person is None or not await storage.users.mark_unreachable(telegram_id, self._clock.now()):
+                return None
+            actor = telegram_id if how is Unreachable.BLOCKED else None
+            await storage.audit.append(actor, "user.unreachable", target=f"user:{telegram_id}", detail={"how": how})
+            return await self._tell_reach(PersonReach(person, how, tuple(await self._supervisors(person))))
+
+    async def person_back(self, telegram_id: int) -> PersonReach | None:
+        """A person who had blocked the bot unblocked it (or wrote to it, which only an unblocked chat allows): the
+        messages reach them again, and whoever was told of the block is told of this. None when nothing changed."""
+        storage = self._storage
+        async with storage.db.transaction():
+            person = await storage.users.get(telegram_id)
+            if person is None or not person.active or not await storage.users.mark_reachable(telegram_id):
+                return None
+            await storage.audit.append(telegram_id, "user.reachable", target=f"user:{telegram_id}")
+            return await self._tell_reach(PersonReach(person, None, tuple(await self._supervisors(person))))
+
+    async def _tell_reach(self, reach: PersonReach) -> PersonReach:
+        if self.reach_notifier is not None:
+            await self.reach_notifier.queue(reach)
+        return reach
+
+    async def _supervisors(self, person: User) -> list[User]:
+        """Who answers for the person's work: the county staff of their institution's or region's county (the city
+        admins where no county staff covers it); for county staff, the city admins."""
+        region = person.region_code
+        if person.institution_id is not None:
+            institution = await self._storage.institutions.get(person.institution_id)
+            region = institution.region_code if institution is not None else region
+        if region is None or person.role in (Role.COUNTY, Role.CITY):
+            city = await self._storage.regions.city()
+            region = city.code if city is not None else region
+        staff = [user for user in await self._storage.users.staff_for_region(region or "")
+                 if user.telegram_id != person.telegram_id]
+        county = [user for user in staff if user.role is Role.COUNTY and person.role not in (Role.COUNTY, Role.CITY)]
+        return county or [user for user in staff if user.role is Role.CITY]
 
     async def _answerable(self, groups: Sequence[Group]) -> list[User]:
         told: dict[int, User] = {}

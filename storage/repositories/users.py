@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import aiosqlite
 
@@ -12,7 +13,8 @@ from storage.db import Database
 from storage.models import RegionLevel, User
 from storage.repositories._codec import from_db_time, marks, prefix_glob, to_db_time
 
-_COLUMNS = "telegram_id, full_name, username, role, region_code, institution_id, language, active, created_at"
+_WRITTEN = "telegram_id, full_name, username, role, region_code, institution_id, language, active, created_at"
+_COLUMNS = f"{_WRITTEN}, unreachable_since"
 _U_COLUMNS = ", ".join(f"u.{column.strip()}" for column in _COLUMNS.split(","))
 
 
@@ -27,7 +29,7 @@ class UserRepository:
     async def add(self, user: User) -> User:
         """Insert a new user; sqlite3.IntegrityError if the Telegram id is already registered."""
         await self._db.execute(
-            f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _params(user)
+            f"INSERT INTO users ({_WRITTEN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _params(user)
         )
         return user
 
@@ -35,7 +37,7 @@ class UserRepository:
         """Insert or replace everything but created_at, which keeps the first registration time."""
         async with self._db.transaction():
             await self._db.execute(
-                f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO users ({_WRITTEN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (telegram_id) DO UPDATE SET full_name = excluded.full_name, "
                 "username = excluded.username, role = excluded.role, region_code = excluded.region_code, "
                 "institution_id = excluded.institution_id, language = excluded.language, "
@@ -49,6 +51,22 @@ class UserRepository:
     async def set_language(self, telegram_id: int, language: str) -> bool:
         changed = await self._db.execute_rowcount(
             "UPDATE users SET language = ? WHERE telegram_id = ?", (language, telegram_id)
+        )
+        return changed > 0
+
+    async def mark_unreachable(self, telegram_id: int, since: datetime) -> bool:
+        """True if the active person was reachable until now (the first news of it)."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE users SET unreachable_since = ? WHERE telegram_id = ? AND active = 1 AND unreachable_since IS NULL",
+            (to_db_time(since), telegram_id),
+        )
+        return changed > 0
+
+    async def mark_reachable(self, telegram_id: int) -> bool:
+        """True if the person had been unreachable (the first news of their return)."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE users SET unreachable_since = NULL WHERE telegram_id = ? AND unreachable_since IS NOT NULL",
+            (telegram_id,),
         )
         return changed > 0
 
@@ -185,7 +203,8 @@ def _params(user: User) -> tuple[object, ...]:
 
 def _user(row: aiosqlite.Row) -> User:
     # By position (the order of _COLUMNS), the role from a dictionary: a reminder sweep reads a thousand people.
-    telegram_id, full_name, username, role, region_code, institution_id, language, active, created_at = row
+    (telegram_id, full_name, username, role, region_code, institution_id, language, active, created_at,
+     unreachable_since) = row
     return User(
         telegram_id=telegram_id,
         full_name=full_name,
@@ -196,6 +215,7 @@ def _user(row: aiosqlite.Row) -> User:
         language=language,
         active=bool(active),
         created_at=from_db_time(created_at),
+        unreachable_since=None if unreachable_since is None else from_db_time(unreachable_since),
     )
 
 

@@ -18,6 +18,7 @@ from bot.services.hazards import HazardService
 from storage import Database, Storage
 from storage.hazard_models import ReportDraft
 from storage.models import InstitutionType, NewInstitution, Region, RegionLevel, User
+from storage.repositories._codec import to_db_time
 from tests.services.hazard_world import (
     CADRE,
     CITY_ADMIN,
@@ -28,7 +29,6 @@ from tests.services.hazard_world import (
     OTHER_HEAD,
     START,
     World,
-    add_user,
     clock,
     open_world,
     world,
@@ -132,7 +132,11 @@ async def test_migrating_a_database_with_data_from_0001_to_0002(tmp_path: Path, 
             region_code="330302",
         )
     )
-    await add_user(old, CADRE, Role.CADRE, "330302")
+    # As the schema of 0001 has it: today's repository reads columns added later.
+    await old.db.execute(
+        "INSERT INTO users (telegram_id, full_name, role, region_code, created_at) VALUES (?, ?, ?, ?, ?)",
+        (CADRE, "李娜", Role.CADRE.value, "330302", to_db_time(START)),
+    )
     await old.audit.append(None, "user.registered", target=f"user:{CADRE}")
     assert await old.db.fetchval("SELECT COUNT(*) FROM sqlite_master WHERE name = 'hazards'") == 0
     await old.close()
