@@ -127,16 +127,19 @@ async def read_count(
 
 
 def day_keyboard(prefix: str, today: date, t: Translator) -> InlineKeyboardMarkup:
+    # Each button carries the day its label shows, not "today": a journey left open past midnight (or overnight)
+    # would otherwise log the next day, and a drill of 30 June pressed at 00:05 would miss its half-year.
     yesterday = today - timedelta(days=1)
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    t.plain("calendar.button_today", day=today.isoformat()), callback_data=f"{prefix}:day:today"
+                    t.plain("calendar.button_today", day=today.isoformat()),
+                    callback_data=f"{prefix}:day:{today.isoformat()}",
                 ),
                 InlineKeyboardButton(
                     t.plain("calendar.button_yesterday", day=yesterday.isoformat()),
-                    callback_data=f"{prefix}:day:yesterday",
+                    callback_data=f"{prefix}:day:{yesterday.isoformat()}",
                 ),
             ],
             [InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"{prefix}:cancel")],
@@ -144,8 +147,33 @@ def day_keyboard(prefix: str, today: date, t: Translator) -> InlineKeyboardMarku
     )
 
 
-def chosen_day(callback_data: str, today: date) -> date:
-    return today - timedelta(days=1) if callback_data.endswith(":yesterday") else today
+def day_pattern(prefix: str) -> str:
+    """The day buttons' callback data; `today` and `yesterday` are those of keyboards sent before they named it."""
+    return rf"^{prefix}:day:(today|yesterday|\d{{4}}-\d{{2}}-\d{{2}})$"
+
+
+def chosen_day(callback_data: str, today: date) -> date | None:
+    """The day a day button stands for; None for one that names no real day."""
+    value = callback_data.rsplit(":", 1)[-1]
+    if value == "today":
+        return today
+    if value == "yesterday":
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+async def pressed_day(update: Update, caller: Caller, callback_data: str, prefix: str, today: date) -> date | None:
+    """The day a day button stands for; None once the person has been told what is wrong with it (a button of
+    long ago, or forged) and shown the day buttons again. The services check the day again when logging."""
+    held_on = chosen_day(callback_data, today)
+    problem = "calendar.guide_date" if held_on is None else day_problem(held_on, today)
+    if problem is not None:
+        await answer(update, caller.t(problem), reply_markup=day_keyboard(prefix, today, caller.t))
+        return None
+    return held_on
 
 
 def cancel_keyboard(prefix: str, t: Translator) -> InlineKeyboardMarkup:

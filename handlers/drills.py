@@ -25,8 +25,9 @@ from handlers.calendar_common import (
     DRILL,
     ENTRY_DRILL,
     cancel_keyboard,
-    chosen_day,
+    day_pattern,
     drafts,
+    pressed_day,
     read_count,
     read_day,
     refuse_role,
@@ -150,7 +151,9 @@ async def chose_day(update: Update, context: BotContext) -> str | int:
     if pressed is None:
         return ConversationHandler.END
     caller, draft, data = pressed
-    held_on = chosen_day(data, context.services.drills.today())
+    held_on = await pressed_day(update, caller, data, "dr", context.services.drills.today())
+    if held_on is None:
+        return PICKING_DATE
     return await advance(update, context, caller, draft.model_copy(update={"held_on": held_on}), COUNTING_PEOPLE)
 
 
@@ -349,7 +352,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ],
                 PICKING_KIND: [CallbackQueryHandler(chose_kind, pattern=rf"^dr:kind:({kinds})$")],
                 PICKING_DATE: [
-                    CallbackQueryHandler(chose_day, pattern=r"^dr:day:(today|yesterday)$"),
+                    CallbackQueryHandler(chose_day, pattern=day_pattern("dr")),
                     MessageHandler(text, typed_day),
                     MessageHandler(other, _guide("calendar.guide_date")),
                 ],

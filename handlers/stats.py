@@ -34,7 +34,7 @@ from bot.domain.stats import (
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.stats import StatsReport
-from handlers.common import answer
+from handlers.common import answer, fitting
 from handlers.insight_common import (
     asker,
     day,
@@ -52,7 +52,11 @@ from handlers.insight_common import (
 
 TYPING_RANGE = "stats.typing_range"
 PERIOD = r"^sx:p:([a-z0-9-]+)$"
-MAX_UNITS = 20
+# What the whole message may take (Telegram holds 4096 characters; markup is counted too, so it is never reached).
+# Every unit is listed while they fit: a county such as 乐清市 has more than twenty townships and streets, and each
+# one's staff look for theirs. Only names too long for one message (official names in English) leave the last
+# ones counted instead.
+MESSAGE_BUDGET = 3900
 TOP_AREAS = 6
 
 
@@ -94,13 +98,19 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
     ]
     if report.units:
         city = report.scope.level is ScopeLevel.CITY
-        lines = [t("insight.stats.units_county" if city else "insight.stats.units_township")] + [
+        heading = t("insight.stats.units_county" if city else "insight.stats.units_township")
+        lines = [
             t("insight.stats.unit", name=unit_name(u.code, report.regions, t), found=u.hazards.found,
               on_time=percent(u.hazards.punctuality, t), overdue=u.backlog_overdue, drills=percent(u.drills, t),
               acks=percent(u.acks, t))
-            for u in report.units[:MAX_UNITS]
+            for u in report.units
         ]
-        parts.append("\n".join(lines))
+        more_key = "insight.stats.units_more_county" if city else "insight.stats.units_more_township"
+        room = MESSAGE_BUDGET - sum(len(part) + 1 for part in parts) - len(heading) - len(t(more_key, count=0)) - 8
+        shown = fitting(lines, room)
+        if len(shown) < len(lines):
+            shown.append(t(more_key, count=len(lines) - len(shown)))
+        parts.append("\n".join([heading, *shown]))
     return "\n".join(parts)
 
 

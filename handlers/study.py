@@ -64,9 +64,10 @@ async def chose_day(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     await query.answer()
     caller, draft = loaded
-    return await _dated(update, context, caller, draft.model_copy(
-        update={"held_on": calendar.chosen_day(query.data, context.services.studies.today())}
-    ))
+    held_on = await calendar.pressed_day(update, caller, query.data, "st", context.services.studies.today())
+    if held_on is None:
+        return PICKING_DATE
+    return await _dated(update, context, caller, draft.model_copy(update={"held_on": held_on}))
 
 
 async def typed_day(update: Update, context: BotContext) -> str | int:
@@ -161,7 +162,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             ],
             states={
                 PICKING_DATE: [
-                    CallbackQueryHandler(chose_day, pattern=r"^st:day:(today|yesterday)$"),
+                    CallbackQueryHandler(chose_day, pattern=calendar.day_pattern("st")),
                     MessageHandler(text, typed_day),
                 ],
                 NAMING_TOPIC: [MessageHandler(text, named_topic)],

@@ -349,3 +349,57 @@ async def test_a_drill_with_the_longest_account_and_ten_long_problems_is_summed_
     assert "已记录演练：消防疏散演练，2026-03-10" in head.last_message().text
     (drill,) = await bot_stage.services.storage.calendar.drills_of(await institution_id(bot_stage, HOME))
     assert drill.practised == practised  # the record keeps the whole text
+
+
+async def test_a_day_button_logs_the_day_it_shows_even_when_pressed_after_midnight(bot_stage: Stage) -> None:
+    """The date step offers 今天（2026-06-30）. Pressed a few minutes after midnight (or the next morning, the
+    journey left open overnight), the drill was logged on 1 July: the first half-year, which the head had just
+    covered, stayed missed. The buttons now carry the day they show."""
+    bot_stage.clock.set(local(2026, 6, 30, 23, 55))
+    people = await cast(bot_stage)
+    head = people.head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    dates = head.last_message()
+    assert dates.buttons[0] == ["今天（2026-06-30）", "昨天（2026-06-29）"]
+
+    bot_stage.clock.set(local(2026, 7, 1, 0, 5))
+    await head.press("今天（2026-06-30）", dates)
+    await head.send_text("30")
+    await head.send_text("40")
+    await head.send_text("夜间火灾疏散")
+    await head.send_photo()
+    await head.press("完成")
+    await head.send_text("无")
+    assert "2026-06-30" in head.last_message().text
+    await head.press("✅ 确认记录")
+    assert "已记录演练：消防疏散演练，2026-06-30" in head.last_message().text
+    drills = await bot_stage.services.storage.calendar.drills_of(await institution_id(bot_stage, HOME))
+    assert [d.held_on for d in drills] == [date(2026, 6, 30)]
+
+    staff = people.staff
+    bot_stage.clock.set(local(2026, 12, 31, 23, 58))
+    await staff.send_text("/study")
+    offered = staff.last_message()
+    bot_stage.clock.set(local(2027, 1, 1, 9))
+    await staff.press("昨天（2026-12-30）", offered)
+    await staff.send_text("消防安全专题学习")
+    await staff.send_text("12")
+    assert "2026-12-30" in staff.last_message().text
+    sessions = await bot_stage.services.storage.calendar.studies_of(LUCHENG)
+    assert [s.held_on for s in sessions] == [date(2026, 12, 30)]
+
+
+async def test_a_forged_day_button_is_refused_like_a_typed_day(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    dates = head.last_message()
+    await head.press_data(dates, "dr:day:2026-04-01")
+    assert "不能晚于今天" in head.last_message().text
+    assert head.last_message().buttons[0] == ["今天（2026-03-10）", "昨天（2026-03-09）"]
+    await head.press_data(dates, "dr:day:2024-01-01")
+    assert "早于一年前" in head.last_message().text
+    drills = await bot_stage.services.storage.calendar.drills_of(await institution_id(bot_stage, HOME))
+    assert drills == []

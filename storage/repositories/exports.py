@@ -14,12 +14,14 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.stats import Scope
 from storage.db import Database
-from storage.repositories._codec import from_db_time, from_db_time_or_none, to_db_time
+from storage.repositories._codec import from_db_time, from_db_time_or_none, marks, to_db_time
 from storage.repositories.stats import hazard_scope, institution_scope
 
 _HEAD = "head"  # storage.warning_models.RecipientKind.HEAD
+_SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
 
 # Region names of an institution's (or hazard's) county and township, by code prefix.
 _PLACES = (
@@ -58,14 +60,17 @@ class ExportRepository:
             "SELECT h.id, h.code, h.area, h.severity, h.source_level, h.description, h.reported_at, h.deadline, "
             "h.state, h.measures, h.closed_at, h.closed_on_time, i.name_zh AS institution_zh, "
             f"i.name_en AS institution_en, {_PLACE_COLUMNS}, rep.full_name AS reporter, "
-            "COALESCE(asg.full_name, head.full_name) AS responsible "
+            # A rights-protection hazard is never the head's to rectify (nor to see): until staff name someone, the
+            # county answers for it, and the head is not its person responsible.
+            f"COALESCE(asg.full_name, CASE WHEN h.area NOT IN ({marks(_SENSITIVE)}) THEN head.full_name END) "
+            "AS responsible "
             "FROM hazards h JOIN institutions i ON i.id = h.institution_id "
             f"{_PLACES.format(a='h')} "
             "LEFT JOIN users rep ON rep.telegram_id = h.reporter_id "
             "LEFT JOIN users asg ON asg.telegram_id = h.assignee_id "
             "LEFT JOIN users head ON head.telegram_id = i.head_user_id "
             f"WHERE h.id > ? AND h.reported_at >= ? AND h.reported_at < ? AND {where} ORDER BY h.id LIMIT ?",
-            (after, to_db_time(since), to_db_time(until), *params, limit),
+            (*_SENSITIVE, after, to_db_time(since), to_db_time(until), *params, limit),
         )
         return [_row(row, ("reported_at", "deadline", "closed_at")) for row in rows]
 

@@ -100,3 +100,17 @@ async def test_a_heads_export_holds_their_institution_only(world: InsightWorld, 
     assert codes == [world.hazards["H1"].code, world.hazards["H2"].code]
     acks = list(book["预警签收"].iter_rows(min_row=2, values_only=True))
     assert [row[5] for row in acks] == ["鹿城区社会福利院"]
+
+
+async def test_a_rights_protection_hazard_never_names_the_head_as_responsible(
+    world: InsightWorld, tmp_path: Path
+) -> None:
+    """H3 (权益保障) is one the head of 鹿城区社会福利院 may never see nor rectify (lifecycle.can_view): until staff
+    name someone, county staff answer for it. The problem list named the head (user 40) as its person responsible,
+    on a sheet that is filed and forwarded."""
+    path = tmp_path / "export.xlsx"
+    await export(world, LUCHENG_STAFF, ExportFormat.XLSX, path)
+    rows = list(load_workbook(path)["问题清单"].iter_rows(values_only=True))
+    by_code = {row[0]: row for row in rows[1:]}
+    assert by_code[world.hazards["H3"].code][10] is None
+    assert by_code[world.hazards["H1"].code][10] == "user 40"  # the other hazards of that home still name its head

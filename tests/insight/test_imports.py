@@ -171,3 +171,18 @@ async def test_templates_import_as_they_are(world: InsightWorld, tmp_path: Path,
     table = read_table(path.read_bytes(), path.name)
     result = await service(world).run(None, kind, table)
     assert [(e.row, e.code) for e in result.errors] == [(2, "no_rows")]  # headers all recognised
+
+
+async def test_a_link_date_as_chinese_excel_saves_it_in_a_csv_is_read(world: InsightWorld) -> None:
+    """Chinese Excel writes a date cell into a CSV as 2026/3/31, and people type 2026年3月31日. The slashes were
+    turned into dashes, but 2026-3-31 is not ISO, so the whole file was refused: “不是日期”."""
+    table = read_table(csv_bytes([
+        ["姓名", "角色", "区划代码", "机构编码", "链接有效期至"],
+        ["王五", "社区/村干部", "330302", "", "2026/3/31"],
+        ["赵六", "社区/村干部", "330302", "", "2026年3月30日"],
+        ["孙七", "社区/村干部", "330302", "", "2026.3.29"],
+    ]), "people.csv")
+    result = await service(world).run(await world.user(CITY_ADMIN), ImportKind.PEOPLE, table)
+    assert result.errors == ()
+    expiry = [i.expires_at.astimezone(TZ).date().isoformat() for i in result.invitations]
+    assert expiry == ["2026-04-01", "2026-03-31", "2026-03-30"]  # the end of each day named

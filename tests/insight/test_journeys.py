@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from bot.domain.catalog import HazardArea
 from bot.domain.roles import Role
 from bot.stage import Stage, stage
-from storage.models import Group, GroupPurpose
+from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution, Region, RegionLevel
 from tests.calendar_people import local
-from tests.hazard_people import CADRE, HOME, LONGWAN, LONGWAN_HOME, cast, long_named_centres, report
+from tests.hazard_people import CADRE, HOME, LONGWAN, LONGWAN_HOME, LUCHENG, cast, long_named_centres, report
 
 CITY_ADMIN, LONGWAN_CADRE, CITY_GROUP = 50, 51, -2002
 
@@ -246,3 +246,38 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
     named = [n for n in range(1, 13) if f"YH-20260302-{n:04} Wenzhou Lucheng" in preview]
     assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
     assert "13. Lucheng District" in preview  # the counties' ranking whole
+
+
+async def _townships(stage: Stage, count: int, name_en: str) -> list[str]:
+    """`count` more townships of 鹿城区, each with an elderly-care centre, named 第N街道 / `name_en` N."""
+    storage = stage.services.storage
+    names = []
+    for n in range(1, count + 1):
+        code = f"330302{100 + n:03d}"
+        name = f"第{n}街道"
+        await storage.regions.upsert(Region(code=code, name_zh=name, name_en=f"{name_en} {n}",
+                                            level=RegionLevel.TOWNSHIP, parent_code="330302"))
+        await storage.institutions.upsert(NewInstitution(
+            code=f"WZ-{code}-ELDER", name_zh=f"{name}居家养老服务中心", name_en=f"{name_en} {n} Care Centre",
+            type=InstitutionType.ELDERLY_CARE, region_code=code))
+        names.append(name)
+    return names
+
+
+async def test_county_staff_see_every_township_of_a_large_county(bot_stage: Stage) -> None:
+    """乐清市 and 瑞安市 have more than twenty townships and streets. /stats listed the first twenty by code and
+    silently left the rest out, so their staff never saw the figures of the last few. Every township is listed
+    now, and only where the names would not fit one message are the last ones counted instead."""
+    people = await cast(bot_stage)
+    names = await _townships(bot_stage, 24, "Street")
+    await people.staff.send_text("/stats")
+    text = people.staff.last_message().text
+    assert all(f"{name}：发现 0" in text for name in names), text
+
+    await _townships(bot_stage, 60, "Long Named Subdistrict of the Lucheng District of Wenzhou Number")
+    english = bot_stage.sandbox.user(user_id=77, first_name="Zhou", language_code="en")
+    await bot_stage.register(english, Role.COUNTY, region=LUCHENG)
+    await english.send_text("/stats")
+    figures = english.last_message()
+    assert "By township" in figures.text
+    assert "more township(s) not listed" in figures.text and len(figures.text) <= 4096
