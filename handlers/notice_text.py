@@ -54,7 +54,9 @@ def ranking_lines(ranking: Ranking, t: Translator, budget: int = RANKING_BUDGET)
         top.pop()
     while len(bottom) > 1 and _size(top) + _size(bottom) > budget:
         bottom.pop(0)
-    return [*top, t("insight.ranking.gap", hidden=len(lines) - len(top) - len(bottom)), *bottom]
+    hidden = len(lines) - len(top) - len(bottom)
+    # Two long lines past the budget are both kept (one of each end at least): there is no gap to announce.
+    return [*top, *([t("insight.ranking.gap", hidden=hidden)] if hidden else []), *bottom]
 
 
 def _size(lines: list[str]) -> int:

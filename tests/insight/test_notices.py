@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.ranking import Standing, rank
-from bot.domain.stats import PeriodKind, Ratio, StatsPeriod
+from bot.domain.stats import PeriodKind, Ratio, Scope, ScopeLevel, StatsPeriod
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from bot.services.notices import NoticeService
+from bot.services.notices import NoticeService, Ranking
 from bot.services.outbox import OutboxService
 from bot.services.stats import StatsService
-from handlers.notice_text import notice_text
+from handlers.notice_text import notice_text, ranking_lines
+from storage.models import Region, RegionLevel
 from tests.insight.world import CITY_ADMIN, LUCHENG_STAFF, NOW, A, B, InsightWorld
 
 MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
@@ -33,6 +34,18 @@ def test_the_ranking_is_lexicographic_and_unmeasured_rates_come_last() -> None:
         Standing("d", Ratio(10, 10), 5, Ratio(0, 1), Ratio(0, 1)),
     ]
     assert [s.code for s in rank(standings)] == ["d", "b", "c", "a"]
+
+
+def test_a_short_ranking_too_long_for_its_budget_never_announces_zero_places_left_out() -> None:
+    """Two counties whose lines together pass a notice's budget (long names): both are shown, and no gap line
+    claims that "0" places were left out between them."""
+    region = Region(code="330302", name_zh="鹿城区" * 30, name_en="Lucheng", level=RegionLevel.COUNTY)
+    other = region.model_copy(update={"code": "330303"})
+    standings = (Standing("330302", Ratio(1, 2), 1, Ratio(1, 1), Ratio()),
+                 Standing("330303", Ratio(0, 2), 2, Ratio(0, 1), Ratio()))
+    ranking = Ranking(Scope(ScopeLevel.CITY), MARCH, standings, {"330302": region, "330303": other}, {})
+    lines = ranking_lines(ranking, Translator("zh_CN", strict=True), budget=100)
+    assert len(lines) == 2 and lines[0].startswith("1. 鹿城区") and lines[1].startswith("2. 鹿城区")
 
 
 async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negative_list(world: InsightWorld) -> None:
