@@ -137,6 +137,7 @@ class Forge:
 @dataclass(frozen=True)
 class Block:
     who: str
+    told: bool = True  # False: the bot hears of neither the block nor, later, the unblocking (it was down)
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ actions: st.SearchStrategy[Action] = st.one_of(
     st.builds(Press, people, st.integers(0, 20)),
     st.builds(Press, people, st.integers(0, 20)),
     st.builds(Forge, people, _callback_data()),
-    st.builds(Block, people),
+    st.builds(Block, people, st.booleans()),
     st.builds(InGroup, st.booleans(), _texts()),
     st.builds(Unhandled, st.sampled_from(UNHANDLED_KINDS)),
     st.builds(Lock, st.integers(1, 3)),
@@ -245,6 +246,7 @@ class Stream:
     hazard_id: int
     problems: list[str] = field(default_factory=list)
     said: dict[int, list[str]] = field(default_factory=dict)  # what each chat's people wrote, quoted back at times
+    unannounced: set[int] = field(default_factory=set)  # people whose block the bot was not told of
 
     def note(self, chat_id: int, text: str) -> None:
         self.said.setdefault(chat_id, []).append(text)
@@ -312,11 +314,15 @@ async def perform(stream: Stream, action: Action) -> None:
         return
     person = stream.who[action.who]
     if isinstance(action, Block):
-        person.block_bot()
+        if not person.state.blocked:
+            stream.unannounced.discard(person.id)
+            if not action.told:
+                stream.unannounced.add(person.id)
+        person.block_bot(tell_bot=action.told)
         await sandbox.settle()
         return
     # Telegram lets someone who blocked the bot do nothing in its chat until they unblock it ("Restart").
-    person.unblock_bot()
+    person.unblock_bot(tell_bot=person.id not in stream.unannounced)
     mark = len(sandbox.transcript)
     if isinstance(action, Say):
         stream.note(person.id, action.text)
