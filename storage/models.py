@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -69,6 +69,8 @@ class Institution(_Model):
     address: str | None = None
     head_user_id: int | None = None  # Telegram id of the person legally responsible
     active: bool = True
+    # The local day from which its calendar duties are judged (the day it was added); None: every period.
+    tracked_from: date | None = None
 
 
 class NewInstitution(_Model):
@@ -79,6 +81,8 @@ class NewInstitution(_Model):
     region_code: str
     risk_tags: frozenset[RiskTag] = frozenset()
     address: str | None = None
+    # Stored only when the institution is created, never changed afterwards (see InstitutionRepository.upsert).
+    tracked_from: date | None = None
 
 
 class User(_Model):

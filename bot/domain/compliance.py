@@ -13,8 +13,10 @@ A duty is owed once per period (a month, a half-year Jan–Jun / Jul–Dec, or a
   2026, seven months later: the first half-year is covered and the second runs to 31 December.
 - A funeral home (one drill per calendar year) with one drill in March is compliant for the whole year.
 
-Periods that ended before `judged_from` (e.g. the day the bot started tracking) are never counted as missed, so
-a new deployment does not declare every institution overdue on its first day.
+Periods that ended before `judged_from` are never counted as missed. For an institution it is the later of the day
+the deployment started tracking (so a new deployment does not declare every institution overdue on its first day)
+and the day the institution itself was added (so a home imported on 15 July did not miss the first half-year's
+drill): `judging_start`. A period that ends on or after that day is judged in full, even if it began earlier.
 """
 
 from __future__ import annotations
@@ -146,6 +148,19 @@ def due_soon_from(rule: DutyRule, period: Period) -> date:
     return max(period.start, period.end - timedelta(days=rule.due_soon_days))
 
 
+def judging_start(tracking_since: date | None, tracked_from: date | None) -> date | None:
+    """The day from which an institution's duties are judged: the later of the deployment's `tracking_since` and
+    the institution's own `tracked_from` (the day it was added); None, every period, when neither is known."""
+    if tracking_since is None or tracked_from is None:
+        return tracking_since or tracked_from
+    return max(tracking_since, tracked_from)
+
+
+def is_judged(period: Period, judged_from: date | None) -> bool:
+    """Whether a period can be missed at all: only one that ended on or after `judged_from`."""
+    return judged_from is None or period.end >= judged_from
+
+
 def status(rule: DutyRule, done_dates: Iterable[date], today: date, *, judged_from: date | None = None) -> DutyStatus:
     """Where an institution (or unit) stands on a duty today; `done_dates` are the local dates it was done.
 
@@ -157,8 +172,7 @@ def status(rule: DutyRule, done_dates: Iterable[date], today: date, *, judged_fr
     if in_current:
         return Compliant(current, in_current[-1])
     previous = previous_period(rule, current)
-    judged = judged_from is None or previous.end >= judged_from
-    if judged and not any(d in previous for d in dates):
+    if is_judged(previous, judged_from) and not any(d in previous for d in dates):
         return Overdue(current, previous, (today - previous.end).days)
     if today >= due_soon_from(rule, current):
         return DueSoon(current, (current.end - today).days)

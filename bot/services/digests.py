@@ -126,7 +126,7 @@ def duties_due(directory: Directory, duties: DutySnapshot, region_code: str) -> 
             continue
         for duty, state in (
             (Duty.FIRE_DRILL, duties.drill(institution)),
-            (Duty.SELF_INSPECTION, duties.self_inspection(institution.id)),
+            (Duty.SELF_INSPECTION, duties.self_inspection(institution)),
         ):
             if not isinstance(state, Compliant):
                 lines.append(DutyLine(institution.id, institution.name_zh, institution.name_en, duty, state))

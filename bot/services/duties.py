@@ -20,6 +20,8 @@ from bot.domain.compliance import (
     DutyStatus,
     Period,
     drill_rule,
+    is_judged,
+    judging_start,
     period_of,
     previous_period,
     status,
@@ -43,25 +45,33 @@ class DutySnapshot:
     drills: dict[frozenset[str], dict[int, list[date]]]  # by the drill kinds a rule counts, then institution
     inspected: dict[int, set[str]]  # institution id → months ('YYYY-MM') finished: this, last and any asked
     studies: dict[str, list[date]]  # unit region code → dates
-    judged_from: date | None = None
+    judged_from: date | None = None  # the deployment's; an institution's own `tracked_from` may come later
     loaded: frozenset[Duty] = frozenset(Duty)  # the duties read; asking about another is a bug, not "not done"
     institutions: frozenset[int] | None = None  # the institutions read (None: all); the same goes for them
+
+    def judged_from_of(self, institution: Institution) -> date | None:
+        """The day from which this institution's duties are judged (`compliance.judging_start`)."""
+        return judging_start(self.judged_from, institution.tracked_from)
+
+    def judges(self, institution: Institution, period: Period) -> bool:
+        """Whether the institution can have missed a duty's period: not one that ended before it was added."""
+        return is_judged(period, self.judged_from_of(institution))
 
     def drill(self, institution: Institution) -> DutyStatus:
         self._require(Duty.FIRE_DRILL, institution.id)
         rule = drill_rule(institution.type)
         dates = self.drills.get(_kinds(rule), {}).get(institution.id, [])
-        return status(rule, dates, self.today, judged_from=self.judged_from)
+        return status(rule, dates, self.today, judged_from=self.judged_from_of(institution))
 
     def drill_done_in(self, institution: Institution, period: Period) -> bool:
         self._require(Duty.FIRE_DRILL, institution.id)
         rule = drill_rule(institution.type)
         return any(d in period for d in self.drills.get(_kinds(rule), {}).get(institution.id, []))
 
-    def self_inspection(self, institution_id: int) -> DutyStatus:
-        self._require(Duty.SELF_INSPECTION, institution_id)
-        dates = [month_start(m) for m in self.inspected.get(institution_id, set())]
-        return status(SELF_INSPECTION_RULE, dates, self.today, judged_from=self.judged_from)
+    def self_inspection(self, institution: Institution) -> DutyStatus:
+        self._require(Duty.SELF_INSPECTION, institution.id)
+        dates = [month_start(m) for m in self.inspected.get(institution.id, set())]
+        return status(SELF_INSPECTION_RULE, dates, self.today, judged_from=self.judged_from_of(institution))
 
     def self_inspection_done_in(self, institution_id: int, period: Period) -> bool:
         self._require(Duty.SELF_INSPECTION, institution_id)
@@ -69,7 +79,7 @@ class DutySnapshot:
 
     def institution_duty(self, duty: Duty, institution: Institution) -> DutyStatus:
         """`drill` or `self_inspection`, by the duty: the two an institution owes."""
-        return self.drill(institution) if duty is Duty.FIRE_DRILL else self.self_inspection(institution.id)
+        return self.drill(institution) if duty is Duty.FIRE_DRILL else self.self_inspection(institution)
 
     def institution_duty_done_in(self, duty: Duty, institution: Institution, period: Period) -> bool:
         """`drill_done_in` or `self_inspection_done_in`, by the duty."""

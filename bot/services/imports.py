@@ -162,6 +162,8 @@ class ImportService:
                     region_code=entry.region_code,
                     risk_tags=frozenset(RiskTag(tag) for tag in entry.risk_tags),
                     address=entry.address,
+                    # Its duties are judged from today; kept as it was when the institution exists already.
+                    tracked_from=self._today(),
                 )
             )
             return entry.code not in codes

@@ -10,9 +10,11 @@ import hashlib
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.domain.compliance import SELF_INSPECTION_RULE, is_judged, period_of
 from bot.domain.ranking import LIST_LIMIT, Listed, Standing, best_performers, listed, rank
 from bot.domain.roles import Role
 from bot.domain.stats import Ratio, Scope, ScopeLevel, StatsPeriod
+from bot.services.duties import month_start
 from bot.services.errors import Refusal
 from bot.services.outbox import OutboxService
 from bot.services.stats import StatsReport, StatsService
@@ -91,8 +93,7 @@ class NoticeService:
         institutions = {row.id: row for row in await standings.institution_rows(scope)}
         compliant = await self._stats.drill_status(scope, period.as_of(self._stats.today()))
         late_drills = [institutions[i] for i, (_, ok) in compliant.items() if not ok and i in institutions]
-        months = period.months(self._stats.today())
-        missing = await standings.missing_inspections(scope, months[-1]) if months else []
+        missing = await self._missing_inspections(scope, period.months(self._stats.today()))
         return NoticeDraft(
             period=period,
             ranking=ranking,
@@ -128,6 +129,16 @@ class NoticeService:
                 detail={"fingerprint": fingerprint(text), "groups": len(groups), "queued": queued},
             )
         return NoticeQueued(batch, queued, len(groups))
+
+    async def _missing_inspections(self, scope: Scope, months: list[str]) -> list[InstitutionRow]:
+        """The institutions without the period's last month's self-inspection, of those that owed one: none before
+        the deployment tracked duties, nor any added after that month ended (`compliance.is_judged`)."""
+        if not months:
+            return []
+        month = period_of(SELF_INSPECTION_RULE, month_start(months[-1]))
+        if not is_judged(month, self._stats.tracking_since):
+            return []
+        return await self._stats.standings.missing_inspections(scope, months[-1], month.end)
 
     async def _institution_ranking(self, scope: Scope, period: StatsPeriod) -> Ranking:
         since, until = period.utc_bounds(self._stats.tz)

@@ -239,9 +239,9 @@ class ItemBuilder:
     async def _institution_duty_data(
         self, institution: Institution, duty: Duty, period: Period
     ) -> DutyReminderData | None:
-        """None once the duty is done for the period."""
+        """None once the duty is done for the period, or for a period that ended before the institution was added."""
         duties = await self._snapshot()
-        if duties.institution_duty_done_in(duty, institution, period):
+        if not duties.judges(institution, period) or duties.institution_duty_done_in(duty, institution, period):
             return None
         return DutyReminderData(
             duty=duty,

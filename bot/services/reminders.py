@@ -243,6 +243,8 @@ class ReminderService:
                 (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
             ):
                 for planned in plan(rule, steps):
+                    if not duties.judges(institution, planned.period):
+                        continue  # it ended before the institution was added: nothing to remind anyone of
                     if duties.institution_duty_done_in(duty, institution, planned.period):
                         done[(SubjectType.INSTITUTION, _kinds_of(steps), planned.period.key)].append(
                             str(institution.id)

@@ -162,7 +162,7 @@ class SelfInspectionService(CalendarServiceBase):
         duties = await load_duties(
             self._storage, today or self.today(), judged_from=self._tracking_since, institution_id=institution.id
         )
-        return duties.self_inspection(institution.id)
+        return duties.self_inspection(institution)
 
     async def _report(
         self,

@@ -8,7 +8,9 @@ county staff their county by township, city admins the whole city by county.
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +18,15 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
-from bot.domain.compliance import Overdue, drill_rule, period_of, previous_period, status
+from bot.domain.compliance import (
+    SELF_INSPECTION_RULE,
+    Overdue,
+    drill_rule,
+    judging_start,
+    period_of,
+    previous_period,
+    status,
+)
 from bot.domain.stats import (
     Cohort,
     HazardCounts,
@@ -31,6 +41,7 @@ from bot.domain.stats import (
     week_origin,
     week_starts,
 )
+from bot.services.duties import month_start
 from bot.services.errors import Refusal
 from storage import Storage
 from storage.models import InstitutionType, Region, User
@@ -101,6 +112,11 @@ class StatsService:
     def tz(self) -> ZoneInfo:
         return self._tz
 
+    @property
+    def tracking_since(self) -> date | None:
+        """The deployment's start of duty tracking: no period that ended before it was missed."""
+        return self._tracking_since
+
     def today(self) -> date:
         return self._clock.now().astimezone(self._tz).date()
 
@@ -127,7 +143,7 @@ class StatsService:
             hazard_half = group.create_task(self._hazard_figures(scope, since, until, now))
             duty_half = group.create_task(self._duty_figures(StatsRepository(side), scope, period, months, today))
         cohort, backlog, median_close = hazard_half.result()
-        institutions, inspected, (acks, median_ack), drills = duty_half.result()
+        institutions, owed, inspected, (acks, median_ack), drills = duty_half.result()
         by_unit = cohort.by_unit
         codes = sorted(set(by_unit) | set(backlog) | set(institutions) | set(acks) | await self._known_units(scope))
         units = tuple(
@@ -137,7 +153,7 @@ class StatsService:
                 backlog_unresolved=backlog.get(code, (0, 0))[0],
                 backlog_overdue=backlog.get(code, (0, 0))[1],
                 drills=drills.get(code, Ratio()),
-                inspections=Ratio(inspected.get(code, 0), institutions.get(code, 0) * len(months)),
+                inspections=Ratio(inspected.get(code, 0), owed.get(code, 0)),
                 acks=Ratio(acks[code].answered, acks[code].reached) if code in acks else Ratio(),
             )
             for code in codes
@@ -174,21 +190,24 @@ class StatsService:
 
     async def _duty_figures(
         self, repo: StatsRepository, scope: Scope, period: StatsPeriod, months: list[str], today: date
-    ) -> tuple[Counter[str], Counter[str], tuple[dict[str, UnitAcks], float | None], dict[str, Ratio]]:
-        """Institutions, finished self-inspections, warnings answered (with the median answer time) and drill
-        compliance, by unit. The roster of institutions is read once for all three duties."""
+    ) -> tuple[Counter[str], Counter[str], Counter[str], tuple[dict[str, UnitAcks], float | None], dict[str, Ratio]]:
+        """Institutions, self-inspections owed and finished, warnings answered (with the median answer time) and
+        drill compliance, by unit. The roster of institutions is read once for all three duties."""
         roster = await repo.roster(scope)
         units = [unit_of(code, scope) for code in roster.region_codes]
         done = await repo.inspections_done(scope, months)
+        owed_since = _months_owed(months)
+        owed: Counter[str] = Counter()
         inspected: Counter[str] = Counter()
-        for institution_id, unit in zip(roster.ids, units, strict=True):
+        for institution_id, unit, tracked in zip(roster.ids, units, roster.tracked_from, strict=True):
+            owed[unit] += owed_since(judging_start(self._tracking_since, tracked))
             inspected[unit] += done.get(institution_id, 0)
         since, until = period.utc_bounds(self._tz)
         acks = await repo.acks_with_median(scope, since, until)
         drills: dict[str, Ratio] = {}
         for unit, ok in zip(units, await self._drill_verdicts(scope, roster, period.as_of(today), repo), strict=True):
             drills[unit] = drills.get(unit, Ratio()) + Ratio(int(ok), 1)
-        return Counter(units), inspected, acks, drills
+        return Counter(units), owed, inspected, acks, drills
 
     async def states_by_unit(self, actor: User, period: StatsPeriod) -> dict[str, dict[str, int]]:
         since, until = period.utc_bounds(self._tz)
@@ -237,10 +256,10 @@ class StatsService:
         since = min((previous_period(r, period_of(r, as_of)).start for r in rules.values()), default=as_of)
         dates = await repo.drill_dates(scope, kinds, since) if kinds else {}
         verdicts = []
-        for institution_id, kind in zip(roster.ids, roster.types, strict=True):
+        for institution_id, kind, tracked in zip(roster.ids, roster.types, roster.tracked_from, strict=True):
             rule = rules[kind]
             done = [day for drill_kind, day in dates.get(institution_id, ()) if drill_kind in rule.drill_kinds]
-            verdict = status(rule, done, as_of, judged_from=self._tracking_since)
+            verdict = status(rule, done, as_of, judged_from=judging_start(self._tracking_since, tracked))
             verdicts.append(not isinstance(verdict, Overdue))
         return verdicts
 
@@ -253,3 +272,15 @@ class StatsService:
     async def _regions(self, scope: Scope, codes: list[str]) -> dict[str, Region]:
         wanted = set(codes) | ({scope.region_code} if scope.region_code else set())
         return {region.code: region for region in await self._storage.regions.all() if region.code in wanted}
+
+
+def _months_owed(months: list[str]) -> Callable[[date | None], int]:
+    """How many of these months ('YYYY-MM') owe a self-inspection for an institution judged from a day: those that
+    end on or after it (`compliance.is_judged`), every one for None. Asked for each institution of the city, so
+    the months' ends are worked out once and searched."""
+    ends = sorted(period_of(SELF_INSPECTION_RULE, month_start(month)).end for month in months)
+
+    def owed(judged_from: date | None) -> int:
+        return len(ends) if judged_from is None else len(ends) - bisect_left(ends, judged_from)
+
+    return owed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date
 
 import aiosqlite
 
@@ -12,7 +13,7 @@ from storage.db import Database
 from storage.models import Institution, InstitutionType, NewInstitution, RiskTag
 from storage.repositories._codec import marks, prefix_glob
 
-_COLUMNS = "id, code, name_zh, name_en, type, region_code, risk_tags, address, head_user_id, active"
+_COLUMNS = "id, code, name_zh, name_en, type, region_code, risk_tags, address, head_user_id, active, tracked_from"
 
 
 class InstitutionRepository:
@@ -22,12 +23,15 @@ class InstitutionRepository:
     async def upsert(self, new: NewInstitution) -> Institution:
         """Insert, or update the descriptive fields of the institution with this code.
 
-        The head and the active flag are left alone: they are managed in the bot, not in the data file.
+        The head and the active flag are left alone: they are managed in the bot, not in the data file. So is
+        `tracked_from`, stored only when the row is created: importing the same institution again must not
+        move the day its duties are judged from.
         """
         async with self._db.transaction():
             await self._db.execute(
-                "INSERT INTO institutions (code, name_zh, name_en, type, region_code, risk_tags, address) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO institutions "
+                "(code, name_zh, name_en, type, region_code, risk_tags, address, tracked_from) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, "
                 "type = excluded.type, region_code = excluded.region_code, risk_tags = excluded.risk_tags, "
                 "address = excluded.address",
@@ -39,6 +43,7 @@ class InstitutionRepository:
                     new.region_code,
                     json.dumps(sorted(tag.value for tag in new.risk_tags)),
                     new.address,
+                    None if new.tracked_from is None else new.tracked_from.isoformat(),
                 ),
             )
             stored = await self.get_by_code(new.code)
@@ -119,7 +124,7 @@ def _scope_filter(region_code: str | None, active_only: bool) -> tuple[str, list
 
 def _institution(row: aiosqlite.Row) -> Institution:
     # By position (the order of _COLUMNS): a reminder sweep reads hundreds of institutions at once.
-    id_, code, name_zh, name_en, type_, region_code, risk_tags, address, head_user_id, active = row
+    id_, code, name_zh, name_en, type_, region_code, risk_tags, address, head_user_id, active, tracked_from = row
     return Institution(
         id=id_,
         code=code,
@@ -131,6 +136,7 @@ def _institution(row: aiosqlite.Row) -> Institution:
         address=address,
         head_user_id=head_user_id,
         active=bool(active),
+        tracked_from=None if tracked_from is None else date.fromisoformat(tracked_from),
     )
 
 

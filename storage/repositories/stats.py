@@ -132,6 +132,7 @@ class Roster:
     ids: list[int]
     types: list[str]
     region_codes: list[str]
+    tracked_from: list[date | None]  # the day each was added (None: judged for every period)
 
 
 class StatsRepository:
@@ -177,15 +178,18 @@ class StatsRepository:
         subquery's order for an aggregate over it (it may not flatten an ORDER BY into an aggregate)."""
         where, params = institution_scope(scope)
         row = await self._db.fetchone(
-            "SELECT COUNT(*) AS n, group_concat(id, ','), group_concat(type, ','), group_concat(region_code, ',') "
-            f"FROM (SELECT i.id, i.type, i.region_code FROM institutions i WHERE {where} "
-            "ORDER BY i.region_code, i.code)",
+            "SELECT COUNT(*) AS n, group_concat(id, ','), group_concat(type, ','), group_concat(region_code, ','), "
+            "group_concat(tracked_from, ',') "
+            f"FROM (SELECT i.id, i.type, i.region_code, coalesce(i.tracked_from, '') AS tracked_from "
+            f"FROM institutions i WHERE {where} ORDER BY i.region_code, i.code)",
             params,
         )
         if row is None or not row["n"]:
-            return Roster([], [], [])
-        # None of these NOT NULL values holds a comma: numbers, enum values and codes.
-        return Roster([int(i) for i in str(row[1]).split(",")], str(row[2]).split(","), str(row[3]).split(","))
+            return Roster([], [], [], [])
+        # None of these values holds a comma (numbers, enum values, codes, ISO dates), and none is NULL: an unknown
+        # tracked_from is gathered as '' (group_concat would skip a NULL and shift the column).
+        tracked = [date.fromisoformat(day) if day else None for day in str(row[4]).split(",")]
+        return Roster([int(i) for i in str(row[1]).split(",")], str(row[2]).split(","), str(row[3]).split(","), tracked)
 
     async def inspections_done(self, scope: Scope, months: Sequence[str]) -> Counter[int]:
         """Institution id → its finished monthly self-inspections over these months. For a head's institution only

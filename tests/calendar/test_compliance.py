@@ -15,6 +15,7 @@ from bot.domain.compliance import (
     Period,
     drill_rule,
     due_soon_from,
+    judging_start,
     period_of,
     status,
 )
@@ -107,3 +108,15 @@ def test_period_keys_name_the_period(day: date, key: str) -> None:
     assert period_of(ELDERLY, day).key == key
     assert period_of(FUNERAL, day).key == "2026"
     assert period_of(SELF_INSPECTION_RULE, day).key == f"2026-{day.month:02d}"
+
+
+def test_an_institution_is_judged_from_the_later_of_tracking_and_the_day_it_was_added() -> None:
+    july, march = date(2026, 7, 15), date(2026, 3, 1)
+    assert judging_start(None, None) is None
+    assert judging_start(march, None) == march and judging_start(None, july) == july
+    assert judging_start(march, july) == july == judging_start(july, march)
+    # Imported on 15 July: the first half-year was never its to miss; the second one it owes, from the start.
+    assert status(ELDERLY, [], date(2026, 7, 15), judged_from=july) == Compliant(H2_2026, None)
+    assert status(ELDERLY, [], date(2027, 1, 1), judged_from=july) == Overdue(
+        Period(date(2027, 1, 1), date(2027, 6, 30)), H2_2026, 1
+    )

@@ -140,7 +140,7 @@ async def test_a_duty_snapshot_answers_only_for_the_duties_it_read(city: Service
     home = await city.storage.institutions.get(city.institutions[HOME])
     assert home is not None
     duties = await load_duties(city.storage, city.today(), only=(Duty.SELF_INSPECTION,))
-    duties.self_inspection(home.id)
+    duties.self_inspection(home)
     with pytest.raises(ValueError, match="fire_drill"):
         duties.drill(home)  # not "no drill held": it was never asked
     # A sweep that claims self-inspection reminders alone reads only those records, and judges them.
@@ -162,7 +162,7 @@ async def test_a_duty_snapshot_of_some_institutions_answers_only_for_them(city: 
     assert duties.self_inspection_done_in(home.id, duties_period(2026, 3))
     duties.drill(home)
     with pytest.raises(ValueError, match="institution"):
-        duties.self_inspection(social.id)  # not "not inspected": it was never asked
+        duties.self_inspection(social)  # not "not inspected": it was never asked
     with pytest.raises(ValueError, match="institution"):
         duties.drill(social)
 

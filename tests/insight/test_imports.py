@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -186,3 +186,24 @@ async def test_a_link_date_as_chinese_excel_saves_it_in_a_csv_is_read(world: Ins
     assert result.errors == ()
     expiry = [i.expires_at.astimezone(TZ).date().isoformat() for i in result.invitations]
     assert expiry == ["2026-04-01", "2026-03-31", "2026-03-30"]  # the end of each day named
+
+
+async def test_an_imported_institution_is_tracked_from_the_local_day_it_was_created(world: InsightWorld) -> None:
+    """Its calendar duties are judged from that day: a home imported in July never missed the first half-year's
+    drill. Importing it again later must not move that day, and a row that existed before gets no date."""
+    table = read_table(csv_bytes([
+        ["机构编码", "机构名称", "机构类型", "区划代码"],
+        ["NEW-01", "鹿城区新建养老院", "养老机构", "330302001"],
+        ["WZ-330302-ELDER-01", "鹿城区社会福利院", "养老机构", "330302001"],
+    ]), "机构.csv")
+    world.clock.set(datetime(2026, 7, 14, 17, 30, tzinfo=UTC))  # 01:30 on 15 July in Wenzhou
+    assert (await service(world).run(None, ImportKind.INSTITUTIONS, table)).ok
+    added = await world.storage.institutions.get_by_code("NEW-01")
+    existing = await world.storage.institutions.get_by_code("WZ-330302-ELDER-01")
+    assert added is not None and added.tracked_from == date(2026, 7, 15)
+    assert existing is not None and existing.tracked_from is None
+
+    world.clock.set(datetime(2026, 9, 1, 2, tzinfo=UTC))
+    assert (await service(world).run(None, ImportKind.INSTITUTIONS, table)).ok
+    again = await world.storage.institutions.get_by_code("NEW-01")
+    assert again is not None and again.tracked_from == date(2026, 7, 15)

@@ -17,7 +17,7 @@ from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
 from storage import Database, Storage
 from storage.hazard_models import ReportDraft
-from storage.models import InstitutionType, NewInstitution, Region, RegionLevel, User
+from storage.models import InstitutionType, Region, RegionLevel, User
 from storage.repositories._codec import to_db_time
 from tests.services.hazard_world import (
     CADRE,
@@ -123,16 +123,11 @@ async def test_migrating_a_database_with_data_from_0001_to_0002(tmp_path: Path, 
     await old.regions.upsert(
         Region(code="330302", name_zh="鹿城区", name_en="Lucheng", level=RegionLevel.COUNTY, parent_code="330300")
     )
-    institution = await old.institutions.upsert(
-        NewInstitution(
-            code="X-1",
-            name_zh="测试养老院",
-            name_en="Test Home",
-            type=InstitutionType.ELDERLY_CARE,
-            region_code="330302",
-        )
+    # As the schema of 0001 has it: today's repository reads and writes columns added later.
+    await old.db.execute(
+        "INSERT INTO institutions (code, name_zh, name_en, type, region_code) VALUES (?, ?, ?, ?, ?)",
+        ("X-1", "测试养老院", "Test Home", InstitutionType.ELDERLY_CARE.value, "330302"),
     )
-    # As the schema of 0001 has it: today's repository reads columns added later.
     await old.db.execute(
         "INSERT INTO users (telegram_id, full_name, role, region_code, created_at) VALUES (?, ?, ?, ?, ?)",
         (CADRE, "李娜", Role.CADRE.value, "330302", to_db_time(START)),
@@ -144,7 +139,11 @@ async def test_migrating_a_database_with_data_from_0001_to_0002(tmp_path: Path, 
     new = await Storage.open(path, clock)
     try:
         assert new.db.schema_version >= 2
-        assert (await new.institutions.get(institution.id)) == institution
+        institution = await new.institutions.get_by_code("X-1")
+        assert institution is not None and institution.tracked_from is None  # judged for every period, as before
+        assert (institution.name_zh, institution.type, institution.region_code, institution.head_user_id) == (
+            "测试养老院", InstitutionType.ELDERLY_CARE, "330302", None
+        )
         assert (await new.users.get(CADRE)) is not None
         assert [e.action for e in await new.audit.list()] == ["user.registered"]
         assert await new.db.fetchval("PRAGMA foreign_keys") == 1

@@ -1,0 +1,57 @@
+"""An institution added in the middle of a period, in the figures: /stats owes it no self-inspection for the months
+before it existed and does not count it overdue on its drill for a half-year that ended before then, and the
+notice's negative list does not name it for a month it never owed."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from bot.domain.stats import PeriodKind, Ratio, StatsPeriod
+from bot.services.notices import NoticeService
+from bot.services.outbox import OutboxService
+from bot.services.stats import StatsReport, StatsService
+from storage.models import InstitutionType, NewInstitution
+from tests.insight.world import CITY_ADMIN, LUCHENG, InsightWorld
+
+QUARTER = StatsPeriod(PeriodKind.QUARTER, date(2026, 1, 1), date(2026, 3, 31))  # the world stands on 20 March
+FEBRUARY = StatsPeriod(PeriodKind.MONTH, date(2026, 2, 1), date(2026, 2, 28))
+MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
+
+
+def stats(world: InsightWorld) -> StatsService:
+    return StatsService(world.storage, world.clock, ZoneInfo("Asia/Shanghai"))
+
+
+def lucheng(report: StatsReport) -> tuple[Ratio, Ratio]:
+    unit = next(u for u in report.units if u.code == LUCHENG)
+    return unit.drills, unit.inspections
+
+
+async def add_home(world: InsightWorld, added: date) -> None:
+    await world.storage.institutions.upsert(NewInstitution(
+        code="NEW-HOME", name_zh="鹿城区新建颐养院", name_en="Lucheng New Care Home",
+        type=InstitutionType.ELDERLY_CARE, region_code="330302001", tracked_from=added))
+
+
+async def test_a_home_added_on_10_march_owes_march_alone_and_has_not_missed_its_drill(world: InsightWorld) -> None:
+    admin = await world.user(CITY_ADMIN)
+    drills, inspections = lucheng(await stats(world).report(admin, QUARTER))
+    await add_home(world, date(2026, 3, 10))
+    drills_after, inspections_after = lucheng(await stats(world).report(admin, QUARTER))
+    # Judged from 10 March: the second half of 2025 is not its to have missed; no drill is due before 30 June.
+    assert drills_after == Ratio(drills.part + 1, drills.whole + 1)
+    # January and February ended before it existed; March it owes, and has not done yet.
+    assert inspections_after == Ratio(inspections.part, inspections.whole + 1)
+
+
+async def test_the_notice_names_a_new_home_only_for_a_month_it_owed(world: InsightWorld) -> None:
+    admin = await world.user(CITY_ADMIN)
+    notices = NoticeService(world.storage, world.clock, stats(world), OutboxService(world.storage, world.clock))
+    february = (await notices.draft(admin, FEBRUARY)).inspections_missing.total
+    march = await notices.draft(admin, MARCH)
+    await add_home(world, date(2026, 3, 10))
+    assert (await notices.draft(admin, FEBRUARY)).inspections_missing.total == february
+    march_after = await notices.draft(admin, MARCH)
+    assert march_after.inspections_missing.total == march.inspections_missing.total + 1
+    assert march_after.drills_overdue.total == march.drills_overdue.total  # not overdue on its drill
