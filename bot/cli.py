@@ -127,7 +127,8 @@ async def _run_webhook(application: BotApplication, settings: Settings, stop: as
 async def _demo_data(settings: Settings, directory: Path) -> int:
     services = await open_services(settings)
     try:
-        result = await load_city_data(services.storage, directory)
+        today = services.clock.now().astimezone(settings.tz).date()
+        result = await load_city_data(services.storage, directory, today=today)
     finally:
         await services.close()
     print(result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,7 +55,10 @@ class _InstitutionRow(NewInstitution):
 _Row = TypeVar("_Row", _RegionRow, _InstitutionRow)
 
 
-async def load_city_data(storage: Storage, directory: Path) -> LoadResult:
+async def load_city_data(storage: Storage, directory: Path, *, today: date | None = None) -> LoadResult:
+    """`today`: the local day an institution new to the database is judged from, unless its row names a
+    `tracked_from` of its own (a city loading its homes today has no record of the drills they held before). Without
+    it, as for the bundled demo, new institutions are judged for every period."""
     regions = _read_rows(directory / REGIONS_FILE, _RegionRow)
     institutions = _read_rows(directory / INSTITUTIONS_FILE, _InstitutionRow)
     known_codes = {region.code for region in regions} | {region.code for region in await storage.regions.all()}
@@ -67,6 +71,8 @@ async def load_city_data(storage: Storage, directory: Path) -> LoadResult:
         for institution in institutions:
             if await storage.institutions.get_by_code(institution.code) is None:
                 added += 1
+                if today is not None and institution.tracked_from is None:
+                    institution = institution.model_copy(update={"tracked_from": today})
             await storage.institutions.upsert(institution)
     return LoadResult(
         directory=directory,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,21 @@ async def test_another_city_loads_from_its_own_directory(storage: Storage, tmp_p
     assert (result.regions, result.counties, result.institutions) == (2, 1, 1)
     city = await storage.regions.city()
     assert city is not None and city.name_en == "Hangzhou"
+
+
+async def test_a_city_loaded_today_is_judged_from_today_unless_its_rows_say_otherwise(
+    storage: Storage, tmp_path: Path
+) -> None:
+    """A city loading its homes has no record of the drills they held before: `safety-bot demo-data --dir` judges
+    them from the day they were loaded, or from the `tracked_from` a row names; loading again changes neither."""
+    older = {**HOME, "code": "HZ-2", "tracked_from": "2026-01-01"}
+    city = _write_city(tmp_path / "hangzhou", [COUNTY, CITY], [HOME, older])
+    await load_city_data(storage, city, today=date(2026, 7, 15))
+    await load_city_data(storage, city, today=date(2026, 9, 1))
+    loaded = {code: await storage.institutions.get_by_code(code) for code in ("HZ-1", "HZ-2")}
+    assert {code: i.tracked_from for code, i in loaded.items() if i is not None} == {
+        "HZ-1": date(2026, 7, 15), "HZ-2": date(2026, 1, 1),
+    }
 
 
 @pytest.mark.parametrize(
