@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
 from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
+from bot.domain.days import parse_day
 from bot.i18n import Translator
 from bot.services.calendar import MAX_AGE
 from handlers.common import Caller, answer, identify
@@ -27,7 +28,6 @@ ENTRY_LABELS = {
 # The kind of duty a status sentence is about: the key part of `calendar.status.<duty>.<state>`.
 DRILL, SELFCHECK, STUDY = "drill", "selfcheck", "study"
 
-_DAY = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 # Digits with the unit people tend to add ("25人", "40 分钟", "30 min"): the number is what matters.
 _COUNT = re.compile(r"^\s*(\d{1,6})\s*(?:人|名|位|分钟|分|min|mins|minutes|people|persons)?\s*$", re.IGNORECASE)
 
@@ -72,17 +72,6 @@ def entry_button(entry: str, t: Translator) -> InlineKeyboardButton:
 
 
 # ---- reading what people type ---------------------------------------------------------------------------
-
-
-def parse_day(text: str) -> date | None:
-    """2026-03-05, 2026/3/5, 2026.3.5 or 2026年3月5日; None for anything else, or a day that does not exist."""
-    match = _DAY.match(text)
-    if match is None:
-        return None
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
 
 
 def day_problem(day: date, today: date) -> str | None:

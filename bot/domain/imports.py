@@ -7,21 +7,18 @@ corrections fixes a file. Nothing here writes: the service applies a file only w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from bot.domain.days import parse_day
 from bot.domain.roles import Role
 from bot.domain.secrecy import find_classification_mark
 
 MAX_TEXT = 200
 MAX_DESCRIPTION = 500
 MAX_INVITE_DAYS = 30
-# 2026-03-31, as the template shows; 2026/3/31, as Chinese Excel writes a date cell into a CSV; 2026.3.31 and
-# 2026年3月31日, as people type. A time after the day (an XLSX date-time cell read as text) is ignored.
-_DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
 
 
 class ImportKind(StrEnum):
@@ -286,7 +283,7 @@ def _date(check: _Checker, key: str, today: date) -> date | None:
     value = check.text(key)
     if value is None:
         return None
-    day = parse_day(value)
+    day = parse_day(value, with_time=True)
     if day is None:
         check.fail(key, "bad_date", value=value)
         return None
@@ -295,17 +292,6 @@ def _date(check: _Checker, key: str, today: date) -> date | None:
     elif (day - today).days > MAX_INVITE_DAYS:
         check.fail(key, "date_too_far", value=value, max=MAX_INVITE_DAYS)
     return day
-
-
-def parse_day(text: str) -> date | None:
-    """The day a cell names (see _DAY); None for anything else, or a day that does not exist."""
-    match = _DAY.match(text.strip())
-    if match is None:
-        return None
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
