@@ -5,6 +5,7 @@ Each step states what a person would see; the demo exits 0 only if every step ha
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -167,6 +168,22 @@ async def hazard_loop(scene: Scene) -> None:
     scene.check("退回整改" in dossier and "验收通过" in dossier, "the history shows the rejection and the acceptance")
     photos = [m for m in staff.messages() if m.photo is not None and code in m.text]
     scene.check(len(photos) == 4, "the before and after photos are shown with the history")
+
+    scene.title("院长屏蔽了机器人：县级民政立即得知，恢复后双方都知道 / the head blocks the bot, then comes back")
+    head.block_bot()
+    await _until(scene, lambda: "已屏蔽本机器人" in staff.last_message().text)
+    scene.check("已屏蔽本机器人" in staff.last_message().text, "county staff are told at once: the head is unreachable")
+    await head.send_text("/tasks")
+    welcomed = any("欢迎回来" in m.text for m in head.messages()[-2:])
+    scene.check(welcomed, "the head, back, learns what did not reach them")
+    await _until(scene, lambda: "已恢复接收" in staff.last_message().text)
+    scene.check("已恢复接收" in staff.last_message().text, "county staff hear that the head is reachable again")
+
+
+async def _until(scene: Scene, arrived: Callable[[], bool]) -> None:
+    """Wait for the outbox sender, which runs on its own as in `safety-bot run`; the check after says if it failed."""
+    with contextlib.suppress(TimeoutError):
+        await scene.stage.sandbox.wait_for(arrived, timeout=10)
 
 
 async def calendar_duties(scene: Scene) -> None:
