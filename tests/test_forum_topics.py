@@ -116,3 +116,29 @@ async def test_a_reminder_for_a_deleted_topic_reaches_the_group_once(bot_stage: 
     assert containing(staff, "已被删除")
     again = await sweep(bot_stage)
     assert forum.chat_id not in [d.recipient_id for d in again.sent]
+
+
+async def test_a_hazard_notice_for_a_deleted_topic_is_not_doubled_in_a_bound_general_chat(bot_stage: Stage) -> None:
+    """The forum's general chat takes everything of 鹿城区 and its topic 隐患 the hazards: each new hazard is posted
+    in both. With the topic deleted, the next hazard is posted once in the general chat, not twice."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    forum = bot_stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
+    forum.add(staff).add_topic("隐患", 5)
+    for topic, purpose in ((None, "general"), (5, "hazards")):
+        await staff.send_text("/bindgroup", chat=forum, topic=topic)
+        await staff.press("鹿城区", chat=forum)
+        await staff.press_data(staff.last_message(chat=forum), f"bind:purpose:330302:{purpose}", chat=forum)
+    first = await report(bot_stage)
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, first.code)] == [None, 5]
+    owner = bot_stage.sandbox.user(user_id=77, first_name="群主")
+    forum.make_admin(owner)
+    await forum.delete_topic(5, by=owner)
+
+    second = await report(bot_stage, description="配电箱前堆放纸箱")
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, second.code)] == [None]
+    topic = await bot_stage.services.storage.groups.get(forum.chat_id, 5)
+    assert topic is not None and not topic.active
+    assert "主聊天另有绑定" in containing(staff, "已被删除")[0].text

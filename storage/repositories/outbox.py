@@ -46,11 +46,12 @@ RETURNING {_COLUMNS}
 """
 
 _GUARD = "WHERE id = ? AND state = 'sending' AND claimed_by = ?"
-# Of a message to a forum topic: its batch has a copy for the group's general chat too (both bound).
+# Of a message to a forum topic: the group's general chat has a copy too (both bound), of the same batch (a warning)
+# or under the same key less its topic (a hazard notice: `…:chat:<id>:topic:<topic>`).
 _COPY_IN_GENERAL = (
-    "batch IS NOT NULL AND EXISTS (SELECT 1 FROM outbox AS general WHERE general.batch = outbox.batch "
-    "AND general.chat_id = outbox.chat_id AND general.topic_id IS NULL "
-    "AND general.state IN ('pending', 'sending', 'sent'))"
+    "EXISTS (SELECT 1 FROM outbox AS general WHERE general.chat_id = outbox.chat_id AND general.topic_id IS NULL "
+    "AND general.state IN ('pending', 'sending', 'sent') AND ((outbox.batch IS NOT NULL AND general.batch = "
+    "outbox.batch) OR general.dedupe_key = replace(outbox.dedupe_key, ':topic:' || outbox.topic_id, '')))"
 )
 _GENERAL_HAS_IT = "the forum topic refuses messages; the group's general chat has its own copy"
 
