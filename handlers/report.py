@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel
+from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
 from bot.i18n import Html, Translator
@@ -469,9 +469,19 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
     else:
         deadline = hazard.deadline.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M") if hazard.deadline \
             else "—"
-        text = t("report.submitted", code=hazard.code, deadline=deadline)
+        text = t(_submitted_key(hazard), code=hazard.code, deadline=deadline)
     await answer(update, text, edit=query is not None)
     return ConversationHandler.END
+
+
+def _submitted_key(hazard: Hazard) -> str:
+    """Who was told, as the reporter reads it: telling someone who reported elder abuse that the home's head was told
+    would be false (a sensitive hazard never reaches the head) and alarming."""
+    if is_sensitive(hazard.area):
+        return "report.submitted_sensitive"
+    if hazard.assignee_id is None:
+        return "report.submitted_no_head"  # no head has registered: county staff were told instead
+    return "report.submitted"
 
 
 async def cancelled(update: Update, context: BotContext) -> int:

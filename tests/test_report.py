@@ -242,6 +242,43 @@ async def test_a_rights_protection_hazard_reaches_neither_the_head_nor_a_group(b
     assert any(code.group(0) in message.text for message in staff.messages())
 
 
+async def test_the_reporter_is_told_who_was_told_of_a_sensitive_hazard_or_one_without_a_head(bot_stage: Stage) -> None:
+    """A cadre reporting elder abuse must not read that the home's head was told: the head never is."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await report_in_chinese(cadre, area="权益保障", description="有老人反映护工推搡打骂，身上有淤青")
+    await cadre.press("✅ 确认上报")
+    done = cadre.last_message().text
+    assert "机构负责人" in done and "不会告知机构负责人" in done and "已收到通知" not in done
+
+    # An institution whose head has not registered: nobody there was told either, county staff were.
+    await cadre.send_text("/report")
+    await cadre.send_text("南汇")
+    await cadre.press("鹿城区南汇街道居家养老服务中心")
+    await cadre.press("用电")
+    await cadre.press("一般")
+    await cadre.send_text("配电箱门损坏，线路外露")
+    await cadre.press("无照片")
+    await cadre.tap("跳过")
+    await cadre.press("互查")
+    await cadre.press("✅ 确认上报")
+    done = cadre.last_message().text
+    assert "尚未在本助手注册" in done and "机构负责人和县级民政部门已收到通知" not in done
+
+    english = bot_stage.sandbox.user(user_id=101, first_name="Li", language_code="en")
+    await bot_stage.register(english, Role.CADRE, region=LUCHENG)
+    await english.send_text("/report")
+    await english.press(HOME_EN)
+    await english.press("Rights protection")
+    await english.press("Major")
+    await english.send_text("A resident says a carer hit her")
+    await english.press("No photos")
+    await english.tap("Skip")
+    await english.press("Cross-check")
+    await english.press("✅ Confirm")
+    done = english.last_message().text
+    assert "never told to the institution's head" in done and "The institution head and" not in done
+
+
 async def test_a_forged_institution_button_is_refused_and_audited(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage)
     await cadre.send_text("/report")
