@@ -180,3 +180,32 @@ async def test_a_rights_protection_hazard_never_reaches_the_head_or_a_group(bot_
     refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused", actor_id=HEAD)
     assert [e.detail["reason"] for e in refused] == ["not_in_scope", "sensitive_hidden"]
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.REPORTED
+
+
+async def test_a_journey_started_ends_the_hazard_step_left_unfinished(bot_stage: Stage) -> None:
+    """Staff press Reject and, before typing the reason, log a study session: its topic is not the rejection's
+    reason, and the head is told nothing. Nor does a report left half-way swallow the reason of a later rejection."""
+    people = await cast(bot_stage)
+    staff, head = people.staff, people.head
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    heard = len(head.messages())
+    await staff.press("退回整改", staff.last_message())
+    await staff.send_text("/study")
+    await staff.press(staff.last_message().buttons[0][0])
+    await staff.send_text("2024年安全工作要点专题学习")
+    assert "参加" in staff.last_message().text  # the study journey goes on: how many took part
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+    assert len(head.messages()) == heard
+
+    await staff.send_text("/cancel")
+    await staff.send_text("/report")
+    await staff.press("鹿城区社会福利院")
+    await staff.press("用电")
+    await staff.press("一般")  # the report now waits for its description
+    await staff.press("退回整改", next(m for m in staff.messages() if "待您验收" in m.text))
+    await staff.send_text("照片看不清消防通道")
+    assert "已退回重新整改" in staff.last_message().text
+    rejected = await hazard_now(bot_stage, hazard)
+    assert rejected.state is HazardState.RECTIFYING
+    assert "照片看不清消防通道" in head.last_message().text
+    assert await bot_stage.services.hazards.load_draft(STAFF) is not None  # the draft itself is kept, unsent
