@@ -10,6 +10,7 @@ from bot.domain.lifecycle import HazardState
 from bot.domain.roles import Role
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
+from storage.hazard_models import PhotoKind
 from storage.models import GroupPurpose
 
 LUCHENG = "330302"
@@ -158,6 +159,8 @@ async def test_corrected_on_the_spot_goes_straight_to_verification(bot_stage: St
     await cadre.send_text("没有照片")
     assert "请发送一张整改后的照片" in cadre.last_message().text
     await cadre.send_photo()
+    assert "已收到第 1 张整改后照片" in cadre.last_message().text
+    await cadre.press("完成")
     assert "立查立改：已附整改后照片 1 张" in cadre.last_message().text
     await cadre.press("✅ 确认上报")
     assert "已上报并立查立改" in cadre.last_message().text
@@ -166,6 +169,28 @@ async def test_corrected_on_the_spot_goes_straight_to_verification(bot_stage: St
     hazard = await bot_stage.services.storage.hazards.get_by_code(code.group(0))
     assert hazard is not None and hazard.state is HazardState.AWAITING_VERIFICATION
     assert not any(code.group(0) in message.text for message in head.messages())
+
+
+async def test_after_photos_sent_as_an_album_are_all_kept(bot_stage: Stage) -> None:
+    """Three after-photos sent at once (an album): each is kept, none is answered with "use the buttons"."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await report_in_chinese(cadre, area="用电", description="配电箱门未关，已当场关闭上锁")
+    await cadre.press("✔ 已立查立改（附整改后照片）")
+    asked = len(cadre.messages())
+    for _ in range(3):
+        await cadre.send_photo(wait=False)
+    await bot_stage.sandbox.settle()
+    answers = [message.text for message in cadre.messages()[asked:]]
+    assert not any("按钮" in text for text in answers), answers
+    await cadre.press("完成")
+    assert "立查立改：已附整改后照片 3 张" in cadre.last_message().text
+    await cadre.press("✅ 确认上报")
+    code = CODE.search(cadre.last_message().text)
+    assert code is not None
+    hazard = await bot_stage.services.storage.hazards.get_by_code(code.group(0))
+    assert hazard is not None and hazard.state is HazardState.AWAITING_VERIFICATION
+    photos = await bot_stage.services.storage.hazards.photos(hazard.id)
+    assert [photo.kind for photo in photos].count(PhotoKind.AFTER) == 3
 
 
 async def test_a_possible_duplicate_is_shown_and_photos_can_be_added_to_it(bot_stage: Stage) -> None:

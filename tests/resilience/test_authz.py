@@ -353,6 +353,8 @@ ROWS: tuple[Row, ...] = (
     Row("rp:edit:", EVERYONE, press("rp:edit:severity"), ("report.ask_severity",),
         prepare=steps(report_until(9), press("rp:edit"))),
     Row("rp:onspot", EVERYONE, press("rp:onspot"), ("report.ask_after_photo",), prepare=report_until(9)),
+    Row("rp:onspot:done", EVERYONE, press("rp:onspot:done"), ("report.summary",),
+        prepare=steps(report_until(9), press("rp:onspot"), lambda cell: cell.person.send_photo(chat=cell.group))),
     Row("rp:cancel", EVERYONE, press("rp:cancel"), ("report.cancelled",), prepare=report_until(1)),
     # Folding one's report into a hazard of another institution (here: of Longwan) is a forged press.
     Row("rp:merge:", expect(allow=(P.COUNTY_OUT,)), press(filled("rp:merge:{hazard}")),
