@@ -31,7 +31,7 @@ from bot.domain.deadlines import deadline_for
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
-from handlers.common import Caller, answer, catalog_label, identify, is_private, read_text
+from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, read_text
 from handlers.evidence import photo_added
 from storage.hazard_models import Hazard, ReportDraft
 from storage.models import Institution
@@ -176,16 +176,17 @@ async def _after(
     if draft.step == EDITING:
         return await _show_summary(update, context, caller, draft.model_copy(update={"step": CONFIRMING}))
     await _save(context, caller, draft.model_copy(update={"step": next_step}))
-    await _ask(update, caller, draft, next_step)
+    await _ask(update, context, caller, draft, next_step)
     return next_step
 
 
-async def _ask(update: Update, caller: Caller, draft: ReportDraft, next_step: str) -> None:
+async def _ask(update: Update, context: BotContext, caller: Caller, draft: ReportDraft, next_step: str) -> None:
     t = caller.t
     if next_step == PICKING_AREA:
         await answer(update, t("report.ask_area"), reply_markup=_area_keyboard(t))
     elif next_step == PICKING_SEVERITY:
-        await answer(update, t("report.ask_severity"), reply_markup=_severity_keyboard(t))
+        terms = deadline_terms(context.services.settings.deadline_policy, t)
+        await answer(update, t("report.ask_severity", **terms), reply_markup=_severity_keyboard(t))
     elif next_step == DESCRIBING:
         await answer(update, t("report.ask_description", min=MIN_DESCRIPTION))
     elif next_step == ADDING_PHOTOS:
@@ -407,7 +408,7 @@ async def chose_field(update: Update, context: BotContext) -> str | int:
     if field == "institution":
         return await _ask_institution(update, context, caller)
     step = FIELD_STEPS[field]
-    await _ask(update, caller, editing, step)
+    await _ask(update, context, caller, editing, step)
     return step
 
 

@@ -304,6 +304,25 @@ async def test_the_reporter_is_told_who_was_told_of_a_sensitive_hazard_or_one_wi
     assert "never told to the institution's head" in done and "The institution head and" not in done
 
 
+async def test_the_severity_question_names_the_deadlines_in_force(bot_stage: Stage) -> None:
+    """A city that set DEADLINE_HOURS to 12 / 48 / 120 hours must not be told 24 hours, 3 days and 7 days."""
+    bot_stage.settings = bot_stage.settings.model_copy(
+        update={"deadline_hours": {Severity.SERIOUS: 12, Severity.MAJOR: 48, Severity.GENERAL: 120}})
+    await bot_stage.restart()
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    asked = cadre.last_message().text
+    assert "重大隐患 12 小时内整改，较大 2 天，一般 5 天" in asked and "24" not in asked
+    english = bot_stage.sandbox.user(user_id=101, first_name="Li", language_code="en")
+    await bot_stage.register(english, Role.CADRE, region=LUCHENG)
+    await english.send_text("/report")
+    await english.press(HOME_EN)
+    await english.press("Fire")
+    assert "serious: fix within 12 hours; major: 2 days; general: 5 days" in english.last_message().text
+
+
 async def test_a_forged_institution_button_is_refused_and_audited(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage)
     await cadre.send_text("/report")
