@@ -209,3 +209,31 @@ async def test_a_journey_started_ends_the_hazard_step_left_unfinished(bot_stage:
     assert rejected.state is HazardState.RECTIFYING
     assert "照片看不清消防通道" in head.last_message().text
     assert await bot_stage.services.hazards.load_draft(STAFF) is not None  # the draft itself is kept, unsent
+
+
+async def test_county_staff_deal_with_a_rights_protection_hazard_themselves_and_close_it(bot_stage: Stage) -> None:
+    """Nobody at the home may take a sensitive hazard on, so county staff handle it directly: from the dossier they
+    record what was done, with evidence, and then verify it. Before, no one could ever rectify it: it stayed open
+    and escalated to the city every week."""
+    people = await cast(bot_stage)
+    staff, head, cadre = people.staff, people.head, people.cadre
+    heard = len(head.messages())
+    hazard = await report(bot_stage, area=HazardArea.RIGHTS, description="有老人反映护工推搡打骂")
+    notice = staff.last_message()
+    assert "敏感隐患" in notice.text
+    await staff.press("详情", notice)
+    dossier = staff.last_message()
+    assert ["开始整改"] in dossier.buttons
+    await staff.press("开始整改", dossier)
+    await staff.send_text("已约谈涉事护工并调离岗位，通知家属，报公安机关备案")
+    await staff.send_photo()
+    await staff.press("完成")
+    assert "整改已提交" in staff.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+    assert "您上报的隐患" in cadre.last_message().text
+
+    await staff.press("详情", notice)
+    await staff.press("验收通过", staff.last_message())
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    assert "已验收通过并销号" in cadre.last_message().text
+    assert len(head.messages()) == heard  # the head heard of none of it
