@@ -237,3 +237,14 @@ async def test_county_staff_deal_with_a_rights_protection_hazard_themselves_and_
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
     assert "已验收通过并销号" in cadre.last_message().text
     assert len(head.messages()) == heard  # the head heard of none of it
+
+
+async def test_a_head_who_reported_a_rights_protection_hazard_is_not_asked_to_rectify_it(bot_stage: Stage) -> None:
+    """A head may report abuse at their own home, but never deals with it: a rejection tells them, with no Rectify
+    button that would only earn them a refusal recorded as a forged press."""
+    head = (await cast(bot_stage)).head
+    hazard = await report(bot_stage, HEAD, area=HazardArea.RIGHTS, description="护工对老人有辱骂行为")
+    await act(bot_stage, STAFF, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已约谈涉事护工", photos=1)
+    await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="需补充家属沟通记录")
+    told = head.last_message()
+    assert "需补充家属沟通记录" in told.text and told.buttons == []
