@@ -19,6 +19,7 @@ from handlers import (
     hazard,
     imports,
     invite,
+    journeys,
     language,
     notice,
     ranking,
@@ -42,6 +43,7 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     guards.register(application)
+    journeys.register(application)
     start.register(application)
     language.register(application)
     invite.register(application)

@@ -12,7 +12,8 @@ from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
-from bot.domain.catalog import Labelled, label
+from bot.domain.catalog import Labelled, Severity, label
+from bot.domain.deadlines import DeadlinePolicy
 from bot.i18n import Translator
 from storage.models import User
 
@@ -110,6 +111,19 @@ def catalog_label(code: Labelled, t: Translator) -> str:
     """A catalog name as shown on buttons and in summaries: capitalised in English, as is in Chinese."""
     text = label(code, t.language)
     return text[:1].upper() + text[1:]
+
+
+def deadline_terms(policy: DeadlinePolicy, t: Translator) -> dict[str, str]:
+    """How long each severity allows, as the severity questions say it ({serious}, {major}, {general}): from the
+    DEADLINE_HOURS in force, never a fixed 24 hours, 3 days and 7 days."""
+    terms = {}
+    for severity in Severity:
+        hours = policy.hours[severity]
+        if hours % 24 == 0 and hours >= 48:  # a day itself reads better as 24 hours, as the bureau says it
+            terms[severity.value] = t.plain("deadline.term_days", days=hours // 24)
+        else:
+            terms[severity.value] = t.plain("deadline.term_hour" if hours == 1 else "deadline.term_hours", hours=hours)
+    return terms
 
 
 async def flow_cancelled(update: Update, context: BotContext) -> int:

@@ -13,7 +13,7 @@ from bot.domain.compliance import DrillKind
 from bot.i18n import Translator
 from bot.services.hazard_core import MAX_PHOTOS
 from handlers.calendar_common import cancel_keyboard, day_keyboard, load_draft, place_name, save_draft
-from handlers.common import Caller, answer, catalog_label
+from handlers.common import Caller, answer, catalog_label, deadline_terms
 from storage.models import Institution
 from storage.repositories.calendar_drafts import DrillDraft
 
@@ -141,7 +141,9 @@ async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillD
         await answer(update, text, reply_markup=_area_keyboard(suggested, t))
     elif step == CHOOSING_SEVERITY:
         problem = draft.problems[draft.asking]
-        text = t("drill.ask_severity", number=draft.asking + 1, total=len(draft.problems), problem=problem.description)
+        terms = deadline_terms(context.services.settings.deadline_policy, t)
+        text = t("drill.ask_severity", number=draft.asking + 1, total=len(draft.problems), problem=problem.description,
+                 **terms)
         await answer(update, text, reply_markup=_severity_keyboard(t))
     return step
 

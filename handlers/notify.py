@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.domain.catalog import correction_for
+from bot.domain.catalog import correction_for, is_sensitive
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
 from bot.i18n import Translator
@@ -182,10 +182,16 @@ def _verify_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
 
 
 def _rectifies(hazard: Hazard, recipient: User | None) -> bool:
-    """Whether the recipient is the one correcting it (targeting already kept heads away from sensitive ones)."""
+    """Whether the recipient is the one correcting it. A head who reported a sensitive hazard at their own home is
+    told of it as its reporter, but never deals with it: a Rectify button would only earn them a refusal."""
     if recipient is None:
         return False
-    return recipient.role is Role.HEAD or recipient.telegram_id == hazard.assignee_id
+    if recipient.telegram_id == hazard.assignee_id:
+        return True
+    return (
+        recipient.role is Role.HEAD and recipient.institution_id == hazard.institution_id
+        and not is_sensitive(hazard.area)
+    )
 
 
 def _again_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:

@@ -25,14 +25,14 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel
+from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
-from handlers.common import Caller, answer, catalog_label, identify, is_private, read_text
-from handlers.evidence import keep_photo, photo_added
+from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, read_text
+from handlers.evidence import photo_added
 from storage.hazard_models import Hazard, ReportDraft
 from storage.models import Institution
 
@@ -81,6 +81,11 @@ def _severity_keyboard(t: Translator) -> InlineKeyboardMarkup:
 def _photos_keyboard(t: Translator, count: int) -> InlineKeyboardMarkup:
     key = "report.button_photos_done" if count else "report.button_no_photos"
     return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(key), callback_data="rp:photos:done")], _cancel_row(t)])
+
+
+def _after_photos_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    done = InlineKeyboardButton(t.plain("report.button_photos_done"), callback_data="rp:onspot:done")
+    return InlineKeyboardMarkup([[done], _cancel_row(t)])
 
 
 def _location_keyboard(t: Translator) -> ReplyKeyboardMarkup:
@@ -171,16 +176,17 @@ async def _after(
     if draft.step == EDITING:
         return await _show_summary(update, context, caller, draft.model_copy(update={"step": CONFIRMING}))
     await _save(context, caller, draft.model_copy(update={"step": next_step}))
-    await _ask(update, caller, draft, next_step)
+    await _ask(update, context, caller, draft, next_step)
     return next_step
 
 
-async def _ask(update: Update, caller: Caller, draft: ReportDraft, next_step: str) -> None:
+async def _ask(update: Update, context: BotContext, caller: Caller, draft: ReportDraft, next_step: str) -> None:
     t = caller.t
     if next_step == PICKING_AREA:
         await answer(update, t("report.ask_area"), reply_markup=_area_keyboard(t))
     elif next_step == PICKING_SEVERITY:
-        await answer(update, t("report.ask_severity"), reply_markup=_severity_keyboard(t))
+        terms = deadline_terms(context.services.settings.deadline_policy, t)
+        await answer(update, t("report.ask_severity", **terms), reply_markup=_severity_keyboard(t))
     elif next_step == DESCRIBING:
         await answer(update, t("report.ask_description", min=MIN_DESCRIPTION))
     elif next_step == ADDING_PHOTOS:
@@ -402,7 +408,7 @@ async def chose_field(update: Update, context: BotContext) -> str | int:
     if field == "institution":
         return await _ask_institution(update, context, caller)
     step = FIELD_STEPS[field]
-    await _ask(update, caller, editing, step)
+    await _ask(update, context, caller, editing, step)
     return step
 
 
@@ -412,20 +418,39 @@ async def chose_fixed_on_spot(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     await update.callback_query.answer()
     caller, _ = loaded
-    await answer(update, caller.t("report.ask_after_photo"))
+    await answer(update, caller.t("report.ask_after_photo", max=MAX_PHOTOS))
     return FIXING_ON_SPOT
 
 
 async def added_after_photo(update: Update, context: BotContext) -> str | int:
+    """Each after-photo is kept and counted; Done goes back to the summary. Several photos sent at once (an album)
+    arrive one message each, so the summary cannot follow the first of them."""
     loaded = await _draft(update, context)
     message = update.effective_message
     if loaded is None or message is None:
         return FIXING_ON_SPOT
     caller, draft = loaded
-    photo = await keep_photo(message, context)
-    if photo is None:
+    keyboard = _after_photos_keyboard(caller.t)
+    photos = await photo_added(update, message, context, caller.t, draft.fixed_on_spot_photos, keyboard)
+    if photos is None:
         return FIXING_ON_SPOT
-    draft = draft.model_copy(update={"fixed_on_spot_photos": [*draft.fixed_on_spot_photos, photo][:MAX_PHOTOS]})
+    draft = draft.model_copy(update={"fixed_on_spot_photos": photos})
+    await _save(context, caller, draft)
+    await answer(update, caller.t("report.after_photo_received", count=len(photos), max=MAX_PHOTOS),
+                 reply_markup=keyboard)
+    return FIXING_ON_SPOT
+
+
+async def after_photos_done(update: Update, context: BotContext) -> str | int:
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None:
+        return ConversationHandler.END
+    caller, draft = loaded
+    if not draft.fixed_on_spot_photos:
+        await query.answer(caller.t.plain("report.guide_after_photo"), show_alert=True)
+        return FIXING_ON_SPOT
+    await query.answer()
     return await _show_summary(update, context, caller, draft)
 
 
@@ -469,9 +494,19 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
     else:
         deadline = hazard.deadline.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M") if hazard.deadline \
             else "—"
-        text = t("report.submitted", code=hazard.code, deadline=deadline)
+        text = t(_submitted_key(hazard), code=hazard.code, deadline=deadline)
     await answer(update, text, edit=query is not None)
     return ConversationHandler.END
+
+
+def _submitted_key(hazard: Hazard) -> str:
+    """Who was told, as the reporter reads it: telling someone who reported elder abuse that the home's head was told
+    would be false (a sensitive hazard never reaches the head) and alarming."""
+    if is_sensitive(hazard.area):
+        return "report.submitted_sensitive"
+    if hazard.assignee_id is None:
+        return "report.submitted_no_head"  # no head has registered: county staff were told instead
+    return "report.submitted"
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
@@ -545,6 +580,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 CHOOSING_FIELD: [CallbackQueryHandler(chose_field, pattern=r"^rp:edit:\w+$")],
                 FIXING_ON_SPOT: [
                     MessageHandler(photo, added_after_photo),
+                    CallbackQueryHandler(after_photos_done, pattern=r"^rp:onspot:done$"),
                     MessageHandler(other, _guide("report.guide_after_photo")),
                 ],
             },

@@ -38,7 +38,7 @@ from handlers.calendar_common import (
     refuse_role,
     status_line,
 )
-from handlers.common import Caller, answer, catalog_label, identify, is_private
+from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private
 from handlers.evidence import keep_photo
 from storage.calendar_models import Answer
 from storage.repositories.calendar_drafts import SelfCheckDraft
@@ -91,7 +91,7 @@ def _month(sheet: InspectionSheet, t: Translator) -> str:
 
 
 def _render(
-    sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator, hint: str | None
+    sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator, hint: str | None, terms: dict[str, str]
 ) -> tuple[Html, InlineKeyboardMarkup]:
     items, answered = sheet.items, sum(1 for item in sheet.items if item.code in sheet.answers)
     lines = [
@@ -109,7 +109,7 @@ def _render(
             lines.append(t("selfcheck.item_line", mark=MARKS[given.answer] if given else UNANSWERED,
                            item=item.text(t.language)))
     current = items[draft.cursor]
-    lines += ["", _prompt(sheet, draft, t)]
+    lines += ["", _prompt(sheet, draft, t, terms)]
     if draft.step == "answer" and (previous := sheet.answers.get(current.code)) is not None:
         lines.append(t("selfcheck.previous_answer", mark=MARKS[previous.answer]))
     if hint:
@@ -117,14 +117,14 @@ def _render(
     return Html("\n".join(lines)), _keyboard(sheet, draft, t)
 
 
-def _prompt(sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator) -> str:
+def _prompt(sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator, terms: dict[str, str]) -> str:
     item = sheet.items[draft.cursor].text(t.language)
     if draft.step == "note":
         return t("selfcheck.ask_note", item=item)
     if draft.step == "photo":
         return t("selfcheck.ask_photo", item=item)
     if draft.step == "severity":
-        return t("selfcheck.ask_severity", item=item)
+        return t("selfcheck.ask_severity", item=item, **terms)
     return t("selfcheck.ask_item", number=draft.cursor + 1, total=len(sheet.items), item=item)
 
 
@@ -144,7 +144,8 @@ async def _show(
     hint: str | None = None,
 ) -> str:
     """Put the sheet on screen as the draft says, and answer the conversation state it is in."""
-    text, markup = _render(sheet, draft, caller.t, hint)
+    terms = deadline_terms(context.services.settings.deadline_policy, caller.t)
+    text, markup = _render(sheet, draft, caller.t, hint, terms)
     await _put(update, context, caller, draft, text, markup, move=move)
     return STATES[draft.step]
 

@@ -180,3 +180,71 @@ async def test_a_rights_protection_hazard_never_reaches_the_head_or_a_group(bot_
     refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused", actor_id=HEAD)
     assert [e.detail["reason"] for e in refused] == ["not_in_scope", "sensitive_hidden"]
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.REPORTED
+
+
+async def test_a_journey_started_ends_the_hazard_step_left_unfinished(bot_stage: Stage) -> None:
+    """Staff press Reject and, before typing the reason, log a study session: its topic is not the rejection's
+    reason, and the head is told nothing. Nor does a report left half-way swallow the reason of a later rejection."""
+    people = await cast(bot_stage)
+    staff, head = people.staff, people.head
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    heard = len(head.messages())
+    await staff.press("退回整改", staff.last_message())
+    await staff.send_text("/study")
+    await staff.press(staff.last_message().buttons[0][0])
+    await staff.send_text("2024年安全工作要点专题学习")
+    assert "参加" in staff.last_message().text  # the study journey goes on: how many took part
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+    assert len(head.messages()) == heard
+
+    await staff.send_text("/cancel")
+    await staff.send_text("/report")
+    await staff.press("鹿城区社会福利院")
+    await staff.press("用电")
+    await staff.press("一般")  # the report now waits for its description
+    await staff.press("退回整改", next(m for m in staff.messages() if "待您验收" in m.text))
+    await staff.send_text("照片看不清消防通道")
+    assert "已退回重新整改" in staff.last_message().text
+    rejected = await hazard_now(bot_stage, hazard)
+    assert rejected.state is HazardState.RECTIFYING
+    assert "照片看不清消防通道" in head.last_message().text
+    assert await bot_stage.services.hazards.load_draft(STAFF) is not None  # the draft itself is kept, unsent
+
+
+async def test_county_staff_deal_with_a_rights_protection_hazard_themselves_and_close_it(bot_stage: Stage) -> None:
+    """Nobody at the home may take a sensitive hazard on, so county staff handle it directly: from the dossier they
+    record what was done, with evidence, and then verify it. Before, no one could ever rectify it: it stayed open
+    and escalated to the city every week."""
+    people = await cast(bot_stage)
+    staff, head, cadre = people.staff, people.head, people.cadre
+    heard = len(head.messages())
+    hazard = await report(bot_stage, area=HazardArea.RIGHTS, description="有老人反映护工推搡打骂")
+    notice = staff.last_message()
+    assert "敏感隐患" in notice.text
+    await staff.press("详情", notice)
+    dossier = staff.last_message()
+    assert ["开始整改"] in dossier.buttons
+    await staff.press("开始整改", dossier)
+    await staff.send_text("已约谈涉事护工并调离岗位，通知家属，报公安机关备案")
+    await staff.send_photo()
+    await staff.press("完成")
+    assert "整改已提交" in staff.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+    assert "您上报的隐患" in cadre.last_message().text
+
+    await staff.press("详情", notice)
+    await staff.press("验收通过", staff.last_message())
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    assert "已验收通过并销号" in cadre.last_message().text
+    assert len(head.messages()) == heard  # the head heard of none of it
+
+
+async def test_a_head_who_reported_a_rights_protection_hazard_is_not_asked_to_rectify_it(bot_stage: Stage) -> None:
+    """A head may report abuse at their own home, but never deals with it: a rejection tells them, with no Rectify
+    button that would only earn them a refusal recorded as a forged press."""
+    head = (await cast(bot_stage)).head
+    hazard = await report(bot_stage, HEAD, area=HazardArea.RIGHTS, description="护工对老人有辱骂行为")
+    await act(bot_stage, STAFF, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已约谈涉事护工", photos=1)
+    await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="需补充家属沟通记录")
+    told = head.last_message()
+    assert "需补充家属沟通记录" in told.text and told.buttons == []

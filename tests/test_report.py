@@ -10,6 +10,7 @@ from bot.domain.lifecycle import HazardState
 from bot.domain.roles import Role
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
+from storage.hazard_models import PhotoKind
 from storage.models import GroupPurpose
 
 LUCHENG = "330302"
@@ -158,6 +159,8 @@ async def test_corrected_on_the_spot_goes_straight_to_verification(bot_stage: St
     await cadre.send_text("没有照片")
     assert "请发送一张整改后的照片" in cadre.last_message().text
     await cadre.send_photo()
+    assert "已收到第 1 张整改后照片" in cadre.last_message().text
+    await cadre.press("完成")
     assert "立查立改：已附整改后照片 1 张" in cadre.last_message().text
     await cadre.press("✅ 确认上报")
     assert "已上报并立查立改" in cadre.last_message().text
@@ -166,6 +169,28 @@ async def test_corrected_on_the_spot_goes_straight_to_verification(bot_stage: St
     hazard = await bot_stage.services.storage.hazards.get_by_code(code.group(0))
     assert hazard is not None and hazard.state is HazardState.AWAITING_VERIFICATION
     assert not any(code.group(0) in message.text for message in head.messages())
+
+
+async def test_after_photos_sent_as_an_album_are_all_kept(bot_stage: Stage) -> None:
+    """Three after-photos sent at once (an album): each is kept, none is answered with "use the buttons"."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await report_in_chinese(cadre, area="用电", description="配电箱门未关，已当场关闭上锁")
+    await cadre.press("✔ 已立查立改（附整改后照片）")
+    asked = len(cadre.messages())
+    for _ in range(3):
+        await cadre.send_photo(wait=False)
+    await bot_stage.sandbox.settle()
+    answers = [message.text for message in cadre.messages()[asked:]]
+    assert not any("按钮" in text for text in answers), answers
+    await cadre.press("完成")
+    assert "立查立改：已附整改后照片 3 张" in cadre.last_message().text
+    await cadre.press("✅ 确认上报")
+    code = CODE.search(cadre.last_message().text)
+    assert code is not None
+    hazard = await bot_stage.services.storage.hazards.get_by_code(code.group(0))
+    assert hazard is not None and hazard.state is HazardState.AWAITING_VERIFICATION
+    photos = await bot_stage.services.storage.hazards.photos(hazard.id)
+    assert [photo.kind for photo in photos].count(PhotoKind.AFTER) == 3
 
 
 async def test_a_possible_duplicate_is_shown_and_photos_can_be_added_to_it(bot_stage: Stage) -> None:
@@ -240,6 +265,62 @@ async def test_a_rights_protection_hazard_reaches_neither_the_head_nor_a_group(b
     assert len(head.messages()) == before_head
     assert len(bot_stage.sandbox.group(group_id, "g").messages()) == before_group
     assert any(code.group(0) in message.text for message in staff.messages())
+
+
+async def test_the_reporter_is_told_who_was_told_of_a_sensitive_hazard_or_one_without_a_head(bot_stage: Stage) -> None:
+    """A cadre reporting elder abuse must not read that the home's head was told: the head never is."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await report_in_chinese(cadre, area="权益保障", description="有老人反映护工推搡打骂，身上有淤青")
+    await cadre.press("✅ 确认上报")
+    done = cadre.last_message().text
+    assert "机构负责人" in done and "不会告知机构负责人" in done and "已收到通知" not in done
+
+    # An institution whose head has not registered: nobody there was told either, county staff were.
+    await cadre.send_text("/report")
+    await cadre.send_text("南汇")
+    await cadre.press("鹿城区南汇街道居家养老服务中心")
+    await cadre.press("用电")
+    await cadre.press("一般")
+    await cadre.send_text("配电箱门损坏，线路外露")
+    await cadre.press("无照片")
+    await cadre.tap("跳过")
+    await cadre.press("互查")
+    await cadre.press("✅ 确认上报")
+    done = cadre.last_message().text
+    assert "尚未在本助手注册" in done and "机构负责人和县级民政部门已收到通知" not in done
+
+    english = bot_stage.sandbox.user(user_id=101, first_name="Li", language_code="en")
+    await bot_stage.register(english, Role.CADRE, region=LUCHENG)
+    await english.send_text("/report")
+    await english.press(HOME_EN)
+    await english.press("Rights protection")
+    await english.press("Major")
+    await english.send_text("A resident says a carer hit her")
+    await english.press("No photos")
+    await english.tap("Skip")
+    await english.press("Cross-check")
+    await english.press("✅ Confirm")
+    done = english.last_message().text
+    assert "never told to the institution's head" in done and "The institution head and" not in done
+
+
+async def test_the_severity_question_names_the_deadlines_in_force(bot_stage: Stage) -> None:
+    """A city that set DEADLINE_HOURS to 12 / 48 / 120 hours must not be told 24 hours, 3 days and 7 days."""
+    bot_stage.settings = bot_stage.settings.model_copy(
+        update={"deadline_hours": {Severity.SERIOUS: 12, Severity.MAJOR: 48, Severity.GENERAL: 120}})
+    await bot_stage.restart()
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    asked = cadre.last_message().text
+    assert "重大隐患 12 小时内整改，较大 2 天，一般 5 天" in asked and "24" not in asked
+    english = bot_stage.sandbox.user(user_id=101, first_name="Li", language_code="en")
+    await bot_stage.register(english, Role.CADRE, region=LUCHENG)
+    await english.send_text("/report")
+    await english.press(HOME_EN)
+    await english.press("Fire")
+    assert "serious: fix within 12 hours; major: 2 days; general: 5 days" in english.last_message().text
 
 
 async def test_a_forged_institution_button_is_refused_and_audited(bot_stage: Stage) -> None:

@@ -57,7 +57,8 @@ class Party(StrEnum):
     """Who may take an action, relative to the hazard (not a role: the same person can be several parties)."""
 
     STAFF = "staff"  # county staff or city admin whose region contains the hazard
-    # The head of the hazard's institution (never for a sensitive area), or whoever staff named responsible.
+    # The head of the hazard's institution (never for a sensitive area), or whoever staff named responsible; for a
+    # sensitive hazard nobody is named for, the staff in scope.
     RECTIFIER = "rectifier"
     REPORTER = "reporter"
     VIEWER = "viewer"  # anyone `can_view` admits
@@ -341,9 +342,13 @@ def _party_refusal(facts: HazardFacts, actor: Actor, party: Party) -> RefusalCod
         if actor.role not in STAFF_ROLES:
             return RefusalCode.WRONG_ROLE
         return None if _staff_in_scope(actor, facts.region_code) else RefusalCode.NOT_IN_SCOPE
-    # Party.RECTIFIER. Naming someone responsible is staff's deliberate choice, and the only way a sensitive
-    # hazard gets a rectifier at all, so the assignee passes whatever their role.
+    # Party.RECTIFIER. Naming someone responsible is staff's deliberate choice, so the assignee passes whatever
+    # their role.
     if facts.assignee_id is not None and actor.telegram_id == facts.assignee_id:
+        return None
+    if is_sensitive(facts.area) and facts.assignee_id is None and _staff_in_scope(actor, facts.region_code):
+        # Nobody at the institution may take a sensitive hazard on: until someone is named responsible, the county
+        # deals with it directly (DOMAIN.md: restricted visibility), or it could never be rectified and closed.
         return None
     if actor.role is not Role.HEAD:
         return RefusalCode.WRONG_ROLE

@@ -62,7 +62,8 @@ comment               reported    assigned    rectifying  awaiting    closed
 """
 
 # staff: county staff / city admin in scope. rectifier: head of own institution (not sensitive) or the
-# assignee. reporter: the person who reported it. viewer: anyone who may see the hazard.
+# assignee; for a sensitive hazard with no assignee, staff in scope. reporter: the person who reported it.
+# viewer: anyone who may see the hazard.
 WHO = {
     "assign": "staff",
     "acknowledge": "rectifier",
@@ -172,7 +173,8 @@ def expected_outcome(p: Profile, state: str, action: str, sensitive: bool, assig
         if not p.staff_in_scope:
             return "NOT_IN_SCOPE"
     elif who == "rectifier":
-        if not (assignee is not None and a.telegram_id == assignee):
+        county_handles_it = sensitive and assignee is None and p.staff_in_scope
+        if not (assignee is not None and a.telegram_id == assignee) and not county_handles_it:
             if a.role is not Role.HEAD:
                 return "WRONG_ROLE"
             if a.institution_id != INSTITUTION:

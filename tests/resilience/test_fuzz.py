@@ -79,8 +79,8 @@ ODD_PIECES = (
 )
 # Data that no button of the bot carries: what a modified client, or a very old message, may send.
 ODD_DATA = (
-    "rp:confirm", "rp:edit", "rp:onspot", "rp:photos:done", "rp:cancel", "rx:done", "rx:cancel", "vr:cancel",
-    "dl:cancel", "invite:cancel", "bind:cancel", "lang:xx", "lang:en", "tk:page:999999", "dl:days:0",
+    "rp:confirm", "rp:edit", "rp:onspot", "rp:onspot:done", "rp:photos:done", "rp:cancel", "rx:done", "rx:cancel",
+    "vr:cancel", "dl:cancel", "invite:cancel", "bind:cancel", "lang:xx", "lang:en", "tk:page:999999", "dl:days:0",
     "dl:days:99999999", "rp:edit:nothing", "rp:area:nonsense", "rp:sev:worst", "rp:src:nobody",
     "invite:role:god", "invite:region:city:330302", "bind:purpose:330302:nonsense", "hz:view:-1", "hz:", ":", " ",
 )

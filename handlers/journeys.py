@@ -1,0 +1,53 @@
+"""One journey at a time: a person who starts a journey leaves the one they had not finished.
+
+Every journey is a ConversationHandler in handler group 0, where the first one that claims an update takes it. A
+journey left waiting for text (a rejection's reason, a rectification's measures, a report's description) claimed
+the text of the journey the person started next, whenever it was registered before it: staff who pressed Reject
+and then logged a study session rejected the hazard with the session's topic as the reason, and the head read it.
+So the start of a journey (its command, or the button that opens it) ends the person's other journeys here, before
+group 0 sees the update. What they had typed stays in its draft; only the waiting ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ConversationHandler, TypeHandler
+
+from bot.context import BotContext
+from handlers.guards import ACCESS_GROUP
+
+# After the access gate (a stranger starts nothing) and the check of forged numbers.
+JOURNEY_GROUP = ACCESS_GROUP + 2
+
+
+def _conversations(application: Application[Any, Any, Any, Any, Any, Any]) -> list[ConversationHandler[Any]]:
+    return [handler for handler in application.handlers.get(0, []) if isinstance(handler, ConversationHandler)]
+
+
+def _starts(conversation: ConversationHandler[Any], update: Update) -> bool:
+    return any(entry.check_update(update) not in (None, False) for entry in conversation.entry_points)
+
+
+async def started_journey(update: Update, context: BotContext) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or (update.message is None and update.callback_query is None):
+        return
+    conversations = _conversations(context.application)
+    starting = next((conversation for conversation in conversations if _starts(conversation, update)), None)
+    if starting is None:
+        return
+    key = (chat.id, user.id)  # every journey is kept per chat and person (per_chat, per_user)
+    for conversation in conversations:
+        if conversation is starting or not conversation.per_chat or not conversation.per_user:
+            continue
+        if conversation.per_message or key not in conversation._conversations:
+            continue
+        # The library has no public way to end a conversation from outside it; this is how it ends one itself,
+        # and persistence then forgets the step as it would after the journey's own END.
+        conversation._update_state(ConversationHandler.END, key)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(TypeHandler(Update, started_journey), group=JOURNEY_GROUP)
