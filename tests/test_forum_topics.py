@@ -125,8 +125,8 @@ async def test_a_hazard_notice_for_a_deleted_topic_is_not_doubled_in_a_bound_gen
     staff = people.staff
     forum = bot_stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
     forum.add(staff).add_topic("隐患", 5)
-    for topic, purpose in ((None, "general"), (5, "hazards")):
-        await staff.send_text("/bindgroup", chat=forum, topic=topic)
+    for where, purpose in ((None, "general"), (5, "hazards")):
+        await staff.send_text("/bindgroup", chat=forum, topic=where)
         await staff.press("鹿城区", chat=forum)
         await staff.press_data(staff.last_message(chat=forum), f"bind:purpose:330302:{purpose}", chat=forum)
     first = await report(bot_stage)
