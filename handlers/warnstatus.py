@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
-from bot.domain.warnings import EarlyWarning
+from bot.domain.warnings import EarlyWarning, regions_overlap
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import InstitutionAck, WarningAckStatus
@@ -117,7 +117,11 @@ async def _checked(context: BotContext, user: User, warning_id: int) -> EarlyWar
     warning = await context.services.warnings.get(warning_id)
     if user.role not in (Role.COUNTY, Role.CITY):
         raise Refusal("warning_staff_only")
-    if user.role is Role.COUNTY and not any(region_in_scope(user.region_code, r) for r in warning.target.regions):
+    # The status a county's staff see is their own county's share of the warning, which a city-wide warning
+    # (whose region contains their county) has too: the same test as the list /warnstatus shows them.
+    if user.role is Role.COUNTY and (
+        user.region_code is None or not regions_overlap(warning.target.regions, [user.region_code])
+    ):
         raise Refusal("warning_out_of_scope")
     return warning
 
