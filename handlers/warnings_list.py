@@ -99,7 +99,12 @@ async def list_warnings(update: Update, context: BotContext) -> None:
         return
     await answer(update, caller.t("warnings.intro", count=len(warnings)))
     for warning in warnings[:MAX_LISTED]:
-        await answer(update, _summary(warning, caller.t, context), reply_markup=_buttons(warning, caller.t))
+        text, buttons = _summary(warning, caller.t, context), _buttons(warning, caller.t)
+        if buttons is not None and not _in_own_scope(caller.user, warning):
+            # A county's staff see the city's warnings that cover their county, but only the city changes them:
+            # a button they could not use would only answer "outside your area".
+            text, buttons = Html(text + "\n" + caller.t("warnings.city_changes_it")), None
+        await answer(update, text, reply_markup=buttons)
 
 
 # ---- sending a draft with one tap ---------------------------------------------------------------------------
@@ -188,13 +193,18 @@ async def _editable(context: BotContext, user: User, warning_id: int) -> EarlyWa
     warning = await context.services.warnings.get(warning_id)
     if user.role not in (Role.COUNTY, Role.CITY):
         raise Refusal("warning_staff_only")
-    if user.role is Role.COUNTY and not all(region_in_scope(user.region_code, r) for r in warning.target.regions):
+    if not _in_own_scope(user, warning):
         raise Refusal("warning_out_of_scope")
     if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED):
         raise Refusal("warning_ended")
     if warning.origin is WarningOrigin.OFFICIAL and warning.sent_at is not None:
         raise Refusal("warning_official")
     return warning
+
+
+def _in_own_scope(user: User, warning: EarlyWarning) -> bool:
+    """Whether every region of the warning is the person's to act on, as the service requires."""
+    return user.role is Role.CITY or all(region_in_scope(user.region_code, r) for r in warning.target.regions)
 
 
 async def _revise(update: Update, context: BotContext, caller: Caller, warning_id: int, edit: WarningEdit) -> None:

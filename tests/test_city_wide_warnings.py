@@ -47,3 +47,21 @@ async def test_county_staff_refresh_and_remind_their_county_under_a_city_wide_wa
         "SELECT actor_id FROM audit_log WHERE action = 'authz.refused'"
     )
     assert [row["actor_id"] for row in refused] == []
+
+
+async def test_county_staff_are_not_offered_changes_to_the_city_wide_warning(typhoon_stage: Stage) -> None:
+    """/warnings showed 洞头区's staff ⬆️ 升级, ⬇️ 降级, ✏️ 更新 and ✅ 解除 under the city admin's warning for the
+    whole city; each press answered "outside your area" and was written down as a forged one. The warning is
+    listed with who may change it, and without the buttons."""
+    cast = await enrol(typhoon_stage)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    staff = cast.dongtou_staff
+    await staff.send_text("/warnings")
+    (listed,) = containing(staff, "高温橙色预警（#1）")
+    assert listed.buttons == []
+    assert "市民政局" in listed.text
+    await cast.admin.send_text("/warnings")
+    (own,) = containing(cast.admin, "高温橙色预警（#1）")
+    assert ["⬆️ 升级", "⬇️ 降级"] in own.buttons
