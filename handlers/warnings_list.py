@@ -98,6 +98,9 @@ async def list_warnings(update: Update, context: BotContext) -> None:
         await answer(update, caller.t("warnings.none"))
         return
     await answer(update, caller.t("warnings.intro", count=len(warnings)))
+    # The forecast rules leave a draft per county and kind, a dozen in a heat wave: listed by id, they pushed the
+    # warning just sent (the one staff come to lift) past the cut. What reached people comes first, newest first.
+    warnings.sort(key=lambda w: (w.sent_at is None, -w.id))
     for warning in warnings[:MAX_LISTED]:
         text, buttons = _summary(warning, caller.t, context), _buttons(warning, caller.t)
         if buttons is not None and not _in_own_scope(caller.user, warning):
@@ -105,6 +108,8 @@ async def list_warnings(update: Update, context: BotContext) -> None:
             # a button they could not use would only answer "outside your area".
             text, buttons = Html(text + "\n" + caller.t("warnings.city_changes_it")), None
         await answer(update, text, reply_markup=buttons)
+    if len(warnings) > MAX_LISTED:
+        await answer(update, caller.t("warnings.more", count=len(warnings) - MAX_LISTED))
 
 
 # ---- sending a draft with one tap ---------------------------------------------------------------------------
