@@ -3,8 +3,11 @@ county's institutions, and its buttons work for them as they do for a warning of
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.stage import Stage
-from tests.warning_people import Cast, containing, drain, enrol
+from bot.warning_jobs import follow_up
+from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
 
 HEAT_TEMPLATE = "高温橙色预警：请立即落实防范措施"
 
@@ -65,3 +68,25 @@ async def test_county_staff_are_not_offered_changes_to_the_city_wide_warning(typ
     await cast.admin.send_text("/warnings")
     (own,) = containing(cast.admin, "高温橙色预警（#1）")
     assert ["⬆️ 升级", "⬇️ 降级"] in own.buttons
+
+
+async def test_a_city_wide_orange_warning_starts_a_round_in_each_county_for_its_own_staff(typhoon_stage: Stage) -> None:
+    """An orange warning for the whole city started one round for the whole city: the people of 洞头区 whom no
+    cadre looks after were listed for the city admins instead of 洞头区's staff, and the round's summary and its
+    escalation went to the city admins alone. Each county now has its own round, for its own staff."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    staff = cast.dongtou_staff
+    (unassigned,) = containing(staff, "特殊群体联络（第")
+    assert "洞头区" in unassigned.text and "DT-0004" in unassigned.text
+    assert containing(cast.admin, "DT-0004") == []
+    (sheet,) = containing(cast.cadre, "📋 特殊群体联络")
+    assert "洞头区" in sheet.text and "已完成 0 / 3" in sheet.text
+
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    assert len(containing(staff, "DT-0004")) == 2  # the list, then the escalation of those still unreached

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
@@ -99,7 +100,18 @@ class ContactRounds(WarningCore):
         warning = await self.get(warning_id)
         if warning.level not in ROUND_LEVELS or warning.sent_at is None:
             return []
-        return [await self.start_contact_round(None, region, warning_id) for region in sorted(warning.target.regions)]
+        return [await self.start_contact_round(None, region, warning_id) for region in await self._round_regions(
+            warning.target.regions)]
+
+    async def _round_regions(self, regions: Iterable[str]) -> list[str]:
+        """A warning's regions as counties: a round belongs to one county, whose staff get the people nobody looks
+        after, the escalation and the summary; a round for the whole city would give all of it to the city admins."""
+        counties = [county.code for county in await self._storage.regions.counties()]
+        found: set[str] = set()
+        for region in regions:
+            inside = [code for code in counties if code != region and region_in_scope(region, code)]
+            found.update(inside or [region])
+        return sorted(found)
 
     async def record_contact(self, user: User, round_id: int, person_id: int, status: ContactStatus) -> ContactOutcome:
         if status is ContactStatus.PENDING:
