@@ -29,6 +29,7 @@ from bot.domain.warnings import (
     auto_send_decision,
     covered_by_official,
     effective_expiry,
+    is_in_force,
     regions_overlap,
     revision_change,
 )
@@ -227,7 +228,15 @@ class WarningIngest(WarningCore):
             active = await self._storage.warnings.with_status(ACTIVE_STATUSES, kind=finding.kind)
             if covered_by_official(finding.kind, [county], active, now, self._settings.default_duration):
                 return Ignored(source, IgnoreReason.SUPPRESSED, f"{finding.kind} {finding.level}")
-            mine = [w for w in active if w.origin is WarningOrigin.FORECAST and county in w.target.regions]
+            # Only one still in force: an ended one may not be marked so yet (nothing marks it without a feed), and
+            # a new heat wave weeks later deserves a draft of its own, not "already sent".
+            mine = [
+                w
+                for w in active
+                if w.origin is WarningOrigin.FORECAST
+                and county in w.target.regions
+                and is_in_force(w, now, self._settings.default_duration)
+            ]
             if mine:
                 return await self._revise_forecast(mine[0], finding, rule, source, now)
             decision = auto_send_decision(WarningOrigin.FORECAST, finding.level, self._settings.policy)
