@@ -99,6 +99,7 @@ class FollowUp:
     rounds_escalated: int = 0
     rounds_closed: int = 0
     redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
+    expired: int = 0  # warnings past their time, marked ended
 
 
 async def follow_up(services: BotServices) -> FollowUp:
@@ -107,6 +108,9 @@ async def follow_up(services: BotServices) -> FollowUp:
     # The timings are settings (WARNING_REMIND_AFTER_MINUTES …): a typhoon signal gives 12 to 24 hours, and staff
     # need most of them to act on the silent ones, but a bureau may want a tighter ladder for rainstorms.
     timing = services.settings.warning_settings
+    # Warnings past their time are marked ended here, every minute, whether or not an official feed is polled.
+    with _on_its_own("ending the warnings past their time"):
+        report.expired = len(await services.warnings.expire_due())
     for warning in await services.warnings.active():
         if warning.sent_at is None:
             continue

@@ -200,7 +200,10 @@ async def _editable(context: BotContext, user: User, warning_id: int) -> EarlyWa
         raise Refusal("warning_staff_only")
     if not _in_own_scope(user, warning):
         raise Refusal("warning_out_of_scope")
-    if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED):
+    services = context.services
+    if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED) or services.clock.now() >= effective_expiry(
+        warning, services.warnings.settings.default_duration
+    ):
         raise Refusal("warning_ended")
     if warning.origin is WarningOrigin.OFFICIAL and warning.sent_at is not None:
         raise Refusal("warning_official")
