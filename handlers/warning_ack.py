@@ -75,7 +75,9 @@ async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, o
     person = person_link(who.id, caller.user.full_name)
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        names = "、".join(institution_name(i, t) for i in institutions if i is not None) or "—"
+        names = t.plain("warn.list_separator").join(
+            institution_name(i, t) for i in institutions if i is not None
+        ) or "—"
         return t("warn.help_alert", name=person, institution=names, title=title(warning, t),
                  headline=warning.headline), None
 

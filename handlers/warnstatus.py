@@ -190,7 +190,8 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
             str, InlineKeyboardMarkup | None
         ]:
             names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
-            text = t("warnstatus.escalation", title=title(warning, t), count=len(institutions), names="、".join(names))
+            text = t("warnstatus.escalation", title=title(warning, t), count=len(institutions),
+                     names=t.plain("warn.list_separator").join(names))
             if len(names) < len(institutions):
                 text = Html(text + t("warnstatus.escalation_more", count=len(institutions) - len(names)))
             return text, None
