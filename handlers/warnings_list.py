@@ -19,7 +19,7 @@ from handlers.hazard_buttons import replace_buttons
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver
 from handlers.warning_outbox import show_progress
-from handlers.warning_text import LEVEL_ICONS, level_label, local_time, title
+from handlers.warning_text import LEVEL_ICONS, headline, level_label, local_time, title
 from storage.models import User
 from storage.repositories.warning_drafts import WarningDraftRepository, WarnUpdateDraft
 
@@ -53,7 +53,7 @@ def _summary(warning: EarlyWarning, t: Translator, context: BotContext) -> Html:
     until = local_time(effective_expiry(warning, context.services.warnings.settings.default_duration), tz)
     lines = [
         t("warnings.item", icon=LEVEL_ICONS[warning.level], title=title(warning, t), id=warning.id,
-          headline=warning.headline),
+          headline=headline(warning, t)),
         t(f"warnings.status_{warning.status.value}", until=until),
         t(f"warnings.origin_{warning.origin.value}"),
     ]
@@ -292,8 +292,8 @@ async def pressed_update(update: Update, context: BotContext) -> str | int:
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(caller.t.plain("button.cancel"), callback_data="wl:cancel_update")]]
     )
-    await answer(update, caller.t("warnings.ask_update", title=title(warning, caller.t), headline=warning.headline),
-                 reply_markup=keyboard)
+    text = caller.t("warnings.ask_update", title=title(warning, caller.t), headline=headline(warning, caller.t))
+    await answer(update, text, reply_markup=keyboard)
     return WRITING_UPDATE
 
 

@@ -20,7 +20,7 @@ from bot.services.warnings import InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private
 from handlers.notify import institution_name
 from handlers.warning_outbox import county_staff, queue_personal
-from handlers.warning_text import LEVEL_ICONS, ack_keyboard, local_time, region_name, title
+from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, region_name, title
 from storage.models import Institution, User
 from storage.warning_models import AckResponse
 
@@ -169,7 +169,8 @@ async def remind_silent(services: BotServices, warning: EarlyWarning, key: str, 
     heads = sorted({r.chat_id for r in silent})
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("warnstatus.reminder", title=title(warning, t), headline=warning.headline), ack_keyboard(warning.id, t)
+        text = t("warnstatus.reminder", title=title(warning, t), headline=headline(warning, t))
+        return text, ack_keyboard(warning.id, t)
 
     await queue_personal(services, heads, key, render)
     return len(heads)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.domain.forecast_rules import ForecastFinding
+from bot.services.warning_ingest import Ingested
+from bot.services.warning_settings import load_thresholds
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from tests.warning_people import containing, drain, enrol, register_vulnerable
+from handlers.warning_delivery import queue_draft_notice
+from tests.warning_people import DONGTOU, START, containing, drain, enrol, register_vulnerable
 
 
 async def test_english_staff_read_lists_of_institutions_and_codes_with_english_commas(typhoon_stage: Stage) -> None:
@@ -33,3 +37,27 @@ async def test_english_staff_read_lists_of_institutions_and_codes_with_english_c
     (overdue,) = containing(staff, "Contact round overdue")
     assert "Not contacted: DT-0001, DT-0002, DT-0003" in overdue.text
     assert "、" not in escalation.text + overdue.text
+
+
+async def test_a_forecast_draft_reads_its_headline_in_english_for_english_readers(typhoon_stage: Stage) -> None:
+    """A forecast finding's headline was stored in Chinese only: English staff read the draft, and English heads the
+    warning sent from it, with a Chinese headline, though every rule has its English summary."""
+    cast = await enrol(typhoon_stage, language="en")
+    services = typhoon_stage.services
+    rules = {rule.id: rule for rule in load_thresholds(services.warnings.settings.thresholds_path).rules}
+    rule = rules["heat.orange.37"]
+    finding = ForecastFinding(kind=rule.kind, level=rule.level, rule_id=rule.id, onset=START + timedelta(hours=3),
+                              expires=START + timedelta(hours=27), observed=37.5, threshold=rule.value)
+    stored = await services.warnings.store_forecast(DONGTOU, finding, rule)
+    assert isinstance(stored, Ingested)
+    await queue_draft_notice(services, stored.warning)
+    await drain(typhoon_stage)
+
+    staff = cast.dongtou_staff
+    (draft,) = containing(staff, "Warning draft waiting to be sent")
+    assert rule.summary_en in draft.text and rule.summary_zh not in draft.text
+    await staff.press("📤 Send", message=draft)
+    await drain(typhoon_stage)
+    (received,) = containing(cast.head_1, "High Temperature Orange Warning")
+    assert rule.summary_en in received.text and rule.summary_zh not in received.text
+    assert rule.summary_zh in containing(cast.group, "高温橙色预警")[0].text  # the group reads the bureau's Chinese
