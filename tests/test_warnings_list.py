@@ -66,3 +66,24 @@ async def test_a_stale_upgrade_button_does_not_revive_a_warning_that_ran_out(typ
     assert containing(cast.head_1, "【升级】") == []
     (warning,) = await typhoon_stage.services.storage.warnings.with_status({WarningStatus.EXPIRED})
     assert warning.revision == 1
+
+
+async def test_a_double_tap_on_the_new_level_upgrades_once_and_sends_no_empty_update(typhoon_stage: Stage) -> None:
+    """The second tap of 🔴 红色 (a double tap, or a second staff member on the same picker) found the warning red
+    already and revised it to red again: every recipient got a 【更新】 saying nothing new after the 【升级】."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast, level="橙色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    await staff.press("⬆️ 升级")
+    picker = staff.last_message()
+    red = next(data for row in picker.button_data for data in row if data is not None and data.endswith(":red"))
+    await staff.press_data(picker, red)
+    await staff.press_data(picker, red)
+    await drain(typhoon_stage)
+    for chat in cast.dongtou_recipients:
+        changes = [m.text.split("】")[0][-2:] for m in chat.messages() if "】" in m.text]
+        assert changes == ["发布", "升级"], chat
+    assert len(await typhoon_stage.services.warnings.revisions(1)) == 2

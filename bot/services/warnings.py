@@ -143,6 +143,9 @@ class WarningService(WarningIngest, WarningAcks, ContactRounds):
                 if edit.expires <= now:
                     raise Refusal("warning_expires_in_past")
                 content["expires"] = edit.expires
+            # What is already so is no change: a second tap on the new level (or a colleague's on the same picker)
+            # would otherwise reach every recipient as an 【更新】 that says nothing new.
+            content = {name: value for name, value in content.items() if getattr(warning, name) != value}
             if not content:
                 raise Refusal("warning_nothing_changed")
             change = classify_change(warning.level, edit.level or warning.level)
