@@ -81,6 +81,10 @@ class ContactRounds(WarningCore):
             existing = None
             if warning_id is not None:
                 existing = await self._storage.contacts.open_round_for(warning_id, region_code)
+            elif actor is not None:
+                # By hand, while a round of the region is open (a double tap, a colleague's): its cadres already
+                # have their lists, and a second round would give them the same people twice.
+                existing = await self._storage.contacts.open_round_in(region_code)
             if existing is None:
                 people = await self._storage.contacts.people_in(region_code)
                 started = await self._storage.contacts.start_round(
