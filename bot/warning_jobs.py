@@ -67,11 +67,14 @@ async def handle_feed_result(services: BotServices, result: FeedResult) -> None:
             async with services.storage.db.transaction():
                 delivered = await deliver(services, delivery)
                 await queue_auto_sent_notice(services, delivery, delivered.queued)
-    drafts = [w for w in result.new if w.status is WarningStatus.DRAFT]
-    drafts += [w for w, _ in result.revised if w.status is WarningStatus.DRAFT]
-    for warning in drafts:
-        with _on_its_own(f"telling staff of draft {warning.id}"):
-            await queue_draft_notice(services, warning)
+    # A poll may read an Alert and its Update together: staff hear of each draft once, as it stands now, and not
+    # at all of one that the Update sent by itself (its Send button would only say it is no longer a draft).
+    seen = {w.id for w in [*result.new, *(w for w, _ in result.revised)]}
+    for warning_id in sorted(seen):
+        with _on_its_own(f"telling staff of draft {warning_id}"):
+            latest = await services.storage.warnings.get(warning_id)
+            if latest is not None and latest.status is WarningStatus.DRAFT:
+                await queue_draft_notice(services, latest)
     for message in result.test_messages:
         with _on_its_own(f"showing the Test message {message.identifier}"):
             await queue_test_notice(services, message)
