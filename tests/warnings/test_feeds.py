@@ -285,3 +285,16 @@ async def test_a_cancel_without_an_info_block_lifts_the_warning_it_references(wo
     unknown = unknown.replace(" 洞头区气象台,33030541600000_20260910143000,2026-09-10T14:30:00+08:00", "")
     ignored = await world.service.ingest_official(parse_cap(unknown.encode()), source_url="http://a/3.xml")
     assert isinstance(ignored, Ignored) and ignored.reason is IgnoreReason.UNKNOWN_REFERENCE
+
+
+async def test_a_red_typhoon_with_an_unreadable_expiry_is_still_sent(world: WarningWorld) -> None:
+    """An <expires> written without its UTC offset (or not a time at all) made the whole document unreadable: the
+    orange typhoon warning reached nobody. An optional time that cannot be read is treated as absent: the warning
+    goes out and ends a day after its onset, as one without <expires> does."""
+    written = fixture("typhoon_alert.xml").decode()
+    for broken in ("2026-09-11 20:30", "2026-09-11T20:30:00", "明天20时"):
+        document = written.replace("2026-09-11T20:30:00+08:00", broken)
+        document = document.replace("20260910083000", f"2026091008300{len(broken) % 10}")
+        outcome = await world.service.ingest_official(parse_cap(document.encode()), source_url=f"http://a/{broken}")
+        assert isinstance(outcome, Ingested) and outcome.delivery is not None, broken
+        assert outcome.warning.expires is None
