@@ -67,11 +67,14 @@ async def handle_feed_result(services: BotServices, result: FeedResult) -> None:
             async with services.storage.db.transaction():
                 delivered = await deliver(services, delivery)
                 await queue_auto_sent_notice(services, delivery, delivered.queued)
-    drafts = [w for w in result.new if w.status is WarningStatus.DRAFT]
-    drafts += [w for w, _ in result.revised if w.status is WarningStatus.DRAFT]
-    for warning in drafts:
-        with _on_its_own(f"telling staff of draft {warning.id}"):
-            await queue_draft_notice(services, warning)
+    # A poll may read an Alert and its Update together: staff hear of each draft once, as it stands now, and not
+    # at all of one that the Update sent by itself (its Send button would only say it is no longer a draft).
+    seen = {w.id for w in [*result.new, *(w for w, _ in result.revised)]}
+    for warning_id in sorted(seen):
+        with _on_its_own(f"telling staff of draft {warning_id}"):
+            latest = await services.storage.warnings.get(warning_id)
+            if latest is not None and latest.status is WarningStatus.DRAFT:
+                await queue_draft_notice(services, latest)
     for message in result.test_messages:
         with _on_its_own(f"showing the Test message {message.identifier}"):
             await queue_test_notice(services, message)
@@ -99,6 +102,7 @@ class FollowUp:
     rounds_escalated: int = 0
     rounds_closed: int = 0
     redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
+    expired: int = 0  # warnings past their time, marked ended
 
 
 async def follow_up(services: BotServices) -> FollowUp:
@@ -107,6 +111,9 @@ async def follow_up(services: BotServices) -> FollowUp:
     # The timings are settings (WARNING_REMIND_AFTER_MINUTES …): a typhoon signal gives 12 to 24 hours, and staff
     # need most of them to act on the silent ones, but a bureau may want a tighter ladder for rainstorms.
     timing = services.settings.warning_settings
+    # Warnings past their time are marked ended here, every minute, whether or not an official feed is polled.
+    with _on_its_own("ending the warnings past their time"):
+        report.expired = len(await services.warnings.expire_due())
     for warning in await services.warnings.active():
         if warning.sent_at is None:
             continue

@@ -176,7 +176,7 @@ def summary_text(summary: RoundSummary, region_label: str, t: Translator, *, esc
         ("contact.summary_pending", summary.pending),
     ):
         if entries:
-            codes = "、".join(e.person_code for e in entries[:SUMMARY_CODES])
+            codes = t.plain("warn.list_separator").join(e.person_code for e in entries[:SUMMARY_CODES])
             if len(entries) > SUMMARY_CODES:
                 codes = Html(escape(codes) + t("contact.summary_codes_more", count=len(entries) - SUMMARY_CODES))
             lines.append(t(label, codes=codes))

@@ -60,12 +60,18 @@ async def chose_region(update: Update, context: BotContext) -> None:
     try:
         async with services.storage.db.transaction():
             started = await services.warnings.start_contact_round(caller.user, region)
+            people = sum(len(c.entries) for c in started.lists)
+            if started.created and not people:
+                # Nobody registered there: left open, it would end a day later with a summary of nobody.
+                await services.warnings.close_round(None, started.round.id)
             await queue_lists(services, started, [caller.user.telegram_id])
     except Refusal as refusal:
         await _refuse(context, caller, query, refusal)
         return
     await query.answer()
-    people = sum(len(c.entries) for c in started.lists)
+    if not started.created:
+        await answer(update, t("contact.already_open", round=started.round.id), edit=True)
+        return
     cadres = len({c.cadre_id for c in started.lists if c.cadre_id is not None})
     unassigned = sum(len(c.entries) for c in started.lists if c.cadre_id is None)
     key = "contact.started" if people else "contact.nobody_registered"

@@ -17,7 +17,7 @@ from handlers.common import Caller, identify
 from handlers.hazard_buttons import replace_buttons
 from handlers.notify import institution_name
 from handlers.warning_outbox import queue_personal
-from handlers.warning_text import ACK_NEED_HELP, ACK_RECEIVED, help_only_keyboard, person_link, title
+from handlers.warning_text import ACK_NEED_HELP, ACK_RECEIVED, headline, help_only_keyboard, person_link, title
 from storage.warning_models import AckResponse
 
 RESPONSES = {ACK_RECEIVED: AckResponse.RECEIVED, ACK_NEED_HELP: AckResponse.NEED_HELP}
@@ -75,9 +75,11 @@ async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, o
     person = person_link(who.id, caller.user.full_name)
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        names = "、".join(institution_name(i, t) for i in institutions if i is not None) or "—"
+        names = t.plain("warn.list_separator").join(
+            institution_name(i, t) for i in institutions if i is not None
+        ) or "—"
         return t("warn.help_alert", name=person, institution=names, title=title(warning, t),
-                 headline=warning.headline), None
+                 headline=headline(warning, t)), None
 
     at = services.clock.now().strftime("%Y%m%d%H%M%S")
     await queue_personal(services, outcome.alert_staff, f"warning:{warning_id}:help:{who.id}:{at}", render)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.forecast_rules import ThresholdRule
 from bot.domain.warnings import (
     DEFAULT_DURATION,
     FORECAST_LABEL_EN,
@@ -23,6 +25,7 @@ from bot.domain.warnings import (
     effective_expiry,
 )
 from bot.i18n import Html, Translator, clipped, escape
+from bot.services.warning_settings import WarningSettings, load_thresholds
 from storage.models import Region
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -65,6 +68,21 @@ def person_link(telegram_id: int, name: str) -> Html:
     return Html(f'<a href="tg://user?id={telegram_id}">{escape(name)}</a>')
 
 
+def headline(warning: NewWarning, t: Translator) -> str:
+    """The headline in the reader's language where we wrote it ourselves: a forecast finding stores its rule's
+    Chinese summary, and every rule has an English one. Staff's and the feed's words are shown as written."""
+    if warning.origin is WarningOrigin.FORECAST and warning.rule is not None and t.language != "zh_CN":
+        rule = _forecast_rules().get(warning.rule)
+        if rule is not None and rule.summary_zh == warning.headline:
+            return rule.summary_en
+    return warning.headline
+
+
+@cache
+def _forecast_rules() -> dict[str, ThresholdRule]:
+    return {rule.id: rule for rule in load_thresholds(WarningSettings().thresholds_path).rules}
+
+
 def forecast_label(t: Translator) -> str:
     return FORECAST_LABEL_ZH if t.language == "zh_CN" else FORECAST_LABEL_EN
 
@@ -86,9 +104,9 @@ def warning_text(
     lines = [t(f"warn.change_{change.value}", icon=icon, title=title(warning, t)), _origin(warning, t)]
     if change is WarningChange.CANCEL:
         # The warning's text announced it; repeated under 【解除】 it would read as the opposite.
-        lines += [t("warn.lifted_of", headline=warning.headline), t("warn.lifted_advice")]
+        lines += [t("warn.lifted_of", headline=headline(warning, t)), t("warn.lifted_advice")]
         return Html("\n".join(lines))
-    lines.append(t("warn.headline", headline=warning.headline))
+    lines.append(t("warn.headline", headline=headline(warning, t)))
     if warning.description:
         lines.append(escape(clipped(warning.description, MAX_DESCRIPTION)))
     if warning.instruction:

@@ -19,7 +19,7 @@ from handlers.hazard_buttons import replace_buttons
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver
 from handlers.warning_outbox import show_progress
-from handlers.warning_text import LEVEL_ICONS, level_label, local_time, title
+from handlers.warning_text import LEVEL_ICONS, headline, level_label, local_time, title
 from storage.models import User
 from storage.repositories.warning_drafts import WarningDraftRepository, WarnUpdateDraft
 
@@ -53,7 +53,7 @@ def _summary(warning: EarlyWarning, t: Translator, context: BotContext) -> Html:
     until = local_time(effective_expiry(warning, context.services.warnings.settings.default_duration), tz)
     lines = [
         t("warnings.item", icon=LEVEL_ICONS[warning.level], title=title(warning, t), id=warning.id,
-          headline=warning.headline),
+          headline=headline(warning, t)),
         t(f"warnings.status_{warning.status.value}", until=until),
         t(f"warnings.origin_{warning.origin.value}"),
     ]
@@ -98,8 +98,18 @@ async def list_warnings(update: Update, context: BotContext) -> None:
         await answer(update, caller.t("warnings.none"))
         return
     await answer(update, caller.t("warnings.intro", count=len(warnings)))
+    # The forecast rules leave a draft per county and kind, a dozen in a heat wave: listed by id, they pushed the
+    # warning just sent (the one staff come to lift) past the cut. What reached people comes first, newest first.
+    warnings.sort(key=lambda w: (w.sent_at is None, -w.id))
     for warning in warnings[:MAX_LISTED]:
-        await answer(update, _summary(warning, caller.t, context), reply_markup=_buttons(warning, caller.t))
+        text, buttons = _summary(warning, caller.t, context), _buttons(warning, caller.t)
+        if buttons is not None and not _in_own_scope(caller.user, warning):
+            # A county's staff see the city's warnings that cover their county, but only the city changes them:
+            # a button they could not use would only answer "outside your area".
+            text, buttons = Html(text + "\n" + caller.t("warnings.city_changes_it")), None
+        await answer(update, text, reply_markup=buttons)
+    if len(warnings) > MAX_LISTED:
+        await answer(update, caller.t("warnings.more", count=len(warnings) - MAX_LISTED))
 
 
 # ---- sending a draft with one tap ---------------------------------------------------------------------------
@@ -188,13 +198,21 @@ async def _editable(context: BotContext, user: User, warning_id: int) -> EarlyWa
     warning = await context.services.warnings.get(warning_id)
     if user.role not in (Role.COUNTY, Role.CITY):
         raise Refusal("warning_staff_only")
-    if user.role is Role.COUNTY and not all(region_in_scope(user.region_code, r) for r in warning.target.regions):
+    if not _in_own_scope(user, warning):
         raise Refusal("warning_out_of_scope")
-    if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED):
+    services = context.services
+    if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED) or services.clock.now() >= effective_expiry(
+        warning, services.warnings.settings.default_duration
+    ):
         raise Refusal("warning_ended")
     if warning.origin is WarningOrigin.OFFICIAL and warning.sent_at is not None:
         raise Refusal("warning_official")
     return warning
+
+
+def _in_own_scope(user: User, warning: EarlyWarning) -> bool:
+    """Whether every region of the warning is the person's to act on, as the service requires."""
+    return user.role is Role.CITY or all(region_in_scope(user.region_code, r) for r in warning.target.regions)
 
 
 async def _revise(update: Update, context: BotContext, caller: Caller, warning_id: int, edit: WarningEdit) -> None:
@@ -274,8 +292,8 @@ async def pressed_update(update: Update, context: BotContext) -> str | int:
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(caller.t.plain("button.cancel"), callback_data="wl:cancel_update")]]
     )
-    await answer(update, caller.t("warnings.ask_update", title=title(warning, caller.t), headline=warning.headline),
-                 reply_markup=keyboard)
+    text = caller.t("warnings.ask_update", title=title(warning, caller.t), headline=headline(warning, caller.t))
+    await answer(update, text, reply_markup=keyboard)
     return WRITING_UPDATE
 
 

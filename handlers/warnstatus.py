@@ -13,14 +13,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
-from bot.domain.warnings import EarlyWarning
+from bot.domain.warnings import EarlyWarning, regions_overlap
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private
 from handlers.notify import institution_name
 from handlers.warning_outbox import county_staff, queue_personal
-from handlers.warning_text import LEVEL_ICONS, ack_keyboard, local_time, region_name, title
+from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, region_name, title
 from storage.models import Institution, User
 from storage.warning_models import AckResponse
 
@@ -117,7 +117,11 @@ async def _checked(context: BotContext, user: User, warning_id: int) -> EarlyWar
     warning = await context.services.warnings.get(warning_id)
     if user.role not in (Role.COUNTY, Role.CITY):
         raise Refusal("warning_staff_only")
-    if user.role is Role.COUNTY and not any(region_in_scope(user.region_code, r) for r in warning.target.regions):
+    # The status a county's staff see is their own county's share of the warning, which a city-wide warning
+    # (whose region contains their county) has too: the same test as the list /warnstatus shows them.
+    if user.role is Role.COUNTY and (
+        user.region_code is None or not regions_overlap(warning.target.regions, [user.region_code])
+    ):
         raise Refusal("warning_out_of_scope")
     return warning
 
@@ -165,7 +169,8 @@ async def remind_silent(services: BotServices, warning: EarlyWarning, key: str, 
     heads = sorted({r.chat_id for r in silent})
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("warnstatus.reminder", title=title(warning, t), headline=warning.headline), ack_keyboard(warning.id, t)
+        text = t("warnstatus.reminder", title=title(warning, t), headline=headline(warning, t))
+        return text, ack_keyboard(warning.id, t)
 
     await queue_personal(services, heads, key, render)
     return len(heads)
@@ -186,7 +191,8 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
             str, InlineKeyboardMarkup | None
         ]:
             names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
-            text = t("warnstatus.escalation", title=title(warning, t), count=len(institutions), names="、".join(names))
+            text = t("warnstatus.escalation", title=title(warning, t), count=len(institutions),
+                     names=t.plain("warn.list_separator").join(names))
             if len(names) < len(institutions):
                 text = Html(text + t("warnstatus.escalation_more", count=len(institutions) - len(names)))
             return text, None

@@ -11,6 +11,7 @@ import pytest
 
 from bot.stage import Stage, stage
 from bot.warning_jobs import follow_up
+from storage.repositories.contact_followups import ContactFollowUpRepository
 from storage.warning_models import ContactStatus, NewVulnerablePerson, VulnerableCategory
 from tests.warning_people import START, Cast, containing, drain, enrol, frozen_clock, register_vulnerable
 
@@ -166,3 +167,40 @@ async def test_a_county_of_hundreds_of_vulnerable_people_gets_lists_and_summarie
     (summary,) = containing(staff, "特殊群体联络小结")
     assert "共 500 人，安全 1" in summary.text and "未联系 499" in summary.text
     assert "DT-0499" not in summary.text and "另有 469 人" in summary.text
+
+
+async def test_starting_a_round_twice_sends_each_cadre_one_list(round_stage: Stage) -> None:
+    """A second press of the county's button (a double tap, or a colleague a few minutes later) started a second
+    round while the first was still open: each cadre got a second list of the same people to work through, and
+    staff two sets of summaries. Staff are told the round already under way instead."""
+    cast = await enrol(round_stage)
+    await register_vulnerable(round_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await staff.send_text("/contactround")
+    picker = staff.last_message()
+    (data,) = picker.button_data[0]
+    assert data is not None
+    await staff.press_data(picker, data)
+    await drain(round_stage)
+    await cast.admin.send_text("/contactround")
+    await cast.admin.press("洞头区")
+    assert "第 1 轮联络正在进行" in cast.admin.last_message().text
+    await staff.press_data(picker, data)
+    await drain(round_stage)
+    assert len(containing(cadre, "📋 特殊群体联络")) == 1
+    assert len(containing(staff, "特殊群体联络（第")) == 1
+    assert len(await ContactFollowUpRepository(round_stage.services.storage.db).open_rounds()) == 1
+
+
+async def test_a_round_started_by_hand_where_nobody_is_registered_is_not_left_open(round_stage: Stage) -> None:
+    """A round with nobody to reach stayed open for a day, then sent staff a summary of nobody."""
+    cast = await enrol(round_stage)
+    staff = cast.lucheng_staff
+    await staff.send_text("/contactround")
+    await staff.press("鹿城区")
+    assert "没有需要联系的人员" in staff.last_message().text
+    assert await ContactFollowUpRepository(round_stage.services.storage.db).open_rounds() == []
+    round_stage.clock.advance(timedelta(hours=25))
+    await follow_up(round_stage.services)
+    await drain(round_stage)
+    assert containing(staff, "特殊群体联络小结") == []

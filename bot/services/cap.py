@@ -8,6 +8,7 @@ read the same). What the elements mean for us (kind, level, area) is `bot.servic
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from bot.i18n import clipped
+
+log = logging.getLogger(__name__)
 
 # CMA identifiers start with the issuing area's code: 33030541600000_20240911093014 (洞头区, then the time).
 _CMA_IDENTIFIER = re.compile(r"(?<!\d)(\d{6})\d{8}_\d{14}(?!\d)")
@@ -170,9 +173,9 @@ def _info(info: Element) -> CapInfo:
         sender_name=_text(info, "senderName"),
         event_codes=_pairs(info, "eventCode"),
         parameters=_pairs(info, "parameter"),
-        effective=_time(info, "effective"),
-        onset=_time(info, "onset"),
-        expires=_time(info, "expires"),
+        effective=_optional_time(info, "effective"),
+        onset=_optional_time(info, "onset"),
+        expires=_optional_time(info, "expires"),
         areas=tuple(_area(area) for area in _children(info, "area")),
     )
 
@@ -287,6 +290,17 @@ def _text(element: Element, name: str) -> str:
 
 def _pairs(element: Element, name: str) -> tuple[tuple[str, str], ...]:
     return tuple((_text(e, "valueName"), _text(e, "value")) for e in _children(element, name))
+
+
+def _optional_time(element: Element, name: str) -> datetime | None:
+    """A time the warning can do without (onset, effective, expires): one that cannot be read is left out, with a
+    word in the log, rather than costing the whole warning. Without it the onset is the sent time and the warning
+    ends a day later, as one that names no end."""
+    try:
+        return _time(element, name)
+    except CapError as error:
+        log.warning("CAP info: %s; read as absent", error)
+        return None
 
 
 def _time(element: Element, name: str) -> datetime | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
@@ -80,6 +81,10 @@ class ContactRounds(WarningCore):
             existing = None
             if warning_id is not None:
                 existing = await self._storage.contacts.open_round_for(warning_id, region_code)
+            elif actor is not None:
+                # By hand, while a round of the region is open (a double tap, a colleague's): its cadres already
+                # have their lists, and a second round would give them the same people twice.
+                existing = await self._storage.contacts.open_round_in(region_code)
             if existing is None:
                 people = await self._storage.contacts.people_in(region_code)
                 started = await self._storage.contacts.start_round(
@@ -99,7 +104,18 @@ class ContactRounds(WarningCore):
         warning = await self.get(warning_id)
         if warning.level not in ROUND_LEVELS or warning.sent_at is None:
             return []
-        return [await self.start_contact_round(None, region, warning_id) for region in sorted(warning.target.regions)]
+        return [await self.start_contact_round(None, region, warning_id) for region in await self._round_regions(
+            warning.target.regions)]
+
+    async def _round_regions(self, regions: Iterable[str]) -> list[str]:
+        """A warning's regions as counties: a round belongs to one county, whose staff get the people nobody looks
+        after, the escalation and the summary; a round for the whole city would give all of it to the city admins."""
+        counties = [county.code for county in await self._storage.regions.counties()]
+        found: set[str] = set()
+        for region in regions:
+            inside = [code for code in counties if code != region and region_in_scope(region, code)]
+            found.update(inside or [region])
+        return sorted(found)
 
     async def record_contact(self, user: User, round_id: int, person_id: int, status: ContactStatus) -> ContactOutcome:
         if status is ContactStatus.PENDING:

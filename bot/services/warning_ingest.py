@@ -29,6 +29,7 @@ from bot.domain.warnings import (
     auto_send_decision,
     covered_by_official,
     effective_expiry,
+    is_in_force,
     regions_overlap,
     revision_change,
 )
@@ -94,7 +95,13 @@ class WarningIngest(WarningCore):
         self, alert: CapAlert, *, source_url: str, feed_url: str | None = None, city: CityArea | None = None
     ) -> Ingested | Ignored | TestMessage:
         info = alert.info()
-        if info is None or alert.msg_type not in {t.value for t in MessageType}:
+        if alert.msg_type not in {t.value for t in MessageType}:
+            return Ignored(source_url, IgnoreReason.NOT_A_WARNING, f"{alert.msg_type} {alert.identifier}")
+        if info is None:
+            # CAP lets a Cancel carry no <info>: its references say what ends. Anything else without one says
+            # nothing we could pass on.
+            if alert.msg_type == MessageType.CANCEL and alert.status == "Actual":
+                return await self._cancel_bare(alert, source_url)
             return Ignored(source_url, IgnoreReason.NOT_A_WARNING, f"{alert.msg_type} {alert.identifier}")
         city = city or await self.city_area()
         kind, level = map_kind(info), map_level(info)
@@ -159,11 +166,24 @@ class WarningIngest(WarningCore):
                 warning = delivery.warning
             return Ingested(warning, WarningChange.ISSUE, delivery, superseded)
 
+    async def _cancel_bare(self, alert: CapAlert, source_url: str) -> Ingested | Ignored:
+        """A Cancel without <info>: it lifts the stored warning it references, if any."""
+        now = self._clock.now()
+        async with self._storage.db.transaction():
+            if await self._storage.warnings.by_message(alert.sender, alert.identifier) is not None:
+                return Ignored(source_url, IgnoreReason.DUPLICATE, alert.identifier)
+            for reference in alert.references:
+                stored = await self._storage.warnings.by_message(reference.sender, reference.identifier)
+                if stored is not None:
+                    message = _message(alert, source_url)
+                    return await self._revise_official(stored, alert, None, stored.level, message, source_url, now)
+        return Ignored(source_url, IgnoreReason.UNKNOWN_REFERENCE, alert.identifier)
+
     async def _revise_official(
         self,
         stored: EarlyWarning,
         alert: CapAlert,
-        info: CapInfo,
+        info: CapInfo | None,
         level: WarningLevel,
         message: dict[str, Any],
         source_url: str,
@@ -171,9 +191,10 @@ class WarningIngest(WarningCore):
     ) -> Ingested | Ignored:
         if stored.status is WarningStatus.CANCELLED:
             return Ignored(source_url, IgnoreReason.ALREADY_ENDED, f"{alert.identifier} revises a lifted warning")
-        change = revision_change(MessageType(alert.msg_type), stored.level, level, lifts=announces_lifting(info))
+        lifts = info is None or announces_lifting(info)
+        change = revision_change(MessageType(alert.msg_type), stored.level, level, lifts=lifts)
         content: dict[str, Any] = {"references": (*stored.references, *(str(r) for r in alert.references))}
-        if change is not WarningChange.CANCEL:
+        if change is not WarningChange.CANCEL and info is not None:
             content.update(
                 level=level,
                 headline=info.headline or stored.headline,
@@ -227,7 +248,15 @@ class WarningIngest(WarningCore):
             active = await self._storage.warnings.with_status(ACTIVE_STATUSES, kind=finding.kind)
             if covered_by_official(finding.kind, [county], active, now, self._settings.default_duration):
                 return Ignored(source, IgnoreReason.SUPPRESSED, f"{finding.kind} {finding.level}")
-            mine = [w for w in active if w.origin is WarningOrigin.FORECAST and county in w.target.regions]
+            # Only one still in force: an ended one may not be marked so yet (nothing marks it without a feed), and
+            # a new heat wave weeks later deserves a draft of its own, not "already sent".
+            mine = [
+                w
+                for w in active
+                if w.origin is WarningOrigin.FORECAST
+                and county in w.target.regions
+                and is_in_force(w, now, self._settings.default_duration)
+            ]
             if mine:
                 return await self._revise_forecast(mine[0], finding, rule, source, now)
             decision = auto_send_decision(WarningOrigin.FORECAST, finding.level, self._settings.policy)

@@ -143,6 +143,9 @@ class WarningService(WarningIngest, WarningAcks, ContactRounds):
                 if edit.expires <= now:
                     raise Refusal("warning_expires_in_past")
                 content["expires"] = edit.expires
+            # What is already so is no change: a second tap on the new level (or a colleague's on the same picker)
+            # would otherwise reach every recipient as an 【更新】 that says nothing new.
+            content = {name: value for name, value in content.items() if getattr(warning, name) != value}
             if not content:
                 raise Refusal("warning_nothing_changed")
             change = classify_change(warning.level, edit.level or warning.level)
@@ -182,7 +185,10 @@ class WarningService(WarningIngest, WarningAcks, ContactRounds):
         warning = await self.get(warning_id)
         self._require_staff(actor, warning.target.regions)
         self._require_own(warning)
-        if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED):
+        if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED) or self._clock.now() >= effective_expiry(
+            warning, self._settings.default_duration
+        ):
+            # Past its time it has ended, marked so or not yet: a change would reach everyone as news.
             raise Refusal("warning_ended")
         return warning
 

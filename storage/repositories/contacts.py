@@ -105,6 +105,15 @@ class ContactRepository:
         )
         return None if row is None else _round(row)
 
+    async def open_round_in(self, region_code: str) -> ContactRound | None:
+        """Any round of the region still open, whatever started it."""
+        row = await self._db.fetchone(
+            f"SELECT {_ROUND_COLUMNS} FROM contact_rounds WHERE region_code = ? AND closed_at IS NULL "
+            "ORDER BY id DESC LIMIT 1",
+            (region_code,),
+        )
+        return None if row is None else _round(row)
+
     async def close_round(self, round_id: int, at: datetime) -> bool:
         changed = await self._db.execute_rowcount(
             "UPDATE contact_rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL", (to_db_time(at), round_id)

@@ -22,7 +22,7 @@ from bot.stage import Stage, stage
 from bot.warning_jobs import follow_up, poll_feeds, run_forecast
 from handlers.warning_delivery import Delivered, deliver
 from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
-from tests.warnings.conftest import FeedServer, open_meteo
+from tests.warnings.conftest import FeedServer, fixture, open_meteo, rss
 from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, serve
 
 
@@ -203,3 +203,30 @@ async def test_a_feed_that_writes_an_essay_as_headline_and_sender_still_reaches_
         assert len(issued.text) < 4096
     for staff in (cast.dongtou_staff, cast.admin):
         assert official(staff, "官方台风橙色预警已自动发送给 5 个接收方") == 1
+
+
+async def test_a_yellow_alert_raised_to_orange_in_the_same_poll_is_not_offered_as_a_draft(
+    fed: tuple[Stage, Cast], feed_server: FeedServer
+) -> None:
+    """The feed listed a yellow rainstorm and, by the next poll, its Update raising it to orange: the orange went
+    out by itself, yet the city admins also got the yellow as a draft waiting for 📤 发送, whose button then only
+    said it was no longer a draft."""
+    current, cast = fed
+    update = (
+        fixture("rainstorm_no_expires.xml").decode()
+        .replace("33030041600000_20260910090000", "33030041600000_20260910100000")
+        .replace("<sent>2026-09-10T09:00:00+08:00</sent>", "<sent>2026-09-10T10:00:00+08:00</sent>")
+        .replace("<msgType>Alert</msgType>", "<msgType>Update</msgType><references>温州市气象台,"
+                 "33030041600000_20260910090000,2026-09-10T09:00:00+08:00</references>")
+        .replace("发布暴雨黄色预警信号", "将暴雨黄色预警信号升级为橙色")
+    )
+    raised = ("温州市气象台将暴雨黄色预警信号升级为橙色", "/cap/33030041600000_20260910100000.xml",
+              "33030041600000_20260910100000")
+    serve(feed_server, RAIN)
+    feed_server.files[raised[1]] = update.encode()
+    feed_server.files["/cap/rss.xml"] = rss(raised, RAIN)
+    await poll_feeds(current.services)
+    await drain(current)
+    assert containing(cast.admin, "待发送的预警草稿") == []
+    assert official(cast.admin, "暴雨橙色预警") == 1  # the word that it went out by itself
+    assert official(cast.head_1, "暴雨橙色预警") == 1

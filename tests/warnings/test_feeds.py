@@ -266,3 +266,35 @@ async def test_a_document_that_could_not_be_fetched_is_fetched_at_the_next_poll(
     assert [w.kind for w in second.new] == [WarningKind.TYPHOON]
     third = await feeds.poll()
     assert third.new == [] and feed_server.not_modified == 1  # read, the list is asked for conditionally again
+
+
+async def test_a_cancel_without_an_info_block_lifts_the_warning_it_references(world: WarningWorld) -> None:
+    """CAP lets a Cancel carry no <info> at all (many issuers send none: the references say what ends). Such a
+    Cancel was passed over as "not a warning": the typhoon stayed in force and its recipients never heard 解除."""
+    typhoon = await world.service.ingest_official(parse_cap(fixture("typhoon_alert.xml")), source_url="http://a/1.xml")
+    assert isinstance(typhoon, Ingested) and typhoon.delivery is not None
+    bare = fixture("typhoon_cancel.xml").decode()
+    bare = bare[: bare.index("<info>")] + "</alert>\n"
+    lifted = await world.service.ingest_official(parse_cap(bare.encode()), source_url="http://a/2.xml")
+    assert isinstance(lifted, Ingested) and lifted.change is WarningChange.CANCEL
+    assert lifted.warning.status is WarningStatus.CANCELLED
+    assert lifted.delivery is not None
+    assert {r.chat_id for r in lifted.delivery.recipients} == {r.chat_id for r in typhoon.delivery.recipients}
+    unknown = bare.replace("33030541600000_20260910083000", "33030541600000_20260101000000").replace(
+        "33030541600000_20260911100000", "33030541600000_20260911110000")
+    unknown = unknown.replace(" 洞头区气象台,33030541600000_20260910143000,2026-09-10T14:30:00+08:00", "")
+    ignored = await world.service.ingest_official(parse_cap(unknown.encode()), source_url="http://a/3.xml")
+    assert isinstance(ignored, Ignored) and ignored.reason is IgnoreReason.UNKNOWN_REFERENCE
+
+
+async def test_a_red_typhoon_with_an_unreadable_expiry_is_still_sent(world: WarningWorld) -> None:
+    """An <expires> written without its UTC offset (or not a time at all) made the whole document unreadable: the
+    orange typhoon warning reached nobody. An optional time that cannot be read is treated as absent: the warning
+    goes out and ends a day after its onset, as one without <expires> does."""
+    written = fixture("typhoon_alert.xml").decode()
+    for broken in ("2026-09-11 20:30", "2026-09-11T20:30:00", "明天20时"):
+        document = written.replace("2026-09-11T20:30:00+08:00", broken)
+        document = document.replace("20260910083000", f"2026091008300{len(broken) % 10}")
+        outcome = await world.service.ingest_official(parse_cap(document.encode()), source_url=f"http://a/{broken}")
+        assert isinstance(outcome, Ingested) and outcome.delivery is not None, broken
+        assert outcome.warning.expires is None

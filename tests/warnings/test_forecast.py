@@ -16,7 +16,16 @@ from bot.services.forecast import ForecastPoller, parse_open_meteo
 from bot.services.warning_ingest import IgnoreReason
 from bot.services.warning_settings import WarningSettings, load_thresholds
 from bot.services.warnings import WarningService
-from tests.warnings.conftest import DONGTOU, LUCHENG, START, FeedServer, WarningWorld, fixture, open_meteo
+from tests.warnings.conftest import (
+    DONGTOU,
+    DONGTOU_STAFF,
+    LUCHENG,
+    START,
+    FeedServer,
+    WarningWorld,
+    fixture,
+    open_meteo,
+)
 
 RULES = load_thresholds(WarningSettings().thresholds_path).rules
 DAY0 = date(2026, 9, 10)  # START is 09:00 local on this day; hour index 9 is "now"
@@ -220,3 +229,25 @@ async def test_a_fault_with_one_county_keeps_no_other_county_from_being_judged(
     assert {(w.target.regions, w.kind) for w in result.drafts} == {(frozenset({LUCHENG}), WarningKind.RAINSTORM)}
     assert [(i.source, i.reason) for i in result.ignored] == [(f"forecast:{DONGTOU}", IgnoreReason.FAILED)]
     assert any(f"forecast for {DONGTOU} could not be judged" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_heat_wave_weeks_after_a_sent_forecast_warning_is_drafted_again(
+    world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    """Without an official feed (WARNING_FEED_URLS unset, the forecast is then the only source) nothing marked a
+    warning expired: the forecast warning staff had sent for 洞头区 stayed "sent" for ever, and every later heat
+    wave there was passed over as already sent. Staff never got another forecast draft for it."""
+    settings = WarningSettings(forecast_base_url=feed_server.url("/"))
+    forecast_for(feed_server, 27.8361, 121.1571, daily_max=[30, 40.5, 33, 30, 30, 30, 30])  # 洞头区
+    (draft,) = (await ForecastPoller(world.storage, world.clock, settings, session).run()).drafts
+    await world.service.send(await world.user(DONGTOU_STAFF), draft.id)
+
+    world.clock.set(START + timedelta(days=20))
+    server_day = DAY0 + timedelta(days=20)
+    feed_server.forecasts[f"{27.8361:.4f},{121.1571:.4f}"] = open_meteo(
+        server_day, latitude=27.8361, longitude=121.1571, daily_max=[30, 38.0, 33, 30, 30, 30, 30]
+    )
+    later = await ForecastPoller(world.storage, world.clock, settings, session).run()
+    assert [(w.target.regions, w.kind, w.level) for w in later.drafts] == [
+        (frozenset({DONGTOU}), WarningKind.HIGH_TEMPERATURE, WarningLevel.ORANGE)
+    ]

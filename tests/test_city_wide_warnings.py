@@ -1,0 +1,92 @@
+"""A city admin's warning for the whole city, as each county's staff meet it: /warnstatus shows their own
+county's institutions, and its buttons work for them as they do for a warning of their own county."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.stage import Stage
+from bot.warning_jobs import follow_up
+from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
+
+HEAT_TEMPLATE = "高温橙色预警：请立即落实防范措施"
+
+
+async def warn_the_whole_city(cast: Cast) -> None:
+    admin = cast.admin
+    await admin.send_text("/warn")
+    await admin.press("高温")
+    await admin.press("橙色")
+    await admin.press("📄 使用模板")
+    await admin.press("全市")
+    await admin.press("下一步 ▶")  # regions
+    await admin.press("下一步 ▶")  # institution types: all
+    await admin.press("下一步 ▶")  # risk features: all
+    await admin.press("24 小时")
+    await admin.press("📤 发送")
+
+
+async def test_county_staff_refresh_and_remind_their_county_under_a_city_wide_warning(typhoon_stage: Stage) -> None:
+    """/warnstatus listed the city's warning for 洞头区's staff, but its 🔄 刷新 and 🔔 提醒 buttons answered
+    "outside your area" (and wrote the press down as a forged one): the staff could not remind their own heads."""
+    cast = await enrol(typhoon_stage)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    assert len(containing(cast.head_2, HEAT_TEMPLATE)) == 1
+    await cast.head_1.press("✅ 已收到并落实")
+
+    staff = cast.dongtou_staff
+    await staff.send_text("/warnstatus")
+    status = staff.last_message()
+    assert "已收到并落实 1 · 需要帮助 0 · 未回复 1（共 2 家机构）" in status.text
+    await cast.head_2.press("🆘 需要帮助")
+    await staff.press("🔄 刷新", message=status)
+    assert "辖区以外" not in (staff.answers()[-1].text or "")
+    assert "需要帮助 1 · 未回复 0" in staff.last_message().text
+
+    await staff.press("🔔 提醒未回复的机构", message=status)
+    assert staff.answers()[-1].text == "所有机构都已回复，无需提醒。"
+    refused = await typhoon_stage.services.storage.db.fetchall(
+        "SELECT actor_id FROM audit_log WHERE action = 'authz.refused'"
+    )
+    assert [row["actor_id"] for row in refused] == []
+
+
+async def test_county_staff_are_not_offered_changes_to_the_city_wide_warning(typhoon_stage: Stage) -> None:
+    """/warnings showed 洞头区's staff ⬆️ 升级, ⬇️ 降级, ✏️ 更新 and ✅ 解除 under the city admin's warning for the
+    whole city; each press answered "outside your area" and was written down as a forged one. The warning is
+    listed with who may change it, and without the buttons."""
+    cast = await enrol(typhoon_stage)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    staff = cast.dongtou_staff
+    await staff.send_text("/warnings")
+    (listed,) = containing(staff, "高温橙色预警（#1）")
+    assert listed.buttons == []
+    assert "市民政局" in listed.text
+    await cast.admin.send_text("/warnings")
+    (own,) = containing(cast.admin, "高温橙色预警（#1）")
+    assert ["⬆️ 升级", "⬇️ 降级"] in own.buttons
+
+
+async def test_a_city_wide_orange_warning_starts_a_round_in_each_county_for_its_own_staff(typhoon_stage: Stage) -> None:
+    """An orange warning for the whole city started one round for the whole city: the people of 洞头区 whom no
+    cadre looks after were listed for the city admins instead of 洞头区's staff, and the round's summary and its
+    escalation went to the city admins alone. Each county now has its own round, for its own staff."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    staff = cast.dongtou_staff
+    (unassigned,) = containing(staff, "特殊群体联络（第")
+    assert "洞头区" in unassigned.text and "DT-0004" in unassigned.text
+    assert containing(cast.admin, "DT-0004") == []
+    (sheet,) = containing(cast.cadre, "📋 特殊群体联络")
+    assert "洞头区" in sheet.text and "已完成 0 / 3" in sheet.text
+
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    assert len(containing(staff, "DT-0004")) == 2  # the list, then the escalation of those still unreached

@@ -1,0 +1,89 @@
+"""/warnings when many warnings are in force: a heat wave's forecast drafts, one per county, must not hide the
+warning staff sent themselves and may need to lift."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.warnings import NewWarning, WarningKind, WarningLevel, WarningOrigin, WarningStatus, WarningTarget
+from bot.services.warning_core import first_revision
+from bot.stage import Stage
+from bot.warning_jobs import follow_up
+from tests.test_warning_journeys import TYPHOON_TEMPLATE, compose_typhoon
+from tests.warning_people import START, containing, drain, enrol
+
+
+async def test_the_warning_just_sent_is_listed_among_a_dozen_forecast_drafts(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    storage = typhoon_stage.services.storage
+    counties = [c.code for c in await storage.regions.counties()]
+    assert len(counties) == 12
+    for county in counties:
+        draft = NewWarning(
+            kind=WarningKind.HIGH_TEMPERATURE, level=WarningLevel.YELLOW, headline=f"高温预报 {county}",
+            onset=START, expires=START + timedelta(days=2), target=WarningTarget(regions=frozenset({county})),
+            origin=WarningOrigin.FORECAST, rule="heat_35_3d", created_at=START,
+        )
+        await storage.warnings.add(draft, first_revision(draft, actor_id=None, at=START))
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    assert len(containing(cast.head_1, TYPHOON_TEMPLATE)) == 1
+
+    admin = cast.admin
+    await admin.send_text("/warnings")
+    listed = containing(admin, "预警（#")
+    assert any("台风红色预警（#13）" in m.text for m in listed)  # what was sent comes first, it may need lifting
+    assert "台风红色预警（#13）" in listed[0].text
+    assert "另有 3 条未列出" in admin.last_message().text
+
+
+async def test_a_stale_upgrade_button_does_not_revive_a_warning_that_ran_out(typhoon_stage: Stage) -> None:
+    """Nothing marked a warning ended when its time ran out (only the official feed's poll did, and only where a
+    feed is configured): the 升级 button under yesterday's /warnings still worked, and every recipient got
+    【升级】 of a warning that had ended the day before."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    await staff.press("台风")
+    await staff.press("橙色")
+    await staff.press("📄 使用模板")
+    await staff.press("下一步 ▶")
+    await staff.press("下一步 ▶")
+    await staff.press("6 小时")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    listed = staff.last_message()
+
+    typhoon_stage.clock.advance(timedelta(hours=7))
+    await follow_up(typhoon_stage.services)
+    await staff.press("⬆️ 升级", message=listed)
+    assert "已解除或已过期" in (staff.answers()[-1].text or "")
+    await staff.send_text("/warnings")
+    assert "当前没有生效中的预警" in staff.last_message().text
+    await drain(typhoon_stage)
+    assert containing(cast.head_1, "【升级】") == []
+    (warning,) = await typhoon_stage.services.storage.warnings.with_status({WarningStatus.EXPIRED})
+    assert warning.revision == 1
+
+
+async def test_a_double_tap_on_the_new_level_upgrades_once_and_sends_no_empty_update(typhoon_stage: Stage) -> None:
+    """The second tap of 🔴 红色 (a double tap, or a second staff member on the same picker) found the warning red
+    already and revised it to red again: every recipient got a 【更新】 saying nothing new after the 【升级】."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast, level="橙色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    await staff.press("⬆️ 升级")
+    picker = staff.last_message()
+    red = next(data for row in picker.button_data for data in row if data is not None and data.endswith(":red"))
+    await staff.press_data(picker, red)
+    await staff.press_data(picker, red)
+    await drain(typhoon_stage)
+    for chat in cast.dongtou_recipients:
+        changes = [m.text.split("】")[0][-2:] for m in chat.messages() if "】" in m.text]
+        assert changes == ["发布", "升级"], chat
+    assert len(await typhoon_stage.services.warnings.revisions(1)) == 2
