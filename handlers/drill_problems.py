@@ -16,15 +16,18 @@ from bot.services.hazard_core import MAX_TEXT
 from handlers.calendar_common import drafts, place_name, save_draft
 from handlers.common import Caller, answer, catalog_label
 from handlers.drill_steps import (
+    AREA_PRESS,
     CHOOSING_AREA,
     CHOOSING_SEVERITY,
     CONFIRMING,
     LISTING_PROBLEMS,
     MAX_PROBLEMS,
+    SEVERITY_PRESS,
     advance,
     ask,
     confirm_keyboard,
     load,
+    pressed_problem_choice,
     problems_keyboard,
     read_press,
 )
@@ -78,10 +81,12 @@ async def chose_area(update: Update, context: BotContext) -> str | int:
     if pressed is None:
         return ConversationHandler.END
     caller, draft, data = pressed
-    choice = data.removeprefix("dr:area:")
+    choice = pressed_problem_choice(AREA_PRESS, data, draft.asking)
     problems = list(draft.problems)
     if draft.asking >= len(problems):
         return await show_summary(update, context, caller, draft)
+    if choice is None:
+        return CHOOSING_AREA
     if choice == "none":
         problems[draft.asking] = problems[draft.asking].model_copy(update={"report": False})
         return await _next_problem(update, context, caller, draft.model_copy(update={"problems": problems}))
@@ -94,10 +99,13 @@ async def chose_severity(update: Update, context: BotContext) -> str | int:
     if pressed is None:
         return ConversationHandler.END
     caller, draft, data = pressed
+    choice = pressed_problem_choice(SEVERITY_PRESS, data, draft.asking)
     problems = list(draft.problems)
     if draft.asking >= len(problems):
         return await show_summary(update, context, caller, draft)
-    severity = Severity(data.removeprefix("dr:sev:"))
+    if choice is None:
+        return CHOOSING_SEVERITY
+    severity = Severity(choice)
     problems[draft.asking] = problems[draft.asking].model_copy(update={"severity": severity})
     return await _next_problem(update, context, caller, draft.model_copy(update={"problems": problems}))
 

@@ -5,6 +5,8 @@ question of a step from the draft. The answers are handled in `handlers.drills` 
 
 from __future__ import annotations
 
+import re
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
@@ -75,22 +77,38 @@ def problems_keyboard(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[none], cancel_row(t)])
 
 
-def _area_keyboard(suggested: HazardArea, t: Translator) -> InlineKeyboardMarkup:
+# Each problem is asked on a message of its own and the earlier messages keep their buttons, so a button names the
+# problem it answers (its index): a double tap, or a tap on an earlier problem's message, must not answer the next.
+AREA_PRESS = re.compile(r"^dr:area:(?:(\d{1,2}):)?([a-z_]+)$")
+SEVERITY_PRESS = re.compile(r"^dr:sev:(?:(\d{1,2}):)?(general|major|serious)$")
+
+
+def _area_keyboard(asking: int, suggested: HazardArea, t: Translator) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(_mark(area is suggested) + catalog_label(area, t), callback_data=f"dr:area:{area}")
+        InlineKeyboardButton(_mark(area is suggested) + catalog_label(area, t),
+                             callback_data=f"dr:area:{asking}:{area}")
         for area in PROBLEM_AREAS
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    record_only = InlineKeyboardButton(t.plain("drill.button_record_only"), callback_data="dr:area:none")
+    record_only = InlineKeyboardButton(t.plain("drill.button_record_only"), callback_data=f"dr:area:{asking}:none")
     return InlineKeyboardMarkup([*rows, [record_only], cancel_row(t)])
 
 
-def _severity_keyboard(t: Translator) -> InlineKeyboardMarkup:
+def _severity_keyboard(asking: int, t: Translator) -> InlineKeyboardMarkup:
     row = [
-        InlineKeyboardButton(_mark(s is Severity.GENERAL) + catalog_label(s, t), callback_data=f"dr:sev:{s}")
+        InlineKeyboardButton(_mark(s is Severity.GENERAL) + catalog_label(s, t), callback_data=f"dr:sev:{asking}:{s}")
         for s in SEVERITY_ORDER
     ]
     return InlineKeyboardMarkup([row, cancel_row(t)])
+
+
+def pressed_problem_choice(pattern: re.Pattern[str], data: str, asking: int) -> str | None:
+    """The choice a problem's button carries, or None when it was pressed on another problem's message. Buttons
+    sent before they carried the problem's index answer the problem being asked, as they always did."""
+    match = pattern.match(data)
+    if match is None or (match.group(1) is not None and int(match.group(1)) != asking):
+        return None
+    return match.group(2)
 
 
 def confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
@@ -138,13 +156,13 @@ async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillD
         problem = draft.problems[draft.asking]
         suggested = KIND_AREA[draft.kind or DrillKind.OTHER]
         text = t("drill.ask_area", number=draft.asking + 1, total=len(draft.problems), problem=problem.description)
-        await answer(update, text, reply_markup=_area_keyboard(suggested, t))
+        await answer(update, text, reply_markup=_area_keyboard(draft.asking, suggested, t))
     elif step == CHOOSING_SEVERITY:
         problem = draft.problems[draft.asking]
         terms = deadline_terms(context.services.settings.deadline_policy, t)
         text = t("drill.ask_severity", number=draft.asking + 1, total=len(draft.problems), problem=problem.description,
                  **terms)
-        await answer(update, text, reply_markup=_severity_keyboard(t))
+        await answer(update, text, reply_markup=_severity_keyboard(draft.asking, t))
     return step
 
 

@@ -375,8 +375,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     MessageHandler(text, listed_problems),
                     MessageHandler(other, _guide("drill.guide_problems")),
                 ],
-                CHOOSING_AREA: [CallbackQueryHandler(chose_area, pattern=rf"^dr:area:(none|{areas})$")],
-                CHOOSING_SEVERITY: [CallbackQueryHandler(chose_severity, pattern=r"^dr:sev:(general|major|serious)$")],
+                CHOOSING_AREA: [CallbackQueryHandler(chose_area, pattern=rf"^dr:area:(\d{{1,2}}:)?(none|{areas})$")],
+                CHOOSING_SEVERITY: [
+                    CallbackQueryHandler(chose_severity, pattern=r"^dr:sev:(\d{1,2}:)?(general|major|serious)$")
+                ],
                 CONFIRMING: [CallbackQueryHandler(confirmed, pattern=r"^dr:confirm$")],
             },
             fallbacks=[

@@ -403,3 +403,30 @@ async def test_a_forged_day_button_is_refused_like_a_typed_day(bot_stage: Stage)
     assert "早于一年前" in head.last_message().text
     drills = await bot_stage.services.storage.calendar.drills_of(await institution_id(bot_stage, HOME))
     assert drills == []
+
+
+async def test_a_second_tap_on_an_earlier_problems_button_does_not_answer_the_next_problem(bot_stage: Stage) -> None:
+    """Each problem is asked on a message of its own, and the earlier ones kept their buttons: a double tap on
+    "仅记录" (a slow network) or a tap on problem 1's buttons while problem 2 was asked answered problem 2, which was
+    then recorded only and never became a hazard, with nothing on screen to say so."""
+    bot_stage.clock.set(local(2026, 3, 10))
+    people = await cast(bot_stage)
+    head = people.head
+
+    await head.send_text("/drill")
+    await through_the_drill(head, "消防疏散演练", "今天（2026-03-10）", "20", "30", "疏散演练")
+    await head.send_text("1. 二楼灭火器过期\n2. 配电箱门锁损坏")
+    first = head.last_message()
+    assert "1/2" in first.text
+    await head.press("仅记录，不登记隐患", first)
+    second = head.last_message()
+    assert second.message_id != first.message_id and "2/2" in second.text
+    await head.press("仅记录，不登记隐患", first)  # the second tap of a double tap, on problem 1's message
+    await head.press("用电", first)  # and one more on problem 1's buttons
+    assert head.last_message().message_id == second.message_id  # problem 2 is still the one asked
+
+    await head.press("用电", second)
+    await head.press("✓ 一般")
+    summary = head.last_message().text
+    assert "1. 二楼灭火器过期 → 仅记录" in summary
+    assert "2. 配电箱门锁损坏 → 登记隐患（用电 · 一般）" in summary
