@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -25,7 +26,7 @@ from bot.domain.catalog import SEVERITY_ORDER, Severity
 from bot.domain.compliance import SELF_INSPECTION_RULE, period_of
 from bot.domain.roles import Role
 from bot.i18n import Html, Translator
-from bot.services.duties import month_start
+from bot.services.duties import month_key, month_start
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_TEXT
 from bot.services.self_inspection import InspectionSheet
@@ -91,7 +92,12 @@ def _month(sheet: InspectionSheet, t: Translator) -> str:
 
 
 def _render(
-    sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator, hint: str | None, terms: dict[str, str]
+    sheet: InspectionSheet,
+    draft: SelfCheckDraft,
+    t: Translator,
+    hint: str | None,
+    terms: dict[str, str],
+    current_month: str,
 ) -> tuple[Html, InlineKeyboardMarkup]:
     items, answered = sheet.items, sum(1 for item in sheet.items if item.code in sheet.answers)
     lines = [
@@ -100,6 +106,8 @@ def _render(
     ]
     if draft.amending:
         lines.append(t("selfcheck.amending"))
+    elif sheet.inspection.month < current_month:
+        lines.append(t("selfcheck.last_month_open", month=_month(sheet, t)))
     lines.append("")
     for index, item in enumerate(items):
         given = sheet.answers.get(item.code)
@@ -145,7 +153,8 @@ async def _show(
 ) -> str:
     """Put the sheet on screen as the draft says, and answer the conversation state it is in."""
     terms = deadline_terms(context.services.settings.deadline_policy, caller.t)
-    text, markup = _render(sheet, draft, caller.t, hint, terms)
+    current_month = month_key(context.services.self_inspections.today())
+    text, markup = _render(sheet, draft, caller.t, hint, terms, current_month)
     await _put(update, context, caller, draft, text, markup, move=move)
     return STATES[draft.step]
 
@@ -228,12 +237,13 @@ async def start_selfcheck(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     if update.callback_query is not None:
         await update.callback_query.answer()
+    draft = await drafts(context).get(caller.user.telegram_id, SelfCheckDraft)
     try:
-        sheet = await context.services.self_inspections.start(caller.user)
+        month = await _month_left_open(context, caller, draft)
+        sheet = await context.services.self_inspections.start(caller.user, month)
     except Refusal as refusal:
         await answer(update, caller.t(refusal.message_key, **refusal.params))
         return ConversationHandler.END
-    draft = await drafts(context).get(caller.user.telegram_id, SelfCheckDraft)
     if draft is None or draft.inspection_id != sheet.inspection.id or draft.cursor >= len(sheet.items):
         amending = sheet.inspection.done
         draft = SelfCheckDraft(
@@ -246,6 +256,19 @@ async def start_selfcheck(update: Update, context: BotContext) -> str | int:
         # Every item was answered before the bot stopped, but the inspection was never closed.
         return await _finish(update, context, caller, draft, move=True)
     return await _show(update, context, caller, draft, sheet, move=True)
+
+
+async def _month_left_open(context: BotContext, caller: Caller, draft: SelfCheckDraft | None) -> str | None:
+    """Last month, when the head was part-way through its checklist as the month ended (on the bus at midnight on
+    the 31st): /selfcheck carries on with it rather than leave it unfinished for good, since a past month is never
+    started again. Otherwise None: this month's."""
+    if draft is None or caller.user is None:
+        return None
+    left = await context.services.storage.calendar.inspection(draft.inspection_id)
+    if left is None or left.done or left.institution_id != caller.user.institution_id:
+        return None  # the service checks the head's institution again as it opens the sheet
+    last_month = month_key(month_start(month_key(context.services.self_inspections.today())) - timedelta(days=1))
+    return left.month if left.month == last_month else None
 
 
 def _first_unanswered(sheet: InspectionSheet) -> int:

@@ -183,3 +183,33 @@ async def test_only_heads_run_a_self_inspection_and_typing_brings_the_sheet_down
     assert "请用上面的按钮作答" in below.text and below.buttons[0] == ["✅ 合格", "❌ 不合格", "➖ 不适用"]
     await head.send_text("/cancel")
     assert "已暂停" in head.last_message().text
+
+
+async def test_a_checklist_paused_at_midnight_on_the_months_last_day_is_finished_for_that_month(
+    bot_stage: Stage,
+) -> None:
+    """On the bus on 31 October: the head answers half the checklist, pauses at 23:55, and sends /selfcheck again
+    at 00:10 to carry on. That gave a blank November sheet: October's half was left unfinished for good (a past
+    month cannot be started again) and October was reported overdue to the county in the morning."""
+    bot_stage.clock.set(local(2026, 10, 31, 23, 40))
+    people = await cast(bot_stage)
+    head = people.head
+    total = await _item_count(bot_stage)
+    home = await institution_id(bot_stage, HOME)
+
+    await head.send_text("/selfcheck")
+    await _answer_ok(head, 5)
+    await head.press("⏸ 暂停")
+    bot_stage.clock.set(local(2026, 11, 1, 0, 10))
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    assert "月度隐患自查（2026年10月）" in sheet.text and f"进度：5/{total}" in sheet.text
+    assert "10月的自查尚未完成" in sheet.text
+    await _answer_ok(head, total - 5)
+    assert "月度隐患自查（2026年10月）已完成" in head.last_message().text
+    october = await bot_stage.services.storage.calendar.inspection_for(home, "2026-10")
+    assert october is not None and october.done
+    assert await bot_stage.services.storage.calendar.inspection_for(home, "2026-11") is None
+
+    await head.send_text("/selfcheck")  # and then November's, as usual
+    assert "月度隐患自查（2026年11月）" in head.last_message().text and "进度：0/" in head.last_message().text
