@@ -110,6 +110,9 @@ def _render(figure: Figure) -> Chart:
     family = _family()
     for text in figure.findobj(Text):
         text.set_fontfamily(family)
+        # Words on a chart are names and headlines people typed: a pair of $ in them is not a formula (mathtext
+        # dropped the signs, and one that did not parse stopped the chart).
+        text.set_parse_math(False)
     canvas = FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -50,3 +50,13 @@ def test_the_trend_the_drills_and_the_acknowledgement_curve_draw() -> None:
     for chart in drawn:
         assert chart.png.startswith(PNG) and chart.width == 1080
         assert {Path(font).name for font in chart.fonts} == {"NotoSansSC-Regular.otf"}
+
+
+def test_dollar_signs_in_a_headline_are_drawn_as_typed() -> None:
+    """matplotlib reads text between two $ as a formula (mathtext): a warning headline with dollar signs lost them
+    and came out in italics, and one whose "formula" did not parse raised, so the acknowledgement chart never came."""
+    for headline in ("预计最高 $40$ ℃", r"签收：\frac 预警 $\frac$"):
+        chart = charts.cumulative_curve(f"签收情况：{headline}", NOW, [NOW + timedelta(minutes=5)], 2,
+                                        NOW + timedelta(hours=1), "已签收机构数", "发布后小时数")
+        assert chart.png.startswith(PNG)
+        assert {Path(font).name for font in chart.fonts} == {"NotoSansSC-Regular.otf"}
