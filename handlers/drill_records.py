@@ -1,5 +1,6 @@
-"""/drills: where drills stand. A head sees their institution's record and status; county staff and city admins see
-every institution in their scope with its status, the overdue first, a page at a time, each a tap from its record.
+"""/drills: where drills and monthly self-inspections stand. A head sees their institution's drill record and both
+statuses; county staff and city admins see every institution in their scope with both, the overdue first, a page at
+a time, each a tap from its record.
 """
 
 from __future__ import annotations
@@ -11,12 +12,21 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.domain.compliance import Cadence
+from bot.domain.compliance import Cadence, DutyStatus
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.i18n import Html, Translator
 from bot.services.calendar import DrillRecord, may_log_for
 from bot.services.duties import load_duties
-from handlers.calendar_common import DRILL, ENTRY_DRILL, entry_button, place_name, refuse_role, status_line, urgency
+from handlers.calendar_common import (
+    DRILL,
+    ENTRY_DRILL,
+    SELFCHECK,
+    entry_button,
+    place_name,
+    refuse_role,
+    status_line,
+    urgency,
+)
 from handlers.common import Caller, answer, identify
 from storage.calendar_models import Drill
 from storage.models import Institution
@@ -27,11 +37,12 @@ PAGE = re.compile(r"^drills:page:(\d+)$")
 ONE = re.compile(r"^drills:inst:(\d+)$")
 
 
-def _record_text(record: DrillRecord, t: Translator) -> str:
+def _record_text(record: DrillRecord, inspection: DutyStatus, t: Translator) -> str:
     rule = "calendar.rule.half_year" if record.rule.cadence is Cadence.HALF_YEAR else "calendar.rule.year"
     lines = [
         t("drills.record_header", institution=place_name(record.institution, t), rule=t.plain(rule)),
         status_line(DRILL, record.status, t),
+        status_line(SELFCHECK, inspection, t),
         "",
     ]
     if record.drills:
@@ -86,11 +97,12 @@ async def show_drills(update: Update, context: BotContext) -> None:
 
 async def _show_record(update: Update, context: BotContext, caller: Caller, institution: Institution) -> None:
     record = await context.services.drills.record(institution)
+    inspection = await context.services.self_inspections.status(institution)
     markup = None
     if caller.user is not None and caller.user.role is Role.HEAD:
         # Staff log for an institution through /drill, which asks which one first.
         markup = InlineKeyboardMarkup([[entry_button(ENTRY_DRILL, caller.t)]])
-    await answer(update, _record_text(record, caller.t), reply_markup=markup)
+    await answer(update, _record_text(record, inspection, caller.t), reply_markup=markup)
 
 
 async def _show_page(update: Update, context: BotContext, caller: Caller, page: int) -> None:
@@ -101,14 +113,21 @@ async def _show_page(update: Update, context: BotContext, caller: Caller, page: 
         await answer(update, t("drills.no_institutions"))
         return
     duties = await load_duties(services.storage, services.drills.today(), judged_from=services.reminders.tracking_since)
-    statuses = {i.id: duties.drill(i) for i in institutions}
-    institutions.sort(key=lambda i: (urgency(statuses[i.id]), i.code))
+    # Both duties an institution owes: the reminders send people here for the self-inspections too.
+    statuses = {i.id: (duties.drill(i), duties.self_inspection(i)) for i in institutions}
+    # The most pressing duty first, then the other: one overdue on both comes before one overdue on one.
+    institutions.sort(key=lambda i: (sorted(urgency(s) for s in statuses[i.id]), i.code))
     pages = -(-len(institutions) // PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
     shown = institutions[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     lines = [t("drills.scope_header", total=len(institutions), page=page + 1, pages=pages)]
     lines += [
-        t("drills.scope_line", institution=place_name(i, t), status=Html(status_line(DRILL, statuses[i.id], t)))
+        t(
+            "drills.scope_line",
+            institution=place_name(i, t),
+            status=Html(status_line(DRILL, statuses[i.id][0], t)),
+            selfcheck=Html(status_line(SELFCHECK, statuses[i.id][1], t)),
+        )
         for i in shown
     ]
     editing = update.callback_query is not None

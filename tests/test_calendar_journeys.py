@@ -430,3 +430,28 @@ async def test_a_second_tap_on_an_earlier_problems_button_does_not_answer_the_ne
     summary = head.last_message().text
     assert "1. 二楼灭火器过期 → 仅记录" in summary
     assert "2. 配电箱门锁损坏 → 登记隐患（用电 · 一般）" in summary
+
+
+async def test_drills_shows_the_monthly_self_inspection_as_the_reminders_promise(bot_stage: Stage) -> None:
+    """On the 1st a county official's reminder lists ten institutions overdue on last month's self-inspection and
+    says "the rest: send /drills for drills and self-inspections"; /drills showed fire drills alone, so the rest
+    were nowhere to be found. It shows where each institution stands on both duties now, the overdue first."""
+    bot_stage.clock.set(local(2026, 7, 3))
+    people = await cast(bot_stage)
+    await _log_drill(bot_stage, date(2026, 7, 2))  # 鹿城区社会福利院 has its drill, but not June's self-inspection
+    bot_stage.clock.set(local(2026, 7, 3))
+    home = await bot_stage.services.storage.institutions.get(await institution_id(bot_stage, HOME))
+    assert home is not None
+
+    await people.head.send_text("/drills")
+    record = people.head.last_message().text
+    assert "✅ 合规：2026年下半年已于 2026-07-02 开展消防演练" in record
+    assert "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天" in record
+
+    await people.staff.send_text("/drills")
+    page = people.staff.last_message().text
+    lines = page.split("\n")
+    at = lines.index("鹿城区社会福利院")
+    assert lines[at + 1].startswith("✅ 合规：2026年下半年已于 2026-07-02 开展消防演练")
+    assert lines[at + 2] == "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天。"
+    assert "月度自查" in lines[0]
