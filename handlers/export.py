@@ -12,6 +12,7 @@ import contextlib
 import re
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -31,6 +32,10 @@ EXPORT = re.compile(r"^ex:([xc]):([a-z0-9-]+)$")
 EDIT_EVERY = 2.0  # seconds between edits of the status message
 ACTION_EVERY = 4.0  # a chat action shows for about five seconds
 _RUNNING = "insight_exports"
+# Presses in one chat are handled one after another: the second tap of a double tap on an export button comes once
+# the first file is sent. A press of the same button on the same message this soon after is that second tap.
+_SENT = "insight_exports_sent"
+REPEAT_WINDOW = timedelta(seconds=60)
 
 
 class StatusMessage:
@@ -71,21 +76,22 @@ def _file_name(period: StatsPeriod, fmt: ExportFormat, t: Translator) -> str:
     return "".join("_" if char in '/\\:*?"<>| ' else char for char in name) + f".{fmt.value}"
 
 
-async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt: ExportFormat) -> None:
+async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt: ExportFormat) -> bool:
+    """Whether the file was sent."""
     found = await asker(update, context)
     if found is None:
-        return
+        return False
     caller, user = found
     t, insight = caller.t, insight_of(context)
     try:
         scope = insight.stats.scope(user)
     except Refusal as refusal:
         await refuse(update, context, caller, refusal, "export", answered=True)
-        return
+        return False
     running: set[int] = context.bot_data.setdefault(_RUNNING, set())
     if user.telegram_id in running:
         await answer(update, t("insight.export.busy"))
-        return
+        return False
     running.add(user.telegram_id)
     try:
         total = await insight.exports.count(scope, period)
@@ -120,6 +126,7 @@ async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt:
         await context.services.storage.audit.append(user.telegram_id, "export.sent", detail=detail)
     finally:
         running.discard(user.telegram_id)
+    return True
 
 
 def _choices(period: StatsPeriod, t: Translator, today_periods: list[StatsPeriod]) -> InlineKeyboardMarkup:
@@ -181,12 +188,23 @@ async def chose_format(update: Update, context: BotContext) -> None:
     caller, user = found
     if not await may_see_figures(update, context, caller, user, "export"):
         return
+    clock = context.services.clock
+    sent: dict[tuple[int, int, str], datetime] = context.bot_data.setdefault(_SENT, {})
+    pressed = (user.telegram_id, query.message.message_id if query.message else 0, match.group(0))
+    if (at := sent.get(pressed)) is not None and clock.now() - at < REPEAT_WINDOW:
+        await query.answer(caller.t.plain("insight.export.just_sent"))
+        return
     await query.answer()
     period = period_from_token(match.group(2))
     if period is None:
         await answer(update, caller.t("fallback.stale_button"))
         return
-    await _export(update, context, period, ExportFormat.XLSX if match.group(1) == "x" else ExportFormat.CSV)
+    if not await _export(update, context, period, ExportFormat.XLSX if match.group(1) == "x" else ExportFormat.CSV):
+        return
+    now = clock.now()
+    for old in [key for key, at in sent.items() if now - at >= REPEAT_WINDOW]:
+        del sent[old]
+    sent[pressed] = now
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

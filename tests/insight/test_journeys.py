@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -281,3 +282,26 @@ async def test_county_staff_see_every_township_of_a_large_county(bot_stage: Stag
     figures = english.last_message()
     assert "By township" in figures.text
     assert "more township(s) not listed" in figures.text and len(figures.text) <= 4096
+
+
+async def test_a_double_tap_on_an_export_button_sends_the_file_once(bot_stage: Stage) -> None:
+    """Presses in one chat are handled one after another, so the second tap of a double tap on "📥 导出 Excel" was
+    handled once the first export was sent, and exported (and uploaded) the whole file again: the clerk got two
+    identical spreadsheets, and for the city's three years waited twice as long. The second tap is now told that
+    the file was just sent."""
+    people = await cast(bot_stage)
+    await report(bot_stage)
+    await people.staff.send_text("/stats")
+    figures = people.staff.last_message()
+    await people.staff.press("📥 导出 Excel", figures, wait=False)
+    second = await people.staff.press("📥 导出 Excel", figures)
+    await bot_stage.sandbox.settle()
+    documents = [m for m in people.staff.messages() if m.kind == "document"]
+    assert len(documents) == 1
+    assert second.answer is not None and "刚刚已发送" in (second.answer.text or "")
+
+    bot_stage.clock.advance(timedelta(seconds=120))  # asked for again later: a fresh file, as ever
+    await people.staff.press("📥 导出 Excel", figures)
+    assert len([m for m in people.staff.messages() if m.kind == "document"]) == 2
+    await people.staff.press("📄 导出 CSV", figures)  # and the other format is another file
+    assert len([m for m in people.staff.messages() if m.kind == "document"]) == 3
