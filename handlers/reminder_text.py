@@ -156,10 +156,11 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
         )
     ]
     for region in data.regions:
+        name = region.name_zh if t.language == "zh_CN" else region.name_en
         lines.append(
             t(
                 "reminder.weekly_region_line",
-                region=region.name_zh if t.language == "zh_CN" else region.name_en,
+                region=t.plain("insight.city_level", city=name) if region.city_level else name,
                 new=region.counts.new,
                 closed=region.counts.closed,
                 overdue=region.counts.overdue,

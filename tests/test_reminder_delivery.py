@@ -397,3 +397,29 @@ async def test_the_citys_weekly_summary_in_english_with_long_official_names_fits
     named = [n for n in range(1, 13) if f"YH-20260520-{n:04} Wenzhou Lucheng" in summary]
     assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
     assert f"… and {12 - len(named)} more" in summary and "Drills and self-inspections due:" in summary
+
+
+async def test_the_weekly_summary_has_a_line_for_the_institutions_the_city_runs_itself(bot_stage: Stage) -> None:
+    """The summary's figures cover the whole city, but its lines were the counties' alone: a hazard at 温州市殡仪馆
+    (市直, run by the city bureau) and the city institutions' duties were in no line, so the lines did not add up
+    to the figures above them, and the city's own homes were the only ones the summary never named."""
+    bot_stage.clock.set(local(2026, 5, 27, 10))
+    await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=90, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await report(bot_stage, 90, institution="WZ-330300-FUNERAL-01", description="遗体运输车刹车异常")
+    await report(bot_stage)  # and one in 鹿城区
+    city_group = bot_stage.sandbox.group(chat_id=-1003, title="温州民政安全")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1003, title=city_group.title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=90,
+              bound_at=bot_stage.clock.now())
+    )
+
+    bot_stage.clock.set(local(2026, 6, 1, 8))  # a Monday
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 6, 1, 9, 1))
+    await sweep(bot_stage)
+    summary = city_group.last_message().text
+    assert "新增隐患 2 件" in summary
+    assert "• 鹿城区：新增 1，销号 0，逾期 0" in summary
+    assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 " in summary

@@ -54,6 +54,7 @@ class RegionLine:
     counts: HazardCounts
     drills_due: int  # institutions due soon or overdue
     self_inspections_due: int
+    city_level: bool = False  # the institutions the city runs itself (市直), not a county
 
 
 @dataclass(frozen=True)
@@ -98,13 +99,16 @@ async def build_digest(
         )
     regions: tuple[RegionLine, ...] = ()
     if per_county:
-        regions = tuple(
-            [
-                await _region_line(storage, directory, duties, county, since, until)
-                for county in sorted(directory.regions.values(), key=lambda r: r.code)
-                if county.level is RegionLevel.COUNTY
-            ]
-        )
+        lines_of = [
+            await _region_line(storage, directory, duties, county, since, until)
+            for county in sorted(directory.regions.values(), key=lambda r: r.code)
+            if county.level is RegionLevel.COUNTY
+        ]
+        # The figures above cover the city's own institutions (市直) too: without a line of theirs the lines did
+        # not add up to them, and those institutions were never named.
+        if any(i.active and i.region_code == region.code for i in directory.institutions.values()):
+            lines_of.append(await _region_line(storage, directory, duties, region, since, until, city_level=True))
+        regions = tuple(lines_of)
     return DigestData(
         region_code=region.code,
         region_name_zh=region.name_zh,
@@ -118,11 +122,16 @@ async def build_digest(
     )
 
 
-def duties_due(directory: Directory, duties: DutySnapshot, region_code: str) -> list[DutyLine]:
-    """Active institutions of the region whose drill or self-inspection is due soon or overdue."""
+def duties_due(
+    directory: Directory, duties: DutySnapshot, region_code: str, *, exactly: bool = False
+) -> list[DutyLine]:
+    """Active institutions of the region (with `exactly`, placed at the region itself) whose drill or
+    self-inspection is due soon or overdue."""
     lines = []
     for institution in sorted(directory.institutions.values(), key=lambda i: i.code):
         if not institution.active or not region_in_scope(region_code, institution.region_code):
+            continue
+        if exactly and institution.region_code != region_code:
             continue
         for duty, state in (
             (Duty.FIRE_DRILL, duties.drill(institution)),
@@ -138,10 +147,19 @@ def people(users: list[User]) -> tuple[Person, ...]:
 
 
 async def _region_line(
-    storage: Storage, directory: Directory, duties: DutySnapshot, county: Region, since: datetime, until: datetime
+    storage: Storage,
+    directory: Directory,
+    duties: DutySnapshot,
+    county: Region,
+    since: datetime,
+    until: datetime,
+    *,
+    city_level: bool = False,
 ) -> RegionLine:
-    counts = await storage.hazard_watch.counts(county.code, since, until, exclude_areas=SENSITIVE_AREAS)
-    due = duties_due(directory, duties, county.code)
+    counts = await storage.hazard_watch.counts(
+        county.code, since, until, exclude_areas=SENSITIVE_AREAS, exactly=city_level
+    )
+    due = duties_due(directory, duties, county.code, exactly=city_level)
     return RegionLine(
         region_code=county.code,
         name_zh=county.name_zh,
@@ -149,4 +167,5 @@ async def _region_line(
         counts=counts,
         drills_due=sum(1 for line in due if line.duty is Duty.FIRE_DRILL),
         self_inspections_due=sum(1 for line in due if line.duty is Duty.SELF_INSPECTION),
+        city_level=city_level,
     )

@@ -48,10 +48,17 @@ class HazardWatchRepository:
         return [hazard_row(row) for row in rows]
 
     async def counts(
-        self, region_code: str | None, since: datetime, until: datetime, *, exclude_areas: Iterable[HazardArea] = ()
+        self,
+        region_code: str | None,
+        since: datetime,
+        until: datetime,
+        *,
+        exclude_areas: Iterable[HazardArea] = (),
+        exactly: bool = False,
     ) -> HazardCounts:
-        """Counts for a region (None: the whole city) over [since, until)."""
-        scope, params = _scope(region_code, exclude_areas)
+        """Counts for a region (None: the whole city) over [since, until); with `exactly`, of the hazards placed at
+        the region itself and not below it (the city's own institutions, 市直)."""
+        scope, params = _scope(region_code, exclude_areas, exactly=exactly)
         start, end = to_db_time(since), to_db_time(until)
         row = await self._db.fetchone(
             "SELECT "
@@ -83,10 +90,15 @@ class HazardWatchRepository:
         return [hazard_row(row) for row in rows]
 
 
-def _scope(region_code: str | None, exclude_areas: Iterable[HazardArea]) -> tuple[str, list[object]]:
+def _scope(
+    region_code: str | None, exclude_areas: Iterable[HazardArea], *, exactly: bool = False
+) -> tuple[str, list[object]]:
     excluded = sorted(area.value for area in exclude_areas)
     clauses, params = [f"area NOT IN ({marks(excluded)})"], list[object](excluded)
-    if region_code is not None:
+    if region_code is not None and exactly:
+        clauses.append("region_code = ?")
+        params.append(region_code)
+    elif region_code is not None:
         clauses.append("region_code GLOB ?")
         params.append(prefix_glob(significant_prefix(region_code)))
     return " AND ".join(clauses), params
