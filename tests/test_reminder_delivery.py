@@ -423,3 +423,33 @@ async def test_the_weekly_summary_has_a_line_for_the_institutions_the_city_runs_
     assert "新增隐患 2 件" in summary
     assert "• 鹿城区：新增 1，销号 0，逾期 0" in summary
     assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 " in summary
+
+
+async def test_a_county_digest_lists_the_overdue_duties_before_those_only_due_soon(bot_stage: Stage) -> None:
+    """A digest names ten duties and counts the rest. They were taken in the order of the institutions' codes, so in
+    a county with forty care centres whose drill is merely due soon, the ten named were centres 01–10 and the two
+    homes already overdue on May's self-inspection were only in "…and 32 more". Overdue comes first, as in /drills."""
+    bot_stage.clock.set(local(2026, 6, 10, 10))
+    await cast(bot_stage)
+    await long_named_centres(bot_stage, LUCHENG)  # WZ-330302-CARE-01…40: before the homes' ELDER codes
+    # New this month: each owes the half-year's drill (due soon) and nothing overdue.
+    await bot_stage.services.storage.db.execute(
+        "UPDATE institutions SET tracked_from = '2026-06-01' WHERE code GLOB 'WZ-330302-CARE-*'"
+    )
+    digests = bot_stage.sandbox.group(chat_id=-1004, title="鹿城区民政安全日报")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1004, title=digests.title, region_code=LUCHENG, purpose=GroupPurpose.DIGESTS, bound_by=STAFF,
+              bound_at=bot_stage.clock.now())
+    )
+
+    bot_stage.clock.set(local(2026, 6, 11, 8))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 6, 11, 8, 31))
+    await sweep(bot_stage)
+    digest = digests.last_message().text
+    duties = digest.split("演练与自查待办：")[1].split("\n")[1:]
+    named = [line for line in duties if line.startswith("• ")]
+    assert len(named) == 10
+    assert "鹿城区社会福利院：⏰ 已逾期" in named[0]
+    overdue = [n for n, line in enumerate(named) if "⏰" in line]
+    assert overdue == list(range(len(overdue))) and len(overdue) >= 2  # every overdue line before any due soon

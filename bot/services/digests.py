@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.catalog import SENSITIVE_AREAS
-from bot.domain.compliance import Compliant, Duty, DutyStatus
+from bot.domain.compliance import Compliant, DueSoon, Duty, DutyStatus, Overdue
 from bot.domain.roles import region_in_scope
 from bot.services.duties import DutySnapshot
 from bot.services.reminder_people import Directory
@@ -43,7 +43,7 @@ class DutyLine:
     institution_name_zh: str
     institution_name_en: str
     duty: Duty
-    status: DutyStatus  # DueSoon or Overdue
+    status: DutyStatus  # DueSoon or Overdue; a region's lines come the longest overdue first
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,18 @@ def duties_due(
         ):
             if not isinstance(state, Compliant):
                 lines.append(DutyLine(institution.id, institution.name_zh, institution.name_en, duty, state))
+    # A digest names the first ten: the longest overdue, then the nearest due (the order /drills reads in), never
+    # the first ten codes while the overdue wait in the count of the rest.
+    lines.sort(key=lambda line: _pressing(line.status))
     return lines
+
+
+def _pressing(status: DutyStatus) -> tuple[int, int]:
+    if isinstance(status, Overdue):
+        return (0, -status.days_overdue)
+    if isinstance(status, DueSoon):
+        return (1, status.days_left)
+    return (2, 0)
 
 
 def people(users: list[User]) -> tuple[Person, ...]:
