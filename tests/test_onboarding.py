@@ -196,3 +196,29 @@ async def test_html_in_names_reaches_telegram_escaped(bot_stage: Stage) -> None:
     registered = sneaky.messages()[0]
     assert "<b>Bob</b> & <i" in registered.text  # a person sees their name as they typed it
     assert "&lt;b&gt;Bob&lt;/b&gt; &amp; &lt;i" in (registered.html or "")
+
+
+async def test_a_registered_person_opening_another_invitation_is_told_it_was_not_used(bot_stage: Stage) -> None:
+    """A county clerk sends a head's invitation to someone already registered as a cadre: they used to read
+    "welcome back" and their help, as if they now headed the home; they stayed a cadre and nobody knew."""
+    storage = bot_stage.services.storage
+    cadre = bot_stage.sandbox.user(user_id=8, first_name="陈", language_code="zh-hans")
+    await bot_stage.register(cadre, Role.CADRE, region=LUCHENG)
+    home = (await storage.institutions.in_scope(LUCHENG))[0]
+    token = await bot_stage.invite_token(Role.HEAD, institution=home.code)
+    await cadre.send_text(f"/start {token}")
+    said = cadre.last_message().text
+    assert "社区/村干部" in said and "未使用" in said, said
+    user = await storage.users.get(8)
+    assert user is not None and user.role is Role.CADRE
+    invite = await storage.invites.get(token)
+    assert invite is not None and invite.used_by is None  # still there for the person it was meant for
+    refused = await storage.audit.list(action_prefix="invite.refused")
+    assert [event.detail["reason"] for event in refused] == ["already_registered"]
+
+    english = bot_stage.sandbox.user(user_id=9, first_name="Eve", language_code="en")
+    await bot_stage.register(english, Role.CADRE, region=LONGWAN)
+    await english.send_text(f"/start {token}")
+    assert "not used" in english.last_message().text and "Community cadre" in english.last_message().text
+    await english.send_text("/start")
+    assert english.last_message().text.startswith("You can")  # a plain /start still greets and helps

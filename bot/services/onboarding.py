@@ -189,6 +189,10 @@ class OnboardingService:
         )
         return user
 
+    async def invitation_not_needed(self, user: User) -> None:
+        """A registered person opened an invitation link: it stays unused (their role never changes by a link)."""
+        await self._storage.audit.append(user.telegram_id, "invite.refused", detail={"reason": "already_registered"})
+
     async def _refuse_actor(self, actor: User, action: str, code: str, **detail: object) -> NoReturn:
         """A role or a scope the actor does not have: only a forged button asks for it, so it is recorded."""
         await self._storage.audit.append(
