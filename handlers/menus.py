@@ -21,12 +21,13 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "report", "tasks", "hazard", "drill", "drills", "selfcheck", "stats", "export", "help", "lang", "cancel",
     ),
     Role.COUNTY: (
-        "report", "tasks", "hazard", "deadline", "drills", "study", "warn", "warnings", "warnstatus", "contactround",
-        "stats", "export", "ranking", "template", "invite", "bindgroup", "help", "lang", "cancel",
+        "report", "tasks", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
+        "contactround", "stats", "export", "ranking", "template", "invite", "bindgroup", "help", "lang", "cancel",
     ),
     Role.CITY: (
-        "report", "tasks", "hazard", "deadline", "drills", "study", "warn", "warnings", "warnstatus", "contactround",
-        "stats", "export", "ranking", "notice", "template", "invite", "bindgroup", "help", "lang", "cancel",
+        "report", "tasks", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
+        "contactround", "stats", "export", "ranking", "notice", "template", "invite", "bindgroup", "help", "lang",
+        "cancel",
     ),
 }
 GROUP_COMMANDS = ("bindgroup", "help")

@@ -222,3 +222,19 @@ async def test_a_registered_person_opening_another_invitation_is_told_it_was_not
     assert "not used" in english.last_message().text and "Community cadre" in english.last_message().text
     await english.send_text("/start")
     assert english.last_message().text.startswith("You can")  # a plain /start still greets and helps
+
+
+async def test_each_menu_offers_what_its_help_lists_and_the_role_can_use(bot_stage: Stage) -> None:
+    """County staff read "/drill log a drill for an institution in your county" in /help but found no /drill in
+    their menu; city admins could log one too, and neither their help nor their menu said so."""
+    sandbox = bot_stage.sandbox
+    for number, role in enumerate((Role.COUNTY, Role.CITY)):
+        for language, code in (("zh-hans", "zh_CN"), ("en", "en")):
+            person = sandbox.user(user_id=80 + 2 * number + len(code), first_name="P", language_code=language)
+            await bot_stage.register(person, role, region=LUCHENG if role is Role.COUNTY else None)
+            menu = [c["command"] for c in sandbox.commands_for(scope={"type": "chat", "chat_id": person.id})]
+            helped = re.findall(r"^/([a-z]+)", bot_stage.services.i18n.get(code).plain(f"help.{role.value}"), re.M)
+            assert set(helped) == set(menu) and "drill" in menu, (role, language, menu, helped)
+            await person.send_text("/drill")
+            assert person.last_message().buttons, person.last_message().text  # it asks which institution
+            await person.send_text("/cancel")
