@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 SECRECY_GROUP = -30
 MIGRATION_GROUP = -25  # before the access gate: the supergroup a bound group became is not bound yet
 ACCESS_GROUP = -20
+# After the secrecy guard, which reads every edit, the access gate and the journey switch (ACCESS_GROUP + 2, which
+# passes edits by); before every journey. A group of its own: in a shared one only the first handler would run.
+EDIT_GROUP = ACCESS_GROUP + 3
 FALLBACK_GROUP = 50
 
 # Commands an unregistered person may still use: registering with an invitation, and binding a group.
@@ -110,6 +113,21 @@ async def forged_numbers(update: Update, context: BotContext) -> None:
     )
     if caller is not None:
         await query.answer(caller.t("fallback.stale_button"), show_alert=True)
+    raise ApplicationHandlerStop
+
+
+async def edits_are_not_answers(update: Update, context: BotContext) -> None:
+    """An edit of any earlier message comes as an update of its own. No journey asks for one: taken as input, a
+    corrected old message became the answer to the current question. The secrecy guard has read it already; a
+    person who edited in their chat with the bot hears why nothing changed. A shared live location sends an edit
+    each time it moves: those pass in silence."""
+    message = update.edited_message
+    if message is None:
+        return
+    if is_private(update) and message.location is None:
+        caller = await identify(update, context)
+        if caller is not None:
+            await message.reply_text(caller.t("edit.not_an_answer"), do_quote=False)
     raise ApplicationHandlerStop
 
 
@@ -296,6 +314,7 @@ async def _tell_of_failure(update: Update, context: BotContext) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, secrecy_guard), group=SECRECY_GROUP)
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated), group=MIGRATION_GROUP)
+    application.add_handler(TypeHandler(Update, edits_are_not_answers), group=EDIT_GROUP)
     application.add_handler(TypeHandler(Update, access_gate), group=ACCESS_GROUP)
     application.add_handler(TypeHandler(Update, forged_numbers), group=ACCESS_GROUP + 1)
     application.add_handler(ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

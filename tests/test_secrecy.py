@@ -93,3 +93,38 @@ async def test_the_rest_of_an_album_whose_caption_is_classified_is_refused_too(b
     # A later photo of the same cadre, not in that album, is taken as usual.
     await cadre.send_photo()
     assert "已收到第 1 张" in cadre.last_message().text
+
+
+async def test_an_edited_message_is_checked_for_marks_but_never_taken_as_an_answer(bot_stage: Stage) -> None:
+    """Telegram sends an edit of any earlier message as an update of its own. A cadre at the description step who
+    corrected a typo in an older message had that message taken as the hazard's description; at the photo step
+    each edit was answered "this step, send photos". Now the edit is read by the secrecy guard, then only answered."""
+    from tests.test_report import cadre_and_head, to_the_description
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    hello = await cadre.send_text("你好，我是新来的网格员")
+    await to_the_description(cadre)
+    await cadre.edit_text(hello, "你好，我是新来的网格员李娜，负责南汇街道")
+    assert "修改过的消息不会被当作回答" in cadre.last_message().text
+    description = await cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    assert "请发送现场照片" in cadre.last_message().text
+    await cadre.edit_text(description, "三楼走廊堆放杂物，堵塞消防通道和安全出口")
+    assert "修改过的消息不会被当作回答" in cadre.last_message().text
+
+    # The secrecy guard still reads every edit: a mark added afterwards is refused and audited.
+    await cadre.edit_text(hello, "秘密★1年 防汛人员名单")
+    assert "密级标识“秘密”" in cadre.last_message().text
+    assert [event.detail["mark"] for event in await bot_stage.services.storage.audit.list(
+        action_prefix="secrecy.")] == ["秘密"]
+    await cadre.press("无照片")
+    assert "位置" in cadre.last_message().text
+    draft = await bot_stage.services.storage.db.fetchone("SELECT data FROM report_drafts WHERE telegram_id = 100")
+    assert draft is not None
+    assert "三楼走廊堆放杂物，堵塞消防通道\"" in draft["data"], draft["data"]
+
+
+async def test_every_guard_has_a_handler_group_of_its_own(bot_stage: Stage) -> None:
+    """In a handler group only the first handler that accepts an update runs: a guard sharing a group with another
+    would silently switch that one off (the edit guard once did so to the journey switch)."""
+    guards = {group: handlers for group, handlers in bot_stage.application.handlers.items() if group < 0}
+    assert all(len(handlers) == 1 for handlers in guards.values()), guards
