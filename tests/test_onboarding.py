@@ -238,3 +238,23 @@ async def test_each_menu_offers_what_its_help_lists_and_the_role_can_use(bot_sta
             await person.send_text("/drill")
             assert person.last_message().buttons, person.last_message().text  # it asks which institution
             await person.send_text("/cancel")
+
+
+async def test_a_menu_installed_before_an_upgrade_is_brought_up_to_date(bot_stage: Stage) -> None:
+    """Menus were set only at registration and at /lang: a command a new version added to a role (as /drill for
+    county staff) never reached the menus of the people registered before it."""
+    from telegram import BotCommand, BotCommandScopeChat
+
+    sandbox = bot_stage.sandbox
+    staff = sandbox.user(user_id=90, first_name="Zhou", language_code="en")
+    await bot_stage.register(staff, Role.COUNTY, region=LUCHENG)
+    scope = BotCommandScopeChat(chat_id=90)
+    await bot_stage.application.bot.set_my_commands([BotCommand("report", "Report a hazard")], scope=scope)
+    await bot_stage.restart()  # the new version starts
+    await staff.send_text("/help")
+    menu = sandbox.commands_for(scope={"type": "chat", "chat_id": 90})
+    assert [command["command"] for command in menu] == list(ROLE_COMMANDS[Role.COUNTY])
+    assert {command["command"]: command["description"] for command in menu}["invite"] == "Invite someone"
+    calls = len(sandbox.calls_to("setMyCommands"))
+    await staff.send_text("/help")
+    assert len(sandbox.calls_to("setMyCommands")) == calls  # once a run, not at every message
