@@ -173,3 +173,19 @@ def test_file_problems_are_one_line_errors_not_tracebacks(tmp_path: Path) -> Non
         capture_output=True, text=True, check=True,
     )
     assert counted.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("INVITE_TTL_HOURS", "0"), ("INVITE_TTL_HOURS", "-24"), ("INVITE_TTL_HOURS", "99999999999"),
+    ("WEBHOOK_LISTEN", "0.0.0.0"), ("WEBHOOK_LISTEN", "0.0.0.0:http"),
+])
+def test_a_setting_that_cannot_work_is_refused_in_one_line(tmp_path: Path, variable: str, value: str) -> None:
+    """INVITE_TTL_HOURS=0 printed invitation links that were already expired (every newcomer refused); one too
+    large, or a WEBHOOK_LISTEN without a port, ended in a traceback."""
+    database = str(tmp_path / "safety.db")
+    command = ("invite", "--role", "city") if variable == "INVITE_TTL_HOURS" else ("run",)
+    result = cli(*command, cwd=tmp_path, DATABASE_PATH=database, BOT_USERNAME="civil_safety_bot",
+                 BOT_TOKEN="123456:ABC", BOT_MODE="webhook", WEBHOOK_URL="https://example.org/t",
+                 **{variable: value})
+    one_line_error(result, variable)
+    assert result.returncode == 2 and "https://t.me/" not in result.stdout
