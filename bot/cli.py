@@ -26,11 +26,12 @@ from bot.config import BotMode, Settings
 from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.retrying import RetryingRequest
-from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
+from bot.services.demo_data import DEMO_DATA_DIR, CityDataError, load_city_data
 from bot.services.errors import Refusal
 from bot.services.onboarding import deep_link
 
 EXIT_CONFIG = 2
+EXIT_FAILED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
             print(Translator(settings.default_language).plain("cli.no_token"), file=sys.stderr)
             return EXIT_CONFIG
         return asyncio.run(_run(settings))
+    try:
+        return _operate(arguments, settings)
+    except OSError as error:
+        # A folder that is a file, a disk that is full, a path nobody may write: the operator's to fix, in one line.
+        print(_file_problem(error, settings), file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _operate(arguments: argparse.Namespace, settings: Settings) -> int:
     if arguments.command == "demo-data":
         return asyncio.run(_demo_data(settings, arguments.dir))
     if arguments.command in insight_cli.COMMANDS:
@@ -88,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "invite":
         return asyncio.run(_invite(settings, Role(arguments.role), arguments.region, arguments.institution))
     return EXIT_CONFIG
+
+
+def _file_problem(error: OSError, settings: Settings) -> str:
+    where = error.filename if error.filename is not None else ""
+    reason = error.strerror or type(error).__name__
+    return Translator(settings.default_language).plain("cli.file_problem", path=str(where), reason=reason)
 
 
 async def _run(settings: Settings) -> int:
@@ -129,6 +145,9 @@ async def _demo_data(settings: Settings, directory: Path) -> int:
     try:
         today = services.clock.now().astimezone(settings.tz).date()
         result = await load_city_data(services.storage, directory, today=today)
+    except CityDataError as error:
+        print(Translator(settings.default_language).plain("cli.city_data", error=str(error)), file=sys.stderr)
+        return EXIT_FAILED
     finally:
         await services.close()
     print(result)

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")
     webhook_listen: str = Field(default="127.0.0.1:8443", validation_alias="WEBHOOK_LISTEN")
     webhook_secret: str | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
-    invite_ttl_hours: int = Field(default=72, validation_alias="INVITE_TTL_HOURS")
+    # At least an hour (0 made every link expired when printed), at most a year.
+    invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 366, validation_alias="INVITE_TTL_HOURS")
     # Hours allowed to rectify, by severity, as JSON: {"serious": 24, "major": 72, "general": 168}.
     deadline_hours: dict[Severity, int] = Field(
         default_factory=lambda: dict(DEFAULT_DEADLINE_POLICY.hours), validation_alias="DEADLINE_HOURS"
@@ -78,6 +79,14 @@ class Settings(BaseSettings):
     def _known_levels(cls, value: str) -> str:
         for level in _items(value):
             WarningLevel(level.lower())
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        _, colon, port = value.rpartition(":")
+        if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("WEBHOOK_LISTEN must be HOST:PORT, e.g. 127.0.0.1:8443")
         return value
 
     @field_validator("quiet_hours")

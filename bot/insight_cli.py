@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import os
 import re
 import sys
 from datetime import UTC, datetime
@@ -72,6 +73,11 @@ async def _import(
 ) -> int:
     from bot.app import open_services  # the app factory imports the handlers: only when a command needs it
 
+    target = out or file.with_name(f"{file.stem}-invitations.xlsx")
+    if kind is ImportKind.PEOPLE and not _writable_folder(target.parent):
+        # The links exist only in that file: imported without it, running the import again would make new ones.
+        print(t.plain("insight.cli.cannot_write", file=str(target)), file=sys.stderr)
+        return EXIT_FAILED
     services = await open_services(settings)
     try:
         insight = Insight.build(services.storage, services.clock, settings, services.onboarding)
@@ -80,13 +86,16 @@ async def _import(
         if not result.ok:
             return EXIT_FAILED
         if result.invitations:
-            target = out or file.with_name(f"{file.stem}-invitations.xlsx")
             username = settings.bot_username or "your_bot"
             insight.imports.invitations_file(result.invitations, username, t, target)
             print(t.plain("insight.cli.invitations", file=str(target)))
     finally:
         await services.close()
     return 0
+
+
+def _writable_folder(folder: Path) -> bool:
+    return folder.is_dir() and os.access(folder, os.W_OK)
 
 
 def _backup(settings: Settings, out: Path, t: Translator) -> int:

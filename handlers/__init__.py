@@ -21,6 +21,7 @@ from handlers import (
     invite,
     journeys,
     language,
+    menus,
     notice,
     ranking,
     rectify,
@@ -70,3 +71,4 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     imports.register(application)
     start.register_late(application)
     guards.register_fallbacks(application)
+    menus.register(application)

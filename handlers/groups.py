@@ -58,6 +58,13 @@ async def start_binding(update: Update, context: BotContext) -> str | int:
         )
         await answer(update, caller.t("refusal.staff_only"))
         return ConversationHandler.END
+    chat = update.effective_chat
+    assert chat is not None  # is_group above
+    try:
+        await context.services.onboarding.may_rebind(caller.user, chat.id, topic_of(update))
+    except Refusal as refusal:
+        await answer(update, caller.t(refusal.message_key))
+        return ConversationHandler.END
     codes = await context.services.onboarding.bindable_regions(caller.user)
     regions = [region for code in codes if (region := await context.services.storage.regions.get(code))]
     await answer(update, caller.t("group.choose_region"), reply_markup=_region_keyboard(regions, caller.t))

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import sqlite3
+import time
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 SECRECY_GROUP = -30
 MIGRATION_GROUP = -25  # before the access gate: the supergroup a bound group became is not bound yet
 ACCESS_GROUP = -20
+# After the secrecy guard, which reads every edit, the access gate and the journey switch (ACCESS_GROUP + 2, which
+# passes edits by); before every journey. A group of its own: in a shared one only the first handler would run.
+EDIT_GROUP = ACCESS_GROUP + 3
 FALLBACK_GROUP = 50
 
 # Commands an unregistered person may still use: registering with an invitation, and binding a group.
@@ -38,14 +42,30 @@ OPEN_COMMANDS = ("start",)
 GROUP_OPEN_COMMANDS = ("bindgroup", "help")
 
 
+_REFUSED_ALBUMS = "secrecy_refused_albums"
+ALBUM_MEMORY_S = 600  # an album's photos arrive within seconds of each other; ten minutes is ample
+_ALBUM_MEMORY_SIZE = 512
+
+
 async def secrecy_guard(update: Update, context: BotContext) -> None:
     """Refuse classified content before any other handler, persistence or log can keep it."""
     message = update.effective_message
     if message is None:
         return
+    albums: dict[tuple[int, str], tuple[float, str]] = context.bot_data.setdefault(_REFUSED_ALBUMS, {})
+    album = (message.chat_id, message.media_group_id) if message.media_group_id else None
     mark = find_classification_mark(message.text or message.caption)
+    now = time.monotonic()
+    follows_refused = False
     if mark is None:
-        return
+        # Telegram puts an album's caption on its first photo only: the other pages of a classified document
+        # arrive bare, and without this they were kept as a report's photos and their bytes as evidence.
+        refused = albums.get(album) if album is not None else None
+        if refused is None or now - refused[0] > ALBUM_MEMORY_S:
+            return
+        mark, follows_refused = refused[1], True
+    elif album is not None:
+        _remember(albums, album, now, mark)
     caller = await identify(update, context)
     actor_id = update.effective_user.id if update.effective_user else None
     content = (message.text or message.caption or "").encode()
@@ -54,10 +74,12 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
         "secrecy.refused",
         target=f"chat:{message.chat_id}",
         # Only a fingerprint: the content itself must not be stored anywhere.
-        detail={"mark": mark, "sha256_prefix": hashlib.sha256(content).hexdigest()[:12], "length": len(content)},
+        detail={"mark": mark, "sha256_prefix": hashlib.sha256(content).hexdigest()[:12], "length": len(content),
+                **({"album": True} if album is not None else {})},
     )
     if caller is not None:
-        await message.reply_text(caller.t("secrecy.refused", mark=mark), do_quote=False)
+        if not follows_refused:  # said once for an album, not once a page
+            await message.reply_text(caller.t("secrecy.refused", mark=mark), do_quote=False)
         try:
             # Delete it from the chat too where we are allowed to; a private chat keeps the sender's own copy.
             if is_group(update):
@@ -65,6 +87,14 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
         except TelegramError:
             log.info("could not delete a classified message in chat %s", message.chat_id)
     raise ApplicationHandlerStop
+
+
+def _remember(albums: dict[tuple[int, str], tuple[float, str]], album: tuple[int, str], now: float, mark: str) -> None:
+    for key in [key for key, (at, _) in albums.items() if now - at > ALBUM_MEMORY_S]:
+        del albums[key]
+    if len(albums) >= _ALBUM_MEMORY_SIZE:
+        del albums[min(albums, key=lambda key: albums[key][0])]
+    albums[album] = (now, mark)
 
 
 # Callback data carries ids that SQLite stores as 64-bit integers; anything larger was never sent by the bot.
@@ -83,6 +113,21 @@ async def forged_numbers(update: Update, context: BotContext) -> None:
     )
     if caller is not None:
         await query.answer(caller.t("fallback.stale_button"), show_alert=True)
+    raise ApplicationHandlerStop
+
+
+async def edits_are_not_answers(update: Update, context: BotContext) -> None:
+    """An edit of any earlier message comes as an update of its own. No journey asks for one: taken as input, a
+    corrected old message became the answer to the current question. The secrecy guard has read it already; a
+    person who edited in their chat with the bot hears why nothing changed. A shared live location sends an edit
+    each time it moves: those pass in silence."""
+    message = update.edited_message
+    if message is None:
+        return
+    if is_private(update) and message.location is None:
+        caller = await identify(update, context)
+        if caller is not None:
+            await message.reply_text(caller.t("edit.not_an_answer"), do_quote=False)
     raise ApplicationHandlerStop
 
 
@@ -269,6 +314,7 @@ async def _tell_of_failure(update: Update, context: BotContext) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, secrecy_guard), group=SECRECY_GROUP)
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated), group=MIGRATION_GROUP)
+    application.add_handler(TypeHandler(Update, edits_are_not_answers), group=EDIT_GROUP)
     application.add_handler(TypeHandler(Update, access_gate), group=ACCESS_GROUP)
     application.add_handler(TypeHandler(Update, forged_numbers), group=ACCESS_GROUP + 1)
     application.add_handler(ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from typing import Any
 
-from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import TelegramError
+from telegram.ext import Application, MessageHandler, filters
 
+from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.i18n import LANGUAGES, I18n, Translator
 from storage.models import User
@@ -21,15 +32,19 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "report", "tasks", "hazard", "drill", "drills", "selfcheck", "stats", "export", "help", "lang", "cancel",
     ),
     Role.COUNTY: (
-        "report", "tasks", "hazard", "deadline", "drills", "study", "warn", "warnings", "warnstatus", "contactround",
-        "stats", "export", "ranking", "template", "invite", "bindgroup", "help", "lang", "cancel",
+        "report", "tasks", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
+        "contactround", "stats", "export", "ranking", "template", "invite", "bindgroup", "help", "lang", "cancel",
     ),
     Role.CITY: (
-        "report", "tasks", "hazard", "deadline", "drills", "study", "warn", "warnings", "warnstatus", "contactround",
-        "stats", "export", "ranking", "notice", "template", "invite", "bindgroup", "help", "lang", "cancel",
+        "report", "tasks", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
+        "contactround", "stats", "export", "ranking", "notice", "template", "invite", "bindgroup", "help", "lang",
+        "cancel",
     ),
 }
 GROUP_COMMANDS = ("bindgroup", "help")
+
+MENU_GROUP = 60  # after every journey and fallback: the person has had their answer by then
+_BROUGHT_UP_TO_DATE = "menus_brought_up_to_date"
 
 # Telegram wants a two-letter ISO 639-1 code for per-language menus.
 TELEGRAM_LANGUAGE = {"zh_CN": "zh", "en": "en"}
@@ -64,3 +79,33 @@ async def install_user_menu(bot: Bot, user: User, t: Translator) -> None:
     except TelegramError:
         # A menu is a convenience; never let it break registration.
         log.warning("could not set the command menu for %s", user.telegram_id)
+
+
+async def bring_menu_up_to_date(update: Update, context: BotContext) -> None:
+    """A person's menu is set at registration and at /lang, and Telegram keeps it: a command a later version gave
+    their role never reached it. So each person's menu is set again at their first message of every run, in the
+    language stored for them now (read afresh: this very message may have been /lang)."""
+    person = update.effective_user
+    if person is None:
+        return
+    done: set[int] = context.bot_data.setdefault(_BROUGHT_UP_TO_DATE, set())
+    if person.id in done:
+        return
+    try:
+        user = await context.services.storage.users.get(person.id)
+    except sqlite3.Error:
+        # The person has had their answer: a busy database must not follow it with an error. Next message, then.
+        log.info("could not read %s to bring their menu up to date", person.id)
+        return
+    if user is None or not user.active:
+        return
+    done.add(person.id)
+    await install_user_menu(context.bot, user, context.services.i18n.get(user.language))
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # Messages only, not button presses: a warning's hundreds of acknowledgements must not each cost a request.
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, bring_menu_up_to_date),
+        group=MENU_GROUP,
+    )

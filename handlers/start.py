@@ -19,15 +19,24 @@ async def start(update: Update, context: BotContext) -> None:
     if caller is None or not is_private(update):
         return
     token = context.args[0] if context.args else None
+    services = context.services
     if caller.registered:
         assert caller.user is not None
+        if token is not None:
+            # Someone already registered opened an invitation (often one meant to give them another role): it is
+            # left unused, and they must hear that their role stayed as it was, or they act as what they are not.
+            user = caller.user
+            await services.onboarding.invitation_not_needed(user)
+            scope = await describe_scope(services.storage, user.region_code, user.institution_id, user.language)
+            await answer(update, caller.t("start.invite_not_used", role=caller.t.plain(f"role.{user.role.value}"),
+                                          scope=scope))
+            return
         await answer(update, caller.t("start.welcome_back", name=caller.user.full_name))
         await answer(update, caller.t(f"help.{caller.user.role.value}"))
         return
     if token is None:
         await answer(update, caller.t("access.not_registered", name=caller.telegram_user.first_name))
         return
-    services = context.services
     language = normalize_language(caller.telegram_user.language_code, services.settings.default_language)
     newcomer = Newcomer(
         telegram_id=caller.telegram_user.id,

@@ -132,3 +132,60 @@ async def test_invite_asks_telegram_for_the_username_and_rides_out_a_failed_requ
     assert exited.value.code == 2
     said = capsys.readouterr().err
     assert "无法向 Telegram 查询机器人用户名（InvalidToken）" in said and "Traceback" not in said
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for word in expected:
+        assert word in result.stderr, result.stderr
+
+
+def test_file_problems_are_one_line_errors_not_tracebacks(tmp_path: Path) -> None:
+    """An operator's typo in a folder, a database path under a file, an output folder that cannot be made: each
+    used to print a Python traceback."""
+    database = str(tmp_path / "db" / "safety.db")
+    assert cli("demo-data", cwd=tmp_path, DATABASE_PATH=database).returncode == 0
+    one_line_error(cli("demo-data", "--dir", str(tmp_path / "my-city"), cwd=tmp_path, DATABASE_PATH=database),
+                   "my-city", "regions.json")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "regions.json").write_text("{", encoding="utf-8")
+    (tmp_path / "broken" / "institutions.json").write_text("[]", encoding="utf-8")
+    one_line_error(cli("demo-data", "--dir", str(tmp_path / "broken"), cwd=tmp_path, DATABASE_PATH=database,
+                       DEFAULT_LANGUAGE="en"), "regions.json")
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder", encoding="utf-8")
+    one_line_error(cli("backup", "--out", str(a_file / "backups"), cwd=tmp_path, DATABASE_PATH=database),
+                   str(a_file))
+    one_line_error(cli("invite", "--role", "city", cwd=tmp_path, DATABASE_PATH=str(a_file / "safety.db"),
+                       BOT_USERNAME="civil_safety_bot"), str(a_file))
+
+    # The invitations file cannot be written: nothing is imported, so running it again makes no second links.
+    people = tmp_path / "people.csv"
+    people.write_text("name,role,region_code\n王五,cadre,330302\n", encoding="utf-8")
+    one_line_error(cli("import", "people", str(people), "--out", str(a_file / "invites.xlsx"), cwd=tmp_path,
+                       DATABASE_PATH=database, BOT_USERNAME="civil_safety_bot"), str(a_file))
+    counted = subprocess.run(
+        [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect({database!r}).execute("
+                               "'SELECT COUNT(*) FROM invites').fetchone()[0])"],
+        capture_output=True, text=True, check=True,
+    )
+    assert counted.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("INVITE_TTL_HOURS", "0"), ("INVITE_TTL_HOURS", "-24"), ("INVITE_TTL_HOURS", "99999999999"),
+    ("WEBHOOK_LISTEN", "0.0.0.0"), ("WEBHOOK_LISTEN", "0.0.0.0:http"),
+])
+def test_a_setting_that_cannot_work_is_refused_in_one_line(tmp_path: Path, variable: str, value: str) -> None:
+    """INVITE_TTL_HOURS=0 printed invitation links that were already expired (every newcomer refused); one too
+    large, or a WEBHOOK_LISTEN without a port, ended in a traceback."""
+    database = str(tmp_path / "safety.db")
+    command = ("invite", "--role", "city") if variable == "INVITE_TTL_HOURS" else ("run",)
+    result = cli(*command, cwd=tmp_path, DATABASE_PATH=database, BOT_USERNAME="civil_safety_bot",
+                 BOT_TOKEN="123456:ABC", BOT_MODE="webhook", WEBHOOK_URL="https://example.org/t",
+                 **{variable: value})
+    one_line_error(result, variable)
+    assert result.returncode == 2 and "https://t.me/" not in result.stdout

@@ -6,7 +6,7 @@ from bot.domain.roles import Role
 from bot.stage import Stage
 from storage.models import GroupPurpose
 
-LUCHENG = "330302"
+LUCHENG, LONGWAN = "330302", "330303"
 
 
 async def test_unbound_groups_are_ignored_except_to_say_how_to_bind(bot_stage: Stage) -> None:
@@ -62,3 +62,39 @@ async def test_a_city_admin_binds_a_forum_topic_in_english(bot_stage: Stage) -> 
     await admin.press(labels[0], chat=group)
     await admin.press("General (all notices)", chat=group)
     assert "This group is now bound to" in admin.last_message(chat=group).text
+
+
+async def test_county_staff_cannot_take_over_a_group_another_county_bound(bot_stage: Stage) -> None:
+    """A Longwan clerk in Lucheng's work group used to rebind it to Longwan in two taps: Lucheng's warnings and
+    notices stopped arriving there, and nobody in Lucheng was told."""
+    sandbox = bot_stage.sandbox
+    lucheng = sandbox.user(user_id=13, first_name="鹿", language_code="zh-hans")
+    longwan = sandbox.user(user_id=14, first_name="Long", language_code="en")
+    admin = sandbox.user(user_id=15, first_name="市", language_code="zh-hans")
+    await bot_stage.register(lucheng, Role.COUNTY, region=LUCHENG)
+    await bot_stage.register(longwan, Role.COUNTY, region=LONGWAN)
+    await bot_stage.register(admin, Role.CITY)
+    group = sandbox.group(chat_id=-1004, title="鹿城区工作群")
+    for person in (lucheng, longwan, admin):
+        group.add(person)
+    await lucheng.send_text("/bindgroup", chat=group)
+    await lucheng.press("鹿城区", chat=group)
+    await lucheng.press("预警发布", chat=group)
+
+    await longwan.send_text("/bindgroup", chat=group)
+    assert "another county" in longwan.last_message(chat=group).text
+    assert longwan.last_message(chat=group).buttons == []
+    # Nor by a button forged from the region question of another group.
+    await longwan.press_data(lucheng.last_message(chat=group), "bind:purpose:330303:general")
+    storage = bot_stage.services.storage
+    bound = await storage.groups.get(-1004)
+    assert bound is not None and bound.region_code == LUCHENG and bound.purpose is GroupPurpose.WARNINGS
+    refused = await storage.audit.list(action_prefix="authz.refused")
+    assert {event.actor_id for event in refused} == {14}
+
+    # Its own county's staff and the city admins still change it.
+    await admin.send_text("/bindgroup", chat=group)
+    await admin.press("龙湾区", chat=group)
+    await admin.press("综合", chat=group)
+    moved = await storage.groups.get(-1004)
+    assert moved is not None and moved.region_code == LONGWAN

@@ -196,3 +196,65 @@ async def test_html_in_names_reaches_telegram_escaped(bot_stage: Stage) -> None:
     registered = sneaky.messages()[0]
     assert "<b>Bob</b> & <i" in registered.text  # a person sees their name as they typed it
     assert "&lt;b&gt;Bob&lt;/b&gt; &amp; &lt;i" in (registered.html or "")
+
+
+async def test_a_registered_person_opening_another_invitation_is_told_it_was_not_used(bot_stage: Stage) -> None:
+    """A county clerk sends a head's invitation to someone already registered as a cadre: they used to read
+    "welcome back" and their help, as if they now headed the home; they stayed a cadre and nobody knew."""
+    storage = bot_stage.services.storage
+    cadre = bot_stage.sandbox.user(user_id=8, first_name="陈", language_code="zh-hans")
+    await bot_stage.register(cadre, Role.CADRE, region=LUCHENG)
+    home = (await storage.institutions.in_scope(LUCHENG))[0]
+    token = await bot_stage.invite_token(Role.HEAD, institution=home.code)
+    await cadre.send_text(f"/start {token}")
+    said = cadre.last_message().text
+    assert "社区/村干部" in said and "未使用" in said, said
+    user = await storage.users.get(8)
+    assert user is not None and user.role is Role.CADRE
+    invite = await storage.invites.get(token)
+    assert invite is not None and invite.used_by is None  # still there for the person it was meant for
+    refused = await storage.audit.list(action_prefix="invite.refused")
+    assert [event.detail["reason"] for event in refused] == ["already_registered"]
+
+    english = bot_stage.sandbox.user(user_id=9, first_name="Eve", language_code="en")
+    await bot_stage.register(english, Role.CADRE, region=LONGWAN)
+    await english.send_text(f"/start {token}")
+    assert "not used" in english.last_message().text and "Community cadre" in english.last_message().text
+    await english.send_text("/start")
+    assert english.last_message().text.startswith("You can")  # a plain /start still greets and helps
+
+
+async def test_each_menu_offers_what_its_help_lists_and_the_role_can_use(bot_stage: Stage) -> None:
+    """County staff read "/drill log a drill for an institution in your county" in /help but found no /drill in
+    their menu; city admins could log one too, and neither their help nor their menu said so."""
+    sandbox = bot_stage.sandbox
+    for number, role in enumerate((Role.COUNTY, Role.CITY)):
+        for language, code in (("zh-hans", "zh_CN"), ("en", "en")):
+            person = sandbox.user(user_id=80 + 2 * number + len(code), first_name="P", language_code=language)
+            await bot_stage.register(person, role, region=LUCHENG if role is Role.COUNTY else None)
+            menu = [c["command"] for c in sandbox.commands_for(scope={"type": "chat", "chat_id": person.id})]
+            helped = re.findall(r"^/([a-z]+)", bot_stage.services.i18n.get(code).plain(f"help.{role.value}"), re.M)
+            assert set(helped) == set(menu) and "drill" in menu, (role, language, menu, helped)
+            await person.send_text("/drill")
+            assert person.last_message().buttons, person.last_message().text  # it asks which institution
+            await person.send_text("/cancel")
+
+
+async def test_a_menu_installed_before_an_upgrade_is_brought_up_to_date(bot_stage: Stage) -> None:
+    """Menus were set only at registration and at /lang: a command a new version added to a role (as /drill for
+    county staff) never reached the menus of the people registered before it."""
+    from telegram import BotCommand, BotCommandScopeChat
+
+    sandbox = bot_stage.sandbox
+    staff = sandbox.user(user_id=90, first_name="Zhou", language_code="en")
+    await bot_stage.register(staff, Role.COUNTY, region=LUCHENG)
+    scope = BotCommandScopeChat(chat_id=90)
+    await bot_stage.application.bot.set_my_commands([BotCommand("report", "Report a hazard")], scope=scope)
+    await bot_stage.restart()  # the new version starts
+    await staff.send_text("/help")
+    menu = sandbox.commands_for(scope={"type": "chat", "chat_id": 90})
+    assert [command["command"] for command in menu] == list(ROLE_COMMANDS[Role.COUNTY])
+    assert {command["command"]: command["description"] for command in menu}["invite"] == "Invite someone"
+    calls = len(sandbox.calls_to("setMyCommands"))
+    await staff.send_text("/help")
+    assert len(sandbox.calls_to("setMyCommands")) == calls  # once a run, not at every message

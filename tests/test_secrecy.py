@@ -65,3 +65,66 @@ async def test_classified_text_from_strangers_and_in_groups_is_refused_too(bot_s
     posted = await staff.send_text("机密★ 值班表", chat=group)
     assert "密级标识“机密”" in staff.last_message(chat=group).text
     assert sandbox.calls_to("deleteMessage")[-1].params["message_id"] == posted.message_id
+
+
+async def test_the_rest_of_an_album_whose_caption_is_classified_is_refused_too(bot_stage: Stage) -> None:
+    """An album of photos of a classified document carries its caption on the first photo only: the guard refused
+    that one, and the other pages were kept in the report and their bytes downloaded into the evidence folder."""
+    from bot.sandbox.content import store_photo
+    from bot.sandbox.media import make_jpeg
+    from tests.test_report import cadre_and_head, to_the_description
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    world, album = bot_stage.sandbox.world, "album-1"
+    for page in range(3):
+        sizes = store_photo(world, make_jpeg(320, 240, 90 + page))
+        caption = "机密★ 内部名单" if page == 0 else None
+        await cadre._post(None, "photo", False, photo=sizes, caption=caption, caption_raw=caption,
+                          media_group_id=album)
+    await bot_stage.sandbox.settle()
+    refusals = [m.text for m in cadre.messages() if "密级标识“机密”" in m.text]
+    assert len(refusals) == 1  # said once for the album, not once a page
+    assert not any("已收到第" in m.text for m in cadre.messages()), [m.text for m in cadre.messages()[-4:]]
+    assert not any(bot_stage.settings.evidence_dir.glob("**/*.jpg"))
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert len(audit) == 3 and all(event.detail["mark"] == "机密" for event in audit)
+    # A later photo of the same cadre, not in that album, is taken as usual.
+    await cadre.send_photo()
+    assert "已收到第 1 张" in cadre.last_message().text
+
+
+async def test_an_edited_message_is_checked_for_marks_but_never_taken_as_an_answer(bot_stage: Stage) -> None:
+    """Telegram sends an edit of any earlier message as an update of its own. A cadre at the description step who
+    corrected a typo in an older message had that message taken as the hazard's description; at the photo step
+    each edit was answered "this step, send photos". Now the edit is read by the secrecy guard, then only answered."""
+    from tests.test_report import cadre_and_head, to_the_description
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    hello = await cadre.send_text("你好，我是新来的网格员")
+    await to_the_description(cadre)
+    await cadre.edit_text(hello, "你好，我是新来的网格员李娜，负责南汇街道")
+    assert "修改过的消息不会被当作回答" in cadre.last_message().text
+    description = await cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    assert "请发送现场照片" in cadre.last_message().text
+    await cadre.edit_text(description, "三楼走廊堆放杂物，堵塞消防通道和安全出口")
+    assert "修改过的消息不会被当作回答" in cadre.last_message().text
+
+    # The secrecy guard still reads every edit: a mark added afterwards is refused and audited.
+    await cadre.edit_text(hello, "秘密★1年 防汛人员名单")
+    assert "密级标识“秘密”" in cadre.last_message().text
+    assert [event.detail["mark"] for event in await bot_stage.services.storage.audit.list(
+        action_prefix="secrecy.")] == ["秘密"]
+    await cadre.press("无照片")
+    assert "位置" in cadre.last_message().text
+    draft = await bot_stage.services.storage.db.fetchone("SELECT data FROM report_drafts WHERE telegram_id = 100")
+    assert draft is not None
+    assert "三楼走廊堆放杂物，堵塞消防通道\"" in draft["data"], draft["data"]
+
+
+async def test_every_guard_has_a_handler_group_of_its_own(bot_stage: Stage) -> None:
+    """In a handler group only the first handler that accepts an update runs: a guard sharing a group with another
+    would silently switch that one off (the edit guard once did so to the journey switch)."""
+    guards = {group: handlers for group, handlers in bot_stage.application.handlers.items() if group < 0}
+    assert all(len(handlers) == 1 for handlers in guards.values()), guards

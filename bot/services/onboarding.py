@@ -189,6 +189,10 @@ class OnboardingService:
         )
         return user
 
+    async def invitation_not_needed(self, user: User) -> None:
+        """A registered person opened an invitation link: it stays unused (their role never changes by a link)."""
+        await self._storage.audit.append(user.telegram_id, "invite.refused", detail={"reason": "already_registered"})
+
     async def _refuse_actor(self, actor: User, action: str, code: str, **detail: object) -> NoReturn:
         """A role or a scope the actor does not have: only a forged button asks for it, so it is recorded."""
         await self._storage.audit.append(
@@ -218,6 +222,15 @@ class OnboardingService:
         counties = await self._storage.regions.counties()
         return ([city.code] if city else []) + [county.code for county in counties]
 
+    async def may_rebind(self, actor: User, chat_id: int, topic_id: int | None) -> None:
+        """A binding belongs to the county it serves: county staff of another county (a Longwan clerk in Lucheng's
+        group) may not move it, or Lucheng's warnings would stop arriving there unnoticed. The city admins may."""
+        current = await self._storage.groups.get(chat_id, topic_id)
+        scope = actor.region_code if actor.role is not Role.CITY else None
+        if current is not None and current.active and not region_in_scope(scope, current.region_code):
+            await self._refuse_actor(actor, "group.bind", "group_bound_elsewhere", group=chat_id,
+                                     region=current.region_code)
+
     async def bind_group(
         self,
         actor: User,
@@ -230,6 +243,7 @@ class OnboardingService:
     ) -> Group:
         if region_code not in await self.bindable_regions(actor):
             await self._refuse_actor(actor, "group.bind", "outside_scope", region=region_code, group=chat_id)
+        await self.may_rebind(actor, chat_id, topic_id)
         group = await self._storage.groups.bind(
             Group(
                 chat_id=chat_id,
