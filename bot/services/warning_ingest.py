@@ -126,10 +126,9 @@ class WarningIngest(WarningCore):
         async with self._storage.db.transaction():
             if await self._storage.warnings.by_message(alert.sender, alert.identifier) is not None:
                 return Ignored(source_url, IgnoreReason.DUPLICATE, alert.identifier)
-            for reference in alert.references:
-                stored = await self._storage.warnings.by_message(reference.sender, reference.identifier)
-                if stored is not None:
-                    return await self._revise_official(stored, alert, info, level, message, source_url, now)
+            stored = await self._referenced(alert)
+            if stored is not None:
+                return await self._revise_official(stored, alert, info, level, message, source_url, now)
             if alert.msg_type == MessageType.CANCEL or announces_lifting(info):
                 return Ignored(source_url, IgnoreReason.UNKNOWN_REFERENCE, alert.identifier)
             if area is None:
@@ -172,12 +171,19 @@ class WarningIngest(WarningCore):
         async with self._storage.db.transaction():
             if await self._storage.warnings.by_message(alert.sender, alert.identifier) is not None:
                 return Ignored(source_url, IgnoreReason.DUPLICATE, alert.identifier)
-            for reference in alert.references:
-                stored = await self._storage.warnings.by_message(reference.sender, reference.identifier)
-                if stored is not None:
-                    message = _message(alert, source_url)
-                    return await self._revise_official(stored, alert, None, stored.level, message, source_url, now)
+            stored = await self._referenced(alert)
+            if stored is not None:
+                message = _message(alert, source_url)
+                return await self._revise_official(stored, alert, None, stored.level, message, source_url, now)
         return Ignored(source_url, IgnoreReason.UNKNOWN_REFERENCE, alert.identifier)
+
+    async def _referenced(self, alert: CapAlert) -> EarlyWarning | None:
+        """The stored warning an Update or Cancel names among its references, if any."""
+        for reference in alert.references:
+            stored = await self._storage.warnings.by_message(reference.sender, reference.identifier)
+            if stored is not None:
+                return stored
+        return None
 
     async def _revise_official(
         self,
