@@ -21,6 +21,14 @@ from bot.stage import Stage
         ("附件：涉密资料清单", "涉密"),
         ("秘\u200b密★启用前", "秘密"),
         ("机密\n第三季度检查结果", "机密"),
+        # Invisible characters inside a mark, as pasted or typed to slip past a filter: a soft hyphen, a combining
+        # grapheme joiner, a variation selector, a word joiner, a Hangul filler, a tag character.
+        ("秘\u00ad密★1年", "秘密"),
+        ("机\u034f密文件", "机密"),
+        ("绝\ufe0f密", "绝密"),
+        ("【机\u2063密】", "机密"),
+        ("秘\u3164密★", "秘密"),
+        ("机\U000e0041密★10年", "机密"),
     ],
 )
 def test_classification_marks_are_recognised(text: str, level: str) -> None:
