@@ -3,43 +3,19 @@ reach county staff at once, a summary when the round is done, escalation when it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from bot.stage import Stage, stage
+from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from storage.repositories.contact_followups import ContactFollowUpRepository
 from storage.warning_models import ContactStatus, NewVulnerablePerson, VulnerableCategory
-from tests.warning_people import START, Cast, containing, drain, enrol, frozen_clock, register_vulnerable
+from tests.warning_people import START, containing, drain, enrol, register_vulnerable, send_typhoon
 
 
-@pytest.fixture
-async def round_stage(tmp_path: Path) -> AsyncIterator[Stage]:
-    async with stage(tmp_path / "safety.db", clock=frozen_clock()) as current:
-        yield current
-        assert current.sandbox.violations == [], current.sandbox.violations
-
-
-async def red_typhoon(current: Stage, cast: Cast) -> None:
-    staff = cast.dongtou_staff
-    await staff.send_text("/warn")
-    await staff.press("台风")
-    await staff.press("红色")
-    await staff.press("📄 使用模板")
-    await staff.press("下一步 ▶")
-    await staff.press("下一步 ▶")
-    await staff.press("24 小时")
-    await staff.press("📤 发送")
-    await drain(current)
-
-
-async def test_a_red_warning_starts_a_round_worked_through_on_one_message(round_stage: Stage) -> None:
-    cast = await enrol(round_stage)
-    await register_vulnerable(round_stage, cast.cadre)
-    await red_typhoon(round_stage, cast)
+async def test_a_red_warning_starts_a_round_worked_through_on_one_message(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await send_typhoon(typhoon_stage, cast)
     staff, cadre = cast.dongtou_staff, cast.cadre
     assert "已启动特殊群体联络：4 人，名单已发给 1 名干部" in containing(staff, "已发送台风红色预警")[0].text
 
@@ -56,13 +32,13 @@ async def test_a_red_warning_starts_a_round_worked_through_on_one_message(round_
     sheets = containing(cadre, "📋 特殊群体联络")
     assert len(sheets) == 1 and sheets[0].edited  # still one message
     assert "✅ DT-0001" in sheets[0].text and "🆘 DT-0002" in sheets[0].text and "请联系 DT-0003" in sheets[0].text
-    await drain(round_stage)
+    await drain(typhoon_stage)
     (alert,) = containing(staff, "特殊群体需要帮助")
     assert "DT-0002（留守儿童）" in alert.text and "洞头区" in alert.text
 
-    edits = len(round_stage.sandbox.calls_to("editMessageText"))
+    edits = len(typhoon_stage.sandbox.calls_to("editMessageText"))
     await cadre.press_data(sheet, "cr:1:3:focus")  # DT-0003 is already in focus: nothing changes, no edit
-    assert len(round_stage.sandbox.calls_to("editMessageText")) == edits
+    assert len(typhoon_stage.sandbox.calls_to("editMessageText")) == edits
     await cadre.press("📵 联系不上", message=sheet)
     await cadre.press("✅ DT-0001", message=sheet)  # back to correct an answer
     assert "请联系 DT-0001" in containing(cadre, "📋 特殊群体联络")[0].text
@@ -70,11 +46,11 @@ async def test_a_red_warning_starts_a_round_worked_through_on_one_message(round_
     assert "您名单上的人员已全部联系完毕" in containing(cadre, "📋 特殊群体联络")[0].text
 
     await staff.press("✅ 已联系·安全", message=unassigned)  # staff reach the one nobody was assigned
-    await drain(round_stage)
+    await drain(typhoon_stage)
     (summary,) = containing(staff, "特殊群体联络小结")
     assert "共 4 人，安全 2，需要帮助 1，联系不上 1，未联系 0" in summary.text
     assert "需要帮助：DT-0002" in summary.text and "联系不上：DT-0003" in summary.text
-    entries = await round_stage.services.storage.contacts.entries(1)
+    entries = await typhoon_stage.services.storage.contacts.entries(1)
     assert [e.status for e in entries] == [ContactStatus.SAFE, ContactStatus.NEED_HELP, ContactStatus.UNREACHABLE,
                                            ContactStatus.SAFE]
     await cadre.press("🆘 DT-0002", message=sheet)  # the round has closed: the list says so, buttons gone
@@ -84,9 +60,9 @@ async def test_a_red_warning_starts_a_round_worked_through_on_one_message(round_
     assert "这轮联络已经结束" in (cadre.answers()[-1].text or "")
 
 
-async def test_staff_start_a_round_by_hand_and_the_silent_are_escalated(round_stage: Stage) -> None:
-    cast = await enrol(round_stage, language="en")
-    await register_vulnerable(round_stage, cast.cadre)
+async def test_staff_start_a_round_by_hand_and_the_silent_are_escalated(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage, language="en")
+    await register_vulnerable(typhoon_stage, cast.cadre)
     staff, cadre = cast.dongtou_staff, cast.cadre
     await cast.head_1.send_text("/contactround")
     assert "Only county" in cast.head_1.last_message().text or "只有" in cast.head_1.last_message().text
@@ -94,7 +70,7 @@ async def test_staff_start_a_round_by_hand_and_the_silent_are_escalated(round_st
     assert staff.last_message().buttons == [["Dongtou District"]]  # their own county only
     await staff.press("Dongtou District")
     assert "Contact round no. 1 started: 4 people, lists sent to 1 cadres" in staff.last_message().text
-    await drain(round_stage)
+    await drain(typhoon_stage)
     (sheet,) = containing(cadre, "Contact round")
     assert "Started by civil-affairs staff" in sheet.text
     assert "Contact DT-0001 (elderly person living alone)" in sheet.text
@@ -102,34 +78,34 @@ async def test_staff_start_a_round_by_hand_and_the_silent_are_escalated(round_st
     # A cadre of another county cannot answer for this list.
     await cast.lucheng_cadre.press_data(cast.lucheng_cadre.last_message(), "cr:1:2:safe")
     assert "not on your contact list" in (cast.lucheng_cadre.answers()[-1].text or "")
-    refused = await round_stage.services.storage.audit.list(action_prefix="authz.refused")
+    refused = await typhoon_stage.services.storage.audit.list(action_prefix="authz.refused")
     assert [event.actor_id for event in refused] == [cast.head_1.id, cast.lucheng_cadre.id]
 
-    assert (await follow_up(round_stage.services)).rounds_escalated == 0
-    round_stage.clock.advance(timedelta(hours=2, minutes=5))
-    assert (await follow_up(round_stage.services)).rounds_escalated == 1
-    assert (await follow_up(round_stage.services)).rounds_escalated == 0  # once
-    await drain(round_stage)
+    assert (await follow_up(typhoon_stage.services)).rounds_escalated == 0
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=5))
+    assert (await follow_up(typhoon_stage.services)).rounds_escalated == 1
+    assert (await follow_up(typhoon_stage.services)).rounds_escalated == 0  # once
+    await drain(typhoon_stage)
     (overdue,) = containing(staff, "Contact round overdue")
     assert "still not contacted" in overdue.text and "DT-0002" in overdue.text
-    round_stage.clock.advance(timedelta(hours=22))
-    assert (await follow_up(round_stage.services)).rounds_closed == 1
-    await drain(round_stage)
+    typhoon_stage.clock.advance(timedelta(hours=22))
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
+    await drain(typhoon_stage)
     assert len(containing(staff, "Contact round summary")) == 1
     await cadre.press("✅ Reached · safe", message=sheet)
     assert "has been closed" in (cadre.answers()[-1].text or "")
 
 
 async def test_a_county_of_hundreds_of_vulnerable_people_gets_lists_and_summaries_telegram_accepts(
-    round_stage: Stage,
+    typhoon_stage: Stage,
 ) -> None:
     """A county registers its whole 低保 roll: one cadre keeps in touch with three hundred people, and two hundred
     more have no cadre yet. A line for each in one list, or every code in the escalation and the summary, would be
     past what one Telegram message holds, and Telegram would refuse them. Each lists the next people to reach and
     counts the rest."""
-    cast = await enrol(round_stage)
+    cast = await enrol(typhoon_stage)
     staff, cadre = cast.dongtou_staff, cast.cadre
-    contacts = round_stage.services.storage.contacts
+    contacts = typhoon_stage.services.storage.contacts
     for n in range(500):
         keeper = cadre.id if n < 300 else None
         person = NewVulnerablePerson(code=f"DT-{n:04}", category=VulnerableCategory.DIBAO,
@@ -138,7 +114,7 @@ async def test_a_county_of_hundreds_of_vulnerable_people_gets_lists_and_summarie
     await staff.send_text("/contactround")
     await staff.press("洞头区")
     assert "已启动第 1 轮联络：500 人" in staff.last_message().text
-    await drain(round_stage)
+    await drain(typhoon_stage)
 
     (sheet,) = containing(cadre, "📋 特殊群体联络")
     assert "已完成 0 / 300" in sheet.text
@@ -155,52 +131,52 @@ async def test_a_county_of_hundreds_of_vulnerable_people_gets_lists_and_summarie
     (unassigned,) = containing(staff, "特殊群体联络（第")
     assert "已完成 0 / 200" in unassigned.text and "请联系 DT-0300（低保对象）" in unassigned.text
 
-    round_stage.clock.advance(timedelta(hours=2, minutes=5))
-    assert (await follow_up(round_stage.services)).rounds_escalated == 1
-    await drain(round_stage)
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=5))
+    assert (await follow_up(typhoon_stage.services)).rounds_escalated == 1
+    await drain(typhoon_stage)
     (overdue,) = containing(staff, "特殊群体联络超时")
     assert "仍未联系 499" in overdue.text and "DT-0001" in overdue.text and "DT-0499" not in overdue.text
     assert "另有 469 人" in overdue.text
-    round_stage.clock.advance(timedelta(hours=22))
-    assert (await follow_up(round_stage.services)).rounds_closed == 1
-    await drain(round_stage)
+    typhoon_stage.clock.advance(timedelta(hours=22))
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
+    await drain(typhoon_stage)
     (summary,) = containing(staff, "特殊群体联络小结")
     assert "共 500 人，安全 1" in summary.text and "未联系 499" in summary.text
     assert "DT-0499" not in summary.text and "另有 469 人" in summary.text
 
 
-async def test_starting_a_round_twice_sends_each_cadre_one_list(round_stage: Stage) -> None:
+async def test_starting_a_round_twice_sends_each_cadre_one_list(typhoon_stage: Stage) -> None:
     """A second press of the county's button (a double tap, or a colleague a few minutes later) started a second
     round while the first was still open: each cadre got a second list of the same people to work through, and
     staff two sets of summaries. Staff are told the round already under way instead."""
-    cast = await enrol(round_stage)
-    await register_vulnerable(round_stage, cast.cadre)
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
     staff, cadre = cast.dongtou_staff, cast.cadre
     await staff.send_text("/contactround")
     picker = staff.last_message()
     (data,) = picker.button_data[0]
     assert data is not None
     await staff.press_data(picker, data)
-    await drain(round_stage)
+    await drain(typhoon_stage)
     await cast.admin.send_text("/contactround")
     await cast.admin.press("洞头区")
     assert "第 1 轮联络正在进行" in cast.admin.last_message().text
     await staff.press_data(picker, data)
-    await drain(round_stage)
+    await drain(typhoon_stage)
     assert len(containing(cadre, "📋 特殊群体联络")) == 1
     assert len(containing(staff, "特殊群体联络（第")) == 1
-    assert len(await ContactFollowUpRepository(round_stage.services.storage.db).open_rounds()) == 1
+    assert len(await ContactFollowUpRepository(typhoon_stage.services.storage.db).open_rounds()) == 1
 
 
-async def test_a_round_started_by_hand_where_nobody_is_registered_is_not_left_open(round_stage: Stage) -> None:
+async def test_a_round_started_by_hand_where_nobody_is_registered_is_not_left_open(typhoon_stage: Stage) -> None:
     """A round with nobody to reach stayed open for a day, then sent staff a summary of nobody."""
-    cast = await enrol(round_stage)
+    cast = await enrol(typhoon_stage)
     staff = cast.lucheng_staff
     await staff.send_text("/contactround")
     await staff.press("鹿城区")
     assert "没有需要联系的人员" in staff.last_message().text
-    assert await ContactFollowUpRepository(round_stage.services.storage.db).open_rounds() == []
-    round_stage.clock.advance(timedelta(hours=25))
-    await follow_up(round_stage.services)
-    await drain(round_stage)
+    assert await ContactFollowUpRepository(typhoon_stage.services.storage.db).open_rounds() == []
+    typhoon_stage.clock.advance(timedelta(hours=25))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
     assert containing(staff, "特殊群体联络小结") == []

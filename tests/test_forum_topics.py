@@ -10,17 +10,24 @@ from storage.models import GroupPurpose
 from tests.calendar_people import local
 from tests.hazard_people import cast, report
 from tests.test_reminder_delivery import sweep
-from tests.test_warning_journeys import TYPHOON_TEMPLATE, compose_typhoon
-from tests.warning_people import DONGTOU, FORUM_TOPIC, Cast, containing, drain, enrol, outbox_sender
+from tests.warning_people import (
+    DONGTOU,
+    FORUM_TOPIC,
+    TYPHOON_TEMPLATE,
+    Cast,
+    containing,
+    drain,
+    enrol,
+    outbox_sender,
+    send_typhoon,
+)
 
 
 async def send(current: Stage, cast: Cast, level: str = "红色") -> None:
-    """Compose and send a typhoon warning as 林科长, and deliver it as the running bot would (status included)."""
-    await compose_typhoon(cast, level)
+    """A typhoon warning sent as 林科长, delivered as the running bot would (its status message included)."""
     sender = outbox_sender(current)
     current.application.bot_data["outbox_sender"] = sender
-    await cast.dongtou_staff.press("📤 发送")
-    await drain(current, sender)
+    await send_typhoon(current, cast, level, sender=sender)
 
 
 async def test_a_topic_bound_from_inside_it_gets_the_warning_in_the_topic(typhoon_stage: Stage) -> None:

@@ -22,25 +22,13 @@ from tests.warning_people import (
     HOME_2,
     HOME_2_ZH,
     START,
-    Cast,
+    TYPHOON_TEMPLATE,
+    compose_typhoon,
     containing,
     drain,
     enrol,
     outbox_sender,
 )
-
-TYPHOON_TEMPLATE = "台风红色预警：请立即落实防范措施"
-
-
-async def compose_typhoon(cast: Cast, level: str = "红色") -> None:
-    staff = cast.dongtou_staff
-    await staff.send_text("/warn")
-    await staff.press("台风")
-    await staff.press(level)
-    await staff.press("📄 使用模板")
-    await staff.press("下一步 ▶")  # institution types: all
-    await staff.press("下一步 ▶")  # risk tags: the typhoon's suggestion (near the sea, rivers, mountains, low-lying)
-    await staff.press("24 小时")
 
 
 async def test_warn_previews_the_exact_message_and_counts_then_everyone_gets_one_copy(typhoon_stage: Stage) -> None:

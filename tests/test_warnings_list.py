@@ -9,8 +9,7 @@ from bot.domain.warnings import NewWarning, WarningKind, WarningLevel, WarningOr
 from bot.services.warning_core import first_revision
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from tests.test_warning_journeys import TYPHOON_TEMPLATE, compose_typhoon
-from tests.warning_people import START, containing, drain, enrol
+from tests.warning_people import START, TYPHOON_TEMPLATE, compose_typhoon, containing, drain, enrol, send_typhoon
 
 
 async def test_the_warning_just_sent_is_listed_among_a_dozen_forecast_drafts(typhoon_stage: Stage) -> None:
@@ -44,15 +43,7 @@ async def test_a_stale_upgrade_button_does_not_revive_a_warning_that_ran_out(typ
     【升级】 of a warning that had ended the day before."""
     cast = await enrol(typhoon_stage)
     staff = cast.dongtou_staff
-    await staff.send_text("/warn")
-    await staff.press("台风")
-    await staff.press("橙色")
-    await staff.press("📄 使用模板")
-    await staff.press("下一步 ▶")
-    await staff.press("下一步 ▶")
-    await staff.press("6 小时")
-    await staff.press("📤 发送")
-    await drain(typhoon_stage)
+    await send_typhoon(typhoon_stage, cast, "橙色", "6 小时")
     await staff.send_text("/warnings")
     listed = staff.last_message()
 

@@ -107,6 +107,30 @@ async def drain(stage: Stage, sender: OutboxSender | None = None) -> None:
     await stage.sandbox.settle()
 
 
+TYPHOON_TEMPLATE = "台风红色预警：请立即落实防范措施"
+
+
+async def compose_typhoon(cast: Cast, level: str = "红色", hours: str = "24 小时") -> None:
+    """林科长 composes a typhoon warning from its template, up to the preview."""
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    await staff.press("台风")
+    await staff.press(level)
+    await staff.press("📄 使用模板")
+    await staff.press("下一步 ▶")  # institution types: all
+    await staff.press("下一步 ▶")  # risk tags: the typhoon's suggestion (near the sea, rivers, mountains, low-lying)
+    await staff.press(hours)
+
+
+async def send_typhoon(
+    stage: Stage, cast: Cast, level: str = "红色", hours: str = "24 小时", *, sender: OutboxSender | None = None
+) -> None:
+    """Compose, send and deliver a typhoon warning; `sender`: the one the bot keeps for the sender's status message."""
+    await compose_typhoon(cast, level, hours)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(stage, sender)
+
+
 def containing(chat: SimUser | SimGroup, text: str) -> list[BotMessage]:
     return [m for m in chat.messages() if text in m.text]
 
