@@ -28,11 +28,10 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ExtBot
 
-from bot.delivery_errors import classify, group_refuses, topic_refuses
+from bot.delivery_errors import act_on_refusal, classify
 from bot.delivery_status import StatusMessage
 from bot.pacing import Limits, Pacer
 from bot.retrying import RetryingRequest
-from bot.services.onboarding import GroupLoss, Unreachable
 from bot.services.outbox import DeliveryFailure, FailureKind, OutboxService
 from storage.db import patiently, refused_pause
 from storage.outbox_models import BatchProgress, OutboxItem
@@ -301,16 +300,9 @@ class OutboxSender:
                 if failure.new_chat_id is not None:
                     # The group became a supergroup: its binding and everything else queued for it follow it.
                     await self._services.onboarding.group_moved(item.chat_id, failure.new_chat_id, actor_id=None)
-                elif group_refuses(item.chat_id, failure):
-                    # Removed or muted while the bot did not hear of it: the county is told, as it would have been.
-                    await self._services.onboarding.group_lost(item.chat_id, GroupLoss.REFUSED)
-                elif failure.kind is FailureKind.BLOCKED and item.chat_id > 0:
-                    # A registered person blocked the bot and it did not hear of it: their supervisors are told.
-                    await self._services.onboarding.person_unreachable(item.chat_id, Unreachable.REFUSED)
-                elif item.topic_id is not None and (loss := topic_refuses(failure)) is not None:
-                    # The topic is deleted or closed, the group is not: its binding and this message go to the
-                    # group's general chat (`OutboxService.failed`).
-                    await self._services.onboarding.topic_lost(item.chat_id, item.topic_id, loss)
+                elif await act_on_refusal(self._services.onboarding, item.chat_id, item.topic_id, failure):
+                    # The topic is deleted or closed, the group is not: this message goes to the group's general
+                    # chat (`OutboxService.failed`).
                     failure = replace(failure, leave_topic=True)
                 decision = await self._outbox.failed(item, self.worker_id, failure)
                 if decision.hold:

@@ -3,11 +3,12 @@ outbox service's Telegram-free `DeliveryFailure`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.services.onboarding import TopicLoss
+from bot.services.onboarding import GroupLoss, LostTopic, OnboardingService, TopicLoss, Unreachable
 from bot.services.outbox import DeliveryFailure, FailureKind
 
 
@@ -53,6 +54,28 @@ def topic_refuses(failure: DeliveryFailure) -> TopicLoss | None:
         return TopicLoss.DELETED
     if "topic_closed" in detail:
         return TopicLoss.CLOSED
+    return None
+
+
+@dataclass(frozen=True)
+class TopicRefused:
+    """A forum topic refused the message, not its group: the caller sends it to the group's general chat."""
+
+    lost: LostTopic | None  # the binding's move; None when the topic had been left already
+
+
+async def act_on_refusal(
+    onboarding: OnboardingService, chat_id: int, topic_id: int | None, failure: DeliveryFailure
+) -> TopicRefused | None:
+    """What a refusal says of the chat itself, not just of this message, acted on the same way by the outbox sender
+    and the reminder tick, for news the bot missed: a group that removed or muted it (its bindings end, the county is
+    told), a person who blocked it (their supervisors are told), a forum topic deleted or closed (returned)."""
+    if group_refuses(chat_id, failure):
+        await onboarding.group_lost(chat_id, GroupLoss.REFUSED)
+    elif failure.kind is FailureKind.BLOCKED and chat_id > 0:
+        await onboarding.person_unreachable(chat_id, Unreachable.REFUSED)
+    elif topic_id is not None and (loss := topic_refuses(failure)) is not None:
+        return TopicRefused(await onboarding.topic_lost(chat_id, topic_id, loss))
     return None
 
 

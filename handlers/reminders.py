@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from bot.delivery_errors import classify, group_refuses, topic_refuses
+from bot.delivery_errors import act_on_refusal, classify
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Translator
 from bot.jobs import SendOutcome
-from bot.services.onboarding import GroupLoss, Unreachable
-from bot.services.outbox import FailureKind
 from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
 from handlers.hazard_buttons import RECTIFY, VIEW, data
@@ -62,21 +60,13 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
             await services.onboarding.group_moved(delivery.recipient_id, new_chat_id, actor_id=None)
             await bot.send_message(new_chat_id, text, reply_markup=markup)
     except (Forbidden, BadRequest, ChatMigrated) as error:
-        failure = classify(error)
-        if delivery.topic_id is not None and (loss := topic_refuses(failure)) is not None:
-            lost = await services.onboarding.topic_lost(delivery.recipient_id, delivery.topic_id, loss)
-            if lost is not None and lost.to_general:
-                # The topic's binding moved to the group's general chat, and so does this reminder. Where that chat
-                # had a binding of its own, it has reminders of its own: sending this one there would double them.
-                return await send_delivery(bot, services, replace(delivery, topic_id=None))
+        refused = await act_on_refusal(services.onboarding, delivery.recipient_id, delivery.topic_id, classify(error))
+        if refused is not None and refused.lost is not None and refused.lost.to_general:
+            # The topic's binding moved to the group's general chat, and so does this reminder. Where that chat had a
+            # binding of its own, it has reminders of its own: sending this one there would double them.
+            return await send_delivery(bot, services, replace(delivery, topic_id=None))
         # Blocked, removed from the group, the chat gone: sending again would fail the same way.
         log.warning("reminders to %s are undeliverable: %s", delivery.recipient_id, error)
-        if failure.kind is FailureKind.BLOCKED and not delivery.is_group:
-            # A registered person blocked the bot and it did not hear of it: their supervisors are told.
-            await services.onboarding.person_unreachable(delivery.recipient_id, Unreachable.REFUSED)
-        if group_refuses(delivery.recipient_id, failure):
-            # Removed or muted while the bot did not hear of it: the county is told, as it would have been.
-            await services.onboarding.group_lost(delivery.recipient_id, GroupLoss.REFUSED)
         await services.storage.audit.append(
             None,
             "reminder.undeliverable",
