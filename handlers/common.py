@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram import User as TelegramUser
@@ -16,6 +17,10 @@ from bot.domain.catalog import Labelled, Severity, label
 from bot.domain.deadlines import DeadlinePolicy
 from bot.i18n import Translator
 from storage.models import User
+from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
 
 
 @dataclass(frozen=True)
@@ -164,3 +169,25 @@ async def read_text(
         await answer(update, caller.t(too_long, max=most))
         return None
     return stripped
+
+
+async def tell_each(
+    services: BotServices,
+    people: Iterable[User],
+    key: str,
+    words: Callable[[Translator], str],
+    priority: Priority = Priority.URGENT,
+) -> None:
+    """One message to each person, worded in their language, queued in the outbox (inside the caller's
+    transaction); its dedupe key is `key`, the moment and the person, so news told again later is not dropped."""
+    stamp = f"{services.clock.now().timestamp():.0f}"
+    messages = [
+        NewOutboxMessage(
+            dedupe_key=f"{key}:{stamp}:chat:{person.telegram_id}",
+            chat_id=person.telegram_id,
+            payload=OutboxPayload(text=words(services.i18n.get(person.language))),
+            priority=priority,
+        )
+        for person in people
+    ]
+    await services.outbox.enqueue(messages)

@@ -13,10 +13,9 @@ from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.onboarding import LostGroup, LostTopic
-from handlers.common import answer, flow_cancelled, identify, is_group, topic_of
+from handlers.common import answer, flow_cancelled, identify, is_group, tell_each, topic_of
 from handlers.warning_text import region_name
 from storage.models import GroupPurpose, Region
-from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 if TYPE_CHECKING:
     from bot.app import BotServices
@@ -144,34 +143,24 @@ class GroupLossWords:
         services = self._services
         regions = {g.region_code: await services.storage.regions.get(g.region_code) for g in lost.bindings}
         title = lost.bindings[0].title or str(lost.chat_id)
-        stamp = f"{services.clock.now().timestamp():.0f}"
-        messages = []
-        for person in lost.tell:
-            t = services.i18n.get(person.language)
+
+        def words(t: Translator) -> str:
             places = ("；" if t.language == "zh_CN" else "; ").join(
                 f"{region_name(regions[g.region_code], t)} · {t.plain(f'purpose.{g.purpose.value}')}"
                 for g in lost.bindings
             )
-            text = t(f"group.bot_{lost.loss.value}", title=title, bindings=places, by=lost.by_name or "—")
-            messages.append(NewOutboxMessage(
-                dedupe_key=f"group:{lost.chat_id}:lost:{stamp}:chat:{person.telegram_id}",
-                chat_id=person.telegram_id, payload=OutboxPayload(text=text), priority=Priority.URGENT,
-            ))
-        await services.outbox.enqueue(messages)
+            return t(f"group.bot_{lost.loss.value}", title=title, bindings=places, by=lost.by_name or "—")
+
+        await tell_each(services, lost.tell, f"group:{lost.chat_id}:lost", words)
 
     async def queue_topic(self, lost: LostTopic) -> None:
         services = self._services
         topic = lost.binding
         region = await services.storage.regions.get(topic.region_code)
-        stamp = f"{services.clock.now().timestamp():.0f}"
-        messages = []
-        for person in lost.tell:
-            t = services.i18n.get(person.language)
+
+        def words(t: Translator) -> str:
             binding = f"{region_name(region, t)} · {t.plain(f'purpose.{topic.purpose.value}')}"
             then = t("group.topic_to_general" if lost.to_general else "group.topic_ended")
-            text = f"{t(f'group.topic_{lost.loss.value}', title=topic.title, binding=binding)}\n{then}"
-            messages.append(NewOutboxMessage(
-                dedupe_key=f"group:{topic.chat_id}/{topic.topic_id}:lost:{stamp}:chat:{person.telegram_id}",
-                chat_id=person.telegram_id, payload=OutboxPayload(text=text), priority=Priority.URGENT,
-            ))
-        await services.outbox.enqueue(messages)
+            return f"{t(f'group.topic_{lost.loss.value}', title=topic.title, binding=binding)}\n{then}"
+
+        await tell_each(services, lost.tell, f"group:{topic.chat_id}/{topic.topic_id}:lost", words)

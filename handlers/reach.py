@@ -19,9 +19,9 @@ from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.services.onboarding import PersonReach, Unreachable
-from handlers.common import Caller, answer
+from handlers.common import Caller, answer, tell_each
 from handlers.start import describe_scope
-from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
+from storage.outbox_models import Priority
 
 if TYPE_CHECKING:
     from bot.app import BotServices
@@ -71,21 +71,15 @@ class ReachWords:
         self._services = services
 
     async def queue(self, reach: PersonReach) -> None:
-        services = self._services
-        person = reach.person
         state = "back" if reach.how is None else reach.how.value
-        stamp = f"{services.clock.now().timestamp():.0f}"
-        messages = []
-        for supervisor in reach.tell:
-            t = services.i18n.get(supervisor.language)
-            who = await self._who(reach, t)
-            messages.append(NewOutboxMessage(
-                dedupe_key=f"user:{person.telegram_id}:{state}:{stamp}:chat:{supervisor.telegram_id}",
-                chat_id=supervisor.telegram_id,
-                payload=OutboxPayload(text=t(f"reach.{state}", who=who)),
-                priority=Priority.NORMAL if reach.how is None else Priority.URGENT,
-            ))
-        await services.outbox.enqueue(messages)
+        # The person's scope is named in each supervisor's language: read once per language, not per supervisor.
+        translators = {t.language: t for t in (self._services.i18n.get(s.language) for s in reach.tell)}
+        who = {language: await self._who(reach, t) for language, t in translators.items()}
+        await tell_each(
+            self._services, reach.tell, f"user:{reach.person.telegram_id}:{state}",
+            lambda t: t(f"reach.{state}", who=who[t.language]),
+            Priority.NORMAL if reach.how is None else Priority.URGENT,
+        )
 
     async def _who(self, reach: PersonReach, t: Translator) -> str:
         person = reach.person
