@@ -114,6 +114,7 @@ class InviteStatus(StrEnum):
     VALID = "valid"
     USED = "used"
     EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 class Invite(_Model):
@@ -126,10 +127,14 @@ class Invite(_Model):
     expires_at: datetime
     used_by: int | None = None
     used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: int | None = None  # Telegram id; None when taken back on the command line
 
     def status(self, now: datetime) -> InviteStatus:
         if self.used_by is not None:
             return InviteStatus.USED
+        if self.revoked_at is not None:
+            return InviteStatus.REVOKED
         if now >= self.expires_at:
             return InviteStatus.EXPIRED
         return InviteStatus.VALID

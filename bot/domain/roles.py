@@ -48,3 +48,18 @@ def significant_prefix(code: str) -> str:
     while len(code) > 2 and code.endswith("00"):
         code = code[:-2]
     return code
+
+
+def may_manage(
+    actor_id: int, actor_role: Role, actor_region: str | None, person_id: int, person_role: Role,
+    person_place: str | None,
+) -> bool:
+    """Whether the actor may take a registered person's access away: whoever may bring a person of that role in,
+    inside their own scope, may take them out again; nobody themselves (a city is never left without its admin by
+    a slip of the thumb). `person_place` is where the person acts: their institution's region for a head, else
+    their own region, None for the whole city (city admins)."""
+    if actor_id == person_id or person_role not in INVITABLE_BY[actor_role]:
+        return False
+    if actor_role is Role.CITY:
+        return True
+    return person_place is not None and region_in_scope(actor_region, person_place)

@@ -166,6 +166,8 @@ class OnboardingService:
             await self._refuse(newcomer, "invite_used")
         if status is InviteStatus.EXPIRED:
             await self._refuse(newcomer, "invite_expired")
+        if status is InviteStatus.REVOKED:
+            await self._refuse(newcomer, "invite_revoked")
         if not await self._storage.invites.consume(token, newcomer.telegram_id, now):
             await self._refuse(newcomer, "invite_used")
         user = User(
@@ -326,7 +328,7 @@ class OnboardingService:
                 return None
             actor = telegram_id if how is Unreachable.BLOCKED else None
             await storage.audit.append(actor, "user.unreachable", target=f"user:{telegram_id}", detail={"how": how})
-            return await self._tell_reach(PersonReach(person, how, tuple(await self._supervisors(person))))
+            return await self._tell_reach(PersonReach(person, how, tuple(await self.supervisors(person))))
 
     async def person_back(self, telegram_id: int) -> PersonReach | None:
         """A person who had blocked the bot unblocked it (or wrote to it, which only an unblocked chat allows): the
@@ -337,14 +339,14 @@ class OnboardingService:
             if person is None or not person.active or not await storage.users.mark_reachable(telegram_id):
                 return None
             await storage.audit.append(telegram_id, "user.reachable", target=f"user:{telegram_id}")
-            return await self._tell_reach(PersonReach(person, None, tuple(await self._supervisors(person))))
+            return await self._tell_reach(PersonReach(person, None, tuple(await self.supervisors(person))))
 
     async def _tell_reach(self, reach: PersonReach) -> PersonReach:
         if self.reach_notifier is not None:
             await self.reach_notifier.queue(reach)
         return reach
 
-    async def _supervisors(self, person: User) -> list[User]:
+    async def supervisors(self, person: User) -> list[User]:
         """Who answers for the person's work: the county staff of their institution's or region's county (the city
         admins where no county staff covers it); for county staff, the city admins."""
         region = person.region_code

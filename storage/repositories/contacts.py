@@ -58,6 +58,20 @@ class ContactRepository:
         )
         return changed > 0
 
+    async def release_cadre(self, cadre_id: int, at: datetime) -> tuple[int, int]:
+        """The cadre keeps in touch with nobody any more: their people, and their calls still pending in open rounds,
+        are left to the county's staff until another cadre is named. Returns (people, pending calls)."""
+        people = await self._db.execute_rowcount(
+            "UPDATE vulnerable_people SET cadre_id = NULL, updated_at = ? WHERE cadre_id = ? AND active = 1",
+            (to_db_time(at), cadre_id),
+        )
+        calls = await self._db.execute_rowcount(
+            "UPDATE contact_entries SET cadre_id = NULL WHERE cadre_id = ? AND status = 'pending' "
+            "AND round_id IN (SELECT id FROM contact_rounds WHERE closed_at IS NULL)",
+            (cadre_id,),
+        )
+        return people, calls
+
     async def people_in(self, region_code: str | None) -> list[VulnerablePerson]:
         """Active people living in the region or below it; None means the whole city."""
         where, params = "active = 1", []

@@ -118,6 +118,22 @@ class HazardRepository:
         )
         return changed == 1
 
+    async def unresolved_assigned_to(self, telegram_id: int) -> list[Hazard]:
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE assignee_id = ? AND state IN ({marks(_UNRESOLVED)}) "
+            "ORDER BY id",
+            (telegram_id, *_UNRESOLVED),
+        )
+        return [hazard_row(row) for row in rows]
+
+    async def release_assignee(self, hazard_id: int, telegram_id: int, at: datetime) -> bool:
+        """Nobody is named responsible for the hazard any more, if this person still was."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE hazards SET assignee_id = NULL, updated_at = ? WHERE id = ? AND assignee_id = ?",
+            (to_db_time(at), hazard_id, telegram_id),
+        )
+        return changed == 1
+
     async def open_for_institution(
         self,
         institution_id: int | None,

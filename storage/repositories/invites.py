@@ -9,9 +9,18 @@ import aiosqlite
 from bot.domain.roles import Role
 from storage.db import Database
 from storage.models import Invite
-from storage.repositories._codec import from_db_time, from_db_time_or_none, to_db_time, to_db_time_or_none
+from storage.repositories._codec import (
+    from_db_time,
+    from_db_time_or_none,
+    prefix_glob,
+    to_db_time,
+    to_db_time_or_none,
+)
 
 _COLUMNS = "token, role, region_code, institution_id, created_by, created_at, expires_at, used_by, used_at"
+_READ = f"{_COLUMNS}, revoked_at, revoked_by"
+# An invitation that can still register someone.
+_STANDING = "used_by IS NULL AND revoked_at IS NULL AND expires_at > ?"
 
 
 class InviteRepository:
@@ -36,7 +45,7 @@ class InviteRepository:
         return invite
 
     async def get(self, token: str) -> Invite | None:
-        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM invites WHERE token = ?", (token,))
+        row = await self._db.fetchone(f"SELECT {_READ} FROM invites WHERE token = ?", (token,))
         return None if row is None else _invite(row)
 
     async def consume(self, token: str, telegram_id: int, at: datetime) -> bool:
@@ -47,10 +56,37 @@ class InviteRepository:
         at_text = to_db_time(at)
         changed = await self._db.execute_rowcount(
             "UPDATE invites SET used_by = ?, used_at = ? "
-            "WHERE token = ? AND used_by IS NULL AND expires_at > ?",
+            f"WHERE token = ? AND {_STANDING}",
             (telegram_id, at_text, token, at_text),
         )
         return changed == 1
+
+    async def standing(self, now: datetime, *, region_prefix: str | None = None) -> list[Invite]:
+        """Invitations that can still register someone, oldest first; with `region_prefix`, only those for a place
+        inside it (an invitation of a city admin has no place, so it is only in the list of the whole city)."""
+        clauses, params = [_STANDING], [to_db_time(now)]
+        if region_prefix is not None:
+            clauses.append("region_code GLOB ?")
+            params.append(prefix_glob(region_prefix))
+        rows = await self._db.fetchall(
+            f"SELECT {_READ} FROM invites WHERE {' AND '.join(clauses)} ORDER BY created_at, token", params
+        )
+        return [_invite(row) for row in rows]
+
+    async def revoke(self, token: str, *, by: int | None, at: datetime) -> bool:
+        """Take a standing invitation back; False if it was used, had expired or was taken back already."""
+        changed = await self._db.execute_rowcount(
+            f"UPDATE invites SET revoked_at = ?, revoked_by = ? WHERE token = ? AND {_STANDING}",
+            (to_db_time(at), by, token, to_db_time(at)),
+        )
+        return changed == 1
+
+    async def revoke_made_by(self, creator_id: int, *, by: int | None, at: datetime) -> int:
+        """Take back every standing invitation the person made; how many."""
+        return await self._db.execute_rowcount(
+            f"UPDATE invites SET revoked_at = ?, revoked_by = ? WHERE created_by = ? AND {_STANDING}",
+            (to_db_time(at), by, creator_id, to_db_time(at)),
+        )
 
 
 def _invite(row: aiosqlite.Row) -> Invite:
@@ -64,4 +100,6 @@ def _invite(row: aiosqlite.Row) -> Invite:
         expires_at=from_db_time(row["expires_at"]),
         used_by=row["used_by"],
         used_at=from_db_time_or_none(row["used_at"]),
+        revoked_at=from_db_time_or_none(row["revoked_at"]),
+        revoked_by=row["revoked_by"],
     )

@@ -160,6 +160,13 @@ class OutboxRepository:
         )
         return moved, given_up
 
+    async def give_up_chat(self, chat_id: int, reason: str) -> int:
+        """Messages still waiting for this chat are not to be sent (recorded as failed, with why); how many."""
+        return await self._db.execute_rowcount(
+            "UPDATE outbox SET state = 'failed', last_error = ? WHERE chat_id = ? AND state = 'pending'",
+            (reason, chat_id),
+        )
+
     async def copy_in_general(self, outbox_id: int) -> bool:
         """Whether the group's general chat has a message of this one's batch (sent or to be sent)."""
         row = await self._db.fetchone(f"SELECT 1 FROM outbox WHERE id = ? AND {_COPY_IN_GENERAL}", (outbox_id,))

@@ -213,6 +213,12 @@ class ReminderRepository:
         )
         return moved
 
+    async def cancel_pending_for(self, recipient_id: int) -> int:
+        """Reminders still to come for a person (or chat) no longer to be reminded; how many."""
+        return await self._db.execute_rowcount(
+            f"UPDATE reminders SET state = ? WHERE recipient_id = ? AND {_IS_PENDING}", (_CANCELLED, recipient_id)
+        )
+
     async def leave_topic(self, chat_id: int, topic_id: int, *, follow: bool) -> int:
         """Reminders still to come for a forum topic that refuses messages: with `follow`, they go to the group's
         general chat under the keys a plan for it makes (any the plan had already made are cancelled); without,

@@ -70,6 +70,13 @@ class UserRepository:
         )
         return changed > 0
 
+    async def end_access(self, telegram_id: int) -> bool:
+        """Mark an active person inactive; False if they were not (a second tap, a race)."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE users SET active = 0 WHERE telegram_id = ? AND active = 1", (telegram_id,)
+        )
+        return changed == 1
+
     async def set_active(self, telegram_id: int, active: bool) -> bool:
         changed = await self._db.execute_rowcount(
             "UPDATE users SET active = ? WHERE telegram_id = ?", (int(active), telegram_id)
