@@ -37,6 +37,7 @@ from bot.services.hazards import HazardService
 from bot.services.insight import Insight
 from bot.services.onboarding import OnboardingService
 from bot.services.outbox import OutboxService
+from bot.services.people import PeopleService
 from bot.services.reminders import ReminderService
 from bot.services.self_inspection import SelfInspectionService
 from bot.services.warnings import WarningService
@@ -66,6 +67,7 @@ class BotServices:
     outbox: OutboxService
     warnings: WarningService
     insight: Insight
+    people: PeopleService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -98,15 +100,18 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         outbox=outbox,
         warnings=warnings,
         insight=Insight.build(storage, clock, settings, onboarding, outbox=outbox, warnings=warnings),
+        people=PeopleService(storage, clock, onboarding, reminders),
     )
     from handlers.groups import GroupLossWords
     from handlers.notify import HazardNotices
+    from handlers.people import DepartureWords
     from handlers.reach import ReachWords
 
     # Notices are worded in the handler layer, but queued inside the service's transaction.
     hazards.notifier = HazardNotices(services)
     onboarding.notifier = GroupLossWords(services)
     onboarding.reach_notifier = ReachWords(services)
+    services.people.notifier = DepartureWords(services)
     return services
 
 

@@ -23,6 +23,7 @@ from handlers import (
     language,
     menus,
     notice,
+    people,
     ranking,
     rectify,
     report,
@@ -48,6 +49,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     start.register(application)
     language.register(application)
     invite.register(application)
+    people.register(application)
     groups.register(application)
     report.register(application)
     tasks.register(application)

@@ -30,10 +30,17 @@ class Caller:
     telegram_user: TelegramUser
     user: User | None
     t: Translator
+    former: bool = False  # registered once, and their access has ended (`user` is then None)
 
     @property
     def registered(self) -> bool:
         return self.user is not None and self.user.active
+
+    def not_registered(self) -> str:
+        """What someone the bot does not serve reads: how to get an invitation, or that their access ended."""
+        if self.former:
+            return self.t("access.deactivated")
+        return self.t("access.not_registered", name=self.telegram_user.first_name)
 
 
 async def identify(update: Update, context: BotContext) -> Caller | None:
@@ -50,7 +57,9 @@ async def identify(update: Update, context: BotContext) -> Caller | None:
         translator = services.i18n.get(user.language)
     else:
         translator = services.i18n.for_client(telegram_user.language_code)
-    caller = Caller(telegram_user=telegram_user, user=user if user and user.active else None, t=translator)
+    active = user is not None and user.active
+    caller = Caller(telegram_user=telegram_user, user=user if active else None, t=translator,
+                    former=user is not None and not active)
     context.caller = caller
     return caller
 

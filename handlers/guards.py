@@ -153,9 +153,10 @@ async def access_gate(update: Update, context: BotContext) -> None:
             caller.telegram_user.id, "access.unregistered", detail={"kind": _update_kind(update)}
         )
         if update.callback_query is not None:
-            await update.callback_query.answer(caller.t("access.not_registered_short"), show_alert=True)
+            short = "access.deactivated_short" if caller.former else "access.not_registered_short"
+            await update.callback_query.answer(caller.t.plain(short), show_alert=True)
         else:
-            await answer(update, caller.t("access.not_registered", name=caller.telegram_user.first_name))
+            await answer(update, caller.not_registered())
         raise ApplicationHandlerStop
     if is_group(update):
         chat = update.effective_chat

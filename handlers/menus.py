@@ -33,12 +33,13 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     ),
     Role.COUNTY: (
         "report", "tasks", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
-        "contactround", "stats", "export", "ranking", "template", "invite", "bindgroup", "help", "lang", "cancel",
+        "contactround", "stats", "export", "ranking", "template", "invite", "people", "bindgroup", "help", "lang",
+        "cancel",
     ),
     Role.CITY: (
         "report", "tasks", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
-        "contactround", "stats", "export", "ranking", "notice", "template", "invite", "bindgroup", "help", "lang",
-        "cancel",
+        "contactround", "stats", "export", "ranking", "notice", "template", "invite", "people", "bindgroup", "help",
+        "lang", "cancel",
     ),
 }
 GROUP_COMMANDS = ("bindgroup", "help")

@@ -35,7 +35,7 @@ async def start(update: Update, context: BotContext) -> None:
         await answer(update, caller.t(f"help.{caller.user.role.value}"))
         return
     if token is None:
-        await answer(update, caller.t("access.not_registered", name=caller.telegram_user.first_name))
+        await answer(update, caller.not_registered())
         return
     language = normalize_language(caller.telegram_user.language_code, services.settings.default_language)
     newcomer = Newcomer(
@@ -83,7 +83,7 @@ async def show_help(update: Update, context: BotContext) -> None:
     if not is_private(update):
         await answer(update, caller.t("help.group"))
     elif caller.user is None:
-        await answer(update, caller.t("access.not_registered", name=caller.telegram_user.first_name))
+        await answer(update, caller.not_registered())
     else:
         await answer(update, caller.t(f"help.{caller.user.role.value}"))
 

@@ -31,6 +31,7 @@ import pytest
 import pytest_asyncio
 
 from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.roles import Role
 from bot.domain.stats import PeriodKind, current_period
 from bot.domain.warnings import WarningKind, WarningLevel, WarningStatus, WarningTarget
 from bot.sandbox.driver import SimGroup, SimUser
@@ -91,6 +92,8 @@ class Cell:
     hazard: Hazard | None = None
     warning_id: int | None = None  # a warning of Lucheng, prepared for rows about warnings
     contact: tuple[int, int] | None = None  # (round, person) of a contact round, on the cadre persona's list
+    newcomer: int | None = None  # a person of Lucheng registered for this cell alone, for rows that end an access
+    invite: str | None = None  # an unused invitation to Lucheng made for this cell alone
 
     @property
     def person(self) -> SimUser:
@@ -139,8 +142,8 @@ PERIODS = {"month": PeriodKind.MONTH, "quarter": PeriodKind.QUARTER, "year": Per
 
 def filled(template: str) -> Callable[[Cell], str]:
     """Text or callback data naming what the cell was given: '{hazard}' (the id) and '{code}' of its hazard,
-    '{warning}', '{round}' and '{person}' of its contact round, and '{month}', '{quarter}' or '{year}', the tokens of
-    the current periods as the bot's own period buttons carry them."""
+    '{warning}', '{round}' and '{person}' of its contact round, '{newcomer}' and '{invite}' of the cell, and
+    '{month}', '{quarter}' or '{year}', the tokens of the current periods as the bot's own period buttons carry them."""
 
     def text(cell: Cell) -> str:
         today = cell.stage.services.insight.stats.today()
@@ -151,6 +154,10 @@ def filled(template: str) -> Callable[[Cell], str]:
             names["warning"] = cell.warning_id
         if cell.contact is not None:
             names |= {"round": cell.contact[0], "person": cell.contact[1]}
+        if cell.newcomer is not None:
+            names["newcomer"] = cell.newcomer
+        if cell.invite is not None:
+            names["invite"] = cell.invite
         return template.format_map(names)
 
     return text
@@ -287,6 +294,8 @@ class Row:
     in_group: bool = False  # in an unbound group of the persona's own, rather than in private
     warning: WarningStatus | None = None  # a fresh warning of Lucheng for every cell: a draft, or sent
     contact: bool = False  # a fresh contact round in Lucheng for every cell, with one person on the cadre's list
+    newcomer: Role | None = None  # a fresh person of Lucheng of this role for every cell ('{newcomer}')
+    invite: bool = False  # a fresh unused invitation to Lucheng for every cell ('{invite}')
     marks: tuple[Any, ...] = field(default_factory=tuple)
 
     @property
@@ -552,6 +561,20 @@ ROWS: tuple[Row, ...] = (
     Row("tp:", expect(allow=STAFF), press("tp:vulnerable"), ("insight.import.template_caption.vulnerable",)),
     Row("tp:", expect(allow=(P.CITY,)), press("tp:institutions"), ("insight.import.template_caption.institutions",),
         variant="institutions"),
+    # ---- people and invitations: staff, for the people of their scope and the roles they may invite ----------------
+    Row("/people", expect(allow=STAFF), say("/people"), ("people.roster",)),
+    Row("pp:page:", expect(allow=STAFF), press("pp:page:0"), ("people.roster",)),
+    Row("pp:show:", expect(allow=LUCHENG_STAFF), press(filled("pp:show:{newcomer}")), ("people.card",),
+        newcomer=Role.CADRE),
+    Row("pp:off:", expect(allow=LUCHENG_STAFF), press(filled("pp:off:{newcomer}")), ("people.confirm",),
+        newcomer=Role.CADRE),
+    Row("pp:offok:", expect(allow=LUCHENG_STAFF), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
+        newcomer=Role.CADRE),
+    # County staff invite no county staff, so they end no county staff's access, not even in their own county.
+    Row("pp:offok:", expect(allow=(P.CITY,)), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
+        newcomer=Role.COUNTY, variant="county staff"),
+    Row("pp:inv", expect(allow=STAFF), press("pp:inv"), ("people.invites", "people.no_invites")),
+    Row("pp:rv:", expect(allow=LUCHENG_STAFF), press(filled("pp:rv:{invite}")), ("people.revoked",), invite=True),
 )
 
 
@@ -721,6 +744,12 @@ async def run_cell(matrix: Matrix, row: Row, people: People, persona: Persona) -
     cell.hazard = await prepared_hazard(cell, row, people)
     cell.warning_id = await prepared_warning(current, row, people)
     cell.contact = await prepared_contact(current, row, people, cell.person.id)
+    if row.newcomer is not None:
+        # Ids past the row's people (each row has a hundred, its people the first nine).
+        newcomer = current.sandbox.user(cell.person.id + 50, f"newcomer{cell.person.id}", language_code="zh-hans")
+        cell.newcomer = (await current.register(newcomer, row.newcomer, region=LUCHENG)).telegram_id
+    if row.invite:
+        cell.invite = await current.invite_token(Role.CADRE, region=LUCHENG)
     await row.prepare(cell)
     return await observe(cell, row)
 
@@ -741,8 +770,9 @@ async def test_matrix_row(matrix: Matrix, row: Row) -> None:
     observed = await asyncio.gather(*(run_cell(matrix, row, people, persona) for persona in Persona))
     await end_warnings(matrix.stage, people)
     # Retire the row's people: heads of HOME from earlier rows would otherwise be told of every later hazard.
-    for person in (*people.by.values(), people.reporter):
-        await matrix.stage.services.storage.users.set_active(person.id, False)
+    newcomers = [person.id + 50 for person in people.by.values()] if row.newcomer is not None else []
+    for telegram_id in (*(person.id for person in (*people.by.values(), people.reporter)), *newcomers):
+        await matrix.stage.services.storage.users.set_active(telegram_id, False)
     wrong = [
         describe(persona, row.expect[persona], seen)
         for persona, seen in zip(Persona, observed, strict=True)

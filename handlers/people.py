@@ -1,0 +1,310 @@
+"""/people (county staff, city admins): the people registered in one's scope, each with a card and a button that
+ends their access; and the invitations nobody has used yet, each of which can be taken back.
+
+Every button is stateless and checked on the server at each press: the person or invitation it names must still be
+in the presser's scope, and a role they may manage (bot.domain.roles.may_manage).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.domain.roles import STAFF_ROLES
+from bot.i18n import Html, Translator, clipped
+from bot.services.errors import Refusal
+from bot.services.people import Departure
+from handlers.common import Caller, answer, identify, tell_each
+from handlers.notify import when
+from handlers.start import describe_scope
+from storage.models import Invite, User
+from storage.outbox_models import Priority
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 8
+BUTTON_CHARACTERS = 40  # a person's button names them, their role and place; longer is cut, not wrapped
+CODES_SHOWN = 10  # hazard codes named in the news to the person's supervisors; the rest are counted
+
+
+async def _staff(update: Update, context: BotContext) -> Caller | None:
+    """The caller, if county staff or a city admin; anyone else is told, and the attempt recorded."""
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return None
+    if caller.user.role in STAFF_ROLES:
+        return caller
+    await context.services.storage.audit.append(
+        caller.user.telegram_id, "authz.refused",
+        detail={"command": "people", "role": caller.user.role.value, "data": _data(update)},
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer(caller.t.plain("refusal.staff_only"), show_alert=True)
+    else:
+        await answer(update, caller.t("refusal.staff_only"))
+    return None
+
+
+def _data(update: Update) -> str | None:
+    return None if update.callback_query is None else update.callback_query.data
+
+
+def _number(data: str, prefix: str) -> int | None:
+    value = data.removeprefix(prefix)
+    return int(value) if value.isdigit() else None
+
+
+async def _who(services: BotServices, person: User, t: Translator) -> str:
+    scope = await describe_scope(services.storage, person.region_code, person.institution_id, t.language)
+    return t.plain("reach.who", name=person.full_name, role=t.plain(f"role.{person.role.value}"), scope=scope)
+
+
+# ---- the roster ----------------------------------------------------------------------------------------------------
+
+
+async def show_people(update: Update, context: BotContext) -> None:
+    caller = await _staff(update, context)
+    if caller is None or caller.user is None:
+        return
+    await _roster(update, context, caller, 0, edit=False)
+
+
+async def _roster(update: Update, context: BotContext, caller: Caller, page: int, *, edit: bool) -> None:
+    assert caller.user is not None
+    services, t = context.services, caller.t
+    people = await services.people.roster(caller.user)
+    invites = await services.people.standing_invites(caller.user)
+    last_page = max(0, (len(people) - 1) // PAGE_SIZE)
+    page = max(0, min(page, last_page))
+    rows = []
+    for person in people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        label = clipped(await _who(services, person, t), BUTTON_CHARACTERS)
+        rows.append([InlineKeyboardButton(label, callback_data=f"pp:show:{person.telegram_id}")])
+    navigation = []
+    if page > 0:
+        navigation.append(InlineKeyboardButton(t.plain("button.previous"), callback_data=f"pp:page:{page - 1}"))
+    if page < last_page:
+        navigation.append(InlineKeyboardButton(t.plain("button.next"), callback_data=f"pp:page:{page + 1}"))
+    if navigation:
+        rows.append(navigation)
+    rows.append([InlineKeyboardButton(t.plain("people.invites_button", count=len(invites)), callback_data="pp:inv")])
+    text = t("people.roster", count=len(people), page=page + 1, pages=last_page + 1)
+    await answer(update, text, reply_markup=InlineKeyboardMarkup(rows), edit=edit)
+
+
+async def roster_page(update: Update, context: BotContext) -> None:
+    caller = await _staff(update, context)
+    query = update.callback_query
+    if caller is None or query is None or query.data is None:
+        return
+    await query.answer()
+    await _roster(update, context, caller, _number(query.data, "pp:page:") or 0, edit=True)
+
+
+# ---- a person's card, and ending their access ----------------------------------------------------------------------
+
+
+async def show_person(update: Update, context: BotContext) -> None:
+    caller = await _staff(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    telegram_id = _number(query.data, "pp:show:")
+    person = await _person(update, context, caller, telegram_id)
+    if person is None:
+        return
+    await query.answer()
+    services, t = context.services, caller.t
+    lines = [
+        t("people.card", who=await _who(services, person, t),
+          username=f"@{person.username}" if person.username else "—",
+          registered=when(person.created_at, services.settings.tz, t)),
+    ]
+    if person.unreachable_since is not None:
+        lines.append(t("people.card_unreachable", since=when(person.unreachable_since, services.settings.tz, t)))
+    rows = []
+    if await services.people.manageable(caller.user, person):
+        rows.append([InlineKeyboardButton(t.plain("people.deactivate_button"),
+                                          callback_data=f"pp:off:{person.telegram_id}")])
+    else:
+        lines.append(t("people.card_not_yours"))
+    rows.append([InlineKeyboardButton(t.plain("people.back_button"), callback_data="pp:page:0")])
+    await answer(update, Html("\n".join(lines)), reply_markup=InlineKeyboardMarkup(rows), edit=True)
+
+
+async def ask_deactivate(update: Update, context: BotContext) -> None:
+    caller = await _staff(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    person = await _person(update, context, caller, _number(query.data, "pp:off:"))
+    if person is None:
+        return
+    t = caller.t
+    if not await context.services.people.manageable(caller.user, person):
+        await _refused(update, context, caller, Refusal("cannot_manage"))
+        return
+    await query.answer()
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(t.plain("people.confirm_button"), callback_data=f"pp:offok:{person.telegram_id}")],
+        [InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"pp:show:{person.telegram_id}")],
+    ])
+    await answer(update, t("people.confirm", who=await _who(context.services, person, t)), reply_markup=keyboard,
+                 edit=True)
+
+
+async def deactivate(update: Update, context: BotContext) -> None:
+    caller = await _staff(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    telegram_id = _number(query.data, "pp:offok:")
+    services, t = context.services, caller.t
+    try:
+        departure = await services.people.deactivate(caller.user, telegram_id or 0)
+    except Refusal as refusal:
+        await _refused(update, context, caller, refusal)
+        return
+    await query.answer()
+    log.info("user %s ended the access of %s", caller.user.telegram_id, telegram_id)
+    try:
+        # Their own menu goes; Telegram then shows them the menu of people it does not know.
+        await context.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=departure.person.telegram_id))
+    except TelegramError:
+        log.info("could not take the menu of %s away", departure.person.telegram_id)
+    lines = [t("people.deactivated", who=await _who(services, departure.person, t))]
+    lines += _consequences(departure, t)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("people.back_button"),
+                                                           callback_data="pp:page:0")]])
+    await answer(update, Html("\n".join(lines)), reply_markup=keyboard, edit=True)
+
+
+def _consequences(departure: Departure, t: Translator) -> list[str]:
+    lines = []
+    if departure.hazards:
+        codes = t.plain("warn.list_separator").join(h.code for h in departure.hazards[:CODES_SHOWN])
+        more = len(departure.hazards) - CODES_SHOWN
+        lines.append(t("people.hazards_released", count=len(departure.hazards), codes=codes)
+                     + (t("people.more", count=more) if more > 0 else ""))
+    if departure.contacts:
+        lines.append(t("people.contacts_released", count=departure.contacts))
+    if departure.invites_revoked:
+        lines.append(t("people.invites_revoked", count=departure.invites_revoked))
+    return lines
+
+
+async def _person(update: Update, context: BotContext, caller: Caller, telegram_id: int | None) -> User | None:
+    assert caller.user is not None
+    try:
+        if telegram_id is None:
+            raise Refusal("person_gone")
+        return await context.services.people.person(caller.user, telegram_id)
+    except Refusal as refusal:
+        await _refused(update, context, caller, refusal)
+        return None
+
+
+async def _refused(update: Update, context: BotContext, caller: Caller, refusal: Refusal) -> None:
+    query = update.callback_query
+    if query is not None:
+        await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+
+
+# ---- invitations not used yet --------------------------------------------------------------------------------------
+
+
+async def show_invites(update: Update, context: BotContext) -> None:
+    caller = await _staff(update, context)
+    query = update.callback_query
+    if caller is None or query is None:
+        return
+    await query.answer()
+    await _invites(update, context, caller)
+
+
+async def _invites(update: Update, context: BotContext, caller: Caller, note: str | None = None) -> None:
+    assert caller.user is not None
+    services, t = context.services, caller.t
+    invites = await services.people.standing_invites(caller.user)
+    lines = [note] if note else []
+    lines.append(t("people.invites", count=len(invites)) if invites else t("people.no_invites"))
+    rows = []
+    for number, invite in enumerate(invites[:PAGE_SIZE], start=1):
+        lines.append(await _invite_line(services, invite, number, t))
+        rows.append([InlineKeyboardButton(t.plain("people.revoke_button", number=number),
+                                          callback_data=f"pp:rv:{invite.token}")])
+    if len(invites) > PAGE_SIZE:
+        lines.append(t("people.more_invites", count=len(invites) - PAGE_SIZE))
+    rows.append([InlineKeyboardButton(t.plain("people.back_button"), callback_data="pp:page:0")])
+    await answer(update, Html("\n".join(lines)), reply_markup=InlineKeyboardMarkup(rows), edit=True)
+
+
+async def _invite_line(services: BotServices, invite: Invite, number: int, t: Translator) -> str:
+    scope = await describe_scope(services.storage, invite.region_code, invite.institution_id, t.language)
+    maker = None if invite.created_by is None else await services.storage.users.get(invite.created_by)
+    return t("people.invite_line", number=number, role=t.plain(f"role.{invite.role.value}"), scope=scope,
+             maker=maker.full_name if maker is not None else t.plain("people.command_line"),
+             expires=when(invite.expires_at, services.settings.tz, t))
+
+
+async def revoke(update: Update, context: BotContext) -> None:
+    caller = await _staff(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    try:
+        invite = await context.services.people.revoke_invite(caller.user, query.data.removeprefix("pp:rv:"))
+    except Refusal as refusal:
+        await _refused(update, context, caller, refusal)
+        return
+    await query.answer()
+    t = caller.t
+    scope = await describe_scope(context.services.storage, invite.region_code, invite.institution_id, t.language)
+    await _invites(update, context, caller,
+                   note=t("people.revoked", role=t.plain(f"role.{invite.role.value}"), scope=scope))
+
+
+# ---- the news ------------------------------------------------------------------------------------------------------
+
+
+class DepartureWords:
+    """The people service's `DepartureNotices`: the person told their access ended, and the people who answer for
+    their work told what it leaves them, each in their language, queued inside the transaction that records it."""
+
+    def __init__(self, services: BotServices) -> None:
+        self._services = services
+
+    async def queue(self, departure: Departure) -> None:
+        services, person = self._services, departure.person
+        key = f"user:{person.telegram_id}:deactivated"
+        by = departure.by
+        await tell_each(services, [person], key, lambda t: t(
+            "people.farewell" if by is not None else "people.farewell_operator",
+            by=by.full_name if by is not None else ""), Priority.NORMAL)
+        translators = {t.language: t for t in (services.i18n.get(u.language) for u in departure.tell)}
+        who = {language: await _who(services, person, t) for language, t in translators.items()}
+
+        def words(t: Translator) -> str:
+            by_name = by.full_name if by is not None else t.plain("people.command_line")
+            lines = [t("people.told", who=who[t.language], by=by_name), *_consequences(departure, t)]
+            return "\n".join(lines)
+
+        await tell_each(services, departure.tell, key, words, Priority.NORMAL)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("people", show_people, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(roster_page, pattern=r"^pp:page:\d+$"))
+    application.add_handler(CallbackQueryHandler(show_person, pattern=r"^pp:show:\d+$"))
+    application.add_handler(CallbackQueryHandler(ask_deactivate, pattern=r"^pp:off:\d+$"))
+    application.add_handler(CallbackQueryHandler(deactivate, pattern=r"^pp:offok:\d+$"))
+    application.add_handler(CallbackQueryHandler(show_invites, pattern=r"^pp:inv$"))
+    application.add_handler(CallbackQueryHandler(revoke, pattern=r"^pp:rv:[\w-]+$"))

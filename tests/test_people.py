@@ -1,0 +1,144 @@
+"""/people: staff see who is registered in their scope, end a person's access, and take back invitations nobody has
+used. Before, a person kept their access for good once registered (a cadre moved to another post, a home that changed
+hands, a lost phone), and a link sent to the wrong chat stood until it expired."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.roles import Role
+from bot.stage import Stage
+from tests.calendar_people import local
+from tests.hazard_people import HEAD, LONGWAN, LONGWAN_STAFF, LUCHENG, OTHER_STAFF, STAFF, cast, hazard_now, report
+from tests.test_reminder_delivery import sweep
+from tests.warning_people import containing, drain, register_vulnerable
+
+
+def link_token(text: str) -> str:
+    match = re.search(r"https://t\.me/\w+\?start=([\w-]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+async def test_county_staff_end_a_heads_access_and_nothing_is_left_hanging_on_them(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    sandbox, storage = bot_stage.sandbox, bot_stage.services.storage
+    colleague = sandbox.user(user_id=OTHER_STAFF, first_name="吴科员", language_code="zh-hans")
+    await bot_stage.register(colleague, Role.COUNTY, region=LUCHENG)
+    elsewhere = sandbox.user(user_id=LONGWAN_STAFF, first_name="龙湾林科长", language_code="zh-hans")
+    await bot_stage.register(elsewhere, Role.COUNTY, region=LONGWAN)
+    hazard = await report(bot_stage)
+    assert hazard.assignee_id == HEAD
+    await drain(bot_stage)
+
+    await people.staff.send_text("/people")
+    roster = people.staff.last_message()
+    assert "本辖区已登记人员" in roster.text and "共 4 人" in roster.text
+    labels = [label for row in roster.buttons for label in row]
+    assert any("陈院长" in label for label in labels) and not any("龙湾林科长" in label for label in labels)
+    await people.staff.press("陈院长（机构负责人")
+    assert "注册时间" in people.staff.last_message().text
+    await people.staff.press("⛔ 停用账号")
+    assert "确定停用" in people.staff.last_message().text
+    confirm = people.staff.last_message()
+    await people.staff.press("⛔ 确认停用")
+    done = people.staff.last_message().text
+    assert "已停用陈院长（机构负责人，鹿城区社会福利院）的账号" in done
+    assert "1 条未办结隐患不再由其负责" in done and hazard.code in done
+
+    # A second tap on the same confirmation ends nothing twice.
+    second = await people.staff.press_data(confirm, f"pp:offok:{HEAD}")
+    assert second.answer is not None and "已不在名单中" in (second.answer.text or "")
+    assert [e.action for e in await storage.audit.list(action_prefix="user.deactivated")] == ["user.deactivated"]
+
+    await drain(bot_stage)
+    assert len(containing(people.head, "您在本机器人中的账号已由周科长停用")) == 1
+    (told,) = containing(colleague, "陈院长（机构负责人，鹿城区社会福利院）的账号已由周科长停用")
+    assert hazard.code in told.text
+    assert containing(elsewhere, "陈院长") == []
+    assert sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD}) == []
+
+    await people.head.send_text("/tasks")
+    assert "您的账号已停用" in people.head.last_message().text
+    current = await hazard_now(bot_stage, hazard)
+    assert current.assignee_id is None and current.state is hazard.state
+    await people.staff.send_text(f"/hazard {hazard.code}")
+    dossier = "\n".join(m.text for m in people.staff.messages()[-4:])
+    assert "原责任人账号停用，不再负责" in dossier
+    institution = await storage.institutions.get(hazard.institution_id)
+    assert institution is not None and institution.head_user_id is None
+    # At the deadline the county is reminded of the hazard, and the person whose access ended is not.
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    reminded = {delivery.recipient_id for delivery in (await sweep(bot_stage)).sent}
+    assert reminded == {STAFF, OTHER_STAFF}
+
+    # Invited again, the head is back with their role, and new hazards are theirs again.
+    token = await bot_stage.invite_token(Role.HEAD, institution=institution.code)
+    await people.head.send_text(f"/start {token}")
+    assert "注册成功" in people.head.messages()[-2].text
+    again = await report(bot_stage, description="灭火器过期")
+    assert again.assignee_id == HEAD
+
+
+async def test_an_invitation_taken_back_registers_nobody(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    await people.staff.send_text("/invite")
+    await people.staff.press("社区/村干部")
+    token = link_token(people.staff.last_message().text)
+
+    await people.staff.send_text("/people")
+    await people.staff.press("🔗 未使用的邀请链接（1）")
+    listing = people.staff.last_message().text
+    assert "共 1 个" in listing and "社区/村干部 · 鹿城区 · 由周科长创建" in listing
+    await people.staff.press("撤销第 1 个")
+    answer = people.staff.last_message().text
+    assert answer.startswith("✅ 已撤销一个邀请链接（社区/村干部 · 鹿城区）") and "没有尚未使用的邀请链接" in answer
+
+    newcomer = bot_stage.sandbox.user(user_id=77, first_name="新人", language_code="zh-hans")
+    await newcomer.send_text(f"/start {token}")
+    assert "这个邀请链接已被撤销" in newcomer.last_message().text
+    assert await bot_stage.services.storage.users.get(77) is None
+    revoked = await bot_stage.services.storage.audit.list(action_prefix="invite.revoked")
+    assert [event.actor_id for event in revoked] == [STAFF]
+
+
+async def test_a_city_admin_ends_county_staff_access_and_the_links_they_made_stop_working(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, language="en")
+    admin = bot_stage.sandbox.user(user_id=90, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    await people.staff.send_text("/invite")
+    await people.staff.press("Community cadre")
+    token = link_token(people.staff.last_message().text)
+
+    # County staff may not end other county staff's access: their card says so, and has no button for it.
+    colleague = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(colleague, Role.COUNTY, region=LUCHENG)
+    await colleague.send_text("/people")
+    await colleague.press("Zhou (County staff")
+    card = colleague.last_message()
+    assert "You cannot end this person's access" in card.text
+    assert [label for row in card.buttons for label in row] == ["« Back to the list"]
+
+    await admin.send_text("/people")
+    await admin.press("Zhou (County staff")
+    await admin.press("⛔ End access")
+    await admin.press("⛔ Yes, end access")
+    assert "1 unused invitations they made are cancelled" in admin.last_message().text
+    await drain(bot_stage)
+    assert len(containing(people.staff, "Your access to this bot was ended by Wang")) == 1
+    newcomer = bot_stage.sandbox.user(user_id=78, first_name="New", language_code="en")
+    await newcomer.send_text(f"/start {token}")
+    assert "This invitation link was cancelled" in newcomer.last_message().text
+
+
+async def test_a_cadres_vulnerable_people_go_to_the_county_when_the_cadre_leaves(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    await register_vulnerable(bot_stage, people.cadre)
+    await people.staff.send_text("/people")
+    await people.staff.press("李娜（社区/村干部")
+    await people.staff.press("⛔ 停用账号")
+    await people.staff.press("⛔ 确认停用")
+    assert "3 名特殊群体暂无联系干部" in people.staff.last_message().text
+    kept = await bot_stage.services.storage.contacts.person_by_code("DT-0001")
+    assert kept is not None and kept.cadre_id is None
