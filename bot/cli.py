@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot import insight_cli
+from bot import insight_cli, people_cli
 from bot.app import (
     BotApplication,
     build_application,
@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                                            "scripted scene; exits 0 only if every step happened as it should.")
     demo.add_argument("--quiet", action="store_true", help="print only the verdict")
     insight_cli.add_commands(commands)
+    people_cli.add_commands(commands)
     return parser
 
 
@@ -95,6 +96,8 @@ def _operate(arguments: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_demo_data(settings, arguments.dir))
     if arguments.command in insight_cli.COMMANDS:
         return insight_cli.main(arguments, settings)
+    if arguments.command in people_cli.COMMANDS:
+        return people_cli.main(arguments, settings)
     if arguments.command == "invite":
         return asyncio.run(_invite(settings, Role(arguments.role), arguments.region, arguments.institution))
     return EXIT_CONFIG

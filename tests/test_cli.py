@@ -17,9 +17,10 @@ from bot.cli import _bot_username
 from bot.config import Settings
 from bot.domain.reminders import next_allowed_time
 from bot.sandbox import Sandbox
+from bot.services.onboarding import Newcomer
 from bot.stage import sandbox_settings
 
-COMMANDS = ["run", "demo-data", "invite", "demo"]
+COMMANDS = ["run", "demo-data", "invite", "demo", "people", "deactivate", "revoke"]
 
 
 def cli(*arguments: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -189,3 +190,34 @@ def test_a_setting_that_cannot_work_is_refused_in_one_line(tmp_path: Path, varia
                  **{variable: value})
     one_line_error(result, variable)
     assert result.returncode == 2 and "https://t.me/" not in result.stdout
+
+
+async def test_the_operator_lists_people_ends_an_access_and_cancels_an_invitation(tmp_path: Path) -> None:
+    database = tmp_path / "safety.db"
+    env = {"DATABASE_PATH": str(database), "BOT_USERNAME": "civil_safety_bot", "DEFAULT_LANGUAGE": "en"}
+    assert cli("demo-data", cwd=tmp_path, **env).returncode == 0
+    links = [cli("invite", "--role", "cadre", "--region", "330302", cwd=tmp_path, **env).stdout.splitlines()[-1]
+             for _ in range(2)]
+    services = await open_services(Settings.model_validate({"DATABASE_PATH": database}))
+    try:
+        newcomer = Newcomer(telegram_id=501, full_name="李娜", username=None, language="zh_CN")
+        await services.onboarding.register(links[0].rsplit("=", 1)[-1], newcomer)
+    finally:
+        await services.close()
+
+    listed = cli("people", cwd=tmp_path, **env)
+    assert listed.returncode == 0 and listed.stdout.splitlines() == ["501\tcadre\t李娜\tLucheng District"]
+    invites = cli("people", "--invites", cwd=tmp_path, **env).stdout.splitlines()
+    assert len(invites) == 1 and invites[0].startswith(links[1].rsplit("=", 1)[-1])
+
+    ended = cli("deactivate", "501", cwd=tmp_path, **env)
+    assert ended.returncode == 0 and "Ended the access of 李娜 (501)" in ended.stdout
+    again = cli("deactivate", "501", cwd=tmp_path, **env)
+    assert again.returncode == 1 and "no longer on the list" in again.stderr
+    assert cli("people", cwd=tmp_path, **env).stdout == ""
+
+    cancelled = cli("revoke", links[1], cwd=tmp_path, **env)
+    assert cancelled.returncode == 0 and "Cancelled the invitation (Community cadre, 330302)" in cancelled.stdout
+    twice = cli("revoke", links[1], cwd=tmp_path, **env)
+    assert twice.returncode == 1 and "was used, has expired or was cancelled" in twice.stderr
+    assert cli("people", "--invites", cwd=tmp_path, **env).stdout == ""

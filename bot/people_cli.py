@@ -1,0 +1,85 @@
+"""`safety-bot people`, `deactivate` and `revoke`: the server operator's view of who may use the bot, and the same
+ending of an access and taking back of an invitation that staff have in `/people`, for when no admin can (the last
+city admin leaves, a link of the command line's went astray). What the bot must send (the person's farewell, the news
+to their supervisors) waits in the outbox for the running bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.app import BotServices, open_services
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from handlers.start import describe_scope
+
+COMMANDS = frozenset({"people", "deactivate", "revoke"})
+EXIT_REFUSED = 1
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    people = commands.add_parser(
+        "people", help="list the people registered (or, with --invites, the unused invitations)",
+        description="One line per active person: Telegram id, role, name, place. With --invites: the invitations "
+                    "nobody has used yet, with their tokens.",
+    )
+    people.add_argument("--region", help="only this administrative division and below, e.g. 330302")
+    people.add_argument("--invites", action="store_true", help="list the unused invitations instead")
+    deactivate = commands.add_parser(
+        "deactivate", help="end a person's access (as /people does)",
+        description="End the access of the person with this Telegram id: their hazards, contacts and unused "
+                    "invitations are released, and they and their supervisors are told when the bot runs.",
+    )
+    deactivate.add_argument("telegram_id", type=int)
+    revoke = commands.add_parser("revoke", help="cancel an unused invitation",
+                                 description="Cancel an invitation nobody has used: its link registers nobody.")
+    revoke.add_argument("invitation", help="the invitation's link, or its token (the part after ?start=)")
+
+
+def main(arguments: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_main(arguments, settings))
+
+
+async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
+    services = await open_services(settings)
+    t = services.i18n.get(None)
+    try:
+        if arguments.command == "people":
+            if arguments.invites:
+                await _list_invites(services, arguments.region, t)
+            else:
+                await _list_people(services, arguments.region, t)
+            return 0
+        if arguments.command == "deactivate":
+            departure = await services.people.deactivate(None, arguments.telegram_id)
+            print(t.plain("cli.deactivated", id=departure.person.telegram_id, name=departure.person.full_name,
+                          hazards=len(departure.hazards), contacts=departure.contacts,
+                          invites=departure.invites_revoked))
+            return 0
+        token = arguments.invitation.rsplit("start=", 1)[-1].strip()
+        invite = await services.people.revoke_invite(None, token)
+        print(t.plain("cli.revoked", role=t.plain(f"role.{invite.role.value}"), region=invite.region_code or "—"))
+        return 0
+    except Refusal as refusal:
+        print(t.plain(refusal.message_key, **refusal.params), file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        await services.close()
+
+
+async def _list_people(services: BotServices, region: str | None, t: Translator) -> None:
+    people = await services.storage.users.in_scope(None, region)
+    for person in people:
+        scope = await describe_scope(services.storage, person.region_code, person.institution_id, t.language)
+        print(f"{person.telegram_id}\t{person.role.value}\t{person.full_name}\t{scope}")
+    print(t.plain("cli.people_count", count=len(people)), file=sys.stderr)
+
+
+async def _list_invites(services: BotServices, region: str | None, t: Translator) -> None:
+    invites = await services.storage.invites.standing(services.clock.now(), region_prefix=region)
+    for invite in invites:
+        expires = invite.expires_at.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M")
+        print(f"{invite.token}\t{invite.role.value}\t{invite.region_code or '—'}\t{expires}")
+    print(t.plain("cli.invites_count", count=len(invites)), file=sys.stderr)
