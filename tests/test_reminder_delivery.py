@@ -24,7 +24,7 @@ from storage.models import Group, GroupPurpose
 from storage.repositories.reminders import ClaimedReminder
 from tests.calendar_people import local
 from tests.db_faults import failing_first
-from tests.hazard_people import HEAD, HOME, LUCHENG, STAFF, cast, long_named_centres, report
+from tests.hazard_people import HEAD, HOME, LONGWAN, LUCHENG, STAFF, cast, long_named_centres, report
 from tests.test_workers import exited_pid
 
 
@@ -453,3 +453,19 @@ async def test_a_county_digest_lists_the_overdue_duties_before_those_only_due_so
     assert "鹿城区社会福利院：⏰ 已逾期" in named[0]
     overdue = [n for n, line in enumerate(named) if "⏰" in line]
     assert overdue == list(range(len(overdue))) and len(overdue) >= 2  # every overdue line before any due soon
+
+
+async def test_a_head_who_left_and_came_back_as_county_staff_is_no_longer_reminded_as_the_homes_head(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(local(2026, 3, 20, 10))
+    people = await cast(bot_stage)
+    storage = bot_stage.services.storage
+    await storage.users.set_active(HEAD, False)  # 陈院长 left the home …
+    await bot_stage.register(people.head, Role.COUNTY, region=LONGWAN)  # … and came back as Longwan county staff
+    before = len(people.head.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9))  # every head hears that the month's self-inspection is not done yet
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    assert [m.text for m in people.head.messages()[before:] if "鹿城区社会福利院" in m.text] == []

@@ -181,6 +181,11 @@ class OnboardingService:
             created_at=now,
         )
         await self._storage.users.upsert(user)
+        # Someone who left and comes back in another role or for another institution is no longer the head named
+        # for the old one: named, they still got its reminders and hazard notices as its head.
+        await self._storage.institutions.release_head(
+            newcomer.telegram_id, keep=invite.institution_id if invite.role is Role.HEAD else None
+        )
         if invite.role is Role.HEAD and invite.institution_id is not None:
             await self._storage.institutions.set_head(invite.institution_id, newcomer.telegram_id)
         await self._storage.audit.append(

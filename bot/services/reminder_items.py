@@ -24,10 +24,13 @@ from bot.services.reminder_people import Directory
 from storage import Storage
 from storage.calendar_models import SubjectType
 from storage.hazard_models import Hazard
-from storage.models import Institution, RegionLevel
+from storage.models import GroupPurpose, Institution, RegionLevel
 from storage.repositories.reminders import ClaimedReminder
 
 log = logging.getLogger(__name__)
+
+# The bindings that take digests (as `GroupRepository.within(…, {DIGESTS})` plans them).
+DIGEST_PURPOSES = frozenset({GroupPurpose.GENERAL, GroupPurpose.DIGESTS})
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,8 @@ class ItemBuilder:
         weekly = reminder.kind is ReminderKind.WEEKLY_SUMMARY
         if region.level is not (RegionLevel.CITY if weekly else RegionLevel.COUNTY):
             return None  # rebound to another level since it was planned
+        if group.purpose not in DIGEST_PURPOSES:
+            return None  # rebound to another purpose (warnings only, say) since it was planned
         duties = await self._snapshot()
         return await build_digest(self._storage, self._directory, duties, region, since, until, per_county=weekly)
 

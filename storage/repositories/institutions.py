@@ -98,6 +98,12 @@ class InstitutionRepository:
         )
         return changed > 0
 
+    async def release_head(self, telegram_id: int, *, keep: int | None = None) -> int:
+        """The person is no longer named head of any institution but `keep`; returns how many let them go."""
+        return await self._db.execute_rowcount(
+            "UPDATE institutions SET head_user_id = NULL WHERE head_user_id = ? AND id IS NOT ?", (telegram_id, keep)
+        )
+
     async def set_active(self, institution_id: int, active: bool) -> bool:
         changed = await self._db.execute_rowcount(
             "UPDATE institutions SET active = ? WHERE id = ?", (int(active), institution_id)

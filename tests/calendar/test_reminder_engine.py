@@ -16,6 +16,7 @@ from bot.services.reminder_items import HazardReminderData
 from bot.services.reminders import CLAIM_LEASE
 from storage.calendar_models import ReminderState, SubjectType
 from storage.hazard_models import Hazard
+from storage.models import GroupPurpose
 from tests.calendar.world import (
     CADRE,
     CITY_ADMIN,
@@ -267,3 +268,20 @@ async def test_severity_decides_urgency_at_night(city: Services) -> None:
         (HEAD, "hazard_due_soon", "before2h"),
     ]
     assert all(item.urgent for s in outbox.sent for item in s.delivery.items)
+
+
+async def test_a_group_rebound_to_warnings_only_gets_no_more_digests(city: Services) -> None:
+    outbox = Outbox(city.clock)
+    ticker = Ticker(outbox, "worker-a")
+    city.clock.set(local(2026, 3, 10, 0, 1))  # Tuesday: the day's digests are planned, and tomorrow's
+    await ticker.tick(city)
+    longwan = await city.storage.groups.get(LONGWAN_GROUP, None)
+    assert longwan is not None
+    city.clock.set(local(2026, 3, 10, 7))  # Longwan's staff make their group the warnings group
+    await city.storage.groups.bind(
+        longwan.model_copy(update={"purpose": GroupPurpose.WARNINGS, "bound_at": city.clock.now()})
+    )
+    for day in (10, 11):
+        city.clock.set(local(2026, 3, day, 8, 30))
+        await ticker.tick(city)
+    assert {s.delivery.recipient_id for s in outbox.sent if s.delivery.is_group} == {LUCHENG_GROUP}
