@@ -110,12 +110,6 @@ class InstitutionRepository:
         )
         return changed > 0
 
-    async def release_head(self, telegram_id: int) -> int:
-        """The person is no longer named head of any institution; how many named them."""
-        return await self._db.execute_rowcount(
-            "UPDATE institutions SET head_user_id = NULL WHERE head_user_id = ?", (telegram_id,)
-        )
-
     async def count(self, *, active_only: bool = False) -> int:
         value = await self._db.fetchval(
             "SELECT COUNT(*) FROM institutions" + (" WHERE active = 1" if active_only else "")
