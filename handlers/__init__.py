@@ -25,6 +25,7 @@ from handlers import (
     notice,
     ranking,
     rectify,
+    reopen,
     report,
     selfcheck,
     start,
@@ -54,6 +55,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     hazard.register(application)
     rectify.register(application)
     verify.register(application)
+    reopen.register(application)
     drills.register(application)
     drill_records.register(application)
     selfcheck.register(application)
