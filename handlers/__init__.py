@@ -26,6 +26,7 @@ from handlers import (
     people,
     ranking,
     rectify,
+    reopen,
     report,
     selfcheck,
     start,
@@ -56,6 +57,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     hazard.register(application)
     rectify.register(application)
     verify.register(application)
+    reopen.register(application)
     drills.register(application)
     drill_records.register(application)
     selfcheck.register(application)

@@ -68,6 +68,7 @@ class Hazard(NewHazard):
             deadline=self.deadline,
             assignee_id=self.assignee_id,
             fixed_at=self.fixed_at,
+            closed_at=self.closed_at,
         )
 
 

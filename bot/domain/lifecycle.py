@@ -8,7 +8,8 @@ reminders and the "dynamic zeroing" goal (动态清零) all ask the same questio
     1. may this person see the hazard at all?           SENSITIVE_HIDDEN, NOT_IN_SCOPE
     2. is this person one who may take this action?     WRONG_ROLE, NOT_REPORTER, NOT_IN_SCOPE,
                                                         SENSITIVE_HIDDEN
-    3. does the action apply in the hazard's state?     ALREADY_CLOSED, ILLEGAL_TRANSITION
+    3. does the action apply in the hazard's state?     ALREADY_CLOSED, ILLEGAL_TRANSITION,
+                                                        REOPEN_WINDOW_PASSED
     4. did they give what the action needs?             REASON/MEASURES/TEXT/PHOTO/ASSIGNEE/DEADLINE_*
 Step 1 comes first so that a refusal never tells an outsider anything about the hazard's state.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -80,6 +81,7 @@ class RefusalCode(StrEnum):
     ASSIGNEE_REQUIRED = "assignee_required"
     DEADLINE_REQUIRED = "deadline_required"
     DEADLINE_IN_PAST = "deadline_in_past"
+    REOPEN_WINDOW_PASSED = "reopen_window_passed"
 
 
 class DeadlineNeed(StrEnum):
@@ -169,7 +171,10 @@ ACTION_RULES: Mapping[HazardAction, ActionRule] = MappingProxyType(
         _A.REPORT_FIXED_ON_SPOT: ActionRule(Party.REPORTER, min_photos=1),
         _A.ACCEPT: ActionRule(Party.STAFF),
         _A.REJECT: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED),
-        _A.REOPEN: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED),
+        # A reopened hazard starts a new round of correction: the caller gives the deadline its severity allows from
+        # the moment of reopening (deadlines.deadline_for), never the old one, which has usually passed long ago and
+        # would make the hazard overdue, and escalate, the instant it reopens.
+        _A.REOPEN: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED, deadline=DeadlineNeed.NEW),
         _A.CHANGE_DEADLINE: ActionRule(
             Party.STAFF, text=RefusalCode.REASON_REQUIRED, deadline=DeadlineNeed.NEW
         ),
@@ -198,6 +203,8 @@ class HazardFacts:
     assignee_id: int | None
     # When the rectification now awaiting (or past) verification was submitted; judges on-time at acceptance.
     fixed_at: datetime | None = None
+    # When it was verified and closed; how long ago decides whether it may still be reopened.
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,11 @@ class Refused:
 
 Decision = Allowed | Refused
 
+# How long after closing staff may reopen a hazard. A problem that comes back later is a new hazard, reported anew:
+# reopening one closed in an earlier quarter or year would rewrite statistics, rankings and notices (通报) already
+# published from it.
+REOPEN_WINDOW = timedelta(days=90)
+
 
 def state_kind(state: HazardState) -> StateKind:
     return STATE_KINDS[state]
@@ -232,8 +244,8 @@ def is_overdue(deadline: datetime | None, state: HazardState, now: datetime) -> 
 
     Only open hazards can be overdue. Once the rectification is submitted, the wait for verification is
     staff's delay, not the institution's; counting it would blame heads for county backlogs. A rejection
-    reopens the hazard and, past the deadline, makes it overdue again. The deadline instant itself is still
-    on time.
+    sends the hazard back and, past the deadline, makes it overdue again. Reopening a closed hazard does not: it
+    gives a fresh deadline (see ACTION_RULES). The deadline instant itself is still on time.
     """
     _require_aware(now, "now")
     if deadline is None or state not in OPEN_STATES:
@@ -256,9 +268,10 @@ def can_view(facts: HazardFacts, actor: Actor) -> bool:
     return _is_own_head(facts, actor) and not is_sensitive(facts.area)
 
 
-def available_actions(facts: HazardFacts, actor: Actor) -> tuple[HazardAction, ...]:
+def available_actions(facts: HazardFacts, actor: Actor, *, now: datetime) -> tuple[HazardAction, ...]:
     """The actions worth offering as buttons: who and when permit them; what they need is asked for later."""
-    return tuple(a for a in HazardAction if not isinstance(_gate(facts, actor, a), RefusalCode))
+    _require_aware(now, "now")
+    return tuple(a for a in HazardAction if not isinstance(_gate(facts, actor, a, now), RefusalCode))
 
 
 def decide(
@@ -283,7 +296,7 @@ def decide(
     if deadline is not None:
         _require_aware(deadline, "deadline")
 
-    gate = _gate(facts, actor, action)
+    gate = _gate(facts, actor, action, now)
     if isinstance(gate, RefusalCode):
         return Refused(gate)
     next_state = gate
@@ -314,7 +327,7 @@ def decide(
     )
 
 
-def _gate(facts: HazardFacts, actor: Actor, action: HazardAction) -> HazardState | RefusalCode:
+def _gate(facts: HazardFacts, actor: Actor, action: HazardAction, now: datetime) -> HazardState | RefusalCode:
     """Steps 1-3 of the order in the module docstring: everything but the action's inputs."""
     if not can_view(facts, actor):
         if _is_own_head(facts, actor) and is_sensitive(facts.area):
@@ -330,6 +343,8 @@ def _gate(facts: HazardFacts, actor: Actor, action: HazardAction) -> HazardState
         if facts.state in CLOSED_STATES:
             return RefusalCode.ALREADY_CLOSED
         return RefusalCode.ILLEGAL_TRANSITION
+    if action is HazardAction.REOPEN and facts.closed_at is not None and now - facts.closed_at > REOPEN_WINDOW:
+        return RefusalCode.REOPEN_WINDOW_PASSED
     return next_state
 
 

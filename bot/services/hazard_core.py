@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.catalog import is_sensitive
-from bot.domain.deadlines import DeadlinePolicy
+from bot.domain.deadlines import DeadlinePolicy, deadline_for
 from bot.domain.lifecycle import Actor, Allowed, HazardAction, Refused, decide, visible_to_groups
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.secrecy import find_classification_mark
@@ -201,6 +201,9 @@ class HazardCore:
         Must run inside a transaction: the hazard was read in it, so nobody can change it meanwhile.
         """
         photos = photos or []
+        if action is HazardAction.REOPEN:
+            # A new round of correction: the time its severity allows, from now (see lifecycle.ACTION_RULES).
+            deadline = deadline_for(hazard.severity, now, self._policy)
         decision = decide(
             hazard.facts(),
             actor_of(actor),

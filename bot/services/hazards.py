@@ -12,7 +12,9 @@ from datetime import datetime
 from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.hazard_codes import format_hazard_code, parse_hazard_code
 from bot.domain.lifecycle import (
+    REOPEN_WINDOW,
     HazardAction,
+    RefusalCode,
     Refused,
     available_actions,
     can_view,
@@ -90,7 +92,11 @@ class HazardService(HazardReporting):
         if isinstance(applied, Refused):
             code = applied.reason_code.value
             # An outsider learns nothing about the hazard, not even its code; a stale button names it.
-            raise Refusal(code) if code in FORGERY_CODES else Refusal(code, hazard=hazard.code)
+            if code in FORGERY_CODES:
+                raise Refusal(code)
+            if applied.reason_code is RefusalCode.REOPEN_WINDOW_PASSED:
+                raise Refusal(code, hazard=hazard.code, days=REOPEN_WINDOW.days)
+            raise Refusal(code, hazard=hazard.code)
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
 
     # ---- reading ------------------------------------------------------------------------------------------
@@ -151,7 +157,7 @@ class HazardService(HazardReporting):
             events=await self._storage.hazards.events(hazard.id),
             photos=await self._storage.hazards.photos(hazard.id),
             overdue=is_overdue(hazard.deadline, hazard.state, self._clock.now()),
-            actions=available_actions(facts, viewer),
+            actions=available_actions(facts, viewer, now=self._clock.now()),
         )
 
 

@@ -20,6 +20,7 @@ from storage.repositories._codec import to_db_time
 class Journey(StrEnum):
     RECTIFY = "rectify"
     REJECT = "reject"
+    REOPEN = "reopen"
     DEADLINE = "deadline"
     # The calendar journeys keep drafts of their own shape here (storage.repositories.calendar_drafts).
     DRILL = "drill"

@@ -17,6 +17,7 @@ from bot.domain.lifecycle import (
     CLOSED_STATES,
     FIXED_STATES,
     OPEN_STATES,
+    REOPEN_WINDOW,
     UNRESOLVED_STATES,
     Actor,
     Allowed,
@@ -135,6 +136,7 @@ def facts(
     assignee: int | None = None,
     deadline: datetime | None = LATER,
     fixed_at: datetime | None = None,
+    closed_at: datetime | None = None,
 ) -> HazardFacts:
     return HazardFacts(
         state=HazardState(state),
@@ -145,6 +147,7 @@ def facts(
         deadline=deadline,
         assignee_id=assignee,
         fixed_at=fixed_at,
+        closed_at=closed_at,
     )
 
 
@@ -223,7 +226,7 @@ def test_every_state_action_and_person(profile: Profile, assignee: int | None, a
         if isinstance(decision, Allowed):
             assert decision.previous_state is HazardState(state)
             assert decision.state_changed == (decision.next_state.value != state)
-        offered = HazardAction(action) in available_actions(f, profile.actor)
+        offered = HazardAction(action) in available_actions(f, profile.actor, now=NOW)
         assert offered == isinstance(decision, Allowed), (state, action)
     assert not mismatches, "\n".join(mismatches)
 
@@ -629,3 +632,48 @@ def test_replace_keeps_facts_frozen() -> None:
     with pytest.raises(AttributeError):
         f.state = HazardState.CLOSED  # type: ignore[misc]
     assert replace(f, state=HazardState.CLOSED).state is HazardState.CLOSED
+
+
+# --- reopening -------------------------------------------------------------------------------------------
+
+
+def test_a_reopened_hazard_gets_the_fresh_deadline_it_is_given_not_its_old_past_one() -> None:
+    long_past = NOW - timedelta(days=30)
+    fresh = NOW + timedelta(days=7)
+    closed = facts("closed", deadline=long_past, closed_at=NOW - timedelta(days=1))
+    d = decide(closed, COUNTY, HazardAction.REOPEN, reason="杂物又堆回", now=NOW, deadline=fresh)
+    assert isinstance(d, Allowed)
+    assert d.next_state is HazardState.RECTIFYING and d.deadline == fresh
+    assert not is_overdue(d.deadline, d.next_state, NOW)
+
+
+def test_reopening_without_a_fresh_deadline_is_refused_rather_than_keeping_the_old_one() -> None:
+    closed = facts("closed", deadline=NOW - timedelta(days=30))
+    d = decide(closed, COUNTY, HazardAction.REOPEN, reason="杂物又堆回", now=NOW)
+    assert d == Refused(RefusalCode.DEADLINE_REQUIRED)
+    past = decide(closed, COUNTY, HazardAction.REOPEN, reason="r", now=NOW, deadline=NOW - timedelta(hours=1))
+    assert past == Refused(RefusalCode.DEADLINE_IN_PAST)
+
+
+@pytest.mark.parametrize(
+    ("closed_ago", "allowed"),
+    [(timedelta(hours=1), True), (REOPEN_WINDOW, True), (REOPEN_WINDOW + timedelta(seconds=1), False)],
+)
+def test_staff_may_reopen_only_within_the_window_after_closing(closed_ago: timedelta, allowed: bool) -> None:
+    closed = facts("closed", closed_at=NOW - closed_ago)
+    d = decide(closed, COUNTY, HazardAction.REOPEN, reason="r", now=NOW, deadline=LATER)
+    assert isinstance(d, Allowed) is allowed
+    assert (HazardAction.REOPEN in available_actions(closed, COUNTY, now=NOW)) is allowed
+    if not allowed:
+        assert d == Refused(RefusalCode.REOPEN_WINDOW_PASSED)
+
+
+def test_an_outsider_learns_nothing_of_the_window_and_a_head_is_refused_for_the_role() -> None:
+    old = facts("closed", closed_at=NOW - REOPEN_WINDOW * 2)
+    county_out = next(p.actor for p in PROFILES if p.name == "county_out")
+    assert decide(old, county_out, HazardAction.REOPEN, reason="r", now=NOW, deadline=LATER) == Refused(
+        RefusalCode.NOT_IN_SCOPE
+    )
+    assert decide(old, HEAD, HazardAction.REOPEN, reason="r", now=NOW, deadline=LATER) == Refused(
+        RefusalCode.WRONG_ROLE
+    )

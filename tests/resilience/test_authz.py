@@ -345,6 +345,8 @@ ROWS: tuple[Row, ...] = (
         hazard=HazardState.AWAITING_VERIFICATION),
     Row("hz:deadline:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:deadline:{hazard}")), ("deadline.ask",),
         hazard=HazardState.ASSIGNED),
+    Row("hz:reopen:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:reopen:{hazard}")), ("reopen.ask_reason",),
+        hazard=HazardState.CLOSED),
     Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty")),
     Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
     # ---- the report journey --------------------------------------------------------------------------------------
@@ -415,6 +417,8 @@ ROWS: tuple[Row, ...] = (
         prepare=press(filled("hz:fix:{hazard}")), hazard=HazardState.ASSIGNED),
     Row("vr:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("vr:cancel"),
         ("cancel.done",), prepare=press(filled("hz:reject:{hazard}")), hazard=HazardState.AWAITING_VERIFICATION),
+    Row("ro:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("ro:cancel"),
+        ("cancel.done",), prepare=press(filled("hz:reopen:{hazard}")), hazard=HazardState.CLOSED),
 
     # ---- calendar duties: drills (heads, and staff for institutions in scope), self-inspections (heads), study ----
     Row("/drill", expect(allow=DRILLERS), say("/drill"), ("drill.ask_kind", "drill.ask_institution")),
@@ -621,11 +625,13 @@ async def prepared_hazard(cell: Cell, row: Row, people: People) -> Hazard | None
     institution = LONGWAN_HOME if row.key == "rp:merge:" else OWN_INSTITUTION[P.HEAD_OWN]
     by = reporter.id if institution != LONGWAN_HOME else people[P.COUNTY_OUT].id
     hazard = await report_hazard(current, by, institution=institution)
-    if row.hazard is HazardState.AWAITING_VERIFICATION:
+    if row.hazard in (HazardState.AWAITING_VERIFICATION, HazardState.CLOSED):
         head = people[P.HEAD_OWN].id
         await act_on(current, head, hazard, HazardAction.ACKNOWLEDGE)
         hazard = (await act_on(current, head, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改",
                                photos=1)).hazard
+    if row.hazard is HazardState.CLOSED:
+        hazard = (await act_on(current, people[P.COUNTY_IN].id, hazard, HazardAction.ACCEPT)).hazard
     assert hazard.state is row.hazard, f"could not prepare a hazard in {row.hazard}: it is {hazard.state}"
     return hazard
 

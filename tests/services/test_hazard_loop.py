@@ -184,6 +184,44 @@ async def test_staff_reopen_a_closed_hazard_with_a_reason(world: World) -> None:
     assert (await service.tasks(head, 0, 5)).total == 1
 
 
+async def test_a_reopened_hazard_gets_a_fresh_deadline_by_its_severity_and_is_not_overdue(world: World) -> None:
+    service, clock = world.service, world.clock
+    cadre, head, staff = await world.user(CADRE), await world.user(HEAD), await world.user(LUCHENG_STAFF)
+    hazard = (await service.submit_report(cadre, world.draft(severity=Severity.SERIOUS))).hazard
+    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理", photos=[world.photo()])
+    await service.act(staff, hazard.id, A.ACCEPT)
+    clock.advance(timedelta(days=20))  # the old 24-hour deadline is long past
+
+    reopened = await service.act(staff, hazard.id, A.REOPEN, reason="复查发现杂物又堆回")
+    assert reopened.hazard.deadline == clock.now() + timedelta(hours=24)
+    assert reopened.event is not None and reopened.event.detail["previous_deadline"] == (
+        START + timedelta(hours=24)
+    ).isoformat()
+    tasks = await service.tasks(head, 0, 5)
+    assert [(item.hazard.id, item.overdue) for item in tasks.items] == [(hazard.id, False)]
+    audit = await world.storage.audit.list(action_prefix="hazard.reopened")
+    assert [(e.actor_id, e.detail["from"], e.detail["to"]) for e in audit] == [
+        (LUCHENG_STAFF, "closed", "rectifying")
+    ]
+    with pytest.raises(Refusal) as twice:  # a second reopening of the same hazard, e.g. a double tap
+        await service.act(staff, hazard.id, A.REOPEN, reason="再次")
+    assert twice.value.code == "illegal_transition"
+
+
+async def test_a_hazard_closed_more_than_ninety_days_ago_is_reported_anew_not_reopened(world: World) -> None:
+    service, clock = world.service, world.clock
+    cadre, head, staff = await world.user(CADRE), await world.user(HEAD), await world.user(LUCHENG_STAFF)
+    hazard = (await service.submit_report(cadre, world.draft())).hazard
+    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理", photos=[world.photo()])
+    await service.act(staff, hazard.id, A.ACCEPT)
+    clock.advance(timedelta(days=91))
+    assert A.REOPEN not in (await service.view(staff, hazard.id)).actions
+    with pytest.raises(Refusal) as refused:
+        await service.act(staff, hazard.id, A.REOPEN, reason="又出现了")
+    assert refused.value.code == "reopen_window_passed"
+    assert (await world.storage.hazards.get(hazard.id)).state is HazardState.CLOSED  # type: ignore[union-attr]
+
+
 async def test_forged_actions_are_refused_and_audited(world: World) -> None:
     service = world.service
     cadre = await world.user(CADRE)

@@ -1,0 +1,133 @@
+"""Staff reopen a closed hazard whose problem came back: from the hazard's details, with a reason, a fresh deadline
+by its severity, and the head and the reporter told."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.catalog import Severity
+from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.roles import Role
+from bot.stage import Stage
+from storage.calendar_models import ReminderState, SubjectType
+from storage.hazard_models import Hazard
+from tests.hazard_people import (
+    LONGWAN,
+    LONGWAN_STAFF,
+    STAFF,
+    act,
+    cast,
+    hazard_now,
+    report,
+    submitted,
+)
+
+
+async def closed_hazard(stage: Stage, severity: Severity = Severity.SERIOUS) -> Hazard:
+    hazard = await submitted(stage, await report(stage, severity=severity))
+    return (await act(stage, STAFF, hazard, HazardAction.ACCEPT)).hazard
+
+
+async def test_staff_reopen_a_closed_hazard_from_its_details_with_a_reason_and_a_fresh_deadline(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    head, staff, cadre = people.head, people.staff, people.cadre
+    hazard = await closed_hazard(bot_stage)
+    bot_stage.clock.advance(timedelta(days=20))  # its 24-hour deadline is long past
+
+    await staff.send_text(f"/hazard {hazard.code}")
+    dossier = staff.last_message()
+    assert dossier.buttons == [["重新打开"]]
+    await staff.press("重新打开", dossier)
+    assert f"重新打开已销号的隐患 {hazard.code}" in staff.last_message().text
+    await staff.send_photo()  # a photo where the reason was expected
+    assert "请用文字输入重新打开的原因" in staff.last_message().text
+    await staff.send_text("复查发现<消防通道>又被杂物堵塞")
+
+    now = bot_stage.clock.now()
+    fresh = now + timedelta(hours=24)
+    local = fresh.astimezone(bot_stage.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+    done = staff.last_message()
+    assert f"隐患 {hazard.code} 已重新打开" in done.text and local in done.text
+    assert "&lt;消防通道&gt;" in (done.html or "")
+    reopened = await hazard_now(bot_stage, hazard)
+    assert reopened.state is HazardState.RECTIFYING and reopened.deadline == fresh
+    assert reopened.closed_at is None
+
+    told = head.last_message()
+    assert f"隐患 {hazard.code} 已重新打开" in told.text and "又被杂物堵塞" in told.text and local in told.text
+    assert told.buttons == [["重新整改"], ["详情"]]
+    assert "已重新打开" in cadre.last_message().text and cadre.last_message().buttons == []
+
+    # The head finds it in /tasks, due again and not overdue; nothing escalates at once.
+    await head.send_text("/tasks")
+    tasks = head.last_message()
+    assert hazard.code in tasks.text and "⏰" not in tasks.text
+    pending = await bot_stage.services.storage.reminders.find(
+        state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id))
+    )
+    assert pending and all(reminder.due_at > now for reminder in pending)
+
+    # The reopening is on the record, with its reason and the deadline it replaced.
+    seen = len(staff.messages())
+    await staff.send_text(f"/hazard {hazard.code}")
+    history = "\n".join(message.text for message in staff.messages()[seen:])
+    assert "重新打开" in history and "又被杂物堵塞" in history
+    audit = await bot_stage.services.storage.audit.list(action_prefix="hazard.reopened")
+    assert [(event.actor_id, event.target) for event in audit] == [(STAFF, f"hazard:{hazard.code}")]
+
+
+async def test_a_second_tap_on_reopen_does_not_reopen_twice(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    hazard = await closed_hazard(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    dossier = staff.last_message()
+    await staff.press("Reopen", dossier)
+    await staff.send_text("The fire exit is blocked again")
+    assert "was reopened" in staff.last_message().text
+
+    pressed = await staff.press_data(dossier, f"hz:reopen:{hazard.id}")
+    assert pressed.answer is not None and pressed.answer.show_alert
+    assert f"Hazard {hazard.code} cannot take that step in its current state." == pressed.answer.text
+    events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
+    assert events.count("reopen") == 1
+
+
+async def test_the_reason_step_keeps_classified_text_out_and_cancel_keeps_it_closed(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await closed_hazard(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("重新打开", staff.last_message())
+    await staff.send_text("机密 文件要求重新整改")
+    assert "密级" in staff.last_message().text
+    await staff.send_text("/cancel")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    assert not any("机密" in (e.note or "") for e in await bot_stage.services.storage.hazards.events(hazard.id))
+
+
+async def test_reopen_is_refused_to_another_county_and_past_ninety_days(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    hazard = await closed_hazard(bot_stage)
+    outsider = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(outsider, Role.COUNTY, region=LONGWAN)
+    await outsider.send_text("/help")
+    forged = await outsider.press_data(outsider.last_message(), f"hz:reopen:{hazard.id}")
+    assert forged.answer is not None and forged.answer.show_alert
+    assert forged.answer.text == "That is outside your scope; the attempt has been recorded."
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [(e.actor_id, e.detail["action"]) for e in refused] == [(LONGWAN_STAFF, "reopen")]
+
+    staff = people.staff
+    await staff.send_text(f"/hazard {hazard.code}")
+    dossier = staff.last_message()
+    assert dossier.buttons == [["Reopen"]]
+    bot_stage.clock.advance(timedelta(days=91))
+    late = await staff.press("Reopen", dossier)
+    assert late.answer is not None and late.answer.show_alert
+    assert "closed more than 90 days ago" in (late.answer.text or "") and "/report" in (late.answer.text or "")
+    await staff.send_text(f"/hazard {hazard.code}")
+    assert staff.last_message().buttons == []
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
