@@ -6,11 +6,12 @@ The whole bot under faults is in tests/resilience/test_faults.py; here one bot s
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.retrying import RetryingRequest, RetryPolicy
@@ -89,3 +90,23 @@ async def test_retries_stop_when_the_time_is_spent() -> None:
         with pytest.raises(NetworkError):
             await bot.send_message(PERSON, "请描述隐患")
         assert 2 <= len(sandbox.calls_to("sendMessage")) <= 1 + 0.2 / 0.02
+
+
+async def test_a_button_answer_that_hangs_is_retried_before_telegram_drops_the_query(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """answerCallbackQuery waits 5 s, not the usual 15 (READ_TIMEOUTS): Telegram drops a query about 15 s after the
+    press, so only a short first wait leaves time for the retry to reach the person."""
+    # The read timeout build_application gives every other call.
+    async with Sandbox() as sandbox, bot_on(sandbox, read_timeout=15.0) as bot:
+        person = sandbox.user(PERSON, "李娜")
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("确认", callback_data="ok")]])
+        sent = await bot.send_message(PERSON, "确认收到？", reply_markup=keyboard)
+        query = await person.press_data(sent.message_id, "ok", wait=False)
+        # The first answer hangs (the emulator never carries out a faulted request); the retry must land in time.
+        sandbox.inject_fault("answerCallbackQuery", "timeout", times=1, delay=30.0)
+        started = time.monotonic()
+        assert await bot.answer_callback_query(query.id, "已确认")
+        assert query.answer is not None and query.answer.text == "已确认"
+        assert time.monotonic() - started < 10.0
+    assert ["answerCallbackQuery" in line and "timed out" in line for line in retries_logged(caplog)] == [True]
