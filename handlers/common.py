@@ -53,7 +53,8 @@ async def identify(update: Update, context: BotContext) -> Caller | None:
         return known
     services = context.services
     user = await services.storage.users.get(telegram_user.id)
-    if user is not None and user.active:
+    if user is not None:
+        # Someone whose access ended is still answered in the language they chose, not their app's.
         translator = services.i18n.get(user.language)
     else:
         translator = services.i18n.for_client(telegram_user.language_code)

@@ -135,6 +135,8 @@ async def test_a_city_admin_ends_county_staff_access_and_the_links_they_made_sto
 async def test_a_cadres_vulnerable_people_go_to_the_county_when_the_cadre_leaves(bot_stage: Stage) -> None:
     people = await cast(bot_stage)
     await register_vulnerable(bot_stage, people.cadre)
+    await people.cadre.send_text("/lang")
+    await people.cadre.press("English")
     await people.staff.send_text("/people")
     await people.staff.press("李娜（社区/村干部")
     await people.staff.press("⛔ 停用账号")
@@ -142,3 +144,6 @@ async def test_a_cadres_vulnerable_people_go_to_the_county_when_the_cadre_leaves
     assert "3 名特殊群体暂无联系干部" in people.staff.last_message().text
     kept = await bot_stage.services.storage.contacts.person_by_code("DT-0001")
     assert kept is not None and kept.cadre_id is None
+    # Answered in the language they chose, though their Telegram app is in Chinese.
+    await people.cadre.send_text("/report")
+    assert "Your access to this bot has ended" in people.cadre.last_message().text
