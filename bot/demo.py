@@ -111,6 +111,28 @@ async def onboarding(scene: Scene) -> None:
     audit = await scene.stage.services.storage.audit.list(action_prefix="secrecy.")
     scene.check(len(audit) == 1 and "防汛" not in str(audit[0].detail), "the refusal is audited without the content")
 
+    scene.title("干部调离：管理员停用其账号 / the cadre moves on: the admin ends their access")
+    await admin.send_text("/people")
+    await admin.press("Li Na（社区/村干部")
+    await admin.press("⛔ 停用账号")
+    await admin.press("⛔ 确认停用")
+    scene.check("已停用Li Na" in admin.last_message().text, "the admin ends the cadre's access, after a confirmation")
+    await _until(scene, lambda: "Your access to this bot was ended" in cadre.last_message().text)
+    scene.check("Your access to this bot was ended" in cadre.last_message().text, "the cadre is told, in English")
+    await cadre.send_text("/report")
+    scene.check("Your access to this bot has ended" in cadre.last_message().text, "the cadre can no longer use it")
+
+    scene.title("撤销一个发错群的邀请链接 / a link sent to the wrong chat is cancelled before anyone uses it")
+    await admin.send_text("/invite")
+    await admin.press("社区/村干部")
+    await admin.press("鹿城区")
+    astray = re.search(r"\?start=([\w-]+)", admin.last_message().text)
+    await admin.send_text("/people")
+    await admin.press("🔗 未使用的邀请链接（1）")
+    await admin.press("撤销第 1 个")
+    await stranger.send_text(f"/start {astray.group(1) if astray else ''}")
+    scene.check("was cancelled" in stranger.last_message().text, "the cancelled link registers nobody")
+
 
 async def hazard_loop(scene: Scene) -> None:
     sandbox = scene.stage.sandbox
