@@ -1,0 +1,132 @@
+"""A hazard action that staff take with a typed reason (Reject, Reopen): a button opens the step, which is checked on
+the server at once; the person's next text is the reason; the action and the end of its draft are one transaction.
+The draft lives in SQLite and the conversation is persistent, so a restart between the press and the reason loses
+neither."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.domain.lifecycle import HazardAction
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.hazards import HazardOutcome
+from handlers.common import answer, cancel_journey, catalog_label, identify
+from handlers.hazard_buttons import ensure_allowed, pressed_hazard, refuse
+from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
+
+# Refusals staff can put right by typing the reason again; anything else ends the step.
+REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
+
+# What the person reads once the action is done: (its outcome, the reason as recorded, their words, the context).
+Done = Callable[[HazardOutcome, str, Translator, BotContext], str]
+
+
+@dataclass(frozen=True)
+class ReasonStep:
+    name: str  # the conversation's name, and the prefix of its state
+    journey: Journey
+    action: HazardAction
+    button_pattern: str  # the press that opens the step
+    cancel_data: str
+    ask_key: str  # asks for the reason; may name {code} and {severity}
+    need_text_key: str  # something other than text came
+    done: Done
+
+    @property
+    def awaiting_reason(self) -> str:
+        return f"{self.name}.awaiting_reason"
+
+    def _drafts(self, context: BotContext) -> ActionDraftRepository:
+        return context.services.storage.action_drafts
+
+    def cancel_keyboard(self, t: Translator) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data=self.cancel_data)]])
+
+    async def chose(self, update: Update, context: BotContext) -> str | int:
+        pressed = await pressed_hazard(update, context)
+        if pressed is None:
+            return ConversationHandler.END
+        caller, user, query, hazard_id = pressed
+        hazards, t = context.services.hazards, caller.t
+        try:
+            # Checked on every press: the role, the scope and the hazard's state (and, to reopen, the window).
+            await ensure_allowed(hazards, user, hazard_id, self.action)
+            hazard = (await hazards.view(user, hazard_id)).hazard
+        except Refusal as refusal:
+            await refuse(query, t, refusal)
+            return ConversationHandler.END
+        await query.answer()
+        now = context.services.clock.now()
+        await self._drafts(context).save(user.telegram_id, self.journey, ActionDraft(hazard_id=hazard_id), now)
+        text = t(self.ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t))
+        await answer(update, text, reply_markup=self.cancel_keyboard(t))
+        return self.awaiting_reason
+
+    async def gave_reason(self, update: Update, context: BotContext) -> str | int:
+        caller = await identify(update, context)
+        message = update.effective_message
+        if caller is None or caller.user is None or message is None:
+            return ConversationHandler.END
+        t, drafts = caller.t, self._drafts(context)
+        draft = await drafts.get(caller.user.telegram_id, self.journey)
+        if draft is None:
+            await answer(update, t("fallback.stale_button"))
+            return ConversationHandler.END
+        try:
+            async with context.services.storage.db.transaction():  # the action and the end of its draft, or neither
+                outcome = await context.services.hazards.act(
+                    caller.user, draft.hazard_id, self.action, reason=message.text
+                )
+                await drafts.delete(caller.user.telegram_id, self.journey)
+        except Refusal as refusal:
+            await answer(update, t(refusal.message_key, **refusal.params))
+            if refusal.code in REASON_REFUSALS:
+                return self.awaiting_reason
+            await drafts.delete(caller.user.telegram_id, self.journey)
+            return ConversationHandler.END
+        reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
+        await answer(update, self.done(outcome, reason, t, context))
+        return ConversationHandler.END
+
+    async def needs_text(self, update: Update, context: BotContext) -> None:
+        caller = await identify(update, context)
+        if caller is not None:
+            await answer(update, caller.t(self.need_text_key), reply_markup=self.cancel_keyboard(caller.t))
+
+    async def cancelled(self, update: Update, context: BotContext) -> int:
+        return await cancel_journey(
+            update, context, "cancel.done",
+            lambda c, telegram_id: self._drafts(c).delete(telegram_id, self.journey),
+        )
+
+    def conversation(self) -> BaseHandler:  # type: ignore[type-arg]
+        private = filters.ChatType.PRIVATE
+        return ConversationHandler(
+            name=self.name,
+            persistent=True,
+            entry_points=[CallbackQueryHandler(self.chose, pattern=self.button_pattern)],
+            states={
+                self.awaiting_reason: [
+                    MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.gave_reason),
+                    MessageHandler(private & ~filters.COMMAND, self.needs_text),
+                ],
+            },
+            fallbacks=[
+                CommandHandler("cancel", self.cancelled),
+                CallbackQueryHandler(self.cancelled, pattern=f"^{self.cancel_data}$"),
+            ],
+            allow_reentry=True,
+        )
