@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommandScopeChat, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -51,6 +51,15 @@ async def _staff(update: Update, context: BotContext) -> Caller | None:
     else:
         await answer(update, caller.t("refusal.staff_only"))
     return None
+
+
+async def _staff_press(update: Update, context: BotContext) -> tuple[Caller, User, CallbackQuery, str] | None:
+    """A button press by staff: the caller, who they are to us, the press and its data; None once answered."""
+    caller = await _staff(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return None
+    return caller, caller.user, query, query.data
 
 
 def _data(update: Update) -> str | None:
@@ -101,23 +110,23 @@ async def _roster(update: Update, context: BotContext, caller: Caller, page: int
 
 
 async def roster_page(update: Update, context: BotContext) -> None:
-    caller = await _staff(update, context)
-    query = update.callback_query
-    if caller is None or query is None or query.data is None:
+    pressed = await _staff_press(update, context)
+    if pressed is None:
         return
+    caller, _, query, data = pressed
     await query.answer()
-    await _roster(update, context, caller, _number(query.data, "pp:page:") or 0, edit=True)
+    await _roster(update, context, caller, _number(data, "pp:page:") or 0, edit=True)
 
 
 # ---- a person's card, and ending their access ----------------------------------------------------------------------
 
 
 async def show_person(update: Update, context: BotContext) -> None:
-    caller = await _staff(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None or query.data is None:
+    pressed = await _staff_press(update, context)
+    if pressed is None:
         return
-    telegram_id = _number(query.data, "pp:show:")
+    caller, _, query, data = pressed
+    telegram_id = _number(data, "pp:show:")
     person = await _person(update, context, caller, telegram_id)
     if person is None:
         return
@@ -141,17 +150,16 @@ async def show_person(update: Update, context: BotContext) -> None:
 
 
 async def ask_deactivate(update: Update, context: BotContext) -> None:
-    caller = await _staff(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None or query.data is None:
+    pressed = await _staff_press(update, context)
+    if pressed is None:
         return
-    person = await _person(update, context, caller, _number(query.data, "pp:off:"))
-    if person is None:
+    caller, actor, query, data = pressed
+    try:
+        person = await context.services.people.to_deactivate(actor, _number(data, "pp:off:") or 0)
+    except Refusal as refusal:
+        await _refused(update, context, caller, refusal)
         return
     t = caller.t
-    if not await context.services.people.manageable(caller.user, person):
-        await _refused(update, context, caller, Refusal("cannot_manage"))
-        return
     await query.answer()
     keyboard = InlineKeyboardMarkup([
         [InlineKeyboardButton(t.plain("people.confirm_button"), callback_data=f"pp:offok:{person.telegram_id}")],
@@ -162,19 +170,19 @@ async def ask_deactivate(update: Update, context: BotContext) -> None:
 
 
 async def deactivate(update: Update, context: BotContext) -> None:
-    caller = await _staff(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None or query.data is None:
+    pressed = await _staff_press(update, context)
+    if pressed is None:
         return
-    telegram_id = _number(query.data, "pp:offok:")
+    caller, actor, query, data = pressed
+    telegram_id = _number(data, "pp:offok:")
     services, t = context.services, caller.t
     try:
-        departure = await services.people.deactivate(caller.user, telegram_id or 0)
+        departure = await services.people.deactivate(actor, telegram_id or 0)
     except Refusal as refusal:
         await _refused(update, context, caller, refusal)
         return
     await query.answer()
-    log.info("user %s ended the access of %s", caller.user.telegram_id, telegram_id)
+    log.info("user %s ended the access of %s", actor.telegram_id, telegram_id)
     try:
         # Their own menu goes; Telegram then shows them the menu of people it does not know.
         await context.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=departure.person.telegram_id))
@@ -222,10 +230,10 @@ async def _refused(update: Update, context: BotContext, caller: Caller, refusal:
 
 
 async def show_invites(update: Update, context: BotContext) -> None:
-    caller = await _staff(update, context)
-    query = update.callback_query
-    if caller is None or query is None:
+    pressed = await _staff_press(update, context)
+    if pressed is None:
         return
+    caller, _, query, _ = pressed
     await query.answer()
     await _invites(update, context, caller)
 
@@ -256,12 +264,12 @@ async def _invite_line(services: BotServices, invite: Invite, number: int, t: Tr
 
 
 async def revoke(update: Update, context: BotContext) -> None:
-    caller = await _staff(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None or query.data is None:
+    pressed = await _staff_press(update, context)
+    if pressed is None:
         return
+    caller, actor, query, data = pressed
     try:
-        invite = await context.services.people.revoke_invite(caller.user, query.data.removeprefix("pp:rv:"))
+        invite = await context.services.people.revoke_invite(actor, data.removeprefix("pp:rv:"))
     except Refusal as refusal:
         await _refused(update, context, caller, refusal)
         return

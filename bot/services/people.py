@@ -77,6 +77,14 @@ class PeopleService:
             await self._refuse(actor, "people.show", "outside_scope", person=telegram_id)
         return person
 
+    async def to_deactivate(self, actor: User, telegram_id: int) -> User:
+        """The person, for the question whether to end their access: refused (and recorded) unless the actor may."""
+        person = await self.person(actor, telegram_id)
+        if not await self.manageable(actor, person):
+            await self._refuse(actor, "people.ask_deactivate", "cannot_manage", person=telegram_id,
+                               role=person.role.value)
+        return person
+
     async def manageable(self, actor: User | None, person: User) -> bool:
         if actor is None:
             return person.active

@@ -575,6 +575,8 @@ ROWS: tuple[Row, ...] = (
     Row("pp:offok:", expect(allow=LUCHENG_STAFF), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
         newcomer=Role.CADRE),
     # County staff invite no county staff, so they end no county staff's access, not even in their own county.
+    Row("pp:off:", expect(allow=(P.CITY,)), press(filled("pp:off:{newcomer}")), ("people.confirm",),
+        newcomer=Role.COUNTY, variant="county staff"),
     Row("pp:offok:", expect(allow=(P.CITY,)), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
         newcomer=Role.COUNTY, variant="county staff"),
     Row("pp:inv", expect(allow=STAFF), press("pp:inv"), ("people.invites", "people.no_invites")),
