@@ -6,7 +6,19 @@ from __future__ import annotations
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.stage import Stage
-from tests.hazard_people import CADRE, HEAD, STAFF, act, cast, hazard_now, report, submitted
+from tests.hazard_people import (
+    CADRE,
+    HEAD,
+    HOME,
+    LUCHENG,
+    SECOND_HEAD,
+    STAFF,
+    act,
+    cast,
+    hazard_now,
+    report,
+    submitted,
+)
 from tests.warning_people import containing, drain
 
 
@@ -28,3 +40,25 @@ async def test_a_reporter_whose_access_ended_is_not_told_of_the_hazards_closing(
     await drain(bot_stage)
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
     assert people.cadre.messages()[seen:] == []
+
+
+async def test_a_hazard_reopened_after_its_head_left_goes_to_the_new_head_not_the_old_one(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await act(bot_stage, STAFF, await submitted(bot_stage, await report(bot_stage)), HazardAction.ACCEPT)
+    await drain(bot_stage)
+    # The head leaves, comes back as a cadre, and another head now runs the home.
+    await end_access(bot_stage, STAFF, HEAD)
+    await bot_stage.register(people.head, Role.CADRE, region=LUCHENG)
+    successor = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="吴院长", language_code="zh-hans")
+    await bot_stage.register(successor, Role.HEAD, institution=HOME)
+    seen = len(people.head.messages())
+
+    await people.staff.send_text(f"/hazard {hazard.hazard.code}")
+    await people.staff.press("重新打开")
+    await people.staff.send_text("复查发现消防通道又被堵塞")
+    await drain(bot_stage)
+    reopened = await hazard_now(bot_stage, hazard.hazard)
+    assert reopened.state is HazardState.RECTIFYING and reopened.assignee_id == SECOND_HEAD
+    assert containing(people.head, "已重新打开")[seen:] == [] and people.head.messages()[seen:] == []
+    (told,) = containing(successor, "已重新打开")
+    assert told.buttons == [["重新整改"], ["详情"]]
