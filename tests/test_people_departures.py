@@ -3,9 +3,13 @@ hazard, warning reminders, and a journey they had left unfinished."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.stage import Stage
+from bot.warning_jobs import follow_up
+from handlers.warning_delivery import deliver
 from tests.hazard_people import (
     CADRE,
     HEAD,
@@ -19,7 +23,7 @@ from tests.hazard_people import (
     report,
     submitted,
 )
-from tests.warning_people import containing, drain
+from tests.warning_people import containing, drain, enrol, send_typhoon
 
 
 async def end_access(stage: Stage, actor_id: int, telegram_id: int) -> None:
@@ -62,3 +66,28 @@ async def test_a_hazard_reopened_after_its_head_left_goes_to_the_new_head_not_th
     assert containing(people.head, "已重新打开")[seen:] == [] and people.head.messages()[seen:] == []
     (told,) = containing(successor, "已重新打开")
     assert told.buttons == [["重新整改"], ["详情"]]
+
+
+async def test_a_head_whose_access_ended_is_not_reminded_of_a_warning(typhoon_stage: Stage) -> None:
+    people = await enrol(typhoon_stage)
+    staff = people.dongtou_staff
+    await send_typhoon(typhoon_stage, people)
+    await people.head_1.press("✅ 已收到并落实")
+    await end_access(typhoon_stage, staff.id, people.head_2.id)
+    seen = len(people.head_2.messages())
+
+    await staff.send_text("/warnstatus")
+    await staff.press("🔔 提醒未回复的机构")
+    assert staff.answers()[-1].text == "尚未回复的机构已没有可提醒的负责人（其账号已停用），请电话联系。"
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    assert people.head_2.messages()[seen:] == []
+    # Nor told of the warning's cancelling.
+    actor = await typhoon_stage.services.storage.users.get(staff.id)
+    assert actor is not None
+    await deliver(typhoon_stage.services, await typhoon_stage.services.warnings.cancel(actor, 1))
+    await drain(typhoon_stage)
+    assert people.head_2.messages()[seen:] == []
+    assert len(containing(people.head_1, "解除")) == 1
