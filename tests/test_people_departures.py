@@ -23,6 +23,7 @@ from tests.hazard_people import (
     report,
     submitted,
 )
+from tests.test_report import to_the_description
 from tests.warning_people import containing, drain, enrol, send_typhoon
 
 
@@ -91,3 +92,18 @@ async def test_a_head_whose_access_ended_is_not_reminded_of_a_warning(typhoon_st
     await drain(typhoon_stage)
     assert people.head_2.messages()[seen:] == []
     assert len(containing(people.head_1, "解除")) == 1
+
+
+async def test_a_journey_left_unfinished_when_the_access_ended_does_not_resume_when_invited_again(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    await to_the_description(people.cadre)
+    assert "描述" in people.cadre.last_message().text
+    await end_access(bot_stage, STAFF, CADRE)
+    await bot_stage.register(people.cadre, Role.HEAD, institution=HOME)
+    seen = len(people.cadre.messages())
+
+    await people.cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    replies = [message.text for message in people.cadre.messages()[seen:]]
+    assert not any("照片" in text for text in replies), replies
