@@ -23,6 +23,7 @@ from tests.hazard_people import (
     report,
     submitted,
 )
+from tests.test_people import link_token
 from tests.test_report import to_the_description
 from tests.warning_people import containing, drain, enrol, send_typhoon
 
@@ -107,3 +108,22 @@ async def test_a_journey_left_unfinished_when_the_access_ended_does_not_resume_w
     await people.cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
     replies = [message.text for message in people.cadre.messages()[seen:]]
     assert not any("照片" in text for text in replies), replies
+
+
+async def test_county_staff_can_neither_see_nor_cancel_an_invitation_of_a_role_they_cannot_invite(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=90, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await admin.send_text("/invite")
+    await admin.press("县级民政工作人员")
+    await admin.press("鹿城区")
+    token = link_token(admin.last_message().text)
+
+    await people.staff.send_text("/people")
+    assert people.staff.last_message().buttons[-1] == ["🔗 未使用的邀请链接（0）"]
+    pressed = await people.staff.press_data(people.staff.last_message(), f"pp:rv:{token}")
+    assert pressed.answer is not None and pressed.answer.show_alert
+    invite = await bot_stage.services.storage.invites.get(token)
+    assert invite is not None and invite.revoked_at is None
