@@ -44,9 +44,23 @@ async def started_journey(update: Update, context: BotContext) -> None:
             continue
         if conversation.per_message or key not in conversation._conversations:
             continue
-        # The library has no public way to end a conversation from outside it; this is how it ends one itself,
-        # and persistence then forgets the step as it would after the journey's own END.
-        conversation._update_state(ConversationHandler.END, key)
+        _end(conversation, key)
+
+
+def end_journeys(application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, user_id: int) -> None:
+    """End every journey the person had left waiting in this chat: one registering again after their access ended
+    starts afresh, and their first words are never taken as the answer to a question asked of who they were."""
+    key = (chat_id, user_id)
+    for conversation in _conversations(application):
+        per_person = conversation.per_chat and conversation.per_user and not conversation.per_message
+        if per_person and key in conversation._conversations:
+            _end(conversation, key)
+
+
+def _end(conversation: ConversationHandler[Any], key: tuple[int, int]) -> None:
+    # The library has no public way to end a conversation from outside it; this is how it ends one itself, and
+    # persistence then forgets the step as it would after the journey's own END.
+    conversation._update_state(ConversationHandler.END, key)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

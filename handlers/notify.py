@@ -89,7 +89,10 @@ class HazardNotices:
             recipient = None
             if notice.kind is not NoticeKind.NEW_HAZARD_FOR_GROUP:
                 recipient = await services.storage.users.get(notice.recipient_id)
-            # Groups, and people who have left, read the bureau's default language.
+                if recipient is not None and not recipient.active:
+                    # Their access ended: the reporter or the person once named responsible is told nothing more.
+                    continue
+            # Groups read the bureau's default language.
             t = services.i18n.get(recipient.language if recipient is not None else None)
             text, markup = _render(services, notice, hazard, event, institution, recipient, t)
             messages.append(

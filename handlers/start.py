@@ -49,6 +49,11 @@ async def start(update: Update, context: BotContext) -> None:
     except Refusal as refusal:
         await answer(update, caller.t(refusal.message_key, **refusal.params))
         return
+    from handlers.journeys import end_journeys  # here: journeys imports the access gate, which imports this module
+
+    if update.effective_chat is not None:
+        # Whatever they had left unfinished before their access ended stays ended (handlers.journeys).
+        end_journeys(context.application, update.effective_chat.id, user.telegram_id)
     t = services.i18n.get(user.language)
     scope = await describe_scope(services.storage, user.region_code, user.institution_id, user.language)
     await answer(

@@ -147,6 +147,10 @@ async def pressed(update: Update, context: BotContext) -> None:
         # One reminder a minute at most, however often the button is pressed.
         reminded = await remind_silent(services, warning, f"warning:{warning.id}:remind:{at}", _scope(caller.user))
         key = "warnstatus.reminded" if reminded else "warnstatus.nobody_to_remind"
+        if not reminded:
+            status = await services.warnings.ack_status(warning.id, _scope(caller.user))
+            if any(county.pending for county in status.counties):
+                key = "warnstatus.no_head_to_remind"  # silent institutions whose heads' access has ended
         await query.answer(t.plain(key, count=reminded), show_alert=True)
         return
     status = await services.warnings.ack_status(warning.id, _scope(caller.user))

@@ -217,6 +217,8 @@ class HazardCore:
         if isinstance(decision, Refused):
             return decision
         updated = hazard.model_copy(update=_changes(hazard, action, decision, now, reason))
+        if action is HazardAction.REOPEN:
+            updated = updated.model_copy(update={"assignee_id": await self._responsible_again(hazard)})
         if not await self._storage.hazards.update_state(updated, expected_state=hazard.state):
             raise RuntimeError(f"hazard {hazard.id} changed inside its own transaction")
         detail = _event_detail(hazard, updated, decision, len(photos))
@@ -242,6 +244,28 @@ class HazardCore:
             detail={"from": hazard.state, "to": updated.state, "event_id": event.id},
         )
         return updated, event
+
+    async def _responsible_again(self, hazard: Hazard) -> int | None:
+        """Who answers for a reopened hazard: the person named before, unless their access has ended since it closed
+        (whether or not they were invited back, perhaps in another role or for another institution: what they were
+        named for is no longer theirs). Then the institution's head does, as on a report (nobody for a sensitive
+        hazard, or where no head is registered: the county staff then see it as nobody's)."""
+        if hazard.assignee_id is not None:
+            previous = await self._storage.users.get(hazard.assignee_id)
+            if previous is not None and previous.active and not await self._left_since(previous, hazard.closed_at):
+                return previous.telegram_id
+        if is_sensitive(hazard.area):
+            return None
+        heads = await self._storage.users.heads_of(hazard.institution_id)
+        institution = await self._storage.institutions.get(hazard.institution_id)
+        named = None if institution is None else institution.head_user_id
+        return next((head.telegram_id for head in heads if head.telegram_id == named),
+                    heads[0].telegram_id if heads else None)
+
+    async def _left_since(self, person: User, since: datetime | None) -> bool:
+        """Whether the person's access ended (bot.services.people records it in the audit log) after `since`."""
+        ended = await self._storage.audit.list(action_prefix="user.deactivated", target=f"user:{person.telegram_id}")
+        return any(since is None or event.at >= since for event in ended)
 
     async def _audit_refusal(self, actor: User, action: str, target: str, code: str) -> None:
         await self._storage.audit.append(

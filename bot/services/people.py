@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
 from bot.clock import Clock
-from bot.domain.roles import Role, may_manage, region_in_scope, significant_prefix
+from bot.domain.roles import INVITABLE_BY, Role, may_manage, region_in_scope, significant_prefix
 from bot.services.errors import Refusal
 from bot.services.onboarding import OnboardingService
 from storage import Storage
@@ -148,10 +148,12 @@ class PeopleService:
     # ---- invitations --------------------------------------------------------------------------------------------
 
     async def standing_invites(self, actor: User) -> list[Invite]:
-        """Invitations that can still register someone, for a place in the actor's scope."""
+        """Invitations that can still register someone, for a place in the actor's scope and of a role the actor may
+        invite (county staff do not see, nor cancel, the city's invitation of a new county colleague)."""
         self._staff_only(actor)
         prefix = None if actor.role is Role.CITY or actor.region_code is None else significant_prefix(actor.region_code)
-        return await self._storage.invites.standing(self._clock.now(), region_prefix=prefix)
+        invites = await self._storage.invites.standing(self._clock.now(), region_prefix=prefix)
+        return [invite for invite in invites if invite.role in INVITABLE_BY[actor.role]]
 
     async def revoke_invite(self, actor: User | None, token: str) -> Invite:
         """Take an invitation back so that its link registers nobody. Refusals: "invite_gone" (used, expired or
@@ -164,7 +166,10 @@ class PeopleService:
             self._staff_only(actor)
             mine = invite.created_by == actor.telegram_id
             place = invite.region_code
-            in_scope = actor.role is Role.CITY or (place is not None and region_in_scope(actor.region_code, place))
+            in_scope = actor.role is Role.CITY or (
+                place is not None and region_in_scope(actor.region_code, place)
+                and invite.role in INVITABLE_BY[actor.role]
+            )
             if not mine and not in_scope:
                 await self._refuse(actor, "invite.revoke", "cannot_manage", invite=token[:6])
         async with self._storage.db.transaction():

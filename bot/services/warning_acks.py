@@ -151,7 +151,8 @@ class WarningAcks(WarningCore):
         status = await self.ack_status(warning_id)
         waiting = {i.institution_id for county in status.counties for i in county.pending}
         return [
-            r for r in await self.recipients(warning_id) if r.kind is RecipientKind.HEAD and r.institution_id in waiting
+            r for r in await self.still_served(await self.recipients(warning_id))
+            if r.kind is RecipientKind.HEAD and r.institution_id in waiting
         ]
 
 

@@ -242,7 +242,15 @@ class WarningCore:
         """The recipients of the first sending; none for a draft, of which nobody has heard."""
         if warning.sent_at is None:
             return WarningDelivery(warning, change, ())
-        return WarningDelivery(warning, change, tuple(await self.recipients(warning.id)))
+        return WarningDelivery(warning, change, tuple(await self.still_served(await self.recipients(warning.id))))
+
+    async def still_served(self, recipients: Iterable[WarningRecipient]) -> list[WarningRecipient]:
+        """Of those a warning reached, the ones its revisions and reminders still go to: groups, and people whose
+        access has not ended since."""
+        rows = list(recipients)
+        people = [r.chat_id for r in rows if r.kind is not RecipientKind.GROUP]
+        active = {user.telegram_id for user in await self._storage.users.get_many(people)}
+        return [r for r in rows if r.kind is RecipientKind.GROUP or r.chat_id in active]
 
     async def expire_due(self) -> list[EarlyWarning]:
         """End every warning past its expiry (or 24 h after onset when it has none). Silent: nothing to send."""

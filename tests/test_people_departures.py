@@ -1,0 +1,129 @@
+"""What a person whose access ended must no longer get, and what must not wait for them: hazard notices, a reopened
+hazard, warning reminders, and a journey they had left unfinished."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.roles import Role
+from bot.stage import Stage
+from bot.warning_jobs import follow_up
+from handlers.warning_delivery import deliver
+from tests.hazard_people import (
+    CADRE,
+    HEAD,
+    HOME,
+    LUCHENG,
+    SECOND_HEAD,
+    STAFF,
+    act,
+    cast,
+    hazard_now,
+    report,
+    submitted,
+)
+from tests.test_people import link_token
+from tests.test_report import to_the_description
+from tests.warning_people import containing, drain, enrol, send_typhoon
+
+
+async def end_access(stage: Stage, actor_id: int, telegram_id: int) -> None:
+    actor = await stage.services.storage.users.get(actor_id)
+    assert actor is not None
+    await stage.services.people.deactivate(actor, telegram_id)
+    await drain(stage)
+
+
+async def test_a_reporter_whose_access_ended_is_not_told_of_the_hazards_closing(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage, reporter_id=CADRE)
+    await drain(bot_stage)
+    await end_access(bot_stage, STAFF, CADRE)
+    seen = len(people.cadre.messages())
+
+    await act(bot_stage, STAFF, await submitted(bot_stage, hazard), HazardAction.ACCEPT)
+    await drain(bot_stage)
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    assert people.cadre.messages()[seen:] == []
+
+
+async def test_a_hazard_reopened_after_its_head_left_goes_to_the_new_head_not_the_old_one(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await act(bot_stage, STAFF, await submitted(bot_stage, await report(bot_stage)), HazardAction.ACCEPT)
+    await drain(bot_stage)
+    # The head leaves, comes back as a cadre, and another head now runs the home.
+    await end_access(bot_stage, STAFF, HEAD)
+    await bot_stage.register(people.head, Role.CADRE, region=LUCHENG)
+    successor = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="吴院长", language_code="zh-hans")
+    await bot_stage.register(successor, Role.HEAD, institution=HOME)
+    seen = len(people.head.messages())
+
+    await people.staff.send_text(f"/hazard {hazard.hazard.code}")
+    await people.staff.press("重新打开")
+    await people.staff.send_text("复查发现消防通道又被堵塞")
+    await drain(bot_stage)
+    reopened = await hazard_now(bot_stage, hazard.hazard)
+    assert reopened.state is HazardState.RECTIFYING and reopened.assignee_id == SECOND_HEAD
+    assert containing(people.head, "已重新打开")[seen:] == [] and people.head.messages()[seen:] == []
+    (told,) = containing(successor, "已重新打开")
+    assert told.buttons == [["重新整改"], ["详情"]]
+
+
+async def test_a_head_whose_access_ended_is_not_reminded_of_a_warning(typhoon_stage: Stage) -> None:
+    people = await enrol(typhoon_stage)
+    staff = people.dongtou_staff
+    await send_typhoon(typhoon_stage, people)
+    await people.head_1.press("✅ 已收到并落实")
+    await end_access(typhoon_stage, staff.id, people.head_2.id)
+    seen = len(people.head_2.messages())
+
+    await staff.send_text("/warnstatus")
+    await staff.press("🔔 提醒未回复的机构")
+    assert staff.answers()[-1].text == "尚未回复的机构已没有可提醒的负责人（其账号已停用），请电话联系。"
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    assert people.head_2.messages()[seen:] == []
+    # Nor told of the warning's cancelling.
+    actor = await typhoon_stage.services.storage.users.get(staff.id)
+    assert actor is not None
+    await deliver(typhoon_stage.services, await typhoon_stage.services.warnings.cancel(actor, 1))
+    await drain(typhoon_stage)
+    assert people.head_2.messages()[seen:] == []
+    assert len(containing(people.head_1, "解除")) == 1
+
+
+async def test_a_journey_left_unfinished_when_the_access_ended_does_not_resume_when_invited_again(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    await to_the_description(people.cadre)
+    assert "描述" in people.cadre.last_message().text
+    await end_access(bot_stage, STAFF, CADRE)
+    await bot_stage.register(people.cadre, Role.HEAD, institution=HOME)
+    seen = len(people.cadre.messages())
+
+    await people.cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    replies = [message.text for message in people.cadre.messages()[seen:]]
+    assert not any("照片" in text for text in replies), replies
+
+
+async def test_county_staff_can_neither_see_nor_cancel_an_invitation_of_a_role_they_cannot_invite(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=90, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await admin.send_text("/invite")
+    await admin.press("县级民政工作人员")
+    await admin.press("鹿城区")
+    token = link_token(admin.last_message().text)
+
+    await people.staff.send_text("/people")
+    assert people.staff.last_message().buttons[-1] == ["🔗 未使用的邀请链接（0）"]
+    pressed = await people.staff.press_data(people.staff.last_message(), f"pp:rv:{token}")
+    assert pressed.answer is not None and pressed.answer.show_alert
+    invite = await bot_stage.services.storage.invites.get(token)
+    assert invite is not None and invite.revoked_at is None
