@@ -97,6 +97,8 @@ class User(_Model):
     created_at: datetime
     # Since when messages no longer reach them (they blocked the bot); kept by the bot, never by a registration.
     unreachable_since: datetime | None = None
+    # When their access last ended; kept by the bot, never by a registration (it stays once they are invited back).
+    access_ended_at: datetime | None = None
 
 
 class Group(_Model):

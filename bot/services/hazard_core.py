@@ -252,7 +252,7 @@ class HazardCore:
         hazard, or where no head is registered: the county staff then see it as nobody's)."""
         if hazard.assignee_id is not None:
             previous = await self._storage.users.get(hazard.assignee_id)
-            if previous is not None and previous.active and not await self._left_since(previous, hazard.closed_at):
+            if previous is not None and previous.active and not _left_since(previous, hazard.closed_at):
                 return previous.telegram_id
         if is_sensitive(hazard.area):
             return None
@@ -261,11 +261,6 @@ class HazardCore:
         named = None if institution is None else institution.head_user_id
         return next((head.telegram_id for head in heads if head.telegram_id == named),
                     heads[0].telegram_id if heads else None)
-
-    async def _left_since(self, person: User, since: datetime | None) -> bool:
-        """Whether the person's access ended (bot.services.people records it in the audit log) after `since`."""
-        ended = await self._storage.audit.list(action_prefix="user.deactivated", target=f"user:{person.telegram_id}")
-        return any(since is None or event.at >= since for event in ended)
 
     async def _audit_refusal(self, actor: User, action: str, target: str, code: str) -> None:
         await self._storage.audit.append(
@@ -309,3 +304,9 @@ def _event_detail(before: Hazard, after: Hazard, allowed: Allowed, photo_count: 
     if photo_count:
         detail["photos"] = photo_count
     return detail
+
+
+def _left_since(person: User, since: datetime | None) -> bool:
+    """Whether the person's access ended after `since` (whether or not they were invited back since)."""
+    ended = person.access_ended_at
+    return ended is not None and (since is None or ended >= since)

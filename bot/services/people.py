@@ -111,7 +111,7 @@ class PeopleService:
             assert actor is not None
             await self._refuse(actor, "people.deactivate", "cannot_manage", person=telegram_id, role=person.role.value)
         async with self._storage.db.transaction():
-            if not await self._storage.users.end_access(telegram_id):
+            if not await self._storage.users.end_access(telegram_id, now):
                 raise Refusal("person_gone")  # ended by someone else a moment ago
             headed = await self._storage.institutions.release_head(telegram_id)
             released = []
@@ -136,8 +136,8 @@ class PeopleService:
                     "messages_given_up": given_up, "contacts_released": contacts, "calls_released": calls,
                 },
             )
-            departure = Departure(person.model_copy(update={"active": False}), actor, tuple(released), revoked,
-                                  contacts, tuple(tell))
+            ended = person.model_copy(update={"active": False, "access_ended_at": now})
+            departure = Departure(ended, actor, tuple(released), revoked, contacts, tuple(tell))
             if self.notifier is not None:
                 await self.notifier.queue(departure)
         for hazard in released:

@@ -14,7 +14,7 @@ from storage.models import RegionLevel, User
 from storage.repositories._codec import from_db_time, marks, prefix_glob, to_db_time
 
 _WRITTEN = "telegram_id, full_name, username, role, region_code, institution_id, language, active, created_at"
-_COLUMNS = f"{_WRITTEN}, unreachable_since"
+_COLUMNS = f"{_WRITTEN}, unreachable_since, access_ended_at"
 _U_COLUMNS = ", ".join(f"u.{column.strip()}" for column in _COLUMNS.split(","))
 
 
@@ -70,10 +70,11 @@ class UserRepository:
         )
         return changed > 0
 
-    async def end_access(self, telegram_id: int) -> bool:
+    async def end_access(self, telegram_id: int, at: datetime) -> bool:
         """Mark an active person inactive; False if they were not (a second tap, a race)."""
         changed = await self._db.execute_rowcount(
-            "UPDATE users SET active = 0 WHERE telegram_id = ? AND active = 1", (telegram_id,)
+            "UPDATE users SET active = 0, access_ended_at = ? WHERE telegram_id = ? AND active = 1",
+            (to_db_time(at), telegram_id),
         )
         return changed == 1
 
@@ -211,7 +212,7 @@ def _params(user: User) -> tuple[object, ...]:
 def _user(row: aiosqlite.Row) -> User:
     # By position (the order of _COLUMNS), the role from a dictionary: a reminder sweep reads a thousand people.
     (telegram_id, full_name, username, role, region_code, institution_id, language, active, created_at,
-     unreachable_since) = row
+     unreachable_since, access_ended_at) = row
     return User(
         telegram_id=telegram_id,
         full_name=full_name,
@@ -223,6 +224,7 @@ def _user(row: aiosqlite.Row) -> User:
         active=bool(active),
         created_at=from_db_time(created_at),
         unreachable_since=None if unreachable_since is None else from_db_time(unreachable_since),
+        access_ended_at=None if access_ended_at is None else from_db_time(access_ended_at),
     )
 
 
