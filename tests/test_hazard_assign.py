@@ -146,3 +146,25 @@ async def test_a_forged_assign_outside_scope_is_refused_and_audited_and_stale_on
     assert [(e.actor_id, e.detail["reason"]) for e in refused] == [
         (STAFF, "assignee_not_in_scope"), (LONGWAN_STAFF, "not_in_scope")
     ]
+
+
+async def test_the_candidates_come_eight_to_a_page_heads_first(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    for n in range(10):  # cadres of the home's township: they cover it too; a neighbouring township's do not
+        township = "330302001" if n < 9 else "330302007"
+        person = bot_stage.sandbox.user(user_id=500 + n, first_name=f"干部{n}", language_code="zh-hans")
+        await bot_stage.register(person, Role.CADRE, region=township)
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("指定责任人", staff.last_message())
+    first = staff.last_message()
+    assert "第 1/2 页" in first.text and "当前责任人：陈院长" in first.text
+    labels = [label for row in first.buttons for label in row]
+    # The head is responsible already (named at report time), so the list starts with the cadres.
+    assert labels[0] == "李娜（社区/村干部）" and len(labels) == 9 and labels[-1] == "下一页 ▶"
+    await staff.press("下一页 ▶", first)
+    second = staff.last_message()
+    rest = [label for row in second.buttons for label in row]
+    assert "第 2/2 页" in second.text and rest[-1] == "◀ 上一页"
+    assert "周科长（县级民政工作人员）" in rest and "干部9（社区/村干部）" not in labels + rest
