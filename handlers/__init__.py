@@ -9,6 +9,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from handlers import (
+    assign,
     charts,
     contacts,
     drill_records,
@@ -58,6 +59,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     rectify.register(application)
     verify.register(application)
     reopen.register(application)
+    assign.register(application)
     drills.register(application)
     drill_records.register(application)
     selfcheck.register(application)

@@ -18,8 +18,8 @@ from storage.hazard_models import Hazard
 from storage.models import User
 
 VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
-REOPEN = "reopen"
-PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen):(\d+)$")
+REOPEN, ASSIGN = "reopen", "assign"
+PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign):(\d+)$")
 TASKS_PAGE = re.compile(r"^tk:page:(\d+)$")
 
 # The buttons a person gets for the actions decide() would allow them, in this order.
@@ -28,6 +28,7 @@ ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
     (HazardAction.SUBMIT_RECTIFICATION, RECTIFY, "button.rectify"),
     (HazardAction.ACCEPT, ACCEPT, "button.accept"),
     (HazardAction.REJECT, REJECT, "button.reject"),
+    (HazardAction.ASSIGN, ASSIGN, "button.assign"),
     (HazardAction.CHANGE_DEADLINE, DEADLINE, "button.change_deadline"),
     (HazardAction.REOPEN, REOPEN, "button.reopen"),
 )

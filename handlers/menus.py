@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # The order is the order of the menu. Journeys add their commands here as they land.
 GUEST_COMMANDS = ("start", "help")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.CADRE: ("report", "hazard", "help", "lang", "cancel"),
+    Role.CADRE: ("report", "tasks", "hazard", "help", "lang", "cancel"),
     Role.HEAD: (
         "report", "tasks", "hazard", "drill", "drills", "selfcheck", "stats", "export", "help", "lang", "cancel",
     ),

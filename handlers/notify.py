@@ -129,6 +129,8 @@ def _render(
         return t("notice.new_for_staff_no_head", **p), _details_keyboard(hazard, t)
     if kind is NoticeKind.ASSIGNED:
         return t("notice.assigned", **p), _doer_keyboard(hazard, t)
+    if kind is NoticeKind.UNASSIGNED:
+        return t("notice.unassigned", **p), None
     if kind is NoticeKind.RECTIFICATION_SUBMITTED:
         if recipient is not None and recipient.role in STAFF_ROLES:
             return t("notice.submitted_for_staff", **p), _verify_keyboard(hazard, t)

@@ -50,6 +50,20 @@ def significant_prefix(code: str) -> str:
     return code
 
 
+def covering_codes(region_code: str) -> frozenset[str]:
+    """Every code, as regions are written (6, 9 or 12 digits, zero-padded), whose area contains `region_code`: the
+    places a person may be registered for and still cover it. '330302007' -> 330302007, 330302007000, 330302,
+    330302000, 330302000000, 330300, …, 330000, … . `region_in_scope` stays the judge of each."""
+    prefix = significant_prefix(region_code)
+    codes: set[str] = set()
+    for length in (2, 4, 6, 9, 12):
+        if length > len(prefix):
+            break
+        head = prefix[:length]
+        codes |= {head.ljust(width, "0") for width in (6, 9, 12) if width >= length}
+    return frozenset(code for code in codes if region_in_scope(code, region_code))
+
+
 def may_manage(
     actor_id: int, actor_role: Role, actor_region: str | None, person_id: int, person_role: Role,
     person_place: str | None,

@@ -24,6 +24,7 @@ class NoticeKind(StrEnum):
     # Sensitive hazards (instead of head and group), and hazards nobody at the institution can take on.
     NEW_HAZARD_FOR_STAFF = "new_hazard_for_staff"
     ASSIGNED = "assigned"  # staff named this person responsible
+    UNASSIGNED = "unassigned"  # staff named someone else: the hazard is no longer this person's
     RECTIFICATION_SUBMITTED = "rectification_submitted"  # to verifiers and the reporter
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # reason: why
@@ -125,6 +126,14 @@ def on_action(
         return []
     kind, recipients, why = plan[action]
     return guard(_people(kind, hazard_id, recipients, why), facts, audience, actor_id)
+
+
+def on_reassign(previous_id: int | None, facts: HazardFacts, hazard_id: int, actor_id: int) -> list[Notice]:
+    """The person staff relieved of a hazard is told it is no longer theirs. Not through `guard`: once relieved they
+    may no longer see the hazard, and the notice names only its code, which they knew."""
+    if previous_id is None or previous_id in (facts.assignee_id, actor_id):
+        return []
+    return [Notice(NoticeKind.UNASSIGNED, hazard_id, previous_id)]
 
 
 def guard(notices: Iterable[Notice], facts: HazardFacts, audience: Audience, actor_id: int) -> list[Notice]:

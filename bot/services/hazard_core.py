@@ -204,6 +204,9 @@ class HazardCore:
         if action is HazardAction.REOPEN:
             # A new round of correction: the time its severity allows, from now (see lifecycle.ACTION_RULES).
             deadline = deadline_for(hazard.severity, now, self._policy)
+        if action is HazardAction.ASSIGN and deadline is None and hazard.deadline is None:
+            # DeadlineNeed.NEW_OR_CURRENT: the deadline in force stays; a hazard without one gets its severity's.
+            deadline = deadline_for(hazard.severity, now, self._policy)
         decision = decide(
             hazard.facts(),
             actor_of(actor),
@@ -261,6 +264,22 @@ class HazardCore:
         named = None if institution is None else institution.head_user_id
         return next((head.telegram_id for head in heads if head.telegram_id == named),
                     heads[0].telegram_id if heads else None)
+
+    async def _candidates(self, hazard: Hazard) -> list[User]:
+        """Whom staff may name responsible for the hazard: the institution's active heads first (never for a
+        sensitive hazard, which they must not see), then the active cadres and county staff whose region contains
+        the hazard's; each person once, the one responsible now left out."""
+        users = self._storage.users
+        heads = [] if is_sensitive(hazard.area) else await users.heads_of(hazard.institution_id)
+        others = await users.covering((Role.CADRE, Role.COUNTY), hazard.region_code)
+        seen: set[int] = set()
+        chosen: list[User] = []
+        for person in (*heads, *others):
+            if person.telegram_id in seen or person.telegram_id == hazard.assignee_id:
+                continue
+            seen.add(person.telegram_id)
+            chosen.append(person)
+        return chosen
 
     async def _audit_refusal(self, actor: User, action: str, target: str, code: str) -> None:
         await self._storage.audit.append(

@@ -7,9 +7,11 @@ entry and audit event, and returns the notices for the Telegram side to render a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.catalog import SENSITIVE_AREAS
+from bot.domain.deadlines import deadline_for
 from bot.domain.hazard_codes import format_hazard_code, parse_hazard_code
 from bot.domain.lifecycle import (
     REOPEN_WINDOW,
@@ -18,10 +20,11 @@ from bot.domain.lifecycle import (
     Refused,
     available_actions,
     can_view,
+    decide,
     is_overdue,
 )
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action
+from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action, on_reassign
 from bot.services.errors import Refusal
 from bot.services.hazard_core import (
     FORGERY_CODES,
@@ -36,7 +39,14 @@ from bot.services.hazard_reports import HazardReporting
 from storage.hazard_models import Hazard, PhotoRef
 from storage.models import User
 
+
+@dataclass(frozen=True)
+class AssigneeChoice:
+    hazard: Hazard
+    candidates: list[User]  # heads first (none for a sensitive hazard), then cadres, then county staff
+
 __all__ = [
+    "AssigneeChoice",
     "HazardDossier",
     "HazardOutcome",
     "HazardService",
@@ -87,6 +97,8 @@ class HazardService(HazardReporting):
                 updated, event = applied
                 audience = await self._audience(updated)
                 notices = on_action(action, updated.facts(), updated.id, audience, actor.telegram_id, reason)
+                if action is HazardAction.ASSIGN:
+                    notices += on_reassign(hazard.assignee_id, updated.facts(), updated.id, actor.telegram_id)
                 await self._queue_notices(updated, event, notices)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
         if isinstance(applied, Refused):
@@ -98,6 +110,65 @@ class HazardService(HazardReporting):
                 raise Refusal(code, hazard=hazard.code, days=REOPEN_WINDOW.days)
             raise Refusal(code, hazard=hazard.code)
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
+
+    # ---- naming the person responsible (指定责任人) ----------------------------------------------------------
+
+    async def assignees(self, actor: User, hazard_id: int) -> AssigneeChoice:
+        """Whom the actor may name responsible for the hazard, if they may name anyone now (else a Refusal, a forged
+        press audited as `act` would)."""
+        hazard = await self._storage.hazards.get(hazard_id)
+        if hazard is None:
+            raise Refusal("not_found")
+        refusal = await self._assign_refusal(actor, hazard)
+        if refusal is not None:
+            raise refusal
+        return AssigneeChoice(hazard, await self._candidates(hazard))
+
+    async def assign(self, actor: User, hazard_id: int, assignee_id: int) -> HazardOutcome:
+        """Name `assignee_id` responsible, if they are one of `assignees` now. A second tap on the same person, a
+        person whose access ended, or a hazard that moved on gets a Refusal naming it; a person who was never a
+        candidate (a forged press) is refused and audited."""
+        outcome: HazardOutcome | None = None
+        async with self._storage.db.transaction():
+            hazard = await self._storage.hazards.get(hazard_id)
+            if hazard is None:
+                raise Refusal("not_found")
+            refusal = await self._assign_refusal(actor, hazard) or await self._assignee_refusal(
+                actor, hazard, assignee_id
+            )
+            if refusal is None:
+                outcome = await self.act(actor, hazard_id, HazardAction.ASSIGN, assignee_id=assignee_id)
+        if refusal is not None:
+            raise refusal
+        assert outcome is not None
+        return outcome
+
+    async def _assign_refusal(self, actor: User, hazard: Hazard) -> Refusal | None:
+        """Whether decide() lets this person name anyone responsible now; a forged attempt is audited (inside a
+        transaction, the caller raises the Refusal after it, so that the audit entry is committed)."""
+        now = self._clock.now()
+        decision = decide(
+            hazard.facts(), actor_of(actor), HazardAction.ASSIGN, now=now, assignee_id=actor.telegram_id,
+            deadline=hazard.deadline or deadline_for(hazard.severity, now, self._policy),
+        )
+        if not isinstance(decision, Refused):
+            return None
+        code = decision.reason_code.value
+        if code in FORGERY_CODES:
+            await self._audit_refusal(actor, HazardAction.ASSIGN.value, f"hazard:{hazard.code}", code)
+            return Refusal(code)
+        return Refusal(code, hazard=hazard.code)
+
+    async def _assignee_refusal(self, actor: User, hazard: Hazard, assignee_id: int) -> Refusal | None:
+        person = await self._storage.users.get(assignee_id)
+        if assignee_id == hazard.assignee_id:
+            return Refusal("already_assignee", hazard=hazard.code, name=person.full_name if person else "—")
+        if any(candidate.telegram_id == assignee_id for candidate in await self._candidates(hazard)):
+            return None
+        if person is None or not person.active:
+            return Refusal("assignee_gone", hazard=hazard.code)
+        await self._audit_refusal(actor, HazardAction.ASSIGN.value, f"hazard:{hazard.code}", "assignee_not_in_scope")
+        return Refusal("assignee_not_in_scope")
 
     # ---- reading ------------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain.lifecycle import UNRESOLVED_STATES
-from bot.domain.roles import STAFF_ROLES, Role, region_in_scope, significant_prefix
+from bot.domain.roles import STAFF_ROLES, Role, covering_codes, region_in_scope, significant_prefix
 from storage.db import Database
 from storage.models import RegionLevel, User
 from storage.repositories._codec import from_db_time, marks, prefix_glob, to_db_time
@@ -185,6 +185,24 @@ class UserRepository:
             (Role.HEAD.value, institution_id, institution_id),
         )
         return [_user(row) for row in rows]
+
+    async def covering(self, roles: Iterable[Role], region_code: str) -> list[User]:
+        """Active people of these roles registered for a place that contains `region_code` (a cadre of the county or
+        of the township, not of a neighbouring township), by role in the order given, then by Telegram id."""
+        wanted = list(dict.fromkeys(roles))
+        codes = sorted(covering_codes(region_code))
+        if not wanted or not codes:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND role IN ({marks(wanted)}) "
+            f"AND region_code IN ({marks(codes)}) ORDER BY telegram_id",
+            (*(role.value for role in wanted), *codes),
+        )
+        found = [_user(row) for row in rows]
+        return sorted(
+            (user for user in found if region_in_scope(user.region_code, region_code)),
+            key=lambda user: wanted.index(user.role),
+        )
 
     async def _covers_city(self, region_code: str) -> bool:
         city = await self._db.fetchval(

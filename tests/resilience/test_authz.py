@@ -347,6 +347,17 @@ ROWS: tuple[Row, ...] = (
         hazard=HazardState.ASSIGNED),
     Row("hz:reopen:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:reopen:{hazard}")), ("reopen.ask_reason",),
         hazard=HazardState.CLOSED),
+    # Naming the person responsible: staff in scope, while the hazard is unresolved; every press is checked again.
+    Row("hz:assign:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:assign:{hazard}")), ("assign.choose",),
+        hazard=HazardState.ASSIGNED),
+    Row("as:page:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("as:page:{hazard}:0")), ("assign.choose",),
+        hazard=HazardState.ASSIGNED),
+    Row("as:pick:", expect(allow=(P.COUNTY_IN, P.CITY)),
+        press(lambda c: f"as:pick:{c.hazard.id if c.hazard else 0}:{c.people[P.CADRE].id}"), ("assign.done",),
+        hazard=HazardState.ASSIGNED),
+    # Another county's staff member was never offered: naming them is a forged press, whoever sends it.
+    Row("as:pick:", expect(), press(lambda c: f"as:pick:{c.hazard.id if c.hazard else 0}:{c.people[P.COUNTY_OUT].id}"),
+        ("assign.done",), hazard=HazardState.ASSIGNED, variant="someone outside its scope"),
     Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty")),
     Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
     # ---- the report journey --------------------------------------------------------------------------------------

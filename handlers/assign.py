@@ -1,0 +1,119 @@
+"""Staff name the person responsible for a hazard (指定责任人): Assign, on the hazard's details, lists who may take it
+on, eight to a page (the institution's heads, never for a rights-protection hazard, then the cadres and county staff
+whose region contains it); a press on a name assigns it and tells them. No conversation: every press carries the
+hazard and the person, and the service checks both again (bot.services.hazards.HazardService.assign)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.context import BotContext
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.hazards import AssigneeChoice
+from handlers.common import Caller, answer, identify
+from handlers.hazard_buttons import ASSIGN, pattern, pressed_hazard, refuse
+from handlers.notify import when
+from storage.models import User
+
+PAGE_SIZE = 8
+PAGE = re.compile(r"^as:page:(\d+):(\d+)$")
+PICK = re.compile(r"^as:pick:(\d+):(\d+)$")
+
+
+def _label(person: User, t: Translator) -> str:
+    return t.plain("assign.candidate", name=person.full_name, role=t.plain(f"role.{person.role.value}"))
+
+
+def _keyboard(choice: AssigneeChoice, page: int, pages: int, t: Translator) -> InlineKeyboardMarkup:
+    hazard_id = choice.hazard.id
+    shown = choice.candidates[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows = [
+        [InlineKeyboardButton(_label(person, t), callback_data=f"as:pick:{hazard_id}:{person.telegram_id}")]
+        for person in shown
+    ]
+    navigation = []
+    if page > 0:
+        navigation.append(_page_button("button.page_previous", hazard_id, page - 1, t))
+    if page + 1 < pages:
+        navigation.append(_page_button("button.page_next", hazard_id, page + 1, t))
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows)
+
+
+def _page_button(label_key: str, hazard_id: int, page: int, t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain(label_key), callback_data=f"as:page:{hazard_id}:{page}")
+
+
+async def _show(
+    update: Update, context: BotContext, caller: Caller, user: User, query: CallbackQuery, hazard_id: int,
+    page: int, *, edit: bool,
+) -> None:
+    t = caller.t
+    try:
+        # Checked on every press: the role, the scope, and that the hazard is still unresolved.
+        choice = await context.services.hazards.assignees(user, hazard_id)
+    except Refusal as refusal:
+        await refuse(query, t, refusal)
+        return
+    await query.answer()
+    hazard = choice.hazard
+    if not choice.candidates:
+        await answer(update, t("assign.nobody", code=hazard.code), edit=edit)
+        return
+    pages = math.ceil(len(choice.candidates) / PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)  # a stale page button after people left lands on the last page
+    current = "—"
+    if hazard.assignee_id is not None:
+        person = await context.services.storage.users.get(hazard.assignee_id)
+        current = person.full_name if person is not None else str(hazard.assignee_id)
+    text = t("assign.choose", code=hazard.code, current=current, page=page + 1, pages=pages)
+    await answer(update, text, reply_markup=_keyboard(choice, page, pages, t), edit=edit)
+
+
+async def pressed_assign(update: Update, context: BotContext) -> None:
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
+        return
+    caller, user, query, hazard_id = pressed
+    await _show(update, context, caller, user, query, hazard_id, 0, edit=False)
+
+
+async def turned_page(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    match = PAGE.match(query.data or "") if query is not None else None
+    if caller is None or caller.user is None or query is None or match is None:
+        return
+    await _show(update, context, caller, caller.user, query, int(match.group(1)), int(match.group(2)), edit=True)
+
+
+async def chose_assignee(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query = update.callback_query
+    match = PICK.match(query.data or "") if query is not None else None
+    if caller is None or caller.user is None or query is None or match is None:
+        return
+    t, services = caller.t, context.services
+    try:
+        outcome = await services.hazards.assign(caller.user, int(match.group(1)), int(match.group(2)))
+    except Refusal as refusal:
+        await refuse(query, t, refusal)
+        return
+    await query.answer()
+    hazard = outcome.hazard
+    person = await services.storage.users.get(int(match.group(2)))
+    name = person.full_name if person is not None else match.group(2)
+    text = t("assign.done", name=name, code=hazard.code, deadline=when(hazard.deadline, services.settings.tz, t))
+    await answer(update, text, edit=True)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CallbackQueryHandler(pressed_assign, pattern=pattern(ASSIGN)))
+    application.add_handler(CallbackQueryHandler(turned_page, pattern=PAGE))
+    application.add_handler(CallbackQueryHandler(chose_assignee, pattern=PICK))

@@ -1,0 +1,170 @@
+"""Staff name the person responsible for a hazard (指定责任人): from its details, a paged list of the people who may
+take it on; the one chosen is told, with the buttons a rectifier gets, and finds it in /tasks."""
+
+from __future__ import annotations
+
+from bot.domain.catalog import HazardArea
+from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.roles import Role
+from bot.stage import Stage
+from tests.hazard_people import (
+    CADRE,
+    HEAD,
+    LONGWAN,
+    LONGWAN_STAFF,
+    LUCHENG,
+    STAFF,
+    act,
+    cast,
+    hazard_now,
+    report,
+)
+
+NO_HEAD_HOME = "WZ-330302-ELDER-02"  # another home of Lucheng, whose head never registered
+REPORTER = 47
+
+
+async def test_staff_name_a_cadre_for_a_home_with_no_head_who_rectifies_and_staff_accept(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff, cadre = people.staff, people.cadre
+    reporter = bot_stage.sandbox.user(user_id=REPORTER, first_name="王干部", language_code="zh-hans")
+    await bot_stage.register(reporter, Role.CADRE, region=LUCHENG)
+    hazard = await report(bot_stage, REPORTER, institution=NO_HEAD_HOME)
+    assert hazard.state is HazardState.REPORTED and hazard.assignee_id is None
+
+    await staff.send_text(f"/hazard {hazard.code}")
+    dossier = staff.last_message()
+    assert ["指定责任人"] in dossier.buttons
+    await staff.press("指定责任人", dossier)
+    choice = staff.last_message()
+    assert f"隐患 {hazard.code}" in choice.text and "责任人" in choice.text
+    labels = [label for row in choice.buttons for label in row]
+    # No head: the cadres whose region covers the home, then the county staff; nobody of another county.
+    assert labels[:3] == ["李娜（社区/村干部）", "王干部（社区/村干部）", "周科长（县级民政工作人员）"]
+    await staff.press("李娜（社区/村干部）", choice)
+    done = staff.last_message()
+    assert f"已指定 李娜 为隐患 {hazard.code} 的整改责任人" in done.text
+
+    assigned = await hazard_now(bot_stage, hazard)
+    assert assigned.state is HazardState.ASSIGNED and assigned.assignee_id == CADRE
+    assert assigned.deadline == hazard.deadline  # the deadline set at report time stays
+    told = cadre.last_message()
+    assert f"您已被指定为隐患 {hazard.code} 的整改责任人" in told.text
+    assert told.buttons == [["确认收到"], ["开始整改"], ["详情"]]
+
+    # A second tap on the same name assigns nothing twice.
+    again = await staff.press_data(choice, f"as:pick:{hazard.id}:{CADRE}")
+    assert again.answer is not None and again.answer.show_alert and "已是" in (again.answer.text or "")
+    events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
+    assert events.count("assign") == 1
+
+    await cadre.send_text("/tasks")
+    assert hazard.code in cadre.last_message().text
+
+    await cadre.press("确认收到", told)
+    await cadre.press("开始整改", told)
+    await cadre.send_text("已清理消防通道内的杂物")
+    await cadre.send_photo()
+    await cadre.press("完成")
+    assert f"隐患 {hazard.code} 的整改已提交" in cadre.last_message().text
+    await staff.press("验收通过", next(m for m in staff.messages() if "待您验收" in m.text))
+    closed = await hazard_now(bot_stage, hazard)
+    assert closed.state is HazardState.CLOSED
+    assert "已验收通过并销号" in cadre.last_message().text
+    audit = await bot_stage.services.storage.audit.list(action_prefix="hazard.assigned")
+    assert [(e.actor_id, e.target) for e in audit] == [(STAFF, f"hazard:{hazard.code}")]
+
+
+async def test_a_rights_protection_hazard_is_never_offered_to_the_head_and_a_new_assignee_relieves_the_old(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage, "en")
+    staff, cadre, head = people.staff, people.cadre, people.head
+    hazard = await report(bot_stage, area=HazardArea.RIGHTS, description="A carer shouted at a resident")
+    heard = len(head.messages())
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("Assign", staff.last_message())
+    labels = [label for row in staff.last_message().buttons for label in row]
+    assert not any(label.startswith("Chen") for label in labels)
+    assert any(label.startswith("Li Na") for label in labels)
+
+    # Forged: the head was never offered.
+    forged = await staff.press_data(staff.last_message(), f"as:pick:{hazard.id}:{HEAD}")
+    assert forged.answer is not None and forged.answer.show_alert
+    assert (await hazard_now(bot_stage, hazard)).assignee_id is None
+
+    await staff.press("Li Na", staff.last_message())
+    assert (await hazard_now(bot_stage, hazard)).assignee_id == CADRE
+    # Reassigned to the county staff member: Li Na hears it is no longer hers.
+    await act(bot_stage, STAFF, hazard, HazardAction.COMMENT, reason="Moving it to the county office")
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("Assign", staff.last_message())
+    await staff.press("Zhou", staff.last_message())
+    assert (await hazard_now(bot_stage, hazard)).assignee_id == STAFF
+    assert f"no longer responsible for hazard {hazard.code}" in cadre.last_message().text
+    assert len(head.messages()) == heard  # the head heard of none of it
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [(e.actor_id, e.detail["action"]) for e in refused] == [(STAFF, "assign")]
+
+
+async def test_a_forged_assign_outside_scope_is_refused_and_audited_and_stale_ones_explained(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    outsider = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(outsider, Role.COUNTY, region=LONGWAN)
+    hazard = await report(bot_stage, CADRE, institution=NO_HEAD_HOME)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("Assign", staff.last_message())
+    choice = staff.last_message()
+
+    forged = await staff.press_data(choice, f"as:pick:{hazard.id}:{LONGWAN_STAFF}")
+    assert forged.answer is not None and forged.answer.show_alert
+    assert "outside" in (forged.answer.text or "")
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [(e.actor_id, e.detail["action"], e.detail["reason"]) for e in refused] == [
+        (STAFF, "assign", "assignee_not_in_scope")
+    ]
+    # Another county's staff may not even open the list.
+    await outsider.send_text("/help")
+    opened = await outsider.press_data(outsider.last_message(), f"hz:assign:{hazard.id}")
+    assert opened.answer is not None
+    assert opened.answer.text == "That is outside your scope; the attempt has been recorded."
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.REPORTED
+
+    # The candidate's access ended meanwhile: a clear answer, nothing assigned, nothing audited as forged.
+    await bot_stage.services.storage.users.set_active(CADRE, False)
+    gone = await staff.press("Li Na", choice)
+    assert gone.answer is not None and "no longer" in (gone.answer.text or "")
+    assert (await hazard_now(bot_stage, hazard)).assignee_id is None
+    await bot_stage.services.storage.users.set_active(CADRE, True)
+
+    # The hazard moved on (rectified and awaiting verification): the list is stale.
+    await act(bot_stage, CADRE, hazard, HazardAction.REPORT_FIXED_ON_SPOT, photos=1)
+    late = await staff.press("Li Na", choice)
+    assert late.answer is not None and "current state" in (late.answer.text or "")
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [(e.actor_id, e.detail["reason"]) for e in refused] == [
+        (STAFF, "assignee_not_in_scope"), (LONGWAN_STAFF, "not_in_scope")
+    ]
+
+
+async def test_the_candidates_come_eight_to_a_page_heads_first(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    for n in range(10):  # cadres of the home's township: they cover it too; a neighbouring township's do not
+        township = "330302001" if n < 9 else "330302007"
+        person = bot_stage.sandbox.user(user_id=500 + n, first_name=f"干部{n}", language_code="zh-hans")
+        await bot_stage.register(person, Role.CADRE, region=township)
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("指定责任人", staff.last_message())
+    first = staff.last_message()
+    assert "第 1/2 页" in first.text and "当前责任人：陈院长" in first.text
+    labels = [label for row in first.buttons for label in row]
+    # The head is responsible already (named at report time), so the list starts with the cadres.
+    assert labels[0] == "李娜（社区/村干部）" and len(labels) == 9 and labels[-1] == "下一页 ▶"
+    await staff.press("下一页 ▶", first)
+    second = staff.last_message()
+    rest = [label for row in second.buttons for label in row]
+    assert "第 2/2 页" in second.text and rest[-1] == "◀ 上一页"
+    assert "周科长（县级民政工作人员）" in rest and "干部9（社区/村干部）" not in labels + rest
