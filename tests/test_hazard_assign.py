@@ -13,6 +13,7 @@ from tests.hazard_people import (
     LONGWAN,
     LONGWAN_STAFF,
     LUCHENG,
+    OTHER_STAFF,
     STAFF,
     act,
     cast,
@@ -168,3 +169,23 @@ async def test_the_candidates_come_eight_to_a_page_heads_first(bot_stage: Stage)
     rest = [label for row in second.buttons for label in row]
     assert "第 2/2 页" in second.text and rest[-1] == "◀ 上一页"
     assert "周科长（县级民政工作人员）" in rest and "干部9（社区/村干部）" not in labels + rest
+
+
+async def test_county_staff_named_responsible_find_the_hazard_in_their_tasks(bot_stage: Stage) -> None:
+    """Staff's /tasks listed what awaits verification, what is overdue and what nobody was responsible for: a
+    rights-protection hazard named to a colleague, within its deadline, was in nobody's list at all."""
+    people = await cast(bot_stage)
+    colleague = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="吴科员", language_code="zh-hans")
+    await bot_stage.register(colleague, Role.COUNTY, region=LUCHENG)
+    hazard = await report(bot_stage, CADRE, area=HazardArea.RIGHTS)
+    await colleague.send_text("/tasks")
+    assert hazard.code in colleague.last_message().text  # nobody responsible yet: every county clerk sees it
+
+    await people.staff.send_text(f"/hazard {hazard.code}")
+    await people.staff.press("指定责任人")
+    await people.staff.press("吴科员（县级民政工作人员）")
+    assert (await hazard_now(bot_stage, hazard)).assignee_id == OTHER_STAFF
+    await colleague.send_text("/tasks")
+    assert hazard.code in colleague.last_message().text
+    await people.staff.send_text("/tasks")
+    assert hazard.code not in people.staff.last_message().text  # named to someone else, and not yet overdue

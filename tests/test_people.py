@@ -66,6 +66,8 @@ async def test_county_staff_end_a_heads_access_and_nothing_is_left_hanging_on_th
     await people.staff.send_text(f"/hazard {hazard.code}")
     dossier = "\n".join(m.text for m in people.staff.messages()[-4:])
     assert "原责任人账号停用，不再负责" in dossier
+    await people.staff.send_text("/tasks")
+    assert hazard.code in people.staff.last_message().text  # nobody is named responsible now: staff see it
     institution = await storage.institutions.get(hazard.institution_id)
     assert institution is not None and institution.head_user_id is None
     # At the deadline the county is reminded of the hazard, and the person whose access ended is not.

@@ -174,8 +174,8 @@ class HazardService(HazardReporting):
 
     async def tasks(self, actor: User, page: int = 0, page_size: int = 10) -> TaskPage:
         """Heads (and anyone named responsible): their unresolved hazards, overdue first, then by deadline.
-        Staff: hazards awaiting verification in their scope, then overdue ones, then those nobody is
-        responsible for yet."""
+        Staff: hazards awaiting verification in their scope, then overdue ones, then those they are named
+        responsible for, then those nobody is named responsible for."""
         if page_size < 1:
             raise ValueError("page_size must be positive")
         now = self._clock.now()
@@ -183,9 +183,11 @@ class HazardService(HazardReporting):
         if actor.role in STAFF_ROLES:
             if actor.role is Role.COUNTY and actor.region_code is None:
                 return TaskPage([], 0, page_size, 0)  # misconfigured account: fail closed
-            total = await repo.count_staff_queue(actor.region_code, now=now)
+            mine = actor.telegram_id
+            total = await repo.count_staff_queue(actor.region_code, now=now, mine=mine)
             page = _clamp(page, total, page_size)
-            hazards = await repo.staff_queue(actor.region_code, now=now, limit=page_size, offset=page * page_size)
+            hazards = await repo.staff_queue(actor.region_code, now=now, mine=mine, limit=page_size,
+                                             offset=page * page_size)
         else:
             institution_id = actor.institution_id if actor.role is Role.HEAD else None
             total = await repo.count_open_for_institution(

@@ -164,12 +164,12 @@ class HazardRepository:
         return int(await self._db.fetchval(f"SELECT COUNT(*) FROM hazards WHERE {where}", params))
 
     async def staff_queue(
-        self, region_code: str | None, *, now: datetime, limit: int = 20, offset: int = 0
+        self, region_code: str | None, *, now: datetime, mine: int | None = None, limit: int = 20, offset: int = 0
     ) -> list[Hazard]:
         """What staff of a region (None: the whole city) must act on, in this order: hazards awaiting
-        verification (oldest submission first), overdue ones (oldest deadline first), then reported ones that
-        nobody is responsible for yet (oldest first)."""
-        sql, params = _staff_queue_sql(region_code, now)
+        verification (oldest submission first), overdue ones (oldest deadline first), those the staff member `mine`
+        is named responsible for (by deadline), then open ones nobody is named responsible for (oldest first)."""
+        sql, params = _staff_queue_sql(region_code, now, mine)
         # The page is chosen on (bucket, key, id) alone and only its rows are read whole: sorting whole rows of
         # a city's queue (25,000 at 100,000 hazards) cost more than the rest of the query.
         rows = await self._db.fetchall(
@@ -180,8 +180,8 @@ class HazardRepository:
         )
         return [hazard_row(row) for row in rows]
 
-    async def count_staff_queue(self, region_code: str | None, *, now: datetime) -> int:
-        sql, params = _staff_queue_sql(region_code, now)
+    async def count_staff_queue(self, region_code: str | None, *, now: datetime, mine: int | None = None) -> int:
+        sql, params = _staff_queue_sql(region_code, now, mine)
         return int(await self._db.fetchval(f"SELECT COUNT(*) FROM ({sql})", params))
 
     async def duplicates(self, institution_id: int, area: HazardArea) -> list[Hazard]:
@@ -316,9 +316,12 @@ def _institution_filter(
     return f"id IN ({' UNION '.join(lookups)})", params
 
 
-def _staff_queue_sql(region_code: str | None, now: datetime) -> tuple[str, list[object]]:
+def _staff_queue_sql(region_code: str | None, now: datetime, mine: int | None) -> tuple[str, list[object]]:
     """(id, bucket, sort_key) of each hazard in the queue. Every bucket is an unresolved state, so the state
-    condition changes nothing but lets SQLite read the (state, …) indexes instead of the whole table."""
+    condition changes nothing but lets SQLite read the (state, …) indexes instead of the whole table.
+
+    "Nobody named" is any open hazard without an assignee, not only a reported one: a hazard reopened where no head
+    is registered, or one whose responsible person's access ended, waits for staff to name someone too."""
     scope, scope_params = "1 = 1", []
     if region_code is not None:
         scope, scope_params = "region_code GLOB ?", [prefix_glob(significant_prefix(region_code))]
@@ -326,15 +329,16 @@ def _staff_queue_sql(region_code: str | None, now: datetime) -> tuple[str, list[
         "SELECT id, fixed_at, deadline, reported_at, CASE "
         f"WHEN state IN ({marks(_FIXED)}) THEN 0 "
         f"WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 1 "
-        "WHEN state = ? AND assignee_id IS NULL THEN 2 END AS bucket "
+        f"WHEN state IN ({marks(_OPEN)}) AND assignee_id = ? THEN 2 "
+        f"WHEN state IN ({marks(_OPEN)}) AND assignee_id IS NULL THEN 3 END AS bucket "
         f"FROM hazards WHERE state IN ({marks(_UNRESOLVED)}) AND {scope}"
     )
     params: list[object] = [
-        *_FIXED, *_OPEN, to_db_time(now), HazardState.REPORTED.value, *_UNRESOLVED, *scope_params
+        *_FIXED, *_OPEN, to_db_time(now), *_OPEN, mine, *_OPEN, *_UNRESOLVED, *scope_params
     ]
     return (
-        "SELECT id, bucket, CASE bucket WHEN 0 THEN fixed_at WHEN 1 THEN deadline ELSE reported_at END AS sort_key "
-        f"FROM ({sql}) WHERE bucket IS NOT NULL",
+        "SELECT id, bucket, CASE bucket WHEN 0 THEN fixed_at WHEN 1 THEN deadline WHEN 2 THEN deadline "
+        f"ELSE reported_at END AS sort_key FROM ({sql}) WHERE bucket IS NOT NULL",
         params,
     )
 
