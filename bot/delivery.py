@@ -93,6 +93,10 @@ class OutboxSender:
         self._quiet = False
         self._finished = asyncio.Event()  # a delivery ended since the loop last looked
         self._settling: set[int] = set()  # chats whose failed message is being put back: not claimed meanwhile
+        # People marked unreachable, read every RECOVER_EVERY seconds and kept up with this sender's own refusals: a
+        # message delivered to one of them means the bot missed their unblocking (`_back_in_reach`). A set, so that
+        # a delivery costs no database read.
+        self._unreachable: set[int] = set()
 
     @property
     def quiet(self) -> bool:
@@ -255,6 +259,7 @@ class OutboxSender:
         if time.monotonic() - self._last_recover >= RECOVER_EVERY:
             self._last_recover = time.monotonic()
             await self._outbox.recover()
+            self._unreachable = await self._services.storage.users.unreachable_ids()
 
     async def _idle(self) -> None:
         """Nothing could be claimed: wait for a delivery to finish, a chat to be free, a retry to fall due, or
@@ -297,6 +302,8 @@ class OutboxSender:
             # Until the chat is held for a quick retry's backoff, the message is due again and must not be claimed.
             self._settling.add(item.chat_id)
             try:
+                if failure.kind is FailureKind.BLOCKED and item.chat_id > 0:
+                    self._unreachable.add(item.chat_id)
                 if failure.new_chat_id is not None:
                     # The group became a supergroup: its binding and everything else queued for it follow it.
                     await self._services.onboarding.group_moved(item.chat_id, failure.new_chat_id, actor_id=None)
@@ -324,11 +331,24 @@ class OutboxSender:
             # went stale and the message was sent again.
             where = f"outbox {item.id} to chat {item.chat_id}, delivered as message {message_id}:"
             await patiently(where, lambda: self._outbox.sent(item, self.worker_id, message_id), log)
+            if item.chat_id in self._unreachable:
+                await self._back_in_reach(item.chat_id)
         finally:
             self.pacer.answered(slot)  # a no-op when already closed; closes it when the request was cut short
         for watch in self._watches:
             if watch.batch == item.batch:
                 watch.dirty.set()
+
+    async def _back_in_reach(self, chat_id: int) -> None:
+        """A message reached someone marked unreachable: they unblocked the bot while it was not listening and have
+        not written since. Their supervisors hear they are back (once: `person_back` says so only to the first)."""
+        self._unreachable.discard(chat_id)
+        try:
+            await self._services.onboarding.person_back(chat_id)
+        except Exception:
+            # The message is delivered and recorded; the news waits for the next delivery to them or their next word.
+            log.exception("chat %d was reached again but could not be marked reachable", chat_id)
+            self._unreachable.add(chat_id)
 
     async def _send(self, item: OutboxItem) -> int:
         payload = item.payload

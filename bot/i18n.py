@@ -95,6 +95,12 @@ def catalog_entries(language: str) -> list[tuple[str, str, str]]:
     return entries
 
 
+def counted(key: str, count: int) -> str:
+    """The key to say `count` things with: `key_one` for one (English says "1 more reminder", not "reminders"),
+    else `key`. Both languages have both keys; Chinese says them alike."""
+    return f"{key}_one" if count == 1 else key
+
+
 class MissingTranslation(KeyError):
     pass
 

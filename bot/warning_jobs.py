@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from telegram.ext import Application, CallbackContext
 
-from bot.domain.warnings import DELIVERED_STATUSES, EarlyWarning, WarningChange, WarningStatus
+from bot.domain.warnings import (
+    DELIVERED_STATUSES,
+    EarlyWarning,
+    WarningChange,
+    WarningStatus,
+    forecast_draft_timing,
+)
 from bot.services.feeds import FeedPoller, FeedResult
 from bot.services.forecast import ForecastPoller, ForecastResult
 from bot.services.warnings import WarningDelivery
@@ -83,12 +89,14 @@ async def handle_feed_result(services: BotServices, result: FeedResult) -> None:
 
 
 async def run_forecast(services: BotServices) -> ForecastResult:
-    """Forecast findings become drafts labelled 预报研判（非官方预警）, for staff to send or not."""
+    """Forecast findings become drafts labelled 预报研判（非官方预警）, for staff to send or not; in quiet hours an
+    orange or red one comes without a sound, a blue or yellow one in the morning (`forecast_draft_timing`)."""
     settings = services.warnings.settings
     async with aiohttp.ClientSession() as session:
         result = await ForecastPoller(services.storage, services.clock, settings, session).run()
+    now, quiet, tz = services.clock.now(), services.settings.quiet, services.settings.tz
     for warning in [*result.drafts, *(w for w, _ in result.revised)]:
-        await queue_draft_notice(services, warning)
+        await queue_draft_notice(services, warning, forecast_draft_timing(warning.level, now, quiet, tz))
     return result
 
 

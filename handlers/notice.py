@@ -19,7 +19,7 @@ from bot.context import BotContext
 from bot.delivery import OutboxSender
 from bot.domain.roles import Role
 from bot.domain.stats import StatsPeriod, period_from_token, previous_month
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.notices import NoticeDraft, fingerprint
 from handlers.common import answer, is_private
@@ -49,7 +49,7 @@ def _keyboard(period: StatsPeriod, text: str, groups: int, t: Translator) -> Inl
     other = previous_month(period.start) if period.start.day == 1 else period
     rows = []
     if groups:
-        rows.append([InlineKeyboardButton(t.plain("button.notice_send", groups=groups),
+        rows.append([InlineKeyboardButton(t.plain(counted("button.notice_send", groups), groups=groups),
                                           callback_data=f"nt:s:{period.token}:{fingerprint(text)}")])
     rows.append([
         InlineKeyboardButton(t.plain("button.notice_earlier"), callback_data=f"nt:p:{other.token}"),

@@ -4,7 +4,9 @@ Blocked, the bot's notices, reminders and warnings to them all fail. Before, eac
 more: a head's hazard waited for its deadline, and a warning's status listed them among many, while nobody knew
 that they could not be reached at all. Now their supervisors hear of it at once (from Telegram's word of the block,
 or, if the bot missed that, from the first message refused), and again when they are back; the person, back, is
-told that what was sent meanwhile did not reach them.
+told that what was sent meanwhile did not reach them. When the bot missed the unblocking as well and they do not
+write, the outbox sender (`bot.delivery`) and the reminder tick (`handlers.reminders`) end the mark on the first
+message that reaches them; the supervisors hear it as here, the person gets no welcome (they just got a message).
 """
 
 from __future__ import annotations

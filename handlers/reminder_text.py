@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.compliance import Duty
 from bot.domain.reminders import ReminderKind
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, counted
 from bot.services.digests import DigestData, Person
 from bot.services.reminder_items import DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import DRILL, SELFCHECK, period_label, status_line
@@ -83,7 +83,8 @@ def message_text(
     if len(items) > 1:
         paragraphs.insert(0, t("reminder.digest_header", count=len(items)))
     if rest:
-        paragraphs.append(t("reminder.digest_more", count=rest) if for_group else t("reminder.more", count=rest))
+        more = "reminder.digest_more" if for_group else counted("reminder.more", rest)
+        paragraphs.append(t(more, count=rest))
     return Html("\n\n".join(paragraphs)), shown
 
 
@@ -109,7 +110,7 @@ def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo) -
 def _responsible(people: Sequence[Person], t: Translator) -> str:
     if not people:
         return t("reminder.nobody_responsible")
-    return t("reminder.responsible", names="、".join(p.full_name for p in people))
+    return t("reminder.responsible", names=t.plain("warn.list_separator").join(p.full_name for p in people))
 
 
 def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: ZoneInfo) -> str:
@@ -178,7 +179,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
                 code=line.code,
                 institution=line.institution_name_zh if t.language == "zh_CN" else line.institution_name_en,
                 overdue=_duration(line.overdue_by, t),
-                responsible="、".join(p.full_name for p in line.responsible) or "—",
+                responsible=t.plain("warn.list_separator").join(p.full_name for p in line.responsible) or "—",
             )
             for line in data.overdue[:DIGEST_LINES]
         ], share)

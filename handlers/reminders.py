@@ -44,7 +44,8 @@ ENTRIES = {
 
 
 async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> SendOutcome:
-    t = await _translator(services, delivery)
+    person = None if delivery.is_group else await services.storage.users.get(delivery.recipient_id)
+    t = services.i18n.get(person.language if person is not None and person.active else None)
     items = collapse(delivery.items)
     text, shown = message_text(items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group)
     # Group members are not all registered, and a hazard's details are not for every one of them.
@@ -82,14 +83,10 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
         # Flood control (RetryAfter), a timeout, Telegram's own trouble: the sweep tries again later.
         log.info("reminders to %s will be retried: %s", delivery.recipient_id, error)
         return SendOutcome.RETRY
+    if person is not None and person.unreachable_since is not None:
+        # Marked unreachable, yet reached: the bot missed their unblocking, and they have not written since.
+        await services.onboarding.person_back(person.telegram_id)
     return SendOutcome.SENT
-
-
-async def _translator(services: BotServices, delivery: Delivery) -> Translator:
-    if delivery.is_group:
-        return services.i18n.get(None)
-    user = await services.storage.users.get(delivery.recipient_id)
-    return services.i18n.get(user.language if user is not None and user.active else None)
 
 
 def keyboard(items: Sequence[ReminderItem], viewer_id: int, t: Translator) -> InlineKeyboardMarkup | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.roles import Role
-from bot.domain.warnings import ChecklistItem, EarlyWarning, WarningChange
+from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange
 from bot.i18n import Html, Translator, clipped
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery
 from handlers.contact_lists import queue_lists
@@ -172,8 +172,10 @@ def send_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-async def queue_draft_notice(services: BotServices, warning: EarlyWarning) -> int:
-    """A draft (official blue/yellow, or a forecast finding) for the staff who may send it, with one-tap Send."""
+async def queue_draft_notice(services: BotServices, warning: EarlyWarning, timing: DraftTiming | None = None) -> int:
+    """A draft (official blue/yellow, or a forecast finding) for the staff who may send it, with one-tap Send.
+    `timing`: a forecast draft's in quiet hours (`forecast_draft_timing`); official drafts come at once."""
+    timing = timing or DraftTiming()
     staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
     rendered: dict[str, tuple[str, InlineKeyboardMarkup | None]] = {}
     for chat_id in staff:
@@ -182,8 +184,11 @@ async def queue_draft_notice(services: BotServices, warning: EarlyWarning) -> in
             intro = t("warn.draft_intro", title=title(warning, t))
             body = await preview_text(services, warning, t)
             rendered[t.language] = (Html("\n".join([intro, "", body])), send_keyboard(warning.id, t))
+    # Held till morning, it goes as BULK so that it holds back nothing else of the staff's chat meanwhile.
+    priority = Priority.URGENT if timing.not_before is None else Priority.BULK
     return await queue_personal(
-        services, staff, f"warning:{warning.id}:draft:rev:{warning.revision}", lambda t: rendered[t.language]
+        services, staff, f"warning:{warning.id}:draft:rev:{warning.revision}", lambda t: rendered[t.language],
+        priority=priority, silent=timing.silent, not_before=timing.not_before,
     )
 
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardMarkup
@@ -64,8 +64,11 @@ async def queue_personal(
     *,
     priority: Priority = Priority.URGENT,
     batch: str | None = None,
+    silent: bool = False,
+    not_before: datetime | None = None,
 ) -> int:
-    """One message to each person, in their language; `key` names the message, the chat completes its key."""
+    """One message to each person, in their language; `key` names the message, the chat completes its key.
+    `silent`: without a sound; `not_before`: held until then."""
     messages = []
     for chat_id in dict.fromkeys(chat_ids):
         text, markup = render(await translator_for(services, chat_id))
@@ -73,8 +76,9 @@ async def queue_personal(
             NewOutboxMessage(
                 dedupe_key=f"{key}:chat:{chat_id}",
                 chat_id=chat_id,
-                payload=OutboxPayload(text=text, reply_markup=markup_json(markup)),
+                payload=OutboxPayload(text=text, reply_markup=markup_json(markup), disable_notification=silent),
                 priority=priority,
+                not_before=not_before,
             )
         )
     return await services.outbox.enqueue(messages, batch=batch) if messages else 0

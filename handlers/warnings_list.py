@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, WarningStatus, effective_expiry
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
 from handlers.common import Caller, answer, cancel_journey, identify, is_private
@@ -97,7 +97,7 @@ async def list_warnings(update: Update, context: BotContext) -> None:
     if not warnings:
         await answer(update, caller.t("warnings.none"))
         return
-    await answer(update, caller.t("warnings.intro", count=len(warnings)))
+    await answer(update, caller.t(counted("warnings.intro", len(warnings)), count=len(warnings)))
     # The forecast rules leave a draft per county and kind, a dozen in a heat wave: listed by id, they pushed the
     # warning just sent (the one staff come to lift) past the cut. What reached people comes first, newest first.
     warnings.sort(key=lambda w: (w.sent_at is None, -w.id))

@@ -48,6 +48,9 @@ class NewOutboxMessage(_Model):
     payload: OutboxPayload
     topic_id: int | None = None
     priority: Priority = Priority.NORMAL
+    # Not sent before this (UTC), e.g. a forecast draft found in quiet hours. While it waits it holds back the later
+    # messages of its chat with the same or a lower priority (a chat's queue keeps its order): queue it as BULK.
+    not_before: datetime | None = None
 
     @model_validator(mode="after")
     def _topics_are_in_groups(self) -> NewOutboxMessage:

@@ -9,14 +9,17 @@ import pytest
 
 from bot.domain.lifecycle import RefusalCode
 from bot.domain.roles import Role
-from bot.i18n import LANGUAGES, Translator, catalog_entries, catalog_messages, normalize_language
+from bot.i18n import LANGUAGES, Translator, catalog_entries, catalog_messages, counted, normalize_language
+from bot.services.digests import Person
 from handlers.menus import GROUP_COMMANDS, GUEST_COMMANDS, ROLE_COMMANDS
+from handlers.reminder_text import _responsible
 from storage.models import GroupPurpose
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [path for folder in ("bot", "handlers") for path in (ROOT / folder).rglob("*.py")]
 LITERAL_KEY = re.compile(r"""\b(?:t|plain|caller\.t|\.t)\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""")
 REFUSAL_CODE = re.compile(r"""(?:Refusal\(|_refuse\(\s*\w+,)\s*["'](\w+)["']""")
+COUNTED_KEY = re.compile(r"""\bcounted\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -27,6 +30,8 @@ def source_text() -> str:
 def required_keys() -> set[str]:
     text = source_text()
     keys = set(LITERAL_KEY.findall(text))
+    for key in COUNTED_KEY.findall(text):  # `counted("reminder.more", n)`: the key and its singular
+        keys |= {key, f"{key}_one"}
     keys |= {f"refusal.{code}" for code in REFUSAL_CODE.findall(text)}
     keys |= {f"help.{role.value}" for role in Role} | {f"role.{role.value}" for role in Role} | {"help.group"}
     keys |= {f"purpose.{purpose.value}" for purpose in GroupPurpose}
@@ -43,6 +48,7 @@ def required_keys() -> set[str]:
 def test_the_scan_finds_the_keys_the_code_uses() -> None:
     keys = required_keys()
     assert {"secrecy.refused", "access.not_registered", "invite.created", "refusal.invite_used"} <= keys
+    assert {"reminder.more", "reminder.more_one"} <= keys
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -88,3 +94,54 @@ def test_parameters_are_escaped_and_html_from_catalogs_is_kept() -> None:
 )
 def test_telegram_language_codes_map_to_catalogs(code: str | None, expected: str) -> None:
     assert normalize_language(code) == expected
+
+
+# Chinese in an English message: only where it is meant. The language picker speaks both languages on purpose, and
+# 通报 is the bureau's own word for its monthly notice, explained in parentheses.
+# Han characters, CJK punctuation (、。) and fullwidth forms (，：).
+CHINESE = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
+CHINESE_IN_ENGLISH = {
+    "command.lang": ("切换语言",),
+    "lang.choose": ("请选择语言",),
+    "help.city": ("(通报)",),
+}
+
+
+def test_english_messages_hold_no_chinese_but_the_listed_exceptions() -> None:
+    leaks = []
+    for key, text, file_name in catalog_entries("en"):
+        for allowed in CHINESE_IN_ENGLISH.get(key, ()):
+            assert allowed in text, f"{key}: the exception {allowed!r} is no longer needed"
+            text = text.replace(allowed, "")
+        if CHINESE.search(text):
+            leaks.append(f"{file_name} {key}: {CHINESE.findall(text)}")
+    assert leaks == []
+
+
+def test_the_chinese_check_sees_punctuation_too() -> None:
+    assert CHINESE.findall("Chen、Li，done。Note：") == ["、", "，", "。", "："]
+    assert not CHINESE.search("Deadline: 2026-03-09 10:00 · “Restart” … — °C")
+
+
+@pytest.mark.parametrize(
+    ("key", "count", "expected"),
+    [
+        ("reminder.more", 1, "… and 1 more reminder not listed here"),
+        ("reminder.more", 2, "… and 2 more reminders not listed here"),
+        ("warnings.intro", 1, "1 warning in force:"),
+        ("warnings.intro", 3, "3 warnings in force:"),
+        ("button.notice_send", 1, "📢 Send to 1 group"),
+        ("button.notice_send", 4, "📢 Send to 4 groups"),
+    ],
+)
+def test_english_counts_one_in_the_singular(key: str, count: int, expected: str) -> None:
+    t = Translator("en", strict=True)
+    assert t.plain(counted(key, count), count=count, groups=count).startswith(expected)
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "Chen, Li Na"), ("zh_CN", "陈院长、李娜")])
+def test_the_people_responsible_are_listed_in_the_readers_language(language: str, expected: str) -> None:
+    """An English reminder named two people responsible as "Chen、Li Na", with the Chinese list mark."""
+    chinese = language == "zh_CN"
+    people = (Person(1, "陈院长" if chinese else "Chen"), Person(2, "李娜" if chinese else "Li Na"))
+    assert expected in _responsible(people, Translator(language, strict=True))

@@ -84,3 +84,49 @@ async def test_county_staff_who_block_the_bot_are_reported_to_the_city_in_their_
     told = admin.last_message().text
     assert told.startswith("⚠️ 周科长 (County staff, Lucheng District) has blocked the bot")
     assert containing(people.head, "已屏蔽") == [] and containing(people.cadre, "已屏蔽") == []
+
+
+async def test_a_missed_unblocking_ends_when_a_notice_reaches_the_head(bot_stage: Stage) -> None:
+    """The bot missed the unblocking and the head never wrote: a hazard notice that reached them still left them
+    marked unreachable, so their card said "blocked" and the county was never told they were back."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    people.head.block_bot(tell_bot=False)
+    await report(bot_stage)  # refused: now the bot knows
+    await drain(bot_stage)
+    assert len(containing(people.staff, REFUSED)) == 1
+
+    people.head.unblock_bot(tell_bot=False)
+    hazard = await report(bot_stage, description="配电箱旁堆放纸箱")
+    await drain(bot_stage)
+    await drain(bot_stage)  # the news of their return, queued as the notice went out
+    assert hazard.code in people.head.last_message().text
+    assert len(containing(people.staff, BACK)) == 1
+    head = await bot_stage.services.storage.users.get(HEAD)
+    assert head is not None and head.unreachable_since is None
+    assert containing(people.head, "欢迎回来") == []  # the notice itself says they are reached; no welcome needed
+
+    await report(bot_stage, description="灭火器过期")
+    await drain(bot_stage)
+    assert len(containing(people.staff, BACK)) == 1
+
+
+async def test_a_missed_unblocking_ends_when_a_reminder_reaches_the_head(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    await drain(bot_stage)
+    people.head.block_bot(tell_bot=False)
+    bot_stage.clock.set(local(2026, 3, 8, 10, 1))  # a day before the deadline: the head's reminder is refused
+    await sweep(bot_stage)
+    await drain(bot_stage)
+    assert len(containing(people.staff, REFUSED)) == 1
+
+    people.head.unblock_bot(tell_bot=False)
+    bot_stage.clock.set(local(2026, 3, 9, 8, 1))  # two hours before: this one reaches them
+    result = await sweep(bot_stage)
+    assert HEAD not in [d.recipient_id for d in result.failed]
+    assert hazard.code in people.head.last_message().text
+    await drain(bot_stage)
+    assert len(containing(people.staff, BACK)) == 1
+    assert containing(people.head, "欢迎回来") == []

@@ -12,11 +12,14 @@ waits as a draft for staff, and forecast rules never speak with official authori
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.domain.reminders import QuietHours, in_quiet_hours, next_allowed_time
 from bot.domain.roles import region_in_scope
 from storage.models import Institution, InstitutionType, RiskTag
 
@@ -296,3 +299,26 @@ def covered_by_official(
         and regions_overlap(w.target.regions, wanted)
         for w in warnings
     )
+
+
+# ---- when staff hear of a forecast draft ------------------------------------------------------------------
+
+# A forecast assessment of these levels may call for staff at once (a typhoon's gusts, a red rainstorm).
+URGENT_DRAFT_LEVELS = frozenset({WarningLevel.ORANGE, WarningLevel.RED})
+
+
+@dataclass(frozen=True)
+class DraftTiming:
+    not_before: datetime | None = None  # held until then (UTC); None: at once
+    silent: bool = False  # arrives without a sound
+
+
+def forecast_draft_timing(level: WarningLevel, at: datetime, quiet: QuietHours, tz: ZoneInfo) -> DraftTiming:
+    """A forecast draft is not a warning: nobody has decided yet to warn anyone. By day it comes at once, as usual.
+    In quiet hours an orange or red one still comes at once (staff may be up for a typhoon) but without a sound;
+    a blue or yellow one waits for the end of quiet hours. Official warnings, and what staff send, never wait."""
+    if not in_quiet_hours(at, quiet, tz):
+        return DraftTiming()
+    if level in URGENT_DRAFT_LEVELS:
+        return DraftTiming(silent=True)
+    return DraftTiming(not_before=next_allowed_time(at, False, quiet, tz))

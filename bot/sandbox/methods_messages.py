@@ -52,8 +52,10 @@ def _send(world: World, chat: ChatState, kind: str, params: dict[str, Any], **fi
     reply_to = reply_target(world, chat, params)
     thread = thread_of(chat, params)
     world.check_rate(chat)
+    silent = params.get("disable_notification") in (True, "true", "True", 1, "1")
     msg = world.new_message(
-        chat, world.bot_id, kind, reply_markup=inline_markup(markup), reply_to=reply_to, thread_id=thread, **fields
+        chat, world.bot_id, kind, reply_markup=inline_markup(markup), reply_to=reply_to, thread_id=thread,
+        silent=silent, **fields
     )
     apply_keyboard_state(chat, markup)
     world.log("out", chat, kind, describe(msg), buttons=button_labels(msg.reply_markup), message_id=msg.message_id)

@@ -79,6 +79,7 @@ class StoredMessage:
     deleted: bool = False
     forward_origin: dict[str, Any] | None = None
     service: dict[str, Any] | None = None  # a service message's fields, e.g. {"migrate_to_chat_id": …}
+    silent: bool = False  # sent with disable_notification: it arrives without a sound
 
     @property
     def inline_keyboard(self) -> InlineKeyboard:

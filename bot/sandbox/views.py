@@ -91,6 +91,11 @@ class BotMessage:
         return self.stored.deleted
 
     @property
+    def silent(self) -> bool:
+        """Sent with disable_notification: the phone showed it without a sound."""
+        return self.stored.silent
+
+    @property
     def media_group_id(self) -> str | None:
         return self.stored.media_group_id
 

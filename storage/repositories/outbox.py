@@ -72,7 +72,7 @@ class OutboxRepository:
                 message.topic_id,
                 message.payload.model_dump_json(exclude_defaults=True),
                 int(message.priority),
-                at_text,
+                at_text if message.not_before is None or message.not_before <= at else to_db_time(message.not_before),
                 at_text,
             )
             for message in messages

@@ -62,6 +62,13 @@ class UserRepository:
         )
         return changed > 0
 
+    async def unreachable_ids(self) -> set[int]:
+        """The active people marked unreachable (they blocked the bot, as far as it knows)."""
+        rows = await self._db.fetchall(
+            "SELECT telegram_id FROM users WHERE active = 1 AND unreachable_since IS NOT NULL"
+        )
+        return {int(row["telegram_id"]) for row in rows}
+
     async def mark_reachable(self, telegram_id: int) -> bool:
         """True if the person had been unreachable (the first news of their return)."""
         changed = await self._db.execute_rowcount(

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
+from bot.domain.reminders import QuietHours
 from bot.domain.warnings import (
     AutoSend,
     AutoSendPolicy,
+    DraftTiming,
     EarlyWarning,
     MessageType,
     WarningChange,
@@ -20,6 +23,7 @@ from bot.domain.warnings import (
     checklist_for,
     covered_by_official,
     effective_expiry,
+    forecast_draft_timing,
     recipients_match,
     revision_change,
 )
@@ -185,3 +189,23 @@ def test_every_threshold_cites_its_source() -> None:
 def test_forecast_warnings_carry_the_non_official_label() -> None:
     assert warning(origin=WarningOrigin.FORECAST).label_zh == "预报研判（非官方预警）"
     assert warning().label_zh is None
+
+
+@pytest.mark.parametrize(
+    ("level", "local", "expected"),
+    [
+        (WarningLevel.YELLOW, "14:00", DraftTiming()),
+        (WarningLevel.RED, "14:00", DraftTiming()),
+        (WarningLevel.ORANGE, "02:00", DraftTiming(silent=True)),
+        (WarningLevel.RED, "22:30", DraftTiming(silent=True)),
+        (WarningLevel.BLUE, "23:00", DraftTiming(not_before=datetime(2026, 9, 10, 23, 30, tzinfo=UTC))),
+        (WarningLevel.YELLOW, "07:29", DraftTiming(not_before=datetime(2026, 9, 10, 23, 30, tzinfo=UTC))),
+        (WarningLevel.YELLOW, "07:30", DraftTiming()),
+    ],
+)
+def test_forecast_drafts_in_quiet_hours(level: WarningLevel, local: str, expected: DraftTiming) -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    hour, minute = (int(part) for part in local.split(":"))
+    day = 10 if (hour, minute) >= (22, 0) else 11
+    at = datetime(2026, 9, day, hour, minute, tzinfo=tz).astimezone(UTC)
+    assert forecast_draft_timing(level, at, QuietHours(), tz) == expected

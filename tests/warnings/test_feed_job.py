@@ -4,6 +4,7 @@ messages for city admins only, forecast drafts labelled 预报研判（非官方
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from bot.services.warnings import WarningDelivery, WarningService
 from bot.stage import Stage, stage
 from bot.warning_jobs import follow_up, poll_feeds, run_forecast
 from handlers.warning_delivery import Delivered, deliver
-from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
+from tests.warning_people import Cast, containing, drain, enrol, outbox_sender, register_vulnerable
 from tests.warnings.conftest import FeedServer, fixture, open_meteo, rss
 from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, serve
 
@@ -173,13 +174,72 @@ async def test_a_forecast_finding_is_a_labelled_draft_for_the_county(
     await drain(current)
     assert [w.target.regions for w in result.drafts] == [frozenset({"330305"})]
     (draft,) = containing(cast.dongtou_staff, "待发送的预警草稿")
-    assert "预报研判（非官方预警）" in draft.text and "高温" in draft.text
+    assert "预报研判（非官方预警）" in draft.text and "高温" in draft.text and not draft.silent  # by day, as usual
     assert draft.buttons == [["📤 发送"]]
     assert containing(cast.lucheng_staff, "待发送的预警草稿") == []
     await cast.dongtou_staff.press("📤 发送", message=draft)
     await drain(current)
     (received,) = containing(cast.head_1, "高温")
     assert "🔎 预报研判（非官方预警）" in received.text
+
+
+async def deliver_what_is_due(current: Stage) -> None:
+    """Send what the running bot's sender would send now; a message held for later stays queued (where `drain`
+    would wait for it)."""
+    sender = outbox_sender(current)
+    sender.start()
+    try:
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if sender.quiet:
+                break
+    finally:
+        await sender.stop()
+    await current.sandbox.settle()
+
+
+async def forecast_heat_at_night(
+    current: Stage, feed_server: FeedServer, clock: FakeClock, daily_max: list[float]
+) -> None:
+    """02:00 in Wenzhou (quiet hours 22:00-07:30): the hourly forecast run finds heat over 洞头区."""
+    clock.set(datetime(2026, 9, 10, 18, 0, tzinfo=UTC))
+    dongtou = await current.services.storage.regions.get("330305")
+    assert dongtou is not None and dongtou.latitude is not None and dongtou.longitude is not None
+    feed_server.forecasts[f"{dongtou.latitude:.4f},{dongtou.longitude:.4f}"] = open_meteo(
+        datetime(2026, 9, 11).date(), daily_max=daily_max, latitude=dongtou.latitude, longitude=dongtou.longitude
+    )
+    result = await run_forecast(current.services)
+    assert len(result.drafts) == 1
+
+
+async def test_a_yellow_forecast_draft_found_at_night_waits_for_the_end_of_quiet_hours(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """A forecast assessment is not a warning: a yellow one found at 02:00 buzzed the county's staff at once."""
+    current, cast = fed
+    await forecast_heat_at_night(current, feed_server, clock, [36.0, 36.5, 35.5, 30, 30, 30, 30])
+    await deliver_what_is_due(current)
+    assert containing(cast.dongtou_staff, "待发送的预警草稿") == []
+    clock.set(datetime(2026, 9, 10, 23, 30, tzinfo=UTC))  # 07:30 in Wenzhou
+    await drain(current)
+    (draft,) = containing(cast.dongtou_staff, "待发送的预警草稿")
+    assert "预报研判（非官方预警）" in draft.text and "高温黄色" in draft.text and not draft.silent
+
+
+async def test_an_orange_forecast_draft_found_at_night_arrives_at_once_without_a_sound(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """Staff awake for a typhoon see an orange or red assessment at once; the others are not woken by it."""
+    current, cast = fed
+    await forecast_heat_at_night(current, feed_server, clock, [38.0, 30, 30, 30, 30, 30, 30])
+    await deliver_what_is_due(current)
+    (draft,) = containing(cast.dongtou_staff, "待发送的预警草稿")
+    assert "高温橙色" in draft.text and draft.silent
+    await cast.dongtou_staff.press("📤 发送", message=draft)
+    await drain(current)
+    # The warning staff send from it is a warning: never silenced, whatever the hour.
+    (received,) = containing(cast.head_1, "高温")
+    assert not received.silent
 
 
 async def test_a_feed_that_writes_an_essay_as_headline_and_sender_still_reaches_everyone(
