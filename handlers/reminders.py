@@ -44,6 +44,14 @@ ENTRIES = {
 
 
 async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> SendOutcome:
+    if not delivery.is_group:
+        person = await services.storage.users.get(delivery.recipient_id)
+        if person is not None and not person.active:
+            # Their access ended after the round claimed these (ending it cancels only the reminders still pending):
+            # never to be sent, as if cancelled with the others.
+            log.info("reminders %s to %s not sent: their access has ended", list(delivery.reminder_ids),
+                     delivery.recipient_id)
+            return SendOutcome.UNDELIVERABLE
     t = await _translator(services, delivery)
     items = collapse(delivery.items)
     text, shown = message_text(items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group)

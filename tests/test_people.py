@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 
 from bot.domain.roles import Role
+from bot.jobs import SendOutcome, sweep_once
 from bot.pacing import Slot
+from bot.services.reminders import Delivery
 from bot.stage import Stage
 from storage.outbox_models import NewOutboxMessage, OutboxPayload
 from tests.calendar_people import local
 from tests.hazard_people import HEAD, LONGWAN, LONGWAN_STAFF, LUCHENG, OTHER_STAFF, STAFF, cast, hazard_now, report
+from tests.test_reminder_delivery import sender as reminder_sender
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import containing, drain, outbox_sender, register_vulnerable
 
@@ -185,3 +188,35 @@ async def test_a_message_the_sender_had_already_claimed_is_not_delivered_after_t
     states = await services.storage.db.fetchall("SELECT dedupe_key, state FROM outbox WHERE chat_id = ?", (HEAD,))
     assert sorted((row["dedupe_key"].split(":")[0], row["state"]) for row in states) == [
         ("user", "sent"), ("warning", "failed")]  # the farewell sent, the warning given up
+
+
+async def test_a_reminder_the_sweep_had_already_claimed_is_not_sent_after_the_access_ended(bot_stage: Stage) -> None:
+    # A reminder round claims everything due, then sends one person's reminders after another. Ending the access
+    # cancelled only the reminders still pending, so a head whose access ended while the round was under way was
+    # still reminded of a hazard that was no longer theirs, after their farewell.
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    services = bot_stage.services
+    hazard = await report(bot_stage)  # 一般: deadline 2026-03-09 10:00
+    await drain(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 10, 11))  # past it: the head and the county staff are to be reminded
+    send = reminder_sender(bot_stage)
+    ended: list[int] = []
+
+    async def deactivated_during_the_round(delivery: Delivery) -> SendOutcome | None:
+        if not ended:
+            claimed = await services.storage.db.fetchval(
+                "SELECT COUNT(*) FROM reminders WHERE recipient_id = ? AND state = 'claimed'", (HEAD,))
+            assert claimed > 0  # the round holds the head's reminders
+            staff = await services.storage.users.get(STAFF)
+            ended.append((await services.people.deactivate(staff, HEAD)).person.telegram_id)
+        return await send(delivery)
+
+    await sweep_once(services, deactivated_during_the_round)
+    await drain(bot_stage)
+
+    assert ended == [HEAD]
+    told = [m.text for m in people.head.messages()]
+    assert len(containing(people.head, "您在本机器人中的账号已由周科长停用")) == 1, told
+    assert containing(people.head, f"隐患 {hazard.code} 已到整改期限") == [], told
+    assert any(f"隐患 {hazard.code} 已逾期" in text for text in [m.text for m in people.staff.messages()])
