@@ -185,7 +185,8 @@ class Verifying(Responding):
 @dataclass
 class Reopening:
     """County staff who reopen closed hazards whose problem came back: the hazard's details, Reopen, then (after a
-    moment's thought) the reason. Each hazard is reopened at most once, up to `most` of them."""
+    moment's thought) the reason. Each hazard is reopened at most once, up to `most` of them, and more until one
+    reason has been typed across a kill (the crash suite's REASON_KILL waits for a reason being typed)."""
 
     person: Person
     closed: Callable[[], Awaitable[list[str]]]  # the codes of the hazards closed by now
@@ -197,7 +198,7 @@ class Reopening:
     reasons_across_a_kill: int = 0  # reasons given to a bot other than the one that asked for them
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set() and len(self.tried) < self.most:
+        while not stop.is_set() and (len(self.tried) < self.most or not self.reasons_across_a_kill):
             fresh = [code for code in await self.closed() if code not in self.tried]
             if not fresh:
                 await asyncio.sleep(0.2)
