@@ -293,6 +293,11 @@ class OutboxSender:
         # From here on the request may reach Telegram: a graceful stop waits for it instead of cancelling it.
         self._dispatched.add(item.id)
         try:
+            # The claim may have been given up while the message waited for its turn (the person's access ended
+            # meanwhile): what was given up is not sent. Only a request already on its way can still arrive after.
+            if not await self._outbox.claim_stands(item, self.worker_id):
+                log.info("outbox %d to chat %d was given up while it waited; not sent", item.id, item.chat_id)
+                return
             message_id = await self._send(item)
         except TelegramError as exc:
             failure = classify(exc)

@@ -7,11 +7,16 @@ from __future__ import annotations
 import re
 
 from bot.domain.roles import Role
+from bot.jobs import SendOutcome, sweep_once
+from bot.pacing import Slot
+from bot.services.reminders import Delivery
 from bot.stage import Stage
+from storage.outbox_models import NewOutboxMessage, OutboxPayload
 from tests.calendar_people import local
 from tests.hazard_people import HEAD, LONGWAN, LONGWAN_STAFF, LUCHENG, OTHER_STAFF, STAFF, cast, hazard_now, report
+from tests.test_reminder_delivery import sender as reminder_sender
 from tests.test_reminder_delivery import sweep
-from tests.warning_people import containing, drain, register_vulnerable
+from tests.warning_people import containing, drain, outbox_sender, register_vulnerable
 
 
 def link_token(text: str) -> str:
@@ -149,3 +154,71 @@ async def test_a_cadres_vulnerable_people_go_to_the_county_when_the_cadre_leaves
     # Answered in the language they chose, though their Telegram app is in Chinese.
     await people.cadre.send_text("/report")
     assert "Your access to this bot has ended" in people.cadre.last_message().text
+
+
+async def test_a_message_the_sender_had_already_claimed_is_not_delivered_after_the_access_ended(
+    bot_stage: Stage,
+) -> None:
+    # The outbox sender claims a message just before it goes, then waits for its turn at the pace. Ending the access
+    # gave up only what was still waiting in the queue, so a message claimed a moment before the deactivation
+    # committed still went out after it: the head was sent a warning after they had been told their access ended.
+    people = await cast(bot_stage)
+    services = bot_stage.services
+    warning = "🟡 鹿城区大风黄色预警：请加固临时设施"
+    await services.outbox.enqueue([NewOutboxMessage(dedupe_key=f"warning:1:rev:1:chat:{HEAD}", chat_id=HEAD,
+                                                    payload=OutboxPayload(text=warning))], batch="warning:1:rev:1")
+    sender = outbox_sender(bot_stage)
+    pace = sender.pacer.acquire
+    ended: list[int] = []
+
+    async def deactivated_while_claimed(chat_id: int, *, retry: bool = False) -> Slot:
+        if chat_id == HEAD and not ended:
+            claimed = await services.storage.db.fetchval(
+                "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND state = 'sending'", (HEAD,))
+            assert claimed == 1
+            staff = await services.storage.users.get(STAFF)
+            ended.append((await services.people.deactivate(staff, HEAD)).person.telegram_id)
+        return await pace(chat_id, retry=retry)
+
+    sender.pacer.acquire = deactivated_while_claimed  # type: ignore[method-assign]
+    await drain(bot_stage, sender)
+
+    assert ended == [HEAD]
+    told = [m.text for m in people.head.messages()]
+    assert len(containing(people.head, "您在本机器人中的账号已由周科长停用")) == 1, told
+    assert containing(people.head, warning) == [], told
+    states = await services.storage.db.fetchall("SELECT dedupe_key, state FROM outbox WHERE chat_id = ?", (HEAD,))
+    assert sorted((row["dedupe_key"].split(":")[0], row["state"]) for row in states) == [
+        ("user", "sent"), ("warning", "failed")]  # the farewell sent, the warning given up
+
+
+async def test_a_reminder_the_sweep_had_already_claimed_is_not_sent_after_the_access_ended(bot_stage: Stage) -> None:
+    # A reminder round claims everything due, then sends one person's reminders after another. Ending the access
+    # cancelled only the reminders still pending, so a head whose access ended while the round was under way was
+    # still reminded of a hazard that was no longer theirs, after their farewell.
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    services = bot_stage.services
+    hazard = await report(bot_stage)  # 一般: deadline 2026-03-09 10:00
+    await drain(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 10, 11))  # past it: the head and the county staff are to be reminded
+    send = reminder_sender(bot_stage)
+    ended: list[int] = []
+
+    async def deactivated_during_the_round(delivery: Delivery) -> SendOutcome | None:
+        if not ended:
+            claimed = await services.storage.db.fetchval(
+                "SELECT COUNT(*) FROM reminders WHERE recipient_id = ? AND state = 'claimed'", (HEAD,))
+            assert claimed > 0  # the round holds the head's reminders
+            staff = await services.storage.users.get(STAFF)
+            ended.append((await services.people.deactivate(staff, HEAD)).person.telegram_id)
+        return await send(delivery)
+
+    await sweep_once(services, deactivated_during_the_round)
+    await drain(bot_stage)
+
+    assert ended == [HEAD]
+    told = [m.text for m in people.head.messages()]
+    assert len(containing(people.head, "您在本机器人中的账号已由周科长停用")) == 1, told
+    assert containing(people.head, f"隐患 {hazard.code} 已到整改期限") == [], told
+    assert any(f"隐患 {hazard.code} 已逾期" in text for text in [m.text for m in people.staff.messages()])

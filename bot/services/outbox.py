@@ -121,9 +121,18 @@ class OutboxService:
     async def due_chats(self, lane: str | None = None) -> set[int]:
         return await self._storage.outbox.due_chats(now=self._clock.now(), lane=lane)
 
+    async def claim_stands(self, item: OutboxItem, worker_id: str) -> bool:
+        return await self._storage.outbox.claim_stands(item.id, worker_id)
+
     async def sent(self, item: OutboxItem, worker_id: str, message_id: int) -> None:
         recorded = await self._storage.outbox.mark_sent(item.id, worker_id, message_id=message_id, at=self._clock.now())
         if not recorded:
+            current = await self._storage.outbox.get(item.id)
+            if current is not None and current.state is DeliveryState.FAILED:
+                # Given up (the person's access ended) while the request was on its way: nothing can call it back.
+                log.warning("outbox %d to chat %d was delivered while it was given up: %s", item.id, item.chat_id,
+                            current.last_error)
+                return
             # Our claim was taken as stale and the message queued again: it may now go out twice.
             log.error("outbox %d was delivered but its claim by %s had been reclaimed", item.id, worker_id)
 

@@ -161,11 +161,18 @@ class OutboxRepository:
         return moved, given_up
 
     async def give_up_chat(self, chat_id: int, reason: str) -> int:
-        """Messages still waiting for this chat are not to be sent (recorded as failed, with why); how many."""
+        """Messages still waiting for this chat are not to be sent (recorded as failed, with why); how many. A message
+        a sender has claimed but not yet sent is given up too: the sender looks at its claim just before the request
+        (`claim_stands`), and a claim of a dead sender is not queued again."""
         return await self._db.execute_rowcount(
-            "UPDATE outbox SET state = 'failed', last_error = ? WHERE chat_id = ? AND state = 'pending'",
+            "UPDATE outbox SET state = 'failed', last_error = ?, claimed_by = NULL, claimed_at = NULL "
+            "WHERE chat_id = ? AND state IN ('pending', 'sending')",
             (reason, chat_id),
         )
+
+    async def claim_stands(self, outbox_id: int, worker: str) -> bool:
+        """Whether the worker still holds its claim on the message (not given up, nor taken back as stale)."""
+        return await self._db.fetchone(f"SELECT 1 FROM outbox {_GUARD}", (outbox_id, worker)) is not None
 
     async def copy_in_general(self, outbox_id: int) -> bool:
         """Whether the group's general chat has a message of this one's batch (sent or to be sent)."""

@@ -3,9 +3,9 @@
 A person takes one step (a message or a button), then waits for the answer it should bring. If the bot dies
 meanwhile and their update died with it, they repeat the step once the bot is back; if the answer is something else
 (the bot lost track of where they were), they start the journey over, as a person would; if the bot says nothing at
-all although it ran the whole time, that is a failure. Journeys are classes with a `run()`: the report, the head's
-rectification and the staff's verification today; later journeys (drills, warnings, acknowledgements) join the crash
-suite as more classes in its JOURNEYS.
+all although it ran the whole time, that is a failure. Journeys are classes with a `run()` (tests/resilience/
+journeys.py): the report, the head's rectification, the staff's verification, reopening a closed hazard and ending a
+person's access today; later journeys (drills, warnings, acknowledgements) join the crash suite as more classes.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ NOTICES = tuple(key for key in SPEECH.patterns if key.startswith("notice."))
 # bot/services/outbox.py recover(): a claim whose process died, given back to the queue.
 RESENT = re.compile(r"outbox (\d+) to chat -?\d+: claim by \S+ died with it; queued again")
 REMINDER_RESENT = re.compile(r"reminder \d+ to chat (-?\d+): claim by .+? died with it; queued again")
+# bot/services/outbox.py sent(): a request already on its way when the person's access ended (it cannot be recalled).
+GIVEN_UP_IN_FLIGHT = re.compile(r"outbox \d+ to chat (-?\d+) was delivered while it was given up")
 
 STEP_TIMEOUT = 20.0  # no answer at all this long, with the bot running throughout: the bot is stuck
 QUIET = 1.0  # an answer that is not the expected one, and nothing more for this long: the journey went astray
@@ -150,6 +152,13 @@ class BotLife:
         found: Counter[int] = Counter()
         for path in sorted(self.logs.glob("bot-*.log")):
             found.update(int(m.group(1)) for m in REMINDER_RESENT.finditer(path.read_text(errors="replace")))
+        return found
+
+    def delivered_while_given_up(self) -> Counter[int]:
+        """Messages, per chat, whose request was already on its way to Telegram when their person's access ended."""
+        found: Counter[int] = Counter()
+        for path in sorted(self.logs.glob("bot-*.log")):
+            found.update(int(m.group(1)) for m in GIVEN_UP_IN_FLIGHT.finditer(path.read_text(errors="replace")))
         return found
 
     def errors_logged(self) -> list[str]:

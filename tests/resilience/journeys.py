@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -91,16 +93,25 @@ def _earlier_report(summary: str, description: str) -> str | None:
 
 @dataclass
 class Responding:
-    """Someone who acts on every notice of one kind: `respond` to each, as a loop until `stop` and nothing is left."""
+    """Someone who acts on every notice of some kinds: `respond` to each, as a loop until `stop` and nothing is left.
 
-    NOTICE: ClassVar[str]  # the catalog key of the notices answered
+    A hazard may come back (reopened after it was closed): its second notice is a second round of work, so what is
+    done is counted per hazard, not just remembered."""
+
+    NOTICES: ClassVar[tuple[str, ...]]  # the catalog keys of the notices answered
     BUTTON: ClassVar[str]  # the button on a hazard's dossier that starts the response (for /tasks, see sweep_tasks)
 
     person: Person
-    done: set[str] = field(default_factory=set)
+    done: Counter[str] = field(default_factory=Counter)  # responses per hazard code
 
     def pending(self) -> list[tuple[str, BotMessage]]:
-        return [(code, m) for code, m in self.person.notices(self.NOTICE) if code not in self.done]
+        seen: Counter[str] = Counter()
+        pending = []
+        for code, message in self.person.notices(*self.NOTICES):
+            seen[code] += 1
+            if seen[code] > self.done[code]:
+                pending.append((code, message))
+        return pending
 
     async def run(self, stop: asyncio.Event) -> None:
         while True:
@@ -119,20 +130,23 @@ class Responding:
 
 @dataclass
 class Rectifying(Responding):
-    """A head who acknowledges and rectifies every hazard notice of their institution, with an after-photo."""
+    """A head who acknowledges and rectifies every hazard notice of their institution, with an after-photo, and
+    rectifies again a hazard that staff reopened."""
 
-    NOTICE = "notice.new_for_head"
+    NOTICES = ("notice.new_for_head", "notice.reopened")
     BUTTON = "开始整改"
 
     async def respond(self, code: str, message: BotMessage) -> None:
         p = self.person
-        if "确认收到" in [b for row in message.buttons for b in row]:
+        buttons = [b for row in message.buttons for b in row]
+        if "确认收到" in buttons:
             # The buttons may have changed under the press; rectifying is what matters.
             with contextlib.suppress(Astray):
                 await p.step(p.press("确认收到", message), ("rectify.acknowledged", *REFUSED_AS_DONE), "acknowledge")
+        rectify = "重新整改" if "重新整改" in buttons else "开始整改"  # a reopened hazard's notice says "again"
         for _ in range(6):
             try:
-                start = await p.step(p.press("开始整改", message),
+                start = await p.step(p.press(rectify, message),
                                      ("rectify.ask_measures", "rectify.ask_photos", *REFUSED_AS_DONE), "start")
                 assert start.expected is not None
                 if SPEECH.opens(start.expected.text, *REFUSED_AS_DONE):
@@ -145,14 +159,14 @@ class Rectifying(Responding):
                 break
             except Astray:
                 p.restarts += 1
-        self.done.add(code)
+        self.done[code] += 1
 
 
 @dataclass
 class Verifying(Responding):
     """County staff who accept every rectification handed in for verification."""
 
-    NOTICE = "notice.submitted_for_staff"
+    NOTICES = ("notice.submitted_for_staff",)
     BUTTON = "验收通过"
 
     async def respond(self, code: str, message: BotMessage) -> None:
@@ -165,7 +179,98 @@ class Verifying(Responding):
                 break
             except Astray:
                 p.restarts += 1
-        self.done.add(code)
+        self.done[code] += 1
+
+
+@dataclass
+class Reopening:
+    """County staff who reopen closed hazards whose problem came back: the hazard's details, Reopen, then (after a
+    moment's thought) the reason. Each hazard is reopened at most once, up to `most` of them, and more until one
+    reason has been typed across a kill (the crash suite's REASON_KILL waits for a reason being typed)."""
+
+    person: Person
+    closed: Callable[[], Awaitable[list[str]]]  # the codes of the hazards closed by now
+    most: int
+    rng: random.Random
+    reopened: dict[str, str] = field(default_factory=dict)  # code -> reason, as the person saw it done
+    tried: set[str] = field(default_factory=set)
+    at_reason_step: asyncio.Event = field(default_factory=asyncio.Event)  # asked for the reason, not yet given
+    reasons_across_a_kill: int = 0  # reasons given to a bot other than the one that asked for them
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set() and (len(self.tried) < self.most or not self.reasons_across_a_kill):
+            fresh = [code for code in await self.closed() if code not in self.tried]
+            if not fresh:
+                await asyncio.sleep(0.2)
+                continue
+            code = fresh[0]
+            self.tried.add(code)
+            reason = f"复查发现 {code} 所述问题反弹：消防通道再次被堵"
+            for _ in range(6):
+                try:
+                    if await self.reopen(code, reason):
+                        self.reopened[code] = reason
+                    break
+                except Astray:
+                    self.person.restarts += 1
+            await asyncio.sleep(self.rng.uniform(1.0, 3.0))
+
+    async def reopen(self, code: str, reason: str) -> bool:
+        """True once the bot said it is reopened; False if the hazard is no longer closed (reopened already, the
+        answer lost with the bot: the person sees it being rectified and leaves it)."""
+        p = self.person
+        await p.step(p.say(f"/hazard {code}"), ("dossier.summary",), f"open {code}")
+        await asyncio.sleep(QUIET)  # the photos and the message with the buttons follow the summary
+        offered = [m for m in reversed(p.user.messages()) if code in m.text and m.stored.inline_keyboard]
+        if not offered or "重新打开" not in [b for row in offered[0].buttons for b in row]:
+            return False
+        await p.step(p.press("重新打开", offered[0]), ("reopen.ask_reason",), "reopen")
+        asked_by = self.person.answered_by
+        self.at_reason_step.set()
+        # Typing the reason takes a moment: a kill may come meanwhile, and the reason must then still be taken.
+        await asyncio.sleep(self.rng.uniform(1.0, 2.0))
+        self.at_reason_step.clear()  # sending it now: a quiet kill waits for this step to be answered
+        await p.step(p.say(reason), ("reopen.done",), "give the reason")
+        self.reasons_across_a_kill += self.person.answered_by != asked_by
+        return True
+
+
+@dataclass
+class EndingAccess:
+    """County staff who end the access of the people they are asked to (/people, the person, ⛔ 停用账号, ⛔ 确认停用),
+    one after another, as they are asked (`ask`), until `stop` and nobody is left."""
+
+    person: Person
+    asked: asyncio.Queue[tuple[int, str]] = field(default_factory=asyncio.Queue)  # (telegram id, name on the roster)
+    ended: list[int] = field(default_factory=list)  # as the person saw it done (or saw them gone from the roster)
+
+    def ask(self, telegram_id: int, name: str) -> None:
+        self.asked.put_nowait((telegram_id, name))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not (stop.is_set() and self.asked.empty()):
+            try:
+                telegram_id, name = await asyncio.wait_for(self.asked.get(), 0.2)
+            except TimeoutError:
+                continue
+            for _ in range(6):
+                try:
+                    await self.end(name)
+                    self.ended.append(telegram_id)
+                    break
+                except Astray:
+                    self.person.restarts += 1
+
+    async def end(self, name: str) -> None:
+        p = self.person
+        roster = await p.step(p.say("/people"), ("people.roster",), "list the people")
+        assert roster.expected is not None
+        if name not in "".join(b for row in roster.expected.buttons for b in row):
+            return  # ended already: the answer that said so was lost with the bot
+        await p.step(p.press(name), ("people.card",), f"open {name}'s card")
+        await p.step(p.press("⛔ 停用账号"), ("people.confirm",), "end the access")
+        # Pressed again after a kill that lost the answer, the button says the person is gone: done all the same.
+        await p.step(p.press("⛔ 确认停用"), ("people.deactivated", "refusal.person_gone"), "confirm")
 
 
 async def sweep_tasks(person: Person, journey: Responding) -> None:
@@ -182,5 +287,4 @@ async def sweep_tasks(person: Person, journey: Responding) -> None:
                    and journey.BUTTON in [b for row in m.buttons for b in row]]
         if not offered:
             continue
-        journey.done.discard(code)
         await journey.respond(code, offered[0])

@@ -16,23 +16,32 @@ were, they start over. Afterwards:
 - a warning broadcast to a few hundred cadres, issued just before a kill that comes while it is being sent (through
   the same services `/warn` uses), reaches every one of them exactly once;
 - the reminders due when the bot first starts (dozens of heads, each with a serious hazard just past its deadline),
-  with the first kill coming while the reminder tick is sending them, reach every head exactly once.
+  with the first kill coming while the reminder tick is sending them, reach every head exactly once;
+- county staff reopen closed hazards (Reopen on the details, then the reason), one quiet kill coming while they type
+  a reason: every reopening they saw done is recorded once (back to rectifying, with a fresh deadline), the reason
+  typed after that kill is taken as the reason, the head is told once and rectifies it again;
+- county staff end the access of a head with open hazards and of cadres, while a broadcast to those cadres goes
+  out and a kill comes in the middle: each access ends once, the person gets the farewell once and nothing else
+  after the deactivation committed, and the head's hazards are left with nobody named responsible.
 
 "Twice" has one documented exception, the Bot API's: a message Telegram took just before the kill, whose claim the
 killed bot could not record as sent. The restarted bot gives such claims back to the queue and logs each; a second
 copy counts as a failure unless its outbox row (or reminder row) is one of those.
 
-CI: 5 kills, 2 of them during a broadcast and 1 while reminders go out (≈40 s, most of it the bot starting again).
+CI: 5 kills, 2 of them during a broadcast (and a deactivation), 1 while reminders go out and 1 while a reason is
+typed (≈45 s, most of it the bot starting again).
 SAFETY_FULL_SUITES=1: 24 kills and more people.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -47,6 +56,7 @@ from bot.sandbox import Sandbox, SimGroup
 from bot.sandbox.driver import SimUser
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
 from bot.services.onboarding import Newcomer
+from bot.services.people import EVENT_ASSIGNEE_LEFT, GIVEN_UP
 from bot.services.warnings import ManualWarning
 from bot.stage import sandbox_settings
 from handlers.common import catalog_label
@@ -57,7 +67,15 @@ from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
 from storage.repositories._codec import to_db_time
 from tests.resilience.cast import HOME, LUCHENG, OTHER_HOME
 from tests.resilience.crowd import CODE, SPEECH, ZH, BotLife, Person
-from tests.resilience.journeys import Rectifying, Reporting, Responding, Verifying, sweep_tasks
+from tests.resilience.journeys import (
+    EndingAccess,
+    Rectifying,
+    Reopening,
+    Reporting,
+    Responding,
+    Verifying,
+    sweep_tasks,
+)
 from tests.resilience.suite import sized
 
 KILLS = sized(5, 24)
@@ -74,9 +92,22 @@ BROADCASTER = 8400
 BROADCAST_BEFORE_KILLS = (2, 4)  # kills at a random moment: each comes while a broadcast is on its way
 REMINDED = sized(60, 150)  # heads in Ouhai with a serious hazard just past its deadline: reminders due at the start
 OUHAI = "330304"
-JOURNEYS = f"region_code != '{OUHAI}'"  # the hazards of the journeys: the reminded ones stay open, unnoticed
+# The hazards of the journeys: the reminded ones (Ouhai) stay open, unnoticed; so do those of the head whose access
+# ends (Dongtou), left with nobody named responsible.
+JOURNEYS = f"region_code NOT IN ('{OUHAI}', '{DONGTOU}')"
 REMINDED_IDS = range(9100, 9100 + REMINDED)  # clear of the listeners' ids at either size
 REMINDER_KILL = 0  # the first kill comes while the first tick is sending those reminders
+REOPENER = 8302  # Lucheng county staff who reopen closed hazards (besides the two who verify)
+REOPENINGS = sized(3, 8)
+REASON_KILL = sized(3, 7)  # a quiet kill that comes while the reopener types a reason: it must still be taken
+# Whose access ends during the load: a head of a home in Dongtou with open hazards, and Dongtou cadres. All of them
+# are among the broadcasts' recipients, so that messages to them are queued and on their way around the deactivation.
+DEPARTING_HEAD = 8490
+DEPARTING_CADRES = range(8480, 8480 + sized(1, 3))
+DEPARTING = [DEPARTING_HEAD, *DEPARTING_CADRES]
+DEPARTING_HAZARDS = 2
+# Asked for at each broadcast kill, after the broadcast is issued and before the kill lands in its middle.
+DEPARTURES = {kill: DEPARTING[n::len(BROADCAST_BEFORE_KILLS)] for n, kill in enumerate(BROADCAST_BEFORE_KILLS)}
 
 # Hazard notices were once sent straight after the change was committed, and a kill in between lost them; now the
 # outbox queues them in the change's transaction. True again would end a run that lost notices as xfail.
@@ -92,6 +123,9 @@ class Crowd:
     group: SimGroup
     listeners: list[SimUser]
     reminded: list[SimUser]
+    reopener: Reopening
+    ending: EndingAccess
+    departing: list[SimUser]
 
     @property
     def responders(self) -> list[Responding]:
@@ -99,7 +133,8 @@ class Crowd:
 
     @property
     def people(self) -> list[Person]:
-        return [j.person for j in self.reporters] + [j.person for j in self.responders]
+        return ([j.person for j in self.reporters] + [j.person for j in self.responders]
+                + [self.reopener.person, self.ending.person])
 
 
 async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], dict[str, int], dict[int, str]]:
@@ -126,9 +161,13 @@ async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], d
             await register(services, 8200 + n, Role.CADRE, region=LUCHENG)
         for n in range(2):
             await register(services, 8300 + n, Role.COUNTY, region=LUCHENG)
+        await register(services, REOPENER, Role.COUNTY, region=LUCHENG)
         await register(services, BROADCASTER, Role.COUNTY, region=DONGTOU)
         for telegram_id in LISTENER_IDS:
             await register(services, telegram_id, Role.CADRE, region=DONGTOU)
+        for telegram_id in DEPARTING_CADRES:
+            await register(services, telegram_id, Role.CADRE, region=DONGTOU)
+        await _head_with_open_hazards(services, DEPARTING_HEAD)
         await storage.groups.bind(Group(chat_id=GROUP_ID, title="鹿城区隐患通报群", region_code=LUCHENG,
                                         purpose=GroupPurpose.HAZARDS, bound_by=8300, bound_at=services.clock.now()))
         names = [await _name(storage, code) for code in codes]
@@ -152,6 +191,22 @@ async def _hazard_just_past_its_deadline(services: BotServices, head: int) -> st
     return hazard.code
 
 
+async def _head_with_open_hazards(services: BotServices, head: int) -> None:
+    """A head of a home in Dongtou, named responsible for hazards being rectified (their deadline a week away)."""
+    storage, now = services.storage, services.clock.now()
+    home = await storage.institutions.upsert(NewInstitution(
+        code=f"WZ-330305-LEAVE-{head}", name_zh="洞头区海霞敬老院", name_en="Dongtou Haixia Home",
+        type=InstitutionType.ELDERLY_CARE, region_code=DONGTOU))
+    await register(services, head, Role.HEAD, institution=home.code)
+    for n in range(DEPARTING_HAZARDS):
+        await storage.hazards.insert(NewHazard(
+            institution_id=home.id, region_code=home.region_code, area=HazardArea.ELECTRICITY,
+            severity=Severity.GENERAL, source_level=SourceLevel.COUNTY, description=f"第{n + 1}处插线板私拉乱接",
+            state=HazardState.RECTIFYING, reporter_id=BROADCASTER, assignee_id=head,
+            deadline=now + timedelta(days=7), reported_at=now,
+        ), now.date())
+
+
 async def register(services: object, telegram_id: int, role: Role, *, region: str | None = None,
                    institution: str | None = None) -> None:
     onboarding = services.onboarding  # type: ignore[attr-defined]
@@ -166,7 +221,7 @@ async def _name(storage: Storage, code: str) -> str:
 
 
 def crowd(life: BotLife, institutions: list[str], heads: dict[str, int], rng: random.Random,
-          failures: list[str]) -> Crowd:
+          failures: list[str], storage: Storage) -> Crowd:
     sandbox = life.sandbox
 
     def person(telegram_id: int, name: str) -> Person:
@@ -191,7 +246,19 @@ def crowd(life: BotLife, institutions: list[str], heads: dict[str, int], rng: ra
         head = sandbox.user(telegram_id, f"瓯海院长{telegram_id}")
         head.state.started = True
         reminded.append(head)
-    return Crowd(life, reporters, rectifiers, verifiers, group, listeners, reminded)
+
+    async def closed() -> list[str]:
+        rows = await storage.db.fetchall(f"SELECT code FROM hazards WHERE state = 'closed' AND {JOURNEYS} ORDER BY id")
+        return [row["code"] for row in rows]
+
+    reopener = Reopening(person(REOPENER, "复查科长"), closed, REOPENINGS, random.Random(rng.random()))
+    ending = EndingAccess(person(BROADCASTER, "洞头科长"))
+    departing = []
+    for telegram_id in DEPARTING:
+        leaving = sandbox.user(telegram_id, f"离岗{telegram_id}")
+        leaving.state.started = True
+        departing.append(leaving)
+    return Crowd(life, reporters, rectifiers, verifiers, group, listeners, reminded, reopener, ending, departing)
 
 
 @dataclass
@@ -211,9 +278,11 @@ class Broadcaster:
                              description="沿海风力较大，请加固临时设施",
                              target=WarningTarget(regions=frozenset({DONGTOU})))
         async with services.storage.db.transaction():
+            # The departing head and cadres get it too, until their access has ended.
+            still_here = [u for u in [await services.storage.users.get(i) for i in DEPARTING] if u and u.active]
             warning = await services.warnings.create_manual(official, spec)
             delivered = await deliver(services, await services.warnings.send(official, warning.id))
-        assert delivered.queued.total == LISTENERS, delivered.queued
+        assert delivered.queued.total == LISTENERS + len(still_here), delivered.queued
         self.headlines[delivered.queued.batch] = headline
         return delivered.queued.batch
 
@@ -235,14 +304,25 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
         if n == REMINDER_KILL:
             await reminders_on_their_way(broadcaster.services)
         elif n in BROADCAST_BEFORE_KILLS:
-            await broadcaster.on_its_way(await broadcaster.issue())
+            batch = await broadcaster.issue()
+            # Staff end some people's access while the broadcast (to the departing cadres too) goes out: the kill
+            # lands in the middle of both, before, during or after the deactivation's commit.
+            for telegram_id in DEPARTURES[n]:
+                crowd.ending.ask(telegram_id, roster_name(telegram_id))
+            await broadcaster.on_its_way(batch)
         else:
             await asyncio.sleep(rng.uniform(0.4, 1.2))
         quiet = n % 2 == 1
         if quiet:
-            # Time for the people to take steps on this bot (started moments ago): the resume check below watches
-            # only those whose last step this bot answered (one person, often none, without this wait).
-            await asyncio.sleep(STEPS_BEFORE_QUIET_KILL)
+            if n == REASON_KILL:
+                # The reopener was just asked for a reason and is typing it (a second or two): the quiet kill comes
+                # before they send it, so that the restarted bot must take their next text as the reason.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(crowd.reopener.at_reason_step.wait(), 60)
+            else:
+                # Time for the people to take steps on this bot (started moments ago): the resume check below
+                # watches only those whose last step this bot answered (one person, often none, without this wait).
+                await asyncio.sleep(STEPS_BEFORE_QUIET_KILL)
             await life.quiesce()
             await asyncio.sleep(QUIET_FOR_FLUSH)
         killed = life.generation
@@ -259,6 +339,12 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
             await asyncio.sleep(0.3)
             await life.resumed()
     return [failure for person in crowd.people for failure in person.resume_failures]
+
+
+def roster_name(telegram_id: int) -> str:
+    """The name the departing person registered with, as /people lists them (see `register`)."""
+    role = Role.HEAD if telegram_id == DEPARTING_HEAD else Role.CADRE
+    return f"{role.value}{telegram_id}"
 
 
 async def reminders_on_their_way(services: BotServices, timeout: float = 30.0) -> None:  # noqa: ASYNC109
@@ -323,7 +409,8 @@ async def notice_counts(crowd: Crowd, storage: Storage, resent: Counter[str]) ->
     got: Counter[tuple[int, str, str]] = Counter()
     for person in crowd.people:
         for key in ("notice.new_for_head", "notice.submitted_for_staff", "notice.submitted_for_reporter",
-                    "notice.accepted_on_time", "notice.accepted_late"):
+                    "notice.accepted_on_time", "notice.accepted_late", "notice.reopened",
+                    "notice.reopened_for_others"):
             for code, _ in person.notices(key):
                 got[(person.user.id, key.removesuffix("_on_time").removesuffix("_late"), code)] += 1
     for message in crowd.group.messages():
@@ -332,7 +419,7 @@ async def notice_counts(crowd: Crowd, storage: Storage, resent: Counter[str]) ->
                 got[(GROUP_ID, "notice.new_for_group", code)] += 1
     expected: Counter[tuple[int, str, str]] = Counter()
     heads = {journey.person.user.id for journey in crowd.rectifiers}
-    staff = [journey.person.user.id for journey in crowd.verifiers]
+    staff = [journey.person.user.id for journey in crowd.verifiers] + [crowd.reopener.person.user.id]
     for row in await storage.db.fetchall(f"SELECT id, code, assignee_id, reporter_id FROM hazards WHERE {JOURNEYS}"):
         code, head, reporter = row["code"], row["assignee_id"], row["reporter_id"]
         events = [e.action for e in await storage.hazards.events(row["id"])]
@@ -347,6 +434,11 @@ async def notice_counts(crowd: Crowd, storage: Storage, resent: Counter[str]) ->
         expected[(reporter, "notice.accepted", code)] += accepts
         if head in heads:
             expected[(head, "notice.accepted", code)] += accepts
+        # A reopened hazard: its head is told to rectify it again, its reporter that it is open again.
+        reopens = events.count(HazardAction.REOPEN.value)
+        if head in heads:
+            expected[(head, "notice.reopened", code)] += reopens
+        expected[(reporter, "notice.reopened_for_others", code)] += reopens
     twice = [f"{who} got {kind} of {code} {got[(who, kind, code)]} times" for (who, kind, code), n in
              expected.items() if got[(who, kind, code)] > n + resent[f"{who}:{code}"]]
     twice += [f"{who} got an unexpected {kind} of {code}" for (who, kind, code) in got if (who, kind, code)
@@ -361,12 +453,15 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
     failures: list[str] = []
     async with Sandbox(seed=SEED) as sandbox:
         life, institutions, heads, reminded = await prepare(sandbox, tmp_path)
-        people = crowd(life, institutions, heads, rng, failures)
+        storage = await Storage.open(life.settings.database_path, SystemClock())
+        people = crowd(life, institutions, heads, rng, failures, storage)
         await life.start()
         stop_reporting, stop_everyone = asyncio.Event(), asyncio.Event()
+        # Reopening stops with the reports: what it reopened is rectified and verified again before the end.
         reporting = [asyncio.create_task(j.run(stop_reporting)) for j in people.reporters]
+        reporting.append(asyncio.create_task(people.reopener.run(stop_reporting)))
         others = [asyncio.create_task(j.run(stop_everyone)) for j in people.responders]
-        storage = await Storage.open(life.settings.database_path, SystemClock())
+        others.append(asyncio.create_task(people.ending.run(stop_everyone)))
         broadcaster = Broadcaster(await open_services(life.settings))
         try:
             resume_failures = await kill_at_random(people, rng, broadcaster)
@@ -382,8 +477,12 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             broadcast_twice, broadcast_never = broadcast_counts(people, broadcaster, resent)
             reminded_twice, reminded_never, given_back = await reminder_counts(people, storage, reminded, life)
             lost_reports = await reports_lost(people, storage)
+            reopenings_wrong = await reopenings_recorded(people, storage)
+            departures_wrong = await departures(people, storage, resent)
+            # Messages given up because their person's access ended are not undeliverable ones: counted apart.
             failed_sends = await storage.db.fetchval(
-                "SELECT COUNT(*) FROM outbox WHERE state IN ('failed', 'blocked')")
+                "SELECT COUNT(*) FROM outbox WHERE state IN ('failed', 'blocked') AND last_error IS NOT ?", (GIVEN_UP,))
+            given_up = await storage.db.fetchval("SELECT COUNT(*) FROM outbox WHERE last_error IS ?", (GIVEN_UP,))
         finally:
             for task in (*reporting, *others):
                 task.cancel()
@@ -395,7 +494,10 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             f"{sum(p.repeats for p in people.people)} steps repeated after a kill, "
             f"{sum(p.restarts for p in people.people)} journeys started over; {failed_sends} notices undeliverable; "
             f"{len(broadcaster.headlines)} broadcasts to {LISTENERS}; {sum(resent.values())} claims given back after "
-            f"a kill; reminders to {REMINDED} heads, {given_back} of their claims given back"
+            f"a kill; reminders to {REMINDED} heads, {given_back} of their claims given back; "
+            f"{len(people.reopener.reopened)} reopenings seen done, {people.reopener.reasons_across_a_kill} of their "
+            f"reasons given across a kill; {len(people.ending.ended)} accesses ended of {len(DEPARTING)}, "
+            f"{given_up} messages to them given up"
         )
         assert life.kills == KILLS
         assert not lost_reports, f"{summary}\nreports lost:\n" + "\n".join(lost_reports)
@@ -408,6 +510,8 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
         assert not broadcast_twice, f"{summary}\nbroadcasts received twice:\n" + "\n".join(broadcast_twice[:20])
         assert not reminded_never, f"{summary}\nreminders never received:\n" + "\n".join(reminded_never[:20])
         assert not reminded_twice, f"{summary}\nreminders received twice:\n" + "\n".join(reminded_twice[:20])
+        assert not reopenings_wrong, f"{summary}\nreopenings:\n" + "\n".join(reopenings_wrong)
+        assert not departures_wrong, f"{summary}\naccesses ended:\n" + "\n".join(departures_wrong)
         errors = life.errors_logged()
         assert not errors, f"{summary}\nthe bot logged errors:\n" + "\n".join(errors[:20])
         assert sandbox.violations == []
@@ -415,6 +519,74 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             if KNOWN_GAP_NOTICES_SENT_DIRECTLY:
                 pytest.xfail(f"{summary}; a kill lost notices sent straight after their commit:\n" + "\n".join(never))
             raise AssertionError(f"{summary}\nnotices never sent:\n" + "\n".join(never))
+
+
+async def reopenings_recorded(crowd: Crowd, storage: Storage) -> list[str]:
+    """What is wrong with the reopenings: each one the reopener saw done is one REOPEN in the hazard's history, back
+    to rectifying, with their reason and a fresh deadline; no hazard is reopened twice; at least one reopening was
+    done, and one reason was typed to a bot other than the one that asked for it (REASON_KILL) and taken."""
+    reopener = crowd.reopener
+    wrong = []
+    if not reopener.reopened:
+        wrong.append("no hazard was reopened")
+    if reopener.reasons_across_a_kill == 0:
+        wrong.append("no reason was given across a kill: the reason step's resumption went untested")
+    for row in await storage.db.fetchall(f"SELECT id, code FROM hazards WHERE {JOURNEYS}"):
+        reopens = [e for e in await storage.hazards.events(row["id"]) if e.action == HazardAction.REOPEN.value]
+        code = row["code"]
+        if code in reopener.reopened and len(reopens) != 1:
+            wrong.append(f"{code} was reopened (the bot said so) but its history has {len(reopens)} reopenings")
+        elif len(reopens) > 1:
+            wrong.append(f"{code} was reopened {len(reopens)} times, by a reopener who reopens each at most once")
+        for event in reopens:
+            deadline = event.detail.get("deadline")
+            if event.to_state is not HazardState.RECTIFYING:
+                wrong.append(f"{code} reopened to {event.to_state}, not rectifying")
+            if not isinstance(deadline, str) or datetime.fromisoformat(deadline) <= event.at:
+                wrong.append(f"{code} reopened without a fresh deadline: {event.detail}")
+            if code in reopener.reopened and event.note != reopener.reopened[code]:
+                wrong.append(f"{code} reopened for {event.note!r}, not the reason typed")
+    return wrong
+
+
+async def departures(crowd: Crowd, storage: Storage, resent: Counter[str]) -> list[str]:
+    """What is wrong with the accesses ended: each once (one user.deactivated), the person told once (a second
+    copy only where the restarted bot gave the farewell's claim back), nothing else sent to them once the
+    deactivation had committed (but a request the bot logged as already on its way then: it cannot be recalled),
+    and the head's hazards left with nobody named responsible, once."""
+    wrong = []
+    sandbox = crowd.life.sandbox
+    in_flight = crowd.life.delivered_while_given_up()
+    # The emulator stamps requests with this process's monotonic clock; the audit, with the bot's wall clock.
+    monotonic_lag = time.time() - time.monotonic()
+    missing = set(DEPARTING) - set(crowd.ending.ended)
+    wrong += [f"the access of {telegram_id} was never seen ended" for telegram_id in sorted(missing)]
+    for person in crowd.departing:
+        ended = await storage.audit.list(action_prefix="user.deactivated", target=f"user:{person.id}")
+        user = await storage.users.get(person.id)
+        if len(ended) != 1 or user is None or user.active:
+            wrong.append(f"{person.id}: {len(ended)} deactivations recorded, active: {user and user.active}")
+        farewells = [m for m in person.messages() if SPEECH.opens(m.text, "people.farewell")]
+        given_back = sum(n for key, n in resent.items() if key.startswith(f"user:{person.id}:deactivated"))
+        if not 1 <= len(farewells) <= 1 + given_back:
+            wrong.append(f"{person.id} got the farewell {len(farewells)} times")
+        if not ended:
+            continue
+        committed = ended[0].at.timestamp() - monotonic_lag
+        late = [call for call in sandbox.calls if call.method.startswith("send") and call.ok
+                and str(call.params.get("chat_id")) == str(person.id) and call.started_at > committed
+                and not SPEECH.opens(str(call.params.get("text") or call.params.get("caption") or ""),
+                                     "people.farewell")]
+        if len(late) > in_flight[person.id]:
+            wrong += [f"{person.id} was sent {call.params.get('text') or call.params.get('caption')!r} "
+                      f"{call.started_at - committed:.3f} s after their access ended" for call in late]
+    for row in await storage.db.fetchall(
+            "SELECT h.id, h.code, h.assignee_id FROM hazards AS h JOIN institutions AS i ON i.id = h.institution_id "
+            "WHERE i.code = ?", (f"WZ-330305-LEAVE-{DEPARTING_HEAD}",)):
+        left = [e for e in await storage.hazards.events(row["id"]) if e.action == EVENT_ASSIGNEE_LEFT]
+        if row["assignee_id"] is not None or len(left) != 1:
+            wrong.append(f"{row['code']}: assignee {row['assignee_id']}, {len(left)} 'assignee left' events")
+    return wrong
 
 
 async def resent_rows(life: BotLife, storage: Storage) -> Counter[str]:
