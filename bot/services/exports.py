@@ -130,12 +130,16 @@ class ExportService:
         def fetch(after: int) -> asyncio.Future[list[dict[str, Any]]]:
             return asyncio.ensure_future(self.repository.hazard_page(scope, since, until, after=after, limit=PAGE))
 
+        heads = {
+            institution: words.plain("warn.list_separator").join(names)
+            for institution, names in (await self.repository.heads(scope)).items()
+        }
         done, upcoming = 0, fetch(0)
         try:
             while page := await upcoming:
                 # The database reads the next page (in its own thread) while this one is worded and written.
                 upcoming = fetch(int(page[-1]["id"]))
-                await asyncio.to_thread(write, [self._problem(row, words) for row in page])
+                await asyncio.to_thread(write, [self._problem(row, words, heads) for row in page])
                 done += len(page)
                 if progress is not None:
                     await progress(done, total)
@@ -143,13 +147,16 @@ class ExportService:
             upcoming.cancel()
         return done
 
-    def _problem(self, row: dict[str, Any], words: Words) -> list[Any]:
+    def _problem(self, row: dict[str, Any], words: Words, heads: dict[int, str]) -> list[Any]:
         on_time = row["closed_on_time"]
+        responsible = row["assignee"]
+        if responsible is None and not row["sensitive"]:
+            responsible = heads.get(int(row["institution_id"]))
         return [
             row["code"], _name(row, "county", words), _name(row, "township", words),
             _name(row, "institution", words), _label(HazardArea, row["area"], words.language),
             _label(Severity, row["severity"], words.language), _label(SourceLevel, row["source_level"], words.language),
-            row["description"], row["reported_at"], row["reporter"], row["responsible"], row["deadline"],
+            row["description"], row["reported_at"], row["reporter"], responsible, row["deadline"],
             words.plain(f"state.{row['state']}"), row["measures"], row["closed_at"],
             None if on_time is None else words.plain("insight.yes" if on_time else "insight.no"),
         ]

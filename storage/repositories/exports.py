@@ -59,20 +59,45 @@ class ExportRepository:
         rows = await self._db.fetchall(
             "SELECT h.id, h.code, h.area, h.severity, h.source_level, h.description, h.reported_at, h.deadline, "
             "h.state, h.measures, h.closed_at, h.closed_on_time, i.name_zh AS institution_zh, "
-            f"i.name_en AS institution_en, {_PLACE_COLUMNS}, rep.full_name AS reporter, "
-            # A rights-protection hazard is never the head's to rectify (nor to see): until staff name someone, the
-            # county answers for it, and the head is not its person responsible.
-            f"COALESCE(asg.full_name, CASE WHEN h.area NOT IN ({marks(_SENSITIVE)}) THEN head.full_name END) "
-            "AS responsible "
+            f"i.name_en AS institution_en, {_PLACE_COLUMNS}, rep.full_name AS reporter, h.institution_id, "
+            # The person named; where nobody is, the caller names the institution's heads (`heads`), except for a
+            # rights-protection hazard, never the head's to rectify (nor to see): the county answers for it.
+            f"asg.full_name AS assignee, h.area IN ({marks(_SENSITIVE)}) AS sensitive "
             "FROM hazards h JOIN institutions i ON i.id = h.institution_id "
             f"{_PLACES.format(a='h')} "
             "LEFT JOIN users rep ON rep.telegram_id = h.reporter_id "
             "LEFT JOIN users asg ON asg.telegram_id = h.assignee_id "
-            "LEFT JOIN users head ON head.telegram_id = i.head_user_id "
             f"WHERE h.id > ? AND h.reported_at >= ? AND h.reported_at < ? AND {where} ORDER BY h.id LIMIT ?",
             (*_SENSITIVE, after, to_db_time(since), to_db_time(until), *params, limit),
         )
         return [_row(row, ("reported_at", "deadline", "closed_at")) for row in rows]
+
+    async def heads(self, scope: Scope) -> dict[int, list[str]]:
+        """Institution id → who answers for its hazards nobody is named responsible for: its named head, or, when
+        none is named (their access ended and nobody has registered since), its other active heads by Telegram id,
+        whom the reminders and Rectify then reach (UserRepository.heads_of). Read once per export: a few thousand
+        people for the whole city."""
+        one = "AND u.institution_id = ?" if scope.institution_id is not None else ""
+        named = "AND i.id = ?" if scope.institution_id is not None else ""
+        extra = [scope.institution_id] if scope.institution_id is not None else []
+        rows = await self._db.fetchall(
+            "SELECT i.id AS institution_id, 1 AS named, u.telegram_id, u.full_name FROM institutions i "
+            f"JOIN users u ON u.telegram_id = i.head_user_id AND u.active = 1 WHERE 1 = 1 {named} "
+            "UNION ALL SELECT u.institution_id, 0, u.telegram_id, u.full_name FROM users u "
+            f"WHERE u.active = 1 AND u.role = ? AND u.institution_id IS NOT NULL {one} "
+            "ORDER BY 1, 2 DESC, 3",
+            (*extra, _HEAD, *extra),
+        )
+        found: dict[int, list[str]] = {}
+        named_ones: set[int] = set()
+        for row in rows:
+            institution = int(row["institution_id"])
+            if institution in named_ones:
+                continue
+            if row["named"]:
+                named_ones.add(institution)
+            found.setdefault(institution, []).append(str(row["full_name"]))
+        return found
 
     async def drill_page(self, scope: Scope, start: date, end: date, *, after: int, limit: int) -> list[dict[str, Any]]:
         where, params = institution_scope(scope)
