@@ -136,6 +136,8 @@ def _render(
             return t("notice.submitted_for_staff", **p), _verify_keyboard(hazard, t)
         return t("notice.submitted_for_reporter", **p), None
     if kind is NoticeKind.ACCEPTED:
+        if hazard.closed_on_time is False and not _late_this_round(hazard):
+            return t("notice.accepted_late_before", **p), None
         if hazard.closed_on_time is False:
             return t("notice.accepted_late", **p), None
         return t("notice.accepted_on_time", **p), None
@@ -161,6 +163,14 @@ def _previous_deadline(event: HazardEvent) -> datetime | None:
 
 
 # ---- keyboards ------------------------------------------------------------------------------------------
+
+
+def _late_this_round(hazard: Hazard) -> bool:
+    """Whether the rectification just accepted came after its deadline; a hazard closed late can also be one
+    corrected late in an earlier round, closed and then reopened with a fresh deadline that this round met."""
+    if hazard.fixed_at is None or hazard.deadline is None:
+        return True
+    return hazard.fixed_at > hazard.deadline
 
 
 def _details_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:

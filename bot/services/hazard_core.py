@@ -219,7 +219,13 @@ class HazardCore:
         )
         if isinstance(decision, Refused):
             return decision
-        updated = hazard.model_copy(update=_changes(hazard, action, decision, now, reason))
+        # A round corrected late stays late: the fresh deadline of a reopening must not make the hazard count as
+        # closed on time in the rates the counties are ranked and notified (通报) by.
+        late_before = action is HazardAction.ACCEPT and any(
+            event.action == HazardAction.ACCEPT.value and event.detail.get("on_time") is False
+            for event in await self._storage.hazards.events(hazard.id)
+        )
+        updated = hazard.model_copy(update=_changes(hazard, action, decision, now, reason, late_before=late_before))
         if action is HazardAction.REOPEN:
             updated = updated.model_copy(update={"assignee_id": await self._responsible_again(hazard)})
         if not await self._storage.hazards.update_state(updated, expected_state=hazard.state):
@@ -288,7 +294,7 @@ class HazardCore:
 
 
 def _changes(
-    hazard: Hazard, action: HazardAction, allowed: Allowed, now: datetime, reason: str | None
+    hazard: Hazard, action: HazardAction, allowed: Allowed, now: datetime, reason: str | None, *, late_before: bool
 ) -> dict[str, Any]:
     changes: dict[str, Any] = {
         "state": allowed.next_state,
@@ -305,7 +311,8 @@ def _changes(
         changes["measures"] = reason.strip() if reason and reason.strip() else hazard.measures
     if action is HazardAction.ACCEPT:
         changes["closed_at"] = now
-        changes["closed_on_time"] = allowed.on_time
+        # The verdict of the whole hazard: late if any round before this one (closed, then reopened) was.
+        changes["closed_on_time"] = False if late_before else allowed.on_time
     if action in (HazardAction.REJECT, HazardAction.REOPEN):
         # The row describes the current round of correction; earlier rounds stay in the history.
         changes.update(fixed_at=None, closed_at=None, closed_on_time=None)

@@ -5,14 +5,17 @@ reads /stats and the problem list (问题清单) it exports."""
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 
 from bot.domain.catalog import HazardArea
+from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
-from tests.hazard_people import CADRE, HOME, SECOND_HEAD, STAFF, cast, report
+from tests.calendar_people import local
+from tests.hazard_people import CADRE, HEAD, HOME, SECOND_HEAD, STAFF, act, cast, hazard_now, report, submitted
 
-RESPONSIBLE = 10
+RESPONSIBLE, STATE, MEASURES, CLOSED_AT, ON_TIME = 10, 12, 13, 14, 15
 
 
 async def problem_list(user: SimUser) -> dict[str, list[str]]:
@@ -52,3 +55,35 @@ async def test_the_problem_list_names_the_remaining_head_once_the_named_one_has_
     assert rows[hazard.code][RESPONSIBLE] == rows[rights.code][RESPONSIBLE] == "李娜"
 
 
+async def test_a_hazard_closed_late_and_reopened_stays_late_when_closed_again(bot_stage: Stage) -> None:
+    """Reopening gives a hazard a fresh deadline. A hazard first corrected after its deadline, once reopened and
+    corrected again in time, counted as closed on time: a reopening by the county's own staff turned a late
+    correction into an on-time one in the on-time rate the counties are ranked and notified (通报) by."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    assert hazard.deadline is not None
+    bot_stage.clock.set(hazard.deadline + timedelta(hours=2))
+    hazard = await submitted(bot_stage, hazard)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    await people.staff.send_text("/stats")
+    assert "整改率 100%，按期整改率 0%" in people.staff.last_message().text
+
+    await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="复查发现通道又被堵塞")
+    rows = await problem_list(people.staff)
+    assert rows[hazard.code][STATE] == "整改中"
+    assert rows[hazard.code][CLOSED_AT] == rows[hazard.code][ON_TIME] == ""
+    await people.staff.send_text("/stats")
+    assert "已销号 0，未销号 1（其中逾期 0）" in people.staff.last_message().text
+
+    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="再次清理并加装警示牌", photos=1)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    closed = await hazard_now(bot_stage, hazard)
+    assert closed.state is HazardState.CLOSED and closed.closed_on_time is False
+    told = people.head.last_message().text
+    assert f"隐患 {hazard.code}" in told and "此前一轮整改超过了整改期限" in told
+    await people.staff.send_text("/stats")
+    figures = people.staff.last_message().text
+    assert "发现 1，已销号 1，未销号 0" in figures and "整改率 100%，按期整改率 0%" in figures
+    row = (await problem_list(people.staff))[hazard.code]
+    assert row[STATE] == "已销号" and row[ON_TIME] == "否" and row[MEASURES] == "再次清理并加装警示牌"
