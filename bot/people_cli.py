@@ -11,7 +11,7 @@ import sys
 
 from bot.app import BotServices, open_services
 from bot.config import Settings
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from handlers.start import describe_scope
 
@@ -74,7 +74,7 @@ async def _list_people(services: BotServices, region: str | None, t: Translator)
     for person in people:
         scope = await describe_scope(services.storage, person.region_code, person.institution_id, t.language)
         print(f"{person.telegram_id}\t{person.role.value}\t{person.full_name}\t{scope}")
-    print(t.plain("cli.people_count", count=len(people)), file=sys.stderr)
+    print(t.plain(counted("cli.people_count", len(people)), count=len(people)), file=sys.stderr)
 
 
 async def _list_invites(services: BotServices, region: str | None, t: Translator) -> None:

@@ -1,7 +1,8 @@
 """Staff name the person responsible for a hazard (指定责任人): Assign, on the hazard's details, lists who may take it
 on, eight to a page (the institution's heads, never for a rights-protection hazard, then the cadres and county staff
-whose region contains it); a press on a name assigns it and tells them. No conversation: every press carries the
-hazard and the person, and the service checks both again (bot.services.hazards.HazardService.assign)."""
+whose region contains it); a press on a name assigns it and tells them; Cancel leaves it as it was. No conversation:
+every press carries the hazard and the person, and the service checks both again
+(bot.services.hazards.HazardService.assign)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.context import BotContext
 from bot.i18n import Translator
 from bot.services.errors import Refusal
+from bot.services.hazard_core import FORGERY_CODES
 from bot.services.hazards import AssigneeChoice
 from handlers.common import Caller, answer, identify
-from handlers.hazard_buttons import ASSIGN, pattern, pressed_hazard, refuse
+from handlers.hazard_buttons import ASSIGN, VIEW, button, pattern, pressed_hazard, refuse
 from handlers.notify import when
+from storage.hazard_models import Hazard
 from storage.models import User
 
 PAGE_SIZE = 8
 PAGE = re.compile(r"^as:page:(\d+):(\d+)$")
 PICK = re.compile(r"^as:pick:(\d+):(\d+)$")
+CANCEL = re.compile(r"^as:cancel:(\d+)$")
 
 
 def _label(person: User, t: Translator) -> str:
@@ -43,6 +47,7 @@ def _keyboard(choice: AssigneeChoice, page: int, pages: int, t: Translator) -> I
         navigation.append(_page_button("button.page_next", hazard_id, page + 1, t))
     if navigation:
         rows.append(navigation)
+    rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"as:cancel:{hazard_id}")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -68,12 +73,16 @@ async def _show(
         return
     pages = math.ceil(len(choice.candidates) / PAGE_SIZE)
     page = min(max(page, 0), pages - 1)  # a stale page button after people left lands on the last page
-    current = "—"
-    if hazard.assignee_id is not None:
-        person = await context.services.storage.users.get(hazard.assignee_id)
-        current = person.full_name if person is not None else str(hazard.assignee_id)
+    current = await _responsible_now(context, hazard) or "—"
     text = t("assign.choose", code=hazard.code, current=current, page=page + 1, pages=pages)
     await answer(update, text, reply_markup=_keyboard(choice, page, pages, t), edit=edit)
+
+
+async def _responsible_now(context: BotContext, hazard: Hazard) -> str | None:
+    if hazard.assignee_id is None:
+        return None
+    person = await context.services.storage.users.get(hazard.assignee_id)
+    return person.full_name if person is not None else str(hazard.assignee_id)
 
 
 async def pressed_assign(update: Update, context: BotContext) -> None:
@@ -113,7 +122,36 @@ async def chose_assignee(update: Update, context: BotContext) -> None:
     await answer(update, text, edit=True)
 
 
+async def cancelled_choice(update: Update, context: BotContext) -> None:
+    """Cancel under the list: nobody new is named, and the message says who still has the hazard. Checked as the
+    list is (a forged press is refused and audited); a hazard that moved on meanwhile is cancelled all the same."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    match = CANCEL.match(query.data or "") if query is not None else None
+    if caller is None or caller.user is None or query is None or match is None:
+        return
+    t, hazard_id = caller.t, int(match.group(1))
+    try:
+        await context.services.hazards.assignees(caller.user, hazard_id)
+    except Refusal as refusal:
+        if refusal.code in FORGERY_CODES or refusal.code == "not_found":
+            await refuse(query, t, refusal)
+            return
+    hazard = await context.services.storage.hazards.get(hazard_id)
+    if hazard is None:
+        return
+    await query.answer()
+    current = await _responsible_now(context, hazard)
+    if current is None:
+        text = t("assign.cancelled_nobody", code=hazard.code)
+    else:
+        text = t("assign.cancelled", code=hazard.code, current=current)
+    details = InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
+    await answer(update, text, reply_markup=details, edit=True)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(pressed_assign, pattern=pattern(ASSIGN)))
     application.add_handler(CallbackQueryHandler(turned_page, pattern=PAGE))
     application.add_handler(CallbackQueryHandler(chose_assignee, pattern=PICK))
+    application.add_handler(CallbackQueryHandler(cancelled_choice, pattern=CANCEL))

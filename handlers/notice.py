@@ -78,7 +78,7 @@ async def _preview(
     draft, text = drafted
     t = caller.t
     key = "insight.notice.changed" if changed else "insight.notice.preview"
-    intro = t(key, groups=len(draft.groups), period=period_name(period, t))
+    intro = t(counted(key, len(draft.groups)), groups=len(draft.groups), period=period_name(period, t))
     if not draft.groups:
         intro = t("insight.notice.no_groups")
     await answer(update, f"{intro}\n\n{text}", reply_markup=_keyboard(period, text, len(draft.groups), t),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.ranking import Standing
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.notices import NoticeDraft, Ranking
 from handlers.common import fitting
 from handlers.insight_common import percent, period_name, unit_name
@@ -78,6 +78,12 @@ def _name(row: InstitutionRow | OverdueRow, t: Translator) -> str:
     return row.name_zh if t.language == "zh_CN" else row.name_en
 
 
+def _overdue_line(row: OverdueRow, draft: NoticeDraft, now: datetime, t: Translator) -> str:
+    days = max(1, (now - row.deadline).days)
+    return t(counted("insight.notice.overdue_line", days), code=row.code, institution=_name(row, t),
+             place=_place(row, draft, t), days=days)
+
+
 def _named(lines: list[str], total: int, t: Translator) -> list[str]:
     """The lines of a list that fit NOTICE_LIST_BUDGET (at least one), and the count of all when some are left."""
     kept = fitting(lines, NOTICE_LIST_BUDGET)
@@ -101,11 +107,7 @@ def notice_text(draft: NoticeDraft, city: str, now: datetime, t: Translator) -> 
     else:
         lines.append(t("insight.notice.praise_none"))
     lines += ["", t("insight.notice.negative"), t("insight.notice.overdue", total=draft.overdue.total)]
-    lines += _named([
-        t("insight.notice.overdue_line", code=row.code, institution=_name(row, t), place=_place(row, draft, t),
-          days=max(1, (now - row.deadline).days))
-        for row in draft.overdue.items
-    ], draft.overdue.total, t)
+    lines += _named([_overdue_line(row, draft, now, t) for row in draft.overdue.items], draft.overdue.total, t)
     lines.append(t("insight.notice.drills", total=draft.drills_overdue.total))
     lines += _named([
         t("insight.notice.institution_line", institution=_name(row, t), place=_place(row, draft, t))

@@ -84,6 +84,7 @@ class HazardNotices:
     async def queue(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None:
         services = self._services
         institution = await services.storage.institutions.get(hazard.institution_id)
+        assignee = await self._assignee_name(hazard, notices)
         messages = []
         for notice in notices:
             recipient = None
@@ -94,7 +95,7 @@ class HazardNotices:
                     continue
             # Groups read the bureau's default language.
             t = services.i18n.get(recipient.language if recipient is not None else None)
-            text, markup = _render(services, notice, hazard, event, institution, recipient, t)
+            text, markup = _render(services, notice, hazard, event, institution, recipient, t, assignee)
             messages.append(
                 NewOutboxMessage(
                     dedupe_key=notice_key(hazard.id, event.id, notice),
@@ -106,6 +107,16 @@ class HazardNotices:
             )
         await services.outbox.enqueue(messages)
 
+    async def _assignee_name(self, hazard: Hazard, notices: Sequence[Notice]) -> str:
+        """Whom staff named responsible, for the notices that say so."""
+        if hazard.assignee_id is None or not any(n.kind in _NAMING_ASSIGNEE for n in notices):
+            return "—"
+        person = await self._services.storage.users.get(hazard.assignee_id)
+        return person.full_name if person is not None else str(hazard.assignee_id)
+
+
+_NAMING_ASSIGNEE = frozenset({NoticeKind.UNASSIGNED, NoticeKind.HANDED_OVER})
+
 
 def _render(
     services: BotServices,
@@ -115,6 +126,7 @@ def _render(
     institution: Institution | None,
     recipient: User | None,
     t: Translator,
+    assignee: str,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     tz = services.settings.tz
     p = hazard_params(hazard, institution, t, tz)
@@ -130,7 +142,11 @@ def _render(
     if kind is NoticeKind.ASSIGNED:
         return t("notice.assigned", **p), _doer_keyboard(hazard, t)
     if kind is NoticeKind.UNASSIGNED:
-        return t("notice.unassigned", **p), None
+        return t("notice.unassigned", assignee=assignee, **p), None
+    if kind is NoticeKind.HANDED_OVER:
+        # The heads still see the hazard (and may still help); the reporter follows it as other notices go.
+        markup = _details_keyboard(hazard, t) if _heads_it(hazard, recipient) else None
+        return t("notice.handed_over", assignee=assignee, **p), markup
     if kind is NoticeKind.RECTIFICATION_SUBMITTED:
         if recipient is not None and recipient.role in STAFF_ROLES:
             return t("notice.submitted_for_staff", **p), _verify_keyboard(hazard, t)
@@ -207,6 +223,10 @@ def _rectifies(hazard: Hazard, recipient: User | None) -> bool:
         recipient.role is Role.HEAD and recipient.institution_id == hazard.institution_id
         and not is_sensitive(hazard.area)
     )
+
+
+def _heads_it(hazard: Hazard, recipient: User | None) -> bool:
+    return recipient is not None and recipient.role is Role.HEAD and recipient.institution_id == hazard.institution_id
 
 
 def _again_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:

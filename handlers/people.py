@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.domain.roles import STAFF_ROLES
-from bot.i18n import Html, Translator, clipped
+from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
 from bot.services.people import Departure
 from handlers.common import Caller, answer, identify, tell_each
@@ -200,10 +200,11 @@ def _consequences(departure: Departure, t: Translator) -> list[str]:
     if departure.hazards:
         codes = t.plain("warn.list_separator").join(h.code for h in departure.hazards[:CODES_SHOWN])
         more = len(departure.hazards) - CODES_SHOWN
-        lines.append(t("people.hazards_released", count=len(departure.hazards), codes=codes)
+        released = len(departure.hazards)
+        lines.append(t(counted("people.hazards_released", released), count=released, codes=codes)
                      + (t("people.more", count=more) if more > 0 else ""))
     if departure.contacts:
-        lines.append(t("people.contacts_released", count=departure.contacts))
+        lines.append(t(counted("people.contacts_released", departure.contacts), count=departure.contacts))
     if departure.invites_revoked:
         lines.append(t("people.invites_revoked", count=departure.invites_revoked))
     return lines

@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.domain.warnings import NewWarning, WarningChange, WarningKind, WarningLevel, WarningOrigin, WarningTarget
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warning_settings import load_checklists
 from bot.services.warnings import ManualWarning
@@ -460,7 +460,8 @@ async def chose_send(update: Update, context: BotContext) -> str | int:
         await answer(update, t(refusal.message_key, **refusal.params))
         return PREVIEWING
     sent = delivered.warning
-    lines = [t("warn.sent", title=title(sent, t), id=sent.id, total=delivered.queued.total)]
+    total = delivered.queued.total
+    lines = [t(counted("warn.sent", total), title=title(sent, t), id=sent.id, total=total)]
     if delivered.rounds:
         lines.append(t("warn.rounds_started", people=delivered.people_in_rounds, cadres=delivered.cadres_in_rounds))
     await answer(update, Html("\n".join(lines)), edit=True)

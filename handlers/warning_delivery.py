@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.roles import Role
 from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange
-from bot.i18n import Html, Translator, clipped
+from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery
 from handlers.contact_lists import queue_lists
 from handlers.warning_outbox import (
@@ -198,8 +198,8 @@ async def queue_auto_sent_notice(services: BotServices, delivery: WarningDeliver
     staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t(f"warn.auto_{delivery.change.value}", title=title(warning, t), headline=warning.headline,
-                 total=queued.total), None
+        key = counted(f"warn.auto_{delivery.change.value}", queued.total)
+        return t(key, title=title(warning, t), headline=warning.headline, total=queued.total), None
 
     return await queue_personal(services, staff, f"{queued.batch}:staff", render)
 

@@ -120,7 +120,8 @@ async def _after_change(
 ) -> None:
     """Tell the sender what went out, then the self-editing status of its delivery."""
     t = caller.t
-    text = t(key, title=title(delivered.warning, t), id=delivered.warning.id, total=delivered.queued.total)
+    total = delivered.queued.total
+    text = t(counted(key, total), title=title(delivered.warning, t), id=delivered.warning.id, total=total)
     if delivered.rounds:
         text = Html(text + "\n" + t("warn.rounds_started", people=delivered.people_in_rounds,
                                     cadres=delivered.cadres_in_rounds))
@@ -249,7 +250,7 @@ async def pressed_lift(update: Update, context: BotContext) -> None:
     key = "warnings.confirm_withdraw" if draft else "warnings.confirm_lift"
     button = "warnings.button_confirm_withdraw" if draft else "warnings.button_confirm_lift"
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(button), callback_data=f"wl:lift:{warning.id}")]])
-    await answer(update, t(key, title=title(warning, t), total=recipients), reply_markup=keyboard)
+    await answer(update, t(counted(key, recipients), title=title(warning, t), total=recipients), reply_markup=keyboard)
 
 
 async def confirmed_lift(update: Update, context: BotContext) -> None:

@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.warnings import EarlyWarning, regions_overlap
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private
@@ -195,7 +195,8 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
             str, InlineKeyboardMarkup | None
         ]:
             names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
-            text = t("warnstatus.escalation", title=title(warning, t), count=len(institutions),
+            silent = len(institutions)
+            text = t(counted("warnstatus.escalation", silent), title=title(warning, t), count=silent,
                      names=t.plain("warn.list_separator").join(names))
             if len(names) < len(institutions):
                 text = Html(text + t("warnstatus.escalation_more", count=len(institutions) - len(names)))

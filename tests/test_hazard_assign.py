@@ -14,6 +14,7 @@ from tests.hazard_people import (
     LONGWAN_STAFF,
     LUCHENG,
     OTHER_STAFF,
+    SECOND_HEAD,
     STAFF,
     act,
     cast,
@@ -163,11 +164,11 @@ async def test_the_candidates_come_eight_to_a_page_heads_first(bot_stage: Stage)
     assert "第 1/2 页" in first.text and "当前责任人：陈院长" in first.text
     labels = [label for row in first.buttons for label in row]
     # The head is responsible already (named at report time), so the list starts with the cadres.
-    assert labels[0] == "李娜（社区/村干部）" and len(labels) == 9 and labels[-1] == "下一页 ▶"
+    assert labels[0] == "李娜（社区/村干部）" and len(labels) == 10 and labels[-2:] == ["下一页 ▶", "取消"]
     await staff.press("下一页 ▶", first)
     second = staff.last_message()
     rest = [label for row in second.buttons for label in row]
-    assert "第 2/2 页" in second.text and rest[-1] == "◀ 上一页"
+    assert "第 2/2 页" in second.text and rest[-2:] == ["◀ 上一页", "取消"]
     assert "周科长（县级民政工作人员）" in rest and "干部9（社区/村干部）" not in labels + rest
 
 
@@ -189,3 +190,51 @@ async def test_county_staff_named_responsible_find_the_hazard_in_their_tasks(bot
     assert hazard.code in colleague.last_message().text
     await people.staff.send_text("/tasks")
     assert hazard.code not in people.staff.last_message().text  # named to someone else, and not yet overdue
+
+
+async def test_the_candidate_list_has_a_cancel_that_names_nobody(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("指定责任人", staff.last_message())
+    choice = staff.last_message()
+    assert ["取消"] in choice.buttons
+    await staff.press("取消", choice)
+    cancelled = staff.last_message()
+    assert f"未指定新的责任人，隐患 {hazard.code} 仍由 陈院长 负责" in cancelled.text
+    assert cancelled.buttons == [["详情"]]
+    assert (await hazard_now(bot_stage, hazard)).assignee_id == HEAD
+    events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
+    assert "assign" not in events
+
+
+async def test_the_heads_and_the_reporter_hear_who_the_hazard_is_now_with(bot_stage: Stage) -> None:
+    """Staff naming a cadre for a home's hazard told the cadre and relieved the head named at report time, but the
+    home's other heads, who still see the hazard, and the reporter never heard who now had it."""
+    people = await cast(bot_stage, "en")
+    staff, head, cadre = people.staff, people.head, people.cadre
+    second = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="Lin", language_code="en")
+    await bot_stage.register(second, Role.HEAD, institution="WZ-330302-ELDER-01")
+    reporter = bot_stage.sandbox.user(user_id=REPORTER, first_name="Wang", language_code="en")
+    await bot_stage.register(reporter, Role.CADRE, region=LUCHENG)
+    hazard = await report(bot_stage, REPORTER)
+    named_at_report = (await hazard_now(bot_stage, hazard)).assignee_id
+    assert named_at_report in (HEAD, SECOND_HEAD)  # the head the home names, the other one a head all the same
+    if named_at_report == SECOND_HEAD:
+        head, second = second, head
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("Assign", staff.last_message())
+    await staff.press("Li Na", staff.last_message())
+    await bot_stage.sandbox.settle()
+
+    assert f"You are now responsible for hazard {hazard.code}" in cadre.last_message().text
+    relieved = head.last_message().text
+    assert f"no longer responsible for hazard {hazard.code}" in relieved and "Li Na" in relieved
+    told = second.last_message()
+    assert f"hazard {hazard.code}" in told.text and "Li Na" in told.text and told.buttons == [["Details"]]
+    heard = reporter.last_message()
+    assert f"hazard {hazard.code}" in heard.text and "Li Na" in heard.text and heard.buttons == []
+    # One message each: the cadre named is not told twice, nor the head relieved.
+    assert sum(hazard.code in m.text for m in cadre.messages()) == 1
+    assert sum("Li Na" in m.text for m in head.messages()) == 1

@@ -131,3 +131,18 @@ async def test_reopen_is_refused_to_another_county_and_past_ninety_days(bot_stag
     await staff.send_text(f"/hazard {hazard.code}")
     assert staff.last_message().buttons == []
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+
+
+async def test_after_accept_the_notice_keeps_details_only_and_details_offers_reopen(bot_stage: Stage) -> None:
+    """Accept and Reopen never sit on the same message (a slip between them would undo a verdict): the verified
+    notice keeps Details, and the closed hazard's details offer Reopen to staff, one tap away."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    notice = next(m for m in staff.messages() if "待您验收" in m.text and hazard.code in m.text)
+    await staff.press("验收通过", notice)
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    notice = next(m for m in staff.messages() if m.message_id == notice.message_id)
+    assert notice.buttons == [["详情"]]
+    await staff.press("详情", notice)
+    assert ["重新打开"] in staff.last_message().buttons

@@ -132,11 +132,44 @@ def test_the_chinese_check_sees_punctuation_too() -> None:
         ("warnings.intro", 3, "3 warnings in force:"),
         ("button.notice_send", 1, "📢 Send to 1 group"),
         ("button.notice_send", 4, "📢 Send to 4 groups"),
+        # The ones people read often: a notice's overdue hazards, a warning's recipients, the consequences of an
+        # access ended, the groups a notice goes to, the institutions a warning is still waiting for.
+        ("insight.notice.overdue_line", 1, ", 1 day overdue"),
+        ("insight.notice.overdue_line", 5, ", 5 days overdue"),
+        ("warn.sent", 1, "to 1 recipient."),
+        ("warn.sent", 2, "to 2 recipients."),
+        ("warn.auto_issue", 1, "automatically to 1 recipient:"),
+        *[(f"warn.auto_{change}", 1, "its 1 recipient has been told") for change in ("upgrade", "downgrade", "update")],
+        ("warn.auto_cancel", 1, "its 1 recipient has been told."),
+        ("warn.auto_cancel", 3, "its 3 recipients have been told."),
+        *[(f"warnings.done_{change}", 1, "its 1 recipient has been told.")
+          for change in ("upgrade", "downgrade", "update", "cancel")],
+        ("warnings.done_update", 7, "its 7 recipients have been told."),
+        ("warnings.confirm_lift", 1, "goes to its 1 recipient."),
+        ("people.hazards_released", 1, "· 1 unresolved hazard is no longer theirs"),
+        ("people.hazards_released", 2, "· 2 unresolved hazards are no longer theirs"),
+        ("people.contacts_released", 1, "· 1 vulnerable person has no cadre now"),
+        ("insight.notice.preview", 1, "It will go to 1 group;"),
+        ("insight.notice.changed", 1, "for 1 group;"),
+        ("warnstatus.escalation", 1, "and 1 institution has still not answered"),
+        ("warnstatus.escalation", 2, "these 2 institutions have still not answered"),
+        ("cli.people_count", 1, "1 person"),
     ],
 )
 def test_english_counts_one_in_the_singular(key: str, count: int, expected: str) -> None:
     t = Translator("en", strict=True)
-    assert t.plain(counted(key, count), count=count, groups=count).startswith(expected)
+    params = {name: count for name in ("count", "groups", "days", "total")}
+    text = t.plain(counted(key, count), **params, code="YH-1", institution="Home", place="Lucheng", title="Warning",
+                   headline="Typhoon", id=1, codes="YH-1", period="2026", names="Home")
+    assert expected in text
+
+
+@pytest.mark.parametrize("key", ["insight.notice.overdue_line", "warn.sent", "people.hazards_released",
+                                 "warnings.done_cancel", "warnstatus.escalation"])
+def test_chinese_says_one_as_it_says_many(key: str) -> None:
+    """Chinese has no plural: the singular keys it needs for English read exactly as the plural ones."""
+    messages = catalog_messages("zh_CN")
+    assert messages[f"{key}_one"] == messages[key]
 
 
 @pytest.mark.parametrize(("language", "expected"), [("en", "Chen, Li Na"), ("zh_CN", "陈院长、李娜")])

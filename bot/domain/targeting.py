@@ -25,6 +25,7 @@ class NoticeKind(StrEnum):
     NEW_HAZARD_FOR_STAFF = "new_hazard_for_staff"
     ASSIGNED = "assigned"  # staff named this person responsible
     UNASSIGNED = "unassigned"  # staff named someone else: the hazard is no longer this person's
+    HANDED_OVER = "handed_over"  # to the institution's heads and the reporter: whom staff named responsible
     RECTIFICATION_SUBMITTED = "rectification_submitted"  # to verifiers and the reporter
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # reason: why
@@ -128,12 +129,24 @@ def on_action(
     return guard(_people(kind, hazard_id, recipients, why), facts, audience, actor_id)
 
 
-def on_reassign(previous_id: int | None, facts: HazardFacts, hazard_id: int, actor_id: int) -> list[Notice]:
-    """The person staff relieved of a hazard is told it is no longer theirs. Not through `guard`: once relieved they
-    may no longer see the hazard, and the notice names only its code, which they knew."""
-    if previous_id is None or previous_id in (facts.assignee_id, actor_id):
-        return []
-    return [Notice(NoticeKind.UNASSIGNED, hazard_id, previous_id)]
+def on_reassign(
+    previous_id: int | None, facts: HazardFacts, hazard_id: int, audience: Audience, actor_id: int
+) -> list[Notice]:
+    """After staff named someone responsible (`facts.assignee_id`): the person relieved is told it is no longer
+    theirs; the institution's heads, who still see the hazard, and its reporter hear whom it is with now.
+
+    The relieved person's notice skips `guard`: once relieved they may no longer see the hazard, and it names only
+    its code, which they knew. The others go through it, so a rights-protection hazard's heads are never told; its
+    reporter is not told either, so that who handles a rights case stays with staff and the person named."""
+    notices: list[Notice] = []
+    if previous_id is not None and previous_id not in (facts.assignee_id, actor_id):
+        notices.append(Notice(NoticeKind.UNASSIGNED, hazard_id, previous_id))
+    if facts.assignee_id is None or is_sensitive(facts.area):
+        return notices
+    told = {previous_id, facts.assignee_id}
+    others = [head.telegram_id for head in audience.heads] + [facts.reporter_id]
+    handed = _people(NoticeKind.HANDED_OVER, hazard_id, [person for person in others if person not in told])
+    return notices + guard(handed, facts, audience, actor_id)
 
 
 def guard(notices: Iterable[Notice], facts: HazardFacts, audience: Audience, actor_id: int) -> list[Notice]:

@@ -98,7 +98,9 @@ class HazardService(HazardReporting):
                 audience = await self._audience(updated)
                 notices = on_action(action, updated.facts(), updated.id, audience, actor.telegram_id, reason)
                 if action is HazardAction.ASSIGN:
-                    notices += on_reassign(hazard.assignee_id, updated.facts(), updated.id, actor.telegram_id)
+                    notices += on_reassign(
+                        hazard.assignee_id, updated.facts(), updated.id, audience, actor.telegram_id
+                    )
                 await self._queue_notices(updated, event, notices)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
         if isinstance(applied, Refused):

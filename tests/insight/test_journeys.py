@@ -305,3 +305,18 @@ async def test_a_double_tap_on_an_export_button_sends_the_file_once(bot_stage: S
     assert len([m for m in people.staff.messages() if m.kind == "document"]) == 2
     await people.staff.press("📄 导出 CSV", figures)  # and the other format is another file
     assert len([m for m in people.staff.messages() if m.kind == "document"]) == 3
+
+
+async def test_an_english_notice_says_one_day_overdue_in_the_singular(bot_stage: Stage) -> None:
+    bot_stage.services.settings = bot_stage.services.settings.model_copy(update={"default_language": "en"})
+    bot_stage.clock.set(local(2026, 3, 2))
+    await cast(bot_stage, "en")
+    hazard = await report(bot_stage, description="Blocked fire exit")  # general: seven days
+    bot_stage.clock.set(local(2026, 3, 10))  # a day and a bit past its deadline
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+
+    await admin.send_text("/notice")
+    preview = admin.last_message().text
+    assert f"{hazard.code} " in preview and "), 1 day overdue" in preview
+    assert "1 days" not in preview

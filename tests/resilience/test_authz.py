@@ -358,6 +358,8 @@ ROWS: tuple[Row, ...] = (
     # Another county's staff member was never offered: naming them is a forged press, whoever sends it.
     Row("as:pick:", expect(), press(lambda c: f"as:pick:{c.hazard.id if c.hazard else 0}:{c.people[P.COUNTY_OUT].id}"),
         ("assign.done",), hazard=HazardState.ASSIGNED, variant="someone outside its scope"),
+    Row("as:cancel:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("as:cancel:{hazard}")),
+        ("assign.cancelled", "assign.cancelled_nobody"), hazard=HazardState.ASSIGNED),
     Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty")),
     Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
     # ---- the report journey --------------------------------------------------------------------------------------
