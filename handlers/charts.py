@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -23,6 +23,7 @@ from bot.services.errors import Refusal
 from bot.services.stats import StatsService
 from handlers.common import answer
 from handlers.insight_common import asker, insight_of, may_see_figures, percent, period_name, refuse, unit_name
+from handlers.repeats import Press, Repeat, first_press
 from storage.models import User
 
 CHART = re.compile(r"^ch:([utdw]):([a-z0-9-]+)$")
@@ -91,25 +92,43 @@ async def pressed_chart(update: Update, context: BotContext) -> None:
     caller, user = found
     if not await may_see_figures(update, context, caller, user, "chart"):
         return
-    # Drawing takes a while: the press is answered first, so a later refusal comes as a message.
-    await query.answer()
-    stats = insight_of(context).stats
-    period = period_from_token(match.group(2)) or current_period(PeriodKind.MONTH, stats.today())
-    t = caller.t
-    try:
-        if match.group(1) == "w":
-            await _warning_picker(update, stats, user, period, t)
-            return
-        chat = update.effective_chat
-        if chat is not None:
-            await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
-        draw = {"u": _units, "t": _trend, "d": _drills}[match.group(1)]
-        chart = await draw(stats, user, period, t)
-    except Refusal as refusal:
-        await refuse(update, context, caller, refusal, "chart", answered=True)
+    if match.group(1) == "w":  # the warning picker: a list of buttons, not a picture
+        await query.answer()
+        stats = insight_of(context).stats
+        period = period_from_token(match.group(2)) or current_period(PeriodKind.MONTH, stats.today())
+        try:
+            await _warning_picker(update, stats, user, period, caller.t)
+        except Refusal as refusal:
+            await refuse(update, context, caller, refusal, "chart", answered=True)
         return
-    await _send(update, chart, t("insight.chart.caption", period=period_name(period, t)))
+    async with first_press(update, context, user.telegram_id, "chart") as press:
+        if await _repeated(query, press, caller.t):
+            return
+        # Drawing takes a while: the press is answered first, so a later refusal comes as a message.
+        await query.answer()
+        stats = insight_of(context).stats
+        period = period_from_token(match.group(2)) or current_period(PeriodKind.MONTH, stats.today())
+        t = caller.t
+        try:
+            chat = update.effective_chat
+            if chat is not None:
+                await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
+            draw = {"u": _units, "t": _trend, "d": _drills}[match.group(1)]
+            chart = await draw(stats, user, period, t)
+        except Refusal as refusal:
+            await refuse(update, context, caller, refusal, "chart", answered=True)
+            return
+        await _send(update, chart, t("insight.chart.caption", period=period_name(period, t)))
+        press.sent()
 
+
+async def _repeated(query: CallbackQuery, press: Press, t: Translator) -> bool:
+    """A double tap: the press is answered with where the first one's picture is, and that is all."""
+    if press.repeat is None:
+        return False
+    key = "insight.chart.just_sent" if press.repeat is Repeat.JUST_SENT else "insight.chart.on_its_way"
+    await query.answer(t.plain(key))
+    return True
 
 async def _warning_picker(update: Update, stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> None:
     warnings = await stats.recent_warnings(user, period)
@@ -128,32 +147,35 @@ async def pressed_warning(update: Update, context: BotContext) -> None:
         return
     caller, user = found
     stats, t = insight_of(context).stats, caller.t
-    try:
-        curve = await stats.ack_curve(user, int(match.group(1)))
-    except Refusal as refusal:
-        # The press's one answer: answered before, the alert would be refused and the person never told why.
-        await refuse(update, context, caller, refusal, "chart")
-        return
-    await query.answer()
-    if curve.sent_at is None:
-        return
-    chat = update.effective_chat
-    if chat is not None:
-        await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
-    chart = await asyncio.to_thread(
-        charts.cumulative_curve,
-        t.plain("insight.chart.acks", headline=curve.headline[:40]),
-        curve.sent_at,
-        curve.answers,
-        curve.reached,
-        context.services.clock.now(),
-        t.plain("insight.chart.answered"),
-        t.plain("insight.chart.hours_after"),
-    )
-    caption = t("insight.chart.acks_caption", answered=len(curve.answers), reached=curve.reached,
-                percent=percent(Ratio(len(curve.answers), curve.reached), t))
-    await _send(update, chart, caption)
-
+    async with first_press(update, context, user.telegram_id, "chart") as press:
+        if await _repeated(query, press, t):
+            return
+        try:
+            curve = await stats.ack_curve(user, int(match.group(1)))
+        except Refusal as refusal:
+            # The press's one answer: answered before, the alert would be refused and the person never told why.
+            await refuse(update, context, caller, refusal, "chart")
+            return
+        await query.answer()
+        if curve.sent_at is None:
+            return
+        chat = update.effective_chat
+        if chat is not None:
+            await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
+        chart = await asyncio.to_thread(
+            charts.cumulative_curve,
+            t.plain("insight.chart.acks", headline=curve.headline[:40]),
+            curve.sent_at,
+            curve.answers,
+            curve.reached,
+            context.services.clock.now(),
+            t.plain("insight.chart.answered"),
+            t.plain("insight.chart.hours_after"),
+        )
+        caption = t("insight.chart.acks_caption", answered=len(curve.answers), reached=curve.reached,
+                    percent=percent(Ratio(len(curve.answers), curve.reached), t))
+        await _send(update, chart, caption)
+        press.sent()
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(pressed_chart, pattern=CHART))

@@ -12,7 +12,6 @@ import contextlib
 import re
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -27,15 +26,12 @@ from bot.services.errors import Refusal
 from bot.services.exports import ExportFormat
 from handlers.common import answer
 from handlers.insight_common import asker, insight_of, may_see_figures, period_name, refuse, with_typed_period
+from handlers.repeats import Repeat, first_press
 
 EXPORT = re.compile(r"^ex:([xc]):([a-z0-9-]+)$")
 EDIT_EVERY = 2.0  # seconds between edits of the status message
 ACTION_EVERY = 4.0  # a chat action shows for about five seconds
 _RUNNING = "insight_exports"
-# Presses in one chat are handled one after another: the second tap of a double tap on an export button comes once
-# the first file is sent. A press of the same button on the same message this soon after is that second tap.
-_SENT = "insight_exports_sent"
-REPEAT_WINDOW = timedelta(seconds=60)
 
 
 class StatusMessage:
@@ -188,24 +184,19 @@ async def chose_format(update: Update, context: BotContext) -> None:
     caller, user = found
     if not await may_see_figures(update, context, caller, user, "export"):
         return
-    clock = context.services.clock
-    sent: dict[tuple[int, int, str], datetime] = context.bot_data.setdefault(_SENT, {})
-    pressed = (user.telegram_id, query.message.message_id if query.message else 0, match.group(0))
-    if (at := sent.get(pressed)) is not None and clock.now() - at < REPEAT_WINDOW:
-        await query.answer(caller.t.plain("insight.export.just_sent"))
-        return
-    await query.answer()
-    period = period_from_token(match.group(2))
-    if period is None:
-        await answer(update, caller.t("fallback.stale_button"))
-        return
-    if not await _export(update, context, period, ExportFormat.XLSX if match.group(1) == "x" else ExportFormat.CSV):
-        return
-    now = clock.now()
-    for old in [key for key, at in sent.items() if now - at >= REPEAT_WINDOW]:
-        del sent[old]
-    sent[pressed] = now
-
+    async with first_press(update, context, user.telegram_id, "export") as press:
+        if press.repeat is not None:
+            repeat = "insight.export.just_sent" if press.repeat is Repeat.JUST_SENT else "insight.export.busy"
+            await query.answer(caller.t.plain(repeat))
+            return
+        await query.answer()
+        period = period_from_token(match.group(2))
+        if period is None:
+            await answer(update, caller.t("fallback.stale_button"))
+            return
+        fmt = ExportFormat.XLSX if match.group(1) == "x" else ExportFormat.CSV
+        if await _export(update, context, period, fmt):
+            press.sent()
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("export", show_export, filters=filters.ChatType.PRIVATE))

@@ -307,6 +307,27 @@ async def test_a_double_tap_on_an_export_button_sends_the_file_once(bot_stage: S
     assert len([m for m in people.staff.messages() if m.kind == "document"]) == 3
 
 
+async def test_a_double_tap_on_a_chart_button_sends_the_picture_once(bot_stage: Stage) -> None:
+    """The chart buttons had no guard: the second tap of a double tap on "📈 每周趋势" (handled once the first
+    picture was sent, as presses in one chat are) drew and sent the same chart again. It now shares the export's
+    guard: the second tap is told the chart was just sent, a press after the window draws it afresh."""
+    people = await cast(bot_stage)
+    await report(bot_stage)
+    await people.staff.send_text("/stats")
+    figures = people.staff.last_message()
+    await people.staff.press("📈 每周趋势", figures, wait=False)
+    second = await people.staff.press("📈 每周趋势", figures)
+    await bot_stage.sandbox.settle()
+    assert len([m for m in people.staff.messages() if m.kind == "photo"]) == 1
+    assert second.answer is not None and "刚刚已发送" in (second.answer.text or "")
+
+    await people.staff.press("📊 分区域图", figures)  # another chart is another picture
+    assert len([m for m in people.staff.messages() if m.kind == "photo"]) == 2
+    bot_stage.clock.advance(timedelta(seconds=120))  # asked for again later: drawn afresh
+    await people.staff.press("📈 每周趋势", figures)
+    assert len([m for m in people.staff.messages() if m.kind == "photo"]) == 3
+
+
 async def test_an_english_notice_says_one_day_overdue_in_the_singular(bot_stage: Stage) -> None:
     bot_stage.services.settings = bot_stage.services.settings.model_copy(update={"default_language": "en"})
     bot_stage.clock.set(local(2026, 3, 2))

@@ -1,0 +1,72 @@
+"""Double taps on a button that sends a file or a picture (the export and chart buttons under /stats).
+
+Presses in one chat are handled one after another: the second tap of a double tap comes once the first file or
+picture is sent, and did all the work again (a second spreadsheet, a second chart). A press of the same button on
+the same message, by the same person, within `REPEAT_WINDOW` of the first one's file is that second tap: it is
+answered "just sent" (or "on its way" while the first is still at work) and nothing is sent again.
+
+    async with first_press(update, context, user.telegram_id, "export") as press:
+        if press.repeat is not None:
+            ...  # answer the press with the repeat's words; nothing else
+            return
+        ...  # the work
+        press.sent()  # only then does the window start; work that failed or was refused may be asked for again
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from telegram import Update
+
+from bot.context import BotContext
+
+REPEAT_WINDOW = timedelta(seconds=60)
+_PRESSES = "repeat_presses"
+
+
+class Repeat(Enum):
+    ON_ITS_WAY = "on_its_way"  # the first press is still at work
+    JUST_SENT = "just_sent"
+
+
+@dataclass
+class Press:
+    repeat: Repeat | None
+    _sent: bool = False
+
+    def sent(self) -> None:
+        self._sent = True
+
+
+@asynccontextmanager
+async def first_press(update: Update, context: BotContext, person: int, what: str) -> AsyncIterator[Press]:
+    query = update.callback_query
+    message_id = query.message.message_id if query is not None and query.message is not None else 0
+    key = (person, f"{what}:{message_id}:{query.data if query is not None else ''}")
+    # (person, button) → None while at work, or when its file was sent
+    presses: dict[tuple[int, str], datetime | None] = context.bot_data.setdefault(_PRESSES, {})
+    now = context.services.clock.now()
+    if key in presses:
+        at = presses[key]
+        if at is None:
+            yield Press(Repeat.ON_ITS_WAY)
+            return
+        if now - at < REPEAT_WINDOW:
+            yield Press(Repeat.JUST_SENT)
+            return
+    for old in [k for k, at in presses.items() if at is not None and now - at >= REPEAT_WINDOW]:
+        del presses[old]
+    presses[key] = None
+    press = Press(None)
+    try:
+        yield press
+    finally:
+        if press._sent:
+            presses[key] = context.services.clock.now()
+        else:
+            presses.pop(key, None)
