@@ -32,6 +32,7 @@ from bot.persistence import SQLitePersistence
 from bot.processing import PerChatUpdateProcessor
 from bot.retrying import RetryingRequest
 from bot.services.calendar import DrillService, StudyService
+from bot.services.claims import ClaimService
 from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
 from bot.services.insight import Insight
@@ -68,6 +69,7 @@ class BotServices:
     warnings: WarningService
     insight: Insight
     people: PeopleService
+    claims: ClaimService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -101,6 +103,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         warnings=warnings,
         insight=Insight.build(storage, clock, settings, onboarding, outbox=outbox, warnings=warnings),
         people=PeopleService(storage, clock, onboarding, reminders),
+        claims=ClaimService(storage, clock),
     )
     from handlers.groups import GroupLossWords
     from handlers.notify import HazardNotices

@@ -3,7 +3,8 @@
 Presses in one chat are handled one after another: the second tap of a double tap comes once the first file or
 picture is sent, and did all the work again (a second spreadsheet, a second chart). A press of the same button on
 the same message, by the same person, within `REPEAT_WINDOW` of the first one's file is that second tap: it is
-answered "just sent" (or "on its way" while the first is still at work) and nothing is sent again.
+answered "just sent" (or "on its way" while the first is still at work) and nothing is sent again. The press is
+remembered in SQLite (`bot/services/claims.py`), so a restart between the two taps does not send it twice.
 
     async with first_press(update, context, user.telegram_id, "export") as press:
         if press.repeat is not None:
@@ -18,15 +19,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import Enum
 
 from telegram import Update
 
 from bot.context import BotContext
+from bot.services.claims import Claim
 
 REPEAT_WINDOW = timedelta(seconds=60)
-_PRESSES = "repeat_presses"
 
 
 class Repeat(Enum):
@@ -47,26 +48,18 @@ class Press:
 async def first_press(update: Update, context: BotContext, person: int, what: str) -> AsyncIterator[Press]:
     query = update.callback_query
     message_id = query.message.message_id if query is not None and query.message is not None else 0
-    key = (person, f"{what}:{message_id}:{query.data if query is not None else ''}")
-    # (person, button) → None while at work, or when its file was sent
-    presses: dict[tuple[int, str], datetime | None] = context.bot_data.setdefault(_PRESSES, {})
-    now = context.services.clock.now()
-    if key in presses:
-        at = presses[key]
-        if at is None:
-            yield Press(Repeat.ON_ITS_WAY)
-            return
-        if now - at < REPEAT_WINDOW:
-            yield Press(Repeat.JUST_SENT)
-            return
-    for old in [k for k, at in presses.items() if at is not None and now - at >= REPEAT_WINDOW]:
-        del presses[old]
-    presses[key] = None
+    claims = context.services.claims
+    # Claimed in SQLite before the work starts: a restart inside the window remembers the press, and of two presses
+    # racing (two processes, or concurrent updates) only one wins.
+    claim = await claims.take(person, f"{what}:{message_id}:{query.data if query is not None else ''}")
+    if not isinstance(claim, Claim):
+        yield Press(Repeat.ON_ITS_WAY if claim.worker is not None else Repeat.JUST_SENT)
+        return
     press = Press(None)
     try:
         yield press
     finally:
         if press._sent:
-            presses[key] = context.services.clock.now()
+            await claims.finish(claim, REPEAT_WINDOW)
         else:
-            presses.pop(key, None)
+            await claims.release(claim)

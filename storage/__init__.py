@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.repositories.action_drafts import ActionDraftRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.calendar import CalendarRepository
+from storage.repositories.claims import ClaimRepository
 from storage.repositories.drafts import DraftRepository
 from storage.repositories.groups import GroupRepository
 from storage.repositories.hazard_watch import HazardWatchRepository
@@ -58,6 +59,7 @@ class Storage:
         self.calendar = CalendarRepository(db)
         self.reminders = ReminderRepository(db)
         self.hazard_watch = HazardWatchRepository(db)
+        self.claims = ClaimRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:

@@ -328,6 +328,30 @@ async def test_a_double_tap_on_a_chart_button_sends_the_picture_once(bot_stage: 
     assert len([m for m in people.staff.messages() if m.kind == "photo"]) == 3
 
 
+async def test_a_chart_or_file_just_sent_is_not_sent_again_after_a_restart(bot_stage: Stage) -> None:
+    """The double-tap guard kept its memory in the process: a bot restarted between the two taps (a deployment,
+    a crash) forgot the first one and sent the spreadsheet, or the chart, a second time. The claim is in SQLite."""
+    people = await cast(bot_stage)
+    await report(bot_stage)
+    await people.staff.send_text("/stats")
+    figures = people.staff.last_message()
+    await people.staff.press("📥 导出 Excel", figures)
+    await people.staff.press("📈 每周趋势", figures)
+    await bot_stage.restart()
+    bot_stage.clock.advance(timedelta(seconds=20))
+    export = await people.staff.press("📥 导出 Excel", figures)
+    chart = await people.staff.press("📈 每周趋势", figures)
+    await bot_stage.sandbox.settle()
+    assert len([m for m in people.staff.messages() if m.kind == "document"]) == 1
+    assert len([m for m in people.staff.messages() if m.kind == "photo"]) == 1
+    assert export.answer is not None and "刚刚已发送" in (export.answer.text or "")
+    assert chart.answer is not None and "刚刚已发送" in (chart.answer.text or "")
+
+    bot_stage.clock.advance(timedelta(seconds=60))  # the window has passed: asked for again, sent again
+    await people.staff.press("📈 每周趋势", figures)
+    assert len([m for m in people.staff.messages() if m.kind == "photo"]) == 2
+
+
 async def test_an_english_notice_says_one_day_overdue_in_the_singular(bot_stage: Stage) -> None:
     bot_stage.services.settings = bot_stage.services.settings.model_copy(update={"default_language": "en"})
     bot_stage.clock.set(local(2026, 3, 2))
