@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import sqlite3
-import time
+from datetime import timedelta
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.secrecy import find_classification_mark
+from bot.domain.secrecy import LEVELS, find_classification_mark
 from bot.services.onboarding import GroupLoss
 from handlers.common import answer, identify, is_group, is_private, topic_of
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
@@ -42,9 +42,11 @@ OPEN_COMMANDS = ("start",)
 GROUP_OPEN_COMMANDS = ("bindgroup", "help")
 
 
-_REFUSED_ALBUMS = "secrecy_refused_albums"
-ALBUM_MEMORY_S = 600  # an album's photos arrive within seconds of each other; ten minutes is ample
-_ALBUM_MEMORY_SIZE = 512
+# An album's photos arrive within seconds of each other; ten minutes is ample. Remembered in SQLite (`claims`): a
+# restart between a classified album's first photo and its other pages must not let those pages be kept.
+ALBUM_MEMORY = timedelta(minutes=10)
+# The claim names the mark by its place in this list: no table may hold a classification mark's text.
+_MARKS = (*LEVELS, "涉密")
 
 
 async def secrecy_guard(update: Update, context: BotContext) -> None:
@@ -52,20 +54,19 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    albums: dict[tuple[int, str], tuple[float, str]] = context.bot_data.setdefault(_REFUSED_ALBUMS, {})
-    album = (message.chat_id, message.media_group_id) if message.media_group_id else None
+    claims = context.services.claims
+    album = f"album:{message.media_group_id}" if message.media_group_id else None
     mark = find_classification_mark(message.text or message.caption)
-    now = time.monotonic()
     follows_refused = False
     if mark is None:
         # Telegram puts an album's caption on its first photo only: the other pages of a classified document
         # arrive bare, and without this they were kept as a report's photos and their bytes as evidence.
-        refused = albums.get(album) if album is not None else None
-        if refused is None or now - refused[0] > ALBUM_MEMORY_S:
+        refused = await claims.recall(message.chat_id, album) if album is not None else None
+        if refused is None:
             return
-        mark, follows_refused = refused[1], True
+        mark, follows_refused = _MARKS[int(refused.note or 0)], True
     elif album is not None:
-        _remember(albums, album, now, mark)
+        await claims.remember(message.chat_id, album, ALBUM_MEMORY, note=str(_MARKS.index(mark)))
     caller = await identify(update, context)
     actor_id = update.effective_user.id if update.effective_user else None
     content = (message.text or message.caption or "").encode()
@@ -87,14 +88,6 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
         except TelegramError:
             log.info("could not delete a classified message in chat %s", message.chat_id)
     raise ApplicationHandlerStop
-
-
-def _remember(albums: dict[tuple[int, str], tuple[float, str]], album: tuple[int, str], now: float, mark: str) -> None:
-    for key in [key for key, (at, _) in albums.items() if now - at > ALBUM_MEMORY_S]:
-        del albums[key]
-    if len(albums) >= _ALBUM_MEMORY_SIZE:
-        del albums[min(albums, key=lambda key: albums[key][0])]
-    albums[album] = (now, mark)
 
 
 # Callback data carries ids that SQLite stores as 64-bit integers; anything larger was never sent by the bot.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.domain.roles import Role
@@ -99,6 +101,44 @@ async def test_the_rest_of_an_album_whose_caption_is_classified_is_refused_too(b
     audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
     assert len(audit) == 3 and all(event.detail["mark"] == "机密" for event in audit)
     # A later photo of the same cadre, not in that album, is taken as usual.
+    await cadre.send_photo()
+    assert "已收到第 1 张" in cadre.last_message().text
+
+
+async def test_an_album_refused_for_its_caption_stays_refused_across_a_restart(bot_stage: Stage) -> None:
+    """The guard remembered a refused album in the process only: a bot restarted between an album's first photo
+    (the classified caption) and its other pages forgot it, and kept those pages as the report's photos, their bytes
+    as evidence. The album is now remembered in SQLite (`claims`), under its mark's level, never the caption."""
+    from bot.domain.secrecy import find_classification_mark
+    from bot.sandbox.content import store_photo
+    from bot.sandbox.media import make_jpeg
+    from tests.test_report import cadre_and_head, to_the_description
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    world, album = bot_stage.sandbox.world, "album-2"
+
+    async def page(number: int) -> None:
+        sizes = store_photo(world, make_jpeg(320, 240, 90 + number))
+        caption = "秘密★1年 内部名单" if number == 0 else None
+        await cadre._post(None, "photo", False, photo=sizes, caption=caption, caption_raw=caption,
+                          media_group_id=album)
+        await bot_stage.sandbox.settle()
+
+    await page(0)
+    kept = await bot_stage.services.storage.db.fetchall("SELECT * FROM claims")
+    assert not any(find_classification_mark(str(value)) for row in kept for value in tuple(row))
+    await bot_stage.restart()
+    await page(1)
+    await page(2)
+    assert not any("已收到第" in m.text for m in cadre.messages()), [m.text for m in cadre.messages()[-4:]]
+    assert not any(bot_stage.settings.evidence_dir.glob("**/*.jpg"))
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert len(audit) == 3 and all(event.detail["mark"] == "秘密" for event in audit)
+    assert len([m for m in cadre.messages() if "密级标识“秘密”" in m.text]) == 1
+
+    bot_stage.clock.advance(timedelta(minutes=11))  # long after: the same album id is not held against anyone
     await cadre.send_photo()
     assert "已收到第 1 张" in cadre.last_message().text
 

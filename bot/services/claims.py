@@ -58,7 +58,8 @@ class ClaimService:
         await self._claims.release(claim.holder, claim.what, claim.worker)
 
     async def remember(self, holder: int, what: str, stands_for: timedelta, note: str | None = None) -> None:
-        await self._claims.put(holder, what, self._clock.now() + stands_for, note)
+        now = self._clock.now()
+        await self._claims.put(holder, what, now + stands_for, note, now)
 
     async def recall(self, holder: int, what: str) -> ClaimRow | None:
         return await self._claims.get(holder, what, self._clock.now())

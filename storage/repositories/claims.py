@@ -54,8 +54,9 @@ class ClaimRepository:
             "DELETE FROM claims WHERE holder = ? AND what = ? AND worker = ?", (holder, what, worker)
         )
 
-    async def put(self, holder: int, what: str, until: datetime, note: str | None) -> None:
+    async def put(self, holder: int, what: str, until: datetime, note: str | None, now: datetime) -> None:
         """Claim `what` for `holder` until `until` whatever stood before (a fact to remember, not work to do)."""
+        await self._db.execute("DELETE FROM claims WHERE until <= ?", (to_db_time(now),))
         await self._db.execute(
             "INSERT INTO claims (holder, what, until, worker, note) VALUES (?, ?, ?, NULL, ?) "
             "ON CONFLICT (holder, what) DO UPDATE SET until = excluded.until, worker = NULL, note = excluded.note",
