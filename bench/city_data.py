@@ -170,6 +170,10 @@ def _warnings(
             [(warning_id, heads[r[0]], r[0], r[5], _time(sent)) for r in reached],
         )
         db.executemany(
+            "INSERT INTO warning_institutions (warning_id, institution_id, region_code) VALUES (?, ?, ?)",
+            [(warning_id, r[0], r[5]) for r in reached],
+        )
+        db.executemany(
             "INSERT INTO warning_acks (warning_id, user_id, institution_id, response, revision, at) "
             "VALUES (?, ?, ?, 'received', 1, ?)",
             [

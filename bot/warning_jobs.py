@@ -36,7 +36,7 @@ from handlers.warning_delivery import (
     queue_test_notice,
 )
 from handlers.warning_outbox import resume_progress, warning_batch
-from handlers.warnstatus import escalate_silent, remind_silent
+from handlers.warnstatus import escalate_no_one_to_reach, escalate_silent, remind_silent
 from storage.repositories.contact_followups import ContactFollowUpRepository
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ async def run_forecast(services: BotServices) -> ForecastResult:
 class FollowUp:
     reminded: int = 0  # heads reminded
     escalated: int = 0  # silent institutions named to staff
+    no_one_to_reach: int = 0  # institutions nobody can be told of, named to staff (again only when that changed)
     rounds_escalated: int = 0
     rounds_closed: int = 0
     redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
@@ -127,6 +128,8 @@ async def follow_up(services: BotServices) -> FollowUp:
             continue
         age = now - warning.sent_at
         with _on_its_own(f"following up warning {warning.id}"):
+            # At any age: a head may have left, or blocked the bot, since it was sent (told once per change).
+            report.no_one_to_reach += await escalate_no_one_to_reach(services, warning)
             if age >= timing.remind_after:
                 report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
             if age >= timing.escalate_after:

@@ -24,7 +24,7 @@ from bot.services.errors import Refusal
 from bot.services.warning_settings import load_checklists
 from bot.services.warnings import ManualWarning
 from handlers.common import Caller, answer, cancel_journey, identify, is_private
-from handlers.warning_delivery import Audience, audience_line, deliver
+from handlers.warning_delivery import Audience, audience_line, deliver, no_one_line
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, kind_label, level_label, region_name, title, warning_text
 from storage.models import InstitutionType, RiskTag, User
@@ -462,6 +462,8 @@ async def chose_send(update: Update, context: BotContext) -> str | int:
     sent = delivered.warning
     total = delivered.queued.total
     lines = [t(counted("warn.sent", total), title=title(sent, t), id=sent.id, total=total)]
+    if (unreached := no_one_line(delivered, t)) is not None:
+        lines.append(unreached)
     if delivered.rounds:
         lines.append(t("warn.rounds_started", people=delivered.people_in_rounds, cadres=delivered.cadres_in_rounds))
     await answer(update, Html("\n".join(lines)), edit=True)

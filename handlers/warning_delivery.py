@@ -34,6 +34,7 @@ from handlers.warning_text import (
     title,
     warning_text,
 )
+from handlers.warnstatus import escalate_no_one_to_reach
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 from storage.warning_models import RecipientKind, WarningRecipient
 
@@ -118,6 +119,7 @@ class Delivered:
     warning: EarlyWarning
     queued: Queued
     rounds: tuple[RoundStarted, ...] = ()  # contact rounds this revision started
+    no_one_to_reach: int = 0  # at its first sending: institutions it concerns that nobody can be told of
 
     @property
     def people_in_rounds(self) -> int:
@@ -143,7 +145,17 @@ async def deliver(services: BotServices, delivery: WarningDelivery) -> Delivered
                 continue
             await queue_lists(services, started, await county_staff(services, started.round.region_code))
             rounds.append(started)
-    return Delivered(delivery.warning, queued, tuple(rounds))
+    unreached = 0
+    if delivery.change is WarningChange.ISSUE:
+        # Nobody will answer for these: their county's staff hear of them now, not after the follow-up's delay.
+        unreached = await escalate_no_one_to_reach(services, delivery.warning)
+    return Delivered(delivery.warning, queued, tuple(rounds), unreached)
+
+
+def no_one_line(delivered: Delivered, t: Translator) -> str | None:
+    """For the sender: how many institutions the warning concerns have nobody to tell, so that they phone them."""
+    count = delivered.no_one_to_reach
+    return t(counted("warn.sent_no_one", count), count=count) if count else None
 
 
 # ---- what staff are told of warnings that arrive by themselves ------------------------------------------

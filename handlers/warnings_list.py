@@ -17,7 +17,7 @@ from bot.services.warnings import WarningDelivery, WarningEdit
 from handlers.common import Caller, answer, cancel_journey, identify, is_private
 from handlers.hazard_buttons import replace_buttons
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
-from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver
+from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, headline, level_label, local_time, title
 from storage.models import User
@@ -122,6 +122,8 @@ async def _after_change(
     t = caller.t
     total = delivered.queued.total
     text = t(counted(key, total), title=title(delivered.warning, t), id=delivered.warning.id, total=total)
+    if (unreached := no_one_line(delivered, t)) is not None:
+        text = Html(text + "\n" + unreached)
     if delivered.rounds:
         text = Html(text + "\n" + t("warn.rounds_started", people=delivered.people_in_rounds,
                                     cadres=delivered.cadres_in_rounds))

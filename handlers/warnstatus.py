@@ -5,6 +5,7 @@ institutions are escalated to their county's staff (bot.warning_jobs).
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -52,13 +53,18 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         t("warnstatus.counts", received=status.acknowledged, need_help=status.need_help, pending=status.pending,
           total=total),
     ]
+    if status.no_one_to_reach:
+        lines.append(t(counted("warnstatus.no_one_count", status.no_one_to_reach), count=status.no_one_to_reach))
     share = max(COUNTY_ROWS, STATUS_ROWS // max(1, len(status.counties)))
     used = sum(len(line) + 1 for line in lines)
     for county in status.counties:
         region = await services.storage.regions.get(county.county_code)
         lines.append(t("warnstatus.county", region=region_name(region, t)))
         used += len(lines[-1]) + 1
-        rows = (*county.need_help, *county.pending, *county.acknowledged)
+        # Those nobody can be told of come right after the calls for help: only a phone call reaches them.
+        unreached = county.no_one_to_reach
+        rows = (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
+                *county.acknowledged)
         shown = 0
         for row in rows[:share]:
             line = await _row(services, row, t)
@@ -78,6 +84,8 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
 
 async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str:
     institution = await services.storage.institutions.get(row.institution_id)
+    if row.no_one_to_reach:
+        return t("warnstatus.row_no_one", icon=ICONS[None], institution=institution_name(institution, t))
     if row.response is None or row.by is None or row.at is None:
         return t("warnstatus.row_pending", icon=ICONS[None], institution=institution_name(institution, t))
     person = await services.storage.users.get(row.by)
@@ -206,6 +214,36 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
         await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", render)
         named += len(county.pending)
     return named
+
+
+async def escalate_no_one_to_reach(services: BotServices, warning: EarlyWarning) -> int:
+    """Tell each county's staff at once of their institutions the warning concerns that nobody can be told of (no
+    registered head, access ended, the bot blocked): nobody will answer for them, so waiting for the follow-up's
+    escalation would only lose time. One message per person (a city admin standing in for several counties gets
+    them together), told again only when their list changes; returns how many institutions are named."""
+    status = await services.warnings.ack_status(warning.id)
+    by_chat: dict[int, list[InstitutionAck]] = {}
+    for county in status.counties:
+        if county.no_one_to_reach:
+            for chat_id in await county_staff(services, county.county_code):
+                by_chat.setdefault(chat_id, []).extend(county.no_one_to_reach)
+    for chat_id, rows in by_chat.items():
+        institutions = [await services.storage.institutions.get(row.institution_id) for row in rows]
+
+        def render(t: Translator, institutions: list[Institution | None] = institutions) -> tuple[
+            str, InlineKeyboardMarkup | None
+        ]:
+            names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
+            count = len(institutions)
+            text = t(counted("warnstatus.no_one_escalation", count), title=title(warning, t), count=count,
+                     names=t.plain("warn.list_separator").join(names))
+            if len(names) < count:
+                text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))
+            return text, None
+
+        which = hashlib.sha256(",".join(str(row.institution_id) for row in rows).encode()).hexdigest()[:16]
+        await queue_personal(services, [chat_id], f"warning:{warning.id}:no_one:{which}", render)
+    return status.no_one_to_reach
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

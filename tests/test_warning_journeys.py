@@ -12,7 +12,7 @@ from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from storage.models import InstitutionType, NewInstitution
+from storage.models import InstitutionType, NewInstitution, User
 from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
 from tests.db_faults import refuse_next_own_write
 from tests.warning_people import (
@@ -299,6 +299,9 @@ async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escala
         ))
         for n in range(300)
     ]
+    for centre in centres:  # each with a registered head the warning reached
+        await storage.users.upsert(User(telegram_id=900_000 + centre.id, full_name=f"照料中心负责人{centre.id}",
+                                        role=Role.HEAD, institution_id=centre.id, created_at=START))
     await storage.warnings.add_recipients(1, [
         WarningRecipient(kind=RecipientKind.HEAD, chat_id=900_000 + centre.id, institution_id=centre.id,
                          region_code=centre.region_code)

@@ -34,6 +34,12 @@ class InstitutionAck:
     response: AckResponse | None  # None: not answered yet
     by: int | None = None
     at: datetime | None = None
+    reachable: bool = True  # False: no head the bot can still reach (none registered, access ended, blocked)
+
+    @property
+    def no_one_to_reach(self) -> bool:
+        """Unanswered, and nobody the bot could remind: staff must phone it."""
+        return self.response is None and not self.reachable
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,11 @@ class CountyAckStatus:
     @property
     def total(self) -> int:
         return len(self.acknowledged) + len(self.need_help) + len(self.pending)
+
+    @property
+    def no_one_to_reach(self) -> tuple[InstitutionAck, ...]:
+        """Of the pending, those nobody can be told of."""
+        return tuple(i for i in self.pending if i.no_one_to_reach)
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,10 @@ class WarningAckStatus:
     @property
     def pending(self) -> int:
         return sum(len(c.pending) for c in self.counties)
+
+    @property
+    def no_one_to_reach(self) -> int:
+        return sum(len(c.no_one_to_reach) for c in self.counties)
 
 
 class WarningAcks(WarningCore):
@@ -114,7 +129,13 @@ class WarningAcks(WarningCore):
         """Per county, which institutions the warning reached have answered; `scope_region` limits the counties
         (a county's staff see their own)."""
         warning = await self.get(warning_id)
-        institutions = _institutions(await self.recipients(warning_id), scope_region)
+        recipients = await self.recipients(warning_id)
+        institutions = _institutions(recipients, scope_region)
+        # Those it concerns that nobody could be told of count too: unanswered, with no heads.
+        for institution_id, region in (await self._storage.warnings.institutions(warning_id)).items():
+            if region_in_scope(scope_region, region):
+                institutions.setdefault(institution_id, (region, []))
+        reachable = await self._reachable([r for r in recipients if r.kind is RecipientKind.HEAD])
         answers: dict[int, WarningAck] = {}
         for ack in await self._storage.warnings.acks(warning_id):
             if ack.institution_id is None:
@@ -133,6 +154,7 @@ class WarningAcks(WarningCore):
                     response=None if answer is None else answer.response,
                     by=None if answer is None else answer.user_id,
                     at=None if answer is None else answer.at,
+                    reachable=any(head in reachable for head in heads),
                 )
             )
         counties = tuple(
@@ -145,6 +167,11 @@ class WarningAcks(WarningCore):
             for county, rows in sorted(by_county.items())
         )
         return WarningAckStatus(warning, counties)
+
+    async def _reachable(self, heads: list[WarningRecipient]) -> set[int]:
+        """Of the heads a warning went to, those a reminder can still reach: access not ended, bot not blocked."""
+        served = await self._storage.users.get_many(r.chat_id for r in heads)
+        return {user.telegram_id for user in served if user.unreachable_since is None}
 
     async def unacknowledged(self, warning_id: int) -> list[WarningRecipient]:
         """Heads of institutions that have not answered: whom a reminder goes to."""

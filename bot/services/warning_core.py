@@ -45,6 +45,7 @@ class RecipientPreview:
     cadres: tuple[WarningRecipient, ...]
     groups: tuple[WarningRecipient, ...]
     institutions_without_head: tuple[int, ...]  # concerned, but nobody registered to tell
+    places: tuple[tuple[int, str], ...] = ()  # (id, region code) of each institution it concerns
 
     @property
     def recipients(self) -> tuple[WarningRecipient, ...]:
@@ -142,6 +143,7 @@ class WarningCore:
             cadres=tuple(await self._cadres(target.regions)),
             groups=tuple(await self._groups(target.regions)),
             institutions_without_head=tuple(headless),
+            places=tuple((i.id, i.region_code) for i in institutions),
         )
 
     async def recipients(self, warning_id: int) -> list[WarningRecipient]:
@@ -185,6 +187,8 @@ class WarningCore:
     async def _send(self, warning: EarlyWarning, actor_id: int | None, now: datetime) -> WarningDelivery:
         """Fix the recipients and mark the warning sent; the caller holds the transaction."""
         audience = await self.preview_target(warning.target)
+        # Every institution it concerns is fixed too, those nobody can be told of included: they must answer as well.
+        await self._storage.warnings.add_institutions(warning.id, audience.places)
         await self._storage.warnings.add_recipients(warning.id, audience.recipients, now)
         sent = await self._storage.warnings.save(
             warning.model_copy(update={"status": WarningStatus.SENT, "sent_at": now, "updated_at": now})

@@ -148,14 +148,14 @@ class ExportRepository:
             "SELECT r.warning_id, r.institution_id, w.kind, w.level, w.headline, w.sent_at, "
             f"i.name_zh AS institution_zh, i.name_en AS institution_en, {_PLACE_COLUMNS}, "
             "a.response, a.at AS answered_at, u.full_name AS answered_by "
-            "FROM (SELECT DISTINCT r.warning_id, r.institution_id, r.region_code FROM warning_recipients r "
-            f"WHERE r.warning_id = ? AND r.kind = ? AND r.institution_id IS NOT NULL AND {where}) r "
+            "FROM (SELECT r.warning_id, r.institution_id, r.region_code FROM warning_institutions r "
+            f"WHERE r.warning_id = ? AND {where}) r "
             "JOIN warnings w ON w.id = r.warning_id JOIN institutions i ON i.id = r.institution_id "
             f"{_PLACES.format(a='r')} "
             "LEFT JOIN warning_acks a ON a.rowid = (SELECT b.rowid FROM warning_acks b WHERE "
             "b.warning_id = r.warning_id AND b.institution_id = r.institution_id ORDER BY b.at LIMIT 1) "
             "LEFT JOIN users u ON u.telegram_id = a.user_id ORDER BY r.institution_id",
-            (warning_id, _HEAD, *params),
+            (warning_id, *params),
         )
         found = [_row(row, ("answered_at",)) for row in rows]
         for values in found:

@@ -31,7 +31,6 @@ _CLOSED = sorted(s.value for s in CLOSED_STATES)
 _OPEN = sorted(s.value for s in OPEN_STATES)
 _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
 _SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
-_HEAD = "head"  # storage.warning_models.RecipientKind.HEAD, kept literal: this module sits below that one
 
 
 
@@ -301,9 +300,10 @@ class StatsRepository:
         return {int(r["w"]): int(r["n"]) for r in found}, {int(r["w"]): int(r["n"]) for r in closed}
 
     def _answers(self, scope: Scope, since: datetime, until: datetime) -> tuple[str, list[object]]:
-        """CTEs ending in `per`: one row per warning sent in [since, until) and institution in scope it reached
-        (an institution with two heads counts once), with the first answer any of its heads gave. The recipients
-        are read in (warning, institution) order from their index, so grouping them needs no sort, and each
+        """CTEs ending in `per`: one row per warning sent in [since, until) and institution in scope it concerned
+        (warning_institutions: whether or not any head could be told, so one nobody could tell counts as
+        unanswered rather than not at all), with the first answer any of its heads gave. The institutions
+        are read in (warning, institution) order from their primary key, so grouping them needs no sort, and each
         first answer is one step into the (warning, institution, at) index of the answers.
         `warning_acks.at` is a person's latest answer, so MIN over the heads is the earliest that survives."""
         where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
@@ -311,11 +311,11 @@ class StatsRepository:
             "WITH sent AS (SELECT id, sent_at FROM warnings WHERE sent_at >= ? AND sent_at < ?), "
             "per AS (SELECT r.warning_id, r.institution_id, MAX(r.region_code) AS region_code, "
             "(SELECT MIN(a.at) FROM warning_acks a WHERE a.warning_id = r.warning_id "
-            "AND a.institution_id = r.institution_id) AS first_at FROM warning_recipients r "
-            "WHERE r.warning_id IN (SELECT id FROM sent) AND r.kind = ? AND r.institution_id IS NOT NULL "
+            "AND a.institution_id = r.institution_id) AS first_at FROM warning_institutions r "
+            "WHERE r.warning_id IN (SELECT id FROM sent) "
             f"AND {where} GROUP BY r.warning_id, r.institution_id) "
         )
-        return sql, [to_db_time(since), to_db_time(until), _HEAD, *params]
+        return sql, [to_db_time(since), to_db_time(until), *params]
 
     async def acks_by(self, scope: Scope, since: datetime, until: datetime, by: GroupBy) -> dict[str, UnitAcks]:
         """For the warnings sent in [since, until): institutions reached and those that answered, per name."""
@@ -371,10 +371,10 @@ class StatsRepository:
         where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
         rows = await self._db.fetchall(
             "SELECT w.sent_at, r.institution_id, (SELECT MIN(a.at) FROM warning_acks a WHERE a.warning_id = w.id "
-            "AND a.institution_id = r.institution_id) AS first_at FROM warning_recipients r "
-            "JOIN warnings w ON w.id = r.warning_id WHERE w.id = ? AND r.kind = ? AND r.institution_id IS NOT NULL "
+            "AND a.institution_id = r.institution_id) AS first_at FROM warning_institutions r "
+            "JOIN warnings w ON w.id = r.warning_id WHERE w.id = ? "
             f"AND {where} GROUP BY r.institution_id ORDER BY first_at",
-            (warning_id, _HEAD, *params),
+            (warning_id, *params),
         )
         sent = from_db_time_or_none(rows[0]["sent_at"]) if rows else None
         return sent, len(rows), [from_db_time(row["first_at"]) for row in rows if row["first_at"] is not None]

@@ -165,8 +165,15 @@ class WarningRepository:
     # ---- recipients and acknowledgements -------------------------------------------------------------------
 
     async def add_recipients(self, warning_id: int, recipients: Iterable[WarningRecipient], at: datetime) -> None:
-        """Repeats of a recipient are ignored, so the list can be topped up without duplicates."""
+        """Repeats of a recipient are ignored, so the list can be topped up without duplicates. A head's
+        institution is one the warning concerns (`institutions`)."""
+        recipients = list(recipients)
         when = to_db_time(at)
+        await self.add_institutions(warning_id, [
+            (r.institution_id, r.region_code)
+            for r in recipients
+            if r.kind is RecipientKind.HEAD and r.institution_id is not None
+        ])
         await self._db.executemany(
             f"INSERT OR IGNORE INTO warning_recipients (warning_id, {_RECIPIENT_COLUMNS}, added_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -175,6 +182,21 @@ class WarningRepository:
                 for r in recipients
             ],
         )
+
+    async def add_institutions(self, warning_id: int, institutions: Iterable[tuple[int, str]]) -> None:
+        """The institutions (id, region code) the warning concerns, told or not; repeats are ignored."""
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO warning_institutions (warning_id, institution_id, region_code) VALUES (?, ?, ?)",
+            [(warning_id, institution_id, region) for institution_id, region in institutions],
+        )
+
+    async def institutions(self, warning_id: int) -> dict[int, str]:
+        """Institution id → region code, for every institution the warning concerns (by id)."""
+        rows = await self._db.fetchall(
+            "SELECT institution_id, region_code FROM warning_institutions WHERE warning_id = ? ORDER BY institution_id",
+            (warning_id,),
+        )
+        return {int(row["institution_id"]): str(row["region_code"]) for row in rows}
 
     async def recipients(self, warning_id: int) -> list[WarningRecipient]:
         rows = await self._db.fetchall(

@@ -288,5 +288,5 @@ async def test_a_yellow_alert_raised_to_orange_in_the_same_poll_is_not_offered_a
     await poll_feeds(current.services)
     await drain(current)
     assert containing(cast.admin, "待发送的预警草稿") == []
-    assert official(cast.admin, "暴雨橙色预警") == 1  # the word that it went out by itself
+    assert official(cast.admin, "官方暴雨橙色预警已自动发送") == 1  # the word that it went out by itself
     assert official(cast.head_1, "暴雨橙色预警") == 1

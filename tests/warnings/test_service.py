@@ -181,7 +181,10 @@ async def test_acknowledgements_by_county(world: WarningWorld) -> None:
         await world.service.acknowledge(await world.user(DONGTOU_HEAD_1), draft.id, AckResponse.RECEIVED)
     await world.service.send(admin, draft.id)
     before = await world.service.ack_status(draft.id)
-    assert (before.acknowledged, before.need_help, before.pending) == (0, 0, 3)
+    # The city's other elderly-care homes have no registered head: unanswered too, with no one to reach.
+    headless = before.no_one_to_reach
+    assert headless > 0 and all(not i.heads for c in before.counties for i in c.no_one_to_reach)
+    assert (before.acknowledged, before.need_help, before.pending) == (0, 0, 3 + headless)
 
     head = await world.user(DONGTOU_HEAD_1)
     received = await world.service.acknowledge(head, draft.id, AckResponse.RECEIVED)
@@ -194,14 +197,14 @@ async def test_acknowledgements_by_county(world: WarningWorld) -> None:
 
     status = await world.service.ack_status(draft.id)
     by_county = {c.county_code: c for c in status.counties}
-    assert set(by_county) == {LUCHENG, DONGTOU}
+    assert {LUCHENG, DONGTOU} <= set(by_county)
     dongtou = by_county[DONGTOU]
     assert [i.institution_id for i in dongtou.acknowledged] == [world.institutions["WZ-330305-ELDER-01"]]
     assert [(i.institution_id, i.by) for i in dongtou.need_help] == [
         (world.institutions["WZ-330305-ELDER-02"], DONGTOU_HEAD_2)
     ]
-    assert [i.heads for i in by_county[LUCHENG].pending] == [(LUCHENG_HEAD,)]
-    assert (status.acknowledged, status.need_help, status.pending) == (1, 1, 1)
+    assert [i.heads for i in by_county[LUCHENG].pending if i.reachable] == [(LUCHENG_HEAD,)]
+    assert (status.acknowledged, status.need_help, status.pending) == (1, 1, 1 + headless)
     scoped = await world.service.ack_status(draft.id, scope_region=LUCHENG)
     assert [c.county_code for c in scoped.counties] == [LUCHENG]
     assert [r.chat_id for r in await world.service.unacknowledged(draft.id)] == [LUCHENG_HEAD]
