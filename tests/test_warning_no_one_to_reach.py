@@ -103,7 +103,7 @@ async def test_a_home_whose_only_head_blocked_the_bot_shows_as_no_one_to_reach(t
     assert f"{HOME_2_ZH}：无人可联系（没有已登记的负责人），请电话联系" in status
 
 
-async def test_the_sender_reads_nothing_of_no_one_to_reach_when_every_institution_has_a_head(
+async def test_an_english_sender_reads_of_one_institution_with_no_one_to_reach_in_the_singular(
     typhoon_stage: Stage,
 ) -> None:
     cast = await enrol(typhoon_stage, language="en")
