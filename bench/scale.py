@@ -212,6 +212,18 @@ async def probe_sweeps(services: BotServices) -> None:
         describe("reminder sweep, the next 24 h, that minute aside", quiet)
 
 
+async def warning_minute(services: BotServices, people: People) -> object:
+    """What the warnings' follow-up job now does every minute for each warning in force: its status, institution by
+    institution (the generated warnings reach three counties, about 600 institutions), and telling county staff of
+    those nobody can be told of (here: none, every generated institution has a head)."""
+    from handlers.warnstatus import escalate_no_one_to_reach
+
+    warning_id = await services.storage.db.fetchval("SELECT MAX(id) FROM warnings")
+    warning = await services.storage.warnings.get(int(warning_id))
+    assert warning is not None
+    return await escalate_no_one_to_reach(services, warning)
+
+
 async def export_city(services: BotServices, people: People) -> object:
     """/export for a city admin over three years: every hazard of the city and the registers, as XLSX."""
     stats = services.insight.stats
@@ -237,6 +249,7 @@ PROBES: list[Probe] = [
     Probe("/stats, head of the busiest institution, this year", stats_of(PeriodKind.YEAR, lambda p: p.head),
           "< 150 ms"),
     Probe("/export, city admin, 2024–2026 as XLSX (every hazard)", export_city, "< 10 s", runs=2),
+    Probe("warning follow-up, one warning's minute (status, no one to reach)", warning_minute, "—"),
 ]
 SWEEP_PROBES = "reminder sweep"  # --only matches it against this name, as against the probes'
 

@@ -227,8 +227,11 @@ async def escalate_no_one_to_reach(services: BotServices, warning: EarlyWarning)
         if county.no_one_to_reach:
             for chat_id in await county_staff(services, county.county_code):
                 by_chat.setdefault(chat_id, []).extend(county.no_one_to_reach)
+    # Read once for every chat: a county's staff each name the same institutions, and this runs every minute.
+    wanted = {row.institution_id for rows in by_chat.values() for row in rows}
+    known = {i.id: i for i in await services.storage.institutions.get_many(wanted)} if wanted else {}
     for chat_id, rows in by_chat.items():
-        institutions = [await services.storage.institutions.get(row.institution_id) for row in rows]
+        institutions = [known.get(row.institution_id) for row in rows]
 
         def render(t: Translator, institutions: list[Institution | None] = institutions) -> tuple[
             str, InlineKeyboardMarkup | None
