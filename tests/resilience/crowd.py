@@ -84,6 +84,11 @@ class BotLife:
         await self.sandbox.wait_for(lambda: len(self.sandbox.calls_to("getUpdates")) > polls, timeout=60)
         self._up.set()
 
+    def log_tail(self, lines: int = 8) -> str:
+        path = self.logs / f"bot-{self.generation}.log"
+        written = path.read_text(errors="replace").splitlines() if path.exists() else []
+        return "\n".join(f"    {line}" for line in written[-lines:]) or "    (nothing)"
+
     async def kill(self) -> None:
         assert self.process is not None
         self._up.clear()
@@ -263,7 +268,11 @@ class Person:
                         return None
                 continue  # still queued in the emulator: the new process will take it
             if loop.time() > deadline:
-                self.failures.append(f"{self.name}: no answer to '{what}' in {STEP_TIMEOUT:.0f}s with the bot up")
+                # What tells a stuck bot from a slow machine next time: whether the bot had even fetched the update,
+                # and the last words of its log.
+                taken = "taken by the bot" if sandbox.world.is_confirmed(update_id) else "never fetched"
+                self.failures.append(f"{self.name}: no answer to '{what}' in {STEP_TIMEOUT:.0f}s with the bot up "
+                                     f"(update {update_id} {taken}); its log ends:\n{self.life.log_tail()}")
                 return None
             await sandbox.world.signal.wait(0.05)
 
