@@ -31,6 +31,9 @@ MAX_TEXT = 2000
 
 # Refusals that a normal user interface never produces: a forged or replayed button, worth an audit entry.
 FORGERY_CODES = frozenset({"not_in_scope", "sensitive_hidden", "wrong_role"})
+# Refusals audited like a forgery, though the person may see the hazard (so the refusal names it): the fixer pressing
+# Accept on their own rectification, a button they are never offered (four eyes).
+AUDITED_CODES = FORGERY_CODES | {"self_verification"}
 
 AUDIT_ACTIONS: dict[HazardAction, str] = {
     HazardAction.ASSIGN: "hazard.assigned",
