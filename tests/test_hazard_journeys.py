@@ -289,6 +289,7 @@ async def test_the_countys_only_clerk_fixes_one_on_the_spot_and_the_city_admin_v
 
     asked = admin.last_message()
     assert hazard.code in asked.text and ["Accept", "Reject"] in asked.buttons
+    assert not any(hazard.code in m.text and ["Accept", "Reject"] in m.buttons for m in staff.messages())
     with pytest.raises(Refusal) as refusal:
         await bot_stage.services.hazards.act(clerk, hazard.id, HazardAction.ACCEPT)
     assert refusal.value.code == "self_verification"
