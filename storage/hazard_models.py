@@ -49,6 +49,7 @@ class Hazard(NewHazard):
     code: str  # e.g. YH-20260301-0007
     acknowledged_at: datetime | None = None
     fixed_at: datetime | None = None  # when the rectification now awaiting (or past) verification was submitted
+    fixed_by: int | None = None  # and who submitted it (migration 0017): four eyes, they may not accept it
     closed_at: datetime | None = None
     closed_on_time: bool | None = None
     measures: str | None = None
@@ -68,6 +69,7 @@ class Hazard(NewHazard):
             deadline=self.deadline,
             assignee_id=self.assignee_id,
             fixed_at=self.fixed_at,
+            fixed_by=self.fixed_by,
             closed_at=self.closed_at,
         )
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from bot.domain.catalog import HazardArea
+import pytest
+
+from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
+from bot.services.errors import Refusal
 from bot.stage import Stage
-from storage.hazard_models import PhotoKind
+from storage.hazard_models import PhotoKind, ReportDraft
 from tests.hazard_people import (
     HEAD,
     HOME,
+    LUCHENG,
+    OTHER_STAFF,
     SECOND_HEAD,
     STAFF,
     act,
@@ -17,7 +22,10 @@ from tests.hazard_people import (
     hazard_now,
     report,
     submitted,
+    telegram_photo,
 )
+
+CITY_ADMIN = 48
 
 
 async def test_the_head_acknowledges_and_submits_a_rectification_with_guidance_on_the_way(bot_stage: Stage) -> None:
@@ -211,12 +219,14 @@ async def test_a_journey_started_ends_the_hazard_step_left_unfinished(bot_stage:
     assert await bot_stage.services.hazards.load_draft(STAFF) is not None  # the draft itself is kept, unsent
 
 
-async def test_county_staff_deal_with_a_rights_protection_hazard_themselves_and_close_it(bot_stage: Stage) -> None:
+async def test_county_staff_rectify_a_rights_protection_hazard_and_another_clerk_accepts_it(bot_stage: Stage) -> None:
     """Nobody at the home may take a sensitive hazard on, so county staff handle it directly: from the dossier they
-    record what was done, with evidence, and then verify it. Before, no one could ever rectify it: it stayed open
-    and escalated to the city every week."""
+    record what was done, with evidence. Four eyes (四查四改): the clerk who fixed it is not offered Accept, a forged
+    press is refused and recorded, and the county's other clerk is asked to verify it and accepts."""
     people = await cast(bot_stage)
     staff, head, cadre = people.staff, people.head, people.cadre
+    second = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="吴科员", language_code="zh-hans")
+    await bot_stage.register(second, Role.COUNTY, region=LUCHENG)
     heard = len(head.messages())
     hazard = await report(bot_stage, area=HazardArea.RIGHTS, description="有老人反映护工推搡打骂")
     notice = staff.last_message()
@@ -229,14 +239,62 @@ async def test_county_staff_deal_with_a_rights_protection_hazard_themselves_and_
     await staff.send_photo()
     await staff.press("完成")
     assert "整改已提交" in staff.last_message().text
-    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+    fixed = await hazard_now(bot_stage, hazard)
+    assert fixed.state is HazardState.AWAITING_VERIFICATION and fixed.fixed_by == STAFF
     assert "您上报的隐患" in cadre.last_message().text
+    assert not any("待您验收" in m.text for m in staff.messages())  # the fixer is not asked to verify
 
     await staff.press("详情", notice)
-    await staff.press("验收通过", staff.last_message())
-    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    own = staff.last_message()
+    labels = [label for row in own.buttons for label in row]
+    assert "验收通过" not in labels and "退回整改" in labels
+    forged = await staff.press_data(own, f"hz:accept:{hazard.id}")
+    assert forged.answer is not None and forged.answer.show_alert
+    assert f"隐患 {hazard.code} 的整改是您本人提交的，不能由您验收" in (forged.answer.text or "")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [(e.actor_id, e.target, e.detail["reason"]) for e in refused] == [
+        (STAFF, f"hazard:{hazard.code}", "self_verification")
+    ]
+
+    asked = next(m for m in second.messages() if "待您验收" in m.text)
+    assert hazard.code in asked.text
+    await second.press("验收通过", asked)
+    closed = await hazard_now(bot_stage, hazard)
+    assert closed.state is HazardState.CLOSED and closed.fixed_by == STAFF
+    accepted = [e for e in await bot_stage.services.storage.hazards.events(hazard.id) if e.action == "accept"]
+    assert [e.actor_id for e in accepted] == [OTHER_STAFF]
     assert "已验收通过并销号" in cadre.last_message().text
     assert len(head.messages()) == heard  # the head heard of none of it
+
+
+async def test_the_countys_only_clerk_fixes_one_on_the_spot_and_the_city_admin_verifies_it(bot_stage: Stage) -> None:
+    """立查立改 by the only county clerk of Lucheng: the city admin, who covers every county, is asked instead, in
+    English; the clerk's own Accept is refused."""
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    found = await bot_stage.services.storage.institutions.get_by_code(HOME)
+    clerk = await people.user(STAFF)
+    assert found is not None
+    draft = ReportDraft(
+        institution_id=found.id, area=HazardArea.RIGHTS, severity=Severity.MAJOR,
+        description="A carer shouted at a resident", photos=[telegram_photo(bot_stage)],
+        fixed_on_spot_photos=[telegram_photo(bot_stage)],
+    )
+    hazard = (await bot_stage.services.hazards.submit_report(clerk, draft)).hazard
+    await bot_stage.sandbox.settle()
+    assert hazard.state is HazardState.AWAITING_VERIFICATION and hazard.fixed_by == STAFF
+
+    asked = admin.last_message()
+    assert hazard.code in asked.text and ["Accept", "Reject"] in asked.buttons
+    assert not any(hazard.code in m.text and ["Accept", "Reject"] in m.buttons for m in staff.messages())
+    with pytest.raises(Refusal) as refusal:
+        await bot_stage.services.hazards.act(clerk, hazard.id, HazardAction.ACCEPT)
+    assert refusal.value.code == "self_verification"
+    await admin.press("Accept", asked)
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
 
 
 async def test_a_head_who_reported_a_rights_protection_hazard_is_not_asked_to_rectify_it(bot_stage: Stage) -> None:

@@ -10,8 +10,15 @@ reminders and the "dynamic zeroing" goal (动态清零) all ask the same questio
                                                         SENSITIVE_HIDDEN
     3. does the action apply in the hazard's state?     ALREADY_CLOSED, ILLEGAL_TRANSITION,
                                                         REOPEN_WINDOW_PASSED
-    4. did they give what the action needs?             REASON/MEASURES/TEXT/PHOTO/ASSIGNEE/DEADLINE_*
-Step 1 comes first so that a refusal never tells an outsider anything about the hazard's state.
+    4. is someone else's work being verified?           SELF_VERIFICATION
+    5. did they give what the action needs?             REASON/MEASURES/TEXT/PHOTO/ASSIGNEE/DEADLINE_*
+Step 1 comes first so that a refusal never tells an outsider anything about the hazard's state. Step 4 comes after
+step 3 because who fixed it only means something while the fix awaits verification.
+
+Four eyes (四查四改: the one who verifies checks someone else's work): the person who submitted the rectification
+now awaiting verification (`HazardFacts.fixed_by`, whether by SUBMIT_RECTIFICATION or REPORT_FIXED_ON_SPOT) may
+not ACCEPT it. It matters to staff, who may rectify too (a rights-protection hazard nobody is named for, or one
+Assign gave them). They may still REJECT it: sending one's own fix back for more work closes nothing.
 """
 
 from __future__ import annotations
@@ -82,6 +89,8 @@ class RefusalCode(StrEnum):
     DEADLINE_REQUIRED = "deadline_required"
     DEADLINE_IN_PAST = "deadline_in_past"
     REOPEN_WINDOW_PASSED = "reopen_window_passed"
+    # The actor submitted the rectification awaiting verification: someone else must accept it (four eyes).
+    SELF_VERIFICATION = "self_verification"
 
 
 class DeadlineNeed(StrEnum):
@@ -203,6 +212,8 @@ class HazardFacts:
     assignee_id: int | None
     # When the rectification now awaiting (or past) verification was submitted; judges on-time at acceptance.
     fixed_at: datetime | None = None
+    # Who submitted that rectification (or reported the hazard fixed on the spot): they may not accept it.
+    fixed_by: int | None = None
     # When it was verified and closed; how long ago decides whether it may still be reopened.
     closed_at: datetime | None = None
 
@@ -228,6 +239,10 @@ class Refused:
 
 
 Decision = Allowed | Refused
+
+# The actions that verify a fix as done, which its fixer may not take (four eyes). Not REJECT: sending one's own fix
+# back for more work is harmless, and lets staff withdraw a rectification they submitted too soon.
+VERIFYING_ACTIONS: frozenset[HazardAction] = frozenset({HazardAction.ACCEPT})
 
 # How long after closing staff may reopen a hazard. A problem that comes back later is a new hazard, reported anew:
 # reopening one closed in an earlier quarter or year would rewrite statistics, rankings and notices (通报) already
@@ -328,7 +343,7 @@ def decide(
 
 
 def _gate(facts: HazardFacts, actor: Actor, action: HazardAction, now: datetime) -> HazardState | RefusalCode:
-    """Steps 1-3 of the order in the module docstring: everything but the action's inputs."""
+    """Steps 1-4 of the order in the module docstring: everything but the action's inputs."""
     if not can_view(facts, actor):
         if _is_own_head(facts, actor) and is_sensitive(facts.area):
             return RefusalCode.SENSITIVE_HIDDEN
@@ -345,6 +360,8 @@ def _gate(facts: HazardFacts, actor: Actor, action: HazardAction, now: datetime)
         return RefusalCode.ILLEGAL_TRANSITION
     if action is HazardAction.REOPEN and facts.closed_at is not None and now - facts.closed_at > REOPEN_WINDOW:
         return RefusalCode.REOPEN_WINDOW_PASSED
+    if action in VERIFYING_ACTIONS and facts.fixed_by is not None and actor.telegram_id == facts.fixed_by:
+        return RefusalCode.SELF_VERIFICATION
     return next_state
 
 

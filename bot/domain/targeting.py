@@ -73,9 +73,13 @@ def rectifiers(facts: HazardFacts, audience: Audience) -> list[int]:
 
 def verifiers(facts: HazardFacts, audience: Audience) -> list[int]:
     """County staff covering the hazard; city admins only where no county staff does (city institutions),
-    so that the bureau is not told of every verification in the city."""
-    county = [s.telegram_id for s in audience.staff if s.role is Role.COUNTY]
-    return county or [s.telegram_id for s in audience.staff if s.role is Role.CITY]
+    so that the bureau is not told of every verification in the city.
+
+    Never the person who submitted the rectification (four eyes: `lifecycle.VERIFYING_ACTIONS`): where they are the
+    only county staff covering it, the city admins are asked, who cover every county, so no fix waits unseen."""
+    staff = [s for s in audience.staff if facts.fixed_by is None or s.telegram_id != facts.fixed_by]
+    county = [s.telegram_id for s in staff if s.role is Role.COUNTY]
+    return county or [s.telegram_id for s in staff if s.role is Role.CITY]
 
 
 def on_report(facts: HazardFacts, hazard_id: int, audience: Audience, actor_id: int) -> list[Notice]:

@@ -31,6 +31,9 @@ MAX_TEXT = 2000
 
 # Refusals that a normal user interface never produces: a forged or replayed button, worth an audit entry.
 FORGERY_CODES = frozenset({"not_in_scope", "sensitive_hidden", "wrong_role"})
+# Refusals audited like a forgery, though the person may see the hazard (so the refusal names it): the fixer pressing
+# Accept on their own rectification, a button they are never offered (four eyes).
+AUDITED_CODES = FORGERY_CODES | {"self_verification"}
 
 AUDIT_ACTIONS: dict[HazardAction, str] = {
     HazardAction.ASSIGN: "hazard.assigned",
@@ -225,7 +228,10 @@ class HazardCore:
             event.action == HazardAction.ACCEPT.value and event.detail.get("on_time") is False
             for event in await self._storage.hazards.events(hazard.id)
         )
-        updated = hazard.model_copy(update=_changes(hazard, action, decision, now, reason, late_before=late_before))
+        changes = _changes(hazard, action, decision, now, reason, late_before=late_before)
+        if action in _AFTER_PHOTO_ACTIONS:
+            changes["fixed_by"] = actor.telegram_id  # four eyes: whoever accepts it must be someone else
+        updated = hazard.model_copy(update=changes)
         if action is HazardAction.REOPEN:
             updated = updated.model_copy(update={"assignee_id": await self._responsible_again(hazard)})
         if not await self._storage.hazards.update_state(updated, expected_state=hazard.state):
@@ -315,7 +321,7 @@ def _changes(
         changes["closed_on_time"] = False if late_before else allowed.on_time
     if action in (HazardAction.REJECT, HazardAction.REOPEN):
         # The row describes the current round of correction; earlier rounds stay in the history.
-        changes.update(fixed_at=None, closed_at=None, closed_on_time=None)
+        changes.update(fixed_at=None, fixed_by=None, closed_at=None, closed_on_time=None)
     return changes
 
 

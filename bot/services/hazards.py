@@ -27,6 +27,7 @@ from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action, on_reassign
 from bot.services.errors import Refusal
 from bot.services.hazard_core import (
+    AUDITED_CODES,
     FORGERY_CODES,
     HazardDossier,
     HazardOutcome,
@@ -91,7 +92,7 @@ class HazardService(HazardReporting):
                 assignee_id=assignee_id,
             )
             if isinstance(applied, Refused):
-                if applied.reason_code.value in FORGERY_CODES:
+                if applied.reason_code.value in AUDITED_CODES:
                     await self._audit_refusal(actor, action.value, f"hazard:{hazard.code}", applied.reason_code.value)
             else:
                 updated, event = applied

@@ -16,7 +16,8 @@ HAZARD_COLUMNS_NEW = (
     "address_text, state, reporter_id, assignee_id, deadline, reported_at"
 )
 HAZARD_COLUMNS = (
-    f"id, code, {HAZARD_COLUMNS_NEW}, acknowledged_at, fixed_at, closed_at, closed_on_time, measures, updated_at"
+    f"id, code, {HAZARD_COLUMNS_NEW}, acknowledged_at, fixed_at, fixed_by, closed_at, closed_on_time, measures, "
+    "updated_at"
 )
 EVENT_COLUMNS = "id, hazard_id, at, actor_id, action, from_state, to_state, note, detail"
 PHOTO_COLUMNS = "id, hazard_id, event_id, kind, file_id, file_unique_id, sha256, added_by, added_at"
@@ -26,8 +27,8 @@ def hazard_row(row: aiosqlite.Row) -> Hazard:
     """A row of `HAZARD_COLUMNS`, in their order. Read by position, with the enums looked up in dictionaries: a
     reminder sweep reads hundreds of hazards at once, and naming each column of each row was half the cost."""
     (id_, code, institution_id, region_code, area, severity, source_level, description, latitude, longitude,
-     address_text, state, reporter_id, assignee_id, deadline, reported_at, acknowledged_at, fixed_at, closed_at,
-     closed_on_time, measures, updated_at) = row
+     address_text, state, reporter_id, assignee_id, deadline, reported_at, acknowledged_at, fixed_at, fixed_by,
+     closed_at, closed_on_time, measures, updated_at) = row
     return Hazard(
         id=id_,
         code=code,
@@ -47,6 +48,7 @@ def hazard_row(row: aiosqlite.Row) -> Hazard:
         reported_at=from_db_time(reported_at),
         acknowledged_at=from_db_time_or_none(acknowledged_at),
         fixed_at=from_db_time_or_none(fixed_at),
+        fixed_by=fixed_by,
         closed_at=from_db_time_or_none(closed_at),
         closed_on_time=None if closed_on_time is None else bool(closed_on_time),
         measures=measures,

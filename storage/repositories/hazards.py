@@ -101,13 +101,14 @@ class HazardRepository:
         """
         changed = await self._db.execute_rowcount(
             "UPDATE hazards SET state = ?, assignee_id = ?, deadline = ?, acknowledged_at = ?, fixed_at = ?, "
-            "closed_at = ?, closed_on_time = ?, measures = ?, updated_at = ? WHERE id = ? AND state = ?",
+            "fixed_by = ?, closed_at = ?, closed_on_time = ?, measures = ?, updated_at = ? WHERE id = ? AND state = ?",
             (
                 hazard.state.value,
                 hazard.assignee_id,
                 to_db_time_or_none(hazard.deadline),
                 to_db_time_or_none(hazard.acknowledged_at),
                 to_db_time_or_none(hazard.fixed_at),
+                hazard.fixed_by,
                 to_db_time_or_none(hazard.closed_at),
                 None if hazard.closed_on_time is None else int(hazard.closed_on_time),
                 hazard.measures,

@@ -1,7 +1,8 @@
 """The hazard lifecycle, checked against an expected table written here from the issue, not from the code.
 
 Every state x every action x every kind of person (in and out of scope, own and other institution, reporter,
-assignee), for a regular and a sensitive area, with and without a named assignee.
+assignee), for a regular and a sensitive area, with and without a named assignee, and with the rectification
+submitted by someone else or by the person acting (four eyes: its fixer may not accept it).
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def facts(
     deadline: datetime | None = LATER,
     fixed_at: datetime | None = None,
     closed_at: datetime | None = None,
+    fixed_by: int | None = None,
 ) -> HazardFacts:
     return HazardFacts(
         state=HazardState(state),
@@ -147,6 +149,7 @@ def facts(
         deadline=deadline,
         assignee_id=assignee,
         fixed_at=fixed_at,
+        fixed_by=fixed_by,
         closed_at=closed_at,
     )
 
@@ -163,8 +166,11 @@ def expected_visible(p: Profile, sensitive: bool, assignee: int | None) -> bool:
     )
 
 
-def expected_outcome(p: Profile, state: str, action: str, sensitive: bool, assignee: int | None) -> str:
-    """The next state's name, or the refusal code's name, for an actor who supplied every input."""
+def expected_outcome(
+    p: Profile, state: str, action: str, sensitive: bool, assignee: int | None, own_fix: bool = False
+) -> str:
+    """The next state's name, or the refusal code's name, for an actor who supplied every input. `own_fix`: the
+    actor is the one who submitted the rectification (four eyes: they may reject it, never accept it)."""
     a = p.actor
     own_head = a.role is Role.HEAD and a.institution_id == INSTITUTION
     if not expected_visible(p, sensitive, assignee):
@@ -189,6 +195,8 @@ def expected_outcome(p: Profile, state: str, action: str, sensitive: bool, assig
     nxt = GRID[(state, action)]
     if nxt is None:
         return "ALREADY_CLOSED" if state == "closed" else "ILLEGAL_TRANSITION"
+    if own_fix and action == "accept":
+        return "SELF_VERIFICATION"
     return nxt
 
 
@@ -211,16 +219,20 @@ def test_grid_and_enums_agree_on_names() -> None:
     assert {a.value for a in HazardAction} == set(ACTIONS)
 
 
+@pytest.mark.parametrize("own_fix", [False, True], ids=["fixed_by_another", "fixed_by_actor"])
 @pytest.mark.parametrize("area", AREAS)
 @pytest.mark.parametrize("assignee", ASSIGNEES)
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
-def test_every_state_action_and_person(profile: Profile, assignee: int | None, area: HazardArea) -> None:
+def test_every_state_action_and_person(
+    profile: Profile, assignee: int | None, area: HazardArea, own_fix: bool
+) -> None:
     sensitive = area is HazardArea.RIGHTS
+    fixer = profile.actor.telegram_id if own_fix else NEW_ASSIGNEE
     mismatches = []
     for state, action in product(STATES, ACTIONS):
-        f = facts(state, area, assignee)
+        f = facts(state, area, assignee, fixed_by=fixer)
         decision = full_inputs_decide(f, profile.actor, HazardAction(action))
-        want = expected_outcome(profile, state, action, sensitive, assignee)
+        want = expected_outcome(profile, state, action, sensitive, assignee, own_fix)
         if outcome_name(decision) != want:
             mismatches.append(f"{state} + {action}: got {outcome_name(decision)}, want {want}")
         if isinstance(decision, Allowed):
@@ -234,8 +246,8 @@ def test_every_state_action_and_person(profile: Profile, assignee: int | None, a
 def test_the_matrix_reaches_every_outcome() -> None:
     # Guards the oracle itself: a table that refused everything would agree with a code that did too.
     seen: set[str] = set()
-    for p, area, assignee, state, action in product(PROFILES, AREAS, ASSIGNEES, STATES, ACTIONS):
-        seen.add(expected_outcome(p, state, action, area is HazardArea.RIGHTS, assignee))
+    for p, area, assignee, state, action, own in product(PROFILES, AREAS, ASSIGNEES, STATES, ACTIONS, [False, True]):
+        seen.add(expected_outcome(p, state, action, area is HazardArea.RIGHTS, assignee, own))
     assert set(STATES) <= seen
     for code in (
         "SENSITIVE_HIDDEN",
@@ -244,6 +256,7 @@ def test_the_matrix_reaches_every_outcome() -> None:
         "NOT_REPORTER",
         "ALREADY_CLOSED",
         "ILLEGAL_TRANSITION",
+        "SELF_VERIFICATION",
     ):
         assert code in seen
 
@@ -297,6 +310,59 @@ def test_hand_worked_examples(
 ) -> None:
     actor = next(p.actor for p in PROFILES if p.name == profile)
     assert outcome_name(full_inputs_decide(facts(state, area, assignee), actor, HazardAction(action))) == want
+
+
+# --- four eyes: the fixer does not verify their own fix ------------------------------------------------
+
+CITY = next(p.actor for p in PROFILES if p.name == "city_wenzhou")
+COUNTY_CLERK = next(p.actor for p in PROFILES if p.name == "county_in")
+SECOND_CLERK = next(p.actor for p in PROFILES if p.name == "county_township_in")
+REPORTER_CLERK = next(p.actor for p in PROFILES if p.name == "reporter_county_in")
+
+
+@pytest.mark.parametrize(
+    ("fixer", "actor", "action", "assignee", "want"),
+    [
+        # A rights-protection hazard nobody is named for: the county clerk rectified it.
+        (COUNTY_CLERK, COUNTY_CLERK, "accept", None, "SELF_VERIFICATION"),
+        (COUNTY_CLERK, COUNTY_CLERK, "reject", None, "rectifying"),  # withdrawing one's own fix is harmless
+        (COUNTY_CLERK, SECOND_CLERK, "accept", None, "closed"),
+        (COUNTY_CLERK, CITY, "accept", None, "closed"),
+        # Assign named the clerk responsible.
+        (COUNTY_CLERK, COUNTY_CLERK, "accept", COUNTY_CLERK.telegram_id, "SELF_VERIFICATION"),
+        (COUNTY_CLERK, SECOND_CLERK, "accept", COUNTY_CLERK.telegram_id, "closed"),
+        # A city admin who rectified it is no more their own verifier.
+        (CITY, CITY, "accept", CITY.telegram_id, "SELF_VERIFICATION"),
+        (CITY, COUNTY_CLERK, "accept", CITY.telegram_id, "closed"),
+        # 立查立改: the clerk who reported it fixed on the spot.
+        (REPORTER_CLERK, REPORTER_CLERK, "accept", None, "SELF_VERIFICATION"),
+        (REPORTER_CLERK, COUNTY_CLERK, "accept", None, "closed"),
+    ],
+)
+def test_the_fixer_may_not_accept_their_own_rectification(
+    fixer: Actor, actor: Actor, action: str, assignee: int | None, want: str
+) -> None:
+    f = facts("awaiting_verification", HazardArea.RIGHTS, assignee, fixed_at=NOW, fixed_by=fixer.telegram_id)
+    assert outcome_name(full_inputs_decide(f, actor, HazardAction(action))) == want
+    offered = available_actions(f, actor, now=NOW)
+    assert (HazardAction(action) in offered) == (want != "SELF_VERIFICATION")
+
+
+def test_the_fixer_is_offered_reject_but_not_accept() -> None:
+    f = facts("awaiting_verification", HazardArea.RIGHTS, fixed_at=NOW, fixed_by=COUNTY_CLERK.telegram_id)
+    offered = available_actions(f, COUNTY_CLERK, now=NOW)
+    assert HazardAction.ACCEPT not in offered
+    assert HazardAction.REJECT in offered
+    assert HazardAction.ACCEPT in available_actions(f, SECOND_CLERK, now=NOW)
+
+
+def test_four_eyes_speaks_only_to_a_fix_awaiting_verification() -> None:
+    # A closed hazard is closed, whoever fixed it; an outsider learns nothing, not even who fixed it.
+    closed = facts("closed", HazardArea.RIGHTS, fixed_at=NOW, fixed_by=COUNTY_CLERK.telegram_id, closed_at=NOW)
+    assert full_inputs_decide(closed, COUNTY_CLERK, HazardAction.ACCEPT) == Refused(RefusalCode.ALREADY_CLOSED)
+    county_out = next(p.actor for p in PROFILES if p.name == "county_out")
+    awaiting = facts("awaiting_verification", fixed_at=NOW, fixed_by=county_out.telegram_id)
+    assert full_inputs_decide(awaiting, county_out, HazardAction.ACCEPT) == Refused(RefusalCode.NOT_IN_SCOPE)
 
 
 # --- what each action needs -----------------------------------------------------------------------
