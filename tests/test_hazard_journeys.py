@@ -257,6 +257,11 @@ async def test_county_staff_rectify_a_rights_protection_hazard_and_another_clerk
         (STAFF, f"hazard:{hazard.code}", "self_verification")
     ]
 
+    # Their /tasks leaves it to the others: nothing there is theirs to do; the second clerk's lists it to verify.
+    await staff.send_text("/tasks")
+    assert hazard.code not in staff.last_message().text
+    await second.send_text("/tasks")
+    assert hazard.code in second.last_message().text
     asked = next(m for m in second.messages() if "待您验收" in m.text)
     assert hazard.code in asked.text
     await second.press("验收通过", asked)

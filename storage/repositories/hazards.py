@@ -321,6 +321,7 @@ def _staff_queue_sql(region_code: str | None, now: datetime, mine: int | None) -
     """(id, bucket, sort_key) of each hazard in the queue. Every bucket is an unresolved state, so the state
     condition changes nothing but lets SQLite read the (state, …) indexes instead of the whole table.
 
+    A rectification awaits the verification of anyone but `mine` when they submitted it themselves (four eyes).
     "Nobody named" is any open hazard without an assignee, not only a reported one: a hazard reopened where no head
     is registered, or one whose responsible person's access ended, waits for staff to name someone too."""
     scope, scope_params = "1 = 1", []
@@ -328,14 +329,14 @@ def _staff_queue_sql(region_code: str | None, now: datetime, mine: int | None) -
         scope, scope_params = "region_code GLOB ?", [prefix_glob(significant_prefix(region_code))]
     sql = (
         "SELECT id, fixed_at, deadline, reported_at, CASE "
-        f"WHEN state IN ({marks(_FIXED)}) THEN 0 "
+        f"WHEN state IN ({marks(_FIXED)}) AND fixed_by IS NOT ? THEN 0 "
         f"WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 1 "
         f"WHEN state IN ({marks(_OPEN)}) AND assignee_id = ? THEN 2 "
         f"WHEN state IN ({marks(_OPEN)}) AND assignee_id IS NULL THEN 3 END AS bucket "
         f"FROM hazards WHERE state IN ({marks(_UNRESOLVED)}) AND {scope}"
     )
     params: list[object] = [
-        *_FIXED, *_OPEN, to_db_time(now), *_OPEN, mine, *_OPEN, *_UNRESOLVED, *scope_params
+        *_FIXED, mine, *_OPEN, to_db_time(now), *_OPEN, mine, *_OPEN, *_UNRESOLVED, *scope_params
     ]
     return (
         "SELECT id, bucket, CASE bucket WHEN 0 THEN fixed_at WHEN 1 THEN deadline WHEN 2 THEN deadline "
