@@ -329,7 +329,7 @@ def _staff_queue_sql(region_code: str | None, now: datetime, mine: int | None) -
         scope, scope_params = "region_code GLOB ?", [prefix_glob(significant_prefix(region_code))]
     sql = (
         "SELECT id, fixed_at, deadline, reported_at, CASE "
-        f"WHEN state IN ({marks(_FIXED)}) AND fixed_by IS NOT ? THEN 0 "
+        f"WHEN state IN ({marks(_FIXED)}) AND id NOT IN (SELECT id FROM hazards WHERE fixed_by = ?) THEN 0 "
         f"WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 1 "
         f"WHEN state IN ({marks(_OPEN)}) AND assignee_id = ? THEN 2 "
         f"WHEN state IN ({marks(_OPEN)}) AND assignee_id IS NULL THEN 3 END AS bucket "
