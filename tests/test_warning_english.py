@@ -10,7 +10,7 @@ from bot.services.warning_settings import load_thresholds
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.warning_delivery import queue_draft_notice
-from tests.warning_people import DONGTOU, START, containing, drain, enrol, register_vulnerable
+from tests.warning_people import DONGTOU, START, compose_typhoon, containing, drain, enrol, register_vulnerable
 
 
 async def test_english_staff_read_lists_of_institutions_and_codes_with_english_commas(typhoon_stage: Stage) -> None:
@@ -19,13 +19,7 @@ async def test_english_staff_read_lists_of_institutions_and_codes_with_english_c
     cast = await enrol(typhoon_stage, language="en")
     await register_vulnerable(typhoon_stage, cast.cadre)
     staff = cast.dongtou_staff
-    await staff.send_text("/warn")
-    await staff.press("Typhoon")
-    await staff.press("Red")
-    await staff.press("📄 Use the template")
-    await staff.press("Next ▶")
-    await staff.press("Next ▶")
-    await staff.press("24 h")
+    await compose_typhoon(cast, "Red", "24 h", language="en")
     await staff.press("📤 Send")
     await drain(typhoon_stage)
 

@@ -109,13 +109,7 @@ async def test_an_english_sender_reads_of_one_institution_with_no_one_to_reach_i
     cast = await enrol(typhoon_stage, language="en")
     staff = cast.dongtou_staff
     await _lonely_home(typhoon_stage)
-    await staff.send_text("/warn")
-    await staff.press("Typhoon")
-    await staff.press("Red")
-    await staff.press("📄 Use the template")
-    await staff.press("Next ▶")
-    await staff.press("Next ▶")
-    await staff.press("24 h")
+    await compose_typhoon(cast, "Red", "24 h", language="en")
     await staff.press("📤 Send")
     sent = [m for m in staff.messages() if "sent (no." in m.text][-1].text
     assert "1 targeted institution has no one to reach (no registered head): phone it." in sent

@@ -110,15 +110,22 @@ async def drain(stage: Stage, sender: OutboxSender | None = None) -> None:
 TYPHOON_TEMPLATE = "台风红色预警：请立即落实防范措施"
 
 
-async def compose_typhoon(cast: Cast, level: str = "红色", hours: str = "24 小时") -> None:
-    """林科长 composes a typhoon warning from its template, up to the preview."""
-    staff = cast.dongtou_staff
+# The buttons /warn shows, in each language staff may read it in.
+WARN_BUTTONS = {
+    "zh": {"typhoon": "台风", "template": "📄 使用模板", "next": "下一步 ▶", "send": "📤 发送"},
+    "en": {"typhoon": "Typhoon", "template": "📄 Use the template", "next": "Next ▶", "send": "📤 Send"},
+}
+
+
+async def compose_typhoon(cast: Cast, level: str = "红色", hours: str = "24 小时", *, language: str = "zh") -> None:
+    """林科长 composes a typhoon warning from its template, up to the preview (`language`: the one they read)."""
+    staff, words = cast.dongtou_staff, WARN_BUTTONS[language]
     await staff.send_text("/warn")
-    await staff.press("台风")
+    await staff.press(words["typhoon"])
     await staff.press(level)
-    await staff.press("📄 使用模板")
-    await staff.press("下一步 ▶")  # institution types: all
-    await staff.press("下一步 ▶")  # risk tags: the typhoon's suggestion (near the sea, rivers, mountains, low-lying)
+    await staff.press(words["template"])
+    await staff.press(words["next"])  # institution types: all
+    await staff.press(words["next"])  # risk tags: the typhoon's suggestion (near the sea, rivers, mountains, low-lying)
     await staff.press(hours)
 
 
