@@ -51,7 +51,7 @@ async def test_institutions_with_no_one_to_reach_count_show_and_reach_staff_at_o
     await compose_typhoon(cast)
     await staff.press("📤 发送")
     sent = containing(staff, "已发送")[-1].text
-    assert "2 家目标机构无人可联系（没有已登记的负责人），请电话通知" in sent
+    assert "2 家目标机构无人可联系（没有能联系上的负责人：未登记、已停用或已屏蔽本机器人），请电话通知" in sent
     await drain(typhoon_stage)
     assert cast.head_2.messages()[seen:] == []  # access ended: nothing
     assert len(containing(cast.head_1, TYPHOON_TEMPLATE)) == 1
@@ -59,8 +59,8 @@ async def test_institutions_with_no_one_to_reach_count_show_and_reach_staff_at_o
     await staff.send_text("/warnstatus")
     status = staff.last_message().text
     assert "已收到并落实 0 · 需要帮助 0 · 未回复 3（共 3 家机构）" in status
-    assert f"{HOME_2_ZH}：无人可联系（没有已登记的负责人），请电话联系" in status
-    assert f"{LONELY_ZH}：无人可联系（没有已登记的负责人），请电话联系" in status
+    assert f"{HOME_2_ZH}：无人可联系（没有能联系上的负责人：未登记、已停用或已屏蔽本机器人），请电话联系" in status
+    assert f"{LONELY_ZH}：无人可联系（没有能联系上的负责人：未登记、已停用或已屏蔽本机器人），请电话联系" in status
     assert f"{HOME_1_ZH}：未回复" in status
 
     # Nobody can answer for them: their county's staff hear of them at once, not after the follow-up's delay.
@@ -100,7 +100,7 @@ async def test_a_home_whose_only_head_blocked_the_bot_shows_as_no_one_to_reach(t
     await staff.send_text("/warnstatus")
     status = staff.last_message().text
     assert "未回复 2（共 2 家机构）" in status
-    assert f"{HOME_2_ZH}：无人可联系（没有已登记的负责人），请电话联系" in status
+    assert f"{HOME_2_ZH}：无人可联系（没有能联系上的负责人：未登记、已停用或已屏蔽本机器人），请电话联系" in status
 
 
 async def test_an_english_sender_reads_of_one_institution_with_no_one_to_reach_in_the_singular(
@@ -112,4 +112,5 @@ async def test_an_english_sender_reads_of_one_institution_with_no_one_to_reach_i
     await compose_typhoon(cast, "Red", "24 h", language="en")
     await staff.press("📤 Send")
     sent = [m for m in staff.messages() if "sent (no." in m.text][-1].text
-    assert "1 targeted institution has no one to reach (no registered head): phone it." in sent
+    assert ("1 targeted institution has no one to reach (no head the bot can reach: none registered, access ended, "
+            "or the bot blocked): phone it.") in sent
