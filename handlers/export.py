@@ -21,7 +21,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.domain.stats import PeriodKind, StatsPeriod, current_period, period_from_token
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.exports import ExportFormat
 from handlers.common import answer
@@ -91,7 +91,8 @@ async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt:
     running.add(user.telegram_id)
     try:
         total = await insight.exports.count(scope, period)
-        sent = await answer(update, t("insight.export.started", period=period_name(period, t), total=total))
+        started = t(counted("insight.export.started", total), period=period_name(period, t), total=total)
+        sent = await answer(update, started)
         status = StatusMessage(sent) if sent is not None else None
 
         async def progress(done: int, of: int) -> None:
@@ -106,7 +107,8 @@ async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt:
                     scope, period, fmt, path, t, months=period.months(insight.stats.today()), progress=progress
                 )
                 if status is not None:
-                    await status.show(t("insight.export.uploading", total=result.hazards), final=True)
+                    uploading = t(counted("insight.export.uploading", result.hazards), total=result.hazards)
+                    await status.show(uploading, final=True)
                 chat = update.effective_chat
                 if chat is not None:
                     await chat.send_document(
@@ -117,7 +119,7 @@ async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt:
         finally:
             action.cancel()
         if status is not None:
-            await status.show(t("insight.export.done", total=result.hazards), final=True)
+            await status.show(t(counted("insight.export.done", result.hazards), total=result.hazards), final=True)
         detail = {"period": period.token, "format": fmt.value, "rows": result.hazards}
         await context.services.storage.audit.append(user.telegram_id, "export.sent", detail=detail)
     finally:
@@ -154,7 +156,7 @@ async def _offer(update: Update, context: BotContext, period: StatsPeriod | None
     if update.callback_query is not None:
         await update.callback_query.answer()
     periods = [current_period(kind, today) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
-    text = caller.t("insight.export.choose", period=period_name(period, caller.t), total=total)
+    text = caller.t(counted("insight.export.choose", total), period=period_name(period, caller.t), total=total)
     try:
         await answer(update, text, reply_markup=_choices(period, caller.t, periods),
                      edit=update.callback_query is not None)

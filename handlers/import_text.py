@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.imports import ImportKind, RowError, map_headers
-from bot.i18n import Translator, clipped
+from bot.i18n import Translator, clipped, counted
 from bot.services.imports import ImportResult, column_header, header_aliases
 
 MAX_ERRORS_SHOWN = 25
@@ -36,7 +36,9 @@ def result_text(result: ImportResult, file_headers: Sequence[str], t: Translator
                  updated=result.rows - result.added)
     mapping, _ = map_headers(kind, file_headers, header_aliases(kind))
     headers = {key: file_headers[index] for index, key in mapping.items()}
-    lines = [t("insight.import.failed", kind=t.plain(f"insight.import.kind.{kind.value}"), count=len(result.errors))]
+    problems = len(result.errors)
+    lines = [t(counted("insight.import.failed", problems), kind=t.plain(f"insight.import.kind.{kind.value}"),
+               count=problems)]
     used = len(lines[0])
     shown = 0
     for error in result.errors[:MAX_ERRORS_SHOWN]:

@@ -154,18 +154,24 @@ def test_the_chinese_check_sees_punctuation_too() -> None:
         ("warnstatus.escalation", 1, "and 1 institution has still not answered"),
         ("warnstatus.escalation", 2, "these 2 institutions have still not answered"),
         ("cli.people_count", 1, "1 person"),
+        ("insight.export.started", 1, "(1 hazard)…"),
+        ("insight.export.done", 1, "Export finished: 1 hazard."),
+        ("insight.export.choose", 1, "(1 hazard). Excel"),
+        ("insight.import.failed", 1, "1 problem found, nothing was changed. Correct it"),
+        ("insight.import.failed", 3, "3 problems found, nothing was changed. Correct them"),
     ],
 )
 def test_english_counts_one_in_the_singular(key: str, count: int, expected: str) -> None:
     t = Translator("en", strict=True)
     params = {name: count for name in ("count", "groups", "days", "total")}
     text = t.plain(counted(key, count), **params, code="YH-1", institution="Home", place="Lucheng", title="Warning",
-                   headline="Typhoon", id=1, codes="YH-1", period="2026", names="Home")
+                   headline="Typhoon", id=1, codes="YH-1", period="2026", names="Home", kind="Institutions")
     assert expected in text
 
 
 @pytest.mark.parametrize("key", ["insight.notice.overdue_line", "warn.sent", "people.hazards_released",
-                                 "warnings.done_cancel", "warnstatus.escalation"])
+                                 "warnings.done_cancel", "warnstatus.escalation", "insight.export.started",
+                                 "insight.import.failed"])
 def test_chinese_says_one_as_it_says_many(key: str) -> None:
     """Chinese has no plural: the singular keys it needs for English read exactly as the plural ones."""
     messages = catalog_messages("zh_CN")
