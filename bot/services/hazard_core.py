@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain.catalog import is_sensitive
+from bot.domain.catalog import HazardArea, is_sensitive
 from bot.domain.deadlines import DeadlinePolicy, deadline_for
 from bot.domain.lifecycle import Actor, Allowed, HazardAction, Refused, decide, visible_to_groups
 from bot.domain.roles import Role, region_in_scope
@@ -224,7 +224,8 @@ class HazardCore:
             return decision
         # A round corrected late stays late: the fresh deadline of a reopening must not make the hazard count as
         # closed on time in the rates the counties are ranked and notified (通报) by.
-        late_before = action is HazardAction.ACCEPT and any(
+        # Read only when this round itself was not late: a late one is late whatever came before.
+        late_before = action is HazardAction.ACCEPT and decision.on_time is not False and any(
             event.action == HazardAction.ACCEPT.value and event.detail.get("on_time") is False
             for event in await self._storage.hazards.events(hazard.id)
         )
@@ -269,13 +270,19 @@ class HazardCore:
             previous = await self._storage.users.get(hazard.assignee_id)
             if previous is not None and previous.active and not _left_since(previous, hazard.closed_at):
                 return previous.telegram_id
-        if is_sensitive(hazard.area):
-            return None
-        heads = await self._storage.users.heads_of(hazard.institution_id)
         institution = await self._storage.institutions.get(hazard.institution_id)
-        named = None if institution is None else institution.head_user_id
-        return next((head.telegram_id for head in heads if head.telegram_id == named),
-                    heads[0].telegram_id if heads else None)
+        return None if institution is None else await self._responsible(institution, hazard.area)
+
+    async def _responsible(self, institution: Institution, area: HazardArea) -> int | None:
+        """The person responsible by default: the institution's registered head; nobody there for sensitive
+        areas (county staff handle those) or when no head has registered yet (staff assign it)."""
+        if is_sensitive(area):
+            return None
+        heads = await self._storage.users.heads_of(institution.id)
+        for head in heads:
+            if head.telegram_id == institution.head_user_id:
+                return head.telegram_id
+        return heads[0].telegram_id if heads else None
 
     async def _candidates(self, hazard: Hazard) -> list[User]:
         """Whom staff may name responsible for the hazard: the institution's active heads first (never for a

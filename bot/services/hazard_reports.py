@@ -140,17 +140,6 @@ class HazardReporting(HazardCore):
             await self._queue_notices(hazard, event, notices)
         return await self._planned(HazardOutcome(hazard=hazard, notices=notices, event=event))
 
-    async def _responsible(self, institution: Institution, area: HazardArea) -> int | None:
-        """The person responsible by default: the institution's registered head; nobody there for sensitive
-        areas (county staff handle those) or when no head has registered yet (staff assign it)."""
-        if is_sensitive(area):
-            return None
-        heads = await self._storage.users.heads_of(institution.id)
-        for head in heads:
-            if head.telegram_id == institution.head_user_id:
-                return head.telegram_id
-        return heads[0].telegram_id if heads else None
-
     async def _merge(
         self, actor: User, institution: Institution, draft: ReportDraft, target_id: int, *, own_draft: bool
     ) -> HazardOutcome:

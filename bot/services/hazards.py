@@ -105,13 +105,7 @@ class HazardService(HazardReporting):
                 await self._queue_notices(updated, event, notices)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
         if isinstance(applied, Refused):
-            code = applied.reason_code.value
-            # An outsider learns nothing about the hazard, not even its code; a stale button names it.
-            if code in FORGERY_CODES:
-                raise Refusal(code)
-            if applied.reason_code is RefusalCode.REOPEN_WINDOW_PASSED:
-                raise Refusal(code, hazard=hazard.code, days=REOPEN_WINDOW.days)
-            raise Refusal(code, hazard=hazard.code)
+            raise _refusal(applied.reason_code, hazard)
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
 
     # ---- naming the person responsible (指定责任人) ----------------------------------------------------------
@@ -157,10 +151,9 @@ class HazardService(HazardReporting):
         if not isinstance(decision, Refused):
             return None
         code = decision.reason_code.value
-        if code in FORGERY_CODES:
+        if code in AUDITED_CODES:
             await self._audit_refusal(actor, HazardAction.ASSIGN.value, f"hazard:{hazard.code}", code)
-            return Refusal(code)
-        return Refusal(code, hazard=hazard.code)
+        return _refusal(decision.reason_code, hazard)
 
     async def _assignee_refusal(self, actor: User, hazard: Hazard, assignee_id: int) -> Refusal | None:
         person = await self._storage.users.get(assignee_id)
@@ -241,3 +234,14 @@ def _clamp(page: int, total: int, page_size: int) -> int:
     # A stale "next page" button after hazards were closed lands on the last page rather than an empty one.
     last = max(0, (total - 1) // page_size)
     return min(max(page, 0), last)
+
+
+def _refusal(reason: RefusalCode, hazard: Hazard) -> Refusal:
+    """What a refused action tells the person: an outsider learns nothing about the hazard, not even its code; a
+    stale button names it (and, past the reopening window, the window)."""
+    code = reason.value
+    if code in FORGERY_CODES:
+        return Refusal(code)
+    if reason is RefusalCode.REOPEN_WINDOW_PASSED:
+        return Refusal(code, hazard=hazard.code, days=REOPEN_WINDOW.days)
+    return Refusal(code, hazard=hazard.code)
