@@ -6,6 +6,7 @@ institutions are escalated to their county's staff (bot.warning_jobs).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -192,26 +193,13 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
     """Tell each county's staff which of their institutions are still silent; returns how many were named."""
     status = await services.warnings.ack_status(warning.id)
     named = 0
+    known = await _institutions(services, [row for county in status.counties for row in county.pending])
     for county in status.counties:
         if not county.pending:
             continue
-        institutions: list[Institution | None] = [
-            await services.storage.institutions.get(row.institution_id) for row in county.pending
-        ]
-
-        def render(t: Translator, institutions: list[Institution | None] = institutions) -> tuple[
-            str, InlineKeyboardMarkup | None
-        ]:
-            names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
-            silent = len(institutions)
-            text = t(counted("warnstatus.escalation", silent), title=title(warning, t), count=silent,
-                     names=t.plain("warn.list_separator").join(names))
-            if len(names) < len(institutions):
-                text = Html(text + t("warnstatus.escalation_more", count=len(institutions) - len(names)))
-            return text, None
-
+        words = _naming(warning, [known.get(row.institution_id) for row in county.pending], "warnstatus.escalation")
         staff = await county_staff(services, county.county_code)
-        await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", render)
+        await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", words)
         named += len(county.pending)
     return named
 
@@ -228,25 +216,35 @@ async def escalate_no_one_to_reach(services: BotServices, warning: EarlyWarning)
             for chat_id in await county_staff(services, county.county_code):
                 by_chat.setdefault(chat_id, []).extend(county.no_one_to_reach)
     # Read once for every chat: a county's staff each name the same institutions, and this runs every minute.
-    wanted = {row.institution_id for rows in by_chat.values() for row in rows}
-    known = {i.id: i for i in await services.storage.institutions.get_many(wanted)} if wanted else {}
+    known = await _institutions(services, [row for rows in by_chat.values() for row in rows])
     for chat_id, rows in by_chat.items():
-        institutions = [known.get(row.institution_id) for row in rows]
-
-        def render(t: Translator, institutions: list[Institution | None] = institutions) -> tuple[
-            str, InlineKeyboardMarkup | None
-        ]:
-            names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
-            count = len(institutions)
-            text = t(counted("warnstatus.no_one_escalation", count), title=title(warning, t), count=count,
-                     names=t.plain("warn.list_separator").join(names))
-            if len(names) < count:
-                text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))
-            return text, None
-
+        words = _naming(warning, [known.get(row.institution_id) for row in rows], "warnstatus.no_one_escalation")
         which = hashlib.sha256(",".join(str(row.institution_id) for row in rows).encode()).hexdigest()[:16]
-        await queue_personal(services, [chat_id], f"warning:{warning.id}:no_one:{which}", render)
+        await queue_personal(services, [chat_id], f"warning:{warning.id}:no_one:{which}", words)
     return status.no_one_to_reach
+
+
+async def _institutions(services: BotServices, rows: list[InstitutionAck]) -> dict[int, Institution]:
+    wanted = {row.institution_id for row in rows}
+    return {i.id: i for i in await services.storage.institutions.get_many(wanted)} if wanted else {}
+
+
+def _naming(
+    warning: EarlyWarning, institutions: list[Institution | None], key: str
+) -> Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]:
+    """Words naming institutions of a warning to staff (`key`, with {title}, {count}, {names}): as many names as fit
+    one message, the rest counted."""
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
+        count = len(institutions)
+        text = t(counted(key, count), title=title(warning, t), count=count,
+                 names=t.plain("warn.list_separator").join(names))
+        if len(names) < count:
+            text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))
+        return text, None
+
+    return render
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
