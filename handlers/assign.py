@@ -93,24 +93,34 @@ async def pressed_assign(update: Update, context: BotContext) -> None:
     await _show(update, context, caller, user, query, hazard_id, 0, edit=False)
 
 
-async def turned_page(update: Update, context: BotContext) -> None:
+async def _pressed(
+    update: Update, context: BotContext, data: re.Pattern[str]
+) -> tuple[Caller, User, CallbackQuery, re.Match[str]] | None:
+    """Who pressed one of the list's buttons and what it carries; None for a person storage does not know."""
     caller = await identify(update, context)
     query = update.callback_query
-    match = PAGE.match(query.data or "") if query is not None else None
+    match = data.match(query.data or "") if query is not None else None
     if caller is None or caller.user is None or query is None or match is None:
+        return None
+    return caller, caller.user, query, match
+
+
+async def turned_page(update: Update, context: BotContext) -> None:
+    pressed = await _pressed(update, context, PAGE)
+    if pressed is None:
         return
-    await _show(update, context, caller, caller.user, query, int(match.group(1)), int(match.group(2)), edit=True)
+    caller, user, query, match = pressed
+    await _show(update, context, caller, user, query, int(match.group(1)), int(match.group(2)), edit=True)
 
 
 async def chose_assignee(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    match = PICK.match(query.data or "") if query is not None else None
-    if caller is None or caller.user is None or query is None or match is None:
+    pressed = await _pressed(update, context, PICK)
+    if pressed is None:
         return
+    caller, user, query, match = pressed
     t, services = caller.t, context.services
     try:
-        outcome = await services.hazards.assign(caller.user, int(match.group(1)), int(match.group(2)))
+        outcome = await services.hazards.assign(user, int(match.group(1)), int(match.group(2)))
     except Refusal as refusal:
         await refuse(query, t, refusal)
         return
@@ -125,14 +135,13 @@ async def chose_assignee(update: Update, context: BotContext) -> None:
 async def cancelled_choice(update: Update, context: BotContext) -> None:
     """Cancel under the list: nobody new is named, and the message says who still has the hazard. Checked as the
     list is (a forged press is refused and audited); a hazard that moved on meanwhile is cancelled all the same."""
-    caller = await identify(update, context)
-    query = update.callback_query
-    match = CANCEL.match(query.data or "") if query is not None else None
-    if caller is None or caller.user is None or query is None or match is None:
+    pressed = await _pressed(update, context, CANCEL)
+    if pressed is None:
         return
+    caller, user, query, match = pressed
     t, hazard_id = caller.t, int(match.group(1))
     try:
-        await context.services.hazards.assignees(caller.user, hazard_id)
+        await context.services.hazards.assignees(user, hazard_id)
     except Refusal as refusal:
         if refusal.code in FORGERY_CODES or refusal.code == "not_found":
             await refuse(query, t, refusal)

@@ -23,7 +23,7 @@ from bot.services.errors import Refusal
 from bot.services.stats import StatsService
 from handlers.common import answer
 from handlers.insight_common import asker, insight_of, may_see_figures, percent, period_name, refuse, unit_name
-from handlers.repeats import Press, Repeat, first_press
+from handlers.repeats import Press, answered_repeat, first_press
 from storage.models import User
 
 CHART = re.compile(r"^ch:([utdw]):([a-z0-9-]+)$")
@@ -122,13 +122,10 @@ async def pressed_chart(update: Update, context: BotContext) -> None:
         press.sent()
 
 
+
 async def _repeated(query: CallbackQuery, press: Press, t: Translator) -> bool:
-    """A double tap: the press is answered with where the first one's picture is, and that is all."""
-    if press.repeat is None:
-        return False
-    key = "insight.chart.just_sent" if press.repeat is Repeat.JUST_SENT else "insight.chart.on_its_way"
-    await query.answer(t.plain(key))
-    return True
+    return await answered_repeat(query, press, t, "insight.chart.just_sent", "insight.chart.on_its_way")
+
 
 async def _warning_picker(update: Update, stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> None:
     warnings = await stats.recent_warnings(user, period)
@@ -176,6 +173,7 @@ async def pressed_warning(update: Update, context: BotContext) -> None:
                     percent=percent(Ratio(len(curve.answers), curve.reached), t))
         await _send(update, chart, caption)
         press.sent()
+
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(pressed_chart, pattern=CHART))

@@ -26,7 +26,7 @@ from bot.services.errors import Refusal
 from bot.services.exports import ExportFormat
 from handlers.common import answer
 from handlers.insight_common import asker, insight_of, may_see_figures, period_name, refuse, with_typed_period
-from handlers.repeats import Repeat, first_press
+from handlers.repeats import answered_repeat, first_press
 
 EXPORT = re.compile(r"^ex:([xc]):([a-z0-9-]+)$")
 EDIT_EVERY = 2.0  # seconds between edits of the status message
@@ -187,9 +187,7 @@ async def chose_format(update: Update, context: BotContext) -> None:
     if not await may_see_figures(update, context, caller, user, "export"):
         return
     async with first_press(update, context, user.telegram_id, "export") as press:
-        if press.repeat is not None:
-            repeat = "insight.export.just_sent" if press.repeat is Repeat.JUST_SENT else "insight.export.busy"
-            await query.answer(caller.t.plain(repeat))
+        if await answered_repeat(query, press, caller.t, "insight.export.just_sent", "insight.export.busy"):
             return
         await query.answer()
         period = period_from_token(match.group(2))
@@ -199,6 +197,7 @@ async def chose_format(update: Update, context: BotContext) -> None:
         fmt = ExportFormat.XLSX if match.group(1) == "x" else ExportFormat.CSV
         if await _export(update, context, period, fmt):
             press.sent()
+
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("export", show_export, filters=filters.ChatType.PRIVATE))

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 
 from bot.context import BotContext
+from bot.i18n import Translator
 from bot.services.claims import Claim
 
 REPEAT_WINDOW = timedelta(seconds=60)
@@ -42,6 +43,15 @@ class Press:
 
     def sent(self) -> None:
         self._sent = True
+
+
+async def answered_repeat(query: CallbackQuery, press: Press, t: Translator, just_sent: str, on_its_way: str) -> bool:
+    """A second tap: answered with where the first one's file or picture is (`just_sent` or `on_its_way`, catalog
+    keys), and that is all. False for a first press."""
+    if press.repeat is None:
+        return False
+    await query.answer(t.plain(just_sent if press.repeat is Repeat.JUST_SENT else on_its_way))
+    return True
 
 
 @asynccontextmanager
