@@ -38,22 +38,20 @@ async def started_journey(update: Update, context: BotContext) -> None:
     starting = next((conversation for conversation in conversations if _starts(conversation, update)), None)
     if starting is None:
         return
-    key = (chat.id, user.id)  # every journey is kept per chat and person (per_chat, per_user)
-    for conversation in conversations:
-        if conversation is starting or not conversation.per_chat or not conversation.per_user:
-            continue
-        if conversation.per_message or key not in conversation._conversations:
-            continue
-        _end(conversation, key)
+    end_journeys(context.application, chat.id, user.id, but=starting)
 
 
-def end_journeys(application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, user_id: int) -> None:
-    """End every journey the person had left waiting in this chat: one registering again after their access ended
-    starts afresh, and their first words are never taken as the answer to a question asked of who they were."""
-    key = (chat_id, user_id)
+def end_journeys(
+    application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, user_id: int,
+    *, but: ConversationHandler[Any] | None = None,
+) -> None:
+    """End every journey the person had left waiting in this chat (`but` the one they are starting): one
+    registering again after their access ended starts afresh, and their first words are never taken as the answer
+    to a question asked of who they were."""
+    key = (chat_id, user_id)  # every journey is kept per chat and person (per_chat, per_user)
     for conversation in _conversations(application):
         per_person = conversation.per_chat and conversation.per_user and not conversation.per_message
-        if per_person and key in conversation._conversations:
+        if conversation is not but and per_person and key in conversation._conversations:
             _end(conversation, key)
 
 
