@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -81,9 +81,12 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     evidence = EvidenceStore(settings.evidence_dir)
     tz = settings.tz
     hazards = HazardService(storage, clock, evidence, settings.deadline_policy, tz)
-    reminders = ReminderService(storage, clock, tz, quiet_hours=settings.quiet)
+    since = await tracking_since(settings, storage)
+    reminders = ReminderService(storage, clock, tz, quiet_hours=settings.quiet, tracking_since=since)
     hazards.planner = reminders
-    calendar: dict[str, Any] = {"hazards": hazards, "evidence": evidence, "planner": reminders}
+    calendar: dict[str, Any] = {
+        "hazards": hazards, "evidence": evidence, "planner": reminders, "tracking_since": since
+    }
     onboarding = OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours))
     outbox = OutboxService(storage, clock)
     warnings = WarningService(storage, clock, settings.warning_settings)
@@ -101,7 +104,9 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         studies=StudyService(storage, clock, tz, **calendar),
         outbox=outbox,
         warnings=warnings,
-        insight=Insight.build(storage, clock, settings, onboarding, outbox=outbox, warnings=warnings),
+        insight=Insight.build(
+            storage, clock, settings, onboarding, outbox=outbox, warnings=warnings, tracking_since=since
+        ),
         people=PeopleService(storage, clock, onboarding, reminders),
         claims=ClaimService(storage, clock),
     )
@@ -116,6 +121,18 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     onboarding.reach_notifier = ReachWords(services)
     services.people.notifier = DepartureWords(services)
     return services
+
+
+async def tracking_since(settings: Settings, storage: Storage) -> date | None:
+    """The day from which calendar duties are judged for institutions with no `tracked_from` of their own, and for
+    the bureaus' study sessions (docs/calendar.md): the TRACKING_SINCE setting, or by default the local day the
+    database first ran, since nothing before it was recorded; None (`all`) for every period."""
+    if settings.tracking_since == "all":
+        return None
+    if settings.tracking_since:
+        return date.fromisoformat(settings.tracking_since)
+    first_run = await storage.first_run()
+    return None if first_run is None else first_run.astimezone(settings.tz).date()
 
 
 def build_application(

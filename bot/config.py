@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -60,6 +61,9 @@ class Settings(BaseSettings):
     # The outbox paces itself to Telegram's limits (1 message a second per person, 20 a minute per group); against
     # the bundled emulator, which enforces none, tests and the demo set this to deliver at once.
     outbox_unpaced: bool = Field(default=False, validation_alias="OUTBOX_UNPACED")
+    # The day from which calendar duties are judged for institutions with no `tracked_from` of their own (rows made
+    # before migration 0013): empty for the day the database first ran, YYYY-MM-DD for another, `all` for every period.
+    tracking_since: str = Field(default="", validation_alias="TRACKING_SINCE")
 
     @field_validator("timezone")
     @classmethod
@@ -93,6 +97,17 @@ class Settings(BaseSettings):
     @classmethod
     def _quiet_hours_format(cls, value: str) -> str:
         parse_quiet_hours(value)
+        return value
+
+    @field_validator("tracking_since")
+    @classmethod
+    def _tracking_since_format(cls, value: str) -> str:
+        value = value.strip()
+        if value not in ("", "all"):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("TRACKING_SINCE must be empty, all, or a date YYYY-MM-DD") from None
         return value
 
     @property

@@ -185,7 +185,8 @@ def period_label(period: Period, t: Translator) -> str:
 
 
 def status_line(duty: str, status: DutyStatus, t: Translator) -> str:
-    """One whole sentence on where a duty stands, with its icon (✅ done, 🟢 not yet due, ⚠️ due soon, ⏰ overdue)."""
+    """One whole sentence on where a duty stands, with its icon (✅ done, 🟢 not yet due or not owed, ⚠️ due soon,
+    ⏰ overdue)."""
     if isinstance(status, Overdue):
         return t(
             f"calendar.status.{duty}.overdue", missed=period_label(status.missed, t), days=status.days_overdue
@@ -201,6 +202,10 @@ def status_line(duty: str, status: DutyStatus, t: Translator) -> str:
     if status.done_on is not None:
         return t(f"calendar.status.{duty}.done", period=period_label(status.period, t), day=status.done_on.isoformat())
     period, end = period_label(status.period, t), status.period.end.isoformat()
+    if status.first_owed is not None:  # joined in the period's second half: the next one is its first
+        first = status.first_owed
+        first_label = period_label(first, t)
+        return t(f"calendar.status.{duty}.joined", period=period, first=first_label, end=first.end.isoformat())
     return t(f"calendar.status.{duty}.pending", period=period, end=end)
 
 

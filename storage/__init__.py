@@ -8,6 +8,7 @@ async with storage.db.transaction():  # several repository calls, all or nothing
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,11 @@ class Storage:
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:
         return cls(await Database.open(path, clock=clock), clock)
+
+    async def first_run(self) -> datetime | None:
+        """When the database was made: the moment its first migration ran (`schema_migrations`, written once)."""
+        row = await self.db.fetchone("SELECT applied_at FROM schema_migrations WHERE version = 1")
+        return None if row is None else datetime.fromisoformat(row[0])
 
     async def close(self) -> None:
         await self.db.close()

@@ -431,11 +431,15 @@ async def test_a_county_digest_lists_the_overdue_duties_before_those_only_due_so
     homes already overdue on May's self-inspection were only in "…and 32 more". Overdue comes first, as in /drills."""
     bot_stage.clock.set(local(2026, 6, 10, 10))
     await cast(bot_stage)
-    await long_named_centres(bot_stage, LUCHENG)  # WZ-330302-CARE-01…40: before the homes' ELDER codes
-    # New this month: each owes the half-year's drill (due soon) and nothing overdue.
+    centres = await long_named_centres(bot_stage, LUCHENG)  # WZ-330302-CARE-01…40: before the homes' ELDER codes
+    # New in March, and inspected in May: each owes the half-year's drill (due soon) and nothing overdue.
     await bot_stage.services.storage.db.execute(
-        "UPDATE institutions SET tracked_from = '2026-06-01' WHERE code GLOB 'WZ-330302-CARE-*'"
+        "UPDATE institutions SET tracked_from = '2026-03-01' WHERE code GLOB 'WZ-330302-CARE-*'"
     )
+    calendar = bot_stage.services.storage.calendar
+    for centre in centres:
+        inspection = await calendar.start_inspection(centre.id, "2026-05", STAFF, local(2026, 5, 20))
+        await calendar.finish_inspection(inspection.id, STAFF, local(2026, 5, 20, 11))
     digests = bot_stage.sandbox.group(chat_id=-1004, title="鹿城区民政安全日报")
     await bot_stage.services.storage.groups.bind(
         Group(chat_id=-1004, title=digests.title, region_code=LUCHENG, purpose=GroupPurpose.DIGESTS, bound_by=STAFF,

@@ -16,7 +16,10 @@ A duty is owed once per period (a month, a half-year Jan–Jun / Jul–Dec, or a
 Periods that ended before `judged_from` are never counted as missed. For an institution it is the later of the day
 the deployment started tracking (so a new deployment does not declare every institution overdue on its first day)
 and the day the institution itself was added (so a home imported on 15 July did not miss the first half-year's
-drill): `judging_start`. A period that ends on or after that day is judged in full, even if it began earlier.
+drill): `judging_start`. The period that day falls in is owed only if at least about half of it remained: if the day
+is in the period's first half (`last_joining_day`: the 15th of a month, the end of a half-year's third month, 30
+June of a year), otherwise the first owed period is the next one (`owes`, `first_owed`). A record made in a period
+not owed still counts: the period is then compliant, done.
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ class Period:
 class Compliant:
     period: Period
     done_on: date | None  # the latest qualifying date in the period; None when not yet done but not yet due
+    # Set when the current period is not owed at all (joined in its second half, `owes`): the first period that is.
+    first_owed: Period | None = None
 
 
 @dataclass(frozen=True)
@@ -156,9 +161,27 @@ def judging_start(tracking_since: date | None, tracked_from: date | None) -> dat
     return max(tracking_since, tracked_from)
 
 
-def is_judged(period: Period, judged_from: date | None) -> bool:
-    """Whether a period can be missed at all: only one that ended on or after `judged_from`."""
-    return judged_from is None or period.end >= judged_from
+def last_joining_day(rule: DutyRule, period: Period) -> date:
+    """The last day of the period's first half: an institution judged from this day or earlier owes the period; one
+    judged from later first owes the next. The 15th of a month; 31 March or 30 September of a half-year; 30 June of a
+    year. In calendar terms, so that a bureau can say it in one sentence."""
+    if rule.cadence is Cadence.MONTH:
+        return min(period.start.replace(day=15), period.end)
+    half = 3 if rule.cadence is Cadence.HALF_YEAR else 6
+    month = period.start.month + half
+    return date(period.start.year, month, 1) - timedelta(days=1)
+
+
+def owes(rule: DutyRule, period: Period, judged_from: date | None) -> bool:
+    """Whether a period can be missed at all: every one for None; otherwise only one that `judged_from` falls in
+    its first half or before (`last_joining_day`). A period that ended before `judged_from` is never owed."""
+    return judged_from is None or judged_from <= last_joining_day(rule, period)
+
+
+def first_owed(rule: DutyRule, judged_from: date) -> Period:
+    """The first period owed by an institution judged from `judged_from`: the one it falls in, or the next."""
+    joined = period_of(rule, judged_from)
+    return joined if owes(rule, joined, judged_from) else next_period(rule, joined)
 
 
 def status(rule: DutyRule, done_dates: Iterable[date], today: date, *, judged_from: date | None = None) -> DutyStatus:
@@ -172,8 +195,10 @@ def status(rule: DutyRule, done_dates: Iterable[date], today: date, *, judged_fr
     if in_current:
         return Compliant(current, in_current[-1])
     previous = previous_period(rule, current)
-    if is_judged(previous, judged_from) and not any(d in previous for d in dates):
+    if owes(rule, previous, judged_from) and not any(d in previous for d in dates):
         return Overdue(current, previous, (today - previous.end).days)
+    if judged_from is not None and not owes(rule, current, judged_from):
+        return Compliant(current, None, first_owed(rule, judged_from))
     if today >= due_soon_from(rule, current):
         return DueSoon(current, (current.end - today).days)
     return Compliant(current, None)

@@ -20,8 +20,8 @@ from bot.domain.compliance import (
     DutyStatus,
     Period,
     drill_rule,
-    is_judged,
     judging_start,
+    owes,
     period_of,
     previous_period,
     status,
@@ -53,9 +53,10 @@ class DutySnapshot:
         """The day from which this institution's duties are judged (`compliance.judging_start`)."""
         return judging_start(self.judged_from, institution.tracked_from)
 
-    def judges(self, institution: Institution, period: Period) -> bool:
-        """Whether the institution can have missed a duty's period: not one that ended before it was added."""
-        return is_judged(period, self.judged_from_of(institution))
+    def judges(self, duty: Duty, institution: Institution, period: Period) -> bool:
+        """Whether the institution owes a duty's period at all: not one that ended before it was added, nor the one
+        it was added in when less than half of it remained (`compliance.owes`)."""
+        return owes(_rule_of(duty, institution), period, self.judged_from_of(institution))
 
     def drill(self, institution: Institution) -> DutyStatus:
         self._require(Duty.FIRE_DRILL, institution.id)
@@ -143,6 +144,10 @@ def _institutions_wanted(institution_id: int | None, institutions: Collection[in
     if institution_id is not None:
         return frozenset((institution_id,))
     return None if institutions is None else frozenset(institutions)
+
+
+def _rule_of(duty: Duty, institution: Institution) -> DutyRule:
+    return drill_rule(institution.type) if duty is Duty.FIRE_DRILL else SELF_INSPECTION_RULE
 
 
 def _kinds(rule: DutyRule) -> frozenset[str]:

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.domain.compliance import SELF_INSPECTION_RULE, is_judged, period_of
+from bot.domain.compliance import SELF_INSPECTION_RULE, last_joining_day, owes, period_of
 from bot.domain.ranking import LIST_LIMIT, Listed, Standing, best_performers, listed, rank
 from bot.domain.roles import Role
 from bot.domain.stats import Ratio, Scope, ScopeLevel, StatsPeriod
@@ -132,13 +132,14 @@ class NoticeService:
 
     async def _missing_inspections(self, scope: Scope, months: list[str]) -> list[InstitutionRow]:
         """The institutions without the period's last month's self-inspection, of those that owed one: none before
-        the deployment tracked duties, nor any added after that month ended (`compliance.is_judged`)."""
+        the deployment tracked duties, nor any added after that month's 15th (`compliance.owes`)."""
         if not months:
             return []
         month = period_of(SELF_INSPECTION_RULE, month_start(months[-1]))
-        if not is_judged(month, self._stats.tracking_since):
+        if not owes(SELF_INSPECTION_RULE, month, self._stats.tracking_since):
             return []
-        return await self._stats.standings.missing_inspections(scope, months[-1], month.end)
+        joined_by = last_joining_day(SELF_INSPECTION_RULE, month)
+        return await self._stats.standings.missing_inspections(scope, months[-1], joined_by)
 
     async def _institution_ranking(self, scope: Scope, period: StatsPeriod) -> Ranking:
         since, until = period.utc_bounds(self._stats.tz)

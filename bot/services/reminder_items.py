@@ -242,9 +242,10 @@ class ItemBuilder:
     async def _institution_duty_data(
         self, institution: Institution, duty: Duty, period: Period
     ) -> DutyReminderData | None:
-        """None once the duty is done for the period, or for a period that ended before the institution was added."""
+        """None once the duty is done for the period, or for a period the institution does not owe
+        (`compliance.owes`)."""
         duties = await self._snapshot()
-        if not duties.judges(institution, period) or duties.institution_duty_done_in(duty, institution, period):
+        if not duties.judges(duty, institution, period) or duties.institution_duty_done_in(duty, institution, period):
             return None
         return DutyReminderData(
             duty=duty,

@@ -36,7 +36,7 @@ from bot.domain.calendar_reminders import (
     plan_digests,
     plan_duty_reminders,
 )
-from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, drill_rule
+from bot.domain.compliance import SELF_INSPECTION_RULE, STUDY_RULE, Duty, DutyRule, drill_rule, owes
 from bot.domain.reminders import (
     DEFAULT_LADDER,
     DEFAULT_QUIET_HOURS,
@@ -243,8 +243,8 @@ class ReminderService:
                 (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
             ):
                 for planned in plan(rule, steps):
-                    if not duties.judges(institution, planned.period):
-                        continue  # it ended before the institution was added: nothing to remind anyone of
+                    if not duties.judges(duty, institution, planned.period):
+                        continue  # not owed (ended before the institution was added, or it joined late in it)
                     if duties.institution_duty_done_in(duty, institution, planned.period):
                         done[(SubjectType.INSTITUTION, _kinds_of(steps), planned.period.key)].append(
                             str(institution.id)
@@ -266,8 +266,7 @@ class ReminderService:
         planned = plan_duty_reminders(
             rule, steps, today, self.schedule.duty_time, self.tz, horizon_days=self.schedule.planning_horizon_days
         )
-        since = self.tracking_since
-        return [p for p in planned if since is None or p.period.end >= since]
+        return [p for p in planned if owes(rule, p.period, self.tracking_since)]
 
     def _duty_rows(
         self, duty: Duty, subject_type: SubjectType, subject_id: str, planned: PlannedDuty, audience: list[Recipient]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +23,7 @@ from bot.domain.compliance import (
     Overdue,
     drill_rule,
     judging_start,
+    last_joining_day,
     period_of,
     previous_period,
     status,
@@ -196,12 +197,13 @@ class StatsService:
         roster = await repo.roster(scope)
         units = [unit_of(code, scope) for code in roster.region_codes]
         done = await repo.inspections_done(scope, months)
-        owed_since = _months_owed(months)
+        months_owed = _MonthsOwed(months)
         owed: Counter[str] = Counter()
         inspected: Counter[str] = Counter()
         for institution_id, unit, tracked in zip(roster.ids, units, roster.tracked_from, strict=True):
-            owed[unit] += owed_since(judging_start(self._tracking_since, tracked))
-            inspected[unit] += done.get(institution_id, 0)
+            finished = done.get(institution_id, ())
+            owed[unit] += months_owed.owed(judging_start(self._tracking_since, tracked), finished)
+            inspected[unit] += len(finished)
         since, until = period.utc_bounds(self._tz)
         acks = await repo.acks_with_median(scope, since, until)
         drills: dict[str, Ratio] = {}
@@ -274,13 +276,21 @@ class StatsService:
         return {region.code: region for region in await self._storage.regions.all() if region.code in wanted}
 
 
-def _months_owed(months: list[str]) -> Callable[[date | None], int]:
-    """How many of these months ('YYYY-MM') owe a self-inspection for an institution judged from a day: those that
-    end on or after it (`compliance.is_judged`), every one for None. Asked for each institution of the city, so
-    the months' ends are worked out once and searched."""
-    ends = sorted(period_of(SELF_INSPECTION_RULE, month_start(month)).end for month in months)
+class _MonthsOwed:
+    """How many of these months ('YYYY-MM') owe a self-inspection for an institution judged from a day: those
+    `compliance.owes` says it owes (every one for None), and any other it did one for all the same (a record made in
+    the month it joined counts, as done and owed). Asked for each institution of the city, so the months' last
+    joining days are worked out once and searched."""
 
-    def owed(judged_from: date | None) -> int:
-        return len(ends) if judged_from is None else len(ends) - bisect_left(ends, judged_from)
+    def __init__(self, months: list[str]) -> None:
+        self._last_joining = {
+            month: last_joining_day(SELF_INSPECTION_RULE, period_of(SELF_INSPECTION_RULE, month_start(month)))
+            for month in months
+        }
+        self._sorted = sorted(self._last_joining.values())
 
-    return owed
+    def owed(self, judged_from: date | None, finished: Iterable[str]) -> int:
+        if judged_from is None:
+            return len(self._sorted)
+        owed = len(self._sorted) - bisect_left(self._sorted, judged_from)
+        return owed + sum(1 for month in finished if self._last_joining[month] < judged_from)

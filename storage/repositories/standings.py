@@ -78,15 +78,15 @@ class StandingsRepository:
             for r in rows
         ]
 
-    async def missing_inspections(self, scope: Scope, month: str, month_end: date) -> list[InstitutionRow]:
+    async def missing_inspections(self, scope: Scope, month: str, joined_by: date) -> list[InstitutionRow]:
         """Active institutions in scope with no finished self-inspection for `month` ('YYYY-MM'), leaving out those
-        added after its last day, `month_end` (they never owed it)."""
+        added after `joined_by`, the last day on which joining still owed it (`compliance.last_joining_day`)."""
         where, params = institution_scope(scope)
         rows = await self._db.fetchall(
             f"SELECT i.id, i.type, i.region_code, i.name_zh, i.name_en FROM institutions i WHERE {where} "
             "AND (i.tracked_from IS NULL OR i.tracked_from <= ?) "
             "AND NOT EXISTS (SELECT 1 FROM self_inspections s WHERE s.institution_id = i.id AND s.month = ? "
             "AND s.finished_at IS NOT NULL) ORDER BY i.region_code, i.code",
-            (*params, month_end.isoformat(), month),
+            (*params, joined_by.isoformat(), month),
         )
         return [InstitutionRow(int(r["id"]), r["type"], r["region_code"], r["name_zh"], r["name_en"]) for r in rows]

@@ -190,19 +190,25 @@ class StatsRepository:
         tracked = [date.fromisoformat(day) if day else None for day in str(row[4]).split(",")]
         return Roster([int(i) for i in str(row[1]).split(",")], str(row[2]).split(","), str(row[3]).split(","), tracked)
 
-    async def inspections_done(self, scope: Scope, months: Sequence[str]) -> Counter[int]:
-        """Institution id → its finished monthly self-inspections over these months. For a head's institution only
-        that one; otherwise every institution's, active or not, since picking those of the roster (the caller) costs
-        less than joining each inspection to its institution here."""
+    async def inspections_done(self, scope: Scope, months: Sequence[str]) -> dict[int, list[str]]:
+        """Institution id → the months ('YYYY-MM') of these it finished its monthly self-inspection for. For a head's
+        institution only that one; otherwise every institution's, active or not, since picking those of the roster
+        (the caller) costs less than joining each inspection to its institution here."""
         if not months:
-            return Counter()
+            return {}
         one = "AND s.institution_id = ?" if scope.institution_id is not None else ""
         row = await self._db.fetchone(
-            "SELECT group_concat(s.institution_id, ',') FROM self_inspections s "
+            "SELECT group_concat(s.institution_id, ','), group_concat(s.month, ',') FROM self_inspections s "
             f"WHERE s.month IN ({marks(months)}) AND s.finished_at IS NOT NULL {one}",
             (*months, *([scope.institution_id] if scope.institution_id is not None else [])),
         )
-        return Counter(map(int, str(row[0]).split(","))) if row is not None and row[0] is not None else Counter()
+        found: dict[int, list[str]] = {}
+        if row is None or row[0] is None:
+            return found
+        # Ids and 'YYYY-MM' months: none holds a comma, none is NULL.
+        for institution_id, month in zip(str(row[0]).split(","), str(row[1]).split(","), strict=True):
+            found.setdefault(int(institution_id), []).append(month)
+        return found
 
     async def drill_dates(self, scope: Scope, kinds: Sequence[str], since: date) -> dict[int, list[tuple[str, date]]]:
         """Institution id → (kind, local date) of its drills of these kinds held on or after `since`: a head's

@@ -15,7 +15,10 @@ from bot.domain.compliance import (
     Period,
     drill_rule,
     due_soon_from,
+    first_owed,
     judging_start,
+    last_joining_day,
+    owes,
     period_of,
     status,
 )
@@ -94,7 +97,7 @@ def test_monthly_self_inspection_is_due_soon_from_the_25th_and_overdue_next_mont
 
 def test_periods_before_tracking_started_are_never_missed() -> None:
     assert status(ELDERLY, [], date(2026, 3, 1), judged_from=date(2026, 2, 1)) == Compliant(H1_2026, None)
-    assert status(ELDERLY, [], date(2026, 3, 1), judged_from=date(2025, 12, 31)) == Overdue(
+    assert status(ELDERLY, [], date(2026, 3, 1), judged_from=date(2025, 9, 30)) == Overdue(
         H1_2026, Period(date(2025, 7, 1), date(2025, 12, 31)), 60
     )
     assert isinstance(status(STUDY_RULE, [], date(2026, 6, 1), judged_from=date(2026, 1, 1)), DueSoon)
@@ -120,3 +123,27 @@ def test_an_institution_is_judged_from_the_later_of_tracking_and_the_day_it_was_
     assert status(ELDERLY, [], date(2027, 1, 1), judged_from=july) == Overdue(
         Period(date(2027, 1, 1), date(2027, 6, 30)), H2_2026, 1
     )
+
+
+def test_the_period_joined_in_is_owed_only_if_joined_in_its_first_half() -> None:
+    november, december = Period(date(2026, 11, 1), date(2026, 11, 30)), Period(date(2026, 12, 1), date(2026, 12, 31))
+    h2_2026 = Period(date(2026, 7, 1), date(2026, 12, 31))
+    h1_2027 = Period(date(2027, 1, 1), date(2027, 6, 30))
+    assert last_joining_day(SELF_INSPECTION_RULE, november) == date(2026, 11, 15)
+    assert last_joining_day(ELDERLY, H1_2026) == date(2026, 3, 31)
+    assert last_joining_day(ELDERLY, h2_2026) == date(2026, 9, 30)
+    assert last_joining_day(FUNERAL, Period(date(2026, 1, 1), date(2026, 12, 31))) == date(2026, 6, 30)
+    assert owes(SELF_INSPECTION_RULE, november, date(2026, 11, 15)) and owes(SELF_INSPECTION_RULE, november, None)
+    assert not owes(SELF_INSPECTION_RULE, november, date(2026, 11, 16))
+    assert first_owed(SELF_INSPECTION_RULE, date(2026, 11, 28)) == december
+    assert first_owed(ELDERLY, date(2026, 11, 28)) == h1_2027
+    # Added on 28 November: November is not due soon, and not missed on 1 December; December is owed in full.
+    late = date(2026, 11, 28)
+    assert status(SELF_INSPECTION_RULE, [], late, judged_from=late) == Compliant(november, None, december)
+    assert status(SELF_INSPECTION_RULE, [], date(2026, 12, 1), judged_from=late) == Compliant(december, None)
+    assert isinstance(status(SELF_INSPECTION_RULE, [], date(2027, 1, 1), judged_from=late), Overdue)
+    assert status(ELDERLY, [], date(2027, 1, 1), judged_from=late) == Compliant(h1_2027, None)
+    # A record made in the month not owed still counts.
+    assert status(SELF_INSPECTION_RULE, [late], late, judged_from=late) == Compliant(november, late)
+    # Added on 10 November: November is owed, due soon from the 25th.
+    assert status(SELF_INSPECTION_RULE, [], date(2026, 11, 25), judged_from=date(2026, 11, 10)) == DueSoon(november, 5)

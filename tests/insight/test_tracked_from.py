@@ -12,7 +12,7 @@ from bot.services.notices import NoticeService
 from bot.services.outbox import OutboxService
 from bot.services.stats import StatsReport, StatsService
 from storage.models import InstitutionType, NewInstitution
-from tests.insight.world import CITY_ADMIN, LUCHENG, InsightWorld
+from tests.insight.world import CADRE, CITY_ADMIN, LUCHENG, InsightWorld, at
 
 QUARTER = StatsPeriod(PeriodKind.QUARTER, date(2026, 1, 1), date(2026, 3, 31))  # the world stands on 20 March
 FEBRUARY = StatsPeriod(PeriodKind.MONTH, date(2026, 2, 1), date(2026, 2, 28))
@@ -55,3 +55,25 @@ async def test_the_notice_names_a_new_home_only_for_a_month_it_owed(world: Insig
     march_after = await notices.draft(admin, MARCH)
     assert march_after.inspections_missing.total == march.inspections_missing.total + 1
     assert march_after.drills_overdue.total == march.drills_overdue.total  # not overdue on its drill
+
+
+async def test_a_home_added_on_18_march_owes_no_march_inspection_but_one_it_made_counts(world: InsightWorld) -> None:
+    admin = await world.user(CITY_ADMIN)
+    _, inspections = lucheng(await stats(world).report(admin, MARCH))
+    await add_home(world, date(2026, 3, 18))
+    _, not_owed = lucheng(await stats(world).report(admin, MARCH))
+    assert not_owed == inspections  # joined with less than half of March left: not owed, not missing
+    home = await world.storage.institutions.get_by_code("NEW-HOME")
+    assert home is not None
+    inspection = await world.storage.calendar.start_inspection(home.id, "2026-03", CADRE, at(3, 19))
+    await world.storage.calendar.finish_inspection(inspection.id, CADRE, at(3, 19, 4))
+    _, done = lucheng(await stats(world).report(admin, MARCH))
+    assert done == Ratio(inspections.part + 1, inspections.whole + 1)  # done all the same: counted, never above 100 %
+
+
+async def test_the_notice_does_not_name_a_home_added_in_the_second_half_of_the_month(world: InsightWorld) -> None:
+    admin = await world.user(CITY_ADMIN)
+    notices = NoticeService(world.storage, world.clock, stats(world), OutboxService(world.storage, world.clock))
+    march = (await notices.draft(admin, MARCH)).inspections_missing.total
+    await add_home(world, date(2026, 3, 18))
+    assert (await notices.draft(admin, MARCH)).inspections_missing.total == march
