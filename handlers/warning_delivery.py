@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.roles import Role
 from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange
 from bot.i18n import Html, Translator, clipped, counted
-from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery
+from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
 from handlers.contact_lists import queue_lists
 from handlers.warning_outbox import (
     county_staff,
@@ -199,7 +199,7 @@ async def queue_draft_notice(services: BotServices, warning: EarlyWarning, timin
     # Held till morning, it goes as BULK so that it holds back nothing else of the staff's chat meanwhile.
     priority = Priority.URGENT if timing.not_before is None else Priority.BULK
     return await queue_personal(
-        services, staff, f"warning:{warning.id}:draft:rev:{warning.revision}", lambda t: rendered[t.language],
+        services, staff, draft_notice_key(warning.id, warning.revision), lambda t: rendered[t.language],
         priority=priority, silent=timing.silent, not_before=timing.not_before,
     )
 
