@@ -59,7 +59,7 @@ class Audience:
     heads: int
     cadres: int
     groups: int
-    without_head: int
+    no_one_to_reach: int  # institutions concerned that no head the bot can reach answers for
 
     @classmethod
     def of(cls, preview: RecipientPreview) -> Audience:
@@ -68,7 +68,7 @@ class Audience:
             heads=len({r.chat_id for r in preview.heads}),
             cadres=len({r.chat_id for r in preview.cadres}),
             groups=len({r.chat_id for r in preview.groups}),
-            without_head=len(preview.institutions_without_head),
+            no_one_to_reach=len(preview.no_one_to_reach),
         )
 
 
@@ -173,8 +173,9 @@ async def preview_text(services: BotServices, warning: EarlyWarning, t: Translat
 def audience_line(audience: Audience, t: Translator) -> str:
     line = t("warn.audience", people=audience.people, heads=audience.heads, cadres=audience.cadres,
              groups=audience.groups)
-    if audience.without_head:
-        line = Html(line + "\n" + t("warn.audience_headless", count=audience.without_head))
+    if audience.no_one_to_reach:
+        count = audience.no_one_to_reach
+        line = Html(line + "\n" + t(counted("warn.audience_no_one", count), count=count))
     return line
 
 

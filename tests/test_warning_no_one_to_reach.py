@@ -114,3 +114,21 @@ async def test_an_english_sender_reads_of_one_institution_with_no_one_to_reach_i
     sent = [m for m in staff.messages() if "sent (no." in m.text][-1].text
     assert ("1 targeted institution has no one to reach (no head the bot can reach: none registered, access ended, "
             "or the bot blocked): phone it.") in sent
+
+
+async def test_the_preview_counts_a_home_whose_only_head_blocked_the_bot_as_the_confirmation_does(
+    typhoon_stage: Stage,
+) -> None:
+    """The preview counted only homes with no active head: 陈院长, who blocked the bot, still counted as someone
+    to reach, and the home showed up as one to phone only once the warning was out."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    cast.head_2.block_bot()
+    await typhoon_stage.sandbox.settle()
+
+    await compose_typhoon(cast)
+    preview = containing(staff, "预览")[-1].text
+    assert "1 家目标机构无人可联系（没有能联系上的负责人：未登记、已停用或已屏蔽本机器人）" in preview
+    await staff.press("📤 发送")
+    assert "1 家目标机构无人可联系" in containing(staff, "已发送")[-1].text
+

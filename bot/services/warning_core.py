@@ -56,7 +56,10 @@ class RecipientPreview:
     heads: tuple[WarningRecipient, ...]  # one per head and institution
     cadres: tuple[WarningRecipient, ...]
     groups: tuple[WarningRecipient, ...]
-    institutions_without_head: tuple[int, ...]  # concerned, but nobody registered to tell
+    # Concerned, but no head the bot can reach (none registered, access ended, the bot blocked): to be phoned. The
+    # same rule as the status after sending (`InstitutionAck.no_one_to_reach`), so the preview and the
+    # confirmation count alike.
+    no_one_to_reach: tuple[int, ...]
     places: tuple[tuple[int, str], ...] = ()  # (id, region code) of each institution it concerns
 
     @property
@@ -135,11 +138,11 @@ class WarningCore:
                 if recipients_match(target, institution) and institution not in institutions:
                     institutions.append(institution)
         heads: list[WarningRecipient] = []
-        headless: list[int] = []
+        unreachable: list[int] = []
         for institution in institutions:
             people = await self._storage.users.heads_of(institution.id)
-            if not people:
-                headless.append(institution.id)
+            if all(person.unreachable_since is not None for person in people):
+                unreachable.append(institution.id)
             heads += [
                 WarningRecipient(
                     kind=RecipientKind.HEAD,
@@ -154,7 +157,7 @@ class WarningCore:
             heads=tuple(heads),
             cadres=tuple(await self._cadres(target.regions)),
             groups=tuple(await self._groups(target.regions)),
-            institutions_without_head=tuple(headless),
+            no_one_to_reach=tuple(unreachable),
             places=tuple((i.id, i.region_code) for i in institutions),
         )
 
