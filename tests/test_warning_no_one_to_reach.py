@@ -132,3 +132,35 @@ async def test_the_preview_counts_a_home_whose_only_head_blocked_the_bot_as_the_
     await staff.press("📤 发送")
     assert "1 家目标机构无人可联系" in containing(staff, "已发送")[-1].text
 
+
+async def test_staff_are_told_only_of_the_homes_newly_without_anyone_to_reach(typhoon_stage: Stage) -> None:
+    """The home nobody registered for was named when the warning went out; when 陈院长 later blocked the bot the
+    follow-up named both homes again, as if staff had not been told of the first."""
+    cast = await enrol(typhoon_stage)
+    staff, services = cast.dongtou_staff, typhoon_stage.services
+    await _lonely_home(typhoon_stage)
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    (first,) = containing(staff, "无法收到预警")
+    assert LONELY_ZH in first.text and HOME_2_ZH not in first.text
+
+    cast.head_2.block_bot()
+    await typhoon_stage.sandbox.settle()
+    await follow_up(services)
+    await follow_up(services)
+    await drain(typhoon_stage)
+    first_again, later = containing(staff, "无法收到预警")
+    assert first_again.text == first.text
+    assert HOME_2_ZH in later.text and LONELY_ZH not in later.text
+    assert "又有 1 家机构无人可联系" in later.text and "此前已告知的 1 家不再重复" in later.text
+
+    # 陈院长 unblocks and blocks again: staff know of the home already.
+    cast.head_2.unblock_bot()
+    await typhoon_stage.sandbox.settle()
+    await follow_up(services)
+    cast.head_2.block_bot()
+    await typhoon_stage.sandbox.settle()
+    await follow_up(services)
+    await drain(typhoon_stage)
+    assert len(containing(staff, "无法收到预警")) == 2
