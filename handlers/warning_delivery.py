@@ -205,14 +205,18 @@ async def queue_draft_notice(services: BotServices, warning: EarlyWarning, timin
     )
 
 
-async def queue_auto_sent_notice(services: BotServices, delivery: WarningDelivery, queued: Queued) -> int:
-    """Staff learn that an official warning went out (or changed) by itself, and to how many chats."""
-    warning = delivery.warning
+async def queue_auto_sent_notice(services: BotServices, delivery: WarningDelivery, delivered: Delivered) -> int:
+    """Staff learn that an official warning went out (or changed) by itself, and to how many chats; at its first
+    sending, how many institutions it concerns nobody can be told of, as a sender's confirmation says (their
+    county's staff are named them by `escalate_no_one_to_reach`, once)."""
+    warning, queued = delivery.warning, delivered.queued
     staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         key = counted(f"warn.auto_{delivery.change.value}", queued.total)
-        return t(key, title=title(warning, t), headline=warning.headline, total=queued.total), None
+        text = t(key, title=title(warning, t), headline=warning.headline, total=queued.total)
+        no_one = no_one_line(delivered, t)
+        return (text if no_one is None else Html(text + "\n" + no_one)), None
 
     return await queue_personal(services, staff, f"{queued.batch}:staff", render)
 
