@@ -72,7 +72,7 @@ async def handle_feed_result(services: BotServices, result: FeedResult) -> None:
         with _on_its_own(f"queueing warning {delivery.warning.id}"):
             async with services.storage.db.transaction():
                 delivered = await deliver(services, delivery)
-                await queue_auto_sent_notice(services, delivery, delivered.queued)
+                await queue_auto_sent_notice(services, delivery, delivered)
     # A poll may read an Alert and its Update together: staff hear of each draft once, as it stands now, and not
     # at all of one that the Update sent by itself (its Send button would only say it is no longer a draft).
     seen = {w.id for w in [*result.new, *(w for w, _ in result.revised)]}

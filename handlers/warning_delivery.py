@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.roles import Role
 from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange
 from bot.i18n import Html, Translator, clipped, counted
-from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery
+from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
 from handlers.contact_lists import queue_lists
 from handlers.warning_outbox import (
     county_staff,
@@ -59,7 +59,7 @@ class Audience:
     heads: int
     cadres: int
     groups: int
-    without_head: int
+    no_one_to_reach: int  # institutions concerned that no head the bot can reach answers for
 
     @classmethod
     def of(cls, preview: RecipientPreview) -> Audience:
@@ -68,7 +68,7 @@ class Audience:
             heads=len({r.chat_id for r in preview.heads}),
             cadres=len({r.chat_id for r in preview.cadres}),
             groups=len({r.chat_id for r in preview.groups}),
-            without_head=len(preview.institutions_without_head),
+            no_one_to_reach=len(preview.no_one_to_reach),
         )
 
 
@@ -173,8 +173,9 @@ async def preview_text(services: BotServices, warning: EarlyWarning, t: Translat
 def audience_line(audience: Audience, t: Translator) -> str:
     line = t("warn.audience", people=audience.people, heads=audience.heads, cadres=audience.cadres,
              groups=audience.groups)
-    if audience.without_head:
-        line = Html(line + "\n" + t("warn.audience_headless", count=audience.without_head))
+    if audience.no_one_to_reach:
+        count = audience.no_one_to_reach
+        line = Html(line + "\n" + t(counted("warn.audience_no_one", count), count=count))
     return line
 
 
@@ -199,19 +200,23 @@ async def queue_draft_notice(services: BotServices, warning: EarlyWarning, timin
     # Held till morning, it goes as BULK so that it holds back nothing else of the staff's chat meanwhile.
     priority = Priority.URGENT if timing.not_before is None else Priority.BULK
     return await queue_personal(
-        services, staff, f"warning:{warning.id}:draft:rev:{warning.revision}", lambda t: rendered[t.language],
+        services, staff, draft_notice_key(warning.id, warning.revision), lambda t: rendered[t.language],
         priority=priority, silent=timing.silent, not_before=timing.not_before,
     )
 
 
-async def queue_auto_sent_notice(services: BotServices, delivery: WarningDelivery, queued: Queued) -> int:
-    """Staff learn that an official warning went out (or changed) by itself, and to how many chats."""
-    warning = delivery.warning
+async def queue_auto_sent_notice(services: BotServices, delivery: WarningDelivery, delivered: Delivered) -> int:
+    """Staff learn that an official warning went out (or changed) by itself, and to how many chats; at its first
+    sending, how many institutions it concerns nobody can be told of, as a sender's confirmation says (their
+    county's staff are named them by `escalate_no_one_to_reach`, once)."""
+    warning, queued = delivery.warning, delivered.queued
     staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         key = counted(f"warn.auto_{delivery.change.value}", queued.total)
-        return t(key, title=title(warning, t), headline=warning.headline, total=queued.total), None
+        text = t(key, title=title(warning, t), headline=warning.headline, total=queued.total)
+        no_one = no_one_line(delivered, t)
+        return (text if no_one is None else Html(text + "\n" + no_one)), None
 
     return await queue_personal(services, staff, f"{queued.batch}:staff", render)
 

@@ -208,19 +208,31 @@ async def escalate_no_one_to_reach(services: BotServices, warning: EarlyWarning)
     """Tell each county's staff at once of their institutions the warning concerns that nobody can be told of (no
     registered head, access ended, the bot blocked): nobody will answer for them, so waiting for the follow-up's
     escalation would only lose time. One message per person (a city admin standing in for several counties gets
-    them together), told again only when their list changes; returns how many institutions are named."""
+    them together). Later (a head left or blocked the bot) it names only the institutions that person has not been
+    named yet, saying how many they were named before; returns how many institutions nobody can be told of."""
     status = await services.warnings.ack_status(warning.id)
     by_chat: dict[int, list[InstitutionAck]] = {}
     for county in status.counties:
         if county.no_one_to_reach:
             for chat_id in await county_staff(services, county.county_code):
                 by_chat.setdefault(chat_id, []).extend(county.no_one_to_reach)
+    named = await services.storage.warnings.no_one_named(warning.id) if by_chat else {}
+    news = {chat_id: [r for r in rows if r.institution_id not in named.get(chat_id, set())]
+            for chat_id, rows in by_chat.items()}
     # Read once for every chat: a county's staff each name the same institutions, and this runs every minute.
-    known = await _institutions(services, [row for rows in by_chat.values() for row in rows])
-    for chat_id, rows in by_chat.items():
-        words = _naming(warning, [known.get(row.institution_id) for row in rows], "warnstatus.no_one_escalation")
+    known = await _institutions(services, [row for rows in news.values() for row in rows])
+    now = services.clock.now()
+    for chat_id, rows in news.items():
+        if not rows:
+            continue
+        before = len(named.get(chat_id, ()))
+        key = "warnstatus.no_one_again" if before else "warnstatus.no_one_escalation"
+        words = _naming(warning, [known.get(row.institution_id) for row in rows], key, before=before)
+        # The key of the list named (as before this record was kept: a list already sent is not sent again).
         which = hashlib.sha256(",".join(str(row.institution_id) for row in rows).encode()).hexdigest()[:16]
-        await queue_personal(services, [chat_id], f"warning:{warning.id}:no_one:{which}", words)
+        async with services.storage.db.transaction():
+            await queue_personal(services, [chat_id], f"warning:{warning.id}:no_one:{which}", words)
+            await services.storage.warnings.add_no_one_named(warning.id, chat_id, [r.institution_id for r in rows], now)
     return status.no_one_to_reach
 
 
@@ -230,16 +242,16 @@ async def _institutions(services: BotServices, rows: list[InstitutionAck]) -> di
 
 
 def _naming(
-    warning: EarlyWarning, institutions: list[Institution | None], key: str
+    warning: EarlyWarning, institutions: list[Institution | None], key: str, **more: int
 ) -> Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]:
-    """Words naming institutions of a warning to staff (`key`, with {title}, {count}, {names}): as many names as fit
-    one message, the rest counted."""
+    """Words naming institutions of a warning to staff (`key`, with {title}, {count}, {names} and any of `more`): as
+    many names as fit one message, the rest counted."""
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
         count = len(institutions)
         text = t(counted(key, count), title=title(warning, t), count=count,
-                 names=t.plain("warn.list_separator").join(names))
+                 names=t.plain("warn.list_separator").join(names), **more)
         if len(names) < count:
             text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))
         return text, None

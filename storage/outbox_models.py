@@ -15,6 +15,7 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # Telegram refused it (400) or it kept failing: a person has to look
     BLOCKED = "blocked"  # the recipient blocked the bot or removed it from the group (403): never retried
+    CANCELLED = "cancelled"  # no longer wanted before it went, e.g. a held draft's notice once the draft was decided
 
 
 OWED_STATES = frozenset({DeliveryState.PENDING, DeliveryState.SENDING})

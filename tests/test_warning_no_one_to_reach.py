@@ -114,3 +114,53 @@ async def test_an_english_sender_reads_of_one_institution_with_no_one_to_reach_i
     sent = [m for m in staff.messages() if "sent (no." in m.text][-1].text
     assert ("1 targeted institution has no one to reach (no head the bot can reach: none registered, access ended, "
             "or the bot blocked): phone it.") in sent
+
+
+async def test_the_preview_counts_a_home_whose_only_head_blocked_the_bot_as_the_confirmation_does(
+    typhoon_stage: Stage,
+) -> None:
+    """The preview counted only homes with no active head: 陈院长, who blocked the bot, still counted as someone
+    to reach, and the home showed up as one to phone only once the warning was out."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    cast.head_2.block_bot()
+    await typhoon_stage.sandbox.settle()
+
+    await compose_typhoon(cast)
+    preview = containing(staff, "预览")[-1].text
+    assert "1 家目标机构无人可联系（没有能联系上的负责人：未登记、已停用或已屏蔽本机器人）" in preview
+    await staff.press("📤 发送")
+    assert "1 家目标机构无人可联系" in containing(staff, "已发送")[-1].text
+
+
+async def test_staff_are_told_only_of_the_homes_newly_without_anyone_to_reach(typhoon_stage: Stage) -> None:
+    """The home nobody registered for was named when the warning went out; when 陈院长 later blocked the bot the
+    follow-up named both homes again, as if staff had not been told of the first."""
+    cast = await enrol(typhoon_stage)
+    staff, services = cast.dongtou_staff, typhoon_stage.services
+    await _lonely_home(typhoon_stage)
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    (first,) = containing(staff, "无法收到预警")
+    assert LONELY_ZH in first.text and HOME_2_ZH not in first.text
+
+    cast.head_2.block_bot()
+    await typhoon_stage.sandbox.settle()
+    await follow_up(services)
+    await follow_up(services)
+    await drain(typhoon_stage)
+    first_again, later = containing(staff, "无法收到预警")
+    assert first_again.text == first.text
+    assert HOME_2_ZH in later.text and LONELY_ZH not in later.text
+    assert "又有 1 家机构无人可联系" in later.text and "此前已告知的 1 家不再重复" in later.text
+
+    # 陈院长 unblocks and blocks again: staff know of the home already.
+    cast.head_2.unblock_bot()
+    await typhoon_stage.sandbox.settle()
+    await follow_up(services)
+    cast.head_2.block_bot()
+    await typhoon_stage.sandbox.settle()
+    await follow_up(services)
+    await drain(typhoon_stage)
+    assert len(containing(staff, "无法收到预警")) == 2

@@ -9,6 +9,7 @@ cadres or group bindings changed in between.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,17 @@ from storage.warning_models import RecipientKind, WarningRecipient, WarningRevis
 
 _WARNING_GROUPS = {GroupPurpose.WARNINGS}  # GENERAL bindings are included by the repository
 
+log = logging.getLogger(__name__)
+
+
+def draft_notice_key(warning_id: int, revision: int) -> str:
+    """Names the staff's notice of one revision of a draft (each chat completes the key)."""
+    return f"{_draft_notices(warning_id)}rev:{revision}"
+
+
+def _draft_notices(warning_id: int) -> str:
+    return f"warning:{warning_id}:draft:"
+
 
 @dataclass(frozen=True)
 class RecipientPreview:
@@ -44,7 +56,10 @@ class RecipientPreview:
     heads: tuple[WarningRecipient, ...]  # one per head and institution
     cadres: tuple[WarningRecipient, ...]
     groups: tuple[WarningRecipient, ...]
-    institutions_without_head: tuple[int, ...]  # concerned, but nobody registered to tell
+    # Concerned, but no head the bot can reach (none registered, access ended, the bot blocked): to be phoned. The
+    # same rule as the status after sending (`InstitutionAck.no_one_to_reach`), so the preview and the
+    # confirmation count alike.
+    no_one_to_reach: tuple[int, ...]
     places: tuple[tuple[int, str], ...] = ()  # (id, region code) of each institution it concerns
 
     @property
@@ -123,11 +138,11 @@ class WarningCore:
                 if recipients_match(target, institution) and institution not in institutions:
                     institutions.append(institution)
         heads: list[WarningRecipient] = []
-        headless: list[int] = []
+        unreachable: list[int] = []
         for institution in institutions:
             people = await self._storage.users.heads_of(institution.id)
-            if not people:
-                headless.append(institution.id)
+            if all(person.unreachable_since is not None for person in people):
+                unreachable.append(institution.id)
             heads += [
                 WarningRecipient(
                     kind=RecipientKind.HEAD,
@@ -142,7 +157,7 @@ class WarningCore:
             heads=tuple(heads),
             cadres=tuple(await self._cadres(target.regions)),
             groups=tuple(await self._groups(target.regions)),
-            institutions_without_head=tuple(headless),
+            no_one_to_reach=tuple(unreachable),
             places=tuple((i.id, i.region_code) for i in institutions),
         )
 
@@ -190,6 +205,7 @@ class WarningCore:
         # Every institution it concerns is fixed too, those nobody can be told of included: they must answer as well.
         await self._storage.warnings.add_institutions(warning.id, audience.places)
         await self._storage.warnings.add_recipients(warning.id, audience.recipients, now)
+        await self._no_longer_offered(warning, "sent")
         sent = await self._storage.warnings.save(
             warning.model_copy(update={"status": WarningStatus.SENT, "sent_at": now, "updated_at": now})
         )
@@ -208,6 +224,9 @@ class WarningCore:
     ) -> EarlyWarning:
         """Write the next revision: `content` replaces fields of the warning, `message` describes the CAP
         message it came from. The status follows from the change and from whether it was ever sent."""
+        await self._no_longer_offered(
+            warning, "withdrawn" if change is WarningChange.CANCEL else f"revision {warning.revision + 1}"
+        )
         if change is WarningChange.CANCEL:
             status, ended = WarningStatus.CANCELLED, now
         else:
@@ -267,11 +286,22 @@ class WarningCore:
         return expired
 
     async def _end(self, warning: EarlyWarning, status: WarningStatus, now: datetime, *, reason: str) -> EarlyWarning:
+        await self._no_longer_offered(warning, reason)
         ended = await self._storage.warnings.save(
             warning.model_copy(update={"status": status, "updated_at": now, "ended_at": now})
         )
         await self._audit(None, f"warning.{status.value}", ended, reason=reason)
         return ended
+
+    async def _no_longer_offered(self, warning: EarlyWarning, why: str) -> None:
+        """A draft sent, revised, withdrawn or ended: its notices still waiting for staff (a forecast draft's, held
+        through quiet hours) would offer a decision no longer to be made, so they are never sent. A revision that
+        is still a draft gets a notice of its own, queued by the caller."""
+        if warning.sent_at is not None:
+            return
+        cancelled = await self._storage.outbox.cancel_waiting(_draft_notices(warning.id), reason=why)
+        if cancelled:
+            log.info("warning %d: %d waiting notices of the draft cancelled (%s)", warning.id, cancelled, why)
 
     # ---- checks --------------------------------------------------------------------------------------------
 

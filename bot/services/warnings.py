@@ -31,7 +31,7 @@ from bot.services.contact_rounds import CadreList, ContactOutcome, ContactRounds
 from bot.services.errors import Refusal
 from bot.services.hazard_core import checked_text
 from bot.services.warning_acks import AckOutcome, CountyAckStatus, InstitutionAck, WarningAcks, WarningAckStatus
-from bot.services.warning_core import RecipientPreview, WarningDelivery, first_revision
+from bot.services.warning_core import RecipientPreview, WarningDelivery, draft_notice_key, first_revision
 from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested, TestMessage, WarningIngest
 from bot.services.warning_settings import WarningSettings
 from storage.models import Institution, User
@@ -56,6 +56,7 @@ __all__ = [
     "WarningEdit",
     "WarningService",
     "WarningSettings",
+    "draft_notice_key",
 ]
 
 

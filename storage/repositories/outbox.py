@@ -170,6 +170,15 @@ class OutboxRepository:
             (reason, chat_id),
         )
 
+    async def cancel_waiting(self, key_prefix: str, *, reason: str) -> int:
+        """Cancel the messages still waiting (not in flight) whose dedupe key starts with `key_prefix`: they are
+        never sent, and their keys stay taken. Returns how many."""
+        return await self._db.execute_rowcount(
+            "UPDATE outbox SET state = 'cancelled', last_error = ? "
+            "WHERE state = 'pending' AND substr(dedupe_key, 1, length(?)) = ?",
+            (reason, key_prefix, key_prefix),
+        )
+
     async def claim_stands(self, outbox_id: int, worker: str) -> bool:
         """Whether the worker still holds its claim on the message (not given up, nor taken back as stale)."""
         return await self._db.fetchone(f"SELECT 1 FROM outbox {_GUARD}", (outbox_id, worker)) is not None
@@ -237,8 +246,10 @@ class OutboxRepository:
         return int(value)
 
     async def progress(self, batch: str) -> BatchProgress:
+        # A cancelled message was never owed to anyone: it counts neither as sent nor as still to go.
         rows = await self._db.fetchall(
-            "SELECT state, COUNT(*) AS n FROM outbox WHERE batch = ? GROUP BY state", (batch,)
+            "SELECT state, COUNT(*) AS n FROM outbox WHERE batch = ? AND state != 'cancelled' GROUP BY state",
+            (batch,),
         )
         counts = {str(row["state"]): int(row["n"]) for row in rows}
         return BatchProgress(

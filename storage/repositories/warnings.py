@@ -198,6 +198,23 @@ class WarningRepository:
         )
         return {int(row["institution_id"]): str(row["region_code"]) for row in rows}
 
+    async def no_one_named(self, warning_id: int) -> dict[int, set[int]]:
+        """Chat id → the institutions with no one to reach that it has been named for this warning (migration 0018)."""
+        rows = await self._db.fetchall(
+            "SELECT chat_id, institution_id FROM warning_no_one_named WHERE warning_id = ?", (warning_id,)
+        )
+        named: dict[int, set[int]] = {}
+        for row in rows:
+            named.setdefault(int(row["chat_id"]), set()).add(int(row["institution_id"]))
+        return named
+
+    async def add_no_one_named(self, warning_id: int, chat_id: int, institutions: Iterable[int], at: datetime) -> None:
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO warning_no_one_named (warning_id, chat_id, institution_id, named_at) "
+            "VALUES (?, ?, ?, ?)",
+            [(warning_id, chat_id, institution_id, to_db_time(at)) for institution_id in institutions],
+        )
+
     async def recipients(self, warning_id: int) -> list[WarningRecipient]:
         rows = await self._db.fetchall(
             f"SELECT {_RECIPIENT_COLUMNS} FROM warning_recipients WHERE warning_id = ? "

@@ -21,10 +21,12 @@ from bot.domain.roles import Role
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
 from bot.services.warning_settings import WarningSettings
 from bot.services.warnings import WarningService
+from bot.stage import Stage, stage
 from storage import Storage
 from storage.models import GroupPurpose, User
 from storage.warning_models import NewVulnerablePerson, VulnerableCategory
 from tests.small_city import add_people, bind_groups
+from tests.warning_people import Cast, enrol
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = datetime(2026, 9, 10, 1, 0, tzinfo=UTC)  # 09:00 in Wenzhou, as the typhoon approaches
@@ -237,3 +239,15 @@ def open_meteo(
 
 def dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
+
+
+@pytest.fixture
+async def fed(tmp_path: Path, clock: FakeClock, feed_server: FeedServer) -> AsyncIterator[tuple[Stage, Cast]]:
+    """The real bot with the people of `enrol`, reading the local feed and forecast server."""
+    async with stage(tmp_path / "safety.db", clock=clock) as current:
+        services = current.services
+        settings = WarningSettings(feed_urls=(feed_server.url("/cap/rss.xml"),), forecast_base_url=feed_server.url("/"))
+        services.warnings = WarningService(services.storage, clock, settings)  # as WARNING_FEED_URLS would
+        cast = await enrol(current)
+        yield current, cast
+        assert current.sandbox.violations == [], current.sandbox.violations

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,25 +15,13 @@ from bot import warning_jobs
 from bot.app import BotServices
 from bot.clock import FakeClock
 from bot.services.feeds import FeedPoller
-from bot.services.warning_settings import WarningSettings
-from bot.services.warnings import WarningDelivery, WarningService
-from bot.stage import Stage, stage
+from bot.services.warnings import WarningDelivery
+from bot.stage import Stage
 from bot.warning_jobs import follow_up, poll_feeds, run_forecast
 from handlers.warning_delivery import Delivered, deliver
-from tests.warning_people import Cast, containing, drain, enrol, outbox_sender, register_vulnerable
+from tests.warning_people import Cast, containing, drain, outbox_sender, register_vulnerable
 from tests.warnings.conftest import FeedServer, fixture, open_meteo, rss
 from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, serve
-
-
-@pytest.fixture
-async def fed(tmp_path: Path, clock: FakeClock, feed_server: FeedServer) -> AsyncIterator[tuple[Stage, Cast]]:
-    async with stage(tmp_path / "safety.db", clock=clock) as current:
-        services = current.services
-        settings = WarningSettings(feed_urls=(feed_server.url("/cap/rss.xml"),), forecast_base_url=feed_server.url("/"))
-        services.warnings = WarningService(services.storage, clock, settings)  # as WARNING_FEED_URLS would
-        cast = await enrol(current)
-        yield current, cast
-        assert current.sandbox.violations == [], current.sandbox.violations
 
 
 def official(chat: object, marker: str) -> int:

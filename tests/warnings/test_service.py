@@ -64,7 +64,7 @@ async def test_preview_of_a_red_typhoon_for_dongtou_near_the_sea(world: WarningW
     }
     assert {r.chat_id for r in preview.cadres} == {DONGTOU_CADRE, DONGTOU_CADRE_2}
     assert preview.group_chats == {(DONGTOU_WARNINGS, None)}
-    assert (len(preview.people), len(preview.group_chats), preview.institutions_without_head) == (4, 1, ())
+    assert (len(preview.people), len(preview.group_chats), preview.no_one_to_reach) == (4, 1, ())
 
 
 async def test_preview_of_a_city_wide_warning(world: WarningWorld) -> None:
@@ -72,7 +72,7 @@ async def test_preview_of_a_city_wide_warning(world: WarningWorld) -> None:
     draft = await world.service.create_manual(admin, typhoon(region=CITY))
     preview = await world.service.preview(draft.id)
     cangnan = await world.storage.institutions.get_by_code("WZ-330327-RELIEF-01")  # near the sea, no head yet
-    assert cangnan is not None and preview.institutions_without_head == (cangnan.id,)
+    assert cangnan is not None and preview.no_one_to_reach == (cangnan.id,)
     assert len(preview.institutions) == 3
     assert preview.group_chats == {(CITY_GROUP, None), (DONGTOU_WARNINGS, None), (LUCHENG_GENERAL, None)}
     epidemic = ManualWarning(
