@@ -67,6 +67,8 @@ class Database:
         self._conn = connection
         self._lock = asyncio.Lock()
         self._checkpointer: asyncio.Task[None] | None = None
+        self._checkpoints = 0
+        self._checkpoint_passed = asyncio.Event()
         self.path = path
         self.schema_version = schema_version
 
@@ -101,6 +103,18 @@ class Database:
         async with self._lock:
             await self._conn.close()
 
+    @property
+    def checkpointing(self) -> bool:
+        return self._checkpointer is not None
+
+    async def checkpoints_passed(self, count: int) -> None:
+        """Until the checkpointer has passed `count` more times: what a test waits on, rather than a timer that a
+        loaded machine may not honour."""
+        target = self._checkpoints + count
+        while self._checkpoints < target:
+            self._checkpoint_passed.clear()
+            await self._checkpoint_passed.wait()
+
     async def start_checkpointer(self, every: float = CHECKPOINT_EVERY_SECONDS) -> None:
         """Checkpoint the write-ahead log from a connection of its own every `every` seconds, rather than inside
         whichever statement of the bot's one connection takes the log past SQLite's thousand pages. That checkpoint
@@ -120,6 +134,8 @@ class Database:
                 await asyncio.sleep(every)
                 try:
                     await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    self._checkpoints += 1
+                    self._checkpoint_passed.set()
                 except sqlite3.Error:
                     log.warning("checkpointing the write-ahead log failed; trying again in %s s", every, exc_info=True)
         finally:

@@ -194,12 +194,18 @@ async def test_transactions_of_two_databases_can_nest(tmp_path: Path) -> None:
 
 
 async def _write_pages(db: Database, batches: int, rows: int) -> None:
-    """About `batches` × `rows` pages of writes, a batch at a time with a pause between, as a busy bot writes."""
+    """About `batches` × `rows` pages of writes, a batch at a time with a pause between, as a busy bot writes. With
+    a checkpointer running, each pause lasts until it has passed twice (so once wholly after the batch), not for a
+    fixed time that a loaded machine may not give it."""
     await db.execute("CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, data BLOB)")
     for _ in range(batches):
         async with db.transaction():
             await db.executemany("INSERT INTO ballast (data) VALUES (?)", [(bytes(4000),)] * rows)
-        await asyncio.sleep(0.03)
+        if db.checkpointing:
+            async with asyncio.timeout(10):
+                await db.checkpoints_passed(2)
+        else:
+            await asyncio.sleep(0.03)
 
 
 async def test_the_checkpointer_keeps_the_write_ahead_log_small_without_sqlites_own(db_path: Path) -> None:
