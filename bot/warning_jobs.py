@@ -22,12 +22,13 @@ from bot.domain.warnings import (
     DELIVERED_STATUSES,
     EarlyWarning,
     WarningChange,
+    WarningOrigin,
     WarningStatus,
     forecast_draft_timing,
 )
 from bot.services.feeds import FeedPoller, FeedResult
 from bot.services.forecast import ForecastPoller, ForecastResult
-from bot.services.warnings import WarningDelivery
+from bot.services.warnings import WarningDelivery, draft_notice_key
 from handlers.contact_lists import queue_summary
 from handlers.warning_delivery import (
     deliver,
@@ -111,6 +112,7 @@ class FollowUp:
     rounds_escalated: int = 0
     rounds_closed: int = 0
     redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
+    drafts_told: int = 0  # drafts whose notice to staff had not been queued (a crash in between)
     expired: int = 0  # warnings past their time, marked ended
 
 
@@ -145,6 +147,7 @@ async def follow_up(services: BotServices) -> FollowUp:
                 if summary.pending or summary.unreachable:
                     report.rounds_escalated += bool(await queue_summary(services, summary, escalation=True))
     report.redelivered = await reconcile(services)
+    report.drafts_told = await reconcile_drafts(services)
     return report
 
 
@@ -181,6 +184,29 @@ async def reconcile(services: BotServices) -> int:
         log.warning("warning %d revision %d had not been queued; queued now", warning.id, warning.revision)
         repaired += 1
     return repaired
+
+
+async def reconcile_drafts(services: BotServices) -> int:
+    """Tell staff of any recent draft from a feed or a forecast whose notice was never queued.
+
+    A feed or forecast run stores its drafts in one transaction and queues their notices in the next: a crash between
+    the two would leave a draft waiting unseen in /warnings. A notice queued once, even if cancelled since, is not
+    queued again; a forecast draft's notice is timed as the run would time it now (held in quiet hours).
+    """
+    now, quiet, tz = services.clock.now(), services.settings.quiet, services.settings.tz
+    told = 0
+    for warning in await services.storage.warnings.with_status({WarningStatus.DRAFT}):
+        if warning.origin is WarningOrigin.MANUAL or now - warning.updated_at > RECONCILE_WINDOW:
+            continue  # a manual draft is its author's own, still on their screen
+        if await services.storage.outbox.queued(draft_notice_key(warning.id, warning.revision)):
+            continue
+        with _on_its_own(f"telling staff of draft {warning.id}"):
+            forecast = warning.origin is WarningOrigin.FORECAST
+            timing = forecast_draft_timing(warning.level, now, quiet, tz) if forecast else None
+            if await queue_draft_notice(services, warning, timing):
+                log.warning("draft %d revision %d had not been told to staff; queued now", warning.id, warning.revision)
+                told += 1
+    return told
 
 
 async def _change_to_tell(services: BotServices, warning: EarlyWarning) -> WarningChange:

@@ -179,6 +179,13 @@ class OutboxRepository:
             (reason, key_prefix, key_prefix),
         )
 
+    async def queued(self, key: str) -> bool:
+        """Whether any chat's copy of the message `key` names was ever queued (`{key}:chat:{id}`), in any state."""
+        # A range on the unique index rather than a prefix match over the whole table: ';' follows ':'.
+        return await self._db.fetchone(
+            "SELECT 1 FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1", (f"{key}:", f"{key};")
+        ) is not None
+
     async def claim_stands(self, outbox_id: int, worker: str) -> bool:
         """Whether the worker still holds its claim on the message (not given up, nor taken back as stale)."""
         return await self._db.fetchone(f"SELECT 1 FROM outbox {_GUARD}", (outbox_id, worker)) is not None

@@ -15,6 +15,7 @@ from bot import warning_jobs
 from bot.app import BotServices
 from bot.clock import FakeClock
 from bot.services.feeds import FeedPoller
+from bot.services.forecast import ForecastPoller
 from bot.services.warnings import WarningDelivery
 from bot.stage import Stage
 from bot.warning_jobs import follow_up, poll_feeds, run_forecast
@@ -276,3 +277,50 @@ async def test_a_yellow_alert_raised_to_orange_in_the_same_poll_is_not_offered_a
     assert containing(cast.admin, "待发送的预警草稿") == []
     assert official(cast.admin, "官方暴雨橙色预警已自动发送") == 1  # the word that it went out by itself
     assert official(cast.head_1, "暴雨橙色预警") == 1
+
+
+async def test_a_draft_stored_before_a_crash_still_reaches_the_staff_once(
+    fed: tuple[Stage, Cast], feed_server: FeedServer
+) -> None:
+    """The yellow rainstorm is stored as a draft and the process dies before the admins' notice is queued: the next
+    follow-up tells them, and the one after does not tell them again. Before, the draft waited unseen in
+    /warnings."""
+    current, cast = fed
+    serve(feed_server, RAIN)
+    services = current.services
+    async with aiohttp.ClientSession() as session:
+        await FeedPoller(services.storage, services.clock, services.warnings.settings, session).poll()
+    assert await services.outbox.owed() == 0
+    report = await follow_up(services)
+    await follow_up(services)
+    await drain(current)
+    assert report.drafts_told == 1
+    (draft,) = containing(cast.admin, "待发送的预警草稿")
+    assert "暴雨黄色预警" in draft.text and draft.buttons == [["📤 发送"]]
+
+
+async def test_a_forecast_draft_stored_at_night_before_a_crash_still_waits_for_the_morning(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """The forecast run stores a yellow heat draft at 02:00 and dies before queueing its notice: the follow-up
+    queues it as the run would have, held until the end of quiet hours."""
+    current, cast = fed
+    clock.set(datetime(2026, 9, 10, 18, 0, tzinfo=UTC))
+    dongtou = await current.services.storage.regions.get("330305")
+    assert dongtou is not None and dongtou.latitude is not None and dongtou.longitude is not None
+    feed_server.forecasts[f"{dongtou.latitude:.4f},{dongtou.longitude:.4f}"] = open_meteo(
+        datetime(2026, 9, 11).date(), daily_max=[36.0, 36.5, 35.5, 30, 30, 30, 30], latitude=dongtou.latitude,
+        longitude=dongtou.longitude,
+    )
+    services = current.services
+    async with aiohttp.ClientSession() as session:
+        stored = await ForecastPoller(services.storage, services.clock, services.warnings.settings, session).run()
+    assert len(stored.drafts) == 1 and await services.outbox.owed() == 0
+    clock.set(clock.now() + timedelta(minutes=1))
+    assert (await follow_up(services)).drafts_told == 1
+    await deliver_what_is_due(current)
+    assert containing(cast.dongtou_staff, "待发送的预警草稿") == []
+    clock.set(datetime(2026, 9, 10, 23, 30, tzinfo=UTC))  # 07:30 in Wenzhou
+    await drain(current)
+    (draft,) = containing(cast.dongtou_staff, "待发送的预警草稿")
+    assert "预报研判（非官方预警）" in draft.text and "高温黄色" in draft.text and not draft.silent
