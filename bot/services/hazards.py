@@ -125,8 +125,26 @@ class HazardService(HazardReporting):
                 await self._queue_notices(updated, event, notices)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
         if isinstance(applied, Refused):
-            raise _refusal(applied.reason_code, hazard)
+            raise await self._explained(applied.reason_code, hazard, action)
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
+
+    async def _explained(self, reason: RefusalCode, hazard: Hazard, action: HazardAction) -> Refusal:
+        """`_refusal`, but a second Reopen (a second tap, or a colleague who reopened it first) names who reopened the
+        hazard and when, rather than the state it is in."""
+        if action is HazardAction.REOPEN and reason is RefusalCode.ILLEGAL_TRANSITION:
+            reopened = None
+            for event in await self._storage.hazards.events(hazard.id):
+                if event.action == HazardAction.REOPEN.value:
+                    reopened = event
+                elif event.action == HazardAction.ACCEPT.value:
+                    reopened = None  # closed again since: that reopening is over
+            if reopened is not None:
+                person = await self._storage.users.get(reopened.actor_id) if reopened.actor_id else None
+                return Refusal(
+                    "already_reopened", hazard=hazard.code, name=person.full_name if person else "—",
+                    at=reopened.at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M"),
+                )
+        return _refusal(reason, hazard)
 
     # ---- four eyes with nobody else to verify ---------------------------------------------------------------
 
