@@ -129,20 +129,20 @@ class HazardService(HazardReporting):
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
 
     async def _explained(self, reason: RefusalCode, hazard: Hazard, action: HazardAction) -> Refusal:
-        """`_refusal`, but a second Reopen (a second tap, or a colleague who reopened it first) names who reopened the
-        hazard and when, rather than the state it is in."""
-        if action is HazardAction.REOPEN and reason is RefusalCode.ILLEGAL_TRANSITION:
-            reopened = None
+        """`_refusal`, but a press that came after a colleague's (or one's own) Reopen or Reject names who took it and
+        when, rather than the state the hazard is in."""
+        explained = _ALREADY.get(action)
+        if reason is RefusalCode.ILLEGAL_TRANSITION and explained is not None:
+            taken, code, rounds = explained
+            latest = None
             for event in await self._storage.hazards.events(hazard.id):
-                if event.action == HazardAction.REOPEN.value:
-                    reopened = event
-                elif event.action == HazardAction.ACCEPT.value:
-                    reopened = None  # closed again since: that reopening is over
-            if reopened is not None:
-                person = await self._storage.users.get(reopened.actor_id) if reopened.actor_id else None
+                if event.action in rounds:
+                    latest = event
+            if latest is not None and latest.action == taken.value:
+                person = await self._storage.users.get(latest.actor_id) if latest.actor_id else None
                 return Refusal(
-                    "already_reopened", hazard=hazard.code, name=person.full_name if person else "—",
-                    at=reopened.at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M"),
+                    code, hazard=hazard.code, name=person.full_name if person else "—",
+                    at=latest.at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M"),
                 )
         return _refusal(reason, hazard)
 
@@ -342,6 +342,18 @@ class HazardService(HazardReporting):
                 four_eyes_waived=await self._only_fixer_may_verify(actor, hazard),
             ),
         )
+
+
+# A refused press explained by what someone did before it: (what they did, the refusal naming them and when, the
+# history entries of which theirs must be the latest, so that it is what the hazard is in now).
+_A = HazardAction
+_VERDICT_ROUNDS = frozenset(a.value for a in (_A.ACCEPT, _A.REJECT, _A.REOPEN, _A.SUBMIT_RECTIFICATION,
+                                              _A.REPORT_FIXED_ON_SPOT))
+_ALREADY: dict[HazardAction, tuple[HazardAction, str, frozenset[str]]] = {
+    _A.REOPEN: (_A.REOPEN, "already_reopened", frozenset({_A.REOPEN.value, _A.ACCEPT.value})),
+    _A.ACCEPT: (_A.REJECT, "already_rejected", _VERDICT_ROUNDS),
+    _A.REJECT: (_A.REJECT, "already_rejected", _VERDICT_ROUNDS),
+}
 
 
 def _clamp(page: int, total: int, page_size: int) -> int:
