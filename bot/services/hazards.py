@@ -129,8 +129,8 @@ class HazardService(HazardReporting):
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
 
     async def _explained(self, reason: RefusalCode, hazard: Hazard, action: HazardAction) -> Refusal:
-        """`_refusal`, but a press that came after a colleague's (or one's own) Reopen or Reject names who took it and
-        when, rather than the state the hazard is in."""
+        """`_refusal`, but a press that came after a colleague's (or one's own) Reopen or Reject, or an Assign after
+        the rectification was submitted, names who did it and when, rather than the state the hazard is in."""
         explained = _ALREADY.get(action)
         if reason is RefusalCode.ILLEGAL_TRANSITION and explained is not None:
             taken, code, rounds = explained
@@ -138,7 +138,7 @@ class HazardService(HazardReporting):
             for event in await self._storage.hazards.events(hazard.id):
                 if event.action in rounds:
                     latest = event
-            if latest is not None and latest.action == taken.value:
+            if latest is not None and latest.action in taken:
                 person = await self._storage.users.get(latest.actor_id) if latest.actor_id else None
                 return Refusal(
                     code, hazard=hazard.code, name=person.full_name if person else "—",
@@ -263,7 +263,7 @@ class HazardService(HazardReporting):
         code = decision.reason_code.value
         if code in AUDITED_CODES:
             await self._audit_refusal(actor, HazardAction.ASSIGN.value, f"hazard:{hazard.code}", code)
-        return _refusal(decision.reason_code, hazard)
+        return await self._explained(decision.reason_code, hazard, HazardAction.ASSIGN)
 
     async def _assignee_refusal(self, actor: User, hazard: Hazard, assignee_id: int) -> Refusal | None:
         person = await self._storage.users.get(assignee_id)
@@ -349,10 +349,12 @@ class HazardService(HazardReporting):
 _A = HazardAction
 _VERDICT_ROUNDS = frozenset(a.value for a in (_A.ACCEPT, _A.REJECT, _A.REOPEN, _A.SUBMIT_RECTIFICATION,
                                               _A.REPORT_FIXED_ON_SPOT))
-_ALREADY: dict[HazardAction, tuple[HazardAction, str, frozenset[str]]] = {
-    _A.REOPEN: (_A.REOPEN, "already_reopened", frozenset({_A.REOPEN.value, _A.ACCEPT.value})),
-    _A.ACCEPT: (_A.REJECT, "already_rejected", _VERDICT_ROUNDS),
-    _A.REJECT: (_A.REJECT, "already_rejected", _VERDICT_ROUNDS),
+_FIXED = frozenset({_A.SUBMIT_RECTIFICATION.value, _A.REPORT_FIXED_ON_SPOT.value})
+_ALREADY: dict[HazardAction, tuple[frozenset[str], str, frozenset[str]]] = {
+    _A.REOPEN: (frozenset({_A.REOPEN.value}), "already_reopened", frozenset({_A.REOPEN.value, _A.ACCEPT.value})),
+    _A.ACCEPT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
+    _A.REJECT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
+    _A.ASSIGN: (_FIXED, "already_submitted", _VERDICT_ROUNDS),
 }
 
 
