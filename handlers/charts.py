@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.context import BotContext
 from bot.domain.lifecycle import HazardState
 from bot.domain.stats import PeriodKind, Ratio, StatsPeriod, current_period, period_from_token
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services import charts
 from bot.services.errors import Refusal
 from bot.services.stats import StatsService
@@ -169,8 +169,8 @@ async def pressed_warning(update: Update, context: BotContext) -> None:
             t.plain("insight.chart.answered"),
             t.plain("insight.chart.hours_after"),
         )
-        caption = t("insight.chart.acks_caption", answered=len(curve.answers), reached=curve.reached,
-                    percent=percent(Ratio(len(curve.answers), curve.reached), t))
+        caption = t(counted("insight.chart.acks_caption", curve.reached), answered=len(curve.answers),
+                    reached=curve.reached, percent=percent(Ratio(len(curve.answers), curve.reached), t))
         await _send(update, chart, caption)
         press.sent()
 

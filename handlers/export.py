@@ -97,7 +97,7 @@ async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt:
 
         async def progress(done: int, of: int) -> None:
             if status is not None:
-                await status.show(t("insight.export.progress", done=done, total=of))
+                await status.show(t(counted("insight.export.progress", of), done=done, total=of))
 
         action = asyncio.create_task(_keep_uploading(update))
         try:

@@ -21,7 +21,7 @@ from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from bot.services.hazards import HazardDossier
+from bot.services.hazards import FOUR_EYES_WAIVED, HazardDossier
 from handlers.common import Caller, answer, cancel_journey, identify
 from handlers.hazard_buttons import (
     DEADLINE,
@@ -152,6 +152,8 @@ def _event(event: HazardEvent, names: dict[int, str], t: Translator, tz: ZoneInf
                        deadline=_detail_time(current, tz, t)))
     if "on_time" in event.detail and event.action == HazardAction.ACCEPT.value:
         lines.append(t("dossier.event_on_time") if event.detail["on_time"] else t("dossier.event_late"))
+    if event.detail.get(FOUR_EYES_WAIVED):
+        lines.append(t("dossier.event_four_eyes_waived"))
     if event.detail.get("photos"):
         lines.append(t("dossier.event_photos", count=event.detail["photos"]))
     return "\n".join(lines)

@@ -19,7 +19,9 @@ from storage.models import User
 
 VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
 REOPEN, ASSIGN = "reopen", "assign"
-PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign):(\d+)$")
+# Four eyes waived: the fixer, whom nobody else can relieve, confirms accepting their own rectification, or keeps it.
+ACCEPT_OWN, KEEP_OWN = "acceptown", "keepown"
+PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown):(\d+)$")
 TASKS_PAGE = re.compile(r"^tk:page:(\d+)$")
 
 # The buttons a person gets for the actions decide() would allow them, in this order.

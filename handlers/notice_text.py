@@ -56,7 +56,7 @@ def ranking_lines(ranking: Ranking, t: Translator, budget: int = RANKING_BUDGET)
         bottom.pop(0)
     hidden = len(lines) - len(top) - len(bottom)
     # Two long lines past the budget are both kept (one of each end at least): there is no gap to announce.
-    return [*top, *([t("insight.ranking.gap", hidden=hidden)] if hidden else []), *bottom]
+    return [*top, *([t(counted("insight.ranking.gap", hidden), hidden=hidden)] if hidden else []), *bottom]
 
 
 def _size(lines: list[str]) -> int:

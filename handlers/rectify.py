@@ -33,6 +33,7 @@ from handlers.hazard_buttons import (
     refuse,
     replace_buttons,
 )
+from handlers.verify import tell_if_only_verifier
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 AWAITING_MEASURES, AWAITING_PHOTOS = "rectify.awaiting_measures", "rectify.awaiting_photos"
@@ -221,6 +222,7 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
         # A second tap on Done must not look as if it could submit again.
         await replace_buttons(query.message, None)
     await answer(update, t("rectify.submitted", code=outcome.hazard.code, count=len(draft.photos)))
+    await tell_if_only_verifier(update, context, caller.user, outcome.hazard, t)
     return ConversationHandler.END
 
 

@@ -33,6 +33,7 @@ from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
 from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, read_text
 from handlers.evidence import photo_added
+from handlers.verify import tell_if_only_verifier
 from storage.hazard_models import Hazard, ReportDraft
 from storage.models import Institution
 
@@ -496,6 +497,8 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
             else "—"
         text = t(_submitted_key(hazard), code=hazard.code, deadline=deadline)
     await answer(update, text, edit=query is not None)
+    if draft.fixed_on_spot_photos and not outcome.merged:
+        await tell_if_only_verifier(update, context, caller.user, hazard, t)
     return ConversationHandler.END
 
 

@@ -31,7 +31,7 @@ from bot.domain.stats import (
     parse_range,
     period_from_token,
 )
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.stats import StatsReport
 from handlers.common import answer, fitting
@@ -109,7 +109,8 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
         room = MESSAGE_BUDGET - sum(len(part) + 1 for part in parts) - len(heading) - len(t(more_key, count=0)) - 8
         shown = fitting(lines, room)
         if len(shown) < len(lines):
-            shown.append(t(more_key, count=len(lines) - len(shown)))
+            hidden = len(lines) - len(shown)
+            shown.append(t(counted(more_key, hidden), count=hidden))
         parts.append("\n".join([heading, *shown]))
     return "\n".join(parts)
 

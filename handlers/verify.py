@@ -1,5 +1,6 @@
 """County staff and city admins verify a rectification: Accept closes the hazard; Reject, with a reason the head
-will read, sends it back to rectifying."""
+will read, sends it back to rectifying. Whoever submitted the rectification may not accept it (four eyes), unless
+nobody else may: then Accept asks them to confirm accepting it themselves, an exception recorded as such."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from bot.services.hazards import HazardOutcome
 from handlers.common import answer
 from handlers.hazard_buttons import (
     ACCEPT,
+    ACCEPT_OWN,
+    KEEP_OWN,
     REJECT,
     VIEW,
     button,
@@ -27,6 +30,8 @@ from handlers.hazard_buttons import (
 )
 from handlers.notify import when
 from handlers.reason_step import ReasonStep
+from storage.hazard_models import Hazard
+from storage.models import User
 from storage.repositories.action_drafts import Journey
 
 # ---- accepting ------------------------------------------------------------------------------------------
@@ -38,11 +43,68 @@ async def accepted(update: Update, context: BotContext) -> None:
         return
     caller, user, query, hazard_id = pressed
     t = caller.t
+    hazards = context.services.hazards
+    own = await hazards.sole_verification(user, hazard_id)
+    if own is not None:
+        await query.answer()
+        await answer(update, t("verify.confirm_own", code=own.code), reply_markup=_confirm_own_keyboard(own, t))
+        return
     try:
-        outcome = await context.services.hazards.act(user, hazard_id, HazardAction.ACCEPT)
+        outcome = await hazards.act(user, hazard_id, HazardAction.ACCEPT)
     except Refusal as refusal:
         await refuse(query, t, refusal)
         return
+    await _closed(update, context, outcome, t)
+
+
+async def accepted_own(update: Update, context: BotContext) -> None:
+    """The fixer confirmed accepting their own rectification; the service checks again that nobody else may."""
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
+        return
+    caller, user, query, hazard_id = pressed
+    try:
+        outcome = await context.services.hazards.accept_own(user, hazard_id)
+    except Refusal as refusal:
+        await refuse(query, caller.t, refusal)
+        return
+    await _closed(update, context, outcome, caller.t)
+
+
+async def kept_own(update: Update, context: BotContext) -> None:
+    """The fixer thought better of accepting their own rectification: nothing changes."""
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
+        return
+    caller, user, query, hazard_id = pressed
+    try:
+        dossier = await context.services.hazards.view(user, hazard_id)
+    except Refusal as refusal:
+        await refuse(query, caller.t, refusal)
+        return
+    await query.answer()
+    await answer(update, caller.t("verify.own_kept", code=dossier.hazard.code), edit=True)
+
+
+async def tell_if_only_verifier(update: Update, context: BotContext, user: User, hazard: Hazard,
+                                t: Translator) -> None:
+    """After a rectification is submitted: when nobody but its fixer may verify it, say so and how to go on."""
+    if await context.services.hazards.sole_verification(user, hazard.id) is None:
+        return
+    keyboard = InlineKeyboardMarkup([[button(ACCEPT, hazard.id, "button.accept", t)]])
+    await answer(update, t("verify.only_you", code=hazard.code), reply_markup=keyboard)
+
+
+def _confirm_own_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([
+        [button(ACCEPT_OWN, hazard.id, "button.accept_own", t)],
+        [button(KEEP_OWN, hazard.id, "button.cancel", t)],
+    ])
+
+
+async def _closed(update: Update, context: BotContext, outcome: HazardOutcome, t: Translator) -> None:
+    query = update.callback_query
+    assert query is not None
     hazard = outcome.hazard
     await query.answer(t.plain("verify.accepted_short", code=hazard.code))
     if isinstance(query.message, Message):
@@ -71,4 +133,6 @@ REJECTING = ReasonStep(
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(accepted, pattern=pattern(ACCEPT)))
+    application.add_handler(CallbackQueryHandler(accepted_own, pattern=pattern(ACCEPT_OWN)))
+    application.add_handler(CallbackQueryHandler(kept_own, pattern=pattern(KEEP_OWN)))
     application.add_handler(REJECTING.conversation())

@@ -142,8 +142,11 @@ async def test_a_forged_assign_outside_scope_is_refused_and_audited_and_stale_on
 
     # The hazard moved on (rectified and awaiting verification): the list is stale.
     await act(bot_stage, CADRE, hazard, HazardAction.REPORT_FIXED_ON_SPOT, photos=1)
+    fixed_at = bot_stage.clock.now().astimezone(bot_stage.services.settings.tz).strftime("%Y-%m-%d %H:%M")
     late = await staff.press("Li Na", choice)
-    assert late.answer is not None and "current state" in (late.answer.text or "")
+    assert late.answer is not None and late.answer.text == (
+        f"The rectification of hazard {hazard.code} was already submitted by Li Na at {fixed_at} and awaits "
+        "verification; it can no longer be assigned.")
     refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
     assert [(e.actor_id, e.detail["reason"]) for e in refused] == [
         (STAFF, "assignee_not_in_scope"), (LONGWAN_STAFF, "not_in_scope")

@@ -311,3 +311,25 @@ async def test_a_head_who_reported_a_rights_protection_hazard_is_not_asked_to_re
     await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="需补充家属沟通记录")
     told = head.last_message()
     assert "需补充家属沟通记录" in told.text and told.buttons == []
+
+
+async def test_a_verifier_pressing_after_a_colleague_sent_it_back_is_told_who_did_and_when(bot_stage: Stage) -> None:
+    """Two clerks are asked to verify the head's rectification; one rejects it. The other's Accept or Reject on
+    their notice, pressed afterwards, said only "cannot take that step in its current state"."""
+    await cast(bot_stage, "en")
+    second = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(second, Role.COUNTY, region=LUCHENG)
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    asked = next(m for m in second.messages() if hazard.code in m.text and ["Accept", "Reject"] in m.buttons)
+    await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="The photo does not show the exit")
+    rejected_at = bot_stage.clock.now().astimezone(bot_stage.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+    expected = (f"The rectification of hazard {hazard.code} was already sent back by Zhou at {rejected_at}"
+                " and is being rectified again.")
+    for label in ("Accept", "Reject"):
+        pressed = await second.press(label, asked)
+        assert pressed.answer is not None and pressed.answer.show_alert
+        assert pressed.answer.text == expected
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+    events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
+    assert events.count("reject") == 1 and "accept" not in events

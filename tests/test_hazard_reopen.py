@@ -14,6 +14,8 @@ from storage.hazard_models import Hazard
 from tests.hazard_people import (
     LONGWAN,
     LONGWAN_STAFF,
+    LUCHENG,
+    OTHER_STAFF,
     STAFF,
     act,
     cast,
@@ -88,9 +90,33 @@ async def test_a_second_tap_on_reopen_does_not_reopen_twice(bot_stage: Stage) ->
     await staff.send_text("The fire exit is blocked again")
     assert "was reopened" in staff.last_message().text
 
+    reopened_at = bot_stage.clock.now().astimezone(bot_stage.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+    bot_stage.clock.advance(timedelta(minutes=5))
     pressed = await staff.press_data(dossier, f"hz:reopen:{hazard.id}")
     assert pressed.answer is not None and pressed.answer.show_alert
-    assert f"Hazard {hazard.code} cannot take that step in its current state." == pressed.answer.text
+    assert pressed.answer.text == (
+        f"Hazard {hazard.code} was already reopened by Zhou at {reopened_at} and is being rectified again."
+    )
+    events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
+    assert events.count("reopen") == 1
+
+
+async def test_a_colleague_who_reopens_second_is_told_who_reopened_it_first(bot_stage: Stage) -> None:
+    """Two staff open the reason step on the same closed hazard; the one who types second is told, in Chinese,
+    that the other already reopened it, and nothing is reopened twice."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    second = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="吴科员", language_code="zh-hans")
+    await bot_stage.register(second, Role.COUNTY, region=LUCHENG)
+    hazard = await closed_hazard(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("重新打开", staff.last_message())
+    await second.send_text(f"/hazard {hazard.code}")
+    await second.press("重新打开", second.last_message())
+    await staff.send_text("复查发现消防通道又被堵塞")
+    await second.send_text("消防通道再次堵塞")
+    assert f"隐患 {hazard.code} 已由 周科长 于" in second.last_message().text
+    assert "重新打开，正在重新整改" in second.last_message().text
     events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
     assert events.count("reopen") == 1
 

@@ -157,21 +157,34 @@ def test_the_chinese_check_sees_punctuation_too() -> None:
         ("insight.export.started", 1, "(1 hazard)…"),
         ("insight.export.done", 1, "Export finished: 1 hazard."),
         ("insight.export.choose", 1, "(1 hazard). Excel"),
+        ("insight.export.progress", 1, "1 of 1 hazard written"),
+        ("insight.export.progress", 2, "2 of 2 hazards written"),
+        ("insight.stats.units_more_county", 1, "… 1 more county-level division not listed."),
+        ("insight.stats.units_more_county", 2, "… 2 more county-level divisions not listed."),
+        ("insight.stats.units_more_township", 1, "… 1 more township not listed."),
+        ("insight.stats.units_more_township", 3, "… 3 more townships not listed."),
+        ("insight.ranking.gap", 1, "… (1 place not shown)"),
+        ("insight.ranking.gap", 4, "… (4 places not shown)"),
+        ("insight.chart.acks_caption", 1, "📣 1 of 1 institution answered"),
+        ("insight.chart.acks_caption", 5, "📣 5 of 5 institutions answered"),
         ("insight.import.failed", 1, "1 problem found, nothing was changed. Correct it"),
         ("insight.import.failed", 3, "3 problems found, nothing was changed. Correct them"),
     ],
 )
 def test_english_counts_one_in_the_singular(key: str, count: int, expected: str) -> None:
     t = Translator("en", strict=True)
-    params = {name: count for name in ("count", "groups", "days", "total")}
+    params = {name: count for name in ("count", "groups", "days", "total", "done", "hidden", "answered", "reached")}
     text = t.plain(counted(key, count), **params, code="YH-1", institution="Home", place="Lucheng", title="Warning",
-                   headline="Typhoon", id=1, codes="YH-1", period="2026", names="Home", kind="Institutions")
+                   headline="Typhoon", id=1, codes="YH-1", period="2026", names="Home", kind="Institutions",
+                   percent="100%")
     assert expected in text
 
 
 @pytest.mark.parametrize("key", ["insight.notice.overdue_line", "warn.sent", "people.hazards_released",
                                  "warnings.done_cancel", "warnstatus.escalation", "insight.export.started",
-                                 "insight.import.failed"])
+                                 "insight.import.failed", "insight.export.progress", "insight.stats.units_more_county",
+                                 "insight.stats.units_more_township", "insight.ranking.gap",
+                                 "insight.chart.acks_caption"])
 def test_chinese_says_one_as_it_says_many(key: str) -> None:
     """Chinese has no plural: the singular keys it needs for English read exactly as the plural ones."""
     messages = catalog_messages("zh_CN")

@@ -19,6 +19,9 @@ Four eyes (四查四改: the one who verifies checks someone else's work): the p
 now awaiting verification (`HazardFacts.fixed_by`, whether by SUBMIT_RECTIFICATION or REPORT_FIXED_ON_SPOT) may
 not ACCEPT it. It matters to staff, who may rectify too (a rights-protection hazard nobody is named for, or one
 Assign gave them). They may still REJECT it: sending one's own fix back for more work closes nothing.
+The one exception is the service's to grant (`four_eyes_waived`): when no other active person may verify the fix,
+the fixer may accept it after confirming so, or it could never be closed. Whether anyone else may is a question of
+who is registered, which this module cannot see; `may_verify` answers it for one person.
 """
 
 from __future__ import annotations
@@ -283,10 +286,20 @@ def can_view(facts: HazardFacts, actor: Actor) -> bool:
     return _is_own_head(facts, actor) and not is_sensitive(facts.area)
 
 
-def available_actions(facts: HazardFacts, actor: Actor, *, now: datetime) -> tuple[HazardAction, ...]:
+def available_actions(
+    facts: HazardFacts, actor: Actor, *, now: datetime, four_eyes_waived: bool = False
+) -> tuple[HazardAction, ...]:
     """The actions worth offering as buttons: who and when permit them; what they need is asked for later."""
     _require_aware(now, "now")
-    return tuple(a for a in HazardAction if not isinstance(_gate(facts, actor, a, now), RefusalCode))
+    return tuple(
+        a for a in HazardAction if not isinstance(_gate(facts, actor, a, now, four_eyes_waived), RefusalCode)
+    )
+
+
+def may_verify(facts: HazardFacts, actor: Actor, *, now: datetime, four_eyes_waived: bool = False) -> bool:
+    """Whether the person may accept the rectification awaiting verification now."""
+    _require_aware(now, "now")
+    return not isinstance(_gate(facts, actor, HazardAction.ACCEPT, now, four_eyes_waived), RefusalCode)
 
 
 def decide(
@@ -299,19 +312,21 @@ def decide(
     now: datetime,
     deadline: datetime | None = None,
     assignee_id: int | None = None,
+    four_eyes_waived: bool = False,
 ) -> Decision:
     """Whether `actor` may take `action` on the hazard now, and what follows.
 
     `reason` is the free text the action carries: the reason for reject / reopen / change_deadline, the
     measures taken for submit_rectification, the comment itself. `deadline` is the new deadline (assign,
-    change_deadline); `assignee_id` the person responsible (assign). A user's mistake is a Refused, never an
-    exception; only a naive datetime, which is a programming error, raises.
+    change_deadline); `assignee_id` the person responsible (assign). `four_eyes_waived`: the fixer may accept their
+    own rectification, because nobody else may (the caller's to establish, see the module docstring). A user's
+    mistake is a Refused, never an exception; only a naive datetime, which is a programming error, raises.
     """
     _require_aware(now, "now")
     if deadline is not None:
         _require_aware(deadline, "deadline")
 
-    gate = _gate(facts, actor, action, now)
+    gate = _gate(facts, actor, action, now, four_eyes_waived)
     if isinstance(gate, RefusalCode):
         return Refused(gate)
     next_state = gate
@@ -342,7 +357,9 @@ def decide(
     )
 
 
-def _gate(facts: HazardFacts, actor: Actor, action: HazardAction, now: datetime) -> HazardState | RefusalCode:
+def _gate(
+    facts: HazardFacts, actor: Actor, action: HazardAction, now: datetime, four_eyes_waived: bool = False
+) -> HazardState | RefusalCode:
     """Steps 1-4 of the order in the module docstring: everything but the action's inputs."""
     if not can_view(facts, actor):
         if _is_own_head(facts, actor) and is_sensitive(facts.area):
@@ -360,7 +377,8 @@ def _gate(facts: HazardFacts, actor: Actor, action: HazardAction, now: datetime)
         return RefusalCode.ILLEGAL_TRANSITION
     if action is HazardAction.REOPEN and facts.closed_at is not None and now - facts.closed_at > REOPEN_WINDOW:
         return RefusalCode.REOPEN_WINDOW_PASSED
-    if action in VERIFYING_ACTIONS and facts.fixed_by is not None and actor.telegram_id == facts.fixed_by:
+    own_fix = facts.fixed_by is not None and actor.telegram_id == facts.fixed_by
+    if action in VERIFYING_ACTIONS and own_fix and not four_eyes_waived:
         return RefusalCode.SELF_VERIFICATION
     return next_state
 

@@ -35,6 +35,9 @@ FORGERY_CODES = frozenset({"not_in_scope", "sensitive_hidden", "wrong_role"})
 # Accept on their own rectification, a button they are never offered (four eyes).
 AUDITED_CODES = FORGERY_CODES | {"self_verification"}
 
+# The key, in a history entry's and an audit event's detail, of an acceptance by the fixer, and why it was allowed.
+FOUR_EYES_WAIVED, NO_OTHER_VERIFIER = "four_eyes_waived", "no_other_verifier"
+
 AUDIT_ACTIONS: dict[HazardAction, str] = {
     HazardAction.ASSIGN: "hazard.assigned",
     HazardAction.ACKNOWLEDGE: "hazard.acknowledged",
@@ -198,10 +201,13 @@ class HazardCore:
         photos: list[PhotoRef] | None = None,
         deadline: datetime | None = None,
         assignee_id: int | None = None,
+        four_eyes_waived: bool = False,
     ) -> Refused | tuple[Hazard, HazardEvent]:
         """Ask decide() and, if allowed, write the change, its history entry, photos and audit event.
 
         Must run inside a transaction: the hazard was read in it, so nobody can change it meanwhile.
+        `four_eyes_waived`: the fixer accepts their own rectification because nobody else may (the caller checked,
+        in the same transaction); the history entry and the audit event say so.
         """
         photos = photos or []
         if action is HazardAction.REOPEN:
@@ -219,6 +225,7 @@ class HazardCore:
             now=now,
             deadline=deadline,
             assignee_id=assignee_id,
+            four_eyes_waived=four_eyes_waived,
         )
         if isinstance(decision, Refused):
             return decision
@@ -238,6 +245,9 @@ class HazardCore:
         if not await self._storage.hazards.update_state(updated, expected_state=hazard.state):
             raise RuntimeError(f"hazard {hazard.id} changed inside its own transaction")
         detail = _event_detail(hazard, updated, decision, len(photos))
+        waived = four_eyes_waived and hazard.fixed_by == actor.telegram_id
+        if waived:
+            detail[FOUR_EYES_WAIVED] = NO_OTHER_VERIFIER
         event = await self._storage.hazards.add_event(
             hazard.id,
             at=now,
@@ -257,7 +267,10 @@ class HazardCore:
             actor.telegram_id,
             AUDIT_ACTIONS[action],
             target=f"hazard:{hazard.code}",
-            detail={"from": hazard.state, "to": updated.state, "event_id": event.id},
+            detail={
+                "from": hazard.state, "to": updated.state, "event_id": event.id,
+                **({FOUR_EYES_WAIVED: NO_OTHER_VERIFIER} if waived else {}),
+            },
         )
         return updated, event
 

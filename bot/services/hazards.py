@@ -22,6 +22,7 @@ from bot.domain.lifecycle import (
     can_view,
     decide,
     is_overdue,
+    may_verify,
 )
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action, on_reassign
@@ -29,6 +30,7 @@ from bot.services.errors import Refusal
 from bot.services.hazard_core import (
     AUDITED_CODES,
     FORGERY_CODES,
+    FOUR_EYES_WAIVED,
     HazardDossier,
     HazardOutcome,
     TaskItem,
@@ -47,6 +49,7 @@ class AssigneeChoice:
     candidates: list[User]  # heads first (none for a sensitive hazard), then cadres, then county staff
 
 __all__ = [
+    "FOUR_EYES_WAIVED",
     "AssigneeChoice",
     "HazardDossier",
     "HazardOutcome",
@@ -73,6 +76,22 @@ class HazardService(HazardReporting):
         deadline: datetime | None = None,
         assignee_id: int | None = None,
     ) -> HazardOutcome:
+        return await self._act(
+            actor, hazard_id, action, reason=reason, photos=photos, deadline=deadline, assignee_id=assignee_id
+        )
+
+    async def _act(
+        self,
+        actor: User,
+        hazard_id: int,
+        action: HazardAction,
+        *,
+        reason: str | None = None,
+        photos: list[PhotoRef] | None = None,
+        deadline: datetime | None = None,
+        assignee_id: int | None = None,
+        four_eyes_waived: bool = False,
+    ) -> HazardOutcome:
         photos = photos or []
         self._check_photos(photos)
         reason = checked_text(reason, field_name="text")
@@ -90,6 +109,7 @@ class HazardService(HazardReporting):
                 photos=photos,
                 deadline=deadline,
                 assignee_id=assignee_id,
+                four_eyes_waived=four_eyes_waived,
             )
             if isinstance(applied, Refused):
                 if applied.reason_code.value in AUDITED_CODES:
@@ -105,8 +125,98 @@ class HazardService(HazardReporting):
                 await self._queue_notices(updated, event, notices)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
         if isinstance(applied, Refused):
-            raise _refusal(applied.reason_code, hazard)
+            raise await self._explained(applied.reason_code, hazard, action)
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
+
+    async def _explained(self, reason: RefusalCode, hazard: Hazard, action: HazardAction) -> Refusal:
+        """`_refusal`, but a press that came after a colleague's (or one's own) Reopen or Reject, or an Assign after
+        the rectification was submitted, names who did it and when, rather than the state the hazard is in."""
+        explained = _ALREADY.get(action)
+        if reason is RefusalCode.ILLEGAL_TRANSITION and explained is not None:
+            taken, code, rounds = explained
+            latest = None
+            for event in await self._storage.hazards.events(hazard.id):
+                if event.action in rounds:
+                    latest = event
+            if latest is not None and latest.action in taken:
+                person = await self._storage.users.get(latest.actor_id) if latest.actor_id else None
+                return Refusal(
+                    code, hazard=hazard.code, name=person.full_name if person else "—",
+                    at=latest.at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M"),
+                )
+        return _refusal(reason, hazard)
+
+    # ---- four eyes with nobody else to verify ---------------------------------------------------------------
+
+    async def sole_verification(self, actor: User, hazard_id: int) -> Hazard | None:
+        """The hazard, when the actor submitted the rectification now awaiting its verification, may verify it but
+        for four eyes, and no other active person may: then they may accept it themselves (`accept_own`), after
+        confirming so, or it would wait forever. None otherwise, when the usual rules apply."""
+        hazard = await self._storage.hazards.get(hazard_id)
+        if hazard is None or not await self._only_fixer_may_verify(actor, hazard):
+            return None
+        return hazard
+
+    async def accept_own(self, actor: User, hazard_id: int) -> HazardOutcome:
+        """The fixer accepts their own rectification, as an exception to four eyes recorded in the history and the
+        audit log, if nobody else may verify it now (checked in the same transaction). Someone else may: refused and
+        audited as any Accept by the fixer. A hazard that moved on gets the Refusal of its state, or, when someone
+        else's rectification awaits verification now, "not_own_fix"."""
+        outcome: HazardOutcome | None = None
+        async with self._storage.db.transaction():
+            hazard = await self._storage.hazards.get(hazard_id)
+            if hazard is None:
+                raise Refusal("not_found")
+            refusal = await self._own_acceptance_refusal(actor, hazard)
+            if refusal is None:
+                outcome = await self._act(actor, hazard_id, HazardAction.ACCEPT, four_eyes_waived=True)
+        if refusal is not None:
+            raise refusal
+        assert outcome is not None
+        return outcome
+
+    async def _own_acceptance_refusal(self, actor: User, hazard: Hazard) -> Refusal | None:
+        """Inside a transaction; the caller raises the Refusal after it, so that an audit entry is committed."""
+        decision = decide(
+            hazard.facts(), actor_of(actor), HazardAction.ACCEPT, now=self._clock.now(), four_eyes_waived=True
+        )
+        if isinstance(decision, Refused):
+            if decision.reason_code.value in AUDITED_CODES:
+                await self._audit_refusal(
+                    actor, HazardAction.ACCEPT.value, f"hazard:{hazard.code}", decision.reason_code.value
+                )
+            return _refusal(decision.reason_code, hazard)
+        if hazard.fixed_by != actor.telegram_id:
+            # Stale for someone who once submitted a rectification of it (since sent back, and fixed by someone
+            # else); a button never offered to anyone else.
+            fixers = {
+                event.actor_id for event in await self._storage.hazards.events(hazard.id)
+                if event.action in (HazardAction.SUBMIT_RECTIFICATION.value, HazardAction.REPORT_FIXED_ON_SPOT.value)
+            }
+            if actor.telegram_id not in fixers:
+                await self._audit_refusal(actor, HazardAction.ACCEPT.value, f"hazard:{hazard.code}", "not_own_fix")
+            return Refusal("not_own_fix", hazard=hazard.code)
+        if await self._other_verifiers(hazard):
+            code = RefusalCode.SELF_VERIFICATION
+            await self._audit_refusal(actor, HazardAction.ACCEPT.value, f"hazard:{hazard.code}", code.value)
+            return _refusal(code, hazard)
+        return None
+
+    async def _only_fixer_may_verify(self, actor: User, hazard: Hazard) -> bool:
+        if hazard.fixed_by != actor.telegram_id:
+            return False
+        if not may_verify(hazard.facts(), actor_of(actor), now=self._clock.now(), four_eyes_waived=True):
+            return False
+        return not await self._other_verifiers(hazard)
+
+    async def _other_verifiers(self, hazard: Hazard) -> list[User]:
+        """The active people, other than its fixer, who may accept the hazard's rectification now."""
+        facts, now = hazard.facts(), self._clock.now()
+        staff = await self._storage.users.staff_for_region(hazard.region_code)
+        return [
+            person for person in staff
+            if person.telegram_id != hazard.fixed_by and may_verify(facts, actor_of(person), now=now)
+        ]
 
     # ---- naming the person responsible (指定责任人) ----------------------------------------------------------
 
@@ -153,7 +263,7 @@ class HazardService(HazardReporting):
         code = decision.reason_code.value
         if code in AUDITED_CODES:
             await self._audit_refusal(actor, HazardAction.ASSIGN.value, f"hazard:{hazard.code}", code)
-        return _refusal(decision.reason_code, hazard)
+        return await self._explained(decision.reason_code, hazard, HazardAction.ASSIGN)
 
     async def _assignee_refusal(self, actor: User, hazard: Hazard, assignee_id: int) -> Refusal | None:
         person = await self._storage.users.get(assignee_id)
@@ -226,8 +336,26 @@ class HazardService(HazardReporting):
             events=await self._storage.hazards.events(hazard.id),
             photos=await self._storage.hazards.photos(hazard.id),
             overdue=is_overdue(hazard.deadline, hazard.state, self._clock.now()),
-            actions=available_actions(facts, viewer, now=self._clock.now()),
+            # Accept for its fixer too, when nobody else may verify it: pressing it asks them to confirm.
+            actions=available_actions(
+                facts, viewer, now=self._clock.now(),
+                four_eyes_waived=await self._only_fixer_may_verify(actor, hazard),
+            ),
         )
+
+
+# A refused press explained by what someone did before it: (what they did, the refusal naming them and when, the
+# history entries of which theirs must be the latest, so that it is what the hazard is in now).
+_A = HazardAction
+_VERDICT_ROUNDS = frozenset(a.value for a in (_A.ACCEPT, _A.REJECT, _A.REOPEN, _A.SUBMIT_RECTIFICATION,
+                                              _A.REPORT_FIXED_ON_SPOT))
+_FIXED = frozenset({_A.SUBMIT_RECTIFICATION.value, _A.REPORT_FIXED_ON_SPOT.value})
+_ALREADY: dict[HazardAction, tuple[frozenset[str], str, frozenset[str]]] = {
+    _A.REOPEN: (frozenset({_A.REOPEN.value}), "already_reopened", frozenset({_A.REOPEN.value, _A.ACCEPT.value})),
+    _A.ACCEPT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
+    _A.REJECT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
+    _A.ASSIGN: (_FIXED, "already_submitted", _VERDICT_ROUNDS),
+}
 
 
 def _clamp(page: int, total: int, page_size: int) -> int:

@@ -32,6 +32,7 @@ from bot.domain.lifecycle import (
     can_view,
     decide,
     is_overdue,
+    may_verify,
     state_kind,
     visible_to_groups,
 )
@@ -354,6 +355,21 @@ def test_the_fixer_is_offered_reject_but_not_accept() -> None:
     assert HazardAction.ACCEPT not in offered
     assert HazardAction.REJECT in offered
     assert HazardAction.ACCEPT in available_actions(f, SECOND_CLERK, now=NOW)
+
+
+def test_four_eyes_waived_lets_the_fixer_accept_but_nobody_outside_the_rule() -> None:
+    """The service waives four eyes only when nobody else may verify; waived, the fixer may accept, and nothing else
+    about who may act changes: a head who fixed it still may not verify, an outsider still learns nothing."""
+    f = facts("awaiting_verification", HazardArea.RIGHTS, fixed_at=NOW, fixed_by=COUNTY_CLERK.telegram_id)
+    assert not may_verify(f, COUNTY_CLERK, now=NOW)
+    assert may_verify(f, COUNTY_CLERK, now=NOW, four_eyes_waived=True)
+    assert outcome_name(decide(f, COUNTY_CLERK, HazardAction.ACCEPT, now=NOW, four_eyes_waived=True)) == "closed"
+    assert HazardAction.ACCEPT in available_actions(f, COUNTY_CLERK, now=NOW, four_eyes_waived=True)
+    head = next(p.actor for p in PROFILES if p.name == "head_own")
+    by_head = facts("awaiting_verification", fixed_at=NOW, fixed_by=head.telegram_id)
+    assert decide(by_head, head, HazardAction.ACCEPT, now=NOW, four_eyes_waived=True) == Refused(RefusalCode.WRONG_ROLE)
+    county_out = next(p.actor for p in PROFILES if p.name == "county_out")
+    assert not may_verify(f, county_out, now=NOW, four_eyes_waived=True)
 
 
 def test_four_eyes_speaks_only_to_a_fix_awaiting_verification() -> None:

@@ -8,11 +8,13 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.domain.catalog import HazardArea
 from bot.domain.roles import Role
 from bot.stage import Stage, stage
+from handlers import export
 from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution, Region, RegionLevel
 from tests.calendar_people import local
 from tests.hazard_people import CADRE, HOME, LONGWAN, LONGWAN_HOME, LUCHENG, cast, long_named_centres, report
@@ -281,7 +283,7 @@ async def test_county_staff_see_every_township_of_a_large_county(bot_stage: Stag
     await english.send_text("/stats")
     figures = english.last_message()
     assert "By township" in figures.text
-    assert "more township(s) not listed" in figures.text and len(figures.text) <= 4096
+    assert "more townships not listed" in figures.text and len(figures.text) <= 4096
 
 
 async def test_a_double_tap_on_an_export_button_sends_the_file_once(bot_stage: Stage) -> None:
@@ -365,3 +367,20 @@ async def test_an_english_notice_says_one_day_overdue_in_the_singular(bot_stage:
     preview = admin.last_message().text
     assert f"{hazard.code} " in preview and "), 1 day overdue" in preview
     assert "1 days" not in preview
+
+
+async def test_an_english_export_of_one_hazard_counts_it_in_the_singular(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status message and the file's caption of an export said "1 of 1 hazards written" and "1 hazards"."""
+    monkeypatch.setattr(export, "EDIT_EVERY", 0.0)  # every step of the status message shows, as in a long export
+    people = await cast(bot_stage, "en")
+    await report(bot_stage)
+    await people.staff.send_text("/stats")
+    mark = len(bot_stage.sandbox.transcript)
+    await people.staff.press("📥 Export Excel", people.staff.last_message())
+    seen = [entry.text for entry in bot_stage.sandbox.transcript[mark:] if entry.direction == "out"]
+    assert any("1 of 1 hazard written" in text for text in seen), seen
+    document = next(m for m in reversed(people.staff.messages()) if m.kind == "document")
+    assert document.text.endswith("hazards 1, register rows 0"), document.text
+    assert not any("1 hazards" in text or "1 register rows" in text for text in seen)

@@ -341,6 +341,12 @@ ROWS: tuple[Row, ...] = (
         hazard=HazardState.ASSIGNED),
     Row("hz:accept:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:accept:{hazard}")),
         ("verify.accepted_on_time",), hazard=HazardState.AWAITING_VERIFICATION),
+    # Four eyes waived: offered only to the fixer whom nobody else can relieve (here the head fixed it, and may not
+    # verify at all); from anyone else a forged press. Keeping it changes nothing, for whoever may see the hazard.
+    Row("hz:acceptown:", expect(), press(filled("hz:acceptown:{hazard}")), ("verify.accepted_on_time",),
+        hazard=HazardState.AWAITING_VERIFICATION),
+    Row("hz:keepown:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:keepown:{hazard}")),
+        ("verify.own_kept",), hazard=HazardState.AWAITING_VERIFICATION),
     Row("hz:reject:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:reject:{hazard}")), ("verify.ask_reason",),
         hazard=HazardState.AWAITING_VERIFICATION),
     Row("hz:deadline:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:deadline:{hazard}")), ("deadline.ask",),
