@@ -102,7 +102,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         outbox=outbox,
         warnings=warnings,
         insight=Insight.build(storage, clock, settings, onboarding, outbox=outbox, warnings=warnings),
-        people=PeopleService(storage, clock, onboarding, reminders),
+        people=PeopleService(storage, clock, onboarding, reminders, evidence),
         claims=ClaimService(storage, clock),
     )
     from handlers.groups import GroupLossWords

@@ -20,6 +20,7 @@ from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
 from bot.services.people import Departure
 from handlers.common import Caller, answer, identify, tell_each
+from handlers.journeys import end_journeys
 from handlers.notify import when
 from handlers.start import describe_scope
 from storage.models import Invite, User
@@ -183,6 +184,8 @@ async def deactivate(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     log.info("user %s ended the access of %s", actor.telegram_id, telegram_id)
+    # Their drafts and journey steps are gone from the database; the journey they were in ends here too.
+    end_journeys(context.application, departure.person.telegram_id, departure.person.telegram_id)
     try:
         # Their own menu goes; Telegram then shows them the menu of people it does not know.
         await context.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=departure.person.telegram_id))

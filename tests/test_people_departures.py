@@ -10,6 +10,7 @@ from bot.domain.roles import Role
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.warning_delivery import deliver
+from storage.repositories.action_drafts import Journey
 from tests.hazard_people import (
     CADRE,
     HEAD,
@@ -127,3 +128,49 @@ async def test_county_staff_can_neither_see_nor_cancel_an_invitation_of_a_role_t
     assert pressed.answer is not None and pressed.answer.show_alert
     invite = await bot_stage.services.storage.invites.get(token)
     assert invite is not None and invite.revoked_at is None
+
+
+async def test_what_a_person_left_unfinished_is_discarded_with_their_access(bot_stage: Stage) -> None:
+    # A rectification half done (measures typed, a photo sent) and a report half written stayed in the database
+    # for good when the access ended, the photos' bytes with them: invited again, the head was taken straight back to
+    # the photos step of a rectification begun under their old access.
+    people = await cast(bot_stage)
+    storage, evidence = bot_stage.services.storage, bot_stage.services.evidence
+    hazard = await report(bot_stage)
+    await people.head.press("开始整改")
+    await people.head.send_text("更换了老化电线")
+    await people.head.send_photo()
+    assert "已收到第 1 张照片" in people.head.last_message().text
+    await to_the_description(people.cadre)
+    await people.cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    await people.cadre.send_photo()
+    rectification = await storage.action_drafts.get(HEAD, Journey.RECTIFY)
+    report_draft = await storage.drafts.get(CADRE)
+    assert rectification is not None and report_draft is not None
+    drafted = [photo.sha256 for photo in [*rectification.photos, *report_draft.photos]]
+    kept = [photo.sha256 for photo in await storage.hazards.photos(hazard.id)]
+    assert len(drafted) == 2 and all(evidence.exists(sha256) for sha256 in drafted + kept)
+    await bot_stage.application.update_persistence()
+
+    await end_access(bot_stage, STAFF, HEAD)
+    await end_access(bot_stage, STAFF, CADRE)
+
+    for person in (HEAD, CADRE):
+        assert await storage.db.fetchval("SELECT COUNT(*) FROM report_drafts WHERE telegram_id = ?", (person,)) == 0
+        assert await storage.db.fetchval("SELECT COUNT(*) FROM action_drafts WHERE telegram_id = ?", (person,)) == 0
+        steps = await storage.db.fetchval(
+            "SELECT COUNT(*) FROM ptb_conversations WHERE json_extract(key, '$[#-1]') = ?", (person,))
+        assert steps == 0
+    assert not any(evidence.exists(sha256) for sha256 in drafted)
+    assert all(evidence.exists(sha256) for sha256 in kept)  # the hazard's own evidence stays
+    ended = await storage.audit.list(action_prefix="user.deactivated")
+    discarded = {event.target: event.detail.get("drafts_discarded") for event in ended}
+    assert discarded == {
+        f"user:{HEAD}": {"report": 0, "journeys": ["rectify"], "steps": 1, "photos_deleted": 1},
+        f"user:{CADRE}": {"report": 1, "journeys": [], "steps": 1, "photos_deleted": 1},
+    }
+
+    # Invited again, the head starts the rectification afresh.
+    await bot_stage.register(people.head, Role.HEAD, institution=HOME)
+    await people.head.press("开始整改")
+    assert "第 1 步" in people.head.last_message().text
