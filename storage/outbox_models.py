@@ -40,6 +40,10 @@ class OutboxPayload(_Model):
     photo_file_id: str | None = None
     photo_sha256: str | None = None  # bytes kept by the evidence store, uploaded if there is no file_id
     disable_notification: bool = False
+    # Not a message: the chat's own command menu is taken away (deleteMyCommands for the chat), `text` unused. Queued
+    # when a person's access ends, also from the command line, so that the running bot does it. Skipped when the
+    # person is registered again by the time it goes: their new menu stays.
+    clear_menu: bool = False
 
 
 class NewOutboxMessage(_Model):

@@ -124,7 +124,7 @@ class OutboxService:
     async def claim_stands(self, item: OutboxItem, worker_id: str) -> bool:
         return await self._storage.outbox.claim_stands(item.id, worker_id)
 
-    async def sent(self, item: OutboxItem, worker_id: str, message_id: int) -> None:
+    async def sent(self, item: OutboxItem, worker_id: str, message_id: int | None) -> None:
         recorded = await self._storage.outbox.mark_sent(item.id, worker_id, message_id=message_id, at=self._clock.now())
         if not recorded:
             current = await self._storage.outbox.get(item.id)

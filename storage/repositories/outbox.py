@@ -110,7 +110,7 @@ class OutboxRepository:
         # RETURNING gives no order; callers send in queue order.
         return sorted((_item(row) for row in rows), key=lambda item: (item.priority, item.id))
 
-    async def mark_sent(self, outbox_id: int, worker: str, *, message_id: int, at: datetime) -> bool:
+    async def mark_sent(self, outbox_id: int, worker: str, *, message_id: int | None, at: datetime) -> bool:
         changed = await self._db.execute_rowcount(
             f"UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, last_error = NULL {_GUARD}",
             (message_id, to_db_time(at), outbox_id, worker),
