@@ -15,6 +15,7 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # Telegram refused it (400) or it kept failing: a person has to look
     BLOCKED = "blocked"  # the recipient blocked the bot or removed it from the group (403): never retried
+    CANCELLED = "cancelled"  # no longer to be sent (its person's access ended): not a delivery failure
 
 
 OWED_STATES = frozenset({DeliveryState.PENDING, DeliveryState.SENDING})
@@ -91,14 +92,20 @@ class BatchProgress(_Model):
     sent: int = 0
     failed: int = 0
     blocked: int = 0
+    cancelled: int = 0  # of `total`: no longer to be sent (their person's access ended), neither sent nor failed
 
     @property
     def undeliverable(self) -> int:
         return self.failed + self.blocked
 
     @property
+    def meant(self) -> int:
+        """How many are still meant to reach someone: the "y" of "sent x / y"."""
+        return self.total - self.cancelled
+
+    @property
     def waiting(self) -> int:
-        return self.total - self.sent - self.undeliverable
+        return self.meant - self.sent - self.undeliverable
 
     @property
     def done(self) -> bool:

@@ -8,6 +8,7 @@ import argparse
 import re
 
 from bot import people_cli
+from bot.delivery_status import progress_text
 from bot.domain.roles import Role
 from bot.jobs import SendOutcome, sweep_once
 from bot.pacing import Slot
@@ -191,8 +192,11 @@ async def test_a_message_the_sender_had_already_claimed_is_not_delivered_after_t
     assert containing(people.head, warning) == [], told
     states = await services.storage.db.fetchall("SELECT dedupe_key, state FROM outbox WHERE chat_id = ?", (HEAD,))
     assert sorted((row["dedupe_key"].split(":")[0], row["state"]) for row in states) == [
-        ("user", "sent"), ("user", "sent"), ("warning", "failed")]  # the menu taken away and the farewell sent, the
-    # warning given up
+        ("user", "sent"), ("user", "sent"), ("warning", "cancelled")]  # the menu taken away and the farewell sent, the
+    # warning given up: not a failure of its broadcast, whose status says so to the staff who sent it
+    progress = await services.outbox.progress("warning:1:rev:1")
+    assert progress.done and progress.undeliverable == 0
+    assert progress_text(progress, services.i18n.get("zh_CN")).startswith("✅ 发送完毕：已送达 0 / 0，失败 0")
 
 
 async def test_a_reminder_the_sweep_had_already_claimed_is_not_sent_after_the_access_ended(bot_stage: Stage) -> None:
@@ -217,8 +221,13 @@ async def test_a_reminder_the_sweep_had_already_claimed_is_not_sent_after_the_ac
             ended.append((await services.people.deactivate(staff, HEAD)).person.telegram_id)
         return await send(delivery)
 
-    await sweep_once(services, deactivated_during_the_round)
+    round_ = await sweep_once(services, deactivated_during_the_round)
     await drain(bot_stage)
+    # Not sent, and not a failure either: cancelled, as the reminders still pending were.
+    assert HEAD not in [delivery.recipient_id for delivery in round_.failed]
+    held = await services.storage.db.fetchall(
+        "SELECT DISTINCT state FROM reminders WHERE recipient_id = ? AND state != 'pending'", (HEAD,))
+    assert [row["state"] for row in held] == ["cancelled"]
 
     assert ended == [HEAD]
     told = [m.text for m in people.head.messages()]

@@ -400,6 +400,10 @@ class ReminderService:
     async def confirm(self, delivery: Delivery) -> None:
         await self._storage.reminders.mark_sent(delivery.reminder_ids, delivery.worker_id, self._clock.now())
 
+    async def cancel(self, delivery: Delivery) -> None:
+        """A delivery no longer to be sent (its person's access ended after the sweep claimed it): cancelled."""
+        await self._storage.reminders.cancel_claimed(delivery.reminder_ids, delivery.worker_id)
+
     async def release(self, delivery: Delivery, *, permanent: bool = False) -> None:
         """Put a delivery that failed back for a later sweep, with growing delays; `permanent` (the bot was
         blocked, the chat is gone) or too many attempts mark it failed instead."""

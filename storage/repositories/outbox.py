@@ -161,11 +161,11 @@ class OutboxRepository:
         return moved, given_up
 
     async def give_up_chat(self, chat_id: int, reason: str) -> int:
-        """Messages still waiting for this chat are not to be sent (recorded as failed, with why); how many. A message
-        a sender has claimed but not yet sent is given up too: the sender looks at its claim just before the request
-        (`claim_stands`), and a claim of a dead sender is not queued again."""
+        """Messages still waiting for this chat are not to be sent (recorded as cancelled, with why: not a delivery
+        failure); how many. A message a sender has claimed but not yet sent is given up too: the sender looks at its
+        claim just before the request (`claim_stands`), and a claim of a dead sender is not queued again."""
         return await self._db.execute_rowcount(
-            "UPDATE outbox SET state = 'failed', last_error = ?, claimed_by = NULL, claimed_at = NULL "
+            "UPDATE outbox SET state = 'cancelled', last_error = ?, claimed_by = NULL, claimed_at = NULL "
             "WHERE chat_id = ? AND state IN ('pending', 'sending')",
             (reason, chat_id),
         )
@@ -247,6 +247,7 @@ class OutboxRepository:
             sent=counts.get(DeliveryState.SENT, 0),
             failed=counts.get(DeliveryState.FAILED, 0),
             blocked=counts.get(DeliveryState.BLOCKED, 0),
+            cancelled=counts.get(DeliveryState.CANCELLED, 0),
         )
 
     async def in_batch(self, batch: str, states: Collection[DeliveryState] | None = None) -> list[OutboxItem]:
