@@ -85,6 +85,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     hazards.planner = reminders
     calendar: dict[str, Any] = {"hazards": hazards, "evidence": evidence, "planner": reminders}
     onboarding = OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours))
+    onboarding.planner = reminders  # a new head is reminded of the home's open hazards at once
     outbox = OutboxService(storage, clock)
     warnings = WarningService(storage, clock, settings.warning_settings)
     services = BotServices(

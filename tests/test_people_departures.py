@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
+from bot.jobs import plan_once
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.warning_delivery import deliver
 from storage.repositories.action_drafts import Journey
+from tests.calendar_people import local
 from tests.hazard_people import (
     CADRE,
     HEAD,
@@ -25,6 +27,7 @@ from tests.hazard_people import (
     submitted,
 )
 from tests.test_people import link_token
+from tests.test_reminder_delivery import sweep
 from tests.test_report import to_the_description
 from tests.warning_people import containing, drain, enrol, send_typhoon
 
@@ -174,3 +177,26 @@ async def test_what_a_person_left_unfinished_is_discarded_with_their_access(bot_
     await bot_stage.register(people.head, Role.HEAD, institution=HOME)
     await people.head.press("开始整改")
     assert "第 1 步" in people.head.last_message().text
+
+
+async def test_a_head_who_takes_over_in_the_morning_is_reminded_of_a_deadline_that_falls_that_day(
+    bot_stage: Stage,
+) -> None:
+    # A head who replaced another mid-day got the home's hazard reminders only from the next nightly plan: the
+    # deadline that fell that very day reminded the county staff, never the head now answering for it.
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)  # 一般: deadline 2026-03-09 10:00
+    await drain(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 9, 7))
+    await plan_once(bot_stage.services)  # the nightly plan of that day
+    bot_stage.clock.set(local(2026, 3, 9, 8))
+    await end_access(bot_stage, STAFF, HEAD)
+    successor = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="吴院长", language_code="zh-hans")
+    await bot_stage.register(successor, Role.HEAD, institution=HOME)
+    seen = len(successor.messages())
+
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    await sweep(bot_stage)
+    assert len([m for m in successor.messages()[seen:] if hazard.code in m.text]) == 1
+    assert people.head.messages()[-1].text.startswith("您在本机器人中的账号已由周科长停用")
