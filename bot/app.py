@@ -88,6 +88,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         "hazards": hazards, "evidence": evidence, "planner": reminders, "tracking_since": since
     }
     onboarding = OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours))
+    onboarding.planner = reminders  # a new head is reminded of the home's open hazards at once
     outbox = OutboxService(storage, clock)
     warnings = WarningService(storage, clock, settings.warning_settings)
     services = BotServices(
@@ -107,7 +108,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         insight=Insight.build(
             storage, clock, settings, onboarding, outbox=outbox, warnings=warnings, tracking_since=since
         ),
-        people=PeopleService(storage, clock, onboarding, reminders),
+        people=PeopleService(storage, clock, onboarding, reminders, evidence),
         claims=ClaimService(storage, clock),
     )
     from handlers.groups import GroupLossWords

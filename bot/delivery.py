@@ -23,7 +23,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, ForceReply, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import (
+    Bot,
+    BotCommandScopeChat,
+    ForceReply,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ExtBot
@@ -336,7 +344,7 @@ class OutboxSender:
             # went stale and the message was sent again.
             where = f"outbox {item.id} to chat {item.chat_id}, delivered as message {message_id}:"
             await patiently(where, lambda: self._outbox.sent(item, self.worker_id, message_id), log)
-            if item.chat_id in self._unreachable:
+            if item.chat_id in self._unreachable and not item.payload.clear_menu:
                 await self._back_in_reach(item.chat_id)
         finally:
             self.pacer.answered(slot)  # a no-op when already closed; closes it when the request was cut short
@@ -355,8 +363,11 @@ class OutboxSender:
             log.exception("chat %d was reached again but could not be marked reachable", chat_id)
             self._unreachable.add(chat_id)
 
-    async def _send(self, item: OutboxItem) -> int:
+    async def _send(self, item: OutboxItem) -> int | None:
         payload = item.payload
+        if payload.clear_menu:
+            await self._clear_menu(item.chat_id)
+            return None  # no message
         common: dict[str, Any] = {
             "chat_id": item.chat_id,
             "message_thread_id": item.topic_id,
@@ -371,6 +382,15 @@ class OutboxSender:
         else:
             message = await self._bot.send_message(text=payload.text, **common)
         return message.message_id
+
+    async def _clear_menu(self, chat_id: int) -> None:
+        """The person's access ended: their own command menu goes (Telegram then shows them the menu of people it
+        does not know). Not if they were registered again meanwhile: the menu is that of their new access."""
+        person = await self._services.storage.users.get(chat_id)
+        if person is not None and person.active:
+            log.info("the menu of %d stays: they were registered again", chat_id)
+            return
+        await self._bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
 
     async def _send_stored_photo(self, sha256: str, caption: str, common: dict[str, Any]) -> Message:
         """Upload the bytes once; the copies to everyone else wait for that and reuse Telegram's file_id."""

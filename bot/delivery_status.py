@@ -16,7 +16,7 @@ from storage.outbox_models import BatchProgress
 
 def progress_text(progress: BatchProgress, t: Translator) -> str:
     key = "outbox.progress_done" if progress.done else "outbox.progress"
-    return t(key, sent=progress.sent, total=progress.total, failed=progress.undeliverable, blocked=progress.blocked)
+    return t(key, sent=progress.sent, total=progress.meant, failed=progress.undeliverable, blocked=progress.blocked)
 
 
 class StatusMessage:

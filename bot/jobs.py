@@ -40,6 +40,9 @@ class SendOutcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"  # a passing failure (network, flood control): the sweep after next tries again
     UNDELIVERABLE = "undeliverable"  # for good (the bot was blocked, the chat is gone): never retried
+    # Not to be sent after all (the person's access ended after the round claimed it): cancelled, as the reminders
+    # still pending were then; not a delivery failure.
+    CANCELLED = "cancelled"
 
 
 # Returning None means sent; raising means retry.
@@ -62,10 +65,12 @@ class SweepReport:
     retried: list[Delivery] = field(default_factory=list)
     failed: list[Delivery] = field(default_factory=list)
     more_due: bool = False  # the last round claimed all it may: more may be due already
+    cancelled: list[Delivery] = field(default_factory=list)
 
     def followed_by(self, later: SweepReport) -> SweepReport:
         return SweepReport(
-            self.sent + later.sent, self.retried + later.retried, self.failed + later.failed, later.more_due
+            self.sent + later.sent, self.retried + later.retried, self.failed + later.failed, later.more_due,
+            self.cancelled + later.cancelled,
         )
 
 
@@ -114,6 +119,9 @@ async def sweep_once(
         if outcome is SendOutcome.SENT:
             await patiently(what, partial(reminders.confirm, delivery), log)
             report.sent.append(delivery)
+        elif outcome is SendOutcome.CANCELLED:
+            await patiently(what, partial(reminders.cancel, delivery), log)
+            report.cancelled.append(delivery)
         elif outcome is SendOutcome.UNDELIVERABLE:
             await patiently(what, partial(reminders.release, delivery, permanent=True), log)
             report.failed.append(delivery)

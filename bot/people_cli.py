@@ -10,6 +10,7 @@ import asyncio
 import sys
 
 from bot.app import BotServices, open_services
+from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
@@ -42,8 +43,8 @@ def main(arguments: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_main(arguments, settings))
 
 
-async def _main(arguments: argparse.Namespace, settings: Settings) -> int:
-    services = await open_services(settings)
+async def _main(arguments: argparse.Namespace, settings: Settings, clock: Clock | None = None) -> int:
+    services = await open_services(settings, clock)
     t = services.i18n.get(None)
     try:
         if arguments.command == "people":

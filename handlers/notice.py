@@ -141,7 +141,7 @@ async def _deliver(update: Update, context: BotContext, batch: str, t: Translato
 
     def render(progress: BatchProgress) -> str:
         key = "insight.notice.sent" if progress.done else "insight.notice.sending"
-        return t(key, sent=progress.sent, total=progress.total, failed=progress.undeliverable)
+        return t(key, sent=progress.sent, total=progress.meant, failed=progress.undeliverable)
 
     running = context.bot_data.get("outbox_sender")
     message = update.effective_message

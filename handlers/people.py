@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from telegram import BotCommandScopeChat, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
@@ -20,10 +19,11 @@ from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
 from bot.services.people import Departure
 from handlers.common import Caller, answer, identify, tell_each
+from handlers.journeys import end_journeys
 from handlers.notify import when
 from handlers.start import describe_scope
 from storage.models import Invite, User
-from storage.outbox_models import Priority
+from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 if TYPE_CHECKING:
     from bot.app import BotServices
@@ -183,11 +183,8 @@ async def deactivate(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     log.info("user %s ended the access of %s", actor.telegram_id, telegram_id)
-    try:
-        # Their own menu goes; Telegram then shows them the menu of people it does not know.
-        await context.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=departure.person.telegram_id))
-    except TelegramError:
-        log.info("could not take the menu of %s away", departure.person.telegram_id)
+    # Their drafts and journey steps are gone from the database; the journey they were in ends here too.
+    end_journeys(context.application, departure.person.telegram_id, departure.person.telegram_id)
     lines = [t("people.deactivated", who=await _who(services, departure.person, t))]
     lines += _consequences(departure, t)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("people.back_button"),
@@ -295,6 +292,13 @@ class DepartureWords:
         services, person = self._services, departure.person
         key = f"user:{person.telegram_id}:deactivated"
         by = departure.by
+        # Their own menu goes, by the running bot's outbox sender: from the command line too, and a crash between
+        # the deactivation and the request loses nothing. First in their queue, so it is gone when they read why.
+        stamp = f"{services.clock.now().timestamp():.0f}"
+        await services.outbox.enqueue([NewOutboxMessage(
+            dedupe_key=f"{key}:{stamp}:menu:chat:{person.telegram_id}", chat_id=person.telegram_id,
+            payload=OutboxPayload(text="", clear_menu=True), priority=Priority.NORMAL,
+        )])
         await tell_each(services, [person], key, lambda t: t(
             "people.farewell" if by is not None else "people.farewell_operator",
             by=by.full_name if by is not None else ""), Priority.NORMAL)

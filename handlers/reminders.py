@@ -47,10 +47,10 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
     person = None if delivery.is_group else await services.storage.users.get(delivery.recipient_id)
     if person is not None and not person.active:
         # Their access ended after the round claimed these (ending it cancels only the reminders still pending):
-        # never to be sent, as if cancelled with the others.
+        # never to be sent, and cancelled with the others, not counted as failed.
         log.info("reminders %s to %s not sent: their access has ended", list(delivery.reminder_ids),
                  delivery.recipient_id)
-        return SendOutcome.UNDELIVERABLE
+        return SendOutcome.CANCELLED
     t = services.i18n.get(person.language if person is not None else None)
     items = collapse(delivery.items)
     text, shown = message_text(items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group)

@@ -15,7 +15,9 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # Telegram refused it (400) or it kept failing: a person has to look
     BLOCKED = "blocked"  # the recipient blocked the bot or removed it from the group (403): never retried
-    CANCELLED = "cancelled"  # no longer wanted before it went, e.g. a held draft's notice once the draft was decided
+    # No longer to be sent: a held draft's notice once the draft was decided, or its person's access ended. Never
+    # a delivery failure.
+    CANCELLED = "cancelled"
 
 
 OWED_STATES = frozenset({DeliveryState.PENDING, DeliveryState.SENDING})
@@ -41,6 +43,10 @@ class OutboxPayload(_Model):
     photo_file_id: str | None = None
     photo_sha256: str | None = None  # bytes kept by the evidence store, uploaded if there is no file_id
     disable_notification: bool = False
+    # Not a message: the chat's own command menu is taken away (deleteMyCommands for the chat), `text` unused. Queued
+    # when a person's access ends, also from the command line, so that the running bot does it. Skipped when the
+    # person is registered again by the time it goes: their new menu stays.
+    clear_menu: bool = False
 
 
 class NewOutboxMessage(_Model):
@@ -88,14 +94,20 @@ class BatchProgress(_Model):
     sent: int = 0
     failed: int = 0
     blocked: int = 0
+    cancelled: int = 0  # of `total`: no longer to be sent (e.g. their person's access ended), neither sent nor failed
 
     @property
     def undeliverable(self) -> int:
         return self.failed + self.blocked
 
     @property
+    def meant(self) -> int:
+        """How many are still meant to reach someone: the "y" of "sent x / y"."""
+        return self.total - self.cancelled
+
+    @property
     def waiting(self) -> int:
-        return self.total - self.sent - self.undeliverable
+        return self.meant - self.sent - self.undeliverable
 
     @property
     def done(self) -> bool:

@@ -203,7 +203,7 @@ async def test_a_crash_after_telegram_accepted_is_the_documented_duplicate(live:
     await outbox.enqueue([NewOutboxMessage(dedupe_key="k", chat_id=person.id, payload=OutboxPayload(text=TEXT))])
     never = asyncio.Event()
 
-    async def dies_before_recording(item: OutboxItem, worker_id: str, message_id: int) -> None:
+    async def dies_before_recording(item: OutboxItem, worker_id: str, message_id: int | None) -> None:
         await never.wait()
 
     outbox.sent = dies_before_recording  # type: ignore[method-assign]

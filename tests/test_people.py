@@ -4,8 +4,11 @@ hands, a lost phone), and a link sent to the wrong chat stood until it expired."
 
 from __future__ import annotations
 
+import argparse
 import re
 
+from bot import people_cli
+from bot.delivery_status import progress_text
 from bot.domain.roles import Role
 from bot.jobs import SendOutcome, sweep_once
 from bot.pacing import Slot
@@ -189,7 +192,11 @@ async def test_a_message_the_sender_had_already_claimed_is_not_delivered_after_t
     assert containing(people.head, warning) == [], told
     states = await services.storage.db.fetchall("SELECT dedupe_key, state FROM outbox WHERE chat_id = ?", (HEAD,))
     assert sorted((row["dedupe_key"].split(":")[0], row["state"]) for row in states) == [
-        ("user", "sent"), ("warning", "failed")]  # the farewell sent, the warning given up
+        ("user", "sent"), ("user", "sent"), ("warning", "cancelled")]  # the menu taken away and the farewell sent, the
+    # warning given up: not a failure of its broadcast, whose status says so to the staff who sent it
+    progress = await services.outbox.progress("warning:1:rev:1")
+    assert progress.done and progress.undeliverable == 0
+    assert progress_text(progress, services.i18n.get("zh_CN")).startswith("✅ 发送完毕：已送达 0 / 0，失败 0")
 
 
 async def test_a_reminder_the_sweep_had_already_claimed_is_not_sent_after_the_access_ended(bot_stage: Stage) -> None:
@@ -214,11 +221,51 @@ async def test_a_reminder_the_sweep_had_already_claimed_is_not_sent_after_the_ac
             ended.append((await services.people.deactivate(staff, HEAD)).person.telegram_id)
         return await send(delivery)
 
-    await sweep_once(services, deactivated_during_the_round)
+    round_ = await sweep_once(services, deactivated_during_the_round)
     await drain(bot_stage)
+    # Not sent, and not a failure either: cancelled, as the reminders still pending were.
+    assert HEAD not in [delivery.recipient_id for delivery in round_.failed]
+    held = await services.storage.db.fetchall(
+        "SELECT DISTINCT state FROM reminders WHERE recipient_id = ? AND state != 'pending'", (HEAD,))
+    assert [row["state"] for row in held] == ["cancelled"]
 
     assert ended == [HEAD]
     told = [m.text for m in people.head.messages()]
     assert len(containing(people.head, "您在本机器人中的账号已由周科长停用")) == 1, told
     assert containing(people.head, f"隐患 {hazard.code} 已到整改期限") == [], told
     assert any(f"隐患 {hazard.code} 已逾期" in text for text in [m.text for m in people.staff.messages()])
+
+
+async def test_an_access_ended_from_the_command_line_takes_the_menu_away_and_tells_the_person_once(
+    bot_stage: Stage,
+) -> None:
+    # `safety-bot people deactivate` ended the access in the database only: the person's own command menu stayed in
+    # their Telegram until the bot next saw them, offering /report, /tasks... to someone who may use none of them.
+    people = await cast(bot_stage)
+    sandbox = bot_stage.sandbox
+    menu = sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD})
+    assert "report" in [command["command"] for command in menu]
+
+    ended = await people_cli._main(argparse.Namespace(command="deactivate", telegram_id=HEAD), bot_stage.settings,
+                                   bot_stage.clock)
+    assert ended == 0
+    await bot_stage.restart()  # whatever the running bot is doing meanwhile, nothing queued is lost
+    await drain(bot_stage)
+    await drain(bot_stage)
+
+    assert sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD}) == []
+    assert len(containing(people.head, "您在本机器人中的账号已由系统管理员停用")) == 1
+    menus = await bot_stage.services.storage.db.fetchall(
+        "SELECT state FROM outbox WHERE chat_id = ? AND payload LIKE '%clear_menu%'", (HEAD,))
+    assert [row["state"] for row in menus] == ["sent"]
+
+
+async def test_a_menu_taken_away_late_leaves_the_menu_of_someone_registered_again(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff = await bot_stage.services.storage.users.get(STAFF)
+    assert staff is not None
+    await bot_stage.services.people.deactivate(staff, HEAD)
+    await bot_stage.register(people.head, Role.CADRE, region=LUCHENG)  # before the bot took the old menu away
+    await drain(bot_stage)
+    menu = [command["command"] for command in bot_stage.sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD})]
+    assert menu[:2] == ["report", "tasks"] and "drill" not in menu

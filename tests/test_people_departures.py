@@ -7,9 +7,12 @@ from datetime import timedelta
 
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
+from bot.jobs import plan_once
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.warning_delivery import deliver
+from storage.repositories.action_drafts import Journey
+from tests.calendar_people import local
 from tests.hazard_people import (
     CADRE,
     HEAD,
@@ -24,6 +27,7 @@ from tests.hazard_people import (
     submitted,
 )
 from tests.test_people import link_token
+from tests.test_reminder_delivery import sweep
 from tests.test_report import to_the_description
 from tests.warning_people import containing, drain, enrol, send_typhoon
 
@@ -127,3 +131,72 @@ async def test_county_staff_can_neither_see_nor_cancel_an_invitation_of_a_role_t
     assert pressed.answer is not None and pressed.answer.show_alert
     invite = await bot_stage.services.storage.invites.get(token)
     assert invite is not None and invite.revoked_at is None
+
+
+async def test_what_a_person_left_unfinished_is_discarded_with_their_access(bot_stage: Stage) -> None:
+    # A rectification half done (measures typed, a photo sent) and a report half written stayed in the database
+    # for good when the access ended, the photos' bytes with them: invited again, the head was taken straight back to
+    # the photos step of a rectification begun under their old access.
+    people = await cast(bot_stage)
+    storage, evidence = bot_stage.services.storage, bot_stage.services.evidence
+    hazard = await report(bot_stage)
+    await people.head.press("开始整改")
+    await people.head.send_text("更换了老化电线")
+    await people.head.send_photo()
+    assert "已收到第 1 张照片" in people.head.last_message().text
+    await to_the_description(people.cadre)
+    await people.cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    await people.cadre.send_photo()
+    rectification = await storage.action_drafts.get(HEAD, Journey.RECTIFY)
+    report_draft = await storage.drafts.get(CADRE)
+    assert rectification is not None and report_draft is not None
+    drafted = [photo.sha256 for photo in [*rectification.photos, *report_draft.photos]]
+    kept = [photo.sha256 for photo in await storage.hazards.photos(hazard.id)]
+    assert len(drafted) == 2 and all(evidence.exists(sha256) for sha256 in drafted + kept)
+    await bot_stage.application.update_persistence()
+
+    await end_access(bot_stage, STAFF, HEAD)
+    await end_access(bot_stage, STAFF, CADRE)
+
+    for person in (HEAD, CADRE):
+        assert await storage.db.fetchval("SELECT COUNT(*) FROM report_drafts WHERE telegram_id = ?", (person,)) == 0
+        assert await storage.db.fetchval("SELECT COUNT(*) FROM action_drafts WHERE telegram_id = ?", (person,)) == 0
+        steps = await storage.db.fetchval(
+            "SELECT COUNT(*) FROM ptb_conversations WHERE json_extract(key, '$[#-1]') = ?", (person,))
+        assert steps == 0
+    assert not any(evidence.exists(sha256) for sha256 in drafted)
+    assert all(evidence.exists(sha256) for sha256 in kept)  # the hazard's own evidence stays
+    ended = await storage.audit.list(action_prefix="user.deactivated")
+    discarded = {event.target: event.detail.get("drafts_discarded") for event in ended}
+    assert discarded == {
+        f"user:{HEAD}": {"report": 0, "journeys": ["rectify"], "steps": 1, "photos_deleted": 1},
+        f"user:{CADRE}": {"report": 1, "journeys": [], "steps": 1, "photos_deleted": 1},
+    }
+
+    # Invited again, the head starts the rectification afresh.
+    await bot_stage.register(people.head, Role.HEAD, institution=HOME)
+    await people.head.press("开始整改")
+    assert "第 1 步" in people.head.last_message().text
+
+
+async def test_a_head_who_takes_over_in_the_morning_is_reminded_of_a_deadline_that_falls_that_day(
+    bot_stage: Stage,
+) -> None:
+    # A head who replaced another mid-day got the home's hazard reminders only from the next nightly plan: the
+    # deadline that fell that very day reminded the county staff, never the head now answering for it.
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)  # 一般: deadline 2026-03-09 10:00
+    await drain(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 9, 7))
+    await plan_once(bot_stage.services)  # the nightly plan of that day
+    bot_stage.clock.set(local(2026, 3, 9, 8))
+    await end_access(bot_stage, STAFF, HEAD)
+    successor = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="吴院长", language_code="zh-hans")
+    await bot_stage.register(successor, Role.HEAD, institution=HOME)
+    seen = len(successor.messages())
+
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    await sweep(bot_stage)
+    assert len([m for m in successor.messages()[seen:] if hazard.code in m.text]) == 1
+    assert people.head.messages()[-1].text.startswith("您在本机器人中的账号已由周科长停用")

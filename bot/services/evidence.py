@@ -47,6 +47,14 @@ class EvidenceStore:
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:]
 
+    def discard(self, sha256: str) -> bool:
+        """Delete the bytes (a discarded draft's photo nothing else names); whether there were any."""
+        target = self.path(sha256)
+        if not target.is_file():
+            return False
+        target.unlink(missing_ok=True)
+        return True
+
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 

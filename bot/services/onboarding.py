@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role, region_in_scope
 from bot.services.errors import Refusal
 from storage import Storage
 from storage.models import Group, GroupPurpose, Invite, InviteStatus, RegionLevel, User
+
+log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 16  # 22 url-safe characters: well inside the 64 that a deep-link payload allows
 
@@ -90,6 +93,10 @@ class GroupLossNotices(Protocol):
     async def queue_topic(self, lost: LostTopic) -> None: ...
 
 
+class InstitutionPlanner(Protocol):
+    async def plan_for_institution(self, institution_id: int) -> None: ...
+
+
 class OnboardingService:
     def __init__(self, storage: Storage, clock: Clock, invite_ttl: timedelta) -> None:
         self._storage = storage
@@ -97,6 +104,7 @@ class OnboardingService:
         self._invite_ttl = invite_ttl
         self.notifier: GroupLossNotices | None = None
         self.reach_notifier: ReachNotices | None = None
+        self.planner: InstitutionPlanner | None = None
 
     async def create_invite(
         self,
@@ -194,6 +202,14 @@ class OnboardingService:
             target=f"user:{newcomer.telegram_id}",
             detail={"role": invite.role.value, "region": invite.region_code, "invited_by": invite.created_by},
         )
+        if invite.role is Role.HEAD and invite.institution_id is not None and self.planner is not None:
+            try:
+                # The home's open hazards remind the new head from now on, not from the next nightly plan.
+                await self.planner.plan_for_institution(invite.institution_id)
+            except Exception:
+                # Registered all the same: the nightly plan plans them, as before.
+                log.exception("could not plan the reminders of institution %d for its new head %d",
+                              invite.institution_id, newcomer.telegram_id)
         return user
 
     async def invitation_not_needed(self, user: User) -> None:

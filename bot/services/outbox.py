@@ -124,11 +124,11 @@ class OutboxService:
     async def claim_stands(self, item: OutboxItem, worker_id: str) -> bool:
         return await self._storage.outbox.claim_stands(item.id, worker_id)
 
-    async def sent(self, item: OutboxItem, worker_id: str, message_id: int) -> None:
+    async def sent(self, item: OutboxItem, worker_id: str, message_id: int | None) -> None:
         recorded = await self._storage.outbox.mark_sent(item.id, worker_id, message_id=message_id, at=self._clock.now())
         if not recorded:
             current = await self._storage.outbox.get(item.id)
-            if current is not None and current.state is DeliveryState.FAILED:
+            if current is not None and current.state is DeliveryState.CANCELLED:
                 # Given up (the person's access ended) while the request was on its way: nothing can call it back.
                 log.warning("outbox %d to chat %d was delivered while it was given up: %s", item.id, item.chat_id,
                             current.last_error)

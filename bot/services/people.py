@@ -10,12 +10,14 @@ and the invitations they made and nobody used are taken back.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
 from bot.clock import Clock
 from bot.domain.roles import INVITABLE_BY, Role, may_manage, region_in_scope, significant_prefix
 from bot.services.errors import Refusal
+from bot.services.evidence import EvidenceStore
 from bot.services.onboarding import OnboardingService
 from storage import Storage
 from storage.hazard_models import Hazard
@@ -51,8 +53,12 @@ class HazardPlanner(Protocol):
 
 
 class PeopleService:
-    def __init__(self, storage: Storage, clock: Clock, onboarding: OnboardingService, planner: HazardPlanner) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, onboarding: OnboardingService, planner: HazardPlanner,
+        evidence: EvidenceStore,
+    ) -> None:
         self._storage = storage
+        self._evidence = evidence
         self._clock = clock
         self._onboarding = onboarding
         self._planner = planner
@@ -127,6 +133,11 @@ class PeopleService:
             contacts, calls = await self._storage.contacts.release_cadre(telegram_id, now)
             await self._storage.reminders.cancel_pending_for(telegram_id)
             given_up = await self._storage.outbox.give_up_chat(telegram_id, GIVEN_UP)
+            # What they left unfinished would never be resumed (registered again, they start afresh): their drafts
+            # and waiting journey steps go, with the bytes of photos that only those drafts named. Nothing a hazard's
+            # history or the audit log needs is in a draft.
+            discarded = await self._storage.unfinished.discard_of(telegram_id)
+            orphans = await self._storage.unfinished.orphaned_photos(discarded.photos)
             tell = [u for u in await self._onboarding.supervisors(person) if u.telegram_id != actor_id]
             await self._storage.audit.append(
                 actor_id, "user.deactivated", target=f"user:{telegram_id}",
@@ -134,12 +145,20 @@ class PeopleService:
                     "role": person.role.value, "region": person.region_code, "institution_id": person.institution_id,
                     "hazards_released": [h.code for h in released], "headed": headed, "invites_revoked": revoked,
                     "messages_given_up": given_up, "contacts_released": contacts, "calls_released": calls,
+                    **({"drafts_discarded": {
+                        "report": discarded.report, "journeys": list(discarded.journeys), "steps": discarded.steps,
+                        "photos_deleted": len(orphans),
+                    }} if discarded.anything else {}),
                 },
             )
             ended = person.model_copy(update={"active": False, "access_ended_at": now})
             departure = Departure(ended, actor, tuple(released), revoked, contacts, tuple(tell))
             if self.notifier is not None:
                 await self.notifier.queue(departure)
+        for sha256 in orphans:
+            # After the commit: a deactivation rolled back must not have lost a draft's photos. A crash before this
+            # leaves bytes that nothing names, as a photo sent and never used in a report does.
+            await asyncio.to_thread(self._evidence.discard, sha256)
         for hazard in released:
             # Reminders now go to whoever answers for the hazard instead: its institution's heads, or the county.
             await self._planner.plan_for_hazard(hazard.id)

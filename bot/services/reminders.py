@@ -133,6 +133,23 @@ class ReminderService:
         directory = directory or await Directory.load_for_hazard(self._storage, hazard)
         await self._plan_hazards([hazard], directory)
 
+    async def plan_for_institution(self, institution_id: int) -> None:
+        """Plan the institution's open hazards again: a head who has just registered (one who took over from another
+        in the morning) is reminded from now on, of a deadline that falls today too, not from the next nightly
+        plan."""
+        now, hazards, offset = self._clock.now(), [], 0
+        while page := await self._storage.hazards.open_for_institution(
+            institution_id, now=now, limit=PLAN_PAGE, offset=offset
+        ):
+            hazards += page
+            offset += len(page)
+        if not hazards:
+            return
+        assignees = {hazard.assignee_id for hazard in hazards if hazard.assignee_id is not None}
+        directory = await Directory.load_concerning(self._storage, {institution_id}, assignees)
+        for start in range(0, len(hazards), PLAN_PAGE):
+            await self._plan_hazards(hazards[start : start + PLAN_PAGE], directory)
+
     async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory, *, add_only: bool = False) -> None:
         """`plan_for_hazard` for several hazards, written in one transaction. `add_only` adds the rows of the
         steps still to come and cancels nothing: for a hazard whose state, deadline and people have not changed,
@@ -398,6 +415,10 @@ class ReminderService:
 
     async def confirm(self, delivery: Delivery) -> None:
         await self._storage.reminders.mark_sent(delivery.reminder_ids, delivery.worker_id, self._clock.now())
+
+    async def cancel(self, delivery: Delivery) -> None:
+        """A delivery no longer to be sent (its person's access ended after the sweep claimed it): cancelled."""
+        await self._storage.reminders.cancel_claimed(delivery.reminder_ids, delivery.worker_id)
 
     async def release(self, delivery: Delivery, *, permanent: bool = False) -> None:
         """Put a delivery that failed back for a later sweep, with growing delays; `permanent` (the bot was

@@ -110,7 +110,7 @@ class OutboxRepository:
         # RETURNING gives no order; callers send in queue order.
         return sorted((_item(row) for row in rows), key=lambda item: (item.priority, item.id))
 
-    async def mark_sent(self, outbox_id: int, worker: str, *, message_id: int, at: datetime) -> bool:
+    async def mark_sent(self, outbox_id: int, worker: str, *, message_id: int | None, at: datetime) -> bool:
         changed = await self._db.execute_rowcount(
             f"UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, last_error = NULL {_GUARD}",
             (message_id, to_db_time(at), outbox_id, worker),
@@ -161,11 +161,11 @@ class OutboxRepository:
         return moved, given_up
 
     async def give_up_chat(self, chat_id: int, reason: str) -> int:
-        """Messages still waiting for this chat are not to be sent (recorded as failed, with why); how many. A message
-        a sender has claimed but not yet sent is given up too: the sender looks at its claim just before the request
-        (`claim_stands`), and a claim of a dead sender is not queued again."""
+        """Messages still waiting for this chat are not to be sent (recorded as cancelled, with why: not a delivery
+        failure); how many. A message a sender has claimed but not yet sent is given up too: the sender looks at its
+        claim just before the request (`claim_stands`), and a claim of a dead sender is not queued again."""
         return await self._db.execute_rowcount(
-            "UPDATE outbox SET state = 'failed', last_error = ?, claimed_by = NULL, claimed_at = NULL "
+            "UPDATE outbox SET state = 'cancelled', last_error = ?, claimed_by = NULL, claimed_at = NULL "
             "WHERE chat_id = ? AND state IN ('pending', 'sending')",
             (reason, chat_id),
         )
@@ -253,9 +253,10 @@ class OutboxRepository:
         return int(value)
 
     async def progress(self, batch: str) -> BatchProgress:
-        # A cancelled message was never owed to anyone: it counts neither as sent nor as still to go.
+        # A cancelled message counts in `total` (it was queued: the batch is not to be queued again) but is neither
+        # sent nor still to go (`meant`, `waiting`).
         rows = await self._db.fetchall(
-            "SELECT state, COUNT(*) AS n FROM outbox WHERE batch = ? AND state != 'cancelled' GROUP BY state",
+            "SELECT state, COUNT(*) AS n FROM outbox WHERE batch = ? GROUP BY state",
             (batch,),
         )
         counts = {str(row["state"]): int(row["n"]) for row in rows}
@@ -265,6 +266,7 @@ class OutboxRepository:
             sent=counts.get(DeliveryState.SENT, 0),
             failed=counts.get(DeliveryState.FAILED, 0),
             blocked=counts.get(DeliveryState.BLOCKED, 0),
+            cancelled=counts.get(DeliveryState.CANCELLED, 0),
         )
 
     async def in_batch(self, batch: str, states: Collection[DeliveryState] | None = None) -> list[OutboxItem]:
