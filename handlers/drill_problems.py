@@ -12,7 +12,7 @@ from telegram.ext import ConversationHandler
 from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
 from bot.i18n import Html, Translator, clipped
-from bot.services.hazard_core import MAX_TEXT
+from bot.services.hazard_core import MAX_TEXT, MIN_DESCRIPTION
 from handlers.calendar_common import drafts, place_name, save_draft
 from handlers.common import Caller, answer, catalog_label
 from handlers.drill_steps import (
@@ -68,6 +68,14 @@ async def listed_problems(update: Update, context: BotContext) -> str | int:
     lines = [line for line in lines if line]
     if not lines or len(lines) > MAX_PROBLEMS or any(len(line) > MAX_TEXT for line in lines):
         text = caller.t("drill.guide_problems", max=MAX_PROBLEMS)
+        await answer(update, text, reply_markup=problems_keyboard(caller.t))
+        return LISTING_PROBLEMS
+    short = next(((number, line) for number, line in enumerate(lines, 1) if len(line) < MIN_DESCRIPTION), None)
+    if short is not None:
+        # Each problem may become a hazard, whose description needs MIN_DESCRIPTION characters: said now, naming the
+        # line, rather than at the confirmation after an area and a severity for every problem.
+        number, line = short
+        text = caller.t("drill.problem_too_short", number=number, problem=line, min=MIN_DESCRIPTION)
         await answer(update, text, reply_markup=problems_keyboard(caller.t))
         return LISTING_PROBLEMS
     draft = draft.model_copy(update={"problems": [DraftProblem(description=line) for line in lines], "asking": 0})

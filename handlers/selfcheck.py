@@ -28,8 +28,7 @@ from bot.domain.roles import Role
 from bot.i18n import Html, Translator
 from bot.services.duties import month_key, month_start
 from bot.services.errors import Refusal
-from bot.services.hazard_core import MAX_TEXT
-from bot.services.self_inspection import InspectionSheet
+from bot.services.self_inspection import InspectionSheet, most_note
 from handlers.calendar_common import (
     ENTRY_SELFCHECK,
     SELFCHECK,
@@ -342,9 +341,10 @@ async def noted(update: Update, context: BotContext) -> str | int:
         return NOTING
     caller, draft, sheet = loaded
     note = message.text.strip()
-    if len(note) > MAX_TEXT:
+    most = most_note(sheet.items[draft.cursor])  # the note goes into the hazard behind the item's name
+    if len(note) > most:
         return await _show(update, context, caller, draft, sheet, move=True,
-                           hint=caller.t("refusal.note_too_long", max=MAX_TEXT))
+                           hint=caller.t("refusal.note_too_long", max=most))
     # A photo sent before the note was kept: the optional photo step is already done.
     step = "severity" if draft.photo is not None else "photo"
     draft = draft.model_copy(update={"note": note, "step": step})
@@ -359,7 +359,7 @@ async def photographed(update: Update, context: BotContext) -> str | int:
     caller, draft, sheet = loaded
     photo = await keep_photo(message, context)
     caption = (message.caption or "").strip()
-    note = draft.note or (caption if caption and len(caption) <= MAX_TEXT else None)
+    note = draft.note or (caption if caption and len(caption) <= most_note(sheet.items[draft.cursor]) else None)
     if note is None:
         draft = draft.model_copy(update={"photo": photo, "step": "note"})
         return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t("selfcheck.hint_note_first"))

@@ -455,3 +455,33 @@ async def test_drills_shows_the_monthly_self_inspection_as_the_reminders_promise
     assert lines[at + 1].startswith("✅ 合规：2026年下半年已于 2026-07-02 开展消防演练")
     assert lines[at + 2] == "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天。"
     assert "月度自查" in lines[0]
+
+
+async def test_a_problem_too_short_to_be_a_hazard_is_refused_as_it_is_listed_not_at_the_confirmation(
+    bot_stage: Stage,
+) -> None:
+    """"楼道堆物" is four characters and a hazard's description needs five. The list was taken, the area and severity
+    chosen for every problem, and only the Confirm press said "the description is too short" and sent the head
+    back to type the whole list again, without saying which line."""
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head = people.head
+
+    await head.send_text("/drill")
+    await through_the_drill(head, "消防疏散演练", "今天（2026-03-12）", "12", "25", "夜间疏散演练")
+    await head.send_text("1. 三楼楼梯间应急照明灯不亮\n2. 楼道堆物")
+    told = head.last_message()
+    assert "第 2 个问题“楼道堆物”" in told.text and "至少写 5 个字" in told.text
+    assert told.buttons == [["未发现问题"], ["取消"]]  # still at the list: nothing asked about problem 1
+
+    await head.send_text("1. 三楼楼梯间应急照明灯不亮\n2. 二楼楼道堆放杂物")
+    await head.press("✓ 用火")
+    await head.press("✓ 一般")
+    await head.press("✓ 用火")
+    await head.press("重大")
+    await head.press("✅ 确认记录")
+    assert "已记录演练：消防疏散演练，2026-03-12" in head.last_message().text
+    hazards = await bot_stage.services.storage.hazards.open_for_institution(
+        await institution_id(bot_stage, HOME), now=bot_stage.clock.now()
+    )
+    assert sorted(h.description for h in hazards) == ["三楼楼梯间应急照明灯不亮", "二楼楼道堆放杂物"]

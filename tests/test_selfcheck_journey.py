@@ -213,3 +213,30 @@ async def test_a_checklist_paused_at_midnight_on_the_months_last_day_is_finished
 
     await head.send_text("/selfcheck")  # and then November's, as usual
     assert "月度隐患自查（2026年11月）" in head.last_message().text and "进度：0/" in head.last_message().text
+
+
+async def test_a_note_too_long_for_the_hazard_is_refused_as_it_is_sent_not_after_the_severity(
+    bot_stage: Stage,
+) -> None:
+    """A ❌'s note becomes the hazard's description behind the item's name, and a description holds MAX_TEXT
+    characters. A note of 1,990 was taken, the photo skipped and the severity chosen, and only then did the head
+    read "the description is too long (at most 2000)" and have to type it all again."""
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head = people.head
+    home = await institution_id(bot_stage, HOME)
+
+    await head.send_text("/selfcheck")
+    await head.press("❌ 不合格")
+    await head.send_text("烟" * 1990)
+    sheet = head.last_message()
+    assert "说明过长（最多 " in sheet.text and sheet.buttons == [["↩ 撤回“不合格”"], ["⏸ 暂停"]]
+    most = int(sheet.text.split("说明过长（最多 ", 1)[1].split(" ", 1)[0])
+    assert most < 1990
+    note = "烟" * most
+    await head.send_text(note)  # the longest the sheet allows is taken whole
+    await head.press("跳过照片")
+    await head.press("重大")
+    [hazard] = await bot_stage.services.storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
+    assert hazard.description.endswith("：" + note)
+    assert "描述太长" not in head.last_message().text

@@ -26,11 +26,17 @@ from bot.domain.roles import Role
 from bot.services.calendar import CalendarServiceBase
 from bot.services.duties import load_duties, month_key
 from bot.services.errors import Refusal
-from bot.services.hazard_core import checked_text
+from bot.services.hazard_core import MAX_TEXT, checked_text
 from bot.services.hazards import HazardOutcome
 from storage.calendar_models import Answer, InspectionAnswer, SelfInspection
 from storage.hazard_models import PhotoRef, ReportDraft
 from storage.models import Institution, InstitutionType, RiskTag, User
+
+
+def most_note(item: ChecklistItem) -> int:
+    """The longest note a ❌ on `item` may carry: the note becomes the hazard's description behind the item's name,
+    and a description holds MAX_TEXT characters."""
+    return MAX_TEXT - len(hazard_description(item, ""))
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,8 @@ class SelfInspectionService(CalendarServiceBase):
         text = checked_text(note, field_name="note")
         if answer is Answer.FAIL and text is None:
             raise Refusal("note_required")
+        if answer is Answer.FAIL and text is not None and len(text) > most_note(item):
+            raise Refusal("note_too_long", max=most_note(item))
         self._check_photos([] if photo is None else [photo])
         now = self._clock.now()
         outcome: HazardOutcome | None = None
