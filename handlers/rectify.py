@@ -75,7 +75,8 @@ async def acknowledged(update: Update, context: BotContext) -> None:
         return
     await query.answer(caller.t.plain("rectify.acknowledged", code=outcome.hazard.code))
     if isinstance(query.message, Message):
-        await replace_buttons(query.message, action_keyboard(dossier.hazard, dossier.actions, caller.t))
+        keyboard = action_keyboard(dossier.hazard, dossier.actions, caller.t, fix=dossier.fix)
+        await replace_buttons(query.message, keyboard)
 
 
 # ---- rectifying -----------------------------------------------------------------------------------------
