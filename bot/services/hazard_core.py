@@ -75,6 +75,8 @@ class HazardOutcome:
 class TaskItem:
     hazard: Hazard
     overdue: bool
+    # The reader submitted its rectification and nobody else may verify it: theirs to accept (four eyes waived).
+    only_you_verify: bool = False
 
 
 @dataclass(frozen=True)

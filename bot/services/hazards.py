@@ -308,8 +308,9 @@ class HazardService(HazardReporting):
 
     async def tasks(self, actor: User, page: int = 0, page_size: int = 10) -> TaskPage:
         """Heads (and anyone named responsible): their unresolved hazards, overdue first, then by deadline.
-        Staff: hazards awaiting verification in their scope, then overdue ones, then those they are named
-        responsible for, then those nobody is named responsible for."""
+        Staff: hazards awaiting verification in their scope (not those they fixed, unless nobody else may verify
+        them: marked so), then overdue ones, then those they are named responsible for, then those nobody is named
+        responsible for."""
         if page_size < 1:
             raise ValueError("page_size must be positive")
         now = self._clock.now()
@@ -318,10 +319,18 @@ class HazardService(HazardReporting):
             if actor.role is Role.COUNTY and actor.region_code is None:
                 return TaskPage([], 0, page_size, 0)  # misconfigured account: fail closed
             mine = actor.telegram_id
-            total = await repo.count_staff_queue(actor.region_code, now=now, mine=mine)
+            # Their own rectifications wait for someone else (four eyes), but for those nobody else may verify.
+            own = {
+                h.id for h in await repo.awaiting_own_verification(mine) if await self._only_fixer_may_verify(actor, h)
+            }
+            total = await repo.count_staff_queue(actor.region_code, now=now, mine=mine, own_to_verify=sorted(own))
             page = _clamp(page, total, page_size)
-            hazards = await repo.staff_queue(actor.region_code, now=now, mine=mine, limit=page_size,
-                                             offset=page * page_size)
+            hazards = await repo.staff_queue(actor.region_code, now=now, mine=mine, own_to_verify=sorted(own),
+                                             limit=page_size, offset=page * page_size)
+            return TaskPage(
+                [TaskItem(h, is_overdue(h.deadline, h.state, now), h.id in own) for h in hazards],
+                page, page_size, total,
+            )
         else:
             institution_id = actor.institution_id if actor.role is Role.HEAD else None
             total = await repo.count_open_for_institution(
