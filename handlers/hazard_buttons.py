@@ -132,6 +132,21 @@ async def pressed_hazard(update: Update, context: BotContext) -> tuple[Caller, U
     return caller, caller.user, query, hazard_id
 
 
+# Telegram's limit on the text of a pop-up (answerCallbackQuery).
+POPUP_LIMIT = 200
+
+
+def popup_text(t: Translator, refusal: Refusal) -> str:
+    """The refusal's text within a pop-up's limit: a long name in it (Telegram allows 129 characters) is shortened
+    first, so that what the person must know, and what to do, still shows."""
+    text = t.plain(refusal.message_key, **refusal.params)
+    name = refusal.params.get("name")
+    if len(text) > POPUP_LIMIT and isinstance(name, str):
+        keep = max(1, len(name) - (len(text) - POPUP_LIMIT) - 1)
+        text = t.plain(refusal.message_key, **{**refusal.params, "name": name[:keep] + "…"})
+    return text if len(text) <= POPUP_LIMIT else text[: POPUP_LIMIT - 1] + "…"
+
+
 # The refusal of a verdict on an earlier rectification: its buttons give way to Details, which shows the latest.
 EARLIER_RECTIFICATION = "earlier_rectification"
 
@@ -143,7 +158,7 @@ def details_keyboard(hazard_id: int, t: Translator) -> InlineKeyboardMarkup:
 async def refuse(query: CallbackQuery, t: Translator, refusal: Refusal) -> None:
     """A pop-up the person must dismiss: a stale or forged button deserves more than a passing toast. Pressed on an
     earlier rectification, the message's buttons become Details, the way to the one awaiting verification now."""
-    await query.answer(t.plain(refusal.message_key, **refusal.params), show_alert=True)
+    await query.answer(popup_text(t, refusal), show_alert=True)
     hazard_id = hazard_id_of(query)
     if refusal.code == EARLIER_RECTIFICATION and hazard_id is not None and isinstance(query.message, Message):
         await replace_buttons(query.message, details_keyboard(hazard_id, t))

@@ -11,7 +11,19 @@ from bot.domain.roles import Role
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
 from storage.hazard_models import Hazard
-from tests.hazard_people import HEAD, LUCHENG, OTHER_STAFF, STAFF, act, cast, hazard_now, report, submitted
+from tests.hazard_people import (
+    HEAD,
+    HOME,
+    LUCHENG,
+    OTHER_STAFF,
+    SECOND_HEAD,
+    STAFF,
+    act,
+    cast,
+    hazard_now,
+    report,
+    submitted,
+)
 
 
 def _local(stage: Stage) -> str:
@@ -101,3 +113,23 @@ async def test_buttons_sent_before_they_named_the_rectification(bot_stage: Stage
     other = await submitted(bot_stage, await report(bot_stage, description="Extinguisher out of date"))
     await people.staff.press_data(_asked(people.staff, other)[-1], f"hz:accept:{other.id}")
     assert (await hazard_now(bot_stage, other)).state is HazardState.CLOSED
+
+
+async def test_the_answer_fits_a_pop_up_whatever_the_name_of_the_latest_fixer(bot_stage: Stage) -> None:
+    """A pop-up holds 200 characters: a head with a long Telegram name resubmitting must not make the answer fail."""
+    await cast(bot_stage, "en")
+    second = await _second_clerk(bot_stage)
+    long_named = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="Alexandra-" + "Q" * 54,
+                                        last_name="Montgomery-" + "W" * 53, language_code="en")
+    await bot_stage.register(long_named, Role.HEAD, institution=HOME)
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    first_notice = _asked(second, hazard)[-1]
+    await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="The photo does not show the exit")
+    await act(bot_stage, SECOND_HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="Cleared it", photos=1)
+
+    pressed = await second.press("Accept", first_notice)
+    assert pressed.answer is not None and pressed.answer.show_alert
+    text = pressed.answer.text or ""
+    assert text.startswith(f"This is an earlier rectification of hazard {hazard.code}") and len(text) <= 200
+    assert first_notice.buttons == [["Details"]]
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
