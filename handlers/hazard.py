@@ -90,7 +90,7 @@ async def send_dossier(update: Update, context: BotContext, caller: Caller, doss
     names = await _names(context, dossier.events)
     parts = [*_summary(dossier, t, tz), t("dossier.history_header")]
     parts += [_event(event, names, t, tz) for event in dossier.events]
-    keyboard = action_keyboard(dossier.hazard, dossier.actions, t, details=False)
+    keyboard = action_keyboard(dossier.hazard, dossier.actions, t, details=False, fix=dossier.fix)
     texts = _pack(parts)
     for text in texts[:-1]:
         await chat.send_message(text)

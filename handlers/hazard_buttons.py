@@ -1,4 +1,9 @@
-"""Callback data of the hazard journeys: opaque ids only; every handler re-checks role, scope and state."""
+"""Callback data of the hazard journeys: opaque ids only; every handler re-checks role, scope and state.
+
+Accept and Reject (and the fixer's own acceptance) also name the rectification they were shown with, by its history
+entry: `hz:accept:{hazard}:{fix}`. Pressed once another rectification awaits verification, they change nothing. Those
+sent before carry no fix (`hz:accept:{hazard}`) and stand for the only one ever submitted (LEGACY_FIX).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from bot.context import BotContext
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from bot.services.hazards import HazardService
+from bot.services.hazards import LEGACY_FIX, HazardService
 from handlers.common import Caller, identify
 from storage.hazard_models import Hazard
 from storage.models import User
@@ -21,7 +26,9 @@ VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "ac
 REOPEN, ASSIGN = "reopen", "assign"
 # Four eyes waived: the fixer, whom nobody else can relieve, confirms accepting their own rectification, or keeps it.
 ACCEPT_OWN, KEEP_OWN = "acceptown", "keepown"
-PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown):(\d+)$")
+PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown):(\d+)(?::(\d+))?$")
+# The buttons that give a verdict on one rectification, and name it.
+VERDICT_VERBS = frozenset({ACCEPT, REJECT, ACCEPT_OWN})
 TASKS_PAGE = re.compile(r"^tk:page:(\d+)$")
 
 # The buttons a person gets for the actions decide() would allow them, in this order.
@@ -36,22 +43,26 @@ ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
 )
 
 
-def data(verb: str, hazard_id: int) -> str:
-    return f"hz:{verb}:{hazard_id}"
+def data(verb: str, hazard_id: int, fix: int | None = None) -> str:
+    return f"hz:{verb}:{hazard_id}" if fix is None else f"hz:{verb}:{hazard_id}:{fix}"
 
 
 def pattern(verb: str) -> str:
-    """The CallbackQueryHandler pattern of one verb."""
-    return rf"^hz:{verb}:\d+$"
+    """The CallbackQueryHandler pattern of one verb (with or without the rectification it names)."""
+    return rf"^hz:{verb}:\d+(?::\d+)?$"
 
 
-def button(verb: str, hazard_id: int, label_key: str, t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.plain(label_key), callback_data=data(verb, hazard_id))
+def button(
+    verb: str, hazard_id: int, label_key: str, t: Translator, fix: int | None = None
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain(label_key), callback_data=data(verb, hazard_id, fix))
 
 
-def parse(callback_data: str | None) -> tuple[str, int] | None:
+def parse(callback_data: str | None) -> tuple[str, int, int | None] | None:
     match = PATTERN.match(callback_data or "")
-    return (match.group(1), int(match.group(2))) if match else None
+    if not match:
+        return None
+    return match.group(1), int(match.group(2)), None if match.group(3) is None else int(match.group(3))
 
 
 def hazard_id_of(query: CallbackQuery) -> int | None:
@@ -59,7 +70,19 @@ def hazard_id_of(query: CallbackQuery) -> int | None:
     return parsed[1] if parsed else None
 
 
-def action_buttons(hazard: Hazard, actions: Iterable[HazardAction], t: Translator) -> list[InlineKeyboardButton]:
+def shown_fix_of(query: CallbackQuery) -> int | None:
+    """The rectification a verdict button was shown with (LEGACY_FIX: sent before buttons named it); None for any
+    other button."""
+    parsed = parse(query.data)
+    if parsed is None or parsed[0] not in VERDICT_VERBS:
+        return None
+    return LEGACY_FIX if parsed[2] is None else parsed[2]
+
+
+def action_buttons(
+    hazard: Hazard, actions: Iterable[HazardAction], t: Translator, fix: int | None = None
+) -> list[InlineKeyboardButton]:
+    """`fix`: the rectification awaiting verification, which Accept and Reject name."""
     allowed = set(actions)
     buttons = []
     for action, verb, label_key in ACTION_BUTTONS:
@@ -68,15 +91,15 @@ def action_buttons(hazard: Hazard, actions: Iterable[HazardAction], t: Translato
         # Acknowledging twice changes nothing; once done, the button would only add noise to the history.
         if action is HazardAction.ACKNOWLEDGE and hazard.acknowledged_at is not None:
             continue
-        buttons.append(button(verb, hazard.id, label_key, t))
+        buttons.append(button(verb, hazard.id, label_key, t, fix if verb in VERDICT_VERBS else None))
     return buttons
 
 
 def action_keyboard(
-    hazard: Hazard, actions: Iterable[HazardAction], t: Translator, *, details: bool = True
+    hazard: Hazard, actions: Iterable[HazardAction], t: Translator, *, details: bool = True, fix: int | None = None
 ) -> InlineKeyboardMarkup | None:
     """One row per action the person may take, then Details; None when there is nothing to offer."""
-    rows = [[b] for b in action_buttons(hazard, actions, t)]
+    rows = [[b] for b in action_buttons(hazard, actions, t, fix)]
     if details:
         rows.append([button(VIEW, hazard.id, "button.details", t)])
     return InlineKeyboardMarkup(rows) if rows else None
@@ -109,12 +132,41 @@ async def pressed_hazard(update: Update, context: BotContext) -> tuple[Caller, U
     return caller, caller.user, query, hazard_id
 
 
+# Telegram's limit on the text of a pop-up (answerCallbackQuery).
+POPUP_LIMIT = 200
+
+
+def popup_text(t: Translator, refusal: Refusal) -> str:
+    """The refusal's text within a pop-up's limit: a long name in it (Telegram allows 129 characters) is shortened
+    first, so that what the person must know, and what to do, still shows."""
+    text = t.plain(refusal.message_key, **refusal.params)
+    name = refusal.params.get("name")
+    if len(text) > POPUP_LIMIT and isinstance(name, str):
+        keep = max(1, len(name) - (len(text) - POPUP_LIMIT) - 1)
+        text = t.plain(refusal.message_key, **{**refusal.params, "name": name[:keep] + "…"})
+    return text if len(text) <= POPUP_LIMIT else text[: POPUP_LIMIT - 1] + "…"
+
+
+# The refusal of a verdict on an earlier rectification: its buttons give way to Details, which shows the latest.
+EARLIER_RECTIFICATION = "earlier_rectification"
+
+
+def details_keyboard(hazard_id: int, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(VIEW, hazard_id, "button.details", t)]])
+
+
 async def refuse(query: CallbackQuery, t: Translator, refusal: Refusal) -> None:
-    """A pop-up the person must dismiss: a stale or forged button deserves more than a passing toast."""
-    await query.answer(t.plain(refusal.message_key, **refusal.params), show_alert=True)
+    """A pop-up the person must dismiss: a stale or forged button deserves more than a passing toast. Pressed on an
+    earlier rectification, the message's buttons become Details, the way to the one awaiting verification now."""
+    await query.answer(popup_text(t, refusal), show_alert=True)
+    hazard_id = hazard_id_of(query)
+    if refusal.code == EARLIER_RECTIFICATION and hazard_id is not None and isinstance(query.message, Message):
+        await replace_buttons(query.message, details_keyboard(hazard_id, t))
 
 
-async def ensure_allowed(hazards: HazardService, actor: User, hazard_id: int, action: HazardAction) -> None:
+async def ensure_allowed(
+    hazards: HazardService, actor: User, hazard_id: int, action: HazardAction, *, shown_fix: int | None = None
+) -> None:
     """Raise the Refusal that taking `action` now would earn, before asking the person for its inputs.
 
     decide() checks who and when before what the action needs (see bot.domain.lifecycle), so the service asked
@@ -125,7 +177,7 @@ async def ensure_allowed(hazards: HazardService, actor: User, hazard_id: int, ac
     if needed is None:
         raise ValueError(f"{action} needs no text: asking the service would perform it")
     try:
-        await hazards.act(actor, hazard_id, action)
+        await hazards.act(actor, hazard_id, action, shown_fix=shown_fix)
     except Refusal as refusal:
         if refusal.code == needed.value:
             return

@@ -19,6 +19,7 @@ from bot.domain.catalog import correction_for, is_sensitive
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
 from bot.i18n import Translator
+from bot.services.hazard_core import FIX_ACTIONS
 from handlers.common import catalog_label
 from handlers.hazard_buttons import ACCEPT, ACKNOWLEDGE, RECTIFY, REJECT, VIEW, button
 from storage.hazard_models import Hazard, HazardEvent
@@ -149,7 +150,7 @@ def _render(
         return t("notice.handed_over", assignee=assignee, **p), markup
     if kind is NoticeKind.RECTIFICATION_SUBMITTED:
         if recipient is not None and recipient.role in STAFF_ROLES:
-            return t("notice.submitted_for_staff", **p), _verify_keyboard(hazard, t)
+            return t("notice.submitted_for_staff", **p), _verify_keyboard(hazard, event, t)
         return t("notice.submitted_for_reporter", **p), None
     if kind is NoticeKind.ACCEPTED:
         if hazard.closed_on_time is False and not _late_this_round(hazard):
@@ -203,10 +204,12 @@ def _doer_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-def _verify_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
+def _verify_keyboard(hazard: Hazard, event: HazardEvent, t: Translator) -> InlineKeyboardMarkup:
+    """Accept and Reject name the rectification they are shown with (the submission's history entry)."""
+    fix = event.id if event.action in FIX_ACTIONS else None
     return InlineKeyboardMarkup(
         [
-            [button(ACCEPT, hazard.id, "button.accept", t), button(REJECT, hazard.id, "button.reject", t)],
+            [button(ACCEPT, hazard.id, "button.accept", t, fix), button(REJECT, hazard.id, "button.reject", t, fix)],
             [button(VIEW, hazard.id, "button.details", t)],
         ]
     )

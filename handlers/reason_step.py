@@ -24,7 +24,14 @@ from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import HazardOutcome
 from handlers.common import answer, cancel_journey, catalog_label, identify
-from handlers.hazard_buttons import ensure_allowed, pressed_hazard, refuse
+from handlers.hazard_buttons import (
+    EARLIER_RECTIFICATION,
+    details_keyboard,
+    ensure_allowed,
+    pressed_hazard,
+    refuse,
+    shown_fix_of,
+)
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 # Refusals staff can put right by typing the reason again; anything else ends the step.
@@ -61,16 +68,19 @@ class ReasonStep:
             return ConversationHandler.END
         caller, user, query, hazard_id = pressed
         hazards, t = context.services.hazards, caller.t
+        shown_fix = shown_fix_of(query)  # Reject: the rectification it was shown with
         try:
-            # Checked on every press: the role, the scope and the hazard's state (and, to reopen, the window).
-            await ensure_allowed(hazards, user, hazard_id, self.action)
+            # Checked on every press: the role, the scope and the hazard's state (and, to reopen, the window; to
+            # reject, that the rectification shown is still the one awaiting verification).
+            await ensure_allowed(hazards, user, hazard_id, self.action, shown_fix=shown_fix)
             hazard = (await hazards.view(user, hazard_id)).hazard
         except Refusal as refusal:
             await refuse(query, t, refusal)
             return ConversationHandler.END
         await query.answer()
         now = context.services.clock.now()
-        await self._drafts(context).save(user.telegram_id, self.journey, ActionDraft(hazard_id=hazard_id), now)
+        draft = ActionDraft(hazard_id=hazard_id, shown_fix=shown_fix)
+        await self._drafts(context).save(user.telegram_id, self.journey, draft, now)
         text = t(self.ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t))
         await answer(update, text, reply_markup=self.cancel_keyboard(t))
         return self.awaiting_reason
@@ -88,11 +98,13 @@ class ReasonStep:
         try:
             async with context.services.storage.db.transaction():  # the action and the end of its draft, or neither
                 outcome = await context.services.hazards.act(
-                    caller.user, draft.hazard_id, self.action, reason=message.text
+                    caller.user, draft.hazard_id, self.action, reason=message.text, shown_fix=draft.shown_fix
                 )
                 await drafts.delete(caller.user.telegram_id, self.journey)
         except Refusal as refusal:
-            await answer(update, t(refusal.message_key, **refusal.params))
+            # A new rectification arrived meanwhile: the way to it, rather than a reason given on the one before.
+            latest = details_keyboard(draft.hazard_id, t) if refusal.code == EARLIER_RECTIFICATION else None
+            await answer(update, t(refusal.message_key, **refusal.params), reply_markup=latest)
             if refusal.code in REASON_REFUSALS:
                 return self.awaiting_reason
             await drafts.delete(caller.user.telegram_id, self.journey)

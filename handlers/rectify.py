@@ -18,7 +18,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain.lifecycle import HazardAction
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS
 from handlers.common import Caller, answer, cancel_journey, identify
@@ -75,7 +75,8 @@ async def acknowledged(update: Update, context: BotContext) -> None:
         return
     await query.answer(caller.t.plain("rectify.acknowledged", code=outcome.hazard.code))
     if isinstance(query.message, Message):
-        await replace_buttons(query.message, action_keyboard(dossier.hazard, dossier.actions, caller.t))
+        keyboard = action_keyboard(dossier.hazard, dossier.actions, caller.t, fix=dossier.fix)
+        await replace_buttons(query.message, keyboard)
 
 
 # ---- rectifying -----------------------------------------------------------------------------------------
@@ -221,7 +222,8 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
     if isinstance(query.message, Message):
         # A second tap on Done must not look as if it could submit again.
         await replace_buttons(query.message, None)
-    await answer(update, t("rectify.submitted", code=outcome.hazard.code, count=len(draft.photos)))
+    count = len(draft.photos)
+    await answer(update, t(counted("rectify.submitted", count), code=outcome.hazard.code, count=count))
     await tell_if_only_verifier(update, context, caller.user, outcome.hazard, t)
     return ConversationHandler.END
 

@@ -28,7 +28,7 @@ from bot.context import BotContext
 from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
 from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, read_text
@@ -229,7 +229,8 @@ async def _show_summary(update: Update, context: BotContext, caller: Caller, dra
         deadline=deadline.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M"),
     )
     if draft.fixed_on_spot_photos:
-        text = Html(text + "\n" + t("report.summary_fixed_on_spot", photos=len(draft.fixed_on_spot_photos)))
+        after = len(draft.fixed_on_spot_photos)
+        text = Html(text + "\n" + t(counted("report.summary_fixed_on_spot", after), photos=after))
     duplicates = await services.hazards.duplicates(institution.id, draft.area, viewer=caller.user)
     for hazard in duplicates[:3]:
         text = Html(text + "\n" + t("report.possible_duplicate", code=hazard.code,

@@ -20,9 +20,11 @@ PAGE_SIZE = 5
 
 def _line(item: TaskItem, institution: Institution | None, t: Translator, tz: ZoneInfo) -> str:
     params = hazard_params(item.hazard, institution, t, tz)
-    if item.overdue:
-        return t("tasks.line_overdue", **params)
-    return t("tasks.line", **params)
+    line = t("tasks.line_overdue", **params) if item.overdue else t("tasks.line", **params)
+    if item.only_you_verify:
+        # Four eyes with nobody else to verify: said, so that the fix is not left waiting for a verifier who is not.
+        line += "\n" + t("tasks.only_you_verify")
+    return line
 
 
 def _keyboard(page: TaskPage, t: Translator) -> InlineKeyboardMarkup:

@@ -27,6 +27,7 @@ from handlers.hazard_buttons import (
     pressed_hazard,
     refuse,
     replace_buttons,
+    shown_fix_of,
 )
 from handlers.notify import when
 from handlers.reason_step import ReasonStep
@@ -44,13 +45,15 @@ async def accepted(update: Update, context: BotContext) -> None:
     caller, user, query, hazard_id = pressed
     t = caller.t
     hazards = context.services.hazards
-    own = await hazards.sole_verification(user, hazard_id)
+    shown_fix = shown_fix_of(query)
+    own = await hazards.sole_verification(user, hazard_id, shown_fix)
     if own is not None:
         await query.answer()
-        await answer(update, t("verify.confirm_own", code=own.code), reply_markup=_confirm_own_keyboard(own, t))
+        keyboard = _confirm_own_keyboard(own, await hazards.current_fix(hazard_id), t)
+        await answer(update, t("verify.confirm_own", code=own.code), reply_markup=keyboard)
         return
     try:
-        outcome = await hazards.act(user, hazard_id, HazardAction.ACCEPT)
+        outcome = await hazards.act(user, hazard_id, HazardAction.ACCEPT, shown_fix=shown_fix)
     except Refusal as refusal:
         await refuse(query, t, refusal)
         return
@@ -64,7 +67,7 @@ async def accepted_own(update: Update, context: BotContext) -> None:
         return
     caller, user, query, hazard_id = pressed
     try:
-        outcome = await context.services.hazards.accept_own(user, hazard_id)
+        outcome = await context.services.hazards.accept_own(user, hazard_id, shown_fix_of(query))
     except Refusal as refusal:
         await refuse(query, caller.t, refusal)
         return
@@ -89,15 +92,17 @@ async def kept_own(update: Update, context: BotContext) -> None:
 async def tell_if_only_verifier(update: Update, context: BotContext, user: User, hazard: Hazard,
                                 t: Translator) -> None:
     """After a rectification is submitted: when nobody but its fixer may verify it, say so and how to go on."""
-    if await context.services.hazards.sole_verification(user, hazard.id) is None:
+    hazards = context.services.hazards
+    if await hazards.sole_verification(user, hazard.id) is None:
         return
-    keyboard = InlineKeyboardMarkup([[button(ACCEPT, hazard.id, "button.accept", t)]])
+    fix = await hazards.current_fix(hazard.id)
+    keyboard = InlineKeyboardMarkup([[button(ACCEPT, hazard.id, "button.accept", t, fix)]])
     await answer(update, t("verify.only_you", code=hazard.code), reply_markup=keyboard)
 
 
-def _confirm_own_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
+def _confirm_own_keyboard(hazard: Hazard, fix: int | None, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
-        [button(ACCEPT_OWN, hazard.id, "button.accept_own", t)],
+        [button(ACCEPT_OWN, hazard.id, "button.accept_own", t, fix)],
         [button(KEEP_OWN, hazard.id, "button.cancel", t)],
     ])
 

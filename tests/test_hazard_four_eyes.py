@@ -119,3 +119,24 @@ async def test_a_stale_confirmation_after_the_hazard_moved_on_changes_nothing(bo
     assert pressed.answer is not None and pressed.answer.show_alert
     assert hazard.code in (pressed.answer.text or "")
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+
+
+async def test_the_fix_only_its_fixer_can_verify_is_in_their_tasks_marked_so(bot_stage: Stage) -> None:
+    """/tasks left out every rectification its reader submitted (four eyes), even one nobody else may verify: the
+    fixer's list said nothing waited for them, and the fix waited, forgotten, for a verifier who did not exist."""
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    hazard = await fixed_by_the_only_clerk(bot_stage, staff)
+    await staff.send_text("/tasks")
+    listed = staff.last_message()
+    assert hazard.code in listed.text and [hazard.code] in listed.buttons
+    assert "Only you can verify it: no one else may. Accept it from its details, or invite a colleague with /invite." \
+        in listed.text
+
+    # Once a colleague who may verify it registers, it is theirs to verify and leaves the fixer's list.
+    second = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(second, Role.COUNTY, region=LUCHENG)
+    await staff.send_text("/tasks")
+    assert hazard.code not in staff.last_message().text
+    await second.send_text("/tasks")
+    assert hazard.code in second.last_message().text and "Only you can verify" not in second.last_message().text

@@ -333,3 +333,24 @@ async def test_a_verifier_pressing_after_a_colleague_sent_it_back_is_told_who_di
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
     events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
     assert events.count("reject") == 1 and "accept" not in events
+
+
+async def test_an_english_rectification_counts_its_photos(bot_stage: Stage) -> None:
+    """English read "submitted with 1 photo(s)"; it says "1 photo", and "2 photos" for two."""
+    people = await cast(bot_stage, "en")
+    head = people.head
+    hazard = await report(bot_stage)
+    await head.press("Start rectification", head.last_message())
+    await head.send_text("Cleared the fire exit")
+    await head.send_photo()
+    await head.press("Done")
+    told = head.last_message().text
+    assert f"Rectification of {hazard.code} submitted with 1 photo." in told and "(s)" not in told
+
+    await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="Show the whole exit")
+    await head.press("Rectify again", head.last_message())
+    await head.send_text("Cleared the exit and fixed a sign")
+    await head.send_photo()
+    await head.send_photo()
+    await head.press("Done")
+    assert f"Rectification of {hazard.code} submitted with 2 photos." in head.last_message().text

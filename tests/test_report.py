@@ -341,3 +341,26 @@ async def test_cancel_discards_the_draft(bot_stage: Stage) -> None:
     await cadre.send_text("/cancel")
     assert cadre.last_message().text == "已取消上报，草稿已删除。"
     assert await bot_stage.services.hazards.load_draft(100) is None
+
+
+async def test_corrected_on_the_spot_in_english_counts_its_after_photos(bot_stage: Stage) -> None:
+    """English read "1 after-photo(s) attached"; it says "1 after-photo" and "2 after-photos"."""
+    cadre, _ = await cadre_and_head(bot_stage, language="en")
+    await cadre.send_text("/report")
+    await cadre.send_text("welfare home")
+    await cadre.press(HOME_EN)
+    await cadre.press("Electricity")
+    await cadre.press("General")
+    await cadre.send_text("Distribution box left open; closed and locked on the spot")
+    await cadre.press("No photos")
+    await cadre.send_text("Laundry room")
+    await cadre.press("✓ Cross-check")
+    await cadre.press("✔ Corrected on the spot (add after-photo)")
+    await cadre.send_photo()
+    await cadre.press("Done")
+    summary = cadre.last_message().text
+    assert "Corrected on the spot: 1 after-photo attached;" in summary and "(s)" not in summary
+    await cadre.press("✔ Corrected on the spot (add after-photo)")
+    await cadre.send_photo()
+    await cadre.press("Done")
+    assert "Corrected on the spot: 2 after-photos attached;" in cadre.last_message().text

@@ -10,10 +10,13 @@ reminders and the "dynamic zeroing" goal (动态清零) all ask the same questio
                                                         SENSITIVE_HIDDEN
     3. does the action apply in the hazard's state?     ALREADY_CLOSED, ILLEGAL_TRANSITION,
                                                         REOPEN_WINDOW_PASSED
-    4. is someone else's work being verified?           SELF_VERIFICATION
+    4. is it the rectification the person was shown?    EARLIER_RECTIFICATION
+       is someone else's work being verified?           SELF_VERIFICATION
     5. did they give what the action needs?             REASON/MEASURES/TEXT/PHOTO/ASSIGNEE/DEADLINE_*
 Step 1 comes first so that a refusal never tells an outsider anything about the hazard's state. Step 4 comes after
-step 3 because who fixed it only means something while the fix awaits verification.
+step 3 because who fixed it only means something while the fix awaits verification. A verdict (ACCEPT, REJECT) given
+on an earlier rectification, since sent back and submitted anew, is refused before four eyes: its button was stale,
+not forged. Which rectification the person was shown is the caller's to compare (`shown_current`).
 
 Four eyes (四查四改: the one who verifies checks someone else's work): the person who submitted the rectification
 now awaiting verification (`HazardFacts.fixed_by`, whether by SUBMIT_RECTIFICATION or REPORT_FIXED_ON_SPOT) may
@@ -94,6 +97,8 @@ class RefusalCode(StrEnum):
     REOPEN_WINDOW_PASSED = "reopen_window_passed"
     # The actor submitted the rectification awaiting verification: someone else must accept it (four eyes).
     SELF_VERIFICATION = "self_verification"
+    # A verdict pressed on an earlier rectification than the one awaiting verification now (a stale button).
+    EARLIER_RECTIFICATION = "earlier_rectification"
 
 
 class DeadlineNeed(StrEnum):
@@ -246,6 +251,8 @@ Decision = Allowed | Refused
 # The actions that verify a fix as done, which its fixer may not take (four eyes). Not REJECT: sending one's own fix
 # back for more work is harmless, and lets staff withdraw a rectification they submitted too soon.
 VERIFYING_ACTIONS: frozenset[HazardAction] = frozenset({HazardAction.ACCEPT})
+# The verdicts on a rectification, which must be given on the one awaiting verification, not an earlier one.
+VERDICTS: frozenset[HazardAction] = frozenset({HazardAction.ACCEPT, HazardAction.REJECT})
 
 # How long after closing staff may reopen a hazard. A problem that comes back later is a new hazard, reported anew:
 # reopening one closed in an earlier quarter or year would rewrite statistics, rankings and notices (通报) already
@@ -313,20 +320,23 @@ def decide(
     deadline: datetime | None = None,
     assignee_id: int | None = None,
     four_eyes_waived: bool = False,
+    shown_current: bool = True,
 ) -> Decision:
     """Whether `actor` may take `action` on the hazard now, and what follows.
 
     `reason` is the free text the action carries: the reason for reject / reopen / change_deadline, the
     measures taken for submit_rectification, the comment itself. `deadline` is the new deadline (assign,
     change_deadline); `assignee_id` the person responsible (assign). `four_eyes_waived`: the fixer may accept their
-    own rectification, because nobody else may (the caller's to establish, see the module docstring). A user's
+    own rectification, because nobody else may (the caller's to establish, see the module docstring).
+    `shown_current`: for a verdict, whether the person was shown the rectification awaiting verification now (False:
+    an earlier one, since sent back and submitted anew). A user's
     mistake is a Refused, never an exception; only a naive datetime, which is a programming error, raises.
     """
     _require_aware(now, "now")
     if deadline is not None:
         _require_aware(deadline, "deadline")
 
-    gate = _gate(facts, actor, action, now, four_eyes_waived)
+    gate = _gate(facts, actor, action, now, four_eyes_waived, shown_current)
     if isinstance(gate, RefusalCode):
         return Refused(gate)
     next_state = gate
@@ -358,7 +368,12 @@ def decide(
 
 
 def _gate(
-    facts: HazardFacts, actor: Actor, action: HazardAction, now: datetime, four_eyes_waived: bool = False
+    facts: HazardFacts,
+    actor: Actor,
+    action: HazardAction,
+    now: datetime,
+    four_eyes_waived: bool = False,
+    shown_current: bool = True,
 ) -> HazardState | RefusalCode:
     """Steps 1-4 of the order in the module docstring: everything but the action's inputs."""
     if not can_view(facts, actor):
@@ -377,6 +392,8 @@ def _gate(
         return RefusalCode.ILLEGAL_TRANSITION
     if action is HazardAction.REOPEN and facts.closed_at is not None and now - facts.closed_at > REOPEN_WINDOW:
         return RefusalCode.REOPEN_WINDOW_PASSED
+    if action in VERDICTS and not shown_current:
+        return RefusalCode.EARLIER_RECTIFICATION
     own_fix = facts.fixed_by is not None and actor.telegram_id == facts.fixed_by
     if action in VERIFYING_ACTIONS and own_fix and not four_eyes_waived:
         return RefusalCode.SELF_VERIFICATION

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.catalog import HazardArea, is_sensitive
 from bot.domain.deadlines import DeadlinePolicy, deadline_for
-from bot.domain.lifecycle import Actor, Allowed, HazardAction, Refused, decide, visible_to_groups
+from bot.domain.lifecycle import VERDICTS, Actor, Allowed, HazardAction, Refused, decide, visible_to_groups
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.secrecy import find_classification_mark
 from bot.domain.targeting import Audience, GroupTarget, Notice
@@ -34,6 +34,13 @@ FORGERY_CODES = frozenset({"not_in_scope", "sensitive_hidden", "wrong_role"})
 # Refusals audited like a forgery, though the person may see the hazard (so the refusal names it): the fixer pressing
 # Accept on their own rectification, a button they are never offered (four eyes).
 AUDITED_CODES = FORGERY_CODES | {"self_verification"}
+
+# The rectification a button was shown with, from before Accept and Reject named it (their callback data carried
+# only the hazard): it stands for the one awaiting verification only if no other was ever submitted. Submissions are
+# named by their history entry, whose ids start at 1.
+LEGACY_FIX = 0
+# The history entries that submit a rectification (its own or fixed on the spot): each starts a round of verification.
+FIX_ACTIONS = frozenset({HazardAction.SUBMIT_RECTIFICATION.value, HazardAction.REPORT_FIXED_ON_SPOT.value})
 
 # The key, in a history entry's and an audit event's detail, of an acceptance by the fixer, and why it was allowed.
 FOUR_EYES_WAIVED, NO_OTHER_VERIFIER = "four_eyes_waived", "no_other_verifier"
@@ -68,6 +75,8 @@ class HazardOutcome:
 class TaskItem:
     hazard: Hazard
     overdue: bool
+    # The reader submitted its rectification and nobody else may verify it: theirs to accept (four eyes waived).
+    only_you_verify: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,8 @@ class HazardDossier:
     photos: list[HazardPhoto]
     overdue: bool
     actions: tuple[HazardAction, ...]  # what this viewer may do now, for buttons
+    # The history entry of the rectification awaiting verification (what Accept and Reject are given on), if any.
+    fix: int | None = None
 
 
 def actor_of(user: User) -> Actor:
@@ -202,12 +213,14 @@ class HazardCore:
         deadline: datetime | None = None,
         assignee_id: int | None = None,
         four_eyes_waived: bool = False,
+        shown_current: bool = True,
     ) -> Refused | tuple[Hazard, HazardEvent]:
         """Ask decide() and, if allowed, write the change, its history entry, photos and audit event.
 
         Must run inside a transaction: the hazard was read in it, so nobody can change it meanwhile.
         `four_eyes_waived`: the fixer accepts their own rectification because nobody else may (the caller checked,
-        in the same transaction); the history entry and the audit event say so.
+        in the same transaction); the history entry and the audit event say so. `shown_current`: a verdict was given
+        on the rectification awaiting verification, not an earlier one (the caller compared, see `_shown_current`).
         """
         photos = photos or []
         if action is HazardAction.REOPEN:
@@ -226,6 +239,7 @@ class HazardCore:
             deadline=deadline,
             assignee_id=assignee_id,
             four_eyes_waived=four_eyes_waived,
+            shown_current=shown_current,
         )
         if isinstance(decision, Refused):
             return decision
@@ -273,6 +287,23 @@ class HazardCore:
             },
         )
         return updated, event
+
+    async def _current_fix(self, hazard: Hazard) -> int | None:
+        """The history entry of the rectification awaiting verification; None when none does."""
+        if hazard.fixed_at is None:
+            return None
+        fixes = [e.id for e in await self._storage.hazards.events(hazard.id) if e.action in FIX_ACTIONS]
+        return fixes[-1] if fixes else None
+
+    async def _shown_current(self, hazard: Hazard, action: HazardAction, shown_fix: int | None) -> bool:
+        """Whether a verdict pressed on the rectification `shown_fix` (None: no button named one) is given on the one
+        awaiting verification now. LEGACY_FIX, a button from before they were named: if no other was ever submitted."""
+        if shown_fix is None or action not in VERDICTS or hazard.fixed_at is None:
+            return True
+        fixes = [e.id for e in await self._storage.hazards.events(hazard.id) if e.action in FIX_ACTIONS]
+        if shown_fix == LEGACY_FIX:
+            return len(fixes) <= 1
+        return bool(fixes) and fixes[-1] == shown_fix
 
     async def _responsible_again(self, hazard: Hazard) -> int | None:
         """Who answers for a reopened hazard: the person named before, unless their access has ended since it closed

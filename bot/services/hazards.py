@@ -31,6 +31,7 @@ from bot.services.hazard_core import (
     AUDITED_CODES,
     FORGERY_CODES,
     FOUR_EYES_WAIVED,
+    LEGACY_FIX,
     HazardDossier,
     HazardOutcome,
     TaskItem,
@@ -50,6 +51,7 @@ class AssigneeChoice:
 
 __all__ = [
     "FOUR_EYES_WAIVED",
+    "LEGACY_FIX",
     "AssigneeChoice",
     "HazardDossier",
     "HazardOutcome",
@@ -75,9 +77,13 @@ class HazardService(HazardReporting):
         photos: list[PhotoRef] | None = None,
         deadline: datetime | None = None,
         assignee_id: int | None = None,
+        shown_fix: int | None = None,
     ) -> HazardOutcome:
+        """`shown_fix`: for Accept and Reject, the rectification (its history entry, or LEGACY_FIX) the button was
+        shown with; a verdict on an earlier one is refused ("earlier_rectification"), naming the latest."""
         return await self._act(
-            actor, hazard_id, action, reason=reason, photos=photos, deadline=deadline, assignee_id=assignee_id
+            actor, hazard_id, action, reason=reason, photos=photos, deadline=deadline, assignee_id=assignee_id,
+            shown_fix=shown_fix,
         )
 
     async def _act(
@@ -91,6 +97,7 @@ class HazardService(HazardReporting):
         deadline: datetime | None = None,
         assignee_id: int | None = None,
         four_eyes_waived: bool = False,
+        shown_fix: int | None = None,
     ) -> HazardOutcome:
         photos = photos or []
         self._check_photos(photos)
@@ -110,6 +117,7 @@ class HazardService(HazardReporting):
                 deadline=deadline,
                 assignee_id=assignee_id,
                 four_eyes_waived=four_eyes_waived,
+                shown_current=await self._shown_current(hazard, action, shown_fix),
             )
             if isinstance(applied, Refused):
                 if applied.reason_code.value in AUDITED_CODES:
@@ -130,7 +138,14 @@ class HazardService(HazardReporting):
 
     async def _explained(self, reason: RefusalCode, hazard: Hazard, action: HazardAction) -> Refusal:
         """`_refusal`, but a press that came after a colleague's (or one's own) Reopen or Reject, or an Assign after
-        the rectification was submitted, names who did it and when, rather than the state the hazard is in."""
+        the rectification was submitted, names who did it and when, rather than the state the hazard is in; so does a
+        verdict on an earlier rectification, naming who submitted the latest."""
+        if reason is RefusalCode.EARLIER_RECTIFICATION:
+            fixer = await self._storage.users.get(hazard.fixed_by) if hazard.fixed_by else None
+            return Refusal(
+                reason.value, hazard=hazard.code, name=fixer.full_name if fixer else "—",
+                at=hazard.fixed_at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M") if hazard.fixed_at else "—",
+            )
         explained = _ALREADY.get(action)
         if reason is RefusalCode.ILLEGAL_TRANSITION and explained is not None:
             taken, code, rounds = explained
@@ -148,16 +163,24 @@ class HazardService(HazardReporting):
 
     # ---- four eyes with nobody else to verify ---------------------------------------------------------------
 
-    async def sole_verification(self, actor: User, hazard_id: int) -> Hazard | None:
+    async def sole_verification(self, actor: User, hazard_id: int, shown_fix: int | None = None) -> Hazard | None:
         """The hazard, when the actor submitted the rectification now awaiting its verification, may verify it but
         for four eyes, and no other active person may: then they may accept it themselves (`accept_own`), after
-        confirming so, or it would wait forever. None otherwise, when the usual rules apply."""
+        confirming so, or it would wait forever. None otherwise, when the usual rules apply (and when `shown_fix`
+        names an earlier rectification than the one awaiting verification: Accept refuses that as for anyone)."""
         hazard = await self._storage.hazards.get(hazard_id)
         if hazard is None or not await self._only_fixer_may_verify(actor, hazard):
             return None
+        if not await self._shown_current(hazard, HazardAction.ACCEPT, shown_fix):
+            return None
         return hazard
 
-    async def accept_own(self, actor: User, hazard_id: int) -> HazardOutcome:
+    async def current_fix(self, hazard_id: int) -> int | None:
+        """The rectification awaiting verification (its history entry), for the Accept and Reject buttons on it."""
+        hazard = await self._storage.hazards.get(hazard_id)
+        return None if hazard is None else await self._current_fix(hazard)
+
+    async def accept_own(self, actor: User, hazard_id: int, shown_fix: int | None = None) -> HazardOutcome:
         """The fixer accepts their own rectification, as an exception to four eyes recorded in the history and the
         audit log, if nobody else may verify it now (checked in the same transaction). Someone else may: refused and
         audited as any Accept by the fixer. A hazard that moved on gets the Refusal of its state, or, when someone
@@ -167,19 +190,24 @@ class HazardService(HazardReporting):
             hazard = await self._storage.hazards.get(hazard_id)
             if hazard is None:
                 raise Refusal("not_found")
-            refusal = await self._own_acceptance_refusal(actor, hazard)
+            refusal = await self._own_acceptance_refusal(actor, hazard, shown_fix)
             if refusal is None:
-                outcome = await self._act(actor, hazard_id, HazardAction.ACCEPT, four_eyes_waived=True)
+                outcome = await self._act(
+                    actor, hazard_id, HazardAction.ACCEPT, four_eyes_waived=True, shown_fix=shown_fix
+                )
         if refusal is not None:
             raise refusal
         assert outcome is not None
         return outcome
 
-    async def _own_acceptance_refusal(self, actor: User, hazard: Hazard) -> Refusal | None:
+    async def _own_acceptance_refusal(self, actor: User, hazard: Hazard, shown_fix: int | None) -> Refusal | None:
         """Inside a transaction; the caller raises the Refusal after it, so that an audit entry is committed."""
         decision = decide(
-            hazard.facts(), actor_of(actor), HazardAction.ACCEPT, now=self._clock.now(), four_eyes_waived=True
+            hazard.facts(), actor_of(actor), HazardAction.ACCEPT, now=self._clock.now(), four_eyes_waived=True,
+            shown_current=await self._shown_current(hazard, HazardAction.ACCEPT, shown_fix),
         )
+        if isinstance(decision, Refused) and decision.reason_code is RefusalCode.EARLIER_RECTIFICATION:
+            return await self._explained(decision.reason_code, hazard, HazardAction.ACCEPT)
         if isinstance(decision, Refused):
             if decision.reason_code.value in AUDITED_CODES:
                 await self._audit_refusal(
@@ -280,8 +308,9 @@ class HazardService(HazardReporting):
 
     async def tasks(self, actor: User, page: int = 0, page_size: int = 10) -> TaskPage:
         """Heads (and anyone named responsible): their unresolved hazards, overdue first, then by deadline.
-        Staff: hazards awaiting verification in their scope, then overdue ones, then those they are named
-        responsible for, then those nobody is named responsible for."""
+        Staff: hazards awaiting verification in their scope (not those they fixed, unless nobody else may verify
+        them: marked so), then overdue ones, then those they are named responsible for, then those nobody is named
+        responsible for."""
         if page_size < 1:
             raise ValueError("page_size must be positive")
         now = self._clock.now()
@@ -290,10 +319,18 @@ class HazardService(HazardReporting):
             if actor.role is Role.COUNTY and actor.region_code is None:
                 return TaskPage([], 0, page_size, 0)  # misconfigured account: fail closed
             mine = actor.telegram_id
-            total = await repo.count_staff_queue(actor.region_code, now=now, mine=mine)
+            # Their own rectifications wait for someone else (four eyes), but for those nobody else may verify.
+            own = {
+                h.id for h in await repo.awaiting_own_verification(mine) if await self._only_fixer_may_verify(actor, h)
+            }
+            total = await repo.count_staff_queue(actor.region_code, now=now, mine=mine, own_to_verify=sorted(own))
             page = _clamp(page, total, page_size)
-            hazards = await repo.staff_queue(actor.region_code, now=now, mine=mine, limit=page_size,
-                                             offset=page * page_size)
+            hazards = await repo.staff_queue(actor.region_code, now=now, mine=mine, own_to_verify=sorted(own),
+                                             limit=page_size, offset=page * page_size)
+            return TaskPage(
+                [TaskItem(h, is_overdue(h.deadline, h.state, now), h.id in own) for h in hazards],
+                page, page_size, total,
+            )
         else:
             institution_id = actor.institution_id if actor.role is Role.HEAD else None
             total = await repo.count_open_for_institution(
@@ -341,6 +378,7 @@ class HazardService(HazardReporting):
                 facts, viewer, now=self._clock.now(),
                 four_eyes_waived=await self._only_fixer_may_verify(actor, hazard),
             ),
+            fix=await self._current_fix(hazard),
         )
 
 

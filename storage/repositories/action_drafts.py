@@ -38,6 +38,8 @@ class ActionDraft(BaseModel):
     measures: str | None = None  # rectify: the measures taken
     photos: list[PhotoRef] = Field(default_factory=list)  # rectify: the after-photos so far
     deadline: datetime | None = None  # deadline: the new deadline chosen, before the reason is given
+    # reject: the rectification the Reject button was shown with (its history entry); None in drafts saved before
+    shown_fix: int | None = None
 
 
 class ActionDraftRepository:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -165,12 +165,20 @@ class HazardRepository:
         return int(await self._db.fetchval(f"SELECT COUNT(*) FROM hazards WHERE {where}", params))
 
     async def staff_queue(
-        self, region_code: str | None, *, now: datetime, mine: int | None = None, limit: int = 20, offset: int = 0
+        self,
+        region_code: str | None,
+        *,
+        now: datetime,
+        mine: int | None = None,
+        own_to_verify: Sequence[int] = (),
+        limit: int = 20,
+        offset: int = 0,
     ) -> list[Hazard]:
         """What staff of a region (None: the whole city) must act on, in this order: hazards awaiting
         verification (oldest submission first), overdue ones (oldest deadline first), those the staff member `mine`
-        is named responsible for (by deadline), then open ones nobody is named responsible for (oldest first)."""
-        sql, params = _staff_queue_sql(region_code, now, mine)
+        is named responsible for (by deadline), then open ones nobody is named responsible for (oldest first).
+        `mine`'s own rectifications await someone else's verification, but for those in `own_to_verify`."""
+        sql, params = _staff_queue_sql(region_code, now, mine, own_to_verify)
         # The page is chosen on (bucket, key, id) alone and only its rows are read whole: sorting whole rows of
         # a city's queue (25,000 at 100,000 hazards) cost more than the rest of the query.
         rows = await self._db.fetchall(
@@ -181,9 +189,19 @@ class HazardRepository:
         )
         return [hazard_row(row) for row in rows]
 
-    async def count_staff_queue(self, region_code: str | None, *, now: datetime, mine: int | None = None) -> int:
-        sql, params = _staff_queue_sql(region_code, now, mine)
+    async def count_staff_queue(
+        self, region_code: str | None, *, now: datetime, mine: int | None = None, own_to_verify: Sequence[int] = ()
+    ) -> int:
+        sql, params = _staff_queue_sql(region_code, now, mine, own_to_verify)
         return int(await self._db.fetchval(f"SELECT COUNT(*) FROM ({sql})", params))
+
+    async def awaiting_own_verification(self, telegram_id: int) -> list[Hazard]:
+        """The rectifications this person submitted that await verification (few: read by the fixed_by index)."""
+        rows = await self._db.fetchall(
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE fixed_by = ? AND state IN ({marks(_FIXED)}) ORDER BY id",
+            (telegram_id, *_FIXED),
+        )
+        return [hazard_row(row) for row in rows]
 
     async def duplicates(self, institution_id: int, area: HazardArea) -> list[Hazard]:
         """Unresolved hazards of the same institution and area, newest first."""
@@ -317,26 +335,32 @@ def _institution_filter(
     return f"id IN ({' UNION '.join(lookups)})", params
 
 
-def _staff_queue_sql(region_code: str | None, now: datetime, mine: int | None) -> tuple[str, list[object]]:
+def _staff_queue_sql(
+    region_code: str | None, now: datetime, mine: int | None, own_to_verify: Sequence[int] = ()
+) -> tuple[str, list[object]]:
     """(id, bucket, sort_key) of each hazard in the queue. Every bucket is an unresolved state, so the state
     condition changes nothing but lets SQLite read the (state, …) indexes instead of the whole table.
 
-    A rectification awaits the verification of anyone but `mine` when they submitted it themselves (four eyes).
+    A rectification awaits the verification of anyone but `mine` when they submitted it themselves (four eyes),
+    unless it is in `own_to_verify`: nobody else may verify it, so it waits for them.
     "Nobody named" is any open hazard without an assignee, not only a reported one: a hazard reopened where no head
     is registered, or one whose responsible person's access ended, waits for staff to name someone too."""
     scope, scope_params = "1 = 1", []
     if region_code is not None:
         scope, scope_params = "region_code GLOB ?", [prefix_glob(significant_prefix(region_code))]
+    own = sorted(set(own_to_verify))
+    theirs = f"(id NOT IN (SELECT id FROM hazards WHERE fixed_by = ?) OR id IN ({marks(own)}))" if own else (
+        "id NOT IN (SELECT id FROM hazards WHERE fixed_by = ?)")
     sql = (
         "SELECT id, fixed_at, deadline, reported_at, CASE "
-        f"WHEN state IN ({marks(_FIXED)}) AND id NOT IN (SELECT id FROM hazards WHERE fixed_by = ?) THEN 0 "
+        f"WHEN state IN ({marks(_FIXED)}) AND {theirs} THEN 0 "
         f"WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 1 "
         f"WHEN state IN ({marks(_OPEN)}) AND assignee_id = ? THEN 2 "
         f"WHEN state IN ({marks(_OPEN)}) AND assignee_id IS NULL THEN 3 END AS bucket "
         f"FROM hazards WHERE state IN ({marks(_UNRESOLVED)}) AND {scope}"
     )
     params: list[object] = [
-        *_FIXED, mine, *_OPEN, to_db_time(now), *_OPEN, mine, *_OPEN, *_UNRESOLVED, *scope_params
+        *_FIXED, mine, *own, *_OPEN, to_db_time(now), *_OPEN, mine, *_OPEN, *_UNRESOLVED, *scope_params
     ]
     return (
         "SELECT id, bucket, CASE bucket WHEN 0 THEN fixed_at WHEN 1 THEN deadline WHEN 2 THEN deadline "

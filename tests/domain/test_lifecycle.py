@@ -381,6 +381,25 @@ def test_four_eyes_speaks_only_to_a_fix_awaiting_verification() -> None:
     assert full_inputs_decide(awaiting, county_out, HazardAction.ACCEPT) == Refused(RefusalCode.NOT_IN_SCOPE)
 
 
+def test_a_verdict_on_an_earlier_rectification_is_refused_before_four_eyes_and_after_scope() -> None:
+    """Accept or Reject pressed on a rectification since sent back and submitted anew: a stale button, not a forged
+    one, so it is refused as earlier even for the fixer of the latest; an outsider still learns nothing."""
+    f = facts("awaiting_verification", HazardArea.RIGHTS, fixed_at=NOW, fixed_by=COUNTY_CLERK.telegram_id)
+    earlier = Refused(RefusalCode.EARLIER_RECTIFICATION)
+    for actor in (SECOND_CLERK, CITY, COUNTY_CLERK):
+        for action in (HazardAction.ACCEPT, HazardAction.REJECT):
+            assert decide(f, actor, action, reason="照片不清", now=NOW, shown_current=False) == earlier
+    county_out = next(p.actor for p in PROFILES if p.name == "county_out")
+    assert decide(f, county_out, HazardAction.ACCEPT, now=NOW, shown_current=False) == Refused(
+        RefusalCode.NOT_IN_SCOPE)
+    rectifying = facts("rectifying", HazardArea.RIGHTS)
+    assert decide(rectifying, SECOND_CLERK, HazardAction.ACCEPT, now=NOW, shown_current=False) == Refused(
+        RefusalCode.ILLEGAL_TRANSITION)
+    # Only the verdicts name a rectification: nothing else is refused so.
+    assert outcome_name(decide(f, SECOND_CLERK, HazardAction.COMMENT, reason="好", now=NOW,
+                               shown_current=False)) == "awaiting_verification"
+
+
 # --- what each action needs -----------------------------------------------------------------------
 
 COUNTY = next(p.actor for p in PROFILES if p.name == "county_in")

@@ -94,6 +94,7 @@ class Cell:
     contact: tuple[int, int] | None = None  # (round, person) of a contact round, on the cadre persona's list
     newcomer: int | None = None  # a person of Lucheng registered for this cell alone, for rows that end an access
     invite: str | None = None  # an unused invitation to Lucheng made for this cell alone
+    earlier_fix: int | None = None  # a rectification of the cell's hazard sent back and since submitted anew
 
     @property
     def person(self) -> SimUser:
@@ -135,6 +136,28 @@ def steps(*sequence: Step) -> Step:
             await step(cell)
 
     return run
+
+
+def verdict(verb: str, *, earlier: bool = False) -> Step:
+    """Accept, Reject or the fixer's own acceptance as the bot now sends them, naming the rectification they are
+    shown with: the one awaiting verification, or (`earlier`) the one before it, sent back (see `submitted_anew`)."""
+
+    async def run(cell: Cell) -> None:
+        assert cell.hazard is not None
+        fix = cell.earlier_fix if earlier else await cell.stage.services.hazards.current_fix(cell.hazard.id)
+        await cell.press(f"hz:{verb}:{cell.hazard.id}:{fix}")
+
+    return run
+
+
+async def submitted_anew(cell: Cell) -> None:
+    """The cell's rectification sent back by the county's staff, and another one submitted by the head: the first
+    one's buttons are now those of an earlier rectification."""
+    assert cell.hazard is not None
+    cell.earlier_fix = await cell.stage.services.hazards.current_fix(cell.hazard.id)
+    await act_on(cell.stage, cell.people[P.COUNTY_IN].id, cell.hazard, HazardAction.REJECT, reason="照片不清楚")
+    await act_on(cell.stage, cell.people[P.HEAD_OWN].id, cell.hazard, HazardAction.SUBMIT_RECTIFICATION,
+                 reason="已重新整改", photos=1)
 
 
 PERIODS = {"month": PeriodKind.MONTH, "quarter": PeriodKind.QUARTER, "year": PeriodKind.YEAR}
@@ -339,16 +362,36 @@ ROWS: tuple[Row, ...] = (
         hazard=HazardState.ASSIGNED),
     Row("hz:fix:", expect(allow=(P.HEAD_OWN,)), press(filled("hz:fix:{hazard}")), ("rectify.ask_measures",),
         hazard=HazardState.ASSIGNED),
+    # Accept and Reject name the rectification they are shown with; those sent before they did carry the hazard alone,
+    # and stand for the only rectification ever submitted. Pressed on an earlier rectification, since sent back and
+    # submitted anew, they change nothing: staff who may verify it are told it is earlier (a stale button).
+    Row("hz:accept:", expect(allow=(P.COUNTY_IN, P.CITY)), verdict("accept"), ("verify.accepted_on_time",),
+        hazard=HazardState.AWAITING_VERIFICATION),
     Row("hz:accept:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:accept:{hazard}")),
-        ("verify.accepted_on_time",), hazard=HazardState.AWAITING_VERIFICATION),
+        ("verify.accepted_on_time",), hazard=HazardState.AWAITING_VERIFICATION, variant="sent before it named one"),
+    Row("hz:accept:", expect(stale=(P.COUNTY_IN, P.CITY)), verdict("accept", earlier=True),
+        ("verify.accepted_on_time",), prepare=submitted_anew, hazard=HazardState.AWAITING_VERIFICATION,
+        variant="an earlier rectification"),
+    Row("hz:accept:", expect(stale=(P.COUNTY_IN, P.CITY)), press(filled("hz:accept:{hazard}")),
+        ("verify.accepted_on_time",), prepare=submitted_anew, hazard=HazardState.AWAITING_VERIFICATION,
+        variant="sent before it named one, after a second rectification"),
     # Four eyes waived: offered only to the fixer whom nobody else can relieve (here the head fixed it, and may not
     # verify at all); from anyone else a forged press. Keeping it changes nothing, for whoever may see the hazard.
-    Row("hz:acceptown:", expect(), press(filled("hz:acceptown:{hazard}")), ("verify.accepted_on_time",),
+    Row("hz:acceptown:", expect(), verdict("acceptown"), ("verify.accepted_on_time",),
         hazard=HazardState.AWAITING_VERIFICATION),
+    Row("hz:acceptown:", expect(), press(filled("hz:acceptown:{hazard}")), ("verify.accepted_on_time",),
+        hazard=HazardState.AWAITING_VERIFICATION, variant="sent before it named one"),
+    Row("hz:acceptown:", expect(stale=(P.COUNTY_IN, P.CITY)), verdict("acceptown", earlier=True),
+        ("verify.accepted_on_time",), prepare=submitted_anew, hazard=HazardState.AWAITING_VERIFICATION,
+        variant="an earlier rectification"),
     Row("hz:keepown:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:keepown:{hazard}")),
         ("verify.own_kept",), hazard=HazardState.AWAITING_VERIFICATION),
-    Row("hz:reject:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:reject:{hazard}")), ("verify.ask_reason",),
+    Row("hz:reject:", expect(allow=(P.COUNTY_IN, P.CITY)), verdict("reject"), ("verify.ask_reason",),
         hazard=HazardState.AWAITING_VERIFICATION),
+    Row("hz:reject:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:reject:{hazard}")), ("verify.ask_reason",),
+        hazard=HazardState.AWAITING_VERIFICATION, variant="sent before it named one"),
+    Row("hz:reject:", expect(stale=(P.COUNTY_IN, P.CITY)), verdict("reject", earlier=True), ("verify.ask_reason",),
+        prepare=submitted_anew, hazard=HazardState.AWAITING_VERIFICATION, variant="an earlier rectification"),
     Row("hz:deadline:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:deadline:{hazard}")), ("deadline.ask",),
         hazard=HazardState.ASSIGNED),
     Row("hz:reopen:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:reopen:{hazard}")), ("reopen.ask_reason",),
@@ -732,7 +775,7 @@ async def observe(cell: Cell, row: Row) -> Observation:
         outcome = Outcome.GATE
     elif "authz.refused" in audits and refusal:
         outcome = Outcome.REFUSE
-    elif any(SPEECH.said(text, "fallback.stale_button") for text in replies):
+    elif any(SPEECH.said(text, "fallback.stale_button", "refusal.earlier_rectification") for text in replies):
         outcome = Outcome.STALE
     elif any(SPEECH.opens(text, *row.first_step) for text in replies):
         outcome = Outcome.ALLOW
