@@ -200,3 +200,25 @@ async def test_a_head_who_takes_over_in_the_morning_is_reminded_of_a_deadline_th
     await sweep(bot_stage)
     assert len([m for m in successor.messages()[seen:] if hazard.code in m.text]) == 1
     assert people.head.messages()[-1].text.startswith("您在本机器人中的账号已由周科长停用")
+
+
+async def test_a_head_who_takes_over_in_the_morning_is_reminded_of_the_self_inspection_due_that_day(
+    bot_stage: Stage,
+) -> None:
+    # The home's duty reminders (the self-inspection due on the 25th, at 09:00) were planned for the head of the
+    # night before; one who took over in the morning heard of them only from the next nightly plan, a day late.
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 25, 7))
+    await plan_once(bot_stage.services)  # the nightly plan of that day
+    bot_stage.clock.set(local(2026, 3, 25, 8))
+    await end_access(bot_stage, STAFF, HEAD)
+    successor = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="吴院长", language_code="zh-hans")
+    await bot_stage.register(successor, Role.HEAD, institution=HOME)
+    seen = len(successor.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    told = [m.text for m in successor.messages()[seen:]]
+    assert len([text for text in told if "3月" in text and "自查" in text]) == 1, told
+    assert people.head.messages()[-1].text.startswith("您在本机器人中的账号已由周科长停用")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -57,7 +57,7 @@ from bot.workers import is_dead
 from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
-from storage.models import RegionLevel
+from storage.models import Institution, RegionLevel
 from storage.repositories.reminders import ClaimedReminder
 
 log = logging.getLogger(__name__)
@@ -134,21 +134,32 @@ class ReminderService:
         await self._plan_hazards([hazard], directory)
 
     async def plan_for_institution(self, institution_id: int) -> None:
-        """Plan the institution's open hazards again: a head who has just registered (one who took over from another
-        in the morning) is reminded from now on, of a deadline that falls today too, not from the next nightly
-        plan."""
+        """Plan the institution's open hazards and its duties again: a head who has just registered (one who took
+        over from another in the morning) is reminded from now on, of a deadline or a self-inspection that falls
+        due today too, not from the next nightly plan."""
         now, hazards, offset = self._clock.now(), [], 0
         while page := await self._storage.hazards.open_for_institution(
             institution_id, now=now, limit=PLAN_PAGE, offset=offset
         ):
             hazards += page
             offset += len(page)
-        if not hazards:
-            return
         assignees = {hazard.assignee_id for hazard in hazards if hazard.assignee_id is not None}
         directory = await Directory.load_concerning(self._storage, {institution_id}, assignees)
         for start in range(0, len(hazards), PLAN_PAGE):
             await self._plan_hazards(hazards[start : start + PLAN_PAGE], directory)
+        institution = directory.institutions.get(institution_id)
+        if institution is None or not institution.active:
+            return
+        today = now.astimezone(self.tz).date()
+        duties = await load_duties(self._storage, today, judged_from=self.tracking_since, institution_id=institution_id)
+        rows = [
+            row
+            for subject_rows in self._institution_duty_rows(
+                institution, self._duty_plans(today), directory, duties, defaultdict(list)
+            )
+            for row in subject_rows
+        ]
+        await self._storage.reminders.plan(rows, now)
 
     async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory, *, add_only: bool = False) -> None:
         """`plan_for_hazard` for several hazards, written in one transaction. `add_only` adds the rows of the
@@ -244,31 +255,10 @@ class ReminderService:
         self, today: date, directory: Directory, duties: DutySnapshot, done: DonePeriods
     ) -> Iterator[list[NewReminder]]:
         """The rows of every subject's duties not yet done; the done ones are added to `done` instead."""
-        plans: dict[tuple[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]] = {}
-
-        def plan(rule: DutyRule, steps: tuple[DutyStep, ...]) -> list[PlannedDuty]:
-            # The same for every institution of a type: worked out once, not three thousand times.
-            if (rule, steps) not in plans:
-                plans[(rule, steps)] = self._duty_plan(rule, steps, today)
-            return plans[(rule, steps)]
-
+        plan = self._duty_plans(today)
         for institution in directory.institutions.values():
-            if not institution.active:
-                continue
-            for duty, rule, steps in (
-                (Duty.FIRE_DRILL, drill_rule(institution.type), self.schedule.drill_steps),
-                (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
-            ):
-                for planned in plan(rule, steps):
-                    if not duties.judges(duty, institution, planned.period):
-                        continue  # not owed (ended before the institution was added, or it joined late in it)
-                    if duties.institution_duty_done_in(duty, institution, planned.period):
-                        done[(SubjectType.INSTITUTION, _kinds_of(steps), planned.period.key)].append(
-                            str(institution.id)
-                        )
-                        continue
-                    audience = directory.for_institution(institution, planned.step.audiences)
-                    yield self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
+            if institution.active:
+                yield from self._institution_duty_rows(institution, plan, directory, duties, done)
         for unit in directory.regions.values():
             if unit.level in (RegionLevel.CITY, RegionLevel.COUNTY):
                 steps = self.schedule.study_steps
@@ -278,6 +268,39 @@ class ReminderService:
                         continue
                     audience = directory.for_unit(unit.code, planned.step.audiences)
                     yield self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
+
+    def _duty_plans(self, today: date) -> Callable[[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]]:
+        plans: dict[tuple[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]] = {}
+
+        def plan(rule: DutyRule, steps: tuple[DutyStep, ...]) -> list[PlannedDuty]:
+            # The same for every institution of a type: worked out once, not three thousand times.
+            if (rule, steps) not in plans:
+                plans[(rule, steps)] = self._duty_plan(rule, steps, today)
+            return plans[(rule, steps)]
+
+        return plan
+
+    def _institution_duty_rows(
+        self,
+        institution: Institution,
+        plan: Callable[[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]],
+        directory: Directory,
+        duties: DutySnapshot,
+        done: DonePeriods,
+    ) -> Iterator[list[NewReminder]]:
+        """The rows of one institution's duties not yet done; the done ones are added to `done` instead."""
+        for duty, rule, steps in (
+            (Duty.FIRE_DRILL, drill_rule(institution.type), self.schedule.drill_steps),
+            (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
+        ):
+            for planned in plan(rule, steps):
+                if not duties.judges(duty, institution, planned.period):
+                    continue  # not owed (ended before the institution was added, or it joined late in it)
+                if duties.institution_duty_done_in(duty, institution, planned.period):
+                    done[(SubjectType.INSTITUTION, _kinds_of(steps), planned.period.key)].append(str(institution.id))
+                    continue
+                audience = directory.for_institution(institution, planned.step.audiences)
+                yield self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
 
     def _duty_plan(self, rule: DutyRule, steps: tuple[DutyStep, ...], today: date) -> list[PlannedDuty]:
         planned = plan_duty_reminders(
