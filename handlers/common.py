@@ -67,7 +67,10 @@ async def identify(update: Update, context: BotContext) -> Caller | None:
 
 
 def full_name(telegram_user: TelegramUser) -> str:
-    return telegram_user.full_name[:128]
+    """The name a person registers with, as others will read it: cleaned of controls and bidi overrides (a profile
+    name is typed text too); one that shows nothing is their Telegram id."""
+    name = clean_text(telegram_user.full_name)[:128]
+    return name if visible_length(name) else str(telegram_user.id)
 
 
 def is_private(update: Update) -> bool:

@@ -4,6 +4,7 @@ steps. Only what shows counts towards a minimum; controls and overrides are neve
 from __future__ import annotations
 
 from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.roles import Role
 from bot.domain.warnings import WarningStatus
 from bot.stage import Stage
 from tests.calendar_people import local
@@ -126,3 +127,11 @@ async def test_a_warning_typed_as_invisible_characters_has_no_headline(typhoon_s
     await staff.send_text(f"{RLO}暴雨预警{PDF}\n注意防范")
     assert "机构类型" in staff.last_message().text
     assert await typhoon_stage.services.storage.warnings.with_status({WarningStatus.DRAFT}) == []
+
+
+async def test_a_profile_name_with_a_bidi_override_is_registered_without_it(bot_stage: Stage) -> None:
+    tricky = bot_stage.sandbox.user(user_id=77, first_name=f"李{RLO}娜{NUL}", language_code="zh-hans")
+    await tricky.send_text(f"/start {await bot_stage.invite_token(Role.CITY)}")
+    assert "注册成功" in tricky.messages()[0].text and RLO not in tricky.messages()[0].text
+    user = await bot_stage.services.storage.users.get(77)
+    assert user is not None and user.full_name == "李娜"
