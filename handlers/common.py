@@ -15,6 +15,7 @@ from telegram.ext import ConversationHandler
 from bot.context import BotContext
 from bot.domain.catalog import Labelled, Severity, label
 from bot.domain.deadlines import DeadlinePolicy
+from bot.domain.text import clean_text, visible_length
 from bot.i18n import Translator
 from storage.models import User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -66,7 +67,10 @@ async def identify(update: Update, context: BotContext) -> Caller | None:
 
 
 def full_name(telegram_user: TelegramUser) -> str:
-    return telegram_user.full_name[:128]
+    """The name a person registers with, as others will read it: cleaned of controls and bidi overrides (a profile
+    name is typed text too); one that shows nothing is their Telegram id."""
+    name = clean_text(telegram_user.full_name)[:128]
+    return name if visible_length(name) else str(telegram_user.id)
 
 
 def is_private(update: Update) -> bool:
@@ -169,16 +173,17 @@ async def cancel_journey(
 async def read_text(
     update: Update, caller: Caller, text: str, *, least: int, most: int, too_short: str, too_long: str
 ) -> str | None:
-    """Text typed at a step (a hazard's description, what was practised, a topic), stripped, of `least` to `most`
-    characters; None once the person has been refused with `too_short` or `too_long`."""
-    stripped = text.strip()
-    if len(stripped) < least:
+    """Text typed at a step (a hazard's description, what was practised, a topic), cleaned (bot/domain/text.py), of
+    `least` characters that show to `most` characters; None once the person has been refused with `too_short` or
+    `too_long`. A text of only invisible characters is as short as an empty one."""
+    cleaned = clean_text(text)
+    if visible_length(cleaned) < least:
         await answer(update, caller.t(too_short, min=least))
         return None
-    if len(stripped) > most:
+    if len(cleaned) > most:
         await answer(update, caller.t(too_long, max=most))
         return None
-    return stripped
+    return cleaned
 
 
 async def tell_each(

@@ -11,6 +11,7 @@ from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
+from bot.domain.text import clean_text, is_blank, visible_length
 from bot.i18n import Html, Translator, clipped
 from bot.services.hazard_core import MAX_TEXT, MIN_DESCRIPTION
 from handlers.calendar_common import drafts, place_name, save_draft
@@ -62,15 +63,17 @@ async def listed_problems(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return LISTING_PROBLEMS
     caller, draft = loaded
-    if message.text.strip().lower() in NO_PROBLEMS:
+    typed = clean_text(message.text)
+    if typed.lower() in NO_PROBLEMS:
         return await no_problems(update, context)
-    lines = [_LIST_MARK.sub("", line).strip() for line in message.text.splitlines()]
-    lines = [line for line in lines if line]
+    lines = [clean_text(_LIST_MARK.sub("", line)) for line in typed.splitlines()]
+    lines = [line for line in lines if not is_blank(line)]
     if not lines or len(lines) > MAX_PROBLEMS or any(len(line) > MAX_TEXT for line in lines):
         text = caller.t("drill.guide_problems", max=MAX_PROBLEMS)
         await answer(update, text, reply_markup=problems_keyboard(caller.t))
         return LISTING_PROBLEMS
-    short = next(((number, line) for number, line in enumerate(lines, 1) if len(line) < MIN_DESCRIPTION), None)
+    numbered = enumerate(lines, 1)
+    short = next(((number, line) for number, line in numbered if visible_length(line) < MIN_DESCRIPTION), None)
     if short is not None:
         # Each problem may become a hazard, whose description needs MIN_DESCRIPTION characters: said now, naming the
         # line, rather than at the confirmation after an area and a severity for every problem.

@@ -17,6 +17,7 @@ from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import STAFF_ROLES, Role
+from bot.domain.text import clean_text
 from bot.i18n import Html
 from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem, may_log_for
 from bot.services.errors import Refusal
@@ -114,7 +115,7 @@ async def searched_institution(update: Update, context: BotContext) -> str | int
     message = update.effective_message
     if caller is None or message is None or message.text is None:
         return PICKING_INSTITUTION
-    return await _ask_institution(update, context, caller, message.text.strip()[:50])
+    return await _ask_institution(update, context, caller, clean_text(message.text)[:50])
 
 
 async def chose_institution(update: Update, context: BotContext) -> str | int:

@@ -19,6 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.context import BotContext
 from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import STAFF_ROLES
+from bot.domain.text import clean_text
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import FOUR_EYES_WAIVED, HazardDossier
@@ -380,7 +381,7 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         code=hazard.code,
         previous=_detail_time(previous, tz, t),
         deadline=when(hazard.deadline, tz, t),
-        reason=(message.text or "").strip(),
+        reason=clean_text(message.text),
     )
     await answer(update, text)
     return ConversationHandler.END

@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain.lifecycle import HazardAction
+from bot.domain.text import clean_text, is_blank
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS
@@ -128,7 +129,11 @@ async def described_measures(update: Update, context: BotContext) -> str | int:
     draft = await _draft_or_end(update, context, caller)
     if draft is None:
         return ConversationHandler.END
-    draft = draft.model_copy(update={"measures": message.text.strip()})
+    measures = clean_text(message.text)
+    if is_blank(measures):  # only invisible characters: as if nothing had been typed
+        await answer(update, caller.t("rectify.need_measures"), reply_markup=_cancel_keyboard(caller.t))
+        return AWAITING_MEASURES
+    draft = draft.model_copy(update={"measures": measures})
     await _save(context, caller, draft)
     await answer(update, caller.t("rectify.ask_photos_next"), reply_markup=_photos_keyboard(draft, caller.t))
     return AWAITING_PHOTOS
@@ -144,8 +149,9 @@ async def photo_instead_of_measures(update: Update, context: BotContext) -> str 
     if draft is None:
         return ConversationHandler.END
     draft = await _with_photo(message, context, draft)
-    if message.caption and message.caption.strip():
-        draft = draft.model_copy(update={"measures": message.caption.strip()})
+    caption = clean_text(message.caption)
+    if not is_blank(caption):
+        draft = draft.model_copy(update={"measures": caption})
         await _save(context, caller, draft)
         text = caller.t("rectify.photo_received", count=len(draft.photos), max=MAX_PHOTOS)
         await answer(update, text, reply_markup=_photos_keyboard(draft, caller.t))

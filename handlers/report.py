@@ -28,6 +28,7 @@ from bot.context import BotContext
 from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
+from bot.domain.text import clean_text, is_blank
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
@@ -259,7 +260,7 @@ async def searched_institution(update: Update, context: BotContext) -> str | int
     message = update.effective_message
     if loaded is None or message is None or message.text is None:
         return PICKING_INSTITUTION
-    return await _ask_institution(update, context, loaded[0], message.text.strip()[:50])
+    return await _ask_institution(update, context, loaded[0], clean_text(message.text)[:50])
 
 
 async def chose_institution(update: Update, context: BotContext) -> str | int:
@@ -368,9 +369,12 @@ async def typed_address(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return LOCATING
     caller, draft = loaded
-    text = message.text.strip()
+    text = clean_text(message.text)
     if text == caller.t.plain("report.button_skip"):
         return await _located(update, context, caller, draft, "report.location_skipped")
+    if is_blank(text):  # only invisible characters: no address was typed
+        await answer(update, caller.t("report.guide_location"))
+        return LOCATING
     if len(text) > MAX_ADDRESS:
         await answer(update, caller.t("refusal.address_too_long", max=MAX_ADDRESS))
         return LOCATING

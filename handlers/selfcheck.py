@@ -25,6 +25,7 @@ from bot.context import BotContext
 from bot.domain.catalog import SEVERITY_ORDER, Severity
 from bot.domain.compliance import SELF_INSPECTION_RULE, period_of
 from bot.domain.roles import Role
+from bot.domain.text import clean_text, is_blank
 from bot.i18n import Html, Translator
 from bot.services.duties import month_key, month_start
 from bot.services.errors import Refusal
@@ -340,7 +341,9 @@ async def noted(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return NOTING
     caller, draft, sheet = loaded
-    note = message.text.strip()
+    note = clean_text(message.text)
+    if is_blank(note):  # only invisible characters: the item still needs words saying what is wrong
+        return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t("refusal.note_required"))
     most = most_note(sheet.items[draft.cursor])  # the note goes into the hazard behind the item's name
     if len(note) > most:
         return await _show(update, context, caller, draft, sheet, move=True,
@@ -358,8 +361,9 @@ async def photographed(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, draft, sheet = loaded
     photo = await keep_photo(message, context)
-    caption = (message.caption or "").strip()
-    note = draft.note or (caption if caption and len(caption) <= most_note(sheet.items[draft.cursor]) else None)
+    caption = clean_text(message.caption)
+    fits = not is_blank(caption) and len(caption) <= most_note(sheet.items[draft.cursor])
+    note = draft.note or (caption if fits else None)
     if note is None:
         draft = draft.model_copy(update={"photo": photo, "step": "note"})
         return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t("selfcheck.hint_note_first"))

@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import BotContext
 from bot.domain.roles import Role
+from bot.domain.text import is_blank, split_warning_text
 from bot.domain.warnings import NewWarning, WarningChange, WarningKind, WarningLevel, WarningOrigin, WarningTarget
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
@@ -197,14 +198,17 @@ async def wrote_text(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return WRITING
     caller, user, draft = loaded
-    first, _, rest = message.text.strip().partition("\n")
-    if len(first.strip()) > MAX_HEADLINE:
+    headline, rest = split_warning_text(message.text)
+    if is_blank(headline):  # only invisible characters
+        await answer(update, caller.t("refusal.headline_too_short", min=1))
+        return WRITING
+    if len(headline) > MAX_HEADLINE:
         await answer(update, caller.t("refusal.headline_too_long", max=MAX_HEADLINE))
         return WRITING
-    if len(rest.strip()) > MAX_WARNING_TEXT:
+    if len(rest) > MAX_WARNING_TEXT:
         await answer(update, caller.t("refusal.text_too_long", max=MAX_WARNING_TEXT))
         return WRITING
-    return await _texted(update, context, caller, user, draft, first.strip(), rest.strip())
+    return await _texted(update, context, caller, user, draft, headline, rest)
 
 
 async def _texted(

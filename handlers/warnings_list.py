@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
+from bot.domain.text import is_blank, split_warning_text
 from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, WarningStatus, effective_expiry
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
@@ -309,14 +310,17 @@ async def wrote_update(update: Update, context: BotContext) -> str | int:
     if draft is None:
         await answer(update, caller.t("warn.lost"))
         return ConversationHandler.END
-    first, _, rest = message.text.strip().partition("\n")
-    if len(first.strip()) > MAX_HEADLINE:
+    headline, rest = split_warning_text(message.text)
+    if is_blank(headline):  # only invisible characters
+        await answer(update, caller.t("refusal.headline_too_short", min=1))
+        return WRITING_UPDATE
+    if len(headline) > MAX_HEADLINE:
         await answer(update, caller.t("refusal.headline_too_long", max=MAX_HEADLINE))
         return WRITING_UPDATE
-    if len(rest.strip()) > MAX_WARNING_TEXT:
+    if len(rest) > MAX_WARNING_TEXT:
         await answer(update, caller.t("refusal.text_too_long", max=MAX_WARNING_TEXT))
         return WRITING_UPDATE
-    edit = WarningEdit(headline=first.strip(), description=rest.strip())
+    edit = WarningEdit(headline=headline, description=rest)
     await _drafts(context).delete(caller.user.telegram_id, WarnUpdateDraft)
     await _revise(update, context, caller, draft.warning_id, edit)
     return ConversationHandler.END

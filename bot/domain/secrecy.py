@@ -10,15 +10,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.domain.text import INVISIBLE
+
 # GB/T 7156 marks: 绝密, 机密, 秘密, printed with ★ before the term of secrecy ("机密★10年", "秘密★启用前").
 LEVELS = ("绝密", "机密", "秘密")
 _STAR = "[★☆*＊]"
 # What may stand between the characters of a mark and not show: spaces, and the invisible characters a paste carries
 # or a filter-dodger types (soft hyphen, joiners and marks of direction, variation selectors, Hangul fillers, tags).
-_GAP = (
-    r"[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    r"\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]*"
-)
+_GAP = rf"[\s{INVISIBLE}]*"
 
 
 def _spaced(word: str) -> str:

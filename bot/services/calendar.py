@@ -165,8 +165,9 @@ class DrillService(CalendarServiceBase):
         practised = checked_text(entry.practised, field_name="practised", minimum=2)
         assert practised is not None
         self._check_photos(entry.photos, minimum=1)
+        problems: list[str] = []
         for problem in entry.problems:
-            checked_text(problem.description, field_name="description", minimum=1)
+            problems.append(checked_text(problem.description, field_name="description", minimum=1) or "")
             self._check_photos(problem.photos)
         now = self._clock.now()
         outcomes: list[HazardOutcome] = []
@@ -181,7 +182,7 @@ class DrillService(CalendarServiceBase):
                 participants=entry.participants,
                 duration_minutes=entry.duration_minutes,
                 practised=practised,
-                problems="\n".join(p.description.strip() for p in entry.problems) or None,
+                problems="\n".join(problems) or None,
                 hazard_ids=tuple(o.hazard.id for o in outcomes),
                 logged_by=actor.telegram_id,
                 logged_at=now,

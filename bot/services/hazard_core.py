@@ -19,6 +19,7 @@ from bot.domain.lifecycle import VERDICTS, Actor, Allowed, HazardAction, Refused
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.secrecy import find_classification_mark
 from bot.domain.targeting import Audience, GroupTarget, Notice
+from bot.domain.text import clean_text, is_blank, visible_length
 from bot.services.errors import Refusal
 from bot.services.evidence import EvidenceStore
 from storage import Storage
@@ -131,11 +132,12 @@ def may_report_on(user: User, institution: Institution) -> bool:
 
 
 def checked_text(text: str | None, *, field_name: str, minimum: int = 0) -> str | None:
-    """Stripped text within the length limits, or a Refusal; None when empty and nothing is required."""
-    value = (text or "").strip()
-    if not value and minimum == 0:
+    """Cleaned text (bot/domain/text.py) within the length limits, or a Refusal; None when nothing of it shows
+    and nothing is required. The minimum counts the characters that show: zero-width spaces do not fill it."""
+    value = clean_text(text)
+    if is_blank(value) and minimum == 0:
         return None
-    if len(value) < minimum:
+    if visible_length(value) < minimum:
         raise Refusal(f"{field_name}_too_short", min=minimum)
     if len(value) > MAX_TEXT:
         raise Refusal(f"{field_name}_too_long", max=MAX_TEXT)

@@ -3,11 +3,12 @@
 The people are a cadre, a head, county staff, a city admin and a stranger; the commands are every journey's. A
 stream mixes commands and answers, stickers, documents, voice notes, locations and contacts where text was
 expected, edits of earlier messages, empty and 4,096-character texts, odd Unicode (right-to-left marks, zero-width
-characters, emoji sequences, NUL), markup and format placeholders, classified marks, presses of whatever buttons the
-person can see, stale and forged callback data aimed at every button prefix the bot handles, update types the bot
-has no handler for, and messages from an unregistered person and in an unbound group; and moments when the database
-refuses the next few writes, as SQLite does while another process (an import, a backup) holds its write lock past
-the busy timeout. After every stream:
+characters, emoji sequences, NUL), texts that look filled in and are not (only invisible characters, controls and
+bidi overrides), words with a NUL, a control or a bidi override hidden inside, markup and format placeholders,
+classified marks, presses of whatever buttons the person can see, stale and forged callback data aimed at every
+button prefix the bot handles, update types the bot has no handler for, and messages from an unregistered person
+and in an unbound group; and moments when the database refuses the next few writes, as SQLite does while another
+process (an import, a backup) holds its write lock past the busy timeout. After every stream:
 
 - no handler raised (the error handler logs nothing) and nothing else logged an error, except for the writes the
   stream had refused; the bot still runs;
@@ -16,7 +17,9 @@ the busy timeout. After every stream:
 - the emulator saw no request the Bot API would reject;
 - nothing is corrupted: report and action drafts load, conversations are in states their journey has, every
   hazard's history is a legal walk through the lifecycle ending in its state; and the journeys still work;
-- no text the database holds carries a classification mark (the audit of a refusal names the mark it found).
+- no text the database holds carries a classification mark (the audit of a refusal names the mark it found);
+- no text the database holds carries a control character (but newline and tab) or a bidi override, and no stored
+  description, reason, measures or note (nor a draft's) is shorter in characters that show than its minimum.
 
 CI runs 20 streams, derandomized (the same streams every run); SAFETY_FULL_SUITES=1 runs 300 random ones.
 """
@@ -29,6 +32,7 @@ import logging
 import sqlite3
 import tempfile
 import traceback
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,9 +48,11 @@ from hypothesis import strategies as st  # noqa: E402
 from bot.domain.lifecycle import TRANSITIONS, HazardAction, HazardState  # noqa: E402
 from bot.domain.roles import Role  # noqa: E402
 from bot.domain.secrecy import find_classification_mark  # noqa: E402
+from bot.domain.text import visible_length  # noqa: E402
 from bot.sandbox.driver import SimGroup, SimUser  # noqa: E402
 from bot.sandbox.objects import chat_json, user_json  # noqa: E402
 from bot.sandbox.views import SentMessage  # noqa: E402
+from bot.services.hazard_core import MIN_DESCRIPTION  # noqa: E402
 from bot.stage import Stage, stage  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.hazard_models import EVENT_REPORT, Hazard, HazardEvent, ReportDraft  # noqa: E402
@@ -77,6 +83,13 @@ ODD_PIECES = (
     "", " ", "\n", "\x00", "\u200f", "\u200e", "\u202e", "\u200b", "\u200d", "\ufeff", "👩‍👩‍👧‍👦", "🏳️‍🌈", "e\u0301",
     "<b>粗</b>", "&amp;", "&", "<", "{code}", "{}", "%s", "\\", "'\"", "机密", "秘密★1年", "😀" * 3,
 )
+# What takes no room, or should never be kept: whitespace, zero-width and other invisible characters, fillers,
+# controls, bidi overrides and isolates. Five or more of them look, by their length, like a filled-in text.
+INVISIBLE_PIECES = (
+    " ", "\u3000", "\t", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\ufe0f", "\u00ad", "\u3164", "\u2800",
+    "\u200e", "\u202e", "\u202c", "\u2066", "\u2069", "\x00", "\x07", "\x1b", "\x7f", "\x9b", "\U000e0041",
+)
+HIDDEN = ("\x00", "\x08", "\x1b", "\x9b", "\u202e", "\u202d", "\u2067", "\u202e\u2066", "\r")
 # Data that no button of the bot carries: what a modified client, or a very old message, may send.
 ODD_DATA = (
     "rp:confirm", "rp:edit", "rp:onspot", "rp:onspot:done", "rp:photos:done", "rp:cancel", "rx:done", "rx:cancel",
@@ -88,10 +101,17 @@ ODD_DATA = (
 
 def _texts() -> st.SearchStrategy[str]:
     odd = st.lists(st.sampled_from(ODD_PIECES), min_size=1, max_size=6).map("".join)
+    invisible = st.lists(st.sampled_from(INVISIBLE_PIECES), min_size=1, max_size=12).map("".join)
+    smuggled = st.builds(
+        lambda word, hidden, cut: word[:cut] + hidden + word[cut:],
+        st.sampled_from(FLOW_WORDS), st.sampled_from(HIDDEN), st.integers(0, 12),
+    )
     return st.one_of(
         st.sampled_from(COMMANDS),
         st.sampled_from(FLOW_WORDS),
         odd,
+        invisible,
+        smuggled,
         st.text(max_size=40),
         st.sampled_from(("x" * 4096, "走廊" * 2048, "秘密★1年：" + "材料" * 100, "\u202e" * 4096)),
     )
@@ -390,6 +410,7 @@ async def check_state(stream: Stream) -> None:
             await storage.hazards.get(row["id"]), await storage.hazards.events(row["id"])
         )
     stream.problems += await classified_kept(db)
+    stream.problems += await unclean_kept(db)
 
 
 async def classified_kept(db: Database) -> list[str]:
@@ -402,6 +423,37 @@ async def classified_kept(db: Database) -> list[str]:
             for column, value in zip(row.keys(), tuple(row), strict=True):
                 if isinstance(value, str) and find_classification_mark(value):
                     found.append(f"{table}.{column} keeps a classified text: {value[:120]!r}")
+    return found
+
+
+def _unclean(text: str) -> bool:
+    return any(
+        (unicodedata.category(char) in ("Cc", "Cs") and char not in "\n\t") or "\u202a" <= char <= "\u202e"
+        or "\u2066" <= char <= "\u2069"
+        for char in text
+    )
+
+
+async def unclean_kept(db: Database) -> list[str]:
+    """Controls and bidi overrides kept anywhere, and typed texts that show less than their minimum (drafts too)."""
+    found = []
+    for (table,) in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        for row in await db.fetchall(f"SELECT * FROM {table}"):
+            for column, value in zip(row.keys(), tuple(row), strict=True):
+                if isinstance(value, str) and _unclean(value):
+                    found.append(f"{table}.{column} keeps a control or a bidi override: {value[:120]!r}")
+    short: list[tuple[str, str | None, int]] = []
+    for row in await db.fetchall("SELECT description, measures FROM hazards"):
+        short += [("hazard description", row["description"], MIN_DESCRIPTION), ("measures", row["measures"], 1)]
+    for row in await db.fetchall("SELECT action, note FROM hazard_events"):
+        short.append((f"{row['action']} note", row["note"], 1))
+    for row in await db.fetchall("SELECT data FROM report_drafts"):
+        short.append(("report draft", ReportDraft.model_validate_json(row["data"]).description, MIN_DESCRIPTION))
+    for row in await db.fetchall("SELECT journey, data FROM action_drafts WHERE journey = 'rectify'"):
+        short.append(("rectify draft", ActionDraft.model_validate_json(row["data"]).measures, 1))
+    for what, text, least in short:
+        if text is not None and visible_length(text) < least:
+            found.append(f"a {what} shows fewer than {least} characters: {text[:120]!r}")
     return found
 
 
@@ -536,6 +588,11 @@ def test_streams_of_odd_updates_break_nothing(monkeypatch: pytest.MonkeyPatch) -
     # journey's own write and hide the bug.)
     @example([Say("cadre", "/report"), Press("cadre", 0), Press("cadre", 0), Press("cadre", 0), Lock(1),
               Say("cadre", "秘密★1年：关于防汛物资调拨的内部安排")])
+    # Always tried: texts that look filled in at the report's description step and the head's measures (the head's
+    # second button, Start rectification): only invisible characters, then words with a NUL and an override inside.
+    @example([Say("cadre", "/report"), Press("cadre", 0), Press("cadre", 0), Press("cadre", 0),
+              Say("cadre", "\u200b\u2060\ufeff\u200d\u200b"), Say("cadre", "走廊堆放\x00杂物，\u202e堵塞消防通道"),
+              Press("head", 1), Say("head", "\u3000\u200b\u2800\u3164\u200b"), Say("head", "已清理\u202e杂物\x07")])
     def play(steps: list[Action]) -> None:
         hit.update(asyncio.run(run_stream(steps)))
 

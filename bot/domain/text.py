@@ -1,0 +1,80 @@
+"""Free text as people type it: cleaned before it is stored or shown to anyone else, and measured by what shows.
+
+A message can look filled in and not be: five zero-width spaces pass a five-character minimum, a NUL or another
+control character is stored and echoed as typed, and a bidi override (U+202E) makes a hazard code or a name read
+backwards in someone else's chat, inside our own sentences. So every free text a person types (a hazard's
+description, a reason, the measures of a rectification, a note, a topic, a warning typed by staff) goes through
+`clean_text` before it is kept, and its minimum counts `visible_length`, not raw characters.
+
+What stays: letters of every script (Arabic and Hebrew read right to left by themselves, through the Unicode bidi
+algorithm), emoji with their joiners and variation selectors, Chinese, newlines and tabs, and the plain marks of
+direction (LRM, RLM, ALM), which only nudge neutral characters and cannot reorder a strong one.
+What goes: control characters other than newline and tab, lone surrogates, and every explicit bidi embedding,
+override or isolate (U+202A–U+202E, U+2066–U+2069). We remove them all, paired or not: a paired override still
+reverses the letters between its ends (RLO "abc" PDF shows "cba"), which is exactly the trick that makes a code
+read as another one, and ordinary typing never needs them, since right-to-left text shows correctly without them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters that take up no room: the soft hyphen, the combining grapheme joiner, the Arabic letter mark, Hangul
+# fillers, Khmer and Mongolian invisibles, zero-width spaces and joiners, the marks and controls of direction, word
+# joiners and invisible operators, variation selectors, the byte order mark, tags. A regex class body, shared with
+# the secrecy guard, which lets them stand between the characters of a classification mark.
+INVISIBLE = (
+    r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    r"\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef"
+)
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+# Explicit embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI).
+_BIDI_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Line ends of every kind become "\n": CRLF, CR, NEL, and the line and paragraph separators.
+_LINE_END = re.compile(r"\r\n|[\r\u0085\u2028\u2029]")
+# What an emoji may end with, so never stripped from the end of a text: the zero-width joiner, variation selectors
+# (❤️ is U+2764 U+FE0F) and tags (the flag of a region ends with U+E007F).
+_EMOJI_TAIL = re.compile(r"[\u200d\ufe00-\ufe0f\U000e0020-\U000e007f\U000e0100-\U000e01ef]")
+_KEPT_CONTROLS = frozenset("\n\t")
+
+
+def clean_text(text: str | None) -> str:
+    """The text without control characters (other than newline and tab), lone surrogates and bidi overrides,
+    with its line ends as "\\n", and stripped of whitespace and invisible characters at both ends."""
+    if not text:
+        return ""
+    text = _LINE_END.sub("\n", text)
+    text = _BIDI_CONTROL.sub("", text)
+    text = "".join(
+        char for char in text if char in _KEPT_CONTROLS or unicodedata.category(char) not in ("Cc", "Cs")
+    )
+    start, end = 0, len(text)
+    while start < end and not _shows(text[start]):
+        start += 1
+    while end > start and not _shows(text[end - 1]) and not _EMOJI_TAIL.match(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _shows(char: str) -> bool:
+    if char.isspace() or _INVISIBLE.match(char):
+        return False
+    return unicodedata.category(char) not in ("Cc", "Cf", "Cs")
+
+
+def visible_length(text: str | None) -> int:
+    """How many characters of the text show: not whitespace, controls, format characters (zero-width space,
+    joiners, marks of direction, tags), variation selectors or fillers."""
+    return sum(1 for char in text or "" if _shows(char))
+
+
+def is_blank(text: str | None) -> bool:
+    """Whether nothing of the text shows: empty, or only whitespace and invisible characters."""
+    return visible_length(text) == 0
+
+
+def split_warning_text(text: str | None) -> tuple[str, str]:
+    """A warning as staff type it, cleaned: its first line the headline, the rest its text."""
+    headline, _, rest = clean_text(text).partition("\n")
+    return clean_text(headline), clean_text(rest)
