@@ -119,9 +119,15 @@ def _hazard(
     return (
         f"YH-{reported:%Y%m%d}-B{n:06d}", institution_id, region, area.value, severity.value,
         rng.choice(list(SourceLevel)).value, f"{area.value} 隐患描述 {n}：消防通道堆放杂物", state,
-        rng.choice(cadres), heads[institution_id], _time(deadline), _time(reported),
+        _reporter(n, rng.choice(cadres), cadres), heads[institution_id], _time(deadline), _time(reported),
         _time(reported + timedelta(hours=1)), fixed, closed, on_time, measures, _time(now),
     )
+
+
+def _reporter(n: int, drawn: int, cadres: list[int]) -> int:
+    """Who reported hazard `n`: the cadre drawn, but every tenth hazard the first cadre's, a prolific reporter (10,000
+    hazards) for /mine. Drawn either way, so the rest of the city is generated as before."""
+    return cadres[0] if n % 10 == 0 else drawn
 
 
 def _duties(

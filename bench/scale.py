@@ -48,11 +48,13 @@ CITY_ADMIN = 9_999_001
 
 @dataclass(frozen=True)
 class People:
-    """Who the probes act as: the busiest head, the busiest county's staff, a city admin."""
+    """Who the probes act as: the busiest head, the busiest county's staff, a city admin, the cadre who reported
+    most."""
 
     head: User
     county: User
     city: User
+    reporter: User
 
 
 Call = Callable[[BotServices, People], Awaitable[object]]
@@ -80,6 +82,14 @@ async def tasks_city(services: BotServices, people: People) -> object:
 
 async def tasks_city_deep_page(services: BotServices, people: People) -> object:
     return await services.hazards.tasks(people.city, 400, 5)
+
+
+async def mine_reporter(services: BotServices, people: People) -> object:
+    return await services.hazards.reported(people.reporter, 0, 5)
+
+
+async def mine_reporter_last_page(services: BotServices, people: People) -> object:
+    return await services.hazards.reported(people.reporter, 10**6, 5)  # clamped to the last page
 
 
 def stats_of(kind: PeriodKind, who: Callable[[People], User]) -> Call:
@@ -241,6 +251,8 @@ PROBES: list[Probe] = [
     Probe("/tasks, county staff of the busiest county", tasks_county, "—"),
     Probe("/tasks, city admin (the whole city)", tasks_city, "—"),
     Probe("/tasks, city admin, page 401", tasks_city_deep_page, "—"),
+    Probe("/mine, the cadre who reported most (HazardService.reported)", mine_reporter, "—"),
+    Probe("/mine, the cadre who reported most, last page", mine_reporter_last_page, "—"),
     Probe("/stats, city admin, this month", stats_of(PeriodKind.MONTH, lambda p: p.city), "< 150 ms"),
     Probe("/stats, city admin, this quarter", stats_of(PeriodKind.QUARTER, lambda p: p.city), "< 150 ms"),
     Probe("/stats, city admin, this year", stats_of(PeriodKind.YEAR, lambda p: p.city), "< 150 ms"),
@@ -279,9 +291,13 @@ async def cast(services: BotServices) -> People:
     city = await users.get(CITY_ADMIN) or await users.upsert(
         User(telegram_id=CITY_ADMIN, full_name="市局管理员", role=Role.CITY, created_at=START)
     )
+    reporter_id = await db.fetchval(
+        "SELECT reporter_id FROM hazards GROUP BY reporter_id ORDER BY COUNT(*) DESC LIMIT 1"
+    )
     head, county = await users.get(int(head_id)), await users.get(int(county_id))
-    assert head is not None and county is not None
-    return People(head, county, city)
+    reporter = await users.get(int(reporter_id))
+    assert head is not None and county is not None and reporter is not None
+    return People(head, county, city, reporter)
 
 
 async def measure(probe: Probe, services: BotServices, people: People) -> tuple[float, float, float]:

@@ -23,6 +23,7 @@ from handlers import (
     journeys,
     language,
     menus,
+    mine,
     notice,
     people,
     ranking,
@@ -55,6 +56,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     groups.register(application)
     report.register(application)
     tasks.register(application)
+    mine.register(application)
     hazard.register(application)
     rectify.register(application)
     verify.register(application)

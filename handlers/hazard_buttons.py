@@ -17,7 +17,7 @@ from bot.context import BotContext
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from bot.services.hazards import LEGACY_FIX, HazardService
+from bot.services.hazards import LEGACY_FIX, HazardService, TaskPage
 from handlers.common import Caller, identify
 from storage.hazard_models import Hazard
 from storage.models import User
@@ -30,6 +30,7 @@ PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|ac
 # The buttons that give a verdict on one rectification, and name it.
 VERDICT_VERBS = frozenset({ACCEPT, REJECT, ACCEPT_OWN})
 TASKS_PAGE = re.compile(r"^tk:page:(\d+)$")
+MINE_PAGE = re.compile(r"^mn:page:(\d+)$")
 
 # The buttons a person gets for the actions decide() would allow them, in this order.
 ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
@@ -103,6 +104,22 @@ def action_keyboard(
     if details:
         rows.append([button(VIEW, hazard.id, "button.details", t)])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def list_keyboard(page: TaskPage, t: Translator, page_data: str) -> InlineKeyboardMarkup:
+    """A list of hazards a page at a time (/tasks, /mine): one Details button per hazard, by its code, then previous
+    and next. `page_data` is the page buttons' callback data with `{page}` for the page number."""
+    rows = [[InlineKeyboardButton(item.hazard.code, callback_data=data(VIEW, item.hazard.id))] for item in page.items]
+    navigation = []
+    if page.has_previous:
+        navigation.append(InlineKeyboardButton(t.plain("button.page_previous"),
+                                               callback_data=page_data.format(page=page.page - 1)))
+    if page.has_next:
+        navigation.append(InlineKeyboardButton(t.plain("button.page_next"),
+                                               callback_data=page_data.format(page=page.page + 1)))
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows)
 
 
 async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None) -> None:

@@ -27,17 +27,18 @@ log = logging.getLogger(__name__)
 # The order is the order of the menu. Journeys add their commands here as they land.
 GUEST_COMMANDS = ("start", "help")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.CADRE: ("report", "tasks", "hazard", "help", "lang", "cancel"),
+    Role.CADRE: ("report", "tasks", "mine", "hazard", "help", "lang", "cancel"),
     Role.HEAD: (
-        "report", "tasks", "hazard", "drill", "drills", "selfcheck", "stats", "export", "help", "lang", "cancel",
+        "report", "tasks", "mine", "hazard", "drill", "drills", "selfcheck", "stats", "export", "help", "lang",
+        "cancel",
     ),
     Role.COUNTY: (
-        "report", "tasks", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
+        "report", "tasks", "mine", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
         "contactround", "stats", "export", "ranking", "template", "invite", "people", "bindgroup", "help", "lang",
         "cancel",
     ),
     Role.CITY: (
-        "report", "tasks", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
+        "report", "tasks", "mine", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
         "contactround", "stats", "export", "ranking", "notice", "template", "invite", "people", "bindgroup", "help",
         "lang", "cancel",
     ),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
 from bot.i18n import Translator
-from bot.services.hazards import TaskItem, TaskPage
+from bot.services.hazards import TaskItem
 from handlers.common import answer, identify
-from handlers.hazard_buttons import TASKS_PAGE, VIEW, data
+from handlers.hazard_buttons import TASKS_PAGE, list_keyboard
 from handlers.notify import hazard_params
 from storage.models import Institution
 
@@ -25,22 +25,6 @@ def _line(item: TaskItem, institution: Institution | None, t: Translator, tz: Zo
         # Four eyes with nobody else to verify: said, so that the fix is not left waiting for a verifier who is not.
         line += "\n" + t("tasks.only_you_verify")
     return line
-
-
-def _keyboard(page: TaskPage, t: Translator) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(item.hazard.code, callback_data=data(VIEW, item.hazard.id))] for item in page.items]
-    navigation = []
-    if page.has_previous:
-        navigation.append(_page_button("button.page_previous", page.page - 1, t))
-    if page.has_next:
-        navigation.append(_page_button("button.page_next", page.page + 1, t))
-    if navigation:
-        rows.append(navigation)
-    return InlineKeyboardMarkup(rows)
-
-
-def _page_button(label_key: str, page_number: int, t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.plain(label_key), callback_data=f"tk:page:{page_number}")
 
 
 async def _show(update: Update, context: BotContext, page_number: int) -> None:
@@ -61,7 +45,8 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
             institutions[institution_id] = await services.storage.institutions.get(institution_id)
         lines.append(_line(item, institutions[institution_id], t, services.settings.tz))
     header = t("tasks.header", total=page.total, page=page.page + 1, pages=page.pages)
-    await answer(update, "\n\n".join([header, *lines]), reply_markup=_keyboard(page, t), edit=editing)
+    keyboard = list_keyboard(page, t, "tk:page:{page}")
+    await answer(update, "\n\n".join([header, *lines]), reply_markup=keyboard, edit=editing)
 
 
 async def show_tasks(update: Update, context: BotContext) -> None:

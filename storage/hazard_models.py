@@ -74,6 +74,18 @@ class Hazard(NewHazard):
         )
 
 
+class ReportedCounts(_Model):
+    """How many hazards one person reported, as /mine counts them."""
+
+    unresolved: int  # not yet verified and closed
+    closed_recently: int  # closed since the listing's cut-off: listed after the unresolved
+    closed_before: int  # closed before it: left out of the listing, only counted
+
+    @property
+    def listed(self) -> int:
+        return self.unresolved + self.closed_recently
+
+
 class HazardEvent(_Model):
     id: int
     hazard_id: int

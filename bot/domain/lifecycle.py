@@ -259,6 +259,9 @@ VERDICTS: frozenset[HazardAction] = frozenset({HazardAction.ACCEPT, HazardAction
 # published from it.
 REOPEN_WINDOW = timedelta(days=90)
 
+# How long a closed hazard stays in its reporter's list (/mine) after closing: as long as staff may still reopen it,
+# so the reporter can follow each hazard until its outcome is final. Older ones are counted, and open by code.
+REPORTER_CLOSED_WINDOW = REOPEN_WINDOW
 
 def state_kind(state: HazardState) -> StateKind:
     return STATE_KINDS[state]

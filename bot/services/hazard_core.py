@@ -100,6 +100,13 @@ class TaskPage:
         return self.page + 1 < self.pages
 
 
+
+@dataclass(frozen=True)
+class ReportsPage(TaskPage):
+    """A page of /mine: `total` counts the hazards listed (unresolved, then closed within the window)."""
+
+    closed_before: int = 0  # closed before the window: counted, not listed
+
 @dataclass(frozen=True)
 class HazardDossier:
     hazard: Hazard

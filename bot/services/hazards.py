@@ -15,6 +15,7 @@ from bot.domain.deadlines import deadline_for
 from bot.domain.hazard_codes import format_hazard_code, parse_hazard_code
 from bot.domain.lifecycle import (
     REOPEN_WINDOW,
+    REPORTER_CLOSED_WINDOW,
     HazardAction,
     RefusalCode,
     Refused,
@@ -34,6 +35,7 @@ from bot.services.hazard_core import (
     LEGACY_FIX,
     HazardDossier,
     HazardOutcome,
+    ReportsPage,
     TaskItem,
     TaskPage,
     actor_of,
@@ -59,6 +61,7 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "NoticeReason",
+    "ReportsPage",
     "TaskItem",
     "TaskPage",
 ]
@@ -347,6 +350,26 @@ class HazardService(HazardReporting):
             )
         items = [TaskItem(h, is_overdue(h.deadline, h.state, now)) for h in hazards]
         return TaskPage(items, page, page_size, total)
+
+    async def reported(self, actor: User, page: int = 0, page_size: int = 10) -> ReportsPage:
+        """What the person reported (/mine), as FixMyStreet's "Your reports": the unresolved first, then those closed
+        within REPORTER_CLOSED_WINDOW, each newest first; the older closed ones are counted.
+
+        A reporter may always open what they reported (`can_view` admits them by name, whatever their role and the
+        hazard's area: a head who reported a rights-protection hazard follows it as its reporter). The check is made
+        again here, so that the list can never offer what /hazard would refuse."""
+        if page_size < 1:
+            raise ValueError("page_size must be positive")
+        now = self._clock.now()
+        repo = self._storage.hazards
+        since = now - REPORTER_CLOSED_WINDOW
+        counts = await repo.count_reported_by(actor.telegram_id, closed_since=since)
+        page = _clamp(page, counts.listed, page_size)
+        hazards = await repo.reported_by(actor.telegram_id, closed_since=since, limit=page_size,
+                                         offset=page * page_size)
+        viewer = actor_of(actor)
+        items = [TaskItem(h, is_overdue(h.deadline, h.state, now)) for h in hazards if can_view(h.facts(), viewer)]
+        return ReportsPage(items, page, page_size, counts.listed, closed_before=counts.closed_before)
 
     async def find_by_code(self, text: str) -> Hazard | None:
         """The hazard a typed code names (case and spaces forgiven), with no check of who asks."""

@@ -9,10 +9,18 @@ from typing import Any
 
 from bot.domain.catalog import HazardArea
 from bot.domain.hazard_codes import format_hazard_code
-from bot.domain.lifecycle import FIXED_STATES, OPEN_STATES, UNRESOLVED_STATES, HazardState
+from bot.domain.lifecycle import CLOSED_STATES, FIXED_STATES, OPEN_STATES, UNRESOLVED_STATES, HazardState
 from bot.domain.roles import significant_prefix
 from storage.db import Database
-from storage.hazard_models import Hazard, HazardEvent, HazardPhoto, NewHazard, PhotoKind, PhotoRef
+from storage.hazard_models import (
+    Hazard,
+    HazardEvent,
+    HazardPhoto,
+    NewHazard,
+    PhotoKind,
+    PhotoRef,
+    ReportedCounts,
+)
 from storage.repositories._codec import (
     dump_json,
     marks,
@@ -34,6 +42,7 @@ from storage.repositories._hazard_rows import (
 _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
 _OPEN = sorted(s.value for s in OPEN_STATES)
 _FIXED = sorted(s.value for s in FIXED_STATES)
+_CLOSED = sorted(s.value for s in CLOSED_STATES)
 
 
 
@@ -220,6 +229,38 @@ class HazardRepository:
             (reporter_id, limit),
         )
         return [int(row["institution_id"]) for row in rows]
+
+    async def reported_by(
+        self, reporter_id: int, *, closed_since: datetime, limit: int = 20, offset: int = 0
+    ) -> list[Hazard]:
+        """What this person reported (/mine): the unresolved hazards, then those closed since `closed_since`, each
+        newest reported first. The older closed ones are left out (`count_reported_by` counts them).
+
+        The page is chosen from the index hazards_reporter_state alone (migration 0019), and only its rows are
+        read whole, as in `staff_queue`."""
+        rows = await self._db.fetchall(
+            f"WITH page AS (SELECT id, state IN ({marks(_CLOSED)}) AS done, reported_at FROM hazards "
+            f"WHERE reporter_id = ? AND (state IN ({marks(_UNRESOLVED)}) "
+            f"OR (state IN ({marks(_CLOSED)}) AND closed_at >= ?)) "
+            "ORDER BY done, reported_at DESC, id DESC LIMIT ? OFFSET ?) "
+            f"SELECT {_QUALIFIED_COLUMNS} FROM page JOIN hazards h ON h.id = page.id "
+            "ORDER BY page.done, page.reported_at DESC, page.id DESC",
+            (*_CLOSED, reporter_id, *_UNRESOLVED, *_CLOSED, to_db_time(closed_since), limit, offset),
+        )
+        return [hazard_row(row) for row in rows]
+
+    async def count_reported_by(self, reporter_id: int, *, closed_since: datetime) -> ReportedCounts:
+        """The counts behind `reported_by`'s pages, each a range of the index hazards_reporter_state."""
+        row = await self._db.fetchone(
+            "SELECT "
+            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_UNRESOLVED)})), "
+            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_CLOSED)}) AND closed_at >= ?), "
+            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_CLOSED)}))",
+            (reporter_id, *_UNRESOLVED, reporter_id, *_CLOSED, to_db_time(closed_since), reporter_id, *_CLOSED),
+        )
+        assert row is not None
+        unresolved, recent, closed = (int(value) for value in row)
+        return ReportedCounts(unresolved=unresolved, closed_recently=recent, closed_before=closed - recent)
 
     async def add_event(
         self,

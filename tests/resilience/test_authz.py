@@ -341,6 +341,10 @@ ROWS: tuple[Row, ...] = (
     Row("/report", EVERYONE, say("/report"), ("report.ask_institution",)),
     # A cadre has no /tasks in the menu but may be named responsible for a hazard: they get their (empty) list.
     Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty")),
+    # Everyone registered reports, so everyone has a list of their own reports, if only an empty one.
+    Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty")),
+    Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty"), hazard=HazardState.ASSIGNED,
+        hazard_by=P.CADRE, variant="after the cadre reported"),
     Row("/hazard", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), say(filled("/hazard {code}")),
         ("dossier.summary",), hazard=HazardState.ASSIGNED, variant="reported by someone else"),
     Row("/hazard", expect(allow=(P.CADRE, P.HEAD_OWN, P.COUNTY_IN, P.CITY)), say(filled("/hazard {code}")),
@@ -410,6 +414,7 @@ ROWS: tuple[Row, ...] = (
     Row("as:cancel:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("as:cancel:{hazard}")),
         ("assign.cancelled", "assign.cancelled_nobody"), hazard=HazardState.ASSIGNED),
     Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty")),
+    Row("mn:page:", EVERYONE, press("mn:page:0"), ("mine.header", "mine.empty")),
     Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
     # ---- the report journey --------------------------------------------------------------------------------------
     Row("rp:inst:", EVERYONE, press(lambda c: f"rp:inst:{c.institution(OWN_INSTITUTION)}"), ("report.ask_area",),

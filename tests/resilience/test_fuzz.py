@@ -68,7 +68,7 @@ PEOPLE = ("cadre", "head", "staff", "admin", "stranger")
 HAZARD = "{hazard}"  # replaced by the id of the stream's hazard when the stream runs
 
 COMMANDS = (
-    "/start", "/start not-an-invitation", "/help", "/lang", "/cancel", "/report", "/tasks", "/hazard",
+    "/start", "/start not-an-invitation", "/help", "/lang", "/cancel", "/report", "/tasks", "/mine", "/hazard",
     "/hazard YH-20260301-0001", "/hazard yh 2026 0301 0001", "/deadline", "/deadline YH-20260301-0001",
     "/invite", "/bindgroup", "/nosuchcommand", "/report@civil_safety_bot", "/report@another_bot", "/REPORT",
     # The other journeys, so that presses and odd texts reach their steps too.
@@ -93,8 +93,8 @@ HIDDEN = ("\x00", "\x08", "\x1b", "\x9b", "\u202e", "\u202d", "\u2067", "\u202e\
 # Data that no button of the bot carries: what a modified client, or a very old message, may send.
 ODD_DATA = (
     "rp:confirm", "rp:edit", "rp:onspot", "rp:onspot:done", "rp:photos:done", "rp:cancel", "rx:done", "rx:cancel",
-    "vr:cancel", "dl:cancel", "invite:cancel", "bind:cancel", "lang:xx", "lang:en", "tk:page:999999", "dl:days:0",
-    "dl:days:99999999", "rp:edit:nothing", "rp:area:nonsense", "rp:sev:worst", "rp:src:nobody",
+    "vr:cancel", "dl:cancel", "invite:cancel", "bind:cancel", "lang:xx", "lang:en", "tk:page:999999", "mn:page:999999",
+    "dl:days:0", "dl:days:99999999", "rp:edit:nothing", "rp:area:nonsense", "rp:sev:worst", "rp:src:nobody",
     "invite:role:god", "invite:region:city:330302", "bind:purpose:330302:nonsense", "hz:view:-1", "hz:", ":", " ",
 )
 
