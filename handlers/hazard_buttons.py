@@ -8,7 +8,7 @@ sent before carry no fix (`hz:accept:{hazard}`) and stand for the only one ever 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -17,10 +17,11 @@ from bot.context import BotContext
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from bot.services.hazards import LEGACY_FIX, HazardService, TaskPage
+from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
 from handlers.common import Caller, identify
 from storage.hazard_models import Hazard
-from storage.models import User
+from storage.models import Institution, User
+from storage.repositories.institutions import InstitutionRepository
 
 VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
 REOPEN, ASSIGN = "reopen", "assign"
@@ -120,6 +121,26 @@ def list_keyboard(page: TaskPage, t: Translator, page_data: str) -> InlineKeyboa
     if navigation:
         rows.append(navigation)
     return InlineKeyboardMarkup(rows)
+
+
+async def list_lines(
+    institutions: InstitutionRepository, page: TaskPage, line: Callable[[TaskItem, Institution | None], str]
+) -> list[str]:
+    """Each hazard's line of a list page (/tasks, /mine), each institution read once for the page."""
+    read: dict[int, Institution | None] = {}
+    lines = []
+    for item in page.items:
+        institution_id = item.hazard.institution_id
+        if institution_id not in read:
+            read[institution_id] = await institutions.get(institution_id)
+        lines.append(line(item, read[institution_id]))
+    return lines
+
+
+def page_pressed(query: CallbackQuery, pattern: re.Pattern[str]) -> int:
+    """The page a list's page button asks for; 0 for data that is not one (the list shows its first page)."""
+    match = pattern.match(query.data or "")
+    return int(match.group(1)) if match else 0
 
 
 async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None) -> None:

@@ -14,7 +14,7 @@ from bot.domain.lifecycle import REPORTER_CLOSED_WINDOW
 from bot.i18n import Translator, counted
 from bot.services.hazards import TaskItem
 from handlers.common import answer, identify
-from handlers.hazard_buttons import MINE_PAGE, list_keyboard
+from handlers.hazard_buttons import MINE_PAGE, list_keyboard, list_lines, page_pressed
 from handlers.notify import hazard_params, when
 from storage.models import Institution
 
@@ -42,13 +42,8 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
             text = t("mine.empty")
         await answer(update, text, edit=editing)
         return
-    institutions: dict[int, Institution | None] = {}
-    lines = []
-    for item in page.items:
-        institution_id = item.hazard.institution_id
-        if institution_id not in institutions:
-            institutions[institution_id] = await services.storage.institutions.get(institution_id)
-        lines.append(_line(item, institutions[institution_id], t, services.settings.tz))
+    tz = services.settings.tz
+    lines = await list_lines(services.storage.institutions, page, lambda item, place: _line(item, place, t, tz))
     parts = [t("mine.header", total=page.total, page=page.page + 1, pages=page.pages), *lines]
     if page.closed_before:
         parts.append(t(counted("mine.closed_before", page.closed_before), count=page.closed_before, days=DAYS))
@@ -63,10 +58,9 @@ async def turned_page(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    match = MINE_PAGE.match(query.data or "")
     await query.answer()
     # A page past the end (the list shrank, or a made-up number) shows the last page there is.
-    await _show(update, context, int(match.group(1)) if match else 0)
+    await _show(update, context, page_pressed(query, MINE_PAGE))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

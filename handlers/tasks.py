@@ -11,7 +11,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.services.hazards import TaskItem
 from handlers.common import answer, identify
-from handlers.hazard_buttons import TASKS_PAGE, list_keyboard
+from handlers.hazard_buttons import TASKS_PAGE, list_keyboard, list_lines, page_pressed
 from handlers.notify import hazard_params
 from storage.models import Institution
 
@@ -37,13 +37,8 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
     if not page.items:
         await answer(update, t("tasks.empty"), edit=editing)
         return
-    institutions: dict[int, Institution | None] = {}
-    lines = []
-    for item in page.items:
-        institution_id = item.hazard.institution_id
-        if institution_id not in institutions:
-            institutions[institution_id] = await services.storage.institutions.get(institution_id)
-        lines.append(_line(item, institutions[institution_id], t, services.settings.tz))
+    tz = services.settings.tz
+    lines = await list_lines(services.storage.institutions, page, lambda item, place: _line(item, place, t, tz))
     header = t("tasks.header", total=page.total, page=page.page + 1, pages=page.pages)
     keyboard = list_keyboard(page, t, "tk:page:{page}")
     await answer(update, "\n\n".join([header, *lines]), reply_markup=keyboard, edit=editing)
@@ -57,9 +52,8 @@ async def turned_page(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    match = TASKS_PAGE.match(query.data or "")
     await query.answer()
-    await _show(update, context, int(match.group(1)) if match else 0)
+    await _show(update, context, page_pressed(query, TASKS_PAGE))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
