@@ -12,7 +12,7 @@ from telegram.ext import ConversationHandler
 from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.text import clean_text, is_blank, visible_length
-from bot.i18n import Html, Translator, clipped
+from bot.i18n import Html, Translator, clipped, counted
 from bot.services.hazard_core import MAX_TEXT, MIN_DESCRIPTION
 from handlers.calendar_common import drafts, place_name, save_draft
 from handlers.common import Caller, answer, catalog_label
@@ -83,7 +83,7 @@ async def listed_problems(update: Update, context: BotContext) -> str | int:
         return LISTING_PROBLEMS
     draft = draft.model_copy(update={"problems": [DraftProblem(description=line) for line in lines], "asking": 0})
     await save_draft(context, caller, draft)
-    await answer(update, caller.t("drill.problems_received", count=len(lines)))
+    await answer(update, caller.t(counted("drill.problems_received", len(lines)), count=len(lines)))
     return await ask(update, context, caller, draft, CHOOSING_AREA)
 
 
