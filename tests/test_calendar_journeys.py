@@ -516,3 +516,23 @@ async def test_english_heads_read_one_day_and_one_problem_in_the_singular(bot_st
     await head.press("Done")
     await head.send_text("The fire door on the second floor sticks")
     assert "1 problem received; now choose" in head.messages()[-2].text
+
+
+async def test_a_problem_too_long_to_be_a_hazard_is_named_with_the_limit(bot_stage: Stage) -> None:
+    """A problem line past what a hazard's description may hold got the generic "list them one per line" hint,
+    though the list was one per line: the head could not tell what was wrong, nor with which line."""
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head = people.head
+
+    await head.send_text("/drill")
+    await through_the_drill(head, "消防疏散演练", "今天（2026-03-12）", "12", "25", "夜间疏散演练")
+    long_line = "二楼楼道堆放杂物，" + "疏散通道" * (MAX_TEXT // 4)
+    await head.send_text(f"1. 三楼楼梯间应急照明灯不亮\n2. {long_line}")
+    told = head.last_message()
+    assert "第 2 个问题“二楼楼道堆放杂物" in told.text and f"最多 {MAX_TEXT} 个字" in told.text
+    assert f"（这一条 {len(long_line)} 个字）" in told.text
+    assert told.buttons == [["未发现问题"], ["取消"]]  # still at the list
+
+    await head.send_text("1. 三楼楼梯间应急照明灯不亮\n2. 二楼楼道堆放杂物")
+    assert "收到 2 个问题" in head.messages()[-2].text
