@@ -108,7 +108,7 @@ async def run_forecast(services: BotServices) -> ForecastResult:
 class FollowUp:
     reminded: int = 0  # heads reminded
     escalated: int = 0  # silent institutions named to staff
-    no_one_to_reach: int = 0  # institutions nobody can be told of, named to staff (again only when that changed)
+    no_one_to_reach: int = 0  # institutions nobody can be told of, newly named to staff this time
     rounds_escalated: int = 0
     rounds_closed: int = 0
     redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
@@ -131,7 +131,7 @@ async def follow_up(services: BotServices) -> FollowUp:
         age = now - warning.sent_at
         with _on_its_own(f"following up warning {warning.id}"):
             # At any age: a head may have left, or blocked the bot, since it was sent (told once per change).
-            report.no_one_to_reach += await escalate_no_one_to_reach(services, warning)
+            report.no_one_to_reach += (await escalate_no_one_to_reach(services, warning)).newly_named
             if age >= timing.remind_after:
                 report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
             if age >= timing.escalate_after:

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import BotContext
 from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
 from bot.domain.days import parse_day
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.calendar import MAX_AGE
 from handlers.common import Caller, answer, identify
 from storage.models import Institution, Region
@@ -189,11 +189,13 @@ def status_line(duty: str, status: DutyStatus, t: Translator) -> str:
     ⏰ overdue)."""
     if isinstance(status, Overdue):
         return t(
-            f"calendar.status.{duty}.overdue", missed=period_label(status.missed, t), days=status.days_overdue
+            counted(f"calendar.status.{duty}.overdue", status.days_overdue),
+            missed=period_label(status.missed, t),
+            days=status.days_overdue,
         )
     if isinstance(status, DueSoon):
         return t(
-            f"calendar.status.{duty}.due_soon",
+            counted(f"calendar.status.{duty}.due_soon", status.days_left),
             period=period_label(status.period, t),
             days=status.days_left,
             end=status.period.end.isoformat(),

@@ -12,7 +12,7 @@ from telegram.ext import ConversationHandler
 from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.text import clean_text, is_blank, visible_length
-from bot.i18n import Html, Translator, clipped
+from bot.i18n import Html, Translator, clipped, counted
 from bot.services.hazard_core import MAX_TEXT, MIN_DESCRIPTION
 from handlers.calendar_common import drafts, place_name, save_draft
 from handlers.common import Caller, answer, catalog_label
@@ -42,6 +42,7 @@ _LIST_MARK = re.compile(r"^\s*(?:[-•*·]|\d{1,2}\s*[.、)）])\s*")
 # them whole.
 SUMMARY_PRACTISED = 700
 SUMMARY_PROBLEM = 180
+QUOTED_LONG_PROBLEM = 30  # a problem too long to keep is named by its beginning
 NO_PROBLEMS = frozenset({"无", "没有", "无问题", "没有问题", "未发现问题", "none", "no", "nothing", "n/a", "-"})
 
 
@@ -68,23 +69,30 @@ async def listed_problems(update: Update, context: BotContext) -> str | int:
         return await no_problems(update, context)
     lines = [clean_text(_LIST_MARK.sub("", line)) for line in typed.splitlines()]
     lines = [line for line in lines if not is_blank(line)]
-    if not lines or len(lines) > MAX_PROBLEMS or any(len(line) > MAX_TEXT for line in lines):
+    if not lines or len(lines) > MAX_PROBLEMS:
         text = caller.t("drill.guide_problems", max=MAX_PROBLEMS)
         await answer(update, text, reply_markup=problems_keyboard(caller.t))
         return LISTING_PROBLEMS
-    numbered = enumerate(lines, 1)
-    short = next(((number, line) for number, line in numbered if visible_length(line) < MIN_DESCRIPTION), None)
-    if short is not None:
-        # Each problem may become a hazard, whose description needs MIN_DESCRIPTION characters: said now, naming the
-        # line, rather than at the confirmation after an area and a severity for every problem.
-        number, line = short
-        text = caller.t("drill.problem_too_short", number=number, problem=line, min=MIN_DESCRIPTION)
-        await answer(update, text, reply_markup=problems_keyboard(caller.t))
+    unfit = _first_unfit(lines, caller.t)
+    if unfit is not None:
+        await answer(update, unfit, reply_markup=problems_keyboard(caller.t))
         return LISTING_PROBLEMS
     draft = draft.model_copy(update={"problems": [DraftProblem(description=line) for line in lines], "asking": 0})
     await save_draft(context, caller, draft)
-    await answer(update, caller.t("drill.problems_received", count=len(lines)))
+    await answer(update, caller.t(counted("drill.problems_received", len(lines)), count=len(lines)))
     return await ask(update, context, caller, draft, CHOOSING_AREA)
+
+
+def _first_unfit(lines: list[str], t: Translator) -> str | None:
+    """What is wrong with the first problem too short or too long to be a hazard's description, naming it; None when
+    all fit. Said now, rather than at the confirmation after an area and a severity for every problem."""
+    for number, line in enumerate(lines, 1):
+        if visible_length(line) < MIN_DESCRIPTION:
+            return t("drill.problem_too_short", number=number, problem=line, min=MIN_DESCRIPTION)
+        if len(line) > MAX_TEXT:  # a maximum counts every character kept, as a description's does
+            problem = clipped(line, QUOTED_LONG_PROBLEM)
+            return t("drill.problem_too_long", number=number, problem=problem, length=len(line), max=MAX_TEXT)
+    return None
 
 
 async def chose_area(update: Update, context: BotContext) -> str | int:

@@ -24,7 +24,7 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.domain.secrecy import LEVELS, find_classification_mark
 from bot.services.onboarding import GroupLoss
-from handlers.common import answer, identify, is_group, is_private, topic_of
+from handlers.common import answer, full_name, identify, is_group, is_private, topic_of
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,8 @@ async def _lost(update: Update, context: BotContext, loss: GroupLoss) -> None:
     chat, change = update.effective_chat, update.my_chat_member
     assert chat is not None and change is not None
     by = change.from_user
-    lost = await context.services.onboarding.group_lost(chat.id, loss, actor_id=by.id, by_name=by.full_name[:64])
+    # Cleaned as a registered person's name is: it is read in the staff's chats, inside our own sentence.
+    lost = await context.services.onboarding.group_lost(chat.id, loss, actor_id=by.id, by_name=full_name(by)[:64])
     if lost is not None:
         log.warning("group %s lost (%s by %s): %d binding(s) ended, %d staff told", chat.id, loss.value, by.id,
                     len(lost.bindings), len(lost.tell))

@@ -148,7 +148,7 @@ async def deliver(services: BotServices, delivery: WarningDelivery) -> Delivered
     unreached = 0
     if delivery.change is WarningChange.ISSUE:
         # Nobody will answer for these: their county's staff hear of them now, not after the follow-up's delay.
-        unreached = await escalate_no_one_to_reach(services, delivery.warning)
+        unreached = (await escalate_no_one_to_reach(services, delivery.warning)).total
     return Delivered(delivery.warning, queued, tuple(rounds), unreached)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -204,12 +205,19 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
     return named
 
 
-async def escalate_no_one_to_reach(services: BotServices, warning: EarlyWarning) -> int:
+@dataclass(frozen=True)
+class NoOneToReach:
+    total: int  # institutions the warning concerns that nobody can be told of
+    newly_named: int  # of which named just now to staff who had not been told of them
+
+
+async def escalate_no_one_to_reach(services: BotServices, warning: EarlyWarning) -> NoOneToReach:
     """Tell each county's staff at once of their institutions the warning concerns that nobody can be told of (no
     registered head, access ended, the bot blocked): nobody will answer for them, so waiting for the follow-up's
     escalation would only lose time. One message per person (a city admin standing in for several counties gets
     them together). Later (a head left or blocked the bot) it names only the institutions that person has not been
-    named yet, saying how many they were named before; returns how many institutions nobody can be told of."""
+    named yet, saying how many they were named before. Returns how many institutions nobody can be told of (the
+    sender's count) and how many of them were named now (the follow-up's, which runs every minute)."""
     status = await services.warnings.ack_status(warning.id)
     by_chat: dict[int, list[InstitutionAck]] = {}
     for county in status.counties:
@@ -233,7 +241,8 @@ async def escalate_no_one_to_reach(services: BotServices, warning: EarlyWarning)
         async with services.storage.db.transaction():
             await queue_personal(services, [chat_id], f"warning:{warning.id}:no_one:{which}", words)
             await services.storage.warnings.add_no_one_named(warning.id, chat_id, [r.institution_id for r in rows], now)
-    return status.no_one_to_reach
+    newly = {row.institution_id for rows in news.values() for row in rows}
+    return NoOneToReach(status.no_one_to_reach, len(newly))
 
 
 async def _institutions(services: BotServices, rows: list[InstitutionAck]) -> dict[int, Institution]:

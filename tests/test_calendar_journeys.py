@@ -117,7 +117,7 @@ async def test_problems_found_in_a_drill_become_self_check_hazards_in_english(bo
     await head.send_photo()
     await head.press("Done")
     await head.send_text("1. The drain by the gate is blocked\n2) Two torches had flat batteries\n- Sign at the stairs")
-    assert "3 problem(s) received" in head.messages()[-2].text
+    assert "3 problems received" in head.messages()[-2].text
     ask = head.last_message()
     assert "Problem 1 of 3: The drain by the gate is blocked" in ask.text
     assert ["✓ Flood and typhoon" in label for row in ask.buttons for label in row].count(True) == 1
@@ -485,3 +485,54 @@ async def test_a_problem_too_short_to_be_a_hazard_is_refused_as_it_is_listed_not
         await institution_id(bot_stage, HOME), now=bot_stage.clock.now()
     )
     assert sorted(h.description for h in hazards) == ["三楼楼梯间应急照明灯不亮", "二楼楼道堆放杂物"]
+
+
+async def test_english_heads_read_one_day_and_one_problem_in_the_singular(bot_stage: Stage) -> None:
+    """English said "1 day(s) left", "1 day(s) overdue" and "1 problem(s) received"."""
+    bot_stage.clock.set(local(2025, 12, 15))
+    people = await cast(bot_stage, "en")
+    head = people.head
+    await _log_drill(bot_stage, date(2025, 12, 15))
+
+    bot_stage.clock.set(local(2026, 6, 29))
+    await head.send_text("/drills")
+    assert "no fire drill yet in the first half of 2026; 1 day left (until 2026-06-30)" in head.last_message().text
+    bot_stage.clock.set(local(2026, 6, 1))
+    await head.send_text("/drills")
+    assert "; 29 days left (until 2026-06-30)" in head.last_message().text
+
+    bot_stage.clock.set(local(2027, 1, 1))
+    await head.send_text("/drills")
+    assert "no fire drill was held in the second half of 2026; 1 day overdue." in head.last_message().text
+    assert "(s)" not in head.last_message().text
+
+    await head.send_text("/drill")
+    await head.press("Fire evacuation")
+    await head.press("Today (2027-01-01)")
+    await head.send_text("20")
+    await head.send_text("30")
+    await head.send_text("Night-time evacuation of the ground floor")
+    await head.send_photo()
+    await head.press("Done")
+    await head.send_text("The fire door on the second floor sticks")
+    assert "1 problem received; now choose" in head.messages()[-2].text
+
+
+async def test_a_problem_too_long_to_be_a_hazard_is_named_with_the_limit(bot_stage: Stage) -> None:
+    """A problem line past what a hazard's description may hold got the generic "list them one per line" hint,
+    though the list was one per line: the head could not tell what was wrong, nor with which line."""
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head = people.head
+
+    await head.send_text("/drill")
+    await through_the_drill(head, "消防疏散演练", "今天（2026-03-12）", "12", "25", "夜间疏散演练")
+    long_line = "二楼楼道堆放杂物，" + "疏散通道" * (MAX_TEXT // 4)
+    await head.send_text(f"1. 三楼楼梯间应急照明灯不亮\n2. {long_line}")
+    told = head.last_message()
+    assert "第 2 个问题“二楼楼道堆放杂物" in told.text and f"最多 {MAX_TEXT} 个字" in told.text
+    assert f"（这一条 {len(long_line)} 个字）" in told.text
+    assert told.buttons == [["未发现问题"], ["取消"]]  # still at the list
+
+    await head.send_text("1. 三楼楼梯间应急照明灯不亮\n2. 二楼楼道堆放杂物")
+    assert "收到 2 个问题" in head.messages()[-2].text

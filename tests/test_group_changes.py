@@ -6,6 +6,8 @@ without Telegram's word of it. The bot removed from it: the binding ends and the
 
 from __future__ import annotations
 
+import pytest
+
 from bot.stage import Stage
 from tests.calendar_people import local
 from tests.hazard_people import GROUP, cast, report
@@ -78,6 +80,23 @@ async def test_the_bot_removed_from_a_bound_group_ends_the_binding_and_tells_the
     await drain(bot_stage)
     to_group = [c for c in bot_stage.sandbox.calls_to("sendMessage")[sends:] if c.params["chat_id"] == GROUP]
     assert to_group == []  # nothing more sent to a chat that refuses it
+
+
+@pytest.mark.parametrize(("first_name", "shown"), [("\u202e主群\u202c\x00", "主群"), ("\u200b\u2060 ", "77")])
+async def test_the_name_of_whoever_removed_the_bot_is_told_as_it_shows(
+    bot_stage: Stage, first_name: str, shown: str
+) -> None:
+    """The remover's Telegram name went into the staff's notice as it came: a right-to-left override reversed
+    the words after it in the staff's chat, and a name of zero-width characters named nobody. It is cleaned as a
+    registered person's name is, and one that shows nothing is their Telegram id."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    owner = bot_stage.sandbox.user(user_id=77, first_name=first_name)
+    people.group.make_admin(owner)
+    await people.group.remove_bot(by=owner)
+    await drain(bot_stage)
+    told = people.staff.last_message().text
+    assert f"机器人已被移出工作群「鹿城区隐患通报群」（操作人：{shown}）" in told
 
 
 async def test_the_bot_muted_in_a_bound_supergroup_is_the_same_loss_and_said_so(bot_stage: Stage) -> None:

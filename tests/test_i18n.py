@@ -11,6 +11,7 @@ from bot.domain.lifecycle import RefusalCode
 from bot.domain.roles import Role
 from bot.i18n import LANGUAGES, Translator, catalog_entries, catalog_messages, counted, normalize_language
 from bot.services.digests import Person
+from bot.services.errors import Refusal
 from handlers.menus import GROUP_COMMANDS, GUEST_COMMANDS, ROLE_COMMANDS
 from handlers.reminder_text import _responsible
 from storage.models import GroupPurpose
@@ -169,14 +170,23 @@ def test_the_chinese_check_sees_punctuation_too() -> None:
         ("insight.chart.acks_caption", 5, "📣 5 of 5 institutions answered"),
         ("insight.import.failed", 1, "1 problem found, nothing was changed. Correct it"),
         ("insight.import.failed", 3, "3 problems found, nothing was changed. Correct them"),
+        # The calendar's days left and overdue, the drill's problems and the self-inspection's unanswered items.
+        *[(f"calendar.status.{duty}.due_soon", 1, "; 1 day left (until") for duty in ("drill", "selfcheck", "study")],
+        *[(f"calendar.status.{duty}.overdue", 1, "; 1 day overdue.") for duty in ("drill", "selfcheck", "study")],
+        ("calendar.status.study.overdue", 2, "; 2 days overdue."),
+        ("drill.problems_received", 1, "1 problem received; now choose its area and severity."),
+        ("drill.problems_received", 2, "2 problems received; now choose the area and severity of each."),
+        ("refusal.selfcheck_incomplete", 1, "1 item is still unanswered."),
+        ("refusal.selfcheck_incomplete", 2, "2 items are still unanswered."),
     ],
 )
 def test_english_counts_one_in_the_singular(key: str, count: int, expected: str) -> None:
     t = Translator("en", strict=True)
-    params = {name: count for name in ("count", "groups", "days", "total", "done", "hidden", "answered", "reached")}
+    params = {name: count for name in ("count", "groups", "days", "total", "done", "hidden", "answered", "reached",
+                                       "missing")}
     text = t.plain(counted(key, count), **params, code="YH-1", institution="Home", place="Lucheng", title="Warning",
                    headline="Typhoon", id=1, codes="YH-1", period="2026", names="Home", kind="Institutions",
-                   percent="100%")
+                   percent="100%", missed="2026", end="2026-06-30")
     assert expected in text
 
 
@@ -184,7 +194,9 @@ def test_english_counts_one_in_the_singular(key: str, count: int, expected: str)
                                  "warnings.done_cancel", "warnstatus.escalation", "insight.export.started",
                                  "insight.import.failed", "insight.export.progress", "insight.stats.units_more_county",
                                  "insight.stats.units_more_township", "insight.ranking.gap",
-                                 "insight.chart.acks_caption"])
+                                 "insight.chart.acks_caption", "calendar.status.drill.due_soon",
+                                 "calendar.status.selfcheck.overdue", "drill.problems_received",
+                                 "refusal.selfcheck_incomplete"])
 def test_chinese_says_one_as_it_says_many(key: str) -> None:
     """Chinese has no plural: the singular keys it needs for English read exactly as the plural ones."""
     messages = catalog_messages("zh_CN")
@@ -197,3 +209,16 @@ def test_the_people_responsible_are_listed_in_the_readers_language(language: str
     chinese = language == "zh_CN"
     people = (Person(1, "陈院长" if chinese else "Chen"), Person(2, "李娜" if chinese else "Li Na"))
     assert expected in _responsible(people, Translator(language, strict=True))
+
+
+def test_english_counts_without_a_parenthesised_plural() -> None:
+    """"1 day(s) left", "3 item(s)": English says one in the singular through a `_one` key (see `counted`)."""
+    unsure = sorted(f"{file_name} {key}" for key, text, file_name in catalog_entries("en") if "(s)" in text)
+    assert unsure == []
+
+
+def test_a_refusal_that_counts_one_reads_in_the_singular() -> None:
+    t = Translator("en", strict=True)
+    one, two = (Refusal("selfcheck_incomplete", missing=n, counting="missing") for n in (1, 2))
+    assert t(one.message_key, **one.params) == "1 item is still unanswered. Please answer every item."
+    assert t(two.message_key, **two.params) == "2 items are still unanswered. Please answer every item."

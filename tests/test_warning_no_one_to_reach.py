@@ -164,3 +164,23 @@ async def test_staff_are_told_only_of_the_homes_newly_without_anyone_to_reach(ty
     await follow_up(services)
     await drain(typhoon_stage)
     assert len(containing(staff, "无法收到预警")) == 2
+
+
+async def test_the_follow_up_counts_the_homes_it_newly_named_not_all_of_them_each_minute(typhoon_stage: Stage) -> None:
+    """The follow-up runs every minute and added up, each time, every home with no one to reach, though staff had
+    been told of them once: its count said 1, 1, 1… for a home named once, at sending time."""
+    cast = await enrol(typhoon_stage)
+    staff, services = cast.dongtou_staff, typhoon_stage.services
+    await _lonely_home(typhoon_stage)
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    assert len(containing(staff, "无法收到预警")) == 1  # the lonely home, named at sending time
+
+    assert (await follow_up(services)).no_one_to_reach == 0
+    cast.head_2.block_bot()
+    await typhoon_stage.sandbox.settle()
+    assert (await follow_up(services)).no_one_to_reach == 1  # 大门镇敬老院, named now
+    assert (await follow_up(services)).no_one_to_reach == 0
+    await drain(typhoon_stage)
+    assert len(containing(staff, "无法收到预警")) == 2

@@ -15,6 +15,7 @@ from enum import StrEnum
 from bot.domain.days import parse_day
 from bot.domain.roles import Role
 from bot.domain.secrecy import find_classification_mark
+from bot.domain.text import clean_text, is_blank
 
 MAX_TEXT = 200
 MAX_DESCRIPTION = 500
@@ -97,11 +98,13 @@ def map_headers(
 
 
 def cells(rows: Iterable[Sequence[str]], mapping: Mapping[int, str]) -> list[Cells]:
-    """The non-empty rows as cells by key; row numbers count the header as 1 and skipped blank rows too."""
+    """The non-empty rows as cells by key, each cleaned as typed text is (bot/domain/text.py: no controls or bidi
+    overrides, nothing invisible at either end, so a cell of zero-width spaces is empty); row numbers count the
+    header as 1 and skipped blank rows too."""
     found = []
     for number, row in enumerate(rows, start=2):
-        if any(value.strip() for value in row):
-            found.append(Cells(number, {key: row[i].strip() for i, key in mapping.items() if i < len(row)}))
+        if not all(is_blank(value) for value in row):
+            found.append(Cells(number, {key: clean_text(row[i]) for i, key in mapping.items() if i < len(row)}))
     return found
 
 

@@ -152,7 +152,7 @@ class SelfInspectionService(CalendarServiceBase):
         inspection, institution = await self._own_inspection(head, inspection_id)
         sheet = await self._sheet(inspection, institution)
         if not sheet.complete:
-            raise Refusal("selfcheck_incomplete", missing=len(sheet.unanswered))
+            raise Refusal("selfcheck_incomplete", missing=len(sheet.unanswered), counting="missing")
         amending = inspection.done
         async with self._storage.db.transaction():
             inspection = await self._storage.calendar.finish_inspection(

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from bot.domain.catalog import HazardArea
 from bot.domain.roles import Role
@@ -164,6 +164,38 @@ async def test_a_spreadsheet_with_a_classified_cell_is_refused_whole_without_quo
     rows = await bot_stage.services.storage.db.fetchall("SELECT address FROM institutions WHERE address LIKE ?",
                                                         ("%战备物资库%",))
     assert rows == []
+
+
+async def test_an_imported_name_counts_what_shows_and_is_stored_without_bidi_overrides(bot_stage: Stage) -> None:
+    """Cells were stored as they came: a name of zero-width spaces passed "must not be empty" and became an
+    institution nobody could see, and a right-to-left override (U+202E) went into the name, reversing it in
+    every message that named the institution."""
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    headers = ["机构编码", "机构名称", "机构类型", "区划代码", "地址"]
+    blank = csv_text([headers, ["NEW-01", "\u200b\u200b\u200b\u200b", "养老机构", "330302001", "学院路1号"]])
+    await admin.send_document(blank.encode(), "机构.csv", "text/csv")
+    answer = admin.last_message().text
+    assert "第 2 行「机构名称」：不能为空" in answer and "数据库未做任何改动" in answer
+    assert await bot_stage.services.storage.institutions.get_by_code("NEW-01") is None
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (headers, ["NEW-02", "\u202e鹿城区新建养老院\u202c", "养老机构", "330302001", "学院路\u202e2号"]):
+        sheet.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    await admin.send_document(data.getvalue(), "机构.xlsx")
+    assert "数据库未做任何改动" not in admin.last_message().text
+    stored = await bot_stage.services.storage.institutions.get_by_code("NEW-02")
+    assert stored is not None and stored.name_zh == "鹿城区新建养老院" and stored.address == "学院路2号"
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue()
 
 
 async def test_with_the_bots_own_sender_the_preview_follows_the_delivery(tmp_path: Path) -> None:
