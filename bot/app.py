@@ -36,6 +36,7 @@ from bot.services.claims import ClaimService
 from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
 from bot.services.insight import Insight
+from bot.services.institution_cards import InstitutionCardService
 from bot.services.onboarding import OnboardingService
 from bot.services.outbox import OutboxService
 from bot.services.people import PeopleService
@@ -70,6 +71,7 @@ class BotServices:
     insight: Insight
     people: PeopleService
     claims: ClaimService
+    institution_cards: InstitutionCardService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -91,6 +93,8 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     onboarding.planner = reminders  # a new head is reminded of the home's open hazards at once
     outbox = OutboxService(storage, clock)
     warnings = WarningService(storage, clock, settings.warning_settings)
+    drills = DrillService(storage, clock, tz, **calendar)
+    self_inspections = SelfInspectionService(storage, clock, tz, **calendar)
     services = BotServices(
         settings=settings,
         clock=clock,
@@ -100,8 +104,8 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         evidence=evidence,
         hazards=hazards,
         reminders=reminders,
-        drills=DrillService(storage, clock, tz, **calendar),
-        self_inspections=SelfInspectionService(storage, clock, tz, **calendar),
+        drills=drills,
+        self_inspections=self_inspections,
         studies=StudyService(storage, clock, tz, **calendar),
         outbox=outbox,
         warnings=warnings,
@@ -110,6 +114,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         ),
         people=PeopleService(storage, clock, onboarding, reminders, evidence),
         claims=ClaimService(storage, clock),
+        institution_cards=InstitutionCardService(storage, clock, hazards, drills, self_inspections),
     )
     from handlers.groups import GroupLossWords
     from handlers.notify import HazardNotices

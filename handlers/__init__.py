@@ -19,6 +19,7 @@ from handlers import (
     guards,
     hazard,
     imports,
+    institution_card,
     invite,
     journeys,
     language,
@@ -57,6 +58,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     report.register(application)
     tasks.register(application)
     mine.register(application)
+    institution_card.register(application)
     hazard.register(application)
     rectify.register(application)
     verify.register(application)

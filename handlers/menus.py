@@ -29,18 +29,18 @@ GUEST_COMMANDS = ("start", "help")
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.CADRE: ("report", "tasks", "mine", "hazard", "help", "lang", "cancel"),
     Role.HEAD: (
-        "report", "tasks", "mine", "hazard", "drill", "drills", "selfcheck", "stats", "export", "help", "lang",
-        "cancel",
+        "report", "tasks", "mine", "hazard", "institution", "drill", "drills", "selfcheck", "stats", "export", "help",
+        "lang", "cancel",
     ),
     Role.COUNTY: (
-        "report", "tasks", "mine", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
-        "contactround", "stats", "export", "ranking", "template", "invite", "people", "bindgroup", "help", "lang",
-        "cancel",
+        "report", "tasks", "mine", "hazard", "institution", "deadline", "drills", "drill", "study", "warn", "warnings",
+        "warnstatus", "contactround", "stats", "export", "ranking", "template", "invite", "people", "bindgroup", "help",
+        "lang", "cancel",
     ),
     Role.CITY: (
-        "report", "tasks", "mine", "hazard", "deadline", "drills", "drill", "study", "warn", "warnings", "warnstatus",
-        "contactround", "stats", "export", "ranking", "notice", "template", "invite", "people", "bindgroup", "help",
-        "lang", "cancel",
+        "report", "tasks", "mine", "hazard", "institution", "deadline", "drills", "drill", "study", "warn", "warnings",
+        "warnstatus", "contactround", "stats", "export", "ranking", "notice", "template", "invite", "people",
+        "bindgroup", "help", "lang", "cancel",
     ),
 }
 GROUP_COMMANDS = ("bindgroup", "help")

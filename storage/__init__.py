@@ -27,6 +27,7 @@ from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.regions import RegionRepository
 from storage.repositories.reminders import ReminderRepository
+from storage.repositories.searches import SearchRepository
 from storage.repositories.unfinished import UnfinishedRepository
 from storage.repositories.users import UserRepository
 
@@ -50,6 +51,7 @@ class Storage:
         self.hazards = HazardRepository(db)
         self.drafts = DraftRepository(db)
         self.action_drafts = ActionDraftRepository(db)
+        self.searches = SearchRepository(db)
         self.unfinished = UnfinishedRepository(db)
         # Imported here, not above: these build bot.domain.warnings models, and that module imports
         # storage.models, so a top-level import would break `import bot.domain.warnings` run before `import storage`.

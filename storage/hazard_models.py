@@ -86,6 +86,18 @@ class ReportedCounts(_Model):
         return self.unresolved + self.closed_recently
 
 
+class InstitutionHazardCounts(_Model):
+    """One institution's hazards, as its card (/institution) counts them."""
+
+    unresolved: dict[HazardState, int]  # by state; states with none are left out
+    overdue: int  # of the unresolved: open past their deadline (lifecycle.is_overdue)
+    closed_recently: int  # closed since the card's cut-off
+
+    @property
+    def unresolved_total(self) -> int:
+        return sum(self.unresolved.values())
+
+
 class HazardEvent(_Model):
     id: int
     hazard_id: int

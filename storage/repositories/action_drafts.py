@@ -29,6 +29,8 @@ class Journey(StrEnum):
     # The warning journeys (/warn, updating a sent warning) likewise (storage.repositories.warning_drafts).
     WARN = "warn"
     WARN_UPDATE = "warn_update"
+    # The last institution search of /institution, whose result pages its buttons turn (storage.repositories.searches).
+    INSTITUTION_SEARCH = "institution_search"
 
 
 class ActionDraft(BaseModel):

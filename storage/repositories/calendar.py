@@ -82,6 +82,14 @@ class CalendarRepository:
         photos = await self._drill_photos([d.id for d in drills])
         return [d.model_copy(update={"photos": tuple(photos.get(d.id, []))}) for d in drills]
 
+    async def last_drill(self, institution_id: int) -> Drill | None:
+        """The institution's latest drill of any kind, without its photos (one step of the index drills_institution)."""
+        row = await self._db.fetchone(
+            f"SELECT {_DRILL_COLUMNS} FROM drills WHERE institution_id = ? ORDER BY held_on DESC, id DESC LIMIT 1",
+            (institution_id,),
+        )
+        return None if row is None else _drill(row)
+
     async def drill_dates(
         self, kinds: Iterable[str], *, since: date, institutions: Collection[int] | None = None
     ) -> dict[int, list[date]]:
@@ -155,6 +163,14 @@ class CalendarRepository:
         for row in rows:
             done.setdefault(int(row["institution_id"]), set()).add(row["month"])
         return done
+
+    async def last_inspected_month(self, institution_id: int) -> str | None:
+        """The latest month ('YYYY-MM') the institution finished a self-inspection for, if any."""
+        value = await self._db.fetchval(
+            "SELECT MAX(month) FROM self_inspections WHERE institution_id = ? AND finished_at IS NOT NULL",
+            (institution_id,),
+        )
+        return None if value is None else str(value)
 
     async def save_answer(self, answer: InspectionAnswer) -> None:
         """Record or replace the answer to one item (amending a month's inspection replaces answers)."""

@@ -16,6 +16,7 @@ from storage.hazard_models import (
     Hazard,
     HazardEvent,
     HazardPhoto,
+    InstitutionHazardCounts,
     NewHazard,
     PhotoKind,
     PhotoRef,
@@ -261,6 +262,29 @@ class HazardRepository:
         assert row is not None
         unresolved, recent, closed = (int(value) for value in row)
         return ReportedCounts(unresolved=unresolved, closed_recently=recent, closed_before=closed - recent)
+
+    async def count_for_institution(
+        self, institution_id: int, *, now: datetime, closed_since: datetime, exclude_areas: Iterable[HazardArea] = ()
+    ) -> InstitutionHazardCounts:
+        """The institution's unresolved hazards by state (and how many of them are overdue), and those closed since
+        `closed_since`: ranges of the index hazards_institution_open (institution_id, state, deadline)."""
+        excluded = sorted(area.value for area in exclude_areas)
+        rows = await self._db.fetchall(
+            f"SELECT state, COUNT(*) AS n, SUM(state IN ({marks(_OPEN)}) AND deadline < ?) AS late FROM hazards "
+            f"WHERE institution_id = ? AND state IN ({marks(_UNRESOLVED)}) AND area NOT IN ({marks(excluded)}) "
+            "GROUP BY state",
+            (*_OPEN, to_db_time(now), institution_id, *_UNRESOLVED, *excluded),
+        )
+        closed = await self._db.fetchval(
+            f"SELECT COUNT(*) FROM hazards WHERE institution_id = ? AND state IN ({marks(_CLOSED)}) "
+            f"AND closed_at >= ? AND area NOT IN ({marks(excluded)})",
+            (institution_id, *_CLOSED, to_db_time(closed_since), *excluded),
+        )
+        return InstitutionHazardCounts(
+            unresolved={HazardState(row["state"]): int(row["n"]) for row in rows},
+            overdue=sum(int(row["late"] or 0) for row in rows),
+            closed_recently=int(closed),
+        )
 
     async def add_event(
         self,

@@ -277,6 +277,12 @@ def warn_until(count: int) -> Step:
     return steps(*sequence[:count])
 
 
+async def page_of_last_search(cell: Cell) -> None:
+    """The first page of the person's last institution search, as its buttons name it (a made-up one if none)."""
+    search = await cell.stage.services.storage.searches.last(cell.person.id)
+    await cell.press(f"ic:page:{search.serial if search else 1}:0")
+
+
 SELFCHECK_OK = press_shown("sc:a:", ":ok", otherwise="sc:a:fire.extinguishers:ok")
 SELFCHECK_FAIL = press_shown("sc:a:", ":fail", otherwise="sc:a:fire.extinguishers:fail")
 
@@ -515,6 +521,16 @@ ROWS: tuple[Row, ...] = (
     Row("/drills", expect(allow=DRILLERS), say("/drills"), ("drills.record_header", "drills.scope_header")),
     # The pages of institutions are staff's; a head sees one record and is never shown a page.
     Row("drills:page:", expect(allow=STAFF), press("drills:page:0"), ("drills.scope_header",)),
+    # ---- institution files (/institution): heads their own, staff those of their scope ----------------------------
+    Row("/institution", expect(allow=DRILLERS), say("/institution"), ("institution.title", "institution.ask")),
+    Row("/institution", expect(allow=DRILLERS), say("/institution 矩阵养老院"),
+        ("institution.matches", "institution.no_match"), variant="search"),
+    Row("ic:show:", expect(allow=DRILLERS), press(lambda c: f"ic:show:{c.institution(OWN_INSTITUTION)}"),
+        ("institution.title",)),
+    Row("ic:show:", expect(allow=(P.CITY,)), press(lambda c: f"ic:show:{c.institution(FOREIGN_INSTITUTION)}"),
+        ("institution.title",), variant="outside scope"),
+    Row("ic:page:", expect(allow=DRILLERS), steps(say("/institution 矩阵养老院"), page_of_last_search),
+        ("institution.matches", "institution.no_match")),
     Row("drills:inst:", expect(allow=DRILLERS), press(lambda c: f"drills:inst:{c.institution(OWN_INSTITUTION)}"),
         ("drills.record_header",)),
     Row("drills:inst:", expect(allow=(P.CITY,)), press(lambda c: f"drills:inst:{c.institution(FOREIGN_INSTITUTION)}"),

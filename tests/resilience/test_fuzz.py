@@ -73,7 +73,7 @@ COMMANDS = (
     "/invite", "/bindgroup", "/nosuchcommand", "/report@civil_safety_bot", "/report@another_bot", "/REPORT",
     # The other journeys, so that presses and odd texts reach their steps too.
     "/warn", "/warnings", "/warnstatus", "/contactround", "/drill", "/drills", "/selfcheck", "/study", "/stats",
-    "/export", "/ranking", "/notice", "/template",
+    "/export", "/ranking", "/notice", "/template", "/institution", "/institution 福利院", "/institution 院",
 )
 FLOW_WORDS = (
     "跳过", "Skip", "完成", "鹿城区社会福利院", "Nanhui", "welfare", "走廊堆放杂物，堵塞消防通道", "已清理杂物",
@@ -94,6 +94,7 @@ HIDDEN = ("\x00", "\x08", "\x1b", "\x9b", "\u202e", "\u202d", "\u2067", "\u202e\
 ODD_DATA = (
     "rp:confirm", "rp:edit", "rp:onspot", "rp:onspot:done", "rp:photos:done", "rp:cancel", "rx:done", "rx:cancel",
     "vr:cancel", "dl:cancel", "invite:cancel", "bind:cancel", "lang:xx", "lang:en", "tk:page:999999", "mn:page:999999",
+    "ic:page:999:999999", "ic:page:0:0", "ic:show:999999",
     "dl:days:0", "dl:days:99999999", "rp:edit:nothing", "rp:area:nonsense", "rp:sev:worst", "rp:src:nobody",
     "invite:role:god", "invite:region:city:330302", "bind:purpose:330302:nonsense", "hz:view:-1", "hz:", ":", " ",
 )

@@ -1,0 +1,38 @@
+"""A person's last institution search (/institution), so that the buttons of its result pages can turn them.
+
+Page buttons carry opaque numbers only (the search's serial and a page), never the text searched for. The rows live
+in the `action_drafts` table (migration 0003) under `Journey.INSTITUTION_SEARCH`, one per person: a new search
+replaces the last, and its serial tells the buttons of an older list apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from storage.db import Database
+from storage.repositories.action_drafts import Journey, read_draft, write_draft
+
+
+class InstitutionSearch(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    serial: int  # 1 for a person's first search, one more for each after it
+    text: str  # what was searched for, cleaned
+
+
+class SearchRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def last(self, telegram_id: int) -> InstitutionSearch | None:
+        return await read_draft(self._db, telegram_id, Journey.INSTITUTION_SEARCH, InstitutionSearch)
+
+    async def remember(self, telegram_id: int, text: str, at: datetime) -> InstitutionSearch:
+        """Keep this search as the person's last, under the next serial."""
+        async with self._db.transaction():
+            previous = await self.last(telegram_id)
+            search = InstitutionSearch(serial=1 if previous is None else previous.serial + 1, text=text)
+            await write_draft(self._db, telegram_id, Journey.INSTITUTION_SEARCH, search, at)
+        return search
