@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import timedelta
 
 from bot import people_cli
 from bot.delivery_status import progress_text
@@ -269,3 +270,25 @@ async def test_a_menu_taken_away_late_leaves_the_menu_of_someone_registered_agai
     await drain(bot_stage)
     menu = [command["command"] for command in bot_stage.sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD})]
     assert menu[:2] == ["report", "tasks"] and "drill" not in menu
+
+
+async def test_a_person_whose_access_ends_a_second_time_loses_the_menu_again(bot_stage: Stage) -> None:
+    """A head leaves, is invited back as a cadre a week later, and leaves again: each ending takes the menu away, not
+    only the first (the second removal must not be taken for the first one already sent)."""
+    people = await cast(bot_stage)
+    staff = await bot_stage.services.storage.users.get(STAFF)
+    assert staff is not None
+    sandbox = bot_stage.sandbox
+    await bot_stage.services.people.deactivate(staff, HEAD)
+    await drain(bot_stage)
+    assert sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD}) == []
+
+    bot_stage.clock.advance(timedelta(days=7))
+    await bot_stage.register(people.head, Role.CADRE, region=LUCHENG)
+    assert "report" in [c["command"] for c in sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD})]
+    bot_stage.clock.advance(timedelta(days=7))
+    await bot_stage.services.people.deactivate(staff, HEAD)
+    await drain(bot_stage)
+
+    assert sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD}) == []
+    assert len(containing(people.head, "您在本机器人中的账号已由")) == 2  # told each time, too

@@ -3,11 +3,13 @@ hazard, warning reminders, and a journey they had left unfinished."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.jobs import plan_once
+from bot.sandbox.media import make_jpeg
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.warning_delivery import deliver
@@ -177,6 +179,36 @@ async def test_what_a_person_left_unfinished_is_discarded_with_their_access(bot_
     await bot_stage.register(people.head, Role.HEAD, institution=HOME)
     await people.head.press("开始整改")
     assert "第 1 步" in people.head.last_message().text
+
+
+async def test_a_photo_a_hazard_keeps_outlives_the_draft_that_named_it_too(bot_stage: Stage) -> None:
+    # One picture shows two problems: the cadre reports the first with it, begins a report of the second with the
+    # same picture, and leaves before finishing. Only the draft goes: the bytes stay, the first hazard's evidence.
+    people = await cast(bot_stage)
+    storage, evidence = bot_stage.services.storage, bot_stage.services.evidence
+    picture = make_jpeg(320, 240, seed=4242)
+    shown = hashlib.sha256(picture).hexdigest()
+    await to_the_description(people.cadre)
+    await people.cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    await people.cadre.send_photo(picture)
+    await people.cadre.press("完成")
+    await people.cadre.send_location(28.0123, 120.6543)
+    await people.cadre.press("互查")
+    await people.cadre.press("✅ 确认上报")
+    kept = await storage.db.fetchall("SELECT hazard_id FROM hazard_photos WHERE sha256 = ?", (shown,))
+    assert len(kept) == 1
+    await to_the_description(people.cadre, area="用电")
+    await people.cadre.send_text("三楼走廊电线裸露")
+    await people.cadre.send_photo(picture)
+    draft = await storage.drafts.get(CADRE)
+    assert draft is not None and [photo.sha256 for photo in draft.photos] == [shown]
+
+    await end_access(bot_stage, STAFF, CADRE)
+
+    assert await storage.drafts.get(CADRE) is None
+    assert evidence.exists(shown)  # the first hazard's photo, which its record names
+    ended = await storage.audit.list(action_prefix="user.deactivated")
+    assert [event.detail["drafts_discarded"]["photos_deleted"] for event in ended] == [0]
 
 
 async def test_a_head_who_takes_over_in_the_morning_is_reminded_of_a_deadline_that_falls_that_day(
