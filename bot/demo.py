@@ -191,6 +191,16 @@ async def hazard_loop(scene: Scene) -> None:
     photos = [m for m in staff.messages() if m.photo is not None and code in m.text]
     scene.check(len(photos) == 4, "the before and after photos are shown with the history")
 
+    scene.title("干部用 /mine 跟进自己上报的隐患 / the cadre follows their own reports with /mine")
+    await cadre.send_text("/mine")
+    mine = cadre.last_message().text
+    scene.check("我上报的隐患" in mine and code in mine and "已销号" in mine, "the cadre sees their report, closed")
+
+    scene.title("科长用 /institution 查看机构档案 / county staff see the home whole with /institution")
+    await staff.send_text("/institution 鹿城区社会福利院")
+    card = next((m.text for m in reversed(staff.messages()) if "机构档案" in m.text), "")
+    scene.check("鹿城区社会福利院" in card and "张 院长" in card, "the card names the home and its head")
+
     scene.title("院长屏蔽了机器人：县级民政立即得知，恢复后双方都知道 / the head blocks the bot, then comes back")
     head.block_bot()
     await _until(scene, lambda: "已屏蔽本机器人" in staff.last_message().text)
