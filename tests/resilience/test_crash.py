@@ -37,9 +37,11 @@ were, they start over. Afterwards:
 killed bot could not record as sent. The restarted bot gives such claims back to the queue and logs each; a second
 copy counts as a failure unless its outbox row (or reminder row) is one of those.
 
-CI: 5 kills, 2 of them during a broadcast (and deactivations by staff and from the command line, and drafts of
-official warnings stored or sent), 1 while reminders go out and 1 while a reason is typed (≈45 s, most of it the bot
-starting again).
+CI: 5 kills, 2 of them during a broadcast (and deactivations by staff, at the second one from the command line
+too, and drafts of official warnings stored or sent), 1 while reminders go out, 1 quiet one as `python -m bot.cli
+deactivate` runs and 1 while a reason is typed; 2 accesses ended from the command line, 3 drafts told to 2 staff
+(≈45 s, most of it the bot starting again, and at the end the restarted bot's first follow-up, 10 s after it
+starts).
 SAFETY_FULL_SUITES=1: 24 kills and more people.
 """
 
@@ -130,12 +132,13 @@ DEPARTING_HAZARDS = 2
 DEPARTURES = {kill: DEPARTING[n::len(BROADCAST_BEFORE_KILLS)] for n, kill in enumerate(BROADCAST_BEFORE_KILLS)}
 # Whose access is ended from the command line (another process on the bot's database) while the bot runs: Dongtou
 # cadres among the broadcasts' recipients, each with a report draft, the step it waits at and a command menu of their
-# own. At the first broadcast kill `python -m bot.cli deactivate` runs just before the broadcast is issued (it takes
-# a second or two to start, and the kill must still come in the middle of the broadcast); at the last, the function
-# it calls runs once the broadcast is on its way and the kill follows its commit at once, the farewell and the menu's
-# removal still waiting in the outbox or on their way.
-CLI_DEPARTURES = dict(zip(BROADCAST_BEFORE_KILLS, (9300, 9301), strict=True))
-CLI_BY_PROCESS = BROADCAST_BEFORE_KILLS[0]
+# own. `python -m bot.cli deactivate` starts as the first quiet kill's quiet moment begins (it takes a second or two
+# to start: its commit lands shortly before that kill, or while the bot is down or starting again) and has exited
+# before the first broadcast is issued; at the last broadcast kill, the function it calls runs once the
+# broadcast is on its way and the kill follows its commit at once, the farewell and the menu's removal still waiting
+# in the outbox or on their way.
+CLI_BY_PROCESS = 1
+CLI_DEPARTURES = {CLI_BY_PROCESS: 9300, BROADCAST_BEFORE_KILLS[-1]: 9301}
 # Official yellow drafts for Longwan (where nobody else of the suite lives), told to the staff who may send them (its
 # two county staff) with a one-tap Send, stored by the service the feed job uses: one told, then sent by a staff
 # member before the first broadcast kill; one sent as soon as its notices are queued (those still waiting are
@@ -375,15 +378,22 @@ class CommandLineDepartures:
     each returns once the deactivation has committed, its farewell and the menu's removal queued for the bot."""
 
     life: BotLife
+    process: asyncio.subprocess.Process | None = None
 
-    async def by_command(self, telegram_id: int) -> None:
-        """`python -m bot.cli deactivate ID`, in a process of its own, until it exits."""
-        process = await asyncio.create_subprocess_exec(
+    async def start_command(self, telegram_id: int) -> None:
+        """`python -m bot.cli deactivate ID`, in a process of its own: started, not waited for."""
+        self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "deactivate", str(telegram_id), env=self.life.env(),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )
-        _, err = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == 0, f"safety-bot deactivate failed: {err.decode(errors='replace')}"
+
+    async def command_done(self) -> None:
+        """Until the command started has exited (well before, as a rule), having ended the access."""
+        if self.process is None:
+            return
+        _, err = await asyncio.wait_for(self.process.communicate(), 60)
+        assert self.process.returncode == 0, f"safety-bot deactivate failed: {err.decode(errors='replace')}"
+        self.process = None
 
     async def by_function(self, telegram_id: int) -> None:
         """What the command runs, from this process: no interpreter to start, so the kill can follow at once."""
@@ -494,10 +504,8 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
         elif n in BROADCAST_BEFORE_KILLS:
             if n == BROADCAST_BEFORE_KILLS[0]:
                 await drafts.before_the_first_broadcast_kill(crowd.draft_staff)
-            if n == CLI_BY_PROCESS:
-                # The command takes a second or two to start: it ends the access before the broadcast is issued,
-                # so that the kill still comes in the middle of the broadcast (with claims on their way).
-                await command_line.by_command(CLI_DEPARTURES[n])
+                # Who gets the broadcast depends on whose access has ended: the command is over by now.
+                await command_line.command_done()
             batch = await broadcaster.issue()
             # Staff end some people's access while the broadcast (to the departing cadres too) goes out: the kill
             # lands in the middle of both, before, during or after the deactivation's commit.
@@ -506,7 +514,7 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
             if n == BROADCAST_BEFORE_KILLS[-1]:
                 await drafts.before_the_last_broadcast_kill()
             await broadcaster.on_its_way(batch)
-            if n in CLI_DEPARTURES and n != CLI_BY_PROCESS:
+            if n in CLI_DEPARTURES:
                 # An operator's deactivation commits: the kill comes before the bot has told them, or while it does
                 # (their farewell and the menu's removal wait in the outbox behind the broadcast, or are on their way).
                 await command_line.by_function(CLI_DEPARTURES[n])
@@ -523,6 +531,9 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
                 # Time for the people to take steps on this bot (started moments ago): the resume check below
                 # watches only those whose last step this bot answered (one person, often none, without this wait).
                 await asyncio.sleep(STEPS_BEFORE_QUIET_KILL)
+            if n == CLI_BY_PROCESS:
+                # Its commit lands in the quiet moment before the kill, or while the bot is down or starting again.
+                await command_line.start_command(CLI_DEPARTURES[n])
             await life.quiesce()
             await asyncio.sleep(QUIET_FOR_FLUSH)
         killed = life.generation
