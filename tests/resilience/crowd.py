@@ -66,7 +66,9 @@ class BotLife:
         self._no_one_resuming = asyncio.Event()
         self._no_one_resuming.set()
 
-    async def start(self) -> None:
+    def env(self) -> dict[str, str]:
+        """The environment `safety-bot` runs in here: the bot, and the command line beside it (`safety-bot
+        deactivate`), on the same database. This process's own (PYTHONPATH included), so both run this tree's code."""
         env = dict(os.environ)
         env.update(
             BOT_TOKEN=self.settings.bot_token,
@@ -75,6 +77,10 @@ class BotLife:
             DATABASE_PATH=str(self.settings.database_path),
             OUTBOX_UNPACED=str(self.settings.outbox_unpaced),
         )
+        return env
+
+    async def start(self) -> None:
+        env = self.env()
         polls = len(self.sandbox.calls_to("getUpdates"))
         with (self.logs / f"bot-{self.generation}.log").open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(

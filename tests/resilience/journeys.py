@@ -216,11 +216,16 @@ class Reopening:
             await asyncio.sleep(self.rng.uniform(1.0, 3.0))
 
     async def reopen(self, code: str, reason: str) -> bool:
-        """True once the bot said it is reopened; False if the hazard is no longer closed (reopened already, the
-        answer lost with the bot: the person sees it being rectified and leaves it)."""
+        """True once the bot said it is reopened, or the hazard's history shows their reason; False if the hazard is
+        no longer closed (reopened already, the answer lost with the bot: the person sees it being rectified and
+        leaves it)."""
         p = self.person
         await p.step(p.say(f"/hazard {code}"), ("dossier.summary",), f"open {code}")
         await asyncio.sleep(QUIET)  # the photos and the message with the buttons follow the summary
+        if any(reason in m.text for m in p.user.messages()):
+            # Their reason is in the hazard's history: an earlier try went through, and the answer that said so was
+            # lost with the bot. They do not reopen it again, even if it has been rectified and closed since.
+            return True
         offered = [m for m in reversed(p.user.messages()) if code in m.text and m.stored.inline_keyboard]
         if not offered or "重新打开" not in [b for row in offered[0].buttons for b in row]:
             return False

@@ -22,22 +22,38 @@ were, they start over. Afterwards:
   typed after that kill is taken as the reason, the head is told once and rectifies it again;
 - county staff end the access of a head with open hazards and of cadres, while a broadcast to those cadres goes
   out and a kill comes in the middle: each access ends once, the person gets the farewell once and nothing else
-  after the deactivation committed, and the head's hazards are left with nobody named responsible.
+  after the deactivation committed, and the head's hazards are left with nobody named responsible;
+- the server's operator ends cadres' access from the command line (`python -m bot.cli deactivate`, another process
+  on the bot's database, and the function it calls) while the bot runs, a kill following each: each access ends
+  once, the person gets the operator's farewell once and nothing else after the deactivation committed, their
+  command menu is taken away (the emulator keeps menus per scope: their chat's is empty), and no draft or waiting
+  step of theirs is left in SQLite;
+- official yellow drafts (stored by the service the feed job polls with) are told to the staff who may send them:
+  one stored just before a kill, its notices never queued (the feed job killed between its two steps), is told by
+  the restarted bot's follow-up to each of them once; one told and then sent by a staff member is never told again;
+  one sent before its notices could go (they are cancelled) is never told.
 
 "Twice" has one documented exception, the Bot API's: a message Telegram took just before the kill, whose claim the
 killed bot could not record as sent. The restarted bot gives such claims back to the queue and logs each; a second
 copy counts as a failure unless its outbox row (or reminder row) is one of those.
 
-CI: 5 kills, 2 of them during a broadcast (and a deactivation), 1 while reminders go out and 1 while a reason is
-typed (≈45 s, most of it the bot starting again).
+CI: 5 kills, 2 of them during a broadcast (and deactivations by staff, at the second one from the command line
+too, and drafts of official warnings stored or sent), 1 while reminders go out, 1 quiet one as `python -m bot.cli
+deactivate` runs and 1 while a reason is typed; 2 accesses ended from the command line, 3 drafts told to 2 staff
+(≈45 s, most of it the bot starting again, and at the end the restarted bot's first follow-up, 10 s after it
+starts).
 SAFETY_FULL_SUITES=1: 24 kills and more people.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import random
+import re
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,27 +61,33 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from telegram import Bot
 
+from bot import people_cli
 from bot.app import BotServices, open_services
 from bot.clock import SystemClock
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
-from bot.domain.warnings import WarningKind, WarningLevel, WarningTarget
+from bot.domain.warnings import EarlyWarning, WarningKind, WarningLevel, WarningStatus, WarningTarget
 from bot.sandbox import Sandbox, SimGroup
 from bot.sandbox.driver import SimUser
+from bot.sandbox.views import BotMessage
+from bot.services.cap import parse_cap
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
 from bot.services.onboarding import Newcomer
 from bot.services.people import EVENT_ASSIGNEE_LEFT, GIVEN_UP
-from bot.services.warnings import ManualWarning
+from bot.services.warning_ingest import Ingested
+from bot.services.warnings import ManualWarning, WarningService, draft_notice_key
 from bot.stage import sandbox_settings
 from handlers.common import catalog_label
-from handlers.warning_delivery import deliver
+from handlers.menus import install_user_menu
+from handlers.warning_delivery import SEND_DRAFT, deliver, queue_draft_notice
 from storage import Storage
-from storage.hazard_models import NewHazard
+from storage.hazard_models import NewHazard, ReportDraft
 from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
 from storage.repositories._codec import to_db_time
-from tests.resilience.cast import HOME, LUCHENG, OTHER_HOME
+from tests.resilience.cast import HOME, LONGWAN, LUCHENG, OTHER_HOME
 from tests.resilience.crowd import CODE, SPEECH, ZH, BotLife, Person
 from tests.resilience.journeys import (
     EndingAccess,
@@ -108,6 +130,21 @@ DEPARTING = [DEPARTING_HEAD, *DEPARTING_CADRES]
 DEPARTING_HAZARDS = 2
 # Asked for at each broadcast kill, after the broadcast is issued and before the kill lands in its middle.
 DEPARTURES = {kill: DEPARTING[n::len(BROADCAST_BEFORE_KILLS)] for n, kill in enumerate(BROADCAST_BEFORE_KILLS)}
+# Whose access is ended from the command line (another process on the bot's database) while the bot runs: Dongtou
+# cadres among the broadcasts' recipients, each with a report draft, the step it waits at and a command menu of their
+# own. `python -m bot.cli deactivate` starts as the first quiet kill's quiet moment begins (it takes a second or two
+# to start: its commit lands shortly before that kill, or while the bot is down or starting again) and has exited
+# before the first broadcast is issued; at the last broadcast kill, the function it calls runs once the
+# broadcast is on its way and the kill follows its commit at once, the farewell and the menu's removal still waiting
+# in the outbox or on their way.
+CLI_BY_PROCESS = 1
+CLI_DEPARTURES = {CLI_BY_PROCESS: 9300, BROADCAST_BEFORE_KILLS[-1]: 9301}
+# Official yellow drafts for Longwan (where nobody else of the suite lives), told to the staff who may send them (its
+# two county staff) with a one-tap Send, stored by the service the feed job uses: one told, then sent by a staff
+# member before the first broadcast kill; one sent as soon as its notices are queued (those still waiting are
+# cancelled); one stored just before the last broadcast kill, its notices never queued (the killed feed job's second
+# transaction): the restarted bot's follow-up must tell it, once to each.
+DRAFT_STAFF = (9400, 9401)
 
 # Hazard notices were once sent straight after the change was committed, and a kill in between lost them; now the
 # outbox queues them in the change's transaction. True again would end a run that lost notices as xfail.
@@ -126,6 +163,8 @@ class Crowd:
     reopener: Reopening
     ending: EndingAccess
     departing: list[SimUser]
+    leaving_by_command_line: list[SimUser]
+    draft_staff: list[SimUser]
 
     @property
     def responders(self) -> list[Responding]:
@@ -167,6 +206,11 @@ async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], d
             await register(services, telegram_id, Role.CADRE, region=DONGTOU)
         for telegram_id in DEPARTING_CADRES:
             await register(services, telegram_id, Role.CADRE, region=DONGTOU)
+        for telegram_id in CLI_DEPARTURES.values():
+            await register(services, telegram_id, Role.CADRE, region=DONGTOU)
+            await _unfinished_report(services, telegram_id)
+        for telegram_id in DRAFT_STAFF:
+            await register(services, telegram_id, Role.COUNTY, region=LONGWAN)
         await _head_with_open_hazards(services, DEPARTING_HEAD)
         await storage.groups.bind(Group(chat_id=GROUP_ID, title="鹿城区隐患通报群", region_code=LUCHENG,
                                         purpose=GroupPurpose.HAZARDS, bound_by=8300, bound_at=services.clock.now()))
@@ -205,6 +249,32 @@ async def _head_with_open_hazards(services: BotServices, head: int) -> None:
             state=HazardState.RECTIFYING, reporter_id=BROADCASTER, assignee_id=head,
             deadline=now + timedelta(days=7), reported_at=now,
         ), now.date())
+
+
+async def _unfinished_report(services: BotServices, cadre: int) -> None:
+    """A report the cadre left at its description (its draft, and the step python-telegram-bot keeps for it)."""
+    storage = services.storage
+    home = await storage.institutions.get_by_code(HOME)
+    assert home is not None
+    await storage.drafts.save(cadre, ReportDraft(step="report.describing", institution_id=home.id,
+                                                 area=HazardArea.FIRE, severity=Severity.GENERAL),
+                              services.clock.now())
+    await storage.db.execute("INSERT INTO ptb_conversations (name, key, state) VALUES ('report', ?, ?)",
+                             (json.dumps([cadre, cadre]), json.dumps("report.describing")))
+
+
+async def install_menus(life: BotLife, storage: Storage) -> None:
+    """The command menus the leaving cadres got when they registered (as `/start` sets it), in the emulator."""
+    async with Bot(life.sandbox.token, base_url=life.sandbox.base_url) as bot:
+        for telegram_id in CLI_DEPARTURES.values():
+            user = await storage.users.get(telegram_id)
+            assert user is not None
+            await install_user_menu(bot, user, ZH)
+            assert life.sandbox.commands_for(menu_scope(telegram_id)), "the menu to be taken away was never set"
+
+
+def menu_scope(telegram_id: int) -> dict[str, object]:
+    return {"type": "chat", "chat_id": telegram_id}
 
 
 async def register(services: object, telegram_id: int, role: Role, *, region: str | None = None,
@@ -253,12 +323,17 @@ def crowd(life: BotLife, institutions: list[str], heads: dict[str, int], rng: ra
 
     reopener = Reopening(person(REOPENER, "复查科长"), closed, REOPENINGS, random.Random(rng.random()))
     ending = EndingAccess(person(BROADCASTER, "洞头科长"))
-    departing = []
-    for telegram_id in DEPARTING:
-        leaving = sandbox.user(telegram_id, f"离岗{telegram_id}")
-        leaving.state.started = True
-        departing.append(leaving)
-    return Crowd(life, reporters, rectifiers, verifiers, group, listeners, reminded, reopener, ending, departing)
+    departing: list[SimUser] = []
+    by_command_line: list[SimUser] = []
+    draft_staff: list[SimUser] = []
+    for ids, name, users in ((DEPARTING, "离岗", departing), (CLI_DEPARTURES.values(), "停用", by_command_line),
+                             (DRAFT_STAFF, "龙湾科长", draft_staff)):
+        for telegram_id in ids:
+            user = sandbox.user(telegram_id, f"{name}{telegram_id}")
+            user.state.started = True
+            users.append(user)
+    return Crowd(life, reporters, rectifiers, verifiers, group, listeners, reminded, reopener, ending, departing,
+                 by_command_line, draft_staff)
 
 
 @dataclass
@@ -279,7 +354,8 @@ class Broadcaster:
                              target=WarningTarget(regions=frozenset({DONGTOU})))
         async with services.storage.db.transaction():
             # The departing head and cadres get it too, until their access has ended.
-            still_here = [u for u in [await services.storage.users.get(i) for i in DEPARTING] if u and u.active]
+            still_here = [u for u in [await services.storage.users.get(i)
+                                      for i in [*DEPARTING, *CLI_DEPARTURES.values()]] if u and u.active]
             warning = await services.warnings.create_manual(official, spec)
             delivered = await deliver(services, await services.warnings.send(official, warning.id))
         assert delivered.queued.total == LISTENERS + len(still_here), delivered.queued
@@ -296,7 +372,129 @@ class Broadcaster:
             await asyncio.sleep(0.01)
 
 
-async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcaster) -> list[str]:
+@dataclass
+class CommandLineDepartures:
+    """The server's operator ending an access with `safety-bot deactivate` while the bot runs (CLI_DEPARTURES):
+    each returns once the deactivation has committed, its farewell and the menu's removal queued for the bot."""
+
+    life: BotLife
+    process: asyncio.subprocess.Process | None = None
+
+    async def start_command(self, telegram_id: int) -> None:
+        """`python -m bot.cli deactivate ID`, in a process of its own: started, not waited for."""
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "deactivate", str(telegram_id), env=self.life.env(),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+
+    async def command_done(self) -> None:
+        """Until the command started has exited (well before, as a rule), having ended the access."""
+        if self.process is None:
+            return
+        _, err = await asyncio.wait_for(self.process.communicate(), 60)
+        assert self.process.returncode == 0, f"safety-bot deactivate failed: {err.decode(errors='replace')}"
+        self.process = None
+
+    async def by_function(self, telegram_id: int) -> None:
+        """What the command runs, from this process: no interpreter to start, so the kill can follow at once."""
+        arguments = argparse.Namespace(command="deactivate", telegram_id=telegram_id)
+        assert await people_cli._main(arguments, self.life.settings) == 0
+
+
+@dataclass
+class OfficialDrafts:
+    """Yellow rainstorm alerts for Longwan, stored by the service the feed job polls with (official blue and yellow
+    become drafts for staff to send), from this process on the bot's database."""
+
+    services: BotServices
+    sandbox: Sandbox
+    told_then_sent: EarlyWarning | None = None
+    sent_at_once: EarlyWarning | None = None
+    untold: EarlyWarning | None = None
+
+    @property
+    def all(self) -> list[EarlyWarning]:
+        return [w for w in (self.told_then_sent, self.sent_at_once, self.untold) if w is not None]
+
+    async def store(self, label: str) -> EarlyWarning:
+        """The feed job's first transaction: the alert stored as a draft (its staff not told yet)."""
+        services = self.services
+        now = services.clock.now().astimezone(services.settings.tz)
+        identifier = f"33030341600000_{now:%Y%m%d%H%M%S}{label}"
+        service = WarningService(services.storage, services.clock, services.warnings.settings)
+        outcome = await service.ingest_official(parse_cap(cap_document(identifier, now)),
+                                                source_url=f"https://feed.invalid/cap/{identifier}.xml")
+        assert isinstance(outcome, Ingested) and outcome.warning.status is WarningStatus.DRAFT, outcome
+        return outcome.warning
+
+    async def tell(self, warning: EarlyWarning) -> None:
+        """The feed job's second step: the notices with one-tap Send queued for the staff who may send it."""
+        assert await queue_draft_notice(self.services, warning) == len(DRAFT_STAFF)
+
+    async def send(self, warning: EarlyWarning) -> None:
+        """A Longwan staff member sends it, as its Send button does."""
+        services = self.services
+        staff = await services.storage.users.get(DRAFT_STAFF[0])
+        assert staff is not None
+        async with services.storage.db.transaction():
+            await deliver(services, await services.warnings.send(staff, warning.id))
+
+    async def before_the_first_broadcast_kill(self, staff: list[SimUser]) -> None:
+        """A draft told to both staff, then sent by one of them."""
+        warning = self.told_then_sent = await self.store("A")
+        await self.tell(warning)
+        await self.sandbox.wait_for(lambda: all(draft_notices(user, warning) for user in staff), timeout=30)
+        await self.send(warning)
+
+    async def before_the_last_broadcast_kill(self) -> None:
+        """A draft sent before the bot could take its notices (queued and sent in one transaction: the notices are
+        cancelled as it is sent); then one stored, the kill coming before its notices are queued."""
+        warning = self.sent_at_once = await self.store("B")
+        async with self.services.storage.db.transaction():
+            await self.tell(warning)
+            await self.send(warning)
+        self.untold = await self.store("C")
+
+
+def cap_document(identifier: str, sent: datetime) -> bytes:
+    """A CMA yellow rainstorm alert (event code 11B03) for Longwan, as the provincial feed publishes them."""
+    at = sent.isoformat(timespec="seconds")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{identifier}</identifier>
+  <sender>龙湾区气象台</sender>
+  <sent>{at}</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <language>zh-CN</language>
+    <category>Met</category>
+    <event>暴雨</event>
+    <urgency>Expected</urgency>
+    <severity>Moderate</severity>
+    <certainty>Likely</certainty>
+    <eventCode><valueName>CMA_EC</valueName><value>11B03</value></eventCode>
+    <effective>{at}</effective>
+    <senderName>龙湾区气象台</senderName>
+    <headline>龙湾区气象台发布暴雨黄色预警信号</headline>
+    <description>预计未来6小时内龙湾区降雨量将达50毫米以上，请注意防范。</description>
+    <area>
+      <areaDesc>龙湾区</areaDesc>
+      <geocode><valueName>GB/T 2260</valueName><value>{LONGWAN}000000</value></geocode>
+    </area>
+  </info>
+</alert>""".encode()
+
+
+def draft_notices(user: SimUser, warning: EarlyWarning) -> list[BotMessage]:
+    """The staff member's notices of the draft: the messages offering its one-tap Send."""
+    send = f"{SEND_DRAFT}:{warning.id}"
+    return [m for m in user.messages() if any(data == send for row in m.button_data for data in row)]
+
+
+async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcaster, drafts: OfficialDrafts,
+                         command_line: CommandLineDepartures) -> list[str]:
     """KILLS kills, every other one after a quiet moment, some while a broadcast is being sent; returns what went
     wrong on resuming after the quiet ones."""
     life = crowd.life
@@ -304,12 +502,22 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
         if n == REMINDER_KILL:
             await reminders_on_their_way(broadcaster.services)
         elif n in BROADCAST_BEFORE_KILLS:
+            if n == BROADCAST_BEFORE_KILLS[0]:
+                await drafts.before_the_first_broadcast_kill(crowd.draft_staff)
+                # Who gets the broadcast depends on whose access has ended: the command is over by now.
+                await command_line.command_done()
             batch = await broadcaster.issue()
             # Staff end some people's access while the broadcast (to the departing cadres too) goes out: the kill
             # lands in the middle of both, before, during or after the deactivation's commit.
             for telegram_id in DEPARTURES[n]:
                 crowd.ending.ask(telegram_id, roster_name(telegram_id))
+            if n == BROADCAST_BEFORE_KILLS[-1]:
+                await drafts.before_the_last_broadcast_kill()
             await broadcaster.on_its_way(batch)
+            if n in CLI_DEPARTURES:
+                # An operator's deactivation commits: the kill comes before the bot has told them, or while it does
+                # (their farewell and the menu's removal wait in the outbox behind the broadcast, or are on their way).
+                await command_line.by_function(CLI_DEPARTURES[n])
         else:
             await asyncio.sleep(rng.uniform(0.4, 1.2))
         quiet = n % 2 == 1
@@ -323,6 +531,9 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
                 # Time for the people to take steps on this bot (started moments ago): the resume check below
                 # watches only those whose last step this bot answered (one person, often none, without this wait).
                 await asyncio.sleep(STEPS_BEFORE_QUIET_KILL)
+            if n == CLI_BY_PROCESS:
+                # Its commit lands in the quiet moment before the kill, or while the bot is down or starting again.
+                await command_line.start_command(CLI_DEPARTURES[n])
             await life.quiesce()
             await asyncio.sleep(QUIET_FOR_FLUSH)
         killed = life.generation
@@ -455,6 +666,7 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
         life, institutions, heads, reminded = await prepare(sandbox, tmp_path)
         storage = await Storage.open(life.settings.database_path, SystemClock())
         people = crowd(life, institutions, heads, rng, failures, storage)
+        await install_menus(life, storage)
         await life.start()
         stop_reporting, stop_everyone = asyncio.Event(), asyncio.Event()
         # Reopening stops with the reports: what it reopened is rectified and verified again before the end.
@@ -463,8 +675,9 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
         others = [asyncio.create_task(j.run(stop_everyone)) for j in people.responders]
         others.append(asyncio.create_task(people.ending.run(stop_everyone)))
         broadcaster = Broadcaster(await open_services(life.settings))
+        drafts = OfficialDrafts(broadcaster.services, sandbox)
         try:
-            resume_failures = await kill_at_random(people, rng, broadcaster)
+            resume_failures = await kill_at_random(people, rng, broadcaster, drafts, CommandLineDepartures(life))
             life.calm = True
             stop_reporting.set()
             await asyncio.wait_for(asyncio.gather(*reporting), timeout=120)
@@ -479,6 +692,8 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             lost_reports = await reports_lost(people, storage)
             reopenings_wrong = await reopenings_recorded(people, storage)
             departures_wrong = await departures(people, storage, resent)
+            departures_wrong += await command_line_departures(people, storage, resent)
+            drafts_wrong = await drafts_told(people, drafts, resent)
             # Messages given up because their person's access ended are not undeliverable ones: counted apart.
             failed_sends = await storage.db.fetchval(
                 "SELECT COUNT(*) FROM outbox WHERE state IN ('failed', 'blocked') AND last_error IS NOT ?", (GIVEN_UP,))
@@ -497,7 +712,9 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             f"a kill; reminders to {REMINDED} heads, {given_back} of their claims given back; "
             f"{len(people.reopener.reopened)} reopenings seen done, {people.reopener.reasons_across_a_kill} of their "
             f"reasons given across a kill; {len(people.ending.ended)} accesses ended of {len(DEPARTING)}, "
-            f"{given_up} messages to them given up"
+            f"{given_up} messages to them given up; {len(CLI_DEPARTURES)} ended from the command line; "
+            f"{sum(len(draft_notices(u, w)) for u in people.draft_staff for w in drafts.all)} draft notices to "
+            f"{len(DRAFT_STAFF)} staff"
         )
         assert life.kills == KILLS
         assert not lost_reports, f"{summary}\nreports lost:\n" + "\n".join(lost_reports)
@@ -512,6 +729,7 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
         assert not reminded_twice, f"{summary}\nreminders received twice:\n" + "\n".join(reminded_twice[:20])
         assert not reopenings_wrong, f"{summary}\nreopenings:\n" + "\n".join(reopenings_wrong)
         assert not departures_wrong, f"{summary}\naccesses ended:\n" + "\n".join(departures_wrong)
+        assert not drafts_wrong, f"{summary}\ndrafts told to staff:\n" + "\n".join(drafts_wrong)
         errors = life.errors_logged()
         assert not errors, f"{summary}\nthe bot logged errors:\n" + "\n".join(errors[:20])
         assert sandbox.violations == []
@@ -557,8 +775,6 @@ async def departures(crowd: Crowd, storage: Storage, resent: Counter[str]) -> li
     wrong = []
     sandbox = crowd.life.sandbox
     in_flight = crowd.life.delivered_while_given_up()
-    # The emulator stamps requests with this process's monotonic clock; the audit, with the bot's wall clock.
-    monotonic_lag = time.time() - time.monotonic()
     missing = set(DEPARTING) - set(crowd.ending.ended)
     wrong += [f"the access of {telegram_id} was never seen ended" for telegram_id in sorted(missing)]
     for person in crowd.departing:
@@ -566,26 +782,94 @@ async def departures(crowd: Crowd, storage: Storage, resent: Counter[str]) -> li
         user = await storage.users.get(person.id)
         if len(ended) != 1 or user is None or user.active:
             wrong.append(f"{person.id}: {len(ended)} deactivations recorded, active: {user and user.active}")
-        farewells = [m for m in person.messages() if SPEECH.opens(m.text, "people.farewell")]
-        given_back = sum(n for key, n in resent.items() if key.startswith(f"user:{person.id}:deactivated"))
-        if not 1 <= len(farewells) <= 1 + given_back:
-            wrong.append(f"{person.id} got the farewell {len(farewells)} times")
+        wrong += farewells_wrong(person, resent)
         if not ended:
             continue
-        committed = ended[0].at.timestamp() - monotonic_lag
-        late = [call for call in sandbox.calls if call.method.startswith("send") and call.ok
-                and str(call.params.get("chat_id")) == str(person.id) and call.started_at > committed
-                and not SPEECH.opens(str(call.params.get("text") or call.params.get("caption") or ""),
-                                     "people.farewell")]
-        if len(late) > in_flight[person.id]:
-            wrong += [f"{person.id} was sent {call.params.get('text') or call.params.get('caption')!r} "
-                      f"{call.started_at - committed:.3f} s after their access ended" for call in late]
+        wrong += sent_after_the_end(sandbox, person.id, ended[0].at.timestamp(), in_flight[person.id])
     for row in await storage.db.fetchall(
             "SELECT h.id, h.code, h.assignee_id FROM hazards AS h JOIN institutions AS i ON i.id = h.institution_id "
             "WHERE i.code = ?", (f"WZ-330305-LEAVE-{DEPARTING_HEAD}",)):
         left = [e for e in await storage.hazards.events(row["id"]) if e.action == EVENT_ASSIGNEE_LEFT]
         if row["assignee_id"] is not None or len(left) != 1:
             wrong.append(f"{row['code']}: assignee {row['assignee_id']}, {len(left)} 'assignee left' events")
+    return wrong
+
+
+def farewells_wrong(person: SimUser, resent: Counter[str]) -> list[str]:
+    """The farewell (from staff or from the command line) once, twice only where the restarted bot gave its claim
+    back (the Bot API's window)."""
+    farewells = [m for m in person.messages() if SPEECH.opens(m.text, "people.farewell", "people.farewell_operator")]
+    given_back = sum(n for key, n in resent.items()
+                     if key.startswith(f"user:{person.id}:deactivated:") and ":menu:" not in key)
+    return [] if 1 <= len(farewells) <= 1 + given_back else [f"{person.id} got the farewell {len(farewells)} times"]
+
+
+def sent_after_the_end(sandbox: Sandbox, telegram_id: int, ended_at: float, in_flight: int) -> list[str]:
+    """Messages (but the farewell) Telegram received for the person after their deactivation committed, at the
+    wall-clock time `ended_at`; `in_flight`: those the bot logged as already on their way then."""
+    # The emulator stamps requests with this process's monotonic clock; the audit, with the bot's wall clock.
+    committed = ended_at - (time.time() - time.monotonic())
+    late = [call for call in sandbox.calls if call.method.startswith("send") and call.ok
+            and str(call.params.get("chat_id")) == str(telegram_id) and call.started_at > committed
+            and not SPEECH.opens(str(call.params.get("text") or call.params.get("caption") or ""),
+                                 "people.farewell", "people.farewell_operator")]
+    if len(late) <= in_flight:
+        return []
+    return [f"{telegram_id} was sent {call.params.get('text') or call.params.get('caption')!r} "
+            f"{call.started_at - committed:.3f} s after their access ended" for call in late]
+
+
+async def command_line_departures(crowd: Crowd, storage: Storage, resent: Counter[str]) -> list[str]:
+    """What is wrong with the accesses ended from the command line while the bot ran: each once (one
+    user.deactivated, by nobody: the operator), the person told once (the operator's farewell), their menu gone
+    (the emulator keeps menus per scope), nothing else sent to them once the deactivation had committed, and no
+    draft or waiting step of theirs left in SQLite."""
+    wrong = []
+    sandbox = crowd.life.sandbox
+    in_flight = crowd.life.delivered_while_given_up()
+    for person in crowd.leaving_by_command_line:
+        ended = await storage.audit.list(action_prefix="user.deactivated", target=f"user:{person.id}")
+        user = await storage.users.get(person.id)
+        if len(ended) != 1 or ended[0].actor_id is not None or user is None or user.active:
+            wrong.append(f"{person.id}: {len(ended)} deactivations recorded ({[e.actor_id for e in ended]}), "
+                         f"active: {user and user.active}")
+        wrong += farewells_wrong(person, resent)
+        if not any(SPEECH.opens(m.text, "people.farewell_operator") for m in person.messages()):
+            wrong.append(f"{person.id} was not told their access was ended by the operator")
+        menu = sandbox.commands_for(menu_scope(person.id))
+        if menu:
+            wrong.append(f"{person.id} still has their menu: {[c['command'] for c in menu]}")
+        if ended:
+            wrong += sent_after_the_end(sandbox, person.id, ended[0].at.timestamp(), in_flight[person.id])
+        for table, where in (("report_drafts", "telegram_id = ?"), ("action_drafts", "telegram_id = ?"),
+                             ("ptb_conversations", "json_valid(key) AND json_extract(key, '$[#-1]') = ?")):
+            left = await storage.db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE {where}", (person.id,))
+            if left:
+                wrong.append(f"{person.id}: {left} rows of theirs left in {table}")
+    return wrong
+
+
+async def drafts_told(crowd: Crowd, drafts: OfficialDrafts, resent: Counter[str], within: float = 45.0) -> list[str]:
+    """What is wrong with the drafts told to staff: each staff member who may send it is told of the draft stored
+    just before a kill once (the follow-up's repair, logged), of the draft told and then sent once and never again,
+    and never of the draft sent before its notices could go (cancelled); a second copy only where the restarted bot
+    gave the notice's claim back."""
+    sandbox = crowd.life.sandbox
+    untold = drafts.untold
+    assert drafts.told_then_sent is not None and drafts.sent_at_once is not None and untold is not None
+    with contextlib.suppress(TimeoutError):
+        # The restarted bot's follow-up runs 10 s after it starts, then every minute.
+        await sandbox.wait_for(lambda: all(draft_notices(user, untold) for user in crowd.draft_staff), timeout=within)
+    await sandbox.settle(timeout=30, quiet=0.5)
+    wrong = []
+    for user in crowd.draft_staff:
+        for warning, told in ((drafts.told_then_sent, 1), (untold, 1), (drafts.sent_at_once, 0)):
+            copies = len(draft_notices(user, warning))
+            if not told <= copies <= told + resent[f"{draft_notice_key(warning.id, warning.revision)}:chat:{user.id}"]:
+                wrong.append(f"{user.id} was told of draft {warning.id} ({warning.identifier}) {copies} times")
+    repaired = re.compile(rf"draft {untold.id} revision {untold.revision} had not been told to staff; queued now")
+    if not any(repaired.search(path.read_text(errors="replace")) for path in crowd.life.logs.glob("bot-*.log")):
+        wrong.append(f"no bot logged telling staff of draft {untold.id}, stored before a kill")
     return wrong
 
 
