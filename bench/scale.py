@@ -314,7 +314,9 @@ async def measure(probe: Probe, services: BotServices, people: People) -> tuple[
 
 
 async def run(path: Path, only: str | None = None) -> None:
-    settings = Settings.model_validate({"BOT_TOKEN": "1:bench", "DATABASE_PATH": path})
+    # The generated city's institutions have no day of their own and its clock is in March: judged for every period,
+    # as before TRACKING_SINCE, not from the day the database was generated (which would owe them nothing).
+    settings = Settings.model_validate({"BOT_TOKEN": "1:bench", "DATABASE_PATH": path, "TRACKING_SINCE": "all"})
     services = await open_services(settings, FakeClock(START))
     freeze_startup_heap()  # as `safety-bot run` does once the bot is built,
     await services.storage.db.start_checkpointer()  # and its background work once it is up
