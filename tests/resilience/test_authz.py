@@ -345,7 +345,7 @@ ROWS: tuple[Row, ...] = (
     Row("/lang", EVERYONE, say("/lang"), ("lang.choose",)),
     Row("/cancel", EVERYONE, say("/cancel"), ("cancel.nothing",)),
     Row("/report", EVERYONE, say("/report"), ("report.ask_institution",)),
-    # A cadre has no /tasks in the menu but may be named responsible for a hazard: they get their (empty) list.
+    # A cadre may be named responsible for a hazard: /tasks gives them their (here empty) list.
     Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty")),
     # Everyone registered reports, so everyone has a list of their own reports, if only an empty one.
     Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty")),

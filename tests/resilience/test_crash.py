@@ -40,8 +40,8 @@ copy counts as a failure unless its outbox row (or reminder row) is one of those
 CI: 5 kills, 2 of them during a broadcast (and deactivations by staff, at the second one from the command line
 too, and drafts of official warnings stored or sent), 1 while reminders go out, 1 quiet one as `python -m bot.cli
 deactivate` runs and 1 while a reason is typed; 2 accesses ended from the command line, 3 drafts told to 2 staff
-(≈45 s, most of it the bot starting again, and at the end the restarted bot's first follow-up, 10 s after it
-starts).
+(≈35 s on one worker, most of it the bot starting again, and at the end the restarted bot's first follow-up, 10 s
+after it starts).
 SAFETY_FULL_SUITES=1: 24 kills and more people.
 """
 
