@@ -40,8 +40,6 @@ AUDITED_CODES = FORGERY_CODES | {"self_verification"}
 # only the hazard): it stands for the one awaiting verification only if no other was ever submitted. Submissions are
 # named by their history entry, whose ids start at 1.
 LEGACY_FIX = 0
-# The history entries that submit a rectification (its own or fixed on the spot): each starts a round of verification.
-FIX_ACTIONS = frozenset({HazardAction.SUBMIT_RECTIFICATION.value, HazardAction.REPORT_FIXED_ON_SPOT.value})
 
 # The key, in a history entry's and an audit event's detail, of an acceptance by the fixer, and why it was allowed.
 FOUR_EYES_WAIVED, NO_OTHER_VERIFIER = "four_eyes_waived", "no_other_verifier"
@@ -62,6 +60,8 @@ AUDIT_ACTIONS: dict[HazardAction, str] = {
 
 # The rectification's own photos show the result; anything else shows the hazard.
 _AFTER_PHOTO_ACTIONS = frozenset({HazardAction.SUBMIT_RECTIFICATION, HazardAction.REPORT_FIXED_ON_SPOT})
+# The history entries that submit a rectification (its own or fixed on the spot): each starts a round of verification.
+FIX_ACTIONS = frozenset(action.value for action in _AFTER_PHOTO_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -297,22 +297,26 @@ class HazardCore:
         )
         return updated, event
 
+    async def _fixes(self, hazard: Hazard) -> list[HazardEvent]:
+        """The history entries that submitted a rectification of the hazard, oldest first."""
+        return [event for event in await self._storage.hazards.events(hazard.id) if event.action in FIX_ACTIONS]
+
     async def _current_fix(self, hazard: Hazard) -> int | None:
         """The history entry of the rectification awaiting verification; None when none does."""
         if hazard.fixed_at is None:
             return None
-        fixes = [e.id for e in await self._storage.hazards.events(hazard.id) if e.action in FIX_ACTIONS]
-        return fixes[-1] if fixes else None
+        fixes = await self._fixes(hazard)
+        return fixes[-1].id if fixes else None
 
     async def _shown_current(self, hazard: Hazard, action: HazardAction, shown_fix: int | None) -> bool:
         """Whether a verdict pressed on the rectification `shown_fix` (None: no button named one) is given on the one
         awaiting verification now. LEGACY_FIX, a button from before they were named: if no other was ever submitted."""
         if shown_fix is None or action not in VERDICTS or hazard.fixed_at is None:
             return True
-        fixes = [e.id for e in await self._storage.hazards.events(hazard.id) if e.action in FIX_ACTIONS]
+        fixes = await self._fixes(hazard)
         if shown_fix == LEGACY_FIX:
             return len(fixes) <= 1
-        return bool(fixes) and fixes[-1] == shown_fix
+        return bool(fixes) and fixes[-1].id == shown_fix
 
     async def _responsible_again(self, hazard: Hazard) -> int | None:
         """Who answers for a reopened hazard: the person named before, unless their access has ended since it closed

@@ -30,6 +30,7 @@ from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action, on
 from bot.services.errors import Refusal
 from bot.services.hazard_core import (
     AUDITED_CODES,
+    FIX_ACTIONS,
     FORGERY_CODES,
     FOUR_EYES_WAIVED,
     LEGACY_FIX,
@@ -147,7 +148,7 @@ class HazardService(HazardReporting):
             fixer = await self._storage.users.get(hazard.fixed_by) if hazard.fixed_by else None
             return Refusal(
                 reason.value, hazard=hazard.code, name=fixer.full_name if fixer else "—",
-                at=hazard.fixed_at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M") if hazard.fixed_at else "—",
+                at=self._local(hazard.fixed_at) if hazard.fixed_at else "—",
             )
         explained = _ALREADY.get(action)
         if reason is RefusalCode.ILLEGAL_TRANSITION and explained is not None:
@@ -160,9 +161,13 @@ class HazardService(HazardReporting):
                 person = await self._storage.users.get(latest.actor_id) if latest.actor_id else None
                 return Refusal(
                     code, hazard=hazard.code, name=person.full_name if person else "—",
-                    at=latest.at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M"),
+                    at=self._local(latest.at),
                 )
         return _refusal(reason, hazard)
+
+    def _local(self, at: datetime) -> str:
+        """A moment as a refusal names it, in the city's time."""
+        return at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M")
 
     # ---- four eyes with nobody else to verify ---------------------------------------------------------------
 
@@ -220,10 +225,7 @@ class HazardService(HazardReporting):
         if hazard.fixed_by != actor.telegram_id:
             # Stale for someone who once submitted a rectification of it (since sent back, and fixed by someone
             # else); a button never offered to anyone else.
-            fixers = {
-                event.actor_id for event in await self._storage.hazards.events(hazard.id)
-                if event.action in (HazardAction.SUBMIT_RECTIFICATION.value, HazardAction.REPORT_FIXED_ON_SPOT.value)
-            }
+            fixers = {event.actor_id for event in await self._fixes(hazard)}
             if actor.telegram_id not in fixers:
                 await self._audit_refusal(actor, HazardAction.ACCEPT.value, f"hazard:{hazard.code}", "not_own_fix")
             return Refusal("not_own_fix", hazard=hazard.code)
@@ -408,14 +410,12 @@ class HazardService(HazardReporting):
 # A refused press explained by what someone did before it: (what they did, the refusal naming them and when, the
 # history entries of which theirs must be the latest, so that it is what the hazard is in now).
 _A = HazardAction
-_VERDICT_ROUNDS = frozenset(a.value for a in (_A.ACCEPT, _A.REJECT, _A.REOPEN, _A.SUBMIT_RECTIFICATION,
-                                              _A.REPORT_FIXED_ON_SPOT))
-_FIXED = frozenset({_A.SUBMIT_RECTIFICATION.value, _A.REPORT_FIXED_ON_SPOT.value})
+_VERDICT_ROUNDS = frozenset({_A.ACCEPT.value, _A.REJECT.value, _A.REOPEN.value}) | FIX_ACTIONS
 _ALREADY: dict[HazardAction, tuple[frozenset[str], str, frozenset[str]]] = {
     _A.REOPEN: (frozenset({_A.REOPEN.value}), "already_reopened", frozenset({_A.REOPEN.value, _A.ACCEPT.value})),
     _A.ACCEPT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
     _A.REJECT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
-    _A.ASSIGN: (_FIXED, "already_submitted", _VERDICT_ROUNDS),
+    _A.ASSIGN: (FIX_ACTIONS, "already_submitted", _VERDICT_ROUNDS),
 }
 
 
