@@ -17,7 +17,7 @@ from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import FORGERY_CODES
 from bot.services.hazards import AssigneeChoice
-from handlers.common import Caller, answer, identify
+from handlers.common import Caller, answer, identify, page_row
 from handlers.hazard_buttons import ASSIGN, VIEW, button, pattern, pressed_hazard, refuse
 from handlers.notify import when
 from storage.hazard_models import Hazard
@@ -40,19 +40,9 @@ def _keyboard(choice: AssigneeChoice, page: int, pages: int, t: Translator) -> I
         [InlineKeyboardButton(_label(person, t), callback_data=f"as:pick:{hazard_id}:{person.telegram_id}")]
         for person in shown
     ]
-    navigation = []
-    if page > 0:
-        navigation.append(_page_button("button.page_previous", hazard_id, page - 1, t))
-    if page + 1 < pages:
-        navigation.append(_page_button("button.page_next", hazard_id, page + 1, t))
-    if navigation:
-        rows.append(navigation)
+    rows += page_row(page, pages, t, lambda number: f"as:page:{hazard_id}:{number}")
     rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"as:cancel:{hazard_id}")])
     return InlineKeyboardMarkup(rows)
-
-
-def _page_button(label_key: str, hazard_id: int, page: int, t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.plain(label_key), callback_data=f"as:page:{hazard_id}:{page}")
 
 
 async def _show(

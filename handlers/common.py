@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram import User as TelegramUser
 from telegram.constants import ChatType
 from telegram.error import BadRequest
@@ -206,3 +206,14 @@ async def tell_each(
         for person in people
     ]
     await services.outbox.enqueue(messages)
+
+
+def page_row(page: int, pages: int, t: Translator, data: Callable[[int], str]) -> list[list[InlineKeyboardButton]]:
+    """The ◀ previous / next ▶ row under a list shown a page at a time (no row on a single page); `data` gives the
+    callback data of the button to a page."""
+    navigation = []
+    if page > 0:
+        navigation.append(InlineKeyboardButton(t.plain("button.page_previous"), callback_data=data(page - 1)))
+    if page + 1 < pages:
+        navigation.append(InlineKeyboardButton(t.plain("button.page_next"), callback_data=data(page + 1)))
+    return [navigation] if navigation else []

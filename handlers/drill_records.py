@@ -27,7 +27,7 @@ from handlers.calendar_common import (
     status_line,
     urgency,
 )
-from handlers.common import Caller, answer, identify
+from handlers.common import Caller, answer, identify, page_row
 from storage.calendar_models import Drill
 from storage.models import Institution
 
@@ -63,19 +63,9 @@ def _drill_line(drill: Drill, t: Translator) -> str:
     )
 
 
-def _page_button(label_key: str, page: int, t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.plain(label_key), callback_data=f"drills:page:{page}")
-
-
 def _page_keyboard(shown: list[Institution], page: int, pages: int, t: Translator) -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(place_name(i, t), callback_data=f"drills:inst:{i.id}")] for i in shown]
-    navigation = []
-    if page > 0:
-        navigation.append(_page_button("button.page_previous", page - 1, t))
-    if page + 1 < pages:
-        navigation.append(_page_button("button.page_next", page + 1, t))
-    if navigation:
-        rows.append(navigation)
+    rows += page_row(page, pages, t, lambda number: f"drills:page:{number}")
     return InlineKeyboardMarkup(rows)
 
 

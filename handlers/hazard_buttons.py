@@ -18,7 +18,7 @@ from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
-from handlers.common import Caller, identify
+from handlers.common import Caller, identify, page_row
 from storage.hazard_models import Hazard
 from storage.models import Institution, User
 from storage.repositories.institutions import InstitutionRepository
@@ -111,15 +111,7 @@ def list_keyboard(page: TaskPage, t: Translator, page_data: str) -> InlineKeyboa
     """A list of hazards a page at a time (/tasks, /mine): one Details button per hazard, by its code, then previous
     and next. `page_data` is the page buttons' callback data with `{page}` for the page number."""
     rows = [[InlineKeyboardButton(item.hazard.code, callback_data=data(VIEW, item.hazard.id))] for item in page.items]
-    navigation = []
-    if page.has_previous:
-        navigation.append(InlineKeyboardButton(t.plain("button.page_previous"),
-                                               callback_data=page_data.format(page=page.page - 1)))
-    if page.has_next:
-        navigation.append(InlineKeyboardButton(t.plain("button.page_next"),
-                                               callback_data=page_data.format(page=page.page + 1)))
-    if navigation:
-        rows.append(navigation)
+    rows += page_row(page.page, page.pages, t, lambda number: page_data.format(page=number))
     return InlineKeyboardMarkup(rows)
 
 

@@ -25,7 +25,7 @@ from bot.services.institution_cards import (
     may_open_cards,
 )
 from handlers.calendar_common import DRILL, SELFCHECK, place_name, refuse_role, status_line
-from handlers.common import Caller, answer, identify
+from handlers.common import Caller, answer, identify, page_row
 from handlers.hazard_buttons import VIEW, data
 from handlers.notify import hazard_params
 
@@ -130,15 +130,7 @@ def _page_text(page: SearchPage, t: Translator) -> str:
 def _page_keyboard(page: SearchPage, t: Translator) -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(place_name(i, t), callback_data=f"ic:show:{i.id}")] for i in page.institutions]
     serial = page.search.serial
-    navigation = []
-    if page.page > 0:
-        navigation.append(InlineKeyboardButton(t.plain("button.page_previous"),
-                                               callback_data=f"ic:page:{serial}:{page.page - 1}"))
-    if page.page + 1 < page.pages:
-        navigation.append(InlineKeyboardButton(t.plain("button.page_next"),
-                                               callback_data=f"ic:page:{serial}:{page.page + 1}"))
-    if navigation:
-        rows.append(navigation)
+    rows += page_row(page.page, page.pages, t, lambda number: f"ic:page:{serial}:{number}")
     return InlineKeyboardMarkup(rows)
 
 
