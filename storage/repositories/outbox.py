@@ -175,15 +175,14 @@ class OutboxRepository:
         never sent, and their keys stay taken. Returns how many."""
         return await self._db.execute_rowcount(
             "UPDATE outbox SET state = 'cancelled', last_error = ? "
-            "WHERE state = 'pending' AND substr(dedupe_key, 1, length(?)) = ?",
-            (reason, key_prefix, key_prefix),
+            "WHERE state = 'pending' AND dedupe_key >= ? AND dedupe_key < ?",
+            (reason, *_keys_starting_with(key_prefix)),
         )
 
     async def queued(self, key: str) -> bool:
         """Whether any chat's copy of the message `key` names was ever queued (`{key}:chat:{id}`), in any state."""
-        # A range on the unique index rather than a prefix match over the whole table: ';' follows ':'.
         return await self._db.fetchone(
-            "SELECT 1 FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1", (f"{key}:", f"{key};")
+            "SELECT 1 FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1", _keys_starting_with(f"{key}:")
         ) is not None
 
     async def claim_stands(self, outbox_id: int, worker: str) -> bool:
@@ -306,3 +305,9 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         created_at=from_db_time(row["created_at"]),
         sent_at=from_db_time_or_none(row["sent_at"]),
     )
+
+
+def _keys_starting_with(prefix: str) -> tuple[str, str]:
+    """The range of dedupe keys that start with `prefix` (from it, up to the prefix whose last character comes next):
+    a search of the unique key's index, where a prefix match would read the whole table."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
