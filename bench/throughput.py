@@ -31,7 +31,8 @@ from bench.load import Result, SameRequests, run_bare, run_full
 def line(result: Result) -> str:
     return (f"    {result.bot:<4} {result.processor:<14} {result.updates:>6} updates in {result.seconds:6.1f} s = "
             f"{result.rate:7.1f}/s   conversations out of order: {result.reordered}/{result.conversations}"
-            + (f"   after-photos lost: {result.photos_lost}" if result.bot == "full" else ""))
+            + (f"   after-photos lost: {result.photos_lost}"
+               if result.bot == "full" and any(t.kind == "photo" for t in result.timings) else ""))
 
 
 def requests_line(result: Result) -> str:
