@@ -130,7 +130,7 @@ async def _run(settings: Settings) -> int:
 
 async def _run_webhook(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
     if not settings.webhook_url:
-        print("safety-bot: WEBHOOK_URL is required when BOT_MODE=webhook", file=sys.stderr)
+        print(Translator(settings.default_language).plain("cli.no_webhook_url"), file=sys.stderr)
         raise SystemExit(EXIT_CONFIG)
     host, _, port = settings.webhook_listen.rpartition(":")
     async with running_webhook(
@@ -153,7 +153,10 @@ async def _demo_data(settings: Settings, directory: Path) -> int:
         return EXIT_FAILED
     finally:
         await services.close()
-    print(result)
+    print(Translator(settings.default_language).plain(
+        "cli.city_data_loaded", directory=str(result.directory), regions=result.regions, counties=result.counties,
+        institutions=result.institutions, added=result.institutions_added,
+    ))
     return 0
 
 
@@ -161,7 +164,7 @@ async def _bot_username(settings: Settings) -> str:
     if settings.bot_username:
         return settings.bot_username
     if not settings.bot_token:
-        print("safety-bot: set BOT_USERNAME (or BOT_TOKEN, to ask Telegram) to build the link", file=sys.stderr)
+        print(Translator(settings.default_language).plain("cli.no_link_username"), file=sys.stderr)
         raise SystemExit(EXIT_CONFIG)
     try:
         # The same retries as the running bot's: a 5xx or a dropped connection on the way does not stop the invite.

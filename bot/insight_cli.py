@@ -15,7 +15,6 @@ from pathlib import Path
 from bot.config import Settings
 from bot.domain.imports import ImportKind
 from bot.i18n import Translator
-from bot.services.insight import Insight
 from bot.services.spreadsheets import Table, UnreadableFile, read_table
 from handlers.import_text import result_text
 from storage.backup import BackupError, make_backup, restore_backup
@@ -78,9 +77,9 @@ async def _import(
         # The links exist only in that file: imported without it, running the import again would make new ones.
         print(t.plain("insight.cli.cannot_write", file=str(target)), file=sys.stderr)
         return EXIT_FAILED
-    services = await open_services(settings)
+    services = await open_services(settings)  # as the bot builds them: TRACKING_SINCE, its outbox and warnings
     try:
-        insight = Insight.build(services.storage, services.clock, settings, services.onboarding)
+        insight = services.insight
         result = await insight.imports.run(None, kind, table)
         print(_plain(result_text(result, table.headers, t)))
         if not result.ok:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Html, Translator, escape
+from bot.i18n import Html, Translator, counted, escape
 from bot.services.warnings import RoundStarted, RoundSummary
 from handlers.warning_outbox import county_staff, fixed, queue_personal, translator_for
 from handlers.warning_text import region_name, title
@@ -88,7 +88,8 @@ async def list_message(
     if len(listed) < len(entries):
         pending = sum(e.status is ContactStatus.PENDING for e in entries) - sum(
             e.status is ContactStatus.PENDING for e in listed)
-        lines.append(t("contact.list_more", count=len(entries) - len(listed), pending=pending))
+        more = len(entries) - len(listed)
+        lines.append(t(counted("contact.list_more", more), count=more, pending=pending))
     if contact_round.closed_at is not None:
         lines.append(t("contact.round_closed"))
     elif focus is not None:
@@ -164,7 +165,7 @@ async def queue_lists(services: BotServices, started: RoundStarted, unassigned_t
 
 def summary_text(summary: RoundSummary, region_label: str, t: Translator, *, escalation: bool = False) -> Html:
     counts = summary.counts
-    key = "contact.escalation" if escalation else "contact.summary"
+    key = counted("contact.escalation" if escalation else "contact.summary", summary.total)
     lines = [
         t(key, round=summary.round.id, region=region_label, total=summary.total,
           safe=counts[ContactStatus.SAFE], need_help=counts[ContactStatus.NEED_HELP],

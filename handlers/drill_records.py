@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import BotContext
 from bot.domain.compliance import Cadence, DutyStatus
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.i18n import Html, Translator
+from bot.i18n import Html, Translator, counted
 from bot.services.calendar import DrillRecord, may_log_for
 from bot.services.duties import load_duties
 from handlers.calendar_common import (
@@ -55,7 +55,7 @@ def _record_text(record: DrillRecord, inspection: DutyStatus, t: Translator) -> 
 
 def _drill_line(drill: Drill, t: Translator) -> str:
     return t(
-        "drills.line",
+        counted("drills.line", drill.participants),
         day=drill.held_on.isoformat(),
         kind=t.plain(f"calendar.kind.{drill.kind.value}"),
         participants=drill.participants,
@@ -110,7 +110,7 @@ async def _show_page(update: Update, context: BotContext, caller: Caller, page: 
     pages = -(-len(institutions) // PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
     shown = institutions[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    lines = [t("drills.scope_header", total=len(institutions), page=page + 1, pages=pages)]
+    lines = [t(counted("drills.scope_header", len(institutions)), total=len(institutions), page=page + 1, pages=pages)]
     lines += [
         t(
             "drills.scope_line",

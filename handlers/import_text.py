@@ -32,7 +32,7 @@ def error_line(error: RowError, kind: ImportKind, headers: dict[str, str], t: Tr
 def result_text(result: ImportResult, file_headers: Sequence[str], t: Translator) -> str:
     kind = result.kind
     if result.ok:
-        return t(f"insight.import.done.{kind.value}", rows=result.rows, added=result.added,
+        return t(counted(f"insight.import.done.{kind.value}", result.rows), rows=result.rows, added=result.added,
                  updated=result.rows - result.added)
     mapping, _ = map_headers(kind, file_headers, header_aliases(kind))
     headers = {key: file_headers[index] for index, key in mapping.items()}

@@ -248,7 +248,7 @@ async def _invites(update: Update, context: BotContext, caller: Caller, note: st
         rows.append([InlineKeyboardButton(t.plain("people.revoke_button", number=number),
                                           callback_data=f"pp:rv:{invite.token}")])
     if len(invites) > PAGE_SIZE:
-        lines.append(t("people.more_invites", count=len(invites) - PAGE_SIZE))
+        lines.append(t(counted("people.more_invites", len(invites) - PAGE_SIZE), count=len(invites) - PAGE_SIZE))
     rows.append([InlineKeyboardButton(t.plain("people.back_button"), callback_data="pp:page:0")])
     await answer(update, Html("\n".join(lines)), reply_markup=InlineKeyboardMarkup(rows), edit=True)
 

@@ -9,7 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import BotContext
 from bot.domain.roles import Role
-from bot.i18n import Html
+from bot.i18n import Html, counted
 from bot.services.calendar import MAX_PARTICIPANTS
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_TEXT
@@ -130,8 +130,8 @@ async def counted_people(update: Update, context: BotContext) -> str | int:
             return NAMING_TOPIC
         await calendar.drafts(context).delete(caller.user.telegram_id, StudyDraft)
         return ConversationHandler.END
-    text = t("study.logged", unit=calendar.place_name(record.unit, t), day=draft.held_on.isoformat(), topic=draft.topic,
-             participants=count)
+    text = t(counted("study.logged", count), unit=calendar.place_name(record.unit, t), day=draft.held_on.isoformat(),
+             topic=draft.topic, participants=count)
     await answer(update, Html("\n".join([text, calendar.status_line(calendar.STUDY, record.status, t)])))
     return ConversationHandler.END
 

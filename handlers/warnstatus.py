@@ -52,8 +52,8 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     total = status.acknowledged + status.need_help + status.pending
     lines = [
         t("warnstatus.title", icon=LEVEL_ICONS[warning.level], title=title(warning, t), id=warning.id),
-        t("warnstatus.counts", received=status.acknowledged, need_help=status.need_help, pending=status.pending,
-          total=total),
+        t(counted("warnstatus.counts", total), received=status.acknowledged, need_help=status.need_help,
+          pending=status.pending, total=total),
     ]
     if status.no_one_to_reach:
         lines.append(t(counted("warnstatus.no_one_count", status.no_one_to_reach), count=status.no_one_to_reach))
@@ -77,7 +77,8 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
             shown += 1
         if shown < len(rows):
             silent = len(county.need_help) + len(county.pending) - shown
-            lines.append(t("warnstatus.more", count=len(rows) - shown, pending=max(0, silent)))
+            more = len(rows) - shown
+            lines.append(t(counted("warnstatus.more", more), count=more, pending=max(0, silent)))
             used += len(lines[-1]) + 1
     if not status.counties:
         lines.append(t("warnstatus.no_institutions"))
@@ -156,7 +157,7 @@ async def pressed(update: Update, context: BotContext) -> None:
         at = services.clock.now().strftime("%Y%m%d%H%M")
         # One reminder a minute at most, however often the button is pressed.
         reminded = await remind_silent(services, warning, f"warning:{warning.id}:remind:{at}", _scope(caller.user))
-        key = "warnstatus.reminded" if reminded else "warnstatus.nobody_to_remind"
+        key = counted("warnstatus.reminded", reminded) if reminded else "warnstatus.nobody_to_remind"
         if not reminded:
             status = await services.warnings.ack_status(warning.id, _scope(caller.user))
             if any(county.pending for county in status.counties):

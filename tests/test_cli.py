@@ -54,6 +54,7 @@ def test_demo_data_is_idempotent_and_invite_prints_the_link_last(tmp_path: Path)
     for _ in range(2):
         loaded = cli("demo-data", cwd=tmp_path, DATABASE_PATH=database)
         assert loaded.returncode == 0, loaded.stderr
+        assert "机构" in loaded.stdout and "regions" not in loaded.stdout  # in DEFAULT_LANGUAGE, from locales/
     invited = cli("invite", "--role", "county", "--region", "330302", cwd=tmp_path, DATABASE_PATH=database,
                   BOT_USERNAME="civil_safety_bot")
     assert invited.returncode == 0, invited.stderr

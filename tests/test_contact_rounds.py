@@ -69,7 +69,7 @@ async def test_staff_start_a_round_by_hand_and_the_silent_are_escalated(typhoon_
     await staff.send_text("/contactround")
     assert staff.last_message().buttons == [["Dongtou District"]]  # their own county only
     await staff.press("Dongtou District")
-    assert "Contact round no. 1 started: 4 people, lists sent to 1 cadres" in staff.last_message().text
+    assert "Contact round no. 1 started. People to contact: 4; cadres sent their lists: 1;" in staff.last_message().text
     await drain(typhoon_stage)
     (sheet,) = containing(cadre, "Contact round")
     assert "Started by civil-affairs staff" in sheet.text

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.imports import ImportKind
 from bot.domain.lifecycle import RefusalCode
 from bot.domain.roles import Role
 from bot.i18n import LANGUAGES, Translator, catalog_entries, catalog_messages, counted, normalize_language
 from bot.services.digests import Person
 from bot.services.errors import Refusal
+from bot.services.imports import ImportResult
+from handlers.import_text import result_text
 from handlers.menus import GROUP_COMMANDS, GUEST_COMMANDS, ROLE_COMMANDS
 from handlers.reminder_text import _responsible
 from storage.models import GroupPurpose
@@ -222,3 +225,59 @@ def test_a_refusal_that_counts_one_reads_in_the_singular() -> None:
     one, two = (Refusal("selfcheck_incomplete", missing=n, counting="missing") for n in (1, 2))
     assert t(one.message_key, **one.params) == "1 item is still unanswered. Please answer every item."
     assert t(two.message_key, **two.params) == "2 items are still unanswered. Please answer every item."
+
+
+# Placeholders that never hold 1 (a rule's limit, a checklist's length) or not a whole number (days as 2.5).
+_NEVER_ONE = {"min", "max", "least", "length", "n"}
+_NEVER_ONE_IN = {
+    ("refusal.reopen_window_passed", "days"), ("mine.closed_before", "days"), ("mine.empty_closed_before", "days"),
+    ("institution.closed_recently", "days"), ("deadline.term_days", "days"),  # 90 days; a deadline of 2 days or more
+    ("deadline.term_hours", "hours"),  # one hour is deadline.term_hour
+    ("reminder.digest_header", "count"),  # a digest of one reminder is that reminder alone
+    ("selfcheck.finished", "total"), ("selfcheck.amended", "total"), ("institution.matches", "total"),
+}
+_PLURALS = {"people", "persons", "institutions", "cadres", "groups", "rows", "hazards", "users", "files",
+            "invitations", "heads", "reminders", "items", "minutes", "hours", "days", "characters", "photos",
+            "bytes", "messages", "warnings", "problems", "links", "townships", "counties"}
+_SINGULARS = {word.removesuffix("s") for word in _PLURALS - {"people", "persons", "counties"}} | {"person", "county"}
+_COUNT_WORD = re.compile(r"\b([12]) (?:more |other |new |evidence |work |vulnerable )?([\w-]+)(?: ([\w-]+))?")
+
+
+def _disagreements(text: str) -> list[str]:
+    wrong = []
+    for match in _COUNT_WORD.finditer(text):
+        number, word, after = match.group(1), match.group(2), match.group(3) or ""
+        if number == "1" and (word in _PLURALS or word == "are" or (word == "institution" and after == "heads")):
+            wrong.append(match.group(0))
+        if number == "2" and word in _SINGULARS and after not in _PLURALS:
+            wrong.append(match.group(0))
+    return wrong
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_english_counts_agree_with_their_noun(n: int) -> None:
+    """Every English message with a count, said with 1 and with 2 (through `counted`, as the code says it): "1
+    institutions", "1 people", "1 more are" or "2 institution" is wrong. A sentence with several counts says them
+    as figures after a label ("cadres: 1") where a `_one` key could not cover every mixture."""
+    t = Translator("en", strict=True)
+    keys = {key for key, _, _ in catalog_entries("en")}
+    wrong = []
+    for key, text, file_name in catalog_entries("en"):
+        if key.endswith("_one") and key.removesuffix("_one") in keys:
+            continue
+        names = set(re.findall(r"\{(\w+)\}", text))
+        params: dict[str, object] = {
+            name: 5 if name in _NEVER_ONE or (key, name) in _NEVER_ONE_IN else n for name in names
+        }
+        params.update({name: "general" for name in names & {"severity", "status"}})  # words, not counts
+        shown = t.plain(counted(key, n) if f"{key}_one" in keys else key, **params)
+        wrong += [f"{file_name} {key}: {phrase!r}" for phrase in _disagreements(shown)]
+    assert wrong == []
+
+
+def test_an_import_of_one_row_says_it_in_the_singular() -> None:
+    t = Translator("en", strict=True)
+    one = result_text(ImportResult(ImportKind.INSTITUTIONS, (), 1, 1), ("code",), t)
+    assert one == "✅ Institutions imported: 1 row, 1 new, 0 updated."
+    people = result_text(ImportResult(ImportKind.PEOPLE, (), 2, 2), ("name",), t)
+    assert people.startswith("✅ One-time invitation links made for 2 people (2 new, 0 updated)")

@@ -104,7 +104,7 @@ async def test_an_english_city_admin_warns_two_counties_and_sees_the_numbers(typ
     await admin.press("12 h")
     preview = admin.last_message().text
     assert "High Temperature Orange Warning" in preview and "Heat wave: 38 °C expected" in preview
-    assert "It goes to 5 people (3 institution heads, 2 cadres) and 2 work groups." in preview
+    assert "Recipients: 5 (institution heads: 3; cadres: 2). Work groups: 2." in preview
     assert "In force until 2026-09-10 21:00" in preview  # 09:00 local + 12 h
     await admin.press("📤 Send")
     await drain(typhoon_stage)

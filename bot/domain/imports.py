@@ -7,6 +7,8 @@ corrections fixes a file. Nothing here writes: the service applies a file only w
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +17,7 @@ from enum import StrEnum
 from bot.domain.days import parse_day
 from bot.domain.roles import Role
 from bot.domain.secrecy import find_classification_mark
-from bot.domain.text import clean_text, is_blank
+from bot.domain.text import INVISIBLE, clean_text, is_blank
 
 MAX_TEXT = 200
 MAX_DESCRIPTION = 500
@@ -85,7 +87,7 @@ def map_headers(
     for index, header in enumerate(headers):
         key = aliases.get(normalise(header))
         if key is None:
-            if header.strip():
+            if not is_blank(header):
                 errors.append(RowError(1, header, "unknown_column", {"value": header}))
             continue
         if key in mapping.values():
@@ -108,8 +110,14 @@ def cells(rows: Iterable[Sequence[str]], mapping: Mapping[int, str]) -> list[Cel
     return found
 
 
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+
+
 def normalise(text: str) -> str:
-    return "".join(text.split()).lower()
+    """A header or a choice as compared: full-width letters and digits as ASCII (NFKC), without spaces of any
+    kind or invisible characters anywhere (a zero-width space, a byte-order mark, a mark of direction), any case."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    return "".join(text.split()).casefold()
 
 
 class _Checker:

@@ -36,12 +36,6 @@ class LoadResult:
     institutions: int
     institutions_added: int
 
-    def __str__(self) -> str:
-        return (
-            f"{self.directory}: {self.regions} regions ({self.counties} county-level), "
-            f"{self.institutions} institutions ({self.institutions_added} new)"
-        )
-
 
 # Rows refuse unknown keys, so that a misspelt field in a data file is an error, not a silent default.
 class _RegionRow(Region):

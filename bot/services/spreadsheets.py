@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.domain.text import clean_text
 from bot.services.xlsx_stream import DATE_STYLE, DATETIME_STYLE, PLAIN, StreamingBook, StreamingSheet
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -166,12 +167,14 @@ def read_table(data: bytes, filename: str) -> Table:
     rows = [[_text(value) for value in row] for row in raw]
     while rows and not any(rows[-1]):
         rows.pop()
-    if not rows or not any(rows[0]):
+    # Headers are cleaned as cells are (bot/domain/text.py): Excel and WPS leave byte-order marks, zero-width
+    # spaces and marks of direction in them, which would make a known column unknown and be quoted in errors.
+    headers = tuple(clean_text(header) for header in rows[0]) if rows else ()
+    if not any(headers):
         raise UnreadableFile("empty")
     if len(rows) - 1 > MAX_IMPORT_ROWS:
         raise UnreadableFile("too_many_rows")
-    width = len(rows[0])
-    headers = tuple(rows[0])
+    width = len(headers)
     body = tuple(tuple((row + [""] * width)[:width]) for row in rows[1:])
     return Table(headers, body)
 

@@ -207,3 +207,34 @@ async def test_an_imported_institution_is_tracked_from_the_local_day_it_was_crea
     assert (await service(world).run(None, ImportKind.INSTITUTIONS, table)).ok
     again = await world.storage.institutions.get_by_code("NEW-01")
     assert again is not None and again.tracked_from == date(2026, 7, 15)
+
+
+async def test_headers_as_excel_and_wps_save_them_are_recognised(world: InsightWorld) -> None:
+    """A header cell carries what the eye does not see: a second byte-order mark (a file saved twice, or pasted
+    from another CSV), a zero-width space, a mark of direction, a no-break space, full-width letters. Each was an
+    unknown column, or the required one missing, and the whole file was refused."""
+    csv_file = read_table(csv_bytes([
+        ["\ufeff机构编码", "机构名称\u200b", "\u200e机构类型", "区划\u00a0代码 ", "\u3000风险标签"],
+        ["NEW-01", "鹿城区新建养老院", "养老机构", "330302001", "临河"],
+    ]), "机构.csv")
+    result = await service(world).run(None, ImportKind.INSTITUTIONS, csv_file)
+    assert result.errors == () and (result.rows, result.added) == (1, 1)
+
+    xlsx_file = read_table(xlsx_bytes([
+        ["Ｃｏｄｅ", "name_zh\u200b", "\u2066TYPE\u2069", "region_code\ufeff"],
+        ["NEW-02", "鹿城区又一家养老院", "elderly_care", 330302001],
+    ]), "institutions.xlsx")
+    result = await service(world).run(None, ImportKind.INSTITUTIONS, xlsx_file)
+    assert result.errors == () and (result.rows, result.added) == (1, 1)
+    assert await world.storage.institutions.get_by_code("NEW-02") is not None
+
+
+async def test_an_unknown_header_is_named_as_it_shows(world: InsightWorld) -> None:
+    """The refusal quotes the header without the invisible characters around it, and a header of nothing but
+    invisible characters is an empty one, not an unknown column."""
+    table = read_table(csv_bytes([
+        ["机构编码", "机构名称", "机构类型", "区划代码", "\u200b备注\u200e", "\u200b\u200b"],
+        ["NEW-01", "鹿城区新建养老院", "养老机构", "330302001", "", ""],
+    ]), "机构.csv")
+    result = await service(world).run(None, ImportKind.INSTITUTIONS, table)
+    assert [(e.code, e.params) for e in result.errors] == [("unknown_column", {"value": "备注"})]
