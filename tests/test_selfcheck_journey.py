@@ -239,6 +239,7 @@ async def test_a_checklist_paused_at_midnight_on_the_months_last_day_expires_wit
     await head.send_text("/selfcheck")
     notice = head.last_message()
     assert "2026年10月的月度隐患自查已截止" in notice.text and "2026-10-31" in notice.text
+    assert f"已作答的 5/{total} 项已保存在记录中" in notice.text and "现在可以开始2026年11月的自查" in notice.text
     assert notice.buttons == [["📋 开始本月自查"]]
     october = await bot_stage.services.storage.calendar.inspection_for(home, "2026-10")
     assert october is not None and not october.done
@@ -280,7 +281,7 @@ async def test_a_fail_being_described_as_the_month_ends_still_becomes_a_hazard_i
     notice = head.last_message().text
     assert "Self-inspection 2026-10 has closed" in notice and "does not count" in notice
     assert before.code in notice and after.code in notice
-    assert head.last_message().buttons == [["📋 Start this month's self-inspection"]]
+    assert head.last_message().buttons == [["📋 Start the self-inspection"]]
 
     october = await bot_stage.services.storage.calendar.inspection_for(home, "2026-10")
     assert october is not None and not october.done
