@@ -5,6 +5,12 @@ note, an optional photo and a severity, and becomes a hazard in the hazard loop 
 notices go out at once. The answers are in the database as they are given (`SelfInspectionService`); the draft
 only remembers which message is the sheet, which item it shows and the ❌ being described, so a restart resumes.
 
+A sheet is open only during its month. Once the month has ended, whatever the head does on it (a button of the
+sheet, /selfcheck) puts a notice in its place instead: the month's sheet has closed, unfinished (it does not count)
+or, if it was being amended, finished as it stood; the answers are kept; this month's sheet is a button away. A ❌
+being described as the month ended is the exception: its note, photo and severity are still taken, and it becomes
+a hazard, before the notice.
+
 The sheet is edited when a button is pressed, and sent anew (the old one deleted) when the head types or sends a
 photo, so that it always sits below the head's last message. It is never edited into what it already shows:
 Telegram answers that with 400 "message is not modified".
@@ -15,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -27,10 +32,10 @@ from bot.domain.compliance import SELF_INSPECTION_RULE, period_of
 from bot.domain.roles import Role
 from bot.domain.text import clean_text, is_blank
 from bot.i18n import Html, Translator
-from bot.services.duties import month_key, month_start
 from bot.services.errors import Refusal
-from bot.services.self_inspection import InspectionSheet, most_note
+from bot.services.self_inspection import AnswerOutcome, InspectionSheet, most_note
 from handlers.calendar_common import (
+    ENTRY_LABELS,
     ENTRY_SELFCHECK,
     SELFCHECK,
     drafts,
@@ -88,7 +93,7 @@ def _keyboard(sheet: InspectionSheet, draft: SelfCheckDraft, t: Translator) -> I
 
 
 def _month(sheet: InspectionSheet, t: Translator) -> str:
-    return period_label(period_of(SELF_INSPECTION_RULE, month_start(sheet.inspection.month)), t)
+    return period_label(sheet.period, t)
 
 
 def _render(
@@ -97,17 +102,17 @@ def _render(
     t: Translator,
     hint: str | None,
     terms: dict[str, str],
-    current_month: str,
+    closed: bool,
 ) -> tuple[Html, InlineKeyboardMarkup]:
     items, answered = sheet.items, sum(1 for item in sheet.items if item.code in sheet.answers)
     lines = [
         t("selfcheck.sheet_header", institution=place_name(sheet.institution, t), month=_month(sheet, t),
           answered=answered, total=len(items))
     ]
-    if draft.amending:
+    if closed:  # only while a ❌ begun before the month ended is being described
+        lines.append(t("selfcheck.closed_describing", month=_month(sheet, t)))
+    elif draft.amending:
         lines.append(t("selfcheck.amending"))
-    elif sheet.inspection.month < current_month:
-        lines.append(t("selfcheck.last_month_open", month=_month(sheet, t)))
     lines.append("")
     for index, item in enumerate(items):
         given = sheet.answers.get(item.code)
@@ -153,8 +158,8 @@ async def _show(
 ) -> str:
     """Put the sheet on screen as the draft says, and answer the conversation state it is in."""
     terms = deadline_terms(context.services.settings.deadline_policy, caller.t)
-    current_month = month_key(context.services.self_inspections.today())
-    text, markup = _render(sheet, draft, caller.t, hint, terms, current_month)
+    closed = context.services.self_inspections.closed(sheet.inspection)
+    text, markup = _render(sheet, draft, caller.t, hint, terms, closed)
     await _put(update, context, caller, draft, text, markup, move=move)
     return STATES[draft.step]
 
@@ -238,9 +243,14 @@ async def start_selfcheck(update: Update, context: BotContext) -> str | int:
     if update.callback_query is not None:
         await update.callback_query.answer()
     draft = await drafts(context).get(caller.user.telegram_id, SelfCheckDraft)
+    left = await _closed_sheet(context, caller, draft)
+    if left is not None and draft is not None:
+        if draft.failing is not None and 0 <= draft.cursor < len(left.items):
+            # A ❌ begun before the month ended: its description is still taken, then the notice.
+            return await _show(update, context, caller, draft, left, move=True)
+        return await _close(update, context, caller, draft, left, move=True)
     try:
-        month = await _month_left_open(context, caller, draft)
-        sheet = await context.services.self_inspections.start(caller.user, month)
+        sheet = await context.services.self_inspections.start(caller.user)
     except Refusal as refusal:
         await answer(update, caller.t(refusal.message_key, **refusal.params))
         return ConversationHandler.END
@@ -258,17 +268,66 @@ async def start_selfcheck(update: Update, context: BotContext) -> str | int:
     return await _show(update, context, caller, draft, sheet, move=True)
 
 
-async def _month_left_open(context: BotContext, caller: Caller, draft: SelfCheckDraft | None) -> str | None:
-    """Last month, when the head was part-way through its checklist as the month ended (on the bus at midnight on
-    the 31st): /selfcheck carries on with it rather than leave it unfinished for good, since a past month is never
-    started again. Otherwise None: this month's."""
+async def _closed_sheet(
+    context: BotContext, caller: Caller, draft: SelfCheckDraft | None
+) -> InspectionSheet | None:
+    """The sheet the head's draft points at, when its month has ended (on the bus at midnight on the 31st, or back
+    weeks later); otherwise None, and /selfcheck opens this month's."""
     if draft is None or caller.user is None:
         return None
-    left = await context.services.storage.calendar.inspection(draft.inspection_id)
-    if left is None or left.done or left.institution_id != caller.user.institution_id:
-        return None  # the service checks the head's institution again as it opens the sheet
-    last_month = month_key(month_start(month_key(context.services.self_inspections.today())) - timedelta(days=1))
-    return left.month if left.month == last_month else None
+    try:
+        sheet = await context.services.self_inspections.sheet(caller.user, draft.inspection_id)
+    except Refusal:
+        return None  # another institution's since: the head has moved on
+    return sheet if context.services.self_inspections.closed(sheet.inspection) else None
+
+
+async def _close(
+    update: Update,
+    context: BotContext,
+    caller: Caller,
+    draft: SelfCheckDraft,
+    sheet: InspectionSheet,
+    *,
+    move: bool = False,
+) -> int:
+    """The sheet's month has ended: the notice takes the sheet's place, with this month's sheet a button away."""
+    assert caller.user is not None
+    services, t = context.services, caller.t
+    sheet = await services.self_inspections.acknowledge_closed(caller.user, sheet.inspection.id)
+    this_month = period_of(SELF_INSPECTION_RULE, services.self_inspections.today())
+    lines = [
+        t(
+            "selfcheck.closed_amending" if sheet.inspection.done else "selfcheck.expired",
+            institution=place_name(sheet.institution, t),
+            month=_month(sheet, t),
+            end=sheet.period.end.isoformat(),
+            answered=len(sheet.items) - len(sheet.unanswered),
+            total=len(sheet.items),
+        )
+    ]
+    lines += await _failed_lines(context, sheet, t)
+    lines.append(t("selfcheck.this_month", month=period_label(this_month, t)))
+    markup = InlineKeyboardMarkup([[_button(t, ENTRY_LABELS[ENTRY_SELFCHECK], ENTRY_SELFCHECK)]])
+    await _put(update, context, caller, draft, Html("\n".join(lines)), markup, move=move)
+    await drafts(context).delete(caller.user.telegram_id, SelfCheckDraft)
+    return ConversationHandler.END
+
+
+async def _failed_lines(context: BotContext, sheet: InspectionSheet, t: Translator) -> list[str]:
+    """A line for each ❌ on the sheet, with the hazard it became."""
+    lines = []
+    for item in sheet.items:
+        given = sheet.answers.get(item.code)
+        if given is None or given.answer is not Answer.FAIL:
+            continue
+        hazard = None if given.hazard_id is None else await context.services.storage.hazards.get(given.hazard_id)
+        lines.append(t("selfcheck.failed_line", item=item.text(t.language), code=hazard.code if hazard else "—"))
+    return lines
+
+
+def _is_closed(context: BotContext, sheet: InspectionSheet) -> bool:
+    return context.services.self_inspections.closed(sheet.inspection)
 
 
 def _first_unanswered(sheet: InspectionSheet) -> int:
@@ -282,6 +341,9 @@ async def pressed_answer(update: Update, context: BotContext) -> str | int:
     if loaded is None or query is None or query.data is None:
         return ConversationHandler.END
     caller, draft, sheet = loaded
+    if _is_closed(context, sheet):
+        await query.answer()
+        return await _close(update, context, caller, draft, sheet)
     _, _, code, given = query.data.split(":")
     if not _on_sheet(update, draft) or draft.step != "answer" or code != sheet.items[draft.cursor].code:
         # A second tap on a button already answered, or on a sheet that has moved: nothing to do.
@@ -295,6 +357,9 @@ async def pressed_answer(update: Update, context: BotContext) -> str | int:
     try:
         outcome = await context.services.self_inspections.answer(caller.user, draft.inspection_id, code, Answer(given))
     except Refusal as refusal:
+        if refusal.code == "selfcheck_closed":  # the month ended as the button was pressed
+            await query.answer()
+            return await _close(update, context, caller, draft, sheet)
         await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
         return STATES[draft.step]
     await query.answer()
@@ -319,6 +384,8 @@ async def pressed_back(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, draft, sheet = loaded
     await update.callback_query.answer()
+    if _is_closed(context, sheet):
+        return await _close(update, context, caller, draft, sheet)
     if not _on_sheet(update, draft) or draft.step != "answer":
         return STATES[draft.step]
     draft = draft.model_copy(update={"cursor": max(draft.cursor - 1, 0)})
@@ -332,6 +399,8 @@ async def pressed_undo(update: Update, context: BotContext) -> str | int:
     caller, draft, sheet = loaded
     await update.callback_query.answer()
     draft = draft.model_copy(update={"step": "answer", "failing": None, "note": None, "photo": None})
+    if _is_closed(context, sheet):
+        return await _close(update, context, caller, draft, sheet)
     return await _show(update, context, caller, draft, sheet)
 
 
@@ -393,11 +462,9 @@ async def graded(update: Update, context: BotContext) -> str | int:
         await query.answer()
         return STATES[draft.step]
     severity = Severity(query.data.removeprefix("sc:sev:"))
+    closed = _is_closed(context, sheet)
     try:
-        outcome = await context.services.self_inspections.answer(
-            caller.user, draft.inspection_id, draft.failing, Answer.FAIL,
-            note=draft.note, photo=draft.photo, severity=severity,
-        )
+        outcome = await _record_failure(context, caller, draft, severity, closed=closed)
     except Refusal as refusal:
         await query.answer()
         draft = draft.model_copy(update={"step": "note", "note": None})
@@ -407,7 +474,25 @@ async def graded(update: Update, context: BotContext) -> str | int:
     else:
         # The item's hazard from earlier this month is still open: the new answer points at it again.
         await query.answer(caller.t.plain("selfcheck.hazard_kept"))
+    if closed:
+        return await _close(update, context, caller, draft, outcome.sheet)
     return await _advance(update, context, caller, draft, outcome.sheet)
+
+
+async def _record_failure(
+    context: BotContext, caller: Caller, draft: SelfCheckDraft, severity: Severity, *, closed: bool
+) -> AnswerOutcome:
+    """The ❌ described on the sheet; on a sheet whose month has ended since it was begun, kept as a late finding."""
+    assert caller.user is not None and draft.failing is not None
+    service = context.services.self_inspections
+    if closed:
+        return await service.keep_late_failure(
+            caller.user, draft.inspection_id, draft.failing, note=draft.note, photo=draft.photo, severity=severity
+        )
+    return await service.answer(
+        caller.user, draft.inspection_id, draft.failing, Answer.FAIL,
+        note=draft.note, photo=draft.photo, severity=severity,
+    )
 
 
 async def _finish(
@@ -418,6 +503,9 @@ async def _finish(
     try:
         finished = await services.self_inspections.finish(caller.user, draft.inspection_id)
     except Refusal as refusal:
+        if refusal.code == "selfcheck_closed":  # the month ended between the last answer and the finish
+            closed = await services.self_inspections.sheet(caller.user, draft.inspection_id)
+            return await _close(update, context, caller, draft, closed, move=move)
         # An item was added to the checklist since the sheet was drawn: it is the one left to answer.
         sheet = await services.self_inspections.sheet(caller.user, draft.inspection_id)
         draft = draft.model_copy(update={"cursor": _first_unanswered(sheet), "step": "answer"})
@@ -433,12 +521,7 @@ async def _finish(
             na=finished.count(Answer.NA),
         )
     ]
-    for item in finished.items:
-        given = finished.answers.get(item.code)
-        if given is None or given.answer is not Answer.FAIL:
-            continue
-        hazard = None if given.hazard_id is None else await services.storage.hazards.get(given.hazard_id)
-        lines.append(t("selfcheck.failed_line", item=item.text(t.language), code=hazard.code if hazard else "—"))
+    lines += await _failed_lines(context, finished, t)
     lines.append(status_line(SELFCHECK, await services.self_inspections.status(finished.institution), t))
     await _put(update, context, caller, draft, Html("\n".join(lines)), None, move=move)
     await drafts(context).delete(caller.user.telegram_id, SelfCheckDraft)
@@ -469,6 +552,8 @@ async def guided(update: Update, context: BotContext) -> str | int:
     if loaded is None:
         return ConversationHandler.END
     caller, draft, sheet = loaded
+    if draft.step == "answer" and _is_closed(context, sheet):
+        return await _close(update, context, caller, draft, sheet, move=True)
     hints = {
         "answer": "selfcheck.hint_use_buttons",
         "note": "selfcheck.hint_note_text",

@@ -185,12 +185,46 @@ async def test_only_heads_run_a_self_inspection_and_typing_brings_the_sheet_down
     assert "已暂停" in head.last_message().text
 
 
-async def test_a_checklist_paused_at_midnight_on_the_months_last_day_is_finished_for_that_month(
+async def test_a_sheet_left_open_past_its_month_cannot_be_finished_later(bot_stage: Stage) -> None:
+    """October's sheet, started on 31 October and left on screen, was finished with its own buttons in December,
+    and October then counted as done in /drills, /stats, the rankings and the exports. A month's sheet counts only
+    if it is finished by the month's end: the head is told, the answers stay on record, and December's is offered."""
+    bot_stage.clock.set(local(2026, 10, 31, 23, 40))
+    people = await cast(bot_stage)
+    head = people.head
+    total = await _item_count(bot_stage)
+    home = await institution_id(bot_stage, HOME)
+
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    await _answer_ok(head, 5)
+    bot_stage.clock.set(local(2026, 12, 2, 9))
+    await head.press("✅ 合格", sheet)  # the old sheet's own button, five weeks later
+    assert "2026年10月的月度隐患自查已截止" in sheet.text and "不计入" in sheet.text
+    assert f"已作答的 5/{total} 项已保存" in sheet.text
+    assert sheet.buttons == [["📋 开始本月自查"]]
+    stale = await head.press_data(sheet, "sc:a:fire.alarm:ok")  # a stale tap on what the sheet was
+    assert stale.answer is not None and stale.answer.text
+
+    october = await bot_stage.services.storage.calendar.inspection_for(home, "2026-10")
+    assert october is not None and not october.done
+    assert len(await bot_stage.services.storage.calendar.answers(october.id)) == 5  # kept, not lost
+    assert await bot_stage.services.storage.calendar.done_months(["2026-10"]) == {}
+
+    await head.press("📋 开始本月自查", sheet)
+    december = head.last_message()
+    assert "月度隐患自查（2026年12月）" in december.text and f"进度：0/{total}" in december.text
+    audit = [e.action for e in await bot_stage.services.storage.audit.list(action_prefix="selfcheck.")]
+    assert audit == ["selfcheck.expired"]
+    assert not_modified_errors(bot_stage) == []
+
+
+async def test_a_checklist_paused_at_midnight_on_the_months_last_day_expires_with_its_answers_kept(
     bot_stage: Stage,
 ) -> None:
-    """On the bus on 31 October: the head answers half the checklist, pauses at 23:55, and sends /selfcheck again
-    at 00:10 to carry on. That gave a blank November sheet: October's half was left unfinished for good (a past
-    month cannot be started again) and October was reported overdue to the county in the morning."""
+    """On the bus on 31 October: the head answers half the checklist, pauses at 23:55 and sends /selfcheck at 00:10.
+    October's sheet is over (the county hears in the morning that October was missed, and that is the truth): the
+    head is told so in plain words, and November's sheet is offered."""
     bot_stage.clock.set(local(2026, 10, 31, 23, 40))
     people = await cast(bot_stage)
     head = people.head
@@ -201,18 +235,79 @@ async def test_a_checklist_paused_at_midnight_on_the_months_last_day_is_finished
     await _answer_ok(head, 5)
     await head.press("⏸ 暂停")
     bot_stage.clock.set(local(2026, 11, 1, 0, 10))
+    await bot_stage.restart()
     await head.send_text("/selfcheck")
-    sheet = head.last_message()
-    assert "月度隐患自查（2026年10月）" in sheet.text and f"进度：5/{total}" in sheet.text
-    assert "10月的自查尚未完成" in sheet.text
-    await _answer_ok(head, total - 5)
-    assert "月度隐患自查（2026年10月）已完成" in head.last_message().text
+    notice = head.last_message()
+    assert "2026年10月的月度隐患自查已截止" in notice.text and "2026-10-31" in notice.text
+    assert f"已作答的 5/{total} 项已保存在记录中" in notice.text and "现在可以开始2026年11月的自查" in notice.text
+    assert notice.buttons == [["📋 开始本月自查"]]
     october = await bot_stage.services.storage.calendar.inspection_for(home, "2026-10")
-    assert october is not None and october.done
+    assert october is not None and not october.done
     assert await bot_stage.services.storage.calendar.inspection_for(home, "2026-11") is None
 
     await head.send_text("/selfcheck")  # and then November's, as usual
     assert "月度隐患自查（2026年11月）" in head.last_message().text and "进度：0/" in head.last_message().text
+    await head.send_text("/drills")
+    assert "⏰ 已逾期：2026年10月未完成月度隐患自查" in head.last_message().text
+
+
+async def test_a_fail_being_described_as_the_month_ends_still_becomes_a_hazard_in_english(bot_stage: Stage) -> None:
+    """A ❌ answered before midnight is a hazard already and stays one; a ❌ whose note was typed at 23:58 and whose
+    severity is chosen at 00:03 is a problem the head found: it becomes a hazard too, kept on October's sheet,
+    which still does not count."""
+    bot_stage.clock.set(local(2026, 10, 31, 23, 50))
+    people = await cast(bot_stage, "en")
+    head = people.head
+    home = await institution_id(bot_stage, HOME)
+
+    await head.send_text("/selfcheck")
+    await head.press("❌ Not OK")
+    await head.send_text("Two extinguishers expired in January")
+    await head.press("Skip photo")
+    await head.press("✓ Major")
+    [before] = await bot_stage.services.storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
+    await head.press("❌ Not OK")
+    await head.send_text("Cardboard boxes piled around the switchboard")
+
+    bot_stage.clock.set(local(2026, 11, 1, 0, 3))
+    await head.press("Skip photo")
+    sheet = head.last_message()
+    assert "The self-inspection for 2026-10 has closed" in sheet.text and "still be registered" in sheet.text
+    pressed = await head.press("✓ Major")
+    assert pressed.answer is not None and "registered" in (pressed.answer.text or "")
+    opened = await bot_stage.services.storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
+    assert len(opened) == 2 and before.id in {h.id for h in opened}
+    [after] = [h for h in opened if h.id != before.id]
+    notice = head.last_message().text
+    assert "Self-inspection 2026-10 has closed" in notice and "does not count" in notice
+    assert before.code in notice and after.code in notice
+    assert head.last_message().buttons == [["📋 Start the self-inspection"]]
+
+    october = await bot_stage.services.storage.calendar.inspection_for(home, "2026-10")
+    assert october is not None and not october.done
+    answers = await bot_stage.services.storage.calendar.answers(october.id)
+    assert {a.hazard_id for a in answers.values()} == {before.id, after.id}
+
+
+async def test_an_amendment_left_open_at_the_months_end_keeps_the_month_done(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head = people.head
+    total = await _item_count(bot_stage)
+    home = await institution_id(bot_stage, HOME)
+    await head.send_text("/selfcheck")
+    await _answer_ok(head, total)
+    bot_stage.clock.set(local(2026, 3, 31, 23, 50))
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    await head.press("➖ 不适用", sheet)
+    bot_stage.clock.set(local(2026, 4, 1, 8))
+    await head.press("✅ 合格", sheet)
+    assert "2026年03月的月度隐患自查已截止，不能再修改" in sheet.text and sheet.buttons == [["📋 开始本月自查"]]
+    march = await bot_stage.services.storage.calendar.inspection_for(home, "2026-03")
+    assert march is not None and march.done
+    answers = await bot_stage.services.storage.calendar.answers(march.id)
+    assert sum(a.answer is Answer.NA for a in answers.values()) == 1  # the change made in March is kept
 
 
 async def test_a_note_too_long_for_the_hazard_is_refused_as_it_is_sent_not_after_the_severity(

@@ -138,6 +138,17 @@ def period_of(rule: DutyRule, day: date) -> Period:
     return Period(first, _next_month(first) - timedelta(days=1))
 
 
+def sheet_closed(period: Period, today: date) -> bool:
+    """Whether a record of `period` can no longer be made or changed: its period has ended.
+
+    A monthly self-inspection counts for its month only if it is finished by the month's last day (local). The
+    seed document asks for one every month (三(一)) and grants no grace, and the 1st's overdue notice has told
+    the county by then; as in scheduled-inspection products, a sheet still open when its window closes is
+    missed, not finished late: it stays on record unfinished, answers and hazards kept.
+    """
+    return today > period.end
+
+
 def previous_period(rule: DutyRule, period: Period) -> Period:
     return period_of(rule, period.start - timedelta(days=1))
 

@@ -18,7 +18,9 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain.catalog import HazardArea, Severity, SourceLevel, label
+from bot.domain.compliance import SELF_INSPECTION_RULE, period_of, sheet_closed
 from bot.domain.stats import Scope, StatsPeriod
+from bot.services.duties import month_start
 from bot.services.spreadsheets import Column, CsvTable, Kind, XlsxBook, open_csv
 from storage import Storage
 from storage.repositories.exports import ExportRepository
@@ -67,7 +69,7 @@ INSPECTION_COLUMNS = (
     ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
     ("township", 12, Kind.TEXT), ("institution_type", 12, Kind.TEXT), ("month", 9, Kind.TEXT),
     ("started_at", 17, Kind.DATETIME), ("finished_at", 17, Kind.DATETIME), ("amended_at", 17, Kind.DATETIME),
-    ("failed_items", 8, Kind.NUMBER), ("finished_by", 12, Kind.TEXT),
+    ("failed_items", 8, Kind.NUMBER), ("finished_by", 12, Kind.TEXT), ("sheet_status", 14, Kind.TEXT),
 )
 ACK_COLUMNS = (
     ("warning", 8, Kind.NUMBER), ("warning_kind", 10, Kind.TEXT), ("level", 8, Kind.TEXT),
@@ -84,6 +86,7 @@ def columns(spec: Sequence[tuple[str, int, Kind]], words: Words) -> list[Column]
 class ExportService:
     def __init__(self, storage: Storage, tz: ZoneInfo) -> None:
         self._tz = tz
+        self._clock = storage.clock
         self.repository = ExportRepository(storage.db)
 
     async def count(self, scope: Scope, period: StatsPeriod) -> int:
@@ -198,7 +201,16 @@ class ExportService:
             row["institution_code"], _name(row, "institution", words), _name(row, "county", words),
             _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"), row["month"],
             row["started_at"], row["finished_at"], row["amended_at"], row["failed"], row["finished_by"],
+            words.plain(f"insight.sheet_status.{self._sheet_status(row)}"),
         ]
+
+    def _sheet_status(self, row: dict[str, Any]) -> str:
+        """done; open (its month still running); or expired: left unfinished when its month ended, so the month
+        was missed, though the sheet and its answers are on record."""
+        if row["finished_at"] is not None:
+            return "done"
+        period = period_of(SELF_INSPECTION_RULE, month_start(row["month"]))
+        return "expired" if sheet_closed(period, self._clock.now().astimezone(self._tz).date()) else "open"
 
     def _ack(self, row: dict[str, Any], words: Words) -> list[Any]:
         response = row["response"] or "none"

@@ -4,6 +4,11 @@
 hazard loop at once, found by a self-check, its deadline set by severity. Running the checklist again in the
 same month amends the month's inspection: answers are replaced, and a failed item whose hazard is still
 unresolved keeps that hazard rather than opening a duplicate. The month counts as done from the first finish.
+
+A sheet is open only during its month (`sheet_closed`): one not finished by the month's last day is expired, never
+finished late, so the month stays missed in every figure. Its answers, and the hazards its ❌ items became, stay
+on record; a ❌ the head was still describing as the month ended is a problem found all the same and may still
+become a hazard (`keep_late_failure`), without the sheet counting.
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from bot.domain.checklists import (
     items_for,
     unknown_codes,
 )
-from bot.domain.compliance import DutyStatus
+from bot.domain.compliance import SELF_INSPECTION_RULE, DutyStatus, Period, period_of, sheet_closed
 from bot.domain.lifecycle import UNRESOLVED_STATES
 from bot.domain.roles import Role
 from bot.services.calendar import CalendarServiceBase
-from bot.services.duties import load_duties, month_key
+from bot.services.duties import load_duties, month_key, month_start
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_TEXT, checked_text
 from bot.services.hazards import HazardOutcome
@@ -39,6 +44,11 @@ def most_note(item: ChecklistItem) -> int:
     return MAX_TEXT - len(hazard_description(item, ""))
 
 
+def inspection_period(inspection: SelfInspection) -> Period:
+    """The month an inspection is of, as a duty period (its last day is when the sheet closes)."""
+    return period_of(SELF_INSPECTION_RULE, month_start(inspection.month))
+
+
 @dataclass(frozen=True)
 class InspectionSheet:
     """The checklist as it stands: what the self-editing message shows."""
@@ -47,6 +57,10 @@ class InspectionSheet:
     institution: Institution
     items: list[ChecklistItem]
     answers: dict[str, InspectionAnswer]  # by item code
+
+    @property
+    def period(self) -> Period:
+        return inspection_period(self.inspection)
 
     @property
     def unanswered(self) -> list[ChecklistItem]:
@@ -84,14 +98,15 @@ class SelfInspectionService(CalendarServiceBase):
     async def start(self, head: User, month: str | None = None) -> InspectionSheet:
         """This month's inspection of the head's institution: new, resumed, or reopened to amend.
 
-        A past month can only be amended, not started late: the overdue notice has already told the county.
+        A past month is closed: not started late, not carried on, not amended (the overdue notice has already told
+        the county, and a finished month's record stands as it was at the month's end).
         """
         institution = await self._own_institution(head)
         current = month_key(self.today())
         month = month or current
         if month > current:
             raise Refusal("month_in_future")
-        if month < current and await self._storage.calendar.inspection_for(institution.id, month) is None:
+        if month < current:
             raise Refusal("month_closed")
         inspection = await self._storage.calendar.start_inspection(
             institution.id, month, head.telegram_id, self._clock.now()
@@ -101,6 +116,29 @@ class SelfInspectionService(CalendarServiceBase):
     async def sheet(self, head: User, inspection_id: int) -> InspectionSheet:
         inspection, institution = await self._own_inspection(head, inspection_id)
         return await self._sheet(inspection, institution)
+
+    def closed(self, inspection: SelfInspection) -> bool:
+        """Whether the inspection's month has ended: no answer, finish or amendment is taken any more."""
+        return sheet_closed(inspection_period(inspection), self.today())
+
+    async def acknowledge_closed(self, head: User, inspection_id: int) -> InspectionSheet:
+        """The head has been told their sheet's month has ended. An unfinished one is recorded as expired in the
+        audit log (with how far it got), for the bureau; its answers stay where they are."""
+        inspection, institution = await self._own_inspection(head, inspection_id)
+        sheet = await self._sheet(inspection, institution)
+        if self.closed(inspection) and not inspection.done:
+            await self._storage.audit.append(
+                head.telegram_id,
+                "selfcheck.expired",
+                target=f"institution:{institution.id}",
+                detail={
+                    "month": inspection.month,
+                    "answered": len(sheet.items) - len(sheet.unanswered),
+                    "total": len(sheet.items),
+                    "failed": sheet.count(Answer.FAIL),
+                },
+            )
+        return sheet
 
     async def answer(
         self,
@@ -114,6 +152,37 @@ class SelfInspectionService(CalendarServiceBase):
         severity: Severity | None = None,
     ) -> AnswerOutcome:
         inspection, institution = await self._own_inspection(head, inspection_id)
+        if self.closed(inspection):
+            raise Refusal("selfcheck_closed")
+        return await self._record(head, inspection, institution, item_code, answer, note, photo, severity)
+
+    async def keep_late_failure(
+        self,
+        head: User,
+        inspection_id: int,
+        item_code: str,
+        *,
+        note: str | None,
+        photo: PhotoRef | None = None,
+        severity: Severity | None = None,
+    ) -> AnswerOutcome:
+        """A ❌ the head began describing before the sheet's month ended and completed after: the problem was found
+        all the same, so it becomes a hazard (or points at the item's unresolved one) and is kept on the closed
+        sheet. The sheet still cannot be finished: this never makes the month count."""
+        inspection, institution = await self._own_inspection(head, inspection_id)
+        return await self._record(head, inspection, institution, item_code, Answer.FAIL, note, photo, severity)
+
+    async def _record(
+        self,
+        head: User,
+        inspection: SelfInspection,
+        institution: Institution,
+        item_code: str,
+        answer: Answer,
+        note: str | None,
+        photo: PhotoRef | None,
+        severity: Severity | None,
+    ) -> AnswerOutcome:
         item = self.checklist.get(item_code)
         if item is None or item not in items_for(institution, self.checklist):
             raise Refusal("item_unknown")
@@ -150,6 +219,8 @@ class SelfInspectionService(CalendarServiceBase):
 
     async def finish(self, head: User, inspection_id: int) -> InspectionSheet:
         inspection, institution = await self._own_inspection(head, inspection_id)
+        if self.closed(inspection):
+            raise Refusal("selfcheck_closed")
         sheet = await self._sheet(inspection, institution)
         if not sheet.complete:
             raise Refusal("selfcheck_incomplete", missing=len(sheet.unanswered), counting="missing")

@@ -234,3 +234,33 @@ async def test_a_closed_hazard_from_a_self_check_drops_its_pending_reminders(cit
         r.kind in (ReminderKind.HAZARD_DUE_SOON, ReminderKind.HAZARD_DEADLINE, ReminderKind.HAZARD_OVERDUE)
         for r in rows
     )
+
+
+async def test_a_sheet_closes_with_its_month_and_never_counts_late(city: Services) -> None:
+    """A month's inspection counts only if finished by the month's last day: after it, no answer or finish is taken,
+    the answers stay, and the month stays missed. A ❌ begun before the end may still become a hazard."""
+    head = await city.user(HEAD)
+    sheet = await city.selfchecks.start(head)
+    month = sheet.inspection.month
+    early = await city.selfchecks.answer(head, sheet.inspection.id, "fire.alarm", Answer.FAIL, note="烟感报警器失灵")
+    await answer_all(city, sheet.inspection.id)  # every item answered, never finished
+    city.clock.advance(timedelta(days=40))
+    with pytest.raises(Refusal) as answered:
+        await city.selfchecks.answer(head, sheet.inspection.id, "fire.exits", Answer.OK)
+    assert answered.value.code == "selfcheck_closed"
+    with pytest.raises(Refusal) as finished:
+        await city.selfchecks.finish(head, sheet.inspection.id)
+    assert finished.value.code == "selfcheck_closed"
+    with pytest.raises(Refusal) as restarted:
+        await city.selfchecks.start(head, month)
+    assert restarted.value.code == "month_closed"
+
+    late = await city.selfchecks.keep_late_failure(head, sheet.inspection.id, "gas.valves", note="燃气阀门漏气")
+    assert late.hazard is not None and late.sheet.answers["gas.valves"].hazard_id == late.hazard.hazard.id
+    assert late.sheet.answers["fire.alarm"].hazard_id == early.hazard.hazard.id  # type: ignore[union-attr]
+    kept = await city.selfchecks.acknowledge_closed(head, sheet.inspection.id)
+    assert not kept.inspection.done and kept.complete
+    assert await city.storage.calendar.done_months([month]) == {}
+    assert isinstance(await city.selfchecks.status(kept.institution), Overdue)
+    audit = await city.storage.audit.list(action_prefix="selfcheck.")
+    assert [(e.action, e.detail["month"]) for e in audit] == [("selfcheck.expired", month)]

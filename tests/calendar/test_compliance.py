@@ -20,6 +20,7 @@ from bot.domain.compliance import (
     last_joining_day,
     owes,
     period_of,
+    sheet_closed,
     status,
 )
 from storage.models import InstitutionType
@@ -147,3 +148,11 @@ def test_the_period_joined_in_is_owed_only_if_joined_in_its_first_half() -> None
     assert status(SELF_INSPECTION_RULE, [late], late, judged_from=late) == Compliant(november, late)
     # Added on 10 November: November is owed, due soon from the 25th.
     assert status(SELF_INSPECTION_RULE, [], date(2026, 11, 25), judged_from=date(2026, 11, 10)) == DueSoon(november, 5)
+
+
+def test_a_months_sheet_closes_after_its_last_day_with_no_grace() -> None:
+    october = period_of(SELF_INSPECTION_RULE, date(2026, 10, 1))
+    assert not sheet_closed(october, date(2026, 10, 31))
+    assert sheet_closed(october, date(2026, 11, 1))
+    february = period_of(SELF_INSPECTION_RULE, date(2028, 2, 10))  # a leap year's February ends on the 29th
+    assert not sheet_closed(february, date(2028, 2, 29)) and sheet_closed(february, date(2028, 3, 1))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -69,6 +69,8 @@ async def test_the_problem_list_and_the_registers_in_excel(world: InsightWorld, 
     assert [(r[0], r[5], r[7] is not None) for r in inspections[1:]] == [
         ("WZ-330302-ELDER-01", "2026-03", True), ("WZ-330302-ELDER-02", "2026-03", False)
     ]
+    assert inspections[0][11] == "自查状态"
+    assert [r[11] for r in inspections[1:]] == ["已完成", "进行中（本月未结束）"]
     acks = list(book["预警签收"].iter_rows(values_only=True))
     assert acks[0][8] == "签收情况"
     assert [(r[3], r[5], r[8], r[9]) for r in acks[1:]] == [
@@ -141,3 +143,16 @@ async def test_a_csv_cell_that_starts_like_a_formula_stays_text(world: InsightWo
     problems = load_workbook(xlsx)["问题清单"]
     row = next(r for r in problems.iter_rows(min_row=2) if r[0].value == h1.code)
     assert row[7].data_type == "s" and str(row[7].value).startswith("=HYPERLINK")  # a text cell, shown as typed
+
+
+async def test_a_sheet_left_unfinished_past_its_month_is_shown_expired(world: InsightWorld, tmp_path: Path) -> None:
+    """The register lists every sheet begun, the unfinished too: once its month is over, it says that month was
+    missed rather than leave a blank finish time to be read as 'still going'."""
+    world.clock.advance(timedelta(days=15))  # 4 April: March's unfinished sheet can no longer be finished
+    path = tmp_path / "export.xlsx"
+    await export(world, LUCHENG_STAFF, ExportFormat.XLSX, path, "en")
+    inspections = list(load_workbook(path)["Self-inspections"].iter_rows(values_only=True))
+    assert inspections[0][11] == "Sheet status"
+    assert [(r[0], r[11]) for r in inspections[1:]] == [
+        ("WZ-330302-ELDER-01", "Done"), ("WZ-330302-ELDER-02", "Expired unfinished (month missed)")
+    ]
