@@ -118,7 +118,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         people=people,
         claims=ClaimService(storage, clock),
         institution_cards=InstitutionCardService(storage, clock, hazards, drills, self_inspections),
-        institution_closure=InstitutionClosureService(storage, clock, people, tz),
+        institution_closure=InstitutionClosureService(storage, clock, people, reminders, tz),
     )
     from handlers.groups import GroupLossWords
     from handlers.notify import HazardNotices

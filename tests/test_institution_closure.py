@@ -11,6 +11,7 @@ from bot.domain.compliance import Overdue
 from bot.domain.lifecycle import UNRESOLVED_STATES
 from bot.domain.roles import Role
 from bot.stage import Stage
+from storage.calendar_models import ReminderState, SubjectType
 from tests.calendar_people import institution_id
 from tests.hazard_people import HEAD, HOME, LONGWAN, LONGWAN_STAFF, STAFF, cast, hazard_now, report
 from tests.warning_people import drain
@@ -71,6 +72,11 @@ async def test_staff_close_a_home_with_a_reason_and_it_leaves_duties_reports_and
     assert any("账号已由周科长停用" in m.text for m in people.head.messages())
     await people.head.send_text("/tasks")
     assert "停用" in people.head.last_message().text
+    # Its reminders go to the county staff (and the county's group) now, none to the former head.
+    pending = await bot_stage.services.storage.reminders.find(
+        state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id)))
+    recipients = {r.recipient_id for r in pending}
+    assert STAFF in recipients and HEAD not in recipients
     # The hazard stays open; the card says the home is closed, why, and offers Reopen.
     assert (await hazard_now(bot_stage, hazard)).state in UNRESOLVED_STATES
     await people.staff.send_text("/institution 社会福利院")

@@ -21,7 +21,7 @@ again with /invite.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -33,6 +33,10 @@ from storage import Storage
 from storage.models import Institution, User
 
 MIN_REASON = 2  # characters that show, as a drill's "practised" or a study topic
+
+
+class InstitutionPlanner(Protocol):
+    async def plan_for_institution(self, institution_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,11 @@ def clean_reason(text: str | None) -> str:
 
 
 class InstitutionClosureService:
-    def __init__(self, storage: Storage, clock: Clock, people: PeopleService, tz: ZoneInfo) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, people: PeopleService, planner: InstitutionPlanner, tz: ZoneInfo
+    ) -> None:
         self._storage = storage
+        self._planner = planner
         self._clock = clock
         self._people = people
         self._tz = tz
@@ -111,6 +118,9 @@ class InstitutionClosureService:
                 detail={"reason": text, "unresolved_hazards": unresolved,
                         "heads_ended": [d.person.telegram_id for d in departures]},
             )
+        # Its hazards' reminders, all of them (not only those its heads were named for), now reach the county staff;
+        # its duties' reminders stop. A crash before this leaves it to the nightly plan.
+        await self._planner.plan_for_institution(institution.id)
         closed = institution.model_copy(update={"active": False, "closed_at": now, "closed_reason": text})
         return Closure(closed, unresolved, tuple(departures))
 
@@ -126,6 +136,7 @@ class InstitutionClosureService:
                 detail={"closed_at": None if institution.closed_at is None else institution.closed_at.isoformat(),
                         "closed_reason": institution.closed_reason, "tracked_from": today.isoformat()},
             )
+        await self._planner.plan_for_institution(institution.id)
         return institution.model_copy(
             update={"active": True, "closed_at": None, "closed_reason": None, "tracked_from": today}
         )
