@@ -10,10 +10,12 @@ from datetime import timedelta
 from bot.domain.compliance import Overdue
 from bot.domain.lifecycle import UNRESOLVED_STATES
 from bot.domain.roles import Role
+from bot.domain.warnings import WarningTarget
+from bot.sandbox.driver import SimUser
 from bot.stage import Stage
 from storage.calendar_models import ReminderState, SubjectType
 from tests.calendar_people import institution_id
-from tests.hazard_people import HEAD, HOME, LONGWAN, LONGWAN_STAFF, STAFF, cast, hazard_now, report
+from tests.hazard_people import HEAD, HOME, LONGWAN, LONGWAN_STAFF, LUCHENG, STAFF, cast, hazard_now, report
 from tests.warning_people import drain
 
 REASON = "该院已整体并入区中心敬老院，原址停止运营"
@@ -26,11 +28,8 @@ def scope_total(text: str) -> int:
     return int(match.group(1))
 
 
-async def close_from_card(stage: Stage, staff_user: object, reason: str = REASON) -> None:
+async def close_from_card(stage: Stage, staff_user: SimUser, reason: str = REASON) -> None:
     """Staff find the home, press Close, give the reason and confirm."""
-    from bot.sandbox.driver import SimUser
-
-    assert isinstance(staff_user, SimUser)
     await staff_user.send_text("/institution 社会福利院")
     await staff_user.press("⛔ 停用机构", staff_user.last_message())
     await staff_user.send_text(reason)
@@ -42,6 +41,8 @@ async def test_staff_close_a_home_with_a_reason_and_it_leaves_duties_reports_and
     people = await cast(bot_stage)
     hazard = await report(bot_stage)
     home = await institution_id(bot_stage, HOME)
+    assert home in (await bot_stage.services.warnings.preview_target(
+        WarningTarget(regions=frozenset({LUCHENG})))).institutions
     await people.staff.send_text("/drills")
     before = scope_total(people.staff.last_message().text)
     # A head reads their own card, with no Close button.
@@ -88,6 +89,9 @@ async def test_staff_close_a_home_with_a_reason_and_it_leaves_duties_reports_and
     assert scope_total(people.staff.last_message().text) == before - 1
     assert "社会福利院" not in people.staff.last_message().text
     assert not await bot_stage.services.hazards.institutions_for_report(await people.user(STAFF), "社会福利院")
+    # No new warning concerns it.
+    target = WarningTarget(regions=frozenset({LUCHENG}))
+    assert home not in (await bot_stage.services.warnings.preview_target(target)).institutions
     # Recorded, with the reason.
     audit = await bot_stage.services.storage.audit.list(action_prefix="institution.closed")
     assert [(e.actor_id, e.target, e.detail["reason"]) for e in audit] == [(STAFF, f"institution:{home}",
