@@ -37,6 +37,7 @@ from bot.services.evidence import EvidenceStore
 from bot.services.hazards import HazardService
 from bot.services.insight import Insight
 from bot.services.institution_cards import InstitutionCardService
+from bot.services.institution_closure import InstitutionClosureService
 from bot.services.onboarding import OnboardingService
 from bot.services.outbox import OutboxService
 from bot.services.people import PeopleService
@@ -72,6 +73,7 @@ class BotServices:
     people: PeopleService
     claims: ClaimService
     institution_cards: InstitutionCardService
+    institution_closure: InstitutionClosureService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -95,6 +97,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     warnings = WarningService(storage, clock, settings.warning_settings)
     drills = DrillService(storage, clock, tz, **calendar)
     self_inspections = SelfInspectionService(storage, clock, tz, **calendar)
+    people = PeopleService(storage, clock, onboarding, reminders, evidence)
     services = BotServices(
         settings=settings,
         clock=clock,
@@ -112,9 +115,10 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         insight=Insight.build(
             storage, clock, settings, onboarding, outbox=outbox, warnings=warnings, tracking_since=since
         ),
-        people=PeopleService(storage, clock, onboarding, reminders, evidence),
+        people=people,
         claims=ClaimService(storage, clock),
         institution_cards=InstitutionCardService(storage, clock, hazards, drills, self_inspections),
+        institution_closure=InstitutionClosureService(storage, clock, people, reminders, tz),
     )
     from handlers.groups import GroupLossWords
     from handlers.notify import HazardNotices

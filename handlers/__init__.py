@@ -20,6 +20,7 @@ from handlers import (
     hazard,
     imports,
     institution_card,
+    institution_close,
     invite,
     journeys,
     language,
@@ -59,6 +60,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     tasks.register(application)
     mine.register(application)
     institution_card.register(application)
+    institution_close.register(application)
     hazard.register(application)
     rectify.register(application)
     verify.register(application)

@@ -28,6 +28,7 @@ from handlers.calendar_common import DRILL, SELFCHECK, place_name, refuse_role, 
 from handlers.common import Caller, answer, identify, page_row
 from handlers.hazard_buttons import VIEW, data
 from handlers.notify import hazard_params
+from storage.models import Institution
 
 SHOW = re.compile(r"^ic:show:(\d+)$")
 PAGE = re.compile(r"^ic:page:(\d+):(\d+)$")
@@ -43,7 +44,7 @@ def card_text(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> str:
     lines = [
         t("institution.title", name=place_name(institution, t)),
         t("institution.facts", type=t.plain(f"insight.type.{institution.type.value}"), place=places),
-        t("institution.active" if institution.active else "institution.inactive"),
+        _status_line(card, t, tz),
         _heads_line(card, t),
         "",
         *_hazard_lines(card, t, tz),
@@ -51,6 +52,16 @@ def card_text(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> str:
         *_duty_lines(card, t),
     ]
     return Html("\n".join(lines))
+
+
+def _status_line(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> str:
+    institution = card.institution
+    if institution.active:
+        return t("institution.active")
+    if institution.closed_at is None:  # made inactive before closings were recorded
+        return t("institution.inactive")
+    day = institution.closed_at.astimezone(tz).date().isoformat()
+    return t("institution.closed_status", day=day, reason=institution.closed_reason or "—")
 
 
 def _heads_line(card: InstitutionCard, t: Translator) -> str:
@@ -79,6 +90,9 @@ def _hazard_lines(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> list[st
         if state in UNRESOLVED_STATES and counts.unresolved.get(state)
     )
     lines = [t(counted("institution.unresolved", total), count=total, overdue=counts.overdue, states=Html(by_state))]
+    if not card.institution.active:
+        # Closing keeps them open: nothing found is lost, nor counted as rectified (bot.services.institution_closure).
+        lines.append(t("institution.closed_hazards_note"))
     for item in card.urgent:
         params = hazard_params(item.hazard, card.institution, t, tz)
         lines.append(t("institution.hazard_overdue" if item.overdue else "institution.hazard", **params))
@@ -105,19 +119,27 @@ def _duty_lines(card: InstitutionCard, t: Translator) -> list[str]:
     return lines
 
 
-def card_keyboard(card: InstitutionCard) -> InlineKeyboardMarkup | None:
-    """One Details button per hazard listed (the hazard view checks again who may see it)."""
+def card_keyboard(card: InstitutionCard, t: Translator) -> InlineKeyboardMarkup | None:
+    """One Details button per hazard listed (the hazard view checks again who may see it); Close or Reopen for staff
+    who may (checked again at the press)."""
     rows = [
         [InlineKeyboardButton(("⏰ " if item.overdue else "") + item.hazard.code,
                               callback_data=data(VIEW, item.hazard.id))]
         for item in card.urgent
     ]
+    if card.may_close:
+        institution = card.institution
+        rows.append([
+            InlineKeyboardButton(t.plain("institution.close_button"), callback_data=f"ic:close:{institution.id}")
+            if institution.active else
+            InlineKeyboardButton(t.plain("institution.reopen_button"), callback_data=f"ic:reopen:{institution.id}")
+        ])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def _send_card(update: Update, context: BotContext, caller: Caller, card: InstitutionCard) -> None:
     text = card_text(card, caller.t, context.services.settings.tz)
-    await answer(update, text, reply_markup=card_keyboard(card))
+    await answer(update, text, reply_markup=card_keyboard(card, caller.t))
 
 
 # ---- a search's pages --------------------------------------------------------------------------------------------
@@ -128,7 +150,11 @@ def _page_text(page: SearchPage, t: Translator) -> str:
 
 
 def _page_keyboard(page: SearchPage, t: Translator) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(place_name(i, t), callback_data=f"ic:show:{i.id}")] for i in page.institutions]
+    def label(institution: Institution) -> str:
+        name = place_name(institution, t)
+        return name if institution.active else t.plain("institution.closed_label", name=name)
+
+    rows = [[InlineKeyboardButton(label(i), callback_data=f"ic:show:{i.id}")] for i in page.institutions]
     serial = page.search.serial
     rows += page_row(page.page, page.pages, t, lambda number: f"ic:page:{serial}:{number}")
     return InlineKeyboardMarkup(rows)

@@ -71,6 +71,9 @@ class Institution(_Model):
     active: bool = True
     # The local day from which its calendar duties are judged (the day it was added); None: every period.
     tracked_from: date | None = None
+    # Closed by staff (停用): when, and why; None while active (and for those made inactive before migration 0020).
+    closed_at: datetime | None = None
+    closed_reason: str | None = None
 
 
 class NewInstitution(_Model):

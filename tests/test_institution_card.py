@@ -71,8 +71,8 @@ async def test_staff_find_one_home_and_see_it_whole(bot_stage: Stage) -> None:
     assert duty_lines(drills_record) and all(line in text for line in duty_lines(drills_record))
     assert f"最近一次演练：{day}（消防疏散演练）" in text and "最近一次月度自查：尚无记录" in text
     assert "1380" not in text and "+86" not in text  # never a phone number
-    # The most urgent first; each a tap from its details.
-    assert [row[0] for row in card.buttons] == [f"⏰ {urgent.code}", later.code, sensitive.code]
+    # The most urgent first, each a tap from its details; then Close, for county staff (test_institution_closure).
+    assert [row[0] for row in card.buttons] == [f"⏰ {urgent.code}", later.code, sensitive.code, "⛔ 停用机构"]
     await people.staff.press(later.code, card)
     assert any(f"隐患 {later.code}" in m.text for m in people.staff.messages()[-4:])
 

@@ -23,6 +23,7 @@ from bot.services.calendar import DrillService, may_log_for
 from bot.services.errors import Refusal
 from bot.services.hazard_core import TaskItem, actor_of
 from bot.services.hazards import HazardService
+from bot.services.institution_closure import may_close
 from bot.services.self_inspection import SelfInspectionService
 from storage import Storage
 from storage.calendar_models import Drill
@@ -49,6 +50,7 @@ class InstitutionCard:
     self_inspection: DutyStatus | None
     last_drill: Drill | None
     last_inspected_month: str | None  # 'YYYY-MM'
+    may_close: bool = False  # the reader may close it (or, closed, reopen it): bot.services.institution_closure
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,13 @@ class InstitutionCardService:
         # The report journey's search: active institutions of the person's scope, the ones they reported on lately
         # first, then by name. Every one of them passes may_log_for too (the same scope, for staff and heads).
         found = await self._hazards.institutions_for_report(actor, needle, limit=10_000)
-        return [institution for institution in found if may_log_for(actor, institution)]
+        active = [institution for institution in found if may_log_for(actor, institution)]
+        if actor.role is Role.HEAD:
+            return active
+        # Staff find the closed ones of their scope too, after the others, so that they can read or reopen them.
+        scope = None if actor.role is Role.CITY else actor.region_code
+        closed = await self._storage.institutions.search(needle, scope, limit=10_000, active_only=False)
+        return active + [i for i in closed if not i.active and may_log_for(actor, i)]
 
     async def _card_of(self, actor: User, institution: Institution) -> InstitutionCard:
         storage, now = self._storage, self._clock.now()
@@ -163,6 +171,7 @@ class InstitutionCardService:
             self_inspection=inspection,
             last_drill=await storage.calendar.last_drill(institution.id),
             last_inspected_month=await storage.calendar.last_inspected_month(institution.id),
+            may_close=may_close(actor, institution),
         )
 
     async def _places(self, region_code: str) -> list[Region]:

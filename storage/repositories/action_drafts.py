@@ -31,6 +31,8 @@ class Journey(StrEnum):
     WARN_UPDATE = "warn_update"
     # The last institution search of /institution, whose result pages its buttons turn (storage.repositories.searches).
     INSTITUTION_SEARCH = "institution_search"
+    # Closing an institution from its card: the institution, then the reason given (handlers.institution_close).
+    INSTITUTION_CLOSE = "institution_close"
 
 
 class ActionDraft(BaseModel):

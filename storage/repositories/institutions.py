@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 import aiosqlite
 
 from bot.domain.roles import significant_prefix
 from storage.db import Database
 from storage.models import Institution, InstitutionType, NewInstitution, RiskTag
-from storage.repositories._codec import marks, prefix_glob
+from storage.repositories._codec import from_db_time_or_none, marks, prefix_glob, to_db_time
 
-_COLUMNS = "id, code, name_zh, name_en, type, region_code, risk_tags, address, head_user_id, active, tracked_from"
+_COLUMNS = (
+    "id, code, name_zh, name_en, type, region_code, risk_tags, address, head_user_id, active, tracked_from, "
+    "closed_at, closed_reason"
+)
 
 
 class InstitutionRepository:
@@ -110,6 +113,24 @@ class InstitutionRepository:
         )
         return changed > 0
 
+    async def close(self, institution_id: int, *, at: datetime, reason: str) -> bool:
+        """Staff closed it (停用); False if it was inactive already (a second tap, a colleague a moment before)."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE institutions SET active = 0, closed_at = ?, closed_reason = ? WHERE id = ? AND active = 1",
+            (to_db_time(at), reason, institution_id),
+        )
+        return changed > 0
+
+    async def reopen(self, institution_id: int, *, tracked_from: date) -> bool:
+        """Staff reopened it (恢复): its duties are judged again from `tracked_from`, the day it reopened, as for an
+        institution joining then; False if it was active already."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE institutions SET active = 1, closed_at = NULL, closed_reason = NULL, tracked_from = ? "
+            "WHERE id = ? AND active = 0",
+            (tracked_from.isoformat(), institution_id),
+        )
+        return changed > 0
+
     async def count(self, *, active_only: bool = False) -> int:
         value = await self._db.fetchval(
             "SELECT COUNT(*) FROM institutions" + (" WHERE active = 1" if active_only else "")
@@ -130,7 +151,8 @@ def _scope_filter(region_code: str | None, active_only: bool) -> tuple[str, list
 
 def _institution(row: aiosqlite.Row) -> Institution:
     # By position (the order of _COLUMNS): a reminder sweep reads hundreds of institutions at once.
-    id_, code, name_zh, name_en, type_, region_code, risk_tags, address, head_user_id, active, tracked_from = row
+    (id_, code, name_zh, name_en, type_, region_code, risk_tags, address, head_user_id, active, tracked_from,
+     closed_at, closed_reason) = row
     return Institution(
         id=id_,
         code=code,
@@ -143,6 +165,8 @@ def _institution(row: aiosqlite.Row) -> Institution:
         head_user_id=head_user_id,
         active=bool(active),
         tracked_from=None if tracked_from is None else date.fromisoformat(tracked_from),
+        closed_at=from_db_time_or_none(closed_at),
+        closed_reason=closed_reason,
     )
 
 

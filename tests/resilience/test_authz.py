@@ -308,6 +308,7 @@ NOT_STAFF = (P.CADRE, P.HEAD_OWN, P.HEAD_OTHER)
 HEADS = (P.HEAD_OWN, P.HEAD_OTHER)
 DRILLERS = (*HEADS, *STAFF)  # who logs drills and reads figures: heads, and staff for their scope
 LUCHENG_STAFF = (P.COUNTY_IN, P.CITY)  # staff whose scope holds Lucheng, where the prepared warnings are
+LUCHENG_HOME = OWN_INSTITUTION[P.HEAD_OWN]
 
 
 @dataclass(frozen=True)
@@ -531,6 +532,18 @@ ROWS: tuple[Row, ...] = (
         ("institution.title",), variant="outside scope"),
     Row("ic:page:", expect(allow=DRILLERS), steps(say("/institution 矩阵养老院"), page_of_last_search),
         ("institution.matches", "institution.no_match")),
+    # Closing and reopening an institution (Lucheng's home): its county's staff and city admins, nobody else. The
+    # matrix never confirms a closing (the reason step comes first): the home stays active for the later rows.
+    Row("ic:close:", expect(allow=LUCHENG_STAFF), press(lambda c: f"ic:close:{c.institutions[LUCHENG_HOME]}"),
+        ("institution.close_ask_reason",)),
+    Row("ic:closeok:", expect(stale=LUCHENG_STAFF), press(lambda c: f"ic:closeok:{c.institutions[LUCHENG_HOME]}"),
+        ("institution.closed_done",), variant="no reason given"),
+    Row("ic:closeno", EVERYONE, press("ic:closeno"), ("cancel.done",)),
+    Row("ic:reopen:", expect(allow=LUCHENG_STAFF), press(lambda c: f"ic:reopen:{c.institutions[LUCHENG_HOME]}"),
+        ("institution.reopen_confirm", "institution.still_active")),
+    Row("ic:reopenok:", expect(allow=LUCHENG_STAFF),
+        steps(say("/help"), press(lambda c: f"ic:reopenok:{c.institutions[LUCHENG_HOME]}")),
+        ("institution.reopened", "institution.still_active")),
     Row("drills:inst:", expect(allow=DRILLERS), press(lambda c: f"drills:inst:{c.institution(OWN_INSTITUTION)}"),
         ("drills.record_header",)),
     Row("drills:inst:", expect(allow=(P.CITY,)), press(lambda c: f"drills:inst:{c.institution(FOREIGN_INSTITUTION)}"),
