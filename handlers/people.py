@@ -20,7 +20,7 @@ from bot.services.errors import Refusal
 from bot.services.people import Departure
 from handlers.common import Caller, answer, identify, tell_each
 from handlers.journeys import end_journeys
-from handlers.notify import when
+from handlers.notify import institution_name, when
 from handlers.start import describe_scope
 from storage.models import Invite, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -299,9 +299,7 @@ class DepartureWords:
             dedupe_key=f"{key}:{stamp}:menu:chat:{person.telegram_id}", chat_id=person.telegram_id,
             payload=OutboxPayload(text="", clear_menu=True), priority=Priority.NORMAL,
         )])
-        await tell_each(services, [person], key, lambda t: t(
-            "people.farewell" if by is not None else "people.farewell_operator",
-            by=by.full_name if by is not None else ""), Priority.NORMAL)
+        await tell_each(services, [person], key, lambda t: _farewell(departure, t), Priority.NORMAL)
         translators = {t.language: t for t in (services.i18n.get(u.language) for u in departure.tell)}
         who = {language: await _who(services, person, t) for language, t in translators.items()}
 
@@ -311,6 +309,16 @@ class DepartureWords:
             return "\n".join(lines)
 
         await tell_each(services, departure.tell, key, words, Priority.NORMAL)
+
+
+def _farewell(departure: Departure, t: Translator) -> str:
+    by = departure.by
+    if departure.closing is not None and by is not None:
+        # The head should know it is the home that closed, not something they did.
+        return t("people.farewell_closed", by=by.full_name, institution=institution_name(departure.closing, t),
+                 reason=departure.closing.closed_reason or "")
+    return t("people.farewell" if by is not None else "people.farewell_operator",
+             by=by.full_name if by is not None else "")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -69,8 +69,9 @@ async def test_staff_close_a_home_with_a_reason_and_it_leaves_duties_reports_and
     done = people.staff.last_message().text
     assert "已停用 鹿城区社会福利院" in done and "已停用负责人（陈院长）的账号" in done
 
-    # The head is told, and has no access any more.
-    assert any("账号已由周科长停用" in m.text for m in people.head.messages())
+    # The head is told it is the home that closed, and why, and has no access any more.
+    farewell = next(m.text for m in people.head.messages() if "账号随之停用" in m.text)
+    assert "鹿城区社会福利院已由周科长停用" in farewell and REASON in farewell
     await people.head.send_text("/tasks")
     assert "停用" in people.head.last_message().text
     # Its reminders go to the county staff (and the county's group) now, none to the former head.

@@ -110,7 +110,9 @@ class InstitutionClosureService:
             unresolved = await self._storage.hazards.count_open_for_institution(institution.id)
             departures = []
             for head in await self._leaving(institution):
-                departures.append(await self._people.deactivate(actor, head.telegram_id))
+                departures.append(await self._people.deactivate(
+                    actor, head.telegram_id, closing=institution.model_copy(update={"closed_reason": text})
+                ))
             # A person named head who is registered for another institution keeps their access, not this post.
             await self._storage.institutions.set_head(institution.id, None)
             await self._storage.audit.append(

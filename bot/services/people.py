@@ -21,7 +21,7 @@ from bot.services.evidence import EvidenceStore
 from bot.services.onboarding import OnboardingService
 from storage import Storage
 from storage.hazard_models import Hazard
-from storage.models import Invite, User
+from storage.models import Institution, Invite, User
 
 EVENT_ASSIGNEE_LEFT = "assignee_left"  # a hazard event: the person named responsible no longer has access
 GIVEN_UP = "the person's access to the bot ended"
@@ -39,6 +39,7 @@ class Departure:
     invites_revoked: int
     contacts: int  # vulnerable people they kept in touch with, now without a cadre
     tell: tuple[User, ...]  # who answers for the person's work, whoever ended it aside
+    closing: Institution | None = None  # their institution, closed by staff, which ended their access
 
 
 class DepartureNotices(Protocol):
@@ -101,8 +102,11 @@ class PeopleService:
 
     # ---- ending an access --------------------------------------------------------------------------------------
 
-    async def deactivate(self, actor: User | None, telegram_id: int) -> Departure:
+    async def deactivate(
+        self, actor: User | None, telegram_id: int, *, closing: Institution | None = None
+    ) -> Departure:
         """End the person's access. `actor` None is the command line (the server's operator), who may end anyone's.
+        `closing`: the institution they head, which staff are closing (the farewell says so).
 
         Refusals: "person_gone" (unknown, or ended already: a second tap), "cannot_manage" (a role or a scope the
         actor does not have over them, or themselves; audited)."""
@@ -152,7 +156,7 @@ class PeopleService:
                 },
             )
             ended = person.model_copy(update={"active": False, "access_ended_at": now})
-            departure = Departure(ended, actor, tuple(released), revoked, contacts, tuple(tell))
+            departure = Departure(ended, actor, tuple(released), revoked, contacts, tuple(tell), closing)
             if self.notifier is not None:
                 await self.notifier.queue(departure)
         for sha256 in orphans:
