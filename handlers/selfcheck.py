@@ -472,8 +472,9 @@ async def graded(update: Update, context: BotContext) -> str | int:
     if outcome.hazard is not None:
         await query.answer(caller.t.plain("selfcheck.hazard_opened", code=outcome.hazard.hazard.code))
     else:
-        # The item's hazard from earlier this month is still open: the new answer points at it again.
-        await query.answer(caller.t.plain("selfcheck.hazard_kept"))
+        # The item's hazard (from this sheet or an earlier month's) is still open: the answer points at it.
+        kept = None if outcome.kept is None else await context.services.storage.hazards.get(outcome.kept)
+        await query.answer(caller.t.plain("selfcheck.hazard_kept", code=kept.code if kept else "—"))
     if closed:
         return await _close(update, context, caller, draft, outcome.sheet)
     return await _advance(update, context, caller, draft, outcome.sheet)

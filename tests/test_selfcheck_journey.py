@@ -335,3 +335,49 @@ async def test_a_note_too_long_for_the_hazard_is_refused_as_it_is_sent_not_after
     [hazard] = await bot_stage.services.storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
     assert hazard.description.endswith("：" + note)
     assert "描述太长" not in head.last_message().text
+
+
+async def test_an_item_still_being_corrected_from_last_month_is_not_reported_again(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head = people.head
+    total = await _item_count(bot_stage)
+    home = await institution_id(bot_stage, HOME)
+    storage = bot_stage.services.storage
+
+    await head.send_text("/selfcheck")
+    await head.press("❌ 不合格")
+    await head.send_text("两具灭火器已过期")
+    await head.press("跳过照片")
+    await head.press("✓ 较大")
+    await _answer_ok(head, total - 1)
+    [hazard] = await storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
+
+    # April: the extinguishers are still on order. The same ❌ points at March's hazard, with its code said.
+    bot_stage.clock.set(local(2026, 4, 8))
+    await head.send_text("/selfcheck")
+    await head.press("❌ 不合格")
+    await head.send_text("新灭火器仍在采购中")
+    await head.press("跳过照片")
+    pressed = await head.press("✓ 较大")
+    assert pressed.answer is not None and f"该项的隐患 {hazard.code} 仍在整改中" in (pressed.answer.text or "")
+    await _answer_ok(head, total - 1)
+    summary = head.last_message().text
+    assert "月度隐患自查（2026年04月）已完成" in summary and f"→ 隐患 {hazard.code}" in summary
+    assert [h.id for h in await storage.hazards.open_for_institution(home, now=bot_stage.clock.now())] == [hazard.id]
+    april = await storage.calendar.inspection_for(home, "2026-04")
+    assert april is not None
+    assert [a.hazard_id for a in (await storage.calendar.answers(april.id)).values() if a.answer is Answer.FAIL] == [
+        hazard.id]
+
+    # Once that hazard is closed, the same item failing again is a new problem: a new hazard.
+    await bot_stage.services.storage.db.execute("UPDATE hazards SET state = 'closed' WHERE id = ?", (hazard.id,))
+    bot_stage.clock.set(local(2026, 5, 6))
+    await head.send_text("/selfcheck")
+    await head.press("❌ 不合格")
+    await head.send_text("一具灭火器压力不足")
+    await head.press("跳过照片")
+    pressed = await head.press("✓ 较大")
+    [new] = await storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
+    assert new.id != hazard.id
+    assert pressed.answer is not None and new.code in (pressed.answer.text or "")

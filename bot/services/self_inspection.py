@@ -2,8 +2,9 @@
 
 ✅ ok, ➖ not applicable, ❌ fail: a failed item needs a note (and may carry a photo) and becomes a hazard in the
 hazard loop at once, found by a self-check, its deadline set by severity. Running the checklist again in the
-same month amends the month's inspection: answers are replaced, and a failed item whose hazard is still
-unresolved keeps that hazard rather than opening a duplicate. The month counts as done from the first finish.
+same month amends the month's inspection: answers are replaced. A failed item whose hazard (from this sheet or an
+earlier month's) is still unresolved points at that hazard rather than opening a duplicate. The month counts as done
+from the first finish.
 
 A sheet is open only during its month (`sheet_closed`): one not finished by the month's last day is expired, never
 finished late, so the month stays missed in every figure. Its answers, and the hazards its ❌ items became, stay
@@ -83,6 +84,7 @@ class InspectionSheet:
 class AnswerOutcome:
     sheet: InspectionSheet
     hazard: HazardOutcome | None  # set when a ❌ opened a new hazard: its notices are to be sent
+    kept: int | None = None  # a ❌ that points at the item's hazard still unresolved, from this sheet or an earlier
 
 
 class SelfInspectionService(CalendarServiceBase):
@@ -197,10 +199,18 @@ class SelfInspectionService(CalendarServiceBase):
         async with self._storage.db.transaction():
             previous = (await self._storage.calendar.answers(inspection.id)).get(item.code)
             hazard_id = None if previous is None else previous.hazard_id
-            if answer is Answer.FAIL and not await self._still_unresolved(hazard_id):
-                assert text is not None
-                outcome = await self._report(head, institution, item, text, photo, severity or item.severity)
-                hazard_id = outcome.hazard.id
+            kept: int | None = None
+            if answer is Answer.FAIL:
+                if not await self._still_unresolved(hazard_id):
+                    # An item that failed last month and is still being corrected is the same problem found again,
+                    # not a new hazard with a deadline of its own.
+                    hazard_id = await self._storage.calendar.unresolved_item_hazard(institution.id, item.code)
+                if hazard_id is None:
+                    assert text is not None
+                    outcome = await self._report(head, institution, item, text, photo, severity or item.severity)
+                    hazard_id = outcome.hazard.id
+                else:
+                    kept = hazard_id
             await self._storage.calendar.save_answer(
                 InspectionAnswer(
                     inspection_id=inspection.id,
@@ -215,7 +225,7 @@ class SelfInspectionService(CalendarServiceBase):
             )
         if outcome is not None:
             await self._plan([outcome])
-        return AnswerOutcome(await self._sheet(inspection, institution), outcome)
+        return AnswerOutcome(await self._sheet(inspection, institution), outcome, kept)
 
     async def finish(self, head: User, inspection_id: int) -> InspectionSheet:
         inspection, institution = await self._own_inspection(head, inspection_id)

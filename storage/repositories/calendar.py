@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
+from bot.domain.lifecycle import UNRESOLVED_STATES
 from storage.calendar_models import (
     Answer,
     Drill,
@@ -200,6 +201,18 @@ class CalendarRepository:
             f"SELECT {_ANSWER_COLUMNS} FROM self_inspection_answers WHERE inspection_id = ?", (inspection_id,)
         )
         return {row["item_code"]: _answer(row) for row in rows}
+
+    async def unresolved_item_hazard(self, institution_id: int, item_code: str) -> int | None:
+        """The unresolved hazard an earlier ❌ on this item of this institution's sheets became, if any (the newest)."""
+        states = sorted(state.value for state in UNRESOLVED_STATES)
+        found = await self._db.fetchval(
+            "SELECT a.hazard_id FROM self_inspection_answers a "
+            "JOIN self_inspections s ON s.id = a.inspection_id JOIN hazards h ON h.id = a.hazard_id "
+            f"WHERE s.institution_id = ? AND a.item_code = ? AND h.state IN ({marks(states)}) "
+            "ORDER BY a.answered_at DESC LIMIT 1",
+            (institution_id, item_code, *states),
+        )
+        return None if found is None else int(found)
 
     async def finish_inspection(self, inspection_id: int, by: int, now: datetime) -> SelfInspection:
         """The first finish marks the month done; a later one (an amendment) only records when."""
