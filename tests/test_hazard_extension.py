@@ -242,3 +242,13 @@ async def test_a_restart_between_the_date_and_the_reason_loses_nothing(bot_stage
     request = await bot_stage.services.storage.extensions.pending_for(hazard.id)
     assert request is not None and request.requested_deadline == hazard.deadline + timedelta(days=14)
     assert request.reason == "预算审批需要两周"
+
+
+async def test_many_long_requests_still_fit_one_tasks_message_and_are_all_counted(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    for _ in range(7):
+        await asked_by_service(bot_stage, await report(bot_stage), reason="预算审批流程较长，" * 150)
+    await people.staff.send_text("/tasks")
+    tasks = people.staff.last_message()
+    assert "待您审批的延期申请</b>：7 件" in (tasks.html or "") and len(tasks.text) < 4096
+    assert sum(1 for row in tasks.buttons if row[0].startswith("审批延期")) == 5

@@ -56,7 +56,7 @@ class ExtensionRepository:
         )
         return None if row is None else _request(row)
 
-    async def pending_in(self, region_code: str | None, limit: int = 20) -> list[ExtensionRequest]:
+    async def pending_in(self, region_code: str | None, limit: int = 500) -> list[ExtensionRequest]:
         """The requests waiting in a region (None: the whole city), oldest first."""
         scope, params = "", []
         if region_code is not None:

@@ -367,7 +367,8 @@ ROWS: tuple[Row, ...] = (
     Row("/cancel", EVERYONE, say("/cancel"), ("cancel.nothing",)),
     Row("/report", EVERYONE, say("/report"), ("report.ask_institution",)),
     # A cadre may be named responsible for a hazard: /tasks gives them their (here empty) list.
-    Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty")),
+    # Staff's list opens with the requests for more time waiting for them, when there are any.
+    Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty", "tasks.extensions_header")),
     # Everyone registered reports, so everyone has a list of their own reports, if only an empty one.
     Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty")),
     Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty"), hazard=HazardState.ASSIGNED,
@@ -448,7 +449,7 @@ ROWS: tuple[Row, ...] = (
         prepare=extension_asked, hazard=HazardState.ASSIGNED),
     Row("xt:no:", expect(allow=(P.COUNTY_IN, P.CITY)), on_extension("no"), ("extension.ask_refusal_reason",),
         prepare=extension_asked, hazard=HazardState.ASSIGNED),
-    Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty")),
+    Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty", "tasks.extensions_header")),
     Row("mn:page:", EVERYONE, press("mn:page:0"), ("mine.header", "mine.empty")),
     Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
     # ---- the report journey --------------------------------------------------------------------------------------
