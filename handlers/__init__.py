@@ -15,6 +15,7 @@ from handlers import (
     drill_records,
     drills,
     export,
+    extension,
     groups,
     guards,
     hazard,
@@ -66,6 +67,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     verify.register(application)
     reopen.register(application)
     assign.register(application)
+    extension.register(application)
     drills.register(application)
     drill_records.register(application)
     selfcheck.register(application)

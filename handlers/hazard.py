@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.domain.deadlines import extended
 from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import STAFF_ROLES
 from bot.domain.text import clean_text
@@ -29,11 +30,13 @@ from handlers.hazard_buttons import (
     VIEW,
     action_keyboard,
     ensure_allowed,
+    extension_row,
     pattern,
     pressed_hazard,
     refuse,
 )
 from handlers.notify import hazard_params, when
+from storage.extension_models import ExtensionRequest
 from storage.hazard_models import HazardEvent, HazardPhoto, PhotoKind
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
@@ -92,6 +95,11 @@ async def send_dossier(update: Update, context: BotContext, caller: Caller, doss
     parts = [*_summary(dossier, t, tz), t("dossier.history_header")]
     parts += [_event(event, names, t, tz) for event in dossier.events]
     keyboard = action_keyboard(dossier.hazard, dossier.actions, t, details=False, fix=dossier.fix)
+    if dossier.extension is not None:
+        parts.insert(1, await _waiting_extension(context, dossier.extension, t))
+        if HazardAction.CHANGE_DEADLINE in dossier.actions:  # whoever may change the deadline may decide it
+            rows = [extension_row(dossier.extension.id, t), *(keyboard.inline_keyboard if keyboard else ())]
+            keyboard = InlineKeyboardMarkup(rows)
     texts = _pack(parts)
     for text in texts[:-1]:
         await chat.send_message(text)
@@ -102,6 +110,15 @@ async def send_dossier(update: Update, context: BotContext, caller: Caller, doss
     await _send_photos(chat, context, dossier, t)
     if keyboard is not None:
         await chat.send_message(t("dossier.actions_prompt", code=dossier.hazard.code), reply_markup=keyboard)
+
+
+async def _waiting_extension(context: BotContext, request: ExtensionRequest, t: Translator) -> str:
+    person = await context.services.storage.users.get(request.requested_by)
+    tz = context.services.settings.tz
+    return t(
+        "dossier.extension_pending", name=person.full_name if person else str(request.requested_by),
+        at=when(request.requested_at, tz, t), asked=when(request.requested_deadline, tz, t), reason=request.reason,
+    )
 
 
 def _summary(dossier: HazardDossier, t: Translator, tz: ZoneInfo) -> list[str]:
@@ -151,6 +168,10 @@ def _event(event: HazardEvent, names: dict[int, str], t: Translator, tz: ZoneInf
         previous, current = event.detail.get("previous_deadline"), event.detail.get("deadline")
         lines.append(t("dossier.event_deadline", previous=_detail_time(previous, tz, t),
                        deadline=_detail_time(current, tz, t)))
+    if "requested_deadline" in event.detail:
+        lines.append(t("dossier.event_extension_asked", asked=_detail_time(event.detail["requested_deadline"], tz, t)))
+    if "extension_id" in event.detail and event.action == HazardAction.CHANGE_DEADLINE.value:
+        lines.append(t("dossier.event_extension_approved"))
     if "on_time" in event.detail and event.action == HazardAction.ACCEPT.value:
         lines.append(t("dossier.event_on_time") if event.detail["on_time"] else t("dossier.event_late"))
     if event.detail.get(FOUR_EYES_WAIVED):
@@ -295,11 +316,8 @@ async def chose_extension(update: Update, context: BotContext) -> str | int:
         await answer(update, caller.t(refusal.message_key, **refusal.params))
         return ConversationHandler.END
     days = int((query.data or "dl:days:1").rsplit(":", 1)[1])
-    now = context.services.clock.now()
-    # An extension adds to the deadline in force; a hazard already late gets the days from now instead, or the
-    # new deadline would still lie in the past.
-    base = hazard.deadline if hazard.deadline is not None and hazard.deadline > now else now
-    return await _chose(update, context, caller, draft, base + timedelta(days=days))
+    new_deadline = extended(hazard.deadline, context.services.clock.now(), days)
+    return await _chose(update, context, caller, draft, new_deadline)
 
 
 async def typed_deadline(update: Update, context: BotContext) -> str | int:

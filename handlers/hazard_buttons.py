@@ -25,9 +25,13 @@ from storage.repositories.institutions import InstitutionRepository
 
 VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
 REOPEN, ASSIGN = "reopen", "assign"
+# The person correcting a hazard asks for more time (申请延期, handlers/extension.py).
+EXTEND = "extend"
 # Four eyes waived: the fixer, whom nobody else can relieve, confirms accepting their own rectification, or keeps it.
 ACCEPT_OWN, KEEP_OWN = "acceptown", "keepown"
-PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown):(\d+)(?::(\d+))?$")
+PATTERN = re.compile(
+    r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown|extend):(\d+)(?::(\d+))?$"
+)
 # The buttons that give a verdict on one rectification, and name it.
 VERDICT_VERBS = frozenset({ACCEPT, REJECT, ACCEPT_OWN})
 TASKS_PAGE = re.compile(r"^tk:page:(\d+)$")
@@ -37,12 +41,25 @@ MINE_PAGE = re.compile(r"^mn:page:(\d+)$")
 ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
     (HazardAction.ACKNOWLEDGE, ACKNOWLEDGE, "button.acknowledge"),
     (HazardAction.SUBMIT_RECTIFICATION, RECTIFY, "button.rectify"),
+    (HazardAction.REQUEST_EXTENSION, EXTEND, "button.request_extension"),
     (HazardAction.ACCEPT, ACCEPT, "button.accept"),
     (HazardAction.REJECT, REJECT, "button.reject"),
     (HazardAction.ASSIGN, ASSIGN, "button.assign"),
     (HazardAction.CHANGE_DEADLINE, DEADLINE, "button.change_deadline"),
     (HazardAction.REOPEN, REOPEN, "button.reopen"),
 )
+
+
+# Staff decide a request for more time; the buttons name the request, which names its hazard.
+APPROVE_EXTENSION = re.compile(r"^xt:ok:(\d+)$")
+REFUSE_EXTENSION = re.compile(r"^xt:no:(\d+)$")
+
+
+def extension_row(request_id: int, t: Translator) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(t.plain("button.approve_extension"), callback_data=f"xt:ok:{request_id}"),
+        InlineKeyboardButton(t.plain("button.refuse_extension"), callback_data=f"xt:no:{request_id}"),
+    ]
 
 
 def data(verb: str, hazard_id: int, fix: int | None = None) -> str:

@@ -21,7 +21,7 @@ from bot.domain.targeting import Notice, NoticeKind, NoticeReason
 from bot.i18n import Translator
 from bot.services.hazard_core import FIX_ACTIONS
 from handlers.common import catalog_label
-from handlers.hazard_buttons import ACCEPT, ACKNOWLEDGE, RECTIFY, REJECT, VIEW, button
+from handlers.hazard_buttons import ACCEPT, ACKNOWLEDGE, EXTEND, RECTIFY, REJECT, VIEW, button, extension_row
 from storage.hazard_models import Hazard, HazardEvent
 from storage.models import Institution, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -86,6 +86,7 @@ class HazardNotices:
         services = self._services
         institution = await services.storage.institutions.get(hazard.institution_id)
         assignee = await self._assignee_name(hazard, notices)
+        requester = await self._requester_name(event, notices)
         messages = []
         for notice in notices:
             recipient = None
@@ -96,7 +97,10 @@ class HazardNotices:
                     continue
             # Groups read the bureau's default language.
             t = services.i18n.get(recipient.language if recipient is not None else None)
-            text, markup = _render(services, notice, hazard, event, institution, recipient, t, assignee)
+            if notice.kind in _EXTENSION_KINDS:
+                text, markup = _render_extension(services, notice, hazard, event, institution, t, requester)
+            else:
+                text, markup = _render(services, notice, hazard, event, institution, recipient, t, assignee)
             messages.append(
                 NewOutboxMessage(
                     dedupe_key=notice_key(hazard.id, event.id, notice),
@@ -116,7 +120,48 @@ class HazardNotices:
         return person.full_name if person is not None else str(hazard.assignee_id)
 
 
+    async def _requester_name(self, event: HazardEvent, notices: Sequence[Notice]) -> str:
+        """Who asked for more time, for the staff asked to decide."""
+        if event.actor_id is None or not any(n.kind is NoticeKind.EXTENSION_REQUESTED for n in notices):
+            return "—"
+        person = await self._services.storage.users.get(event.actor_id)
+        return person.full_name if person is not None else str(event.actor_id)
+
+
 _NAMING_ASSIGNEE = frozenset({NoticeKind.UNASSIGNED, NoticeKind.HANDED_OVER})
+_EXTENSION_KINDS = frozenset(
+    {NoticeKind.EXTENSION_REQUESTED, NoticeKind.EXTENSION_APPROVED, NoticeKind.EXTENSION_REFUSED}
+)
+
+
+def _render_extension(
+    services: BotServices,
+    notice: Notice,
+    hazard: Hazard,
+    event: HazardEvent,
+    institution: Institution | None,
+    t: Translator,
+    requester: str,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A request for more time (to staff, with Approve / Refuse) and its decision (to whoever asked)."""
+    tz = services.settings.tz
+    p = hazard_params(hazard, institution, t, tz)
+    asked = when(_detail_time(event, "requested_deadline"), tz, t)
+    details = [button(VIEW, hazard.id, "button.details", t)]
+    if notice.kind is NoticeKind.EXTENSION_REQUESTED:
+        request_id = int(event.detail.get("extension_id", 0))
+        text = t("notice.extension_requested", requester=requester, asked=asked, reason=event.note or "—", **p)
+        return text, InlineKeyboardMarkup([extension_row(request_id, t), details])
+    if notice.kind is NoticeKind.EXTENSION_APPROVED:
+        previous = when(_previous_deadline(event), tz, t)
+        return t("notice.extension_approved", previous=previous, **p), InlineKeyboardMarkup([details])
+    text = t("notice.extension_refused", asked=asked, reason=notice.reason or "—", **p)
+    return text, _doer_keyboard(hazard, t)
+
+
+def _detail_time(event: HazardEvent, key: str) -> datetime | None:
+    value = event.detail.get(key)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def _render(
@@ -199,6 +244,7 @@ def _doer_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
         [
             [button(ACKNOWLEDGE, hazard.id, "button.acknowledge", t)],
             [button(RECTIFY, hazard.id, "button.rectify", t)],
+            [button(EXTEND, hazard.id, "button.request_extension", t)],
             [button(VIEW, hazard.id, "button.details", t)],
         ]
     )

@@ -23,7 +23,7 @@ from bot.i18n import Translator
 from bot.jobs import SendOutcome
 from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
-from handlers.hazard_buttons import RECTIFY, VIEW, data
+from handlers.hazard_buttons import EXTEND, RECTIFY, VIEW, data
 from handlers.reminder_text import collapse, message_text
 
 if TYPE_CHECKING:
@@ -117,7 +117,11 @@ def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[Inl
             rectify = InlineKeyboardButton(
                 t.plain("reminder.button_rectify", code=found.code), callback_data=data(RECTIFY, found.hazard_id)
             )
-            return [[rectify, details]]
+            # A deadline out of reach: ask for more time from the reminder that says it is near or past.
+            extend = InlineKeyboardButton(
+                t.plain("reminder.button_extend", code=found.code), callback_data=data(EXTEND, found.hazard_id)
+            )
+            return [[rectify, details], [extend]]
         return [[details]]
     if isinstance(found, DutyReminderData):
         entry = ENTRIES.get(item.kind)

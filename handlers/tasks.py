@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.i18n import Translator
+from bot.i18n import Translator, clipped
+from bot.services.hazard_extensions import PendingExtension
 from bot.services.hazards import TaskItem
 from handlers.common import answer, identify
-from handlers.hazard_buttons import TASKS_PAGE, list_keyboard, list_lines, page_pressed
-from handlers.notify import hazard_params
+from handlers.hazard_buttons import TASKS_PAGE, VIEW, data, list_keyboard, list_lines, page_pressed
+from handlers.notify import hazard_params, when
 from storage.models import Institution
 
 PAGE_SIZE = 5
+# Requests for more time listed above the hazards: the oldest few, each reason shortened, so that the message stays
+# within Telegram's limit however many wait and however long their reasons (the header counts them all).
+EXTENSIONS_SHOWN = 5
+REASON_SHOWN = 120
 
 
 def _line(item: TaskItem, institution: Institution | None, t: Translator, tz: ZoneInfo) -> str:
@@ -34,14 +39,36 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
     t, services = caller.t, context.services
     page = await services.hazards.tasks(caller.user, page_number, PAGE_SIZE)
     editing = update.callback_query is not None
-    if not page.items:
+    tz = services.settings.tz
+    # Requests for more time wait for staff before anything else: the deadline they ask about may pass meanwhile.
+    waiting = await services.hazards.pending_extensions(caller.user) if page.page == 0 else []
+    total_waiting, waiting = len(waiting), waiting[:EXTENSIONS_SHOWN]
+    asked = [await _extension_line(context, pending, t, tz) for pending in waiting]
+    asked_buttons = [
+        [InlineKeyboardButton(t.plain("tasks.extension_button", code=pending.hazard.code),
+                              callback_data=data(VIEW, pending.hazard.id))]
+        for pending in waiting
+    ]
+    if not page.items and not asked:
         await answer(update, t("tasks.empty"), edit=editing)
         return
-    tz = services.settings.tz
     lines = await list_lines(services.storage.institutions, page, lambda item, place: _line(item, place, t, tz))
-    header = t("tasks.header", total=page.total, page=page.page + 1, pages=page.pages)
+    parts = [t("tasks.extensions_header", count=total_waiting), *asked] if asked else []
+    if page.items:
+        parts += [t("tasks.header", total=page.total, page=page.page + 1, pages=page.pages), *lines]
     keyboard = list_keyboard(page, t, "tk:page:{page}")
-    await answer(update, "\n\n".join([header, *lines]), reply_markup=keyboard, edit=editing)
+    markup = InlineKeyboardMarkup([*asked_buttons, *keyboard.inline_keyboard])
+    await answer(update, "\n\n".join(parts), reply_markup=markup, edit=editing)
+
+
+async def _extension_line(context: BotContext, pending: PendingExtension, t: Translator, tz: ZoneInfo) -> str:
+    person = await context.services.storage.users.get(pending.request.requested_by)
+    institution = await context.services.storage.institutions.get(pending.hazard.institution_id)
+    return t(
+        "tasks.extension_line", name=person.full_name if person else "—",
+        asked=when(pending.request.requested_deadline, tz, t), reason=clipped(pending.request.reason, REASON_SHOWN),
+        **hazard_params(pending.hazard, institution, t, tz),
+    )
 
 
 async def show_tasks(update: Update, context: BotContext) -> None:

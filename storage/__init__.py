@@ -19,6 +19,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.calendar import CalendarRepository
 from storage.repositories.claims import ClaimRepository
 from storage.repositories.drafts import DraftRepository
+from storage.repositories.extensions import ExtensionRepository
 from storage.repositories.groups import GroupRepository
 from storage.repositories.hazard_watch import HazardWatchRepository
 from storage.repositories.hazards import HazardRepository
@@ -65,6 +66,7 @@ class Storage:
         self.reminders = ReminderRepository(db)
         self.hazard_watch = HazardWatchRepository(db)
         self.claims = ClaimRepository(db)
+        self.extensions = ExtensionRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:

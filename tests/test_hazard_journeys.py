@@ -36,14 +36,14 @@ async def test_the_head_acknowledges_and_submits_a_rectification_with_guidance_o
     notice = head.last_message()
     assert f"本机构有新的安全隐患 {hazard.code}" in notice.text
     assert "鹿城区社会福利院" in notice.text and "用火" in notice.text and "消防通道被杂物堵塞" in notice.text
-    assert notice.buttons == [["确认收到"], ["开始整改"], ["详情"]]
+    assert notice.buttons == [["确认收到"], ["开始整改"], ["申请延期"], ["详情"]]
     post = people.group.last_message()
     assert hazard.code in post.text and "鹿城区社会福利院" in post.text
     assert "消防通道被杂物堵塞" not in post.text and post.buttons == []
 
     pressed = await head.press("确认收到", notice)
     assert pressed.answer is not None and hazard.code in (pressed.answer.text or "")
-    assert notice.buttons == [["开始整改"], ["详情"]]
+    assert notice.buttons == [["开始整改"], ["申请延期"], ["详情"]]
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
 
     await head.press("开始整改", notice)

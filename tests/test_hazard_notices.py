@@ -38,7 +38,7 @@ async def test_assignment_late_acceptance_reopening_and_new_evidence_are_told(bo
     await bot_stage.sandbox.settle()
     notice = people.head.last_message()
     assert "You are now responsible for hazard" in notice.text
-    assert notice.buttons == [["Acknowledge"], ["Start rectification"], ["Details"]]
+    assert notice.buttons == [["Acknowledge"], ["Start rectification"], ["Ask for more time"], ["Details"]]
 
     bot_stage.clock.advance(timedelta(days=3))
     await submitted(bot_stage, hazard)

@@ -56,3 +56,10 @@ def deadline_for(
     if reported_at.tzinfo is None or reported_at.utcoffset() is None:
         raise ValueError("reported_at must be timezone-aware")
     return reported_at + policy.allowed(severity)
+
+
+def extended(deadline: datetime | None, now: datetime, days: int) -> datetime:
+    """A deadline `days` later: counted from the deadline in force, or from now for a hazard already late (or with
+    none), so that the new one never lies in the past. /deadline's and a request for more time's quick choices."""
+    base = deadline if deadline is not None and deadline > now else now
+    return base + timedelta(days=days)

@@ -65,6 +65,9 @@ class HazardAction(StrEnum):
     CHANGE_DEADLINE = "change_deadline"
     ADD_EVIDENCE = "add_evidence"
     COMMENT = "comment"
+    # The person responsible asks staff for more time (申请延期); staff approve it with CHANGE_DEADLINE. Recorded, it
+    # changes neither the state nor the deadline.
+    REQUEST_EXTENSION = "request_extension"
 
 
 class Party(StrEnum):
@@ -99,6 +102,8 @@ class RefusalCode(StrEnum):
     SELF_VERIFICATION = "self_verification"
     # A verdict pressed on an earlier rectification than the one awaiting verification now (a stale button).
     EARLIER_RECTIFICATION = "earlier_rectification"
+    # More time was asked for, but the date asked is not later than the deadline in force.
+    DEADLINE_NOT_LATER = "deadline_not_later"
 
 
 class DeadlineNeed(StrEnum):
@@ -174,6 +179,10 @@ TRANSITIONS: Mapping[tuple[HazardState, HazardAction], HazardState] = MappingPro
         (_S.RECTIFYING, _A.COMMENT): _S.RECTIFYING,
         (_S.AWAITING_VERIFICATION, _A.COMMENT): _S.AWAITING_VERIFICATION,
         (_S.CLOSED, _A.COMMENT): _S.CLOSED,
+        # More time is asked for while the hazard is still to be corrected; once submitted, the wait is staff's.
+        (_S.REPORTED, _A.REQUEST_EXTENSION): _S.REPORTED,
+        (_S.ASSIGNED, _A.REQUEST_EXTENSION): _S.ASSIGNED,
+        (_S.RECTIFYING, _A.REQUEST_EXTENSION): _S.RECTIFYING,
     }
 )
 
@@ -197,6 +206,8 @@ ACTION_RULES: Mapping[HazardAction, ActionRule] = MappingProxyType(
         ),
         _A.ADD_EVIDENCE: ActionRule(Party.VIEWER, min_photos=1),
         _A.COMMENT: ActionRule(Party.VIEWER, text=RefusalCode.TEXT_REQUIRED),
+        # Staff in scope never ask: they change the deadline themselves (see `_gate`).
+        _A.REQUEST_EXTENSION: ActionRule(Party.RECTIFIER, text=RefusalCode.REASON_REQUIRED, deadline=DeadlineNeed.NEW),
     }
 )
 
@@ -359,6 +370,11 @@ def decide(
         if deadline is not None:
             if deadline <= now:
                 return Refused(RefusalCode.DEADLINE_IN_PAST)
+            if action is HazardAction.REQUEST_EXTENSION:
+                # Asking changes nothing yet: the deadline stays until staff approve.
+                if facts.deadline is not None and deadline <= facts.deadline:
+                    return Refused(RefusalCode.DEADLINE_NOT_LATER)
+                deadline = facts.deadline
             new_deadline = deadline
 
     return Allowed(
@@ -387,6 +403,8 @@ def _gate(
     party_refusal = _party_refusal(facts, actor, ACTION_RULES[action].party)
     if party_refusal is not None:
         return party_refusal
+    if action is HazardAction.REQUEST_EXTENSION and _party_refusal(facts, actor, Party.STAFF) is None:
+        return RefusalCode.WRONG_ROLE  # staff who may change the deadline have no one to ask
 
     next_state = TRANSITIONS.get((facts.state, action))
     if next_state is None:

@@ -32,6 +32,9 @@ class NoticeKind(StrEnum):
     DEADLINE_CHANGED = "deadline_changed"  # reason: why
     REOPENED = "reopened"  # reason: why
     EVIDENCE_ADDED = "evidence_added"  # more photos on a hazard someone is correcting
+    EXTENSION_REQUESTED = "extension_requested"  # to staff who may change the deadline, with Approve / Refuse
+    EXTENSION_APPROVED = "extension_approved"  # to whoever asked for more time
+    EXTENSION_REFUSED = "extension_refused"  # to whoever asked for more time; reason: why
 
 
 class NoticeReason(StrEnum):
@@ -80,6 +83,28 @@ def verifiers(facts: HazardFacts, audience: Audience) -> list[int]:
     staff = [s for s in audience.staff if facts.fixed_by is None or s.telegram_id != facts.fixed_by]
     county = [s.telegram_id for s in staff if s.role is Role.COUNTY]
     return county or [s.telegram_id for s in staff if s.role is Role.CITY]
+
+
+def deciders(audience: Audience) -> list[int]:
+    """Who is asked to decide a request for more time: the county staff covering the hazard, city admins only where
+    none does, as for verification. Any staff member in scope may decide it (lifecycle: CHANGE_DEADLINE)."""
+    county = [s.telegram_id for s in audience.staff if s.role is Role.COUNTY]
+    return county or [s.telegram_id for s in audience.staff if s.role is Role.CITY]
+
+
+def on_extension_request(facts: HazardFacts, hazard_id: int, audience: Audience, actor_id: int) -> list[Notice]:
+    """Notices for a request for more time just made: to staff, privately (never a group, whatever the area)."""
+    return guard(_people(NoticeKind.EXTENSION_REQUESTED, hazard_id, deciders(audience)), facts, audience, actor_id)
+
+
+def on_extension_decided(
+    kind: NoticeKind, facts: HazardFacts, hazard_id: int, audience: Audience, actor_id: int, requester_id: int,
+    notices: Sequence[Notice] = (), reason: str | None = None,
+) -> list[Notice]:
+    """The requester hears the decision (`kind`: approved or refused) instead of any other notice of the same
+    change (an approval changes the deadline: the others responsible hear that as usual)."""
+    others = [notice for notice in notices if notice.recipient_id != requester_id]
+    return [*others, *guard([Notice(kind, hazard_id, requester_id, reason=reason)], facts, audience, actor_id)]
 
 
 def on_report(facts: HazardFacts, hazard_id: int, audience: Audience, actor_id: int) -> list[Notice]:

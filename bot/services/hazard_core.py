@@ -23,6 +23,7 @@ from bot.domain.text import clean_text, is_blank, visible_length
 from bot.services.errors import Refusal
 from bot.services.evidence import EvidenceStore
 from storage import Storage
+from storage.extension_models import ExtensionRequest
 from storage.hazard_models import Hazard, HazardEvent, HazardPhoto, PhotoKind, PhotoRef
 from storage.models import GroupPurpose, Institution, User
 
@@ -56,12 +57,16 @@ AUDIT_ACTIONS: dict[HazardAction, str] = {
     HazardAction.CHANGE_DEADLINE: "hazard.deadline_changed",
     HazardAction.ADD_EVIDENCE: "hazard.evidence_added",
     HazardAction.COMMENT: "hazard.commented",
+    HazardAction.REQUEST_EXTENSION: "hazard.extension_requested",
 }
 
 # The rectification's own photos show the result; anything else shows the hazard.
 _AFTER_PHOTO_ACTIONS = frozenset({HazardAction.SUBMIT_RECTIFICATION, HazardAction.REPORT_FIXED_ON_SPOT})
 # The history entries that submit a rectification (its own or fixed on the spot): each starts a round of verification.
 FIX_ACTIONS = frozenset(action.value for action in _AFTER_PHOTO_ACTIONS)
+# What ends a pending request for more time, undecided: a rectification submitted (the wait is staff's now), or staff
+# setting the deadline themselves (an approval marks the request decided before it changes the deadline).
+ENDS_EXTENSION = _AFTER_PHOTO_ACTIONS | {HazardAction.CHANGE_DEADLINE}
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ class HazardDossier:
     actions: tuple[HazardAction, ...]  # what this viewer may do now, for buttons
     # The history entry of the rectification awaiting verification (what Accept and Reject are given on), if any.
     fix: int | None = None
+    extension: ExtensionRequest | None = None  # a request for more time waiting for staff
 
 
 def actor_of(user: User) -> Actor:
@@ -223,6 +229,7 @@ class HazardCore:
         assignee_id: int | None = None,
         four_eyes_waived: bool = False,
         shown_current: bool = True,
+        extra_detail: dict[str, Any] | None = None,
     ) -> Refused | tuple[Hazard, HazardEvent]:
         """Ask decide() and, if allowed, write the change, its history entry, photos and audit event.
 
@@ -267,7 +274,7 @@ class HazardCore:
             updated = updated.model_copy(update={"assignee_id": await self._responsible_again(hazard)})
         if not await self._storage.hazards.update_state(updated, expected_state=hazard.state):
             raise RuntimeError(f"hazard {hazard.id} changed inside its own transaction")
-        detail = _event_detail(hazard, updated, decision, len(photos))
+        detail = {**_event_detail(hazard, updated, decision, len(photos)), **(extra_detail or {})}
         waived = four_eyes_waived and hazard.fixed_by == actor.telegram_id
         if waived:
             detail[FOUR_EYES_WAIVED] = NO_OTHER_VERIFIER
@@ -281,6 +288,8 @@ class HazardCore:
             note=reason,
             detail=detail,
         )
+        if action in ENDS_EXTENSION:
+            await self._storage.extensions.end_pending(hazard.id, action=action.value, by=actor.telegram_id, at=now)
         kind = PhotoKind.AFTER if action in _AFTER_PHOTO_ACTIONS else PhotoKind.BEFORE
         for photo in photos:
             await self._storage.hazards.add_photo(

@@ -26,7 +26,7 @@ from bot.domain.lifecycle import (
     may_verify,
 )
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action, on_reassign
+from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action, on_extension_decided, on_reassign
 from bot.services.errors import Refusal
 from bot.services.hazard_core import (
     AUDITED_CODES,
@@ -42,7 +42,9 @@ from bot.services.hazard_core import (
     actor_of,
     checked_text,
 )
+from bot.services.hazard_extensions import EXTENSION_ID, HazardExtensions
 from bot.services.hazard_reports import HazardReporting
+from storage.extension_models import ExtensionRequest
 from storage.hazard_models import Hazard, PhotoRef
 from storage.models import User
 
@@ -68,7 +70,7 @@ __all__ = [
 ]
 
 
-class HazardService(HazardReporting):
+class HazardService(HazardReporting, HazardExtensions):
     # ---- acting on a hazard -------------------------------------------------------------------------------
 
     async def act(
@@ -102,7 +104,9 @@ class HazardService(HazardReporting):
         assignee_id: int | None = None,
         four_eyes_waived: bool = False,
         shown_fix: int | None = None,
+        extension: ExtensionRequest | None = None,
     ) -> HazardOutcome:
+        """`extension`: the request for more time this deadline change approves (its requester hears so)."""
         photos = photos or []
         self._check_photos(photos)
         reason = checked_text(reason, field_name="text")
@@ -122,6 +126,7 @@ class HazardService(HazardReporting):
                 assignee_id=assignee_id,
                 four_eyes_waived=four_eyes_waived,
                 shown_current=await self._shown_current(hazard, action, shown_fix),
+                extra_detail=None if extension is None else {EXTENSION_ID: extension.id},
             )
             if isinstance(applied, Refused):
                 if applied.reason_code.value in AUDITED_CODES:
@@ -133,6 +138,11 @@ class HazardService(HazardReporting):
                 if action is HazardAction.ASSIGN:
                     notices += on_reassign(
                         hazard.assignee_id, updated.facts(), updated.id, audience, actor.telegram_id
+                    )
+                if extension is not None:
+                    notices = on_extension_decided(
+                        NoticeKind.EXTENSION_APPROVED, updated.facts(), updated.id, audience, actor.telegram_id,
+                        extension.requested_by, notices,
                     )
                 await self._queue_notices(updated, event, notices)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
@@ -392,6 +402,12 @@ class HazardService(HazardReporting):
         if not can_view(facts, viewer):
             await self._audit_refusal(actor, "view", f"hazard:{hazard.code}", "not_in_scope")
             raise Refusal("not_found")
+        pending = await self._storage.extensions.pending_for(hazard.id)
+        actions = available_actions(
+            facts, viewer, now=self._clock.now(), four_eyes_waived=await self._only_fixer_may_verify(actor, hazard),
+        )
+        if pending is not None:  # one request at a time: the one waiting is shown instead
+            actions = tuple(action for action in actions if action is not HazardAction.REQUEST_EXTENSION)
         return HazardDossier(
             hazard=hazard,
             institution=await self._storage.institutions.get(hazard.institution_id),
@@ -399,11 +415,9 @@ class HazardService(HazardReporting):
             photos=await self._storage.hazards.photos(hazard.id),
             overdue=is_overdue(hazard.deadline, hazard.state, self._clock.now()),
             # Accept for its fixer too, when nobody else may verify it: pressing it asks them to confirm.
-            actions=available_actions(
-                facts, viewer, now=self._clock.now(),
-                four_eyes_waived=await self._only_fixer_may_verify(actor, hazard),
-            ),
+            actions=actions,
             fix=await self._current_fix(hazard),
+            extension=pending,
         )
 
 

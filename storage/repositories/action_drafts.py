@@ -22,6 +22,8 @@ class Journey(StrEnum):
     REJECT = "reject"
     REOPEN = "reopen"
     DEADLINE = "deadline"
+    EXTENSION = "extension"  # asking for more time
+    EXTENSION_REFUSE = "extension_refuse"  # staff refusing a request for more time, with a reason
     # The calendar journeys keep drafts of their own shape here (storage.repositories.calendar_drafts).
     DRILL = "drill"
     SELFCHECK = "selfcheck"
@@ -44,6 +46,8 @@ class ActionDraft(BaseModel):
     deadline: datetime | None = None  # deadline: the new deadline chosen, before the reason is given
     # reject: the rectification the Reject button was shown with (its history entry); None in drafts saved before
     shown_fix: int | None = None
+    reason: str | None = None  # extension: the reason given, before it is confirmed
+    request_id: int | None = None  # extension_refuse: the request being refused
 
 
 class ActionDraftRepository:

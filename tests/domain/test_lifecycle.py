@@ -40,6 +40,8 @@ from bot.domain.roles import Role
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=2)
+# A new deadline later than any a hazard here has: what a deadline change sets, and what an extension asks for.
+ASKED = LATER + timedelta(days=5)
 HAZARD_REGION = "330302001"  # a street in 鹿城区 (330302), in 温州市 (330300)
 INSTITUTION = 10
 OTHER_INSTITUTION = 11
@@ -62,6 +64,7 @@ reopen                -           -           -           -           rectifying
 change_deadline       reported    assigned    rectifying  awaiting    -
 add_evidence          reported    assigned    rectifying  awaiting    -
 comment               reported    assigned    rectifying  awaiting    closed
+request_extension     reported    assigned    rectifying  -           -
 """
 
 # staff: county staff / city admin in scope. rectifier: head of own institution (not sensitive) or the
@@ -79,6 +82,8 @@ WHO = {
     "change_deadline": "staff",
     "add_evidence": "viewer",
     "comment": "viewer",
+    # The person correcting it, unless they are staff in scope, who change the deadline rather than ask for it.
+    "request_extension": "rectifier_not_staff",
 }
 
 
@@ -182,7 +187,7 @@ def expected_outcome(
             return "WRONG_ROLE"
         if not p.staff_in_scope:
             return "NOT_IN_SCOPE"
-    elif who == "rectifier":
+    elif who in ("rectifier", "rectifier_not_staff"):
         county_handles_it = sensitive and assignee is None and p.staff_in_scope
         if not (assignee is not None and a.telegram_id == assignee) and not county_handles_it:
             if a.role is not Role.HEAD:
@@ -191,6 +196,8 @@ def expected_outcome(
                 return "NOT_IN_SCOPE"
             if sensitive:
                 return "SENSITIVE_HIDDEN"
+        if who == "rectifier_not_staff" and p.staff_in_scope:
+            return "WRONG_ROLE"
     elif who == "reporter" and a.telegram_id != REPORTER:
         return "NOT_REPORTER"
     nxt = GRID[(state, action)]
@@ -203,7 +210,7 @@ def expected_outcome(
 
 def full_inputs_decide(f: HazardFacts, actor: Actor, action: HazardAction) -> Allowed | Refused:
     return decide(
-        f, actor, action, reason="because", photo_count=1, now=NOW, deadline=LATER, assignee_id=NEW_ASSIGNEE
+        f, actor, action, reason="because", photo_count=1, now=NOW, deadline=ASKED, assignee_id=NEW_ASSIGNEE
     )
 
 
@@ -419,6 +426,7 @@ CAPABLE = {
     HazardAction.CHANGE_DEADLINE: (COUNTY, "rectifying"),
     HazardAction.ADD_EVIDENCE: (HEAD, "rectifying"),
     HazardAction.COMMENT: (REPORTER_CADRE, "closed"),
+    HazardAction.REQUEST_EXTENSION: (HEAD, "rectifying"),
 }
 
 TEXT_NEEDED = {
@@ -427,6 +435,7 @@ TEXT_NEEDED = {
     HazardAction.REOPEN: RefusalCode.REASON_REQUIRED,
     HazardAction.CHANGE_DEADLINE: RefusalCode.REASON_REQUIRED,
     HazardAction.COMMENT: RefusalCode.TEXT_REQUIRED,
+    HazardAction.REQUEST_EXTENSION: RefusalCode.REASON_REQUIRED,
 }
 PHOTO_NEEDED = {
     HazardAction.SUBMIT_RECTIFICATION,
@@ -450,7 +459,7 @@ def test_blank_text(action: HazardAction, text: str | None) -> None:
         reason=text,
         photo_count=1,
         now=NOW,
-        deadline=LATER,
+        deadline=ASKED,
         assignee_id=NEW_ASSIGNEE,
     )
     if action in TEXT_NEEDED:
@@ -469,7 +478,7 @@ def test_missing_photo(action: HazardAction) -> None:
         reason="r",
         photo_count=0,
         now=NOW,
-        deadline=LATER,
+        deadline=ASKED,
         assignee_id=NEW_ASSIGNEE,
     )
     if action in PHOTO_NEEDED:
@@ -778,3 +787,28 @@ def test_an_outsider_learns_nothing_of_the_window_and_a_head_is_refused_for_the_
     assert decide(old, HEAD, HazardAction.REOPEN, reason="r", now=NOW, deadline=LATER) == Refused(
         RefusalCode.WRONG_ROLE
     )
+
+
+# --- asking for more time (申请延期) ------------------------------------------------------------------
+
+
+def test_asking_for_more_time_changes_neither_state_nor_deadline() -> None:
+    d = decide(facts("rectifying"), HEAD, HazardAction.REQUEST_EXTENSION, reason="需要招标", now=NOW, deadline=ASKED)
+    assert isinstance(d, Allowed)
+    assert (d.next_state, d.deadline) == (HazardState.RECTIFYING, LATER)
+
+
+def test_the_date_asked_for_must_be_later_than_the_deadline_in_force() -> None:
+    for asked in (LATER, LATER - timedelta(hours=1)):
+        d = decide(facts("assigned"), HEAD, HazardAction.REQUEST_EXTENSION, reason="r", now=NOW, deadline=asked)
+        assert d == Refused(RefusalCode.DEADLINE_NOT_LATER)
+    past = decide(facts("assigned"), HEAD, HazardAction.REQUEST_EXTENSION, reason="r", now=NOW, deadline=NOW)
+    assert past == Refused(RefusalCode.DEADLINE_IN_PAST)
+
+
+def test_staff_who_correct_a_sensitive_hazard_change_its_deadline_rather_than_ask() -> None:
+    sensitive = facts("rectifying", HazardArea.RIGHTS)
+    assert decide(sensitive, COUNTY, HazardAction.REQUEST_EXTENSION, reason="r", now=NOW, deadline=ASKED) == (
+        Refused(RefusalCode.WRONG_ROLE)
+    )
+    assert HazardAction.CHANGE_DEADLINE in available_actions(sensitive, COUNTY, now=NOW)

@@ -160,6 +160,27 @@ async def submitted_anew(cell: Cell) -> None:
                  reason="已重新整改", photos=1)
 
 
+async def extension_asked(cell: Cell) -> None:
+    """The head of the cell's hazard has asked for seven more days on it (through the service)."""
+    assert cell.hazard is not None and cell.hazard.deadline is not None
+    services = cell.stage.services
+    head = await services.storage.users.get(cell.people[P.HEAD_OWN].id)
+    assert head is not None
+    await services.hazards.ask_extension(head, cell.hazard.id, cell.hazard.deadline + timedelta(days=7), "需要施工")
+    await cell.stage.sandbox.settle()
+
+
+def on_extension(verb: str) -> Step:
+    """Approve or Refuse of the request waiting on the cell's hazard, as its notice carries them."""
+
+    async def run(cell: Cell) -> None:
+        assert cell.hazard is not None
+        pending = await cell.stage.services.storage.extensions.pending_for(cell.hazard.id)
+        await cell.press(f"xt:{verb}:{pending.id if pending else 0}")
+
+    return run
+
+
 PERIODS = {"month": PeriodKind.MONTH, "quarter": PeriodKind.QUARTER, "year": PeriodKind.YEAR}
 
 
@@ -347,7 +368,8 @@ ROWS: tuple[Row, ...] = (
     Row("/cancel", EVERYONE, say("/cancel"), ("cancel.nothing",)),
     Row("/report", EVERYONE, say("/report"), ("report.ask_institution",)),
     # A cadre may be named responsible for a hazard: /tasks gives them their (here empty) list.
-    Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty")),
+    # Staff's list opens with the requests for more time waiting for them, when there are any.
+    Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty", "tasks.extensions_header")),
     # Everyone registered reports, so everyone has a list of their own reports, if only an empty one.
     Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty")),
     Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty"), hazard=HazardState.ASSIGNED,
@@ -420,7 +442,15 @@ ROWS: tuple[Row, ...] = (
         ("assign.done",), hazard=HazardState.ASSIGNED, variant="someone outside its scope"),
     Row("as:cancel:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("as:cancel:{hazard}")),
         ("assign.cancelled", "assign.cancelled_nobody"), hazard=HazardState.ASSIGNED),
-    Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty")),
+    # Asking for more time: whoever corrects the hazard (its head here), never staff, who change the deadline
+    # themselves; deciding it: whoever may change its deadline (the /deadline rule), checked again at every press.
+    Row("hz:extend:", expect(allow=(P.HEAD_OWN,)), press(filled("hz:extend:{hazard}")), ("extension.ask_date",),
+        hazard=HazardState.ASSIGNED),
+    Row("xt:ok:", expect(allow=(P.COUNTY_IN, P.CITY)), on_extension("ok"), ("extension.approved",),
+        prepare=extension_asked, hazard=HazardState.ASSIGNED),
+    Row("xt:no:", expect(allow=(P.COUNTY_IN, P.CITY)), on_extension("no"), ("extension.ask_refusal_reason",),
+        prepare=extension_asked, hazard=HazardState.ASSIGNED),
+    Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty", "tasks.extensions_header")),
     Row("mn:page:", EVERYONE, press("mn:page:0"), ("mine.header", "mine.empty")),
     Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
     # ---- the report journey --------------------------------------------------------------------------------------
@@ -491,6 +521,16 @@ ROWS: tuple[Row, ...] = (
         prepare=press(filled("hz:fix:{hazard}")), hazard=HazardState.ASSIGNED),
     Row("vr:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("vr:cancel"),
         ("cancel.done",), prepare=press(filled("hz:reject:{hazard}")), hazard=HazardState.AWAITING_VERIFICATION),
+    Row("xt:days:", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("xt:days:7"), ("extension.ask_reason",),
+        prepare=press(filled("hz:extend:{hazard}")), hazard=HazardState.ASSIGNED),
+    Row("xt:send", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("xt:send"),
+        ("extension.sent", "extension.sent_nobody"),
+        prepare=steps(press(filled("hz:extend:{hazard}")), press("xt:days:7"), say("需要施工单位进场")),
+        hazard=HazardState.ASSIGNED),
+    Row("xt:cancel", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("xt:cancel"), ("cancel.done",),
+        prepare=press(filled("hz:extend:{hazard}")), hazard=HazardState.ASSIGNED),
+    Row("xn:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("xn:cancel"), ("cancel.done",),
+        prepare=steps(extension_asked, on_extension("no")), hazard=HazardState.ASSIGNED),
     Row("ro:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("ro:cancel"),
         ("cancel.done",), prepare=press(filled("hz:reopen:{hazard}")), hazard=HazardState.CLOSED),
 

@@ -1,0 +1,367 @@
+"""Asking for more time (申请延期): the person correcting a hazard proposes a later deadline (+3, +7 or +14 days, or
+a typed date as /deadline reads one) and a reason, then confirms; the county staff are asked, with Approve and Refuse.
+Refuse asks staff for the reason, which the requester reads. Every press is checked again on the server
+(bot.services.hazard_extensions); the steps live in SQLite drafts and persistent conversations, so a restart loses
+nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.domain.deadlines import extended
+from bot.i18n import Translator
+from bot.services.errors import Refusal
+from bot.services.hazard_core import checked_text
+from handlers.common import Caller, answer, cancel_journey, identify
+from handlers.hazard import parse_deadline
+from handlers.hazard_buttons import (
+    APPROVE_EXTENSION,
+    EXTEND,
+    REFUSE_EXTENSION,
+    details_keyboard,
+    pattern,
+    popup_text,
+    pressed_hazard,
+    refuse,
+    replace_buttons,
+)
+from handlers.notify import when
+from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
+
+CHOOSING_DATE = "extension.choosing_date"
+AWAITING_REASON = "extension.awaiting_reason"
+CONFIRMING = "extension.confirming"
+AWAITING_REFUSAL_REASON = "extension_refuse.awaiting_reason"
+# Days offered as buttons, each with its own label so that every language can word its plural.
+CHOICES = ((3, "button.extend_3_days"), (7, "button.extend_7_days"), (14, "button.extend_14_days"))
+# Refusals the person puts right by typing the reason again.
+REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
+# A decision pressed once the request was settled or overtaken: its Approve and Refuse have nothing left to do.
+SETTLED_CODES = frozenset({
+    "extension_already_approved", "extension_already_refused", "extension_ended_deadline", "extension_ended_submitted",
+})
+
+
+def _drafts(context: BotContext) -> ActionDraftRepository:
+    return context.services.storage.action_drafts
+
+
+def _cancel(t: Translator, data: str = "xt:cancel") -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain("button.cancel"), callback_data=data)
+
+
+def _choices_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    days = [InlineKeyboardButton(t.plain(key), callback_data=f"xt:days:{n}") for n, key in CHOICES]
+    return InlineKeyboardMarkup([days, [_cancel(t)]])
+
+
+def _confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    send = InlineKeyboardButton(t.plain("button.send_extension"), callback_data="xt:send")
+    return InlineKeyboardMarkup([[send], [_cancel(t)]])
+
+
+# ---- the person correcting the hazard asks ----------------------------------------------------------------------
+
+
+async def pressed_extend(update: Update, context: BotContext) -> str | int:
+    pressed = await pressed_hazard(update, context)
+    if pressed is None:
+        return ConversationHandler.END
+    caller, user, query, hazard_id = pressed
+    t, services = caller.t, context.services
+    try:
+        hazard = await services.hazards.may_ask_extension(user, hazard_id)
+    except Refusal as refusal:
+        await refuse(query, t, refusal)
+        return ConversationHandler.END
+    await query.answer()
+    await _drafts(context).save(user.telegram_id, Journey.EXTENSION, ActionDraft(hazard_id=hazard_id),
+                                services.clock.now())
+    text = t("extension.ask_date", code=hazard.code, deadline=when(hazard.deadline, services.settings.tz, t))
+    await answer(update, text, reply_markup=_choices_keyboard(t))
+    return CHOOSING_DATE
+
+
+async def _draft(update: Update, context: BotContext) -> tuple[Caller, ActionDraft] | None:
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return None
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.EXTENSION)
+    if draft is None:
+        await answer(update, caller.t("fallback.stale_button"))
+        return None
+    return caller, draft
+
+
+async def chose_days(update: Update, context: BotContext) -> str | int:
+    query = update.callback_query
+    found = await _draft(update, context)
+    if query is None or found is None:
+        return ConversationHandler.END
+    await query.answer()
+    caller, draft = found
+    assert caller.user is not None
+    try:
+        hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
+    except Refusal as refusal:
+        await answer(update, caller.t(refusal.message_key, **refusal.params))
+        return ConversationHandler.END
+    days = int((query.data or "xt:days:3").rsplit(":", 1)[1])
+    return await _chose(update, context, caller, draft, extended(hazard.deadline, context.services.clock.now(), days))
+
+
+async def typed_date(update: Update, context: BotContext) -> str | int:
+    message = update.effective_message
+    found = await _draft(update, context)
+    if message is None or message.text is None or found is None:
+        return ConversationHandler.END
+    caller, draft = found
+    assert caller.user is not None
+    t, services = caller.t, context.services
+    asked = parse_deadline(message.text, services.settings.tz)
+    if asked is None:
+        await answer(update, t("deadline.bad_date"), reply_markup=_choices_keyboard(t))
+        return CHOOSING_DATE
+    try:
+        hazard = (await services.hazards.view(caller.user, draft.hazard_id)).hazard
+    except Refusal as refusal:
+        await answer(update, t(refusal.message_key, **refusal.params))
+        return ConversationHandler.END
+    if asked <= services.clock.now():
+        await answer(update, t("refusal.deadline_in_past"), reply_markup=_choices_keyboard(t))
+        return CHOOSING_DATE
+    if hazard.deadline is not None and asked <= hazard.deadline:
+        deadline = when(hazard.deadline, services.settings.tz, t)
+        await answer(update, t("extension.not_later", deadline=deadline), reply_markup=_choices_keyboard(t))
+        return CHOOSING_DATE
+    return await _chose(update, context, caller, draft, asked)
+
+
+async def _chose(update: Update, context: BotContext, caller: Caller, draft: ActionDraft, asked: datetime) -> str:
+    assert caller.user is not None
+    services = context.services
+    chosen = draft.model_copy(update={"deadline": asked})
+    await _drafts(context).save(caller.user.telegram_id, Journey.EXTENSION, chosen, services.clock.now())
+    text = caller.t("extension.ask_reason", deadline=when(chosen.deadline, services.settings.tz, caller.t))
+    await answer(update, text, reply_markup=InlineKeyboardMarkup([[_cancel(caller.t)]]))
+    return AWAITING_REASON
+
+
+async def gave_reason(update: Update, context: BotContext) -> str | int:
+    message = update.effective_message
+    found = await _draft(update, context)
+    if message is None or found is None:
+        return ConversationHandler.END
+    caller, draft = found
+    assert caller.user is not None
+    t, services = caller.t, context.services
+    try:
+        reason = checked_text(message.text, field_name="text")
+    except Refusal as refusal:
+        await answer(update, t(refusal.message_key, **refusal.params))
+        return AWAITING_REASON
+    if reason is None:
+        await answer(update, t("extension.need_reason"))
+        return AWAITING_REASON
+    try:
+        hazard = (await services.hazards.view(caller.user, draft.hazard_id)).hazard
+    except Refusal as refusal:
+        await answer(update, t(refusal.message_key, **refusal.params))
+        return ConversationHandler.END
+    await _drafts(context).save(
+        caller.user.telegram_id, Journey.EXTENSION, draft.model_copy(update={"reason": reason}), services.clock.now()
+    )
+    tz = services.settings.tz
+    text = t("extension.confirm", code=hazard.code, deadline=when(hazard.deadline, tz, t),
+             asked=when(draft.deadline, tz, t), reason=reason)
+    await answer(update, text, reply_markup=_confirm_keyboard(t))
+    return CONFIRMING
+
+
+async def confirmed(update: Update, context: BotContext) -> str | int:
+    query = update.callback_query
+    found = await _draft(update, context)
+    if query is None or found is None:
+        return ConversationHandler.END
+    caller, draft = found
+    assert caller.user is not None
+    t, services = caller.t, context.services
+    if draft.deadline is None or draft.reason is None:
+        await query.answer()
+        await answer(update, t("fallback.stale_button"))
+        return ConversationHandler.END
+    try:
+        async with services.storage.db.transaction():  # the request and the end of its draft, or neither
+            outcome = await services.hazards.ask_extension(caller.user, draft.hazard_id, draft.deadline, draft.reason)
+            await _drafts(context).delete(caller.user.telegram_id, Journey.EXTENSION)
+    except Refusal as refusal:
+        await query.answer()
+        await answer(update, t(refusal.message_key, **refusal.params))
+        await _drafts(context).delete(caller.user.telegram_id, Journey.EXTENSION)
+        return ConversationHandler.END
+    await query.answer()
+    if isinstance(query.message, Message):
+        await replace_buttons(query.message, None)
+    asked = when(outcome.request.requested_deadline, services.settings.tz, t)
+    key = "extension.sent" if outcome.notices else "extension.sent_nobody"
+    await answer(update, t(key, code=outcome.hazard.code, asked=asked))
+    return ConversationHandler.END
+
+
+async def needs_text(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is not None:
+        await answer(update, caller.t("extension.need_text"))
+
+
+async def cancelled(update: Update, context: BotContext) -> int:
+    return await cancel_journey(
+        update, context, "cancel.done", lambda c, telegram_id: _drafts(c).delete(telegram_id, Journey.EXTENSION)
+    )
+
+
+# ---- staff decide ---------------------------------------------------------------------------------------------------
+
+
+async def _hazard_of(context: BotContext, request_id: int) -> int | None:
+    request = await context.services.storage.extensions.get(request_id)
+    return None if request is None else request.hazard_id
+
+
+def _request_id(update: Update) -> int | None:
+    query = update.callback_query
+    match = (APPROVE_EXTENSION.match(query.data or "") or REFUSE_EXTENSION.match(query.data or "")) if query else None
+    return int(match.group(1)) if match else None
+
+
+async def pressed_approve(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    query, request_id = update.callback_query, _request_id(update)
+    if caller is None or caller.user is None or query is None or request_id is None:
+        return
+    t, services = caller.t, context.services
+    try:
+        outcome = await services.hazards.approve_extension(caller.user, request_id)
+    except Refusal as refusal:
+        await _refused(update, t, refusal, await _hazard_of(context, request_id))
+        return
+    await query.answer()
+    hazard = outcome.hazard
+    if isinstance(query.message, Message):
+        await replace_buttons(query.message, details_keyboard(hazard.id, t))
+    await answer(update, t("extension.approved", code=hazard.code,
+                           deadline=when(hazard.deadline, services.settings.tz, t)))
+
+
+async def _refused(update: Update, t: Translator, refusal: Refusal, hazard_id: int | None = None) -> None:
+    """A pop-up; once the request was settled by someone, or overtaken, its buttons give way to Details."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(popup_text(t, refusal), show_alert=True)
+    if refusal.code in SETTLED_CODES and hazard_id is not None and isinstance(query.message, Message):
+        await replace_buttons(query.message, details_keyboard(hazard_id, t))
+
+
+async def pressed_refuse(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    query, request_id = update.callback_query, _request_id(update)
+    if caller is None or caller.user is None or query is None or request_id is None:
+        return ConversationHandler.END
+    t, services = caller.t, context.services
+    try:
+        pending = await services.hazards.may_decide_extension(caller.user, request_id)
+    except Refusal as refusal:
+        await _refused(update, t, refusal, await _hazard_of(context, request_id))
+        return ConversationHandler.END
+    await query.answer()
+    draft = ActionDraft(hazard_id=pending.hazard.id, request_id=request_id)
+    await _drafts(context).save(caller.user.telegram_id, Journey.EXTENSION_REFUSE, draft, services.clock.now())
+    text = t("extension.ask_refusal_reason", code=pending.hazard.code)
+    await answer(update, text, reply_markup=InlineKeyboardMarkup([[_cancel(t, "xn:cancel")]]))
+    return AWAITING_REFUSAL_REASON
+
+
+async def gave_refusal_reason(update: Update, context: BotContext) -> str | int:
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None:
+        return ConversationHandler.END
+    t, services, drafts = caller.t, context.services, _drafts(context)
+    draft = await drafts.get(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+    if draft is None or draft.request_id is None:
+        await answer(update, t("fallback.stale_button"))
+        return ConversationHandler.END
+    try:
+        async with services.storage.db.transaction():  # the refusal and the end of its draft, or neither
+            outcome = await services.hazards.refuse_extension(caller.user, draft.request_id, message.text)
+            await drafts.delete(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+    except Refusal as refusal:
+        await answer(update, t(refusal.message_key, **refusal.params))
+        if refusal.code in REASON_REFUSALS:
+            return AWAITING_REFUSAL_REASON
+        await drafts.delete(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+        return ConversationHandler.END
+    await answer(update, t("extension.refused", code=outcome.hazard.code, reason=outcome.request.decision_note or "—"))
+    return ConversationHandler.END
+
+
+async def refusal_needs_text(update: Update, context: BotContext) -> None:
+    caller = await identify(update, context)
+    if caller is not None:
+        await answer(update, caller.t("extension.need_refusal_reason"))
+
+
+async def refusal_cancelled(update: Update, context: BotContext) -> int:
+    return await cancel_journey(
+        update, context, "cancel.done",
+        lambda c, telegram_id: _drafts(c).delete(telegram_id, Journey.EXTENSION_REFUSE),
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    application.add_handler(
+        ConversationHandler(
+            name="extension",
+            persistent=True,
+            entry_points=[CallbackQueryHandler(pressed_extend, pattern=pattern(EXTEND))],
+            states={
+                CHOOSING_DATE: [
+                    CallbackQueryHandler(chose_days, pattern=r"^xt:days:\d+$"),
+                    MessageHandler(text, typed_date),
+                ],
+                AWAITING_REASON: [MessageHandler(text, gave_reason)],
+                CONFIRMING: [CallbackQueryHandler(confirmed, pattern=r"^xt:send$")],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancelled),
+                CallbackQueryHandler(cancelled, pattern=r"^xt:cancel$"),
+                MessageHandler(private & ~filters.COMMAND, needs_text),
+            ],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(
+        ConversationHandler(
+            name="extension_refuse",
+            persistent=True,
+            entry_points=[CallbackQueryHandler(pressed_refuse, pattern=REFUSE_EXTENSION)],
+            states={
+                AWAITING_REFUSAL_REASON: [
+                    MessageHandler(text, gave_refusal_reason),
+                    MessageHandler(private & ~filters.COMMAND, refusal_needs_text),
+                ],
+            },
+            fallbacks=[
+                CommandHandler("cancel", refusal_cancelled),
+                CallbackQueryHandler(refusal_cancelled, pattern=r"^xn:cancel$"),
+            ],
+            allow_reentry=True,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(pressed_approve, pattern=APPROVE_EXTENSION))
