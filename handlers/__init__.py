@@ -42,6 +42,7 @@ from handlers import (
     warning_ack,
     warnings_list,
     warnstatus,
+    withdraw,
 )
 
 # Our conversations are keyed per chat and user on purpose; every button is re-checked on the server anyway.
@@ -66,6 +67,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     verify.register(application)
     reopen.register(application)
     assign.register(application)
+    withdraw.register(application)
     drills.register(application)
     drill_records.register(application)
     selfcheck.register(application)

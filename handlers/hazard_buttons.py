@@ -24,10 +24,12 @@ from storage.models import Institution, User
 from storage.repositories.institutions import InstitutionRepository
 
 VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
-REOPEN, ASSIGN = "reopen", "assign"
+REOPEN, ASSIGN, WITHDRAW = "reopen", "assign", "withdraw"
 # Four eyes waived: the fixer, whom nobody else can relieve, confirms accepting their own rectification, or keeps it.
 ACCEPT_OWN, KEEP_OWN = "acceptown", "keepown"
-PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown):(\d+)(?::(\d+))?$")
+PATTERN = re.compile(
+    r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown|withdraw):(\d+)(?::(\d+))?$"
+)
 # The buttons that give a verdict on one rectification, and name it.
 VERDICT_VERBS = frozenset({ACCEPT, REJECT, ACCEPT_OWN})
 TASKS_PAGE = re.compile(r"^tk:page:(\d+)$")
@@ -42,6 +44,7 @@ ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
     (HazardAction.ASSIGN, ASSIGN, "button.assign"),
     (HazardAction.CHANGE_DEADLINE, DEADLINE, "button.change_deadline"),
     (HazardAction.REOPEN, REOPEN, "button.reopen"),
+    (HazardAction.WITHDRAW, WITHDRAW, "button.withdraw"),  # last: the one that ends it (handlers/withdraw.py)
 )
 
 

@@ -32,6 +32,7 @@ class NoticeKind(StrEnum):
     DEADLINE_CHANGED = "deadline_changed"  # reason: why
     REOPENED = "reopened"  # reason: why
     EVIDENCE_ADDED = "evidence_added"  # more photos on a hazard someone is correcting
+    WITHDRAWN = "withdrawn"  # reason: why staff withdrew it (作废)
 
 
 class NoticeReason(StrEnum):
@@ -126,6 +127,8 @@ def on_action(
         HazardAction.CHANGE_DEADLINE: (NoticeKind.DEADLINE_CHANGED, doers, reason),
         HazardAction.ASSIGN: (NoticeKind.ASSIGNED, [] if facts.assignee_id is None else [facts.assignee_id], None),
         HazardAction.ADD_EVIDENCE: (NoticeKind.EVIDENCE_ADDED, doers, None),
+        # The reporter and whoever was correcting it (never a sensitive hazard's heads: `rectifiers`, then `guard`).
+        HazardAction.WITHDRAW: (NoticeKind.WITHDRAWN, doers + reporter, reason),
     }
     if action not in plan:
         return []
