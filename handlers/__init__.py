@@ -43,6 +43,7 @@ from handlers import (
     warning_ack,
     warnings_list,
     warnstatus,
+    withdraw,
 )
 
 # Our conversations are keyed per chat and user on purpose; every button is re-checked on the server anyway.
@@ -68,6 +69,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     reopen.register(application)
     assign.register(application)
     extension.register(application)
+    withdraw.register(application)
     drills.register(application)
     drill_records.register(application)
     selfcheck.register(application)

@@ -34,9 +34,11 @@ STATES = (
     HazardState.RECTIFYING,
     HazardState.AWAITING_VERIFICATION,
     HazardState.CLOSED,
+    HazardState.WITHDRAWN,
 )
-# From warm (still to do) to green (done), so a county's bar reads at a glance.
-STATE_COLOURS = ("#d62728", "#ff7f0e", "#f2c12e", "#98df8a", "#2ca02c")
+# From warm (still to do) to green (done), so a county's bar reads at a glance; withdrawn (作废) in grey: ended, not
+# rectified.
+STATE_COLOURS = ("#d62728", "#ff7f0e", "#f2c12e", "#98df8a", "#2ca02c", "#9e9e9e")
 
 
 async def _units(stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> charts.Chart:

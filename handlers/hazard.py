@@ -133,7 +133,11 @@ def _summary(dossier: HazardDossier, t: Translator, tz: ZoneInfo) -> list[str]:
         lines.append(t("dossier.address", address=hazard.address_text))
     if hazard.latitude is not None and hazard.longitude is not None:
         lines.append(t("dossier.location", latitude=f"{hazard.latitude:.5f}", longitude=f"{hazard.longitude:.5f}"))
-    if hazard.closed_at is not None:
+    if hazard.withdrawal_category is not None:
+        category = t.plain(f"withdraw.category.{hazard.withdrawal_category}")
+        lines.append(t("dossier.withdrawn", at=when(hazard.closed_at, tz, t), category=category,
+                       reason=hazard.withdrawal_reason or "—"))
+    elif hazard.closed_at is not None:
         closed = when(hazard.closed_at, tz, t)
         if hazard.closed_on_time is False:
             lines.append(t("dossier.closed_late", closed=closed))

@@ -24,13 +24,13 @@ from storage.models import Institution, User
 from storage.repositories.institutions import InstitutionRepository
 
 VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
-REOPEN, ASSIGN = "reopen", "assign"
+REOPEN, ASSIGN, WITHDRAW = "reopen", "assign", "withdraw"
 # The person correcting a hazard asks for more time (申请延期, handlers/extension.py).
 EXTEND = "extend"
 # Four eyes waived: the fixer, whom nobody else can relieve, confirms accepting their own rectification, or keeps it.
 ACCEPT_OWN, KEEP_OWN = "acceptown", "keepown"
 PATTERN = re.compile(
-    r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown|extend):(\d+)(?::(\d+))?$"
+    r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown|extend|withdraw):(\d+)(?::(\d+))?$"
 )
 # The buttons that give a verdict on one rectification, and name it.
 VERDICT_VERBS = frozenset({ACCEPT, REJECT, ACCEPT_OWN})
@@ -47,6 +47,7 @@ ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
     (HazardAction.ASSIGN, ASSIGN, "button.assign"),
     (HazardAction.CHANGE_DEADLINE, DEADLINE, "button.change_deadline"),
     (HazardAction.REOPEN, REOPEN, "button.reopen"),
+    (HazardAction.WITHDRAW, WITHDRAW, "button.withdraw"),  # last: the one that ends it (handlers/withdraw.py)
 )
 
 

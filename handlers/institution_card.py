@@ -81,9 +81,13 @@ def _hazard_lines(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> list[st
     counts = card.counts
     closed = t(counted("institution.closed_recently", counts.closed_recently), count=counts.closed_recently,
                days=RECENTLY_CLOSED.days)
+    ended = [closed]
+    if counts.withdrawn_recently:  # ended without a fix (作废): never counted as closed
+        ended.append(t(counted("institution.withdrawn_recently", counts.withdrawn_recently),
+                       count=counts.withdrawn_recently, days=RECENTLY_CLOSED.days))
     total = counts.unresolved_total
     if not total:
-        return [t("institution.no_unresolved"), closed]
+        return [t("institution.no_unresolved"), *ended]
     by_state = t.plain("institution.separator").join(
         t("institution.state_count", state=t.plain(f"state.{state.value}"), count=counts.unresolved[state])
         for state in HazardState
@@ -99,7 +103,7 @@ def _hazard_lines(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> list[st
     if total > len(card.urgent):
         lines.append(t(counted("institution.more_unresolved", total - len(card.urgent)),
                        count=total - len(card.urgent)))
-    lines.append(closed)
+    lines += ended
     return lines
 
 

@@ -25,6 +25,9 @@ DAYS = REPORTER_CLOSED_WINDOW.days
 def _line(item: TaskItem, institution: Institution | None, t: Translator, tz: ZoneInfo) -> str:
     params = hazard_params(item.hazard, institution, t, tz)
     params["reported"] = when(item.hazard.reported_at, tz, t)
+    if item.hazard.withdrawal_category is not None:  # withdrawn (作废): the reporter reads why
+        category = t.plain(f"withdraw.category.{item.hazard.withdrawal_category}")
+        return t("mine.line_withdrawn", category=category, reason=item.hazard.withdrawal_reason or "—", **params)
     return t("mine.line_overdue" if item.overdue else "mine.line", **params)
 
 

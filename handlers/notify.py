@@ -215,6 +215,10 @@ def _render(
         if _rectifies(hazard, recipient):
             return t("notice.reopened", reason=notice.reason or "—", **p), _again_keyboard(hazard, t)
         return t("notice.reopened_for_others", reason=notice.reason or "—", **p), None
+    if kind is NoticeKind.WITHDRAWN:
+        category = t.plain(f"withdraw.category.{hazard.withdrawal_category or 'other'}")
+        text = t("notice.withdrawn", category=category, reason=notice.reason or "—", **p)
+        return text, _details_keyboard(hazard, t)
     return t("notice.evidence_added", **p), _details_keyboard(hazard, t)
 
 

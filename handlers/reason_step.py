@@ -51,6 +51,8 @@ class ReasonStep:
     ask_key: str  # asks for the reason; may name {code} and {severity}
     need_text_key: str  # something other than text came
     done: Done
+    # A different question for a hazard in some state (a withdrawn hazard is reinstated, not reopened after closing).
+    ask_key_by_state: tuple[tuple[str, str], ...] = ()
 
     @property
     def awaiting_reason(self) -> str:
@@ -81,7 +83,8 @@ class ReasonStep:
         now = context.services.clock.now()
         draft = ActionDraft(hazard_id=hazard_id, shown_fix=shown_fix)
         await self._drafts(context).save(user.telegram_id, self.journey, draft, now)
-        text = t(self.ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t))
+        ask_key = dict(self.ask_key_by_state).get(hazard.state.value, self.ask_key)
+        text = t(ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t))
         await answer(update, text, reply_markup=self.cancel_keyboard(t))
         return self.awaiting_reason
 

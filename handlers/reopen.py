@@ -7,7 +7,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot.context import BotContext
-from bot.domain.lifecycle import HazardAction
+from bot.domain.lifecycle import HazardAction, HazardState
 from bot.i18n import Translator
 from bot.services.hazards import HazardOutcome
 from handlers.hazard_buttons import REOPEN, pattern
@@ -24,6 +24,7 @@ def _reopened(outcome: HazardOutcome, reason: str, t: Translator, context: BotCo
 REOPENING = ReasonStep(
     name="reopen", journey=Journey.REOPEN, action=HazardAction.REOPEN, button_pattern=pattern(REOPEN),
     cancel_data="ro:cancel", ask_key="reopen.ask_reason", need_text_key="reopen.need_reason", done=_reopened,
+    ask_key_by_state=((HazardState.WITHDRAWN.value, "reopen.ask_reason_withdrawn"),),
 )
 
 

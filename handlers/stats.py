@@ -89,6 +89,8 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
         t("insight.stats.header", scope=scope_name(report.scope, report.regions, institution, t),
           period=period_name(report.period, t), as_of=day(report.as_of)),
         t("insight.stats.hazards", found=h.found, closed=h.closed, unresolved=h.unresolved, overdue=h.overdue),
+        # Withdrawn (作废) ones were never rectified: named apart, out of the rectification rate.
+        *([t(counted("insight.stats.withdrawn", h.withdrawn), count=h.withdrawn)] if h.withdrawn else []),
         t("insight.stats.rates", rectification=percent(h.rectification, t), on_time=percent(h.punctuality, t),
           median=duration_hours(report.median_close_hours, t)),
         t("insight.stats.backlog", unresolved=report.backlog_unresolved, overdue=report.backlog_overdue),

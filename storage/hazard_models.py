@@ -50,10 +50,13 @@ class Hazard(NewHazard):
     acknowledged_at: datetime | None = None
     fixed_at: datetime | None = None  # when the rectification now awaiting (or past) verification was submitted
     fixed_by: int | None = None  # and who submitted it (migration 0017): four eyes, they may not accept it
-    closed_at: datetime | None = None
+    closed_at: datetime | None = None  # when it was verified and closed, or withdrawn (migration 0021)
     closed_on_time: bool | None = None
     measures: str | None = None
     updated_at: datetime
+    # Withdrawn (作废): why, as a bot.domain.withdrawal.WithdrawalCategory value, and the reason staff gave.
+    withdrawal_category: str | None = None
+    withdrawal_reason: str | None = None
 
     @property
     def kind(self) -> StateKind:
@@ -78,8 +81,8 @@ class ReportedCounts(_Model):
     """How many hazards one person reported, as /mine counts them."""
 
     unresolved: int  # not yet verified and closed
-    closed_recently: int  # closed since the listing's cut-off: listed after the unresolved
-    closed_before: int  # closed before it: left out of the listing, only counted
+    closed_recently: int  # closed or withdrawn since the listing's cut-off: listed after the unresolved
+    closed_before: int  # closed or withdrawn before it: left out of the listing, only counted
 
     @property
     def listed(self) -> int:
@@ -92,6 +95,7 @@ class InstitutionHazardCounts(_Model):
     unresolved: dict[HazardState, int]  # by state; states with none are left out
     overdue: int  # of the unresolved: open past their deadline (lifecycle.is_overdue)
     closed_recently: int  # closed since the card's cut-off
+    withdrawn_recently: int = 0  # withdrawn (作废) since the same cut-off: ended, never rectified
 
     @property
     def unresolved_total(self) -> int:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.domain.catalog import HazardArea
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
+from bot.domain.withdrawal import WithdrawalCategory
 from bot.stage import Stage
 from storage.calendar_models import ReminderState, SubjectType
 from storage.extension_models import ExtensionStatus
@@ -202,6 +203,17 @@ async def test_a_request_ends_when_the_fix_is_submitted_or_staff_set_the_deadlin
     await bot_stage.sandbox.settle()
     pressed = await staff.press_data(staff.last_message(), f"xt:no:{second_id}")
     assert pressed.answer is not None and "has ended: Zhou changed the deadline" in (pressed.answer.text or "")
+
+    # And so does a hazard withdrawn (作废) while its request waits: nothing is left to decide.
+    third = await report(bot_stage)
+    third_id = await asked_by_service(bot_stage, third)
+    asking = staff.last_message()
+    await bot_stage.services.hazards.withdraw(staff_user, third.id, WithdrawalCategory.MISTAKEN, "现场核实不属于隐患")
+    await bot_stage.sandbox.settle()
+    pressed = await staff.press_data(asking, f"xt:ok:{third_id}")
+    assert pressed.answer is not None and f"has ended: Zhou withdrew {third.code} at" in (pressed.answer.text or "")
+    ended = await bot_stage.services.storage.extensions.get(third_id)
+    assert ended is not None and ended.status is ExtensionStatus.ENDED
 
 
 async def test_a_rights_protection_hazard_request_stays_between_its_handler_and_staff(bot_stage: Stage) -> None:

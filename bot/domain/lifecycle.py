@@ -45,12 +45,15 @@ class HazardState(StrEnum):
     RECTIFYING = "rectifying"
     AWAITING_VERIFICATION = "awaiting_verification"
     CLOSED = "closed"
+    # Ended by staff without a fix (作废): reported in error, a duplicate, an institution closed. Not rectified.
+    WITHDRAWN = "withdrawn"
 
 
 class StateKind(StrEnum):
     OPEN = "open"  # someone still has to correct something
     FIXED = "fixed"  # corrected, waiting for staff to verify
     CLOSED = "closed"  # verified; the loop is closed
+    WITHDRAWN = "withdrawn"  # ended without a fix (FixMyStreet's "closed: duplicate / not responsible")
 
 
 class HazardAction(StrEnum):
@@ -68,6 +71,7 @@ class HazardAction(StrEnum):
     # The person responsible asks staff for more time (申请延期); staff approve it with CHANGE_DEADLINE. Recorded, it
     # changes neither the state nor the deadline.
     REQUEST_EXTENSION = "request_extension"
+    WITHDRAW = "withdraw"
 
 
 class Party(StrEnum):
@@ -104,6 +108,8 @@ class RefusalCode(StrEnum):
     EARLIER_RECTIFICATION = "earlier_rectification"
     # More time was asked for, but the date asked is not later than the deadline in force.
     DEADLINE_NOT_LATER = "deadline_not_later"
+    # Staff withdrew the hazard (作废): nothing more is done on it but reinstating it (REOPEN) or a comment.
+    WITHDRAWN = "withdrawn"
 
 
 class DeadlineNeed(StrEnum):
@@ -132,12 +138,16 @@ STATE_KINDS: Mapping[HazardState, StateKind] = MappingProxyType(
         _S.RECTIFYING: StateKind.OPEN,
         _S.AWAITING_VERIFICATION: StateKind.FIXED,
         _S.CLOSED: StateKind.CLOSED,
+        _S.WITHDRAWN: StateKind.WITHDRAWN,
     }
 )
 
 OPEN_STATES: frozenset[HazardState] = frozenset(s for s, k in STATE_KINDS.items() if k is StateKind.OPEN)
 FIXED_STATES: frozenset[HazardState] = frozenset(s for s, k in STATE_KINDS.items() if k is StateKind.FIXED)
 CLOSED_STATES: frozenset[HazardState] = frozenset(s for s, k in STATE_KINDS.items() if k is StateKind.CLOSED)
+WITHDRAWN_STATES: frozenset[HazardState] = frozenset(
+    s for s, k in STATE_KINDS.items() if k is StateKind.WITHDRAWN
+)
 # What "dynamic zeroing" counts down to zero: everything not yet verified and closed.
 UNRESOLVED_STATES: frozenset[HazardState] = OPEN_STATES | FIXED_STATES
 
@@ -183,6 +193,12 @@ TRANSITIONS: Mapping[tuple[HazardState, HazardAction], HazardState] = MappingPro
         (_S.REPORTED, _A.REQUEST_EXTENSION): _S.REPORTED,
         (_S.ASSIGNED, _A.REQUEST_EXTENSION): _S.ASSIGNED,
         (_S.RECTIFYING, _A.REQUEST_EXTENSION): _S.RECTIFYING,
+        # Withdrawing (作废) ends an unresolved hazard that will never be fixed; staff may reinstate it as they reopen
+        # a closed one, within the same window (REOPEN_WINDOW, from the withdrawal).
+        **{(state, _A.WITHDRAW): _S.WITHDRAWN for state in (_S.REPORTED, _S.ASSIGNED, _S.RECTIFYING,
+                                                              _S.AWAITING_VERIFICATION)},
+        (_S.WITHDRAWN, _A.REOPEN): _S.RECTIFYING,
+        (_S.WITHDRAWN, _A.COMMENT): _S.WITHDRAWN,
     }
 )
 
@@ -208,6 +224,7 @@ ACTION_RULES: Mapping[HazardAction, ActionRule] = MappingProxyType(
         _A.COMMENT: ActionRule(Party.VIEWER, text=RefusalCode.TEXT_REQUIRED),
         # Staff in scope never ask: they change the deadline themselves (see `_gate`).
         _A.REQUEST_EXTENSION: ActionRule(Party.RECTIFIER, text=RefusalCode.REASON_REQUIRED, deadline=DeadlineNeed.NEW),
+        _A.WITHDRAW: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED),
     }
 )
 
@@ -233,7 +250,7 @@ class HazardFacts:
     fixed_at: datetime | None = None
     # Who submitted that rectification (or reported the hazard fixed on the spot): they may not accept it.
     fixed_by: int | None = None
-    # When it was verified and closed; how long ago decides whether it may still be reopened.
+    # When it was verified and closed, or withdrawn; how long ago decides whether it may still be reopened.
     closed_at: datetime | None = None
 
 
@@ -410,6 +427,8 @@ def _gate(
     if next_state is None:
         if facts.state in CLOSED_STATES:
             return RefusalCode.ALREADY_CLOSED
+        if facts.state in WITHDRAWN_STATES:
+            return RefusalCode.WITHDRAWN
         return RefusalCode.ILLEGAL_TRANSITION
     if action is HazardAction.REOPEN and facts.closed_at is not None and now - facts.closed_at > REOPEN_WINDOW:
         return RefusalCode.REOPEN_WINDOW_PASSED

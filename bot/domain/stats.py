@@ -7,8 +7,11 @@ What the figures mean, so that /stats, the charts, the exports and the notices a
   as its hazards are closed (the goal is 动态清零, not a frozen snapshot).
 - The *backlog* is every unresolved hazard in scope, whenever found: what dynamic zeroing counts down.
 - Unresolved and overdue are `lifecycle.UNRESOLVED_STATES` and `lifecycle.is_overdue`, asked in SQL the same way.
-- Rectification rate = closed / found. On-time rate = closed on time / closed with a verdict (a hazard closed
-  without a deadline has none and counts in neither part).
+- A hazard staff withdrew (作废: reported in error, a duplicate, its institution closed) was found but never
+  rectified: it counts in found and in `withdrawn`, never in closed, unresolved or overdue.
+- Rectification rate = closed / (found - withdrawn): withdrawn hazards leave the denominator, so withdrawing one
+  neither lowers a county's rate (it will never be fixed) nor raises it. On-time rate = closed on time / closed
+  with a verdict (a hazard closed without a deadline has none and counts in neither part).
 """
 
 from __future__ import annotations
@@ -223,6 +226,7 @@ class HazardCounts:
     overdue: int = 0
     on_time: int = 0
     late: int = 0
+    withdrawn: int = 0  # found, then withdrawn by staff (作废): never rectified, out of the rectification rate
 
     def __add__(self, other: HazardCounts) -> HazardCounts:
         return HazardCounts(
@@ -232,11 +236,12 @@ class HazardCounts:
             self.overdue + other.overdue,
             self.on_time + other.on_time,
             self.late + other.late,
+            self.withdrawn + other.withdrawn,
         )
 
     @property
     def rectification(self) -> Ratio:
-        return Ratio(self.closed, self.found)
+        return Ratio(self.closed, self.found - self.withdrawn)
 
     @property
     def punctuality(self) -> Ratio:
@@ -254,6 +259,7 @@ class HazardStanding(IntEnum):
     OPEN_OVERDUE = 4
     FIXED = 5  # unresolved but not open: waiting for verification, so never overdue
     OTHER = 6  # a state of no kind counted here: found, nothing else
+    WITHDRAWN = 7  # withdrawn by staff (作废): found, and withdrawn
 
 
 _ADDS: dict[HazardStanding, HazardCounts] = {
@@ -264,6 +270,7 @@ _ADDS: dict[HazardStanding, HazardCounts] = {
     HazardStanding.OPEN_OVERDUE: HazardCounts(found=1, unresolved=1, overdue=1),
     HazardStanding.FIXED: HazardCounts(found=1, unresolved=1),
     HazardStanding.OTHER: HazardCounts(found=1),
+    HazardStanding.WITHDRAWN: HazardCounts(found=1, withdrawn=1),
 }
 
 
@@ -333,7 +340,8 @@ def _summed(tally: Mapping[tuple[str, str], int]) -> dict[str, HazardCounts]:
 def _times(standing: str, n: int) -> HazardCounts:
     adds = _ADDS[HazardStanding(int(standing))]
     return HazardCounts(
-        adds.found * n, adds.closed * n, adds.unresolved * n, adds.overdue * n, adds.on_time * n, adds.late * n
+        adds.found * n, adds.closed * n, adds.unresolved * n, adds.overdue * n, adds.on_time * n, adds.late * n,
+        adds.withdrawn * n,
     )
 
 

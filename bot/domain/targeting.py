@@ -35,6 +35,7 @@ class NoticeKind(StrEnum):
     EXTENSION_REQUESTED = "extension_requested"  # to staff who may change the deadline, with Approve / Refuse
     EXTENSION_APPROVED = "extension_approved"  # to whoever asked for more time
     EXTENSION_REFUSED = "extension_refused"  # to whoever asked for more time; reason: why
+    WITHDRAWN = "withdrawn"  # reason: why staff withdrew it (作废)
 
 
 class NoticeReason(StrEnum):
@@ -151,6 +152,8 @@ def on_action(
         HazardAction.CHANGE_DEADLINE: (NoticeKind.DEADLINE_CHANGED, doers, reason),
         HazardAction.ASSIGN: (NoticeKind.ASSIGNED, [] if facts.assignee_id is None else [facts.assignee_id], None),
         HazardAction.ADD_EVIDENCE: (NoticeKind.EVIDENCE_ADDED, doers, None),
+        # The reporter and whoever was correcting it (never a sensitive hazard's heads: `rectifiers`, then `guard`).
+        HazardAction.WITHDRAW: (NoticeKind.WITHDRAWN, doers + reporter, reason),
     }
     if action not in plan:
         return []

@@ -160,7 +160,7 @@ class ExportService:
             _name(row, "institution", words), _label(HazardArea, row["area"], words.language),
             _label(Severity, row["severity"], words.language), _label(SourceLevel, row["source_level"], words.language),
             row["description"], row["reported_at"], row["reporter"], responsible, row["deadline"],
-            words.plain(f"state.{row['state']}"), row["measures"], row["closed_at"],
+            _state(row, words), row["measures"], None if row["withdrawal_category"] else row["closed_at"],
             None if on_time is None else words.plain("insight.yes" if on_time else "insight.no"),
         ]
 
@@ -247,3 +247,15 @@ class _Remembered:
 @cache
 def _label(kind: type[HazardArea] | type[Severity] | type[SourceLevel], code: str, language: str) -> str:
     return label(kind(code), language)
+
+
+def _state(row: dict[str, Any], words: Words) -> str:
+    """The problem list's state: a withdrawn hazard (作废) says why, so the list shows it was never rectified; its
+    closing time stays blank."""
+    category = row["withdrawal_category"]
+    if not category:
+        return words.plain(f"state.{row['state']}")
+    return words.plain(
+        "insight.state_withdrawn", category=words.plain(f"withdraw.category.{category}"),
+        reason=row["withdrawal_reason"] or "—",
+    )

@@ -20,6 +20,7 @@ from bot.domain.roles import Role, region_in_scope
 from bot.domain.secrecy import find_classification_mark
 from bot.domain.targeting import Audience, GroupTarget, Notice
 from bot.domain.text import clean_text, is_blank, visible_length
+from bot.domain.withdrawal import WithdrawalCategory
 from bot.services.errors import Refusal
 from bot.services.evidence import EvidenceStore
 from storage import Storage
@@ -58,6 +59,7 @@ AUDIT_ACTIONS: dict[HazardAction, str] = {
     HazardAction.ADD_EVIDENCE: "hazard.evidence_added",
     HazardAction.COMMENT: "hazard.commented",
     HazardAction.REQUEST_EXTENSION: "hazard.extension_requested",
+    HazardAction.WITHDRAW: "hazard.withdrawn",
 }
 
 # The rectification's own photos show the result; anything else shows the hazard.
@@ -66,7 +68,7 @@ _AFTER_PHOTO_ACTIONS = frozenset({HazardAction.SUBMIT_RECTIFICATION, HazardActio
 FIX_ACTIONS = frozenset(action.value for action in _AFTER_PHOTO_ACTIONS)
 # What ends a pending request for more time, undecided: a rectification submitted (the wait is staff's now), or staff
 # setting the deadline themselves (an approval marks the request decided before it changes the deadline).
-ENDS_EXTENSION = _AFTER_PHOTO_ACTIONS | {HazardAction.CHANGE_DEADLINE}
+ENDS_EXTENSION = _AFTER_PHOTO_ACTIONS | {HazardAction.CHANGE_DEADLINE, HazardAction.WITHDRAW}
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,18 @@ class HazardOutcome:
     notices: list[Notice] = field(default_factory=list)
     event: HazardEvent | None = None  # the last history entry written
     merged: bool = False  # the report was added to an existing hazard instead of creating one
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Why staff withdraw a hazard (作废): the category, and the other hazard a duplicate names, if any."""
+
+    category: WithdrawalCategory
+    duplicate_of: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        """What the history entry and the audit event keep of it."""
+        return {"category": self.category.value, **({"duplicate_of": self.duplicate_of} if self.duplicate_of else {})}
 
 
 @dataclass(frozen=True)
@@ -230,6 +244,7 @@ class HazardCore:
         four_eyes_waived: bool = False,
         shown_current: bool = True,
         extra_detail: dict[str, Any] | None = None,
+        withdrawal: Withdrawal | None = None,
     ) -> Refused | tuple[Hazard, HazardEvent]:
         """Ask decide() and, if allowed, write the change, its history entry, photos and audit event.
 
@@ -267,6 +282,10 @@ class HazardCore:
             for event in await self._storage.hazards.events(hazard.id)
         )
         changes = _changes(hazard, action, decision, now, reason, late_before=late_before)
+        if action is HazardAction.WITHDRAW:
+            if withdrawal is None:
+                raise ValueError("a withdrawal needs its category")
+            changes.update(withdrawal_category=withdrawal.category.value, withdrawal_reason=reason)
         if action in _AFTER_PHOTO_ACTIONS:
             changes["fixed_by"] = actor.telegram_id  # four eyes: whoever accepts it must be someone else
         updated = hazard.model_copy(update=changes)
@@ -275,6 +294,8 @@ class HazardCore:
         if not await self._storage.hazards.update_state(updated, expected_state=hazard.state):
             raise RuntimeError(f"hazard {hazard.id} changed inside its own transaction")
         detail = {**_event_detail(hazard, updated, decision, len(photos)), **(extra_detail or {})}
+        if action is HazardAction.WITHDRAW and withdrawal is not None:
+            detail.update(withdrawal.detail())
         waived = four_eyes_waived and hazard.fixed_by == actor.telegram_id
         if waived:
             detail[FOUR_EYES_WAIVED] = NO_OTHER_VERIFIER
@@ -302,6 +323,7 @@ class HazardCore:
             detail={
                 "from": hazard.state, "to": updated.state, "event_id": event.id,
                 **({FOUR_EYES_WAIVED: NO_OTHER_VERIFIER} if waived else {}),
+                **(withdrawal.detail() if action is HazardAction.WITHDRAW and withdrawal is not None else {}),
             },
         )
         return updated, event
@@ -395,6 +417,12 @@ def _changes(
     if action in (HazardAction.REJECT, HazardAction.REOPEN):
         # The row describes the current round of correction; earlier rounds stay in the history.
         changes.update(fixed_at=None, fixed_by=None, closed_at=None, closed_on_time=None)
+    if action is HazardAction.REOPEN:
+        changes.update(withdrawal_category=None, withdrawal_reason=None)  # reinstated: the history keeps why
+    if action is HazardAction.WITHDRAW:
+        # Ended, not rectified: closed_at says when (the reopening window counts from it), closed_on_time stays
+        # unset, so no rate counts it as closed on time or late. The rectification, if any, stays on the record.
+        changes.update(closed_at=now, closed_on_time=None)
     return changes
 
 

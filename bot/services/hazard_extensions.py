@@ -35,6 +35,7 @@ _ENDED = {
     HazardAction.CHANGE_DEADLINE.value: "extension_ended_deadline",
     HazardAction.SUBMIT_RECTIFICATION.value: "extension_ended_submitted",
     HazardAction.REPORT_FIXED_ON_SPOT.value: "extension_ended_submitted",
+    HazardAction.WITHDRAW.value: "extension_ended_withdrawn",
 }
 
 

@@ -27,6 +27,8 @@ from bot.domain.lifecycle import (
 )
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action, on_extension_decided, on_reassign
+from bot.domain.withdrawal import MIN_REASON as MIN_WITHDRAWAL_REASON
+from bot.domain.withdrawal import WithdrawalCategory, duplicate_code
 from bot.services.errors import Refusal
 from bot.services.hazard_core import (
     AUDITED_CODES,
@@ -39,6 +41,7 @@ from bot.services.hazard_core import (
     ReportsPage,
     TaskItem,
     TaskPage,
+    Withdrawal,
     actor_of,
     checked_text,
 )
@@ -67,6 +70,8 @@ __all__ = [
     "ReportsPage",
     "TaskItem",
     "TaskPage",
+    "Withdrawal",
+    "WithdrawalCategory",
 ]
 
 
@@ -105,6 +110,7 @@ class HazardService(HazardReporting, HazardExtensions):
         four_eyes_waived: bool = False,
         shown_fix: int | None = None,
         extension: ExtensionRequest | None = None,
+        withdrawal: Withdrawal | None = None,
     ) -> HazardOutcome:
         """`extension`: the request for more time this deadline change approves (its requester hears so)."""
         photos = photos or []
@@ -127,6 +133,7 @@ class HazardService(HazardReporting, HazardExtensions):
                 four_eyes_waived=four_eyes_waived,
                 shown_current=await self._shown_current(hazard, action, shown_fix),
                 extra_detail=None if extension is None else {EXTENSION_ID: extension.id},
+                withdrawal=withdrawal,
             )
             if isinstance(applied, Refused):
                 if applied.reason_code.value in AUDITED_CODES:
@@ -160,6 +167,8 @@ class HazardService(HazardReporting, HazardExtensions):
                 reason.value, hazard=hazard.code, name=fixer.full_name if fixer else "—",
                 at=self._local(hazard.fixed_at) if hazard.fixed_at else "—",
             )
+        if reason is RefusalCode.WITHDRAWN:
+            return await self._withdrawn_by(hazard)
         explained = _ALREADY.get(action)
         if reason is RefusalCode.ILLEGAL_TRANSITION and explained is not None:
             taken, code, rounds = explained
@@ -178,6 +187,53 @@ class HazardService(HazardReporting, HazardExtensions):
     def _local(self, at: datetime) -> str:
         """A moment as a refusal names it, in the city's time."""
         return at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M")
+
+    # ---- withdrawing (作废) ---------------------------------------------------------------------------------
+
+    async def check_withdrawal(
+        self, actor: User, hazard_id: int, category: WithdrawalCategory, reason: str | None
+    ) -> tuple[str, Withdrawal]:
+        """The reason as it will be kept and what the withdrawal records, if the actor may withdraw the hazard now
+        with it; else a Refusal: who and when first (a forged press audited, a withdrawn hazard naming who withdrew
+        it), then the reason (at least MIN_WITHDRAWAL_REASON characters that show), then a duplicate's code, which
+        must name another hazard the actor may see."""
+        hazard = await self._storage.hazards.get(hazard_id)
+        if hazard is None:
+            raise Refusal("not_found")
+        try:
+            await self.act(actor, hazard_id, HazardAction.WITHDRAW)
+        except Refusal as refusal:
+            if refusal.code != RefusalCode.REASON_REQUIRED.value:
+                raise
+        text = checked_text(reason, field_name="withdrawal_reason", minimum=MIN_WITHDRAWAL_REASON) or ""
+        other = duplicate_code(text) if category is WithdrawalCategory.DUPLICATE else None
+        if other is not None:
+            found = await self.find_by_code(other)
+            if found is None or found.id == hazard.id or not can_view(found.facts(), actor_of(actor)):
+                raise Refusal("withdrawal_duplicate_unknown", hazard=other)
+        return text, Withdrawal(category, other)
+
+    async def withdraw(
+        self, actor: User, hazard_id: int, category: WithdrawalCategory, reason: str | None
+    ) -> HazardOutcome:
+        """Withdraw the hazard: it ends, unrectified, with its category and reason in the history, the audit log and
+        the notices to its reporter and the person responsible; its reminders and escalations stop."""
+        text, withdrawal = await self.check_withdrawal(actor, hazard_id, category, reason)
+        return await self._act(actor, hazard_id, HazardAction.WITHDRAW, reason=text, withdrawal=withdrawal)
+
+    async def _withdrawn_by(self, hazard: Hazard) -> Refusal:
+        """Who withdrew the hazard, and when: the answer to any action pressed on it since."""
+        latest = None
+        for event in await self._storage.hazards.events(hazard.id):
+            if event.action == HazardAction.WITHDRAW.value:
+                latest = event
+        if latest is None:
+            return Refusal(RefusalCode.WITHDRAWN.value, hazard=hazard.code, name="—", at="—")
+        person = await self._storage.users.get(latest.actor_id) if latest.actor_id else None
+        return Refusal(
+            RefusalCode.WITHDRAWN.value, hazard=hazard.code, name=person.full_name if person else "—",
+            at=self._local(latest.at),
+        )
 
     # ---- four eyes with nobody else to verify ---------------------------------------------------------------
 
@@ -426,7 +482,10 @@ class HazardService(HazardReporting, HazardExtensions):
 _A = HazardAction
 _VERDICT_ROUNDS = frozenset({_A.ACCEPT.value, _A.REJECT.value, _A.REOPEN.value}) | FIX_ACTIONS
 _ALREADY: dict[HazardAction, tuple[frozenset[str], str, frozenset[str]]] = {
-    _A.REOPEN: (frozenset({_A.REOPEN.value}), "already_reopened", frozenset({_A.REOPEN.value, _A.ACCEPT.value})),
+    _A.REOPEN: (
+        frozenset({_A.REOPEN.value}), "already_reopened",
+        frozenset({_A.REOPEN.value, _A.ACCEPT.value, _A.WITHDRAW.value}),
+    ),
     _A.ACCEPT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
     _A.REJECT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
     _A.ASSIGN: (FIX_ACTIONS, "already_submitted", _VERDICT_ROUNDS),

@@ -17,7 +17,7 @@ HAZARD_COLUMNS_NEW = (
 )
 HAZARD_COLUMNS = (
     f"id, code, {HAZARD_COLUMNS_NEW}, acknowledged_at, fixed_at, fixed_by, closed_at, closed_on_time, measures, "
-    "updated_at"
+    "updated_at, withdrawal_category, withdrawal_reason"
 )
 EVENT_COLUMNS = "id, hazard_id, at, actor_id, action, from_state, to_state, note, detail"
 PHOTO_COLUMNS = "id, hazard_id, event_id, kind, file_id, file_unique_id, sha256, added_by, added_at"
@@ -28,7 +28,7 @@ def hazard_row(row: aiosqlite.Row) -> Hazard:
     reminder sweep reads hundreds of hazards at once, and naming each column of each row was half the cost."""
     (id_, code, institution_id, region_code, area, severity, source_level, description, latitude, longitude,
      address_text, state, reporter_id, assignee_id, deadline, reported_at, acknowledged_at, fixed_at, fixed_by,
-     closed_at, closed_on_time, measures, updated_at) = row
+     closed_at, closed_on_time, measures, updated_at, withdrawal_category, withdrawal_reason) = row
     return Hazard(
         id=id_,
         code=code,
@@ -53,6 +53,8 @@ def hazard_row(row: aiosqlite.Row) -> Hazard:
         closed_on_time=None if closed_on_time is None else bool(closed_on_time),
         measures=measures,
         updated_at=from_db_time(updated_at),
+        withdrawal_category=withdrawal_category,
+        withdrawal_reason=withdrawal_reason,
     )
 
 

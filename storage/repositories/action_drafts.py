@@ -35,6 +35,8 @@ class Journey(StrEnum):
     INSTITUTION_SEARCH = "institution_search"
     # Closing an institution from its card: the institution, then the reason given (handlers.institution_close).
     INSTITUTION_CLOSE = "institution_close"
+    # Withdrawing a hazard (作废): the category chosen, then the reason, awaiting the confirmation (handlers.withdraw).
+    WITHDRAW = "withdraw"
 
 
 class ActionDraft(BaseModel):

@@ -58,7 +58,8 @@ class ExportRepository:
         where, params = hazard_scope(scope)
         rows = await self._db.fetchall(
             "SELECT h.id, h.code, h.area, h.severity, h.source_level, h.description, h.reported_at, h.deadline, "
-            "h.state, h.measures, h.closed_at, h.closed_on_time, i.name_zh AS institution_zh, "
+            "h.state, h.measures, h.closed_at, h.closed_on_time, h.withdrawal_category, h.withdrawal_reason, "
+            "i.name_zh AS institution_zh, "
             f"i.name_en AS institution_en, {_PLACE_COLUMNS}, rep.full_name AS reporter, h.institution_id, "
             # The person named; where nobody is, the caller names the institution's heads (`heads`), except for a
             # rights-protection hazard, never the head's to rectify (nor to see): the county answers for it.

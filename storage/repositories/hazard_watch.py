@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.catalog import HazardArea
-from bot.domain.lifecycle import OPEN_STATES, UNRESOLVED_STATES
+from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
 from bot.domain.roles import significant_prefix
 from storage.db import Database
 from storage.hazard_models import Hazard
@@ -19,6 +19,7 @@ from storage.repositories._hazard_rows import HAZARD_COLUMNS, hazard_row
 
 _OPEN = sorted(s.value for s in OPEN_STATES)
 _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
+_CLOSED = sorted(s.value for s in CLOSED_STATES)
 
 
 
@@ -63,11 +64,13 @@ class HazardWatchRepository:
         row = await self._db.fetchone(
             "SELECT "
             "SUM(CASE WHEN reported_at >= ? AND reported_at < ? THEN 1 ELSE 0 END) AS new, "
-            "SUM(CASE WHEN closed_at >= ? AND closed_at < ? THEN 1 ELSE 0 END) AS closed, "
+            # Closed, not withdrawn (作废): closed_at is when either ended, and only a closing is a rectification.
+            f"SUM(CASE WHEN state IN ({marks(_CLOSED)}) AND closed_at >= ? AND closed_at < ? THEN 1 ELSE 0 END) "
+            "AS closed, "
             f"SUM(CASE WHEN state IN ({marks(_UNRESOLVED)}) AND reported_at < ? THEN 1 ELSE 0 END) AS unresolved, "
             f"SUM(CASE WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 1 ELSE 0 END) AS overdue "
             f"FROM hazards WHERE {scope}",
-            (start, end, start, end, *_UNRESOLVED, end, *_OPEN, end, *params),
+            (start, end, *_CLOSED, start, end, *_UNRESOLVED, end, *_OPEN, end, *params),
         )
         assert row is not None
         return HazardCounts(

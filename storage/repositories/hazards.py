@@ -9,7 +9,14 @@ from typing import Any
 
 from bot.domain.catalog import HazardArea
 from bot.domain.hazard_codes import format_hazard_code
-from bot.domain.lifecycle import CLOSED_STATES, FIXED_STATES, OPEN_STATES, UNRESOLVED_STATES, HazardState
+from bot.domain.lifecycle import (
+    CLOSED_STATES,
+    FIXED_STATES,
+    OPEN_STATES,
+    UNRESOLVED_STATES,
+    WITHDRAWN_STATES,
+    HazardState,
+)
 from bot.domain.roles import significant_prefix
 from storage.db import Database
 from storage.hazard_models import (
@@ -44,6 +51,9 @@ _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
 _OPEN = sorted(s.value for s in OPEN_STATES)
 _FIXED = sorted(s.value for s in FIXED_STATES)
 _CLOSED = sorted(s.value for s in CLOSED_STATES)
+# Hazards whose loop has ended, closed or withdrawn (closed_at is when): what /mine lists after the unresolved ones.
+_ENDED = sorted(s.value for s in CLOSED_STATES | WITHDRAWN_STATES)
+_WITHDRAWN = sorted(s.value for s in WITHDRAWN_STATES)
 
 
 
@@ -111,7 +121,8 @@ class HazardRepository:
         """
         changed = await self._db.execute_rowcount(
             "UPDATE hazards SET state = ?, assignee_id = ?, deadline = ?, acknowledged_at = ?, fixed_at = ?, "
-            "fixed_by = ?, closed_at = ?, closed_on_time = ?, measures = ?, updated_at = ? WHERE id = ? AND state = ?",
+            "fixed_by = ?, closed_at = ?, closed_on_time = ?, measures = ?, updated_at = ?, withdrawal_category = ?, "
+            "withdrawal_reason = ? WHERE id = ? AND state = ?",
             (
                 hazard.state.value,
                 hazard.assignee_id,
@@ -123,6 +134,8 @@ class HazardRepository:
                 None if hazard.closed_on_time is None else int(hazard.closed_on_time),
                 hazard.measures,
                 to_db_time(hazard.updated_at),
+                hazard.withdrawal_category,
+                hazard.withdrawal_reason,
                 hazard.id,
                 expected_state.value,
             ),
@@ -234,19 +247,19 @@ class HazardRepository:
     async def reported_by(
         self, reporter_id: int, *, closed_since: datetime, limit: int = 20, offset: int = 0
     ) -> list[Hazard]:
-        """What this person reported (/mine): the unresolved hazards, then those closed since `closed_since`, each
-        newest reported first. The older closed ones are left out (`count_reported_by` counts them).
+        """What this person reported (/mine): the unresolved hazards, then those closed or withdrawn since
+        `closed_since`, each newest reported first. The older ones are left out (`count_reported_by` counts them).
 
         The page is chosen from the index hazards_reporter_state alone (migration 0019), and only its rows are
         read whole, as in `staff_queue`."""
         rows = await self._db.fetchall(
-            f"WITH page AS (SELECT id, state IN ({marks(_CLOSED)}) AS done, reported_at FROM hazards "
+            f"WITH page AS (SELECT id, state IN ({marks(_ENDED)}) AS done, reported_at FROM hazards "
             f"WHERE reporter_id = ? AND (state IN ({marks(_UNRESOLVED)}) "
-            f"OR (state IN ({marks(_CLOSED)}) AND closed_at >= ?)) "
+            f"OR (state IN ({marks(_ENDED)}) AND closed_at >= ?)) "
             "ORDER BY done, reported_at DESC, id DESC LIMIT ? OFFSET ?) "
             f"SELECT {_QUALIFIED_COLUMNS} FROM page JOIN hazards h ON h.id = page.id "
             "ORDER BY page.done, page.reported_at DESC, page.id DESC",
-            (*_CLOSED, reporter_id, *_UNRESOLVED, *_CLOSED, to_db_time(closed_since), limit, offset),
+            (*_ENDED, reporter_id, *_UNRESOLVED, *_ENDED, to_db_time(closed_since), limit, offset),
         )
         return [hazard_row(row) for row in rows]
 
@@ -255,9 +268,9 @@ class HazardRepository:
         row = await self._db.fetchone(
             "SELECT "
             f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_UNRESOLVED)})), "
-            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_CLOSED)}) AND closed_at >= ?), "
-            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_CLOSED)}))",
-            (reporter_id, *_UNRESOLVED, reporter_id, *_CLOSED, to_db_time(closed_since), reporter_id, *_CLOSED),
+            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_ENDED)}) AND closed_at >= ?), "
+            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_ENDED)}))",
+            (reporter_id, *_UNRESOLVED, reporter_id, *_ENDED, to_db_time(closed_since), reporter_id, *_ENDED),
         )
         assert row is not None
         unresolved, recent, closed = (int(value) for value in row)
@@ -280,10 +293,16 @@ class HazardRepository:
             f"AND closed_at >= ? AND area NOT IN ({marks(excluded)})",
             (institution_id, *_CLOSED, to_db_time(closed_since), *excluded),
         )
+        withdrawn = await self._db.fetchval(
+            f"SELECT COUNT(*) FROM hazards WHERE institution_id = ? AND state IN ({marks(_WITHDRAWN)}) "
+            f"AND closed_at >= ? AND area NOT IN ({marks(excluded)})",
+            (institution_id, *_WITHDRAWN, to_db_time(closed_since), *excluded),
+        )
         return InstitutionHazardCounts(
             unresolved={HazardState(row["state"]): int(row["n"]) for row in rows},
             overdue=sum(int(row["late"] or 0) for row in rows),
             closed_recently=int(closed),
+            withdrawn_recently=int(withdrawn),
         )
 
     async def add_event(

@@ -22,7 +22,7 @@ from itertools import compress
 import aiosqlite
 
 from bot.domain.catalog import SENSITIVE_AREAS
-from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES
+from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES, WITHDRAWN_STATES
 from bot.domain.stats import CohortColumns, HazardCounts, HazardStanding, Scope, median_of, median_window, unit_of
 from storage.db import BUSY_TIMEOUT_MS, Database
 from storage.repositories._codec import from_db_time, from_db_time_or_none, marks, prefix_glob, to_db_time
@@ -30,6 +30,7 @@ from storage.repositories._codec import from_db_time, from_db_time_or_none, mark
 _CLOSED = sorted(s.value for s in CLOSED_STATES)
 _OPEN = sorted(s.value for s in OPEN_STATES)
 _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
+_WITHDRAWN = sorted(s.value for s in WITHDRAWN_STATES)
 _SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
 
 
@@ -78,12 +79,13 @@ _COUNTS = (
     f"SUM(h.state IN ({marks(_UNRESOLVED)})) AS unresolved, "
     f"SUM(h.state IN ({marks(_OPEN)}) AND h.deadline < ?) AS overdue, "
     f"SUM(h.state IN ({marks(_CLOSED)}) AND h.closed_on_time = 1) AS on_time, "
-    f"SUM(h.state IN ({marks(_CLOSED)}) AND h.closed_on_time = 0) AS late"
+    f"SUM(h.state IN ({marks(_CLOSED)}) AND h.closed_on_time = 0) AS late, "
+    f"SUM(h.state IN ({marks(_WITHDRAWN)})) AS withdrawn"
 )
 
 
 def _count_params(now: datetime) -> list[object]:
-    return [*_CLOSED, *_UNRESOLVED, *_OPEN, to_db_time(now), *_CLOSED, *_CLOSED]
+    return [*_CLOSED, *_UNRESOLVED, *_OPEN, to_db_time(now), *_CLOSED, *_CLOSED, *_WITHDRAWN]
 
 
 # A hazard's `HazardStanding`, by the same state sets and deadline test as `_COUNTS`.
@@ -93,12 +95,13 @@ _STANDING = (
     f"THEN CASE h.closed_on_time WHEN 1 THEN {_S.CLOSED_ON_TIME:d} WHEN 0 THEN {_S.CLOSED_LATE:d} "
     f"ELSE {_S.CLOSED_UNJUDGED:d} END "
     f"WHEN h.state IN ({marks(_OPEN)}) THEN CASE WHEN h.deadline < ? THEN {_S.OPEN_OVERDUE:d} ELSE {_S.OPEN:d} END "
-    f"WHEN h.state IN ({marks(_UNRESOLVED)}) THEN {_S.FIXED:d} ELSE {_S.OTHER:d} END"
+    f"WHEN h.state IN ({marks(_UNRESOLVED)}) THEN {_S.FIXED:d} "
+    f"WHEN h.state IN ({marks(_WITHDRAWN)}) THEN {_S.WITHDRAWN:d} ELSE {_S.OTHER:d} END"
 )
 
 
 def _standing_params(now: datetime) -> list[object]:
-    return [*_CLOSED, *_OPEN, to_db_time(now), *_UNRESOLVED]
+    return [*_CLOSED, *_OPEN, to_db_time(now), *_UNRESOLVED, *_WITHDRAWN]
 
 
 @asynccontextmanager
@@ -408,4 +411,5 @@ def _counts(row: aiosqlite.Row) -> HazardCounts:
         overdue=int(row["overdue"] or 0),
         on_time=int(row["on_time"] or 0),
         late=int(row["late"] or 0),
+        withdrawn=int(row["withdrawn"] or 0),
     )

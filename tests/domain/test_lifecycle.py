@@ -52,19 +52,20 @@ NEW_ASSIGNEE = 700
 # Rows: action; columns: the state it is taken in; cells: the next state, or "-" when the pair is illegal.
 # "awaiting" stands for awaiting_verification, to keep the columns narrow.
 EXPECTED_GRID = """
-action                reported    assigned    rectifying  awaiting    closed
-assign                assigned    assigned    assigned    -           -
-acknowledge           reported    rectifying  rectifying  -           -
-start_rectification   rectifying  rectifying  -           -           -
-submit_rectification  awaiting    awaiting    awaiting    -           -
-report_fixed_on_spot  awaiting    -           -           -           -
-accept                -           -           -           closed      -
-reject                -           -           -           rectifying  -
-reopen                -           -           -           -           rectifying
-change_deadline       reported    assigned    rectifying  awaiting    -
-add_evidence          reported    assigned    rectifying  awaiting    -
-comment               reported    assigned    rectifying  awaiting    closed
-request_extension     reported    assigned    rectifying  -           -
+action                reported    assigned    rectifying  awaiting    closed      withdrawn
+assign                assigned    assigned    assigned    -           -           -
+acknowledge           reported    rectifying  rectifying  -           -           -
+start_rectification   rectifying  rectifying  -           -           -           -
+submit_rectification  awaiting    awaiting    awaiting    -           -           -
+report_fixed_on_spot  awaiting    -           -           -           -           -
+accept                -           -           -           closed      -           -
+reject                -           -           -           rectifying  -           -
+reopen                -           -           -           -           rectifying  rectifying
+change_deadline       reported    assigned    rectifying  awaiting    -           -
+add_evidence          reported    assigned    rectifying  awaiting    -           -
+comment               reported    assigned    rectifying  awaiting    closed      withdrawn
+withdraw              withdrawn   withdrawn   withdrawn   withdrawn   -           -
+request_extension     reported    assigned    rectifying  -           -           -
 """
 
 # staff: county staff / city admin in scope. rectifier: head of own institution (not sensitive) or the
@@ -84,6 +85,7 @@ WHO = {
     "comment": "viewer",
     # The person correcting it, unless they are staff in scope, who change the deadline rather than ask for it.
     "request_extension": "rectifier_not_staff",
+    "withdraw": "staff",
 }
 
 
@@ -202,6 +204,8 @@ def expected_outcome(
         return "NOT_REPORTER"
     nxt = GRID[(state, action)]
     if nxt is None:
+        if state == "withdrawn":
+            return "WITHDRAWN"
         return "ALREADY_CLOSED" if state == "closed" else "ILLEGAL_TRANSITION"
     if own_fix and action == "accept":
         return "SELF_VERIFICATION"
@@ -218,7 +222,7 @@ def outcome_name(d: Allowed | Refused) -> str:
     return d.next_state.value if isinstance(d, Allowed) else d.reason_code.name
 
 
-STATES = ["reported", "assigned", "rectifying", "awaiting_verification", "closed"]
+STATES = ["reported", "assigned", "rectifying", "awaiting_verification", "closed", "withdrawn"]
 ACTIONS = list(WHO)
 
 
@@ -427,6 +431,7 @@ CAPABLE = {
     HazardAction.ADD_EVIDENCE: (HEAD, "rectifying"),
     HazardAction.COMMENT: (REPORTER_CADRE, "closed"),
     HazardAction.REQUEST_EXTENSION: (HEAD, "rectifying"),
+    HazardAction.WITHDRAW: (COUNTY, "assigned"),
 }
 
 TEXT_NEEDED = {
@@ -436,6 +441,7 @@ TEXT_NEEDED = {
     HazardAction.CHANGE_DEADLINE: RefusalCode.REASON_REQUIRED,
     HazardAction.COMMENT: RefusalCode.TEXT_REQUIRED,
     HazardAction.REQUEST_EXTENSION: RefusalCode.REASON_REQUIRED,
+    HazardAction.WITHDRAW: RefusalCode.REASON_REQUIRED,
 }
 PHOTO_NEEDED = {
     HazardAction.SUBMIT_RECTIFICATION,
@@ -661,6 +667,7 @@ def test_state_kinds() -> None:
         "rectifying": "open",
         "awaiting_verification": "fixed",
         "closed": "closed",
+        "withdrawn": "withdrawn",
     }
     assert {s.value for s in OPEN_STATES} == {"reported", "assigned", "rectifying"}
     assert {s.value for s in FIXED_STATES} == {"awaiting_verification"}
@@ -671,7 +678,7 @@ def test_state_kinds() -> None:
         "rectifying",
         "awaiting_verification",
     }
-    assert [k.value for k in StateKind] == ["open", "fixed", "closed"]
+    assert [k.value for k in StateKind] == ["open", "fixed", "closed", "withdrawn"]
 
 
 @pytest.mark.parametrize("state", STATES)

@@ -533,6 +533,15 @@ ROWS: tuple[Row, ...] = (
         prepare=steps(extension_asked, on_extension("no")), hazard=HazardState.ASSIGNED),
     Row("ro:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("ro:cancel"),
         ("cancel.done",), prepare=press(filled("hz:reopen:{hazard}")), hazard=HazardState.CLOSED),
+    # Withdrawing (作废): staff in scope, on an unresolved hazard; the confirmation is checked again (who, then the
+    # draft: without a reason given it has expired).
+    Row("hz:withdraw:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:withdraw:{hazard}")),
+        ("withdraw.ask_category",), hazard=HazardState.ASSIGNED),
+    Row("wd:cat:", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press(filled("wd:cat:{hazard}:other")),
+        ("withdraw.ask_reason",), prepare=press(filled("hz:withdraw:{hazard}")), hazard=HazardState.ASSIGNED),
+    Row("wd:ok:", expect(stale=(P.COUNTY_IN, P.CITY)), press(filled("wd:ok:{hazard}")), ("withdraw.done_told",),
+        hazard=HazardState.ASSIGNED, variant="no reason given"),
+    Row("wd:cancel", EVERYONE, press("wd:cancel"), ("cancel.done",)),
 
     # ---- calendar duties: drills (heads, and staff for institutions in scope), self-inspections (heads), study ----
     Row("/drill", expect(allow=DRILLERS), say("/drill"), ("drill.ask_kind", "drill.ask_institution")),

@@ -1,0 +1,226 @@
+"""Staff withdraw (作废) a hazard that will never be fixed: from its details, with a reason category, a reason and a
+confirmation; the reporter and the person responsible are told once, its reminders stop, statistics never count it
+as rectified, and staff may reinstate it within the reopening window."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.catalog import HazardArea
+from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.roles import Role
+from bot.domain.stats import PeriodKind, current_period
+from bot.domain.withdrawal import WithdrawalCategory
+from bot.services.errors import Refusal
+from bot.stage import Stage
+from storage.calendar_models import ReminderState, SubjectType
+from tests.hazard_people import (
+    HEAD,
+    LONGWAN,
+    LONGWAN_STAFF,
+    LUCHENG,
+    OTHER_STAFF,
+    STAFF,
+    act,
+    cast,
+    hazard_now,
+    report,
+    submitted,
+)
+
+
+async def test_staff_withdraw_a_hazard_with_a_reason_and_the_reporter_and_head_are_told(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    head, staff, cadre = people.head, people.staff, people.cadre
+    hazard = await report(bot_stage)
+    group_seen = len(people.group.messages())
+
+    await staff.send_text(f"/hazard {hazard.code}")
+    dossier = staff.last_message()
+    assert ["🗑 作废"] in dossier.buttons
+    await staff.press("🗑 作废", dossier)
+    asked = staff.last_message()
+    assert f"作废隐患 {hazard.code}" in asked.text
+    assert asked.buttons == [["误报/不属于隐患"], ["重复上报"], ["机构已停用"], ["其他"], ["取消"]]
+    await staff.send_text("随便写")  # text before a category
+    assert "请先点选" in staff.last_message().text
+    await staff.press("误报/不属于隐患", asked)
+    assert "请输入作废原因（至少 2 个字）" in staff.last_message().text
+    await staff.send_text("\u200b问")  # one character that shows
+    assert "作废原因至少 2 个字" in staff.last_message().text
+    await staff.send_text("现场核实为<装饰>灯带，不属于隐患")
+    confirm = staff.last_message()
+    assert f"确认作废隐患 {hazard.code}" in confirm.text and "&lt;装饰&gt;" in (confirm.html or "")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED  # nothing until confirmed
+    await staff.press("确认作废", confirm)
+
+    done = staff.last_message()
+    assert f"隐患 {hazard.code} 已作废（误报/不属于隐患）" in done.text and "已将原因告知" in done.text
+    withdrawn = await hazard_now(bot_stage, hazard)
+    assert withdrawn.state is HazardState.WITHDRAWN
+    assert withdrawn.withdrawal_category == "mistaken"
+    assert withdrawn.withdrawal_reason == "现场核实为<装饰>灯带，不属于隐患"
+    assert withdrawn.closed_at == bot_stage.clock.now() and withdrawn.closed_on_time is None
+
+    # The head and the reporter are told once, with the reason; the group hears nothing.
+    for person in (head, cadre):
+        told = [m for m in person.messages() if f"隐患 {hazard.code} 已作废" in m.text]
+        assert len(told) == 1 and "灯带" in told[0].text and "误报/不属于隐患" in told[0].text
+    assert len(people.group.messages()) == group_seen
+
+    # Its reminders stop; the head's /tasks no longer lists it; the reporter's /mine says why.
+    pending = await bot_stage.services.storage.reminders.find(
+        state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id))
+    )
+    assert pending == []
+    await head.send_text("/tasks")
+    assert hazard.code not in head.last_message().text
+    await cadre.send_text("/mine")
+    mine = cadre.last_message().text
+    assert hazard.code in mine and "已作废" in mine and "作废原因：现场核实为<装饰>灯带" in mine
+
+    # History and audit.
+    events = await bot_stage.services.storage.hazards.events(hazard.id)
+    assert events[-1].action == "withdraw" and events[-1].detail["category"] == "mistaken"
+    audit = await bot_stage.services.storage.audit.list(action_prefix="hazard.withdrawn")
+    assert [(e.actor_id, e.target) for e in audit] == [(STAFF, f"hazard:{hazard.code}")]
+    await staff.send_text(f"/hazard {hazard.code}")
+    details = "\n".join(m.text for m in staff.messages()[-3:])
+    assert "作废（误报/不属于隐患）" in details and staff.last_message().buttons == [["重新打开"]]
+
+
+async def test_a_second_press_names_who_withdrew_it_and_when(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    second = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(second, Role.COUNTY, region=LUCHENG)
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("Withdraw", staff.last_message())
+    await staff.press("Duplicate", staff.last_message())
+    await second.send_text(f"/hazard {hazard.code}")
+    colleague_dossier = second.last_message()
+    await staff.send_text("Reported twice, by two cadres")
+    confirm = staff.last_message()
+    await staff.press("Withdraw it", confirm)
+    assert "was withdrawn (Duplicate)" in staff.last_message().text
+    at = bot_stage.clock.now().astimezone(bot_stage.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+    bot_stage.clock.advance(timedelta(minutes=3))
+    again = await staff.press_data(confirm, f"wd:ok:{hazard.id}")
+    expected = f"Hazard {hazard.code} was withdrawn by Zhou at {at}; nothing more to do."
+    assert again.answer is not None and again.answer.show_alert and again.answer.text == expected
+    late = await second.press("Withdraw", colleague_dossier)
+    assert late.answer is not None and late.answer.text == expected
+    events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
+    assert events.count("withdraw") == 1
+    # The head's old notice: Rectify on a withdrawn hazard says so too.
+    head_notice = next(m for m in people.head.messages() if "New safety hazard" in m.text or hazard.code in m.text)
+    pressed = await people.head.press_data(head_notice, f"hz:fix:{hazard.id}")
+    assert pressed.answer is not None and f"was withdrawn by Zhou at {at}" in (pressed.answer.text or "")
+
+
+async def test_heads_cadres_and_other_counties_cannot_withdraw_and_forgeries_are_audited(bot_stage: Stage) -> None:
+    people = await cast(bot_stage, "en")
+    outsider = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(outsider, Role.COUNTY, region=LONGWAN)
+    hazard = await report(bot_stage)
+    await people.head.send_text(f"/hazard {hazard.code}")
+    assert all("Withdraw" not in label for row in people.head.last_message().buttons for label in row)
+    for person in (people.head, outsider):
+        await person.send_text("/help")
+        for data in (f"hz:withdraw:{hazard.id}", f"wd:ok:{hazard.id}"):
+            forged = await person.press_data(person.last_message(), data)
+            assert forged.answer is not None and forged.answer.show_alert
+            assert "recorded" in (forged.answer.text or "")
+        # A category pressed outside the journey has expired: nothing happens.
+        stale = await person.press_data(person.last_message(), f"wd:cat:{hazard.id}:other")
+        assert stale.answer is not None and "no longer valid" in (stale.answer.text or "")
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert {(e.actor_id, e.detail["action"]) for e in refused} == {(HEAD, "withdraw"), (LONGWAN_STAFF, "withdraw")}
+    assert len(refused) == 4
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED
+
+
+async def test_a_sensitive_hazard_withdrawn_tells_its_reporter_never_the_head(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage, area=HazardArea.RIGHTS)
+    head_seen = len(people.head.messages())
+    staff = await people.user(STAFF)
+    outcome = await bot_stage.services.hazards.withdraw(staff, hazard.id, WithdrawalCategory.OTHER, "已转公安机关处理")
+    await bot_stage.sandbox.settle()
+    assert {n.recipient_id for n in outcome.notices} == {hazard.reporter_id}
+    assert len(people.head.messages()) == head_seen
+    assert any("已作废" in m.text and "已转公安机关处理" in m.text for m in people.cadre.messages())
+
+
+async def test_a_duplicate_names_another_hazard_the_staff_may_see(bot_stage: Stage) -> None:
+    await cast(bot_stage)
+    first, second = await report(bot_stage), await report(bot_stage, description="消防通道又被堵")
+    staff_user = await bot_stage.services.storage.users.get(STAFF)
+    assert staff_user is not None
+    hazards = bot_stage.services.hazards
+    for wrong in (second.code, "YH-20990101-0001"):
+        try:
+            await hazards.withdraw(staff_user, second.id, WithdrawalCategory.DUPLICATE, f"与 {wrong} 重复")
+        except Refusal as refusal:
+            assert refusal.code == "withdrawal_duplicate_unknown"
+        else:  # pragma: no cover
+            raise AssertionError("a duplicate of itself or of nothing was accepted")
+    duplicate = WithdrawalCategory.DUPLICATE
+    outcome = await hazards.withdraw(staff_user, second.id, duplicate, f"与 {first.code.lower()} 重复")
+    assert outcome.event is not None and outcome.event.detail["duplicate_of"] == first.code
+
+
+async def test_staff_reinstate_a_withdrawn_hazard_within_ninety_days_with_a_fresh_deadline(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await submitted(bot_stage, await report(bot_stage))  # awaiting verification when withdrawn
+    staff_user = await people.user(STAFF)
+    await bot_stage.services.hazards.withdraw(staff_user, hazard.id, WithdrawalCategory.MISTAKEN, "误报，不属于隐患")
+    bot_stage.clock.advance(timedelta(days=30))
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("重新打开", staff.last_message())
+    assert f"恢复已作废的隐患 {hazard.code}" in staff.last_message().text
+    await staff.send_text("复核后确属隐患")
+    back = await hazard_now(bot_stage, hazard)
+    assert back.state is HazardState.RECTIFYING and back.withdrawal_category is None and back.closed_at is None
+    assert back.deadline is not None and back.deadline > bot_stage.clock.now()
+    assert back.assignee_id == HEAD
+
+    # Withdrawn again, it may not be reinstated past the window.
+    await bot_stage.services.hazards.withdraw(staff_user, hazard.id, WithdrawalCategory.OTHER, "机构自行拆除")
+    bot_stage.clock.advance(timedelta(days=91))
+    try:
+        await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="再看一次")
+    except Refusal as refusal:
+        assert refusal.code == "reopen_window_passed"
+    else:  # pragma: no cover
+        raise AssertionError("reinstated past the window")
+
+
+async def test_statistics_count_withdrawn_hazards_apart_and_not_as_rectified(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    services = bot_stage.services
+    closed = await submitted(bot_stage, await report(bot_stage))
+    await act(bot_stage, STAFF, closed, HazardAction.ACCEPT)
+    await report(bot_stage)  # still open
+    withdrawn = await report(bot_stage)
+    staff_user = await people.user(STAFF)
+    await services.hazards.withdraw(staff_user, withdrawn.id, WithdrawalCategory.MISTAKEN, "误报")
+
+    today = bot_stage.clock.now().astimezone(services.settings.tz).date()
+    stats = await services.insight.stats.report(staff_user, current_period(PeriodKind.MONTH, today))
+    counts = stats.hazards
+    assert (counts.found, counts.closed, counts.unresolved, counts.withdrawn) == (3, 1, 1, 1)
+    assert counts.rectification.rate == 0.5  # 1 closed of the 2 that could be
+    assert stats.backlog_unresolved == 1
+
+    await people.staff.send_text("/stats")
+    text = people.staff.last_message().text
+    assert "已销号 1，未销号 1" in text and "整改率 50%" in text
+    assert "已作废 1（误报、重复上报等，不计入整改率）" in text
+
+    await people.staff.send_text("/institution 鹿城区社会福利院")
+    card = "\n".join(m.text for m in people.staff.messages()[-2:])
+    assert "近 90 天已销号 1 条" in card and "近 90 天已作废 1 条" in card
