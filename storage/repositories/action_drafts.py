@@ -22,6 +22,7 @@ class Journey(StrEnum):
     REJECT = "reject"
     REOPEN = "reopen"
     DEADLINE = "deadline"
+    COMMENT = "comment"  # a comment on a hazard, pressed and not yet typed (handlers.comment)
     # The calendar journeys keep drafts of their own shape here (storage.repositories.calendar_drafts).
     DRILL = "drill"
     SELFCHECK = "selfcheck"
