@@ -11,6 +11,7 @@ from telegram.warnings import PTBUserWarning
 from handlers import (
     assign,
     charts,
+    comment,
     contacts,
     drill_records,
     drills,
@@ -65,6 +66,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     rectify.register(application)
     verify.register(application)
     reopen.register(application)
+    comment.register(application)
     assign.register(application)
     drills.register(application)
     drill_records.register(application)

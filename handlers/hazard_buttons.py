@@ -25,9 +25,12 @@ from storage.repositories.institutions import InstitutionRepository
 
 VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
 REOPEN, ASSIGN = "reopen", "assign"
+COMMENT = "comment"  # 💬 a comment on the hazard's record (handlers.comment)
 # Four eyes waived: the fixer, whom nobody else can relieve, confirms accepting their own rectification, or keeps it.
 ACCEPT_OWN, KEEP_OWN = "acceptown", "keepown"
-PATTERN = re.compile(r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown):(\d+)(?::(\d+))?$")
+PATTERN = re.compile(
+    r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown|comment):(\d+)(?::(\d+))?$"
+)
 # The buttons that give a verdict on one rectification, and name it.
 VERDICT_VERBS = frozenset({ACCEPT, REJECT, ACCEPT_OWN})
 TASKS_PAGE = re.compile(r"^tk:page:(\d+)$")
@@ -42,6 +45,7 @@ ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
     (HazardAction.ASSIGN, ASSIGN, "button.assign"),
     (HazardAction.CHANGE_DEADLINE, DEADLINE, "button.change_deadline"),
     (HazardAction.REOPEN, REOPEN, "button.reopen"),
+    (HazardAction.COMMENT, COMMENT, "button.comment"),
 )
 
 
@@ -100,7 +104,10 @@ def action_buttons(
 def action_keyboard(
     hazard: Hazard, actions: Iterable[HazardAction], t: Translator, *, details: bool = True, fix: int | None = None
 ) -> InlineKeyboardMarkup | None:
-    """One row per action the person may take, then Details; None when there is nothing to offer."""
+    """One row per action the person may take, then Details; None when there is nothing to offer. A message with
+    Details (a notice) leaves Comment to the details, where the record it adds to is read first."""
+    if details:
+        actions = [action for action in actions if action is not HazardAction.COMMENT]
     rows = [[b] for b in action_buttons(hazard, actions, t, fix)]
     if details:
         rows.append([button(VIEW, hazard.id, "button.details", t)])

@@ -18,10 +18,10 @@ from telegram import InlineKeyboardMarkup
 from bot.domain.catalog import correction_for, is_sensitive
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
-from bot.i18n import Translator
+from bot.i18n import Translator, clipped
 from bot.services.hazard_core import FIX_ACTIONS
 from handlers.common import catalog_label
-from handlers.hazard_buttons import ACCEPT, ACKNOWLEDGE, RECTIFY, REJECT, VIEW, button
+from handlers.hazard_buttons import ACCEPT, ACKNOWLEDGE, COMMENT, RECTIFY, REJECT, VIEW, button
 from storage.hazard_models import Hazard, HazardEvent
 from storage.models import Institution, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from bot.app import BotServices
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
+# How much of a comment its notice quotes: the start of it, a Details tap from the whole.
+COMMENT_QUOTE = 300
 
 
 # ---- how a hazard reads ---------------------------------------------------------------------------------
@@ -86,6 +88,7 @@ class HazardNotices:
         services = self._services
         institution = await services.storage.institutions.get(hazard.institution_id)
         assignee = await self._assignee_name(hazard, notices)
+        author = await self._author_name(event, notices)
         messages = []
         for notice in notices:
             recipient = None
@@ -96,7 +99,7 @@ class HazardNotices:
                     continue
             # Groups read the bureau's default language.
             t = services.i18n.get(recipient.language if recipient is not None else None)
-            text, markup = _render(services, notice, hazard, event, institution, recipient, t, assignee)
+            text, markup = _render(services, notice, hazard, event, institution, recipient, t, assignee, author)
             messages.append(
                 NewOutboxMessage(
                     dedupe_key=notice_key(hazard.id, event.id, notice),
@@ -116,6 +119,14 @@ class HazardNotices:
         return person.full_name if person is not None else str(hazard.assignee_id)
 
 
+    async def _author_name(self, event: HazardEvent, notices: Sequence[Notice]) -> str:
+        """Who wrote the comment, for its notices."""
+        if event.actor_id is None or not any(n.kind is NoticeKind.COMMENTED for n in notices):
+            return "—"
+        person = await self._services.storage.users.get(event.actor_id)
+        return person.full_name if person is not None else str(event.actor_id)
+
+
 _NAMING_ASSIGNEE = frozenset({NoticeKind.UNASSIGNED, NoticeKind.HANDED_OVER})
 
 
@@ -128,6 +139,7 @@ def _render(
     recipient: User | None,
     t: Translator,
     assignee: str,
+    author: str = "—",
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     tz = services.settings.tz
     p = hazard_params(hazard, institution, t, tz)
@@ -170,6 +182,10 @@ def _render(
         if _rectifies(hazard, recipient):
             return t("notice.reopened", reason=notice.reason or "—", **p), _again_keyboard(hazard, t)
         return t("notice.reopened_for_others", reason=notice.reason or "—", **p), None
+    if kind is NoticeKind.COMMENTED:
+        # Everyone told may see the hazard (targeting.guard), so may answer it.
+        comment = clipped(event.note or "", COMMENT_QUOTE)
+        return t("notice.commented", name=author, comment=comment, **p), _reply_keyboard(hazard, t)
     return t("notice.evidence_added", **p), _details_keyboard(hazard, t)
 
 
@@ -192,6 +208,12 @@ def _late_this_round(hazard: Hazard) -> bool:
 
 def _details_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
+
+
+def _reply_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button(COMMENT, hazard.id, "button.reply", t)], [button(VIEW, hazard.id, "button.details", t)]]
+    )
 
 
 def _doer_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
