@@ -11,6 +11,7 @@ from telegram.warnings import PTBUserWarning
 from handlers import (
     assign,
     charts,
+    comment,
     contacts,
     drill_records,
     drills,
@@ -67,6 +68,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     rectify.register(application)
     verify.register(application)
     reopen.register(application)
+    comment.register(application)
     assign.register(application)
     extension.register(application)
     withdraw.register(application)

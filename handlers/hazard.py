@@ -157,6 +157,8 @@ async def _names(context: BotContext, events: Sequence[HazardEvent]) -> dict[int
 
 def _event(event: HazardEvent, names: dict[int, str], t: Translator, tz: ZoneInfo) -> str:
     who = names.get(event.actor_id, "") if event.actor_id is not None else t.plain("dossier.system")
+    if event.action == HazardAction.COMMENT.value:  # a remark changes nothing: who said what, and when
+        return t("dossier.comment", at=when(event.at, tz, t), who=who, comment=event.note or "")
     lines = [
         t(
             "dossier.event",

@@ -27,10 +27,11 @@ VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "ac
 REOPEN, ASSIGN, WITHDRAW = "reopen", "assign", "withdraw"
 # The person correcting a hazard asks for more time (申请延期, handlers/extension.py).
 EXTEND = "extend"
+COMMENT = "comment"  # 💬 a comment on the hazard's record (handlers.comment)
 # Four eyes waived: the fixer, whom nobody else can relieve, confirms accepting their own rectification, or keeps it.
 ACCEPT_OWN, KEEP_OWN = "acceptown", "keepown"
 PATTERN = re.compile(
-    r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown|extend|withdraw):(\d+)(?::(\d+))?$"
+    r"^hz:(view|ack|fix|accept|reject|deadline|reopen|assign|acceptown|keepown|extend|withdraw|comment):(\d+)(?::(\d+))?$"
 )
 # The buttons that give a verdict on one rectification, and name it.
 VERDICT_VERBS = frozenset({ACCEPT, REJECT, ACCEPT_OWN})
@@ -47,6 +48,7 @@ ACTION_BUTTONS: tuple[tuple[HazardAction, str, str], ...] = (
     (HazardAction.ASSIGN, ASSIGN, "button.assign"),
     (HazardAction.CHANGE_DEADLINE, DEADLINE, "button.change_deadline"),
     (HazardAction.REOPEN, REOPEN, "button.reopen"),
+    (HazardAction.COMMENT, COMMENT, "button.comment"),
     (HazardAction.WITHDRAW, WITHDRAW, "button.withdraw"),  # last: the one that ends it (handlers/withdraw.py)
 )
 
@@ -118,7 +120,10 @@ def action_buttons(
 def action_keyboard(
     hazard: Hazard, actions: Iterable[HazardAction], t: Translator, *, details: bool = True, fix: int | None = None
 ) -> InlineKeyboardMarkup | None:
-    """One row per action the person may take, then Details; None when there is nothing to offer."""
+    """One row per action the person may take, then Details; None when there is nothing to offer. A message with
+    Details (a notice) leaves Comment to the details, where the record it adds to is read first."""
+    if details:
+        actions = [action for action in actions if action is not HazardAction.COMMENT]
     rows = [[b] for b in action_buttons(hazard, actions, t, fix)]
     if details:
         rows.append([button(VIEW, hazard.id, "button.details", t)])

@@ -18,10 +18,20 @@ from telegram import InlineKeyboardMarkup
 from bot.domain.catalog import correction_for, is_sensitive
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
-from bot.i18n import Translator
+from bot.i18n import Translator, clipped
 from bot.services.hazard_core import FIX_ACTIONS
 from handlers.common import catalog_label
-from handlers.hazard_buttons import ACCEPT, ACKNOWLEDGE, EXTEND, RECTIFY, REJECT, VIEW, button, extension_row
+from handlers.hazard_buttons import (
+    ACCEPT,
+    ACKNOWLEDGE,
+    COMMENT,
+    EXTEND,
+    RECTIFY,
+    REJECT,
+    VIEW,
+    button,
+    extension_row,
+)
 from storage.hazard_models import Hazard, HazardEvent
 from storage.models import Institution, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -30,6 +40,8 @@ if TYPE_CHECKING:
     from bot.app import BotServices
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
+# How much of a comment its notice quotes: the start of it, a Details tap from the whole.
+COMMENT_QUOTE = 300
 
 
 # ---- how a hazard reads ---------------------------------------------------------------------------------
@@ -86,7 +98,9 @@ class HazardNotices:
         services = self._services
         institution = await services.storage.institutions.get(hazard.institution_id)
         assignee = await self._assignee_name(hazard, notices)
-        requester = await self._requester_name(event, notices)
+        # Who asked for more time (for the staff asked to decide), who wrote a comment (for its readers).
+        requester = await self._actor_name(event, notices, NoticeKind.EXTENSION_REQUESTED)
+        author = await self._actor_name(event, notices, NoticeKind.COMMENTED)
         messages = []
         for notice in notices:
             recipient = None
@@ -100,7 +114,8 @@ class HazardNotices:
             if notice.kind in _EXTENSION_KINDS:
                 text, markup = _render_extension(services, notice, hazard, event, institution, t, requester)
             else:
-                text, markup = _render(services, notice, hazard, event, institution, recipient, t, assignee)
+                text, markup = _render(services, notice, hazard, event, institution, recipient, t, assignee,
+                                       author)
             messages.append(
                 NewOutboxMessage(
                     dedupe_key=notice_key(hazard.id, event.id, notice),
@@ -120,9 +135,9 @@ class HazardNotices:
         return person.full_name if person is not None else str(hazard.assignee_id)
 
 
-    async def _requester_name(self, event: HazardEvent, notices: Sequence[Notice]) -> str:
-        """Who asked for more time, for the staff asked to decide."""
-        if event.actor_id is None or not any(n.kind is NoticeKind.EXTENSION_REQUESTED for n in notices):
+    async def _actor_name(self, event: HazardEvent, notices: Sequence[Notice], kind: NoticeKind) -> str:
+        """Who took the action, when a notice of this kind names them."""
+        if event.actor_id is None or not any(n.kind is kind for n in notices):
             return "—"
         person = await self._services.storage.users.get(event.actor_id)
         return person.full_name if person is not None else str(event.actor_id)
@@ -173,6 +188,7 @@ def _render(
     recipient: User | None,
     t: Translator,
     assignee: str,
+    author: str = "—",
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     tz = services.settings.tz
     p = hazard_params(hazard, institution, t, tz)
@@ -219,6 +235,10 @@ def _render(
         category = t.plain(f"withdraw.category.{hazard.withdrawal_category or 'other'}")
         text = t("notice.withdrawn", category=category, reason=notice.reason or "—", **p)
         return text, _details_keyboard(hazard, t)
+    if kind is NoticeKind.COMMENTED:
+        # Everyone told may see the hazard (targeting.guard), so may answer it.
+        comment = clipped(event.note or "", COMMENT_QUOTE)
+        return t("notice.commented", name=author, comment=comment, **p), _reply_keyboard(hazard, t)
     return t("notice.evidence_added", **p), _details_keyboard(hazard, t)
 
 
@@ -241,6 +261,12 @@ def _late_this_round(hazard: Hazard) -> bool:
 
 def _details_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
+
+
+def _reply_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button(COMMENT, hazard.id, "button.reply", t)], [button(VIEW, hazard.id, "button.details", t)]]
+    )
 
 
 def _doer_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:

@@ -40,7 +40,7 @@ async def test_staff_reopen_a_closed_hazard_from_its_details_with_a_reason_and_a
 
     await staff.send_text(f"/hazard {hazard.code}")
     dossier = staff.last_message()
-    assert dossier.buttons == [["重新打开"]]
+    assert dossier.buttons == [["重新打开"], ["💬 留言"]]
     await staff.press("重新打开", dossier)
     assert f"重新打开已销号的隐患 {hazard.code}" in staff.last_message().text
     await staff.send_photo()  # a photo where the reason was expected
@@ -149,7 +149,7 @@ async def test_reopen_is_refused_to_another_county_and_past_ninety_days(bot_stag
     staff = people.staff
     await staff.send_text(f"/hazard {hazard.code}")
     dossier = staff.last_message()
-    assert dossier.buttons == [["Reopen"]]
+    assert dossier.buttons == [["Reopen"], ["💬 Comment"]]
     bot_stage.clock.advance(timedelta(days=91))
     late = await staff.press("Reopen", dossier)
     assert late.answer is not None and late.answer.show_alert

@@ -90,11 +90,11 @@ async def test_the_dossier_shows_the_whole_history_and_the_before_and_after_phot
     ]
     assert len({m.media_group_id for m in photos}) == 1 and photos[0].media_group_id is not None
     # A closed hazard leaves staff one thing to press: Reopen, should the problem come back.
-    assert f"隐患 {hazard.code}，您可以" in shown[-1].text and shown[-1].buttons == [["重新打开"]]
+    assert f"隐患 {hazard.code}，您可以" in shown[-1].text and shown[-1].buttons == [["重新打开"], ["💬 留言"]]
 
     await people.head.send_text(f"/hazard {hazard.code}")
-    assert "照片看不清通道" in "".join(m.text for m in people.head.messages()[-6:])
-    assert people.head.last_message().kind == "photo"  # and the head nothing
+    assert "照片看不清通道" in "".join(m.text for m in people.head.messages()[-7:])
+    assert people.head.last_message().buttons == [["💬 留言"]]  # and the head only a comment
 
 
 async def test_unknown_and_out_of_scope_codes_get_the_same_answer(bot_stage: Stage) -> None:

@@ -86,7 +86,7 @@ async def test_staff_withdraw_a_hazard_with_a_reason_and_the_reporter_and_head_a
     assert [(e.actor_id, e.target) for e in audit] == [(STAFF, f"hazard:{hazard.code}")]
     await staff.send_text(f"/hazard {hazard.code}")
     details = "\n".join(m.text for m in staff.messages()[-3:])
-    assert "作废（误报/不属于隐患）" in details and staff.last_message().buttons == [["重新打开"]]
+    assert "作废（误报/不属于隐患）" in details and staff.last_message().buttons == [["重新打开"], ["💬 留言"]]
 
 
 async def test_a_second_press_names_who_withdrew_it_and_when(bot_stage: Stage) -> None:

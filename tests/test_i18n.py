@@ -40,8 +40,8 @@ def required_keys() -> set[str]:
     keys |= {f"help.{role.value}" for role in Role} | {f"role.{role.value}" for role in Role} | {"help.group"}
     keys |= {f"purpose.{purpose.value}" for purpose in GroupPurpose}
     keys |= {f"refusal.{code.value}" for code in RefusalCode}
-    keys |= {f"refusal.{field}_too_long" for field in ("description", "address", "text")}
-    keys |= {"refusal.description_too_short"}
+    keys |= {f"refusal.{field}_too_long" for field in ("description", "address", "text", "comment")}
+    keys |= {"refusal.description_too_short", "refusal.comment_too_short"}
     commands = set(GUEST_COMMANDS) | set(GROUP_COMMANDS)
     for role_commands in ROLE_COMMANDS.values():
         commands |= set(role_commands)
@@ -230,7 +230,8 @@ def test_a_refusal_that_counts_one_reads_in_the_singular() -> None:
 # Placeholders that never hold 1 (a rule's limit, a checklist's length) or not a whole number (days as 2.5).
 _NEVER_ONE = {"min", "max", "least", "length", "n"}
 _NEVER_ONE_IN = {
-    ("refusal.reopen_window_passed", "days"), ("mine.closed_before", "days"), ("mine.empty_closed_before", "days"),
+    ("refusal.reopen_window_passed", "days"), ("refusal.comment_window_passed", "days"),
+    ("mine.closed_before", "days"), ("mine.empty_closed_before", "days"),
     ("institution.closed_recently", "days"), ("institution.withdrawn_recently", "days"),
     ("deadline.term_days", "days"),  # 90 days; a deadline of 2 days or more
     ("deadline.term_hours", "hours"),  # one hour is deadline.term_hour

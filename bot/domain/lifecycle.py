@@ -9,7 +9,7 @@ reminders and the "dynamic zeroing" goal (动态清零) all ask the same questio
     2. is this person one who may take this action?     WRONG_ROLE, NOT_REPORTER, NOT_IN_SCOPE,
                                                         SENSITIVE_HIDDEN
     3. does the action apply in the hazard's state?     ALREADY_CLOSED, ILLEGAL_TRANSITION,
-                                                        REOPEN_WINDOW_PASSED
+                                                        REOPEN_WINDOW_PASSED, COMMENT_WINDOW_PASSED
     4. is it the rectification the person was shown?    EARLIER_RECTIFICATION
        is someone else's work being verified?           SELF_VERIFICATION
     5. did they give what the action needs?             REASON/MEASURES/TEXT/PHOTO/ASSIGNEE/DEADLINE_*
@@ -110,6 +110,8 @@ class RefusalCode(StrEnum):
     DEADLINE_NOT_LATER = "deadline_not_later"
     # Staff withdrew the hazard (作废): nothing more is done on it but reinstating it (REOPEN) or a comment.
     WITHDRAWN = "withdrawn"
+    # A comment on a hazard closed longer ago than it may be reopened: its record is final.
+    COMMENT_WINDOW_PASSED = "comment_window_passed"
 
 
 class DeadlineNeed(StrEnum):
@@ -183,7 +185,7 @@ TRANSITIONS: Mapping[tuple[HazardState, HazardAction], HazardState] = MappingPro
         (_S.ASSIGNED, _A.ADD_EVIDENCE): _S.ASSIGNED,
         (_S.RECTIFYING, _A.ADD_EVIDENCE): _S.RECTIFYING,
         (_S.AWAITING_VERIFICATION, _A.ADD_EVIDENCE): _S.AWAITING_VERIFICATION,
-        # Comments stay possible after closing: follow-up remarks belong on the record of the hazard.
+        # Comments stay possible after closing, within COMMENT_WINDOW: follow-up remarks belong on its record.
         (_S.REPORTED, _A.COMMENT): _S.REPORTED,
         (_S.ASSIGNED, _A.COMMENT): _S.ASSIGNED,
         (_S.RECTIFYING, _A.COMMENT): _S.RECTIFYING,
@@ -290,6 +292,12 @@ REOPEN_WINDOW = timedelta(days=90)
 # How long a closed hazard stays in its reporter's list (/mine) after closing: as long as staff may still reopen it,
 # so the reporter can follow each hazard until its outcome is final. Older ones are counted, and open by code.
 REPORTER_CLOSED_WINDOW = REOPEN_WINDOW
+
+# How long after closing a hazard still takes comments: while it may be reopened, a remark ("the exit is blocked
+# again") may lead somewhere. Later its record is final, like the statistics published from it; a problem that is
+# back is reported anew.
+COMMENT_WINDOW = REOPEN_WINDOW
+
 
 def state_kind(state: HazardState) -> StateKind:
     return STATE_KINDS[state]
@@ -432,6 +440,8 @@ def _gate(
         return RefusalCode.ILLEGAL_TRANSITION
     if action is HazardAction.REOPEN and facts.closed_at is not None and now - facts.closed_at > REOPEN_WINDOW:
         return RefusalCode.REOPEN_WINDOW_PASSED
+    if action is HazardAction.COMMENT and _closed_longer_than(facts, COMMENT_WINDOW, now):
+        return RefusalCode.COMMENT_WINDOW_PASSED
     if action in VERDICTS and not shown_current:
         return RefusalCode.EARLIER_RECTIFICATION
     own_fix = facts.fixed_by is not None and actor.telegram_id == facts.fixed_by
@@ -466,6 +476,12 @@ def _party_refusal(facts: HazardFacts, actor: Actor, party: Party) -> RefusalCod
         # reporter does not make them the one who deals with it.
         return RefusalCode.SENSITIVE_HIDDEN
     return None
+
+
+def _closed_longer_than(facts: HazardFacts, window: timedelta, now: datetime) -> bool:
+    """Ended (closed, or withdrawn: `closed_at` is when its loop ended either way) longer ago than `window`."""
+    ended = facts.state in CLOSED_STATES or facts.state in WITHDRAWN_STATES
+    return ended and facts.closed_at is not None and now - facts.closed_at > window
 
 
 def _staff_in_scope(actor: Actor, region_code: str) -> bool:

@@ -36,6 +36,7 @@ class NoticeKind(StrEnum):
     EXTENSION_APPROVED = "extension_approved"  # to whoever asked for more time
     EXTENSION_REFUSED = "extension_refused"  # to whoever asked for more time; reason: why
     WITHDRAWN = "withdrawn"  # reason: why staff withdrew it (作废)
+    COMMENTED = "commented"  # someone wrote on the hazard's record (on_comment)
 
 
 class NoticeReason(StrEnum):
@@ -159,6 +160,22 @@ def on_action(
         return []
     kind, recipients, why = plan[action]
     return guard(_people(kind, hazard_id, recipients, why), facts, audience, actor_id)
+
+
+def on_comment(
+    facts: HazardFacts, hazard_id: int, audience: Audience, actor_id: int, participants: Iterable[int]
+) -> list[Notice]:
+    """Who reads a comment: whoever follows the hazard, as a comment thread's subscribers do. They are its rectifiers
+    (the person named, the institution's heads), its reporter, and everyone who took part in its history
+    (`participants`: the staff who assigned, verified, rejected or commented on it, a cadre who commented...). The
+    county hears through the staff who took part; where no county official has yet, through those who would verify
+    it, so a head's question reaches someone without every official of the county hearing of every remark. Never a
+    group; never anyone `can_view` refuses (a rights-protection hazard's heads), never the commenter (`guard`)."""
+    involved = list(dict.fromkeys(participants))
+    county_took_part = any(s.role is Role.COUNTY and s.telegram_id in involved for s in audience.staff)
+    county = [] if county_took_part else verifiers(facts, audience)
+    people = [*rectifiers(facts, audience), facts.reporter_id, *involved, *county]
+    return guard(_people(NoticeKind.COMMENTED, hazard_id, people), facts, audience, actor_id)
 
 
 def on_reassign(

@@ -31,6 +31,10 @@ from storage.models import GroupPurpose, Institution, User
 MAX_PHOTOS = 9
 MIN_DESCRIPTION = 5
 MAX_TEXT = 2000
+# A comment is a remark in a conversation, not a report: two characters that show ("好的" is an answer), and short
+# enough that the people told read it whole on a phone.
+MIN_COMMENT = 2
+MAX_COMMENT = 1000
 
 # Refusals that a normal user interface never produces: a forged or replayed button, worth an audit entry.
 FORGERY_CODES = frozenset({"not_in_scope", "sensitive_hidden", "wrong_role"})
@@ -158,7 +162,9 @@ def may_report_on(user: User, institution: Institution) -> bool:
     return region_in_scope(user.region_code, institution.region_code)
 
 
-def checked_text(text: str | None, *, field_name: str, minimum: int = 0) -> str | None:
+def checked_text(
+    text: str | None, *, field_name: str, minimum: int = 0, maximum: int = MAX_TEXT
+) -> str | None:
     """Cleaned text (bot/domain/text.py) within the length limits, or a Refusal; None when nothing of it shows
     and nothing is required. The minimum counts the characters that show: zero-width spaces do not fill it."""
     value = clean_text(text)
@@ -166,8 +172,8 @@ def checked_text(text: str | None, *, field_name: str, minimum: int = 0) -> str 
         return None
     if visible_length(value) < minimum:
         raise Refusal(f"{field_name}_too_short", min=minimum)
-    if len(value) > MAX_TEXT:
-        raise Refusal(f"{field_name}_too_long", max=MAX_TEXT)
+    if len(value) > maximum:
+        raise Refusal(f"{field_name}_too_long", max=maximum)
     # The secrecy guard stops such messages before any handler; this is the last line before storage.
     mark = find_classification_mark(value)
     if mark is not None:

@@ -14,6 +14,7 @@ from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.deadlines import deadline_for
 from bot.domain.hazard_codes import format_hazard_code, parse_hazard_code
 from bot.domain.lifecycle import (
+    COMMENT_WINDOW,
     REOPEN_WINDOW,
     REPORTER_CLOSED_WINDOW,
     HazardAction,
@@ -26,7 +27,15 @@ from bot.domain.lifecycle import (
     may_verify,
 )
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.domain.targeting import Notice, NoticeKind, NoticeReason, on_action, on_extension_decided, on_reassign
+from bot.domain.targeting import (
+    Notice,
+    NoticeKind,
+    NoticeReason,
+    on_action,
+    on_comment,
+    on_extension_decided,
+    on_reassign,
+)
 from bot.domain.withdrawal import MIN_REASON as MIN_WITHDRAWAL_REASON
 from bot.domain.withdrawal import WithdrawalCategory, duplicate_code
 from bot.services.errors import Refusal
@@ -36,6 +45,8 @@ from bot.services.hazard_core import (
     FORGERY_CODES,
     FOUR_EYES_WAIVED,
     LEGACY_FIX,
+    MAX_COMMENT,
+    MIN_COMMENT,
     HazardDossier,
     HazardOutcome,
     ReportsPage,
@@ -151,11 +162,20 @@ class HazardService(HazardReporting, HazardExtensions):
                         NoticeKind.EXTENSION_APPROVED, updated.facts(), updated.id, audience, actor.telegram_id,
                         extension.requested_by, notices,
                     )
+                if action is HazardAction.COMMENT:
+                    participants = [e.actor_id for e in await self._storage.hazards.events(hazard.id) if e.actor_id]
+                    notices += on_comment(updated.facts(), updated.id, audience, actor.telegram_id, participants)
                 await self._queue_notices(updated, event, notices)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
         if isinstance(applied, Refused):
             raise await self._explained(applied.reason_code, hazard, action)
         return await self._planned(HazardOutcome(hazard=updated, notices=notices, event=event))
+
+    async def comment(self, actor: User, hazard_id: int, text: str | None) -> HazardOutcome:
+        """A comment on the hazard's record (a history entry, audited), its followers told (targeting.on_comment).
+        Whoever may view the hazard may comment, until COMMENT_WINDOW after its closing (lifecycle.decide)."""
+        comment = checked_text(text, field_name="comment", minimum=MIN_COMMENT, maximum=MAX_COMMENT)
+        return await self._act(actor, hazard_id, HazardAction.COMMENT, reason=comment)
 
     async def _explained(self, reason: RefusalCode, hazard: Hazard, action: HazardAction) -> Refusal:
         """`_refusal`, but a press that came after a colleague's (or one's own) Reopen or Reject, or an Assign after
@@ -506,4 +526,6 @@ def _refusal(reason: RefusalCode, hazard: Hazard) -> Refusal:
         return Refusal(code)
     if reason is RefusalCode.REOPEN_WINDOW_PASSED:
         return Refusal(code, hazard=hazard.code, days=REOPEN_WINDOW.days)
+    if reason is RefusalCode.COMMENT_WINDOW_PASSED:
+        return Refusal(code, hazard=hazard.code, days=COMMENT_WINDOW.days)
     return Refusal(code, hazard=hazard.code)

@@ -24,6 +24,7 @@ class Journey(StrEnum):
     DEADLINE = "deadline"
     EXTENSION = "extension"  # asking for more time
     EXTENSION_REFUSE = "extension_refuse"  # staff refusing a request for more time, with a reason
+    COMMENT = "comment"  # a comment on a hazard, pressed and not yet typed (handlers.comment)
     # The calendar journeys keep drafts of their own shape here (storage.repositories.calendar_drafts).
     DRILL = "drill"
     SELFCHECK = "selfcheck"

@@ -16,6 +16,7 @@ import pytest
 from bot.domain.catalog import HazardArea
 from bot.domain.lifecycle import (
     CLOSED_STATES,
+    COMMENT_WINDOW,
     FIXED_STATES,
     OPEN_STATES,
     REOPEN_WINDOW,
@@ -819,3 +820,45 @@ def test_staff_who_correct_a_sensitive_hazard_change_its_deadline_rather_than_as
         Refused(RefusalCode.WRONG_ROLE)
     )
     assert HazardAction.CHANGE_DEADLINE in available_actions(sensitive, COUNTY, now=NOW)
+
+
+# --- comments ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("closed_ago", "allowed"),
+    [(timedelta(hours=1), True), (COMMENT_WINDOW, True), (COMMENT_WINDOW + timedelta(seconds=1), False)],
+)
+def test_a_closed_hazard_takes_comments_while_it_may_be_reopened(closed_ago: timedelta, allowed: bool) -> None:
+    """A remark on a closed hazard may still lead to its reopening; past the window its record is final."""
+    closed = facts("closed", closed_at=NOW - closed_ago)
+    for person in (HEAD, COUNTY):
+        d = decide(closed, person, HazardAction.COMMENT, reason="通道标识已补齐", now=NOW)
+        assert isinstance(d, Allowed) is allowed
+        assert (HazardAction.COMMENT in available_actions(closed, person, now=NOW)) is allowed
+        if allowed:
+            assert isinstance(d, Allowed) and not d.state_changed
+        else:
+            assert d == Refused(RefusalCode.COMMENT_WINDOW_PASSED)
+
+
+def test_an_outsider_learns_nothing_of_the_comment_window_and_an_open_hazard_has_none() -> None:
+    county_out = next(p.actor for p in PROFILES if p.name == "county_out")
+    old = facts("closed", closed_at=NOW - COMMENT_WINDOW * 2)
+    assert decide(old, county_out, HazardAction.COMMENT, reason="r", now=NOW) == Refused(RefusalCode.NOT_IN_SCOPE)
+    sensitive = facts("rectifying", area=HazardArea.RIGHTS)
+    assert decide(sensitive, HEAD, HazardAction.COMMENT, reason="r", now=NOW) == Refused(
+        RefusalCode.SENSITIVE_HIDDEN
+    )
+    assert decide(facts("rectifying"), HEAD, HazardAction.COMMENT, reason=" ", now=NOW) == Refused(
+        RefusalCode.TEXT_REQUIRED
+    )
+
+
+def test_a_withdrawn_hazard_takes_comments_for_as_long_as_a_closed_one() -> None:
+    recent = facts("withdrawn", closed_at=NOW - timedelta(days=1))
+    assert isinstance(decide(recent, COUNTY, HazardAction.COMMENT, reason="已与机构核实", now=NOW), Allowed)
+    old = facts("withdrawn", closed_at=NOW - COMMENT_WINDOW - timedelta(seconds=1))
+    assert decide(old, COUNTY, HazardAction.COMMENT, reason="已与机构核实", now=NOW) == Refused(
+        RefusalCode.COMMENT_WINDOW_PASSED
+    )

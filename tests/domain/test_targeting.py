@@ -1,4 +1,4 @@
-"""Who is asked to verify a rectification: never the person who submitted it (four eyes)."""
+"""Who is asked to verify a rectification: never the person who submitted it (four eyes). Who reads a comment."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot.domain.catalog import HazardArea
 from bot.domain.lifecycle import Actor, HazardAction, HazardFacts, HazardState
 from bot.domain.roles import Role
-from bot.domain.targeting import Audience, NoticeKind, on_action, on_report, verifiers
+from bot.domain.targeting import Audience, Notice, NoticeKind, on_action, on_comment, on_report, verifiers
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 CLERK = Actor(4, Role.COUNTY, "330302", None)
@@ -50,3 +50,40 @@ def test_fixed_on_the_spot_by_the_countys_only_clerk_goes_to_the_city() -> None:
     )
     notices = on_report(facts, 1, Audience(staff=(CLERK, CITY)), CLERK.telegram_id)
     assert [(n.kind, n.recipient_id) for n in notices] == [(NoticeKind.RECTIFICATION_SUBMITTED, CITY.telegram_id)]
+
+
+HEAD = Actor(8, Role.HEAD, None, 10)
+ASSIGNEE = 600
+
+
+def _open(area: HazardArea = HazardArea.FIRE, assignee: int | None = ASSIGNEE) -> HazardFacts:
+    return HazardFacts(
+        state=HazardState.RECTIFYING, region_code="330302001", institution_id=10, reporter_id=REPORTER,
+        area=area, deadline=None, assignee_id=assignee,
+    )
+
+
+def _told(notices: list[Notice]) -> list[int]:
+    assert all(n.kind is NoticeKind.COMMENTED for n in notices)
+    return [n.recipient_id for n in notices]
+
+
+def test_a_comment_reaches_those_following_the_hazard_and_the_verifiers_until_the_county_takes_part() -> None:
+    audience = Audience(heads=(HEAD,), staff=(CLERK, SECOND_CLERK, CITY))
+    # Nobody at the county has taken part: those who would verify it hear, the city admins not.
+    told = _told(on_comment(_open(), 1, audience, REPORTER, participants=[REPORTER]))
+    assert told == [ASSIGNEE, HEAD.telegram_id, CLERK.telegram_id, SECOND_CLERK.telegram_id]
+    # Once a clerk has (assigned it, asked a question), that clerk alone, never the commenter.
+    told = _told(on_comment(_open(), 1, audience, HEAD.telegram_id, participants=[REPORTER, CLERK.telegram_id]))
+    assert told == [ASSIGNEE, REPORTER, CLERK.telegram_id]
+    # A city admin who took part is told, and the county still hears through its verifiers.
+    told = _told(on_comment(_open(), 1, audience, REPORTER, participants=[CITY.telegram_id]))
+    assert told == [ASSIGNEE, HEAD.telegram_id, CITY.telegram_id, CLERK.telegram_id, SECOND_CLERK.telegram_id]
+
+
+def test_a_sensitive_hazard_s_comment_never_reaches_a_head_and_nobody_outside_is_told() -> None:
+    outsider = Actor(9, Role.HEAD, None, 11)  # took part once (relieved since): may no longer see it
+    audience = Audience(heads=(HEAD,), staff=(CLERK,))
+    facts = _open(HazardArea.RIGHTS, assignee=None)
+    told = _told(on_comment(facts, 1, audience, CLERK.telegram_id, [HEAD.telegram_id, outsider.telegram_id]))
+    assert told == [REPORTER]

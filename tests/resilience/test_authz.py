@@ -429,6 +429,13 @@ ROWS: tuple[Row, ...] = (
         hazard=HazardState.ASSIGNED),
     Row("hz:reopen:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:reopen:{hazard}")), ("reopen.ask_reason",),
         hazard=HazardState.CLOSED),
+    # A comment: whoever may see the hazard (its reporter too), until 90 days after its closing.
+    Row("hz:comment:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:comment:{hazard}")),
+        ("comment.ask",), hazard=HazardState.ASSIGNED),
+    Row("hz:comment:", expect(allow=(P.CADRE, P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:comment:{hazard}")),
+        ("comment.ask",), hazard=HazardState.ASSIGNED, hazard_by=P.CADRE, variant="the cadre's own report"),
+    Row("hz:comment:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:comment:{hazard}")),
+        ("comment.ask",), hazard=HazardState.CLOSED, variant="closed"),
     # Naming the person responsible: staff in scope, while the hazard is unresolved; every press is checked again.
     Row("hz:assign:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:assign:{hazard}")), ("assign.choose",),
         hazard=HazardState.ASSIGNED),
@@ -542,6 +549,8 @@ ROWS: tuple[Row, ...] = (
     Row("wd:ok:", expect(stale=(P.COUNTY_IN, P.CITY)), press(filled("wd:ok:{hazard}")), ("withdraw.done_told",),
         hazard=HazardState.ASSIGNED, variant="no reason given"),
     Row("wd:cancel", EVERYONE, press("wd:cancel"), ("cancel.done",)),
+    Row("cm:cancel", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("cm:cancel"),
+        ("cancel.done",), prepare=press(filled("hz:comment:{hazard}")), hazard=HazardState.ASSIGNED),
 
     # ---- calendar duties: drills (heads, and staff for institutions in scope), self-inspections (heads), study ----
     Row("/drill", expect(allow=DRILLERS), say("/drill"), ("drill.ask_kind", "drill.ask_institution")),
