@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.demo_warnings import typhoon_warning
 from bot.domain.roles import Role
-from bot.sandbox import TranscriptEntry
+from bot.sandbox import SimUser, TranscriptEntry
 from bot.stage import Stage, stage
 
 LUCHENG = "330302"
@@ -201,6 +201,8 @@ async def hazard_loop(scene: Scene) -> None:
     card = next((m.text for m in reversed(staff.messages()) if "机构档案" in m.text), "")
     scene.check("鹿城区社会福利院" in card and "张 院长" in card, "the card names the home and its head")
 
+    await hazard_followups(scene, cadre, head, staff)
+
     scene.title("院长屏蔽了机器人：县级民政立即得知，恢复后双方都知道 / the head blocks the bot, then comes back")
     head.block_bot()
     await _until(scene, lambda: "已屏蔽本机器人" in staff.last_message().text)
@@ -210,6 +212,61 @@ async def hazard_loop(scene: Scene) -> None:
     scene.check(welcomed, "the head, back, learns what did not reach them")
     await _until(scene, lambda: "已恢复接收" in staff.last_message().text)
     scene.check("已恢复接收" in staff.last_message().text, "county staff hear that the head is reachable again")
+
+
+async def _reported(scene: Scene, cadre: SimUser, area: str, description: str) -> str | None:
+    """A hazard the cadre reports with a photo and no location; its code, or None (the check failed)."""
+    await cadre.send_text("/report")
+    await cadre.press("鹿城区社会福利院")
+    await cadre.press(area)
+    await cadre.press("一般")
+    await cadre.send_text(description)
+    await cadre.send_photo()
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    await cadre.press("✅ 确认上报")
+    match = re.search(r"YH-\d{8}-\d{4}", cadre.last_message().text)
+    scene.check(match is not None, f"the cadre's report ({area}) is registered")
+    return None if match is None else match.group(0)
+
+
+async def hazard_followups(scene: Scene, cadre: SimUser, head: SimUser, staff: SimUser) -> None:
+    """What happens between a report and its closing: more time asked for, comments, a report withdrawn."""
+    scene.title("院长申请延期，科长同意 / the head asks for more time, county staff approve")
+    code = await _reported(scene, cadre, "用电", "二楼配电箱老化，线路裸露，需整体更换")
+    if code is None:
+        return
+    await head.send_text(f"/hazard {code}")
+    await head.press("申请延期")
+    await head.press("延期 14 天")
+    await head.send_text("配电箱需由供电部门上门更换，已预约，最早下周二施工")
+    await head.press("提交延期申请")
+    scene.check(any(f"延期申请待审批：{code}" in m.text for m in staff.messages()),
+                "county staff are asked to decide, with the reason")
+    await staff.press("同意延期")
+    scene.check(f"延期申请已同意：{code}" in head.last_message().text, "the head hears the new deadline")
+
+    scene.title("科长留言提醒，院长回复 / county staff leave a comment, the head replies to it")
+    await staff.send_text(f"/hazard {code}")
+    await staff.press("💬 留言")
+    await staff.send_text("更换前请在配电箱旁张贴警示标识，并安排每日检查")
+    scene.check(f"对隐患 {code} 留言" in head.last_message().text, "the head reads the comment at once")
+    await head.press("💬 回复")
+    await head.send_text("已张贴警示标识，电工每日下午检查一次")
+    scene.check(f"对隐患 {code} 留言" in staff.last_message().text, "the reply reaches county staff")
+
+    scene.title("科长作废一条误报，上报人得知原因 / county staff withdraw a mistaken report; the reporter is told why")
+    mistaken = await _reported(scene, cadre, "燃气", "厨房有燃气味")
+    if mistaken is None:
+        return
+    await staff.send_text(f"/hazard {mistaken}")
+    await staff.press("🗑 作废")
+    await staff.press("误报/不属于隐患")
+    await staff.send_text("现场复查为厨余垃圾异味，燃气检测仪读数正常")
+    await staff.press("确认作废")
+    told = any(mistaken in m.text and "作废" in m.text for m in cadre.messages()[-2:])
+    scene.check(told, "the reporter is told it was withdrawn, and why")
 
 
 async def _until(scene: Scene, arrived: Callable[[], bool]) -> None:
