@@ -279,10 +279,12 @@ def add_probe(name: str, call: Call, target: str, runs: int = 20) -> None:
 async def cast(services: BotServices) -> People:
     db = services.storage.db
     head_id = await db.fetchval(
-        "SELECT assignee_id FROM hazards WHERE state != 'closed' GROUP BY assignee_id ORDER BY COUNT(*) DESC LIMIT 1"
+        "SELECT assignee_id FROM hazards WHERE state NOT IN ('closed', 'withdrawn') "
+        "GROUP BY assignee_id ORDER BY COUNT(*) DESC LIMIT 1"
     )
     county_code = await db.fetchval(
-        "SELECT substr(region_code, 1, 6) FROM hazards WHERE state != 'closed' GROUP BY 1 ORDER BY COUNT(*) DESC"
+        "SELECT substr(region_code, 1, 6) FROM hazards WHERE state NOT IN ('closed', 'withdrawn') "
+        "GROUP BY 1 ORDER BY COUNT(*) DESC"
     )
     county_id = await db.fetchval(
         "SELECT telegram_id FROM users WHERE role = 'county' AND region_code = ? LIMIT 1", (county_code,)
