@@ -213,6 +213,7 @@ async def test_a_request_ends_when_the_fix_is_submitted_or_staff_set_the_deadlin
     await bot_stage.sandbox.settle()
     pressed = await staff.press_data(asking, f"xt:ok:{third_id}")
     assert pressed.answer is not None and f"has ended: Zhou withdrew {third.code} at" in (pressed.answer.text or "")
+    assert asking.buttons == [["Details"]]  # nothing left to decide on it
     ended = await bot_stage.services.storage.extensions.get(third_id)
     assert ended is not None and ended.status is ExtensionStatus.ENDED
 
