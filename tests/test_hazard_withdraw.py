@@ -194,7 +194,7 @@ async def test_staff_reinstate_a_withdrawn_hazard_within_ninety_days_with_a_fres
     try:
         await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="再看一次")
     except Refusal as refusal:
-        assert refusal.code == "reopen_window_passed"
+        assert refusal.code == "reopen_window_passed_withdrawn"
     else:  # pragma: no cover
         raise AssertionError("reinstated past the window")
 
@@ -224,3 +224,31 @@ async def test_statistics_count_withdrawn_hazards_apart_and_not_as_rectified(bot
     await people.staff.send_text("/institution 鹿城区社会福利院")
     card = "\n".join(m.text for m in people.staff.messages()[-2:])
     assert "近 90 天已销号 1 条" in card and "近 90 天已作废 1 条" in card
+
+
+async def test_past_the_window_a_withdrawn_hazard_is_called_withdrawn_not_closed(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff, cadre = people.staff, people.cadre
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("💬 留言", staff.last_message())
+    await staff.send_text("请说明现场情况")
+    notice = cadre.last_message()
+    await bot_stage.services.hazards.withdraw(
+        await people.user(STAFF), hazard.id, WithdrawalCategory.INSTITUTION_CLOSED, "机构已停用，原址拆除"
+    )
+    await bot_stage.sandbox.settle()
+    await staff.send_text(f"/hazard {hazard.code}")
+    details = staff.last_message()
+    bot_stage.clock.advance(timedelta(days=91))
+
+    replied = await cadre.press("💬 回复", notice)
+    assert replied.answer is not None
+    assert replied.answer.text == (
+        f"隐患 {hazard.code} 作废已超过 90 天，不能再留言。如问题再次出现，请用 /report 重新上报。"
+    )
+    reopened = await staff.press("重新打开", details)
+    assert reopened.answer is not None
+    assert reopened.answer.text == (
+        f"隐患 {hazard.code} 作废已超过 90 天，不能再重新打开。如问题再次出现，请用 /report 作为新隐患上报。"
+    )
