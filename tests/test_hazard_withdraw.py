@@ -252,3 +252,26 @@ async def test_past_the_window_a_withdrawn_hazard_is_called_withdrawn_not_closed
     assert reopened.answer.text == (
         f"隐患 {hazard.code} 作废已超过 90 天，不能再重新打开。如问题再次出现，请用 /report 作为新隐患上报。"
     )
+
+
+async def test_verdict_buttons_on_a_hazard_withdrawn_while_awaiting_verification_give_way_to_details(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    verify = staff.last_message()
+    assert verify.buttons[0] == ["Accept", "Reject"]
+    await bot_stage.services.hazards.withdraw(
+        await people.user(STAFF), hazard.id, WithdrawalCategory.INSTITUTION_CLOSED, "The home closed for good"
+    )
+    await bot_stage.sandbox.settle()
+    at = bot_stage.clock.now().astimezone(bot_stage.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+    pressed = await staff.press("Accept", verify)
+    assert pressed.answer is not None and pressed.answer.show_alert
+    assert pressed.answer.text == f"Hazard {hazard.code} was withdrawn by Zhou at {at}; nothing more to do."
+    assert verify.buttons == [["Details"]]  # nothing left to verify on it
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.WITHDRAWN
+    await staff.send_text("/tasks")
+    assert hazard.code not in staff.last_message().text
