@@ -43,6 +43,7 @@ REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
 # A decision pressed once the request was settled or overtaken: its Approve and Refuse have nothing left to do.
 SETTLED_CODES = frozenset({
     "extension_already_approved", "extension_already_refused", "extension_ended_deadline", "extension_ended_submitted",
+    "extension_ended_withdrawn", "extension_ended_access",
 })
 
 

@@ -202,6 +202,9 @@ def popup_text(t: Translator, refusal: Refusal) -> str:
 
 # The refusal of a verdict on an earlier rectification: its buttons give way to Details, which shows the latest.
 EARLIER_RECTIFICATION = "earlier_rectification"
+# Refusals after which a message's buttons have nothing left to do: they give way to Details. A withdrawn hazard
+# takes no verdict, no fix and no request any more (Details offers what it still takes: Reopen, Comment).
+STALE_BUTTONS = frozenset({EARLIER_RECTIFICATION, "withdrawn"})
 
 
 def details_keyboard(hazard_id: int, t: Translator) -> InlineKeyboardMarkup:
@@ -210,10 +213,11 @@ def details_keyboard(hazard_id: int, t: Translator) -> InlineKeyboardMarkup:
 
 async def refuse(query: CallbackQuery, t: Translator, refusal: Refusal) -> None:
     """A pop-up the person must dismiss: a stale or forged button deserves more than a passing toast. Pressed on an
-    earlier rectification, the message's buttons become Details, the way to the one awaiting verification now."""
+    earlier rectification, the message's buttons become Details, the way to the one awaiting verification now; so
+    do they on a hazard withdrawn since."""
     await query.answer(popup_text(t, refusal), show_alert=True)
     hazard_id = hazard_id_of(query)
-    if refusal.code == EARLIER_RECTIFICATION and hazard_id is not None and isinstance(query.message, Message):
+    if refusal.code in STALE_BUTTONS and hazard_id is not None and isinstance(query.message, Message):
         await replace_buttons(query.message, details_keyboard(hazard_id, t))
 
 

@@ -15,6 +15,10 @@ class ExtensionStatus(StrEnum):
     ENDED = "ended"  # undecided, overtaken: the rectification was submitted, or staff changed the deadline
 
 
+# What ended a request besides a hazard action (`ended_by`): the requester's access ended, so nobody follows it up.
+ENDED_BY_ACCESS = "access_ended"
+
+
 class ExtensionRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -29,4 +33,4 @@ class ExtensionRequest(BaseModel):
     decided_by: int | None = None  # who approved or refused it, or whose action ended it
     decided_at: datetime | None = None
     decision_note: str | None = None  # why it was refused
-    ended_by: str | None = None  # the HazardAction that ended it undecided
+    ended_by: str | None = None  # the HazardAction that ended it undecided, or ENDED_BY_ACCESS

@@ -24,6 +24,7 @@ from tests.hazard_people import (
     hazard_now,
     report,
 )
+from tests.test_institution_closure import close_from_card
 
 
 def local(stage: Stage, moment: datetime) -> str:
@@ -212,6 +213,7 @@ async def test_a_request_ends_when_the_fix_is_submitted_or_staff_set_the_deadlin
     await bot_stage.sandbox.settle()
     pressed = await staff.press_data(asking, f"xt:ok:{third_id}")
     assert pressed.answer is not None and f"has ended: Zhou withdrew {third.code} at" in (pressed.answer.text or "")
+    assert asking.buttons == [["Details"]]  # nothing left to decide on it
     ended = await bot_stage.services.storage.extensions.get(third_id)
     assert ended is not None and ended.status is ExtensionStatus.ENDED
 
@@ -264,3 +266,27 @@ async def test_many_long_requests_still_fit_one_tasks_message_and_are_all_counte
     tasks = people.staff.last_message()
     assert "待您审批的延期申请</b>：7 件" in (tasks.html or "") and len(tasks.text) < 4096
     assert sum(1 for row in tasks.buttons if row[0].startswith("审批延期")) == 5
+
+
+async def test_a_request_ends_when_the_requester_s_access_ends_and_staff_are_told_so(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    request_id = await asked_by_service(bot_stage, hazard)
+    notice = staff.last_message()
+    # The home closes: its head's access ends with it, and with it the request nobody will follow up.
+    await close_from_card(bot_stage, staff)
+    ended_at = local(bot_stage, bot_stage.clock.now())
+    ended = await bot_stage.services.storage.extensions.get(request_id)
+    assert ended is not None and ended.status is ExtensionStatus.ENDED
+    await staff.send_text("/tasks")
+    assert "待您审批的延期申请" not in staff.last_message().text
+
+    bot_stage.clock.advance(timedelta(minutes=5))
+    pressed = await staff.press_data(notice, f"xt:ok:{request_id}")
+    assert pressed.answer is not None and pressed.answer.show_alert
+    assert pressed.answer.text == f"这份延期申请已结束：申请人 陈院长 的账号已于 {ended_at} 停用。"
+    assert notice.buttons == [["详情"]]
+    assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
+    audit = await bot_stage.services.storage.audit.list(action_prefix="user.deactivated")
+    assert audit[-1].detail["extensions_ended"] == [hazard.code]

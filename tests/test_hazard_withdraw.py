@@ -194,7 +194,7 @@ async def test_staff_reinstate_a_withdrawn_hazard_within_ninety_days_with_a_fres
     try:
         await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="再看一次")
     except Refusal as refusal:
-        assert refusal.code == "reopen_window_passed"
+        assert refusal.code == "reopen_window_passed_withdrawn"
     else:  # pragma: no cover
         raise AssertionError("reinstated past the window")
 
@@ -224,3 +224,54 @@ async def test_statistics_count_withdrawn_hazards_apart_and_not_as_rectified(bot
     await people.staff.send_text("/institution 鹿城区社会福利院")
     card = "\n".join(m.text for m in people.staff.messages()[-2:])
     assert "近 90 天已销号 1 条" in card and "近 90 天已作废 1 条" in card
+
+
+async def test_past_the_window_a_withdrawn_hazard_is_called_withdrawn_not_closed(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    staff, cadre = people.staff, people.cadre
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("💬 留言", staff.last_message())
+    await staff.send_text("请说明现场情况")
+    notice = cadre.last_message()
+    await bot_stage.services.hazards.withdraw(
+        await people.user(STAFF), hazard.id, WithdrawalCategory.INSTITUTION_CLOSED, "机构已停用，原址拆除"
+    )
+    await bot_stage.sandbox.settle()
+    await staff.send_text(f"/hazard {hazard.code}")
+    details = staff.last_message()
+    bot_stage.clock.advance(timedelta(days=91))
+
+    replied = await cadre.press("💬 回复", notice)
+    assert replied.answer is not None
+    assert replied.answer.text == (
+        f"隐患 {hazard.code} 作废已超过 90 天，不能再留言。如问题再次出现，请用 /report 重新上报。"
+    )
+    reopened = await staff.press("重新打开", details)
+    assert reopened.answer is not None
+    assert reopened.answer.text == (
+        f"隐患 {hazard.code} 作废已超过 90 天，不能再重新打开。如问题再次出现，请用 /report 作为新隐患上报。"
+    )
+
+
+async def test_verdict_buttons_on_a_hazard_withdrawn_while_awaiting_verification_give_way_to_details(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    verify = staff.last_message()
+    assert verify.buttons[0] == ["Accept", "Reject"]
+    await bot_stage.services.hazards.withdraw(
+        await people.user(STAFF), hazard.id, WithdrawalCategory.INSTITUTION_CLOSED, "The home closed for good"
+    )
+    await bot_stage.sandbox.settle()
+    at = bot_stage.clock.now().astimezone(bot_stage.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+    pressed = await staff.press("Accept", verify)
+    assert pressed.answer is not None and pressed.answer.show_alert
+    assert pressed.answer.text == f"Hazard {hazard.code} was withdrawn by Zhou at {at}; nothing more to do."
+    assert verify.buttons == [["Details"]]  # nothing left to verify on it
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.WITHDRAWN
+    await staff.send_text("/tasks")
+    assert hazard.code not in staff.last_message().text

@@ -231,6 +231,7 @@ def test_a_refusal_that_counts_one_reads_in_the_singular() -> None:
 _NEVER_ONE = {"min", "max", "least", "length", "n"}
 _NEVER_ONE_IN = {
     ("refusal.reopen_window_passed", "days"), ("refusal.comment_window_passed", "days"),
+    ("refusal.reopen_window_passed_withdrawn", "days"), ("refusal.comment_window_passed_withdrawn", "days"),
     ("mine.closed_before", "days"), ("mine.empty_closed_before", "days"),
     ("institution.closed_recently", "days"), ("institution.withdrawn_recently", "days"),
     ("deadline.term_days", "days"),  # 90 days; a deadline of 2 days or more

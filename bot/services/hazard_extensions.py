@@ -17,7 +17,7 @@ from bot.domain.roles import STAFF_ROLES
 from bot.domain.targeting import Notice, NoticeKind, on_extension_decided, on_extension_request
 from bot.services.errors import Refusal
 from bot.services.hazard_core import AUDITED_CODES, FORGERY_CODES, HazardCore, HazardOutcome, actor_of, checked_text
-from storage.extension_models import ExtensionRequest, ExtensionStatus
+from storage.extension_models import ENDED_BY_ACCESS, ExtensionRequest, ExtensionStatus
 from storage.hazard_models import Hazard
 from storage.models import User
 
@@ -36,6 +36,7 @@ _ENDED = {
     HazardAction.SUBMIT_RECTIFICATION.value: "extension_ended_submitted",
     HazardAction.REPORT_FIXED_ON_SPOT.value: "extension_ended_submitted",
     HazardAction.WITHDRAW.value: "extension_ended_withdrawn",
+    ENDED_BY_ACCESS: "extension_ended_access",
 }
 
 
@@ -242,7 +243,9 @@ class HazardExtensions(HazardCore):
         return None
 
     async def _settled(self, request: ExtensionRequest, hazard: Hazard) -> Refusal:
-        person = await self._storage.users.get(request.decided_by) if request.decided_by is not None else None
+        # Ended with the requester's access, the request is named by its requester (the command line ends it too).
+        named = request.requested_by if request.ended_by == ENDED_BY_ACCESS else request.decided_by
+        person = await self._storage.users.get(named) if named is not None else None
         at = self._local_time(request.decided_at) if request.decided_at is not None else "—"
         if request.status is ExtensionStatus.ENDED:
             code = _ENDED.get(request.ended_by or "", "extension_ended_deadline")

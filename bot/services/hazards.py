@@ -17,6 +17,7 @@ from bot.domain.lifecycle import (
     COMMENT_WINDOW,
     REOPEN_WINDOW,
     REPORTER_CLOSED_WINDOW,
+    WITHDRAWN_STATES,
     HazardAction,
     RefusalCode,
     Refused,
@@ -524,8 +525,10 @@ def _refusal(reason: RefusalCode, hazard: Hazard) -> Refusal:
     code = reason.value
     if code in FORGERY_CODES:
         return Refusal(code)
+    # A withdrawn hazard was never closed (销号): its window runs from the withdrawal, and the refusal says so.
+    ended = "_withdrawn" if hazard.state in WITHDRAWN_STATES else ""
     if reason is RefusalCode.REOPEN_WINDOW_PASSED:
-        return Refusal(code, hazard=hazard.code, days=REOPEN_WINDOW.days)
+        return Refusal(code + ended, hazard=hazard.code, days=REOPEN_WINDOW.days)
     if reason is RefusalCode.COMMENT_WINDOW_PASSED:
-        return Refusal(code, hazard=hazard.code, days=COMMENT_WINDOW.days)
+        return Refusal(code + ended, hazard=hazard.code, days=COMMENT_WINDOW.days)
     return Refusal(code, hazard=hazard.code)

@@ -20,6 +20,7 @@ from bot.services.errors import Refusal
 from bot.services.evidence import EvidenceStore
 from bot.services.onboarding import OnboardingService
 from storage import Storage
+from storage.extension_models import ENDED_BY_ACCESS
 from storage.hazard_models import Hazard
 from storage.models import Institution, Invite, User
 
@@ -133,6 +134,10 @@ class PeopleService:
                         detail={"previous_assignee_id": telegram_id},
                     )
                     released.append(hazard.model_copy(update={"assignee_id": None}))
+            # A request for more time they made would wait for a decision nobody could act on: it ends, undecided.
+            extensions = await self._storage.extensions.end_pending_of(
+                telegram_id, action=ENDED_BY_ACCESS, by=actor_id, at=now
+            )
             revoked = await self._storage.invites.revoke_made_by(telegram_id, by=actor_id, at=now)
             contacts, calls = await self._storage.contacts.release_cadre(telegram_id, now)
             await self._storage.reminders.cancel_pending_for(telegram_id)
@@ -148,6 +153,7 @@ class PeopleService:
                 detail={
                     "role": person.role.value, "region": person.region_code, "institution_id": person.institution_id,
                     "hazards_released": [h.code for h in released], "headed": headed, "invites_revoked": revoked,
+                    **({"extensions_ended": extensions} if extensions else {}),
                     "messages_given_up": given_up, "contacts_released": contacts, "calls_released": calls,
                     **({"drafts_discarded": {
                         "report": discarded.report, "journeys": list(discarded.journeys), "steps": discarded.steps,

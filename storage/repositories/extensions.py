@@ -90,3 +90,18 @@ class ExtensionRepository:
             (by, to_db_time(at), action, pending.id),
         )
         return await self.get(pending.id)
+
+    async def end_pending_of(self, requested_by: int, *, action: str, by: int | None, at: datetime) -> list[str]:
+        """End, undecided, the pending requests this person made (their access ended): the codes of their hazards."""
+        rows = await self._db.fetchall(
+            "SELECT e.id, h.code FROM extension_requests e JOIN hazards h ON h.id = e.hazard_id "
+            "WHERE e.requested_by = ? AND e.status = 'pending' ORDER BY e.id",
+            (requested_by,),
+        )
+        for row in rows:
+            await self._db.execute(
+                "UPDATE extension_requests SET status = 'ended', decided_by = ?, decided_at = ?, ended_by = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (by, to_db_time(at), action, row[0]),
+            )
+        return [str(row[1]) for row in rows]
