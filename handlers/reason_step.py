@@ -25,7 +25,7 @@ from bot.services.errors import Refusal
 from bot.services.hazards import HazardOutcome
 from handlers.common import answer, cancel_journey, catalog_label, identify
 from handlers.hazard_buttons import (
-    EARLIER_RECTIFICATION,
+    STALE_BUTTONS,
     details_keyboard,
     ensure_allowed,
     pressed_hazard,
@@ -105,8 +105,8 @@ class ReasonStep:
                 )
                 await drafts.delete(caller.user.telegram_id, self.journey)
         except Refusal as refusal:
-            # A new rectification arrived meanwhile: the way to it, rather than a reason given on the one before.
-            latest = details_keyboard(draft.hazard_id, t) if refusal.code == EARLIER_RECTIFICATION else None
+            # A new rectification arrived meanwhile, or the hazard was withdrawn: the way to it as it is now.
+            latest = details_keyboard(draft.hazard_id, t) if refusal.code in STALE_BUTTONS else None
             await answer(update, t(refusal.message_key, **refusal.params), reply_markup=latest)
             if refusal.code in REASON_REFUSALS:
                 return self.awaiting_reason

@@ -275,3 +275,23 @@ async def test_verdict_buttons_on_a_hazard_withdrawn_while_awaiting_verification
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.WITHDRAWN
     await staff.send_text("/tasks")
     assert hazard.code not in staff.last_message().text
+
+
+async def test_a_rejection_reason_typed_after_a_colleague_withdrew_the_hazard_leads_to_its_details(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    await bot_stage.sandbox.settle()
+    notice = next(m for m in reversed(staff.messages()) if any("退回整改" in row for row in m.buttons))
+    await staff.press("退回整改", notice)
+    colleague = await people.user(STAFF)
+    await bot_stage.services.hazards.withdraw(colleague, hazard.id, WithdrawalCategory.MISTAKEN, "现场核实不属于隐患")
+    await bot_stage.sandbox.settle()
+
+    await staff.send_text("照片不清晰，请补拍")
+    reply = staff.last_message()
+    assert "已由" in reply.text and "作废" in reply.text
+    assert reply.buttons == [["详情"]]
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.WITHDRAWN
