@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from bot.stage import Stage
+from storage.repositories.action_drafts import ActionDraftRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.drafts import DraftRepository
 from storage.repositories.users import UserRepository
 from tests.db_faults import failing_first
+from tests.hazard_people import cast, report
 from tests.test_report import FIRE_EXIT_BLOCKED, cadre_and_head, to_the_description
 
 BUSY_ZH = "⚠️ 系统正忙，刚才这一步没有保存。请稍等片刻后再发一次（或再点一次按钮）。"
@@ -110,3 +112,26 @@ async def test_while_another_program_holds_the_database_a_step_is_refused_plainl
     assert "照片" in cadre.last_message().text
     draft = await bot_stage.services.storage.drafts.get(cadre.id)
     assert draft is not None and draft.description == FIRE_EXIT_BLOCKED
+
+
+async def test_a_comment_whose_step_could_not_end_is_not_written_twice(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comment and the end of its step are one transaction: the database refusing the end of the step takes the
+    comment back too, so the person, told to send it again, writes it once and its readers hear of it once."""
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    cadre, head = people.cadre, people.head
+    await cadre.send_text(f"/hazard {hazard.code}")
+    await cadre.press("💬 留言", cadre.last_message())
+    left = refusing_once(monkeypatch, ActionDraftRepository, "delete")
+    before = len(cadre.messages())
+    await cadre.send_text("安全出口还被当成了吸烟点")
+    assert left == [0]
+    assert [m.text for m in cadre.messages()[before:]] == [BUSY_ZH]
+    await cadre.send_text("安全出口还被当成了吸烟点")
+    assert f"留言已记入隐患 {hazard.code} 的处理记录" in cadre.last_message().text
+    await bot_stage.sandbox.settle()
+    events = await bot_stage.services.storage.hazards.events(hazard.id)
+    assert [e.action for e in events].count("comment") == 1
+    assert len([m for m in head.messages() if f"对隐患 {hazard.code} 留言" in m.text]) == 1

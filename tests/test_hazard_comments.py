@@ -26,6 +26,8 @@ from tests.hazard_people import (
     submitted,
 )
 
+SECOND_CADRE = 48  # a cadre of Lucheng whom staff name responsible for a hazard, then relieve
+
 
 def commented(person: SimUser, hazard: Hazard) -> list[str]:
     """The comment notices of this hazard the person has received."""
@@ -206,3 +208,29 @@ async def test_a_restart_between_the_press_and_the_comment_loses_nothing(bot_sta
     assert "承包商周一进场" in commented(people.cadre, hazard)[-1]
     assert [e.actor_id for e in await bot_stage.services.storage.hazards.events(hazard.id)
             if e.action == "comment"] == [HEAD]
+
+
+async def test_someone_relieved_between_the_press_and_the_text_is_refused_and_it_is_recorded(
+    bot_stage: Stage,
+) -> None:
+    """The person named for a rights-protection hazard opens a comment, then staff name someone else: the comment
+    typed afterwards is refused (they may no longer see the hazard), nothing is written, and the refusal is in the
+    audit log as a press from outside the scope is: the check at the text is the server's own, not only the press's."""
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage, area=HazardArea.RIGHTS, description="有护工疑似殴打老人")
+    named = bot_stage.sandbox.user(user_id=SECOND_CADRE, first_name="郑干部", language_code="zh-hans")
+    await bot_stage.register(named, Role.CADRE, region=LUCHENG)
+    services, staff = bot_stage.services, await people.user(STAFF)
+    deadline = bot_stage.clock.now() + timedelta(days=5)
+    await services.hazards.act(staff, hazard.id, HazardAction.ASSIGN, assignee_id=SECOND_CADRE, deadline=deadline)
+    await bot_stage.sandbox.settle()
+
+    await open_comment(named, hazard)
+    await services.hazards.act(staff, hazard.id, HazardAction.ASSIGN, assignee_id=STAFF, deadline=deadline)
+    await bot_stage.sandbox.settle()
+    await named.send_text("家属要求尽快调查")
+    assert "记录" in named.last_message().text  # refused: the attempt has been recorded
+    events = await services.storage.hazards.events(hazard.id)
+    assert all(e.action != "comment" for e in events)
+    refused = await services.storage.audit.list(action_prefix="authz.refused", actor_id=SECOND_CADRE)
+    assert [(e.detail["action"], e.detail["reason"]) for e in refused] == [("comment", "not_in_scope")]

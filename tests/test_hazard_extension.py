@@ -9,6 +9,7 @@ from bot.domain.catalog import HazardArea
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.domain.withdrawal import WithdrawalCategory
+from bot.services.errors import Refusal
 from bot.stage import Stage
 from storage.calendar_models import ReminderState, SubjectType
 from storage.extension_models import ExtensionStatus
@@ -16,6 +17,8 @@ from storage.hazard_models import Hazard
 from tests.hazard_people import (
     CADRE,
     HEAD,
+    LONGWAN,
+    LONGWAN_STAFF,
     LUCHENG,
     OTHER_STAFF,
     STAFF,
@@ -143,6 +146,34 @@ async def test_staff_refuse_with_a_reason_the_head_reads_and_the_deadline_stays(
     assert pressed.answer is not None and pressed.answer.show_alert
     assert "was already refused by Zhou at" in (pressed.answer.text or "")
     assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
+
+
+async def test_refusing_checks_who_may_again_whoever_calls_it(bot_stage: Stage) -> None:
+    """The refusal itself checks who may decide, on the server, as approving does: a Refuse press is only where the
+    reason is asked for. Another county's staff, a head or the cadre who reported it are refused (a forgery audited),
+    and the request still waits for someone who may decide it."""
+    people = await cast(bot_stage)
+    outsider = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="吴科长", language_code="zh-hans")
+    await bot_stage.register(outsider, Role.COUNTY, region=LONGWAN)
+    hazard = await report(bot_stage)
+    request_id = await asked_by_service(bot_stage, hazard)
+    head_seen = len(people.head.messages())
+    for person_id in (LONGWAN_STAFF, HEAD, CADRE):
+        person = await people.user(person_id)
+        try:
+            await bot_stage.services.hazards.refuse_extension(person, request_id, "不同意，请尽快整改")
+        except Refusal as refusal:
+            assert refusal.code in {"not_in_scope", "wrong_role", "not_assignee"}, refusal.code
+        else:
+            raise AssertionError(f"{person_id} refused a request for more time they may not decide")
+    await bot_stage.sandbox.settle()
+    request = await bot_stage.services.storage.extensions.get(request_id)
+    assert request is not None and request.status is ExtensionStatus.PENDING
+    events = [e.action for e in await bot_stage.services.storage.hazards.events(hazard.id)]
+    assert "extension_refused" not in events
+    assert len(people.head.messages()) == head_seen  # told nothing
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert LONGWAN_STAFF in {entry.actor_id for entry in refused}
 
 
 async def test_a_second_request_while_one_waits_is_refused_naming_the_first(bot_stage: Stage) -> None:

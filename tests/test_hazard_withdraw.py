@@ -17,6 +17,7 @@ from storage.calendar_models import ReminderState, SubjectType
 from tests.hazard_people import (
     HEAD,
     LONGWAN,
+    LONGWAN_HOME,
     LONGWAN_STAFF,
     LUCHENG,
     OTHER_STAFF,
@@ -27,6 +28,8 @@ from tests.hazard_people import (
     report,
     submitted,
 )
+
+LONGWAN_CADRE = 48  # a cadre of Longwan, to report a hazard there
 
 
 async def test_staff_withdraw_a_hazard_with_a_reason_and_the_reporter_and_head_are_told(bot_stage: Stage) -> None:
@@ -170,6 +173,36 @@ async def test_a_duplicate_names_another_hazard_the_staff_may_see(bot_stage: Sta
     duplicate = WithdrawalCategory.DUPLICATE
     outcome = await hazards.withdraw(staff_user, second.id, duplicate, f"与 {first.code.lower()} 重复")
     assert outcome.event is not None and outcome.event.detail["duplicate_of"] == first.code
+
+
+async def test_a_duplicate_of_another_countys_hazard_is_refused_as_unknown(bot_stage: Stage) -> None:
+    """A duplicate's code must name a hazard the staff member may see: another county's is refused exactly as a code
+    that names nothing, so its existence is not confirmed and no withdrawal points at a record they may not open."""
+    people = await cast(bot_stage)
+    longwan_cadre = bot_stage.sandbox.user(user_id=LONGWAN_CADRE, first_name="黄干部", language_code="zh-hans")
+    await bot_stage.register(longwan_cadre, Role.CADRE, region=LONGWAN)
+    elsewhere = await report(bot_stage, LONGWAN_CADRE, institution=LONGWAN_HOME)
+    hazard = await report(bot_stage)
+    staff = people.staff
+
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("🗑 作废", staff.last_message())
+    await staff.press("重复上报", staff.last_message())
+    await staff.send_text(f"与 {elsewhere.code} 重复")
+    refused = staff.last_message()
+    assert f"原因中的编号 {elsewhere.code} 不是另一条您可查看的隐患" in refused.text
+    assert all("确认作废" not in label for row in refused.buttons for label in row)
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED
+    try:
+        await bot_stage.services.hazards.withdraw(
+            await people.user(STAFF), hazard.id, WithdrawalCategory.DUPLICATE, f"与 {elsewhere.code} 重复"
+        )
+    except Refusal as refusal:
+        assert refusal.code == "withdrawal_duplicate_unknown"
+    else:  # pragma: no cover
+        raise AssertionError("a duplicate of another county's hazard was accepted")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED
+    assert (await hazard_now(bot_stage, elsewhere)).state is elsewhere.state
 
 
 async def test_staff_reinstate_a_withdrawn_hazard_within_ninety_days_with_a_fresh_deadline(bot_stage: Stage) -> None:

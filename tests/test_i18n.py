@@ -243,7 +243,7 @@ _PLURALS = {"people", "persons", "institutions", "cadres", "groups", "rows", "ha
             "invitations", "heads", "reminders", "items", "minutes", "hours", "days", "characters", "photos",
             "bytes", "messages", "warnings", "problems", "links", "townships", "counties"}
 _SINGULARS = {word.removesuffix("s") for word in _PLURALS - {"people", "persons", "counties"}} | {"person", "county"}
-_COUNT_WORD = re.compile(r"\b([12]) (?:more |other |new |evidence |work |vulnerable )?([\w-]+)(?: ([\w-]+))?")
+_COUNT_WORD = re.compile(r"\b([012]) (?:more |other |new |evidence |work |vulnerable )?([\w-]+)(?: ([\w-]+))?")
 
 
 def _disagreements(text: str) -> list[str]:
@@ -252,16 +252,16 @@ def _disagreements(text: str) -> list[str]:
         number, word, after = match.group(1), match.group(2), match.group(3) or ""
         if number == "1" and (word in _PLURALS or word == "are" or (word == "institution" and after == "heads")):
             wrong.append(match.group(0))
-        if number == "2" and word in _SINGULARS and after not in _PLURALS:
+        if number in ("0", "2") and word in _SINGULARS and after not in _PLURALS:
             wrong.append(match.group(0))
     return wrong
 
 
-@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("n", [0, 1, 2])
 def test_english_counts_agree_with_their_noun(n: int) -> None:
-    """Every English message with a count, said with 1 and with 2 (through `counted`, as the code says it): "1
-    institutions", "1 people", "1 more are" or "2 institution" is wrong. A sentence with several counts says them
-    as figures after a label ("cadres: 1") where a `_one` key could not cover every mixture."""
+    """Every English message with a count, said with 0, 1 and 2 (through `counted`, as the code says it): "1
+    institutions", "1 people", "1 more are", "2 institution" or "0 institution" is wrong. A sentence with several
+    counts says them as figures after a label ("cadres: 1") where a `_one` key could not cover every mixture."""
     t = Translator("en", strict=True)
     keys = {key for key, _, _ in catalog_entries("en")}
     wrong = []

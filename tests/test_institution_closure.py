@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 from bot.domain.compliance import Overdue
-from bot.domain.lifecycle import UNRESOLVED_STATES
+from bot.domain.lifecycle import UNRESOLVED_STATES, HazardAction
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningTarget
 from bot.sandbox.driver import SimUser
@@ -19,6 +19,7 @@ from tests.hazard_people import HEAD, HOME, LONGWAN, LONGWAN_STAFF, LUCHENG, STA
 from tests.warning_people import drain
 
 REASON = "该院已整体并入区中心敬老院，原址停止运营"
+OTHER_HOME, OTHER_HOME_HEAD = "WZ-330302-ELDER-02", 47  # another elder-care home of Lucheng, and its head
 
 
 def scope_total(text: str) -> int:
@@ -152,3 +153,37 @@ async def test_heads_and_other_countys_staff_are_refused_and_recorded(bot_stage:
     assert "过期" in (people.staff.answers()[-1].text or "") or people.staff.answers()[-1].show_alert
     institution = await bot_stage.services.storage.institutions.get(home)
     assert institution is not None and institution.active
+
+
+async def test_a_head_of_another_home_named_head_here_keeps_their_access_but_not_this_post(bot_stage: Stage) -> None:
+    """Someone registered for another home and also named head of this one (the institutions list names them) keeps
+    their access when this one closes, but is its head no more: its hazards' reminders, and anything said of them,
+    go to the county staff, not to them."""
+    people = await cast(bot_stage)
+    other = bot_stage.sandbox.user(user_id=OTHER_HOME_HEAD, first_name="吴院长", language_code="zh-hans")
+    await bot_stage.register(other, Role.HEAD, institution=OTHER_HOME)
+    storage = bot_stage.services.storage
+    home = await institution_id(bot_stage, HOME)
+    hazard = await report(bot_stage)  # the home's registered head is the one responsible
+    await storage.institutions.set_head(home, OTHER_HOME_HEAD)
+    assert OTHER_HOME_HEAD in {u.telegram_id for u in await storage.users.heads_of(home)}
+
+    await close_from_card(bot_stage, people.staff)
+    await drain(bot_stage)
+    named = await storage.users.get(OTHER_HOME_HEAD)
+    assert named is not None and named.active  # their own home is still theirs
+    pending = await storage.reminders.find(state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id)))
+    recipients = {r.recipient_id for r in pending}
+    assert STAFF in recipients and OTHER_HOME_HEAD not in recipients
+    assert await storage.users.heads_of(home) == []
+    closed = await storage.institutions.get(home)
+    assert closed is not None and closed.head_user_id is None
+
+    # Staff put a new deadline on the closed home's hazard: those responsible hear it, and they are not among them.
+    seen = len(other.messages())
+    await bot_stage.services.hazards.act(
+        await people.user(STAFF), hazard.id, HazardAction.CHANGE_DEADLINE, reason="机构停用，改由区里督办",
+        deadline=bot_stage.clock.now() + timedelta(days=10),
+    )
+    await drain(bot_stage)
+    assert len(other.messages()) == seen

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from bot.domain.catalog import Severity, SourceLevel
 from bot.domain.checklists import items_for
+from bot.domain.roles import Role
 from bot.sandbox.driver import SimUser
 from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from storage.calendar_models import Answer
 from tests.calendar_people import edits_in, institution_id, local, not_modified_errors, sent_by_bot
 from tests.hazard_people import HEAD, HOME, cast
+
+OTHER_HOME, OTHER_HOME_HEAD = "WZ-330302-ELDER-02", 47  # another elder-care home of Lucheng, and its head
 
 
 async def _item_count(stage: Stage) -> int:
@@ -381,3 +384,42 @@ async def test_an_item_still_being_corrected_from_last_month_is_not_reported_aga
     [new] = await storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
     assert new.id != hazard.id
     assert pressed.answer is not None and new.code in (pressed.answer.text or "")
+
+
+async def test_an_item_still_being_corrected_at_another_home_is_no_reason_not_to_report_it_here(
+    bot_stage: Stage,
+) -> None:
+    """The earlier hazard a ❌ points at is this home's own: another home failing the same item, its hazard still
+    being corrected, neither swallows this home's finding nor shows this head that home's hazard code."""
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    storage = bot_stage.services.storage
+    other = bot_stage.sandbox.user(user_id=OTHER_HOME_HEAD, first_name="吴院长", language_code="zh-hans")
+    await bot_stage.register(other, Role.HEAD, institution=OTHER_HOME)
+    other_home, home = await institution_id(bot_stage, OTHER_HOME), await institution_id(bot_stage, HOME)
+    other_institution, institution = await storage.institutions.get(other_home), await storage.institutions.get(home)
+    assert other_institution is not None and institution is not None
+    assert items_for(other_institution)[0].code == items_for(institution)[0].code  # the same first item
+
+    await other.send_text("/selfcheck")
+    await other.press("❌ 不合格")
+    await other.send_text("两具灭火器已过期")
+    await other.press("跳过照片")
+    await other.press("✓ 较大")
+    [theirs] = await storage.hazards.open_for_institution(other_home, now=bot_stage.clock.now())
+
+    head = people.head
+    await head.send_text("/selfcheck")
+    await head.press("❌ 不合格")
+    await head.send_text("疏散通道堆放杂物")
+    await head.press("跳过照片")
+    pressed = await head.press("✓ 较大")
+    [ours] = await storage.hazards.open_for_institution(home, now=bot_stage.clock.now())
+    assert ours.id != theirs.id and ours.institution_id == home
+    assert pressed.answer is not None and ours.code in (pressed.answer.text or "")
+    seen = " ".join([*(m.text or "" for m in head.messages()), *(a.text or "" for a in head.answers())])
+    assert theirs.code not in seen
+    march = await storage.calendar.inspection_for(home, "2026-03")
+    assert march is not None
+    assert [a.hazard_id for a in (await storage.calendar.answers(march.id)).values() if a.answer is Answer.FAIL] == [
+        ours.id]
