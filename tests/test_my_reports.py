@@ -133,7 +133,7 @@ async def test_in_english_closed_hazards_leave_the_list_after_ninety_days_and_ar
     assert [row[0] for row in listing.buttons] == [recent.code, newer.code]
     assert f"⏰ {recent.code} · Assigned (overdue)" in listing.text and f"{newer.code} · Closed" in listing.text
     assert "Lucheng District Social Welfare Home · Fire · General" in listing.text
-    assert "1 more, closed over 90 days ago, is not listed: open it with /hazard CODE." in listing.text
+    assert "1 more, closed or withdrawn over 90 days ago, is not listed: open it with /hazard CODE." in listing.text
     assert old.code not in listing.text
 
     # Everything closed long ago: nothing to list, and a message that says where they went.
@@ -141,7 +141,7 @@ async def test_in_english_closed_hazards_leave_the_list_after_ninety_days_and_ar
     bot_stage.clock.advance(timedelta(days=91))
     await people.cadre.send_text("/mine")
     assert people.cadre.last_message().text == (
-        "All 3 hazards you reported were closed over 90 days ago: open one with /hazard CODE. "
+        "All 3 hazards you reported were closed or withdrawn over 90 days ago: open one with /hazard CODE. "
         "Whenever you see a new safety hazard, report it with /report."
     )
     await people.head.send_text("/mine")
