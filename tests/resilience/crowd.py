@@ -4,8 +4,9 @@ A person takes one step (a message or a button), then waits for the answer it sh
 meanwhile and their update died with it, they repeat the step once the bot is back; if the answer is something else
 (the bot lost track of where they were), they start the journey over, as a person would; if the bot says nothing at
 all although it ran the whole time, that is a failure. Journeys are classes with a `run()` (tests/resilience/
-journeys.py): the report, the head's rectification, the staff's verification, reopening a closed hazard and ending a
-person's access today; later journeys (drills, warnings, acknowledgements) join the crash suite as more classes.
+journeys.py): the report, the head's rectification, the staff's verification, reopening a closed hazard, ending a
+person's access, asking for more time and deciding it, and commenting today; later journeys (drills, warnings,
+acknowledgements) join the crash suite as more classes.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class BotLife:
         self.generation = 0  # bumped at every kill
         self.kills = 0
         self.calm = False  # no more kills to come
+        self.holding = False  # the next kill waits for people to reach a step (journeys.HeldStep), not the reverse
         self.process: asyncio.subprocess.Process | None = None
         self._up = asyncio.Event()
         self._open = asyncio.Event()  # people may take a new step

@@ -293,3 +293,212 @@ async def sweep_tasks(person: Person, journey: Responding) -> None:
         if not offered:
             continue
         await journey.respond(code, offered[0])
+
+
+async def open_details(person: Person, code: str) -> list[BotMessage]:
+    """`/hazard CODE`: the messages of the hazard's details (the summary, its history, the message with the buttons)."""
+    p = person
+    mark = len(p.user.messages())
+    await p.step(p.say(f"/hazard {code}"), ("dossier.summary",), f"open {code}")
+    await asyncio.sleep(QUIET)  # the photos and the message with the buttons follow the summary
+    return p.user.messages()[mark:]
+
+
+def offering(messages: list[BotMessage], code: str, button: str) -> BotMessage | None:
+    """The newest of these messages about the hazard with this button, if any."""
+    for message in reversed(messages):
+        if code in message.text and button in [b for row in message.buttons for b in row]:
+            return message
+    return None
+
+
+async def think(person: Person, rng: random.Random, across_a_kill: bool) -> None:
+    """A person typing a text after the bot asked for it: a second or so; or, `across_a_kill`, long enough for their
+    step to be on disk (the persistence flushes every second), then until the bot has been killed and started again,
+    so that the restarted bot must take the text as the answer to its predecessor's question."""
+    life = person.life
+    if not across_a_kill:
+        await asyncio.sleep(rng.uniform(0.5, 1.5))
+        return
+    asked_of = life.generation
+    await asyncio.sleep(2.0)
+    if life.generation != asked_of:
+        return  # killed at once, their step perhaps not yet on disk: across a kill all the same
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60.0
+    while loop.time() < deadline:
+        if life.calm or life.holding:
+            return  # no kill comes until they have moved on
+        if life.generation != asked_of:
+            # Killed after their step had the time to reach the disk: the text must be taken the first time.
+            person.checking_resume = True
+            return
+        await asyncio.sleep(0.1)
+
+
+@dataclass(eq=False)
+class HeldStep:
+    """One step the crash suite makes sure is taken and its answer lost: the person waits before it (`ready`) until
+    the killer has made Telegram hang on what the bot says or changes next in their chat, then takes it (`go`); the
+    bot commits and is killed while its answer hangs. The restarted bot takes the update again, or the person,
+    answered nothing by a bot that had taken it, does it again, as a person would: the retry must change nothing."""
+
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+    armed: bool = True
+    target: str = ""  # what the step is about: the hazard code, or the comment
+    # Committed, and the bot killed while its answer hung: the restarted bot takes the update again (the killed
+    # one had not confirmed it) or the person repeats it (it had).
+    answer_lost: bool = False
+
+    async def hold(self, target: str, person: Person, in_conversation: bool = True) -> None:
+        """Wait for the killer (once), from the moment it waits for the held steps: no kill comes until they are
+        taken. In a conversation, the bot that asked for the step must still be the one running: a kill since may
+        have lost the step (its state not yet on disk), and they start the item over, holding then."""
+        life = person.life
+        if not self.armed:
+            return
+        while not life.holding:
+            if life.calm:
+                return
+            await asyncio.sleep(0.05)
+        if in_conversation and person.answered_by != life.generation:
+            raise Astray("the step to hold", None)
+        self.armed, self.target = False, target
+        self.ready.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.go.wait(), 120)
+
+
+# The answers to a decision pressed again after the first went through (its answer lost with the bot).
+EXTENSION_SETTLED = ("refusal.extension_already_approved", "refusal.extension_already_refused")
+
+
+@dataclass
+class AskingForTime:
+    """A head who asks for more time (申请延期) on each of their hazards being rectified, once: the details, 申请延期,
+    延期 7 天, the reason typed, 提交延期申请. The first reason is typed across a kill (`think`). After a kill that lost
+    the answer, they look at the hazard's details: their reason there (waiting, or approved since) means it was asked;
+    the bot saying a request already waits (theirs: nobody else asks) means so too."""
+
+    person: Person
+    codes: list[str]
+    rng: random.Random
+    asked: dict[str, str] = field(default_factory=dict)  # code -> reason, as the person saw it asked
+    gave_up: list[str] = field(default_factory=list)
+    across_a_kill: int = 0  # reasons typed to a bot other than the one that asked for them, and taken
+    held: HeldStep = field(default_factory=HeldStep)  # pressing Send on the last hazard, its answer lost
+
+    async def run(self, stop: asyncio.Event) -> None:
+        for code in self.codes:
+            reason = f"{code} 需更换消防管道，等待施工单位进场及预算审批"
+            for _ in range(6):
+                try:
+                    if await self.ask(code, reason):
+                        self.asked[code] = reason
+                    else:
+                        self.gave_up.append(f"{self.person.name}: {code} offers no 申请延期 and has no request")
+                    break
+                except Astray:
+                    self.person.restarts += 1
+            else:
+                self.gave_up.append(f"{self.person.name}: never asked for more time on {code}")
+            await asyncio.sleep(self.rng.uniform(0.3, 1.0))
+
+    async def ask(self, code: str, reason: str) -> bool:
+        p = self.person
+        details = await open_details(p, code)
+        if any(reason in m.text for m in details):
+            return True  # asked already: the answer that said so was lost with the bot
+        offered = offering(details, code, label("button.request_extension"))
+        if offered is None:
+            return False
+        start = await p.step(p.press(label("button.request_extension"), offered),
+                             ("extension.ask_date", "refusal.extension_pending"), "ask for more time")
+        assert start.expected is not None
+        if SPEECH.opens(start.expected.text, "refusal.extension_pending"):
+            return True  # theirs, asked before the bot died (nobody else asks on this hazard)
+        await p.step(p.press(label("button.extend_7_days")), ("extension.ask_reason",), "pick 7 days")
+        asked_by = p.answered_by
+        held = code == self.codes[-1]
+        await think(p, self.rng, across_a_kill=not self.across_a_kill and not held)
+        await p.step(p.say(reason), ("extension.confirm",), "give the reason")
+        typed_across = p.answered_by != asked_by
+        if held:
+            await self.held.hold(code, p)
+        await p.step(p.press(label("button.send_extension")), ("extension.sent",), "send the request")
+        self.across_a_kill += typed_across
+        return True
+
+
+@dataclass
+class DecidingExtensions(Responding):
+    """County staff who approve every request for more time they are told of (同意延期 on the notice)."""
+
+    NOTICES = ("notice.extension_requested",)
+    BUTTON = "同意延期"
+    held: HeldStep = field(default_factory=HeldStep)  # the first approval, its answer lost
+
+    async def respond(self, code: str, message: BotMessage) -> None:
+        p = self.person
+        await self.held.hold(code, p, in_conversation=False)
+        for _ in range(6):
+            if self.BUTTON not in [b for row in message.buttons for b in row]:
+                break  # decided already (the answer lost with the bot: its buttons gave way to Details)
+            try:
+                await p.step(p.press(self.BUTTON, message), ("extension.approved", *EXTENSION_SETTLED), "approve")
+                break
+            except Astray:
+                p.restarts += 1
+        self.done[code] += 1
+
+
+@dataclass
+class Commenting:
+    """County staff following some hazards, who comment on them one after another (💬 留言 on the details, then the
+    text: no confirmation step). The first comment is typed across a kill. After a kill that lost the answer, they
+    look at the details: their comment in the history means it was recorded."""
+
+    person: Person
+    codes: list[str]
+    most: int
+    rng: random.Random
+    confirmed: dict[str, str] = field(default_factory=dict)  # comment -> code, as the person saw it recorded
+    gave_up: list[str] = field(default_factory=list)
+    across_a_kill: int = 0
+    held: HeldStep = field(default_factory=HeldStep)  # the last comment typed, its answer lost
+
+    async def run(self, stop: asyncio.Event) -> None:
+        for n in range(self.most):
+            code = self.codes[n % len(self.codes)]
+            text = f"第{n + 1}条留言：{code} 的施工单位下周一进场，请院方提前清空通道"
+            for _ in range(6):
+                try:
+                    if await self.comment(code, text):
+                        self.confirmed[text] = code
+                    else:
+                        self.gave_up.append(f"{self.person.name}: {code} offers no 💬 留言")
+                    break
+                except Astray:
+                    self.person.restarts += 1
+            else:
+                self.gave_up.append(f"{self.person.name}: never commented {text!r}")
+            await asyncio.sleep(self.rng.uniform(0.3, 1.0))
+
+    async def comment(self, code: str, text: str) -> bool:
+        p = self.person
+        details = await open_details(p, code)
+        if any(text in m.text for m in details):
+            return True  # recorded already: the answer that said so was lost with the bot
+        offered = offering(details, code, label("button.comment"))
+        if offered is None:
+            return False
+        await p.step(p.press(label("button.comment"), offered), ("comment.ask",), "comment")
+        asked_by = p.answered_by
+        held = text.startswith(f"第{self.most}条")
+        await think(p, self.rng, across_a_kill=not self.across_a_kill and not held)
+        if held:
+            await self.held.hold(text, p)
+        await p.step(p.say(text), ("comment.sent", "comment.sent_one", "comment.sent_to_nobody"), "type the comment")
+        self.across_a_kill += p.answered_by != asked_by
+        return True

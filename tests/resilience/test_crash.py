@@ -31,17 +31,25 @@ were, they start over. Afterwards:
 - official yellow drafts (stored by the service the feed job polls with) are told to the staff who may send them:
   one stored just before a kill, its notices never queued (the feed job killed between its two steps), is told by
   the restarted bot's follow-up to each of them once; one told and then sent by a staff member is never told again;
-  one sent before its notices could go (they are cancelled) is never told.
+  one sent before its notices could go (they are cancelled) is never told;
+- a head asks for more time (申请延期) on each of their hazards being rectified, the first reason typed across a
+  kill, and county staff approve each request from its notice; an official comments on those hazards (💬 留言), the
+  first comment typed across a kill. One kill comes while the bot's answers hang (LOST_ANSWER_KILL) to the last
+  request sent, the last comment typed and the first approval pressed, each committed: the restarted bot takes the
+  update again, or the person repeats it. Every hazard then has one request (the reason typed), one history entry
+  asking and one deadline change approving it, to the date asked; each official is told of each request once, the
+  head of each approval once; each comment the official saw recorded is one COMMENT in the history, and each of
+  its readers is told of it once.
 
 "Twice" has one documented exception, the Bot API's: a message Telegram took just before the kill, whose claim the
 killed bot could not record as sent. The restarted bot gives such claims back to the queue and logs each; a second
 copy counts as a failure unless its outbox row (or reminder row) is one of those.
 
-CI: 5 kills, 2 of them during a broadcast (and deactivations by staff, at the second one from the command line
+CI: 6 kills, 2 of them during a broadcast (and deactivations by staff, at the second one from the command line
 too, and drafts of official warnings stored or sent), 1 while reminders go out, 1 quiet one as `python -m bot.cli
-deactivate` runs and 1 while a reason is typed; 2 accesses ended from the command line, 3 drafts told to 2 staff
-(≈35 s on one worker, most of it the bot starting again, and at the end the restarted bot's first follow-up, 10 s
-after it starts).
+deactivate` runs, 1 while a reason is typed and 1 while three answers hang; 2 accesses ended from the command line,
+3 drafts told to 2 staff, 2 requests for more time, 3 comments (≈37 s on one worker, most of it the bot starting
+again, and at the end the restarted bot's first follow-up, 10 s after it starts).
 SAFETY_FULL_SUITES=1: 24 kills and more people.
 """
 
@@ -90,7 +98,11 @@ from storage.repositories._codec import to_db_time
 from tests.resilience.cast import HOME, LONGWAN, LUCHENG, OTHER_HOME
 from tests.resilience.crowd import CODE, SPEECH, ZH, BotLife, Person
 from tests.resilience.journeys import (
+    AskingForTime,
+    Commenting,
+    DecidingExtensions,
     EndingAccess,
+    HeldStep,
     Rectifying,
     Reopening,
     Reporting,
@@ -100,7 +112,7 @@ from tests.resilience.journeys import (
 )
 from tests.resilience.suite import sized
 
-KILLS = sized(5, 24)
+KILLS = sized(6, 24)
 CADRES = sized(5, 10)
 EXTRA_INSTITUTIONS = sized(2, 4)
 SEED = 20260301
@@ -114,10 +126,23 @@ BROADCASTER = 8400
 BROADCAST_BEFORE_KILLS = (2, 4)  # kills at a random moment: each comes while a broadcast is on its way
 REMINDED = sized(60, 150)  # heads in Ouhai with a serious hazard just past its deadline: reminders due at the start
 OUHAI = "330304"
+RUIAN = "330381"
 # The hazards of the journeys: the reminded ones (Ouhai) stay open, unnoticed; so do those of the head whose access
 # ends (Dongtou), left with nobody named responsible.
-JOURNEYS = f"region_code NOT IN ('{OUHAI}', '{DONGTOU}')"
+JOURNEYS = f"region_code NOT IN ('{OUHAI}', '{DONGTOU}', '{RUIAN}')"
 REMINDED_IDS = range(9100, 9100 + REMINDED)  # clear of the listeners' ids at either size
+# Asking for more time and comments, in Ruian (nobody else of the suite lives there): a head asks for more time on
+# each of their hazards being rectified and one county official approves; another comments on them, read by the
+# head, the reporter and the official who approved. The first reason and the first comment are typed across a kill.
+ASKING_HEAD = 9500
+DECIDER, COMMENTER = 9510, 9511
+RUIAN_REPORTER = 9520
+EXTENSION_HAZARDS = sized(2, 4)
+COMMENTS = sized(3, 8)
+# A kill while the bot's answers to three steps hang (Telegram took the requests and never answered): the last
+# request for more time sent, the last comment typed and the first approval pressed, each committed. The three
+# take their step again on the restarted bot; it must change nothing. Not a quiet kill, whatever its number.
+LOST_ANSWER_KILL = sized(5, 6)
 REMINDER_KILL = 0  # the first kill comes while the first tick is sending those reminders
 REOPENER = 8302  # Lucheng county staff who reopen closed hazards (besides the two who verify)
 REOPENINGS = sized(3, 8)
@@ -165,6 +190,10 @@ class Crowd:
     departing: list[SimUser]
     leaving_by_command_line: list[SimUser]
     draft_staff: list[SimUser]
+    asker: AskingForTime
+    decider: DecidingExtensions
+    commenter: Commenting
+    ruian_reporter: SimUser
 
     @property
     def responders(self) -> list[Responding]:
@@ -173,7 +202,8 @@ class Crowd:
     @property
     def people(self) -> list[Person]:
         return ([j.person for j in self.reporters] + [j.person for j in self.responders]
-                + [self.reopener.person, self.ending.person])
+                + [self.reopener.person, self.ending.person, self.asker.person, self.decider.person,
+                   self.commenter.person])
 
 
 async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], dict[str, int], dict[int, str]]:
@@ -212,6 +242,7 @@ async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], d
         for telegram_id in DRAFT_STAFF:
             await register(services, telegram_id, Role.COUNTY, region=LONGWAN)
         await _head_with_open_hazards(services, DEPARTING_HEAD)
+        await _hazards_to_ask_more_time_on(services)
         await storage.groups.bind(Group(chat_id=GROUP_ID, title="鹿城区隐患通报群", region_code=LUCHENG,
                                         purpose=GroupPurpose.HAZARDS, bound_by=8300, bound_at=services.clock.now()))
         names = [await _name(storage, code) for code in codes]
@@ -249,6 +280,30 @@ async def _head_with_open_hazards(services: BotServices, head: int) -> None:
             state=HazardState.RECTIFYING, reporter_id=BROADCASTER, assignee_id=head,
             deadline=now + timedelta(days=7), reported_at=now,
         ), now.date())
+
+
+async def _hazards_to_ask_more_time_on(services: BotServices) -> None:
+    """A head of a home in Ruian, named responsible for hazards being rectified (their deadline a week away),
+    reported by a Ruian cadre; two county staff of Ruian."""
+    storage, now = services.storage, services.clock.now()
+    home = await storage.institutions.upsert(NewInstitution(
+        code="WZ-330381-EXTEND-0", name_zh="瑞安市安阳敬老院", name_en="Ruian Anyang Home",
+        type=InstitutionType.ELDERLY_CARE, region_code=RUIAN))
+    await register(services, ASKING_HEAD, Role.HEAD, institution=home.code)
+    for telegram_id in (DECIDER, COMMENTER):
+        await register(services, telegram_id, Role.COUNTY, region=RUIAN)
+    await register(services, RUIAN_REPORTER, Role.CADRE, region=RUIAN)
+    for n in range(EXTENSION_HAZARDS):
+        await storage.hazards.insert(NewHazard(
+            institution_id=home.id, region_code=home.region_code, area=HazardArea.FIRE, severity=Severity.GENERAL,
+            source_level=SourceLevel.COUNTY, description=f"第{n + 1}处消防管道锈蚀漏水", state=HazardState.RECTIFYING,
+            reporter_id=RUIAN_REPORTER, assignee_id=ASKING_HEAD, deadline=now + timedelta(days=7), reported_at=now,
+        ), now.date())
+
+
+async def ruian_codes(storage: Storage) -> list[str]:
+    rows = await storage.db.fetchall("SELECT code FROM hazards WHERE region_code = ? ORDER BY id", (RUIAN,))
+    return [row["code"] for row in rows]
 
 
 async def _unfinished_report(services: BotServices, cadre: int) -> None:
@@ -291,7 +346,7 @@ async def _name(storage: Storage, code: str) -> str:
 
 
 def crowd(life: BotLife, institutions: list[str], heads: dict[str, int], rng: random.Random,
-          failures: list[str], storage: Storage) -> Crowd:
+          failures: list[str], storage: Storage, ruian: list[str]) -> Crowd:
     sandbox = life.sandbox
 
     def person(telegram_id: int, name: str) -> Person:
@@ -332,8 +387,13 @@ def crowd(life: BotLife, institutions: list[str], heads: dict[str, int], rng: ra
             user = sandbox.user(telegram_id, f"{name}{telegram_id}")
             user.state.started = True
             users.append(user)
+    asker = AskingForTime(person(ASKING_HEAD, "瑞安院长"), ruian, random.Random(rng.random()))
+    decider = DecidingExtensions(person(DECIDER, "审批科长"))
+    commenter = Commenting(person(COMMENTER, "跟进科长"), ruian, COMMENTS, random.Random(rng.random()))
+    ruian_reporter = sandbox.user(RUIAN_REPORTER, "瑞安干部")
+    ruian_reporter.state.started = True
     return Crowd(life, reporters, rectifiers, verifiers, group, listeners, reminded, reopener, ending, departing,
-                 by_command_line, draft_staff)
+                 by_command_line, draft_staff, asker, decider, commenter, ruian_reporter)
 
 
 @dataclass
@@ -494,7 +554,7 @@ def draft_notices(user: SimUser, warning: EarlyWarning) -> list[BotMessage]:
 
 
 async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcaster, drafts: OfficialDrafts,
-                         command_line: CommandLineDepartures) -> list[str]:
+                         command_line: CommandLineDepartures, storage: Storage) -> list[str]:
     """KILLS kills, every other one after a quiet moment, some while a broadcast is being sent; returns what went
     wrong on resuming after the quiet ones."""
     life = crowd.life
@@ -518,9 +578,11 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
                 # An operator's deactivation commits: the kill comes before the bot has told them, or while it does
                 # (their farewell and the menu's removal wait in the outbox behind the broadcast, or are on their way).
                 await command_line.by_function(CLI_DEPARTURES[n])
+        elif n == LOST_ANSWER_KILL:
+            await answers_hanging(crowd, storage)
         else:
             await asyncio.sleep(rng.uniform(0.4, 1.2))
-        quiet = n % 2 == 1
+        quiet = n % 2 == 1 and n != LOST_ANSWER_KILL
         if quiet:
             if n == REASON_KILL:
                 # The reopener was just asked for a reason and is typing it (a second or two): the quiet kill comes
@@ -538,6 +600,8 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
             await asyncio.sleep(QUIET_FOR_FLUSH)
         killed = life.generation
         await life.kill()
+        if n == LOST_ANSWER_KILL:
+            life.sandbox.clear_faults()
         await life.start()
         if quiet:
             # Checked: whoever this bot answered last, so that their step had the quiet time to reach the disk.
@@ -550,6 +614,52 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
             await asyncio.sleep(0.3)
             await life.resumed()
     return [failure for person in crowd.people for failure in person.resume_failures]
+
+
+async def answers_hanging(crowd: Crowd, storage: Storage, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+    """Until the three held steps (`HeldStep`) are committed while Telegram hangs on what the bot says or changes
+    next in each of their chats, so that the button pressed is still there to press again. Steps never reached by
+    then are left alone: the checks name them."""
+    sandbox = crowd.life.sandbox
+    # What the bot does next in their chat once the step is committed (buttons are swapped with editMessageText,
+    # handlers.hazard_buttons.replace_buttons): the head's Send loses its button, then the
+    # head is answered; the approval's buttons give way to Details, then the decider is answered.
+    held = {crowd.asker.held: (("editMessageText", "sendMessage"), ASKING_HEAD),
+            crowd.commenter.held: (("sendMessage",), COMMENTER),
+            crowd.decider.held: (("editMessageText",), DECIDER)}
+    crowd.life.holding = True
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(step.ready.wait() for step in held)), timeout)
+    crowd.life.holding = False
+    ready = [step for step in held if step.ready.is_set()]
+    for step in ready:
+        methods, chat = held[step]
+        for method in methods:
+            sandbox.inject_fault(method=method, kind="timeout", delay=120.0, chat_id=chat, times=None)
+        step.go.set()
+
+    async def committed(step: HeldStep) -> bool:
+        if step is crowd.asker.held:
+            sql = ("SELECT COUNT(*) FROM extension_requests AS x JOIN hazards AS h ON h.id = x.hazard_id "
+                   "WHERE h.code = ?")
+        elif step is crowd.commenter.held:
+            sql = "SELECT COUNT(*) FROM hazard_events WHERE action = 'comment' AND note = ?"
+        else:
+            sql = ("SELECT COUNT(*) FROM extension_requests AS x JOIN hazards AS h ON h.id = x.hazard_id "
+                   "WHERE h.code = ? AND x.status = 'approved'")
+        return bool(await storage.db.fetchval(sql, (step.target,)))
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    waiting = list(ready)
+    while waiting and loop.time() < deadline:
+        for step in list(waiting):
+            if await committed(step):
+                waiting.remove(step)
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)  # the answers are on their way, and hang
+    for step in ready:
+        step.answer_lost = step not in waiting
 
 
 def roster_name(telegram_id: int) -> str:
@@ -665,19 +775,23 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
     async with Sandbox(seed=SEED) as sandbox:
         life, institutions, heads, reminded = await prepare(sandbox, tmp_path)
         storage = await Storage.open(life.settings.database_path, SystemClock())
-        people = crowd(life, institutions, heads, rng, failures, storage)
+        people = crowd(life, institutions, heads, rng, failures, storage, await ruian_codes(storage))
         await install_menus(life, storage)
         await life.start()
         stop_reporting, stop_everyone = asyncio.Event(), asyncio.Event()
         # Reopening stops with the reports: what it reopened is rectified and verified again before the end.
         reporting = [asyncio.create_task(j.run(stop_reporting)) for j in people.reporters]
         reporting.append(asyncio.create_task(people.reopener.run(stop_reporting)))
+        # Asking for more time and commenting: a fixed number of each, whatever the reports do.
+        reporting += [asyncio.create_task(j.run(stop_reporting)) for j in (people.asker, people.commenter)]
         others = [asyncio.create_task(j.run(stop_everyone)) for j in people.responders]
         others.append(asyncio.create_task(people.ending.run(stop_everyone)))
+        others.append(asyncio.create_task(people.decider.run(stop_everyone)))
         broadcaster = Broadcaster(await open_services(life.settings))
         drafts = OfficialDrafts(broadcaster.services, sandbox)
         try:
-            resume_failures = await kill_at_random(people, rng, broadcaster, drafts, CommandLineDepartures(life))
+            resume_failures = await kill_at_random(people, rng, broadcaster, drafts, CommandLineDepartures(life),
+                                                   storage)
             life.calm = True
             stop_reporting.set()
             await asyncio.wait_for(asyncio.gather(*reporting), timeout=120)
@@ -694,6 +808,8 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             departures_wrong = await departures(people, storage, resent)
             departures_wrong += await command_line_departures(people, storage, resent)
             drafts_wrong = await drafts_told(people, drafts, resent)
+            extensions_wrong = await extensions_decided(people, storage, resent)
+            comments_wrong = await comments_recorded(people, storage, resent)
             # Messages given up because their person's access ended are not undeliverable ones: counted apart.
             failed_sends = await storage.db.fetchval(
                 "SELECT COUNT(*) FROM outbox WHERE state IN ('failed', 'blocked') AND last_error IS NOT ?", (GIVEN_UP,))
@@ -714,12 +830,14 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             f"reasons given across a kill; {len(people.ending.ended)} accesses ended of {len(DEPARTING)}, "
             f"{given_up} messages to them given up; {len(CLI_DEPARTURES)} ended from the command line; "
             f"{sum(len(draft_notices(u, w)) for u in people.draft_staff for w in drafts.all)} draft notices to "
-            f"{len(DRAFT_STAFF)} staff"
+            f"{len(DRAFT_STAFF)} staff; {len(people.asker.asked)} requests for more time seen asked, "
+            f"{people.asker.across_a_kill} of their reasons typed across a kill; {len(people.commenter.confirmed)} "
+            f"comments seen recorded, {people.commenter.across_a_kill} typed across a kill"
         )
         assert life.kills == KILLS
         assert not lost_reports, f"{summary}\nreports lost:\n" + "\n".join(lost_reports)
         assert not resume_failures, f"{summary}\nnot resumed after a quiet kill:\n" + "\n".join(resume_failures)
-        gave_up = [d for j in people.reporters for d in j.gave_up]
+        gave_up = [d for j in people.reporters for d in j.gave_up] + people.asker.gave_up + people.commenter.gave_up
         assert not failures and not gave_up, f"{summary}\n" + "\n".join([*failures, *gave_up])
         assert not still_open, f"{summary}\njourneys that did not end:\n" + "\n".join(still_open)
         assert not twice, f"{summary}\nnotices sent twice:\n" + "\n".join(twice)
@@ -730,6 +848,8 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
         assert not reopenings_wrong, f"{summary}\nreopenings:\n" + "\n".join(reopenings_wrong)
         assert not departures_wrong, f"{summary}\naccesses ended:\n" + "\n".join(departures_wrong)
         assert not drafts_wrong, f"{summary}\ndrafts told to staff:\n" + "\n".join(drafts_wrong)
+        assert not extensions_wrong, f"{summary}\nrequests for more time:\n" + "\n".join(extensions_wrong)
+        assert not comments_wrong, f"{summary}\ncomments:\n" + "\n".join(comments_wrong)
         errors = life.errors_logged()
         assert not errors, f"{summary}\nthe bot logged errors:\n" + "\n".join(errors[:20])
         assert sandbox.violations == []
@@ -765,6 +885,103 @@ async def reopenings_recorded(crowd: Crowd, storage: Storage) -> list[str]:
             if code in reopener.reopened and event.note != reopener.reopened[code]:
                 wrong.append(f"{code} reopened for {event.note!r}, not the reason typed")
     return wrong
+
+
+async def extensions_decided(crowd: Crowd, storage: Storage, resent: Counter[str]) -> list[str]:
+    """What is wrong with the requests for more time: each hazard the head asked on has one request (their reason),
+    one history entry asking, and, approved, one deadline change naming it, to the date asked; each county official
+    of Ruian told of it once, the head told of the approval once (a second copy only where the restarted bot gave
+    the notice's claim back); one reason was typed to a bot other than the one that asked for it, and taken."""
+    asker, wrong = crowd.asker, []
+    if asker.across_a_kill == 0:
+        wrong.append("no reason for more time was typed across a kill: that step's resumption went untested")
+    for step, what in ((asker.held, "a request for more time sent"), (crowd.decider.held, "an approval pressed")):
+        if not step.answer_lost:
+            wrong.append(f"{what} was never committed while its answer hung (LOST_ANSWER_KILL): untested")
+    staff = [crowd.decider.person.user, crowd.commenter.person.user]
+    for row in await storage.db.fetchall("SELECT id, code FROM hazards WHERE region_code = ?", (RUIAN,)):
+        code = row["code"]
+        requests = await storage.db.fetchall(
+            "SELECT id, reason, status, requested_deadline FROM extension_requests WHERE hazard_id = ?", (row["id"],))
+        events = await storage.hazards.events(row["id"])
+        asked = [e for e in events if e.action == HazardAction.REQUEST_EXTENSION.value]
+        changes = [e for e in events if e.action == HazardAction.CHANGE_DEADLINE.value]
+        hazard = await storage.hazards.get(row["id"])
+        assert hazard is not None
+        if code not in asker.asked:
+            wrong.append(f"the head never saw more time asked on {code}")
+        if len(requests) != 1 or len(asked) != 1:
+            wrong.append(f"{code}: {len(requests)} requests for more time, {len(asked)} in its history, of 1 asked")
+        for request in requests:
+            if code in asker.asked and request["reason"] != asker.asked[code]:
+                wrong.append(f"{code} asked for more time for {request['reason']!r}, not the reason typed")
+            if request["status"] != "approved":
+                wrong.append(f"{code}: request {request['id']} is {request['status']}, approved by nobody")
+                continue
+            naming = [e for e in changes if e.detail.get("extension_id") == request["id"]]
+            if len(naming) != 1:
+                wrong.append(f"{code}: request {request['id']} approved by {len(naming)} deadline changes")
+            if hazard.deadline is None or to_db_time(hazard.deadline) != request["requested_deadline"]:
+                wrong.append(f"{code}: deadline {hazard.deadline}, not the {request['requested_deadline']} approved")
+        approved = sum(request["status"] == "approved" for request in requests)
+        for user in staff:
+            told = len(notices_of(user, "notice.extension_requested", code))
+            if not len(requests) <= told <= len(requests) + resent[f"{user.id}:{code}"]:
+                wrong.append(f"{user.id} was told of {len(requests)} requests for more time on {code} {told} times")
+        head = crowd.asker.person.user
+        told = len(notices_of(head, "notice.extension_approved", code))
+        if not approved <= told <= approved + resent[f"{head.id}:{code}"]:
+            wrong.append(f"the head was told {told} times of {approved} approvals of more time on {code}")
+    return wrong
+
+
+async def comments_recorded(crowd: Crowd, storage: Storage, resent: Counter[str]) -> list[str]:
+    """What is wrong with the comments: each one the commenter saw recorded ("留言已记入…", or their words in the
+    history after a kill lost that answer) is one COMMENT in the hazard's history, and nothing else is; each of its
+    readers (the outbox rows its transaction queued: the head and the reporter at least) got it once (a second copy
+    only where the restarted bot gave its claim back); one comment was typed across a kill, and taken."""
+    commenter, wrong = crowd.commenter, []
+    ruian = {user.id: user for user in (crowd.asker.person.user, crowd.decider.person.user,
+                                        crowd.commenter.person.user, crowd.ruian_reporter)}
+    if commenter.across_a_kill == 0:
+        wrong.append("no comment was typed across a kill: that step's resumption went untested")
+    if not commenter.held.answer_lost:
+        wrong.append("no comment was committed while its answer hung (LOST_ANSWER_KILL): its retry went untested")
+    if len(commenter.confirmed) != COMMENTS:
+        wrong.append(f"{len(commenter.confirmed)} comments seen recorded of {COMMENTS}")
+    recorded: Counter[str] = Counter()
+    for row in await storage.db.fetchall("SELECT id, code FROM hazards WHERE region_code = ?", (RUIAN,)):
+        code = row["code"]
+        for event in await storage.hazards.events(row["id"]):
+            if event.action != HazardAction.COMMENT.value:
+                continue
+            text = event.note or ""
+            recorded[text] += 1
+            if commenter.confirmed.get(text) != code:
+                wrong.append(f"{code} has a comment nobody saw recorded there: {text!r}")
+            readers = await storage.db.fetchall(
+                "SELECT chat_id, dedupe_key FROM outbox WHERE dedupe_key LIKE ?",
+                (f"hazard:{row['id']}:event:{event.id}:commented:chat:%",))
+            chats = {reader["chat_id"] for reader in readers}
+            if not {ASKING_HEAD, RUIAN_REPORTER} <= chats:
+                wrong.append(f"{code}: the comment {text!r} was queued for {sorted(chats)}, not the head and reporter")
+            for reader in readers:
+                if reader["chat_id"] not in ruian:
+                    wrong.append(f"the comment {text!r} on {code} was queued for {reader['chat_id']}, not of Ruian")
+                    continue
+                copies = sum(text in m.text and SPEECH.opens(m.text, "notice.commented")
+                             for m in ruian[reader["chat_id"]].messages())
+                if not 1 <= copies <= 1 + resent[reader["dedupe_key"]]:
+                    wrong.append(f"{reader['chat_id']} was told of the comment {text!r} on {code} {copies} times")
+    for text in commenter.confirmed:
+        if recorded[text] != 1:
+            wrong.append(f"the comment {text!r} is in the history {recorded[text]} times")
+    return wrong
+
+
+def notices_of(user: SimUser, key: str, code: str) -> list[BotMessage]:
+    """The person's notices of this kind about this hazard."""
+    return [m for m in user.messages() if SPEECH.opens(m.text, key) and code in CODE.findall(m.text)]
 
 
 async def departures(crowd: Crowd, storage: Storage, resent: Counter[str]) -> list[str]:
