@@ -90,22 +90,17 @@ class WarningAcks(WarningCore):
             warning = await self.get(warning_id)
             if warning.sent_at is None:
                 raise Refusal("warning_not_sent")
-            mine = [
-                r
-                for r in await self.recipients(warning_id)
-                if r.chat_id == user.telegram_id and r.kind in (RecipientKind.HEAD, RecipientKind.CADRE)
-            ]
+            mine = await self._storage.warnings.recipients_in_chat(
+                warning_id, user.telegram_id, (RecipientKind.HEAD, RecipientKind.CADRE)
+            )
             if not mine:
                 raise Refusal("warning_not_recipient")
             headed = sorted({r.institution_id for r in mine if r.institution_id is not None})
             if institution_id is not None and institution_id not in headed:
                 raise Refusal("warning_not_recipient")
             answering: list[int | None] = [institution_id] if institution_id is not None else [*headed] or [None]
-            before = {
-                a.institution_id: a.response
-                for a in await self._storage.warnings.acks(warning_id)
-                if a.user_id == user.telegram_id
-            }
+            answered = await self._storage.warnings.acks(warning_id, user.telegram_id)
+            before = {a.institution_id: a.response for a in answered}
             acks = []
             for place in answering:
                 ack = WarningAck(

@@ -24,7 +24,7 @@ from bot.domain.warnings import (
 )
 from storage.db import Database
 from storage.models import InstitutionType, RiskTag
-from storage.repositories._codec import from_db_time, from_db_time_or_none, to_db_time, to_db_time_or_none
+from storage.repositories._codec import from_db_time, from_db_time_or_none, marks, to_db_time, to_db_time_or_none
 from storage.warning_models import AckResponse, RecipientKind, WarningAck, WarningRecipient, WarningRevision
 
 _CONTENT = (
@@ -221,16 +221,20 @@ class WarningRepository:
             "ORDER BY kind, region_code, chat_id, IFNULL(topic_id, 0), IFNULL(institution_id, 0)",
             (warning_id,),
         )
-        return [
-            WarningRecipient(
-                kind=RecipientKind(row["kind"]),
-                chat_id=row["chat_id"],
-                topic_id=row["topic_id"],
-                institution_id=row["institution_id"],
-                region_code=row["region_code"],
-            )
-            for row in rows
-        ]
+        return [_recipient(row) for row in rows]
+
+    async def recipients_in_chat(
+        self, warning_id: int, chat_id: int, kinds: Iterable[RecipientKind]
+    ) -> list[WarningRecipient]:
+        """The rows of one chat, of these kinds: what one person's answer needs, on the key's index (the typhoon
+        morning's hundreds of answers at once must not each read every recipient)."""
+        values = [kind.value for kind in kinds]
+        rows = await self._db.fetchall(
+            f"SELECT {_RECIPIENT_COLUMNS} FROM warning_recipients WHERE warning_id = ? "
+            f"AND kind IN ({marks(values)}) AND chat_id = ? ORDER BY kind, IFNULL(institution_id, 0)",
+            (warning_id, *values, chat_id),
+        )
+        return [_recipient(row) for row in rows]
 
     async def record_ack(self, ack: WarningAck) -> WarningAck:
         """Keep the person's latest answer for the institution: "need help" may follow "received", or end."""
@@ -242,11 +246,13 @@ class WarningRepository:
         )
         return ack
 
-    async def acks(self, warning_id: int) -> list[WarningAck]:
+    async def acks(self, warning_id: int, user_id: int | None = None) -> list[WarningAck]:
+        """The answers to the warning; with `user_id`, that person's alone (on the unique key's index)."""
+        mine, params = ("AND user_id = ? ", (warning_id, user_id)) if user_id is not None else ("", (warning_id,))
         rows = await self._db.fetchall(
             "SELECT warning_id, user_id, institution_id, response, revision, at FROM warning_acks "
-            "WHERE warning_id = ? ORDER BY at, user_id",
-            (warning_id,),
+            f"WHERE warning_id = ? {mine}ORDER BY at, user_id",
+            params,
         )
         return [
             WarningAck(
@@ -342,4 +348,14 @@ def _revision(row: aiosqlite.Row) -> WarningRevision:
         source_url=row["source_url"],
         actor_id=row["actor_id"],
         at=from_db_time(row["at"]),
+    )
+
+
+def _recipient(row: aiosqlite.Row) -> WarningRecipient:
+    return WarningRecipient(
+        kind=RecipientKind(row["kind"]),
+        chat_id=row["chat_id"],
+        topic_id=row["topic_id"],
+        institution_id=row["institution_id"],
+        region_code=row["region_code"],
     )
