@@ -8,7 +8,8 @@ What it retries and what it leaves to others:
   number of attempts and a bounded total time; each retry is logged at WARNING with the method, the attempt and
   the cause. After the last attempt the failure goes up to the caller as python-telegram-bot would raise it.
 - 4xx answers never are: the request itself is wrong (400), the token is (401, 404), or the person blocked the bot
-  (403); asking again changes nothing.
+  (403); asking again changes nothing. One 400 is no failure at all: a button's answer that Telegram refuses because
+  the query is too old (the press waited out a restart) is logged and taken as given, so that the press is handled.
 - 429 belongs to python-telegram-bot's AIORateLimiter, which waits the `retry_after` Telegram asks for; retrying
   it here as well would double the waits.
 - getUpdates belongs to the Updater's own retry loop and has a request object of its own (see bot/incoming.py).
@@ -58,6 +59,15 @@ class RetryPolicy:
 READ_TIMEOUTS = {"answerCallbackQuery": 5.0}
 
 
+# What Telegram says of a query it no longer has, and what the caller is given instead (the answer's own result).
+_QUERY_GONE = b"query is too old"
+ANSWERED = b'{"ok":true,"result":true}'
+
+
+def _query_gone(payload: bytes) -> bool:
+    return _QUERY_GONE in payload.lower()
+
+
 def retryable_status(code: int) -> bool:
     return code >= HTTPStatus.INTERNAL_SERVER_ERROR
 
@@ -97,6 +107,13 @@ class RetryingRequest(HTTPXRequest):
                 failure: NetworkError | None = exc
                 cause = describe(exc)
             else:
+                if name == "answerCallbackQuery" and code == HTTPStatus.BAD_REQUEST and _query_gone(payload):
+                    # The press came before a restart or a slow minute, and Telegram has dropped its query: the
+                    # person's spinner stopped long ago, but the press must still be handled (the next step sent,
+                    # the action done), not end in the error the library would raise.
+                    log.warning("Bot API answerCallbackQuery refused: the query is too old or answered already; "
+                                "the press is handled without its answer")
+                    return HTTPStatus.OK, ANSWERED
                 if not retryable_status(code) or name == "getUpdates":
                     return code, payload
                 failure, cause = None, status_text(code)

@@ -16,6 +16,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.retrying import RetryingRequest, RetryPolicy
 from bot.sandbox import Sandbox
+from bot.stage import Stage
+from tests.hazard_people import cast
 
 QUICK = RetryPolicy(attempts=4, first_delay=0.02, max_delay=0.05, budget=30.0)
 PERSON = 7
@@ -110,3 +112,19 @@ async def test_a_button_answer_that_hangs_is_retried_before_telegram_drops_the_q
         assert query.answer is not None and query.answer.text == "已确认"
         assert time.monotonic() - started < 10.0
     assert ["answerCallbackQuery" in line and "timed out" in line for line in retries_logged(caplog)] == [True]
+
+
+async def test_a_press_answered_after_telegram_dropped_its_query_is_still_handled(
+    bot_stage: Stage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A press taken up after a restart (or a slow minute) is answered after Telegram has dropped its query: the
+    answer is refused, and the press must be handled all the same, not lost to the refusal."""
+    people = await cast(bot_stage)
+    cadre = people.cadre
+    await cadre.send_text("/report")
+    bot_stage.sandbox.world.callback_query_timeout = 0.0  # every query is too old by the time the bot answers it
+    await cadre.press("鹿城区社会福利院")
+    assert "属于哪个领域" in cadre.last_message().text
+    await cadre.press("用火")
+    assert "严重程度" in cadre.last_message().text
+    assert any("answerCallbackQuery refused: the query is too old" in r.getMessage() for r in caplog.records)
