@@ -24,10 +24,13 @@ import resource
 import statistics
 import tempfile
 import time
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from bench.city_data import generate
 from bench.load import START
@@ -36,12 +39,17 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain.roles import Role
 from bot.domain.stats import PeriodKind, StatsPeriod, check_range, current_period
+from bot.domain.warnings import WarningKind, WarningLevel, WarningTarget
 from bot.i18n import Translator
 from bot.jobs import ROUND_ROWS
 from bot.services.exports import ExportFormat
 from bot.services.reminder_items import HazardReminderData
 from bot.services.reminders import RoundReads
+from bot.services.warnings import ManualWarning
+from handlers.warning_delivery import Delivered, deliver
 from storage.models import User
+from storage.repositories._codec import to_db_time
+from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
 
 CITY_ADMIN = 9_999_001
 
@@ -225,13 +233,127 @@ async def probe_sweeps(services: BotServices) -> None:
 async def warning_minute(services: BotServices, people: People) -> object:
     """What the warnings' follow-up job now does every minute for each warning in force: its status, institution by
     institution (the generated warnings reach three counties, about 600 institutions), and telling county staff of
-    those nobody can be told of (here: none, every generated institution has a head)."""
+    those nobody can be told of. Measured on the city-wide red warning, most institutions having answered (the
+generated city's institutions without a registered head are the ones nobody can be told of)."""
     from handlers.warnstatus import escalate_no_one_to_reach
 
-    warning_id = await services.storage.db.fetchval("SELECT MAX(id) FROM warnings")
-    warning = await services.storage.warnings.get(int(warning_id))
+    warning = await services.storage.warnings.get(await city_warning(services, people))
     assert warning is not None
     return await escalate_no_one_to_reach(services, warning)
+
+
+class _Undo(Exception):
+    """Raised to roll a probe's transaction back, so that each run meets the same database."""
+
+
+_CITY_WARNING: dict[int, int] = {}  # id(services) → the city-wide red warning the answer and status probes read
+ANSWERED = 0.9  # of the institutions it reached, those answered when the late probes run (a fiftieth "need help")
+
+
+async def _send_city_warning(services: BotServices, people: People) -> Delivered:
+    """A city-wide 台风红色预警, created and queued as the send button does (`deliver` in its transaction)."""
+    city = await services.storage.regions.city()
+    assert city is not None
+    spec = ManualWarning(kind=WarningKind.TYPHOON, level=WarningLevel.RED, headline="台风“海葵”红色预警",
+                         description="预计今晚在我市沿海登陆，最大风力14级。",
+                         target=WarningTarget(regions=frozenset({city.code})))
+    async with services.storage.db.transaction():
+        created = await services.warnings.create_manual(people.city, spec)
+        return await deliver(services, await services.warnings.send(people.city, created.id))
+
+
+async def city_warning(services: BotServices, people: People) -> int:
+    """The city-wide red warning, sent once (committed) and answered by most of the institutions it reached, as
+    late in the typhoon morning: the state the answer, /warnstatus and follow-up probes measure."""
+    if id(services) in _CITY_WARNING:
+        return _CITY_WARNING[id(services)]
+    delivered = await _send_city_warning(services, people)
+    warning = delivered.warning
+    heads = [r for r in await services.warnings.recipients(warning.id) if r.kind is RecipientKind.HEAD]
+    first: dict[int, WarningRecipient] = {}
+    for r in heads:
+        first.setdefault(r.institution_id or 0, r)
+    chosen = sorted(first.values(), key=lambda r: r.institution_id or 0)
+    answered = chosen[: int(len(chosen) * ANSWERED)]
+    at = to_db_time(START + timedelta(minutes=30))
+    async with services.storage.db.transaction():
+        await services.storage.db.executemany(
+            "INSERT INTO warning_acks (warning_id, user_id, institution_id, response, revision, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(warning.id, r.chat_id, r.institution_id, "need_help" if n % 50 == 0 else "received", warning.revision,
+              at) for n, r in enumerate(answered)],
+        )
+    _CITY_WARNING[id(services)] = warning.id
+    print(f"  (the city-wide red warning {warning.id}: {delivered.queued.total:,} chats, {len(chosen):,} "
+          f"institutions with a head, {len(answered):,} answered)")
+    return warning.id
+
+
+async def _late_head(services: BotServices, warning_id: int) -> User:
+    """A head who has not answered yet (the last institution the warning reached)."""
+    row = await services.storage.db.fetchval(
+        "SELECT r.chat_id FROM warning_recipients r WHERE r.warning_id = ? AND r.kind = 'head' AND NOT EXISTS "
+        "(SELECT 1 FROM warning_acks a WHERE a.warning_id = r.warning_id AND a.institution_id = r.institution_id) "
+        "ORDER BY r.institution_id DESC LIMIT 1", (warning_id,))
+    head = await services.storage.users.get(int(row))
+    assert head is not None
+    return head
+
+
+async def warning_deliver(services: BotServices, people: People) -> object:
+    """The send button on a city-wide red warning: create, send, queue every chat's message, start the contact
+    rounds (`deliver` in the transaction). Rolled back after each run."""
+    try:
+        async with services.storage.db.transaction():
+            delivered = await _send_city_warning(services, people)
+            raise _Undo(delivered.queued.total)
+    except _Undo as undo:
+        return undo.args[0]
+
+
+async def warning_answer(services: BotServices, people: People) -> object:
+    """One head's 已收到并落实 late in the morning (most have answered). Rolled back after each run."""
+    warning_id = await city_warning(services, people)
+    head = await _late_head(services, warning_id)
+    try:
+        async with services.storage.db.transaction():
+            outcome = await services.warnings.acknowledge(head, warning_id, AckResponse.RECEIVED)
+            raise _Undo(outcome)
+    except _Undo as undo:
+        return undo.args[0]
+
+
+async def warning_help(services: BotServices, people: People) -> object:
+    """One head's 需要帮助 as the button handles it: the answer and the urgent alert to the county's staff
+    (`_call_for_help`). Rolled back after each run."""
+    from handlers.warning_ack import _call_for_help
+
+    warning_id = await city_warning(services, people)
+    head = await _late_head(services, warning_id)
+    context = typing.cast(Any, SimpleNamespace(services=services))
+    caller = typing.cast(Any, SimpleNamespace(user=head, telegram_user=SimpleNamespace(id=head.telegram_id)))
+    try:
+        async with services.storage.db.transaction():
+            outcome = await services.warnings.acknowledge(head, warning_id, AckResponse.NEED_HELP)
+            assert outcome.changed and outcome.alert_staff
+            await _call_for_help(context, caller, warning_id, outcome)
+            raise _Undo(outcome)
+    except _Undo as undo:
+        return undo.args[0]
+
+
+def warnstatus_of(who: Callable[[People], User]) -> Call:
+    """/warnstatus of the city-wide warning for a county's staff (their county) or a city admin (every county)."""
+    from handlers.warnstatus import status_text
+
+    async def call(services: BotServices, people: People) -> object:
+        warning_id = await city_warning(services, people)
+        user = who(people)
+        scope = user.region_code if user.role is Role.COUNTY else None
+        status = await services.warnings.ack_status(warning_id, scope)
+        return await status_text(services, status, Translator("zh_CN"))
+
+    return call
 
 
 async def export_city(services: BotServices, people: People) -> object:
@@ -261,6 +383,11 @@ PROBES: list[Probe] = [
     Probe("/stats, head of the busiest institution, this year", stats_of(PeriodKind.YEAR, lambda p: p.head),
           "< 150 ms"),
     Probe("/export, city admin, 2024–2026 as XLSX (every hazard)", export_city, "< 10 s", runs=2),
+    Probe("warning, queueing a city-wide red warning (deliver)", warning_deliver, "—", runs=5),
+    Probe("warning, a head's answer, most answered (acknowledge)", warning_answer, "—"),
+    Probe("warning, a head's need-help answer and the staff alert", warning_help, "—"),
+    Probe("warning, /warnstatus, county staff (ack_status + text)", warnstatus_of(lambda p: p.county), "—"),
+    Probe("warning, /warnstatus, city admin (the whole city)", warnstatus_of(lambda p: p.city), "—"),
     Probe("warning follow-up, one warning's minute (status, no one to reach)", warning_minute, "—"),
 ]
 SWEEP_PROBES = "reminder sweep"  # --only matches it against this name, as against the probes'

@@ -80,13 +80,21 @@ async def queue_delivery(services: BotServices, delivery: WarningDelivery) -> Qu
     by_chat: dict[int, list[WarningRecipient]] = {}
     for recipient in delivery.recipients:
         by_chat.setdefault(recipient.chat_id, []).append(recipient)
-    messages = [await _message(services, delivery, batch, chat_id, rows) for chat_id, rows in by_chat.items()]
+    texts: dict[tuple[str, tuple[str, ...]], str] = {}  # one rendering per language and checklist, not per chat
+    messages = [
+        await _message(services, delivery, batch, chat_id, rows, texts) for chat_id, rows in by_chat.items()
+    ]
     new = await services.outbox.enqueue(messages, batch=batch) if messages else 0
     return Queued(batch, len(messages), new)
 
 
 async def _message(
-    services: BotServices, delivery: WarningDelivery, batch: str, chat_id: int, rows: Sequence[WarningRecipient]
+    services: BotServices,
+    delivery: WarningDelivery,
+    batch: str,
+    chat_id: int,
+    rows: Sequence[WarningRecipient],
+    texts: dict[tuple[str, tuple[str, ...]], str],
 ) -> NewOutboxMessage:
     warning, change = delivery.warning, delivery.change
     t = await translator_for(services, chat_id)
@@ -100,8 +108,11 @@ async def _message(
         checklist = merged_checklist(lists)
     else:
         checklist = services.warnings.checklist(warning.kind)
-    text = warning_text(warning, change, t, services.settings.tz, checklist,
-                        default_duration=services.warnings.settings.default_duration)
+    rendered = (t.language, tuple(item.id for item in checklist))
+    text = texts.get(rendered)
+    if text is None:
+        text = texts[rendered] = warning_text(warning, change, t, services.settings.tz, checklist,
+                                              default_duration=services.warnings.settings.default_duration)
     # Heads answer for their institutions; groups and cadres only read (a group's members are not all registered).
     markup = ack_keyboard(warning.id, t) if heads and change is not WarningChange.CANCEL else None
     topics = [r.topic_id for r in rows if r.topic_id is not None]

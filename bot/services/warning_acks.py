@@ -124,13 +124,17 @@ class WarningAcks(WarningCore):
         """Per county, which institutions the warning reached have answered; `scope_region` limits the counties
         (a county's staff see their own)."""
         warning = await self.get(warning_id)
-        recipients = await self.recipients(warning_id)
-        institutions = _institutions(recipients, scope_region)
+        # The heads alone (a city-wide warning's recipients are mostly cadres), and of them those in scope.
+        head_rows = [
+            r for r in await self._storage.warnings.recipients(warning_id, (RecipientKind.HEAD,))
+            if region_in_scope(scope_region, r.region_code)
+        ]
+        institutions = _institutions(head_rows, scope_region)
         # Those it concerns that nobody could be told of count too: unanswered, with no heads.
         for institution_id, region in (await self._storage.warnings.institutions(warning_id)).items():
             if region_in_scope(scope_region, region):
                 institutions.setdefault(institution_id, (region, []))
-        reachable = await self._reachable([r for r in recipients if r.kind is RecipientKind.HEAD])
+        reachable = await self._reachable(head_rows)
         answers: dict[int, WarningAck] = {}
         for ack in await self._storage.warnings.acks(warning_id):
             if ack.institution_id is None:
@@ -172,10 +176,8 @@ class WarningAcks(WarningCore):
         """Heads of institutions that have not answered: whom a reminder goes to."""
         status = await self.ack_status(warning_id)
         waiting = {i.institution_id for county in status.counties for i in county.pending}
-        return [
-            r for r in await self.still_served(await self.recipients(warning_id))
-            if r.kind is RecipientKind.HEAD and r.institution_id in waiting
-        ]
+        heads = await self._storage.warnings.recipients(warning_id, (RecipientKind.HEAD,))
+        return [r for r in await self.still_served(heads) if r.institution_id in waiting]
 
 
 def _institutions(recipients: list[WarningRecipient], scope_region: str | None) -> dict[int, tuple[str, list[int]]]:

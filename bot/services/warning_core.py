@@ -133,9 +133,11 @@ class WarningCore:
 
     async def preview_target(self, target: WarningTarget) -> RecipientPreview:
         institutions = []
+        seen: set[int] = set()  # by id: a list's `in` compared every institution found so far (quadratic)
         for region in sorted(target.regions):
             for institution in await self._storage.institutions.in_scope(region):
-                if recipients_match(target, institution) and institution not in institutions:
+                if recipients_match(target, institution) and institution.id not in seen:
+                    seen.add(institution.id)
                     institutions.append(institution)
         heads: list[WarningRecipient] = []
         unreachable: list[int] = []

@@ -215,11 +215,15 @@ class WarningRepository:
             [(warning_id, chat_id, institution_id, to_db_time(at)) for institution_id in institutions],
         )
 
-    async def recipients(self, warning_id: int) -> list[WarningRecipient]:
+    async def recipients(self, warning_id: int, kinds: Iterable[RecipientKind] | None = None) -> list[WarningRecipient]:
+        """Every recipient row; with `kinds`, those of these kinds alone (the status reads the heads, not the
+        city's thousands of cadres)."""
+        values = [] if kinds is None else [kind.value for kind in kinds]
+        which = "" if kinds is None else f"AND kind IN ({marks(values)}) "
         rows = await self._db.fetchall(
-            f"SELECT {_RECIPIENT_COLUMNS} FROM warning_recipients WHERE warning_id = ? "
+            f"SELECT {_RECIPIENT_COLUMNS} FROM warning_recipients WHERE warning_id = ? {which}"
             "ORDER BY kind, region_code, chat_id, IFNULL(topic_id, 0), IFNULL(institution_id, 0)",
-            (warning_id,),
+            (warning_id, *values),
         )
         return [_recipient(row) for row in rows]
 
