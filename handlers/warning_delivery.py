@@ -35,6 +35,7 @@ from handlers.warning_text import (
     warning_text,
 )
 from handlers.warnstatus import escalate_no_one_to_reach
+from storage.models import Institution
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 from storage.warning_models import RecipientKind, WarningRecipient
 
@@ -81,30 +82,58 @@ async def queue_delivery(services: BotServices, delivery: WarningDelivery) -> Qu
     for recipient in delivery.recipients:
         by_chat.setdefault(recipient.chat_id, []).append(recipient)
     texts: dict[tuple[str, tuple[str, ...]], str] = {}  # one rendering per language and checklist, not per chat
+    # Read in batches, not a row per chat: a city-wide warning is queued inside the write transaction that sends it,
+    # and every other write (answers, reports) waits for it.
+    readers = await _readers(services, list(by_chat))
+    places = await _institutions(services, {r.institution_id for r in delivery.recipients if r.institution_id})
     messages = [
-        await _message(services, delivery, batch, chat_id, rows, texts) for chat_id, rows in by_chat.items()
+        _message(services, delivery, batch, chat_id, rows, texts, readers[chat_id], places)
+        for chat_id, rows in by_chat.items()
     ]
     new = await services.outbox.enqueue(messages, batch=batch) if messages else 0
     return Queued(batch, len(messages), new)
 
 
-async def _message(
+_BATCH_READ = 500  # ids in one IN (…) list, well under SQLite's limit on a statement's parameters
+
+
+async def _readers(services: BotServices, chat_ids: Sequence[int]) -> dict[int, Translator]:
+    """Each chat's words, as `translator_for` chooses them: a person's own language, the default for groups and
+    for people who have left."""
+    people = [chat_id for chat_id in chat_ids if chat_id > 0]
+    language: dict[int, str] = {}
+    for start in range(0, len(people), _BATCH_READ):
+        for user in await services.storage.users.get_many(people[start:start + _BATCH_READ]):  # active ones only
+            language[user.telegram_id] = user.language
+    return {chat_id: services.i18n.get(language.get(chat_id)) for chat_id in chat_ids}
+
+
+async def _institutions(services: BotServices, ids: set[int]) -> dict[int, Institution]:
+    ordered = sorted(ids)
+    found: dict[int, Institution] = {}
+    for start in range(0, len(ordered), _BATCH_READ):
+        for institution in await services.storage.institutions.get_many(ordered[start:start + _BATCH_READ]):
+            found[institution.id] = institution
+    return found
+
+
+def _message(
     services: BotServices,
     delivery: WarningDelivery,
     batch: str,
     chat_id: int,
     rows: Sequence[WarningRecipient],
     texts: dict[tuple[str, tuple[str, ...]], str],
+    t: Translator,
+    places: dict[int, Institution],
 ) -> NewOutboxMessage:
     warning, change = delivery.warning, delivery.change
-    t = await translator_for(services, chat_id)
     heads = [r for r in rows if r.kind is RecipientKind.HEAD and r.institution_id is not None]
     checklist: list[ChecklistItem]
     if heads:
         lists = []
         for row in heads:
-            institution = await services.storage.institutions.get(row.institution_id or 0)
-            lists.append(services.warnings.checklist(warning.kind, institution))
+            lists.append(services.warnings.checklist(warning.kind, places.get(row.institution_id or 0)))
         checklist = merged_checklist(lists)
     else:
         checklist = services.warnings.checklist(warning.kind)
