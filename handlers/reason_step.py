@@ -99,6 +99,10 @@ class ReasonStep:
             await answer(update, t("fallback.stale_button"))
             return ConversationHandler.END
         try:
+            # Who, and when, checked again before the transaction: a refusal raised inside it (the person's rights
+            # changed since the press) would roll its own audit entry back with it.
+            await ensure_allowed(context.services.hazards, caller.user, draft.hazard_id, self.action,
+                                 shown_fix=draft.shown_fix)
             async with context.services.storage.db.transaction():  # the action and the end of its draft, or neither
                 outcome = await context.services.hazards.act(
                     caller.user, draft.hazard_id, self.action, reason=message.text, shown_fix=draft.shown_fix
