@@ -96,6 +96,17 @@ async def wait_for_progress(outbox: OutboxService, at_least: int, timeout: float
     raise AssertionError(f"fewer than {at_least} sent after {timeout} s")
 
 
+async def wait_for_claims_in_flight(current: Stage, batch: str = BATCH, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    """Until the sender holds claims whose requests hang: a crash then strands them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await current.services.storage.outbox.in_batch(batch, [DeliveryState.SENDING]):
+            await asyncio.sleep(0.1)  # a few more requests join the hanging ones
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"nothing in flight after {timeout} s")
+
+
 async def queued_for(current: Stage, people: list[SimUser], per_person: int = 1) -> OutboxService:
     """An outbox with `per_person` messages of BATCH for each of them."""
     outbox = outbox_for(current)
@@ -156,7 +167,9 @@ async def test_a_broadcast_under_faults_and_a_crash_reaches_everyone_exactly_onc
     # The crash: Telegram stops answering, and the bot dies with requests in flight (which never took effect).
     sandbox.clear_faults()
     sandbox.inject_fault("sendMessage", "timeout", times=None)
-    await asyncio.sleep(0.3)
+    # A fixed pause was not always enough on a loaded machine: the sender may be between rounds, its next items
+    # waiting out a 429, with nothing in flight yet.
+    await wait_for_claims_in_flight(live)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running

@@ -21,7 +21,7 @@ from bot.stage import Stage, stage
 from handlers.warning_outbox import resume_progress
 from storage.models import Group, GroupPurpose, User
 from storage.outbox_models import DeliveryState
-from tests.test_outbox import RunningClock, inject_faults
+from tests.test_outbox import RunningClock, inject_faults, wait_for_claims_in_flight
 from tests.warning_people import DONGTOU, FORUM_TOPIC, Cast, enrol
 
 STALE_AFTER = timedelta(seconds=30)
@@ -110,7 +110,7 @@ async def test_a_warning_to_hundreds_under_faults_and_a_crash_arrives_exactly_on
     # The crash: Telegram stops answering and the bot dies with requests in flight.
     sandbox.clear_faults()
     sandbox.inject_fault("sendMessage", "timeout", times=None)
-    await asyncio.sleep(0.3)
+    await wait_for_claims_in_flight(live, batch)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
