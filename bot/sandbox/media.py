@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass, field
+from functools import cache
 
 _FOLDERS = {
     "photo": "photos",
@@ -144,6 +145,7 @@ def extension_for(data: bytes, file_name: str | None, mime_type: str | None, kin
 # ---- image synthesis ----------------------------------------------------------------------------
 
 
+@cache  # deterministic, and encoding in pure Python costs milliseconds a picture
 def make_png(width: int = 64, height: int = 48, seed: int = 0) -> bytes:
     """A real RGB PNG with a diagonal gradient (different seeds give different bytes)."""
     rows = bytearray()
@@ -161,28 +163,22 @@ def make_png(width: int = 64, height: int = 48, seed: int = 0) -> bytes:
 
 
 class _BitWriter:
+    """Huffman-coded bits, kept as a string of '0' and '1' and packed once: a picture is ten thousand codes."""
+
     def __init__(self) -> None:
-        self.out = bytearray()
-        self._acc = 0
-        self._bits = 0
+        self._bits: list[str] = []
 
     def write(self, value: int, length: int) -> None:
-        for shift in range(length - 1, -1, -1):
-            self._acc = (self._acc << 1) | ((value >> shift) & 1)
-            self._bits += 1
-            if self._bits == 8:
-                self.out.append(self._acc)
-                if self._acc == 0xFF:
-                    self.out.append(0)  # byte stuffing
-                self._acc = 0
-                self._bits = 0
+        self._bits.append(format(value & ((1 << length) - 1), f"0{length}b"))
 
     def flush(self) -> bytes:
-        if self._bits:
-            self.write((1 << (8 - self._bits)) - 1, 8 - self._bits)
-        return bytes(self.out)
+        bits = "".join(self._bits)
+        bits += "1" * (-len(bits) % 8)  # pad the last byte with ones
+        packed = int(bits, 2).to_bytes(len(bits) // 8, "big") if bits else b""
+        return packed.replace(b"\xff", b"\xff\x00")  # byte stuffing
 
 
+@cache  # as make_png
 def make_jpeg(width: int = 320, height: int = 240, seed: int = 0) -> bytes:
     """A real baseline JPEG: a checker of flat-coloured 8x8 blocks.
 
