@@ -66,8 +66,9 @@ class Phrasebook:
         the bot composes a task list or a dossier from a heading message and more."""
         return any(self.openings[key].match(text) for key in keys if key in self.openings)
 
-    def which(self, text: str) -> list[str]:
-        return [key for key, pattern in self.patterns.items() if pattern.fullmatch(text)]
+    def which(self, text: str, prefix: str = "") -> list[str]:
+        """The messages `text` is, among those whose key starts with `prefix`."""
+        return [key for key, pattern in self.patterns.items() if key.startswith(prefix) and pattern.fullmatch(text)]
 
     def localized(self, text: str, quoted: tuple[str, ...] = ()) -> bool:
         """Whether every line is a line of some catalog message, or part of what the person themselves wrote.

@@ -830,6 +830,15 @@ async def end_warnings(current: Stage, people: People) -> None:
         await current.services.warnings.cancel(admin, warning.id)
 
 
+async def retire_hazards(current: Stage) -> None:
+    """Withdraw whatever the row left unresolved, so that no later row's newcomer is reminded of it, or lists it.
+
+    Straight in the table: this is the fixture tidying up, not a person's act, so nothing is told or audited."""
+    await current.services.storage.db.execute(
+        "UPDATE hazards SET state = ? WHERE state NOT IN (?, ?)",
+        (HazardState.WITHDRAWN, HazardState.CLOSED, HazardState.WITHDRAWN))
+
+
 @dataclass
 class Observation:
     outcome: Outcome
@@ -860,7 +869,7 @@ async def observe(cell: Cell, row: Row) -> Observation:
                if entry.direction == "out" and entry.chat_id == cell.chat_id]
     audits = [e.action for e in await storage.audit.list(actor_id=cell.person.id)
               if e.id > audit_mark and not _another_cells(e.target, cell)]
-    refusal = any(key.startswith("refusal.") for text in replies for key in SPEECH.which(text))
+    refusal = any(SPEECH.which(text, prefix="refusal.") for text in replies)
     if "access.unregistered" in audits and any(
         SPEECH.said(text, "access.not_registered", "access.not_registered_short") for text in replies
     ):
@@ -931,6 +940,7 @@ async def test_matrix_row(matrix: Matrix, row: Row) -> None:
     people = await enrol(matrix.stage, next(matrix.ids))
     observed = await asyncio.gather(*(run_cell(matrix, row, people, persona) for persona in Persona))
     await end_warnings(matrix.stage, people)
+    await retire_hazards(matrix.stage)
     # Retire the row's people: heads of HOME from earlier rows would otherwise be told of every later hazard.
     newcomers = [person.id + 50 for person in people.by.values()] if row.newcomer is not None else []
     for telegram_id in (*(person.id for person in (*people.by.values(), people.reporter)), *newcomers):
