@@ -425,6 +425,37 @@ async def test_the_weekly_summary_has_a_line_for_the_institutions_the_city_runs_
     assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 " in summary
 
 
+async def test_the_city_line_stays_while_a_closed_city_institution_still_has_hazards_open(bot_stage: Stage) -> None:
+    """Closing an institution leaves its hazards open and in the city's figures. The city's own line (市直) was shown
+    only while an active city institution existed: with the last one closed, its open hazard was in "新增隐患 1 件"
+    and on no line. A county digest has no such line at all."""
+    bot_stage.clock.set(local(2026, 5, 27, 10))
+    await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=90, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await report(bot_stage, 90, institution="WZ-330300-FUNERAL-01", description="遗体运输车刹车异常")
+    city_group = bot_stage.sandbox.group(chat_id=-1003, title="温州民政安全")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1003, title=city_group.title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=90,
+              bound_at=bot_stage.clock.now())
+    )
+    acting = await bot_stage.services.storage.users.get(90)
+    assert acting is not None
+    in_city = await bot_stage.services.storage.institutions.in_scope("330300")
+    city_level = [i for i in in_city if i.region_code == "330300"]
+    assert len(city_level) == 4
+    for institution in city_level:
+        await bot_stage.services.institution_closure.close(acting, institution.id, "并入市社会福利中心")
+
+    bot_stage.clock.set(local(2026, 6, 1, 8))  # a Monday
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 6, 1, 9, 1))
+    await sweep(bot_stage)
+    summary = city_group.last_message().text
+    assert "新增隐患 1 件" in summary
+    assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 0，自查待办 0" in summary
+
+
 async def test_a_county_digest_lists_the_overdue_duties_before_those_only_due_soon(bot_stage: Stage) -> None:
     """A digest names ten duties and counts the rest. They were taken in the order of the institutions' codes, so in
     a county with forty care centres whose drill is merely due soon, the ten named were centres 01–10 and the two

@@ -105,9 +105,13 @@ async def build_digest(
             if county.level is RegionLevel.COUNTY
         ]
         # The figures above cover the city's own institutions (市直) too: without a line of theirs the lines did
-        # not add up to them, and those institutions were never named.
-        if any(i.active and i.region_code == region.code for i in directory.institutions.values()):
-            lines_of.append(await _region_line(storage, directory, duties, region, since, until, city_level=True))
+        # not add up to them, and those institutions were never named. A closed one's hazards stay open and in
+        # the figures, so the line stays while it has any to count, even with no active city institution left.
+        city_line = await _region_line(storage, directory, duties, region, since, until, city_level=True)
+        if not city_line.counts.nothing or any(
+            i.active and i.region_code == region.code for i in directory.institutions.values()
+        ):
+            lines_of.append(city_line)
         regions = tuple(lines_of)
     return DigestData(
         region_code=region.code,

@@ -32,6 +32,11 @@ class HazardCounts:
     unresolved: int
     overdue: int
 
+    @property
+    def nothing(self) -> bool:
+        """No hazard reported or closed in the window and none unresolved (overdue ones are unresolved)."""
+        return not (self.new or self.closed or self.unresolved)
+
 
 class HazardWatchRepository:
     def __init__(self, db: Database) -> None:
