@@ -33,6 +33,8 @@ from telegram import Bot, Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from bot.retrying import with_shared_tls
+
 log = logging.getLogger(__name__)
 
 POLL_SPACING = 0.015  # seconds between the starts of two polls, while busy
@@ -98,7 +100,7 @@ class PacedPolls(HTTPXRequest):
     The benchmarks' bare bot polls through it too, so that both bots fetch updates alike."""
 
     def __init__(self, **httpx_options: Any) -> None:
-        super().__init__(**httpx_options)
+        super().__init__(**with_shared_tls(httpx_options))
         self._busy: Callable[[], bool] = lambda: False
         self._last_poll = float("-inf")
 
