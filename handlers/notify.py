@@ -107,7 +107,8 @@ class HazardNotices:
             if notice.kind is not NoticeKind.NEW_HAZARD_FOR_GROUP:
                 recipient = await services.storage.users.get(notice.recipient_id)
                 if recipient is not None and not recipient.active:
-                    # Their access ended: the reporter or the person once named responsible is told nothing more.
+                    # Their access ended: told nothing more. Targeting leaves them out already (guard); the notice
+                    # to a person relieved of a hazard does not pass through it.
                     continue
             # Groups read the bureau's default language.
             t = services.i18n.get(recipient.language if recipient is not None else None)

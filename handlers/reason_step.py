@@ -1,11 +1,11 @@
-"""A hazard action that staff take with a typed reason (Reject, Reopen): a button opens the step, which is checked on
-the server at once; the person's next text is the reason; the action and the end of its draft are one transaction.
-The draft lives in SQLite and the conversation is persistent, so a restart between the press and the reason loses
-neither."""
+"""A hazard step that acts on a typed text (Reject, Reopen, 💬 Comment): a button opens the step, which is checked on
+the server at once; the person's next text is the reason (or the comment); the action and the end of its draft are one
+transaction. The draft lives in SQLite and the conversation is persistent, so a restart between the press and the
+text loses neither."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -32,6 +32,7 @@ from handlers.hazard_buttons import (
     refuse,
     shown_fix_of,
 )
+from storage.models import User
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 # Refusals staff can put right by typing the reason again; anything else ends the step.
@@ -39,6 +40,9 @@ REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
 
 # What the person reads once the action is done: (its outcome, the reason as recorded, their words, the context).
 Done = Callable[[HazardOutcome, str, Translator, BotContext], str]
+# The service call the typed text goes to, inside the transaction that ends the draft: (the context, who typed, the
+# draft, the text). None: the step's action, with the text as its reason.
+Act = Callable[[BotContext, User, ActionDraft, str | None], Awaitable[HazardOutcome]]
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,17 @@ class ReasonStep:
     done: Done
     # A different question for a hazard in some state (a withdrawn hazard is reinstated, not reopened after closing).
     ask_key_by_state: tuple[tuple[str, str], ...] = ()
+    act: Act | None = None
+    # Refusals the person puts right by typing the text again; anything else ends the step.
+    type_again: frozenset[str] = REASON_REFUSALS
+    ask_params: tuple[tuple[str, int], ...] = ()  # more of the question's placeholders (a comment's length limits)
+    # What the text is called in the state's name: persistent conversations are stored under that name.
+    text_name: str = "reason"
+    cancel_again: bool = False  # "type it again" offers Cancel once more (Comment's does; the reasons' never did)
 
     @property
     def awaiting_reason(self) -> str:
-        return f"{self.name}.awaiting_reason"
+        return f"{self.name}.awaiting_{self.text_name}"
 
     def _drafts(self, context: BotContext) -> ActionDraftRepository:
         return context.services.storage.action_drafts
@@ -72,8 +83,9 @@ class ReasonStep:
         hazards, t = context.services.hazards, caller.t
         shown_fix = shown_fix_of(query)  # Reject: the rectification it was shown with
         try:
-            # Checked on every press: the role, the scope and the hazard's state (and, to reopen, the window; to
-            # reject, that the rectification shown is still the one awaiting verification).
+            # Checked on every press: the role, the scope and the hazard's state (and, to reopen or comment, the
+            # window; to reject, that the rectification shown is still the one awaiting verification). A forged press
+            # is refused and audited here.
             await ensure_allowed(hazards, user, hazard_id, self.action, shown_fix=shown_fix)
             hazard = (await hazards.view(user, hazard_id)).hazard
         except Refusal as refusal:
@@ -84,7 +96,7 @@ class ReasonStep:
         draft = ActionDraft(hazard_id=hazard_id, shown_fix=shown_fix)
         await self._drafts(context).save(user.telegram_id, self.journey, draft, now)
         ask_key = dict(self.ask_key_by_state).get(hazard.state.value, self.ask_key)
-        text = t(ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t))
+        text = t(ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t), **dict(self.ask_params))
         await answer(update, text, reply_markup=self.cancel_keyboard(t))
         return self.awaiting_reason
 
@@ -104,21 +116,28 @@ class ReasonStep:
             await ensure_allowed(context.services.hazards, caller.user, draft.hazard_id, self.action,
                                  shown_fix=draft.shown_fix)
             async with context.services.storage.db.transaction():  # the action and the end of its draft, or neither
-                outcome = await context.services.hazards.act(
-                    caller.user, draft.hazard_id, self.action, reason=message.text, shown_fix=draft.shown_fix
-                )
+                outcome = await self._act(context, caller.user, draft, message.text)
                 await drafts.delete(caller.user.telegram_id, self.journey)
         except Refusal as refusal:
             # A new rectification arrived meanwhile, or the hazard was withdrawn: the way to it as it is now.
             latest = details_keyboard(draft.hazard_id, t) if refusal.code in STALE_BUTTONS else None
-            await answer(update, t(refusal.message_key, **refusal.params), reply_markup=latest)
-            if refusal.code in REASON_REFUSALS:
+            again = refusal.code in self.type_again
+            markup = self.cancel_keyboard(t) if again and self.cancel_again else latest
+            await answer(update, t(refusal.message_key, **refusal.params), reply_markup=markup)
+            if again:
                 return self.awaiting_reason
             await drafts.delete(caller.user.telegram_id, self.journey)
             return ConversationHandler.END
         reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
         await answer(update, self.done(outcome, reason, t, context))
         return ConversationHandler.END
+
+    async def _act(self, context: BotContext, user: User, draft: ActionDraft, text: str | None) -> HazardOutcome:
+        if self.act is not None:
+            return await self.act(context, user, draft, text)
+        return await context.services.hazards.act(
+            user, draft.hazard_id, self.action, reason=text, shown_fix=draft.shown_fix
+        )
 
     async def needs_text(self, update: Update, context: BotContext) -> None:
         caller = await identify(update, context)

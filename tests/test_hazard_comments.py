@@ -159,6 +159,23 @@ async def test_what_is_typed_is_cleaned_and_checked_and_cancel_writes_nothing(bo
     assert all(e.action != "comment" for e in events)
 
 
+
+async def test_a_reporter_whose_access_ended_is_neither_told_nor_counted(bot_stage: Stage) -> None:
+    """The outbox sends nothing more to someone whose access ended, so the number the commenter reads leaves them
+    out too: it counts only those who will read the comment."""
+    people = await cast(bot_stage)
+    head, staff, cadre = people.head, people.staff, people.cadre
+    hazard = await report(bot_stage)
+    await bot_stage.services.people.deactivate(await people.user(STAFF), CADRE)  # the cadre who reported it
+    await bot_stage.sandbox.settle()
+    heard = len(cadre.messages())
+
+    await open_comment(head, hazard)
+    await head.send_text("消防通道已清理完毕")
+    assert f"留言已记入隐患 {hazard.code} 的处理记录，已告知 1 人" in head.last_message().text
+    assert "消防通道已清理完毕" in commented(staff, hazard)[-1]  # the county official who would verify it
+    assert len(cadre.messages()) == heard
+
 async def test_a_long_comment_is_quoted_clipped_and_kept_whole(bot_stage: Stage) -> None:
     people = await cast(bot_stage, "en")
     hazard = await report(bot_stage)

@@ -4,7 +4,8 @@ The caller gathers the audience (the institution's heads, the staff whose scope 
 groups of its county) and these functions pick from it. Whatever the rule, two guards apply to every notice:
 a person is told only if `can_view` admits them, and a group only if the hazard's area may be posted in groups.
 So a rights-protection hazard (权益保障) cannot reach a head or a group through a mistake in one rule. The
-person who acted is never told of their own action: they see the answer in their own chat.
+person who acted is never told of their own action: they see the answer in their own chat. Nor is anyone whose
+access has ended: the outbox would never deliver it, and an answer that counts who was told must not count them.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Audience:
     heads: tuple[Actor, ...] = ()  # active heads of the hazard's institution
     staff: tuple[Actor, ...] = ()  # active county staff and city admins whose scope covers the hazard
     groups: tuple[GroupTarget, ...] = ()  # the county's bound groups for hazards
+    # The reporter or the person named responsible, whose access has ended: `can_view` admits them by id, whatever
+    # their access, so the audience names them to be left out.
+    ended: frozenset[int] = frozenset()
 
 
 def rectifiers(facts: HazardFacts, audience: Audience) -> list[int]:
@@ -170,7 +174,8 @@ def on_comment(
     (`participants`: the staff who assigned, verified, rejected or commented on it, a cadre who commented...). The
     county hears through the staff who took part; where no county official has yet, through those who would verify
     it, so a head's question reaches someone without every official of the county hearing of every remark. Never a
-    group; never anyone `can_view` refuses (a rights-protection hazard's heads), never the commenter (`guard`)."""
+    group; never anyone `can_view` refuses (a rights-protection hazard's heads), never the commenter, nor anyone
+    whose access ended (`guard`)."""
     involved = list(dict.fromkeys(participants))
     county_took_part = any(s.role is Role.COUNTY and s.telegram_id in involved for s in audience.staff)
     county = [] if county_took_part else verifiers(facts, audience)
@@ -199,7 +204,8 @@ def on_reassign(
 
 
 def guard(notices: Iterable[Notice], facts: HazardFacts, audience: Audience, actor_id: int) -> list[Notice]:
-    """Drop notices nobody may receive, the actor's own, and repeats; keep the first of each recipient."""
+    """Drop notices nobody may receive, the actor's own, those to people whose access ended, and repeats; keep the
+    first of each recipient."""
     known = {a.telegram_id: a for a in (*audience.heads, *audience.staff)}
     group_ids = {(g.chat_id, g.topic_id) for g in audience.groups}
     kept: list[Notice] = []
@@ -212,7 +218,8 @@ def guard(notices: Iterable[Notice], facts: HazardFacts, audience: Audience, act
             if not visible_to_groups(facts.area) or key not in group_ids:
                 continue
         else:
-            if notice.recipient_id == actor_id or not _may_view(facts, notice.recipient_id, known):
+            person = notice.recipient_id
+            if person == actor_id or person in audience.ended or not _may_view(facts, person, known):
                 continue
         seen.add(key)
         kept.append(notice)

@@ -234,7 +234,9 @@ class HazardCore:
         if with_groups and visible_to_groups(hazard.area):
             bound = await self._storage.groups.for_region(hazard.region_code, {GroupPurpose.HAZARDS})
             groups = tuple(GroupTarget(group.chat_id, group.topic_id) for group in bound)
-        return Audience(heads=heads, staff=staff, groups=groups)
+        named = [await users.get(i) for i in {hazard.reporter_id, hazard.assignee_id} if i is not None]
+        ended = frozenset(person.telegram_id for person in named if person is not None and not person.active)
+        return Audience(heads=heads, staff=staff, groups=groups, ended=ended)
 
     async def _apply(
         self,

@@ -87,3 +87,13 @@ def test_a_sensitive_hazard_s_comment_never_reaches_a_head_and_nobody_outside_is
     facts = _open(HazardArea.RIGHTS, assignee=None)
     told = _told(on_comment(facts, 1, audience, CLERK.telegram_id, [HEAD.telegram_id, outsider.telegram_id]))
     assert told == [REPORTER]
+
+
+def test_someone_whose_access_ended_is_never_told_whatever_the_notice() -> None:
+    """The reporter and the person named are admitted by id, whatever their access: the audience names those whose
+    access ended, and no notice goes to them (the outbox would never deliver it; a count of those told must agree)."""
+    audience = Audience(heads=(HEAD,), staff=(CLERK,), ended=frozenset({REPORTER, ASSIGNEE}))
+    told = _told(on_comment(_open(), 1, audience, HEAD.telegram_id, participants=[REPORTER, CLERK.telegram_id]))
+    assert told == [CLERK.telegram_id]
+    rejected = on_action(HazardAction.REJECT, _open(), 1, audience, CLERK.telegram_id, "still blocked")
+    assert REPORTER not in [n.recipient_id for n in rejected] and ASSIGNEE not in [n.recipient_id for n in rejected]
