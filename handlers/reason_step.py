@@ -63,7 +63,6 @@ class ReasonStep:
     ask_params: tuple[tuple[str, int], ...] = ()  # more of the question's placeholders (a comment's length limits)
     # What the text is called in the state's name: persistent conversations are stored under that name.
     text_name: str = "reason"
-    cancel_again: bool = False  # "type it again" offers Cancel once more (Comment's does; the reasons' never did)
 
     @property
     def awaiting_reason(self) -> str:
@@ -122,7 +121,8 @@ class ReasonStep:
             # A new rectification arrived meanwhile, or the hazard was withdrawn: the way to it as it is now.
             latest = details_keyboard(draft.hazard_id, t) if refusal.code in STALE_BUTTONS else None
             again = refusal.code in self.type_again
-            markup = self.cancel_keyboard(t) if again and self.cancel_again else latest
+            # Asked to type it again, the person may rather give up: Cancel again, as under the question.
+            markup = self.cancel_keyboard(t) if again else latest
             await answer(update, t(refusal.message_key, **refusal.params), reply_markup=markup)
             if again:
                 return self.awaiting_reason

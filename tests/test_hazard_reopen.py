@@ -23,6 +23,7 @@ from tests.hazard_people import (
     report,
     submitted,
 )
+from tests.resilience.speech import phrasebook
 
 
 async def closed_hazard(stage: Stage, severity: Severity = Severity.SERIOUS) -> Hazard:
@@ -129,7 +130,13 @@ async def test_the_reason_step_keeps_classified_text_out_and_cancel_keeps_it_clo
     await staff.press("重新打开", staff.last_message())
     await staff.send_text("机密 文件要求重新整改")
     assert "密级" in staff.last_message().text
-    await staff.send_text("/cancel")
+    await staff.send_text("\u200b\u2060")  # nothing that shows: no reason
+    refused = staff.last_message()
+    assert phrasebook("zh_CN").said(refused.text, "refusal.reason_required"), refused.text
+    # Asked to write it again, the person may rather stop: the answer offers Cancel, as the question did.
+    await staff.press("取消", refused)
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    await staff.send_text("没有密级的理由")  # the step ended: this is no reason
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
     assert not any("机密" in (e.note or "") for e in await bot_stage.services.storage.hazards.events(hazard.id))
 
