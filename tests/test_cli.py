@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.app import open_services
 from bot.cli import _bot_username
 from bot.config import Settings
 from bot.domain.reminders import next_allowed_time
 from bot.sandbox import Sandbox
 from bot.services.onboarding import Newcomer
+from bot.services_factory import open_services
 from bot.stage import sandbox_settings
 
 COMMANDS = ["run", "demo-data", "invite", "demo", "people", "deactivate", "revoke"]
