@@ -19,10 +19,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app import build_application, open_services, running
+from bot.app import build_application, running
 from bot.delivery import OutboxSender
 from bot.delivery_status import progress_text
 from bot.sandbox import Sandbox, SimGroup, SimUser
+from bot.services_factory import open_services
 from bot.stage import sandbox_settings
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 

@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.app import BotApplication, BotServices, build_application, open_services, running
+from bot.app import BotApplication, build_application, running
 from bot.clock import FakeClock
 from bot.domain.roles import Role
 from bot.incoming import PacedPolls
@@ -45,6 +45,7 @@ from bot.processing import PerChatUpdateProcessor
 from bot.sandbox import Sandbox, SimUser
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
 from bot.services.onboarding import Newcomer
+from bot.services_factory import BotServices, open_services
 from bot.stage import sandbox_settings
 from storage.models import InstitutionType, NewInstitution
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from bench.city_data import generate
 from bench.load import START
-from bot.app import BotServices, freeze_startup_heap, open_services
+from bot.app import freeze_startup_heap
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain.roles import Role
@@ -46,6 +46,7 @@ from bot.services.exports import ExportFormat
 from bot.services.reminder_items import HazardReminderData
 from bot.services.reminders import RoundReads
 from bot.services.warnings import ManualWarning
+from bot.services_factory import BotServices, open_services
 from handlers.warning_delivery import Delivered, deliver
 from storage.models import User
 from storage.repositories._codec import to_db_time

@@ -23,13 +23,14 @@ from pathlib import Path
 
 from bench.load import COUNTIES, Driver, Result, Script, _person, _phase, city, full_bot, run_bare
 from bench.throughput import line, requests_line
-from bot.app import BotApplication, BotServices
+from bot.app import BotApplication
 from bot.delivery import OutboxSender
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningKind, WarningLevel, WarningTarget
 from bot.pacing import Limits
 from bot.sandbox import Sandbox, SimUser
 from bot.services.warnings import ManualWarning
+from bot.services_factory import BotServices
 from handlers.warning_delivery import deliver
 from handlers.warning_text import ACK_RECEIVED
 

@@ -1,4 +1,5 @@
-"""The one factory that assembles the bot, for `run`, `demo`, the tests and the benchmarks alike."""
+"""The one factory that assembles the bot, for `run`, `demo`, the tests and the benchmarks alike; the services it
+runs on are built by `bot.services_factory`."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -22,127 +21,18 @@ from telegram.ext import (
     PersistenceInput,
 )
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
 from bot.context import BotContext
-from bot.i18n import I18n
 from bot.incoming import UpdatesRequest
 from bot.pacing import Limits
 from bot.persistence import SQLitePersistence
 from bot.processing import PerChatUpdateProcessor
 from bot.retrying import RetryingRequest
-from bot.services.calendar import DrillService, StudyService
-from bot.services.claims import ClaimService
-from bot.services.evidence import EvidenceStore
-from bot.services.hazards import HazardService
-from bot.services.insight import Insight
-from bot.services.institution_cards import InstitutionCardService
-from bot.services.institution_closure import InstitutionClosureService
-from bot.services.onboarding import OnboardingService
-from bot.services.outbox import OutboxService
-from bot.services.people import PeopleService
-from bot.services.reminders import ReminderService
-from bot.services.self_inspection import SelfInspectionService
-from bot.services.warnings import WarningService
+from bot.services_factory import BotServices
 from bot.webhook import serving_webhook
-from storage import Storage
 
 log = logging.getLogger(__name__)
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
-
-
-@dataclass
-class BotServices:
-    """Everything a handler, a scheduled job or the command line needs, built once per process."""
-
-    settings: Settings
-    clock: Clock
-    storage: Storage
-    i18n: I18n
-    onboarding: OnboardingService
-    evidence: EvidenceStore
-    hazards: HazardService
-    reminders: ReminderService
-    drills: DrillService
-    self_inspections: SelfInspectionService
-    studies: StudyService
-    outbox: OutboxService
-    warnings: WarningService
-    insight: Insight
-    people: PeopleService
-    claims: ClaimService
-    institution_cards: InstitutionCardService
-    institution_closure: InstitutionClosureService
-
-    async def close(self) -> None:
-        await self.storage.close()
-
-
-async def open_services(settings: Settings, clock: Clock | None = None, *, strict_i18n: bool = False) -> BotServices:
-    clock = clock or SystemClock()
-    storage = await Storage.open(settings.database_path, clock)
-    evidence = EvidenceStore(settings.evidence_dir)
-    tz = settings.tz
-    hazards = HazardService(storage, clock, evidence, settings.deadline_policy, tz)
-    since = await tracking_since(settings, storage)
-    reminders = ReminderService(storage, clock, tz, quiet_hours=settings.quiet, tracking_since=since)
-    hazards.planner = reminders
-    calendar: dict[str, Any] = {
-        "hazards": hazards, "evidence": evidence, "planner": reminders, "tracking_since": since
-    }
-    onboarding = OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours))
-    onboarding.planner = reminders  # a new head is reminded of the home's open hazards at once
-    outbox = OutboxService(storage, clock)
-    warnings = WarningService(storage, clock, settings.warning_settings)
-    drills = DrillService(storage, clock, tz, **calendar)
-    self_inspections = SelfInspectionService(storage, clock, tz, **calendar)
-    people = PeopleService(storage, clock, onboarding, reminders, evidence)
-    services = BotServices(
-        settings=settings,
-        clock=clock,
-        storage=storage,
-        i18n=I18n(settings.default_language, strict=strict_i18n),
-        onboarding=onboarding,
-        evidence=evidence,
-        hazards=hazards,
-        reminders=reminders,
-        drills=drills,
-        self_inspections=self_inspections,
-        studies=StudyService(storage, clock, tz, **calendar),
-        outbox=outbox,
-        warnings=warnings,
-        insight=Insight.build(
-            storage, clock, settings, onboarding, outbox=outbox, warnings=warnings, tracking_since=since
-        ),
-        people=people,
-        claims=ClaimService(storage, clock),
-        institution_cards=InstitutionCardService(storage, clock, hazards, drills, self_inspections),
-        institution_closure=InstitutionClosureService(storage, clock, people, reminders, tz),
-    )
-    from handlers.groups import GroupLossWords
-    from handlers.notify import HazardNotices
-    from handlers.people import DepartureWords
-    from handlers.reach import ReachWords
-
-    # Notices are worded in the handler layer, but queued inside the service's transaction.
-    hazards.notifier = HazardNotices(services)
-    onboarding.notifier = GroupLossWords(services)
-    onboarding.reach_notifier = ReachWords(services)
-    services.people.notifier = DepartureWords(services)
-    return services
-
-
-async def tracking_since(settings: Settings, storage: Storage) -> date | None:
-    """The day from which calendar duties are judged for institutions with no `tracked_from` of their own, and for
-    the bureaus' study sessions (docs/calendar.md): the TRACKING_SINCE setting, or by default the local day the
-    database first ran, since nothing before it was recorded; None (`all`) for every period."""
-    if settings.tracking_since == "all":
-        return None
-    if settings.tracking_since:
-        return date.fromisoformat(settings.tracking_since)
-    first_run = await storage.first_run()
-    return None if first_run is None else first_run.astimezone(settings.tz).date()
 
 
 def build_application(

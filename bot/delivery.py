@@ -45,7 +45,7 @@ from storage.db import patiently, refused_pause
 from storage.outbox_models import BatchProgress, OutboxItem
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from bot.config import Settings
 from bot.domain.imports import ImportKind
 from bot.i18n import Translator
+from bot.services.import_text import result_text
 from bot.services.spreadsheets import Table, UnreadableFile, read_table
-from handlers.import_text import result_text
+from bot.services_factory import open_services
 from storage.backup import BackupError, make_backup, restore_backup
 
 COMMANDS = ("import", "backup", "restore")
@@ -70,8 +71,6 @@ def _plain(text: str) -> str:
 async def _import(
     settings: Settings, kind: ImportKind, table: Table, file: Path, out: Path | None, t: Translator
 ) -> int:
-    from bot.app import open_services  # the app factory imports the handlers: only when a command needs it
-
     target = out or file.with_name(f"{file.stem}-invitations.xlsx")
     if kind is ImportKind.PEOPLE and not _writable_folder(target.parent):
         # The links exist only in that file: imported without it, running the import again would make new ones.

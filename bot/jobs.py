@@ -50,7 +50,7 @@ SendDelivery = Callable[[Delivery], Awaitable[SendOutcome | None]]
 
 
 class SchedulerServices(Protocol):
-    """What the jobs need of `bot.app.BotServices`."""
+    """What the jobs need of `bot.services_factory.BotServices`."""
 
     @property
     def clock(self) -> Clock: ...

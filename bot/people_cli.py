@@ -9,12 +9,12 @@ import argparse
 import asyncio
 import sys
 
-from bot.app import BotServices, open_services
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
-from handlers.start import describe_scope
+from bot.services.people import describe_scope
+from bot.services_factory import BotServices, open_services
 
 COMMANDS = frozenset({"people", "deactivate", "revoke"})
 EXIT_REFUSED = 1

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import BotApplication, BotServices, build_application, idle, open_services, running
+from bot.app import BotApplication, build_application, idle, running
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain.roles import Role
 from bot.sandbox import Sandbox
 from bot.sandbox.driver import SimUser
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
+from bot.services_factory import BotServices, open_services
 from storage.models import User
 
 

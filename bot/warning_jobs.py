@@ -41,7 +41,7 @@ from handlers.warnstatus import escalate_no_one_to_reach, escalate_silent, remin
 from storage.repositories.contact_followups import ContactFollowUpRepository
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 log = logging.getLogger(__name__)
 

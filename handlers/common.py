@@ -21,7 +21,7 @@ from storage.models import User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from handlers.warning_text import region_name, title
 from storage.warning_models import ContactEntry, ContactRound, ContactStatus
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 STATUS_ICONS = {
     ContactStatus.PENDING: "⏳",

@@ -18,7 +18,7 @@ from handlers.warning_text import region_name
 from storage.models import GroupPurpose, Region
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 CHOOSING_REGION, CHOOSING_PURPOSE = "bindgroup.choosing_region", "bindgroup.choosing_purpose"
 

@@ -16,10 +16,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import BotContext
 from bot.domain.imports import ImportKind, map_headers
 from bot.services.errors import Refusal
+from bot.services.import_text import result_text
 from bot.services.imports import ImportResult, header_aliases
 from bot.services.spreadsheets import MAX_IMPORT_BYTES, UnreadableFile, read_table
 from handlers.common import answer, is_private
-from handlers.import_text import result_text
 from handlers.insight_common import asker, insight_of, refuse
 
 TEMPLATE = re.compile(r"^tp:(institutions|people|vulnerable)$")

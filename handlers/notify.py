@@ -37,7 +37,7 @@ from storage.models import Institution, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 # How much of a comment its notice quotes: the start of it, a Details tap from the whole.

@@ -17,16 +17,15 @@ from bot.context import BotContext
 from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
-from bot.services.people import Departure
+from bot.services.people import Departure, describe_scope
 from handlers.common import Caller, answer, identify, tell_each
 from handlers.journeys import end_journeys
 from handlers.notify import institution_name, when
-from handlers.start import describe_scope
 from storage.models import Invite, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 log = logging.getLogger(__name__)
 

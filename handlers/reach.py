@@ -21,12 +21,12 @@ from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.services.onboarding import PersonReach, Unreachable
+from bot.services.people import describe_scope
 from handlers.common import Caller, answer, tell_each
-from handlers.start import describe_scope
 from storage.outbox_models import Priority
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from handlers.hazard_buttons import EXTEND, RECTIFY, VIEW, data
 from handlers.reminder_text import collapse, message_text
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 log = logging.getLogger(__name__)
 

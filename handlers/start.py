@@ -9,9 +9,9 @@ from bot.context import BotContext
 from bot.i18n import normalize_language
 from bot.services.errors import Refusal
 from bot.services.onboarding import Newcomer
+from bot.services.people import describe_scope
 from handlers.common import answer, full_name, identify, is_private
 from handlers.menus import install_user_menu
-from storage import Storage
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -62,23 +62,6 @@ async def start(update: Update, context: BotContext) -> None:
     )
     await answer(update, t(f"help.{user.role.value}"))
     await install_user_menu(context.bot, user, t)
-
-
-async def describe_scope(
-    storage: Storage, region_code: str | None, institution_id: int | None, language: str
-) -> str:
-    if institution_id is not None:
-        institution = await storage.institutions.get(institution_id)
-        if institution is not None:
-            return institution.name_zh if language == "zh_CN" else institution.name_en
-    if region_code is not None:
-        region = await storage.regions.get(region_code)
-        if region is not None:
-            return region.name_zh if language == "zh_CN" else region.name_en
-    city = await storage.regions.city()
-    if city is None:
-        return ""
-    return city.name_zh if language == "zh_CN" else city.name_en
 
 
 async def show_help(update: Update, context: BotContext) -> None:

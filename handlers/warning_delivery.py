@@ -40,7 +40,7 @@ from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 from storage.warning_models import RecipientKind, WarningRecipient
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 SEND_DRAFT = "wn:send"
 

@@ -27,7 +27,7 @@ from storage.outbox_models import BatchProgress, NewOutboxMessage, OutboxPayload
 from storage.repositories.broadcast_status import BroadcastStatus, BroadcastStatusRepository
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 # A broadcast's status message older than this is left as it is: nobody is watching it any more.
 RESUME_WINDOW = timedelta(days=1)

@@ -28,7 +28,7 @@ from storage.models import Institution, User
 from storage.warning_models import AckResponse
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services_factory import BotServices
 
 ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"}
 # A warning may reach every institution of a county, or of the city: a line for each would be past what one

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.app import open_services
 from bot.cli import _bot_username
 from bot.config import Settings
 from bot.domain.reminders import next_allowed_time
 from bot.sandbox import Sandbox
 from bot.services.onboarding import Newcomer
+from bot.services_factory import open_services
 from bot.stage import sandbox_settings
 
 COMMANDS = ["run", "demo-data", "invite", "demo", "people", "deactivate", "revoke"]
@@ -193,6 +195,18 @@ def test_a_setting_that_cannot_work_is_refused_in_one_line(tmp_path: Path, varia
     assert result.returncode == 2 and "https://t.me/" not in result.stdout
 
 
+def test_the_operator_commands_start_without_loading_the_bot(tmp_path: Path) -> None:
+    # Telegram, aiohttp and the handlers were half of every command's second: only `run`, and an `invite` that asks
+    # Telegram for the bot's name, need them.
+    script = ("import sys\nfrom bot.cli import main\nmain(['people'])\n"
+              "print(sorted({name.split('.')[0] for name in sys.modules} & {'telegram', 'aiohttp', 'handlers'}))")
+    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "safety.db")}
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 async def test_the_operator_lists_people_ends_an_access_and_cancels_an_invitation(tmp_path: Path) -> None:
     database = tmp_path / "safety.db"
     env = {"DATABASE_PATH": str(database), "BOT_USERNAME": "civil_safety_bot", "DEFAULT_LANGUAGE": "en"}
@@ -213,6 +227,10 @@ async def test_the_operator_lists_people_ends_an_access_and_cancels_an_invitatio
 
     ended = cli("deactivate", "501", cwd=tmp_path, **env)
     assert ended.returncode == 0 and "Ended the access of 李娜 (501)" in ended.stdout
+    # The handler layer words the farewell, loaded by the command line only for it: queued all the same.
+    with closing(sqlite3.connect(database)) as db:
+        told = [row[0] for row in db.execute("SELECT payload FROM outbox WHERE chat_id = 501")]
+    assert len(told) == 2 and sum("clear_menu" in payload for payload in told) == 1
     again = cli("deactivate", "501", cwd=tmp_path, **env)
     assert again.returncode == 1 and "no longer on the list" in again.stderr
     assert cli("people", cwd=tmp_path, **env).stdout == ""

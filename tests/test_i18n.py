@@ -13,8 +13,8 @@ from bot.domain.roles import Role
 from bot.i18n import LANGUAGES, Translator, catalog_entries, catalog_messages, counted, normalize_language
 from bot.services.digests import Person
 from bot.services.errors import Refusal
+from bot.services.import_text import result_text
 from bot.services.imports import ImportResult
-from handlers.import_text import result_text
 from handlers.menus import GROUP_COMMANDS, GUEST_COMMANDS, ROLE_COMMANDS
 from handlers.reminder_text import _responsible
 from storage.models import GroupPurpose

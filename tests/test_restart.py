@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import open_services
 from bot.config import Settings
 from bot.domain.roles import Role
 from bot.sandbox import Sandbox
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
+from bot.services_factory import open_services
 from bot.stage import Stage, sandbox_settings
 from storage import db
 from storage.db import Database

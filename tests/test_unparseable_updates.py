@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application, open_services, running_webhook
+from bot.app import build_application, running_webhook
 from bot.domain.roles import Role
 from bot.sandbox import Sandbox
 from bot.sandbox.driver import SimUser
 from bot.sandbox.objects import chat_json, user_json
+from bot.services_factory import open_services
 from bot.stage import Stage, sandbox_settings
 
 WORDS = "三楼走廊堆放杂物，堵塞消防通道"

@@ -9,9 +9,10 @@ import aiohttp
 import pytest
 from telegram.error import BadRequest
 
-from bot.app import build_application, open_services, running_webhook
+from bot.app import build_application, running_webhook
 from bot.domain.roles import Role
 from bot.sandbox import Sandbox
+from bot.services_factory import open_services
 from bot.stage import Stage, sandbox_settings
 
 

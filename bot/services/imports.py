@@ -81,6 +81,8 @@ class _Rollback(Exception):
 
 
 def _vocabulary(prefix: str, values: Iterable[str]) -> dict[str, str]:
+    """The words a sheet may use for each value, in every language. Made for each import, not when this module
+    loads: reading both catalogs then was a tenth of a second on every start of the command line."""
     found: dict[str, str] = {}
     for value in values:
         found[normalise(value)] = value
@@ -93,10 +95,6 @@ def header_aliases(kind: ImportKind) -> dict[str, str]:
     return _vocabulary(f"insight.import.col.{kind.value}.", [spec.key for spec in FIELDS[kind]])
 
 
-TYPES = _vocabulary("insight.type.", [t.value for t in InstitutionType])
-RISK_TAGS = _vocabulary("insight.risk.", [t.value for t in RiskTag])
-ROLES = _vocabulary("role.", [r.value for r in Role])
-CATEGORIES = _vocabulary("insight.category.", [c.value for c in VulnerableCategory])
 
 
 class ImportService:
@@ -145,8 +143,8 @@ class ImportService:
         regions = {r.code for r in await self._storage.regions.all()}
         entries, errors = check_institutions(
             rows,
-            types=TYPES,
-            risk_tags=RISK_TAGS,
+            types=_vocabulary("insight.type.", [t.value for t in InstitutionType]),
+            risk_tags=_vocabulary("insight.risk.", [t.value for t in RiskTag]),
             regions=regions,
             existing={(i.region_code, i.name_zh): i.code for i in known},
         )
@@ -175,7 +173,7 @@ class ImportService:
         institutions = await self._storage.institutions.in_scope(None)
         entries, errors = check_people(
             rows,
-            roles=ROLES,
+            roles=_vocabulary("role.", [r.value for r in Role]),
             regions={r.code for r in regions},
             counties={r.code for r in regions if r.level.value == "county"},
             institutions={i.code for i in institutions},
@@ -204,7 +202,7 @@ class ImportService:
         scope = None if actor is None or actor.role is Role.CITY else actor.region_code
         entries, errors = check_vulnerable(
             rows,
-            categories=CATEGORIES,
+            categories=_vocabulary("insight.category.", [c.value for c in VulnerableCategory]),
             counties=counties,
             scope_prefix=None if scope is None else significant_prefix(scope),
         )

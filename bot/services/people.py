@@ -233,3 +233,22 @@ class PeopleService:
             detail={"action": action, "reason": code, **detail},
         )
         raise Refusal(code)
+
+
+async def describe_scope(
+    storage: Storage, region_code: str | None, institution_id: int | None, language: str
+) -> str:
+    """Where a person (or an invitation's newcomer) works, in the language: their institution, else their region,
+    else the city."""
+    if institution_id is not None:
+        institution = await storage.institutions.get(institution_id)
+        if institution is not None:
+            return institution.name_zh if language == "zh_CN" else institution.name_en
+    if region_code is not None:
+        region = await storage.regions.get(region_code)
+        if region is not None:
+            return region.name_zh if language == "zh_CN" else region.name_en
+    city = await storage.regions.city()
+    if city is None:
+        return ""
+    return city.name_zh if language == "zh_CN" else city.name_en

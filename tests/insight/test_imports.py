@@ -15,11 +15,11 @@ from openpyxl import Workbook, load_workbook
 from bot.domain.imports import ImportKind, RowError
 from bot.i18n import Translator
 from bot.services.errors import Refusal
+from bot.services.import_text import result_text
 from bot.services.imports import ImportService
 from bot.services.onboarding import OnboardingService
 from bot.services.spreadsheets import read_table
 from bot.services.warnings import WarningService
-from handlers.import_text import result_text
 from tests.insight.world import CADRE, CITY_ADMIN, HEAD_A, LUCHENG_STAFF, InsightWorld
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -72,7 +72,6 @@ import pytest
 from telegram import Bot
 
 from bot import people_cli
-from bot.app import BotServices, open_services
 from bot.clock import SystemClock
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.lifecycle import HazardAction, HazardState
@@ -87,6 +86,7 @@ from bot.services.onboarding import Newcomer
 from bot.services.people import EVENT_ASSIGNEE_LEFT, GIVEN_UP
 from bot.services.warning_ingest import Ingested
 from bot.services.warnings import ManualWarning, WarningService, draft_notice_key
+from bot.services_factory import BotServices, open_services
 from bot.stage import sandbox_settings
 from handlers.common import catalog_label
 from handlers.menus import install_user_menu

@@ -23,12 +23,13 @@ from typing import Any
 
 import pytest
 
-from bot.app import BotApplication, build_application, idle, open_services, running
+from bot.app import BotApplication, build_application, idle, running
 from bot.clock import FakeClock
 from bot.domain.roles import Role
 from bot.sandbox import Sandbox
 from bot.sandbox.driver import SimGroup, SimUser
 from bot.services.demo_data import DEMO_DATA_DIR, load_city_data
+from bot.services_factory import open_services
 from bot.stage import sandbox_settings
 from storage.models import Group, GroupPurpose
 from tests.resilience.cast import HOME, LUCHENG

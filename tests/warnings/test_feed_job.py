@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 
 from bot import warning_jobs
-from bot.app import BotServices
 from bot.clock import FakeClock
 from bot.services.feeds import FeedPoller
 from bot.services.forecast import ForecastPoller
 from bot.services.warnings import WarningDelivery
+from bot.services_factory import BotServices
 from bot.stage import Stage
 from bot.warning_jobs import follow_up, poll_feeds, run_forecast
 from handlers.warning_delivery import Delivered, deliver
