@@ -5,8 +5,8 @@ meanwhile and their update died with it, they repeat the step once the bot is ba
 (the bot lost track of where they were), they start the journey over, as a person would; if the bot says nothing at
 all although it ran the whole time, that is a failure. Journeys are classes with a `run()` (tests/resilience/
 journeys.py): the report, the head's rectification, the staff's verification, reopening a closed hazard, ending a
-person's access, asking for more time and deciding it, and commenting today; later journeys (drills, warnings,
-acknowledgements) join the crash suite as more classes.
+person's access, asking for more time and deciding it, commenting, withdrawing a hazard and closing an institution
+today; later journeys (drills, warnings, acknowledgements) join the crash suite as more classes.
 """
 
 from __future__ import annotations

@@ -502,3 +502,122 @@ class Commenting:
         await p.step(p.say(text), ("comment.sent", "comment.sent_one", "comment.sent_to_nobody"), "type the comment")
         self.across_a_kill += p.answered_by != asked_by
         return True
+
+
+@dataclass
+class Withdrawing:
+    """County staff who withdraw (作废) hazards nobody will fix, one after another: the details, 🗑 作废, 误报, the
+    reason typed, 确认作废. The first reason is typed across a kill (the persistent conversation, the category in
+    `action_drafts`); the next confirmation is pressed across one (the reason waits in `action_drafts` alone); the
+    last confirmation is held (`HeldStep`), its answer lost. After a kill that lost an answer they look at the
+    details: their reason there means it is withdrawn; pressed again, the bot saying it was withdrawn means so too
+    (nobody else withdraws these: the checks see whose withdrawal it is)."""
+
+    person: Person
+    codes: list[str]
+    rng: random.Random
+    withdrawn: dict[str, str] = field(default_factory=dict)  # code -> reason, as the person saw it withdrawn
+    gave_up: list[str] = field(default_factory=list)
+    reasons_across_a_kill: int = 0  # reasons typed to a bot other than the one that asked for them, and taken
+    confirmed_across_a_kill: int = 0  # confirmations pressed on a bot other than the one that asked for them
+    held: HeldStep = field(default_factory=HeldStep)  # the last confirmation pressed, its answer lost
+
+    async def run(self, stop: asyncio.Event) -> None:
+        for code in self.codes:
+            reason = f"现场核实 {code} 所述插线板为临时展陈用电，已拆除，不属于隐患"
+            for _ in range(6):
+                try:
+                    if await self.withdraw(code, reason):
+                        self.withdrawn[code] = reason
+                    else:
+                        self.gave_up.append(f"{self.person.name}: {code} offers no 🗑 作废 and is not withdrawn")
+                    break
+                except Astray:
+                    self.person.restarts += 1
+            else:
+                self.gave_up.append(f"{self.person.name}: never withdrew {code}")
+            await asyncio.sleep(self.rng.uniform(0.3, 1.0))
+
+    async def withdraw(self, code: str, reason: str) -> bool:
+        p = self.person
+        details = await open_details(p, code)
+        if any(reason in m.text for m in details):
+            return True  # withdrawn already: the answer that said so was lost with the bot
+        offered = offering(details, code, label("button.withdraw"))
+        if offered is None:
+            return False
+        held = code == self.codes[-1]
+        reason_across = not self.reasons_across_a_kill and not held
+        confirm_across = not reason_across and not self.confirmed_across_a_kill and not held
+        await p.step(p.press(label("button.withdraw"), offered), ("withdraw.ask_category",), "withdraw")
+        await p.step(p.press(label("withdraw.category.mistaken")), ("withdraw.ask_reason",), "pick why")
+        asked_by = p.answered_by
+        await think(p, self.rng, across_a_kill=reason_across)
+        await p.step(p.say(reason), ("withdraw.confirm",), "give the reason")
+        typed_across = p.answered_by != asked_by
+        shown_by = p.answered_by
+        if held:
+            await self.held.hold(code, p, in_conversation=False)
+        else:
+            await think(p, self.rng, across_a_kill=confirm_across)
+        # Pressed again after a kill that lost the answer, the button says who withdrew it: done all the same.
+        await p.step(p.press(label("withdraw.confirm_button")),
+                     ("withdraw.done_told", "withdraw.done", "refusal.withdrawn"), "confirm")
+        self.reasons_across_a_kill += typed_across
+        self.confirmed_across_a_kill += p.answered_by != shown_by and not held
+        return True
+
+
+@dataclass
+class ClosingInstitution:
+    """County staff who close an institution (停用机构) of their county: `/institution NAME`, ⛔ 停用机构, the reason
+    typed across a kill, then ⛔ 确认停用, held (`HeldStep`) until its answer is lost (the reason waits in
+    `action_drafts` meanwhile, across the kills between). After a kill that lost an answer they look at the card:
+    closed, with their reason, means it was done."""
+
+    person: Person
+    name: str  # the institution's name, as /institution finds it
+    reason: str
+    rng: random.Random
+    closed: bool = False  # as the person saw it done
+    gave_up: list[str] = field(default_factory=list)
+    reason_across_a_kill: bool = False
+    held: HeldStep = field(default_factory=HeldStep)  # the confirmation, its answer lost
+
+    async def run(self, stop: asyncio.Event) -> None:
+        for _ in range(6):
+            try:
+                self.closed = await self.close()
+                if not self.closed:
+                    self.gave_up.append(f"{self.person.name}: {self.name}'s card offers no ⛔ 停用机构")
+                return
+            except Astray:
+                self.person.restarts += 1
+        self.gave_up.append(f"{self.person.name}: never closed {self.name}")
+
+    async def card(self) -> str:
+        """The institution's card, as `/institution NAME` shows it (staff find a closed one too)."""
+        p = self.person
+        card = await p.step(p.say(f"/institution {self.name}"), ("institution.title",), "open the card")
+        assert card.expected is not None
+        return card.expected.text
+
+    async def close(self) -> bool:
+        p = self.person
+        if self.reason in await self.card():
+            return True  # closed already, with their reason: the answer that said so was lost with the bot
+        await p.step(p.press(label("institution.close_button")), ("institution.close_ask_reason",), "close it")
+        asked_by = p.answered_by
+        await think(p, self.rng, across_a_kill=not self.reason_across_a_kill)
+        await p.step(p.say(self.reason), ("institution.close_confirm",), "give the reason")
+        self.reason_across_a_kill |= p.answered_by != asked_by
+        await self.held.hold(self.name, p, in_conversation=False)
+        done = await p.step(p.press(label("institution.close_confirm_button")),
+                            ("institution.closed_done", "refusal.institution_closed_already", "fallback.stale_button"),
+                            "confirm")
+        assert done.expected is not None
+        if SPEECH.opens(done.expected.text, "fallback.stale_button") and self.reason not in await self.card():
+            # Pressed again after a kill, the draft gone and the institution still open: something lost the
+            # reason; they start over.
+            raise Astray("confirm", done)
+        return True

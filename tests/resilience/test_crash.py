@@ -39,7 +39,15 @@ were, they start over. Afterwards:
   update again, or the person repeats it. Every hazard then has one request (the reason typed), one history entry
   asking and one deadline change approving it, to the date asked; each official is told of each request once, the
   head of each approval once; each comment the official saw recorded is one COMMENT in the history, and each of
-  its readers is told of it once.
+  its readers is told of it once;
+- a county official withdraws (作废) hazards of a home being rectified (the details, 🗑 作废, a category, the reason,
+  确认作废), the first reason typed across a kill and the next confirmation pressed across one; another closes an
+  institution (/institution, ⛔ 停用机构, the reason typed across a kill, ⛔ 确认停用) whose two heads each answer for
+  an open hazard. The last withdrawal's and the closing's confirmations are among the answers that hang at
+  LOST_ANSWER_KILL. Each hazard is then withdrawn once (WITHDRAWN with the reason typed, one entry in its history,
+  one `hazard.withdrawn` audited), its head and reporter told once; the institution is closed once (one
+  `institution.closed`), each head's access ended once, told once why and sent nothing after, and its hazards are
+  still open, as they were, with nobody named responsible.
 
 "Twice" has one documented exception, the Bot API's: a message Telegram took just before the kill, whose claim the
 killed bot could not record as sent. The restarted bot gives such claims back to the queue and logs each; a second
@@ -47,9 +55,10 @@ copy counts as a failure unless its outbox row (or reminder row) is one of those
 
 CI: 6 kills, 2 of them during a broadcast (and deactivations by staff, at the second one from the command line
 too, and drafts of official warnings stored or sent), 1 while reminders go out, 1 quiet one as `python -m bot.cli
-deactivate` runs, 1 while a reason is typed and 1 while three answers hang; 2 accesses ended from the command line,
-3 drafts told to 2 staff, 2 requests for more time, 3 comments (≈37 s on one worker, most of it the bot starting
-again, and at the end the restarted bot's first follow-up, 10 s after it starts).
+deactivate` runs, 1 while a reason is typed and 1 while five answers hang; 2 accesses ended from the command line,
+3 drafts told to 2 staff, 2 requests for more time, 3 comments, 3 withdrawals, 1 institution closed (≈37 s on one
+worker, most of it the bot starting again, and at the end the restarted bot's first follow-up, 10 s after it
+starts). SAFETY_CRASH_SEED=N chooses other kill moments.
 SAFETY_FULL_SUITES=1: 24 kills and more people.
 """
 
@@ -59,6 +68,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import re
 import sys
@@ -99,6 +109,7 @@ from tests.resilience.cast import HOME, LONGWAN, LUCHENG, OTHER_HOME
 from tests.resilience.crowd import CODE, SPEECH, ZH, BotLife, Person
 from tests.resilience.journeys import (
     AskingForTime,
+    ClosingInstitution,
     Commenting,
     DecidingExtensions,
     EndingAccess,
@@ -108,6 +119,7 @@ from tests.resilience.journeys import (
     Reporting,
     Responding,
     Verifying,
+    Withdrawing,
     sweep_tasks,
 )
 from tests.resilience.suite import sized
@@ -115,7 +127,8 @@ from tests.resilience.suite import sized
 KILLS = sized(6, 24)
 CADRES = sized(5, 10)
 EXTRA_INSTITUTIONS = sized(2, 4)
-SEED = 20260301
+# Another seed moves the kills and the people's pauses; the timing of two processes varies from run to run anyway.
+SEED = int(os.environ.get("SAFETY_CRASH_SEED") or 20260301)
 STEPS_BEFORE_QUIET_KILL = 2.5
 QUIET_FOR_FLUSH = 1.5  # the persistence flushes every second: half a second to spare
 GROUP_ID = -7001
@@ -129,7 +142,8 @@ OUHAI = "330304"
 RUIAN = "330381"
 # The hazards of the journeys: the reminded ones (Ouhai) stay open, unnoticed; so do those of the head whose access
 # ends (Dongtou), left with nobody named responsible.
-JOURNEYS = f"region_code NOT IN ('{OUHAI}', '{DONGTOU}', '{RUIAN}')"
+YONGJIA, PINGYANG = "330324", "330326"
+JOURNEYS = f"region_code NOT IN ('{OUHAI}', '{DONGTOU}', '{RUIAN}', '{YONGJIA}', '{PINGYANG}')"
 REMINDED_IDS = range(9100, 9100 + REMINDED)  # clear of the listeners' ids at either size
 # Asking for more time and comments, in Ruian (nobody else of the suite lives there): a head asks for more time on
 # each of their hazards being rectified and one county official approves; another comments on them, read by the
@@ -139,10 +153,24 @@ DECIDER, COMMENTER = 9510, 9511
 RUIAN_REPORTER = 9520
 EXTENSION_HAZARDS = sized(2, 4)
 COMMENTS = sized(3, 8)
-# A kill while the bot's answers to three steps hang (Telegram took the requests and never answered): the last
-# request for more time sent, the last comment typed and the first approval pressed, each committed. The three
-# take their step again on the restarted bot; it must change nothing. Not a quiet kill, whatever its number.
+# A kill while the bot's answers to five steps hang (Telegram took the requests and never answered): the last
+# request for more time sent, the last comment typed, the first approval pressed, the last withdrawal confirmed and
+# the closing confirmed, each committed. The five take their step again on the restarted bot; it must change
+# nothing. Not a quiet kill, whatever its number.
 LOST_ANSWER_KILL = sized(5, 6)
+# Withdrawing hazards (作废), in Yongjia (nobody else of the suite lives there): a county official withdraws the
+# hazards a Yongjia cadre reported on a home there, being rectified by its head; the cadre and the head are told.
+# The first reason is typed across a kill, the next confirmation pressed across one, the last one held.
+WITHDRAWER = 9610
+WITHDRAWAL_HEAD, WITHDRAWAL_REPORTER = 9611, 9612
+WITHDRAWALS = sized(3, 6)
+# Closing an institution (停用), in Pingyang (nobody else there): a county official closes a home with two heads,
+# each responsible for an open hazard; their access ends with it, the hazards stay open. The reason is typed across
+# a kill and the confirmation held.
+CLOSER = 9620
+CLOSING_HEADS = (9621, 9622)
+CLOSING_CODE, CLOSING_NAME = "WZ-330326-CLOSE-0", "平阳县萧江敬老院"
+CLOSING_REASON = "萧江敬老院已整体并入平阳县社会福利中心，原址停止运营"
 REMINDER_KILL = 0  # the first kill comes while the first tick is sending those reminders
 REOPENER = 8302  # Lucheng county staff who reopen closed hazards (besides the two who verify)
 REOPENINGS = sized(3, 8)
@@ -194,6 +222,10 @@ class Crowd:
     decider: DecidingExtensions
     commenter: Commenting
     ruian_reporter: SimUser
+    withdrawer: Withdrawing
+    told_of_withdrawals: list[SimUser]  # the Yongjia head and cadre
+    closer: ClosingInstitution
+    closing_heads: list[SimUser]
 
     @property
     def responders(self) -> list[Responding]:
@@ -203,7 +235,7 @@ class Crowd:
     def people(self) -> list[Person]:
         return ([j.person for j in self.reporters] + [j.person for j in self.responders]
                 + [self.reopener.person, self.ending.person, self.asker.person, self.decider.person,
-                   self.commenter.person])
+                   self.commenter.person, self.withdrawer.person, self.closer.person])
 
 
 async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], dict[str, int], dict[int, str]]:
@@ -243,6 +275,8 @@ async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], d
             await register(services, telegram_id, Role.COUNTY, region=LONGWAN)
         await _head_with_open_hazards(services, DEPARTING_HEAD)
         await _hazards_to_ask_more_time_on(services)
+        await _hazards_to_withdraw(services)
+        await _institution_to_close(services)
         await storage.groups.bind(Group(chat_id=GROUP_ID, title="鹿城区隐患通报群", region_code=LUCHENG,
                                         purpose=GroupPurpose.HAZARDS, bound_by=8300, bound_at=services.clock.now()))
         names = [await _name(storage, code) for code in codes]
@@ -301,8 +335,44 @@ async def _hazards_to_ask_more_time_on(services: BotServices) -> None:
         ), now.date())
 
 
-async def ruian_codes(storage: Storage) -> list[str]:
-    rows = await storage.db.fetchall("SELECT code FROM hazards WHERE region_code = ? ORDER BY id", (RUIAN,))
+async def _hazards_to_withdraw(services: BotServices) -> None:
+    """A home in Yongjia whose head is rectifying hazards a Yongjia cadre reported (their deadline a week away), and
+    the county official of Yongjia who withdraws them."""
+    storage, now = services.storage, services.clock.now()
+    home = await storage.institutions.upsert(NewInstitution(
+        code="WZ-330324-WITHDRAW-0", name_zh="永嘉县桥头敬老院", name_en="Yongjia Qiaotou Home",
+        type=InstitutionType.ELDERLY_CARE, region_code=YONGJIA))
+    await register(services, WITHDRAWAL_HEAD, Role.HEAD, institution=home.code)
+    await register(services, WITHDRAWAL_REPORTER, Role.CADRE, region=YONGJIA)
+    await register(services, WITHDRAWER, Role.COUNTY, region=YONGJIA)
+    for n in range(WITHDRAWALS):
+        await storage.hazards.insert(NewHazard(
+            institution_id=home.id, region_code=home.region_code, area=HazardArea.ELECTRICITY,
+            severity=Severity.GENERAL, source_level=SourceLevel.COUNTY, description=f"第{n + 1}处插线板私拉乱接",
+            state=HazardState.RECTIFYING, reporter_id=WITHDRAWAL_REPORTER, assignee_id=WITHDRAWAL_HEAD,
+            deadline=now + timedelta(days=7), reported_at=now,
+        ), now.date())
+
+
+async def _institution_to_close(services: BotServices) -> None:
+    """A home in Pingyang with two heads, each responsible for a hazard being rectified, and the county official of
+    Pingyang who closes it (and reported them)."""
+    storage, now = services.storage, services.clock.now()
+    home = await storage.institutions.upsert(NewInstitution(
+        code=CLOSING_CODE, name_zh=CLOSING_NAME, name_en="Pingyang Xiaojiang Home",
+        type=InstitutionType.ELDERLY_CARE, region_code=PINGYANG))
+    await register(services, CLOSER, Role.COUNTY, region=PINGYANG)
+    for n, head in enumerate(CLOSING_HEADS):
+        await register(services, head, Role.HEAD, institution=home.code)
+        await storage.hazards.insert(NewHazard(
+            institution_id=home.id, region_code=home.region_code, area=HazardArea.FIRE, severity=Severity.GENERAL,
+            source_level=SourceLevel.COUNTY, description=f"第{n + 1}处灭火器过期未更换", state=HazardState.RECTIFYING,
+            reporter_id=CLOSER, assignee_id=head, deadline=now + timedelta(days=7), reported_at=now,
+        ), now.date())
+
+
+async def hazard_codes(storage: Storage, region: str) -> list[str]:
+    rows = await storage.db.fetchall("SELECT code FROM hazards WHERE region_code = ? ORDER BY id", (region,))
     return [row["code"] for row in rows]
 
 
@@ -346,7 +416,7 @@ async def _name(storage: Storage, code: str) -> str:
 
 
 def crowd(life: BotLife, institutions: list[str], heads: dict[str, int], rng: random.Random,
-          failures: list[str], storage: Storage, ruian: list[str]) -> Crowd:
+          failures: list[str], storage: Storage, ruian: list[str], yongjia: list[str]) -> Crowd:
     sandbox = life.sandbox
 
     def person(telegram_id: int, name: str) -> Person:
@@ -392,8 +462,19 @@ def crowd(life: BotLife, institutions: list[str], heads: dict[str, int], rng: ra
     commenter = Commenting(person(COMMENTER, "跟进科长"), ruian, COMMENTS, random.Random(rng.random()))
     ruian_reporter = sandbox.user(RUIAN_REPORTER, "瑞安干部")
     ruian_reporter.state.started = True
+    withdrawer = Withdrawing(person(WITHDRAWER, "作废科长"), yongjia, random.Random(rng.random()))
+    closer = ClosingInstitution(person(CLOSER, "停用科长"), CLOSING_NAME, CLOSING_REASON, random.Random(rng.random()))
+    told_of_withdrawals: list[SimUser] = []
+    closing_heads: list[SimUser] = []
+    for ids, name, users in (((WITHDRAWAL_HEAD, WITHDRAWAL_REPORTER), "永嘉", told_of_withdrawals),
+                             (CLOSING_HEADS, "萧江院长", closing_heads)):
+        for telegram_id in ids:
+            user = sandbox.user(telegram_id, f"{name}{telegram_id}")
+            user.state.started = True
+            users.append(user)
     return Crowd(life, reporters, rectifiers, verifiers, group, listeners, reminded, reopener, ending, departing,
-                 by_command_line, draft_staff, asker, decider, commenter, ruian_reporter)
+                 by_command_line, draft_staff, asker, decider, commenter, ruian_reporter, withdrawer,
+                 told_of_withdrawals, closer, closing_heads)
 
 
 @dataclass
@@ -617,16 +698,19 @@ async def kill_at_random(crowd: Crowd, rng: random.Random, broadcaster: Broadcas
 
 
 async def answers_hanging(crowd: Crowd, storage: Storage, timeout: float = 60.0) -> None:  # noqa: ASYNC109
-    """Until the three held steps (`HeldStep`) are committed while Telegram hangs on what the bot says or changes
+    """Until the held steps (`HeldStep`) are committed while Telegram hangs on what the bot says or changes
     next in each of their chats, so that the button pressed is still there to press again. Steps never reached by
     then are left alone: the checks name them."""
     sandbox = crowd.life.sandbox
     # What the bot does next in their chat once the step is committed (buttons are swapped with editMessageText,
     # handlers.hazard_buttons.replace_buttons): the head's Send loses its button, then the
-    # head is answered; the approval's buttons give way to Details, then the decider is answered.
+    # head is answered; the approval's buttons give way to Details, then the decider is answered. A withdrawal's and
+    # a closing's confirmation are answered by editing the message with the button (which stays, to press again).
     held = {crowd.asker.held: (("editMessageText", "sendMessage"), ASKING_HEAD),
             crowd.commenter.held: (("sendMessage",), COMMENTER),
-            crowd.decider.held: (("editMessageText",), DECIDER)}
+            crowd.decider.held: (("editMessageText",), DECIDER),
+            crowd.withdrawer.held: (("editMessageText",), WITHDRAWER),
+            crowd.closer.held: (("editMessageText",), CLOSER)}
     crowd.life.holding = True
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*(step.ready.wait() for step in held)), timeout)
@@ -638,16 +722,18 @@ async def answers_hanging(crowd: Crowd, storage: Storage, timeout: float = 60.0)
             sandbox.inject_fault(method=method, kind="timeout", delay=120.0, chat_id=chat, times=None)
         step.go.set()
 
+    done = {
+        crowd.asker.held: "SELECT COUNT(*) FROM extension_requests AS x JOIN hazards AS h ON h.id = x.hazard_id "
+                          "WHERE h.code = ?",
+        crowd.commenter.held: "SELECT COUNT(*) FROM hazard_events WHERE action = 'comment' AND note = ?",
+        crowd.decider.held: "SELECT COUNT(*) FROM extension_requests AS x JOIN hazards AS h ON h.id = x.hazard_id "
+                            "WHERE h.code = ? AND x.status = 'approved'",
+        crowd.withdrawer.held: "SELECT COUNT(*) FROM hazards WHERE code = ? AND state = 'withdrawn'",
+        crowd.closer.held: "SELECT COUNT(*) FROM institutions WHERE name_zh = ? AND active = 0",
+    }
+
     async def committed(step: HeldStep) -> bool:
-        if step is crowd.asker.held:
-            sql = ("SELECT COUNT(*) FROM extension_requests AS x JOIN hazards AS h ON h.id = x.hazard_id "
-                   "WHERE h.code = ?")
-        elif step is crowd.commenter.held:
-            sql = "SELECT COUNT(*) FROM hazard_events WHERE action = 'comment' AND note = ?"
-        else:
-            sql = ("SELECT COUNT(*) FROM extension_requests AS x JOIN hazards AS h ON h.id = x.hazard_id "
-                   "WHERE h.code = ? AND x.status = 'approved'")
-        return bool(await storage.db.fetchval(sql, (step.target,)))
+        return bool(await storage.db.fetchval(done[step], (step.target,)))
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -775,7 +861,8 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
     async with Sandbox(seed=SEED) as sandbox:
         life, institutions, heads, reminded = await prepare(sandbox, tmp_path)
         storage = await Storage.open(life.settings.database_path, SystemClock())
-        people = crowd(life, institutions, heads, rng, failures, storage, await ruian_codes(storage))
+        people = crowd(life, institutions, heads, rng, failures, storage, await hazard_codes(storage, RUIAN),
+                       await hazard_codes(storage, YONGJIA))
         await install_menus(life, storage)
         await life.start()
         stop_reporting, stop_everyone = asyncio.Event(), asyncio.Event()
@@ -784,6 +871,9 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
         reporting.append(asyncio.create_task(people.reopener.run(stop_reporting)))
         # Asking for more time and commenting: a fixed number of each, whatever the reports do.
         reporting += [asyncio.create_task(j.run(stop_reporting)) for j in (people.asker, people.commenter)]
+        # Withdrawing and closing: a fixed number of each too.
+        reporting += [asyncio.create_task(people.withdrawer.run(stop_reporting)),
+                      asyncio.create_task(people.closer.run(stop_reporting))]
         others = [asyncio.create_task(j.run(stop_everyone)) for j in people.responders]
         others.append(asyncio.create_task(people.ending.run(stop_everyone)))
         others.append(asyncio.create_task(people.decider.run(stop_everyone)))
@@ -810,6 +900,8 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             drafts_wrong = await drafts_told(people, drafts, resent)
             extensions_wrong = await extensions_decided(people, storage, resent)
             comments_wrong = await comments_recorded(people, storage, resent)
+            withdrawals_wrong = await withdrawals_recorded(people, storage, resent)
+            closing_wrong = await closing_recorded(people, storage, resent)
             # Messages given up because their person's access ended are not undeliverable ones: counted apart.
             failed_sends = await storage.db.fetchval(
                 "SELECT COUNT(*) FROM outbox WHERE state IN ('failed', 'blocked') AND last_error IS NOT ?", (GIVEN_UP,))
@@ -832,12 +924,17 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
             f"{sum(len(draft_notices(u, w)) for u in people.draft_staff for w in drafts.all)} draft notices to "
             f"{len(DRAFT_STAFF)} staff; {len(people.asker.asked)} requests for more time seen asked, "
             f"{people.asker.across_a_kill} of their reasons typed across a kill; {len(people.commenter.confirmed)} "
-            f"comments seen recorded, {people.commenter.across_a_kill} typed across a kill"
+            f"comments seen recorded, {people.commenter.across_a_kill} typed across a kill; "
+            f"{len(people.withdrawer.withdrawn)} withdrawals seen done of {WITHDRAWALS}, "
+            f"{people.withdrawer.reasons_across_a_kill} reasons typed and "
+            f"{people.withdrawer.confirmed_across_a_kill} confirmed across a kill; the institution seen closed: "
+            f"{people.closer.closed}, its reason typed across a kill: {people.closer.reason_across_a_kill}"
         )
         assert life.kills == KILLS
         assert not lost_reports, f"{summary}\nreports lost:\n" + "\n".join(lost_reports)
         assert not resume_failures, f"{summary}\nnot resumed after a quiet kill:\n" + "\n".join(resume_failures)
         gave_up = [d for j in people.reporters for d in j.gave_up] + people.asker.gave_up + people.commenter.gave_up
+        gave_up += people.withdrawer.gave_up + people.closer.gave_up
         assert not failures and not gave_up, f"{summary}\n" + "\n".join([*failures, *gave_up])
         assert not still_open, f"{summary}\njourneys that did not end:\n" + "\n".join(still_open)
         assert not twice, f"{summary}\nnotices sent twice:\n" + "\n".join(twice)
@@ -850,6 +947,8 @@ async def test_killed_at_random_moments_the_bot_loses_nothing(tmp_path: Path) ->
         assert not drafts_wrong, f"{summary}\ndrafts told to staff:\n" + "\n".join(drafts_wrong)
         assert not extensions_wrong, f"{summary}\nrequests for more time:\n" + "\n".join(extensions_wrong)
         assert not comments_wrong, f"{summary}\ncomments:\n" + "\n".join(comments_wrong)
+        assert not withdrawals_wrong, f"{summary}\nwithdrawals:\n" + "\n".join(withdrawals_wrong)
+        assert not closing_wrong, f"{summary}\nthe institution closed:\n" + "\n".join(closing_wrong)
         errors = life.errors_logged()
         assert not errors, f"{summary}\nthe bot logged errors:\n" + "\n".join(errors[:20])
         assert sandbox.violations == []
@@ -979,6 +1078,110 @@ async def comments_recorded(crowd: Crowd, storage: Storage, resent: Counter[str]
     return wrong
 
 
+async def withdrawals_recorded(crowd: Crowd, storage: Storage, resent: Counter[str]) -> list[str]:
+    """What is wrong with the withdrawals: each hazard of Yongjia was seen withdrawn by the official, and is
+    WITHDRAWN with their reason, one WITHDRAW in its history (theirs) and one `hazard.withdrawn` in the audit log;
+    its head and its reporter are the readers its transaction queued, each told once (a second copy only where the
+    restarted bot gave the claim back) and sent nothing twice; one reason was typed and one confirmation pressed
+    across a kill, and one confirmation committed while its answer hung, or their resumption went untested."""
+    withdrawer, wrong = crowd.withdrawer, []
+    if not withdrawer.reasons_across_a_kill:
+        wrong.append("no withdrawal's reason was typed across a kill: that step's resumption went untested")
+    if not withdrawer.confirmed_across_a_kill:
+        wrong.append("no withdrawal was confirmed across a kill: its draft's resumption went untested")
+    if not withdrawer.held.answer_lost:
+        wrong.append("no withdrawal was committed while its answer hung (LOST_ANSWER_KILL): its retry went untested")
+    told = {user.id: user for user in crowd.told_of_withdrawals}
+    rows = await storage.db.fetchall(
+        "SELECT id, code, state, withdrawal_reason FROM hazards WHERE region_code = ?", (YONGJIA,))
+    if len(rows) != WITHDRAWALS:
+        wrong.append(f"{len(rows)} hazards in Yongjia, not the {WITHDRAWALS} prepared")
+    for row in rows:
+        code, reason = row["code"], withdrawer.withdrawn.get(row["code"])
+        withdrawals = [e for e in await storage.hazards.events(row["id"]) if e.action == HazardAction.WITHDRAW.value]
+        audited = await storage.audit.list(action_prefix="hazard.withdrawn", target=f"hazard:{code}")
+        if reason is None:
+            wrong.append(f"{withdrawer.person.name} never saw {code} withdrawn")
+        if row["state"] != HazardState.WITHDRAWN.value or len(withdrawals) != 1 or len(audited) != 1:
+            wrong.append(f"{code} is {row['state']}, {len(withdrawals)} withdrawals in its history, "
+                         f"{len(audited)} in the audit log")
+        if reason is not None and row["withdrawal_reason"] != reason:
+            wrong.append(f"{code} withdrawn for {row['withdrawal_reason']!r}, not the reason typed")
+        for event in withdrawals:
+            if event.actor_id != WITHDRAWER or (reason is not None and event.note != reason):
+                wrong.append(f"{code}: a withdrawal by {event.actor_id} for {event.note!r} in its history")
+            readers = await storage.db.fetchall(
+                "SELECT chat_id, dedupe_key FROM outbox WHERE dedupe_key LIKE ?",
+                (f"hazard:{row['id']}:event:{event.id}:withdrawn:chat:%",))
+            if {reader["chat_id"] for reader in readers} != set(told):
+                wrong.append(f"{code}: its withdrawal was queued for {sorted(r['chat_id'] for r in readers)}, "
+                             f"not its head and reporter {sorted(told)}")
+            for reader in readers:
+                user = told.get(reader["chat_id"])
+                copies = 0 if user is None else len(notices_of(user, "notice.withdrawn", code))
+                if not 1 <= copies <= 1 + resent[reader["dedupe_key"]]:
+                    wrong.append(f"{reader['chat_id']} was told {copies} times that {code} was withdrawn")
+    for user in told.values():
+        wrong += said_twice(user, resent)
+    return wrong
+
+
+async def closing_recorded(crowd: Crowd, storage: Storage, resent: Counter[str]) -> list[str]:
+    """What is wrong with the institution closed: the official saw it closed; it is closed once (inactive, the reason
+    typed, one `institution.closed`, by them); each of its heads' access ended once (one `user.deactivated`), the
+    head told once that the home closed, sent nothing twice and nothing after the deactivation committed; its
+    hazards still open, in the state they were, with nobody named responsible (one 'assignee left' each); the
+    reason was typed across a kill and the confirmation committed while its answer hung, or their resumption and
+    retry went untested."""
+    closer, wrong = crowd.closer, []
+    if not closer.closed:
+        wrong.append(f"{closer.person.name} never saw {CLOSING_NAME} closed")
+    if not closer.reason_across_a_kill:
+        wrong.append("the closing's reason was not typed across a kill: that step's resumption went untested")
+    if not closer.held.answer_lost:
+        wrong.append("the closing was not committed while its answer hung (LOST_ANSWER_KILL): its retry went untested")
+    institution = await storage.institutions.get_by_code(CLOSING_CODE)
+    assert institution is not None
+    if institution.active or institution.closed_reason != CLOSING_REASON:
+        wrong.append(f"{CLOSING_NAME}: active {institution.active}, closed for {institution.closed_reason!r}")
+    closings = await storage.audit.list(action_prefix="institution.closed", target=f"institution:{institution.id}")
+    if [entry.actor_id for entry in closings] != [CLOSER]:
+        wrong.append(f"{CLOSING_NAME} closed {len(closings)} times, by {[entry.actor_id for entry in closings]}")
+    sandbox, in_flight = crowd.life.sandbox, crowd.life.delivered_while_given_up()
+    for head in crowd.closing_heads:
+        ended = await storage.audit.list(action_prefix="user.deactivated", target=f"user:{head.id}")
+        user = await storage.users.get(head.id)
+        if len(ended) != 1 or user is None or user.active:
+            wrong.append(f"{head.id}: {len(ended)} deactivations recorded, active: {user and user.active}")
+        wrong += farewells_wrong(head, resent)
+        if not any(SPEECH.opens(m.text, "people.farewell_closed") and CLOSING_REASON in m.text
+                   for m in head.messages()):
+            wrong.append(f"{head.id} was not told that {CLOSING_NAME} closed, and why")
+        wrong += said_twice(head, resent)
+        if ended:
+            wrong += sent_after_the_end(sandbox, head.id, ended[0].at.timestamp(), in_flight[head.id])
+    rows = await storage.db.fetchall("SELECT id, code, state, assignee_id FROM hazards WHERE institution_id = ?",
+                                     (institution.id,))
+    if len(rows) != len(CLOSING_HEADS):
+        wrong.append(f"{CLOSING_NAME} has {len(rows)} hazards, not the {len(CLOSING_HEADS)} prepared")
+    for row in rows:
+        left = [e for e in await storage.hazards.events(row["id"]) if e.action == EVENT_ASSIGNEE_LEFT]
+        if row["state"] != HazardState.RECTIFYING.value or row["assignee_id"] is not None or len(left) != 1:
+            wrong.append(f"{row['code']} is {row['state']} after the closing, assignee {row['assignee_id']}, "
+                         f"{len(left)} 'assignee left' events")
+    return wrong
+
+
+def said_twice(user: SimUser, resent: Counter[str]) -> list[str]:
+    """The messages the person got more than once, beyond the copies the restarted bot may have sent again (claims
+    of their chat it gave back: the Bot API's window)."""
+    given_back = sum(n for key, n in resent.items() if key.endswith(f":chat:{user.id}"))
+    copies = Counter(m.text for m in user.messages())
+    if sum(n - 1 for n in copies.values()) <= given_back:
+        return []
+    return [f"{user.id} got {text[:60]!r} {n} times" for text, n in copies.items() if n > 1]
+
+
 def notices_of(user: SimUser, key: str, code: str) -> list[BotMessage]:
     """The person's notices of this kind about this hazard."""
     return [m for m in user.messages() if SPEECH.opens(m.text, key) and code in CODE.findall(m.text)]
@@ -1012,10 +1215,13 @@ async def departures(crowd: Crowd, storage: Storage, resent: Counter[str]) -> li
     return wrong
 
 
+FAREWELLS = ("people.farewell", "people.farewell_operator", "people.farewell_closed")
+
+
 def farewells_wrong(person: SimUser, resent: Counter[str]) -> list[str]:
-    """The farewell (from staff or from the command line) once, twice only where the restarted bot gave its claim
-    back (the Bot API's window)."""
-    farewells = [m for m in person.messages() if SPEECH.opens(m.text, "people.farewell", "people.farewell_operator")]
+    """The farewell (from staff, from the command line, or with the institution they headed) once, twice only where
+    the restarted bot gave its claim back (the Bot API's window)."""
+    farewells = [m for m in person.messages() if SPEECH.opens(m.text, *FAREWELLS)]
     given_back = sum(n for key, n in resent.items()
                      if key.startswith(f"user:{person.id}:deactivated:") and ":menu:" not in key)
     return [] if 1 <= len(farewells) <= 1 + given_back else [f"{person.id} got the farewell {len(farewells)} times"]
@@ -1028,8 +1234,7 @@ def sent_after_the_end(sandbox: Sandbox, telegram_id: int, ended_at: float, in_f
     committed = ended_at - (time.time() - time.monotonic())
     late = [call for call in sandbox.calls if call.method.startswith("send") and call.ok
             and str(call.params.get("chat_id")) == str(telegram_id) and call.started_at > committed
-            and not SPEECH.opens(str(call.params.get("text") or call.params.get("caption") or ""),
-                                 "people.farewell", "people.farewell_operator")]
+            and not SPEECH.opens(str(call.params.get("text") or call.params.get("caption") or ""), *FAREWELLS)]
     if len(late) <= in_flight:
         return []
     return [f"{telegram_id} was sent {call.params.get('text') or call.params.get('caption')!r} "
