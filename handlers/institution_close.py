@@ -155,9 +155,12 @@ async def confirmed_close(update: Update, context: BotContext) -> None:
     institution_id = _id(CLOSE_OK, update)
     closure_service = services.institution_closure
     try:
-        await closure_service.institution(caller.user, institution_id, "institution.close")  # role and scope first
+        # Role and scope first.
+        institution = await closure_service.institution(caller.user, institution_id, "institution.close")
         draft = await read_draft(services.storage.db, me, Journey.INSTITUTION_CLOSE, ClosureDraft)
         if draft is None or draft.institution_id != institution_id or draft.reason is None:
+            if not institution.active:  # pressed again after the closing (its answer lost, or a colleague's)
+                raise Refusal("institution_closed_already")
             await query.answer(t.plain("fallback.stale_button"), show_alert=True)
             return
         async with services.storage.db.transaction():  # the closing and the end of its draft, or neither

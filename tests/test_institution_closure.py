@@ -98,8 +98,9 @@ async def test_staff_close_a_home_with_a_reason_and_it_leaves_duties_reports_and
     audit = await bot_stage.services.storage.audit.list(action_prefix="institution.closed")
     assert [(e.actor_id, e.target, e.detail["reason"]) for e in audit] == [(STAFF, f"institution:{home}",
                                                                             f"{REASON}<b>")]
-    # A second confirmation changes nothing.
-    await people.staff.press_data(confirm, f"ic:closeok:{home}")
+    # A second confirmation (its answer lost on the way, say) changes nothing and says why.
+    again = await people.staff.press_data(confirm, f"ic:closeok:{home}")
+    assert again.answer is not None and again.answer.text == "该机构已停用。"
     assert len(await bot_stage.services.storage.audit.list(action_prefix="institution.closed")) == 1
 
 
