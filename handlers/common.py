@@ -17,6 +17,7 @@ from bot.domain.catalog import Labelled, Severity, label
 from bot.domain.deadlines import DeadlinePolicy
 from bot.domain.text import clean_text, visible_length
 from bot.i18n import Translator
+from bot.services.errors import Refusal
 from storage.models import User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
@@ -217,3 +218,18 @@ def page_row(page: int, pages: int, t: Translator, data: Callable[[int], str]) -
     if page + 1 < pages:
         navigation.append(InlineKeyboardButton(t.plain("button.page_next"), callback_data=data(page + 1)))
     return [navigation] if navigation else []
+
+
+# Telegram's limit on the text of a pop-up (answerCallbackQuery).
+POPUP_LIMIT = 200
+
+
+def popup_text(t: Translator, refusal: Refusal) -> str:
+    """The refusal's text within a pop-up's limit: a long name in it (Telegram allows 129 characters) is shortened
+    first, so that what the person must know, and what to do, still shows."""
+    text = t.plain(refusal.message_key, **refusal.params)
+    name = refusal.params.get("name")
+    if len(text) > POPUP_LIMIT and isinstance(name, str):
+        keep = max(1, len(name) - (len(text) - POPUP_LIMIT) - 1)
+        text = t.plain(refusal.message_key, **{**refusal.params, "name": name[:keep] + "…"})
+    return text if len(text) <= POPUP_LIMIT else text[: POPUP_LIMIT - 1] + "…"

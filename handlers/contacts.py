@@ -19,7 +19,7 @@ from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from handlers.common import Caller, answer, identify, is_private
+from handlers.common import Caller, answer, identify, is_private, popup_text
 from handlers.contact_lists import FOCUS, PATTERN, focus_of, list_message, parse, queue_lists, queue_summary
 from handlers.warning_outbox import queue_personal
 from handlers.warning_text import region_name
@@ -84,7 +84,7 @@ async def _refuse(context: BotContext, caller: Caller, query: CallbackQuery, ref
         await context.services.storage.audit.append(
             caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
         )
-    await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+    await query.answer(popup_text(caller.t, refusal), show_alert=True)
 
 
 # ---- working through a list -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from bot.domain.deadlines import extended
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import checked_text
-from handlers.common import Caller, answer, cancel_journey, identify
+from handlers.common import Caller, answer, cancel_journey, identify, popup_text
 from handlers.hazard import parse_deadline
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
@@ -24,7 +24,6 @@ from handlers.hazard_buttons import (
     REFUSE_EXTENSION,
     details_keyboard,
     pattern,
-    popup_text,
     pressed_hazard,
     refuse,
     replace_buttons,

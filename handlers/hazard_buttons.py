@@ -18,7 +18,7 @@ from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
-from handlers.common import Caller, identify, page_row
+from handlers.common import Caller, identify, page_row, popup_text
 from storage.hazard_models import Hazard
 from storage.models import Institution, User
 from storage.repositories.institutions import InstitutionRepository
@@ -183,21 +183,6 @@ async def pressed_hazard(update: Update, context: BotContext) -> tuple[Caller, U
     if caller is None or caller.user is None or query is None or hazard_id is None:
         return None
     return caller, caller.user, query, hazard_id
-
-
-# Telegram's limit on the text of a pop-up (answerCallbackQuery).
-POPUP_LIMIT = 200
-
-
-def popup_text(t: Translator, refusal: Refusal) -> str:
-    """The refusal's text within a pop-up's limit: a long name in it (Telegram allows 129 characters) is shortened
-    first, so that what the person must know, and what to do, still shows."""
-    text = t.plain(refusal.message_key, **refusal.params)
-    name = refusal.params.get("name")
-    if len(text) > POPUP_LIMIT and isinstance(name, str):
-        keep = max(1, len(name) - (len(text) - POPUP_LIMIT) - 1)
-        text = t.plain(refusal.message_key, **{**refusal.params, "name": name[:keep] + "…"})
-    return text if len(text) <= POPUP_LIMIT else text[: POPUP_LIMIT - 1] + "…"
 
 
 # The refusal of a verdict on an earlier rectification: its buttons give way to Details, which shows the latest.

@@ -13,7 +13,7 @@ from bot.domain.stats import PeriodKind, RangeProblem, Ratio, Scope, ScopeLevel,
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.insight import Insight
-from handlers.common import Caller, answer, identify, is_private
+from handlers.common import Caller, answer, identify, is_private, popup_text
 from storage.models import Region, User
 
 # What /stats and /export do with the period asked for (None: the default one).
@@ -58,7 +58,7 @@ async def refuse(
         caller.telegram_user.id, "authz.refused", detail={"command": what, "reason": refusal.code}
     )
     if update.callback_query is not None and not answered:
-        await update.callback_query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await update.callback_query.answer(popup_text(caller.t, refusal), show_alert=True)
     else:
         await answer(update, caller.t(refusal.message_key, **refusal.params))
 

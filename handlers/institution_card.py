@@ -25,7 +25,7 @@ from bot.services.institution_cards import (
     may_open_cards,
 )
 from handlers.calendar_common import DRILL, SELFCHECK, place_name, refuse_role, status_line
-from handlers.common import Caller, answer, identify, page_row
+from handlers.common import Caller, answer, identify, page_row, popup_text
 from handlers.hazard_buttons import VIEW, data
 from handlers.notify import hazard_params
 from storage.models import Institution
@@ -213,7 +213,7 @@ async def chose_institution(update: Update, context: BotContext) -> None:
     try:
         card = await context.services.institution_cards.card(caller.user, int(match.group(1)) if match else 0)
     except Refusal as refusal:
-        await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await query.answer(popup_text(caller.t, refusal), show_alert=True)
         return
     # Made inactive since the list was shown: said at once, and the card says what it means.
     await query.answer(None if card.institution.active else caller.t.plain("institution.inactive_toast"))
@@ -231,7 +231,7 @@ async def turned_page(update: Update, context: BotContext) -> None:
     try:
         page = await context.services.institution_cards.page(caller.user, serial, number)
     except Refusal as refusal:
-        await query.answer(t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await query.answer(popup_text(t, refusal), show_alert=True)
         return
     if page is None:
         await query.answer(t.plain("fallback.stale_button"), show_alert=True)

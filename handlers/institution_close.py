@@ -25,7 +25,7 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.institution_closure import MIN_REASON, Closure, ClosurePreview, clean_reason
 from handlers.calendar_common import place_name
-from handlers.common import Caller, answer, cancel_journey, identify
+from handlers.common import Caller, answer, cancel_journey, identify, popup_text
 from handlers.journeys import end_journeys
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
 
@@ -61,7 +61,7 @@ async def _pressed(update: Update, context: BotContext) -> Caller | None:
 
 async def _refused(update: Update, t: Translator, refusal: Refusal) -> None:
     if update.callback_query is not None:
-        await update.callback_query.answer(t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await update.callback_query.answer(popup_text(t, refusal), show_alert=True)
     else:
         await answer(update, t(refusal.message_key, **refusal.params))
 

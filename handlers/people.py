@@ -18,7 +18,7 @@ from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
 from bot.services.people import Departure, describe_scope
-from handlers.common import Caller, answer, identify, tell_each
+from handlers.common import Caller, answer, identify, popup_text, tell_each
 from handlers.journeys import end_journeys
 from handlers.notify import institution_name, when
 from storage.models import Invite, User
@@ -220,7 +220,7 @@ async def _person(update: Update, context: BotContext, caller: Caller, telegram_
 async def _refused(update: Update, context: BotContext, caller: Caller, refusal: Refusal) -> None:
     query = update.callback_query
     if query is not None:
-        await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await query.answer(popup_text(caller.t, refusal), show_alert=True)
 
 
 # ---- invitations not used yet --------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from handlers.calendar_common import (
     refuse_role,
     status_line,
 )
-from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private
+from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, popup_text
 from handlers.evidence import keep_photo
 from storage.calendar_models import Answer
 from storage.repositories.calendar_drafts import SelfCheckDraft
@@ -360,7 +360,7 @@ async def pressed_answer(update: Update, context: BotContext) -> str | int:
         if refusal.code == "selfcheck_closed":  # the month ended as the button was pressed
             await query.answer()
             return await _close(update, context, caller, draft, sheet)
-        await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await query.answer(popup_text(caller.t, refusal), show_alert=True)
         return STATES[draft.step]
     await query.answer()
     return await _advance(update, context, caller, draft, outcome.sheet)

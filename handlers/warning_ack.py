@@ -13,7 +13,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import AckOutcome
-from handlers.common import Caller, identify
+from handlers.common import Caller, identify, popup_text
 from handlers.hazard_buttons import replace_buttons
 from handlers.notify import institution_name
 from handlers.warning_outbox import queue_personal
@@ -47,7 +47,7 @@ async def answered(update: Update, context: BotContext) -> None:
             await services.storage.audit.append(
                 caller.telegram_user.id, "authz.refused", target=f"warning:{warning_id}", detail={"code": refusal.code}
             )
-        await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await query.answer(popup_text(caller.t, refusal), show_alert=True)
         return
     t = caller.t
     if response is AckResponse.RECEIVED:
