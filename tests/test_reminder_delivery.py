@@ -13,6 +13,7 @@ from bot import jobs
 from bot.domain.catalog import Severity
 from bot.domain.roles import Role
 from bot.jobs import SendDelivery, SweepReport, Ticker, plan_once, sweep_once
+from bot.sandbox import SimGroup
 from bot.services.reminder_items import ItemBuilder, ReminderItem
 from bot.services.reminders import CLAIM_LEASE, Delivery, ReminderService
 from bot.stage import Stage
@@ -362,6 +363,25 @@ async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_t
     assert {r.subject_id for r in to_staff} == {str(hazard.id) for hazard in hazards}
 
 
+async def city_digests(stage: Stage, title: str, bound_by: int) -> SimGroup:
+    """The city's group for digests (-1003), where the weekly summary goes, bound by `bound_by`."""
+    group = stage.sandbox.group(chat_id=-1003, title=title)
+    await stage.services.storage.groups.bind(
+        Group(chat_id=-1003, title=title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=bound_by,
+              bound_at=stage.clock.now())
+    )
+    return group
+
+
+async def weekly_summary(stage: Stage, group: SimGroup) -> str:
+    """The week's summary the group gets on Monday 1 June 2026 (planned at 8, sent at 9)."""
+    stage.clock.set(local(2026, 6, 1, 8))
+    await plan_once(stage.services)
+    stage.clock.set(local(2026, 6, 1, 9, 1))
+    await sweep(stage)
+    return group.last_message().text
+
+
 async def test_the_citys_weekly_summary_in_english_with_long_official_names_fits_one_message(
     bot_stage: Stage,
 ) -> None:
@@ -381,11 +401,7 @@ async def test_the_citys_weekly_summary_in_english_with_long_official_names_fits
                                               language_code="en")
                 await bot_stage.register(head, Role.HEAD, institution=centre.code)
             await report(bot_stage, institution=centre.code, description=f"Blocked fire exit no. {n}")
-    weekly = bot_stage.sandbox.group(chat_id=-1003, title="Wenzhou civil-affairs safety")
-    await storage.groups.bind(
-        Group(chat_id=-1003, title=weekly.title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=STAFF,
-              bound_at=bot_stage.clock.now())
-    )
+    weekly = await city_digests(bot_stage, "Wenzhou civil-affairs safety", STAFF)
 
     bot_stage.clock.set(local(2026, 6, 1, 8))  # a Monday: the week's summary goes to the city's group
     await plan_once(bot_stage.services)
@@ -409,17 +425,9 @@ async def test_the_weekly_summary_has_a_line_for_the_institutions_the_city_runs_
     await bot_stage.register(admin, Role.CITY)
     await report(bot_stage, 90, institution="WZ-330300-FUNERAL-01", description="遗体运输车刹车异常")
     await report(bot_stage)  # and one in 鹿城区
-    city_group = bot_stage.sandbox.group(chat_id=-1003, title="温州民政安全")
-    await bot_stage.services.storage.groups.bind(
-        Group(chat_id=-1003, title=city_group.title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=90,
-              bound_at=bot_stage.clock.now())
-    )
+    city_group = await city_digests(bot_stage, "温州民政安全", 90)
 
-    bot_stage.clock.set(local(2026, 6, 1, 8))  # a Monday
-    await plan_once(bot_stage.services)
-    bot_stage.clock.set(local(2026, 6, 1, 9, 1))
-    await sweep(bot_stage)
-    summary = city_group.last_message().text
+    summary = await weekly_summary(bot_stage, city_group)
     assert "新增隐患 2 件" in summary
     assert "• 鹿城区：新增 1，销号 0，逾期 0" in summary
     assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 " in summary
@@ -434,11 +442,7 @@ async def test_the_city_line_stays_while_a_closed_city_institution_still_has_haz
     admin = bot_stage.sandbox.user(user_id=90, first_name="王局长", language_code="zh-hans")
     await bot_stage.register(admin, Role.CITY)
     await report(bot_stage, 90, institution="WZ-330300-FUNERAL-01", description="遗体运输车刹车异常")
-    city_group = bot_stage.sandbox.group(chat_id=-1003, title="温州民政安全")
-    await bot_stage.services.storage.groups.bind(
-        Group(chat_id=-1003, title=city_group.title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=90,
-              bound_at=bot_stage.clock.now())
-    )
+    city_group = await city_digests(bot_stage, "温州民政安全", 90)
     acting = await bot_stage.services.storage.users.get(90)
     assert acting is not None
     in_city = await bot_stage.services.storage.institutions.in_scope("330300")
@@ -447,11 +451,7 @@ async def test_the_city_line_stays_while_a_closed_city_institution_still_has_haz
     for institution in city_level:
         await bot_stage.services.institution_closure.close(acting, institution.id, "并入市社会福利中心")
 
-    bot_stage.clock.set(local(2026, 6, 1, 8))  # a Monday
-    await plan_once(bot_stage.services)
-    bot_stage.clock.set(local(2026, 6, 1, 9, 1))
-    await sweep(bot_stage)
-    summary = city_group.last_message().text
+    summary = await weekly_summary(bot_stage, city_group)
     assert "新增隐患 1 件" in summary
     assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 0，自查待办 0" in summary
 

@@ -8,18 +8,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from bot.sandbox.views import BotMessage
-from tests.resilience.crowd import CODE, QUIET, SPEECH, Astray, Person, label
+from tests.resilience.crowd import CODE, MAX_RESTARTS, QUIET, SPEECH, Astray, Person, label
 
 REFUSED_AS_DONE = ("refusal.illegal_transition", "refusal.already_closed")
 # The button's own answer ("closed: YH-…") says it is done; the message with the details follows it.
 ACCEPTED = ("verify.accepted_short", "verify.accepted_on_time", "verify.accepted_late", *REFUSED_AS_DONE)
+
+T = TypeVar("T")
+
+
+async def through_restarts(person: Person, attempt: Callable[[], Awaitable[T]], *, calm_only: bool = False) -> T | None:
+    """The attempt, made again from its start after each time the bot lost the person (Astray), at most MAX_RESTARTS
+    tries: what the first try that got through returned, or None if none did. `calm_only`: only the tries made once
+    the bot runs in peace count (while it keeps being killed the person keeps trying)."""
+    tries = 0
+    while tries < MAX_RESTARTS:
+        tries += person.life.calm if calm_only else 1
+        try:
+            return await attempt()
+        except Astray:
+            person.restarts += 1
+    return None
+
+
+async def went_through(person: Person, attempt: Callable[[], Awaitable[bool]], gave_up: list[str], *, never: str,
+                       not_offered: str) -> bool:
+    """The attempt made through restarts (`through_restarts`): True if it was done; else False, and why in `gave_up`
+    (after the person's name): the attempt found nothing to press (`not_offered`), or never got through (`never`)."""
+    done = await through_restarts(person, attempt)
+    if not done:
+        gave_up.append(f"{person.name}: {never if done is None else not_offered}")
+    return bool(done)
 
 
 @dataclass
@@ -43,18 +70,12 @@ class Reporting:
             area = self.areas[n % len(self.areas)]
             # While the bot keeps being killed a person keeps trying; once it runs in peace the report must go
             # through within a few attempts, or the bot has lost track of them for good.
-            calm_attempts = 0
-            while calm_attempts < 6:
-                calm_attempts += self.person.life.calm
-                try:
-                    code = await self.report(description, institution, area)
-                except Astray:
-                    self.person.restarts += 1
-                    continue
-                self.confirmed[code] = description
-                break
-            else:
+            code = await through_restarts(self.person, functools.partial(self.report, description, institution, area),
+                                          calm_only=True)
+            if code is None:
                 self.gave_up.append(description)
+            else:
+                self.confirmed[code] = description
             await asyncio.sleep(self.rng.uniform(0.05, 0.3))
 
     async def report(self, description: str, institution: str, area: str) -> str:
@@ -143,23 +164,23 @@ class Rectifying(Responding):
             # The buttons may have changed under the press; rectifying is what matters.
             with contextlib.suppress(Astray):
                 await p.step(p.press("确认收到", message), ("rectify.acknowledged", *REFUSED_AS_DONE), "acknowledge")
-        rectify = "重新整改" if "重新整改" in buttons else "开始整改"  # a reopened hazard's notice says "again"
-        for _ in range(6):
-            try:
-                start = await p.step(p.press(rectify, message),
-                                     ("rectify.ask_measures", "rectify.ask_photos", *REFUSED_AS_DONE), "start")
-                assert start.expected is not None
-                if SPEECH.opens(start.expected.text, *REFUSED_AS_DONE):
-                    break  # already handed in (its answer was lost with the bot) or closed
-                if SPEECH.opens(start.expected.text, "rectify.ask_measures"):
-                    await p.step(p.say(f"已清理 {code} 所述杂物，张贴禁止堆放标识"), ("rectify.ask_photos_next",),
-                                 "describe the measures")
-                await p.step(p.photo(), ("rectify.photo_received",), "send an after-photo")
-                await p.step(p.press(label("button.done")), ("rectify.submitted",), "submit")
-                break
-            except Astray:
-                p.restarts += 1
+        button = "重新整改" if "重新整改" in buttons else "开始整改"  # a reopened hazard's notice says "again"
+        await through_restarts(p, functools.partial(self.rectify, code, message, button))
         self.done[code] += 1
+
+    async def rectify(self, code: str, message: BotMessage, button: str) -> None:
+        """Start the rectification with the notice's button (start, or start again), then hand it in."""
+        p = self.person
+        start = await p.step(p.press(button, message),
+                             ("rectify.ask_measures", "rectify.ask_photos", *REFUSED_AS_DONE), "start")
+        assert start.expected is not None
+        if SPEECH.opens(start.expected.text, *REFUSED_AS_DONE):
+            return  # already handed in (its answer was lost with the bot) or closed
+        if SPEECH.opens(start.expected.text, "rectify.ask_measures"):
+            await p.step(p.say(f"已清理 {code} 所述杂物，张贴禁止堆放标识"), ("rectify.ask_photos_next",),
+                         "describe the measures")
+        await p.step(p.photo(), ("rectify.photo_received",), "send an after-photo")
+        await p.step(p.press(label("button.done")), ("rectify.submitted",), "submit")
 
 
 @dataclass
@@ -170,16 +191,14 @@ class Verifying(Responding):
     BUTTON = "验收通过"
 
     async def respond(self, code: str, message: BotMessage) -> None:
-        p = self.person
-        for _ in range(6):
-            if "验收通过" not in [b for row in message.buttons for b in row]:
-                break  # accepted already (by a colleague, or before the bot died)
-            try:
-                await p.step(p.press("验收通过", message), ACCEPTED, "accept")
-                break
-            except Astray:
-                p.restarts += 1
+        await through_restarts(self.person, functools.partial(self.accept, message))
         self.done[code] += 1
+
+    async def accept(self, message: BotMessage) -> None:
+        p = self.person
+        if "验收通过" not in [b for row in message.buttons for b in row]:
+            return  # accepted already (by a colleague, or before the bot died)
+        await p.step(p.press("验收通过", message), ACCEPTED, "accept")
 
 
 @dataclass
@@ -206,13 +225,8 @@ class Reopening:
             code = fresh[0]
             self.tried.add(code)
             reason = f"复查发现 {code} 所述问题反弹：消防通道再次被堵"
-            for _ in range(6):
-                try:
-                    if await self.reopen(code, reason):
-                        self.reopened[code] = reason
-                    break
-                except Astray:
-                    self.person.restarts += 1
+            if await through_restarts(self.person, functools.partial(self.reopen, code, reason)):
+                self.reopened[code] = reason
             await asyncio.sleep(self.rng.uniform(1.0, 3.0))
 
     async def reopen(self, code: str, reason: str) -> bool:
@@ -258,24 +272,21 @@ class EndingAccess:
                 telegram_id, name = await asyncio.wait_for(self.asked.get(), 0.2)
             except TimeoutError:
                 continue
-            for _ in range(6):
-                try:
-                    await self.end(name)
-                    self.ended.append(telegram_id)
-                    break
-                except Astray:
-                    self.person.restarts += 1
+            if await through_restarts(self.person, functools.partial(self.end, name)):
+                self.ended.append(telegram_id)
 
-    async def end(self, name: str) -> None:
+    async def end(self, name: str) -> bool:
+        """True once the bot said the access is ended, or the person is gone from the roster."""
         p = self.person
         roster = await p.step(p.say("/people"), ("people.roster",), "list the people")
         assert roster.expected is not None
         if name not in "".join(b for row in roster.expected.buttons for b in row):
-            return  # ended already: the answer that said so was lost with the bot
+            return True  # ended already: the answer that said so was lost with the bot
         await p.step(p.press(name), ("people.card",), f"open {name}'s card")
         await p.step(p.press("⛔ 停用账号"), ("people.confirm",), "end the access")
         # Pressed again after a kill that lost the answer, the button says the person is gone: done all the same.
         await p.step(p.press("⛔ 确认停用"), ("people.deactivated", "refusal.person_gone"), "confirm")
+        return True
 
 
 async def sweep_tasks(person: Person, journey: Responding) -> None:
@@ -310,6 +321,17 @@ def offering(messages: list[BotMessage], code: str, button: str) -> BotMessage |
         if code in message.text and button in [b for row in message.buttons for b in row]:
             return message
     return None
+
+
+async def still_to_do(person: Person, code: str, text: str, button: str) -> BotMessage | bool:
+    """The hazard's details, where the person would do something with `button` and their `text`: True if the text is
+    in its history (done already: the answer that said so was lost with the bot), else the message offering the
+    button, or False if none does."""
+    details = await open_details(person, code)
+    if any(text in m.text for m in details):
+        return True
+    offered = offering(details, code, button)
+    return False if offered is None else offered
 
 
 async def think(person: Person, rng: random.Random, across_a_kill: bool) -> None:
@@ -392,27 +414,17 @@ class AskingForTime:
     async def run(self, stop: asyncio.Event) -> None:
         for code in self.codes:
             reason = f"{code} 需更换消防管道，等待施工单位进场及预算审批"
-            for _ in range(6):
-                try:
-                    if await self.ask(code, reason):
-                        self.asked[code] = reason
-                    else:
-                        self.gave_up.append(f"{self.person.name}: {code} offers no 申请延期 and has no request")
-                    break
-                except Astray:
-                    self.person.restarts += 1
-            else:
-                self.gave_up.append(f"{self.person.name}: never asked for more time on {code}")
+            if await went_through(self.person, functools.partial(self.ask, code, reason), self.gave_up,
+                                  never=f"never asked for more time on {code}",
+                                  not_offered=f"{code} offers no 申请延期 and has no request"):
+                self.asked[code] = reason
             await asyncio.sleep(self.rng.uniform(0.3, 1.0))
 
     async def ask(self, code: str, reason: str) -> bool:
         p = self.person
-        details = await open_details(p, code)
-        if any(reason in m.text for m in details):
-            return True  # asked already: the answer that said so was lost with the bot
-        offered = offering(details, code, label("button.request_extension"))
-        if offered is None:
-            return False
+        offered = await still_to_do(p, code, reason, label("button.request_extension"))
+        if isinstance(offered, bool):
+            return offered
         start = await p.step(p.press(label("button.request_extension"), offered),
                              ("extension.ask_date", "refusal.extension_pending"), "ask for more time")
         assert start.expected is not None
@@ -442,15 +454,14 @@ class DecidingExtensions(Responding):
     async def respond(self, code: str, message: BotMessage) -> None:
         p = self.person
         await self.held.hold(code, p, in_conversation=False)
-        for _ in range(6):
-            if self.BUTTON not in [b for row in message.buttons for b in row]:
-                break  # decided already (the answer lost with the bot: its buttons gave way to Details)
-            try:
-                await p.step(p.press(self.BUTTON, message), ("extension.approved", *EXTENSION_SETTLED), "approve")
-                break
-            except Astray:
-                p.restarts += 1
+        await through_restarts(p, functools.partial(self.approve, message))
         self.done[code] += 1
+
+    async def approve(self, message: BotMessage) -> None:
+        p = self.person
+        if self.BUTTON not in [b for row in message.buttons for b in row]:
+            return  # decided already (the answer lost with the bot: its buttons gave way to Details)
+        await p.step(p.press(self.BUTTON, message), ("extension.approved", *EXTENSION_SETTLED), "approve")
 
 
 @dataclass
@@ -472,27 +483,17 @@ class Commenting:
         for n in range(self.most):
             code = self.codes[n % len(self.codes)]
             text = f"第{n + 1}条留言：{code} 的施工单位下周一进场，请院方提前清空通道"
-            for _ in range(6):
-                try:
-                    if await self.comment(code, text):
-                        self.confirmed[text] = code
-                    else:
-                        self.gave_up.append(f"{self.person.name}: {code} offers no 💬 留言")
-                    break
-                except Astray:
-                    self.person.restarts += 1
-            else:
-                self.gave_up.append(f"{self.person.name}: never commented {text!r}")
+            if await went_through(self.person, functools.partial(self.comment, code, text), self.gave_up,
+                                  never=f"never commented {text!r}",
+                                  not_offered=f"{code} offers no 💬 留言"):
+                self.confirmed[text] = code
             await asyncio.sleep(self.rng.uniform(0.3, 1.0))
 
     async def comment(self, code: str, text: str) -> bool:
         p = self.person
-        details = await open_details(p, code)
-        if any(text in m.text for m in details):
-            return True  # recorded already: the answer that said so was lost with the bot
-        offered = offering(details, code, label("button.comment"))
-        if offered is None:
-            return False
+        offered = await still_to_do(p, code, text, label("button.comment"))
+        if isinstance(offered, bool):
+            return offered
         await p.step(p.press(label("button.comment"), offered), ("comment.ask",), "comment")
         asked_by = p.answered_by
         held = text.startswith(f"第{self.most}条")
@@ -525,27 +526,17 @@ class Withdrawing:
     async def run(self, stop: asyncio.Event) -> None:
         for code in self.codes:
             reason = f"现场核实 {code} 所述插线板为临时展陈用电，已拆除，不属于隐患"
-            for _ in range(6):
-                try:
-                    if await self.withdraw(code, reason):
-                        self.withdrawn[code] = reason
-                    else:
-                        self.gave_up.append(f"{self.person.name}: {code} offers no 🗑 作废 and is not withdrawn")
-                    break
-                except Astray:
-                    self.person.restarts += 1
-            else:
-                self.gave_up.append(f"{self.person.name}: never withdrew {code}")
+            if await went_through(self.person, functools.partial(self.withdraw, code, reason), self.gave_up,
+                                  never=f"never withdrew {code}",
+                                  not_offered=f"{code} offers no 🗑 作废 and is not withdrawn"):
+                self.withdrawn[code] = reason
             await asyncio.sleep(self.rng.uniform(0.3, 1.0))
 
     async def withdraw(self, code: str, reason: str) -> bool:
         p = self.person
-        details = await open_details(p, code)
-        if any(reason in m.text for m in details):
-            return True  # withdrawn already: the answer that said so was lost with the bot
-        offered = offering(details, code, label("button.withdraw"))
-        if offered is None:
-            return False
+        offered = await still_to_do(p, code, reason, label("button.withdraw"))
+        if isinstance(offered, bool):
+            return offered
         held = code == self.codes[-1]
         reason_across = not self.reasons_across_a_kill and not held
         confirm_across = not reason_across and not self.confirmed_across_a_kill and not held
@@ -585,15 +576,8 @@ class ClosingInstitution:
     held: HeldStep = field(default_factory=HeldStep)  # the confirmation, its answer lost
 
     async def run(self, stop: asyncio.Event) -> None:
-        for _ in range(6):
-            try:
-                self.closed = await self.close()
-                if not self.closed:
-                    self.gave_up.append(f"{self.person.name}: {self.name}'s card offers no ⛔ 停用机构")
-                return
-            except Astray:
-                self.person.restarts += 1
-        self.gave_up.append(f"{self.person.name}: never closed {self.name}")
+        self.closed = await went_through(self.person, self.close, self.gave_up, never=f"never closed {self.name}",
+                                         not_offered=f"{self.name}'s card offers no ⛔ 停用机构")
 
     async def card(self) -> str:
         """The institution's card, as `/institution NAME` shows it (staff find a closed one too)."""

@@ -103,7 +103,7 @@ from handlers.menus import install_user_menu
 from handlers.warning_delivery import SEND_DRAFT, deliver, queue_draft_notice
 from storage import Storage
 from storage.hazard_models import NewHazard, ReportDraft
-from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
+from storage.models import Group, GroupPurpose, Institution, InstitutionType, NewInstitution
 from storage.repositories._codec import to_db_time
 from tests.resilience.cast import HOME, LONGWAN, LUCHENG, OTHER_HOME
 from tests.resilience.crowd import CODE, SPEECH, ZH, BotLife, Person
@@ -288,10 +288,8 @@ async def prepare(sandbox: Sandbox, folder: Path) -> tuple[BotLife, list[str], d
 
 async def _hazard_just_past_its_deadline(services: BotServices, head: int) -> str:
     storage, now = services.storage, services.clock.now()
-    home = await storage.institutions.upsert(NewInstitution(
-        code=f"WZ-330304-REMIND-{head}", name_zh=f"瓯海区第{head}敬老院", name_en=f"Ouhai Home {head}",
-        type=InstitutionType.ELDERLY_CARE, region_code=OUHAI))
-    await register(services, head, Role.HEAD, institution=home.code)
+    home = await _home_and_head(services, f"WZ-330304-REMIND-{head}", f"瓯海区第{head}敬老院", f"Ouhai Home {head}",
+                                OUHAI, head)
     hazard = await storage.hazards.insert(NewHazard(
         institution_id=home.id, region_code=home.region_code, area=HazardArea.FIRE, severity=Severity.SERIOUS,
         source_level=SourceLevel.CITY, description="消防通道被杂物堵塞", state=HazardState.RECTIFYING,
@@ -300,75 +298,73 @@ async def _hazard_just_past_its_deadline(services: BotServices, head: int) -> st
     return hazard.code
 
 
+async def _home_and_head(services: BotServices, code: str, name_zh: str, name_en: str, region: str,
+                         head: int) -> Institution:
+    """An elderly-care home of the region, and its head registered."""
+    home = await services.storage.institutions.upsert(NewInstitution(
+        code=code, name_zh=name_zh, name_en=name_en, type=InstitutionType.ELDERLY_CARE, region_code=region))
+    await register(services, head, Role.HEAD, institution=home.code)
+    return home
+
+
+async def _being_rectified(services: BotServices, home: Institution, area: HazardArea, descriptions: list[str], *,
+                           reporter: int, head: int) -> None:
+    """A hazard at the home for each description, being rectified: of general severity, reported at county level by
+    `reporter` (registered already), the head named responsible, the deadline a week away."""
+    storage, now = services.storage, services.clock.now()
+    for description in descriptions:
+        await storage.hazards.insert(NewHazard(
+            institution_id=home.id, region_code=home.region_code, area=area, severity=Severity.GENERAL,
+            source_level=SourceLevel.COUNTY, description=description, state=HazardState.RECTIFYING,
+            reporter_id=reporter, assignee_id=head, deadline=now + timedelta(days=7), reported_at=now,
+        ), now.date())
+
+
 async def _head_with_open_hazards(services: BotServices, head: int) -> None:
     """A head of a home in Dongtou, named responsible for hazards being rectified (their deadline a week away)."""
-    storage, now = services.storage, services.clock.now()
-    home = await storage.institutions.upsert(NewInstitution(
-        code=f"WZ-330305-LEAVE-{head}", name_zh="洞头区海霞敬老院", name_en="Dongtou Haixia Home",
-        type=InstitutionType.ELDERLY_CARE, region_code=DONGTOU))
-    await register(services, head, Role.HEAD, institution=home.code)
-    for n in range(DEPARTING_HAZARDS):
-        await storage.hazards.insert(NewHazard(
-            institution_id=home.id, region_code=home.region_code, area=HazardArea.ELECTRICITY,
-            severity=Severity.GENERAL, source_level=SourceLevel.COUNTY, description=f"第{n + 1}处插线板私拉乱接",
-            state=HazardState.RECTIFYING, reporter_id=BROADCASTER, assignee_id=head,
-            deadline=now + timedelta(days=7), reported_at=now,
-        ), now.date())
+    home = await _home_and_head(services, f"WZ-330305-LEAVE-{head}", "洞头区海霞敬老院", "Dongtou Haixia Home", DONGTOU,
+                                head)
+    await _being_rectified(services, home, HazardArea.ELECTRICITY,
+                           [f"第{n + 1}处插线板私拉乱接" for n in range(DEPARTING_HAZARDS)],
+                           reporter=BROADCASTER, head=head)
 
 
 async def _hazards_to_ask_more_time_on(services: BotServices) -> None:
     """A head of a home in Ruian, named responsible for hazards being rectified (their deadline a week away),
     reported by a Ruian cadre; two county staff of Ruian."""
-    storage, now = services.storage, services.clock.now()
-    home = await storage.institutions.upsert(NewInstitution(
-        code="WZ-330381-EXTEND-0", name_zh="瑞安市安阳敬老院", name_en="Ruian Anyang Home",
-        type=InstitutionType.ELDERLY_CARE, region_code=RUIAN))
-    await register(services, ASKING_HEAD, Role.HEAD, institution=home.code)
+    home = await _home_and_head(services, "WZ-330381-EXTEND-0", "瑞安市安阳敬老院", "Ruian Anyang Home", RUIAN,
+                                ASKING_HEAD)
     for telegram_id in (DECIDER, COMMENTER):
         await register(services, telegram_id, Role.COUNTY, region=RUIAN)
     await register(services, RUIAN_REPORTER, Role.CADRE, region=RUIAN)
-    for n in range(EXTENSION_HAZARDS):
-        await storage.hazards.insert(NewHazard(
-            institution_id=home.id, region_code=home.region_code, area=HazardArea.FIRE, severity=Severity.GENERAL,
-            source_level=SourceLevel.COUNTY, description=f"第{n + 1}处消防管道锈蚀漏水", state=HazardState.RECTIFYING,
-            reporter_id=RUIAN_REPORTER, assignee_id=ASKING_HEAD, deadline=now + timedelta(days=7), reported_at=now,
-        ), now.date())
+    await _being_rectified(services, home, HazardArea.FIRE,
+                           [f"第{n + 1}处消防管道锈蚀漏水" for n in range(EXTENSION_HAZARDS)],
+                           reporter=RUIAN_REPORTER, head=ASKING_HEAD)
 
 
 async def _hazards_to_withdraw(services: BotServices) -> None:
     """A home in Yongjia whose head is rectifying hazards a Yongjia cadre reported (their deadline a week away), and
     the county official of Yongjia who withdraws them."""
-    storage, now = services.storage, services.clock.now()
-    home = await storage.institutions.upsert(NewInstitution(
-        code="WZ-330324-WITHDRAW-0", name_zh="永嘉县桥头敬老院", name_en="Yongjia Qiaotou Home",
-        type=InstitutionType.ELDERLY_CARE, region_code=YONGJIA))
-    await register(services, WITHDRAWAL_HEAD, Role.HEAD, institution=home.code)
+    home = await _home_and_head(services, "WZ-330324-WITHDRAW-0", "永嘉县桥头敬老院", "Yongjia Qiaotou Home", YONGJIA,
+                                WITHDRAWAL_HEAD)
     await register(services, WITHDRAWAL_REPORTER, Role.CADRE, region=YONGJIA)
     await register(services, WITHDRAWER, Role.COUNTY, region=YONGJIA)
-    for n in range(WITHDRAWALS):
-        await storage.hazards.insert(NewHazard(
-            institution_id=home.id, region_code=home.region_code, area=HazardArea.ELECTRICITY,
-            severity=Severity.GENERAL, source_level=SourceLevel.COUNTY, description=f"第{n + 1}处插线板私拉乱接",
-            state=HazardState.RECTIFYING, reporter_id=WITHDRAWAL_REPORTER, assignee_id=WITHDRAWAL_HEAD,
-            deadline=now + timedelta(days=7), reported_at=now,
-        ), now.date())
+    await _being_rectified(services, home, HazardArea.ELECTRICITY,
+                           [f"第{n + 1}处插线板私拉乱接" for n in range(WITHDRAWALS)],
+                           reporter=WITHDRAWAL_REPORTER, head=WITHDRAWAL_HEAD)
 
 
 async def _institution_to_close(services: BotServices) -> None:
     """A home in Pingyang with two heads, each responsible for a hazard being rectified, and the county official of
     Pingyang who closes it (and reported them)."""
-    storage, now = services.storage, services.clock.now()
-    home = await storage.institutions.upsert(NewInstitution(
+    home = await services.storage.institutions.upsert(NewInstitution(
         code=CLOSING_CODE, name_zh=CLOSING_NAME, name_en="Pingyang Xiaojiang Home",
         type=InstitutionType.ELDERLY_CARE, region_code=PINGYANG))
     await register(services, CLOSER, Role.COUNTY, region=PINGYANG)
     for n, head in enumerate(CLOSING_HEADS):
         await register(services, head, Role.HEAD, institution=home.code)
-        await storage.hazards.insert(NewHazard(
-            institution_id=home.id, region_code=home.region_code, area=HazardArea.FIRE, severity=Severity.GENERAL,
-            source_level=SourceLevel.COUNTY, description=f"第{n + 1}处灭火器过期未更换", state=HazardState.RECTIFYING,
-            reporter_id=CLOSER, assignee_id=head, deadline=now + timedelta(days=7), reported_at=now,
-        ), now.date())
+        await _being_rectified(services, home, HazardArea.FIRE, [f"第{n + 1}处灭火器过期未更换"],
+                               reporter=CLOSER, head=head)
 
 
 async def hazard_codes(storage: Storage, region: str) -> list[str]:
