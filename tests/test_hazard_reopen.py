@@ -141,6 +141,28 @@ async def test_the_reason_step_keeps_classified_text_out_and_cancel_keeps_it_clo
     assert not any("机密" in (e.note or "") for e in await bot_stage.services.storage.hazards.events(hazard.id))
 
 
+async def test_a_reason_too_long_is_asked_again_and_the_shorter_one_reopens_it(bot_stage: Stage) -> None:
+    """A reason past the 2000 characters a record keeps (a pasted inspection report, say) is refused with the limit,
+    and the step stays open with Cancel under the answer: the next, shorter text is the reason, with no second press
+    of Reopen."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await closed_hazard(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("重新打开", staff.last_message())
+    await staff.send_text("复查发现消防通道又被堵塞。" * 200)  # 2600 characters
+    refused = staff.last_message()
+    assert refused.text == "文字太长了，请不超过 2000 个字。"
+    assert refused.buttons == [["取消"]]
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    await staff.send_text("复查发现消防通道又被堵塞")
+    assert f"隐患 {hazard.code} 已重新打开" in staff.last_message().text
+    reopened = await hazard_now(bot_stage, hazard)
+    assert reopened.state is HazardState.RECTIFYING
+    events = await bot_stage.services.storage.hazards.events(hazard.id)
+    assert [e.note for e in events if e.action == "reopen"] == ["复查发现消防通道又被堵塞"]
+
+
 async def test_reopen_is_refused_to_another_county_and_past_ninety_days(bot_stage: Stage) -> None:
     people = await cast(bot_stage, "en")
     hazard = await closed_hazard(bot_stage)
