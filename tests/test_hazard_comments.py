@@ -176,6 +176,39 @@ async def test_a_reporter_whose_access_ended_is_neither_told_nor_counted(bot_sta
     assert "消防通道已清理完毕" in commented(staff, hazard)[-1]  # the county official who would verify it
     assert len(cadre.messages()) == heard
 
+async def test_the_person_once_named_responsible_whose_access_ended_is_not_counted(bot_stage: Stage) -> None:
+    """A closed hazard keeps the person named responsible for it (ending their access releases only unresolved
+    ones). Once their access has ended, a comment on it is not sent to them, so the number the commenter reads
+    leaves them out too."""
+    people = await cast(bot_stage)
+    head, staff = people.head, people.staff
+    hazard = await report(bot_stage)
+    named = bot_stage.sandbox.user(user_id=SECOND_CADRE, first_name="郑干部", language_code="zh-hans")
+    await bot_stage.register(named, Role.CADRE, region=LUCHENG)
+    services, official = bot_stage.services, await people.user(STAFF)
+    deadline = bot_stage.clock.now() + timedelta(days=5)
+    await services.hazards.act(official, hazard.id, HazardAction.ASSIGN, assignee_id=SECOND_CADRE, deadline=deadline)
+    await submitted(bot_stage, hazard)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    assert (await hazard_now(bot_stage, hazard)).assignee_id == SECOND_CADRE
+    await open_comment(head, hazard)
+    await head.send_text("整改资料已归档")  # to the reporter, the official who verified it and the named cadre
+    assert f"留言已记入隐患 {hazard.code} 的处理记录，已告知 3 人" in head.last_message().text
+    await bot_stage.sandbox.settle()
+    assert "整改资料已归档" in commented(named, hazard)[-1]  # while their access lasts, they are told
+
+    await services.people.deactivate(official, SECOND_CADRE)
+    await bot_stage.sandbox.settle()
+    assert (await hazard_now(bot_stage, hazard)).assignee_id == SECOND_CADRE
+    heard = len(named.messages())
+    await open_comment(head, hazard)
+    await head.send_text("消防设施已复查")
+    assert f"留言已记入隐患 {hazard.code} 的处理记录，已告知 2 人" in head.last_message().text
+    await bot_stage.sandbox.settle()
+    assert len(named.messages()) == heard
+    assert "消防设施已复查" in commented(staff, hazard)[-1]
+
+
 async def test_a_long_comment_is_quoted_clipped_and_kept_whole(bot_stage: Stage) -> None:
     people = await cast(bot_stage, "en")
     hazard = await report(bot_stage)

@@ -3,6 +3,8 @@ by its severity, and the head and the reporter told."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import timedelta
 
 from bot.domain.catalog import Severity
@@ -139,6 +141,50 @@ async def test_the_reason_step_keeps_classified_text_out_and_cancel_keeps_it_clo
     await staff.send_text("没有密级的理由")  # the step ended: this is no reason
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
     assert not any("机密" in (e.note or "") for e in await bot_stage.services.storage.hazards.events(hazard.id))
+
+
+async def test_a_reason_too_long_is_asked_again_and_the_shorter_one_reopens_it(bot_stage: Stage) -> None:
+    """A reason past the 2000 characters a record keeps (a pasted inspection report, say) is refused with the limit,
+    and the step stays open with Cancel under the answer: the next, shorter text is the reason, with no second press
+    of Reopen."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await closed_hazard(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("重新打开", staff.last_message())
+    await staff.send_text("复查发现消防通道又被堵塞。" * 200)  # 2600 characters
+    refused = staff.last_message()
+    assert refused.text == "文字太长了，请不超过 2000 个字。"
+    assert refused.buttons == [["取消"]]
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.CLOSED
+    await staff.send_text("复查发现消防通道又被堵塞")
+    assert f"隐患 {hazard.code} 已重新打开" in staff.last_message().text
+    reopened = await hazard_now(bot_stage, hazard)
+    assert reopened.state is HazardState.RECTIFYING
+    events = await bot_stage.services.storage.hazards.events(hazard.id)
+    assert [e.note for e in events if e.action == "reopen"] == ["复查发现消防通道又被堵塞"]
+
+
+async def test_a_reason_step_begun_before_an_upgrade_resumes_after_it(bot_stage: Stage) -> None:
+    """The step's state is stored under its name ("reopen.awaiting_reason", as every release since the step came has
+    written it): a new release that named it otherwise would not know the stored step, and the reason typed after the
+    upgrade would be taken for no reason at all."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await closed_hazard(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("重新打开", staff.last_message())
+    await bot_stage.stop_bot()
+    # The step as the release before this one stored it.
+    with sqlite3.connect(bot_stage.settings.database_path) as stored:
+        stored.execute("UPDATE ptb_conversations SET state = ? WHERE name = 'reopen'",
+                       (json.dumps("reopen.awaiting_reason"),))
+        assert stored.execute("SELECT count(*) FROM ptb_conversations WHERE name = 'reopen'").fetchone() == (1,)
+    stored.close()
+    await bot_stage.start_bot()
+    await staff.send_text("复查发现消防通道又被堵塞")
+    assert f"隐患 {hazard.code} 已重新打开" in staff.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
 
 
 async def test_reopen_is_refused_to_another_county_and_past_ninety_days(bot_stage: Stage) -> None:

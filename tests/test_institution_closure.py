@@ -156,6 +156,32 @@ async def test_heads_and_other_countys_staff_are_refused_and_recorded(bot_stage:
     assert institution is not None and institution.active
 
 
+async def test_a_forged_confirmation_for_a_closed_home_from_outside_its_county_is_refused_and_recorded(
+    bot_stage: Stage,
+) -> None:
+    """Once the home is closed, ⛔ Close it pressed again says it is closed already, but only to those who may close
+    it: another county's official, or a head, pressing it is refused and recorded as before, and learns nothing of
+    the home."""
+    people = await cast(bot_stage)
+    home = await institution_id(bot_stage, HOME)
+    longwan = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="林科长", language_code="zh-hans")
+    await bot_stage.register(longwan, Role.COUNTY, region=LONGWAN)
+    other_head = bot_stage.sandbox.user(user_id=OTHER_HOME_HEAD, first_name="孙院长", language_code="zh-hans")
+    await bot_stage.register(other_head, Role.HEAD, institution=OTHER_HOME)
+    await close_from_card(bot_stage, people.staff)
+    institution = await bot_stage.services.storage.institutions.get(home)
+    assert institution is not None and not institution.active
+
+    for person in (longwan, other_head):
+        await person.send_text("/help")
+        await person.press_data(person.last_message(), f"ic:closeok:{home}")
+        answer = person.answers()[-1]
+        assert answer.show_alert and "只有机构所在县（市、区）的民政部门和市局管理员" in (answer.text or "")
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert {(e.actor_id, e.detail["action"]) for e in refused if e.target == f"institution:{home}"} == {
+        (LONGWAN_STAFF, "institution.close"), (OTHER_HOME_HEAD, "institution.close")}
+
+
 async def test_a_head_of_another_home_named_head_here_keeps_their_access_but_not_this_post(bot_stage: Stage) -> None:
     """Someone registered for another home and also named head of this one (the institutions list names them) keeps
     their access when this one closes, but is its head no more: its hazards' reminders, and anything said of them,

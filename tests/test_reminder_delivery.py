@@ -454,6 +454,14 @@ async def test_the_city_line_stays_while_a_closed_city_institution_still_has_haz
     summary = await weekly_summary(bot_stage, city_group)
     assert "新增隐患 1 件" in summary
     assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 0，自查待办 0" in summary
+    # A week later nothing new came and nothing closed, but the hazard is still open and in the city's figures.
+    bot_stage.clock.set(local(2026, 6, 8, 8))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 6, 8, 9, 1))
+    await sweep(bot_stage)
+    summary = city_group.last_message().text
+    assert "新增隐患 0 件" in summary and "未销号 1 件" in summary
+    assert "• 温州市（市直）：新增 0，销号 0，逾期 1；演练待办 0，自查待办 0" in summary
 
 
 async def test_a_county_digest_lists_the_overdue_duties_before_those_only_due_soon(bot_stage: Stage) -> None:
