@@ -95,8 +95,6 @@ def header_aliases(kind: ImportKind) -> dict[str, str]:
     return _vocabulary(f"insight.import.col.{kind.value}.", [spec.key for spec in FIELDS[kind]])
 
 
-
-
 class ImportService:
     def __init__(
         self,
