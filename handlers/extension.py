@@ -21,6 +21,7 @@ from handlers.hazard import parse_deadline
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
     EXTEND,
+    REASON_REFUSALS,
     REFUSE_EXTENSION,
     details_keyboard,
     pattern,
@@ -37,8 +38,6 @@ CONFIRMING = "extension.confirming"
 AWAITING_REFUSAL_REASON = "extension_refuse.awaiting_reason"
 # Days offered as buttons, each with its own label so that every language can word its plural.
 CHOICES = ((3, "button.extend_3_days"), (7, "button.extend_7_days"), (14, "button.extend_14_days"))
-# Refusals the person puts right by typing the reason again.
-REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
 # A decision pressed once the request was settled or overtaken: its Approve and Refuse have nothing left to do.
 SETTLED_CODES = frozenset({
     "extension_already_approved", "extension_already_refused", "extension_ended_deadline", "extension_ended_submitted",

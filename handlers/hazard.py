@@ -27,6 +27,7 @@ from bot.services.hazards import FOUR_EYES_WAIVED, HazardDossier
 from handlers.common import Caller, answer, cancel_journey, identify
 from handlers.hazard_buttons import (
     DEADLINE,
+    REASON_REFUSALS,
     VIEW,
     action_keyboard,
     ensure_allowed,
@@ -50,8 +51,6 @@ CHOOSING_DEADLINE, AWAITING_REASON = "deadline.choosing_deadline", "deadline.awa
 # Days offered as buttons, each with its own label so that every language can word its plural.
 EXTENSIONS = ((1, "button.extend_1_day"), (3, "button.extend_3_days"), (7, "button.extend_7_days"))
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d")
-# Reasons the person can fix by typing the reason again, rather than starting over.
-REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
 
 
 # ---- the dossier ----------------------------------------------------------------------------------------

@@ -190,6 +190,9 @@ EARLIER_RECTIFICATION = "earlier_rectification"
 # Refusals after which a message's buttons have nothing left to do: they give way to Details. A withdrawn hazard
 # takes no verdict, no fix and no request any more (Details offers what it still takes: Reopen, Comment).
 STALE_BUTTONS = frozenset({EARLIER_RECTIFICATION, "withdrawn"})
+# Refusals of a typed reason the person puts right by typing it again (Reject, Reopen, Deadline, refusing more
+# time); anything else ends the step.
+REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
 
 
 def details_keyboard(hazard_id: int, t: Translator) -> InlineKeyboardMarkup:

@@ -25,6 +25,7 @@ from bot.services.errors import Refusal
 from bot.services.hazards import HazardOutcome
 from handlers.common import answer, cancel_journey, catalog_label, identify
 from handlers.hazard_buttons import (
+    REASON_REFUSALS,
     STALE_BUTTONS,
     details_keyboard,
     ensure_allowed,
@@ -34,9 +35,6 @@ from handlers.hazard_buttons import (
 )
 from storage.models import User
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
-
-# Refusals staff can put right by typing the reason again; anything else ends the step.
-REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})
 
 # What the person reads once the action is done: (its outcome, the reason as recorded, their words, the context).
 Done = Callable[[HazardOutcome, str, Translator, BotContext], str]
