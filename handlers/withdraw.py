@@ -25,7 +25,7 @@ from bot.domain.lifecycle import HazardAction
 from bot.domain.withdrawal import MIN_REASON, WithdrawalCategory
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from handlers.common import answer, cancel_journey, identify
+from handlers.common import answer, cancel_journey, cancel_keyboard, identify, refused_text
 from handlers.hazard_buttons import WITHDRAW, ensure_allowed, pattern, pressed_hazard, refuse
 from storage.models import User
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
@@ -112,7 +112,7 @@ async def chose_category(update: Update, context: BotContext) -> str | int:
     await _save(context, user, draft.model_copy(update={"category": category, "reason": None}))
     key = "withdraw.ask_reason_duplicate" if category is WithdrawalCategory.DUPLICATE else "withdraw.ask_reason"
     label = t.plain(f"withdraw.category.{category.value}")
-    await answer(update, t(key, category=label, least=MIN_REASON), reply_markup=InlineKeyboardMarkup([_cancel_row(t)]))
+    await answer(update, t(key, category=label, least=MIN_REASON), reply_markup=cancel_keyboard(t, CANCEL))
     return AWAITING_REASON
 
 
@@ -131,8 +131,7 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         reason, withdrawal = await hazards.check_withdrawal(user, draft.hazard_id, draft.category, message.text)
         hazard = (await hazards.view(user, draft.hazard_id)).hazard
     except Refusal as refusal:
-        await answer(update, t(refusal.message_key, **refusal.params))
-        if refusal.code in REASON_REFUSALS:
+        if await refused_text(update, t, refusal, type_again=REASON_REFUSALS, cancel_data=CANCEL):
             return AWAITING_REASON
         await drop_draft(context.services.storage.db, user.telegram_id, Journey.WITHDRAW)
         return ConversationHandler.END
@@ -183,7 +182,7 @@ async def needs_choice(update: Update, context: BotContext) -> None:
 async def needs_text(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
-        await answer(update, caller.t("withdraw.need_text"), reply_markup=InlineKeyboardMarkup([_cancel_row(caller.t)]))
+        await answer(update, caller.t("withdraw.need_text"), reply_markup=cancel_keyboard(caller.t, CANCEL))
 
 
 async def cancelled(update: Update, context: BotContext) -> int:

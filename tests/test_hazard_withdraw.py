@@ -13,7 +13,9 @@ from bot.domain.stats import PeriodKind, current_period
 from bot.domain.withdrawal import WithdrawalCategory
 from bot.services.errors import Refusal
 from bot.stage import Stage
+from handlers.withdraw import WithdrawDraft
 from storage.calendar_models import ReminderState, SubjectType
+from storage.repositories.action_drafts import Journey, read_draft
 from tests.hazard_people import (
     HEAD,
     LONGWAN,
@@ -143,6 +145,31 @@ async def test_heads_cadres_and_other_counties_cannot_withdraw_and_forgeries_are
     assert {(e.actor_id, e.detail["action"]) for e in refused} == {(HEAD, "withdraw"), (LONGWAN_STAFF, "withdraw")}
     assert len(refused) == 4
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED
+
+
+async def test_a_withdrawal_reason_asked_again_offers_cancel_which_keeps_the_hazard(bot_stage: Stage) -> None:
+    """A reason too short is asked for again with Cancel under the answer, as under the question: one press ends
+    the journey, its draft is gone, and the next text is no reason; the hazard stays as it was."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("🗑 作废", staff.last_message())
+    await staff.press("其他", staff.last_message())
+    await staff.send_sticker()
+    assert staff.last_message().buttons == [["取消"]]
+    await staff.send_text("问")
+    refused = staff.last_message()
+    assert refused.text == "作废原因至少 2 个字，请再发送一次。" and refused.buttons == [["取消"]]
+
+    await staff.press("取消", refused)
+    assert refused.text == "已取消。"
+    db = bot_stage.services.storage.db
+    assert await read_draft(db, STAFF, Journey.WITHDRAW, WithdrawDraft) is None
+    await staff.send_text("现场核实为装饰灯带，不属于隐患")  # the journey ended: this is no reason
+    assert all("确认作废" not in m.text for m in staff.messages())
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED
+    assert await read_draft(db, STAFF, Journey.WITHDRAW, WithdrawDraft) is None
 
 
 async def test_a_sensitive_hazard_withdrawn_tells_its_reporter_never_the_head(bot_stage: Stage) -> None:
