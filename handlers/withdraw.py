@@ -116,6 +116,23 @@ async def chose_category(update: Update, context: BotContext) -> str | int:
     return AWAITING_REASON
 
 
+async def category_outside_step(update: Update, context: BotContext) -> None:
+    """A category pressed with no withdraw step open: a message left from an earlier step, or a forged press. Who may
+    withdraw the hazard it names is checked first, as on every hazard button, so that a press from someone who may
+    not is refused and audited; for staff who may, the button has merely expired."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    match = CATEGORY.match(query.data or "") if query is not None else None
+    if caller is None or caller.user is None or query is None or match is None:
+        return
+    try:
+        await ensure_allowed(context.services.hazards, caller.user, int(match.group(1)), HazardAction.WITHDRAW)
+    except Refusal as refusal:
+        await refuse(query, caller.t, refusal)
+        return
+    await query.answer(caller.t.plain("fallback.stale_button"), show_alert=True)
+
+
 async def gave_reason(update: Update, context: BotContext) -> str | int:
     caller = await identify(update, context)
     message = update.effective_message
@@ -217,3 +234,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     # Outside the conversation: the confirmation (and its Cancel) answered from the draft kept in SQLite.
     application.add_handler(CallbackQueryHandler(cancelled, pattern=f"^{CANCEL}$"))
     application.add_handler(CallbackQueryHandler(confirmed, pattern=CONFIRM))
+    application.add_handler(CallbackQueryHandler(category_outside_step, pattern=CATEGORY))

@@ -138,12 +138,18 @@ async def test_heads_cadres_and_other_counties_cannot_withdraw_and_forgeries_are
             forged = await person.press_data(person.last_message(), data)
             assert forged.answer is not None and forged.answer.show_alert
             assert "recorded" in (forged.answer.text or "")
-        # A category pressed outside the journey has expired: nothing happens.
-        stale = await person.press_data(person.last_message(), f"wd:cat:{hazard.id}:other")
-        assert stale.answer is not None and "no longer valid" in (stale.answer.text or "")
+        # A category pressed outside the journey, by someone who may not withdraw it, is a forgery too.
+        forged = await person.press_data(person.last_message(), f"wd:cat:{hazard.id}:other")
+        assert forged.answer is not None and forged.answer.show_alert
+        assert "recorded" in (forged.answer.text or "")
     refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
     assert {(e.actor_id, e.detail["action"]) for e in refused} == {(HEAD, "withdraw"), (LONGWAN_STAFF, "withdraw")}
-    assert len(refused) == 4
+    assert len(refused) == 6
+    # For staff who may withdraw it, a category of a step no longer open has merely expired: nothing is recorded.
+    await people.staff.send_text("/help")
+    stale = await people.staff.press_data(people.staff.last_message(), f"wd:cat:{hazard.id}:other")
+    assert stale.answer is not None and "no longer valid" in (stale.answer.text or "")
+    assert len(await bot_stage.services.storage.audit.list(action_prefix="authz.refused")) == 6
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED
 
 
