@@ -24,6 +24,7 @@ from tests.hazard_people import (
     OTHER_STAFF,
     STAFF,
     act,
+    cancelled_after_refusals,
     cast,
     hazard_now,
     report,
@@ -157,14 +158,7 @@ async def test_a_refusal_reason_asked_again_offers_cancel_and_the_request_still_
     hazard = await report(bot_stage)
     request_id = await asked_by_service(bot_stage, hazard)
     await staff.press("不同意延期", staff.last_message())
-    await staff.send_photo()
-    assert staff.last_message().buttons == [["取消"]]
-    await staff.send_text("\u200b\u2060")
-    refused = staff.last_message()
-    assert refused.text == "请填写原因。" and refused.buttons == [["取消"]]
-
-    await staff.press("取消", refused)
-    assert refused.text == "已取消。"
+    await cancelled_after_refusals(staff, ("\u200b\u2060", "请填写原因。"))
     assert await bot_stage.services.storage.action_drafts.get(STAFF, Journey.EXTENSION_REFUSE) is None
     await staff.send_text("请先用临时护盖")  # the step ended: this refuses nothing
     request = await bot_stage.services.storage.extensions.get(request_id)
@@ -181,17 +175,9 @@ async def test_a_request_reason_asked_again_offers_cancel_and_nothing_is_asked(b
     await head.send_text(f"/hazard {hazard.code}")
     await head.press("申请延期", head.last_message())
     await head.press("延期 7 天")
-    await head.send_photo()
-    assert head.last_message().buttons == [["取消"]]
-    await head.send_text("\u200b\u2060")
-    refused = head.last_message()
-    assert refused.text == "请用文字说明申请延期的原因。" and refused.buttons == [["取消"]]
-    await head.send_text("超长" * 1500)
-    refused = head.last_message()
-    assert refused.text == "文字太长了，请不超过 2000 个字。" and refused.buttons == [["取消"]]
-
-    await head.press("取消", refused)
-    assert refused.text == "已取消。"
+    await cancelled_after_refusals(
+        head, ("\u200b\u2060", "请用文字说明申请延期的原因。"), ("超长" * 1500, "文字太长了，请不超过 2000 个字。")
+    )
     assert await bot_stage.services.storage.action_drafts.get(HEAD, Journey.EXTENSION) is None
     await head.send_text("需要施工单位进场")  # the step ended: this is no reason, and nothing waits to be sent
     assert await bot_stage.services.storage.action_drafts.get(HEAD, Journey.EXTENSION) is None

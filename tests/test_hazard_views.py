@@ -19,6 +19,7 @@ from tests.hazard_people import (
     OTHER_STAFF,
     STAFF,
     act,
+    cancelled_after_refusals,
     cast,
     hazard_now,
     report,
@@ -148,14 +149,7 @@ async def test_a_deadline_reason_asked_again_offers_cancel_which_ends_the_step(b
     hazard = await report(bot_stage)
     await staff.send_text(f"/deadline {hazard.code}")
     await staff.press("延期 3 天")
-    await staff.send_photo()
-    assert staff.last_message().buttons == [["取消"]]
-    await staff.send_text("\u200b\u2060")
-    refused = staff.last_message()
-    assert refused.text == "请填写原因。" and refused.buttons == [["取消"]]
-
-    await staff.press("取消", refused)
-    assert refused.text == "已取消。"
+    await cancelled_after_refusals(staff, ("\u200b\u2060", "请填写原因。"))
     assert await bot_stage.services.storage.action_drafts.get(STAFF, Journey.DEADLINE) is None
     await staff.send_text("需等待消防部门上门检测")  # the step ended: this is no reason
     assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline

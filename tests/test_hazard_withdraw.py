@@ -25,6 +25,7 @@ from tests.hazard_people import (
     OTHER_STAFF,
     STAFF,
     act,
+    cancelled_after_refusals,
     cast,
     hazard_now,
     report,
@@ -162,14 +163,7 @@ async def test_a_withdrawal_reason_asked_again_offers_cancel_which_keeps_the_haz
     await staff.send_text(f"/hazard {hazard.code}")
     await staff.press("🗑 作废", staff.last_message())
     await staff.press("其他", staff.last_message())
-    await staff.send_sticker()
-    assert staff.last_message().buttons == [["取消"]]
-    await staff.send_text("问")
-    refused = staff.last_message()
-    assert refused.text == "作废原因至少 2 个字，请再发送一次。" and refused.buttons == [["取消"]]
-
-    await staff.press("取消", refused)
-    assert refused.text == "已取消。"
+    await cancelled_after_refusals(staff, ("问", "作废原因至少 2 个字，请再发送一次。"))
     db = bot_stage.services.storage.db
     assert await read_draft(db, STAFF, Journey.WITHDRAW, WithdrawDraft) is None
     await staff.send_text("现场核实为装饰灯带，不属于隐患")  # the journey ended: this is no reason

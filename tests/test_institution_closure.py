@@ -17,7 +17,18 @@ from handlers.institution_close import ClosureDraft
 from storage.calendar_models import ReminderState, SubjectType
 from storage.repositories.action_drafts import Journey, read_draft
 from tests.calendar_people import institution_id
-from tests.hazard_people import HEAD, HOME, LONGWAN, LONGWAN_STAFF, LUCHENG, STAFF, cast, hazard_now, report
+from tests.hazard_people import (
+    HEAD,
+    HOME,
+    LONGWAN,
+    LONGWAN_STAFF,
+    LUCHENG,
+    STAFF,
+    cancelled_after_refusals,
+    cast,
+    hazard_now,
+    report,
+)
 from tests.warning_people import drain
 
 REASON = "该院已整体并入区中心敬老院，原址停止运营"
@@ -114,14 +125,7 @@ async def test_a_closure_reason_asked_again_offers_cancel_which_keeps_the_home_o
     home = await institution_id(bot_stage, HOME)
     await staff.send_text("/institution 社会福利院")
     await staff.press("⛔ 停用机构", staff.last_message())
-    await staff.send_photo()
-    assert staff.last_message().buttons == [["取消"]]
-    await staff.send_text("院")
-    refused = staff.last_message()
-    assert refused.text == "停用原因至少 2 个字，请再发送一次。" and refused.buttons == [["取消"]]
-
-    await staff.press("取消", refused)
-    assert refused.text == "已取消。"
+    await cancelled_after_refusals(staff, ("院", "停用原因至少 2 个字，请再发送一次。"))
     db = bot_stage.services.storage.db
     assert await read_draft(db, STAFF, Journey.INSTITUTION_CLOSE, ClosureDraft) is None
     await staff.send_text(REASON)  # the journey ended: this is no reason
