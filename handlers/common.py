@@ -171,6 +171,26 @@ async def cancel_journey(
     return ConversationHandler.END
 
 
+def cancel_keyboard(t: Translator, data: str) -> InlineKeyboardMarkup:
+    """Cancel alone, with a journey's own callback data: under a question that asks for text, and under every answer
+    that asks for it again, so that a person on a phone who would rather not go on gives up with one press instead of
+    having to know /cancel."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data=data)]])
+
+
+async def refused_text(
+    update: Update, t: Translator, refusal: Refusal, *, type_again: frozenset[str], cancel_data: str,
+    otherwise: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Tell the person why the text they typed at a step was refused. True when it is a refusal they put right by
+    typing it again (`type_again`): the answer then carries the step's Cancel, as its question did; any other carries
+    `otherwise`, and the step is over."""
+    again = refusal.code in type_again
+    markup = cancel_keyboard(t, cancel_data) if again else otherwise
+    await answer(update, t(refusal.message_key, **refusal.params), reply_markup=markup)
+    return again
+
+
 async def read_text(
     update: Update, caller: Caller, text: str, *, least: int, most: int, too_short: str, too_long: str
 ) -> str | None:

@@ -16,7 +16,7 @@ from bot.domain.deadlines import extended
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import checked_text
-from handlers.common import Caller, answer, cancel_journey, identify, popup_text
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, popup_text, refused_text
 from handlers.hazard import parse_deadline
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
@@ -36,6 +36,8 @@ CHOOSING_DATE = "extension.choosing_date"
 AWAITING_REASON = "extension.awaiting_reason"
 CONFIRMING = "extension.confirming"
 AWAITING_REFUSAL_REASON = "extension_refuse.awaiting_reason"
+# Each journey's Cancel, under its questions and under every answer that asks again.
+ASK_CANCEL, REFUSE_CANCEL = "xt:cancel", "xn:cancel"
 # Days offered as buttons, each with its own label so that every language can word its plural.
 CHOICES = ((3, "button.extend_3_days"), (7, "button.extend_7_days"), (14, "button.extend_14_days"))
 # A decision pressed once the request was settled or overtaken: its Approve and Refuse have nothing left to do.
@@ -49,8 +51,8 @@ def _drafts(context: BotContext) -> ActionDraftRepository:
     return context.services.storage.action_drafts
 
 
-def _cancel(t: Translator, data: str = "xt:cancel") -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.plain("button.cancel"), callback_data=data)
+def _cancel(t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain("button.cancel"), callback_data=ASK_CANCEL)
 
 
 def _choices_keyboard(t: Translator) -> InlineKeyboardMarkup:
@@ -146,7 +148,7 @@ async def _chose(update: Update, context: BotContext, caller: Caller, draft: Act
     chosen = draft.model_copy(update={"deadline": asked})
     await _drafts(context).save(caller.user.telegram_id, Journey.EXTENSION, chosen, services.clock.now())
     text = caller.t("extension.ask_reason", deadline=when(chosen.deadline, services.settings.tz, caller.t))
-    await answer(update, text, reply_markup=InlineKeyboardMarkup([[_cancel(caller.t)]]))
+    await answer(update, text, reply_markup=cancel_keyboard(caller.t, ASK_CANCEL))
     return AWAITING_REASON
 
 
@@ -160,11 +162,11 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
     t, services = caller.t, context.services
     try:
         reason = checked_text(message.text, field_name="text")
-    except Refusal as refusal:
-        await answer(update, t(refusal.message_key, **refusal.params))
+    except Refusal as refusal:  # too long, or classified: each put right by typing it again
+        await answer(update, t(refusal.message_key, **refusal.params), reply_markup=cancel_keyboard(t, ASK_CANCEL))
         return AWAITING_REASON
     if reason is None:
-        await answer(update, t("extension.need_reason"))
+        await answer(update, t("extension.need_reason"), reply_markup=cancel_keyboard(t, ASK_CANCEL))
         return AWAITING_REASON
     try:
         hazard = (await services.hazards.view(caller.user, draft.hazard_id)).hazard
@@ -214,7 +216,7 @@ async def confirmed(update: Update, context: BotContext) -> str | int:
 async def needs_text(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
-        await answer(update, caller.t("extension.need_text"))
+        await answer(update, caller.t("extension.need_text"), reply_markup=cancel_keyboard(caller.t, ASK_CANCEL))
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
@@ -280,7 +282,7 @@ async def pressed_refuse(update: Update, context: BotContext) -> str | int:
     draft = ActionDraft(hazard_id=pending.hazard.id, request_id=request_id)
     await _drafts(context).save(caller.user.telegram_id, Journey.EXTENSION_REFUSE, draft, services.clock.now())
     text = t("extension.ask_refusal_reason", code=pending.hazard.code)
-    await answer(update, text, reply_markup=InlineKeyboardMarkup([[_cancel(t, "xn:cancel")]]))
+    await answer(update, text, reply_markup=cancel_keyboard(t, REFUSE_CANCEL))
     return AWAITING_REFUSAL_REASON
 
 
@@ -299,8 +301,7 @@ async def gave_refusal_reason(update: Update, context: BotContext) -> str | int:
             outcome = await services.hazards.refuse_extension(caller.user, draft.request_id, message.text)
             await drafts.delete(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
     except Refusal as refusal:
-        await answer(update, t(refusal.message_key, **refusal.params))
-        if refusal.code in REASON_REFUSALS:
+        if await refused_text(update, t, refusal, type_again=REASON_REFUSALS, cancel_data=REFUSE_CANCEL):
             return AWAITING_REFUSAL_REASON
         await drafts.delete(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
         return ConversationHandler.END
@@ -311,7 +312,8 @@ async def gave_refusal_reason(update: Update, context: BotContext) -> str | int:
 async def refusal_needs_text(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
-        await answer(update, caller.t("extension.need_refusal_reason"))
+        markup = cancel_keyboard(caller.t, REFUSE_CANCEL)
+        await answer(update, caller.t("extension.need_refusal_reason"), reply_markup=markup)
 
 
 async def refusal_cancelled(update: Update, context: BotContext) -> int:
@@ -339,7 +341,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             },
             fallbacks=[
                 CommandHandler("cancel", cancelled),
-                CallbackQueryHandler(cancelled, pattern=r"^xt:cancel$"),
+                CallbackQueryHandler(cancelled, pattern=f"^{ASK_CANCEL}$"),
                 MessageHandler(private & ~filters.COMMAND, needs_text),
             ],
             allow_reentry=True,
@@ -358,7 +360,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             },
             fallbacks=[
                 CommandHandler("cancel", refusal_cancelled),
-                CallbackQueryHandler(refusal_cancelled, pattern=r"^xn:cancel$"),
+                CallbackQueryHandler(refusal_cancelled, pattern=f"^{REFUSE_CANCEL}$"),
             ],
             allow_reentry=True,
         )

@@ -24,7 +24,7 @@ from bot.domain.text import clean_text
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import FOUR_EYES_WAIVED, HazardDossier
-from handlers.common import Caller, answer, cancel_journey, identify
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, refused_text
 from handlers.hazard_buttons import (
     DEADLINE,
     REASON_REFUSALS,
@@ -48,6 +48,7 @@ MESSAGE_BUDGET = 3500
 ALBUM_SIZE = 10
 
 CHOOSING_DEADLINE, AWAITING_REASON = "deadline.choosing_deadline", "deadline.awaiting_reason"
+DEADLINE_CANCEL = "dl:cancel"  # under every question of the step, and every answer that asks again
 # Days offered as buttons, each with its own label so that every language can word its plural.
 EXTENSIONS = ((1, "button.extend_1_day"), (3, "button.extend_3_days"), (7, "button.extend_7_days"))
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -246,12 +247,8 @@ def _extension_keyboard(t: Translator) -> InlineKeyboardMarkup:
     extensions = [
         InlineKeyboardButton(t.plain(label_key), callback_data=f"dl:days:{days}") for days, label_key in EXTENSIONS
     ]
-    cancel = InlineKeyboardButton(t.plain("button.cancel"), callback_data="dl:cancel")
+    cancel = InlineKeyboardButton(t.plain("button.cancel"), callback_data=DEADLINE_CANCEL)
     return InlineKeyboardMarkup([extensions, [cancel]])
-
-
-def _cancel_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data="dl:cancel")]])
 
 
 async def start_deadline(update: Update, context: BotContext) -> str | int:
@@ -365,7 +362,7 @@ async def _chose(update: Update, context: BotContext, caller: Caller, draft: Act
         caller.user.telegram_id, Journey.DEADLINE, draft.model_copy(update={"deadline": deadline}), services.clock.now()
     )
     text = caller.t("deadline.ask_reason", deadline=when(deadline, services.settings.tz, caller.t))
-    await answer(update, text, reply_markup=_cancel_keyboard(caller.t))
+    await answer(update, text, reply_markup=cancel_keyboard(caller.t, DEADLINE_CANCEL))
     return AWAITING_REASON
 
 
@@ -388,8 +385,7 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
             )
             await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
     except Refusal as refusal:
-        await answer(update, t(refusal.message_key, **refusal.params))
-        if refusal.code in REASON_REFUSALS:
+        if await refused_text(update, t, refusal, type_again=REASON_REFUSALS, cancel_data=DEADLINE_CANCEL):
             return AWAITING_REASON
         if refusal.code == "deadline_in_past":
             await answer(update, t("deadline.ask_again"), reply_markup=_extension_keyboard(t))
@@ -413,7 +409,7 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
 async def deadline_needs_text(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
-        await answer(update, caller.t("deadline.need_text"))
+        await answer(update, caller.t("deadline.need_text"), reply_markup=cancel_keyboard(caller.t, DEADLINE_CANCEL))
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
@@ -444,7 +440,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             },
             fallbacks=[
                 CommandHandler("cancel", cancelled),
-                CallbackQueryHandler(cancelled, pattern=r"^dl:cancel$"),
+                CallbackQueryHandler(cancelled, pattern=f"^{DEADLINE_CANCEL}$"),
                 MessageHandler(private & ~filters.COMMAND, deadline_needs_text),
             ],
             allow_reentry=True,

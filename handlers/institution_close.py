@@ -25,7 +25,7 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.institution_closure import MIN_REASON, Closure, ClosurePreview, clean_reason
 from handlers.calendar_common import place_name
-from handlers.common import Caller, answer, cancel_journey, identify, popup_text
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, popup_text, refused_text
 from handlers.journeys import end_journeys
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
 
@@ -66,10 +66,6 @@ async def _refused(update: Update, t: Translator, refusal: Refusal) -> None:
         await answer(update, t(refusal.message_key, **refusal.params))
 
 
-def _cancel_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data=CLOSE_CANCEL)]])
-
-
 # ---- closing ---------------------------------------------------------------------------------------------------------
 
 
@@ -88,7 +84,7 @@ async def chose_close(update: Update, context: BotContext) -> str | int:
     await write_draft(context.services.storage.db, caller.user.telegram_id, Journey.INSTITUTION_CLOSE, draft,
                       context.services.clock.now())
     text = t("institution.close_ask_reason", name=place_name(preview.institution, t), least=MIN_REASON)
-    await answer(update, text, reply_markup=_cancel_keyboard(t))
+    await answer(update, text, reply_markup=cancel_keyboard(t, CLOSE_CANCEL))
     return AWAITING_REASON
 
 
@@ -106,8 +102,7 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         reason = clean_reason(message.text)
         preview = await services.institution_closure.preview(caller.user, draft.institution_id)
     except Refusal as refusal:
-        await _refused(update, t, refusal)
-        if refusal.code in REASON_REFUSALS:
+        if await refused_text(update, t, refusal, type_again=REASON_REFUSALS, cancel_data=CLOSE_CANCEL):
             return AWAITING_REASON
         await drop_draft(services.storage.db, me, Journey.INSTITUTION_CLOSE)
         return ConversationHandler.END
@@ -188,7 +183,8 @@ def _closed_text(closure: Closure, t: Translator) -> str:
 async def needs_text(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
-        await answer(update, caller.t("institution.close_need_text"), reply_markup=_cancel_keyboard(caller.t))
+        markup = cancel_keyboard(caller.t, CLOSE_CANCEL)
+        await answer(update, caller.t("institution.close_need_text"), reply_markup=markup)
 
 
 async def cancelled(update: Update, context: BotContext) -> int:

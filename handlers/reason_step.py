@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -23,7 +23,7 @@ from bot.domain.lifecycle import HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import HazardOutcome
-from handlers.common import answer, cancel_journey, catalog_label, identify
+from handlers.common import answer, cancel_journey, cancel_keyboard, catalog_label, identify, refused_text
 from handlers.hazard_buttons import (
     REASON_REFUSALS,
     STALE_BUTTONS,
@@ -70,7 +70,7 @@ class ReasonStep:
         return context.services.storage.action_drafts
 
     def cancel_keyboard(self, t: Translator) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data=self.cancel_data)]])
+        return cancel_keyboard(t, self.cancel_data)
 
     async def chose(self, update: Update, context: BotContext) -> str | int:
         pressed = await pressed_hazard(update, context)
@@ -118,11 +118,8 @@ class ReasonStep:
         except Refusal as refusal:
             # A new rectification arrived meanwhile, or the hazard was withdrawn: the way to it as it is now.
             latest = details_keyboard(draft.hazard_id, t) if refusal.code in STALE_BUTTONS else None
-            again = refusal.code in self.type_again
-            # Asked to type it again, the person may rather give up: Cancel again, as under the question.
-            markup = self.cancel_keyboard(t) if again else latest
-            await answer(update, t(refusal.message_key, **refusal.params), reply_markup=markup)
-            if again:
+            if await refused_text(update, t, refusal, type_again=self.type_again, cancel_data=self.cancel_data,
+                                  otherwise=latest):
                 return self.awaiting_reason
             await drafts.delete(caller.user.telegram_id, self.journey)
             return ConversationHandler.END

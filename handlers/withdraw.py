@@ -25,7 +25,7 @@ from bot.domain.lifecycle import HazardAction
 from bot.domain.withdrawal import MIN_REASON, WithdrawalCategory
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from handlers.common import answer, cancel_journey, identify
+from handlers.common import answer, cancel_journey, cancel_keyboard, identify, refused_text
 from handlers.hazard_buttons import WITHDRAW, ensure_allowed, pattern, pressed_hazard, refuse
 from storage.models import User
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
@@ -112,8 +112,25 @@ async def chose_category(update: Update, context: BotContext) -> str | int:
     await _save(context, user, draft.model_copy(update={"category": category, "reason": None}))
     key = "withdraw.ask_reason_duplicate" if category is WithdrawalCategory.DUPLICATE else "withdraw.ask_reason"
     label = t.plain(f"withdraw.category.{category.value}")
-    await answer(update, t(key, category=label, least=MIN_REASON), reply_markup=InlineKeyboardMarkup([_cancel_row(t)]))
+    await answer(update, t(key, category=label, least=MIN_REASON), reply_markup=cancel_keyboard(t, CANCEL))
     return AWAITING_REASON
+
+
+async def category_outside_step(update: Update, context: BotContext) -> None:
+    """A category pressed with no withdraw step open: a message left from an earlier step, or a forged press. Who may
+    withdraw the hazard it names is checked first, as on every hazard button, so that a press from someone who may
+    not is refused and audited; for staff who may, the button has merely expired."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    match = CATEGORY.match(query.data or "") if query is not None else None
+    if caller is None or caller.user is None or query is None or match is None:
+        return
+    try:
+        await ensure_allowed(context.services.hazards, caller.user, int(match.group(1)), HazardAction.WITHDRAW)
+    except Refusal as refusal:
+        await refuse(query, caller.t, refusal)
+        return
+    await query.answer(caller.t.plain("fallback.stale_button"), show_alert=True)
 
 
 async def gave_reason(update: Update, context: BotContext) -> str | int:
@@ -131,8 +148,7 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         reason, withdrawal = await hazards.check_withdrawal(user, draft.hazard_id, draft.category, message.text)
         hazard = (await hazards.view(user, draft.hazard_id)).hazard
     except Refusal as refusal:
-        await answer(update, t(refusal.message_key, **refusal.params))
-        if refusal.code in REASON_REFUSALS:
+        if await refused_text(update, t, refusal, type_again=REASON_REFUSALS, cancel_data=CANCEL):
             return AWAITING_REASON
         await drop_draft(context.services.storage.db, user.telegram_id, Journey.WITHDRAW)
         return ConversationHandler.END
@@ -183,7 +199,7 @@ async def needs_choice(update: Update, context: BotContext) -> None:
 async def needs_text(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
-        await answer(update, caller.t("withdraw.need_text"), reply_markup=InlineKeyboardMarkup([_cancel_row(caller.t)]))
+        await answer(update, caller.t("withdraw.need_text"), reply_markup=cancel_keyboard(caller.t, CANCEL))
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
@@ -218,3 +234,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     # Outside the conversation: the confirmation (and its Cancel) answered from the draft kept in SQLite.
     application.add_handler(CallbackQueryHandler(cancelled, pattern=f"^{CANCEL}$"))
     application.add_handler(CallbackQueryHandler(confirmed, pattern=CONFIRM))
+    application.add_handler(CallbackQueryHandler(category_outside_step, pattern=CATEGORY))

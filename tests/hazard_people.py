@@ -135,3 +135,17 @@ async def long_named_centres(stage: Stage, region_code: str, count: int = 40) ->
             type=InstitutionType.ELDERLY_CARE, region_code=region_code))
         for n in range(1, count + 1)
     ]
+
+
+async def cancelled_after_refusals(person: SimUser, *refusals: tuple[str, str]) -> None:
+    """At a step that asks for text (in Chinese): a photo, then each (typed, the refusal read) pair, are each answered
+    with the step's Cancel alone, as its question was; pressed under the last answer, Cancel ends the step there."""
+    await person.send_photo()
+    refused = person.last_message()
+    assert refused.buttons == [["取消"]]
+    for typed, refusal in refusals:
+        await person.send_text(typed)
+        refused = person.last_message()
+        assert refused.text == refusal and refused.buttons == [["取消"]]
+    await person.press("取消", refused)
+    assert refused.text == "已取消。"

@@ -14,6 +14,7 @@ from bot.stage import Stage
 from storage.calendar_models import ReminderState, SubjectType
 from storage.extension_models import ExtensionStatus
 from storage.hazard_models import Hazard
+from storage.repositories.action_drafts import Journey
 from tests.hazard_people import (
     CADRE,
     HEAD,
@@ -23,6 +24,7 @@ from tests.hazard_people import (
     OTHER_STAFF,
     STAFF,
     act,
+    cancelled_after_refusals,
     cast,
     hazard_now,
     report,
@@ -146,6 +148,40 @@ async def test_staff_refuse_with_a_reason_the_head_reads_and_the_deadline_stays(
     assert pressed.answer is not None and pressed.answer.show_alert
     assert "was already refused by Zhou at" in (pressed.answer.text or "")
     assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
+
+
+async def test_a_refusal_reason_asked_again_offers_cancel_and_the_request_still_waits(bot_stage: Stage) -> None:
+    """Staff who typed no reason (or sent a photo) are asked again with Cancel under the answer, as under the
+    question: one press ends the step, the next text refuses nothing, and the request still waits."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    request_id = await asked_by_service(bot_stage, hazard)
+    await staff.press("不同意延期", staff.last_message())
+    await cancelled_after_refusals(staff, ("\u200b\u2060", "请填写原因。"))
+    assert await bot_stage.services.storage.action_drafts.get(STAFF, Journey.EXTENSION_REFUSE) is None
+    await staff.send_text("请先用临时护盖")  # the step ended: this refuses nothing
+    request = await bot_stage.services.storage.extensions.get(request_id)
+    assert request is not None and request.status is ExtensionStatus.PENDING
+    assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
+
+
+async def test_a_request_reason_asked_again_offers_cancel_and_nothing_is_asked(bot_stage: Stage) -> None:
+    """The head asking for more time, asked again for a reason (nothing that shows, or a photo), may give up with
+    one press, as under the question: no request is made, and the next text is no reason."""
+    people = await cast(bot_stage)
+    head = people.head
+    hazard = await report(bot_stage)
+    await head.send_text(f"/hazard {hazard.code}")
+    await head.press("申请延期", head.last_message())
+    await head.press("延期 7 天")
+    await cancelled_after_refusals(
+        head, ("\u200b\u2060", "请用文字说明申请延期的原因。"), ("超长" * 1500, "文字太长了，请不超过 2000 个字。")
+    )
+    assert await bot_stage.services.storage.action_drafts.get(HEAD, Journey.EXTENSION) is None
+    await head.send_text("需要施工单位进场")  # the step ended: this is no reason, and nothing waits to be sent
+    assert await bot_stage.services.storage.action_drafts.get(HEAD, Journey.EXTENSION) is None
+    assert await bot_stage.services.storage.extensions.pending_for(hazard.id) is None
 
 
 async def test_refusing_checks_who_may_again_whoever_calls_it(bot_stage: Stage) -> None:

@@ -9,6 +9,7 @@ from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.services.hazard_core import MAX_TEXT
 from bot.stage import Stage
+from storage.repositories.action_drafts import Journey
 from tests.hazard_people import (
     HEAD,
     LONGWAN,
@@ -18,6 +19,7 @@ from tests.hazard_people import (
     OTHER_STAFF,
     STAFF,
     act,
+    cancelled_after_refusals,
     cast,
     hazard_now,
     report,
@@ -137,6 +139,22 @@ async def test_staff_change_a_deadline_with_a_reason_and_the_head_is_told(bot_st
     assert "整改期限已调整" in notice.text and "需等待消防部门上门检测" in notice.text and "→" in notice.text
     event = (await bot_stage.services.storage.hazards.events(hazard.id))[-1]
     assert event.action == "change_deadline" and event.note == "需等待消防部门上门检测"
+
+
+async def test_a_deadline_reason_asked_again_offers_cancel_which_ends_the_step(bot_stage: Stage) -> None:
+    """A reason refused (nothing that shows), or a photo where it was asked for, is asked for again with Cancel
+    under the answer, as under the question: one press ends the step, and the next text is no reason."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/deadline {hazard.code}")
+    await staff.press("延期 3 天")
+    await cancelled_after_refusals(staff, ("\u200b\u2060", "请填写原因。"))
+    assert await bot_stage.services.storage.action_drafts.get(STAFF, Journey.DEADLINE) is None
+    await staff.send_text("需等待消防部门上门检测")  # the step ended: this is no reason
+    assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
+    events = await bot_stage.services.storage.hazards.events(hazard.id)
+    assert "change_deadline" not in [e.action for e in events]
 
 
 async def test_a_typed_deadline_is_read_in_the_configured_zone_in_english(bot_stage: Stage) -> None:

@@ -13,7 +13,9 @@ from bot.domain.stats import PeriodKind, current_period
 from bot.domain.withdrawal import WithdrawalCategory
 from bot.services.errors import Refusal
 from bot.stage import Stage
+from handlers.withdraw import WithdrawDraft
 from storage.calendar_models import ReminderState, SubjectType
+from storage.repositories.action_drafts import Journey, read_draft
 from tests.hazard_people import (
     HEAD,
     LONGWAN,
@@ -23,6 +25,7 @@ from tests.hazard_people import (
     OTHER_STAFF,
     STAFF,
     act,
+    cancelled_after_refusals,
     cast,
     hazard_now,
     report,
@@ -136,13 +139,37 @@ async def test_heads_cadres_and_other_counties_cannot_withdraw_and_forgeries_are
             forged = await person.press_data(person.last_message(), data)
             assert forged.answer is not None and forged.answer.show_alert
             assert "recorded" in (forged.answer.text or "")
-        # A category pressed outside the journey has expired: nothing happens.
-        stale = await person.press_data(person.last_message(), f"wd:cat:{hazard.id}:other")
-        assert stale.answer is not None and "no longer valid" in (stale.answer.text or "")
+        # A category pressed outside the journey, by someone who may not withdraw it, is a forgery too.
+        forged = await person.press_data(person.last_message(), f"wd:cat:{hazard.id}:other")
+        assert forged.answer is not None and forged.answer.show_alert
+        assert "recorded" in (forged.answer.text or "")
     refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
     assert {(e.actor_id, e.detail["action"]) for e in refused} == {(HEAD, "withdraw"), (LONGWAN_STAFF, "withdraw")}
-    assert len(refused) == 4
+    assert len(refused) == 6
+    # For staff who may withdraw it, a category of a step no longer open has merely expired: nothing is recorded.
+    await people.staff.send_text("/help")
+    stale = await people.staff.press_data(people.staff.last_message(), f"wd:cat:{hazard.id}:other")
+    assert stale.answer is not None and "no longer valid" in (stale.answer.text or "")
+    assert len(await bot_stage.services.storage.audit.list(action_prefix="authz.refused")) == 6
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED
+
+
+async def test_a_withdrawal_reason_asked_again_offers_cancel_which_keeps_the_hazard(bot_stage: Stage) -> None:
+    """A reason too short is asked for again with Cancel under the answer, as under the question: one press ends
+    the journey, its draft is gone, and the next text is no reason; the hazard stays as it was."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/hazard {hazard.code}")
+    await staff.press("🗑 作废", staff.last_message())
+    await staff.press("其他", staff.last_message())
+    await cancelled_after_refusals(staff, ("问", "作废原因至少 2 个字，请再发送一次。"))
+    db = bot_stage.services.storage.db
+    assert await read_draft(db, STAFF, Journey.WITHDRAW, WithdrawDraft) is None
+    await staff.send_text("现场核实为装饰灯带，不属于隐患")  # the journey ended: this is no reason
+    assert all("确认作废" not in m.text for m in staff.messages())
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED
+    assert await read_draft(db, STAFF, Journey.WITHDRAW, WithdrawDraft) is None
 
 
 async def test_a_sensitive_hazard_withdrawn_tells_its_reporter_never_the_head(bot_stage: Stage) -> None:

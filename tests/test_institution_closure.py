@@ -13,9 +13,22 @@ from bot.domain.roles import Role
 from bot.domain.warnings import WarningTarget
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
+from handlers.institution_close import ClosureDraft
 from storage.calendar_models import ReminderState, SubjectType
+from storage.repositories.action_drafts import Journey, read_draft
 from tests.calendar_people import institution_id
-from tests.hazard_people import HEAD, HOME, LONGWAN, LONGWAN_STAFF, LUCHENG, STAFF, cast, hazard_now, report
+from tests.hazard_people import (
+    HEAD,
+    HOME,
+    LONGWAN,
+    LONGWAN_STAFF,
+    LUCHENG,
+    STAFF,
+    cancelled_after_refusals,
+    cast,
+    hazard_now,
+    report,
+)
 from tests.warning_people import drain
 
 REASON = "该院已整体并入区中心敬老院，原址停止运营"
@@ -102,6 +115,24 @@ async def test_staff_close_a_home_with_a_reason_and_it_leaves_duties_reports_and
     again = await people.staff.press_data(confirm, f"ic:closeok:{home}")
     assert again.answer is not None and again.answer.text == "该机构已停用。"
     assert len(await bot_stage.services.storage.audit.list(action_prefix="institution.closed")) == 1
+
+
+async def test_a_closure_reason_asked_again_offers_cancel_which_keeps_the_home_open(bot_stage: Stage) -> None:
+    """A reason too short is asked for again with Cancel under the answer, as under the question: one press ends
+    the journey, its draft is gone, the next text is no reason, and the home stays open."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    home = await institution_id(bot_stage, HOME)
+    await staff.send_text("/institution 社会福利院")
+    await staff.press("⛔ 停用机构", staff.last_message())
+    await cancelled_after_refusals(staff, ("院", "停用原因至少 2 个字，请再发送一次。"))
+    db = bot_stage.services.storage.db
+    assert await read_draft(db, STAFF, Journey.INSTITUTION_CLOSE, ClosureDraft) is None
+    await staff.send_text(REASON)  # the journey ended: this is no reason
+    assert all("确认停用" not in m.text for m in staff.messages())
+    assert await read_draft(db, STAFF, Journey.INSTITUTION_CLOSE, ClosureDraft) is None
+    institution = await bot_stage.services.storage.institutions.get(home)
+    assert institution is not None and institution.active
 
 
 async def test_reopening_owes_duties_from_that_day_and_not_the_closed_months(bot_stage: Stage) -> None:

@@ -541,10 +541,11 @@ ROWS: tuple[Row, ...] = (
     Row("ro:cancel", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("ro:cancel"),
         ("cancel.done",), prepare=press(filled("hz:reopen:{hazard}")), hazard=HazardState.CLOSED),
     # Withdrawing (作废): staff in scope, on an unresolved hazard; the confirmation is checked again (who, then the
-    # draft: without a reason given it has expired).
+    # draft: without a reason given it has expired). A category press with no step open is checked for who too (a
+    # forgery is refused and audited, as for the confirmation).
     Row("hz:withdraw:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:withdraw:{hazard}")),
         ("withdraw.ask_category",), hazard=HazardState.ASSIGNED),
-    Row("wd:cat:", expect(allow=(P.COUNTY_IN, P.CITY), others=Outcome.STALE), press(filled("wd:cat:{hazard}:other")),
+    Row("wd:cat:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("wd:cat:{hazard}:other")),
         ("withdraw.ask_reason",), prepare=press(filled("hz:withdraw:{hazard}")), hazard=HazardState.ASSIGNED),
     Row("wd:ok:", expect(stale=(P.COUNTY_IN, P.CITY)), press(filled("wd:ok:{hazard}")), ("withdraw.done_told",),
         hazard=HazardState.ASSIGNED, variant="no reason given"),
