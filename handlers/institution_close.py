@@ -60,10 +60,10 @@ async def _pressed(update: Update, context: BotContext) -> Caller | None:
 
 
 async def _refused(update: Update, t: Translator, refusal: Refusal) -> None:
+    """A refused press (each caller came through `_pressed`): a pop-up the person must dismiss. A typed reason's
+    refusal goes through `refused_text`, which offers Cancel with it."""
     if update.callback_query is not None:
         await update.callback_query.answer(popup_text(t, refusal), show_alert=True)
-    else:
-        await answer(update, t(refusal.message_key, **refusal.params))
 
 
 # ---- closing ---------------------------------------------------------------------------------------------------------
