@@ -13,7 +13,7 @@ from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Perio
 from bot.domain.days import parse_day
 from bot.i18n import Translator, counted
 from bot.services.calendar import MAX_AGE
-from handlers.common import Caller, answer, identify
+from handlers.common import Caller, answer, cancel_keyboard, identify
 from storage.models import Institution, Region
 from storage.repositories.calendar_drafts import CalendarDraftRepository, Draft, DrillDraft, SelfCheckDraft, StudyDraft
 
@@ -104,13 +104,14 @@ async def read_count(
     update: Update, caller: Caller, text: str, prefix: str, *, guide: str, refusal: str, most: int
 ) -> int | None:
     """A number typed (people, minutes) from 1 to `most`; None once the person has been guided (`guide`: not a
-    number) or refused (`refusal`: out of range)."""
+    number) or refused (`refusal`: out of range); either answer carries the journey's Cancel, as the question did."""
     number = parse_count(text)
+    cancel = cancel_keyboard(caller.t, f"{prefix}:cancel")
     if number is None:
-        await answer(update, caller.t(guide), reply_markup=cancel_keyboard(prefix, caller.t))
+        await answer(update, caller.t(guide), reply_markup=cancel)
         return None
     if not 0 < number <= most:
-        await answer(update, caller.t(refusal, max=most))
+        await answer(update, caller.t(refusal, max=most), reply_markup=cancel)
         return None
     return number
 
@@ -163,10 +164,6 @@ async def pressed_day(update: Update, caller: Caller, callback_data: str, prefix
         await answer(update, caller.t(problem), reply_markup=day_keyboard(prefix, today, caller.t))
         return None
     return held_on
-
-
-def cancel_keyboard(prefix: str, t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"{prefix}:cancel")]])
 
 
 # ---- saying it back -------------------------------------------------------------------------------------

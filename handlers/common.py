@@ -192,17 +192,19 @@ async def refused_text(
 
 
 async def read_text(
-    update: Update, caller: Caller, text: str, *, least: int, most: int, too_short: str, too_long: str
+    update: Update, caller: Caller, text: str, *, least: int, most: int, too_short: str, too_long: str,
+    cancel_data: str,
 ) -> str | None:
     """Text typed at a step (a hazard's description, what was practised, a topic), cleaned (bot/domain/text.py), of
     `least` characters that show to `most` characters; None once the person has been refused with `too_short` or
-    `too_long`. A text of only invisible characters is as short as an empty one."""
+    `too_long`, with the step's Cancel under the refusal. A text of only invisible characters is as short as an
+    empty one."""
     cleaned = clean_text(text)
     if visible_length(cleaned) < least:
-        await answer(update, caller.t(too_short, min=least))
+        await answer(update, caller.t(too_short, min=least), reply_markup=cancel_keyboard(caller.t, cancel_data))
         return None
     if len(cleaned) > most:
-        await answer(update, caller.t(too_long, max=most))
+        await answer(update, caller.t(too_long, max=most), reply_markup=cancel_keyboard(caller.t, cancel_data))
         return None
     return cleaned
 

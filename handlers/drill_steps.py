@@ -14,8 +14,8 @@ from bot.domain.catalog import AREAS, SEVERITY_ORDER, HazardArea, Severity, is_s
 from bot.domain.compliance import DrillKind
 from bot.i18n import Translator
 from bot.services.hazard_core import MAX_PHOTOS
-from handlers.calendar_common import cancel_keyboard, day_keyboard, load_draft, place_name, save_draft
-from handlers.common import Caller, answer, catalog_label, deadline_terms
+from handlers.calendar_common import day_keyboard, load_draft, place_name, save_draft
+from handlers.common import Caller, answer, cancel_keyboard, catalog_label, deadline_terms
 from storage.models import Institution
 from storage.repositories.calendar_drafts import DrillDraft
 
@@ -143,11 +143,11 @@ async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillD
         today = context.services.drills.today()
         await answer(update, t("drill.ask_date"), reply_markup=day_keyboard("dr", today, t))
     elif step == COUNTING_PEOPLE:
-        await answer(update, t("drill.ask_participants"), reply_markup=cancel_keyboard("dr", t))
+        await answer(update, t("drill.ask_participants"), reply_markup=cancel_keyboard(t, "dr:cancel"))
     elif step == TIMING:
-        await answer(update, t("drill.ask_duration"), reply_markup=cancel_keyboard("dr", t))
+        await answer(update, t("drill.ask_duration"), reply_markup=cancel_keyboard(t, "dr:cancel"))
     elif step == DESCRIBING:
-        await answer(update, t("drill.ask_practised"), reply_markup=cancel_keyboard("dr", t))
+        await answer(update, t("drill.ask_practised"), reply_markup=cancel_keyboard(t, "dr:cancel"))
     elif step == ADDING_PHOTOS:
         await answer(update, t("drill.ask_photos", max=MAX_PHOTOS), reply_markup=photos_keyboard(draft, t))
     elif step == LISTING_PROBLEMS:

@@ -25,7 +25,6 @@ from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT
 from handlers.calendar_common import (
     DRILL,
     ENTRY_DRILL,
-    cancel_keyboard,
     day_pattern,
     drafts,
     pressed_day,
@@ -35,7 +34,7 @@ from handlers.calendar_common import (
     save_draft,
     status_line,
 )
-from handlers.common import Caller, answer, cancel_journey, identify, is_private, read_text
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, read_text
 from handlers.drill_problems import chose_area, chose_severity, listed_problems, no_problems
 from handlers.drill_steps import (
     ADDING_PHOTOS,
@@ -206,7 +205,8 @@ async def described_practice(update: Update, context: BotContext) -> str | int:
         return DESCRIBING
     caller, draft = loaded
     text = await read_text(update, caller, message.text, least=MIN_PRACTISED, most=MAX_TEXT,
-                           too_short="refusal.practised_too_short", too_long="refusal.practised_too_long")
+                           too_short="refusal.practised_too_short", too_long="refusal.practised_too_long",
+                           cancel_data="dr:cancel")
     if text is None:
         return DESCRIBING
     return await advance(update, context, caller, draft.model_copy(update={"practised": text}), ADDING_PHOTOS)
@@ -327,7 +327,7 @@ def _guide(key: str) -> Callback:
     async def guide(update: Update, context: BotContext) -> None:
         caller = await identify(update, context)
         if caller is not None:
-            await answer(update, caller.t(key, max=MAX_PROBLEMS), reply_markup=cancel_keyboard("dr", caller.t))
+            await answer(update, caller.t(key, max=MAX_PROBLEMS), reply_markup=cancel_keyboard(caller.t, "dr:cancel"))
 
     return guide
 

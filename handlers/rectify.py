@@ -22,7 +22,7 @@ from bot.domain.text import clean_text, is_blank
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS
-from handlers.common import Caller, answer, cancel_journey, identify
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify
 from handlers.evidence import keep_photo
 from handlers.hazard_buttons import (
     ACKNOWLEDGE,
@@ -38,6 +38,7 @@ from handlers.verify import tell_if_only_verifier
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 AWAITING_MEASURES, AWAITING_PHOTOS = "rectify.awaiting_measures", "rectify.awaiting_photos"
+CANCEL = "rx:cancel"
 # Refusals the head can put right by describing the measures again; anything else ends the journey.
 MEASURES_REFUSALS = frozenset({"measures_required", "text_too_long", "classified"})
 
@@ -46,16 +47,12 @@ def _drafts(context: BotContext) -> ActionDraftRepository:
     return context.services.storage.action_drafts
 
 
-def _cancel_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("button.cancel"), callback_data="rx:cancel")]])
-
-
 def _photos_keyboard(draft: ActionDraft, t: Translator) -> InlineKeyboardMarkup:
     """Done only once there is something to submit: the service requires at least one after-photo."""
     rows = []
     if draft.photos:
         rows.append([InlineKeyboardButton(t.plain("button.done"), callback_data="rx:done")])
-    rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data="rx:cancel")])
+    rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data=CANCEL)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -106,7 +103,7 @@ async def chose_rectify(update: Update, context: BotContext) -> str | int:
         # Pressed again in the middle of the same rectification: carry on where it stopped.
         await answer(update, t("rectify.ask_photos", code=hazard.code), reply_markup=_photos_keyboard(draft, t))
         return AWAITING_PHOTOS
-    await answer(update, t("rectify.ask_measures", code=hazard.code), reply_markup=_cancel_keyboard(t))
+    await answer(update, t("rectify.ask_measures", code=hazard.code), reply_markup=cancel_keyboard(t, CANCEL))
     return AWAITING_MEASURES
 
 
@@ -131,7 +128,7 @@ async def described_measures(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     measures = clean_text(message.text)
     if is_blank(measures):  # only invisible characters: as if nothing had been typed
-        await answer(update, caller.t("rectify.need_measures"), reply_markup=_cancel_keyboard(caller.t))
+        await answer(update, caller.t("rectify.need_measures"), reply_markup=cancel_keyboard(caller.t, CANCEL))
         return AWAITING_MEASURES
     draft = draft.model_copy(update={"measures": measures})
     await _save(context, caller, draft)
@@ -158,14 +155,14 @@ async def photo_instead_of_measures(update: Update, context: BotContext) -> str 
         return AWAITING_PHOTOS
     await _save(context, caller, draft)
     await answer(update, caller.t("rectify.photo_before_measures", count=len(draft.photos)),
-                 reply_markup=_cancel_keyboard(caller.t))
+                 reply_markup=cancel_keyboard(caller.t, CANCEL))
     return AWAITING_MEASURES
 
 
 async def other_instead_of_measures(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
-        await answer(update, caller.t("rectify.need_measures"), reply_markup=_cancel_keyboard(caller.t))
+        await answer(update, caller.t("rectify.need_measures"), reply_markup=cancel_keyboard(caller.t, CANCEL))
 
 
 async def received_photo(update: Update, context: BotContext) -> str | int:
@@ -192,7 +189,7 @@ async def other_instead_of_photo(update: Update, context: BotContext) -> None:
     if caller is None or caller.user is None:
         return
     draft = await _drafts(context).get(caller.user.telegram_id, Journey.RECTIFY)
-    keyboard = _photos_keyboard(draft, caller.t) if draft is not None else _cancel_keyboard(caller.t)
+    keyboard = _photos_keyboard(draft, caller.t) if draft is not None else cancel_keyboard(caller.t, CANCEL)
     await answer(update, caller.t("rectify.need_photo"), reply_markup=keyboard)
 
 
@@ -220,7 +217,7 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
         await query.answer()
         await answer(update, t(refusal.message_key, **refusal.params))
         if refusal.code in MEASURES_REFUSALS:
-            await answer(update, t("rectify.measures_again"), reply_markup=_cancel_keyboard(t))
+            await answer(update, t("rectify.measures_again"), reply_markup=cancel_keyboard(t, CANCEL))
             return AWAITING_MEASURES
         await drafts.delete(caller.user.telegram_id, Journey.RECTIFY)
         return ConversationHandler.END
@@ -286,7 +283,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             },
             fallbacks=[
                 CommandHandler("cancel", cancelled),
-                CallbackQueryHandler(cancelled, pattern=r"^rx:cancel$"),
+                CallbackQueryHandler(cancelled, pattern=rf"^{CANCEL}$"),
             ],
             allow_reentry=True,
         )

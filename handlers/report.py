@@ -53,6 +53,7 @@ EDITING = "editing"  # draft.step while one field is being changed from the summ
 FIELD_STEPS = {"area": PICKING_AREA, "severity": PICKING_SEVERITY, "description": DESCRIBING,
                "photos": ADDING_PHOTOS, "location": LOCATING, "source": PICKING_SOURCE}
 EDITABLE_FIELDS = ("institution", *FIELD_STEPS)
+CANCEL = "rp:cancel"
 MAX_ADDRESS = 200
 
 
@@ -60,7 +61,7 @@ MAX_ADDRESS = 200
 
 
 def _cancel_row(t: Translator) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(t.plain("button.cancel"), callback_data="rp:cancel")]
+    return [InlineKeyboardButton(t.plain("button.cancel"), callback_data=CANCEL)]
 
 
 def _institution_keyboard(institutions: list[Institution], t: Translator) -> InlineKeyboardMarkup:
@@ -190,7 +191,8 @@ async def _ask(update: Update, context: BotContext, caller: Caller, draft: Repor
         terms = deadline_terms(context.services.settings.deadline_policy, t)
         await answer(update, t("report.ask_severity", **terms), reply_markup=_severity_keyboard(t))
     elif next_step == DESCRIBING:
-        await answer(update, t("report.ask_description", min=MIN_DESCRIPTION))
+        await answer(update, t("report.ask_description", min=MIN_DESCRIPTION),
+                     reply_markup=InlineKeyboardMarkup([_cancel_row(t)]))
     elif next_step == ADDING_PHOTOS:
         await answer(update, t("report.ask_photos", max=MAX_PHOTOS), reply_markup=_photos_keyboard(t, 0))
     elif next_step == LOCATING:
@@ -308,7 +310,8 @@ async def described(update: Update, context: BotContext) -> str | int:
         return DESCRIBING
     caller, draft = loaded
     text = await read_text(update, caller, message.text, least=MIN_DESCRIPTION, most=MAX_TEXT,
-                           too_short="refusal.description_too_short", too_long="refusal.description_too_long")
+                           too_short="refusal.description_too_short", too_long="refusal.description_too_long",
+                           cancel_data=CANCEL)
     if text is None:
         return DESCRIBING
     return await _after(update, context, caller, draft.model_copy(update={"description": text}), ADDING_PHOTOS)
@@ -534,13 +537,15 @@ async def cancelled(update: Update, context: BotContext) -> int:
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
-def _guide(key: str) -> Callback:
-    """Clear guidance when something arrives that this step cannot use; the flow stays where it is."""
+def _guide(key: str, *, cancel: bool = False) -> Callback:
+    """Clear guidance when something arrives that this step cannot use; the flow stays where it is. `cancel`: at a
+    step that asks for text, with Cancel under it, as under the question."""
 
     async def guide(update: Update, context: BotContext) -> None:
         caller = await identify(update, context)
         if caller is not None:
-            await answer(update, caller.t(key, min=MIN_DESCRIPTION, max=MAX_PHOTOS))
+            markup = InlineKeyboardMarkup([_cancel_row(caller.t)]) if cancel else None
+            await answer(update, caller.t(key, min=MIN_DESCRIPTION, max=MAX_PHOTOS), reply_markup=markup)
 
     return guide
 
@@ -564,7 +569,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 PICKING_SEVERITY: [CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$")],
                 DESCRIBING: [
                     MessageHandler(text, described),
-                    MessageHandler(other, _guide("report.guide_describe")),
+                    MessageHandler(other, _guide("report.guide_describe", cancel=True)),
                 ],
                 ADDING_PHOTOS: [
                     MessageHandler(photo, added_photo),
@@ -594,7 +599,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             },
             fallbacks=[
                 CommandHandler("cancel", cancelled),
-                CallbackQueryHandler(cancelled, pattern=r"^rp:cancel$"),
+                CallbackQueryHandler(cancelled, pattern=rf"^{CANCEL}$"),
                 MessageHandler(other, _guide("flow.use_buttons")),
             ],
             allow_reentry=True,

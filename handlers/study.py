@@ -14,7 +14,7 @@ from bot.services.calendar import MAX_PARTICIPANTS
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_TEXT
 from handlers import calendar_common as calendar
-from handlers.common import Caller, answer, cancel_journey, identify, is_private, read_text
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, read_text
 from storage.models import Region, User
 from storage.repositories.calendar_drafts import StudyDraft
 
@@ -84,7 +84,7 @@ async def typed_day(update: Update, context: BotContext) -> str | int:
 
 async def _dated(update: Update, context: BotContext, caller: Caller, draft: StudyDraft) -> str:
     await calendar.save_draft(context, caller, draft)
-    await answer(update, caller.t("study.ask_topic"), reply_markup=calendar.cancel_keyboard("st", caller.t))
+    await answer(update, caller.t("study.ask_topic"), reply_markup=cancel_keyboard(caller.t, "st:cancel"))
     return NAMING_TOPIC
 
 
@@ -95,11 +95,12 @@ async def named_topic(update: Update, context: BotContext) -> str | int:
         return NAMING_TOPIC
     caller, draft = loaded
     topic = await read_text(update, caller, message.text, least=MIN_TOPIC, most=MAX_TEXT,
-                            too_short="refusal.topic_too_short", too_long="refusal.topic_too_long")
+                            too_short="refusal.topic_too_short", too_long="refusal.topic_too_long",
+                            cancel_data="st:cancel")
     if topic is None:
         return NAMING_TOPIC
     await calendar.save_draft(context, caller, draft.model_copy(update={"topic": topic}))
-    await answer(update, caller.t("study.ask_participants"), reply_markup=calendar.cancel_keyboard("st", caller.t))
+    await answer(update, caller.t("study.ask_participants"), reply_markup=cancel_keyboard(caller.t, "st:cancel"))
     return COUNTING_PEOPLE
 
 
@@ -126,7 +127,7 @@ async def counted_people(update: Update, context: BotContext) -> str | int:
     except Refusal as refusal:
         await answer(update, t(refusal.message_key, **refusal.params))
         if refusal.code.startswith("topic_"):
-            await answer(update, t("study.ask_topic"), reply_markup=calendar.cancel_keyboard("st", t))
+            await answer(update, t("study.ask_topic"), reply_markup=cancel_keyboard(t, "st:cancel"))
             return NAMING_TOPIC
         await calendar.drafts(context).delete(caller.user.telegram_id, StudyDraft)
         return ConversationHandler.END
@@ -145,7 +146,7 @@ async def cancelled(update: Update, context: BotContext) -> int:
 async def guided(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
-        await answer(update, caller.t("study.guide_text"), reply_markup=calendar.cancel_keyboard("st", caller.t))
+        await answer(update, caller.t("study.guide_text"), reply_markup=cancel_keyboard(caller.t, "st:cancel"))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -15,7 +15,7 @@ from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, Warni
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
-from handlers.common import Caller, answer, cancel_journey, identify, is_private
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private
 from handlers.hazard_buttons import replace_buttons
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line
@@ -293,9 +293,7 @@ async def pressed_update(update: Update, context: BotContext) -> str | int:
     assert caller.user is not None
     await _drafts(context).save(caller.user.telegram_id, WarnUpdateDraft(warning_id=warning.id),
                                 context.services.clock.now())
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(caller.t.plain("button.cancel"), callback_data="wl:cancel_update")]]
-    )
+    keyboard = cancel_keyboard(caller.t, "wl:cancel_update")
     text = caller.t("warnings.ask_update", title=title(warning, caller.t), headline=headline(warning, caller.t))
     await answer(update, text, reply_markup=keyboard)
     return WRITING_UPDATE

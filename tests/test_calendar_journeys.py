@@ -51,7 +51,7 @@ async def test_a_head_logs_a_fire_drill_and_is_guided_past_wrong_answers(bot_sta
     await head.send_text("很多人")
     assert "阿拉伯数字" in head.last_message().text
     await head.send_text("0")
-    assert "1 到" in head.last_message().text
+    assert "1 到" in head.last_message().text and head.last_message().buttons == [["取消"]]
     await head.send_text("35人")
     assert "时长" in head.last_message().text
     await head.send_text("45 分钟")
@@ -80,6 +80,24 @@ async def test_a_head_logs_a_fire_drill_and_is_guided_past_wrong_answers(bot_sta
         (DrillKind.FIRE, date(2026, 3, 6), 35, 45, 1)
     ]
     assert people.group.messages() == []  # a drill without problems tells nobody else
+
+
+async def test_a_head_gives_up_a_drill_with_the_cancel_under_a_refused_answer(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-10）")
+    await head.send_text("35")
+    await head.send_text("45")
+    await head.send_text("演")
+    refused = head.last_message()
+    assert "至少 2 个字" in refused.text and refused.buttons == [["取消"]]
+    await head.press("取消", refused)
+    assert head.last_message().text == "已取消记录演练，未保存任何内容。"
+    await head.send_text("夜间火灾疏散，卧床老人转移")  # no longer what was practised
+    assert await bot_stage.services.storage.calendar.drills_of(await institution_id(bot_stage, HOME)) == []
+    assert "演练了哪些内容" not in head.last_message().text and "至少 1 张" not in head.last_message().text
 
 
 async def test_a_drill_whose_draft_could_not_be_cleared_is_not_logged_twice(
@@ -271,7 +289,7 @@ async def test_staff_log_a_study_session_and_see_the_half_year_status(bot_stage:
     await staff.send_sticker()
     assert "文字回答" in staff.last_message().text
     await staff.send_text("学")
-    assert "至少 2 个字" in staff.last_message().text
+    assert "至少 2 个字" in staff.last_message().text and staff.last_message().buttons == [["取消"]]
     await staff.send_text("《2024年全市民政系统安全工作要点》专题学习")
     await staff.send_text("18人")
     done = staff.last_message().text

@@ -122,6 +122,20 @@ async def test_an_english_report_searches_types_an_address_and_edits_a_field(bot
     assert hazards[0].address_text == "Laundry room, building 2, 1st floor"
 
 
+async def test_a_reporter_gives_up_with_the_cancel_under_a_refused_description(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    assert cadre.last_message().buttons == [["取消"]]  # the question, as every step that asks for text
+    await cadre.send_text("短")
+    refused = cadre.last_message()
+    assert "请至少写 5 个字" in refused.text and refused.buttons == [["取消"]]
+    await cadre.press("取消", refused)
+    assert refused.text == "已取消上报，草稿已删除。"
+    assert await bot_stage.services.hazards.load_draft(cadre.id) is None
+    await cadre.send_text(FIRE_EXIT_BLOCKED)  # no longer a description: nothing is reported
+    assert await bot_stage.services.storage.hazards.recent_institutions(cadre.id, limit=1) == []
+
+
 async def test_wrong_kinds_of_input_get_guidance_and_the_flow_goes_on(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage)
     await cadre.send_text("/report")
@@ -131,9 +145,9 @@ async def test_wrong_kinds_of_input_get_guidance_and_the_flow_goes_on(bot_stage:
     await cadre.press("燃气")
     await cadre.press("一般")
     await cadre.send_photo()
-    assert "请先用文字描述隐患" in cadre.last_message().text
+    assert "请先用文字描述隐患" in cadre.last_message().text and cadre.last_message().buttons == [["取消"]]
     await cadre.send_text("短")
-    assert "请至少写 5 个字" in cadre.last_message().text
+    assert "请至少写 5 个字" in cadre.last_message().text and cadre.last_message().buttons == [["取消"]]
     await cadre.send_text("厨房燃气软管老化开裂")
     await cadre.send_text("这是文字")
     assert "这一步请发送照片" in cadre.last_message().text
