@@ -171,14 +171,18 @@ def _template(draft: WarnDraft, t: Translator) -> tuple[str, str]:
     return t.plain("warn.template_headline", title=name), t.plain(f"warn.template_{draft.kind.value}")
 
 
+def _writing_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    """Under the question for the text, and under each answer that asks for it again: the template, or Cancel."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.plain("warn.button_template"), callback_data="wn:template")], _cancel_row(t)]
+    )
+
+
 async def _ask_text(update: Update, caller: Caller, draft: WarnDraft) -> str:
     t = caller.t
     headline, description = _template(draft, t)
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.plain("warn.button_template"), callback_data="wn:template")], _cancel_row(t)]
-    )
     await answer(update, t("warn.ask_text", headline=headline, description=description, max=MAX_WARNING_TEXT),
-                 reply_markup=keyboard, edit=update.callback_query is not None)
+                 reply_markup=_writing_keyboard(t), edit=update.callback_query is not None)
     return WRITING
 
 
@@ -199,14 +203,15 @@ async def wrote_text(update: Update, context: BotContext) -> str | int:
         return WRITING
     caller, user, draft = loaded
     headline, rest = split_warning_text(message.text)
+    refused = None
     if is_blank(headline):  # only invisible characters
-        await answer(update, caller.t("refusal.headline_too_short", min=1))
-        return WRITING
-    if len(headline) > MAX_HEADLINE:
-        await answer(update, caller.t("refusal.headline_too_long", max=MAX_HEADLINE))
-        return WRITING
-    if len(rest) > MAX_WARNING_TEXT:
-        await answer(update, caller.t("refusal.text_too_long", max=MAX_WARNING_TEXT))
+        refused = caller.t("refusal.headline_too_short", min=1)
+    elif len(headline) > MAX_HEADLINE:
+        refused = caller.t("refusal.headline_too_long", max=MAX_HEADLINE)
+    elif len(rest) > MAX_WARNING_TEXT:
+        refused = caller.t("refusal.text_too_long", max=MAX_WARNING_TEXT)
+    if refused is not None:
+        await answer(update, refused, reply_markup=_writing_keyboard(caller.t))
         return WRITING
     return await _texted(update, context, caller, user, draft, headline, rest)
 

@@ -12,7 +12,9 @@ from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
+from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from storage.models import InstitutionType, NewInstitution, User
+from storage.repositories.warning_drafts import WarnDraft, WarningDraftRepository
 from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
 from tests.db_faults import refuse_next_own_write
 from tests.warning_people import (
@@ -275,6 +277,27 @@ async def test_a_half_composed_warning_survives_a_restart(typhoon_stage: Stage) 
     await staff.press("📤 发送")
     await drain(typhoon_stage)
     assert len(containing(cast.head_2, "今晚最低气温零下3度")) == 1
+
+
+async def test_a_warning_text_refused_is_asked_for_again_with_the_template_and_cancel(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    await staff.press("寒潮")
+    await staff.press("橙色")
+    for typed, refusal in [
+        ("\u200b\u200b", "预警标题至少需要 1 个字。"),
+        ("寒" * (MAX_HEADLINE + 1), f"预警标题太长了，请不超过 {MAX_HEADLINE} 个字。"),
+        ("寒潮来袭\n" + "冷" * (MAX_WARNING_TEXT + 1), f"文字太长了，请不超过 {MAX_WARNING_TEXT} 个字。"),
+    ]:
+        await staff.send_text(typed)
+        refused = staff.last_message()
+        assert refused.text == refusal and refused.buttons == [["📄 使用模板"], ["取消"]]
+    await staff.press("取消", refused)
+    assert refused.text == "已取消，没有发布预警。"
+    assert await WarningDraftRepository(typhoon_stage.services.storage.db).get(staff.id, WarnDraft) is None
+    await staff.send_text("寒潮来袭\n今晚最低气温零下3度，请做好防寒保暖。")  # no longer the warning's text
+    assert "下一步 ▶" not in [label for row in staff.last_message().buttons for label in row]
 
 
 async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escalation_to_one_message_each(
