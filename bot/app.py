@@ -25,7 +25,7 @@ from bot.context import BotContext
 from bot.incoming import UpdatesRequest
 from bot.pacing import Limits
 from bot.persistence import SQLitePersistence
-from bot.processing import PerChatUpdateProcessor
+from bot.processing import PerChatUpdateProcessor, working_after_answer
 from bot.retrying import RetryingRequest
 from bot.services_factory import BotServices
 from bot.webhook import serving_webhook
@@ -153,14 +153,14 @@ async def on_shutdown(application: BotApplication) -> None:
 
 
 def idle(application: BotApplication) -> bool:
-    """True when no update is queued or being handled and the outbox sender has nothing to send right now: what
-    the sandbox driver waits for instead of sleeping."""
+    """True when no update is queued or being handled, nothing is still running after an answer, and the outbox
+    sender has nothing to send right now: what the sandbox driver waits for instead of sleeping."""
     processor = application.update_processor
     unfinished = getattr(application.update_queue, "_unfinished_tasks", 0)
     in_flight = processor.in_flight if isinstance(processor, PerChatUpdateProcessor) else 0
     senders = [application.bot_data.get(key) for key in ("outbox_sender", "notice_sender")]
     sending = any(not sender.quiet for sender in senders if sender is not None)
-    return unfinished == 0 and in_flight == 0 and not sending
+    return unfinished == 0 and in_flight == 0 and not sending and not working_after_answer(application)
 
 
 @asynccontextmanager

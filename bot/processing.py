@@ -8,12 +8,17 @@ benchmarks use instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import Application, BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+_AFTER_ANSWER = "after_answer"  # bot_data: the tasks of `after_answer` still running
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -60,3 +65,28 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         return None
+
+
+def after_answer(application: Application[Any, Any, Any, Any, Any, Any], work: Coroutine[Any, Any, object],
+                 what: str) -> None:
+    """Run `work` once the update that asked for it is answered, without holding up that chat's next update (planning
+    a city's reminders again for a new city admin takes seconds). In memory only: work that must survive a restart
+    is either done again at every start (the daily plan) or belongs in SQLite. A failure is logged, not raised: the
+    person was answered already."""
+    running: set[asyncio.Task[None]] = application.bot_data.setdefault(_AFTER_ANSWER, set())
+
+    async def logged() -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("%s failed", what)
+
+    # The application's own task: stopping the application waits for it.
+    task = application.create_task(logged(), name=what)
+    running.add(task)
+    task.add_done_callback(running.discard)
+
+
+def working_after_answer(application: Application[Any, Any, Any, Any, Any, Any]) -> bool:
+    """Whether work of `after_answer` is still running."""
+    return bool(application.bot_data.get(_AFTER_ANSWER))

@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import BotContext
 from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Html, Translator, clipped, counted
+from bot.processing import after_answer
 from bot.services.errors import Refusal
 from bot.services.people import Departure, describe_scope
 from handlers.common import Caller, answer, identify, popup_text, tell_each
@@ -189,6 +190,9 @@ async def deactivate(update: Update, context: BotContext) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("people.back_button"),
                                                            callback_data="pp:page:0")]])
     await answer(update, Html("\n".join(lines)), reply_markup=keyboard, edit=True)
+    # A county's last clerk gone, the city admins answer for its hazards: reminded of them from today.
+    after_answer(context.application, services.reminders.plan_for_staff(departure.person),
+                 f"planning the open hazards' reminders once {departure.person.telegram_id} left")
 
 
 def _consequences(departure: Departure, t: Translator) -> list[str]:

@@ -7,6 +7,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
 from bot.i18n import normalize_language
+from bot.processing import after_answer
 from bot.services.errors import Refusal
 from bot.services.onboarding import Newcomer
 from bot.services.people import describe_scope
@@ -62,6 +63,10 @@ async def start(update: Update, context: BotContext) -> None:
     )
     await answer(update, t(f"help.{user.role.value}"))
     await install_user_menu(context.bot, user, t)
+    # County staff and city admins are reminded of the hazards already open in their county (the city) from today,
+    # not from the next daily plan; once they have their welcome, since a city's hazards take seconds to plan.
+    after_answer(context.application, services.reminders.plan_for_staff(user),
+                 f"planning the open hazards' reminders for {user.telegram_id}, newly registered")
 
 
 async def show_help(update: Update, context: BotContext) -> None:

@@ -21,6 +21,7 @@ from bot.delivery import OutboxSender
 from bot.delivery_status import StatusMessage, progress_text
 from bot.domain.roles import Role, region_in_scope
 from bot.i18n import Translator
+from bot.services.staff import first_told
 from storage.db import patiently
 from storage.models import User
 from storage.outbox_models import BatchProgress, NewOutboxMessage, OutboxPayload, Priority
@@ -101,9 +102,7 @@ async def staff_answerable(services: BotServices, regions: Iterable[str]) -> lis
 
 async def county_staff(services: BotServices, region_code: str) -> list[int]:
     """Who hears about a place at once: its county's staff, or the city admins where the county has none."""
-    staff = await services.storage.users.staff_for_region(region_code)
-    county = [u.telegram_id for u in staff if u.role is Role.COUNTY]
-    return county or [u.telegram_id for u in staff if u.role is Role.CITY]
+    return [user.telegram_id for user in await first_told(services.storage, region_code)]
 
 
 async def show_progress(context: BotContext, chat_id: int, t: Translator, batch: str, total: int) -> None:

@@ -210,12 +210,13 @@ def plan_hazard_reminders(
     for step in _steps_until(ladder, deadline, now):
         batched = _batched(ladder, step, urgent)
         at = _next_batch(deadline + step.offset, ladder, tz) if batched else deadline + step.offset
-        due = next_allowed_time(at, urgent, quiet_hours, tz)
         if at <= now:
             if step.offset >= timedelta(0):
                 latest_past = len(plan)
             plan.append(PlannedReminder(step.name, step.kind, step.audiences, at, at, urgent, add=False))
             continue
+        # Only for the steps to come: a hazard a year overdue has fifty past weekly repeats, planned every day.
+        due = next_allowed_time(at, urgent, quiet_hours, tz)
         moot = step.offset < timedelta(0) and due >= deadline
         plan.append(PlannedReminder(step.name, step.kind, step.audiences, at, due, urgent, add=not moot))
     if latest_past is not None:

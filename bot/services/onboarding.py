@@ -13,6 +13,7 @@ from typing import NoReturn, Protocol
 from bot.clock import Clock
 from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role, region_in_scope
 from bot.services.errors import Refusal
+from bot.services.staff import first_told
 from storage import Storage
 from storage.models import Group, GroupPurpose, Invite, InviteStatus, RegionLevel, User
 
@@ -377,17 +378,14 @@ class OnboardingService:
         if region is None or person.role in (Role.COUNTY, Role.CITY):
             city = await self._storage.regions.city()
             region = city.code if city is not None else region
-        staff = [user for user in await self._storage.users.staff_for_region(region or "")
-                 if user.telegram_id != person.telegram_id]
-        county = [user for user in staff if user.role is Role.COUNTY and person.role not in (Role.COUNTY, Role.CITY)]
-        return county or [user for user in staff if user.role is Role.CITY]
+        # For staff, the city's region: no county covers it, so the city admins (the person aside).
+        told = await first_told(self._storage, region or "")
+        return [user for user in told if user.telegram_id != person.telegram_id]
 
     async def _answerable(self, groups: Sequence[Group]) -> list[User]:
         told: dict[int, User] = {}
         for group in groups:
-            staff = await self._storage.users.staff_for_region(group.region_code)
-            county = [user for user in staff if user.role is Role.COUNTY]
-            for user in county or staff:
+            for user in await first_told(self._storage, group.region_code):
                 told[user.telegram_id] = user
             binder = await self._storage.users.get(group.bound_by)
             if binder is not None and binder.active:

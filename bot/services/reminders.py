@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -50,6 +50,7 @@ from bot.domain.reminders import (
     next_allowed_time,
     plan_hazard_reminders,
 )
+from bot.domain.roles import Role
 from bot.services.duties import DutySnapshot, load_duties
 from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
 from bot.services.reminder_people import Directory, Recipient, RoundReads
@@ -57,7 +58,7 @@ from bot.workers import is_dead
 from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
-from storage.models import Institution, RegionLevel
+from storage.models import Institution, RegionLevel, User
 from storage.repositories.reminders import ClaimedReminder
 
 log = logging.getLogger(__name__)
@@ -161,10 +162,20 @@ class ReminderService:
         ]
         await self._storage.reminders.plan(rows, now)
 
-    async def _plan_hazards(self, hazards: Sequence[Hazard], directory: Directory, *, add_only: bool = False) -> None:
+    async def _plan_hazards(
+        self,
+        hazards: Sequence[Hazard],
+        directory: Directory,
+        *,
+        add_only: bool = False,
+        only_for: Collection[int] | None = None,
+    ) -> None:
         """`plan_for_hazard` for several hazards, written in one transaction. `add_only` adds the rows of the
         steps still to come and cancels nothing: for a hazard whose state, deadline and people have not changed,
-        re-planning only adds, and a hazard months overdue has dozens of past weekly repeats to work out."""
+        re-planning only adds, and a hazard months overdue has dozens of past weekly repeats to work out.
+        `only_for` (with `add_only`): the rows of these recipients alone, those of someone who has just joined
+        the hazards' audiences; planning every recipient's again was twenty times the work, all of it found
+        planned already."""
         if not hazards:
             return
         now = self._clock.now()
@@ -178,6 +189,8 @@ class ReminderService:
                 if add_only and not step.add:
                     continue
                 for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
+                    if only_for is not None and recipient_id not in only_for:
+                        continue
                     key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
                     keep.add(key)
                     if step.add:
@@ -211,16 +224,56 @@ class ReminderService:
         await self.plan_calendar(today, directory)
         await self.plan_open_hazards(directory)
 
-    async def plan_open_hazards(self, directory: Directory | None = None) -> None:
-        """Plan every open hazard: a safety net for any change that was not followed by `plan_for_hazard`,
-        and what adds each next weekly repeat. A page of hazards at a time, each page one transaction: a city
-        has fifteen thousand open hazards, and holding them all (as models) was a third of the daily plan's
-        memory."""
+    async def plan_open_hazards(
+        self,
+        directory: Directory | None = None,
+        *,
+        region_code: str | None = None,
+        only_for: Collection[int] | None = None,
+    ) -> int:
+        """Plan every open hazard: a safety net for any change that was not followed by `plan_for_hazard`, and
+        what adds each next weekly repeat. A page of hazards at a time, each page one transaction: a city has
+        fifteen thousand open hazards, and holding them all (as models) was a third of the daily plan's memory.
+        `region_code`: the hazards of the region and below it; `only_for`: add the rows of these recipients only,
+        cancelling nothing (`_plan_hazards`). Returns how many hazards it went through."""
         directory = directory or await Directory.load(self._storage)
-        after = 0
-        while page := await self._storage.hazard_watch.open_hazards(after_id=after, limit=PLAN_PAGE):
-            await self._plan_hazards(page, directory)
-            after = page[-1].id
+        after, planned = 0, 0
+        while page := await self._storage.hazard_watch.open_hazards(
+            after_id=after, limit=PLAN_PAGE, region_code=region_code
+        ):
+            await self._plan_hazards(page, directory, add_only=only_for is not None, only_for=only_for)
+            after, planned = page[-1].id, planned + len(page)
+        return planned
+
+    async def plan_for_staff(self, person: User) -> int:
+        """Add the reminders that a county staff member or city admin who has just registered, or whose access has
+        just ended, changes the recipients of; returns how many open hazards that meant going through.
+
+        Reminders name their recipients when planned: a clerk who registered mid-day heard of nothing in their
+        county until the next daily plan, and when a county's last clerk left, the city admins who answer for it in
+        their place heard nothing either. Now the open hazards of the county (of the city, for a city admin, who is
+        escalated to about all of them) get the rows of whoever has just joined their audiences: the newcomer; or,
+        once a clerk has left, whoever answers for the county now (the city admins if nobody is left). They get
+        every step still to come, plus the one catch-up that a hazard first planned late gets
+        (`plan_hazard_reminders`); nobody else's rows change, so nothing already sent goes out again. Rows of
+        someone no longer in an audience (a city admin's, once the county's first clerk registers) are dropped by
+        the sweep; a city admin leaving adds nobody's (theirs were cancelled with their access).
+
+        Callers run it once the person has been answered: a new city admin's fifteen thousand hazards take
+        seconds. Should the bot stop before it is done, nothing is lost: the daily plan, run at every start, plans
+        every open hazard for everyone."""
+        if person.role is Role.COUNTY and person.region_code is not None:
+            region_code: str | None = person.region_code
+        elif person.role is Role.CITY and person.active:
+            region_code = None
+        else:
+            return 0
+        directory = await Directory.load(self._storage)
+        if person.active:
+            joined = {person.telegram_id}
+        else:
+            joined = {user.telegram_id for user in directory.county_staff(person.region_code or "")}
+        return await self.plan_open_hazards(directory, region_code=region_code, only_for=joined)
 
     async def plan_calendar(self, today: date, directory: Directory | None = None) -> None:
         """Plan the duty reminders due within the planning horizon and the next digests, for every

@@ -29,6 +29,7 @@ from bot.domain.warnings import (
     recipients_match,
 )
 from bot.services.errors import Refusal
+from bot.services.staff import first_told
 from bot.services.warning_settings import WarningSettings, load_checklists
 from storage import Storage
 from storage.models import GroupPurpose, User
@@ -316,9 +317,7 @@ class WarningCore:
 
     async def _staff_to_alert(self, region_code: str) -> tuple[int, ...]:
         """Who hears a call for help at once: the county's staff, or the city admins where no county staff is."""
-        staff = await self._storage.users.staff_for_region(region_code)
-        county = [u.telegram_id for u in staff if u.role is Role.COUNTY]
-        return tuple(county or [u.telegram_id for u in staff if u.role is Role.CITY])
+        return tuple(user.telegram_id for user in await first_told(self._storage, region_code))
 
     def _require_own(self, warning: EarlyWarning) -> None:
         # Once sent, an official warning is the weather service's word: only its feed revises or lifts it.

@@ -42,14 +42,19 @@ class HazardWatchRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def open_hazards(self, *, after_id: int = 0, limit: int | None = None) -> list[Hazard]:
+    async def open_hazards(
+        self, *, after_id: int = 0, limit: int | None = None, region_code: str | None = None
+    ) -> list[Hazard]:
         """Every hazard someone still has to correct: those the escalation ladder applies to, in id order; a page
-        of them from `after_id` on with `limit` (a city has some fifteen thousand)."""
+        of them from `after_id` on with `limit` (a city has some fifteen thousand); within a region and below it
+        with `region_code`."""
         # +state: along the ids, reading past the closed hazards once; through the state index SQLite would read
         # and sort every open hazard for each page.
+        place, params = ("", []) if region_code is None else (" AND region_code GLOB ?", [_within(region_code)])
         rows = await self._db.fetchall(
-            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE +state IN ({marks(_OPEN)}) AND id > ? ORDER BY id LIMIT ?",
-            (*_OPEN, after_id, -1 if limit is None else limit),
+            f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE +state IN ({marks(_OPEN)}){place} AND id > ? "
+            "ORDER BY id LIMIT ?",
+            (*_OPEN, *params, after_id, -1 if limit is None else limit),
         )
         return [hazard_row(row) for row in rows]
 
@@ -108,5 +113,10 @@ def _scope(
         params.append(region_code)
     elif region_code is not None:
         clauses.append("region_code GLOB ?")
-        params.append(prefix_glob(significant_prefix(region_code)))
+        params.append(_within(region_code))
     return " AND ".join(clauses), params
+
+
+def _within(region_code: str) -> str:
+    """The GLOB pattern of the region and every place below it."""
+    return prefix_glob(significant_prefix(region_code))

@@ -172,10 +172,13 @@ class UserRepository:
 
     async def staff_for_region(self, region_code: str) -> list[User]:
         """Active staff answerable for a place: county staff whose region covers it, then the city admins."""
+        # Only the county staff registered for a place containing it: reading every county's and filtering here
+        # read a city's few hundred staff to tell the two or three of one county.
+        codes = sorted(covering_codes(region_code))
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM users WHERE active = 1 AND role IN (?, ?) "
-            "ORDER BY role = ?, telegram_id",
-            (*sorted(role.value for role in STAFF_ROLES), Role.CITY.value),
+            f"SELECT {_COLUMNS} FROM users WHERE active = 1 "
+            f"AND (role = ? OR (role = ? AND region_code IN ({marks(codes)}))) ORDER BY role = ?, telegram_id",
+            (Role.CITY.value, Role.COUNTY.value, *codes, Role.CITY.value),
         )
         staff = [_user(row) for row in rows]
         return [

@@ -210,6 +210,22 @@ async def test_acknowledgements_by_county(world: WarningWorld) -> None:
     assert [r.chat_id for r in await world.service.unacknowledged(draft.id)] == [LUCHENG_HEAD]
 
 
+async def test_a_call_for_help_where_the_county_has_no_staff_goes_to_the_city_admins(world: WarningWorld) -> None:
+    admin = await world.user(CITY_ADMIN)
+    home = await world.storage.institutions.get_by_code("WZ-330324-ELDER-01")  # 永嘉: no county staff registered
+    assert home is not None
+    head = await world.storage.users.upsert(User(
+        telegram_id=43, full_name="永嘉院长", role=Role.HEAD, region_code=home.region_code, institution_id=home.id,
+        created_at=START,
+    ))
+    draft = await world.service.create_manual(
+        admin, typhoon(region=CITY, risk_tags=frozenset(), institution_types={InstitutionType.ELDERLY_CARE})
+    )
+    await world.service.send(admin, draft.id)
+    help_wanted = await world.service.acknowledge(head, draft.id, AckResponse.NEED_HELP)
+    assert help_wanted.alert_staff == (CITY_ADMIN,)
+
+
 async def test_contact_round_for_a_red_warning(world: WarningWorld) -> None:
     warning_id = await sent_typhoon(world)
     rounds = await world.service.start_rounds_for_warning(warning_id)

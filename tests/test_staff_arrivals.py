@@ -1,0 +1,129 @@
+"""County staff and city admins who register (or leave) mid-day: the reminders and escalations of the hazards already
+open in their county (for a city admin, the city) reach them that same day. Before, a hazard's reminders named their
+recipients when they were planned, so a newcomer heard of nothing until the next daily plan (the next local day, or
+the next restart), while seeing every one of those hazards in /tasks."""
+
+from __future__ import annotations
+
+from bot.domain.roles import Role
+from bot.jobs import plan_once
+from bot.sandbox.driver import SimUser
+from bot.stage import Stage
+from storage.hazard_models import Hazard
+from tests.calendar_people import local
+from tests.hazard_people import LUCHENG, OTHER_STAFF, Cast, cast, report
+from tests.test_reminder_delivery import sweep
+from tests.warning_people import drain
+
+CITY_ADMIN, NEW_CITY_ADMIN = 90, 91
+
+
+def about(person: SimUser, hazard: Hazard, since: int = 0) -> list[str]:
+    return [message.text for message in person.messages()[since:] if hazard.code in message.text]
+
+
+async def open_in_lucheng(stage: Stage, *, city_admin: SimUser | None = None) -> tuple[Cast, Hazard]:
+    """The Lucheng cast (and a city admin, if given) on 2 March, and a hazard of its home: 一般, deadline 9 March
+    10:00."""
+    stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(stage)
+    if city_admin is not None:
+        await stage.register(city_admin, Role.CITY)
+    hazard = await report(stage)
+    await drain(stage)
+    return people, hazard
+
+
+async def newcomer(stage: Stage, user_id: int, name: str, role: Role, region: str | None = None) -> tuple[SimUser, int]:
+    """Someone registering by invitation now, and how many messages they had by the end of it."""
+    person = stage.sandbox.user(user_id=user_id, first_name=name, language_code="zh-hans")
+    await stage.register(person, role, region=region)
+    return person, len(person.messages())
+
+
+async def test_a_county_clerk_who_registers_today_is_reminded_of_a_deadline_that_falls_tomorrow(
+    bot_stage: Stage,
+) -> None:
+    people, hazard = await open_in_lucheng(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 8, 7))
+    await plan_once(bot_stage.services)  # the daily plan of the day before the deadline
+    bot_stage.clock.set(local(2026, 3, 8, 15))
+    clerk, seen = await newcomer(bot_stage, OTHER_STAFF, "吴科员", Role.COUNTY, LUCHENG)
+    staff_seen = len(people.staff.messages())
+
+    # Nothing is past due for the county yet: the newcomer is not sent anything about it on registering.
+    await sweep(bot_stage)
+    assert about(clerk, hazard, seen) == []
+
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    await sweep(bot_stage)
+    (reminded,) = about(clerk, hazard, seen)
+    assert "已到整改期限" in reminded
+    assert len(about(people.staff, hazard, staff_seen)) == 1  # the colleague's, once
+
+
+async def test_a_clerk_who_registers_after_a_deadline_gets_one_escalation_of_it_not_every_one_sent_before(
+    bot_stage: Stage,
+) -> None:
+    people, hazard = await open_in_lucheng(bot_stage)
+    for day in (9, 10):  # at the deadline, and a day overdue: the colleague is told each time
+        bot_stage.clock.set(local(2026, 3, day, 10, 1))
+        await sweep(bot_stage)
+    staff_seen = len(people.staff.messages())
+    bot_stage.clock.set(local(2026, 3, 10, 15))
+    clerk, seen = await newcomer(bot_stage, OTHER_STAFF, "吴科员", Role.COUNTY, LUCHENG)
+
+    # As for a hazard first planned late: the latest step, once, now; not the deadline's and the next day's both.
+    await sweep(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 11, 10, 1))
+    await sweep(bot_stage)
+    (escalated,) = about(clerk, hazard, seen)
+    assert "已逾期" in escalated and escalated.count(hazard.code) == 1  # one item, not the deadline's too
+    assert about(people.staff, hazard, staff_seen) == []
+
+
+async def test_a_city_admin_who_registers_today_gets_the_next_mornings_escalation(bot_stage: Stage) -> None:
+    older = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    _, hazard = await open_in_lucheng(bot_stage, city_admin=older)  # three days overdue: the city told at 09:00
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    await sweep(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 10, 10, 1))
+    await sweep(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 12, 7))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 3, 12, 16))
+    admin, seen = await newcomer(bot_stage, NEW_CITY_ADMIN, "郑处长", Role.CITY)
+    older_seen = len(older.messages())
+
+    # The county's own escalations (at the deadline, a day on) went out before they came: not sent to them now.
+    await sweep(bot_stage)
+    assert about(admin, hazard, seen) == []
+
+    bot_stage.clock.set(local(2026, 3, 13, 9, 1))
+    await sweep(bot_stage)
+    (escalated,) = about(admin, hazard, seen)
+    assert "逾期" in escalated
+    assert len(about(older, hazard, older_seen)) == 1
+
+
+async def test_when_a_countys_only_clerk_leaves_the_city_admins_are_reminded_in_their_place_that_day(
+    bot_stage: Stage,
+) -> None:
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    people, hazard = await open_in_lucheng(bot_stage, city_admin=admin)
+    bot_stage.clock.set(local(2026, 3, 8, 7))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 3, 8, 15))
+    await admin.send_text("/people")
+    await admin.press("周科长")
+    await admin.press("⛔ 停用账号")
+    await admin.press("⛔ 确认停用")
+    assert "已停用周科长" in admin.last_message().text
+    await drain(bot_stage)
+    seen, staff_seen = len(admin.messages()), len(people.staff.messages())
+
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    await sweep(bot_stage)
+    (reminded,) = about(admin, hazard, seen)
+    assert "已到整改期限" in reminded
+    assert about(people.staff, hazard, staff_seen) == []
