@@ -41,6 +41,16 @@ async def newcomer(stage: Stage, user_id: int, name: str, role: Role, region: st
     return person, len(person.messages())
 
 
+async def end_lucheng_clerks_access(stage: Stage, admin: SimUser) -> None:
+    """The city admin ends the access of 周科长, Lucheng's only clerk, through /people."""
+    await admin.send_text("/people")
+    await admin.press("周科长")
+    await admin.press("⛔ 停用账号")
+    await admin.press("⛔ 确认停用")
+    assert "已停用周科长" in admin.last_message().text
+    await drain(stage)
+
+
 async def test_a_county_clerk_who_registers_today_is_reminded_of_a_deadline_that_falls_tomorrow(
     bot_stage: Stage,
 ) -> None:
@@ -114,12 +124,7 @@ async def test_when_a_countys_only_clerk_leaves_the_city_admins_are_reminded_in_
     bot_stage.clock.set(local(2026, 3, 8, 7))
     await plan_once(bot_stage.services)
     bot_stage.clock.set(local(2026, 3, 8, 15))
-    await admin.send_text("/people")
-    await admin.press("周科长")
-    await admin.press("⛔ 停用账号")
-    await admin.press("⛔ 确认停用")
-    assert "已停用周科长" in admin.last_message().text
-    await drain(bot_stage)
+    await end_lucheng_clerks_access(bot_stage, admin)
     seen, staff_seen = len(admin.messages()), len(people.staff.messages())
 
     bot_stage.clock.set(local(2026, 3, 9, 10, 1))
@@ -127,3 +132,109 @@ async def test_when_a_countys_only_clerk_leaves_the_city_admins_are_reminded_in_
     (reminded,) = about(admin, hazard, seen)
     assert "已到整改期限" in reminded
     assert about(people.staff, hazard, staff_seen) == []
+
+
+# ---- the calendar duties ---------------------------------------------------------------------------------------
+# A duty's reminders to staff (a drill or self-inspection overdue, a study session due or overdue) named their
+# recipients when the daily plan ran: a clerk registering on the morning of the 1st heard nothing at 09:00 of the
+# institutions of their county overdue on last month's self-inspection, while their colleague did.
+
+MARCH_MISSED = "未完成2026年03月的月度隐患自查"
+
+
+def missed_march(person: SimUser, since: int) -> list[str]:
+    return [message.text for message in person.messages()[since:] if MARCH_MISSED in message.text]
+
+
+async def first_of_april(stage: Stage, *, city_admin: SimUser | None = None) -> Cast:
+    """The Lucheng cast (and a city admin, if given) from 31 March, and the daily plan of 1 April at 07:00: by 09:00
+    none of Lucheng's homes has done March's self-inspection, and the county staff are told so then."""
+    stage.clock.set(local(2026, 3, 31, 10))
+    people = await cast(stage)
+    if city_admin is not None:
+        await stage.register(city_admin, Role.CITY)
+    await drain(stage)
+    stage.clock.set(local(2026, 4, 1, 7))
+    await plan_once(stage.services)
+    return people
+
+
+async def test_a_clerk_who_registers_on_the_morning_of_the_first_is_told_at_nine_of_last_months_missed_selfchecks(
+    bot_stage: Stage,
+) -> None:
+    people = await first_of_april(bot_stage)
+    bot_stage.clock.set(local(2026, 4, 1, 8))
+    clerk, seen = await newcomer(bot_stage, OTHER_STAFF, "吴科员", Role.COUNTY, LUCHENG)
+    staff_seen = len(people.staff.messages())
+    await sweep(bot_stage)
+    assert missed_march(clerk, seen) == []  # not before its time
+
+    bot_stage.clock.set(local(2026, 4, 1, 9, 1))
+    await sweep(bot_stage)
+    (reminded,) = missed_march(clerk, seen)
+    assert f"鹿城区社会福利院 {MARCH_MISSED}" in reminded
+    assert len(missed_march(people.staff, staff_seen)) == 1  # the colleague's, once
+
+    bot_stage.clock.set(local(2026, 4, 2, 9, 1))  # the next day's plan and sweep send neither of them it again
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    assert len(missed_march(clerk, seen)) == 1 and len(missed_march(people.staff, staff_seen)) == 1
+
+
+async def test_a_clerk_who_registers_after_the_duties_went_out_is_not_sent_them_again_later(bot_stage: Stage) -> None:
+    people = await first_of_april(bot_stage)
+    bot_stage.clock.set(local(2026, 4, 1, 9, 1))
+    await sweep(bot_stage)
+    bot_stage.clock.set(local(2026, 4, 3, 10))  # two days on: the 1st's reminders are no longer the day's
+    await plan_once(bot_stage.services)
+    staff_seen = len(people.staff.messages())
+    clerk, seen = await newcomer(bot_stage, OTHER_STAFF, "吴科员", Role.COUNTY, LUCHENG)
+
+    await sweep(bot_stage)
+    bot_stage.clock.set(local(2026, 4, 4, 9, 1))
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    assert missed_march(clerk, seen) == []
+    assert missed_march(people.staff, staff_seen) == []
+
+
+async def test_when_a_countys_only_clerk_leaves_on_the_first_the_city_admins_are_told_at_nine_in_their_place(
+    bot_stage: Stage,
+) -> None:
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    people = await first_of_april(bot_stage, city_admin=admin)
+    bot_stage.clock.set(local(2026, 4, 1, 8))
+    await end_lucheng_clerks_access(bot_stage, admin)
+    seen, staff_seen = len(admin.messages()), len(people.staff.messages())
+
+    bot_stage.clock.set(local(2026, 4, 1, 9, 1))
+    await sweep(bot_stage)
+    # One message, too long to list each: the demo city's seventeen institutions, Lucheng's two as well as those of
+    # the counties with no clerk and the city's own (the admins answered for those already).
+    (reminded,) = missed_march(admin, seen)
+    assert reminded.startswith("🔔 您有 17 条待办提醒")
+    assert missed_march(people.staff, staff_seen) == []
+
+
+async def test_a_city_admin_who_registers_on_the_first_of_july_is_told_at_nine_what_the_other_admin_is(
+    bot_stage: Stage,
+) -> None:
+    older = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    bot_stage.clock.set(local(2026, 6, 30, 10))
+    await bot_stage.register(older, Role.CITY)
+    bot_stage.clock.set(local(2026, 7, 1, 7))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 7, 1, 8))
+    admin, seen = await newcomer(bot_stage, NEW_CITY_ADMIN, "郑处长", Role.CITY)
+    older_seen = len(older.messages())
+
+    bot_stage.clock.set(local(2026, 7, 1, 9, 1))
+    await sweep(bot_stage)
+
+    # With no county clerk registered, the city admins answer for every institution's missed drill and June
+    # self-inspection, and for every bureau's missed study session: one long message, the same for both.
+    def reminded(person: SimUser, since: int) -> list[str]:
+        return [message.text.split("\n")[0] for message in person.messages()[since:] if "已逾期" in message.text]
+
+    (headline,) = reminded(admin, seen)
+    assert headline.startswith("🔔 您有") and reminded(older, older_seen) == [headline]

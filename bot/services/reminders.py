@@ -50,7 +50,7 @@ from bot.domain.reminders import (
     next_allowed_time,
     plan_hazard_reminders,
 )
-from bot.domain.roles import Role
+from bot.domain.roles import Role, region_in_scope
 from bot.services.duties import DutySnapshot, load_duties
 from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
 from bot.services.reminder_people import Directory, Recipient, RoundReads
@@ -58,7 +58,7 @@ from bot.workers import is_dead
 from storage import Storage
 from storage.calendar_models import NewReminder, SubjectType
 from storage.hazard_models import Hazard
-from storage.models import Institution, RegionLevel, User
+from storage.models import Institution, Region, RegionLevel, User
 from storage.repositories.reminders import ClaimedReminder
 
 log = logging.getLogger(__name__)
@@ -251,17 +251,20 @@ class ReminderService:
 
         Reminders name their recipients when planned: a clerk who registered mid-day heard of nothing in their
         county until the next daily plan, and when a county's last clerk left, the city admins who answer for it in
-        their place heard nothing either. Now the open hazards of the county (of the city, for a city admin, who is
-        escalated to about all of them) get the rows of whoever has just joined their audiences: the newcomer; or,
-        once a clerk has left, whoever answers for the county now (the city admins if nobody is left). They get
-        every step still to come, plus the one catch-up that a hazard first planned late gets
-        (`plan_hazard_reminders`); nobody else's rows change, so nothing already sent goes out again. Rows of
-        someone no longer in an audience (a city admin's, once the county's first clerk registers) are dropped by
-        the sweep; a city admin leaving adds nobody's (theirs were cancelled with their access).
+        their place heard nothing either. Now the county's (the city's, for a city admin, who is escalated to about
+        all of it) open hazards and calendar duties get the rows of whoever has just joined their audiences: the
+        newcomer; or, once a clerk has left, whoever answers for the county now (the city admins if nobody is left).
+        For a hazard, every step still to come, plus the one catch-up that a hazard first planned late gets
+        (`plan_hazard_reminders`); for a duty, the steps from today on, as the daily plan gives them (one due at
+        09:00 goes out at once to someone who came at 10:00, as after a start at 10:00; the days before are not
+        planned). Nobody else's rows change, and a row planned already is not planned again (its key), so nothing
+        already sent goes out again. Rows of someone no longer in an audience (a city admin's, once the county's
+        first clerk registers) are dropped by the sweep; a city admin leaving adds nobody's (theirs were cancelled
+        with their access). The digests go to bound groups, not to people: nobody's arrival changes them.
 
         Callers run it once the person has been answered: a new city admin's fifteen thousand hazards take
         seconds. Should the bot stop before it is done, nothing is lost: the daily plan, run at every start, plans
-        every open hazard for everyone."""
+        every open hazard and the calendar for everyone."""
         if person.role is Role.COUNTY and person.region_code is not None:
             region_code: str | None = person.region_code
         elif person.role is Role.CITY and person.active:
@@ -273,11 +276,24 @@ class ReminderService:
             joined = {person.telegram_id}
         else:
             joined = {user.telegram_id for user in directory.county_staff(person.region_code or "")}
+        today = self._clock.now().astimezone(self.tz).date()
+        await self.plan_calendar(today, directory, region_code=region_code, only_for=joined)
         return await self.plan_open_hazards(directory, region_code=region_code, only_for=joined)
 
-    async def plan_calendar(self, today: date, directory: Directory | None = None) -> None:
+    async def plan_calendar(
+        self,
+        today: date,
+        directory: Directory | None = None,
+        *,
+        region_code: str | None = None,
+        only_for: Collection[int] | None = None,
+    ) -> None:
         """Plan the duty reminders due within the planning horizon and the next digests, for every
         institution, unit and bound group. Safe to run any number of times a day.
+
+        `region_code`: the duties of the institutions and units of the region and below it alone; `only_for`: add
+        the rows of these recipients only (someone who has just joined the audiences, `plan_for_staff`), with no
+        digest and cancelling nothing.
 
         A period already done is not planned, and its rows still pending (planned before it was done) are
         cancelled: on the first morning of a month most institutions have done last month's self-inspection, and
@@ -288,39 +304,65 @@ class ReminderService:
         memory (about 200 MiB). A plan cut short by a crash is completed by the next one."""
         directory = directory or await Directory.load(self._storage)
         now = self._clock.now()
-        duties = await load_duties(self._storage, today, judged_from=self.tracking_since)
+        institutions = [
+            institution
+            for institution in directory.institutions.values()
+            if institution.active and region_in_scope(region_code, institution.region_code)
+        ]
+        # A county clerk's arrival concerns their county's duties alone: at city scale 9 ms for the busiest county's
+        # 280 institutions, against 70 ms going through the city's 3,000 for their rows.
+        duties = await load_duties(
+            self._storage,
+            today,
+            judged_from=self.tracking_since,
+            institutions=None if region_code is None else [institution.id for institution in institutions],
+        )
+        units = [
+            unit
+            for unit in directory.regions.values()
+            if unit.level in (RegionLevel.CITY, RegionLevel.COUNTY) and region_in_scope(region_code, unit.code)
+        ]
         done: DonePeriods = defaultdict(list)
         rows: list[NewReminder] = []
-        for subject_rows in self._duty_rows_of_every_subject(today, directory, duties, done):
+        for subject_rows in self._duty_rows_of(institutions, units, today, directory, duties, done, only_for):
             rows += subject_rows
             if len(rows) >= PLAN_CHUNK:
                 await self._storage.reminders.plan(rows, now)
                 rows = []
-        rows += await self._digest_rows(directory, today)
+        if only_for is None:
+            rows += await self._digest_rows(directory, today)
         await self._storage.reminders.plan(rows, now)
+        if only_for is not None:
+            return  # the done periods' rows were cancelled by the daily plan (and the sweep checks every row)
         for (subject_type, kinds, period), subject_ids in done.items():
             for start in range(0, len(subject_ids), PLAN_CHUNK):
                 await self._storage.reminders.cancel_pending_of_period(
                     subject_type, subject_ids[start : start + PLAN_CHUNK], period, kinds
                 )
 
-    def _duty_rows_of_every_subject(
-        self, today: date, directory: Directory, duties: DutySnapshot, done: DonePeriods
+    def _duty_rows_of(
+        self,
+        institutions: Iterable[Institution],
+        units: Iterable[Region],
+        today: date,
+        directory: Directory,
+        duties: DutySnapshot,
+        done: DonePeriods,
+        only_for: Collection[int] | None,
     ) -> Iterator[list[NewReminder]]:
-        """The rows of every subject's duties not yet done; the done ones are added to `done` instead."""
+        """The rows of these institutions' and units' duties not yet done (those of `only_for`'s recipients alone,
+        if given); the done ones are added to `done` instead."""
         plan = self._duty_plans(today)
-        for institution in directory.institutions.values():
-            if institution.active:
-                yield from self._institution_duty_rows(institution, plan, directory, duties, done)
-        for unit in directory.regions.values():
-            if unit.level in (RegionLevel.CITY, RegionLevel.COUNTY):
-                steps = self.schedule.study_steps
-                for planned in plan(STUDY_RULE, steps):
-                    if duties.study_done_in(unit.code, planned.period):
-                        done[(SubjectType.UNIT, _kinds_of(steps), planned.period.key)].append(unit.code)
-                        continue
-                    audience = directory.for_unit(unit.code, planned.step.audiences)
-                    yield self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
+        for institution in institutions:
+            yield from self._institution_duty_rows(institution, plan, directory, duties, done, only_for)
+        for unit in units:
+            steps = self.schedule.study_steps
+            for planned in plan(STUDY_RULE, steps):
+                if duties.study_done_in(unit.code, planned.period):
+                    done[(SubjectType.UNIT, _kinds_of(steps), planned.period.key)].append(unit.code)
+                    continue
+                audience = _among(directory.for_unit(unit.code, planned.step.audiences), only_for)
+                yield self._duty_rows(Duty.STUDY, SubjectType.UNIT, unit.code, planned, audience)
 
     def _duty_plans(self, today: date) -> Callable[[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]]:
         plans: dict[tuple[DutyRule, tuple[DutyStep, ...]], list[PlannedDuty]] = {}
@@ -340,8 +382,10 @@ class ReminderService:
         directory: Directory,
         duties: DutySnapshot,
         done: DonePeriods,
+        only_for: Collection[int] | None = None,
     ) -> Iterator[list[NewReminder]]:
-        """The rows of one institution's duties not yet done; the done ones are added to `done` instead."""
+        """The rows of one institution's duties not yet done (`only_for`'s alone, if given); the done ones are added
+        to `done` instead."""
         for duty, rule, steps in (
             (Duty.FIRE_DRILL, drill_rule(institution.type), self.schedule.drill_steps),
             (Duty.SELF_INSPECTION, SELF_INSPECTION_RULE, self.schedule.self_inspection_steps),
@@ -352,7 +396,7 @@ class ReminderService:
                 if duties.institution_duty_done_in(duty, institution, planned.period):
                     done[(SubjectType.INSTITUTION, _kinds_of(steps), planned.period.key)].append(str(institution.id))
                     continue
-                audience = directory.for_institution(institution, planned.step.audiences)
+                audience = _among(directory.for_institution(institution, planned.step.audiences), only_for)
                 yield self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
 
     def _duty_plan(self, rule: DutyRule, steps: tuple[DutyStep, ...], today: date) -> list[PlannedDuty]:
@@ -516,6 +560,10 @@ class ReminderService:
             relaxed = next_allowed_time(max(relaxed, now), False, self.quiet_hours, self.tz)
         candidates = [moment for moment in (urgent, relaxed) if moment is not None]
         return min(candidates) if candidates else None
+
+
+def _among(audience: list[Recipient], only_for: Collection[int] | None) -> list[Recipient]:
+    return audience if only_for is None else [(person, topic) for person, topic in audience if person in only_for]
 
 
 def _kinds_of(steps: tuple[DutyStep, ...]) -> frozenset[ReminderKind]:
