@@ -17,7 +17,7 @@ from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import FORGERY_CODES
 from bot.services.hazards import AssigneeChoice
-from handlers.common import Caller, answer, identify, page_row
+from handlers.common import Caller, answer, page_row, pressed
 from handlers.hazard_buttons import ASSIGN, VIEW, button, pattern, pressed_hazard, refuse
 from handlers.notify import when
 from storage.hazard_models import Hazard
@@ -76,39 +76,26 @@ async def _responsible_now(context: BotContext, hazard: Hazard) -> str | None:
 
 
 async def pressed_assign(update: Update, context: BotContext) -> None:
-    pressed = await pressed_hazard(update, context)
-    if pressed is None:
+    press = await pressed_hazard(update, context)
+    if press is None:
         return
-    caller, user, query, hazard_id = pressed
+    caller, user, query, hazard_id = press
     await _show(update, context, caller, user, query, hazard_id, 0, edit=False)
 
 
-async def _pressed(
-    update: Update, context: BotContext, data: re.Pattern[str]
-) -> tuple[Caller, User, CallbackQuery, re.Match[str]] | None:
-    """Who pressed one of the list's buttons and what it carries; None for a person storage does not know."""
-    caller = await identify(update, context)
-    query = update.callback_query
-    match = data.match(query.data or "") if query is not None else None
-    if caller is None or caller.user is None or query is None or match is None:
-        return None
-    return caller, caller.user, query, match
-
-
 async def turned_page(update: Update, context: BotContext) -> None:
-    pressed = await _pressed(update, context, PAGE)
-    if pressed is None:
+    press = await pressed(update, context, PAGE)
+    if press is None:
         return
-    caller, user, query, match = pressed
-    await _show(update, context, caller, user, query, int(match.group(1)), int(match.group(2)), edit=True)
+    hazard_id, page = int(press.match.group(1)), int(press.match.group(2))
+    await _show(update, context, press.caller, press.user, press.query, hazard_id, page, edit=True)
 
 
 async def chose_assignee(update: Update, context: BotContext) -> None:
-    pressed = await _pressed(update, context, PICK)
-    if pressed is None:
+    press = await pressed(update, context, PICK)
+    if press is None:
         return
-    caller, user, query, match = pressed
-    t, services = caller.t, context.services
+    t, services, user, query, match = press.t, context.services, press.user, press.query, press.match
     try:
         outcome = await services.hazards.assign(user, int(match.group(1)), int(match.group(2)))
     except Refusal as refusal:
@@ -125,11 +112,10 @@ async def chose_assignee(update: Update, context: BotContext) -> None:
 async def cancelled_choice(update: Update, context: BotContext) -> None:
     """Cancel under the list: nobody new is named, and the message says who still has the hazard. Checked as the
     list is (a forged press is refused and audited); a hazard that moved on meanwhile is cancelled all the same."""
-    pressed = await _pressed(update, context, CANCEL)
-    if pressed is None:
+    press = await pressed(update, context, CANCEL)
+    if press is None:
         return
-    caller, user, query, match = pressed
-    t, hazard_id = caller.t, int(match.group(1))
+    t, user, query, hazard_id = press.t, press.user, press.query, int(press.match.group(1))
     try:
         await context.services.hazards.assignees(user, hazard_id)
     except Refusal as refusal:

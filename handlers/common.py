@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram import User as TelegramUser
 from telegram.constants import ChatType
 from telegram.error import BadRequest
@@ -65,6 +66,72 @@ async def identify(update: Update, context: BotContext) -> Caller | None:
                     former=user is not None and not active)
     context.caller = caller
     return caller
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A registered person behind an update: `user` is their caller's user, typed as present, so that handlers need
+    not check it again."""
+
+    caller: Caller
+    user: User
+
+    @property
+    def t(self) -> Translator:
+        return self.caller.t
+
+
+@dataclass(frozen=True)
+class Pressed(Registered):
+    """A button pressed by a registered person."""
+
+    query: CallbackQuery
+
+
+@dataclass(frozen=True)
+class Matched(Pressed):
+    """A button pressed by a registered person, whose data matched the pattern the handler reads it with."""
+
+    match: re.Match[str]
+
+
+@dataclass(frozen=True)
+class Typed(Registered):
+    """A message sent by a registered person (text, a photo, whatever the step's filters let through)."""
+
+    message: Message
+
+
+@overload
+async def pressed(update: Update, context: BotContext, pattern: None = None) -> Pressed | None: ...
+
+
+@overload
+async def pressed(update: Update, context: BotContext, pattern: re.Pattern[str]) -> Matched | None: ...
+
+
+async def pressed(update: Update, context: BotContext, pattern: re.Pattern[str] | None = None) -> Pressed | None:
+    """The button press behind the update, and what `pattern` reads in its data; None, in silence, when there is
+    no registered person to serve (identify has answered a stranger already), no press, or data the pattern does
+    not match. Identify comes first whatever the update holds: it is what answers strangers."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return None
+    if pattern is None:
+        return Pressed(caller, caller.user, query)
+    match = pattern.match(query.data or "")
+    return Matched(caller, caller.user, query, match) if match is not None else None
+
+
+async def typed(update: Update, context: BotContext) -> Typed | None:
+    """The message behind the update, sent by a registered person; None, in silence, when there is no one to serve
+    (identify has answered a stranger already) or no message."""
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None:
+        return None
+    return Typed(caller, caller.user, message)
 
 
 def full_name(telegram_user: TelegramUser) -> str:

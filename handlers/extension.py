@@ -6,6 +6,7 @@ nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -16,7 +17,17 @@ from bot.domain.deadlines import extended
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazard_core import checked_text
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, popup_text, refused_text
+from handlers.common import (
+    Caller,
+    answer,
+    cancel_journey,
+    cancel_keyboard,
+    identify,
+    popup_text,
+    pressed,
+    refused_text,
+    typed,
+)
 from handlers.hazard import parse_deadline
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
@@ -69,10 +80,10 @@ def _confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 async def pressed_extend(update: Update, context: BotContext) -> str | int:
-    pressed = await pressed_hazard(update, context)
-    if pressed is None:
+    press = await pressed_hazard(update, context)
+    if press is None:
         return ConversationHandler.END
-    caller, user, query, hazard_id = pressed
+    caller, user, query, hazard_id = press
     t, services = caller.t, context.services
     try:
         hazard = await services.hazards.may_ask_extension(user, hazard_id)
@@ -233,20 +244,18 @@ async def _hazard_of(context: BotContext, request_id: int) -> int | None:
     return None if request is None else request.hazard_id
 
 
-def _request_id(update: Update) -> int | None:
-    query = update.callback_query
-    match = (APPROVE_EXTENSION.match(query.data or "") or REFUSE_EXTENSION.match(query.data or "")) if query else None
-    return int(match.group(1)) if match else None
+# The request either decision's button names (APPROVE_EXTENSION or REFUSE_EXTENSION); which decision it is, is the
+# handler's: each is registered for its own button.
+DECISION = re.compile(r"^xt:(?:ok|no):(\d+)$")
 
 
 async def pressed_approve(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query, request_id = update.callback_query, _request_id(update)
-    if caller is None or caller.user is None or query is None or request_id is None:
+    press = await pressed(update, context, DECISION)
+    if press is None:
         return
-    t, services = caller.t, context.services
+    t, services, query, request_id = press.t, context.services, press.query, int(press.match.group(1))
     try:
-        outcome = await services.hazards.approve_extension(caller.user, request_id)
+        outcome = await services.hazards.approve_extension(press.user, request_id)
     except Refusal as refusal:
         await _refused(update, t, refusal, await _hazard_of(context, request_id))
         return
@@ -268,42 +277,40 @@ async def _refused(update: Update, t: Translator, refusal: Refusal, hazard_id: i
 
 
 async def pressed_refuse(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    query, request_id = update.callback_query, _request_id(update)
-    if caller is None or caller.user is None or query is None or request_id is None:
+    press = await pressed(update, context, DECISION)
+    if press is None:
         return ConversationHandler.END
-    t, services = caller.t, context.services
+    t, services, query, request_id = press.t, context.services, press.query, int(press.match.group(1))
     try:
-        pending = await services.hazards.may_decide_extension(caller.user, request_id)
+        pending = await services.hazards.may_decide_extension(press.user, request_id)
     except Refusal as refusal:
         await _refused(update, t, refusal, await _hazard_of(context, request_id))
         return ConversationHandler.END
     await query.answer()
     draft = ActionDraft(hazard_id=pending.hazard.id, request_id=request_id)
-    await _drafts(context).save(caller.user.telegram_id, Journey.EXTENSION_REFUSE, draft, services.clock.now())
+    await _drafts(context).save(press.user.telegram_id, Journey.EXTENSION_REFUSE, draft, services.clock.now())
     text = t("extension.ask_refusal_reason", code=pending.hazard.code)
     await answer(update, text, reply_markup=cancel_keyboard(t, REFUSE_CANCEL))
     return AWAITING_REFUSAL_REASON
 
 
 async def gave_refusal_reason(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None:
+    sent = await typed(update, context)
+    if sent is None:
         return ConversationHandler.END
-    t, services, drafts = caller.t, context.services, _drafts(context)
-    draft = await drafts.get(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+    t, services, drafts, user = sent.t, context.services, _drafts(context), sent.user
+    draft = await drafts.get(user.telegram_id, Journey.EXTENSION_REFUSE)
     if draft is None or draft.request_id is None:
         await answer(update, t("fallback.stale_button"))
         return ConversationHandler.END
     try:
         async with services.storage.db.transaction():  # the refusal and the end of its draft, or neither
-            outcome = await services.hazards.refuse_extension(caller.user, draft.request_id, message.text)
-            await drafts.delete(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+            outcome = await services.hazards.refuse_extension(user, draft.request_id, sent.message.text)
+            await drafts.delete(user.telegram_id, Journey.EXTENSION_REFUSE)
     except Refusal as refusal:
         if await refused_text(update, t, refusal, type_again=REASON_REFUSALS, cancel_data=REFUSE_CANCEL):
             return AWAITING_REFUSAL_REASON
-        await drafts.delete(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+        await drafts.delete(user.telegram_id, Journey.EXTENSION_REFUSE)
         return ConversationHandler.END
     await answer(update, t("extension.refused", code=outcome.hazard.code, reason=outcome.request.decision_note or "—"))
     return ConversationHandler.END

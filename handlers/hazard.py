@@ -24,7 +24,7 @@ from bot.domain.text import clean_text
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import FOUR_EYES_WAIVED, HazardDossier
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, refused_text
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, pressed, refused_text, typed
 from handlers.hazard_buttons import (
     DEADLINE,
     REASON_REFUSALS,
@@ -73,10 +73,10 @@ async def show_hazard(update: Update, context: BotContext) -> None:
 
 
 async def pressed_details(update: Update, context: BotContext) -> None:
-    pressed = await pressed_hazard(update, context)
-    if pressed is None:
+    press = await pressed_hazard(update, context)
+    if press is None:
         return
-    caller, user, query, hazard_id = pressed
+    caller, user, query, hazard_id = press
     try:
         dossier = await context.services.hazards.view(user, hazard_id)
     except Refusal as refusal:
@@ -273,10 +273,10 @@ async def start_deadline(update: Update, context: BotContext) -> str | int:
 
 
 async def pressed_change_deadline(update: Update, context: BotContext) -> str | int:
-    pressed = await pressed_hazard(update, context)
-    if pressed is None:
+    press = await pressed_hazard(update, context)
+    if press is None:
         return ConversationHandler.END
-    caller, _, _, hazard_id = pressed
+    caller, _, _, hazard_id = press
     return await _ask_deadline(update, context, caller, hazard_id)
 
 
@@ -303,17 +303,17 @@ async def _ask_deadline(update: Update, context: BotContext, caller: Caller, haz
 
 
 async def chose_extension(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None:
+    press = await pressed(update, context)
+    if press is None:
         return ConversationHandler.END
+    caller, user, query = press.caller, press.user, press.query
     await query.answer()
-    draft = await _drafts(context).get(caller.user.telegram_id, Journey.DEADLINE)
+    draft = await _drafts(context).get(user.telegram_id, Journey.DEADLINE)
     if draft is None:
         await answer(update, caller.t("fallback.stale_button"))
         return ConversationHandler.END
     try:
-        hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
+        hazard = (await context.services.hazards.view(user, draft.hazard_id)).hazard
     except Refusal as refusal:
         await answer(update, caller.t(refusal.message_key, **refusal.params))
         return ConversationHandler.END
@@ -323,15 +323,15 @@ async def chose_extension(update: Update, context: BotContext) -> str | int:
 
 
 async def typed_deadline(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None or message.text is None:
+    sent = await typed(update, context)
+    if sent is None or sent.message.text is None:
         return ConversationHandler.END
-    draft = await _drafts(context).get(caller.user.telegram_id, Journey.DEADLINE)
+    caller, user, text = sent.caller, sent.user, sent.message.text
+    draft = await _drafts(context).get(user.telegram_id, Journey.DEADLINE)
     if draft is None:
         await answer(update, caller.t("fallback.stale_button"))
         return ConversationHandler.END
-    deadline = parse_deadline(message.text, context.services.settings.tz)
+    deadline = parse_deadline(text, context.services.settings.tz)
     if deadline is None:
         await answer(update, caller.t("deadline.bad_date"), reply_markup=_extension_keyboard(caller.t))
         return CHOOSING_DEADLINE
@@ -367,30 +367,29 @@ async def _chose(update: Update, context: BotContext, caller: Caller, draft: Act
 
 
 async def gave_reason(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None:
+    sent = await typed(update, context)
+    if sent is None:
         return ConversationHandler.END
-    services, t = context.services, caller.t
+    services, t, user, message = context.services, sent.t, sent.user, sent.message
     drafts = _drafts(context)
-    draft = await drafts.get(caller.user.telegram_id, Journey.DEADLINE)
+    draft = await drafts.get(user.telegram_id, Journey.DEADLINE)
     if draft is None or draft.deadline is None:
         await answer(update, t("fallback.stale_button"))
         return ConversationHandler.END
     try:
         async with services.storage.db.transaction():  # the change and the end of its draft, or neither
             outcome = await services.hazards.act(
-                caller.user, draft.hazard_id, HazardAction.CHANGE_DEADLINE, deadline=draft.deadline,
+                user, draft.hazard_id, HazardAction.CHANGE_DEADLINE, deadline=draft.deadline,
                 reason=message.text,
             )
-            await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
+            await drafts.delete(user.telegram_id, Journey.DEADLINE)
     except Refusal as refusal:
         if await refused_text(update, t, refusal, type_again=REASON_REFUSALS, cancel_data=DEADLINE_CANCEL):
             return AWAITING_REASON
         if refusal.code == "deadline_in_past":
             await answer(update, t("deadline.ask_again"), reply_markup=_extension_keyboard(t))
             return CHOOSING_DEADLINE
-        await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
+        await drafts.delete(user.telegram_id, Journey.DEADLINE)
         return ConversationHandler.END
     tz = services.settings.tz
     hazard = outcome.hazard

@@ -18,7 +18,7 @@ from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
-from handlers.common import Caller, identify, page_row, popup_text
+from handlers.common import Caller, page_row, popup_text, pressed
 from storage.hazard_models import Hazard
 from storage.models import Institution, User
 from storage.repositories.institutions import InstitutionRepository
@@ -177,12 +177,10 @@ async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None)
 async def pressed_hazard(update: Update, context: BotContext) -> tuple[Caller, User, CallbackQuery, int] | None:
     """Who pressed a hazard button and which hazard it names; None when storage does not know the person or the
     button names no hazard. The user comes apart from the caller so that it is typed as present."""
-    caller = await identify(update, context)
-    query = update.callback_query
-    hazard_id = hazard_id_of(query) if query is not None else None
-    if caller is None or caller.user is None or query is None or hazard_id is None:
+    press = await pressed(update, context, PATTERN)
+    if press is None:
         return None
-    return caller, caller.user, query, hazard_id
+    return press.caller, press.user, press.query, int(press.match.group(2))
 
 
 # The refusal of a verdict on an earlier rectification: its buttons give way to Details, which shows the latest.

@@ -25,7 +25,7 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.institution_closure import MIN_REASON, Closure, ClosurePreview, clean_reason
 from handlers.calendar_common import place_name
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, popup_text, refused_text
+from handlers.common import answer, cancel_journey, cancel_keyboard, identify, popup_text, pressed, refused_text, typed
 from handlers.journeys import end_journeys
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
 
@@ -52,15 +52,8 @@ def _id(pattern: re.Pattern[str], update: Update) -> int:
     return int(match.group(1)) if match else 0
 
 
-async def _pressed(update: Update, context: BotContext) -> Caller | None:
-    caller = await identify(update, context)
-    if caller is None or caller.user is None or update.callback_query is None:
-        return None
-    return caller
-
-
 async def _refused(update: Update, t: Translator, refusal: Refusal) -> None:
-    """A refused press (each caller came through `_pressed`): a pop-up the person must dismiss. A typed reason's
+    """A refused press (each came through `pressed`): a pop-up the person must dismiss. A typed reason's
     refusal goes through `refused_text`, which offers Cancel with it."""
     if update.callback_query is not None:
         await update.callback_query.answer(popup_text(t, refusal), show_alert=True)
@@ -70,18 +63,18 @@ async def _refused(update: Update, t: Translator, refusal: Refusal) -> None:
 
 
 async def chose_close(update: Update, context: BotContext) -> str | int:
-    caller = await _pressed(update, context)
-    if caller is None or caller.user is None or update.callback_query is None:
+    press = await pressed(update, context)
+    if press is None:
         return ConversationHandler.END
-    t, query = caller.t, update.callback_query
+    t, user, query = press.t, press.user, press.query
     try:
-        preview = await context.services.institution_closure.preview(caller.user, _id(CLOSE, update))
+        preview = await context.services.institution_closure.preview(user, _id(CLOSE, update))
     except Refusal as refusal:
         await _refused(update, t, refusal)
         return ConversationHandler.END
     await query.answer()
     draft = ClosureDraft(institution_id=preview.institution.id)
-    await write_draft(context.services.storage.db, caller.user.telegram_id, Journey.INSTITUTION_CLOSE, draft,
+    await write_draft(context.services.storage.db, user.telegram_id, Journey.INSTITUTION_CLOSE, draft,
                       context.services.clock.now())
     text = t("institution.close_ask_reason", name=place_name(preview.institution, t), least=MIN_REASON)
     await answer(update, text, reply_markup=cancel_keyboard(t, CLOSE_CANCEL))
@@ -89,18 +82,17 @@ async def chose_close(update: Update, context: BotContext) -> str | int:
 
 
 async def gave_reason(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None:
+    sent = await typed(update, context)
+    if sent is None:
         return ConversationHandler.END
-    services, t, me = context.services, caller.t, caller.user.telegram_id
+    services, t, user, message, me = context.services, sent.t, sent.user, sent.message, sent.user.telegram_id
     draft = await read_draft(services.storage.db, me, Journey.INSTITUTION_CLOSE, ClosureDraft)
     if draft is None:
         await answer(update, t("fallback.stale_button"))
         return ConversationHandler.END
     try:
         reason = clean_reason(message.text)
-        preview = await services.institution_closure.preview(caller.user, draft.institution_id)
+        preview = await services.institution_closure.preview(user, draft.institution_id)
     except Refusal as refusal:
         if await refused_text(update, t, refusal, type_again=REASON_REFUSALS, cancel_data=CLOSE_CANCEL):
             return AWAITING_REASON
@@ -143,15 +135,15 @@ def _hazards_line(count: int, t: Translator) -> str:
 
 
 async def confirmed_close(update: Update, context: BotContext) -> None:
-    caller = await _pressed(update, context)
-    if caller is None or caller.user is None or update.callback_query is None:
+    press = await pressed(update, context)
+    if press is None:
         return
-    services, t, query, me = context.services, caller.t, update.callback_query, caller.user.telegram_id
+    services, t, user, query, me = context.services, press.t, press.user, press.query, press.user.telegram_id
     institution_id = _id(CLOSE_OK, update)
     closure_service = services.institution_closure
     try:
         # Role and scope first.
-        institution = await closure_service.institution(caller.user, institution_id, "institution.close")
+        institution = await closure_service.institution(user, institution_id, "institution.close")
         draft = await read_draft(services.storage.db, me, Journey.INSTITUTION_CLOSE, ClosureDraft)
         if draft is None or draft.institution_id != institution_id or draft.reason is None:
             if not institution.active:  # pressed again after the closing (its answer lost, or a colleague's)
@@ -159,7 +151,7 @@ async def confirmed_close(update: Update, context: BotContext) -> None:
             await query.answer(t.plain("fallback.stale_button"), show_alert=True)
             return
         async with services.storage.db.transaction():  # the closing and the end of its draft, or neither
-            closure = await closure_service.close(caller.user, institution_id, draft.reason)
+            closure = await closure_service.close(user, institution_id, draft.reason)
             await drop_draft(services.storage.db, me, Journey.INSTITUTION_CLOSE)
     except Refusal as refusal:
         await _refused(update, t, refusal)
@@ -198,13 +190,13 @@ async def cancelled(update: Update, context: BotContext) -> int:
 
 
 async def chose_reopen(update: Update, context: BotContext) -> None:
-    caller = await _pressed(update, context)
-    if caller is None or caller.user is None or update.callback_query is None:
+    press = await pressed(update, context)
+    if press is None:
         return
-    t, query = caller.t, update.callback_query
+    t, user, query = press.t, press.user, press.query
     try:
         institution = await context.services.institution_closure.institution(
-            caller.user, _id(REOPEN, update), "institution.reopen")
+            user, _id(REOPEN, update), "institution.reopen")
     except Refusal as refusal:
         await _refused(update, t, refusal)
         return
@@ -223,13 +215,13 @@ async def chose_reopen(update: Update, context: BotContext) -> None:
 
 
 async def confirmed_reopen(update: Update, context: BotContext) -> None:
-    caller = await _pressed(update, context)
-    if caller is None or caller.user is None or update.callback_query is None:
+    press = await pressed(update, context)
+    if press is None:
         return
-    t, query, closure = caller.t, update.callback_query, context.services.institution_closure
+    t, user, query, closure = press.t, press.user, press.query, context.services.institution_closure
     institution_id = _id(REOPEN_OK, update)
     try:
-        institution = await closure.reopen(caller.user, institution_id)
+        institution = await closure.reopen(user, institution_id)
     except Refusal as refusal:
         if refusal.code != "institution_not_closed":
             await _refused(update, t, refusal)

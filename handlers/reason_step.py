@@ -23,7 +23,7 @@ from bot.domain.lifecycle import HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import HazardOutcome
-from handlers.common import answer, cancel_journey, cancel_keyboard, catalog_label, identify, refused_text
+from handlers.common import answer, cancel_journey, cancel_keyboard, catalog_label, identify, refused_text, typed
 from handlers.hazard_buttons import (
     REASON_REFUSALS,
     STALE_BUTTONS,
@@ -98,30 +98,29 @@ class ReasonStep:
         return self.awaiting_reason
 
     async def gave_reason(self, update: Update, context: BotContext) -> str | int:
-        caller = await identify(update, context)
-        message = update.effective_message
-        if caller is None or caller.user is None or message is None:
+        sent = await typed(update, context)
+        if sent is None:
             return ConversationHandler.END
-        t, drafts = caller.t, self._drafts(context)
-        draft = await drafts.get(caller.user.telegram_id, self.journey)
+        t, user, message, drafts = sent.t, sent.user, sent.message, self._drafts(context)
+        draft = await drafts.get(user.telegram_id, self.journey)
         if draft is None:
             await answer(update, t("fallback.stale_button"))
             return ConversationHandler.END
         try:
             # Who, and when, checked again before the transaction: a refusal raised inside it (the person's rights
             # changed since the press) would roll its own audit entry back with it.
-            await ensure_allowed(context.services.hazards, caller.user, draft.hazard_id, self.action,
+            await ensure_allowed(context.services.hazards, user, draft.hazard_id, self.action,
                                  shown_fix=draft.shown_fix)
             async with context.services.storage.db.transaction():  # the action and the end of its draft, or neither
-                outcome = await self._act(context, caller.user, draft, message.text)
-                await drafts.delete(caller.user.telegram_id, self.journey)
+                outcome = await self._act(context, user, draft, message.text)
+                await drafts.delete(user.telegram_id, self.journey)
         except Refusal as refusal:
             # A new rectification arrived meanwhile, or the hazard was withdrawn: the way to it as it is now.
             latest = details_keyboard(draft.hazard_id, t) if refusal.code in STALE_BUTTONS else None
             if await refused_text(update, t, refusal, type_again=self.type_again, cancel_data=self.cancel_data,
                                   otherwise=latest):
                 return self.awaiting_reason
-            await drafts.delete(caller.user.telegram_id, self.journey)
+            await drafts.delete(user.telegram_id, self.journey)
             return ConversationHandler.END
         reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
         await answer(update, self.done(outcome, reason, t, context))

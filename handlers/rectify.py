@@ -22,7 +22,7 @@ from bot.domain.text import clean_text, is_blank
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, pressed, typed
 from handlers.evidence import keep_photo
 from handlers.hazard_buttons import (
     ACKNOWLEDGE,
@@ -60,10 +60,10 @@ def _photos_keyboard(draft: ActionDraft, t: Translator) -> InlineKeyboardMarkup:
 
 
 async def acknowledged(update: Update, context: BotContext) -> None:
-    pressed = await pressed_hazard(update, context)
-    if pressed is None:
+    press = await pressed_hazard(update, context)
+    if press is None:
         return
-    caller, user, query, hazard_id = pressed
+    caller, user, query, hazard_id = press
     hazards = context.services.hazards
     try:
         outcome = await hazards.act(user, hazard_id, HazardAction.ACKNOWLEDGE)
@@ -81,10 +81,10 @@ async def acknowledged(update: Update, context: BotContext) -> None:
 
 
 async def chose_rectify(update: Update, context: BotContext) -> str | int:
-    pressed = await pressed_hazard(update, context)
-    if pressed is None:
+    press = await pressed_hazard(update, context)
+    if press is None:
         return ConversationHandler.END
-    caller, user, query, hazard_id = pressed
+    caller, user, query, hazard_id = press
     hazards, t = context.services.hazards, caller.t
     try:
         await ensure_allowed(hazards, user, hazard_id, HazardAction.SUBMIT_RECTIFICATION)
@@ -119,14 +119,14 @@ async def _start(caller: Caller, context: BotContext, hazard_id: int) -> None:
 
 
 async def described_measures(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None or message.text is None:
+    sent = await typed(update, context)
+    if sent is None or sent.message.text is None:
         return ConversationHandler.END
+    caller, text = sent.caller, sent.message.text
     draft = await _draft_or_end(update, context, caller)
     if draft is None:
         return ConversationHandler.END
-    measures = clean_text(message.text)
+    measures = clean_text(text)
     if is_blank(measures):  # only invisible characters: as if nothing had been typed
         await answer(update, caller.t("rectify.need_measures"), reply_markup=cancel_keyboard(caller.t, CANCEL))
         return AWAITING_MEASURES
@@ -138,10 +138,10 @@ async def described_measures(update: Update, context: BotContext) -> str | int:
 
 async def photo_instead_of_measures(update: Update, context: BotContext) -> str | int:
     """Keep the photo (it is wanted next anyway) and ask for the measures; a caption counts as the measures."""
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None:
+    sent = await typed(update, context)
+    if sent is None:
         return ConversationHandler.END
+    caller, message = sent.caller, sent.message
     draft = await _draft_or_end(update, context, caller)
     if draft is None:
         return ConversationHandler.END
@@ -166,10 +166,10 @@ async def other_instead_of_measures(update: Update, context: BotContext) -> None
 
 
 async def received_photo(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None:
+    sent = await typed(update, context)
+    if sent is None:
         return ConversationHandler.END
+    caller, message = sent.caller, sent.message
     draft = await _draft_or_end(update, context, caller)
     if draft is None:
         return ConversationHandler.END
@@ -194,12 +194,11 @@ async def other_instead_of_photo(update: Update, context: BotContext) -> None:
 
 
 async def pressed_done(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None:
+    press = await pressed(update, context)
+    if press is None:
         return ConversationHandler.END
-    t, drafts = caller.t, _drafts(context)
-    draft = await drafts.get(caller.user.telegram_id, Journey.RECTIFY)
+    t, user, query, drafts = press.t, press.user, press.query, _drafts(context)
+    draft = await drafts.get(user.telegram_id, Journey.RECTIFY)
     if draft is None:
         await query.answer(t.plain("fallback.stale_button"), show_alert=True)
         return ConversationHandler.END
@@ -209,17 +208,17 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
     try:
         async with context.services.storage.db.transaction():  # the submission and the end of its draft, or neither
             outcome = await context.services.hazards.act(
-                caller.user, draft.hazard_id, HazardAction.SUBMIT_RECTIFICATION, reason=draft.measures,
+                user, draft.hazard_id, HazardAction.SUBMIT_RECTIFICATION, reason=draft.measures,
                 photos=draft.photos,
             )
-            await drafts.delete(caller.user.telegram_id, Journey.RECTIFY)
+            await drafts.delete(user.telegram_id, Journey.RECTIFY)
     except Refusal as refusal:
         await query.answer()
         await answer(update, t(refusal.message_key, **refusal.params))
         if refusal.code in MEASURES_REFUSALS:
             await answer(update, t("rectify.measures_again"), reply_markup=cancel_keyboard(t, CANCEL))
             return AWAITING_MEASURES
-        await drafts.delete(caller.user.telegram_id, Journey.RECTIFY)
+        await drafts.delete(user.telegram_id, Journey.RECTIFY)
         return ConversationHandler.END
     await query.answer()
     if isinstance(query.message, Message):
@@ -227,7 +226,7 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
         await replace_buttons(query.message, None)
     count = len(draft.photos)
     await answer(update, t(counted("rectify.submitted", count), code=outcome.hazard.code, count=count))
-    await tell_if_only_verifier(update, context, caller.user, outcome.hazard, t)
+    await tell_if_only_verifier(update, context, user, outcome.hazard, t)
     return ConversationHandler.END
 
 

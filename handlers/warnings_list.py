@@ -15,7 +15,7 @@ from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, Warni
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, pressed, typed
 from handlers.hazard_buttons import replace_buttons
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line
@@ -135,14 +135,14 @@ async def _after_change(
 
 
 async def pressed_send_draft(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None:
+    press = await pressed(update, context)
+    if press is None:
         return
+    caller, user, query = press.caller, press.user, press.query
     services = context.services
     try:
         async with services.storage.db.transaction():
-            delivered = await deliver(services, await services.warnings.send(caller.user, _id(query)))
+            delivered = await deliver(services, await services.warnings.send(user, _id(query)))
     except Refusal as refusal:
         await _refuse(context, caller, query, refusal)
         return
@@ -156,10 +156,10 @@ async def pressed_send_draft(update: Update, context: BotContext) -> None:
 
 
 async def pressed_level_change(update: Update, context: BotContext) -> None:
-    pressed = await _pressed_editable(update, context)
-    if pressed is None:
+    press = await _pressed_editable(update, context)
+    if press is None:
         return
-    caller, warning, query = pressed
+    caller, warning, query = press
     t = caller.t
     upward = (query.data or "").startswith("wl:up:")
     levels = [lvl for lvl in WarningLevel if (lvl.rank > warning.level.rank) == upward and lvl is not warning.level]
@@ -184,12 +184,12 @@ async def _pressed_editable(
     update: Update, context: BotContext
 ) -> tuple[Caller, EarlyWarning, CallbackQuery] | None:
     """The person and the warning their button names, when they may change it now; a refusal is told and ends it."""
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None:
+    press = await pressed(update, context)
+    if press is None:
         return None
+    caller, user, query = press.caller, press.user, press.query
     try:
-        warning = await _editable(context, caller.user, _id(query))
+        warning = await _editable(context, user, _id(query))
     except Refusal as refusal:
         await _refuse(context, caller, query, refusal)
         return None
@@ -243,10 +243,10 @@ async def _revise(update: Update, context: BotContext, caller: Caller, warning_i
 
 
 async def pressed_lift(update: Update, context: BotContext) -> None:
-    pressed = await _pressed_editable(update, context)
-    if pressed is None:
+    press = await _pressed_editable(update, context)
+    if press is None:
         return
-    caller, warning, _ = pressed
+    caller, warning, _ = press
     t = caller.t
     draft = warning.status is WarningStatus.DRAFT
     recipients = len({r.chat_id for r in await context.services.warnings.recipients(warning.id)})
@@ -257,14 +257,14 @@ async def pressed_lift(update: Update, context: BotContext) -> None:
 
 
 async def confirmed_lift(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None:
+    press = await pressed(update, context)
+    if press is None:
         return
+    caller, user, query = press.caller, press.user, press.query
     services = context.services
     try:
         async with services.storage.db.transaction():
-            delivery = await services.warnings.cancel(caller.user, _id(query))
+            delivery = await services.warnings.cancel(user, _id(query))
             delivered = await deliver(services, delivery)
     except Refusal as refusal:
         await _refuse(context, caller, query, refusal)
@@ -286,10 +286,10 @@ def _drafts(context: BotContext) -> WarningDraftRepository:
 
 
 async def pressed_update(update: Update, context: BotContext) -> str | int:
-    pressed = await _pressed_editable(update, context)
-    if pressed is None:
+    press = await _pressed_editable(update, context)
+    if press is None:
         return ConversationHandler.END
-    caller, warning, _ = pressed
+    caller, warning, _ = press
     assert caller.user is not None
     await _drafts(context).save(caller.user.telegram_id, WarnUpdateDraft(warning_id=warning.id),
                                 context.services.clock.now())
@@ -300,15 +300,15 @@ async def pressed_update(update: Update, context: BotContext) -> str | int:
 
 
 async def wrote_update(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None or message.text is None:
+    sent = await typed(update, context)
+    if sent is None or sent.message.text is None:
         return WRITING_UPDATE
-    draft = await _drafts(context).get(caller.user.telegram_id, WarnUpdateDraft)
+    caller, user, text = sent.caller, sent.user, sent.message.text
+    draft = await _drafts(context).get(user.telegram_id, WarnUpdateDraft)
     if draft is None:
         await answer(update, caller.t("warn.lost"))
         return ConversationHandler.END
-    headline, rest = split_warning_text(message.text)
+    headline, rest = split_warning_text(text)
     if is_blank(headline):  # only invisible characters
         await answer(update, caller.t("refusal.headline_too_short", min=1))
         return WRITING_UPDATE
@@ -319,7 +319,7 @@ async def wrote_update(update: Update, context: BotContext) -> str | int:
         await answer(update, caller.t("refusal.text_too_long", max=MAX_WARNING_TEXT))
         return WRITING_UPDATE
     edit = WarningEdit(headline=headline, description=rest)
-    await _drafts(context).delete(caller.user.telegram_id, WarnUpdateDraft)
+    await _drafts(context).delete(user.telegram_id, WarnUpdateDraft)
     await _revise(update, context, caller, draft.warning_id, edit)
     return ConversationHandler.END
 

@@ -25,7 +25,7 @@ from bot.domain.lifecycle import HazardAction
 from bot.domain.withdrawal import MIN_REASON, WithdrawalCategory
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from handlers.common import answer, cancel_journey, cancel_keyboard, identify, refused_text
+from handlers.common import answer, cancel_journey, cancel_keyboard, identify, pressed, refused_text, typed
 from handlers.hazard_buttons import WITHDRAW, ensure_allowed, pattern, pressed_hazard, refuse
 from storage.models import User
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
@@ -63,10 +63,10 @@ async def _save(context: BotContext, user: User, draft: WithdrawDraft) -> None:
 
 
 async def chose_withdraw(update: Update, context: BotContext) -> str | int:
-    pressed = await pressed_hazard(update, context)
-    if pressed is None:
+    press = await pressed_hazard(update, context)
+    if press is None:
         return ConversationHandler.END
-    caller, user, query, hazard_id = pressed
+    caller, user, query, hazard_id = press
     t, hazards = caller.t, context.services.hazards
     try:
         # Role, scope and state, on every press: a withdrawn hazard names who withdrew it and when.
@@ -88,14 +88,12 @@ async def chose_withdraw(update: Update, context: BotContext) -> str | int:
 
 
 async def chose_category(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    query = update.callback_query
-    match = CATEGORY.match(query.data or "") if query is not None else None
-    if caller is None or caller.user is None or query is None or match is None:
+    press = await pressed(update, context, CATEGORY)
+    if press is None:
         return ConversationHandler.END
-    t, user, hazard_id = caller.t, caller.user, int(match.group(1))
+    t, user, query, hazard_id = press.t, press.user, press.query, int(press.match.group(1))
     try:
-        category = WithdrawalCategory(match.group(2))
+        category = WithdrawalCategory(press.match.group(2))
     except ValueError:
         await query.answer(t.plain("fallback.stale_button"), show_alert=True)
         return CHOOSING_CATEGORY
@@ -120,25 +118,22 @@ async def category_outside_step(update: Update, context: BotContext) -> None:
     """A category pressed with no withdraw step open: a message left from an earlier step, or a forged press. Who may
     withdraw the hazard it names is checked first, as on every hazard button, so that a press from someone who may
     not is refused and audited; for staff who may, the button has merely expired."""
-    caller = await identify(update, context)
-    query = update.callback_query
-    match = CATEGORY.match(query.data or "") if query is not None else None
-    if caller is None or caller.user is None or query is None or match is None:
+    press = await pressed(update, context, CATEGORY)
+    if press is None:
         return
     try:
-        await ensure_allowed(context.services.hazards, caller.user, int(match.group(1)), HazardAction.WITHDRAW)
+        await ensure_allowed(context.services.hazards, press.user, int(press.match.group(1)), HazardAction.WITHDRAW)
     except Refusal as refusal:
-        await refuse(query, caller.t, refusal)
+        await refuse(press.query, press.t, refusal)
         return
-    await query.answer(caller.t.plain("fallback.stale_button"), show_alert=True)
+    await press.query.answer(press.t.plain("fallback.stale_button"), show_alert=True)
 
 
 async def gave_reason(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None:
+    sent = await typed(update, context)
+    if sent is None:
         return ConversationHandler.END
-    t, user = caller.t, caller.user
+    t, user, message = sent.t, sent.user, sent.message
     draft = await _draft(context, user)
     if draft is None or draft.category is None:
         await answer(update, t("fallback.stale_button"))
@@ -163,12 +158,10 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
 
 
 async def confirmed(update: Update, context: BotContext) -> None:
-    caller = await identify(update, context)
-    query = update.callback_query
-    match = CONFIRM.match(query.data or "") if query is not None else None
-    if caller is None or caller.user is None or query is None or match is None:
+    press = await pressed(update, context, CONFIRM)
+    if press is None:
         return
-    services, t, user, hazard_id = context.services, caller.t, caller.user, int(match.group(1))
+    services, t, user, query, hazard_id = context.services, press.t, press.user, press.query, int(press.match.group(1))
     try:
         # Who and when first: a forged press is refused and audited; a second one hears who withdrew it and when.
         await ensure_allowed(services.hazards, user, hazard_id, HazardAction.WITHDRAW)
