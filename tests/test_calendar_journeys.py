@@ -299,6 +299,20 @@ async def test_staff_log_a_study_session_and_see_the_half_year_status(bot_stage:
     assert [(s.held_on, s.participants) for s in sessions] == [(date(2026, 6, 4), 18)]
 
 
+async def test_staff_give_up_a_study_session_with_the_cancel_under_a_refused_count(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 6, 5))
+    staff = (await cast(bot_stage)).staff
+    await staff.send_text("/study")
+    await staff.press("昨天（2026-06-04）")
+    await staff.send_text("《2024年全市民政系统安全工作要点》专题学习")
+    await staff.send_text("0")
+    refused = staff.last_message()
+    assert "参加人数应为 1 到" in refused.text and refused.buttons == [["取消"]]
+    await staff.press("取消", refused)
+    assert staff.last_message().text == "已取消记录学习，未保存任何内容。"
+    await staff.send_text("18")  # no longer the number of participants
+    assert await bot_stage.services.storage.calendar.studies_of(LUCHENG) == []
+
 async def test_a_city_admin_logs_the_bureaus_study_session_in_english(bot_stage: Stage) -> None:
     bot_stage.clock.set(local(2026, 9, 1))
     city = bot_stage.sandbox.user(user_id=90, first_name="Wang", language_code="en")

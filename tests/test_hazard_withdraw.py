@@ -355,3 +355,8 @@ async def test_a_rejection_reason_typed_after_a_colleague_withdrew_the_hazard_le
     assert "已由" in reply.text and "作废" in reply.text
     assert reply.buttons == [["详情"]]
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.WITHDRAWN
+
+    # The step is over: the next text is no reason, and is not refused for the withdrawal again.
+    await staff.send_text("照片不清晰，请补拍")
+    after = staff.last_message()
+    assert "作废" not in after.text and "没有看懂" in after.text

@@ -5,13 +5,16 @@ the next restart), while seeing every one of those hazards in /tasks."""
 
 from __future__ import annotations
 
+import argparse
+
+from bot import people_cli
 from bot.domain.roles import Role
 from bot.jobs import plan_once
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
 from storage.hazard_models import Hazard
 from tests.calendar_people import local
-from tests.hazard_people import LUCHENG, OTHER_STAFF, Cast, cast, report
+from tests.hazard_people import LUCHENG, OTHER_STAFF, STAFF, Cast, cast, report
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import drain
 
@@ -133,6 +136,29 @@ async def test_when_a_countys_only_clerk_leaves_the_city_admins_are_reminded_in_
     assert "已到整改期限" in reminded
     assert about(people.staff, hazard, staff_seen) == []
 
+
+
+async def test_when_the_operator_ends_a_countys_only_clerks_access_from_the_command_line_the_city_admins_are_reminded(
+    bot_stage: Stage,
+) -> None:
+    # `safety-bot deactivate` plans the city admins' reminders itself, there and then: no running bot's /people
+    # answer does it for the command line, and the next daily plan is the next day.
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    people, hazard = await open_in_lucheng(bot_stage, city_admin=admin)
+    bot_stage.clock.set(local(2026, 3, 8, 7))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 3, 8, 15))
+    ended = await people_cli._main(argparse.Namespace(command="deactivate", telegram_id=STAFF), bot_stage.settings,
+                                   bot_stage.clock)
+    assert ended == 0
+    await drain(bot_stage)
+    seen, staff_seen = len(admin.messages()), len(people.staff.messages())
+
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    await sweep(bot_stage)
+    (reminded,) = about(admin, hazard, seen)
+    assert "已到整改期限" in reminded
+    assert about(people.staff, hazard, staff_seen) == []
 
 # ---- the calendar duties ---------------------------------------------------------------------------------------
 # A duty's reminders to staff (a drill or self-inspection overdue, a study session due or overdue) named their

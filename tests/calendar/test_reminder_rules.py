@@ -100,6 +100,15 @@ def test_past_steps_are_kept_but_not_added_except_one_catch_up_escalation() -> N
     assert "repeat3" not in got  # weekly repeats are planned one week ahead
 
 
+def test_a_hazard_first_planned_at_night_after_a_step_fell_due_in_quiet_hours_gets_that_one_step_not_two() -> None:
+    # The deadline was 23:00 on the 9th and "a day overdue" fell due at 23:00 on the 10th, both in quiet hours; a
+    # hazard reopened at 23:30 on the 10th has both behind it. The latest is caught up at 07:30, and that alone:
+    # that its own turn would also have waited for 07:30 does not make it a step still to come.
+    got = plan(local(2026, 3, 9, 23), local(2026, 3, 10, 23, 30))
+    assert got["deadline"][1] is False
+    assert got["overdue1d"] == (local(2026, 3, 11, 7, 30), True)
+
+
 def test_escalations_to_the_city_wait_for_nine_unless_urgent_or_at_nine_already() -> None:
     late_evening = plan(local(2026, 3, 9, 23), local(2026, 3, 2, 23))
     assert late_evening["overdue3d"] == (local(2026, 3, 13, 9), True)  # not 07:30 when quiet hours end

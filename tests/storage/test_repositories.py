@@ -7,6 +7,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.domain.roles import Role
+from bot.services.staff import first_told
 from storage import Storage
 from storage.models import Group, GroupPurpose, InstitutionType, Invite, NewInstitution, User
 
@@ -199,3 +200,17 @@ async def test_audit_list_filters_newest_last(storage: Storage, clock: FakeClock
     assert [event.action for event in await storage.audit.list(actor_id=2)] == ["user.registered"]
     assert await storage.audit.list(action_prefix="invite*") == []  # GLOB characters are literal
     assert events[0].at.tzinfo is UTC and events[0].detail == {"at": "2026-03-01T01:00:00+00:00", "n": 0}
+
+
+async def test_staff_for_region_finds_county_staff_whose_county_is_written_in_nine_or_twelve_digits(
+    wenzhou: Storage,
+) -> None:
+    # A county is as much 330305000 or 330305000000 as 330305 (covering_codes): staff registered under either form
+    # are told first about their county's places, not passed over for the city admins.
+    await wenzhou.users.add(_user(1, Role.CITY))
+    await wenzhou.users.add(_user(2, Role.COUNTY, "330305000"))
+    await wenzhou.users.add(_user(3, Role.COUNTY, "330305000000"))
+    await wenzhou.users.add(_user(4, Role.COUNTY, "330302000"))
+    assert [user.telegram_id for user in await wenzhou.users.staff_for_region("330305001")] == [2, 3, 1]
+    assert [user.telegram_id for user in await wenzhou.users.staff_for_region("330305")] == [2, 3, 1]
+    assert [user.telegram_id for user in await first_told(wenzhou, "330305001")] == [2, 3]
