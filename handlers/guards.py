@@ -25,6 +25,7 @@ from bot.context import BotContext
 from bot.domain.secrecy import LEVELS, find_classification_mark
 from bot.services.onboarding import GroupLoss
 from handlers.common import answer, full_name, identify, is_group, is_private, topic_of
+from handlers.conversations import waiting
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,12 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
     )
     if caller is not None:
         if not follows_refused:  # said once for an album, not once a page
-            await message.reply_text(caller.t("secrecy.refused", mark=mark), do_quote=False)
+            refusal = caller.t("secrecy.refused", mark=mark)
+            sender = update.effective_user
+            if is_private(update) and sender is not None and waiting(context.application, message.chat_id, sender.id):
+                # The journey never sees the text, so neither its "type it again" nor its Cancel comes: say both.
+                refusal += "\n\n" + caller.t("secrecy.step_waiting")
+            await message.reply_text(refusal, do_quote=False)
         try:
             # Delete it from the chat too where we are allowed to; a private chat keeps the sender's own copy.
             if is_group(update):

@@ -16,14 +16,11 @@ from telegram import Update
 from telegram.ext import Application, ConversationHandler, TypeHandler
 
 from bot.context import BotContext
+from handlers.conversations import conversations, waiting
 from handlers.guards import ACCESS_GROUP
 
 # After the access gate (a stranger starts nothing) and the check of forged numbers.
 JOURNEY_GROUP = ACCESS_GROUP + 2
-
-
-def _conversations(application: Application[Any, Any, Any, Any, Any, Any]) -> list[ConversationHandler[Any]]:
-    return [handler for handler in application.handlers.get(0, []) if isinstance(handler, ConversationHandler)]
 
 
 def _starts(conversation: ConversationHandler[Any], update: Update) -> bool:
@@ -34,8 +31,9 @@ async def started_journey(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or (update.message is None and update.callback_query is None):
         return
-    conversations = _conversations(context.application)
-    starting = next((conversation for conversation in conversations if _starts(conversation, update)), None)
+    starting = next(
+        (conversation for conversation in conversations(context.application) if _starts(conversation, update)), None
+    )
     if starting is None:
         return
     end_journeys(context.application, chat.id, user.id, but=starting)
@@ -48,11 +46,9 @@ def end_journeys(
     """End every journey the person had left waiting in this chat (`but` the one they are starting): one
     registering again after their access ended starts afresh, and their first words are never taken as the answer
     to a question asked of who they were."""
-    key = (chat_id, user_id)  # every journey is kept per chat and person (per_chat, per_user)
-    for conversation in _conversations(application):
-        per_person = conversation.per_chat and conversation.per_user and not conversation.per_message
-        if conversation is not but and per_person and key in conversation._conversations:
-            _end(conversation, key)
+    for conversation in waiting(application, chat_id, user_id):
+        if conversation is not but:
+            _end(conversation, (chat_id, user_id))
 
 
 def _end(conversation: ConversationHandler[Any], key: tuple[int, int]) -> None:

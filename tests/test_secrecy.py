@@ -171,6 +171,26 @@ async def test_an_edited_message_is_checked_for_marks_but_never_taken_as_an_answ
     assert "三楼走廊堆放杂物，堵塞消防通道\"" in draft["data"], draft["data"]
 
 
+async def test_classified_text_at_a_step_is_refused_with_word_that_the_step_waits_and_how_to_stop(
+    bot_stage: Stage,
+) -> None:
+    """The guard refuses before any journey sees the text, so the journey's own "type it again" answer, and its
+    Cancel, never come: the refusal itself says the step is still waiting, and how to stop."""
+    from tests.test_report import cadre_and_head, to_the_description
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_text("秘密★1年 关于防汛值班的通知")
+    assert "仍在等待" not in cadre.last_message().text  # nothing is waiting: the refusal alone
+    await to_the_description(cadre)
+    await cadre.send_text("机密 三楼走廊堆放杂物，堵塞消防通道")
+    refused = cadre.last_message().text
+    assert "密级标识“机密”" in refused
+    assert refused.endswith("您正在进行的操作仍在等待回复：请去掉密级标识后重新发送；如不再继续，请发送 /cancel。")
+    await cadre.send_text("/cancel")
+    assert cadre.last_message().text == "已取消上报，草稿已删除。"
+    assert await bot_stage.services.hazards.load_draft(cadre.id) is None
+
+
 async def test_every_guard_has_a_handler_group_of_its_own(bot_stage: Stage) -> None:
     """In a handler group only the first handler that accepts an update runs: a guard sharing a group with another
     would silently switch that one off (the edit guard once did so to the journey switch)."""
