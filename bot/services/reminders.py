@@ -275,7 +275,10 @@ class ReminderService:
         if person.active:
             joined = {person.telegram_id}
         else:
-            joined = {user.telegram_id for user in directory.county_staff(person.region_code or "")}
+            successors = directory.county_staff(person.region_code or "")
+            if any(user.role is Role.COUNTY for user in successors):
+                return 0  # the county's other clerks were in every audience already: nobody has joined one
+            joined = {user.telegram_id for user in successors}
         today = self._clock.now().astimezone(self.tz).date()
         await self.plan_calendar(today, directory, region_code=region_code, only_for=joined)
         return await self.plan_open_hazards(directory, region_code=region_code, only_for=joined)
