@@ -6,7 +6,6 @@ nothing."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -244,13 +243,8 @@ async def _hazard_of(context: BotContext, request_id: int) -> int | None:
     return None if request is None else request.hazard_id
 
 
-# The request either decision's button names (APPROVE_EXTENSION or REFUSE_EXTENSION); which decision it is, is the
-# handler's: each is registered for its own button.
-DECISION = re.compile(r"^xt:(?:ok|no):(\d+)$")
-
-
 async def pressed_approve(update: Update, context: BotContext) -> None:
-    press = await pressed(update, context, DECISION)
+    press = await pressed(update, context, APPROVE_EXTENSION)
     if press is None:
         return
     t, services, query, request_id = press.t, context.services, press.query, int(press.match.group(1))
@@ -277,7 +271,7 @@ async def _refused(update: Update, t: Translator, refusal: Refusal, hazard_id: i
 
 
 async def pressed_refuse(update: Update, context: BotContext) -> str | int:
-    press = await pressed(update, context, DECISION)
+    press = await pressed(update, context, REFUSE_EXTENSION)
     if press is None:
         return ConversationHandler.END
     t, services, query, request_id = press.t, context.services, press.query, int(press.match.group(1))
