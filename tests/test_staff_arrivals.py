@@ -6,6 +6,9 @@ the next restart), while seeing every one of those hazards in /tasks."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
+
+import pytest
 
 from bot import people_cli
 from bot.domain.roles import Role
@@ -119,39 +122,27 @@ async def test_a_city_admin_who_registers_today_gets_the_next_mornings_escalatio
     assert len(about(older, hazard, older_seen)) == 1
 
 
-async def test_when_a_countys_only_clerk_leaves_the_city_admins_are_reminded_in_their_place_that_day(
-    bot_stage: Stage,
-) -> None:
-    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
-    people, hazard = await open_in_lucheng(bot_stage, city_admin=admin)
-    bot_stage.clock.set(local(2026, 3, 8, 7))
-    await plan_once(bot_stage.services)
-    bot_stage.clock.set(local(2026, 3, 8, 15))
-    await end_lucheng_clerks_access(bot_stage, admin)
-    seen, staff_seen = len(admin.messages()), len(people.staff.messages())
-
-    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
-    await sweep(bot_stage)
-    (reminded,) = about(admin, hazard, seen)
-    assert "已到整改期限" in reminded
-    assert about(people.staff, hazard, staff_seen) == []
-
-
-
-async def test_when_the_operator_ends_a_countys_only_clerks_access_from_the_command_line_the_city_admins_are_reminded(
-    bot_stage: Stage,
-) -> None:
-    # `safety-bot deactivate` plans the city admins' reminders itself, there and then: no running bot's /people
-    # answer does it for the command line, and the next daily plan is the next day.
-    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
-    people, hazard = await open_in_lucheng(bot_stage, city_admin=admin)
-    bot_stage.clock.set(local(2026, 3, 8, 7))
-    await plan_once(bot_stage.services)
-    bot_stage.clock.set(local(2026, 3, 8, 15))
-    ended = await people_cli._main(argparse.Namespace(command="deactivate", telegram_id=STAFF), bot_stage.settings,
-                                   bot_stage.clock)
+async def end_from_the_command_line(stage: Stage, admin: SimUser) -> None:
+    """The operator ends 周科长's access with `safety-bot deactivate`, which plans the city admins' reminders itself,
+    there and then: no running bot's /people answer does it for the command line, and the next daily plan is the
+    next day."""
+    ended = await people_cli._main(argparse.Namespace(command="deactivate", telegram_id=STAFF), stage.settings,
+                                   stage.clock)
     assert ended == 0
-    await drain(bot_stage)
+    await drain(stage)
+
+
+@pytest.mark.parametrize("end_access", [end_lucheng_clerks_access, end_from_the_command_line],
+                         ids=["through /people", "from the command line"])
+async def test_when_a_countys_only_clerk_leaves_the_city_admins_are_reminded_in_their_place_that_day(
+    bot_stage: Stage, end_access: Callable[[Stage, SimUser], Awaitable[None]]
+) -> None:
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    people, hazard = await open_in_lucheng(bot_stage, city_admin=admin)
+    bot_stage.clock.set(local(2026, 3, 8, 7))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 3, 8, 15))
+    await end_access(bot_stage, admin)
     seen, staff_seen = len(admin.messages()), len(people.staff.messages())
 
     bot_stage.clock.set(local(2026, 3, 9, 10, 1))
@@ -159,6 +150,7 @@ async def test_when_the_operator_ends_a_countys_only_clerks_access_from_the_comm
     (reminded,) = about(admin, hazard, seen)
     assert "已到整改期限" in reminded
     assert about(people.staff, hazard, staff_seen) == []
+
 
 # ---- the calendar duties ---------------------------------------------------------------------------------------
 # A duty's reminders to staff (a drill or self-inspection overdue, a study session due or overdue) named their
