@@ -196,6 +196,18 @@ async def chose_template(update: Update, context: BotContext) -> str | int:
     return await _texted(update, context, caller, user, draft, headline, description)
 
 
+def warning_text_refused(headline: str, rest: str, t: Translator) -> str | None:
+    """Why a warning's typed text (its first line the headline, the rest the description) cannot be sent, or None:
+    for a new warning (/warn) and for an update of one sent (/warnings, 更新) alike."""
+    if is_blank(headline):  # only invisible characters
+        return t("refusal.headline_too_short", min=1)
+    if len(headline) > MAX_HEADLINE:
+        return t("refusal.headline_too_long", max=MAX_HEADLINE)
+    if len(rest) > MAX_WARNING_TEXT:
+        return t("refusal.text_too_long", max=MAX_WARNING_TEXT)
+    return None
+
+
 async def wrote_text(update: Update, context: BotContext) -> str | int:
     loaded = await _load(update, context)
     message = update.effective_message
@@ -203,13 +215,7 @@ async def wrote_text(update: Update, context: BotContext) -> str | int:
         return WRITING
     caller, user, draft = loaded
     headline, rest = split_warning_text(message.text)
-    refused = None
-    if is_blank(headline):  # only invisible characters
-        refused = caller.t("refusal.headline_too_short", min=1)
-    elif len(headline) > MAX_HEADLINE:
-        refused = caller.t("refusal.headline_too_long", max=MAX_HEADLINE)
-    elif len(rest) > MAX_WARNING_TEXT:
-        refused = caller.t("refusal.text_too_long", max=MAX_WARNING_TEXT)
+    refused = warning_text_refused(headline, rest, caller.t)
     if refused is not None:
         await answer(update, refused, reply_markup=_writing_keyboard(caller.t))
         return WRITING

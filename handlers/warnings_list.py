@@ -10,14 +10,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
-from bot.domain.text import is_blank, split_warning_text
+from bot.domain.text import split_warning_text
 from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, WarningStatus, effective_expiry
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
 from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, pressed, typed
 from handlers.hazard_buttons import replace_buttons
-from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
+from handlers.warn import warning_text_refused
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, headline, level_label, local_time, title
@@ -309,14 +309,9 @@ async def wrote_update(update: Update, context: BotContext) -> str | int:
         await answer(update, caller.t("warn.lost"))
         return ConversationHandler.END
     headline, rest = split_warning_text(text)
-    if is_blank(headline):  # only invisible characters
-        await answer(update, caller.t("refusal.headline_too_short", min=1))
-        return WRITING_UPDATE
-    if len(headline) > MAX_HEADLINE:
-        await answer(update, caller.t("refusal.headline_too_long", max=MAX_HEADLINE))
-        return WRITING_UPDATE
-    if len(rest) > MAX_WARNING_TEXT:
-        await answer(update, caller.t("refusal.text_too_long", max=MAX_WARNING_TEXT))
+    refused = warning_text_refused(headline, rest, caller.t)
+    if refused is not None:
+        await answer(update, refused)
         return WRITING_UPDATE
     edit = WarningEdit(headline=headline, description=rest)
     await _drafts(context).delete(user.telegram_id, WarnUpdateDraft)
