@@ -25,6 +25,7 @@ from storage.models import User
 from storage.repositories.warning_drafts import WarningDraftRepository, WarnUpdateDraft
 
 WRITING_UPDATE = "warnings.writing_update"
+UPDATE_CANCEL = "wl:cancel_update"
 MAX_LISTED = 10
 # Refusals that mean "not yours to do" rather than "too late": a forged or misplaced press, worth an audit entry.
 AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
@@ -293,7 +294,7 @@ async def pressed_update(update: Update, context: BotContext) -> str | int:
     assert caller.user is not None
     await _drafts(context).save(caller.user.telegram_id, WarnUpdateDraft(warning_id=warning.id),
                                 context.services.clock.now())
-    keyboard = cancel_keyboard(caller.t, "wl:cancel_update")
+    keyboard = cancel_keyboard(caller.t, UPDATE_CANCEL)
     text = caller.t("warnings.ask_update", title=title(warning, caller.t), headline=headline(warning, caller.t))
     await answer(update, text, reply_markup=keyboard)
     return WRITING_UPDATE
@@ -310,8 +311,8 @@ async def wrote_update(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     headline, rest = split_warning_text(text)
     refused = warning_text_refused(headline, rest, caller.t)
-    if refused is not None:
-        await answer(update, refused)
+    if refused is not None:  # asked again, with Cancel as under the question
+        await answer(update, refused, reply_markup=cancel_keyboard(caller.t, UPDATE_CANCEL))
         return WRITING_UPDATE
     edit = WarningEdit(headline=headline, description=rest)
     await _drafts(context).delete(user.telegram_id, WarnUpdateDraft)
@@ -349,7 +350,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             states={WRITING_UPDATE: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, wrote_update)]},
             fallbacks=[
                 CommandHandler("cancel", cancelled_update),
-                CallbackQueryHandler(cancelled_update, pattern=r"^wl:cancel_update$"),
+                CallbackQueryHandler(cancelled_update, pattern=f"^{UPDATE_CANCEL}$"),
                 MessageHandler(private & ~filters.COMMAND, guided),
             ],
             allow_reentry=True,

@@ -300,6 +300,30 @@ async def test_a_warning_text_refused_is_asked_for_again_with_the_template_and_c
     assert "下一步 ▶" not in [label for row in staff.last_message().buttons for label in row]
 
 
+async def test_an_update_text_refused_is_asked_for_again_with_cancel(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast, level="橙色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    await staff.press("✏️ 更新")
+    for typed, refusal in [
+        ("\u200b\u200b", "预警标题至少需要 1 个字。"),
+        ("台" * (MAX_HEADLINE + 1), f"预警标题太长了，请不超过 {MAX_HEADLINE} 个字。"),
+        ("台风路径北移\n" + "风" * (MAX_WARNING_TEXT + 1), f"文字太长了，请不超过 {MAX_WARNING_TEXT} 个字。"),
+    ]:
+        await staff.send_text(typed)
+        refused = staff.last_message()
+        assert refused.text == refusal and refused.buttons == [["取消"]]
+    await staff.press("取消", refused)
+    assert refused.text == "已取消，没有发布预警。"
+    await staff.send_text("台风“海燕”路径北移\n请临海机构今晚18时前完成人员转移。")  # no longer the update's text
+    await drain(typhoon_stage)
+    (warning,) = await typhoon_stage.services.storage.warnings.with_status({WarningStatus.SENT})
+    assert warning.revision == 1 and containing(cast.head_1, "【更新】") == []
+
+
 async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escalation_to_one_message_each(
     typhoon_stage: Stage,
 ) -> None:
