@@ -188,9 +188,7 @@ class ReminderService:
                 assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
                 if add_only and not step.add:
                     continue
-                for recipient_id, topic_id in await directory.for_hazard(hazard, step.audiences):
-                    if only_for is not None and recipient_id not in only_for:
-                        continue
+                for recipient_id, topic_id in _among(await directory.for_hazard(hazard, step.audiences), only_for):
                     key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
                     keep.add(key)
                     if step.add:
