@@ -22,7 +22,7 @@ from bot.services.onboarding import OnboardingService
 from storage import Storage
 from storage.extension_models import ENDED_BY_ACCESS
 from storage.hazard_models import Hazard
-from storage.models import Institution, Invite, User
+from storage.models import Institution, Invite, Region, User
 
 EVENT_ASSIGNEE_LEFT = "assignee_left"  # a hazard event: the person named responsible no longer has access
 GIVEN_UP = "the person's access to the bot ended"
@@ -240,15 +240,13 @@ async def describe_scope(
 ) -> str:
     """Where a person (or an invitation's newcomer) works, in the language: their institution, else their region,
     else the city."""
+    place: Institution | Region | None = None
     if institution_id is not None:
-        institution = await storage.institutions.get(institution_id)
-        if institution is not None:
-            return institution.name_zh if language == "zh_CN" else institution.name_en
-    if region_code is not None:
-        region = await storage.regions.get(region_code)
-        if region is not None:
-            return region.name_zh if language == "zh_CN" else region.name_en
-    city = await storage.regions.city()
-    if city is None:
+        place = await storage.institutions.get(institution_id)
+    if place is None and region_code is not None:
+        place = await storage.regions.get(region_code)
+    if place is None:
+        place = await storage.regions.city()
+    if place is None:
         return ""
-    return city.name_zh if language == "zh_CN" else city.name_en
+    return place.name_zh if language == "zh_CN" else place.name_en
