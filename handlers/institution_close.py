@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from pydantic import BaseModel, ConfigDict
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -52,11 +52,10 @@ def _id(pattern: re.Pattern[str], update: Update) -> int:
     return int(match.group(1)) if match else 0
 
 
-async def _refused(update: Update, t: Translator, refusal: Refusal) -> None:
-    """A refused press (each came through `pressed`): a pop-up the person must dismiss. A typed reason's
-    refusal goes through `refused_text`, which offers Cancel with it."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(popup_text(t, refusal), show_alert=True)
+async def _refused(query: CallbackQuery, t: Translator, refusal: Refusal) -> None:
+    """A refused press: a pop-up the person must dismiss. A typed reason's refusal goes through `refused_text`,
+    which offers Cancel with it."""
+    await query.answer(popup_text(t, refusal), show_alert=True)
 
 
 # ---- closing ---------------------------------------------------------------------------------------------------------
@@ -70,7 +69,7 @@ async def chose_close(update: Update, context: BotContext) -> str | int:
     try:
         preview = await context.services.institution_closure.preview(user, _id(CLOSE, update))
     except Refusal as refusal:
-        await _refused(update, t, refusal)
+        await _refused(query, t, refusal)
         return ConversationHandler.END
     await query.answer()
     draft = ClosureDraft(institution_id=preview.institution.id)
@@ -154,7 +153,7 @@ async def confirmed_close(update: Update, context: BotContext) -> None:
             closure = await closure_service.close(user, institution_id, draft.reason)
             await drop_draft(services.storage.db, me, Journey.INSTITUTION_CLOSE)
     except Refusal as refusal:
-        await _refused(update, t, refusal)
+        await _refused(query, t, refusal)
         return
     await query.answer()
     for departure in closure.departures:  # their drafts are gone: the journey they were in ends too
@@ -198,7 +197,7 @@ async def chose_reopen(update: Update, context: BotContext) -> None:
         institution = await context.services.institution_closure.institution(
             user, _id(REOPEN, update), "institution.reopen")
     except Refusal as refusal:
-        await _refused(update, t, refusal)
+        await _refused(query, t, refusal)
         return
     await query.answer()
     name = place_name(institution, t)
@@ -224,7 +223,7 @@ async def confirmed_reopen(update: Update, context: BotContext) -> None:
         institution = await closure.reopen(user, institution_id)
     except Refusal as refusal:
         if refusal.code != "institution_not_closed":
-            await _refused(update, t, refusal)
+            await _refused(query, t, refusal)
             return
         # A second tap, or a colleague reopened it a moment ago: said plainly, nothing changes.
         await query.answer()
