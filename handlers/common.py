@@ -17,7 +17,7 @@ from bot.context import BotContext
 from bot.domain.catalog import Labelled, Severity, label
 from bot.domain.deadlines import DeadlinePolicy
 from bot.domain.text import clean_text, visible_length
-from bot.i18n import Translator
+from bot.i18n import Named, Translator, local_name
 from bot.services.errors import Refusal
 from storage.models import User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -192,6 +192,14 @@ def topic_of(update: Update) -> int | None:
     if message is not None and message.is_topic_message:
         return message.message_thread_id
     return None
+
+
+def place_name(place: Named | None, t: Translator) -> str:
+    """A region's or an institution's name as the reader reads it; a dash where the place is gone (deleted since, or
+    never known), so that a sentence about it still reads whole."""
+    if place is None:
+        return "—"
+    return local_name(place, t.language)
 
 
 def catalog_label(code: Labelled, t: Translator) -> str:
