@@ -19,10 +19,9 @@ from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from handlers.common import Caller, answer, identify, is_private, popup_text
+from handlers.common import Caller, answer, identify, is_private, place_name, popup_text
 from handlers.contact_lists import FOCUS, PATTERN, focus_of, list_message, parse, queue_lists, queue_summary
 from handlers.warning_outbox import queue_personal
-from handlers.warning_text import region_name
 from storage.warning_models import ContactEntry, ContactStatus
 
 # Refusals that mean "not yours": a forged press, worth an audit entry.
@@ -45,7 +44,7 @@ async def start_round(update: Update, context: BotContext) -> None:
     counties = await services.storage.regions.counties()
     if user.role is Role.COUNTY:
         counties = [c for c in counties if c.code == user.region_code]
-    buttons = [InlineKeyboardButton(region_name(c, t), callback_data=f"crs:{c.code}") for c in counties]
+    buttons = [InlineKeyboardButton(place_name(c, t), callback_data=f"crs:{c.code}") for c in counties]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     await answer(update, t("contact.ask_region"), reply_markup=InlineKeyboardMarkup(rows))
 
@@ -166,7 +165,7 @@ async def _call_for_help(context: BotContext, entry: ContactEntry, staff: Sequen
     region = await services.storage.regions.get(entry.region_code[:6])
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("contact.help_alert", code=entry.person_code, region=region_name(region, t),
+        return t("contact.help_alert", code=entry.person_code, region=place_name(region, t),
                  category=t.plain(f"contact.category_{entry.category.value}"), round=entry.round_id), None
 
     at = services.clock.now().strftime("%Y%m%d%H%M%S")

@@ -20,10 +20,9 @@ from bot.domain.warnings import EarlyWarning, regions_overlap
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import InstitutionAck, WarningAckStatus
-from handlers.common import answer, fitting, identify, is_private
-from handlers.notify import institution_name
+from handlers.common import answer, fitting, identify, is_private, place_name
 from handlers.warning_outbox import county_staff, queue_personal
-from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, region_name, title
+from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, title
 from storage.models import Institution, User
 from storage.warning_models import AckResponse
 
@@ -61,7 +60,7 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     used = sum(len(line) + 1 for line in lines)
     for county in status.counties:
         region = await services.storage.regions.get(county.county_code)
-        lines.append(t("warnstatus.county", region=region_name(region, t)))
+        lines.append(t("warnstatus.county", region=place_name(region, t)))
         used += len(lines[-1]) + 1
         # Those nobody can be told of come right after the calls for help: only a phone call reaches them.
         unreached = county.no_one_to_reach
@@ -88,11 +87,11 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
 async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str:
     institution = await services.storage.institutions.get(row.institution_id)
     if row.no_one_to_reach:
-        return t("warnstatus.row_no_one", icon=ICONS[None], institution=institution_name(institution, t))
+        return t("warnstatus.row_no_one", icon=ICONS[None], institution=place_name(institution, t))
     if row.response is None or row.by is None or row.at is None:
-        return t("warnstatus.row_pending", icon=ICONS[None], institution=institution_name(institution, t))
+        return t("warnstatus.row_pending", icon=ICONS[None], institution=place_name(institution, t))
     person = await services.storage.users.get(row.by)
-    return t("warnstatus.row_answered", icon=ICONS[row.response], institution=institution_name(institution, t),
+    return t("warnstatus.row_answered", icon=ICONS[row.response], institution=place_name(institution, t),
              name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
 
 
@@ -258,7 +257,7 @@ def _naming(
     many names as fit one message, the rest counted."""
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
+        names = fitting([place_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
         count = len(institutions)
         text = t(counted(key, count), title=title(warning, t), count=count,
                  names=t.plain("warn.list_separator").join(names), **more)
