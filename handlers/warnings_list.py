@@ -15,7 +15,17 @@ from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, Warni
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, pressed, typed
+from handlers.common import (
+    Caller,
+    answer,
+    cancel_journey,
+    cancel_keyboard,
+    identify,
+    is_private,
+    popup_text,
+    pressed,
+    typed,
+)
 from handlers.hazard_buttons import replace_buttons
 from handlers.warn import warning_text_refused
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line
@@ -40,7 +50,7 @@ async def _refuse(context: BotContext, caller: Caller, query: CallbackQuery, ref
         await context.services.storage.audit.append(
             caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
         )
-    await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
+    await query.answer(popup_text(caller.t, refusal), show_alert=True)
 
 
 def _scope(user: User) -> str | None:

@@ -20,7 +20,7 @@ from bot.domain.warnings import EarlyWarning, regions_overlap
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import InstitutionAck, WarningAckStatus
-from handlers.common import answer, fitting, identify, is_private, place_name
+from handlers.common import answer, fitting, identify, is_private, place_name, popup_text
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, title
 from storage.models import Institution, User
@@ -150,7 +150,7 @@ async def pressed(update: Update, context: BotContext) -> None:
             await services.storage.audit.append(
                 caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
             )
-        await query.answer(t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await query.answer(popup_text(t, refusal), show_alert=True)
         return
     if verb == "remind":
         at = services.clock.now().strftime("%Y%m%d%H%M")
