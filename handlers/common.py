@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
@@ -330,3 +330,15 @@ def popup_text(t: Translator, refusal: Refusal) -> str:
         keep = max(1, len(name) - (len(text) - POPUP_LIMIT) - 1)
         text = t.plain(refusal.message_key, **{**refusal.params, "name": name[:keep] + "…"})
     return text if len(text) <= POPUP_LIMIT else text[: POPUP_LIMIT - 1] + "…"
+
+
+async def refuse_press(
+    context: BotContext, caller: Caller, query: CallbackQuery, refusal: Refusal, audited: Set[str]
+) -> None:
+    """A refused press, told in a pop-up the person must dismiss. The `audited` codes mean "not yours to do" rather
+    than "too late": a forged or misplaced press, recorded against the button it came from."""
+    if refusal.code in audited:
+        await context.services.storage.audit.append(
+            caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
+        )
+    await query.answer(popup_text(caller.t, refusal), show_alert=True)

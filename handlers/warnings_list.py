@@ -22,8 +22,8 @@ from handlers.common import (
     cancel_keyboard,
     identify,
     is_private,
-    popup_text,
     pressed,
+    refuse_press,
     typed,
 )
 from handlers.hazard_buttons import replace_buttons
@@ -43,14 +43,6 @@ AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
 
 def _id(query: CallbackQuery) -> int:
     return int((query.data or "").rsplit(":", 1)[-1])
-
-
-async def _refuse(context: BotContext, caller: Caller, query: CallbackQuery, refusal: Refusal) -> None:
-    if refusal.code in AUTHZ_REFUSALS:
-        await context.services.storage.audit.append(
-            caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
-        )
-    await query.answer(popup_text(caller.t, refusal), show_alert=True)
 
 
 def _scope(user: User) -> str | None:
@@ -155,7 +147,7 @@ async def pressed_send_draft(update: Update, context: BotContext) -> None:
         async with services.storage.db.transaction():
             delivered = await deliver(services, await services.warnings.send(user, _id(query)))
     except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return
     await query.answer()
     if isinstance(query.message, Message):
@@ -202,7 +194,7 @@ async def _pressed_editable(
     try:
         warning = await _editable(context, user, _id(query))
     except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return None
     await query.answer()
     return caller, warning, query
@@ -239,7 +231,7 @@ async def _revise(update: Update, context: BotContext, caller: Caller, warning_i
             delivered = await deliver(services, delivery)
     except Refusal as refusal:
         if query is not None:
-            await _refuse(context, caller, query, refusal)
+            await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         else:
             await answer(update, caller.t(refusal.message_key, **refusal.params))
         return
@@ -278,7 +270,7 @@ async def confirmed_lift(update: Update, context: BotContext) -> None:
             delivery = await services.warnings.cancel(user, _id(query))
             delivered = await deliver(services, delivery)
     except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return
     await query.answer()
     if isinstance(query.message, Message):

@@ -20,7 +20,7 @@ from bot.domain.warnings import EarlyWarning, regions_overlap
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import InstitutionAck, WarningAckStatus
-from handlers.common import answer, fitting, identify, is_private, place_name, popup_text
+from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, title
 from storage.models import Institution, User
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from bot.services_factory import BotServices
 
 ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"}
+# What `_checked` refuses besides a warning gone: a press not the presser's to make, worth an audit entry.
+AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
 # A warning may reach every institution of a county, or of the city: a line for each would be past what one
 # Telegram message holds (4096 characters). The status lists this many, shared among the counties (each at least
 # COUNTY_ROWS), those needing help and the silent first, within STATUS_BUDGET characters, and counts the rest.
@@ -146,11 +148,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     try:
         warning = await _checked(context, caller.user, int(warning_id))
     except Refusal as refusal:
-        if refusal.code != "warning_not_found":
-            await services.storage.audit.append(
-                caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
-            )
-        await query.answer(popup_text(t, refusal), show_alert=True)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return
     if verb == "remind":
         at = services.clock.now().strftime("%Y%m%d%H%M")
