@@ -14,16 +14,7 @@ from bot.services.calendar import MAX_PARTICIPANTS
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_TEXT
 from handlers import calendar_common as calendar
-from handlers.common import (
-    Caller,
-    answer,
-    cancel_journey,
-    cancel_keyboard,
-    identify,
-    is_private,
-    place_name,
-    read_text,
-)
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, place_name, read_text
 from storage.models import Region, User
 from storage.repositories.calendar_drafts import StudyDraft
 
