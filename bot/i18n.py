@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -93,6 +93,22 @@ def catalog_entries(language: str) -> list[tuple[str, str, str]]:
             catalog = read_po(source, locale=language)
         entries += [(str(message.id), str(message.string), path.name) for message in catalog if message.id]
     return entries
+
+
+class Named(Protocol):
+    """Whatever the city names in both languages: a region, an institution, a report's row read from them."""
+
+    @property
+    def name_zh(self) -> str: ...
+
+    @property
+    def name_en(self) -> str: ...
+
+
+def local_name(place: Named, language: str) -> str:
+    """A place's name in the reader's language: Chinese for Chinese readers, English for every other. No fallback to
+    the Chinese is made here: an import already stores the Chinese name where a row gives no English one."""
+    return place.name_zh if language == "zh_CN" else place.name_en
 
 
 def counted(key: str, count: int) -> str:

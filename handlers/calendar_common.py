@@ -14,7 +14,6 @@ from bot.domain.days import parse_day
 from bot.i18n import Translator, counted
 from bot.services.calendar import MAX_AGE
 from handlers.common import Caller, answer, cancel_keyboard, identify
-from storage.models import Institution, Region
 from storage.repositories.calendar_drafts import CalendarDraftRepository, Draft, DrillDraft, SelfCheckDraft, StudyDraft
 
 # Buttons that start a journey; each journey lists its own as a ConversationHandler entry point.
@@ -215,9 +214,3 @@ def urgency(status: DutyStatus) -> tuple[int, int]:
     if isinstance(status, DueSoon):
         return (1, status.days_left)
     return (2, 0)
-
-
-def place_name(place: Institution | Region | None, t: Translator) -> str:
-    if place is None:
-        return "—"
-    return place.name_zh if t.language == "zh_CN" else place.name_en

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
@@ -17,7 +17,7 @@ from bot.context import BotContext
 from bot.domain.catalog import Labelled, Severity, label
 from bot.domain.deadlines import DeadlinePolicy
 from bot.domain.text import clean_text, visible_length
-from bot.i18n import Translator
+from bot.i18n import Named, Translator, local_name
 from bot.services.errors import Refusal
 from storage.models import User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -194,6 +194,14 @@ def topic_of(update: Update) -> int | None:
     return None
 
 
+def place_name(place: Named | None, t: Translator) -> str:
+    """A region's or an institution's name as the reader reads it; a dash where the place is gone (deleted since, or
+    never known), so that a sentence about it still reads whole."""
+    if place is None:
+        return "—"
+    return local_name(place, t.language)
+
+
 def catalog_label(code: Labelled, t: Translator) -> str:
     """A catalog name as shown on buttons and in summaries: capitalised in English, as is in Chinese."""
     text = label(code, t.language)
@@ -322,3 +330,15 @@ def popup_text(t: Translator, refusal: Refusal) -> str:
         keep = max(1, len(name) - (len(text) - POPUP_LIMIT) - 1)
         text = t.plain(refusal.message_key, **{**refusal.params, "name": name[:keep] + "…"})
     return text if len(text) <= POPUP_LIMIT else text[: POPUP_LIMIT - 1] + "…"
+
+
+async def refuse_press(
+    context: BotContext, caller: Caller, query: CallbackQuery, refusal: Refusal, audited: Set[str]
+) -> None:
+    """A refused press, told in a pop-up the person must dismiss. The `audited` codes mean "not yours to do" rather
+    than "too late": a forged or misplaced press, recorded against the button it came from."""
+    if refusal.code in audited:
+        await context.services.storage.audit.append(
+            caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
+        )
+    await query.answer(popup_text(caller.t, refusal), show_alert=True)

@@ -14,8 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Html, Translator, counted, escape
 from bot.services.warnings import RoundStarted, RoundSummary
+from handlers.common import place_name
 from handlers.warning_outbox import county_staff, fixed, queue_personal, translator_for
-from handlers.warning_text import region_name, title
+from handlers.warning_text import title
 from storage.warning_models import ContactEntry, ContactRound, ContactStatus
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ async def list_message(
     """One cadre's list: every person with their status, and the answer buttons for the one in focus."""
     region = await services.storage.regions.get(contact_round.region_code[:6])
     done = sum(e.status is not ContactStatus.PENDING for e in entries)
-    lines = [t("contact.list_title", round=contact_round.id, region=region_name(region, t))]
+    lines = [t("contact.list_title", round=contact_round.id, region=place_name(region, t))]
     warning = await services.storage.warnings.get(contact_round.warning_id) if contact_round.warning_id else None
     lines.append(t("contact.because", title=title(warning, t)) if warning else t("contact.started_by_staff"))
     lines.append(t("contact.progress", done=done, total=len(entries)))
@@ -190,7 +191,7 @@ async def queue_summary(services: BotServices, summary: RoundSummary, *, escalat
     kind = "escalation" if escalation else "summary"
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return summary_text(summary, region_name(region, t), t, escalation=escalation), None
+        return summary_text(summary, place_name(region, t), t, escalation=escalation), None
 
     staff = await county_staff(services, summary.round.region_code)
     return await queue_personal(services, staff, f"contact:{summary.round.id}:{kind}", render)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -19,10 +19,9 @@ from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.services.errors import Refusal
-from handlers.common import Caller, answer, identify, is_private, popup_text
+from handlers.common import answer, identify, is_private, place_name, refuse_press
 from handlers.contact_lists import FOCUS, PATTERN, focus_of, list_message, parse, queue_lists, queue_summary
 from handlers.warning_outbox import queue_personal
-from handlers.warning_text import region_name
 from storage.warning_models import ContactEntry, ContactStatus
 
 # Refusals that mean "not yours": a forged press, worth an audit entry.
@@ -45,7 +44,7 @@ async def start_round(update: Update, context: BotContext) -> None:
     counties = await services.storage.regions.counties()
     if user.role is Role.COUNTY:
         counties = [c for c in counties if c.code == user.region_code]
-    buttons = [InlineKeyboardButton(region_name(c, t), callback_data=f"crs:{c.code}") for c in counties]
+    buttons = [InlineKeyboardButton(place_name(c, t), callback_data=f"crs:{c.code}") for c in counties]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     await answer(update, t("contact.ask_region"), reply_markup=InlineKeyboardMarkup(rows))
 
@@ -66,7 +65,7 @@ async def chose_region(update: Update, context: BotContext) -> None:
                 await services.warnings.close_round(None, started.round.id)
             await queue_lists(services, started, [caller.user.telegram_id])
     except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return
     await query.answer()
     if not started.created:
@@ -77,14 +76,6 @@ async def chose_region(update: Update, context: BotContext) -> None:
     key = "contact.started" if people else "contact.nobody_registered"
     await answer(update, t(key, round=started.round.id, people=people, cadres=cadres, unassigned=unassigned),
                  edit=True)
-
-
-async def _refuse(context: BotContext, caller: Caller, query: CallbackQuery, refusal: Refusal) -> None:
-    if refusal.code in AUTHZ_REFUSALS:
-        await context.services.storage.audit.append(
-            caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
-        )
-    await query.answer(popup_text(caller.t, refusal), show_alert=True)
 
 
 # ---- working through a list -----------------------------------------------------------------------------------
@@ -112,7 +103,7 @@ async def pressed(update: Update, context: BotContext) -> None:
         return
     if not services.warnings.may_record(caller.user, entry):
         # Even bringing a person into focus shows the whole list: it is for the cadre and the county's staff alone.
-        await _refuse(context, caller, query, Refusal("contact_not_yours"))
+        await refuse_press(context, caller, query, Refusal("contact_not_yours"), AUTHZ_REFUSALS)
         return
     focus_wanted: int | None = person_id
     after: int | None = None
@@ -127,7 +118,7 @@ async def pressed(update: Update, context: BotContext) -> None:
                     # Nobody left pending: the round is done, and the county's staff get its summary.
                     await queue_summary(services, await services.warnings.close_round(None, round_id))
         except Refusal as refusal:
-            await _refuse(context, caller, query, refusal)
+            await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
             return
         contact_round = await services.storage.contacts.get_round(round_id) or contact_round
         focus_wanted, after = None, person_id
@@ -166,7 +157,7 @@ async def _call_for_help(context: BotContext, entry: ContactEntry, staff: Sequen
     region = await services.storage.regions.get(entry.region_code[:6])
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("contact.help_alert", code=entry.person_code, region=region_name(region, t),
+        return t("contact.help_alert", code=entry.person_code, region=place_name(region, t),
                  category=t.plain(f"contact.category_{entry.category.value}"), round=entry.round_id), None
 
     at = services.clock.now().strftime("%Y%m%d%H%M%S")

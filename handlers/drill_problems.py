@@ -14,8 +14,8 @@ from bot.domain.catalog import HazardArea, Severity
 from bot.domain.text import clean_text, is_blank, visible_length
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.hazard_core import MAX_TEXT, MIN_DESCRIPTION
-from handlers.calendar_common import drafts, place_name, save_draft
-from handlers.common import Caller, answer, catalog_label
+from handlers.calendar_common import drafts, save_draft
+from handlers.common import Caller, answer, catalog_label, place_name
 from handlers.drill_steps import (
     AREA_PRESS,
     CHOOSING_AREA,

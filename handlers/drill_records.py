@@ -22,12 +22,11 @@ from handlers.calendar_common import (
     ENTRY_DRILL,
     SELFCHECK,
     entry_button,
-    place_name,
     refuse_role,
     status_line,
     urgency,
 )
-from handlers.common import Caller, answer, identify, page_row
+from handlers.common import Caller, answer, identify, page_row, place_name
 from storage.calendar_models import Drill
 from storage.models import Institution
 

@@ -14,8 +14,8 @@ from bot.domain.catalog import AREAS, SEVERITY_ORDER, HazardArea, Severity, is_s
 from bot.domain.compliance import DrillKind
 from bot.i18n import Translator
 from bot.services.hazard_core import MAX_PHOTOS
-from handlers.calendar_common import day_keyboard, load_draft, place_name, save_draft
-from handlers.common import Caller, answer, cancel_keyboard, catalog_label, deadline_terms
+from handlers.calendar_common import day_keyboard, load_draft, save_draft
+from handlers.common import Caller, answer, cancel_keyboard, catalog_label, deadline_terms, place_name
 from storage.models import Institution
 from storage.repositories.calendar_drafts import DrillDraft
 

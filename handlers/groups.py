@@ -13,8 +13,7 @@ from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.onboarding import LostGroup, LostTopic
-from handlers.common import answer, flow_cancelled, identify, is_group, tell_each, topic_of
-from handlers.warning_text import region_name
+from handlers.common import answer, flow_cancelled, identify, is_group, place_name, tell_each, topic_of
 from storage.models import GroupPurpose, Region
 
 if TYPE_CHECKING:
@@ -25,8 +24,7 @@ CHOOSING_REGION, CHOOSING_PURPOSE = "bindgroup.choosing_region", "bindgroup.choo
 
 def _region_keyboard(regions: list[Region], t: Translator) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(region.name_zh if t.language == "zh_CN" else region.name_en,
-                             callback_data=f"bind:region:{region.code}")
+        InlineKeyboardButton(place_name(region, t), callback_data=f"bind:region:{region.code}")
         for region in regions
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
@@ -104,7 +102,7 @@ async def chose_purpose(update: Update, context: BotContext) -> int:
         await answer(update, caller.t(key), edit=True)
         return ConversationHandler.END
     region = await context.services.storage.regions.get(region_code)
-    region_name = "" if region is None else (region.name_zh if caller.t.language == "zh_CN" else region.name_en)
+    region_name = "" if region is None else place_name(region, caller.t)
     await answer(
         update,
         caller.t("group.bound", region=region_name, purpose=caller.t.plain(f"purpose.{purpose_value}")),
@@ -146,7 +144,7 @@ class GroupLossWords:
 
         def words(t: Translator) -> str:
             places = ("；" if t.language == "zh_CN" else "; ").join(
-                f"{region_name(regions[g.region_code], t)} · {t.plain(f'purpose.{g.purpose.value}')}"
+                f"{place_name(regions[g.region_code], t)} · {t.plain(f'purpose.{g.purpose.value}')}"
                 for g in lost.bindings
             )
             return t(f"group.bot_{lost.loss.value}", title=title, bindings=places, by=lost.by_name or "—")
@@ -159,7 +157,7 @@ class GroupLossWords:
         region = await services.storage.regions.get(topic.region_code)
 
         def words(t: Translator) -> str:
-            binding = f"{region_name(region, t)} · {t.plain(f'purpose.{topic.purpose.value}')}"
+            binding = f"{place_name(region, t)} · {t.plain(f'purpose.{topic.purpose.value}')}"
             then = t("group.topic_to_general" if lost.to_general else "group.topic_ended")
             return f"{t(f'group.topic_{lost.loss.value}', title=topic.title, binding=binding)}\n{then}"
 

@@ -13,7 +13,7 @@ from bot.domain.stats import PeriodKind, RangeProblem, Ratio, Scope, ScopeLevel,
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.insight import Insight
-from handlers.common import Caller, answer, identify, is_private, popup_text
+from handlers.common import Caller, answer, identify, is_private, place_name, popup_text
 from storage.models import Region, User
 
 # What /stats and /export do with the period asked for (None: the default one).
@@ -90,9 +90,7 @@ def day(value: date) -> str:
 
 
 def region_name(region: Region | None, code: str, t: Translator) -> str:
-    if region is None:
-        return code
-    return region.name_zh if t.language == "zh_CN" else region.name_en
+    return code if region is None else place_name(region, t)
 
 
 def unit_name(code: str, regions: dict[str, Region], t: Translator) -> str:

@@ -24,8 +24,8 @@ from bot.services.institution_cards import (
     SearchPage,
     may_open_cards,
 )
-from handlers.calendar_common import DRILL, SELFCHECK, place_name, refuse_role, status_line
-from handlers.common import Caller, answer, identify, page_row, popup_text
+from handlers.calendar_common import DRILL, SELFCHECK, refuse_role, status_line
+from handlers.common import Caller, answer, identify, page_row, place_name, popup_text
 from handlers.hazard_buttons import VIEW, data
 from handlers.notify import hazard_params
 from storage.models import Institution

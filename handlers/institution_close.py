@@ -24,8 +24,17 @@ from bot.context import BotContext
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.institution_closure import MIN_REASON, Closure, ClosurePreview, clean_reason
-from handlers.calendar_common import place_name
-from handlers.common import answer, cancel_journey, cancel_keyboard, identify, popup_text, pressed, refused_text, typed
+from handlers.common import (
+    answer,
+    cancel_journey,
+    cancel_keyboard,
+    identify,
+    place_name,
+    popup_text,
+    pressed,
+    refused_text,
+    typed,
+)
 from handlers.journeys import end_journeys
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
 

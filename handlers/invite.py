@@ -17,7 +17,7 @@ from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.onboarding import deep_link
-from handlers.common import Caller, answer, flow_cancelled, identify, is_private
+from handlers.common import Caller, answer, flow_cancelled, identify, is_private, place_name
 from storage.models import Institution, Region, User
 
 CHOOSING_ROLE, CHOOSING_TARGET = "invite.choosing_role", "invite.choosing_target"
@@ -34,7 +34,7 @@ def _role_keyboard(actor: User, t: Translator) -> InlineKeyboardMarkup:
 
 def _region_keyboard(role: Role, regions: list[Region], t: Translator) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(_region_name(region, t), callback_data=f"invite:region:{role.value}:{region.code}")
+        InlineKeyboardButton(place_name(region, t), callback_data=f"invite:region:{role.value}:{region.code}")
         for region in regions
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
@@ -45,7 +45,7 @@ def _region_keyboard(role: Role, regions: list[Region], t: Translator) -> Inline
 def _institution_keyboard(institutions: list[Institution], page: int, t: Translator) -> InlineKeyboardMarkup:
     shown = institutions[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows = [
-        [InlineKeyboardButton(_institution_name(item, t), callback_data=f"invite:inst:{item.id}")] for item in shown
+        [InlineKeyboardButton(place_name(item, t), callback_data=f"invite:inst:{item.id}")] for item in shown
     ]
     navigation = []
     if page > 0:
@@ -56,14 +56,6 @@ def _institution_keyboard(institutions: list[Institution], page: int, t: Transla
         rows.append(navigation)
     rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data="invite:cancel")])
     return InlineKeyboardMarkup(rows)
-
-
-def _region_name(region: Region, t: Translator) -> str:
-    return region.name_zh if t.language == "zh_CN" else region.name_en
-
-
-def _institution_name(institution: Institution, t: Translator) -> str:
-    return institution.name_zh if t.language == "zh_CN" else institution.name_en
 
 
 async def _staff(update: Update, context: BotContext) -> Caller | None:

@@ -22,9 +22,9 @@ from bot.domain.stats import StatsPeriod, period_from_token, previous_month
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.notices import NoticeDraft, fingerprint
-from handlers.common import answer, is_private
+from handlers.common import answer, is_private, place_name
 from handlers.guards import stale_button
-from handlers.insight_common import asker, insight_of, period_name, refuse, region_name
+from handlers.insight_common import asker, insight_of, period_name, refuse
 from handlers.notice_text import notice_text
 from storage.outbox_models import BatchProgress
 
@@ -41,7 +41,7 @@ async def _draft(context: BotContext, period: StatsPeriod, actor_id: int) -> tup
     draft = await insight_of(context).notices.draft(actor, period)
     city = await services.storage.regions.city()
     groups_t = services.i18n.get(services.settings.default_language)
-    city_name = region_name(city, "", groups_t) if city is not None else ""
+    city_name = place_name(city, groups_t) if city is not None else ""
     return draft, notice_text(draft, city_name, services.clock.now(), groups_t)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.domain.ranking import Standing
 from bot.i18n import Translator, counted
 from bot.services.notices import NoticeDraft, Ranking
-from handlers.common import fitting
+from handlers.common import fitting, place_name
 from handlers.insight_common import percent, period_name, unit_name
 from storage.repositories.standings import InstitutionRow, OverdueRow
 
@@ -26,7 +26,7 @@ NOTICE_LIST_BUDGET = 500
 def standing_name(standing: Standing, ranking: Ranking, t: Translator) -> str:
     institution = ranking.institutions.get(standing.code)
     if institution is not None:
-        return institution.name_zh if t.language == "zh_CN" else institution.name_en
+        return place_name(institution, t)
     return unit_name(standing.code, ranking.regions, t)
 
 
@@ -74,13 +74,9 @@ def _place(row: InstitutionRow | OverdueRow, draft: NoticeDraft, t: Translator) 
     return unit_name(row.region_code[:6], draft.ranking.regions, t)
 
 
-def _name(row: InstitutionRow | OverdueRow, t: Translator) -> str:
-    return row.name_zh if t.language == "zh_CN" else row.name_en
-
-
 def _overdue_line(row: OverdueRow, draft: NoticeDraft, now: datetime, t: Translator) -> str:
     days = max(1, (now - row.deadline).days)
-    return t(counted("insight.notice.overdue_line", days), code=row.code, institution=_name(row, t),
+    return t(counted("insight.notice.overdue_line", days), code=row.code, institution=place_name(row, t),
              place=_place(row, draft, t), days=days)
 
 
@@ -110,12 +106,12 @@ def notice_text(draft: NoticeDraft, city: str, now: datetime, t: Translator) -> 
     lines += _named([_overdue_line(row, draft, now, t) for row in draft.overdue.items], draft.overdue.total, t)
     lines.append(t("insight.notice.drills", total=draft.drills_overdue.total))
     lines += _named([
-        t("insight.notice.institution_line", institution=_name(row, t), place=_place(row, draft, t))
+        t("insight.notice.institution_line", institution=place_name(row, t), place=_place(row, draft, t))
         for row in draft.drills_overdue.items
     ], draft.drills_overdue.total, t)
     lines.append(t("insight.notice.inspections", total=draft.inspections_missing.total))
     lines += _named([
-        t("insight.notice.institution_line", institution=_name(row, t), place=_place(row, draft, t))
+        t("insight.notice.institution_line", institution=place_name(row, t), place=_place(row, draft, t))
         for row in draft.inspections_missing.items
     ], draft.inspections_missing.total, t)
     lines += ["", t("insight.notice.closing")]

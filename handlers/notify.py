@@ -20,7 +20,7 @@ from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
 from bot.i18n import Translator, clipped
 from bot.services.hazard_core import FIX_ACTIONS
-from handlers.common import catalog_label
+from handlers.common import catalog_label, place_name
 from handlers.hazard_buttons import (
     ACCEPT,
     ACKNOWLEDGE,
@@ -51,17 +51,11 @@ def when(value: datetime | None, tz: ZoneInfo, t: Translator) -> str:
     return t.plain("hazard.no_deadline") if value is None else value.astimezone(tz).strftime(TIME_FORMAT)
 
 
-def institution_name(institution: Institution | None, t: Translator) -> str:
-    if institution is None:
-        return "—"
-    return institution.name_zh if t.language == "zh_CN" else institution.name_en
-
-
 def hazard_params(hazard: Hazard, institution: Institution | None, t: Translator, tz: ZoneInfo) -> dict[str, Any]:
     """Every placeholder a hazard message may use; templates take the ones they need."""
     return {
         "code": hazard.code,
-        "institution": institution_name(institution, t),
+        "institution": place_name(institution, t),
         "area": catalog_label(hazard.area, t),
         "severity": catalog_label(hazard.severity, t),
         "source": catalog_label(hazard.source_level, t),

@@ -19,9 +19,9 @@ from bot.i18n import Html, Translator, clipped, counted
 from bot.processing import after_answer
 from bot.services.errors import Refusal
 from bot.services.people import Departure, describe_scope
-from handlers.common import Caller, answer, identify, popup_text, tell_each
+from handlers.common import Caller, answer, identify, place_name, popup_text, tell_each
 from handlers.journeys import end_journeys
-from handlers.notify import institution_name, when
+from handlers.notify import when
 from storage.models import Invite, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
@@ -318,7 +318,7 @@ def _farewell(departure: Departure, t: Translator) -> str:
     by = departure.by
     if departure.closing is not None and by is not None:
         # The head should know it is the home that closed, not something they did.
-        return t("people.farewell_closed", by=by.full_name, institution=institution_name(departure.closing, t),
+        return t("people.farewell_closed", by=by.full_name, institution=place_name(departure.closing, t),
                  reason=departure.closing.closed_reason or "")
     return t("people.farewell" if by is not None else "people.farewell_operator",
              by=by.full_name if by is not None else "")

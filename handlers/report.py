@@ -32,7 +32,7 @@ from bot.domain.text import clean_text, is_blank
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
-from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, read_text
+from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, read_text
 from handlers.evidence import photo_added
 from handlers.verify import tell_if_only_verifier
 from storage.hazard_models import Hazard, ReportDraft
@@ -66,7 +66,7 @@ def _cancel_row(t: Translator) -> list[InlineKeyboardButton]:
 
 def _institution_keyboard(institutions: list[Institution], t: Translator) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(_name(item, t), callback_data=f"rp:inst:{item.id}")] for item in institutions
+        [InlineKeyboardButton(place_name(item, t), callback_data=f"rp:inst:{item.id}")] for item in institutions
     ]
     return InlineKeyboardMarkup([*rows, _cancel_row(t)])
 
@@ -128,10 +128,6 @@ def _fields_keyboard(t: Translator) -> InlineKeyboardMarkup:
         for field in EDITABLE_FIELDS
     ]
     return InlineKeyboardMarkup([*(buttons[i : i + 2] for i in range(0, len(buttons), 2)), _cancel_row(t)])
-
-
-def _name(institution: Institution, t: Translator) -> str:
-    return institution.name_zh if t.language == "zh_CN" else institution.name_en
 
 
 # ---- shared steps ----------------------------------------------------------------------------------------------
@@ -222,7 +218,7 @@ async def _show_summary(update: Update, context: BotContext, caller: Caller, dra
         where = draft.address_text or t.plain("report.location_none")
     text = t(
         "report.summary",
-        institution=_name(institution, t),
+        institution=place_name(institution, t),
         area=catalog_label(draft.area, t),
         severity=catalog_label(draft.severity, t),
         description=draft.description or "",

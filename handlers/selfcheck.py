@@ -40,11 +40,10 @@ from handlers.calendar_common import (
     SELFCHECK,
     drafts,
     period_label,
-    place_name,
     refuse_role,
     status_line,
 )
-from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, popup_text
+from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, popup_text
 from handlers.evidence import keep_photo
 from storage.calendar_models import Answer
 from storage.repositories.calendar_drafts import SelfCheckDraft

@@ -34,7 +34,7 @@ from bot.domain.stats import (
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.stats import StatsReport
-from handlers.common import answer, fitting
+from handlers.common import answer, fitting, place_name
 from handlers.insight_common import (
     asker,
     day,
@@ -166,7 +166,7 @@ async def _show(update: Update, context: BotContext, period: StatsPeriod | None)
     institution = None
     if user.institution_id is not None:
         record = await context.services.storage.institutions.get(user.institution_id)
-        institution = None if record is None else (record.name_zh if caller.t.language == "zh_CN" else record.name_en)
+        institution = None if record is None else place_name(record, caller.t)
     periods = {kind: current_period(kind, today) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)}
     text = render(report, institution, caller.t)
     try:

@@ -14,7 +14,7 @@ from bot.services.calendar import MAX_PARTICIPANTS
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_TEXT
 from handlers import calendar_common as calendar
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, read_text
+from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, place_name, read_text
 from storage.models import Region, User
 from storage.repositories.calendar_drafts import StudyDraft
 
@@ -52,7 +52,7 @@ async def start_study(update: Update, context: BotContext) -> str | int:
     await calendar.save_draft(context, caller, StudyDraft())
     record = await services.studies.record(unit)
     standing = calendar.status_line(calendar.STUDY, record.status, t)
-    text = Html("\n".join([t("study.intro", unit=calendar.place_name(unit, t)), standing, "", t("study.ask_date")]))
+    text = Html("\n".join([t("study.intro", unit=place_name(unit, t)), standing, "", t("study.ask_date")]))
     await answer(update, text, reply_markup=calendar.day_keyboard("st", services.studies.today(), t))
     return PICKING_DATE
 
@@ -131,7 +131,7 @@ async def counted_people(update: Update, context: BotContext) -> str | int:
             return NAMING_TOPIC
         await calendar.drafts(context).delete(caller.user.telegram_id, StudyDraft)
         return ConversationHandler.END
-    text = t(counted("study.logged", count), unit=calendar.place_name(record.unit, t), day=draft.held_on.isoformat(),
+    text = t(counted("study.logged", count), unit=place_name(record.unit, t), day=draft.held_on.isoformat(),
              topic=draft.topic, participants=count)
     await answer(update, Html("\n".join([text, calendar.status_line(calendar.STUDY, record.status, t)])))
     return ConversationHandler.END

@@ -24,10 +24,10 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warning_settings import load_checklists
 from bot.services.warnings import ManualWarning
-from handlers.common import Caller, answer, cancel_journey, identify, is_private
+from handlers.common import Caller, answer, cancel_journey, identify, is_private, place_name
 from handlers.warning_delivery import Audience, audience_line, deliver, no_one_line
 from handlers.warning_outbox import show_progress
-from handlers.warning_text import LEVEL_ICONS, kind_label, level_label, region_name, title, warning_text
+from handlers.warning_text import LEVEL_ICONS, kind_label, level_label, title, warning_text
 from storage.models import InstitutionType, RiskTag, User
 from storage.repositories.warning_drafts import WarnDraft, WarningDraftRepository
 
@@ -255,7 +255,7 @@ async def _ask_regions(update: Update, context: BotContext, caller: Caller, draf
     t = caller.t
     counties = await context.services.storage.regions.counties()
     chosen = set(draft.regions)
-    buttons = [_toggle(region_name(c, t), c.code in chosen, f"wn:region:{c.code}") for c in counties]
+    buttons = [_toggle(place_name(c, t), c.code in chosen, f"wn:region:{c.code}") for c in counties]
     rows = [[_toggle(t.plain("warn.whole_city"), CITY in chosen, f"wn:region:{CITY}")], *_pairs(buttons, 3)]
     if chosen:
         rows.append(_next_row(t))

@@ -13,9 +13,8 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import AckOutcome
-from handlers.common import Caller, identify, popup_text
+from handlers.common import Caller, identify, place_name, popup_text
 from handlers.hazard_buttons import replace_buttons
-from handlers.notify import institution_name
 from handlers.warning_outbox import queue_personal
 from handlers.warning_text import ACK_NEED_HELP, ACK_RECEIVED, headline, help_only_keyboard, person_link, title
 from storage.warning_models import AckResponse
@@ -76,7 +75,7 @@ async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, o
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         names = t.plain("warn.list_separator").join(
-            institution_name(i, t) for i in institutions if i is not None
+            place_name(i, t) for i in institutions if i is not None
         ) or "—"
         return t("warn.help_alert", name=person, institution=names, title=title(warning, t),
                  headline=headline(warning, t)), None

@@ -26,7 +26,6 @@ from bot.domain.warnings import (
 )
 from bot.i18n import Html, Translator, clipped, escape
 from bot.services.warning_settings import WarningSettings, load_thresholds
-from storage.models import Region
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 LEVEL_ICONS = {WarningLevel.BLUE: "🔵", WarningLevel.YELLOW: "🟡", WarningLevel.ORANGE: "🟠", WarningLevel.RED: "🔴"}
@@ -55,12 +54,6 @@ def title(warning: NewWarning, t: Translator) -> str:
 
 def local_time(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime(TIME_FORMAT)
-
-
-def region_name(region: Region | None, t: Translator) -> str:
-    if region is None:
-        return "—"
-    return region.name_zh if t.language == "zh_CN" else region.name_en
 
 
 def person_link(telegram_id: int, name: str) -> Html:

@@ -15,7 +15,17 @@ from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, Warni
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, pressed, typed
+from handlers.common import (
+    Caller,
+    answer,
+    cancel_journey,
+    cancel_keyboard,
+    identify,
+    is_private,
+    pressed,
+    refuse_press,
+    typed,
+)
 from handlers.hazard_buttons import replace_buttons
 from handlers.warn import warning_text_refused
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line
@@ -33,14 +43,6 @@ AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
 
 def _id(query: CallbackQuery) -> int:
     return int((query.data or "").rsplit(":", 1)[-1])
-
-
-async def _refuse(context: BotContext, caller: Caller, query: CallbackQuery, refusal: Refusal) -> None:
-    if refusal.code in AUTHZ_REFUSALS:
-        await context.services.storage.audit.append(
-            caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
-        )
-    await query.answer(caller.t.plain(refusal.message_key, **refusal.params), show_alert=True)
 
 
 def _scope(user: User) -> str | None:
@@ -145,7 +147,7 @@ async def pressed_send_draft(update: Update, context: BotContext) -> None:
         async with services.storage.db.transaction():
             delivered = await deliver(services, await services.warnings.send(user, _id(query)))
     except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return
     await query.answer()
     if isinstance(query.message, Message):
@@ -192,7 +194,7 @@ async def _pressed_editable(
     try:
         warning = await _editable(context, user, _id(query))
     except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return None
     await query.answer()
     return caller, warning, query
@@ -229,7 +231,7 @@ async def _revise(update: Update, context: BotContext, caller: Caller, warning_i
             delivered = await deliver(services, delivery)
     except Refusal as refusal:
         if query is not None:
-            await _refuse(context, caller, query, refusal)
+            await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         else:
             await answer(update, caller.t(refusal.message_key, **refusal.params))
         return
@@ -268,7 +270,7 @@ async def confirmed_lift(update: Update, context: BotContext) -> None:
             delivery = await services.warnings.cancel(user, _id(query))
             delivered = await deliver(services, delivery)
     except Refusal as refusal:
-        await _refuse(context, caller, query, refusal)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return
     await query.answer()
     if isinstance(query.message, Message):

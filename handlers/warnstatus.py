@@ -20,10 +20,9 @@ from bot.domain.warnings import EarlyWarning, regions_overlap
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import InstitutionAck, WarningAckStatus
-from handlers.common import answer, fitting, identify, is_private
-from handlers.notify import institution_name
+from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import county_staff, queue_personal
-from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, region_name, title
+from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, title
 from storage.models import Institution, User
 from storage.warning_models import AckResponse
 
@@ -31,6 +30,8 @@ if TYPE_CHECKING:
     from bot.services_factory import BotServices
 
 ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"}
+# What `_checked` refuses besides a warning gone: a press not the presser's to make, worth an audit entry.
+AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
 # A warning may reach every institution of a county, or of the city: a line for each would be past what one
 # Telegram message holds (4096 characters). The status lists this many, shared among the counties (each at least
 # COUNTY_ROWS), those needing help and the silent first, within STATUS_BUDGET characters, and counts the rest.
@@ -61,7 +62,7 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     used = sum(len(line) + 1 for line in lines)
     for county in status.counties:
         region = await services.storage.regions.get(county.county_code)
-        lines.append(t("warnstatus.county", region=region_name(region, t)))
+        lines.append(t("warnstatus.county", region=place_name(region, t)))
         used += len(lines[-1]) + 1
         # Those nobody can be told of come right after the calls for help: only a phone call reaches them.
         unreached = county.no_one_to_reach
@@ -88,11 +89,11 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
 async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str:
     institution = await services.storage.institutions.get(row.institution_id)
     if row.no_one_to_reach:
-        return t("warnstatus.row_no_one", icon=ICONS[None], institution=institution_name(institution, t))
+        return t("warnstatus.row_no_one", icon=ICONS[None], institution=place_name(institution, t))
     if row.response is None or row.by is None or row.at is None:
-        return t("warnstatus.row_pending", icon=ICONS[None], institution=institution_name(institution, t))
+        return t("warnstatus.row_pending", icon=ICONS[None], institution=place_name(institution, t))
     person = await services.storage.users.get(row.by)
-    return t("warnstatus.row_answered", icon=ICONS[row.response], institution=institution_name(institution, t),
+    return t("warnstatus.row_answered", icon=ICONS[row.response], institution=place_name(institution, t),
              name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
 
 
@@ -147,11 +148,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     try:
         warning = await _checked(context, caller.user, int(warning_id))
     except Refusal as refusal:
-        if refusal.code != "warning_not_found":
-            await services.storage.audit.append(
-                caller.telegram_user.id, "authz.refused", target=f"button:{query.data}", detail={"code": refusal.code}
-            )
-        await query.answer(t.plain(refusal.message_key, **refusal.params), show_alert=True)
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return
     if verb == "remind":
         at = services.clock.now().strftime("%Y%m%d%H%M")
@@ -258,7 +255,7 @@ def _naming(
     many names as fit one message, the rest counted."""
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        names = fitting([institution_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
+        names = fitting([place_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
         count = len(institutions)
         text = t(counted(key, count), title=title(warning, t), count=count,
                  names=t.plain("warn.list_separator").join(names), **more)

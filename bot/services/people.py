@@ -16,6 +16,7 @@ from typing import NoReturn, Protocol
 
 from bot.clock import Clock
 from bot.domain.roles import INVITABLE_BY, Role, may_manage, region_in_scope, significant_prefix
+from bot.i18n import local_name
 from bot.services.errors import Refusal
 from bot.services.evidence import EvidenceStore
 from bot.services.onboarding import OnboardingService
@@ -249,4 +250,4 @@ async def describe_scope(
         place = await storage.regions.city()
     if place is None:
         return ""
-    return place.name_zh if language == "zh_CN" else place.name_en
+    return local_name(place, language)
