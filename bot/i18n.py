@@ -106,9 +106,9 @@ class Named(Protocol):
 
 
 def local_name(place: Named, language: str) -> str:
-    """A place's name in the reader's language: Chinese for Chinese readers, English for every other. No fallback to
-    the Chinese is made here: an import already stores the Chinese name where a row gives no English one."""
-    return place.name_zh if language == "zh_CN" else place.name_en
+    """A place's name in the reader's language: Chinese for Chinese readers, English for every other, or the Chinese
+    where the place has no English name (a city's data file may leave it empty; a blank is no name at all)."""
+    return place.name_zh if language == "zh_CN" else place.name_en or place.name_zh
 
 
 def counted(key: str, count: int) -> str:

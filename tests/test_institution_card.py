@@ -171,3 +171,15 @@ async def test_in_english_with_a_blocked_head_and_a_home_made_inactive(bot_stage
     assert people.staff.answers()[-1].text == "This institution has been deactivated."
     card = people.staff.last_message().text
     assert "Status: ⛔ deactivated" in card and "owes none" in card
+
+
+async def test_an_english_reader_sees_the_chinese_name_of_a_home_with_no_english_one(bot_stage: Stage) -> None:
+    # A city's data file may leave `name_en` empty; a blank name would leave an English reader nothing to go by.
+    people = await cast(bot_stage, "en")
+    storage = bot_stage.services.storage
+    home = await storage.institutions.get(await institution_id(bot_stage, HOME))
+    assert home is not None
+    await storage.institutions.upsert(home.model_copy(update={"name_en": ""}))
+
+    await people.staff.send_text("/institution 社会福利院")
+    assert "Institution file: 鹿城区社会福利院" in people.staff.last_message().text
