@@ -156,3 +156,16 @@ async def test_a_sheet_left_unfinished_past_its_month_is_shown_expired(world: In
     assert [(r[0], r[11]) for r in inspections[1:]] == [
         ("WZ-330302-ELDER-01", "Done"), ("WZ-330302-ELDER-02", "Expired unfinished (month missed)")
     ]
+
+
+async def test_an_english_export_names_a_home_with_no_english_name_in_chinese(
+    world: InsightWorld, tmp_path: Path
+) -> None:
+    funeral_home = await world.storage.institutions.get_by_code("WZ-330300-FUNERAL-01")
+    assert funeral_home is not None
+    await world.storage.institutions.upsert(funeral_home.model_copy(update={"name_en": ""}))
+    path = tmp_path / "export.csv"
+    await export(world, CITY_ADMIN, ExportFormat.CSV, path, "en")
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    h7 = {row[0]: row for row in rows[1:]}[world.hazards["H7"].code]
+    assert h7[3] == funeral_home.name_zh
