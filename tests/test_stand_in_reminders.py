@@ -124,6 +124,28 @@ async def test_a_head_who_registers_before_the_25th_is_reminded_and_the_clerk_no
     assert f"{NANHUI}：2026年03月的月度隐患自查尚未完成" in own
 
 
+async def test_when_a_heads_access_ends_the_clerk_stands_in_for_the_home_that_same_day(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+
+    bot_stage.clock.set(local(2026, 3, 25, 8))  # before the 25th's reminders, after the day's plan
+    clerk = people.staff
+    await clerk.send_text("/people")
+    await clerk.press("陈院长")
+    await clerk.press("⛔ 停用账号")
+    await clerk.press("⛔ 确认停用")
+    assert "已停用陈院长" in clerk.last_message().text
+    await drain(bot_stage)
+    seen = len(clerk.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(clerk, seen)
+    assert "您有 2 条待办提醒" in stand_in and WELFARE_HOME in stand_in and NANHUI in stand_in
+
+
 async def test_a_city_admin_stands_in_where_the_county_has_no_clerk(bot_stage: Stage) -> None:
     bot_stage.clock.set(local(2026, 3, 2, 10))
     admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
