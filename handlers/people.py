@@ -190,7 +190,8 @@ async def deactivate(update: Update, context: BotContext) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("people.back_button"),
                                                            callback_data="pp:page:0")]])
     await answer(update, Html("\n".join(lines)), reply_markup=keyboard, edit=True)
-    # A county's last clerk gone, the city admins answer for its hazards: reminded of them from today.
+    # A county's last clerk gone, the city admins answer for its hazards (a head gone, the county staff stand in
+    # for their institution's duties): reminded of them from today.
     after_answer(context.application, services.reminders.plan_for_staff(departure.person),
                  f"planning the open hazards' reminders once {departure.person.telegram_id} left")
 

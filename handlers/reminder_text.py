@@ -15,7 +15,7 @@ from bot.domain.compliance import Duty
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Html, Translator, counted
 from bot.services.digests import DigestData, Person
-from bot.services.reminder_items import DutyReminderData, HazardReminderData, ReminderItem
+from bot.services.reminder_items import DutyReminderData, HazardReminderData, ReminderData, ReminderItem
 from handlers.calendar_common import DRILL, SELFCHECK, period_label, status_line
 from handlers.common import catalog_label, fitting
 from handlers.notify import when
@@ -45,9 +45,13 @@ DUTY_KEYS = {
     _K.SELF_INSPECTION_OPEN: "reminder.selfcheck_open",
     _K.SELF_INSPECTION_DUE: "reminder.selfcheck_due",
     _K.SELF_INSPECTION_OVERDUE: "reminder.selfcheck_overdue",
+    _K.DRILL_STAND_IN: "reminder.drill_stand_in",
+    _K.SELF_INSPECTION_STAND_IN: "reminder.selfcheck_stand_in",
     _K.STUDY_DUE_SOON: "reminder.study_due_soon",
     _K.STUDY_OVERDUE: "reminder.study_overdue",
 }
+# Reminders to county staff in the place of an institution's missing head.
+STAND_INS = frozenset({_K.DRILL_STAND_IN, _K.SELF_INSPECTION_STAND_IN})
 # Reminders that go over the heads of those who owe the duty: they name them.
 ESCALATIONS = frozenset({_K.HAZARD_DEADLINE, _K.HAZARD_OVERDUE, _K.DRILL_OVERDUE, _K.SELF_INSPECTION_OVERDUE,
                          _K.STUDY_OVERDUE})
@@ -82,10 +86,24 @@ def message_text(
     rest = len(items) - len(shown)
     if len(items) > 1:
         paragraphs.insert(0, t("reminder.digest_header", count=len(items)))
+    # How to hand the reminders on to a head is said once, under the institutions a clerk stood in for.
+    if stood_in := [item.data for item in shown if item.kind in STAND_INS]:
+        paragraphs.append(_invite_heads(stood_in, t))
     if rest:
         more = "reminder.digest_more" if for_group else counted("reminder.more", rest)
         paragraphs.append(t(more, count=rest))
     return Html("\n\n".join(paragraphs)), shown
+
+
+def _invite_heads(stood_in: Sequence[ReminderData], t: Translator) -> str:
+    # One institution is named: among other reminders, "the institution" would not say which.
+    if len(stood_in) == 1 and isinstance(only := stood_in[0], DutyReminderData):
+        return t("reminder.stand_in_invite_named", name=_name(only, t))
+    return t("reminder.stand_in_invite")
+
+
+def _name(data: DutyReminderData, t: Translator) -> str:
+    return data.name_zh if t.language == "zh_CN" else data.name_en
 
 
 def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo) -> str:
@@ -128,7 +146,7 @@ def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: Zon
 def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
     return t(
         DUTY_KEYS[kind],
-        name=data.name_zh if t.language == "zh_CN" else data.name_en,
+        name=_name(data, t),
         period=period_label(data.period, t),
         end=data.period.end.isoformat(),
     )

@@ -2,8 +2,10 @@
 
 Defaults, all at local times: fire drills 30 and 7 days before the period ends if none is logged → the head, the
 day after it ends → county staff; self-inspections on the 1st (opens) and the 25th → the head, the 1st of the next
-month → county staff; study sessions 30 and 7 days before the half-year ends → the unit's staff, after →
-city admins; duty reminders at 09:00; digests at 08:30 daily to county groups, and on Mondays to the city.
+month → county staff; an institution with no head a reminder can reach has its county staff stand in for the head
+for the last of these before the duty is due (7 days before, the 25th), not for every one; study sessions 30 and 7
+days before the half-year ends → the unit's staff, after → city admins; duty reminders at 09:00; digests at 08:30
+daily to county groups, and on Mondays to the city.
 """
 
 from __future__ import annotations
@@ -43,11 +45,14 @@ _K = ReminderKind
 DRILL_STEPS = (
     DutyStep("due30", _K.DRILL_DUE_SOON, Anchor.END, -30, _audiences(Audience.RESPONSIBLE)),
     DutyStep("due7", _K.DRILL_DUE_SOON, Anchor.END, -7, _audiences(Audience.RESPONSIBLE)),
+    # Only the last reminder before the period ends: county staff stand in for hundreds of institutions.
+    DutyStep("due7_stand_in", _K.DRILL_STAND_IN, Anchor.END, -7, _audiences(Audience.STAND_IN)),
     DutyStep("overdue", _K.DRILL_OVERDUE, Anchor.END, 1, _audiences(Audience.COUNTY_STAFF)),
 )
 SELF_INSPECTION_STEPS = (
     DutyStep("open", _K.SELF_INSPECTION_OPEN, Anchor.START, 0, _audiences(Audience.RESPONSIBLE)),
     DutyStep("due", _K.SELF_INSPECTION_DUE, Anchor.START, 24, _audiences(Audience.RESPONSIBLE)),
+    DutyStep("due_stand_in", _K.SELF_INSPECTION_STAND_IN, Anchor.START, 24, _audiences(Audience.STAND_IN)),
     DutyStep("overdue", _K.SELF_INSPECTION_OVERDUE, Anchor.END, 1, _audiences(Audience.COUNTY_STAFF)),
 )
 STUDY_STEPS = (

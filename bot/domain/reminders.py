@@ -42,6 +42,10 @@ class ReminderKind(StrEnum):
     SELF_INSPECTION_OPEN = "self_inspection_open"
     SELF_INSPECTION_DUE = "self_inspection_due"
     SELF_INSPECTION_OVERDUE = "self_inspection_overdue"
+    # The last reminder before a drill or self-inspection is due, to whoever stands in for an institution's heads
+    # while it has none (Audience.STAND_IN): worded for them, naming the institution and how to invite a head.
+    DRILL_STAND_IN = "drill_stand_in"
+    SELF_INSPECTION_STAND_IN = "self_inspection_stand_in"
     STUDY_DUE_SOON = "study_due_soon"
     STUDY_OVERDUE = "study_overdue"
     DAILY_DIGEST = "daily_digest"
@@ -55,6 +59,9 @@ class Audience(StrEnum):
     COUNTY_STAFF = "county_staff"  # county staff covering the place; city admins where no county does
     CITY_ADMIN = "city_admin"
     COUNTY_GROUP = "county_group"  # the county's bound groups (never for sensitive hazards)
+    # Duties of an institution with no head a reminder can reach: the county staff covering it (city admins where
+    # no county staff do) in the heads' place; nobody while it has one. Hazards need none: RESPONSIBLE falls back.
+    STAND_IN = "stand_in"
 
 
 def _audiences(*values: Audience) -> frozenset[Audience]:

@@ -124,6 +124,11 @@ class Directory:
             self._staff_for_place[region_code] = county or self._city_admins
         return list(self._staff_for_place[region_code])
 
+    def stand_ins_for(self, institution: Institution) -> list[User]:
+        """Who takes an institution's duty reminders in its heads' place: nobody while it has an active head, else
+        the county staff covering it (the city admins where none do)."""
+        return [] if self.heads_of(institution.id) else self.county_staff(institution.region_code)
+
     def city_admins(self) -> list[User]:
         return list(self._city_admins)
 
@@ -182,6 +187,8 @@ class Directory:
         recipients: list[Recipient] = []
         if Audience.RESPONSIBLE in audiences:
             recipients += [(u.telegram_id, None) for u in self.heads_of(institution.id)]
+        if Audience.STAND_IN in audiences:
+            recipients += [(u.telegram_id, None) for u in self.stand_ins_for(institution)]
         if Audience.COUNTY_STAFF in audiences:
             recipients += [(u.telegram_id, None) for u in self.county_staff(institution.region_code)]
         if Audience.CITY_ADMIN in audiences:

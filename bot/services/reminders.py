@@ -262,7 +262,14 @@ class ReminderService:
 
         Callers run it once the person has been answered: a new city admin's fifteen thousand hazards take
         seconds. Should the bot stop before it is done, nothing is lost: the daily plan, run at every start, plans
-        every open hazard and the calendar for everyone."""
+        every open hazard and the calendar for everyone.
+
+        A head whose access has ended may leave their institution with none: its hazards and duties are planned
+        again (`plan_for_institution`), so the county staff stand in for the head from that day, not the next."""
+        if person.role is Role.HEAD:
+            if not person.active and person.institution_id is not None:
+                await self.plan_for_institution(person.institution_id)
+            return 0
         if person.role is Role.COUNTY and person.region_code is not None:
             region_code: str | None = person.region_code
         elif person.role is Role.CITY and person.active:

@@ -145,6 +145,7 @@ def test_duty_steps_fall_on_the_right_days() -> None:
     assert [(p.step.name, p.period.key, p.due_at) for p in planned] == [
         ("due30", "2026-H1", local(2026, 5, 31, 9)),
         ("due7", "2026-H1", local(2026, 6, 23, 9)),
+        ("due7_stand_in", "2026-H1", local(2026, 6, 23, 9)),  # to county staff, for a home with no head
         ("overdue", "2026-H1", local(2026, 7, 1, 9)),
     ]
     # Stored a month ahead by default: on 1 May only the step of 31 May.
@@ -156,6 +157,7 @@ def test_duty_steps_fall_on_the_right_days() -> None:
         ("overdue", "2026-H1"),
         ("due30", "2026-H2"),
         ("due7", "2026-H2"),
+        ("due7_stand_in", "2026-H2"),
         ("overdue", "2026-H2"),
     ]
     monthly = plan_duty_reminders(
@@ -165,6 +167,7 @@ def test_duty_steps_fall_on_the_right_days() -> None:
         ("overdue", local(2026, 2, 1, 9)),
         ("open", local(2026, 2, 1, 9)),
         ("due", local(2026, 2, 25, 9)),
+        ("due_stand_in", local(2026, 2, 25, 9)),
         ("overdue", local(2026, 3, 1, 9)),
         ("open", local(2026, 3, 1, 9)),  # the next month's opening is within the month ahead
     ]

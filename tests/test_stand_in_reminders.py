@@ -1,0 +1,193 @@
+"""Institutions with no registered head: their drill and self-inspection reminders reached nobody, and the county
+heard of the duty only once it was overdue. Now the county staff covering the institution (the city admins where
+the county has none) stand in for the head, for the last reminder before each duty is due (the drill's 7 days before
+the period ends, the self-inspection's on the 25th), told whose duty it is and how to invite a head."""
+
+from __future__ import annotations
+
+from bot.domain.roles import Role
+from bot.jobs import plan_once
+from bot.sandbox.driver import SimUser
+from bot.stage import Stage
+from tests.calendar_people import local
+from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres
+from tests.test_reminder_delivery import sweep
+from tests.warning_people import drain
+
+NANHUI = "鹿城区南汇街道居家养老服务中心"  # Lucheng's second home: no head in the cast
+NANHUI_EN = "Nanhui Subdistrict Home-Care Service Centre"
+NANHUI_CODE = "WZ-330302-ELDER-02"
+WELFARE_HOME = "鹿城区社会福利院"  # the cast's head runs it
+NO_HEAD = "尚无已注册的负责人"
+CITY_ADMIN, NANHUI_HEAD = 90, 47
+
+
+def since(person: SimUser, seen: int) -> list[str]:
+    return [message.text for message in person.messages()[seen:]]
+
+
+async def clerk_alone(stage: Stage, language: str = "zh-hans") -> SimUser:
+    """Lucheng's clerk, with no head registered anywhere in the county."""
+    clerk = stage.sandbox.user(user_id=STAFF, first_name="周科长", language_code=language)
+    await stage.register(clerk, Role.COUNTY, region=LUCHENG)
+    await drain(stage)
+    return clerk
+
+
+async def test_the_clerk_stands_in_for_a_headless_home_seven_days_before_the_drill_is_due_not_thirty(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(local(2026, 5, 30, 10))
+    people = await cast(bot_stage)  # a head for the welfare home; none for Nanhui's
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+    seen = len(people.staff.messages())
+
+    bot_stage.clock.set(local(2026, 5, 31, 9, 1))  # the drill's 30-day reminder: the head's alone
+    await sweep(bot_stage)
+    assert "尚未开展消防演练" in people.head.last_message().text
+    assert [text for text in since(people.staff, seen) if NANHUI in text] == []  # the bureau's study session only
+
+    bot_stage.clock.set(local(2026, 6, 1, 9, 1))  # May's self-inspections overdue: the clerk hears, as before
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    seen = len(people.staff.messages())
+    head_seen = len(people.head.messages())
+
+    bot_stage.clock.set(local(2026, 6, 23, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(people.staff, seen)  # with the bureau's own study session, due too
+    assert "您有 2 条待办提醒" in stand_in and "学习" in stand_in
+    assert NANHUI in stand_in and NO_HEAD in stand_in
+    assert "2026年上半年" in stand_in and "消防演练" in stand_in and "2026-06-30" in stand_in
+    assert "/invite" in stand_in
+    assert WELFARE_HOME not in stand_in  # it has a head: the head is reminded, not the clerk
+    (own,) = since(people.head, head_seen)
+    assert "鹿城区社会福利院：2026年上半年尚未开展消防演练" in own and NO_HEAD not in own
+
+
+async def test_the_clerk_stands_in_for_a_headless_home_on_the_25th_for_the_self_inspection(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+    seen, head_seen = len(people.staff.messages()), len(people.head.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(people.staff, seen)
+    assert NANHUI in stand_in and NO_HEAD in stand_in
+    assert "2026年03月的月度隐患自查" in stand_in and "2026-03-31" in stand_in and "/invite" in stand_in
+    assert WELFARE_HOME not in stand_in
+    assert stand_in.startswith("📋")  # one item: no "you have N reminders" header
+    (own,) = since(people.head, head_seen)
+    assert "2026年03月的月度隐患自查尚未完成" in own
+
+
+async def test_while_every_home_has_a_head_the_clerk_hears_nothing_before_the_overdue_step(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    nanhui_head = bot_stage.sandbox.user(user_id=NANHUI_HEAD, first_name="黄主任", language_code="zh-hans")
+    await bot_stage.register(nanhui_head, Role.HEAD, institution=NANHUI_CODE)
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+    seen = len(people.staff.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    assert since(people.staff, seen) == []
+    assert "2026年03月的月度隐患自查尚未完成" in nanhui_head.last_message().text
+
+    bot_stage.clock.set(local(2026, 4, 1, 9, 1))  # overdue: the county is told, as before
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    (overdue,) = since(people.staff, seen)
+    assert "未完成2026年03月的月度隐患自查" in overdue and NO_HEAD not in overdue
+
+
+async def test_a_head_who_registers_before_the_25th_is_reminded_and_the_clerk_no_longer(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)  # the clerk's stand-in row for Nanhui is planned now
+
+    bot_stage.clock.set(local(2026, 3, 10, 10))
+    nanhui_head = bot_stage.sandbox.user(user_id=NANHUI_HEAD, first_name="黄主任", language_code="zh-hans")
+    await bot_stage.register(nanhui_head, Role.HEAD, institution=NANHUI_CODE)
+    await drain(bot_stage)
+    seen, head_seen = len(people.staff.messages()), len(nanhui_head.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    assert since(people.staff, seen) == []
+    (own,) = since(nanhui_head, head_seen)
+    assert f"{NANHUI}：2026年03月的月度隐患自查尚未完成" in own
+
+
+async def test_when_a_heads_access_ends_the_clerk_stands_in_for_the_home_that_same_day(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+
+    bot_stage.clock.set(local(2026, 3, 25, 8))  # before the 25th's reminders, after the day's plan
+    clerk = people.staff
+    await clerk.send_text("/people")
+    await clerk.press("陈院长")
+    await clerk.press("⛔ 停用账号")
+    await clerk.press("⛔ 确认停用")
+    assert "已停用陈院长" in clerk.last_message().text
+    await drain(bot_stage)
+    seen = len(clerk.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(clerk, seen)
+    assert "您有 2 条待办提醒" in stand_in and WELFARE_HOME in stand_in and NANHUI in stand_in
+
+
+async def test_a_city_admin_stands_in_where_the_county_has_no_clerk(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+    seen = len(admin.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(admin, seen)
+    # Every institution of the demo city: none has a head, and no county has a clerk.
+    assert stand_in.startswith("🔔 您有 17 条待办提醒")
+    assert NO_HEAD in stand_in and "/invite" in stand_in
+
+
+async def test_an_english_speaking_clerk_reads_the_stand_in_in_english(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    clerk = await clerk_alone(bot_stage, language="en")
+    await plan_once(bot_stage.services)
+    seen = len(clerk.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(clerk, seen)
+    assert stand_in.startswith("🔔 You have 2 reminders")
+    assert NANHUI_EN in stand_in and "Lucheng District Social Welfare Home" in stand_in
+    assert "no registered head" in stand_in and "2026-03-31" in stand_in and "/invite" in stand_in
+    assert "self-inspection for 2026-03" in stand_in
+
+
+async def test_several_headless_homes_read_as_one_message_and_a_long_list_counts_the_rest(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    clerk = await clerk_alone(bot_stage)
+    await long_named_centres(bot_stage, "330302001", count=12)  # a county has dozens of care centres
+    await plan_once(bot_stage.services)
+    seen = len(clerk.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(clerk, seen)
+    assert stand_in.startswith("🔔 您有 14 条待办提醒")
+    assert stand_in.count(NO_HEAD) == 10  # the first ten, one paragraph each
+    assert "另有 4 条提醒未逐条列出" in stand_in
+    assert stand_in.count("/invite") == 1  # how to invite a head, said once for them all
