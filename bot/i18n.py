@@ -106,9 +106,14 @@ class Named(Protocol):
 
 
 def local_name(place: Named, language: str) -> str:
-    """A place's name in the reader's language: Chinese for Chinese readers, English for every other, or the Chinese
-    where the place has no English name (a city's data file may leave it empty; a blank is no name at all)."""
-    return place.name_zh if language == "zh_CN" else place.name_en or place.name_zh
+    """A place's name in the reader's language (`name_in`)."""
+    return name_in(language, place.name_zh, place.name_en)
+
+
+def name_in(language: str, name_zh: str, name_en: str) -> str:
+    """A name in the reader's language: Chinese for Chinese readers, English for every other, or the Chinese where
+    there is no English name (a city's data file may leave it empty; a blank is no name at all)."""
+    return name_zh if language == "zh_CN" else name_en or name_zh
 
 
 def counted(key: str, count: int) -> str:

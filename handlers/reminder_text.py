@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.compliance import Duty
 from bot.domain.reminders import ReminderKind
-from bot.i18n import Html, Translator, counted
+from bot.i18n import Html, Translator, counted, name_in
 from bot.services.digests import DigestData, Person
 from bot.services.reminder_items import DutyReminderData, HazardReminderData, ReminderData, ReminderItem
 from handlers.calendar_common import DRILL, SELFCHECK, period_label, status_line
-from handlers.common import catalog_label, fitting
+from handlers.common import catalog_label, fitting, place_name
 from handlers.notify import when
 
 DIGEST_LINES = 10  # per list in a digest: read on a phone, the rest is a count
@@ -98,12 +98,8 @@ def message_text(
 def _invite_heads(stood_in: Sequence[ReminderData], t: Translator) -> str:
     # One institution is named: among other reminders, "the institution" would not say which.
     if len(stood_in) == 1 and isinstance(only := stood_in[0], DutyReminderData):
-        return t("reminder.stand_in_invite_named", name=_name(only, t))
+        return t("reminder.stand_in_invite_named", name=place_name(only, t))
     return t("reminder.stand_in_invite")
-
-
-def _name(data: DutyReminderData, t: Translator) -> str:
-    return data.name_zh if t.language == "zh_CN" else data.name_en
 
 
 def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo) -> str:
@@ -135,7 +131,7 @@ def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: Zon
     return t(
         HAZARD_KEYS[kind],
         code=data.code,
-        institution=data.institution_name_zh if t.language == "zh_CN" else data.institution_name_en,
+        institution=name_in(t.language, data.institution_name_zh, data.institution_name_en),
         area=catalog_label(data.area, t),
         severity=catalog_label(data.severity, t),
         deadline=when(data.deadline, tz, t),
@@ -146,7 +142,7 @@ def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: Zon
 def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
     return t(
         DUTY_KEYS[kind],
-        name=_name(data, t),
+        name=place_name(data, t),
         period=period_label(data.period, t),
         end=data.period.end.isoformat(),
     )
@@ -165,7 +161,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
     lines = [
         t(
             key,
-            region=data.region_name_zh if t.language == "zh_CN" else data.region_name_en,
+            region=name_in(t.language, data.region_name_zh, data.region_name_en),
             since=when(data.since, tz, t),
             until=when(data.until, tz, t),
             new=counts.new,
@@ -175,7 +171,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
         )
     ]
     for region in data.regions:
-        name = region.name_zh if t.language == "zh_CN" else region.name_en
+        name = place_name(region, t)
         lines.append(
             t(
                 "reminder.weekly_region_line",
@@ -195,7 +191,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
             t(
                 "reminder.digest_overdue_line",
                 code=line.code,
-                institution=line.institution_name_zh if t.language == "zh_CN" else line.institution_name_en,
+                institution=name_in(t.language, line.institution_name_zh, line.institution_name_en),
                 overdue=_duration(line.overdue_by, t),
                 responsible=t.plain("warn.list_separator").join(p.full_name for p in line.responsible) or "—",
             )
@@ -209,7 +205,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
         shown = fitting([
             t(
                 "reminder.digest_duty_line",
-                institution=line.institution_name_zh if t.language == "zh_CN" else line.institution_name_en,
+                institution=name_in(t.language, line.institution_name_zh, line.institution_name_en),
                 status=Html(status_line(DRILL if line.duty is Duty.FIRE_DRILL else SELFCHECK, line.status, t)),
             )
             for line in data.duties_due[:DIGEST_LINES]

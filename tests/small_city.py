@@ -13,7 +13,7 @@ from bot.domain.roles import Role
 from bot.services.evidence import EvidenceStore
 from storage import Storage
 from storage.hazard_models import PhotoRef, ReportDraft
-from storage.models import Group, GroupPurpose, User
+from storage.models import Group, GroupPurpose, Institution, NewInstitution, User
 
 Person = tuple[int, Role, str | None, int | None]  # telegram id, role, region, institution id
 BoundGroup = tuple[int, str, GroupPurpose]  # chat id, region, purpose
@@ -77,3 +77,9 @@ def report_draft(institution: int, photo: PhotoRef, /, **fields: object) -> Repo
     }
     values.update(fields)
     return ReportDraft.model_validate(values)
+
+
+def without_english_name(institution: Institution) -> NewInstitution:
+    """The institution as a city's data file may give it: with no English name."""
+    fields = institution.model_dump(include=set(NewInstitution.model_fields))
+    return NewInstitution.model_validate({**fields, "name_en": ""})

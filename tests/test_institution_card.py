@@ -26,6 +26,7 @@ from tests.hazard_people import (
     submitted,
     telegram_photo,
 )
+from tests.small_city import without_english_name
 
 
 async def log_drill(stage: Stage, days_ago: int = 3) -> str:
@@ -179,7 +180,7 @@ async def test_an_english_reader_sees_the_chinese_name_of_a_home_with_no_english
     storage = bot_stage.services.storage
     home = await storage.institutions.get(await institution_id(bot_stage, HOME))
     assert home is not None
-    await storage.institutions.upsert(home.model_copy(update={"name_en": ""}))
+    await storage.institutions.upsert(without_english_name(home))
 
     await people.staff.send_text("/institution 社会福利院")
     assert "Institution file: 鹿城区社会福利院" in people.staff.last_message().text

@@ -223,7 +223,7 @@ class ExportService:
 
 
 def _name(row: dict[str, Any], prefix: str, words: Words) -> str | None:
-    # As `bot.i18n.local_name`: the Chinese where a place has no English name, rather than an empty cell.
+    # As `bot.i18n.name_in`: the Chinese where a place has no English name, rather than an empty cell.
     value = row[f"{prefix}_zh"] if words.language == "zh_CN" else row[f"{prefix}_en"] or row[f"{prefix}_zh"]
     return None if value is None else str(value)
 

@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.services.exports import ExportFormat, ExportService
 from bot.services.stats import StatsService
 from tests.insight.world import CITY_ADMIN, HEAD_A, LUCHENG_STAFF, InsightWorld
+from tests.small_city import without_english_name
 
 TZ = ZoneInfo("Asia/Shanghai")
 MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
@@ -163,7 +164,7 @@ async def test_an_english_export_names_a_home_with_no_english_name_in_chinese(
 ) -> None:
     funeral_home = await world.storage.institutions.get_by_code("WZ-330300-FUNERAL-01")
     assert funeral_home is not None
-    await world.storage.institutions.upsert(funeral_home.model_copy(update={"name_en": ""}))
+    await world.storage.institutions.upsert(without_english_name(funeral_home))
     path = tmp_path / "export.csv"
     await export(world, CITY_ADMIN, ExportFormat.CSV, path, "en")
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
