@@ -189,8 +189,9 @@ class ReminderService:
         keep = _KeptKeys()
         rows: list[NewReminder] = []
         for hazard in hazards:
+            facts = hazard.facts()
             for step in plan_hazard_reminders(
-                hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
+                facts, hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
             ):
                 assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
                 if add_only and not step.add:
@@ -216,7 +217,7 @@ class ReminderService:
                                 },
                             )
                         )
-            passed = 0 if add_only else passed_repeats(hazard.facts(), hazard.severity, now, ladder=self.ladder)
+            passed = 0 if add_only else passed_repeats(facts, hazard.severity, now, ladder=self.ladder)
             if passed:
                 assert hazard.deadline is not None  # no repeat has passed without one
                 audience = _among(await directory.for_hazard(hazard, self.ladder.repeat_audiences), only_for)
