@@ -202,11 +202,15 @@ def plan_hazard_reminders(
     quiet_hours: QuietHours = DEFAULT_QUIET_HOURS,
     tz: ZoneInfo,
 ) -> list[PlannedReminder]:
-    """Every step of the ladder for the hazard's current deadline, plus the weekly repeats up to a week ahead.
+    """Every step of the ladder for the hazard's current deadline, and its weekly repeats up to a week ahead, from
+    the latest that has certainly passed on.
 
     Nothing for a hazard that is not open (fixed hazards wait for staff, closed ones are done) or has no deadline.
     A step whose moment has passed is not added, except the latest one at or past the deadline: a hazard that
     is reopened, or first planned, long after its deadline gets one escalation now rather than none.
+    The repeats before that one are not listed (`passed_repeats` counts them): they can be neither the catch-up nor
+    a step to come, and a hazard a year overdue has fifty; working each out again for every open hazard was most of
+    the daily plan's time and of a new city admin's.
     """
     deadline = facts.deadline
     if deadline is None or facts.state not in OPEN_STATES:
@@ -214,15 +218,13 @@ def plan_hazard_reminders(
     urgent = is_urgent(severity)
     plan: list[PlannedReminder] = []
     latest_past: int | None = None
-    for step in _steps_until(ladder, deadline, now):
-        batched = _batched(ladder, step, urgent)
-        at = _next_batch(deadline + step.offset, ladder, tz) if batched else deadline + step.offset
+    for step in _steps_to_plan(ladder, deadline, now, urgent):
+        at = _moment(ladder, deadline, step, urgent, tz)
         if at <= now:
             if step.offset >= timedelta(0):
                 latest_past = len(plan)
             plan.append(PlannedReminder(step.name, step.kind, step.audiences, at, at, urgent, add=False))
             continue
-        # Only for the steps to come: a hazard a year overdue has fifty past weekly repeats, planned every day.
         due = next_allowed_time(at, urgent, quiet_hours, tz)
         moot = step.offset < timedelta(0) and due >= deadline
         plan.append(PlannedReminder(step.name, step.kind, step.audiences, at, due, urgent, add=not moot))
@@ -233,6 +235,28 @@ def plan_hazard_reminders(
             catch_up = next_allowed_time(_next_batch(now, ladder, tz), urgent, quiet_hours, tz)
         plan[latest_past] = PlannedReminder(past.step, past.kind, past.audiences, past.at, catch_up, urgent, add=True)
     return plan
+
+
+def passed_repeats(
+    facts: HazardFacts,
+    severity: Severity,
+    now: datetime,
+    *,
+    ladder: EscalationLadder = DEFAULT_LADDER,
+) -> int:
+    """How many of the hazard's weekly repeats have certainly had their moment by `now` (0 for a hazard
+    `plan_hazard_reminders` plans nothing for): repeat1 to repeatN, N returned. The plan lists the last of these
+    and every repeat after it, not the others; a row of one of them may still be waiting to go out late (after an
+    outage), and a full re-plan keeps it."""
+    if facts.deadline is None or facts.state not in OPEN_STATES or ladder.repeat_every is None:
+        return 0
+    return _repeats_certainly_passed(ladder, facts.deadline, now, is_urgent(severity))
+
+
+def _moment(ladder: EscalationLadder, deadline: datetime, step: LadderStep, urgent: bool, tz: ZoneInfo) -> datetime:
+    """The step's own moment: its offset from the deadline, or the next batch from there."""
+    at = deadline + step.offset
+    return _next_batch(at, ladder, tz) if _batched(ladder, step, urgent) else at
 
 
 def _batched(ladder: EscalationLadder, step: LadderStep, urgent: bool) -> bool:
@@ -257,24 +281,61 @@ def ladder_step(ladder: EscalationLadder, name: str) -> LadderStep:
     return LadderStep(name, ladder.steps[-1].offset, ReminderKind.HAZARD_OVERDUE, ladder.repeat_audiences)
 
 
-def _steps_until(ladder: EscalationLadder, deadline: datetime, now: datetime) -> list[LadderStep]:
+def _steps_to_plan(ladder: EscalationLadder, deadline: datetime, now: datetime, urgent: bool) -> list[LadderStep]:
+    """The ladder's steps, then its repeats up to the first more than one interval past the later of `now` and the
+    ladder's last step: from the latest that has certainly passed (which may be the one to catch up), since those
+    before it can be neither the catch-up nor a step to come."""
     steps = list(ladder.steps)
     if ladder.repeat_every is None:
         return steps
-    last = ladder.steps[-1]
-    horizon = max(now, deadline + last.offset) + ladder.repeat_every
-    number = 1
-    while deadline + last.offset + number * ladder.repeat_every <= horizon:
-        offset = last.offset + number * ladder.repeat_every
-        steps.append(LadderStep(f"repeat{number}", offset, ReminderKind.HAZARD_OVERDUE, ladder.repeat_audiences))
-        number += 1
+    first_minute = deadline + ladder.steps[-1].offset  # repeat n's own minute is this plus n intervals
+    last = (max(now, first_minute) + ladder.repeat_every - first_minute) // ladder.repeat_every
+    start = max(_repeats_certainly_passed(ladder, deadline, now, urgent), 1)
+    steps += (_repeat(ladder, number) for number in range(start, last + 1))
     return steps
+
+
+# A batched moment is the next `batch_at` from the step's own minute: at most a day after it (and the hour a clock
+# change adds), and never more than an hour or two before it (a `batch_at` in the hour that a clock going back
+# repeats). A repeat whose minute is further than this before now has passed, whatever batching made of it.
+_BATCH_SLACK = timedelta(days=2)
+
+
+def _repeats_certainly_passed(ladder: EscalationLadder, deadline: datetime, now: datetime, urgent: bool) -> int:
+    """How many of the first repeats have had their moment by `now` whatever batching does to it: worked out rather
+    than counted (a hazard a year overdue has fifty). Those later are left for the planner to look at one by one."""
+    assert ladder.repeat_every is not None
+    first_minute = deadline + ladder.steps[-1].offset
+    slack = _BATCH_SLACK if _batched(ladder, _repeat(ladder, 1), urgent) else timedelta(0)
+    return max((now - slack - first_minute) // ladder.repeat_every, 0)
+
+
+def _repeat(ladder: EscalationLadder, number: int) -> LadderStep:
+    assert ladder.repeat_every is not None
+    offset = ladder.steps[-1].offset + number * ladder.repeat_every
+    return LadderStep(repeat_name(number), offset, ReminderKind.HAZARD_OVERDUE, ladder.repeat_audiences)
+
+
+def repeat_name(number: int) -> str:
+    """The step name of the ladder's `number`th repeat (from 1): part of the dedupe key, never to change."""
+    return f"repeat{number}"
+
+
+def repeat_number(step: str) -> int | None:
+    """The number of a repeat's step name (`repeat_name`); None for any other step."""
+    digits = step.removeprefix("repeat")
+    return int(digits) if digits != step and digits.isascii() and digits.isdigit() else None
 
 
 def hazard_key(hazard_id: int, deadline: datetime, step: str, recipient_id: int, topic_id: int | None) -> str:
     """The deadline is part of the key: a changed deadline earns its own reminders; the old ones lapse."""
-    stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"hazard:{hazard_id}:{stamp}:{step}:{recipient_tag(recipient_id, topic_id)}"
+    return f"{hazard_key_prefix(hazard_id, deadline)}:{step}:{recipient_tag(recipient_id, topic_id)}"
+
+
+def hazard_key_prefix(hazard_id: int, deadline: datetime) -> str:
+    """What the keys of the hazard's rows for that deadline begin with, up to the step: `hazard_key` is this, the
+    step and the recipient tag, joined by colons (neither a repeat's name nor a tag has one)."""
+    return f"hazard:{hazard_id}:{deadline.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
 
 
 def deadline_stamp(deadline: datetime) -> str:

@@ -46,9 +46,13 @@ from bot.domain.reminders import (
     ReminderKind,
     deadline_stamp,
     hazard_key,
+    hazard_key_prefix,
     in_quiet_hours,
     next_allowed_time,
+    passed_repeats,
     plan_hazard_reminders,
+    recipient_tag,
+    repeat_number,
 )
 from bot.domain.roles import Role, region_in_scope
 from bot.services.duties import DutySnapshot, load_duties
@@ -171,26 +175,30 @@ class ReminderService:
         only_for: Collection[int] | None = None,
     ) -> None:
         """`plan_for_hazard` for several hazards, written in one transaction. `add_only` adds the rows of the
-        steps still to come and cancels nothing: for a hazard whose state, deadline and people have not changed,
-        re-planning only adds, and a hazard months overdue has dozens of past weekly repeats to work out.
-        `only_for` (with `add_only`): the rows of these recipients alone, those of someone who has just joined
-        the hazards' audiences; planning every recipient's again was twenty times the work, all of it found
-        planned already."""
+        steps still to come (and the one catch-up) and cancels nothing: for a hazard whose state, deadline and
+        people have not changed, re-planning only adds. `only_for` (with `add_only`): the rows of these recipients
+        alone, those of someone who has just joined the hazards' audiences; planning every recipient's again was
+        twenty times the work, all of it found planned already.
+
+        The plan lists a hazard's weekly repeats from the latest that has certainly passed on; a row of an earlier
+        one, still pending (the bot was down when it fell due, and every start plans before it sweeps), is kept
+        as before, matched by `_KeptKeys` when found rather than its key worked out for every hazard every day."""
         if not hazards:
             return
         now = self._clock.now()
-        keep: set[str] = set()
+        keep = _KeptKeys()
         rows: list[NewReminder] = []
         for hazard in hazards:
+            facts = hazard.facts()
             for step in plan_hazard_reminders(
-                hazard.facts(), hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
+                facts, hazard.severity, now, ladder=self.ladder, quiet_hours=self.quiet_hours, tz=self.tz
             ):
                 assert hazard.deadline is not None  # plan_hazard_reminders plans nothing without one
                 if add_only and not step.add:
                     continue
                 for recipient_id, topic_id in _among(await directory.for_hazard(hazard, step.audiences), only_for):
                     key = hazard_key(hazard.id, hazard.deadline, step.step, recipient_id, topic_id)
-                    keep.add(key)
+                    keep.keys.add(key)
                     if step.add:
                         rows.append(
                             NewReminder(
@@ -209,6 +217,14 @@ class ReminderService:
                                 },
                             )
                         )
+            passed = 0 if add_only else passed_repeats(facts, hazard.severity, now, ladder=self.ladder)
+            if passed:
+                assert hazard.deadline is not None  # no repeat has passed without one
+                audience = _among(await directory.for_hazard(hazard, self.ladder.repeat_audiences), only_for)
+                keep.passed_repeats[hazard_key_prefix(hazard.id, hazard.deadline)] = (
+                    passed,
+                    frozenset(recipient_tag(recipient_id, topic_id) for recipient_id, topic_id in audience),
+                )
         if add_only:
             await self._storage.reminders.plan(rows, now)
             return
@@ -568,6 +584,30 @@ class ReminderService:
             relaxed = next_allowed_time(max(relaxed, now), False, self.quiet_hours, self.tz)
         candidates = [moment for moment in (urgent, relaxed) if moment is not None]
         return min(candidates) if candidates else None
+
+
+class _KeptKeys:
+    """The keys of the hazard rows a full re-plan keeps: those of the steps planned (`keys`), and those of the weekly
+    repeats that have passed before the plan's first (`passed_repeats`: by `hazard_key_prefix`, how many, and the
+    tags of their recipients), recognised in a key rather than listed: a hazard a year overdue has fifty, and only
+    after an outage is any of their rows still pending."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.passed_repeats: dict[str, tuple[int, frozenset[str]]] = {}
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if key in self.keys:
+            return True
+        parts = key.rsplit(":", 2)  # hazard_key's form: the prefix, the step, the recipient's tag
+        if len(parts) != 3:
+            return False
+        prefix, step, tag = parts
+        passed = self.passed_repeats.get(prefix)
+        number = repeat_number(step)
+        return passed is not None and number is not None and number <= passed[0] and tag in passed[1]
 
 
 def _among(audience: list[Recipient], only_for: Collection[int] | None) -> list[Recipient]:

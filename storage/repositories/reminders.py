@@ -8,7 +8,7 @@ ones and returns exactly those it changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -114,8 +114,11 @@ class ReminderRepository:
             params,
         )
 
-    async def cancel_pending_except(self, subject_type: SubjectType, subject_ids: Sequence[str], keep: set[str]) -> int:
-        """Cancel the subjects' pending rows whose key is not in `keep`; returns how many."""
+    async def cancel_pending_except(
+        self, subject_type: SubjectType, subject_ids: Sequence[str], keep: Container[str]
+    ) -> int:
+        """Cancel the subjects' pending rows whose key is not in `keep` (a set, or anything that can tell); returns how
+        many."""
         if not subject_ids:
             return 0
         rows = await self._db.fetchall(

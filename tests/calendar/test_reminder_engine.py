@@ -148,6 +148,36 @@ async def test_a_changed_deadline_replaces_the_reminders_of_the_old_one(city: Se
     assert await sweep_at(city, outbox, local(2026, 3, 19, 17)) == [(HEAD, "hazard_due_soon", "before24h")]
 
 
+async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_whose_group_left_is_cancelled(
+    city: Services,
+) -> None:
+    # The plan no longer lists a repeat that passed days ago, but a full re-plan (every start) keeps its row as it
+    # did: the bot was down when it fell due, and it goes out late. A row of someone no longer told is cancelled.
+    outbox = Outbox(city.clock)
+    hazard = await report(city)  # deadline 9 March 10:00; repeats at 09:00 on 20 March, 27 March, 3 April, …
+    await sweep_at(city, outbox, local(2026, 3, 13, 9))
+    city.clock.set(local(2026, 3, 14, 0, 1))
+    await city.reminders.plan_day(city.today())  # repeat1 was planned; the bot is then down for three weeks
+    await city.storage.groups.unbind(LUCHENG_GROUP)
+    city.clock.set(local(2026, 4, 4, 10))
+    await city.reminders.plan_day(city.today())  # as at the start, before the first sweep
+    pending = await city.storage.reminders.find(
+        state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id))
+    )
+    assert {(r.recipient_id, r.step, r.due_at) for r in pending} == {
+        (CITY_ADMIN, "repeat1", local(2026, 3, 20, 9)),  # kept: still to go out, late
+        (CITY_ADMIN, "repeat3", local(2026, 4, 5, 9)),  # the catch-up, with the next morning's batch
+        (CITY_ADMIN, "repeat4", local(2026, 4, 10, 9)),
+    }
+    cancelled = await city.storage.reminders.find(
+        state=ReminderState.CANCELLED, subject=(SubjectType.HAZARD, str(hazard.id))
+    )
+    assert [(r.recipient_id, r.step) for r in cancelled] == [(LUCHENG_GROUP, "repeat1")]
+    sent_before = len(hazard_items(outbox))
+    await sweep_at(city, outbox, local(2026, 4, 4, 10, 1))
+    assert hazard_items(outbox)[sent_before:] == [(CITY_ADMIN, "repeat1", True)]
+
+
 async def test_one_person_with_many_due_items_gets_one_delivery(city: Services) -> None:
     for _ in range(3):
         await report(city)

@@ -1,0 +1,89 @@
+"""The hazard ladder's planner as it was before it skipped the past weekly repeats: every step and every repeat up to
+a week ahead, the past ones included. Kept as the oracle that `test_ladder_oracle.py` holds the planner to, and as
+the reference `bench/hazard_plans.py` times the planner against.
+
+A copy of `bot.domain.reminders.plan_hazard_reminders` and `_steps_until` at b3eff03, with the private helpers it
+used: do not "improve" it, or it stops being a reference.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.catalog import Severity
+from bot.domain.lifecycle import OPEN_STATES, HazardFacts
+from bot.domain.reminders import (
+    DEFAULT_LADDER,
+    DEFAULT_QUIET_HOURS,
+    EscalationLadder,
+    LadderStep,
+    PlannedReminder,
+    QuietHours,
+    ReminderKind,
+    is_urgent,
+    ladder_step,
+    next_allowed_time,
+)
+
+
+def plan_every_step(
+    facts: HazardFacts,
+    severity: Severity,
+    now: datetime,
+    *,
+    ladder: EscalationLadder = DEFAULT_LADDER,
+    quiet_hours: QuietHours = DEFAULT_QUIET_HOURS,
+    tz: ZoneInfo,
+) -> list[PlannedReminder]:
+    deadline = facts.deadline
+    if deadline is None or facts.state not in OPEN_STATES:
+        return []
+    urgent = is_urgent(severity)
+    plan: list[PlannedReminder] = []
+    latest_past: int | None = None
+    for step in _steps_until(ladder, deadline, now):
+        batched = _batched(ladder, step, urgent)
+        at = _next_batch(deadline + step.offset, ladder, tz) if batched else deadline + step.offset
+        if at <= now:
+            if step.offset >= timedelta(0):
+                latest_past = len(plan)
+            plan.append(PlannedReminder(step.name, step.kind, step.audiences, at, at, urgent, add=False))
+            continue
+        due = next_allowed_time(at, urgent, quiet_hours, tz)
+        moot = step.offset < timedelta(0) and due >= deadline
+        plan.append(PlannedReminder(step.name, step.kind, step.audiences, at, due, urgent, add=not moot))
+    if latest_past is not None:
+        past = plan[latest_past]
+        catch_up = next_allowed_time(now, urgent, quiet_hours, tz)
+        if _batched(ladder, ladder_step(ladder, past.step), urgent):
+            catch_up = next_allowed_time(_next_batch(now, ladder, tz), urgent, quiet_hours, tz)
+        plan[latest_past] = PlannedReminder(past.step, past.kind, past.audiences, past.at, catch_up, urgent, add=True)
+    return plan
+
+
+def _batched(ladder: EscalationLadder, step: LadderStep, urgent: bool) -> bool:
+    return ladder.batch_at is not None and not urgent and step.audiences <= ladder.batched_audiences
+
+
+def _next_batch(at: datetime, ladder: EscalationLadder, tz: ZoneInfo) -> datetime:
+    assert ladder.batch_at is not None
+    local = at.astimezone(tz)
+    batch = datetime.combine(local.date(), ladder.batch_at, tzinfo=tz)
+    if batch < local:
+        batch = datetime.combine(local.date() + timedelta(days=1), ladder.batch_at, tzinfo=tz)
+    return batch.astimezone(UTC)
+
+
+def _steps_until(ladder: EscalationLadder, deadline: datetime, now: datetime) -> list[LadderStep]:
+    steps = list(ladder.steps)
+    if ladder.repeat_every is None:
+        return steps
+    last = ladder.steps[-1]
+    horizon = max(now, deadline + last.offset) + ladder.repeat_every
+    number = 1
+    while deadline + last.offset + number * ladder.repeat_every <= horizon:
+        offset = last.offset + number * ladder.repeat_every
+        steps.append(LadderStep(f"repeat{number}", offset, ReminderKind.HAZARD_OVERDUE, ladder.repeat_audiences))
+        number += 1
+    return steps
