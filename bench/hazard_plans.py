@@ -7,7 +7,8 @@ city), with the clock at 1 March 2026 09:00 as `bench.scale` has it:
   (`tests/calendar/ladder_oracle.py`), the two alternated in the same process;
 - `day`: the daily plan (`plan_day`) on the city as generated (every row new), then again (what each later day
   costs: the rows are there, a few are added and the keys of the others kept);
-- `staff`: `plan_for_staff` for a city admin who has just registered (add-only, the newcomer's rows alone).
+- `staff`: `plan_for_arrival_or_departure` for a city admin who has just registered (add-only, the newcomer's rows
+  alone).
 
 Wall and CPU time of the process (SQLite's threads included); for the two service calls also the longest page of
 500 hazards (`_plan_hazards`), during which the event loop answers nobody else but for the awaits on SQLite.
@@ -144,14 +145,14 @@ async def run(city: Path, parts: set[str], runs: int) -> None:
                                      pages)
                 print(f"    {'':<52} {await count_rows(services):,} rows pending")
             if "staff" in parts:
-                print("  a city admin registers (plan_for_staff):")
+                print("  a city admin registers (plan_for_arrival_or_departure):")
                 for number in range(runs):
                     admin = await services.storage.users.upsert(User(
                         telegram_id=NEW_CITY_ADMIN + number, full_name=f"新管理员{number}", role=Role.CITY,
                         created_at=START))
                     before = await count_rows(services)
-                    await timed_call(f"plan_for_staff, city admin {number + 1}",
-                                     lambda admin=admin: services.reminders.plan_for_staff(admin), pages)  # type: ignore[misc]
+                    await timed_call(f"plan_for_arrival_or_departure, city admin {number + 1}",
+                                     lambda admin=admin: services.reminders.plan_for_arrival_or_departure(admin), pages)  # type: ignore[misc]
                     print(f"    {'':<52} {await count_rows(services) - before:,} rows added")
         finally:
             await services.close()

@@ -57,7 +57,7 @@ async def _main(arguments: argparse.Namespace, settings: Settings, clock: Clock 
             departure = await services.people.deactivate(None, arguments.telegram_id)
             # A county's last clerk gone, the city admins answer for its hazards (a head gone, the county staff stand in
             # for their institution's duties): reminded of them from today.
-            await services.reminders.plan_for_staff(departure.person)
+            await services.reminders.plan_for_arrival_or_departure(departure.person)
             print(t.plain("cli.deactivated", id=departure.person.telegram_id, name=departure.person.full_name,
                           hazards=len(departure.hazards), contacts=departure.contacts,
                           invites=departure.invites_revoked))

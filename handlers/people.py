@@ -192,7 +192,7 @@ async def deactivate(update: Update, context: BotContext) -> None:
     await answer(update, Html("\n".join(lines)), reply_markup=keyboard, edit=True)
     # A county's last clerk gone, the city admins answer for its hazards (a head gone, the county staff stand in
     # for their institution's duties): reminded of them from today.
-    after_answer(context.application, services.reminders.plan_for_staff(departure.person),
+    after_answer(context.application, services.reminders.plan_for_arrival_or_departure(departure.person),
                  f"planning the open hazards' reminders once {departure.person.telegram_id} left")
 
 

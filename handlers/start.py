@@ -65,7 +65,7 @@ async def start(update: Update, context: BotContext) -> None:
     await install_user_menu(context.bot, user, t)
     # County staff and city admins are reminded of the hazards already open in their county (the city) from today,
     # not from the next daily plan; once they have their welcome, since a city's hazards take seconds to plan.
-    after_answer(context.application, services.reminders.plan_for_staff(user),
+    after_answer(context.application, services.reminders.plan_for_arrival_or_departure(user),
                  f"planning the open hazards' reminders for {user.telegram_id}, newly registered")
 
 

@@ -259,9 +259,10 @@ class ReminderService:
             after, planned = page[-1].id, planned + len(page)
         return planned
 
-    async def plan_for_staff(self, person: User) -> int:
+    async def plan_for_arrival_or_departure(self, person: User) -> int:
         """Add the reminders that a county staff member or city admin who has just registered, or whose access has
-        just ended, changes the recipients of; returns how many open hazards that meant going through.
+        just ended, or a head whose access has just ended, changes the recipients of; returns how many open hazards
+        that meant going through.
 
         Reminders name their recipients when planned: a clerk who registered mid-day heard of nothing in their
         county until the next daily plan, and when a county's last clerk left, the city admins who answer for it in
@@ -316,8 +317,8 @@ class ReminderService:
         institution, unit and bound group. Safe to run any number of times a day.
 
         `region_code`: the duties of the institutions and units of the region and below it alone; `only_for`: add
-        the rows of these recipients only (someone who has just joined the audiences, `plan_for_staff`), with no
-        digest and cancelling nothing.
+        the rows of these recipients only (someone who has just joined the audiences,
+        `plan_for_arrival_or_departure`), with no digest and cancelling nothing.
 
         A period already done is not planned, and its rows still pending (planned before it was done) are
         cancelled: on the first morning of a month most institutions have done last month's self-inspection, and
