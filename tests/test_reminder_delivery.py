@@ -61,7 +61,9 @@ async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(
 
     assert len(staff.messages()) == staff_before + 1
     to_staff = staff.last_message()
-    assert f"隐患 {hazard.code} 已逾期 1 天 1 小时" in to_staff.text and "责任人：陈院长" in to_staff.text
+    # County staff: the deadline, with whose it is; "a day overdue" waits for the next morning's escalations.
+    assert f"隐患 {hazard.code} 已到整改期限" in to_staff.text and "责任人：陈院长" in to_staff.text
+    assert "延后送达" in to_staff.text
     assert to_staff.buttons == [[f"详情 {hazard.code}"]]
 
     await staff.press(f"详情 {hazard.code}", to_staff)
@@ -70,6 +72,10 @@ async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(
     assert "第 1 步" in head.last_message().text
 
     assert (await sweep(bot_stage)).sent == []  # nothing is sent twice
+    bot_stage.clock.set(local(2026, 3, 11, 9))
+    result = await sweep(bot_stage)
+    assert [d.recipient_id for d in result.sent] == [STAFF]
+    assert f"隐患 {hazard.code} 已逾期 1 天 23 小时" in staff.last_message().text
     bot_stage.clock.set(local(2026, 3, 12, 11))
     assert (await sweep(bot_stage)).sent == []  # three days late: the city hears with the next morning's batch
     bot_stage.clock.set(local(2026, 3, 13, 9))
@@ -347,14 +353,14 @@ async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_t
     hazards = [await report(bot_stage, description=f"第{n}号：消防通道被杂物堵塞") for n in range(100)]
     before = len(staff.messages())
 
-    bot_stage.clock.set(local(2026, 3, 10, 11))  # every deadline a day past
+    bot_stage.clock.set(local(2026, 3, 10, 11))  # every deadline a day past ("a day overdue" waits for 09:00)
     result = await sweep(bot_stage)
     assert result.failed == [] and result.retried == []
     assert [d.recipient_id for d in result.sent].count(STAFF) == 1
     assert len(staff.messages()) == before + 1
     message = staff.last_message()
     assert "您有 100 条待办提醒" in message.text
-    listed = [hazard for hazard in hazards if f"隐患 {hazard.code} 已逾期" in message.text]
+    listed = [hazard for hazard in hazards if f"隐患 {hazard.code} 已到整改期限" in message.text]
     assert listed == hazards[:10]  # the earliest deadlines first
     assert "另有 90 条提醒未逐条列出" in message.text and "/tasks" in message.text
     assert message.buttons == [[f"详情 {hazard.code}"] for hazard in hazards[:8]]  # buttons of listed ones only
@@ -362,7 +368,7 @@ async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_t
     to_staff = [
         r
         for r in await bot_stage.services.storage.reminders.find()
-        if r.recipient_id == STAFF and r.subject_type is SubjectType.HAZARD
+        if r.recipient_id == STAFF and r.subject_type is SubjectType.HAZARD and r.due_at <= bot_stage.clock.now()
     ]
     assert {r.state for r in to_staff} == {ReminderState.SENT}  # none failed, none left to send again
     assert {r.subject_id for r in to_staff} == {str(hazard.id) for hazard in hazards}

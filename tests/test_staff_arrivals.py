@@ -82,16 +82,18 @@ async def test_a_clerk_who_registers_after_a_deadline_gets_one_escalation_of_it_
     bot_stage: Stage,
 ) -> None:
     people, hazard = await open_in_lucheng(bot_stage)
-    for day in (9, 10):  # at the deadline, and a day overdue: the colleague is told each time
-        bot_stage.clock.set(local(2026, 3, day, 10, 1))
+    # At the deadline, and a day overdue (with the next morning's escalations): the colleague is told each time.
+    for moment in (local(2026, 3, 9, 10, 1), local(2026, 3, 11, 9, 1)):
+        bot_stage.clock.set(moment)
         await sweep(bot_stage)
     staff_seen = len(people.staff.messages())
-    bot_stage.clock.set(local(2026, 3, 10, 15))
+    bot_stage.clock.set(local(2026, 3, 11, 15))
     clerk, seen = await newcomer(bot_stage, OTHER_STAFF, "吴科员", Role.COUNTY, LUCHENG)
 
-    # As for a hazard first planned late: the latest step, once, now; not the deadline's and the next day's both.
+    # As for a hazard first planned late: the latest step, once, with the next morning's escalations; not the
+    # deadline's and the next day's both.
     await sweep(bot_stage)
-    bot_stage.clock.set(local(2026, 3, 11, 10, 1))
+    bot_stage.clock.set(local(2026, 3, 12, 9, 1))
     await sweep(bot_stage)
     (escalated,) = about(clerk, hazard, seen)
     assert "已逾期" in escalated and escalated.count(hazard.code) == 1  # one item, not the deadline's too

@@ -6,9 +6,11 @@ audiences into people, stores each reminder under a dedupe key, and sends it onc
 Default schedule (all local times in the deployment's timezone):
 - Hazards, counted in elapsed hours from the deadline (`DEFAULT_LADDER`): 24 h and 2 h before → the person
   responsible; at the deadline → the person responsible and county staff; 1 day overdue → county staff;
-  3 days → city admins and the county's group; then every 7 days → city admins and the county's group. Those
-  last two go out at the next 09:00 rather than at their own minute (unless urgent): city admins and groups
-  oversee thousands of hazards, and get that day's escalations in one message, not one every few minutes.
+  3 days → city admins and the county's group; then every 7 days → city admins and the county's group. The
+  escalations over the responsible person's head (1 day, 3 days, the repeats) go out at the next 09:00 rather than
+  at their own minute (unless urgent): county staff oversee hundreds of hazards and city admins and groups
+  thousands, and each gets that day's escalations in one message, not one every few minutes. The deadline itself
+  is the responsible person's too, and comes at its minute for everyone it concerns.
 - Quiet hours 22:00–07:30: anything not urgent waits for 07:30. A serious (重大) hazard is urgent and does not
   wait. A "before the deadline" reminder that quiet hours would push past the deadline is dropped: the deadline
   reminder says more.
@@ -176,7 +178,7 @@ DEFAULT_LADDER = EscalationLadder(
     repeat_every=timedelta(days=7),
     repeat_audiences=_audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
     batch_at=time(9, 0),
-    batched_audiences=_audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
+    batched_audiences=_audiences(Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
 )
 
 

@@ -70,8 +70,10 @@ async def test_a_hazard_climbs_the_ladder_to_the_right_people_naming_the_person_
         (LUCHENG_STAFF, "hazard_deadline", "deadline"),
         (HEAD, "hazard_deadline", "deadline"),
     ]
-    assert await sweep_at(city, outbox, local(2026, 3, 10, 10)) == [(LUCHENG_STAFF, "hazard_overdue", "overdue1d")]
-    # The city and the county's group hear of it with the next morning's escalations, at 09:00.
+    # County staff hear a day later with the next morning's escalations, at 09:00; the city and the county's group
+    # two days after that.
+    assert await sweep_at(city, outbox, local(2026, 3, 10, 10)) == []
+    assert await sweep_at(city, outbox, local(2026, 3, 11, 9)) == [(LUCHENG_STAFF, "hazard_overdue", "overdue1d")]
     assert await sweep_at(city, outbox, local(2026, 3, 12, 10)) == []
     assert await sweep_at(city, outbox, local(2026, 3, 13, 9)) == [
         (LUCHENG_GROUP, "hazard_overdue", "overdue3d"),

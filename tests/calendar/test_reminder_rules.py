@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -60,8 +61,9 @@ def test_the_default_ladder_for_a_general_hazard() -> None:
         "before24h": (local(2026, 3, 8, 10), True),
         "before2h": (local(2026, 3, 9, 8), True),
         "deadline": (deadline, True),
-        "overdue1d": (local(2026, 3, 10, 10), True),
-        # To city admins and the county's group: at the next 09:00, with that day's others, one message a day.
+        # To county staff, city admins and the county's group: at the next 09:00, with that day's others, one
+        # message a day.
+        "overdue1d": (local(2026, 3, 11, 9), True),
         "overdue3d": (local(2026, 3, 13, 9), True),
         "repeat1": (local(2026, 3, 20, 9), True),  # weekly repeats are planned a week past the last step
     }
@@ -104,15 +106,25 @@ def test_a_hazard_first_planned_at_night_after_a_step_fell_due_in_quiet_hours_ge
     # The deadline was 23:00 on the 9th and "a day overdue" fell due at 23:00 on the 10th, both in quiet hours; a
     # hazard reopened at 23:30 on the 10th has both behind it. The latest is caught up at 07:30, and that alone:
     # that its own turn would also have waited for 07:30 does not make it a step still to come.
-    got = plan(local(2026, 3, 9, 23), local(2026, 3, 10, 23, 30))
+    # (A ladder whose escalations go out at their own moment: the default one's "a day overdue" waits for 09:00.)
+    ladder = replace(DEFAULT_LADDER, batch_at=None)
+    planned = plan_hazard_reminders(facts(local(2026, 3, 9, 23)), Severity.GENERAL, local(2026, 3, 10, 23, 30),
+                                    ladder=ladder, tz=TZ)
+    got = {p.step: (p.due_at, p.add) for p in planned}
     assert got["deadline"][1] is False
     assert got["overdue1d"] == (local(2026, 3, 11, 7, 30), True)
+    # The default ladder: "a day overdue" is still to come, with the next morning's others; the deadline is caught up.
+    default = plan(local(2026, 3, 9, 23), local(2026, 3, 10, 23, 30))
+    assert default["deadline"] == (local(2026, 3, 11, 7, 30), True)
+    assert default["overdue1d"] == (local(2026, 3, 11, 9), True)
 
 
-def test_escalations_to_the_city_wait_for_nine_unless_urgent_or_at_nine_already() -> None:
+def test_escalations_over_the_heads_wait_for_nine_unless_urgent_or_at_nine_already() -> None:
     late_evening = plan(local(2026, 3, 9, 23), local(2026, 3, 2, 23))
     assert late_evening["overdue3d"] == (local(2026, 3, 13, 9), True)  # not 07:30 when quiet hours end
-    assert late_evening["overdue1d"] == (local(2026, 3, 11, 7, 30), True)  # county staff: its own moment
+    assert late_evening["overdue1d"] == (local(2026, 3, 11, 9), True)  # county staff's too
+    # The deadline itself is the responsible person's as well as county staff's: at its own moment, for both.
+    assert late_evening["deadline"] == (local(2026, 3, 10, 7, 30), True)
     at_nine = plan(local(2026, 3, 9, 9), local(2026, 3, 2, 9))
     assert at_nine["overdue3d"] == (local(2026, 3, 12, 9), True)
     serious = plan(local(2026, 3, 3, 23, 30), local(2026, 3, 2, 23, 30), Severity.SERIOUS)

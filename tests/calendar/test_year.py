@@ -257,7 +257,7 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
                 ("before2h", HEAD, t(1, 12, 8)),
                 ("deadline", HEAD, t(1, 12, 10)),
                 ("deadline", LUCHENG_STAFF, t(1, 12, 10)),
-                ("overdue1d", LUCHENG_STAFF, t(1, 13, 10)),
+                ("overdue1d", LUCHENG_STAFF, t(1, 14, 9)),  # with the next morning's escalations
                 ("overdue3d", CITY_ADMIN, t(1, 16, 9)),  # with the next morning's escalations to the city
                 ("overdue3d", LUCHENG_GROUP, t(1, 16, 9)),
             ]
@@ -282,7 +282,7 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
                 ("before2h", SOCIAL_HEAD, t(6, 8, 21)),
                 ("deadline", SOCIAL_HEAD, t(6, 9, 7, 30)),
                 ("deadline", LONGWAN_STAFF, t(6, 9, 7, 30)),
-                ("overdue1d", LONGWAN_STAFF, t(6, 10, 7, 30)),
+                ("overdue1d", LONGWAN_STAFF, t(6, 10, 9)),
                 ("overdue3d", CITY_ADMIN, t(6, 12, 9)),  # not 07:30: with the morning's escalations to the city
             ]
         )
