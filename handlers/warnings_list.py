@@ -17,6 +17,7 @@ from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
 from handlers.common import (
     Caller,
+    Pressed,
     answer,
     cancel_journey,
     cancel_keyboard,
@@ -159,12 +160,12 @@ async def pressed_send_draft(update: Update, context: BotContext) -> None:
 
 
 async def pressed_level_change(update: Update, context: BotContext) -> None:
-    press = await _pressed_editable(update, context)
-    if press is None:
+    editable = await _pressed_editable(update, context)
+    if editable is None:
         return
-    caller, warning, query = press
-    t = caller.t
-    upward = (query.data or "").startswith("wl:up:")
+    press, warning = editable
+    t = press.caller.t
+    upward = (press.query.data or "").startswith("wl:up:")
     levels = [lvl for lvl in WarningLevel if (lvl.rank > warning.level.rank) == upward and lvl is not warning.level]
     buttons = [
         InlineKeyboardButton(f"{LEVEL_ICONS[lvl]} {level_label(lvl, t)}", callback_data=f"wl:lvl:{warning.id}:{lvl}")
@@ -183,21 +184,19 @@ async def chose_level(update: Update, context: BotContext) -> None:
     await _revise(update, context, caller, int(warning_id), WarningEdit(level=WarningLevel(level)))
 
 
-async def _pressed_editable(
-    update: Update, context: BotContext
-) -> tuple[Caller, EarlyWarning, CallbackQuery] | None:
-    """The person and the warning their button names, when they may change it now; a refusal is told and ends it."""
+async def _pressed_editable(update: Update, context: BotContext) -> tuple[Pressed, EarlyWarning] | None:
+    """The press and the warning its button names, when the person may change it now; a refusal is told and ends
+    it."""
     press = await pressed(update, context)
     if press is None:
         return None
-    caller, user, query = press.caller, press.user, press.query
     try:
-        warning = await _editable(context, user, _id(query))
+        warning = await _editable(context, press.user, _id(press.query))
     except Refusal as refusal:
-        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        await refuse_press(context, press.caller, press.query, refusal, AUTHZ_REFUSALS)
         return None
-    await query.answer()
-    return caller, warning, query
+    await press.query.answer()
+    return press, warning
 
 
 async def _editable(context: BotContext, user: User, warning_id: int) -> EarlyWarning:
@@ -246,11 +245,11 @@ async def _revise(update: Update, context: BotContext, caller: Caller, warning_i
 
 
 async def pressed_lift(update: Update, context: BotContext) -> None:
-    press = await _pressed_editable(update, context)
-    if press is None:
+    editable = await _pressed_editable(update, context)
+    if editable is None:
         return
-    caller, warning, _ = press
-    t = caller.t
+    press, warning = editable
+    t = press.caller.t
     draft = warning.status is WarningStatus.DRAFT
     recipients = len({r.chat_id for r in await context.services.warnings.recipients(warning.id)})
     key = "warnings.confirm_withdraw" if draft else "warnings.confirm_lift"
@@ -289,12 +288,12 @@ def _drafts(context: BotContext) -> WarningDraftRepository:
 
 
 async def pressed_update(update: Update, context: BotContext) -> str | int:
-    press = await _pressed_editable(update, context)
-    if press is None:
+    editable = await _pressed_editable(update, context)
+    if editable is None:
         return ConversationHandler.END
-    caller, warning, _ = press
-    assert caller.user is not None
-    await _drafts(context).save(caller.user.telegram_id, WarnUpdateDraft(warning_id=warning.id),
+    press, warning = editable
+    caller = press.caller
+    await _drafts(context).save(press.user.telegram_id, WarnUpdateDraft(warning_id=warning.id),
                                 context.services.clock.now())
     keyboard = cancel_keyboard(caller.t, UPDATE_CANCEL)
     text = caller.t("warnings.ask_update", title=title(warning, caller.t), headline=headline(warning, caller.t))
