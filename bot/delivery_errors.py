@@ -44,6 +44,12 @@ def group_refuses(chat_id: int, failure: DeliveryFailure) -> bool:
     return failure.kind is FailureKind.BLOCKED or any(words in detail for words in _GROUP_GONE)
 
 
+def general_refuses(chat_id: int, failure: DeliveryFailure) -> bool:
+    """Whether a message to a group's general chat (no topic) failed because that chat is a forum's General topic
+    closed to all but admins: the group's other topics still take messages."""
+    return chat_id < 0 and failure.kind is FailureKind.REJECTED and "topic_closed" in failure.detail.lower()
+
+
 def topic_refuses(failure: DeliveryFailure) -> TopicLoss | None:
     """Whether a message to a forum topic failed because of the topic (deleted, or closed to all but admins), not
     the group: the group's general chat still takes it."""
@@ -69,13 +75,17 @@ async def act_on_refusal(
 ) -> TopicRefused | None:
     """What a refusal says of the chat itself, not just of this message, acted on the same way by the outbox sender
     and the reminder tick, for news the bot missed: a group that removed or muted it (its bindings end, the county is
-    told), a person who blocked it (their supervisors are told), a forum topic deleted or closed (returned)."""
+    told), a person who blocked it (their supervisors are told), a forum topic deleted or closed (returned), a
+    forum's General topic closed (the general chat's binding ends, the county is told; the message is lost there,
+    as in a lost group)."""
     if group_refuses(chat_id, failure):
         await onboarding.group_lost(chat_id, GroupLoss.REFUSED)
     elif failure.kind is FailureKind.BLOCKED and chat_id > 0:
         await onboarding.person_unreachable(chat_id, Unreachable.REFUSED)
     elif topic_id is not None and (loss := topic_refuses(failure)) is not None:
         return TopicRefused(await onboarding.topic_lost(chat_id, topic_id, loss))
+    elif topic_id is None and general_refuses(chat_id, failure):
+        await onboarding.group_lost(chat_id, GroupLoss.GENERAL_CLOSED)
     return None
 
 

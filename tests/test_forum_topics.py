@@ -1,18 +1,24 @@
 """A work group's forum topic bound to a county's warnings or hazards, and what its admins may do to it: delete it
 (Telegram tells the bot nothing, and answers every message to it "message thread not found") or close it (only
 admins post there: "TOPIC_CLOSED"). The group still takes messages; before, every warning and reminder to the topic
-was marked undeliverable and nobody was told."""
+was marked undeliverable and nobody was told.
+
+Its admins may also close the forum's General topic, the group's general chat: a bot that is not an admin gets
+"TOPIC_CLOSED" for every message without a topic, and its topics still take them. Before, the warnings, notices and
+reminders of the general chat's binding failed one by one and nobody was told."""
 
 from __future__ import annotations
 
+from bot.sandbox import SimGroup, SimUser
 from bot.stage import Stage
-from storage.models import GroupPurpose
+from storage.models import Group, GroupPurpose
 from tests.calendar_people import local
-from tests.hazard_people import cast, report
+from tests.hazard_people import STAFF, cast, report
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import (
     DONGTOU,
     FORUM_TOPIC,
+    LUCHENG,
     TYPHOON_TEMPLATE,
     Cast,
     containing,
@@ -149,3 +155,173 @@ async def test_a_hazard_notice_for_a_deleted_topic_is_not_doubled_in_a_bound_gen
     topic = await bot_stage.services.storage.groups.get(forum.chat_id, 5)
     assert topic is not None and not topic.active
     assert "主聊天另有绑定" in containing(staff, "已被删除")[0].text
+
+
+async def bind(staff: SimUser, forum: SimGroup, topic: int | None, region: str, purpose: str) -> None:
+    """`staff` sends /bindgroup in the forum's general chat (`topic` None) or in a topic, and binds it to `region`."""
+    name = {DONGTOU: "洞头区", LUCHENG: "鹿城区"}[region]
+    await staff.send_text("/bindgroup", chat=forum, topic=topic)
+    await staff.press(name, chat=forum)
+    await staff.press_data(staff.last_message(chat=forum), f"bind:purpose:{region}:{purpose}", chat=forum)
+
+
+async def close_general(stage: Stage, forum: SimGroup) -> None:
+    owner = stage.sandbox.user(user_id=77, first_name="群主")
+    forum.make_admin(owner)
+    await forum.close_general_topic(by=owner)
+
+
+async def warnings_in_the_general_chat(stage: Stage) -> Cast:
+    """The forum's general chat bound for 洞头区's warnings, its topic 预警 for its hazard notices: a warning goes to
+    the general chat only (one message per chat)."""
+    cast = await enrol(stage)
+    await bind(cast.dongtou_staff, cast.forum, None, DONGTOU, "warnings")
+    await bind(cast.dongtou_staff, cast.forum, FORUM_TOPIC, DONGTOU, "hazards")
+    return cast
+
+
+async def test_a_warning_refused_by_a_closed_general_topic_ends_the_binding_and_the_county_is_told(
+    typhoon_stage: Stage,
+) -> None:
+    """An admin closes the General topic of a forum whose general chat takes 洞头区's warnings. The warning is
+    refused there; the general chat's binding ends, the county clerk is told once what happened and how to mend
+    it, and the topic keeps its binding."""
+    cast = await warnings_in_the_general_chat(typhoon_stage)
+    staff = cast.dongtou_staff
+    await close_general(typhoon_stage, cast.forum)
+
+    await send(typhoon_stage, cast)
+    assert containing(cast.forum, TYPHOON_TEMPLATE) == []
+    assert "已送达 4 / 5，失败 1" in containing(staff, "发送完毕")[-1].text  # the refused copy counts as failed
+    storage = typhoon_stage.services.storage
+    general = await storage.groups.get(cast.forum.chat_id)
+    assert general is not None and not general.active
+    topic = await storage.groups.get(cast.forum.chat_id, FORUM_TOPIC)
+    assert topic is not None and topic.active and topic.purpose is GroupPurpose.HAZARDS
+    (told,) = containing(staff, "General 话题")
+    assert "工作群「洞头区民政论坛」的主聊天（General 话题）已被关闭" in told.text
+    assert "主聊天的绑定（洞头区 · 预警发布）已解除" in told.text
+    assert "该群里绑定的话题照常接收" in told.text
+    assert "重新开放 General 话题" in told.text and "把机器人设为该群的管理员" in told.text
+    assert "/bindgroup" in told.text
+    assert containing(cast.admin, "General") == []  # 洞头区 has county staff: the city admins are not told
+    (audit,) = await storage.audit.list(action_prefix="group.bot_general_closed")
+    assert audit.target == f"group:{cast.forum.chat_id}" and audit.actor_id is None
+
+    # The next warning is not tried in the general chat: its binding has ended.
+    before = len(typhoon_stage.sandbox.calls_to("sendMessage"))
+    await send(typhoon_stage, cast, "橙色")
+    since = typhoon_stage.sandbox.calls_to("sendMessage")[before:]
+    assert [c for c in since if c.params["chat_id"] == cast.forum.chat_id] == []
+    assert "已送达 4 / 4，失败 0" in containing(staff, "发送完毕")[-1].text
+    assert len(containing(staff, "General 话题")) == 1
+
+
+async def test_a_closed_general_topic_takes_the_warning_of_a_bot_that_is_an_admin(typhoon_stage: Stage) -> None:
+    """Admins still post in a closed General topic, and the bot is one there: nothing changes, nobody is told."""
+    cast = await warnings_in_the_general_chat(typhoon_stage)
+    cast.forum.set_bot_status("administrator")
+    await close_general(typhoon_stage, cast.forum)
+
+    await send(typhoon_stage, cast)
+    assert [m.stored.thread_id for m in containing(cast.forum, TYPHOON_TEMPLATE)] == [None]
+    storage = typhoon_stage.services.storage
+    general = await storage.groups.get(cast.forum.chat_id)
+    assert general is not None and general.active
+    assert containing(cast.dongtou_staff, "General") == [] and containing(cast.admin, "General") == []
+    assert await storage.audit.list(action_prefix="group.bot_") == []
+
+
+async def test_hazard_notices_go_on_in_the_topic_of_a_group_whose_general_topic_is_closed(bot_stage: Stage) -> None:
+    """The forum's general chat and its topic 隐患 both take 鹿城区's hazard notices, each its own copy. With the
+    General topic closed, the topic's copy arrives, the general chat's binding ends at its refusal (the clerk told,
+    once), and the next hazard is posted in the topic alone, not tried in the general chat."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    forum = bot_stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
+    forum.add(staff).add_topic("隐患", 5)
+    for where in (None, 5):
+        await bind(staff, forum, where, LUCHENG, "hazards")
+    await close_general(bot_stage, forum)
+
+    first = await report(bot_stage)
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, first.code)] == [5]
+    storage = bot_stage.services.storage
+    general = await storage.groups.get(forum.chat_id)
+    assert general is not None and not general.active
+    topic = await storage.groups.get(forum.chat_id, 5)
+    assert topic is not None and topic.active
+    (told,) = containing(staff, "General 话题")
+    assert "工作群「鹿城区民政论坛」的主聊天（General 话题）已被关闭" in told.text
+    assert "（鹿城区 · 隐患通知）" in told.text
+    assert len(await storage.audit.list(action_prefix="group.bot_general_closed")) == 1
+
+    before = len(bot_stage.sandbox.calls_to("sendMessage"))
+    second = await report(bot_stage, description="配电箱前堆放纸箱")
+    await drain(bot_stage)
+    since = bot_stage.sandbox.calls_to("sendMessage")[before:]
+    assert [c.params.get("message_thread_id") for c in since if c.params["chat_id"] == forum.chat_id] == [5]
+    assert [m.stored.thread_id for m in containing(forum, second.code)] == [5]
+    assert len(containing(staff, "General 话题")) == 1
+
+
+async def test_a_closed_general_topic_is_told_in_english_with_the_groups_title_as_it_reads(bot_stage: Stage) -> None:
+    """The same for a clerk who reads English; the group's title, which its admins chose, is shown as they wrote
+    it (escaped, not taken for markup)."""
+    people = await cast(bot_stage, "en")
+    title = "Lucheng <safety> & co"
+    forum = bot_stage.sandbox.group(chat_id=-1009, title=title, is_forum=True)
+    forum.add(people.staff).add_topic("Hazards", 5)
+    for where in (None, 5):
+        await bot_stage.services.storage.groups.bind(Group(
+            chat_id=forum.chat_id, topic_id=where, title=title, region_code=LUCHENG, purpose=GroupPurpose.HAZARDS,
+            bound_by=STAFF, bound_at=bot_stage.clock.now(),
+        ))
+    await close_general(bot_stage, forum)
+
+    hazard = await report(bot_stage)
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, hazard.code)] == [5]
+    (told,) = containing(people.staff, "General topic")
+    assert f"The general chat (the General topic) of the work group “{title}” was closed" in told.text
+    assert "Its binding (Lucheng District · Hazard notices) has ended" in told.text
+    assert "reopen the General topic, or make the bot an administrator of the group" in told.text
+    assert "/bindgroup" in told.text
+
+
+async def test_a_reminder_refused_by_a_closed_general_topic_ends_its_binding_once(bot_stage: Stage) -> None:
+    """The reminder tick sends on its own, not through the outbox: the general chat's reminder is refused, recorded
+    as undeliverable, the binding ends and the clerk is told; the topic's reminder arrives, and the next tick tries
+    the general chat no more."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    staff = people.staff
+    forum = bot_stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
+    forum.add(staff).add_topic("隐患", 5)
+    for where in (None, 5):
+        await bind(staff, forum, where, LUCHENG, "hazards")
+    hazard = await report(bot_stage)  # 一般: deadline 9 March; the county's groups hear on 13 March at 09:00
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, hazard.code)] == [None, 5]
+    await close_general(bot_stage, forum)
+
+    bot_stage.clock.set(local(2026, 3, 13, 9))
+    result = await sweep(bot_stage)
+    assert [(d.recipient_id, d.topic_id) for d in result.failed] == [(forum.chat_id, None)]
+    assert (forum.chat_id, 5) in [(d.recipient_id, d.topic_id) for d in result.sent]
+    assert [m.stored.thread_id for m in containing(forum, hazard.code)] == [None, 5, 5]
+    storage = bot_stage.services.storage
+    general = await storage.groups.get(forum.chat_id)
+    assert general is not None and not general.active
+    undeliverable = await storage.audit.list(action_prefix="reminder.undeliverable", target=f"chat:{forum.chat_id}")
+    assert len(undeliverable) == 1
+    await drain(bot_stage)
+    (told,) = containing(staff, "General 话题")
+    assert "工作群「鹿城区民政论坛」的主聊天（General 话题）已被关闭" in told.text
+
+    before = len(bot_stage.sandbox.calls_to("sendMessage"))
+    again = await sweep(bot_stage)
+    assert (forum.chat_id, None) not in [(d.recipient_id, d.topic_id) for d in again.sent + again.failed]
+    since = bot_stage.sandbox.calls_to("sendMessage")[before:]
+    assert [c for c in since if c.params["chat_id"] == forum.chat_id and "message_thread_id" not in c.params] == []

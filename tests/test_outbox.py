@@ -21,7 +21,7 @@ from bot import delivery
 from bot.app import build_application
 from bot.clock import FakeClock
 from bot.delivery import OutboxSender
-from bot.delivery_errors import classify, group_refuses
+from bot.delivery_errors import classify, general_refuses, group_refuses
 from bot.delivery_status import progress_text
 from bot.pacing import Limits
 from bot.sandbox import SimGroup, SimUser
@@ -403,9 +403,27 @@ def test_each_telegram_error_means_one_thing_for_the_message(error: TelegramErro
         (-1001, BadRequest("Bad Request: message is too long"), False),
         (-1001, NetworkError("Bad Gateway"), False),
         (5000, Forbidden("Forbidden: bot was blocked by the user"), False),  # a person, not a group
+        # A forum's General topic closed: only the general chat is lost, not the group (`general_refuses`).
+        (-1001, BadRequest("Bad Request: TOPIC_CLOSED"), False),
     ],
 )
 def test_a_group_is_taken_for_lost_only_when_nothing_can_reach_it(
     chat_id: int, error: TelegramError, lost: bool
 ) -> None:
     assert group_refuses(chat_id, classify(error)) is lost
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "error", "lost"),
+    [
+        (-1001, BadRequest("Bad Request: TOPIC_CLOSED"), True),  # python-telegram-bot makes it "Topic_closed"
+        (-1001, BadRequest("Bad Request: message thread not found"), False),
+        (-1001, Forbidden("Forbidden: bot was kicked from the supergroup chat"), False),
+        (-1001, NetworkError("Bad Gateway"), False),
+        (5000, BadRequest("Bad Request: TOPIC_CLOSED"), False),  # a person's chat has no General topic to close
+    ],
+)
+def test_a_general_chat_is_taken_for_lost_only_when_its_general_topic_is_closed(
+    chat_id: int, error: TelegramError, lost: bool
+) -> None:
+    assert general_refuses(chat_id, classify(error)) is lost

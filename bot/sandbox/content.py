@@ -147,14 +147,22 @@ def reply_target(world: World, chat: ChatState, params: dict[str, Any]) -> int |
     return message_id if target_chat.id == chat.id else None
 
 
-def thread_of(chat: ChatState, params: dict[str, Any]) -> int | None:
+def thread_of(chat: ChatState, params: dict[str, Any], replied: StoredMessage | None = None) -> int | None:
+    """The forum topic a message goes to: `message_thread_id`, or the topic of the message it replies to; None for
+    the chat itself (in a forum, its 'General' topic)."""
     thread = params.get("message_thread_id")
+    if thread is None and replied is not None and chat.is_forum:
+        thread = replied.thread_id  # a reply goes to the topic of what it answers
+    admin = chat.bot_status in ("creator", "administrator")
     if thread is None:
+        if chat.is_forum and chat.general_closed and not admin:
+            # closeGeneralForumTopic: as in a closed topic, only admins post in the 'General' one.
+            raise bad_request("TOPIC_CLOSED", violation=False)
         return None
     topic = chat.topics.get(int(thread)) if chat.is_forum else None
     if topic is None:  # not a forum, a topic never made, or one deleted
         raise bad_request("message thread not found", violation=False)
-    if topic.closed and chat.bot_status not in ("creator", "administrator"):
+    if topic.closed and not admin:
         # Only admins who may manage topics post in a closed one; the bot's admin rights are not modelled finer.
         raise bad_request("TOPIC_CLOSED", violation=False)
     return int(thread)

@@ -443,6 +443,28 @@ class SimGroup:
                                       service={"forum_topic_closed": {}})
         await self._topic_news(msg, by)
 
+    async def close_general_topic(self, by: SimUser) -> None:
+        """An admin closes the forum's 'General' topic (what `closeGeneralForumTopic` does): only admins post in it
+        from then on, and a message without `message_thread_id` from a bot that is not one fails with 400
+        TOPIC_CLOSED. The bot is told nothing: the spec names no service message for it (it has one for hiding the
+        topic, `general_forum_topic_hidden`, not for closing it)."""
+        self._general_topic(closed=True, by=by)
+        await self._sb.settle()
+
+    async def reopen_general_topic(self, by: SimUser) -> None:
+        """An admin reopens the 'General' topic (`reopenGeneralForumTopic`): everyone posts in it again."""
+        self._general_topic(closed=False, by=by)
+        await self._sb.settle()
+
+    def _general_topic(self, *, closed: bool, by: SimUser) -> None:
+        if not self.state.is_forum:
+            raise AssertionError(f"{self.title!r} is not a forum")
+        if self.state.members.get(by.id) not in ("creator", "administrator"):
+            raise AssertionError(f"only an admin closes or reopens a topic; call group.make_admin({by.name.lower()})")
+        self.state.general_closed = closed
+        what = "closed" if closed else "reopened"
+        self._world.log("in", self.state, "service", f"the General topic {what}", actor=by.name)
+
     async def delete_topic(self, topic_id: int, by: SimUser) -> None:
         """An admin deletes a topic with everything in it. Telegram tells the bot nothing; sending there fails with
         400 "message thread not found"."""

@@ -50,7 +50,7 @@ CHAT_ACTIONS = frozenset(
 def _send(world: World, chat: ChatState, kind: str, params: dict[str, Any], **fields: Any) -> StoredMessage:
     markup = params.get("reply_markup")
     reply_to = reply_target(world, chat, params)
-    thread = thread_of(chat, params)
+    thread = thread_of(chat, params, world.get_message(chat.id, reply_to) if reply_to is not None else None)
     world.check_rate(chat)
     silent = params.get("disable_notification") in (True, "true", "True", 1, "1")
     msg = world.new_message(

@@ -50,6 +50,7 @@ class ChatState:
     last_message_id: int = 0
     migrated_to: int | None = None  # a group upgraded to this supergroup: sending here fails with its new id
     topics: dict[int, TopicState] = field(default_factory=dict)  # a forum's open and closed topics
+    general_closed: bool = False  # a forum's 'General' topic closed: only admins post without a topic
 
 
 @dataclass

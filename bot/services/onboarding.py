@@ -36,13 +36,16 @@ class GroupLoss(StrEnum):
     REMOVED = "removed"  # taken out of the group (or the group deleted)
     MUTED = "muted"  # its right to send messages taken away
     REFUSED = "refused"  # Telegram refused a message to it: the bot missed the news of which
+    # A forum's General topic closed to all but admins: the general chat refuses the bot, the forum's topics do not.
+    # Only the general chat's binding ends.
+    GENERAL_CLOSED = "general_closed"
 
 
 @dataclass(frozen=True)
 class LostGroup:
     chat_id: int
     loss: GroupLoss
-    bindings: tuple[Group, ...]  # the bindings that ended
+    bindings: tuple[Group, ...]  # the bindings that ended (for GENERAL_CLOSED, the general chat's only)
     by_name: str | None  # who did it, when Telegram said
     tell: tuple[User, ...]  # whoever bound it, and the county staff of its region
 
@@ -293,10 +296,17 @@ class OnboardingService:
         """The bot can no longer reach a group: its bindings end, since nothing sent there arrives any more, and
         the staff answerable for it are told (`notifier`, in the same transaction), or its county would go without
         warnings and nobody would know. Told: whoever bound it, and the county staff of its region (the city
-        admins where no county staff covers it). None when the group was not bound."""
+        admins where no county staff covers it). None when the group was not bound.
+
+        GENERAL_CLOSED loses only the group's general chat (a forum whose General topic its admins closed): that
+        chat's binding ends, its bound topics keep theirs. None when the general chat was not bound."""
         storage = self._storage
         async with storage.db.transaction():
-            ended = await storage.groups.unbind_chat(chat_id)
+            if loss is GroupLoss.GENERAL_CLOSED:
+                general = await storage.groups.get(chat_id)
+                ended = [general] if general is not None and await storage.groups.unbind(chat_id) else []
+            else:
+                ended = await storage.groups.unbind_chat(chat_id)
             if not ended:
                 return None
             await storage.audit.append(

@@ -340,3 +340,45 @@ async def test_media_group_and_file_download(sb: Sandbox) -> None:
     status, body = await api(sb, "sendMediaGroup", {"chat_id": alice.id, "media": json.dumps(media)})
     assert "attach://one was not found" in body["description"]
     assert_results_match_spec(sb)
+
+
+async def test_a_closed_general_topic_takes_only_an_admins_messages(sb: Sandbox) -> None:
+    """Closed (by an admin, or by a bot that is one with closeGeneralForumTopic), a forum's 'General' topic refuses
+    a message without `message_thread_id` from a bot that is not an admin, as Telegram words it; its other topics,
+    and a reply into one of them, still take it. The closing sends the bot no update: the spec names none."""
+    owner = sb.user(1002, "Owner")
+    forum = sb.group(-100124, "鹿城区民政论坛", is_forum=True).make_admin(owner)
+    forum.add_topic("预警", 5)
+    _, in_topic = await api(sb, "sendMessage", {"chat_id": forum.chat_id, "text": "话题里", "message_thread_id": 5})
+    pending = len(sb.world.updates)
+    await forum.close_general_topic(by=owner)
+    assert len(sb.world.updates) == pending
+
+    status, body = await api(sb, "sendMessage", {"chat_id": forum.chat_id, "text": "主聊天"})
+    assert (status, body) == (400, {"ok": False, "error_code": 400, "description": "Bad Request: TOPIC_CLOSED"})
+    status, _ = await api(sb, "sendMessage", {"chat_id": forum.chat_id, "text": "x", "message_thread_id": 5})
+    assert status == 200
+    reply = {"message_id": in_topic["result"]["message_id"]}
+    status, body = await api(sb, "sendMessage", {"chat_id": forum.chat_id, "text": "回复", "reply_parameters": reply})
+    assert status == 200 and body["result"]["message_thread_id"] == 5
+    status, body = await api(sb, "closeGeneralForumTopic", {"chat_id": forum.chat_id})
+    assert (status, body["description"]) == (400, "Bad Request: not enough rights to manage topics")
+
+    forum.set_bot_status("administrator")
+    status, _ = await api(sb, "sendMessage", {"chat_id": forum.chat_id, "text": "管理员照发"})
+    assert status == 200 and forum.last_message().stored.thread_id is None
+    status, body = await api(sb, "closeGeneralForumTopic", {"chat_id": forum.chat_id})
+    assert (status, body["description"]) == (400, "Bad Request: TOPIC_NOT_MODIFIED")
+    assert (await api(sb, "reopenGeneralForumTopic", {"chat_id": forum.chat_id}))[0] == 200
+    forum.set_bot_status("member")
+    assert (await api(sb, "sendMessage", {"chat_id": forum.chat_id, "text": "重新开放"}))[0] == 200
+
+    forum.set_bot_status("administrator")
+    assert (await api(sb, "closeGeneralForumTopic", {"chat_id": forum.chat_id}))[0] == 200
+    forum.set_bot_status("member")
+    status, body = await api(sb, "sendMessage", {"chat_id": forum.chat_id, "text": "又关了"})
+    assert body["description"] == "Bad Request: TOPIC_CLOSED"
+    await forum.reopen_general_topic(by=owner)
+    assert (await api(sb, "sendMessage", {"chat_id": forum.chat_id, "text": "开了"}))[0] == 200
+    assert sb.violations == ["closeGeneralForumTopic: Bad Request: not enough rights to manage topics"]
+    assert_results_match_spec(sb)
