@@ -11,6 +11,7 @@ from bot.sandbox.driver import SimUser
 from bot.stage import Stage
 from tests.calendar_people import local
 from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres
+from tests.small_city import without_english_name
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import drain
 
@@ -175,6 +176,24 @@ async def test_an_english_speaking_clerk_reads_the_stand_in_in_english(bot_stage
     assert NANHUI_EN in stand_in and "Lucheng District Social Welfare Home" in stand_in
     assert "no registered head" in stand_in and "2026-03-31" in stand_in and "/invite" in stand_in
     assert "self-inspection for 2026-03" in stand_in
+
+
+async def test_an_english_speaking_clerk_reads_a_home_with_no_english_name_by_its_chinese_one(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    clerk = await clerk_alone(bot_stage, language="en")
+    storage = bot_stage.services.storage
+    nanhui = await storage.institutions.get_by_code(NANHUI_CODE)
+    assert nanhui is not None
+    await storage.institutions.upsert(without_english_name(nanhui))  # as a city's data file may give it
+    await plan_once(bot_stage.services)
+    seen = len(clerk.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(clerk, seen)
+    # Not a blank where the name goes: the clerk must know which home has no head to invite.
+    assert f"{NANHUI} (no registered head): the self-inspection for 2026-03" in stand_in
+    assert NANHUI_EN not in stand_in
 
 
 async def test_several_headless_homes_read_as_one_message_and_a_long_list_counts_the_rest(bot_stage: Stage) -> None:
