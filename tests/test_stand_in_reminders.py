@@ -9,6 +9,7 @@ from bot.domain.roles import Role
 from bot.jobs import plan_once
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
+from storage.models import NewInstitution
 from tests.calendar_people import local
 from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres
 from tests.small_city import without_english_name
@@ -83,6 +84,28 @@ async def test_the_clerk_stands_in_for_a_headless_home_on_the_25th_for_the_self_
     assert stand_in.startswith("📋")  # one item: no "you have N reminders" header
     (own,) = since(people.head, head_seen)
     assert "2026年03月的月度隐患自查尚未完成" in own
+
+
+async def test_a_headless_home_whose_name_has_an_ampersand_is_named_in_the_invite_line_and_the_reminder_arrives(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)  # Nanhui alone has no head: one stand-in item, named in the invite line
+    storage = bot_stage.services.storage
+    nanhui = await storage.institutions.get_by_code(NANHUI_CODE)
+    assert nanhui is not None
+    renamed = f"{NANHUI}(医&养)"  # a name is data: unescaped, Telegram refuses the whole message
+    fields = nanhui.model_dump(include=set(NewInstitution.model_fields))
+    await storage.institutions.upsert(NewInstitution.model_validate({**fields, "name_zh": renamed}))
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+    seen = len(people.staff.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(people.staff, seen)
+    assert stand_in.startswith(f"📋 {renamed}（尚无已注册的负责人）")
+    assert f"{renamed}尚无负责人，提醒暂由您代收" in stand_in
 
 
 async def test_while_every_home_has_a_head_the_clerk_hears_nothing_before_the_overdue_step(bot_stage: Stage) -> None:
