@@ -199,6 +199,8 @@ async def test_an_english_speaking_clerk_reads_the_stand_in_in_english(bot_stage
     assert NANHUI_EN in stand_in and "Lucheng District Social Welfare Home" in stand_in
     assert "no registered head" in stand_in and "2026-03-31" in stand_in and "/invite" in stand_in
     assert "self-inspection for 2026-03" in stand_in
+    # Two homes stood in for: the invite line speaks of both, not of the first alone.
+    assert "in place of the institutions' heads" in stand_in and "You get the reminder of" not in stand_in
 
 
 async def test_an_english_speaking_clerk_reads_a_home_with_no_english_name_by_its_chinese_one(bot_stage: Stage) -> None:
@@ -233,3 +235,4 @@ async def test_several_headless_homes_read_as_one_message_and_a_long_list_counts
     assert stand_in.count(NO_HEAD) == 10  # the first ten, one paragraph each
     assert "另有 4 条提醒未逐条列出" in stand_in
     assert stand_in.count("/invite") == 1  # how to invite a head, said once for them all
+    assert "ℹ️ 以上机构尚无负责人" in stand_in
