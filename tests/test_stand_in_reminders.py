@@ -5,13 +5,19 @@ the period ends, the self-inspection's on the 25th), told whose duty it is and h
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bot import people_cli
 from bot.domain.roles import Role
 from bot.jobs import plan_once
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
 from storage.models import NewInstitution
 from tests.calendar_people import local
-from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres
+from tests.hazard_people import HEAD, LUCHENG, STAFF, cast, long_named_centres
 from tests.small_city import without_english_name
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import drain
@@ -148,7 +154,29 @@ async def test_a_head_who_registers_before_the_25th_is_reminded_and_the_clerk_no
     assert f"{NANHUI}：2026年03月的月度隐患自查尚未完成" in own
 
 
-async def test_when_a_heads_access_ends_the_clerk_stands_in_for_the_home_that_same_day(bot_stage: Stage) -> None:
+async def end_the_heads_access_through_people(stage: Stage, clerk: SimUser) -> None:
+    await clerk.send_text("/people")
+    await clerk.press("陈院长")
+    await clerk.press("⛔ 停用账号")
+    await clerk.press("⛔ 确认停用")
+    assert "已停用陈院长" in clerk.last_message().text
+    await drain(stage)
+
+
+async def end_the_heads_access_from_the_command_line(stage: Stage, clerk: SimUser) -> None:
+    """`safety-bot deactivate`: no running bot's /people answer plans the stand-ins, the command does it itself."""
+    ended = await people_cli._main(argparse.Namespace(command="deactivate", telegram_id=HEAD), stage.settings,
+                                   stage.clock)
+    assert ended == 0
+    await drain(stage)
+
+
+@pytest.mark.parametrize("end_access",
+                         [end_the_heads_access_through_people, end_the_heads_access_from_the_command_line],
+                         ids=["through /people", "from the command line"])
+async def test_when_a_heads_access_ends_the_clerk_stands_in_for_the_home_that_same_day(
+    bot_stage: Stage, end_access: Callable[[Stage, SimUser], Awaitable[None]]
+) -> None:
     bot_stage.clock.set(local(2026, 3, 2, 10))
     people = await cast(bot_stage)
     await drain(bot_stage)
@@ -156,12 +184,7 @@ async def test_when_a_heads_access_ends_the_clerk_stands_in_for_the_home_that_sa
 
     bot_stage.clock.set(local(2026, 3, 25, 8))  # before the 25th's reminders, after the day's plan
     clerk = people.staff
-    await clerk.send_text("/people")
-    await clerk.press("陈院长")
-    await clerk.press("⛔ 停用账号")
-    await clerk.press("⛔ 确认停用")
-    assert "已停用陈院长" in clerk.last_message().text
-    await drain(bot_stage)
+    await end_access(bot_stage, clerk)
     seen = len(clerk.messages())
 
     bot_stage.clock.set(local(2026, 3, 25, 9, 1))
