@@ -58,6 +58,8 @@ async def test_a_red_warning_starts_a_round_worked_through_on_one_message(typhoo
     assert "本轮联络已结束" in closed.text and closed.buttons == []
     await cadre.press_data(sheet, "cr:1:2:safe")
     assert "这轮联络已经结束" in (cadre.answers()[-1].text or "")
+    # Too late, not forbidden: the cadre's press is no refused authorisation, and the audit says none.
+    assert await typhoon_stage.services.storage.audit.list(action_prefix="authz.refused") == []
 
 
 async def test_staff_start_a_round_by_hand_and_the_silent_are_escalated(typhoon_stage: Stage) -> None:

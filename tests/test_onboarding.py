@@ -8,6 +8,8 @@ from datetime import timedelta
 from bot.domain.roles import Role
 from bot.stage import Stage
 from handlers.menus import ROLE_COMMANDS
+from tests.hazard_people import HEAD, HOME
+from tests.small_city import without_english_name
 
 LUCHENG, LONGWAN = "330302", "330303"
 
@@ -258,3 +260,16 @@ async def test_a_menu_installed_before_an_upgrade_is_brought_up_to_date(bot_stag
     calls = len(sandbox.calls_to("setMyCommands"))
     await staff.send_text("/help")
     assert len(sandbox.calls_to("setMyCommands")) == calls  # once a run, not at every message
+
+
+async def test_an_english_head_of_a_home_with_no_english_name_is_told_its_chinese_name_as_their_scope(
+    bot_stage: Stage,
+) -> None:
+    storage = bot_stage.services.storage
+    home = await storage.institutions.get_by_code(HOME)
+    assert home is not None
+    await storage.institutions.upsert(without_english_name(home))  # as a city's data file may give it
+    head = bot_stage.sandbox.user(user_id=HEAD, first_name="Chen", language_code="en")
+    await bot_stage.register(head, Role.HEAD, institution=HOME)
+    (registered,) = [m.text for m in head.messages() if "You are registered" in m.text]
+    assert registered.endswith("scope: 鹿城区社会福利院.")  # not a blank where the scope goes

@@ -18,6 +18,7 @@ from bot.stage import Stage
 from storage.hazard_models import Hazard
 from tests.calendar_people import local
 from tests.hazard_people import LUCHENG, OTHER_STAFF, STAFF, Cast, cast, report
+from tests.small_city import without_english_name
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import drain
 
@@ -76,6 +77,25 @@ async def test_a_county_clerk_who_registers_today_is_reminded_of_a_deadline_that
     (reminded,) = about(clerk, hazard, seen)
     assert "已到整改期限" in reminded
     assert len(about(people.staff, hazard, staff_seen)) == 1  # the colleague's, once
+
+
+async def test_an_english_speaking_clerk_reads_a_hazard_at_a_home_with_no_english_name_by_its_chinese_name(
+    bot_stage: Stage,
+) -> None:
+    _, hazard = await open_in_lucheng(bot_stage)
+    storage = bot_stage.services.storage
+    home = await storage.institutions.get(hazard.institution_id)
+    assert home is not None
+    await storage.institutions.upsert(without_english_name(home))  # as a city's data file may give it
+    clerk = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(clerk, Role.COUNTY, region=LUCHENG)
+    seen = len(clerk.messages())
+
+    bot_stage.clock.set(local(2026, 3, 9, 10, 1))
+    await sweep(bot_stage)
+    (reminded,) = about(clerk, hazard, seen)
+    assert "has reached its deadline" in reminded
+    assert "鹿城区社会福利院 · " in reminded  # not a blank where the home's name goes
 
 
 async def test_a_clerk_who_registers_after_a_deadline_gets_one_escalation_of_it_not_every_one_sent_before(

@@ -5,12 +5,20 @@ the period ends, the self-inspection's on the 25th), told whose duty it is and h
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bot import people_cli
 from bot.domain.roles import Role
 from bot.jobs import plan_once
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
+from storage.models import NewInstitution
 from tests.calendar_people import local
-from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres
+from tests.hazard_people import HEAD, LUCHENG, STAFF, cast, long_named_centres
+from tests.small_city import without_english_name
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import drain
 
@@ -84,6 +92,28 @@ async def test_the_clerk_stands_in_for_a_headless_home_on_the_25th_for_the_self_
     assert "2026年03月的月度隐患自查尚未完成" in own
 
 
+async def test_a_headless_home_whose_name_has_an_ampersand_is_named_in_the_invite_line_and_the_reminder_arrives(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)  # Nanhui alone has no head: one stand-in item, named in the invite line
+    storage = bot_stage.services.storage
+    nanhui = await storage.institutions.get_by_code(NANHUI_CODE)
+    assert nanhui is not None
+    renamed = f"{NANHUI}(医&养)"  # a name is data: unescaped, Telegram refuses the whole message
+    fields = nanhui.model_dump(include=set(NewInstitution.model_fields))
+    await storage.institutions.upsert(NewInstitution.model_validate({**fields, "name_zh": renamed}))
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+    seen = len(people.staff.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(people.staff, seen)
+    assert stand_in.startswith(f"📋 {renamed}（尚无已注册的负责人）")
+    assert f"{renamed}尚无负责人，提醒暂由您代收" in stand_in
+
+
 async def test_while_every_home_has_a_head_the_clerk_hears_nothing_before_the_overdue_step(bot_stage: Stage) -> None:
     bot_stage.clock.set(local(2026, 3, 2, 10))
     people = await cast(bot_stage)
@@ -124,7 +154,29 @@ async def test_a_head_who_registers_before_the_25th_is_reminded_and_the_clerk_no
     assert f"{NANHUI}：2026年03月的月度隐患自查尚未完成" in own
 
 
-async def test_when_a_heads_access_ends_the_clerk_stands_in_for_the_home_that_same_day(bot_stage: Stage) -> None:
+async def end_the_heads_access_through_people(stage: Stage, clerk: SimUser) -> None:
+    await clerk.send_text("/people")
+    await clerk.press("陈院长")
+    await clerk.press("⛔ 停用账号")
+    await clerk.press("⛔ 确认停用")
+    assert "已停用陈院长" in clerk.last_message().text
+    await drain(stage)
+
+
+async def end_the_heads_access_from_the_command_line(stage: Stage, clerk: SimUser) -> None:
+    """`safety-bot deactivate`: no running bot's /people answer plans the stand-ins, the command does it itself."""
+    ended = await people_cli._main(argparse.Namespace(command="deactivate", telegram_id=HEAD), stage.settings,
+                                   stage.clock)
+    assert ended == 0
+    await drain(stage)
+
+
+@pytest.mark.parametrize("end_access",
+                         [end_the_heads_access_through_people, end_the_heads_access_from_the_command_line],
+                         ids=["through /people", "from the command line"])
+async def test_when_a_heads_access_ends_the_clerk_stands_in_for_the_home_that_same_day(
+    bot_stage: Stage, end_access: Callable[[Stage, SimUser], Awaitable[None]]
+) -> None:
     bot_stage.clock.set(local(2026, 3, 2, 10))
     people = await cast(bot_stage)
     await drain(bot_stage)
@@ -132,12 +184,7 @@ async def test_when_a_heads_access_ends_the_clerk_stands_in_for_the_home_that_sa
 
     bot_stage.clock.set(local(2026, 3, 25, 8))  # before the 25th's reminders, after the day's plan
     clerk = people.staff
-    await clerk.send_text("/people")
-    await clerk.press("陈院长")
-    await clerk.press("⛔ 停用账号")
-    await clerk.press("⛔ 确认停用")
-    assert "已停用陈院长" in clerk.last_message().text
-    await drain(bot_stage)
+    await end_access(bot_stage, clerk)
     seen = len(clerk.messages())
 
     bot_stage.clock.set(local(2026, 3, 25, 9, 1))
@@ -175,6 +222,26 @@ async def test_an_english_speaking_clerk_reads_the_stand_in_in_english(bot_stage
     assert NANHUI_EN in stand_in and "Lucheng District Social Welfare Home" in stand_in
     assert "no registered head" in stand_in and "2026-03-31" in stand_in and "/invite" in stand_in
     assert "self-inspection for 2026-03" in stand_in
+    # Two homes stood in for: the invite line speaks of both, not of the first alone.
+    assert "in place of the institutions' heads" in stand_in and "You get the reminder of" not in stand_in
+
+
+async def test_an_english_speaking_clerk_reads_a_home_with_no_english_name_by_its_chinese_one(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    clerk = await clerk_alone(bot_stage, language="en")
+    storage = bot_stage.services.storage
+    nanhui = await storage.institutions.get_by_code(NANHUI_CODE)
+    assert nanhui is not None
+    await storage.institutions.upsert(without_english_name(nanhui))  # as a city's data file may give it
+    await plan_once(bot_stage.services)
+    seen = len(clerk.messages())
+
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    (stand_in,) = since(clerk, seen)
+    # Not a blank where the name goes: the clerk must know which home has no head to invite.
+    assert f"{NANHUI} (no registered head): the self-inspection for 2026-03" in stand_in
+    assert NANHUI_EN not in stand_in
 
 
 async def test_several_headless_homes_read_as_one_message_and_a_long_list_counts_the_rest(bot_stage: Stage) -> None:
@@ -191,3 +258,4 @@ async def test_several_headless_homes_read_as_one_message_and_a_long_list_counts
     assert stand_in.count(NO_HEAD) == 10  # the first ten, one paragraph each
     assert "另有 4 条提醒未逐条列出" in stand_in
     assert stand_in.count("/invite") == 1  # how to invite a head, said once for them all
+    assert "ℹ️ 以上机构尚无负责人" in stand_in

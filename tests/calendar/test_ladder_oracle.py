@@ -126,6 +126,12 @@ def _added(plan: list[PlannedReminder]) -> list[PlannedReminder]:
     HazardFacts(HazardState.ASSIGNED, "330302", 1, 30, HazardArea.FIRE, datetime(2025, 6, 2, 1, 30, tzinfo=UTC), 40),
     Severity.GENERAL, datetime(2025, 8, 15, 0, 59, tzinfo=UTC), DEFAULT_LADDER, DEFAULT_QUIET_HOURS, SHANGHAI,
 ))
+@example((  # New York's clocks go back overnight: a repeat due at 09:00:01 waits 25 hours for its batch (_BATCH_SLACK)
+    HazardFacts(HazardState.ASSIGNED, "330302", 1, 30, HazardArea.FIRE, datetime(2025, 10, 15, 13, 0, 1, tzinfo=UTC),
+                40),
+    Severity.GENERAL, datetime(2025, 11, 2, 13, 30, 1, tzinfo=UTC), DEFAULT_LADDER, DEFAULT_QUIET_HOURS,
+    ZoneInfo("America/New_York"),
+))
 def test_the_planner_adds_and_keeps_what_listing_every_past_repeat_did(
     case: tuple[HazardFacts, Severity, datetime, EscalationLadder, QuietHours, ZoneInfo],
 ) -> None:

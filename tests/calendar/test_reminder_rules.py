@@ -18,9 +18,12 @@ from bot.domain.reminders import (
     LadderStep,
     QuietHours,
     ReminderKind,
+    hazard_key,
+    hazard_key_prefix,
     in_quiet_hours,
     next_allowed_time,
     plan_hazard_reminders,
+    repeat_name,
 )
 from tests.calendar.world import TZ, local
 
@@ -195,3 +198,13 @@ def test_digests_every_morning_and_the_weekly_summary_on_mondays() -> None:
         (ReminderKind.WEEKLY_SUMMARY, date(2026, 3, 2), local(2026, 3, 2, 8, 30)),
     ]
     assert planned[0].due_at.tzinfo is UTC
+
+
+def test_a_hazard_reminders_key_is_as_rows_already_stored_have_it() -> None:
+    # The key is how a re-plan knows a step planned (or sent) before: written differently, every overdue hazard's
+    # catch-up escalation looks new after an upgrade and goes out again, and `_KeptKeys` no longer finds the rows
+    # of past repeats. The stamp is the deadline in UTC to the second, as the keys in a running city's table have it.
+    deadline = datetime(2026, 3, 1, 10, 0, 30, 123456, tzinfo=TZ)
+    assert hazard_key_prefix(7, deadline) == "hazard:7:20260301T020030Z"
+    assert hazard_key(7, deadline, repeat_name(3), 90, None) == "hazard:7:20260301T020030Z:repeat3:90"
+    assert hazard_key(7, deadline, "deadline", -100123, 5) == "hazard:7:20260301T020030Z:deadline:-100123/5"
