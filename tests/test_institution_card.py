@@ -91,6 +91,7 @@ async def test_several_matches_come_as_pages_of_buttons_and_stale_pages_are_told
     await people.staff.press(listing.buttons[0][0], listing)
     card = people.staff.last_message()
     assert "机构档案：" in card.text and "未办结隐患：无" in card.text and "负责人：⚠️ 尚无人登记" in card.text
+    assert "演练和月度自查的到期提醒也由县级民政代收" in card.text  # the stand-ins
 
     # A page that no longer exists shows the last one, and says so.
     serial = (await bot_stage.services.storage.searches.last(STAFF))
