@@ -16,6 +16,7 @@ from bot.services.claims import ClaimService
 from bot.services.evidence import EvidenceStore
 from bot.services.hazard_core import NoticeQueue
 from bot.services.hazards import HazardService
+from bot.services.head_invites import HeadInviteService
 from bot.services.insight import Insight
 from bot.services.institution_cards import InstitutionCardService
 from bot.services.institution_closure import InstitutionClosureService
@@ -50,6 +51,7 @@ class BotServices:
     claims: ClaimService
     institution_cards: InstitutionCardService
     institution_closure: InstitutionClosureService
+    head_invites: HeadInviteService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -74,6 +76,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     drills = DrillService(storage, clock, tz, **calendar)
     self_inspections = SelfInspectionService(storage, clock, tz, **calendar)
     people = PeopleService(storage, clock, onboarding, reminders, evidence)
+    cards = InstitutionCardService(storage, clock, hazards, drills, self_inspections)
     services = BotServices(
         settings=settings,
         clock=clock,
@@ -93,8 +96,9 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         ),
         people=people,
         claims=ClaimService(storage, clock),
-        institution_cards=InstitutionCardService(storage, clock, hazards, drills, self_inspections),
+        institution_cards=cards,
         institution_closure=InstitutionClosureService(storage, clock, people, reminders, tz),
+        head_invites=HeadInviteService(storage, clock, cards),
     )
     # Notices are worded in the handler layer, but queued inside the service's transaction.
     hazards.notifier = _HandlerWords(_hazard_notices, services)

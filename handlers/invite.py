@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
@@ -14,14 +16,18 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role
-from bot.i18n import Translator
+from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
+from bot.services.head_invites import PickerPage
+from bot.services.institution_cards import MIN_SEARCH
 from bot.services.onboarding import deep_link
-from handlers.common import Caller, answer, flow_cancelled, identify, is_private, place_name
-from storage.models import Institution, Region, User
+from handlers.common import Caller, answer, flow_cancelled, identify, is_private, page_row, place_name, popup_text
+from storage.models import Region, User
 
 CHOOSING_ROLE, CHOOSING_TARGET = "invite.choosing_role", "invite.choosing_target"
-PAGE_SIZE = 8
+CHOOSING_INSTITUTION = "invite.choosing_institution"  # a head's institution: pressed, or part of its name typed
+FOUND_PAGE = re.compile(r"^invite:find:(\d+):(\d+)$")  # a page of a typed search: its serial, the page
+HEADLESS_MARK = "⚠️ "  # before an institution with no head
 
 
 def _role_keyboard(actor: User, t: Translator) -> InlineKeyboardMarkup:
@@ -42,18 +48,30 @@ def _region_keyboard(role: Role, regions: list[Region], t: Translator) -> Inline
     return InlineKeyboardMarkup(rows)
 
 
-def _institution_keyboard(institutions: list[Institution], page: int, t: Translator) -> InlineKeyboardMarkup:
-    shown = institutions[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+def _picker_text(picker: PickerPage, t: Translator) -> str:
+    """What the picker asks, and, when some are marked, what the mark means and how many there are."""
+    if picker.search is None:
+        lines = [t("invite.choose_institution", least=MIN_SEARCH)]
+    else:
+        lines = [t("invite.matches", query=picker.search.text, total=picker.total, page=picker.page + 1,
+                   pages=picker.pages)]
+    if picker.headless:
+        lines.append(t(counted("invite.headless_note", picker.headless), mark=HEADLESS_MARK.strip(),
+                       count=picker.headless))
+    return Html("\n".join(lines))
+
+
+def _picker_keyboard(picker: PickerPage, t: Translator) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(place_name(item, t), callback_data=f"invite:inst:{item.id}")] for item in shown
+        [InlineKeyboardButton((HEADLESS_MARK if choice.headless else "") + place_name(choice.institution, t),
+                              callback_data=f"invite:inst:{choice.institution.id}")]
+        for choice in picker.choices
     ]
-    navigation = []
-    if page > 0:
-        navigation.append(InlineKeyboardButton(t.plain("button.previous"), callback_data=f"invite:page:{page - 1}"))
-    if (page + 1) * PAGE_SIZE < len(institutions):
-        navigation.append(InlineKeyboardButton(t.plain("button.next"), callback_data=f"invite:page:{page + 1}"))
-    if navigation:
-        rows.append(navigation)
+    search = picker.search
+    if search is None:
+        rows += page_row(picker.page, picker.pages, t, lambda number: f"invite:page:{number}")
+    else:
+        rows += page_row(picker.page, picker.pages, t, lambda number: f"invite:find:{search.serial}:{number}")
     rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data="invite:cancel")])
     return InlineKeyboardMarkup(rows)
 
@@ -98,13 +116,12 @@ async def chose_role(update: Update, context: BotContext) -> str | int:
     actor, t = caller.user, caller.t
     storage = context.services.storage
     if role is Role.HEAD:
-        institutions = await storage.institutions.in_scope(actor.region_code)
-        if not institutions:
+        picker = await context.services.head_invites.picker(actor, 0)
+        if not picker.total:
             await answer(update, t("invite.no_institutions"), edit=True)
             return ConversationHandler.END
-        await answer(update, t("invite.choose_institution"), reply_markup=_institution_keyboard(institutions, 0, t),
-                     edit=True)
-        return CHOOSING_TARGET
+        await answer(update, _picker_text(picker, t), reply_markup=_picker_keyboard(picker, t), edit=True)
+        return CHOOSING_INSTITUTION
     if role is Role.CITY:
         return await _issue(update, context, caller, role=role)
     if actor.role is Role.COUNTY:
@@ -121,11 +138,60 @@ async def chose_page(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     await query.answer()
     page = int(query.data.removeprefix("invite:page:"))
-    institutions = await context.services.storage.institutions.in_scope(caller.user.region_code)
-    page = max(0, min(page, (len(institutions) - 1) // PAGE_SIZE))
-    await answer(update, caller.t("invite.choose_institution"),
-                 reply_markup=_institution_keyboard(institutions, page, caller.t), edit=True)
-    return CHOOSING_TARGET
+    picker = await context.services.head_invites.picker(caller.user, page)
+    await answer(update, _picker_text(picker, caller.t), reply_markup=_picker_keyboard(picker, caller.t), edit=True)
+    return CHOOSING_INSTITUTION
+
+
+async def turned_found_page(update: Update, context: BotContext) -> str | int:
+    """A page of a typed search: of the person's last one only (a button of an earlier one shows nothing of it)."""
+    caller = await _staff(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None:
+        return ConversationHandler.END
+    t = caller.t
+    match = FOUND_PAGE.match(query.data or "")
+    serial, number = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    try:
+        picker = await context.services.head_invites.found_page(caller.user, serial, number)
+    except Refusal as refusal:
+        await query.answer(popup_text(t, refusal), show_alert=True)
+        return CHOOSING_INSTITUTION
+    if picker is None or picker.search is None:
+        await query.answer(t.plain("fallback.stale_button"), show_alert=True)
+        return CHOOSING_INSTITUTION
+    if not picker.total:
+        await query.answer()
+        await answer(update, t("invite.no_match", query=picker.search.text), edit=True)
+        return CHOOSING_INSTITUTION
+    await query.answer(t.plain("institution.page_gone") if picker.clamped else None)
+    await answer(update, _picker_text(picker, t), reply_markup=_picker_keyboard(picker, t), edit=True)
+    return CHOOSING_INSTITUTION
+
+
+async def typed_name(update: Update, context: BotContext) -> str | int:
+    """Part of an institution's name, typed at the head step: one match is invited at once, as a press would."""
+    caller = await _staff(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None:
+        return ConversationHandler.END
+    t = caller.t
+    try:
+        found = await context.services.head_invites.find(caller.user, message.text or "")
+    except Refusal as refusal:
+        if refusal.code != "institution_search_too_short":
+            raise
+        await answer(update, t("invite.search_too_short", least=MIN_SEARCH))
+        return CHOOSING_INSTITUTION
+    if found.institution is not None:
+        return await _issue(update, context, caller, role=Role.HEAD, institution_code=found.institution.code)
+    picker = found.page
+    if picker is None or picker.search is None or not picker.total:
+        query = picker.search.text if picker is not None and picker.search is not None else message.text or ""
+        await answer(update, t("invite.no_match", query=query))
+        return CHOOSING_INSTITUTION
+    await answer(update, _picker_text(picker, t), reply_markup=_picker_keyboard(picker, t))
+    return CHOOSING_INSTITUTION
 
 
 async def chose_institution(update: Update, context: BotContext) -> str | int:
@@ -170,7 +236,14 @@ async def _issue(
         return ConversationHandler.END
     link = deep_link(context.bot.username, invite.token)
     expires = invite.expires_at.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M")
-    text = caller.t("invite.created", role=caller.t.plain(f"role.{role.value}"), link=link, expires=expires)
+    institution = None if invite.institution_id is None else await services.storage.institutions.get(
+        invite.institution_id
+    )
+    if institution is not None:
+        text = caller.t("invite.created_head", institution=place_name(institution, caller.t), link=link,
+                        expires=expires)
+    else:
+        text = caller.t("invite.created", role=caller.t.plain(f"role.{role.value}"), link=link, expires=expires)
     await answer(update, text, edit=update.callback_query is not None)
     return ConversationHandler.END
 
@@ -189,7 +262,16 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             entry_points=[CommandHandler("invite", start_invite)],
             states={
                 CHOOSING_ROLE: [CallbackQueryHandler(chose_role, pattern=r"^invite:role:")],
+                CHOOSING_INSTITUTION: [
+                    CallbackQueryHandler(chose_institution, pattern=r"^invite:inst:\d+$"),
+                    CallbackQueryHandler(chose_page, pattern=r"^invite:page:\d+$"),
+                    CallbackQueryHandler(turned_found_page, pattern=FOUND_PAGE),
+                    MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, typed_name),
+                    # A region button is no button of this step; forged, it is checked as at the region step.
+                    CallbackQueryHandler(chose_region, pattern=r"^invite:region:\w+:\d+$"),
+                ],
                 CHOOSING_TARGET: [
+                    # The institution buttons too: a head step saved in this state before it had its own.
                     CallbackQueryHandler(chose_institution, pattern=r"^invite:inst:\d+$"),
                     CallbackQueryHandler(chose_page, pattern=r"^invite:page:\d+$"),
                     CallbackQueryHandler(chose_region, pattern=r"^invite:region:\w+:\d+$"),

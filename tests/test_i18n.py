@@ -238,6 +238,7 @@ _NEVER_ONE_IN = {
     ("deadline.term_hours", "hours"),  # one hour is deadline.term_hour
     ("reminder.digest_header", "count"),  # a digest of one reminder is that reminder alone
     ("selfcheck.finished", "total"), ("selfcheck.amended", "total"), ("institution.matches", "total"),
+    ("invite.matches", "total"),  # one match is invited at once
 }
 _PLURALS = {"people", "persons", "institutions", "cadres", "groups", "rows", "hazards", "users", "files",
             "invitations", "heads", "reminders", "items", "minutes", "hours", "days", "characters", "photos",

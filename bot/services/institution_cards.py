@@ -94,14 +94,20 @@ class InstitutionCardService:
     async def search(self, actor: User, text: str) -> Found:
         """The institutions in the person's scope whose name holds `text`: the card when exactly one does, else the
         first page of them (remembered, so that its buttons turn the pages). "search_too_short" under MIN_SEARCH."""
-        needle = clean_text(text)[:MAX_SEARCH]
-        if visible_length(needle) < MIN_SEARCH:
-            raise Refusal("institution_search_too_short", least=MIN_SEARCH)
-        found = await self._matches(actor, needle)
+        needle, found = await self.matching(actor, text)
         if len(found) == 1:
             return Found(card=await self._card_of(actor, found[0]))
         search = await self._storage.searches.remember(actor.telegram_id, needle, self._clock.now())
         return Found(page=_page_of(search, found, 0))
+
+    async def matching(self, actor: User, text: str) -> tuple[str, list[Institution]]:
+        """The text cleaned, and the institutions of the person's scope whose name holds it: the active ones first
+        (staff see the closed ones after them). "search_too_short" under MIN_SEARCH. /invite finds a home this way
+        too."""
+        needle = clean_text(text)[:MAX_SEARCH]
+        if visible_length(needle) < MIN_SEARCH:
+            raise Refusal("institution_search_too_short", least=MIN_SEARCH)
+        return needle, await self._matches(actor, needle)
 
     async def page(self, actor: User, serial: int, page: int) -> SearchPage | None:
         """A page of the person's last search, found again now. None when they have no search (a button from before

@@ -34,6 +34,8 @@ class Journey(StrEnum):
     WARN_UPDATE = "warn_update"
     # The last institution search of /institution, whose result pages its buttons turn (storage.repositories.searches).
     INSTITUTION_SEARCH = "institution_search"
+    # The last institution search at /invite's head step, whose result pages its buttons turn (handlers.invite).
+    INVITE_SEARCH = "invite_search"
     # Closing an institution from its card: the institution, then the reason given (handlers.institution_close).
     INSTITUTION_CLOSE = "institution_close"
     # Withdrawing a hazard (作废): the category chosen, then the reason, awaiting the confirmation (handlers.withdraw).

@@ -40,6 +40,7 @@ from bot.stage import Stage, stage
 from handlers.menus import GROUP_COMMANDS, GUEST_COMMANDS, ROLE_COMMANDS
 from storage.hazard_models import Hazard
 from storage.models import Group, GroupPurpose, InstitutionType, NewInstitution
+from storage.repositories.action_drafts import Journey
 from storage.warning_models import NewVulnerablePerson, VulnerableCategory
 from tests.hazard_people import act as act_on
 from tests.hazard_people import report as report_hazard
@@ -304,6 +305,12 @@ async def page_of_last_search(cell: Cell) -> None:
     await cell.press(f"ic:page:{search.serial if search else 1}:0")
 
 
+async def page_of_last_invite_search(cell: Cell) -> None:
+    """The first page of the person's last institution search at /invite's head step (a made-up one if none)."""
+    search = await cell.stage.services.storage.searches.last(cell.person.id, Journey.INVITE_SEARCH)
+    await cell.press(f"invite:find:{search.serial if search else 1}:0")
+
+
 SELFCHECK_OK = press_shown("sc:a:", ":ok", otherwise="sc:a:fire.extinguishers:ok")
 SELFCHECK_FAIL = press_shown("sc:a:", ":fail", otherwise="sc:a:fire.extinguishers:fail")
 
@@ -489,6 +496,11 @@ ROWS: tuple[Row, ...] = (
     # "Next page" of the institutions (the fixture gives both counties more than one page).
     Row("invite:page:", expect(allow=STAFF, stale=NOT_STAFF), press("invite:page:1"), ("invite.choose_institution",),
         prepare=steps(say("/invite"), press("invite:role:head"))),
+    Row("invite:find:", expect(allow=STAFF, stale=NOT_STAFF), page_of_last_invite_search,
+        ("invite.matches", "invite.no_match"),
+        # The search made, then the whole list shown again: the press turns that message into the search's page.
+        prepare=steps(say("/invite"), press("invite:role:head"), say("矩阵养老院"), say("/invite"),
+                      press("invite:role:head"))),
     Row("invite:inst:", expect(allow=STAFF, stale=NOT_STAFF),
         press(lambda c: f"invite:inst:{c.institution(OWN_INSTITUTION)}"), ("invite.created",),
         prepare=steps(say("/invite"), press("invite:role:head"))),

@@ -1,0 +1,111 @@
+"""Choosing the institution at /invite's head step: the active institutions of the inviter's scope, those with no
+head first (they are the ones that need an invitation: their drill and self-inspection reminders go to the county
+staff meanwhile, bot.services.reminder_people `stand_ins_for`), then the others, each group in storage order.
+
+The inviter may also type part of a name: it is matched as /institution matches it
+(`InstitutionCardService.matching`), and a search of several is remembered (storage.repositories.searches, under
+`Journey.INVITE_SEARCH`) so that its page buttons, which carry only its serial and a page, turn its pages after a
+restart too. The invitation itself is made, and its scope checked again, by `OnboardingService.create_invite`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.domain.roles import Role
+from bot.services.errors import Refusal
+from bot.services.institution_cards import InstitutionCardService
+from storage import Storage
+from storage.models import Institution, User
+from storage.repositories.action_drafts import Journey
+from storage.repositories.searches import InstitutionSearch
+
+PAGE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Choice:
+    institution: Institution
+    headless: bool  # no active head, registered or named
+
+
+@dataclass(frozen=True)
+class PickerPage:
+    choices: list[Choice]  # this page's
+    page: int  # 0-based, clamped to the last page there is
+    pages: int
+    total: int
+    headless: int  # of all `total`, how many have no head
+    search: InstitutionSearch | None = None  # None: every institution of the scope
+    clamped: bool = False  # the page asked for no longer exists: this is the last one
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What a typed name found: the one institution, or a page of several (none: an empty page)."""
+
+    institution: Institution | None = None
+    page: PickerPage | None = None
+
+
+class HeadInviteService:
+    def __init__(self, storage: Storage, clock: Clock, cards: InstitutionCardService) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._cards = cards
+
+    async def picker(self, actor: User, page: int) -> PickerPage:
+        """A page of every active institution of the person's scope, the head-less first."""
+        scope = None if actor.role is Role.CITY else actor.region_code
+        return await self._page_of(await self._storage.institutions.in_scope(scope), page)
+
+    async def find(self, actor: User, text: str) -> Typed:
+        """The active institutions of the person's scope whose name holds `text`: the one, or the first page of
+        them, the search remembered. "institution_search_too_short" for too short a text."""
+        needle, found = await self._cards.matching(actor, text)
+        active = [institution for institution in found if institution.active]
+        if len(active) == 1:
+            return Typed(institution=active[0])
+        search = await self._storage.searches.remember(
+            actor.telegram_id, needle, self._clock.now(), Journey.INVITE_SEARCH
+        )
+        return Typed(page=await self._page_of(active, 0, search))
+
+    async def found_page(self, actor: User, serial: int, page: int) -> PickerPage | None:
+        """A page of the person's last typed search, found again now. None when they have none (a forged button);
+        "invite_search_replaced" for a button of an earlier search."""
+        search = await self._storage.searches.last(actor.telegram_id, Journey.INVITE_SEARCH)
+        if search is None:
+            return None
+        if search.serial != serial:
+            raise Refusal("invite_search_replaced")
+        _, found = await self._cards.matching(actor, search.text)
+        return await self._page_of([institution for institution in found if institution.active], page, search)
+
+    async def headless_ids(self, institutions: list[Institution]) -> set[int]:
+        """Those of them with no active head: neither a registered head nor an active person named its head."""
+        heads = await self._storage.users.heads_of_many(institution.id for institution in institutions)
+        people = {head.telegram_id for head in heads}
+        registered = {head.institution_id for head in heads if head.role is Role.HEAD}
+        return {
+            institution.id for institution in institutions
+            if institution.id not in registered and (institution.head_user_id or 0) not in people
+        }
+
+    async def _page_of(
+        self, institutions: list[Institution], page: int, search: InstitutionSearch | None = None
+    ) -> PickerPage:
+        headless = await self.headless_ids(institutions)
+        ordered = sorted(institutions, key=lambda institution: institution.id not in headless)  # stable
+        pages = max(1, -(-len(ordered) // PAGE_SIZE))
+        shown = min(max(page, 0), pages - 1)
+        return PickerPage(
+            choices=[Choice(i, i.id in headless) for i in ordered[shown * PAGE_SIZE : (shown + 1) * PAGE_SIZE]],
+            page=shown,
+            pages=pages,
+            total=len(ordered),
+            headless=len(headless),
+            search=search,
+            clamped=shown != page,
+        )
