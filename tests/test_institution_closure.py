@@ -29,6 +29,7 @@ from tests.hazard_people import (
     hazard_now,
     report,
 )
+from tests.test_onboarding import link_token
 from tests.warning_people import drain
 
 REASON = "该院已整体并入区中心敬老院，原址停止运营"
@@ -245,3 +246,37 @@ async def test_a_head_of_another_home_named_head_here_keeps_their_access_but_not
     )
     await drain(bot_stage)
     assert len(other.messages()) == seen
+
+
+async def test_a_closed_home_takes_no_new_head_by_an_old_link_or_a_forged_press(bot_stage: Stage) -> None:
+    # An invitation made for a home's head before the home closed registered a head of a closed home afterwards, and
+    # an invitation could still be made for one by a press naming it.
+    people = await cast(bot_stage)
+    await people.staff.send_text("/invite")
+    await people.staff.press("机构负责人")
+    await people.staff.send_text("南汇")
+    token = link_token(people.staff.last_message().text)
+    await close_other_home(bot_stage, people.staff)
+
+    newcomer = bot_stage.sandbox.user(user_id=90, first_name="新院长")
+    await newcomer.send_text(f"/start {token}")
+    assert await bot_stage.services.storage.users.get(newcomer.id) is None
+    assert "机构已停用" in newcomer.last_message().text
+    (closed,) = await bot_stage.services.storage.audit.list(action_prefix="institution.closed")
+    assert closed.detail["invites_revoked"] == 1
+
+    await people.staff.send_text("/invite")
+    await people.staff.press("机构负责人")
+    picker = people.staff.last_message()
+    await people.staff.press_data(picker, f"invite:inst:{await institution_id(bot_stage, OTHER_HOME)}")
+    told = people.staff.last_message().text
+    assert "该机构已停用，不能邀请负责人" in told and "?start=" not in told
+
+
+async def close_other_home(stage: Stage, staff: SimUser) -> None:
+    """Lucheng's clerk closes 南汇's home (no head) from its card."""
+    await staff.send_text("/institution 南汇")
+    await staff.press("⛔ 停用机构", staff.last_message())
+    await staff.send_text(REASON)
+    await staff.press("⛔ 确认停用", staff.last_message())
+    await stage.sandbox.settle()

@@ -10,6 +10,7 @@ What closing does, in one transaction:
   it, and `/institution` searches no longer offer it (its card stays open to staff by button or by its heads' card);
 - its heads' access ends through the people service's own path (`PeopleService.deactivate`): they are told, their
   menu and drafts go, and the hazards they were responsible for go to the county staff, as when any head leaves;
+  the unused invitations for a head of it are taken back, and no new one can be made while it is closed;
 - its unresolved hazards stay open, as they are: nothing found is lost or counted as rectified. Their reminders and
   escalations reach the county staff (there is no head left), who may name someone with Assign, or verify a fix.
   The count is stated before staff confirm and in the audit entry.
@@ -115,10 +116,14 @@ class InstitutionClosureService:
                 ))
             # A person named head who is registered for another institution keeps their access, not this post.
             await self._storage.institutions.set_head(institution.id, None)
+            # An invitation for its head, unused, would register a head of a closed home.
+            revoked = await self._storage.invites.revoke_for_institution(
+                institution.id, by=actor.telegram_id, at=now
+            )
             await self._storage.audit.append(
                 actor.telegram_id, "institution.closed", target=f"institution:{institution.id}",
                 detail={"reason": text, "unresolved_hazards": unresolved,
-                        "heads_ended": [d.person.telegram_id for d in departures]},
+                        "heads_ended": [d.person.telegram_id for d in departures], "invites_revoked": revoked},
             )
         # Its hazards' reminders, all of them (not only those its heads were named for), now reach the county staff;
         # its duties' reminders stop. A crash before this leaves it to the nightly plan.

@@ -126,6 +126,9 @@ class OnboardingService:
             institution = await self._storage.institutions.get_by_code(institution_code)
             if institution is None:
                 raise Refusal("unknown_institution", code=institution_code)
+            if not institution.active:
+                # A closed home has no head (closing ended theirs): reopened first, it may have one again.
+                raise Refusal("invite_institution_closed")
             institution_id = institution.id
             region_code = institution.region_code
         elif role in (Role.COUNTY, Role.CADRE) and region_code is None:
@@ -178,6 +181,11 @@ class OnboardingService:
             await self._refuse(newcomer, "invite_used")
         if status is InviteStatus.EXPIRED:
             await self._refuse(newcomer, "invite_expired")
+        if invite.institution_id is not None:
+            institution = await self._storage.institutions.get(invite.institution_id)
+            if institution is None or not institution.active:
+                # Closing took its unused invitations back; said as what it is, not as a link someone cancelled.
+                await self._refuse(newcomer, "invite_institution_closed_for_newcomer")
         if status is InviteStatus.REVOKED:
             await self._refuse(newcomer, "invite_revoked")
         if not await self._storage.invites.consume(token, newcomer.telegram_id, now):

@@ -81,6 +81,13 @@ class InviteRepository:
         )
         return changed == 1
 
+    async def revoke_for_institution(self, institution_id: int, *, by: int | None, at: datetime) -> int:
+        """Take back every standing invitation for a head of the institution; how many."""
+        return await self._db.execute_rowcount(
+            f"UPDATE invites SET revoked_at = ?, revoked_by = ? WHERE institution_id = ? AND {_STANDING}",
+            (to_db_time(at), by, institution_id, to_db_time(at)),
+        )
+
     async def revoke_made_by(self, creator_id: int, *, by: int | None, at: datetime) -> int:
         """Take back every standing invitation the person made; how many."""
         return await self._db.execute_rowcount(
