@@ -263,7 +263,7 @@ async def test_several_headless_homes_read_as_one_message_and_a_long_list_counts
     assert "ℹ️ 以上机构尚无负责人" in stand_in
 
 
-# ---- the invitation button under a stand-in reminder ------------------------------------------------------------------
+# ---- the invitation button under a stand-in reminder -------------------------------------------------------------
 
 INVITE_NANHUI = f"✉️ 邀请负责人 · {NANHUI}"
 
@@ -344,7 +344,7 @@ async def test_a_home_closed_since_the_reminder_is_refused_with_the_closed_words
     await drain(bot_stage)
     seen = len(clerk.messages())
     await clerk.press(INVITE_NANHUI, reminder)
-    assert clerk.answers()[-1].text.startswith("该机构已停用，不能邀请负责人。")
+    assert (clerk.answers()[-1].text or "").startswith("该机构已停用，不能邀请负责人。")
     assert len(clerk.messages()) == seen
     assert await bot_stage.services.storage.invites.standing(bot_stage.clock.now()) == []
 
