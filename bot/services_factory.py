@@ -98,7 +98,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         claims=ClaimService(storage, clock),
         institution_cards=cards,
         institution_closure=InstitutionClosureService(storage, clock, people, reminders, tz),
-        head_invites=HeadInviteService(storage, clock, cards),
+        head_invites=HeadInviteService(storage, clock, cards, onboarding),
     )
     # Notices are worded in the handler layer, but queued inside the service's transaction.
     hazards.notifier = _HandlerWords(_hazard_notices, services)

@@ -1,4 +1,8 @@
-"""/invite: county staff and city admins bring people in, within their own scope, with a one-time deep link."""
+"""/invite: county staff and city admins bring people in, within their own scope, with a one-time deep link.
+
+The same invitation of a head is made by the button under a reminder received in the place of an institution's
+missing head (`invite_from_reminder`), checked again at every press, and worded and sent by the same `_send_link`.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +25,32 @@ from bot.services.errors import Refusal
 from bot.services.head_invites import PickerPage
 from bot.services.institution_cards import MIN_SEARCH
 from bot.services.onboarding import deep_link
-from handlers.common import Caller, answer, flow_cancelled, identify, is_private, page_row, place_name, popup_text
-from storage.models import Region, User
+from handlers.common import (
+    Caller,
+    answer,
+    flow_cancelled,
+    identify,
+    is_private,
+    page_row,
+    place_name,
+    popup_text,
+    pressed,
+    refuse_press,
+)
+from storage.models import Invite, Region, User
 
 CHOOSING_ROLE, CHOOSING_TARGET = "invite.choosing_role", "invite.choosing_target"
 CHOOSING_INSTITUTION = "invite.choosing_institution"  # a head's institution: pressed, or part of its name typed
 FOUND_PAGE = re.compile(r"^invite:find:(\d+):(\d+)$")  # a page of a typed search: its serial, the page
 HEADLESS_MARK = "⚠️ "  # before an institution with no head
+# Under a reminder received in a head's place: invite that institution's head (handlers.reminders puts it there).
+STAND_IN = re.compile(r"^si:invite:(\d+)$")
+# A press of it the presser could never have been shown: recorded as forged.
+STAND_IN_FORGED = frozenset({"staff_only", "outside_scope"})
+
+
+def stand_in_data(institution_id: int) -> str:
+    return f"si:invite:{institution_id}"
 
 
 def _role_keyboard(actor: User, t: Translator) -> InlineKeyboardMarkup:
@@ -234,18 +257,53 @@ async def _issue(
     except Refusal as refusal:
         await answer(update, caller.t(refusal.message_key, **refusal.params), edit=update.callback_query is not None)
         return ConversationHandler.END
+    await _send_link(update, context, caller, invite, edit=update.callback_query is not None)
+    return ConversationHandler.END
+
+
+async def _send_link(
+    update: Update, context: BotContext, caller: Caller, invite: Invite, *, edit: bool, again: bool = False
+) -> None:
+    """The invitation's link, what it is for and until when; `again`: one the person made before, shown again."""
+    services, t = context.services, caller.t
     link = deep_link(context.bot.username, invite.token)
     expires = invite.expires_at.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M")
     institution = None if invite.institution_id is None else await services.storage.institutions.get(
         invite.institution_id
     )
     if institution is not None:
-        text = caller.t("invite.created_head", institution=place_name(institution, caller.t), link=link,
-                        expires=expires)
+        text = t("invite.created_head", institution=place_name(institution, t), link=link, expires=expires)
     else:
-        text = caller.t("invite.created", role=caller.t.plain(f"role.{role.value}"), link=link, expires=expires)
-    await answer(update, text, edit=update.callback_query is not None)
-    return ConversationHandler.END
+        text = t("invite.created", role=t.plain(f"role.{invite.role.value}"), link=link, expires=expires)
+    if again:
+        text = Html(f"{text}\n{t('invite.shown_again')}")
+    await answer(update, text, edit=edit)
+
+
+async def invite_from_reminder(update: Update, context: BotContext) -> None:
+    """The button under a reminder received in a head's place: that institution's head invited at once, as /invite
+    would, after the press is checked again (who, scope, the institution open and still with no head). The reminder
+    stays as it was; the link comes in a message of its own."""
+    press = await pressed(update, context, STAND_IN)
+    if press is None:
+        return
+    t = press.t
+    try:
+        made = await context.services.head_invites.for_stand_in(press.user, int(press.match.group(1)))
+    except Refusal as refusal:
+        await refuse_press(context, press.caller, press.query, refusal, STAND_IN_FORGED)
+        return
+    if made is None:
+        await press.query.answer(t.plain("fallback.stale_button"), show_alert=True)
+        return
+    if made.invite is None:
+        # A head registered since the reminder: nothing to invite.
+        head = made.head.full_name if made.head is not None else "—"
+        has_head = Refusal("institution_has_head", name=place_name(made.institution, t), head=head)
+        await press.query.answer(popup_text(t, has_head), show_alert=True)
+        return
+    await press.query.answer()
+    await _send_link(update, context, press.caller, made.invite, edit=False, again=made.again)
 
 
 async def use_the_buttons(update: Update, context: BotContext) -> None:
@@ -255,6 +313,7 @@ async def use_the_buttons(update: Update, context: BotContext) -> None:
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CallbackQueryHandler(invite_from_reminder, pattern=STAND_IN))
     application.add_handler(
         ConversationHandler(
             name="invite",

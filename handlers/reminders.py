@@ -19,12 +19,15 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.delivery_errors import act_on_refusal, classify
 from bot.domain.reminders import ReminderKind
-from bot.i18n import Translator
+from bot.i18n import Translator, clipped
 from bot.jobs import SendOutcome
 from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
+from handlers.common import place_name
 from handlers.hazard_buttons import EXTEND, RECTIFY, VIEW, data
-from handlers.reminder_text import collapse, message_text
+from handlers.invite import stand_in_data
+from handlers.people import BUTTON_CHARACTERS
+from handlers.reminder_text import STAND_INS, collapse, message_text
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -98,7 +101,10 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
 def keyboard(items: Sequence[ReminderItem], viewer_id: int, t: Translator) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     seen: set[str] = set()
-    for item in items:
+    # Inviting the heads of the institutions stood in for comes after what acts on the reminders themselves.
+    acting = [item for item in items if item.kind not in STAND_INS]
+    inviting = [item for item in items if item.kind in STAND_INS]
+    for item in (*acting, *inviting):
         for row in _buttons(item, viewer_id, t):
             key = "|".join(str(button.callback_data) for button in row)
             if key not in seen:
@@ -124,6 +130,10 @@ def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[Inl
             return [[rectify, details], [extend]]
         return [[details]]
     if isinstance(found, DutyReminderData):
+        if item.kind in STAND_INS and found.institution_id is not None:
+            # Plain text on a button: the name unescaped, the label cut where a long name would wrap it.
+            label = clipped(t.plain("reminder.button_invite_head", name=place_name(found, t)), BUTTON_CHARACTERS)
+            return [[InlineKeyboardButton(label, callback_data=stand_in_data(found.institution_id))]]
         entry = ENTRIES.get(item.kind)
         if entry is not None:
             return [[entry_button(entry, t)]]

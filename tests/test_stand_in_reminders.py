@@ -17,8 +17,10 @@ from bot.sandbox.driver import SimUser
 from bot.stage import Stage
 from storage.models import NewInstitution
 from tests.calendar_people import local
-from tests.hazard_people import HEAD, LUCHENG, STAFF, cast, long_named_centres
+from tests.hazard_people import HEAD, LONGWAN, LONGWAN_STAFF, LUCHENG, STAFF, cast, long_named_centres
 from tests.small_city import without_english_name
+from tests.test_invite_heads import head_of
+from tests.test_onboarding import link_token
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import drain
 
@@ -259,3 +261,106 @@ async def test_several_headless_homes_read_as_one_message_and_a_long_list_counts
     assert "另有 4 条提醒未逐条列出" in stand_in
     assert stand_in.count("/invite") == 1  # how to invite a head, said once for them all
     assert "ℹ️ 以上机构尚无负责人" in stand_in
+
+
+# ---- the invitation button under a stand-in reminder -------------------------------------------------------------
+
+INVITE_NANHUI = f"✉️ 邀请负责人 · {NANHUI}"
+
+
+async def stood_in_on_the_25th(stage: Stage) -> SimUser:
+    """Lucheng's clerk, with the home's head registered and none for Nanhui, reminded in its place on 25 March."""
+    stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(stage)
+    await drain(stage)
+    await plan_once(stage.services)
+    stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(stage)
+    assert NO_HEAD in people.staff.last_message().text
+    return people.staff
+
+
+async def nanhui_id(stage: Stage) -> int:
+    nanhui = await stage.services.storage.institutions.get_by_code(NANHUI_CODE)
+    assert nanhui is not None
+    return nanhui.id
+
+
+async def test_the_stand_in_reminder_carries_a_button_that_invites_the_homes_head(bot_stage: Stage) -> None:
+    clerk = await stood_in_on_the_25th(bot_stage)
+    reminder = clerk.last_message()
+    assert [INVITE_NANHUI] in reminder.buttons
+    await clerk.press(INVITE_NANHUI, reminder)
+    created = clerk.last_message().text
+    assert f"已生成邀请（{NANHUI}的机构负责人）" in created  # /invite's own words
+    assert clerk.last_message().message_id != reminder.message_id  # the reminder stays as it was, button and all
+    newcomer = bot_stage.sandbox.user(user_id=NANHUI_HEAD, first_name="黄主任", language_code="zh-hans")
+    assert await head_of(bot_stage, newcomer, link_token(created)) == NANHUI_CODE
+
+
+async def test_a_second_press_shows_the_unused_invitation_again_and_none_once_a_head_registered(
+    bot_stage: Stage,
+) -> None:
+    clerk = await stood_in_on_the_25th(bot_stage)
+    reminder = clerk.last_message()
+    await clerk.press(INVITE_NANHUI, reminder)
+    first = link_token(clerk.last_message().text)
+    await clerk.press(INVITE_NANHUI, reminder)  # a double tap, or the link lost: the same invitation, not another
+    again = clerk.last_message().text
+    assert link_token(again) == first and "尚未使用的邀请" in again
+    standing = await bot_stage.services.storage.invites.standing(bot_stage.clock.now())
+    assert [invite.token for invite in standing if invite.institution_id == await nanhui_id(bot_stage)] == [first]
+
+    newcomer = bot_stage.sandbox.user(user_id=NANHUI_HEAD, first_name="黄主任", language_code="zh-hans")
+    assert await head_of(bot_stage, newcomer, first) == NANHUI_CODE
+    seen = len(clerk.messages())
+    await clerk.press(INVITE_NANHUI, reminder)
+    assert clerk.answers()[-1].text == f"{NANHUI}已有负责人（黄主任），无需再邀请。"
+    assert len(clerk.messages()) == seen  # no second link
+    standing = await bot_stage.services.storage.invites.standing(bot_stage.clock.now())
+    assert [invite for invite in standing if invite.institution_id == await nanhui_id(bot_stage)] == []
+
+
+async def test_a_clerk_of_another_county_pressing_forged_data_is_refused_and_audited(bot_stage: Stage) -> None:
+    await stood_in_on_the_25th(bot_stage)
+    stranger = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="吴科长", language_code="zh-hans")
+    await bot_stage.register(stranger, Role.COUNTY, region=LONGWAN)
+    data = f"si:invite:{await nanhui_id(bot_stage)}"
+    seen = len(stranger.messages())
+    await stranger.press_data(stranger.last_message(), data)
+    assert stranger.answers()[-1].text == "这超出了您的负责范围，操作已记录。"
+    assert len(stranger.messages()) == seen
+    refused = await bot_stage.services.storage.audit.list(actor_id=LONGWAN_STAFF)
+    assert any(entry.action == "authz.refused" and entry.target == f"button:{data}" for entry in refused)
+    assert await bot_stage.services.storage.invites.standing(bot_stage.clock.now()) == []
+
+
+async def test_a_home_closed_since_the_reminder_is_refused_with_the_closed_words(bot_stage: Stage) -> None:
+    clerk = await stood_in_on_the_25th(bot_stage)
+    reminder = clerk.last_message()
+    actor = await bot_stage.services.storage.users.get(STAFF)
+    assert actor is not None
+    await bot_stage.services.institution_closure.close(actor, await nanhui_id(bot_stage), "已并入福利院")
+    await drain(bot_stage)
+    seen = len(clerk.messages())
+    await clerk.press(INVITE_NANHUI, reminder)
+    assert (clerk.answers()[-1].text or "").startswith("该机构已停用，不能邀请负责人。")
+    assert len(clerk.messages()) == seen
+    assert await bot_stage.services.storage.invites.standing(bot_stage.clock.now()) == []
+
+
+async def test_an_english_speaking_clerk_reads_the_invitation_buttons_in_english(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    clerk = await clerk_alone(bot_stage, language="en")
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    reminder = clerk.last_message()
+    labels = [label for row in reminder.buttons for label in row if label.startswith("✉️")]
+    # Both homes stood in for, each its own button; a long English name is cut, not wrapped.
+    assert len(labels) == 2 and all(label.startswith("✉️ Invite a head · ") for label in labels)
+    assert all(len(label) <= 40 for label in labels)
+    assert any(label.startswith("✉️ Invite a head · Nanhui") for label in labels)
+    await clerk.press("✉️ Invite a head · Nanhui", reminder)
+    created = clerk.last_message().text
+    assert NANHUI_EN in created and link_token(created)

@@ -6,6 +6,10 @@ The inviter may also type part of a name: it is matched as /institution matches 
 (`InstitutionCardService.matching`), and a search of several is remembered (storage.repositories.searches, under
 `Journey.INVITE_SEARCH`) so that its page buttons, which carry only its serial and a page, turn its pages after a
 restart too. The invitation itself is made, and its scope checked again, by `OnboardingService.create_invite`.
+
+Under a reminder a clerk received in a head's place, a button invites that institution's head at once
+(`for_stand_in`): each press is checked again (staff, in scope, the institution active and still with no head), and
+an unused invitation the presser made for it already is shown again rather than a second one made.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.domain.roles import Role
+from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
 from bot.services.errors import Refusal
 from bot.services.institution_cards import InstitutionCardService
+from bot.services.onboarding import OnboardingService
 from storage import Storage
-from storage.models import Institution, User
+from storage.models import Institution, Invite, User
 from storage.repositories.action_drafts import Journey
 from storage.repositories.searches import InstitutionSearch
 
@@ -49,11 +54,50 @@ class Typed:
     page: PickerPage | None = None
 
 
+@dataclass(frozen=True)
+class StandInInvite:
+    """What a press of a stand-in reminder's invitation button came to."""
+
+    institution: Institution
+    invite: Invite | None  # None: the institution has a head now, and no invitation was made
+    again: bool = False  # `invite` is one the presser made before, still unused, shown again
+    head: User | None = None  # the head it has now, when `invite` is None and the head is known
+
+
 class HeadInviteService:
-    def __init__(self, storage: Storage, clock: Clock, cards: InstitutionCardService) -> None:
+    def __init__(
+        self, storage: Storage, clock: Clock, cards: InstitutionCardService, onboarding: OnboardingService
+    ) -> None:
         self._storage = storage
         self._clock = clock
         self._cards = cards
+        self._onboarding = onboarding
+
+    async def for_stand_in(self, actor: User, institution_id: int) -> StandInInvite | None:
+        """A head invitation for an institution whose reminder `actor` received in its head's place. None: no such
+        institution (a forged or ancient button). Refused, in this order, "staff_only" and "outside_scope" (a
+        forged press: the caller audits it), then "invite_institution_closed"."""
+        if actor.role not in STAFF_ROLES:
+            raise Refusal("staff_only")
+        institution = await self._storage.institutions.get(institution_id)
+        if institution is None:
+            return None
+        if actor.role is not Role.CITY and not region_in_scope(actor.region_code, institution.region_code):
+            raise Refusal("outside_scope")
+        if not institution.active:
+            raise Refusal("invite_institution_closed")
+        if institution.id not in await self.headless_ids([institution]):
+            heads = await self._storage.users.heads_of_many([institution.id])
+            head = next((person for person in heads if person.role is Role.HEAD
+                         and person.institution_id == institution.id), heads[0] if heads else None)
+            return StandInInvite(institution, None, head=head)
+        now = self._clock.now()
+        for standing in await self._storage.invites.standing(now, region_prefix=institution.region_code):
+            if (standing.created_by == actor.telegram_id and standing.role is Role.HEAD
+                    and standing.institution_id == institution.id):
+                return StandInInvite(institution, standing, again=True)
+        invite = await self._onboarding.create_invite(creator=actor, role=Role.HEAD, institution_code=institution.code)
+        return StandInInvite(institution, invite)
 
     async def picker(self, actor: User, page: int) -> PickerPage:
         """A page of every active institution of the person's scope, the head-less first."""

@@ -337,6 +337,7 @@ HEADS = (P.HEAD_OWN, P.HEAD_OTHER)
 DRILLERS = (*HEADS, *STAFF)  # who logs drills and reads figures: heads, and staff for their scope
 LUCHENG_STAFF = (P.COUNTY_IN, P.CITY)  # staff whose scope holds Lucheng, where the prepared warnings are
 LUCHENG_HOME = OWN_INSTITUTION[P.HEAD_OWN]
+HEADLESS_HOME = f"MX-{LUCHENG}-0"  # a home of Lucheng the fixture adds, which no row gives a head
 
 
 @dataclass(frozen=True)
@@ -513,6 +514,13 @@ ROWS: tuple[Row, ...] = (
         prepare=steps(say("/invite"), press("invite:role:head"))),
     Row("invite:cancel", expect(allow=STAFF, stale=NOT_STAFF), press("invite:cancel"), ("cancel.done",),
         prepare=say("/invite")),
+    # The button under a reminder received in the place of a home's missing head: its head invited at once, by staff
+    # whose scope holds the home. Once it has a head, they are told so (no invitation, nothing to audit); anyone
+    # else's press is forged, whatever the home.
+    Row("si:invite:", expect(allow=LUCHENG_STAFF), press(lambda c: f"si:invite:{c.institutions[HEADLESS_HOME]}"),
+        ("invite.created_head",)),
+    Row("si:invite:", expect(allow=LUCHENG_STAFF), press(lambda c: f"si:invite:{c.institutions[LUCHENG_HOME]}"),
+        ("refusal.institution_has_head",), variant="a home with a head"),
     # ---- the bindgroup journey, in an unbound group --------------------------------------------------------------
     Row("bind:region:", expect(allow=STAFF, stale=NOT_STAFF, unregistered=Outcome.STALE),
         press(lambda c: f"bind:region:{OWN_REGION.get(c.persona, LONGWAN)}"), ("group.choose_purpose",),
@@ -777,7 +785,7 @@ async def matrix(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Matr
             chat_id=digests.chat_id, title=digests.title, region_code=CITY_REGION, purpose=GroupPurpose.DIGESTS,
             bound_by=1, bound_at=current.clock.now()))
         institutions = {}
-        for code in {*OWN_INSTITUTION.values(), *FOREIGN_INSTITUTION.values()}:
+        for code in {*OWN_INSTITUTION.values(), *FOREIGN_INSTITUTION.values(), HEADLESS_HOME}:
             found = await current.services.storage.institutions.get_by_code(code)
             assert found is not None
             institutions[code] = found.id
