@@ -272,6 +272,16 @@ async def test_a_closed_home_takes_no_new_head_by_an_old_link_or_a_forged_press(
     told = people.staff.last_message().text
     assert "该机构已停用，不能邀请负责人" in told and "?start=" not in told
 
+    # Another county's clerk forging the same press is refused for the scope, and recorded: not told the home closed.
+    longwan = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="林科长", language_code="zh-hans")
+    await bot_stage.register(longwan, Role.COUNTY, region=LONGWAN)
+    await longwan.send_text("/invite")
+    await longwan.press("机构负责人")
+    await longwan.press_data(longwan.last_message(), f"invite:inst:{await institution_id(bot_stage, OTHER_HOME)}")
+    assert "已停用" not in longwan.last_message().text
+    refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused", actor_id=LONGWAN_STAFF)
+    assert [e.detail["reason"] for e in refused] == ["outside_scope"]
+
 
 async def close_other_home(stage: Stage, staff: SimUser) -> None:
     """Lucheng's clerk closes 南汇's home (no head) from its card."""

@@ -120,15 +120,14 @@ class OnboardingService:
     ) -> Invite:
         """An invite for one person. `creator` None means the command line, which may invite anyone."""
         institution_id: int | None = None
+        closed = False
         if role is Role.HEAD:
             if institution_code is None:
                 raise Refusal("invite_needs_institution")
             institution = await self._storage.institutions.get_by_code(institution_code)
             if institution is None:
                 raise Refusal("unknown_institution", code=institution_code)
-            if not institution.active:
-                # A closed home has no head (closing ended theirs): reopened first, it may have one again.
-                raise Refusal("invite_institution_closed")
+            closed = not institution.active
             institution_id = institution.id
             region_code = institution.region_code
         elif role in (Role.COUNTY, Role.CADRE) and region_code is None:
@@ -148,6 +147,10 @@ class OnboardingService:
             if not in_scope and creator.role is not Role.CITY:
                 await self._refuse_actor(creator, "invite.create", "outside_scope", role=role.value,
                                          region=region_code)
+        if closed:
+            # A closed home has no head (closing ended theirs): reopened first, it may have one again. After the role
+            # and scope checks, so that a forged press outside the presser's scope is refused and recorded as such.
+            raise Refusal("invite_institution_closed")
         now = self._clock.now()
         invite = Invite(
             token=secrets.token_urlsafe(TOKEN_BYTES),
