@@ -319,6 +319,8 @@ def page_row(page: int, pages: int, t: Translator, data: Callable[[int], str]) -
 
 # Telegram's limit on the text of a pop-up (answerCallbackQuery).
 POPUP_LIMIT = 200
+# A button naming a person or a place: longer is cut, not wrapped (a phone shows about this much on one line).
+BUTTON_CHARACTERS = 40
 
 
 def popup_text(t: Translator, refusal: Refusal) -> str:

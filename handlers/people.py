@@ -19,7 +19,7 @@ from bot.i18n import Html, Translator, clipped, counted
 from bot.processing import after_answer
 from bot.services.errors import Refusal
 from bot.services.people import Departure, describe_scope
-from handlers.common import Caller, answer, identify, place_name, popup_text, tell_each
+from handlers.common import BUTTON_CHARACTERS, Caller, answer, identify, place_name, popup_text, tell_each
 from handlers.journeys import end_journeys
 from handlers.notify import when
 from storage.models import Invite, User
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
-BUTTON_CHARACTERS = 40  # a person's button names them, their role and place; longer is cut, not wrapped
 CODES_SHOWN = 10  # hazard codes named in the news to the person's supervisors; the rest are counted
 
 

@@ -23,10 +23,9 @@ from bot.i18n import Translator, clipped
 from bot.jobs import SendOutcome
 from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
-from handlers.common import place_name
+from handlers.common import BUTTON_CHARACTERS, place_name
 from handlers.hazard_buttons import EXTEND, RECTIFY, VIEW, data
 from handlers.invite import stand_in_data
-from handlers.people import BUTTON_CHARACTERS
 from handlers.reminder_text import STAND_INS, collapse, message_text
 
 if TYPE_CHECKING:
