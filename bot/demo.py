@@ -338,7 +338,48 @@ async def calendar_duties(scene: Scene) -> None:
     scene.check(hazard.code in head.last_message().text, "the head is reminded too, with the rectify button")
 
 
-SCENES: list[Step] = [onboarding, hazard_loop, calendar_duties, typhoon_warning]
+async def stand_ins(scene: Scene) -> None:
+    from datetime import datetime, time, timedelta
+    from functools import partial
+
+    from bot.jobs import plan_once, sweep_once
+    from handlers.reminders import send_delivery
+
+    stage = scene.stage
+    sandbox, services = stage.sandbox, stage.services
+    staff = sandbox.user(user_id=9301, first_name="周", last_name="科长")  # Lucheng's clerk, registered in hazard_loop
+    newcomer = sandbox.user(user_id=9202, first_name="黄", last_name="主任", language_code="zh-hans")
+
+    scene.title("25 日：南汇中心尚无负责人，自查提醒由县级民政代收，并一键邀请 / the 25th: the clerk stands in for a "
+                "home with no head, and invites one from the reminder")
+    today = stage.clock.now().astimezone(services.settings.tz).date()
+    day = today.replace(day=25) if today.day < 25 else (today.replace(day=1) + timedelta(days=32)).replace(day=25)
+    stage.clock.set(datetime.combine(day, time(9, 1), tzinfo=services.settings.tz))
+    await plan_once(services)
+    seen = len(staff.messages())
+    await sweep_once(services, partial(send_delivery, stage.application.bot, services))
+    await sandbox.settle()
+    reminder = next((m for m in staff.messages()[seen:] if "尚无已注册的负责人" in m.text), None)
+    scene.check(reminder is not None and "南汇" in reminder.text,
+                "the clerk gets the self-inspection reminder of the home with no head, in its head's place")
+    button = next((label for row in (reminder.buttons if reminder else []) for label in row if "邀请负责人" in label),
+                  None)
+    scene.check(button is not None, "the reminder carries a button to invite the home's head")
+    if reminder is None or button is None:
+        return
+    await staff.press(button, reminder)
+    link = re.search(r"\?start=([\w-]+)", staff.last_message().text)
+    scene.check(link is not None and "南汇" in staff.last_message().text,
+                "the press gives the clerk an invitation link for that home")
+    if link is None:
+        return
+    await newcomer.send_text(f"/start {link.group(1)}")
+    scene.check(any("注册成功" in m.text for m in newcomer.messages()), "the new head registers with it")
+    await staff.press(button, reminder)
+    scene.check("已有负责人" in (staff.answers()[-1].text or ""), "pressed again, the button says the home has a head")
+
+
+SCENES: list[Step] = [onboarding, hazard_loop, calendar_duties, typhoon_warning, stand_ins]
 
 
 async def play(verbose: bool = True) -> int:
