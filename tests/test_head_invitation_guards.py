@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from bot.domain.roles import Role
 from bot.jobs import plan_once
+from bot.sandbox.driver import SimUser
 from bot.stage import Stage
 from tests.calendar_people import local
-from tests.hazard_people import LUCHENG, STAFF, long_named_centres
+from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres
+from tests.test_institution_closure import close_other_home
 from tests.test_invite_heads import head_of
 from tests.test_onboarding import link_token
 from tests.test_reminder_delivery import sweep
@@ -16,6 +18,7 @@ from tests.warning_people import drain
 
 NANHUI_CODE = "WZ-330302-ELDER-02"  # 鹿城区南汇街道居家养老服务中心: no head in the cast
 NANHUI_STREET = "330302007"
+WELFARE_CODE = "WZ-330302-ELDER-01"  # 鹿城区社会福利院
 INVITE = "✉️ 邀请负责人 · "
 
 
@@ -54,3 +57,33 @@ async def test_each_homes_button_under_one_stand_in_reminder_invites_that_homes_
     assert await head_of(bot_stage, centre_head, link_token(second)) == centre.code
     nanhui_head = bot_stage.sandbox.user(user_id=92, first_name="黄主任", language_code="zh-hans")
     assert await head_of(bot_stage, nanhui_head, link_token(first)) == NANHUI_CODE
+
+
+async def invited(staff: SimUser, role_label: str, typed: str | None = None) -> str:
+    """The token of an invitation the clerk makes with /invite: the role pressed, then a home's name typed."""
+    await staff.send_text("/invite")
+    await staff.press(role_label)
+    if typed is not None:
+        await staff.send_text(typed)
+    return link_token(staff.last_message().text)
+
+
+async def test_closing_one_home_takes_back_its_invitations_and_no_one_elses(bot_stage: Stage) -> None:
+    # Closing took back every standing invitation of the city, not only those for the closed home's head.
+    people = await cast(bot_stage)
+    nanhui = await invited(people.staff, "机构负责人", "南汇")
+    welfare = await invited(people.staff, "机构负责人", "福利院")  # a second head for the welfare home
+    cadre = await invited(people.staff, "社区/村干部")
+    await close_other_home(bot_stage, people.staff)  # 南汇 closes
+    (closed,) = await bot_stage.services.storage.audit.list(action_prefix="institution.closed")
+    assert closed.detail["invites_revoked"] == 1
+    standing = {invite.token for invite in await bot_stage.services.storage.invites.standing(bot_stage.clock.now())}
+    assert standing == {welfare, cadre} and nanhui not in standing
+
+    second_head = bot_stage.sandbox.user(user_id=91, first_name="林副院长", language_code="zh-hans")
+    assert await head_of(bot_stage, second_head, welfare) == WELFARE_CODE
+    cadre_person = bot_stage.sandbox.user(user_id=92, first_name="王书记", language_code="zh-hans")
+    await cadre_person.send_text(f"/start {cadre}")
+    registered = await bot_stage.services.storage.users.get(cadre_person.id)
+    assert registered is not None and registered.role is Role.CADRE
+
