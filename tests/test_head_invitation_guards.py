@@ -87,3 +87,21 @@ async def test_closing_one_home_takes_back_its_invitations_and_no_one_elses(bot_
     registered = await bot_stage.services.storage.users.get(cadre_person.id)
     assert registered is not None and registered.role is Role.CADRE
 
+
+async def test_an_invitation_taken_back_by_a_closing_stays_dead_when_the_home_reopens(bot_stage: Stage) -> None:
+    # Closing left the home's unused invitations standing (only `register`'s closed check stopped them): reopened,
+    # the home took a head by a link made before it closed, which the clerk believed taken back.
+    people = await cast(bot_stage)
+    token = await invited(people.staff, "机构负责人", "南汇")
+    await close_other_home(bot_stage, people.staff)
+    await people.staff.send_text("/institution 南汇")
+    await people.staff.press("♻️ 恢复机构", people.staff.last_message())
+    await people.staff.press("♻️ 确认恢复", people.staff.last_message())
+    nanhui = await bot_stage.services.storage.institutions.get_by_code(NANHUI_CODE)
+    assert nanhui is not None and nanhui.active
+
+    newcomer = bot_stage.sandbox.user(user_id=90, first_name="新院长", language_code="zh-hans")
+    await newcomer.send_text(f"/start {token}")
+    assert await bot_stage.services.storage.users.get(newcomer.id) is None
+    assert token not in {i.token for i in await bot_stage.services.storage.invites.standing(bot_stage.clock.now())}
+
