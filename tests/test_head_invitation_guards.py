@@ -105,3 +105,18 @@ async def test_an_invitation_taken_back_by_a_closing_stays_dead_when_the_home_re
     assert await bot_stage.services.storage.users.get(newcomer.id) is None
     assert token not in {i.token for i in await bot_stage.services.storage.invites.standing(bot_stage.clock.now())}
 
+
+async def test_a_home_whose_named_head_runs_another_home_is_not_marked_head_less(bot_stage: Stage) -> None:
+    # A home whose head is an active person named in the institutions list, registered for another home, was marked
+    # ⚠️ and counted among the head-less: the clerk was led to invite a second head, whose registration would take
+    # the post from the one named.
+    people = await cast(bot_stage)
+    storage = bot_stage.services.storage
+    nanhui = await storage.institutions.get_by_code(NANHUI_CODE)
+    assert nanhui is not None
+    await storage.institutions.set_head(nanhui.id, people.head.id)  # the welfare home's head, named for Nanhui too
+    await people.staff.send_text("/invite")
+    await people.staff.press("机构负责人")
+    picker = people.staff.last_message()
+    assert picker.buttons == [["鹿城区社会福利院"], ["鹿城区南汇街道居家养老服务中心"], ["取消"]]
+    assert "⚠️" not in picker.text
