@@ -220,7 +220,7 @@ class ReminderService:
             passed = 0 if add_only else passed_repeats(facts, hazard.severity, now, ladder=self.ladder)
             if passed:
                 assert hazard.deadline is not None  # no repeat has passed without one
-                audience = _among(await directory.for_hazard(hazard, self.ladder.repeat_audiences), only_for)
+                audience = await directory.for_hazard(hazard, self.ladder.repeat_audiences)  # full plans: everyone's
                 keep.passed_repeats[hazard_key_prefix(hazard.id, hazard.deadline)] = (
                     passed,
                     frozenset(recipient_tag(recipient_id, topic_id) for recipient_id, topic_id in audience),
