@@ -1,12 +1,13 @@
 """The journeys (ConversationHandlers) of an application, and which of them a person has left waiting: read by the
 journey switch, which ends them when another starts, and by the secrecy guard, which refuses a step's text before
-the step sees it."""
+the step sees it and offers the step's own Cancel button."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from telegram.ext import Application, ConversationHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -25,3 +26,19 @@ def waiting(application: AnyApplication, chat_id: int, user_id: int) -> list[Con
         if conversation.per_chat and conversation.per_user and not conversation.per_message
         and key in conversation._conversations  # the library keeps the steps there, and offers no public reader
     ]
+
+
+def cancel_button(conversation: ConversationHandler[Any]) -> str | None:
+    """The callback data of the journey's Cancel button: the button its /cancel shares a callback with, at every
+    step (both are fallbacks). None for a journey whose /cancel has no button."""
+    on_cancel = [
+        handler.callback for handler in conversation.fallbacks
+        if isinstance(handler, CommandHandler) and "cancel" in handler.commands
+    ]
+    for handler in conversation.fallbacks:
+        pattern = handler.pattern if isinstance(handler, CallbackQueryHandler) else None
+        if isinstance(pattern, re.Pattern) and handler.callback in on_cancel:
+            data = pattern.pattern.removeprefix("^").removesuffix("$")
+            if pattern.fullmatch(data):  # a literal, not a family of buttons
+                return data
+    return None

@@ -24,8 +24,8 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.domain.secrecy import LEVELS, find_classification_mark
 from bot.services.onboarding import GroupLoss
-from handlers.common import answer, full_name, identify, is_group, is_private, topic_of
-from handlers.conversations import waiting
+from handlers.common import answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
+from handlers.conversations import cancel_button, waiting
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ _MARKS = (*LEVELS, "涉密")
 async def secrecy_guard(update: Update, context: BotContext) -> None:
     """Refuse classified content before any other handler, persistence or log can keep it."""
     message = update.effective_message
-    if message is None:
+    # A press carries the bot's own message, which may quote a mark (this guard's refusal does, under its Cancel).
+    if message is None or update.callback_query is not None:
         return
     claims = context.services.claims
     album = f"album:{message.media_group_id}" if message.media_group_id else None
@@ -83,10 +84,13 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
         if not follows_refused:  # said once for an album, not once a page
             refusal = caller.t("secrecy.refused", mark=mark)
             sender = update.effective_user
-            if is_private(update) and sender is not None and waiting(context.application, message.chat_id, sender.id):
-                # The journey never sees the text, so neither its "type it again" nor its Cancel comes: say both.
-                refusal += "\n\n" + caller.t("secrecy.step_waiting")
-            await message.reply_text(refusal, do_quote=False)
+            steps = waiting(context.application, message.chat_id, sender.id) if sender and is_private(update) else []
+            # The journey never sees the text, so neither its "type it again" nor its Cancel comes: both come here.
+            cancel = next((data for step in steps if (data := cancel_button(step)) is not None), None)
+            if steps:
+                refusal += "\n\n" + caller.t("secrecy.step_waiting_cancel" if cancel else "secrecy.step_waiting")
+            markup = cancel_keyboard(caller.t, cancel) if cancel is not None else None
+            await message.reply_text(refusal, reply_markup=markup, do_quote=False)
         try:
             # Delete it from the chat too where we are allowed to; a private chat keeps the sender's own copy.
             if is_group(update):

@@ -34,7 +34,7 @@ from bot.domain.stats import (
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.stats import StatsReport
-from handlers.common import answer, fitting, place_name
+from handlers.common import answer, cancel_keyboard, fitting, place_name
 from handlers.insight_common import (
     asker,
     day,
@@ -51,6 +51,7 @@ from handlers.insight_common import (
 )
 
 TYPING_RANGE = "stats.typing_range"
+RANGE_CANCEL = "sx:rc"
 PERIOD = r"^sx:p:([a-z0-9-]+)$"
 # What the whole message may take (Telegram holds 4096 characters; markup is counted too, so it is never reached).
 # Every unit is listed while they fit: a county such as 乐清市 has more than twenty townships and streets, and each
@@ -199,7 +200,7 @@ async def asked_for_range(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     if update.callback_query is not None:
         await update.callback_query.answer()
-    await answer(update, caller.t("insight.range.ask"))
+    await answer(update, caller.t("insight.range.ask"), reply_markup=cancel_keyboard(caller.t, RANGE_CANCEL))
     return TYPING_RANGE
 
 
@@ -210,7 +211,8 @@ async def typed_range(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     parsed = parse_range(message.text or "")
     if isinstance(parsed, RangeProblem):
-        await answer(update, found[0].t(f"insight.range.{parsed.value}"))
+        t = found[0].t
+        await answer(update, t(f"insight.range.{parsed.value}"), reply_markup=cancel_keyboard(t, RANGE_CANCEL))
         return TYPING_RANGE
     await _show(update, context, parsed)
     return ConversationHandler.END
@@ -218,8 +220,10 @@ async def typed_range(update: Update, context: BotContext) -> str | int:
 
 async def cancelled(update: Update, context: BotContext) -> int:
     found = await asker(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     if found is not None:
-        await answer(update, found[0].t("cancel.done"))
+        await answer(update, found[0].t("cancel.done"), edit=update.callback_query is not None)
     return ConversationHandler.END
 
 
@@ -232,7 +236,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             persistent=True,
             entry_points=[CallbackQueryHandler(asked_for_range, pattern=r"^sx:r$")],
             states={TYPING_RANGE: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_range)]},
-            fallbacks=[CommandHandler("cancel", cancelled)],
+            fallbacks=[
+                CommandHandler("cancel", cancelled),
+                CallbackQueryHandler(cancelled, pattern=f"^{RANGE_CANCEL}$"),
+            ],
             allow_reentry=True,
         )
     )

@@ -171,24 +171,47 @@ async def test_an_edited_message_is_checked_for_marks_but_never_taken_as_an_answ
     assert "三楼走廊堆放杂物，堵塞消防通道\"" in draft["data"], draft["data"]
 
 
-async def test_classified_text_at_a_step_is_refused_with_word_that_the_step_waits_and_how_to_stop(
+async def test_classified_text_at_a_step_is_refused_with_word_that_the_step_waits_and_its_cancel(
     bot_stage: Stage,
 ) -> None:
     """The guard refuses before any journey sees the text, so the journey's own "type it again" answer, and its
-    Cancel, never come: the refusal itself says the step is still waiting, and how to stop."""
+    Cancel, never come: the refusal itself says the step is still waiting, and carries the step's Cancel button."""
     from tests.test_report import cadre_and_head, to_the_description
 
     cadre, _ = await cadre_and_head(bot_stage)
     await cadre.send_text("秘密★1年 关于防汛值班的通知")
     assert "仍在等待" not in cadre.last_message().text  # nothing is waiting: the refusal alone
+    assert cadre.last_message().buttons == []
     await to_the_description(cadre)
     await cadre.send_text("机密 三楼走廊堆放杂物，堵塞消防通道")
-    refused = cadre.last_message().text
-    assert "密级标识“机密”" in refused
-    assert refused.endswith("您正在进行的操作仍在等待回复：请去掉密级标识后重新发送；如不再继续，请发送 /cancel。")
-    await cadre.send_text("/cancel")
+    refused = cadre.last_message()
+    assert "密级标识“机密”" in refused.text
+    assert refused.text.endswith("您正在进行的操作仍在等待回复：请去掉密级标识后重新发送；如不再继续，请点“取消”。")
+    assert refused.buttons == [["取消"]]
+    await cadre.press("取消")
     assert cadre.last_message().text == "已取消上报，草稿已删除。"
     assert await bot_stage.services.hazards.load_draft(cadre.id) is None
+
+
+async def test_the_figures_range_step_has_its_cancel_under_its_question_and_under_a_refusal(bot_stage: Stage) -> None:
+    """/stats' custom range asks for text like any step, so it has a Cancel button as they do; a classified range
+    is refused with it too, in English."""
+    from tests.hazard_people import cast
+
+    staff = (await cast(bot_stage, "en")).staff
+    await staff.send_text("/stats")
+    await staff.press("Custom range…")
+    assert staff.last_message().buttons == [["Cancel"]]
+    await staff.send_text("2026-13-01 2026-12-31")
+    assert "could not read" in staff.last_message().text and staff.last_message().buttons == [["Cancel"]]
+    await staff.send_text("绝密 2026-01-01 2026-03-31")
+    refused = staff.last_message()
+    assert refused.text.endswith("send it again without the classification mark, or press Cancel to stop.")
+    assert refused.buttons == [["Cancel"]]
+    await staff.press("Cancel", refused)
+    assert staff.last_message().text == "Cancelled."
+    await staff.send_text("2026-01-01 2026-03-31")
+    assert "could not read" not in staff.last_message().text and "2026-01-01" not in staff.last_message().text
 
 
 async def test_every_guard_has_a_handler_group_of_its_own(bot_stage: Stage) -> None:
@@ -196,3 +219,18 @@ async def test_every_guard_has_a_handler_group_of_its_own(bot_stage: Stage) -> N
     would silently switch that one off (the edit guard once did so to the journey switch)."""
     guards = {group: handlers for group, handlers in bot_stage.application.handlers.items() if group < 0}
     assert all(len(handlers) == 1 for handlers in guards.values()), guards
+
+
+async def test_every_journey_that_takes_cancel_has_a_cancel_button_for_the_refusal(bot_stage: Stage) -> None:
+    """The refusal of a classified answer offers the waiting journey's Cancel button, found among its fallbacks: a
+    journey whose /cancel has no button beside it would leave the person with the command alone."""
+    from telegram.ext import CommandHandler
+
+    from handlers.conversations import cancel_button, conversations
+
+    journeys = [
+        conversation for conversation in conversations(bot_stage.application)
+        if any(isinstance(h, CommandHandler) and "cancel" in h.commands for h in conversation.fallbacks)
+    ]
+    assert len(journeys) >= 15
+    assert [journey.name for journey in journeys if cancel_button(journey) is None] == []

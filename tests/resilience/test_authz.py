@@ -715,6 +715,8 @@ ROWS: tuple[Row, ...] = (
     Row("sx:p:", expect(allow=DRILLERS), press(filled("sx:p:{year}")),
         ("insight.stats.header",)),
     Row("sx:r", expect(allow=DRILLERS), press("sx:r"), ("insight.range.ask",)),
+    Row("sx:rc", expect(allow=DRILLERS, others=Outcome.STALE), press("sx:rc"), ("cancel.done",),
+        prepare=press("sx:r")),
     Row("ch:", expect(allow=DRILLERS), press(filled("ch:t:{month}")),
         ("insight.chart.caption",)),
     # The answers to a warning of Lucheng: the heads see their own institution's, staff their county's.
