@@ -81,11 +81,19 @@ def message_text(
 ) -> tuple[Html, list[ReminderItem]]:
     """The message for these items (ordered most pressing first), and those of them it lists: up to
     MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted; a person is told where to find them all."""
-    paragraphs = fitting([item_text(item, viewer_id, t, tz) for item in items[:MESSAGE_ITEMS]], MESSAGE_BUDGET, gap=2)
+    listed = items[:MESSAGE_ITEMS]
+    # Late together (the bot was down, or quiet hours held them all): said once under the list, not under each.
+    late_together = len(listed) > 1 and all(item.late for item in listed)
+    paragraphs = fitting(
+        [item_text(item, viewer_id, t, tz, say_late=not late_together) for item in listed], MESSAGE_BUDGET, gap=2
+    )
     shown = list(items[: len(paragraphs)])
     rest = len(items) - len(shown)
     if len(items) > 1:
         paragraphs.insert(0, t("reminder.digest_header", count=len(items)))
+    if late_together:
+        first_due = min(item.due_at for item in shown)
+        paragraphs.append(t("reminder.late_together", due=when(first_due, tz, t)))
     # How to hand the reminders on to a head is said once, under the institutions a clerk stood in for.
     if stood_in := [item.data for item in shown if item.kind in STAND_INS]:
         paragraphs.append(_invite_heads(stood_in, t))
@@ -102,7 +110,7 @@ def _invite_heads(stood_in: Sequence[ReminderData], t: Translator) -> str:
     return t("reminder.stand_in_invite")
 
 
-def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo) -> str:
+def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo, *, say_late: bool = True) -> str:
     data = item.data
     if isinstance(data, HazardReminderData):
         lines = [_hazard(item.kind, data, t, tz)]
@@ -115,7 +123,7 @@ def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo) -
         responsible = ()
     if item.kind in ESCALATIONS and viewer_id not in {p.telegram_id for p in responsible}:
         lines.append(_responsible(responsible, t))
-    if item.late:
+    if item.late and say_late:
         lines.append(t("reminder.late", due=when(item.due_at, tz, t)))
     text = Html("\n".join(lines))
     return t("reminder.urgent", text=text) if item.urgent else text

@@ -39,6 +39,32 @@ async def sweep(stage: Stage) -> SweepReport:
     return report
 
 
+async def test_several_late_reminders_in_one_message_say_they_are_late_once(bot_stage: Stage) -> None:
+    """The bot down across several deadlines: the head's one message lists them, and says once, under them, that
+    they come late and since when, rather than the same sentence under each. Late ones among others that are on
+    time each say so, as a message of one does."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    late = [(await report(bot_stage, description=f"第{n}处消防通道被杂物堵塞")).code for n in (1, 2, 3)]
+    bot_stage.clock.set(local(2026, 3, 9, 10, 30))  # half an hour after the three deadlines, and no sweep meanwhile
+    await sweep(bot_stage)
+    text = people.head.last_message().text
+    assert all(f"隐患 {code} 已到整改期限" in text for code in late)
+    assert text.count("延后") == 1
+    assert text.endswith("（以上提醒本应于 2026-03-09 10:00 起陆续送达，因系统停机或免打扰时段延后。）")
+
+    bot_stage.clock.set(local(2026, 3, 10, 10))
+    late = [(await report(bot_stage, description=f"第{n}处安全出口被锁闭")).code for n in (4, 5)]
+    bot_stage.clock.set(local(2026, 3, 10, 10, 27))
+    on_time = (await report(bot_stage, description="第6处安全出口被锁闭")).code
+    bot_stage.clock.set(local(2026, 3, 17, 10, 30))  # two deadlines half an hour past, one three minutes
+    await sweep(bot_stage)
+    paragraphs = people.head.last_message().text.split("\n\n")
+    said_late = [code for code in [*late, on_time] for p in paragraphs if code in p and "延后送达" in p]
+    assert said_late == late, paragraphs
+    assert "起送达" not in paragraphs[-1]
+
+
 async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(bot_stage: Stage) -> None:
     bot_stage.clock.set(local(2026, 3, 2, 10))
     people = await cast(bot_stage)
