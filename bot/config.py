@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # Unacknowledged warnings: remind the silent heads, then name them to county staff.
     warning_remind_after_minutes: int = Field(default=60, gt=0, validation_alias="WARNING_REMIND_AFTER_MINUTES")
     warning_escalate_after_minutes: int = Field(default=120, gt=0, validation_alias="WARNING_ESCALATE_AFTER_MINUTES")
+    # An orange or red warning still unanswered: the city admins hear, county by county.
+    warning_city_escalate_after_minutes: int = Field(
+        default=240, gt=0, validation_alias="WARNING_CITY_ESCALATE_AFTER_MINUTES"
+    )
     # Contact rounds: tell staff of people not yet reached, then close the round with its summary.
     contact_round_escalate_after_minutes: int = Field(
         default=120, gt=0, validation_alias="CONTACT_ROUND_ESCALATE_AFTER_MINUTES"
@@ -123,6 +127,7 @@ class Settings(BaseSettings):
             auto_send_levels=frozenset(WarningLevel(level.lower()) for level in _items(self.warning_auto_send_levels)),
             remind_after_minutes=self.warning_remind_after_minutes,
             escalate_after_minutes=self.warning_escalate_after_minutes,
+            city_escalate_after_minutes=self.warning_city_escalate_after_minutes,
             contact_escalate_after_minutes=self.contact_round_escalate_after_minutes,
             contact_close_after_hours=self.contact_round_close_after_hours,
         )

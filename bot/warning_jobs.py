@@ -19,6 +19,7 @@ import aiohttp
 from telegram.ext import Application, CallbackContext
 
 from bot.domain.warnings import (
+    CITY_ESCALATION_LEVELS,
     DELIVERED_STATUSES,
     EarlyWarning,
     WarningChange,
@@ -37,7 +38,7 @@ from handlers.warning_delivery import (
     queue_test_notice,
 )
 from handlers.warning_outbox import resume_progress, warning_batch
-from handlers.warnstatus import escalate_no_one_to_reach, escalate_silent, remind_silent
+from handlers.warnstatus import escalate_no_one_to_reach, escalate_silent, escalate_to_city, remind_silent
 from storage.repositories.contact_followups import ContactFollowUpRepository
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ async def run_forecast(services: BotServices) -> ForecastResult:
 class FollowUp:
     reminded: int = 0  # heads reminded
     escalated: int = 0  # silent institutions named to staff
+    city_escalated: int = 0  # silent institutions counted to the city admins
     no_one_to_reach: int = 0  # institutions nobody can be told of, newly named to staff this time
     rounds_escalated: int = 0
     rounds_closed: int = 0
@@ -136,6 +138,8 @@ async def follow_up(services: BotServices) -> FollowUp:
                 report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
             if age >= timing.escalate_after:
                 report.escalated += await escalate_silent(services, warning)
+            if age >= timing.city_escalate_after and warning.level in CITY_ESCALATION_LEVELS:
+                report.city_escalated += await escalate_to_city(services, warning)
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
         age = now - contact_round.started_at
         with _on_its_own(f"following up contact round {contact_round.id}"):

@@ -203,6 +203,33 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
     return named
 
 
+async def escalate_to_city(services: BotServices, warning: EarlyWarning) -> int:
+    """Tell the city admins, county by county, how many institutions are still silent, once per warning, with a
+    button to the full status; returns how many are silent (nothing is sent when none is)."""
+    status = await services.warnings.ack_status(warning.id)
+    silent = sorted((county for county in status.counties if county.pending), key=lambda c: -len(c.pending))
+    if not silent:
+        return 0
+    regions = {c.county_code: await services.storage.regions.get(c.county_code) for c in silent}
+    admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
+    sent_at = local_time(warning.sent_at or services.clock.now(), services.settings.tz)
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        lines = [t(counted("warnstatus.city_escalation", status.pending), title=title(warning, t), id=warning.id,
+                   sent=sent_at, count=status.pending)]
+        for county in silent:
+            line = t("warnstatus.city_county", region=place_name(regions[county.county_code], t),
+                     pending=len(county.pending), total=county.total)
+            if unreached := len(county.no_one_to_reach):
+                line += t("warnstatus.city_county_no_one", count=unreached)
+            lines.append(line)
+        button = InlineKeyboardButton(t.plain("warnstatus.button_status"), callback_data=f"ws:show:{warning.id}")
+        return Html("\n".join(lines)), InlineKeyboardMarkup([[button]])
+
+    await queue_personal(services, admins, f"warning:{warning.id}:escalate:city", render)
+    return status.pending
+
+
 @dataclass(frozen=True)
 class NoOneToReach:
     total: int  # institutions the warning concerns that nobody can be told of

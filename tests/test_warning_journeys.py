@@ -236,6 +236,46 @@ async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(ty
     assert len(typhoon_stage.sandbox.calls_to("editMessageText")) == edits  # nothing changed: no edit
 
 
+async def test_four_hours_on_the_city_admins_hear_which_counties_are_still_silent(typhoon_stage: Stage) -> None:
+    """The last rung of the ladder, for an orange or red warning: four hours after it went out, the city admins get
+    one message counting, county by county, the institutions still silent, and a button to the full status."""
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ 已收到并落实")
+
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    assert (await follow_up(services)).city_escalated == 0  # the county's staff first
+    await drain(typhoon_stage)
+    assert containing(cast.admin, "全市仍有") == []
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    first, again = await follow_up(services), await follow_up(services)
+    await drain(typhoon_stage)
+    assert (first.city_escalated, again.city_escalated) == (1, 1)  # counted each minute, sent once
+    (told,) = containing(cast.admin, "全市仍有")
+    assert told.text.startswith("🔺 台风红色预警（#1）2026-09-10 09:00 发出，至今全市仍有 1 家机构未回复")
+    assert "• 洞头区：1 家未回复（共 2 家）" in told.text
+    assert told.buttons == [["📋 查看回复情况"]]
+    for staff in (cast.dongtou_staff, cast.lucheng_staff):
+        assert containing(staff, "全市仍有") == []
+    await cast.admin.press("📋 查看回复情况", told)
+    assert HOME_2_ZH in told.text and "回复情况" in told.text  # the message became the status
+
+
+async def test_a_yellow_warning_is_not_escalated_to_the_city(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    await compose_typhoon(cast, "黄色")
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    assert (await follow_up(services)).city_escalated == 0
+    await drain(typhoon_stage)
+    assert containing(cast.admin, "全市仍有") == []
+
+
 async def test_a_bureau_can_tighten_the_follow_up_ladder_by_setting(typhoon_stage: Stage) -> None:
     cast = await enrol(typhoon_stage)
     services = typhoon_stage.services

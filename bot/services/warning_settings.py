@@ -51,6 +51,7 @@ class WarningSettings(BaseModel):
     # Follow-up of a sent warning: heads who have not acknowledged are reminded, then named to county staff.
     remind_after_minutes: int = Field(default=60, gt=0)
     escalate_after_minutes: int = Field(default=120, gt=0)
+    city_escalate_after_minutes: int = Field(default=240, gt=0)  # orange and red warnings: the city admins hear
     # Contact rounds for vulnerable people: staff hear of the unreachable, then the round ends with its summary.
     contact_escalate_after_minutes: int = Field(default=120, gt=0)
     contact_close_after_hours: int = Field(default=24, gt=0)
@@ -82,6 +83,10 @@ class WarningSettings(BaseModel):
     @property
     def escalate_after(self) -> timedelta:
         return timedelta(minutes=self.escalate_after_minutes)
+
+    @property
+    def city_escalate_after(self) -> timedelta:
+        return timedelta(minutes=self.city_escalate_after_minutes)
 
     @property
     def contact_escalate_after(self) -> timedelta:
