@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from bot import jobs
-from bot.domain.catalog import Severity
+from bot.domain.catalog import HazardArea, Severity
 from bot.domain.roles import Role
 from bot.jobs import SendDelivery, SweepReport, Ticker, plan_once, sweep_once
 from bot.sandbox import SimGroup
@@ -533,6 +533,28 @@ async def test_a_county_digest_lists_the_overdue_duties_before_those_only_due_so
     assert "鹿城区社会福利院：⏰ 已逾期" in named[0]
     overdue = [n for n, line in enumerate(named) if "⏰" in line]
     assert overdue == list(range(len(overdue))) and len(overdue) >= 2  # every overdue line before any due soon
+
+
+async def test_a_county_digest_never_names_an_overdue_rights_protection_hazard(bot_stage: Stage) -> None:
+    """A digest goes to a county's group, where rights-protection (权益保障) hazards are never shown: an overdue one is
+    neither counted nor named among the overdue, while an ordinary overdue hazard of the same home is."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    await cast(bot_stage)
+    ordinary = await report(bot_stage)
+    rights = await report(bot_stage, area=HazardArea.RIGHTS, description="护理员克扣老人零用钱")
+    digests = bot_stage.sandbox.group(chat_id=-1004, title="鹿城区民政安全日报")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1004, title=digests.title, region_code=LUCHENG, purpose=GroupPurpose.DIGESTS, bound_by=STAFF,
+              bound_at=bot_stage.clock.now())
+    )
+
+    bot_stage.clock.set(local(2026, 3, 20, 8))  # both long past their deadlines
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 3, 20, 8, 31))
+    await sweep(bot_stage)
+    digest = digests.last_message().text
+    assert ordinary.code in digest and "其中逾期 1 件" in digest
+    assert rights.code not in digest and "克扣" not in digest
 
 
 async def test_a_head_who_left_and_came_back_as_county_staff_is_no_longer_reminded_as_the_homes_head(

@@ -170,3 +170,18 @@ async def test_an_english_export_names_a_home_with_no_english_name_in_chinese(
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
     h7 = {row[0]: row for row in rows[1:]}[world.hazards["H7"].code]
     assert h7[3] == funeral_home.name_zh
+
+
+async def test_the_registers_name_each_homes_county_and_township_under_their_own_headers(
+    world: InsightWorld, tmp_path: Path
+) -> None:
+    """A county files the drill and self-inspection registers by place: 县（市、区） holds the county and 乡镇（街道）
+    the township, in both registers as in the problem list, never one in the other's column."""
+    path = tmp_path / "export.xlsx"
+    await export(world, LUCHENG_STAFF, ExportFormat.XLSX, path)
+    book = load_workbook(path)
+    for sheet in ("演练台账", "月度自查台账"):
+        rows = list(book[sheet].iter_rows(values_only=True))
+        assert rows[0][1:4] == ("机构", "县（市、区）", "乡镇（街道）"), sheet
+        home = next(row for row in rows[1:] if row[0] == "WZ-330302-ELDER-01")
+        assert home[1:4] == ("鹿城区社会福利院", "鹿城区", "五马街道"), sheet

@@ -416,3 +416,19 @@ async def test_an_english_export_of_one_hazard_counts_it_in_the_singular(
     document = next(m for m in reversed(people.staff.messages()) if m.kind == "document")
     assert document.text.endswith("hazards 1, register rows 0"), document.text
     assert not any("1 hazards" in text or "1 register rows" in text for text in seen)
+
+
+async def test_each_townships_line_gives_its_own_drill_compliance(bot_stage: Stage) -> None:
+    """A township's line in /stats gives the share of its homes not overdue on their fire drill ("演练"). Tracked
+    from 10 March, every Lucheng home is in order on its drill, though none has done March's self-inspection yet:
+    each line says 演练 100%, not the 0 % of the self-inspections."""
+    bot_stage.clock.set(local(2026, 3, 10, 10))
+    people = await cast(bot_stage)
+    await bot_stage.services.storage.db.execute(
+        "UPDATE institutions SET tracked_from = '2026-03-10' WHERE region_code GLOB '330302*'"
+    )
+    await people.staff.send_text("/stats")
+    text = people.staff.last_message().text
+    assert "月度自查完成 0/" in text and "（100%）；月度自查完成" in text  # the county's own figures
+    township = next(line for line in text.split("\n") if line.startswith("五马街道："))
+    assert "· 演练 100% ·" in township

@@ -77,3 +77,13 @@ async def test_the_notice_does_not_name_a_home_added_in_the_second_half_of_the_m
     march = (await notices.draft(admin, MARCH)).inspections_missing.total
     await add_home(world, date(2026, 3, 18))
     assert (await notices.draft(admin, MARCH)).inspections_missing.total == march
+
+
+async def test_a_home_added_on_15_march_the_last_joining_day_owes_march(world: InsightWorld) -> None:
+    """The 15th is the last day on which a home joins a month it owes (about half of it remained): added on
+    15 March and not yet inspected, /stats counts March as owed and not done, as /selfcheck and the reminders do."""
+    admin = await world.user(CITY_ADMIN)
+    _, inspections = lucheng(await stats(world).report(admin, MARCH))
+    await add_home(world, date(2026, 3, 15))
+    _, after = lucheng(await stats(world).report(admin, MARCH))
+    assert after == Ratio(inspections.part, inspections.whole + 1)
