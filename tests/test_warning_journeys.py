@@ -236,6 +236,29 @@ async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(ty
     assert len(typhoon_stage.sandbox.calls_to("editMessageText")) == edits  # nothing changed: no edit
 
 
+async def test_a_silent_head_is_reminded_once_however_long_the_follow_up_runs(typhoon_stage: Stage) -> None:
+    """The automatic reminder comes once per warning: the follow-up runs every minute, and a head who has not
+    answered yet is not sent 请确认预警 again each minute for the rest of the warning's day."""
+    cast = await enrol(typhoon_stage)
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ 已收到并落实")
+
+    services = typhoon_stage.services
+    typhoon_stage.clock.advance(timedelta(hours=1, minutes=1))
+    assert (await follow_up(services)).reminded == 1
+    for _ in range(5):  # the next five minutes' runs, and one three hours later
+        typhoon_stage.clock.advance(timedelta(minutes=1))
+        await follow_up(services)
+    typhoon_stage.clock.advance(timedelta(hours=3))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    assert len(containing(cast.head_2, "请确认预警")) == 1
+    assert containing(cast.head_1, "请确认预警") == []
+    assert len(containing(cast.dongtou_staff, "仍未回复")) == 1  # named to staff once too
+
+
 async def test_a_bureau_can_tighten_the_follow_up_ladder_by_setting(typhoon_stage: Stage) -> None:
     cast = await enrol(typhoon_stage)
     services = typhoon_stage.services
