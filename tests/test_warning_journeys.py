@@ -20,6 +20,7 @@ from tests.db_faults import refuse_next_own_write
 from tests.warning_people import (
     DONGTOU,
     FORUM_TOPIC,
+    HOME_1,
     HOME_1_ZH,
     HOME_2,
     HOME_2_ZH,
@@ -203,6 +204,28 @@ async def test_heads_answer_need_help_alerts_staff_and_warnstatus_shows_it_by_co
     # A forged press on someone else's warning status is refused and audited.
     await cast.lucheng_staff.press_data(cast.lucheng_staff.last_message(), "ws:remind:1")
     assert "辖区以外" in (cast.lucheng_staff.answers()[-1].text or "")
+
+
+async def test_a_home_one_of_whose_heads_asked_for_help_is_counted_as_needing_help(typhoon_stage: Stage) -> None:
+    """A home with two heads: its director confirms 已收到并落实, its deputy then asks for help. /warnstatus counts
+    the home under 需要帮助 and names the deputy: a home that needs help is not shown to staff as settled."""
+    cast = await enrol(typhoon_stage)
+    deputy = typhoon_stage.sandbox.user(user_id=43, first_name="赵", last_name="副院长", language_code="zh-hans")
+    await typhoon_stage.register(deputy, Role.HEAD, institution=HOME_1)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    assert len(containing(deputy, TYPHOON_TEMPLATE)) == 1
+
+    await cast.head_1.press("✅ 已收到并落实")
+    await deputy.press("🆘 需要帮助")
+    await cast.head_2.press("✅ 已收到并落实")
+    await staff.send_text("/warnstatus")
+    status = staff.last_message().text
+    assert "已收到并落实 1 · 需要帮助 1 · 未回复 0（共 2 家机构）" in status
+    assert f"🆘 {HOME_1_ZH}：赵 副院长" in status
+    assert f"✅ {HOME_1_ZH}" not in status
 
 
 async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(typhoon_stage: Stage) -> None:
