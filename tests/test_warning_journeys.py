@@ -7,16 +7,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from telegram.error import NetworkError
 
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
+from handlers import warn
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from storage.models import InstitutionType, NewInstitution, User
 from storage.repositories.warning_drafts import WarnDraft, WarningDraftRepository
 from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
-from tests.db_faults import refuse_next_own_write
+from tests.db_faults import failing_first, refuse_next_own_write
 from tests.warning_people import (
     DONGTOU,
     FORUM_TOPIC,
@@ -84,6 +86,30 @@ async def test_a_warning_whose_draft_could_not_be_cleared_is_not_sent_twice(
     refuse_next_own_write(monkeypatch)
     await staff.press_data(preview, send)
     await staff.press_data(preview, send)  # told to try again, or tapped twice
+    await drain(typhoon_stage, sender)
+    for chat in cast.dongtou_recipients:
+        assert len(containing(chat, TYPHOON_TEMPLATE)) == 1, chat
+    rows = await typhoon_stage.services.storage.db.fetchall("SELECT id FROM warnings")
+    assert len(rows) == 1
+
+
+async def test_a_warning_whose_confirmation_was_lost_is_not_sent_twice(
+    typhoon_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """📤 发送 commits the warning; then Telegram fails the sender's status message (or the bot dies there). The
+    sender, seeing no confirmation, presses 📤 发送 again: everyone still gets the warning once, and there is one
+    warning, not two."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    preview = staff.last_message()
+    send = preview.button_data[0][0]
+    assert send is not None
+    sender = outbox_sender(typhoon_stage)
+    typhoon_stage.application.bot_data["outbox_sender"] = sender
+    monkeypatch.setattr(warn, "show_progress", failing_first(warn.show_progress, 1, NetworkError("Bad Gateway")))
+    await staff.press_data(preview, send)
+    await staff.press_data(preview, send)  # no status message came: pressed again
     await drain(typhoon_stage, sender)
     for chat in cast.dongtou_recipients:
         assert len(containing(chat, TYPHOON_TEMPLATE)) == 1, chat
