@@ -254,6 +254,26 @@ async def test_a_home_one_of_whose_heads_asked_for_help_is_counted_as_needing_he
     assert f"✅ {HOME_1_ZH}" not in status
 
 
+async def test_a_call_for_help_pressed_again_later_reaches_staff_once(typhoon_stage: Stage) -> None:
+    """A head asks for help, and a minute later presses 🆘 需要帮助 again (under the reminder, or on a message
+    whose buttons had not yet gone): staff, woken at once, are not woken a second time for the same call."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    warning = containing(cast.head_2, TYPHOON_TEMPLATE)[0]
+
+    await cast.head_2.press("🆘 需要帮助")
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    await cast.head_2.press_data(warning, "wa:help:1")
+    typhoon_stage.clock.advance(timedelta(minutes=5))
+    await cast.head_2.press_data(warning, "wa:help:1")
+    await drain(typhoon_stage)
+    alerts = containing(staff, "紧急求助")
+    assert len(alerts) == 1 and HOME_2_ZH in alerts[0].text
+
+
 async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(typhoon_stage: Stage) -> None:
     cast = await enrol(typhoon_stage)
     staff = cast.dongtou_staff
