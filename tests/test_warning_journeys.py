@@ -15,6 +15,7 @@ from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers import warn
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
+from handlers.warning_outbox import show_progress
 from storage.models import InstitutionType, NewInstitution, User
 from storage.repositories.warning_drafts import WarnDraft, WarningDraftRepository
 from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
@@ -107,7 +108,7 @@ async def test_a_warning_whose_confirmation_was_lost_is_not_sent_twice(
     assert send is not None
     sender = outbox_sender(typhoon_stage)
     typhoon_stage.application.bot_data["outbox_sender"] = sender
-    monkeypatch.setattr(warn, "show_progress", failing_first(warn.show_progress, 1, NetworkError("Bad Gateway")))
+    monkeypatch.setattr(warn, "show_progress", failing_first(show_progress, 1, NetworkError("Bad Gateway")))
     await staff.press_data(preview, send)
     await staff.press_data(preview, send)  # no status message came: pressed again
     await drain(typhoon_stage, sender)
