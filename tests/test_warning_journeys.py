@@ -7,19 +7,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from telegram.error import NetworkError
 
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
+from handlers import warn
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
+from handlers.warning_outbox import show_progress
 from storage.models import InstitutionType, NewInstitution, User
 from storage.repositories.warning_drafts import WarnDraft, WarningDraftRepository
 from storage.warning_models import AckResponse, RecipientKind, WarningRecipient
-from tests.db_faults import refuse_next_own_write
+from tests.db_faults import failing_first, refuse_next_own_write
 from tests.warning_people import (
     DONGTOU,
     FORUM_TOPIC,
+    HOME_1,
     HOME_1_ZH,
     HOME_2,
     HOME_2_ZH,
@@ -83,6 +87,30 @@ async def test_a_warning_whose_draft_could_not_be_cleared_is_not_sent_twice(
     refuse_next_own_write(monkeypatch)
     await staff.press_data(preview, send)
     await staff.press_data(preview, send)  # told to try again, or tapped twice
+    await drain(typhoon_stage, sender)
+    for chat in cast.dongtou_recipients:
+        assert len(containing(chat, TYPHOON_TEMPLATE)) == 1, chat
+    rows = await typhoon_stage.services.storage.db.fetchall("SELECT id FROM warnings")
+    assert len(rows) == 1
+
+
+async def test_a_warning_whose_confirmation_was_lost_is_not_sent_twice(
+    typhoon_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """📤 发送 commits the warning; then Telegram fails the sender's status message (or the bot dies there). The
+    sender, seeing no confirmation, presses 📤 发送 again: everyone still gets the warning once, and there is one
+    warning, not two."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    preview = staff.last_message()
+    send = preview.button_data[0][0]
+    assert send is not None
+    sender = outbox_sender(typhoon_stage)
+    typhoon_stage.application.bot_data["outbox_sender"] = sender
+    monkeypatch.setattr(warn, "show_progress", failing_first(show_progress, 1, NetworkError("Bad Gateway")))
+    await staff.press_data(preview, send)
+    await staff.press_data(preview, send)  # no status message came: pressed again
     await drain(typhoon_stage, sender)
     for chat in cast.dongtou_recipients:
         assert len(containing(chat, TYPHOON_TEMPLATE)) == 1, chat
@@ -205,6 +233,48 @@ async def test_heads_answer_need_help_alerts_staff_and_warnstatus_shows_it_by_co
     assert "辖区以外" in (cast.lucheng_staff.answers()[-1].text or "")
 
 
+async def test_a_home_one_of_whose_heads_asked_for_help_is_counted_as_needing_help(typhoon_stage: Stage) -> None:
+    """A home with two heads: its director confirms 已收到并落实, its deputy then asks for help. /warnstatus counts
+    the home under 需要帮助 and names the deputy: a home that needs help is not shown to staff as settled."""
+    cast = await enrol(typhoon_stage)
+    deputy = typhoon_stage.sandbox.user(user_id=43, first_name="赵", last_name="副院长", language_code="zh-hans")
+    await typhoon_stage.register(deputy, Role.HEAD, institution=HOME_1)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    assert len(containing(deputy, TYPHOON_TEMPLATE)) == 1
+
+    await cast.head_1.press("✅ 已收到并落实")
+    await deputy.press("🆘 需要帮助")
+    await cast.head_2.press("✅ 已收到并落实")
+    await staff.send_text("/warnstatus")
+    status = staff.last_message().text
+    assert "已收到并落实 1 · 需要帮助 1 · 未回复 0（共 2 家机构）" in status
+    assert f"🆘 {HOME_1_ZH}：赵 副院长" in status
+    assert f"✅ {HOME_1_ZH}" not in status
+
+
+async def test_a_call_for_help_pressed_again_later_reaches_staff_once(typhoon_stage: Stage) -> None:
+    """A head asks for help, and a minute later presses 🆘 需要帮助 again (under the reminder, or on a message
+    whose buttons had not yet gone): staff, woken at once, are not woken a second time for the same call."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    warning = containing(cast.head_2, TYPHOON_TEMPLATE)[0]
+
+    await cast.head_2.press("🆘 需要帮助")
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    await cast.head_2.press_data(warning, "wa:help:1")
+    typhoon_stage.clock.advance(timedelta(minutes=5))
+    await cast.head_2.press_data(warning, "wa:help:1")
+    await drain(typhoon_stage)
+    alerts = containing(staff, "紧急求助")
+    assert len(alerts) == 1 and HOME_2_ZH in alerts[0].text
+
+
 async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(typhoon_stage: Stage) -> None:
     cast = await enrol(typhoon_stage)
     staff = cast.dongtou_staff
@@ -274,6 +344,29 @@ async def test_a_yellow_warning_is_not_escalated_to_the_city(typhoon_stage: Stag
     assert (await follow_up(services)).city_escalated == 0
     await drain(typhoon_stage)
     assert containing(cast.admin, "全市仍有") == []
+
+
+async def test_a_silent_head_is_reminded_once_however_long_the_follow_up_runs(typhoon_stage: Stage) -> None:
+    """The automatic reminder comes once per warning: the follow-up runs every minute, and a head who has not
+    answered yet is not sent 请确认预警 again each minute for the rest of the warning's day."""
+    cast = await enrol(typhoon_stage)
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ 已收到并落实")
+
+    services = typhoon_stage.services
+    typhoon_stage.clock.advance(timedelta(hours=1, minutes=1))
+    assert (await follow_up(services)).reminded == 1
+    for _ in range(5):  # the next five minutes' runs, and one three hours later
+        typhoon_stage.clock.advance(timedelta(minutes=1))
+        await follow_up(services)
+    typhoon_stage.clock.advance(timedelta(hours=3))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    assert len(containing(cast.head_2, "请确认预警")) == 1
+    assert containing(cast.head_1, "请确认预警") == []
+    assert len(containing(cast.dongtou_staff, "仍未回复")) == 1  # named to staff once too
 
 
 async def test_a_bureau_can_tighten_the_follow_up_ladder_by_setting(typhoon_stage: Stage) -> None:

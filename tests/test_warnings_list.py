@@ -78,3 +78,17 @@ async def test_a_double_tap_on_the_new_level_upgrades_once_and_sends_no_empty_up
         changes = [m.text.split("】")[0][-2:] for m in chat.messages() if "】" in m.text]
         assert changes == ["发布", "升级"], chat
     assert len(await typhoon_stage.services.warnings.revisions(1)) == 2
+
+
+async def test_a_county_official_does_not_see_another_countys_warning_in_their_list(typhoon_stage: Stage) -> None:
+    """洞头区's typhoon warning is 洞头区's business: 鹿城区's official, who may neither change nor lift it, is not
+    shown it in /warnings as if it were in force in their county (and as the city bureau's)."""
+    cast = await enrol(typhoon_stage)
+    await send_typhoon(typhoon_stage, cast)
+    assert len(containing(cast.head_1, TYPHOON_TEMPLATE)) == 1
+
+    await cast.lucheng_staff.send_text("/warnings")
+    assert "当前没有生效中的预警" in cast.lucheng_staff.last_message().text
+    assert containing(cast.lucheng_staff, "台风红色预警") == []
+    await cast.dongtou_staff.send_text("/warnings")
+    assert any("台风红色预警" in m.text for m in containing(cast.dongtou_staff, "预警（#"))

@@ -268,6 +268,28 @@ async def test_a_document_that_could_not_be_fetched_is_fetched_at_the_next_poll(
     assert third.new == [] and feed_server.not_modified == 1  # read, the list is asked for conditionally again
 
 
+async def test_an_update_fetched_late_does_not_revive_a_lifted_warning(
+    world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    """The feed lists the typhoon's Alert, its Update (升级为红色) and its Cancel (解除); the Update could not be
+    fetched at first, so the warning went out and was lifted. When the Update is read at the next poll, the lifted
+    typhoon stays lifted: its recipients, told 【解除】, are not sent an 【升级】 of a warning that has ended."""
+    world.clock.set(datetime(2026, 9, 11, 2, 5, tzinfo=UTC))
+    serve(feed_server, LIFTED, UPGRADE, TYPHOON)
+    document = feed_server.files.pop(UPGRADE[1])  # the observatory's server fails to give it out, once
+    feeds = poller(world, feed_server, session)
+    first = await feeds.poll()
+    (typhoon,) = first.new
+    assert [(w.id, c) for w, c in first.revised] == [(typhoon.id, WarningChange.CANCEL)]
+    assert [d.change for d in first.deliveries] == [WarningChange.ISSUE, WarningChange.CANCEL]
+
+    feed_server.files[UPGRADE[1]] = document
+    second = await feeds.poll()
+    assert (second.new, second.revised, second.deliveries) == ([], [], [])
+    stored = await world.storage.warnings.get(typhoon.id)
+    assert stored is not None and (stored.status, stored.revision) == (WarningStatus.CANCELLED, 2)
+
+
 async def test_a_cancel_without_an_info_block_lifts_the_warning_it_references(world: WarningWorld) -> None:
     """CAP lets a Cancel carry no <info> at all (many issuers send none: the references say what ends). Such a
     Cancel was passed over as "not a warning": the typhoon stayed in force and its recipients never heard 解除."""

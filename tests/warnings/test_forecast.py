@@ -180,6 +180,27 @@ async def test_poller_drafts_one_labelled_warning_per_kind_and_county(
     assert len(heat) == 1 and heat[0].revision == 2 and heat[0].rule == "heat.orange.37"
 
 
+async def test_a_heat_wave_over_two_counties_is_drafted_for_each_county(
+    world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession
+) -> None:
+    """洞头区 and 鹿城区 both face a heat wave, at different levels: each county's staff get a draft of their own,
+    at their own level; neither county's finding rewrites the other's draft."""
+    settings = WarningSettings(forecast_base_url=feed_server.url("/"))
+    forecast_for(feed_server, 27.8361, 121.1571, daily_max=[30, 40.5, 33, 30, 30, 30, 30])  # 洞头区: red
+    forecast_for(feed_server, 28.0150, 120.6555, daily_max=[30, 38.0, 33, 30, 30, 30, 30])  # 鹿城区: orange
+    poller = ForecastPoller(world.storage, world.clock, settings, session)
+    first = await poller.run()
+    expected = {
+        (frozenset({DONGTOU}), WarningLevel.RED, 1),
+        (frozenset({LUCHENG}), WarningLevel.ORANGE, 1),
+    }
+    assert {(w.target.regions, w.level, w.revision) for w in first.drafts} == expected
+    again = await poller.run()  # the next hour, the same forecast: nothing new, nothing rewritten
+    assert again.drafts == [] and again.revised == []
+    heat = await world.storage.warnings.with_status({WarningStatus.DRAFT}, kind=WarningKind.HIGH_TEMPERATURE)
+    assert {(w.target.regions, w.level, w.revision) for w in heat} == expected
+
+
 async def test_poller_is_suppressed_while_an_official_warning_covers_the_county(
     world: WarningWorld, feed_server: FeedServer, session: aiohttp.ClientSession
 ) -> None:
