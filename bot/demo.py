@@ -190,6 +190,8 @@ async def hazard_loop(scene: Scene) -> None:
     scene.check("退回整改" in dossier and "验收通过" in dossier, "the history shows the rejection and the acceptance")
     photos = [m for m in staff.messages() if m.photo is not None and code in m.text]
     scene.check(len(photos) == 4, "the before and after photos are shown with the history")
+    pins = [m.location for m in staff.messages() if m.kind == "location"]
+    scene.check(pins == [(28.0219, 120.6552)], "and where it is, as a pin on a map")
 
     scene.title("干部用 /mine 跟进自己上报的隐患 / the cadre follows their own reports with /mine")
     await cadre.send_text("/mine")

@@ -103,11 +103,17 @@ async def send_dossier(update: Update, context: BotContext, caller: Caller, doss
     texts = _pack(parts)
     for text in texts[:-1]:
         await chat.send_message(text)
-    if not dossier.photos:
+    hazard = dossier.hazard
+    if not dossier.photos and (hazard.latitude is None or hazard.longitude is None):
         await chat.send_message(texts[-1], reply_markup=keyboard)
         return
     await chat.send_message(texts[-1])
     await _send_photos(chat, context, dossier, t)
+    if hazard.latitude is not None and hazard.longitude is not None:
+        # A pin opens in the reader's maps: staff going to verify on site find the place from it. The None keeps
+        # Defaults' parse_mode out of the request: python-telegram-bot adds it to every message method, and
+        # sendLocation has no such parameter.
+        await chat.send_location(hazard.latitude, hazard.longitude, api_kwargs={"parse_mode": None})
     if keyboard is not None:
         await chat.send_message(t("dossier.actions_prompt", code=dossier.hazard.code), reply_markup=keyboard)
 

@@ -378,3 +378,35 @@ async def test_corrected_on_the_spot_in_english_counts_its_after_photos(bot_stag
     await cadre.send_photo()
     await cadre.press("Done")
     assert "Corrected on the spot: 2 after-photos attached;" in cadre.last_message().text
+
+
+async def test_the_hazards_details_show_where_it_is_on_a_map(bot_stage: Stage) -> None:
+    """A location sent with the report comes back with the hazard's details as a map pin, after its photos and
+    before what the reader may do: staff going to verify it on site open it in their maps."""
+    cadre, head = await cadre_and_head(bot_stage)
+    await report_in_chinese(cadre)
+    await cadre.press("✅ 确认上报")
+    code = CODE.search(cadre.last_message().text)
+    assert code is not None
+    before = len(head.messages())
+    await head.send_text(f"/hazard {code.group(0)}")
+    shown = head.messages()[before:]
+    assert [m.kind for m in shown] == ["text", "photo", "location", "text"]
+    assert shown[2].location == (28.0123, 120.6543)
+    assert "位置：北纬 28.01230，东经 120.65430（见下方地图）" in shown[0].text
+    assert shown[-1].buttons  # the head's actions come last, under the map
+
+    await cadre.send_text("/report")  # a report without a location shows no map
+    await cadre.press(HOME_ZH)
+    await cadre.press("用电")
+    await cadre.press("一般")
+    await cadre.send_text("二楼配电箱老化，线路裸露")
+    await cadre.press("无照片")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    await cadre.press("✅ 确认上报")
+    second = CODE.search(cadre.last_message().text)
+    assert second is not None
+    before = len(head.messages())
+    await head.send_text(f"/hazard {second.group(0)}")
+    assert [m.kind for m in head.messages()[before:]] == ["text"]
