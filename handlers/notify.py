@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup
 
 from bot.domain.catalog import correction_for, is_sensitive
+from bot.domain.lifecycle import REOPEN_WINDOW
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
-from bot.i18n import Translator, clipped
+from bot.i18n import Translator, clipped, counted
 from bot.services.hazard_core import FIX_ACTIONS
 from handlers.common import catalog_label, place_name
 from handlers.hazard_buttons import (
@@ -210,10 +211,17 @@ def _render(
         return t("notice.submitted_for_reporter", **p), None
     if kind is NoticeKind.ACCEPTED:
         if hazard.closed_on_time is False and not _late_this_round(hazard):
-            return t("notice.accepted_late_before", **p), None
-        if hazard.closed_on_time is False:
-            return t("notice.accepted_late", **p), None
-        return t("notice.accepted_on_time", **p), None
+            text = t("notice.accepted_late_before", **p)
+        elif hazard.closed_on_time is False:
+            text = t("notice.accepted_late", **p)
+        else:
+            text = t("notice.accepted_on_time", **p)
+        if _reported_it(hazard, recipient):
+            # Who saw the problem sees first whether it comes back: one press tells the county, who may reopen it.
+            days = REOPEN_WINDOW.days
+            if_back = t(counted("notice.accepted_if_back", days), days=days)
+            return f"{text}\n{if_back}", _comment_keyboard(hazard, t)
+        return text, None
     if kind is NoticeKind.REJECTED:
         if _rectifies(hazard, recipient):
             return t("notice.rejected", reason=notice.reason or "—", **p), _again_keyboard(hazard, t)
@@ -258,6 +266,12 @@ def _details_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
 
 
+def _comment_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[button(COMMENT, hazard.id, "button.comment", t)], [button(VIEW, hazard.id, "button.details", t)]]
+    )
+
+
 def _reply_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[button(COMMENT, hazard.id, "button.reply", t)], [button(VIEW, hazard.id, "button.details", t)]]
@@ -297,6 +311,11 @@ def _rectifies(hazard: Hazard, recipient: User | None) -> bool:
         recipient.role is Role.HEAD and recipient.institution_id == hazard.institution_id
         and not is_sensitive(hazard.area)
     )
+
+
+def _reported_it(hazard: Hazard, recipient: User | None) -> bool:
+    """The reporter, unless they were the one who fixed it (a head reporting at their own home)."""
+    return recipient is not None and recipient.telegram_id == hazard.reporter_id and not _rectifies(hazard, recipient)
 
 
 def _heads_it(hazard: Hazard, recipient: User | None) -> bool:

@@ -284,3 +284,28 @@ async def test_someone_relieved_between_the_press_and_the_text_is_refused_and_it
     assert all(e.action != "comment" for e in events)
     refused = await services.storage.audit.list(action_prefix="authz.refused", actor_id=SECOND_CADRE)
     assert [(e.detail["action"], e.detail["reason"]) for e in refused] == [("comment", "not_in_scope")]
+
+
+async def test_the_reporter_told_of_the_closing_may_say_from_that_notice_that_the_problem_is_back(
+    bot_stage: Stage,
+) -> None:
+    """FixMyStreet asks a reporter whether the fix held. Here the closing notice to the reporter says how to tell
+    the county the problem is back, with 💬 留言 under it: the comment reaches the official who verified it, who may
+    reopen it. The head who fixed it reads the closing with no such line."""
+    people = await cast(bot_stage)
+    head, staff, cadre = people.head, people.staff, people.cadre
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+
+    (closed,) = [m for m in cadre.messages() if f"隐患 {hazard.code}" in m.text and "已验收通过并销号" in m.text]
+    assert "如发现问题反弹，请点“💬 留言”告诉县级民政部门" in closed.text
+    assert closed.buttons == [["💬 留言"], ["详情"]]
+    (to_head,) = [m for m in head.messages() if f"隐患 {hazard.code}" in m.text and "已验收通过并销号" in m.text]
+    assert "问题反弹" not in to_head.text and to_head.buttons == []
+
+    bot_stage.clock.advance(timedelta(days=20))
+    await cadre.press("💬 留言", closed)
+    await cadre.send_text("通道又堆满了纸箱，问题反弹")
+    assert "通道又堆满了纸箱" in commented(staff, hazard)[-1]
+    await staff.press("详情", staff.last_message())
+    assert ["重新打开"] in staff.last_message().buttons
