@@ -24,7 +24,7 @@ from handlers.common import answer, fitting, identify, is_private, place_name, r
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, title
 from storage.models import Institution, User
-from storage.warning_models import AckResponse
+from storage.warning_models import AckResponse, Follower
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -63,7 +63,9 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     for county in status.counties:
         region = await services.storage.regions.get(county.county_code)
         lines.append(t("warnstatus.county", region=place_name(region, t)))
-        used += len(lines[-1]) + 1
+        if county.follower is not None:
+            lines.append(await _follower_line(services, county.follower, t))
+        used += sum(len(line) + 1 for line in lines[-2:])
         # Those nobody can be told of come right after the calls for help: only a phone call reaches them.
         unreached = county.no_one_to_reach
         rows = (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
@@ -196,7 +198,8 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
     for county in status.counties:
         if not county.pending:
             continue
-        words = _naming(warning, [known.get(row.institution_id) for row in county.pending], "warnstatus.escalation")
+        words = _naming(warning, [known.get(row.institution_id) for row in county.pending], "warnstatus.escalation",
+                        button=_take_charge_button(warning, county.county_code))
         staff = await county_staff(services, county.county_code)
         await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", words)
         named += len(county.pending)
@@ -211,6 +214,8 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning) -> int:
     if not silent:
         return 0
     regions = {c.county_code: await services.storage.regions.get(c.county_code) for c in silent}
+    following = [c.follower.telegram_id for c in silent if c.follower is not None]
+    names = {user.telegram_id: user.full_name for user in await services.storage.users.get_many(following)}
     admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
     sent_at = local_time(warning.sent_at or services.clock.now(), services.settings.tz)
 
@@ -222,6 +227,10 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning) -> int:
                      pending=len(county.pending), total=county.total)
             if unreached := len(county.no_one_to_reach):
                 line += t("warnstatus.city_county_no_one", count=unreached)
+            follower = county.follower
+            line += (t("warnstatus.city_county_nobody") if follower is None else
+                     t("warnstatus.city_county_follower", name=names.get(follower.telegram_id, "—"),
+                       at=local_time(follower.taken_at, services.settings.tz)))
             lines.append(line)
         button = InlineKeyboardButton(t.plain("warnstatus.button_status"), callback_data=f"ws:show:{warning.id}")
         return Html("\n".join(lines)), InlineKeyboardMarkup([[button]])
@@ -276,10 +285,11 @@ async def _institutions(services: BotServices, rows: list[InstitutionAck]) -> di
 
 
 def _naming(
-    warning: EarlyWarning, institutions: list[Institution | None], key: str, **more: int
+    warning: EarlyWarning, institutions: list[Institution | None], key: str,
+    button: Callable[[Translator], InlineKeyboardButton] | None = None, **more: int,
 ) -> Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]:
     """Words naming institutions of a warning to staff (`key`, with {title}, {count}, {names} and any of `more`): as
-    many names as fit one message, the rest counted."""
+    many names as fit one message, the rest counted; with `button` under them."""
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         names = fitting([place_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
@@ -288,12 +298,58 @@ def _naming(
                  names=t.plain("warn.list_separator").join(names), **more)
         if len(names) < count:
             text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))
-        return text, None
+        return text, None if button is None else InlineKeyboardMarkup([[button(t)]])
 
     return render
 
 
+def _take_charge_button(warning: EarlyWarning, county_code: str) -> Callable[[Translator], InlineKeyboardButton]:
+    def label(t: Translator) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            t.plain("warnstatus.button_take_charge"), callback_data=f"ws:own:{warning.id}:{county_code}"
+        )
+
+    return label
+
+
+async def _follower_line(services: BotServices, follower: Follower, t: Translator) -> str:
+    person = await services.storage.users.get(follower.telegram_id)
+    return t("warnstatus.follower_line", name=person.full_name if person else "—",
+             at=local_time(follower.taken_at, services.settings.tz))
+
+
+async def took_charge(update: Update, context: BotContext) -> None:
+    """☎️ 我来跟进 under an escalation: the presser follows the county's silent institutions up, unless a colleague
+    already does; either way the message then says who, and its button goes."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    _, _, warning_id, county_code = query.data.split(":")
+    services, t = context.services, caller.t
+    try:
+        charge = await services.warnings.take_charge(caller.user, int(warning_id), county_code)
+    except Refusal as refusal:
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        return
+    follower = charge.follower
+    region = place_name(await services.storage.regions.get(county_code), t)
+    at = local_time(follower.taken_at, services.settings.tz)
+    if charge.took:
+        await query.answer(t.plain("warnstatus.taken", region=region), show_alert=True)
+    elif follower.telegram_id == caller.user.telegram_id:
+        await query.answer(t.plain("warnstatus.taken_already_you", at=at), show_alert=True)
+    else:
+        person = await services.storage.users.get(follower.telegram_id)
+        name = person.full_name if person else "—"
+        await query.answer(t.plain("warnstatus.taken_by_other", name=name, at=at, region=region), show_alert=True)
+    if isinstance(query.message, Message) and query.message.text_html:
+        line = await _follower_line(services, follower, t)
+        await query.message.edit_text(Html(f"{query.message.text_html}\n\n{line}"), reply_markup=None)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("warnstatus", show_status, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(took_charge, pattern=r"^ws:own:\d+:\d+$"))
     for verb in ("remind", "show"):
         application.add_handler(CallbackQueryHandler(pressed, pattern=rf"^ws:{verb}:\d+$"))

@@ -63,6 +63,13 @@ class WarningAck(_Model):
     at: datetime
 
 
+class Follower(_Model):
+    """The member of staff who took charge of a county's silent institutions of a warning (☎️ 我来跟进)."""
+
+    telegram_id: int
+    taken_at: datetime
+
+
 class VulnerableCategory(StrEnum):
     LEFT_BEHIND_CHILD = "left_behind_child"  # 留守儿童
     DIBAO = "dibao"  # 城乡低保

@@ -326,12 +326,52 @@ async def test_four_hours_on_the_city_admins_hear_which_counties_are_still_silen
     assert (first.city_escalated, again.city_escalated) == (1, 1)  # counted each minute, sent once
     (told,) = containing(cast.admin, "全市仍有")
     assert told.text.startswith("🔺 台风红色预警（#1）2026-09-10 09:00 发出，至今全市仍有 1 家机构未回复")
-    assert "• 洞头区：1 家未回复（共 2 家）" in told.text
+    assert "• 洞头区：1 家未回复（共 2 家），尚无人接手跟进" in told.text
     assert told.buttons == [["📋 查看回复情况"]]
     for staff in (cast.dongtou_staff, cast.lucheng_staff):
         assert containing(staff, "全市仍有") == []
     await cast.admin.press("📋 查看回复情况", told)
     assert HOME_2_ZH in told.text and "回复情况" in told.text  # the message became the status
+
+
+async def test_one_of_the_county_staff_takes_charge_of_the_silent_and_everyone_sees_who(typhoon_stage: Stage) -> None:
+    """☎️ 我来跟进 under the county's escalation, as an on-call pager's acknowledgement: the first official to press
+    it follows the silent institutions up; a colleague who presses later is told who does, /warnstatus names them,
+    and so does the city admins' count two hours on. Another county's official cannot take it on."""
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    colleague = typhoon_stage.sandbox.user(user_id=21, first_name="吴", last_name="科员", language_code="zh-hans")
+    await typhoon_stage.register(colleague, Role.COUNTY, region=DONGTOU)
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ 已收到并落实")
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    (mine,) = containing(cast.dongtou_staff, "仍未回复")
+    (theirs,) = containing(colleague, "仍未回复")
+    assert mine.buttons == theirs.buttons == [["☎️ 我来跟进"]]
+
+    forged = await cast.lucheng_staff.press_data(cast.lucheng_staff.last_message(), mine.button_data[0][0] or "")
+    assert forged.answer is not None and "辖区以外" in (forged.answer.text or "")
+    taken = await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    assert taken.answer is not None and "已记录：由您跟进洞头区未回复的机构" in (taken.answer.text or "")
+    assert mine.text.endswith("☎️ 跟进人：林 科长（2026-09-10 11:01 接手）") and mine.buttons == []
+    late = await colleague.press("☎️ 我来跟进", theirs)
+    assert late.answer is not None
+    assert late.answer.text == "林 科长 已于 2026-09-10 11:01 接手跟进洞头区未回复的机构，无需重复。"
+    assert theirs.text.endswith("☎️ 跟进人：林 科长（2026-09-10 11:01 接手）") and theirs.buttons == []
+    audit = await services.storage.audit.list(action_prefix="warning.taken_in_charge")
+    assert [(event.actor_id, event.detail["county"]) for event in audit] == [(20, DONGTOU)]
+
+    await colleague.send_text("/warnstatus")
+    assert "☎️ 跟进人：林 科长（2026-09-10 11:01 接手）" in colleague.last_message().text
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "全市仍有")
+    assert "• 洞头区：1 家未回复（共 2 家），林 科长 2026-09-10 11:01 起跟进" in told.text
 
 
 async def test_a_yellow_warning_is_not_escalated_to_the_city(typhoon_stage: Stage) -> None:

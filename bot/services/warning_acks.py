@@ -11,12 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.roles import region_in_scope
-from bot.domain.warnings import EarlyWarning, county_of
+from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
+from bot.domain.warnings import EarlyWarning, WarningStatus, county_of, effective_expiry, regions_overlap
 from bot.services.errors import Refusal
 from bot.services.warning_core import WarningCore
 from storage.models import User
-from storage.warning_models import AckResponse, RecipientKind, WarningAck, WarningRecipient
+from storage.warning_models import AckResponse, Follower, RecipientKind, WarningAck, WarningRecipient
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class CountyAckStatus:
     acknowledged: tuple[InstitutionAck, ...]
     need_help: tuple[InstitutionAck, ...]
     pending: tuple[InstitutionAck, ...]
+    follower: Follower | None = None  # who took charge of its silent institutions (☎️ 我来跟进)
 
     @property
     def total(self) -> int:
@@ -57,6 +58,16 @@ class CountyAckStatus:
     def no_one_to_reach(self) -> tuple[InstitutionAck, ...]:
         """Of the pending, those nobody can be told of."""
         return tuple(i for i in self.pending if i.no_one_to_reach)
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A press of ☎️ 我来跟进: who follows the county's silent institutions up now, and whether it is the presser
+    from this press on (False: someone had taken charge before, perhaps the presser)."""
+
+    warning: EarlyWarning
+    follower: Follower
+    took: bool
 
 
 @dataclass(frozen=True)
@@ -156,16 +167,44 @@ class WarningAcks(WarningCore):
                     reachable=any(head in reachable for head in heads),
                 )
             )
+        followers = await self._storage.warnings.followers(warning_id)
         counties = tuple(
             CountyAckStatus(
                 county_code=county,
                 acknowledged=tuple(i for i in rows if i.response is AckResponse.RECEIVED),
                 need_help=tuple(i for i in rows if i.response is AckResponse.NEED_HELP),
                 pending=tuple(i for i in rows if i.response is None),
+                follower=followers.get(county),
             )
             for county, rows in sorted(by_county.items())
         )
         return WarningAckStatus(warning, counties)
+
+    async def take_charge(self, actor: User, warning_id: int, county_code: str) -> Charge:
+        """☎️ 我来跟进 under the escalation of a county's silent institutions: the first member of staff covering the
+        county to press it follows them up, and everyone reading the status sees who. Refused: anyone not staff,
+        county staff of another county, a county the warning does not concern, a warning not sent or ended."""
+        warning = await self.get(warning_id)
+        if actor.role not in STAFF_ROLES:
+            raise Refusal("warning_staff_only")
+        if not regions_overlap(warning.target.regions, [county_code]) or (
+            actor.role is Role.COUNTY and not region_in_scope(actor.region_code, county_code)
+        ):
+            raise Refusal("warning_out_of_scope")
+        now = self._clock.now()
+        if warning.sent_at is None:
+            raise Refusal("warning_not_sent")
+        if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED) or now >= effective_expiry(
+            warning, self._settings.default_duration
+        ):
+            raise Refusal("warning_ended")
+        async with self._storage.db.transaction():
+            before = (await self._storage.warnings.followers(warning_id)).get(county_code)
+            if before is not None:
+                return Charge(warning, before, took=False)
+            follower = await self._storage.warnings.take_charge(warning_id, county_code, actor.telegram_id, now)
+            await self._audit(actor.telegram_id, "warning.taken_in_charge", warning, county=county_code)
+        return Charge(warning, follower, took=True)
 
     async def _reachable(self, heads: list[WarningRecipient]) -> set[int]:
         """Of the heads a warning went to, those a reminder can still reach: access not ended, bot not blocked."""

@@ -25,7 +25,14 @@ from bot.domain.warnings import (
 from storage.db import Database
 from storage.models import InstitutionType, RiskTag
 from storage.repositories._codec import from_db_time, from_db_time_or_none, marks, to_db_time, to_db_time_or_none
-from storage.warning_models import AckResponse, RecipientKind, WarningAck, WarningRecipient, WarningRevision
+from storage.warning_models import (
+    AckResponse,
+    Follower,
+    RecipientKind,
+    WarningAck,
+    WarningRecipient,
+    WarningRevision,
+)
 
 _CONTENT = (
     "kind, level, headline, description, instruction, onset, expires, target_regions, target_types, target_tags, "
@@ -214,6 +221,27 @@ class WarningRepository:
             "VALUES (?, ?, ?, ?)",
             [(warning_id, chat_id, institution_id, to_db_time(at)) for institution_id in institutions],
         )
+
+    async def take_charge(self, warning_id: int, county_code: str, telegram_id: int, at: datetime) -> Follower:
+        """Record `telegram_id` as following up the county's silent institutions unless someone already does
+        (migration 0023); returns whoever does now."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO warning_followers (warning_id, county_code, telegram_id, taken_at) "
+            "VALUES (?, ?, ?, ?)",
+            (warning_id, county_code, telegram_id, to_db_time(at)),
+        )
+        followers = await self.followers(warning_id)
+        return followers[county_code]
+
+    async def followers(self, warning_id: int) -> dict[str, Follower]:
+        """County code → who took charge of its silent institutions of this warning."""
+        rows = await self._db.fetchall(
+            "SELECT county_code, telegram_id, taken_at FROM warning_followers WHERE warning_id = ?", (warning_id,)
+        )
+        return {
+            row["county_code"]: Follower(telegram_id=int(row["telegram_id"]), taken_at=from_db_time(row["taken_at"]))
+            for row in rows
+        }
 
     async def recipients(self, warning_id: int, kinds: Iterable[RecipientKind] | None = None) -> list[WarningRecipient]:
         """Every recipient row; with `kinds`, those of these kinds alone (the status reads the heads, not the

@@ -700,6 +700,9 @@ ROWS: tuple[Row, ...] = (
         warning=WarningStatus.SENT),
     Row("ws:remind:", expect(allow=LUCHENG_STAFF), press(filled("ws:remind:{warning}")),
         ("warnstatus.reminded", "warnstatus.nobody_to_remind"), warning=WarningStatus.SENT),
+    # Taking charge of Lucheng's silent institutions: its own staff and the city's, nobody else.
+    Row("ws:own:", expect(allow=LUCHENG_STAFF), press(filled(f"ws:own:{{warning}}:{LUCHENG}")),
+        ("warnstatus.taken", "warnstatus.taken_already_you", "warnstatus.taken_by_other"), warning=WarningStatus.SENT),
     Row("/contactround", expect(allow=STAFF), say("/contactround"), ("contact.ask_region",)),
     Row("crs:", expect(allow=STAFF), press(lambda c: f"crs:{OWN_REGION.get(c.persona, LUCHENG)}"),
         ("contact.started", "contact.nobody_registered")),
