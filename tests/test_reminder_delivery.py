@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from functools import partial
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,8 @@ from bot.services.reminder_items import ItemBuilder, ReminderItem
 from bot.services.reminders import CLAIM_LEASE, Delivery, ReminderService
 from bot.stage import Stage
 from bot.workers import HOST
+from handlers import reminder_text
+from handlers import reminders as reminder_handlers
 from handlers.reminders import send_delivery
 from storage import db
 from storage.calendar_models import ReminderState, SubjectType
@@ -340,6 +343,37 @@ async def test_a_reminder_that_cannot_be_worded_holds_up_no_other(
     result = await sweep(bot_stage)
     assert sorted(d.recipient_id for d in result.sent) == [HEAD, STAFF]
     assert broken.code in people.head.last_message().text
+
+
+async def test_a_reminder_whose_sending_hit_a_fault_of_ours_goes_out_at_its_retry(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault not yet known while sending one person's reminders (after they were claimed and worded): the round
+    goes on for the others, and that person's reminder is tried again, not recorded as sent and lost."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    wording = reminder_text.message_text
+
+    def faulty(items: Any, recipient_id: int, *args: Any, **kwargs: Any) -> Any:
+        if recipient_id == HEAD:
+            raise RuntimeError("a fault of ours")
+        return wording(items, recipient_id, *args, **kwargs)
+
+    def told() -> int:
+        return sum(hazard.code in message.text for message in people.head.messages())
+
+    before = told()  # the notice of the new hazard
+    monkeypatch.setattr(reminder_handlers, "message_text", faulty)
+    bot_stage.clock.set(local(2026, 3, 10, 11))
+    result = await sweep(bot_stage)
+    assert [d.recipient_id for d in result.sent] == [STAFF]
+    assert told() == before
+    monkeypatch.setattr(reminder_handlers, "message_text", wording)  # mended
+    bot_stage.clock.set(local(2026, 3, 10, 11, 2))
+    result = await sweep(bot_stage)
+    assert [d.recipient_id for d in result.sent] == [HEAD], "the head's reminder was taken for sent and lost"
+    assert told() == before + 1
 
 
 async def test_a_fault_in_planning_the_day_stops_no_reminder_planned_already(
