@@ -434,6 +434,26 @@ async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_t
     assert {r.subject_id for r in to_staff} == {str(hazard.id) for hazard in hazards}
 
 
+async def test_a_serious_hazard_is_listed_first_however_many_earlier_hazards_fall_due_with_it(
+    bot_stage: Stage,
+) -> None:
+    """The message lists ten items: a 🚨 重大 hazard past its deadline comes first, before the general ones that fell
+    due earlier, and is never among those only counted."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    general = [await report(bot_stage, description=f"第{n}号：消防通道被杂物堵塞") for n in range(12)]
+    bot_stage.clock.set(local(2026, 3, 9, 9))
+    serious = await report(bot_stage, severity=Severity.SERIOUS, description="燃气管道漏气")
+
+    bot_stage.clock.set(local(2026, 3, 10, 11))  # every deadline past, the serious one's the latest
+    await sweep(bot_stage)
+    message = people.staff.last_message()
+    assert "您有 13 条待办提醒" in message.text
+    listed = [h.code for h in [serious, *general] if f"隐患 {h.code} 已到整改期限" in message.text]
+    assert listed[:1] == [serious.code], f"listed {len(listed)}; the serious {serious.code} is not among them first"
+    assert message.buttons[0] == [f"详情 {serious.code}"]
+
+
 async def city_digests(stage: Stage, title: str, bound_by: int) -> SimGroup:
     """The city's group for digests (-1003), where the weekly summary goes, bound by `bound_by`."""
     group = stage.sandbox.group(chat_id=-1003, title=title)
