@@ -143,3 +143,18 @@ async def test_a_supergroup_that_mutes_the_bot_unannounced_is_lost_at_the_first_
     assert "工作群「鹿城区隐患通报群」拒收机器人的消息" in people.staff.last_message().text
     ended = await bot_stage.services.storage.groups.get(supergroup.chat_id)
     assert ended is not None and not ended.active
+
+
+async def test_a_group_the_bot_was_removed_from_and_added_back_to_must_be_bound_again(bot_stage: Stage) -> None:
+    """Its binding ended with the removal: added back, the group is a group like any other until staff bind it
+    again, not answered as the county's work group it no longer is."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    owner = bot_stage.sandbox.user(user_id=77, first_name="群主")
+    people.group.make_admin(owner)
+    await people.group.remove_bot(by=owner)
+    await drain(bot_stage)
+    people.group.set_bot_status("member")  # added back while the bot was not listening
+
+    await people.staff.send_text("/tasks", chat=people.group)
+    assert UNBOUND in people.staff.last_message(chat=people.group).text

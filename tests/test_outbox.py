@@ -258,6 +258,36 @@ async def test_a_graceful_stop_hands_back_unsent_claims_and_a_restart_finishes_t
     assert [copies(p) for p in people] == [1] * 40
 
 
+async def test_a_graceful_stop_while_telegrams_answers_are_slow_sends_nobody_the_warning_twice(live: Stage) -> None:
+    # A restart for an update: the sender stops while Telegram has taken the warnings but not yet answered. Those
+    # requests must be waited for, not cut short and handed back as unsent: the restarted bot sent them again.
+    people = await people_who_started_the_bot(live, 4)
+    outbox = await queued_for(live, people)
+    sender = sender_for(live, outbox)
+    send = sender._send
+    accepted: list[int] = []
+    all_accepted = asyncio.Event()
+
+    async def answered_late(item: OutboxItem) -> int | None:
+        message_id = await send(item)  # the person has it
+        accepted.append(item.chat_id)
+        if len(accepted) == len(people):
+            all_accepted.set()
+        await asyncio.sleep(1.0)  # the answer is slow to come back
+        return message_id
+
+    sender._send = answered_late  # type: ignore[method-assign]
+    sender.start()
+    await asyncio.wait_for(all_accepted.wait(), 20)
+    await sender.stop()
+
+    again = sender_for(live, outbox)
+    again.start()
+    await asyncio.wait_for(again.run_until_drained(BATCH), 10)
+    await again.stop()
+    assert [copies(p) for p in people] == [1] * len(people)
+
+
 async def test_a_fault_of_ours_with_one_message_is_retried_and_holds_up_no_other(
     live: Stage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

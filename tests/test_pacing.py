@@ -70,3 +70,19 @@ async def test_a_retry_goes_before_first_tries_waiting_for_the_pace() -> None:
     retry = asyncio.create_task(send(OTHER + 2, retry=True))
     await asyncio.gather(waiting, first_try, retry)
     assert order == [OTHER, OTHER + 2, OTHER + 1]
+
+
+async def test_a_group_is_sent_no_more_than_twenty_messages_a_minute() -> None:
+    # Telegram takes about 20 messages a minute in one group and refuses the rest with 429: the morning's warnings,
+    # notices and reminders to a county's work group wait their turn instead of being refused one after another.
+    now = [1000.0]
+    pacer = Pacer(Limits(per_second=1000), monotonic=lambda: now[0])
+    for n in range(20):
+        assert pacer.chat_wait(GROUP) == 0, f"message {n + 1} of the minute held back"
+        pacer.answered(await pacer.acquire(GROUP))
+        now[0] += 0.5
+    assert pacer.chat_wait(GROUP) > 45  # the 21st waits for the first to leave the minute
+    assert GROUP in pacer.busy_chats()
+    assert pacer.chat_wait(PERSON) == 0  # a person is not held up by the group
+    now[0] += 61
+    assert pacer.chat_wait(GROUP) == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from functools import partial
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,8 @@ from bot.services.reminder_items import ItemBuilder, ReminderItem
 from bot.services.reminders import CLAIM_LEASE, Delivery, ReminderService
 from bot.stage import Stage
 from bot.workers import HOST
+from handlers import reminder_text
+from handlers import reminders as reminder_handlers
 from handlers.reminders import send_delivery
 from storage import db
 from storage.calendar_models import ReminderState, SubjectType
@@ -342,6 +345,37 @@ async def test_a_reminder_that_cannot_be_worded_holds_up_no_other(
     assert broken.code in people.head.last_message().text
 
 
+async def test_a_reminder_whose_sending_hit_a_fault_of_ours_goes_out_at_its_retry(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault not yet known while sending one person's reminders (after they were claimed and worded): the round
+    goes on for the others, and that person's reminder is tried again, not recorded as sent and lost."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    wording = reminder_text.message_text
+
+    def faulty(items: Any, recipient_id: int, *args: Any, **kwargs: Any) -> Any:
+        if recipient_id == HEAD:
+            raise RuntimeError("a fault of ours")
+        return wording(items, recipient_id, *args, **kwargs)
+
+    def told() -> int:
+        return sum(hazard.code in message.text for message in people.head.messages())
+
+    before = told()  # the notice of the new hazard
+    monkeypatch.setattr(reminder_handlers, "message_text", faulty)
+    bot_stage.clock.set(local(2026, 3, 10, 11))
+    result = await sweep(bot_stage)
+    assert [d.recipient_id for d in result.sent] == [STAFF]
+    assert told() == before
+    monkeypatch.setattr(reminder_handlers, "message_text", wording)  # mended
+    bot_stage.clock.set(local(2026, 3, 10, 11, 2))
+    result = await sweep(bot_stage)
+    assert [d.recipient_id for d in result.sent] == [HEAD], "the head's reminder was taken for sent and lost"
+    assert told() == before + 1
+
+
 async def test_a_fault_in_planning_the_day_stops_no_reminder_planned_already(
     bot_stage: Stage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -398,6 +432,26 @@ async def test_a_hundred_hazards_due_at_once_reach_the_official_in_one_message_t
     ]
     assert {r.state for r in to_staff} == {ReminderState.SENT}  # none failed, none left to send again
     assert {r.subject_id for r in to_staff} == {str(hazard.id) for hazard in hazards}
+
+
+async def test_a_serious_hazard_is_listed_first_however_many_earlier_hazards_fall_due_with_it(
+    bot_stage: Stage,
+) -> None:
+    """The message lists ten items: a 🚨 重大 hazard past its deadline comes first, before the general ones that fell
+    due earlier, and is never among those only counted."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    general = [await report(bot_stage, description=f"第{n}号：消防通道被杂物堵塞") for n in range(12)]
+    bot_stage.clock.set(local(2026, 3, 9, 9))
+    serious = await report(bot_stage, severity=Severity.SERIOUS, description="燃气管道漏气")
+
+    bot_stage.clock.set(local(2026, 3, 10, 11))  # every deadline past, the serious one's the latest
+    await sweep(bot_stage)
+    message = people.staff.last_message()
+    assert "您有 13 条待办提醒" in message.text
+    listed = [h.code for h in [serious, *general] if f"隐患 {h.code} 已到整改期限" in message.text]
+    assert listed[:1] == [serious.code], f"listed {len(listed)}; the serious {serious.code} is not among them first"
+    assert message.buttons[0] == [f"详情 {serious.code}"]
 
 
 async def city_digests(stage: Stage, title: str, bound_by: int) -> SimGroup:
