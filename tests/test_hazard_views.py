@@ -141,6 +141,27 @@ async def test_staff_change_a_deadline_with_a_reason_and_the_head_is_told(bot_st
     assert event.action == "change_deadline" and event.note == "需等待消防部门上门检测"
 
 
+async def test_the_history_shows_a_changed_deadline_from_the_old_date_to_the_new(bot_stage: Stage) -> None:
+    """The head reads in /hazard's history which deadline was replaced by which: 期限：old → new, never reversed."""
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    old_deadline = hazard.deadline
+    assert old_deadline is not None
+    await people.staff.send_text(f"/deadline {hazard.code}")
+    await people.staff.press("延期 3 天")
+    await people.staff.send_text("需等待消防部门上门检测")
+    assert "整改期限已调整为" in people.staff.last_message().text
+
+    tz = bot_stage.settings.tz
+    old, new = (moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") for moment in (old_deadline,
+                                                                                old_deadline + timedelta(days=3)))
+    seen = len(people.head.messages())
+    await people.head.send_text(f"/hazard {hazard.code}")
+    shown = "\n".join(message.text for message in people.head.messages()[seen:])
+    assert f"期限：{old} → {new}" in shown
+    assert f"期限：{new} → {old}" not in shown
+
+
 async def test_a_deadline_reason_asked_again_offers_cancel_which_ends_the_step(bot_stage: Stage) -> None:
     """A reason refused (nothing that shows), or a photo where it was asked for, is asked for again with Cancel
     under the answer, as under the question: one press ends the step, and the next text is no reason."""

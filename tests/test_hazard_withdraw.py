@@ -360,3 +360,28 @@ async def test_a_rejection_reason_typed_after_a_colleague_withdrew_the_hazard_le
     await staff.send_text("照片不清晰，请补拍")
     after = staff.last_message()
     assert "作废" not in after.text and "没有看懂" in after.text
+
+
+async def test_a_category_pressed_under_an_earlier_hazards_question_does_not_withdraw_the_later_one(
+    bot_stage: Stage,
+) -> None:
+    """An official began withdrawing one hazard, then another; a category pressed under the first one's question is
+    an expired button: it must not become the second hazard's reason for being withdrawn."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    first, second = await report(bot_stage), await report(bot_stage)
+    await staff.send_text(f"/hazard {first.code}")
+    await staff.press("🗑 作废", staff.last_message())
+    asked_first = staff.last_message()
+    assert f"作废隐患 {first.code}" in asked_first.text
+    await staff.send_text(f"/hazard {second.code}")
+    await staff.press("🗑 作废", staff.last_message())
+    assert f"作废隐患 {second.code}" in staff.last_message().text
+
+    await staff.press("重复上报", asked_first)
+    assert staff.answers()[-1].text == "这个按钮已失效，请重新发起操作。"
+    assert "请输入作废原因" not in staff.last_message().text
+    draft = await read_draft(bot_stage.services.storage.db, STAFF, Journey.WITHDRAW, WithdrawDraft)
+    assert draft is not None and draft.hazard_id == second.id and draft.category is None
+    for hazard in (first, second):
+        assert (await hazard_now(bot_stage, hazard)).state is HazardState.ASSIGNED

@@ -12,6 +12,7 @@ import pytest
 
 from bot import jobs
 from bot.domain.catalog import HazardArea, Severity
+from bot.domain.lifecycle import HazardState
 from bot.domain.roles import Role
 from bot.jobs import SendDelivery, SweepReport, Ticker, plan_once, sweep_once
 from bot.sandbox import SimGroup
@@ -28,7 +29,7 @@ from storage.models import Group, GroupPurpose
 from storage.repositories.reminders import ClaimedReminder
 from tests.calendar_people import local
 from tests.db_faults import failing_first
-from tests.hazard_people import HEAD, HOME, LONGWAN, LUCHENG, STAFF, cast, long_named_centres, report
+from tests.hazard_people import HEAD, HOME, LONGWAN, LUCHENG, STAFF, cast, long_named_centres, report, submitted
 from tests.test_workers import exited_pid
 
 
@@ -609,6 +610,32 @@ async def test_a_county_digest_never_names_an_overdue_rights_protection_hazard(b
     digest = digests.last_message().text
     assert ordinary.code in digest and "其中逾期 1 件" in digest
     assert rights.code not in digest and "克扣" not in digest
+
+
+async def test_a_county_digest_does_not_name_as_overdue_a_hazard_rectified_and_awaiting_verification(
+    bot_stage: Stage,
+) -> None:
+    """A hazard whose rectification the head handed in, late, waits for the county's verification: in the county's
+    group it is no longer listed among the overdue, which name the homes that still have to act."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    await cast(bot_stage)
+    still_open = await report(bot_stage)
+    rectified = await report(bot_stage, description="配电箱前堆放纸箱")
+    digests = bot_stage.sandbox.group(chat_id=-1004, title="鹿城区民政安全日报")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1004, title=digests.title, region_code=LUCHENG, purpose=GroupPurpose.DIGESTS, bound_by=STAFF,
+              bound_at=bot_stage.clock.now())
+    )
+
+    bot_stage.clock.set(local(2026, 3, 19, 9))  # both past their deadlines; one is fixed, late
+    assert (await submitted(bot_stage, rectified)).state is HazardState.AWAITING_VERIFICATION
+    bot_stage.clock.set(local(2026, 3, 20, 8))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 3, 20, 8, 31))
+    await sweep(bot_stage)
+    digest = digests.last_message().text
+    assert still_open.code in digest and "其中逾期 1 件" in digest
+    assert rectified.code not in digest
 
 
 async def test_a_head_who_left_and_came_back_as_county_staff_is_no_longer_reminded_as_the_homes_head(

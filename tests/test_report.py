@@ -225,6 +225,29 @@ async def test_a_possible_duplicate_is_shown_and_photos_can_be_added_to_it(bot_s
     assert len(await bot_stage.services.storage.hazards.duplicates(institution.id, HazardArea.FIRE)) == 1
 
 
+async def test_photos_are_not_added_to_a_possible_duplicate_closed_meanwhile(bot_stage: Stage) -> None:
+    """The cadre is offered the earlier hazard, but it is verified and closed before they press: their photos must
+    not vanish into a closed record nobody will look at again; they are told to report it as a new hazard."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await report_in_chinese(cadre)
+    await cadre.press("✅ 确认上报")
+    first = CODE.search(cadre.last_message().text)
+    assert first is not None
+    await report_in_chinese(cadre, description="消防通道仍然堵塞，杂物更多了")
+    assert f"可能重复：{first.group(0)}" in cadre.last_message().text
+    hazards = bot_stage.services.storage.hazards
+    earlier = await hazards.get_by_code(first.group(0))
+    assert earlier is not None
+    now = bot_stage.services.clock.now()
+    closed = earlier.model_copy(update={"state": HazardState.CLOSED, "closed_at": now, "updated_at": now})
+    assert await hazards.update_state(closed, expected_state=earlier.state)  # verified and closed meanwhile
+    await cadre.press(f"📎 把照片追加到 {first.group(0)}")
+    assert "原隐患已不能追加照片（可能已销号），请作为新隐患上报" in cadre.last_message().text
+    assert "照片已追加" not in cadre.last_message().text
+    assert len(await hazards.photos(earlier.id)) == 1
+    assert "add_evidence" not in [event.action for event in await hazards.events(earlier.id)]
+
+
 async def test_a_restart_in_the_middle_of_a_report_continues_at_the_same_step(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage)
     await to_the_description(cadre, area="房屋", severity="重大")
