@@ -243,6 +243,26 @@ generated city's institutions without a registered head are the ones nobody can 
     return await escalate_no_one_to_reach(services, warning)
 
 
+async def warning_late_minute(services: BotServices, people: People) -> object:
+    """The follow-up's minute of the city-wide red warning four hours on, every step due: its status read once,
+    those nobody can be told of, the silent heads reminded, each county's staff and the city admins told (what
+    `bot.warning_jobs.follow_up` does). Rolled back after each run, so that each run queues its messages anew."""
+    from handlers.warnstatus import escalate_no_one_to_reach, escalate_silent, escalate_to_city, remind_silent
+
+    warning = await services.storage.warnings.get(await city_warning(services, people))
+    assert warning is not None
+    try:
+        async with services.storage.db.transaction():
+            status = await services.warnings.ack_status(warning.id)
+            await escalate_no_one_to_reach(services, warning, status)
+            reminded = await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
+            named = await escalate_silent(services, warning, status)
+            counted = await escalate_to_city(services, warning, status)
+            raise _Undo((reminded, named, counted))
+    except _Undo as undo:
+        return undo.args[0]
+
+
 class _Undo(Exception):
     """Raised to roll a probe's transaction back, so that each run meets the same database."""
 
@@ -390,6 +410,8 @@ PROBES: list[Probe] = [
     Probe("warning, /warnstatus, county staff (ack_status + text)", warnstatus_of(lambda p: p.county), "—"),
     Probe("warning, /warnstatus, city admin (the whole city)", warnstatus_of(lambda p: p.city), "—"),
     Probe("warning follow-up, one warning's minute (status, no one to reach)", warning_minute, "—"),
+    Probe("warning follow-up four hours on (every step: reminder, county and city escalation)", warning_late_minute,
+          "—"),
 ]
 SWEEP_PROBES = "reminder sweep"  # --only matches it against this name, as against the probes'
 

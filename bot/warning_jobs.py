@@ -132,14 +132,16 @@ async def follow_up(services: BotServices) -> FollowUp:
             continue
         age = now - warning.sent_at
         with _on_its_own(f"following up warning {warning.id}"):
+            # Read once for the steps below: at city scale it is most of a minute's follow-up of a warning.
+            status = await services.warnings.ack_status(warning.id)
             # At any age: a head may have left, or blocked the bot, since it was sent (told once per change).
-            report.no_one_to_reach += (await escalate_no_one_to_reach(services, warning)).newly_named
+            report.no_one_to_reach += (await escalate_no_one_to_reach(services, warning, status)).newly_named
             if age >= timing.remind_after:
                 report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
             if age >= timing.escalate_after:
-                report.escalated += await escalate_silent(services, warning)
+                report.escalated += await escalate_silent(services, warning, status)
             if age >= timing.city_escalate_after and warning.level in CITY_ESCALATION_LEVELS:
-                report.city_escalated += await escalate_to_city(services, warning)
+                report.city_escalated += await escalate_to_city(services, warning, status)
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
         age = now - contact_round.started_at
         with _on_its_own(f"following up contact round {contact_round.id}"):

@@ -190,9 +190,10 @@ async def remind_silent(services: BotServices, warning: EarlyWarning, key: str, 
     return len(heads)
 
 
-async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
-    """Tell each county's staff which of their institutions are still silent; returns how many were named."""
-    status = await services.warnings.ack_status(warning.id)
+async def escalate_silent(services: BotServices, warning: EarlyWarning, status: WarningAckStatus | None = None) -> int:
+    """Tell each county's staff which of their institutions are still silent; returns how many were named.
+    `status`: the warning's, if the caller has read it this minute."""
+    status = status if status is not None else await services.warnings.ack_status(warning.id)
     named = 0
     known = await _institutions(services, [row for county in status.counties for row in county.pending])
     for county in status.counties:
@@ -206,10 +207,10 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning) -> int:
     return named
 
 
-async def escalate_to_city(services: BotServices, warning: EarlyWarning) -> int:
+async def escalate_to_city(services: BotServices, warning: EarlyWarning, status: WarningAckStatus | None = None) -> int:
     """Tell the city admins, county by county, how many institutions are still silent, once per warning, with a
     button to the full status; returns how many are silent (nothing is sent when none is)."""
-    status = await services.warnings.ack_status(warning.id)
+    status = status if status is not None else await services.warnings.ack_status(warning.id)
     silent = sorted((county for county in status.counties if county.pending), key=lambda c: -len(c.pending))
     if not silent:
         return 0
@@ -245,14 +246,16 @@ class NoOneToReach:
     newly_named: int  # of which named just now to staff who had not been told of them
 
 
-async def escalate_no_one_to_reach(services: BotServices, warning: EarlyWarning) -> NoOneToReach:
+async def escalate_no_one_to_reach(
+    services: BotServices, warning: EarlyWarning, status: WarningAckStatus | None = None
+) -> NoOneToReach:
     """Tell each county's staff at once of their institutions the warning concerns that nobody can be told of (no
     registered head, access ended, the bot blocked): nobody will answer for them, so waiting for the follow-up's
     escalation would only lose time. One message per person (a city admin standing in for several counties gets
     them together). Later (a head left or blocked the bot) it names only the institutions that person has not been
     named yet, saying how many they were named before. Returns how many institutions nobody can be told of (the
     sender's count) and how many of them were named now (the follow-up's, which runs every minute)."""
-    status = await services.warnings.ack_status(warning.id)
+    status = status if status is not None else await services.warnings.ack_status(warning.id)
     by_chat: dict[int, list[InstitutionAck]] = {}
     for county in status.counties:
         if county.no_one_to_reach:
