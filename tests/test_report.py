@@ -207,14 +207,21 @@ async def test_after_photos_sent_as_an_album_are_all_kept(bot_stage: Stage) -> N
     assert [photo.kind for photo in photos].count(PhotoKind.AFTER) == 3
 
 
-async def test_a_possible_duplicate_is_shown_and_photos_can_be_added_to_it(bot_stage: Stage) -> None:
-    cadre, _ = await cadre_and_head(bot_stage)
+async def offered_a_duplicate(cadre: SimUser) -> re.Match[str]:
+    """A report confirmed, then a second of the same place and area, up to its offer to add the photos to the first;
+    returns the first's code."""
     await report_in_chinese(cadre)
     await cadre.press("✅ 确认上报")
     first = CODE.search(cadre.last_message().text)
     assert first is not None
     await report_in_chinese(cadre, description="消防通道仍然堵塞，杂物更多了")
     assert f"可能重复：{first.group(0)}" in cadre.last_message().text
+    return first
+
+
+async def test_a_possible_duplicate_is_shown_and_photos_can_be_added_to_it(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    first = await offered_a_duplicate(cadre)
     await cadre.press(f"📎 把照片追加到 {first.group(0)}")
     assert f"照片已追加到隐患 {first.group(0)}" in cadre.last_message().text
     hazard = await bot_stage.services.storage.hazards.get_by_code(first.group(0))
@@ -229,12 +236,7 @@ async def test_photos_are_not_added_to_a_possible_duplicate_closed_meanwhile(bot
     """The cadre is offered the earlier hazard, but it is verified and closed before they press: their photos must
     not vanish into a closed record nobody will look at again; they are told to report it as a new hazard."""
     cadre, _ = await cadre_and_head(bot_stage)
-    await report_in_chinese(cadre)
-    await cadre.press("✅ 确认上报")
-    first = CODE.search(cadre.last_message().text)
-    assert first is not None
-    await report_in_chinese(cadre, description="消防通道仍然堵塞，杂物更多了")
-    assert f"可能重复：{first.group(0)}" in cadre.last_message().text
+    first = await offered_a_duplicate(cadre)
     hazards = bot_stage.services.storage.hazards
     earlier = await hazards.get_by_code(first.group(0))
     assert earlier is not None

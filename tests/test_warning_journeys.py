@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 from telegram.error import NetworkError
 
+from bot.delivery import OutboxSender
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
+from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers import warn
@@ -29,6 +31,7 @@ from tests.warning_people import (
     HOME_2_ZH,
     START,
     TYPHOON_TEMPLATE,
+    Cast,
     compose_typhoon,
     containing,
     drain,
@@ -70,20 +73,26 @@ async def test_warn_previews_the_exact_message_and_counts_then_everyone_gets_one
     assert len(status) == 1 and "已送达 5 / 5，失败 0" in status[0].text and status[0].edited
 
 
+async def at_the_preview(stage: Stage) -> tuple[Cast, BotMessage, str, OutboxSender]:
+    """林科长's typhoon warning at its preview, with its Send button's data and the sender the bot keeps."""
+    cast = await enrol(stage)
+    await compose_typhoon(cast)
+    preview = cast.dongtou_staff.last_message()
+    send = preview.button_data[0][0]
+    assert send is not None
+    sender = outbox_sender(stage)
+    stage.application.bot_data["outbox_sender"] = sender
+    return cast, preview, send, sender
+
+
 async def test_a_warning_whose_draft_could_not_be_cleared_is_not_sent_twice(
     typhoon_stage: Stage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """📤 发送 commits the warning. Its draft used to be deleted after that commit, on its own: when the database
     refused that delete (another process holding the write lock), the sender read that the step had failed, the
     preview's Send button still worked, and pressing it again sent the warning to everyone a second time."""
-    cast = await enrol(typhoon_stage)
+    cast, preview, send, sender = await at_the_preview(typhoon_stage)
     staff = cast.dongtou_staff
-    await compose_typhoon(cast)
-    preview = staff.last_message()
-    send = preview.button_data[0][0]
-    assert send is not None
-    sender = outbox_sender(typhoon_stage)
-    typhoon_stage.application.bot_data["outbox_sender"] = sender
     refuse_next_own_write(monkeypatch)
     await staff.press_data(preview, send)
     await staff.press_data(preview, send)  # told to try again, or tapped twice
@@ -100,14 +109,8 @@ async def test_a_warning_whose_confirmation_was_lost_is_not_sent_twice(
     """📤 发送 commits the warning; then Telegram fails the sender's status message (or the bot dies there). The
     sender, seeing no confirmation, presses 📤 发送 again: everyone still gets the warning once, and there is one
     warning, not two."""
-    cast = await enrol(typhoon_stage)
+    cast, preview, send, sender = await at_the_preview(typhoon_stage)
     staff = cast.dongtou_staff
-    await compose_typhoon(cast)
-    preview = staff.last_message()
-    send = preview.button_data[0][0]
-    assert send is not None
-    sender = outbox_sender(typhoon_stage)
-    typhoon_stage.application.bot_data["outbox_sender"] = sender
     monkeypatch.setattr(warn, "show_progress", failing_first(show_progress, 1, NetworkError("Bad Gateway")))
     await staff.press_data(preview, send)
     await staff.press_data(preview, send)  # no status message came: pressed again
