@@ -316,9 +316,13 @@ def _take_charge_button(warning: EarlyWarning, county_code: str) -> Callable[[Tr
 
 
 async def _follower_line(services: BotServices, follower: Follower, t: Translator) -> str:
-    person = await services.storage.users.get(follower.telegram_id)
-    return t("warnstatus.follower_line", name=person.full_name if person else "—",
+    return t("warnstatus.follower_line", name=await _name_of(services, follower),
              at=local_time(follower.taken_at, services.settings.tz))
+
+
+async def _name_of(services: BotServices, follower: Follower) -> str:
+    person = await services.storage.users.get(follower.telegram_id)
+    return person.full_name if person else "—"
 
 
 async def took_charge(update: Update, context: BotContext) -> None:
@@ -337,17 +341,15 @@ async def took_charge(update: Update, context: BotContext) -> None:
         return
     follower = charge.follower
     region = place_name(await services.storage.regions.get(county_code), t)
-    at = local_time(follower.taken_at, services.settings.tz)
+    name, at = await _name_of(services, follower), local_time(follower.taken_at, services.settings.tz)
     if charge.took:
         await query.answer(t.plain("warnstatus.taken", region=region), show_alert=True)
     elif follower.telegram_id == caller.user.telegram_id:
         await query.answer(t.plain("warnstatus.taken_already_you", at=at), show_alert=True)
     else:
-        person = await services.storage.users.get(follower.telegram_id)
-        name = person.full_name if person else "—"
         await query.answer(t.plain("warnstatus.taken_by_other", name=name, at=at, region=region), show_alert=True)
     if isinstance(query.message, Message) and query.message.text_html:
-        line = await _follower_line(services, follower, t)
+        line = t("warnstatus.follower_line", name=name, at=at)
         await query.message.edit_text(Html(f"{query.message.text_html}\n\n{line}"), reply_markup=None)
 
 
