@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
-from bot.domain.warnings import EarlyWarning, WarningStatus, county_of, effective_expiry, regions_overlap
+from bot.domain.warnings import EarlyWarning, county_of, regions_overlap
 from bot.services.errors import Refusal
 from bot.services.warning_core import WarningCore
 from storage.models import User
@@ -191,13 +191,11 @@ class WarningAcks(WarningCore):
             actor.role is Role.COUNTY and not region_in_scope(actor.region_code, county_code)
         ):
             raise Refusal("warning_out_of_scope")
-        now = self._clock.now()
         if warning.sent_at is None:
             raise Refusal("warning_not_sent")
-        if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED) or now >= effective_expiry(
-            warning, self._settings.default_duration
-        ):
+        if self._has_ended(warning):
             raise Refusal("warning_ended")
+        now = self._clock.now()
         async with self._storage.db.transaction():
             before = (await self._storage.warnings.followers(warning_id)).get(county_code)
             if before is not None:

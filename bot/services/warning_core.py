@@ -288,6 +288,12 @@ class WarningCore:
                     expired.append(await self._end(warning, WarningStatus.EXPIRED, now, reason="expired"))
         return expired
 
+    def _has_ended(self, warning: EarlyWarning) -> bool:
+        """Lifted, or past its time, marked so or not yet (the follow-up marks it within a minute)."""
+        return warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED) or self._clock.now() >= (
+            effective_expiry(warning, self._settings.default_duration)
+        )
+
     async def _end(self, warning: EarlyWarning, status: WarningStatus, now: datetime, *, reason: str) -> EarlyWarning:
         await self._no_longer_offered(warning, reason)
         ended = await self._storage.warnings.save(

@@ -186,10 +186,7 @@ class WarningService(WarningIngest, WarningAcks, ContactRounds):
         warning = await self.get(warning_id)
         self._require_staff(actor, warning.target.regions)
         self._require_own(warning)
-        if warning.status in (WarningStatus.CANCELLED, WarningStatus.EXPIRED) or self._clock.now() >= effective_expiry(
-            warning, self._settings.default_duration
-        ):
-            # Past its time it has ended, marked so or not yet: a change would reach everyone as news.
+        if self._has_ended(warning):  # a change would reach everyone as news
             raise Refusal("warning_ended")
         return warning
 
