@@ -29,6 +29,7 @@ from tests.warning_people import (
     HOME_2_ZH,
     START,
     TYPHOON_TEMPLATE,
+    Cast,
     compose_typhoon,
     containing,
     drain,
@@ -547,3 +548,80 @@ async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escala
     named = [centre for centre in centres if centre.name_zh in escalation.text]
     assert 0 < len(named) < len(centres) and named == centres[: len(named)]
     assert f"另有 {301 - len(named) - 1} 家未列出" in escalation.text and "/warnstatus" in escalation.text
+
+
+async def city_wide_heat_warning(stage: Stage) -> Cast:
+    """The English city admin sends an orange heat warning to 鹿城区 (two homes, one with nobody to tell) and 洞头区
+    (two homes)."""
+    cast = await enrol(stage, language="en")
+    admin = cast.admin
+    await admin.send_text("/warn")
+    await admin.press("High Temperature")
+    await admin.press("🟠 Orange")
+    await admin.send_text("Heat wave: 38 °C expected\nKeep residents cool and check the air conditioning.")
+    await admin.press("Lucheng District")
+    await admin.press("Dongtou District")
+    await admin.press("Next ▶")
+    await admin.press("Elderly care")
+    await admin.press("Next ▶")
+    await admin.press("Next ▶")
+    await admin.press("12 h")
+    await admin.press("📤 Send")
+    await drain(stage)
+    return cast
+
+
+async def test_the_city_admins_read_the_most_silent_county_first_each_with_who_follows_it_up(
+    typhoon_stage: Stage,
+) -> None:
+    """Two counties silent: the city admins' count lists the one with more silent institutions first, though its
+    code comes after, and names each county's own follower, not only the first's."""
+    cast = await city_wide_heat_warning(typhoon_stage)
+    services = typhoon_stage.services
+    await cast.lucheng_head.press("✅ Received, acting", containing(cast.lucheng_head, "38 °C")[0])
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    for staff in (cast.lucheng_staff, cast.dongtou_staff):
+        (escalation,) = containing(staff, "still not answered; please follow up")
+        taken = await staff.press("☎️ I'll follow up", escalation)
+        assert taken.answer is not None and "Noted" in (taken.answer.text or "")
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "across the city")
+    counties = [line for line in told.text.splitlines() if line.startswith("• ")]
+    assert counties == [
+        "• Dongtou District: 2 of 2 not answered; followed up by 林 科长 since 2026-09-10 11:01",
+        "• Lucheng District: 1 of 2 not answered; 1 with no one to reach, to be phoned; followed up by 周 科长 since "
+        "2026-09-10 11:01",
+    ]
+
+
+async def test_the_city_admins_are_told_once_however_the_silent_count_changes_after(typhoon_stage: Stage) -> None:
+    """The count goes to the city admins once per warning: a head answering after it does not bring another."""
+    cast = await city_wide_heat_warning(typhoon_stage)
+    services = typhoon_stage.services
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    assert len(containing(cast.admin, "across the city")) == 1
+    await cast.head_1.press("✅ Received, acting", containing(cast.head_1, "38 °C")[0])
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    assert (await follow_up(services)).city_escalated == 3
+    await drain(typhoon_stage)
+    assert len(containing(cast.admin, "across the city")) == 1
+
+
+async def test_the_city_admins_hear_nothing_when_every_institution_has_answered(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ 已收到并落实")
+    await cast.head_2.press("✅ 已收到并落实")
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    assert (await follow_up(services)).city_escalated == 0
+    await drain(typhoon_stage)
+    assert containing(cast.admin, "全市仍有") == []
