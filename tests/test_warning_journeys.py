@@ -11,6 +11,7 @@ from telegram.error import NetworkError
 
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
+from bot.services.warning_acks import WarningAckStatus
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers import warn
@@ -550,15 +551,21 @@ async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escala
     assert f"另有 {301 - len(named) - 1} 家未列出" in escalation.text and "/warnstatus" in escalation.text
 
 
-async def city_wide_heat_warning(stage: Stage) -> Cast:
+async def city_wide_heat_warning(stage: Stage, cast: Cast | None = None) -> Cast:
     """The English city admin sends an orange heat warning to 鹿城区 (two homes, one with nobody to tell) and 洞头区
     (two homes)."""
-    cast = await enrol(stage, language="en")
+    cast = cast or await enrol(stage, language="en")
+    await city_wide_warning(stage, cast, "High Temperature", "🟠 Orange",
+                            "Heat wave: 38 °C expected\nKeep residents cool and check the air conditioning.")
+    return cast
+
+
+async def city_wide_warning(stage: Stage, cast: Cast, kind: str, level: str, text: str) -> None:
     admin = cast.admin
     await admin.send_text("/warn")
-    await admin.press("High Temperature")
-    await admin.press("🟠 Orange")
-    await admin.send_text("Heat wave: 38 °C expected\nKeep residents cool and check the air conditioning.")
+    await admin.press(kind)
+    await admin.press(level)
+    await admin.send_text(text)
     await admin.press("Lucheng District")
     await admin.press("Dongtou District")
     await admin.press("Next ▶")
@@ -568,7 +575,6 @@ async def city_wide_heat_warning(stage: Stage) -> Cast:
     await admin.press("12 h")
     await admin.press("📤 Send")
     await drain(stage)
-    return cast
 
 
 async def test_the_city_admins_read_the_most_silent_county_first_each_with_who_follows_it_up(
@@ -625,3 +631,29 @@ async def test_the_city_admins_hear_nothing_when_every_institution_has_answered(
     assert (await follow_up(services)).city_escalated == 0
     await drain(typhoon_stage)
     assert containing(cast.admin, "全市仍有") == []
+
+
+async def test_a_warning_whose_status_cannot_be_read_costs_the_follow_up_of_that_warning_alone(
+    typhoon_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault of ours reading one warning's replies (a row the code cannot read) is logged and costs that warning's
+    follow-up alone: the city admins still hear of the other warning's silent institutions."""
+    cast = await city_wide_heat_warning(typhoon_stage)
+    await city_wide_warning(typhoon_stage, cast, "Rainstorm", "🔴 Red",
+                            "Rainstorm: 100 mm expected\nCheck the drains and move residents from low floors.")
+    services = typhoon_stage.services
+    heat = min(row["id"] for row in await services.storage.db.fetchall("SELECT id FROM warnings"))
+    read = services.warnings.ack_status
+
+    async def unreadable(warning_id: int) -> WarningAckStatus:
+        if warning_id == heat:
+            raise ValueError("a row the code cannot read")
+        return await read(warning_id)
+
+    monkeypatch.setattr(services.warnings, "ack_status", unreadable)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    report = await follow_up(services)
+    await drain(typhoon_stage)
+    assert report.city_escalated > 0
+    (told,) = containing(cast.admin, "across the city")
+    assert "Rainstorm" in told.text
