@@ -309,3 +309,27 @@ async def test_the_reporter_told_of_the_closing_may_say_from_that_notice_that_th
     assert "通道又堆满了纸箱" in commented(staff, hazard)[-1]
     await staff.press("详情", staff.last_message())
     assert ["重新打开"] in staff.last_message().buttons
+
+
+async def test_those_who_fixed_it_read_the_closing_without_the_reporters_if_it_comes_back(bot_stage: Stage) -> None:
+    """The line asking whether the problem came back, and its 💬 留言, are the reporter's: a head who reported a
+    problem at their own home and fixed it, and a cadre named responsible, read the closing without them."""
+    people = await cast(bot_stage)
+    head = people.head
+    own = await submitted(bot_stage, await report(bot_stage, HEAD, description="厨房灭火器过期"))
+    await act(bot_stage, STAFF, own, HazardAction.ACCEPT)
+    (closed,) = [m for m in head.messages() if f"隐患 {own.code}" in m.text and "已验收通过并销号" in m.text]
+    assert "问题反弹" not in closed.text and ["💬 留言"] not in closed.buttons
+
+    hazard = await report(bot_stage)
+    named = bot_stage.sandbox.user(user_id=SECOND_CADRE, first_name="郑干部", language_code="zh-hans")
+    await bot_stage.register(named, Role.CADRE, region=LUCHENG)
+    services, official = bot_stage.services, await people.user(STAFF)
+    deadline = bot_stage.clock.now() + timedelta(days=5)
+    await services.hazards.act(official, hazard.id, HazardAction.ASSIGN, assignee_id=SECOND_CADRE, deadline=deadline)
+    await submitted(bot_stage, hazard)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    (theirs,) = [m for m in named.messages() if f"隐患 {hazard.code}" in m.text and "已验收通过并销号" in m.text]
+    assert "问题反弹" not in theirs.text and ["💬 留言"] not in theirs.buttons
+    (reporters,) = [m for m in people.cadre.messages() if f"隐患 {hazard.code}" in m.text and "已验收通过" in m.text]
+    assert "问题反弹" in reporters.text  # the reporter's own, as before

@@ -69,6 +69,20 @@ async def test_several_late_reminders_in_one_message_say_they_are_late_once(bot_
     assert "起送达" not in paragraphs[-1]
 
 
+async def test_late_reminders_due_at_different_times_say_since_the_first_was_due(bot_stage: Stage) -> None:
+    """The bot down across two deadlines twenty minutes apart: the one sentence under them names the earlier."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    await report(bot_stage, description="第1处消防通道被杂物堵塞")
+    bot_stage.clock.set(local(2026, 3, 2, 10, 20))
+    await report(bot_stage, description="第2处消防通道被杂物堵塞")
+    bot_stage.clock.set(local(2026, 3, 9, 11))  # an hour and forty minutes past the two deadlines, no sweep meanwhile
+    await sweep(bot_stage)
+    text = people.head.last_message().text
+    assert text.count("延后") == 1
+    assert text.endswith("（以上提醒本应于 2026-03-09 10:00 起陆续送达，因系统停机或免打扰时段延后。）")
+
+
 async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(bot_stage: Stage) -> None:
     bot_stage.clock.set(local(2026, 3, 2, 10))
     people = await cast(bot_stage)

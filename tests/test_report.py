@@ -435,3 +435,25 @@ async def test_the_hazards_details_show_where_it_is_on_a_map(bot_stage: Stage) -
     before = len(head.messages())
     await head.send_text(f"/hazard {second.group(0)}")
     assert [m.kind for m in head.messages()[before:]] == ["text"]
+
+
+async def test_a_hazard_reported_without_photos_still_shows_where_it_is_on_a_map(bot_stage: Stage) -> None:
+    """No photo, but a location: the details still end with the map pin, then what the reader may do."""
+    cadre, head = await cadre_and_head(bot_stage)
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用电")
+    await cadre.press("一般")
+    await cadre.send_text("二楼配电箱老化，线路裸露")
+    await cadre.press("无照片")
+    await cadre.send_location(28.0123, 120.6543)
+    await cadre.press("互查")
+    await cadre.press("✅ 确认上报")
+    code = CODE.search(cadre.last_message().text)
+    assert code is not None
+    before = len(head.messages())
+    await head.send_text(f"/hazard {code.group(0)}")
+    shown = head.messages()[before:]
+    assert [m.kind for m in shown] == ["text", "location", "text"]
+    assert shown[1].location == (28.0123, 120.6543)
+    assert shown[-1].buttons

@@ -210,6 +210,7 @@ async def test_the_figures_range_step_has_its_cancel_under_its_question_and_unde
     assert refused.buttons == [["Cancel"]]
     await staff.press("Cancel", refused)
     assert staff.last_message().text == "Cancelled."
+    assert refused.text == "Cancelled." and refused.buttons == []  # the pressed Cancel does not stay behind
     await staff.send_text("2026-01-01 2026-03-31")
     assert "could not read" not in staff.last_message().text and "2026-01-01" not in staff.last_message().text
 

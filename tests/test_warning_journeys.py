@@ -13,6 +13,7 @@ from bot.delivery import OutboxSender
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
 from bot.sandbox.views import BotMessage
+from bot.services.warning_acks import WarningAckStatus
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers import warn
@@ -550,3 +551,111 @@ async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escala
     named = [centre for centre in centres if centre.name_zh in escalation.text]
     assert 0 < len(named) < len(centres) and named == centres[: len(named)]
     assert f"另有 {301 - len(named) - 1} 家未列出" in escalation.text and "/warnstatus" in escalation.text
+
+
+async def city_wide_heat_warning(stage: Stage, cast: Cast | None = None) -> Cast:
+    """The English city admin sends an orange heat warning to 鹿城区 (two homes, one with nobody to tell) and 洞头区
+    (two homes)."""
+    cast = cast or await enrol(stage, language="en")
+    await city_wide_warning(stage, cast, "High Temperature", "🟠 Orange",
+                            "Heat wave: 38 °C expected\nKeep residents cool and check the air conditioning.")
+    return cast
+
+
+async def city_wide_warning(stage: Stage, cast: Cast, kind: str, level: str, text: str) -> None:
+    admin = cast.admin
+    await admin.send_text("/warn")
+    await admin.press(kind)
+    await admin.press(level)
+    await admin.send_text(text)
+    await admin.press("Lucheng District")
+    await admin.press("Dongtou District")
+    await admin.press("Next ▶")
+    await admin.press("Elderly care")
+    await admin.press("Next ▶")
+    await admin.press("Next ▶")
+    await admin.press("12 h")
+    await admin.press("📤 Send")
+    await drain(stage)
+
+
+async def test_the_city_admins_read_the_most_silent_county_first_each_with_who_follows_it_up(
+    typhoon_stage: Stage,
+) -> None:
+    """Two counties silent: the city admins' count lists the one with more silent institutions first, though its
+    code comes after, and names each county's own follower, not only the first's."""
+    cast = await city_wide_heat_warning(typhoon_stage)
+    services = typhoon_stage.services
+    await cast.lucheng_head.press("✅ Received, acting", containing(cast.lucheng_head, "38 °C")[0])
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    for staff in (cast.lucheng_staff, cast.dongtou_staff):
+        (escalation,) = containing(staff, "still not answered; please follow up")
+        taken = await staff.press("☎️ I'll follow up", escalation)
+        assert taken.answer is not None and "Noted" in (taken.answer.text or "")
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "across the city")
+    counties = [line for line in told.text.splitlines() if line.startswith("• ")]
+    assert counties == [
+        "• Dongtou District: 2 of 2 not answered; followed up by 林 科长 since 2026-09-10 11:01",
+        "• Lucheng District: 1 of 2 not answered; 1 with no one to reach, to be phoned; followed up by 周 科长 since "
+        "2026-09-10 11:01",
+    ]
+
+
+async def test_the_city_admins_are_told_once_however_the_silent_count_changes_after(typhoon_stage: Stage) -> None:
+    """The count goes to the city admins once per warning: a head answering after it does not bring another."""
+    cast = await city_wide_heat_warning(typhoon_stage)
+    services = typhoon_stage.services
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    assert len(containing(cast.admin, "across the city")) == 1
+    await cast.head_1.press("✅ Received, acting", containing(cast.head_1, "38 °C")[0])
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    assert (await follow_up(services)).city_escalated == 3
+    await drain(typhoon_stage)
+    assert len(containing(cast.admin, "across the city")) == 1
+
+
+async def test_the_city_admins_hear_nothing_when_every_institution_has_answered(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ 已收到并落实")
+    await cast.head_2.press("✅ 已收到并落实")
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    assert (await follow_up(services)).city_escalated == 0
+    await drain(typhoon_stage)
+    assert containing(cast.admin, "全市仍有") == []
+
+
+async def test_a_warning_whose_status_cannot_be_read_costs_the_follow_up_of_that_warning_alone(
+    typhoon_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault of ours reading one warning's replies (a row the code cannot read) is logged and costs that warning's
+    follow-up alone: the city admins still hear of the other warning's silent institutions."""
+    cast = await city_wide_heat_warning(typhoon_stage)
+    await city_wide_warning(typhoon_stage, cast, "Rainstorm", "🔴 Red",
+                            "Rainstorm: 100 mm expected\nCheck the drains and move residents from low floors.")
+    services = typhoon_stage.services
+    heat = min(row["id"] for row in await services.storage.db.fetchall("SELECT id FROM warnings"))
+    read = services.warnings.ack_status
+
+    async def unreadable(warning_id: int) -> WarningAckStatus:
+        if warning_id == heat:
+            raise ValueError("a row the code cannot read")
+        return await read(warning_id)
+
+    monkeypatch.setattr(services.warnings, "ack_status", unreadable)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    report = await follow_up(services)
+    await drain(typhoon_stage)
+    assert report.city_escalated > 0
+    (told,) = containing(cast.admin, "across the city")
+    assert "Rainstorm" in told.text
