@@ -41,6 +41,21 @@ async def colleague(stage: Stage) -> SimUser:
     return other
 
 
+async def fixed_by_a_named_cadre(stage: Stage, hazard: Hazard) -> SimUser:
+    """Staff name a cadre of Lucheng responsible for the hazard, who fixes it; staff accept. The cadre."""
+    named = stage.sandbox.user(user_id=SECOND_CADRE, first_name="郑干部", language_code="zh-hans")
+    await stage.register(named, Role.CADRE, region=LUCHENG)
+    official = await stage.services.storage.users.get(STAFF)
+    assert official is not None
+    deadline = stage.clock.now() + timedelta(days=5)
+    await stage.services.hazards.act(
+        official, hazard.id, HazardAction.ASSIGN, assignee_id=SECOND_CADRE, deadline=deadline
+    )
+    await submitted(stage, hazard)
+    await act(stage, STAFF, hazard, HazardAction.ACCEPT)
+    return named
+
+
 async def open_comment(person: SimUser, hazard: Hazard) -> None:
     await person.send_text(f"/hazard {hazard.code}")
     await person.press("💬 留言", person.last_message())
@@ -183,13 +198,7 @@ async def test_the_person_once_named_responsible_whose_access_ended_is_not_count
     people = await cast(bot_stage)
     head, staff = people.head, people.staff
     hazard = await report(bot_stage)
-    named = bot_stage.sandbox.user(user_id=SECOND_CADRE, first_name="郑干部", language_code="zh-hans")
-    await bot_stage.register(named, Role.CADRE, region=LUCHENG)
-    services, official = bot_stage.services, await people.user(STAFF)
-    deadline = bot_stage.clock.now() + timedelta(days=5)
-    await services.hazards.act(official, hazard.id, HazardAction.ASSIGN, assignee_id=SECOND_CADRE, deadline=deadline)
-    await submitted(bot_stage, hazard)
-    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    named = await fixed_by_a_named_cadre(bot_stage, hazard)
     assert (await hazard_now(bot_stage, hazard)).assignee_id == SECOND_CADRE
     await open_comment(head, hazard)
     await head.send_text("整改资料已归档")  # to the reporter, the official who verified it and the named cadre
@@ -197,7 +206,7 @@ async def test_the_person_once_named_responsible_whose_access_ended_is_not_count
     await bot_stage.sandbox.settle()
     assert "整改资料已归档" in commented(named, hazard)[-1]  # while their access lasts, they are told
 
-    await services.people.deactivate(official, SECOND_CADRE)
+    await bot_stage.services.people.deactivate(await people.user(STAFF), SECOND_CADRE)
     await bot_stage.sandbox.settle()
     assert (await hazard_now(bot_stage, hazard)).assignee_id == SECOND_CADRE
     heard = len(named.messages())
@@ -322,13 +331,7 @@ async def test_those_who_fixed_it_read_the_closing_without_the_reporters_if_it_c
     assert "问题反弹" not in closed.text and ["💬 留言"] not in closed.buttons
 
     hazard = await report(bot_stage)
-    named = bot_stage.sandbox.user(user_id=SECOND_CADRE, first_name="郑干部", language_code="zh-hans")
-    await bot_stage.register(named, Role.CADRE, region=LUCHENG)
-    services, official = bot_stage.services, await people.user(STAFF)
-    deadline = bot_stage.clock.now() + timedelta(days=5)
-    await services.hazards.act(official, hazard.id, HazardAction.ASSIGN, assignee_id=SECOND_CADRE, deadline=deadline)
-    await submitted(bot_stage, hazard)
-    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    named = await fixed_by_a_named_cadre(bot_stage, hazard)
     (theirs,) = [m for m in named.messages() if f"隐患 {hazard.code}" in m.text and "已验收通过并销号" in m.text]
     assert "问题反弹" not in theirs.text and ["💬 留言"] not in theirs.buttons
     (reporters,) = [m for m in people.cadre.messages() if f"隐患 {hazard.code}" in m.text and "已验收通过" in m.text]

@@ -9,6 +9,7 @@ from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.lifecycle import HazardState
 from bot.domain.roles import Role
 from bot.sandbox.driver import SimUser
+from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from storage.hazard_models import PhotoKind
 from storage.models import GroupPurpose
@@ -405,6 +406,32 @@ async def test_corrected_on_the_spot_in_english_counts_its_after_photos(bot_stag
     assert "Corrected on the spot: 2 after-photos attached;" in cadre.last_message().text
 
 
+async def details(reader: SimUser, code: str) -> list[BotMessage]:
+    """What /hazard CODE sends the reader, in order."""
+    before = len(reader.messages())
+    await reader.send_text(f"/hazard {code}")
+    return reader.messages()[before:]
+
+
+async def reported_without_photos(cadre: SimUser, location: tuple[float, float] | None) -> str:
+    """An 用电 hazard at 鹿城区社会福利院 reported with no photo, its location shared or skipped; its code."""
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用电")
+    await cadre.press("一般")
+    await cadre.send_text("二楼配电箱老化，线路裸露")
+    await cadre.press("无照片")
+    if location is None:
+        await cadre.send_text("跳过")
+    else:
+        await cadre.send_location(*location)
+    await cadre.press("互查")
+    await cadre.press("✅ 确认上报")
+    code = CODE.search(cadre.last_message().text)
+    assert code is not None
+    return code.group(0)
+
+
 async def test_the_hazards_details_show_where_it_is_on_a_map(bot_stage: Stage) -> None:
     """A location sent with the report comes back with the hazard's details as a map pin, after its photos and
     before what the reader may do: staff going to verify it on site open it in their maps."""
@@ -413,47 +440,19 @@ async def test_the_hazards_details_show_where_it_is_on_a_map(bot_stage: Stage) -
     await cadre.press("✅ 确认上报")
     code = CODE.search(cadre.last_message().text)
     assert code is not None
-    before = len(head.messages())
-    await head.send_text(f"/hazard {code.group(0)}")
-    shown = head.messages()[before:]
+    shown = await details(head, code.group(0))
     assert [m.kind for m in shown] == ["text", "photo", "location", "text"]
     assert shown[2].location == (28.0123, 120.6543)
     assert "位置：北纬 28.01230，东经 120.65430（见下方地图）" in shown[0].text
     assert shown[-1].buttons  # the head's actions come last, under the map
-
-    await cadre.send_text("/report")  # a report without a location shows no map
-    await cadre.press(HOME_ZH)
-    await cadre.press("用电")
-    await cadre.press("一般")
-    await cadre.send_text("二楼配电箱老化，线路裸露")
-    await cadre.press("无照片")
-    await cadre.send_text("跳过")
-    await cadre.press("互查")
-    await cadre.press("✅ 确认上报")
-    second = CODE.search(cadre.last_message().text)
-    assert second is not None
-    before = len(head.messages())
-    await head.send_text(f"/hazard {second.group(0)}")
-    assert [m.kind for m in head.messages()[before:]] == ["text"]
+    # A report without a location shows no map.
+    assert [m.kind for m in await details(head, await reported_without_photos(cadre, None))] == ["text"]
 
 
 async def test_a_hazard_reported_without_photos_still_shows_where_it_is_on_a_map(bot_stage: Stage) -> None:
     """No photo, but a location: the details still end with the map pin, then what the reader may do."""
     cadre, head = await cadre_and_head(bot_stage)
-    await cadre.send_text("/report")
-    await cadre.press(HOME_ZH)
-    await cadre.press("用电")
-    await cadre.press("一般")
-    await cadre.send_text("二楼配电箱老化，线路裸露")
-    await cadre.press("无照片")
-    await cadre.send_location(28.0123, 120.6543)
-    await cadre.press("互查")
-    await cadre.press("✅ 确认上报")
-    code = CODE.search(cadre.last_message().text)
-    assert code is not None
-    before = len(head.messages())
-    await head.send_text(f"/hazard {code.group(0)}")
-    shown = head.messages()[before:]
+    shown = await details(head, await reported_without_photos(cadre, (28.0123, 120.6543)))
     assert [m.kind for m in shown] == ["text", "location", "text"]
     assert shown[1].location == (28.0123, 120.6543)
     assert shown[-1].buttons

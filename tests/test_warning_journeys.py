@@ -12,6 +12,7 @@ from telegram.error import NetworkError
 from bot.delivery import OutboxSender
 from bot.domain.roles import Role
 from bot.domain.warnings import WarningChange, WarningLevel, WarningStatus
+from bot.sandbox import SimUser
 from bot.sandbox.views import BotMessage
 from bot.services.warning_acks import WarningAckStatus
 from bot.stage import Stage
@@ -39,6 +40,8 @@ from tests.warning_people import (
     enrol,
     outbox_sender,
 )
+
+HEAT_WAVE = "Heat wave: 38 °C expected\nKeep residents cool and check the air conditioning."
 
 
 async def test_warn_previews_the_exact_message_and_counts_then_everyone_gets_one_copy(typhoon_stage: Stage) -> None:
@@ -125,17 +128,7 @@ async def test_a_warning_whose_confirmation_was_lost_is_not_sent_twice(
 async def test_an_english_city_admin_warns_two_counties_and_sees_the_numbers(typhoon_stage: Stage) -> None:
     cast = await enrol(typhoon_stage, language="en")
     admin = cast.admin
-    await admin.send_text("/warn")
-    await admin.press("High Temperature")
-    await admin.press("🟠 Orange")
-    await admin.send_text("Heat wave: 38 °C expected\nKeep residents cool and check the air conditioning.")
-    await admin.press("Lucheng District")
-    await admin.press("Dongtou District")
-    await admin.press("Next ▶")
-    await admin.press("Elderly care")
-    await admin.press("Next ▶")
-    await admin.press("Next ▶")
-    await admin.press("12 h")
+    await two_county_preview(admin, "High Temperature", "🟠 Orange", HEAT_WAVE)
     preview = admin.last_message().text
     assert "High Temperature Orange Warning" in preview and "Heat wave: 38 °C expected" in preview
     assert "Recipients: 5 (institution heads: 3; cadres: 2). Work groups: 2." in preview
@@ -310,15 +303,21 @@ async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(ty
     assert len(typhoon_stage.sandbox.calls_to("editMessageText")) == edits  # nothing changed: no edit
 
 
+async def sent_and_one_answered(stage: Stage) -> Cast:
+    """林科长's red typhoon warning sent and delivered; 张院长's home has answered, 陈院长's is silent."""
+    cast = await enrol(stage)
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(stage)
+    await cast.head_1.press("✅ 已收到并落实")
+    return cast
+
+
 async def test_four_hours_on_the_city_admins_hear_which_counties_are_still_silent(typhoon_stage: Stage) -> None:
     """The last rung of the ladder, for an orange or red warning: four hours after it went out, the city admins get
     one message counting, county by county, the institutions still silent, and a button to the full status."""
-    cast = await enrol(typhoon_stage)
+    cast = await sent_and_one_answered(typhoon_stage)
     services = typhoon_stage.services
-    await compose_typhoon(cast)
-    await cast.dongtou_staff.press("📤 发送")
-    await drain(typhoon_stage)
-    await cast.head_1.press("✅ 已收到并落实")
 
     typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
     assert (await follow_up(services)).city_escalated == 0  # the county's staff first
@@ -557,13 +556,13 @@ async def city_wide_heat_warning(stage: Stage, cast: Cast | None = None) -> Cast
     """The English city admin sends an orange heat warning to 鹿城区 (two homes, one with nobody to tell) and 洞头区
     (two homes)."""
     cast = cast or await enrol(stage, language="en")
-    await city_wide_warning(stage, cast, "High Temperature", "🟠 Orange",
-                            "Heat wave: 38 °C expected\nKeep residents cool and check the air conditioning.")
+    await city_wide_warning(stage, cast, "High Temperature", "🟠 Orange", HEAT_WAVE)
     return cast
 
 
-async def city_wide_warning(stage: Stage, cast: Cast, kind: str, level: str, text: str) -> None:
-    admin = cast.admin
+async def two_county_preview(admin: SimUser, kind: str, level: str, text: str) -> None:
+    """An English city admin's /warn to the elderly-care homes of Lucheng and Dongtou for 12 hours, up to its
+    preview."""
     await admin.send_text("/warn")
     await admin.press(kind)
     await admin.press(level)
@@ -575,7 +574,11 @@ async def city_wide_warning(stage: Stage, cast: Cast, kind: str, level: str, tex
     await admin.press("Next ▶")
     await admin.press("Next ▶")
     await admin.press("12 h")
-    await admin.press("📤 Send")
+
+
+async def city_wide_warning(stage: Stage, cast: Cast, kind: str, level: str, text: str) -> None:
+    await two_county_preview(cast.admin, kind, level, text)
+    await cast.admin.press("📤 Send")
     await drain(stage)
 
 
@@ -622,12 +625,8 @@ async def test_the_city_admins_are_told_once_however_the_silent_count_changes_af
 
 
 async def test_the_city_admins_hear_nothing_when_every_institution_has_answered(typhoon_stage: Stage) -> None:
-    cast = await enrol(typhoon_stage)
+    cast = await sent_and_one_answered(typhoon_stage)
     services = typhoon_stage.services
-    await compose_typhoon(cast)
-    await cast.dongtou_staff.press("📤 发送")
-    await drain(typhoon_stage)
-    await cast.head_1.press("✅ 已收到并落实")
     await cast.head_2.press("✅ 已收到并落实")
     typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
     assert (await follow_up(services)).city_escalated == 0
