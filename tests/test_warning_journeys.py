@@ -377,6 +377,27 @@ async def test_one_of_the_county_staff_takes_charge_of_the_silent_and_everyone_s
     assert "• 洞头区：1 家未回复（共 2 家），林 科长 2026-09-10 11:01 起跟进" in told.text
 
 
+async def test_a_warning_that_has_ended_is_not_taken_on(typhoon_stage: Stage) -> None:
+    """The escalation's ☎️ 我来跟进 pressed after the warning's 24 hours: the official is told it has ended, and
+    nobody is recorded as following it up."""
+    cast = await sent_and_one_answered(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (escalation,) = containing(cast.dongtou_staff, "仍未回复")
+    typhoon_stage.clock.advance(timedelta(hours=22))
+    late = await cast.dongtou_staff.press("☎️ 我来跟进", escalation)
+    assert late.answer is not None and late.answer.text == "这条预警已解除或已过期。"
+    status = await typhoon_stage.services.warnings.ack_status(escalation_warning_id(escalation))
+    assert [county.follower for county in status.counties] == [None]
+
+
+def escalation_warning_id(message: BotMessage) -> int:
+    data = message.button_data[0][0]
+    assert data is not None and data.startswith("ws:own:")
+    return int(data.split(":")[2])
+
+
 async def test_a_yellow_warning_is_not_escalated_to_the_city(typhoon_stage: Stage) -> None:
     cast = await enrol(typhoon_stage)
     services = typhoon_stage.services
