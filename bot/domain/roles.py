@@ -64,6 +64,12 @@ def covering_codes(region_code: str) -> frozenset[str]:
     return frozenset(code for code in codes if region_in_scope(code, region_code))
 
 
+def covers(actor_role: Role, actor_region: str | None, place: str | None) -> bool:
+    """Whether a place lies in the actor's scope, for inviting and managing people: anywhere for a city admin; for
+    anyone else, inside their region (`place` None is the whole city, no one else's)."""
+    return actor_role is Role.CITY or (place is not None and region_in_scope(actor_region, place))
+
+
 def may_manage(
     actor_id: int, actor_role: Role, actor_region: str | None, person_id: int, person_role: Role,
     person_place: str | None,
@@ -74,6 +80,4 @@ def may_manage(
     their own region, None for the whole city (city admins)."""
     if actor_id == person_id or person_role not in INVITABLE_BY[actor_role]:
         return False
-    if actor_role is Role.CITY:
-        return True
-    return person_place is not None and region_in_scope(actor_region, person_place)
+    return covers(actor_role, actor_region, person_place)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
+from bot.domain.roles import STAFF_ROLES, Role, covers
 from bot.services.errors import Refusal
 from bot.services.institution_cards import InstitutionCardService
 from bot.services.onboarding import OnboardingService
@@ -82,7 +82,7 @@ class HeadInviteService:
         institution = await self._storage.institutions.get(institution_id)
         if institution is None:
             return None
-        if actor.role is not Role.CITY and not region_in_scope(actor.region_code, institution.region_code):
+        if not covers(actor.role, actor.region_code, institution.region_code):
             raise Refusal("outside_scope")
         if not institution.active:
             raise Refusal("invite_institution_closed")

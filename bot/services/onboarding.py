@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import NoReturn, Protocol
 
 from bot.clock import Clock
-from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role, region_in_scope
+from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role, covers, region_in_scope
 from bot.services.errors import Refusal
 from bot.services.staff import first_told
 from storage import Storage
@@ -141,10 +141,9 @@ class OnboardingService:
         if role is Role.CITY:
             region_code = None
         if creator is not None:
-            in_scope = region_code is not None and region_in_scope(creator.region_code, region_code)
             if role not in INVITABLE_BY[creator.role]:
                 await self._refuse_actor(creator, "invite.create", "cannot_invite_role", role=role.value)
-            if not in_scope and creator.role is not Role.CITY:
+            if not covers(creator.role, creator.region_code, region_code):
                 await self._refuse_actor(creator, "invite.create", "outside_scope", role=role.value,
                                          region=region_code)
         if closed:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
 from bot.clock import Clock
-from bot.domain.roles import INVITABLE_BY, Role, may_manage, region_in_scope, significant_prefix
+from bot.domain.roles import INVITABLE_BY, Role, covers, may_manage, region_in_scope, significant_prefix
 from bot.i18n import local_name
 from bot.services.errors import Refusal
 from bot.services.evidence import EvidenceStore
@@ -196,10 +196,7 @@ class PeopleService:
             self._staff_only(actor)
             mine = invite.created_by == actor.telegram_id
             place = invite.region_code
-            in_scope = actor.role is Role.CITY or (
-                place is not None and region_in_scope(actor.region_code, place)
-                and invite.role in INVITABLE_BY[actor.role]
-            )
+            in_scope = covers(actor.role, actor.region_code, place) and invite.role in INVITABLE_BY[actor.role]
             if not mine and not in_scope:
                 await self._refuse(actor, "invite.revoke", "cannot_manage", invite=token[:6])
         async with self._storage.db.transaction():
