@@ -37,7 +37,7 @@ from handlers.common import (
     pressed,
     refuse_press,
 )
-from storage.models import Invite, Region, User
+from storage.models import Institution, Invite, Region, User
 
 CHOOSING_ROLE, CHOOSING_TARGET = "invite.choosing_role", "invite.choosing_target"
 CHOOSING_INSTITUTION = "invite.choosing_institution"  # a head's institution: pressed, or part of its name typed
@@ -90,11 +90,9 @@ def _picker_keyboard(picker: PickerPage, t: Translator) -> InlineKeyboardMarkup:
                               callback_data=f"invite:inst:{choice.institution.id}")]
         for choice in picker.choices
     ]
-    search = picker.search
-    if search is None:
-        rows += page_row(picker.page, picker.pages, t, lambda number: f"invite:page:{number}")
-    else:
-        rows += page_row(picker.page, picker.pages, t, lambda number: f"invite:find:{search.serial}:{number}")
+    # The pages of every institution, or of a typed search (by its serial: an older search's buttons are refused).
+    turn = "invite:page:" if picker.search is None else f"invite:find:{picker.search.serial}:"
+    rows += page_row(picker.page, picker.pages, t, lambda number: f"{turn}{number}")
     rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data="invite:cancel")])
     return InlineKeyboardMarkup(rows)
 
@@ -206,14 +204,12 @@ async def typed_name(update: Update, context: BotContext) -> str | int:
             raise
         await answer(update, t("invite.search_too_short", least=MIN_SEARCH))
         return CHOOSING_INSTITUTION
-    if found.institution is not None:
-        return await _issue(update, context, caller, role=Role.HEAD, institution_code=found.institution.code)
-    picker = found.page
-    if picker is None or picker.search is None or not picker.total:
-        query = picker.search.text if picker is not None and picker.search is not None else message.text or ""
-        await answer(update, t("invite.no_match", query=query))
+    if isinstance(found, Institution):
+        return await _issue(update, context, caller, role=Role.HEAD, institution_code=found.code)
+    if not found.total:
+        await answer(update, t("invite.no_match", query=found.search.text if found.search else message.text or ""))
         return CHOOSING_INSTITUTION
-    await answer(update, _picker_text(picker, t), reply_markup=_picker_keyboard(picker, t))
+    await answer(update, _picker_text(found, t), reply_markup=_picker_keyboard(found, t))
     return CHOOSING_INSTITUTION
 
 

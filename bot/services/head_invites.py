@@ -47,14 +47,6 @@ class PickerPage:
 
 
 @dataclass(frozen=True)
-class Typed:
-    """What a typed name found: the one institution, or a page of several (none: an empty page)."""
-
-    institution: Institution | None = None
-    page: PickerPage | None = None
-
-
-@dataclass(frozen=True)
 class StandInInvite:
     """What a press of a stand-in reminder's invitation button came to."""
 
@@ -104,17 +96,17 @@ class HeadInviteService:
         scope = None if actor.role is Role.CITY else actor.region_code
         return await self._page_of(await self._storage.institutions.in_scope(scope), page)
 
-    async def find(self, actor: User, text: str) -> Typed:
+    async def find(self, actor: User, text: str) -> Institution | PickerPage:
         """The active institutions of the person's scope whose name holds `text`: the one, or the first page of
-        them, the search remembered. "institution_search_too_short" for too short a text."""
+        them (none: an empty page), the search remembered. "institution_search_too_short" for too short a text."""
         needle, found = await self._cards.matching(actor, text)
         active = [institution for institution in found if institution.active]
         if len(active) == 1:
-            return Typed(institution=active[0])
+            return active[0]
         search = await self._storage.searches.remember(
             actor.telegram_id, needle, self._clock.now(), Journey.INVITE_SEARCH
         )
-        return Typed(page=await self._page_of(active, 0, search))
+        return await self._page_of(active, 0, search)
 
     async def found_page(self, actor: User, serial: int, page: int) -> PickerPage | None:
         """A page of the person's last typed search, found again now. None when they have none (a forged button);
