@@ -78,8 +78,8 @@ class HeadInviteService:
             raise Refusal("outside_scope")
         if not institution.active:
             raise Refusal("invite_institution_closed")
-        if institution.id not in await self.headless_ids([institution]):
-            heads = await self._storage.users.heads_of_many([institution.id])
+        heads = await self._storage.users.heads_of_many([institution.id])
+        if institution.id not in _headless([institution], heads):
             head = next((person for person in heads if person.role is Role.HEAD
                          and person.institution_id == institution.id), heads[0] if heads else None)
             return StandInInvite(institution, None, head=head)
@@ -121,13 +121,7 @@ class HeadInviteService:
 
     async def headless_ids(self, institutions: list[Institution]) -> set[int]:
         """Those of them with no active head: neither a registered head nor an active person named its head."""
-        heads = await self._storage.users.heads_of_many(institution.id for institution in institutions)
-        people = {head.telegram_id for head in heads}
-        registered = {head.institution_id for head in heads if head.role is Role.HEAD}
-        return {
-            institution.id for institution in institutions
-            if institution.id not in registered and (institution.head_user_id or 0) not in people
-        }
+        return _headless(institutions, await self._storage.users.heads_of_many(i.id for i in institutions))
 
     async def _page_of(
         self, institutions: list[Institution], page: int, search: InstitutionSearch | None = None
@@ -145,3 +139,13 @@ class HeadInviteService:
             search=search,
             clamped=shown != page,
         )
+
+
+def _headless(institutions: list[Institution], heads: list[User]) -> set[int]:
+    """Of the institutions, those none of these heads (`heads_of_many` of them) is active head of."""
+    people = {head.telegram_id for head in heads}
+    registered = {head.institution_id for head in heads if head.role is Role.HEAD}
+    return {
+        institution.id for institution in institutions
+        if institution.id not in registered and (institution.head_user_id or 0) not in people
+    }
