@@ -232,16 +232,22 @@ async def test_a_closed_general_topic_takes_the_warning_of_a_bot_that_is_an_admi
     assert await storage.audit.list(action_prefix="group.bot_") == []
 
 
+async def forum_bound_in_general_and_topic(stage: Stage, staff: SimUser) -> SimGroup:
+    """鹿城区民政论坛, a forum whose general chat and topic 隐患 (5) are both bound for Lucheng's hazards."""
+    forum = stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
+    forum.add(staff).add_topic("隐患", 5)
+    for where in (None, 5):
+        await bind(staff, forum, where, LUCHENG, "hazards")
+    return forum
+
+
 async def test_hazard_notices_go_on_in_the_topic_of_a_group_whose_general_topic_is_closed(bot_stage: Stage) -> None:
     """The forum's general chat and its topic 隐患 both take 鹿城区's hazard notices, each its own copy. With the
     General topic closed, the topic's copy arrives, the general chat's binding ends at its refusal (the clerk told,
     once), and the next hazard is posted in the topic alone, not tried in the general chat."""
     people = await cast(bot_stage)
     staff = people.staff
-    forum = bot_stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
-    forum.add(staff).add_topic("隐患", 5)
-    for where in (None, 5):
-        await bind(staff, forum, where, LUCHENG, "hazards")
+    forum = await forum_bound_in_general_and_topic(bot_stage, staff)
     await close_general(bot_stage, forum)
 
     first = await report(bot_stage)
@@ -297,10 +303,7 @@ async def test_a_reminder_refused_by_a_closed_general_topic_ends_its_binding_onc
     bot_stage.clock.set(local(2026, 3, 2, 10))
     people = await cast(bot_stage)
     staff = people.staff
-    forum = bot_stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
-    forum.add(staff).add_topic("隐患", 5)
-    for where in (None, 5):
-        await bind(staff, forum, where, LUCHENG, "hazards")
+    forum = await forum_bound_in_general_and_topic(bot_stage, staff)
     hazard = await report(bot_stage)  # 一般: deadline 9 March; the county's groups hear on 13 March at 09:00
     await drain(bot_stage)
     assert [m.stored.thread_id for m in containing(forum, hazard.code)] == [None, 5]
