@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings
 from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import Role
 from bot.stage import Stage
@@ -153,3 +157,10 @@ async def test_a_press_by_anyone_but_the_reporter_is_refused_and_audited(bot_sta
 
 async def rows(stage: Stage, hazard: Hazard) -> list:  # type: ignore[type-arg]
     return await stage.services.storage.check_backs.for_hazard(hazard.id)
+
+
+def test_the_check_back_day_must_fall_inside_the_reopening_window() -> None:
+    assert Settings.model_validate({"CHECK_BACK_DAYS": 45}).check_back_days == 45
+    for outside in (0, 90, 120):
+        with pytest.raises(ValidationError, match="1 to 89 days"):
+            Settings.model_validate({"CHECK_BACK_DAYS": outside})
