@@ -126,7 +126,7 @@ def outbox_limits(services: BotServices) -> Limits:
 
 async def start_background(application: BotApplication) -> None:
     from bot.delivery import OutboxSender
-    from bot.jobs import schedule_jobs
+    from bot.jobs import schedule_check_backs, schedule_jobs
     from bot.warning_jobs import schedule_warning_jobs
     from bot.workers import new_worker_id
     from handlers.reminders import send_delivery
@@ -140,6 +140,8 @@ async def start_background(application: BotApplication) -> None:
     application.bot_data["outbox_sender"] = sender
     # The minute tick of the reminder engine; the job queue stops with the application.
     schedule_jobs(application, lambda delivery: send_delivery(application.bot, services, delivery))
+    # The reporters' check-backs (回访) that have fallen due.
+    schedule_check_backs(application)
     # Feeds, forecast and the follow-up of warnings sent (reminders, escalation, contact rounds).
     schedule_warning_jobs(application)
 

@@ -11,6 +11,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.catalog import Severity
+from bot.domain.check_backs import DEFAULT_DAYS as CHECK_BACK_DEFAULT_DAYS
+from bot.domain.check_backs import valid_days
 from bot.domain.deadlines import DEFAULT_DEADLINE_POLICY, DeadlinePolicy
 from bot.domain.reminders import QuietHours, parse_quiet_hours
 from bot.domain.warnings import WarningLevel
@@ -62,6 +64,9 @@ class Settings(BaseSettings):
     contact_round_close_after_hours: int = Field(default=24, gt=0, validation_alias="CONTACT_ROUND_CLOSE_AFTER_HOURS")
     # Non-urgent reminders wait out these local hours, "HH:MM-HH:MM"; equal ends switch quiet hours off.
     quiet_hours: str = Field(default="22:00-07:30", validation_alias="QUIET_HOURS")
+    # Days after a hazard is closed that its reporter is asked whether the problem is still solved (回访); inside the
+    # 90-day reopening window (bot.domain.lifecycle.REOPEN_WINDOW), so that "it came back" can still be reopened.
+    check_back_days: int = Field(default=CHECK_BACK_DEFAULT_DAYS, validation_alias="CHECK_BACK_DAYS")
     # The outbox paces itself to Telegram's limits (1 message a second per person, 20 a minute per group); against
     # the bundled emulator, which enforces none, tests and the demo set this to deliver at once.
     outbox_unpaced: bool = Field(default=False, validation_alias="OUTBOX_UNPACED")
@@ -96,6 +101,11 @@ class Settings(BaseSettings):
         if not colon or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("WEBHOOK_LISTEN must be HOST:PORT, e.g. 127.0.0.1:8443")
         return value
+
+    @field_validator("check_back_days")
+    @classmethod
+    def _check_back_inside_reopen_window(cls, value: int) -> int:
+        return valid_days(value)
 
     @field_validator("quiet_hours")
     @classmethod

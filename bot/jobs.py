@@ -218,3 +218,25 @@ def schedule_jobs(
 
 
 _WORKER_ID = new_worker_id()
+
+
+def schedule_check_backs(
+    application: Application[Any, Any, Any, Any, Any, Any], *, interval: timedelta = SWEEP_INTERVAL
+) -> None:
+    """Ask the check-backs (回访) that have fallen due, once a minute (`CheckBackService.ask_due`: the tests call it
+    directly with a FakeClock). Each is queued in the outbox as it turns 'asked', so a restart asks nothing twice."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        raise RuntimeError("the check-backs need python-telegram-bot[job-queue]")
+
+    async def run(context: CallbackContext[Any, Any, Any, Any]) -> None:
+        try:
+            await context.application.bot_data["services"].check_backs.ask_due()
+        except Exception:
+            # The next minute tries again; a failing run must not unschedule the job.
+            log.exception("asking the check-backs failed")
+
+    job_queue.run_repeating(
+        run, interval=interval, first=5, name="check_backs.tick",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )

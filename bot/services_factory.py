@@ -12,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.services.calendar import DrillService, StudyService
+from bot.services.check_backs import CheckBackService, CheckBackWords
 from bot.services.claims import ClaimService
 from bot.services.evidence import EvidenceStore
 from bot.services.hazard_core import NoticeQueue
@@ -52,6 +53,7 @@ class BotServices:
     institution_cards: InstitutionCardService
     institution_closure: InstitutionClosureService
     head_invites: HeadInviteService
+    check_backs: CheckBackService
 
     async def close(self) -> None:
         await self.storage.close()
@@ -72,6 +74,8 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     onboarding = OnboardingService(storage, clock, timedelta(hours=settings.invite_ttl_hours))
     onboarding.planner = reminders  # a new head is reminded of the home's open hazards at once
     outbox = OutboxService(storage, clock)
+    check_backs = CheckBackService(storage, clock, outbox, tz, settings.quiet, settings.check_back_days)
+    hazards.check_backs = check_backs
     warnings = WarningService(storage, clock, settings.warning_settings)
     drills = DrillService(storage, clock, tz, **calendar)
     self_inspections = SelfInspectionService(storage, clock, tz, **calendar)
@@ -99,12 +103,14 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
         institution_cards=cards,
         institution_closure=InstitutionClosureService(storage, clock, people, reminders, tz),
         head_invites=HeadInviteService(storage, clock, cards, onboarding),
+        check_backs=check_backs,
     )
     # Notices are worded in the handler layer, but queued inside the service's transaction.
     hazards.notifier = _HandlerWords(_hazard_notices, services)
     onboarding.notifier = _HandlerWords(_group_loss_words, services)
     onboarding.reach_notifier = _HandlerWords(_reach_words, services)
     people.notifier = _HandlerWords(_departure_words, services)
+    check_backs.words = _LazyCheckBackWords(services)
     return services
 
 
@@ -140,6 +146,27 @@ class _HandlerWords:
 
     async def queue_topic(self, lost: LostTopic) -> None:
         await self._notifier().queue_topic(lost)
+
+
+class _LazyCheckBackWords:
+    """The check-back's wording (handlers.check_back), imported when there is a first question to word."""
+
+    def __init__(self, services: BotServices) -> None:
+        self._services = services
+        self._words: CheckBackWords | None = None
+
+    def _get(self) -> CheckBackWords:
+        if self._words is None:
+            from handlers.check_back import CheckBackWording
+
+            self._words = CheckBackWording(self._services)
+        return self._words
+
+    async def question(self, *args: Any) -> Any:
+        return await self._get().question(*args)
+
+    async def came_back(self, *args: Any) -> Any:
+        return await self._get().came_back(*args)
 
 
 def _hazard_notices(services: BotServices) -> NoticeQueue:

@@ -11,6 +11,7 @@ from telegram.warnings import PTBUserWarning
 from handlers import (
     assign,
     charts,
+    check_back,
     comment,
     contacts,
     drill_records,
@@ -69,6 +70,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     verify.register(application)
     reopen.register(application)
     comment.register(application)
+    check_back.register(application)
     assign.register(application)
     extension.register(application)
     withdraw.register(application)

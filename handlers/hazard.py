@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.domain.check_backs import EVENT_CHECK_BACK, CheckBackAnswer
 from bot.domain.deadlines import extended
 from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import STAFF_ROLES
@@ -165,6 +166,9 @@ def _event(event: HazardEvent, names: dict[int, str], t: Translator, tz: ZoneInf
     who = names.get(event.actor_id, "") if event.actor_id is not None else t.plain("dossier.system")
     if event.action == HazardAction.COMMENT.value:  # a remark changes nothing: who said what, and when
         return t("dossier.comment", at=when(event.at, tz, t), who=who, comment=event.note or "")
+    if event.action == EVENT_CHECK_BACK:  # the reporter's answer, weeks after the closing (handlers.check_back)
+        answer = t.plain(f"check_back.answer.{event.detail.get('answer', CheckBackAnswer.HOLDS.value)}")
+        return t("dossier.check_back", at=when(event.at, tz, t), who=who, answer=answer)
     lines = [
         t(
             "dossier.event",

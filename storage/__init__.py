@@ -17,6 +17,7 @@ from storage.db import Database
 from storage.repositories.action_drafts import ActionDraftRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.calendar import CalendarRepository
+from storage.repositories.check_backs import CheckBackRepository
 from storage.repositories.claims import ClaimRepository
 from storage.repositories.drafts import DraftRepository
 from storage.repositories.extensions import ExtensionRepository
@@ -67,6 +68,7 @@ class Storage:
         self.hazard_watch = HazardWatchRepository(db)
         self.claims = ClaimRepository(db)
         self.extensions = ExtensionRepository(db)
+        self.check_backs = CheckBackRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:

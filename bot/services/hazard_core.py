@@ -195,6 +195,12 @@ class NoticeQueue(Protocol):
     async def queue(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None: ...
 
 
+class CheckBackPlanner(Protocol):
+    """Plans the reporter's check-back (回访) of a closing, inside the acceptance's transaction."""
+
+    async def schedule(self, hazard: Hazard, event: HazardEvent) -> None: ...
+
+
 class HazardCore:
     def __init__(
         self, storage: Storage, clock: Clock, evidence: EvidenceStore, policy: DeadlinePolicy, tz: ZoneInfo
@@ -206,6 +212,7 @@ class HazardCore:
         self._tz = tz
         self.planner: ReminderPlanner | None = None
         self.notifier: NoticeQueue | None = None
+        self.check_backs: CheckBackPlanner | None = None
 
     async def _queue_notices(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None:
         """Call inside the change's transaction."""

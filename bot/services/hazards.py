@@ -167,6 +167,8 @@ class HazardService(HazardReporting, HazardExtensions):
                     participants = [e.actor_id for e in await self._storage.hazards.events(hazard.id) if e.actor_id]
                     notices += on_comment(updated.facts(), updated.id, audience, actor.telegram_id, participants)
                 await self._queue_notices(updated, event, notices)
+                if action is HazardAction.ACCEPT and self.check_backs is not None:
+                    await self.check_backs.schedule(updated, event)
         # Raised after the block so that the audit entry of a refusal is committed, not rolled back.
         if isinstance(applied, Refused):
             raise await self._explained(applied.reason_code, hazard, action)

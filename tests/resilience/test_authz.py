@@ -182,6 +182,25 @@ def on_extension(verb: str) -> Step:
     return run
 
 
+async def check_back_asked(cell: Cell) -> None:
+    """The check-back of the cell's closed hazard, asked: straight in the table (its day is weeks away, and the
+    matrix runs no sender), as the asking job leaves it."""
+    assert cell.hazard is not None
+    await cell.stage.services.storage.db.execute(
+        "UPDATE check_backs SET state = 'asked', asked_at = due_at WHERE hazard_id = ?", (cell.hazard.id,))
+
+
+def press_check_back(answer: str) -> Step:
+    """An answer to the check-back of the cell's hazard, as its question carries it."""
+
+    async def run(cell: Cell) -> None:
+        assert cell.hazard is not None
+        found = await cell.stage.services.storage.check_backs.for_hazard(cell.hazard.id)
+        await cell.press(f"chk:{answer}:{found[0].id if found else 0}")
+
+    return run
+
+
 PERIODS = {"month": PeriodKind.MONTH, "quarter": PeriodKind.QUARTER, "year": PeriodKind.YEAR}
 
 
@@ -445,6 +464,9 @@ ROWS: tuple[Row, ...] = (
     Row("hz:comment:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:comment:{hazard}")),
         ("comment.ask",), hazard=HazardState.CLOSED, variant="closed"),
     # Naming the person responsible: staff in scope, while the hazard is unresolved; every press is checked again.
+    # The check-back (回访) of a closed hazard: only its reporter answers it.
+    Row("chk:", expect(allow=(P.CADRE,)), press_check_back("holds"), ("check_back.thanks_holds",),
+        hazard=HazardState.CLOSED, hazard_by=P.CADRE, prepare=check_back_asked),
     Row("hz:assign:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("hz:assign:{hazard}")), ("assign.choose",),
         hazard=HazardState.ASSIGNED),
     Row("as:page:", expect(allow=(P.COUNTY_IN, P.CITY)), press(filled("as:page:{hazard}:0")), ("assign.choose",),
