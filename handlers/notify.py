@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.domain.catalog import correction_for, is_sensitive
-from bot.domain.lifecycle import REOPEN_WINDOW
+from bot.domain.catalog import correction_for
+from bot.domain.lifecycle import REOPEN_WINDOW, corrects_it
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
 from bot.i18n import Translator, clipped, counted
-from bot.services.hazard_core import FIX_ACTIONS
+from bot.services.hazard_core import FIX_ACTIONS, actor_of
 from handlers.common import catalog_label, place_name
 from handlers.hazard_buttons import (
     ACCEPT,
@@ -303,14 +303,7 @@ def _verify_keyboard(hazard: Hazard, event: HazardEvent, t: Translator) -> Inlin
 def _rectifies(hazard: Hazard, recipient: User | None) -> bool:
     """Whether the recipient is the one correcting it. A head who reported a sensitive hazard at their own home is
     told of it as its reporter, but never deals with it: a Rectify button would only earn them a refusal."""
-    if recipient is None:
-        return False
-    if recipient.telegram_id == hazard.assignee_id:
-        return True
-    return (
-        recipient.role is Role.HEAD and recipient.institution_id == hazard.institution_id
-        and not is_sensitive(hazard.area)
-    )
+    return recipient is not None and corrects_it(hazard.facts(), actor_of(recipient))
 
 
 def _reported_it(hazard: Hazard, recipient: User | None) -> bool:

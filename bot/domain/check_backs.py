@@ -13,10 +13,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain.catalog import is_sensitive
-from bot.domain.lifecycle import REOPEN_WINDOW, Actor, HazardFacts, HazardState, can_view
+from bot.domain.lifecycle import REOPEN_WINDOW, Actor, HazardFacts, HazardState, can_view, corrects_it
 from bot.domain.reminders import QuietHours, next_allowed_time
-from bot.domain.roles import Role
 
 DEFAULT_DAYS = 30
 # The history entry an answer writes (a hazard event beside the lifecycle's actions, as "report" is).
@@ -50,16 +48,6 @@ def valid_days(days: int) -> int:
     return days
 
 
-def fixed_it(facts: HazardFacts, reporter: Actor) -> bool:
-    """Whether the reporter is the one who corrected the hazard: named responsible, or a head of its institution
-    (for a hazard that is not sensitive, which heads never deal with). As `handlers.notify._rectifies`."""
-    if reporter.telegram_id == facts.assignee_id:
-        return True
-    return (
-        reporter.role is Role.HEAD and reporter.institution_id == facts.institution_id and not is_sensitive(facts.area)
-    )
-
-
 def skip_reason(
     facts: HazardFacts, closed_at: datetime, reporter: Actor | None, reporter_active: bool, now: datetime
 ) -> Skip | None:
@@ -70,7 +58,7 @@ def skip_reason(
         return Skip.WINDOW_PASSED
     if reporter is None or not reporter_active:
         return Skip.REPORTER_GONE
-    if fixed_it(facts, reporter):
+    if corrects_it(facts, reporter):
         return Skip.FIXED_IT
     if not can_view(facts, reporter):
         return Skip.HIDDEN

@@ -494,6 +494,14 @@ def _staff_in_scope(actor: Actor, region_code: str) -> bool:
     return False
 
 
+def corrects_it(facts: HazardFacts, actor: Actor) -> bool:
+    """Whether the actor is the one correcting the hazard: named responsible, or a head of its institution for a
+    hazard that is not sensitive (heads never deal with those, even one they reported themselves)."""
+    if actor.telegram_id == facts.assignee_id:
+        return True
+    return _is_own_head(facts, actor) and not is_sensitive(facts.area)
+
+
 def _is_own_head(facts: HazardFacts, actor: Actor) -> bool:
     return actor.role is Role.HEAD and actor.institution_id == facts.institution_id
 
