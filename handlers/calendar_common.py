@@ -182,14 +182,25 @@ def period_label(period: Period, t: Translator) -> str:
 
 def status_line(duty: str, status: DutyStatus, t: Translator) -> str:
     """One whole sentence on where a duty stands, with its icon (✅ done, 🟢 not yet due or not owed, ⚠️ due soon,
-    ⏰ overdue)."""
+    ⏰ overdue). An overdue one names the current period and its end too: the missed period can no longer be made
+    good (a record counts for the period it is made in), and the current one is what is owed now. On a period's
+    last day it says "today", not "0 days left"."""
     if isinstance(status, Overdue):
+        key = f"calendar.status.{duty}.overdue"
         return t(
-            counted(f"calendar.status.{duty}.overdue", status.days_overdue),
+            f"{key}_due_today" if status.days_left == 0 else counted(key, status.days_overdue),
             missed=period_label(status.missed, t),
             days=status.days_overdue,
+            period=period_label(status.period, t),
+            end=status.period.end.isoformat(),
         )
     if isinstance(status, DueSoon):
+        if status.days_left == 0:
+            return t(
+                f"calendar.status.{duty}.due_today",
+                period=period_label(status.period, t),
+                end=status.period.end.isoformat(),
+            )
         return t(
             counted(f"calendar.status.{duty}.due_soon", status.days_left),
             period=period_label(status.period, t),

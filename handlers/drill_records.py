@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.domain.compliance import Cadence, DutyStatus
+from bot.domain.compliance import Cadence, Compliant, DutyStatus
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.i18n import Html, Translator, counted
 from bot.services.calendar import DrillRecord, may_log_for
@@ -20,6 +20,7 @@ from bot.services.duties import load_duties
 from handlers.calendar_common import (
     DRILL,
     ENTRY_DRILL,
+    ENTRY_SELFCHECK,
     SELFCHECK,
     entry_button,
     refuse_role,
@@ -89,8 +90,12 @@ async def _show_record(update: Update, context: BotContext, caller: Caller, inst
     inspection = await context.services.self_inspections.status(institution)
     markup = None
     if caller.user is not None and caller.user.role is Role.HEAD:
-        # Staff log for an institution through /drill, which asks which one first.
-        markup = InlineKeyboardMarkup([[entry_button(ENTRY_DRILL, caller.t)]])
+        # Staff log for an institution through /drill, which asks which one first. The self-inspection is the
+        # head's alone (/selfcheck opens their own institution's sheet), offered while this month's is not done.
+        row = [entry_button(ENTRY_DRILL, caller.t)]
+        if not (isinstance(inspection, Compliant) and inspection.done_on is not None):
+            row.append(entry_button(ENTRY_SELFCHECK, caller.t))
+        markup = InlineKeyboardMarkup([row])
     await answer(update, _record_text(record, inspection, caller.t), reply_markup=markup)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.ranking import Standing
+from bot.domain.ranking import Placed, Standing, measured, places
 from bot.i18n import Translator, counted
 from bot.services.notices import NoticeDraft, Ranking
 from handlers.common import fitting, place_name
@@ -21,6 +21,8 @@ RANKING_BUDGET = 3200
 # of the three lists of the negative list, in this many characters; a list names what fits and counts the rest.
 NOTICE_RANKING_BUDGET = 1000
 NOTICE_LIST_BUDGET = 500
+# The places with nothing measured, named on one line under the ranking: as many names as fit, the rest counted.
+UNMEASURED_BUDGET = 300
 
 
 def standing_name(standing: Standing, ranking: Ranking, t: Translator) -> str:
@@ -30,10 +32,11 @@ def standing_name(standing: Standing, ranking: Ranking, t: Translator) -> str:
     return unit_name(standing.code, ranking.regions, t)
 
 
-def standing_line(place: int, standing: Standing, ranking: Ranking, t: Translator) -> str:
+def standing_line(placed: Placed, ranking: Ranking, t: Translator) -> str:
+    standing = placed.standing
     return t(
-        "insight.ranking.line",
-        place=place,
+        "insight.ranking.line_tied" if placed.tied else "insight.ranking.line",
+        place=placed.place,
         name=standing_name(standing, ranking, t),
         on_time=percent(standing.on_time, t),
         overdue=standing.overdue,
@@ -43,11 +46,14 @@ def standing_line(place: int, standing: Standing, ranking: Ranking, t: Translato
 
 
 def ranking_lines(ranking: Ranking, t: Translator, budget: int = RANKING_BUDGET) -> list[str]:
-    """Every place when they fit MAX_LINES and `budget` characters; otherwise the top and the bottom, which is
-    what a notice is about, as many of the top as fit."""
-    lines = [standing_line(place, s, ranking, t) for place, s in enumerate(ranking.standings, start=1)]
+    """Every ranked place when they fit MAX_LINES and `budget` characters; otherwise the top and the bottom, which
+    is what a notice is about, as many of the top as fit. Then, unnumbered, the places with nothing measured."""
+    placed = places(ranking.standings)
+    unmeasured = _unmeasured_line([p.standing for p in placed if p.place is None], ranking, t)
+    budget -= _size(unmeasured)
+    lines = [standing_line(p, ranking, t) for p in placed if p.place is not None]
     if len(lines) <= MAX_LINES and _size(lines) <= budget:
-        return lines
+        return lines + unmeasured
     bottom = lines[-min(BOTTOM_LINES, len(lines) // 2):]
     top = lines[: MAX_LINES - len(bottom)]
     while len(top) > 1 and _size(top) + _size(bottom) > budget:
@@ -56,7 +62,19 @@ def ranking_lines(ranking: Ranking, t: Translator, budget: int = RANKING_BUDGET)
         bottom.pop(0)
     hidden = len(lines) - len(top) - len(bottom)
     # Two long lines past the budget are both kept (one of each end at least): there is no gap to announce.
-    return [*top, *([t(counted("insight.ranking.gap", hidden), hidden=hidden)] if hidden else []), *bottom]
+    return [*top, *([t(counted("insight.ranking.gap", hidden), hidden=hidden)] if hidden else []), *bottom,
+            *unmeasured]
+
+
+def _unmeasured_line(standings: list[Standing], ranking: Ranking, t: Translator) -> list[str]:
+    """The places not ranked, for want of anything to measure: named (as many as fit), never numbered or last."""
+    if not standings:
+        return []
+    separator = t.plain("insight.notice.name_separator")
+    names = fitting([standing_name(s, ranking, t) for s in standings], UNMEASURED_BUDGET, gap=len(separator))
+    if len(names) == len(standings):
+        return [t("insight.ranking.unmeasured", names=separator.join(names))]
+    return [t("insight.ranking.unmeasured_some", count=len(standings), names=separator.join(names))]
 
 
 def _size(lines: list[str]) -> int:
@@ -67,7 +85,9 @@ def ranking_text(ranking: Ranking, scope: str, t: Translator) -> str:
     if not ranking.standings:
         return t("insight.ranking.empty", scope=scope, period=period_name(ranking.period, t))
     header = t("insight.ranking.header", scope=scope, period=period_name(ranking.period, t))
-    return "\n".join([header, t("insight.ranking.order"), *ranking_lines(ranking, t)])
+    # The order the places are decided by, when some are: a ranking of nothing measured lists the places alone.
+    order = [t("insight.ranking.order")] if any(measured(s) for s in ranking.standings) else []
+    return "\n".join([header, *order, *ranking_lines(ranking, t)])
 
 
 def _place(row: InstitutionRow | OverdueRow, draft: NoticeDraft, t: Translator) -> str:

@@ -186,7 +186,7 @@ async def test_drills_shows_the_record_and_the_status_at_the_edges(bot_stage: St
     await head.send_text("/drills")
     record = head.last_message()
     assert "🟢 2026年上半年尚未开展消防演练，须在 2026-06-30 前开展" in record.text
-    assert record.buttons == [["🔥 记录演练"]]
+    assert record.buttons == [["🔥 记录演练", "📋 开始本月自查"]]  # May's self-inspection is not done either
 
     bot_stage.clock.set(local(2026, 5, 31))  # 30 days before the half-year ends: due soon, counted inclusively
     await head.send_text("/drills")
@@ -485,7 +485,10 @@ async def test_drills_shows_the_monthly_self_inspection_as_the_reminders_promise
     lines = page.split("\n")
     at = lines.index("鹿城区社会福利院")
     assert lines[at + 1].startswith("✅ 合规：2026年下半年已于 2026-07-02 开展消防演练")
-    assert lines[at + 2] == "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天。"
+    # June can no longer be done (its sheet closed on 30 June); July's is what is owed now, and said so.
+    assert lines[at + 2] == (
+        "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天；2026年07月的自查请于 2026-07-31 前完成。"
+    )
     assert "月度自查" in lines[0]
 
 

@@ -239,6 +239,8 @@ _NEVER_ONE_IN = {
     ("reminder.digest_header", "count"),  # a digest of one reminder is that reminder alone
     ("selfcheck.finished", "total"), ("selfcheck.amended", "total"), ("institution.matches", "total"),
     ("invite.matches", "total"),  # one match is invited at once
+    # On the current period's last day the missed one ended a whole period (28 days or more) before.
+    *[(f"calendar.status.{duty}.overdue_due_today", "days") for duty in ("drill", "selfcheck", "study")],
 }
 _PLURALS = {"people", "persons", "institutions", "cadres", "groups", "rows", "hazards", "users", "files",
             "invitations", "heads", "reminders", "items", "minutes", "hours", "days", "characters", "photos",

@@ -423,3 +423,56 @@ async def test_an_item_still_being_corrected_at_another_home_is_no_reason_not_to
     assert march is not None
     assert [a.hazard_id for a in (await storage.calendar.answers(march.id)).values() if a.answer is Answer.FAIL] == [
         ours.id]
+
+
+async def test_on_the_months_last_day_a_missed_month_does_not_hide_that_this_one_is_due_today(
+    bot_stage: Stage,
+) -> None:
+    """30 November, October never done: /drills and /institution said only "October missed, 30 days overdue".
+    October's sheet closed on 31 October and cannot be done; November's can, until tonight. Both are said, and the
+    head's /drills offers November's sheet beside the drill."""
+    bot_stage.clock.set(local(2026, 11, 30))
+    people = await cast(bot_stage)
+    head = people.head
+    overdue = "⏰ 已逾期：2026年10月未完成月度隐患自查，已逾期 30 天；2026年11月的自查今天（2026-11-30）截止。"
+
+    await head.send_text("/drills")
+    record = head.last_message()
+    assert overdue in record.text.split("\n")
+    assert record.buttons == [["🔥 记录演练", "📋 开始本月自查"]]
+    await head.send_text("/institution")
+    assert overdue in head.last_message().text.split("\n")
+
+    await head.send_text("/drills")
+    await head.press("📋 开始本月自查")
+    assert "月度隐患自查（2026年11月）" in head.last_message().text
+    await _answer_ok(head, await _item_count(bot_stage))
+    await head.send_text("/drills")
+    record = head.last_message()
+    assert "✅ 合规：2026年11月的月度隐患自查已完成。" in record.text and "未完成月度隐患自查" not in record.text
+    assert record.buttons == [["🔥 记录演练"]]  # nothing left to start this month: a second run is /selfcheck's
+
+
+async def test_on_the_last_day_it_says_due_today_not_zero_days_left(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 10, 20))
+    people = await cast(bot_stage, "en")
+    head = people.head
+    await head.send_text("/selfcheck")
+    await _answer_ok(head, await _item_count(bot_stage), "✅ OK")
+
+    bot_stage.clock.set(local(2026, 11, 29))
+    await head.send_text("/drills")
+    assert "the monthly self-inspection for 2026-11 is not done; 1 day left (until 2026-11-30)." in (
+        head.last_message().text
+    )
+    bot_stage.clock.set(local(2026, 11, 30))
+    await head.send_text("/drills")
+    text = head.last_message().text
+    assert "⚠️ Due today: the monthly self-inspection for 2026-11 is not done; today (2026-11-30) is the " \
+        "last day." in text
+    assert "0 days" not in text
+    await head.send_text("/lang")
+    await head.press("中文")
+    await head.send_text("/drills")
+    assert "⚠️ 今天截止：2026年11月的月度隐患自查尚未完成，今天（2026-11-30）是最后一天。" in head.last_message().text
+    assert "还剩 0 天" not in head.last_message().text

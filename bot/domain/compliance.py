@@ -100,6 +100,9 @@ class Overdue:
     period: Period  # the current period
     missed: Period  # the period that ended with nothing logged
     days_overdue: int  # days since the missed period ended; 1 on the first day of the next period
+    # Days left of the current period, which is owed too (and is all that can still be done: a record counts for
+    # the period it is made in, and a month's self-inspection sheet closes at its end); 0 on its last day.
+    days_left: int
 
 
 DutyStatus = Compliant | DueSoon | Overdue
@@ -207,7 +210,7 @@ def status(rule: DutyRule, done_dates: Iterable[date], today: date, *, judged_fr
         return Compliant(current, in_current[-1])
     previous = previous_period(rule, current)
     if owes(rule, previous, judged_from) and not any(d in previous for d in dates):
-        return Overdue(current, previous, (today - previous.end).days)
+        return Overdue(current, previous, (today - previous.end).days, (current.end - today).days)
     if judged_from is not None and not owes(rule, current, judged_from):
         return Compliant(current, None, first_owed(rule, judged_from))
     if today >= due_soon_from(rule, current):

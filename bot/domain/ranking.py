@@ -6,9 +6,14 @@ anyone can check by hand, so the ranking is lexicographic, not a weighted score:
 1. on-time rectification rate, higher first (the closed loop is the core of the work);
 2. overdue hazards now, fewer first (dynamic zeroing);
 3. fire-drill compliance, higher first;
-4. warning acknowledgement rate, higher first;
-then the code, so that equal standings always list in the same order. A rate with nothing to measure (no hazard
-closed, no warning sent) sorts after every measured rate at its step, neither rewarded nor punished.
+4. warning acknowledgement rate, higher first.
+A rate with nothing to measure (no hazard closed, no warning sent) sorts after every measured rate at its step,
+neither rewarded nor punished.
+
+Equal standings share a place (standard competition ranking: 1, 2, 2, 4), marked tied, and are listed by code only
+so that they always list in the same order: a ranking sent to the groups in a notice must not put one county below
+another for its region code. A place with nothing measured at all (no rate to compute and nothing overdue) is not
+ranked: it is listed after the ranked ones, without a number, rather than placed last for nothing.
 """
 
 from __future__ import annotations
@@ -39,22 +44,58 @@ def _rate_key(ratio: Ratio) -> tuple[bool, float]:
 
 
 def ranking_key(standing: Standing) -> tuple[object, ...]:
+    """What a place is decided by; equal keys are a tie (the code is no part of it)."""
     return (
         _rate_key(standing.on_time),
         standing.overdue,
         _rate_key(standing.drills),
         _rate_key(standing.acks),
-        standing.code,
     )
 
 
+def measured(standing: Standing) -> bool:
+    """Whether there is anything to rank it by: a rate with something to measure, or hazards overdue now."""
+    rates = (standing.on_time, standing.drills, standing.acks)
+    return standing.overdue > 0 or any(ratio.rate is not None for ratio in rates)
+
+
 def rank(standings: Iterable[Standing]) -> list[Standing]:
-    return sorted(standings, key=ranking_key)
+    """The ranked order: the measured by their key (a tie by code, for a stable listing), then the unmeasured."""
+    return sorted(standings, key=lambda s: (not measured(s), ranking_key(s), s.code))
+
+
+@dataclass(frozen=True)
+class Placed:
+    standing: Standing
+    place: int | None  # 1, 2, 2, 4 …; None for a place with nothing measured, which is not ranked
+    tied: bool  # another ranked place has the same key
+
+
+def places(ranked: Sequence[Standing]) -> list[Placed]:
+    """Each standing of a ranking (in `rank`'s order, where equal keys are side by side) with its place: one more
+    than the number of standings ahead of it with a better key, so that equal keys share a place and the next
+    place skips as many (1, 2, 2, 4)."""
+    keys = [ranking_key(s) if measured(s) else None for s in ranked]
+    placed: list[Placed] = []
+    for index, (standing, key) in enumerate(zip(ranked, keys, strict=True)):
+        if key is None:
+            placed.append(Placed(standing, None, False))
+            continue
+        as_before = index > 0 and keys[index - 1] == key
+        as_after = index + 1 < len(keys) and keys[index + 1] == key
+        place = placed[-1].place if as_before else index + 1
+        placed.append(Placed(standing, place, as_before or as_after))
+    return placed
 
 
 def best_performers(ranked: Sequence[Standing], count: int = BEST_COUNT) -> list[Standing]:
-    """The top of the ranking that has earned praise: something measured, and nothing overdue."""
-    return [s for s in ranked if s.on_time.rate is not None and s.overdue == 0][:count]
+    """The top of the ranking that has earned praise: something measured, and nothing overdue; the first `count`
+    of them, and any tied with the last of those (a tie is never split by region code)."""
+    earned = [p for p in places(ranked) if p.standing.on_time.rate is not None and p.standing.overdue == 0]
+    if len(earned) > count:
+        last = earned[count - 1].place
+        earned = earned[:count] + [p for p in earned[count:] if p.place == last]
+    return [p.standing for p in earned]
 
 
 @dataclass(frozen=True)

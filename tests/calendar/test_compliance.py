@@ -52,7 +52,7 @@ def test_a_drill_on_30_june_counts_for_the_first_half_and_one_on_1_july_for_the_
 
 
 def test_an_elderly_care_home_whose_last_drill_was_seven_months_ago_is_overdue() -> None:
-    assert status(ELDERLY, [date(2025, 12, 15)], date(2026, 7, 15)) == Overdue(H2_2026, H1_2026, 15)
+    assert status(ELDERLY, [date(2025, 12, 15)], date(2026, 7, 15)) == Overdue(H2_2026, H1_2026, 15, 169)
     # Still overdue until a drill is logged, and compliant from that day.
     assert isinstance(status(ELDERLY, [date(2025, 12, 15)], date(2026, 11, 1)), Overdue)
     assert status(ELDERLY, [date(2025, 12, 15), date(2026, 11, 2)], date(2026, 11, 2)) == Compliant(
@@ -80,7 +80,7 @@ def test_due_soon_within_30_days_of_the_period_end_inclusive() -> None:
     assert status(ELDERLY, previous, date(2026, 5, 30)) == Compliant(H1_2026, None)
     assert status(ELDERLY, previous, date(2026, 5, 31)) == DueSoon(H1_2026, 30)
     assert status(ELDERLY, previous, date(2026, 6, 30)) == DueSoon(H1_2026, 0)
-    assert status(ELDERLY, previous, date(2026, 7, 1)) == Overdue(H2_2026, H1_2026, 1)
+    assert status(ELDERLY, previous, date(2026, 7, 1)) == Overdue(H2_2026, H1_2026, 1, 183)
     assert status(FUNERAL, [date(2025, 5, 1)], date(2026, 12, 1)) == DueSoon(
         Period(date(2026, 1, 1), date(2026, 12, 31)), 30
     )
@@ -93,13 +93,13 @@ def test_monthly_self_inspection_is_due_soon_from_the_25th_and_overdue_next_mont
     assert status(SELF_INSPECTION_RULE, done_february, date(2026, 3, 24)) == Compliant(march, None)
     assert status(SELF_INSPECTION_RULE, done_february, date(2026, 3, 25)) == DueSoon(march, 6)
     assert due_soon_from(SELF_INSPECTION_RULE, february) == date(2026, 2, 25)
-    assert status(SELF_INSPECTION_RULE, [], date(2026, 3, 2)) == Overdue(march, february, 2)
+    assert status(SELF_INSPECTION_RULE, [], date(2026, 3, 2)) == Overdue(march, february, 2, 29)
 
 
 def test_periods_before_tracking_started_are_never_missed() -> None:
     assert status(ELDERLY, [], date(2026, 3, 1), judged_from=date(2026, 2, 1)) == Compliant(H1_2026, None)
     assert status(ELDERLY, [], date(2026, 3, 1), judged_from=date(2025, 9, 30)) == Overdue(
-        H1_2026, Period(date(2025, 7, 1), date(2025, 12, 31)), 60
+        H1_2026, Period(date(2025, 7, 1), date(2025, 12, 31)), 60, 121
     )
     assert isinstance(status(STUDY_RULE, [], date(2026, 6, 1), judged_from=date(2026, 1, 1)), DueSoon)
 
@@ -122,7 +122,7 @@ def test_an_institution_is_judged_from_the_later_of_tracking_and_the_day_it_was_
     # Imported on 15 July: the first half-year was never its to miss; the second one it owes, from the start.
     assert status(ELDERLY, [], date(2026, 7, 15), judged_from=july) == Compliant(H2_2026, None)
     assert status(ELDERLY, [], date(2027, 1, 1), judged_from=july) == Overdue(
-        Period(date(2027, 1, 1), date(2027, 6, 30)), H2_2026, 1
+        Period(date(2027, 1, 1), date(2027, 6, 30)), H2_2026, 1, 180
     )
 
 
@@ -156,3 +156,11 @@ def test_a_months_sheet_closes_after_its_last_day_with_no_grace() -> None:
     assert sheet_closed(october, date(2026, 11, 1))
     february = period_of(SELF_INSPECTION_RULE, date(2028, 2, 10))  # a leap year's February ends on the 29th
     assert not sheet_closed(february, date(2028, 2, 29)) and sheet_closed(february, date(2028, 3, 1))
+
+
+def test_a_missed_month_is_overdue_and_says_how_long_the_current_one_has_left() -> None:
+    october, november = Period(date(2026, 10, 1), date(2026, 10, 31)), Period(date(2026, 11, 1), date(2026, 11, 30))
+    # On 30 November October is 30 days overdue (its sheet closed on the 31st) and November's is due today.
+    assert status(SELF_INSPECTION_RULE, [], date(2026, 11, 30)) == Overdue(november, october, 30, 0)
+    assert status(SELF_INSPECTION_RULE, [], date(2026, 11, 1)) == Overdue(november, october, 1, 29)
+    assert status(SELF_INSPECTION_RULE, [date(2026, 10, 9)], date(2026, 11, 30)) == DueSoon(november, 0)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from bot.clock import FakeClock
 from bot.domain.catalog import HazardArea
 from bot.domain.roles import Role
 from bot.stage import Stage, stage
@@ -255,7 +256,10 @@ async def test_a_county_ranking_of_many_long_english_names_fits_one_message(bot_
     assert "Ranking" in ranking.text and "places not shown)" in ranking.text
     places = [line for line in ranking.text.splitlines() if line[:1].isdigit()]
     ranked = len(await storage.institutions.in_scope(home.region_code[:6]))
-    assert ranked > 40 and places[0].startswith("1. ") and places[-1].startswith(f"{ranked}. ")  # top and bottom
+    # Nothing tells them apart (no hazard, no warning, every fire drill overdue): they share the first place, the
+    # top and the bottom of it shown.
+    assert ranked > 40 and all(line.startswith("1. ") and " (tied): " in line for line in places)
+    assert places[-1].startswith("1. Nanhui Subdistrict")  # the last by code
     assert f"({ranked - len(places)} places not shown)" in ranking.text
 
 
@@ -280,7 +284,10 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
     assert "(1) Hazards overdue: 12" in preview and "… 12 in all (full list: /export)" in preview
     named = [n for n in range(1, 13) if f"YH-20260302-{n:04} Wenzhou Lucheng" in preview]
     assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
-    assert "13. Lucheng District" in preview  # the counties' ranking whole
+    # The counties' ranking whole: eleven tied first, Lucheng (12 overdue) twelfth, Ouhai (no institution) unranked.
+    assert "1. Longwan District (tied): on time — · overdue 0 · drills 0% · acks —" in preview
+    assert "12. Lucheng District: on time — · overdue 12" in preview
+    assert "Nothing measured, not ranked: Ouhai District" in preview
 
 
 async def _townships(stage: Stage, count: int, name_en: str) -> list[str]:
@@ -432,3 +439,32 @@ async def test_each_townships_line_gives_its_own_drill_compliance(bot_stage: Sta
     assert "月度自查完成 0/" in text and "（100%）；月度自查完成" in text  # the county's own figures
     township = next(line for line in text.split("\n") if line.startswith("五马街道："))
     assert "· 演练 100% ·" in township
+
+
+async def test_a_ranking_of_nothing_measured_ranks_no_one_and_ties_share_a_place(tmp_path: Path) -> None:
+    """A city's first month on the bot: every figure "—", and /ranking numbered the counties 1 to 13 by region code,
+    the ranking the notice sends to the groups, so a county stood last for nothing. Nothing measured is not ranked;
+    places that measure alike share a place, marked tied."""
+    clock = FakeClock(datetime(2026, 9, 10, 1, tzinfo=UTC))  # the database first runs: nothing before is owed
+    async with stage(tmp_path / "safety.db", clock=clock, settings_options={"TRACKING_SINCE": ""}) as bot_stage:
+        await cast(bot_stage)
+        admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+        await bot_stage.register(admin, Role.CITY)
+        bot_stage.clock.set(local(2026, 9, 20))
+        await admin.send_text("/ranking")
+        lines = admin.last_message().text.split("\n")
+        assert lines[0] == "🏆 全市排名 · 2026年8月"
+        # Every county with institutions measures alike (no drill owed yet: 100%; nothing closed or overdue).
+        assert "1. 温州市（市直）（并列）：按期 — · 逾期 0 · 演练 100% · 签收 —" in lines
+        assert "1. 龙港市（并列）：按期 — · 逾期 0 · 演练 100% · 签收 —" in lines
+        assert sum(line.startswith("1. ") for line in lines) == 12 and not any(line[:1] in "23456789" for line in lines)
+        assert lines[-1] == "暂无数据，不参与排名：瓯海区"  # no institution: nothing to measure, and not last
+
+        await with_longwan(bot_stage)  # a hazard of Longwan, overdue by October
+        bot_stage.clock.set(local(2026, 10, 8))
+        await admin.send_text("/ranking")
+        lines = admin.last_message().text.split("\n")
+        assert lines[0] == "🏆 全市排名 · 2026年9月"
+        assert "1. 鹿城区（并列）：按期 — · 逾期 0 · 演练 100% · 签收 —" in lines
+        assert "12. 龙湾区：按期 — · 逾期 1 · 演练 100% · 签收 —" in lines  # eleven ahead of it, tied first
+        assert lines[-1] == "暂无数据，不参与排名：瓯海区"

@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.ranking import Standing, rank
+from bot.domain.ranking import Standing, places, rank
 from bot.domain.stats import PeriodKind, Ratio, Scope, ScopeLevel, StatsPeriod
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.notices import NoticeService, Ranking
 from bot.services.outbox import OutboxService
 from bot.services.stats import StatsService
-from handlers.notice_text import notice_text, ranking_lines
+from handlers.notice_text import notice_text, ranking_lines, ranking_text
 from storage.models import Region, RegionLevel
 from tests.insight.world import CITY_ADMIN, LUCHENG_STAFF, NOW, A, B, InsightWorld
 
@@ -48,13 +48,30 @@ def test_a_short_ranking_too_long_for_its_budget_never_announces_zero_places_lef
     assert len(lines) == 2 and lines[0].startswith("1. 鹿城区") and lines[1].startswith("2. 鹿城区")
 
 
+def test_a_ranking_with_nothing_measured_numbers_no_one() -> None:
+    region = Region(code="330302", name_zh="鹿城区", name_en="Lucheng", level=RegionLevel.COUNTY)
+    other = Region(code="330303", name_zh="龙湾区", name_en="Longwan", level=RegionLevel.COUNTY)
+    standings = (Standing("330302", Ratio(), 0, Ratio(), Ratio()), Standing("330303", Ratio(), 0, Ratio(), Ratio()))
+    ranking = Ranking(Scope(ScopeLevel.CITY), MARCH, standings, {"330302": region, "330303": other}, {})
+    text = ranking_text(ranking, "全市", Translator("zh_CN", strict=True))
+    # No order to explain, no place to give: the header and the places, unnumbered.
+    assert text.split("\n") == ["🏆 <b>全市排名 · 2026年3月</b>", "暂无数据，不参与排名：鹿城区、龙湾区"]
+    english = ranking_text(ranking, "the city", Translator("en", strict=True))
+    assert english.split("\n")[1] == "Nothing measured, not ranked: Lucheng, Longwan"
+
+
 async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negative_list(world: InsightWorld) -> None:
     notices = service(world)
     admin = await world.user(CITY_ADMIN)
     ranking = await notices.ranking(admin, MARCH)
     order = [s.code for s in ranking.standings]
-    # The city's own (1/1 on time) beats Lucheng (1/2); the rest measured nothing, Longwan last with one overdue.
-    assert order[:2] == ["330300", "330302"] and order[-1] == "330303" and len(order) == 13
+    placed = {p.standing.code: (p.place, p.tied) for p in places(ranking.standings)}
+    # The city's own (1/1 on time) beats Lucheng (1/2); nine counties measured only their drills, alike: tied third;
+    # Longwan twelfth with one overdue; Ouhai measured nothing at all and is not ranked.
+    assert order[:2] == ["330300", "330302"] and order[-2:] == ["330303", "330304"] and len(order) == 13
+    assert placed["330300"] == (1, False) and placed["330302"] == (2, False)
+    assert placed["330305"] == placed["330383"] == (3, True) and placed["330303"] == (12, False)
+    assert placed["330304"] == (None, False)
     draft = await notices.draft(admin, MARCH)
     assert [s.code for s in draft.best] == ["330300"]  # Lucheng has overdue hazards: no praise
     assert [row.code for row in draft.overdue.items] == [world.hazards["H8"].code, world.hazards["H5"].code]
@@ -68,6 +85,9 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
     assert "📢 <b>温州市民政系统安全工作通报（2026年3月）</b>" in text
     assert "1. 温州市（市直）：按期 100% · 逾期 0 · 演练 0% · 签收 —" in text
     assert "2. 鹿城区：按期 50% · 逾期 2 · 演练 100% · 签收 50%" in text
+    assert "3. 洞头区（并列）：按期 — · 逾期 0 · 演练" in text and "3. 龙港市（并列）：" in text
+    assert "12. 龙湾区：按期 — · 逾期 1" in text and text.count("13.") == 0
+    assert "暂无数据，不参与排名：瓯海区" in text
     assert "温州市（市直）隐患按期整改、无逾期隐患，予以通报表扬。" in text
     assert f"• {world.hazards['H8'].code} 鹿城区社会福利院（鹿城区），已逾期 31 天" in text
     assert "（二）消防演练逾期机构 14 家：" in text and "……等，共 14 项" in text
