@@ -18,7 +18,7 @@ from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.text import clean_text, says_no_photo
-from bot.i18n import Html
+from bot.i18n import Html, counted
 from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem, may_log_for
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT
@@ -253,7 +253,7 @@ async def guided_photos(update: Update, context: BotContext) -> str | int:
     no_photo = says_no_photo(message.text)
     if no_photo and draft.photos:
         return await ask(update, context, caller, draft, LISTING_PROBLEMS)
-    more = "drill.guide_photos_more" if draft.photos else "drill.guide_photos"
+    more = counted("drill.guide_photos_more", len(draft.photos)) if draft.photos else "drill.guide_photos"
     key = "drill.photo_required" if no_photo else more
     await answer(update, caller.t(key, count=len(draft.photos), max=MAX_PHOTOS),
                  reply_markup=photos_keyboard(draft, caller.t))

@@ -16,7 +16,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.hazard_core import MAX_PHOTOS
 from handlers.common import Caller, answer, identify, is_private
 from storage.hazard_models import OfferedPhoto, PhotoOffer, ReportDraft
@@ -37,7 +37,7 @@ def offer_keyboard(t: Translator, token: int) -> InlineKeyboardMarkup:
 
 def _question(t: Translator, offer: PhotoOffer) -> str:
     count = len(offer.photos)
-    return t("offer.ask_many", count=count) if count > 1 else t("offer.ask")
+    return t(counted("offer.ask", count), count=count)
 
 
 async def may_report(context: BotContext, caller: Caller) -> bool:

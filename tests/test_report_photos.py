@@ -186,7 +186,7 @@ async def test_a_declined_offer_forgets_the_photo_and_its_buttons_say_so_after(b
     draft = await bot_stage.services.hazards.load_draft(cadre.id)
     assert draft is None or draft.offer is None
     pressed = await cadre.press_data(offer, report_data)
-    assert pressed.answer is not None and "已失效" in pressed.answer.text
+    assert pressed.answer is not None and "已失效" in (pressed.answer.text or "")
     # An older offer's button, once a photo sent later replaced it, says the same and starts nothing.
     await cadre.send_photo()
     first = cadre.last_message()
@@ -196,7 +196,7 @@ async def test_a_declined_offer_forgets_the_photo_and_its_buttons_say_so_after(b
     assert cadre.last_message().text == "要用这张照片上报隐患吗？"
     assert first_data is not None
     pressed = await cadre.press_data(first, first_data)
-    assert pressed.answer is not None and "已失效" in pressed.answer.text
+    assert pressed.answer is not None and "已失效" in (pressed.answer.text or "")
     assert "隐患在哪个机构" not in cadre.last_message().text
 
 
