@@ -31,6 +31,7 @@ from handlers import (
     mine,
     notice,
     people,
+    photo_offer,
     ranking,
     rectify,
     reopen,
@@ -90,5 +91,6 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     notice.register(application)
     imports.register(application)
     start.register_late(application)
+    photo_offer.register(application)
     guards.register_fallbacks(application)
     menus.register(application)

@@ -17,8 +17,8 @@ from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.domain.text import clean_text
-from bot.i18n import Html
+from bot.domain.text import clean_text, says_no_photo
+from bot.i18n import Html, counted
 from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem, may_log_for
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT
@@ -241,6 +241,25 @@ async def photos_done(update: Update, context: BotContext) -> str | int:
     return await ask(update, context, caller, draft, LISTING_PROBLEMS)
 
 
+async def guided_photos(update: Update, context: BotContext) -> str | int:
+    """Anything but a photo at the photo step, answered under the step's own buttons (Done only once there is a
+    photo). A drill's record needs its photos: a typed "无" or "没有照片" cannot skip them and is told so; once there
+    is one, "完成" or "没有了" typed is Done."""
+    loaded = await load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return ADDING_PHOTOS
+    caller, draft = loaded
+    no_photo = says_no_photo(message.text)
+    if no_photo and draft.photos:
+        return await ask(update, context, caller, draft, LISTING_PROBLEMS)
+    more = counted("drill.guide_photos_more", len(draft.photos)) if draft.photos else "drill.guide_photos"
+    key = "drill.photo_required" if no_photo else more
+    await answer(update, caller.t(key, count=len(draft.photos), max=MAX_PHOTOS),
+                 reply_markup=photos_keyboard(draft, caller.t))
+    return ADDING_PHOTOS
+
+
 async def confirmed(update: Update, context: BotContext) -> str | int:
     loaded = await load(update, context)
     query = update.callback_query
@@ -369,7 +388,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ADDING_PHOTOS: [
                     MessageHandler(private & filters.PHOTO, received_photo),
                     CallbackQueryHandler(photos_done, pattern=r"^dr:photos:done$"),
-                    MessageHandler(other, _guide("drill.guide_photos")),
+                    MessageHandler(other, guided_photos),
                 ],
                 LISTING_PROBLEMS: [
                     CallbackQueryHandler(no_problems, pattern=r"^dr:problems:none$"),

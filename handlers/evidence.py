@@ -21,15 +21,20 @@ async def keep_photo(message: Message, context: BotContext) -> PhotoRef | None:
     if not message.photo:
         return None
     largest = message.photo[-1]
+    return await keep_file(largest.file_id, largest.file_unique_id, context)
+
+
+async def keep_file(file_id: str, file_unique_id: str, context: BotContext) -> PhotoRef:
+    """The photo Telegram names so, stored in the evidence folder (fetched only when we do not hold it yet)."""
     services = context.services
-    for known in await services.storage.hazards.photos_by_file_unique_id(largest.file_unique_id):
+    for known in await services.storage.hazards.photos_by_file_unique_id(file_unique_id):
         if services.evidence.exists(known.sha256):
-            return PhotoRef(file_id=largest.file_id, file_unique_id=largest.file_unique_id, sha256=known.sha256)
-    telegram_file = await largest.get_file()
+            return PhotoRef(file_id=file_id, file_unique_id=file_unique_id, sha256=known.sha256)
+    telegram_file = await context.bot.get_file(file_id)
     data = bytes(await telegram_file.download_as_bytearray())
     # Off the event loop: the write waits for the disk (fsync), and every other chat would wait with it.
     sha256 = await asyncio.to_thread(services.evidence.store, data)
-    return PhotoRef(file_id=largest.file_id, file_unique_id=largest.file_unique_id, sha256=sha256)
+    return PhotoRef(file_id=file_id, file_unique_id=file_unique_id, sha256=sha256)
 
 
 async def photo_added(

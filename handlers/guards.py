@@ -26,6 +26,7 @@ from bot.domain.secrecy import LEVELS, find_classification_mark
 from bot.services.onboarding import GroupLoss
 from handlers.common import answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
 from handlers.conversations import cancel_button, waiting
+from handlers.photo_offer import may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 
 log = logging.getLogger(__name__)
@@ -269,6 +270,10 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is not None and message.text is not None and message.text.startswith("/"):
         await answer(update, caller.t("fallback.unknown_command"))
+    elif message is not None and message.text is not None and await may_report(context, caller):
+        # Text that reached no journey is most often someone who wants to report and does not know how: say how.
+        # (A classified text never gets here: the secrecy guard, in an earlier group, refused it.)
+        await answer(update, caller.t("fallback.hint_report"))
     else:
         await answer(update, caller.t("fallback.not_understood"))
 

@@ -28,12 +28,13 @@ from bot.context import BotContext
 from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
-from bot.domain.text import clean_text, is_blank
+from bot.domain.text import clean_text, is_blank, says_no_photo
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
 from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, read_text
-from handlers.evidence import photo_added
+from handlers.evidence import keep_file, photo_added
+from handlers.photo_offer import OFFER, current_offer
 from handlers.verify import tell_if_only_verifier
 from storage.hazard_models import Hazard, ReportDraft
 from storage.models import Institution
@@ -86,9 +87,14 @@ def _photos_keyboard(t: Translator, count: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(key), callback_data="rp:photos:done")], _cancel_row(t)])
 
 
-def _after_photos_keyboard(t: Translator) -> InlineKeyboardMarkup:
-    done = InlineKeyboardButton(t.plain("report.button_photos_done"), callback_data="rp:onspot:done")
-    return InlineKeyboardMarkup([[done], _cancel_row(t)])
+def _after_photos_keyboard(t: Translator, count: int) -> InlineKeyboardMarkup:
+    """Done once there is an after-photo (corrected on the spot needs one); before, the way back to the summary,
+    for whoever has no photo of the fix and reports the hazard as it stands."""
+    if count:
+        first = InlineKeyboardButton(t.plain("report.button_photos_done"), callback_data="rp:onspot:done")
+    else:
+        first = InlineKeyboardButton(t.plain("report.button_back_to_summary"), callback_data="rp:onspot:back")
+    return InlineKeyboardMarkup([[first], _cancel_row(t)])
 
 
 def _location_keyboard(t: Translator) -> ReplyKeyboardMarkup:
@@ -190,7 +196,9 @@ async def _ask(update: Update, context: BotContext, caller: Caller, draft: Repor
         await answer(update, t("report.ask_description", min=MIN_DESCRIPTION),
                      reply_markup=InlineKeyboardMarkup([_cancel_row(t)]))
     elif next_step == ADDING_PHOTOS:
-        await answer(update, t("report.ask_photos", max=MAX_PHOTOS), reply_markup=_photos_keyboard(t, 0))
+        count = len(draft.photos)  # photos sent before /report are in the draft already
+        key = counted("report.ask_photos_attached", count) if count else "report.ask_photos"
+        await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(t, count))
     elif next_step == LOCATING:
         chat = update.effective_chat
         assert chat is not None
@@ -250,6 +258,26 @@ async def start_report(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, _ = loaded
     await _save(context, caller, ReportDraft(step=PICKING_INSTITUTION))
+    return await _ask_institution(update, context, caller)
+
+
+async def accepted_offer(update: Update, context: BotContext) -> str | int:
+    """📝 上报隐患 under photos sent before /report: the report starts with them in its draft (fetched into the
+    evidence folder now), so the photo step counts them and asks only for more."""
+    query = update.callback_query
+    if not is_private(update) or query is None or query.data is None:
+        return ConversationHandler.END
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return ConversationHandler.END
+    offer = await current_offer(context, caller, int(query.data.removeprefix(OFFER)))
+    if offer is None:
+        await query.answer(caller.t.plain("offer.gone"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    photos = [await keep_file(photo.file_id, photo.file_unique_id, context) for photo in offer.photos[:MAX_PHOTOS]]
+    await answer(update, caller.t(counted("offer.accepted", len(photos)), count=len(photos)), edit=True)
+    await _save(context, caller, ReportDraft(step=PICKING_INSTITUTION, photos=photos))
     return await _ask_institution(update, context, caller)
 
 
@@ -327,6 +355,26 @@ async def added_photo(update: Update, context: BotContext) -> str | int:
     await _save(context, caller, draft)
     await answer(update, caller.t("report.photo_received", count=len(draft.photos), max=MAX_PHOTOS),
                  reply_markup=_photos_keyboard(caller.t, len(draft.photos)))
+    return ADDING_PHOTOS
+
+
+async def typed_at_photos(update: Update, context: BotContext) -> str | int:
+    """Text at the photo step: "没有照片", "跳过", "完成"… is the button's answer; anything else is guided."""
+    message = update.effective_message
+    if message is not None and says_no_photo(message.text):
+        return await photos_done(update, context)
+    return await guided_photos(update, context)
+
+
+async def guided_photos(update: Update, context: BotContext) -> str | int:
+    """What the photo step needs, under the step's own buttons (无照片 before a photo, 完成 after)."""
+    loaded = await _draft(update, context)
+    if loaded is None:
+        return ADDING_PHOTOS
+    caller, draft = loaded
+    count = len(draft.photos)
+    key = counted("report.guide_photos_more", count) if count else "report.guide_photos"
+    await answer(update, caller.t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(caller.t, count))
     return ADDING_PHOTOS
 
 
@@ -422,8 +470,9 @@ async def chose_fixed_on_spot(update: Update, context: BotContext) -> str | int:
     if loaded is None or update.callback_query is None:
         return ConversationHandler.END
     await update.callback_query.answer()
-    caller, _ = loaded
-    await answer(update, caller.t("report.ask_after_photo", max=MAX_PHOTOS))
+    caller, draft = loaded
+    keyboard = _after_photos_keyboard(caller.t, len(draft.fixed_on_spot_photos))
+    await answer(update, caller.t("report.ask_after_photo", max=MAX_PHOTOS), reply_markup=keyboard)
     return FIXING_ON_SPOT
 
 
@@ -435,15 +484,46 @@ async def added_after_photo(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None:
         return FIXING_ON_SPOT
     caller, draft = loaded
-    keyboard = _after_photos_keyboard(caller.t)
+    keyboard = _after_photos_keyboard(caller.t, len(draft.fixed_on_spot_photos))
     photos = await photo_added(update, message, context, caller.t, draft.fixed_on_spot_photos, keyboard)
     if photos is None:
         return FIXING_ON_SPOT
     draft = draft.model_copy(update={"fixed_on_spot_photos": photos})
     await _save(context, caller, draft)
     await answer(update, caller.t("report.after_photo_received", count=len(photos), max=MAX_PHOTOS),
-                 reply_markup=keyboard)
+                 reply_markup=_after_photos_keyboard(caller.t, len(photos)))
     return FIXING_ON_SPOT
+
+
+async def guided_after_photos(update: Update, context: BotContext) -> str | int:
+    """Anything but a photo where the after-photos are asked for. Corrected on the spot needs one as its evidence:
+    a typed "没有照片" cannot skip it, and is told so, with the way back to the summary to report it as it stands;
+    "完成" typed once there are photos is the button's answer."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return FIXING_ON_SPOT
+    caller, draft = loaded
+    count = len(draft.fixed_on_spot_photos)
+    no_photo = says_no_photo(message.text)
+    if no_photo and count:
+        return await _show_summary(update, context, caller, draft)
+    if no_photo:
+        key = "report.after_photo_required"
+    else:
+        key = counted("report.guide_after_photo_more", count) if count else "report.guide_after_photo"
+    await answer(update, caller.t(key, count=count, max=MAX_PHOTOS),
+                 reply_markup=_after_photos_keyboard(caller.t, count))
+    return FIXING_ON_SPOT
+
+
+async def after_photos_back(update: Update, context: BotContext) -> str | int:
+    """No after-photo after all: back to the summary, to report the hazard as it stands."""
+    loaded = await _draft(update, context)
+    if loaded is None or update.callback_query is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    return await _show_summary(update, context, *loaded)
 
 
 async def after_photos_done(update: Update, context: BotContext) -> str | int:
@@ -555,7 +635,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ConversationHandler(
             name="report",
             persistent=True,
-            entry_points=[CommandHandler("report", start_report)],
+            entry_points=[
+                CommandHandler("report", start_report),
+                CallbackQueryHandler(accepted_offer, pattern=rf"^{OFFER}\d+$"),
+            ],
             states={
                 PICKING_INSTITUTION: [
                     CallbackQueryHandler(chose_institution, pattern=r"^rp:inst:\d+$"),
@@ -570,7 +653,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ADDING_PHOTOS: [
                     MessageHandler(photo, added_photo),
                     CallbackQueryHandler(photos_done, pattern=r"^rp:photos:done$"),
-                    MessageHandler(other, _guide("report.guide_photos")),
+                    MessageHandler(text, typed_at_photos),
+                    MessageHandler(other, guided_photos),
                 ],
                 LOCATING: [
                     MessageHandler(private & filters.LOCATION, shared_location),
@@ -590,7 +674,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 FIXING_ON_SPOT: [
                     MessageHandler(photo, added_after_photo),
                     CallbackQueryHandler(after_photos_done, pattern=r"^rp:onspot:done$"),
-                    MessageHandler(other, _guide("report.guide_after_photo")),
+                    CallbackQueryHandler(after_photos_back, pattern=r"^rp:onspot:back$"),
+                    MessageHandler(other, guided_after_photos),
                 ],
             },
             fallbacks=[

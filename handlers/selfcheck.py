@@ -30,7 +30,7 @@ from bot.context import BotContext
 from bot.domain.catalog import SEVERITY_ORDER, Severity
 from bot.domain.compliance import SELF_INSPECTION_RULE, period_of
 from bot.domain.roles import Role
-from bot.domain.text import clean_text, is_blank
+from bot.domain.text import clean_text, is_blank, says_no_photo
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.self_inspection import AnswerOutcome, InspectionSheet, most_note
@@ -450,6 +450,20 @@ async def skipped_photo(update: Update, context: BotContext) -> str | int:
     return await _show(update, context, caller, draft.model_copy(update={"step": "severity"}), sheet)
 
 
+async def typed_at_photo(update: Update, context: BotContext) -> str | int:
+    """Text where the optional photo is asked for: "跳过", "没有照片", "无"… is the 跳过照片 button's answer."""
+    message = update.effective_message
+    if message is None or not says_no_photo(message.text):
+        return await guided(update, context)
+    loaded = await _load(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    if draft.step != "photo":
+        return STATES[draft.step]
+    return await _show(update, context, caller, draft.model_copy(update={"step": "severity"}), sheet, move=True)
+
+
 async def graded(update: Update, context: BotContext) -> str | int:
     loaded = await _load(update, context)
     query = update.callback_query
@@ -587,6 +601,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 PHOTOGRAPHING: [
                     MessageHandler(photo, photographed),
                     CallbackQueryHandler(skipped_photo, pattern=r"^sc:skip$"),
+                    MessageHandler(text, typed_at_photo),
                     CallbackQueryHandler(pressed_undo, pattern=undo),
                 ],
                 GRADING: [

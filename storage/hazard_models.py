@@ -137,6 +137,25 @@ class HazardPhoto(_Model):
         return PhotoRef(file_id=self.file_id, file_unique_id=self.file_unique_id, sha256=self.sha256)
 
 
+class OfferedPhoto(_Model):
+    """A photo sent outside any journey, as Telegram names it; its bytes are fetched only if it is used."""
+
+    file_id: str
+    file_unique_id: str
+
+
+class PhotoOffer(_Model):
+    """Photos a person sent first, before any /report, and the question the bot asked about them ("report a hazard
+    with this photo?"). `token` is the message id of the first photo: the buttons name it, so a press on an earlier
+    offer's buttons is told it was replaced."""
+
+    token: int
+    photos: list[OfferedPhoto] = Field(default_factory=list)
+    album: str | None = None  # the media group the photos came in, so its other pages join this offer
+    message_id: int | None = None  # the bot's question, edited as an album's pages arrive
+    at: datetime
+
+
 class ReportDraft(_Model):
     """A report being put together, step by step; everything is optional until submit_report checks it."""
 
@@ -154,3 +173,5 @@ class ReportDraft(_Model):
     fixed_on_spot_photos: list[PhotoRef] = Field(default_factory=list)
     # Set when the reporter chose to add their photos to this existing hazard instead of reporting a new one.
     merge_into_hazard_id: int | None = None
+    # Photos sent before /report, waiting for the person to say whether to report a hazard with them.
+    offer: PhotoOffer | None = None

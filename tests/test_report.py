@@ -151,9 +151,9 @@ async def test_wrong_kinds_of_input_get_guidance_and_the_flow_goes_on(bot_stage:
     assert "请至少写 5 个字" in cadre.last_message().text and cadre.last_message().buttons == [["取消"]]
     await cadre.send_text("厨房燃气软管老化开裂")
     await cadre.send_text("这是文字")
-    assert "这一步请发送照片" in cadre.last_message().text
+    assert "这一步请发送现场照片" in cadre.last_message().text
     await cadre.send_sticker()
-    assert "这一步请发送照片" in cadre.last_message().text
+    assert "这一步请发送现场照片" in cadre.last_message().text
     await cadre.send_photo()
     await cadre.send_photo()
     assert "已收到第 2 张照片" in cadre.last_message().text

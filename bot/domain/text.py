@@ -78,3 +78,20 @@ def split_warning_text(text: str | None) -> tuple[str, str]:
     """A warning as staff type it, cleaned: its first line the headline, the rest its text."""
     headline, _, rest = clean_text(text).partition("\n")
     return clean_text(headline), clean_text(rest)
+
+
+# What a person types at a photo step when they have no photo (or no more): the words on the step's own buttons
+# (无照片 / 完成 / 跳过照片) and the ways people say it. Compared whole, after cleaning, in lower case and without the
+# punctuation a phone keyboard adds, so "没有照片。" counts and "没有照片但有视频" does not.
+NO_PHOTO_WORDS = frozenset({
+    "无", "没有", "没", "没有照片", "没照片", "无照片", "不用", "不需要", "跳过", "跳过照片", "暂无", "暂无照片",
+    "完成",
+    "none", "no", "nope", "skip", "no photo", "no photos", "skip photo", "skip photos", "done",
+})
+_TRAILING_PUNCTUATION = " \t\n.。!！,，~～"
+
+
+def says_no_photo(text: str | None) -> bool:
+    """The typed answer of a photo step means "no photo" (or "no more"), as its button would."""
+    said = clean_text(text).strip(_TRAILING_PUNCTUATION).lower()
+    return " ".join(said.split()) in NO_PHOTO_WORDS

@@ -35,3 +35,13 @@ def test_a_warning_splits_into_a_clean_headline_and_text() -> None:
 
 def test_the_secrecy_guard_still_sees_through_invisible_characters() -> None:
     assert find_classification_mark("机\u200b密\u2800文件") == "机密"
+
+
+def test_typed_no_photo_answers_are_read_as_the_button() -> None:
+    from bot.domain.text import says_no_photo
+
+    for said in ("无", "没有", "没有照片。", " 跳过 ", "无照片", "None", "no", "Skip", "No  photo", "no photos!",
+                 "完成"):
+        assert says_no_photo(said), said
+    for other in ("没有照片但有视频", "这是文字", "", None, "now", "无法拍照，门锁着"):
+        assert not says_no_photo(other), other

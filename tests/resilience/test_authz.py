@@ -507,7 +507,17 @@ ROWS: tuple[Row, ...] = (
     Row("rp:onspot", EVERYONE, press("rp:onspot"), ("report.ask_after_photo",), prepare=report_until(9)),
     Row("rp:onspot:done", EVERYONE, press("rp:onspot:done"), ("report.summary",),
         prepare=steps(report_until(9), press("rp:onspot"), lambda cell: cell.person.send_photo(chat=cell.group))),
+    Row("rp:onspot:back", EVERYONE, press("rp:onspot:back"), ("report.summary",),
+        prepare=steps(report_until(9), press("rp:onspot"))),
     Row("rp:cancel", EVERYONE, press("rp:cancel"), ("report.cancelled",), prepare=report_until(1)),
+    # A photo sent outside any journey is offered for a report: 📝 上报隐患 starts /report with it, 取消 forgets it.
+    # The offer is the presser's own (in their report draft): a button naming no offer of theirs is stale.
+    Row("rp:offer:", EVERYONE, press_shown("rp:offer:", otherwise="rp:offer:1"), ("report.ask_institution",),
+        prepare=lambda cell: cell.person.send_photo(chat=cell.group)),
+    Row("rp:offer:", expect(stale=REGISTERED), press("rp:offer:1"), ("report.ask_institution",),
+        variant="no offer of theirs"),
+    Row("rp:decline:", EVERYONE, press_shown("rp:decline:", otherwise="rp:decline:1"), ("offer.declined",),
+        prepare=lambda cell: cell.person.send_photo(chat=cell.group)),
     # Folding one's report into a hazard of another institution (here: of Longwan) is a forged press.
     Row("rp:merge:", expect(allow=(P.COUNTY_OUT,)), press(filled("rp:merge:{hazard}")),
         ("report.merged",), prepare=report_until(9), hazard=HazardState.REPORTED, variant="another institution"),
@@ -924,7 +934,8 @@ async def observe(cell: Cell, row: Row) -> Observation:
         outcome = Outcome.GATE
     elif "authz.refused" in audits and refusal:
         outcome = Outcome.REFUSE
-    elif any(SPEECH.said(text, "fallback.stale_button", "refusal.earlier_rectification") for text in replies):
+    elif any(SPEECH.said(text, "fallback.stale_button", "refusal.earlier_rectification", "offer.gone")
+             for text in replies):
         outcome = Outcome.STALE
     elif any(SPEECH.opens(text, *row.first_step) for text in replies):
         outcome = Outcome.ALLOW

@@ -1,0 +1,125 @@
+"""A photo sent first, outside any journey (as people do on FixMyStreet: the picture, then the words): the bot asks
+whether to report a hazard with it, rather than drop it. 📝 上报隐患 starts /report with the photo(s) already in the
+draft (handlers.report, `accepted_offer`); 取消 forgets them.
+
+The offer is kept in the person's report draft (`ReportDraft.offer`), so a restart between the photo and the press
+loses nothing. Only the file ids are kept: the bytes are fetched into the evidence folder when the photos are used,
+never for a photo sent by mistake. Anything else that reaches no journey gets a hint that fits the person.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.i18n import Translator, counted
+from bot.services.hazard_core import MAX_PHOTOS
+from handlers.common import Caller, answer, identify, is_private
+from storage.hazard_models import OfferedPhoto, PhotoOffer, ReportDraft
+
+OFFER = "rp:offer:"  # 📝 上报隐患: the report journey's entry (handlers.report)
+DECLINE = "rp:decline:"
+# Photos sent one after another (not as an album) join the offer still waiting, within this time; a photo sent
+# later is a new offer, and the earlier offer's buttons are told it was replaced.
+OFFER_JOINS_WITHIN = timedelta(hours=1)
+
+
+def offer_keyboard(t: Translator, token: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.plain("offer.button_report"), callback_data=f"{OFFER}{token}"),
+        InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"{DECLINE}{token}"),
+    ]])
+
+
+def _question(t: Translator, offer: PhotoOffer) -> str:
+    count = len(offer.photos)
+    return t(counted("offer.ask", count), count=count)
+
+
+async def may_report(context: BotContext, caller: Caller) -> bool:
+    """Whether /report would offer this person any institution: the same rule the report's first step applies."""
+    if caller.user is None or not caller.registered:
+        return False
+    return bool(await context.services.hazards.institutions_for_report(caller.user, limit=1))
+
+
+async def sent_photo(update: Update, context: BotContext) -> None:
+    """A photo no journey took: offer to report a hazard with it (an album's pages join the same offer)."""
+    message = update.effective_message
+    if not is_private(update) or message is None or not message.photo:
+        return
+    caller = await identify(update, context)
+    if caller is None:
+        return
+    if caller.user is None or not await may_report(context, caller):
+        await answer(update, caller.t("fallback.not_understood"))
+        return
+    services = context.services
+    now = services.clock.now()
+    draft = await services.hazards.load_draft(caller.user.telegram_id) or ReportDraft()
+    largest = message.photo[-1]
+    photo = OfferedPhoto(file_id=largest.file_id, file_unique_id=largest.file_unique_id)
+    offer = draft.offer
+    album = message.media_group_id
+    same_album = offer is not None and album is not None and offer.album == album
+    joins = offer is not None and (same_album or (album is None and offer.album is None
+                                                   and now - offer.at <= OFFER_JOINS_WITHIN))
+    if offer is None or not joins:
+        offer = PhotoOffer(token=message.message_id, photos=[photo], album=album, at=now)
+    elif len(offer.photos) >= MAX_PHOTOS:
+        if not same_album:  # a tenth album page is left out quietly: its question already says how many are kept
+            await answer(update, caller.t("refusal.too_many_photos", max=MAX_PHOTOS),
+                         reply_markup=offer_keyboard(caller.t, offer.token))
+        return
+    else:
+        offer = offer.model_copy(update={"photos": [*offer.photos, photo], "at": now})
+    text, keyboard = _question(caller.t, offer), offer_keyboard(caller.t, offer.token)
+    asked: Message | None = None
+    if same_album and offer.message_id is not None:
+        try:  # the album's question counts its pages as they arrive, rather than asking once a page
+            await context.bot.edit_message_text(text, chat_id=message.chat_id, message_id=offer.message_id,
+                                                reply_markup=keyboard)
+        except BadRequest as error:
+            if "not modified" not in error.message:
+                raise
+    else:
+        asked = await answer(update, text, reply_markup=keyboard)
+    if asked is not None:
+        offer = offer.model_copy(update={"message_id": asked.message_id})
+    await services.hazards.save_draft(caller.user.telegram_id, draft.model_copy(update={"offer": offer}))
+
+
+async def declined(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    caller = await identify(update, context)
+    if query is None or query.data is None or caller is None or caller.user is None:
+        return
+    token = int(query.data.removeprefix(DECLINE))
+    services = context.services
+    draft = await services.hazards.load_draft(caller.user.telegram_id)
+    if draft is None or draft.offer is None or draft.offer.token != token:
+        await query.answer(caller.t.plain("offer.gone"), show_alert=True)
+        return
+    await query.answer()
+    await services.hazards.save_draft(caller.user.telegram_id, draft.model_copy(update={"offer": None}))
+    await answer(update, caller.t("offer.declined"), edit=True)
+
+
+async def current_offer(context: BotContext, caller: Caller, token: int) -> PhotoOffer | None:
+    """The offer a 📝 上报隐患 press names, if it is the person's own and still waiting."""
+    if caller.user is None:
+        return None
+    draft = await context.services.hazards.load_draft(caller.user.telegram_id)
+    if draft is None or draft.offer is None or draft.offer.token != token:
+        return None
+    return draft.offer
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Added to group 0 after every journey and before the fallbacks: only photos no journey claimed come here."""
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO, sent_photo))
+    application.add_handler(CallbackQueryHandler(declined, pattern=rf"^{DECLINE}\d+$"))
