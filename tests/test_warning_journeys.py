@@ -410,6 +410,27 @@ async def test_a_yellow_warning_is_not_escalated_to_the_city(typhoon_stage: Stag
     assert containing(cast.admin, "全市仍有") == []
 
 
+async def test_a_bureau_that_adds_yellow_to_the_city_levels_hears_of_a_silent_yellow_warning(
+    typhoon_stage: Stage,
+) -> None:
+    """WARNING_CITY_ESCALATE_LEVELS=yellow,orange,red: the city admins get the count for a yellow warning too, after
+    the same four hours, and still nothing for a blue one."""
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    services.settings = services.settings.model_copy(update={"warning_city_escalate_levels": "yellow,orange,red"})
+    await compose_typhoon(cast, "黄色")
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=3, minutes=59))
+    assert (await follow_up(services)).city_escalated == 0
+    typhoon_stage.clock.advance(timedelta(minutes=2))
+    assert (await follow_up(services)).city_escalated == 2
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "全市仍有")
+    assert told.text.startswith("🔺 台风黄色预警（#1）2026-09-10 09:00 发出，至今全市仍有 2 家机构未回复")
+    assert "• 洞头区：2 家未回复（共 2 家），尚无人接手跟进" in told.text
+
+
 async def test_a_silent_head_is_reminded_once_however_long_the_follow_up_runs(typhoon_stage: Stage) -> None:
     """The automatic reminder comes once per warning: the follow-up runs every minute, and a head who has not
     answered yet is not sent 请确认预警 again each minute for the rest of the warning's day."""
