@@ -444,7 +444,8 @@ async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, c
     transaction of the hand-back and named by its audit entry: a restart sends it once, a later hand-back again."""
     warning = outcome.warning
     status = await services.warnings.ack_status(warning.id, county_code)
-    pending = [row for county in status.counties for row in county.pending]
+    # The county alone: a city's own code (its city-level institutions) would scope the whole city.
+    pending = [row for county in status.counties if county.county_code == county_code for row in county.pending]
     staff = [chat_id for chat_id in await county_staff(services, county_code) if chat_id != by.telegram_id]
     if not pending or not staff:
         return 0
