@@ -53,10 +53,11 @@ class Settings(BaseSettings):
     # Unacknowledged warnings: remind the silent heads, then name them to county staff.
     warning_remind_after_minutes: int = Field(default=60, gt=0, validation_alias="WARNING_REMIND_AFTER_MINUTES")
     warning_escalate_after_minutes: int = Field(default=120, gt=0, validation_alias="WARNING_ESCALATE_AFTER_MINUTES")
-    # An orange or red warning still unanswered: the city admins hear, county by county.
+    # A warning of these levels still unanswered: the city admins hear, county by county (comma-separated).
     warning_city_escalate_after_minutes: int = Field(
         default=240, gt=0, validation_alias="WARNING_CITY_ESCALATE_AFTER_MINUTES"
     )
+    warning_city_escalate_levels: str = Field(default="orange,red", validation_alias="WARNING_CITY_ESCALATE_LEVELS")
     # Contact rounds: tell staff of people not yet reached, then close the round with its summary.
     contact_round_escalate_after_minutes: int = Field(
         default=120, gt=0, validation_alias="CONTACT_ROUND_ESCALATE_AFTER_MINUTES"
@@ -87,7 +88,7 @@ class Settings(BaseSettings):
             raise ValueError("DEFAULT_LANGUAGE must be zh_CN or en")
         return value
 
-    @field_validator("warning_auto_send_levels")
+    @field_validator("warning_auto_send_levels", "warning_city_escalate_levels")
     @classmethod
     def _known_levels(cls, value: str) -> str:
         for level in _items(value):
@@ -134,10 +135,11 @@ class Settings(BaseSettings):
             feed_urls=tuple(_items(self.warning_feed_urls)),
             forecast_base_url=self.forecast_base_url.strip(),
             forecast_timezone=self.timezone,
-            auto_send_levels=frozenset(WarningLevel(level.lower()) for level in _items(self.warning_auto_send_levels)),
+            auto_send_levels=_levels(self.warning_auto_send_levels),
             remind_after_minutes=self.warning_remind_after_minutes,
             escalate_after_minutes=self.warning_escalate_after_minutes,
             city_escalate_after_minutes=self.warning_city_escalate_after_minutes,
+            city_escalate_levels=_levels(self.warning_city_escalate_levels),
             contact_escalate_after_minutes=self.contact_round_escalate_after_minutes,
             contact_close_after_hours=self.contact_round_close_after_hours,
         )
@@ -166,3 +168,7 @@ class Settings(BaseSettings):
 
 def _items(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _levels(value: str) -> frozenset[WarningLevel]:
+    return frozenset(WarningLevel(level.lower()) for level in _items(value))

@@ -19,7 +19,6 @@ import aiohttp
 from telegram.ext import Application, CallbackContext
 
 from bot.domain.warnings import (
-    CITY_ESCALATION_LEVELS,
     DELIVERED_STATUSES,
     EarlyWarning,
     WarningChange,
@@ -140,7 +139,7 @@ async def follow_up(services: BotServices) -> FollowUp:
                 report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
             if age >= timing.escalate_after:
                 report.escalated += await escalate_silent(services, warning, status)
-            if age >= timing.city_escalate_after and warning.level in CITY_ESCALATION_LEVELS:
+            if age >= timing.city_escalate_after and warning.level in timing.city_escalate_levels:
                 report.city_escalated += await escalate_to_city(services, warning, status)
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
         age = now - contact_round.started_at

@@ -19,7 +19,7 @@ from bot.domain.roles import Role, region_in_scope
 from bot.domain.warnings import EarlyWarning, regions_overlap
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
-from bot.services.warnings import InstitutionAck, WarningAckStatus
+from bot.services.warnings import HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, title
@@ -65,6 +65,8 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         lines.append(t("warnstatus.county", region=place_name(region, t)))
         if county.follower is not None:
             lines.append(await _follower_line(services, county.follower, t))
+        elif county.pending and _escalated(services, warning):
+            lines.append(t("warnstatus.nobody_follows"))
         used += sum(len(line) + 1 for line in lines[-2:])
         # Those nobody can be told of come right after the calls for help: only a phone call reaches them.
         unreached = county.no_one_to_reach
@@ -88,6 +90,12 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     return Html("\n".join(lines))
 
 
+def _escalated(services: BotServices, warning: EarlyWarning) -> bool:
+    """Whether the county staff have had the list of the silent (and ☎️ 我来跟进) for this warning."""
+    timing = services.settings.warning_settings
+    return warning.sent_at is not None and services.clock.now() - warning.sent_at >= timing.escalate_after
+
+
 async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str:
     institution = await services.storage.institutions.get(row.institution_id)
     if row.no_one_to_reach:
@@ -99,13 +107,20 @@ async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str
              name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
 
 
-def _keyboard(warning: EarlyWarning, t: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[
-            InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}"),
-            InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}"),
-        ]]
-    )
+async def _status_keyboard(
+    services: BotServices, status: WarningAckStatus, reader: User, t: Translator
+) -> InlineKeyboardMarkup:
+    """Remind and refresh; and for each county the reader follows up, ↩️ 交回跟进 (naming the county)."""
+    warning = status.warning
+    rows = [[
+        InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}"),
+        InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}"),
+    ]]
+    for county in status.counties:
+        if county.follower is not None and county.follower.telegram_id == reader.telegram_id:
+            region = place_name(await services.storage.regions.get(county.county_code), t)
+            rows.append([_hand_back_button(warning, county.county_code, t, region)])
+    return InlineKeyboardMarkup(rows)
 
 
 async def show_status(update: Update, context: BotContext) -> None:
@@ -124,7 +139,8 @@ async def show_status(update: Update, context: BotContext) -> None:
         return
     for warning in sent:
         status = await services.warnings.ack_status(warning.id, scope)
-        await answer(update, await status_text(services, status, t), reply_markup=_keyboard(warning, t))
+        markup = await _status_keyboard(services, status, caller.user, t)
+        await answer(update, await status_text(services, status, t), reply_markup=markup)
 
 
 async def _checked(context: BotContext, user: User, warning_id: int) -> EarlyWarning:
@@ -168,7 +184,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     if isinstance(query.message, Message) and query.message.text_html != text:
         try:
-            await query.message.edit_text(text, reply_markup=_keyboard(warning, t))
+            await query.message.edit_text(text, reply_markup=await _status_keyboard(services, status, caller.user, t))
         except BadRequest as error:
             if "not modified" not in error.message:
                 raise
@@ -306,6 +322,12 @@ def _naming(
     return render
 
 
+def _hand_back_button(warning: EarlyWarning, county_code: str, t: Translator, region: str = "") -> InlineKeyboardButton:
+    label = t.plain("warnstatus.button_hand_back_in", region=region) if region else t.plain(
+        "warnstatus.button_hand_back")
+    return InlineKeyboardButton(label, callback_data=f"ws:back:{warning.id}:{county_code}")
+
+
 def _take_charge_button(warning: EarlyWarning, county_code: str) -> Callable[[Translator], InlineKeyboardButton]:
     def label(t: Translator) -> InlineKeyboardButton:
         return InlineKeyboardButton(
@@ -350,11 +372,104 @@ async def took_charge(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("warnstatus.taken_by_other", name=name, at=at, region=region), show_alert=True)
     if isinstance(query.message, Message) and query.message.text_html:
         line = t("warnstatus.follower_line", name=name, at=at)
-        await query.message.edit_text(Html(f"{query.message.text_html}\n\n{line}"), reply_markup=None)
+        # The follower may hand it back from here (↩️ 交回跟进); a colleague's message loses its button.
+        mine = follower.telegram_id == caller.user.telegram_id
+        markup = InlineKeyboardMarkup([[_hand_back_button(charge.warning, county_code, t)]]) if mine else None
+        await query.message.edit_text(Html(f"{query.message.text_html}\n\n{line}"), reply_markup=markup)
+
+
+async def handed_back(update: Update, context: BotContext) -> None:
+    """↩️ 交回跟进, from the follower's escalation message or their /warnstatus: the county's silent institutions
+    have nobody following them up again, and the county's other staff are told so, with ☎️ 我来跟进. A press that
+    is not the follower's (stale: a colleague took it since) or comes twice says who follows now and changes
+    nothing."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    _, _, warning_id, county_code = query.data.split(":")
+    services, t = context.services, caller.t
+    try:
+        async with services.storage.db.transaction():  # the hand-back and the colleagues' notice, or neither
+            outcome = await services.warnings.hand_back(caller.user, int(warning_id), county_code)
+            if outcome.released is not None:
+                await tell_handed_back(services, outcome, caller.user, county_code)
+    except Refusal as refusal:
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        return
+    warning = outcome.warning
+    region = place_name(await services.storage.regions.get(county_code), t)
+    message = query.message if isinstance(query.message, Message) and query.message.text_html else None
+    if outcome.current is not None:  # a colleague follows it up now: this button was stale
+        name, at = await _name_of(services, outcome.current), local_time(outcome.current.taken_at, services.settings.tz)
+        await query.answer(t.plain("warnstatus.hand_back_not_yours", name=name, at=at, region=region),
+                           show_alert=True)
+    elif outcome.released is None:
+        await query.answer(t.plain("warnstatus.hand_back_nobody", region=region), show_alert=True)
+    else:
+        await query.answer(t.plain("warnstatus.handed_back", region=region), show_alert=True)
+    if message is None:
+        return
+    markup: InlineKeyboardMarkup | None
+    if _is_status(message):
+        scope = _scope(caller.user)
+        status = await services.warnings.ack_status(warning.id, scope)
+        text = await status_text(services, status, t)
+        markup = await _status_keyboard(services, status, caller.user, t)
+    elif outcome.released is not None:
+        line = t("warnstatus.handed_back_line", name=caller.user.full_name,
+                 at=local_time(services.clock.now(), services.settings.tz))
+        text = Html(f"{message.text_html}\n{line}")
+        markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
+    else:
+        text = Html(message.text_html)
+        markup = (None if outcome.current is not None else
+                  InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]]))
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
+def _is_status(message: Message) -> bool:
+    """Whether the message pressed is a /warnstatus message (rather than an escalation)."""
+    buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
+    return any(str(b.callback_data or "").startswith("ws:remind:") for row in buttons for b in row)
+
+
+async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, county_code: str) -> int:
+    """Tell the county's other staff (the city admins where it has none) that its silent institutions have nobody
+    following them up again, naming them, with ☎️ 我来跟进; nothing when none is silent any more. Queued in the
+    transaction of the hand-back and named by its audit entry: a restart sends it once, a later hand-back again."""
+    warning = outcome.warning
+    status = await services.warnings.ack_status(warning.id, county_code)
+    # The county alone: a city's own code (its city-level institutions) would scope the whole city.
+    pending = [row for county in status.counties if county.county_code == county_code for row in county.pending]
+    staff = [chat_id for chat_id in await county_staff(services, county_code) if chat_id != by.telegram_id]
+    if not pending or not staff:
+        return 0
+    known = await _institutions(services, pending)
+    region = await services.storage.regions.get(county_code)
+    institutions = [known.get(row.institution_id) for row in pending]
+    button = _take_charge_button(warning, county_code)
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        names = fitting([place_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
+        count = len(institutions)
+        text = t(counted("warnstatus.handed_back_notice", count), name=by.full_name, region=place_name(region, t),
+                 title=title(warning, t), count=count, names=t.plain("warn.list_separator").join(names))
+        if len(names) < count:
+            text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))
+        return text, InlineKeyboardMarkup([[button(t)]])
+
+    key = f"warning:{warning.id}:handback:{county_code}:{outcome.event_id}"
+    return await queue_personal(services, staff, key, render)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("warnstatus", show_status, filters=filters.ChatType.PRIVATE))
     application.add_handler(CallbackQueryHandler(took_charge, pattern=r"^ws:own:\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(handed_back, pattern=r"^ws:back:\d+:\d+$"))
     for verb in ("remind", "show"):
         application.add_handler(CallbackQueryHandler(pressed, pattern=rf"^ws:{verb}:\d+$"))

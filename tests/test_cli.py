@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from bot.cli import _bot_username
 from bot.config import Settings
 from bot.domain.reminders import next_allowed_time
+from bot.domain.warnings import WarningLevel
 from bot.sandbox import Sandbox
 from bot.services.onboarding import Newcomer
 from bot.services_factory import open_services
@@ -104,6 +105,18 @@ async def test_follow_up_timings_and_quiet_hours_are_settings(monkeypatch: pytes
         await services.close()
     monkeypatch.setenv("QUIET_HOURS", "22-7")
     with pytest.raises(ValidationError, match="HH:MM-HH:MM"):
+        Settings()
+
+
+def test_the_levels_the_city_admins_hear_of_are_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WARNING_CITY_ESCALATE_LEVELS", raising=False)
+    assert Settings().warning_settings.city_escalate_levels == {WarningLevel.ORANGE, WarningLevel.RED}
+    monkeypatch.setenv("WARNING_CITY_ESCALATE_LEVELS", " Yellow, orange,red ")
+    assert Settings().warning_settings.city_escalate_levels == {
+        WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED}
+    monkeypatch.setenv("WARNING_CITY_ESCALATE_LEVELS", "amber")
+    with pytest.raises(ValidationError):
         Settings()
 
 

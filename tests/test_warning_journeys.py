@@ -298,8 +298,12 @@ async def test_remind_the_silent_then_the_follow_up_escalates_to_county_staff(ty
     escalations = containing(staff, "仍未回复")
     assert len(escalations) == 1 and HOME_2_ZH in escalations[0].text
     assert again.redelivered == 0
+    status = containing(staff, "回复情况")[-1]
+    assert "尚无人接手跟进" not in status.text
+    await staff.press("🔄 刷新", message=status)
+    assert "☎️ 尚无人接手跟进" in status.text  # escalated since, and nobody has taken it on
     edits = len(typhoon_stage.sandbox.calls_to("editMessageText"))
-    await staff.press("🔄 刷新", message=containing(staff, "回复情况")[-1])
+    await staff.press("🔄 刷新", message=status)
     assert len(typhoon_stage.sandbox.calls_to("editMessageText")) == edits  # nothing changed: no edit
 
 
@@ -360,7 +364,7 @@ async def test_one_of_the_county_staff_takes_charge_of_the_silent_and_everyone_s
     assert forged.answer is not None and "辖区以外" in (forged.answer.text or "")
     taken = await cast.dongtou_staff.press("☎️ 我来跟进", mine)
     assert taken.answer is not None and "已记录：由您跟进洞头区未回复的机构" in (taken.answer.text or "")
-    assert mine.text.endswith("☎️ 跟进人：林 科长（2026-09-10 11:01 接手）") and mine.buttons == []
+    assert mine.text.endswith("☎️ 跟进人：林 科长（2026-09-10 11:01 接手）") and mine.buttons == [["↩️ 交回跟进"]]
     late = await colleague.press("☎️ 我来跟进", theirs)
     assert late.answer is not None
     assert late.answer.text == "林 科长 已于 2026-09-10 11:01 接手跟进洞头区未回复的机构，无需重复。"
@@ -375,6 +379,108 @@ async def test_one_of_the_county_staff_takes_charge_of_the_silent_and_everyone_s
     await drain(typhoon_stage)
     (told,) = containing(cast.admin, "全市仍有")
     assert "• 洞头区：1 家未回复（共 2 家），林 科长 2026-09-10 11:01 起跟进" in told.text
+
+
+async def escalated_with_a_colleague(stage: Stage) -> tuple[Cast, SimUser, BotMessage, BotMessage]:
+    """林科长's red typhoon warning two hours on, 陈院长's home silent: the escalation to 林科长 and to 吴科员, a
+    colleague of the same county."""
+    cast = await enrol(stage)
+    colleague = stage.sandbox.user(user_id=21, first_name="吴", last_name="科员", language_code="zh-hans")
+    await stage.register(colleague, Role.COUNTY, region=DONGTOU)
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(stage)
+    await cast.head_1.press("✅ 已收到并落实")
+    stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(stage.services)
+    await drain(stage)
+    (mine,) = containing(cast.dongtou_staff, "仍未回复")
+    (theirs,) = containing(colleague, "仍未回复")
+    return cast, colleague, mine, theirs
+
+
+async def test_the_follower_hands_back_and_a_colleague_takes_it_on(typhoon_stage: Stage) -> None:
+    """↩️ 交回跟进, as an on-call pager's unacknowledge: the follower gives the county's silent institutions back; the
+    county's other staff are told nobody follows them up, with ☎️ 我来跟进, and the first to press takes them on.
+    Only the follower can hand back: a colleague's press, a second press and a stale one change nothing."""
+    cast, colleague, mine, theirs = await escalated_with_a_colleague(typhoon_stage)
+    services = typhoon_stage.services
+    await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    assert mine.buttons == [["↩️ 交回跟进"]]
+    hand_back = mine.button_data[0][0] or ""
+    assert hand_back.startswith("ws:back:")
+
+    forged = await colleague.press_data(theirs, hand_back)
+    assert forged.answer is not None and forged.answer.text == (
+        "洞头区未回复的机构现由 林 科长 于 2026-09-10 11:01 接手跟进，只有跟进人本人可以交回，未作任何更改。")
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    back = await cast.dongtou_staff.press("↩️ 交回跟进", mine)
+    assert back.answer is not None and back.answer.text == (
+        "已交回：洞头区未回复的机构现在无人跟进，已告知本县区其他同事，请同事接手。")
+    assert mine.text.endswith("↩️ 林 科长 已于 2026-09-10 11:31 交回跟进，目前尚无人接手跟进。")
+    assert mine.buttons == [["☎️ 我来跟进"]]
+    audit = await services.storage.audit.list(action_prefix="warning.handed_back")
+    assert [(event.actor_id, event.detail["county"]) for event in audit] == [(20, DONGTOU)]
+    again = await cast.dongtou_staff.press_data(mine, hand_back)  # a second tap that was already on its way
+    assert again.answer is not None and again.answer.text == "洞头区未回复的机构目前无人跟进，无需交回。"
+    await drain(typhoon_stage)
+    (notice,) = containing(colleague, "已交回")
+    assert notice.text.startswith("↩️ 林 科长 已交回洞头区未回复机构的跟进（台风红色预警），目前尚无人接手跟进。")
+    assert HOME_2_ZH in notice.text and notice.buttons == [["☎️ 我来跟进"]]
+    assert containing(cast.dongtou_staff, "已交回洞头区") == []  # the one who handed it back knows
+
+    taken = await colleague.press("☎️ 我来跟进", notice)
+    assert taken.answer is not None and "已记录：由您跟进洞头区未回复的机构" in (taken.answer.text or "")
+    assert notice.buttons == [["↩️ 交回跟进"]]
+    stale = await cast.dongtou_staff.press_data(mine, hand_back)
+    assert stale.answer is not None and "现由 吴 科员 于 2026-09-10 11:31 接手跟进" in (stale.answer.text or "")
+    await cast.dongtou_staff.send_text("/warnstatus")
+    status = cast.dongtou_staff.last_message()
+    assert "☎️ 跟进人：吴 科员（2026-09-10 11:31 接手）" in status.text and "林 科长（" not in status.text
+    assert status.buttons == [["🔔 提醒未回复的机构", "🔄 刷新"]]  # nothing of his to hand back
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "全市仍有")
+    assert "• 洞头区：1 家未回复（共 2 家），吴 科员 2026-09-10 11:31 起跟进" in told.text
+
+
+async def test_the_follower_hands_back_from_warnstatus_and_the_city_reads_that_nobody_follows(
+    typhoon_stage: Stage,
+) -> None:
+    """/warnstatus gives the follower ↩️ 交回洞头区的跟进; pressed, the status says nobody follows the county up, and so
+    does the city admins' count later. The record is in the database: the bot started again knows it."""
+    cast, colleague, mine, _ = await escalated_with_a_colleague(typhoon_stage)
+    await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    await cast.dongtou_staff.send_text("/warnstatus")
+    status = cast.dongtou_staff.last_message()
+    assert status.buttons == [["🔔 提醒未回复的机构", "🔄 刷新"], ["↩️ 交回洞头区的跟进"]]
+    await cast.dongtou_staff.press("↩️ 交回洞头区的跟进", status)
+    assert "☎️ 尚无人接手跟进" in status.text and "跟进人" not in status.text
+    assert status.buttons == [["🔔 提醒未回复的机构", "🔄 刷新"]]
+    await typhoon_stage.restart()
+    services = typhoon_stage.services
+    await drain(typhoon_stage)
+    assert len(containing(colleague, "已交回洞头区")) == 1  # queued with the hand-back, sent once across the restart
+    await colleague.send_text("/warnstatus")
+    assert "☎️ 尚无人接手跟进" in colleague.last_message().text
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "全市仍有")
+    assert "• 洞头区：1 家未回复（共 2 家），尚无人接手跟进" in told.text
+
+
+async def test_a_warning_that_has_ended_is_not_handed_back(typhoon_stage: Stage) -> None:
+    """↩️ 交回跟进 after the warning's 24 hours: it has ended, the record stays as it was and nobody is told."""
+    cast, colleague, mine, _ = await escalated_with_a_colleague(typhoon_stage)
+    await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    typhoon_stage.clock.advance(timedelta(hours=22))
+    late = await cast.dongtou_staff.press("↩️ 交回跟进", mine)
+    assert late.answer is not None and late.answer.text == "这条预警已解除或已过期。"
+    await drain(typhoon_stage)
+    assert containing(colleague, "已交回") == []
+    assert await typhoon_stage.services.storage.audit.list(action_prefix="warning.handed_back") == []
 
 
 async def test_a_warning_that_has_ended_is_not_taken_on(typhoon_stage: Stage) -> None:
@@ -408,6 +514,27 @@ async def test_a_yellow_warning_is_not_escalated_to_the_city(typhoon_stage: Stag
     assert (await follow_up(services)).city_escalated == 0
     await drain(typhoon_stage)
     assert containing(cast.admin, "全市仍有") == []
+
+
+async def test_a_bureau_that_adds_yellow_to_the_city_levels_hears_of_a_silent_yellow_warning(
+    typhoon_stage: Stage,
+) -> None:
+    """WARNING_CITY_ESCALATE_LEVELS=yellow,orange,red: the city admins get the count for a yellow warning too, after
+    the same four hours, and still nothing for a blue one."""
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    services.settings = services.settings.model_copy(update={"warning_city_escalate_levels": "yellow,orange,red"})
+    await compose_typhoon(cast, "黄色")
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=3, minutes=59))
+    assert (await follow_up(services)).city_escalated == 0
+    typhoon_stage.clock.advance(timedelta(minutes=2))
+    assert (await follow_up(services)).city_escalated == 2
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "全市仍有")
+    assert told.text.startswith("🔺 台风黄色预警（#1）2026-09-10 09:00 发出，至今全市仍有 2 家机构未回复")
+    assert "• 洞头区：2 家未回复（共 2 家），尚无人接手跟进" in told.text
 
 
 async def test_a_silent_head_is_reminded_once_however_long_the_follow_up_runs(typhoon_stage: Stage) -> None:

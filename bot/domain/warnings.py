@@ -57,8 +57,6 @@ class WarningLevel(StrEnum):
 
 
 _LEVEL_ORDER = (WarningLevel.BLUE, WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED)
-# Warnings grave enough that the city admins hear of the counties' silent institutions, after the county staff did.
-CITY_ESCALATION_LEVELS = frozenset({WarningLevel.ORANGE, WarningLevel.RED})
 
 
 class WarningOrigin(StrEnum):

@@ -71,6 +71,17 @@ class Charge:
 
 
 @dataclass(frozen=True)
+class HandBack:
+    """A press of ↩️ 交回跟进: the charge the presser handed back (None: they held none when it came), and who
+    follows the county up now (None: nobody; someone else when the press was stale)."""
+
+    warning: EarlyWarning
+    released: Follower | None
+    current: Follower | None
+    event_id: int = 0  # the audit entry of the hand-back: names the notice to the colleagues, once per hand-back
+
+
+@dataclass(frozen=True)
 class WarningAckStatus:
     warning: EarlyWarning
     counties: tuple[CountyAckStatus, ...]
@@ -184,6 +195,33 @@ class WarningAcks(WarningCore):
         """☎️ 我来跟进 under the escalation of a county's silent institutions: the first member of staff covering the
         county to press it follows them up, and everyone reading the status sees who. Refused: anyone not staff,
         county staff of another county, a county the warning does not concern, a warning not sent or ended."""
+        warning = await self._chargeable(actor, warning_id, county_code)
+        now = self._clock.now()
+        async with self._storage.db.transaction():
+            before = (await self._storage.warnings.followers(warning_id)).get(county_code)
+            if before is not None:
+                return Charge(warning, before, took=False)
+            follower = await self._storage.warnings.take_charge(warning_id, county_code, actor.telegram_id, now)
+            await self._audit(actor.telegram_id, "warning.taken_in_charge", warning, county=county_code)
+        return Charge(warning, follower, took=True)
+
+    async def hand_back(self, actor: User, warning_id: int, county_code: str) -> HandBack:
+        """↩️ 交回跟进, as an on-call pager's unacknowledge: the follower of a county's silent institutions gives
+        them back, so that a colleague can take them on (☎️ 我来跟进 again). Only the follower's own press changes
+        anything: anyone else's (a stale button, someone took it since) and a second press are answered with who
+        follows now. Refused as taking charge is: not staff, out of scope, a warning not sent or ended."""
+        warning = await self._chargeable(actor, warning_id, county_code)
+        async with self._storage.db.transaction():
+            current = (await self._storage.warnings.followers(warning_id)).get(county_code)
+            if current is None or current.telegram_id != actor.telegram_id:
+                return HandBack(warning, released=None, current=current)
+            await self._storage.warnings.release(warning_id, county_code, actor.telegram_id)
+            event = await self._audit(actor.telegram_id, "warning.handed_back", warning, county=county_code,
+                                      taken_at=current.taken_at.isoformat())
+        return HandBack(warning, released=current, current=None, event_id=event.id)
+
+    async def _chargeable(self, actor: User, warning_id: int, county_code: str) -> EarlyWarning:
+        """The warning, if `actor` may take charge of (or hand back) the county's silent institutions of it."""
         warning = await self.get(warning_id)
         if actor.role not in STAFF_ROLES:
             raise Refusal("warning_staff_only")
@@ -195,14 +233,7 @@ class WarningAcks(WarningCore):
             raise Refusal("warning_not_sent")
         if self._has_ended(warning):
             raise Refusal("warning_ended")
-        now = self._clock.now()
-        async with self._storage.db.transaction():
-            before = (await self._storage.warnings.followers(warning_id)).get(county_code)
-            if before is not None:
-                return Charge(warning, before, took=False)
-            follower = await self._storage.warnings.take_charge(warning_id, county_code, actor.telegram_id, now)
-            await self._audit(actor.telegram_id, "warning.taken_in_charge", warning, county=county_code)
-        return Charge(warning, follower, took=True)
+        return warning
 
     async def _reachable(self, heads: list[WarningRecipient]) -> set[int]:
         """Of the heads a warning went to, those a reminder can still reach: access not ended, bot not blocked."""

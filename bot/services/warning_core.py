@@ -32,7 +32,7 @@ from bot.services.errors import Refusal
 from bot.services.staff import first_told
 from bot.services.warning_settings import WarningSettings, load_checklists
 from storage import Storage
-from storage.models import GroupPurpose, User
+from storage.models import AuditEvent, GroupPurpose, User
 from storage.warning_models import RecipientKind, WarningRecipient, WarningRevision
 
 _WARNING_GROUPS = {GroupPurpose.WARNINGS}  # GENERAL bindings are included by the repository
@@ -330,8 +330,8 @@ class WarningCore:
         if warning.origin is WarningOrigin.OFFICIAL and warning.sent_at is not None:
             raise Refusal("warning_official")
 
-    async def _audit(self, actor_id: int | None, action: str, warning: EarlyWarning, **detail: Any) -> None:
-        await self._storage.audit.append(
+    async def _audit(self, actor_id: int | None, action: str, warning: EarlyWarning, **detail: Any) -> AuditEvent:
+        return await self._storage.audit.append(
             actor_id,
             action,
             target=f"warning:{warning.id}",

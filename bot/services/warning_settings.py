@@ -51,7 +51,10 @@ class WarningSettings(BaseModel):
     # Follow-up of a sent warning: heads who have not acknowledged are reminded, then named to county staff.
     remind_after_minutes: int = Field(default=60, gt=0)
     escalate_after_minutes: int = Field(default=120, gt=0)
-    city_escalate_after_minutes: int = Field(default=240, gt=0)  # orange and red warnings: the city admins hear
+    city_escalate_after_minutes: int = Field(default=240, gt=0)
+    # Warnings of these levels are grave enough that the city admins hear of the counties' silent institutions,
+    # after the county staff did (WARNING_CITY_ESCALATE_LEVELS; a bureau may add yellow in a typhoon season).
+    city_escalate_levels: frozenset[WarningLevel] = frozenset({WarningLevel.ORANGE, WarningLevel.RED})
     # Contact rounds for vulnerable people: staff hear of the unreachable, then the round ends with its summary.
     contact_escalate_after_minutes: int = Field(default=120, gt=0)
     contact_close_after_hours: int = Field(default=24, gt=0)

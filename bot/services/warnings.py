@@ -30,7 +30,14 @@ from bot.domain.warnings import (
 from bot.services.contact_rounds import CadreList, ContactOutcome, ContactRounds, RoundStarted, RoundSummary
 from bot.services.errors import Refusal
 from bot.services.hazard_core import checked_text
-from bot.services.warning_acks import AckOutcome, CountyAckStatus, InstitutionAck, WarningAcks, WarningAckStatus
+from bot.services.warning_acks import (
+    AckOutcome,
+    CountyAckStatus,
+    HandBack,
+    InstitutionAck,
+    WarningAcks,
+    WarningAckStatus,
+)
 from bot.services.warning_core import RecipientPreview, WarningDelivery, draft_notice_key, first_revision
 from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested, TestMessage, WarningIngest
 from bot.services.warning_settings import WarningSettings
@@ -42,6 +49,7 @@ __all__ = [
     "CadreList",
     "ContactOutcome",
     "CountyAckStatus",
+    "HandBack",
     "IgnoreReason",
     "Ignored",
     "Ingested",

@@ -233,6 +233,15 @@ class WarningRepository:
         followers = await self.followers(warning_id)
         return followers[county_code]
 
+    async def release(self, warning_id: int, county_code: str, telegram_id: int) -> bool:
+        """↩️ 交回跟进: `telegram_id` no longer follows the county up; False when they did not (any more). The row
+        goes: who held it and since when stay in the audit log (`warning.taken_in_charge`, `warning.handed_back`)."""
+        removed = await self._db.execute_rowcount(
+            "DELETE FROM warning_followers WHERE warning_id = ? AND county_code = ? AND telegram_id = ?",
+            (warning_id, county_code, telegram_id),
+        )
+        return removed > 0
+
     async def followers(self, warning_id: int) -> dict[str, Follower]:
         """County code → who took charge of its silent institutions of this warning."""
         rows = await self._db.fetchall(

@@ -735,6 +735,10 @@ ROWS: tuple[Row, ...] = (
     # Taking charge of Lucheng's silent institutions: its own staff and the city's, nobody else.
     Row("ws:own:", expect(allow=LUCHENG_STAFF), press(filled(f"ws:own:{{warning}}:{LUCHENG}")),
         ("warnstatus.taken", "warnstatus.taken_already_you", "warnstatus.taken_by_other"), warning=WarningStatus.SENT),
+    # Handing it back (↩️ 交回跟进): the same people may press; with nobody following Lucheng up, nothing changes.
+    Row("ws:back:", expect(allow=LUCHENG_STAFF), press(filled(f"ws:back:{{warning}}:{LUCHENG}")),
+        ("warnstatus.hand_back_nobody", "warnstatus.handed_back", "warnstatus.hand_back_not_yours"),
+        warning=WarningStatus.SENT),
     Row("/contactround", expect(allow=STAFF), say("/contactround"), ("contact.ask_region",)),
     Row("crs:", expect(allow=STAFF), press(lambda c: f"crs:{OWN_REGION.get(c.persona, LUCHENG)}"),
         ("contact.started", "contact.nobody_registered")),
