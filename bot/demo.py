@@ -165,7 +165,7 @@ async def hazard_loop(scene: Scene) -> None:
 
     scene.title("院长确认收到并提交整改（附整改后照片）/ the head acknowledges and submits a rectification")
     await head.press("确认收到")
-    await head.press("开始整改")
+    await head.press("📤 提交整改结果")
     await head.send_text("已清理走廊杂物，张贴禁止堆放标识，安排专人每日巡查")
     await head.send_photo()
     await head.press("完成")
@@ -175,7 +175,7 @@ async def hazard_loop(scene: Scene) -> None:
     await staff.press("退回整改")
     await staff.send_text("照片未显示消防通道全貌，请补拍走廊两端")
     scene.check("照片未显示消防通道全貌" in head.last_message().text, "the head reads the reason")
-    await head.press("重新整改")
+    await head.press("📤 重新提交整改结果")
     await head.send_text("已补拍走廊两端，通道宽度满足要求")
     await head.send_photo()
     await head.send_photo()

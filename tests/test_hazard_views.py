@@ -244,7 +244,7 @@ async def test_a_stale_button_on_a_closed_hazard_gets_a_polite_answer(bot_stage:
     assert pressed.answer.text == f"Hazard {hazard.code} is already closed; nothing more to do."
     pressed = await colleague.press("Reject", colleague.last_message())
     assert pressed.answer is not None and "already closed" in (pressed.answer.text or "")
-    pressed = await people.head.press("Start rectification", first_notice)
+    pressed = await people.head.press("📤 Submit the fix", first_notice)
     assert pressed.answer is not None and "already closed" in (pressed.answer.text or "")
     assert await bot_stage.services.storage.audit.list(action_prefix="authz.refused") == []
 

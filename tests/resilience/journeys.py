@@ -155,7 +155,7 @@ class Rectifying(Responding):
     rectifies again a hazard that staff reopened."""
 
     NOTICES = ("notice.new_for_head", "notice.reopened")
-    BUTTON = "开始整改"
+    BUTTON = "📤 提交整改结果"
 
     async def respond(self, code: str, message: BotMessage) -> None:
         p = self.person
@@ -164,7 +164,8 @@ class Rectifying(Responding):
             # The buttons may have changed under the press; rectifying is what matters.
             with contextlib.suppress(Astray):
                 await p.step(p.press("确认收到", message), ("rectify.acknowledged", *REFUSED_AS_DONE), "acknowledge")
-        button = "重新整改" if "重新整改" in buttons else "开始整改"  # a reopened hazard's notice says "again"
+        again = "📤 重新提交整改结果"  # a reopened hazard's notice says "again"
+        button = again if again in buttons else self.BUTTON
         await through_restarts(p, functools.partial(self.rectify, code, message, button))
         self.done[code] += 1
 
