@@ -145,7 +145,9 @@ async def test_non_urgent_reminders_wait_for_the_morning_urgent_ones_do_not(bot_
     assert [d.recipient_id for d in result.sent] == [HEAD, STAFF]
     urgent = head.last_message()
     assert urgent.text.startswith("🚨") and f"Hazard {serious.code} has reached its deadline" in urgent.text
-    assert urgent.buttons == [[f"📤 Submit fix {serious.code}", f"Details {serious.code}"], [f"More time for {serious.code}"]]
+    assert urgent.buttons == [
+        [f"📤 Submit fix {serious.code}", f"Details {serious.code}"], [f"More time for {serious.code}"]
+    ]
     assert len(head.messages()) == head_before + 2  # 2 hours before (21:00), then the deadline
 
     # Close the serious one, so that only the general hazard is left to remind of.
