@@ -290,12 +290,16 @@ class EndingAccess:
         return True
 
 
+# An empty /tasks: thanks, or (staff) how many hazards of their region others are still dealing with.
+NOTHING_WAITING = ("tasks.empty", "tasks.empty_others_open", "tasks.empty_others_open_one")
+
+
 async def sweep_tasks(person: Person, journey: Responding) -> None:
     """What a person does when a notice never came: open /tasks and deal with every hazard listed there."""
     p = person
-    listing = await p.step(p.say("/tasks"), ("tasks.header", "tasks.empty"), "list the tasks")
+    listing = await p.step(p.say("/tasks"), ("tasks.header", *NOTHING_WAITING), "list the tasks")
     assert listing.expected is not None
-    if SPEECH.said(listing.expected.text, "tasks.empty"):
+    if any(SPEECH.said(listing.expected.text, key) for key in NOTHING_WAITING):
         return
     for code in CODE.findall(listing.expected.text):
         await p.step(p.press(code), ("dossier.summary",), f"open {code}")
