@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.i18n import Translator, clipped
+from bot.i18n import Translator, clipped, counted
 from bot.services.hazard_extensions import PendingExtension
 from bot.services.hazards import TaskItem
 from handlers.common import answer, identify, place_name
@@ -70,9 +70,7 @@ async def _nothing_waiting(context: BotContext, user: User, t: Translator) -> st
     regions = context.services.storage.regions
     region = await regions.get(user.region_code) if user.region_code is not None else await regions.city()
     place = place_name(region, t)
-    if still_open == 1:
-        return t("tasks.empty_others_open_one", place=place)
-    return t("tasks.empty_others_open", place=place, count=still_open)
+    return t(counted("tasks.empty_others_open", still_open), place=place, count=still_open)
 
 
 async def _extension_line(context: BotContext, pending: PendingExtension, t: Translator, tz: ZoneInfo) -> str:

@@ -103,7 +103,7 @@ async def test_a_city_admin_with_nothing_to_do_hears_what_is_open_in_the_city_in
     await admin.send_text("/tasks")
     told = admin.last_message().text
     assert told.startswith("No hazards are waiting for your approval, verification or action.")
-    assert "One other hazard in Wenzhou is still being dealt with" in told and "/stats" in told
+    assert "1 other hazard in Wenzhou is still being dealt with" in told and "/stats" in told
     await report(bot_stage)
     await admin.send_text("/tasks")
     assert "2 other hazards in Wenzhou are still being dealt with" in admin.last_message().text

@@ -158,6 +158,8 @@ def test_the_chinese_check_sees_punctuation_too() -> None:
         ("warnstatus.escalation", 1, "and 1 institution has still not answered"),
         ("warnstatus.escalation", 2, "these 2 institutions have still not answered"),
         ("cli.people_count", 1, "1 person"),
+        ("tasks.empty_others_open", 1, "1 other hazard in Lucheng is still being dealt with"),
+        ("tasks.empty_others_open", 2, "2 other hazards in Lucheng are still being dealt with"),
         ("insight.export.started", 1, "(1 hazard)…"),
         ("insight.export.done", 1, "Export finished: 1 hazard."),
         ("insight.export.choose", 1, "(1 hazard). Excel"),
@@ -199,7 +201,7 @@ def test_english_counts_one_in_the_singular(key: str, count: int, expected: str)
                                  "insight.stats.units_more_township", "insight.ranking.gap",
                                  "insight.chart.acks_caption", "calendar.status.drill.due_soon",
                                  "calendar.status.selfcheck.overdue", "drill.problems_received",
-                                 "refusal.selfcheck_incomplete"])
+                                 "refusal.selfcheck_incomplete", "tasks.empty_others_open"])
 def test_chinese_says_one_as_it_says_many(key: str) -> None:
     """Chinese has no plural: the singular keys it needs for English read exactly as the plural ones."""
     messages = catalog_messages("zh_CN")
