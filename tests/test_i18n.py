@@ -287,3 +287,13 @@ def test_an_import_of_one_row_says_it_in_the_singular() -> None:
     assert one == "✅ Institutions imported: 1 row, 1 new, 0 updated."
     people = result_text(ImportResult(ImportKind.PEOPLE, (), 2, 2), ("name",), t)
     assert people.startswith("✅ One-time invitation links made for 2 people (2 new, 0 updated)")
+
+
+def test_chinese_sets_a_latin_name_apart_from_the_han_characters_around_it() -> None:
+    """"已停用Li Na（社区/村干部）的账号" read as one word: a Latin value touching a Han character gets a space."""
+    t = Translator("zh_CN", strict=True)
+    assert t("people.deactivated", who="Li Na（社区/村干部）") == "✅ 已停用 Li Na（社区/村干部）的账号。"
+    assert t("people.told", who="Tom", by="王科长") == "ℹ️ Tom 的账号已由王科长停用。"
+    assert t.plain("people.told", who="李娜", by="Zhou") == "ℹ️ 李娜的账号已由 Zhou 停用。"
+    # English is left as it is written.
+    assert Translator("en", strict=True)("people.deactivated", who="Li Na") == "✅ The access of Li Na has ended."
