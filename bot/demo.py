@@ -116,7 +116,7 @@ async def onboarding(scene: Scene) -> None:
     await admin.press("Li Na（社区/村干部")
     await admin.press("⛔ 停用账号")
     await admin.press("⛔ 确认停用")
-    scene.check("已停用Li Na" in admin.last_message().text, "the admin ends the cadre's access, after a confirmation")
+    scene.check("已停用 Li Na" in admin.last_message().text, "the admin ends the cadre's access, after a confirmation")
     await _until(scene, lambda: "Your access to this bot was ended" in cadre.last_message().text)
     scene.check("Your access to this bot was ended" in cadre.last_message().text, "the cadre is told, in English")
     await cadre.send_text("/report")
