@@ -12,6 +12,7 @@ import gettext
 import html
 import io
 import logging
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -122,6 +123,27 @@ def counted(key: str, count: int) -> str:
     return f"{key}_one" if count == 1 else key
 
 
+# Chinese sets a Latin word apart from the Han characters around it ("已停用 Li Na（…）", not "已停用Li Na（…）"):
+# a placeholder touching a Han character in the template gets a space on that side when its value starts (or ends)
+# with a Latin letter. Names are the usual case: people type them in either script.
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _spaced(template: str, values: Mapping[str, Any]) -> str:
+    def space(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        if not isinstance(value, str) or not value:
+            return match.group(0)
+        start, end = match.start(), match.end()
+        before = " " if start > 0 and _HAN.match(template[start - 1]) and _LATIN.match(value[0]) else ""
+        after = " " if end < len(template) and _HAN.match(template[end]) and _LATIN.match(value[-1]) else ""
+        return before + match.group(0) + after
+
+    return _PLACEHOLDER.sub(space, template)
+
+
 class MissingTranslation(KeyError):
     pass
 
@@ -141,12 +163,17 @@ class Translator:
                 raise MissingTranslation(f"{self.language}: no translation for {key!r}")
             log.error("missing translation %s for %s", key, self.language)
         safe = {name: value if isinstance(value, Html) else escape(value) for name, value in params.items()}
+        if self.language == "zh_CN":
+            template = _spaced(template, safe)
         return Html(template.format_map(_Params(safe)))
 
     def plain(self, key: str, /, **params: Any) -> str:
         """A translation for places Telegram shows as plain text (button labels, command descriptions)."""
         template = self._catalog.gettext(key)
-        return template.format_map(_Params({name: str(value) for name, value in params.items()}))
+        values = {name: str(value) for name, value in params.items()}
+        if self.language == "zh_CN":
+            template = _spaced(template, values)
+        return template.format_map(_Params(values))
 
 
 class _Params(dict[str, Any]):

@@ -8,13 +8,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.i18n import Translator, clipped
+from bot.i18n import Translator, clipped, counted
 from bot.services.hazard_extensions import PendingExtension
 from bot.services.hazards import TaskItem
-from handlers.common import answer, identify
+from handlers.common import answer, identify, place_name
 from handlers.hazard_buttons import TASKS_PAGE, VIEW, data, list_keyboard, list_lines, page_pressed
 from handlers.notify import hazard_params, when
-from storage.models import Institution
+from storage.models import Institution, User
 
 PAGE_SIZE = 5
 # Requests for more time listed above the hazards: the oldest few, each reason shortened, so that the message stays
@@ -50,7 +50,7 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
         for pending in waiting
     ]
     if not page.items and not asked:
-        await answer(update, t("tasks.empty"), edit=editing)
+        await answer(update, await _nothing_waiting(context, caller.user, t), edit=editing)
         return
     lines = await list_lines(services.storage.institutions, page, lambda item, place: _line(item, place, t, tz))
     parts = [t("tasks.extensions_header", count=total_waiting), *asked] if asked else []
@@ -59,6 +59,18 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
     keyboard = list_keyboard(page, t, "tk:page:{page}")
     markup = InlineKeyboardMarkup([*asked_buttons, *keyboard.inline_keyboard])
     await answer(update, "\n\n".join(parts), reply_markup=markup, edit=editing)
+
+
+async def _nothing_waiting(context: BotContext, user: User, t: Translator) -> str:
+    """An empty list. Staff are thanked only when nothing is open in their region: hazards being rectified by
+    others (or a fix awaiting a colleague) are not theirs to act on, but are not done either, and are counted."""
+    still_open = await context.services.hazards.unresolved_in_scope(user)
+    if still_open == 0:
+        return t("tasks.empty")
+    regions = context.services.storage.regions
+    region = await regions.get(user.region_code) if user.region_code is not None else await regions.city()
+    place = place_name(region, t)
+    return t(counted("tasks.empty_others_open", still_open), place=place, count=still_open)
 
 
 async def _extension_line(context: BotContext, pending: PendingExtension, t: Translator, tz: ZoneInfo) -> str:

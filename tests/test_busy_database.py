@@ -130,7 +130,7 @@ async def test_a_comment_whose_step_could_not_end_is_not_written_twice(
     assert left == [0]
     assert [m.text for m in cadre.messages()[before:]] == [BUSY_ZH]
     await cadre.send_text("安全出口还被当成了吸烟点")
-    assert f"留言已记入隐患 {hazard.code} 的处理记录" in cadre.last_message().text
+    assert f"留言已记入隐患 {hazard.code} 的处置记录" in cadre.last_message().text
     await bot_stage.sandbox.settle()
     events = await bot_stage.services.storage.hazards.events(hazard.id)
     assert [e.action for e in events].count("comment") == 1

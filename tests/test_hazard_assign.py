@@ -52,7 +52,7 @@ async def test_staff_name_a_cadre_for_a_home_with_no_head_who_rectifies_and_staf
     assert assigned.deadline == hazard.deadline  # the deadline set at report time stays
     told = cadre.last_message()
     assert f"您已被指定为隐患 {hazard.code} 的整改责任人" in told.text
-    assert told.buttons == [["确认收到"], ["开始整改"], ["申请延期"], ["详情"]]
+    assert told.buttons == [["确认收到"], ["📤 提交整改结果"], ["申请延期"], ["详情"]]
 
     # A second tap on the same name assigns nothing twice.
     again = await staff.press_data(choice, f"as:pick:{hazard.id}:{CADRE}")
@@ -64,7 +64,7 @@ async def test_staff_name_a_cadre_for_a_home_with_no_head_who_rectifies_and_staf
     assert hazard.code in cadre.last_message().text
 
     await cadre.press("确认收到", told)
-    await cadre.press("开始整改", told)
+    await cadre.press("📤 提交整改结果", told)
     await cadre.send_text("已清理消防通道内的杂物")
     await cadre.send_photo()
     await cadre.press("完成")

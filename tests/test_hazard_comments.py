@@ -74,7 +74,7 @@ async def test_a_reporter_comments_from_the_details_and_those_following_it_read_
     asked = cadre.last_message()
     assert f"为隐患 {hazard.code} 留言" in asked.text and asked.buttons == [["取消"]]
     await cadre.send_text("  被堵的<安全出口>还被当成了吸烟点\u200b ")
-    assert f"留言已记入隐患 {hazard.code} 的处理记录，已告知 3 人" in cadre.last_message().text
+    assert f"留言已记入隐患 {hazard.code} 的处置记录，已告知 3 人" in cadre.last_message().text
 
     told = head.last_message()
     assert f"李娜 对隐患 {hazard.code} 留言" in told.text and "被堵的<安全出口>还被当成了吸烟点" in told.text
@@ -187,7 +187,7 @@ async def test_a_reporter_whose_access_ended_is_neither_told_nor_counted(bot_sta
 
     await open_comment(head, hazard)
     await head.send_text("消防通道已清理完毕")
-    assert f"留言已记入隐患 {hazard.code} 的处理记录，已告知 1 人" in head.last_message().text
+    assert f"留言已记入隐患 {hazard.code} 的处置记录，已告知 1 人" in head.last_message().text
     assert "消防通道已清理完毕" in commented(staff, hazard)[-1]  # the county official who would verify it
     assert len(cadre.messages()) == heard
 
@@ -202,7 +202,7 @@ async def test_the_person_once_named_responsible_whose_access_ended_is_not_count
     assert (await hazard_now(bot_stage, hazard)).assignee_id == SECOND_CADRE
     await open_comment(head, hazard)
     await head.send_text("整改资料已归档")  # to the reporter, the official who verified it and the named cadre
-    assert f"留言已记入隐患 {hazard.code} 的处理记录，已告知 3 人" in head.last_message().text
+    assert f"留言已记入隐患 {hazard.code} 的处置记录，已告知 3 人" in head.last_message().text
     await bot_stage.sandbox.settle()
     assert "整改资料已归档" in commented(named, hazard)[-1]  # while their access lasts, they are told
 
@@ -212,7 +212,7 @@ async def test_the_person_once_named_responsible_whose_access_ended_is_not_count
     heard = len(named.messages())
     await open_comment(head, hazard)
     await head.send_text("消防设施已复查")
-    assert f"留言已记入隐患 {hazard.code} 的处理记录，已告知 2 人" in head.last_message().text
+    assert f"留言已记入隐患 {hazard.code} 的处置记录，已告知 2 人" in head.last_message().text
     await bot_stage.sandbox.settle()
     assert len(named.messages()) == heard
     assert "消防设施已复查" in commented(staff, hazard)[-1]
@@ -226,7 +226,7 @@ async def test_a_long_comment_is_quoted_clipped_and_kept_whole(bot_stage: Stage)
     assert f"Comment on hazard {hazard.code}" in people.cadre.last_message().text
     long = "The blocked exit is also used as a smoking spot. " * 20
     await people.cadre.send_text(long)
-    assert "your comment is on the record" in people.cadre.last_message().text.lower()
+    assert "your comment is in the history" in people.cadre.last_message().text.lower()
     told = people.head.last_message()
     assert f"Li Na commented on hazard {hazard.code}" in told.text and told.text.endswith("…")
     assert len(told.text) < 600

@@ -138,7 +138,7 @@ async def test_staff_refuse_with_a_reason_the_head_reads_and_the_deadline_stays(
 
     told = head.last_message()
     assert f"More time refused: {hazard.code}" in told.text and "&lt;b&gt;cable&lt;/b&gt;" in (told.html or "")
-    assert ["Start rectification"] in told.buttons
+    assert ["📤 Submit the fix"] in told.buttons
     assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
     events = await bot_stage.services.storage.hazards.events(hazard.id)
     assert events[-1].action == "extension_refused" and events[-1].actor_id == STAFF

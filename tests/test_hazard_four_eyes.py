@@ -19,7 +19,7 @@ async def fixed_by_the_only_clerk(stage: Stage, staff: SimUser) -> Hazard:
     """A rights-protection hazard the county's only clerk rectifies from its details, through the bot."""
     hazard = await report(stage, area=HazardArea.RIGHTS, description="A carer shouted at a resident")
     await staff.send_text(f"/hazard {hazard.code}")
-    await staff.press("Start rectification", staff.last_message())
+    await staff.press("📤 Submit the fix", staff.last_message())
     await staff.send_text("Talked to the carer and moved them off the ward; the family was told")
     await staff.send_photo()
     await staff.press("Done")

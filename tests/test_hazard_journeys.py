@@ -36,17 +36,17 @@ async def test_the_head_acknowledges_and_submits_a_rectification_with_guidance_o
     notice = head.last_message()
     assert f"本机构有新的安全隐患 {hazard.code}" in notice.text
     assert "鹿城区社会福利院" in notice.text and "用火" in notice.text and "消防通道被杂物堵塞" in notice.text
-    assert notice.buttons == [["确认收到"], ["开始整改"], ["申请延期"], ["详情"]]
+    assert notice.buttons == [["确认收到"], ["📤 提交整改结果"], ["申请延期"], ["详情"]]
     post = people.group.last_message()
     assert hazard.code in post.text and "鹿城区社会福利院" in post.text
     assert "消防通道被杂物堵塞" not in post.text and post.buttons == []
 
     pressed = await head.press("确认收到", notice)
     assert pressed.answer is not None and hazard.code in (pressed.answer.text or "")
-    assert notice.buttons == [["开始整改"], ["申请延期"], ["详情"]]
+    assert notice.buttons == [["📤 提交整改结果"], ["申请延期"], ["详情"]]
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
 
-    await head.press("开始整改", notice)
+    await head.press("📤 提交整改结果", notice)
     assert "第 1 步" in head.last_message().text
     await head.send_photo()  # a photo where the measures were expected: kept, and the head is guided
     assert "照片已保存（目前 1 张）" in head.last_message().text and "文字" in head.last_message().text
@@ -92,10 +92,10 @@ async def test_staff_reject_with_a_reason_and_then_accept_in_english(bot_stage: 
     rejected = head.last_message()
     assert "The rectification of" in rejected.text and "The photo does not show the <fire exit>" in rejected.text
     assert "&lt;fire exit&gt;" in (rejected.html or "")
-    assert rejected.buttons == [["Rectify again"], ["Details"]]
+    assert rejected.buttons == [["📤 Submit the fix again"], ["Details"]]
     assert "it is being rectified again" in cadre.last_message().text and cadre.last_message().buttons == []
 
-    await head.press("Rectify again", rejected)
+    await head.press("📤 Submit the fix again", rejected)
     await head.send_text("Cleared the exit and fixed a sign")
     await head.send_photo()
     await head.press("Done")
@@ -114,7 +114,7 @@ async def test_staff_reject_with_a_reason_and_then_accept_in_english(bot_stage: 
 async def test_a_restart_in_the_middle_of_a_rectification_resumes_at_the_same_step(bot_stage: Stage) -> None:
     people = await cast(bot_stage)
     hazard = await report(bot_stage)
-    await people.head.press("开始整改")
+    await people.head.press("📤 提交整改结果")
     await bot_stage.restart()
     await people.head.send_text("更换了老化电线")
     assert "第 2 步" in people.head.last_message().text
@@ -132,7 +132,7 @@ async def test_a_restart_in_the_middle_of_a_rectification_resumes_at_the_same_st
 async def test_cancelling_a_rectification_keeps_the_hazard_with_the_head(bot_stage: Stage) -> None:
     people = await cast(bot_stage)
     hazard = await report(bot_stage)
-    await people.head.press("开始整改")
+    await people.head.press("📤 提交整改结果")
     await people.head.send_text("已处理")
     await people.head.send_text("/cancel")
     assert "已取消" in people.head.last_message().text
@@ -233,8 +233,8 @@ async def test_county_staff_rectify_a_rights_protection_hazard_and_another_clerk
     assert "敏感隐患" in notice.text
     await staff.press("详情", notice)
     dossier = staff.last_message()
-    assert ["开始整改"] in dossier.buttons
-    await staff.press("开始整改", dossier)
+    assert ["📤 提交整改结果"] in dossier.buttons
+    await staff.press("📤 提交整改结果", dossier)
     await staff.send_text("已约谈涉事护工并调离岗位，通知家属，报公安机关备案")
     await staff.send_photo()
     await staff.press("完成")
@@ -340,7 +340,7 @@ async def test_an_english_rectification_counts_its_photos(bot_stage: Stage) -> N
     people = await cast(bot_stage, "en")
     head = people.head
     hazard = await report(bot_stage)
-    await head.press("Start rectification", head.last_message())
+    await head.press("📤 Submit the fix", head.last_message())
     await head.send_text("Cleared the fire exit")
     await head.send_photo()
     await head.press("Done")
@@ -348,7 +348,7 @@ async def test_an_english_rectification_counts_its_photos(bot_stage: Stage) -> N
     assert f"Rectification of {hazard.code} submitted with 1 photo." in told and "(s)" not in told
 
     await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="Show the whole exit")
-    await head.press("Rectify again", head.last_message())
+    await head.press("📤 Submit the fix again", head.last_message())
     await head.send_text("Cleared the exit and fixed a sign")
     await head.send_photo()
     await head.send_photo()

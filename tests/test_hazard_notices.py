@@ -38,7 +38,7 @@ async def test_assignment_late_acceptance_reopening_and_new_evidence_are_told(bo
     await bot_stage.sandbox.settle()
     notice = people.head.last_message()
     assert "You are now responsible for hazard" in notice.text
-    assert notice.buttons == [["Acknowledge"], ["Start rectification"], ["Ask for more time"], ["Details"]]
+    assert notice.buttons == [["Acknowledge"], ["📤 Submit the fix"], ["Ask for more time"], ["Details"]]
 
     bot_stage.clock.advance(timedelta(days=3))
     await submitted(bot_stage, hazard)
@@ -49,7 +49,7 @@ async def test_assignment_late_acceptance_reopening_and_new_evidence_are_told(bo
     await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="The exit is blocked again")
     reopened = people.head.last_message()
     assert "was reopened" in reopened.text and "The exit is blocked again" in reopened.text
-    assert reopened.buttons == [["Rectify again"], ["Details"]]
+    assert reopened.buttons == [["📤 Submit the fix again"], ["Details"]]
     assert "must be rectified again" in people.cadre.last_message().text
 
     await act(bot_stage, CADRE, hazard, HazardAction.ADD_EVIDENCE, photos=1)

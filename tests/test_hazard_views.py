@@ -67,6 +67,48 @@ async def test_staff_tasks_put_what_awaits_verification_first_in_english(bot_sta
     assert waiting.code not in str(listing.buttons)  # the head has it; staff act on it only when late
 
 
+async def test_staff_with_nothing_to_do_hear_what_is_still_open_in_their_county(bot_stage: Stage) -> None:
+    """A county clerk's empty /tasks celebrated while hazards of their county were still being rectified by heads:
+    it says how many are open there (another county's do not count), and celebrates only once none is."""
+    people = await cast(bot_stage)
+    await people.staff.send_text("/tasks")
+    assert people.staff.last_message().text.startswith("🎉")
+
+    longwan = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="吴")
+    await bot_stage.register(longwan, Role.COUNTY, region=LONGWAN)
+    await report(bot_stage, LONGWAN_STAFF, institution=LONGWAN_HOME)  # another county's
+    await people.staff.send_text("/tasks")
+    assert people.staff.last_message().text.startswith("🎉")
+
+    first = await report(bot_stage)  # the head has it and it is not late: nothing for the clerk to do yet
+    await people.staff.send_text("/tasks")
+    told = people.staff.last_message().text
+    assert "🎉" not in told and "/stats" in told
+    assert "暂无待您审批、验收或处理的隐患。鹿城区另有 1 条隐患正在处置中" in told
+    second = await report(bot_stage)
+    await people.staff.send_text("/tasks")
+    assert "鹿城区另有 2 条隐患正在处置中" in people.staff.last_message().text
+
+    for hazard in (first, second):
+        await act(bot_stage, STAFF, await submitted(bot_stage, hazard), HazardAction.ACCEPT)
+    await people.staff.send_text("/tasks")
+    assert people.staff.last_message().text.startswith("🎉")
+
+
+async def test_a_city_admin_with_nothing_to_do_hears_what_is_open_in_the_city_in_english(bot_stage: Stage) -> None:
+    await cast(bot_stage, "en")  # the Lucheng cadre who reports
+    await report(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=90, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    await admin.send_text("/tasks")
+    told = admin.last_message().text
+    assert told.startswith("No hazards are waiting for your approval, verification or action.")
+    assert "1 other hazard in Wenzhou is still being dealt with" in told and "/stats" in told
+    await report(bot_stage)
+    await admin.send_text("/tasks")
+    assert "2 other hazards in Wenzhou are still being dealt with" in admin.last_message().text
+
+
 async def test_the_dossier_shows_the_whole_history_and_the_before_and_after_photos(bot_stage: Stage) -> None:
     people = await cast(bot_stage)
     hazard = await submitted(bot_stage, await report(bot_stage))
@@ -244,7 +286,7 @@ async def test_a_stale_button_on_a_closed_hazard_gets_a_polite_answer(bot_stage:
     assert pressed.answer.text == f"Hazard {hazard.code} is already closed; nothing more to do."
     pressed = await colleague.press("Reject", colleague.last_message())
     assert pressed.answer is not None and "already closed" in (pressed.answer.text or "")
-    pressed = await people.head.press("Start rectification", first_notice)
+    pressed = await people.head.press("📤 Submit the fix", first_notice)
     assert pressed.answer is not None and "already closed" in (pressed.answer.text or "")
     assert await bot_stage.services.storage.audit.list(action_prefix="authz.refused") == []
 

@@ -158,6 +158,8 @@ def test_the_chinese_check_sees_punctuation_too() -> None:
         ("warnstatus.escalation", 1, "and 1 institution has still not answered"),
         ("warnstatus.escalation", 2, "these 2 institutions have still not answered"),
         ("cli.people_count", 1, "1 person"),
+        ("tasks.empty_others_open", 1, "1 other hazard in Lucheng is still being dealt with"),
+        ("tasks.empty_others_open", 2, "2 other hazards in Lucheng are still being dealt with"),
         ("insight.export.started", 1, "(1 hazard)…"),
         ("insight.export.done", 1, "Export finished: 1 hazard."),
         ("insight.export.choose", 1, "(1 hazard). Excel"),
@@ -199,7 +201,7 @@ def test_english_counts_one_in_the_singular(key: str, count: int, expected: str)
                                  "insight.stats.units_more_township", "insight.ranking.gap",
                                  "insight.chart.acks_caption", "calendar.status.drill.due_soon",
                                  "calendar.status.selfcheck.overdue", "drill.problems_received",
-                                 "refusal.selfcheck_incomplete"])
+                                 "refusal.selfcheck_incomplete", "tasks.empty_others_open"])
 def test_chinese_says_one_as_it_says_many(key: str) -> None:
     """Chinese has no plural: the singular keys it needs for English read exactly as the plural ones."""
     messages = catalog_messages("zh_CN")
@@ -287,3 +289,13 @@ def test_an_import_of_one_row_says_it_in_the_singular() -> None:
     assert one == "✅ Institutions imported: 1 row, 1 new, 0 updated."
     people = result_text(ImportResult(ImportKind.PEOPLE, (), 2, 2), ("name",), t)
     assert people.startswith("✅ One-time invitation links made for 2 people (2 new, 0 updated)")
+
+
+def test_chinese_sets_a_latin_name_apart_from_the_han_characters_around_it() -> None:
+    """"已停用Li Na（社区/村干部）的账号" read as one word: a Latin value touching a Han character gets a space."""
+    t = Translator("zh_CN", strict=True)
+    assert t("people.deactivated", who="Li Na（社区/村干部）") == "✅ 已停用 Li Na（社区/村干部）的账号。"
+    assert t("people.told", who="Tom", by="王科长") == "ℹ️ Tom 的账号已由王科长停用。"
+    assert t.plain("people.told", who="李娜", by="Zhou") == "ℹ️ 李娜的账号已由 Zhou 停用。"
+    # English is left as it is written.
+    assert Translator("en", strict=True)("people.deactivated", who="Li Na") == "✅ The access of Li Na has ended."

@@ -93,7 +93,7 @@ async def test_measures_of_only_invisible_characters_are_asked_for_again(bot_sta
     people = await cast(bot_stage)
     head = people.head
     hazard = await report(bot_stage)
-    await head.press("开始整改")
+    await head.press("📤 提交整改结果")
     await head.send_text(INVISIBLE)
     assert "这一步需要文字：请说明已采取的整改措施" in head.last_message().text
     await head.send_text(f"已清理{NUL}消防通道")

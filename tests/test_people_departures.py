@@ -73,7 +73,7 @@ async def test_a_hazard_reopened_after_its_head_left_goes_to_the_new_head_not_th
     assert reopened.state is HazardState.RECTIFYING and reopened.assignee_id == SECOND_HEAD
     assert containing(people.head, "已重新打开")[seen:] == [] and people.head.messages()[seen:] == []
     (told,) = containing(successor, "已重新打开")
-    assert told.buttons == [["重新整改"], ["详情"]]
+    assert told.buttons == [["📤 重新提交整改结果"], ["详情"]]
 
 
 async def test_a_head_whose_access_ended_is_not_reminded_of_a_warning(typhoon_stage: Stage) -> None:
@@ -142,7 +142,7 @@ async def test_what_a_person_left_unfinished_is_discarded_with_their_access(bot_
     people = await cast(bot_stage)
     storage, evidence = bot_stage.services.storage, bot_stage.services.evidence
     hazard = await report(bot_stage)
-    await people.head.press("开始整改")
+    await people.head.press("📤 提交整改结果")
     await people.head.send_text("更换了老化电线")
     await people.head.send_photo()
     assert "已收到第 1 张照片" in people.head.last_message().text
@@ -177,7 +177,7 @@ async def test_what_a_person_left_unfinished_is_discarded_with_their_access(bot_
 
     # Invited again, the head starts the rectification afresh.
     await bot_stage.register(people.head, Role.HEAD, institution=HOME)
-    await people.head.press("开始整改")
+    await people.head.press("📤 提交整改结果")
     assert "第 1 步" in people.head.last_message().text
 
 

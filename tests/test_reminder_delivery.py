@@ -101,7 +101,7 @@ async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(
     assert f"隐患 {hazard.code} 已到整改期限" in to_head.text and "2026-03-09 10:00" in to_head.text
     assert "延后送达" in to_head.text  # late: it fell due when nothing swept
     assert "责任人" not in to_head.text  # the head is the one responsible: not named to themselves
-    assert to_head.buttons == [[f"开始整改 {hazard.code}", f"详情 {hazard.code}"], [f"申请延期 {hazard.code}"]]
+    assert to_head.buttons == [[f"📤 提交整改 {hazard.code}", f"详情 {hazard.code}"], [f"申请延期 {hazard.code}"]]
 
     assert len(staff.messages()) == staff_before + 1
     to_staff = staff.last_message()
@@ -112,7 +112,7 @@ async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(
 
     await staff.press(f"详情 {hazard.code}", to_staff)
     assert any("处置记录" in m.text and hazard.code in m.text for m in staff.messages()[staff_before + 1 :])
-    await head.press(f"开始整改 {hazard.code}", to_head)  # the reminder's button opens the rectification
+    await head.press(f"📤 提交整改 {hazard.code}", to_head)  # the reminder's button opens the rectification
     assert "第 1 步" in head.last_message().text
 
     assert (await sweep(bot_stage)).sent == []  # nothing is sent twice
@@ -145,7 +145,9 @@ async def test_non_urgent_reminders_wait_for_the_morning_urgent_ones_do_not(bot_
     assert [d.recipient_id for d in result.sent] == [HEAD, STAFF]
     urgent = head.last_message()
     assert urgent.text.startswith("🚨") and f"Hazard {serious.code} has reached its deadline" in urgent.text
-    assert urgent.buttons == [[f"Rectify {serious.code}", f"Details {serious.code}"], [f"More time for {serious.code}"]]
+    assert urgent.buttons == [
+        [f"📤 Submit fix {serious.code}", f"Details {serious.code}"], [f"More time for {serious.code}"]
+    ]
     assert len(head.messages()) == head_before + 2  # 2 hours before (21:00), then the deadline
 
     # Close the serious one, so that only the general hazard is left to remind of.

@@ -442,6 +442,13 @@ class HazardService(HazardReporting, HazardExtensions):
         items = [TaskItem(h, is_overdue(h.deadline, h.state, now)) for h in hazards]
         return TaskPage(items, page, page_size, total)
 
+    async def unresolved_in_scope(self, actor: User) -> int:
+        """Staff: the unresolved hazards of their region (a city admin's: the city), whoever has them, so that an
+        empty /tasks does not read as if nothing were left to do. 0 for everyone else (their /tasks is all theirs)."""
+        if actor.role not in STAFF_ROLES or (actor.role is Role.COUNTY and actor.region_code is None):
+            return 0
+        return await self._storage.hazards.count_unresolved_in_region(actor.region_code)
+
     async def reported(self, actor: User, page: int = 0, page_size: int = 10) -> ReportsPage:
         """What the person reported (/mine), as FixMyStreet's "Your reports": the unresolved first, then those closed
         within REPORTER_CLOSED_WINDOW, each newest first; the older closed ones are counted.

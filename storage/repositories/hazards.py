@@ -218,6 +218,16 @@ class HazardRepository:
         sql, params = _staff_queue_sql(region_code, now, mine, own_to_verify)
         return int(await self._db.fetchval(f"SELECT COUNT(*) FROM ({sql})", params))
 
+    async def count_unresolved_in_region(self, region_code: str | None) -> int:
+        """Unresolved hazards of a region (None: the whole city), whoever has them: what an empty /tasks still owes
+        the region. Counted on the hazards_backlog index (state, region_code, …), without reading a row."""
+        scope, params = "", []
+        if region_code is not None:
+            scope, params = " AND region_code GLOB ?", [prefix_glob(significant_prefix(region_code))]
+        return int(await self._db.fetchval(
+            f"SELECT COUNT(*) FROM hazards WHERE state IN ({marks(_UNRESOLVED)}){scope}", (*_UNRESOLVED, *params)
+        ))
+
     async def awaiting_own_verification(self, telegram_id: int) -> list[Hazard]:
         """The rectifications this person submitted that await verification (few: read by the fixed_by index)."""
         rows = await self._db.fetchall(

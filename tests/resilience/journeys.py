@@ -155,7 +155,7 @@ class Rectifying(Responding):
     rectifies again a hazard that staff reopened."""
 
     NOTICES = ("notice.new_for_head", "notice.reopened")
-    BUTTON = "开始整改"
+    BUTTON = "📤 提交整改结果"
 
     async def respond(self, code: str, message: BotMessage) -> None:
         p = self.person
@@ -164,7 +164,8 @@ class Rectifying(Responding):
             # The buttons may have changed under the press; rectifying is what matters.
             with contextlib.suppress(Astray):
                 await p.step(p.press("确认收到", message), ("rectify.acknowledged", *REFUSED_AS_DONE), "acknowledge")
-        button = "重新整改" if "重新整改" in buttons else "开始整改"  # a reopened hazard's notice says "again"
+        again = "📤 重新提交整改结果"  # a reopened hazard's notice says "again"
+        button = again if again in buttons else self.BUTTON
         await through_restarts(p, functools.partial(self.rectify, code, message, button))
         self.done[code] += 1
 
@@ -289,12 +290,16 @@ class EndingAccess:
         return True
 
 
+# An empty /tasks: thanks, or (staff) how many hazards of their region others are still dealing with.
+NOTHING_WAITING = ("tasks.empty", "tasks.empty_others_open", "tasks.empty_others_open_one")
+
+
 async def sweep_tasks(person: Person, journey: Responding) -> None:
     """What a person does when a notice never came: open /tasks and deal with every hazard listed there."""
     p = person
-    listing = await p.step(p.say("/tasks"), ("tasks.header", "tasks.empty"), "list the tasks")
+    listing = await p.step(p.say("/tasks"), ("tasks.header", *NOTHING_WAITING), "list the tasks")
     assert listing.expected is not None
-    if SPEECH.said(listing.expected.text, "tasks.empty"):
+    if any(SPEECH.said(listing.expected.text, key) for key in NOTHING_WAITING):
         return
     for code in CODE.findall(listing.expected.text):
         await p.step(p.press(code), ("dossier.summary",), f"open {code}")

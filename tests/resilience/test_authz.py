@@ -351,6 +351,9 @@ def expect(
 
 
 EVERYONE = expect(allow=REGISTERED)
+# /tasks: the list, or an empty one (staff hear how many of their region's hazards others still deal with).
+TASKS_ANSWERS = ("tasks.header", "tasks.empty", "tasks.empty_others_open", "tasks.empty_others_open_one",
+                 "tasks.extensions_header")
 NOT_STAFF = (P.CADRE, P.HEAD_OWN, P.HEAD_OTHER)
 HEADS = (P.HEAD_OWN, P.HEAD_OTHER)
 DRILLERS = (*HEADS, *STAFF)  # who logs drills and reads figures: heads, and staff for their scope
@@ -396,7 +399,7 @@ ROWS: tuple[Row, ...] = (
     Row("/report", EVERYONE, say("/report"), ("report.ask_institution",)),
     # A cadre may be named responsible for a hazard: /tasks gives them their (here empty) list.
     # Staff's list opens with the requests for more time waiting for them, when there are any.
-    Row("/tasks", EVERYONE, say("/tasks"), ("tasks.header", "tasks.empty", "tasks.extensions_header")),
+    Row("/tasks", EVERYONE, say("/tasks"), TASKS_ANSWERS),
     # Everyone registered reports, so everyone has a list of their own reports, if only an empty one.
     Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty")),
     Row("/mine", EVERYONE, say("/mine"), ("mine.header", "mine.empty"), hazard=HazardState.ASSIGNED,
@@ -487,7 +490,7 @@ ROWS: tuple[Row, ...] = (
         prepare=extension_asked, hazard=HazardState.ASSIGNED),
     Row("xt:no:", expect(allow=(P.COUNTY_IN, P.CITY)), on_extension("no"), ("extension.ask_refusal_reason",),
         prepare=extension_asked, hazard=HazardState.ASSIGNED),
-    Row("tk:page:", EVERYONE, press("tk:page:0"), ("tasks.header", "tasks.empty", "tasks.extensions_header")),
+    Row("tk:page:", EVERYONE, press("tk:page:0"), TASKS_ANSWERS),
     Row("mn:page:", EVERYONE, press("mn:page:0"), ("mine.header", "mine.empty")),
     Row("lang:", EVERYONE, press("lang:zh_CN"), ("lang.changed",)),
     # ---- the report journey --------------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ async def play_the_loop(run: Run) -> None:
             break
     rectify = (
         (pressing("确认收到"), "acknowledge"),
-        (pressing("开始整改"), "start the rectification"),
+        (pressing("📤 提交整改结果"), "start the rectification"),
         (saying("已清理走廊杂物，张贴禁止堆放标识"), "describe the measures"),
         (lambda p: p.send_photo(), "send an after-photo"),
         (pressing("完成"), "submit"),

@@ -590,7 +590,7 @@ def test_streams_of_odd_updates_break_nothing(monkeypatch: pytest.MonkeyPatch) -
     @example([Say("cadre", "/report"), Press("cadre", 0), Press("cadre", 0), Press("cadre", 0), Lock(1),
               Say("cadre", "秘密★1年：关于防汛物资调拨的内部安排")])
     # Always tried: texts that look filled in at the report's description step and the head's measures (the head's
-    # second button, Start rectification): only invisible characters, then words with a NUL and an override inside.
+    # second button, 📤 Submit the fix): only invisible characters, then words with a NUL and an override inside.
     @example([Say("cadre", "/report"), Press("cadre", 0), Press("cadre", 0), Press("cadre", 0),
               Say("cadre", "\u200b\u2060\ufeff\u200d\u200b"), Say("cadre", "走廊堆放\x00杂物，\u202e堵塞消防通道"),
               Press("head", 1), Say("head", "\u3000\u200b\u2800\u3164\u200b"), Say("head", "已清理\u202e杂物\x07")])
