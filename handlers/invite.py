@@ -2,11 +2,14 @@
 
 The same invitation of a head is made by the button under a reminder received in the place of an institution's
 missing head (`invite_from_reminder`), checked again at every press, and worded and sent by the same `_send_link`.
+Either way, while an invitation for a head of that institution still stands it is shown again, saying who made it and
+when, with a button to make a new one all the same (`fresh_head_invite`).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -24,7 +27,7 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.head_invites import PickerPage
 from bot.services.institution_cards import MIN_SEARCH
-from bot.services.onboarding import deep_link
+from bot.services.onboarding import HeadInvitation, deep_link
 from handlers.common import (
     Caller,
     answer,
@@ -37,7 +40,7 @@ from handlers.common import (
     pressed,
     refuse_press,
 )
-from storage.models import Institution, Invite, Region, User
+from storage.models import Institution, Region, User
 
 CHOOSING_ROLE, CHOOSING_TARGET = "invite.choosing_role", "invite.choosing_target"
 CHOOSING_INSTITUTION = "invite.choosing_institution"  # a head's institution: pressed, or part of its name typed
@@ -47,6 +50,8 @@ HEADLESS_MARK = "⚠️ "  # before an institution with no head
 STAND_IN = re.compile(r"^si:invite:(\d+)$")
 # A press of it the presser could never have been shown: recorded as forged.
 STAND_IN_FORGED = frozenset({"staff_only", "outside_scope"})
+# Under a standing head invitation shown again: make a new one all the same.
+FRESH = re.compile(r"^hi:fresh:(\d+)$")
 
 
 def stand_in_data(institution_id: int) -> str:
@@ -245,35 +250,53 @@ async def _issue(
     region_code: str | None = None,
     institution_code: str | None = None,
 ) -> int:
-    services = context.services
+    onboarding, edit = context.services.onboarding, update.callback_query is not None
+    assert caller.user is not None
     try:
-        invite = await services.onboarding.create_invite(
-            creator=caller.user, role=role, region_code=region_code, institution_code=institution_code
-        )
+        if role is Role.HEAD and institution_code is not None:
+            made = await onboarding.invite_head(caller.user, institution_code)
+        else:
+            made = HeadInvitation(await onboarding.create_invite(
+                creator=caller.user, role=role, region_code=region_code, institution_code=institution_code
+            ))
     except Refusal as refusal:
-        await answer(update, caller.t(refusal.message_key, **refusal.params), edit=update.callback_query is not None)
+        await answer(update, caller.t(refusal.message_key, **refusal.params), edit=edit)
         return ConversationHandler.END
-    await _send_link(update, context, caller, invite, edit=update.callback_query is not None)
+    await _send_link(update, context, caller, made, edit=edit)
     return ConversationHandler.END
 
 
-async def _send_link(
-    update: Update, context: BotContext, caller: Caller, invite: Invite, *, edit: bool, again: bool = False
-) -> None:
-    """The invitation's link, what it is for and until when; `again`: one the person made before, shown again."""
-    services, t = context.services, caller.t
+def _local(context: BotContext, moment: datetime) -> str:
+    return moment.astimezone(context.services.settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
+async def _send_link(update: Update, context: BotContext, caller: Caller, made: HeadInvitation, *, edit: bool) -> None:
+    """The invitation's link, what it is for and until when; one that stood already: who made it and when, with a
+    button to make a new one all the same."""
+    services, t, invite = context.services, caller.t, made.invite
     link = deep_link(context.bot.username, invite.token)
-    expires = invite.expires_at.astimezone(services.settings.tz).strftime("%Y-%m-%d %H:%M")
+    expires = _local(context, invite.expires_at)
     institution = None if invite.institution_id is None else await services.storage.institutions.get(
         invite.institution_id
     )
-    if institution is not None:
+    markup = None
+    if institution is not None and made.again:
+        if invite.created_by is None:
+            maker = t.plain("invite.maker_cli")
+        elif invite.created_by == caller.telegram_user.id:
+            maker = t.plain("invite.maker_you")
+        else:
+            maker = made.maker.full_name if made.maker is not None else str(invite.created_by)
+        text = t("invite.standing_head", institution=place_name(institution, t), maker=maker,
+                 made=_local(context, invite.created_at), link=link, expires=expires)
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+            t.plain("button.fresh_head_invite"), callback_data=f"hi:fresh:{institution.id}"
+        )]])
+    elif institution is not None:
         text = t("invite.created_head", institution=place_name(institution, t), link=link, expires=expires)
     else:
         text = t("invite.created", role=t.plain(f"role.{invite.role.value}"), link=link, expires=expires)
-    if again:
-        text = Html(f"{text}\n{t('invite.shown_again')}")
-    await answer(update, text, edit=edit)
+    await answer(update, text, edit=edit, reply_markup=markup)
 
 
 async def invite_from_reminder(update: Update, context: BotContext) -> None:
@@ -292,14 +315,33 @@ async def invite_from_reminder(update: Update, context: BotContext) -> None:
     if made is None:
         await press.query.answer(t.plain("fallback.stale_button"), show_alert=True)
         return
-    if made.invite is None:
+    if made.made is None:
         # A head registered since the reminder: nothing to invite.
         head = made.head.full_name if made.head is not None else "—"
         has_head = Refusal("institution_has_head", name=place_name(made.institution, t), head=head)
         await press.query.answer(popup_text(t, has_head), show_alert=True)
         return
     await press.query.answer()
-    await _send_link(update, context, press.caller, made.invite, edit=False, again=made.again)
+    await _send_link(update, context, press.caller, made.made, edit=False)
+
+
+async def fresh_head_invite(update: Update, context: BotContext) -> None:
+    """The button under a standing head invitation shown again: a new one made all the same, checked again as /invite
+    checks it (role, scope, the institution open). The message with the standing one stays as it was."""
+    press = await pressed(update, context, FRESH)
+    if press is None:
+        return
+    institution = await context.services.storage.institutions.get(int(press.match.group(1)))
+    if institution is None:
+        await press.query.answer(press.t.plain("fallback.stale_button"), show_alert=True)
+        return
+    try:
+        made = await context.services.onboarding.invite_head(press.user, institution.code, fresh=True)
+    except Refusal as refusal:
+        await refuse_press(context, press.caller, press.query, refusal, frozenset())
+        return
+    await press.query.answer()
+    await _send_link(update, context, press.caller, made, edit=False)
 
 
 async def use_the_buttons(update: Update, context: BotContext) -> None:
@@ -310,6 +352,7 @@ async def use_the_buttons(update: Update, context: BotContext) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(invite_from_reminder, pattern=STAND_IN))
+    application.add_handler(CallbackQueryHandler(fresh_head_invite, pattern=FRESH))
     application.add_handler(
         ConversationHandler(
             name="invite",

@@ -3,6 +3,9 @@ one, as /institution finds it. Driven through the emulator as people would."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot.domain.roles import Role
 from bot.sandbox.driver import SimUser
 from bot.sandbox.views import BotMessage
 from bot.stage import Stage
@@ -151,3 +154,42 @@ async def test_an_english_clerk_and_names_with_markup_characters(bot_stage: Stag
     assert "Sun & <Joy> Home 2" in created
     newcomer = bot_stage.sandbox.user(user_id=90, first_name="New", language_code="en")
     assert await head_of(bot_stage, newcomer, link_token(created)) == "WZ-330302-SUN-02"
+
+
+async def test_a_clerk_inviting_a_head_the_city_admin_invited_already_is_shown_that_invitation(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=91, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await admin.send_text("/invite")
+    await admin.press("机构负责人")
+    await admin.send_text("南汇")
+    first = link_token(admin.last_message().text)
+
+    await people.staff.send_text("/invite")
+    await people.staff.press("机构负责人")
+    await people.staff.press("⚠️ 鹿城区南汇街道居家养老服务中心")
+    shown = people.staff.last_message()
+    assert link_token(shown.text) == first
+    assert "已有一个尚未使用的邀请" in shown.text and "由王局长于" in shown.text
+    assert shown.buttons == [["🆕 另发一个新邀请"]]
+
+    # Expired: the next one asked for is new.
+    bot_stage.clock.set(bot_stage.clock.now() + timedelta(hours=73))
+    await people.staff.send_text("/invite")
+    await people.staff.press("机构负责人")
+    await people.staff.send_text("南汇")
+    made = people.staff.last_message().text
+    assert "已生成邀请（鹿城区南汇街道居家养老服务中心的机构负责人）" in made and link_token(made) != first
+
+
+async def test_other_roles_invited_twice_get_two_invitations(bot_stage: Stage) -> None:
+    """Only a head's post is one per institution: cadres of a county are many, each with their own link."""
+    people = await cast(bot_stage)
+    tokens = []
+    for _ in range(2):
+        await people.staff.send_text("/invite")
+        await people.staff.press("社区/村干部")
+        tokens.append(link_token(people.staff.last_message().text))
+    assert tokens[0] != tokens[1]

@@ -6,6 +6,7 @@ the period ends, the self-inspection's on the 25th), told whose duty it is and h
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -14,10 +15,20 @@ from bot import people_cli
 from bot.domain.roles import Role
 from bot.jobs import plan_once
 from bot.sandbox.driver import SimUser
+from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from storage.models import NewInstitution
 from tests.calendar_people import local
-from tests.hazard_people import HEAD, LONGWAN, LONGWAN_STAFF, LUCHENG, STAFF, cast, long_named_centres
+from tests.hazard_people import (
+    HEAD,
+    LONGWAN,
+    LONGWAN_STAFF,
+    LUCHENG,
+    OTHER_STAFF,
+    STAFF,
+    cast,
+    long_named_centres,
+)
 from tests.small_city import without_english_name
 from tests.test_invite_heads import head_of
 from tests.test_onboarding import link_token
@@ -364,3 +375,117 @@ async def test_an_english_speaking_clerk_reads_the_invitation_buttons_in_english
     await clerk.press("✉️ Invite a head · Nanhui", reminder)
     created = clerk.last_message().text
     assert NANHUI_EN in created and link_token(created)
+
+
+# ---- one standing invitation per headless home, whoever presses -------------------------------------------------
+
+FRESH = "🆕 另发一个新邀请"
+
+
+async def two_clerks_stood_in(stage: Stage) -> tuple[SimUser, SimUser]:
+    """Lucheng's two clerks, 周科长 and 吴科员, both reminded in Nanhui's head's place on 25 March."""
+    stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(stage)
+    colleague = stage.sandbox.user(user_id=OTHER_STAFF, first_name="吴科员", language_code="zh-hans")
+    await stage.register(colleague, Role.COUNTY, region=LUCHENG)
+    await drain(stage)
+    await plan_once(stage.services)
+    stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(stage)
+    assert NO_HEAD in people.staff.last_message().text and NO_HEAD in colleague.last_message().text
+    return people.staff, colleague
+
+
+async def standing_for_nanhui(stage: Stage) -> list[str]:
+    nanhui = await nanhui_id(stage)
+    return [invite.token for invite in await stage.services.storage.invites.standing(stage.clock.now())
+            if invite.institution_id == nanhui]
+
+
+async def test_a_second_clerks_press_shows_the_first_clerks_invitation_and_who_made_it(bot_stage: Stage) -> None:
+    clerk, colleague = await two_clerks_stood_in(bot_stage)
+    await clerk.press(INVITE_NANHUI, clerk.last_message())
+    first = link_token(clerk.last_message().text)
+
+    bot_stage.clock.set(local(2026, 3, 25, 10, 30))
+    await colleague.press(INVITE_NANHUI, colleague.last_message())
+    shown = colleague.last_message()
+    assert link_token(shown.text) == first
+    assert f"{NANHUI}的机构负责人已有一个尚未使用的邀请，没有另外生成新的邀请" in shown.text
+    assert "由周科长于 2026-03-25 09:01 生成" in shown.text and "2026-03-28 09:01 前有效" in shown.text
+    assert shown.buttons == [[FRESH]]
+    assert await standing_for_nanhui(bot_stage) == [first]
+    audit = await bot_stage.services.storage.audit.list(actor_id=OTHER_STAFF)
+    assert [entry.action for entry in audit if entry.action.startswith("invite.")] == ["invite.shown_again"]
+
+    # The clerk who made it, pressing again, is told it is theirs.
+    await clerk.press(INVITE_NANHUI, reminder_of(clerk))
+    assert "由您于 2026-03-25 09:01 生成" in clerk.last_message().text
+
+
+def reminder_of(person: SimUser) -> BotMessage:
+    """The stand-in reminder among the person's messages (the last one carrying the invitation button)."""
+    return next(message for message in reversed(person.messages()) if [INVITE_NANHUI] in message.buttons)
+
+
+async def test_once_the_standing_invitation_is_revoked_or_used_a_press_makes_a_new_one(bot_stage: Stage) -> None:
+    clerk, colleague = await two_clerks_stood_in(bot_stage)
+    await clerk.press(INVITE_NANHUI, reminder_of(clerk))
+    first = link_token(clerk.last_message().text)
+    revoked = await people_cli._main(argparse.Namespace(command="revoke", invitation=first), bot_stage.settings,
+                                     bot_stage.clock)
+    assert revoked == 0
+
+    await colleague.press(INVITE_NANHUI, reminder_of(colleague))
+    made = colleague.last_message().text
+    assert f"已生成邀请（{NANHUI}的机构负责人）" in made and link_token(made) != first
+    second = link_token(made)
+    assert await standing_for_nanhui(bot_stage) == [second]
+
+    # Used: Nanhui has its head, and /invite (which may bring in a second head) makes a new one.
+    newcomer = bot_stage.sandbox.user(user_id=NANHUI_HEAD, first_name="黄主任", language_code="zh-hans")
+    assert await head_of(bot_stage, newcomer, second) == NANHUI_CODE
+    await clerk.send_text("/invite")
+    await clerk.press("机构负责人")
+    await clerk.send_text("南汇")
+    made = clerk.last_message().text
+    assert f"已生成邀请（{NANHUI}的机构负责人）" in made and link_token(made) not in (first, second)
+
+
+async def test_a_new_invitation_may_be_asked_for_explicitly_and_the_standing_one_stays(bot_stage: Stage) -> None:
+    clerk, colleague = await two_clerks_stood_in(bot_stage)
+    await clerk.press(INVITE_NANHUI, reminder_of(clerk))
+    first = link_token(clerk.last_message().text)
+    await colleague.press(INVITE_NANHUI, reminder_of(colleague))
+    await colleague.press(FRESH)
+    made = colleague.last_message().text
+    assert f"已生成邀请（{NANHUI}的机构负责人）" in made
+    fresh = link_token(made)
+    assert sorted(await standing_for_nanhui(bot_stage)) == sorted([first, fresh]) and fresh != first
+    audit = await bot_stage.services.storage.audit.list(actor_id=OTHER_STAFF)
+    assert any(entry.action == "invite.created" and entry.detail.get("fresh") for entry in audit)
+
+
+async def test_the_new_invitation_button_pressed_by_a_clerk_of_another_county_is_refused_and_audited(
+    bot_stage: Stage,
+) -> None:
+    await two_clerks_stood_in(bot_stage)
+    stranger = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="吴科长", language_code="zh-hans")
+    await bot_stage.register(stranger, Role.COUNTY, region=LONGWAN)
+    data = f"hi:fresh:{await nanhui_id(bot_stage)}"
+    await stranger.press_data(stranger.last_message(), data)
+    assert stranger.answers()[-1].text == "这超出了您的负责范围，操作已记录。"
+    refused = await bot_stage.services.storage.audit.list(actor_id=LONGWAN_STAFF)
+    assert any(entry.action == "authz.refused" for entry in refused)
+    assert await standing_for_nanhui(bot_stage) == []
+
+
+async def test_two_presses_at_the_same_moment_make_one_invitation(bot_stage: Stage) -> None:
+    await two_clerks_stood_in(bot_stage)
+    storage = bot_stage.services.storage
+    clerks = [await storage.users.get(STAFF), await storage.users.get(OTHER_STAFF)]
+    nanhui = await nanhui_id(bot_stage)
+    made = await asyncio.gather(*(bot_stage.services.head_invites.for_stand_in(person, nanhui)
+                                  for person in clerks if person is not None))
+    tokens = {press.made.invite.token for press in made if press is not None and press.made is not None}
+    assert len(tokens) == 1 and await standing_for_nanhui(bot_stage) == list(tokens)

@@ -9,7 +9,8 @@ restart too. The invitation itself is made, and its scope checked again, by `Onb
 
 Under a reminder a clerk received in a head's place, a button invites that institution's head at once
 (`for_stand_in`): each press is checked again (staff, in scope, the institution active and still with no head), and
-an unused invitation the presser made for it already is shown again rather than a second one made.
+an invitation for its head that still stands, whoever made it, is shown again rather than a second one made
+(`OnboardingService.invite_head`, the rule /invite's head step follows too).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from bot.clock import Clock
 from bot.domain.roles import STAFF_ROLES, Role, covers
 from bot.services.errors import Refusal
 from bot.services.institution_cards import InstitutionCardService
-from bot.services.onboarding import OnboardingService
+from bot.services.onboarding import HeadInvitation, OnboardingService
+from bot.services.reminder_people import Heads
 from storage import Storage
-from storage.models import Institution, Invite, User
+from storage.models import Institution, User
 from storage.repositories.action_drafts import Journey
 from storage.repositories.searches import InstitutionSearch
 
@@ -51,9 +53,8 @@ class StandInInvite:
     """What a press of a stand-in reminder's invitation button came to."""
 
     institution: Institution
-    invite: Invite | None  # None: the institution has a head now, and no invitation was made
-    again: bool = False  # `invite` is one the presser made before, still unused, shown again
-    head: User | None = None  # the head it has now, when `invite` is None and the head is known
+    made: HeadInvitation | None  # None: the institution has a head now, and no invitation was made
+    head: User | None = None  # the head it has now, when `made` is None and the head is known
 
 
 class HeadInviteService:
@@ -78,18 +79,11 @@ class HeadInviteService:
             raise Refusal("outside_scope")
         if not institution.active:
             raise Refusal("invite_institution_closed")
-        heads = await self._storage.users.heads_of_many([institution.id])
-        if institution.id not in _headless([institution], heads):
-            head = next((person for person in heads if person.role is Role.HEAD
-                         and person.institution_id == institution.id), heads[0] if heads else None)
+        heads = Heads(await self._storage.users.heads_of_many([institution.id])).of(institution.id, institution)
+        if heads:
+            head = next((person for person in heads if person.role is Role.HEAD), heads[0])
             return StandInInvite(institution, None, head=head)
-        now = self._clock.now()
-        for standing in await self._storage.invites.standing(now, region_prefix=institution.region_code):
-            if (standing.created_by == actor.telegram_id and standing.role is Role.HEAD
-                    and standing.institution_id == institution.id):
-                return StandInInvite(institution, standing, again=True)
-        invite = await self._onboarding.create_invite(creator=actor, role=Role.HEAD, institution_code=institution.code)
-        return StandInInvite(institution, invite)
+        return StandInInvite(institution, await self._onboarding.invite_head(actor, institution.code))
 
     async def picker(self, actor: User, page: int) -> PickerPage:
         """A page of every active institution of the person's scope, the head-less first."""
@@ -121,7 +115,8 @@ class HeadInviteService:
 
     async def headless_ids(self, institutions: list[Institution]) -> set[int]:
         """Those of them with no active head: neither a registered head nor an active person named its head."""
-        return _headless(institutions, await self._storage.users.heads_of_many(i.id for i in institutions))
+        heads = Heads(await self._storage.users.heads_of_many(i.id for i in institutions))
+        return {institution.id for institution in institutions if not heads.of(institution.id, institution)}
 
     async def _page_of(
         self, institutions: list[Institution], page: int, search: InstitutionSearch | None = None
@@ -140,12 +135,3 @@ class HeadInviteService:
             clamped=shown != page,
         )
 
-
-def _headless(institutions: list[Institution], heads: list[User]) -> set[int]:
-    """Of the institutions, those none of these heads (`heads_of_many` of them) is active head of."""
-    people = {head.telegram_id for head in heads}
-    registered = {head.institution_id for head in heads if head.role is Role.HEAD}
-    return {
-        institution.id for institution in institutions
-        if institution.id not in registered and (institution.head_user_id or 0) not in people
-    }

@@ -101,6 +101,15 @@ class InstitutionPlanner(Protocol):
     async def plan_for_institution(self, institution_id: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class HeadInvitation:
+    """What asking for an institution's head invitation came to: a new one, or one that still stands handed out."""
+
+    invite: Invite
+    again: bool = False  # `invite` was made before (by `maker`, or on the command line) and is shown again
+    maker: User | None = None  # who made it, when `again` and they are registered (active or not)
+
+
 class OnboardingService:
     def __init__(self, storage: Storage, clock: Clock, invite_ttl: timedelta) -> None:
         self._storage = storage
@@ -119,6 +128,53 @@ class OnboardingService:
         institution_code: str | None = None,
     ) -> Invite:
         """An invite for one person. `creator` None means the command line, which may invite anyone."""
+        invite = await self._checked_invite(creator, role, region_code, institution_code)
+        await self._storage.invites.create(invite)
+        await self._audit_created(invite)
+        return invite
+
+    async def invite_head(self, creator: User, institution_code: str, *, fresh: bool = False) -> HeadInvitation:
+        """An invitation for a head of the institution, checked as `create_invite` checks it. While one for it still
+        stands (unused, unexpired, not taken back), whoever made it, that one is handed out again, with who made it,
+        rather than a second made: two clerks (or a clerk after a city admin) pressing for the same home should not
+        leave two live links for one post. `fresh`: a new one all the same, asked for explicitly (a home may have two
+        heads, or the first link gone to the wrong person); the standing one stays valid."""
+        invite = await self._checked_invite(creator, Role.HEAD, None, institution_code)
+        if fresh:
+            await self._storage.invites.create(invite)
+            stored = True
+        else:
+            stored = await self._storage.invites.create_unless_standing(invite)
+        if stored:
+            await self._audit_created(invite, fresh=fresh)
+            return HeadInvitation(invite)
+        assert invite.institution_id is not None
+        standing = await self._storage.invites.standing_for_head(invite.institution_id, invite.created_at)
+        if standing is None:  # it ended between the two statements: make the new one after all
+            await self._storage.invites.create(invite)
+            await self._audit_created(invite)
+            return HeadInvitation(invite)
+        await self._storage.audit.append(
+            creator.telegram_id, "invite.shown_again", target=f"invite:{standing.token[:6]}",
+            detail={"institution_id": standing.institution_id, "made_by": standing.created_by},
+        )
+        maker = None if standing.created_by is None else await self._storage.users.get(standing.created_by)
+        return HeadInvitation(standing, again=True, maker=maker)
+
+    async def _audit_created(self, invite: Invite, *, fresh: bool = False) -> None:
+        detail: dict[str, object] = {
+            "role": invite.role.value, "region": invite.region_code, "institution_id": invite.institution_id
+        }
+        if fresh:
+            detail["fresh"] = True  # asked for although another stood
+        await self._storage.audit.append(
+            invite.created_by, "invite.created", target=f"invite:{invite.token[:6]}", detail=detail
+        )
+
+    async def _checked_invite(
+        self, creator: User | None, role: Role, region_code: str | None, institution_code: str | None
+    ) -> Invite:
+        """The invitation asked for, not yet stored, once the role, place and the creator's scope are checked."""
         institution_id: int | None = None
         closed = False
         if role is Role.HEAD:
@@ -151,7 +207,7 @@ class OnboardingService:
             # and scope checks, so that a forged press outside the presser's scope is refused and recorded as such.
             raise Refusal("invite_institution_closed")
         now = self._clock.now()
-        invite = Invite(
+        return Invite(
             token=secrets.token_urlsafe(TOKEN_BYTES),
             role=role,
             region_code=region_code,
@@ -160,14 +216,6 @@ class OnboardingService:
             created_at=now,
             expires_at=now + self._invite_ttl,
         )
-        await self._storage.invites.create(invite)
-        await self._storage.audit.append(
-            creator.telegram_id if creator else None,
-            "invite.created",
-            target=f"invite:{invite.token[:6]}",
-            detail={"role": role.value, "region": region_code, "institution_id": institution_id},
-        )
-        return invite
 
     async def register(self, token: str, newcomer: Newcomer) -> User:
         existing = await self._storage.users.get(newcomer.telegram_id)

@@ -7,7 +7,7 @@ bot.domain.targeting): a sensitive hazard never reaches a head or a group, whate
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from bot.domain.catalog import is_sensitive
@@ -19,6 +19,27 @@ from storage.models import Group, GroupPurpose, Institution, Region, RegionLevel
 from storage.repositories.groups import BoundGroups
 
 Recipient = tuple[int, int | None]  # (user or chat id, forum topic)
+
+
+class Heads:
+    """The one rule of who an institution's heads are, over some active people: those registered as its head, and
+    the person named its head (`head_user_id`) when among them. An institution with none has stand-ins (reminders
+    here) and is marked at /invite's head step (bot.services.head_invites): both ask this, of the people they read."""
+
+    def __init__(self, people: Iterable[User]) -> None:
+        self._people = {person.telegram_id: person for person in people}
+        self._registered: dict[int, list[User]] = {}
+        for person in sorted(self._people.values(), key=lambda u: u.telegram_id):
+            if person.role is Role.HEAD and person.institution_id is not None:
+                self._registered.setdefault(person.institution_id, []).append(person)
+
+    def of(self, institution_id: int, institution: Institution | None) -> list[User]:
+        """By Telegram id; `institution` None (not read): its registered heads only."""
+        heads = self._registered.get(institution_id, [])
+        named = None if institution is None else self._people.get(institution.head_user_id or 0)
+        if named is None or named in heads:
+            return list(heads)
+        return sorted([*heads, named], key=lambda u: u.telegram_id)
 
 
 @dataclass
@@ -43,17 +64,14 @@ class Directory:
     _digest_groups: list[Group] | None = None
     # Indexes of `users`, built once: a city has tens of thousands of people, and planning its open hazards asks
     # these questions hundreds of thousands of times (a scan each made planning 150 ms a hazard).
-    _heads: dict[int, list[User]] = field(init=False)
+    _heads: Heads = field(init=False)
     _county_staff: list[User] = field(init=False)
     _city_admins: list[User] = field(init=False)
     _staff_for_place: dict[str, list[User]] = field(init=False, default_factory=dict)  # by region code
 
     def __post_init__(self) -> None:
         ordered = sorted(self.users.values(), key=lambda u: u.telegram_id)
-        self._heads = {}
-        for user in ordered:
-            if user.role is Role.HEAD and user.institution_id is not None:
-                self._heads.setdefault(user.institution_id, []).append(user)
+        self._heads = Heads(ordered)
         self._county_staff = [u for u in ordered if u.role is Role.COUNTY and u.region_code is not None]
         self._city_admins = [u for u in ordered if u.role is Role.CITY]
 
@@ -110,12 +128,7 @@ class Directory:
 
     def heads_of(self, institution_id: int) -> list[User]:
         """As UserRepository.heads_of: registered heads of the institution and the person named its head."""
-        institution = self.institutions.get(institution_id)
-        heads = self._heads.get(institution_id, [])
-        named = None if institution is None else self.users.get(institution.head_user_id or 0)
-        if named is None or named in heads:
-            return list(heads)
-        return sorted([*heads, named], key=lambda u: u.telegram_id)
+        return self._heads.of(institution_id, self.institutions.get(institution_id))
 
     def county_staff(self, region_code: str) -> list[User]:
         """County staff whose county covers the place; the city admins where none does (city institutions)."""

@@ -44,6 +44,39 @@ class InviteRepository:
         )
         return invite
 
+    async def create_unless_standing(self, invite: Invite) -> bool:
+        """Store an invitation for a head unless one for a head of the same institution still stands (as of the new
+        one's `created_at`); True when stored. The check and the write are one statement, so two clerks pressing at
+        once make one invitation, not two."""
+        changed = await self._db.execute_rowcount(
+            f"INSERT INTO invites ({_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
+            f"SELECT 1 FROM invites WHERE institution_id = ? AND role = ? AND {_STANDING})",
+            (
+                invite.token,
+                invite.role.value,
+                invite.region_code,
+                invite.institution_id,
+                invite.created_by,
+                to_db_time(invite.created_at),
+                to_db_time(invite.expires_at),
+                invite.used_by,
+                to_db_time_or_none(invite.used_at),
+                invite.institution_id,
+                invite.role.value,
+                to_db_time(invite.created_at),
+            ),
+        )
+        return changed == 1
+
+    async def standing_for_head(self, institution_id: int, now: datetime) -> Invite | None:
+        """The newest invitation for a head of the institution that can still register someone (valid longest)."""
+        row = await self._db.fetchone(
+            f"SELECT {_READ} FROM invites WHERE institution_id = ? AND role = ? AND {_STANDING} "
+            "ORDER BY created_at DESC, token LIMIT 1",
+            (institution_id, Role.HEAD.value, to_db_time(now)),
+        )
+        return None if row is None else _invite(row)
+
     async def get(self, token: str) -> Invite | None:
         row = await self._db.fetchone(f"SELECT {_READ} FROM invites WHERE token = ?", (token,))
         return None if row is None else _invite(row)

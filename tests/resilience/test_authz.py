@@ -538,10 +538,11 @@ ROWS: tuple[Row, ...] = (
         prepare=steps(say("/invite"), press("invite:role:head"), say("矩阵养老院"), say("/invite"),
                       press("invite:role:head"))),
     Row("invite:inst:", expect(allow=STAFF, stale=NOT_STAFF),
-        press(lambda c: f"invite:inst:{c.institution(OWN_INSTITUTION)}"), ("invite.created",),
+        press(lambda c: f"invite:inst:{c.institution(OWN_INSTITUTION)}"), ("invite.created", "invite.standing_head"),
         prepare=steps(say("/invite"), press("invite:role:head"))),
     Row("invite:inst:", expect(allow=(P.CITY,), stale=NOT_STAFF),
-        press(lambda c: f"invite:inst:{c.institution(FOREIGN_INSTITUTION)}"), ("invite.created",),
+        press(lambda c: f"invite:inst:{c.institution(FOREIGN_INSTITUTION)}"),
+        ("invite.created", "invite.standing_head"),
         prepare=steps(say("/invite"), press("invite:role:head")), variant="outside scope"),
     # County staff never see region buttons (their own county is implied): a region press from them is forged.
     Row("invite:region:", expect(allow=(P.CITY, P.COUNTY_OUT), stale=NOT_STAFF),
@@ -552,10 +553,14 @@ ROWS: tuple[Row, ...] = (
     # The button under a reminder received in the place of a home's missing head: its head invited at once, by staff
     # whose scope holds the home. Once it has a head, they are told so (no invitation, nothing to audit); anyone
     # else's press is forged, whatever the home.
+    # A head invitation still standing for the home (the rows share one bot) is shown again, not made twice.
     Row("si:invite:", expect(allow=LUCHENG_STAFF), press(lambda c: f"si:invite:{c.institutions[HEADLESS_HOME]}"),
-        ("invite.created_head",)),
+        ("invite.created_head", "invite.standing_head")),
     Row("si:invite:", expect(allow=LUCHENG_STAFF), press(lambda c: f"si:invite:{c.institutions[LUCHENG_HOME]}"),
         ("refusal.institution_has_head",), variant="a home with a head"),
+    # Under a standing head invitation shown again: a new one all the same, checked as /invite checks it.
+    Row("hi:fresh:", expect(allow=LUCHENG_STAFF), press(lambda c: f"hi:fresh:{c.institutions[HEADLESS_HOME]}"),
+        ("invite.created_head",)),
     # ---- the bindgroup journey, in an unbound group --------------------------------------------------------------
     Row("bind:region:", expect(allow=STAFF, stale=NOT_STAFF, unregistered=Outcome.STALE),
         press(lambda c: f"bind:region:{OWN_REGION.get(c.persona, LONGWAN)}"), ("group.choose_purpose",),
