@@ -122,11 +122,21 @@ def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo, *
         lines = [_digest(item.kind, data, t, tz)]
         responsible = ()
     if item.kind in ESCALATIONS and viewer_id not in {p.telegram_id for p in responsible}:
-        lines.append(_responsible(responsible, t))
+        lines.append(t("reminder.no_head_registered") if lacks_head(item) else _responsible(responsible, t))
     if item.late and say_late:
         lines.append(t("reminder.late", due=when(item.due_at, tz, t)))
     text = Html("\n".join(lines))
     return t("reminder.urgent", text=text) if item.urgent else text
+
+
+def lacks_head(item: ReminderItem) -> bool:
+    """An institution's missed duty with no registered head: nobody can be "named" for a drill or a
+    self-inspection; a head has to be invited."""
+    data = item.data
+    return (
+        item.kind in ESCALATIONS and isinstance(data, DutyReminderData) and data.institution_id is not None
+        and not data.responsible
+    )
 
 
 def _responsible(people: Sequence[Person], t: Translator) -> str:

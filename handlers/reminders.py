@@ -26,7 +26,7 @@ from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, 
 from handlers.common import BUTTON_CHARACTERS, place_name
 from handlers.hazard_buttons import EXTEND, RECTIFY, VIEW, data
 from handlers.invite import stand_in_data
-from handlers.reminder_text import STAND_INS, collapse, message_text
+from handlers.reminder_text import STAND_INS, collapse, lacks_head, message_text
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -129,7 +129,7 @@ def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[Inl
             return [[rectify, details], [extend]]
         return [[details]]
     if isinstance(found, DutyReminderData):
-        if item.kind in STAND_INS and found.institution_id is not None:
+        if (item.kind in STAND_INS or lacks_head(item)) and found.institution_id is not None:
             # Plain text on a button: the name unescaped, the label cut where a long name would wrap it.
             label = clipped(t.plain("reminder.button_invite_head", name=place_name(found, t)), BUTTON_CHARACTERS)
             return [[InlineKeyboardButton(label, callback_data=stand_in_data(found.institution_id))]]

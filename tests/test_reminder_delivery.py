@@ -239,7 +239,12 @@ async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: S
     assert "2026年06月的月度隐患自查已开始" in opened.text and opened.buttons == [["📋 开始本月自查"]]
     overdue = staff.last_message()  # May was never inspected: the county hears of both Lucheng homes at once
     assert "您有 2 条待办提醒" in overdue.text and overdue.text.count("未完成2026年05月的月度隐患自查") == 2
-    assert "责任人：陈院长" in overdue.text and "责任人：尚未明确" in overdue.text
+    # Nobody can be named for a home's missed duty: the line and its button say to invite a head.
+    assert "责任人：陈院长" in overdue.text and "责任人：该机构尚无已注册的负责人" in overdue.text
+    invite = next(label for row in overdue.buttons for label in row if label.startswith("✉️ 邀请负责人"))
+    assert "南汇" in invite and not any("社会福利院" in label for row in overdue.buttons for label in row)
+    await staff.press(invite, overdue)
+    assert "已生成邀请（鹿城区南汇街道居家养老服务中心的机构负责人）" in staff.last_message().text
     await head.press("📋 开始本月自查", opened)
     assert "月度隐患自查（2026年06月）" in head.last_message().text
 
