@@ -103,8 +103,10 @@ async def test_while_another_program_holds_the_database_a_step_is_refused_plainl
     other = sqlite3.connect(database.path, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")
-        await cadre.send_text(FIRE_EXIT_BLOCKED)
-        assert cadre.last_message().text == BUSY_ZH
+        # Let go once the answer is in, not once the bot is idle: any other write meeting the lock meanwhile (the
+        # last step's, the outbox's) waits out its retries, so on a loaded machine "idle" would come after the lock.
+        await cadre.send_text(FIRE_EXIT_BLOCKED, wait=False)
+        await bot_stage.sandbox.wait_for(lambda: cadre.last_message().text == BUSY_ZH)
         other.execute("COMMIT")
     finally:
         other.close()
