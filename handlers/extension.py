@@ -27,7 +27,7 @@ from handlers.common import (
     refused_text,
     typed,
 )
-from handlers.hazard import parse_deadline
+from handlers.hazard import typed_deadline_of
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
     EXTEND,
@@ -133,7 +133,7 @@ async def typed_date(update: Update, context: BotContext) -> str | int:
     caller, draft = found
     assert caller.user is not None
     t, services = caller.t, context.services
-    asked = parse_deadline(message.text, services.settings.tz)
+    asked = typed_deadline_of(message.text, context)
     if asked is None:
         await answer(update, t("deadline.bad_date"), reply_markup=_choices_keyboard(t))
         return CHOOSING_DATE

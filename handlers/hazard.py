@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import BotContext
 from bot.domain.check_backs import EVENT_CHECK_BACK, CheckBackAnswer
+from bot.domain.days import parse_deadline
 from bot.domain.deadlines import extended
 from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import STAFF_ROLES
@@ -52,7 +53,6 @@ CHOOSING_DEADLINE, AWAITING_REASON = "deadline.choosing_deadline", "deadline.awa
 DEADLINE_CANCEL = "dl:cancel"  # under every question of the step, and every answer that asks again
 # Days offered as buttons, each with its own label so that every language can word its plural.
 EXTENSIONS = ((1, "button.extend_1_day"), (3, "button.extend_3_days"), (7, "button.extend_7_days"))
-DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d")
 
 
 # ---- the dossier ----------------------------------------------------------------------------------------
@@ -341,7 +341,7 @@ async def typed_deadline(update: Update, context: BotContext) -> str | int:
     if draft is None:
         await answer(update, caller.t("fallback.stale_button"))
         return ConversationHandler.END
-    deadline = parse_deadline(text, context.services.settings.tz)
+    deadline = typed_deadline_of(text, context)
     if deadline is None:
         await answer(update, caller.t("deadline.bad_date"), reply_markup=_extension_keyboard(caller.t))
         return CHOOSING_DEADLINE
@@ -351,18 +351,10 @@ async def typed_deadline(update: Update, context: BotContext) -> str | int:
     return await _chose(update, context, caller, draft, deadline)
 
 
-def parse_deadline(text: str, tz: ZoneInfo) -> datetime | None:
-    """`YYYY-MM-DD HH:MM`, or `YYYY-MM-DD` meaning the end of that day, in the configured zone."""
-    cleaned = " ".join(text.split())
-    for date_format in DATE_FORMATS:
-        try:
-            parsed = datetime.strptime(cleaned, date_format)
-        except ValueError:
-            continue
-        if date_format == "%Y-%m-%d":
-            parsed = datetime.combine(parsed.date(), time(23, 59))
-        return parsed.replace(tzinfo=tz)
-    return None
+def typed_deadline_of(text: str, context: BotContext) -> datetime | None:
+    """The deadline typed at a deadline step (`/deadline`, asking for more time), read against the local today."""
+    tz = context.services.settings.tz
+    return parse_deadline(text, context.services.clock.now().astimezone(tz).date(), tz)
 
 
 async def _chose(update: Update, context: BotContext, caller: Caller, draft: ActionDraft, deadline: datetime) -> str:

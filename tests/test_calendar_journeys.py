@@ -173,6 +173,35 @@ async def test_problems_found_in_a_drill_become_self_check_hazards_in_english(bo
     assert not any("new safety hazard" in m.text.lower() for m in head.messages())
 
 
+async def test_an_english_head_types_yesterday_just_after_midnight_and_the_citys_yesterday_is_logged(
+    bot_stage: Stage,
+) -> None:
+    """At 00:30 on 2 July in the city (still 1 July in UTC) "yesterday" is 1 July; "tomorrow" is read, and refused
+    as a day in the future."""
+    bot_stage.clock.set(local(2026, 7, 2, 0, 30))
+    people = await cast(bot_stage, "en")
+    head = people.head
+
+    await head.send_text("/drill")
+    await head.press("Fire evacuation")
+    assert "yesterday, 3/5 or 2026-03-05" in head.last_message().text  # the accepted forms, by example
+    await head.send_text("tomorrow")
+    assert "cannot be later than today" in head.last_message().text
+    await head.send_text("last Tuesday")
+    assert "yesterday, 3/5 (month/day) or 2026-03-05" in head.last_message().text
+    await head.send_text("Yesterday")
+    assert "how many people" in head.last_message().text.lower()
+    await head.send_text("20")
+    await head.send_text("30")
+    await head.send_text("Evacuating the ground floor at night")
+    await head.send_photo()
+    await head.press("Done")
+    await head.send_text("none")
+    assert "2026-07-01" in head.last_message().text
+    await head.press("✅ Confirm")
+    assert "Drill logged: Fire evacuation, 2026-07-01" in head.last_message().text
+
+
 async def test_drills_shows_the_record_and_the_status_at_the_edges(bot_stage: Stage) -> None:
     bot_stage.clock.set(local(2025, 12, 15))
     people = await cast(bot_stage)
@@ -284,7 +313,9 @@ async def test_staff_log_a_study_session_and_see_the_half_year_status(bot_stage:
     intro = staff.last_message().text
     assert "鹿城区" in intro and "⏰ 已逾期：2025年下半年未开展安全理论学习，已逾期 156 天" in intro
     await staff.send_text("明天")
-    assert "年-月-日" in staff.last_message().text
+    assert "不能晚于今天" in staff.last_message().text  # read as a day, and refused as one
+    await staff.send_text("上周")
+    assert "昨天、3月5日 或 2026-03-05" in staff.last_message().text
     await staff.press("昨天（2026-06-04）")
     await staff.send_sticker()
     assert "文字回答" in staff.last_message().text

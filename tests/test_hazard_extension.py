@@ -110,6 +110,31 @@ async def test_a_head_asks_for_more_time_and_county_staff_approve_it(bot_stage: 
     assert "申请延期" in history and "同意延期申请" in history and "延期申请待审批" not in history
 
 
+async def test_a_head_types_the_day_asked_for_without_its_year(bot_stage: Stage) -> None:
+    """On 28 December, 1月10日 is next year's 10 January, by the end of that day; a day not later than the deadline
+    in force (4 January) is still refused."""
+    tz = bot_stage.settings.tz
+    bot_stage.clock.set(datetime(2026, 12, 28, 10, 0, tzinfo=tz))
+    people = await cast(bot_stage)
+    head = people.head
+    hazard = await report(bot_stage)
+    assert hazard.deadline is not None
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+
+    await head.send_text(f"/hazard {hazard.code}")
+    await head.press("申请延期", head.last_message())
+    assert "12月20日、明天 18:00" in head.last_message().text  # the accepted forms, by example
+    await head.send_text("明天")
+    assert f"新期限须晚于现在的整改期限 {local(bot_stage, hazard.deadline)}" in head.last_message().text
+    await head.send_text("1月10日")
+    assert "希望的新期限：2027-01-10 23:59" in head.last_message().text
+    await head.send_text("需要更换配电箱，等待施工单位进场")
+    await head.press("提交延期申请", head.last_message())
+    requested = await bot_stage.services.storage.extensions.pending_for(hazard.id)
+    assert requested is not None
+    assert requested.requested_deadline == datetime(2027, 1, 10, 23, 59, tzinfo=tz)
+
+
 async def test_staff_refuse_with_a_reason_the_head_reads_and_the_deadline_stays(bot_stage: Stage) -> None:
     people = await cast(bot_stage, "en")
     head, staff = people.head, people.staff

@@ -11,7 +11,7 @@ from bot.app import start_notice_sender
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.i18n import LANGUAGES, catalog_messages
 from bot.stage import Stage
-from handlers.hazard import MESSAGE_BUDGET, _pack, parse_deadline
+from handlers.hazard import MESSAGE_BUDGET, _pack
 from tests.hazard_people import CADRE, HEAD, STAFF, act, cast, hazard_now, report, submitted
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -64,13 +64,6 @@ def test_every_state_and_history_step_has_a_name(language: str) -> None:
         assert messages.get(f"state.{state.value}"), state
     for action in [*HazardAction, "report"]:
         assert messages.get(f"event.{action}"), action
-
-
-def test_typed_deadlines_are_local_and_a_bare_date_means_the_end_of_that_day() -> None:
-    assert parse_deadline("2026-03-15 18:30", SHANGHAI) == datetime(2026, 3, 15, 18, 30, tzinfo=SHANGHAI)
-    assert parse_deadline(" 2026-03-15 ", SHANGHAI) == datetime(2026, 3, 15, 23, 59, tzinfo=SHANGHAI)
-    for nonsense in ("next friday", "2026-02-30", "15/03/2026", ""):
-        assert parse_deadline(nonsense, SHANGHAI) is None
 
 
 def test_a_long_history_is_split_between_entries_never_inside_one() -> None:

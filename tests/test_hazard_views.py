@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.catalog import Severity
 from bot.domain.lifecycle import HazardAction, HazardState
@@ -235,6 +235,25 @@ async def test_a_typed_deadline_is_read_in_the_configured_zone_in_english(bot_st
     await people.staff.send_text("The contractor comes next week")
     assert (await hazard_now(bot_stage, hazard)).deadline == wanted
     assert "The contractor comes next week" in people.head.last_message().text
+
+
+async def test_a_deadline_typed_as_people_say_it_is_read_against_the_citys_today(bot_stage: Stage) -> None:
+    """明天下午6点 just after midnight in the city (still yesterday in UTC) is the day after the city's today."""
+    tz = bot_stage.settings.tz
+    bot_stage.clock.set(datetime(2026, 3, 2, 0, 30, tzinfo=tz))
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/deadline {hazard.code}")
+    assert "明天 18:00" in staff.last_message().text  # the accepted forms, by example
+    await staff.send_text("下周五")
+    assert "明天下午6点" in staff.last_message().text
+    await staff.send_text("3月2日 00:10")  # today's 2 March, not next year's: the time has passed, and it is said
+    assert "整改期限不能早于现在" in staff.last_message().text
+    await staff.send_text("明天下午6点")
+    assert "新期限：2026-03-03 18:00" in staff.last_message().text
+    await staff.send_text("需等待消防部门上门检测")
+    assert (await hazard_now(bot_stage, hazard)).deadline == datetime(2026, 3, 3, 18, 0, tzinfo=tz)
 
 
 async def test_forged_buttons_are_refused_and_audited(bot_stage: Stage) -> None:

@@ -1,21 +1,146 @@
 """Days as people write them, in chat or in a spreadsheet cell: 2026-03-05 as the templates show, 2026/3/5 as
-Chinese Excel writes a date cell into a CSV, 2026.3.5 and 2026年3月5日 as people type."""
+Chinese Excel writes a date cell into a CSV, 2026.3.5 and 2026年3月5日 as people type.
+
+In chat people also leave out the year (12月20日, 12/20) or say the day (明天, yesterday), and give a deadline its
+time of day (18:00, 18点, 下午6点, 6pm). Those forms need today, which the caller passes (the clock's local day),
+and a direction: a deadline lies ahead, so 12月20日 is the next 20 December; a drill has been held, so it is the
+latest one."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+from zoneinfo import ZoneInfo
 
-_DAY = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(?:[ T](?P<time>.*))?$")
+_YEAR_MONTH_DAY = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})(?!\d)\s*[日号]?"
+_MONTH_DAY = r"(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})(?!\d)\s*[日号]?"
+_DAY = re.compile(rf"^\s*{_YEAR_MONTH_DAY}\s*(?:[ T](?P<time>.*))?$")
+
+# Days named by a word, as days after today. English words stop at a letter ("todays" is not a day).
+_WORDS = {
+    "前天": -2,
+    "昨天": -1,
+    "昨日": -1,
+    "今天": 0,
+    "今日": 0,
+    "明天": 1,
+    "明日": 1,
+    "后天": 2,
+    "yesterday": -1,
+    "today": 0,
+    "tomorrow": 1,
+}
+_WORD = re.compile(r"(?P<word>" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")(?![a-z])", re.IGNORECASE)
+
+# A time of day: 18:00 (or 18：00 as a Chinese keyboard types it), 18点, 18点30(分), 6点半, 下午6点, 6pm, 6:30 pm.
+_CLOCK = re.compile(r"^(?P<hour>\d{1,2})\s*[:：]\s*(?P<minute>\d{2})$")
+_DIAN = re.compile(
+    r"^(?P<part>凌晨|早上|上午|中午|下午|傍晚|晚上)?\s*(?P<hour>\d{1,2})\s*[点时]\s*(?:(?P<half>半)|(?P<minute>\d{1,2})\s*分?)?$"
+)
+_AM_PM = re.compile(
+    r"^(?P<hour>\d{1,2})(?:\s*[:：]\s*(?P<minute>\d{2}))?\s*(?P<part>am|pm|a\.m\.|p\.m\.)$", re.IGNORECASE
+)
+_AFTERNOON = {"中午", "下午", "傍晚", "晚上"}
+
+# A deadline given as a day alone runs to the end of that day.
+END_OF_DAY = time(23, 59)
+
+
+class Toward(Enum):
+    """Where a day written without its year lies from today: ahead (a deadline) or behind (a day already held)."""
+
+    FUTURE = "future"
+    PAST = "past"
 
 
 def parse_day(text: str, *, with_time: bool = False) -> date | None:
-    """The day `text` names; None for anything else, or a day that does not exist. `with_time`: a time after the
-    day (an XLSX date-time cell read as text) is ignored instead of refused."""
+    """The day `text` names with its year; None for anything else, or a day that does not exist. `with_time`: a time
+    after the day (an XLSX date-time cell read as text) is ignored instead of refused."""
     match = _DAY.match(text)
     if match is None or (match.group("time") and not with_time):
         return None
     try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        return date(int(match.group("year")), int(match.group("month")), int(match.group("day")))
     except ValueError:
         return None
+
+
+def parse_typed_day(text: str, today: date, toward: Toward) -> date | None:
+    """The day a person typed in chat: with its year, month and day alone (the nearest such day `toward`), or a
+    word (今天, 明天, yesterday …) counted from `today`. None for anything else, a day that does not exist, or a
+    day followed by more text."""
+    found = _split(text, today, toward)
+    if found is None or found[1]:
+        return None
+    return found[0]
+
+
+def parse_deadline(text: str, today: date, tz: ZoneInfo) -> datetime | None:
+    """A deadline typed in chat, in the zone `tz`: a day as `parse_typed_day` reads it looking ahead, then
+    optionally a time of day (18:00, 18点, 下午6点, 6pm); a day alone runs to its end (23:59)."""
+    found = _split(text, today, Toward.FUTURE)
+    if found is None:
+        return None
+    day, rest = found
+    at = parse_time(rest) if rest else END_OF_DAY
+    return None if at is None else datetime.combine(day, at, tzinfo=tz)
+
+
+def parse_time(text: str) -> time | None:
+    """A time of day as people type it; None for anything else or an hour that does not exist."""
+    cleaned = text.strip()
+    hour, minute = _hour_minute(cleaned)
+    if hour is None or not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return time(hour, minute)
+
+
+def _hour_minute(text: str) -> tuple[int | None, int]:
+    if match := _CLOCK.match(text):
+        return int(match.group("hour")), int(match.group("minute"))
+    if match := _DIAN.match(text):
+        hour = int(match.group("hour"))
+        minute = 30 if match.group("half") else int(match.group("minute") or 0)
+        if match.group("part") in _AFTERNOON and hour < 12:
+            hour += 12
+        return hour, minute
+    if match := _AM_PM.match(text):
+        hour = int(match.group("hour"))
+        if not 1 <= hour <= 12:
+            return None, 0
+        afternoon = match.group("part").lower().startswith("p")
+        return hour % 12 + (12 if afternoon else 0), int(match.group("minute") or 0)
+    return None, 0
+
+
+def _split(text: str, today: date, toward: Toward) -> tuple[date, str] | None:
+    """The day at the start of `text` and what follows it, stripped; None if no day starts it or the day does not
+    exist."""
+    cleaned = text.strip()
+    if match := re.match(_YEAR_MONTH_DAY, cleaned):
+        try:
+            day = date(int(match.group("year")), int(match.group("month")), int(match.group("day")))
+        except ValueError:
+            return None
+        return day, cleaned[match.end() :].strip()
+    if match := re.match(_MONTH_DAY, cleaned):
+        found = _nearest(int(match.group("month")), int(match.group("day")), today, toward)
+        return None if found is None else (found, cleaned[match.end() :].strip())
+    if match := _WORD.match(cleaned):
+        return today + timedelta(days=_WORDS[match.group("word").lower()]), cleaned[match.end() :].strip()
+    return None
+
+
+def _nearest(month: int, day: int, today: date, toward: Toward) -> date | None:
+    """The month's day nearest `today` on its side (today itself included): this year's, else the next or the last
+    year's. None for a day no such year has (2月30日, or 2月29日 with neither year a leap year)."""
+    step = 1 if toward is Toward.FUTURE else -1
+    for year in (today.year, today.year + step):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if (candidate >= today) if toward is Toward.FUTURE else (candidate <= today):
+            return candidate
+    return None

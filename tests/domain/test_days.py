@@ -1,0 +1,103 @@
+"""Days and deadlines as people type them in chat: with or without the year, as a word, with a time of day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.days import Toward, parse_day, parse_deadline, parse_time, parse_typed_day
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TODAY = date(2026, 6, 15)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["2026-12-20", "2026/12/20", "2026.12.20", "2026年12月20日", " 2026 年 12 月 20 日 ", "12月20日", "12月20号",
+     "12/20", "12-20", "12.20", "12月20"],
+)
+def test_the_same_day_written_each_way(typed: str) -> None:
+    assert parse_typed_day(typed, TODAY, Toward.FUTURE) == date(2026, 12, 20)
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [("今天", TODAY), ("today", TODAY), ("Today", TODAY), ("今日", TODAY), ("昨天", date(2026, 6, 14)),
+     ("yesterday", date(2026, 6, 14)), ("YESTERDAY", date(2026, 6, 14)), ("前天", date(2026, 6, 13)),
+     ("明天", date(2026, 6, 16)), ("tomorrow", date(2026, 6, 16)), ("后天", date(2026, 6, 17))],
+)
+def test_words_count_from_the_callers_today(typed: str, day: date) -> None:
+    assert parse_typed_day(typed, TODAY, Toward.PAST) == day
+    assert parse_typed_day(typed, TODAY, Toward.FUTURE) == day
+
+
+def test_a_day_without_its_year_is_the_next_one_ahead_and_the_last_one_behind() -> None:
+    # Ahead (a deadline): a day still to come this year stays this year, a day gone is next year's.
+    assert parse_typed_day("12月20日", TODAY, Toward.FUTURE) == date(2026, 12, 20)
+    assert parse_typed_day("3/5", TODAY, Toward.FUTURE) == date(2027, 3, 5)
+    # Behind (a drill held): a day gone is this year's, a day still to come was last year's.
+    assert parse_typed_day("3月5日", TODAY, Toward.PAST) == date(2026, 3, 5)
+    assert parse_typed_day("12/20", TODAY, Toward.PAST) == date(2025, 12, 20)
+    # Today itself is on both sides.
+    assert parse_typed_day("6月15日", TODAY, Toward.FUTURE) == TODAY
+    assert parse_typed_day("6月15日", TODAY, Toward.PAST) == TODAY
+    # A leap day is found in the nearest year that has one on that side, or not at all.
+    assert parse_typed_day("2月29日", date(2027, 6, 1), Toward.FUTURE) == date(2028, 2, 29)
+    assert parse_typed_day("2月29日", date(2025, 6, 1), Toward.PAST) == date(2024, 2, 29)
+    assert parse_typed_day("2月29日", date(2026, 6, 1), Toward.FUTURE) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["", "25", "next friday", "2026-02-30", "2026-13-01", "13/20", "2/30", "15/03/2026", "2026-12-201",
+     "明天 18:00", "todays", "12月20日 下午", "18:00"],
+)
+def test_anything_else_is_no_day(typed: str) -> None:
+    assert parse_typed_day(typed, TODAY, Toward.PAST) is None
+
+
+def test_a_deadline_typed_as_a_day_alone_runs_to_the_end_of_that_day_in_the_citys_zone() -> None:
+    assert parse_deadline(" 2026-12-20 ", TODAY, SHANGHAI) == datetime(2026, 12, 20, 23, 59, tzinfo=SHANGHAI)
+    assert parse_deadline("明天", TODAY, SHANGHAI) == datetime(2026, 6, 16, 23, 59, tzinfo=SHANGHAI)
+    assert parse_deadline("3月5日", TODAY, SHANGHAI) == datetime(2027, 3, 5, 23, 59, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("typed", "deadline"),
+    [("2026-03-15 18:30", datetime(2026, 3, 15, 18, 30)), ("2026/3/15 8:05", datetime(2026, 3, 15, 8, 5)),
+     ("12月20日 18:00", datetime(2026, 12, 20, 18, 0)), ("12月20日18点", datetime(2026, 12, 20, 18, 0)),
+     ("明天下午6点", datetime(2026, 6, 16, 18, 0)), ("明天 上午9点半", datetime(2026, 6, 16, 9, 30)),
+     ("后天18点30分", datetime(2026, 6, 17, 18, 30)), ("tomorrow 6pm", datetime(2026, 6, 16, 18, 0)),
+     ("today 17：30", datetime(2026, 6, 15, 17, 30)), ("12/20 6:30 am", datetime(2026, 12, 20, 6, 30))],
+)
+def test_a_deadline_may_name_its_time_of_day(typed: str, deadline: datetime) -> None:
+    assert parse_deadline(typed, TODAY, SHANGHAI) == deadline.replace(tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    "typed", ["next friday", "2026-02-30", "15/03/2026", "", "明天 25:00", "明天 18:60", "明天 下午", "tomorrow 13pm",
+              "2026-12-20T18:00", "18:00"],
+)
+def test_a_deadline_that_cannot_be_read_is_none(typed: str) -> None:
+    assert parse_deadline(typed, TODAY, SHANGHAI) is None
+
+
+def test_times_of_day() -> None:
+    assert parse_time("0:00") == time(0, 0)
+    assert parse_time("12pm") == time(12, 0)
+    assert parse_time("12am") == time(0, 0)
+    assert parse_time("中午12点") == time(12, 0)
+    assert parse_time("中午1点") == time(13, 0)
+    assert parse_time("晚上8点") == time(20, 0)
+    assert parse_time("20点") == time(20, 0)
+    assert parse_time("24:00") is None
+
+
+def test_a_spreadsheet_cell_still_needs_its_year_and_may_carry_a_time() -> None:
+    assert parse_day("2026/3/5") == date(2026, 3, 5)
+    assert parse_day("2026-03-05 00:00:00", with_time=True) == date(2026, 3, 5)
+    assert parse_day("2026-03-05 00:00:00") is None
+    assert parse_day("3/5") is None
+    assert parse_day("今天") is None
