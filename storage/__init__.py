@@ -24,6 +24,7 @@ from storage.repositories.extensions import ExtensionRepository
 from storage.repositories.groups import GroupRepository
 from storage.repositories.hazard_watch import HazardWatchRepository
 from storage.repositories.hazards import HazardRepository
+from storage.repositories.help_requests import HelpRequestRepository
 from storage.repositories.institutions import InstitutionRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
@@ -69,6 +70,7 @@ class Storage:
         self.claims = ClaimRepository(db)
         self.extensions = ExtensionRepository(db)
         self.check_backs = CheckBackRepository(db)
+        self.help_requests = HelpRequestRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:
