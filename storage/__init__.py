@@ -24,7 +24,6 @@ from storage.repositories.extensions import ExtensionRepository
 from storage.repositories.groups import GroupRepository
 from storage.repositories.hazard_watch import HazardWatchRepository
 from storage.repositories.hazards import HazardRepository
-from storage.repositories.help_requests import HelpRequestRepository
 from storage.repositories.institutions import InstitutionRepository
 from storage.repositories.invites import InviteRepository
 from storage.repositories.outbox import OutboxRepository
@@ -36,6 +35,7 @@ from storage.repositories.users import UserRepository
 
 if TYPE_CHECKING:
     from storage.repositories.contacts import ContactRepository
+    from storage.repositories.help_requests import HelpRequestRepository
     from storage.repositories.warnings import WarningRepository
 
 __all__ = ["Database", "Storage"]
@@ -59,6 +59,7 @@ class Storage:
         # Imported here, not above: these build bot.domain.warnings models, and that module imports
         # storage.models, so a top-level import would break `import bot.domain.warnings` run before `import storage`.
         from storage.repositories.contacts import ContactRepository
+        from storage.repositories.help_requests import HelpRequestRepository
         from storage.repositories.warnings import WarningRepository
 
         self.warnings: WarningRepository = WarningRepository(db)
@@ -70,7 +71,7 @@ class Storage:
         self.claims = ClaimRepository(db)
         self.extensions = ExtensionRepository(db)
         self.check_backs = CheckBackRepository(db)
-        self.help_requests = HelpRequestRepository(db)
+        self.help_requests: HelpRequestRepository = HelpRequestRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:
