@@ -44,6 +44,7 @@ from handlers import (
     verify,
     warn,
     warning_ack,
+    warning_help,
     warnings_list,
     warnstatus,
     withdraw,
@@ -83,6 +84,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     warnings_list.register(application)
     warning_ack.register(application)
     warnstatus.register(application)
+    warning_help.register(application)
     contacts.register(application)
     stats.register(application)
     charts.register(application)

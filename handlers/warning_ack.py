@@ -16,7 +16,16 @@ from bot.services.warnings import AckOutcome
 from handlers.common import Caller, identify, place_name, popup_text
 from handlers.hazard_buttons import replace_buttons
 from handlers.warning_outbox import queue_personal
-from handlers.warning_text import ACK_NEED_HELP, ACK_RECEIVED, headline, help_only_keyboard, person_link, title
+from handlers.warning_text import (
+    ACK_NEED_HELP,
+    ACK_RECEIVED,
+    headline,
+    help_alert_key,
+    help_only_keyboard,
+    person_link,
+    take_help_keyboard,
+    title,
+)
 from storage.warning_models import AckResponse
 
 RESPONSES = {ACK_RECEIVED: AckResponse.RECEIVED, ACK_NEED_HELP: AckResponse.NEED_HELP}
@@ -39,7 +48,7 @@ async def answered(update: Update, context: BotContext) -> None:
     try:
         async with services.storage.db.transaction():
             outcome = await services.warnings.acknowledge(caller.user, warning_id, response)
-            if response is AckResponse.NEED_HELP and outcome.changed:
+            if outcome.help is not None:  # a new call for help: once per call, a second press wakes nobody
                 await _call_for_help(context, caller, warning_id, outcome)
     except Refusal as refusal:
         if refusal.code == "warning_not_recipient":
@@ -62,8 +71,9 @@ async def answered(update: Update, context: BotContext) -> None:
 
 
 async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, outcome: AckOutcome) -> None:
-    assert caller.user is not None
+    assert caller.user is not None and outcome.help is not None
     services = context.services
+    request = outcome.help
     warning = await services.warnings.get(warning_id)
     institutions = [
         await services.storage.institutions.get(ack.institution_id)
@@ -78,10 +88,9 @@ async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, o
             place_name(i, t) for i in institutions if i is not None
         ) or "—"
         return t("warn.help_alert", name=person, institution=names, title=title(warning, t),
-                 headline=headline(warning, t)), None
+                 headline=headline(warning, t)), take_help_keyboard(request.id, t)
 
-    at = services.clock.now().strftime("%Y%m%d%H%M%S")
-    await queue_personal(services, outcome.alert_staff, f"warning:{warning_id}:help:{who.id}:{at}", render)
+    await queue_personal(services, outcome.alert_staff, help_alert_key(request), render)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -26,6 +26,7 @@ from bot.domain.warnings import (
 )
 from bot.i18n import Html, Translator, clipped, escape
 from bot.services.warning_settings import WarningSettings, load_thresholds
+from storage.warning_models import HelpRequest
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 LEVEL_ICONS = {WarningLevel.BLUE: "🔵", WarningLevel.YELLOW: "🟡", WarningLevel.ORANGE: "🟠", WarningLevel.RED: "🔴"}
@@ -37,6 +38,8 @@ MAX_INSTRUCTION = 800
 MAX_SENDER = 100
 
 ACK_RECEIVED, ACK_NEED_HELP = "wa:ok", "wa:help"
+# Under the staff's alert of a call for help: ✋ 我来处理, then ✅ 已解决 for its taker (handlers.warning_help).
+HELP_TAKE, HELP_RESOLVE = "wh:take", "wh:done"
 
 
 def kind_label(kind: WarningKind, t: Translator) -> str:
@@ -143,3 +146,20 @@ def help_only_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t.plain("warn.button_need_help"), callback_data=f"{ACK_NEED_HELP}:{warning_id}")]]
     )
+
+
+def help_alert_key(request: HelpRequest) -> str:
+    """The outbox key of the staff's alert of one call for help (each copy adds its chat)."""
+    return f"warning:{request.warning_id}:help:{request.id}"
+
+
+def take_help_keyboard(request_id: int, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.plain("help.button_take"), callback_data=f"{HELP_TAKE}:{request_id}")]]
+    )
+
+
+def resolve_help_button(request_id: int, t: Translator, institution: str = "") -> InlineKeyboardButton:
+    label = t.plain("help.button_resolve_of", institution=institution) if institution else t.plain(
+        "help.button_resolve")
+    return InlineKeyboardButton(label, callback_data=f"{HELP_RESOLVE}:{request_id}")

@@ -22,7 +22,7 @@ from bot.services.errors import Refusal
 from bot.services.warnings import HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import county_staff, queue_personal
-from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, title
+from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
 from storage.models import Institution, User
 from storage.warning_models import AckResponse, Follower
 
@@ -42,6 +42,8 @@ STATUS_BUDGET = 3600
 # see them.
 ESCALATION_NAMES = 20
 ESCALATION_BUDGET = 3000
+# ✅ 已解决 buttons under one status message, for the calls for help its reader took.
+HELP_BUTTONS = 5
 
 
 def _scope(user: User) -> str | None:
@@ -50,11 +52,13 @@ def _scope(user: User) -> str | None:
 
 async def status_text(services: BotServices, status: WarningAckStatus, t: Translator) -> Html:
     warning = status.warning
-    total = status.acknowledged + status.need_help + status.pending
+    total = status.acknowledged + status.need_help + status.helped + status.pending
+    # A call for help resolved (🆘→✅) is an answer, counted apart from the calls still open.
+    counts = "warnstatus.counts_helped" if status.helped else "warnstatus.counts"
     lines = [
         t("warnstatus.title", icon=LEVEL_ICONS[warning.level], title=title(warning, t), id=warning.id),
-        t(counted("warnstatus.counts", total), received=status.acknowledged, need_help=status.need_help,
-          pending=status.pending, total=total),
+        t(counted(counts, total), received=status.acknowledged, need_help=status.need_help,
+          helped=status.helped, pending=status.pending, total=total),
     ]
     if status.no_one_to_reach:
         lines.append(t(counted("warnstatus.no_one_count", status.no_one_to_reach), count=status.no_one_to_reach))
@@ -71,7 +75,7 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         # Those nobody can be told of come right after the calls for help: only a phone call reaches them.
         unreached = county.no_one_to_reach
         rows = (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
-                *county.acknowledged)
+                *county.helped, *county.acknowledged)
         shown = 0
         for row in rows[:share]:
             line = await _row(services, row, t)
@@ -103,11 +107,17 @@ async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str
     if row.response is None or row.by is None or row.at is None:
         return t("warnstatus.row_pending", icon=ICONS[None], institution=place_name(institution, t))
     person = await services.storage.users.get(row.by)
+    call = row.help if row.response is AckResponse.NEED_HELP else None
+    if call is not None and call.taken_by is not None:
+        taker = await services.storage.users.get(call.resolved_by or call.taken_by)
+        key = "warnstatus.row_helped" if call.resolved else "warnstatus.row_help_taken"
+        return t(key, institution=place_name(institution, t), name=person.full_name if person else "—",
+                 at=local_time(row.at, services.settings.tz), taker=taker.full_name if taker else "—")
     return t("warnstatus.row_answered", icon=ICONS[row.response], institution=place_name(institution, t),
              name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
 
 
-async def _status_keyboard(
+async def status_keyboard(
     services: BotServices, status: WarningAckStatus, reader: User, t: Translator
 ) -> InlineKeyboardMarkup:
     """Remind and refresh; and for each county the reader follows up, ↩️ 交回跟进 (naming the county)."""
@@ -120,6 +130,12 @@ async def _status_keyboard(
         if county.follower is not None and county.follower.telegram_id == reader.telegram_id:
             region = place_name(await services.storage.regions.get(county.county_code), t)
             rows.append([_hand_back_button(warning, county.county_code, t, region)])
+    # ✅ 已解决 for each call for help the reader took and has not resolved yet (a few: one row each).
+    mine = [row for county in status.counties for row in county.need_help
+            if row.help is not None and row.help.taken_by == reader.telegram_id]
+    for request_id, row in list({row.help.id: row for row in mine if row.help is not None}.items())[:HELP_BUTTONS]:
+        institution = place_name(await services.storage.institutions.get(row.institution_id), t)
+        rows.append([resolve_help_button(request_id, t, institution)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -139,7 +155,7 @@ async def show_status(update: Update, context: BotContext) -> None:
         return
     for warning in sent:
         status = await services.warnings.ack_status(warning.id, scope)
-        markup = await _status_keyboard(services, status, caller.user, t)
+        markup = await status_keyboard(services, status, caller.user, t)
         await answer(update, await status_text(services, status, t), reply_markup=markup)
 
 
@@ -184,7 +200,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     if isinstance(query.message, Message) and query.message.text_html != text:
         try:
-            await query.message.edit_text(text, reply_markup=await _status_keyboard(services, status, caller.user, t))
+            await query.message.edit_text(text, reply_markup=await status_keyboard(services, status, caller.user, t))
         except BadRequest as error:
             if "not modified" not in error.message:
                 raise
@@ -411,11 +427,11 @@ async def handed_back(update: Update, context: BotContext) -> None:
     if message is None:
         return
     markup: InlineKeyboardMarkup | None
-    if _is_status(message):
+    if is_status(message):
         scope = _scope(caller.user)
         status = await services.warnings.ack_status(warning.id, scope)
         text = await status_text(services, status, t)
-        markup = await _status_keyboard(services, status, caller.user, t)
+        markup = await status_keyboard(services, status, caller.user, t)
     elif outcome.released is not None:
         line = t("warnstatus.handed_back_line", name=caller.user.full_name,
                  at=local_time(services.clock.now(), services.settings.tz))
@@ -432,7 +448,7 @@ async def handed_back(update: Update, context: BotContext) -> None:
             raise
 
 
-def _is_status(message: Message) -> bool:
+def is_status(message: Message) -> bool:
     """Whether the message pressed is a /warnstatus message (rather than an escalation)."""
     buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
     return any(str(b.callback_data or "").startswith("ws:remind:") for row in buttons for b in row)

@@ -35,6 +35,7 @@ from storage.repositories.users import UserRepository
 
 if TYPE_CHECKING:
     from storage.repositories.contacts import ContactRepository
+    from storage.repositories.help_requests import HelpRequestRepository
     from storage.repositories.warnings import WarningRepository
 
 __all__ = ["Database", "Storage"]
@@ -58,6 +59,7 @@ class Storage:
         # Imported here, not above: these build bot.domain.warnings models, and that module imports
         # storage.models, so a top-level import would break `import bot.domain.warnings` run before `import storage`.
         from storage.repositories.contacts import ContactRepository
+        from storage.repositories.help_requests import HelpRequestRepository
         from storage.repositories.warnings import WarningRepository
 
         self.warnings: WarningRepository = WarningRepository(db)
@@ -69,6 +71,7 @@ class Storage:
         self.claims = ClaimRepository(db)
         self.extensions = ExtensionRepository(db)
         self.check_backs = CheckBackRepository(db)
+        self.help_requests: HelpRequestRepository = HelpRequestRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:

@@ -70,6 +70,26 @@ class Follower(_Model):
     taken_at: datetime
 
 
+class HelpRequest(_Model):
+    """A call for help (🆘 需要帮助) under a warning, with who took it (✋ 我来处理) and who resolved it (✅ 已解决):
+    migration 0025."""
+
+    id: int
+    warning_id: int
+    asker_id: int
+    institutions: tuple[int, ...] = ()  # none for a cadre
+    region_code: str
+    raised_at: datetime
+    taken_by: int | None = None
+    taken_at: datetime | None = None
+    resolved_by: int | None = None
+    resolved_at: datetime | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
 class VulnerableCategory(StrEnum):
     LEFT_BEHIND_CHILD = "left_behind_child"  # 留守儿童
     DIBAO = "dibao"  # 城乡低保

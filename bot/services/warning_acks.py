@@ -16,7 +16,7 @@ from bot.domain.warnings import EarlyWarning, county_of, regions_overlap
 from bot.services.errors import Refusal
 from bot.services.warning_core import WarningCore
 from storage.models import User
-from storage.warning_models import AckResponse, Follower, RecipientKind, WarningAck, WarningRecipient
+from storage.warning_models import AckResponse, Follower, HelpRequest, RecipientKind, WarningAck, WarningRecipient
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class AckOutcome:
     acks: tuple[WarningAck, ...]  # one per institution the person answers for; one without institution for a cadre
     changed: bool  # False when the same answer had already been given
     alert_staff: tuple[int, ...]  # for "need help": county staff to tell at once (city admins if none)
+    # For "need help": the call for help this press raised, to be told to `alert_staff`; None when the person's
+    # earlier call is still open (a second press wakes nobody), or when it is not "need help".
+    help: HelpRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,12 @@ class InstitutionAck:
     by: int | None = None
     at: datetime | None = None
     reachable: bool = True  # False: no head the bot can still reach (none registered, access ended, blocked)
+    help: HelpRequest | None = None  # for "need help": its call (an open one first, else the latest resolved)
+
+    @property
+    def helped(self) -> bool:
+        """Asked for help, and the official who took it marked it resolved: answered, no longer flagged."""
+        return self.response is AckResponse.NEED_HELP and self.help is not None and self.help.resolved
 
     @property
     def no_one_to_reach(self) -> bool:
@@ -46,13 +55,14 @@ class InstitutionAck:
 class CountyAckStatus:
     county_code: str  # a county, or the city's own code for city-level institutions
     acknowledged: tuple[InstitutionAck, ...]
-    need_help: tuple[InstitutionAck, ...]
+    need_help: tuple[InstitutionAck, ...]  # asked for help, not resolved yet
     pending: tuple[InstitutionAck, ...]
     follower: Follower | None = None  # who took charge of its silent institutions (☎️ 我来跟进)
+    helped: tuple[InstitutionAck, ...] = ()  # asked for help, resolved (🆘→✅): answered
 
     @property
     def total(self) -> int:
-        return len(self.acknowledged) + len(self.need_help) + len(self.pending)
+        return len(self.acknowledged) + len(self.need_help) + len(self.helped) + len(self.pending)
 
     @property
     def no_one_to_reach(self) -> tuple[InstitutionAck, ...]:
@@ -93,6 +103,10 @@ class WarningAckStatus:
     @property
     def need_help(self) -> int:
         return sum(len(c.need_help) for c in self.counties)
+
+    @property
+    def helped(self) -> int:
+        return sum(len(c.helped) for c in self.counties)
 
     @property
     def pending(self) -> int:
@@ -136,11 +150,17 @@ class WarningAcks(WarningCore):
                 acks.append(await self._storage.warnings.record_ack(ack))
             changed = any(before.get(place) is not response for place in answering)
             await self._audit(user.telegram_id, f"warning.ack_{response.value}", warning, institutions=headed)
-        staff: tuple[int, ...] = ()
-        if response is AckResponse.NEED_HELP:
-            region = next((r.region_code for r in mine if r.institution_id in answering), mine[0].region_code)
-            staff = await self._staff_to_alert(region)
-        return AckOutcome(tuple(acks), changed, staff)
+            staff: tuple[int, ...] = ()
+            raised = None
+            if response is AckResponse.NEED_HELP:
+                region = next((r.region_code for r in mine if r.institution_id in answering), mine[0].region_code)
+                staff = await self._staff_to_alert(region)
+                # A new call once the last was resolved; while one is open, pressing again raises nothing.
+                latest = await self._storage.help_requests.latest_of(warning_id, user.telegram_id)
+                if (latest is None and changed) or (latest is not None and latest.resolved):
+                    places = [place for place in answering if place is not None]
+                    raised = await self._storage.help_requests.add(warning_id, user.telegram_id, places, region, now)
+        return AckOutcome(tuple(acks), changed, staff, raised)
 
     async def ack_status(self, warning_id: int, scope_region: str | None = None) -> WarningAckStatus:
         """Per county, which institutions the warning reached have answered; `scope_region` limits the counties
@@ -164,6 +184,7 @@ class WarningAcks(WarningCore):
             current = answers.get(ack.institution_id)
             if current is None or _outranks(ack, current):
                 answers[ack.institution_id] = ack
+        calls = _calls_by_institution(await self._storage.help_requests.of_warning(warning_id))
         by_county: dict[str, list[InstitutionAck]] = defaultdict(list)
         for institution_id, (region, heads) in sorted(institutions.items()):
             answer = answers.get(institution_id)
@@ -176,6 +197,7 @@ class WarningAcks(WarningCore):
                     by=None if answer is None else answer.user_id,
                     at=None if answer is None else answer.at,
                     reachable=any(head in reachable for head in heads),
+                    help=calls.get(institution_id),
                 )
             )
         followers = await self._storage.warnings.followers(warning_id)
@@ -183,9 +205,10 @@ class WarningAcks(WarningCore):
             CountyAckStatus(
                 county_code=county,
                 acknowledged=tuple(i for i in rows if i.response is AckResponse.RECEIVED),
-                need_help=tuple(i for i in rows if i.response is AckResponse.NEED_HELP),
+                need_help=tuple(i for i in rows if i.response is AckResponse.NEED_HELP and not i.helped),
                 pending=tuple(i for i in rows if i.response is None),
                 follower=followers.get(county),
+                helped=tuple(i for i in rows if i.helped),
             )
             for county, rows in sorted(by_county.items())
         )
@@ -256,6 +279,18 @@ def _institutions(recipients: list[WarningRecipient], scope_region: str | None) 
         if not region_in_scope(scope_region, r.region_code):
             continue
         found.setdefault(r.institution_id, (r.region_code, []))[1].append(r.chat_id)
+    return found
+
+
+def _calls_by_institution(requests: list[HelpRequest]) -> dict[int, HelpRequest]:
+    """Institution → the call for help that stands for it: the first still open, else the latest resolved (two
+    heads of one home may each have asked)."""
+    found: dict[int, HelpRequest] = {}
+    for request in requests:  # oldest first
+        for institution_id in request.institutions:
+            current = found.get(institution_id)
+            if current is None or current.resolved:  # a later one stands for it: open, or resolved since
+                found[institution_id] = request
     return found
 
 

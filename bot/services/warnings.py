@@ -39,6 +39,7 @@ from bot.services.warning_acks import (
     WarningAckStatus,
 )
 from bot.services.warning_core import RecipientPreview, WarningDelivery, draft_notice_key, first_revision
+from bot.services.warning_help import HelpPress, WarningHelp
 from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested, TestMessage, WarningIngest
 from bot.services.warning_settings import WarningSettings
 from storage.models import Institution, User
@@ -50,6 +51,7 @@ __all__ = [
     "ContactOutcome",
     "CountyAckStatus",
     "HandBack",
+    "HelpPress",
     "IgnoreReason",
     "Ignored",
     "Ingested",
@@ -95,7 +97,7 @@ class WarningEdit(BaseModel):
     expires: datetime | None = None
 
 
-class WarningService(WarningIngest, WarningAcks, ContactRounds):
+class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
     async def create_manual(self, actor: User, spec: ManualWarning) -> EarlyWarning:
         self._require_staff(actor, spec.target.regions)
         for region in spec.target.regions:

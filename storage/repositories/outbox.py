@@ -281,6 +281,17 @@ class OutboxRepository:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (outbox_id,))
         return None if row is None else _item(row)
 
+    async def delivered_with_prefix(self, prefix: str) -> list[OutboxItem]:
+        """The messages whose key starts with `prefix` that reached their chat, with Telegram's message id: the
+        copies of one alert, to edit once it is answered."""
+        low, high = _keys_starting_with(prefix)
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? AND state = 'sent' "
+            "AND message_id IS NOT NULL ORDER BY id",
+            (low, high),
+        )
+        return [_item(row) for row in rows]
+
     async def get_by_key(self, dedupe_key: str) -> OutboxItem | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
         return None if row is None else _item(row)

@@ -190,6 +190,24 @@ async def check_back_asked(cell: Cell) -> None:
         "UPDATE check_backs SET state = 'asked', asked_at = due_at WHERE hazard_id = ?", (cell.hazard.id,))
 
 
+def on_help(verb: str) -> Step:
+    """✋ 我来处理 (`take`) or ✅ 已解决 (`done`) of a call for help by the own head under the cell's warning, raised
+    straight in the table (the head's own press would add to the head's trail while the head's cell watches it);
+    for ✅ 已解决, taken by the persona itself, so that staff in scope press it as its taker."""
+
+    async def run(cell: Cell) -> None:
+        assert cell.warning_id is not None
+        calls = cell.stage.services.storage.help_requests
+        now = cell.stage.clock.now()
+        request = await calls.add(cell.warning_id, cell.people[P.HEAD_OWN].id,
+                                  [cell.institutions[OWN_INSTITUTION[P.HEAD_OWN]]], LUCHENG, now)
+        if verb == "done":
+            await calls.take(request.id, cell.person.id, now)
+        await cell.press(f"wh:{verb}:{request.id}")
+
+    return run
+
+
 def press_check_back(answer: str) -> Step:
     """An answer to the check-back of the cell's hazard, as its question carries it."""
 
@@ -747,6 +765,9 @@ ROWS: tuple[Row, ...] = (
     Row("ws:back:", expect(allow=LUCHENG_STAFF), press(filled(f"ws:back:{{warning}}:{LUCHENG}")),
         ("warnstatus.hand_back_nobody", "warnstatus.handed_back", "warnstatus.hand_back_not_yours"),
         warning=WarningStatus.SENT),
+    # A call for help of Lucheng's own head: its county's staff and the city's take it and resolve it, nobody else.
+    Row("wh:take:", expect(allow=LUCHENG_STAFF), on_help("take"), ("help.taken",), warning=WarningStatus.SENT),
+    Row("wh:done:", expect(allow=LUCHENG_STAFF), on_help("done"), ("help.resolved",), warning=WarningStatus.SENT),
     Row("/contactround", expect(allow=STAFF), say("/contactround"), ("contact.ask_region",)),
     Row("crs:", expect(allow=STAFF), press(lambda c: f"crs:{OWN_REGION.get(c.persona, LUCHENG)}"),
         ("contact.started", "contact.nobody_registered")),

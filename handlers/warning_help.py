@@ -1,0 +1,188 @@
+"""A call for help gets an owner and an end, as an on-call pager's page: ✋ 我来处理 under the staff's 🆘 alert (the
+first official covering the person who asked takes it; the person is told who), then ✅ 已解决 for the one who took
+it, under their alert or in /warnstatus (the person is told it is closed, and may ask again).
+
+The person's notices are queued in the transaction of the press, under keys named by the request, so a restart
+sends each once. The colleagues' copies of the alert are edited afterwards from the outbox's record of the
+delivered messages; an edit lost to a restart costs only that: a colleague's later press is answered with who took
+it, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.context import BotContext
+from bot.domain.roles import Role
+from bot.i18n import Html, Translator
+from bot.services.errors import Refusal
+from bot.services.warnings import HelpPress
+from handlers.common import identify, refuse_press
+from handlers.warning_outbox import queue_personal, translator_for
+from handlers.warning_text import (
+    HELP_RESOLVE,
+    HELP_TAKE,
+    help_alert_key,
+    help_only_keyboard,
+    local_time,
+    person_link,
+    resolve_help_button,
+    title,
+)
+from handlers.warnstatus import AUTHZ_REFUSALS, is_status, status_keyboard, status_text
+from storage.models import User
+from storage.warning_models import HelpRequest
+
+if TYPE_CHECKING:
+    from bot.services_factory import BotServices
+
+log = logging.getLogger(__name__)
+
+
+async def took_help(update: Update, context: BotContext) -> None:
+    """✋ 我来处理: the presser handles the call, unless a colleague already does or it is resolved."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    services, t = context.services, caller.t
+    try:
+        async with services.storage.db.transaction():  # the take and the asker's notice, or neither
+            press = await services.warnings.take_help(caller.user, int(query.data.rsplit(":", 1)[1]))
+            if press.changed:
+                await _tell_asker(services, press, caller.user, "taken")
+    except Refusal as refusal:
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        return
+    request, mine = press.request, press.request.taken_by == caller.user.telegram_id
+    await query.answer(await _answer(services, press, caller.user, t), show_alert=True)
+    message = query.message if isinstance(query.message, Message) and query.message.text_html else None
+    if message is not None:
+        line = await _state_line(services, request, t)
+        markup = (InlineKeyboardMarkup([[resolve_help_button(request.id, t)]])
+                  if mine and not request.resolved else None)
+        await _edit(message, Html(f"{_original(message.text_html)}\n\n{line}"), markup)
+    if press.changed:
+        await _edit_colleagues(context, press.request, caller.user)
+
+
+async def resolved_help(update: Update, context: BotContext) -> None:
+    """✅ 已解决, from the taker's alert or their /warnstatus: the call is closed and the asker told."""
+    caller = await identify(update, context)
+    query = update.callback_query
+    if caller is None or caller.user is None or query is None or query.data is None:
+        return
+    services, t = context.services, caller.t
+    try:
+        async with services.storage.db.transaction():
+            press = await services.warnings.resolve_help(caller.user, int(query.data.rsplit(":", 1)[1]))
+            if press.changed:
+                await _tell_asker(services, press, caller.user, "resolved")
+    except Refusal as refusal:
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        return
+    request = press.request
+    await query.answer(await _answer(services, press, caller.user, t), show_alert=True)
+    message = query.message if isinstance(query.message, Message) and query.message.text_html else None
+    if message is not None and is_status(message):
+        scope = caller.user.region_code if caller.user.role is Role.COUNTY else None
+        status = await services.warnings.ack_status(request.warning_id, scope)
+        await _edit(message, await status_text(services, status, t),
+                    await status_keyboard(services, status, caller.user, t))
+    elif message is not None:
+        line = await _state_line(services, request, t)
+        mine = request.taken_by == caller.user.telegram_id and not request.resolved
+        markup = InlineKeyboardMarkup([[resolve_help_button(request.id, t)]]) if mine else None
+        await _edit(message, Html(f"{_original(message.text_html)}\n\n{line}"), markup)
+    if press.changed:
+        await _edit_colleagues(context, request, caller.user)
+
+
+async def _answer(services: BotServices, press: HelpPress, presser: User, t: Translator) -> str:
+    """The pop-up: what the press did, or why it changed nothing."""
+    request = press.request
+    tz = services.settings.tz
+    if request.resolved:
+        if press.changed:
+            return t.plain("help.resolved")
+        return t.plain("help.already_resolved", name=await _name(services, request.resolved_by),
+                       at=local_time(request.resolved_at or services.clock.now(), tz))
+    if request.taken_by is None:
+        return t.plain("help.not_taken")
+    at = local_time(request.taken_at or services.clock.now(), tz)
+    if request.taken_by != presser.telegram_id:
+        return t.plain("help.taken_by_other", name=await _name(services, request.taken_by), at=at)
+    return t.plain("help.taken" if press.changed else "help.taken_already_you", at=at)
+
+
+async def _state_line(services: BotServices, request: HelpRequest, t: Translator) -> str:
+    tz = services.settings.tz
+    if request.resolved:
+        return t("help.resolved_line", name=await _name(services, request.resolved_by),
+                 at=local_time(request.resolved_at or services.clock.now(), tz))
+    return t("help.taken_line", name=await _name(services, request.taken_by),
+             at=local_time(request.taken_at or services.clock.now(), tz))
+
+
+def _original(text: str) -> str:
+    """The alert without the state line an earlier press added (a press edits it again)."""
+    return text.split("\n\n✋ ", 1)[0].split("\n\n✅ ", 1)[0]
+
+
+async def _name(services: BotServices, telegram_id: int | None) -> str:
+    person = await services.storage.users.get(telegram_id) if telegram_id is not None else None
+    return person.full_name if person else "—"
+
+
+async def _tell_asker(services: BotServices, press: HelpPress, by: User, what: str) -> None:
+    """Tell the person who asked who is on it (a link to message them, and their @username where they have one:
+    the user model keeps no phone number), or that it is closed, with 🆘 需要帮助 again while the warning holds."""
+    warning, request = press.warning, press.request
+    in_force = not services.warnings.has_ended(warning)
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        name = person_link(by.telegram_id, by.full_name)
+        if what == "taken":
+            key = "help.taken_notice_username" if by.username else "help.taken_notice"
+            return t(key, name=name, title=title(warning, t), username=by.username or ""), None
+        return (t("help.resolved_notice", name=name, title=title(warning, t)),
+                help_only_keyboard(warning.id, t) if in_force else None)
+
+    await queue_personal(services, [request.asker_id], f"{help_alert_key(request)}:{what}", render)
+
+
+async def _edit_colleagues(context: BotContext, request: HelpRequest, presser: User) -> None:
+    """Edit the other copies of the alert (delivered, as the outbox recorded them) to say who handles it now, and
+    take their ✋ 我来处理 away. Best effort: a copy that cannot be edited (deleted, too old) is left as it is."""
+    services = context.services
+    copies = await services.storage.outbox.delivered_with_prefix(f"{help_alert_key(request)}:chat:")
+    for copy in copies:
+        if copy.chat_id == presser.telegram_id or copy.message_id is None:
+            continue
+        t = await translator_for(services, copy.chat_id)
+        line = await _state_line(services, request, t)
+        try:
+            await context.bot.edit_message_text(
+                Html(f"{copy.payload.text}\n\n{line}"), chat_id=copy.chat_id, message_id=copy.message_id,
+                reply_markup=None,
+            )
+        except TelegramError as error:
+            log.info("the alert %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramError as error:
+        if "not modified" not in str(error):
+            raise
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CallbackQueryHandler(took_help, pattern=rf"^{HELP_TAKE}:\d+$"))
+    application.add_handler(CallbackQueryHandler(resolved_help, pattern=rf"^{HELP_RESOLVE}:\d+$"))
