@@ -11,6 +11,8 @@ it, and changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -46,61 +48,72 @@ log = logging.getLogger(__name__)
 
 async def took_help(update: Update, context: BotContext) -> None:
     """✋ 我来处理: the presser handles the call, unless a colleague already does or it is resolved."""
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or caller.user is None or query is None or query.data is None:
+    pressed = await _pressed(update, context, context.services.warnings.take_help, "taken")
+    if pressed is None:
         return
-    services, t = context.services, caller.t
-    try:
-        async with services.storage.db.transaction():  # the take and the asker's notice, or neither
-            press = await services.warnings.take_help(caller.user, int(query.data.rsplit(":", 1)[1]))
-            if press.changed:
-                await _tell_asker(services, press, caller.user, "taken")
-    except Refusal as refusal:
-        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
-        return
-    request, mine = press.request, press.request.taken_by == caller.user.telegram_id
-    await query.answer(await _answer(services, press, caller.user, t), show_alert=True)
-    message = query.message if isinstance(query.message, Message) and query.message.text_html else None
+    caller, press, message = pressed
     if message is not None:
-        line = await _state_line(services, request, t)
-        markup = (InlineKeyboardMarkup([[resolve_help_button(request.id, t)]])
-                  if mine and not request.resolved else None)
-        await _edit(message, Html(f"{_original(message.text_html)}\n\n{line}"), markup)
+        await _redraw_alert(context.services, message, press.request, caller.user, caller.t)
     if press.changed:
         await _edit_colleagues(context, press.request, caller.user)
 
 
 async def resolved_help(update: Update, context: BotContext) -> None:
     """✅ 已解决, from the taker's alert or their /warnstatus: the call is closed and the asker told."""
+    pressed = await _pressed(update, context, context.services.warnings.resolve_help, "resolved")
+    if pressed is None:
+        return
+    caller, press, message = pressed
+    services, user, t = context.services, caller.user, caller.t
+    if message is not None and is_status(message):
+        scope = user.region_code if user.role is Role.COUNTY else None
+        status = await services.warnings.ack_status(press.request.warning_id, scope)
+        await _edit(message, await status_text(services, status, t), await status_keyboard(services, status, user, t))
+    elif message is not None:
+        await _redraw_alert(services, message, press.request, user, t)
+    if press.changed:
+        await _edit_colleagues(context, press.request, user)
+
+
+@dataclass(frozen=True)
+class _Caller:
+    """A registered presser, and their language."""
+
+    user: User
+    t: Translator
+
+
+async def _pressed(
+    update: Update, context: BotContext, act: Callable[[User, int], Awaitable[HelpPress]], what: str
+) -> tuple[_Caller, HelpPress, Message | None] | None:
+    """Act on the press and tell the asker in one transaction (both or neither), then answer the presser's pop-up;
+    None when it was refused (answered and recorded) or came from nobody we know."""
     caller = await identify(update, context)
     query = update.callback_query
     if caller is None or caller.user is None or query is None or query.data is None:
-        return
-    services, t = context.services, caller.t
+        return None
+    services, user = context.services, caller.user
     try:
         async with services.storage.db.transaction():
-            press = await services.warnings.resolve_help(caller.user, int(query.data.rsplit(":", 1)[1]))
+            press = await act(user, int(query.data.rsplit(":", 1)[1]))
             if press.changed:
-                await _tell_asker(services, press, caller.user, "resolved")
+                await _tell_asker(services, press, user, what)
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
-        return
-    request = press.request
-    await query.answer(await _answer(services, press, caller.user, t), show_alert=True)
+        return None
+    await query.answer(await _answer(services, press, user, caller.t), show_alert=True)
     message = query.message if isinstance(query.message, Message) and query.message.text_html else None
-    if message is not None and is_status(message):
-        scope = caller.user.region_code if caller.user.role is Role.COUNTY else None
-        status = await services.warnings.ack_status(request.warning_id, scope)
-        await _edit(message, await status_text(services, status, t),
-                    await status_keyboard(services, status, caller.user, t))
-    elif message is not None:
-        line = await _state_line(services, request, t)
-        mine = request.taken_by == caller.user.telegram_id and not request.resolved
-        markup = InlineKeyboardMarkup([[resolve_help_button(request.id, t)]]) if mine else None
-        await _edit(message, Html(f"{_original(message.text_html)}\n\n{line}"), markup)
-    if press.changed:
-        await _edit_colleagues(context, request, caller.user)
+    return _Caller(user, caller.t), press, message
+
+
+async def _redraw_alert(
+    services: BotServices, message: Message, request: HelpRequest, user: User, t: Translator
+) -> None:
+    """The alert with its state line, and ✅ 已解决 while it is the presser's and still open."""
+    line = await _state_line(services, request, t)
+    mine = request.taken_by == user.telegram_id and not request.resolved
+    markup = InlineKeyboardMarkup([[resolve_help_button(request.id, t)]]) if mine else None
+    await _edit(message, Html(f"{_original(message.text_html)}\n\n{line}"), markup)
 
 
 async def _answer(services: BotServices, press: HelpPress, presser: User, t: Translator) -> str:

@@ -23,25 +23,21 @@ _READ = f"{_COLUMNS}, revoked_at, revoked_by"
 _STANDING = "used_by IS NULL AND revoked_at IS NULL AND expires_at > ?"
 
 
+def _values(invite: Invite) -> tuple[object, ...]:
+    """The row's values in `_COLUMNS`' order."""
+    return (
+        invite.token, invite.role.value, invite.region_code, invite.institution_id, invite.created_by,
+        to_db_time(invite.created_at), to_db_time(invite.expires_at),
+        invite.used_by, to_db_time_or_none(invite.used_at),
+    )
+
+
 class InviteRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def create(self, invite: Invite) -> Invite:
-        await self._db.execute(
-            f"INSERT INTO invites ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                invite.token,
-                invite.role.value,
-                invite.region_code,
-                invite.institution_id,
-                invite.created_by,
-                to_db_time(invite.created_at),
-                to_db_time(invite.expires_at),
-                invite.used_by,
-                to_db_time_or_none(invite.used_at),
-            ),
-        )
+        await self._db.execute(f"INSERT INTO invites ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _values(invite))
         return invite
 
     async def create_unless_standing(self, invite: Invite) -> bool:
@@ -51,20 +47,7 @@ class InviteRepository:
         changed = await self._db.execute_rowcount(
             f"INSERT INTO invites ({_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
             f"SELECT 1 FROM invites WHERE institution_id = ? AND role = ? AND {_STANDING})",
-            (
-                invite.token,
-                invite.role.value,
-                invite.region_code,
-                invite.institution_id,
-                invite.created_by,
-                to_db_time(invite.created_at),
-                to_db_time(invite.expires_at),
-                invite.used_by,
-                to_db_time_or_none(invite.used_at),
-                invite.institution_id,
-                invite.role.value,
-                to_db_time(invite.created_at),
-            ),
+            (*_values(invite), invite.institution_id, invite.role.value, to_db_time(invite.created_at)),
         )
         return changed == 1
 
