@@ -414,7 +414,37 @@ async def photo_first(scene: Scene) -> None:
     scene.check(hazard is not None and len(photos) == 1, "the hazard is registered with the photo sent first")
 
 
-SCENES: list[Step] = [onboarding, hazard_loop, calendar_duties, typhoon_warning, photo_first, stand_ins]
+async def check_back(scene: Scene) -> None:
+    """The check-back (回访, handlers.check_back): CHECK_BACK_DAYS after the first hazard was closed, its reporter is
+    asked whether the fix held. Last in the scene: the clock moves on to the day it is due (or is past it already),
+    which would make the other hazards of the story overdue had it moved earlier."""
+    stage = scene.stage
+    sandbox, services = stage.sandbox, stage.services
+    cadre = sandbox.user(user_id=9102, first_name="陈", last_name="干部")  # the first hazard's reporter, hazard_loop
+
+    days = services.check_backs.days
+    scene.title(f"销号 {days} 天后回访上报人：整改是否仍有效 / {days} days after the closing, the reporter is asked "
+                "whether the fix held")
+    due = await services.storage.check_backs.next_due()
+    scene.check(due is not None, "the closing planned a check-back")
+    if due is None:
+        return
+    stage.clock.set(max(stage.clock.now(), due))
+    await services.check_backs.ask_due()  # as the bot's minute job does; asked once, whichever comes first
+    await _until(scene, lambda: "🔁 回访" in cadre.last_message().text)
+    question = cadre.last_message()
+    scene.check("🔁 回访" in question.text and "验收销号" in question.text
+                and ["✅ 仍已解决"] in question.buttons and ["⚠️ 问题又出现了"] in question.buttons,
+                "the reporter is asked whether the problem is still solved, with two buttons")
+    if "🔁 回访" not in question.text:
+        return
+    await cadre.press("✅ 仍已解决", question)
+    scene.check("问题仍已解决" in cadre.last_message().text and not cadre.last_message().buttons,
+                "the answer is recorded, with thanks, and the buttons are gone")
+
+
+SCENES: list[Step] = [onboarding, hazard_loop, calendar_duties, typhoon_warning, photo_first, stand_ins,
+                      check_back]
 
 
 async def play(verbose: bool = True) -> int:
