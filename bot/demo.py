@@ -381,7 +381,70 @@ async def stand_ins(scene: Scene) -> None:
     scene.check("已有负责人" in (staff.answers()[-1].text or ""), "pressed again, the button says the home has a head")
 
 
-SCENES: list[Step] = [onboarding, hazard_loop, calendar_duties, typhoon_warning, stand_ins]
+async def photo_first(scene: Scene) -> None:
+    """A photo sent before /report (handlers.photo_offer): the bot offers to report a hazard with it."""
+    storage = scene.stage.services.storage
+    cadre = scene.stage.sandbox.user(user_id=9421, first_name="黄", last_name="干部")  # Dongtou's, in typhoon_warning
+
+    scene.title("台风过后，干部先发来一张照片，机器人问要不要用它上报 / after the typhoon the cadre sends a photo "
+                "first; the bot offers to report a hazard with it")
+    await cadre.send_photo()
+    offer = cadre.last_message()
+    offered = "要用这张照片上报隐患吗？" in offer.text and any("📝 上报隐患" in label for row in offer.buttons
+                                                          for label in row)
+    scene.check(offered, "the photo is not dropped: the bot asks whether to report a hazard with it")
+    if not offered:
+        return
+    await cadre.press("📝 上报隐患", offer)
+    started = any("已附上这张照片，开始上报隐患" in m.text for m in cadre.messages())
+    scene.check(started, "📝 上报隐患 starts /report with the photo already attached")
+    await cadre.press("洞头区大门镇敬老院")
+    await cadre.press("防汛防台")
+    await cadre.press("一般")
+    await cadre.send_text("台风过后院内围墙倒塌一段，碎砖堵住后门疏散通道")
+    scene.check("已附上您先前发送的 1 张照片" in cadre.last_message().text,
+                "the photo step counts the photo sent first and only asks for more")
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    await cadre.press("✅ 确认上报")
+    match = re.search(r"YH-\d{8}-\d{4}", cadre.last_message().text)
+    hazard = None if match is None else await storage.hazards.get_by_code(match.group(0))
+    photos = [] if hazard is None else await storage.hazards.photos(hazard.id)
+    scene.check(hazard is not None and len(photos) == 1, "the hazard is registered with the photo sent first")
+
+
+async def check_back(scene: Scene) -> None:
+    """The check-back (回访, handlers.check_back): CHECK_BACK_DAYS after the first hazard was closed, its reporter is
+    asked whether the fix held. Last in the scene: the clock moves on to the day it is due (or is past it already),
+    which would make the other hazards of the story overdue had it moved earlier."""
+    stage = scene.stage
+    sandbox, services = stage.sandbox, stage.services
+    cadre = sandbox.user(user_id=9102, first_name="陈", last_name="干部")  # the first hazard's reporter, hazard_loop
+
+    days = services.check_backs.days
+    scene.title(f"销号 {days} 天后回访上报人：整改是否仍有效 / {days} days after the closing, the reporter is asked "
+                "whether the fix held")
+    due = await services.storage.check_backs.next_due()
+    scene.check(due is not None, "the closing planned a check-back")
+    if due is None:
+        return
+    stage.clock.set(max(stage.clock.now(), due))
+    await services.check_backs.ask_due()  # as the bot's minute job does; asked once, whichever comes first
+    await _until(scene, lambda: "🔁 回访" in cadre.last_message().text)
+    question = cadre.last_message()
+    scene.check("🔁 回访" in question.text and "验收销号" in question.text
+                and ["✅ 仍已解决"] in question.buttons and ["⚠️ 问题又出现了"] in question.buttons,
+                "the reporter is asked whether the problem is still solved, with two buttons")
+    if "🔁 回访" not in question.text:
+        return
+    await cadre.press("✅ 仍已解决", question)
+    scene.check("问题仍已解决" in cadre.last_message().text and not cadre.last_message().buttons,
+                "the answer is recorded, with thanks, and the buttons are gone")
+
+
+SCENES: list[Step] = [onboarding, hazard_loop, calendar_duties, typhoon_warning, photo_first, stand_ins,
+                      check_back]
 
 
 async def play(verbose: bool = True) -> int:

@@ -6,7 +6,7 @@ for help, a cadre works through the contact round, then the feed lifts the warni
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from storage.warning_models import NewVulnerablePerson, VulnerableCategory
 
 if TYPE_CHECKING:
     from bot.demo import Scene
+    from bot.sandbox import SimUser
 
 DONGTOU = "330305"
 SENDER = "洞头区气象台"
@@ -108,6 +109,29 @@ def _cap(identifier: str, msg_type: str, sent: datetime, headline: str, descript
     )
 
 
+async def help_taken_and_resolved(
+    scene: Scene, staff: SimUser, head: SimUser, deliver: Callable[[], Awaitable[None]]
+) -> None:
+    """The head's 🆘 需要帮助 gets an owner and an end (handlers.warning_help): ✋ 我来处理, then ✅ 已解决."""
+    scene.title("科长接手求助（✋ 我来处理），院长得知由谁处理；处理完按 ✅ 已解决 / county staff take the call for "
+                "help, the head is told who is on it; then it is marked resolved")
+    alert = next((m for m in reversed(staff.messages()) if "紧急求助" in m.text), None)
+    takes = alert is not None and ["✋ 我来处理"] in alert.buttons
+    scene.check(takes, "the call for help carries ✋ 我来处理")
+    if alert is None or not takes:
+        return
+    await staff.press("✋ 我来处理", alert)
+    await deliver()
+    scene.check("由您处理" in (staff.answers()[-1].text or ""), "the official is told the call is theirs now")
+    scene.check("已有专人处理：林 科长" in head.last_message().text, "the head is told who is on it")
+    await staff.press("✅ 已解决", alert)
+    await deliver()
+    scene.check("已标记为已解决" in (staff.answers()[-1].text or ""), "✅ 已解决 closes the call")
+    resolved = head.last_message()
+    scene.check("林 科长 已将您在" in resolved.text and "标记为已解决" in resolved.text
+                and ["🆘 需要帮助"] in resolved.buttons, "the head is told it is resolved, with 🆘 to ask again")
+
+
 async def typhoon_warning(scene: Scene) -> None:
     stage = scene.stage
     sandbox, services = stage.sandbox, stage.services
@@ -192,6 +216,8 @@ async def typhoon_warning(scene: Scene) -> None:
         await staff.send_text("/warnstatus")
         status = staff.last_message().text
         scene.check("已收到并落实 1 · 需要帮助 1 · 未回复 0" in status, "/warnstatus shows both answers, by county")
+
+        await help_taken_and_resolved(scene, staff, head_2, deliver)
 
         scene.title("官方源解除预警，解除通知发给同一批人 / the feed lifts the warning; 解除 reaches the same people")
         later = services.clock.now()
