@@ -1,5 +1,5 @@
-"""The check-backs (回访) in the figures: /stats counts those asked in the period, in the viewer's scope.
-Planted in the hand-built March (tests/insight/world.py):
+"""The check-backs (回访) in the figures: /stats counts those asked in the period, in the viewer's scope, and the
+problem list gives each hazard's latest answer. Planted in the hand-built March (tests/insight/world.py):
 
     H1 A fire            asked 03-08, ✅ still solved
     H2 A electricity     asked 03-12, ⚠️ came back; closed again 03-25, its new check-back not yet asked
@@ -12,11 +12,15 @@ Planted in the hand-built March (tests/insight/world.py):
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
 
 from bot.domain.check_backs import CheckBackAnswer, CheckBackCounts
 from bot.domain.stats import PeriodKind, Ratio, StatsPeriod
 from bot.i18n import Translator
+from bot.services.exports import ExportFormat, ExportService
 from bot.services.stats import StatsService
 from handlers.stats import render
 from tests.insight.world import CADRE, CITY_ADMIN, HEAD_A, LONGWAN_STAFF, LUCHENG_STAFF, InsightWorld, at
@@ -76,3 +80,22 @@ async def test_the_stats_message_has_a_check_back_line_only_where_one_was_asked(
     assert "回访" not in render(await stats.report(await world.user(LONGWAN_STAFF), MARCH), None, t)
     english = render(await stats.report(await world.user(LUCHENG_STAFF), MARCH), None, Translator("en", strict=True))
     assert "asked 3, still solved 1, came back 1 (1 unanswered); rebound rate 50%" in english
+
+
+async def test_the_problem_list_gives_each_hazards_latest_check_back(world: InsightWorld, tmp_path: Path) -> None:
+    await plant(world)
+    path = tmp_path / "export.xlsx"
+    stats = StatsService(world.storage, world.clock, TZ)
+    await ExportService(world.storage, TZ).export(
+        stats.scope(await world.user(LUCHENG_STAFF)), MARCH, ExportFormat.XLSX, path,
+        Translator("zh_CN", strict=True), months=["2026-03"],
+    )
+    rows = list(load_workbook(path)["问题清单"].iter_rows(values_only=True))
+    assert rows[0][-1] == "回访结果"
+    by_code = {row[0]: row[-1] for row in rows[1:]}
+    assert by_code == {
+        world.hazards["H1"].code: "仍已解决",
+        world.hazards["H2"].code: None,  # its latest closing's check-back is not asked yet
+        world.hazards["H3"].code: "未答复",
+        world.hazards["H4"].code: None,  # skipped: never asked
+    }
