@@ -83,6 +83,15 @@ def _breakdowns(report: StatsReport, t: Translator) -> list[str]:
     ]
 
 
+def _check_backs(report: StatsReport, t: Translator) -> list[str]:
+    """The check-backs (回访) asked in the period, only where there was one: no line of zeros for a quiet scope."""
+    c = report.check_backs
+    if not c.asked:
+        return []
+    return [t("insight.stats.check_backs", asked=c.asked, holds=c.holds, again=c.again, unanswered=c.unanswered,
+              rebound=percent(c.rebound, t))]
+
+
 def render(report: StatsReport, institution: str | None, t: Translator) -> str:
     h = report.hazards
     ack_hours = None if report.median_ack_minutes is None else report.median_ack_minutes / 60
@@ -98,6 +107,7 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
         *_breakdowns(report, t),
         t("insight.stats.duties", drills=fraction(report.drills, t), inspections=fraction(report.inspections, t)),
         t("insight.stats.warnings", acks=fraction(report.acks, t), median=duration_hours(ack_hours, t)),
+        *_check_backs(report, t),
     ]
     if report.units:
         city = report.scope.level is ScopeLevel.CITY

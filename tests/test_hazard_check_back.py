@@ -155,6 +155,22 @@ async def test_a_press_by_anyone_but_the_reporter_is_refused_and_audited(bot_sta
     assert unknown.answer is not None and unknown.answer.text == "这个回访已失效。"
 
 
+async def test_county_staff_see_the_answers_in_stats_once_one_was_asked(bot_stage: Stage) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    await closed(bot_stage)
+    bot_stage.clock.advance(timedelta(days=29))  # 31 March: nothing asked yet, so no line of zeros
+    await people.staff.send_text("/stats")
+    assert "回访：" not in people.staff.last_message().text
+
+    await asked(bot_stage, timedelta(days=1))  # 1 April
+    await people.cadre.press("⚠️ 问题又出现了", people.cadre.last_message())
+    await people.staff.send_text("/stats")
+    figures = people.staff.last_message().text
+    assert "2026年4月" in figures
+    assert "回访：已询问 1 条，仍已解决 0 条，问题反弹 1 条（0 条未答复）；反弹率 100%" in figures
+
+
 async def rows(stage: Stage, hazard: Hazard) -> list:  # type: ignore[type-arg]
     return await stage.services.storage.check_backs.for_hazard(hazard.id)
 

@@ -9,12 +9,14 @@ still be reopened: the question is only worth asking while "it came back" can st
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain.lifecycle import REOPEN_WINDOW, Actor, HazardFacts, HazardState, can_view, corrects_it
 from bot.domain.reminders import QuietHours, next_allowed_time
+from bot.domain.stats import Ratio
 
 DEFAULT_DAYS = 30
 # The history entry an answer writes (a hazard event beside the lifecycle's actions, as "report" is).
@@ -63,3 +65,26 @@ def skip_reason(
     if not can_view(facts, reporter):
         return Skip.HIDDEN
     return None
+
+
+@dataclass(frozen=True)
+class CheckBackCounts:
+    """The check-backs asked in a period (/stats): how many were asked, and how their reporters answered. A skipped
+    one was never asked and a pending one not yet, so neither counts."""
+
+    asked: int = 0
+    holds: int = 0  # ✅ still solved
+    again: int = 0  # ⚠️ the problem is back
+
+    @property
+    def answered(self) -> int:
+        return self.holds + self.again
+
+    @property
+    def unanswered(self) -> int:
+        return self.asked - self.answered
+
+    @property
+    def rebound(self) -> Ratio:
+        """The rebound rate (反弹率): came back / answered; an unanswered one says nothing either way."""
+        return Ratio(self.again, self.answered)

@@ -56,7 +56,7 @@ PROBLEM_COLUMNS = (
     ("source", 10, Kind.TEXT), ("description", 40, Kind.TEXT), ("found_at", 17, Kind.DATETIME),
     ("reporter", 12, Kind.TEXT), ("responsible", 12, Kind.TEXT), ("deadline", 17, Kind.DATETIME),
     ("state", 10, Kind.TEXT), ("measures", 36, Kind.TEXT), ("closed_at", 17, Kind.DATETIME),
-    ("on_time", 8, Kind.TEXT),
+    ("on_time", 8, Kind.TEXT), ("check_back", 12, Kind.TEXT),
 )
 DRILL_COLUMNS = (
     ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
@@ -162,6 +162,7 @@ class ExportService:
             row["description"], row["reported_at"], row["reporter"], responsible, row["deadline"],
             _state(row, words), row["measures"], None if row["withdrawal_category"] else row["closed_at"],
             None if on_time is None else words.plain("insight.yes" if on_time else "insight.no"),
+            _check_back(row["check_back"], words),
         ]
 
     async def _registers(
@@ -248,6 +249,14 @@ class _Remembered:
 @cache
 def _label(kind: type[HazardArea] | type[Severity] | type[SourceLevel], code: str, language: str) -> str:
     return label(kind(code), language)
+
+
+def _check_back(answer: str | None, words: Words) -> str | None:
+    """The latest check-back's answer (仍已解决 / 问题又出现), 未答复 while the reporter has not answered it, and blank
+    when none was asked of the hazard's latest closing (not closed, not yet due, or skipped)."""
+    if answer is None:
+        return None
+    return words.plain(f"insight.check_back.{answer}")
 
 
 def _state(row: dict[str, Any], words: Words) -> str:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
+from bot.domain.check_backs import CheckBackCounts
 from bot.domain.compliance import (
     SELF_INSPECTION_RULE,
     Overdue,
@@ -80,6 +81,7 @@ class StatsReport:
     inspections: Ratio
     acks: Ratio
     median_ack_minutes: float | None
+    check_backs: CheckBackCounts  # the check-backs (回访) asked in the period, and their answers
     units: tuple[UnitFigures, ...]  # empty for an institution
     regions: dict[str, Region]  # names of the units and the scope
 
@@ -143,7 +145,7 @@ class StatsService:
         async with side_reader(db) if spread else nullcontext(db) as side, asyncio.TaskGroup() as group:
             hazard_half = group.create_task(self._hazard_figures(scope, since, until, now))
             duty_half = group.create_task(self._duty_figures(StatsRepository(side), scope, period, months, today))
-        cohort, backlog, median_close = hazard_half.result()
+        cohort, backlog, median_close, check_backs = hazard_half.result()
         institutions, owed, inspected, (acks, median_ack), drills = duty_half.result()
         by_unit = cohort.by_unit
         codes = sorted(set(by_unit) | set(backlog) | set(institutions) | set(acks) | await self._known_units(scope))
@@ -175,19 +177,21 @@ class StatsService:
             inspections=sum((u.inspections for u in units), Ratio()),
             acks=sum((u.acks for u in units), Ratio()),
             median_ack_minutes=median_ack,
+            check_backs=check_backs,
             units=() if scope.level is ScopeLevel.INSTITUTION else units,
             regions=await self._regions(scope, codes),
         )
 
     async def _hazard_figures(
         self, scope: Scope, since: datetime, until: datetime, now: datetime
-    ) -> tuple[Cohort, dict[str, tuple[int, int]], float | None]:
-        """The cohort and its breakdowns, the backlog by unit and the median closing time."""
+    ) -> tuple[Cohort, dict[str, tuple[int, int]], float | None, CheckBackCounts]:
+        """The cohort and its breakdowns, the backlog by unit, the median closing time and the check-backs asked."""
         repo = self.repository
         cohort = count_cohort(await repo.cohort_columns(scope, since, until, now), scope)
         backlog = await repo.backlog_by(scope, now, GroupBy.UNIT)
         median_close = await repo.median_close_hours(scope, since, until, cohort.total.closed)
-        return cohort, backlog, median_close
+        check_backs = await repo.check_backs_asked(scope, since, until)
+        return cohort, backlog, median_close, check_backs
 
     async def _duty_figures(
         self, repo: StatsRepository, scope: Scope, period: StatsPeriod, months: list[str], today: date

@@ -63,7 +63,11 @@ class ExportRepository:
             f"i.name_en AS institution_en, {_PLACE_COLUMNS}, rep.full_name AS reporter, h.institution_id, "
             # The person named; where nobody is, the caller names the institution's heads (`heads`), except for a
             # rights-protection hazard, never the head's to rectify (nor to see): the county answers for it.
-            f"asg.full_name AS assignee, h.area IN ({marks(_SENSITIVE)}) AS sensitive "
+            f"asg.full_name AS assignee, h.area IN ({marks(_SENSITIVE)}) AS sensitive, "
+            # The latest check-back (回访) of the hazard, its latest closing's: its answer, 'asked' while unanswered,
+            # NULL while not yet asked or when skipped. One step into (hazard, id) per row, as the page streams.
+            "(SELECT CASE c.state WHEN 'answered' THEN c.answer WHEN 'asked' THEN 'asked' END FROM check_backs c "
+            "WHERE c.hazard_id = h.id ORDER BY c.id DESC LIMIT 1) AS check_back "
             "FROM hazards h JOIN institutions i ON i.id = h.institution_id "
             f"{_PLACES.format(a='h')} "
             "LEFT JOIN users rep ON rep.telegram_id = h.reporter_id "

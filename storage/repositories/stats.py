@@ -22,6 +22,7 @@ from itertools import compress
 import aiosqlite
 
 from bot.domain.catalog import SENSITIVE_AREAS
+from bot.domain.check_backs import CheckBackAnswer, CheckBackCounts
 from bot.domain.lifecycle import CLOSED_STATES, OPEN_STATES, UNRESOLVED_STATES, WITHDRAWN_STATES
 from bot.domain.stats import CohortColumns, HazardCounts, HazardStanding, Scope, median_of, median_window, unit_of
 from storage.db import BUSY_TIMEOUT_MS, Database
@@ -162,6 +163,22 @@ class StatsRepository:
         regions, areas, severities, sources, institutions, standings = (str(row[i]).split(",") for i in range(1, 7))
         types = await self._institution_types(scope)
         return CohortColumns(regions, areas, severities, sources, list(map(types.__getitem__, institutions)), standings)
+
+    async def check_backs_asked(self, scope: Scope, since: datetime, until: datetime) -> CheckBackCounts:
+        """The check-backs (回访) asked in [since, until) about hazards in scope, and how they were answered: along
+        the asked index (migration 0026), each one's hazard found by its primary key for the scope (a rights-protection
+        hazard hidden from a head is hidden here too)."""
+        where, params = hazard_scope(scope)
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS asked, SUM(c.answer = ?) AS holds, SUM(c.answer = ?) AS again "
+            "FROM check_backs c JOIN hazards h ON h.id = c.hazard_id "
+            f"WHERE c.asked_at >= ? AND c.asked_at < ? AND {where}",
+            (CheckBackAnswer.HOLDS.value, CheckBackAnswer.AGAIN.value, to_db_time(since), to_db_time(until), *params),
+        )
+        if row is None:
+            return CheckBackCounts()
+        # SUM over no row is NULL, hence the `or 0`.
+        return CheckBackCounts(int(row["asked"] or 0), int(row["holds"] or 0), int(row["again"] or 0))
 
     async def _institution_types(self, scope: Scope) -> dict[str, str]:
         """Institution id (as text) → type, for every institution a hazard in scope can name: a hazard keeps its
