@@ -1,5 +1,6 @@
-"""A generated city for the statistics and export benchmark: institutions, people, hazards, drills, self-inspections
-and warnings with acknowledgements, written with executemany in one transaction (seconds, not minutes).
+"""A generated city for the statistics and export benchmark: institutions, people, hazards with their check-backs,
+drills, self-inspections and warnings with acknowledgements, written with executemany in one transaction (seconds,
+not minutes).
 
 The schema comes from the real migrations (Storage.open); the regions and the first institutions are the Wenzhou
 demo data, to which generated townships, institutions and people are added.
@@ -93,6 +94,32 @@ def generate(path: Path, now: datetime, size: CitySize = CitySize(), seed: int =
         )
         _duties(db, rng, institutions, heads, now)
         _warnings(db, rng, institutions, heads, counties, size.warnings, now)
+        _check_backs(db, rng, now)
+
+
+def _check_backs(db: sqlite3.Connection, rng: random.Random, now: datetime, days: int = 30) -> None:
+    """One check-back (回访) per closed hazard, as each acceptance plans one: pending until due, then asked, and
+    most answered (one in fourteen "it came back"). Drawn last, so the rest of the city is as it was without them."""
+    rows = []
+    for hazard_id, closed_at, reporter_id in db.execute(
+        "SELECT id, closed_at, reporter_id FROM hazards WHERE state = 'closed' ORDER BY id"
+    ):
+        due = datetime.fromisoformat(closed_at) + timedelta(days=days)
+        state = answer = answered = None
+        if due > now:
+            state = "pending"
+        else:
+            roll = rng.random()
+            answer = None if roll < 0.3 else ("again" if roll < 0.35 else "holds")
+            state, answered = ("asked", None) if answer is None else ("answered", _time(due + timedelta(hours=2)))
+        asked = None if state == "pending" else _time(due)
+        # No history is generated, so the hazard's id stands for the acceptance's event (one closing each).
+        rows.append((hazard_id, hazard_id, closed_at, reporter_id, _time(due), state, asked, answer, answered))
+    db.executemany(
+        "INSERT INTO check_backs (hazard_id, closed_event_id, closed_at, reporter_id, due_at, state, asked_at, answer, "
+        "answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def _hazard(
