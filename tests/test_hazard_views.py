@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.catalog import Severity
+import pytest
+
+from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.services.hazard_core import MAX_TEXT
@@ -331,3 +333,34 @@ async def test_a_dossier_with_the_longest_description_and_measures_reaches_the_v
     assert f"隐患 {hazard.code} · 待验收" in texts[0] and description in texts[0]
     assert any(f"整改措施：{measures}" in text for text in texts)
     assert people.staff.messages()[-1].buttons  # the actions still come last
+
+
+@pytest.mark.parametrize(
+    ("language", "late", "other", "card"),
+    [
+        ("zh-hans", "⏰ 用火 · 厨房灭火器过期两个月，一直没…", "用电 · 二楼配电箱老化", "机构档案"),
+        ("en", "⏰ Fire · 厨房灭火器过期两个月，一直没…", "Electricity · 二楼配电箱老化", "Institution file"),
+    ],
+)
+async def test_a_head_with_two_hazards_tells_them_apart_by_their_buttons(
+    bot_stage: Stage, language: str, late: str, other: str, card: str
+) -> None:
+    """The buttons under /tasks and /institution were bare codes, to be matched against the lines above: each now
+    says which hazard it opens, ⏰ on the late one, the area in the reader's language, the description's start cut
+    to a phone's width (a Chinese character as wide as two letters)."""
+    people = await cast(bot_stage, language)
+    kitchen = "厨房灭火器过期两个月，一直没有人更换，需要尽快处理"
+    fire = await report(bot_stage, severity=Severity.SERIOUS, description=kitchen)
+    wiring = await report(bot_stage, area=HazardArea.ELECTRICITY, description="二楼配电箱老化")
+    bot_stage.clock.advance(timedelta(days=2))  # the 重大 one (24 hours) is now late
+
+    await people.head.send_text("/tasks")
+    listing = people.head.last_message()
+    assert listing.buttons == [[late], [other]] and opened(listing) == [fire.id, wiring.id]
+    assert listing.text.count("⏰") == 1 and "<" not in late
+    await people.head.press(other, listing)
+    assert any(wiring.code in m.text for m in people.head.messages()[-4:])
+
+    await people.head.send_text("/institution")
+    shown = people.head.last_message()
+    assert card in shown.text and shown.buttons == [[late], [other]] and opened(shown) == [fire.id, wiring.id]
