@@ -197,6 +197,9 @@ async def hazard_loop(scene: Scene) -> None:
     await cadre.send_text("/mine")
     mine = cadre.last_message().text
     scene.check("我上报的隐患" in mine and code in mine and "已销号" in mine, "the cadre sees their report, closed")
+    labels = [row[0] for row in cadre.last_message().buttons]
+    scene.check(labels[:1] == ["用火 · 三楼走廊堆放纸箱杂物，堵塞消防通…"],
+                "its button says which hazard it is: the area and the start of what was found")
 
     scene.title("科长用 /institution 查看机构档案 / county staff see the home whole with /institution")
     await staff.send_text("/institution 鹿城区社会福利院")

@@ -13,6 +13,7 @@ import html
 import io
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -42,6 +43,19 @@ def escape(value: object) -> str:
 def clipped(text: str, limit: int) -> str:
     """`text`, or its first `limit` - 1 characters and an ellipsis: for a long text quoted in a longer message."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clipped_width(text: str, columns: int) -> str:
+    """`text`, or as much of it as `columns` Latin letters take on a screen and an ellipsis: a Chinese character or
+    an emoji is as wide as two letters, so a Chinese button label is cut at half the characters an English one is."""
+    widths = [2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text]
+    if sum(widths) <= columns:
+        return text
+    used, end = 1, 0  # the ellipsis takes one column
+    while used + widths[end] <= columns:
+        used += widths[end]
+        end += 1
+    return text[:end] + "…"
 
 
 def normalize_language(code: str | None, default: str = "zh_CN") -> str:

@@ -14,11 +14,12 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest
 
 from bot.context import BotContext
+from bot.domain.catalog import is_sensitive
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
-from bot.i18n import Translator
+from bot.i18n import Translator, clipped_width
 from bot.services.errors import Refusal
 from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
-from handlers.common import Caller, page_row, popup_text, pressed
+from handlers.common import BUTTON_CHARACTERS, Caller, catalog_label, page_row, popup_text, pressed
 from storage.hazard_models import Hazard
 from storage.models import Institution, User
 from storage.repositories.institutions import InstitutionRepository
@@ -130,10 +131,26 @@ def action_keyboard(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def hazard_label(hazard: Hazard, t: Translator, *, overdue: bool = False, key: str = "hazard.button_label") -> str:
+    """A hazard's button in a list, so that it says which hazard it is without matching codes against the text
+    above: ⏰ when late (`overdue`, as the list's line says it), the area, the start of the description. Plain text
+    (a button renders no HTML), on one line, cut where a phone would wrap it (a Chinese character counts as two
+    letters). A rights-protection (权益保障) hazard never puts its description on a button: the lists do not show
+    it; its code tells it apart instead. `key` takes {area} and {what}; its `_overdue` twin is used when late."""
+    what = hazard.code if is_sensitive(hazard.area) else " ".join(hazard.description.split()) or hazard.code
+    label = t.plain(f"{key}_overdue" if overdue else key, area=catalog_label(hazard.area, t), what=what)
+    return clipped_width(label, BUTTON_CHARACTERS)
+
+
 def list_keyboard(page: TaskPage, t: Translator, page_data: str) -> InlineKeyboardMarkup:
-    """A list of hazards a page at a time (/tasks, /mine): one Details button per hazard, by its code, then previous
-    and next. `page_data` is the page buttons' callback data with `{page}` for the page number."""
-    rows = [[InlineKeyboardButton(item.hazard.code, callback_data=data(VIEW, item.hazard.id))] for item in page.items]
+    """A list of hazards a page at a time (/tasks, /mine): one Details button per hazard, a row each, labelled as
+    `hazard_label` says, then previous and next. `page_data` is the page buttons' callback data with `{page}` for
+    the page number."""
+    rows = [
+        [InlineKeyboardButton(hazard_label(item.hazard, t, overdue=item.overdue),
+                              callback_data=data(VIEW, item.hazard.id))]
+        for item in page.items
+    ]
     rows += page_row(page.page, page.pages, t, lambda number: page_data.format(page=number))
     return InlineKeyboardMarkup(rows)
 

@@ -26,7 +26,7 @@ from bot.services.institution_cards import (
 )
 from handlers.calendar_common import DRILL, SELFCHECK, refuse_role, status_line
 from handlers.common import Caller, answer, identify, page_row, place_name, popup_text
-from handlers.hazard_buttons import VIEW, data
+from handlers.hazard_buttons import VIEW, data, hazard_label
 from handlers.notify import hazard_params
 from storage.models import Institution
 
@@ -124,10 +124,10 @@ def _duty_lines(card: InstitutionCard, t: Translator) -> list[str]:
 
 
 def card_keyboard(card: InstitutionCard, t: Translator) -> InlineKeyboardMarkup | None:
-    """One Details button per hazard listed (the hazard view checks again who may see it); Close or Reopen for staff
-    who may (checked again at the press)."""
+    """One Details button per hazard listed, labelled by `hazard_label` (the hazard view checks again who may see
+    it); Close or Reopen for staff who may (checked again at the press)."""
     rows = [
-        [InlineKeyboardButton(("⏰ " if item.overdue else "") + item.hazard.code,
+        [InlineKeyboardButton(hazard_label(item.hazard, t, overdue=item.overdue),
                               callback_data=data(VIEW, item.hazard.id))]
         for item in card.urgent
     ]

@@ -12,7 +12,7 @@ from bot.i18n import Translator, clipped, counted
 from bot.services.hazard_extensions import PendingExtension
 from bot.services.hazards import TaskItem
 from handlers.common import answer, identify, place_name
-from handlers.hazard_buttons import TASKS_PAGE, VIEW, data, list_keyboard, list_lines, page_pressed
+from handlers.hazard_buttons import TASKS_PAGE, VIEW, data, hazard_label, list_keyboard, list_lines, page_pressed
 from handlers.notify import hazard_params, when
 from storage.models import Institution, User
 
@@ -45,7 +45,7 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
     total_waiting, waiting = len(waiting), waiting[:EXTENSIONS_SHOWN]
     asked = [await _extension_line(context, pending, t, tz) for pending in waiting]
     asked_buttons = [
-        [InlineKeyboardButton(t.plain("tasks.extension_button", code=pending.hazard.code),
+        [InlineKeyboardButton(hazard_label(pending.hazard, t, key="tasks.extension_button"),
                               callback_data=data(VIEW, pending.hazard.id))]
         for pending in waiting
     ]

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import Role
+from bot.i18n import Translator
 from bot.sandbox.content import store_photo
 from bot.sandbox.driver import SimGroup, SimUser
 from bot.sandbox.media import make_jpeg
+from bot.sandbox.views import BotMessage
 from bot.services.hazards import HazardOutcome
 from bot.stage import Stage
+from handlers.hazard_buttons import hazard_label
 from storage.hazard_models import Hazard, PhotoRef, ReportDraft
 from storage.models import Group, GroupPurpose, Institution, InstitutionType, NewInstitution, User
 
@@ -149,3 +152,13 @@ async def cancelled_after_refusals(person: SimUser, *refusals: tuple[str, str]) 
         assert refused.text == refusal and refused.buttons == [["取消"]]
     await person.press("取消", refused)
     assert refused.text == "已取消。"
+
+
+def listed(hazard: Hazard, language: str = "zh_CN", *, late: bool = False) -> str:
+    """The label of a hazard's button in a list (/tasks, /mine, /institution): ⏰ when late, area, description."""
+    return hazard_label(hazard, Translator(language, strict=True), overdue=late)
+
+
+def opened(message: BotMessage) -> list[int]:
+    """The hazards a list's buttons open (their Details callback data), in order."""
+    return [int(d.split(":")[2]) for row in message.button_data for d in row if d and d.startswith("hz:view:")]

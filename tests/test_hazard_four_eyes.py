@@ -129,7 +129,7 @@ async def test_the_fix_only_its_fixer_can_verify_is_in_their_tasks_marked_so(bot
     hazard = await fixed_by_the_only_clerk(bot_stage, staff)
     await staff.send_text("/tasks")
     listed = staff.last_message()
-    assert hazard.code in listed.text and [hazard.code] in listed.buttons
+    assert hazard.code in listed.text and [f"Rights protection · {hazard.code}"] in listed.buttons
     assert "Only you can verify it: no one else may. Accept it from its details, or invite a colleague with /invite." \
         in listed.text
 

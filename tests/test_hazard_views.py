@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.catalog import Severity
+import pytest
+
+from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.services.hazard_core import MAX_TEXT
@@ -22,6 +24,7 @@ from tests.hazard_people import (
     cancelled_after_refusals,
     cast,
     hazard_now,
+    opened,
     report,
     submitted,
 )
@@ -29,7 +32,8 @@ from tests.hazard_people import (
 
 async def test_tasks_list_overdue_first_with_a_clock_and_turn_pages_in_place(bot_stage: Stage) -> None:
     people = await cast(bot_stage)
-    general = [await report(bot_stage, severity=Severity.GENERAL) for _ in range(2)]
+    general = [await report(bot_stage, severity=Severity.GENERAL, description=f"{floor}楼消防通道被杂物堵塞")
+               for floor in "一二"]
     major = [await report(bot_stage, severity=Severity.MAJOR) for _ in range(2)]
     serious = [await report(bot_stage, severity=Severity.SERIOUS) for _ in range(3)]
     bot_stage.clock.advance(timedelta(days=2))  # the 重大 ones (24 hours) are now late
@@ -37,19 +41,21 @@ async def test_tasks_list_overdue_first_with_a_clock_and_turn_pages_in_place(bot
     await people.head.send_text("/tasks")
     listing = people.head.last_message()
     assert "共 7 条，第 1/2 页" in listing.text
-    codes = [row[0] for row in listing.buttons[:-1]]
-    assert codes == [h.code for h in serious + major]
+    assert opened(listing) == [h.id for h in serious + major]
+    # Each button says which hazard it opens, ⏰ on the late ones as in the lines above.
+    assert listing.buttons[:-1] == [["⏰ 用火 · 消防通道被杂物堵塞"]] * 3 + [["用火 · 消防通道被杂物堵塞"]] * 2
     assert listing.text.count("⏰") == 3 and listing.text.count("已逾期") == 3
     assert "鹿城区社会福利院 · 用火 · 重大" in listing.text and "已交办" in listing.text
     assert listing.buttons[-1] == ["下一页 ▶"]
 
     await people.head.press("下一页 ▶", listing)
     assert listing.edited and "第 2/2 页" in listing.text and "⏰" not in listing.text
-    assert [row[0] for row in listing.buttons[:-1]] == [h.code for h in general]
+    assert listing.buttons[:-1] == [["用火 · 一楼消防通道被杂物堵塞"], ["用火 · 二楼消防通道被杂物堵塞"]]
+    assert opened(listing) == [h.id for h in general]
     assert listing.buttons[-1] == ["◀ 上一页"]
     assert len([m for m in people.head.messages() if "待您处理的隐患" in m.text]) == 1
 
-    await people.head.press(general[0].code, listing)
+    await people.head.press("用火 · 一楼消防通道被杂物堵塞", listing)
     assert any(f"隐患 {general[0].code}" in m.text for m in people.head.messages()[-4:])
 
     await people.cadre.send_text("/tasks")
@@ -63,8 +69,8 @@ async def test_staff_tasks_put_what_awaits_verification_first_in_english(bot_sta
     await people.staff.send_text("/tasks")
     listing = people.staff.last_message()
     assert "Hazards waiting for you" in listing.text and "Awaiting verification" in listing.text
-    assert listing.buttons[0] == [fixed.code]
-    assert waiting.code not in str(listing.buttons)  # the head has it; staff act on it only when late
+    assert listing.buttons[0] == ["Fire · 消防通道被杂物堵塞"] and opened(listing)[0] == fixed.id
+    assert waiting.id not in opened(listing)  # the head has it; staff act on it only when late
 
 
 async def test_staff_with_nothing_to_do_hear_what_is_still_open_in_their_county(bot_stage: Stage) -> None:
@@ -327,3 +333,34 @@ async def test_a_dossier_with_the_longest_description_and_measures_reaches_the_v
     assert f"隐患 {hazard.code} · 待验收" in texts[0] and description in texts[0]
     assert any(f"整改措施：{measures}" in text for text in texts)
     assert people.staff.messages()[-1].buttons  # the actions still come last
+
+
+@pytest.mark.parametrize(
+    ("language", "late", "other", "card"),
+    [
+        ("zh-hans", "⏰ 用火 · 厨房灭火器过期两个月，一直没…", "用电 · 二楼配电箱老化", "机构档案"),
+        ("en", "⏰ Fire · 厨房灭火器过期两个月，一直没…", "Electricity · 二楼配电箱老化", "Institution file"),
+    ],
+)
+async def test_a_head_with_two_hazards_tells_them_apart_by_their_buttons(
+    bot_stage: Stage, language: str, late: str, other: str, card: str
+) -> None:
+    """The buttons under /tasks and /institution were bare codes, to be matched against the lines above: each now
+    says which hazard it opens, ⏰ on the late one, the area in the reader's language, the description's start cut
+    to a phone's width (a Chinese character as wide as two letters)."""
+    people = await cast(bot_stage, language)
+    kitchen = "厨房灭火器过期两个月，一直没有人更换，需要尽快处理"
+    fire = await report(bot_stage, severity=Severity.SERIOUS, description=kitchen)
+    wiring = await report(bot_stage, area=HazardArea.ELECTRICITY, description="二楼配电箱老化")
+    bot_stage.clock.advance(timedelta(days=2))  # the 重大 one (24 hours) is now late
+
+    await people.head.send_text("/tasks")
+    listing = people.head.last_message()
+    assert listing.buttons == [[late], [other]] and opened(listing) == [fire.id, wiring.id]
+    assert listing.text.count("⏰") == 1 and "<" not in late
+    await people.head.press(other, listing)
+    assert any(wiring.code in m.text for m in people.head.messages()[-4:])
+
+    await people.head.send_text("/institution")
+    shown = people.head.last_message()
+    assert card in shown.text and shown.buttons == [[late], [other]] and opened(shown) == [fire.id, wiring.id]

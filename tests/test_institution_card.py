@@ -22,6 +22,7 @@ from tests.hazard_people import (
     act,
     cast,
     long_named_centres,
+    opened,
     report,
     submitted,
     telegram_photo,
@@ -73,8 +74,12 @@ async def test_staff_find_one_home_and_see_it_whole(bot_stage: Stage) -> None:
     assert f"最近一次演练：{day}（消防疏散演练）" in text and "最近一次月度自查：尚无记录" in text
     assert "1380" not in text and "+86" not in text  # never a phone number
     # The most urgent first, each a tap from its details; then Close, for county staff (test_institution_closure).
-    assert [row[0] for row in card.buttons] == [f"⏰ {urgent.code}", later.code, sensitive.code, "⛔ 停用机构"]
-    await people.staff.press(later.code, card)
+    # Each button names the hazard: ⏰ when late, area, description; a rights-protection one its code instead.
+    assert [row[0] for row in card.buttons] == [
+        "⏰ 用火 · 消防通道被杂物堵塞", "燃气 · 消防通道被杂物堵塞", f"权益保障 · {sensitive.code}", "⛔ 停用机构"
+    ]
+    assert opened(card) == [urgent.id, later.id, sensitive.id]
+    await people.staff.press("燃气 · 消防通道被杂物堵塞", card)
     assert any(f"隐患 {later.code}" in m.text for m in people.staff.messages()[-4:])
 
 
@@ -121,7 +126,8 @@ async def test_a_head_sees_their_own_home_without_its_rights_protection_hazards(
     assert "机构档案：鹿城区社会福利院" in text
     assert "未办结隐患 1 条，其中逾期 0 条：已交办 1" in text and seen.code in text
     assert sensitive.code not in text and "权益保障" not in text and "近 90 天已销号 0 条" in text
-    assert [row[0] for row in people.head.last_message().buttons] == [seen.code]
+    assert people.head.last_message().buttons == [["用火 · 消防通道被杂物堵塞"]]
+    assert opened(people.head.last_message()) == [seen.id]
     # A head searching finds their own home alone.
     await people.head.send_text("/institution 南汇")
     assert "没有名称含“南汇”的在册机构" in people.head.last_message().text
