@@ -14,7 +14,7 @@ from bot.domain.roles import Role
 from bot.stage import Stage
 from storage.check_back_models import CheckBackState
 from storage.hazard_models import Hazard
-from tests.hazard_people import HEAD, LUCHENG, OTHER_STAFF, STAFF, Cast, act, cast, report, submitted
+from tests.hazard_people import HEAD, LONGWAN, LUCHENG, OTHER_STAFF, STAFF, Cast, act, cast, report, submitted
 
 # 10:00 in Wenzhou: a check-back 30 days on falls outside quiet hours.
 MORNING = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -236,3 +236,24 @@ async def test_a_hazard_reopened_and_closed_again_before_its_check_back_is_asked
     assert [(row.state, row.skipped_reason) for row in await rows(bot_stage, hazard)] == [
         (CheckBackState.SKIPPED, "not_closed"), (CheckBackState.ASKED, None)
     ]
+
+
+async def test_a_closer_now_serving_another_county_is_not_told_the_county_staff_covering_it_are(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage, "en")
+    hazard = await closed(bot_stage)
+    colleague = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(colleague, Role.COUNTY, region=LUCHENG)
+    # The closer serves Longwan now (as after leaving and coming back there): Lucheng's hazards are not theirs to see.
+    await bot_stage.services.storage.db.execute(
+        "UPDATE users SET region_code = ? WHERE telegram_id = ?", (LONGWAN, STAFF)
+    )
+    await asked(bot_stage, timedelta(days=30))
+
+    seen = len(people.staff.messages())
+    await people.cadre.press("⚠️ The problem is back", people.cadre.last_message())
+    assert "Wu was told" in people.cadre.last_message().text
+    assert f"the problem of hazard {hazard.code} is back" in colleague.last_message().text
+    assert not any("is back" in message.text for message in people.staff.messages()[seen:])
