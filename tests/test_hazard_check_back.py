@@ -14,7 +14,7 @@ from bot.domain.roles import Role
 from bot.stage import Stage
 from storage.check_back_models import CheckBackState
 from storage.hazard_models import Hazard
-from tests.hazard_people import HEAD, LUCHENG, OTHER_STAFF, STAFF, Cast, act, cast, report, submitted
+from tests.hazard_people import HEAD, LONGWAN, LUCHENG, OTHER_STAFF, STAFF, Cast, act, cast, report, submitted
 
 # 10:00 in Wenzhou: a check-back 30 days on falls outside quiet hours.
 MORNING = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -180,3 +180,96 @@ def test_the_check_back_day_must_fall_inside_the_reopening_window() -> None:
     for outside in (0, 90, 120):
         with pytest.raises(ValidationError, match="1 to 89 days"):
             Settings.model_validate({"CHECK_BACK_DAYS": outside})
+
+
+async def test_it_came_back_reaches_the_county_staff_covering_it_and_not_the_city_admins_as_well(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage, "en")
+    await closed(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=90, first_name="Admin", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    colleague = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(colleague, Role.COUNTY, region=LUCHENG)
+    await bot_stage.services.storage.users.set_active(STAFF, False)
+    await asked(bot_stage, timedelta(days=30))
+
+    seen = len(admin.messages())
+    await people.cadre.press("⚠️ The problem is back", people.cadre.last_message())
+    assert "Wu was told" in people.cadre.last_message().text
+    assert not any("is back" in message.text for message in admin.messages()[seen:])
+
+
+async def test_an_answer_after_the_hazard_was_reopened_is_refused_and_the_question_loses_its_buttons(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    hazard = await closed(bot_stage)
+    assert await asked(bot_stage, timedelta(days=30)) == 1
+    asked_audit = await bot_stage.services.storage.audit.list(action_prefix="check_back.asked")
+    assert [entry.target for entry in asked_audit] == [f"hazard:{hazard.code}"]
+    question = people.cadre.last_message()
+    await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="复查发现通道又被堵塞")
+
+    seen = len(people.staff.messages())
+    pressed = await people.cadre.press_data(question, f"chk:again:{(await rows(bot_stage, hazard))[0].id}")
+    assert pressed.answer is not None and pressed.answer.show_alert
+    assert question.buttons == []
+    assert (await rows(bot_stage, hazard))[0].state is CheckBackState.ASKED
+    assert not any(QUESTION in message.text for message in people.staff.messages()[seen:])
+
+
+async def test_a_hazard_closed_again_after_a_reopening_earns_a_question_of_its_own(bot_stage: Stage) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    hazard = await closed(bot_stage)
+    assert await asked(bot_stage, timedelta(days=30)) == 1
+    await people.cadre.press("⚠️ 问题又出现了", people.cadre.last_message())
+    await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="回访反映问题又出现")
+    hazard = await submitted(bot_stage, hazard)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+
+    assert await asked(bot_stage, timedelta(days=30)) == 1
+    assert questions(people) == 2
+    assert [row.state for row in await rows(bot_stage, hazard)] == [CheckBackState.ANSWERED, CheckBackState.ASKED]
+
+
+async def test_a_hazard_reopened_and_closed_again_before_its_check_back_is_asked_about_once(bot_stage: Stage) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    hazard = await closed(bot_stage)
+    bot_stage.clock.advance(timedelta(days=10))
+    await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="复查发现通道又被堵塞")
+    hazard = await submitted(bot_stage, hazard)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+
+    # Day 30 of the first closing: that closing was undone, nothing is asked; day 30 of the second: asked once.
+    assert await asked(bot_stage, timedelta(days=20)) == 0
+    assert await asked(bot_stage, timedelta(days=10)) == 1
+    assert questions(people) == 1
+    assert [(row.state, row.skipped_reason) for row in await rows(bot_stage, hazard)] == [
+        (CheckBackState.SKIPPED, "not_closed"), (CheckBackState.ASKED, None)
+    ]
+
+
+async def test_a_closer_now_serving_another_county_is_not_told_the_county_staff_covering_it_are(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage, "en")
+    hazard = await closed(bot_stage)
+    colleague = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="Wu", language_code="en")
+    await bot_stage.register(colleague, Role.COUNTY, region=LUCHENG)
+    # The closer serves Longwan now (as after leaving and coming back there): Lucheng's hazards are not theirs to see.
+    await bot_stage.services.storage.db.execute(
+        "UPDATE users SET region_code = ? WHERE telegram_id = ?", (LONGWAN, STAFF)
+    )
+    await asked(bot_stage, timedelta(days=30))
+
+    seen = len(people.staff.messages())
+    await people.cadre.press("⚠️ The problem is back", people.cadre.last_message())
+    assert "Wu was told" in people.cadre.last_message().text
+    assert f"the problem of hazard {hazard.code} is back" in colleague.last_message().text
+    assert not any("is back" in message.text for message in people.staff.messages()[seen:])

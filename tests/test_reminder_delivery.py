@@ -673,3 +673,26 @@ async def test_a_head_who_left_and_came_back_as_county_staff_is_no_longer_remind
     await plan_once(bot_stage.services)
     await sweep(bot_stage)
     assert [m.text for m in people.head.messages()[before:] if "鹿城区社会福利院" in m.text] == []
+
+
+def test_an_overdue_hazard_with_nobody_responsible_asks_for_someone_to_be_named_not_for_a_head_to_be_invited() -> None:
+    """'No registered head, invite one' belongs to a missed duty alone: it comes with the invite button, which a
+    hazard's reminder does not carry; a hazard with nobody responsible yet asks for someone to be named."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.reminders import ReminderKind
+    from bot.i18n import Translator
+    from bot.services.reminder_items import HazardReminderData
+
+    deadline = datetime(2026, 3, 10, 2, tzinfo=UTC)
+    data = HazardReminderData(
+        hazard_id=1, code="YH-20260302-0001", institution_id=1, institution_name_zh="鹿城区社会福利院",
+        institution_name_en="Lucheng Welfare Home", area=HazardArea.FIRE, severity=Severity.MAJOR,
+        state=HazardState.REPORTED, deadline=deadline, overdue_by=timedelta(days=1), responsible=(),
+    )
+    item = ReminderItem(reminder_id=1, kind=ReminderKind.HAZARD_OVERDUE, step="overdue1d", due_at=deadline,
+                        late=False, urgent=False, attempt=1, data=data)
+    text = reminder_text.item_text(item, STAFF, Translator("zh_CN"), ZoneInfo("Asia/Shanghai"))
+    assert "责任人：尚未明确，请尽快指定。" in text
+    assert "邀请负责人" not in text

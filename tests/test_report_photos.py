@@ -221,3 +221,29 @@ async def test_text_outside_a_journey_is_told_how_to_report_and_a_secret_is_stil
     await bot_stage.register(staff, Role.CITY)
     await staff.send_text("帮我看看")
     assert staff.last_message().text.startswith("上报隐患请发送 /report")
+
+
+async def test_cancelling_an_older_offer_keeps_the_photo_offered_since(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_photo()
+    first = cadre.last_message()
+    decline = first.button_data[0][1]
+    assert decline is not None and decline.startswith("rp:decline:")
+    bot_stage.clock.advance(timedelta(hours=2))
+    await cadre.send_photo()
+    pressed = await cadre.press_data(first, decline)
+    assert pressed.answer is not None and "已失效" in (pressed.answer.text or "")
+    draft = await bot_stage.services.hazards.load_draft(cadre.id)
+    assert draft is not None and draft.offer is not None and len(draft.offer.photos) == 1
+
+
+async def test_an_offer_keeps_the_largest_size_of_a_photo_and_no_more_than_nine_photos(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    for _ in range(10):
+        await cadre.send_photo()
+    assert cadre.last_message().text.startswith("最多只能上传 9 张照片")
+    draft = await bot_stage.services.hazards.load_draft(cadre.id)
+    assert draft is not None and draft.offer is not None and len(draft.offer.photos) == 9
+    for photo in draft.offer.photos:
+        stored = bot_stage.sandbox.world.files.get(photo.file_id)
+        assert stored is not None and stored.width == 320  # the photo, not its 90-pixel thumbnail

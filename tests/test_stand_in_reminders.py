@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
 
@@ -489,3 +490,19 @@ async def test_two_presses_at_the_same_moment_make_one_invitation(bot_stage: Sta
                                   for person in clerks if person is not None))
     tokens = {press.made.invite.token for press in made if press is not None and press.made is not None}
     assert len(tokens) == 1 and await standing_for_nanhui(bot_stage) == list(tokens)
+
+
+async def test_after_a_new_invitation_is_asked_for_the_newest_is_the_one_shown_again(bot_stage: Stage) -> None:
+    """The new one is asked for when the first link went to the wrong person: that one must not be handed out again."""
+    clerk, colleague = await two_clerks_stood_in(bot_stage)
+    await clerk.press(INVITE_NANHUI, reminder_of(clerk))
+    first = link_token(clerk.last_message().text)
+    bot_stage.clock.advance(timedelta(minutes=5))
+    await colleague.press(INVITE_NANHUI, reminder_of(colleague))
+    await colleague.press(FRESH)
+    fresh = link_token(colleague.last_message().text)
+    bot_stage.clock.advance(timedelta(minutes=5))
+    await clerk.press(INVITE_NANHUI, reminder_of(clerk))
+    shown = clerk.last_message().text
+    assert "已有一个尚未使用的邀请" in shown
+    assert link_token(shown) == fresh != first

@@ -806,3 +806,27 @@ async def test_a_warning_whose_status_cannot_be_read_costs_the_follow_up_of_that
     assert report.city_escalated > 0
     (told,) = containing(cast.admin, "across the city")
     assert "Rainstorm" in told.text
+
+
+async def test_a_county_handed_back_again_and_again_is_told_each_time(typhoon_stage: Stage) -> None:
+    """Each hand-back is a notice of its own (keyed by its audit entry): handed back, taken on and handed back again
+    by two colleagues in turn, each hears of every hand-back of the other."""
+    cast, colleague, mine, _ = await escalated_with_a_colleague(typhoon_stage)
+    await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    await cast.dongtou_staff.press("↩️ 交回跟进", mine)
+    await drain(typhoon_stage)
+    (notice,) = containing(colleague, "已交回")
+    await colleague.press("☎️ 我来跟进", notice)
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    back = await colleague.press("↩️ 交回跟进", notice)
+    assert back.answer is not None and "已交回" in (back.answer.text or "")
+    await drain(typhoon_stage)
+    (told,) = containing(cast.dongtou_staff, "已交回洞头区")
+    assert told.text.startswith("↩️ 吴 科员 已交回洞头区未回复机构的跟进") and told.buttons == [["☎️ 我来跟进"]]
+    # And back again: the colleague hears of this hand-back as of the first.
+    await cast.dongtou_staff.press("☎️ 我来跟进", told)
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    await cast.dongtou_staff.press("↩️ 交回跟进", told)
+    await drain(typhoon_stage)
+    assert len(containing(colleague, "已交回洞头区")) == 2
