@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.domain.roles import Role
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
@@ -90,3 +91,56 @@ async def test_a_city_wide_orange_warning_starts_a_round_in_each_county_for_its_
     await follow_up(typhoon_stage.services)
     await drain(typhoon_stage)
     assert len(containing(staff, "DT-0004")) == 2  # the list, then the escalation of those still unreached
+
+
+CITY_STATION, CANGNAN_STATION = "温州市救助管理站", "苍南县救助管理站"  # 市直 (330300), and 苍南县's own
+
+
+async def test_a_city_admin_handing_back_the_city_level_follow_up_names_the_city_institutions_alone(
+    typhoon_stage: Stage,
+) -> None:
+    """The city's own institutions (市直, region 330300) are followed up under the city's code, by the city admins.
+    Handed back, the other city admins are told which of them are still silent: the city's code scopes the whole
+    city, so without keeping to the city-level list the notice named every county's silent institutions as well
+    (here 苍南县's station, which 苍南县's own staff follow up)."""
+    cast = await enrol(typhoon_stage)
+    sandbox, admin = typhoon_stage.sandbox, cast.admin
+    deputy = sandbox.user(user_id=2, first_name="赵", last_name="副局长", language_code="zh-hans")
+    cangnan_staff = sandbox.user(user_id=22, first_name="郑", last_name="科长", language_code="zh-hans")
+    await typhoon_stage.register(deputy, Role.CITY)
+    await typhoon_stage.register(cangnan_staff, Role.COUNTY, region="330327")
+    for user_id, code in ((50, "WZ-330300-RELIEF-01"), (51, "WZ-330327-RELIEF-01")):
+        head = sandbox.user(user_id=user_id, first_name="孙", last_name="站长", language_code="zh-hans")
+        await typhoon_stage.register(head, Role.HEAD, institution=code)
+    await admin.send_text("/warn")
+    await admin.press("高温")
+    await admin.press("橙色")
+    await admin.press("📄 使用模板")
+    await admin.press("全市")
+    await admin.press("下一步 ▶")  # regions
+    await admin.press("救助管理站")  # the relief stations: the city's own and 苍南县's
+    await admin.press("下一步 ▶")
+    await admin.press("下一步 ▶")  # risk features: all
+    await admin.press("24 小时")
+    await admin.press("📤 发送")
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))  # both stations silent
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (mine,) = containing(admin, "仍未回复")
+    assert CITY_STATION in mine.text and CANGNAN_STATION not in mine.text
+    assert mine.button_data == [["ws:own:1:330300"]]
+    (theirs,) = containing(cangnan_staff, "仍未回复")
+    assert CANGNAN_STATION in theirs.text
+
+    await admin.press("☎️ 我来跟进", mine)
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    back = await admin.press("↩️ 交回跟进", mine)
+    assert back.answer is not None and "已交回" in (back.answer.text or "")
+    await drain(typhoon_stage)
+    (notice,) = containing(deputy, "已交回")
+    assert notice.text.startswith("↩️ 王 局长 已交回温州市")
+    assert "以下 1 家机构仍未回复" in notice.text
+    assert CITY_STATION in notice.text and CANGNAN_STATION not in notice.text
+    assert notice.button_data == [["ws:own:1:330300"]]
+    assert containing(cangnan_staff, "已交回") == []
