@@ -54,8 +54,8 @@ async def test_several_late_reminders_in_one_message_say_they_are_late_once(bot_
     await sweep(bot_stage)
     text = people.head.last_message().text
     assert all(f"隐患 {code} 已到整改期限" in text for code in late)
-    assert text.count("延后") == 1
-    assert text.endswith("（以上提醒本应于 2026-03-09 10:00 起陆续送达，因系统停机或免打扰时段延后。）")
+    assert text.count("延后补发") == 1
+    assert text.endswith("（以上提醒原定于 2026-03-09 10:00 起陆续发送，现延后补发。）")
 
     bot_stage.clock.set(local(2026, 3, 10, 10))
     late = [(await report(bot_stage, description=f"第{n}处安全出口被锁闭")).code for n in (4, 5)]
@@ -64,7 +64,7 @@ async def test_several_late_reminders_in_one_message_say_they_are_late_once(bot_
     bot_stage.clock.set(local(2026, 3, 17, 10, 30))  # two deadlines half an hour past, one three minutes
     await sweep(bot_stage)
     paragraphs = people.head.last_message().text.split("\n\n")
-    said_late = [code for code in [*late, on_time] for p in paragraphs if code in p and "延后送达" in p]
+    said_late = [code for code in [*late, on_time] for p in paragraphs if code in p and "延后补发" in p]
     assert said_late == late, paragraphs
     assert "起送达" not in paragraphs[-1]
 
@@ -79,8 +79,8 @@ async def test_late_reminders_due_at_different_times_say_since_the_first_was_due
     bot_stage.clock.set(local(2026, 3, 9, 11))  # an hour and forty minutes past the two deadlines, no sweep meanwhile
     await sweep(bot_stage)
     text = people.head.last_message().text
-    assert text.count("延后") == 1
-    assert text.endswith("（以上提醒本应于 2026-03-09 10:00 起陆续送达，因系统停机或免打扰时段延后。）")
+    assert text.count("延后补发") == 1
+    assert text.endswith("（以上提醒原定于 2026-03-09 10:00 起陆续发送，现延后补发。）")
 
 
 async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(bot_stage: Stage) -> None:
@@ -99,7 +99,7 @@ async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(
     assert len(head.messages()) == head_before + 1
     to_head = head.last_message()
     assert f"隐患 {hazard.code} 已到整改期限" in to_head.text and "2026-03-09 10:00" in to_head.text
-    assert "延后送达" in to_head.text  # late: it fell due when nothing swept
+    assert "延后补发" in to_head.text  # late: it fell due when nothing swept
     assert "责任人" not in to_head.text  # the head is the one responsible: not named to themselves
     assert to_head.buttons == [[f"📤 提交整改 {hazard.code}", f"详情 {hazard.code}"], [f"申请延期 {hazard.code}"]]
 
@@ -107,7 +107,7 @@ async def test_past_the_deadline_the_head_and_county_staff_get_one_message_each(
     to_staff = staff.last_message()
     # County staff: the deadline, with whose it is; "a day overdue" waits for the next morning's escalations.
     assert f"隐患 {hazard.code} 已到整改期限" in to_staff.text and "责任人：陈院长" in to_staff.text
-    assert "延后送达" in to_staff.text
+    assert "延后补发" in to_staff.text
     assert to_staff.buttons == [[f"详情 {hazard.code}"]]
 
     await staff.press(f"详情 {hazard.code}", to_staff)
