@@ -44,10 +44,12 @@ def _rate_key(ratio: Ratio) -> tuple[bool, float]:
 
 
 def ranking_key(standing: Standing) -> tuple[object, ...]:
-    """What a place is decided by; equal keys are a tie (the code is no part of it)."""
+    """What a place is decided by; equal keys are a tie (the code is no part of it). Hazards overdue now come first:
+    a place with one must not rank above places with none for having closed something on time ("dynamic zeroing"),
+    and a place that closed nothing yet has no on-time rate to lose."""
     return (
-        _rate_key(standing.on_time),
         standing.overdue,
+        _rate_key(standing.on_time),
         _rate_key(standing.drills),
         _rate_key(standing.acks),
     )

@@ -26,14 +26,16 @@ def service(world: InsightWorld) -> NoticeService:
     return NoticeService(world.storage, world.clock, stats, OutboxService(world.storage, world.clock))
 
 
-def test_the_ranking_is_lexicographic_and_unmeasured_rates_come_last() -> None:
+def test_the_ranking_puts_overdue_first_then_rates_and_unmeasured_rates_come_last() -> None:
+    """Overdue decides first: "d", with the best on-time rate and five overdue, is last; "a", which closed
+    nothing yet, follows "b" (equal on overdue, its on-time rate unmeasured) but comes before the overdue."""
     standings = [
         Standing("b", Ratio(9, 10), 0, Ratio(1, 1), Ratio()),
         Standing("a", Ratio(), 0, Ratio(1, 1), Ratio(1, 1)),
         Standing("c", Ratio(9, 10), 3, Ratio(1, 1), Ratio(1, 1)),
         Standing("d", Ratio(10, 10), 5, Ratio(0, 1), Ratio(0, 1)),
     ]
-    assert [s.code for s in rank(standings)] == ["d", "b", "c", "a"]
+    assert [s.code for s in rank(standings)] == ["b", "a", "c", "d"]
 
 
 def test_a_short_ranking_too_long_for_its_budget_never_announces_zero_places_left_out() -> None:
@@ -66,11 +68,12 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
     ranking = await notices.ranking(admin, MARCH)
     order = [s.code for s in ranking.standings]
     placed = {p.standing.code: (p.place, p.tied) for p in places(ranking.standings)}
-    # The city's own (1/1 on time) beats Lucheng (1/2); nine counties measured only their drills, alike: tied third;
-    # Longwan twelfth with one overdue; Ouhai measured nothing at all and is not ranked.
-    assert order[:2] == ["330300", "330302"] and order[-2:] == ["330303", "330304"] and len(order) == 13
-    assert placed["330300"] == (1, False) and placed["330302"] == (2, False)
-    assert placed["330305"] == placed["330383"] == (3, True) and placed["330303"] == (12, False)
+    # Overdue first: the city's own (nothing overdue, 1/1 on time) first; nine counties with nothing overdue that
+    # measured only their drills, alike: tied second; Longwan eleventh with one overdue and Lucheng (1/2 on time)
+    # last with two, however well it closed the rest; Ouhai measured nothing at all and is not ranked.
+    assert order[:2] == ["330300", "330305"] and order[-3:] == ["330303", "330302", "330304"] and len(order) == 13
+    assert placed["330300"] == (1, False) and placed["330305"] == placed["330383"] == (2, True)
+    assert placed["330303"] == (11, False) and placed["330302"] == (12, False)
     assert placed["330304"] == (None, False)
     draft = await notices.draft(admin, MARCH)
     assert [s.code for s in draft.best] == ["330300"]  # Lucheng has overdue hazards: no praise
@@ -84,9 +87,9 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
     text = notice_text(draft, "温州市", NOW, Translator("zh_CN", strict=True))
     assert "📢 <b>温州市民政系统安全工作通报（2026年3月）</b>" in text
     assert "1. 温州市（市直）：按期 100% · 逾期 0 · 演练 0% · 签收 —" in text
-    assert "2. 鹿城区：按期 50% · 逾期 2 · 演练 100% · 签收 50%" in text
-    assert "3. 洞头区（并列）：按期 — · 逾期 0 · 演练" in text and "3. 龙港市（并列）：" in text
-    assert "12. 龙湾区：按期 — · 逾期 1" in text and text.count("13.") == 0
+    assert "2. 洞头区（并列）：按期 — · 逾期 0 · 演练" in text and "2. 龙港市（并列）：" in text
+    assert "11. 龙湾区：按期 — · 逾期 1" in text
+    assert "12. 鹿城区：按期 50% · 逾期 2 · 演练 100% · 签收 50%" in text and text.count("13.") == 0
     assert "暂无数据，不参与排名：瓯海区" in text
     assert "温州市（市直）隐患按期整改、无逾期隐患，予以通报表扬。" in text
     assert f"• {world.hazards['H8'].code} 鹿城区社会福利院（鹿城区），已逾期 31 天" in text
@@ -102,12 +105,13 @@ async def test_county_staff_rank_their_institutions_and_may_not_send_notices(wor
     notices = service(world)
     staff = await world.user(LUCHENG_STAFF)
     ranking = await notices.ranking(staff, MARCH)
+    # The welfare home closed one of two on time but has two overdue now: below the home with none overdue.
     assert [ranking.institutions[s.code].name_zh for s in ranking.standings] == [
-        "鹿城区社会福利院", "鹿城区南汇街道居家养老服务中心"
+        "鹿城区南汇街道居家养老服务中心", "鹿城区社会福利院"
     ]
-    first = ranking.standings[0]
-    assert first.code == str(world.ids[A]) and (first.on_time, first.overdue) == (Ratio(1, 2), 2)
-    assert ranking.standings[1].code == str(world.ids[B])
+    last = ranking.standings[1]
+    assert last.code == str(world.ids[A]) and (last.on_time, last.overdue) == (Ratio(1, 2), 2)
+    assert ranking.standings[0].code == str(world.ids[B]) and ranking.standings[0].overdue == 0
     with pytest.raises(Refusal) as refused:
         await notices.draft(staff, MARCH)
     assert refused.value.code == "notice_city_only"
