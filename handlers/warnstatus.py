@@ -391,7 +391,7 @@ async def took_charge(update: Update, context: BotContext) -> None:
         # The follower may hand it back from here (↩️ 交回跟进); a colleague's message loses its button.
         mine = follower.telegram_id == caller.user.telegram_id
         markup = InlineKeyboardMarkup([[_hand_back_button(charge.warning, county_code, t)]]) if mine else None
-        await query.message.edit_text(Html(f"{query.message.text_html}\n\n{line}"), reply_markup=markup)
+        await _edit(query.message, footed(query.message.text_html, line), markup)
 
 
 async def handed_back(update: Update, context: BotContext) -> None:
@@ -435,15 +435,42 @@ async def handed_back(update: Update, context: BotContext) -> None:
     elif outcome.released is not None:
         line = t("warnstatus.handed_back_line", name=caller.user.full_name,
                  at=local_time(services.clock.now(), services.settings.tz))
-        text = Html(f"{message.text_html}\n{line}")
+        text = footed(message.text_html, line)
         markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
+    elif outcome.current is not None:  # stale: the message now says who follows up instead
+        current = outcome.current
+        line = t("warnstatus.follower_line", name=await _name_of(services, current),
+                 at=local_time(current.taken_at, services.settings.tz))
+        text, markup = footed(message.text_html, line), None
     else:
         text = Html(message.text_html)
-        markup = (None if outcome.current is not None else
-                  InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]]))
+        markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
+    await _edit(message, text, markup)
+
+
+# Where the state line under an escalation (or a hand-back notice) starts: a blank line, then a WORD JOINER
+# (U+2060: invisible, and typed by nobody), so that a press finds the text it footed whatever that text holds.
+FOOTER = "\n\n\u2060"
+
+
+def footed(text_html: str, line: str) -> Html:
+    """The message with `line` as its one state line: whoever follows its county up now, or that nobody does
+    since a hand-back. Each press writes it anew, in place of the line an earlier press wrote."""
+    return Html(f"{unfooted(text_html)}{FOOTER}{line}")
+
+
+def unfooted(text_html: str) -> str:
+    """The message as sent, without the state line under it. A message footed before the marker was (the lines were
+    appended then) loses all from its first follower line: "\n\n☎️ " in either language, and in no message sent."""
+    if FOOTER in text_html:
+        return text_html.split(FOOTER, 1)[0]
+    return text_html.split("\n\n☎️ ", 1)[0]
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
     try:
         await message.edit_text(text, reply_markup=markup)
-    except BadRequest as error:
+    except BadRequest as error:  # a second tap on its way: the message says so already
         if "not modified" not in error.message:
             raise
 

@@ -17,7 +17,7 @@ from bot.sandbox.views import BotMessage
 from bot.services.warning_acks import WarningAckStatus
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from handlers import warn
+from handlers import warn, warnstatus
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from handlers.warning_outbox import show_progress
 from storage.models import InstitutionType, NewInstitution, User
@@ -443,6 +443,67 @@ async def test_the_follower_hands_back_and_a_colleague_takes_it_on(typhoon_stage
     await drain(typhoon_stage)
     (told,) = containing(cast.admin, "全市仍有")
     assert "• 洞头区：1 家未回复（共 2 家），吴 科员 2026-09-10 11:31 起跟进" in told.text
+
+
+async def test_the_escalation_says_who_follows_up_in_one_line_however_often_it_changes_hands(
+    typhoon_stage: Stage,
+) -> None:
+    """Taken on, handed back, taken on again, and taken by a colleague meanwhile: the escalation keeps its text and
+    has one state line under it, the one true now (the presses used to add a line each, which left colleagues
+    reading an old follower above the hand-back), with the button that fits it."""
+    cast, colleague, mine, _ = await escalated_with_a_colleague(typhoon_stage)
+    sent = mine.text
+
+    def state_lines() -> list[str]:
+        lines = [line.lstrip("\u2060") for line in mine.text.splitlines()]  # the footer's invisible marker
+        return [line for line in lines if line.startswith(("☎️ 跟进人：", "↩️ 林 科长 已于"))]
+
+    await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    assert state_lines() == ["☎️ 跟进人：林 科长（2026-09-10 11:01 接手）"]
+    assert mine.text.startswith(sent) and mine.buttons == [["↩️ 交回跟进"]]
+    typhoon_stage.clock.advance(timedelta(minutes=35))
+    await cast.dongtou_staff.press("↩️ 交回跟进", mine)
+    assert state_lines() == ["↩️ 林 科长 已于 2026-09-10 11:36 交回跟进，目前尚无人接手跟进。"]
+    assert mine.text.startswith(sent) and mine.buttons == [["☎️ 我来跟进"]]
+    typhoon_stage.clock.advance(timedelta(minutes=5))
+    await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    assert state_lines() == ["☎️ 跟进人：林 科长（2026-09-10 11:41 接手）"]
+    assert mine.text.startswith(sent) and mine.buttons == [["↩️ 交回跟进"]]
+    hand_back = mine.button_data[0][0] or ""
+    typhoon_stage.clock.advance(timedelta(minutes=5))
+    await cast.dongtou_staff.press("↩️ 交回跟进", mine)
+    await drain(typhoon_stage)
+    notice = containing(colleague, "已交回")[-1]  # of the second hand-back
+    await colleague.press("☎️ 我来跟进", notice)
+    assert notice.text.count("☎️ 跟进人：") == 1 and notice.buttons == [["↩️ 交回跟进"]]
+    await cast.dongtou_staff.press_data(mine, hand_back)  # stale: the message now names the colleague instead
+    assert mine.text.startswith(sent) and mine.buttons == []
+    assert [line.lstrip("\u2060") for line in mine.text.splitlines() if "跟进人" in line or "交回跟进" in line] == [
+        "☎️ 跟进人：吴 科员（2026-09-10 11:46 接手）"]
+
+
+async def test_the_state_line_escapes_the_follower_name(typhoon_stage: Stage) -> None:
+    """A name with HTML in it is shown as typed under the escalation, pressed again and again."""
+    cast, _, mine, _ = await escalated_with_a_colleague(typhoon_stage)
+    services = typhoon_stage.services
+    user = await services.storage.users.get(cast.dongtou_staff.id)
+    assert user is not None
+    await services.storage.users.upsert(user.model_copy(update={"full_name": "林 <b>科长</b> & Co"}))
+    for _ in range(2):
+        await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+        await cast.dongtou_staff.press("↩️ 交回跟进", mine)
+    await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    assert mine.text.endswith("☎️ 跟进人：林 <b>科长</b> & Co（2026-09-10 11:01 接手）")
+    assert mine.text.count("跟进人") == 1 and "交回跟进，" not in mine.text
+
+
+def test_an_escalation_footed_by_appending_loses_all_its_old_lines() -> None:
+    """A message edited before the footer had its marker (lines appended) is footed with one line all the same."""
+    sent = "⚠️ 台风红色预警发出已超过规定时间，以下 1 家机构仍未回复，请督促落实：洞头区大门镇敬老院"
+    old = (f"{sent}\n\n☎️ 跟进人：林 科长（11:01 接手）\n↩️ 林 科长 已于 11:36 交回跟进。"
+           "\n\n☎️ 跟进人：吴 科员（11:40 接手）")
+    assert warnstatus.unfooted(old) == sent == warnstatus.unfooted(sent)
+    assert warnstatus.unfooted(warnstatus.footed(sent, "↩️ x")) == sent
 
 
 async def test_the_follower_hands_back_from_warnstatus_and_the_city_reads_that_nobody_follows(
