@@ -137,3 +137,24 @@ async def test_an_english_head_calls_for_help_and_an_english_official_takes_and_
     answers = [taken.answer.text or "", done.answer.text or ""]
     labels = [label for message in read for row in message.buttons for label in row]
     assert [text for text in [m.text for m in read] + answers + labels if CHINESE.search(text)] == []
+
+
+async def test_english_city_admins_read_of_an_untaken_call_for_help_four_hours_on(typhoon_stage: Stage) -> None:
+    """Every institution answered, one of them with 🆘 that nobody took: the city rung in English, no Chinese."""
+    cast = await enrol(typhoon_stage, language="en")
+    await compose_typhoon(cast, "Red", "24 h", language="en")
+    await cast.dongtou_staff.press("📤 Send")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ Received, acting")
+    await cast.head_2.press("🆘 Need help")
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "nobody has taken")
+    assert told.text.splitlines() == [
+        "🔺 Typhoon Red Warning (no. 1), sent 2026-09-10 09:00: every institution has answered, but 1 institution "
+        "across the city has asked for help and nobody has taken its call yet; please follow up:",
+        "• Dongtou District: all answered (2 institutions); 🆘 1 call for help nobody has taken yet",
+    ]
+    assert told.buttons == [["📋 See the answers"]] and not CHINESE.search(told.text)
