@@ -108,7 +108,7 @@ async def run_forecast(services: BotServices) -> ForecastResult:
 class FollowUp:
     reminded: int = 0  # heads reminded
     escalated: int = 0  # silent institutions named to staff
-    city_escalated: int = 0  # silent institutions counted to the city admins
+    city_escalated: int = 0  # institutions counted to the city admins: silent, or with a call for help nobody took
     no_one_to_reach: int = 0  # institutions nobody can be told of, newly named to staff this time
     rounds_escalated: int = 0
     rounds_closed: int = 0

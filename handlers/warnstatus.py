@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -19,7 +20,7 @@ from bot.domain.roles import Role, region_in_scope
 from bot.domain.warnings import EarlyWarning, regions_overlap
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
-from bot.services.warnings import HandBack, InstitutionAck, WarningAckStatus
+from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
@@ -240,36 +241,78 @@ async def escalate_silent(services: BotServices, warning: EarlyWarning, status: 
 
 
 async def escalate_to_city(services: BotServices, warning: EarlyWarning, status: WarningAckStatus | None = None) -> int:
-    """Tell the city admins, county by county, how many institutions are still silent, once per warning, with a
-    button to the full status; returns how many are silent (nothing is sent when none is)."""
+    """Tell the city admins, county by county, how many institutions are still silent and how many calls for help
+    (raised by the time of this rung) nobody has taken yet, or are being handled, once per warning, with a button to
+    the full status. A call for help is an answer, so a warning everyone answered is still told of when one of its
+    calls lies untaken: that is what the bureau must hear of. Returns how many institutions it counts (silent, or
+    with an untaken call); nothing is sent when that is none."""
     status = status if status is not None else await services.warnings.ack_status(warning.id)
-    silent = sorted((county for county in status.counties if county.pending), key=lambda c: -len(c.pending))
-    if not silent:
+    # Calls raised after the rung's time had their county's staff alerted a moment ago: not yet the city's concern.
+    by = (warning.sent_at or services.clock.now()) + services.settings.warning_settings.city_escalate_after
+    calls = {county.county_code: _open_calls(county, by) for county in status.counties}
+    untaken = sum(len(calls[c.county_code].untaken) for c in status.counties)
+    if not status.pending and not untaken:
         return 0
-    regions = {c.county_code: await services.storage.regions.get(c.county_code) for c in silent}
-    following = [c.follower.telegram_id for c in silent if c.follower is not None]
+    listed = sorted(
+        (c for c in status.counties if c.pending or calls[c.county_code].untaken or calls[c.county_code].handled),
+        key=lambda c: (-len(c.pending), -len(calls[c.county_code].untaken)),
+    )
+    regions = {c.county_code: await services.storage.regions.get(c.county_code) for c in listed}
+    following = [c.follower.telegram_id for c in listed if c.pending and c.follower is not None]
     names = {user.telegram_id: user.full_name for user in await services.storage.users.get_many(following)}
     admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
     sent_at = local_time(warning.sent_at or services.clock.now(), services.settings.tz)
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        lines = [t(counted("warnstatus.city_escalation", status.pending), title=title(warning, t), id=warning.id,
-                   sent=sent_at, count=status.pending)]
-        for county in silent:
-            line = t("warnstatus.city_county", region=place_name(regions[county.county_code], t),
-                     pending=len(county.pending), total=county.total)
-            if unreached := len(county.no_one_to_reach):
-                line += t("warnstatus.city_county_no_one", count=unreached)
-            follower = county.follower
-            line += (t("warnstatus.city_county_nobody") if follower is None else
-                     t("warnstatus.city_county_follower", name=names.get(follower.telegram_id, "—"),
-                       at=local_time(follower.taken_at, services.settings.tz)))
+        if status.pending:
+            lines = [t(counted("warnstatus.city_escalation", status.pending), title=title(warning, t), id=warning.id,
+                       sent=sent_at, count=status.pending)]
+        else:
+            lines = [t(counted("warnstatus.city_escalation_help", untaken), title=title(warning, t), id=warning.id,
+                       sent=sent_at, count=untaken)]
+        for county in listed:
+            region = place_name(regions[county.county_code], t)
+            if county.pending:
+                line = t("warnstatus.city_county", region=region, pending=len(county.pending), total=county.total)
+                if unreached := len(county.no_one_to_reach):
+                    line += t("warnstatus.city_county_no_one", count=unreached)
+                follower = county.follower
+                line += (t("warnstatus.city_county_nobody") if follower is None else
+                         t("warnstatus.city_county_follower", name=names.get(follower.telegram_id, "—"),
+                           at=local_time(follower.taken_at, services.settings.tz)))
+            else:
+                line = t(counted("warnstatus.city_county_answered", county.total), region=region, total=county.total)
+            open_calls = calls[county.county_code]
+            if untaken_here := len(open_calls.untaken):
+                line += t(counted("warnstatus.city_county_help_untaken", untaken_here), count=untaken_here)
+            if handled_here := len(open_calls.handled):
+                line += t("warnstatus.city_county_help_handled", count=handled_here)
             lines.append(line)
         button = InlineKeyboardButton(t.plain("warnstatus.button_status"), callback_data=f"ws:show:{warning.id}")
         return Html("\n".join(lines)), InlineKeyboardMarkup([[button]])
 
     await queue_personal(services, admins, f"warning:{warning.id}:escalate:city", render)
-    return status.pending
+    return status.pending + untaken
+
+
+@dataclass(frozen=True)
+class _OpenCalls:
+    untaken: tuple[InstitutionAck, ...]  # 🆘, and nobody pressed ✋ 我来处理 yet
+    handled: tuple[InstitutionAck, ...]  # taken (✋), not resolved yet
+
+
+def _open_calls(county: CountyAckStatus, by: datetime) -> _OpenCalls:
+    """A county's institutions whose call for help, raised by `by`, is still open (a resolved one is answered and
+    no longer under need_help): untaken, or taken and being handled. An answer of 需要帮助 with no call recorded
+    (older than the calls' table) counts as untaken: nobody took it."""
+    untaken: list[InstitutionAck] = []
+    handled: list[InstitutionAck] = []
+    for row in county.need_help:
+        raised = row.help.raised_at if row.help is not None else row.at
+        if raised is not None and raised > by:
+            continue
+        (handled if row.help is not None and row.help.taken_by is not None else untaken).append(row)
+    return _OpenCalls(tuple(untaken), tuple(handled))
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot.domain.forecast_rules import ForecastFinding
+from bot.domain.roles import Role
 from bot.services.warning_ingest import Ingested
 from bot.services.warning_settings import load_thresholds
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.warning_delivery import queue_draft_notice
-from tests.warning_people import DONGTOU, START, compose_typhoon, containing, drain, enrol, register_vulnerable
+from tests.warning_people import (
+    DONGTOU,
+    HOME_2,
+    START,
+    compose_typhoon,
+    containing,
+    drain,
+    enrol,
+    register_vulnerable,
+)
+
+# Han characters, CJK punctuation (、。) and fullwidth forms (，：), as tests/test_i18n.py checks the catalogs.
+CHINESE = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
 
 
 async def test_english_staff_read_lists_of_institutions_and_codes_with_english_commas(typhoon_stage: Stage) -> None:
@@ -55,3 +69,92 @@ async def test_a_forecast_draft_reads_its_headline_in_english_for_english_reader
     (received,) = containing(cast.head_1, "High Temperature Orange Warning")
     assert rule.summary_en in received.text and rule.summary_zh not in received.text
     assert rule.summary_zh in containing(cast.group, "高温橙色预警")[0].text  # the group reads the bureau's Chinese
+
+
+async def test_an_english_head_calls_for_help_and_an_english_official_takes_and_resolves_it(
+    typhoon_stage: Stage,
+) -> None:
+    """The call for help end to end in English: the head's 🆘 Need help, the staff's alert with ✋ I'll handle it,
+    the head told who is on it, ✅ Resolved, the head told it is closed, and /warnstatus before and after. People
+    with Latin names, so that any Chinese in these messages is the bot's own."""
+    stage = typhoon_stage
+    cast = await enrol(stage, language="en")
+    head = stage.sandbox.user(user_id=60, first_name="Grace", last_name="Chen", language_code="en")
+    official = stage.sandbox.user(user_id=61, first_name="Tom", last_name="Lin", language_code="en")
+    await stage.register(head, Role.HEAD, institution=HOME_2)
+    await stage.register(official, Role.COUNTY, region=DONGTOU)
+    await compose_typhoon(cast, "Red", "24 h", language="en")
+    await cast.dongtou_staff.press("📤 Send")
+    await drain(stage)
+    (warning,) = containing(head, "Typhoon Red Warning: take precautions now")
+    assert warning.buttons == [["✅ Received, acting"], ["🆘 Need help"]]
+
+    await head.press("🆘 Need help", warning)
+    await drain(stage)
+    (alert,) = containing(official, "Call for help")
+    assert alert.text.startswith("🆘 Call for help: Grace Chen asks for help for Damen Town Home for the Aged under "
+                                 "the Typhoon Red Warning.")
+    assert alert.buttons == [["✋ I'll handle it"]]
+    (colleague_copy,) = containing(cast.dongtou_staff, "Call for help")
+
+    stage.clock.advance(timedelta(minutes=3))
+    taken = await official.press("✋ I'll handle it", alert)
+    assert taken.answer is not None and (taken.answer.text or "").startswith(
+        "Recorded: this call for help is yours (since 2026-09-10 09:03)")
+    assert alert.text.endswith("✋ Tom Lin is handling it (since 2026-09-10 09:03)")
+    assert alert.buttons == [["✅ Resolved"]]
+    assert colleague_copy.text.endswith("✋ Tom Lin is handling it (since 2026-09-10 09:03)")
+    assert colleague_copy.buttons == []
+    await drain(stage)
+    (on_it,) = containing(head, "is now handling your call for help")
+    assert on_it.text == ("✋ Tom Lin is now handling your call for help under the Typhoon Red Warning (tap the name "
+                          "to message them). Please keep your phone on.")
+
+    await official.send_text("/warnstatus")
+    status = official.last_message()
+    assert "Received, acting 0 · need help 1 · no answer 1 (2 institutions)" in status.text
+    assert "  🆘 Damen Town Home for the Aged: Grace Chen 2026-09-10 09:00 · ✋ Tom Lin is handling it" in status.text
+    assert ["✅ Resolved: Damen Town Home for the Aged"] in status.buttons
+
+    stage.clock.advance(timedelta(minutes=30))
+    done = await official.press("✅ Resolved", alert)
+    assert done.answer is not None and done.answer.text == "Marked as resolved; the person who asked has been told."
+    assert alert.text.endswith("✅ Resolved (Tom Lin, 2026-09-10 09:33)") and alert.buttons == []
+    assert colleague_copy.text.endswith("✅ Resolved (Tom Lin, 2026-09-10 09:33)")
+    await drain(stage)
+    (closed,) = containing(head, "as resolved")
+    assert closed.text == ("✅ Tom Lin marked your call for help under the Typhoon Red Warning as resolved. If you "
+                           "still need help, press 🆘 Need help again.")
+    assert closed.buttons == [["🆘 Need help"]]
+
+    await official.send_text("/warnstatus")
+    resolved = official.last_message()
+    assert "Received, acting 0 · need help 0 · helped 1 · no answer 1 (2 institutions)" in resolved.text
+    assert "  🆘→✅ Damen Town Home for the Aged: helped (Tom Lin)" in resolved.text
+    assert not any("Resolved:" in label for row in resolved.buttons for label in row)
+
+    read = [alert, colleague_copy, on_it, closed, status, resolved]
+    answers = [taken.answer.text or "", done.answer.text or ""]
+    labels = [label for message in read for row in message.buttons for label in row]
+    assert [text for text in [m.text for m in read] + answers + labels if CHINESE.search(text)] == []
+
+
+async def test_english_city_admins_read_of_an_untaken_call_for_help_four_hours_on(typhoon_stage: Stage) -> None:
+    """Every institution answered, one of them with 🆘 that nobody took: the city rung in English, no Chinese."""
+    cast = await enrol(typhoon_stage, language="en")
+    await compose_typhoon(cast, "Red", "24 h", language="en")
+    await cast.dongtou_staff.press("📤 Send")
+    await drain(typhoon_stage)
+    await cast.head_1.press("✅ Received, acting")
+    await cast.head_2.press("🆘 Need help")
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "nobody has taken")
+    assert told.text.splitlines() == [
+        "🔺 Typhoon Red Warning (no. 1), sent 2026-09-10 09:00: every institution has answered, but 1 institution "
+        "across the city has asked for help and nobody has taken its call yet; please follow up:",
+        "• Dongtou District: all answered (2 institutions); 🆘 1 call for help nobody has taken yet",
+    ]
+    assert told.buttons == [["📋 See the answers"]] and not CHINESE.search(told.text)

@@ -843,6 +843,83 @@ async def test_the_city_admins_hear_nothing_when_every_institution_has_answered(
     assert containing(cast.admin, "全市仍有") == []
 
 
+async def test_an_untaken_call_for_help_reaches_the_city_admins_though_every_institution_answered(
+    typhoon_stage: Stage,
+) -> None:
+    """A 🆘 is an answer, so a warning everyone answered had nothing to tell the city: but a call for help nobody has
+    taken (✋ 我来处理) four hours on is what the bureau must hear of. Told once, like the silent."""
+    cast = await sent_and_one_answered(typhoon_stage)
+    services = typhoon_stage.services
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(typhoon_stage)
+    assert len(containing(cast.dongtou_staff, "紧急求助")) == 1  # the county's staff heard at once; nobody took it
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    assert (await follow_up(services)).city_escalated == 1
+    assert (await follow_up(services)).city_escalated == 1
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "求助尚无人处理")
+    assert told.text.startswith("🔺 台风红色预警（#1）2026-09-10 09:00 发出，各机构均已回复，"
+                                "但全市仍有 1 家机构的求助尚无人处理")
+    assert "• 洞头区：均已回复（共 2 家）；🆘 1 家求助尚无人处理" in told.text
+    assert "未回复" not in told.text and told.buttons == [["📋 查看回复情况"]]
+    for staff in (cast.dongtou_staff, cast.lucheng_staff):
+        assert containing(staff, "求助尚无人处理") == []
+
+
+async def test_a_call_for_help_taken_and_resolved_is_not_the_city_admins_concern(typhoon_stage: Stage) -> None:
+    cast = await sent_and_one_answered(typhoon_stage)
+    services = typhoon_stage.services
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(typhoon_stage)
+    (alert,) = containing(cast.dongtou_staff, "紧急求助")
+    await cast.dongtou_staff.press("✋ 我来处理", alert)
+    await cast.dongtou_staff.press("✅ 已解决", alert)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    assert (await follow_up(services)).city_escalated == 0
+    await drain(typhoon_stage)
+    assert [m for m in cast.admin.messages() if "🔺" in m.text] == []
+
+
+async def test_the_city_admins_read_the_silent_and_the_calls_being_handled_county_by_county(
+    typhoon_stage: Stage,
+) -> None:
+    """One home silent, one whose call for help 林科长 took but has not resolved: the city's line for the county
+    counts both; a call taken is not a reason to tell the city on its own."""
+    cast = await enrol(typhoon_stage)
+    services = typhoon_stage.services
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(typhoon_stage)
+    (alert,) = containing(cast.dongtou_staff, "紧急求助")
+    await cast.dongtou_staff.press("✋ 我来处理", alert)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    assert (await follow_up(services)).city_escalated == 1
+    await drain(typhoon_stage)
+    (told,) = containing(cast.admin, "全市仍有")
+    assert "• 洞头区：1 家未回复（共 2 家），尚无人接手跟进；✋ 1 家处理中" in told.text
+    assert "尚无人处理" not in told.text
+
+
+async def test_a_call_for_help_raised_after_the_four_hours_is_left_to_the_county(typhoon_stage: Stage) -> None:
+    """Everyone answered by four hours; a 🆘 pressed after that goes to the county's staff at once, as always, and
+    does not bring the city a message a minute later."""
+    cast = await sent_and_one_answered(typhoon_stage)
+    services = typhoon_stage.services
+    await cast.head_2.press("✅ 已收到并落实")
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    assert (await follow_up(services)).city_escalated == 0
+    warning = containing(cast.head_2, TYPHOON_TEMPLATE)[0]
+    await cast.head_2.press("🆘 需要帮助", warning)
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    assert (await follow_up(services)).city_escalated == 0
+    await drain(typhoon_stage)
+    assert len(containing(cast.dongtou_staff, "紧急求助")) == 1
+    assert [m for m in cast.admin.messages() if "🔺" in m.text] == []
+
+
 async def test_a_warning_whose_status_cannot_be_read_costs_the_follow_up_of_that_warning_alone(
     typhoon_stage: Stage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
