@@ -165,8 +165,11 @@ class _LazyCheckBackWords:
     async def question(self, *args: Any) -> Any:
         return await self._get().question(*args)
 
-    async def came_back(self, *args: Any) -> Any:
-        return await self._get().came_back(*args)
+    async def came_back(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._get().came_back(*args, **kwargs)
+
+    async def came_back_head(self, *args: Any) -> Any:
+        return await self._get().came_back_head(*args)
 
 
 def _hazard_notices(services: BotServices) -> NoticeQueue:

@@ -2,8 +2,10 @@
 
 The question is worded here (`CheckBackWording`, in the reporter's language) and queued by the service when it falls
 due (bot/services/check_backs.py). Its two buttons are answered here: "✅ still solved" thanks the reporter and takes
-the buttons away; "⚠️ it came back" tells the official who closed it (or the county staff covering it), who may
-Reopen it from the details, and offers the reporter the 💬 comment journey (handlers.comment) to say what they saw.
+the buttons away; "⚠️ it came back" tells the official who closed it (or the county staff covering it), whose notice
+carries 🔁 Reopen beside Details where the lifecycle lets them reopen it (the details' Reopen button, `hz:reopen:{id}`:
+handlers.reopen's journey and its checks), and the home's head (not of a rights-protection hazard); and it offers
+the reporter the 💬 comment journey (handlers.comment) to say what they saw.
 Every press is checked on the server: only the reporter may answer (anyone else is refused and audited), once.
 """
 
@@ -21,7 +23,7 @@ from bot.i18n import Translator, clipped, counted
 from bot.services.check_backs import NOT_YOURS
 from bot.services.errors import Refusal
 from handlers.common import place_name, pressed, refuse_press
-from handlers.hazard_buttons import COMMENT, VIEW, button, replace_buttons
+from handlers.hazard_buttons import COMMENT, REOPEN, VIEW, button, replace_buttons
 from handlers.notify import hazard_params, when
 from storage.check_back_models import CheckBack
 from storage.hazard_models import Hazard
@@ -68,10 +70,23 @@ class CheckBackWording:
         ])
         return OutboxPayload(text=text, reply_markup=markup.to_dict())
 
-    async def came_back(self, check_back: CheckBack, hazard: Hazard, reporter: User, official: User) -> OutboxPayload:
+    async def came_back(
+        self, check_back: CheckBack, hazard: Hazard, reporter: User, official: User, *, may_reopen: bool
+    ) -> OutboxPayload:
         t = self._services.i18n.get(official.language)
         closed = when(check_back.closed_at, self._services.settings.tz, t)
-        text = t("check_back.came_back", closed=closed, reporter=reporter.full_name, **await self._params(hazard, t))
+        key = "check_back.came_back" if may_reopen else "check_back.came_back_view"
+        text = t(key, closed=closed, reporter=reporter.full_name, **await self._params(hazard, t))
+        row = [button(VIEW, hazard.id, "button.details", t)]
+        if may_reopen:  # the details' own Reopen button: the same journey, the same checks on the server
+            row.append(button(REOPEN, hazard.id, "button.check_back_reopen", t))
+        return OutboxPayload(text=text, reply_markup=InlineKeyboardMarkup([row]).to_dict())
+
+    async def came_back_head(self, check_back: CheckBack, hazard: Hazard, reporter: User, head: User) -> OutboxPayload:
+        t = self._services.i18n.get(head.language)
+        closed = when(check_back.closed_at, self._services.settings.tz, t)
+        text = t("check_back.came_back_head", closed=closed, reporter=reporter.full_name,
+                 **await self._params(hazard, t))
         markup = InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
         return OutboxPayload(text=text, reply_markup=markup.to_dict())
 

@@ -31,7 +31,7 @@ from bot.domain.stats import (
     parse_range,
     period_from_token,
 )
-from bot.i18n import Translator, counted
+from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.stats import StatsReport
 from handlers.common import answer, cancel_keyboard, fitting, place_name
@@ -83,13 +83,23 @@ def _breakdowns(report: StatsReport, t: Translator) -> list[str]:
     ]
 
 
+# Answers a rebound rate needs before it says anything: "100%" of one answer alarms more than it informs.
+REBOUND_MIN_ANSWERS = 5
+
+
 def _check_backs(report: StatsReport, t: Translator) -> list[str]:
-    """The check-backs (回访) asked in the period, only where there was one: no line of zeros for a quiet scope."""
+    """The check-backs (回访) asked in the period, only where there was one: no line of zeros for a quiet scope. The
+    unanswered ones are named only when there are some; the rebound rate only from REBOUND_MIN_ANSWERS answers on."""
     c = report.check_backs
     if not c.asked:
         return []
-    return [t("insight.stats.check_backs", asked=c.asked, holds=c.holds, again=c.again, unanswered=c.unanswered,
-              rebound=percent(c.rebound, t))]
+    unanswered = t("insight.stats.check_backs_unanswered", count=c.unanswered) if c.unanswered else Html("")
+    rebound = (
+        t("insight.stats.check_backs_rebound", rate=percent(c.rebound, t))
+        if c.answered >= REBOUND_MIN_ANSWERS else Html("")
+    )
+    return [t("insight.stats.check_backs", asked=c.asked, holds=c.holds, again=c.again, unanswered=unanswered,
+              rebound=rebound)]
 
 
 def render(report: StatsReport, institution: str | None, t: Translator) -> str:

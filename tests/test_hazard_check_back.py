@@ -1,5 +1,6 @@
 """The check-back (回访): CHECK_BACK_DAYS after a hazard is closed its reporter is asked, once, whether the problem is
-still solved; "✅ still solved" is thanked and recorded, "⚠️ it came back" reaches the official who closed it."""
+still solved; "✅ still solved" is thanked and recorded, "⚠️ it came back" reaches the official who closed it (who may
+reopen it from that notice) and the home's head."""
 
 from __future__ import annotations
 
@@ -9,12 +10,25 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings
-from bot.domain.lifecycle import HazardAction
+from bot.domain.catalog import HazardArea
+from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.stage import Stage
 from storage.check_back_models import CheckBackState
 from storage.hazard_models import Hazard
-from tests.hazard_people import HEAD, LONGWAN, LUCHENG, OTHER_STAFF, STAFF, Cast, act, cast, report, submitted
+from tests.hazard_people import (
+    HEAD,
+    LONGWAN,
+    LUCHENG,
+    OTHER_STAFF,
+    STAFF,
+    Cast,
+    act,
+    cast,
+    hazard_now,
+    report,
+    submitted,
+)
 
 # 10:00 in Wenzhou: a check-back 30 days on falls outside quiet hours.
 MORNING = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -88,7 +102,8 @@ async def test_it_came_back_tells_the_official_who_closed_it_who_may_reopen_and_
     assert question.buttons == [["💬 留言"], ["详情"]]
     told = staff.last_message()
     assert f"回访：隐患 {hazard.code} 的问题又出现了" in told.text and "李娜" in told.text
-    assert told.buttons == [["详情"]]
+    assert "必要时点「🔁 重新打开」" in told.text
+    assert told.buttons == [["详情", "🔁 重新打开"]]
 
     # The reporter says what they saw, through the comment journey; the official reads it.
     await cadre.press("💬 留言", question)
@@ -168,7 +183,9 @@ async def test_county_staff_see_the_answers_in_stats_once_one_was_asked(bot_stag
     await people.staff.send_text("/stats")
     figures = people.staff.last_message().text
     assert "2026年4月" in figures
-    assert "回访：已询问 1 条，仍已解决 0 条，问题反弹 1 条（0 条未答复）；反弹率 100%" in figures
+    # One answer: no "0 unanswered", and no rebound rate of "100%" from a single reply.
+    assert "回访：已询问 1 条，仍已解决 0 条，问题反弹 1 条\n" in figures
+    assert "未答复" not in figures and "反弹率" not in figures
 
 
 async def rows(stage: Stage, hazard: Hazard) -> list:  # type: ignore[type-arg]
@@ -273,3 +290,94 @@ async def test_a_closer_now_serving_another_county_is_not_told_the_county_staff_
     assert "Wu was told" in people.cadre.last_message().text
     assert f"the problem of hazard {hazard.code} is back" in colleague.last_message().text
     assert not any("is back" in message.text for message in people.staff.messages()[seen:])
+
+
+async def test_the_official_reopens_it_from_the_notice_with_a_reason_and_the_head_is_told(bot_stage: Stage) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    cadre, staff, head = people.cadre, people.staff, people.head
+    hazard = await closed(bot_stage)
+    await asked(bot_stage, timedelta(days=30))
+    await cadre.press("⚠️ 问题又出现了", cadre.last_message())
+    told = staff.last_message()
+
+    # The notice's Reopen is the details' own button: the same journey, the same checks.
+    await staff.press("🔁 重新打开", told)
+    assert f"重新打开已销号的隐患 {hazard.code}" in staff.last_message().text
+    await staff.send_text("回访反映消防通道又被堵塞")
+    assert f"隐患 {hazard.code} 已重新打开" in staff.last_message().text
+    reopened = await hazard_now(bot_stage, hazard)
+    assert reopened.state is HazardState.RECTIFYING and reopened.closed_at is None
+    assert f"隐患 {hazard.code} 已重新打开" in head.last_message().text
+    assert "又被堵塞" in head.last_message().text
+
+    # Pressed again, the lifecycle refuses it: nothing closed is left to reopen.
+    again = await staff.press_data(told, f"hz:reopen:{hazard.id}")
+    assert again.answer is not None and again.answer.show_alert
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+
+
+async def test_the_home_s_head_hears_it_came_back_once_even_across_a_restart(bot_stage: Stage) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    hazard = await closed(bot_stage)
+    await asked(bot_stage, timedelta(days=30))
+    seen = len(people.head.messages())
+    await people.cadre.press("⚠️ 问题又出现了", people.cadre.last_message())
+
+    heard = [m for m in people.head.messages()[seen:] if f"隐患 {hazard.code} 的问题又出现了" in m.text]
+    assert len(heard) == 1
+    assert "李娜" in heard[0].text and "民政部门会重新打开" in heard[0].text
+    assert heard[0].buttons == [["详情"]]  # a head may not reopen: no Reopen for them
+    audit = await bot_stage.services.storage.audit.list(action_prefix="hazard.check_back_answered")
+    assert [(entry.detail["told"], entry.detail["heads"]) for entry in audit] == [([STAFF], [HEAD])]
+
+    await bot_stage.restart()
+    await bot_stage.sandbox.settle()
+    assert sum(f"隐患 {hazard.code} 的问题又出现了" in m.text for m in people.head.messages()[seen:]) == 1
+
+
+async def test_no_head_hears_of_a_rights_protection_hazard_nor_a_head_who_reported_it(bot_stage: Stage) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    colleague = bot_stage.sandbox.user(user_id=OTHER_STAFF, first_name="吴科员", language_code="zh-hans")
+    await bot_stage.register(colleague, Role.COUNTY, region=LUCHENG)
+    # 权益保障: no head is responsible for it; a county clerk fixes it, another accepts it.
+    hazard = await report(bot_stage, area=HazardArea.RIGHTS, description="护工呵斥老人")
+    await act(bot_stage, OTHER_STAFF, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已约谈护工", photos=1)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    await asked(bot_stage, timedelta(days=30))
+    seen = len(people.head.messages())
+    await people.cadre.press("⚠️ 问题又出现了", people.cadre.last_message())
+    assert f"回访：隐患 {hazard.code} 的问题又出现了" in people.staff.last_message().text
+    assert not any(hazard.code in m.text for m in people.head.messages()[seen:])
+
+
+
+async def test_a_reporter_who_is_also_named_the_home_s_head_is_not_told_what_they_said(bot_stage: Stage) -> None:
+    """A head registered for the home is never asked (they correct its hazards); a reporter can still be the person
+    named as its head (institutions.head_user_id): they hear no head's notice of their own answer."""
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    hazard = await closed(bot_stage)
+    await bot_stage.services.storage.db.execute(
+        "UPDATE institutions SET head_user_id = ? WHERE id = ?", (people.cadre.id, hazard.institution_id)
+    )
+    await asked(bot_stage, timedelta(days=30))
+    seen = len(people.cadre.messages())
+    await people.cadre.press("⚠️ 问题又出现了", people.cadre.last_message())
+    heard = f"隐患 {hazard.code} 的问题又出现了"
+    assert not any(heard in m.text for m in people.cadre.messages()[seen:])
+    assert heard in people.head.last_message().text and heard in people.staff.last_message().text
+
+
+async def test_an_answer_after_the_reopening_window_offers_no_reopen(bot_stage: Stage) -> None:
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage, "en")
+    hazard = await closed(bot_stage)
+    await asked(bot_stage, timedelta(days=30))
+    bot_stage.clock.advance(timedelta(days=61))  # 91 days after closing: past the 90 days it may be reopened in
+    await people.cadre.press("⚠️ The problem is back", people.cadre.last_message())
+    told = people.staff.last_message()
+    assert f"the problem of hazard {hazard.code} is back" in told.text and "Reopen" not in told.text
+    assert told.buttons == [["Details"]]

@@ -1,5 +1,6 @@
 """The check-back (回访): a set number of days after a hazard is closed its reporter is asked, once, whether the problem
-is still solved; "it came back" reaches the official who closed it, who may reopen it.
+is still solved; "it came back" reaches the official who closed it, who may reopen it from the notice, and the home's
+head (never of a rights-protection hazard).
 
 Why a table of its own rather than the reminders table or a deferred outbox message: the reminder sweep folds a
 person's due items into one message whose buttons act on them, while this is one question with an answer of its own
@@ -18,8 +19,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.catalog import is_sensitive
 from bot.domain.check_backs import EVENT_CHECK_BACK, CheckBackAnswer, Skip, ask_at, skip_reason
-from bot.domain.lifecycle import can_view
+from bot.domain.lifecycle import HazardAction, available_actions, can_view
 from bot.domain.reminders import QuietHours, in_quiet_hours
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.services.errors import Refusal
@@ -45,8 +47,11 @@ class CheckBackWords(Protocol):
     async def question(self, check_back: CheckBack, hazard: Hazard, reporter: User) -> OutboxPayload: ...
 
     async def came_back(
-        self, check_back: CheckBack, hazard: Hazard, reporter: User, official: User
+        self, check_back: CheckBack, hazard: Hazard, reporter: User, official: User, *, may_reopen: bool
     ) -> OutboxPayload: ...
+
+    async def came_back_head(self, check_back: CheckBack, hazard: Hazard, reporter: User, head: User) -> OutboxPayload:
+        ...
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,8 @@ class CheckBackOutcome:
     check_back: CheckBack
     hazard: Hazard
     answer: CheckBackAnswer
-    told: tuple[User, ...]  # who heard that the problem is back (none for "still solved")
+    told: tuple[User, ...]  # the officials who heard that the problem is back (none for "still solved")
+    heads: tuple[User, ...] = ()  # the institution's heads who heard it too
 
 
 class CheckBackService:
@@ -121,7 +127,8 @@ class CheckBackService:
 
     async def answer(self, actor: User, check_back_id: int, answer: CheckBackAnswer) -> CheckBackOutcome:
         """Record the reporter's answer, once: on the hazard's history and in the audit log; "it came back" tells
-        the official who closed it (or the county staff covering it). Refusals: an unknown or unasked check-back
+        the official who closed it (or the county staff covering it), with Reopen where they may, and the home's
+        heads, in the same transaction and once each (the outbox's keys). Refusals: an unknown or unasked check-back
         ("check_back_unknown"), someone else's (NOT_YOURS, for the handler to audit), one answered already, one of
         a hazard reopened since."""
         storage, now = self._storage, self._clock.now()
@@ -145,20 +152,39 @@ class CheckBackService:
                 hazard.id, at=now, actor_id=actor.telegram_id, action=EVENT_CHECK_BACK, from_state=hazard.state,
                 to_state=hazard.state, detail={"answer": answer.value, "check_back": check_back.id},
             )
-            told = await self._officials(hazard, check_back, actor) if answer is CheckBackAnswer.AGAIN else []
+            again = answer is CheckBackAnswer.AGAIN
+            told = await self._officials(hazard, check_back, actor) if again else []
+            heads = await self._heads(hazard, actor, told) if again else []
             assert self.words is not None
-            await self._outbox.enqueue([
-                _message(hazard, check_back, "again", official.telegram_id,
-                         await self.words.came_back(check_back, hazard, actor, official))
-                for official in told
-            ])
+            messages = []
+            for official in told:
+                # Reopen is offered on the notice as the details offer it: where the lifecycle would allow it now.
+                may_reopen = HazardAction.REOPEN in available_actions(hazard.facts(), actor_of(official), now=now)
+                payload = await self.words.came_back(check_back, hazard, actor, official, may_reopen=may_reopen)
+                messages.append(_message(hazard, check_back, "again", official.telegram_id, payload))
+            for head in heads:
+                payload = await self.words.came_back_head(check_back, hazard, actor, head)
+                messages.append(_message(hazard, check_back, "head", head.telegram_id, payload))
+            await self._outbox.enqueue(messages)
             await storage.audit.append(
                 actor.telegram_id, "hazard.check_back_answered", target=f"hazard:{hazard.code}",
-                detail={"check_back": check_back.id, "answer": answer.value, "told": [p.telegram_id for p in told]},
+                detail={"check_back": check_back.id, "answer": answer.value, "told": [p.telegram_id for p in told],
+                        "heads": [p.telegram_id for p in heads]},
             )
         answered = await storage.check_backs.get(check_back.id)
         assert answered is not None
-        return CheckBackOutcome(answered, hazard, answer, tuple(told))
+        return CheckBackOutcome(answered, hazard, answer, tuple(told), tuple(heads))
+
+    async def _heads(self, hazard: Hazard, reporter: User, told: list[User]) -> list[User]:
+        """The institution's heads, who hear that its problem is back: never of a rights-protection (权益保障) hazard,
+        which heads do not see; not the reporter (who said it), nor anyone told already as its official."""
+        if is_sensitive(hazard.area):
+            return []
+        facts, skip = hazard.facts(), {reporter.telegram_id, *(p.telegram_id for p in told)}
+        return [
+            head for head in await self._storage.users.heads_of(hazard.institution_id)
+            if head.telegram_id not in skip and can_view(facts, actor_of(head))
+        ]
 
     async def _officials(self, hazard: Hazard, check_back: CheckBack, reporter: User) -> list[User]:
         """Who hears that the problem is back: the official who closed it, while they may still see it; else the

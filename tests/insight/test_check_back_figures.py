@@ -11,6 +11,7 @@ problem list gives each hazard's latest answer. Planted in the hand-built March 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -75,11 +76,21 @@ async def test_stats_count_the_check_backs_asked_in_the_period_in_each_scope(wor
 async def test_the_stats_message_has_a_check_back_line_only_where_one_was_asked(world: InsightWorld) -> None:
     await plant(world)
     stats, t = StatsService(world.storage, world.clock, TZ), Translator("zh_CN", strict=True)
-    city = render(await stats.report(await world.user(CITY_ADMIN), MARCH), None, t)
-    assert "<b>回访</b>：已询问 4 条，仍已解决 1 条，问题反弹 2 条（1 条未答复）；反弹率 67%" in city
+    city_report = await stats.report(await world.user(CITY_ADMIN), MARCH)
+    city = render(city_report, None, t)
+    # Three answers: too few for a rebound rate, which would read "67%" of next to nothing.
+    assert "<b>回访</b>：已询问 4 条，仍已解决 1 条，问题反弹 2 条（1 条未答复）\n" in city
+    assert "反弹率" not in city
     assert "回访" not in render(await stats.report(await world.user(LONGWAN_STAFF), MARCH), None, t)
     english = render(await stats.report(await world.user(LUCHENG_STAFF), MARCH), None, Translator("en", strict=True))
-    assert "asked 3, still solved 1, came back 1 (1 unanswered); rebound rate 50%" in english
+    assert "asked 3, still solved 1, came back 1 (1 unanswered)" in english and "rebound rate" not in english
+
+    # From five answers on the rate is given; with none unanswered, no clause says "0 unanswered".
+    five = replace(city_report, check_backs=CheckBackCounts(asked=5, holds=4, again=1))
+    assert "<b>回访</b>：已询问 5 条，仍已解决 4 条，问题反弹 1 条；反弹率 20%" in render(five, None, t)
+    assert "asked 5, still solved 4, came back 1; rebound rate 20%" in render(five, None, Translator("en", strict=True))
+    four = replace(city_report, check_backs=CheckBackCounts(asked=6, holds=3, again=1))
+    assert "已询问 6 条，仍已解决 3 条，问题反弹 1 条（2 条未答复）\n" in render(four, None, t)
 
 
 async def test_the_problem_list_gives_each_hazards_latest_check_back(world: InsightWorld, tmp_path: Path) -> None:
