@@ -1,6 +1,7 @@
 """A photo sent first, outside any journey (as people do on FixMyStreet: the picture, then the words): the bot asks
 whether to report a hazard with it, rather than drop it. 📝 上报隐患 starts /report with the photo(s) already in the
-draft (handlers.report, `accepted_offer`); 取消 forgets them.
+draft (handlers.report, `accepted_offer`), and so does /report typed while the offer waits (`start_report`);
+取消 forgets them.
 
 The offer is kept in the person's report draft (`ReportDraft.offer`), so a restart between the photo and the press
 loses nothing. Only the file ids are kept: the bytes are fetched into the evidence folder when the photos are used,

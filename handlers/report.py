@@ -4,6 +4,7 @@ summary with Confirm / Edit / Cancel. Every step is saved to the database as it 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,6 +16,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -28,15 +30,15 @@ from bot.context import BotContext
 from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
-from bot.domain.text import clean_text, is_blank, says_no_photo
+from bot.domain.text import clean_text, is_blank, says_no_location, says_no_photo
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
 from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, read_text
 from handlers.evidence import keep_file, photo_added
-from handlers.photo_offer import OFFER, current_offer
+from handlers.photo_offer import OFFER, OFFER_JOINS_WITHIN, current_offer
 from handlers.verify import tell_if_only_verifier
-from storage.hazard_models import Hazard, ReportDraft
+from storage.hazard_models import Hazard, PhotoOffer, ReportDraft
 from storage.models import Institution
 
 PICKING_INSTITUTION = "report.picking_institution"
@@ -200,13 +202,19 @@ async def _ask(update: Update, context: BotContext, caller: Caller, draft: Repor
         key = counted("report.ask_photos_attached", count) if count else "report.ask_photos"
         await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(t, count))
     elif next_step == LOCATING:
-        chat = update.effective_chat
-        assert chat is not None
-        await chat.send_message(t("report.ask_location"), reply_markup=_location_keyboard(t))
+        await _ask_location(update, t, "report.ask_location")
     elif next_step == PICKING_SOURCE:
         assert caller.user is not None
         default = draft.source_level or role_default_source(caller.user.role)
         await answer(update, t("report.ask_source"), reply_markup=_source_keyboard(t, default))
+
+
+async def _ask_location(update: Update, t: Translator, key: str) -> None:
+    """The location question, under its reply keyboard (sent anew: a reply keyboard cannot go on an edited message).
+    `key`: the question alone, or opening with the acknowledgement of the answer just given."""
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(t(key), reply_markup=_location_keyboard(t))
 
 
 async def _show_summary(update: Update, context: BotContext, caller: Caller, draft: ReportDraft) -> str | int:
@@ -251,34 +259,58 @@ async def _show_summary(update: Update, context: BotContext, caller: Caller, dra
 
 
 async def start_report(update: Update, context: BotContext) -> str | int:
+    """/report. Photos offered for a report and still waiting (sent within the hour an offer takes more photos, not
+    declined) come with it, as 📝 上报隐患 would bring them: people used to typing /report send the photo, then the
+    command, and lost the photo. An older offer is dropped with the draft, its buttons saying it is gone."""
     if not is_private(update):
         return ConversationHandler.END
     loaded = await _draft(update, context)
     if loaded is None:
         return ConversationHandler.END
-    caller, _ = loaded
+    caller, draft = loaded
+    offer = draft.offer
+    if offer is not None and context.services.clock.now() - offer.at <= OFFER_JOINS_WITHIN:
+        return await _start_with_offer(update, context, caller, offer, pressed=False)
     await _save(context, caller, ReportDraft(step=PICKING_INSTITUTION))
     return await _ask_institution(update, context, caller)
 
 
-async def accepted_offer(update: Update, context: BotContext) -> str | int:
+async def _start_with_offer(
+    update: Update, context: BotContext, caller: Caller, offer: PhotoOffer, *, pressed: bool
+) -> str | int:
+    """Start the report with the offer's photos (fetched into the evidence folder now), the offer used up: its
+    question says the photos were attached and loses its buttons (`pressed`: its own 📝 上报隐患 was pressed; else
+    /report was typed, and the question is edited where it stands). A button left on a client that missed the edit
+    is answered as for any used offer, since the draft no longer holds it."""
+    photos = [await keep_file(photo.file_id, photo.file_unique_id, context) for photo in offer.photos[:MAX_PHOTOS]]
+    said = caller.t(counted("offer.accepted", len(photos)), count=len(photos))
+    if pressed:
+        await answer(update, said, edit=True)
+    elif offer.message_id is not None and update.effective_chat is not None:
+        # Deleted by the person, or too old to edit: the report goes on all the same.
+        with contextlib.suppress(BadRequest):
+            await context.bot.edit_message_text(said, chat_id=update.effective_chat.id, message_id=offer.message_id)
+    await _save(context, caller, ReportDraft(step=PICKING_INSTITUTION, photos=photos))
+    return await _ask_institution(update, context, caller)
+
+
+async def accepted_offer(update: Update, context: BotContext) -> str | int | None:
     """📝 上报隐患 under photos sent before /report: the report starts with them in its draft (fetched into the
-    evidence folder now), so the photo step counts them and asks only for more."""
+    evidence folder now), so the photo step counts them and asks only for more. A press that starts nothing (the
+    offer gone: used, declined, replaced, or taken by a /report typed since) returns None, leaving a report under
+    way at its step: this is an entry point, tried in the middle of a report too, and END would end that report."""
     query = update.callback_query
     if not is_private(update) or query is None or query.data is None:
-        return ConversationHandler.END
+        return None
     caller = await identify(update, context)
     if caller is None or caller.user is None:
-        return ConversationHandler.END
+        return None
     offer = await current_offer(context, caller, int(query.data.removeprefix(OFFER)))
     if offer is None:
         await query.answer(caller.t.plain("offer.gone"), show_alert=True)
-        return ConversationHandler.END
+        return None
     await query.answer()
-    photos = [await keep_file(photo.file_id, photo.file_unique_id, context) for photo in offer.photos[:MAX_PHOTOS]]
-    await answer(update, caller.t(counted("offer.accepted", len(photos)), count=len(photos)), edit=True)
-    await _save(context, caller, ReportDraft(step=PICKING_INSTITUTION, photos=photos))
-    return await _ask_institution(update, context, caller)
+    return await _start_with_offer(update, context, caller, offer, pressed=True)
 
 
 async def searched_institution(update: Update, context: BotContext) -> str | int:
@@ -385,6 +417,12 @@ async def photos_done(update: Update, context: BotContext) -> str | int:
     if update.callback_query is not None:
         await update.callback_query.answer()
     caller, draft = loaded
+    if draft.step != EDITING and not draft.photos:
+        # 无照片, pressed or typed: the location question opens with "好的，不附照片。", so whoever was unsure the
+        # answer was taken does not type it again (where it would be taken for an address).
+        await _save(context, caller, draft.model_copy(update={"step": LOCATING}))
+        await _ask_location(update, caller.t, "report.ask_location_no_photos")
+        return LOCATING
     return await _after(update, context, caller, draft, LOCATING)
 
 
@@ -417,7 +455,8 @@ async def typed_address(update: Update, context: BotContext) -> str | int:
         return LOCATING
     caller, draft = loaded
     text = clean_text(message.text)
-    if text == caller.t.plain("report.button_skip"):
+    # Skip, or a typed "no" of any kind (无 / 不知道 / 没有照片 typed again…): never an address everyone then reads.
+    if text == caller.t.plain("report.button_skip") or says_no_location(text):
         return await _located(update, context, caller, draft, "report.location_skipped")
     if is_blank(text):  # only invisible characters: no address was typed
         await answer(update, caller.t("report.guide_location"))

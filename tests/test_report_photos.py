@@ -247,3 +247,152 @@ async def test_an_offer_keeps_the_largest_size_of_a_photo_and_no_more_than_nine_
     for photo in draft.offer.photos:
         stored = bot_stage.sandbox.world.files.get(photo.file_id)
         assert stored is not None and stored.width == 320  # the photo, not its 90-pixel thumbnail
+
+
+# ---- "no" typed at the location step, and the no-photo answer acknowledged ----------------------------------
+
+
+async def test_no_photo_is_acknowledged_and_typing_it_again_at_the_location_is_no_address(bot_stage: Stage) -> None:
+    """The audit's cadre: "无" at the photo step, then, unsure it was taken, "没有照片" again, which became the
+    hazard's address for everyone. The location question now opens with 好的，不附照片。 and a typed "no" skips it."""
+    cadre, head = await cadre_and_head(bot_stage)
+    await to_the_photos(cadre)
+    await cadre.send_text("无")
+    asked = cadre.last_message()
+    assert asked.text.startswith("好的，不附照片。\n隐患位置：")
+    assert cadre.reply_keyboard() == [["📍 发送当前位置"], ["跳过"]]
+    before = len(cadre.messages())
+    await cadre.send_text("没有照片")
+    said = [message.text for message in cadre.messages()[before:]]
+    assert said[0] == "已跳过位置。" and said[-1].startswith("隐患是在哪一级检查中发现的"), said
+    await cadre.press("互查")
+    summary = cadre.last_message().text
+    assert "位置：未提供" in summary and "没有照片" not in summary
+    await cadre.press("✅ 确认上报")
+    code = CODE.search(cadre.last_message().text)
+    assert code is not None
+    hazard = await bot_stage.services.storage.hazards.get_by_code(code.group(0))
+    assert hazard is not None and hazard.address_text is None
+    before = len(head.messages())
+    await head.send_text(f"/hazard {code.group(0)}")
+    assert not any("地址：" in message.text for message in head.messages()[before:])
+
+
+async def test_the_no_photos_button_is_acknowledged_alike_and_other_no_answers_skip_the_location(
+    bot_stage: Stage,
+) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    for typed in ("不知道", "跳过。", "None"):
+        await to_the_photos(cadre)
+        await cadre.press("无照片")
+        assert cadre.last_message().text.startswith("好的，不附照片。\n隐患位置：")
+        await cadre.send_text(typed)
+        await cadre.press("互查")
+        assert "位置：未提供" in cadre.last_message().text, typed
+        await cadre.press("取消")
+    # An address is still an address, even one that starts like a "no".
+    await to_the_photos(cadre)
+    await cadre.send_photo()
+    await cadre.send_text("完成")  # with a photo: no "no photos" to acknowledge
+    assert cadre.last_message().text.startswith("隐患位置：")
+    await cadre.send_text("没有门牌号的那栋楼，一层")
+    await cadre.press("互查")
+    assert "位置：没有门牌号的那栋楼，一层" in cadre.last_message().text
+
+
+async def test_no_photo_and_no_location_typed_in_english(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage, language="en")
+    await cadre.send_text("/report")
+    await cadre.press("Lucheng District Social Welfare Home")
+    await cadre.press("Fire")
+    await cadre.press("General")
+    await cadre.send_text("Fire exit blocked by furniture")
+    await cadre.send_text("none")
+    assert cadre.last_message().text.startswith("OK, no photos.\nWhere is it?")
+    await cadre.send_text("No photo")
+    assert "Location skipped." in [message.text for message in cadre.messages()[-3:]]
+    await cadre.press("Cross-check")
+    summary = cadre.last_message().text
+    assert "Location: not given" in summary and "No photo" not in summary, summary
+
+
+# ---- /report typed after photos were offered ------------------------------------------------------------------
+
+
+async def test_report_typed_after_photos_takes_them_and_the_offer_is_used(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_photo()
+    await cadre.send_photo()
+    offer = cadre.last_message()
+    assert offer.text == "要用这 2 张照片上报隐患吗？" and offer.buttons == OFFER_BUTTONS
+    report_data = offer.button_data[0][0]
+    assert report_data is not None
+    await cadre.send_text("/report")
+    assert offer.text == "好的，已附上 2 张照片，开始上报隐患。" and offer.buttons == []  # used, as a press would
+    assert "隐患在哪个机构" in cadre.last_message().text
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    await cadre.press("较大")
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    asked = cadre.last_message()
+    assert "已附上您先前发送的 2 张照片" in asked.text and asked.buttons == DONE_BUTTONS
+    # The old button, pressed from a client that missed the edit, is told why and starts nothing.
+    pressed = await cadre.press_data(offer, report_data)
+    assert pressed.answer is not None and "已开始新的上报" in (pressed.answer.text or "")
+    assert cadre.last_message().text == asked.text
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    assert "照片：2 张" in cadre.last_message().text
+    await cadre.press("✅ 确认上报")
+    code = CODE.search(cadre.last_message().text)
+    assert code is not None
+    storage = bot_stage.services.storage
+    hazard = await storage.hazards.get_by_code(code.group(0))
+    assert hazard is not None
+    photos = await storage.hazards.photos(hazard.id)
+    assert len(photos) == 2 and all(bot_stage.services.evidence.exists(p.sha256) for p in photos)
+
+
+async def test_report_typed_after_an_offer_older_than_an_hour_or_declined_starts_without_it(
+    bot_stage: Stage,
+) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_photo()
+    old = cadre.last_message()
+    bot_stage.clock.advance(timedelta(hours=2))
+    await cadre.send_text("/report")
+    assert old.text == "要用这张照片上报隐患吗？"  # left as it was
+    pressed = await cadre.press("📝 上报隐患", old)
+    assert pressed.answer is not None and "已失效" in (pressed.answer.text or "")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    await cadre.press("较大")
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    assert cadre.last_message().buttons == NO_PHOTO_BUTTONS  # no photo came with it
+    await cadre.send_text("/cancel")
+    await cadre.send_photo()
+    await cadre.press("取消", cadre.last_message())
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    await cadre.press("较大")
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    assert cadre.last_message().buttons == NO_PHOTO_BUTTONS
+
+
+async def test_report_typed_after_an_album_in_english_takes_it(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage, language="en")
+    world = bot_stage.sandbox.world
+    for page in range(3):
+        sizes = store_photo(world, make_jpeg(320, 240, 90 + page))
+        await cadre._post(None, "photo", False, photo=sizes, caption=None, caption_raw=None, media_group_id="alb-e")
+    await bot_stage.sandbox.settle()
+    offer = next(m for m in cadre.messages() if "Report a hazard" in m.text)
+    await cadre.send_text("/report")
+    assert offer.text == "OK: 3 photos attached. Let us report the hazard." and offer.buttons == []
+    await cadre.press("Lucheng District Social Welfare Home")
+    await cadre.press("Fire")
+    await cadre.press("General")
+    await cadre.send_text("Fire exit blocked by furniture")
+    assert "3" in cadre.last_message().text and cadre.last_message().buttons[0] == ["Done"]

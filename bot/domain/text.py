@@ -95,3 +95,19 @@ def says_no_photo(text: str | None) -> bool:
     """The typed answer of a photo step means "no photo" (or "no more"), as its button would."""
     said = clean_text(text).strip(_TRAILING_PUNCTUATION).lower()
     return " ".join(said.split()) in NO_PHOTO_WORDS
+
+
+# What a person types at a step that asks where something is when they cannot (or will not) say: the photo step's
+# words too, since the answer just given there is what a person unsure whether it was taken types again ("没有照片"
+# typed twice became a hazard's address, which everyone reading the hazard then saw), and the ways people say they
+# do not know. Compared as `says_no_photo` compares: whole, so "没有门牌号的那栋楼" is still an address.
+NO_LOCATION_WORDS = NO_PHOTO_WORDS | frozenset({
+    "不知道", "不清楚", "不确定", "无地址", "没有地址", "暂无地址", "不详", "未知", "没有位置", "无位置", "跳过位置",
+    "unknown", "don't know", "dont know", "not sure", "n/a", "no address", "no location", "skip location",
+})
+
+
+def says_no_location(text: str | None) -> bool:
+    """The typed answer of a location step means "no location", as its Skip button would: never an address."""
+    said = clean_text(text).strip(_TRAILING_PUNCTUATION).lower()
+    return " ".join(said.split()) in NO_LOCATION_WORDS

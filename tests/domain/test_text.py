@@ -45,3 +45,13 @@ def test_typed_no_photo_answers_are_read_as_the_button() -> None:
         assert says_no_photo(said), said
     for other in ("没有照片但有视频", "这是文字", "", None, "now", "无法拍照，门锁着"):
         assert not says_no_photo(other), other
+
+
+def test_typed_no_location_answers_are_read_as_skip_and_an_address_is_not() -> None:
+    from bot.domain.text import says_no_location
+
+    for said in ("无", "没有", "不用", "跳过", "没有照片", "没有照片。", "不知道", "None", "no", "Skip", "don't know",
+                 "完成"):
+        assert says_no_location(said), said
+    for other in ("没有门牌号的那栋楼", "二号楼一层洗衣房", "", None, "Noah's room", "无锡路 3 号"):
+        assert not says_no_location(other), other
