@@ -32,6 +32,7 @@ CHOOSING_SEVERITY = "drill.choosing_severity"
 CONFIRMING = "drill.confirming"
 
 MAX_PROBLEMS = 10
+REDATE = "dr:redate"  # back from the participants question to the date
 # The area each kind of drill most likely uncovers problems in: the suggested answer, marked ✓.
 KIND_AREA = {
     DrillKind.FIRE: HazardArea.FIRE,
@@ -143,7 +144,14 @@ async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillD
         today = context.services.drills.today()
         await answer(update, t("drill.ask_date"), reply_markup=day_keyboard("dr", today, t))
     elif step == COUNTING_PEOPLE:
-        await answer(update, t("drill.ask_participants"), reply_markup=cancel_keyboard(t, "dr:cancel"))
+        # The date as read comes first, with a way back to it: a typed 12月5日 may have been read as last year's.
+        read = draft.held_on.isoformat() if draft.held_on is not None else "—"
+        if draft.held_on is not None and draft.held_on.year < context.services.drills.today().year:
+            read += t.plain("drill.date_last_year")
+        text = t("drill.ask_participants", day=read)
+        redate = InlineKeyboardButton(t.plain("button.drill_redate"), callback_data=REDATE)
+        cancel = InlineKeyboardButton(t.plain("button.cancel"), callback_data="dr:cancel")
+        await answer(update, text, reply_markup=InlineKeyboardMarkup([[redate, cancel]]))
     elif step == TIMING:
         await answer(update, t("drill.ask_duration"), reply_markup=cancel_keyboard(t, "dr:cancel"))
     elif step == DESCRIBING:

@@ -49,6 +49,7 @@ from handlers.drill_steps import (
     PICKING_INSTITUTION,
     PICKING_KIND,
     PROBLEM_AREAS,
+    REDATE,
     TIMING,
     advance,
     ask,
@@ -167,6 +168,15 @@ async def typed_day(update: Update, context: BotContext) -> str | int:
     if held_on is None:
         return PICKING_DATE
     return await advance(update, context, caller, draft.model_copy(update={"held_on": held_on}), COUNTING_PEOPLE)
+
+
+async def redate(update: Update, context: BotContext) -> str | int:
+    """↩ under the participants question: the date again (the one read may not be the one meant)."""
+    pressed = await read_press(update, context)
+    if pressed is None:
+        return ConversationHandler.END
+    caller, draft, _ = pressed
+    return await advance(update, context, caller, draft.model_copy(update={"held_on": None}), PICKING_DATE)
 
 
 async def counted_people(update: Update, context: BotContext) -> str | int:
@@ -377,6 +387,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     MessageHandler(other, _guide("calendar.guide_date")),
                 ],
                 COUNTING_PEOPLE: [
+                    CallbackQueryHandler(redate, pattern=f"^{REDATE}$"),
                     MessageHandler(text, counted_people),
                     MessageHandler(other, _guide("calendar.guide_number")),
                 ],

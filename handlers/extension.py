@@ -27,7 +27,7 @@ from handlers.common import (
     refused_text,
     typed,
 )
-from handlers.hazard import typed_deadline_of
+from handlers.hazard import MIN_DEADLINE_REASON, deadline_shown, reason_too_short, typed_deadline_of
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
     EXTEND,
@@ -125,7 +125,8 @@ async def chose_days(update: Update, context: BotContext) -> str | int:
     return await _chose(update, context, caller, draft, extended(hazard.deadline, context.services.clock.now(), days))
 
 
-async def typed_date(update: Update, context: BotContext) -> str | int:
+async def typed_date(update: Update, context: BotContext, *, corrected: bool = False) -> str | int:
+    """A deadline typed at the date step, or (`corrected`) at the reason step, where it replaces the date chosen."""
     message = update.effective_message
     found = await _draft(update, context)
     if message is None or message.text is None or found is None:
@@ -149,15 +150,19 @@ async def typed_date(update: Update, context: BotContext) -> str | int:
         deadline = when(hazard.deadline, services.settings.tz, t)
         await answer(update, t("extension.not_later", deadline=deadline), reply_markup=_choices_keyboard(t))
         return CHOOSING_DATE
-    return await _chose(update, context, caller, draft, asked)
+    return await _chose(update, context, caller, draft, asked, typed_text=message.text, corrected=corrected)
 
 
-async def _chose(update: Update, context: BotContext, caller: Caller, draft: ActionDraft, asked: datetime) -> str:
+async def _chose(
+    update: Update, context: BotContext, caller: Caller, draft: ActionDraft, asked: datetime, *,
+    typed_text: str | None = None, corrected: bool = False,
+) -> str:
     assert caller.user is not None
     services = context.services
     chosen = draft.model_copy(update={"deadline": asked})
     await _drafts(context).save(caller.user.telegram_id, Journey.EXTENSION, chosen, services.clock.now())
-    text = caller.t("extension.ask_reason", deadline=when(chosen.deadline, services.settings.tz, caller.t))
+    key = "extension.ask_reason_corrected" if corrected else "extension.ask_reason"
+    text = caller.t(key, deadline=deadline_shown(asked, typed_text, context, caller.t))
     await answer(update, text, reply_markup=cancel_keyboard(caller.t, ASK_CANCEL))
     return AWAITING_REASON
 
@@ -170,6 +175,8 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
     caller, draft = found
     assert caller.user is not None
     t, services = caller.t, context.services
+    if message.text is not None and typed_deadline_of(message.text, context) is not None:
+        return await typed_date(update, context, corrected=True)  # a date corrects the date, never is the reason
     try:
         reason = checked_text(message.text, field_name="text")
     except Refusal as refusal:  # too long, or classified: each put right by typing it again
@@ -177,6 +184,10 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         return AWAITING_REASON
     if reason is None:
         await answer(update, t("extension.need_reason"), reply_markup=cancel_keyboard(t, ASK_CANCEL))
+        return AWAITING_REASON
+    if reason_too_short(reason):
+        await answer(update, t("refusal.deadline_reason_too_short", min=MIN_DEADLINE_REASON),
+                     reply_markup=cancel_keyboard(t, ASK_CANCEL))
         return AWAITING_REASON
     try:
         hazard = (await services.hazards.view(caller.user, draft.hazard_id)).hazard

@@ -18,11 +18,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import BotContext
 from bot.domain.check_backs import EVENT_CHECK_BACK, CheckBackAnswer
-from bot.domain.days import parse_deadline
+from bot.domain.days import names_year, parse_deadline
 from bot.domain.deadlines import extended
 from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import STAFF_ROLES
-from bot.domain.text import clean_text
+from bot.domain.text import clean_text, visible_length
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import FOUR_EYES_WAIVED, HazardDossier
@@ -50,6 +50,8 @@ MESSAGE_BUDGET = 3500
 ALBUM_SIZE = 10
 
 CHOOSING_DEADLINE, AWAITING_REASON = "deadline.choosing_deadline", "deadline.awaiting_reason"
+# Characters that show in the reason for a new deadline (or for asking for one), as a withdrawal's reason.
+MIN_DEADLINE_REASON = 2
 DEADLINE_CANCEL = "dl:cancel"  # under every question of the step, and every answer that asks again
 # Days offered as buttons, each with its own label so that every language can word its plural.
 EXTENSIONS = ((1, "button.extend_1_day"), (3, "button.extend_3_days"), (7, "button.extend_7_days"))
@@ -332,7 +334,8 @@ async def chose_extension(update: Update, context: BotContext) -> str | int:
     return await _chose(update, context, caller, draft, new_deadline)
 
 
-async def typed_deadline(update: Update, context: BotContext) -> str | int:
+async def typed_deadline(update: Update, context: BotContext, *, corrected: bool = False) -> str | int:
+    """A deadline typed at the date step, or (`corrected`) at the reason step, where it replaces the date chosen."""
     sent = await typed(update, context)
     if sent is None or sent.message.text is None:
         return ConversationHandler.END
@@ -348,7 +351,7 @@ async def typed_deadline(update: Update, context: BotContext) -> str | int:
     if deadline <= context.services.clock.now():
         await answer(update, caller.t("refusal.deadline_in_past"), reply_markup=_extension_keyboard(caller.t))
         return CHOOSING_DEADLINE
-    return await _chose(update, context, caller, draft, deadline)
+    return await _chose(update, context, caller, draft, deadline, typed_text=text, corrected=corrected)
 
 
 def typed_deadline_of(text: str, context: BotContext) -> datetime | None:
@@ -357,13 +360,32 @@ def typed_deadline_of(text: str, context: BotContext) -> datetime | None:
     return parse_deadline(text, context.services.clock.now().astimezone(tz).date(), tz)
 
 
-async def _chose(update: Update, context: BotContext, caller: Caller, draft: ActionDraft, deadline: datetime) -> str:
+def deadline_shown(deadline: datetime, typed_text: str | None, context: BotContext, t: Translator) -> str:
+    """The deadline as it is said back; a day typed without its year that was taken in the next year says so."""
+    tz = context.services.settings.tz
+    shown = when(deadline, tz, t)
+    this_year = context.services.clock.now().astimezone(tz).year
+    if typed_text is not None and not names_year(typed_text) and deadline.astimezone(tz).year > this_year:
+        shown += t.plain("deadline.next_year")
+    return shown
+
+
+def reason_too_short(text: str | None) -> bool:
+    """A reason that shows, but too little of it (nothing that shows is "please give a reason", as before)."""
+    return 0 < visible_length(clean_text(text)) < MIN_DEADLINE_REASON
+
+
+async def _chose(
+    update: Update, context: BotContext, caller: Caller, draft: ActionDraft, deadline: datetime, *,
+    typed_text: str | None = None, corrected: bool = False,
+) -> str:
     assert caller.user is not None
     services = context.services
     await _drafts(context).save(
         caller.user.telegram_id, Journey.DEADLINE, draft.model_copy(update={"deadline": deadline}), services.clock.now()
     )
-    text = caller.t("deadline.ask_reason", deadline=when(deadline, services.settings.tz, caller.t))
+    key = "deadline.ask_reason_corrected" if corrected else "deadline.ask_reason"
+    text = caller.t(key, deadline=deadline_shown(deadline, typed_text, context, caller.t))
     await answer(update, text, reply_markup=cancel_keyboard(caller.t, DEADLINE_CANCEL))
     return AWAITING_REASON
 
@@ -378,6 +400,14 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
     if draft is None or draft.deadline is None:
         await answer(update, t("fallback.stale_button"))
         return ConversationHandler.END
+    if message.text is not None and typed_deadline_of(message.text, context) is not None:
+        # A date typed where the reason is asked corrects the date (a clerk's "Sep 20" after "tomorrow"): it is never
+        # taken as the reason, which would apply the date they meant to replace.
+        return await typed_deadline(update, context, corrected=True)
+    if reason_too_short(message.text):
+        await answer(update, t("refusal.deadline_reason_too_short", min=MIN_DEADLINE_REASON),
+                     reply_markup=cancel_keyboard(t, DEADLINE_CANCEL))
+        return AWAITING_REASON
     try:
         async with services.storage.db.transaction():  # the change and the end of its draft, or neither
             outcome = await services.hazards.act(

@@ -184,11 +184,11 @@ async def test_an_english_head_types_yesterday_just_after_midnight_and_the_citys
 
     await head.send_text("/drill")
     await head.press("Fire evacuation")
-    assert "yesterday, 3/5 or 2026-03-05" in head.last_message().text  # the accepted forms, by example
+    assert "yesterday, Mar 5, 3/5 or 2026-03-05" in head.last_message().text  # the accepted forms, by example
     await head.send_text("tomorrow")
     assert "cannot be later than today" in head.last_message().text
     await head.send_text("last Tuesday")
-    assert "yesterday, 3/5 (month/day) or 2026-03-05" in head.last_message().text
+    assert "yesterday, Mar 5, 3/5 (month/day) or 2026-03-05" in head.last_message().text
     await head.send_text("Yesterday")
     assert "how many people" in head.last_message().text.lower()
     await head.send_text("20")
@@ -200,6 +200,43 @@ async def test_an_english_head_types_yesterday_just_after_midnight_and_the_citys
     assert "2026-07-01" in head.last_message().text
     await head.press("✅ Confirm")
     assert "Drill logged: Fire evacuation, 2026-07-01" in head.last_message().text
+
+
+async def test_a_typed_drill_date_is_said_back_with_its_year_and_can_be_entered_again(bot_stage: Stage) -> None:
+    """On 10 September 12月5日 is last year's 5 December (a drill has been held): the next question begins with the
+    date as read, says it is last year's, and ↩ goes back to the date."""
+    bot_stage.clock.set(local(2026, 9, 10))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.send_text("12月5日")
+    asked = head.last_message()
+    assert asked.text.startswith("演练日期：2025-12-05（去年）") and "参加人数" in asked.text
+    assert asked.buttons == [["↩ 改日期", "取消"]]
+    await head.press("↩ 改日期", asked)
+    assert "第 2 步" in head.last_message().text
+    await head.send_text("9月5日")
+    assert head.last_message().text.startswith("演练日期：2026-09-05\n")
+    await head.send_text("20")
+    await head.send_text("30")
+    await head.send_text("夜间火灾疏散")
+    await head.send_photo()
+    await head.press("完成")
+    await head.send_text("无")
+    assert "2026-09-05" in head.last_message().text and "2025-12-05" not in head.last_message().text
+
+
+async def test_an_english_drill_date_by_month_name_is_said_back(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 9, 10))
+    head = (await cast(bot_stage, "en")).head
+    await head.send_text("/drill")
+    await head.press("Fire evacuation")
+    await head.send_text("Dec 5")
+    asked = head.last_message()
+    assert asked.text.startswith("Drill date: 2025-12-05 (last year)") and asked.buttons[0][0] == "↩ Change the date"
+    await head.press("↩ Change the date", asked)
+    await head.send_text("5 September")
+    assert head.last_message().text.startswith("Drill date: 2026-09-05\n")
 
 
 async def test_drills_shows_the_record_and_the_status_at_the_edges(bot_stage: Stage) -> None:

@@ -136,6 +136,31 @@ async def test_a_head_types_the_day_asked_for_without_its_year(bot_stage: Stage)
     assert requested.requested_deadline == datetime(2027, 1, 10, 23, 59, tzinfo=tz)
 
 
+async def test_a_date_typed_where_the_reason_is_asked_corrects_the_day_asked_for(bot_stage: Stage) -> None:
+    """A head who types a date again at the reason step changes the day asked for (said back, next year's marked);
+    the date is never the reason, and a reason of one character is asked for again."""
+    tz = bot_stage.settings.tz
+    bot_stage.clock.set(datetime(2026, 12, 28, 10, 0, tzinfo=tz))
+    people = await cast(bot_stage)
+    head = people.head
+    hazard = await report(bot_stage)
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await head.send_text(f"/hazard {hazard.code}")
+    await head.press("申请延期", head.last_message())
+    await head.send_text("1月10日")
+    assert "希望的新期限：2027-01-10 23:59（明年）。" in head.last_message().text
+    await head.send_text("1月15日")
+    corrected = head.last_message()
+    assert "已改为希望的新期限：2027-01-15 23:59（明年）。" in corrected.text and corrected.buttons == [["取消"]]
+    await head.send_text("等")
+    assert "至少 2 个字" in head.last_message().text
+    await head.send_text("需要更换配电箱，等待施工单位进场")
+    await head.press("提交延期申请", head.last_message())
+    requested = await bot_stage.services.storage.extensions.pending_for(hazard.id)
+    assert requested is not None and requested.reason == "需要更换配电箱，等待施工单位进场"
+    assert requested.requested_deadline == datetime(2027, 1, 15, 23, 59, tzinfo=tz)
+
+
 async def test_staff_refuse_with_a_reason_the_head_reads_and_the_deadline_stays(bot_stage: Stage) -> None:
     people = await cast(bot_stage, "en")
     head, staff = people.head, people.staff

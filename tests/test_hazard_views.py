@@ -243,6 +243,64 @@ async def test_a_typed_deadline_is_read_in_the_configured_zone_in_english(bot_st
     assert "The contractor comes next week" in people.head.last_message().text
 
 
+async def test_a_date_typed_at_the_reason_step_corrects_the_date_and_is_never_the_reason(bot_stage: Stage) -> None:
+    """The audit's clerk: "tomorrow", then "Sep 20" where the reason is asked. The date is corrected and said back,
+    the reason is asked again; a reason of one character is refused; nothing is applied until a real reason comes."""
+    tz = bot_stage.settings.tz
+    bot_stage.clock.set(datetime(2026, 9, 10, 9, 0, tzinfo=tz))
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/deadline {hazard.code}")
+    assert "Dec 20" in staff.last_message().text  # the accepted forms, by example
+    await staff.send_text("tomorrow")
+    assert "New deadline: 2026-09-11 23:59. Please type the reason" in staff.last_message().text
+    await staff.send_text("Sep 20")
+    corrected = staff.last_message()
+    assert "Deadline changed to 2026-09-20 23:59. Please type the reason" in corrected.text
+    assert "(next year)" not in corrected.text and corrected.buttons == [["Cancel"]]
+    assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline  # nothing applied yet
+    await staff.send_text("x")
+    refused = staff.last_message()
+    assert "at least 2 characters" in refused.text and refused.buttons == [["Cancel"]]
+    await staff.send_text("The contractor comes on the 18th")
+    assert (await hazard_now(bot_stage, hazard)).deadline == datetime(2026, 9, 20, 23, 59, tzinfo=tz)
+    event = (await bot_stage.services.storage.hazards.events(hazard.id))[-1]
+    assert event.action == "change_deadline" and event.note == "The contractor comes on the 18th"
+
+
+async def test_a_date_in_the_past_typed_at_the_reason_step_goes_back_to_the_date(bot_stage: Stage) -> None:
+    tz = bot_stage.settings.tz
+    bot_stage.clock.set(datetime(2026, 9, 10, 9, 0, tzinfo=tz))
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/deadline {hazard.code}")
+    await staff.press("延期 3 天")
+    await staff.send_text("今天 08:00")
+    assert "整改期限不能早于现在" in staff.last_message().text
+    assert staff.last_message().buttons == [["延期 1 天", "延期 3 天", "延期 7 天"], ["取消"]]
+    await staff.send_text("9月30日")
+    assert "新期限：2026-09-30 23:59。" in staff.last_message().text
+    await staff.send_text("等待消防检测")
+    assert (await hazard_now(bot_stage, hazard)).deadline == datetime(2026, 9, 30, 23, 59, tzinfo=tz)
+
+
+async def test_a_typed_day_without_its_year_taken_in_the_next_year_says_so(bot_stage: Stage) -> None:
+    tz = bot_stage.settings.tz
+    bot_stage.clock.set(datetime(2026, 12, 28, 10, 0, tzinfo=tz))
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await staff.send_text(f"/deadline {hazard.code}")
+    await staff.send_text("1月10日")
+    assert "新期限：2027-01-10 23:59（明年）。" in staff.last_message().text
+    await staff.send_text("2027-01-12")  # written with its year: nothing to point out
+    assert "已改为新期限：2027-01-12 23:59。" in staff.last_message().text
+    await staff.send_text("需等待施工单位进场")
+    assert (await hazard_now(bot_stage, hazard)).deadline == datetime(2027, 1, 12, 23, 59, tzinfo=tz)
+
+
 async def test_a_deadline_typed_as_people_say_it_is_read_against_the_citys_today(bot_stage: Stage) -> None:
     """明天下午6点 just after midnight in the city (still yesterday in UTC) is the day after the city's today."""
     tz = bot_stage.settings.tz

@@ -1,10 +1,10 @@
 """Days as people write them, in chat or in a spreadsheet cell: 2026-03-05 as the templates show, 2026/3/5 as
 Chinese Excel writes a date cell into a CSV, 2026.3.5 and 2026年3月5日 as people type.
 
-In chat people also leave out the year (12月20日, 12/20) or say the day (明天, yesterday), and give a deadline its
-time of day (18:00, 18点, 下午6点, 6pm). Those forms need today, which the caller passes (the clock's local day),
-and a direction: a deadline lies ahead, so 12月20日 is the next 20 December; a drill has been held, so it is the
-latest one."""
+In chat people also leave out the year (12月20日, 12/20), name the month in English (Sep 20, 20 September) or say
+the day (明天, yesterday), and give a deadline its time of day (18:00, 18点, 下午6点, 6pm). Those forms need today,
+which the caller passes (the clock's local day), and a direction: a deadline lies ahead, so 12月20日 is the next 20
+December; a drill has been held, so it is the latest one."""
 
 from __future__ import annotations
 
@@ -16,6 +16,21 @@ from zoneinfo import ZoneInfo
 _YEAR_MONTH_DAY = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})(?!\d)\s*[日号]?"
 _MONTH_DAY = r"(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})(?!\d)\s*[日号]?"
 _DAY = re.compile(rf"^\s*{_YEAR_MONTH_DAY}\s*(?:[ T](?P<time>.*))?$")
+
+# A month by its English name, full or short (Sep, Sept, September), before the day or after it, with an optional
+# year after both and an optional ordinal suffix: Sep 20, September 20th, 20 Sep, 20 September 2026, Sep 20, 2026.
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11,
+    "dec": 12,
+}
+_MONTH_NAME = (
+    r"(?P<name>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?![a-z])"
+)
+_NAME_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?(?![\da-z])"
+_NAME_YEAR = r"(?:\s*,?\s+(?P<year>\d{4})(?!\d))?"
+_MONTH_NAME_DAY = re.compile(rf"{_MONTH_NAME}\s*{_NAME_DAY}{_NAME_YEAR}", re.IGNORECASE)
+_DAY_MONTH_NAME = re.compile(rf"{_NAME_DAY}\s*(?:of\s+)?{_MONTH_NAME}{_NAME_YEAR}", re.IGNORECASE)
 
 # Days named by a word, as days after today. English words stop at a letter ("todays" is not a day).
 _WORDS = {
@@ -87,6 +102,16 @@ def parse_deadline(text: str, today: date, tz: ZoneInfo) -> datetime | None:
     return None if at is None else datetime.combine(day, at, tzinfo=tz)
 
 
+def names_year(text: str) -> bool:
+    """Whether `text` begins with a day written with its year (2026-12-20, 2026年12月20日, Sep 20 2026): a day read
+    without one may have been taken in the next or the last year, which the person should be told."""
+    cleaned = text.strip()
+    if re.match(_YEAR_MONTH_DAY, cleaned):
+        return True
+    match = _MONTH_NAME_DAY.match(cleaned) or _DAY_MONTH_NAME.match(cleaned)
+    return match is not None and match.group("year") is not None
+
+
 def parse_time(text: str) -> time | None:
     """A time of day as people type it; None for anything else or an hour that does not exist."""
     cleaned = text.strip()
@@ -126,6 +151,16 @@ def _split(text: str, today: date, toward: Toward) -> tuple[date, str] | None:
         return day, cleaned[match.end() :].strip()
     if match := re.match(_MONTH_DAY, cleaned):
         found = _nearest(int(match.group("month")), int(match.group("day")), today, toward)
+        return None if found is None else (found, cleaned[match.end() :].strip())
+    if match := _MONTH_NAME_DAY.match(cleaned) or _DAY_MONTH_NAME.match(cleaned):
+        month, day_of_month = _MONTHS[match.group("name")[:3].lower()], int(match.group("day"))
+        if match.group("year"):
+            try:
+                day = date(int(match.group("year")), month, day_of_month)
+            except ValueError:
+                return None
+            return day, cleaned[match.end() :].strip()
+        found = _nearest(month, day_of_month, today, toward)
         return None if found is None else (found, cleaned[match.end() :].strip())
     if match := _WORD.match(cleaned):
         return today + timedelta(days=_WORDS[match.group("word").lower()]), cleaned[match.end() :].strip()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.days import Toward, parse_day, parse_deadline, parse_time, parse_typed_day
+from bot.domain.days import Toward, names_year, parse_day, parse_deadline, parse_time, parse_typed_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 6, 15)
@@ -101,3 +101,35 @@ def test_a_spreadsheet_cell_still_needs_its_year_and_may_carry_a_time() -> None:
     assert parse_day("2026-03-05 00:00:00") is None
     assert parse_day("3/5") is None
     assert parse_day("今天") is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Sep 20", "20 Sep", "September 20", "20 September", "sept 20", "SEP 20", "Sep. 20", "Sep 20th", "20th Sep",
+     "20 of September", "Sep20", " Sep 20 "],
+)
+def test_an_english_month_name_before_or_after_the_day(typed: str) -> None:
+    assert parse_typed_day(typed, TODAY, Toward.FUTURE) == date(2026, 9, 20)
+    assert parse_typed_day(typed, TODAY, Toward.PAST) == date(2025, 9, 20)
+
+
+def test_an_english_month_name_with_its_year_or_a_time() -> None:
+    assert parse_typed_day("Sep 20, 2027", TODAY, Toward.FUTURE) == date(2027, 9, 20)
+    assert parse_typed_day("20 September 2025", TODAY, Toward.FUTURE) == date(2025, 9, 20)
+    assert parse_typed_day("Mar 5", TODAY, Toward.FUTURE) == date(2027, 3, 5)
+    assert parse_typed_day("May 3", TODAY, Toward.PAST) == date(2026, 5, 3)
+    assert parse_deadline("Sep 20 18:00", TODAY, SHANGHAI) == datetime(2026, 9, 20, 18, 0, tzinfo=SHANGHAI)
+    assert parse_deadline("20 Sep 6pm", TODAY, SHANGHAI) == datetime(2026, 9, 20, 18, 0, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    "typed", ["Sep 31", "Feb 30", "Sept", "September", "Sep 2026", "Sepx 20", "20 Septx", "May need more time",
+              "March on 5", "Sep 20 and more"],
+)
+def test_an_english_month_name_that_names_no_day_is_none(typed: str) -> None:
+    assert parse_typed_day(typed, TODAY, Toward.FUTURE) is None
+
+
+def test_whether_a_day_was_written_with_its_year() -> None:
+    assert names_year("2026-12-20") and names_year("2026年12月20日 18点") and names_year("Sep 20, 2026")
+    assert not names_year("12月20日") and not names_year("Sep 20") and not names_year("明天") and not names_year("x")

@@ -645,6 +645,8 @@ ROWS: tuple[Row, ...] = (
         prepare=drill_until(2)),
     Row("dr:day:", expect(allow=DRILLERS, others=Outcome.STALE), press("dr:day:yesterday"),
         ("drill.ask_participants",), prepare=drill_until(3)),
+    Row("dr:redate", expect(allow=DRILLERS, others=Outcome.STALE), press("dr:redate"), ("drill.ask_date",),
+        prepare=drill_until(4)),
     Row("dr:photos:done", expect(allow=DRILLERS, others=Outcome.STALE), press("dr:photos:done"),
         ("drill.ask_problems",), prepare=drill_until(8)),
     Row("dr:problems:none", expect(allow=DRILLERS, others=Outcome.STALE), press("dr:problems:none"),
