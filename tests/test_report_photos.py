@@ -27,6 +27,14 @@ async def to_the_photos(cadre: SimUser) -> None:
     await cadre.send_text(FIRE_EXIT_BLOCKED)
 
 
+async def described_in_english(cadre: SimUser) -> None:
+    """After /report in English: the welfare home, fire, general and a description; the photo step is next."""
+    await cadre.press("Lucheng District Social Welfare Home")
+    await cadre.press("Fire")
+    await cadre.press("General")
+    await cadre.send_text("Fire exit blocked by furniture")
+
+
 # ---- typed "no photo" at the report's photo step ------------------------------------------------------------
 
 
@@ -64,10 +72,7 @@ async def test_a_guide_at_the_photo_step_carries_the_buttons_it_names(bot_stage:
 async def test_typing_no_photo_in_english_goes_on_too(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage, language="en")
     await cadre.send_text("/report")
-    await cadre.press("Lucheng District Social Welfare Home")
-    await cadre.press("Fire")
-    await cadre.press("General")
-    await cadre.send_text("Fire exit blocked by furniture")
+    await described_in_english(cadre)
     await cadre.send_text("No photo")
     assert cadre.reply_keyboard() == [["📍 Share my location"], ["Skip"]]
 
@@ -303,10 +308,7 @@ async def test_the_no_photos_button_is_acknowledged_alike_and_other_no_answers_s
 async def test_no_photo_and_no_location_typed_in_english(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage, language="en")
     await cadre.send_text("/report")
-    await cadre.press("Lucheng District Social Welfare Home")
-    await cadre.press("Fire")
-    await cadre.press("General")
-    await cadre.send_text("Fire exit blocked by furniture")
+    await described_in_english(cadre)
     await cadre.send_text("none")
     assert cadre.last_message().text.startswith("OK, no photos.\nWhere is it?")
     await cadre.send_text("No photo")
@@ -391,8 +393,5 @@ async def test_report_typed_after_an_album_in_english_takes_it(bot_stage: Stage)
     offer = next(m for m in cadre.messages() if "Report a hazard" in m.text)
     await cadre.send_text("/report")
     assert offer.text == "OK: 3 photos attached. Let us report the hazard." and offer.buttons == []
-    await cadre.press("Lucheng District Social Welfare Home")
-    await cadre.press("Fire")
-    await cadre.press("General")
-    await cadre.send_text("Fire exit blocked by furniture")
+    await described_in_english(cadre)
     assert "3" in cadre.last_message().text and cadre.last_message().buttons[0] == ["Done"]
