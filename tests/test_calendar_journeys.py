@@ -639,3 +639,21 @@ async def test_a_problem_too_long_to_be_a_hazard_is_named_with_the_limit(bot_sta
 
     await head.send_text("1. 三楼楼梯间应急照明灯不亮\n2. 二楼楼道堆放杂物")
     assert "收到 2 个问题" in head.messages()[-2].text
+
+
+async def test_a_drill_typed_as_a_month_and_day_in_early_january_is_last_years(bot_stage: Stage) -> None:
+    """A drill has been held: "12月28日" typed on 5 January is the December just past (a deadline's "12月28日" would
+    be the one ahead), and is logged, not refused as a day in the future."""
+    bot_stage.clock.set(local(2026, 1, 5))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.send_text("12月28日")
+    assert "参加人数" in head.last_message().text
+    await head.send_text("30")
+    await head.send_text("40")
+    await head.send_text("夜间火灾疏散")
+    await head.send_photo()
+    await head.press("完成")
+    await head.send_text("无")
+    assert "2025-12-28" in head.last_message().text

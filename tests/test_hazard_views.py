@@ -422,3 +422,15 @@ async def test_a_head_with_two_hazards_tells_them_apart_by_their_buttons(
     await people.head.send_text("/institution")
     shown = people.head.last_message()
     assert card in shown.text and shown.buttons == [[late], [other]] and opened(shown) == [fire.id, wiring.id]
+
+
+async def test_a_label_that_fits_is_whole_and_a_description_typed_over_lines_is_on_one(bot_stage: Stage) -> None:
+    """A label exactly as wide as a button (40 letters' width) keeps its last character; a description typed over
+    several lines, with runs of spaces, is one line with single spaces on its button."""
+    people = await cast(bot_stage)
+    fits = "二楼配电箱老化，插座发热需要更换A"  # 用电 · (7) + 33 = 40
+    await report(bot_stage, area=HazardArea.ELECTRICITY, description=fits)
+    await report(bot_stage, description="厨房插座\n  松动")
+    await people.head.send_text("/tasks")
+    buttons = sorted(row[0] for row in people.head.last_message().buttons)
+    assert buttons == sorted([f"用电 · {fits}", "用火 · 厨房插座 松动"])

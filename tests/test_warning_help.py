@@ -156,3 +156,26 @@ async def test_a_restart_in_the_middle_tells_the_head_once(typhoon_stage: Stage)
     await drain(typhoon_stage)
     assert len(containing(cast.head_2, "已有专人处理")) == 1
     assert len(containing(cast.head_2, "标记为已解决")) == 1
+
+
+async def test_a_colleagues_stale_take_does_not_take_the_call_from_whoever_took_it(typhoon_stage: Stage) -> None:
+    """Two officials press ✋ 我来处理 on their own copies, the second before its copy was edited (or an edit lost to a
+    restart): the first keeps the call, the second is told who has it, and the first can still resolve it."""
+    cast, colleague, mine, theirs = await asked_for_help(typhoon_stage)
+    take = theirs.button_data[0][0] or ""
+    await cast.dongtou_staff.press("✋ 我来处理", mine)
+    late = await colleague.press_data(theirs, take)
+    assert late.answer is not None and late.answer.text == "林 科长 已于 2026-09-10 09:00 接手这次求助，无需重复。"
+    request = await typhoon_stage.services.storage.help_requests.get(int(take.rsplit(":", 1)[1]))
+    assert request is not None and request.taken_by == cast.dongtou_staff.id
+    assert len(await typhoon_stage.services.storage.audit.list(action_prefix="warning.help_taken")) == 1
+    done = await cast.dongtou_staff.press("✅ 已解决", mine)
+    assert done.answer is not None and done.answer.text == "已标记为已解决，已告知求助人。"
+
+
+async def test_resolving_under_the_alert_takes_its_resolve_button_away(typhoon_stage: Stage) -> None:
+    cast, _, mine, _ = await asked_for_help(typhoon_stage)
+    await cast.dongtou_staff.press("✋ 我来处理", mine)
+    typhoon_stage.clock.advance(timedelta(minutes=20))
+    await cast.dongtou_staff.press("✅ 已解决", mine)
+    assert mine.text.endswith("✅ 已解决（林 科长，2026-09-10 09:20）") and mine.buttons == []

@@ -110,3 +110,18 @@ async def test_the_problem_list_gives_each_hazards_latest_check_back(world: Insi
         world.hazards["H3"].code: "未答复",
         world.hazards["H4"].code: None,  # skipped: never asked
     }
+
+
+async def test_a_check_back_due_in_one_month_and_asked_in_the_next_counts_in_the_month_it_was_asked(
+    world: InsightWorld,
+) -> None:
+    """Due on 28 February (quiet hours, or the bot was down) and asked on 2 March: /stats counts it in March, when
+    the reporter was asked, not in February, when it fell due."""
+    repo, hazard = world.storage.check_backs, world.hazards["H1"]
+    await repo.plan(hazard.id, closed_event_id=1, closed_at=at(1, 29), closed_by=LUCHENG_STAFF, reporter_id=CADRE,
+                    due_at=at(2, 28))
+    planted = (await repo.for_hazard(hazard.id))[-1]
+    assert await repo.mark_asked(planted.id, at(3, 2))
+    assert await repo.record_answer(planted.id, CheckBackAnswer.HOLDS, at(3, 2))
+    assert await figures(world, CITY_ADMIN) == CheckBackCounts(asked=1, holds=1)
+    assert await figures(world, CITY_ADMIN, FEBRUARY) == CheckBackCounts()
