@@ -44,6 +44,7 @@ async def test_the_first_official_takes_a_call_for_help_and_the_head_and_colleag
 ) -> None:
     cast, colleague, mine, theirs = await asked_for_help(typhoon_stage)
     typhoon_stage.clock.advance(timedelta(minutes=3))
+    take = theirs.button_data[0][0] or ""
 
     taken = await cast.dongtou_staff.press("✋ 我来处理", mine)
     assert taken.answer is not None and "已记录：这次求助由您处理（2026-09-10 09:03 接手）" in (taken.answer.text or "")
@@ -57,7 +58,7 @@ async def test_the_first_official_takes_a_call_for_help_and_the_head_and_colleag
     assert [(event.actor_id, event.detail["asker"]) for event in audit] == [(cast.dongtou_staff.id, cast.head_2.id)]
 
     # A colleague pressing a copy still showing the button (forged here: theirs lost it) is told who; nothing changes.
-    late = await colleague.press_data(theirs, mine.button_data[0][0] or "")
+    late = await colleague.press_data(theirs, take)
     assert late.answer is not None and late.answer.text == "林 科长 已于 2026-09-10 09:03 接手这次求助，无需重复。"
     await drain(typhoon_stage)
     assert len(containing(cast.head_2, "已有专人处理")) == 1
