@@ -10,10 +10,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
 from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
-from bot.domain.days import Toward, parse_typed_day
+from bot.domain.days import NoSuchDay, Toward, parse_typed_day
 from bot.i18n import Translator, counted
 from bot.services.calendar import MAX_AGE
-from handlers.common import Caller, answer, cancel_keyboard, identify
+from handlers.common import Caller, answer, cancel_keyboard, identify, no_such_day
 from storage.repositories.calendar_drafts import CalendarDraftRepository, Draft, DrillDraft, SelfCheckDraft, StudyDraft
 
 # Buttons that start a journey; each journey lists its own as a ConversationHandler entry point.
@@ -92,6 +92,9 @@ async def read_day(update: Update, caller: Caller, text: str, prefix: str, today
     """The day typed at a journey's date step; None once the person has been told what is wrong with it (not a day,
     in the future, too long ago) and shown the journey's day buttons (`prefix`) again."""
     held_on = parse_typed_day(text, today, Toward.PAST)
+    if isinstance(held_on, NoSuchDay):
+        await answer(update, no_such_day(held_on, caller.t), reply_markup=day_keyboard(prefix, today, caller.t))
+        return None
     problem = "calendar.guide_date" if held_on is None else day_problem(held_on, today)
     if problem is not None:
         await answer(update, caller.t(problem), reply_markup=day_keyboard(prefix, today, caller.t))

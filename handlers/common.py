@@ -15,6 +15,7 @@ from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
 from bot.domain.catalog import Labelled, Severity, label
+from bot.domain.days import NoSuchDay
 from bot.domain.deadlines import DeadlinePolicy
 from bot.domain.text import clean_text, visible_length
 from bot.i18n import Named, Translator, local_name
@@ -244,6 +245,14 @@ async def cancel_journey(
         await forget(context, caller.user.telegram_id)
         await answer(update, caller.t(key), edit=query is not None)
     return ConversationHandler.END
+
+
+def no_such_day(found: NoSuchDay, t: Translator) -> str:
+    """What is wrong with a day typed that does not exist: "9月没有31日", "September has no day 31"."""
+    month = t.plain(f"date.month.{found.month}")
+    if found.year is not None:
+        return t("date.no_such_day_in_year", month=month, day=found.day, year=found.year)
+    return t("date.no_such_day", month=month, day=found.day)
 
 
 def cancel_keyboard(t: Translator, data: str) -> InlineKeyboardMarkup:

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.domain.days import NoSuchDay
 from bot.domain.deadlines import extended
 from bot.i18n import Translator
 from bot.services.errors import Refusal
@@ -22,6 +23,7 @@ from handlers.common import (
     cancel_journey,
     cancel_keyboard,
     identify,
+    no_such_day,
     popup_text,
     pressed,
     refused_text,
@@ -135,8 +137,9 @@ async def typed_date(update: Update, context: BotContext, *, corrected: bool = F
     assert caller.user is not None
     t, services = caller.t, context.services
     asked = typed_deadline_of(message.text, context)
-    if asked is None:
-        await answer(update, t("deadline.bad_date"), reply_markup=_choices_keyboard(t))
+    if asked is None or isinstance(asked, NoSuchDay):
+        said = t("deadline.bad_date") if asked is None else no_such_day(asked, t)
+        await answer(update, said, reply_markup=_choices_keyboard(t))
         return CHOOSING_DATE
     try:
         hazard = (await services.hazards.view(caller.user, draft.hazard_id)).hazard

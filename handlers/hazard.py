@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import BotContext
 from bot.domain.check_backs import EVENT_CHECK_BACK, CheckBackAnswer
-from bot.domain.days import names_year, parse_deadline
+from bot.domain.days import NoSuchDay, names_year, parse_deadline
 from bot.domain.deadlines import extended
 from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import STAFF_ROLES
@@ -26,7 +26,17 @@ from bot.domain.text import clean_text, visible_length
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import FOUR_EYES_WAIVED, HazardDossier
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, pressed, refused_text, typed
+from handlers.common import (
+    Caller,
+    answer,
+    cancel_journey,
+    cancel_keyboard,
+    identify,
+    no_such_day,
+    pressed,
+    refused_text,
+    typed,
+)
 from handlers.hazard_buttons import (
     DEADLINE,
     REASON_REFUSALS,
@@ -345,8 +355,9 @@ async def typed_deadline(update: Update, context: BotContext, *, corrected: bool
         await answer(update, caller.t("fallback.stale_button"))
         return ConversationHandler.END
     deadline = typed_deadline_of(text, context)
-    if deadline is None:
-        await answer(update, caller.t("deadline.bad_date"), reply_markup=_extension_keyboard(caller.t))
+    if deadline is None or isinstance(deadline, NoSuchDay):
+        said = caller.t("deadline.bad_date") if deadline is None else no_such_day(deadline, caller.t)
+        await answer(update, said, reply_markup=_extension_keyboard(caller.t))
         return CHOOSING_DEADLINE
     if deadline <= context.services.clock.now():
         await answer(update, caller.t("refusal.deadline_in_past"), reply_markup=_extension_keyboard(caller.t))
@@ -354,8 +365,9 @@ async def typed_deadline(update: Update, context: BotContext, *, corrected: bool
     return await _chose(update, context, caller, draft, deadline, typed_text=text, corrected=corrected)
 
 
-def typed_deadline_of(text: str, context: BotContext) -> datetime | None:
-    """The deadline typed at a deadline step (`/deadline`, asking for more time), read against the local today."""
+def typed_deadline_of(text: str, context: BotContext) -> datetime | NoSuchDay | None:
+    """The deadline typed at a deadline step (`/deadline`, asking for more time), read against the local today;
+    `NoSuchDay` for a day that does not exist (9月31日), which a reason step also takes as a (wrong) date."""
     tz = context.services.settings.tz
     return parse_deadline(text, context.services.clock.now().astimezone(tz).date(), tz)
 

@@ -4,7 +4,7 @@ unit's half-year standing. County staff log for their county's bureau, city admi
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import BotContext
@@ -22,6 +22,7 @@ PICKING_DATE = "study.picking_date"
 NAMING_TOPIC = "study.naming_topic"
 COUNTING_PEOPLE = "study.counting_people"
 MIN_TOPIC = 2
+REDATE = "st:redate"  # back from the topic question to the date
 
 
 async def _unit(context: BotContext, user: User) -> Region | None:
@@ -83,9 +84,31 @@ async def typed_day(update: Update, context: BotContext) -> str | int:
 
 
 async def _dated(update: Update, context: BotContext, caller: Caller, draft: StudyDraft) -> str:
+    """The date as read said back, with a way back to it (a typed 12月5日 may have been read as last year's), then
+    the topic asked."""
     await calendar.save_draft(context, caller, draft)
-    await answer(update, caller.t("study.ask_topic"), reply_markup=cancel_keyboard(caller.t, "st:cancel"))
+    t = caller.t
+    read = draft.held_on.isoformat() if draft.held_on is not None else "—"
+    if draft.held_on is not None and draft.held_on.year < context.services.studies.today().year:
+        read += t.plain("drill.date_last_year")
+    redate = InlineKeyboardButton(t.plain("button.drill_redate"), callback_data=REDATE)
+    cancel = InlineKeyboardButton(t.plain("button.cancel"), callback_data="st:cancel")
+    await answer(update, t("study.ask_topic_dated", day=read), reply_markup=InlineKeyboardMarkup([[redate, cancel]]))
     return NAMING_TOPIC
+
+
+async def redate(update: Update, context: BotContext) -> str | int:
+    """↩ under the topic question: the date again (the one read may not be the one meant)."""
+    loaded = await _load(update, context)
+    query = update.callback_query
+    if loaded is None or query is None:
+        return ConversationHandler.END
+    await query.answer()
+    caller, draft = loaded
+    await calendar.save_draft(context, caller, draft.model_copy(update={"held_on": None}))
+    today = context.services.studies.today()
+    await answer(update, caller.t("study.ask_date"), reply_markup=calendar.day_keyboard("st", today, caller.t))
+    return PICKING_DATE
 
 
 async def named_topic(update: Update, context: BotContext) -> str | int:
@@ -166,7 +189,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     CallbackQueryHandler(chose_day, pattern=calendar.day_pattern("st")),
                     MessageHandler(text, typed_day),
                 ],
-                NAMING_TOPIC: [MessageHandler(text, named_topic)],
+                NAMING_TOPIC: [
+                    CallbackQueryHandler(redate, pattern=f"^{REDATE}$"),
+                    MessageHandler(text, named_topic),
+                ],
                 COUNTING_PEOPLE: [MessageHandler(text, counted_people)],
             },
             fallbacks=[

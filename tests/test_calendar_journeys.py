@@ -40,7 +40,7 @@ async def test_a_head_logs_a_fire_drill_and_is_guided_past_wrong_answers(bot_sta
     await head.press("消防疏散演练")
     assert "演练日期" in head.last_message().text
     assert head.last_message().buttons[0] == ["今天（2026-03-10）", "昨天（2026-03-09）"]
-    await head.send_text("上周二")
+    await head.send_text("上个月初")
     assert "2026-03-05" in head.last_message().text  # the format, by example
     await head.send_text("2026-04-01")
     assert "不能晚于今天" in head.last_message().text
@@ -187,7 +187,7 @@ async def test_an_english_head_types_yesterday_just_after_midnight_and_the_citys
     assert "yesterday, Mar 5, 3/5 or 2026-03-05" in head.last_message().text  # the accepted forms, by example
     await head.send_text("tomorrow")
     assert "cannot be later than today" in head.last_message().text
-    await head.send_text("last Tuesday")
+    await head.send_text("last month")
     assert "yesterday, Mar 5, 3/5 (month/day) or 2026-03-05" in head.last_message().text
     await head.send_text("Yesterday")
     assert "how many people" in head.last_message().text.lower()
@@ -657,3 +657,33 @@ async def test_a_drill_typed_as_a_month_and_day_in_early_january_is_last_years(b
     await head.press("完成")
     await head.send_text("无")
     assert "2025-12-28" in head.last_message().text
+
+
+async def test_a_study_date_that_does_not_exist_is_named_and_the_date_read_is_said_back(bot_stage: Stage) -> None:
+    """9月31日 is told as a day September lacks, not as no date; a weekday is read as the latest one, said back
+    before the topic with ↩ to the date (2026-09-10 is a Thursday)."""
+    bot_stage.clock.set(local(2026, 9, 10))
+    staff = (await cast(bot_stage)).staff
+    await staff.send_text("/study")
+    await staff.send_text("9月31日")
+    refused = staff.last_message()
+    assert refused.text.startswith("9月没有31日") and refused.buttons[-1] == ["取消"]
+    await staff.send_text("上周五")
+    asked = staff.last_message()
+    assert asked.text.startswith("学习日期：2026-09-04\n") and "学习主题" in asked.text
+    assert asked.buttons == [["↩ 改日期", "取消"]]
+    await staff.press("↩ 改日期", asked)
+    assert "学习日期？" in staff.last_message().text
+    await staff.send_text("12月5日")
+    assert staff.last_message().text.startswith("学习日期：2025-12-05（去年）")
+
+
+async def test_an_english_study_date_that_does_not_exist_is_named(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 9, 10))
+    city = bot_stage.sandbox.user(user_id=90, first_name="Wang", language_code="en")
+    await bot_stage.register(city, Role.CITY)
+    await city.send_text("/study")
+    await city.send_text("Sep 31")
+    assert city.last_message().text.startswith("September has no day 31.")
+    await city.send_text("friday")
+    assert city.last_message().text.startswith("Study date: 2026-09-04\n")

@@ -2,13 +2,18 @@
 Chinese Excel writes a date cell into a CSV, 2026.3.5 and 2026年3月5日 as people type.
 
 In chat people also leave out the year (12月20日, 12/20), name the month in English (Sep 20, 20 September) or say
-the day (明天, yesterday), and give a deadline its time of day (18:00, 18点, 下午6点, 6pm). Those forms need today,
+the day (明天, yesterday) or its weekday (周五, 下周五, 上星期五, next friday), and give a deadline its time of
+day (18:00, 18点, 下午6点, 6pm). Those forms need today,
 which the caller passes (the clock's local day), and a direction: a deadline lies ahead, so 12月20日 is the next 20
-December; a drill has been held, so it is the latest one."""
+December; a drill has been held, so it is the latest one.
+
+A day that is written as one but does not exist (9月31日, 2月30日, Sep 31) is not "no day": it comes back as a
+`NoSuchDay`, so the person can be told what is wrong with it."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -48,6 +53,21 @@ _WORDS = {
 }
 _WORD = re.compile(r"(?P<word>" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")(?![a-z])", re.IGNORECASE)
 
+# A weekday, on its own (the nearest one toward the parser's side, today included, as for a month-day) or in the
+# previous, this or the next calendar week (weeks start on Monday): 周五, 星期五, 礼拜五, 周日/周天/星期天, 下周五,
+# 下个星期五, 上周五, 本周五, 这周五; friday, fri, next friday, last friday, this friday. The number is the weekday
+# as `date.weekday()` counts it (Monday 0).
+_ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_ZH_WEEKDAY = re.compile(r"(?:(?P<week>下|上|本|这)个?)?(?:周|星期|礼拜)(?P<weekday>[一二三四五六日天])")
+_EN_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_EN_WEEKDAY = re.compile(
+    r"(?:(?P<week>next|last|this)\s+)?(?P<weekday>mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?"
+    r"|fri(?:day)?|sat(?:urday)?|sun(?:day)?)\.?(?![a-z])",
+    re.IGNORECASE,
+)
+# The week a weekday is in, in weeks after this one.
+_WEEKS = {"下": 1, "next": 1, "上": -1, "last": -1, "本": 0, "这": 0, "this": 0}
+
 # A time of day: 18:00 (or 18：00 as a Chinese keyboard types it), 18点, 18点30(分), 6点半, 下午6点, 6pm, 6:30 pm.
 _CLOCK = re.compile(r"^(?P<hour>\d{1,2})\s*[:：]\s*(?P<minute>\d{2})$")
 _DIAN = re.compile(
@@ -60,6 +80,16 @@ _AFTERNOON = {"中午", "下午", "傍晚", "晚上"}
 
 # A deadline given as a day alone runs to the end of that day.
 END_OF_DAY = time(23, 59)
+
+
+@dataclass(frozen=True)
+class NoSuchDay:
+    """A day written as one that no calendar has: 9月31日, 2月30日, Sep 31, or 2026-02-29 (`year` then names the year
+    that lacks it; a day without its year that neither the nearest year nor the next one has names this year)."""
+
+    month: int
+    day: int
+    year: int | None = None
 
 
 class Toward(Enum):
@@ -81,23 +111,26 @@ def parse_day(text: str, *, with_time: bool = False) -> date | None:
         return None
 
 
-def parse_typed_day(text: str, today: date, toward: Toward) -> date | None:
-    """The day a person typed in chat: with its year, month and day alone (the nearest such day `toward`), or a
-    word (今天, 明天, yesterday …) counted from `today`. None for anything else, a day that does not exist, or a
-    day followed by more text."""
+def parse_typed_day(text: str, today: date, toward: Toward) -> date | NoSuchDay | None:
+    """The day a person typed in chat: with its year, month and day alone (the nearest such day `toward`), a word
+    (今天, 明天, yesterday …) counted from `today`, or a weekday (周五, 下周五, last friday …). `NoSuchDay` for a day
+    written as one that does not exist (9月31日); None for anything else, or a day followed by more text."""
     found = _split(text, today, toward)
     if found is None or found[1]:
         return None
     return found[0]
 
 
-def parse_deadline(text: str, today: date, tz: ZoneInfo) -> datetime | None:
+def parse_deadline(text: str, today: date, tz: ZoneInfo) -> datetime | NoSuchDay | None:
     """A deadline typed in chat, in the zone `tz`: a day as `parse_typed_day` reads it looking ahead, then
-    optionally a time of day (18:00, 18点, 下午6点, 6pm); a day alone runs to its end (23:59)."""
+    optionally a time of day (18:00, 18点, 下午6点, 6pm); a day alone runs to its end (23:59). `NoSuchDay` for a
+    day that does not exist, whatever follows it."""
     found = _split(text, today, Toward.FUTURE)
     if found is None:
         return None
     day, rest = found
+    if isinstance(day, NoSuchDay):
+        return day
     at = parse_time(rest) if rest else END_OF_DAY
     return None if at is None else datetime.combine(day, at, tzinfo=tz)
 
@@ -139,43 +172,75 @@ def _hour_minute(text: str) -> tuple[int | None, int]:
     return None, 0
 
 
-def _split(text: str, today: date, toward: Toward) -> tuple[date, str] | None:
-    """The day at the start of `text` and what follows it, stripped; None if no day starts it or the day does not
-    exist."""
+def _split(text: str, today: date, toward: Toward) -> tuple[date | NoSuchDay, str] | None:
+    """The day at the start of `text` and what follows it, stripped; `NoSuchDay` for a day written as one that does
+    not exist; None if no day starts it."""
     cleaned = text.strip()
     if match := re.match(_YEAR_MONTH_DAY, cleaned):
-        try:
-            day = date(int(match.group("year")), int(match.group("month")), int(match.group("day")))
-        except ValueError:
-            return None
-        return day, cleaned[match.end() :].strip()
+        year, month, day_of_month = int(match.group("year")), int(match.group("month")), int(match.group("day"))
+        found = _dated(year, month, day_of_month)
+        return None if found is None else (found, cleaned[match.end() :].strip())
     if match := re.match(_MONTH_DAY, cleaned):
         found = _nearest(int(match.group("month")), int(match.group("day")), today, toward)
         return None if found is None else (found, cleaned[match.end() :].strip())
     if match := _MONTH_NAME_DAY.match(cleaned) or _DAY_MONTH_NAME.match(cleaned):
         month, day_of_month = _MONTHS[match.group("name")[:3].lower()], int(match.group("day"))
         if match.group("year"):
-            try:
-                day = date(int(match.group("year")), month, day_of_month)
-            except ValueError:
-                return None
-            return day, cleaned[match.end() :].strip()
-        found = _nearest(month, day_of_month, today, toward)
+            found = _dated(int(match.group("year")), month, day_of_month)
+        else:
+            found = _nearest(month, day_of_month, today, toward)
         return None if found is None else (found, cleaned[match.end() :].strip())
     if match := _WORD.match(cleaned):
         return today + timedelta(days=_WORDS[match.group("word").lower()]), cleaned[match.end() :].strip()
+    if match := _ZH_WEEKDAY.match(cleaned):
+        weekday = _ZH_WEEKDAYS[match.group("weekday")]
+        return _weekday(weekday, match.group("week"), today, toward), cleaned[match.end() :].strip()
+    if match := _EN_WEEKDAY.match(cleaned):
+        weekday = _EN_WEEKDAYS[match.group("weekday")[:3].lower()]
+        week = match.group("week")
+        return _weekday(weekday, week.lower() if week else None, today, toward), cleaned[match.end() :].strip()
     return None
 
 
-def _nearest(month: int, day: int, today: date, toward: Toward) -> date | None:
+def _weekday(weekday: int, week: str | None, today: date, toward: Toward) -> date:
+    """The weekday (Monday 0) in the week `week` names (next, last, this), or without one the nearest such day on
+    `toward`'s side, today included."""
+    if week is not None:
+        monday = today - timedelta(days=today.weekday())
+        return monday + timedelta(weeks=_WEEKS[week], days=weekday)
+    if toward is Toward.FUTURE:
+        return today + timedelta(days=(weekday - today.weekday()) % 7)
+    return today - timedelta(days=(today.weekday() - weekday) % 7)
+
+
+def _possible(month: int, day: int) -> bool:
+    """Whether a month and day are written as a day at all (a month of the year, a day 1 to 31)."""
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _dated(year: int, month: int, day: int) -> date | NoSuchDay | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return NoSuchDay(month, day, year) if _possible(month, day) else None
+
+
+def _nearest(month: int, day: int, today: date, toward: Toward) -> date | NoSuchDay | None:
     """The month's day nearest `today` on its side (today itself included): this year's, else the next or the last
-    year's. None for a day no such year has (2月30日, or 2月29日 with neither year a leap year)."""
+    year's. `NoSuchDay` for a day no such year has (2月30日, or 2月29日 with neither year a leap year; the latter
+    names the year that lacks it); None for no day at all (13月5日)."""
+    if not _possible(month, day):
+        return None
     step = 1 if toward is Toward.FUTURE else -1
+    missing: int | None = None
     for year in (today.year, today.year + step):
         try:
             candidate = date(year, month, day)
         except ValueError:
+            missing = year
             continue
         if (candidate >= today) if toward is Toward.FUTURE else (candidate <= today):
             return candidate
-    return None
+    if missing is None:
+        return None  # cannot happen: this year's or the next one on the side is always on that side
+    return NoSuchDay(month, day, missing if (month, day) == (2, 29) else None)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.days import Toward, names_year, parse_day, parse_deadline, parse_time, parse_typed_day
+from bot.domain.days import NoSuchDay, Toward, names_year, parse_day, parse_deadline, parse_time, parse_typed_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 6, 15)
@@ -46,12 +46,12 @@ def test_a_day_without_its_year_is_the_next_one_ahead_and_the_last_one_behind() 
     # A leap day is found in the nearest year that has one on that side, or not at all.
     assert parse_typed_day("2月29日", date(2027, 6, 1), Toward.FUTURE) == date(2028, 2, 29)
     assert parse_typed_day("2月29日", date(2025, 6, 1), Toward.PAST) == date(2024, 2, 29)
-    assert parse_typed_day("2月29日", date(2026, 6, 1), Toward.FUTURE) is None
+    assert parse_typed_day("2月29日", date(2026, 6, 1), Toward.FUTURE) == NoSuchDay(2, 29, 2027)
 
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "25", "next friday", "2026-02-30", "2026-13-01", "13/20", "2/30", "15/03/2026", "2026-12-201",
+    ["", "25", "next fridays", "周八", "下周", "2026-13-01", "13/20", "9/32", "15/03/2026", "2026-12-201",
      "明天 18:00", "todays", "12月20日 下午", "18:00"],
 )
 def test_anything_else_is_no_day(typed: str) -> None:
@@ -77,7 +77,7 @@ def test_a_deadline_may_name_its_time_of_day(typed: str, deadline: datetime) -> 
 
 
 @pytest.mark.parametrize(
-    "typed", ["next friday", "2026-02-30", "15/03/2026", "", "明天 25:00", "明天 18:60", "明天 下午", "tomorrow 13pm",
+    "typed", ["next fridays", "15/03/2026", "", "明天 25:00", "明天 18:60", "明天 下午", "tomorrow 13pm",
               "2026-12-20T18:00", "18:00"],
 )
 def test_a_deadline_that_cannot_be_read_is_none(typed: str) -> None:
@@ -123,7 +123,7 @@ def test_an_english_month_name_with_its_year_or_a_time() -> None:
 
 
 @pytest.mark.parametrize(
-    "typed", ["Sep 31", "Feb 30", "Sept", "September", "Sep 2026", "Sepx 20", "20 Septx", "May need more time",
+    "typed", ["Sept", "September", "Sep 2026", "Sepx 20", "20 Septx", "May need more time",
               "March on 5", "Sep 20 and more"],
 )
 def test_an_english_month_name_that_names_no_day_is_none(typed: str) -> None:
@@ -133,3 +133,63 @@ def test_an_english_month_name_that_names_no_day_is_none(typed: str) -> None:
 def test_whether_a_day_was_written_with_its_year() -> None:
     assert names_year("2026-12-20") and names_year("2026年12月20日 18点") and names_year("Sep 20, 2026")
     assert not names_year("12月20日") and not names_year("Sep 20") and not names_year("明天") and not names_year("x")
+
+
+# 2026-06-17 is a Wednesday: its week runs from Monday 15 to Sunday 21 June.
+WEDNESDAY = date(2026, 6, 17)
+
+
+@pytest.mark.parametrize(
+    ("typed", "ahead", "behind"),
+    [
+        # A weekday alone is the nearest one on the parser's side, today included (as 6月17日 would be).
+        ("周五", date(2026, 6, 19), date(2026, 6, 12)), ("星期五", date(2026, 6, 19), date(2026, 6, 12)),
+        ("礼拜五", date(2026, 6, 19), date(2026, 6, 12)), ("周一", date(2026, 6, 22), date(2026, 6, 15)),
+        ("周日", date(2026, 6, 21), date(2026, 6, 14)), ("周天", date(2026, 6, 21), date(2026, 6, 14)),
+        ("星期日", date(2026, 6, 21), date(2026, 6, 14)), ("星期天", date(2026, 6, 21), date(2026, 6, 14)),
+        ("周三", WEDNESDAY, WEDNESDAY), ("friday", date(2026, 6, 19), date(2026, 6, 12)),
+        ("Friday", date(2026, 6, 19), date(2026, 6, 12)), ("fri", date(2026, 6, 19), date(2026, 6, 12)),
+        ("wednesday", WEDNESDAY, WEDNESDAY),
+        # A week named: that weekday in the next, the previous or this calendar week, whatever the side.
+        ("下周五", date(2026, 6, 26), date(2026, 6, 26)), ("下星期五", date(2026, 6, 26), date(2026, 6, 26)),
+        ("下个星期一", date(2026, 6, 22), date(2026, 6, 22)), ("下周日", date(2026, 6, 28), date(2026, 6, 28)),
+        ("上周五", date(2026, 6, 12), date(2026, 6, 12)), ("上星期五", date(2026, 6, 12), date(2026, 6, 12)),
+        ("上周一", date(2026, 6, 8), date(2026, 6, 8)),
+        ("本周五", date(2026, 6, 19), date(2026, 6, 19)), ("这周五", date(2026, 6, 19), date(2026, 6, 19)),
+        ("本周一", date(2026, 6, 15), date(2026, 6, 15)),
+        ("next friday", date(2026, 6, 26), date(2026, 6, 26)), ("NEXT FRIDAY", date(2026, 6, 26), date(2026, 6, 26)),
+        ("last friday", date(2026, 6, 12), date(2026, 6, 12)), ("this friday", date(2026, 6, 19), date(2026, 6, 19)),
+        ("this monday", date(2026, 6, 15), date(2026, 6, 15)),
+    ],
+)
+def test_a_weekday_alone_or_in_a_named_week(typed: str, ahead: date, behind: date) -> None:
+    assert parse_typed_day(typed, WEDNESDAY, Toward.FUTURE) == ahead
+    assert parse_typed_day(typed, WEDNESDAY, Toward.PAST) == behind
+
+
+def test_a_weekday_on_a_sunday_belongs_to_the_week_that_ends_that_day() -> None:
+    sunday = date(2026, 6, 21)
+    assert parse_typed_day("周日", sunday, Toward.FUTURE) == sunday
+    assert parse_typed_day("本周一", sunday, Toward.PAST) == date(2026, 6, 15)
+    assert parse_typed_day("下周一", sunday, Toward.FUTURE) == date(2026, 6, 22)
+
+
+def test_a_deadline_on_a_weekday_may_name_its_time() -> None:
+    assert parse_deadline("周五下午6点", WEDNESDAY, SHANGHAI) == datetime(2026, 6, 19, 18, 0, tzinfo=SHANGHAI)
+    assert parse_deadline("下周一 18:00", WEDNESDAY, SHANGHAI) == datetime(2026, 6, 22, 18, 0, tzinfo=SHANGHAI)
+    assert parse_deadline("next friday 6pm", WEDNESDAY, SHANGHAI) == datetime(2026, 6, 26, 18, 0, tzinfo=SHANGHAI)
+    assert parse_deadline("friday", WEDNESDAY, SHANGHAI) == datetime(2026, 6, 19, 23, 59, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("typed", "missing"),
+    [("9月31日", NoSuchDay(9, 31)), ("2月30日", NoSuchDay(2, 30)), ("9/31", NoSuchDay(9, 31)),
+     ("Sep 31", NoSuchDay(9, 31)), ("31 September", NoSuchDay(9, 31)), ("Feb 30", NoSuchDay(2, 30)),
+     ("2026-02-30", NoSuchDay(2, 30, 2026)), ("2026年2月29日", NoSuchDay(2, 29, 2026)),
+     ("Feb 29 2026", NoSuchDay(2, 29, 2026))],
+)
+def test_a_day_written_as_one_that_does_not_exist_is_told_apart_from_no_day(typed: str, missing: NoSuchDay) -> None:
+    assert parse_typed_day(typed, TODAY, Toward.PAST) == missing
+    assert parse_typed_day(typed, TODAY, Toward.FUTURE) == missing
+    assert parse_deadline(typed, TODAY, SHANGHAI) == missing
+    assert parse_deadline(f"{typed} 18:00", TODAY, SHANGHAI) == missing

@@ -704,8 +704,10 @@ ROWS: tuple[Row, ...] = (
         prepare=say("/selfcheck")),
     Row("/study", expect(allow=STAFF), say("/study"), ("study.intro",)),
     Row("cal:study", expect(allow=STAFF), press("cal:study"), ("study.intro",)),
-    Row("st:day:", expect(allow=STAFF, others=Outcome.STALE), press("st:day:today"), ("study.ask_topic",),
+    Row("st:day:", expect(allow=STAFF, others=Outcome.STALE), press("st:day:today"), ("study.ask_topic_dated",),
         prepare=say("/study")),
+    Row("st:redate", expect(allow=STAFF, others=Outcome.STALE), press("st:redate"), ("study.ask_date",),
+        prepare=steps(say("/study"), press("st:day:today"))),
     Row("st:cancel", expect(allow=STAFF, others=Outcome.STALE), press("st:cancel"), ("study.cancelled",),
         prepare=say("/study")),
     # ---- warnings: issued, changed and followed up by staff within their county; answered by those reached -------
