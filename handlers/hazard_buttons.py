@@ -16,10 +16,11 @@ from telegram.error import BadRequest
 from bot.context import BotContext
 from bot.domain.catalog import is_sensitive
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
+from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator, clipped_width
 from bot.services.errors import Refusal
 from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
-from handlers.common import BUTTON_CHARACTERS, Caller, catalog_label, page_row, popup_text, pressed
+from handlers.common import BUTTON_CHARACTERS, Caller, catalog_label, page_row, place_name, popup_text, pressed
 from storage.hazard_models import Hazard
 from storage.models import Institution, User
 from storage.repositories.institutions import InstitutionRepository
@@ -131,42 +132,80 @@ def action_keyboard(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def hazard_label(hazard: Hazard, t: Translator, *, overdue: bool = False, key: str = "hazard.button_label") -> str:
+# A home's name at the start of a staff list's button: about six Chinese characters (or twelve letters), then "…".
+HOME_COLUMNS = 13
+# The city and district (county) a home's official name starts with, which a clerk's homes all share and a button has
+# no room for: 温州市, 鹿城区, 永嘉县 (not 社区, a community, which tells homes apart); Lucheng District, Wenzhou ….
+DIVISION_PREFIX = re.compile(
+    r"^(?:[\u4e00-\u9fff]{2}(?<!社)[市区县])+|^(?:[A-Z][a-z]+ )?[A-Z][a-z]+ (?:City|District|County) "
+)
+
+
+def names_homes(user: User) -> bool:
+    """Whether `user`'s lists name each hazard's home on its button: staff (county, city), whose lists hold hazards
+    of many homes; not a head or a cadre, whose lists are their own home's or their own reports."""
+    return user.role in STAFF_ROLES
+
+
+def home_short(hazard: Hazard, institution: Institution | None, t: Translator) -> str:
+    """A home's name as a staff list's button starts: its name as the line above calls it (`place_name`), without
+    the city and district it starts with (DIVISION_PREFIX), cut to HOME_COLUMNS; where the home is gone (or
+    nameless), "#" and the last four digits of the hazard's code instead."""
+    name = " ".join(place_name(institution, t).split()) if institution is not None else ""
+    if not name or name == "—":
+        return "#" + hazard.code[-4:]
+    short = DIVISION_PREFIX.sub("", name)
+    return clipped_width(short if len(short) >= 2 else name, HOME_COLUMNS)
+
+
+def hazard_label(
+    hazard: Hazard, t: Translator, *, overdue: bool = False, key: str = "hazard.button_label", home: str | None = None
+) -> str:
     """A hazard's button in a list, so that it says which hazard it is without matching codes against the text
     above: ⏰ when late (`overdue`, as the list's line says it), the area, the start of the description. Plain text
     (a button renders no HTML), on one line, cut where a phone would wrap it (a Chinese character counts as two
     letters). A rights-protection (权益保障) hazard never puts its description on a button: the lists do not show
-    it; its code tells it apart instead. `key` takes {area} and {what}; its `_overdue` twin is used when late."""
+    it; its code tells it apart instead. `key` takes {area} and {what}; its `_overdue` twin is used when late.
+    `home` (`home_short`, for staff, whose lists span many homes) starts the label: `key`'s `_home` twin, which
+    takes {home} too, is used instead."""
     what = hazard.code if is_sensitive(hazard.area) else " ".join(hazard.description.split()) or hazard.code
-    label = t.plain(f"{key}_overdue" if overdue else key, area=catalog_label(hazard.area, t), what=what)
+    params = {"area": catalog_label(hazard.area, t), "what": what}
+    if home is not None:
+        key, params["home"] = f"{key}_home", home
+    label = t.plain(f"{key}_overdue" if overdue else key, **params)
     return clipped_width(label, BUTTON_CHARACTERS)
 
 
-def list_keyboard(page: TaskPage, t: Translator, page_data: str) -> InlineKeyboardMarkup:
+def list_keyboard(
+    page: TaskPage, t: Translator, page_data: str, homes: dict[int, Institution | None] | None = None
+) -> InlineKeyboardMarkup:
     """A list of hazards a page at a time (/tasks, /mine): one Details button per hazard, a row each, labelled as
     `hazard_label` says, then previous and next. `page_data` is the page buttons' callback data with `{page}` for
-    the page number."""
-    rows = [
-        [InlineKeyboardButton(hazard_label(item.hazard, t, overdue=item.overdue),
-                              callback_data=data(VIEW, item.hazard.id))]
-        for item in page.items
-    ]
+    the page number. `homes` (`page_homes`), given for staff, starts each label with the hazard's home."""
+    rows = []
+    for item in page.items:
+        hazard = item.hazard
+        home = None if homes is None else home_short(hazard, homes.get(hazard.institution_id), t)
+        label = hazard_label(hazard, t, overdue=item.overdue, home=home)
+        rows.append([InlineKeyboardButton(label, callback_data=data(VIEW, hazard.id))])
     rows += page_row(page.page, page.pages, t, lambda number: page_data.format(page=number))
     return InlineKeyboardMarkup(rows)
 
 
-async def list_lines(
-    institutions: InstitutionRepository, page: TaskPage, line: Callable[[TaskItem, Institution | None], str]
-) -> list[str]:
-    """Each hazard's line of a list page (/tasks, /mine), each institution read once for the page."""
+async def page_homes(institutions: InstitutionRepository, hazards: Iterable[Hazard]) -> dict[int, Institution | None]:
+    """The homes of `hazards`, each read once, by id (None: gone)."""
     read: dict[int, Institution | None] = {}
-    lines = []
-    for item in page.items:
-        institution_id = item.hazard.institution_id
-        if institution_id not in read:
-            read[institution_id] = await institutions.get(institution_id)
-        lines.append(line(item, read[institution_id]))
-    return lines
+    for hazard in hazards:
+        if hazard.institution_id not in read:
+            read[hazard.institution_id] = await institutions.get(hazard.institution_id)
+    return read
+
+
+def list_lines(
+    homes: dict[int, Institution | None], page: TaskPage, line: Callable[[TaskItem, Institution | None], str]
+) -> list[str]:
+    """Each hazard's line of a list page (/tasks, /mine), with its home from `homes` (`page_homes`)."""
+    return [line(item, homes.get(item.hazard.institution_id)) for item in page.items]
 
 
 def page_pressed(query: CallbackQuery, pattern: re.Pattern[str]) -> int:

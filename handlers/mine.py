@@ -14,7 +14,7 @@ from bot.domain.lifecycle import REPORTER_CLOSED_WINDOW
 from bot.i18n import Translator, counted
 from bot.services.hazards import TaskItem
 from handlers.common import answer, identify
-from handlers.hazard_buttons import MINE_PAGE, list_keyboard, list_lines, page_pressed
+from handlers.hazard_buttons import MINE_PAGE, list_keyboard, list_lines, names_homes, page_homes, page_pressed
 from handlers.notify import hazard_params, when
 from storage.models import Institution
 
@@ -46,11 +46,14 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
         await answer(update, text, edit=editing)
         return
     tz = services.settings.tz
-    lines = await list_lines(services.storage.institutions, page, lambda item, place: _line(item, place, t, tz))
+    homes = await page_homes(services.storage.institutions, [item.hazard for item in page.items])
+    lines = list_lines(homes, page, lambda item, place: _line(item, place, t, tz))
+    # Staff report at many homes: each button starts with its hazard's home, as its line above names it.
+    keyboard = list_keyboard(page, t, "mn:page:{page}", homes if names_homes(caller.user) else None)
     parts = [t("mine.header", total=page.total, page=page.page + 1, pages=page.pages), *lines]
     if page.closed_before:
         parts.append(t(counted("mine.closed_before", page.closed_before), count=page.closed_before, days=DAYS))
-    await answer(update, "\n\n".join(parts), reply_markup=list_keyboard(page, t, "mn:page:{page}"), edit=editing)
+    await answer(update, "\n\n".join(parts), reply_markup=keyboard, edit=editing)
 
 
 async def show_mine(update: Update, context: BotContext) -> None:

@@ -12,7 +12,18 @@ from bot.i18n import Translator, clipped, counted
 from bot.services.hazard_extensions import PendingExtension
 from bot.services.hazards import TaskItem
 from handlers.common import answer, identify, place_name
-from handlers.hazard_buttons import TASKS_PAGE, VIEW, data, hazard_label, list_keyboard, list_lines, page_pressed
+from handlers.hazard_buttons import (
+    TASKS_PAGE,
+    VIEW,
+    data,
+    hazard_label,
+    home_short,
+    list_keyboard,
+    list_lines,
+    names_homes,
+    page_homes,
+    page_pressed,
+)
 from handlers.notify import hazard_params, when
 from storage.models import Institution, User
 
@@ -44,19 +55,25 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
     waiting = await services.hazards.pending_extensions(caller.user) if page.page == 0 else []
     total_waiting, waiting = len(waiting), waiting[:EXTENSIONS_SHOWN]
     asked = [await _extension_line(context, pending, t, tz) for pending in waiting]
-    asked_buttons = [
-        [InlineKeyboardButton(hazard_label(pending.hazard, t, key="tasks.extension_button"),
-                              callback_data=data(VIEW, pending.hazard.id))]
-        for pending in waiting
-    ]
     if not page.items and not asked:
         await answer(update, await _nothing_waiting(context, caller.user, t), edit=editing)
         return
-    lines = await list_lines(services.storage.institutions, page, lambda item, place: _line(item, place, t, tz))
+    # Staff's lists span many homes: each button starts with its hazard's home, as its line above names it.
+    staff = names_homes(caller.user)
+    homes = await page_homes(
+        services.storage.institutions, [item.hazard for item in page.items] + [p.hazard for p in waiting]
+    )
+    asked_buttons = []
+    for pending in waiting:
+        hazard = pending.hazard
+        home = home_short(hazard, homes.get(hazard.institution_id), t) if staff else None
+        label = hazard_label(hazard, t, key="tasks.extension_button", home=home)
+        asked_buttons.append([InlineKeyboardButton(label, callback_data=data(VIEW, hazard.id))])
+    lines = list_lines(homes, page, lambda item, place: _line(item, place, t, tz))
     parts = [t("tasks.extensions_header", count=total_waiting), *asked] if asked else []
     if page.items:
         parts += [t("tasks.header", total=page.total, page=page.page + 1, pages=page.pages), *lines]
-    keyboard = list_keyboard(page, t, "tk:page:{page}")
+    keyboard = list_keyboard(page, t, "tk:page:{page}", homes if staff else None)
     markup = InlineKeyboardMarkup([*asked_buttons, *keyboard.inline_keyboard])
     await answer(update, "\n\n".join(parts), reply_markup=markup, edit=editing)
 

@@ -154,9 +154,10 @@ async def cancelled_after_refusals(person: SimUser, *refusals: tuple[str, str]) 
     assert refused.text == "已取消。"
 
 
-def listed(hazard: Hazard, language: str = "zh_CN", *, late: bool = False) -> str:
-    """The label of a hazard's button in a list (/tasks, /mine, /institution): ⏰ when late, area, description."""
-    return hazard_label(hazard, Translator(language, strict=True), overdue=late)
+def listed(hazard: Hazard, language: str = "zh_CN", *, late: bool = False, home: str | None = None) -> str:
+    """The label of a hazard's button in a list (/tasks, /mine, /institution): ⏰ when late, area, description;
+    `home` first in a staff list's."""
+    return hazard_label(hazard, Translator(language, strict=True), overdue=late, home=home)
 
 
 def opened(message: BotMessage) -> list[int]:

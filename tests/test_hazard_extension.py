@@ -83,7 +83,7 @@ async def test_a_head_asks_for_more_time_and_county_staff_approve_it(bot_stage: 
     await staff.send_text("/tasks")
     tasks = staff.last_message()
     assert "待您审批的延期申请" in tasks.text and hazard.code in tasks.text
-    assert tasks.buttons[0] == ["审批延期 · 用火 · 消防通道被杂物堵塞"] and opened(tasks)[0] == hazard.id
+    assert tasks.buttons[0] == ["审批延期 · 社会福利院 · 用火 · 消防通道…"] and opened(tasks)[0] == hazard.id
 
     await staff.press("同意延期", notice)
     done = staff.last_message()

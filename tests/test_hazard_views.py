@@ -24,6 +24,7 @@ from tests.hazard_people import (
     cancelled_after_refusals,
     cast,
     hazard_now,
+    listed,
     opened,
     report,
     submitted,
@@ -69,7 +70,8 @@ async def test_staff_tasks_put_what_awaits_verification_first_in_english(bot_sta
     await people.staff.send_text("/tasks")
     listing = people.staff.last_message()
     assert "Hazards waiting for you" in listing.text and "Awaiting verification" in listing.text
-    assert listing.buttons[0] == ["Fire · 消防通道被杂物堵塞"] and opened(listing)[0] == fixed.id
+    # Staff's lists span many homes: each button starts with its home, the district left out for room.
+    assert listing.buttons[0] == ["Social Welfa… · Fire · 消防通道被杂物堵…"] and opened(listing)[0] == fixed.id
     assert waiting.id not in opened(listing)  # the head has it; staff act on it only when late
 
 
@@ -434,3 +436,33 @@ async def test_a_label_that_fits_is_whole_and_a_description_typed_over_lines_is_
     await people.head.send_text("/tasks")
     buttons = sorted(row[0] for row in people.head.last_message().buttons)
     assert buttons == sorted([f"用电 · {fits}", "用火 · 厨房插座 松动"])
+
+
+NANHUI = "WZ-330302-ELDER-02"  # 鹿城区南汇街道居家养老服务中心 / Nanhui Subdistrict Home-Care Service Centre
+
+
+@pytest.mark.parametrize(
+    ("language", "catalog", "welfare", "nanhui"),
+    [("zh-hans", "zh_CN", "社会福利院", "南汇街道居家…"), ("en", "en", "Social Welfa…", "Nanhui Subdi…")],
+)
+async def test_a_county_clerk_tells_apart_like_hazards_at_two_homes_by_their_buttons(
+    bot_stage: Stage, language: str, catalog: str, welfare: str, nanhui: str
+) -> None:
+    """A clerk's /tasks holds hazards of many homes, often alike: each button starts with its home's name, short
+    (the district all share left out), as its line above names it; the head's own list does not repeat the home."""
+    people = await cast(bot_stage, language)
+    plugs = "食堂后厨插线板串接，电线老化发热"
+    here = await report(bot_stage, area=HazardArea.ELECTRICITY, description=plugs)
+    there = await report(bot_stage, area=HazardArea.ELECTRICITY, description=plugs, institution=NANHUI)
+    bot_stage.clock.advance(timedelta(days=40))  # both late: on the clerk's list
+
+    await people.staff.send_text("/tasks")
+    listing = people.staff.last_message()
+    labels = [row[0] for row in listing.buttons if row[0].startswith("⏰")]
+    assert labels == [listed(here, catalog, late=True, home=welfare), listed(there, catalog, late=True, home=nanhui)]
+    assert opened(listing)[:2] == [here.id, there.id] and labels[0] != labels[1]
+    assert labels[0].startswith(f"⏰ {welfare} · ") and labels[1].startswith(f"⏰ {nanhui} · ")
+    assert all(len(label) <= 40 and "<" not in label for label in labels)
+
+    await people.head.send_text("/tasks")
+    assert [row[0] for row in people.head.last_message().buttons] == [listed(here, catalog, late=True)]
