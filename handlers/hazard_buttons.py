@@ -167,12 +167,17 @@ def hazard_label(
     letters). A rights-protection (权益保障) hazard never puts its description on a button: the lists do not show
     it; its code tells it apart instead. `key` takes {area} and {what}; its `_overdue` twin is used when late.
     `home` (`home_short`, for staff, whose lists span many homes) starts the label: `key`'s `_home` twin, which
-    takes {home} too, is used instead."""
-    what = hazard.code if is_sensitive(hazard.area) else " ".join(hazard.description.split()) or hazard.code
+    takes {home} too, is used instead, unless it would cut a rights-protection hazard's code."""
+    sensitive = is_sensitive(hazard.area)
+    what = hazard.code if sensitive else " ".join(hazard.description.split()) or hazard.code
     params = {"area": catalog_label(hazard.area, t), "what": what}
+    plain_key = key
     if home is not None:
         key, params["home"] = f"{key}_home", home
     label = t.plain(f"{key}_overdue" if overdue else key, **params)
+    if sensitive and home is not None and clipped_width(label, BUTTON_CHARACTERS) != label:
+        # The code is all that tells such a hazard apart: it keeps its whole code and gives up the home.
+        return hazard_label(hazard, t, overdue=overdue, key=plain_key)
     return clipped_width(label, BUTTON_CHARACTERS)
 
 
