@@ -36,7 +36,7 @@ from handlers.warning_text import (
     resolve_help_button,
     title,
 )
-from handlers.warnstatus import AUTHZ_REFUSALS, is_status, status_keyboard, status_text
+from handlers.warnstatus import AUTHZ_REFUSALS, edit_in_place, is_status, name_of, status_keyboard, status_text
 from storage.models import User
 from storage.warning_models import HelpRequest
 
@@ -68,7 +68,8 @@ async def resolved_help(update: Update, context: BotContext) -> None:
     if message is not None and is_status(message):
         scope = user.region_code if user.role is Role.COUNTY else None
         status = await services.warnings.ack_status(press.request.warning_id, scope)
-        await _edit(message, await status_text(services, status, t), await status_keyboard(services, status, user, t))
+        text, markup = await status_text(services, status, t), await status_keyboard(services, status, user, t)
+        await edit_in_place(message, text, markup)
     elif message is not None:
         await _redraw_alert(services, message, press.request, user, t)
     if press.changed:
@@ -113,7 +114,7 @@ async def _redraw_alert(
     line = await _state_line(services, request, t)
     mine = request.taken_by == user.telegram_id and not request.resolved
     markup = InlineKeyboardMarkup([[resolve_help_button(request.id, t)]]) if mine else None
-    await _edit(message, Html(f"{_original(message.text_html)}\n\n{line}"), markup)
+    await edit_in_place(message, Html(f"{_original(message.text_html)}\n\n{line}"), markup)
 
 
 async def _answer(services: BotServices, press: HelpPress, presser: User, t: Translator) -> str:
@@ -123,33 +124,28 @@ async def _answer(services: BotServices, press: HelpPress, presser: User, t: Tra
     if request.resolved:
         if press.changed:
             return t.plain("help.resolved")
-        return t.plain("help.already_resolved", name=await _name(services, request.resolved_by),
+        return t.plain("help.already_resolved", name=await name_of(services, request.resolved_by),
                        at=local_time(request.resolved_at or services.clock.now(), tz))
     if request.taken_by is None:
         return t.plain("help.not_taken")
     at = local_time(request.taken_at or services.clock.now(), tz)
     if request.taken_by != presser.telegram_id:
-        return t.plain("help.taken_by_other", name=await _name(services, request.taken_by), at=at)
+        return t.plain("help.taken_by_other", name=await name_of(services, request.taken_by), at=at)
     return t.plain("help.taken" if press.changed else "help.taken_already_you", at=at)
 
 
 async def _state_line(services: BotServices, request: HelpRequest, t: Translator) -> str:
     tz = services.settings.tz
     if request.resolved:
-        return t("help.resolved_line", name=await _name(services, request.resolved_by),
+        return t("help.resolved_line", name=await name_of(services, request.resolved_by),
                  at=local_time(request.resolved_at or services.clock.now(), tz))
-    return t("help.taken_line", name=await _name(services, request.taken_by),
+    return t("help.taken_line", name=await name_of(services, request.taken_by),
              at=local_time(request.taken_at or services.clock.now(), tz))
 
 
 def _original(text: str) -> str:
     """The alert without the state line an earlier press added (a press edits it again)."""
     return text.split("\n\n✋ ", 1)[0].split("\n\n✅ ", 1)[0]
-
-
-async def _name(services: BotServices, telegram_id: int | None) -> str:
-    person = await services.storage.users.get(telegram_id) if telegram_id is not None else None
-    return person.full_name if person else "—"
 
 
 async def _tell_asker(services: BotServices, press: HelpPress, by: User, what: str) -> None:
@@ -186,14 +182,6 @@ async def _edit_colleagues(context: BotContext, request: HelpRequest, presser: U
             )
         except TelegramError as error:
             log.info("the alert %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
-
-
-async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramError as error:
-        if "not modified" not in str(error):
-            raise
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

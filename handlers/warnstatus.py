@@ -397,12 +397,13 @@ def _take_charge_button(warning: EarlyWarning, county_code: str) -> Callable[[Tr
 
 
 async def _follower_line(services: BotServices, follower: Follower, t: Translator) -> str:
-    return t("warnstatus.follower_line", name=await _name_of(services, follower),
+    return t("warnstatus.follower_line", name=await name_of(services, follower.telegram_id),
              at=local_time(follower.taken_at, services.settings.tz))
 
 
-async def _name_of(services: BotServices, follower: Follower) -> str:
-    person = await services.storage.users.get(follower.telegram_id)
+async def name_of(services: BotServices, telegram_id: int | None) -> str:
+    """A person's name as the bot knows them, "—" for nobody or someone no longer registered."""
+    person = await services.storage.users.get(telegram_id) if telegram_id is not None else None
     return person.full_name if person else "—"
 
 
@@ -422,7 +423,7 @@ async def took_charge(update: Update, context: BotContext) -> None:
         return
     follower = charge.follower
     region = place_name(await services.storage.regions.get(county_code), t)
-    name, at = await _name_of(services, follower), local_time(follower.taken_at, services.settings.tz)
+    name, at = await name_of(services, follower.telegram_id), local_time(follower.taken_at, services.settings.tz)
     if charge.took:
         await query.answer(t.plain("warnstatus.taken", region=region), show_alert=True)
     elif follower.telegram_id == caller.user.telegram_id:
@@ -434,7 +435,7 @@ async def took_charge(update: Update, context: BotContext) -> None:
         # The follower may hand it back from here (↩️ 交回跟进); a colleague's message loses its button.
         mine = follower.telegram_id == caller.user.telegram_id
         markup = InlineKeyboardMarkup([[_hand_back_button(charge.warning, county_code, t)]]) if mine else None
-        await _edit(query.message, footed(query.message.text_html, line), markup)
+        await edit_in_place(query.message, footed(query.message.text_html, line), markup)
 
 
 async def handed_back(update: Update, context: BotContext) -> None:
@@ -460,7 +461,8 @@ async def handed_back(update: Update, context: BotContext) -> None:
     region = place_name(await services.storage.regions.get(county_code), t)
     message = query.message if isinstance(query.message, Message) and query.message.text_html else None
     if outcome.current is not None:  # a colleague follows it up now: this button was stale
-        name, at = await _name_of(services, outcome.current), local_time(outcome.current.taken_at, services.settings.tz)
+        current = outcome.current
+        name, at = await name_of(services, current.telegram_id), local_time(current.taken_at, services.settings.tz)
         await query.answer(t.plain("warnstatus.hand_back_not_yours", name=name, at=at, region=region),
                            show_alert=True)
     elif outcome.released is None:
@@ -482,13 +484,13 @@ async def handed_back(update: Update, context: BotContext) -> None:
         markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
     elif outcome.current is not None:  # stale: the message now says who follows up instead
         current = outcome.current
-        line = t("warnstatus.follower_line", name=await _name_of(services, current),
+        line = t("warnstatus.follower_line", name=await name_of(services, current.telegram_id),
                  at=local_time(current.taken_at, services.settings.tz))
         text, markup = footed(message.text_html, line), None
     else:
         text = Html(message.text_html)
         markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
-    await _edit(message, text, markup)
+    await edit_in_place(message, text, markup)
 
 
 # Where the state line under an escalation (or a hand-back notice) starts: a blank line, then a WORD JOINER
@@ -510,7 +512,7 @@ def unfooted(text_html: str) -> str:
     return text_html.split("\n\n☎️ ", 1)[0]
 
 
-async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def edit_in_place(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
     try:
         await message.edit_text(text, reply_markup=markup)
     except BadRequest as error:  # a second tap on its way: the message says so already
