@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain.catalog import HazardArea, Severity, SourceLevel, label
-from bot.domain.lifecycle import HazardState, days_late, is_overdue
 from bot.domain.compliance import SELF_INSPECTION_RULE, period_of, sheet_closed
+from bot.domain.lifecycle import HazardState, days_late, is_overdue
 from bot.domain.stats import Scope, StatsPeriod
 from bot.services.duties import month_start
 from bot.services.spreadsheets import Column, CsvTable, Kind, XlsxBook, open_csv

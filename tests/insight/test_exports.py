@@ -90,7 +90,8 @@ async def test_the_csv_alternative_in_english(world: InsightWorld, tmp_path: Pat
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    assert rows[0][:4] == ["Code", "County", "Township", "Institution"] and rows[0][-3:] == ["On time", "Days overdue", "Check-back"]
+    assert rows[0][:4] == ["Code", "County", "Township", "Institution"]
+    assert rows[0][-3:] == ["On time", "Days overdue", "Check-back"]
     by_code = {row[0]: row for row in rows[1:]}
     h7 = by_code[world.hazards["H7"].code]
     assert h7[1:5] == ["Wenzhou", "", "Wenzhou Funeral Home", "transport (vehicles)"]

@@ -468,3 +468,21 @@ async def test_a_ranking_of_nothing_measured_ranks_no_one_and_ties_share_a_place
         assert "1. 鹿城区（并列）：按期 — · 当前逾期 0 · 演练 100% · 签收 —" in lines
         assert "12. 龙湾区：按期 — · 当前逾期 1 · 演练 100% · 签收 —" in lines  # eleven ahead of it, tied first
         assert lines[-1] == "暂无数据，不参与排名：瓯海区"
+
+
+async def test_an_english_export_names_its_month_in_words_and_its_file_by_date(bot_stage: Stage) -> None:
+    """"9/2026" read as a date to nobody (and as 9 February to some); the file "…_9_2026.xlsx" sorted November
+    before September in a folder of exports."""
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    await cast(bot_stage)
+    await report(bot_stage)
+    month = bot_stage.clock.now().astimezone(bot_stage.settings.tz)
+
+    await admin.send_text("/stats")
+    figures = admin.last_message()
+    assert f"{month:%B} {month.year}" in figures.text and f"{month.month}/{month.year}" not in figures.text
+    await admin.press("📥 Export Excel", figures)
+    document = next(m for m in reversed(admin.messages()) if m.kind == "document")
+    assert document.document_name == f"safety-problem-list_{month:%Y-%m}.xlsx"
+    assert f"{month:%B} {month.year}" in document.text
