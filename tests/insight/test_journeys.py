@@ -46,7 +46,8 @@ async def test_county_staff_see_their_county_switch_periods_draw_and_export(bot_
     assert figures.edited and figures.buttons[0][2] == "• 本年" and "发现 2，" in figures.text
 
     await people.staff.press("📈 每周趋势", figures)
-    assert people.staff.last_message().kind == "photo"
+    chart = people.staff.last_message()
+    assert chart.kind == "photo" and chart.text.startswith("📊 每周新发现与销号隐患 · ")  # says which chart it is
 
     await people.staff.press("📥 导出 Excel", figures)
     sent = people.staff.messages()
