@@ -120,7 +120,7 @@ async def pressed_chart(update: Update, context: BotContext) -> None:
         except Refusal as refusal:
             await refuse(update, context, caller, refusal, "chart", answered=True)
             return
-        await _send(update, chart, t("insight.chart.caption", period=period_name(period, t)))
+        await _send(update, chart, t("insight.chart.caption", title=chart.title))
         press.sent()
 
 

@@ -68,8 +68,20 @@ async def _keep_uploading(update: Update) -> None:
 
 
 def _file_name(period: StatsPeriod, fmt: ExportFormat, t: Translator) -> str:
-    name = t.plain("insight.export.file_name", period=period_name(period, t))
+    name = t.plain("insight.export.file_name", period=period_name(period, t), file_period=_file_period(period))
     return "".join("_" if char in '/\\:*?"<>| ' else char for char in name) + f".{fmt.value}"
+
+
+def _file_period(period: StatsPeriod) -> str:
+    """The period as files name it, so that a folder of exports sorts by date: 2026-09, 2026-Q3, 2026."""
+    start = period.start
+    if period.kind is PeriodKind.MONTH:
+        return f"{start:%Y-%m}"
+    if period.kind is PeriodKind.QUARTER:
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    if period.kind is PeriodKind.YEAR:
+        return f"{start.year}"
+    return f"{start:%Y-%m-%d}_{period.end:%Y-%m-%d}"
 
 
 async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt: ExportFormat) -> bool:

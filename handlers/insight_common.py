@@ -77,7 +77,7 @@ async def may_see_figures(update: Update, context: BotContext, caller: Caller, u
 def period_name(period: StatsPeriod, t: Translator) -> str:
     start = period.start
     if period.kind is PeriodKind.MONTH:
-        return t.plain("insight.period.month", year=start.year, month=start.month)
+        return t.plain("insight.period.month", year=start.year, month_name=t.plain(f"date.month.{start.month}"))
     if period.kind is PeriodKind.QUARTER:
         return t.plain("insight.period.quarter", year=start.year, quarter=(start.month - 1) // 3 + 1)
     if period.kind is PeriodKind.YEAR:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.lifecycle import days_late
 from bot.domain.ranking import Placed, Standing, measured, places
 from bot.i18n import Translator, counted
 from bot.services.notices import NoticeDraft, Ranking
@@ -95,7 +96,7 @@ def _place(row: InstitutionRow | OverdueRow, draft: NoticeDraft, t: Translator) 
 
 
 def _overdue_line(row: OverdueRow, draft: NoticeDraft, now: datetime, t: Translator) -> str:
-    days = max(1, (now - row.deadline).days)
+    days = days_late(row.deadline, now)
     return t(counted("insight.notice.overdue_line", days), code=row.code, institution=place_name(row, t),
              place=_place(row, draft, t), days=days)
 

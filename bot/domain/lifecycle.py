@@ -317,6 +317,12 @@ def is_overdue(deadline: datetime | None, state: HazardState, now: datetime) -> 
     return now > deadline
 
 
+def days_late(deadline: datetime, now: datetime) -> int:
+    """Whole days past a deadline, and 1 from the first minute late ("逾期 1 天", never "逾期 0 天"), so every
+    place that counts an overdue hazard's days counts them alike. For a deadline already passed."""
+    return max(1, (now - deadline).days)
+
+
 def visible_to_groups(area: HazardArea) -> bool:
     """Whether a hazard in this area may be posted in a bureau group (broadcasts, digests)."""
     return not is_sensitive(area)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
     from matplotlib.figure import Figure
 
 WIDTH_PX, HEIGHT_PX, DPI = 1080, 810, 100
@@ -48,6 +49,8 @@ class Chart:
     width: int
     height: int
     fonts: frozenset[str]  # the font files the text was drawn with
+    title: str  # what it shows, for its caption: a chart forwarded on its own still says which it is
+    count_ticks: tuple[str, ...] = ()  # the labels of its axis of counts (hazards, institutions), if it has one
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,14 @@ def _figure(title: str) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def _render(figure: Figure) -> Chart:
+def _counted(axis: Axis) -> None:
+    """An axis of things counted ticks whole numbers only: with a few hazards, "0.5 隐患" was a tick."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _render(figure: Figure, counts: Axis | None = None) -> Chart:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
 
@@ -122,7 +132,8 @@ def _render(figure: Figure) -> Chart:
         if text.get_text()
     )
     width, height = canvas.get_width_height()
-    return Chart(buffer.getvalue(), width, height, used)
+    ticks = () if counts is None else tuple(label.get_text() for label in counts.get_ticklabels())
+    return Chart(buffer.getvalue(), width, height, used, figure.axes[0].get_title(), ticks)
 
 
 def _legend(axes: Axes, columns: int = 1) -> None:
@@ -151,7 +162,8 @@ def stacked_bars(
     axes.grid(axis="y", visible=False)
     _legend(axes, columns=min(3, len(stacks)))
     axes.set_ylim(-0.6, len(categories) + 1.2)
-    return _render(figure)
+    _counted(axes.xaxis)
+    return _render(figure, axes.xaxis)
 
 
 def weekly_lines(title: str, weeks: Sequence[date], lines: Sequence[Series], value_label: str) -> Chart:
@@ -165,7 +177,8 @@ def weekly_lines(title: str, weeks: Sequence[date], lines: Sequence[Series], val
     axes.set_ylabel(value_label, fontsize=18)
     axes.set_ylim(bottom=0)
     _legend(axes)
-    return _render(figure)
+    _counted(axes.yaxis)
+    return _render(figure, axes.yaxis)
 
 
 def percentage_bars(title: str, categories: Sequence[str], rates: Sequence[float | None], no_data: str) -> Chart:
@@ -208,4 +221,5 @@ def cumulative_curve(
     axes.set_xlim(left=0)
     axes.set_ylabel(value_label, fontsize=18)
     axes.set_xlabel(time_label, fontsize=18)
-    return _render(figure)
+    _counted(axes.yaxis)
+    return _render(figure, axes.yaxis)

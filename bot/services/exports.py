@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.catalog import HazardArea, Severity, SourceLevel, label
 from bot.domain.compliance import SELF_INSPECTION_RULE, period_of, sheet_closed
+from bot.domain.lifecycle import HazardState, days_late, is_overdue
 from bot.domain.stats import Scope, StatsPeriod
 from bot.services.duties import month_start
 from bot.services.spreadsheets import Column, CsvTable, Kind, XlsxBook, open_csv
@@ -56,7 +57,7 @@ PROBLEM_COLUMNS = (
     ("source", 10, Kind.TEXT), ("description", 40, Kind.TEXT), ("found_at", 17, Kind.DATETIME),
     ("reporter", 12, Kind.TEXT), ("responsible", 12, Kind.TEXT), ("deadline", 17, Kind.DATETIME),
     ("state", 10, Kind.TEXT), ("measures", 36, Kind.TEXT), ("closed_at", 17, Kind.DATETIME),
-    ("on_time", 8, Kind.TEXT), ("check_back", 12, Kind.TEXT),
+    ("on_time", 8, Kind.TEXT), ("days_overdue", 8, Kind.NUMBER), ("check_back", 12, Kind.TEXT),
 )
 DRILL_COLUMNS = (
     ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
@@ -162,8 +163,16 @@ class ExportService:
             row["description"], row["reported_at"], row["reporter"], responsible, row["deadline"],
             _state(row, words), row["measures"], None if row["withdrawal_category"] else row["closed_at"],
             None if on_time is None else words.plain("insight.yes" if on_time else "insight.no"),
-            _check_back(row["check_back"], words),
+            self._days_overdue(row), _check_back(row["check_back"], words),
         ]
+
+    def _days_overdue(self, row: dict[str, Any]) -> int | None:
+        """An unresolved hazard's days past its deadline when the list is made, as /tasks marks it 已逾期, so the
+        sheet can be filtered for what is overdue; blank for the others (a closed one has 是否按期)."""
+        now = self._clock.now()
+        if not is_overdue(row["deadline"], HazardState(row["state"]), now):
+            return None
+        return days_late(row["deadline"], now)
 
     async def _registers(
         self, book: XlsxBook, scope: Scope, period: StatsPeriod, months: Sequence[str], words: Words

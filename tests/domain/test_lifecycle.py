@@ -31,6 +31,7 @@ from bot.domain.lifecycle import (
     StateKind,
     available_actions,
     can_view,
+    days_late,
     decide,
     is_overdue,
     may_verify,
@@ -699,6 +700,16 @@ def test_overdue_only_while_open_and_strictly_after_the_deadline(
     open_ = state in ("reported", "assigned", "rectifying")
     assert is_overdue(DUE, HazardState(state), now) is (open_ and past_deadline)
     assert is_overdue(None, HazardState(state), now) is False
+
+
+@pytest.mark.parametrize(
+    ("late_by", "days"),
+    [(timedelta(minutes=1), 1), (timedelta(hours=23), 1), (timedelta(days=1), 1), (timedelta(days=1, hours=1), 1),
+     (timedelta(days=2), 2), (timedelta(days=15, hours=20), 15)],
+)
+def test_days_late_are_whole_days_and_one_from_the_first_minute(late_by: timedelta, days: int) -> None:
+    """"逾期 1 天" from the first minute late, never "逾期 0 天", as the 通报 and the problem list both count."""
+    assert days_late(DUE, DUE + late_by) == days
 
 
 def test_overdue_compares_instants_across_timezones() -> None:

@@ -60,3 +60,16 @@ def test_dollar_signs_in_a_headline_are_drawn_as_typed() -> None:
                                         NOW + timedelta(hours=1), "已签收机构数", "发布后小时数")
         assert chart.png.startswith(PNG)
         assert {Path(font).name for font in chart.fonts} == {"NotoSansSC-Regular.otf"}
+
+
+def test_an_axis_of_counts_ticks_whole_numbers_and_a_chart_keeps_its_title() -> None:
+    """With one or two hazards a county, the axes read 0.5, 1.5, 2.5 hazards; and the three charts all carried the
+    caption "📊 2026年9月", so one forwarded on its own did not say what it showed."""
+    few = [charts.Series("整改中", (1.0, 2.0)), charts.Series("已销号", (0.0, 1.0))]
+    bars = charts.stacked_bars("隐患状态分布 · 2026年9月", ["鹿城区", "龙湾区"], few, "隐患数")
+    weeks = [date(2026, 9, 7) + timedelta(weeks=n) for n in range(4)]
+    found = [charts.Series("新发现", (1.0, 0.0, 2.0, 1.0))]
+    lines = charts.weekly_lines("每周新发现与销号隐患", weeks, found, "隐患数")
+    for chart in (bars, lines):
+        assert chart.count_ticks and all(tick.lstrip("−-").isdigit() for tick in chart.count_ticks), chart.count_ticks
+    assert bars.title == "隐患状态分布 · 2026年9月"

@@ -20,7 +20,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
 PROBLEM_HEADERS = [
     "隐患编号", "县（市、区）", "乡镇（街道）", "机构", "领域", "严重程度", "发现层级（四查）", "问题描述", "发现时间",
-    "上报人", "整改责任人", "整改期限", "状态", "整改措施", "销号时间", "是否按期", "回访结果",
+    "上报人", "整改责任人", "整改期限", "状态", "整改措施", "销号时间", "是否按期", "逾期天数", "回访结果",
 ]
 
 
@@ -54,9 +54,12 @@ async def test_the_problem_list_and_the_registers_in_excel(world: InsightWorld, 
     assert list(rows[1]) == [
         h1.code, "鹿城区", "五马街道", "鹿城区社会福利院", "用火", "一般", "自查", "fire 隐患",
         datetime(2026, 3, 2, 10, 0), "user 30", "user 40", datetime(2026, 3, 9, 10, 0), "已销号", "清理杂物",
-        datetime(2026, 3, 6, 10, 0), "是", None,  # no check-back asked (see test_check_back_figures.py)
+        datetime(2026, 3, 6, 10, 0), "是", None, None,  # closed; no check-back asked (test_check_back_figures.py)
     ]
     assert rows[2][15] == "否" and rows[3][4] == "权益保障" and rows[3][12] == "整改中" and rows[3][15] is None
+    # Filterable for what is overdue when the list is made: H3's deadline was 15 days before it; H4 is past its
+    # deadline too, but its fix awaits verification, which is staff's wait, not the home's.
+    assert rows[3][16] == 15 and rows[4][16] is None
     assert rows[4][2] == "南汇街道" and rows[4][12] == "待验收" and rows[4][10] == "user 47"
     found_at = problems["I2"]
     assert isinstance(found_at.value, datetime) and found_at.number_format == "yyyy-mm-dd hh:mm"
@@ -87,11 +90,12 @@ async def test_the_csv_alternative_in_english(world: InsightWorld, tmp_path: Pat
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    assert rows[0][:4] == ["Code", "County", "Township", "Institution"] and rows[0][-2:] == ["On time", "Check-back"]
+    assert rows[0][:4] == ["Code", "County", "Township", "Institution"]
+    assert rows[0][-3:] == ["On time", "Days overdue", "Check-back"]
     by_code = {row[0]: row for row in rows[1:]}
     h7 = by_code[world.hazards["H7"].code]
     assert h7[1:5] == ["Wenzhou", "", "Wenzhou Funeral Home", "transport (vehicles)"]
-    assert h7[8] == "2026-03-01 10:00" and h7[12] == "Closed" and h7[15] == "Yes" and h7[16] == ""
+    assert h7[8] == "2026-03-01 10:00" and h7[12] == "Closed" and h7[15] == "Yes" and h7[16] == h7[17] == ""
     assert world.hazards["H8"].code not in by_code  # found in February
 
 

@@ -46,7 +46,8 @@ async def test_county_staff_see_their_county_switch_periods_draw_and_export(bot_
     assert figures.edited and figures.buttons[0][2] == "• 本年" and "发现 2，" in figures.text
 
     await people.staff.press("📈 每周趋势", figures)
-    assert people.staff.last_message().kind == "photo"
+    chart = people.staff.last_message()
+    assert chart.kind == "photo" and chart.text.startswith("📊 每周新发现与销号隐患 · ")  # says which chart it is
 
     await people.staff.press("📥 导出 Excel", figures)
     sent = people.staff.messages()
@@ -285,8 +286,8 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
     named = [n for n in range(1, 13) if f"YH-20260302-{n:04} Wenzhou Lucheng" in preview]
     assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
     # The counties' ranking whole: eleven tied first, Lucheng (12 overdue) twelfth, Ouhai (no institution) unranked.
-    assert "1. Longwan District (tied): on time — · overdue 0 · drills 0% · acks —" in preview
-    assert "12. Lucheng District: on time — · overdue 12" in preview
+    assert "1. Longwan District (tied): on time — · overdue now 0 · drills 0% · acks —" in preview
+    assert "12. Lucheng District: on time — · overdue now 12" in preview
     assert "Nothing measured, not ranked: Ouhai District" in preview
 
 
@@ -455,8 +456,8 @@ async def test_a_ranking_of_nothing_measured_ranks_no_one_and_ties_share_a_place
         lines = admin.last_message().text.split("\n")
         assert lines[0] == "🏆 全市排名 · 2026年8月"
         # Every county with institutions measures alike (no drill owed yet: 100%; nothing closed or overdue).
-        assert "1. 温州市（市直）（并列）：按期 — · 逾期 0 · 演练 100% · 签收 —" in lines
-        assert "1. 龙港市（并列）：按期 — · 逾期 0 · 演练 100% · 签收 —" in lines
+        assert "1. 温州市（市直）（并列）：按期 — · 当前逾期 0 · 演练 100% · 签收 —" in lines
+        assert "1. 龙港市（并列）：按期 — · 当前逾期 0 · 演练 100% · 签收 —" in lines
         assert sum(line.startswith("1. ") for line in lines) == 12 and not any(line[:1] in "23456789" for line in lines)
         assert lines[-1] == "暂无数据，不参与排名：瓯海区"  # no institution: nothing to measure, and not last
 
@@ -465,6 +466,24 @@ async def test_a_ranking_of_nothing_measured_ranks_no_one_and_ties_share_a_place
         await admin.send_text("/ranking")
         lines = admin.last_message().text.split("\n")
         assert lines[0] == "🏆 全市排名 · 2026年9月"
-        assert "1. 鹿城区（并列）：按期 — · 逾期 0 · 演练 100% · 签收 —" in lines
-        assert "12. 龙湾区：按期 — · 逾期 1 · 演练 100% · 签收 —" in lines  # eleven ahead of it, tied first
+        assert "1. 鹿城区（并列）：按期 — · 当前逾期 0 · 演练 100% · 签收 —" in lines
+        assert "12. 龙湾区：按期 — · 当前逾期 1 · 演练 100% · 签收 —" in lines  # eleven ahead of it, tied first
         assert lines[-1] == "暂无数据，不参与排名：瓯海区"
+
+
+async def test_an_english_export_names_its_month_in_words_and_its_file_by_date(bot_stage: Stage) -> None:
+    """"9/2026" read as a date to nobody (and as 9 February to some); the file "…_9_2026.xlsx" sorted November
+    before September in a folder of exports."""
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    await cast(bot_stage)
+    await report(bot_stage)
+    month = bot_stage.clock.now().astimezone(bot_stage.settings.tz)
+
+    await admin.send_text("/stats")
+    figures = admin.last_message()
+    assert f"{month:%B} {month.year}" in figures.text and f"{month.month}/{month.year}" not in figures.text
+    await admin.press("📥 Export Excel", figures)
+    document = next(m for m in reversed(admin.messages()) if m.kind == "document")
+    assert document.document_name == f"safety-problem-list_{month:%Y-%m}.xlsx"
+    assert f"{month:%B} {month.year}" in document.text
