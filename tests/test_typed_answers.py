@@ -1,0 +1,52 @@
+"""Answers typed (or sent) a little differently from what a step asked for, taken as the person meant them: a
+numbered list on one line, a number inside a sentence, a button's label typed, a photo with its caption at the
+description step, an image sent as a file; and answers too thin to be of use (a one-character rectification, an
+address of "3") asked for again, under the step's own buttons."""
+
+from __future__ import annotations
+
+from bot.stage import Stage
+from tests.calendar_people import institution_id, local
+from tests.hazard_people import HOME, cast
+from tests.test_calendar_journeys import through_the_drill
+
+# ---- the drill -----------------------------------------------------------------------------------------------
+
+
+async def test_a_numbered_list_typed_on_one_line_is_one_problem_an_item(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await through_the_drill(head, "消防疏散演练", "今天（2026-03-12）", "12", "25", "夜间疏散演练")
+    await head.send_text("1、灭火器压力不足 2、疏散指示灯不亮")
+    assert "收到 2 个问题" in head.messages()[-2].text
+    assert "灭火器压力不足" in head.last_message().text and "疏散指示灯不亮" not in head.last_message().text
+    await head.press("✓ 用火")
+    await head.press("✓ 一般")
+    assert "疏散指示灯不亮" in head.last_message().text
+    await head.press("✓ 用火")
+    await head.press("✓ 一般")
+    await head.press("✅ 确认记录")
+    hazards = await bot_stage.services.storage.hazards.open_for_institution(
+        await institution_id(bot_stage, HOME), now=bot_stage.clock.now()
+    )
+    assert sorted(h.description for h in hazards) == ["灭火器压力不足", "疏散指示灯不亮"]
+
+
+async def test_a_count_inside_a_sentence_is_read_and_a_wrong_one_keeps_the_way_back_to_the_date(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-12）")
+    question = head.last_message()
+    await head.send_text("很多人")
+    assert "阿拉伯数字" in head.last_message().text and head.last_message().buttons == question.buttons
+    await head.send_text("全体员工和老人共40人")
+    assert "时长" in head.last_message().text
+    await head.send_text("1小时30分钟")  # two numbers: not guessed
+    assert "阿拉伯数字" in head.last_message().text
+    await head.send_text("大约用了45分钟")
+    assert "演练了哪些内容" in head.last_message().text
