@@ -373,6 +373,36 @@ async def described(update: Update, context: BotContext) -> str | int:
     return await _after(update, context, caller, draft.model_copy(update={"description": text}), ADDING_PHOTOS)
 
 
+async def photo_instead_of_description(update: Update, context: BotContext) -> str | int:
+    """A photo where the description is asked for. With a caption, the caption is the description (checked as a typed
+    one) and the photo the first of the photos, as if both had been sent in turn; without one, the description is
+    asked for first, as it always was."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return DESCRIBING
+    caller, draft = loaded
+    if is_blank(clean_text(message.caption)):
+        await _guide("report.guide_describe", cancel=True)(update, context)
+        return DESCRIBING
+    text = await read_text(update, caller, message.caption or "", least=MIN_DESCRIPTION, most=MAX_TEXT,
+                           too_short="refusal.description_too_short", too_long="refusal.description_too_long",
+                           cancel_data=CANCEL)
+    if text is None:
+        return DESCRIBING
+    draft = draft.model_copy(update={"description": text})
+    photos = await photo_added(update, message, context, caller.t, draft.photos, _photos_keyboard(caller.t, 0))
+    if photos is None:  # MAX_PHOTOS sent before /report already: said; the description is kept all the same
+        return await _after(update, context, caller, draft, ADDING_PHOTOS)
+    draft = draft.model_copy(update={"photos": photos})
+    if draft.step == EDITING:  # the description was being changed: back to the summary, the photo added
+        return await _after(update, context, caller, draft, ADDING_PHOTOS)
+    await _save(context, caller, draft.model_copy(update={"step": ADDING_PHOTOS}))
+    await answer(update, caller.t("report.photo_received", count=len(photos), max=MAX_PHOTOS),
+                 reply_markup=_photos_keyboard(caller.t, len(photos)))
+    return ADDING_PHOTOS
+
+
 async def added_photo(update: Update, context: BotContext) -> str | int:
     loaded = await _draft(update, context)
     message = update.effective_message
@@ -687,6 +717,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 PICKING_SEVERITY: [CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$")],
                 DESCRIBING: [
                     MessageHandler(text, described),
+                    MessageHandler(photo, photo_instead_of_description),
                     MessageHandler(other, _guide("report.guide_describe", cancel=True)),
                 ],
                 ADDING_PHOTOS: [

@@ -9,6 +9,7 @@ from bot.stage import Stage
 from tests.calendar_people import institution_id, local
 from tests.hazard_people import HOME, cast
 from tests.test_calendar_journeys import through_the_drill
+from tests.test_report import cadre_and_head, to_the_description
 
 # ---- the drill -----------------------------------------------------------------------------------------------
 
@@ -50,3 +51,25 @@ async def test_a_count_inside_a_sentence_is_read_and_a_wrong_one_keeps_the_way_b
     assert "阿拉伯数字" in head.last_message().text
     await head.send_text("大约用了45分钟")
     assert "演练了哪些内容" in head.last_message().text
+
+
+# ---- the report ----------------------------------------------------------------------------------------------
+
+
+async def test_a_photo_with_its_caption_at_the_description_step_is_the_description_and_the_first_photo(
+    bot_stage: Stage,
+) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_photo()  # no caption: the description comes first, as before
+    assert "请先用文字描述隐患" in cadre.last_message().text
+    await cadre.send_photo(caption="楼道")  # a caption too short to describe a hazard is refused as typed
+    assert "至少" in cadre.last_message().text and cadre.last_message().buttons == [["取消"]]
+    await cadre.send_photo(caption="三楼走廊堆放杂物堵塞消防通道，楼梯间也有")
+    taken = cadre.last_message()
+    assert "已收到第 1 张照片" in taken.text and taken.buttons == [["完成"], ["取消"]]
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    summary = cadre.last_message().text
+    assert "三楼走廊堆放杂物堵塞消防通道，楼梯间也有" in summary and "照片：1 张" in summary
