@@ -60,7 +60,7 @@ from handlers.drill_steps import (
     photos_keyboard,
     read_press,
 )
-from handlers.evidence import photo_added
+from handlers.evidence import photo_added, photo_step_hint
 from handlers.notify import when
 from storage.repositories.calendar_drafts import DrillDraft
 
@@ -269,7 +269,7 @@ async def guided_photos(update: Update, context: BotContext) -> str | int:
     if no_photo and draft.photos:
         return await ask(update, context, caller, draft, LISTING_PROBLEMS)
     more = counted("drill.guide_photos_more", len(draft.photos)) if draft.photos else "drill.guide_photos"
-    key = "drill.photo_required" if no_photo else more
+    key = "drill.photo_required" if no_photo else photo_step_hint(message, more)
     await answer(update, caller.t(key, count=len(draft.photos), max=MAX_PHOTOS),
                  reply_markup=photos_keyboard(draft, caller.t))
     return ADDING_PHOTOS

@@ -35,7 +35,7 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
 from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, read_text
-from handlers.evidence import keep_file, photo_added
+from handlers.evidence import keep_file, photo_added, photo_step_hint
 from handlers.photo_offer import OFFER, OFFER_JOINS_WITHIN, current_offer
 from handlers.verify import tell_if_only_verifier
 from storage.hazard_models import Hazard, PhotoOffer, ReportDraft
@@ -436,6 +436,7 @@ async def guided_photos(update: Update, context: BotContext) -> str | int:
     caller, draft = loaded
     count = len(draft.photos)
     key = counted("report.guide_photos_more", count) if count else "report.guide_photos"
+    key = photo_step_hint(update.effective_message, key)
     await answer(update, caller.t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(caller.t, count))
     return ADDING_PHOTOS
 
@@ -581,6 +582,7 @@ async def guided_after_photos(update: Update, context: BotContext) -> str | int:
         key = "report.after_photo_required"
     else:
         key = counted("report.guide_after_photo_more", count) if count else "report.guide_after_photo"
+        key = photo_step_hint(message, key)
     await answer(update, caller.t(key, count=count, max=MAX_PHOTOS),
                  reply_markup=_after_photos_keyboard(caller.t, count))
     return FIXING_ON_SPOT

@@ -44,7 +44,7 @@ from handlers.calendar_common import (
     status_line,
 )
 from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, popup_text
-from handlers.evidence import keep_photo
+from handlers.evidence import keep_photo, photo_step_hint
 from storage.calendar_models import Answer
 from storage.repositories.calendar_drafts import SelfCheckDraft
 
@@ -574,7 +574,10 @@ async def guided(update: Update, context: BotContext) -> str | int:
         "photo": "selfcheck.hint_photo_or_skip",
         "severity": "selfcheck.hint_use_buttons",
     }
-    return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t(hints[draft.step]))
+    hint = hints[draft.step]
+    if draft.step in ("note", "photo"):  # both take the ❌'s photo
+        hint = photo_step_hint(update.effective_message, hint)
+    return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t(hint))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

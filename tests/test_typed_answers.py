@@ -5,9 +5,10 @@ address of "3") asked for again, under the step's own buttons."""
 
 from __future__ import annotations
 
+from bot.sandbox.media import make_jpeg
 from bot.stage import Stage
 from tests.calendar_people import institution_id, local
-from tests.hazard_people import HOME, cast
+from tests.hazard_people import HOME, cast, hazard_now, report
 from tests.test_calendar_journeys import through_the_drill
 from tests.test_report import cadre_and_head, to_the_description
 
@@ -73,3 +74,63 @@ async def test_a_photo_with_its_caption_at_the_description_step_is_the_descripti
     await cadre.press("互查")
     summary = cadre.last_message().text
     assert "三楼走廊堆放杂物堵塞消防通道，楼梯间也有" in summary and "照片：1 张" in summary
+
+
+# ---- an image sent as a file ---------------------------------------------------------------------------------
+
+AS_FILE = "您发送的是文件，请以“照片”方式发送"
+
+
+async def test_an_image_sent_as_a_file_is_told_to_be_sent_as_a_photo_under_the_steps_buttons(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("三楼走廊堆放杂物堵塞消防通道")
+    await cadre.send_document(make_jpeg(400, 300, seed=5), "IMG_001.jpg", "image/jpeg")
+    told = cadre.last_message()
+    assert AS_FILE in told.text and told.buttons == [["无照片"], ["取消"]]
+    await cadre.send_document(b"%PDF-1.4", "plan.pdf", "application/pdf")  # not an image: the step's own guide
+    assert AS_FILE not in cadre.last_message().text and "这一步请发送现场照片" in cadre.last_message().text
+
+
+async def test_an_image_sent_as_a_file_at_the_drill_photos_is_told_the_same(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    people = await cast(bot_stage)
+    head = people.head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-12）")
+    await head.send_text("12")
+    await head.send_text("25")
+    await head.send_text("夜间疏散演练")
+    await head.send_document(make_jpeg(400, 300, seed=6), "IMG_002.jpg", "image/jpeg")
+    told = head.last_message()
+    assert AS_FILE in told.text and told.buttons == [["取消"]]
+
+
+# ---- rectification -------------------------------------------------------------------------------------------
+
+
+async def test_measures_of_one_word_are_asked_for_in_more_detail_and_a_file_for_a_photo(bot_stage: Stage) -> None:
+    head = (await cast(bot_stage)).head
+    hazard = await report(bot_stage)
+    await head.press("📤 提交整改结果")
+    await head.send_text("好")
+    refused = head.last_message()
+    assert "请把整改措施写具体一些（至少 4 个字）" in refused.text and refused.buttons == [["取消"]]
+    await head.send_text("已清理杂物")
+    assert "第 2 步" in head.last_message().text
+    await head.send_document(make_jpeg(400, 300, seed=7), "IMG_003.jpg", "image/jpeg")
+    assert AS_FILE in head.last_message().text and head.last_message().buttons == [["取消"]]
+    await head.send_photo()
+    await head.press("完成")
+    assert (await hazard_now(bot_stage, hazard)).measures == "已清理杂物"
+
+
+async def test_english_measures_need_a_few_words(bot_stage: Stage) -> None:
+    head = (await cast(bot_stage, "en")).head
+    await report(bot_stage)
+    await head.press("📤 Submit the fix")
+    await head.send_text("ok")
+    assert "at least 4 characters, a few words" in head.last_message().text
+    await head.send_text("done")
+    assert "at least 4 characters, a few words" in head.last_message().text

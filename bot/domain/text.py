@@ -181,4 +181,15 @@ def is_plausible_address(text: str | None) -> bool:
 
 
 # The measures of a rectification, as the county staff who verify it read them: "好" or "ok" tells them nothing.
+# Four characters that show, as "已清理杂物"; text without Chinese needs two words too ("done" is not measures).
 MIN_MEASURES = 4
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def says_enough_measures(text: str | None) -> bool:
+    """Whether typed measures say what was done: MIN_MEASURES characters that show, and two words when there is no
+    Chinese in them."""
+    said = clean_text(text)
+    if visible_length(said) < MIN_MEASURES:
+        return False
+    return bool(_HAN.search(said)) or len(said.split()) >= 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.text import is_plausible_address, single_number, split_numbered_line
+from bot.domain.text import is_plausible_address, says_enough_measures, single_number, split_numbered_line
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,10 @@ def test_an_address_says_something_one_could_walk_to() -> None:
     assert is_plausible_address("3号楼") and is_plausible_address("三楼") and is_plausible_address("Block B")
     for nothing in ("3", "3-", "12#", "A", " \u200b ", "。。"):
         assert not is_plausible_address(nothing), nothing
+
+
+def test_measures_say_what_was_done() -> None:
+    assert says_enough_measures("已清理杂物") and says_enough_measures("已清理") is False
+    assert says_enough_measures("Cleared the corridor")
+    for thin in ("好", "ok", "done", "已改", "\u200b好\u200b"):
+        assert not says_enough_measures(thin), thin
