@@ -30,7 +30,14 @@ from bot.context import BotContext
 from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
-from bot.domain.text import clean_text, is_blank, says_no_location, says_no_photo
+from bot.domain.text import (
+    MIN_ADDRESS,
+    clean_text,
+    is_blank,
+    is_plausible_address,
+    says_no_location,
+    says_no_photo,
+)
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
@@ -494,6 +501,9 @@ async def typed_address(update: Update, context: BotContext) -> str | int:
         return LOCATING
     if len(text) > MAX_ADDRESS:
         await answer(update, caller.t("refusal.address_too_long", max=MAX_ADDRESS))
+        return LOCATING
+    if not is_plausible_address(text):  # "3": an address no one could find, which everyone would then read
+        await answer(update, caller.t("refusal.address_too_vague", min=MIN_ADDRESS))
         return LOCATING
     return await _located(update, context, caller, draft, "report.location_saved", address_text=text)
 

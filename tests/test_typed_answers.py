@@ -134,3 +134,15 @@ async def test_english_measures_need_a_few_words(bot_stage: Stage) -> None:
     assert "at least 4 characters, a few words" in head.last_message().text
     await head.send_text("done")
     assert "at least 4 characters, a few words" in head.last_message().text
+
+
+async def test_an_address_of_only_a_number_is_asked_for_again(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("三楼走廊堆放杂物堵塞消防通道")
+    await cadre.press("无照片")
+    await cadre.send_text("3")
+    assert "请输入能找到的位置" in cadre.last_message().text
+    await cadre.send_text("3号楼")
+    await cadre.press("互查")
+    assert "位置：3号楼" in cadre.last_message().text
