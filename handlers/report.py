@@ -41,7 +41,17 @@ from bot.domain.text import (
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
-from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, read_text
+from handlers.common import (
+    Caller,
+    answer,
+    catalog_label,
+    deadline_terms,
+    identify,
+    is_private,
+    place_name,
+    read_text,
+    typed_label,
+)
 from handlers.evidence import keep_file, photo_added, photo_step_hint
 from handlers.photo_offer import OFFER, OFFER_JOINS_WITHIN, current_offer
 from handlers.verify import tell_if_only_verifier
@@ -364,6 +374,20 @@ async def chose_severity(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, draft, severity = pressed
     return await _after(update, context, caller, draft.model_copy(update={"severity": Severity(severity)}), DESCRIBING)
+
+
+async def typed_severity(update: Update, context: BotContext) -> str | int:
+    """A severity's label typed ("重大", "major") is its button pressed; other text is told to use the buttons."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return PICKING_SEVERITY
+    caller, draft = loaded
+    severity = typed_label(message.text, {catalog_label(s, caller.t): s for s in SEVERITY_ORDER})
+    if severity is None:
+        await _guide("flow.use_buttons")(update, context)
+        return PICKING_SEVERITY
+    return await _after(update, context, caller, draft.model_copy(update={"severity": severity}), DESCRIBING)
 
 
 async def described(update: Update, context: BotContext) -> str | int:
@@ -726,7 +750,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     MessageHandler(text, searched_institution),
                 ],
                 PICKING_AREA: [CallbackQueryHandler(chose_area, pattern=r"^rp:area:(" + "|".join(AREAS) + ")$")],
-                PICKING_SEVERITY: [CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$")],
+                PICKING_SEVERITY: [
+                    CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$"),
+                    MessageHandler(text, typed_severity),
+                ],
                 DESCRIBING: [
                     MessageHandler(text, described),
                     MessageHandler(photo, photo_instead_of_description),

@@ -10,7 +10,7 @@ from bot.stage import Stage
 from tests.calendar_people import institution_id, local
 from tests.hazard_people import HOME, cast, hazard_now, report
 from tests.test_calendar_journeys import through_the_drill
-from tests.test_report import cadre_and_head, to_the_description
+from tests.test_report import HOME_ZH, cadre_and_head, to_the_description
 
 # ---- the drill -----------------------------------------------------------------------------------------------
 
@@ -146,3 +146,47 @@ async def test_an_address_of_only_a_number_is_asked_for_again(bot_stage: Stage) 
     await cadre.send_text("3号楼")
     await cadre.press("互查")
     assert "位置：3号楼" in cadre.last_message().text
+
+
+# ---- a button's label typed ----------------------------------------------------------------------------------
+
+
+async def test_a_severity_typed_as_its_button_says_is_the_button(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    await cadre.send_text("很严重")  # not a label: the buttons, as before
+    assert "请点击上方的按钮" in cadre.last_message().text
+    await cadre.send_text(" 重大 ")
+    assert "描述" in cadre.last_message().text
+    await cadre.send_text("三楼走廊堆放杂物堵塞消防通道")
+    await cadre.press("无照片")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    assert "严重程度：重大" in cadre.last_message().text
+
+
+async def test_an_english_severity_typed_in_any_case_is_the_button(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage, language="en")
+    await cadre.send_text("/report")
+    await cadre.press("Lucheng District Social Welfare Home")
+    await cadre.press("Fire")
+    await cadre.send_text("general")
+    assert "describe" in cadre.last_message().text.lower()
+
+
+async def test_a_self_inspection_answer_typed_as_its_button_says_answers_the_item(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/selfcheck")
+    assert "第 1/" in head.last_message().text
+    await head.send_text("合格")
+    sheet = head.last_message()
+    assert "进度：1/" in sheet.text and "第 2/" in sheet.text  # the sheet came down below, at the next item
+    await head.send_text("不适用")
+    assert "进度：2/" in head.last_message().text
+    await head.send_text("不合格")
+    assert "请用文字说明发现的问题" in head.last_message().text
+    await head.send_text("三楼西侧烟感报警器不响")  # the note, not another answer
+    assert "跳过照片" in str(head.last_message().buttons)
