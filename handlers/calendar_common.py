@@ -3,7 +3,6 @@ stands, and the buttons that open a journey from anywhere (a reminder, a record)
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -11,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import BotContext
 from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
 from bot.domain.days import NoSuchDay, Toward, parse_typed_day
+from bot.domain.text import single_number
 from bot.i18n import Translator, counted
 from bot.services.calendar import MAX_AGE
 from handlers.common import Caller, answer, cancel_keyboard, identify, no_such_day
@@ -27,8 +27,6 @@ ENTRY_LABELS = {
 # The kind of duty a status sentence is about: the key part of `calendar.status.<duty>.<state>`.
 DRILL, SELFCHECK, STUDY = "drill", "selfcheck", "study"
 
-# Digits with the unit people tend to add ("25人", "40 分钟", "30 min"): the number is what matters.
-_COUNT = re.compile(r"^\s*(\d{1,6})\s*(?:人|名|位|分钟|分|min|mins|minutes|people|persons)?\s*$", re.IGNORECASE)
 
 
 def drafts(context: BotContext) -> CalendarDraftRepository:
@@ -84,8 +82,8 @@ def day_problem(day: date, today: date) -> str | None:
 
 
 def parse_count(text: str) -> int | None:
-    match = _COUNT.match(text)
-    return int(match.group(1)) if match else None
+    """The one number typed ("25", "25人", "全体员工和老人共40人"), whatever words are around it."""
+    return single_number(text)
 
 
 async def read_day(update: Update, caller: Caller, text: str, prefix: str, today: date) -> date | None:
@@ -103,12 +101,14 @@ async def read_day(update: Update, caller: Caller, text: str, prefix: str, today
 
 
 async def read_count(
-    update: Update, caller: Caller, text: str, prefix: str, *, guide: str, refusal: str, most: int
+    update: Update, caller: Caller, text: str, prefix: str, *, guide: str, refusal: str, most: int,
+    keyboard: InlineKeyboardMarkup | None = None,
 ) -> int | None:
     """A number typed (people, minutes) from 1 to `most`; None once the person has been guided (`guide`: not a
-    number) or refused (`refusal`: out of range); either answer carries the journey's Cancel, as the question did."""
+    number) or refused (`refusal`: out of range); either answer carries the question's buttons (`keyboard`; the
+    journey's Cancel when it had no others)."""
     number = parse_count(text)
-    cancel = cancel_keyboard(caller.t, f"{prefix}:cancel")
+    cancel = keyboard or cancel_keyboard(caller.t, f"{prefix}:cancel")
     if number is None:
         await answer(update, caller.t(guide), reply_markup=cancel)
         return None

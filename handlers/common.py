@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram import User as TelegramUser
@@ -207,6 +207,24 @@ def catalog_label(code: Labelled, t: Translator) -> str:
     """A catalog name as shown on buttons and in summaries: capitalised in English, as is in Chinese."""
     text = label(code, t.language)
     return text[:1].upper() + text[1:]
+
+
+Choice = TypeVar("Choice")
+# The marks a button's label may carry around its words ("✅ 合格", "✓ 一般"), which no one types.
+_LABEL_MARKS = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def _bare_label(text: str | None) -> str:
+    return _LABEL_MARKS.sub("", clean_text(text)).casefold()
+
+
+def typed_label(text: str | None, labels: dict[str, Choice]) -> Choice | None:
+    """The choice whose button label (a key of `labels`) was typed instead of pressed: the words of the label whole,
+    trimmed, in any case, with or without the label's emoji; None when the text names no button."""
+    said = _bare_label(text)
+    if not said:
+        return None
+    return next((choice for label, choice in labels.items() if _bare_label(label) == said), None)
 
 
 def deadline_terms(policy: DeadlinePolicy, t: Translator) -> dict[str, str]:

@@ -11,7 +11,7 @@ from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
-from bot.domain.text import clean_text, is_blank, visible_length
+from bot.domain.text import clean_text, is_blank, split_numbered_line, visible_length
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.hazard_core import MAX_TEXT, MIN_DESCRIPTION
 from handlers.calendar_common import drafts, save_draft
@@ -67,7 +67,9 @@ async def listed_problems(update: Update, context: BotContext) -> str | int:
     typed = clean_text(message.text)
     if typed.lower() in NO_PROBLEMS:
         return await no_problems(update, context)
-    lines = [clean_text(_LIST_MARK.sub("", line)) for line in typed.splitlines()]
+    # One a line, or numbered on one line ("1、… 2、…"): each item is a problem of its own.
+    items = [item for line in typed.splitlines() for item in split_numbered_line(line)]
+    lines = [clean_text(_LIST_MARK.sub("", item)) for item in items]
     lines = [line for line in lines if not is_blank(line)]
     if not lines or len(lines) > MAX_PROBLEMS:
         text = caller.t("drill.guide_problems", max=MAX_PROBLEMS)

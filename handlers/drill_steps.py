@@ -73,6 +73,12 @@ def photos_keyboard(draft: DrillDraft, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([*rows, cancel_row(t)])
 
 
+def participants_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    """↩ back to the date beside Cancel: under the participants question and under every answer that asks again."""
+    redate = InlineKeyboardButton(t.plain("button.drill_redate"), callback_data=REDATE)
+    return InlineKeyboardMarkup([[redate, *cancel_row(t)]])
+
+
 def problems_keyboard(t: Translator) -> InlineKeyboardMarkup:
     none = InlineKeyboardButton(t.plain("drill.button_no_problems"), callback_data="dr:problems:none")
     return InlineKeyboardMarkup([[none], cancel_row(t)])
@@ -148,10 +154,7 @@ async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillD
         read = draft.held_on.isoformat() if draft.held_on is not None else "—"
         if draft.held_on is not None and draft.held_on.year < context.services.drills.today().year:
             read += t.plain("drill.date_last_year")
-        text = t("drill.ask_participants", day=read)
-        redate = InlineKeyboardButton(t.plain("button.drill_redate"), callback_data=REDATE)
-        cancel = InlineKeyboardButton(t.plain("button.cancel"), callback_data="dr:cancel")
-        await answer(update, text, reply_markup=InlineKeyboardMarkup([[redate, cancel]]))
+        await answer(update, t("drill.ask_participants", day=read), reply_markup=participants_keyboard(t))
     elif step == TIMING:
         await answer(update, t("drill.ask_duration"), reply_markup=cancel_keyboard(t, "dr:cancel"))
     elif step == DESCRIBING:

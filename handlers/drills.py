@@ -18,7 +18,7 @@ from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.text import clean_text, says_no_photo
-from bot.i18n import Html, counted
+from bot.i18n import Html, Translator, counted
 from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem, may_log_for
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT
@@ -56,10 +56,11 @@ from handlers.drill_steps import (
     cancel_row,
     institution_keyboard,
     load,
+    participants_keyboard,
     photos_keyboard,
     read_press,
 )
-from handlers.evidence import photo_added
+from handlers.evidence import photo_added, photo_step_hint
 from handlers.notify import when
 from storage.repositories.calendar_drafts import DrillDraft
 
@@ -182,7 +183,7 @@ async def redate(update: Update, context: BotContext) -> str | int:
 async def counted_people(update: Update, context: BotContext) -> str | int:
     return await _took_number(
         update, context, COUNTING_PEOPLE, "calendar.guide_number", "refusal.participants_invalid", MAX_PARTICIPANTS,
-        "participants", TIMING,
+        "participants", TIMING, keyboard=participants_keyboard,
     )
 
 
@@ -194,15 +195,19 @@ async def timed(update: Update, context: BotContext) -> str | int:
 
 
 async def _took_number(
-    update: Update, context: BotContext, step: str, guide: str, refusal: str, most: int, field: str, then: str
+    update: Update, context: BotContext, step: str, guide: str, refusal: str, most: int, field: str, then: str,
+    *, keyboard: Callable[[Translator], InlineKeyboardMarkup] | None = None,
 ) -> str | int:
-    """The answer to `step` is a number (people, minutes): not a number is guided, outside 1..`most` is refused."""
+    """The answer to `step` is a number (people, minutes): not a number is guided, outside 1..`most` is refused,
+    under the question's buttons (`keyboard`; Cancel alone when it had no others)."""
     loaded = await load(update, context)
     message = update.effective_message
     if loaded is None or message is None or message.text is None:
         return step
     caller, draft = loaded
-    number = await read_count(update, caller, message.text, "dr", guide=guide, refusal=refusal, most=most)
+    buttons = keyboard(caller.t) if keyboard is not None else None
+    number = await read_count(update, caller, message.text, "dr", guide=guide, refusal=refusal, most=most,
+                              keyboard=buttons)
     if number is None:
         return step
     return await advance(update, context, caller, draft.model_copy(update={field: number}), then)
@@ -264,7 +269,7 @@ async def guided_photos(update: Update, context: BotContext) -> str | int:
     if no_photo and draft.photos:
         return await ask(update, context, caller, draft, LISTING_PROBLEMS)
     more = counted("drill.guide_photos_more", len(draft.photos)) if draft.photos else "drill.guide_photos"
-    key = "drill.photo_required" if no_photo else more
+    key = "drill.photo_required" if no_photo else photo_step_hint(message, more)
     await answer(update, caller.t(key, count=len(draft.photos), max=MAX_PHOTOS),
                  reply_markup=photos_keyboard(draft, caller.t))
     return ADDING_PHOTOS
@@ -350,13 +355,15 @@ async def cancelled(update: Update, context: BotContext) -> int:
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
-def _guide(key: str) -> Callback:
-    """Say what this step needs when something else arrives; the journey stays where it is."""
+def _guide(key: str, keyboard: Callable[[Translator], InlineKeyboardMarkup] | None = None) -> Callback:
+    """Say what this step needs when something else arrives, under the step's buttons (`keyboard`; Cancel alone when
+    it has no others); the journey stays where it is."""
 
     async def guide(update: Update, context: BotContext) -> None:
         caller = await identify(update, context)
         if caller is not None:
-            await answer(update, caller.t(key, max=MAX_PROBLEMS), reply_markup=cancel_keyboard(caller.t, "dr:cancel"))
+            markup = keyboard(caller.t) if keyboard is not None else cancel_keyboard(caller.t, "dr:cancel")
+            await answer(update, caller.t(key, max=MAX_PROBLEMS), reply_markup=markup)
 
     return guide
 
@@ -389,7 +396,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 COUNTING_PEOPLE: [
                     CallbackQueryHandler(redate, pattern=f"^{REDATE}$"),
                     MessageHandler(text, counted_people),
-                    MessageHandler(other, _guide("calendar.guide_number")),
+                    MessageHandler(other, _guide("calendar.guide_number", participants_keyboard)),
                 ],
                 TIMING: [MessageHandler(text, timed), MessageHandler(other, _guide("calendar.guide_minutes"))],
                 DESCRIBING: [

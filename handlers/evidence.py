@@ -12,6 +12,18 @@ from bot.services.hazard_core import MAX_PHOTOS
 from handlers.common import answer
 from storage.hazard_models import PhotoRef
 
+SENT_AS_FILE = "photo.sent_as_file"
+
+
+def photo_step_hint(message: Message | None, key: str) -> str:
+    """What to say, at a step that takes photos, to a message that is not one: `key`, or, for an image sent as a file
+    (a document of an image type: IMG_001.jpg picked under "File"), how to send it as a photo instead. Every photo
+    step asks this, so the answer is the same wherever a photo is wanted."""
+    document = None if message is None else message.document
+    if document is not None and (document.mime_type or "").startswith("image/"):
+        return SENT_AS_FILE
+    return key
+
 
 async def keep_photo(message: Message, context: BotContext) -> PhotoRef | None:
     """The largest size of the message's photo, stored in the evidence folder; None if it carries no photo.

@@ -18,12 +18,12 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain.lifecycle import HazardAction
-from bot.domain.text import clean_text, is_blank
+from bot.domain.text import MIN_MEASURES, clean_text, is_blank, says_enough_measures
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS
 from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, pressed, typed
-from handlers.evidence import keep_photo
+from handlers.evidence import keep_photo, photo_step_hint
 from handlers.hazard_buttons import (
     ACKNOWLEDGE,
     RECTIFY,
@@ -130,6 +130,10 @@ async def described_measures(update: Update, context: BotContext) -> str | int:
     if is_blank(measures):  # only invisible characters: as if nothing had been typed
         await answer(update, caller.t("rectify.need_measures"), reply_markup=cancel_keyboard(caller.t, CANCEL))
         return AWAITING_MEASURES
+    if not says_enough_measures(measures):
+        await answer(update, caller.t("rectify.measures_too_short", min=MIN_MEASURES),
+                     reply_markup=cancel_keyboard(caller.t, CANCEL))
+        return AWAITING_MEASURES
     draft = draft.model_copy(update={"measures": measures})
     await _save(context, caller, draft)
     await answer(update, caller.t("rectify.ask_photos_next"), reply_markup=_photos_keyboard(draft, caller.t))
@@ -147,6 +151,11 @@ async def photo_instead_of_measures(update: Update, context: BotContext) -> str 
         return ConversationHandler.END
     draft = await _with_photo(message, context, draft)
     caption = clean_text(message.caption)
+    if not is_blank(caption) and not says_enough_measures(caption):
+        await _save(context, caller, draft)  # the photo is kept; the measures are asked for in more words
+        await answer(update, caller.t("rectify.measures_too_short", min=MIN_MEASURES),
+                     reply_markup=cancel_keyboard(caller.t, CANCEL))
+        return AWAITING_MEASURES
     if not is_blank(caption):
         draft = draft.model_copy(update={"measures": caption})
         await _save(context, caller, draft)
@@ -190,7 +199,8 @@ async def other_instead_of_photo(update: Update, context: BotContext) -> None:
         return
     draft = await _drafts(context).get(caller.user.telegram_id, Journey.RECTIFY)
     keyboard = _photos_keyboard(draft, caller.t) if draft is not None else cancel_keyboard(caller.t, CANCEL)
-    await answer(update, caller.t("rectify.need_photo"), reply_markup=keyboard)
+    hint = photo_step_hint(update.effective_message, "rectify.need_photo")
+    await answer(update, caller.t(hint), reply_markup=keyboard)
 
 
 async def pressed_done(update: Update, context: BotContext) -> str | int:

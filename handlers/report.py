@@ -30,12 +30,29 @@ from bot.context import BotContext
 from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
-from bot.domain.text import clean_text, is_blank, says_no_location, says_no_photo
+from bot.domain.text import (
+    MIN_ADDRESS,
+    clean_text,
+    is_blank,
+    is_plausible_address,
+    says_no_location,
+    says_no_photo,
+)
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
-from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, read_text
-from handlers.evidence import keep_file, photo_added
+from handlers.common import (
+    Caller,
+    answer,
+    catalog_label,
+    deadline_terms,
+    identify,
+    is_private,
+    place_name,
+    read_text,
+    typed_label,
+)
+from handlers.evidence import keep_file, photo_added, photo_step_hint
 from handlers.photo_offer import OFFER, OFFER_JOINS_WITHIN, current_offer
 from handlers.verify import tell_if_only_verifier
 from storage.hazard_models import Hazard, PhotoOffer, ReportDraft
@@ -359,6 +376,20 @@ async def chose_severity(update: Update, context: BotContext) -> str | int:
     return await _after(update, context, caller, draft.model_copy(update={"severity": Severity(severity)}), DESCRIBING)
 
 
+async def typed_severity(update: Update, context: BotContext) -> str | int:
+    """A severity's label typed ("重大", "major") is its button pressed; other text is told to use the buttons."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return PICKING_SEVERITY
+    caller, draft = loaded
+    severity = typed_label(message.text, {catalog_label(s, caller.t): s for s in SEVERITY_ORDER})
+    if severity is None:
+        await _guide("flow.use_buttons")(update, context)
+        return PICKING_SEVERITY
+    return await _after(update, context, caller, draft.model_copy(update={"severity": severity}), DESCRIBING)
+
+
 async def described(update: Update, context: BotContext) -> str | int:
     loaded = await _draft(update, context)
     message = update.effective_message
@@ -371,6 +402,36 @@ async def described(update: Update, context: BotContext) -> str | int:
     if text is None:
         return DESCRIBING
     return await _after(update, context, caller, draft.model_copy(update={"description": text}), ADDING_PHOTOS)
+
+
+async def photo_instead_of_description(update: Update, context: BotContext) -> str | int:
+    """A photo where the description is asked for. With a caption, the caption is the description (checked as a typed
+    one) and the photo the first of the photos, as if both had been sent in turn; without one, the description is
+    asked for first, as it always was."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return DESCRIBING
+    caller, draft = loaded
+    if is_blank(clean_text(message.caption)):
+        await _guide("report.guide_describe", cancel=True)(update, context)
+        return DESCRIBING
+    text = await read_text(update, caller, message.caption or "", least=MIN_DESCRIPTION, most=MAX_TEXT,
+                           too_short="refusal.description_too_short", too_long="refusal.description_too_long",
+                           cancel_data=CANCEL)
+    if text is None:
+        return DESCRIBING
+    draft = draft.model_copy(update={"description": text})
+    photos = await photo_added(update, message, context, caller.t, draft.photos, _photos_keyboard(caller.t, 0))
+    if photos is None:  # MAX_PHOTOS sent before /report already: said; the description is kept all the same
+        return await _after(update, context, caller, draft, ADDING_PHOTOS)
+    draft = draft.model_copy(update={"photos": photos})
+    if draft.step == EDITING:  # the description was being changed: back to the summary, the photo added
+        return await _after(update, context, caller, draft, ADDING_PHOTOS)
+    await _save(context, caller, draft.model_copy(update={"step": ADDING_PHOTOS}))
+    await answer(update, caller.t("report.photo_received", count=len(photos), max=MAX_PHOTOS),
+                 reply_markup=_photos_keyboard(caller.t, len(photos)))
+    return ADDING_PHOTOS
 
 
 async def added_photo(update: Update, context: BotContext) -> str | int:
@@ -406,6 +467,7 @@ async def guided_photos(update: Update, context: BotContext) -> str | int:
     caller, draft = loaded
     count = len(draft.photos)
     key = counted("report.guide_photos_more", count) if count else "report.guide_photos"
+    key = photo_step_hint(update.effective_message, key)
     await answer(update, caller.t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(caller.t, count))
     return ADDING_PHOTOS
 
@@ -463,6 +525,9 @@ async def typed_address(update: Update, context: BotContext) -> str | int:
         return LOCATING
     if len(text) > MAX_ADDRESS:
         await answer(update, caller.t("refusal.address_too_long", max=MAX_ADDRESS))
+        return LOCATING
+    if not is_plausible_address(text):  # "3": an address no one could find, which everyone would then read
+        await answer(update, caller.t("refusal.address_too_vague", min=MIN_ADDRESS))
         return LOCATING
     return await _located(update, context, caller, draft, "report.location_saved", address_text=text)
 
@@ -551,6 +616,7 @@ async def guided_after_photos(update: Update, context: BotContext) -> str | int:
         key = "report.after_photo_required"
     else:
         key = counted("report.guide_after_photo_more", count) if count else "report.guide_after_photo"
+        key = photo_step_hint(message, key)
     await answer(update, caller.t(key, count=count, max=MAX_PHOTOS),
                  reply_markup=_after_photos_keyboard(caller.t, count))
     return FIXING_ON_SPOT
@@ -684,9 +750,13 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     MessageHandler(text, searched_institution),
                 ],
                 PICKING_AREA: [CallbackQueryHandler(chose_area, pattern=r"^rp:area:(" + "|".join(AREAS) + ")$")],
-                PICKING_SEVERITY: [CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$")],
+                PICKING_SEVERITY: [
+                    CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$"),
+                    MessageHandler(text, typed_severity),
+                ],
                 DESCRIBING: [
                     MessageHandler(text, described),
+                    MessageHandler(photo, photo_instead_of_description),
                     MessageHandler(other, _guide("report.guide_describe", cancel=True)),
                 ],
                 ADDING_PHOTOS: [

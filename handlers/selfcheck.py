@@ -43,8 +43,18 @@ from handlers.calendar_common import (
     refuse_role,
     status_line,
 )
-from handlers.common import Caller, answer, catalog_label, deadline_terms, identify, is_private, place_name, popup_text
-from handlers.evidence import keep_photo
+from handlers.common import (
+    Caller,
+    answer,
+    catalog_label,
+    deadline_terms,
+    identify,
+    is_private,
+    place_name,
+    popup_text,
+    typed_label,
+)
+from handlers.evidence import keep_photo, photo_step_hint
 from storage.calendar_models import Answer
 from storage.repositories.calendar_drafts import SelfCheckDraft
 
@@ -348,33 +358,67 @@ async def pressed_answer(update: Update, context: BotContext) -> str | int:
         # A second tap on a button already answered, or on a sheet that has moved: nothing to do.
         await query.answer()
         return STATES[draft.step]
-    if given == Answer.FAIL:
-        await query.answer()
-        draft = draft.model_copy(update={"step": "note", "failing": code, "note": None, "photo": None})
-        return await _show(update, context, caller, draft, sheet)
+    return await _answered(update, context, caller, draft, sheet, Answer(given))
+
+
+async def typed_answer(update: Update, context: BotContext) -> str | int:
+    """The words of an answer's button typed ("合格", "不合格", "不适用", "N/A") are that button pressed on the item
+    shown; other text is guided, as before."""
+    loaded = await _load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    t = caller.t
+    labels = {t.plain(f"selfcheck.button_{given}"): given for given in (Answer.OK, Answer.FAIL, Answer.NA)}
+    given = typed_label(message.text, labels)
+    if given is None or draft.step != "answer" or _is_closed(context, sheet):
+        return await guided(update, context)
+    return await _answered(update, context, caller, draft, sheet, given, move=True)
+
+
+async def _answered(
+    update: Update, context: BotContext, caller: Caller, draft: SelfCheckDraft, sheet: InspectionSheet,
+    given: Answer, *, move: bool = False,
+) -> str | int:
+    """The item on the sheet answered, pressed or typed (`move`: the sheet comes down below the typed answer)."""
+    query = update.callback_query
+    if given is Answer.FAIL:
+        if query is not None:
+            await query.answer()
+        draft = draft.model_copy(update={"step": "note", "failing": sheet.items[draft.cursor].code, "note": None,
+                                         "photo": None})
+        return await _show(update, context, caller, draft, sheet, move=move)
     assert caller.user is not None
+    code = sheet.items[draft.cursor].code
     try:
-        outcome = await context.services.self_inspections.answer(caller.user, draft.inspection_id, code, Answer(given))
+        outcome = await context.services.self_inspections.answer(caller.user, draft.inspection_id, code, given)
     except Refusal as refusal:
         if refusal.code == "selfcheck_closed":  # the month ended as the button was pressed
-            await query.answer()
-            return await _close(update, context, caller, draft, sheet)
+            if query is not None:
+                await query.answer()
+            return await _close(update, context, caller, draft, sheet, move=move)
+        if query is None:
+            return await _show(update, context, caller, draft, sheet, move=True,
+                               hint=caller.t(refusal.message_key, **refusal.params))
         await query.answer(popup_text(caller.t, refusal), show_alert=True)
         return STATES[draft.step]
-    await query.answer()
-    return await _advance(update, context, caller, draft, outcome.sheet)
+    if query is not None:
+        await query.answer()
+    return await _advance(update, context, caller, draft, outcome.sheet, move=move)
 
 
 async def _advance(
-    update: Update, context: BotContext, caller: Caller, draft: SelfCheckDraft, sheet: InspectionSheet
+    update: Update, context: BotContext, caller: Caller, draft: SelfCheckDraft, sheet: InspectionSheet,
+    *, move: bool = False,
 ) -> str | int:
     cursor = draft.cursor + 1
     if cursor >= len(sheet.items):
         if sheet.complete:
-            return await _finish(update, context, caller, draft)
+            return await _finish(update, context, caller, draft, move=move)
         cursor = _first_unanswered(sheet)
     draft = draft.model_copy(update={"cursor": cursor, "step": "answer", "failing": None, "note": None, "photo": None})
-    return await _show(update, context, caller, draft, sheet)
+    return await _show(update, context, caller, draft, sheet, move=move)
 
 
 async def pressed_back(update: Update, context: BotContext) -> str | int:
@@ -574,7 +618,10 @@ async def guided(update: Update, context: BotContext) -> str | int:
         "photo": "selfcheck.hint_photo_or_skip",
         "severity": "selfcheck.hint_use_buttons",
     }
-    return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t(hints[draft.step]))
+    hint = hints[draft.step]
+    if draft.step in ("note", "photo"):  # both take the ❌'s photo
+        hint = photo_step_hint(update.effective_message, hint)
+    return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t(hint))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -595,6 +642,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ANSWERING: [
                     CallbackQueryHandler(pressed_answer, pattern=r"^sc:a:[a-z_]+\.[a-z0-9_]+:(ok|fail|na)$"),
                     CallbackQueryHandler(pressed_back, pattern=r"^sc:back$"),
+                    MessageHandler(text, typed_answer),
                 ],
                 NOTING: [MessageHandler(text, noted), MessageHandler(photo, photographed),
                          CallbackQueryHandler(pressed_undo, pattern=undo)],

@@ -51,7 +51,7 @@ async def test_a_head_logs_a_fire_drill_and_is_guided_past_wrong_answers(bot_sta
     await head.send_text("很多人")
     assert "阿拉伯数字" in head.last_message().text
     await head.send_text("0")
-    assert "1 到" in head.last_message().text and head.last_message().buttons == [["取消"]]
+    assert "1 到" in head.last_message().text and head.last_message().buttons == [["↩ 改日期", "取消"]]
     await head.send_text("35人")
     assert "时长" in head.last_message().text
     await head.send_text("45 分钟")

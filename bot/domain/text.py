@@ -111,3 +111,85 @@ def says_no_location(text: str | None) -> bool:
     """The typed answer of a location step means "no location", as its Skip button would: never an address."""
     said = clean_text(text).strip(_TRAILING_PUNCTUATION).lower()
     return " ".join(said.split()) in NO_LOCATION_WORDS
+
+
+# ---- answers typed where a list, a number or an address is asked for ---------------------------------------------
+
+# A mark that numbers an item on one line: "1、" "1." "1)" "1）" "(1)" "（1）" "①". Not part of a longer number ("12、"
+# is not "2、"); which number it is, and its style (a list keeps one), are read by `_numbered`.
+_ITEM_MARK = re.compile(
+    r"(?<![\d.])(?:[(（](?P<paren>\d{1,2})[)）]|(?P<number>\d{1,2})\s*(?P<sign>[.．、)）])|(?P<circled>[①-⑳]))"
+)
+_DIGIT_NEXT = re.compile(r"\s*\d")
+
+
+def _numbered(mark: re.Match[str]) -> tuple[int, str]:
+    """The number a mark gives and its style."""
+    if mark.group("circled"):
+        return ord(mark.group("circled")) - ord("①") + 1, "circled"
+    if mark.group("paren"):
+        return int(mark.group("paren")), "paren"
+    sign = mark.group("sign").replace("．", ".").replace("）", ")")
+    return int(mark.group("number")), sign
+
+
+def split_numbered_line(line: str) -> list[str]:
+    """The items of a numbered list typed on one line ("1、灭火器压力不足 2、疏散指示灯不亮"), without their marks;
+    the line alone when it is not one. A list starts with 1 at the start of the line and its numbers run 2, 3… in
+    order, in one style, so that "2、" inside ordinary text ("共2、3楼") never cuts it: a mark followed by a digit
+    is one number of several ("2、3楼", "1.5米"), not an item."""
+    text = clean_text(line)
+    first = _ITEM_MARK.match(text)
+    if first is None or _numbered(first)[0] != 1:
+        return [line]
+    style = _numbered(first)[1]
+    cuts = [first]
+    for mark in _ITEM_MARK.finditer(text, first.end()):
+        number, its_style = _numbered(mark)
+        if its_style == style and number == len(cuts) + 1 and not _DIGIT_NEXT.match(text, mark.end()):
+            cuts.append(mark)
+    if len(cuts) < 2:
+        return [line]
+    ends = [mark.start() for mark in cuts[1:]] + [len(text)]
+    items = [clean_text(text[mark.end() : end].rstrip(" ;；,，")) for mark, end in zip(cuts, ends, strict=True)]
+    return [item for item in items if not is_blank(item)]
+
+
+_NUMBER = re.compile(r"\d+")
+_HOURS = re.compile(r"小时|钟头|hour|hr", re.IGNORECASE)
+
+
+def single_number(text: str | None) -> int | None:
+    """The one number in a typed answer ("35", "35人", "全体员工和老人共40人"); None when there is none, more than
+    one ("1小时30分钟", "1.5"), or it counts hours where people or minutes are asked for ("2个小时" is not 2)."""
+    said = clean_text(text)
+    numbers = _NUMBER.findall(said)
+    if len(numbers) != 1 or _HOURS.search(said) or len(numbers[0]) > 6:
+        return None
+    return int(numbers[0])
+
+
+# Where a hazard is: "3" or "3-" says nothing anyone could walk to.
+MIN_ADDRESS = 2
+_ADDRESS_FILLER = re.compile(r"[\d\W_]+")
+
+
+def is_plausible_address(text: str | None) -> bool:
+    """A typed address of at least MIN_ADDRESS characters that show, not only digits and punctuation."""
+    said = clean_text(text)
+    return visible_length(said) >= MIN_ADDRESS and _ADDRESS_FILLER.fullmatch(said) is None
+
+
+# The measures of a rectification, as the county staff who verify it read them: "好" or "ok" tells them nothing.
+# Four characters that show, as "已清理杂物"; text without Chinese needs two words too ("done" is not measures).
+MIN_MEASURES = 4
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def says_enough_measures(text: str | None) -> bool:
+    """Whether typed measures say what was done: MIN_MEASURES characters that show, and two words when there is no
+    Chinese in them."""
+    said = clean_text(text)
+    if visible_length(said) < MIN_MEASURES:
+        return False
+    return bool(_HAN.search(said)) or len(said.split()) >= 2

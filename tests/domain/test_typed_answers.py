@@ -1,0 +1,64 @@
+"""Answers typed where a list, a number or an address is asked for (bot/domain/text.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.text import is_plausible_address, says_enough_measures, single_number, split_numbered_line
+
+
+@pytest.mark.parametrize(
+    ("line", "items"),
+    [
+        ("1、灭火器压力不足 2、疏散指示灯不亮", ["灭火器压力不足", "疏散指示灯不亮"]),
+        ("1、灭火器压力不足2、疏散指示灯不亮3、电线老化", ["灭火器压力不足", "疏散指示灯不亮", "电线老化"]),
+        ("1. 灭火器压力不足；2. 疏散指示灯不亮", ["灭火器压力不足", "疏散指示灯不亮"]),
+        ("1) 灭火器压力不足 2) 疏散指示灯不亮", ["灭火器压力不足", "疏散指示灯不亮"]),
+        ("（1）灭火器压力不足（2）疏散指示灯不亮", ["灭火器压力不足", "疏散指示灯不亮"]),
+        ("①灭火器压力不足 ②疏散指示灯不亮", ["灭火器压力不足", "疏散指示灯不亮"]),
+        ("1、共2、3楼灭火器过期 2、疏散指示灯不亮", ["共2、3楼灭火器过期", "疏散指示灯不亮"]),
+        ("1.走廊宽1.5米被占 2.疏散指示灯不亮", ["走廊宽1.5米被占", "疏散指示灯不亮"]),
+    ],
+)
+def test_a_list_numbered_on_one_line_is_its_items(line: str, items: list[str]) -> None:
+    assert split_numbered_line(line) == items
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "检查发现共2、3楼灭火器过期",  # does not start with 1
+        "1、灭火器压力不足",  # one item only
+        "1、灭火器压力不足 3、疏散指示灯不亮",  # not in order
+        "1、灭火器压力不足 2. 疏散指示灯不亮",  # two styles: not one list
+        "12、灭火器压力不足 2、疏散指示灯不亮",  # 12 is not 1
+    ],
+)
+def test_ordinary_text_is_not_cut(line: str) -> None:
+    assert split_numbered_line(line) == [line]
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("35", 35), ("35人", 35), ("全体员工和老人共40人", 40), ("约 45 分钟", 45), ("１２人", 12)],
+)
+def test_the_one_number_in_an_answer_is_read(text: str, number: int) -> None:
+    assert single_number(text) == number
+
+
+@pytest.mark.parametrize("text", ["", "很多人", "1小时30分钟", "2个小时", "1.5", "20到30人", "1234567"])
+def test_no_number_or_several_or_hours_are_not_read(text: str) -> None:
+    assert single_number(text) is None
+
+
+def test_an_address_says_something_one_could_walk_to() -> None:
+    assert is_plausible_address("3号楼") and is_plausible_address("三楼") and is_plausible_address("Block B")
+    for nothing in ("3", "3-", "12#", "A", " \u200b ", "。。"):
+        assert not is_plausible_address(nothing), nothing
+
+
+def test_measures_say_what_was_done() -> None:
+    assert says_enough_measures("已清理杂物") and says_enough_measures("已清理") is False
+    assert says_enough_measures("Cleared the corridor")
+    for thin in ("好", "ok", "done", "已改", "\u200b好\u200b"):
+        assert not says_enough_measures(thin), thin
