@@ -35,7 +35,8 @@ ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"
 AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
 # A warning may reach every institution of a county, or of the city: a line for each would be past what one
 # Telegram message holds (4096 characters). The status lists this many, shared among the counties (each at least
-# COUNTY_ROWS), those needing help and the silent first, within STATUS_BUDGET characters, and counts the rest.
+# COUNTY_ROWS, the rows a county does not need going to those that do), those needing help and the silent first,
+# within STATUS_BUDGET characters, and counts the rest.
 STATUS_ROWS = 30
 COUNTY_ROWS = 3
 STATUS_BUDGET = 3600
@@ -63,9 +64,9 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     ]
     if status.no_one_to_reach:
         lines.append(t(counted("warnstatus.no_one_count", status.no_one_to_reach), count=status.no_one_to_reach))
-    share = max(COUNTY_ROWS, STATUS_ROWS // max(1, len(status.counties)))
     used = sum(len(line) + 1 for line in lines)
-    for county in status.counties:
+    listed = [_listing(county) for county in status.counties]
+    for county, rows, share in zip(status.counties, listed, shares([len(rows) for rows in listed]), strict=True):
         region = await services.storage.regions.get(county.county_code)
         lines.append(t("warnstatus.county", region=place_name(region, t)))
         if county.follower is not None:
@@ -73,10 +74,6 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         elif county.pending and _escalated(services, warning):
             lines.append(t("warnstatus.nobody_follows"))
         used += sum(len(line) + 1 for line in lines[-2:])
-        # Those nobody can be told of come right after the calls for help: only a phone call reaches them.
-        unreached = county.no_one_to_reach
-        rows = (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
-                *county.helped, *county.acknowledged)
         shown = 0
         for row in rows[:share]:
             line = await _row(services, row, t)
@@ -93,6 +90,28 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     if not status.counties:
         lines.append(t("warnstatus.no_institutions"))
     return Html("\n".join(lines))
+
+
+def _listing(county: CountyAckStatus) -> tuple[InstitutionAck, ...]:
+    """A county's institutions in the order /warnstatus lists them: the calls for help, then those nobody can be
+    told of (only a phone call reaches them), the other silent, the helped, the answered."""
+    unreached = county.no_one_to_reach
+    return (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
+            *county.helped, *county.acknowledged)
+
+
+def shares(sizes: list[int], rows: int = STATUS_ROWS, least: int = COUNTY_ROWS) -> list[int]:
+    """How many institutions /warnstatus lists of each county (`sizes`: how many each has): each at least `least`
+    (or all it has), then the rest of the `rows` one at a time to the counties with more to list, so that no row
+    is left unused while a county's institutions go uncounted."""
+    given = [min(size, least) for size in sizes]
+    left = rows - sum(given)
+    while left > 0 and any(g < size for g, size in zip(given, sizes, strict=True)):
+        for index, size in enumerate(sizes):
+            if left > 0 and given[index] < size:
+                given[index] += 1
+                left -= 1
+    return given
 
 
 def _escalated(services: BotServices, warning: EarlyWarning) -> bool:
