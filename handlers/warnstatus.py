@@ -24,7 +24,7 @@ from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, War
 from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
-from storage.models import Institution, User
+from storage.models import Institution, Region, User
 from storage.warning_models import AckResponse, Follower
 
 if TYPE_CHECKING:
@@ -244,19 +244,99 @@ async def remind_silent(services: BotServices, warning: EarlyWarning, key: str, 
 
 async def escalate_silent(services: BotServices, warning: EarlyWarning, status: WarningAckStatus | None = None) -> int:
     """Tell each county's staff which of their institutions are still silent; returns how many were named.
-    `status`: the warning's, if the caller has read it this minute."""
+    Someone told of several counties of the warning (a city admin standing in for counties with no staff) gets
+    one message for all of them, county by county, with a ☎️ button for each. `status`: the warning's, if the
+    caller has read it this minute."""
     status = status if status is not None else await services.warnings.ack_status(warning.id)
-    named = 0
-    known = await _institutions(services, [row for county in status.counties for row in county.pending])
+    silent = [county for county in status.counties if county.pending]
+    if not silent:
+        return 0
+    # Whether a person's message is grouped depends on the counties they are told of, silent or not, so that a
+    # county answering in the meantime never turns the one message into another.
+    told: dict[int, list[CountyAckStatus]] = {}
     for county in status.counties:
-        if not county.pending:
+        for chat_id in await county_staff(services, county.county_code):
+            told.setdefault(chat_id, []).append(county)
+    known = await _institutions(services, [row for county in silent for row in county.pending])
+    regions = {county.county_code: await services.storage.regions.get(county.county_code) for county in silent}
+    for chat_id, counties in told.items():
+        theirs = [county for county in counties if county.pending]
+        if not theirs:
             continue
-        words = _naming(warning, [known.get(row.institution_id) for row in county.pending], "warnstatus.escalation",
-                        button=_take_charge_button(warning, county.county_code))
-        staff = await county_staff(services, county.county_code)
-        await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", words)
-        named += len(county.pending)
-    return named
+        if len(counties) == 1:
+            county = theirs[0]
+            words = _naming(warning, [known.get(row.institution_id) for row in county.pending],
+                            "warnstatus.escalation", button=_take_charge_button(warning, county.county_code))
+            await queue_personal(services, [chat_id], f"warning:{warning.id}:escalate:{county.county_code}", words)
+        else:
+            named = [(regions[county.county_code], county.county_code,
+                      [known.get(row.institution_id) for row in county.pending]) for county in theirs]
+            await queue_personal(services, [chat_id], f"warning:{warning.id}:escalate:counties",
+                                 _grouped_naming(warning, named))
+    return sum(len(county.pending) for county in silent)
+
+
+def _grouped_naming(
+    warning: EarlyWarning, counties: list[tuple[Region | None, str, list[Institution | None]]]
+) -> Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]:
+    """One escalation for several counties: each under its name, as many names as fit its share of the message,
+    and a ☎️ 我来跟进 button for each county, labelled with it."""
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        total = sum(len(institutions) for _, _, institutions in counties)
+        lines = [t(counted("warnstatus.escalation_counties", total), title=title(warning, t), count=total,
+                   counties=len(counties))]
+        budget = ESCALATION_BUDGET // len(counties)
+        for region, _, institutions in counties:
+            names = fitting([place_name(i, t) for i in institutions], budget, most=ESCALATION_NAMES)
+            count = len(institutions)
+            line = t(counted("warnstatus.escalation_county", count), region=place_name(region, t), count=count,
+                     names=t.plain("warn.list_separator").join(names))
+            if len(names) < count:
+                line = Html(line + t("warnstatus.escalation_more", count=count - len(names)))
+            lines.append(line)
+        buttons = [[_grouped_button(warning.id, code, place_name(region, t), None, t)]
+                   for region, code, _ in counties]
+        return Html("\n".join(lines)), InlineKeyboardMarkup(buttons)
+
+    return render
+
+
+def _grouped_button(warning_id: int, county_code: str, region: str, mine: bool | None, t: Translator
+                    ) -> InlineKeyboardButton:
+    """A county's button under a grouped escalation (its data ends ":g"): ↩️ 交回 for the reader's own follow-up,
+    else ☎️ 我来跟进 (a colleague's press is told who follows up, and changes nothing)."""
+    if mine:
+        return InlineKeyboardButton(t.plain("warnstatus.button_hand_back_in", region=region),
+                                    callback_data=f"ws:back:{warning_id}:{county_code}:g")
+    return InlineKeyboardButton(t.plain("warnstatus.button_take_charge_in", region=region),
+                                callback_data=f"ws:own:{warning_id}:{county_code}:g")
+
+
+async def regrouped(services: BotServices, warning_id: int, message: Message, reader: User, t: Translator
+                    ) -> tuple[Html, InlineKeyboardMarkup]:
+    """A grouped escalation as it stands now: a state line for each of its counties someone follows up (after the
+    marker, as `footed` writes it), and each county's button for the reader."""
+    buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
+    codes = [str(b.callback_data).split(":")[3] for row in buttons for b in row
+             if str(b.callback_data or "").endswith(":g")]
+    followers = await services.storage.warnings.followers(warning_id)
+    lines, rows = [], []
+    for code in codes:
+        region = place_name(await services.storage.regions.get(code), t)
+        follower = followers.get(code)
+        if follower is not None:
+            lines.append(t("warnstatus.follower_line_in", region=region,
+                           name=await name_of(services, follower.telegram_id),
+                           at=local_time(follower.taken_at, services.settings.tz)))
+        mine = follower is not None and follower.telegram_id == reader.telegram_id
+        rows.append([_grouped_button(warning_id, code, region, mine, t)])
+    text = footed(message.text_html, "\n".join(lines)) if lines else Html(unfooted(message.text_html))
+    return text, InlineKeyboardMarkup(rows)
+
+
+def is_grouped(data: str) -> bool:
+    return data.endswith(":g")
 
 
 async def escalate_to_city(services: BotServices, warning: EarlyWarning, status: WarningAckStatus | None = None) -> int:
@@ -433,7 +513,7 @@ async def took_charge(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if caller is None or caller.user is None or query is None or query.data is None:
         return
-    _, _, warning_id, county_code = query.data.split(":")
+    _, _, warning_id, county_code, *_ = query.data.split(":")
     services, t = context.services, caller.t
     try:
         charge = await services.warnings.take_charge(caller.user, int(warning_id), county_code)
@@ -449,7 +529,9 @@ async def took_charge(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("warnstatus.taken_already_you", at=at), show_alert=True)
     else:
         await query.answer(t.plain("warnstatus.taken_by_other", name=name, at=at, region=region), show_alert=True)
-    if isinstance(query.message, Message) and query.message.text_html:
+    if isinstance(query.message, Message) and query.message.text_html and is_grouped(query.data):
+        await edit_in_place(query.message, *await regrouped(services, charge.warning.id, query.message, caller.user, t))
+    elif isinstance(query.message, Message) and query.message.text_html:
         line = t("warnstatus.follower_line", name=name, at=at)
         # The follower may hand it back from here (↩️ 交回跟进); a colleague's message loses its button.
         mine = follower.telegram_id == caller.user.telegram_id
@@ -466,7 +548,7 @@ async def handed_back(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if caller is None or caller.user is None or query is None or query.data is None:
         return
-    _, _, warning_id, county_code = query.data.split(":")
+    _, _, warning_id, county_code, *_ = query.data.split(":")
     services, t = context.services, caller.t
     try:
         async with services.storage.db.transaction():  # the hand-back and the colleagues' notice, or neither
@@ -496,6 +578,8 @@ async def handed_back(update: Update, context: BotContext) -> None:
         status = await services.warnings.ack_status(warning.id, scope)
         text = await status_text(services, status, t)
         markup = await status_keyboard(services, status, caller.user, t)
+    elif is_grouped(query.data):
+        text, markup = await regrouped(services, warning.id, message, caller.user, t)
     elif outcome.released is not None:
         line = t("warnstatus.handed_back_line", name=caller.user.full_name,
                  at=local_time(services.clock.now(), services.settings.tz))
@@ -576,7 +660,7 @@ async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, c
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("warnstatus", show_status, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(took_charge, pattern=r"^ws:own:\d+:\d+$"))
-    application.add_handler(CallbackQueryHandler(handed_back, pattern=r"^ws:back:\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(took_charge, pattern=r"^ws:own:\d+:\d+(:g)?$"))
+    application.add_handler(CallbackQueryHandler(handed_back, pattern=r"^ws:back:\d+:\d+(:g)?$"))
     for verb in ("remind", "show"):
         application.add_handler(CallbackQueryHandler(pressed, pattern=rf"^ws:{verb}:\d+$"))

@@ -4,10 +4,20 @@ for all the counties the admin stands in for."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot.sandbox.driver import SimUser
+from bot.sandbox.views import BotMessage
 from bot.stage import Stage
+from bot.warning_jobs import follow_up
 from handlers.warnstatus import shares
 from tests.test_city_wide_warnings import warn_the_whole_city
-from tests.warning_people import drain, enrol
+from tests.warning_people import containing, drain, enrol
+
+
+def _as_now(user: SimUser, message_id: int) -> BotMessage:
+    (message,) = [m for m in user.messages() if m.message_id == message_id]
+    return message
 
 
 def test_rows_a_county_does_not_need_go_to_those_that_do() -> None:
@@ -30,3 +40,51 @@ async def test_the_city_status_lists_all_seventeen_institutions_and_says_why_onc
     assert "未列出" not in status
     assert status.count("已屏蔽本机器人") == 1
     assert status.count("：无人可联系 ☎️") == 14
+
+
+async def test_the_city_admin_standing_in_for_counties_gets_one_escalation_grouped_by_county(
+    typhoon_stage: Stage,
+) -> None:
+    """At the two-hour mark the city admin, standing in for the counties with no staff, got ten messages at once,
+    one per county, none naming its county. One message now, a heading for each county and a ☎️ button each: the
+    follow-up stays per county (take it on, hand it back), and nothing is sent twice."""
+    cast = await enrol(typhoon_stage)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    seen = len(cast.admin.messages())
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    await follow_up(typhoon_stage.services)  # the next minute: nothing again
+    await drain(typhoon_stage)
+
+    late = [m for m in cast.admin.messages()[seen:] if "仍未回复" in m.text]
+    assert len(late) == 1, [m.text for m in late]
+    (grouped,) = late
+    assert "您负责的 10 个县（市、区）共有 13 家机构仍未回复" in grouped.text
+    assert "\n温州市（4 家）：温州市救助管理站、" in grouped.text
+    assert "\n永嘉县（1 家）：永嘉县社会福利中心" in grouped.text
+    assert ["☎️ 我来跟进永嘉县"] in grouped.buttons and ["☎️ 我来跟进温州市"] in grouped.buttons
+    assert len(grouped.buttons) == 10
+    # Staff with a county of their own keep their one message, as before.
+    (dongtou,) = containing(cast.dongtou_staff, "仍未回复")
+    assert dongtou.text.startswith("⚠️ 高温橙色预警发出已超过规定时间，以下 2 家机构仍未回复")
+    assert dongtou.buttons == [["☎️ 我来跟进"]]
+
+    await cast.admin.press("☎️ 我来跟进永嘉县", message=grouped)
+    assert "永嘉县" in (cast.admin.answers()[-1].text or "")
+    edited = _as_now(cast.admin, grouped.message_id)
+    assert edited.text.endswith("☎️ 永嘉县跟进人：王 局长（2026-09-10 11:02 接手）")
+    assert ["↩️ 交回永嘉县的跟进"] in edited.buttons and ["☎️ 我来跟进温州市"] in edited.buttons
+    assert len(edited.buttons) == 10
+    await cast.admin.press("☎️ 我来跟进温州市", message=edited)
+    edited = _as_now(cast.admin, grouped.message_id)
+    assert "☎️ 永嘉县跟进人：王 局长" in edited.text and "☎️ 温州市跟进人：王 局长" in edited.text
+    await cast.admin.press("↩️ 交回永嘉县的跟进", message=edited)
+    edited = _as_now(cast.admin, grouped.message_id)
+    assert "永嘉县跟进人" not in edited.text and "☎️ 温州市跟进人：王 局长" in edited.text
+    assert ["☎️ 我来跟进永嘉县"] in edited.buttons and ["↩️ 交回温州市的跟进"] in edited.buttons
+    assert edited.text.startswith(grouped.text)
+    await cast.admin.send_text("/warnstatus")
+    status = cast.admin.last_message().text
+    assert "温州市\n☎️ 跟进人：王 局长" in status and "永嘉县\n☎️ 尚无人接手跟进" in status
