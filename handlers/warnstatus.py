@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
-from bot.domain.warnings import EarlyWarning, regions_overlap
+from bot.domain.warnings import EarlyWarning, WarningStatus, regions_overlap
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, WarningAckStatus
@@ -40,6 +40,8 @@ AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
 STATUS_ROWS = 30
 COUNTY_ROWS = 3
 STATUS_BUDGET = 3600
+# /warnstatus also shows, read-only, the warnings that ended (lifted or run out) this long ago at most.
+ENDED_SHOWN = timedelta(hours=48)
 # Names in one county's escalation, within ESCALATION_BUDGET characters; the others are counted, with where to
 # see them.
 ESCALATION_NAMES = 20
@@ -54,11 +56,12 @@ def _scope(user: User) -> str | None:
 
 async def status_text(services: BotServices, status: WarningAckStatus, t: Translator) -> Html:
     warning = status.warning
+    ended = services.warnings.ended_when(warning)
     total = status.acknowledged + status.need_help + status.helped + status.pending
     # A call for help resolved (🆘→✅) is an answer, counted apart from the calls still open.
     counts = "warnstatus.counts_helped" if status.helped else "warnstatus.counts"
     lines = [
-        t("warnstatus.title", icon=LEVEL_ICONS[warning.level], title=title(warning, t), id=warning.id),
+        _title(services, warning, t, ended),
         t(counted(counts, total), received=status.acknowledged, need_help=status.need_help,
           helped=status.helped, pending=status.pending, total=total),
     ]
@@ -71,7 +74,7 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         lines.append(t("warnstatus.county", region=place_name(region, t)))
         if county.follower is not None:
             lines.append(await _follower_line(services, county.follower, t))
-        elif county.pending and _escalated(services, warning):
+        elif county.pending and ended is None and _escalated(services, warning):
             lines.append(t("warnstatus.nobody_follows"))
         used += sum(len(line) + 1 for line in lines[-2:])
         shown = 0
@@ -85,11 +88,21 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         if shown < len(rows):
             silent = len(county.need_help) + len(county.pending) - shown
             more = len(rows) - shown
-            lines.append(t(counted("warnstatus.more", more), count=more, pending=max(0, silent)))
+            key = "warnstatus.more" if ended is None else "warnstatus.more_ended"
+            lines.append(t(counted(key, more), count=more, pending=max(0, silent)))
             used += len(lines[-1]) + 1
     if not status.counties:
         lines.append(t("warnstatus.no_institutions"))
     return Html("\n".join(lines))
+
+
+def _title(services: BotServices, warning: EarlyWarning, t: Translator, ended: datetime | None) -> str:
+    """The status's first line; a warning ended says so, with when and how: its tally is final."""
+    words = {"icon": LEVEL_ICONS[warning.level], "title": title(warning, t), "id": warning.id}
+    if ended is None:
+        return t("warnstatus.title", **words)
+    key = "warnstatus.title_lifted" if warning.status is WarningStatus.CANCELLED else "warnstatus.title_expired"
+    return t(key, at=local_time(ended, services.settings.tz), **words)
 
 
 def _listing(county: CountyAckStatus) -> tuple[InstitutionAck, ...]:
@@ -170,13 +183,19 @@ async def show_status(update: Update, context: BotContext) -> None:
         return
     scope = _scope(caller.user)
     sent = [w for w in await services.warnings.active(scope) if w.sent_at is not None]
-    if not sent:
+    # After 解除 or expiry the final tally (who answered, who never did, the calls for help) is what the bureau
+    # reviews: warnings ended lately follow those in force, read-only.
+    ended = await services.warnings.ended_since(services.clock.now() - ENDED_SHOWN, scope)
+    if not sent and not ended:
         await answer(update, t("warnstatus.none"))
         return
     for warning in sent:
         status = await services.warnings.ack_status(warning.id, scope)
         markup = await status_keyboard(services, status, caller.user, t)
         await answer(update, await status_text(services, status, t), reply_markup=markup)
+    for warning in ended:
+        status = await services.warnings.ack_status(warning.id, scope)
+        await answer(update, await status_text(services, status, t))
 
 
 async def _checked(context: BotContext, user: User, warning_id: int) -> EarlyWarning:
@@ -203,6 +222,17 @@ async def pressed(update: Update, context: BotContext) -> None:
         warning = await _checked(context, caller.user, int(warning_id))
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        return
+    if services.warnings.ended_when(warning) is not None:
+        # A status message from before it ended: it turns into the final tally, without buttons; nobody is
+        # reminded of a warning ended.
+        if verb == "remind":
+            await query.answer(t.plain("refusal.warning_ended"), show_alert=True)
+        else:
+            await query.answer()
+        if isinstance(query.message, Message):
+            status = await services.warnings.ack_status(warning.id, _scope(caller.user))
+            await edit_in_place(query.message, await status_text(services, status, t), None)
         return
     if verb == "remind":
         at = services.clock.now().strftime("%Y%m%d%H%M")
