@@ -42,6 +42,8 @@ COUNTY_ROWS = 3
 STATUS_BUDGET = 3600
 # /warnstatus also shows, read-only, the warnings that ended (lifted or run out) this long ago at most.
 ENDED_SHOWN = timedelta(hours=48)
+# At most this many of them (the latest ended first), one message each; the others are counted.
+ENDED_MOST = 5
 # Names in one county's escalation, within ESCALATION_BUDGET characters; the others are counted, with where to
 # see them.
 ESCALATION_NAMES = 20
@@ -193,9 +195,12 @@ async def show_status(update: Update, context: BotContext) -> None:
         status = await services.warnings.ack_status(warning.id, scope)
         markup = await status_keyboard(services, status, caller.user, t)
         await answer(update, await status_text(services, status, t), reply_markup=markup)
-    for warning in ended:
+    for warning in ended[:ENDED_MOST]:
         status = await services.warnings.ack_status(warning.id, scope)
         await answer(update, await status_text(services, status, t))
+    if len(ended) > ENDED_MOST:
+        left = len(ended) - ENDED_MOST
+        await answer(update, t(counted("warnstatus.ended_more", left), count=left, shown=ENDED_MOST))
 
 
 async def _checked(context: BotContext, user: User, warning_id: int) -> EarlyWarning:
