@@ -80,7 +80,7 @@ async def list_message(
     """One cadre's list: every person with their status, and the answer buttons for the one in focus."""
     region = await services.storage.regions.get(contact_round.region_code[:6])
     done = sum(e.status is not ContactStatus.PENDING for e in entries)
-    lines = [t("contact.list_title", round=contact_round.id, region=place_name(region, t))]
+    lines = [t("contact.list_title", round=contact_round.number, region=place_name(region, t))]
     warning = await services.storage.warnings.get(contact_round.warning_id) if contact_round.warning_id else None
     lines.append(t("contact.because", title=title(warning, t)) if warning else t("contact.started_by_staff"))
     lines.append(t("contact.progress", done=done, total=len(entries)))
@@ -168,7 +168,7 @@ def summary_text(summary: RoundSummary, region_label: str, t: Translator, *, esc
     counts = summary.counts
     key = counted("contact.escalation" if escalation else "contact.summary", summary.total)
     lines = [
-        t(key, round=summary.round.id, region=region_label, total=summary.total,
+        t(key, round=summary.round.number, region=region_label, total=summary.total,
           safe=counts[ContactStatus.SAFE], need_help=counts[ContactStatus.NEED_HELP],
           unreachable=counts[ContactStatus.UNREACHABLE], pending=counts[ContactStatus.PENDING])
     ]

@@ -69,12 +69,12 @@ async def chose_region(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     if not started.created:
-        await answer(update, t("contact.already_open", round=started.round.id), edit=True)
+        await answer(update, t("contact.already_open", round=started.round.number), edit=True)
         return
     cadres = len({c.cadre_id for c in started.lists if c.cadre_id is not None})
     unassigned = sum(len(c.entries) for c in started.lists if c.cadre_id is None)
     key = "contact.started" if people else "contact.nobody_registered"
-    await answer(update, t(key, round=started.round.id, people=people, cadres=cadres, unassigned=unassigned),
+    await answer(update, t(key, round=started.round.number, people=people, cadres=cadres, unassigned=unassigned),
                  edit=True)
 
 
@@ -155,10 +155,12 @@ async def _edit_if_changed(message: Message, text: str, markup: InlineKeyboardMa
 async def _call_for_help(context: BotContext, entry: ContactEntry, staff: Sequence[int]) -> None:
     services = context.services
     region = await services.storage.regions.get(entry.region_code[:6])
+    contact_round = await services.storage.contacts.get_round(entry.round_id)
+    number = contact_round.number if contact_round is not None else entry.round_id
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         return t("contact.help_alert", code=entry.person_code, region=place_name(region, t),
-                 category=t.plain(f"contact.category_{entry.category.value}"), round=entry.round_id), None
+                 category=t.plain(f"contact.category_{entry.category.value}"), round=number), None
 
     at = services.clock.now().strftime("%Y%m%d%H%M%S")
     await queue_personal(services, staff, f"contact:{entry.round_id}:help:{entry.person_id}:{at}", render)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -17,14 +17,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
-from bot.domain.warnings import EarlyWarning, regions_overlap
+from bot.domain.warnings import EarlyWarning, WarningStatus, regions_overlap
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
-from storage.models import Institution, User
+from storage.models import Institution, Region, User
 from storage.warning_models import AckResponse, Follower
 
 if TYPE_CHECKING:
@@ -35,10 +35,15 @@ ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"
 AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
 # A warning may reach every institution of a county, or of the city: a line for each would be past what one
 # Telegram message holds (4096 characters). The status lists this many, shared among the counties (each at least
-# COUNTY_ROWS), those needing help and the silent first, within STATUS_BUDGET characters, and counts the rest.
+# COUNTY_ROWS, the rows a county does not need going to those that do), those needing help and the silent first,
+# within STATUS_BUDGET characters, and counts the rest.
 STATUS_ROWS = 30
 COUNTY_ROWS = 3
 STATUS_BUDGET = 3600
+# /warnstatus also shows, read-only, the warnings that ended (lifted or run out) this long ago at most.
+ENDED_SHOWN = timedelta(hours=48)
+# At most this many of them (the latest ended first), one message each; the others are counted.
+ENDED_MOST = 5
 # Names in one county's escalation, within ESCALATION_BUDGET characters; the others are counted, with where to
 # see them.
 ESCALATION_NAMES = 20
@@ -53,30 +58,27 @@ def _scope(user: User) -> str | None:
 
 async def status_text(services: BotServices, status: WarningAckStatus, t: Translator) -> Html:
     warning = status.warning
+    ended = services.warnings.ended_when(warning)
     total = status.acknowledged + status.need_help + status.helped + status.pending
     # A call for help resolved (🆘→✅) is an answer, counted apart from the calls still open.
     counts = "warnstatus.counts_helped" if status.helped else "warnstatus.counts"
     lines = [
-        t("warnstatus.title", icon=LEVEL_ICONS[warning.level], title=title(warning, t), id=warning.id),
+        _title(services, warning, t, ended),
         t(counted(counts, total), received=status.acknowledged, need_help=status.need_help,
           helped=status.helped, pending=status.pending, total=total),
     ]
     if status.no_one_to_reach:
         lines.append(t(counted("warnstatus.no_one_count", status.no_one_to_reach), count=status.no_one_to_reach))
-    share = max(COUNTY_ROWS, STATUS_ROWS // max(1, len(status.counties)))
     used = sum(len(line) + 1 for line in lines)
-    for county in status.counties:
+    listed = [_listing(county) for county in status.counties]
+    for county, rows, share in zip(status.counties, listed, shares([len(rows) for rows in listed]), strict=True):
         region = await services.storage.regions.get(county.county_code)
         lines.append(t("warnstatus.county", region=place_name(region, t)))
         if county.follower is not None:
             lines.append(await _follower_line(services, county.follower, t))
-        elif county.pending and _escalated(services, warning):
+        elif county.pending and ended is None and _escalated(services, warning):
             lines.append(t("warnstatus.nobody_follows"))
         used += sum(len(line) + 1 for line in lines[-2:])
-        # Those nobody can be told of come right after the calls for help: only a phone call reaches them.
-        unreached = county.no_one_to_reach
-        rows = (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
-                *county.helped, *county.acknowledged)
         shown = 0
         for row in rows[:share]:
             line = await _row(services, row, t)
@@ -88,11 +90,43 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         if shown < len(rows):
             silent = len(county.need_help) + len(county.pending) - shown
             more = len(rows) - shown
-            lines.append(t(counted("warnstatus.more", more), count=more, pending=max(0, silent)))
+            key = "warnstatus.more" if ended is None else "warnstatus.more_ended"
+            lines.append(t(counted(key, more), count=more, pending=max(0, silent)))
             used += len(lines[-1]) + 1
     if not status.counties:
         lines.append(t("warnstatus.no_institutions"))
     return Html("\n".join(lines))
+
+
+def _title(services: BotServices, warning: EarlyWarning, t: Translator, ended: datetime | None) -> str:
+    """The status's first line; a warning ended says so, with when and how: its tally is final."""
+    words = {"icon": LEVEL_ICONS[warning.level], "title": title(warning, t), "id": warning.id}
+    if ended is None:
+        return t("warnstatus.title", **words)
+    key = "warnstatus.title_lifted" if warning.status is WarningStatus.CANCELLED else "warnstatus.title_expired"
+    return t(key, at=local_time(ended, services.settings.tz), **words)
+
+
+def _listing(county: CountyAckStatus) -> tuple[InstitutionAck, ...]:
+    """A county's institutions in the order /warnstatus lists them: the calls for help, then those nobody can be
+    told of (only a phone call reaches them), the other silent, the helped, the answered."""
+    unreached = county.no_one_to_reach
+    return (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
+            *county.helped, *county.acknowledged)
+
+
+def shares(sizes: list[int], rows: int = STATUS_ROWS, least: int = COUNTY_ROWS) -> list[int]:
+    """How many institutions /warnstatus lists of each county (`sizes`: how many each has): each at least `least`
+    (or all it has), then the rest of the `rows` one at a time to the counties with more to list, so that no row
+    is left unused while a county's institutions go uncounted."""
+    given = [min(size, least) for size in sizes]
+    left = rows - sum(given)
+    while left > 0 and any(g < size for g, size in zip(given, sizes, strict=True)):
+        for index, size in enumerate(sizes):
+            if left > 0 and given[index] < size:
+                given[index] += 1
+                left -= 1
+    return given
 
 
 def _escalated(services: BotServices, warning: EarlyWarning) -> bool:
@@ -151,13 +185,22 @@ async def show_status(update: Update, context: BotContext) -> None:
         return
     scope = _scope(caller.user)
     sent = [w for w in await services.warnings.active(scope) if w.sent_at is not None]
-    if not sent:
+    # After 解除 or expiry the final tally (who answered, who never did, the calls for help) is what the bureau
+    # reviews: warnings ended lately follow those in force, read-only.
+    ended = await services.warnings.ended_since(services.clock.now() - ENDED_SHOWN, scope)
+    if not sent and not ended:
         await answer(update, t("warnstatus.none"))
         return
     for warning in sent:
         status = await services.warnings.ack_status(warning.id, scope)
         markup = await status_keyboard(services, status, caller.user, t)
         await answer(update, await status_text(services, status, t), reply_markup=markup)
+    for warning in ended[:ENDED_MOST]:
+        status = await services.warnings.ack_status(warning.id, scope)
+        await answer(update, await status_text(services, status, t))
+    if len(ended) > ENDED_MOST:
+        left = len(ended) - ENDED_MOST
+        await answer(update, t(counted("warnstatus.ended_more", left), count=left, shown=ENDED_MOST))
 
 
 async def _checked(context: BotContext, user: User, warning_id: int) -> EarlyWarning:
@@ -184,6 +227,17 @@ async def pressed(update: Update, context: BotContext) -> None:
         warning = await _checked(context, caller.user, int(warning_id))
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        return
+    if services.warnings.ended_when(warning) is not None:
+        # A status message from before it ended: it turns into the final tally, without buttons; nobody is
+        # reminded of a warning ended.
+        if verb == "remind":
+            await query.answer(t.plain("refusal.warning_ended"), show_alert=True)
+        else:
+            await query.answer()
+        if isinstance(query.message, Message):
+            status = await services.warnings.ack_status(warning.id, _scope(caller.user))
+            await edit_in_place(query.message, await status_text(services, status, t), None)
         return
     if verb == "remind":
         at = services.clock.now().strftime("%Y%m%d%H%M")
@@ -225,19 +279,99 @@ async def remind_silent(services: BotServices, warning: EarlyWarning, key: str, 
 
 async def escalate_silent(services: BotServices, warning: EarlyWarning, status: WarningAckStatus | None = None) -> int:
     """Tell each county's staff which of their institutions are still silent; returns how many were named.
-    `status`: the warning's, if the caller has read it this minute."""
+    Someone told of several counties of the warning (a city admin standing in for counties with no staff) gets
+    one message for all of them, county by county, with a ☎️ button for each. `status`: the warning's, if the
+    caller has read it this minute."""
     status = status if status is not None else await services.warnings.ack_status(warning.id)
-    named = 0
-    known = await _institutions(services, [row for county in status.counties for row in county.pending])
+    silent = [county for county in status.counties if county.pending]
+    if not silent:
+        return 0
+    # Whether a person's message is grouped depends on the counties they are told of, silent or not, so that a
+    # county answering in the meantime never turns the one message into another.
+    told: dict[int, list[CountyAckStatus]] = {}
     for county in status.counties:
-        if not county.pending:
+        for chat_id in await county_staff(services, county.county_code):
+            told.setdefault(chat_id, []).append(county)
+    known = await _institutions(services, [row for county in silent for row in county.pending])
+    regions = {county.county_code: await services.storage.regions.get(county.county_code) for county in silent}
+    for chat_id, counties in told.items():
+        theirs = [county for county in counties if county.pending]
+        if not theirs:
             continue
-        words = _naming(warning, [known.get(row.institution_id) for row in county.pending], "warnstatus.escalation",
-                        button=_take_charge_button(warning, county.county_code))
-        staff = await county_staff(services, county.county_code)
-        await queue_personal(services, staff, f"warning:{warning.id}:escalate:{county.county_code}", words)
-        named += len(county.pending)
-    return named
+        if len(counties) == 1:
+            county = theirs[0]
+            words = _naming(warning, [known.get(row.institution_id) for row in county.pending],
+                            "warnstatus.escalation", button=_take_charge_button(warning, county.county_code))
+            await queue_personal(services, [chat_id], f"warning:{warning.id}:escalate:{county.county_code}", words)
+        else:
+            named = [(regions[county.county_code], county.county_code,
+                      [known.get(row.institution_id) for row in county.pending]) for county in theirs]
+            await queue_personal(services, [chat_id], f"warning:{warning.id}:escalate:counties",
+                                 _grouped_naming(warning, named))
+    return sum(len(county.pending) for county in silent)
+
+
+def _grouped_naming(
+    warning: EarlyWarning, counties: list[tuple[Region | None, str, list[Institution | None]]]
+) -> Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]:
+    """One escalation for several counties: each under its name, as many names as fit its share of the message,
+    and a ☎️ 我来跟进 button for each county, labelled with it."""
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        total = sum(len(institutions) for _, _, institutions in counties)
+        lines = [t(counted("warnstatus.escalation_counties", total), title=title(warning, t), count=total,
+                   counties=len(counties))]
+        budget = ESCALATION_BUDGET // len(counties)
+        for region, _, institutions in counties:
+            names = fitting([place_name(i, t) for i in institutions], budget, most=ESCALATION_NAMES)
+            count = len(institutions)
+            line = t(counted("warnstatus.escalation_county", count), region=place_name(region, t), count=count,
+                     names=t.plain("warn.list_separator").join(names))
+            if len(names) < count:
+                line = Html(line + t("warnstatus.escalation_more", count=count - len(names)))
+            lines.append(line)
+        buttons = [[_grouped_button(warning.id, code, place_name(region, t), None, t)]
+                   for region, code, _ in counties]
+        return Html("\n".join(lines)), InlineKeyboardMarkup(buttons)
+
+    return render
+
+
+def _grouped_button(warning_id: int, county_code: str, region: str, mine: bool | None, t: Translator
+                    ) -> InlineKeyboardButton:
+    """A county's button under a grouped escalation (its data ends ":g"): ↩️ 交回 for the reader's own follow-up,
+    else ☎️ 我来跟进 (a colleague's press is told who follows up, and changes nothing)."""
+    if mine:
+        return InlineKeyboardButton(t.plain("warnstatus.button_hand_back_in", region=region),
+                                    callback_data=f"ws:back:{warning_id}:{county_code}:g")
+    return InlineKeyboardButton(t.plain("warnstatus.button_take_charge_in", region=region),
+                                callback_data=f"ws:own:{warning_id}:{county_code}:g")
+
+
+async def regrouped(services: BotServices, warning_id: int, message: Message, reader: User, t: Translator
+                    ) -> tuple[Html, InlineKeyboardMarkup]:
+    """A grouped escalation as it stands now: a state line for each of its counties someone follows up (after the
+    marker, as `footed` writes it), and each county's button for the reader."""
+    buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
+    codes = [str(b.callback_data).split(":")[3] for row in buttons for b in row
+             if str(b.callback_data or "").endswith(":g")]
+    followers = await services.storage.warnings.followers(warning_id)
+    lines, rows = [], []
+    for code in codes:
+        region = place_name(await services.storage.regions.get(code), t)
+        follower = followers.get(code)
+        if follower is not None:
+            lines.append(t("warnstatus.follower_line_in", region=region,
+                           name=await name_of(services, follower.telegram_id),
+                           at=local_time(follower.taken_at, services.settings.tz)))
+        mine = follower is not None and follower.telegram_id == reader.telegram_id
+        rows.append([_grouped_button(warning_id, code, region, mine, t)])
+    text = footed(message.text_html, "\n".join(lines)) if lines else Html(unfooted(message.text_html))
+    return text, InlineKeyboardMarkup(rows)
+
+
+def is_grouped(data: str) -> bool:
+    return data.endswith(":g")
 
 
 async def escalate_to_city(services: BotServices, warning: EarlyWarning, status: WarningAckStatus | None = None) -> int:
@@ -414,7 +548,7 @@ async def took_charge(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if caller is None or caller.user is None or query is None or query.data is None:
         return
-    _, _, warning_id, county_code = query.data.split(":")
+    _, _, warning_id, county_code, *_ = query.data.split(":")
     services, t = context.services, caller.t
     try:
         charge = await services.warnings.take_charge(caller.user, int(warning_id), county_code)
@@ -430,7 +564,9 @@ async def took_charge(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("warnstatus.taken_already_you", at=at), show_alert=True)
     else:
         await query.answer(t.plain("warnstatus.taken_by_other", name=name, at=at, region=region), show_alert=True)
-    if isinstance(query.message, Message) and query.message.text_html:
+    if isinstance(query.message, Message) and query.message.text_html and is_grouped(query.data):
+        await edit_in_place(query.message, *await regrouped(services, charge.warning.id, query.message, caller.user, t))
+    elif isinstance(query.message, Message) and query.message.text_html:
         line = t("warnstatus.follower_line", name=name, at=at)
         # The follower may hand it back from here (↩️ 交回跟进); a colleague's message loses its button.
         mine = follower.telegram_id == caller.user.telegram_id
@@ -447,7 +583,7 @@ async def handed_back(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if caller is None or caller.user is None or query is None or query.data is None:
         return
-    _, _, warning_id, county_code = query.data.split(":")
+    _, _, warning_id, county_code, *_ = query.data.split(":")
     services, t = context.services, caller.t
     try:
         async with services.storage.db.transaction():  # the hand-back and the colleagues' notice, or neither
@@ -477,6 +613,8 @@ async def handed_back(update: Update, context: BotContext) -> None:
         status = await services.warnings.ack_status(warning.id, scope)
         text = await status_text(services, status, t)
         markup = await status_keyboard(services, status, caller.user, t)
+    elif is_grouped(query.data):
+        text, markup = await regrouped(services, warning.id, message, caller.user, t)
     elif outcome.released is not None:
         line = t("warnstatus.handed_back_line", name=caller.user.full_name,
                  at=local_time(services.clock.now(), services.settings.tz))
@@ -557,7 +695,7 @@ async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, c
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("warnstatus", show_status, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(took_charge, pattern=r"^ws:own:\d+:\d+$"))
-    application.add_handler(CallbackQueryHandler(handed_back, pattern=r"^ws:back:\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(took_charge, pattern=r"^ws:own:\d+:\d+(:g)?$"))
+    application.add_handler(CallbackQueryHandler(handed_back, pattern=r"^ws:back:\d+:\d+(:g)?$"))
     for verb in ("remind", "show"):
         application.add_handler(CallbackQueryHandler(pressed, pattern=rf"^ws:{verb}:\d+$"))

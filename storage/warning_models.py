@@ -122,6 +122,7 @@ class ContactStatus(StrEnum):
 
 class ContactRound(_Model):
     id: int
+    number: int  # the round's number among its county's rounds: what people read (第 1 轮), not the id
     warning_id: int | None = None
     region_code: str
     started_by: int | None = None

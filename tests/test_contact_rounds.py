@@ -9,6 +9,7 @@ from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from storage.repositories.contact_followups import ContactFollowUpRepository
 from storage.warning_models import ContactStatus, NewVulnerablePerson, VulnerableCategory
+from tests.test_city_wide_warnings import warn_the_whole_city
 from tests.warning_people import START, containing, drain, enrol, register_vulnerable, send_typhoon
 
 
@@ -182,3 +183,18 @@ async def test_a_round_started_by_hand_where_nobody_is_registered_is_not_left_op
     await follow_up(typhoon_stage.services)
     await drain(typhoon_stage)
     assert containing(staff, "特殊群体联络小结") == []
+
+
+async def test_each_county_numbers_its_own_rounds(typhoon_stage: Stage) -> None:
+    """A city-wide orange warning starts a round in each county: 洞头区's first round read "第 2 轮" (or later), as
+    the number was the round's place among the whole city's. A county's rounds are numbered among its own."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    rounds = await typhoon_stage.services.storage.db.fetchall("SELECT id, region_code FROM contact_rounds")
+    assert len(rounds) > 1 and min(r["id"] for r in rounds if r["region_code"] == "330305") > 1
+    (sheet,) = containing(cast.cadre, "📋 特殊群体联络")
+    assert "特殊群体联络（第 1 轮 · 洞头区）" in sheet.text
+    (unassigned,) = containing(cast.dongtou_staff, "特殊群体联络（第")
+    assert "（第 1 轮 · 洞头区）" in unassigned.text

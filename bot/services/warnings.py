@@ -184,6 +184,24 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             and (scope_region is None or _touches(w.target.regions, scope_region))
         ]
 
+    async def ended_since(self, since: datetime, scope_region: str | None = None) -> list[EarlyWarning]:
+        """Warnings sent, then lifted (解除) or run out since `since`, that touch the scope: their final tally is
+        what the bureau reviews after the event. The latest ended first."""
+        return [
+            w for w in await self._storage.warnings.ended_since(since)
+            if scope_region is None or _touches(w.target.regions, scope_region)
+        ]
+
+    def ended_when(self, warning: EarlyWarning) -> datetime | None:
+        """When the warning was lifted or ran out; None while in force. One run out is marked so a minute later at
+        most (or when gone from the feed, earlier): its time, whichever came first."""
+        if not self._has_ended(warning):
+            return None
+        expiry = effective_expiry(warning, self._settings.default_duration)
+        if warning.status is WarningStatus.CANCELLED and warning.ended_at is not None:
+            return warning.ended_at
+        return min(expiry, warning.ended_at) if warning.ended_at is not None else expiry
+
     async def revisions(self, warning_id: int) -> list[WarningRevision]:
         await self.get(warning_id)
         return await self._storage.warnings.revisions(warning_id)

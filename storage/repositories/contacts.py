@@ -20,7 +20,12 @@ from storage.warning_models import (
 )
 
 _PERSON_COLUMNS = "id, code, category, region_code, cadre_id, active, updated_at"
-_ROUND_COLUMNS = "id, warning_id, region_code, started_by, started_at, closed_at"
+# A round's number counts the rounds of its county (洞头区's first is 第 1 轮, whatever other counties did).
+ROUND_COLUMNS = (
+    "id, warning_id, region_code, started_by, started_at, closed_at, "
+    "(SELECT COUNT(*) FROM contact_rounds AS earlier WHERE substr(earlier.region_code, 1, 6) = "
+    "substr(contact_rounds.region_code, 1, 6) AND earlier.id <= contact_rounds.id) AS number"
+)
 _ENTRY_SELECT = (
     "SELECT e.round_id, e.person_id, p.code AS person_code, p.category, p.region_code, e.cadre_id, e.status, "
     "e.at, e.updated_by FROM contact_entries e JOIN vulnerable_people p ON p.id = e.person_id"
@@ -108,25 +113,25 @@ class ContactRepository:
         return stored
 
     async def get_round(self, round_id: int) -> ContactRound | None:
-        row = await self._db.fetchone(f"SELECT {_ROUND_COLUMNS} FROM contact_rounds WHERE id = ?", (round_id,))
-        return None if row is None else _round(row)
+        row = await self._db.fetchone(f"SELECT {ROUND_COLUMNS} FROM contact_rounds WHERE id = ?", (round_id,))
+        return None if row is None else round_of(row)
 
     async def open_round_for(self, warning_id: int, region_code: str) -> ContactRound | None:
         row = await self._db.fetchone(
-            f"SELECT {_ROUND_COLUMNS} FROM contact_rounds WHERE warning_id = ? AND region_code = ? "
+            f"SELECT {ROUND_COLUMNS} FROM contact_rounds WHERE warning_id = ? AND region_code = ? "
             "AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
             (warning_id, region_code),
         )
-        return None if row is None else _round(row)
+        return None if row is None else round_of(row)
 
     async def open_round_in(self, region_code: str) -> ContactRound | None:
         """Any round of the region still open, whatever started it."""
         row = await self._db.fetchone(
-            f"SELECT {_ROUND_COLUMNS} FROM contact_rounds WHERE region_code = ? AND closed_at IS NULL "
+            f"SELECT {ROUND_COLUMNS} FROM contact_rounds WHERE region_code = ? AND closed_at IS NULL "
             "ORDER BY id DESC LIMIT 1",
             (region_code,),
         )
-        return None if row is None else _round(row)
+        return None if row is None else round_of(row)
 
     async def close_round(self, round_id: int, at: datetime) -> bool:
         changed = await self._db.execute_rowcount(
@@ -170,9 +175,10 @@ def _person(row: aiosqlite.Row) -> VulnerablePerson:
     )
 
 
-def _round(row: aiosqlite.Row) -> ContactRound:
+def round_of(row: aiosqlite.Row) -> ContactRound:
     return ContactRound(
         id=row["id"],
+        number=row["number"],
         warning_id=row["warning_id"],
         region_code=row["region_code"],
         started_by=row["started_by"],
