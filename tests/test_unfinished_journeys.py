@@ -4,9 +4,10 @@ waits says where it waits."""
 
 from __future__ import annotations
 
+from bot.domain.lifecycle import HazardState
 from bot.stage import Stage
 from tests.calendar_people import local
-from tests.hazard_people import cast
+from tests.hazard_people import cast, hazard_now, report
 from tests.test_calendar_journeys import through_the_drill
 from tests.test_report import cadre_and_head, to_the_description
 
@@ -70,3 +71,36 @@ async def test_a_report_is_not_overwritten_by_a_second_report_command(bot_stage:
     assert "描述" in cadre.last_message().text
     await cadre.send_text("二楼安全出口被杂物堵塞，无法正常通行")
     assert "照片" in cadre.last_message().text
+
+
+async def test_done_under_a_kept_rectification_still_submits_after_a_detour(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    head = people.head
+    hazard = await report(bot_stage)
+    notice = head.last_message()
+    await head.press("📤 提交整改结果", notice)
+    await head.send_text("已清理消防通道内的杂物，并安排专人每日巡查")
+    await head.send_photo()
+    received = head.last_message()
+    assert "已收到第 1 张照片" in received.text
+
+    await head.press("申请延期", notice)
+    assert "未完成的整改结果提交（已填到第 2 步" in head.messages()[-2].text + head.last_message().text
+    await head.send_text("/cancel")
+    await head.send_text("/help")
+    assert f"未完成的整改结果提交（已填到第 2 步：{hazard.code}，1 张照片）" in head.last_message().text
+
+    await head.press("📤 提交整改结果", notice)
+    assert "已保存 1 张整改后的照片" in head.last_message().text  # the step says what is kept
+    await head.send_text("/cancel")  # ends it: the draft goes with it
+    await head.press("📤 提交整改结果", notice)
+    await head.send_text("已清理消防通道内的杂物，并安排专人每日巡查")
+    await head.send_photo()
+    received = head.last_message()
+    await head.press("申请延期", notice)
+    await head.send_text("/cancel")
+
+    pressed = await head.press("完成", received)
+    assert pressed.answer is None or "失效" not in (pressed.answer.text or "")
+    assert hazard.code in head.last_message().text and "整改" in head.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
