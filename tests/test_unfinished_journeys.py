@@ -104,3 +104,21 @@ async def test_done_under_a_kept_rectification_still_submits_after_a_detour(bot_
     assert pressed.answer is None or "失效" not in (pressed.answer.text or "")
     assert hazard.code in head.last_message().text and "整改" in head.last_message().text
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+
+
+async def test_an_old_button_pressed_while_a_drill_waits_repeats_the_step(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    kinds = head.last_message()
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-10）")
+    assert "参加人数" in head.last_message().text
+
+    pressed = await head.press("消防疏散演练", kinds)  # the kind's button, one step back
+    assert pressed.answer is not None
+    assert "已过期" in (pressed.answer.text or "") and "第 3 步" in (pressed.answer.text or "")
+    assert "重新发起" not in (pressed.answer.text or "")
+    assert "第 3 步：参加人数" in head.last_message().text  # the step's question again
+    await head.send_text("40")
+    assert "时长" in head.last_message().text  # and the drill went on from there

@@ -977,7 +977,8 @@ async def observe(cell: Cell, row: Row) -> Observation:
         outcome = Outcome.GATE
     elif "authz.refused" in audits and refusal:
         outcome = Outcome.REFUSE
-    elif any(SPEECH.said(text, "fallback.stale_button", "refusal.earlier_rectification", "offer.gone")
+    elif any(SPEECH.said(text, "fallback.stale_button", "fallback.stale_button_waiting",
+                         "fallback.stale_button_step", "refusal.earlier_rectification", "offer.gone")
              for text in replies):
         outcome = Outcome.STALE
     elif any(SPEECH.opens(text, *row.first_step) for text in replies):
