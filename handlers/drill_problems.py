@@ -146,6 +146,8 @@ async def show_summary(update: Update, context: BotContext, caller: Caller, draf
         await drafts(context).delete(caller.telegram_user.id, DrillDraft)
         await answer(update, t("drill.lost"))
         return ConversationHandler.END
+    if draft.step != CONFIRMING:  # taken up again after a detour, the drill comes back to its summary
+        await save_draft(context, caller, draft.model_copy(update={"step": CONFIRMING}))
     problems = "\n".join(_problem_line(number, problem, t) for number, problem in enumerate(draft.problems, 1))
     text = t(
         "drill.summary",

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import BotContext
 from bot.domain.catalog import AREAS, SEVERITY_ORDER, HazardArea, Severity, is_sensitive
 from bot.domain.compliance import DrillKind
-from bot.i18n import Translator
+from bot.i18n import Translator, counted
 from bot.services.hazard_core import MAX_PHOTOS
 from handlers.calendar_common import day_keyboard, load_draft, save_draft
 from handlers.common import Caller, answer, cancel_keyboard, catalog_label, deadline_terms, place_name
@@ -142,8 +142,11 @@ async def read_press(update: Update, context: BotContext) -> tuple[Caller, Drill
 
 
 async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillDraft, step: str) -> str:
-    """Ask the question of `step`; the draft has already been saved."""
+    """Ask the question of `step`; the draft has already been saved, and remembers the step from here on."""
     t = caller.t
+    if draft.step != step:
+        draft = draft.model_copy(update={"step": step})
+        await save_draft(context, caller, draft)
     if step == PICKING_KIND:
         await answer(update, t("drill.ask_kind"), reply_markup=_kind_keyboard(t))
     elif step == PICKING_DATE:
@@ -160,7 +163,10 @@ async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillD
     elif step == DESCRIBING:
         await answer(update, t("drill.ask_practised"), reply_markup=cancel_keyboard(t, "dr:cancel"))
     elif step == ADDING_PHOTOS:
-        await answer(update, t("drill.ask_photos", max=MAX_PHOTOS), reply_markup=photos_keyboard(draft, t))
+        count = len(draft.photos)  # taken up again after a detour: the photos kept are counted
+        text = t(counted("drill.ask_photos_kept", count), count=count, max=MAX_PHOTOS) if count else t(
+            "drill.ask_photos", max=MAX_PHOTOS)
+        await answer(update, text, reply_markup=photos_keyboard(draft, t))
     elif step == LISTING_PROBLEMS:
         await answer(update, t("drill.ask_problems", max=MAX_PROBLEMS), reply_markup=problems_keyboard(t))
     elif step == CHOOSING_AREA:
@@ -178,5 +184,38 @@ async def ask(update: Update, context: BotContext, caller: Caller, draft: DrillD
 
 
 async def advance(update: Update, context: BotContext, caller: Caller, draft: DrillDraft, step: str) -> str:
+    draft = draft.model_copy(update={"step": step})
     await save_draft(context, caller, draft)
     return await ask(update, context, caller, draft, step)
+
+
+# ---- where an unfinished drill stands ----------------------------------------------------------------------
+
+# The numbered questions ("第 3 步"); the problems' areas and severities, and the summary, belong to the last.
+NUMBERED = (PICKING_KIND, PICKING_DATE, COUNTING_PEOPLE, TIMING, DESCRIBING, ADDING_PHOTOS, LISTING_PROBLEMS)
+
+
+def step_of(draft: DrillDraft) -> str:
+    """The step a draft waits at: the one it remembers, or (a draft kept before it remembered) its first gap."""
+    if draft.step is not None:
+        return draft.step
+    gaps = ((draft.institution_id, PICKING_INSTITUTION), (draft.kind, PICKING_KIND), (draft.held_on, PICKING_DATE),
+            (draft.participants, COUNTING_PEOPLE), (draft.duration_minutes, TIMING), (draft.practised, DESCRIBING),
+            (draft.photos or None, ADDING_PHOTOS))
+    return next((step for value, step in gaps if value is None), LISTING_PROBLEMS)
+
+
+def brief(draft: DrillDraft, t: Translator) -> str:
+    """What is in the draft, in a few words: kind, date, people, minutes, photos."""
+    def amount(key: str, count: int | None) -> str | None:
+        return t.plain(counted(key, count), count=count) if count else None
+
+    parts = [
+        t.plain(f"calendar.kind.{draft.kind.value}") if draft.kind is not None else None,
+        draft.held_on.isoformat() if draft.held_on is not None else None,
+        amount("resume.people", draft.participants),
+        amount("resume.minutes", draft.duration_minutes),
+        amount("resume.photos", len(draft.photos)),
+    ]
+    return t.plain("resume.separator").join(part for part in parts if part is not None) or t.plain(
+        "resume.nothing_yet")

@@ -35,7 +35,7 @@ from handlers.calendar_common import (
     status_line,
 )
 from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, read_text
-from handlers.drill_problems import chose_area, chose_severity, listed_problems, no_problems
+from handlers.drill_problems import chose_area, chose_severity, listed_problems, no_problems, show_summary
 from handlers.drill_steps import (
     ADDING_PHOTOS,
     CHOOSING_AREA,
@@ -45,6 +45,7 @@ from handlers.drill_steps import (
     DESCRIBING,
     LISTING_PROBLEMS,
     MAX_PROBLEMS,
+    NUMBERED,
     PICKING_DATE,
     PICKING_INSTITUTION,
     PICKING_KIND,
@@ -53,15 +54,18 @@ from handlers.drill_steps import (
     TIMING,
     advance,
     ask,
+    brief,
     cancel_row,
     institution_keyboard,
     load,
     participants_keyboard,
     photos_keyboard,
     read_press,
+    step_of,
 )
 from handlers.evidence import photo_added, photo_step_hint
 from handlers.notify import when
+from handlers.resume import RESUMING, Resumable, Unfinished, resumable
 from storage.repositories.calendar_drafts import DrillDraft
 
 MIN_PRACTISED = 2
@@ -93,10 +97,46 @@ async def start_drill(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     if update.callback_query is not None:
         await update.callback_query.answer()
+    asked = await UNFINISHED.offer(update, context, caller)
+    return asked if asked is not None else await _afresh(update, context, caller)
+
+
+async def _afresh(update: Update, context: BotContext, caller: Caller) -> str | int:
+    user = caller.user
+    assert user is not None
     if user.role is Role.HEAD and user.institution_id is not None:
         return await advance(update, context, caller, DrillDraft(institution_id=user.institution_id), PICKING_KIND)
     await save_draft(context, caller, DrillDraft())
     return await _ask_institution(update, context, caller)
+
+
+async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
+    """The person's drill draft, when they entered something (a head's own institution is filled in for them)."""
+    assert caller.user is not None
+    draft = await drafts(context).get(caller.user.telegram_id, DrillDraft)
+    if draft is None:
+        return None
+    entered = draft.model_dump(exclude={"institution_id", "asking", "step"}, exclude_defaults=True)
+    if not entered and (draft.institution_id is None or caller.user.role is Role.HEAD):
+        return None
+    step = step_of(draft)
+    number = NUMBERED.index(step) + 1 if step in NUMBERED else (1 if step == PICKING_INSTITUTION else len(NUMBERED))
+    return Unfinished(step=step, number=number, brief=brief(draft, caller.t))
+
+
+async def _carry_on(update: Update, context: BotContext, caller: Caller, step: str) -> str | int:
+    loaded = await load(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    draft = loaded[1]
+    if step == PICKING_INSTITUTION:
+        return await _ask_institution(update, context, caller)
+    if step == CONFIRMING:
+        return await show_summary(update, context, caller, draft)
+    return await ask(update, context, caller, draft, step)
+
+
+UNFINISHED = resumable(Resumable("drill", _unfinished, _carry_on, _afresh))
 
 
 async def _ask_institution(update: Update, context: BotContext, caller: Caller, query: str | None = None) -> str:
@@ -383,6 +423,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 CallbackQueryHandler(start_drill, pattern=rf"^{ENTRY_DRILL}$"),
             ],
             states={
+                RESUMING: UNFINISHED.handlers(),
                 PICKING_INSTITUTION: [
                     CallbackQueryHandler(chose_institution, pattern=r"^dr:inst:\d+$"),
                     MessageHandler(text, searched_institution),

@@ -28,6 +28,7 @@ from handlers.common import answer, cancel_keyboard, full_name, identify, is_gro
 from handlers.conversations import cancel_button, waiting
 from handlers.photo_offer import may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
+from handlers.resume import RESUMABLE
 
 log = logging.getLogger(__name__)
 
@@ -279,13 +280,30 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
+    """A button no handler took. While a journey of the person's waits at a step, the journey is alive: "start
+    again" would be wrong. They hear that the button is old and where the journey waits, and see its question."""
     query = update.callback_query
     if query is None:
         return
     caller = await identify(update, context)
     if caller is None:
         return
-    await query.answer(caller.t("fallback.stale_button"), show_alert=True)
+    chat = update.effective_chat
+    steps = waiting(context.application, chat.id, query.from_user.id) if chat and is_private(update) else []
+    if not steps or caller.user is None or chat is None:
+        await query.answer(caller.t("fallback.stale_button"), show_alert=True)
+        return
+    for step in steps:
+        journey = RESUMABLE.get(step.name or "")
+        found = await journey.unfinished(context, caller) if journey is not None and journey.ask else None
+        if journey is not None and journey.ask is not None and found is not None and (
+            step._conversations.get((chat.id, query.from_user.id)) == found.step  # the draft agrees with the step
+        ):
+            await query.answer(caller.t.plain("fallback.stale_button_step", journey=caller.t.plain(
+                f"resume.journey.{journey.name}"), number=found.number), show_alert=True)
+            await journey.ask(update, context, caller, found.step)
+            return
+    await query.answer(caller.t.plain("fallback.stale_button_waiting"), show_alert=True)
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -16,8 +16,11 @@ from telegram import Update
 from telegram.ext import Application, ConversationHandler, TypeHandler
 
 from bot.context import BotContext
+from bot.i18n import Html
+from handlers.common import identify
 from handlers.conversations import conversations, waiting
 from handlers.guards import ACCESS_GROUP
+from handlers.resume import unfinished_lines
 
 # After the access gate (a stranger starts nothing) and the check of forged numbers.
 JOURNEY_GROUP = ACCESS_GROUP + 2
@@ -36,19 +39,32 @@ async def started_journey(update: Update, context: BotContext) -> None:
     )
     if starting is None:
         return
-    end_journeys(context.application, chat.id, user.id, but=starting)
+    ended = end_journeys(context.application, chat.id, user.id, but=starting)
+    if ended and update.effective_message is not None:
+        await _say_what_was_kept(update, context, [conversation.name for conversation in ended])
+
+
+async def _say_what_was_kept(update: Update, context: BotContext, names: list[str | None]) -> None:
+    """The journeys put aside keep their drafts: say so, and how to get back to each, before the new one asks."""
+    caller = await identify(update, context)
+    if caller is None or caller.user is None or update.effective_chat is None:
+        return
+    lines = await unfinished_lines(context, caller, [name for name in names if name is not None])
+    if lines:
+        await update.effective_chat.send_message(Html("\n".join(lines)))
 
 
 def end_journeys(
     application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, user_id: int,
     *, but: ConversationHandler[Any] | None = None,
-) -> None:
+) -> list[ConversationHandler[Any]]:
     """End every journey the person had left waiting in this chat (`but` the one they are starting): one
     registering again after their access ended starts afresh, and their first words are never taken as the answer
-    to a question asked of who they were."""
-    for conversation in waiting(application, chat_id, user_id):
-        if conversation is not but:
-            _end(conversation, (chat_id, user_id))
+    to a question asked of who they were. Returns the journeys it ended."""
+    ended = [conversation for conversation in waiting(application, chat_id, user_id) if conversation is not but]
+    for conversation in ended:
+        _end(conversation, (chat_id, user_id))
+    return ended
 
 
 def _end(conversation: ConversationHandler[Any], key: tuple[int, int]) -> None:

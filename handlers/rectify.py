@@ -34,11 +34,13 @@ from handlers.hazard_buttons import (
     refuse,
     replace_buttons,
 )
+from handlers.resume import Resumable, Unfinished, resumable
 from handlers.verify import tell_if_only_verifier
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 AWAITING_MEASURES, AWAITING_PHOTOS = "rectify.awaiting_measures", "rectify.awaiting_photos"
 CANCEL = "rx:cancel"
+DONE = r"^rx:done(:\d{1,19})?$"  # without the hazard: a button sent before Done named it
 # Refusals the head can put right by describing the measures again; anything else ends the journey.
 MEASURES_REFUSALS = frozenset({"measures_required", "text_too_long", "classified"})
 
@@ -51,7 +53,8 @@ def _photos_keyboard(draft: ActionDraft, t: Translator) -> InlineKeyboardMarkup:
     """Done only once there is something to submit: the service requires at least one after-photo."""
     rows = []
     if draft.photos:
-        rows.append([InlineKeyboardButton(t.plain("button.done"), callback_data="rx:done")])
+        # It names the hazard: pressed after a detour, it submits this draft only if the draft is still this one.
+        rows.append([InlineKeyboardButton(t.plain("button.done"), callback_data=f"rx:done:{draft.hazard_id}")])
     rows.append([InlineKeyboardButton(t.plain("button.cancel"), callback_data=CANCEL)])
     return InlineKeyboardMarkup(rows)
 
@@ -100,8 +103,11 @@ async def chose_rectify(update: Update, context: BotContext) -> str | int:
         draft = ActionDraft(hazard_id=hazard_id)
         await drafts.save(telegram_id, Journey.RECTIFY, draft, context.services.clock.now())
     if draft.measures:
-        # Pressed again in the middle of the same rectification: carry on where it stopped.
-        await answer(update, t("rectify.ask_photos", code=hazard.code), reply_markup=_photos_keyboard(draft, t))
+        # Pressed again in the middle of the same rectification: carry on where it stopped, with the photos kept.
+        count = len(draft.photos)
+        text = t(counted("rectify.ask_photos_kept", count), code=hazard.code, count=count) if count else t(
+            "rectify.ask_photos", code=hazard.code)
+        await answer(update, text, reply_markup=_photos_keyboard(draft, t))
         return AWAITING_PHOTOS
     await answer(update, t("rectify.ask_measures", code=hazard.code), reply_markup=cancel_keyboard(t, CANCEL))
     return AWAITING_MEASURES
@@ -209,7 +215,10 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     t, user, query, drafts = press.t, press.user, press.query, _drafts(context)
     draft = await drafts.get(user.telegram_id, Journey.RECTIFY)
-    if draft is None:
+    named = (query.data or "").removeprefix("rx:done").removeprefix(":")
+    # Also an entry: pressed after a detour (an extension request, /cancel of another journey), Done still submits
+    # the draft it was sent under, as long as that draft is still there at its photo step, for the same hazard.
+    if draft is None or not draft.measures or (named and int(named) != draft.hazard_id):
         await query.answer(t.plain("fallback.stale_button"), show_alert=True)
         return ConversationHandler.END
     if not draft.photos:
@@ -269,6 +278,25 @@ async def _save(context: BotContext, caller: Caller, draft: ActionDraft) -> None
     await _drafts(context).save(caller.user.telegram_id, Journey.RECTIFY, draft, context.services.clock.now())
 
 
+async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
+    """A rectification with measures or photos in it, described for the journey switch, /start and /help."""
+    assert caller.user is not None
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.RECTIFY)
+    if draft is None or not (draft.measures or draft.photos):
+        return None
+    hazard = await context.services.storage.hazards.get(draft.hazard_id)
+    t, count = caller.t, len(draft.photos)
+    parts = [hazard.code if hazard is not None else None,
+             t.plain(counted("resume.photos", count), count=count) if count else None]
+    brief = t.plain("resume.separator").join(part for part in parts if part is not None)
+    return Unfinished(step=AWAITING_PHOTOS if draft.measures else AWAITING_MEASURES,
+                      number=2 if draft.measures else 1, brief=brief or t.plain("resume.nothing_yet"))
+
+
+# Taken up again by its own button (📤 提交整改结果 carries on at the saved step): described, never offered.
+resumable(Resumable("rectify", _unfinished))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     anything_else = private & ~filters.COMMAND
@@ -277,7 +305,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ConversationHandler(
             name="rectify",
             persistent=True,
-            entry_points=[CallbackQueryHandler(chose_rectify, pattern=pattern(RECTIFY))],
+            entry_points=[
+                CallbackQueryHandler(chose_rectify, pattern=pattern(RECTIFY)),
+                CallbackQueryHandler(pressed_done, pattern=DONE),
+            ],
             states={
                 AWAITING_MEASURES: [
                     MessageHandler(private & filters.TEXT & ~filters.COMMAND, described_measures),
@@ -286,7 +317,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ],
                 AWAITING_PHOTOS: [
                     MessageHandler(private & filters.PHOTO, received_photo),
-                    CallbackQueryHandler(pressed_done, pattern=r"^rx:done$"),
+                    CallbackQueryHandler(pressed_done, pattern=DONE),
                     MessageHandler(anything_else, other_instead_of_photo),
                 ],
             },

@@ -38,7 +38,7 @@ from bot.domain.text import (
     says_no_location,
     says_no_photo,
 )
-from bot.i18n import Html, Translator, counted
+from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
 from handlers.common import (
@@ -54,6 +54,7 @@ from handlers.common import (
 )
 from handlers.evidence import keep_file, photo_added, photo_step_hint
 from handlers.photo_offer import OFFER, OFFER_JOINS_WITHIN, current_offer
+from handlers.resume import RESUMING, Resumable, Unfinished, resumable
 from handlers.verify import tell_if_only_verifier
 from storage.hazard_models import Hazard, PhotoOffer, ReportDraft
 from storage.models import Institution
@@ -284,12 +285,60 @@ async def start_report(update: Update, context: BotContext) -> str | int:
     loaded = await _draft(update, context)
     if loaded is None:
         return ConversationHandler.END
-    caller, draft = loaded
+    asked = await UNFINISHED.offer(update, context, loaded[0])
+    return asked if asked is not None else await _afresh(update, context, loaded[0])
+
+
+async def _afresh(update: Update, context: BotContext, caller: Caller) -> str | int:
+    assert caller.user is not None
+    draft = await context.services.hazards.load_draft(caller.user.telegram_id) or ReportDraft()
     offer = draft.offer
     if offer is not None and context.services.clock.now() - offer.at <= OFFER_JOINS_WITHIN:
         return await _start_with_offer(update, context, caller, offer, pressed=False)
     await _save(context, caller, ReportDraft(step=PICKING_INSTITUTION))
     return await _ask_institution(update, context, caller)
+
+
+# The steps in the order asked, numbered from 1 when an unfinished report is described; after them, the summary.
+NUMBERED = (PICKING_INSTITUTION, PICKING_AREA, PICKING_SEVERITY, DESCRIBING, ADDING_PHOTOS, LOCATING, PICKING_SOURCE)
+
+
+async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
+    """The person's report draft, when they entered something in it (photos offered and not yet taken are not)."""
+    assert caller.user is not None
+    draft = await context.services.hazards.load_draft(caller.user.telegram_id)
+    if draft is None or draft.step is None:
+        return None
+    entered = draft.model_dump(exclude={"step", "offer"}, exclude_defaults=True)
+    if not entered:
+        return None
+    t = caller.t
+    institution = await context.services.storage.institutions.get(draft.institution_id or 0)
+    parts = [place_name(institution, t) if institution is not None else None,
+             catalog_label(draft.area, t) if draft.area is not None else None,
+             catalog_label(draft.severity, t) if draft.severity is not None else None,
+             clipped(draft.description, 20) if draft.description else None,
+             t.plain(counted("resume.photos", len(draft.photos)), count=len(draft.photos)) if draft.photos else None]
+    brief = t.plain("resume.separator").join(part for part in parts if part is not None)
+    step = draft.step if draft.step in NUMBERED else CONFIRMING
+    number = NUMBERED.index(step) + 1 if step in NUMBERED else len(NUMBERED) + 1
+    return Unfinished(step=step, number=number, brief=brief or t.plain("resume.nothing_yet"))
+
+
+async def _carry_on(update: Update, context: BotContext, caller: Caller, step: str) -> str | int:
+    loaded = await _draft(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    draft = loaded[1]
+    if step == PICKING_INSTITUTION:
+        return await _ask_institution(update, context, caller)
+    if step == CONFIRMING:
+        return await _show_summary(update, context, caller, draft)
+    await _ask(update, context, caller, draft, step)
+    return step
+
+
+UNFINISHED = resumable(Resumable("report", _unfinished, _carry_on, _afresh))
 
 
 async def _start_with_offer(
@@ -745,6 +794,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 CallbackQueryHandler(accepted_offer, pattern=rf"^{OFFER}\d+$"),
             ],
             states={
+                RESUMING: UNFINISHED.handlers(),
                 PICKING_INSTITUTION: [
                     CallbackQueryHandler(chose_institution, pattern=r"^rp:inst:\d+$"),
                     MessageHandler(text, searched_institution),

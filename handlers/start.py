@@ -6,13 +6,14 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
-from bot.i18n import normalize_language
+from bot.i18n import Html, normalize_language
 from bot.processing import after_answer
 from bot.services.errors import Refusal
 from bot.services.onboarding import Newcomer
 from bot.services.people import describe_scope
-from handlers.common import answer, full_name, identify, is_private
+from handlers.common import Caller, answer, full_name, identify, is_private
 from handlers.menus import install_user_menu
+from handlers.resume import unfinished_lines
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -33,7 +34,7 @@ async def start(update: Update, context: BotContext) -> None:
                                           scope=scope))
             return
         await answer(update, caller.t("start.welcome_back", name=caller.user.full_name))
-        await answer(update, caller.t(f"help.{caller.user.role.value}"))
+        await _help_with_unfinished(update, context, caller)
         return
     if token is None:
         await answer(update, caller.not_registered())
@@ -78,7 +79,14 @@ async def show_help(update: Update, context: BotContext) -> None:
     elif caller.user is None:
         await answer(update, caller.not_registered())
     else:
-        await answer(update, caller.t(f"help.{caller.user.role.value}"))
+        await _help_with_unfinished(update, context, caller)
+
+
+async def _help_with_unfinished(update: Update, context: BotContext, caller: Caller) -> None:
+    """The role's help, and under it the journeys the person left unfinished, each with the way back to it."""
+    assert caller.user is not None
+    lines = [caller.t(f"help.{caller.user.role.value}"), *await unfinished_lines(context, caller)]
+    await answer(update, Html("\n\n".join(lines)))
 
 
 async def cancel_nothing(update: Update, context: BotContext) -> None:

@@ -43,6 +43,7 @@ class DrillDraft(_Draft):
     photos: list[PhotoRef] = Field(default_factory=list)
     problems: list[DraftProblem] = Field(default_factory=list)
     asking: int = 0  # the problem whose area and severity are being asked
+    step: str | None = None  # the question asked last, so /drill can carry on there after a detour
 
 
 class SelfCheckDraft(_Draft):

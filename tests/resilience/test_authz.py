@@ -415,6 +415,9 @@ ROWS: tuple[Row, ...] = (
     Row("/lang", EVERYONE, say("/lang"), ("lang.choose",)),
     Row("/cancel", EVERYONE, say("/cancel"), ("cancel.nothing",)),
     Row("/report", EVERYONE, say("/report"), ("report.ask_institution",)),
+    # /report again over an unfinished report offers it back; carrying on asks its step again.
+    Row("rs:report:", EVERYONE, press("rs:report:go"), ("report.ask_severity",),
+        prepare=steps(report_until(3), say("/report"))),
     # A cadre may be named responsible for a hazard: /tasks gives them their (here empty) list.
     # Staff's list opens with the requests for more time waiting for them, when there are any.
     Row("/tasks", EVERYONE, say("/tasks"), TASKS_ANSWERS),
@@ -635,6 +638,8 @@ ROWS: tuple[Row, ...] = (
     # ---- calendar duties: drills (heads, and staff for institutions in scope), self-inspections (heads), study ----
     Row("/drill", expect(allow=DRILLERS), say("/drill"), ("drill.ask_kind", "drill.ask_institution")),
     Row("cal:drill", expect(allow=DRILLERS), press("cal:drill"), ("drill.ask_kind", "drill.ask_institution")),
+    Row("rs:drill:", expect(allow=DRILLERS, others=Outcome.STALE), press("rs:drill:go"), ("drill.ask_date",),
+        prepare=steps(drill_until(3), say("/drill"))),
     # Heads log for their own institution and are never asked which: for them the press lands outside the step.
     Row("dr:inst:", expect(allow=STAFF, others=Outcome.STALE),
         press(lambda c: f"dr:inst:{c.institution(OWN_INSTITUTION)}"), ("drill.ask_kind",), prepare=drill_until(1)),
@@ -973,7 +978,8 @@ async def observe(cell: Cell, row: Row) -> Observation:
         outcome = Outcome.GATE
     elif "authz.refused" in audits and refusal:
         outcome = Outcome.REFUSE
-    elif any(SPEECH.said(text, "fallback.stale_button", "refusal.earlier_rectification", "offer.gone")
+    elif any(SPEECH.said(text, "fallback.stale_button", "fallback.stale_button_waiting",
+                         "fallback.stale_button_step", "refusal.earlier_rectification", "offer.gone")
              for text in replies):
         outcome = Outcome.STALE
     elif any(SPEECH.opens(text, *row.first_step) for text in replies):

@@ -1,0 +1,124 @@
+"""Unfinished journeys taken up again: a drill or a report put aside for another command is offered back by its own
+command (carry on at the saved step, or start over), /help mentions it, and an old button pressed while a journey
+waits says where it waits."""
+
+from __future__ import annotations
+
+from bot.domain.lifecycle import HazardState
+from bot.stage import Stage
+from tests.calendar_people import local
+from tests.hazard_people import cast, hazard_now, report
+from tests.test_calendar_journeys import through_the_drill
+from tests.test_report import cadre_and_head, to_the_description
+
+
+async def test_a_drill_put_aside_for_the_selfcheck_is_offered_back_by_drill(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await through_the_drill(head, "消防疏散演练", "今天（2026-03-10）", "40", "30", "夜间火灾疏散，灭火器使用")
+    assert "第 7 步" in head.last_message().text
+
+    await head.send_text("/selfcheck")
+    assert "未完成的演练记录" in head.messages()[-2].text + head.last_message().text  # the drill was put aside
+    await head.press("⏸ 暂停")
+    await head.send_text("/help")
+    assert "您有一份未完成的演练记录（已填到第 7 步" in head.last_message().text
+    assert "发送 /drill 可继续填写" in head.last_message().text
+
+    await head.send_text("/drill")
+    offer = head.last_message()
+    assert "您有一份未完成的演练记录（已填到第 7 步：消防疏散演练，2026-03-10，40 人，30 分钟，1 张照片）" in offer.text
+    assert offer.buttons == [["▶ 继续填写"], ["🔄 重新开始"]]
+    await head.press("▶ 继续填写")
+    assert "第 7 步" in head.last_message().text
+    await head.send_text("无")
+    await head.press("✅ 确认记录")
+    assert "已记录演练：消防疏散演练，2026-03-10" in head.last_message().text
+
+    # The offer's buttons went with the answer; pressed again from an old client, it starts nothing.
+    assert offer.buttons == []
+    pressed = await head.press_data(offer, "rs:drill:go")
+    assert pressed.answer is not None and "失效" in (pressed.answer.text or "")
+    assert "已记录演练" in head.last_message().text
+
+
+async def test_starting_over_discards_the_unfinished_drill(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage, "en")).head
+    await head.send_text("/drill")
+    await head.press("Fire evacuation")
+    await head.send_text("/help")
+    await head.send_text("/drill")
+    assert "You have an unfinished drill record (filled in up to step 2: Fire evacuation)" in (
+        head.last_message().text)
+    await head.press("🔄 Start over")
+    assert "step 1 of 7" in head.last_message().text
+    await head.send_text("/help")
+    assert "unfinished" not in head.last_message().text  # nothing entered in the new one yet
+
+
+async def test_a_report_is_not_overwritten_by_a_second_report_command(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("/start")
+    assert "您有一份未完成的隐患上报" in cadre.last_message().text and "发送 /report 可继续填写" in (
+        cadre.last_message().text)
+    await cadre.send_text("/report")
+    offer = cadre.last_message()
+    assert "您有一份未完成的隐患上报（已填到第 4 步：鹿城区社会福利院，用火" in offer.text
+    await cadre.press("▶ 继续填写")
+    assert "描述" in cadre.last_message().text
+    await cadre.send_text("二楼安全出口被杂物堵塞，无法正常通行")
+    assert "照片" in cadre.last_message().text
+
+
+async def test_done_under_a_kept_rectification_still_submits_after_a_detour(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    head = people.head
+    hazard = await report(bot_stage)
+    notice = head.last_message()
+    await head.press("📤 提交整改结果", notice)
+    await head.send_text("已清理消防通道内的杂物，并安排专人每日巡查")
+    await head.send_photo()
+    received = head.last_message()
+    assert "已收到第 1 张照片" in received.text
+
+    await head.press("申请延期", notice)
+    assert "未完成的整改结果提交（已填到第 2 步" in head.messages()[-2].text + head.last_message().text
+    await head.send_text("/cancel")
+    await head.send_text("/help")
+    assert f"未完成的整改结果提交（已填到第 2 步：{hazard.code}，1 张照片）" in head.last_message().text
+
+    await head.press("📤 提交整改结果", notice)
+    assert "已保存 1 张整改后的照片" in head.last_message().text  # the step says what is kept
+    await head.send_text("/cancel")  # ends it: the draft goes with it
+    await head.press("📤 提交整改结果", notice)
+    await head.send_text("已清理消防通道内的杂物，并安排专人每日巡查")
+    await head.send_photo()
+    received = head.last_message()
+    await head.press("申请延期", notice)
+    await head.send_text("/cancel")
+
+    pressed = await head.press("完成", received)
+    assert pressed.answer is None or "失效" not in (pressed.answer.text or "")
+    assert hazard.code in head.last_message().text and "整改" in head.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+
+
+async def test_an_old_button_pressed_while_a_drill_waits_repeats_the_step(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    kinds = head.last_message()
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-10）")
+    assert "参加人数" in head.last_message().text
+
+    pressed = await head.press("消防疏散演练", kinds)  # the kind's button, one step back
+    assert pressed.answer is not None
+    assert "已过期" in (pressed.answer.text or "") and "第 3 步" in (pressed.answer.text or "")
+    assert "重新发起" not in (pressed.answer.text or "")
+    assert "第 3 步：参加人数" in head.last_message().text  # the step's question again
+    await head.send_text("40")
+    assert "时长" in head.last_message().text  # and the drill went on from there
