@@ -22,6 +22,7 @@ from handlers.warning_text import (
     headline,
     help_alert_key,
     help_only_keyboard,
+    local_time,
     person_link,
     take_help_keyboard,
     title,
@@ -58,6 +59,9 @@ async def answered(update: Update, context: BotContext) -> None:
         await query.answer(popup_text(caller.t, refusal), show_alert=True)
         return
     t = caller.t
+    if outcome.ended is not None:
+        await _answered_after_end(context, query, response, outcome, t)
+        return
     if response is AckResponse.RECEIVED:
         await query.answer(t.plain("warn.ack_received"))
         markup: InlineKeyboardMarkup | None = help_only_keyboard(warning_id, t)
@@ -70,16 +74,31 @@ async def answered(update: Update, context: BotContext) -> None:
         await replace_buttons(query.message, markup)
 
 
+async def _answered_after_end(
+    context: BotContext, query: CallbackQuery, response: AckResponse, outcome: AckOutcome, t: Translator
+) -> None:
+    """The warning has ended: no answer is needed (none was recorded), and the message's buttons go. A call for help
+    still went to staff, as the pop-up says."""
+    assert outcome.ended is not None
+    when = local_time(outcome.ended.at, context.services.settings.tz)
+    ended = t.plain("warn.ended_lifted" if outcome.ended.lifted else "warn.ended_expired", at=when)
+    if outcome.help is not None:
+        text = t.plain("warn.ack_help_after_end", ended=ended)
+    elif response is AckResponse.NEED_HELP:  # their call, raised before, is still open: nobody is woken twice
+        text = t.plain("warn.ack_help_open_after_end", ended=ended)
+    else:
+        text = t.plain("warn.ack_after_end", ended=ended)
+    await query.answer(text, show_alert=True)
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        await replace_buttons(query.message, None)
+
+
 async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, outcome: AckOutcome) -> None:
     assert caller.user is not None and outcome.help is not None
     services = context.services
     request = outcome.help
     warning = await services.warnings.get(warning_id)
-    institutions = [
-        await services.storage.institutions.get(ack.institution_id)
-        for ack in outcome.acks
-        if ack.institution_id is not None
-    ]
+    institutions = [await services.storage.institutions.get(i) for i in request.institutions]
     who = caller.telegram_user
     person = person_link(who.id, caller.user.full_name)
 

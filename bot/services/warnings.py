@@ -33,6 +33,7 @@ from bot.services.hazard_core import checked_text
 from bot.services.warning_acks import (
     AckOutcome,
     CountyAckStatus,
+    Ended,
     HandBack,
     InstitutionAck,
     WarningAcks,
@@ -50,6 +51,7 @@ __all__ = [
     "CadreList",
     "ContactOutcome",
     "CountyAckStatus",
+    "Ended",
     "HandBack",
     "HelpPress",
     "IgnoreReason",
