@@ -184,15 +184,20 @@ def _keep_button(warning: EarlyWarning, t: Translator) -> InlineKeyboardButton:
 
 
 async def kept(update: Update, context: BotContext) -> None:
-    """取消 under the level picker or the lift confirmation: nothing changes, and the question says so."""
-    caller = await identify(update, context)
-    query = update.callback_query
-    if caller is None or query is None:
+    """取消 under the level picker or the lift confirmation: nothing changes, and the question says so. Staff of the
+    warning's scope only, as the buttons above it; an ended warning's question is closed the same way."""
+    press = await pressed(update, context)
+    if press is None:
         return
-    await query.answer()
+    caller, query = press.caller, press.query
+    warning = await context.services.warnings.get(_id(query))
+    if press.user.role not in (Role.COUNTY, Role.CITY) or not _in_own_scope(press.user, warning):
+        code = "warning_staff_only" if press.user.role not in (Role.COUNTY, Role.CITY) else "warning_out_of_scope"
+        await refuse_press(context, caller, query, Refusal(code), AUTHZ_REFUSALS)
+        return
+    note = caller.t("warnings.change_kept", title=title(warning, caller.t))
+    await query.answer(caller.t.plain("warnings.change_kept", title=title(warning, caller.t)))
     if isinstance(query.message, Message) and query.message.text is not None:
-        warning = await context.services.warnings.get(_id(query))
-        note = caller.t("warnings.change_kept", title=title(warning, caller.t))
         await edit_in_place(query.message, Html(f"{query.message.text_html}\n{note}"), None)
 
 
