@@ -90,3 +90,27 @@ async def test_answers_recorded_after_the_end_by_an_older_bot_are_not_counted(ty
     assert (reached, len(answers)) == (2, 1)
     register = await ExportRepository(storage.db).acknowledgement_page(scope, 1)
     assert [row["response"] for row in register if row["institution_id"] == home_2] == [None]
+
+
+async def test_a_head_who_types_shou_dao_is_shown_the_warnings_buttons_and_they_work(typhoon_stage: Stage) -> None:
+    """Staff reply 收到 by reflex, then believe they answered. The bot records no answer from text: it shows the
+    warning's own buttons, which answer as those under the warning do."""
+    cast = await enrol(typhoon_stage)
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+
+    await cast.head_2.send_text("好的，收到！")
+    nudge = cast.head_2.last_message()
+    assert "请点下面的“✅ 已收到并落实”" in nudge.text
+    assert "台风红色预警" in nudge.text and TYPHOON_TEMPLATE in nudge.text
+    assert nudge.buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+    assert await typhoon_stage.services.storage.warnings.acks(1) == []
+    await cast.head_2.press("✅ 已收到并落实", nudge)
+    assert cast.head_2.answers()[-1].text == "已确认：已收到并落实。谢谢！"
+    assert [a.user_id for a in await typhoon_stage.services.storage.warnings.acks(1)] == [cast.head_2.id]
+
+    await cast.head_2.send_text("收到")  # nothing waits for an answer any more: today's answer
+    assert "请点下面" not in cast.head_2.last_message().text
+    await cast.head_1.send_text("今天下午检查了消防通道")  # not a receipt: today's answer
+    assert "请点下面" not in cast.head_1.last_message().text

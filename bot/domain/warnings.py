@@ -322,3 +322,20 @@ def forecast_draft_timing(level: WarningLevel, at: datetime, quiet: QuietHours, 
     if level in URGENT_DRAFT_LEVELS:
         return DraftTiming(silent=True)
     return DraftTiming(not_before=next_allowed_time(at, False, quiet, tz))
+
+
+# What staff type by reflex under a warning instead of pressing its button (收到, 好的收到, OK…): the bot points them
+# to the button rather than record typed text as an answer, which staff could not tell from a chat remark.
+_RECEIPT_WORDS = frozenset({
+    "收到", "已收到", "收到了", "好的收到", "好收到", "收到收到", "好的", "好", "明白", "明白了", "知道了", "已知晓",
+    "已阅", "已落实", "收到已落实", "收到马上落实", "收到立即落实", "ok", "okay", "好的ok", "received", "gotit",
+    "noted", "roger", "copy", "copythat", "willdo",
+})
+
+
+def looks_like_receipt(text: str) -> bool:
+    """Whether a typed message only says "received" (收到, 收到！谢谢, OK…): letters and CJK kept, the rest dropped."""
+    kept = "".join(ch for ch in text.lower() if ch.isalnum())
+    for thanks in ("谢谢", "thanks", "thankyou"):
+        kept = kept.removesuffix(thanks)
+    return kept in _RECEIPT_WORDS

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
-from bot.domain.warnings import EarlyWarning, WarningStatus, county_of, effective_expiry, regions_overlap
+from bot.domain.warnings import (
+    DELIVERED_STATUSES,
+    EarlyWarning,
+    WarningStatus,
+    county_of,
+    effective_expiry,
+    regions_overlap,
+)
 from bot.services.errors import Refusal
 from bot.services.warning_core import WarningCore
 from storage.models import User
@@ -194,6 +201,20 @@ class WarningAcks(WarningCore):
                                                        self._clock.now())
         await self._audit(user.telegram_id, "warning.help_after_end", warning, institutions=places)
         return AckOutcome((), True, staff, raised, ended=ended)
+
+    async def newest_unanswered(self, user_id: int) -> EarlyWarning | None:
+        """The newest warning in force that reached this head and that no head of their institutions has answered:
+        what a typed 收到 most likely means to answer."""
+        warnings = await self._storage.warnings.with_status(DELIVERED_STATUSES)
+        for warning in sorted(warnings, key=lambda w: (w.sent_at or w.created_at, w.id), reverse=True):
+            if self._has_ended(warning):
+                continue
+            mine = await self._storage.warnings.recipients_in_chat(warning.id, user_id, (RecipientKind.HEAD,))
+            places = {r.institution_id for r in mine if r.institution_id is not None}
+            answered = {a.institution_id for a in await self._storage.warnings.acks(warning.id)}
+            if places - answered:
+                return warning
+        return None
 
     def ended(self, warning: EarlyWarning) -> Ended | None:
         """When the warning ended and how; None while it is in force."""

@@ -209,3 +209,13 @@ def test_forecast_drafts_in_quiet_hours(level: WarningLevel, local: str, expecte
     day = 10 if (hour, minute) >= (22, 0) else 11
     at = datetime(2026, 9, day, hour, minute, tzinfo=tz).astimezone(UTC)
     assert forecast_draft_timing(level, at, QuietHours(), tz) == expected
+
+
+def test_a_typed_receipt_is_recognised_and_other_text_is_not() -> None:
+    from bot.domain.warnings import looks_like_receipt
+
+    for text in ("收到", "已收到", "收到了", "好的收到", "好的，收到！", "收到，谢谢", "OK", "ok 👍", "Received.",
+                 "Got it"):
+        assert looks_like_receipt(text), text
+    for text in ("没收到", "收到了吗？还要做什么", "消防通道堵了", "", "/report"):
+        assert not looks_like_receipt(text), text
