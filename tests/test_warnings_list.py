@@ -124,3 +124,27 @@ async def test_the_level_picker_and_the_lift_confirmation_can_be_cancelled_and_k
     picker = staff.last_message()
     await staff.press("🔴 红色")
     assert picker.text == "将台风橙色预警升级为：🔴 红色" and picker.buttons == []
+
+
+async def test_an_upgraded_template_warning_names_only_the_new_level(typhoon_stage: Stage) -> None:
+    """The template's headline names the level (台风黄色预警：…). Raised to orange, the 【升级】 message, the reminder
+    and the stored headline (charts, export) say 橙色, never 黄色 beside it."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast, level="黄色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    await staff.press("⬆️ 升级")
+    await staff.press("🟠 橙色")
+    await drain(typhoon_stage)
+
+    upgraded = containing(cast.head_1, "【升级】")[0]
+    assert "台风橙色预警：请立即落实防范措施" in upgraded.text and "黄色" not in upgraded.text
+    typhoon_stage.clock.advance(timedelta(minutes=61))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    reminder = cast.head_1.last_message()
+    assert "台风橙色预警" in reminder.text and "黄色" not in reminder.text
+    warning = await typhoon_stage.services.warnings.get(1)
+    assert warning.headline == "台风橙色预警：请立即落实防范措施"

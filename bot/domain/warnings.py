@@ -11,6 +11,7 @@ waits as a draft for staff, and forecast rules never speak with official authori
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -339,3 +340,24 @@ def looks_like_receipt(text: str) -> bool:
     for thanks in ("谢谢", "thanks", "thankyou"):
         kept = kept.removesuffix(thanks)
     return kept in _RECEIPT_WORDS
+
+
+_LEVEL_ZH = {
+    WarningLevel.BLUE: "蓝色", WarningLevel.YELLOW: "黄色", WarningLevel.ORANGE: "橙色", WarningLevel.RED: "红色",
+}
+
+
+def relevelled_headline(headline: str, old: WarningLevel, new: WarningLevel) -> str:
+    """The headline of a warning raised or lowered from `old` to `new`: where it names the old level as the
+    warning's (台风黄色预警, Typhoon Yellow Warning, as the templates write it and staff often type it), the new
+    level instead, so that no message, reminder, chart or export calls an orange warning yellow. Other words are
+    left as written ("黄色" alone may be a colour of something else)."""
+    headline = headline.replace(f"{_LEVEL_ZH[old]}预警", f"{_LEVEL_ZH[new]}预警")
+
+    def english(match: re.Match[str]) -> str:
+        word = match.group(1)
+        name = new.value.capitalize() if word[0].isupper() else new.value
+        name = name.upper() if word.isupper() else name
+        return name + match.group(2)
+
+    return re.sub(rf"\b({old.value})(\s+warning)", english, headline, flags=re.IGNORECASE)

@@ -26,6 +26,7 @@ from bot.domain.warnings import (
     classify_change,
     effective_expiry,
     regions_overlap,
+    relevelled_headline,
 )
 from bot.services.contact_rounds import CadreList, ContactOutcome, ContactRounds, RoundStarted, RoundSummary
 from bot.services.errors import Refusal
@@ -147,6 +148,8 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             content: dict[str, object] = {}
             if edit.level is not None:
                 content["level"] = edit.level
+                if edit.headline is None:  # 台风黄色预警：… raised to orange must not keep "黄色" in its headline
+                    content["headline"] = relevelled_headline(warning.headline, warning.level, edit.level)
             for name in ("headline", "description", "instruction"):
                 value = getattr(edit, name)
                 if value is not None:

@@ -219,3 +219,12 @@ def test_a_typed_receipt_is_recognised_and_other_text_is_not() -> None:
         assert looks_like_receipt(text), text
     for text in ("没收到", "收到了吗？还要做什么", "消防通道堵了", "", "/report"):
         assert not looks_like_receipt(text), text
+
+
+def test_a_headline_naming_the_old_level_names_the_new_one() -> None:
+    from bot.domain.warnings import WarningLevel, relevelled_headline
+
+    yellow, orange = WarningLevel.YELLOW, WarningLevel.ORANGE
+    assert relevelled_headline("台风黄色预警：请立即落实防范措施", yellow, orange) == "台风橙色预警：请立即落实防范措施"
+    assert relevelled_headline("Typhoon Yellow Warning: act now", yellow, orange) == "Typhoon Orange Warning: act now"
+    assert relevelled_headline("黄色屋顶加固；台风来袭", yellow, orange) == "黄色屋顶加固；台风来袭"
