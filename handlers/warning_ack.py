@@ -10,7 +10,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.i18n import Translator
+from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import AckOutcome
 from handlers.common import Caller, identify, place_name, popup_text
@@ -27,6 +27,7 @@ from handlers.warning_text import (
     take_help_keyboard,
     title,
 )
+from handlers.warnstatus import edit_in_place
 from storage.warning_models import AckResponse
 
 RESPONSES = {ACK_RECEIVED: AckResponse.RECEIVED, ACK_NEED_HELP: AckResponse.NEED_HELP}
@@ -70,8 +71,16 @@ async def answered(update: Update, context: BotContext) -> None:
                            show_alert=True)
         markup = None
     # A repeated press changes nothing, and an edit into the same message would be refused.
-    if outcome.changed and isinstance(query.message, Message):
-        await replace_buttons(query.message, markup)
+    if outcome.changed and isinstance(query.message, Message) and query.message.text is not None:
+        at = local_time(services.clock.now(), services.settings.tz)
+        line = t("warn.state_received" if response is AckResponse.RECEIVED else "warn.state_need_help", at=at)
+        await edit_in_place(query.message, Html(f"{without_state(query.message.text_html)}\n\n{line}"), markup)
+
+
+def without_state(text: str) -> str:
+    """The warning as sent, without the line an earlier answer added under it (a second answer replaces it)."""
+    body, gap, last = text.rpartition("\n\n")
+    return body if gap and "\n" not in last and last.startswith(("✅ ", "🆘 ")) else text
 
 
 async def _answered_after_end(

@@ -114,3 +114,21 @@ async def test_a_head_who_types_shou_dao_is_shown_the_warnings_buttons_and_they_
     assert "请点下面" not in cast.head_2.last_message().text
     await cast.head_1.send_text("今天下午检查了消防通道")  # not a receipt: today's answer
     assert "请点下面" not in cast.head_1.last_message().text
+
+
+async def test_the_heads_warning_message_keeps_how_they_answered(typhoon_stage: Stage) -> None:
+    """After 已收到并落实 the warning itself says so and when, under its text; a later 🆘 replaces that line."""
+    cast = await enrol(typhoon_stage)
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    warning = containing(cast.head_1, TYPHOON_TEMPLATE)[0]
+
+    typhoon_stage.clock.advance(timedelta(minutes=5))
+    await cast.head_1.press("✅ 已收到并落实", warning)
+    assert warning.text.endswith("\n\n✅ 已于 2026-09-10 09:05 确认收到并落实")
+    assert TYPHOON_TEMPLATE in warning.text and warning.buttons == [["🆘 需要帮助"]]
+    typhoon_stage.clock.advance(timedelta(minutes=3))
+    await cast.head_1.press("🆘 需要帮助", warning)
+    assert warning.text.endswith("有效期至：2026-09-11 09:00\n\n🆘 已于 2026-09-10 09:08 请求帮助")
+    assert warning.buttons == []
