@@ -71,7 +71,7 @@ async def answered(update: Update, context: BotContext) -> None:
                            show_alert=True)
         markup = None
     # A repeated press changes nothing, and an edit into the same message would be refused.
-    if outcome.changed and isinstance(query.message, Message) and query.message.text is not None:
+    if (outcome.changed or outcome.help is not None) and isinstance(query.message, Message) and query.message.text:
         at = local_time(services.clock.now(), services.settings.tz)
         line = t("warn.state_received" if response is AckResponse.RECEIVED else "warn.state_need_help", at=at)
         await edit_in_place(query.message, Html(f"{without_state(query.message.text_html)}\n\n{line}"), markup)

@@ -132,3 +132,25 @@ async def test_the_heads_warning_message_keeps_how_they_answered(typhoon_stage: 
     await cast.head_1.press("🆘 需要帮助", warning)
     assert warning.text.endswith("有效期至：2026-09-11 09:00\n\n🆘 已于 2026-09-10 09:08 请求帮助")
     assert warning.buttons == []
+
+
+async def test_the_line_under_the_heads_warning_follows_their_call_for_help(typhoon_stage: Stage) -> None:
+    """Who took the call, then that it was resolved, with 🆘 需要帮助 back; a new 🆘 then shows on it again."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast)
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    warning = containing(cast.head_2, TYPHOON_TEMPLATE)[0]
+
+    await cast.head_2.press("🆘 需要帮助", warning)
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(minutes=3))
+    await staff.press("✋ 我来处理", containing(staff, "紧急求助")[0])
+    assert warning.text.endswith("\n\n🆘 已于 2026-09-10 09:00 请求帮助 · ✋ 林 科长 处理中（2026-09-10 09:03 接手）")
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    await staff.press("✅ 已解决", containing(staff, "紧急求助")[0])
+    assert warning.text.endswith("\n\n✅ 已协助（林 科长，2026-09-10 09:33 已解决）")
+    assert warning.buttons == [["🆘 需要帮助"]]
+    await cast.head_2.press("🆘 需要帮助", warning)
+    assert warning.text.endswith("\n\n🆘 已于 2026-09-10 09:33 请求帮助") and warning.buttons == []
