@@ -23,12 +23,14 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain.secrecy import LEVELS, find_classification_mark
+from bot.domain.warnings import looks_like_receipt
 from bot.services.onboarding import GroupLoss
-from handlers.common import answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
+from handlers.common import Caller, answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
 from handlers.conversations import cancel_button, waiting
 from handlers.photo_offer import may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 from handlers.resume import RESUMABLE
+from handlers.warning_text import ack_keyboard, headline, local_time, title
 
 log = logging.getLogger(__name__)
 
@@ -271,12 +273,32 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is not None and message.text is not None and message.text.startswith("/"):
         await answer(update, caller.t("fallback.unknown_command"))
+    elif message is not None and message.text is not None and await _pointed_to_the_ack(update, context, caller):
+        return
     elif message is not None and message.text is not None and await may_report(context, caller):
         # Text that reached no journey is most often someone who wants to report and does not know how: say how.
         # (A classified text never gets here: the secrecy guard, in an earlier group, refused it.)
         await answer(update, caller.t("fallback.hint_report"))
     else:
         await answer(update, caller.t("fallback.not_understood"))
+
+
+async def _pointed_to_the_ack(update: Update, context: BotContext, caller: Caller) -> bool:
+    """A head who types 收到 (or OK, 好的收到…) while a warning to them waits for an answer believes they answered:
+    show them the warning's own buttons rather than record typed text (staff could not tell it from a remark).
+    False when the text is something else or no warning waits for them."""
+    message = update.effective_message
+    if caller.user is None or message is None or not looks_like_receipt(message.text or ""):
+        return False
+    warning = await context.services.warnings.newest_unanswered(caller.user.telegram_id)
+    if warning is None:
+        return False
+    t = caller.t
+    tz = context.services.settings.tz
+    text = t("warn.typed_receipt", title=title(warning, t), headline=headline(warning, t),
+             at=local_time(warning.sent_at or warning.created_at, tz))
+    await answer(update, text, reply_markup=ack_keyboard(warning.id, t))
+    return True
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -10,7 +10,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.i18n import Translator
+from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import AckOutcome
 from handlers.common import Caller, identify, place_name, popup_text
@@ -22,10 +22,12 @@ from handlers.warning_text import (
     headline,
     help_alert_key,
     help_only_keyboard,
+    local_time,
     person_link,
     take_help_keyboard,
     title,
 )
+from handlers.warnstatus import edit_in_place
 from storage.warning_models import AckResponse
 
 RESPONSES = {ACK_RECEIVED: AckResponse.RECEIVED, ACK_NEED_HELP: AckResponse.NEED_HELP}
@@ -58,6 +60,9 @@ async def answered(update: Update, context: BotContext) -> None:
         await query.answer(popup_text(caller.t, refusal), show_alert=True)
         return
     t = caller.t
+    if outcome.ended is not None:
+        await _answered_after_end(context, query, response, outcome, t)
+        return
     if response is AckResponse.RECEIVED:
         await query.answer(t.plain("warn.ack_received"))
         markup: InlineKeyboardMarkup | None = help_only_keyboard(warning_id, t)
@@ -66,8 +71,35 @@ async def answered(update: Update, context: BotContext) -> None:
                            show_alert=True)
         markup = None
     # A repeated press changes nothing, and an edit into the same message would be refused.
-    if outcome.changed and isinstance(query.message, Message):
-        await replace_buttons(query.message, markup)
+    if (outcome.changed or outcome.help is not None) and isinstance(query.message, Message) and query.message.text:
+        at = local_time(services.clock.now(), services.settings.tz)
+        line = t("warn.state_received" if response is AckResponse.RECEIVED else "warn.state_need_help", at=at)
+        await edit_in_place(query.message, Html(f"{without_state(query.message.text_html)}\n\n{line}"), markup)
+
+
+def without_state(text: str) -> str:
+    """The warning as sent, without the line an earlier answer added under it (a second answer replaces it)."""
+    body, gap, last = text.rpartition("\n\n")
+    return body if gap and "\n" not in last and last.startswith(("✅ ", "🆘 ")) else text
+
+
+async def _answered_after_end(
+    context: BotContext, query: CallbackQuery, response: AckResponse, outcome: AckOutcome, t: Translator
+) -> None:
+    """The warning has ended: no answer is needed (none was recorded), and the message's buttons go. A call for help
+    still went to staff, as the pop-up says."""
+    assert outcome.ended is not None
+    when = local_time(outcome.ended.at, context.services.settings.tz)
+    ended = t.plain("warn.ended_lifted" if outcome.ended.lifted else "warn.ended_expired", at=when)
+    if outcome.help is not None:
+        text = t.plain("warn.ack_help_after_end", ended=ended)
+    elif response is AckResponse.NEED_HELP:  # their call, raised before, is still open: nobody is woken twice
+        text = t.plain("warn.ack_help_open_after_end", ended=ended)
+    else:
+        text = t.plain("warn.ack_after_end", ended=ended)
+    await query.answer(text, show_alert=True)
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        await replace_buttons(query.message, None)
 
 
 async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, outcome: AckOutcome) -> None:
@@ -75,11 +107,7 @@ async def _call_for_help(context: BotContext, caller: Caller, warning_id: int, o
     services = context.services
     request = outcome.help
     warning = await services.warnings.get(warning_id)
-    institutions = [
-        await services.storage.institutions.get(ack.institution_id)
-        for ack in outcome.acks
-        if ack.institution_id is not None
-    ]
+    institutions = [await services.storage.institutions.get(i) for i in request.institutions]
     who = caller.telegram_user
     person = person_link(who.id, caller.user.full_name)
 

@@ -21,11 +21,12 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.domain.roles import Role
+from bot.domain.warnings import WarningChange
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import HelpPress
 from handlers.common import identify, refuse_press
-from handlers.warning_outbox import queue_personal, translator_for
+from handlers.warning_outbox import queue_personal, translator_for, warning_batch
 from handlers.warning_text import (
     HELP_RESOLVE,
     HELP_TAKE,
@@ -38,6 +39,7 @@ from handlers.warning_text import (
 )
 from handlers.warnstatus import AUTHZ_REFUSALS, edit_in_place, is_status, name_of, status_keyboard, status_text
 from storage.models import User
+from storage.outbox_models import DeliveryState
 from storage.warning_models import HelpRequest
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ async def took_help(update: Update, context: BotContext) -> None:
         await _redraw_alert(context.services, message, press.request, caller.user, caller.t)
     if press.changed:
         await _edit_colleagues(context, press.request, caller.user)
+        await _edit_askers_warning(context, press)
 
 
 async def resolved_help(update: Update, context: BotContext) -> None:
@@ -74,6 +77,7 @@ async def resolved_help(update: Update, context: BotContext) -> None:
         await _redraw_alert(services, message, press.request, user, t)
     if press.changed:
         await _edit_colleagues(context, press.request, user)
+        await _edit_askers_warning(context, press)
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,44 @@ async def _edit_colleagues(context: BotContext, request: HelpRequest, presser: U
             )
         except TelegramError as error:
             log.info("the alert %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+
+
+async def _edit_askers_warning(context: BotContext, press: HelpPress) -> None:
+    """The line under the asker's own warning message follows their call: who handles it, then that it was
+    resolved (with 🆘 需要帮助 again while the warning holds). Best effort, as the colleagues' copies: the newest
+    revision of the warning delivered to them (not a 【解除】), from the outbox's record; the copy they pressed
+    under may be an older one, or the nudge after a typed 收到, and keeps its own line."""
+    services, request, warning = context.services, press.request, press.warning
+    cancels = {r.revision for r in await services.warnings.revisions(warning.id) if r.change is WarningChange.CANCEL}
+    copy = None
+    for revision in range(warning.revision, 0, -1):
+        if revision in cancels:
+            continue
+        key = f"{warning_batch(warning.id, revision)}:chat:{request.asker_id}"
+        found = await services.storage.outbox.get_by_key(key)
+        if found is not None and found.state is DeliveryState.SENT and found.message_id is not None:
+            copy = found
+            break
+    if copy is None:
+        return
+    t = await translator_for(services, request.asker_id)
+    tz = services.settings.tz
+    if request.resolved:
+        line = t("warn.state_helped", name=await name_of(services, request.resolved_by),
+                 at=local_time(request.resolved_at or services.clock.now(), tz))
+        markup = help_only_keyboard(warning.id, t) if not services.warnings.has_ended(warning) else None
+    else:
+        line = t("warn.state_help_taken", raised=local_time(request.raised_at, tz),
+                 name=await name_of(services, request.taken_by),
+                 at=local_time(request.taken_at or services.clock.now(), tz))
+        markup = None
+    try:
+        await context.bot.edit_message_text(
+            Html(f"{copy.payload.text}\n\n{line}"), chat_id=copy.chat_id, message_id=copy.message_id,
+            reply_markup=markup,
+        )
+    except TelegramError as error:
+        log.info("the warning %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

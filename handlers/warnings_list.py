@@ -12,7 +12,7 @@ from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.text import split_warning_text
 from bot.domain.warnings import EarlyWarning, WarningLevel, WarningOrigin, WarningStatus, effective_expiry
-from bot.i18n import Html, Translator, counted
+from bot.i18n import Html, Translator, counted, escape
 from bot.services.errors import Refusal
 from bot.services.warnings import WarningDelivery, WarningEdit
 from handlers.common import (
@@ -32,11 +32,13 @@ from handlers.warn import warning_text_refused
 from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, headline, level_label, local_time, title
+from handlers.warnstatus import edit_in_place
 from storage.models import User
 from storage.repositories.warning_drafts import WarningDraftRepository, WarnUpdateDraft
 
 WRITING_UPDATE = "warnings.writing_update"
 UPDATE_CANCEL = "wl:cancel_update"
+KEEP = "wl:keep"  # 取消 under the level picker or the lift confirmation
 MAX_LISTED = 10
 # Refusals that mean "not yours to do" rather than "too late": a forged or misplaced press, worth an audit entry.
 AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
@@ -172,7 +174,31 @@ async def pressed_level_change(update: Update, context: BotContext) -> None:
         for lvl in levels
     ]
     key = "warnings.ask_upgrade" if upward else "warnings.ask_downgrade"
-    await answer(update, t(key, title=title(warning, t)), reply_markup=InlineKeyboardMarkup([buttons]))
+    keyboard = InlineKeyboardMarkup([buttons, [_keep_button(warning, t)]])
+    await answer(update, t(key, title=title(warning, t)), reply_markup=keyboard)
+
+
+def _keep_button(warning: EarlyWarning, t: Translator) -> InlineKeyboardButton:
+    """取消 under the level picker and the lift confirmation, as under every other step of /warn."""
+    return InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"{KEEP}:{warning.id}")
+
+
+async def kept(update: Update, context: BotContext) -> None:
+    """取消 under the level picker or the lift confirmation: nothing changes, and the question says so. Staff of the
+    warning's scope only, as the buttons above it; an ended warning's question is closed the same way."""
+    press = await pressed(update, context)
+    if press is None:
+        return
+    caller, query = press.caller, press.query
+    warning = await context.services.warnings.get(_id(query))
+    if press.user.role not in (Role.COUNTY, Role.CITY) or not _in_own_scope(press.user, warning):
+        code = "warning_staff_only" if press.user.role not in (Role.COUNTY, Role.CITY) else "warning_out_of_scope"
+        await refuse_press(context, caller, query, Refusal(code), AUTHZ_REFUSALS)
+        return
+    note = caller.t("warnings.change_kept", title=title(warning, caller.t))
+    await query.answer(caller.t.plain("warnings.change_kept", title=title(warning, caller.t)))
+    if isinstance(query.message, Message) and query.message.text is not None:
+        await edit_in_place(query.message, Html(f"{query.message.text_html}\n{note}"), None)
 
 
 async def chose_level(update: Update, context: BotContext) -> None:
@@ -181,7 +207,9 @@ async def chose_level(update: Update, context: BotContext) -> None:
     if caller is None or caller.user is None or query is None or query.data is None:
         return
     _, _, warning_id, level = query.data.split(":")
-    await _revise(update, context, caller, int(warning_id), WarningEdit(level=WarningLevel(level)))
+    chosen = WarningLevel(level)
+    await _revise(update, context, caller, int(warning_id), WarningEdit(level=chosen),
+                  chosen=f"{LEVEL_ICONS[chosen]} {level_label(chosen, caller.t)}")
 
 
 async def _pressed_editable(update: Update, context: BotContext) -> tuple[Pressed, EarlyWarning] | None:
@@ -221,7 +249,11 @@ def _in_own_scope(user: User, warning: EarlyWarning) -> bool:
     return user.role is Role.CITY or all(region_in_scope(user.region_code, r) for r in warning.target.regions)
 
 
-async def _revise(update: Update, context: BotContext, caller: Caller, warning_id: int, edit: WarningEdit) -> None:
+async def _revise(
+    update: Update, context: BotContext, caller: Caller, warning_id: int, edit: WarningEdit, *, chosen: str = ""
+) -> None:
+    """Revise the warning and tell the sender; `chosen`: the level picked, written after the picker's question
+    (which then loses its buttons), so the chat keeps what was chosen."""
     assert caller.user is not None
     services, query = context.services, update.callback_query
     try:
@@ -236,7 +268,9 @@ async def _revise(update: Update, context: BotContext, caller: Caller, warning_i
         return
     if query is not None:
         await query.answer()
-        if isinstance(query.message, Message):
+        if isinstance(query.message, Message) and chosen and query.message.text is not None:
+            await edit_in_place(query.message, Html(f"{query.message.text_html}{escape(chosen)}"), None)
+        elif isinstance(query.message, Message):
             await replace_buttons(query.message, None)
     await _after_change(update, context, caller, delivered, f"warnings.done_{delivery.change.value}")
 
@@ -254,7 +288,10 @@ async def pressed_lift(update: Update, context: BotContext) -> None:
     recipients = len({r.chat_id for r in await context.services.warnings.recipients(warning.id)})
     key = "warnings.confirm_withdraw" if draft else "warnings.confirm_lift"
     button = "warnings.button_confirm_withdraw" if draft else "warnings.button_confirm_lift"
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(button), callback_data=f"wl:lift:{warning.id}")]])
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(t.plain(button), callback_data=f"wl:lift:{warning.id}")],
+        [_keep_button(warning, t)],
+    ])
     await answer(update, t(counted(key, recipients), title=title(warning, t), total=recipients), reply_markup=keyboard)
 
 
@@ -343,6 +380,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(chose_level, pattern=rf"^wl:lvl:\d+:({levels})$"))
     application.add_handler(CallbackQueryHandler(pressed_lift, pattern=r"^wl:cancel:\d+$"))
     application.add_handler(CallbackQueryHandler(confirmed_lift, pattern=r"^wl:lift:\d+$"))
+    application.add_handler(CallbackQueryHandler(kept, pattern=rf"^{KEEP}:\d+$"))
     application.add_handler(
         ConversationHandler(
             name="warnings_update",

@@ -92,3 +92,59 @@ async def test_a_county_official_does_not_see_another_countys_warning_in_their_l
     assert containing(cast.lucheng_staff, "台风红色预警") == []
     await cast.dongtou_staff.send_text("/warnings")
     assert any("台风红色预警" in m.text for m in containing(cast.dongtou_staff, "预警（#"))
+
+
+async def test_the_level_picker_and_the_lift_confirmation_can_be_cancelled_and_keep_what_was_chosen(
+    typhoon_stage: Stage,
+) -> None:
+    """Every step of /warn has 取消; so do the level picker and the lift confirmation. Cancelled, nothing reaches
+    anyone; a level picked stays written under the question, which loses its buttons."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast, level="橙色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    received = len(cast.head_1.messages())
+
+    await staff.send_text("/warnings")
+    await staff.press("⬆️ 升级")
+    assert staff.last_message().buttons == [["🔴 红色"], ["取消"]]
+    await staff.press("取消")
+    assert staff.last_message().text.endswith("已取消，台风橙色预警没有改动。")
+    assert staff.last_message().buttons == []
+    await staff.send_text("/warnings")
+    await staff.press("✅ 解除")
+    assert staff.last_message().buttons == [["✅ 确认解除"], ["取消"]]
+    await staff.press("取消")
+    await drain(typhoon_stage)
+    assert len(cast.head_1.messages()) == received
+
+    await staff.send_text("/warnings")
+    await staff.press("⬆️ 升级")
+    picker = staff.last_message()
+    await staff.press("🔴 红色")
+    assert picker.text == "将台风橙色预警升级为：🔴 红色" and picker.buttons == []
+
+
+async def test_an_upgraded_template_warning_names_only_the_new_level(typhoon_stage: Stage) -> None:
+    """The template's headline names the level (台风黄色预警：…). Raised to orange, the 【升级】 message, the reminder
+    and the stored headline (charts, export) say 橙色, never 黄色 beside it."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast, level="黄色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    await staff.press("⬆️ 升级")
+    await staff.press("🟠 橙色")
+    await drain(typhoon_stage)
+
+    upgraded = containing(cast.head_1, "【升级】")[0]
+    assert "台风橙色预警：请立即落实防范措施" in upgraded.text and "黄色" not in upgraded.text
+    typhoon_stage.clock.advance(timedelta(minutes=61))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    reminder = cast.head_1.last_message()
+    assert "台风橙色预警" in reminder.text and "黄色" not in reminder.text
+    warning = await typhoon_stage.services.warnings.get(1)
+    assert warning.headline == "台风橙色预警：请立即落实防范措施"

@@ -11,6 +11,7 @@ waits as a draft for staff, and forecast rules never speak with official authori
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -322,3 +323,41 @@ def forecast_draft_timing(level: WarningLevel, at: datetime, quiet: QuietHours, 
     if level in URGENT_DRAFT_LEVELS:
         return DraftTiming(silent=True)
     return DraftTiming(not_before=next_allowed_time(at, False, quiet, tz))
+
+
+# What staff type by reflex under a warning instead of pressing its button (收到, 好的收到, OK…): the bot points them
+# to the button rather than record typed text as an answer, which staff could not tell from a chat remark.
+_RECEIPT_WORDS = frozenset({
+    "收到", "已收到", "收到了", "好的收到", "好收到", "收到收到", "好的", "好", "明白", "明白了", "知道了", "已知晓",
+    "已阅", "已落实", "收到已落实", "收到马上落实", "收到立即落实", "ok", "okay", "好的ok", "received", "gotit",
+    "noted", "roger", "copy", "copythat", "willdo",
+})
+
+
+def looks_like_receipt(text: str) -> bool:
+    """Whether a typed message only says "received" (收到, 收到！谢谢, OK…): letters and CJK kept, the rest dropped."""
+    kept = "".join(ch for ch in text.lower() if ch.isalnum())
+    for thanks in ("谢谢", "thanks", "thankyou"):
+        kept = kept.removesuffix(thanks)
+    return kept in _RECEIPT_WORDS
+
+
+_LEVEL_ZH = {
+    WarningLevel.BLUE: "蓝色", WarningLevel.YELLOW: "黄色", WarningLevel.ORANGE: "橙色", WarningLevel.RED: "红色",
+}
+
+
+def relevelled_headline(headline: str, old: WarningLevel, new: WarningLevel) -> str:
+    """The headline of a warning raised or lowered from `old` to `new`: where it names the old level as the
+    warning's (台风黄色预警, Typhoon Yellow Warning, as the templates write it and staff often type it), the new
+    level instead, so that no message, reminder, chart or export calls an orange warning yellow. Other words are
+    left as written ("黄色" alone may be a colour of something else)."""
+    headline = headline.replace(f"{_LEVEL_ZH[old]}预警", f"{_LEVEL_ZH[new]}预警")
+
+    def english(match: re.Match[str]) -> str:
+        word = match.group(1)
+        name = new.value.capitalize() if word[0].isupper() else new.value
+        name = name.upper() if word.isupper() else name
+        return name + match.group(2)
+
+    return re.sub(rf"\b({old.value})(\s+warning)", english, headline, flags=re.IGNORECASE)

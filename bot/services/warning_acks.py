@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
-from bot.domain.warnings import EarlyWarning, county_of, regions_overlap
+from bot.domain.warnings import (
+    DELIVERED_STATUSES,
+    EarlyWarning,
+    WarningStatus,
+    county_of,
+    effective_expiry,
+    regions_overlap,
+)
 from bot.services.errors import Refusal
 from bot.services.warning_core import WarningCore
 from storage.models import User
@@ -27,6 +34,17 @@ class AckOutcome:
     # For "need help": the call for help this press raised, to be told to `alert_staff`; None when the person's
     # earlier call is still open (a second press wakes nobody), or when it is not "need help".
     help: HelpRequest | None = None
+    # The warning had ended (lifted or past its time) when the press came: no answer was recorded (`acks` is
+    # empty). A call for help still reaches staff (`help`): someone in trouble after the lift is still in trouble.
+    ended: Ended | None = None
+
+
+@dataclass(frozen=True)
+class Ended:
+    """When a warning ended, and whether it was lifted (解除) rather than past its time."""
+
+    at: datetime
+    lifted: bool
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,8 @@ class WarningAcks(WarningCore):
             headed = sorted({r.institution_id for r in mine if r.institution_id is not None})
             if institution_id is not None and institution_id not in headed:
                 raise Refusal("warning_not_recipient")
+            if self._has_ended(warning):
+                return await self._pressed_after_end(user, warning, response, mine, institution_id, headed)
             answering: list[int | None] = [institution_id] if institution_id is not None else [*headed] or [None]
             answered = await self._storage.warnings.acks(warning_id, user.telegram_id)
             before = {a.institution_id: a.response for a in answered}
@@ -161,6 +181,49 @@ class WarningAcks(WarningCore):
                     places = [place for place in answering if place is not None]
                     raised = await self._storage.help_requests.add(warning_id, user.telegram_id, places, region, now)
         return AckOutcome(tuple(acks), changed, staff, raised)
+
+    async def _pressed_after_end(
+        self, user: User, warning: EarlyWarning, response: AckResponse, mine: list[WarningRecipient],
+        institution_id: int | None, headed: list[int],
+    ) -> AckOutcome:
+        """A press under a warning that has ended: nothing is recorded as an answer (the figures count answers to
+        a warning in force). 需要帮助 still raises a call for help, as any call (once while it is open)."""
+        ended = self.ended(warning)
+        if response is not AckResponse.NEED_HELP:
+            return AckOutcome((), False, (), ended=ended)
+        places = [institution_id] if institution_id is not None else headed
+        region = next((r.region_code for r in mine if r.institution_id in places), mine[0].region_code)
+        latest = await self._storage.help_requests.latest_of(warning.id, user.telegram_id)
+        if latest is not None and not latest.resolved:
+            return AckOutcome((), False, (), ended=ended)
+        staff = await self._staff_to_alert(region)
+        raised = await self._storage.help_requests.add(warning.id, user.telegram_id, places, region,
+                                                       self._clock.now())
+        await self._audit(user.telegram_id, "warning.help_after_end", warning, institutions=places)
+        return AckOutcome((), True, staff, raised, ended=ended)
+
+    async def newest_unanswered(self, user_id: int) -> EarlyWarning | None:
+        """The newest warning in force that reached this head and that no head of their institutions has answered:
+        what a typed 收到 most likely means to answer."""
+        warnings = await self._storage.warnings.with_status(DELIVERED_STATUSES)
+        for warning in sorted(warnings, key=lambda w: (w.sent_at or w.created_at, w.id), reverse=True):
+            if self._has_ended(warning):
+                continue
+            mine = await self._storage.warnings.recipients_in_chat(warning.id, user_id, (RecipientKind.HEAD,))
+            places = {r.institution_id for r in mine if r.institution_id is not None}
+            answered = {a.institution_id for a in await self._storage.warnings.acks(warning.id)}
+            if places - answered:
+                return warning
+        return None
+
+    def ended(self, warning: EarlyWarning) -> Ended | None:
+        """When the warning ended and how; None while it is in force."""
+        if not self._has_ended(warning):
+            return None
+        if warning.status is WarningStatus.CANCELLED:
+            return Ended(warning.ended_at or warning.updated_at, lifted=True)
+        # Past its time: it ended then, not when the follow-up marked it (within a minute, or later after a stop).
+        return Ended(effective_expiry(warning, self._settings.default_duration), lifted=False)
 
     async def ack_status(self, warning_id: int, scope_region: str | None = None) -> WarningAckStatus:
         """Per county, which institutions the warning reached have answered; `scope_region` limits the counties

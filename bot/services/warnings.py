@@ -26,6 +26,7 @@ from bot.domain.warnings import (
     classify_change,
     effective_expiry,
     regions_overlap,
+    relevelled_headline,
 )
 from bot.services.contact_rounds import CadreList, ContactOutcome, ContactRounds, RoundStarted, RoundSummary
 from bot.services.errors import Refusal
@@ -33,6 +34,7 @@ from bot.services.hazard_core import checked_text
 from bot.services.warning_acks import (
     AckOutcome,
     CountyAckStatus,
+    Ended,
     HandBack,
     InstitutionAck,
     WarningAcks,
@@ -50,6 +52,7 @@ __all__ = [
     "CadreList",
     "ContactOutcome",
     "CountyAckStatus",
+    "Ended",
     "HandBack",
     "HelpPress",
     "IgnoreReason",
@@ -145,6 +148,8 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             content: dict[str, object] = {}
             if edit.level is not None:
                 content["level"] = edit.level
+                if edit.headline is None:  # 台风黄色预警：… raised to orange must not keep "黄色" in its headline
+                    content["headline"] = relevelled_headline(warning.headline, warning.level, edit.level)
             for name in ("headline", "description", "instruction"):
                 value = getattr(edit, name)
                 if value is not None:

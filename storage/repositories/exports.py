@@ -18,7 +18,7 @@ from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.stats import Scope
 from storage.db import Database
 from storage.repositories._codec import from_db_time, from_db_time_or_none, marks, to_db_time
-from storage.repositories.stats import hazard_scope, institution_scope
+from storage.repositories.stats import answered_in_force, hazard_scope, institution_scope
 
 _HEAD = "head"  # storage.warning_models.RecipientKind.HEAD
 _SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
@@ -158,7 +158,8 @@ class ExportRepository:
             "JOIN warnings w ON w.id = r.warning_id JOIN institutions i ON i.id = r.institution_id "
             f"{_PLACES.format(a='r')} "
             "LEFT JOIN warning_acks a ON a.rowid = (SELECT b.rowid FROM warning_acks b WHERE "
-            "b.warning_id = r.warning_id AND b.institution_id = r.institution_id ORDER BY b.at LIMIT 1) "
+            f"b.warning_id = r.warning_id AND b.institution_id = r.institution_id AND {answered_in_force('b')} "
+            "ORDER BY b.at LIMIT 1) "
             "LEFT JOIN users u ON u.telegram_id = a.user_id ORDER BY r.institution_id",
             (warning_id, *params),
         )

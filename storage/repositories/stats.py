@@ -35,6 +35,15 @@ _WITHDRAWN = sorted(s.value for s in WITHDRAWN_STATES)
 _SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
 
 
+def answered_in_force(alias: str) -> str:
+    """An answer (`alias` a warning_acks row) given while its warning was in force: before it was lifted or marked
+    ended, and before its expiry. The bot records none after the end; older data may hold some (a press under an
+    ended warning was once accepted), and the figures must not count them. Times are UTC text of one width, so
+    they compare as strings; SQLite's MIN of two values is the smaller."""
+    return (f"{alias}.at < (SELECT MIN(IFNULL(e.ended_at, '9'), IFNULL(e.expires, '9')) FROM warnings e "
+            f"WHERE e.id = {alias}.warning_id)")
+
+
 
 class GroupBy(StrEnum):
     UNIT = "unit"  # a county (city scope) or a township (county scope)
@@ -337,8 +346,8 @@ class StatsRepository:
             "WITH sent AS (SELECT id, sent_at FROM warnings WHERE sent_at >= ? AND sent_at < ?), "
             "per AS (SELECT r.warning_id, r.institution_id, MAX(r.region_code) AS region_code, "
             "(SELECT MIN(a.at) FROM warning_acks a WHERE a.warning_id = r.warning_id "
-            "AND a.institution_id = r.institution_id) AS first_at FROM warning_institutions r "
-            "WHERE r.warning_id IN (SELECT id FROM sent) "
+            f"AND a.institution_id = r.institution_id AND {answered_in_force('a')}) AS first_at "
+            "FROM warning_institutions r WHERE r.warning_id IN (SELECT id FROM sent) "
             f"AND {where} GROUP BY r.warning_id, r.institution_id) "
         )
         return sql, [to_db_time(since), to_db_time(until), *params]
@@ -397,7 +406,8 @@ class StatsRepository:
         where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id), alias="r")
         rows = await self._db.fetchall(
             "SELECT w.sent_at, r.institution_id, (SELECT MIN(a.at) FROM warning_acks a WHERE a.warning_id = w.id "
-            "AND a.institution_id = r.institution_id) AS first_at FROM warning_institutions r "
+            f"AND a.institution_id = r.institution_id AND {answered_in_force('a')}) AS first_at "
+            "FROM warning_institutions r "
             "JOIN warnings w ON w.id = r.warning_id WHERE w.id = ? "
             f"AND {where} GROUP BY r.institution_id ORDER BY first_at",
             (warning_id, *params),

@@ -750,6 +750,8 @@ ROWS: tuple[Row, ...] = (
         warning=WarningStatus.SENT),
     Row("wl:lvl:", expect(allow=LUCHENG_STAFF), press(filled("wl:lvl:{warning}:blue")),
         ("warnings.done_downgrade",), warning=WarningStatus.SENT),
+    Row("wl:keep:", expect(allow=LUCHENG_STAFF), press(filled("wl:keep:{warning}")), ("warnings.change_kept",),
+        warning=WarningStatus.SENT),
     Row("wl:edit:", expect(allow=LUCHENG_STAFF), press(filled("wl:edit:{warning}")), ("warnings.ask_update",),
         warning=WarningStatus.SENT),
     Row("wl:cancel_update", expect(allow=LUCHENG_STAFF, others=Outcome.STALE), press("wl:cancel_update"),

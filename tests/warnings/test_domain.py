@@ -209,3 +209,22 @@ def test_forecast_drafts_in_quiet_hours(level: WarningLevel, local: str, expecte
     day = 10 if (hour, minute) >= (22, 0) else 11
     at = datetime(2026, 9, day, hour, minute, tzinfo=tz).astimezone(UTC)
     assert forecast_draft_timing(level, at, QuietHours(), tz) == expected
+
+
+def test_a_typed_receipt_is_recognised_and_other_text_is_not() -> None:
+    from bot.domain.warnings import looks_like_receipt
+
+    for text in ("收到", "已收到", "收到了", "好的收到", "好的，收到！", "收到，谢谢", "OK", "ok 👍", "Received.",
+                 "Got it"):
+        assert looks_like_receipt(text), text
+    for text in ("没收到", "收到了吗？还要做什么", "消防通道堵了", "", "/report"):
+        assert not looks_like_receipt(text), text
+
+
+def test_a_headline_naming_the_old_level_names_the_new_one() -> None:
+    from bot.domain.warnings import WarningLevel, relevelled_headline
+
+    yellow, orange = WarningLevel.YELLOW, WarningLevel.ORANGE
+    assert relevelled_headline("台风黄色预警：请立即落实防范措施", yellow, orange) == "台风橙色预警：请立即落实防范措施"
+    assert relevelled_headline("Typhoon Yellow Warning: act now", yellow, orange) == "Typhoon Orange Warning: act now"
+    assert relevelled_headline("黄色屋顶加固；台风来袭", yellow, orange) == "黄色屋顶加固；台风来袭"
