@@ -80,7 +80,10 @@ class Reporting:
 
     async def report(self, description: str, institution: str, area: str) -> str:
         p = self.person
-        await p.step(p.say("/report"), ("report.ask_institution",), "start a report")
+        started = await p.step(p.say("/report"), ("report.ask_institution", "resume.offer"), "start a report")
+        if started.expected is not None and SPEECH.opens(started.expected.text, "resume.offer"):
+            # A report left half-way by a kill is offered back; this person starts their report from the top.
+            await p.step(p.press(label("resume.button_afresh")), ("report.ask_institution",), "start over")
         await p.step(p.press(institution), ("report.ask_area",), "pick the institution")
         await p.step(p.press(area), ("report.ask_severity",), "pick the area")
         await p.step(p.press("一般"), ("report.ask_description",), "pick the severity")
@@ -173,7 +176,8 @@ class Rectifying(Responding):
         """Start the rectification with the notice's button (start, or start again), then hand it in."""
         p = self.person
         start = await p.step(p.press(button, message),
-                             ("rectify.ask_measures", "rectify.ask_photos", *REFUSED_AS_DONE), "start")
+                             ("rectify.ask_measures", "rectify.ask_photos", "rectify.ask_photos_kept",
+                              "rectify.ask_photos_kept_one", *REFUSED_AS_DONE), "start")
         assert start.expected is not None
         if SPEECH.opens(start.expected.text, *REFUSED_AS_DONE):
             return  # already handed in (its answer was lost with the bot) or closed
@@ -302,13 +306,10 @@ async def sweep_tasks(person: Person, journey: Responding) -> None:
     if any(SPEECH.said(listing.expected.text, key) for key in NOTHING_WAITING):
         return
     for code in CODE.findall(listing.expected.text):
-        await p.step(p.press(code), ("dossier.summary",), f"open {code}")
-        await asyncio.sleep(QUIET)  # the photos and the message with the buttons follow the summary
-        offered = [m for m in reversed(p.user.messages()) if code in m.text and m.stored.inline_keyboard
-                   and journey.BUTTON in [b for row in m.buttons for b in row]]
-        if not offered:
-            continue
-        await journey.respond(code, offered[0])
+        # The list's buttons say the area and the start of the description, not the code: open it by its code.
+        offered = offering(await open_details(p, code), code, journey.BUTTON)
+        if offered is not None:
+            await journey.respond(code, offered)
 
 
 async def open_details(person: Person, code: str) -> list[BotMessage]:
