@@ -417,6 +417,20 @@ async def chose_area(update: Update, context: BotContext) -> str | int:
     return await _after(update, context, caller, draft, PICKING_SEVERITY)
 
 
+async def typed_area(update: Update, context: BotContext) -> str | int:
+    """An area's label typed ("用电", "electricity") is its button pressed; other text is told to use the buttons."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return PICKING_AREA
+    caller, draft = loaded
+    area = typed_label(message.text, {catalog_label(a, caller.t): a for a in AREAS})
+    if area is None:
+        await _guide("flow.use_buttons")(update, context)
+        return PICKING_AREA
+    return await _after(update, context, caller, draft.model_copy(update={"area": area}), PICKING_SEVERITY)
+
+
 async def chose_severity(update: Update, context: BotContext) -> str | int:
     pressed = await _pressed(update, context, "rp:sev:")
     if pressed is None:
@@ -587,6 +601,20 @@ async def chose_source(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, draft, level = pressed
     return await _show_summary(update, context, caller, draft.model_copy(update={"source_level": SourceLevel(level)}))
+
+
+async def typed_source(update: Update, context: BotContext) -> str | int:
+    """Who found it typed as its button says ("互查", "county") is that button pressed."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return PICKING_SOURCE
+    caller, draft = loaded
+    level = typed_label(message.text, {catalog_label(lv, caller.t): lv for lv in SOURCE_LEVELS})
+    if level is None:
+        await _guide("flow.use_buttons")(update, context)
+        return PICKING_SOURCE
+    return await _show_summary(update, context, caller, draft.model_copy(update={"source_level": level}))
 
 
 async def chose_to_edit(update: Update, context: BotContext) -> str | int:
@@ -799,7 +827,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     CallbackQueryHandler(chose_institution, pattern=r"^rp:inst:\d+$"),
                     MessageHandler(text, searched_institution),
                 ],
-                PICKING_AREA: [CallbackQueryHandler(chose_area, pattern=r"^rp:area:(" + "|".join(AREAS) + ")$")],
+                PICKING_AREA: [
+                    CallbackQueryHandler(chose_area, pattern=r"^rp:area:(" + "|".join(AREAS) + ")$"),
+                    MessageHandler(text, typed_area),
+                ],
                 PICKING_SEVERITY: [
                     CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$"),
                     MessageHandler(text, typed_severity),
@@ -821,7 +852,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     MessageHandler(other, _guide("report.guide_location")),
                 ],
                 PICKING_SOURCE: [
-                    CallbackQueryHandler(chose_source, pattern=r"^rp:src:(self_check|cross_check|county|city)$")
+                    CallbackQueryHandler(chose_source, pattern=r"^rp:src:(self_check|cross_check|county|city)$"),
+                    MessageHandler(text, typed_source),
                 ],
                 CONFIRMING: [
                     CallbackQueryHandler(confirmed, pattern=r"^rp:confirm$"),
