@@ -12,6 +12,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -37,6 +38,7 @@ from bot.domain.text import (
     is_plausible_address,
     says_no_location,
     says_no_photo,
+    visible_length,
 )
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
@@ -476,9 +478,12 @@ async def photo_instead_of_description(update: Update, context: BotContext) -> s
     if loaded is None or message is None:
         return DESCRIBING
     caller, draft = loaded
-    if is_blank(clean_text(message.caption)):
+    caption = clean_text(message.caption)
+    if is_blank(caption):
         await _guide("report.guide_describe", cancel=True)(update, context)
         return DESCRIBING
+    if visible_length(caption) < MIN_DESCRIPTION:
+        return await _photo_kept_for_description(update, context, caller, draft, message)
     text = await read_text(update, caller, message.caption or "", least=MIN_DESCRIPTION, most=MAX_TEXT,
                            too_short="refusal.description_too_short", too_long="refusal.description_too_long",
                            cancel_data=CANCEL)
@@ -495,6 +500,22 @@ async def photo_instead_of_description(update: Update, context: BotContext) -> s
     await answer(update, caller.t("report.photo_received", count=len(photos), max=MAX_PHOTOS),
                  reply_markup=_photos_keyboard(caller.t, len(photos)))
     return ADDING_PHOTOS
+
+
+async def _photo_kept_for_description(
+    update: Update, context: BotContext, caller: Caller, draft: ReportDraft, message: Message
+) -> str:
+    """A photo whose caption is too short to describe the hazard: the photo is kept as the draft's next photo (as a
+    rectification keeps one sent before its measures), and only the description is asked for again; the photo step
+    then counts it."""
+    cancel = InlineKeyboardMarkup([_cancel_row(caller.t)])
+    photos = await photo_added(update, message, context, caller.t, draft.photos, cancel)
+    if photos is None:  # none to keep, or MAX_PHOTOS kept already (said): the caption refused as typed
+        await answer(update, caller.t("refusal.description_too_short", min=MIN_DESCRIPTION), reply_markup=cancel)
+        return DESCRIBING
+    await _save(context, caller, draft.model_copy(update={"photos": photos}))
+    await answer(update, caller.t("report.photo_kept_describe", min=MIN_DESCRIPTION), reply_markup=cancel)
+    return DESCRIBING
 
 
 async def added_photo(update: Update, context: BotContext) -> str | int:

@@ -64,8 +64,6 @@ async def test_a_photo_with_its_caption_at_the_description_step_is_the_descripti
     await to_the_description(cadre)
     await cadre.send_photo()  # no caption: the description comes first, as before
     assert "请先用文字描述隐患" in cadre.last_message().text
-    await cadre.send_photo(caption="楼道")  # a caption too short to describe a hazard is refused as typed
-    assert "至少" in cadre.last_message().text and cadre.last_message().buttons == [["取消"]]
     await cadre.send_photo(caption="三楼走廊堆放杂物堵塞消防通道，楼梯间也有")
     taken = cadre.last_message()
     assert "已收到第 1 张照片" in taken.text and taken.buttons == [["完成"], ["取消"]]
@@ -74,6 +72,38 @@ async def test_a_photo_with_its_caption_at_the_description_step_is_the_descripti
     await cadre.press("互查")
     summary = cadre.last_message().text
     assert "三楼走廊堆放杂物堵塞消防通道，楼梯间也有" in summary and "照片：1 张" in summary
+
+
+async def test_a_photo_whose_caption_is_too_short_is_kept_and_only_the_description_asked_for(
+    bot_stage: Stage,
+) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_photo(caption="楼道")  # too short to describe a hazard: refused, the photo kept
+    refused = cadre.last_message()
+    assert refused.text == "照片已保存；请再用文字描述隐患（至少 5 个字）。" and refused.buttons == [["取消"]]
+    await cadre.send_text("三楼走廊堆放杂物堵塞消防通道")
+    asked = cadre.last_message()
+    assert "已附上您先前发送的 1 张照片" in asked.text and ["完成"] in asked.buttons  # counted at the photo step
+    await cadre.send_photo()
+    assert "已收到第 2 张照片" in cadre.last_message().text
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    summary = cadre.last_message().text
+    assert "三楼走廊堆放杂物堵塞消防通道" in summary and "照片：2 张" in summary
+
+
+async def test_an_english_photo_with_a_one_word_caption_is_kept(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage, language="en")
+    await cadre.send_text("/report")
+    await cadre.press("Lucheng District Social Welfare Home")
+    await cadre.press("Fire")
+    await cadre.send_text("general")
+    await cadre.send_photo(caption="exit")
+    assert cadre.last_message().text == "Photo saved; now describe the hazard in words (at least 5 characters)."
+    await cadre.send_text("The second-floor exit is blocked by boxes")
+    assert "The 1 photo you sent earlier is attached" in cadre.last_message().text
 
 
 # ---- an image sent as a file ---------------------------------------------------------------------------------
