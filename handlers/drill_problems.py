@@ -10,12 +10,12 @@ from telegram import Update
 from telegram.ext import ConversationHandler
 
 from bot.context import BotContext
-from bot.domain.catalog import HazardArea, Severity
+from bot.domain.catalog import SEVERITY_ORDER, HazardArea, Severity
 from bot.domain.text import clean_text, is_blank, split_numbered_line, visible_length
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.hazard_core import MAX_TEXT, MIN_DESCRIPTION
 from handlers.calendar_common import drafts, save_draft
-from handlers.common import Caller, answer, catalog_label, place_name
+from handlers.common import Caller, answer, cancel_keyboard, catalog_label, place_name, typed_label
 from handlers.drill_steps import (
     AREA_PRESS,
     CHOOSING_AREA,
@@ -23,6 +23,7 @@ from handlers.drill_steps import (
     CONFIRMING,
     LISTING_PROBLEMS,
     MAX_PROBLEMS,
+    PROBLEM_AREAS,
     SEVERITY_PRESS,
     advance,
     ask,
@@ -102,7 +103,28 @@ async def chose_area(update: Update, context: BotContext) -> str | int:
     if pressed is None:
         return ConversationHandler.END
     caller, draft, data = pressed
-    choice = pressed_problem_choice(AREA_PRESS, data, draft.asking)
+    return await _area_chosen(update, context, caller, draft, pressed_problem_choice(AREA_PRESS, data, draft.asking))
+
+
+async def typed_area(update: Update, context: BotContext) -> str | int:
+    """An area's label typed ("用电", "仅记录不上报") is its button pressed for the problem asked about."""
+    loaded = await load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return CHOOSING_AREA
+    caller, draft = loaded
+    t = caller.t
+    labels = {catalog_label(area, t): str(area) for area in PROBLEM_AREAS}
+    labels[t.plain("drill.button_record_only")] = "none"
+    choice = typed_label(message.text, labels)
+    if choice is None:
+        return await _use_buttons(update, caller, CHOOSING_AREA)
+    return await _area_chosen(update, context, caller, draft, choice)
+
+
+async def _area_chosen(
+    update: Update, context: BotContext, caller: Caller, draft: DrillDraft, choice: str | None
+) -> str | int:
     problems = list(draft.problems)
     if draft.asking >= len(problems):
         return await show_summary(update, context, caller, draft)
@@ -121,14 +143,38 @@ async def chose_severity(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, draft, data = pressed
     choice = pressed_problem_choice(SEVERITY_PRESS, data, draft.asking)
+    return await _graded(update, context, caller, draft, None if choice is None else Severity(choice))
+
+
+async def typed_severity(update: Update, context: BotContext) -> str | int:
+    """A severity's label typed ("重大", "major") is its button pressed for the problem asked about."""
+    loaded = await load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return CHOOSING_SEVERITY
+    caller, draft = loaded
+    severity = typed_label(message.text, {catalog_label(s, caller.t): s for s in SEVERITY_ORDER})
+    if severity is None:
+        return await _use_buttons(update, caller, CHOOSING_SEVERITY)
+    return await _graded(update, context, caller, draft, severity)
+
+
+async def _graded(
+    update: Update, context: BotContext, caller: Caller, draft: DrillDraft, severity: Severity | None
+) -> str | int:
     problems = list(draft.problems)
     if draft.asking >= len(problems):
         return await show_summary(update, context, caller, draft)
-    if choice is None:
+    if severity is None:
         return CHOOSING_SEVERITY
-    severity = Severity(choice)
     problems[draft.asking] = problems[draft.asking].model_copy(update={"severity": severity})
     return await _next_problem(update, context, caller, draft.model_copy(update={"problems": problems}))
+
+
+async def _use_buttons(update: Update, caller: Caller, step: str) -> str:
+    """Text that names no button: the buttons, as the step's other answers are told (Cancel under it)."""
+    await answer(update, caller.t("flow.use_buttons"), reply_markup=cancel_keyboard(caller.t, "dr:cancel"))
+    return step
 
 
 async def _next_problem(update: Update, context: BotContext, caller: Caller, draft: DrillDraft) -> str | int:

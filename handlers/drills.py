@@ -34,8 +34,25 @@ from handlers.calendar_common import (
     save_draft,
     status_line,
 )
-from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, read_text
-from handlers.drill_problems import chose_area, chose_severity, listed_problems, no_problems, show_summary
+from handlers.common import (
+    Caller,
+    answer,
+    cancel_journey,
+    cancel_keyboard,
+    identify,
+    is_private,
+    read_text,
+    typed_label,
+)
+from handlers.drill_problems import (
+    chose_area,
+    chose_severity,
+    listed_problems,
+    no_problems,
+    show_summary,
+    typed_area,
+    typed_severity,
+)
 from handlers.drill_steps import (
     ADDING_PHOTOS,
     CHOOSING_AREA,
@@ -185,6 +202,20 @@ async def chose_kind(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, draft, data = pressed
     kind = DrillKind(data.removeprefix("dr:kind:"))
+    return await advance(update, context, caller, draft.model_copy(update={"kind": kind}), PICKING_DATE)
+
+
+async def typed_kind(update: Update, context: BotContext) -> str | int:
+    """A kind's label typed ("消防疏散演练", "fire evacuation") is its button pressed."""
+    loaded = await load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return PICKING_KIND
+    caller, draft = loaded
+    kind = typed_label(message.text, {caller.t.plain(f"calendar.kind.{k.value}"): k for k in DrillKind})
+    if kind is None:
+        await _guide("flow.use_buttons")(update, context)
+        return PICKING_KIND
     return await advance(update, context, caller, draft.model_copy(update={"kind": kind}), PICKING_DATE)
 
 
@@ -428,7 +459,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     CallbackQueryHandler(chose_institution, pattern=r"^dr:inst:\d+$"),
                     MessageHandler(text, searched_institution),
                 ],
-                PICKING_KIND: [CallbackQueryHandler(chose_kind, pattern=rf"^dr:kind:({kinds})$")],
+                PICKING_KIND: [
+                    CallbackQueryHandler(chose_kind, pattern=rf"^dr:kind:({kinds})$"),
+                    MessageHandler(text, typed_kind),
+                ],
                 PICKING_DATE: [
                     CallbackQueryHandler(chose_day, pattern=day_pattern("dr")),
                     MessageHandler(text, typed_day),
@@ -454,9 +488,13 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     MessageHandler(text, listed_problems),
                     MessageHandler(other, _guide("drill.guide_problems")),
                 ],
-                CHOOSING_AREA: [CallbackQueryHandler(chose_area, pattern=rf"^dr:area:(\d{{1,2}}:)?(none|{areas})$")],
+                CHOOSING_AREA: [
+                    CallbackQueryHandler(chose_area, pattern=rf"^dr:area:(\d{{1,2}}:)?(none|{areas})$"),
+                    MessageHandler(text, typed_area),
+                ],
                 CHOOSING_SEVERITY: [
-                    CallbackQueryHandler(chose_severity, pattern=r"^dr:sev:(\d{1,2}:)?(general|major|serious)$")
+                    CallbackQueryHandler(chose_severity, pattern=r"^dr:sev:(\d{1,2}:)?(general|major|serious)$"),
+                    MessageHandler(text, typed_severity),
                 ],
                 CONFIRMING: [CallbackQueryHandler(confirmed, pattern=r"^dr:confirm$")],
             },

@@ -12,6 +12,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -37,6 +38,7 @@ from bot.domain.text import (
     is_plausible_address,
     says_no_location,
     says_no_photo,
+    visible_length,
 )
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
@@ -417,6 +419,20 @@ async def chose_area(update: Update, context: BotContext) -> str | int:
     return await _after(update, context, caller, draft, PICKING_SEVERITY)
 
 
+async def typed_area(update: Update, context: BotContext) -> str | int:
+    """An area's label typed ("用电", "electricity") is its button pressed; other text is told to use the buttons."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return PICKING_AREA
+    caller, draft = loaded
+    area = typed_label(message.text, {catalog_label(a, caller.t): a for a in AREAS})
+    if area is None:
+        await _guide("flow.use_buttons")(update, context)
+        return PICKING_AREA
+    return await _after(update, context, caller, draft.model_copy(update={"area": area}), PICKING_SEVERITY)
+
+
 async def chose_severity(update: Update, context: BotContext) -> str | int:
     pressed = await _pressed(update, context, "rp:sev:")
     if pressed is None:
@@ -462,9 +478,12 @@ async def photo_instead_of_description(update: Update, context: BotContext) -> s
     if loaded is None or message is None:
         return DESCRIBING
     caller, draft = loaded
-    if is_blank(clean_text(message.caption)):
+    caption = clean_text(message.caption)
+    if is_blank(caption):
         await _guide("report.guide_describe", cancel=True)(update, context)
         return DESCRIBING
+    if visible_length(caption) < MIN_DESCRIPTION:
+        return await _photo_kept_for_description(update, context, caller, draft, message)
     text = await read_text(update, caller, message.caption or "", least=MIN_DESCRIPTION, most=MAX_TEXT,
                            too_short="refusal.description_too_short", too_long="refusal.description_too_long",
                            cancel_data=CANCEL)
@@ -481,6 +500,22 @@ async def photo_instead_of_description(update: Update, context: BotContext) -> s
     await answer(update, caller.t("report.photo_received", count=len(photos), max=MAX_PHOTOS),
                  reply_markup=_photos_keyboard(caller.t, len(photos)))
     return ADDING_PHOTOS
+
+
+async def _photo_kept_for_description(
+    update: Update, context: BotContext, caller: Caller, draft: ReportDraft, message: Message
+) -> str:
+    """A photo whose caption is too short to describe the hazard: the photo is kept as the draft's next photo (as a
+    rectification keeps one sent before its measures), and only the description is asked for again; the photo step
+    then counts it."""
+    cancel = InlineKeyboardMarkup([_cancel_row(caller.t)])
+    photos = await photo_added(update, message, context, caller.t, draft.photos, cancel)
+    if photos is None:  # none to keep, or MAX_PHOTOS kept already (said): the caption refused as typed
+        await answer(update, caller.t("refusal.description_too_short", min=MIN_DESCRIPTION), reply_markup=cancel)
+        return DESCRIBING
+    await _save(context, caller, draft.model_copy(update={"photos": photos}))
+    await answer(update, caller.t("report.photo_kept_describe", min=MIN_DESCRIPTION), reply_markup=cancel)
+    return DESCRIBING
 
 
 async def added_photo(update: Update, context: BotContext) -> str | int:
@@ -587,6 +622,20 @@ async def chose_source(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     caller, draft, level = pressed
     return await _show_summary(update, context, caller, draft.model_copy(update={"source_level": SourceLevel(level)}))
+
+
+async def typed_source(update: Update, context: BotContext) -> str | int:
+    """Who found it typed as its button says ("互查", "county") is that button pressed."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return PICKING_SOURCE
+    caller, draft = loaded
+    level = typed_label(message.text, {catalog_label(lv, caller.t): lv for lv in SOURCE_LEVELS})
+    if level is None:
+        await _guide("flow.use_buttons")(update, context)
+        return PICKING_SOURCE
+    return await _show_summary(update, context, caller, draft.model_copy(update={"source_level": level}))
 
 
 async def chose_to_edit(update: Update, context: BotContext) -> str | int:
@@ -799,7 +848,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     CallbackQueryHandler(chose_institution, pattern=r"^rp:inst:\d+$"),
                     MessageHandler(text, searched_institution),
                 ],
-                PICKING_AREA: [CallbackQueryHandler(chose_area, pattern=r"^rp:area:(" + "|".join(AREAS) + ")$")],
+                PICKING_AREA: [
+                    CallbackQueryHandler(chose_area, pattern=r"^rp:area:(" + "|".join(AREAS) + ")$"),
+                    MessageHandler(text, typed_area),
+                ],
                 PICKING_SEVERITY: [
                     CallbackQueryHandler(chose_severity, pattern=r"^rp:sev:(general|major|serious)$"),
                     MessageHandler(text, typed_severity),
@@ -821,7 +873,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                     MessageHandler(other, _guide("report.guide_location")),
                 ],
                 PICKING_SOURCE: [
-                    CallbackQueryHandler(chose_source, pattern=r"^rp:src:(self_check|cross_check|county|city)$")
+                    CallbackQueryHandler(chose_source, pattern=r"^rp:src:(self_check|cross_check|county|city)$"),
+                    MessageHandler(text, typed_source),
                 ],
                 CONFIRMING: [
                     CallbackQueryHandler(confirmed, pattern=r"^rp:confirm$"),

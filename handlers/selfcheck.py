@@ -514,27 +514,54 @@ async def graded(update: Update, context: BotContext) -> str | int:
     if loaded is None or query is None or query.data is None:
         return ConversationHandler.END
     caller, draft, sheet = loaded
-    assert caller.user is not None
     if draft.step != "severity" or draft.failing is None:
         await query.answer()
         return STATES[draft.step]
-    severity = Severity(query.data.removeprefix("sc:sev:"))
+    return await _graded(update, context, caller, draft, sheet, Severity(query.data.removeprefix("sc:sev:")))
+
+
+async def typed_severity(update: Update, context: BotContext) -> str | int:
+    """A severity's label typed ("重大", "major") is its button pressed; other text is guided, as before."""
+    loaded = await _load(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return ConversationHandler.END
+    caller, draft, sheet = loaded
+    severity = typed_label(message.text, {catalog_label(s, caller.t): s for s in SEVERITY_ORDER})
+    if severity is None or draft.step != "severity" or draft.failing is None:
+        return await guided(update, context)
+    return await _graded(update, context, caller, draft, sheet, severity, move=True)
+
+
+async def _graded(
+    update: Update, context: BotContext, caller: Caller, draft: SelfCheckDraft, sheet: InspectionSheet,
+    severity: Severity, *, move: bool = False,
+) -> str | int:
+    """The ❌ graded, pressed or typed (`move`: the sheet comes down below the typed answer, which hears in a
+    message what a press hears in its toast)."""
+    query = update.callback_query
     closed = _is_closed(context, sheet)
     try:
         outcome = await _record_failure(context, caller, draft, severity, closed=closed)
     except Refusal as refusal:
-        await query.answer()
+        if query is not None:
+            await query.answer()
         draft = draft.model_copy(update={"step": "note", "note": None})
-        return await _show(update, context, caller, draft, sheet, hint=caller.t(refusal.message_key, **refusal.params))
+        return await _show(update, context, caller, draft, sheet, move=move,
+                           hint=caller.t(refusal.message_key, **refusal.params))
     if outcome.hazard is not None:
-        await query.answer(caller.t.plain("selfcheck.hazard_opened", code=outcome.hazard.hazard.code))
+        key, code = "selfcheck.hazard_opened", outcome.hazard.hazard.code
     else:
         # The item's hazard (from this sheet or an earlier month's) is still open: the answer points at it.
         kept = None if outcome.kept is None else await context.services.storage.hazards.get(outcome.kept)
-        await query.answer(caller.t.plain("selfcheck.hazard_kept", code=kept.code if kept else "—"))
+        key, code = "selfcheck.hazard_kept", kept.code if kept else "—"
+    if query is not None:
+        await query.answer(caller.t.plain(key, code=code))
+    else:
+        await answer(update, caller.t(key, code=code))
     if closed:
-        return await _close(update, context, caller, draft, outcome.sheet)
-    return await _advance(update, context, caller, draft, outcome.sheet)
+        return await _close(update, context, caller, draft, outcome.sheet, move=move)
+    return await _advance(update, context, caller, draft, outcome.sheet, move=move)
 
 
 async def _record_failure(
@@ -654,6 +681,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ],
                 GRADING: [
                     CallbackQueryHandler(graded, pattern=r"^sc:sev:(general|major|serious)$"),
+                    MessageHandler(text, typed_severity),
                     CallbackQueryHandler(pressed_undo, pattern=undo),
                 ],
             },

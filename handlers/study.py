@@ -9,12 +9,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.context import BotContext
 from bot.domain.roles import Role
-from bot.i18n import Html, counted
+from bot.i18n import Html, clipped, counted
 from bot.services.calendar import MAX_PARTICIPANTS
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_TEXT
 from handlers import calendar_common as calendar
 from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, is_private, place_name, read_text
+from handlers.resume import RESUMING, Resumable, Unfinished, resumable
 from storage.models import Region, User
 from storage.repositories.calendar_drafts import StudyDraft
 
@@ -43,19 +44,55 @@ async def start_study(update: Update, context: BotContext) -> str | int:
     caller = await identify(update, context)
     if caller is None or caller.user is None or not is_private(update):
         return ConversationHandler.END
-    t, services = caller.t, context.services
     unit = await _unit(context, caller.user)
     if unit is None:
         await calendar.refuse_role(update, context, caller, "refusal.staff_only", "study")
         return ConversationHandler.END
     if update.callback_query is not None:
         await update.callback_query.answer()
+    asked = await UNFINISHED.offer(update, context, caller)
+    return asked if asked is not None else await _afresh(update, context, caller)
+
+
+async def _afresh(update: Update, context: BotContext, caller: Caller) -> str | int:
+    assert caller.user is not None
+    t, services = caller.t, context.services
+    unit = await _unit(context, caller.user)
+    if unit is None:
+        return ConversationHandler.END
     await calendar.save_draft(context, caller, StudyDraft())
     record = await services.studies.record(unit)
     standing = calendar.status_line(calendar.STUDY, record.status, t)
     text = Html("\n".join([t("study.intro", unit=place_name(unit, t)), standing, "", t("study.ask_date")]))
     await answer(update, text, reply_markup=calendar.day_keyboard("st", services.studies.today(), t))
     return PICKING_DATE
+
+
+async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
+    """The person's study draft, once its date is given (the first answer; the topic follows it)."""
+    assert caller.user is not None
+    draft = await calendar.drafts(context).get(caller.user.telegram_id, StudyDraft)
+    if draft is None or draft.held_on is None:
+        return None
+    t = caller.t
+    parts = [draft.held_on.isoformat(), clipped(draft.topic, 20) if draft.topic else None]
+    brief = t.plain("resume.separator").join(part for part in parts if part is not None)
+    if draft.topic is None:
+        return Unfinished(step=NAMING_TOPIC, number=2, brief=brief)
+    return Unfinished(step=COUNTING_PEOPLE, number=3, brief=brief)
+
+
+async def _carry_on(update: Update, context: BotContext, caller: Caller, step: str) -> str | int:
+    loaded = await _load(update, context)
+    if loaded is None:
+        return ConversationHandler.END
+    draft = loaded[1]
+    if step == COUNTING_PEOPLE:
+        return await _ask_participants(update, caller)
+    return await _dated(update, context, caller, draft)
+
+
+UNFINISHED = resumable(Resumable("study", _unfinished, _carry_on, _afresh))
 
 
 async def chose_day(update: Update, context: BotContext) -> str | int:
@@ -123,6 +160,10 @@ async def named_topic(update: Update, context: BotContext) -> str | int:
     if topic is None:
         return NAMING_TOPIC
     await calendar.save_draft(context, caller, draft.model_copy(update={"topic": topic}))
+    return await _ask_participants(update, caller)
+
+
+async def _ask_participants(update: Update, caller: Caller) -> str:
     await answer(update, caller.t("study.ask_participants"), reply_markup=cancel_keyboard(caller.t, "st:cancel"))
     return COUNTING_PEOPLE
 
@@ -185,6 +226,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 CallbackQueryHandler(start_study, pattern=rf"^{calendar.ENTRY_STUDY}$"),
             ],
             states={
+                RESUMING: UNFINISHED.handlers(),
                 PICKING_DATE: [
                     CallbackQueryHandler(chose_day, pattern=calendar.day_pattern("st")),
                     MessageHandler(text, typed_day),

@@ -64,8 +64,6 @@ async def test_a_photo_with_its_caption_at_the_description_step_is_the_descripti
     await to_the_description(cadre)
     await cadre.send_photo()  # no caption: the description comes first, as before
     assert "请先用文字描述隐患" in cadre.last_message().text
-    await cadre.send_photo(caption="楼道")  # a caption too short to describe a hazard is refused as typed
-    assert "至少" in cadre.last_message().text and cadre.last_message().buttons == [["取消"]]
     await cadre.send_photo(caption="三楼走廊堆放杂物堵塞消防通道，楼梯间也有")
     taken = cadre.last_message()
     assert "已收到第 1 张照片" in taken.text and taken.buttons == [["完成"], ["取消"]]
@@ -74,6 +72,38 @@ async def test_a_photo_with_its_caption_at_the_description_step_is_the_descripti
     await cadre.press("互查")
     summary = cadre.last_message().text
     assert "三楼走廊堆放杂物堵塞消防通道，楼梯间也有" in summary and "照片：1 张" in summary
+
+
+async def test_a_photo_whose_caption_is_too_short_is_kept_and_only_the_description_asked_for(
+    bot_stage: Stage,
+) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_photo(caption="楼道")  # too short to describe a hazard: refused, the photo kept
+    refused = cadre.last_message()
+    assert refused.text == "照片已保存；请再用文字描述隐患（至少 5 个字）。" and refused.buttons == [["取消"]]
+    await cadre.send_text("三楼走廊堆放杂物堵塞消防通道")
+    asked = cadre.last_message()
+    assert "已附上您先前发送的 1 张照片" in asked.text and ["完成"] in asked.buttons  # counted at the photo step
+    await cadre.send_photo()
+    assert "已收到第 2 张照片" in cadre.last_message().text
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    summary = cadre.last_message().text
+    assert "三楼走廊堆放杂物堵塞消防通道" in summary and "照片：2 张" in summary
+
+
+async def test_an_english_photo_with_a_one_word_caption_is_kept(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage, language="en")
+    await cadre.send_text("/report")
+    await cadre.press("Lucheng District Social Welfare Home")
+    await cadre.press("Fire")
+    await cadre.send_text("general")
+    await cadre.send_photo(caption="exit")
+    assert cadre.last_message().text == "Photo saved; now describe the hazard in words (at least 5 characters)."
+    await cadre.send_text("The second-floor exit is blocked by boxes")
+    assert "The 1 photo you sent earlier is attached" in cadre.last_message().text
 
 
 # ---- an image sent as a file ---------------------------------------------------------------------------------
@@ -190,3 +220,59 @@ async def test_a_self_inspection_answer_typed_as_its_button_says_answers_the_ite
     assert "请用文字说明发现的问题" in head.last_message().text
     await head.send_text("三楼西侧烟感报警器不响")  # the note, not another answer
     assert "跳过照片" in str(head.last_message().buttons)
+
+
+async def test_a_report_area_and_who_found_it_typed_as_their_buttons_say_are_the_buttons(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.send_text("电")  # not a label: the buttons, as before
+    assert "请点击上方的按钮" in cadre.last_message().text
+    await cadre.send_text("用电")
+    assert "严重" in cadre.last_message().text  # the severity step: the area was taken
+    await cadre.send_text("一般")
+    await cadre.send_text("配电箱门未关闭，电线裸露在外")
+    await cadre.press("无照片")
+    await cadre.send_text("跳过")
+    await cadre.send_text("上面")
+    assert "请点击上方的按钮" in cadre.last_message().text
+    await cadre.send_text("互查")
+    summary = cadre.last_message().text
+    assert "用电" in summary and "互查" in summary
+
+
+async def test_an_english_drill_kind_area_and_severity_typed_as_their_buttons_say(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage, "en")).head
+    await head.send_text("/drill")
+    await head.send_text("fire evacuation")
+    assert "Step 2: when was it held?" in head.last_message().text
+    await head.send_text("2026-03-10")
+    await head.send_text("40")
+    await head.send_text("30")
+    await head.send_text("Night-time evacuation and extinguisher practice")
+    await head.send_photo()
+    await head.press("Done")
+    await head.send_text("The exit sign on the second floor does not light\nThe kitchen gas hose is cracked")
+    assert "Problem 1 of 2" in head.last_message().text
+    await head.send_text("Electricity")
+    assert "How severe?" in head.last_message().text
+    await head.send_text("MAJOR")
+    assert "Problem 2 of 2" in head.last_message().text
+    await head.send_text("record only, no hazard")
+    summary = head.last_message().text
+    assert "Electricity" in summary and "Major" in summary and "Please check the drill record" in summary
+
+
+async def test_a_self_inspection_severity_typed_as_its_button_says_grades_the_failure(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/selfcheck")
+    await head.send_text("不合格")
+    await head.send_text("三楼西侧烟感报警器不响")
+    await head.press("跳过照片")
+    await head.send_text("很严重")  # not a label: guided, as before
+    assert "进度：0/" in head.last_message().text
+    await head.send_text("重大")
+    assert "已登记隐患 YH-" in head.messages()[-2].text
+    assert "进度：1/" in head.last_message().text and "第 2/" in head.last_message().text

@@ -1,6 +1,6 @@
-"""Unfinished journeys taken up again: a drill or a report put aside for another command is offered back by its own
-command (carry on at the saved step, or start over), /help mentions it, and an old button pressed while a journey
-waits says where it waits."""
+"""Unfinished journeys taken up again: a drill, a report or a study session put aside for another command is offered
+back by its own command (carry on at the saved step, or start over), /help mentions it, and an old button pressed
+while a journey waits says where it waits."""
 
 from __future__ import annotations
 
@@ -122,3 +122,43 @@ async def test_an_old_button_pressed_while_a_drill_waits_repeats_the_step(bot_st
     assert "第 3 步：参加人数" in head.last_message().text  # the step's question again
     await head.send_text("40")
     assert "时长" in head.last_message().text  # and the drill went on from there
+
+
+async def test_a_study_session_put_aside_is_offered_back_by_study(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 6, 5))
+    staff = (await cast(bot_stage)).staff
+    await staff.send_text("/study")
+    await staff.press("昨天（2026-06-04）")
+    await staff.send_text("《2024年全市民政系统安全工作要点》专题学习")
+    assert "参加人数" in staff.last_message().text
+
+    await staff.send_text("/report")  # another journey: the study's answers are kept
+    assert "未完成的学习记录" in staff.messages()[-2].text + staff.last_message().text
+    await staff.send_text("/cancel")
+    await staff.send_text("/help")
+    kept = "您有一份未完成的学习记录（已填到第 3 步：2026-06-04，《2024年全市民政系统安全工作要点》…）"
+    assert kept in staff.last_message().text
+    assert "发送 /study 可继续填写" in staff.last_message().text
+
+    await staff.send_text("/study")
+    offer = staff.last_message()
+    assert "您有一份未完成的学习记录（已填到第 3 步" in offer.text
+    assert offer.buttons == [["▶ 继续填写"], ["🔄 重新开始"]]
+    await staff.press("▶ 继续填写")
+    assert "参加人数" in staff.last_message().text
+    await staff.send_text("18")
+    assert "已记录 鹿城区 的安全理论学习：2026-06-04" in staff.last_message().text
+
+
+async def test_starting_a_study_session_over_in_english(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 6, 5))
+    staff = (await cast(bot_stage, "en")).staff
+    await staff.send_text("/study")
+    await staff.send_text("2026-06-01")
+    await staff.send_text("/study")
+    assert "You have an unfinished study session record (filled in up to step 2: 2026-06-01)" in (
+        staff.last_message().text)
+    await staff.press("🔄 Start over")
+    assert "When was it held?" in staff.last_message().text
+    await staff.send_text("/start")
+    assert "unfinished" not in staff.last_message().text

@@ -711,6 +711,9 @@ ROWS: tuple[Row, ...] = (
     Row("cal:study", expect(allow=STAFF), press("cal:study"), ("study.intro",)),
     Row("st:day:", expect(allow=STAFF, others=Outcome.STALE), press("st:day:today"), ("study.ask_topic_dated",),
         prepare=say("/study")),
+    # /study again over an unfinished session offers it back; carrying on asks its step again.
+    Row("rs:study:", expect(allow=STAFF, others=Outcome.STALE), press("rs:study:go"), ("study.ask_topic_dated",),
+        prepare=steps(say("/study"), press("st:day:today"), say("/study"))),
     Row("st:redate", expect(allow=STAFF, others=Outcome.STALE), press("st:redate"), ("study.ask_date",),
         prepare=steps(say("/study"), press("st:day:today"))),
     Row("st:cancel", expect(allow=STAFF, others=Outcome.STALE), press("st:cancel"), ("study.cancelled",),
