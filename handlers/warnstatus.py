@@ -25,7 +25,7 @@ from handlers.common import answer, fitting, identify, is_private, place_name, r
 from handlers.warning_outbox import county_staff, queue_personal
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
 from storage.models import Institution, Region, User
-from storage.warning_models import AckResponse, Follower
+from storage.warning_models import AckResponse, Follower, HelpRequest
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -68,7 +68,10 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
           helped=status.helped, pending=status.pending, total=total),
     ]
     if status.no_one_to_reach:
-        lines.append(t(counted("warnstatus.no_one_count", status.no_one_to_reach), count=status.no_one_to_reach))
+        key = "warnstatus.no_one_count" if ended is None else "warnstatus.no_one_count_ended"
+        lines.append(t(counted(key, status.no_one_to_reach), count=status.no_one_to_reach))
+    if late := sum(1 for county in status.counties for row in _listing(county) if _late_call(row, ended)):
+        lines.append(t(counted("warnstatus.late_calls", late), count=late))
     used = sum(len(line) + 1 for line in lines)
     listed = [_listing(county) for county in status.counties]
     for county, rows, share in zip(status.counties, listed, shares([len(rows) for rows in listed]), strict=True):
@@ -81,7 +84,7 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         used += sum(len(line) + 1 for line in lines[-2:])
         shown = 0
         for row in rows[:share]:
-            line = await _row(services, row, t)
+            line = await _row(services, row, t, ended)
             if used + len(line) + 1 > STATUS_BUDGET:
                 break
             lines.append(line)
@@ -108,11 +111,20 @@ def _title(services: BotServices, warning: EarlyWarning, t: Translator, ended: d
 
 
 def _listing(county: CountyAckStatus) -> tuple[InstitutionAck, ...]:
-    """A county's institutions in the order /warnstatus lists them: the calls for help, then those nobody can be
-    told of (only a phone call reaches them), the other silent, the helped, the answered."""
+    """A county's institutions in the order /warnstatus lists them: the open calls for help (those raised after the
+    end too), then those nobody can be told of (only a phone call reaches them), the other silent, the helped, the
+    answered."""
     unreached = county.no_one_to_reach
-    return (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
+    rows = (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
             *county.helped, *county.acknowledged)
+    calling = [row for row in rows if row.help is not None and not row.help.resolved]
+    return (*calling, *(row for row in rows if row not in calling))
+
+
+def _late_call(row: InstitutionAck, ended: datetime | None) -> bool:
+    """Whether the row's call for help was raised after the warning ended: no answer was recorded then (the figures
+    count answers to a warning in force), but staff were called, and the tally shows it."""
+    return ended is not None and row.help is not None and row.help.raised_at > ended
 
 
 def shares(sizes: list[int], rows: int = STATUS_ROWS, least: int = COUNTY_ROWS) -> list[int]:
@@ -135,8 +147,10 @@ def _escalated(services: BotServices, warning: EarlyWarning) -> bool:
     return warning.sent_at is not None and services.clock.now() - warning.sent_at >= timing.escalate_after
 
 
-async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str:
+async def _row(services: BotServices, row: InstitutionAck, t: Translator, ended: datetime | None = None) -> str:
     institution = await services.storage.institutions.get(row.institution_id)
+    if _late_call(row, ended) and row.help is not None:
+        return await _late_row(services, row.help, place_name(institution, t), t)
     if row.no_one_to_reach:
         return t("warnstatus.row_no_one", icon=ICONS[None], institution=place_name(institution, t))
     if row.response is None or row.by is None or row.at is None:
@@ -152,26 +166,53 @@ async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str
              name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
 
 
+async def _late_row(services: BotServices, call: HelpRequest, institution: str, t: Translator) -> str:
+    """An institution that called for help after the warning ended: who asked and when, and who took it."""
+    tz = services.settings.tz
+    words = {"institution": institution, "name": await name_of(services, call.asker_id),
+             "at": local_time(call.raised_at, tz)}
+    if call.taken_by is None:
+        return t("warnstatus.row_late_help", **words)
+    taker = await name_of(services, call.resolved_by or call.taken_by)
+    return t("warnstatus.row_late_helped" if call.resolved else "warnstatus.row_late_help_taken", taker=taker,
+             **words)
+
+
 async def status_keyboard(
     services: BotServices, status: WarningAckStatus, reader: User, t: Translator
-) -> InlineKeyboardMarkup:
-    """Remind and refresh; and for each county the reader follows up, ↩️ 交回跟进 (naming the county)."""
+) -> InlineKeyboardMarkup | None:
+    """Remind (while some institution is silent) and refresh; for each county the reader follows up, ↩️ 交回跟进
+    (naming the county); ✅ 已解决 for the calls for help they took. A final tally has only the last (and refresh),
+    or nothing."""
     warning = status.warning
-    rows = [[
-        InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}"),
-        InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}"),
-    ]]
+    refresh = InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}")
+    if services.warnings.ended_when(warning) is not None:
+        # The final tally: read-only, but for the calls for help (raised after the end too) the reader took.
+        resolve = await _resolve_rows(services, status, reader, t)
+        return InlineKeyboardMarkup([*resolve, [refresh]]) if resolve else None
+    # 🔔 only while some institution has not answered: with none silent it would remind nobody.
+    remind = [InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}")]
+    rows = [[*(remind if status.pending else []), refresh]]
     for county in status.counties:
         if county.follower is not None and county.follower.telegram_id == reader.telegram_id:
             region = place_name(await services.storage.regions.get(county.county_code), t)
             rows.append([_hand_back_button(warning, county.county_code, t, region)])
-    # ✅ 已解决 for each call for help the reader took and has not resolved yet (a few: one row each).
-    mine = [row for county in status.counties for row in county.need_help
-            if row.help is not None and row.help.taken_by == reader.telegram_id]
+    rows += await _resolve_rows(services, status, reader, t)
+    return InlineKeyboardMarkup(rows)
+
+
+async def _resolve_rows(
+    services: BotServices, status: WarningAckStatus, reader: User, t: Translator
+) -> list[list[InlineKeyboardButton]]:
+    """✅ 已解决 for each call for help the reader took and has not resolved yet (a few: one row each), whether it
+    came as 需要帮助 or after the warning ended."""
+    mine = [row for county in status.counties for row in _listing(county)
+            if row.help is not None and not row.help.resolved and row.help.taken_by == reader.telegram_id]
+    rows = []
     for request_id, row in list({row.help.id: row for row in mine if row.help is not None}.items())[:HELP_BUTTONS]:
         institution = place_name(await services.storage.institutions.get(row.institution_id), t)
         rows.append([resolve_help_button(request_id, t, institution)])
-    return InlineKeyboardMarkup(rows)
+    return rows
 
 
 async def show_status(update: Update, context: BotContext) -> None:
@@ -197,7 +238,8 @@ async def show_status(update: Update, context: BotContext) -> None:
         await answer(update, await status_text(services, status, t), reply_markup=markup)
     for warning in ended[:ENDED_MOST]:
         status = await services.warnings.ack_status(warning.id, scope)
-        await answer(update, await status_text(services, status, t))
+        markup = await status_keyboard(services, status, caller.user, t)
+        await answer(update, await status_text(services, status, t), reply_markup=markup)
     if len(ended) > ENDED_MOST:
         left = len(ended) - ENDED_MOST
         await answer(update, t(counted("warnstatus.ended_more", left), count=left, shown=ENDED_MOST))
@@ -237,7 +279,8 @@ async def pressed(update: Update, context: BotContext) -> None:
             await query.answer()
         if isinstance(query.message, Message):
             status = await services.warnings.ack_status(warning.id, _scope(caller.user))
-            await edit_in_place(query.message, await status_text(services, status, t), None)
+            await edit_in_place(query.message, await status_text(services, status, t),
+                                await status_keyboard(services, status, caller.user, t))
         return
     if verb == "remind":
         at = services.clock.now().strftime("%Y%m%d%H%M")
@@ -661,7 +704,7 @@ async def edit_in_place(message: Message, text: str, markup: InlineKeyboardMarku
 def is_status(message: Message) -> bool:
     """Whether the message pressed is a /warnstatus message (rather than an escalation)."""
     buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
-    return any(str(b.callback_data or "").startswith("ws:remind:") for row in buttons for b in row)
+    return any(str(b.callback_data or "").startswith(("ws:remind:", "ws:show:")) for row in buttons for b in row)
 
 
 async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, county_code: str) -> int:
