@@ -6,13 +6,14 @@ institutions are escalated to their county's staff (bot.warning_jobs).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
@@ -22,13 +23,15 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
-from handlers.warning_outbox import county_staff, queue_personal
+from handlers.warning_outbox import county_staff, queue_personal, translator_for
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
 from storage.models import Institution, Region, User
 from storage.warning_models import AckResponse, Follower, HelpRequest
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
+
+log = logging.getLogger(__name__)
 
 ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"}
 # What `_checked` refuses besides a warning gone: a press not the presser's to make, worth an audit entry.
@@ -396,8 +399,17 @@ async def regrouped(services: BotServices, warning_id: int, message: Message, re
     """A grouped escalation as it stands now: a state line for each of its counties someone follows up (after the
     marker, as `footed` writes it), and each county's button for the reader."""
     buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
-    codes = [str(b.callback_data).split(":")[3] for row in buttons for b in row
-             if str(b.callback_data or "").endswith(":g")]
+    codes = _grouped_codes(str(b.callback_data or "") for row in buttons for b in row)
+    return await _regrouped(services, warning_id, message.text_html, codes, reader.telegram_id, t)
+
+
+def _grouped_codes(data: Iterable[str]) -> list[str]:
+    """The counties of a grouped escalation, from its buttons' data, in their order."""
+    return [item.split(":")[3] for item in data if item.endswith(":g")]
+
+
+async def _regrouped(services: BotServices, warning_id: int, text_html: str, codes: list[str], reader_id: int,
+                     t: Translator) -> tuple[Html, InlineKeyboardMarkup]:
     followers = await services.storage.warnings.followers(warning_id)
     lines, rows = [], []
     for code in codes:
@@ -407,10 +419,34 @@ async def regrouped(services: BotServices, warning_id: int, message: Message, re
             lines.append(t("warnstatus.follower_line_in", region=region,
                            name=await name_of(services, follower.telegram_id),
                            at=local_time(follower.taken_at, services.settings.tz)))
-        mine = follower is not None and follower.telegram_id == reader.telegram_id
+        mine = follower is not None and follower.telegram_id == reader_id
         rows.append([_grouped_button(warning_id, code, region, mine, t)])
-    text = footed(message.text_html, "\n".join(lines)) if lines else Html(unfooted(message.text_html))
+    text = footed(text_html, "\n".join(lines)) if lines else Html(unfooted(text_html))
     return text, InlineKeyboardMarkup(rows)
+
+
+async def regroup_copies(context: BotContext, warning_id: int, presser_id: int, pressed: Message | None) -> None:
+    """After a county is taken on or handed back, the other delivered copies of the grouped escalation (a colleague's,
+    or the presser's own when they pressed elsewhere) say who follows up each county now, with each reader's buttons.
+    Best effort, from the outbox's record of delivered messages, as the copies of a call for help: a copy that
+    cannot be edited (deleted, too old) is left as it is, and a press under it is answered with who follows up."""
+    services = context.services
+    copies = await services.storage.outbox.delivered_with_prefix(f"warning:{warning_id}:escalate:counties:chat:")
+    for copy in copies:
+        if copy.message_id is None or (
+            pressed is not None and copy.chat_id == presser_id and copy.message_id == pressed.message_id
+        ):
+            continue
+        markup = copy.payload.reply_markup or {}
+        codes = _grouped_codes(str(button.get("callback_data", "")) for row in markup.get("inline_keyboard", ())
+                               for button in row)
+        t = await translator_for(services, copy.chat_id)
+        text, keyboard = await _regrouped(services, warning_id, copy.payload.text, codes, copy.chat_id, t)
+        try:
+            await context.bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id,
+                                                reply_markup=keyboard)
+        except TelegramError as error:
+            log.info("the escalation %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
 
 
 def is_grouped(data: str) -> bool:
@@ -597,6 +633,7 @@ async def took_charge(update: Update, context: BotContext) -> None:
         charge = await services.warnings.take_charge(caller.user, int(warning_id), county_code)
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        await _pressed_after_end(context, refusal, int(warning_id), query.message, caller.user, t)
         return
     follower = charge.follower
     region = place_name(await services.storage.regions.get(county_code), t)
@@ -615,6 +652,8 @@ async def took_charge(update: Update, context: BotContext) -> None:
         mine = follower.telegram_id == caller.user.telegram_id
         markup = InlineKeyboardMarkup([[_hand_back_button(charge.warning, county_code, t)]]) if mine else None
         await edit_in_place(query.message, footed(query.message.text_html, line), markup)
+    if charge.took:
+        await regroup_copies(context, charge.warning.id, caller.user.telegram_id, _message(query.message))
 
 
 async def handed_back(update: Update, context: BotContext) -> None:
@@ -635,6 +674,7 @@ async def handed_back(update: Update, context: BotContext) -> None:
                 await tell_handed_back(services, outcome, caller.user, county_code)
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        await _pressed_after_end(context, refusal, int(warning_id), query.message, caller.user, t)
         return
     warning = outcome.warning
     region = place_name(await services.storage.regions.get(county_code), t)
@@ -648,6 +688,8 @@ async def handed_back(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("warnstatus.hand_back_nobody", region=region), show_alert=True)
     else:
         await query.answer(t.plain("warnstatus.handed_back", region=region), show_alert=True)
+    if outcome.released is not None:
+        await regroup_copies(context, warning.id, caller.user.telegram_id, message)
     if message is None:
         return
     markup: InlineKeyboardMarkup | None
@@ -672,6 +714,35 @@ async def handed_back(update: Update, context: BotContext) -> None:
         text = Html(message.text_html)
         markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
     await edit_in_place(message, text, markup)
+
+
+def _message(message: object) -> Message | None:
+    return message if isinstance(message, Message) and message.text_html else None
+
+
+async def _pressed_after_end(
+    context: BotContext, refusal: Refusal, warning_id: int, message: object, reader: User, t: Translator
+) -> None:
+    """☎️ or ↩️ pressed once the warning has ended (the pop-up said so): the message loses its buttons, an
+    escalation saying under it that the warning ended, a status turning into the final tally."""
+    pressed = _message(message)
+    if refusal.code != "warning_ended" or pressed is None:
+        return
+    services = context.services
+    warning = await services.warnings.get(warning_id)
+    ended = services.warnings.ended_when(warning)
+    if ended is None:
+        return
+    if is_status(pressed):
+        status = await services.warnings.ack_status(warning.id, _scope(reader))
+        await edit_in_place(pressed, await status_text(services, status, t),
+                            await status_keyboard(services, status, reader, t))
+        return
+    lifted = warning.status is WarningStatus.CANCELLED
+    key = "warnstatus.escalation_lifted" if lifted else "warnstatus.escalation_expired"
+    line = t(key, at=local_time(ended, services.settings.tz))
+    await edit_in_place(pressed, Html(f"{pressed.text_html}\n{line}" if FOOTER in pressed.text_html
+                                      else footed(pressed.text_html, line)), None)
 
 
 # Where the state line under an escalation (or a hand-back notice) starts: a blank line, then a WORD JOINER
