@@ -25,7 +25,7 @@ from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, War
 from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import county_staff, queue_personal, translator_for
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
-from storage.models import Institution, Region, User
+from storage.models import Institution, Region, RegionLevel, User
 from storage.warning_models import AckResponse, Follower, HelpRequest
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     listed = [_listing(county) for county in status.counties]
     for county, rows, share in zip(status.counties, listed, shares([len(rows) for rows in listed]), strict=True):
         region = await services.storage.regions.get(county.county_code)
-        lines.append(t("warnstatus.county", region=place_name(region, t)))
+        lines.append(t("warnstatus.county", region=area_name(region, t)))
         if county.follower is not None:
             lines.append(await _follower_line(services, county.follower, t))
         elif county.pending and ended is None and _escalated(services, warning):
@@ -102,6 +102,14 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     if not status.counties:
         lines.append(t("warnstatus.no_institutions"))
     return Html("\n".join(lines))
+
+
+def area_name(region: Region | None, t: Translator) -> str:
+    """A county by its name; the city's own code by what it stands for here: the institutions it runs itself (市直),
+    as the statistics name them."""
+    if region is not None and region.level is RegionLevel.CITY:
+        return t.plain("insight.city_level", city=place_name(region, t))
+    return place_name(region, t)
 
 
 def _title(services: BotServices, warning: EarlyWarning, t: Translator, ended: datetime | None) -> str:
@@ -198,7 +206,7 @@ async def status_keyboard(
     rows = [[*(remind if status.pending else []), refresh]]
     for county in status.counties:
         if county.follower is not None and county.follower.telegram_id == reader.telegram_id:
-            region = place_name(await services.storage.regions.get(county.county_code), t)
+            region = area_name(await services.storage.regions.get(county.county_code), t)
             rows.append([_hand_back_button(warning, county.county_code, t, region)])
     rows += await _resolve_rows(services, status, reader, t)
     return InlineKeyboardMarkup(rows)
@@ -365,18 +373,20 @@ def _grouped_naming(
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         total = sum(len(institutions) for _, _, institutions in counties)
-        lines = [t(counted("warnstatus.escalation_counties", total), title=title(warning, t), count=total,
-                   counties=len(counties))]
+        # The city's own institutions (市直) are not a county: counted as one of the areas, and said so.
+        city = any(region is not None and region.level is RegionLevel.CITY for region, _, _ in counties)
+        key = "warnstatus.escalation_areas" if city else "warnstatus.escalation_counties"
+        lines = [t(counted(key, total), title=title(warning, t), count=total, counties=len(counties))]
         budget = ESCALATION_BUDGET // len(counties)
         for region, _, institutions in counties:
             names = fitting([place_name(i, t) for i in institutions], budget, most=ESCALATION_NAMES)
             count = len(institutions)
-            line = t(counted("warnstatus.escalation_county", count), region=place_name(region, t), count=count,
+            line = t(counted("warnstatus.escalation_county", count), region=area_name(region, t), count=count,
                      names=t.plain("warn.list_separator").join(names))
             if len(names) < count:
                 line = Html(line + t("warnstatus.escalation_more", count=count - len(names)))
             lines.append(line)
-        buttons = [[_grouped_button(warning.id, code, place_name(region, t), None, t)]
+        buttons = [[_grouped_button(warning.id, code, area_name(region, t), None, t)]
                    for region, code, _ in counties]
         return Html("\n".join(lines)), InlineKeyboardMarkup(buttons)
 
@@ -413,7 +423,7 @@ async def _regrouped(services: BotServices, warning_id: int, text_html: str, cod
     followers = await services.storage.warnings.followers(warning_id)
     lines, rows = [], []
     for code in codes:
-        region = place_name(await services.storage.regions.get(code), t)
+        region = area_name(await services.storage.regions.get(code), t)
         follower = followers.get(code)
         if follower is not None:
             lines.append(t("warnstatus.follower_line_in", region=region,
@@ -484,7 +494,7 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
             lines = [t(counted("warnstatus.city_escalation_help", untaken), title=title(warning, t), id=warning.id,
                        sent=sent_at, count=untaken)]
         for county in listed:
-            region = place_name(regions[county.county_code], t)
+            region = area_name(regions[county.county_code], t)
             if county.pending:
                 line = t("warnstatus.city_county", region=region, pending=len(county.pending), total=county.total)
                 if unreached := len(county.no_one_to_reach):
@@ -636,7 +646,7 @@ async def took_charge(update: Update, context: BotContext) -> None:
         await _pressed_after_end(context, refusal, int(warning_id), query.message, caller.user, t)
         return
     follower = charge.follower
-    region = place_name(await services.storage.regions.get(county_code), t)
+    region = area_name(await services.storage.regions.get(county_code), t)
     name, at = await name_of(services, follower.telegram_id), local_time(follower.taken_at, services.settings.tz)
     if charge.took:
         await query.answer(t.plain("warnstatus.taken", region=region), show_alert=True)
@@ -677,7 +687,7 @@ async def handed_back(update: Update, context: BotContext) -> None:
         await _pressed_after_end(context, refusal, int(warning_id), query.message, caller.user, t)
         return
     warning = outcome.warning
-    region = place_name(await services.storage.regions.get(county_code), t)
+    region = area_name(await services.storage.regions.get(county_code), t)
     message = query.message if isinstance(query.message, Message) and query.message.text_html else None
     if outcome.current is not None:  # a colleague follows it up now: this button was stale
         current = outcome.current
@@ -797,7 +807,7 @@ async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, c
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         names = fitting([place_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
         count = len(institutions)
-        text = t(counted("warnstatus.handed_back_notice", count), name=by.full_name, region=place_name(region, t),
+        text = t(counted("warnstatus.handed_back_notice", count), name=by.full_name, region=area_name(region, t),
                  title=title(warning, t), count=count, names=t.plain("warn.list_separator").join(names))
         if len(names) < count:
             text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))

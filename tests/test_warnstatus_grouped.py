@@ -62,3 +62,9 @@ async def test_a_colleagues_grouped_copy_follows_a_take_and_a_hand_back_and_lose
     copy = _as_now(colleague, theirs.message_id)
     assert copy.buttons == []
     assert copy.text.endswith("⚪ 该预警已于 2026-09-10 11:11 解除，无需再跟进。")
+
+    # The final tally names those nobody could be told of, without asking anyone to phone them now.
+    await colleague.send_text("/warnstatus")
+    final = colleague.last_message().text
+    assert "最终回复情况" in final and "其中 14 家无人可联系" in final
+    assert "请电话联系" not in final and "\n温州市（市直）\n" in final
