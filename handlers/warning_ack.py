@@ -98,7 +98,12 @@ async def _answered_after_end(
     else:
         text = t.plain("warn.ack_after_end", ended=ended)
     await query.answer(text, show_alert=True)
-    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+    if outcome.help is not None and isinstance(query.message, Message) and query.message.text:
+        # The head's copy shows the call as it would under a warning in force (in place of an earlier answer's line).
+        services = context.services
+        line = t("warn.state_need_help", at=local_time(services.clock.now(), services.settings.tz))
+        await edit_in_place(query.message, Html(f"{without_state(query.message.text_html)}\n\n{line}"), None)
+    elif isinstance(query.message, Message) and query.message.reply_markup is not None:
         await replace_buttons(query.message, None)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -30,6 +31,7 @@ from handlers.warning_text import (
     ack_keyboard,
     kind_label,
     level_label,
+    local_time,
     merged_checklist,
     title,
     warning_text,
@@ -37,7 +39,7 @@ from handlers.warning_text import (
 from handlers.warnstatus import escalate_no_one_to_reach
 from storage.models import Institution
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
-from storage.warning_models import RecipientKind, WarningRecipient
+from storage.warning_models import AckResponse, RecipientKind, WarningAck, WarningRecipient
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -86,12 +88,13 @@ async def queue_delivery(services: BotServices, delivery: WarningDelivery) -> Qu
     # and every other write (answers, reports) waits for it.
     readers = await _readers(services, list(by_chat))
     places = await _institutions(services, {r.institution_id for r in delivery.recipients if r.institution_id})
+    answered = await _still_answered(services, delivery)
     chats, new = list(by_chat.items()), 0
     # A chunk of messages at a time, all in the caller's transaction: the city's twenty thousand, held at once
     # with their payloads, were half of the process's peak memory.
     for start in range(0, len(chats), _QUEUE_CHUNK):
         new += await services.outbox.enqueue([
-            _message(services, delivery, batch, chat_id, rows, texts, readers[chat_id], places)
+            _message(services, delivery, batch, chat_id, rows, texts, readers[chat_id], places, answered.get(chat_id))
             for chat_id, rows in chats[start : start + _QUEUE_CHUNK]
         ], batch=batch)
     return Queued(batch, len(chats), new)
@@ -99,6 +102,17 @@ async def queue_delivery(services: BotServices, delivery: WarningDelivery) -> Qu
 
 _BATCH_READ = 500  # ids in one IN (…) list, well under SQLite's limit on a statement's parameters
 _QUEUE_CHUNK = 250  # small enough that the broadcast tests (335 chats) cross a chunk's edge
+
+
+async def _still_answered(services: BotServices, delivery: WarningDelivery) -> dict[int, datetime]:
+    """Heads whose latest answer to the warning is 已收到并落实, with when: under a later revision (a level change, an
+    update) their copy says the answer still counts, as the rule of answers carrying over has it."""
+    if delivery.change in (WarningChange.ISSUE, WarningChange.CANCEL):
+        return {}
+    latest: dict[int, WarningAck] = {}
+    for ack in await services.storage.warnings.acks(delivery.warning.id):  # oldest first
+        latest[ack.user_id] = ack
+    return {user_id: ack.at for user_id, ack in latest.items() if ack.response is AckResponse.RECEIVED}
 
 
 async def _readers(services: BotServices, chat_ids: Sequence[int]) -> dict[int, Translator]:
@@ -130,6 +144,7 @@ def _message(
     texts: dict[tuple[str, tuple[str, ...]], str],
     t: Translator,
     places: dict[int, Institution],
+    answered_at: datetime | None = None,
 ) -> NewOutboxMessage:
     warning, change = delivery.warning, delivery.change
     heads = [r for r in rows if r.kind is RecipientKind.HEAD and r.institution_id is not None]
@@ -148,6 +163,9 @@ def _message(
                                               default_duration=services.warnings.settings.default_duration)
     # Heads answer for their institutions; groups and cadres only read (a group's members are not all registered).
     markup = ack_keyboard(warning.id, t) if heads and change is not WarningChange.CANCEL else None
+    if heads and answered_at is not None:
+        # The line an answer leaves under the warning (a new answer replaces it), saying the earlier one counts.
+        text = f"{text}\n\n{t('warn.state_still_received', at=local_time(answered_at, services.settings.tz))}"
     topics = [r.topic_id for r in rows if r.topic_id is not None]
     return NewOutboxMessage(
         dedupe_key=f"{batch}:chat:{chat_id}",

@@ -6,13 +6,14 @@ institutions are escalated to their county's staff (bot.warning_jobs).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
@@ -22,13 +23,15 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import answer, fitting, identify, is_private, place_name, refuse_press
-from handlers.warning_outbox import county_staff, queue_personal
+from handlers.warning_outbox import county_staff, queue_personal, translator_for
 from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
-from storage.models import Institution, Region, User
-from storage.warning_models import AckResponse, Follower
+from storage.models import Institution, Region, RegionLevel, User
+from storage.warning_models import AckResponse, Follower, HelpRequest
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
+
+log = logging.getLogger(__name__)
 
 ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"}
 # What `_checked` refuses besides a warning gone: a press not the presser's to make, worth an audit entry.
@@ -68,12 +71,15 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
           helped=status.helped, pending=status.pending, total=total),
     ]
     if status.no_one_to_reach:
-        lines.append(t(counted("warnstatus.no_one_count", status.no_one_to_reach), count=status.no_one_to_reach))
+        key = "warnstatus.no_one_count" if ended is None else "warnstatus.no_one_count_ended"
+        lines.append(t(counted(key, status.no_one_to_reach), count=status.no_one_to_reach))
+    if late := sum(1 for county in status.counties for row in _listing(county) if _late_call(row, ended)):
+        lines.append(t(counted("warnstatus.late_calls", late), count=late))
     used = sum(len(line) + 1 for line in lines)
     listed = [_listing(county) for county in status.counties]
     for county, rows, share in zip(status.counties, listed, shares([len(rows) for rows in listed]), strict=True):
         region = await services.storage.regions.get(county.county_code)
-        lines.append(t("warnstatus.county", region=place_name(region, t)))
+        lines.append(t("warnstatus.county", region=area_name(region, t)))
         if county.follower is not None:
             lines.append(await _follower_line(services, county.follower, t))
         elif county.pending and ended is None and _escalated(services, warning):
@@ -81,7 +87,7 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         used += sum(len(line) + 1 for line in lines[-2:])
         shown = 0
         for row in rows[:share]:
-            line = await _row(services, row, t)
+            line = await _row(services, row, t, ended)
             if used + len(line) + 1 > STATUS_BUDGET:
                 break
             lines.append(line)
@@ -98,6 +104,14 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     return Html("\n".join(lines))
 
 
+def area_name(region: Region | None, t: Translator) -> str:
+    """A county by its name; the city's own code by what it stands for here: the institutions it runs itself (市直),
+    as the statistics name them."""
+    if region is not None and region.level is RegionLevel.CITY:
+        return t.plain("insight.city_level", city=place_name(region, t))
+    return place_name(region, t)
+
+
 def _title(services: BotServices, warning: EarlyWarning, t: Translator, ended: datetime | None) -> str:
     """The status's first line; a warning ended says so, with when and how: its tally is final."""
     words = {"icon": LEVEL_ICONS[warning.level], "title": title(warning, t), "id": warning.id}
@@ -108,11 +122,20 @@ def _title(services: BotServices, warning: EarlyWarning, t: Translator, ended: d
 
 
 def _listing(county: CountyAckStatus) -> tuple[InstitutionAck, ...]:
-    """A county's institutions in the order /warnstatus lists them: the calls for help, then those nobody can be
-    told of (only a phone call reaches them), the other silent, the helped, the answered."""
+    """A county's institutions in the order /warnstatus lists them: the open calls for help (those raised after the
+    end too), then those nobody can be told of (only a phone call reaches them), the other silent, the helped, the
+    answered."""
     unreached = county.no_one_to_reach
-    return (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
+    rows = (*county.need_help, *unreached, *(i for i in county.pending if i not in unreached),
             *county.helped, *county.acknowledged)
+    calling = [row for row in rows if row.help is not None and not row.help.resolved]
+    return (*calling, *(row for row in rows if row not in calling))
+
+
+def _late_call(row: InstitutionAck, ended: datetime | None) -> bool:
+    """Whether the row's call for help was raised after the warning ended: no answer was recorded then (the figures
+    count answers to a warning in force), but staff were called, and the tally shows it."""
+    return ended is not None and row.help is not None and row.help.raised_at > ended
 
 
 def shares(sizes: list[int], rows: int = STATUS_ROWS, least: int = COUNTY_ROWS) -> list[int]:
@@ -135,8 +158,10 @@ def _escalated(services: BotServices, warning: EarlyWarning) -> bool:
     return warning.sent_at is not None and services.clock.now() - warning.sent_at >= timing.escalate_after
 
 
-async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str:
+async def _row(services: BotServices, row: InstitutionAck, t: Translator, ended: datetime | None = None) -> str:
     institution = await services.storage.institutions.get(row.institution_id)
+    if _late_call(row, ended) and row.help is not None:
+        return await _late_row(services, row.help, place_name(institution, t), t)
     if row.no_one_to_reach:
         return t("warnstatus.row_no_one", icon=ICONS[None], institution=place_name(institution, t))
     if row.response is None or row.by is None or row.at is None:
@@ -152,26 +177,53 @@ async def _row(services: BotServices, row: InstitutionAck, t: Translator) -> str
              name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
 
 
+async def _late_row(services: BotServices, call: HelpRequest, institution: str, t: Translator) -> str:
+    """An institution that called for help after the warning ended: who asked and when, and who took it."""
+    tz = services.settings.tz
+    words = {"institution": institution, "name": await name_of(services, call.asker_id),
+             "at": local_time(call.raised_at, tz)}
+    if call.taken_by is None:
+        return t("warnstatus.row_late_help", **words)
+    taker = await name_of(services, call.resolved_by or call.taken_by)
+    return t("warnstatus.row_late_helped" if call.resolved else "warnstatus.row_late_help_taken", taker=taker,
+             **words)
+
+
 async def status_keyboard(
     services: BotServices, status: WarningAckStatus, reader: User, t: Translator
-) -> InlineKeyboardMarkup:
-    """Remind and refresh; and for each county the reader follows up, ↩️ 交回跟进 (naming the county)."""
+) -> InlineKeyboardMarkup | None:
+    """Remind (while some institution is silent) and refresh; for each county the reader follows up, ↩️ 交回跟进
+    (naming the county); ✅ 已解决 for the calls for help they took. A final tally has only the last (and refresh),
+    or nothing."""
     warning = status.warning
-    rows = [[
-        InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}"),
-        InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}"),
-    ]]
+    refresh = InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}")
+    if services.warnings.ended_when(warning) is not None:
+        # The final tally: read-only, but for the calls for help (raised after the end too) the reader took.
+        resolve = await _resolve_rows(services, status, reader, t)
+        return InlineKeyboardMarkup([*resolve, [refresh]]) if resolve else None
+    # 🔔 only while some institution has not answered: with none silent it would remind nobody.
+    remind = [InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}")]
+    rows = [[*(remind if status.pending else []), refresh]]
     for county in status.counties:
         if county.follower is not None and county.follower.telegram_id == reader.telegram_id:
-            region = place_name(await services.storage.regions.get(county.county_code), t)
+            region = area_name(await services.storage.regions.get(county.county_code), t)
             rows.append([_hand_back_button(warning, county.county_code, t, region)])
-    # ✅ 已解决 for each call for help the reader took and has not resolved yet (a few: one row each).
-    mine = [row for county in status.counties for row in county.need_help
-            if row.help is not None and row.help.taken_by == reader.telegram_id]
+    rows += await _resolve_rows(services, status, reader, t)
+    return InlineKeyboardMarkup(rows)
+
+
+async def _resolve_rows(
+    services: BotServices, status: WarningAckStatus, reader: User, t: Translator
+) -> list[list[InlineKeyboardButton]]:
+    """✅ 已解决 for each call for help the reader took and has not resolved yet (a few: one row each), whether it
+    came as 需要帮助 or after the warning ended."""
+    mine = [row for county in status.counties for row in _listing(county)
+            if row.help is not None and not row.help.resolved and row.help.taken_by == reader.telegram_id]
+    rows = []
     for request_id, row in list({row.help.id: row for row in mine if row.help is not None}.items())[:HELP_BUTTONS]:
         institution = place_name(await services.storage.institutions.get(row.institution_id), t)
         rows.append([resolve_help_button(request_id, t, institution)])
-    return InlineKeyboardMarkup(rows)
+    return rows
 
 
 async def show_status(update: Update, context: BotContext) -> None:
@@ -197,7 +249,8 @@ async def show_status(update: Update, context: BotContext) -> None:
         await answer(update, await status_text(services, status, t), reply_markup=markup)
     for warning in ended[:ENDED_MOST]:
         status = await services.warnings.ack_status(warning.id, scope)
-        await answer(update, await status_text(services, status, t))
+        markup = await status_keyboard(services, status, caller.user, t)
+        await answer(update, await status_text(services, status, t), reply_markup=markup)
     if len(ended) > ENDED_MOST:
         left = len(ended) - ENDED_MOST
         await answer(update, t(counted("warnstatus.ended_more", left), count=left, shown=ENDED_MOST))
@@ -237,7 +290,8 @@ async def pressed(update: Update, context: BotContext) -> None:
             await query.answer()
         if isinstance(query.message, Message):
             status = await services.warnings.ack_status(warning.id, _scope(caller.user))
-            await edit_in_place(query.message, await status_text(services, status, t), None)
+            await edit_in_place(query.message, await status_text(services, status, t),
+                                await status_keyboard(services, status, caller.user, t))
         return
     if verb == "remind":
         at = services.clock.now().strftime("%Y%m%d%H%M")
@@ -319,18 +373,20 @@ def _grouped_naming(
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         total = sum(len(institutions) for _, _, institutions in counties)
-        lines = [t(counted("warnstatus.escalation_counties", total), title=title(warning, t), count=total,
-                   counties=len(counties))]
+        # The city's own institutions (市直) are not a county: counted as one of the areas, and said so.
+        city = any(region is not None and region.level is RegionLevel.CITY for region, _, _ in counties)
+        key = "warnstatus.escalation_areas" if city else "warnstatus.escalation_counties"
+        lines = [t(counted(key, total), title=title(warning, t), count=total, counties=len(counties))]
         budget = ESCALATION_BUDGET // len(counties)
         for region, _, institutions in counties:
             names = fitting([place_name(i, t) for i in institutions], budget, most=ESCALATION_NAMES)
             count = len(institutions)
-            line = t(counted("warnstatus.escalation_county", count), region=place_name(region, t), count=count,
+            line = t(counted("warnstatus.escalation_county", count), region=area_name(region, t), count=count,
                      names=t.plain("warn.list_separator").join(names))
             if len(names) < count:
                 line = Html(line + t("warnstatus.escalation_more", count=count - len(names)))
             lines.append(line)
-        buttons = [[_grouped_button(warning.id, code, place_name(region, t), None, t)]
+        buttons = [[_grouped_button(warning.id, code, area_name(region, t), None, t)]
                    for region, code, _ in counties]
         return Html("\n".join(lines)), InlineKeyboardMarkup(buttons)
 
@@ -353,21 +409,54 @@ async def regrouped(services: BotServices, warning_id: int, message: Message, re
     """A grouped escalation as it stands now: a state line for each of its counties someone follows up (after the
     marker, as `footed` writes it), and each county's button for the reader."""
     buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
-    codes = [str(b.callback_data).split(":")[3] for row in buttons for b in row
-             if str(b.callback_data or "").endswith(":g")]
+    codes = _grouped_codes(str(b.callback_data or "") for row in buttons for b in row)
+    return await _regrouped(services, warning_id, message.text_html, codes, reader.telegram_id, t)
+
+
+def _grouped_codes(data: Iterable[str]) -> list[str]:
+    """The counties of a grouped escalation, from its buttons' data, in their order."""
+    return [item.split(":")[3] for item in data if item.endswith(":g")]
+
+
+async def _regrouped(services: BotServices, warning_id: int, text_html: str, codes: list[str], reader_id: int,
+                     t: Translator) -> tuple[Html, InlineKeyboardMarkup]:
     followers = await services.storage.warnings.followers(warning_id)
     lines, rows = [], []
     for code in codes:
-        region = place_name(await services.storage.regions.get(code), t)
+        region = area_name(await services.storage.regions.get(code), t)
         follower = followers.get(code)
         if follower is not None:
             lines.append(t("warnstatus.follower_line_in", region=region,
                            name=await name_of(services, follower.telegram_id),
                            at=local_time(follower.taken_at, services.settings.tz)))
-        mine = follower is not None and follower.telegram_id == reader.telegram_id
+        mine = follower is not None and follower.telegram_id == reader_id
         rows.append([_grouped_button(warning_id, code, region, mine, t)])
-    text = footed(message.text_html, "\n".join(lines)) if lines else Html(unfooted(message.text_html))
+    text = footed(text_html, "\n".join(lines)) if lines else Html(unfooted(text_html))
     return text, InlineKeyboardMarkup(rows)
+
+
+async def regroup_copies(context: BotContext, warning_id: int, presser_id: int, pressed: Message | None) -> None:
+    """After a county is taken on or handed back, the other delivered copies of the grouped escalation (a colleague's,
+    or the presser's own when they pressed elsewhere) say who follows up each county now, with each reader's buttons.
+    Best effort, from the outbox's record of delivered messages, as the copies of a call for help: a copy that
+    cannot be edited (deleted, too old) is left as it is, and a press under it is answered with who follows up."""
+    services = context.services
+    copies = await services.storage.outbox.delivered_with_prefix(f"warning:{warning_id}:escalate:counties:chat:")
+    for copy in copies:
+        if copy.message_id is None or (
+            pressed is not None and copy.chat_id == presser_id and copy.message_id == pressed.message_id
+        ):
+            continue
+        markup = copy.payload.reply_markup or {}
+        codes = _grouped_codes(str(button.get("callback_data", "")) for row in markup.get("inline_keyboard", ())
+                               for button in row)
+        t = await translator_for(services, copy.chat_id)
+        text, keyboard = await _regrouped(services, warning_id, copy.payload.text, codes, copy.chat_id, t)
+        try:
+            await context.bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id,
+                                                reply_markup=keyboard)
+        except TelegramError as error:
+            log.info("the escalation %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
 
 
 def is_grouped(data: str) -> bool:
@@ -405,7 +494,7 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
             lines = [t(counted("warnstatus.city_escalation_help", untaken), title=title(warning, t), id=warning.id,
                        sent=sent_at, count=untaken)]
         for county in listed:
-            region = place_name(regions[county.county_code], t)
+            region = area_name(regions[county.county_code], t)
             if county.pending:
                 line = t("warnstatus.city_county", region=region, pending=len(county.pending), total=county.total)
                 if unreached := len(county.no_one_to_reach):
@@ -554,9 +643,10 @@ async def took_charge(update: Update, context: BotContext) -> None:
         charge = await services.warnings.take_charge(caller.user, int(warning_id), county_code)
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        await _pressed_after_end(context, refusal, int(warning_id), query.message, caller.user, t)
         return
     follower = charge.follower
-    region = place_name(await services.storage.regions.get(county_code), t)
+    region = area_name(await services.storage.regions.get(county_code), t)
     name, at = await name_of(services, follower.telegram_id), local_time(follower.taken_at, services.settings.tz)
     if charge.took:
         await query.answer(t.plain("warnstatus.taken", region=region), show_alert=True)
@@ -572,6 +662,8 @@ async def took_charge(update: Update, context: BotContext) -> None:
         mine = follower.telegram_id == caller.user.telegram_id
         markup = InlineKeyboardMarkup([[_hand_back_button(charge.warning, county_code, t)]]) if mine else None
         await edit_in_place(query.message, footed(query.message.text_html, line), markup)
+    if charge.took:
+        await regroup_copies(context, charge.warning.id, caller.user.telegram_id, _message(query.message))
 
 
 async def handed_back(update: Update, context: BotContext) -> None:
@@ -592,9 +684,10 @@ async def handed_back(update: Update, context: BotContext) -> None:
                 await tell_handed_back(services, outcome, caller.user, county_code)
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        await _pressed_after_end(context, refusal, int(warning_id), query.message, caller.user, t)
         return
     warning = outcome.warning
-    region = place_name(await services.storage.regions.get(county_code), t)
+    region = area_name(await services.storage.regions.get(county_code), t)
     message = query.message if isinstance(query.message, Message) and query.message.text_html else None
     if outcome.current is not None:  # a colleague follows it up now: this button was stale
         current = outcome.current
@@ -605,6 +698,8 @@ async def handed_back(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("warnstatus.hand_back_nobody", region=region), show_alert=True)
     else:
         await query.answer(t.plain("warnstatus.handed_back", region=region), show_alert=True)
+    if outcome.released is not None:
+        await regroup_copies(context, warning.id, caller.user.telegram_id, message)
     if message is None:
         return
     markup: InlineKeyboardMarkup | None
@@ -629,6 +724,35 @@ async def handed_back(update: Update, context: BotContext) -> None:
         text = Html(message.text_html)
         markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
     await edit_in_place(message, text, markup)
+
+
+def _message(message: object) -> Message | None:
+    return message if isinstance(message, Message) and message.text_html else None
+
+
+async def _pressed_after_end(
+    context: BotContext, refusal: Refusal, warning_id: int, message: object, reader: User, t: Translator
+) -> None:
+    """☎️ or ↩️ pressed once the warning has ended (the pop-up said so): the message loses its buttons, an
+    escalation saying under it that the warning ended, a status turning into the final tally."""
+    pressed = _message(message)
+    if refusal.code != "warning_ended" or pressed is None:
+        return
+    services = context.services
+    warning = await services.warnings.get(warning_id)
+    ended = services.warnings.ended_when(warning)
+    if ended is None:
+        return
+    if is_status(pressed):
+        status = await services.warnings.ack_status(warning.id, _scope(reader))
+        await edit_in_place(pressed, await status_text(services, status, t),
+                            await status_keyboard(services, status, reader, t))
+        return
+    lifted = warning.status is WarningStatus.CANCELLED
+    key = "warnstatus.escalation_lifted" if lifted else "warnstatus.escalation_expired"
+    line = t(key, at=local_time(ended, services.settings.tz))
+    await edit_in_place(pressed, Html(f"{pressed.text_html}\n{line}" if FOOTER in pressed.text_html
+                                      else footed(pressed.text_html, line)), None)
 
 
 # Where the state line under an escalation (or a hand-back notice) starts: a blank line, then a WORD JOINER
@@ -661,7 +785,7 @@ async def edit_in_place(message: Message, text: str, markup: InlineKeyboardMarku
 def is_status(message: Message) -> bool:
     """Whether the message pressed is a /warnstatus message (rather than an escalation)."""
     buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
-    return any(str(b.callback_data or "").startswith("ws:remind:") for row in buttons for b in row)
+    return any(str(b.callback_data or "").startswith(("ws:remind:", "ws:show:")) for row in buttons for b in row)
 
 
 async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, county_code: str) -> int:
@@ -683,7 +807,7 @@ async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, c
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         names = fitting([place_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
         count = len(institutions)
-        text = t(counted("warnstatus.handed_back_notice", count), name=by.full_name, region=place_name(region, t),
+        text = t(counted("warnstatus.handed_back_notice", count), name=by.full_name, region=area_name(region, t),
                  title=title(warning, t), count=count, names=t.plain("warn.list_separator").join(names))
         if len(names) < count:
             text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))

@@ -45,7 +45,9 @@ async def test_county_staff_refresh_and_remind_their_county_under_a_city_wide_wa
     assert "辖区以外" not in (staff.answers()[-1].text or "")
     assert "需要帮助 1 · 未回复 0" in staff.last_message().text
 
-    await staff.press("🔔 提醒未回复的机构", message=status)
+    # With none silent, 🔔 is no longer offered; a press from before (forged here) reminds nobody.
+    assert status.buttons == [["🔄 刷新"]]
+    await staff.press_data(status, "ws:remind:1")
     assert staff.answers()[-1].text == "所有机构都已回复，无需提醒。"
     refused = await typhoon_stage.services.storage.db.fetchall(
         "SELECT actor_id FROM audit_log WHERE action = 'authz.refused'"

@@ -112,7 +112,7 @@ async def test_an_english_head_calls_for_help_and_an_english_official_takes_and_
 
     await official.send_text("/warnstatus")
     status = official.last_message()
-    assert "Received, acting 0 · need help 1 · no answer 1 (2 institutions)" in status.text
+    assert "Received, acting 0 · Need help 1 · No answer 1 (2 institutions)" in status.text
     assert "  🆘 Damen Town Home for the Aged: Grace Chen 2026-09-10 09:00 · ✋ Tom Lin is handling it" in status.text
     assert ["✅ Resolved: Damen Town Home for the Aged"] in status.buttons
 
@@ -129,7 +129,7 @@ async def test_an_english_head_calls_for_help_and_an_english_official_takes_and_
 
     await official.send_text("/warnstatus")
     resolved = official.last_message()
-    assert "Received, acting 0 · need help 0 · helped 1 · no answer 1 (2 institutions)" in resolved.text
+    assert "Received, acting 0 · Need help 0 · Helped 1 · No answer 1 (2 institutions)" in resolved.text
     assert "  🆘→✅ Damen Town Home for the Aged: helped (Tom Lin)" in resolved.text
     assert not any("Resolved:" in label for row in resolved.buttons for label in row)
 

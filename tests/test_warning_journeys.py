@@ -552,11 +552,14 @@ async def test_a_warning_that_has_ended_is_not_taken_on(typhoon_stage: Stage) ->
     await follow_up(typhoon_stage.services)
     await drain(typhoon_stage)
     (escalation,) = containing(cast.dongtou_staff, "仍未回复")
+    warning_id = escalation_warning_id(escalation)
     typhoon_stage.clock.advance(timedelta(hours=22))
     late = await cast.dongtou_staff.press("☎️ 我来跟进", escalation)
     assert late.answer is not None and late.answer.text == "这条预警已解除或已过期。"
-    status = await typhoon_stage.services.warnings.ack_status(escalation_warning_id(escalation))
+    status = await typhoon_stage.services.warnings.ack_status(warning_id)
     assert [county.follower for county in status.counties] == [None]
+    # The message loses its button, and says the warning ended.
+    assert escalation.buttons == [] and escalation.text.endswith("无需再跟进。")
 
 
 def escalation_warning_id(message: BotMessage) -> int:

@@ -61,10 +61,10 @@ async def test_the_city_admin_standing_in_for_counties_gets_one_escalation_group
     late = [m for m in cast.admin.messages()[seen:] if "仍未回复" in m.text]
     assert len(late) == 1, [m.text for m in late]
     (grouped,) = late
-    assert "您负责的 10 个县（市、区）共有 13 家机构仍未回复" in grouped.text
-    assert "\n温州市（4 家）：温州市救助管理站、" in grouped.text
-    assert "\n永嘉县（1 家）：永嘉县社会福利中心" in grouped.text
-    assert ["☎️ 我来跟进永嘉县"] in grouped.buttons and ["☎️ 我来跟进温州市"] in grouped.buttons
+    assert "您负责的 10 个地区（含市直）共有 13 家机构仍未回复" in grouped.text
+    assert "\n温州市（市直） 4 家：温州市救助管理站、" in grouped.text
+    assert "\n永嘉县 1 家：永嘉县社会福利中心" in grouped.text
+    assert ["☎️ 我来跟进永嘉县"] in grouped.buttons and ["☎️ 我来跟进温州市（市直）"] in grouped.buttons
     assert len(grouped.buttons) == 10
     # Staff with a county of their own keep their one message, as before.
     (dongtou,) = containing(cast.dongtou_staff, "仍未回复")
@@ -75,16 +75,16 @@ async def test_the_city_admin_standing_in_for_counties_gets_one_escalation_group
     assert "永嘉县" in (cast.admin.answers()[-1].text or "")
     edited = _as_now(cast.admin, grouped.message_id)
     assert edited.text.endswith("☎️ 永嘉县跟进人：王 局长（2026-09-10 11:02 接手）")
-    assert ["↩️ 交回永嘉县的跟进"] in edited.buttons and ["☎️ 我来跟进温州市"] in edited.buttons
+    assert ["↩️ 交回永嘉县的跟进"] in edited.buttons and ["☎️ 我来跟进温州市（市直）"] in edited.buttons
     assert len(edited.buttons) == 10
-    await cast.admin.press("☎️ 我来跟进温州市", message=edited)
+    await cast.admin.press("☎️ 我来跟进温州市（市直）", message=edited)
     edited = _as_now(cast.admin, grouped.message_id)
-    assert "☎️ 永嘉县跟进人：王 局长" in edited.text and "☎️ 温州市跟进人：王 局长" in edited.text
+    assert "☎️ 永嘉县跟进人：王 局长" in edited.text and "☎️ 温州市（市直）跟进人：王 局长" in edited.text
     await cast.admin.press("↩️ 交回永嘉县的跟进", message=edited)
     edited = _as_now(cast.admin, grouped.message_id)
-    assert "永嘉县跟进人" not in edited.text and "☎️ 温州市跟进人：王 局长" in edited.text
-    assert ["☎️ 我来跟进永嘉县"] in edited.buttons and ["↩️ 交回温州市的跟进"] in edited.buttons
+    assert "永嘉县跟进人" not in edited.text and "☎️ 温州市（市直）跟进人：王 局长" in edited.text
+    assert ["☎️ 我来跟进永嘉县"] in edited.buttons and ["↩️ 交回温州市（市直）的跟进"] in edited.buttons
     assert edited.text.startswith(grouped.text)
     await cast.admin.send_text("/warnstatus")
     status = cast.admin.last_message().text
-    assert "温州市\n☎️ 跟进人：王 局长" in status and "永嘉县\n☎️ 尚无人接手跟进" in status
+    assert "温州市（市直）\n☎️ 跟进人：王 局长" in status and "永嘉县\n☎️ 尚无人接手跟进" in status
