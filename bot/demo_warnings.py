@@ -195,8 +195,17 @@ async def typhoon_warning(scene: Scene) -> None:
         scene.check(len([m for m in group.messages() if "台风红色预警" in m.text]) == 1, "the county group receives it")
         scene.check(any("已自动发送" in m.text for m in staff.messages()), "county staff are told it went out")
 
-        scene.title("一位院长确认落实，一位院长请求帮助 / one head acknowledges, the other asks for help")
-        await head_1.press("✅ 已收到并落实")
+        scene.title("一位院长回复“收到”后点按钮确认落实，一位院长请求帮助 / one head types 收到, is shown the "
+                    "buttons and acknowledges; the other asks for help")
+        await head_1.send_text("收到")
+        nudge = head_1.last_message()
+        scene.check("发送文字不会记作回复" in nudge.text and "✅ 已收到并落实" in nudge.buttons[0],
+                    "a typed 收到 is not taken as an answer: the warning's buttons are shown instead")
+        await head_1.press("✅ 已收到并落实", message=nudge)
+        warned = [m for m in head_1.messages() if "【发布】台风红色预警" in m.text]
+        scene.check(bool(warned) and "确认收到并落实" in warned[-1].text
+                    and warned[-1].buttons == [["🆘 需要帮助"]],
+                    "郑院长's warning itself now says the answer given (and keeps 🆘 需要帮助)")
         await head_2.press("🆘 需要帮助")
         await deliver()
         scene.check(any("紧急求助" in m.text and "大门镇敬老院" in m.text for m in staff.messages()),
@@ -233,6 +242,10 @@ async def typhoon_warning(scene: Scene) -> None:
             lifted = [m for m in chat.messages() if "【解除】台风红色预警" in m.text]
             scene.check(len(lifted) == 1, f"解除 reaches {name}")
         scene.check(len([m for m in cadre.messages() if "【发布】" in m.text]) == 1, "the cadre was warned once too")
+        await staff.send_text("/warnstatus")
+        tally = staff.last_message().text
+        scene.check("最终回复情况 · 已于" in tally and "已收到并落实 1 · " in tally and "未回复 0" in tally,
+                    "/warnstatus keeps the final tally after the lift")
     if sender is not running:
         await sender.stop()
     scene.check(await services.outbox.owed() == 0, "nothing is left in the outbox")

@@ -6,7 +6,10 @@ broadcast still going out, and says who asks, for which institution and under wh
 
 from __future__ import annotations
 
+import logging
+
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
@@ -15,7 +18,7 @@ from bot.services.errors import Refusal
 from bot.services.warnings import AckOutcome
 from handlers.common import Caller, identify, place_name, popup_text
 from handlers.hazard_buttons import replace_buttons
-from handlers.warning_outbox import queue_personal
+from handlers.warning_outbox import delivered_copy, queue_personal
 from handlers.warning_text import (
     ACK_NEED_HELP,
     ACK_RECEIVED,
@@ -29,6 +32,8 @@ from handlers.warning_text import (
 )
 from handlers.warnstatus import edit_in_place
 from storage.warning_models import AckResponse
+
+log = logging.getLogger(__name__)
 
 RESPONSES = {ACK_RECEIVED: AckResponse.RECEIVED, ACK_NEED_HELP: AckResponse.NEED_HELP}
 
@@ -75,6 +80,25 @@ async def answered(update: Update, context: BotContext) -> None:
         at = local_time(services.clock.now(), services.settings.tz)
         line = t("warn.state_received" if response is AckResponse.RECEIVED else "warn.state_need_help", at=at)
         await edit_in_place(query.message, Html(f"{without_state(query.message.text_html)}\n\n{line}"), markup)
+        await _mark_the_warning(context, warning_id, query.message, line, markup)
+
+
+async def _mark_the_warning(
+    context: BotContext, warning_id: int, pressed: Message, line: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """An answer given from another message (the buttons shown after a typed 收到, or an older revision's) marks the
+    warning itself too: left with its buttons, it read as still unanswered. Best effort, as the help lines are."""
+    services = context.services
+    copy = await delivered_copy(services, await services.warnings.get(warning_id), pressed.chat_id)
+    if copy is None or copy.message_id == pressed.message_id:
+        return
+    try:
+        await context.bot.edit_message_text(
+            Html(f"{without_state(copy.payload.text)}\n\n{line}"), chat_id=copy.chat_id,
+            message_id=copy.message_id, reply_markup=markup,
+        )
+    except TelegramError as error:
+        log.info("the warning %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
 
 
 def without_state(text: str) -> str:

@@ -21,12 +21,12 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.domain.roles import Role
-from bot.domain.warnings import WarningChange
 from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import HelpPress
 from handlers.common import identify, refuse_press
-from handlers.warning_outbox import queue_personal, translator_for, warning_batch
+from handlers.warning_ack import without_state
+from handlers.warning_outbox import delivered_copy, queue_personal, translator_for
 from handlers.warning_text import (
     HELP_RESOLVE,
     HELP_TAKE,
@@ -39,7 +39,6 @@ from handlers.warning_text import (
 )
 from handlers.warnstatus import AUTHZ_REFUSALS, edit_in_place, is_status, name_of, status_keyboard, status_text
 from storage.models import User
-from storage.outbox_models import DeliveryState
 from storage.warning_models import HelpRequest
 
 if TYPE_CHECKING:
@@ -194,16 +193,7 @@ async def _edit_askers_warning(context: BotContext, press: HelpPress) -> None:
     revision of the warning delivered to them (not a 【解除】), from the outbox's record; the copy they pressed
     under may be an older one, or the nudge after a typed 收到, and keeps its own line."""
     services, request, warning = context.services, press.request, press.warning
-    cancels = {r.revision for r in await services.warnings.revisions(warning.id) if r.change is WarningChange.CANCEL}
-    copy = None
-    for revision in range(warning.revision, 0, -1):
-        if revision in cancels:
-            continue
-        key = f"{warning_batch(warning.id, revision)}:chat:{request.asker_id}"
-        found = await services.storage.outbox.get_by_key(key)
-        if found is not None and found.state is DeliveryState.SENT and found.message_id is not None:
-            copy = found
-            break
+    copy = await delivered_copy(services, warning, request.asker_id)
     if copy is None:
         return
     t = await translator_for(services, request.asker_id)
@@ -219,8 +209,8 @@ async def _edit_askers_warning(context: BotContext, press: HelpPress) -> None:
         markup = None
     try:
         await context.bot.edit_message_text(
-            Html(f"{copy.payload.text}\n\n{line}"), chat_id=copy.chat_id, message_id=copy.message_id,
-            reply_markup=markup,
+            Html(f"{without_state(copy.payload.text)}\n\n{line}"), chat_id=copy.chat_id,
+            message_id=copy.message_id, reply_markup=markup,
         )
     except TelegramError as error:
         log.info("the warning %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)

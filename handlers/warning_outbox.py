@@ -20,11 +20,12 @@ from bot.context import BotContext
 from bot.delivery import OutboxSender
 from bot.delivery_status import StatusMessage, progress_text
 from bot.domain.roles import Role, region_in_scope
+from bot.domain.warnings import EarlyWarning, WarningChange
 from bot.i18n import Translator
 from bot.services.staff import first_told
 from storage.db import patiently
 from storage.models import User
-from storage.outbox_models import BatchProgress, NewOutboxMessage, OutboxPayload, Priority
+from storage.outbox_models import BatchProgress, DeliveryState, NewOutboxMessage, OutboxItem, OutboxPayload, Priority
 from storage.repositories.broadcast_status import BroadcastStatus, BroadcastStatusRepository
 
 if TYPE_CHECKING:
@@ -40,6 +41,20 @@ Render = Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]
 
 def warning_batch(warning_id: int, revision: int) -> str:
     return f"warning:{warning_id}:rev:{revision}"
+
+
+async def delivered_copy(services: BotServices, warning: EarlyWarning, chat_id: int) -> OutboxItem | None:
+    """The newest revision of the warning delivered to this chat that is not its 【解除】, from the outbox's record:
+    the message a head reads as the warning, where the line saying how they answered belongs. None when none was
+    delivered (or Telegram gave no message id)."""
+    lifts = {r.revision for r in await services.warnings.revisions(warning.id) if r.change is WarningChange.CANCEL}
+    for revision in range(warning.revision, 0, -1):
+        if revision in lifts:
+            continue
+        found = await services.storage.outbox.get_by_key(f"{warning_batch(warning.id, revision)}:chat:{chat_id}")
+        if found is not None and found.state is DeliveryState.SENT and found.message_id is not None:
+            return found
+    return None
 
 
 async def translator_for(services: BotServices, chat_id: int) -> Translator:

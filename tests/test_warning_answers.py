@@ -109,6 +109,10 @@ async def test_a_head_who_types_shou_dao_is_shown_the_warnings_buttons_and_they_
     await cast.head_2.press("✅ 已收到并落实", nudge)
     assert cast.head_2.answers()[-1].text == "已确认：已收到并落实。谢谢！"
     assert [a.user_id for a in await typhoon_stage.services.storage.warnings.acks(1)] == [cast.head_2.id]
+    # The warning itself says so too: left with its ✅, it read as still unanswered.
+    warning = containing(cast.head_2, "【发布】")[0]
+    assert warning.text.endswith("\n\n✅ 已于 2026-09-10 09:00 确认收到并落实") and TYPHOON_TEMPLATE in warning.text
+    assert warning.buttons == [["🆘 需要帮助"]]
 
     await cast.head_2.send_text("收到")  # nothing waits for an answer any more: today's answer
     assert "请点下面" not in cast.head_2.last_message().text
