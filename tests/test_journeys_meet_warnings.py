@@ -4,7 +4,12 @@ say them."""
 
 from __future__ import annotations
 
+import pytest
+
+from bot.domain.lifecycle import HazardState
+from bot.domain.roles import Role
 from bot.stage import Stage
+from tests.hazard_people import HOME, SECOND_HEAD, cast, hazard_now, report
 from tests.warning_people import compose_typhoon, drain, enrol
 
 
@@ -32,3 +37,41 @@ async def test_a_typed_shou_dao_mid_drill_answers_the_warning_and_the_drill_wait
     await head.send_text("夜间火灾疏散，灭火器使用")  # the drill was still at step 5
     assert "第 6 步" in head.last_message().text
 
+
+
+@pytest.mark.parametrize("help_first", [True, False], ids=["help_then_done", "done_at_once"])
+async def test_a_kept_rectification_of_a_hazard_a_colleague_submitted_is_dropped_and_said(
+    bot_stage: Stage, help_first: bool
+) -> None:
+    people = await cast(bot_stage)
+    head = people.head
+    second = bot_stage.sandbox.user(user_id=SECOND_HEAD, first_name="吴副院长", language_code="zh-hans")
+    await bot_stage.register(second, Role.HEAD, institution=HOME)
+    hazard = await report(bot_stage)
+    notice = [m for m in head.messages() if "📤 提交整改结果" in str(m.buttons)][-1]
+    await head.press("📤 提交整改结果", notice)
+    await head.send_text("已清理消防通道内的杂物，并安排专人每日巡查")
+    await head.send_photo()
+    received = head.last_message()
+    await head.send_text("/tasks")  # a detour: the draft is kept
+
+    theirs = [m for m in second.messages() if "📤 提交整改结果" in str(m.buttons)][-1]
+    await second.press("📤 提交整改结果", theirs)
+    await second.send_text("副院长已清理通道杂物并加装标识")
+    await second.send_photo()
+    await second.press("完成")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+
+    if help_first:
+        await head.send_text("/help")
+        assert "未完成的整改结果提交" not in head.last_message().text
+    await head.press("完成", received)
+    said = head.last_message().text
+    assert f"隐患 {hazard.code} 已由 吴副院长 于" in said and "提交整改结果，正在等待验收" in said
+    assert "您未提交的整改草稿（措施和照片）已删除" in said
+    assert (await hazard_now(bot_stage, hazard)).measures == "副院长已清理通道杂物并加装标识"
+    await head.send_text("/help")
+    assert "未完成的整改结果提交" not in head.last_message().text
+
+    await head.press("📤 提交整改结果", notice)  # the hazard's own button says the same
+    assert "已由 吴副院长 于" in (head.answers()[-1].text or "")
