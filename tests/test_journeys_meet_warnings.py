@@ -10,6 +10,7 @@ from bot.domain.lifecycle import HazardState
 from bot.domain.roles import Role
 from bot.stage import Stage
 from tests.hazard_people import HOME, SECOND_HEAD, cast, hazard_now, report
+from tests.test_report import cadre_and_head, to_the_description
 from tests.warning_people import compose_typhoon, drain, enrol
 
 
@@ -75,3 +76,40 @@ async def test_a_kept_rectification_of_a_hazard_a_colleague_submitted_is_dropped
 
     await head.press("📤 提交整改结果", notice)  # the hazard's own button says the same
     assert "已由 吴副院长 于" in (head.answers()[-1].text or "")
+
+
+@pytest.mark.parametrize("typed", ["继续填写", "▶ 继续填写", "继续", "Continue"])
+async def test_the_resume_question_takes_its_labels_typed(bot_stage: Stage, typed: str) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("/report")
+    await cadre.send_text(typed)
+    assert "描述" in cadre.last_message().text and "请点击上方的按钮" not in cadre.last_message().text
+    await cadre.send_text("二楼安全出口被杂物堵塞，无法正常通行")
+    assert "照片" in cadre.last_message().text  # carried on at the saved step
+
+
+@pytest.mark.parametrize("typed", ["重新开始", "Start over"])
+async def test_the_resume_question_takes_start_over_typed(bot_stage: Stage, typed: str) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("/report")
+    offer = cadre.last_message()
+    await cadre.send_text(typed)
+    assert "请点击上方的按钮" not in cadre.last_message().text
+    assert offer.buttons == []  # answered by typing: its buttons went
+    await cadre.send_text("/help")
+    assert "未完成的隐患上报" not in cadre.last_message().text
+
+
+async def test_a_second_offer_takes_the_first_ones_buttons_away(bot_stage: Stage) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("/report")
+    first = cadre.last_message()
+    await cadre.send_text("/report")
+    second = cadre.last_message()
+    assert first.buttons == [] and second.buttons == [["▶ 继续填写"], ["🔄 重新开始"]]
+    assert "您有一份未完成的隐患上报" in first.text  # its text stays as it was
+    await cadre.press("🔄 重新开始", second)
+    assert second.buttons == []
