@@ -9,6 +9,7 @@ import pytest
 from bot.domain.lifecycle import HazardState
 from bot.domain.roles import Role
 from bot.stage import Stage
+from tests.calendar_people import local
 from tests.hazard_people import HOME, SECOND_HEAD, cast, hazard_now, report
 from tests.test_report import cadre_and_head, to_the_description
 from tests.warning_people import compose_typhoon, drain, enrol
@@ -113,3 +114,20 @@ async def test_a_second_offer_takes_the_first_ones_buttons_away(bot_stage: Stage
     assert "您有一份未完成的隐患上报" in first.text  # its text stays as it was
     await cadre.press("🔄 重新开始", second)
     assert second.buttons == []
+
+
+async def test_a_drill_count_with_two_numbers_says_why_and_hours_are_taken_as_minutes(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 10))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-10）")
+    for typed in ("全院共40人，其中老人30人", "40-50人"):
+        await head.send_text(typed)
+        assert "请只填一个数字" in head.last_message().text
+    await head.send_text("40")
+    await head.send_text("大约1.5小时")
+    assert head.messages()[-2].text == "按 90 分钟记录。"
+    assert "第 5 步" in head.last_message().text
+    await head.send_text("/help")
+    assert "40 人，90 分钟" in head.last_message().text
