@@ -254,7 +254,7 @@ async def _took_number(
     if number is None:
         return step
     if reader is duration_minutes and said_in_hours(message.text):
-        await answer(update, caller.t("drill.minutes_from_hours", minutes=number))
+        await answer(update, caller.t(counted("drill.minutes_from_hours", number), count=number))
     return await advance(update, context, caller, draft.model_copy(update={field: number}), then)
 
 
