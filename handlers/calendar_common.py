@@ -3,6 +3,7 @@ stands, and the buttons that open a journey from anywhere (a reminder, a record)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -10,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import BotContext
 from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
 from bot.domain.days import NoSuchDay, Toward, parse_typed_day
-from bot.domain.text import single_number
+from bot.domain.text import several_numbers, single_number
 from bot.i18n import Translator, counted
 from bot.services.calendar import MAX_AGE
 from handlers.common import Caller, answer, cancel_keyboard, identify, no_such_day
@@ -102,15 +103,17 @@ async def read_day(update: Update, caller: Caller, text: str, prefix: str, today
 
 async def read_count(
     update: Update, caller: Caller, text: str, prefix: str, *, guide: str, refusal: str, most: int,
-    keyboard: InlineKeyboardMarkup | None = None,
+    keyboard: InlineKeyboardMarkup | None = None, reader: Callable[[str], int | None] = parse_count,
 ) -> int | None:
-    """A number typed (people, minutes) from 1 to `most`; None once the person has been guided (`guide`: not a
-    number) or refused (`refusal`: out of range); either answer carries the question's buttons (`keyboard`; the
-    journey's Cancel when it had no others)."""
-    number = parse_count(text)
+    """A number typed (people, minutes) from 1 to `most`, as `reader` reads it; None once the person has been guided
+    (`guide`: not a number; more than one number is told so) or refused (`refusal`: out of range); either answer
+    carries the question's buttons (`keyboard`; the journey's Cancel when it had no others)."""
+    number = reader(text)
     cancel = keyboard or cancel_keyboard(caller.t, f"{prefix}:cancel")
     if number is None:
-        await answer(update, caller.t(guide), reply_markup=cancel)
+        # "全院共40人，其中老人30人" or "40-50人": digits were typed, so "type a number" would not say what is wrong.
+        said = "calendar.guide_one_number" if several_numbers(text) else guide
+        await answer(update, caller.t(said), reply_markup=cancel)
         return None
     if not 0 < number <= most:
         await answer(update, caller.t(refusal, max=most), reply_markup=cancel)

@@ -17,7 +17,7 @@ from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.domain.text import clean_text, says_no_photo
+from bot.domain.text import clean_text, duration_minutes, said_in_hours, says_no_photo
 from bot.i18n import Html, Translator, counted
 from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem, may_log_for
 from bot.services.errors import Refusal
@@ -27,6 +27,7 @@ from handlers.calendar_common import (
     ENTRY_DRILL,
     day_pattern,
     drafts,
+    parse_count,
     pressed_day,
     read_count,
     read_day,
@@ -259,15 +260,17 @@ async def counted_people(update: Update, context: BotContext) -> str | int:
 
 
 async def timed(update: Update, context: BotContext) -> str | int:
+    """Minutes, or hours as people say them ("1.5小时" is 90 minutes, said back before the next question)."""
     return await _took_number(
         update, context, TIMING, "calendar.guide_minutes", "refusal.duration_invalid", MAX_DURATION_MINUTES,
-        "duration_minutes", DESCRIBING,
+        "duration_minutes", DESCRIBING, reader=duration_minutes,
     )
 
 
 async def _took_number(
     update: Update, context: BotContext, step: str, guide: str, refusal: str, most: int, field: str, then: str,
     *, keyboard: Callable[[Translator], InlineKeyboardMarkup] | None = None,
+    reader: Callable[[str], int | None] = parse_count,
 ) -> str | int:
     """The answer to `step` is a number (people, minutes): not a number is guided, outside 1..`most` is refused,
     under the question's buttons (`keyboard`; Cancel alone when it had no others)."""
@@ -278,9 +281,11 @@ async def _took_number(
     caller, draft = loaded
     buttons = keyboard(caller.t) if keyboard is not None else None
     number = await read_count(update, caller, message.text, "dr", guide=guide, refusal=refusal, most=most,
-                              keyboard=buttons)
+                              keyboard=buttons, reader=reader)
     if number is None:
         return step
+    if reader is duration_minutes and said_in_hours(message.text):
+        await answer(update, caller.t(counted("drill.minutes_from_hours", number), count=number))
     return await advance(update, context, caller, draft.model_copy(update={field: number}), then)
 
 

@@ -40,6 +40,8 @@ ACCESS_GROUP = -20
 # After the secrecy guard, which reads every edit, the access gate and the journey switch (ACCESS_GROUP + 2, which
 # passes edits by); before every journey. A group of its own: in a shared one only the first handler would run.
 EDIT_GROUP = ACCESS_GROUP + 3
+# After the edits, before every journey: a typed 收到 while a warning waits is the warning's, not a step's answer.
+RECEIPT_GROUP = EDIT_GROUP + 1
 FALLBACK_GROUP = 50
 
 # Commands an unregistered person may still use: registering with an invitation, and binding a group.
@@ -273,8 +275,6 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is not None and message.text is not None and message.text.startswith("/"):
         await answer(update, caller.t("fallback.unknown_command"))
-    elif message is not None and message.text is not None and await _pointed_to_the_ack(update, context, caller):
-        return
     elif message is not None and message.text is not None and await may_report(context, caller):
         # Text that reached no journey is most often someone who wants to report and does not know how: say how.
         # (A classified text never gets here: the secrecy guard, in an earlier group, refused it.)
@@ -283,22 +283,48 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
         await answer(update, caller.t("fallback.not_understood"))
 
 
-async def _pointed_to_the_ack(update: Update, context: BotContext, caller: Caller) -> bool:
-    """A head who types 收到 (or OK, 好的收到…) while a warning to them waits for an answer believes they answered:
-    show them the warning's own buttons rather than record typed text (staff could not tell it from a remark).
-    False when the text is something else or no warning waits for them."""
-    message = update.effective_message
-    if caller.user is None or message is None or not looks_like_receipt(message.text or ""):
-        return False
+async def receipt_before_journeys(update: Update, context: BotContext) -> None:
+    """A head who types 收到 (or OK, 好的收到…) while a warning to them waits for an answer believes they answered.
+    Taken by a journey waiting for text, it became a drill's "what was practised" and the warning stayed unanswered.
+    So before any journey: show them the warning's own buttons (typed text is not recorded as an answer: staff could
+    not tell it from a remark) and stop there; a journey that waits stays at its step. Text that is something else,
+    or sent with no warning waiting, goes on to the journeys as before."""
+    message = update.message
+    if message is None or message.text is None or not is_private(update) or not looks_like_receipt(message.text):
+        return
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return
     warning = await context.services.warnings.newest_unanswered(caller.user.telegram_id)
     if warning is None:
-        return False
+        return
     t = caller.t
     tz = context.services.settings.tz
     text = t("warn.typed_receipt", title=title(warning, t), headline=headline(warning, t),
              at=local_time(warning.sent_at or warning.created_at, tz))
+    waits = await _where_a_journey_waits(update, context, caller)
+    if waits is not None:
+        text += "\n\n" + waits
     await answer(update, text, reply_markup=ack_keyboard(warning.id, t))
-    return True
+    raise ApplicationHandlerStop
+
+
+async def _where_a_journey_waits(update: Update, context: BotContext, caller: Caller) -> str | None:
+    """"Your drill record still waits at step 5" for a journey of the person's that waits (its draft agreeing with
+    the step); a plainer line for a journey that keeps no numbered draft; None when none waits."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    steps = waiting(context.application, chat.id, user.id)
+    for step in steps:
+        journey = RESUMABLE.get(step.name or "")
+        found = await journey.unfinished(context, caller) if journey is not None else None
+        if journey is not None and found is not None and (
+            step._conversations.get((chat.id, user.id)) == found.step
+        ):
+            return caller.t("warn.typed_receipt_step", journey=caller.t.plain(f"resume.journey.{journey.name}"),
+                            number=found.number)
+    return caller.t("warn.typed_receipt_waiting") if steps else None
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
@@ -366,6 +392,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated), group=MIGRATION_GROUP)
     application.add_handler(TypeHandler(Update, edits_are_not_answers), group=EDIT_GROUP)
     application.add_handler(TypeHandler(Update, access_gate), group=ACCESS_GROUP)
+    application.add_handler(TypeHandler(Update, receipt_before_journeys), group=RECEIPT_GROUP)
     application.add_handler(TypeHandler(Update, forged_numbers), group=ACCESS_GROUP + 1)
     application.add_handler(ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)

@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.lifecycle import HazardAction
+from bot.domain.lifecycle import HazardAction, takes
 from bot.domain.text import MIN_MEASURES, clean_text, is_blank, says_enough_measures
 from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
@@ -36,6 +36,7 @@ from handlers.hazard_buttons import (
 )
 from handlers.resume import Resumable, Unfinished, resumable
 from handlers.verify import tell_if_only_verifier
+from storage.models import User
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 AWAITING_MEASURES, AWAITING_PHOTOS = "rectify.awaiting_measures", "rectify.awaiting_photos"
@@ -95,6 +96,7 @@ async def chose_rectify(update: Update, context: BotContext) -> str | int:
         hazard = (await hazards.view(user, hazard_id)).hazard
     except Refusal as refusal:
         await refuse(query, t, refusal)
+        await _drop_if_done(context, caller)
         return ConversationHandler.END
     await query.answer()
     drafts, telegram_id = _drafts(context), user.telegram_id
@@ -219,7 +221,10 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
     # Also an entry: pressed after a detour (an extension request, /cancel of another journey), Done still submits
     # the draft it was sent under, as long as that draft is still there at its photo step, for the same hazard.
     if draft is None or not draft.measures or (named and int(named) != draft.hazard_id):
-        await query.answer(t.plain("fallback.stale_button"), show_alert=True)
+        if named and (draft is None or int(named) != draft.hazard_id):
+            await _done_after_the_draft_went(update, context, t, user, int(named))
+        else:
+            await query.answer(t.plain("fallback.stale_button"), show_alert=True)
         return ConversationHandler.END
     if not draft.photos:
         await query.answer(t.plain("rectify.need_photo_first"), show_alert=True)
@@ -233,11 +238,16 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
             await drafts.delete(user.telegram_id, Journey.RECTIFY)
     except Refusal as refusal:
         await query.answer()
-        await answer(update, t(refusal.message_key, **refusal.params))
         if refusal.code in MEASURES_REFUSALS:
+            await answer(update, t(refusal.message_key, **refusal.params))
             await answer(update, t("rectify.measures_again"), reply_markup=cancel_keyboard(t, CANCEL))
             return AWAITING_MEASURES
+        # Submitted by a colleague meanwhile, withdrawn, closed…: the refusal says what happened, and that the
+        # measures and photos typed here went with it (before, they vanished without a word).
+        await answer(update, t(refusal.message_key, **refusal.params) + "\n" + t("rectify.draft_dropped"))
         await drafts.delete(user.telegram_id, Journey.RECTIFY)
+        if isinstance(query.message, Message):
+            await replace_buttons(query.message, None)
         return ConversationHandler.END
     await query.answer()
     if isinstance(query.message, Message):
@@ -247,6 +257,32 @@ async def pressed_done(update: Update, context: BotContext) -> str | int:
     await answer(update, t(counted("rectify.submitted", count), code=outcome.hazard.code, count=count))
     await tell_if_only_verifier(update, context, user, outcome.hazard, t)
     return ConversationHandler.END
+
+
+async def _done_after_the_draft_went(
+    update: Update, context: BotContext, t: Translator, user: User, hazard_id: int
+) -> None:
+    """Done under a draft that is gone. When its hazard no longer takes a fix (a colleague submitted it, and /help
+    or 📤 found the draft left with nothing to submit), say what happened rather than "this button is old"; the
+    draft is said to be deleted unless the person submitted the rectification themselves."""
+    query = update.callback_query
+    assert query is not None
+    hazard = await context.services.storage.hazards.get(hazard_id)
+    if hazard is None or takes(hazard.state, HazardAction.SUBMIT_RECTIFICATION):
+        await query.answer(t.plain("fallback.stale_button"), show_alert=True)
+        return
+    try:
+        await ensure_allowed(context.services.hazards, user, hazard_id, HazardAction.SUBMIT_RECTIFICATION)
+    except Refusal as refusal:
+        await query.answer()
+        text = t(refusal.message_key, **refusal.params)
+        if hazard.fixed_by != user.telegram_id:
+            text += "\n" + t("rectify.draft_dropped")
+        await answer(update, text)
+        if isinstance(query.message, Message):
+            await replace_buttons(query.message, None)
+        return
+    await query.answer(t.plain("fallback.stale_button"), show_alert=True)  # pragma: no cover - takes() said no
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
@@ -278,10 +314,25 @@ async def _save(context: BotContext, caller: Caller, draft: ActionDraft) -> None
     await _drafts(context).save(caller.user.telegram_id, Journey.RECTIFY, draft, context.services.clock.now())
 
 
-async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
-    """A rectification with measures or photos in it, described for the journey switch, /start and /help."""
+async def _drop_if_done(context: BotContext, caller: Caller) -> ActionDraft | None:
+    """The person's kept rectification draft; None, and the draft discarded, when its hazard no longer takes a fix
+    (a colleague submitted it, staff withdrew or closed it): nothing is left that it could submit."""
     assert caller.user is not None
     draft = await _drafts(context).get(caller.user.telegram_id, Journey.RECTIFY)
+    if draft is None:
+        return None
+    hazard = await context.services.storage.hazards.get(draft.hazard_id)
+    if hazard is None or not takes(hazard.state, HazardAction.SUBMIT_RECTIFICATION):
+        await _drafts(context).delete(caller.user.telegram_id, Journey.RECTIFY)
+        return None
+    return draft
+
+
+async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
+    """A rectification with measures or photos in it, described for the journey switch, /start and /help; one
+    whose hazard no longer takes a fix is discarded rather than described."""
+    assert caller.user is not None
+    draft = await _drop_if_done(context, caller)
     if draft is None or not (draft.measures or draft.photos):
         return None
     hazard = await context.services.storage.hazards.get(draft.hazard_id)

@@ -10,20 +10,30 @@ journey waits, which is told where the journey waits and sees that step's questi
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from handlers.common import Caller, answer, identify
+from bot.i18n import LANGUAGES
+from handlers.common import Caller, answer, identify, typed_label
 from handlers.hazard_buttons import replace_buttons
 
 RESUMING = "resuming"  # the state of a journey whose command asked: carry on, or start over?
 PRESS = re.compile(r"^rs:(\w+):(go|new)$")
+# Typed at the question, besides the buttons' own labels (in either language): what people shorten them to.
+TYPED = {"继续": "go", "continue": "go", "重来": "new", "start again": "new"}
+# The question last asked, remembered (SQLite claims) so that a newer question, or a typed answer, takes its buttons
+# away: two /report in a row left two questions whose older ▶ still looked alive.
+OFFER_MEMORY = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -53,8 +63,11 @@ class Resumable:
     afresh: Start | None = None
 
     def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
-        """The state RESUMING: the two buttons of the question."""
-        return [CallbackQueryHandler(self._chose, pattern=rf"^rs:{self.name}:(go|new)$")]
+        """The state RESUMING: the two buttons of the question, or their labels typed."""
+        return [
+            CallbackQueryHandler(self._chose, pattern=rf"^rs:{self.name}:(go|new)$"),
+            MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, self._typed),
+        ]
 
     async def offer(self, update: Update, context: BotContext, caller: Caller) -> str | None:
         """Ask whether to carry on, when the person has an unfinished draft; None (nothing said) when not."""
@@ -66,8 +79,50 @@ class Resumable:
             [InlineKeyboardButton(t.plain("resume.button_continue"), callback_data=f"rs:{self.name}:go")],
             [InlineKeyboardButton(t.plain("resume.button_afresh"), callback_data=f"rs:{self.name}:new")],
         ])
-        await answer(update, self.describe(caller, found, "resume.offer"), reply_markup=keyboard)
+        await self._take_back_offer(update, context)
+        sent = await answer(update, self.describe(caller, found, "resume.offer"), reply_markup=keyboard)
+        chat = update.effective_chat
+        if sent is not None and chat is not None:
+            note = json.dumps({"message": sent.message_id, "text": sent.text_html}, ensure_ascii=False)
+            await context.services.claims.remember(chat.id, self._offer_key, OFFER_MEMORY, note=note)
         return RESUMING
+
+    @property
+    def _offer_key(self) -> str:
+        return f"resume.offer:{self.name}"
+
+    async def _take_back_offer(self, update: Update, context: BotContext) -> None:
+        """The buttons of the question last asked in this chat go: answered, or asked again."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        asked = await context.services.claims.recall(chat.id, self._offer_key)
+        if asked is None or asked.note is None:
+            return
+        offer = json.loads(asked.note)
+        # Deleted by the person, or its buttons already gone: there is nothing to take back.
+        with contextlib.suppress(TelegramError):
+            await context.bot.edit_message_text(offer["text"], chat_id=chat.id, message_id=offer["message"],
+                                                reply_markup=None)
+
+    async def _typed(self, update: Update, context: BotContext) -> str | int:
+        """▶ 继续填写 or 🔄 重新开始 typed rather than pressed counts as pressed, as other steps' labels do."""
+        caller = await identify(update, context)
+        message = update.effective_message
+        if caller is None or caller.user is None or message is None:
+            return ConversationHandler.END
+        t = caller.t
+        labels = {**TYPED}
+        for language in LANGUAGES:  # a label seen in the other language, as the audit's testers typed it
+            other = context.services.i18n.get(language)
+            labels[other.plain("resume.button_continue")] = "go"
+            labels[other.plain("resume.button_afresh")] = "new"
+        choice = typed_label(message.text, labels)
+        if choice is None:
+            await answer(update, t("flow.use_buttons"))
+            return RESUMING
+        await self._take_back_offer(update, context)
+        return await self._went(update, context, caller, choice)
 
     def describe(self, caller: Caller, found: Unfinished, key: str) -> str:
         t = caller.t
@@ -80,18 +135,21 @@ class Resumable:
         if caller is None or caller.user is None or query is None or self.ask is None or self.afresh is None:
             return ConversationHandler.END
         match = PRESS.match(query.data or "")
-        found = await self.unfinished(context, caller)
-        if match is not None and match.group(2) == "new":
-            await query.answer()
-            await _settled(query.message)
-            return await self.afresh(update, context, caller)
-        if found is None:
+        choice = match.group(2) if match is not None else "go"
+        if choice == "go" and await self.unfinished(context, caller) is None:
             # Finished, cancelled or started over since the question was asked: nothing is left to carry on.
             await query.answer(caller.t.plain("resume.gone"), show_alert=True)
-            await _settled(query.message)
-            return await self.afresh(update, context, caller)
-        await query.answer()
+        else:
+            await query.answer()
         await _settled(query.message)
+        return await self._went(update, context, caller, choice)
+
+    async def _went(self, update: Update, context: BotContext, caller: Caller, choice: str) -> str | int:
+        """Carry on at the saved step ("go"), or start over ("new", or nothing left to carry on)."""
+        assert self.ask is not None and self.afresh is not None
+        found = await self.unfinished(context, caller) if choice == "go" else None
+        if found is None:
+            return await self.afresh(update, context, caller)
         return await self.ask(update, context, caller, found.step)
 
 

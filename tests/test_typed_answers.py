@@ -48,9 +48,10 @@ async def test_a_count_inside_a_sentence_is_read_and_a_wrong_one_keeps_the_way_b
     assert "阿拉伯数字" in head.last_message().text and head.last_message().buttons == question.buttons
     await head.send_text("全体员工和老人共40人")
     assert "时长" in head.last_message().text
-    await head.send_text("1小时30分钟")  # two numbers: not guessed
-    assert "阿拉伯数字" in head.last_message().text
-    await head.send_text("大约用了45分钟")
+    await head.send_text("1到2小时")  # two numbers: not guessed, and told why
+    assert "请只填一个数字" in head.last_message().text
+    await head.send_text("1小时30分钟")  # hours and minutes: one length of time
+    assert head.messages()[-2].text == "按 90 分钟记录。"
     assert "演练了哪些内容" in head.last_message().text
 
 

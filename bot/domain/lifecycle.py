@@ -303,6 +303,12 @@ def state_kind(state: HazardState) -> StateKind:
     return STATE_KINDS[state]
 
 
+def takes(state: HazardState, action: HazardAction) -> bool:
+    """Whether a hazard in `state` can still move by `action` at all, whoever asks: a kept rectification draft for a
+    hazard that no longer takes a fix (a colleague submitted it, staff withdrew it) has nothing left to submit."""
+    return (state, action) in TRANSITIONS
+
+
 def is_overdue(deadline: datetime | None, state: HazardState, now: datetime) -> bool:
     """Derived on every read, never stored, so that a changed deadline or clock can never leave a stale flag.
 

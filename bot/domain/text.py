@@ -169,6 +169,46 @@ def single_number(text: str | None) -> int | None:
     return int(numbers[0])
 
 
+def several_numbers(text: str | None) -> bool:
+    """Whether a typed answer holds more than one number ("全院共40人，其中老人30人", "40-50人"): it was a number,
+    only not one that could be kept."""
+    return len(_NUMBER.findall(clean_text(text))) > 1
+
+
+# A length of time said in hours, as people say it: "2小时", "大约2个小时", "1.5小时", "1个半小时", "半小时",
+# "1小时30分钟", "2 hours", "1.5 hrs", "half an hour". Words before or after it ("大约", "左右") are allowed; a
+# second length or number is not.
+_IN_HOURS = re.compile(
+    r"[^\d.]*?(?:(?P<hours>\d{1,2}(?:\.\d{1,2})?)\s*个?\s*(?P<half>半)?|(?P<alone>半)\s*个?)\s*"
+    r"(?:小时|钟头|hours?|hrs?)\s*(?:(?P<minutes>\d{1,2})\s*(?:分钟|分|minutes?|mins?))?[^\d.]*"
+)
+_HALF_AN_HOUR = re.compile(r"[^\d]*half an hour[^\d]*")
+
+
+def said_in_hours(text: str | None) -> bool:
+    """Whether a typed length of time counts hours (so the minutes kept are worth saying back)."""
+    said = clean_text(text).lower()
+    return bool(_HOURS.search(said)) or _HALF_AN_HOUR.fullmatch(said) is not None
+
+
+def duration_minutes(text: str | None) -> int | None:
+    """The minutes a typed length of time says: "40", "40分钟" as `single_number` reads them; hours converted
+    ("2小时" 120, "1.5小时" 90, "半小时" 30, "1小时30分钟" 90, "2 hours" 120). None when it says no one length."""
+    said = clean_text(text).lower()
+    if not said_in_hours(said):
+        return single_number(said)
+    if _HALF_AN_HOUR.fullmatch(said):
+        return 30
+    found = _IN_HOURS.fullmatch(said)
+    if found is None:
+        return None
+    hours = float(found.group("hours")) if found.group("hours") else 0.0
+    half = 0.5 if found.group("half") or found.group("alone") else 0.0
+    minutes = int(found.group("minutes") or 0)
+    total = round((hours + half) * 60) + minutes
+    return total or None
+
+
 # Where a hazard is: "3" or "3-" says nothing anyone could walk to.
 MIN_ADDRESS = 2
 _ADDRESS_FILLER = re.compile(r"[\d\W_]+")

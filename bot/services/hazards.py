@@ -519,6 +519,8 @@ _ALREADY: dict[HazardAction, tuple[frozenset[str], str, frozenset[str]]] = {
     _A.ACCEPT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
     _A.REJECT: (frozenset({_A.REJECT.value}), "already_rejected", _VERDICT_ROUNDS),
     _A.ASSIGN: (FIX_ACTIONS, "already_submitted", _VERDICT_ROUNDS),
+    # 📤 or a kept draft's Done after a colleague (or oneself, on another device) submitted the rectification.
+    _A.SUBMIT_RECTIFICATION: (FIX_ACTIONS, "already_fixed", _VERDICT_ROUNDS),
 }
 
 

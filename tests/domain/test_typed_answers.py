@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.text import is_plausible_address, says_enough_measures, single_number, split_numbered_line
+from bot.domain.text import (
+    duration_minutes,
+    is_plausible_address,
+    said_in_hours,
+    says_enough_measures,
+    several_numbers,
+    single_number,
+    split_numbered_line,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +70,24 @@ def test_measures_say_what_was_done() -> None:
     assert says_enough_measures("Cleared the corridor")
     for thin in ("好", "ok", "done", "已改", "\u200b好\u200b"):
         assert not says_enough_measures(thin), thin
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("40", 40), ("40分钟", 40), ("大约2小时", 120), ("2个小时", 120), ("1.5小时", 90), ("半小时", 30),
+     ("1个半小时", 90), ("1小时30分钟", 90), ("2 hours", 120), ("约1.5 hrs左右", 90), ("half an hour", 30)],
+)
+def test_a_duration_in_hours_is_read_as_minutes(text: str, minutes: int) -> None:
+    assert duration_minutes(text) == minutes
+    assert said_in_hours(text) is (minutes != 40)
+
+
+@pytest.mark.parametrize("text", ["", "很久", "1小时和2小时", "0小时", "1.5", "20到30分钟", "2小时3"])
+def test_what_says_no_one_length_of_time_is_none(text: str) -> None:
+    assert duration_minutes(text) is None
+
+
+@pytest.mark.parametrize(("text", "several"), [("全院共40人，其中老人30人", True), ("40-50人", True), ("40人", False),
+                                               ("很多人", False)])
+def test_several_numbers_are_told_apart_from_none(text: str, several: bool) -> None:
+    assert several_numbers(text) is several

@@ -18,7 +18,7 @@ from typing import ClassVar, TypeVar
 from bot.sandbox.views import BotMessage
 from tests.resilience.crowd import CODE, MAX_RESTARTS, QUIET, SPEECH, Astray, Person, label
 
-REFUSED_AS_DONE = ("refusal.illegal_transition", "refusal.already_closed")
+REFUSED_AS_DONE = ("refusal.illegal_transition", "refusal.already_closed", "refusal.already_fixed")
 # The button's own answer ("closed: YH-…") says it is done; the message with the details follows it.
 ACCEPTED = ("verify.accepted_short", "verify.accepted_on_time", "verify.accepted_late", *REFUSED_AS_DONE)
 
