@@ -236,7 +236,7 @@ async def warning_minute(services: BotServices, people: People) -> object:
     institution (the generated warnings reach three counties, about 600 institutions), and telling county staff of
     those nobody can be told of. Measured on the city-wide red warning, most institutions having answered (the
 generated city's institutions without a registered head are the ones nobody can be told of)."""
-    from handlers.warnstatus import escalate_no_one_to_reach
+    from handlers.warning_followup import escalate_no_one_to_reach
 
     warning = await services.storage.warnings.get(await city_warning(services, people))
     assert warning is not None
@@ -247,7 +247,8 @@ async def warning_late_minute(services: BotServices, people: People) -> object:
     """The follow-up's minute of the city-wide red warning four hours on, every step due: its status read once,
     those nobody can be told of, the silent heads reminded, each county's staff and the city admins told (what
     `bot.warning_jobs.follow_up` does). Rolled back after each run, so that each run queues its messages anew."""
-    from handlers.warnstatus import escalate_no_one_to_reach, escalate_silent, escalate_to_city, remind_silent
+    from handlers.warning_followup import escalate_no_one_to_reach, escalate_silent, escalate_to_city
+    from handlers.warnstatus import remind_silent
 
     warning = await services.storage.warnings.get(await city_warning(services, people))
     assert warning is not None

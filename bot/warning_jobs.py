@@ -36,8 +36,9 @@ from handlers.warning_delivery import (
     queue_draft_notice,
     queue_test_notice,
 )
+from handlers.warning_followup import escalate_no_one_to_reach, escalate_silent, escalate_to_city
 from handlers.warning_outbox import resume_progress, warning_batch
-from handlers.warnstatus import escalate_no_one_to_reach, escalate_silent, escalate_to_city, remind_silent
+from handlers.warnstatus import remind_silent
 from storage.repositories.contact_followups import ContactFollowUpRepository
 
 if TYPE_CHECKING:

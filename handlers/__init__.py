@@ -44,6 +44,7 @@ from handlers import (
     verify,
     warn,
     warning_ack,
+    warning_followup,
     warning_help,
     warnings_list,
     warnstatus,
@@ -84,6 +85,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     warnings_list.register(application)
     warning_ack.register(application)
     warnstatus.register(application)
+    warning_followup.register(application)
     warning_help.register(application)
     contacts.register(application)
     stats.register(application)

@@ -18,6 +18,7 @@ from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, Warnin
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
 from handlers.contact_lists import queue_lists
+from handlers.warning_followup import escalate_no_one_to_reach
 from handlers.warning_outbox import (
     county_staff,
     markup_json,
@@ -36,7 +37,6 @@ from handlers.warning_text import (
     title,
     warning_text,
 )
-from handlers.warnstatus import escalate_no_one_to_reach
 from storage.models import Institution
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 from storage.warning_models import AckResponse, RecipientKind, WarningAck, WarningRecipient

@@ -17,7 +17,7 @@ from bot.sandbox.views import BotMessage
 from bot.services.warning_acks import WarningAckStatus
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from handlers import warn, warnstatus
+from handlers import warn, warning_followup
 from handlers.warn import MAX_HEADLINE, MAX_WARNING_TEXT
 from handlers.warning_outbox import show_progress
 from storage.models import InstitutionType, NewInstitution, User
@@ -502,8 +502,8 @@ def test_an_escalation_footed_by_appending_loses_all_its_old_lines() -> None:
     sent = "⚠️ 台风红色预警发出已超过规定时间，以下 1 家机构仍未回复，请督促落实：洞头区大门镇敬老院"
     old = (f"{sent}\n\n☎️ 跟进人：林 科长（11:01 接手）\n↩️ 林 科长 已于 11:36 交回跟进。"
            "\n\n☎️ 跟进人：吴 科员（11:40 接手）")
-    assert warnstatus.unfooted(old) == sent == warnstatus.unfooted(sent)
-    assert warnstatus.unfooted(warnstatus.footed(sent, "↩️ x")) == sent
+    assert warning_followup.unfooted(old) == sent == warning_followup.unfooted(sent)
+    assert warning_followup.unfooted(warning_followup.footed(sent, "↩️ x")) == sent
 
 
 async def test_the_follower_hands_back_from_warnstatus_and_the_city_reads_that_nobody_follows(
