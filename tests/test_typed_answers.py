@@ -277,3 +277,33 @@ async def test_a_self_inspection_severity_typed_as_its_button_says_grades_the_fa
     await head.send_text("重大")
     assert "已登记隐患 YH-" in head.messages()[-2].text
     assert "进度：1/" in head.last_message().text and "第 2/" in head.last_message().text
+
+
+async def test_part_of_an_answers_label_is_not_that_answer(bot_stage: Stage) -> None:
+    """The label's words whole: "不" (or "格", or "大" at the severity) names no one button, and records nothing."""
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/selfcheck")
+    for fragment in ("不", "格"):
+        await head.send_text(fragment)
+        assert "进度：1/" not in head.last_message().text
+        assert "请用文字说明发现的问题" not in head.last_message().text
+    await head.send_text("合格")
+    assert "进度：1/" in head.last_message().text
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    await cadre.send_text("大")
+    assert "请点击上方的按钮" in cadre.last_message().text
+
+
+async def test_a_screenshot_or_an_iphone_photo_sent_as_a_file_is_told_the_same(bot_stage: Stage) -> None:
+    """Not only JPEGs: a PNG screenshot, an iPhone's HEIC, any image sent under "File" is told to be sent as a photo."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text("三楼走廊堆放杂物堵塞消防通道")
+    for name, kind in (("Screenshot.png", "image/png"), ("IMG_0042.HEIC", "image/heic")):
+        await cadre.send_document(make_jpeg(400, 300, seed=7), name, kind)
+        assert AS_FILE in cadre.last_message().text, kind

@@ -4,6 +4,7 @@ while a journey waits says where it waits."""
 
 from __future__ import annotations
 
+from bot.domain.catalog import HazardArea
 from bot.domain.lifecycle import HazardState
 from bot.stage import Stage
 from tests.calendar_people import local
@@ -162,3 +163,55 @@ async def test_starting_a_study_session_over_in_english(bot_stage: Stage) -> Non
     assert "When was it held?" in staff.last_message().text
     await staff.send_text("/start")
     assert "unfinished" not in staff.last_message().text
+
+
+async def test_an_old_done_of_one_hazard_does_not_submit_the_rectification_of_another(bot_stage: Stage) -> None:
+    """完成 names its hazard: pressed under an earlier rectification's photo, after the head went on to rectify
+    another hazard, it must not submit that other one half-done (its photos still coming)."""
+    people = await cast(bot_stage)
+    head = people.head
+    first = await report(bot_stage)
+    first_notice = head.last_message()
+    second = await report(bot_stage, area=HazardArea.ELECTRICITY, description="配电箱门锁损坏")
+    second_notice = head.last_message()
+    assert first.id != second.id and first_notice.message_id != second_notice.message_id
+
+    await head.press("📤 提交整改结果", first_notice)
+    await head.send_text("已清理消防通道内的杂物，并安排专人每日巡查")
+    await head.send_photo()
+    first_done = head.last_message()
+    await head.send_text("/cancel")
+    await head.press("📤 提交整改结果", second_notice)
+    await head.send_text("已更换配电箱门锁，并张贴警示标识")
+    await head.send_photo()
+
+    await head.press("完成", first_done)
+    assert (await hazard_now(bot_stage, second)).state is not HazardState.AWAITING_VERIFICATION
+    assert (await hazard_now(bot_stage, first)).state is not HazardState.AWAITING_VERIFICATION
+
+
+async def test_an_old_button_pressed_while_a_report_field_is_being_changed_does_not_show_the_summary(
+    bot_stage: Stage,
+) -> None:
+    """Changing the description from the summary, the report waits for the new text, while its draft says "the
+    summary". An old button then must not bring the summary (its ✅ 确认 would itself be an old button there): it
+    says the report waits for an answer, and the text typed next is the new description."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    severities = cadre.messages()[-2]
+    await cadre.send_text("三楼走廊堆放杂物，堵塞消防通道")
+    await cadre.send_photo()
+    await cadre.press("完成")
+    await cadre.send_location(28.0123, 120.6543)
+    await cadre.press("互查")
+    await cadre.press("✏️ 修改")
+    await cadre.press("描述")
+    asking = cadre.last_message()
+
+    pressed = await cadre.press("一般", severities)
+    assert pressed.answer is not None and "还在等您回答" in (pressed.answer.text or "")
+    assert cadre.last_message().message_id == asking.message_id
+    await cadre.send_text("二楼安全出口被杂物堵塞，无法正常通行")
+    assert "二楼安全出口被杂物堵塞" in cadre.last_message().text
+
+

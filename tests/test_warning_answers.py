@@ -11,7 +11,7 @@ from bot.warning_jobs import follow_up
 from storage.repositories.exports import ExportRepository
 from storage.repositories.stats import StatsRepository
 from storage.warning_models import AckResponse, WarningAck
-from tests.warning_people import DONGTOU, TYPHOON_TEMPLATE, compose_typhoon, containing, drain, enrol
+from tests.warning_people import DONGTOU, TYPHOON_TEMPLATE, compose_typhoon, containing, drain, enrol, send_typhoon
 
 
 async def _send_and_lift(stage: Stage) -> tuple:  # type: ignore[type-arg]
@@ -158,3 +158,71 @@ async def test_the_line_under_the_heads_warning_follows_their_call_for_help(typh
     assert warning.buttons == [["🆘 需要帮助"]]
     await cast.head_2.press("🆘 需要帮助", warning)
     assert warning.text.endswith("\n\n🆘 已于 2026-09-10 09:33 请求帮助") and warning.buttons == []
+
+
+async def test_a_typed_shou_dao_after_the_warnings_time_is_not_shown_its_buttons(typhoon_stage: Stage) -> None:
+    """Past its time the warning has ended, though the follow-up has not marked it yet (it does within a minute, or
+    later after a stop): a typed 收到 is not pointed to buttons that would only say it ended."""
+    cast = await enrol(typhoon_stage)
+    await send_typhoon(typhoon_stage, cast, hours="6 小时")
+    typhoon_stage.clock.advance(timedelta(hours=6))
+
+    await cast.head_2.send_text("收到")
+    assert "请点下面" not in cast.head_2.last_message().text
+    assert cast.head_2.last_message().buttons == []
+
+
+async def test_a_typed_shou_dao_is_shown_the_newest_warning_waiting_for_an_answer(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    await send_typhoon(typhoon_stage, cast, level="黄色")
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    await send_typhoon(typhoon_stage, cast, level="红色")
+
+    await cast.head_2.send_text("收到")
+    nudge = cast.head_2.last_message()
+    assert "台风红色预警" in nudge.text and "黄色" not in nudge.text
+    await cast.head_2.press("✅ 已收到并落实", nudge)
+    answers = await typhoon_stage.services.storage.warnings.acks(2)
+    assert [a.user_id for a in answers] == [cast.head_2.id]
+
+
+async def test_an_answer_recorded_after_the_expiry_but_before_it_was_marked_is_not_counted(
+    typhoon_stage: Stage,
+) -> None:
+    """A warning past its time is marked ended by the follow-up, a minute later or, after a stop, much later; an
+    answer an older bot recorded in between came after the end all the same."""
+    cast = await enrol(typhoon_stage)
+    await send_typhoon(typhoon_stage, cast, hours="6 小时")
+    storage = typhoon_stage.services.storage
+    home_1 = next(r.institution_id for r in await storage.warnings.recipients(1) if r.chat_id == cast.head_1.id)
+    typhoon_stage.clock.advance(timedelta(hours=7))
+    await storage.warnings.record_ack(WarningAck(
+        warning_id=1, user_id=cast.head_1.id, institution_id=home_1, response=AckResponse.RECEIVED, revision=1,
+        at=typhoon_stage.clock.now()))
+    typhoon_stage.clock.advance(timedelta(hours=1))
+    await follow_up(typhoon_stage.services)  # the bot is back: it marks the warning ended now
+    assert (await typhoon_stage.services.warnings.get(1)).ended_at == typhoon_stage.clock.now()
+
+    await cast.admin.send_text("/stats")
+    assert "机构签收 0/2" in cast.admin.last_message().text
+    scope = Scope(ScopeLevel.COUNTY, DONGTOU)
+    _, reached, answers = await StatsRepository(storage.db).ack_times(scope, 1)
+    assert (reached, len(answers)) == (2, 0)
+
+
+async def test_a_call_for_help_from_a_head_of_two_homes_names_both_to_staff(typhoon_stage: Stage) -> None:
+    """张院长 heads 洞头区中心敬老院 and is named head of 洞头区大门镇敬老院 too: one message reaches them for both,
+    and their 🆘 under it asks help for both. Staff are told both places, not the first only."""
+    cast = await enrol(typhoon_stage)
+    storage = typhoon_stage.services.storage
+    head_2 = await storage.users.get(cast.head_2.id)
+    assert head_2 is not None
+    await storage.db.execute(
+        "UPDATE institutions SET head_user_id = ? WHERE id = ?", (cast.head_1.id, head_2.institution_id)
+    )
+    await send_typhoon(typhoon_stage, cast)
+
+    await cast.head_1.press("🆘 需要帮助")
+    await drain(typhoon_stage)
+    (alert,) = containing(cast.dongtou_staff, "紧急求助")
+    assert "代表 洞头区中心敬老院、洞头区大门镇敬老院 在台风红色预警中请求帮助" in alert.text

@@ -148,3 +148,22 @@ async def test_an_upgraded_template_warning_names_only_the_new_level(typhoon_sta
     assert "台风橙色预警" in reminder.text and "黄色" not in reminder.text
     warning = await typhoon_stage.services.warnings.get(1)
     assert warning.headline == "台风橙色预警：请立即落实防范措施"
+
+
+async def test_a_lowered_template_warning_names_only_the_new_level(typhoon_stage: Stage) -> None:
+    """Lowered from orange to yellow, the headline says 黄色 as it said 橙色: the 【降级】 message and the stored
+    headline must not call a yellow warning orange."""
+    cast = await enrol(typhoon_stage)
+    staff = cast.dongtou_staff
+    await compose_typhoon(cast, level="橙色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    await staff.send_text("/warnings")
+    await staff.press("⬇️ 降级")
+    await staff.press("🟡 黄色")
+    await drain(typhoon_stage)
+
+    warning = await typhoon_stage.services.warnings.get(1)
+    assert warning.headline == "台风黄色预警：请立即落实防范措施"
+    lowered = cast.head_1.last_message()
+    assert "台风黄色预警：请立即落实防范措施" in lowered.text and "橙色" not in lowered.text

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.domain.roles import Role
 from bot.sandbox.driver import SimUser
 from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.warnstatus import shares
+from storage.warning_models import AckResponse, WarningAck
 from tests.test_city_wide_warnings import warn_the_whole_city
-from tests.warning_people import containing, drain, enrol
+from tests.warning_people import DONGTOU, LUCHENG, containing, drain, enrol
 
 
 def _as_now(user: SimUser, message_id: int) -> BotMessage:
@@ -88,3 +90,58 @@ async def test_the_city_admin_standing_in_for_counties_gets_one_escalation_group
     await cast.admin.send_text("/warnstatus")
     status = cast.admin.last_message().text
     assert "温州市（市直）\n☎️ 跟进人：王 局长" in status and "永嘉县\n☎️ 尚无人接手跟进" in status
+
+
+
+async def test_counties_answering_after_the_grouped_escalation_bring_no_second_message(typhoon_stage: Stage) -> None:
+    """The escalation is looked at again every minute: all but one of the admin's counties answering in between must
+    not turn the grouped message into a new one for the county left (the admin had it already)."""
+    cast = await enrol(typhoon_stage)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    seen = len(cast.admin.messages())
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    assert len([m for m in cast.admin.messages()[seen:] if "仍未回复" in m.text]) == 1
+
+    services = typhoon_stage.services
+    status = await services.warnings.ack_status(1)
+    left = "330324"  # 永嘉县: the one county of the admin's still silent
+    for county in status.counties:
+        if county.county_code in (left, DONGTOU, LUCHENG):  # 洞头区 and 鹿城区 have staff of their own
+            continue
+        for row in county.pending:
+            await services.storage.warnings.record_ack(WarningAck(
+                warning_id=1, user_id=cast.admin.id, institution_id=row.institution_id,
+                response=AckResponse.RECEIVED, revision=1, at=services.clock.now()))
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    late = [m for m in cast.admin.messages()[seen:] if "仍未回复" in m.text]
+    assert len(late) == 1, [m.text for m in late]
+
+
+async def test_a_colleagues_grouped_escalation_offers_to_take_on_a_county_not_to_hand_it_back(
+    typhoon_stage: Stage,
+) -> None:
+    """Two city admins stand in for the counties with no staff. 王局长 takes on 永嘉县; 赵处长, pressing the same
+    county on their own message, is told who follows it up, and their message offers ☎️ for it, never ↩️ 交回 (only
+    the one who follows it up may hand it back)."""
+    cast = await enrol(typhoon_stage)
+    colleague = typhoon_stage.sandbox.user(user_id=2, first_name="赵", last_name="处长", language_code="zh-hans")
+    await typhoon_stage.register(colleague, Role.CITY)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (mine,) = [m for m in cast.admin.messages() if "您负责的" in m.text and "仍未回复" in m.text]
+    (theirs,) = [m for m in colleague.messages() if "您负责的" in m.text and "仍未回复" in m.text]
+
+    await cast.admin.press("☎️ 我来跟进永嘉县", message=mine)
+    await colleague.press("☎️ 我来跟进永嘉县", message=theirs)
+    assert "王 局长" in (colleague.answers()[-1].text or "")
+    edited = _as_now(colleague, theirs.message_id)
+    assert "☎️ 永嘉县跟进人：王 局长" in edited.text
+    assert ["☎️ 我来跟进永嘉县"] in edited.buttons and ["↩️ 交回永嘉县的跟进"] not in edited.buttons

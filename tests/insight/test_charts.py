@@ -73,3 +73,10 @@ def test_an_axis_of_counts_ticks_whole_numbers_and_a_chart_keeps_its_title() -> 
     for chart in (bars, lines):
         assert chart.count_ticks and all(tick.lstrip("−-").isdigit() for tick in chart.count_ticks), chart.count_ticks
     assert bars.title == "隐患状态分布 · 2026年9月"
+
+
+def test_the_answer_curve_counts_institutions_in_whole_numbers() -> None:
+    """Two institutions reached, one answered: the axis read 0.5 and 1.5 institutions."""
+    chart = charts.cumulative_curve("签收情况：台风红色预警", NOW, [NOW + timedelta(minutes=20)], 2,
+                                    NOW + timedelta(hours=1), "已签收机构数", "发布后小时数")
+    assert chart.count_ticks and all(tick.lstrip("−-").isdigit() for tick in chart.count_ticks), chart.count_ticks
