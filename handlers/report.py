@@ -5,8 +5,8 @@ summary with Confirm / Edit / Cancel. Every step is saved to the database as it 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, TypeVar
 
 from telegram import (
     InlineKeyboardButton,
@@ -28,7 +28,16 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.catalog import AREAS, SEVERITY_ORDER, SOURCE_LEVELS, HazardArea, Severity, SourceLevel, is_sensitive
+from bot.domain.catalog import (
+    AREAS,
+    SEVERITY_ORDER,
+    SOURCE_LEVELS,
+    HazardArea,
+    Labelled,
+    Severity,
+    SourceLevel,
+    is_sensitive,
+)
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.deadlines import deadline_for
 from bot.domain.text import (
@@ -60,6 +69,9 @@ from handlers.resume import RESUMING, Resumable, Unfinished, resumable
 from handlers.verify import tell_if_only_verifier
 from storage.hazard_models import Hazard, PhotoOffer, ReportDraft
 from storage.models import Institution
+
+# A choice of a button step (an area, a severity, who found it), typed as its label instead of pressed.
+Choice = TypeVar("Choice", bound=Labelled)
 
 PICKING_INSTITUTION = "report.picking_institution"
 PICKING_AREA = "report.picking_area"
@@ -421,16 +433,28 @@ async def chose_area(update: Update, context: BotContext) -> str | int:
 
 async def typed_area(update: Update, context: BotContext) -> str | int:
     """An area's label typed ("用电", "electricity") is its button pressed; other text is told to use the buttons."""
+    typed = await _typed(update, context, PICKING_AREA, AREAS)
+    if isinstance(typed, str):
+        return typed
+    caller, draft, area = typed
+    return await _after(update, context, caller, draft.model_copy(update={"area": area}), PICKING_SEVERITY)
+
+
+async def _typed(
+    update: Update, context: BotContext, step: str, choices: Iterable[Choice]
+) -> tuple[Caller, ReportDraft, Choice] | str:
+    """The choice whose button label was typed at `step`, with who typed it and the draft; else `step` again, the
+    person told to use the buttons."""
     loaded = await _draft(update, context)
     message = update.effective_message
     if loaded is None or message is None:
-        return PICKING_AREA
+        return step
     caller, draft = loaded
-    area = typed_label(message.text, {catalog_label(a, caller.t): a for a in AREAS})
-    if area is None:
+    choice = typed_label(message.text, {catalog_label(c, caller.t): c for c in choices})
+    if choice is None:
         await _guide("flow.use_buttons")(update, context)
-        return PICKING_AREA
-    return await _after(update, context, caller, draft.model_copy(update={"area": area}), PICKING_SEVERITY)
+        return step
+    return caller, draft, choice
 
 
 async def chose_severity(update: Update, context: BotContext) -> str | int:
@@ -443,15 +467,10 @@ async def chose_severity(update: Update, context: BotContext) -> str | int:
 
 async def typed_severity(update: Update, context: BotContext) -> str | int:
     """A severity's label typed ("重大", "major") is its button pressed; other text is told to use the buttons."""
-    loaded = await _draft(update, context)
-    message = update.effective_message
-    if loaded is None or message is None:
-        return PICKING_SEVERITY
-    caller, draft = loaded
-    severity = typed_label(message.text, {catalog_label(s, caller.t): s for s in SEVERITY_ORDER})
-    if severity is None:
-        await _guide("flow.use_buttons")(update, context)
-        return PICKING_SEVERITY
+    typed = await _typed(update, context, PICKING_SEVERITY, SEVERITY_ORDER)
+    if isinstance(typed, str):
+        return typed
+    caller, draft, severity = typed
     return await _after(update, context, caller, draft.model_copy(update={"severity": severity}), DESCRIBING)
 
 
@@ -626,15 +645,10 @@ async def chose_source(update: Update, context: BotContext) -> str | int:
 
 async def typed_source(update: Update, context: BotContext) -> str | int:
     """Who found it typed as its button says ("互查", "county") is that button pressed."""
-    loaded = await _draft(update, context)
-    message = update.effective_message
-    if loaded is None or message is None:
-        return PICKING_SOURCE
-    caller, draft = loaded
-    level = typed_label(message.text, {catalog_label(lv, caller.t): lv for lv in SOURCE_LEVELS})
-    if level is None:
-        await _guide("flow.use_buttons")(update, context)
-        return PICKING_SOURCE
+    typed = await _typed(update, context, PICKING_SOURCE, SOURCE_LEVELS)
+    if isinstance(typed, str):
+        return typed
+    caller, draft, level = typed
     return await _show_summary(update, context, caller, draft.model_copy(update={"source_level": level}))
 
 

@@ -31,6 +31,7 @@ from handlers.warning_text import (
     title,
 )
 from handlers.warnstatus import edit_in_place
+from storage.outbox_models import OutboxItem
 from storage.warning_models import AckResponse
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,14 @@ async def _mark_the_warning(
     copy = await delivered_copy(services, await services.warnings.get(warning_id), pressed.chat_id)
     if copy is None or copy.message_id == pressed.message_id:
         return
+    await mark_delivered(context, copy, line, markup)
+
+
+async def mark_delivered(
+    context: BotContext, copy: OutboxItem, line: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Put `line` (how the head answered, or how their call stands) under a delivered copy of the warning, in place of
+    an earlier one. Best effort: a copy that can no longer be edited (deleted, too old) is left as it is."""
     try:
         await context.bot.edit_message_text(
             Html(f"{without_state(copy.payload.text)}\n\n{line}"), chat_id=copy.chat_id,

@@ -25,7 +25,7 @@ from bot.i18n import Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import HelpPress
 from handlers.common import identify, refuse_press
-from handlers.warning_ack import without_state
+from handlers.warning_ack import mark_delivered
 from handlers.warning_outbox import delivered_copy, queue_personal, translator_for
 from handlers.warning_text import (
     HELP_RESOLVE,
@@ -207,13 +207,7 @@ async def _edit_askers_warning(context: BotContext, press: HelpPress) -> None:
                  name=await name_of(services, request.taken_by),
                  at=local_time(request.taken_at or services.clock.now(), tz))
         markup = None
-    try:
-        await context.bot.edit_message_text(
-            Html(f"{without_state(copy.payload.text)}\n\n{line}"), chat_id=copy.chat_id,
-            message_id=copy.message_id, reply_markup=markup,
-        )
-    except TelegramError as error:
-        log.info("the warning %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+    await mark_delivered(context, copy, line, markup)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
