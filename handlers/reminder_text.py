@@ -39,6 +39,8 @@ HAZARD_KEYS = {
     _K.HAZARD_DEADLINE: "reminder.hazard_deadline",
     _K.HAZARD_OVERDUE: "reminder.hazard_overdue",
 }
+# A hazard still overdue, to the person responsible (the weekly repeat).
+YOUR_OVERDUE = "reminder.hazard_overdue_yours"
 DUTY_KEYS = {
     _K.DRILL_DUE_SOON: "reminder.drill_due_soon",
     _K.DRILL_OVERDUE: "reminder.drill_overdue",
@@ -113,8 +115,9 @@ def _invite_heads(stood_in: Sequence[ReminderData], t: Translator) -> str:
 def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo, *, say_late: bool = True) -> str:
     data = item.data
     if isinstance(data, HazardReminderData):
-        lines = [_hazard(item.kind, data, t, tz)]
         responsible = data.responsible
+        yours = viewer_id in {p.telegram_id for p in responsible}
+        lines = [_hazard(item.kind, data, t, tz, yours=yours)]
     elif isinstance(data, DutyReminderData):
         lines = [_duty(item.kind, data, t)]
         responsible = data.responsible
@@ -145,15 +148,19 @@ def _responsible(people: Sequence[Person], t: Translator) -> str:
     return t("reminder.responsible", names=t.plain("warn.list_separator").join(p.full_name for p in people))
 
 
-def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: ZoneInfo) -> str:
+def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: ZoneInfo, *, yours: bool) -> str:
+    # The weekly repeat to the one who must correct it asks them to act; to everyone else it reports.
+    key = YOUR_OVERDUE if kind is ReminderKind.HAZARD_OVERDUE and yours else HAZARD_KEYS[kind]
+    overdue = data.overdue_by or timedelta(0)
     return t(
-        HAZARD_KEYS[kind],
+        key,
         code=data.code,
         institution=name_in(t.language, data.institution_name_zh, data.institution_name_en),
         area=catalog_label(data.area, t),
         severity=catalog_label(data.severity, t),
         deadline=when(data.deadline, tz, t),
-        overdue=_duration(data.overdue_by or timedelta(0), t),
+        overdue=_duration(overdue, t),
+        days=overdue.days,
     )
 
 

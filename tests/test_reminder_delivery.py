@@ -43,6 +43,45 @@ async def sweep(stage: Stage) -> SweepReport:
     return report
 
 
+async def test_an_overdue_hazard_reminds_the_head_and_county_staff_every_week_until_it_is_submitted(
+    bot_stage: Stage,
+) -> None:
+    """Nothing forgotten: the head who never acts hears of the overdue hazards every week, in one 09:00 message with
+    the buttons that act on them, and so do the county staff (with Assign), as the city does; a hazard submitted
+    drops out of the next week's."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    first = await report(bot_stage)  # deadline 2026-03-09 10:00
+    second = await report(bot_stage, description="二楼疏散指示灯不亮")
+    for day in range(3, 21):  # a daily plan and the sweeps of every day, to the first weekly repeat
+        bot_stage.clock.set(local(2026, 3, day, 8))
+        await plan_once(bot_stage.services)
+        for hour in (9, 10, 11):
+            bot_stage.clock.set(local(2026, 3, day, hour))
+            await sweep(bot_stage)
+    # Three days overdue on 12 March (city), then weekly from 19 March at 10:00, batched to 09:00 on the 20th.
+    on_20th = [m for m in people.head.messages() if "已逾期" in m.text]
+    assert len(on_20th) == 1
+    text = on_20th[0].text
+    assert f"隐患 {first.code} 已逾期 10 天，请尽快整改并提交整改结果" in text
+    assert f"隐患 {second.code} 已逾期 10 天，请尽快整改并提交整改结果" in text
+    assert "责任人" not in text
+    assert on_20th[0].buttons[:2] == [[f"📤 提交整改 {first.code}", f"详情 {first.code}"], [f"申请延期 {first.code}"]]
+    to_staff = people.staff.last_message()
+    assert f"隐患 {first.code} 已逾期 10 天" in to_staff.text and "责任人：陈院长" in to_staff.text
+    assert [f"详情 {first.code}", f"指定责任人 {first.code}"] in to_staff.buttons
+
+    await submitted(bot_stage, second)  # handed in: no longer the head's to be reminded of
+    for day in range(21, 28):
+        bot_stage.clock.set(local(2026, 3, day, 8))
+        await plan_once(bot_stage.services)
+        bot_stage.clock.set(local(2026, 3, day, 9))
+        await sweep(bot_stage)
+    overdue = [m.text for m in people.head.messages() if "已逾期" in m.text]
+    assert len(overdue) == 2
+    assert f"隐患 {first.code} 已逾期 17 天" in overdue[1] and second.code not in overdue[1]
+
+
 async def test_several_late_reminders_in_one_message_say_they_are_late_once(bot_stage: Stage) -> None:
     """The bot down across several deadlines: the head's one message lists them, and says once, under them, that
     they come late and since when, rather than the same sentence under each. Late ones among others that are on

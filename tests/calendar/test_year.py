@@ -288,9 +288,11 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
         )
         repeats = [entry for entry in c_log if entry[0].startswith("repeat")]
         expected_days = [datetime(2026, 6, 19, 9) + timedelta(weeks=k) for k in range(29)]  # to 1 January
-        assert [(r[1], r[2]) for r in sorted(repeats, key=lambda r: r[2])] == [
-            (CITY_ADMIN, DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None) if day == datetime(2026, 9, 25, 9) else day)
+        # Every week while it stays overdue: to the city, and to the county's staff and the head as well.
+        assert sorted((r[2], r[1]) for r in repeats) == [
+            (DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None) if day == datetime(2026, 9, 25, 9) else day, person)
             for day in expected_days
+            for person in sorted((CITY_ADMIN, LONGWAN_STAFF, SOCIAL_HEAD))
         ]
         assert [
             g.item.data.responsible[0].telegram_id
