@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.compliance import Duty
+from bot.domain.compliance import Duty, Overdue
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Html, Translator, counted, name_in
 from bot.services.digests import DigestData, Person
@@ -46,6 +46,7 @@ DUTY_KEYS = {
     _K.DRILL_OVERDUE: "reminder.drill_overdue",
     _K.SELF_INSPECTION_OPEN: "reminder.selfcheck_open",
     _K.SELF_INSPECTION_DUE: "reminder.selfcheck_due",
+    _K.SELF_INSPECTION_LAST_DAY: "reminder.selfcheck_last_day",
     _K.SELF_INSPECTION_OVERDUE: "reminder.selfcheck_overdue",
     _K.DRILL_STAND_IN: "reminder.drill_stand_in",
     _K.SELF_INSPECTION_STAND_IN: "reminder.selfcheck_stand_in",
@@ -165,12 +166,17 @@ def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: Zon
 
 
 def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
-    return t(
+    text = t(
         DUTY_KEYS[kind],
         name=place_name(data, t),
         period=period_label(data.period, t),
         end=data.period.end.isoformat(),
     )
+    # The month opens for the head the day the clerk hears last month was missed: the head is told too.
+    missed = data.status.missed if isinstance(data.status, Overdue) else None
+    if kind is ReminderKind.SELF_INSPECTION_OPEN and missed is not None and missed.end < data.period.start:
+        text = Html(f"{text}\n{t('reminder.selfcheck_missed_last', period=period_label(missed, t))}")
+    return text
 
 
 def _duration(span: timedelta, t: Translator) -> str:

@@ -82,6 +82,32 @@ async def test_an_overdue_hazard_reminds_the_head_and_county_staff_every_week_un
     assert f"隐患 {first.code} 已逾期 17 天" in overdue[1] and second.code not in overdue[1]
 
 
+async def test_the_head_is_nudged_on_the_months_last_day_and_told_on_the_1st_that_it_was_missed(
+    bot_stage: Stage,
+) -> None:
+    """The monthly self-inspection: the 25th, then the month's last day at 09:00 while the sheet is not finished,
+    with the button to start it; on the 1st the head hears the new month has opened and that last month was missed
+    (the clerk is told so the same morning)."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    for day, hour in ((30, 8), (31, 8), (31, 9), (31, 10)):
+        bot_stage.clock.set(local(2026, 3, day, hour))
+        if hour == 8:
+            await plan_once(bot_stage.services)
+        await sweep(bot_stage)
+    last_day = people.head.last_message()
+    assert "今天是本月自查的最后一天" in last_day.text and "2026-03-31" in last_day.text
+    assert last_day.buttons == [["📋 开始本月自查"]]
+    before = len(people.head.messages())
+    bot_stage.clock.set(local(2026, 4, 1, 8))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 4, 1, 9))
+    await sweep(bot_stage)
+    [opened] = [m for m in people.head.messages()[before:] if "月度隐患自查已开始" in m.text]
+    assert "2026年03月的月度自查未完成，已记为未完成。" in opened.text
+    assert "未完成2026年03月的月度隐患自查" in people.staff.last_message().text
+
+
 async def test_several_late_reminders_in_one_message_say_they_are_late_once(bot_stage: Stage) -> None:
     """The bot down across several deadlines: the head's one message lists them, and says once, under them, that
     they come late and since when, rather than the same sentence under each. Late ones among others that are on
@@ -266,7 +292,9 @@ async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: S
     assert "鹿城区社会福利院" in daily.text  # its drill and self-inspection are due
     drill = head.last_message()
     assert "鹿城区社会福利院：2026年上半年尚未开展消防演练，请在 2026-06-30 前开展并记录" in drill.text
-    assert drill.buttons == [["🔥 记录演练"]]
+    # 31 May is also the month's last day: the self-inspection's last nudge comes in the same message.
+    assert "今天是本月自查的最后一天" in drill.text
+    assert drill.buttons == [["🔥 记录演练"], ["📋 开始本月自查"]]
     await head.press("🔥 记录演练", drill)
     assert "第 1 步" in head.last_message().text
     await head.send_text("/cancel")

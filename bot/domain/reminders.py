@@ -43,6 +43,7 @@ class ReminderKind(StrEnum):
     DRILL_OVERDUE = "drill_overdue"
     SELF_INSPECTION_OPEN = "self_inspection_open"
     SELF_INSPECTION_DUE = "self_inspection_due"
+    SELF_INSPECTION_LAST_DAY = "self_inspection_last_day"  # the month's last day, the sheet still not finished
     SELF_INSPECTION_OVERDUE = "self_inspection_overdue"
     # The last reminder before a drill or self-inspection is due, to whoever stands in for an institution's heads
     # while it has none (Audience.STAND_IN): worded for them, naming the institution and how to invite a head.

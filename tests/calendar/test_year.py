@@ -324,12 +324,14 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
         assert months["2026-01"] == [("open", HEAD, t(1, 1, 9))]
         assert months["2026-02"] == [
             ("due", HEAD, t(2, 25, 9)),
+            ("last_day", HEAD, t(2, 28, 9)),
             ("open", HEAD, t(2, 1, 9)),
             ("overdue", LUCHENG_STAFF, t(3, 1, 9)),
         ]
         assert months["2026-03"] == [("open", HEAD, t(3, 1, 9))]
         assert months["2026-09"] == [
             ("due", HEAD, DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None)),  # the bot was down on the 25th
+            ("last_day", HEAD, t(9, 30, 9)),
             ("open", HEAD, t(9, 1, 9)),
             ("overdue", LUCHENG_STAFF, t(10, 1, 9)),
         ]
