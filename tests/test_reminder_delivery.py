@@ -108,6 +108,23 @@ async def test_the_head_is_nudged_on_the_months_last_day_and_told_on_the_1st_tha
     assert "未完成2026年03月的月度隐患自查" in people.staff.last_message().text
 
 
+async def test_a_group_bound_after_the_digests_slot_gets_that_days_digest_without_a_late_note(
+    bot_stage: Stage,
+) -> None:
+    """Bound at 10:00, the county's group was not kept waiting since 08:30: its first digest is not "late"."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    await cast(bot_stage)
+    digests = bot_stage.sandbox.group(chat_id=-1002, title="鹿城区民政安全日报群")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1002, title=digests.title, region_code=LUCHENG, purpose=GroupPurpose.DIGESTS,
+              bound_by=STAFF, bound_at=bot_stage.clock.now())
+    )
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    daily = digests.last_message()
+    assert "鹿城区 安全工作日报" in daily.text and "延后补发" not in daily.text
+
+
 async def test_several_late_reminders_in_one_message_say_they_are_late_once(bot_stage: Stage) -> None:
     """The bot down across several deadlines: the head's one message lists them, and says once, under them, that
     they come late and since when, rather than the same sentence under each. Late ones among others that are on
