@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.compliance import Duty
+from bot.domain.compliance import Duty, Overdue
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Html, Translator, counted, name_in
 from bot.services.digests import DigestData, Person
@@ -39,11 +39,14 @@ HAZARD_KEYS = {
     _K.HAZARD_DEADLINE: "reminder.hazard_deadline",
     _K.HAZARD_OVERDUE: "reminder.hazard_overdue",
 }
+# A hazard still overdue, to the person responsible (the weekly repeat).
+YOUR_OVERDUE = "reminder.hazard_overdue_yours"
 DUTY_KEYS = {
     _K.DRILL_DUE_SOON: "reminder.drill_due_soon",
     _K.DRILL_OVERDUE: "reminder.drill_overdue",
     _K.SELF_INSPECTION_OPEN: "reminder.selfcheck_open",
     _K.SELF_INSPECTION_DUE: "reminder.selfcheck_due",
+    _K.SELF_INSPECTION_LAST_DAY: "reminder.selfcheck_last_day",
     _K.SELF_INSPECTION_OVERDUE: "reminder.selfcheck_overdue",
     _K.DRILL_STAND_IN: "reminder.drill_stand_in",
     _K.SELF_INSPECTION_STAND_IN: "reminder.selfcheck_stand_in",
@@ -113,8 +116,9 @@ def _invite_heads(stood_in: Sequence[ReminderData], t: Translator) -> str:
 def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo, *, say_late: bool = True) -> str:
     data = item.data
     if isinstance(data, HazardReminderData):
-        lines = [_hazard(item.kind, data, t, tz)]
         responsible = data.responsible
+        yours = viewer_id in {p.telegram_id for p in responsible}
+        lines = [_hazard(item.kind, data, t, tz, yours=yours)]
     elif isinstance(data, DutyReminderData):
         lines = [_duty(item.kind, data, t)]
         responsible = data.responsible
@@ -145,25 +149,34 @@ def _responsible(people: Sequence[Person], t: Translator) -> str:
     return t("reminder.responsible", names=t.plain("warn.list_separator").join(p.full_name for p in people))
 
 
-def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: ZoneInfo) -> str:
+def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: ZoneInfo, *, yours: bool) -> str:
+    # The weekly repeat to the one who must correct it asks them to act; to everyone else it reports.
+    key = YOUR_OVERDUE if kind is ReminderKind.HAZARD_OVERDUE and yours else HAZARD_KEYS[kind]
+    overdue = data.overdue_by or timedelta(0)
     return t(
-        HAZARD_KEYS[kind],
+        key,
         code=data.code,
         institution=name_in(t.language, data.institution_name_zh, data.institution_name_en),
         area=catalog_label(data.area, t),
         severity=catalog_label(data.severity, t),
         deadline=when(data.deadline, tz, t),
-        overdue=_duration(data.overdue_by or timedelta(0), t),
+        overdue=_duration(overdue, t),
+        days=overdue.days,
     )
 
 
 def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
-    return t(
+    text = t(
         DUTY_KEYS[kind],
         name=place_name(data, t),
         period=period_label(data.period, t),
         end=data.period.end.isoformat(),
     )
+    # The month opens for the head the day the clerk hears last month was missed: the head is told too.
+    missed = data.status.missed if isinstance(data.status, Overdue) else None
+    if kind is ReminderKind.SELF_INSPECTION_OPEN and missed is not None and missed.end < data.period.start:
+        text = Html(f"{text}\n{t('reminder.selfcheck_missed_last', period=period_label(missed, t))}")
+    return text
 
 
 def _duration(span: timedelta, t: Translator) -> str:

@@ -24,7 +24,7 @@ from bot.jobs import SendOutcome
 from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
 from handlers.common import BUTTON_CHARACTERS, place_name
-from handlers.hazard_buttons import EXTEND, RECTIFY, VIEW, data
+from handlers.hazard_buttons import ASSIGN, EXTEND, RECTIFY, VIEW, data
 from handlers.invite import stand_in_data
 from handlers.reminder_text import STAND_INS, collapse, lacks_head, message_text
 
@@ -41,6 +41,7 @@ ENTRIES = {
     _K.DRILL_DUE_SOON: ENTRY_DRILL,
     _K.SELF_INSPECTION_OPEN: ENTRY_SELFCHECK,
     _K.SELF_INSPECTION_DUE: ENTRY_SELFCHECK,
+    _K.SELF_INSPECTION_LAST_DAY: ENTRY_SELFCHECK,
     _K.STUDY_DUE_SOON: ENTRY_STUDY,
 }
 
@@ -127,6 +128,12 @@ def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[Inl
                 t.plain("reminder.button_extend", code=found.code), callback_data=data(EXTEND, found.hazard_id)
             )
             return [[rectify, details], [extend]]
+        if item.kind is ReminderKind.HAZARD_OVERDUE:
+            # Staff told of a hazard still overdue can name someone else to correct it (checked again on the press).
+            assign = InlineKeyboardButton(
+                t.plain("reminder.button_assign", code=found.code), callback_data=data(ASSIGN, found.hazard_id)
+            )
+            return [[details, assign]]
         return [[details]]
     if isinstance(found, DutyReminderData):
         if (item.kind in STAND_INS or lacks_head(item)) and found.institution_id is not None:

@@ -43,6 +43,88 @@ async def sweep(stage: Stage) -> SweepReport:
     return report
 
 
+async def test_an_overdue_hazard_reminds_the_head_and_county_staff_every_week_until_it_is_submitted(
+    bot_stage: Stage,
+) -> None:
+    """Nothing forgotten: the head who never acts hears of the overdue hazards every week, in one 09:00 message with
+    the buttons that act on them, and so do the county staff (with Assign), as the city does; a hazard submitted
+    drops out of the next week's."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    first = await report(bot_stage)  # deadline 2026-03-09 10:00
+    second = await report(bot_stage, description="二楼疏散指示灯不亮")
+    for day in range(3, 21):  # a daily plan and the sweeps of every day, to the first weekly repeat
+        bot_stage.clock.set(local(2026, 3, day, 8))
+        await plan_once(bot_stage.services)
+        for hour in (9, 10, 11):
+            bot_stage.clock.set(local(2026, 3, day, hour))
+            await sweep(bot_stage)
+    # Three days overdue on 12 March (city), then weekly from 19 March at 10:00, batched to 09:00 on the 20th.
+    on_20th = [m for m in people.head.messages() if "已逾期" in m.text]
+    assert len(on_20th) == 1
+    text = on_20th[0].text
+    assert f"隐患 {first.code} 已逾期 10 天，请尽快整改并提交整改结果" in text
+    assert f"隐患 {second.code} 已逾期 10 天，请尽快整改并提交整改结果" in text
+    assert "责任人" not in text
+    assert on_20th[0].buttons[:2] == [[f"📤 提交整改 {first.code}", f"详情 {first.code}"], [f"申请延期 {first.code}"]]
+    to_staff = people.staff.last_message()
+    assert f"隐患 {first.code} 已逾期 10 天" in to_staff.text and "责任人：陈院长" in to_staff.text
+    assert [f"详情 {first.code}", f"指定责任人 {first.code}"] in to_staff.buttons
+
+    await submitted(bot_stage, second)  # handed in: no longer the head's to be reminded of
+    for day in range(21, 28):
+        bot_stage.clock.set(local(2026, 3, day, 8))
+        await plan_once(bot_stage.services)
+        bot_stage.clock.set(local(2026, 3, day, 9))
+        await sweep(bot_stage)
+    overdue = [m.text for m in people.head.messages() if "已逾期" in m.text]
+    assert len(overdue) == 2
+    assert f"隐患 {first.code} 已逾期 17 天" in overdue[1] and second.code not in overdue[1]
+
+
+async def test_the_head_is_nudged_on_the_months_last_day_and_told_on_the_1st_that_it_was_missed(
+    bot_stage: Stage,
+) -> None:
+    """The monthly self-inspection: the 25th, then the month's last day at 09:00 while the sheet is not finished,
+    with the button to start it; on the 1st the head hears the new month has opened and that last month was missed
+    (the clerk is told so the same morning)."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    for day, hour in ((30, 8), (31, 8), (31, 9), (31, 10)):
+        bot_stage.clock.set(local(2026, 3, day, hour))
+        if hour == 8:
+            await plan_once(bot_stage.services)
+        await sweep(bot_stage)
+    last_day = people.head.last_message()
+    assert "今天是本月自查的最后一天" in last_day.text and "2026-03-31" in last_day.text
+    assert last_day.buttons == [["📋 开始本月自查"]]
+    before = len(people.head.messages())
+    bot_stage.clock.set(local(2026, 4, 1, 8))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 4, 1, 9))
+    await sweep(bot_stage)
+    [opened] = [m for m in people.head.messages()[before:] if "月度隐患自查已开始" in m.text]
+    assert "2026年03月的月度自查未完成，已记为未完成。" in opened.text
+    assert "未完成2026年03月的月度隐患自查" in people.staff.last_message().text
+
+
+async def test_a_group_bound_after_the_digests_slot_gets_that_days_digest_without_a_late_note(
+    bot_stage: Stage,
+) -> None:
+    """Bound at 10:00, the county's group was not kept waiting since 08:30: its first digest is not "late"."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    await cast(bot_stage)
+    digests = bot_stage.sandbox.group(chat_id=-1002, title="鹿城区民政安全日报群")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1002, title=digests.title, region_code=LUCHENG, purpose=GroupPurpose.DIGESTS,
+              bound_by=STAFF, bound_at=bot_stage.clock.now())
+    )
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    daily = digests.last_message()
+    assert "鹿城区 安全工作日报" in daily.text and "延后补发" not in daily.text
+
+
 async def test_several_late_reminders_in_one_message_say_they_are_late_once(bot_stage: Stage) -> None:
     """The bot down across several deadlines: the head's one message lists them, and says once, under them, that
     they come late and since when, rather than the same sentence under each. Late ones among others that are on
@@ -227,7 +309,9 @@ async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: S
     assert "鹿城区社会福利院" in daily.text  # its drill and self-inspection are due
     drill = head.last_message()
     assert "鹿城区社会福利院：2026年上半年尚未开展消防演练，请在 2026-06-30 前开展并记录" in drill.text
-    assert drill.buttons == [["🔥 记录演练"]]
+    # 31 May is also the month's last day: the self-inspection's last nudge comes in the same message.
+    assert "今天是本月自查的最后一天" in drill.text
+    assert drill.buttons == [["🔥 记录演练"], ["📋 开始本月自查"]]
     await head.press("🔥 记录演练", drill)
     assert "第 1 步" in head.last_message().text
     await head.send_text("/cancel")

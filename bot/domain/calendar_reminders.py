@@ -1,11 +1,11 @@
 """Calendar duties and digests as reminder schedules (the rest of the schedule is in bot.domain.reminders).
 
 Defaults, all at local times: fire drills 30 and 7 days before the period ends if none is logged → the head, the
-day after it ends → county staff; self-inspections on the 1st (opens) and the 25th → the head, the 1st of the next
-month → county staff; an institution with no head a reminder can reach has its county staff stand in for the head
-for the last of these before the duty is due (7 days before, the 25th), not for every one; study sessions 30 and 7
-days before the half-year ends → the unit's staff, after → city admins; duty reminders at 09:00; digests at 08:30
-daily to county groups, and on Mondays to the city.
+day after it ends → county staff; self-inspections on the 1st (opens), the 25th and the month's last day → the
+head, the 1st of the next month → county staff; an institution with no head a reminder can reach has its county
+staff stand in for the head for the last of these before the duty is due (7 days before, the 25th), not for every
+one; study sessions 30 and 7 days before the half-year ends → the unit's staff, after → city admins; duty reminders
+at 09:00; digests at 08:30 daily to county groups, and on Mondays to the city.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ SELF_INSPECTION_STEPS = (
     DutyStep("open", _K.SELF_INSPECTION_OPEN, Anchor.START, 0, _audiences(Audience.RESPONSIBLE)),
     DutyStep("due", _K.SELF_INSPECTION_DUE, Anchor.START, 24, _audiences(Audience.RESPONSIBLE)),
     DutyStep("due_stand_in", _K.SELF_INSPECTION_STAND_IN, Anchor.START, 24, _audiences(Audience.STAND_IN)),
+    # The sheet closes at the end of the month's last day: a last nudge that morning, to the head alone.
+    DutyStep("last_day", _K.SELF_INSPECTION_LAST_DAY, Anchor.END, 0, _audiences(Audience.RESPONSIBLE)),
     DutyStep("overdue", _K.SELF_INSPECTION_OVERDUE, Anchor.END, 1, _audiences(Audience.COUNTY_STAFF)),
 )
 STUDY_STEPS = (

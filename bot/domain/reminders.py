@@ -6,9 +6,9 @@ audiences into people, stores each reminder under a dedupe key, and sends it onc
 Default schedule (all local times in the deployment's timezone):
 - Hazards, counted in elapsed hours from the deadline (`DEFAULT_LADDER`): 24 h and 2 h before → the person
   responsible; at the deadline → the person responsible and county staff; 1 day overdue → county staff;
-  3 days → city admins and the county's group; then every 7 days → city admins and the county's group. The
-  escalations over the responsible person's head (1 day, 3 days, the repeats) go out at the next 09:00 rather than
-  at their own minute (unless urgent): county staff oversee hundreds of hazards and city admins and groups
+  3 days → city admins and the county's group; then every 7 days → the person responsible, county staff, city
+  admins and the county's group. The escalations (1 day, 3 days) and the weekly repeats go out at the next 09:00
+  rather than at their own minute (unless urgent): county staff oversee hundreds of hazards and city admins and groups
   thousands, and each gets that day's escalations in one message, not one every few minutes. The deadline itself
   is the responsible person's too, and comes at its minute for everyone it concerns.
 - Quiet hours 22:00–07:30: anything not urgent waits for 07:30. A serious (重大) hazard is urgent and does not
@@ -43,6 +43,7 @@ class ReminderKind(StrEnum):
     DRILL_OVERDUE = "drill_overdue"
     SELF_INSPECTION_OPEN = "self_inspection_open"
     SELF_INSPECTION_DUE = "self_inspection_due"
+    SELF_INSPECTION_LAST_DAY = "self_inspection_last_day"  # the month's last day, the sheet still not finished
     SELF_INSPECTION_OVERDUE = "self_inspection_overdue"
     # The last reminder before a drill or self-inspection is due, to whoever stands in for an institution's heads
     # while it has none (Audience.STAND_IN): worded for them, naming the institution and how to invite a head.
@@ -143,6 +144,9 @@ class EscalationLadder:
     # so in a city with fifteen thousand hazards overdue an admin got a message nearly every minute of the day.
     batch_at: time | None = None
     batched_audiences: frozenset[Audience] = field(default_factory=frozenset)
+    # The repeats wait for the batch whoever they go to: the person responsible is reminded every week of a hazard
+    # still overdue, in the same 09:00 message as anything else due to them, not at the minute of the deadline.
+    batch_repeats: bool = False
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -176,9 +180,14 @@ DEFAULT_LADDER = EscalationLadder(
         ),
     ),
     repeat_every=timedelta(days=7),
-    repeat_audiences=_audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
+    # Nothing forgotten: while a hazard stays overdue, whoever must correct it and the county staff covering it hear
+    # of it every week, as the city does, not once at the deadline and then never again.
+    repeat_audiences=_audiences(
+        Audience.RESPONSIBLE, Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP
+    ),
     batch_at=time(9, 0),
     batched_audiences=_audiences(Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
+    batch_repeats=True,
 )
 
 
@@ -262,7 +271,9 @@ def _moment(ladder: EscalationLadder, deadline: datetime, step: LadderStep, urge
 
 
 def _batched(ladder: EscalationLadder, step: LadderStep, urgent: bool) -> bool:
-    return ladder.batch_at is not None and not urgent and step.audiences <= ladder.batched_audiences
+    if ladder.batch_at is None or urgent:
+        return False
+    return step.audiences <= ladder.batched_audiences or (ladder.batch_repeats and repeat_number(step.name) is not None)
 
 
 def _next_batch(at: datetime, ladder: EscalationLadder, tz: ZoneInfo) -> datetime:

@@ -137,6 +137,7 @@ class ItemBuilder:
         self._institutions: frozenset[int] | None = None
         self._data: dict[tuple[object, ...], ReminderData | None] = {}
         self._audiences: dict[tuple[object, ...], frozenset[tuple[int, int | None]]] = {}
+        self._joined_after_slot: list[ClaimedReminder] = []
 
     async def build_all(self, reminders: list[ClaimedReminder]) -> Built:
         self._months = tuple(sorted({r.period for r in reminders if r.step and _is_monthly(r) and r.period}))
@@ -170,12 +171,15 @@ class ItemBuilder:
             data = await self._digest(reminder)
         if data is None:
             return None
+        # A group bound after the digest's slot (bound at 10:00, the digest due at 08:30) was not kept waiting: its
+        # first digest is not "late", whatever the slot says.
+        late = reminder.late and reminder not in self._joined_after_slot
         return ReminderItem(
             reminder_id=reminder.id,
             kind=reminder.kind,
             step=reminder.step,
             due_at=reminder.due_at,
-            late=reminder.late,
+            late=late,
             urgent=reminder.urgent,
             attempt=reminder.attempts,
             data=data,
@@ -289,6 +293,8 @@ class ItemBuilder:
             return None  # rebound to another level since it was planned
         if group.purpose not in DIGEST_PURPOSES:
             return None  # rebound to another purpose (warnings only, say) since it was planned
+        if group.bound_at > reminder.due_at:
+            self._joined_after_slot.append(reminder)
         duties = await self._snapshot()
         return await build_digest(self._storage, self._directory, duties, region, since, until, per_county=weekly)
 

@@ -63,7 +63,10 @@ def plan_every_step(
 
 
 def _batched(ladder: EscalationLadder, step: LadderStep, urgent: bool) -> bool:
-    return ladder.batch_at is not None and not urgent and step.audiences <= ladder.batched_audiences
+    # The one change since b3eff03: a ladder may batch its repeats whoever they go to (`batch_repeats`).
+    if ladder.batch_at is None or urgent:
+        return False
+    return step.audiences <= ladder.batched_audiences or (ladder.batch_repeats and step.name.startswith("repeat"))
 
 
 def _next_batch(at: datetime, ladder: EscalationLadder, tz: ZoneInfo) -> datetime:

@@ -83,9 +83,12 @@ async def test_a_hazard_climbs_the_ladder_to_the_right_people_naming_the_person_
     assert isinstance(item.data, HazardReminderData)
     assert item.data.code == hazard.code and item.data.overdue_by == timedelta(days=3, hours=23)
     assert [(p.telegram_id, p.full_name) for p in item.data.responsible] == [(HEAD, "user 40")]
+    # Every week while it stays overdue: the head and the county staff too, not only the city and the group.
     assert await sweep_at(city, outbox, local(2026, 3, 20, 9)) == [
         (LUCHENG_GROUP, "hazard_overdue", "repeat1"),
         (CITY_ADMIN, "hazard_overdue", "repeat1"),
+        (LUCHENG_STAFF, "hazard_overdue", "repeat1"),
+        (HEAD, "hazard_overdue", "repeat1"),
     ]
     assert await sweep_at(city, outbox, local(2026, 3, 20, 9, 1)) == []
     # The next day's plan adds the next repeat, a week after the first.
@@ -109,10 +112,14 @@ async def test_a_ladder_repeating_twice_a_day_has_each_next_repeat_planned_by_th
     assert await sweep_at(city, outbox, local(2026, 3, 13, 7, 30)) == [
         (LUCHENG_GROUP, "hazard_overdue", "repeat1"),
         (CITY_ADMIN, "hazard_overdue", "repeat1"),
+        (LUCHENG_STAFF, "hazard_overdue", "repeat1"),
+        (HEAD, "hazard_overdue", "repeat1"),
     ]
     assert await sweep_at(city, outbox, local(2026, 3, 13, 10)) == [
         (LUCHENG_GROUP, "hazard_overdue", "repeat2"),
         (CITY_ADMIN, "hazard_overdue", "repeat2"),
+        (LUCHENG_STAFF, "hazard_overdue", "repeat2"),
+        (HEAD, "hazard_overdue", "repeat2"),
     ]
 
 
@@ -167,9 +174,13 @@ async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_who
         state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id))
     )
     assert {(r.recipient_id, r.step, r.due_at) for r in pending} == {
-        (CITY_ADMIN, "repeat1", local(2026, 3, 20, 9)),  # kept: still to go out, late
-        (CITY_ADMIN, "repeat3", local(2026, 4, 5, 9)),  # the catch-up, with the next morning's batch
-        (CITY_ADMIN, "repeat4", local(2026, 4, 10, 9)),
+        (person, step, due)
+        for person in (CITY_ADMIN, LUCHENG_STAFF, HEAD)  # the weekly repeat: the city, the county and the head
+        for step, due in (
+            ("repeat1", local(2026, 3, 20, 9)),  # kept: still to go out, late
+            ("repeat3", local(2026, 4, 5, 9)),  # the catch-up, with the next morning's batch
+            ("repeat4", local(2026, 4, 10, 9)),
+        )
     }
     cancelled = await city.storage.reminders.find(
         state=ReminderState.CANCELLED, subject=(SubjectType.HAZARD, str(hazard.id))
@@ -177,7 +188,9 @@ async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_who
     assert [(r.recipient_id, r.step) for r in cancelled] == [(LUCHENG_GROUP, "repeat1")]
     sent_before = len(hazard_items(outbox))
     await sweep_at(city, outbox, local(2026, 4, 4, 10, 1))
-    assert hazard_items(outbox)[sent_before:] == [(CITY_ADMIN, "repeat1", True)]
+    assert hazard_items(outbox)[sent_before:] == [
+        (person, "repeat1", True) for person in (CITY_ADMIN, LUCHENG_STAFF, HEAD)
+    ]
 
 
 async def test_one_person_with_many_due_items_gets_one_delivery(city: Services) -> None:

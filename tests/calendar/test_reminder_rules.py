@@ -183,6 +183,7 @@ def test_duty_steps_fall_on_the_right_days() -> None:
         ("open", local(2026, 2, 1, 9)),
         ("due", local(2026, 2, 25, 9)),
         ("due_stand_in", local(2026, 2, 25, 9)),
+        ("last_day", local(2026, 2, 28, 9)),  # the sheet closes at the end of the month's last day
         ("overdue", local(2026, 3, 1, 9)),
         ("open", local(2026, 3, 1, 9)),  # the next month's opening is within the month ahead
     ]

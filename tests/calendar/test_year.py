@@ -288,9 +288,11 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
         )
         repeats = [entry for entry in c_log if entry[0].startswith("repeat")]
         expected_days = [datetime(2026, 6, 19, 9) + timedelta(weeks=k) for k in range(29)]  # to 1 January
-        assert [(r[1], r[2]) for r in sorted(repeats, key=lambda r: r[2])] == [
-            (CITY_ADMIN, DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None) if day == datetime(2026, 9, 25, 9) else day)
+        # Every week while it stays overdue: to the city, and to the county's staff and the head as well.
+        assert sorted((r[2], r[1]) for r in repeats) == [
+            (DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None) if day == datetime(2026, 9, 25, 9) else day, person)
             for day in expected_days
+            for person in sorted((CITY_ADMIN, LONGWAN_STAFF, SOCIAL_HEAD))
         ]
         assert [
             g.item.data.responsible[0].telegram_id
@@ -322,12 +324,14 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
         assert months["2026-01"] == [("open", HEAD, t(1, 1, 9))]
         assert months["2026-02"] == [
             ("due", HEAD, t(2, 25, 9)),
+            ("last_day", HEAD, t(2, 28, 9)),
             ("open", HEAD, t(2, 1, 9)),
             ("overdue", LUCHENG_STAFF, t(3, 1, 9)),
         ]
         assert months["2026-03"] == [("open", HEAD, t(3, 1, 9))]
         assert months["2026-09"] == [
             ("due", HEAD, DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None)),  # the bot was down on the 25th
+            ("last_day", HEAD, t(9, 30, 9)),
             ("open", HEAD, t(9, 1, 9)),
             ("overdue", LUCHENG_STAFF, t(10, 1, 9)),
         ]
