@@ -210,7 +210,9 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
                 new=region.counts.new,
                 closed=region.counts.closed,
                 overdue=region.counts.overdue,
+                drills_late=region.drills_overdue,
                 drills=region.drills_due,
+                selfchecks_late=region.self_inspections_overdue,
                 selfchecks=region.self_inspections_due,
             )
         )

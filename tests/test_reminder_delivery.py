@@ -627,7 +627,9 @@ async def test_the_weekly_summary_has_a_line_for_the_institutions_the_city_runs_
     summary = await weekly_summary(bot_stage, city_group)
     assert "新增隐患 2 件" in summary
     assert "• 鹿城区：新增 1，销号 0，逾期 0" in summary
-    assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 " in summary
+    assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练逾期 " in summary
+    # 鹿城区's two homes missed the second half of 2025's drill and May's self-inspection: 逾期, not 待办.
+    assert "• 鹿城区：新增 1，销号 0，逾期 0；演练逾期 2、即将到期 0，自查逾期 2、即将到期 0" in summary
 
 
 async def test_the_city_line_stays_while_a_closed_city_institution_still_has_hazards_open(bot_stage: Stage) -> None:
@@ -650,7 +652,7 @@ async def test_the_city_line_stays_while_a_closed_city_institution_still_has_haz
 
     summary = await weekly_summary(bot_stage, city_group)
     assert "新增隐患 1 件" in summary
-    assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练待办 0，自查待办 0" in summary
+    assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练逾期 0、即将到期 0，自查逾期 0、即将到期 0" in summary
     # A week later nothing new came and nothing closed, but the hazard is still open and in the city's figures.
     bot_stage.clock.set(local(2026, 6, 8, 8))
     await plan_once(bot_stage.services)
@@ -658,7 +660,7 @@ async def test_the_city_line_stays_while_a_closed_city_institution_still_has_haz
     await sweep(bot_stage)
     summary = city_group.last_message().text
     assert "新增隐患 0 件" in summary and "未销号 1 件" in summary
-    assert "• 温州市（市直）：新增 0，销号 0，逾期 1；演练待办 0，自查待办 0" in summary
+    assert "• 温州市（市直）：新增 0，销号 0，逾期 1；演练逾期 0、即将到期 0，自查逾期 0、即将到期 0" in summary
 
 
 async def test_a_county_digest_lists_the_overdue_duties_before_those_only_due_soon(bot_stage: Stage) -> None:

@@ -52,7 +52,9 @@ class RegionLine:
     name_zh: str
     name_en: str
     counts: HazardCounts
-    drills_due: int  # institutions due soon or overdue
+    drills_overdue: int  # institutions that missed their fire drill's period
+    drills_due: int  # institutions whose drill is due soon (not missed yet)
+    self_inspections_overdue: int
     self_inspections_due: int
     city_level: bool = False  # the institutions the city runs itself (市直), not a county
 
@@ -161,6 +163,12 @@ def people(users: list[User]) -> tuple[Person, ...]:
     return tuple(Person(u.telegram_id, u.full_name) for u in users)
 
 
+def _counted(lines: list[DutyLine], duty: Duty, *, late: bool) -> int:
+    """How many of the lines are this duty, missed already (`late`) or only due soon: the summary says which, since
+    "待办" read as not yet late for homes that had missed a period."""
+    return sum(1 for line in lines if line.duty is duty and isinstance(line.status, Overdue) is late)
+
+
 async def _region_line(
     storage: Storage,
     directory: Directory,
@@ -180,7 +188,9 @@ async def _region_line(
         name_zh=county.name_zh,
         name_en=county.name_en,
         counts=counts,
-        drills_due=sum(1 for line in due if line.duty is Duty.FIRE_DRILL),
-        self_inspections_due=sum(1 for line in due if line.duty is Duty.SELF_INSPECTION),
+        drills_overdue=_counted(due, Duty.FIRE_DRILL, late=True),
+        drills_due=_counted(due, Duty.FIRE_DRILL, late=False),
+        self_inspections_overdue=_counted(due, Duty.SELF_INSPECTION, late=True),
+        self_inspections_due=_counted(due, Duty.SELF_INSPECTION, late=False),
         city_level=city_level,
     )
