@@ -10,7 +10,7 @@ from bot.sandbox.driver import SimUser
 from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from storage.models import InstitutionType, NewInstitution
-from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres
+from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres, report
 from tests.test_onboarding import link_token
 from tests.warning_people import drain
 
@@ -236,3 +236,27 @@ async def test_the_maker_hears_who_used_the_invitation_and_who_tried_it_after(bo
     await bot_stage.sandbox.user(user_id=94, first_name="乙").send_text(f"/start {cli_token}")
     await drain(bot_stage)
     assert len(staff.messages()) == told + 2
+
+
+async def test_a_new_head_is_welcomed_with_the_hazards_waiting_at_the_home(bot_stage: Stage) -> None:
+    """A head invited to a home with hazards open heard only "registered": the hazards came up at the next reminder."""
+    await cast(bot_stage)
+    await report(bot_stage, institution=NANHUI)
+    newcomer = bot_stage.sandbox.user(user_id=95, first_name="新院长")
+    await head_of(bot_stage, newcomer, await bot_stage.invite_token(Role.HEAD, institution=NANHUI))
+    welcome = newcomer.messages()[0].text
+    assert welcome.startswith("✅ 注册成功！")
+    assert welcome.endswith("\n本机构有 1 条待整改隐患，发送 /tasks 查看。")
+
+    english = bot_stage.sandbox.user(user_id=96, first_name="Ann", language_code="en")
+    await head_of(bot_stage, english, await bot_stage.invite_token(Role.HEAD, institution=NANHUI))
+    assert english.messages()[0].text.endswith(
+        "\nYour institution has 1 hazard awaiting rectification: send /tasks to see it.")
+
+    # A home with nothing open: the welcome as before.
+    quiet = NewInstitution(code="WZ-330302-QUIET", name_zh="鹿城区静园", name_en="Lucheng Quiet Home",
+                           type=InstitutionType.ELDERLY_CARE, region_code=LUCHENG)
+    await bot_stage.services.storage.institutions.upsert(quiet)
+    calm = bot_stage.sandbox.user(user_id=97, first_name="静院长")
+    await head_of(bot_stage, calm, await bot_stage.invite_token(Role.HEAD, institution="WZ-330302-QUIET"))
+    assert "待整改" not in calm.messages()[0].text
