@@ -21,7 +21,7 @@ from bot.services.head_invites import HeadInviteService
 from bot.services.insight import Insight
 from bot.services.institution_cards import InstitutionCardService
 from bot.services.institution_closure import InstitutionClosureService
-from bot.services.onboarding import GroupLossNotices, LostTopic, OnboardingService, ReachNotices
+from bot.services.onboarding import GroupLossNotices, InviteNotices, LostTopic, OnboardingService, ReachNotices
 from bot.services.outbox import OutboxService
 from bot.services.people import DepartureNotices, PeopleService
 from bot.services.reminders import ReminderService
@@ -109,6 +109,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     hazards.notifier = _HandlerWords(_hazard_notices, services)
     onboarding.notifier = _HandlerWords(_group_loss_words, services)
     onboarding.reach_notifier = _HandlerWords(_reach_words, services)
+    onboarding.invite_notifier = _HandlerWords(_invite_words, services)
     people.notifier = _HandlerWords(_departure_words, services)
     check_backs.words = _LazyCheckBackWords(services)
     return services
@@ -182,6 +183,12 @@ def _group_loss_words(services: BotServices) -> GroupLossNotices:
     from handlers.groups import GroupLossWords
 
     return GroupLossWords(services)
+
+
+def _invite_words(services: BotServices) -> InviteNotices:
+    from handlers.invite_news import InviteWords
+
+    return InviteWords(services)
 
 
 def _reach_words(services: BotServices) -> ReachNotices:

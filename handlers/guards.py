@@ -8,7 +8,7 @@ import re
 import sqlite3
 from datetime import timedelta
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -47,6 +47,9 @@ FALLBACK_GROUP = 50
 # Commands an unregistered person may still use: registering with an invitation, and binding a group.
 OPEN_COMMANDS = ("start",)
 GROUP_OPEN_COMMANDS = ("bindgroup", "help")
+# What a bound group answers; any other command for the bot is pointed to the private chat, where the journeys are.
+GROUP_ANSWERED_COMMANDS = (*GROUP_OPEN_COMMANDS, "cancel", "lang")
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?=\s|$)")
 
 
 # An album's photos arrive within seconds of each other; ten minutes is ample. Remembered in SQLite (`claims`): a
@@ -140,12 +143,17 @@ async def edits_are_not_answers(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-def _command(update: Update) -> str | None:
+def _command(update: Update, bot_username: str | None = None) -> str | None:
+    """The command the message starts with, lower-cased; None for text, or for `/cmd@otherbot` (a group shares its
+    commands with other bots: theirs are not ours to answer)."""
     message = update.effective_message
-    text = message.text if message is not None else None
-    if not text or not text.startswith("/"):
+    found = _COMMAND.match(message.text or "") if message is not None else None
+    if found is None:
         return None
-    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+    command, addressed = found.group(1).lower(), found.group(2)
+    if addressed is not None and bot_username is not None and addressed.lower() != bot_username.lower():
+        return None
+    return command
 
 
 async def access_gate(update: Update, context: BotContext) -> None:
@@ -173,9 +181,12 @@ async def access_gate(update: Update, context: BotContext) -> None:
         group = await context.services.storage.groups.get(chat.id, topic_of(update))
         if group is None:
             group = await context.services.storage.groups.get(chat.id, None)
+        command = _command(update, context.bot.username)
         if group is not None and group.active:
+            if update.message is not None and command is not None and command not in GROUP_ANSWERED_COMMANDS:
+                await _to_private_chat(update, context, command)
+                raise ApplicationHandlerStop
             return
-        command = _command(update)
         query = update.callback_query
         if command in GROUP_OPEN_COMMANDS or (query is not None and (query.data or "").startswith("bind:")):
             return
@@ -186,6 +197,17 @@ async def access_gate(update: Update, context: BotContext) -> None:
             else:
                 await answer(update, caller.t("group.unbound"))
         raise ApplicationHandlerStop
+
+
+async def _to_private_chat(update: Update, context: BotContext, command: str) -> None:
+    """A command of the private chat typed in a bound group: its journeys answer only there, and silence read as the
+    bot being down. One line, in the person's language if we know them (else the city's), and a button to the chat."""
+    caller = await identify(update, context)
+    if caller is None:
+        return
+    t = caller.t if caller.user is not None or caller.former else context.services.i18n.get(None)
+    button = InlineKeyboardButton(t.plain("group.open_private_chat"), url=f"https://t.me/{context.bot.username}")
+    await answer(update, t("group.use_private_chat", command=command), reply_markup=InlineKeyboardMarkup([[button]]))
 
 
 def _update_kind(update: Update) -> str:

@@ -80,10 +80,12 @@ def _subject(item: ReminderItem) -> tuple[object, ...]:
 
 
 def message_text(
-    items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo, *, for_group: bool = False
+    items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo, *, for_group: bool = False,
+    invites_left_out: int = 0,
 ) -> tuple[Html, list[ReminderItem]]:
     """The message for these items (ordered most pressing first), and those of them it lists: up to
-    MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted; a person is told where to find them all."""
+    MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted; a person is told where to find them all.
+    `invites_left_out`: institutions listed whose "✉️ 邀请负责人" button the keyboard's rows had no room for."""
     listed = items[:MESSAGE_ITEMS]
     # Late together (the bot was down, or quiet hours held them all): said once under the list, not under each.
     late_together = len(listed) > 1 and all(item.late for item in listed)
@@ -100,6 +102,8 @@ def message_text(
     # How to hand the reminders on to a head is said once, under the institutions a clerk stood in for.
     if stood_in := [item.data for item in shown if item.kind in STAND_INS]:
         paragraphs.append(_invite_heads(stood_in, t))
+    if invites_left_out:
+        paragraphs.append(t(counted("reminder.invite_buttons_left_out", invites_left_out), count=invites_left_out))
     if rest:
         more = "reminder.digest_more" if for_group else counted("reminder.more", rest)
         paragraphs.append(t(more, count=rest))

@@ -59,6 +59,10 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
     text, shown = message_text(items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group)
     # Group members are not all registered, and a hazard's details are not for every one of them.
     markup = None if delivery.is_group else keyboard(shown, delivery.recipient_id, t)
+    if left_out := invites_left_out(shown, markup):
+        # The keyboard keeps its eight rows: the homes past them are told how to be invited, not left unexplained.
+        # Said under the list, which stays as it was: a line after the items changes none of them.
+        text, _ = message_text(items, delivery.recipient_id, t, services.settings.tz, invites_left_out=left_out)
     try:
         try:
             await bot.send_message(
@@ -111,6 +115,17 @@ def keyboard(items: Sequence[ReminderItem], viewer_id: int, t: Translator) -> In
                 seen.add(key)
                 rows.append(row)
     return InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None
+
+
+def invites_left_out(items: Sequence[ReminderItem], markup: InlineKeyboardMarkup | None) -> int:
+    """How many institutions the message asks to invite a head for got no "✉️ 邀请负责人" button (past the rows)."""
+    wanted = {
+        stand_in_data(found.institution_id) for item in items
+        if (item.kind in STAND_INS or lacks_head(item))
+        and isinstance(found := item.data, DutyReminderData) and found.institution_id is not None
+    }
+    given = {button.callback_data for row in (markup.inline_keyboard if markup else ()) for button in row}
+    return len(wanted - given)
 
 
 def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[InlineKeyboardButton]]:

@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
-from bot.i18n import Html, normalize_language
+from bot.domain.roles import Role
+from bot.i18n import Html, counted, normalize_language
 from bot.processing import after_answer
 from bot.services.errors import Refusal
 from bot.services.onboarding import Newcomer
@@ -58,10 +59,13 @@ async def start(update: Update, context: BotContext) -> None:
         end_journeys(context.application, update.effective_chat.id, user.telegram_id)
     t = services.i18n.get(user.language)
     scope = await describe_scope(services.storage, user.region_code, user.institution_id, user.language)
-    await answer(
-        update,
-        t("start.registered", name=user.full_name, role=t.plain(f"role.{user.role.value}"), scope=scope),
-    )
+    welcome = t("start.registered", name=user.full_name, role=t.plain(f"role.{user.role.value}"), scope=scope)
+    if user.role is Role.HEAD:
+        # A head invited to a home with hazards already open would otherwise learn of them at the next reminder.
+        waiting = (await services.hazards.tasks(user, page_size=1)).total
+        if waiting:
+            welcome = Html(f"{welcome}\n{t(counted('start.open_hazards', waiting), count=waiting)}")
+    await answer(update, welcome)
     await answer(update, t(f"help.{user.role.value}"))
     await install_user_menu(context.bot, user, t)
     # County staff and city admins are reminded of the hazards already open in their county (the city) from today,

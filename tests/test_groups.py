@@ -98,3 +98,46 @@ async def test_county_staff_cannot_take_over_a_group_another_county_bound(bot_st
     await admin.press("综合", chat=group)
     moved = await storage.groups.get(-1004)
     assert moved is not None and moved.region_code == LONGWAN
+
+
+async def test_commands_of_the_private_chat_typed_in_a_bound_group_point_there(bot_stage: Stage) -> None:
+    """In a bound group /tasks, /institution 福利院 or /people got no answer at all (an unbound group at least said
+    it was unbound): the journeys answer only in the private chat. Now one line says so, with a button to it, in the
+    person's language if registered (else the city's); chatter and other bots' commands still get nothing."""
+    sandbox = bot_stage.sandbox
+    staff = sandbox.user(user_id=21, first_name="县", language_code="zh-hans")
+    cadre = sandbox.user(user_id=22, first_name="Li", language_code="en")
+    stranger = sandbox.user(user_id=23, first_name="Zed", language_code="en")
+    await bot_stage.register(staff, Role.COUNTY, region=LUCHENG)
+    await bot_stage.register(cadre, Role.CADRE, region=LUCHENG)
+    # An administrator bot hears everything said in the group, other bots' commands included.
+    group = sandbox.group(chat_id=-1021, title="鹿城区工作群", bot_status="administrator")
+    group.add(staff, cadre, stranger)
+    await staff.send_text("/bindgroup", chat=group)
+    await staff.press("鹿城区", chat=group)
+    await staff.press("综合（全部通知）", chat=group)
+    bound = len(staff.messages(chat=group))
+
+    await staff.send_text("/tasks", chat=group)
+    pointer = staff.last_message(chat=group)
+    assert pointer.text == "请私聊机器人使用 /tasks。"
+    assert pointer.buttons == [["💬 私聊机器人"]]
+    assert pointer.stored.inline_keyboard[0][0]["url"] == f"https://t.me/{sandbox.bot_username}"
+    await cadre.send_text(f"/institution@{sandbox.bot_username} 福利院", chat=group)
+    assert cadre.last_message(chat=group).text == "Please use /institution in your private chat with the bot."
+    await stranger.send_text("/people", chat=group)
+    assert stranger.last_message(chat=group).text == "请私聊机器人使用 /people。"
+    answered = len(staff.messages(chat=group))
+    assert answered == bound + 3
+
+    # Chatter, another bot's command, a slash inside a sentence: nothing.
+    await cadre.send_text("大家好", chat=group)
+    await cadre.send_text("/tasks@other_bot", chat=group)
+    await cadre.send_text("请看 /tasks", chat=group)
+    assert len(staff.messages(chat=group)) == answered
+
+    # What a group does answer still answers as before.
+    await cadre.send_text("/help", chat=group)
+    assert "请私聊" not in cadre.last_message(chat=group).text
+    await staff.send_text("/bindgroup", chat=group)
+    assert staff.last_message(chat=group).buttons == [["鹿城区"], ["取消"]]

@@ -10,8 +10,9 @@ from bot.sandbox.driver import SimUser
 from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from storage.models import InstitutionType, NewInstitution
-from tests.hazard_people import LUCHENG, cast, long_named_centres
+from tests.hazard_people import LUCHENG, STAFF, cast, long_named_centres, report
 from tests.test_onboarding import link_token
+from tests.warning_people import drain
 
 NANHUI = "WZ-330302-ELDER-02"  # 鹿城区南汇街道居家养老服务中心: no head in the cast
 
@@ -193,3 +194,69 @@ async def test_other_roles_invited_twice_get_two_invitations(bot_stage: Stage) -
         await people.staff.press("社区/村干部")
         tokens.append(link_token(people.staff.last_message().text))
     assert tokens[0] != tokens[1]
+
+
+async def test_the_maker_hears_who_used_the_invitation_and_who_tried_it_after(bot_stage: Stage) -> None:
+    """A link forwarded to the wrong person: 错人 registered as the home's head, the real head was told the link was
+    used, and the clerk who made it learned nothing; the home's hazard notices went to 错人. Now the maker hears of
+    the registration, and of each other person who opens the used link, once each, through the outbox."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    await staff.send_text("/invite")
+    await staff.press("机构负责人")
+    await staff.press("⚠️ 鹿城区南汇街道居家养老服务中心")
+    token = link_token(staff.last_message().text)
+    told = len(staff.messages())
+
+    wrong = bot_stage.sandbox.user(user_id=91, first_name="错人", username="cuoren")
+    await head_of(bot_stage, wrong, token)
+    await drain(bot_stage)
+    assert [m.text for m in staff.messages()[told:]] == [
+        "✅ 错人（@cuoren）已通过您生成的邀请注册为鹿城区南汇街道居家养老服务中心的机构负责人。"
+        "如不是本人，请在 /people 中停用。"
+    ]
+
+    real = bot_stage.sandbox.user(user_id=92, first_name="张三", username="zhang")
+    await real.send_text(f"/start {token}")
+    assert "已经被使用过了" in real.last_message().text
+    await real.send_text(f"/start {token}")  # opened twice: the clerk is told once
+    await drain(bot_stage)
+    used_at = bot_stage.clock.now().astimezone(bot_stage.settings.tz).strftime("%Y-%m-%d %H:%M")
+    news = [m.text for m in staff.messages()[told + 1:]]
+    assert news == [
+        "⚠️ 有人（张三，@zhang）尝试使用您为鹿城区南汇街道居家养老服务中心机构负责人生成的邀请链接，"
+        f"但该链接已由错人于 {used_at} 使用。如有误，请在 /people 停用错人并重新邀请。"
+    ]
+    refused = await bot_stage.services.storage.audit.list(action_prefix="invite.refused")
+    assert [(e.actor_id, e.target, e.detail["maker_told"]) for e in refused] == [(92, "user:91", STAFF)] * 2
+
+    # An invitation made on the command line has no maker in Telegram: nobody is told.
+    cli_token = await bot_stage.invite_token(Role.CADRE, region=LUCHENG)
+    await bot_stage.sandbox.user(user_id=93, first_name="甲").send_text(f"/start {cli_token}")
+    await bot_stage.sandbox.user(user_id=94, first_name="乙").send_text(f"/start {cli_token}")
+    await drain(bot_stage)
+    assert len(staff.messages()) == told + 2
+
+
+async def test_a_new_head_is_welcomed_with_the_hazards_waiting_at_the_home(bot_stage: Stage) -> None:
+    """A head invited to a home with hazards open heard only "registered": the hazards came up at the next reminder."""
+    await cast(bot_stage)
+    await report(bot_stage, institution=NANHUI)
+    newcomer = bot_stage.sandbox.user(user_id=95, first_name="新院长")
+    await head_of(bot_stage, newcomer, await bot_stage.invite_token(Role.HEAD, institution=NANHUI))
+    welcome = newcomer.messages()[0].text
+    assert welcome.startswith("✅ 注册成功！")
+    assert welcome.endswith("\n本机构有 1 条待整改隐患，发送 /tasks 查看。")
+
+    english = bot_stage.sandbox.user(user_id=96, first_name="Ann", language_code="en")
+    await head_of(bot_stage, english, await bot_stage.invite_token(Role.HEAD, institution=NANHUI))
+    assert english.messages()[0].text.endswith(
+        "\nYour institution has 1 hazard awaiting rectification: send /tasks to see it.")
+
+    # A home with nothing open: the welcome as before.
+    quiet = NewInstitution(code="WZ-330302-QUIET", name_zh="鹿城区静园", name_en="Lucheng Quiet Home",
+                           type=InstitutionType.ELDERLY_CARE, region_code=LUCHENG)
+    await bot_stage.services.storage.institutions.upsert(quiet)
+    calm = bot_stage.sandbox.user(user_id=97, first_name="静院长")
+    await head_of(bot_stage, calm, await bot_stage.invite_token(Role.HEAD, institution="WZ-330302-QUIET"))
+    assert "待整改" not in calm.messages()[0].text

@@ -271,7 +271,8 @@ async def test_several_headless_homes_read_as_one_message_and_a_long_list_counts
     assert stand_in.startswith("🔔 您有 14 条待办提醒")
     assert stand_in.count(NO_HEAD) == 10  # the first ten, one paragraph each
     assert "另有 4 条提醒未逐条列出" in stand_in
-    assert stand_in.count("/invite") == 1  # how to invite a head, said once for them all
+    assert stand_in.count("ℹ️") == 1  # how to invite a head, said once for them all
+    assert stand_in.count("/invite") == 2  # and once for the two homes past the eight buttons
     assert "ℹ️ 以上机构尚无负责人" in stand_in
 
 
@@ -506,3 +507,22 @@ async def test_after_a_new_invitation_is_asked_for_the_newest_is_the_one_shown_a
     shown = clerk.last_message().text
     assert "已有一个尚未使用的邀请" in shown
     assert link_token(shown) == fresh != first
+
+
+async def test_homes_past_the_reminders_eight_button_rows_are_told_to_use_invite(bot_stage: Stage) -> None:
+    """Ten homes listed, eight "✉️ 邀请负责人" buttons (the reminder's rows): the other two had no word of why."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    clerk = await clerk_alone(bot_stage)
+    await long_named_centres(bot_stage, "330302001", count=12)
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 3, 25, 9, 1))
+    await sweep(bot_stage)
+    reminder = clerk.last_message()
+    assert reminder.text.count(NO_HEAD) == 10
+    assert len(reminder.buttons) == 8
+    assert "此后提醒将直接发给负责人。\n\n另有 2 家未列按钮，请用 /invite 邀请。\n\n……另有 4 条提醒" in reminder.text
+
+
+async def test_a_reminder_with_a_button_for_every_home_says_nothing_more(bot_stage: Stage) -> None:
+    clerk = await stood_in_on_the_25th(bot_stage)
+    assert "未列按钮" not in clerk.last_message().text

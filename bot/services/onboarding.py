@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NoReturn, Protocol
 
@@ -110,6 +110,24 @@ class HeadInvitation:
     maker: User | None = None  # who made it, when `again` and they are registered (active or not)
 
 
+@dataclass(frozen=True)
+class InviteNews:
+    """For the maker of an invitation: `person` registered with it (`holder` None), or `person` opened it after
+    `holder` had used it (a link forwarded to the wrong person: the maker must learn who holds the role)."""
+
+    invite: Invite
+    maker: User
+    person: Newcomer
+    holder: User | None = None
+
+
+class InviteNotices(Protocol):
+    """Words the news for the invitation's maker and queues it in the outbox, inside the caller's transaction; once
+    for a registration, once per person for an attempt."""
+
+    async def queue(self, news: InviteNews) -> None: ...
+
+
 class OnboardingService:
     def __init__(self, storage: Storage, clock: Clock, invite_ttl: timedelta) -> None:
         self._storage = storage
@@ -117,6 +135,7 @@ class OnboardingService:
         self._invite_ttl = invite_ttl
         self.notifier: GroupLossNotices | None = None
         self.reach_notifier: ReachNotices | None = None
+        self.invite_notifier: InviteNotices | None = None
         self.planner: InstitutionPlanner | None = None
 
     async def create_invite(
@@ -228,7 +247,7 @@ class OnboardingService:
         assert invite is not None
         status = invite.status(now)
         if status is InviteStatus.USED:
-            await self._refuse(newcomer, "invite_used")
+            await self._refuse_used(invite, newcomer)
         if status is InviteStatus.EXPIRED:
             await self._refuse(newcomer, "invite_expired")
         if invite.institution_id is not None:
@@ -238,8 +257,25 @@ class OnboardingService:
                 await self._refuse(newcomer, "invite_institution_closed_for_newcomer")
         if status is InviteStatus.REVOKED:
             await self._refuse(newcomer, "invite_revoked")
-        if not await self._storage.invites.consume(token, newcomer.telegram_id, now):
-            await self._refuse(newcomer, "invite_used")
+        async with self._storage.db.transaction():
+            user = await self._consume(invite, newcomer, now)
+        if user is None:  # someone else used it a moment ago
+            await self._refuse_used(await self._storage.invites.get(token) or invite, newcomer)
+        if invite.role is Role.HEAD and invite.institution_id is not None and self.planner is not None:
+            try:
+                # The home's open hazards remind the new head from now on, not from the next nightly plan.
+                await self.planner.plan_for_institution(invite.institution_id)
+            except Exception:
+                # Registered all the same: the nightly plan plans them, as before.
+                log.exception("could not plan the reminders of institution %d for its new head %d",
+                              invite.institution_id, newcomer.telegram_id)
+        return user
+
+    async def _consume(self, invite: Invite, newcomer: Newcomer, now: datetime) -> User | None:
+        """The invitation used, the person recorded and its maker told, all or nothing: a restart in between must
+        neither lose the maker's news nor send it twice. None when it was used already."""
+        if not await self._storage.invites.consume(invite.token, newcomer.telegram_id, now):
+            return None
         user = User(
             telegram_id=newcomer.telegram_id,
             full_name=newcomer.full_name,
@@ -264,15 +300,34 @@ class OnboardingService:
             target=f"user:{newcomer.telegram_id}",
             detail={"role": invite.role.value, "region": invite.region_code, "invited_by": invite.created_by},
         )
-        if invite.role is Role.HEAD and invite.institution_id is not None and self.planner is not None:
-            try:
-                # The home's open hazards remind the new head from now on, not from the next nightly plan.
-                await self.planner.plan_for_institution(invite.institution_id)
-            except Exception:
-                # Registered all the same: the nightly plan plans them, as before.
-                log.exception("could not plan the reminders of institution %d for its new head %d",
-                              invite.institution_id, newcomer.telegram_id)
+        maker = await self._maker(invite)
+        if maker is not None and self.invite_notifier is not None:
+            await self.invite_notifier.queue(InviteNews(invite, maker, newcomer))
         return user
+
+    async def _maker(self, invite: Invite) -> User | None:
+        """Who made the invitation in Telegram and is still registered; None for the command line's."""
+        if invite.created_by is None:
+            return None
+        maker = await self._storage.users.get(invite.created_by)
+        return maker if maker is not None and maker.active else None
+
+    async def _refuse_used(self, invite: Invite, newcomer: Newcomer) -> NoReturn:
+        """A used link opened again, by someone other than who used it: its maker hears who tried and who holds it
+        (once per such person), or the wrong person keeps the role and nobody knows."""
+        maker = await self._maker(invite)
+        holder = await self._storage.users.get(invite.used_by) if invite.used_by is not None else None
+        told = (maker is not None and holder is not None and self.invite_notifier is not None
+                and holder.telegram_id != newcomer.telegram_id)
+        async with self._storage.db.transaction():
+            if told:
+                assert maker is not None and self.invite_notifier is not None
+                await self.invite_notifier.queue(InviteNews(invite, maker, newcomer, holder))
+            await self._storage.audit.append(
+                newcomer.telegram_id, "invite.refused", target=f"user:{invite.used_by}",
+                detail={"reason": "invite_used", "maker_told": invite.created_by if told else None},
+            )
+        raise Refusal("invite_used")
 
     async def invitation_not_needed(self, user: User) -> None:
         """A registered person opened an invitation link: it stays unused (their role never changes by a link)."""
