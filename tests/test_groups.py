@@ -141,3 +141,5 @@ async def test_commands_of_the_private_chat_typed_in_a_bound_group_point_there(b
     assert "请私聊" not in cadre.last_message(chat=group).text
     await staff.send_text("/bindgroup", chat=group)
     assert staff.last_message(chat=group).buttons == [["鹿城区"], ["取消"]]
+    await staff.send_text("/cancel", chat=group)  # the group's own flow, cancelled there, not pointed away
+    assert staff.last_message(chat=group).text == "已取消。"

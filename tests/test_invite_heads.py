@@ -237,6 +237,18 @@ async def test_the_maker_hears_who_used_the_invitation_and_who_tried_it_after(bo
     await drain(bot_stage)
     assert len(staff.messages()) == told + 2
 
+    # A maker who has left hears no more of their invitations: the county's people are no longer theirs to know.
+    admin = bot_stage.sandbox.user(user_id=95, first_name="王局长")
+    await bot_stage.register(admin, Role.CITY)
+    city = await bot_stage.services.storage.users.get(95)
+    assert city is not None
+    await bot_stage.services.people.deactivate(city, STAFF)
+    await drain(bot_stage)
+    left = len(staff.messages())
+    await bot_stage.sandbox.user(user_id=96, first_name="丙").send_text(f"/start {token}")
+    await drain(bot_stage)
+    assert len(staff.messages()) == left
+
 
 async def test_a_new_head_is_welcomed_with_the_hazards_waiting_at_the_home(bot_stage: Stage) -> None:
     """A head invited to a home with hazards open heard only "registered": the hazards came up at the next reminder."""

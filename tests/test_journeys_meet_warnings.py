@@ -90,7 +90,7 @@ async def test_the_resume_question_takes_its_labels_typed(bot_stage: Stage, type
     assert "照片" in cadre.last_message().text  # carried on at the saved step
 
 
-@pytest.mark.parametrize("typed", ["重新开始", "Start over"])
+@pytest.mark.parametrize("typed", ["重新开始", "Start over", "重来", "start again"])
 async def test_the_resume_question_takes_start_over_typed(bot_stage: Stage, typed: str) -> None:
     cadre, _ = await cadre_and_head(bot_stage)
     await to_the_description(cadre)

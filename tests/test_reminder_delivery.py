@@ -30,6 +30,7 @@ from storage.repositories.reminders import ClaimedReminder
 from tests.calendar_people import local
 from tests.db_faults import failing_first
 from tests.hazard_people import HEAD, HOME, LONGWAN, LUCHENG, STAFF, cast, long_named_centres, report, submitted
+from tests.test_institution_card import log_drill
 from tests.test_workers import exited_pid
 
 
@@ -630,6 +631,21 @@ async def test_the_weekly_summary_has_a_line_for_the_institutions_the_city_runs_
     assert "• 温州市（市直）：新增 1，销号 0，逾期 0；演练逾期 " in summary
     # 鹿城区's two homes missed the second half of 2025's drill and May's self-inspection: 逾期, not 待办.
     assert "• 鹿城区：新增 1，销号 0，逾期 0；演练逾期 2、即将到期 0，自查逾期 2、即将到期 0" in summary
+
+
+async def test_the_weekly_summary_counts_missed_drills_and_missed_self_inspections_apart(bot_stage: Stage) -> None:
+    """演练逾期 and 自查逾期 are each their own duty's count: with one of 鹿城区's two homes having held its drill,
+    the line says one drill missed and still two self-inspections, not the same figure twice."""
+    bot_stage.clock.set(local(2026, 5, 27, 10))
+    await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=90, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await report(bot_stage)
+    await log_drill(bot_stage)  # 鹿城区社会福利院 held this half-year's drill
+    city_group = await city_digests(bot_stage, "温州民政安全", 90)
+
+    summary = await weekly_summary(bot_stage, city_group)
+    assert "• 鹿城区：新增 1，销号 0，逾期 0；演练逾期 1、即将到期 0，自查逾期 2、即将到期 0" in summary
 
 
 async def test_the_city_line_stays_while_a_closed_city_institution_still_has_hazards_open(bot_stage: Stage) -> None:

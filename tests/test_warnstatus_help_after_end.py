@@ -61,4 +61,7 @@ async def test_a_call_for_help_after_the_lift_shows_in_the_final_tally_and_is_re
     assert "最终回复情况" in tally.text and tally.buttons == []
     await drain(stage)
     assert containing(cast.head_2, "已解决")
+    # The line that follows the call goes under the warning the head asked from, not under its 【解除】.
+    assert "林 科长" in containing(cast.head_2, TYPHOON_TEMPLATE)[0].text
+    assert all("林 科长" not in lift.text for lift in containing(cast.head_2, "【解除】"))
     assert "已收到并落实 1 · 需要帮助 0 · 未回复 1（共 2 家机构）" in tally.text
