@@ -179,6 +179,35 @@ async def regroup_copies(context: BotContext, warning_id: int, presser_id: int, 
             log.info("the escalation %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
 
 
+async def _refoot_copies(
+    context: BotContext, warning: EarlyWarning, county_code: str, presser_id: int, *, taken: bool
+) -> None:
+    """After the presser took a county on (or handed it back), their colleagues' copies of that county's escalation
+    say so, as the grouped escalation's do: a taken one loses its ☎️ 我来跟进 and names the follower; one handed
+    back names who handed it back and offers ☎️ 我来跟进 again. Before, a colleague's copy kept offering to take on
+    what someone followed up already, or named a follower who had handed it back. Best effort, as `regroup_copies`."""
+    services = context.services
+    presser = await services.storage.users.get(presser_id)
+    if presser is None:
+        return
+    now = local_time(services.clock.now(), services.settings.tz)
+    prefix = f"warning:{warning.id}:escalate:{county_code}:chat:"
+    for copy in await services.storage.outbox.delivered_with_prefix(prefix):
+        if copy.message_id is None or copy.chat_id == presser_id:
+            continue
+        t = await translator_for(services, copy.chat_id)
+        if taken:
+            line, markup = t("warnstatus.follower_line", name=await name_of(services, presser_id), at=now), None
+        else:
+            line = t("warnstatus.handed_back_line", name=presser.full_name, at=now)
+            markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
+        try:
+            await context.bot.edit_message_text(footed(copy.payload.text, line), chat_id=copy.chat_id,
+                                                message_id=copy.message_id, reply_markup=markup)
+        except TelegramError as error:
+            log.info("the escalation %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+
+
 def is_grouped(data: str) -> bool:
     return data.endswith(":g")
 
@@ -367,6 +396,7 @@ async def took_charge(update: Update, context: BotContext) -> None:
         await edit_in_place(query.message, footed(query.message.text_html, line), markup)
     if charge.took:
         await regroup_copies(context, charge.warning.id, caller.user.telegram_id, _message(query.message))
+        await _refoot_copies(context, charge.warning, county_code, caller.user.telegram_id, taken=True)
 
 
 async def handed_back(update: Update, context: BotContext) -> None:
@@ -403,6 +433,7 @@ async def handed_back(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("warnstatus.handed_back", region=region), show_alert=True)
     if outcome.released is not None:
         await regroup_copies(context, warning.id, caller.user.telegram_id, message)
+        await _refoot_copies(context, warning, county_code, caller.user.telegram_id, taken=False)
     if message is None:
         return
     markup: InlineKeyboardMarkup | None

@@ -362,10 +362,11 @@ async def test_one_of_the_county_staff_takes_charge_of_the_silent_and_everyone_s
 
     forged = await cast.lucheng_staff.press_data(cast.lucheng_staff.last_message(), mine.button_data[0][0] or "")
     assert forged.answer is not None and "辖区以外" in (forged.answer.text or "")
+    take = theirs.button_data[0][0] or ""
     taken = await cast.dongtou_staff.press("☎️ 我来跟进", mine)
     assert taken.answer is not None and "已记录：由您跟进洞头区未回复的机构" in (taken.answer.text or "")
     assert mine.text.endswith("☎️ 跟进人：林 科长（2026-09-10 11:01 接手）") and mine.buttons == [["↩️ 交回跟进"]]
-    late = await colleague.press("☎️ 我来跟进", theirs)
+    late = await colleague.press_data(theirs, take)  # a press already on its way when the copy lost its button
     assert late.answer is not None
     assert late.answer.text == "林 科长 已于 2026-09-10 11:01 接手跟进洞头区未回复的机构，无需重复。"
     assert theirs.text.endswith("☎️ 跟进人：林 科长（2026-09-10 11:01 接手）") and theirs.buttons == []
@@ -443,6 +444,24 @@ async def test_the_follower_hands_back_and_a_colleague_takes_it_on(typhoon_stage
     await drain(typhoon_stage)
     (told,) = containing(cast.admin, "全市仍有")
     assert "• 洞头区：1 家未回复（共 2 家），吴 科员 2026-09-10 11:31 起跟进" in told.text
+
+
+async def test_a_colleagues_copy_of_the_escalation_follows_a_take_and_a_hand_back(typhoon_stage: Stage) -> None:
+    """The colleague's copy kept offering ☎️ 我来跟进 for institutions someone followed up already, until pressed;
+    and named a follower who had handed them back. It now follows both, unpressed, as the grouped escalation does."""
+    cast, colleague, mine, theirs = await escalated_with_a_colleague(typhoon_stage)
+    sent = theirs.text
+    await cast.dongtou_staff.press("☎️ 我来跟进", mine)
+    assert theirs.text.startswith(sent) and theirs.text.endswith("☎️ 跟进人：林 科长（2026-09-10 11:01 接手）")
+    assert theirs.buttons == []
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    await cast.dongtou_staff.press("↩️ 交回跟进", mine)
+    assert theirs.text.startswith(sent)
+    assert theirs.text.endswith("↩️ 林 科长 已于 2026-09-10 11:31 交回跟进，目前尚无人接手跟进。")
+    assert "跟进人：林 科长" not in theirs.text and theirs.buttons == [["☎️ 我来跟进"]]
+    taken = await colleague.press("☎️ 我来跟进", theirs)
+    assert taken.answer is not None and "已记录：由您跟进洞头区未回复的机构" in (taken.answer.text or "")
+    assert mine.text.endswith("☎️ 跟进人：吴 科员（2026-09-10 11:31 接手）") and mine.buttons == []
 
 
 async def test_the_escalation_says_who_follows_up_in_one_line_however_often_it_changes_hands(
