@@ -28,6 +28,11 @@ def waiting(application: AnyApplication, chat_id: int, user_id: int) -> list[Con
     ]
 
 
+def step_of(conversation: ConversationHandler[Any], chat_id: int, user_id: int) -> object:
+    """The step the journey waits at for this person in this chat (None when it does not wait)."""
+    return conversation._conversations.get((chat_id, user_id))  # no public reader: see `waiting`
+
+
 def cancel_button(conversation: ConversationHandler[Any]) -> str | None:
     """The callback data of the journey's Cancel button: the button its /cancel shares a callback with, at every
     step (both are fallbacks). None for a journey whose /cancel has no button."""

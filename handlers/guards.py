@@ -29,7 +29,7 @@ from handlers.common import Caller, answer, cancel_keyboard, full_name, identify
 from handlers.conversations import cancel_button, waiting
 from handlers.photo_offer import may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
-from handlers.resume import RESUMABLE
+from handlers.resume import waiting_at
 from handlers.warning_text import ack_keyboard, headline, local_time, title
 
 log = logging.getLogger(__name__)
@@ -338,14 +338,11 @@ async def _where_a_journey_waits(update: Update, context: BotContext, caller: Ca
     if chat is None or user is None:
         return None
     steps = waiting(context.application, chat.id, user.id)
-    for step in steps:
-        journey = RESUMABLE.get(step.name or "")
-        found = await journey.unfinished(context, caller) if journey is not None else None
-        if journey is not None and found is not None and (
-            step._conversations.get((chat.id, user.id)) == found.step
-        ):
-            return caller.t("warn.typed_receipt_step", journey=caller.t.plain(f"resume.journey.{journey.name}"),
-                            number=found.number)
+    at = await waiting_at(context, caller, steps, chat.id, user.id)
+    if at is not None:
+        journey, found = at
+        return caller.t("warn.typed_receipt_step", journey=caller.t.plain(f"resume.journey.{journey.name}"),
+                        number=found.number)
     return caller.t("warn.typed_receipt_waiting") if steps else None
 
 
@@ -363,16 +360,14 @@ async def stale_button(update: Update, context: BotContext) -> None:
     if not steps or caller.user is None or chat is None:
         await query.answer(caller.t("fallback.stale_button"), show_alert=True)
         return
-    for step in steps:
-        journey = RESUMABLE.get(step.name or "")
-        found = await journey.unfinished(context, caller) if journey is not None and journey.ask else None
-        if journey is not None and journey.ask is not None and found is not None and (
-            step._conversations.get((chat.id, query.from_user.id)) == found.step  # the draft agrees with the step
-        ):
-            await query.answer(caller.t.plain("fallback.stale_button_step", journey=caller.t.plain(
-                f"resume.journey.{journey.name}"), number=found.number), show_alert=True)
-            await journey.ask(update, context, caller, found.step)
-            return
+    at = await waiting_at(context, caller, steps, chat.id, query.from_user.id, askable=True)
+    ask = at[0].ask if at is not None else None
+    if at is not None and ask is not None:
+        journey, found = at
+        await query.answer(caller.t.plain("fallback.stale_button_step", journey=caller.t.plain(
+            f"resume.journey.{journey.name}"), number=found.number), show_alert=True)
+        await ask(update, context, caller, found.step)
+        return
     await query.answer(caller.t.plain("fallback.stale_button_waiting"), show_alert=True)
 
 

@@ -25,6 +25,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler,
 from bot.context import BotContext
 from bot.i18n import LANGUAGES
 from handlers.common import Caller, answer, identify, typed_label
+from handlers.conversations import step_of
 from handlers.hazard_buttons import replace_buttons
 
 RESUMING = "resuming"  # the state of a journey whose command asked: carry on, or start over?
@@ -122,7 +123,7 @@ class Resumable:
             await answer(update, t("flow.use_buttons"))
             return RESUMING
         await self._take_back_offer(update, context)
-        return await self._went(update, context, caller, choice)
+        return await self._went(update, context, caller, await self._carried_on(context, caller, choice))
 
     def describe(self, caller: Caller, found: Unfinished, key: str) -> str:
         t = caller.t
@@ -136,18 +137,22 @@ class Resumable:
             return ConversationHandler.END
         match = PRESS.match(query.data or "")
         choice = match.group(2) if match is not None else "go"
-        if choice == "go" and await self.unfinished(context, caller) is None:
+        found = await self._carried_on(context, caller, choice)
+        if choice == "go" and found is None:
             # Finished, cancelled or started over since the question was asked: nothing is left to carry on.
             await query.answer(caller.t.plain("resume.gone"), show_alert=True)
         else:
             await query.answer()
         await _settled(query.message)
-        return await self._went(update, context, caller, choice)
+        return await self._went(update, context, caller, found)
 
-    async def _went(self, update: Update, context: BotContext, caller: Caller, choice: str) -> str | int:
-        """Carry on at the saved step ("go"), or start over ("new", or nothing left to carry on)."""
+    async def _carried_on(self, context: BotContext, caller: Caller, choice: str) -> Unfinished | None:
+        """The draft to carry on with for "go"; None for "new" (or nothing left to carry on)."""
+        return await self.unfinished(context, caller) if choice == "go" else None
+
+    async def _went(self, update: Update, context: BotContext, caller: Caller, found: Unfinished | None) -> str | int:
+        """Carry on at the saved step (`found`), or start over (None: "new", or nothing left to carry on)."""
         assert self.ask is not None and self.afresh is not None
-        found = await self.unfinished(context, caller) if choice == "go" else None
         if found is None:
             return await self.afresh(update, context, caller)
         return await self.ask(update, context, caller, found.step)
@@ -165,6 +170,28 @@ RESUMABLE: dict[str, Resumable] = {}
 def resumable(journey: Resumable) -> Resumable:
     RESUMABLE[journey.name] = journey
     return journey
+
+
+async def waiting_at(
+    context: BotContext,
+    caller: Caller,
+    steps: list[ConversationHandler[Any]],
+    chat_id: int,
+    user_id: int,
+    *,
+    askable: bool = False,
+) -> tuple[Resumable, Unfinished] | None:
+    """Of the journeys waiting for the person (`steps`), the first that keeps a draft agreeing with the step its
+    conversation waits at (with `askable`, of those that can ask a step again): the journey, and where its draft
+    stands. None when no waiting journey can say so."""
+    for step in steps:
+        journey = RESUMABLE.get(step.name or "")
+        if journey is None or (askable and journey.ask is None):
+            continue
+        found = await journey.unfinished(context, caller)
+        if found is not None and step_of(step, chat_id, user_id) == found.step:
+            return journey, found
+    return None
 
 
 async def unfinished_lines(context: BotContext, caller: Caller, names: list[str] | None = None) -> list[str]:
