@@ -173,14 +173,25 @@ class WarningAcks(WarningCore):
             staff: tuple[int, ...] = ()
             raised = None
             if response is AckResponse.NEED_HELP:
-                region = next((r.region_code for r in mine if r.institution_id in answering), mine[0].region_code)
-                staff = await self._staff_to_alert(region)
-                # A new call once the last was resolved; while one is open, pressing again raises nothing.
-                latest = await self._storage.help_requests.latest_of(warning_id, user.telegram_id)
-                if (latest is None and changed) or (latest is not None and latest.resolved):
-                    places = [place for place in answering if place is not None]
-                    raised = await self._storage.help_requests.add(warning_id, user.telegram_id, places, region, now)
+                # A repeated 需要帮助 with no call on record (answered before calls were kept) raises none.
+                staff, raised = await self._call_for_help(warning, user, mine, answering, first_call=changed)
         return AckOutcome(tuple(acks), changed, staff, raised)
+
+    async def _call_for_help(
+        self, warning: EarlyWarning, user: User, mine: list[WarningRecipient], places: list[int | None], *,
+        first_call: bool = True,
+    ) -> tuple[tuple[int, ...], HelpRequest | None]:
+        """The staff to alert of a 需要帮助 for these places, and the call it raises: a new one once the person's
+        last was resolved (or, with `first_call`, when they have none); none while one is open, so that pressing
+        again wakes nobody."""
+        region = next((r.region_code for r in mine if r.institution_id in places), mine[0].region_code)
+        staff = await self._staff_to_alert(region)
+        latest = await self._storage.help_requests.latest_of(warning.id, user.telegram_id)
+        if (latest is None and not first_call) or (latest is not None and not latest.resolved):
+            return staff, None
+        asked = [place for place in places if place is not None]
+        return staff, await self._storage.help_requests.add(warning.id, user.telegram_id, asked, region,
+                                                            self._clock.now())
 
     async def _pressed_after_end(
         self, user: User, warning: EarlyWarning, response: AckResponse, mine: list[WarningRecipient],
@@ -191,15 +202,11 @@ class WarningAcks(WarningCore):
         ended = self.ended(warning)
         if response is not AckResponse.NEED_HELP:
             return AckOutcome((), False, (), ended=ended)
-        places = [institution_id] if institution_id is not None else headed
-        region = next((r.region_code for r in mine if r.institution_id in places), mine[0].region_code)
-        latest = await self._storage.help_requests.latest_of(warning.id, user.telegram_id)
-        if latest is not None and not latest.resolved:
+        places: list[int | None] = [institution_id] if institution_id is not None else [*headed]
+        staff, raised = await self._call_for_help(warning, user, mine, places)
+        if raised is None:
             return AckOutcome((), False, (), ended=ended)
-        staff = await self._staff_to_alert(region)
-        raised = await self._storage.help_requests.add(warning.id, user.telegram_id, places, region,
-                                                       self._clock.now())
-        await self._audit(user.telegram_id, "warning.help_after_end", warning, institutions=places)
+        await self._audit(user.telegram_id, "warning.help_after_end", warning, institutions=list(raised.institutions))
         return AckOutcome((), True, staff, raised, ended=ended)
 
     async def newest_unanswered(self, user_id: int) -> EarlyWarning | None:
