@@ -80,7 +80,7 @@ async def answered(update: Update, context: BotContext) -> None:
     if (outcome.changed or outcome.help is not None) and isinstance(query.message, Message) and query.message.text:
         at = local_time(services.clock.now(), services.settings.tz)
         line = t("warn.state_received" if response is AckResponse.RECEIVED else "warn.state_need_help", at=at)
-        await edit_in_place(query.message, Html(f"{without_state(query.message.text_html)}\n\n{line}"), markup)
+        await edit_in_place(query.message, with_state(query.message.text_html, line), markup)
         await _mark_the_warning(context, warning_id, query.message, line, markup)
 
 
@@ -103,11 +103,17 @@ async def mark_delivered(
     an earlier one. Best effort: a copy that can no longer be edited (deleted, too old) is left as it is."""
     try:
         await context.bot.edit_message_text(
-            Html(f"{without_state(copy.payload.text)}\n\n{line}"), chat_id=copy.chat_id,
+            with_state(copy.payload.text, line), chat_id=copy.chat_id,
             message_id=copy.message_id, reply_markup=markup,
         )
     except TelegramError as error:
         log.info("the warning %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+
+
+def with_state(text: str, line: str) -> Html:
+    """The warning with `line` (how the head answered, or how their call stands) under it, in place of an earlier
+    one."""
+    return Html(f"{without_state(text)}\n\n{line}")
 
 
 def without_state(text: str) -> str:
@@ -135,7 +141,7 @@ async def _answered_after_end(
         # The head's copy shows the call as it would under a warning in force (in place of an earlier answer's line).
         services = context.services
         line = t("warn.state_need_help", at=local_time(services.clock.now(), services.settings.tz))
-        await edit_in_place(query.message, Html(f"{without_state(query.message.text_html)}\n\n{line}"), None)
+        await edit_in_place(query.message, with_state(query.message.text_html, line), None)
     elif isinstance(query.message, Message) and query.message.reply_markup is not None:
         await replace_buttons(query.message, None)
 
