@@ -6,10 +6,7 @@ broadcast still going out, and says who asks, for which institution and under wh
 
 from __future__ import annotations
 
-import logging
-
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
@@ -18,7 +15,7 @@ from bot.services.errors import Refusal
 from bot.services.warnings import AckOutcome
 from handlers.common import Caller, identify, place_name, popup_text
 from handlers.hazard_buttons import replace_buttons
-from handlers.warning_outbox import delivered_copy, queue_personal
+from handlers.warning_outbox import delivered_copy, edit_delivered, queue_personal
 from handlers.warning_text import (
     ACK_NEED_HELP,
     ACK_RECEIVED,
@@ -33,8 +30,6 @@ from handlers.warning_text import (
 from handlers.warnstatus import edit_in_place
 from storage.outbox_models import OutboxItem
 from storage.warning_models import AckResponse
-
-log = logging.getLogger(__name__)
 
 RESPONSES = {ACK_RECEIVED: AckResponse.RECEIVED, ACK_NEED_HELP: AckResponse.NEED_HELP}
 
@@ -101,13 +96,7 @@ async def mark_delivered(
 ) -> None:
     """Put `line` (how the head answered, or how their call stands) under a delivered copy of the warning, in place of
     an earlier one. Best effort: a copy that can no longer be edited (deleted, too old) is left as it is."""
-    try:
-        await context.bot.edit_message_text(
-            with_state(copy.payload.text, line), chat_id=copy.chat_id,
-            message_id=copy.message_id, reply_markup=markup,
-        )
-    except TelegramError as error:
-        log.info("the warning %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+    await edit_delivered(context, copy, with_state(copy.payload.text, line), markup)
 
 
 def with_state(text: str, line: str) -> Html:

@@ -8,14 +8,12 @@ line each press writes after the marker, the grouped copies rebuilt for colleagu
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
@@ -25,7 +23,7 @@ from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import fitting, identify, place_name, refuse_press
-from handlers.warning_outbox import county_staff, queue_personal, translator_for
+from handlers.warning_outbox import county_staff, edit_delivered, queue_personal, translator_for
 from handlers.warning_text import local_time, title
 from handlers.warnstatus import (
     AUTHZ_REFUSALS,
@@ -42,8 +40,6 @@ from storage.models import Institution, Region, RegionLevel, User
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
-
-log = logging.getLogger(__name__)
 
 # Names in one county's escalation, within ESCALATION_BUDGET characters; the others are counted, with where to
 # see them.
@@ -172,11 +168,7 @@ async def regroup_copies(context: BotContext, warning_id: int, presser_id: int, 
                                for button in row)
         t = await translator_for(services, copy.chat_id)
         text, keyboard = await _regrouped(services, warning_id, copy.payload.text, codes, copy.chat_id, t)
-        try:
-            await context.bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id,
-                                                reply_markup=keyboard)
-        except TelegramError as error:
-            log.info("the escalation %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+        await edit_delivered(context, copy, text, keyboard)
 
 
 async def _refoot_copies(
@@ -201,11 +193,7 @@ async def _refoot_copies(
         else:
             line = t("warnstatus.handed_back_line", name=presser.full_name, at=now)
             markup = InlineKeyboardMarkup([[_take_charge_button(warning, county_code)(t)]])
-        try:
-            await context.bot.edit_message_text(footed(copy.payload.text, line), chat_id=copy.chat_id,
-                                                message_id=copy.message_id, reply_markup=markup)
-        except TelegramError as error:
-            log.info("the escalation %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+        await edit_delivered(context, copy, footed(copy.payload.text, line), markup)
 
 
 def is_grouped(data: str) -> bool:

@@ -10,13 +10,11 @@ it, and changes nothing.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
@@ -26,7 +24,7 @@ from bot.services.errors import Refusal
 from bot.services.warnings import HelpPress
 from handlers.common import identify, refuse_press
 from handlers.warning_ack import mark_delivered
-from handlers.warning_outbox import delivered_copy, queue_personal, translator_for
+from handlers.warning_outbox import delivered_copy, edit_delivered, queue_personal, translator_for
 from handlers.warning_text import (
     HELP_RESOLVE,
     HELP_TAKE,
@@ -43,9 +41,6 @@ from storage.warning_models import HelpRequest
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
-
-log = logging.getLogger(__name__)
-
 
 async def took_help(update: Update, context: BotContext) -> None:
     """✋ 我来处理: the presser handles the call, unless a colleague already does or it is resolved."""
@@ -178,13 +173,7 @@ async def _edit_colleagues(context: BotContext, request: HelpRequest, presser: U
             continue
         t = await translator_for(services, copy.chat_id)
         line = await _state_line(services, request, t)
-        try:
-            await context.bot.edit_message_text(
-                Html(f"{copy.payload.text}\n\n{line}"), chat_id=copy.chat_id, message_id=copy.message_id,
-                reply_markup=None,
-            )
-        except TelegramError as error:
-            log.info("the alert %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
+        await edit_delivered(context, copy, Html(f"{copy.payload.text}\n\n{line}"), None)
 
 
 async def _edit_askers_warning(context: BotContext, press: HelpPress) -> None:

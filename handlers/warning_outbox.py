@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardMarkup
+from telegram.error import TelegramError
 
 from bot.context import BotContext
 from bot.delivery import OutboxSender
@@ -55,6 +56,18 @@ async def delivered_copy(services: BotServices, warning: EarlyWarning, chat_id: 
         if found is not None and found.state is DeliveryState.SENT and found.message_id is not None:
             return found
     return None
+
+
+async def edit_delivered(context: BotContext, copy: OutboxItem, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Rewrite a message the outbox delivered (a colleague's copy of an alert or an escalation, a head's warning).
+    Best effort: a copy that can no longer be edited (deleted, too old) is left as it is, and a press on it is
+    answered rightly all the same."""
+    assert copy.message_id is not None
+    try:
+        await context.bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id,
+                                            reply_markup=markup)
+    except TelegramError as error:
+        log.info("the message %s in chat %s was not edited: %s", copy.dedupe_key, copy.chat_id, error)
 
 
 async def translator_for(services: BotServices, chat_id: int) -> Translator:
