@@ -87,7 +87,10 @@ class Reporting:
         await p.step(p.press(institution), ("report.ask_area",), "pick the institution")
         await p.step(p.press(area), ("report.ask_severity",), "pick the area")
         await p.step(p.press("一般"), ("report.ask_description",), "pick the severity")
-        await p.step(p.say(description), ("report.ask_photos",), "describe it")
+        # A photo of theirs that reached the restarted bot outside the journey waits as an offer, and the report
+        # takes it (sent before /report, it is part of this report): the photo step then says it is attached.
+        await p.step(p.say(description), ("report.ask_photos", "report.ask_photos_attached",
+                                          "report.ask_photos_attached_one"), "describe it")
         await p.step(p.photo(), ("report.photo_received",), "send a photo")
         await p.step(p.press(label("report.button_photos_done")), ("report.ask_location",), "finish the photos")
         await p.step(p.say(label("report.button_skip")), ("report.ask_source",), "skip the location")
