@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.calendar_reminders import DEFAULT_SCHEDULE, CalendarSchedule, parse_weekdays
 from bot.domain.catalog import Severity
 from bot.domain.check_backs import DEFAULT_DAYS as CHECK_BACK_DEFAULT_DAYS
 from bot.domain.check_backs import valid_days
@@ -65,6 +67,8 @@ class Settings(BaseSettings):
     contact_round_close_after_hours: int = Field(default=24, gt=0, validation_alias="CONTACT_ROUND_CLOSE_AFTER_HOURS")
     # Non-urgent reminders wait out these local hours, "HH:MM-HH:MM"; equal ends switch quiet hours off.
     quiet_hours: str = Field(default="22:00-07:30", validation_alias="QUIET_HOURS")
+    # The days the county groups' daily digest comes, ISO weekday numbers (1 Monday … 7 Sunday): "1-7" for every day.
+    digest_weekdays: str = Field(default="1-5", validation_alias="DIGEST_WEEKDAYS")
     # Days after a hazard is closed that its reporter is asked whether the problem is still solved (回访); inside the
     # 90-day reopening window (bot.domain.lifecycle.REOPEN_WINDOW), so that "it came back" can still be reopened.
     check_back_days: int = Field(default=CHECK_BACK_DEFAULT_DAYS, validation_alias="CHECK_BACK_DAYS")
@@ -114,6 +118,12 @@ class Settings(BaseSettings):
         parse_quiet_hours(value)
         return value
 
+    @field_validator("digest_weekdays")
+    @classmethod
+    def _digest_weekdays_format(cls, value: str) -> str:
+        parse_weekdays(value)
+        return value
+
     @field_validator("tracking_since")
     @classmethod
     def _tracking_since_format(cls, value: str) -> str:
@@ -128,6 +138,10 @@ class Settings(BaseSettings):
     @property
     def quiet(self) -> QuietHours:
         return parse_quiet_hours(self.quiet_hours)
+
+    @property
+    def calendar_schedule(self) -> CalendarSchedule:
+        return replace(DEFAULT_SCHEDULE, digest_weekdays=parse_weekdays(self.digest_weekdays))
 
     @property
     def warning_settings(self) -> WarningSettings:

@@ -66,7 +66,9 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     tz = settings.tz
     hazards = HazardService(storage, clock, evidence, settings.deadline_policy, tz)
     since = await tracking_since(settings, storage)
-    reminders = ReminderService(storage, clock, tz, quiet_hours=settings.quiet, tracking_since=since)
+    reminders = ReminderService(
+        storage, clock, tz, schedule=settings.calendar_schedule, quiet_hours=settings.quiet, tracking_since=since
+    )
     hazards.planner = reminders
     calendar: dict[str, Any] = {
         "hazards": hazards, "evidence": evidence, "planner": reminders, "tracking_since": since

@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bot.cli import _bot_username
 from bot.config import Settings
+from bot.domain.calendar_reminders import plan_digests
 from bot.domain.reminders import next_allowed_time
 from bot.domain.warnings import WarningLevel
 from bot.sandbox import Sandbox
@@ -105,6 +106,23 @@ async def test_follow_up_timings_and_quiet_hours_are_settings(monkeypatch: pytes
         await services.close()
     monkeypatch.setenv("QUIET_HOURS", "22-7")
     with pytest.raises(ValidationError, match="HH:MM-HH:MM"):
+        Settings()
+
+
+async def test_the_days_of_the_daily_digest_are_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "safety.db"))
+    monkeypatch.setenv("DIGEST_WEEKDAYS", "1-7")
+    services = await open_services(Settings())
+    try:
+        # Every day, as before the default became Monday to Friday: a Sunday has its digest, covering one day.
+        sunday = date(2026, 3, 1)
+        [digest] = plan_digests(sunday, services.reminders.schedule, services.reminders.tz)[:1]
+        assert (digest.day, digest.window) == (sunday, timedelta(days=1))
+    finally:
+        await services.close()
+    monkeypatch.setenv("DIGEST_WEEKDAYS", "0-4")
+    with pytest.raises(ValidationError, match="1 \\(Monday\\) to 7"):
         Settings()
 
 

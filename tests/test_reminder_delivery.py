@@ -305,9 +305,7 @@ async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: S
     await plan_once(bot_stage.services)
     bot_stage.clock.set(local(2026, 5, 31, 9, 1))
     await sweep(bot_stage)
-    daily = digests.last_message()
-    assert "鹿城区 安全工作日报" in daily.text and daily.buttons == []
-    assert "鹿城区社会福利院" in daily.text  # its drill and self-inspection are due
+    assert digests.messages() == []  # a Sunday: the daily digest comes on working days
     drill = head.last_message()
     assert "鹿城区社会福利院：2026年上半年尚未开展消防演练，请在 2026-06-30 前开展并记录" in drill.text
     # 31 May is also the month's last day: the self-inspection's last nudge comes in the same message.
@@ -320,6 +318,10 @@ async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: S
     bot_stage.clock.set(local(2026, 6, 1, 9, 1))
     await plan_once(bot_stage.services)
     await sweep(bot_stage)
+    # Monday's digest covers the weekend, from Friday's.
+    daily = digests.last_message()
+    assert "鹿城区 安全工作日报（2026-05-29 08:30 至 2026-06-01 08:30）" in daily.text and daily.buttons == []
+    assert "鹿城区社会福利院" in daily.text  # its drill is due and its May self-inspection missed
     opened = head.last_message()
     assert "2026年06月的月度隐患自查已开始" in opened.text and opened.buttons == [["📋 开始本月自查"]]
     overdue = staff.last_message()  # May was never inspected: the county hears of both Lucheng homes at once

@@ -5,7 +5,7 @@ day after it ends → county staff; self-inspections on the 1st (opens), the 25t
 head, the 1st of the next month → county staff; an institution with no head a reminder can reach has its county
 staff stand in for the head for the last of these before the duty is due (7 days before, the 25th), not for every
 one; study sessions 30 and 7 days before the half-year ends → the unit's staff, after → city admins; duty reminders
-at 09:00; digests at 08:30 daily to county groups, and on Mondays to the city.
+at 09:00; digests at 08:30 to county groups on working days (Monday to Friday), and on Mondays to the city.
 """
 
 from __future__ import annotations
@@ -71,6 +71,10 @@ class CalendarSchedule:
     study_steps: tuple[DutyStep, ...] = STUDY_STEPS
     duty_time: time = time(9, 0)  # local time of every duty reminder
     digest_time: time = time(8, 30)
+    # The county groups' daily digest (工作日报) comes on working days; the first one after days without covers
+    # them all (Monday's, Friday morning to Monday morning). On a weekend the same counts came again each morning
+    # to a group nobody read until Monday, and Monday's then said only what Sunday changed.
+    digest_weekdays: frozenset[int] = frozenset(range(5))  # date.weekday(): Monday is 0
     weekly_summary_weekday: int = 0  # Monday
     # Duty reminders are stored this many days before they fall due: an outage shorter than that loses none
     # (they go out late), and the daily planning run does not rewrite a half-year of rows every day.
@@ -120,14 +124,51 @@ class PlannedDigest:
 
 
 def plan_digests(today: date, schedule: CalendarSchedule, tz: ZoneInfo) -> list[PlannedDigest]:
-    """Today's and tomorrow's digests, so that a planning run late in the day never leaves tomorrow bare."""
+    """Today's digests and those of every day up to the next one with a daily digest (tomorrow's, or Monday's
+    from a Friday), so that a planning run late in the day, or none on a weekend, never leaves the next one bare."""
     planned = []
-    for day in (today, today + timedelta(days=1)):
+    for day in _days_to_plan(today, schedule.digest_weekdays):
         due = local_instant(day, schedule.digest_time, tz)
-        planned.append(PlannedDigest(ReminderKind.DAILY_DIGEST, day, due, timedelta(days=1)))
+        if day.weekday() in schedule.digest_weekdays:
+            window = timedelta(days=days_since_last_digest(day, schedule.digest_weekdays))
+            planned.append(PlannedDigest(ReminderKind.DAILY_DIGEST, day, due, window))
         if day.weekday() == schedule.weekly_summary_weekday:
             planned.append(PlannedDigest(ReminderKind.WEEKLY_SUMMARY, day, due, timedelta(days=7)))
     return planned
+
+
+def _days_to_plan(today: date, weekdays: frozenset[int]) -> list[date]:
+    days = [today]
+    while len(days) < 8:
+        days.append(days[-1] + timedelta(days=1))
+        if days[-1].weekday() in weekdays:
+            break
+    return days
+
+
+def days_since_last_digest(day: date, weekdays: frozenset[int]) -> int:
+    """Days back from `day` to the previous day a daily digest comes (7 when it comes once a week)."""
+    return next(back for back in range(1, 8) if (day.weekday() - back) % 7 in weekdays)
+
+
+def parse_weekdays(text: str) -> frozenset[int]:
+    """ISO weekday numbers (1 is Monday, 7 Sunday) and ranges, comma-separated: "1-5", "1-6", "1,3,5"; as
+    `date.weekday()` numbers (Monday 0). At least one day."""
+    days: set[int] = set()
+    for part in (piece.strip() for piece in text.split(",")):
+        if not part:
+            continue
+        first, dash, last = part.partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            raise ValueError(f"not a weekday number or range: {part!r}") from None
+        if not 1 <= low <= high <= 7:
+            raise ValueError(f"weekdays are 1 (Monday) to 7 (Sunday), in order: {part!r}")
+        days.update(range(low - 1, high))
+    if not days:
+        raise ValueError("name at least one weekday, e.g. 1-5")
+    return frozenset(days)
 
 
 def digest_key(kind: ReminderKind, day: date, chat_id: int, topic_id: int | None) -> str:

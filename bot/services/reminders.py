@@ -459,7 +459,7 @@ class ReminderService:
     async def _digest_rows(self, directory: Directory, today: date) -> list[NewReminder]:
         rows = []
         for digest in plan_digests(today, self.schedule, self.tz):
-            weekly = digest.window > timedelta(days=1)
+            weekly = digest.kind is ReminderKind.WEEKLY_SUMMARY
             for group in await directory.digest_groups(RegionLevel.CITY if weekly else RegionLevel.COUNTY):
                 rows.append(
                     NewReminder(

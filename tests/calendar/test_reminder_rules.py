@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.domain.calendar_reminders import DEFAULT_SCHEDULE, plan_digests, plan_duty_reminders
+from bot.domain.calendar_reminders import DEFAULT_SCHEDULE, parse_weekdays, plan_digests, plan_duty_reminders
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import SELF_INSPECTION_RULE, Period, drill_rule
 from bot.domain.lifecycle import HazardFacts, HazardState
@@ -190,15 +190,43 @@ def test_duty_steps_fall_on_the_right_days() -> None:
     assert monthly[0].period == Period(date(2026, 1, 1), date(2026, 1, 31))
 
 
-def test_digests_every_morning_and_the_weekly_summary_on_mondays() -> None:
+def test_digests_on_working_days_monday_covering_the_weekend_and_the_weekly_summary_on_mondays() -> None:
     sunday = date(2026, 3, 1)
     planned = plan_digests(sunday, DEFAULT_SCHEDULE, TZ)
-    assert [(p.kind, p.day, p.due_at) for p in planned] == [
-        (ReminderKind.DAILY_DIGEST, sunday, local(2026, 3, 1, 8, 30)),
-        (ReminderKind.DAILY_DIGEST, date(2026, 3, 2), local(2026, 3, 2, 8, 30)),
-        (ReminderKind.WEEKLY_SUMMARY, date(2026, 3, 2), local(2026, 3, 2, 8, 30)),
+    assert [(p.kind, p.day, p.due_at, p.window) for p in planned] == [
+        (ReminderKind.DAILY_DIGEST, date(2026, 3, 2), local(2026, 3, 2, 8, 30), timedelta(days=3)),
+        (ReminderKind.WEEKLY_SUMMARY, date(2026, 3, 2), local(2026, 3, 2, 8, 30), timedelta(days=7)),
     ]
     assert planned[0].due_at.tzinfo is UTC
+    tuesday = date(2026, 3, 3)
+    assert [(p.kind, p.day, p.window) for p in plan_digests(tuesday, DEFAULT_SCHEDULE, TZ)] == [
+        (ReminderKind.DAILY_DIGEST, tuesday, timedelta(days=1)),
+        (ReminderKind.DAILY_DIGEST, date(2026, 3, 4), timedelta(days=1)),
+    ]
+    # Friday's run plans Monday's too: no planning run on the weekend leaves Monday's bare.
+    friday = date(2026, 3, 6)
+    assert [(p.kind, p.day, p.window) for p in plan_digests(friday, DEFAULT_SCHEDULE, TZ)] == [
+        (ReminderKind.DAILY_DIGEST, friday, timedelta(days=1)),
+        (ReminderKind.DAILY_DIGEST, date(2026, 3, 9), timedelta(days=3)),
+        (ReminderKind.WEEKLY_SUMMARY, date(2026, 3, 9), timedelta(days=7)),
+    ]
+
+
+def test_an_operator_may_have_the_digest_every_day_or_on_other_days() -> None:
+    every_day = replace(DEFAULT_SCHEDULE, digest_weekdays=parse_weekdays("1-7"))
+    sunday = date(2026, 3, 1)
+    assert [(p.kind, p.day, p.window) for p in plan_digests(sunday, every_day, TZ)] == [
+        (ReminderKind.DAILY_DIGEST, sunday, timedelta(days=1)),
+        (ReminderKind.DAILY_DIGEST, date(2026, 3, 2), timedelta(days=1)),
+        (ReminderKind.WEEKLY_SUMMARY, date(2026, 3, 2), timedelta(days=7)),
+    ]
+    # Six working days (调休 Saturdays): Monday's covers Saturday morning on.
+    six_days = replace(DEFAULT_SCHEDULE, digest_weekdays=parse_weekdays("1-6"))
+    assert plan_digests(sunday, six_days, TZ)[0].window == timedelta(days=2)
+    assert sorted(parse_weekdays(" 1, 3 ,5-7")) == [0, 2, 4, 5, 6]
+    for wrong in ("", "0", "8", "5-1", "mon", "1-"):
+        with pytest.raises(ValueError):
+            parse_weekdays(wrong)
 
 
 def test_a_hazard_reminders_key_is_as_rows_already_stored_have_it() -> None:

@@ -189,8 +189,8 @@ async def live_the_year(tmp_path: Path) -> tuple[list[Got], Life]:
                 ticker = Ticker(outbox, "worker-2")  # a new process: nothing planned yet today
         if not DOWN_FROM <= now < DOWN_UNTIL:
             await ticker.tick(life.services)
-        # Wake for the next due reminder or scripted event. Every day has a digest at 08:30, so every day has
-        # a first tick, which plans the day: no need to wake at midnight.
+        # Wake for the next due reminder or scripted event. Every working day has a digest at 08:30, planned from
+        # the working day before, so it has a first tick, which plans the day: no need to wake at midnight.
         wake = await life.services.reminders.next_wakeup(now)
         candidates = [END, *(at for at, _ in events[:1])]
         if wake is not None:
@@ -344,11 +344,12 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
             ("2026-H2", "overdue", CITY_ADMIN, t(1, 1, 9, year=2027)),
         ]
 
-        # Digests: every morning to each county group, every Monday to the city group, each once.
+        # Digests: every working day's morning to each county group (262 from Thursday 1 January 2026 to Friday
+        # 1 January 2027), every Monday to the city group, each once.
         digests = Counter((g.recipient, g.item.kind) for g in got if isinstance(g.item.data, DigestData))
         assert digests == {
-            (LUCHENG_GROUP, ReminderKind.DAILY_DIGEST): 366,
-            (LONGWAN_GROUP, ReminderKind.DAILY_DIGEST): 366,
+            (LUCHENG_GROUP, ReminderKind.DAILY_DIGEST): 262,
+            (LONGWAN_GROUP, ReminderKind.DAILY_DIGEST): 262,
             (CITY_GROUP, ReminderKind.WEEKLY_SUMMARY): 52,
         }
         digest_times = {g.local.time() for g in got if isinstance(g.item.data, DigestData) and not g.item.late}
