@@ -148,8 +148,7 @@ class OnboardingService:
     ) -> Invite:
         """An invite for one person. `creator` None means the command line, which may invite anyone."""
         invite = await self._checked_invite(creator, role, region_code, institution_code)
-        await self._storage.invites.create(invite)
-        await self._audit_created(invite)
+        await self._store(invite)
         return invite
 
     async def invite_head(self, creator: User, institution_code: str, *, fresh: bool = False) -> HeadInvitation:
@@ -159,36 +158,40 @@ class OnboardingService:
         leave two live links for one post. `fresh`: a new one all the same, asked for explicitly (a home may have two
         heads, or the first link gone to the wrong person); the standing one stays valid."""
         invite = await self._checked_invite(creator, Role.HEAD, None, institution_code)
-        if fresh:
-            await self._storage.invites.create(invite)
-            stored = True
-        else:
-            stored = await self._storage.invites.create_unless_standing(invite)
-        if stored:
-            await self._audit_created(invite, fresh=fresh)
-            return HeadInvitation(invite)
         assert invite.institution_id is not None
-        standing = await self._storage.invites.standing_for_head(invite.institution_id, invite.created_at)
-        if standing is None:  # it ended between the two statements: make the new one after all
-            await self._storage.invites.create(invite)
-            await self._audit_created(invite)
-            return HeadInvitation(invite)
-        await self._storage.audit.append(
-            creator.telegram_id, "invite.shown_again", target=f"invite:{standing.token[:6]}",
-            detail={"institution_id": standing.institution_id, "made_by": standing.created_by},
-        )
-        maker = None if standing.created_by is None else await self._storage.users.get(standing.created_by)
-        return HeadInvitation(standing, again=True, maker=maker)
+        unless_standing = not fresh
+        while not await self._store(invite, fresh=fresh, unless_standing=unless_standing):
+            standing = await self._storage.invites.standing_for_head(invite.institution_id, invite.created_at)
+            if standing is not None:
+                await self._storage.audit.append(
+                    creator.telegram_id, "invite.shown_again", target=f"invite:{standing.token[:6]}",
+                    detail={"institution_id": standing.institution_id, "made_by": standing.created_by},
+                )
+                maker = None if standing.created_by is None else await self._storage.users.get(standing.created_by)
+                return HeadInvitation(standing, again=True, maker=maker)
+            unless_standing = False  # it ended between the two statements: make the new one after all
+        return HeadInvitation(invite)
 
-    async def _audit_created(self, invite: Invite, *, fresh: bool = False) -> None:
-        detail: dict[str, object] = {
-            "role": invite.role.value, "region": invite.region_code, "institution_id": invite.institution_id
-        }
-        if fresh:
-            detail["fresh"] = True  # asked for although another stood
-        await self._storage.audit.append(
-            invite.created_by, "invite.created", target=f"invite:{invite.token[:6]}", detail=detail
-        )
+    async def _store(self, invite: Invite, *, fresh: bool = False, unless_standing: bool = False) -> bool:
+        """The one place a new invitation is stored and its `invite.created` audited, both or neither. False when
+        `unless_standing` and an invitation for a head of its institution stands (the check and the write are one
+        statement): nothing stored, nothing audited. `fresh`: asked for although another stood, said in the audit."""
+        invites = self._storage.invites
+        async with self._storage.db.transaction():
+            if unless_standing:
+                if not await invites.create_unless_standing(invite):
+                    return False
+            else:
+                await invites.create(invite)
+            detail: dict[str, object] = {
+                "role": invite.role.value, "region": invite.region_code, "institution_id": invite.institution_id
+            }
+            if fresh:
+                detail["fresh"] = True
+            await self._storage.audit.append(
+                invite.created_by, "invite.created", target=f"invite:{invite.token[:6]}", detail=detail
+            )
+        return True
 
     async def _checked_invite(
         self, creator: User | None, role: Role, region_code: str | None, institution_code: str | None
