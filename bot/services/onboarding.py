@@ -112,18 +112,21 @@ class HeadInvitation:
 
 @dataclass(frozen=True)
 class InviteNews:
-    """For the maker of an invitation: `person` registered with it (`holder` None), or `person` opened it after
-    `holder` had used it (a link forwarded to the wrong person: the maker must learn who holds the role)."""
+    """For the maker of an invitation: `person` registered with it (`holder` and `ended` None), or `person` opened
+    it after `holder` had used it (a link forwarded to the wrong person: the maker must learn who holds the role), or
+    after it had `ended` (expired, or taken back): the person could not register, and only the maker can send them a
+    new link."""
 
     invite: Invite
     maker: User
     person: Newcomer
     holder: User | None = None
+    ended: InviteStatus | None = None  # EXPIRED or REVOKED
 
 
 class InviteNotices(Protocol):
     """Words the news for the invitation's maker and queues it in the outbox, inside the caller's transaction; once
-    for a registration, once per person for an attempt."""
+    for a registration, once per person for an attempt (of a used link, or of an ended one)."""
 
     async def queue(self, news: InviteNews) -> None: ...
 
@@ -251,15 +254,17 @@ class OnboardingService:
         status = invite.status(now)
         if status is InviteStatus.USED:
             await self._refuse_used(invite, newcomer)
-        if status is InviteStatus.EXPIRED:
-            await self._refuse(newcomer, "invite_expired")
+        closed = False
         if invite.institution_id is not None:
             institution = await self._storage.institutions.get(invite.institution_id)
-            if institution is None or not institution.active:
-                # Closing took its unused invitations back; said as what it is, not as a link someone cancelled.
-                await self._refuse(newcomer, "invite_institution_closed_for_newcomer")
+            closed = institution is None or not institution.active
+        if status is InviteStatus.EXPIRED:
+            await self._refuse_ended(invite, newcomer, status, maker_may_act=not closed)
+        if closed:
+            # Closing took its unused invitations back; said as what it is, not as a link someone cancelled.
+            await self._refuse(newcomer, "invite_institution_closed_for_newcomer")
         if status is InviteStatus.REVOKED:
-            await self._refuse(newcomer, "invite_revoked")
+            await self._refuse_ended(invite, newcomer, status)
         async with self._storage.db.transaction():
             user = await self._consume(invite, newcomer, now)
         if user is None:  # someone else used it a moment ago
@@ -331,6 +336,26 @@ class OnboardingService:
                 detail={"reason": "invite_used", "maker_told": invite.created_by if told else None},
             )
         raise Refusal("invite_used")
+
+    async def _refuse_ended(
+        self, invite: Invite, newcomer: Newcomer, status: InviteStatus, *, maker_may_act: bool = True
+    ) -> NoReturn:
+        """An expired or taken-back link opened: the person cannot register and may wait for nothing, since only its
+        maker can send them a new one. So the maker hears who tried (once per such person, as for a used link), in
+        the transaction of the refusal's audit entry. Not when the institution it was for is closed
+        (`maker_may_act` False): no new invitation could be made for it; the person is told it expired all the same."""
+        code = "invite_expired" if status is InviteStatus.EXPIRED else "invite_revoked"
+        maker = await self._maker(invite) if maker_may_act else None
+        told = maker is not None and self.invite_notifier is not None
+        async with self._storage.db.transaction():
+            if told:
+                assert maker is not None and self.invite_notifier is not None
+                await self.invite_notifier.queue(InviteNews(invite, maker, newcomer, ended=status))
+            await self._storage.audit.append(
+                newcomer.telegram_id, "invite.refused", target=f"invite:{invite.token[:6]}",
+                detail={"reason": code, "maker_told": invite.created_by if told else None},
+            )
+        raise Refusal(code)
 
     async def invitation_not_needed(self, user: User) -> None:
         """A registered person opened an invitation link: it stays unused (their role never changes by a link)."""
