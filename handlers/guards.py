@@ -8,7 +8,7 @@ import re
 import sqlite3
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -27,6 +27,7 @@ from bot.domain.warnings import looks_like_receipt
 from bot.services.onboarding import GroupLoss
 from handlers.common import Caller, answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
 from handlers.conversations import cancel_button, waiting
+from handlers.group_pointer import to_private_chat
 from handlers.photo_offer import may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 from handlers.resume import waiting_at
@@ -47,7 +48,8 @@ FALLBACK_GROUP = 50
 # Commands an unregistered person may still use: registering with an invitation, and binding a group.
 OPEN_COMMANDS = ("start",)
 GROUP_OPEN_COMMANDS = ("bindgroup", "help")
-# What a bound group answers; any other command for the bot is pointed to the private chat, where the journeys are.
+# What a bound group answers; any other command for the bot is pointed to the private chat, where the journeys are
+# (handlers.group_pointer: once in a while per group and command).
 GROUP_ANSWERED_COMMANDS = (*GROUP_OPEN_COMMANDS, "cancel", "lang")
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?=\s|$)")
 
@@ -184,7 +186,7 @@ async def access_gate(update: Update, context: BotContext) -> None:
         command = _command(update, context.bot.username)
         if group is not None and group.active:
             if update.message is not None and command is not None and command not in GROUP_ANSWERED_COMMANDS:
-                await _to_private_chat(update, context, command)
+                await to_private_chat(update, context, command)
                 raise ApplicationHandlerStop
             return
         query = update.callback_query
@@ -197,17 +199,6 @@ async def access_gate(update: Update, context: BotContext) -> None:
             else:
                 await answer(update, caller.t("group.unbound"))
         raise ApplicationHandlerStop
-
-
-async def _to_private_chat(update: Update, context: BotContext, command: str) -> None:
-    """A command of the private chat typed in a bound group: its journeys answer only there, and silence read as the
-    bot being down. One line, in the person's language if we know them (else the city's), and a button to the chat."""
-    caller = await identify(update, context)
-    if caller is None:
-        return
-    t = caller.t if caller.user is not None or caller.former else context.services.i18n.get(None)
-    button = InlineKeyboardButton(t.plain("group.open_private_chat"), url=f"https://t.me/{context.bot.username}")
-    await answer(update, t("group.use_private_chat", command=command), reply_markup=InlineKeyboardMarkup([[button]]))
 
 
 def _update_kind(update: Update) -> str:

@@ -3,7 +3,8 @@
 The same invitation of a head is made by the button under a reminder received in the place of an institution's
 missing head (`invite_from_reminder`), checked again at every press, and worded and sent by the same `_send_link`.
 Either way, while an invitation for a head of that institution still stands it is shown again, saying who made it and
-when, with a button to make a new one all the same (`fresh_head_invite`).
+when, with a button to make a new one all the same (`fresh_head_invite`). The maker told that someone opened their
+expired or taken-back link invites that person again with the button under the news (`invite_again`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ STAND_IN = re.compile(r"^si:invite:(\d+)$")
 STAND_IN_FORGED = frozenset({"staff_only", "outside_scope"})
 # Under a standing head invitation shown again: make a new one all the same.
 FRESH = re.compile(r"^hi:fresh:(\d+)$")
+# Under the news of an expired or taken-back link someone opened (handlers.invite_news `again_data`): the same role,
+# for the same institution (a head's: its id), region (its code) or the city ("-").
+AGAIN = re.compile(r"^inv:again:([a-z]+):(\d+|-)$")
 
 
 def stand_in_data(institution_id: int) -> str:
@@ -344,6 +348,38 @@ async def fresh_head_invite(update: Update, context: BotContext) -> None:
     await _send_link(update, context, press.caller, made, edit=False)
 
 
+async def invite_again(update: Update, context: BotContext) -> None:
+    """The button under the news that someone opened the presser's expired or taken-back link: an invitation of the
+    same role for the same place, made and checked as /invite makes it (role, scope, the institution open; a head's
+    that still stands is shown again). The news stays as it was; the link comes in a message of its own."""
+    press = await pressed(update, context, AGAIN)
+    if press is None:
+        return
+    onboarding, storage = context.services.onboarding, context.services.storage
+    try:
+        role = Role(press.match.group(1))
+    except ValueError:
+        role = None
+    place = press.match.group(2)
+    institution = await storage.institutions.get(int(place)) if role is Role.HEAD and place != "-" else None
+    if role is None or (role is Role.HEAD and institution is None):
+        await press.query.answer(press.t.plain("fallback.stale_button"), show_alert=True)
+        return
+    try:
+        if institution is not None:
+            made = await onboarding.invite_head(press.user, institution.code)
+        else:
+            made = HeadInvitation(await onboarding.create_invite(
+                creator=press.user, role=role, region_code=None if place == "-" else place
+            ))
+    except Refusal as refusal:
+        # A role or scope not the presser's is audited by the onboarding service itself.
+        await refuse_press(context, press.caller, press.query, refusal, frozenset())
+        return
+    await press.query.answer()
+    await _send_link(update, context, press.caller, made, edit=False)
+
+
 async def use_the_buttons(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
@@ -353,6 +389,7 @@ async def use_the_buttons(update: Update, context: BotContext) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(invite_from_reminder, pattern=STAND_IN))
     application.add_handler(CallbackQueryHandler(fresh_head_invite, pattern=FRESH))
+    application.add_handler(CallbackQueryHandler(invite_again, pattern=AGAIN))
     application.add_handler(
         ConversationHandler(
             name="invite",

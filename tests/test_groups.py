@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain.roles import Role
 from bot.stage import Stage
 from storage.models import GroupPurpose
@@ -143,3 +145,65 @@ async def test_commands_of_the_private_chat_typed_in_a_bound_group_point_there(b
     assert staff.last_message(chat=group).buttons == [["鹿城区"], ["取消"]]
     await staff.send_text("/cancel", chat=group)  # the group's own flow, cancelled there, not pointed away
     assert staff.last_message(chat=group).text == "已取消。"
+
+
+async def test_a_group_is_pointed_to_the_private_chat_once_per_command_in_five_minutes(bot_stage: Stage) -> None:
+    """A warning arrived and ten people typed /report in the work group within a minute: the group got ten identical
+    replies. Now one per command per five minutes, remembered across a restart; a registered person typing it within
+    the window hears it in their private chat, once, and a stranger (who has no such chat) nothing more."""
+    sandbox = bot_stage.sandbox
+    staff = sandbox.user(user_id=31, first_name="县", language_code="zh-hans")
+    cadre = sandbox.user(user_id=32, first_name="Li", language_code="en")
+    stranger = sandbox.user(user_id=33, first_name="Zed")
+    await bot_stage.register(staff, Role.COUNTY, region=LUCHENG)
+    await bot_stage.register(cadre, Role.CADRE, region=LUCHENG)
+    group = sandbox.group(chat_id=-1031, title="鹿城区工作群")
+    group.add(staff, cadre, stranger)
+    await staff.send_text("/bindgroup", chat=group)
+    await staff.press("鹿城区", chat=group)
+    await staff.press("综合（全部通知）", chat=group)
+
+    def pointers() -> list[str]:
+        return [m.text for m in group.messages() if m.text.startswith(("请私聊", "Please use"))]
+
+    await staff.send_text("/report", chat=group)
+    assert pointers() == ["请私聊机器人使用 /report。"]
+    in_private = len(cadre.messages())
+    await cadre.send_text("/report", chat=group)
+    await cadre.send_text("/report", chat=group)  # again: nothing more anywhere
+    await stranger.send_text("/report", chat=group)
+    assert pointers() == ["请私聊机器人使用 /report。"]
+    assert [m.text for m in cadre.messages()[in_private:]] == [
+        "You typed /report in the group “鹿城区工作群”: it works only here, in your private chat with the bot, so send "
+        "/report here. The group was shown this a moment ago, so the bot did not repeat it there."
+    ]
+    await cadre.send_text("/tasks", chat=group)  # another command has its own reply
+    assert pointers() == ["请私聊机器人使用 /report。", "Please use /tasks in your private chat with the bot."]
+
+    await bot_stage.restart()  # the window is kept in SQLite
+    bot_stage.clock.set(bot_stage.clock.now() + timedelta(minutes=4, seconds=59))
+    await stranger.send_text("/report", chat=group)
+    assert len(pointers()) == 2
+    bot_stage.clock.set(bot_stage.clock.now() + timedelta(seconds=1))
+    await stranger.send_text("/report", chat=group)
+    assert pointers()[2:] == ["请私聊机器人使用 /report。"]
+    assert len(cadre.messages()) == in_private + 1
+
+
+async def test_each_forum_topic_is_pointed_once_for_itself(bot_stage: Stage) -> None:
+    """In a forum the reply is posted in the topic the command was typed in, unseen from the others: each topic has
+    its own window."""
+    sandbox = bot_stage.sandbox
+    staff = sandbox.user(user_id=34, first_name="县", language_code="zh-hans")
+    await bot_stage.register(staff, Role.COUNTY, region=LUCHENG)
+    forum = sandbox.group(chat_id=-1034, title="鹿城区民政论坛", is_forum=True)
+    forum.add(staff)
+    forum.add_topic("隐患", 5)
+    forum.add_topic("预警", 7)
+    await staff.send_text("/bindgroup", chat=forum)
+    await staff.press("鹿城区", chat=forum)
+    await staff.press("综合（全部通知）", chat=forum)
+    for topic in (5, 7, 5):
+        await staff.send_text("/report", chat=forum, topic=topic)
+    pointed = [m.stored.thread_id for m in forum.messages() if m.text.startswith("请私聊")]
+    assert pointed == [5, 7]

@@ -1,5 +1,6 @@
 """Claims that outlive the process (`storage/repositories/claims.py`): a press whose file or picture is at work or
-was just sent, an album refused for its classified caption. A restart inside the window forgets none of them.
+was just sent, an album refused for its classified caption, a group's "use the private chat" reply given lately. A
+restart inside the window forgets none of them.
 
 A claim at work names the process doing it (`bot.workers`): if that process died (killed mid-export), the claim is
 taken over at once rather than leaving the person told "on its way" for something that never comes. A claim whose
@@ -56,6 +57,12 @@ class ClaimService:
 
     async def release(self, claim: Claim) -> None:
         await self._claims.release(claim.holder, claim.what, claim.worker)
+
+    async def first_within(self, holder: int, what: str, window: timedelta) -> bool:
+        """Whether this is the first time in `window` that `what` happens for `holder`; if it is, the window starts
+        now. One statement decides: of two at once, only one is first."""
+        now = self._clock.now()
+        return await self._claims.take(holder, what, now + window, None, now)
 
     async def remember(self, holder: int, what: str, stands_for: timedelta, note: str | None = None) -> None:
         now = self._clock.now()

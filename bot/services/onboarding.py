@@ -112,18 +112,21 @@ class HeadInvitation:
 
 @dataclass(frozen=True)
 class InviteNews:
-    """For the maker of an invitation: `person` registered with it (`holder` None), or `person` opened it after
-    `holder` had used it (a link forwarded to the wrong person: the maker must learn who holds the role)."""
+    """For the maker of an invitation: `person` registered with it (`holder` and `ended` None), or `person` opened
+    it after `holder` had used it (a link forwarded to the wrong person: the maker must learn who holds the role), or
+    after it had `ended` (expired, or taken back): the person could not register, and only the maker can send them a
+    new link."""
 
     invite: Invite
     maker: User
     person: Newcomer
     holder: User | None = None
+    ended: InviteStatus | None = None  # EXPIRED or REVOKED
 
 
 class InviteNotices(Protocol):
     """Words the news for the invitation's maker and queues it in the outbox, inside the caller's transaction; once
-    for a registration, once per person for an attempt."""
+    for a registration, once per person for an attempt (of a used link, or of an ended one)."""
 
     async def queue(self, news: InviteNews) -> None: ...
 
@@ -148,8 +151,7 @@ class OnboardingService:
     ) -> Invite:
         """An invite for one person. `creator` None means the command line, which may invite anyone."""
         invite = await self._checked_invite(creator, role, region_code, institution_code)
-        await self._storage.invites.create(invite)
-        await self._audit_created(invite)
+        await self._store(invite)
         return invite
 
     async def invite_head(self, creator: User, institution_code: str, *, fresh: bool = False) -> HeadInvitation:
@@ -159,36 +161,40 @@ class OnboardingService:
         leave two live links for one post. `fresh`: a new one all the same, asked for explicitly (a home may have two
         heads, or the first link gone to the wrong person); the standing one stays valid."""
         invite = await self._checked_invite(creator, Role.HEAD, None, institution_code)
-        if fresh:
-            await self._storage.invites.create(invite)
-            stored = True
-        else:
-            stored = await self._storage.invites.create_unless_standing(invite)
-        if stored:
-            await self._audit_created(invite, fresh=fresh)
-            return HeadInvitation(invite)
         assert invite.institution_id is not None
-        standing = await self._storage.invites.standing_for_head(invite.institution_id, invite.created_at)
-        if standing is None:  # it ended between the two statements: make the new one after all
-            await self._storage.invites.create(invite)
-            await self._audit_created(invite)
-            return HeadInvitation(invite)
-        await self._storage.audit.append(
-            creator.telegram_id, "invite.shown_again", target=f"invite:{standing.token[:6]}",
-            detail={"institution_id": standing.institution_id, "made_by": standing.created_by},
-        )
-        maker = None if standing.created_by is None else await self._storage.users.get(standing.created_by)
-        return HeadInvitation(standing, again=True, maker=maker)
+        unless_standing = not fresh
+        while not await self._store(invite, fresh=fresh, unless_standing=unless_standing):
+            standing = await self._storage.invites.standing_for_head(invite.institution_id, invite.created_at)
+            if standing is not None:
+                await self._storage.audit.append(
+                    creator.telegram_id, "invite.shown_again", target=f"invite:{standing.token[:6]}",
+                    detail={"institution_id": standing.institution_id, "made_by": standing.created_by},
+                )
+                maker = None if standing.created_by is None else await self._storage.users.get(standing.created_by)
+                return HeadInvitation(standing, again=True, maker=maker)
+            unless_standing = False  # it ended between the two statements: make the new one after all
+        return HeadInvitation(invite)
 
-    async def _audit_created(self, invite: Invite, *, fresh: bool = False) -> None:
-        detail: dict[str, object] = {
-            "role": invite.role.value, "region": invite.region_code, "institution_id": invite.institution_id
-        }
-        if fresh:
-            detail["fresh"] = True  # asked for although another stood
-        await self._storage.audit.append(
-            invite.created_by, "invite.created", target=f"invite:{invite.token[:6]}", detail=detail
-        )
+    async def _store(self, invite: Invite, *, fresh: bool = False, unless_standing: bool = False) -> bool:
+        """The one place a new invitation is stored and its `invite.created` audited, both or neither. False when
+        `unless_standing` and an invitation for a head of its institution stands (the check and the write are one
+        statement): nothing stored, nothing audited. `fresh`: asked for although another stood, said in the audit."""
+        invites = self._storage.invites
+        async with self._storage.db.transaction():
+            if unless_standing:
+                if not await invites.create_unless_standing(invite):
+                    return False
+            else:
+                await invites.create(invite)
+            detail: dict[str, object] = {
+                "role": invite.role.value, "region": invite.region_code, "institution_id": invite.institution_id
+            }
+            if fresh:
+                detail["fresh"] = True
+            await self._storage.audit.append(
+                invite.created_by, "invite.created", target=f"invite:{invite.token[:6]}", detail=detail
+            )
+        return True
 
     async def _checked_invite(
         self, creator: User | None, role: Role, region_code: str | None, institution_code: str | None
@@ -248,15 +254,17 @@ class OnboardingService:
         status = invite.status(now)
         if status is InviteStatus.USED:
             await self._refuse_used(invite, newcomer)
-        if status is InviteStatus.EXPIRED:
-            await self._refuse(newcomer, "invite_expired")
+        closed = False
         if invite.institution_id is not None:
             institution = await self._storage.institutions.get(invite.institution_id)
-            if institution is None or not institution.active:
-                # Closing took its unused invitations back; said as what it is, not as a link someone cancelled.
-                await self._refuse(newcomer, "invite_institution_closed_for_newcomer")
+            closed = institution is None or not institution.active
+        if status is InviteStatus.EXPIRED:
+            await self._refuse_ended(invite, newcomer, status, maker_may_act=not closed)
+        if closed:
+            # Closing took its unused invitations back; said as what it is, not as a link someone cancelled.
+            await self._refuse(newcomer, "invite_institution_closed_for_newcomer")
         if status is InviteStatus.REVOKED:
-            await self._refuse(newcomer, "invite_revoked")
+            await self._refuse_ended(invite, newcomer, status)
         async with self._storage.db.transaction():
             user = await self._consume(invite, newcomer, now)
         if user is None:  # someone else used it a moment ago
@@ -328,6 +336,26 @@ class OnboardingService:
                 detail={"reason": "invite_used", "maker_told": invite.created_by if told else None},
             )
         raise Refusal("invite_used")
+
+    async def _refuse_ended(
+        self, invite: Invite, newcomer: Newcomer, status: InviteStatus, *, maker_may_act: bool = True
+    ) -> NoReturn:
+        """An expired or taken-back link opened: the person cannot register and may wait for nothing, since only its
+        maker can send them a new one. So the maker hears who tried (once per such person, as for a used link), in
+        the transaction of the refusal's audit entry. Not when the institution it was for is closed
+        (`maker_may_act` False): no new invitation could be made for it; the person is told it expired all the same."""
+        code = "invite_expired" if status is InviteStatus.EXPIRED else "invite_revoked"
+        maker = await self._maker(invite) if maker_may_act else None
+        told = maker is not None and self.invite_notifier is not None
+        async with self._storage.db.transaction():
+            if told:
+                assert maker is not None and self.invite_notifier is not None
+                await self.invite_notifier.queue(InviteNews(invite, maker, newcomer, ended=status))
+            await self._storage.audit.append(
+                newcomer.telegram_id, "invite.refused", target=f"invite:{invite.token[:6]}",
+                detail={"reason": code, "maker_told": invite.created_by if told else None},
+            )
+        raise Refusal(code)
 
     async def invitation_not_needed(self, user: User) -> None:
         """A registered person opened an invitation link: it stays unused (their role never changes by a link)."""

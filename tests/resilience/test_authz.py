@@ -583,6 +583,13 @@ ROWS: tuple[Row, ...] = (
     # Under a standing head invitation shown again: a new one all the same, checked as /invite checks it.
     Row("hi:fresh:", expect(allow=LUCHENG_STAFF), press(lambda c: f"hi:fresh:{c.institutions[HEADLESS_HOME]}"),
         ("invite.created_head",)),
+    # Under the news that someone opened one's expired or taken-back link: the same invitation again, checked as
+    # /invite checks it (role, scope, the home open); anyone else's press is forged.
+    Row("inv:again:", expect(allow=LUCHENG_STAFF), press(f"inv:again:cadre:{LUCHENG}"), ("invite.created",)),
+    Row("inv:again:", expect(allow=LUCHENG_STAFF), press(lambda c: f"inv:again:head:{c.institutions[HEADLESS_HOME]}"),
+        ("invite.created_head", "invite.standing_head"), variant="a head"),
+    Row("inv:again:", expect(allow=(P.CITY,)), press("inv:again:city:-"), ("invite.created",),
+        variant="a role above one's own"),
     # ---- the bindgroup journey, in an unbound group --------------------------------------------------------------
     Row("bind:region:", expect(allow=STAFF, stale=NOT_STAFF, unregistered=Outcome.STALE),
         press(lambda c: f"bind:region:{OWN_REGION.get(c.persona, LONGWAN)}"), ("group.choose_purpose",),
