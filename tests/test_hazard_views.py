@@ -63,6 +63,32 @@ async def test_tasks_list_overdue_first_with_a_clock_and_turn_pages_in_place(bot
     assert "目前没有待您处理的隐患" in people.cadre.last_message().text
 
 
+async def test_a_heads_fix_waiting_for_the_county_is_listed_apart_and_not_counted_as_theirs(bot_stage: Stage) -> None:
+    """A head's /tasks counted a hazard they had already submitted (待验收) among those "waiting for you": it is the
+    county's turn. It is named under the list as waiting for the county, and the count is what they must do."""
+    people = await cast(bot_stage)
+    waiting = await report(bot_stage)
+    fixed = await submitted(bot_stage, await report(bot_stage))
+
+    await people.head.send_text("/tasks")
+    listing = people.head.last_message()
+    assert "待您处理的隐患：共 1 条" in listing.text
+    assert opened(listing) == [waiting.id]
+    assert f"⏳ 等待县级验收（1 条，无需您操作）：{fixed.code}" in listing.text
+
+    await act(bot_stage, HEAD, waiting, HazardAction.ACKNOWLEDGE)
+    await act(bot_stage, HEAD, waiting, HazardAction.SUBMIT_RECTIFICATION, reason="已清理通道杂物", photos=1)
+    await people.head.send_text("/tasks")
+    told = people.head.last_message().text
+    assert told.startswith("目前没有需要您整改的隐患。") and "🎉" not in told
+    assert f"等待县级验收（2 条，无需您操作）：{waiting.code}、{fixed.code}" in told
+
+    await act(bot_stage, STAFF, fixed, HazardAction.ACCEPT)
+    await act(bot_stage, STAFF, waiting, HazardAction.ACCEPT)
+    await people.head.send_text("/tasks")
+    assert people.head.last_message().text.startswith("🎉")
+
+
 async def test_staff_tasks_put_what_awaits_verification_first_in_english(bot_stage: Stage) -> None:
     people = await cast(bot_stage, "en")
     waiting = await report(bot_stage)

@@ -371,7 +371,7 @@ def expect(
 EVERYONE = expect(allow=REGISTERED)
 # /tasks: the list, or an empty one (staff hear how many of their region's hazards others still deal with).
 TASKS_ANSWERS = ("tasks.header", "tasks.empty", "tasks.empty_others_open", "tasks.empty_others_open_one",
-                 "tasks.extensions_header")
+                 "tasks.extensions_header", "tasks.none_to_fix", "tasks.none_for_staff")
 NOT_STAFF = (P.CADRE, P.HEAD_OWN, P.HEAD_OTHER)
 HEADS = (P.HEAD_OWN, P.HEAD_OTHER)
 DRILLERS = (*HEADS, *STAFF)  # who logs drills and reads figures: heads, and staff for their scope
