@@ -11,10 +11,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.domain.roles import STAFF_ROLES
+from bot.domain.compliance import DueSoon, Overdue
+from bot.domain.roles import STAFF_ROLES, Role
 from bot.i18n import Translator, clipped, counted
+from bot.services.duties import load_duties
 from bot.services.hazard_extensions import PendingExtension
 from bot.services.hazards import TaskItem
+from handlers.calendar_common import DRILL, ENTRY_DRILL, ENTRY_SELFCHECK, SELFCHECK, entry_button, status_line
 from handlers.common import answer, identify, place_name
 from handlers.hazard_buttons import (
     TASKS_PAGE,
@@ -68,7 +71,9 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
     with_staff = await _with_staff_line(context, caller.user, t) if page.page == 0 else None
     aside = [with_staff] if with_staff is not None else []
     if not page.items and not asked:
-        buttons: Rows = []
+        # No hazard to act on: the calendar duties late or nearly so are theirs too, and forbid a 🎉.
+        duties, buttons = await _duties(context, caller.user, t)
+        aside += duties
         nothing = await _nothing_waiting(context, caller.user, t, celebrate=not aside)
         await answer(update, "\n\n".join([nothing, *aside]), reply_markup=_markup(buttons), edit=editing)
         return
@@ -110,6 +115,50 @@ async def _nothing_waiting(context: BotContext, user: User, t: Translator, *, ce
     region = await regions.get(user.region_code) if user.region_code is not None else await regions.city()
     place = place_name(region, t)
     return t(counted("tasks.empty_others_open", still_open), place=place, count=still_open)
+
+
+async def _duties(context: BotContext, user: User, t: Translator) -> tuple[list[str], Rows]:
+    """The calendar duties due, said under an empty list, and their buttons: staff hear how many homes in their
+    scope are late (/drills lists them); a head sees their own, each with the button that starts it."""
+    if user.role in STAFF_ROLES:
+        late = await _late_homes(context, user)
+        return ([t(counted("tasks.duties_late_in_scope", late), count=late)] if late else []), []
+    return await _own_duties(context, user, t)
+
+
+async def _own_duties(context: BotContext, user: User, t: Translator) -> tuple[list[str], Rows]:
+    """A head's own drill and monthly self-inspection, when late or due soon: each as /drills says it, with the
+    button that starts it."""
+    if user.role is not Role.HEAD or user.institution_id is None:
+        return [], []
+    services = context.services
+    institution = await services.storage.institutions.get(user.institution_id)
+    if institution is None:
+        return [], []
+    due = [
+        (DRILL, ENTRY_DRILL, await services.drills.status(institution)),
+        (SELFCHECK, ENTRY_SELFCHECK, await services.self_inspections.status(institution)),
+    ]
+    due = [(kind, entry, status) for kind, entry, status in due if isinstance(status, Overdue | DueSoon)]
+    if not due:
+        return [], []
+    lines = [t("tasks.duties_header"), *(status_line(kind, status, t) for kind, _, status in due)]
+    return ["\n".join(lines)], [[entry_button(entry, t) for _, entry, _ in due]]
+
+
+async def _late_homes(context: BotContext, user: User) -> int:
+    """How many institutions in the staff member's scope are late with a drill or a monthly self-inspection."""
+    services = context.services
+    if user.role is Role.COUNTY and user.region_code is None:
+        return 0  # misconfigured account: fail closed, as their hazards do
+    institutions = await services.storage.institutions.in_scope(user.region_code)
+    if not institutions:
+        return 0
+    duties = await load_duties(services.storage, services.drills.today(), judged_from=services.reminders.tracking_since)
+    return sum(
+        1 for i in institutions
+        if isinstance(duties.drill(i), Overdue) or isinstance(duties.self_inspection(i), Overdue)
+    )
 
 
 async def _with_staff_line(context: BotContext, user: User, t: Translator) -> str | None:

@@ -180,7 +180,7 @@ async def test_a_rights_protection_hazard_never_reaches_the_head_or_a_group(bot_
     assert "有护工疑似殴打老人" in staff_notice.text and staff_notice.buttons == [["详情"]]
 
     await people.head.send_text("/tasks")
-    assert "目前没有待您处理的隐患" in people.head.last_message().text
+    assert people.head.last_message().text.startswith("目前没有需要您整改的隐患")  # its drills are late, besides
     await people.head.send_text(f"/hazard {hazard.code}")
     assert people.head.last_message().text == "找不到这条隐患，或您无权查看。"
     forged = await people.head.press_data(people.head.last_message(), f"hz:fix:{hazard.id}")
