@@ -101,8 +101,13 @@ async def test_staff_reject_with_a_reason_and_then_accept_in_english(bot_stage: 
     await head.press("Done")
     assert "awaits verification" in head.last_message().text
 
-    await staff.press("Accept", staff.last_message())
+    card = staff.last_message()
+    await staff.press("Accept", card)
     assert "accepted and closed" in staff.last_message().text and "on time" in staff.last_message().text
+    # The card no longer reads "submitted for your verification": it says the verdict, by whom, with Details only.
+    assert card.text.startswith(f"✅ Accepted and closed: {hazard.code}\n(by Zhou at ")
+    assert "for your verification" not in card.text and "accept or reject" not in card.text
+    assert "Cleared the exit" in card.text and card.buttons == [["Details"]]
     closed = await hazard_now(bot_stage, hazard)
     assert closed.state is HazardState.CLOSED and closed.closed_on_time is True
     assert "verified and closed, on time" in head.last_message().text
