@@ -219,6 +219,36 @@ async def test_staff_change_a_deadline_with_a_reason_and_the_head_is_told(bot_st
     assert event.action == "change_deadline" and event.note == "需等待消防部门上门检测"
 
 
+async def test_a_command_in_the_middle_of_a_deadline_change_ends_it_and_says_so(bot_stage: Stage) -> None:
+    """A clerk who looked the hazard up with /hazard while /deadline waited for the reason saw no word of it; their
+    next sentence became the reason, changed the deadline and told the head. Another command now ends the change,
+    the deadline as it was, and says how to start it again; /cancel is still the change's own."""
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    await people.staff.send_text(f"/deadline {hazard.code}")
+    await people.staff.send_text("12月5日")
+    assert "请输入调整原因" in people.staff.last_message().text
+    heard = len(people.head.messages())
+
+    seen = len(people.staff.messages())
+    await people.staff.send_text(f"/hazard {hazard.code}")
+    answers = people.staff.messages()[seen:]
+    assert answers[0].text == (f"⏹ 隐患 {hazard.code} 的整改期限调整已取消，期限未改。"
+                               f"如需调整，请重新发送 /deadline {hazard.code}。")
+    assert any(f"隐患 {hazard.code}" in m.text and "处置记录" in m.text for m in answers[1:])
+
+    await people.staff.send_text("施工单位需要时间")
+    assert "整改期限已调整" not in people.staff.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
+    assert len(people.head.messages()) == heard  # the head heard of no change
+
+    await people.staff.send_text(f"/deadline {hazard.code}")  # started again, it works as before
+    await people.staff.press("延期 3 天")
+    await people.staff.send_text("/cancel")
+    assert "⏹" not in people.staff.last_message().text
+    assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
+
+
 async def test_the_history_shows_a_changed_deadline_from_the_old_date_to_the_new(bot_stage: Stage) -> None:
     """The head reads in /hazard's history which deadline was replaced by which: 期限：old → new, never reversed."""
     people = await cast(bot_stage)
