@@ -5,11 +5,18 @@ the step sees it and offers the step's own Cancel button."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+# Journeys that end, rather than wait, when the person sends another command (see handlers.journeys), each with what
+# it says as it ends. A staff decision whose last step takes the next text typed (a new deadline's reason) must not
+# survive a detour in silence: the next sentence, typed about something else, would change the deadline.
+ENDED_BY_A_COMMAND: dict[str, Callable[[Update, Any], Awaitable[None]]] = {}
 
 
 def conversations(application: AnyApplication) -> list[ConversationHandler[Any]]:

@@ -40,6 +40,7 @@ from handlers.hazard_buttons import (
     pressed_hazard,
     refuse,
     replace_buttons,
+    settle_card,
 )
 from handlers.notify import when
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
@@ -269,10 +270,12 @@ async def pressed_approve(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     hazard = outcome.hazard
+    tz = services.settings.tz
     if isinstance(query.message, Message):
-        await replace_buttons(query.message, details_keyboard(hazard.id, t))
-    await answer(update, t("extension.approved", code=hazard.code,
-                           deadline=when(hazard.deadline, services.settings.tz, t)))
+        title = t("card.extension_approved", code=hazard.code, deadline=when(hazard.deadline, tz, t),
+                  name=press.user.full_name, at=when(services.clock.now(), tz, t))
+        await settle_card(query.message, title, details_keyboard(hazard.id, t))
+    await answer(update, t("extension.approved", code=hazard.code, deadline=when(hazard.deadline, tz, t)))
 
 
 async def _refused(update: Update, t: Translator, refusal: Refusal, hazard_id: int | None = None) -> None:

@@ -28,7 +28,7 @@ from bot.services.onboarding import GroupLoss
 from handlers.common import Caller, answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
 from handlers.conversations import cancel_button, waiting
 from handlers.group_pointer import to_private_chat
-from handlers.photo_offer import may_report
+from handlers.photo_offer import fixable, may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 from handlers.resume import waiting_at
 from handlers.warning_text import ack_keyboard, headline, local_time, title
@@ -290,8 +290,10 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
         await answer(update, caller.t("fallback.unknown_command"))
     elif message is not None and message.text is not None and await may_report(context, caller):
         # Text that reached no journey is most often someone who wants to report and does not know how: say how.
-        # (A classified text never gets here: the secrecy guard, in an earlier group, refused it.)
-        await answer(update, caller.t("fallback.hint_report"))
+        # (A classified text never gets here: the secrecy guard, in an earlier group, refused it.) Someone with
+        # hazards to correct ("杂物已经清理好了") is more likely telling of a fix: say how to submit it first.
+        fixing = caller.user is not None and bool(await fixable(context, caller.user))
+        await answer(update, caller.t("fallback.hint_rectify" if fixing else "fallback.hint_report"))
     else:
         await answer(update, caller.t("fallback.not_understood"))
 

@@ -37,6 +37,7 @@ from handlers.common import (
     refused_text,
     typed,
 )
+from handlers.conversations import ENDED_BY_A_COMMAND
 from handlers.hazard_buttons import (
     DEADLINE,
     REASON_REFUSALS,
@@ -461,8 +462,24 @@ async def cancelled(update: Update, context: BotContext) -> int:
     )
 
 
+async def put_aside(update: Update, context: BotContext) -> None:
+    """Another command sent in the middle of /deadline ends it, the deadline unchanged, and says so: kept waiting,
+    the next sentence typed (about something else) became the reason and changed the deadline, and the head was told.
+    The change is two quick answers, so asking it again costs less than a deadline changed by mistake."""
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return
+    drafts = _drafts(context)
+    draft = await drafts.get(caller.user.telegram_id, Journey.DEADLINE)
+    await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
+    hazard = await context.services.storage.hazards.get(draft.hazard_id) if draft is not None else None
+    if hazard is not None:
+        await answer(update, caller.t("deadline.put_aside", code=hazard.code))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    ENDED_BY_A_COMMAND["deadline"] = put_aside
     application.add_handler(CommandHandler("hazard", show_hazard, filters=private))
     application.add_handler(CallbackQueryHandler(pressed_details, pattern=pattern(VIEW)))
     text = private & filters.TEXT & ~filters.COMMAND

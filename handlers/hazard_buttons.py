@@ -235,6 +235,23 @@ async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None)
             raise
 
 
+async def settle_card(message: Message, title: str, markup: InlineKeyboardMarkup | None) -> None:
+    """A notice acted on reads as what became of it: its first line (the title: "待审批", "待您验收") replaced by
+    `title`, the facts below kept, its closing request to act (a paragraph of its own) dropped, its buttons swapped.
+    Staff scrolling back saw "延期申请待审批" on a request approved an hour before."""
+    if message.text is None:
+        return
+    lines = message.text_html.split("\n", 1)
+    body = lines[1] if len(lines) > 1 else ""
+    if "\n\n" in body:
+        body = body.rsplit("\n\n", 1)[0]
+    try:
+        await message.edit_text(f"{title}\n{body}" if body else title, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
+
+
 async def pressed_hazard(update: Update, context: BotContext) -> tuple[Caller, User, CallbackQuery, int] | None:
     """Who pressed a hazard button and which hazard it names; None when storage does not know the person or the
     button names no hazard. The user comes apart from the caller so that it is typed as present."""

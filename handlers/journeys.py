@@ -18,7 +18,7 @@ from telegram.ext import Application, ConversationHandler, TypeHandler
 from bot.context import BotContext
 from bot.i18n import Html
 from handlers.common import identify
-from handlers.conversations import conversations, waiting
+from handlers.conversations import ENDED_BY_A_COMMAND, conversations, waiting
 from handlers.guards import ACCESS_GROUP
 from handlers.resume import unfinished_lines
 
@@ -38,10 +38,29 @@ async def started_journey(update: Update, context: BotContext) -> None:
         (conversation for conversation in conversations(context.application) if _starts(conversation, update)), None
     )
     if starting is None:
+        await _command_ends(update, context, chat.id, user.id)
         return
     ended = end_journeys(context.application, chat.id, user.id, but=starting)
     if ended and update.effective_message is not None:
         await _say_what_was_kept(update, context, [conversation.name for conversation in ended])
+        for conversation in ended:
+            said = ENDED_BY_A_COMMAND.get(conversation.name or "")
+            if said is not None:
+                await said(update, context)
+
+
+async def _command_ends(update: Update, context: BotContext, chat_id: int, user_id: int) -> None:
+    """A command that starts no journey (/hazard, /tasks…) ends the journeys that do not wait through a detour
+    (`ENDED_BY_A_COMMAND`), each saying so; one the journey itself takes (its /cancel) is left to it."""
+    message = update.message
+    if message is None or not (message.text or "").startswith("/"):
+        return
+    for conversation in waiting(context.application, chat_id, user_id):
+        said = ENDED_BY_A_COMMAND.get(conversation.name or "")
+        if said is None or conversation.check_update(update) is not None:
+            continue
+        _end(conversation, (chat_id, user_id))
+        await said(update, context)
 
 
 async def _say_what_was_kept(update: Update, context: BotContext, names: list[str | None]) -> None:

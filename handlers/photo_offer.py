@@ -10,6 +10,7 @@ never for a photo sent by mistake. Anything else that reaches no journey gets a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -17,28 +18,52 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.domain.lifecycle import HazardAction, takes
+from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator, counted
 from bot.services.hazard_core import MAX_PHOTOS
 from handlers.common import Caller, answer, identify, is_private
-from storage.hazard_models import OfferedPhoto, PhotoOffer, ReportDraft
+from storage.hazard_models import Hazard, OfferedPhoto, PhotoOffer, ReportDraft
+from storage.models import User
 
 OFFER = "rp:offer:"  # 📝 上报隐患: the report journey's entry (handlers.report)
 DECLINE = "rp:decline:"
+# 📤 提交整改 YH-…: the rectification's entry with the offer's photos attached (handlers.rectify): rx:photo:HAZARD:TOKEN
+FIX_WITH = "rx:photo:"
+# A head's after-photo was offered only as a new report, inviting a duplicate of the hazard it shows fixed: the hazards
+# they may submit a fix for are offered too, the most pressing few (their /tasks order), each named by its code.
+FIXES_OFFERED = 3
 # Photos sent one after another (not as an album) join the offer still waiting, within this time; a photo sent
 # later is a new offer, and the earlier offer's buttons are told it was replaced.
 OFFER_JOINS_WITHIN = timedelta(hours=1)
 
 
-def offer_keyboard(t: Translator, token: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
+def offer_keyboard(t: Translator, token: int, fixes: Sequence[Hazard] = ()) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(t.plain("offer.button_fix", code=hazard.code),
+                              callback_data=f"{FIX_WITH}{hazard.id}:{token}")]
+        for hazard in fixes
+    ]
+    return InlineKeyboardMarkup([*rows, [
         InlineKeyboardButton(t.plain("offer.button_report"), callback_data=f"{OFFER}{token}"),
         InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"{DECLINE}{token}"),
     ]])
 
 
-def _question(t: Translator, offer: PhotoOffer) -> str:
+def _question(t: Translator, offer: PhotoOffer, fixes: Sequence[Hazard]) -> str:
     count = len(offer.photos)
+    if fixes:
+        return t(counted("offer.ask_or_fix", count), count=count)
     return t(counted("offer.ask", count), count=count)
+
+
+async def fixable(context: BotContext, user: User) -> list[Hazard]:
+    """The hazards the person is to correct and may submit a fix for now, most pressing first: a few. Staff's /tasks
+    is a queue of others' work, so they are offered none (they fix through a hazard's own button)."""
+    if user.role in STAFF_ROLES:
+        return []
+    page = await context.services.hazards.tasks(user, 0, FIXES_OFFERED)
+    return [item.hazard for item in page.items if takes(item.hazard.state, HazardAction.SUBMIT_RECTIFICATION)]
 
 
 async def may_report(context: BotContext, caller: Caller) -> bool:
@@ -61,6 +86,7 @@ async def sent_photo(update: Update, context: BotContext) -> None:
         return
     services = context.services
     now = services.clock.now()
+    fixes = await fixable(context, caller.user)
     draft = await services.hazards.load_draft(caller.user.telegram_id) or ReportDraft()
     largest = message.photo[-1]
     photo = OfferedPhoto(file_id=largest.file_id, file_unique_id=largest.file_unique_id)
@@ -74,11 +100,11 @@ async def sent_photo(update: Update, context: BotContext) -> None:
     elif len(offer.photos) >= MAX_PHOTOS:
         if not same_album:  # a tenth album page is left out quietly: its question already says how many are kept
             await answer(update, caller.t("refusal.too_many_photos", max=MAX_PHOTOS),
-                         reply_markup=offer_keyboard(caller.t, offer.token))
+                         reply_markup=offer_keyboard(caller.t, offer.token, fixes))
         return
     else:
         offer = offer.model_copy(update={"photos": [*offer.photos, photo], "at": now})
-    text, keyboard = _question(caller.t, offer), offer_keyboard(caller.t, offer.token)
+    text, keyboard = _question(caller.t, offer, fixes), offer_keyboard(caller.t, offer.token, fixes)
     asked: Message | None = None
     if same_album and offer.message_id is not None:
         try:  # the album's question counts its pages as they arrive, rather than asking once a page
@@ -108,6 +134,18 @@ async def declined(update: Update, context: BotContext) -> None:
     await query.answer()
     await services.hazards.save_draft(caller.user.telegram_id, draft.model_copy(update={"offer": None}))
     await answer(update, caller.t("offer.declined"), edit=True)
+
+
+async def use_offer(context: BotContext, caller: Caller, token: int) -> PhotoOffer | None:
+    """The offer a press names, taken out of the person's draft (used once); None when it is gone."""
+    offer = await current_offer(context, caller, token)
+    if offer is None or caller.user is None:
+        return None
+    hazards = context.services.hazards
+    draft = await hazards.load_draft(caller.user.telegram_id)
+    if draft is not None:
+        await hazards.save_draft(caller.user.telegram_id, draft.model_copy(update={"offer": None}))
+    return offer
 
 
 async def current_offer(context: BotContext, caller: Caller, token: int) -> PhotoOffer | None:

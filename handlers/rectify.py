@@ -6,6 +6,8 @@ so a restart of the bot, or the head putting the phone away for a day, resumes e
 
 from __future__ import annotations
 
+import re
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
@@ -23,7 +25,7 @@ from bot.i18n import Translator, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS
 from handlers.common import Caller, answer, cancel_journey, cancel_keyboard, identify, pressed, typed
-from handlers.evidence import keep_photo, photo_step_hint
+from handlers.evidence import keep_file, keep_photo, photo_step_hint
 from handlers.hazard_buttons import (
     ACKNOWLEDGE,
     RECTIFY,
@@ -34,6 +36,7 @@ from handlers.hazard_buttons import (
     refuse,
     replace_buttons,
 )
+from handlers.photo_offer import FIX_WITH, current_offer, use_offer
 from handlers.resume import Resumable, Unfinished, resumable
 from handlers.verify import tell_if_only_verifier
 from storage.models import User
@@ -42,6 +45,7 @@ from storage.repositories.action_drafts import ActionDraft, ActionDraftRepositor
 AWAITING_MEASURES, AWAITING_PHOTOS = "rectify.awaiting_measures", "rectify.awaiting_photos"
 CANCEL = "rx:cancel"
 DONE = r"^rx:done(:\d{1,19})?$"  # without the hazard: a button sent before Done named it
+FIX_WITH_PRESS = re.compile(rf"^{FIX_WITH}(\d{{1,19}}):(\d{{1,19}})$")  # 📤 提交整改 YH-… under a photo offer
 # Refusals the head can put right by describing the measures again; anything else ends the journey.
 MEASURES_REFUSALS = frozenset({"measures_required", "text_too_long", "classified"})
 
@@ -109,6 +113,50 @@ async def chose_rectify(update: Update, context: BotContext) -> str | int:
         count = len(draft.photos)
         text = t(counted("rectify.ask_photos_kept", count), code=hazard.code, count=count) if count else t(
             "rectify.ask_photos", code=hazard.code)
+        await answer(update, text, reply_markup=_photos_keyboard(draft, t))
+        return AWAITING_PHOTOS
+    await answer(update, t("rectify.ask_measures", code=hazard.code), reply_markup=cancel_keyboard(t, CANCEL))
+    return AWAITING_MEASURES
+
+
+async def fix_with_offered_photos(update: Update, context: BotContext) -> str | int:
+    """📤 提交整改 YH-… under a photo sent outside any journey: the rectification of that hazard starts with the
+    photo(s) already attached as after-photos, and asks for the measures. Role and scope are checked as for the
+    hazard's own button; a press whose offer is gone (used, declined, replaced) is told so."""
+    query = update.callback_query
+    caller = await identify(update, context)
+    match = FIX_WITH_PRESS.match(query.data or "") if query is not None else None
+    if query is None or caller is None or caller.user is None or match is None:
+        return ConversationHandler.END
+    user, t, hazards = caller.user, caller.t, context.services.hazards
+    hazard_id, token = int(match.group(1)), int(match.group(2))
+    if await current_offer(context, caller, token) is None:
+        await query.answer(t.plain("offer.gone"), show_alert=True)
+        return ConversationHandler.END
+    try:
+        await ensure_allowed(hazards, user, hazard_id, HazardAction.SUBMIT_RECTIFICATION)
+        await _start(caller, context, hazard_id)
+        hazard = (await hazards.view(user, hazard_id)).hazard
+    except Refusal as refusal:
+        await refuse(query, t, refusal)
+        return ConversationHandler.END
+    offer = await use_offer(context, caller, token)
+    if offer is None:  # taken by a press a moment before
+        await query.answer(t.plain("offer.gone"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    drafts = _drafts(context)
+    draft = await drafts.get(user.telegram_id, Journey.RECTIFY)
+    if draft is None or draft.hazard_id != hazard_id:
+        draft = ActionDraft(hazard_id=hazard_id)
+    room = MAX_PHOTOS - len(draft.photos)
+    kept = [await keep_file(photo.file_id, photo.file_unique_id, context) for photo in offer.photos[:room]]
+    draft = draft.model_copy(update={"photos": [*draft.photos, *kept]})
+    await _save(context, caller, draft)
+    said = t(counted("rectify.offer_taken", len(kept)), code=hazard.code, count=len(kept))
+    await answer(update, said, edit=True)
+    if draft.measures:
+        text = t("rectify.photo_received", count=len(draft.photos), max=MAX_PHOTOS)
         await answer(update, text, reply_markup=_photos_keyboard(draft, t))
         return AWAITING_PHOTOS
     await answer(update, t("rectify.ask_measures", code=hazard.code), reply_markup=cancel_keyboard(t, CANCEL))
@@ -358,6 +406,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             persistent=True,
             entry_points=[
                 CallbackQueryHandler(chose_rectify, pattern=pattern(RECTIFY)),
+                CallbackQueryHandler(fix_with_offered_photos, pattern=FIX_WITH_PRESS),
                 CallbackQueryHandler(pressed_done, pattern=DONE),
             ],
             states={

@@ -26,7 +26,7 @@ from handlers.hazard_buttons import (
     pattern,
     pressed_hazard,
     refuse,
-    replace_buttons,
+    settle_card,
     shown_fix_of,
 )
 from handlers.notify import when
@@ -112,11 +112,13 @@ async def _closed(update: Update, context: BotContext, outcome: HazardOutcome, t
     assert query is not None
     hazard = outcome.hazard
     await query.answer(t.plain("verify.accepted_short", code=hazard.code))
-    if isinstance(query.message, Message):
-        # The verdict is given: leave only Details on the notice so nobody taps Accept or Reject on it again.
-        details = InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
-        await replace_buttons(query.message, details)
     closed = when(hazard.closed_at, context.services.settings.tz, t)
+    if isinstance(query.message, Message):
+        # The verdict is given: the notice says so, with only Details left, so nobody taps Accept or Reject again.
+        details = InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
+        name = (await context.services.storage.users.get(query.from_user.id) or query.from_user).full_name
+        title = t("card.accepted", code=hazard.code, name=name, at=closed)
+        await settle_card(query.message, title, details)
     if hazard.closed_on_time is False:
         await answer(update, t("verify.accepted_late", code=hazard.code, closed=closed))
     else:

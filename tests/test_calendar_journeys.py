@@ -687,3 +687,23 @@ async def test_an_english_study_date_that_does_not_exist_is_named(bot_stage: Sta
     assert city.last_message().text.startswith("September has no day 31.")
     await city.send_text("friday")
     assert city.last_message().text.startswith("Study date: 2026-09-04\n")
+
+
+async def test_tasks_with_no_hazard_name_the_duties_that_are_late_rather_than_celebrate(bot_stage: Stage) -> None:
+    """An empty /tasks said "🎉 nothing waiting for you" to a head whose drill and self-inspection were overdue, and to
+    a clerk whose homes' were: it now says what is late, with the head's buttons that start each."""
+    bot_stage.clock.set(local(2026, 7, 20))
+    people = await cast(bot_stage)
+
+    await people.head.send_text("/tasks")
+    told = people.head.last_message()
+    assert "🎉" not in told.text and told.text.startswith("目前没有需要您整改的隐患。")
+    assert "⏰ 已逾期：2026年上半年未开展消防演练，已逾期 20 天" in told.text
+    assert "2026年06月未完成月度隐患自查" in told.text
+    assert told.buttons == [["🔥 记录演练", "📋 开始本月自查"]]
+    await people.head.press("🔥 记录演练", told)
+    assert "第 1 步" in people.head.last_message().text
+
+    await people.staff.send_text("/tasks")
+    told = people.staff.last_message()
+    assert "🎉" not in told.text and "另有 2 家机构消防演练或月度自查已逾期，发送 /drills 查看" in told.text

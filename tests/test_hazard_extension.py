@@ -89,6 +89,9 @@ async def test_a_head_asks_for_more_time_and_county_staff_approve_it(bot_stage: 
     done = staff.last_message()
     assert f"隐患 {hazard.code} 的整改期限调整为 {local(bot_stage, asked)}" in done.text
     assert notice.buttons == [["详情"]]
+    # Scrolled back to, the card says what became of the request, not that it still waits.
+    assert notice.edited and "待审批" not in notice.text and "等待施工单位进场" in notice.text
+    assert notice.text.startswith(f"✅ 已同意延期至 {local(bot_stage, asked)}：{hazard.code}\n（由 周科长 于 ")
     updated = await hazard_now(bot_stage, hazard)
     assert updated.deadline == asked and updated.state is HazardState.RECTIFYING
 

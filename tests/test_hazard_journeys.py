@@ -13,6 +13,8 @@ from storage.hazard_models import PhotoKind, ReportDraft
 from tests.hazard_people import (
     HEAD,
     HOME,
+    LONGWAN_HEAD,
+    LONGWAN_HOME,
     LUCHENG,
     OTHER_STAFF,
     SECOND_HEAD,
@@ -101,8 +103,13 @@ async def test_staff_reject_with_a_reason_and_then_accept_in_english(bot_stage: 
     await head.press("Done")
     assert "awaits verification" in head.last_message().text
 
-    await staff.press("Accept", staff.last_message())
+    card = staff.last_message()
+    await staff.press("Accept", card)
     assert "accepted and closed" in staff.last_message().text and "on time" in staff.last_message().text
+    # The card no longer reads "submitted for your verification": it says the verdict, by whom, with Details only.
+    assert card.text.startswith(f"✅ Accepted and closed: {hazard.code}\n(by Zhou at ")
+    assert "for your verification" not in card.text and "accept or reject" not in card.text
+    assert "Cleared the exit" in card.text and card.buttons == [["Details"]]
     closed = await hazard_now(bot_stage, hazard)
     assert closed.state is HazardState.CLOSED and closed.closed_on_time is True
     assert "verified and closed, on time" in head.last_message().text
@@ -137,8 +144,50 @@ async def test_cancelling_a_rectification_keeps_the_hazard_with_the_head(bot_sta
     await people.head.send_text("/cancel")
     assert "已取消" in people.head.last_message().text
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
-    await people.head.send_photo()  # outside the journey now: offered for a new report, not taken as the fix
-    assert people.head.last_message().text == "要用这张照片上报隐患吗？"
+    await people.head.send_photo()  # outside the journey now: not taken as the fix unless the head says so
+    offer = people.head.last_message()
+    assert offer.text.startswith("这张照片是已整改隐患的整改后照片吗？")
+    assert offer.buttons == [[f"📤 提交整改 {hazard.code}"], ["📝 上报隐患", "取消"]]
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+
+
+async def test_a_heads_after_photo_sent_outside_the_journey_can_submit_the_fix(bot_stage: Stage) -> None:
+    """A head with an open hazard who typed "杂物已经清理好了" was told how to report, and their after-photo was offered
+    only as a NEW hazard (inviting a duplicate). The hint now says how to submit a fix, and the photo offers
+    📤 提交整改 YH-…, which starts the rectification with the photo already attached. A forged press is refused."""
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    head = people.head
+
+    await head.send_text("杂物已经清理好了")
+    assert "/tasks" in head.last_message().text and "提交整改" in head.last_message().text
+
+    await head.send_photo()
+    offer = head.last_message()
+    assert offer.buttons == [[f"📤 提交整改 {hazard.code}"], ["📝 上报隐患", "取消"]]
+
+    # Someone else's hazard named in a forged press is refused, and the offer stays for the head to use.
+    longwan = bot_stage.sandbox.user(user_id=LONGWAN_HEAD, first_name="吴院长")
+    await bot_stage.register(longwan, Role.HEAD, institution=LONGWAN_HOME)
+    await longwan.send_photo()
+    token = str(longwan.last_message().button_data[-1][0]).rsplit(":", 1)[1]  # their own offer's
+    forged = await longwan.press_data(longwan.last_message(), f"rx:photo:{hazard.id}:{token}")
+    assert forged.answer is not None and forged.answer.text == "这超出了您的负责范围，操作已记录。"
+    assert "第 1 步" not in longwan.last_message().text
+
+    await head.press(f"📤 提交整改 {hazard.code}", offer)
+    assert offer.text == f"📎 已将这张照片作为隐患 {hazard.code} 的整改后照片。" and offer.buttons == []
+    assert "第 1 步（共 2 步）：请用文字说明已采取的整改措施" in head.last_message().text
+    await head.send_text("已清理消防通道内的杂物")
+    assert head.last_message().buttons[0] == ["完成"]  # the photo is already there
+    await head.press("完成")
+    assert f"隐患 {hazard.code} 的整改已提交（照片 1 张）" in head.last_message().text
+    after = await hazard_now(bot_stage, hazard)
+    assert after.state is HazardState.AWAITING_VERIFICATION and after.measures == "已清理消防通道内的杂物"
+
+    fix_data = str(offer.button_data[0][0]) if offer.button_data else f"rx:photo:{hazard.id}:0"
+    pressed = await head.press_data(offer, fix_data)  # pressed again: the offer was used
+    assert pressed.answer is not None and pressed.answer.show_alert
 
 
 async def test_a_head_who_blocked_the_bot_does_not_stop_the_other_notices(bot_stage: Stage) -> None:
@@ -180,7 +229,7 @@ async def test_a_rights_protection_hazard_never_reaches_the_head_or_a_group(bot_
     assert "有护工疑似殴打老人" in staff_notice.text and staff_notice.buttons == [["详情"]]
 
     await people.head.send_text("/tasks")
-    assert "目前没有待您处理的隐患" in people.head.last_message().text
+    assert people.head.last_message().text.startswith("目前没有需要您整改的隐患")  # its drills are late, besides
     await people.head.send_text(f"/hazard {hazard.code}")
     assert people.head.last_message().text == "找不到这条隐患，或您无权查看。"
     forged = await people.head.press_data(people.head.last_message(), f"hz:fix:{hazard.id}")

@@ -426,9 +426,11 @@ class HazardService(HazardReporting, HazardExtensions):
                 page, page_size, total,
             )
         else:
+            # Only what they must act on: a fix they submitted waits for the county, whose turn it is
+            # (`awaiting_staff` lists those apart).
             institution_id = actor.institution_id if actor.role is Role.HEAD else None
             total = await repo.count_open_for_institution(
-                institution_id, exclude_areas=SENSITIVE_AREAS, assignee_id=actor.telegram_id
+                institution_id, exclude_areas=SENSITIVE_AREAS, assignee_id=actor.telegram_id, fixed=False
             )
             page = _clamp(page, total, page_size)
             hazards = await repo.open_for_institution(
@@ -436,11 +438,31 @@ class HazardService(HazardReporting, HazardExtensions):
                 now=now,
                 exclude_areas=SENSITIVE_AREAS,
                 assignee_id=actor.telegram_id,
+                fixed=False,
                 limit=page_size,
                 offset=page * page_size,
             )
         items = [TaskItem(h, is_overdue(h.deadline, h.state, now)) for h in hazards]
         return TaskPage(items, page, page_size, total)
+
+    async def awaiting_staff(self, actor: User, limit: int = 10) -> tuple[list[Hazard], int]:
+        """Heads (and anyone named responsible): their rectifications submitted and waiting for staff to verify, the
+        first `limit` by deadline, and how many there are. Nothing for staff, whose /tasks lists them as theirs."""
+        if actor.role in STAFF_ROLES:
+            return [], 0
+        repo = self._storage.hazards
+        institution_id = actor.institution_id if actor.role is Role.HEAD else None
+        mine = actor.telegram_id
+        total = await repo.count_open_for_institution(
+            institution_id, exclude_areas=SENSITIVE_AREAS, assignee_id=mine, fixed=True
+        )
+        if total == 0:
+            return [], 0
+        waiting = await repo.open_for_institution(
+            institution_id, now=self._clock.now(), exclude_areas=SENSITIVE_AREAS, assignee_id=mine, fixed=True,
+            limit=limit,
+        )
+        return waiting, total
 
     async def unresolved_in_scope(self, actor: User) -> int:
         """Staff: the unresolved hazards of their region (a city admin's: the city), whoever has them, so that an

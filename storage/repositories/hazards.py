@@ -165,14 +165,16 @@ class HazardRepository:
         now: datetime,
         exclude_areas: Iterable[HazardArea] = (),
         assignee_id: int | None = None,
+        fixed: bool | None = None,
         limit: int = 20,
         offset: int = 0,
     ) -> list[Hazard]:
         """Unresolved hazards of the institution, or assigned to `assignee_id`: overdue first, then by deadline.
 
-        `institution_id` None: only those assigned to `assignee_id`.
+        `institution_id` None: only those assigned to `assignee_id`. `fixed` False: only those someone still has
+        to correct; True: only those waiting for staff to verify; None: both.
         """
-        where, params = _institution_filter(institution_id, exclude_areas, assignee_id)
+        where, params = _institution_filter(institution_id, exclude_areas, assignee_id, _states(fixed))
         rows = await self._db.fetchall(
             f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE {where} "
             f"ORDER BY CASE WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN 0 ELSE 1 END, "
@@ -182,9 +184,10 @@ class HazardRepository:
         return [hazard_row(row) for row in rows]
 
     async def count_open_for_institution(
-        self, institution_id: int | None, *, exclude_areas: Iterable[HazardArea] = (), assignee_id: int | None = None
+        self, institution_id: int | None, *, exclude_areas: Iterable[HazardArea] = (), assignee_id: int | None = None,
+        fixed: bool | None = None,
     ) -> int:
-        where, params = _institution_filter(institution_id, exclude_areas, assignee_id)
+        where, params = _institution_filter(institution_id, exclude_areas, assignee_id, _states(fixed))
         return int(await self._db.fetchval(f"SELECT COUNT(*) FROM hazards WHERE {where}", params))
 
     async def staff_queue(
@@ -406,8 +409,14 @@ class HazardRepository:
         return [photo_row(row) for row in rows]
 
 
+def _states(fixed: bool | None) -> list[str]:
+    """The unresolved states `fixed` picks: None all of them, False the open ones, True those awaiting verification."""
+    return _UNRESOLVED if fixed is None else _FIXED if fixed else _OPEN
+
+
 def _institution_filter(
-    institution_id: int | None, exclude_areas: Iterable[HazardArea], assignee_id: int | None
+    institution_id: int | None, exclude_areas: Iterable[HazardArea], assignee_id: int | None,
+    states: list[str] = _UNRESOLVED,
 ) -> tuple[str, list[object]]:
     excluded = sorted(area.value for area in exclude_areas)
     # One indexed lookup for each way of being responsible, unioned. Asked as one OR, SQLite planned it on
@@ -417,13 +426,13 @@ def _institution_filter(
     if institution_id is not None:
         # Whoever is named responsible sees the hazard even when its area is excluded for the institution's heads.
         lookups.append(
-            f"SELECT id FROM hazards WHERE institution_id = ? AND state IN ({marks(_UNRESOLVED)}) "
+            f"SELECT id FROM hazards WHERE institution_id = ? AND state IN ({marks(states)}) "
             f"AND area NOT IN ({marks(excluded)})"
         )
-        params += [institution_id, *_UNRESOLVED, *excluded]
+        params += [institution_id, *states, *excluded]
     if assignee_id is not None:
-        lookups.append(f"SELECT id FROM hazards WHERE assignee_id = ? AND state IN ({marks(_UNRESOLVED)})")
-        params += [assignee_id, *_UNRESOLVED]
+        lookups.append(f"SELECT id FROM hazards WHERE assignee_id = ? AND state IN ({marks(states)})")
+        params += [assignee_id, *states]
     if not lookups:
         return "0 = 1", params
     return f"id IN ({' UNION '.join(lookups)})", params

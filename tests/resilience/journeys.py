@@ -298,7 +298,8 @@ class EndingAccess:
 
 
 # An empty /tasks: thanks, or (staff) how many hazards of their region others are still dealing with.
-NOTHING_WAITING = ("tasks.empty", "tasks.empty_others_open", "tasks.empty_others_open_one")
+NOTHING_WAITING = ("tasks.empty", "tasks.empty_others_open", "tasks.empty_others_open_one", "tasks.none_to_fix",
+                   "tasks.none_for_staff")
 
 
 async def sweep_tasks(person: Person, journey: Responding) -> None:

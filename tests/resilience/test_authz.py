@@ -278,6 +278,15 @@ def press_shown(prefix: str, ending: str = "", *, otherwise: str) -> Step:
     return lambda cell: cell.press(shown_data(cell, prefix, ending) or otherwise)
 
 
+async def forged_fix_press(cell: Cell) -> None:
+    """📤 提交整改 for the cell's hazard, as shown or (not shown: the offer names only the most pressing few, of all the
+    cells' hazards at the home) made on the person's own offer, the token of their 📝 上报隐患."""
+    hazard = cell.hazard.id if cell.hazard is not None else 0
+    offer = shown_data(cell, "rp:offer:")
+    token = offer.rsplit(":", 1)[1] if offer is not None else "1"
+    await cell.press(f"rx:photo:{hazard}:{token}")
+
+
 def if_shown(prefix: str) -> Step:
     """Press a button only where the person's screen has one: staff pick an institution, a head does not."""
 
@@ -371,7 +380,7 @@ def expect(
 EVERYONE = expect(allow=REGISTERED)
 # /tasks: the list, or an empty one (staff hear how many of their region's hazards others still deal with).
 TASKS_ANSWERS = ("tasks.header", "tasks.empty", "tasks.empty_others_open", "tasks.empty_others_open_one",
-                 "tasks.extensions_header")
+                 "tasks.extensions_header", "tasks.none_to_fix", "tasks.none_for_staff")
 NOT_STAFF = (P.CADRE, P.HEAD_OWN, P.HEAD_OTHER)
 HEADS = (P.HEAD_OWN, P.HEAD_OTHER)
 DRILLERS = (*HEADS, *STAFF)  # who logs drills and reads figures: heads, and staff for their scope
@@ -612,6 +621,11 @@ ROWS: tuple[Row, ...] = (
         press("dl:cancel"), ("cancel.done",), prepare=say(filled("/deadline {code}")), hazard=HazardState.ASSIGNED),
     Row("rx:done", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("rx:done"), ("rectify.submitted",),
         prepare=steps(press(filled("hz:fix:{hazard}")), say("已清理走廊杂物"), lambda c: c.person.send_photo()),
+        hazard=HazardState.ASSIGNED),
+    # 📤 提交整改 YH-… under a photo offer: the head's own hazard is offered; anyone else naming it in a press of
+    # their own offer (its token taken from their 📝 上报隐患) is refused as for the hazard's own button.
+    Row("rx:photo:", expect(allow=(P.HEAD_OWN,)),
+        forged_fix_press, ("rectify.ask_measures",), prepare=lambda cell: cell.person.send_photo(chat=cell.group),
         hazard=HazardState.ASSIGNED),
     Row("rx:cancel", expect(allow=(P.HEAD_OWN,), others=Outcome.STALE), press("rx:cancel"), ("rectify.cancelled",),
         prepare=press(filled("hz:fix:{hazard}")), hazard=HazardState.ASSIGNED),
