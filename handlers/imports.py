@@ -23,7 +23,10 @@ from handlers.common import answer, is_private
 from handlers.insight_common import asker, insight_of, refuse
 
 TEMPLATE = re.compile(r"^tp:(institutions|people|vulnerable)$")
-SPREADSHEET = filters.Document.FileExtension("xlsx") | filters.Document.FileExtension("csv")
+# .xls too, to be told to save it as .xlsx or CSV (as the command line tells): left out, it got "I did not
+# understand that".
+SPREADSHEET = (filters.Document.FileExtension("xlsx") | filters.Document.FileExtension("csv")
+               | filters.Document.FileExtension("xls"))
 
 
 def likely_kind(headers: tuple[str, ...], allowed: list[ImportKind]) -> ImportKind:

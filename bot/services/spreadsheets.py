@@ -162,6 +162,9 @@ def read_table(data: bytes, filename: str) -> Table:
         raw = _xlsx_rows(data)
     elif name.endswith(".csv"):
         raw = _csv_rows(data)
+    elif name.endswith(".xls"):
+        # Excel 97-2003's binary format, which nothing here reads: say how to turn it into one we do.
+        raise UnreadableFile("old_excel")
     else:
         raise UnreadableFile("format")
     rows = [[_text(value) for value in row] for row in raw]

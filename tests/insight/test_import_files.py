@@ -51,3 +51,10 @@ async def test_a_county_clerk_sending_institutions_or_people_is_told_only_city_a
     await clerk.send_document(registry.encode(), "名册.csv", "text/csv")
     assert clerk.last_message().text.startswith("✅ 特殊群体名册已导入")
 
+
+async def test_an_old_excel_file_is_told_to_be_saved_as_xlsx_or_csv(bot_stage: Stage) -> None:
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await admin.send_document(b"\xd0\xcf\x11\xe0" + bytes(100), "机构.xls")
+    answer = admin.last_message().text
+    assert "旧版 Excel（.xls）" in answer and "另存为" in answer
