@@ -61,7 +61,7 @@ async def test_bad_institution_rows_are_all_reported_and_nothing_changes(world: 
         ["NEW-02", "未知县敬老院", "养老机构", "339999", ""],  # unknown county
         ["NEW-01", "重复编码养老院", "elderly_care", "330302007", ""],  # the code again
         ["NEW-03", "鹿城区社会福利院", "养老机构", "330302001", ""],  # an institution that exists, new code
-        ["NEW-04", "错误类型机构", "学校", "330303", "靠海"],  # not a type, not a tag
+        ["NEW-04", "错误类型机构", "学校", "330303", "靠天"],  # not a type, not a tag (靠海 is taken for 临海)
     ]), "机构.csv")
     result = await service(world).run(await world.user(CITY_ADMIN), ImportKind.INSTITUTIONS, table)
     assert not result.ok and result.rows == 0
@@ -238,3 +238,18 @@ async def test_an_unknown_header_is_named_as_it_shows(world: InsightWorld) -> No
     ]), "机构.csv")
     result = await service(world).run(None, ImportKind.INSTITUTIONS, table)
     assert [(e.code, e.params) for e in result.errors] == [("unknown_column", {"value": "备注"})]
+
+
+async def test_common_names_of_a_type_a_tag_and_a_role_are_taken(world: InsightWorld) -> None:
+    """The words people write rather than the template's: 敬老院 is an elderly-care institution, 靠海 is 临海, the
+    English label with its noun, a village cadre."""
+    table = read_table(csv_bytes([
+        ["机构编码", "机构名称", "机构类型", "区划代码", "风险标签"],
+        ["NEW-11", "鹿城区新建敬老院", "敬老院", "330302001", "靠海、厨房"],
+        ["NEW-12", "Lucheng new home", "Elderly-care institution", "330302001", "coastal"],
+    ]), "机构.csv")
+    result = await service(world).run(await world.user(CITY_ADMIN), ImportKind.INSTITUTIONS, table)
+    assert result.ok, result.errors
+    stored = await world.storage.institutions.get_by_code("NEW-11")
+    assert stored is not None and stored.type.value == "elderly_care"
+    assert {tag.value for tag in stored.risk_tags} == {"near_sea", "kitchen"}
