@@ -32,7 +32,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     importing.add_argument("kind", choices=[kind.value for kind in ImportKind])
     importing.add_argument("file", type=Path, help="an .xlsx or .csv file with the template's header row")
-    importing.add_argument("--out", type=Path, help="people: where to write the invitation links (.xlsx)")
+    importing.add_argument("--out", type=Path, help="people: where to write the invitation links (.xlsx or .csv)")
     template = commands.add_parser(
         "template", help="write the empty XLSX template of a list to import (what /template sends in the bot)",
         description="An empty sheet with the header row, and a second sheet saying what each column takes.",
@@ -81,6 +81,9 @@ async def _import(
     settings: Settings, kind: ImportKind, table: Table, file: Path, out: Path | None, t: Translator
 ) -> int:
     target = out or file.with_name(f"{file.stem}-invitations.xlsx")
+    if kind is ImportKind.PEOPLE and target.suffix.lower() not in (".xlsx", ".csv"):
+        print(t.plain("insight.cli.links_format", file=str(target)), file=sys.stderr)
+        return EXIT_FAILED
     if kind is ImportKind.PEOPLE and not _writable_folder(target.parent):
         # The links exist only in that file: imported without it, running the import again would make new ones.
         print(t.plain("insight.cli.cannot_write", file=str(target)), file=sys.stderr)

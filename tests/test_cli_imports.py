@@ -54,3 +54,19 @@ def test_common_role_names_are_taken_and_a_wrong_one_is_told_the_choices(tmp_pat
                                                                                            values_only=True))
     assert [(row[1], row[2]) for row in rows] == [("王五", "社区/村干部"), ("赵六", "县级民政工作人员"),
                                                   ("孙七", "社区/村干部")]
+
+
+def test_the_links_file_is_written_in_the_format_its_name_says(tmp_path: Path) -> None:
+    """`--out links.csv` wrote an XLSX under a .csv name, which Excel then refused to open."""
+    env = city(tmp_path)
+    people = tmp_path / "people.csv"
+    people.write_text("姓名,角色,区划代码\n王五,村干部,330302001\n", encoding="utf-8")
+    refused = cli("import", "people", str(people), "--out", str(tmp_path / "links.txt"), cwd=tmp_path, **env)
+    assert refused.returncode != 0 and ".xlsx 或 .csv" in refused.stderr and "未导入任何内容" in refused.stderr
+    assert not (tmp_path / "links.txt").exists()
+
+    imported = cli("import", "people", str(people), "--out", str(tmp_path / "links.csv"), cwd=tmp_path, **env)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    lines = (tmp_path / "links.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "行号,姓名,角色,区划或机构,邀请链接,有效期至"
+    assert lines[1].startswith("2,王五,社区/村干部,330302001,https://t.me/civil_safety_bot?start=")

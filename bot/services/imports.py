@@ -40,7 +40,7 @@ from bot.i18n import LANGUAGES, Translator
 from bot.services.errors import Refusal
 from bot.services.exports import Words
 from bot.services.onboarding import OnboardingService, deep_link
-from bot.services.spreadsheets import Column, Kind, Table, write_xlsx
+from bot.services.spreadsheets import Column, CsvTable, Kind, Table, open_csv, write_xlsx
 from bot.services.warnings import WarningService
 from storage import Storage
 from storage.models import InstitutionType, NewInstitution, RiskTag, User
@@ -204,7 +204,7 @@ class ImportService:
             roles=choices(ImportKind.PEOPLE, "role"),
             regions={r.code for r in regions},
             counties={r.code for r in regions if r.level.value == "county"},
-            institutions={i.code for i in institutions},
+            institutions={i.code: i.region_code for i in institutions},
             today=self._today(),
         )
         invitations: list[Invitation] = []
@@ -302,6 +302,10 @@ class ImportService:
              i.expires_at)
             for i in invitations
         ]
+        if path.suffix.lower() == ".csv":  # the command line's --out links.csv: a CSV, not an XLSX under that name
+            with open_csv(path) as stream:
+                CsvTable(stream, columns, self._tz).write(rows)
+            return
         write_xlsx(path, self._tz, [(words.plain("insight.invites.sheet"), columns, rows)])
 
 
