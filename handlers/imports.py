@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.domain.imports import ImportKind, map_headers
+from bot.i18n import counted
 from bot.services.errors import Refusal
 from bot.services.import_text import result_text
 from bot.services.imports import ImportResult, header_aliases
@@ -88,8 +89,9 @@ async def _send_invitations(update: Update, context: BotContext, result: ImportR
     with tempfile.TemporaryDirectory(prefix="safety-invites-") as folder:
         path = Path(folder) / f"{t.plain('insight.invites.file_name')}.xlsx"
         insight_of(context).imports.invitations_file(result.invitations, context.bot.username, t, path)
-        await chat.send_document(path, filename=path.name, caption=t("insight.invites.caption",
-                                                                     count=len(result.invitations)))
+        count = len(result.invitations)
+        caption = t(counted("insight.invites.caption", count), count=count)
+        await chat.send_document(path, filename=path.name, caption=caption)
 
 
 async def show_templates(update: Update, context: BotContext) -> None:

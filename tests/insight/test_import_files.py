@@ -26,7 +26,8 @@ async def test_a_semicolon_separated_institutions_file_is_read_as_institutions(b
 
     tabbed = "姓名\t角色\t区划代码\n王五\t社区/村干部\t330302\n"
     await admin.send_document(tabbed.encode(), "people.csv", "text/csv")
-    assert "1 one-time invitation link" in admin.last_message().text
+    # One link, in the singular (it said "1 one-time invitation links").
+    assert "🔗 1 one-time invitation link. Send it privately" in admin.last_message().text
 
 
 async def test_a_county_clerk_sending_institutions_or_people_is_told_only_city_admins_import_them(
