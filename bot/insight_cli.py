@@ -16,11 +16,12 @@ from bot.config import Settings
 from bot.domain.imports import ImportKind
 from bot.i18n import Translator
 from bot.services.import_text import result_text
+from bot.services.imports import write_template
 from bot.services.spreadsheets import Table, UnreadableFile, read_table
 from bot.services_factory import open_services
 from storage.backup import BackupError, make_backup, restore_backup
 
-COMMANDS = ("import", "backup", "restore")
+COMMANDS = ("import", "template", "backup", "restore")
 EXIT_FAILED = 1
 
 
@@ -31,7 +32,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     importing.add_argument("kind", choices=[kind.value for kind in ImportKind])
     importing.add_argument("file", type=Path, help="an .xlsx or .csv file with the template's header row")
-    importing.add_argument("--out", type=Path, help="people: where to write the invitation links (.xlsx)")
+    importing.add_argument("--out", type=Path, help="people: where to write the invitation links (.xlsx or .csv)")
+    template = commands.add_parser(
+        "template", help="write the empty XLSX template of a list to import (what /template sends in the bot)",
+        description="An empty sheet with the header row, and a second sheet saying what each column takes.",
+    )
+    template.add_argument("kind", choices=[kind.value for kind in ImportKind])
+    template.add_argument("--out", type=Path, help="the .xlsx file to write (default: ./<kind>-template.xlsx)")
     backup = commands.add_parser(
         "backup", help="copy the database and the evidence folder (safe while the bot runs)",
         description="A consistent copy (SQLite online backup) of DATABASE_PATH and its evidence folder.",
@@ -58,6 +65,8 @@ def main(arguments: argparse.Namespace, settings: Settings) -> int:
                   file=sys.stderr)
             return EXIT_FAILED
         return asyncio.run(_import(settings, ImportKind(arguments.kind), table, file, arguments.out, t))
+    if arguments.command == "template":
+        return _template(settings, ImportKind(arguments.kind), arguments.out, t)
     if arguments.command == "backup":
         return _backup(settings, arguments.out, t)
     return _restore(settings, arguments.backup, arguments.force, t)
@@ -72,6 +81,9 @@ async def _import(
     settings: Settings, kind: ImportKind, table: Table, file: Path, out: Path | None, t: Translator
 ) -> int:
     target = out or file.with_name(f"{file.stem}-invitations.xlsx")
+    if kind is ImportKind.PEOPLE and target.suffix.lower() not in (".xlsx", ".csv"):
+        print(t.plain("insight.cli.links_format", file=str(target)), file=sys.stderr)
+        return EXIT_FAILED
     if kind is ImportKind.PEOPLE and not _writable_folder(target.parent):
         # The links exist only in that file: imported without it, running the import again would make new ones.
         print(t.plain("insight.cli.cannot_write", file=str(target)), file=sys.stderr)
@@ -80,7 +92,7 @@ async def _import(
     try:
         insight = services.insight
         result = await insight.imports.run(None, kind, table)
-        print(_plain(result_text(result, table.headers, t)))
+        print(_plain(result_text(result, table.headers, t, chat=False)))
         if not result.ok:
             return EXIT_FAILED
         if result.invitations:
@@ -89,6 +101,20 @@ async def _import(
             print(t.plain("insight.cli.invitations", file=str(target)))
     finally:
         await services.close()
+    return 0
+
+
+def _template(settings: Settings, kind: ImportKind, out: Path | None, t: Translator) -> int:
+    target = out or Path(f"{kind.value}-template.xlsx")
+    if target.suffix.lower() != ".xlsx":
+        print(t.plain("insight.cli.template_xlsx_only", file=str(target)), file=sys.stderr)
+        return EXIT_FAILED
+    if not _writable_folder(target.parent.resolve()):
+        print(t.plain("insight.cli.cannot_write_template", file=str(target)), file=sys.stderr)
+        return EXIT_FAILED
+    write_template(kind, t, target, settings.tz)
+    print(t.plain("insight.cli.template_written", kind=t.plain(f"insight.import.kind.{kind.value}"),
+                  file=str(target)))
     return 0
 
 

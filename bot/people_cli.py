@@ -47,13 +47,20 @@ async def _main(arguments: argparse.Namespace, settings: Settings, clock: Clock 
     services = await open_services(settings, clock)
     t = services.i18n.get(None)
     try:
+        # Something that never existed is named so and fails, as `invite --region` does, rather than read as gone
+        # ("their access has ended", "the invitation was used") or as an empty list with success.
         if arguments.command == "people":
+            if arguments.region is not None and await services.storage.regions.get(arguments.region) is None:
+                raise Refusal("unknown_region", code=arguments.region)
             if arguments.invites:
                 await _list_invites(services, arguments.region, t)
             else:
                 await _list_people(services, arguments.region, t)
             return 0
         if arguments.command == "deactivate":
+            if await services.storage.users.get(arguments.telegram_id) is None:
+                print(t.plain("cli.no_such_person", id=arguments.telegram_id), file=sys.stderr)
+                return EXIT_REFUSED
             departure = await services.people.deactivate(None, arguments.telegram_id)
             # A county's last clerk gone, the city admins answer for its hazards (a head gone, the county staff stand in
             # for their institution's duties): reminded of them from today.
@@ -63,6 +70,9 @@ async def _main(arguments: argparse.Namespace, settings: Settings, clock: Clock 
                           invites=departure.invites_revoked))
             return 0
         token = arguments.invitation.rsplit("start=", 1)[-1].strip()
+        if await services.storage.invites.get(token) is None:
+            print(t.plain("cli.no_such_invite", token=token), file=sys.stderr)
+            return EXIT_REFUSED
         invite = await services.people.revoke_invite(None, token)
         print(t.plain("cli.revoked", role=t.plain(f"role.{invite.role.value}"), region=invite.region_code or "—"))
         return 0

@@ -125,8 +125,9 @@ async def _export(update: Update, context: BotContext, period: StatsPeriod, fmt:
                 if chat is not None:
                     await chat.send_document(
                         path, filename=path.name,
-                        caption=t("insight.export.caption", period=period_name(period, t), hazards=result.hazards,
-                                  registers=result.registers),
+                        # A CSV holds the problem list alone: "register rows 0" read as if there were none.
+                        caption=t(f"insight.export.caption{'_csv' if fmt is ExportFormat.CSV else ''}",
+                                  period=period_name(period, t), hazards=result.hazards, registers=result.registers),
                     )
         finally:
             action.cancel()

@@ -32,6 +32,7 @@ from handlers.photo_offer import fixable, may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 from handlers.resume import waiting_at
 from handlers.warning_text import ack_keyboard, headline, local_time, title
+from storage.models import Group
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +181,9 @@ async def access_gate(update: Update, context: BotContext) -> None:
     if is_group(update):
         chat = update.effective_chat
         assert chat is not None
-        group = await context.services.storage.groups.get(chat.id, topic_of(update))
-        if group is None:
-            group = await context.services.storage.groups.get(chat.id, None)
+        group = await bound_group(update, context)
         command = _command(update, context.bot.username)
-        if group is not None and group.active:
+        if group is not None:
             if update.message is not None and command is not None and command not in GROUP_ANSWERED_COMMANDS:
                 await to_private_chat(update, context, command)
                 raise ApplicationHandlerStop
@@ -242,6 +241,17 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     if caller is not None:
         await chat.send_message(caller.t("group.unbound"))
+
+
+async def bound_group(update: Update, context: BotContext) -> Group | None:
+    """The active binding this group chat's message falls under: its forum topic's, else the whole chat's."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    group = await context.services.storage.groups.get(chat.id, topic_of(update))
+    if group is None:
+        group = await context.services.storage.groups.get(chat.id, None)
+    return group if group is not None and group.active else None
 
 
 async def _lost(update: Update, context: BotContext, loss: GroupLoss) -> None:

@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.domain.imports import ImportKind, map_headers
+from bot.i18n import counted
 from bot.services.errors import Refusal
 from bot.services.import_text import result_text
 from bot.services.imports import ImportResult, header_aliases
@@ -23,12 +24,21 @@ from handlers.common import answer, is_private
 from handlers.insight_common import asker, insight_of, refuse
 
 TEMPLATE = re.compile(r"^tp:(institutions|people|vulnerable)$")
-SPREADSHEET = filters.Document.FileExtension("xlsx") | filters.Document.FileExtension("csv")
+# .xls too, to be told to save it as .xlsx or CSV (as the command line tells): left out, it got "I did not
+# understand that".
+SPREADSHEET = (filters.Document.FileExtension("xlsx") | filters.Document.FileExtension("csv")
+               | filters.Document.FileExtension("xls"))
 
 
-def _likely_kind(headers: tuple[str, ...], allowed: list[ImportKind]) -> ImportKind:
-    """The allowed kind whose columns the header row matches best (fewest header errors)."""
-    return min(allowed, key=lambda kind: len(map_headers(kind, headers, header_aliases(kind))[1]))
+def likely_kind(headers: tuple[str, ...], allowed: list[ImportKind]) -> ImportKind:
+    """The list the header row is, judged among every kind, not only those the sender may import: a clerk's
+    institutions file is then told "only city admins import institutions", not read as a registry with ten
+    unknown columns. The best fit recognises the most columns for the fewest errors (unknown or missing); a row
+    that names no column of any list is read as the sender's own list, whose errors then say what is missing."""
+    fits = {kind: map_headers(kind, headers, header_aliases(kind)) for kind in ImportKind}
+    if not any(mapping for mapping, _ in fits.values()):
+        return min(allowed, key=lambda kind: len(fits[kind][1]))
+    return max(ImportKind, key=lambda kind: (len(fits[kind][0]) - len(fits[kind][1]), kind in allowed))
 
 
 async def received_spreadsheet(update: Update, context: BotContext) -> None:
@@ -55,7 +65,11 @@ async def received_spreadsheet(update: Update, context: BotContext) -> None:
     except UnreadableFile as error:
         await answer(update, t(f"refusal.import_{error.code}"))
         return
-    kind = _likely_kind(table.headers, allowed)
+    kind = likely_kind(table.headers, allowed)
+    if kind not in allowed:
+        refusal = Refusal("import_kind_not_allowed", kind=t.plain(f"insight.import.kind.{kind.value}"))
+        await refuse(update, context, caller, refusal, "import")
+        return
     try:
         result = await imports.run(user, kind, table)
     except Refusal as refusal:
@@ -75,8 +89,9 @@ async def _send_invitations(update: Update, context: BotContext, result: ImportR
     with tempfile.TemporaryDirectory(prefix="safety-invites-") as folder:
         path = Path(folder) / f"{t.plain('insight.invites.file_name')}.xlsx"
         insight_of(context).imports.invitations_file(result.invitations, context.bot.username, t, path)
-        await chat.send_document(path, filename=path.name, caption=t("insight.invites.caption",
-                                                                     count=len(result.invitations)))
+        count = len(result.invitations)
+        caption = t(counted("insight.invites.caption", count), count=count)
+        await chat.send_document(path, filename=path.name, caption=caption)
 
 
 async def show_templates(update: Update, context: BotContext) -> None:

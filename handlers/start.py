@@ -13,6 +13,7 @@ from bot.services.errors import Refusal
 from bot.services.onboarding import Newcomer
 from bot.services.people import describe_scope
 from handlers.common import Caller, answer, full_name, identify, is_private
+from handlers.guards import bound_group
 from handlers.menus import install_user_menu
 from handlers.resume import unfinished_lines
 
@@ -79,7 +80,9 @@ async def show_help(update: Update, context: BotContext) -> None:
     if caller is None:
         return
     if not is_private(update):
-        await answer(update, caller.t("help.group"))
+        # An unbound group is told how to bind it: "the bot posts notices here" was untrue until it is.
+        bound = await bound_group(update, context) is not None
+        await answer(update, caller.t("help.group" if bound else "group.unbound"))
     elif caller.user is None:
         await answer(update, caller.not_registered())
     else:

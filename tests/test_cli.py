@@ -271,3 +271,13 @@ async def test_the_operator_lists_people_ends_an_access_and_cancels_an_invitatio
     twice = cli("revoke", links[1], cwd=tmp_path, **env)
     assert twice.returncode == 1 and "was used, has expired or was cancelled" in twice.stderr
     assert cli("people", "--invites", cwd=tmp_path, **env).stdout == ""
+
+    # Things that never existed are named so, and fail, rather than read as ended, used or empty.
+    never = cli("deactivate", "999", cwd=tmp_path, **env)
+    assert never.returncode == 1 and "No one with Telegram id 999 has ever registered" in never.stderr
+    nonsense = cli("revoke", "nonsense", cwd=tmp_path, **env)
+    assert nonsense.returncode == 1 and "There is no such invitation (nonsense)" in nonsense.stderr
+    for listing in (("people",), ("people", "--invites")):
+        nowhere = cli(*listing, "--region", "99", cwd=tmp_path, **env)
+        assert nowhere.returncode == 1 and "99" in nowhere.stderr and nowhere.stdout == "", nowhere.stderr
+    assert cli("people", "--region", "330302", cwd=tmp_path, **env).returncode == 0

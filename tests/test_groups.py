@@ -20,6 +20,9 @@ async def test_unbound_groups_are_ignored_except_to_say_how_to_bind(bot_stage: S
     await cadre.send_text("大家好", chat=group)
     assert cadre.messages(chat=group) == []
     await cadre.send_text("/help", chat=group)
+    # /help said "the bot posts notices and warnings here" of a group it posts nothing to.
+    helped = cadre.last_message(chat=group).text
+    assert "本群尚未绑定" in helped and "/bindgroup" in helped and "修改绑定" not in helped
     await cadre.send_text("/tasks", chat=group)
     assert "本群尚未绑定" in cadre.last_message(chat=group).text
     await cadre.send_text("/bindgroup", chat=group)

@@ -130,7 +130,7 @@ async def test_a_forged_assign_outside_scope_is_refused_and_audited_and_stale_on
     await outsider.send_text("/help")
     opened = await outsider.press_data(outsider.last_message(), f"hz:assign:{hazard.id}")
     assert opened.answer is not None
-    assert opened.answer.text == "That is outside your scope; the attempt has been recorded."
+    assert opened.answer.text == "No such hazard, or you may not see it."
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.REPORTED
 
     # The candidate's access ended meanwhile: a clear answer, nothing assigned, nothing audited as forged.

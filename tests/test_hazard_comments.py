@@ -147,7 +147,7 @@ async def test_a_press_from_outside_the_scope_is_refused_and_recorded(bot_stage:
     await outsider.send_text("/help")
     forged = await outsider.press_data(outsider.last_message(), f"hz:comment:{hazard.id}")
     assert forged.answer is not None and forged.answer.show_alert
-    assert forged.answer.text == "That is outside your scope; the attempt has been recorded."
+    assert forged.answer.text == "No such hazard, or you may not see it."
     await outsider.send_text("Looks fine to me")  # no journey was opened: nothing is written
     events = await bot_stage.services.storage.hazards.events(hazard.id)
     assert all(e.action != "comment" for e in events)
@@ -288,7 +288,8 @@ async def test_someone_relieved_between_the_press_and_the_text_is_refused_and_it
     await services.hazards.act(staff, hazard.id, HazardAction.ASSIGN, assignee_id=STAFF, deadline=deadline)
     await bot_stage.sandbox.settle()
     await named.send_text("家属要求尽快调查")
-    assert "记录" in named.last_message().text  # refused: the attempt has been recorded
+    # Refused as any press outside one's scope is, and recorded (below).
+    assert named.last_message().text == "找不到这条隐患，或您无权查看。"
     events = await services.storage.hazards.events(hazard.id)
     assert all(e.action != "comment" for e in events)
     refused = await services.storage.audit.list(action_prefix="authz.refused", actor_id=SECOND_CADRE)

@@ -253,7 +253,7 @@ async def test_refusing_checks_who_may_again_whoever_calls_it(bot_stage: Stage) 
         try:
             await bot_stage.services.hazards.refuse_extension(person, request_id, "不同意，请尽快整改")
         except Refusal as refusal:
-            assert refusal.code in {"not_in_scope", "wrong_role", "not_assignee"}, refusal.code
+            assert refusal.code in {"not_found", "wrong_role", "not_assignee"}, refusal.code
         else:
             raise AssertionError(f"{person_id} refused a request for more time they may not decide")
     await bot_stage.sandbox.settle()

@@ -195,7 +195,7 @@ async def test_reopen_is_refused_to_another_county_and_past_ninety_days(bot_stag
     await outsider.send_text("/help")
     forged = await outsider.press_data(outsider.last_message(), f"hz:reopen:{hazard.id}")
     assert forged.answer is not None and forged.answer.show_alert
-    assert forged.answer.text == "That is outside your scope; the attempt has been recorded."
+    assert forged.answer.text == "No such hazard, or you may not see it."
     refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
     assert [(e.actor_id, e.detail["action"]) for e in refused] == [(LONGWAN_STAFF, "reopen")]
 

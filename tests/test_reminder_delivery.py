@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot import jobs
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardState
 from bot.domain.roles import Role
+from bot.i18n import Translator
 from bot.jobs import SendDelivery, SweepReport, Ticker, plan_once, sweep_once
 from bot.sandbox import SimGroup
 from bot.services.reminder_items import ItemBuilder, ReminderItem
@@ -800,3 +802,13 @@ def test_an_overdue_hazard_with_nobody_responsible_asks_for_someone_to_be_named_
     text = reminder_text.item_text(item, STAFF, Translator("zh_CN"), ZoneInfo("Asia/Shanghai"))
     assert "责任人：尚未明确，请尽快指定。" in text
     assert "邀请负责人" not in text
+
+
+@pytest.mark.parametrize(("hours", "english", "chinese"), [
+    (5, "5 hours", "5 小时"), (1, "1 hour", "1 小时"), (24, "1 day", "1 天"), (27, "1 day 3 hours", "1 天 3 小时"),
+    (49, "2 days 1 hour", "2 天 1 小时"),
+])
+def test_how_long_overdue_reads_in_words(hours: int, english: str, chinese: str) -> None:
+    """"Overdue by 1 d 0 h" read as a code: whole words, the singular for one, no zero hours after the days."""
+    assert reminder_text._duration(timedelta(hours=hours, minutes=20), Translator("en", strict=True)) == english
+    assert reminder_text._duration(timedelta(hours=hours), Translator("zh_CN", strict=True)) == chinese

@@ -15,7 +15,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.domain.days import parse_day
-from bot.domain.roles import Role
+from bot.domain.roles import Role, region_in_scope
 from bot.domain.secrecy import find_classification_mark
 from bot.domain.text import INVISIBLE, clean_text, is_blank
 
@@ -173,13 +173,16 @@ class _Checker:
             return None
         return value
 
-    def once(self, key: str, value: str | None, seen: dict[str, int]) -> None:
-        if value is None:
+    def once(
+        self, key: str, found: str | None, seen: dict[str, int], *, code: str = "duplicate", **shown: object
+    ) -> None:
+        """`found` must not repeat an earlier row's; `shown` names it in the error when `found` is not its words."""
+        if found is None:
             return
-        if value in seen:
-            self.fail(key, "duplicate", value=value, first=seen[value])
+        if found in seen:
+            self.fail(key, code, **({"value": found} | shown), first=seen[found])
         else:
-            seen[value] = self.row
+            seen[found] = self.row
 
 
 @dataclass(frozen=True)
@@ -262,10 +265,13 @@ def check_people(
     roles: Mapping[str, str],
     regions: set[str],
     counties: set[str],
-    institutions: set[str],
+    institutions: Mapping[str, str],
     today: date,
 ) -> tuple[list[PersonEntry], list[RowError]]:
+    """`institutions`: code → region code of the institutions people may be invited for. A row the same as an
+    earlier one (name, role and place) is an error: imported, one person would get two live links."""
     check, entries = _Checker(ImportKind.PEOPLE), []
+    people: dict[str, int] = {}
     for cell in rows:
         check.start(cell)
         name, chosen = check.text("name"), check.choice("role", roles)
@@ -276,6 +282,13 @@ def check_people(
             check.fail("institution_code", "required")
         if institution is not None and institution not in institutions:
             check.fail("institution_code", "unknown_institution", value=institution)
+        elif institution is not None and region is not None and _apart(region, institutions[institution]):
+            # The invitation is for the institution; a region that contradicts it was ignored without a word.
+            check.fail("region_code", "region_not_institutions", value=region, institution=institution,
+                       expected=institutions[institution])
+        if name is not None and role is not None:
+            check.once("name", f"{normalise(name)} {role.value} {region or ''} {institution or ''}", people,
+                       code="duplicate_person", value=name)
         if role in (Role.COUNTY, Role.CADRE) and region is None and "region_code" not in _failed_keys(check):
             check.fail("region_code", "required")
         if role is Role.COUNTY and region is not None and region not in counties:
@@ -284,6 +297,11 @@ def check_people(
         if name and role and not _failed(check, cell.row):
             entries.append(PersonEntry(cell.row, name, role, region, institution, until))
     return entries, check.errors
+
+
+def _apart(region: str, other: str) -> bool:
+    """Neither area holds the other: a county and one of its townships agree, two counties do not."""
+    return not region_in_scope(region, other) and not region_in_scope(other, region)
 
 
 def _failed_keys(check: _Checker) -> set[str]:

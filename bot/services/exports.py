@@ -249,15 +249,22 @@ class _Remembered:
 
     def plain(self, key: str, /, **params: Any) -> str:
         if params:
-            return self._words.plain(key, **params)
+            return _as_cell(self._words.plain(key, **params), self.language)
         if (known := self._known.get(key)) is None:
-            known = self._known[key] = self._words.plain(key)
+            known = self._known[key] = _as_cell(self._words.plain(key), self.language)
         return known
+
+
+def _as_cell(text: str, language: str) -> str:
+    """A label begins its cell as a sentence begins ("Fire", "Cross-check", "Received, acting"): the English catalog
+    writes labels in lower case to sit inside sentences, and alone in a cell they read as raw codes beside the title
+    case of the states and names."""
+    return text if language == "zh_CN" else text[:1].upper() + text[1:]
 
 
 @cache
 def _label(kind: type[HazardArea] | type[Severity] | type[SourceLevel], code: str, language: str) -> str:
-    return label(kind(code), language)
+    return _as_cell(label(kind(code), language), language)
 
 
 def _check_back(answer: str | None, words: Words) -> str | None:

@@ -41,6 +41,9 @@ FORGERY_CODES = frozenset({"not_in_scope", "sensitive_hidden", "wrong_role"})
 # Refusals audited like a forgery, though the person may see the hazard (so the refusal names it): the fixer pressing
 # Accept on their own rectification, a button they are never offered (four eyes).
 AUDITED_CODES = FORGERY_CODES | {"self_verification"}
+# What any press or command on a hazard outside the person's scope is told: what View says ("no such hazard, or you
+# may not see it"), so that no button confirms to an outsider that the hazard exists. Audited as "not_in_scope".
+OUTSIDER = "not_found"
 
 # The rectification a button was shown with, from before Accept and Reject named it (their callback data carried
 # only the hazard): it stands for the one awaiting verification only if no other was ever submitted. Submissions are

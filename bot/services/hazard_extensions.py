@@ -16,7 +16,15 @@ from bot.domain.lifecycle import HazardAction, RefusalCode, Refused, decide
 from bot.domain.roles import STAFF_ROLES
 from bot.domain.targeting import Notice, NoticeKind, on_extension_decided, on_extension_request
 from bot.services.errors import Refusal
-from bot.services.hazard_core import AUDITED_CODES, FORGERY_CODES, HazardCore, HazardOutcome, actor_of, checked_text
+from bot.services.hazard_core import (
+    AUDITED_CODES,
+    FORGERY_CODES,
+    OUTSIDER,
+    HazardCore,
+    HazardOutcome,
+    actor_of,
+    checked_text,
+)
 from storage.extension_models import ENDED_BY_ACCESS, ExtensionRequest, ExtensionStatus
 from storage.hazard_models import Hazard
 from storage.models import User
@@ -271,4 +279,6 @@ class HazardExtensions(HazardCore):
 
 def _refusal(code: RefusalCode, hazard: Hazard) -> Refusal:
     """An outsider learns nothing about the hazard, not even its code; anyone else reads which hazard it was."""
+    if code is RefusalCode.NOT_IN_SCOPE:
+        return Refusal(OUTSIDER)
     return Refusal(code.value) if code.value in FORGERY_CODES else Refusal(code.value, hazard=hazard.code)

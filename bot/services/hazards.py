@@ -48,6 +48,7 @@ from bot.services.hazard_core import (
     LEGACY_FIX,
     MAX_COMMENT,
     MIN_COMMENT,
+    OUTSIDER,
     HazardDossier,
     HazardOutcome,
     ReportsPage,
@@ -556,6 +557,8 @@ def _refusal(reason: RefusalCode, hazard: Hazard) -> Refusal:
     """What a refused action tells the person: an outsider learns nothing about the hazard, not even its code; a
     stale button names it (and, past the reopening window, the window)."""
     code = reason.value
+    if reason is RefusalCode.NOT_IN_SCOPE:
+        return Refusal(OUTSIDER)
     if code in FORGERY_CODES:
         return Refusal(code)
     # A withdrawn hazard was never closed (销号): its window runs from the withdrawal, and the refusal says so.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.domain.imports import ImportKind, RowError, map_headers
 from bot.i18n import Translator, clipped, counted
-from bot.services.imports import ImportResult, column_header, header_aliases
+from bot.services.imports import ImportResult, allowed_labels, column_header, header_aliases
 
 MAX_ERRORS_SHOWN = 25
 # A cell or header is quoted in an error by its beginning: a sheet whose first row is long filling-in notes makes
@@ -22,6 +22,10 @@ def error_line(error: RowError, kind: ImportKind, headers: dict[str, str], t: Tr
     params = {k: clipped(v, QUOTED) if isinstance(v, str) else v for k, v in error.params.items()}
     if error.refusal:
         reason = t(f"refusal.{error.code}", **params)
+    elif error.code == "bad_choice":
+        # Which values would do, not only "see the notes sheet": the command line has no notes sheet at hand.
+        allowed = t.plain("insight.import.choice_separator").join(allowed_labels(kind, error.column, t))
+        reason = t("insight.import.error.bad_choice", value=str(params["value"]), allowed=allowed)
     else:
         reason = t(f"insight.import.error.{error.code}", **{k: str(v) for k, v in params.items()})
     if column:
@@ -29,10 +33,13 @@ def error_line(error: RowError, kind: ImportKind, headers: dict[str, str], t: Tr
     return t("insight.import.error_row", row=error.row, reason=reason)
 
 
-def result_text(result: ImportResult, file_headers: Sequence[str], t: Translator) -> str:
+def result_text(result: ImportResult, file_headers: Sequence[str], t: Translator, *, chat: bool = True) -> str:
+    """`chat`: in the bot, whose people's links follow as a document; the command line writes them to a file and
+    says where (insight.cli.done.people)."""
     kind = result.kind
     if result.ok:
-        return t(counted(f"insight.import.done.{kind.value}", result.rows), rows=result.rows, added=result.added,
+        done = "insight.cli.done" if kind is ImportKind.PEOPLE and not chat else "insight.import.done"
+        return t(counted(f"{done}.{kind.value}", result.rows), rows=result.rows, added=result.added,
                  updated=result.rows - result.added)
     mapping, _ = map_headers(kind, file_headers, header_aliases(kind))
     headers = {key: file_headers[index] for index, key in mapping.items()}

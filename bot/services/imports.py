@@ -40,7 +40,7 @@ from bot.i18n import LANGUAGES, Translator
 from bot.services.errors import Refusal
 from bot.services.exports import Words
 from bot.services.onboarding import OnboardingService, deep_link
-from bot.services.spreadsheets import Column, Kind, Table, write_xlsx
+from bot.services.spreadsheets import Column, CsvTable, Kind, Table, open_csv, write_xlsx
 from bot.services.warnings import WarningService
 from storage import Storage
 from storage.models import InstitutionType, NewInstitution, RiskTag, User
@@ -81,14 +81,44 @@ class _Rollback(Exception):
 
 
 def _vocabulary(prefix: str, values: Iterable[str]) -> dict[str, str]:
-    """The words a sheet may use for each value, in every language. Made for each import, not when this module
+    """The words a sheet may use for each value, in every language: the value, its label, and the other names people
+    commonly write for it (`insight.import.also.<label key>`, separated by "|": 村干部 or 社区干部 for 社区/村干部,
+    县级 for 县级民政工作人员), none of which may name another value. Made for each import, not when this module
     loads: reading both catalogs then was a tenth of a second on every start of the command line."""
     found: dict[str, str] = {}
+    values = list(values)
+    translators = [Translator(language) for language in LANGUAGES]
     for value in values:
         found[normalise(value)] = value
-        for language in LANGUAGES:
-            found[normalise(Translator(language).plain(f"{prefix}{value}"))] = value
+        for t in translators:
+            found[normalise(t.plain(f"{prefix}{value}"))] = value
+    for value in values:
+        for t in translators:
+            key = f"insight.import.also.{prefix}{value}"
+            words = t.plain(key)
+            for word in [] if words == key else words.split("|"):
+                found.setdefault(normalise(word), value)  # a label of another value wins over a synonym
     return found
+
+
+# The columns that take one of a list of values: the catalog prefix of their labels, and the values.
+CHOICES: Mapping[tuple[ImportKind, str], tuple[str, tuple[str, ...]]] = {
+    (ImportKind.INSTITUTIONS, "type"): ("insight.type.", tuple(kind.value for kind in InstitutionType)),
+    (ImportKind.INSTITUTIONS, "risk_tags"): ("insight.risk.", tuple(tag.value for tag in RiskTag)),
+    (ImportKind.PEOPLE, "role"): ("role.", tuple(role.value for role in Role)),
+    (ImportKind.VULNERABLE, "category"): ("insight.category.", tuple(c.value for c in VulnerableCategory)),
+}
+
+
+def choices(kind: ImportKind, key: str) -> dict[str, str]:
+    prefix, values = CHOICES[(kind, key)]
+    return _vocabulary(prefix, values)
+
+
+def allowed_labels(kind: ImportKind, key: str, words: Words) -> list[str]:
+    """What a choice column takes, as the notes sheet names it, for an error that says what to write instead."""
+    found = CHOICES.get((kind, key))
+    return [] if found is None else [words.plain(f"{found[0]}{value}") for value in found[1]]
 
 
 def header_aliases(kind: ImportKind) -> dict[str, str]:
@@ -141,8 +171,8 @@ class ImportService:
         regions = {r.code for r in await self._storage.regions.all()}
         entries, errors = check_institutions(
             rows,
-            types=_vocabulary("insight.type.", [t.value for t in InstitutionType]),
-            risk_tags=_vocabulary("insight.risk.", [t.value for t in RiskTag]),
+            types=choices(ImportKind.INSTITUTIONS, "type"),
+            risk_tags=choices(ImportKind.INSTITUTIONS, "risk_tags"),
             regions=regions,
             existing={(i.region_code, i.name_zh): i.code for i in known},
         )
@@ -171,10 +201,10 @@ class ImportService:
         institutions = await self._storage.institutions.in_scope(None)
         entries, errors = check_people(
             rows,
-            roles=_vocabulary("role.", [r.value for r in Role]),
+            roles=choices(ImportKind.PEOPLE, "role"),
             regions={r.code for r in regions},
             counties={r.code for r in regions if r.level.value == "county"},
-            institutions={i.code for i in institutions},
+            institutions={i.code: i.region_code for i in institutions},
             today=self._today(),
         )
         invitations: list[Invitation] = []
@@ -200,7 +230,7 @@ class ImportService:
         scope = None if actor is None or actor.role is Role.CITY else actor.region_code
         entries, errors = check_vulnerable(
             rows,
-            categories=_vocabulary("insight.category.", [c.value for c in VulnerableCategory]),
+            categories=choices(ImportKind.VULNERABLE, "category"),
             counties=counties,
             scope_prefix=None if scope is None else significant_prefix(scope),
         )
@@ -255,20 +285,7 @@ class ImportService:
     # ---- files -------------------------------------------------------------------------------------------
 
     def template(self, kind: ImportKind, words: Words, path: Path) -> None:
-        """An empty sheet with the headers, and a second sheet saying what each column takes."""
-        prefix = f"insight.import.col.{kind.value}."
-        headers = [Column(words.plain(prefix + spec.key), 22) for spec in FIELDS[kind]]
-        notes = [
-            (words.plain(prefix + spec.key), words.plain("insight.yes" if spec.required else "insight.no"),
-             words.plain(f"insight.import.help.{kind.value}.{spec.key}"))
-            for spec in FIELDS[kind]
-        ]
-        note_columns = [Column(words.plain(f"insight.import.notes.{key}"), w) for key, w in
-                        (("column", 22), ("required", 10), ("takes", 70))]
-        write_xlsx(path, self._tz, [
-            (words.plain(f"insight.import.kind.{kind.value}"), headers, []),
-            (words.plain("insight.import.notes.sheet"), note_columns, notes),
-        ])
+        write_template(kind, words, path, self._tz)
 
     def invitations_file(
         self, invitations: Iterable[Invitation], bot_username: str, words: Words, path: Path
@@ -285,7 +302,29 @@ class ImportService:
              i.expires_at)
             for i in invitations
         ]
+        if path.suffix.lower() == ".csv":  # the command line's --out links.csv: a CSV, not an XLSX under that name
+            with open_csv(path) as stream:
+                CsvTable(stream, columns, self._tz).write(rows)
+            return
         write_xlsx(path, self._tz, [(words.plain("insight.invites.sheet"), columns, rows)])
+
+
+def write_template(kind: ImportKind, words: Words, path: Path, tz: ZoneInfo) -> None:
+    """An empty sheet with the headers, and a second sheet saying what each column takes: what /template sends and
+    `safety-bot template` writes."""
+    prefix = f"insight.import.col.{kind.value}."
+    headers = [Column(words.plain(prefix + spec.key), 22) for spec in FIELDS[kind]]
+    notes = [
+        (words.plain(prefix + spec.key), words.plain("insight.yes" if spec.required else "insight.no"),
+         words.plain(f"insight.import.help.{kind.value}.{spec.key}"))
+        for spec in FIELDS[kind]
+    ]
+    note_columns = [Column(words.plain(f"insight.import.notes.{key}"), w) for key, w in
+                    (("column", 22), ("required", 10), ("takes", 70))]
+    write_xlsx(path, tz, [
+        (words.plain(f"insight.import.kind.{kind.value}"), headers, []),
+        (words.plain("insight.import.notes.sheet"), note_columns, notes),
+    ])
 
 
 def column_header(kind: ImportKind, key: str, words: Words, headers: Mapping[str, str] | None = None) -> str:

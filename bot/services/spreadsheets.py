@@ -162,6 +162,9 @@ def read_table(data: bytes, filename: str) -> Table:
         raw = _xlsx_rows(data)
     elif name.endswith(".csv"):
         raw = _csv_rows(data)
+    elif name.endswith(".xls"):
+        # Excel 97-2003's binary format, which nothing here reads: say how to turn it into one we do.
+        raise UnreadableFile("old_excel")
     else:
         raise UnreadableFile("format")
     rows = [[_text(value) for value in row] for row in raw]
@@ -200,8 +203,21 @@ def _csv_rows(data: bytes) -> list[list[Any]]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return [list(row) for row in csv.reader(io.StringIO(text))]
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=_separator(text))]
     raise UnreadableFile("encoding")
+
+
+_SEPARATORS = (",", ";", "\t")
+
+
+def _separator(text: str) -> str:
+    """The separator the header row uses: a comma, or the semicolon that Excel writes where a comma is the decimal
+    mark (a European locale), or the tab of a sheet copied as text. Read as commas, such a file is one unknown
+    column, and the bot took it for whichever list missed fewest columns."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    counts = {separator: header.count(separator) for separator in _SEPARATORS}
+    best = max(_SEPARATORS, key=lambda separator: counts[separator])  # the comma wins a tie
+    return best if counts[best] > 0 else ","
 
 
 def _text(value: Any) -> str:

@@ -61,7 +61,7 @@ async def test_bad_institution_rows_are_all_reported_and_nothing_changes(world: 
         ["NEW-02", "未知县敬老院", "养老机构", "339999", ""],  # unknown county
         ["NEW-01", "重复编码养老院", "elderly_care", "330302007", ""],  # the code again
         ["NEW-03", "鹿城区社会福利院", "养老机构", "330302001", ""],  # an institution that exists, new code
-        ["NEW-04", "错误类型机构", "学校", "330303", "靠海"],  # not a type, not a tag
+        ["NEW-04", "错误类型机构", "学校", "330303", "靠天"],  # not a type, not a tag (靠海 is taken for 临海)
     ]), "机构.csv")
     result = await service(world).run(await world.user(CITY_ADMIN), ImportKind.INSTITUTIONS, table)
     assert not result.ok and result.rows == 0
@@ -238,3 +238,51 @@ async def test_an_unknown_header_is_named_as_it_shows(world: InsightWorld) -> No
     ]), "机构.csv")
     result = await service(world).run(None, ImportKind.INSTITUTIONS, table)
     assert [(e.code, e.params) for e in result.errors] == [("unknown_column", {"value": "备注"})]
+
+
+async def test_common_names_of_a_type_a_tag_and_a_role_are_taken(world: InsightWorld) -> None:
+    """The words people write rather than the template's: 敬老院 is an elderly-care institution, 靠海 is 临海, the
+    English label with its noun, a village cadre."""
+    table = read_table(csv_bytes([
+        ["机构编码", "机构名称", "机构类型", "区划代码", "风险标签"],
+        ["NEW-11", "鹿城区新建敬老院", "敬老院", "330302001", "靠海、厨房"],
+        ["NEW-12", "Lucheng new home", "Elderly-care institution", "330302001", "coastal"],
+    ]), "机构.csv")
+    result = await service(world).run(await world.user(CITY_ADMIN), ImportKind.INSTITUTIONS, table)
+    assert result.ok, result.errors
+    stored = await world.storage.institutions.get_by_code("NEW-11")
+    assert stored is not None and stored.type.value == "elderly_care"
+    assert {tag.value for tag in stored.risk_tags} == {"near_sea", "kitchen"}
+
+
+async def test_a_person_listed_twice_or_a_head_placed_in_another_county_is_an_error(
+    world: InsightWorld, tmp_path: Path
+) -> None:
+    """Two identical rows made two live links for one head; a head's region of another county than their
+    institution's was dropped without a word."""
+    imports = service(world)
+    table = read_table(csv_bytes([
+        ["姓名", "角色", "区划代码", "机构编码"],
+        ["李四", "机构负责人", "", "WZ-330302-ELDER-02"],
+        ["李四", "机构负责人", "", "WZ-330302-ELDER-02"],  # the same row again
+        ["钱七", "机构负责人", "330303", "WZ-330302-ELDER-02"],  # a Lucheng home placed in Longwan
+        ["孙八", "机构负责人", "330302", "WZ-330302-ELDER-02"],  # its own county: fine
+        ["李四", "社区/村干部", "330302", ""],  # another 李四, a cadre: another person
+    ]), "people.csv")
+    result = await imports.run(await world.user(CITY_ADMIN), ImportKind.PEOPLE, table)
+    assert where(result.errors) == {(3, "name", "duplicate_person"), (4, "region_code", "region_not_institutions")}
+    text = result_text(result, table.headers, ZH)
+    assert "第 3 行「姓名」：与第 2 行是同一人（“李四”" in text
+    assert "第 4 行「区划代码」：区划代码 330303 与机构 WZ-330302-ELDER-02 所在区划 330302" in text
+    assert await world.storage.db.fetchall("SELECT token FROM invites") == []
+
+
+async def test_the_links_are_written_as_csv_when_the_file_is_named_so(world: InsightWorld, tmp_path: Path) -> None:
+    imports = service(world)
+    table = read_table(csv_bytes([["姓名", "角色", "区划代码"], ["王五", "社区/村干部", "330302"]]), "people.csv")
+    result = await imports.run(await world.user(CITY_ADMIN), ImportKind.PEOPLE, table)
+    path = tmp_path / "links.csv"
+    imports.invitations_file(result.invitations, "civil_safety_bot", ZH, path)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["行号", "姓名", "角色", "区划或机构", "邀请链接", "有效期至"]
+    assert rows[1][:3] == ["2", "王五", "社区/村干部"] and rows[1][4].startswith("https://t.me/civil_safety_bot?start=")

@@ -425,6 +425,13 @@ async def test_an_english_export_of_one_hazard_counts_it_in_the_singular(
     assert document.text.endswith("hazards 1, register rows 0"), document.text
     assert not any("1 hazards" in text or "1 register rows" in text for text in seen)
 
+    # A CSV holds the problem list alone: its caption said "register rows 0", as if there were none.
+    await people.staff.send_text("/stats")
+    await people.staff.press("📄 Export CSV", people.staff.last_message())
+    document = next(m for m in reversed(people.staff.messages()) if m.kind == "document")
+    assert (document.document_name or "").endswith(".csv") and "register rows" not in document.text
+    assert "hazards 1 (a CSV holds the problem list only" in document.text
+
 
 async def test_each_townships_line_gives_its_own_drill_compliance(bot_stage: Stage) -> None:
     """A township's line in /stats gives the share of its homes not overdue on their fire drill ("演练"). Tracked

@@ -446,7 +446,7 @@ ROWS: tuple[Row, ...] = (
     # ---- commands in an unbound group ---------------------------------------------------------------------------
     Row("/bindgroup", expect(allow=STAFF, unregistered=Outcome.REFUSE), say("/bindgroup"), ("group.choose_region",),
         in_group=True, variant="in a group"),
-    Row("/help", expect(allow=REGISTERED, unregistered=Outcome.ALLOW), say("/help"), ("help.group",),
+    Row("/help", expect(allow=REGISTERED, unregistered=Outcome.ALLOW), say("/help"), ("group.unbound",),
         in_group=True, variant="in a group"),
     # ---- hazard buttons: a press is checked on the server, whoever sent it ----------------------------------------
     Row("hz:view:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:view:{hazard}")),

@@ -230,9 +230,10 @@ async def test_forged_actions_are_refused_and_audited(world: World) -> None:
     await service.act(await world.user(HEAD), hazard.id, A.SUBMIT_RECTIFICATION, reason="清理", photos=[world.photo()])
 
     attempts = [
-        (LONGWAN_STAFF, A.ACCEPT, "not_in_scope"),  # another county's staff
-        (OTHER_HEAD, A.ACKNOWLEDGE, "not_in_scope"),  # another institution's head
-        (OTHER_CADRE, A.ACCEPT, "not_in_scope"),  # a cadre who cannot even see it
+        # Told what View tells them, so that no action confirms the hazard exists; audited as out of scope (below).
+        (LONGWAN_STAFF, A.ACCEPT, "not_found"),  # another county's staff
+        (OTHER_HEAD, A.ACKNOWLEDGE, "not_found"),  # another institution's head
+        (OTHER_CADRE, A.ACCEPT, "not_found"),  # a cadre who cannot even see it
         (CADRE, A.ACCEPT, "wrong_role"),  # the reporter is no verifier
     ]
     for telegram_id, action, code in attempts:
