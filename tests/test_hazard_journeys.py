@@ -166,13 +166,14 @@ async def test_a_heads_after_photo_sent_outside_the_journey_can_submit_the_fix(b
     offer = head.last_message()
     assert offer.buttons == [[f"📤 提交整改 {hazard.code}"], ["📝 上报隐患", "取消"]]
 
-    # Someone else's hazard named in a forged press is refused, and the offer stays for the head to use.
+    # Someone else's hazard named in a forged press is refused as one not there (an outsider learns nothing of it),
+    # and the offer stays for the head to use.
     longwan = bot_stage.sandbox.user(user_id=LONGWAN_HEAD, first_name="吴院长")
     await bot_stage.register(longwan, Role.HEAD, institution=LONGWAN_HOME)
     await longwan.send_photo()
     token = str(longwan.last_message().button_data[-1][0]).rsplit(":", 1)[1]  # their own offer's
     forged = await longwan.press_data(longwan.last_message(), f"rx:photo:{hazard.id}:{token}")
-    assert forged.answer is not None and forged.answer.text == "这超出了您的负责范围，操作已记录。"
+    assert forged.answer is not None and forged.answer.text == "找不到这条隐患，或您无权查看。"
     assert "第 1 步" not in longwan.last_message().text
 
     await head.press(f"📤 提交整改 {hazard.code}", offer)

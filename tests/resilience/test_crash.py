@@ -816,6 +816,9 @@ async def notice_counts(crowd: Crowd, storage: Storage, resent: Counter[str]) ->
                     "notice.reopened_for_others"):
             for code, _ in person.notices(key):
                 got[(person.user.id, key.removesuffix("_on_time").removesuffix("_late"), code)] += 1
+        # The card 验收通过 was pressed on is retitled with the outcome: it was a notice of the submission.
+        for code, _ in person.notices("card.accepted"):
+            got[(person.user.id, "notice.submitted_for_staff", code)] += 1
     for message in crowd.group.messages():
         if SPEECH.opens(message.text, "notice.new_for_group"):
             for code in set(CODE.findall(message.text)):
@@ -1020,7 +1023,10 @@ async def extensions_decided(crowd: Crowd, storage: Storage, resent: Counter[str
                 wrong.append(f"{code}: deadline {hazard.deadline}, not the {request['requested_deadline']} approved")
         approved = sum(request["status"] == "approved" for request in requests)
         for user in staff:
-            told = len(notices_of(user, "notice.extension_requested", code))
+            # The card the approval was pressed on is retitled with the outcome: it was a notice of the request.
+            told = len(notices_of(user, "notice.extension_requested", code)) + len(
+                notices_of(user, "card.extension_approved", code)
+            )
             if not len(requests) <= told <= len(requests) + resent[f"{user.id}:{code}"]:
                 wrong.append(f"{user.id} was told of {len(requests)} requests for more time on {code} {told} times")
         head = crowd.asker.person.user
@@ -1179,7 +1185,7 @@ def said_twice(user: SimUser, resent: Counter[str]) -> list[str]:
 
 
 def notices_of(user: SimUser, key: str, code: str) -> list[BotMessage]:
-    """The person's notices of this kind about this hazard."""
+    """The person's notices of this kind about this hazard (as they read now, after any edit)."""
     return [m for m in user.messages() if SPEECH.opens(m.text, key) and code in CODE.findall(m.text)]
 
 
