@@ -27,7 +27,7 @@ from bot.services.warnings import ManualWarning
 from handlers.common import Caller, answer, cancel_journey, identify, is_private, place_name
 from handlers.warning_delivery import Audience, audience_line, deliver, no_one_line
 from handlers.warning_outbox import show_progress
-from handlers.warning_text import LEVEL_ICONS, kind_label, level_label, title, warning_text
+from handlers.warning_text import LEVEL_ICONS, kind_label, level_label, template, title, warning_text
 from storage.models import InstitutionType, RiskTag, User
 from storage.repositories.warning_drafts import WarnDraft, WarningDraftRepository
 
@@ -167,8 +167,7 @@ async def chose_level(update: Update, context: BotContext) -> str | int:
 
 def _template(draft: WarnDraft, t: Translator) -> tuple[str, str]:
     assert draft.kind is not None and draft.level is not None
-    name = t.plain("warn.title", kind=kind_label(draft.kind, t), level=level_label(draft.level, t))
-    return t.plain("warn.template_headline", title=name), t.plain(f"warn.template_{draft.kind.value}")
+    return template(draft.kind, draft.level, t)
 
 
 def _writing_keyboard(t: Translator) -> InlineKeyboardMarkup:
