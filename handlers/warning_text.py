@@ -70,7 +70,7 @@ def template(kind: WarningKind, level: WarningLevel, t: Translator) -> tuple[str
     return t.plain("warn.template_headline", title=name), t.plain(f"warn.template_{kind.value}")
 
 
-def _from_template(warning: NewWarning) -> bool:
+def from_template(warning: NewWarning) -> bool:
     """Whether a manual warning's headline and text are the template for its kind and level, unchanged, in any of
     our languages. Such a warning is the bureau's template, not the sender's words: it reads in each reader's
     language, whatever language its sender used. A text the sender typed or edited is theirs, shown as written.
@@ -95,14 +95,14 @@ def headline(warning: NewWarning, t: Translator) -> str:
         rule = _forecast_rules().get(warning.rule)
         if rule is not None and rule.summary_zh == warning.headline:
             return rule.summary_en
-    if _from_template(warning):
+    if from_template(warning):
         return template(warning.kind, warning.level, t)[0]
     return warning.headline
 
 
 def description(warning: NewWarning, t: Translator) -> str:
     """The warning's text, in the reader's language where it is our template (see headline)."""
-    if _from_template(warning):
+    if from_template(warning):
         return template(warning.kind, warning.level, t)[1]
     return warning.description
 

@@ -165,6 +165,8 @@ async def test_a_warning_from_the_template_reads_in_each_readers_language(typhoo
     the template is the bureau's text, so each reader reads it in their language, and the group in the bureau's."""
     cast = await enrol(typhoon_stage, language="en")
     await compose_typhoon(cast, "🔴 Red", "24 h", language="en")
+    preview = cast.dongtou_staff.last_message()
+    assert "From the template: each recipient reads it in their own language" in preview.text
     await cast.dongtou_staff.press("📤 Send")
     await drain(typhoon_stage)
 
@@ -187,6 +189,7 @@ async def test_a_warning_the_sender_typed_goes_out_as_typed(typhoon_stage: Stage
     await staff.press("Next ▶")
     await staff.press("Next ▶")
     await staff.press("24 h")
+    assert "From the template" not in staff.last_message().text
     await staff.press("📤 Send")
     await drain(typhoon_stage)
 
