@@ -81,6 +81,9 @@ async def _preview(
     intro = t(counted(key, len(draft.groups)), groups=len(draft.groups), period=period_name(period, t))
     if not draft.groups:
         intro = t("insight.notice.no_groups")
+    elif t.language != (groups := context.services.settings.default_language):
+        # The preview is what the groups get, word for word; a reader of another language is told why it is not theirs.
+        intro += "\n" + t("insight.notice.groups_language", language=t.plain(f"insight.notice.language_{groups}"))
     await answer(update, f"{intro}\n\n{text}", reply_markup=_keyboard(period, text, len(draft.groups), t),
                  edit=update.callback_query is not None)
 

@@ -17,6 +17,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.domain.catalog import correction_for
 from bot.domain.lifecycle import REOPEN_WINDOW, corrects_it
+from bot.domain.reminders import notice_held_until
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
 from bot.i18n import Translator, clipped, counted
@@ -96,6 +97,8 @@ class HazardNotices:
         # Who asked for more time (for the staff asked to decide), who wrote a comment (for its readers).
         requester = await self._actor_name(event, notices, NoticeKind.EXTENSION_REQUESTED)
         author = await self._actor_name(event, notices, NoticeKind.COMMENTED)
+        settings = services.settings
+        held = notice_held_until(services.clock.now(), hazard.severity, settings.quiet, settings.tz)
         messages = []
         for notice in notices:
             recipient = None
@@ -118,7 +121,10 @@ class HazardNotices:
                     chat_id=notice.recipient_id,
                     topic_id=notice.topic_id,
                     payload=OutboxPayload(text=text, reply_markup=None if markup is None else markup.to_dict()),
-                    priority=Priority.NORMAL,
+                    # Held in the outbox (restart-safe, sent once) until quiet hours end; as BULK, so that while it
+                    # waits it holds back no other message of its chat but the digests.
+                    priority=Priority.NORMAL if held is None else Priority.BULK,
+                    not_before=held,
                 )
             )
         await services.outbox.enqueue(messages)

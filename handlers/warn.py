@@ -27,7 +27,7 @@ from bot.services.warnings import ManualWarning
 from handlers.common import Caller, answer, cancel_journey, identify, is_private, place_name
 from handlers.warning_delivery import Audience, audience_line, deliver, no_one_line
 from handlers.warning_outbox import show_progress
-from handlers.warning_text import LEVEL_ICONS, kind_label, level_label, title, warning_text
+from handlers.warning_text import LEVEL_ICONS, from_template, kind_label, level_label, template, title, warning_text
 from storage.models import InstitutionType, RiskTag, User
 from storage.repositories.warning_drafts import WarnDraft, WarningDraftRepository
 
@@ -167,8 +167,7 @@ async def chose_level(update: Update, context: BotContext) -> str | int:
 
 def _template(draft: WarnDraft, t: Translator) -> tuple[str, str]:
     assert draft.kind is not None and draft.level is not None
-    name = t.plain("warn.title", kind=kind_label(draft.kind, t), level=level_label(draft.level, t))
-    return t.plain("warn.template_headline", title=name), t.plain(f"warn.template_{draft.kind.value}")
+    return template(draft.kind, draft.level, t)
 
 
 def _writing_keyboard(t: Translator) -> InlineKeyboardMarkup:
@@ -425,7 +424,8 @@ async def _show_preview(update: Update, context: BotContext, caller: Caller, use
     body = warning_text(warning, WarningChange.ISSUE, t, services.settings.tz,
                         services.warnings.checklist(warning.kind),
                         default_duration=services.warnings.settings.default_duration)
-    text = Html("\n".join([t("warn.preview_intro"), "", body, "", t("warn.preview_rule"), audience_line(audience, t)]))
+    notes = [t("warn.preview_rule"), *([t("warn.preview_template")] if from_template(warning) else [])]
+    text = Html("\n".join([t("warn.preview_intro"), "", body, "", *notes, audience_line(audience, t)]))
     rows = [[InlineKeyboardButton(t.plain("warn.button_send"), callback_data="wn:send")]] if audience.people or \
         audience.groups else []
     rows += [[InlineKeyboardButton(t.plain("warn.button_retarget"), callback_data="wn:retarget")], _cancel_row(t)]

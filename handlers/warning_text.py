@@ -24,7 +24,7 @@ from bot.domain.warnings import (
     WarningOrigin,
     effective_expiry,
 )
-from bot.i18n import Html, Translator, clipped, escape
+from bot.i18n import LANGUAGES, Html, Translator, clipped, escape
 from bot.services.warning_settings import WarningSettings, load_thresholds
 from storage.warning_models import HelpRequest
 
@@ -64,14 +64,47 @@ def person_link(telegram_id: int, name: str) -> Html:
     return Html(f'<a href="tg://user?id={telegram_id}">{escape(name)}</a>')
 
 
+def template(kind: WarningKind, level: WarningLevel, t: Translator) -> tuple[str, str]:
+    """The bureau's template for a warning of this kind and level, in the reader's language: headline and text."""
+    name = t.plain("warn.title", kind=kind_label(kind, t), level=level_label(level, t))
+    return t.plain("warn.template_headline", title=name), t.plain(f"warn.template_{kind.value}")
+
+
+def from_template(warning: NewWarning) -> bool:
+    """Whether a manual warning's headline and text are the template for its kind and level, unchanged, in any of
+    our languages. Such a warning is the bureau's template, not the sender's words: it reads in each reader's
+    language, whatever language its sender used. A text the sender typed or edited is theirs, shown as written.
+    Asked of the stored text, so warnings sent before this rule, and the outbox after a restart, read the same; a
+    raised or lowered level rewrites the headline to the new level's template (relevelled_headline)."""
+    if warning.origin is not WarningOrigin.MANUAL:
+        return False
+    return any(template(warning.kind, warning.level, t) == (warning.headline, warning.description)
+               for t in _translators())
+
+
+@cache
+def _translators() -> tuple[Translator, ...]:
+    return tuple(Translator(language) for language in LANGUAGES)
+
+
 def headline(warning: NewWarning, t: Translator) -> str:
     """The headline in the reader's language where we wrote it ourselves: a forecast finding stores its rule's
-    Chinese summary, and every rule has an English one. Staff's and the feed's words are shown as written."""
+    Chinese summary, and every rule has an English one; a manual warning may be our template. Staff's and the
+    feed's own words are shown as written."""
     if warning.origin is WarningOrigin.FORECAST and warning.rule is not None and t.language != "zh_CN":
         rule = _forecast_rules().get(warning.rule)
         if rule is not None and rule.summary_zh == warning.headline:
             return rule.summary_en
+    if from_template(warning):
+        return template(warning.kind, warning.level, t)[0]
     return warning.headline
+
+
+def description(warning: NewWarning, t: Translator) -> str:
+    """The warning's text, in the reader's language where it is our template (see headline)."""
+    if from_template(warning):
+        return template(warning.kind, warning.level, t)[1]
+    return warning.description
 
 
 @cache
@@ -103,8 +136,8 @@ def warning_text(
         lines += [t("warn.lifted_of", headline=headline(warning, t)), t("warn.lifted_advice")]
         return Html("\n".join(lines))
     lines.append(t("warn.headline", headline=headline(warning, t)))
-    if warning.description:
-        lines.append(escape(clipped(warning.description, MAX_DESCRIPTION)))
+    if text := description(warning, t):
+        lines.append(escape(clipped(text, MAX_DESCRIPTION)))
     if warning.instruction:
         lines.append(t("warn.instruction", instruction=clipped(warning.instruction, MAX_INSTRUCTION)))
     if checklist:

@@ -8,11 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import start_notice_sender
+from bot.domain.catalog import Severity
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.i18n import LANGUAGES, catalog_messages
 from bot.stage import Stage
 from handlers.hazard import MESSAGE_BUDGET, _pack
+from tests.calendar_people import local
 from tests.hazard_people import CADRE, HEAD, STAFF, act, cast, hazard_now, report, submitted
+from tests.warning_people import containing, deliver_what_is_due, drain
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -100,3 +103,35 @@ async def test_notices_that_waited_for_the_bot_tell_each_change_as_it_was(bot_st
 
 def when(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+async def test_a_general_hazard_found_at_night_is_told_when_quiet_hours_end(bot_stage: Stage) -> None:
+    """A 一般 hazard reported at 23:30 woke the head (and buzzed the group) at once, though its reminders wait out
+    quiet hours (22:00-07:30): its notices now wait for 07:30 in the outbox, and arrive once."""
+    people = await cast(bot_stage)
+    bot_stage.clock.set(local(2026, 11, 19, 23, 30))
+    hazard = await report(bot_stage, description="二楼走廊消防通道被杂物堵塞")
+    await deliver_what_is_due(bot_stage)
+    assert not containing(people.head, hazard.code) and not containing(people.group, hazard.code)
+    await bot_stage.restart()  # held in SQLite, not in memory
+
+    bot_stage.clock.set(local(2026, 11, 20, 7, 29))
+    await deliver_what_is_due(bot_stage)
+    assert not containing(people.head, hazard.code)
+    bot_stage.clock.set(local(2026, 11, 20, 7, 30))
+    await drain(bot_stage)
+    await drain(bot_stage)
+    (notice,) = containing(people.head, hazard.code)
+    assert "本机构有新的安全隐患" in notice.text and "整改期限：2026-11-26 23:30" in notice.text
+    assert len(containing(people.group, hazard.code)) == 1
+
+
+async def test_a_serious_hazard_found_at_night_is_told_at_once(bot_stage: Stage) -> None:
+    """A 重大 hazard is urgent: its notices do not wait for the morning."""
+    people = await cast(bot_stage)
+    bot_stage.clock.set(local(2026, 11, 19, 23, 30))
+    hazard = await report(bot_stage, severity=Severity.SERIOUS, description="配电箱冒烟")
+    await deliver_what_is_due(bot_stage)
+    (notice,) = containing(people.head, hazard.code)
+    assert "本机构有新的安全隐患" in notice.text
+    assert len(containing(people.group, hazard.code)) == 1

@@ -158,3 +158,42 @@ async def test_english_city_admins_read_of_an_untaken_call_for_help_four_hours_o
         "• Dongtou District: all answered (2 institutions); 🆘 1 call for help nobody has taken yet",
     ]
     assert told.buttons == [["📋 See the answers"]] and not CHINESE.search(told.text)
+
+
+async def test_a_warning_from_the_template_reads_in_each_readers_language(typhoon_stage: Stage) -> None:
+    """An English clerk's warning from the template went to the Chinese group in English under a Chinese heading:
+    the template is the bureau's text, so each reader reads it in their language, and the group in the bureau's."""
+    cast = await enrol(typhoon_stage, language="en")
+    await compose_typhoon(cast, "🔴 Red", "24 h", language="en")
+    preview = cast.dongtou_staff.last_message()
+    assert "From the template: each recipient reads it in their own language" in preview.text
+    await cast.dongtou_staff.press("📤 Send")
+    await drain(typhoon_stage)
+
+    (grouped,) = containing(cast.group, "台风红色预警")
+    assert "台风红色预警：请立即落实防范措施" in grouped.text and "受台风影响，我市将出现大风和强降雨" in grouped.text
+    assert "Typhoon" not in grouped.text and "typhoon" not in grouped.text
+    (received,) = containing(cast.head_1, "Typhoon Red Warning")
+    assert "Typhoon Red Warning: take precautions now" in received.text
+    assert "A typhoon will bring strong winds" in received.text and not CHINESE.search(received.text)
+
+
+async def test_a_warning_the_sender_typed_goes_out_as_typed(typhoon_stage: Stage) -> None:
+    """Only the unchanged template is translated: words the sender typed are theirs, in every reader's message."""
+    cast = await enrol(typhoon_stage, language="en")
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    await staff.press("Typhoon")
+    await staff.press("🔴 Red")
+    await staff.send_text("Typhoon Red Warning: take precautions now\nMove the ground-floor residents up tonight.")
+    await staff.press("Next ▶")
+    await staff.press("Next ▶")
+    await staff.press("24 h")
+    assert "From the template" not in staff.last_message().text
+    await staff.press("📤 Send")
+    await drain(typhoon_stage)
+
+    (grouped,) = containing(cast.group, "台风红色预警")
+    assert "Typhoon Red Warning: take precautions now" in grouped.text
+    assert "Move the ground-floor residents up tonight." in grouped.text
+    assert "受台风影响" not in grouped.text

@@ -107,6 +107,21 @@ async def drain(stage: Stage, sender: OutboxSender | None = None) -> None:
     await stage.sandbox.settle()
 
 
+async def deliver_what_is_due(current: Stage) -> None:
+    """Send what the running bot's sender would send now; a message held for later stays queued (where `drain`
+    would wait for it)."""
+    sender = outbox_sender(current)
+    sender.start()
+    try:
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if sender.quiet:
+                break
+    finally:
+        await sender.stop()
+    await current.sandbox.settle()
+
+
 TYPHOON_TEMPLATE = "台风红色预警：请立即落实防范措施"
 
 

@@ -118,6 +118,14 @@ def is_urgent(severity: Severity) -> bool:
     return severity in URGENT_SEVERITIES
 
 
+def notice_held_until(at: datetime, severity: Severity, quiet: QuietHours, tz: ZoneInfo) -> datetime | None:
+    """When a notice about a hazard of `severity`, owed at `at`, may go out, if not at once: as its reminders, a
+    non-urgent hazard's notices wait out quiet hours (a 一般 hazard found at 23:30 is read at 07:30, not by a phone
+    that wakes its owner); a 重大 one's go at once."""
+    due = next_allowed_time(at, is_urgent(severity), quiet, tz)
+    return None if due == at else due
+
+
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 

@@ -22,6 +22,7 @@ from bot.domain.reminders import (
     hazard_key_prefix,
     in_quiet_hours,
     next_allowed_time,
+    notice_held_until,
     plan_hazard_reminders,
     repeat_name,
 )
@@ -237,3 +238,11 @@ def test_a_hazard_reminders_key_is_as_rows_already_stored_have_it() -> None:
     assert hazard_key_prefix(7, deadline) == "hazard:7:20260301T020030Z"
     assert hazard_key(7, deadline, repeat_name(3), 90, None) == "hazard:7:20260301T020030Z:repeat3:90"
     assert hazard_key(7, deadline, "deadline", -100123, 5) == "hazard:7:20260301T020030Z:deadline:-100123/5"
+
+
+def test_a_hazards_notices_keep_quiet_hours_unless_it_is_serious() -> None:
+    night, morning = local(2026, 11, 19, 23, 30), local(2026, 11, 20, 7, 30)
+    assert notice_held_until(night, Severity.GENERAL, Q, TZ) == morning
+    assert notice_held_until(night, Severity.SERIOUS, Q, TZ) is None
+    assert notice_held_until(local(2026, 11, 19, 21, 59), Severity.GENERAL, Q, TZ) is None
+    assert notice_held_until(night, Severity.GENERAL, QuietHours(start=time(0), end=time(0)), TZ) is None

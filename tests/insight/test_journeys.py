@@ -127,6 +127,29 @@ async def test_the_city_admin_reviews_and_sends_the_notice_to_groups(bot_stage: 
     assert "只有市局管理员可以起草和发送通报" in county.last_message().text
 
 
+async def test_an_english_admin_is_told_the_groups_read_the_notice_in_chinese(bot_stage: Stage) -> None:
+    """The English admin's preview was all Chinese under English buttons, with no word why: the groups get the
+    bureau's Chinese notice, and the admin is told so, in English, above it."""
+    await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(admin, Role.CITY)
+    group = bot_stage.sandbox.group(chat_id=CITY_GROUP, title="全市民政安全工作群")
+    await bot_stage.services.storage.groups.bind(Group(
+        chat_id=CITY_GROUP, title=group.title, region_code="330300", purpose=GroupPurpose.DIGESTS, bound_by=CITY_ADMIN,
+        bound_at=bot_stage.clock.now()))
+
+    await admin.send_text("/notice")
+    preview = admin.last_message()
+    assert "It will go to 1 group" in preview.text
+    assert "The groups receive the notice in Chinese, the bureau's language, as shown below" in preview.text
+    assert "民政系统安全工作通报" in preview.text
+
+    chinese = bot_stage.sandbox.user(user_id=590, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(chinese, Role.CITY)
+    await chinese.send_text("/notice")
+    assert "工作语言" not in chinese.last_message().text  # the notice is in their language: nothing to explain
+
+
 async def test_an_admin_imports_by_sending_a_spreadsheet(bot_stage: Stage) -> None:
     admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
     await bot_stage.register(admin, Role.CITY)

@@ -78,6 +78,9 @@ class BotLife:
             BOT_API_BASE_FILE_URL=self.settings.file_base_url,
             DATABASE_PATH=str(self.settings.database_path),
             OUTBOX_UNPACED=str(self.settings.outbox_unpaced),
+            # The bot runs on the wall clock: without this, a run at night would hold the 一般 hazards' notices
+            # till morning, and the crowd would wait for them. The suite is about kills, not about quiet hours.
+            QUIET_HOURS="00:00-00:00",
         )
         return env
 

@@ -4,7 +4,6 @@ messages for city admins only, forecast drafts labelled 预报研判（非官方
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +19,7 @@ from bot.services_factory import BotServices
 from bot.stage import Stage
 from bot.warning_jobs import follow_up, poll_feeds, run_forecast
 from handlers.warning_delivery import Delivered, deliver
-from tests.warning_people import Cast, containing, drain, outbox_sender, register_vulnerable
+from tests.warning_people import Cast, containing, deliver_what_is_due, drain, register_vulnerable
 from tests.warnings.conftest import FeedServer, fixture, open_meteo, rss
 from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, serve
 
@@ -168,21 +167,6 @@ async def test_a_forecast_finding_is_a_labelled_draft_for_the_county(
     await drain(current)
     (received,) = containing(cast.head_1, "高温")
     assert "🔎 预报研判（非官方预警）" in received.text
-
-
-async def deliver_what_is_due(current: Stage) -> None:
-    """Send what the running bot's sender would send now; a message held for later stays queued (where `drain`
-    would wait for it)."""
-    sender = outbox_sender(current)
-    sender.start()
-    try:
-        for _ in range(500):
-            await asyncio.sleep(0.01)
-            if sender.quiet:
-                break
-    finally:
-        await sender.stop()
-    await current.sandbox.settle()
 
 
 async def forecast_heat_at_night(

@@ -14,9 +14,9 @@ from bot.services.warnings import draft_notice_key
 from bot.stage import Stage
 from bot.warning_jobs import poll_feeds, run_forecast
 from storage.outbox_models import DeliveryState
-from tests.warning_people import Cast, containing, drain
+from tests.warning_people import Cast, containing, deliver_what_is_due, drain
 from tests.warnings.conftest import DONGTOU_STAFF, FeedServer, open_meteo
-from tests.warnings.test_feed_job import deliver_what_is_due, forecast_heat_at_night
+from tests.warnings.test_feed_job import forecast_heat_at_night
 from tests.warnings.test_feeds import RAIN, serve
 
 DRAFT = "待发送的预警草稿"
