@@ -80,7 +80,7 @@ async def test_the_head_answers_the_whole_checklist_on_one_message(bot_stage: St
     ))[0]
     assert f"❌ 火灾自动报警、喷淋系统及应急照明运行正常 → 隐患 {hazard.code}" in summary.text
     assert hazard.source_level is SourceLevel.SELF_CHECK and hazard.severity is Severity.SERIOUS
-    assert hazard.description == "【自查 fire.alarm】火灾自动报警、喷淋系统及应急照明运行正常：三楼西侧烟感报警器不响"
+    assert hazard.description == "【自查】火灾自动报警、喷淋系统及应急照明运行正常：三楼西侧烟感报警器不响"
     assert hazard.assignee_id == HEAD
     # Targeting: the group hears of it; the head found it and holds it, so neither they nor the county are told.
     assert hazard.code in people.group.last_message().text
@@ -91,6 +91,17 @@ async def test_the_head_answers_the_whole_checklist_on_one_message(bot_stage: St
     assert sent_by_bot(bot_stage, HEAD) - sends_before == 2
     assert edits_in(bot_stage, HEAD) >= total + 3
     assert not_modified_errors(bot_stage) == []
+
+    await head.send_text("/tasks")
+    labels = [label for row in head.last_message().buttons for label in row]
+    assert any("【自查】火灾自动报" in label for label in labels), labels
+    # One filed before the checklist's code left the description reads the same: the code is dropped on display.
+    await bot_stage.services.storage.db.execute(
+        "UPDATE hazards SET description = ? WHERE id = ?",
+        ("【自查 fire.alarm】火灾自动报警、喷淋系统及应急照明运行正常：三楼西侧烟感报警器不响", hazard.id))
+    await head.send_text("/tasks")
+    labels = [label for row in head.last_message().buttons for label in row]
+    assert any("【自查】火灾自动报" in label for label in labels) and not any("fire.alarm" in x for x in labels), labels
 
 
 async def test_a_restart_in_the_middle_resumes_the_same_sheet_and_item(bot_stage: Stage) -> None:
