@@ -548,7 +548,7 @@ async def test_drills_shows_the_monthly_self_inspection_as_the_reminders_promise
     await people.head.send_text("/drills")
     record = people.head.last_message().text
     assert "✅ 合规：2026年下半年已于 2026-07-02 开展消防演练" in record
-    assert "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天" in record
+    assert "⏰ 已逾期：2026年6月未完成月度隐患自查，已逾期 3 天" in record
 
     await people.staff.send_text("/drills")
     page = people.staff.last_message().text
@@ -557,7 +557,7 @@ async def test_drills_shows_the_monthly_self_inspection_as_the_reminders_promise
     assert lines[at + 1].startswith("✅ 合规：2026年下半年已于 2026-07-02 开展消防演练")
     # June can no longer be done (its sheet closed on 30 June); July's is what is owed now, and said so.
     assert lines[at + 2] == (
-        "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天；2026年07月的自查请于 2026-07-31 前完成。"
+        "⏰ 已逾期：2026年6月未完成月度隐患自查，已逾期 3 天；2026年7月的自查请于 2026-07-31 前完成。"
     )
     assert "月度自查" in lines[0]
 
