@@ -38,7 +38,7 @@ async def test_county_staff_see_their_county_switch_periods_draw_and_export(bot_
     await people.staff.send_text("/stats")
     figures = people.staff.last_message()
     assert "安全工作统计 · 鹿城区" in figures.text
-    assert "发现 2，已销号 0，未销号 2（其中逾期 0）" in figures.text
+    assert "本期发现 2，其中已销号 0、未销号 2（逾期 0）" in figures.text
     assert "按领域：用电 1 · 用火 1" in figures.text and "五马街道：发现 2" in figures.text
     assert figures.buttons[0] == ["• 本月", "本季度", "本年", "自定义时段…"]
 
