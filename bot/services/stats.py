@@ -275,6 +275,21 @@ class StatsService:
             verdicts.append(counted_compliant(rule, done, as_of, judging_start(self._tracking_since, tracked)))
         return verdicts
 
+    async def inspections_by_institution(self, scope: Scope, period: StatsPeriod) -> dict[int, Ratio]:
+        """Institution id → its monthly self-inspections finished / owed in the period so far, counted as /stats
+        counts them for a unit (`_duty_figures`)."""
+        repo = self.repository
+        roster = await repo.roster(scope)
+        months = period.months(self.today())
+        done = await repo.inspections_done(scope, months)
+        months_owed = _MonthsOwed(months)
+        figures: dict[int, Ratio] = {}
+        for institution_id, tracked in zip(roster.ids, roster.tracked_from, strict=True):
+            finished = done.get(institution_id, ())
+            owed = months_owed.owed(judging_start(self._tracking_since, tracked), finished)
+            figures[institution_id] = Ratio(len(finished), owed)
+        return figures
+
     async def _known_units(self, scope: Scope) -> set[str]:
         """Every county of the city appears in its breakdown, even one with nothing to count yet."""
         if scope.level is ScopeLevel.CITY:

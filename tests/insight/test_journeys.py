@@ -285,9 +285,11 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
     assert "(1) Hazards overdue: 12" in preview and "… 12 in all (full list: /export)" in preview
     named = [n for n in range(1, 13) if f"YH-20260302-{n:04} Wenzhou Lucheng" in preview]
     assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
-    # The counties' ranking whole: eleven tied first, Lucheng (12 overdue) twelfth, Ouhai (no institution) unranked.
-    assert "1. Longwan District (tied): on time — · overdue now 0 · drills 0% · acks —" in preview
-    assert "12. Lucheng District: on time — · overdue now 12" in preview
+    # The counties' ranking whole: eleven tied first, Lucheng (12 overdue at March's end) twelfth, Ouhai (no
+    # institution) unranked.
+    assert "1. Longwan District (tied): on time — · overdue at period end 0 · self-inspections 0% · drills 0% · " \
+           "acks —" in preview
+    assert "12. Lucheng District: on time — · overdue at period end 12" in preview
     assert "Nothing measured, not ranked: Ouhai District" in preview
 
 
@@ -466,11 +468,12 @@ async def test_a_ranking_of_nothing_measured_ranks_no_one_and_ties_share_a_place
         await admin.send_text("/ranking")
         lines = admin.last_message().text.split("\n")
         assert lines[0] == "🏆 全市排名 · 2026年9月"
-        assert "1. 鹿城区（并列）：按期 — · 当前逾期 0 · 演练 100% · 签收 —" in lines
-        # Longwan's homes, like those of the three counties left unranked, owe a drill a year, and joining on
-        # 10 September they first owe 2027's: no drill rate, rather than 100% for nothing.
-        assert "9. 龙湾区：按期 — · 当前逾期 1 · 演练 — · 签收 —" in lines  # eight ahead of it, tied first
-        assert lines[-1] == "暂无数据，不参与排名：瓯海区、苍南县、瑞安市、龙港市"
+        assert "1. 鹿城区（并列）：按期 — · 期末逾期 0 · 自查 0% · 演练 100% · 签收 —" in lines
+        # Homes that owe a drill a year first owe 2027's, joining on 10 September: no drill rate, rather than 100%
+        # for nothing; September's self-inspection they did owe (joined by the 15th), and none did it.
+        assert "9. 苍南县（并列）：按期 — · 期末逾期 0 · 自查 0% · 演练 — · 签收 —" in lines
+        assert "12. 龙湾区：按期 — · 期末逾期 1 · 自查 0% · 演练 — · 签收 —" in lines  # overdue at September's end
+        assert lines[-1] == "暂无数据，不参与排名：瓯海区"
 
 
 async def test_an_english_export_names_its_month_in_words_and_its_file_by_date(bot_stage: Stage) -> None:
