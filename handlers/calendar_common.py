@@ -183,7 +183,9 @@ def period_label(period: Period, t: Translator) -> str:
         return t.plain("calendar.period.h1", year=year)
     if key.endswith("-H2"):
         return t.plain("calendar.period.h2", year=year)
-    return t.plain("calendar.period.month", year=year, month=f"{period.start.month:02d}")
+    # Written as people write a month, not as a key: 2026年9月 (never 09月), September 2026, as /stats names one.
+    month = period.start.month
+    return t.plain("calendar.period.month", year=year, month_name=t.plain(f"date.month.{month}"))
 
 
 def status_line(duty: str, status: DutyStatus, t: Translator) -> str:

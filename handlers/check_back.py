@@ -19,6 +19,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.domain.check_backs import CheckBackAnswer
+from bot.domain.checklists import shown_description
 from bot.i18n import Translator, clipped, counted
 from bot.services.check_backs import NOT_YOURS
 from bot.services.errors import Refusal
@@ -54,7 +55,7 @@ class CheckBackWording:
         institution = await self._services.storage.institutions.get(hazard.institution_id)
         params = hazard_params(hazard, institution, t, self._services.settings.tz)
         params["institution"] = place_name(institution, t)
-        params["description"] = clipped(hazard.description, SUMMARY)
+        params["description"] = clipped(shown_description(hazard.description), SUMMARY)
         return params
 
     async def question(self, check_back: CheckBack, hazard: Hazard, reporter: User) -> OutboxPayload:

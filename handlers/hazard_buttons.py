@@ -15,6 +15,7 @@ from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.domain.catalog import is_sensitive
+from bot.domain.checklists import shown_description
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator, clipped_width
@@ -169,7 +170,7 @@ def hazard_label(
     `home` (`home_short`, for staff, whose lists span many homes) starts the label: `key`'s `_home` twin, which
     takes {home} too, is used instead, unless it would cut a rights-protection hazard's code."""
     sensitive = is_sensitive(hazard.area)
-    what = hazard.code if sensitive else " ".join(hazard.description.split()) or hazard.code
+    what = hazard.code if sensitive else " ".join(shown_description(hazard.description).split()) or hazard.code
     params = {"area": catalog_label(hazard.area, t), "what": what}
     plain_key = key
     if home is not None:

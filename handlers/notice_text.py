@@ -35,12 +35,15 @@ def standing_name(standing: Standing, ranking: Ranking, t: Translator) -> str:
 
 def standing_line(placed: Placed, ranking: Ranking, t: Translator) -> str:
     standing = placed.standing
+    # A past period's overdue figure is of its end ("期末逾期"), the current one's of now ("当前逾期").
+    key = "insight.ranking.line" + ("_ended" if ranking.ended else "") + ("_tied" if placed.tied else "")
     return t(
-        "insight.ranking.line_tied" if placed.tied else "insight.ranking.line",
+        key,
         place=placed.place,
         name=standing_name(standing, ranking, t),
         on_time=percent(standing.on_time, t),
         overdue=standing.overdue,
+        inspections=percent(standing.inspections, t),
         drills=percent(standing.drills, t),
         acks=percent(standing.acks, t),
     )
@@ -87,7 +90,8 @@ def ranking_text(ranking: Ranking, scope: str, t: Translator) -> str:
         return t("insight.ranking.empty", scope=scope, period=period_name(ranking.period, t))
     header = t("insight.ranking.header", scope=scope, period=period_name(ranking.period, t))
     # The order the places are decided by, when some are: a ranking of nothing measured lists the places alone.
-    order = [t("insight.ranking.order")] if any(measured(s) for s in ranking.standings) else []
+    order_key = "insight.ranking.order_ended" if ranking.ended else "insight.ranking.order"
+    order = [t(order_key)] if any(measured(s) for s in ranking.standings) else []
     return "\n".join([header, *order, *ranking_lines(ranking, t)])
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup
 
 from bot.domain.catalog import correction_for
+from bot.domain.checklists import shown_description
 from bot.domain.lifecycle import REOPEN_WINDOW, corrects_it
 from bot.domain.reminders import notice_held_until
 from bot.domain.roles import STAFF_ROLES, Role
@@ -62,7 +63,7 @@ def hazard_params(hazard: Hazard, institution: Institution | None, t: Translator
         "severity": catalog_label(hazard.severity, t),
         "source": catalog_label(hazard.source_level, t),
         "correction": catalog_label(correction_for(hazard.source_level), t),
-        "description": hazard.description,
+        "description": shown_description(hazard.description),
         "deadline": when(hazard.deadline, tz, t),
         "state": t.plain(f"state.{hazard.state.value}"),
         "measures": hazard.measures or "—",

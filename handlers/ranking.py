@@ -1,5 +1,6 @@
 """/ranking: the monthly ranking — counties for city admins, the institutions of their county for county staff —
-by on-time rate, then overdue hazards, drill compliance and acknowledgement rate (bot/domain/ranking.py)."""
+by overdue hazards, then on-time rate, self-inspections, drill compliance and acknowledgement rate, in the order
+bot/domain/ranking.py gives and explains."""
 
 from __future__ import annotations
 

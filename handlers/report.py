@@ -39,6 +39,7 @@ from bot.domain.catalog import (
     is_sensitive,
 )
 from bot.domain.catalog import default_source_level as role_default_source
+from bot.domain.checklists import shown_description
 from bot.domain.deadlines import deadline_for
 from bot.domain.text import (
     MIN_ADDRESS,
@@ -282,7 +283,7 @@ async def _show_summary(update: Update, context: BotContext, caller: Caller, dra
     for hazard in duplicates[:3]:
         text = Html(text + "\n" + t("report.possible_duplicate", code=hazard.code,
                                      reported=hazard.reported_at.astimezone(services.settings.tz).strftime(
-                                         "%Y-%m-%d %H:%M"), description=hazard.description[:60]))
+                                         "%Y-%m-%d %H:%M"), description=shown_description(hazard.description)[:60]))
     await answer(update, text, reply_markup=_summary_keyboard(t, duplicates, draft))
     return CONFIRMING
 

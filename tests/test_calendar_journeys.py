@@ -361,7 +361,8 @@ async def test_staff_log_a_study_session_and_see_the_half_year_status(bot_stage:
     await staff.send_text("《2024年全市民政系统安全工作要点》专题学习")
     await staff.send_text("18人")
     done = staff.last_message().text
-    assert "已记录 鹿城区 的安全理论学习：2026-06-04《《2024年全市民政系统安全工作要点》专题学习》，18 人参加" in done
+    topic = "《2024年全市民政系统安全工作要点》专题学习"
+    assert f"已记录 鹿城区 的安全理论学习：2026-06-04，主题：{topic}，18 人参加" in done  # no second 《》 around it
     assert "✅ 合规：2026年上半年已于 2026-06-04 开展安全理论学习" in done
     sessions = await bot_stage.services.storage.calendar.studies_of(LUCHENG)
     assert [(s.held_on, s.participants) for s in sessions] == [(date(2026, 6, 4), 18)]
@@ -393,6 +394,7 @@ async def test_a_city_admin_logs_the_bureaus_study_session_in_english(bot_stage:
     await city.send_text("many")
     assert "in digits" in city.last_message().text
     await city.send_text("40")
+    assert "logged: 2026-08-28, topic: Fire safety for residential institutions, 40 people" in city.last_message().text
     assert "Compliant: a safety study session was held on 2026-08-28" in city.last_message().text
     await city.send_text("/study")
     await city.send_text("/cancel")
@@ -546,7 +548,7 @@ async def test_drills_shows_the_monthly_self_inspection_as_the_reminders_promise
     await people.head.send_text("/drills")
     record = people.head.last_message().text
     assert "✅ 合规：2026年下半年已于 2026-07-02 开展消防演练" in record
-    assert "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天" in record
+    assert "⏰ 已逾期：2026年6月未完成月度隐患自查，已逾期 3 天" in record
 
     await people.staff.send_text("/drills")
     page = people.staff.last_message().text
@@ -555,7 +557,7 @@ async def test_drills_shows_the_monthly_self_inspection_as_the_reminders_promise
     assert lines[at + 1].startswith("✅ 合规：2026年下半年已于 2026-07-02 开展消防演练")
     # June can no longer be done (its sheet closed on 30 June); July's is what is owed now, and said so.
     assert lines[at + 2] == (
-        "⏰ 已逾期：2026年06月未完成月度隐患自查，已逾期 3 天；2026年07月的自查请于 2026-07-31 前完成。"
+        "⏰ 已逾期：2026年6月未完成月度隐患自查，已逾期 3 天；2026年7月的自查请于 2026-07-31 前完成。"
     )
     assert "月度自查" in lines[0]
 

@@ -156,7 +156,7 @@ async def test_the_dossier_shows_the_whole_history_and_the_before_and_after_phot
     await people.staff.send_text(f"/hazard {hazard.code.lower()}")
     shown = people.staff.messages()[before:]
     text = shown[0].text
-    assert f"隐患 {hazard.code} · 已销号" in text and "鹿城区社会福利院" in text and "互查（帮助改）" in text
+    assert f"隐患 {hazard.code} · 已销号" in text and "鹿城区社会福利院" in text and "县级检查（合力改）" in text
     assert "按期完成" in text and "整改措施：重新清理并补拍" in text
     for expected in ("上报隐患", "李娜", "确认收到", "陈院长", "提交整改", "退回整改", "说明：照片看不清通道",
                      "周科长", "验收通过"):

@@ -101,7 +101,7 @@ async def test_a_home_imported_on_the_first_morning_of_july_is_not_reported_for_
     assert result.failed == []
     to_staff = staff.last_message().text
     assert f"{OLD_NAME} 在2026年上半年未开展消防演练" in to_staff
-    assert to_staff.count("未完成2026年06月的月度隐患自查") == 2  # the two demo homes of Lucheng
+    assert to_staff.count("未完成2026年6月的月度隐患自查") == 2  # the two demo homes of Lucheng
     assert NEW_NAME not in to_staff
     to_new_head = [m.text for m in new_head.messages() if m.text.startswith(("🔔", "📋", "⏰", "🔥"))]
     assert all("上半年" not in text and "06月" not in text for text in to_new_head)

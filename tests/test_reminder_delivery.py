@@ -107,8 +107,8 @@ async def test_the_head_is_nudged_on_the_months_last_day_and_told_on_the_1st_tha
     bot_stage.clock.set(local(2026, 4, 1, 9))
     await sweep(bot_stage)
     [opened] = [m for m in people.head.messages()[before:] if "月度隐患自查已开始" in m.text]
-    assert "2026年03月的月度自查未完成，已记为未完成。" in opened.text
-    assert "未完成2026年03月的月度隐患自查" in people.staff.last_message().text
+    assert "2026年3月的月度自查未完成，已记为未完成。" in opened.text
+    assert "未完成2026年3月的月度隐患自查" in people.staff.last_message().text
 
 
 async def test_a_group_bound_after_the_digests_slot_gets_that_days_digest_without_a_late_note(
@@ -325,9 +325,9 @@ async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: S
     assert "鹿城区 安全工作日报（2026-05-29 08:30 至 2026-06-01 08:30）" in daily.text and daily.buttons == []
     assert "鹿城区社会福利院" in daily.text  # its drill is due and its May self-inspection missed
     opened = head.last_message()
-    assert "2026年06月的月度隐患自查已开始" in opened.text and opened.buttons == [["📋 开始本月自查"]]
+    assert "2026年6月的月度隐患自查已开始" in opened.text and opened.buttons == [["📋 开始本月自查"]]
     overdue = staff.last_message()  # May was never inspected: the county hears of both Lucheng homes at once
-    assert "您有 2 条待办提醒" in overdue.text and overdue.text.count("未完成2026年05月的月度隐患自查") == 2
+    assert "您有 2 条待办提醒" in overdue.text and overdue.text.count("未完成2026年5月的月度隐患自查") == 2
     # Nobody can be named for a home's missed duty: the line and its button say to invite a head.
     assert "责任人：陈院长" in overdue.text and "责任人：该机构尚无已注册的负责人" in overdue.text
     invite = next(label for row in overdue.buttons for label in row if label.startswith("✉️ 邀请负责人"))
@@ -335,7 +335,7 @@ async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: S
     await staff.press(invite, overdue)
     assert "已生成邀请（鹿城区南汇街道居家养老服务中心的机构负责人）" in staff.last_message().text
     await head.press("📋 开始本月自查", opened)
-    assert "月度隐患自查（2026年06月）" in head.last_message().text
+    assert "月度隐患自查（2026年6月）" in head.last_message().text
 
 
 async def _close(stage: Stage, hazard_id: int) -> None:

@@ -107,7 +107,10 @@ async def test_an_english_report_searches_types_an_address_and_edits_a_field(bot
     await cadre.press("No photos")
     assert cadre.reply_keyboard() == [["📍 Share my location"], ["Skip"]]
     await cadre.send_text("Laundry room, building 2, 1st floor")
-    await cadre.press("✓ Cross-check")
+    # A cadre's own level, suggested: the county-wide check (县级全域检查 → 合力改), not an internal cross-check.
+    levels = [label for row in cadre.last_message().buttons for label in row]
+    assert "✓ County inspection" in levels and "Cross-check" in levels, levels
+    await cadre.press("✓ County inspection")
     assert "Severity: General" in cadre.last_message().text
     assert "Location: Laundry room, building 2, 1st floor" in cadre.last_message().text
     await cadre.press("✏️ Edit")
@@ -394,7 +397,7 @@ async def test_corrected_on_the_spot_in_english_counts_its_after_photos(bot_stag
     await cadre.send_text("Distribution box left open; closed and locked on the spot")
     await cadre.press("No photos")
     await cadre.send_text("Laundry room")
-    await cadre.press("✓ Cross-check")
+    await cadre.press("✓ County inspection")
     await cadre.press("✔ Corrected on the spot (add after-photo)")
     await cadre.send_photo()
     await cadre.press("Done")

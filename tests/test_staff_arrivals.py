@@ -179,7 +179,7 @@ async def test_when_a_countys_only_clerk_leaves_the_city_admins_are_reminded_in_
 # recipients when the daily plan ran: a clerk registering on the morning of the 1st heard nothing at 09:00 of the
 # institutions of their county overdue on last month's self-inspection, while their colleague did.
 
-MARCH_MISSED = "未完成2026年03月的月度隐患自查"
+MARCH_MISSED = "未完成2026年3月的月度隐患自查"
 
 
 def missed_march(person: SimUser, since: int) -> list[str]:

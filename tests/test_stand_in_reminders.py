@@ -99,11 +99,11 @@ async def test_the_clerk_stands_in_for_a_headless_home_on_the_25th_for_the_self_
     await sweep(bot_stage)
     (stand_in,) = since(people.staff, seen)
     assert NANHUI in stand_in and NO_HEAD in stand_in
-    assert "2026年03月的月度隐患自查" in stand_in and "2026-03-31" in stand_in and "/invite" in stand_in
+    assert "2026年3月的月度隐患自查" in stand_in and "2026-03-31" in stand_in and "/invite" in stand_in
     assert WELFARE_HOME not in stand_in
     assert stand_in.startswith("📋")  # one item: no "you have N reminders" header
     (own,) = since(people.head, head_seen)
-    assert "2026年03月的月度隐患自查尚未完成" in own
+    assert "2026年3月的月度隐患自查尚未完成" in own
 
 
 async def test_a_headless_home_whose_name_has_an_ampersand_is_named_in_the_invite_line_and_the_reminder_arrives(
@@ -140,13 +140,13 @@ async def test_while_every_home_has_a_head_the_clerk_hears_nothing_before_the_ov
     bot_stage.clock.set(local(2026, 3, 25, 9, 1))
     await sweep(bot_stage)
     assert since(people.staff, seen) == []
-    assert "2026年03月的月度隐患自查尚未完成" in nanhui_head.last_message().text
+    assert "2026年3月的月度隐患自查尚未完成" in nanhui_head.last_message().text
 
     bot_stage.clock.set(local(2026, 4, 1, 9, 1))  # overdue: the county is told, as before
     await plan_once(bot_stage.services)
     await sweep(bot_stage)
     (overdue,) = since(people.staff, seen)
-    assert "未完成2026年03月的月度隐患自查" in overdue and NO_HEAD not in overdue
+    assert "未完成2026年3月的月度隐患自查" in overdue and NO_HEAD not in overdue
 
 
 async def test_a_head_who_registers_before_the_25th_is_reminded_and_the_clerk_no_longer(bot_stage: Stage) -> None:
@@ -165,7 +165,7 @@ async def test_a_head_who_registers_before_the_25th_is_reminded_and_the_clerk_no
     await sweep(bot_stage)
     assert since(people.staff, seen) == []
     (own,) = since(nanhui_head, head_seen)
-    assert f"{NANHUI}：2026年03月的月度隐患自查尚未完成" in own
+    assert f"{NANHUI}：2026年3月的月度隐患自查尚未完成" in own
 
 
 async def end_the_heads_access_through_people(stage: Stage, clerk: SimUser) -> None:
@@ -235,7 +235,7 @@ async def test_an_english_speaking_clerk_reads_the_stand_in_in_english(bot_stage
     assert stand_in.startswith("🔔 You have 2 reminders")
     assert NANHUI_EN in stand_in and "Lucheng District Social Welfare Home" in stand_in
     assert "no registered head" in stand_in and "2026-03-31" in stand_in and "/invite" in stand_in
-    assert "self-inspection for 2026-03" in stand_in
+    assert "self-inspection for March 2026" in stand_in
     # Two homes stood in for: the invite line speaks of both, not of the first alone.
     assert "in place of the institutions' heads" in stand_in and "You get the reminder of" not in stand_in
 
@@ -254,7 +254,7 @@ async def test_an_english_speaking_clerk_reads_a_home_with_no_english_name_by_it
     await sweep(bot_stage)
     (stand_in,) = since(clerk, seen)
     # Not a blank where the name goes: the clerk must know which home has no head to invite.
-    assert f"{NANHUI} (no registered head): the self-inspection for 2026-03" in stand_in
+    assert f"{NANHUI} (no registered head): the self-inspection for March 2026" in stand_in
     assert NANHUI_EN not in stand_in
 
 

@@ -142,10 +142,16 @@ SENSITIVE_AREAS: frozenset[HazardArea] = frozenset(a.code for a in _AREA_LIST if
 # Mildest first, so that menus and statistics list them in the same order everywhere.
 SEVERITY_ORDER: tuple[Severity, ...] = tuple(s.code for s in sorted(_SEVERITY_LIST, key=lambda s: s.rank))
 
+# The seed's 四查四改 (四(二)): 机构常态自查 is the institution's own check, 内部交叉检查 the
+# institutions (units) of the system checking one another, 县级全域检查 the county's sweep of its
+# whole territory, 市级联合督查 the city's. A community or village cadre is not inside the institution,
+# nor its peer: they are the county's eyes on the ground, so what they find is the county-wide check's,
+# corrected together (合力改) by the home, the community and the county. The reporter may still pick
+# another level; stored values are the same four codes as ever.
 _DEFAULT_SOURCE_LEVEL: Mapping[Role, SourceLevel] = MappingProxyType(
     {
         Role.HEAD: SourceLevel.SELF_CHECK,
-        Role.CADRE: SourceLevel.CROSS_CHECK,
+        Role.CADRE: SourceLevel.COUNTY,
         Role.COUNTY: SourceLevel.COUNTY,
         Role.CITY: SourceLevel.CITY,
     }

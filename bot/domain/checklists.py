@@ -9,6 +9,7 @@ the item, in both languages, so that a deployment edits one file to change the l
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -107,8 +108,19 @@ def items_for(institution: Subject, checklist: Checklist | None = None) -> list[
 
 
 def hazard_description(item: ChecklistItem, note: str) -> str:
-    """What a failed item becomes as a hazard's description: the record names the item it came from.
+    """What a failed item becomes as a hazard's description: the record names the item it came from, by the words a
+    person reads (the checklist's code is for the file, not for the head's task list).
 
     Chinese, like every description a person types: the hazard record is kept in the document's language.
     """
-    return f"【自查 {item.code}】{item.zh}：{note.strip()}"
+    return f"【自查】{item.zh}：{note.strip()}"
+
+
+# Hazards filed before the code left the description read "【自查 fire.alarm】…".
+_OLD_SELF_CHECK_MARK = re.compile(r"^【自查 [A-Za-z0-9_.\-]+】")
+
+
+def shown_description(description: str) -> str:
+    """A hazard's description as people are shown it: one stored with a checklist code in its self-inspection mark
+    (before that code was dropped) reads like one stored since, "【自查】…". The record itself stays as it was."""
+    return _OLD_SELF_CHECK_MARK.sub("【自查】", description, count=1)

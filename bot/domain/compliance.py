@@ -218,5 +218,20 @@ def status(rule: DutyRule, done_dates: Iterable[date], today: date, *, judged_fr
     return Compliant(current, None)
 
 
+def counted_compliant(
+    rule: DutyRule, done_dates: Iterable[date], as_of: date, judged_from: date | None
+) -> bool | None:
+    """How an institution counts in a compliance rate on `as_of`: True (not overdue), False (overdue), or None,
+    left out of the rate, when it owed nothing then: judged only from a later day (added, or reopened, after
+    `as_of`), or from a day too late in the current period to owe it (`owes`), unless it did the duty in the period
+    all the same. Counting those as compliant would raise a county's rate for a month already over by importing
+    homes today; counting them as late would blame them for a period before they were tracked."""
+    verdict = status(rule, done_dates, as_of, judged_from=judged_from)
+    owed_nothing = judged_from is not None and (judged_from > as_of or not owes(rule, verdict.period, judged_from))
+    if isinstance(verdict, Compliant) and verdict.done_on is None and owed_nothing:
+        return None
+    return not isinstance(verdict, Overdue)
+
+
 def _next_month(first: date) -> date:
     return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)

@@ -3,12 +3,16 @@
 The seed's reward-and-penalty mechanism ("good examples publicised; negative ones notified") needs an order that
 anyone can check by hand, so the ranking is lexicographic, not a weighted score:
 
-1. on-time rectification rate, higher first (the closed loop is the core of the work);
-2. overdue hazards now, fewer first (dynamic zeroing);
-3. fire-drill compliance, higher first;
-4. warning acknowledgement rate, higher first.
-A rate with nothing to measure (no hazard closed, no warning sent) sorts after every measured rate at its step,
-neither rewarded nor punished.
+1. overdue hazards, fewer first (dynamic zeroing): for a period that has ended, those overdue at its end, whenever
+   found; for the current one, those overdue now. A place with one must not rank above places with none for having
+   closed something on time, and a place that closed nothing yet has no on-time rate to lose;
+2. on-time rectification rate of the period's hazards, higher first (the closed loop is the core of the work);
+3. monthly self-inspection completion (三(一) 每月开展内部隐患自查自纠), higher first: the duty a monthly ranking is
+   most about;
+4. fire-drill compliance, higher first;
+5. warning acknowledgement rate, higher first.
+A rate with nothing to measure (no hazard closed, no self-inspection owed, no warning sent) sorts after every
+measured rate at its step, neither rewarded nor punished.
 
 Equal standings share a place (standard competition ranking: 1, 2, 2, 4), marked tied, and are listed by code only
 so that they always list in the same order: a ranking sent to the groups in a notice must not put one county below
@@ -19,7 +23,7 @@ ranked: it is listed after the ranked ones, without a number, rather than placed
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from bot.domain.stats import Ratio
@@ -36,6 +40,7 @@ class Standing:
     overdue: int
     drills: Ratio
     acks: Ratio
+    inspections: Ratio = field(default_factory=Ratio)  # monthly self-inspections finished / owed in the period
 
 
 def _rate_key(ratio: Ratio) -> tuple[bool, float]:
@@ -44,20 +49,20 @@ def _rate_key(ratio: Ratio) -> tuple[bool, float]:
 
 
 def ranking_key(standing: Standing) -> tuple[object, ...]:
-    """What a place is decided by; equal keys are a tie (the code is no part of it). Hazards overdue now come first:
-    a place with one must not rank above places with none for having closed something on time ("dynamic zeroing"),
-    and a place that closed nothing yet has no on-time rate to lose."""
+    """What a place is decided by, in the module docstring's order; equal keys are a tie (the code is no part of
+    it)."""
     return (
         standing.overdue,
         _rate_key(standing.on_time),
+        _rate_key(standing.inspections),
         _rate_key(standing.drills),
         _rate_key(standing.acks),
     )
 
 
 def measured(standing: Standing) -> bool:
-    """Whether there is anything to rank it by: a rate with something to measure, or hazards overdue now."""
-    rates = (standing.on_time, standing.drills, standing.acks)
+    """Whether there is anything to rank it by: a rate with something to measure, or hazards overdue."""
+    rates = (standing.on_time, standing.inspections, standing.drills, standing.acks)
     return standing.overdue > 0 or any(ratio.rate is not None for ratio in rates)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain.catalog import HazardArea, Severity, SourceLevel, label
+from bot.domain.checklists import shown_description
 from bot.domain.compliance import SELF_INSPECTION_RULE, period_of, sheet_closed
 from bot.domain.lifecycle import HazardState, days_late, is_overdue
 from bot.domain.stats import Scope, StatsPeriod
@@ -160,7 +161,7 @@ class ExportService:
             row["code"], _name(row, "county", words), _name(row, "township", words),
             _name(row, "institution", words), _label(HazardArea, row["area"], words.language),
             _label(Severity, row["severity"], words.language), _label(SourceLevel, row["source_level"], words.language),
-            row["description"], row["reported_at"], row["reporter"], responsible, row["deadline"],
+            shown_description(row["description"]), row["reported_at"], row["reporter"], responsible, row["deadline"],
             _state(row, words), row["measures"], None if row["withdrawal_category"] else row["closed_at"],
             None if on_time is None else words.plain("insight.yes" if on_time else "insight.no"),
             self._days_overdue(row), _check_back(row["check_back"], words),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.domain.compliance import SELF_INSPECTION_RULE, last_joining_day, owes, period_of
@@ -34,6 +35,8 @@ class Ranking:
     standings: tuple[Standing, ...]  # ranked, best first
     regions: dict[str, Region]  # county names (a city's ranking)
     institutions: dict[str, InstitutionRow]  # institution names (a county's ranking), by id as text
+    # The period has ended: its overdue figure is of the hazards overdue at its end, not now (`ranking_key`).
+    ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,10 +81,19 @@ class NoticeService:
         scope = self._stats.scope(actor)
         if scope.level is ScopeLevel.INSTITUTION:
             raise Refusal("staff_only")
+        end = self._ended_at(period)
         if scope.level is ScopeLevel.CITY:
             report = await self._stats.report_for(scope, period)
-            return Ranking(scope, period, tuple(rank(_county_standings(report))), report.regions, {})
-        return await self._institution_ranking(scope, period)
+            at_end = None if end is None else await self._stats.repository.overdue_at(scope, end, GroupBy.UNIT)
+            standings = _county_standings(report, at_end)
+            return Ranking(scope, period, tuple(rank(standings)), report.regions, {}, ended=end is not None)
+        return await self._institution_ranking(scope, period, end)
+
+    def _ended_at(self, period: StatsPeriod) -> datetime | None:
+        """The instant a period ended, when it has: a past month is judged on its own data, so a hazard overdue
+        today but not at the month's end (or one overdue then and closed since) does not decide its ranking."""
+        _, until = period.utc_bounds(self._stats.tz)
+        return until if until <= self._clock.now() else None
 
     async def draft(self, actor: User, period: StatsPeriod) -> NoticeDraft:
         if actor.role is not Role.CITY or not actor.active:
@@ -141,30 +153,44 @@ class NoticeService:
         joined_by = last_joining_day(SELF_INSPECTION_RULE, month)
         return await self._stats.standings.missing_inspections(scope, months[-1], joined_by)
 
-    async def _institution_ranking(self, scope: Scope, period: StatsPeriod) -> Ranking:
+    async def _institution_ranking(self, scope: Scope, period: StatsPeriod, end: datetime | None) -> Ranking:
         since, until = period.utc_bounds(self._stats.tz)
         now, repo = self._clock.now(), self._stats.repository
         by = GroupBy.INSTITUTION
         cohort = await repo.cohort_by(scope, since, until, now, by)
-        backlog = await repo.backlog_by(scope, now, by)
+        if end is None:
+            overdue = {name: counts[1] for name, counts in (await repo.backlog_by(scope, now, by)).items()}
+        else:
+            overdue = await repo.overdue_at(scope, end, by)
         acks = await repo.acks_by(scope, since, until, by)
         drills = await self._stats.drill_status(scope, period.as_of(self._stats.today()))
+        inspections = await self._stats.inspections_by_institution(scope, period)
         rows = {str(row.id): row for row in await self._stats.standings.institution_rows(scope)}
         standings = [
             Standing(
                 code=code,
                 on_time=cohort[code].punctuality if code in cohort else Ratio(),
-                overdue=backlog.get(code, (0, 0))[1],
+                overdue=overdue.get(code, 0),
                 drills=Ratio(int(drills[int(code)][1]), 1) if int(code) in drills else Ratio(),
                 acks=Ratio(acks[code].answered, acks[code].reached) if code in acks else Ratio(),
+                inspections=inspections.get(int(code), Ratio()),
             )
             for code in rows
         ]
-        return Ranking(scope, period, tuple(rank(standings)), {}, rows)
+        return Ranking(scope, period, tuple(rank(standings)), {}, rows, ended=end is not None)
 
 
-def _county_standings(report: StatsReport) -> list[Standing]:
+def _county_standings(report: StatsReport, overdue_at_end: dict[str, int] | None) -> list[Standing]:
+    """The counties' standings from their /stats figures; their overdue hazards at the period's end, when given,
+    in place of those overdue now."""
     return [
-        Standing(unit.code, unit.hazards.punctuality, unit.backlog_overdue, unit.drills, unit.acks)
+        Standing(
+            unit.code,
+            unit.hazards.punctuality,
+            unit.backlog_overdue if overdue_at_end is None else overdue_at_end.get(unit.code, 0),
+            unit.drills,
+            unit.acks,
+            inspections=unit.inspections,
+        )
         for unit in report.units
     ]

@@ -21,13 +21,12 @@ from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.check_backs import CheckBackCounts
 from bot.domain.compliance import (
     SELF_INSPECTION_RULE,
-    Overdue,
+    counted_compliant,
     drill_rule,
     judging_start,
     last_joining_day,
     period_of,
     previous_period,
-    status,
 )
 from bot.domain.stats import (
     Cohort,
@@ -59,7 +58,7 @@ class UnitFigures:
     hazards: HazardCounts
     backlog_unresolved: int
     backlog_overdue: int
-    drills: Ratio  # institutions not overdue on their fire drill / institutions
+    drills: Ratio  # institutions not overdue on their fire drill / institutions that owed one (`_drill_verdicts`)
     inspections: Ratio  # monthly self-inspections finished / owed
     acks: Ratio  # institutions that answered a warning / institutions reached
 
@@ -212,7 +211,7 @@ class StatsService:
         acks = await repo.acks_with_median(scope, since, until)
         drills: dict[str, Ratio] = {}
         for unit, ok in zip(units, await self._drill_verdicts(scope, roster, period.as_of(today), repo), strict=True):
-            drills[unit] = drills.get(unit, Ratio()) + Ratio(int(ok), 1)
+            drills[unit] = drills.get(unit, Ratio()) + (Ratio() if ok is None else Ratio(int(ok), 1))
         return Counter(units), owed, inspected, acks, drills
 
     async def states_by_unit(self, actor: User, period: StatsPeriod) -> dict[str, dict[str, int]]:
@@ -249,13 +248,21 @@ class StatsService:
 
     async def drill_status(self, scope: Scope, as_of: date) -> dict[int, tuple[str, bool]]:
         """Institution id → (region code, compliant) with its fire-drill duty on `as_of`: not overdue, judged by the
-        calendar's own rule and `compliance.status`, as /drills and the reminders judge it."""
+        calendar's own rule and `compliance.status`, as /drills and the reminders judge it. An institution that owed
+        no drill by then (`_drill_verdicts`) is left out: it can be neither compliant nor late."""
         roster = await self.repository.roster(scope)
         verdicts = await self._drill_verdicts(scope, roster, as_of, self.repository)
-        return {i: (code, ok) for i, code, ok in zip(roster.ids, roster.region_codes, verdicts, strict=True)}
+        return {
+            i: (code, ok)
+            for i, code, ok in zip(roster.ids, roster.region_codes, verdicts, strict=True)
+            if ok is not None
+        }
 
-    async def _drill_verdicts(self, scope: Scope, roster: Roster, as_of: date, repo: StatsRepository) -> list[bool]:
-        """Whether each institution of the roster, in order, is compliant with its fire-drill duty on `as_of`."""
+    async def _drill_verdicts(
+        self, scope: Scope, roster: Roster, as_of: date, repo: StatsRepository
+    ) -> list[bool | None]:
+        """Whether each institution of the roster, in order, is compliant with its fire-drill duty on `as_of`; None
+        for one that owed none then (`compliance.counted_compliant`)."""
         rules = {kind: drill_rule(kind) for kind in set(roster.types)}
         kinds = sorted({k.value for rule in rules.values() for k in rule.drill_kinds})
         # Only the current and the previous period of each rule decide a status.
@@ -265,9 +272,23 @@ class StatsService:
         for institution_id, kind, tracked in zip(roster.ids, roster.types, roster.tracked_from, strict=True):
             rule = rules[kind]
             done = [day for drill_kind, day in dates.get(institution_id, ()) if drill_kind in rule.drill_kinds]
-            verdict = status(rule, done, as_of, judged_from=judging_start(self._tracking_since, tracked))
-            verdicts.append(not isinstance(verdict, Overdue))
+            verdicts.append(counted_compliant(rule, done, as_of, judging_start(self._tracking_since, tracked)))
         return verdicts
+
+    async def inspections_by_institution(self, scope: Scope, period: StatsPeriod) -> dict[int, Ratio]:
+        """Institution id → its monthly self-inspections finished / owed in the period so far, counted as /stats
+        counts them for a unit (`_duty_figures`)."""
+        repo = self.repository
+        roster = await repo.roster(scope)
+        months = period.months(self.today())
+        done = await repo.inspections_done(scope, months)
+        months_owed = _MonthsOwed(months)
+        figures: dict[int, Ratio] = {}
+        for institution_id, tracked in zip(roster.ids, roster.tracked_from, strict=True):
+            finished = done.get(institution_id, ())
+            owed = months_owed.owed(judging_start(self._tracking_since, tracked), finished)
+            figures[institution_id] = Ratio(len(finished), owed)
+        return figures
 
     async def _known_units(self, scope: Scope) -> set[str]:
         """Every county of the city appears in its breakdown, even one with nothing to count yet."""

@@ -303,6 +303,23 @@ class StatsRepository:
             sums[name] = (unresolved + int(row["unresolved"]), overdue + int(row["overdue"] or 0))
         return sums
 
+    async def overdue_at(self, scope: Scope, at: datetime, by: GroupBy) -> dict[str, int]:
+        """Name → hazards in scope that were overdue at the instant `at` (a period's end), whenever found: reported
+        before it, past their deadline then, and in an open state by their history (the last event before `at`; a
+        hazard with none recorded before it is taken in the state it is in). The deadline is the hazard's own now:
+        one moved later after `at` counts by its new date. One closed before `at` (and not reopened) is skipped
+        without reading its history."""
+        where, params = hazard_scope(scope)
+        name, moment = group_expression(by, scope, "h"), to_db_time(at)
+        rows = await self._db.fetchall(
+            f"SELECT {name} AS name, COUNT(*) AS n FROM hazards h "
+            "WHERE h.reported_at < ? AND h.deadline < ? AND (h.closed_at IS NULL OR h.closed_at >= ?) "
+            f"AND {where} AND coalesce((SELECT e.to_state FROM hazard_events e WHERE e.hazard_id = h.id AND e.at < ? "
+            f"ORDER BY e.id DESC LIMIT 1), h.state) IN ({marks(_OPEN)}) GROUP BY 1",
+            (moment, moment, moment, *params, moment, *_OPEN),
+        )
+        return {str(row["name"]): int(row["n"]) for row in rows}
+
     async def states_by_unit(self, scope: Scope, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
         """Unit → state → how many of the cohort are in it now: the stacked bars of the county chart."""
         where, params = hazard_scope(scope)

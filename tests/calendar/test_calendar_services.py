@@ -68,7 +68,7 @@ async def test_a_failed_item_becomes_a_self_check_hazard_with_its_deadline_and_r
     assert hazard.severity is Severity.MAJOR  # the item's default
     assert hazard.deadline == city.clock.now() + timedelta(days=3)
     assert hazard.state is HazardState.ASSIGNED and hazard.assignee_id == HEAD
-    assert "fire.exits" in hazard.description and "二楼安全出口堆放杂物" in hazard.description
+    assert hazard.description == "【自查】安全出口、疏散通道畅通，未上锁、未堆放杂物：二楼安全出口堆放杂物"
     assert outcome.sheet.answers["fire.exits"].hazard_id == hazard.id
     planned = await city.storage.reminders.find(subject=(SubjectType.HAZARD, str(hazard.id)))
     assert {(r.step, r.recipient_id) for r in planned} >= {("before24h", HEAD), ("deadline", LUCHENG_STAFF)}

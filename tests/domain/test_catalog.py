@@ -81,7 +81,7 @@ def test_four_checks_four_corrections() -> None:
     ("role", "level"),
     [
         (Role.HEAD, SourceLevel.SELF_CHECK),
-        (Role.CADRE, SourceLevel.CROSS_CHECK),
+        (Role.CADRE, SourceLevel.COUNTY),  # a community cadre is the county-wide check, not internal
         (Role.COUNTY, SourceLevel.COUNTY),
         (Role.CITY, SourceLevel.CITY),
     ],

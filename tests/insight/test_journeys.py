@@ -38,7 +38,7 @@ async def test_county_staff_see_their_county_switch_periods_draw_and_export(bot_
     await people.staff.send_text("/stats")
     figures = people.staff.last_message()
     assert "安全工作统计 · 鹿城区" in figures.text
-    assert "发现 2，已销号 0，未销号 2（其中逾期 0）" in figures.text
+    assert "本期发现 2，其中已销号 0、未销号 2（逾期 0）" in figures.text
     assert "按领域：用电 1 · 用火 1" in figures.text and "五马街道：发现 2" in figures.text
     assert figures.buttons[0] == ["• 本月", "本季度", "本年", "自定义时段…"]
 
@@ -308,9 +308,11 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
     assert "(1) Hazards overdue: 12" in preview and "… 12 in all (full list: /export)" in preview
     named = [n for n in range(1, 13) if f"YH-20260302-{n:04} Wenzhou Lucheng" in preview]
     assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
-    # The counties' ranking whole: eleven tied first, Lucheng (12 overdue) twelfth, Ouhai (no institution) unranked.
-    assert "1. Longwan District (tied): on time — · overdue now 0 · drills 0% · acks —" in preview
-    assert "12. Lucheng District: on time — · overdue now 12" in preview
+    # The counties' ranking whole: eleven tied first, Lucheng (12 overdue at March's end) twelfth, Ouhai (no
+    # institution) unranked.
+    assert "1. Longwan District (tied): on time — · overdue at period end 0 · self-inspections 0% · drills 0% · " \
+           "acks —" in preview
+    assert "12. Lucheng District: on time — · overdue at period end 12" in preview
     assert "Nothing measured, not ranked: Ouhai District" in preview
 
 
@@ -485,19 +487,22 @@ async def test_a_ranking_of_nothing_measured_ranks_no_one_and_ties_share_a_place
         await admin.send_text("/ranking")
         lines = admin.last_message().text.split("\n")
         assert lines[0] == "🏆 全市排名 · 2026年8月"
-        # Every county with institutions measures alike (no drill owed yet: 100%; nothing closed or overdue).
-        assert "1. 温州市（市直）（并列）：按期 — · 当前逾期 0 · 演练 100% · 签收 —" in lines
-        assert "1. 龙港市（并列）：按期 — · 当前逾期 0 · 演练 100% · 签收 —" in lines
-        assert sum(line.startswith("1. ") for line in lines) == 12 and not any(line[:1] in "23456789" for line in lines)
-        assert lines[-1] == "暂无数据，不参与排名：瓯海区"  # no institution: nothing to measure, and not last
+        # August ended before the bot tracked anything: no drill was owed in it, so no county has a drill rate (it
+        # is not 100% for homes that owed nothing), and none is ranked, none last.
+        everyone = ("温州市（市直）、鹿城区、龙湾区、瓯海区、洞头区、永嘉县、平阳县、"
+                    "苍南县、文成县、泰顺县、瑞安市、乐清市、龙港市")
+        assert lines[1:] == [f"暂无数据，不参与排名：{everyone}"]
 
         await with_longwan(bot_stage)  # a hazard of Longwan, overdue by October
         bot_stage.clock.set(local(2026, 10, 8))
         await admin.send_text("/ranking")
         lines = admin.last_message().text.split("\n")
         assert lines[0] == "🏆 全市排名 · 2026年9月"
-        assert "1. 鹿城区（并列）：按期 — · 当前逾期 0 · 演练 100% · 签收 —" in lines
-        assert "12. 龙湾区：按期 — · 当前逾期 1 · 演练 100% · 签收 —" in lines  # eleven ahead of it, tied first
+        assert "1. 鹿城区（并列）：按期 — · 期末逾期 0 · 自查 0% · 演练 100% · 签收 —" in lines
+        # Homes that owe a drill a year first owe 2027's, joining on 10 September: no drill rate, rather than 100%
+        # for nothing; September's self-inspection they did owe (joined by the 15th), and none did it.
+        assert "9. 苍南县（并列）：按期 — · 期末逾期 0 · 自查 0% · 演练 — · 签收 —" in lines
+        assert "12. 龙湾区：按期 — · 期末逾期 1 · 自查 0% · 演练 — · 签收 —" in lines  # overdue at September's end
         assert lines[-1] == "暂无数据，不参与排名：瓯海区"
 
 

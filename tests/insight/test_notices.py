@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.lifecycle import HazardState
 from bot.domain.ranking import Standing, places, rank
 from bot.domain.stats import PeriodKind, Ratio, Scope, ScopeLevel, StatsPeriod
 from bot.i18n import Translator
@@ -16,9 +17,10 @@ from bot.services.outbox import OutboxService
 from bot.services.stats import StatsService
 from handlers.notice_text import notice_text, ranking_lines, ranking_text
 from storage.models import Region, RegionLevel
-from tests.insight.world import CITY_ADMIN, LUCHENG_STAFF, NOW, A, B, InsightWorld
+from tests.insight.world import CADRE, CITY_ADMIN, LUCHENG_STAFF, NOW, A, B, InsightWorld, at
 
 MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
+FEBRUARY = StatsPeriod(PeriodKind.MONTH, date(2026, 2, 1), date(2026, 2, 28))
 
 
 def service(world: InsightWorld) -> NoticeService:
@@ -86,10 +88,11 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
 
     text = notice_text(draft, "温州市", NOW, Translator("zh_CN", strict=True))
     assert "📢 <b>温州市民政系统安全工作通报（2026年3月）</b>" in text
-    assert "1. 温州市（市直）：按期 100% · 当前逾期 0 · 演练 0% · 签收 —" in text
-    assert "2. 洞头区（并列）：按期 — · 当前逾期 0 · 演练" in text and "2. 龙港市（并列）：" in text
-    assert "11. 龙湾区：按期 — · 当前逾期 1" in text
-    assert "12. 鹿城区：按期 50% · 当前逾期 2 · 演练 100% · 签收 50%" in text and text.count("13.") == 0
+    assert "（依次比较：当前逾期隐患数（截至今日，不论何时发现）、本期按期整改率、月度自查完成率、" in text
+    assert "1. 温州市（市直）：按期 100% · 当前逾期 0 · 自查 0% · 演练 0% · 签收 —" in text
+    assert "2. 洞头区（并列）：按期 — · 当前逾期 0 · 自查 0% · 演练" in text and "2. 龙港市（并列）：" in text
+    assert "11. 龙湾区：按期 — · 当前逾期 1 · 自查 100%" in text
+    assert "12. 鹿城区：按期 50% · 当前逾期 2 · 自查 50% · 演练 100% · 签收 50%" in text and text.count("13.") == 0
     assert "暂无数据，不参与排名：瓯海区" in text
     assert "温州市（市直）隐患按期整改、无逾期隐患，予以通报表扬。" in text
     assert f"• {world.hazards['H8'].code} 鹿城区社会福利院（鹿城区），已逾期 31 天" in text
@@ -115,3 +118,42 @@ async def test_county_staff_rank_their_institutions_and_may_not_send_notices(wor
     with pytest.raises(Refusal) as refused:
         await notices.draft(staff, MARCH)
     assert refused.value.code == "notice_city_only"
+
+
+async def test_a_past_months_ranking_is_decided_by_that_months_data_and_counts_the_self_inspections(
+    world: InsightWorld,
+) -> None:
+    """February's ranking, asked on 20 March. The welfare home (A) had one hazard overdue at February's end (H8,
+    due 17 February), not the two overdue today (H3 fell due in March); H8 closed today still counts for February,
+    as it was overdue then. Neither home did February's self-inspection: 0 of 1 each, in the line and the key."""
+    notices, staff = service(world), await world.user(LUCHENG_STAFF)
+    h8 = world.hazards["H8"]
+    storage = world.storage
+    await storage.hazards.add_event(h8.id, at=at(2, 10), actor_id=CADRE, action="report", from_state=None,
+                                    to_state=HazardState.RECTIFYING)
+    await storage.hazards.add_event(h8.id, at=at(3, 20), actor_id=CADRE, action="accept",
+                                    from_state=HazardState.AWAITING_VERIFICATION, to_state=HazardState.CLOSED)
+    closed = h8.model_copy(update={"state": HazardState.CLOSED, "closed_at": at(3, 20), "closed_on_time": False})
+    assert await storage.hazards.update_state(closed, expected_state=HazardState.RECTIFYING)
+
+    february = await notices.ranking(staff, FEBRUARY)
+    assert february.ended
+    home = {s.code: s for s in february.standings}[str(world.ids[A])]
+    assert home.overdue == 1 and home.inspections == Ratio(0, 1)
+    text = ranking_text(february, "鹿城区", Translator("zh_CN", strict=True))
+    assert "（依次比较：期末逾期隐患数（截至本期最后一天，不论何时发现）、本期按期整改率、月度自查完成率、" in text
+    assert "2. 鹿城区社会福利院：按期 0% · 期末逾期 1 · 自查 0% ·" in text  # H8, closed late since
+    english = ranking_text(february, "Lucheng District", Translator("en", strict=True))
+    assert "overdue at period end 1 · self-inspections 0% ·" in english
+
+    march = await notices.ranking(staff, MARCH)  # the running month: overdue now, H3 alone since H8 closed
+    assert not march.ended and {s.code: s for s in march.standings}[str(world.ids[A])].overdue == 1
+    assert "当前逾期 1" in ranking_text(march, "鹿城区", Translator("zh_CN", strict=True))
+
+
+def test_the_self_inspection_rate_decides_between_places_equal_on_overdue_and_on_time() -> None:
+    """Equal on overdue hazards and on-time rate, the place that did its monthly self-inspections ranks above the
+    one that did not, whatever their drills: the monthly duty comes before the half-yearly one."""
+    did = Standing("b", Ratio(1, 1), 0, Ratio(0, 1), Ratio(), inspections=Ratio(1, 1))
+    missed = Standing("a", Ratio(1, 1), 0, Ratio(1, 1), Ratio(), inspections=Ratio(0, 1))
+    assert [s.code for s in rank([missed, did])] == ["b", "a"]

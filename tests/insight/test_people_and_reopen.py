@@ -74,7 +74,7 @@ async def test_a_hazard_closed_late_and_reopened_stays_late_when_closed_again(bo
     assert rows[hazard.code][STATE] == "整改中"
     assert rows[hazard.code][CLOSED_AT] == rows[hazard.code][ON_TIME] == ""
     await people.staff.send_text("/stats")
-    assert "已销号 0，未销号 1（其中逾期 0）" in people.staff.last_message().text
+    assert "其中已销号 0、未销号 1（逾期 0）" in people.staff.last_message().text
 
     await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="再次清理并加装警示牌", photos=1)
     await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
@@ -84,6 +84,6 @@ async def test_a_hazard_closed_late_and_reopened_stays_late_when_closed_again(bo
     assert f"隐患 {hazard.code}" in told and "此前一轮整改超过了整改期限" in told
     await people.staff.send_text("/stats")
     figures = people.staff.last_message().text
-    assert "发现 1，已销号 1，未销号 0" in figures and "整改率 100%，按期整改率 0%" in figures
+    assert "本期发现 1，其中已销号 1、未销号 0" in figures and "整改率 100%，按期整改率 0%" in figures
     row = (await problem_list(people.staff))[hazard.code]
     assert row[STATE] == "已销号" and row[ON_TIME] == "否" and row[MEASURES] == "再次清理并加装警示牌"

@@ -173,6 +173,10 @@ async def test_the_message_reads_whole_in_both_languages(world: InsightWorld, la
         texts = render(await service(world).report(await world.user(user_id), MARCH), "A", t)
         assert "{" not in texts and len(texts) < 4096
     city = render(await service(world).report(await world.user(CITY_ADMIN), MARCH), None, t)
-    expected = {"en": "found 7, closed 3, unresolved 4 (2 overdue)",
-                "zh_CN": "发现 7，已销号 3，未销号 4（其中逾期 2）"}
+    expected = {"en": "found this period 7, of which 3 closed and 4 unresolved (2 overdue)",
+                "zh_CN": "本期发现 7，其中已销号 3、未销号 4（逾期 2）"}
     assert expected[language] in city
+    # The backlog is a different figure (every unresolved hazard, whenever found): its line says so.
+    backlog = {"en": "Dynamic zeroing: 5 unresolved now, whenever found (3 overdue)",
+               "zh_CN": "动态清零：当前全部未销号 5（逾期 3），不论何时发现"}
+    assert backlog[language] in city

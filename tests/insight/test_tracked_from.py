@@ -12,7 +12,7 @@ from bot.services.notices import NoticeService
 from bot.services.outbox import OutboxService
 from bot.services.stats import StatsReport, StatsService
 from storage.models import InstitutionType, NewInstitution
-from tests.insight.world import CADRE, CITY_ADMIN, LUCHENG, InsightWorld, at
+from tests.insight.world import CADRE, CITY_ADMIN, LUCHENG, LUCHENG_STAFF, InsightWorld, at
 
 QUARTER = StatsPeriod(PeriodKind.QUARTER, date(2026, 1, 1), date(2026, 3, 31))  # the world stands on 20 March
 FEBRUARY = StatsPeriod(PeriodKind.MONTH, date(2026, 2, 1), date(2026, 2, 28))
@@ -87,3 +87,32 @@ async def test_a_home_added_on_15_march_the_last_joining_day_owes_march(world: I
     await add_home(world, date(2026, 3, 15))
     _, after = lucheng(await stats(world).report(admin, MARCH))
     assert after == Ratio(inspections.part, inspections.whole + 1)
+
+
+async def test_a_home_added_after_a_month_is_left_out_of_that_months_drill_rate(world: InsightWorld) -> None:
+    """Imported on 10 March, it did not exist in February: February's drill rate neither counts it as compliant (the
+    audit saw a county's rate rise for a month already over) nor as late, and the county's February ranking shows
+    it with no drill rate."""
+    admin, staff = await world.user(CITY_ADMIN), await world.user(LUCHENG_STAFF)
+    drills, _ = lucheng(await stats(world).report(admin, FEBRUARY))
+    await add_home(world, date(2026, 3, 10))
+    drills_after, _ = lucheng(await stats(world).report(admin, FEBRUARY))
+    assert drills_after == drills
+    notices = NoticeService(world.storage, world.clock, stats(world), OutboxService(world.storage, world.clock))
+    ranking = await notices.ranking(staff, FEBRUARY)
+    home = await world.storage.institutions.get_by_code("NEW-HOME")
+    assert home is not None
+    standing = next(s for s in ranking.standings if s.code == str(home.id))
+    assert standing.drills == Ratio()
+
+
+async def test_a_home_added_too_late_to_owe_the_half_years_drill_is_left_out_of_its_rate(world: InsightWorld) -> None:
+    """Added on 1 May, it first owes a drill in the second half-year (it joined after 31 March): until then it owes
+    none, so the current rate leaves it out rather than counting it compliant."""
+    admin = await world.user(CITY_ADMIN)
+    world.clock.set(at(5, 1, 4))
+    may = StatsPeriod(PeriodKind.MONTH, date(2026, 5, 1), date(2026, 5, 31))
+    drills, _ = lucheng(await stats(world).report(admin, may))
+    await add_home(world, date(2026, 5, 1))
+    drills_after, _ = lucheng(await stats(world).report(admin, may))
+    assert drills_after == drills
