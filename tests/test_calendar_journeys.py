@@ -701,7 +701,7 @@ async def test_tasks_with_no_hazard_name_the_duties_that_are_late_rather_than_ce
     told = people.head.last_message()
     assert "🎉" not in told.text and told.text.startswith("目前没有需要您整改的隐患。")
     assert "⏰ 已逾期：2026年上半年未开展消防演练，已逾期 20 天" in told.text
-    assert "2026年06月未完成月度隐患自查" in told.text
+    assert "2026年6月未完成月度隐患自查" in told.text
     assert told.buttons == [["🔥 记录演练", "📋 开始本月自查"]]
     await people.head.press("🔥 记录演练", told)
     assert "第 1 步" in people.head.last_message().text

@@ -281,7 +281,7 @@ async def test_statistics_count_withdrawn_hazards_apart_and_not_as_rectified(bot
 
     await people.staff.send_text("/stats")
     text = people.staff.last_message().text
-    assert "已销号 1，未销号 1" in text and "整改率 50%" in text
+    assert "其中已销号 1、未销号 1" in text and "整改率 50%" in text
     assert "已作废 1（误报、重复上报等，不计入整改率）" in text
 
     await people.staff.send_text("/institution 鹿城区社会福利院")
