@@ -55,6 +55,23 @@ async def test_a_count_inside_a_sentence_is_read_and_a_wrong_one_keeps_the_way_b
     assert "演练了哪些内容" in head.last_message().text
 
 
+async def test_a_duration_in_chinese_numerals_is_read_as_minutes_and_said_back(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-12）")
+    await head.send_text("40")
+    assert "一个半小时" in head.last_message().text  # the question says hours may be typed, in words too
+    await head.send_text("十几分钟")  # a guess is not a length: asked again, with what can be typed
+    assert "三十分钟" in head.last_message().text and "演练了哪些内容" not in head.last_message().text
+    await head.send_text("一个半小时")
+    assert head.messages()[-2].text == "按 90 分钟记录。"
+    assert "演练了哪些内容" in head.last_message().text
+    await head.send_text("/help")
+    assert "40 人，90 分钟" in head.last_message().text
+
+
 # ---- the report ----------------------------------------------------------------------------------------------
 
 
