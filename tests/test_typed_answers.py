@@ -112,6 +112,28 @@ async def test_a_photo_whose_caption_is_too_short_is_kept_and_only_the_descripti
     assert "三楼走廊堆放杂物堵塞消防通道" in summary and "照片：2 张" in summary
 
 
+async def test_a_photo_whose_caption_is_too_long_is_kept_and_a_shorter_description_asked_for(
+    bot_stage: Stage,
+) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_photo(caption="三楼走廊堆放杂物" * 251)  # 2008 characters: over the description's 2000
+    refused = cadre.last_message()
+    assert refused.text == (
+        "照片已保存；但照片说明有 2008 个字，超过了隐患描述 2000 个字的上限，没有作为描述。"
+        "请另发一段不超过 2000 个字的文字描述隐患。"
+    )
+    assert refused.buttons == [["取消"]]
+    await cadre.send_text("三楼走廊堆放杂物堵塞消防通道")
+    asked = cadre.last_message()
+    assert "已附上您先前发送的 1 张照片" in asked.text and ["完成"] in asked.buttons  # the photo was kept
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    summary = cadre.last_message().text
+    assert "三楼走廊堆放杂物堵塞消防通道" in summary and "照片：1 张" in summary
+
+
 async def test_an_english_photo_with_a_one_word_caption_is_kept(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage, language="en")
     await cadre.send_text("/report")
