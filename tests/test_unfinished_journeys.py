@@ -215,3 +215,40 @@ async def test_an_old_button_pressed_while_a_report_field_is_being_changed_does_
     assert "二楼安全出口被杂物堵塞" in cadre.last_message().text
 
 
+
+
+async def test_a_selfcheck_put_aside_says_it_is_kept_counting_the_items_answered(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    total = int(sheet.text.split("进度：0/")[1].split()[0])
+    await head.press("✅ 合格", sheet)
+    await head.press("➖ 不适用", sheet)
+
+    await head.send_text("/drill")  # another journey: the sheet's answers are kept, and the head is told so
+    kept = f"📝 您有一份未完成的月度隐患自查（2026年03月，已答 2/{total} 项），已保存；发送 /selfcheck 可继续。"
+    assert head.messages()[-2].text == kept
+    assert "第 1 步" in head.last_message().text
+    await head.send_text("/cancel")
+    await head.send_text("/help")
+    assert kept in head.last_message().text
+    await head.send_text("/start")
+    assert kept in head.last_message().text
+
+    await head.send_text("/selfcheck")  # carries on at the third item
+    assert f"进度：2/{total}" in head.last_message().text and f"第 3/{total} 项" in head.last_message().text
+
+
+async def test_a_selfcheck_with_nothing_answered_is_not_named_and_english_counts_items(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage, "en")).head
+    await head.send_text("/selfcheck")
+    await head.send_text("/help")
+    assert "unfinished" not in head.last_message().text  # nothing answered: nothing to keep
+    await head.send_text("/selfcheck")
+    await head.press("✅ OK")
+    await head.send_text("/drill")
+    kept = head.messages()[-2].text
+    assert kept.startswith("📝 You have an unfinished monthly self-inspection (2026-03, answered so far: 1/")
+    assert kept.endswith("); it is kept: send /selfcheck to carry on.")
