@@ -17,7 +17,7 @@ from bot.context import BotContext
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import DrillKind
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.domain.text import clean_text, duration_minutes, said_in_hours, says_no_photo
+from bot.domain.text import clean_text, duration_minutes, said_in_words, says_no_photo
 from bot.i18n import Html, Translator, counted
 from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem, may_log_for
 from bot.services.errors import Refusal
@@ -260,7 +260,8 @@ async def counted_people(update: Update, context: BotContext) -> str | int:
 
 
 async def timed(update: Update, context: BotContext) -> str | int:
-    """Minutes, or hours as people say them ("1.5小时" is 90 minutes, said back before the next question)."""
+    """Minutes, or hours as people say them, in digits or Chinese numerals ("1.5小时", "一个半小时" are 90 minutes,
+    said back before the next question)."""
     return await _took_number(
         update, context, TIMING, "calendar.guide_minutes", "refusal.duration_invalid", MAX_DURATION_MINUTES,
         "duration_minutes", DESCRIBING, reader=duration_minutes,
@@ -284,7 +285,7 @@ async def _took_number(
                               keyboard=buttons, reader=reader)
     if number is None:
         return step
-    if reader is duration_minutes and said_in_hours(message.text):
+    if reader is duration_minutes and said_in_words(message.text):
         await answer(update, caller.t(counted("drill.minutes_from_hours", number), count=number))
     return await advance(update, context, caller, draft.model_copy(update={field: number}), then)
 

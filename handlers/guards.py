@@ -344,8 +344,10 @@ async def _where_a_journey_waits(update: Update, context: BotContext, caller: Ca
     at = await waiting_at(context, caller, steps, chat.id, user.id)
     if at is not None:
         journey, found = at
-        return caller.t("warn.typed_receipt_step", journey=caller.t.plain(f"resume.journey.{journey.name}"),
-                        number=found.number)
+        named = caller.t.plain(f"resume.journey.{journey.name}")
+        if found.of is not None:  # a sheet of items (the self-inspection): how far it got, not a step
+            return caller.t("warn.typed_receipt_items", journey=named, number=found.number, total=found.of)
+        return caller.t("warn.typed_receipt_step", journey=named, number=found.number)
     return caller.t("warn.typed_receipt_waiting") if steps else None
 
 

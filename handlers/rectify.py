@@ -47,7 +47,7 @@ CANCEL = "rx:cancel"
 DONE = r"^rx:done(:\d{1,19})?$"  # without the hazard: a button sent before Done named it
 FIX_WITH_PRESS = re.compile(rf"^{FIX_WITH}(\d{{1,19}}):(\d{{1,19}})$")  # 📤 提交整改 YH-… under a photo offer
 # Refusals the head can put right by describing the measures again; anything else ends the journey.
-MEASURES_REFUSALS = frozenset({"measures_required", "text_too_long", "classified"})
+MEASURES_REFUSALS = frozenset({"measures_required", "measures_too_short", "text_too_long", "classified"})
 
 
 def _drafts(context: BotContext) -> ActionDraftRepository:
@@ -187,6 +187,7 @@ async def described_measures(update: Update, context: BotContext) -> str | int:
         await answer(update, caller.t("rectify.need_measures"), reply_markup=cancel_keyboard(caller.t, CANCEL))
         return AWAITING_MEASURES
     if not says_enough_measures(measures):
+        # Said at once, before the photos are taken; the lifecycle refuses such measures at submission all the same.
         await answer(update, caller.t("rectify.measures_too_short", min=MIN_MEASURES),
                      reply_markup=cancel_keyboard(caller.t, CANCEL))
         return AWAITING_MEASURES

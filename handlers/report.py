@@ -492,7 +492,8 @@ async def described(update: Update, context: BotContext) -> str | int:
 async def photo_instead_of_description(update: Update, context: BotContext) -> str | int:
     """A photo where the description is asked for. With a caption, the caption is the description (checked as a typed
     one) and the photo the first of the photos, as if both had been sent in turn; without one, the description is
-    asked for first, as it always was."""
+    asked for first, as it always was. A caption too short or too long to be the description never costs the photo:
+    it is kept, and the person told why the caption was not taken."""
     loaded = await _draft(update, context)
     message = update.effective_message
     if loaded is None or message is None:
@@ -504,6 +505,8 @@ async def photo_instead_of_description(update: Update, context: BotContext) -> s
         return DESCRIBING
     if visible_length(caption) < MIN_DESCRIPTION:
         return await _photo_kept_for_description(update, context, caller, draft, message)
+    if len(caption) > MAX_TEXT:
+        return await _photo_kept_for_description(update, context, caller, draft, message, too_long=True)
     text = await read_text(update, caller, message.caption or "", least=MIN_DESCRIPTION, most=MAX_TEXT,
                            too_short="refusal.description_too_short", too_long="refusal.description_too_long",
                            cancel_data=CANCEL)
@@ -523,18 +526,28 @@ async def photo_instead_of_description(update: Update, context: BotContext) -> s
 
 
 async def _photo_kept_for_description(
-    update: Update, context: BotContext, caller: Caller, draft: ReportDraft, message: Message
+    update: Update, context: BotContext, caller: Caller, draft: ReportDraft, message: Message,
+    *, too_long: bool = False,
 ) -> str:
-    """A photo whose caption is too short to describe the hazard: the photo is kept as the draft's next photo (as a
-    rectification keeps one sent before its measures), and only the description is asked for again; the photo step
-    then counts it."""
+    """A photo whose caption cannot be the description (too short to describe the hazard, or `too_long` for one):
+    the photo is kept as the draft's next photo (as a rectification keeps one sent before its measures), the person
+    is told why the caption was not taken, with the limit, and only the description is asked for again; the photo
+    step then counts it."""
     cancel = InlineKeyboardMarkup([_cancel_row(caller.t)])
     photos = await photo_added(update, message, context, caller.t, draft.photos, cancel)
+    t = caller.t
     if photos is None:  # none to keep, or MAX_PHOTOS kept already (said): the caption refused as typed
-        await answer(update, caller.t("refusal.description_too_short", min=MIN_DESCRIPTION), reply_markup=cancel)
+        if too_long:
+            await answer(update, t("refusal.description_too_long", max=MAX_TEXT), reply_markup=cancel)
+        else:
+            await answer(update, t("refusal.description_too_short", min=MIN_DESCRIPTION), reply_markup=cancel)
         return DESCRIBING
     await _save(context, caller, draft.model_copy(update={"photos": photos}))
-    await answer(update, caller.t("report.photo_kept_describe", min=MIN_DESCRIPTION), reply_markup=cancel)
+    if too_long:
+        length = len(clean_text(message.caption))
+        await answer(update, t("report.photo_kept_caption_too_long", max=MAX_TEXT, length=length), reply_markup=cancel)
+    else:
+        await answer(update, t("report.photo_kept_describe", min=MIN_DESCRIPTION), reply_markup=cancel)
     return DESCRIBING
 
 

@@ -39,11 +39,14 @@ OFFER_MEMORY = timedelta(days=30)
 
 @dataclass(frozen=True)
 class Unfinished:
-    """Where a draft stands: the step to ask again (a state of the journey), its number and a brief of what is in."""
+    """Where a draft stands: the step to ask again (a state of the journey), its number and a brief of what is in.
+    A journey that counts items rather than steps (the self-inspection's sheet) gives `of`, the items there are:
+    `number` is then how many are answered, and it is described as "已答 3/12 项", not as a step."""
 
     step: str
     number: int
     brief: str
+    of: int | None = None
 
 
 Reader = Callable[[BotContext, Caller], Awaitable[Unfinished | None]]
@@ -126,9 +129,14 @@ class Resumable:
         return await self._went(update, context, caller, await self._carried_on(context, caller, choice))
 
     def describe(self, caller: Caller, found: Unfinished, key: str) -> str:
+        """`key`'s sentence about the draft; its `_items` form for a journey that counts items (never offered)."""
         t = caller.t
+        if found.of is not None:
+            key, total = f"{key}_items", {"total": found.of}
+        else:
+            total = {}
         return t(key, journey=t.plain(f"resume.journey.{self.name}"), number=found.number, brief=found.brief,
-                 back=t.plain(f"resume.back.{self.name}"))
+                 back=t.plain(f"resume.back.{self.name}"), **total)
 
     async def _chose(self, update: Update, context: BotContext) -> str | int:
         caller = await identify(update, context)

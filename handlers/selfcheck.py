@@ -55,6 +55,7 @@ from handlers.common import (
     typed_label,
 )
 from handlers.evidence import keep_photo, photo_step_hint
+from handlers.resume import Resumable, Unfinished, resumable
 from storage.calendar_models import Answer
 from storage.repositories.calendar_drafts import SelfCheckDraft
 
@@ -649,6 +650,32 @@ async def guided(update: Update, context: BotContext) -> str | int:
     if draft.step in ("note", "photo"):  # both take the ❌'s photo
         hint = photo_step_hint(update.effective_message, hint)
     return await _show(update, context, caller, draft, sheet, move=True, hint=caller.t(hint))
+
+
+# ---- put aside --------------------------------------------------------------------------------------------
+
+
+async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
+    """This month's sheet with answers on it (or a ❌ being described), for the journey switch, /start and /help:
+    described by the items answered, since the sheet has no steps. Every answer is saved as given, and /selfcheck
+    carries on where the sheet stood. None for a sheet with nothing answered, a finished month being amended (it
+    counts already), or a sheet whose month has ended (it no longer can be finished)."""
+    assert caller.user is not None
+    draft = await drafts(context).get(caller.user.telegram_id, SelfCheckDraft)
+    if draft is None or draft.amending:
+        return None
+    try:
+        sheet = await context.services.self_inspections.sheet(caller.user, draft.inspection_id)
+    except Refusal:
+        return None
+    answered = len(sheet.items) - len(sheet.unanswered)
+    if _is_closed(context, sheet) or not (answered or draft.failing):
+        return None
+    return Unfinished(step=STATES[draft.step], number=answered, brief=_month(sheet, caller.t), of=len(sheet.items))
+
+
+# Taken up again by its own command (/selfcheck carries on at the sheet's item): described, never offered.
+resumable(Resumable("selfcheck", _unfinished))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

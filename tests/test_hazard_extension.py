@@ -308,7 +308,7 @@ async def test_a_request_ends_when_the_fix_is_submitted_or_staff_set_the_deadlin
     request_id = await asked_by_service(bot_stage, hazard)
     notice = staff.last_message()
     await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
-    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改", photos=1)
+    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改完毕", photos=1)
     pressed = await staff.press_data(notice, f"xt:ok:{request_id}")
     assert pressed.answer is not None
     assert f"has ended: Chen submitted the rectification of {hazard.code} at" in (pressed.answer.text or "")

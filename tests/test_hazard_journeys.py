@@ -204,7 +204,7 @@ async def test_a_head_who_blocked_the_bot_does_not_stop_the_other_notices(bot_st
     # Recorded as undeliverable, and never tried again.
     assert await undeliverable(bot_stage) == [(HEAD, "blocked")]
 
-    await act(bot_stage, SECOND_HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改", photos=1)
+    await act(bot_stage, SECOND_HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改完毕", photos=1)
     await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="照片模糊")
     assert "照片模糊" in second.last_message().text
     assert "照片模糊" in people.cadre.last_message().text

@@ -116,7 +116,7 @@ async def test_a_head_sees_their_own_home_without_its_rights_protection_hazards(
     seen = await report(bot_stage)
     sensitive = await report(bot_stage, area=HazardArea.RIGHTS)
     closed_sensitive = await report(bot_stage, area=HazardArea.RIGHTS)
-    await act(bot_stage, STAFF, closed_sensitive, HazardAction.SUBMIT_RECTIFICATION, reason="已处置", photos=1)
+    await act(bot_stage, STAFF, closed_sensitive, HazardAction.SUBMIT_RECTIFICATION, reason="已处置完毕", photos=1)
     other_staff = bot_stage.sandbox.user(user_id=48, first_name="吴科员", language_code="zh-hans")
     await bot_stage.register(other_staff, Role.COUNTY, region=LUCHENG)
     await act(bot_stage, 48, closed_sensitive, HazardAction.ACCEPT)

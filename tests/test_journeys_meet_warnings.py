@@ -41,6 +41,25 @@ async def test_a_typed_shou_dao_mid_drill_answers_the_warning_and_the_drill_wait
 
 
 
+async def test_a_typed_shou_dao_mid_selfcheck_says_how_many_items_it_has_answered(typhoon_stage: Stage) -> None:
+    cast = await enrol(typhoon_stage)
+    head = cast.head_1
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    total = int(sheet.text.split("进度：0/")[1].split()[0])
+    await head.press("✅ 合格", sheet)
+    await compose_typhoon(cast)
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+
+    await head.send_text("收到")
+    nudge = head.last_message()
+    assert f"您的月度隐患自查已答 1/{total} 项，回答完预警后请继续。" in nudge.text  # items, not a step
+    await head.press("✅ 已收到并落实", nudge)
+    await head.send_text("/selfcheck")
+    assert f"进度：1/{total}" in head.last_message().text
+
+
 @pytest.mark.parametrize("help_first", [True, False], ids=["help_then_done", "done_at_once"])
 async def test_a_kept_rectification_of_a_hazard_a_colleague_submitted_is_dropped_and_said(
     bot_stage: Stage, help_first: bool

@@ -55,6 +55,23 @@ async def test_a_count_inside_a_sentence_is_read_and_a_wrong_one_keeps_the_way_b
     assert "演练了哪些内容" in head.last_message().text
 
 
+async def test_a_duration_in_chinese_numerals_is_read_as_minutes_and_said_back(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-12）")
+    await head.send_text("40")
+    assert "一个半小时" in head.last_message().text  # the question says hours may be typed, in words too
+    await head.send_text("十几分钟")  # a guess is not a length: asked again, with what can be typed
+    assert "三十分钟" in head.last_message().text and "演练了哪些内容" not in head.last_message().text
+    await head.send_text("一个半小时")
+    assert head.messages()[-2].text == "按 90 分钟记录。"
+    assert "演练了哪些内容" in head.last_message().text
+    await head.send_text("/help")
+    assert "40 人，90 分钟" in head.last_message().text
+
+
 # ---- the report ----------------------------------------------------------------------------------------------
 
 
@@ -93,6 +110,28 @@ async def test_a_photo_whose_caption_is_too_short_is_kept_and_only_the_descripti
     await cadre.press("互查")
     summary = cadre.last_message().text
     assert "三楼走廊堆放杂物堵塞消防通道" in summary and "照片：2 张" in summary
+
+
+async def test_a_photo_whose_caption_is_too_long_is_kept_and_a_shorter_description_asked_for(
+    bot_stage: Stage,
+) -> None:
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_photo(caption="三楼走廊堆放杂物" * 251)  # 2008 characters: over the description's 2000
+    refused = cadre.last_message()
+    assert refused.text == (
+        "照片已保存；但照片说明有 2008 个字，超过了隐患描述 2000 个字的上限，没有作为描述。"
+        "请另发一段不超过 2000 个字的文字描述隐患。"
+    )
+    assert refused.buttons == [["取消"]]
+    await cadre.send_text("三楼走廊堆放杂物堵塞消防通道")
+    asked = cadre.last_message()
+    assert "已附上您先前发送的 1 张照片" in asked.text and ["完成"] in asked.buttons  # the photo was kept
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    summary = cadre.last_message().text
+    assert "三楼走廊堆放杂物堵塞消防通道" in summary and "照片：1 张" in summary
 
 
 async def test_an_english_photo_with_a_one_word_caption_is_kept(bot_stage: Stage) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.domain.catalog import HazardArea
 from bot.domain.lifecycle import HazardState
 from bot.stage import Stage
+from storage.repositories.action_drafts import Journey
 from tests.calendar_people import local
 from tests.hazard_people import cast, hazard_now, report
 from tests.test_calendar_journeys import through_the_drill
@@ -215,3 +216,77 @@ async def test_an_old_button_pressed_while_a_report_field_is_being_changed_does_
     assert "二楼安全出口被杂物堵塞" in cadre.last_message().text
 
 
+
+
+async def test_a_selfcheck_put_aside_says_it_is_kept_counting_the_items_answered(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/selfcheck")
+    sheet = head.last_message()
+    total = int(sheet.text.split("进度：0/")[1].split()[0])
+    await head.press("✅ 合格", sheet)
+    await head.press("➖ 不适用", sheet)
+
+    await head.send_text("/drill")  # another journey: the sheet's answers are kept, and the head is told so
+    kept = f"📝 您有一份未完成的月度隐患自查（2026年03月，已答 2/{total} 项），已保存；发送 /selfcheck 可继续。"
+    assert head.messages()[-2].text == kept
+    assert "第 1 步" in head.last_message().text
+    await head.send_text("/cancel")
+    await head.send_text("/help")
+    assert kept in head.last_message().text
+    await head.send_text("/start")
+    assert kept in head.last_message().text
+
+    await head.send_text("/selfcheck")  # carries on at the third item
+    assert f"进度：2/{total}" in head.last_message().text and f"第 3/{total} 项" in head.last_message().text
+
+
+async def test_a_selfcheck_with_nothing_answered_is_not_named_and_english_counts_items(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage, "en")).head
+    await head.send_text("/selfcheck")
+    await head.send_text("/help")
+    assert "unfinished" not in head.last_message().text  # nothing answered: nothing to keep
+    await head.send_text("/selfcheck")
+    await head.press("✅ OK")
+    await head.send_text("/drill")
+    kept = head.messages()[-2].text
+    assert kept.startswith("📝 You have an unfinished monthly self-inspection (2026-03, answered so far: 1/")
+    assert kept.endswith("); it is kept: send /selfcheck to carry on.")
+
+
+async def test_a_kept_rectification_whose_measures_are_too_short_cannot_be_submitted_by_its_done(
+    bot_stage: Stage,
+) -> None:
+    """The measures' minimum is the service's rule, not only the typing step's: a draft kept with thin measures (from
+    before the rule, or written by any other path) is refused at 完成, pressed at once or after a detour, and the head
+    is asked for the measures again, the photos kept."""
+    people = await cast(bot_stage)
+    head = people.head
+    hazard = await report(bot_stage)
+    notice = head.last_message()
+    await head.press("📤 提交整改结果", notice)
+    await head.send_text("已清理消防通道内的杂物，并安排专人每日巡查")
+    await head.send_photo()
+    received = head.last_message()
+    drafts = bot_stage.services.storage.action_drafts
+    draft = await drafts.get(head.id, Journey.RECTIFY)
+    assert draft is not None
+    await drafts.save(head.id, Journey.RECTIFY, draft.model_copy(update={"measures": "好"}), bot_stage.clock.now())
+
+    await head.press("申请延期", notice)  # a detour: 完成 is then the journey's entry (rx:done:<id>)
+    await head.send_text("/cancel")
+    await head.press("完成", received)
+    said = head.messages()[-2].text + "\n" + head.last_message().text
+    assert "整改措施写得太简略了，核查人员无法据此核实：请至少写 4 个字，说清做了什么。" in said
+    assert "请重新说明已采取的整改措施。" in said
+    assert (await hazard_now(bot_stage, hazard)).state is not HazardState.AWAITING_VERIFICATION
+
+    await head.press("完成", received)  # pressed again at once: refused again, never submitted
+    assert (await hazard_now(bot_stage, hazard)).state is not HazardState.AWAITING_VERIFICATION
+
+    await head.send_text("已清理消防通道内的杂物")
+    asked = head.last_message()
+    assert ["完成"] in asked.buttons  # the photo was kept
+    await head.press("完成", asked)
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION

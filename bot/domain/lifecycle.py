@@ -29,7 +29,7 @@ who is registered, which this module cannot see; `may_verify` answers it for one
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,6 +37,7 @@ from types import MappingProxyType
 
 from bot.domain.catalog import HazardArea, is_sensitive
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
+from bot.domain.text import says_enough_measures
 
 
 class HazardState(StrEnum):
@@ -96,6 +97,8 @@ class RefusalCode(StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"
     REASON_REQUIRED = "reason_required"
     MEASURES_REQUIRED = "measures_required"
+    # Measures that say nothing a verifier could check ("好", "ok", "已改"): text.says_enough_measures.
+    MEASURES_TOO_SHORT = "measures_too_short"
     TEXT_REQUIRED = "text_required"
     PHOTO_REQUIRED = "photo_required"
     ASSIGNEE_REQUIRED = "assignee_required"
@@ -125,6 +128,8 @@ class ActionRule:
     party: Party
     # The refusal a blank `reason` earns, or None when the action carries no text.
     text: RefusalCode | None = None
+    # What the text must say besides not being blank, and the refusal of a text that does not say it.
+    says_enough: tuple[Callable[[str], bool], RefusalCode] | None = None
     min_photos: int = 0
     needs_assignee: bool = False
     deadline: DeadlineNeed = DeadlineNeed.NONE
@@ -209,8 +214,11 @@ ACTION_RULES: Mapping[HazardAction, ActionRule] = MappingProxyType(
         _A.ASSIGN: ActionRule(Party.STAFF, needs_assignee=True, deadline=DeadlineNeed.NEW_OR_CURRENT),
         _A.ACKNOWLEDGE: ActionRule(Party.RECTIFIER),
         _A.START_RECTIFICATION: ActionRule(Party.RECTIFIER),
+        # The measures' minimum is the rule's, not the chat's: every way of submitting (a kept draft's 完成 too)
+        # meets it.
         _A.SUBMIT_RECTIFICATION: ActionRule(
-            Party.RECTIFIER, text=RefusalCode.MEASURES_REQUIRED, min_photos=1
+            Party.RECTIFIER, text=RefusalCode.MEASURES_REQUIRED, min_photos=1,
+            says_enough=(says_enough_measures, RefusalCode.MEASURES_TOO_SHORT),
         ),
         _A.REPORT_FIXED_ON_SPOT: ActionRule(Party.REPORTER, min_photos=1),
         _A.ACCEPT: ActionRule(Party.STAFF),
@@ -395,6 +403,8 @@ def decide(
 
     if rule.text is not None and not (reason and reason.strip()):
         return Refused(rule.text)
+    if rule.says_enough is not None and not rule.says_enough[0](reason or ""):
+        return Refused(rule.says_enough[1])
     if photo_count < rule.min_photos:
         return Refused(RefusalCode.PHOTO_REQUIRED)
     if rule.needs_assignee and assignee_id is None:

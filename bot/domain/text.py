@@ -185,16 +185,68 @@ _IN_HOURS = re.compile(
 _HALF_AN_HOUR = re.compile(r"[^\d]*half an hour[^\d]*")
 
 
+# A length of time in Chinese numerals, as people type it as often as in digits: "两小时", "一个半小时", "三十分钟",
+# "一小时二十分". A run of numerals is read only right before its unit (个 小时 钟头 分 半), so words that hold a
+# numeral ("一起", "一会儿") are never a number; a run that is not one number ("一两个小时", "三四十分钟") or a
+# guess ("十几分钟", "几十分钟") stays unread, and the length with it.
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9}
+_CN_NUMERALS = "零〇一二两三四五六七八九十百"
+_CN_UNIT = r"\s*(?:个|半|小时|钟头|分)"
+_CN_RUN = re.compile(rf"(?<![几{_CN_NUMERALS}])[{_CN_NUMERALS}]+(?={_CN_UNIT})")
+_CN_DIGIT = "[一二两三四五六七八九]"
+_CN_NUMBER = re.compile(
+    rf"(?:(?P<hundreds>{_CN_DIGIT})百)?(?P<zero>[零〇])?(?:(?P<tens>{_CN_DIGIT})?(?P<ten>十))?(?P<units>{_CN_DIGIT})?"
+)
+# A numeral (or 几) still before a unit once the numbers are read: a length nobody can keep ("一两个半小时" is not
+# half an hour).
+_CN_UNREAD = re.compile(rf"[几{_CN_NUMERALS}]{_CN_UNIT}")
+
+
+def _chinese_number(run: str) -> int | None:
+    """The number a run of Chinese numerals writes ("两" 2, "十五" 15, "二十" 20, "一百零五" 105); None when it writes
+    none, or not one only ("一两", "一百五": a hundred and five, or a hundred and fifty?)."""
+    found = _CN_NUMBER.fullmatch(run)
+    if found is None or not any(found.groupdict().values()):
+        return None
+    hundreds, zero, tens, ten, units = (found.group(g) for g in ("hundreds", "zero", "tens", "ten", "units"))
+    if hundreds and units and not (zero or ten):
+        return None
+    value = _CN_DIGITS[hundreds] * 100 if hundreds else 0
+    if ten:
+        value += (_CN_DIGITS[tens] if tens else 1) * 10
+    return value + (_CN_DIGITS[units] if units else 0)
+
+
+def _in_digits(said: str) -> str:
+    """The text with each run of Chinese numerals before a unit of time written in digits ("一个半小时" "1个半小时")."""
+    def digits(run: re.Match[str]) -> str:
+        number = _chinese_number(run.group())
+        return run.group() if number is None else str(number)
+
+    return _CN_RUN.sub(digits, said)
+
+
 def said_in_hours(text: str | None) -> bool:
     """Whether a typed length of time counts hours (so the minutes kept are worth saying back)."""
     said = clean_text(text).lower()
     return bool(_HOURS.search(said)) or _HALF_AN_HOUR.fullmatch(said) is not None
 
 
+def said_in_words(text: str | None) -> bool:
+    """Whether the minutes kept from a typed length of time are worth saying back: it counts hours, or is written
+    in Chinese numerals ("三十分钟")."""
+    said = clean_text(text)
+    return said_in_hours(said) or _in_digits(said) != said
+
+
 def duration_minutes(text: str | None) -> int | None:
     """The minutes a typed length of time says: "40", "40分钟" as `single_number` reads them; hours converted
-    ("2小时" 120, "1.5小时" 90, "半小时" 30, "1小时30分钟" 90, "2 hours" 120). None when it says no one length."""
-    said = clean_text(text).lower()
+    ("2小时" 120, "1.5小时" 90, "半小时" 30, "1小时30分钟" 90, "2 hours" 120); Chinese numerals read as digits ("两小时"
+    120, "一个半小时" 90, "三十分钟" 30, "一小时二十分" 80). None when it says no one length."""
+    said = _in_digits(clean_text(text).lower())
+    if _CN_UNREAD.search(said):
+        return None
     if not said_in_hours(said):
         return single_number(said)
     if _HALF_AN_HOUR.fullmatch(said):

@@ -37,6 +37,7 @@ from bot.domain.targeting import (
     on_extension_decided,
     on_reassign,
 )
+from bot.domain.text import MIN_MEASURES
 from bot.domain.withdrawal import MIN_REASON as MIN_WITHDRAWAL_REASON
 from bot.domain.withdrawal import WithdrawalCategory, duplicate_code
 from bot.services.errors import Refusal
@@ -567,4 +568,6 @@ def _refusal(reason: RefusalCode, hazard: Hazard) -> Refusal:
         return Refusal(code + ended, hazard=hazard.code, days=REOPEN_WINDOW.days)
     if reason is RefusalCode.COMMENT_WINDOW_PASSED:
         return Refusal(code + ended, hazard=hazard.code, days=COMMENT_WINDOW.days)
+    if reason is RefusalCode.MEASURES_TOO_SHORT:
+        return Refusal(code, hazard=hazard.code, min=MIN_MEASURES)
     return Refusal(code, hazard=hazard.code)

@@ -225,7 +225,7 @@ async def test_a_closed_hazard_from_a_self_check_drops_its_pending_reminders(cit
     assert outcome.hazard is not None
     hazard = outcome.hazard.hazard
     fixed = await city.hazards.act(
-        head, hazard.id, HazardAction.SUBMIT_RECTIFICATION, reason="已清理", photos=[city.photo()]
+        head, hazard.id, HazardAction.SUBMIT_RECTIFICATION, reason="已清理杂物", photos=[city.photo()]
     )
     await city.reminders.plan_for_hazard(fixed.hazard)
     rows = await city.storage.reminders.find(subject=(SubjectType.HAZARD, str(hazard.id)))

@@ -105,7 +105,7 @@ async def test_the_daily_plan_reaches_every_open_hazard_page_after_page(
     hazards = [await report(city) for _ in range(5)]
     head = await city.user(HEAD)
     await city.hazards.act(
-        head, hazards[2].id, HazardAction.SUBMIT_RECTIFICATION, reason="已整改", photos=[city.photo()]
+        head, hazards[2].id, HazardAction.SUBMIT_RECTIFICATION, reason="已整改完毕", photos=[city.photo()]
     )
     await city.reminders.plan_open_hazards()
     planned = {r.subject_id for r in await city.storage.reminders.find(state=ReminderState.PENDING)}

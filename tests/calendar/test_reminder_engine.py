@@ -132,7 +132,7 @@ async def test_planning_again_adds_nothing_and_closing_cancels_what_is_left(city
     assert await city.storage.reminders.find(subject=(SubjectType.HAZARD, str(hazard.id))) == rows
     head = await city.user(HEAD)
     fixed = await city.hazards.act(
-        head, hazard.id, HazardAction.SUBMIT_RECTIFICATION, reason="已清理", photos=[city.photo()]
+        head, hazard.id, HazardAction.SUBMIT_RECTIFICATION, reason="已清理杂物", photos=[city.photo()]
     )
     outbox = Outbox(city.clock)
     # Not re-planned: the sweep itself notices the hazard no longer needs reminding.

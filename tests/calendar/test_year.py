@@ -151,7 +151,7 @@ SCRIPT: list[tuple[datetime, Event]] = [
         local(2026, 4, 3, 9),
         act("D", LUCHENG_STAFF, HazardAction.CHANGE_DEADLINE, reason="等待配件", deadline=local(2026, 4, 10, 10)),
     ),
-    (local(2026, 4, 9, 12), act("D", HEAD, HazardAction.SUBMIT_RECTIFICATION, reason="已维修")),
+    (local(2026, 4, 9, 12), act("D", HEAD, HazardAction.SUBMIT_RECTIFICATION, reason="已维修线路")),
     (local(2026, 4, 10, 9), act("D", LUCHENG_STAFF, HazardAction.ACCEPT)),
     (local(2026, 5, 6, 10), self_inspection()),
     (local(2026, 6, 1, 23), report("C", SOCIAL, reporter=LONGWAN_STAFF)),

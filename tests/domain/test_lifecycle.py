@@ -44,6 +44,8 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=2)
 # A new deadline later than any a hazard here has: what a deadline change sets, and what an extension asks for.
 ASKED = LATER + timedelta(days=5)
+# The free text an action carries, where a test is not about it: enough for every action, measures included.
+TEXT = "已清理走廊杂物"
 HAZARD_REGION = "330302001"  # a street in 鹿城区 (330302), in 温州市 (330300)
 INSTITUTION = 10
 OTHER_INSTITUTION = 11
@@ -216,7 +218,7 @@ def expected_outcome(
 
 def full_inputs_decide(f: HazardFacts, actor: Actor, action: HazardAction) -> Allowed | Refused:
     return decide(
-        f, actor, action, reason="because", photo_count=1, now=NOW, deadline=ASKED, assignee_id=NEW_ASSIGNEE
+        f, actor, action, reason=TEXT, photo_count=1, now=NOW, deadline=ASKED, assignee_id=NEW_ASSIGNEE
     )
 
 
@@ -483,7 +485,7 @@ def test_missing_photo(action: HazardAction) -> None:
         facts(state),
         actor,
         action,
-        reason="r",
+        reason=TEXT,
         photo_count=0,
         now=NOW,
         deadline=ASKED,
@@ -498,6 +500,15 @@ def test_missing_photo(action: HazardAction) -> None:
 def test_text_is_asked_for_before_photos() -> None:
     d = decide(facts("rectifying"), HEAD, HazardAction.SUBMIT_RECTIFICATION, now=NOW)
     assert d == Refused(RefusalCode.MEASURES_REQUIRED)
+
+
+@pytest.mark.parametrize("measures", ["好", "ok", "done", "已改", "已清理", "\u200b好\u200b"])
+def test_measures_too_short_to_verify_are_refused_whoever_submits_them(measures: str) -> None:
+    d = decide(facts("rectifying"), HEAD, HazardAction.SUBMIT_RECTIFICATION, reason=measures, photo_count=1, now=NOW)
+    assert d == Refused(RefusalCode.MEASURES_TOO_SHORT)
+    enough = decide(facts("rectifying"), HEAD, HazardAction.SUBMIT_RECTIFICATION, reason="已清理杂物", photo_count=1,
+                    now=NOW)
+    assert isinstance(enough, Allowed)
 
 
 def test_inputs_are_not_examined_for_an_illegal_pair() -> None:
@@ -537,7 +548,7 @@ def test_a_new_deadline_must_be_in_the_future(action: HazardAction, new_deadline
         facts("reported"),
         COUNTY,
         action,
-        reason="r",
+        reason=TEXT,
         now=NOW,
         deadline=new_deadline,
         assignee_id=NEW_ASSIGNEE,
@@ -643,14 +654,14 @@ def test_accept_records_on_time_by_submission(
     ],
 )
 def test_without_a_deadline_on_time_does_not_arise(action: HazardAction, actor: Actor, state: str) -> None:
-    d = decide(facts(state, deadline=None), actor, action, reason="r", photo_count=1, now=NOW)
+    d = decide(facts(state, deadline=None), actor, action, reason=TEXT, photo_count=1, now=NOW)
     assert isinstance(d, Allowed)
     assert d.on_time is None
 
 
 def test_naive_times_are_programming_errors() -> None:
     with pytest.raises(ValueError, match="aware"):
-        decide(facts(), COUNTY, HazardAction.COMMENT, reason="r", now=NOW.replace(tzinfo=None))
+        decide(facts(), COUNTY, HazardAction.COMMENT, reason=TEXT, now=NOW.replace(tzinfo=None))
     with pytest.raises(ValueError, match="aware"):
         decide(
             facts(), COUNTY, HazardAction.ASSIGN, now=NOW, deadline=LATER.replace(tzinfo=None), assignee_id=1
@@ -780,7 +791,7 @@ def test_reopening_without_a_fresh_deadline_is_refused_rather_than_keeping_the_o
     closed = facts("closed", deadline=NOW - timedelta(days=30))
     d = decide(closed, COUNTY, HazardAction.REOPEN, reason="杂物又堆回", now=NOW)
     assert d == Refused(RefusalCode.DEADLINE_REQUIRED)
-    past = decide(closed, COUNTY, HazardAction.REOPEN, reason="r", now=NOW, deadline=NOW - timedelta(hours=1))
+    past = decide(closed, COUNTY, HazardAction.REOPEN, reason=TEXT, now=NOW, deadline=NOW - timedelta(hours=1))
     assert past == Refused(RefusalCode.DEADLINE_IN_PAST)
 
 
@@ -790,7 +801,7 @@ def test_reopening_without_a_fresh_deadline_is_refused_rather_than_keeping_the_o
 )
 def test_staff_may_reopen_only_within_the_window_after_closing(closed_ago: timedelta, allowed: bool) -> None:
     closed = facts("closed", closed_at=NOW - closed_ago)
-    d = decide(closed, COUNTY, HazardAction.REOPEN, reason="r", now=NOW, deadline=LATER)
+    d = decide(closed, COUNTY, HazardAction.REOPEN, reason=TEXT, now=NOW, deadline=LATER)
     assert isinstance(d, Allowed) is allowed
     assert (HazardAction.REOPEN in available_actions(closed, COUNTY, now=NOW)) is allowed
     if not allowed:
@@ -800,10 +811,10 @@ def test_staff_may_reopen_only_within_the_window_after_closing(closed_ago: timed
 def test_an_outsider_learns_nothing_of_the_window_and_a_head_is_refused_for_the_role() -> None:
     old = facts("closed", closed_at=NOW - REOPEN_WINDOW * 2)
     county_out = next(p.actor for p in PROFILES if p.name == "county_out")
-    assert decide(old, county_out, HazardAction.REOPEN, reason="r", now=NOW, deadline=LATER) == Refused(
+    assert decide(old, county_out, HazardAction.REOPEN, reason=TEXT, now=NOW, deadline=LATER) == Refused(
         RefusalCode.NOT_IN_SCOPE
     )
-    assert decide(old, HEAD, HazardAction.REOPEN, reason="r", now=NOW, deadline=LATER) == Refused(
+    assert decide(old, HEAD, HazardAction.REOPEN, reason=TEXT, now=NOW, deadline=LATER) == Refused(
         RefusalCode.WRONG_ROLE
     )
 
@@ -819,15 +830,15 @@ def test_asking_for_more_time_changes_neither_state_nor_deadline() -> None:
 
 def test_the_date_asked_for_must_be_later_than_the_deadline_in_force() -> None:
     for asked in (LATER, LATER - timedelta(hours=1)):
-        d = decide(facts("assigned"), HEAD, HazardAction.REQUEST_EXTENSION, reason="r", now=NOW, deadline=asked)
+        d = decide(facts("assigned"), HEAD, HazardAction.REQUEST_EXTENSION, reason=TEXT, now=NOW, deadline=asked)
         assert d == Refused(RefusalCode.DEADLINE_NOT_LATER)
-    past = decide(facts("assigned"), HEAD, HazardAction.REQUEST_EXTENSION, reason="r", now=NOW, deadline=NOW)
+    past = decide(facts("assigned"), HEAD, HazardAction.REQUEST_EXTENSION, reason=TEXT, now=NOW, deadline=NOW)
     assert past == Refused(RefusalCode.DEADLINE_IN_PAST)
 
 
 def test_staff_who_correct_a_sensitive_hazard_change_its_deadline_rather_than_ask() -> None:
     sensitive = facts("rectifying", HazardArea.RIGHTS)
-    assert decide(sensitive, COUNTY, HazardAction.REQUEST_EXTENSION, reason="r", now=NOW, deadline=ASKED) == (
+    assert decide(sensitive, COUNTY, HazardAction.REQUEST_EXTENSION, reason=TEXT, now=NOW, deadline=ASKED) == (
         Refused(RefusalCode.WRONG_ROLE)
     )
     assert HazardAction.CHANGE_DEADLINE in available_actions(sensitive, COUNTY, now=NOW)
@@ -856,9 +867,9 @@ def test_a_closed_hazard_takes_comments_while_it_may_be_reopened(closed_ago: tim
 def test_an_outsider_learns_nothing_of_the_comment_window_and_an_open_hazard_has_none() -> None:
     county_out = next(p.actor for p in PROFILES if p.name == "county_out")
     old = facts("closed", closed_at=NOW - COMMENT_WINDOW * 2)
-    assert decide(old, county_out, HazardAction.COMMENT, reason="r", now=NOW) == Refused(RefusalCode.NOT_IN_SCOPE)
+    assert decide(old, county_out, HazardAction.COMMENT, reason=TEXT, now=NOW) == Refused(RefusalCode.NOT_IN_SCOPE)
     sensitive = facts("rectifying", area=HazardArea.RIGHTS)
-    assert decide(sensitive, HEAD, HazardAction.COMMENT, reason="r", now=NOW) == Refused(
+    assert decide(sensitive, HEAD, HazardAction.COMMENT, reason=TEXT, now=NOW) == Refused(
         RefusalCode.SENSITIVE_HIDDEN
     )
     assert decide(facts("rectifying"), HEAD, HazardAction.COMMENT, reason=" ", now=NOW) == Refused(

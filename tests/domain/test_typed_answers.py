@@ -8,6 +8,7 @@ from bot.domain.text import (
     duration_minutes,
     is_plausible_address,
     said_in_hours,
+    said_in_words,
     says_enough_measures,
     several_numbers,
     single_number,
@@ -80,6 +81,31 @@ def test_measures_say_what_was_done() -> None:
 def test_a_duration_in_hours_is_read_as_minutes(text: str, minutes: int) -> None:
     assert duration_minutes(text) == minutes
     assert said_in_hours(text) is (minutes != 40)
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("两小时", 120), ("一个半小时", 90), ("半小时", 30), ("三十分钟", 30), ("一小时二十分", 80), ("1个半小时", 90),
+     ("1.5小时", 90), ("两个小时", 120), ("两个半小时", 150), ("十二小时", 720), ("二十五分钟", 25),
+     ("一百二十分钟", 120), ("一小时零五分", 65), ("1小时二十分钟", 80), ("大约一个半小时左右", 90), ("两个钟头", 120)],
+)
+def test_a_duration_in_chinese_numerals_is_read_as_digits_would_be(text: str, minutes: int) -> None:
+    assert duration_minutes(text) == minutes
+    assert said_in_words(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    # Not one length: two numerals run together, a guess, a hundred and five or fifty, a numeral inside a word.
+    ["一两个小时", "一两个半小时", "三四十分钟", "十几分钟", "几十分钟", "一百五分钟", "零小时", "几个小时"],
+)
+def test_chinese_numerals_that_say_no_one_length_are_none(text: str) -> None:
+    assert duration_minutes(text) is None
+
+
+def test_a_numeral_inside_a_word_is_no_number() -> None:
+    assert duration_minutes("一起演练了40分钟") == 40 and not said_in_words("一起演练了40分钟")
+    assert not said_in_words("40分钟") and not said_in_words("40")
 
 
 @pytest.mark.parametrize("text", ["", "很久", "1小时和2小时", "0小时", "1.5", "20到30分钟", "2小时3"])

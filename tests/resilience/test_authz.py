@@ -912,7 +912,7 @@ async def prepared_hazard(cell: Cell, row: Row, people: People) -> Hazard | None
     if row.hazard in (HazardState.AWAITING_VERIFICATION, HazardState.CLOSED):
         head = people[P.HEAD_OWN].id
         await act_on(current, head, hazard, HazardAction.ACKNOWLEDGE)
-        hazard = (await act_on(current, head, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改",
+        hazard = (await act_on(current, head, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已整改完毕",
                                photos=1)).hazard
     if row.hazard is HazardState.CLOSED:
         hazard = (await act_on(current, people[P.COUNTY_IN].id, hazard, HazardAction.ACCEPT)).hazard

@@ -52,6 +52,10 @@ async def test_the_whole_loop_closes_on_time_with_history_audit_and_notices(worl
     with pytest.raises(Refusal) as no_photo:
         await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理了杂物")
     assert no_photo.value.code == "photo_required"
+    with pytest.raises(Refusal) as thin:  # the measures' minimum is the service's rule, whoever calls it
+        await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="已改", photos=[world.photo()])
+    assert thin.value.code == "measures_too_short" and thin.value.params["min"] == 4
+    assert (await world.storage.hazards.get(hazard.id)).state is HazardState.RECTIFYING  # type: ignore[union-attr]
     world.clock.advance(timedelta(days=1))
     submitted = await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理了杂物", photos=[world.photo()])
     assert submitted.hazard.state is HazardState.AWAITING_VERIFICATION
@@ -175,7 +179,7 @@ async def test_staff_reopen_a_closed_hazard_with_a_reason(world: World) -> None:
     service = world.service
     cadre, head, staff = await world.user(CADRE), await world.user(HEAD), await world.user(LUCHENG_STAFF)
     hazard = (await service.submit_report(cadre, world.draft())).hazard
-    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理", photos=[world.photo()])
+    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理杂物", photos=[world.photo()])
     await service.act(staff, hazard.id, A.ACCEPT)
 
     reopened = await service.act(staff, hazard.id, A.REOPEN, reason="复查发现杂物又堆回")
@@ -189,7 +193,7 @@ async def test_a_reopened_hazard_gets_a_fresh_deadline_by_its_severity_and_is_no
     service, clock = world.service, world.clock
     cadre, head, staff = await world.user(CADRE), await world.user(HEAD), await world.user(LUCHENG_STAFF)
     hazard = (await service.submit_report(cadre, world.draft(severity=Severity.SERIOUS))).hazard
-    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理", photos=[world.photo()])
+    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理杂物", photos=[world.photo()])
     await service.act(staff, hazard.id, A.ACCEPT)
     clock.advance(timedelta(days=20))  # the old 24-hour deadline is long past
 
@@ -213,7 +217,7 @@ async def test_a_hazard_closed_more_than_ninety_days_ago_is_reported_anew_not_re
     service, clock = world.service, world.clock
     cadre, head, staff = await world.user(CADRE), await world.user(HEAD), await world.user(LUCHENG_STAFF)
     hazard = (await service.submit_report(cadre, world.draft())).hazard
-    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理", photos=[world.photo()])
+    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理杂物", photos=[world.photo()])
     await service.act(staff, hazard.id, A.ACCEPT)
     clock.advance(timedelta(days=91))
     assert A.REOPEN not in (await service.view(staff, hazard.id)).actions
@@ -227,7 +231,8 @@ async def test_forged_actions_are_refused_and_audited(world: World) -> None:
     service = world.service
     cadre = await world.user(CADRE)
     hazard = (await service.submit_report(cadre, world.draft())).hazard
-    await service.act(await world.user(HEAD), hazard.id, A.SUBMIT_RECTIFICATION, reason="清理", photos=[world.photo()])
+    head = await world.user(HEAD)
+    await service.act(head, hazard.id, A.SUBMIT_RECTIFICATION, reason="清理杂物", photos=[world.photo()])
 
     attempts = [
         # Told what View tells them, so that no action confirms the hazard exists; audited as out of scope (below).

@@ -166,10 +166,10 @@ async def test_tasks_put_overdue_first_then_by_deadline_and_page(world: World) -
     clock.advance(timedelta(hours=1))
     late_serious = (await service.submit_report(cadre, world.draft(severity=Severity.SERIOUS))).hazard
     fixed = (await service.submit_report(cadre, world.draft(severity=Severity.SERIOUS))).hazard
-    await service.act(head, fixed.id, HazardAction.SUBMIT_RECTIFICATION, reason="已整改", photos=[world.photo()])
+    await service.act(head, fixed.id, HazardAction.SUBMIT_RECTIFICATION, reason="已整改完毕", photos=[world.photo()])
     hidden = (await service.submit_report(cadre, world.draft(area=HazardArea.RIGHTS))).hazard
     closed = (await service.submit_report(cadre, world.draft())).hazard
-    await service.act(head, closed.id, HazardAction.SUBMIT_RECTIFICATION, reason="已整改", photos=[world.photo()])
+    await service.act(head, closed.id, HazardAction.SUBMIT_RECTIFICATION, reason="已整改完毕", photos=[world.photo()])
     await service.act(staff, closed.id, HazardAction.ACCEPT)
     clock.advance(timedelta(hours=48))  # both serious ones are overdue; the submitted one is not
 
