@@ -228,7 +228,7 @@ async def test_a_selfcheck_put_aside_says_it_is_kept_counting_the_items_answered
     await head.press("➖ 不适用", sheet)
 
     await head.send_text("/drill")  # another journey: the sheet's answers are kept, and the head is told so
-    kept = f"📝 您有一份未完成的月度隐患自查（2026年03月，已答 2/{total} 项），已保存；发送 /selfcheck 可继续。"
+    kept = f"📝 您有一份未完成的月度隐患自查（2026年3月，已答 2/{total} 项），已保存；发送 /selfcheck 可继续。"
     assert head.messages()[-2].text == kept
     assert "第 1 步" in head.last_message().text
     await head.send_text("/cancel")
@@ -251,7 +251,7 @@ async def test_a_selfcheck_with_nothing_answered_is_not_named_and_english_counts
     await head.press("✅ OK")
     await head.send_text("/drill")
     kept = head.messages()[-2].text
-    assert kept.startswith("📝 You have an unfinished monthly self-inspection (2026-03, answered so far: 1/")
+    assert kept.startswith("📝 You have an unfinished monthly self-inspection (March 2026, answered so far: 1/")
     assert kept.endswith("); it is kept: send /selfcheck to carry on.")
 
 
