@@ -217,7 +217,7 @@ class ReminderService:
                                 },
                             )
                         )
-            passed = 0 if add_only else passed_repeats(facts, hazard.severity, now, ladder=self.ladder)
+            passed = 0 if add_only else passed_repeats(facts, hazard.severity, now, ladder=self.ladder, tz=self.tz)
             if passed:
                 assert hazard.deadline is not None  # no repeat has passed without one
                 audience = await directory.for_hazard(hazard, self.ladder.repeat_audiences)  # full plans: everyone's
@@ -225,12 +225,16 @@ class ReminderService:
                     passed,
                     frozenset(recipient_tag(recipient_id, topic_id) for recipient_id, topic_id in audience),
                 )
+        # A step still to come is planned at the same time whenever it is planned, unless the rule changed under a
+        # live table (the weekly repeats moved to Monday): its pending row moves with it, under its key, so that it
+        # goes out once, at the new time (`ReminderRepository.plan`). A repeat whose new moment has already passed
+        # is the plan's catch-up, at the next 09:00.
         if add_only:
-            await self._storage.reminders.plan(rows, now)
+            await self._storage.reminders.plan(rows, now, move_pending=True)
             return
         async with self._storage.db.transaction():
             await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, [str(h.id) for h in hazards], keep)
-            await self._storage.reminders.plan(rows, now)
+            await self._storage.reminders.plan(rows, now, move_pending=True)
 
     async def plan_day(self, today: date) -> None:
         """What the scheduler runs once a day and at every start: the calendar, then every open hazard."""

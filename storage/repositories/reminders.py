@@ -81,10 +81,13 @@ class ReminderRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def plan(self, rows: Iterable[NewReminder], now: datetime) -> None:
+    async def plan(self, rows: Iterable[NewReminder], now: datetime, *, move_pending: bool = False) -> None:
         """Add rows whose dedupe key is new, and revive cancelled ones planned again (a reopened hazard).
 
-        A row that is pending, claimed, sent or failed is left exactly as it is: planning twice never resends.
+        A row that is claimed, sent or failed is left exactly as it is: planning twice never resends. So is a pending
+        one, unless `move_pending`: then a pending row not yet due whose planned time has changed moves to it (the
+        ladder's rule changed under a live table: the weekly repeats moved to Monday). Never one already due: it may
+        be waiting for a retry, or for the end of quiet hours, and its key still says it has not gone out.
         """
         params = [
             (
@@ -106,11 +109,17 @@ class ReminderRepository:
         ]
         if not params:
             return
+        # A pending row not yet due has never been claimed: resetting its claim, retry and lateness changes nothing.
+        moved = (
+            f" OR (reminders.state = '{_PENDING}' AND reminders.due_at > '{to_db_time(now)}' "
+            "AND reminders.due_at <> excluded.due_at)"
+            if move_pending else ""
+        )
         await self._db.executemany(
             f"INSERT INTO reminders ({_NEW_COLUMNS}) VALUES ({marks(params[0])}) "
             "ON CONFLICT (dedupe_key) DO UPDATE SET state = excluded.state, due_at = excluded.due_at, "
             "urgent = excluded.urgent, detail = excluded.detail, retry_at = NULL, claimed_by = NULL, "
-            f"claimed_at = NULL, late = 0 WHERE reminders.state = '{_CANCELLED}'",
+            f"claimed_at = NULL, late = 0 WHERE reminders.state = '{_CANCELLED}'{moved}",
             params,
         )
 

@@ -260,8 +260,13 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
                 ("overdue1d", LUCHENG_STAFF, t(1, 14, 9)),  # with the next morning's escalations
                 ("overdue3d", CITY_ADMIN, t(1, 16, 9)),  # with the next morning's escalations to the city
                 ("overdue3d", LUCHENG_GROUP, t(1, 16, 9)),
+                # Three days overdue on a Friday: on Monday's weekly list with the others, the day before it closed.
+                ("repeat1", HEAD, t(1, 19, 9)),
+                ("repeat1", LUCHENG_STAFF, t(1, 19, 9)),
+                ("repeat1", CITY_ADMIN, t(1, 19, 9)),
+                ("repeat1", LUCHENG_GROUP, t(1, 19, 9)),
             ]
-        )  # closed on 20 January: no weekly repeat
+        )  # closed on 20 January
         assert hazard_log(got, b) == sorted(
             [
                 ("before2h", HEAD, t(3, 11, 21, 30)),
@@ -287,12 +292,13 @@ async def test_a_year_of_reminders(tmp_path: Path) -> None:
             ]
         )
         repeats = [entry for entry in c_log if entry[0].startswith("repeat")]
-        expected_days = [datetime(2026, 6, 19, 9) + timedelta(weeks=k) for k in range(29)]  # to 1 January
-        # Every week while it stays overdue: to the city, and to the county's staff and the head as well.
+        # Every Monday while it stays overdue (three days overdue on Friday 12 June, so from the 15th), to the end of
+        # the year: to the city, and to the county's staff and the head as well. None fell in the outage (a Thursday
+        # evening to a Friday evening).
+        expected_days = [datetime(2026, 6, 15, 9) + timedelta(weeks=k) for k in range(29)]
+        assert all(day.weekday() == 0 for day in expected_days)
         assert sorted((r[2], r[1]) for r in repeats) == [
-            (DOWN_UNTIL.astimezone(TZ).replace(tzinfo=None) if day == datetime(2026, 9, 25, 9) else day, person)
-            for day in expected_days
-            for person in sorted((CITY_ADMIN, LONGWAN_STAFF, SOCIAL_HEAD))
+            (day, person) for day in expected_days for person in sorted((CITY_ADMIN, LONGWAN_STAFF, SOCIAL_HEAD))
         ]
         assert [
             g.item.data.responsible[0].telegram_id
