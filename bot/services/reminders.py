@@ -56,7 +56,7 @@ from bot.domain.reminders import (
 )
 from bot.domain.roles import Role, region_in_scope
 from bot.services.duties import DutySnapshot, load_duties
-from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
+from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem, pressing_first
 from bot.services.reminder_people import Directory, Recipient, RoundReads
 from bot.workers import is_dead
 from storage import Storage
@@ -67,7 +67,7 @@ from storage.repositories.reminders import ClaimedReminder
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Delivery", "ReminderItem", "ReminderService", "RoundReads", "Sweep", "merge_deliveries"]
+__all__ = ["Delivery", "ReminderItem", "ReminderService", "RoundReads", "Sweep"]
 
 # A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending (at once,
 # if it was a process on this host that is gone). The one case where a reminder can go out twice: a crash after
@@ -488,9 +488,17 @@ class ReminderService:
         are cancelled. Quiet hours hold back what is not urgent, however late it already is."""
         return (await self.sweep_batch(now, worker_id)).deliveries
 
-    async def sweep_batch(self, now: datetime, worker_id: str, shared: RoundReads | None = None) -> Sweep:
+    async def sweep_batch(
+        self,
+        now: datetime,
+        worker_id: str,
+        shared: RoundReads | None = None,
+        *,
+        recipient: Recipient | None = None,
+    ) -> Sweep:
         """`sweep`, saying also how many rows it claimed: a sweep that claimed its limit may have left more due.
-        `shared`: what the round's earlier sweeps read that this one may use again (bot/jobs.py)."""
+        `shared`: what the round's earlier sweeps read that this one may use again (`reminder_rounds.Round`);
+        `recipient`: that chat's (and topic's) rows alone, the rest of a person's for the round's one message."""
         repo = self._storage.reminders
         # A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
         # once; any other only after the lease, since it may be alive elsewhere.
@@ -507,6 +515,7 @@ class ReminderService:
             include_non_urgent=not in_quiet_hours(now, self.quiet_hours, self.tz),
             late_before=now - LATE_AFTER,
             limit=self.claim_limit,
+            recipient=recipient,
         )
         if not claimed:
             return Sweep([], 0, full=False)
@@ -623,23 +632,9 @@ def _kinds_of(steps: tuple[DutyStep, ...]) -> frozenset[ReminderKind]:
     return frozenset(step.kind for step in steps)
 
 
-def merge_deliveries(deliveries: Iterable[Delivery], worker_id: str) -> list[Delivery]:
-    """One delivery per recipient from those the sweeps of a round (all by `worker_id`) handed over: a person gets
-    one message for what the round claimed, however many sweeps that took."""
-    items: dict[Recipient, list[ReminderItem]] = defaultdict(list)
-    for delivery in deliveries:
-        items[(delivery.recipient_id, delivery.topic_id)] += delivery.items
-    return _deliveries(items, worker_id)
-
-
 def _deliveries(items: dict[Recipient, list[ReminderItem]], worker_id: str) -> list[Delivery]:
     """A delivery per recipient, in recipient order, each with its items the most pressing first."""
     return [
-        Delivery(recipient, topic, worker_id, tuple(sorted(found, key=_item_order)))
+        Delivery(recipient, topic, worker_id, tuple(sorted(found, key=pressing_first)))
         for (recipient, topic), found in sorted(items.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
     ]
-
-
-def _item_order(item: ReminderItem) -> tuple[int, datetime, int]:
-    # The most pressing first: urgent hazards, then the rest by when they fell due.
-    return (0 if item.urgent else 1, item.due_at, item.reminder_id)

@@ -41,6 +41,8 @@ _NOT_INDEXED_STATE = "+state = ?"
 # the index, not through a parameter.
 _IS_PENDING = f"state = '{_PENDING}'"
 _IS_CLAIMED = f"state = '{_CLAIMED}'"
+# Rows settled by one statement: well under SQLite's limit of parameters (32,766).
+_SETTLE_SLICE = 5000
 # A dictionary lookup rather than an Enum call for each of a thousand claimed rows.
 _KINDS = {kind.value: kind for kind in ReminderKind}
 _SUBJECT_TYPES = {subject_type.value: subject_type for subject_type in SubjectType}
@@ -170,26 +172,36 @@ class ReminderRepository:
         )
 
     async def claim_due(
-        self, now: datetime, worker_id: str, *, include_non_urgent: bool, late_before: datetime, limit: int = 1000
+        self,
+        now: datetime,
+        worker_id: str,
+        *,
+        include_non_urgent: bool,
+        late_before: datetime,
+        limit: int = 1000,
+        recipient: tuple[int, int | None] | None = None,
     ) -> list[ClaimedReminder]:
         """Claim pending rows due by `now` in one statement, and return them; rows due before `late_before`
-        are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours)."""
+        are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours).
+        `recipient`: that chat's (and topic's) rows alone (migration 0028's index)."""
         stamp = to_db_time(now)
         # due_at <= now bounds the walk along reminders_due to the rows already due; COALESCE alone cannot be
         # searched, so a minute with a handful of rows due read every pending row of the city (35 ms at 65,000).
         # A retry comes after its row's due time (release: the claim's time plus a delay), so the bound loses none.
+        whose, whom = ("AND recipient_id = ? AND topic_id IS ? ", recipient) if recipient is not None else ("", ())
         rows = await self._db.fetchall(
             "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
             "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "
-            f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE {_IS_PENDING} AND due_at <= ? "
-            "AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) ORDER BY due_at, id LIMIT ?) "
-            f"RETURNING {_CLAIMED_COLUMNS}",
+            f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE {_IS_PENDING} {whose}"
+            "AND due_at <= ? AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) ORDER BY due_at, id "
+            f"LIMIT ?) RETURNING {_CLAIMED_COLUMNS}",
             (
                 _CLAIMED,
                 worker_id,
                 stamp,
                 to_db_time(late_before),
                 _PENDING,
+                *whom,
                 stamp,
                 stamp,
                 int(include_non_urgent),
@@ -328,7 +340,20 @@ class ReminderRepository:
         if not ids:
             return 0
         # Only the sweeper that holds the claim may settle it: a stale claim recovered and re-claimed by another
-        # sweeper is not marked sent by the first one.
+        # sweeper is not marked sent by the first one. A message covers all of a person's due rows (a city admin's
+        # first morning: tens of thousands), past what one statement may name: settled a slice at a time, all in one
+        # transaction, so that a crash leaves none of them sent and the rest claimed (to go out a second time).
+        if len(ids) <= _SETTLE_SLICE:
+            return await self._settle(ids, worker_id, assignments, values)
+        settled = 0
+        async with self._db.transaction():
+            for start in range(0, len(ids), _SETTLE_SLICE):
+                settled += await self._settle(ids[start : start + _SETTLE_SLICE], worker_id, assignments, values)
+        return settled
+
+    async def _settle(
+        self, ids: Sequence[int], worker_id: str, assignments: str, values: tuple[object, ...]
+    ) -> int:
         return await self._db.execute_rowcount(
             f"UPDATE reminders SET {assignments} WHERE id IN ({marks(ids)}) AND {_NOT_INDEXED_STATE} "
             "AND claimed_by = ?",

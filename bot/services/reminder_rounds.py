@@ -1,0 +1,126 @@
+"""A round of the minute tick: one message per person for everything due to them, however much that is.
+
+The sweeps claim the earliest due rows a claim limit at a time (`ReminderService.sweep_batch`: each a short stretch
+of work). A person the round meets for the first time has the rest of their due rows claimed then too, a claim
+limit at a time (`sweep_batch(recipient=…)`), so that all of them go into the round's one message to that person.
+Before, a person's rows went out in as many messages as the rounds and chunks of the morning's backlog they fell in:
+on the first morning of the generated city, 244,313 rows in 22,859 messages, and a city admin got dozens, each
+listing ten and counting the rest of its own chunk.
+
+Each person's items are gathered as the sweeps hand them over (`Gathering`): the most pressing `LISTED_ITEMS` kept
+to be listed, the others counted and only their row ids kept, to be settled with the message. A city admin with
+fifty thousand rows due costs the round ten items and fifty thousand ids, not fifty thousand items.
+
+    round_ = Round(services.reminders, now, worker_id, round_rows)
+    async for sweep in round_.sweeps():  # each sweep claimed, checked and built: time it, or just let it run
+        ...
+    for delivery in round_.deliveries():  # one per person (chat and topic), to send, then confirm or release
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+
+from bot.services.reminder_items import LISTED_ITEMS, Delivery, ReminderItem, pressing_first, subject_of
+from bot.services.reminder_people import Recipient, RoundReads
+from bot.services.reminders import ReminderService, Sweep
+
+
+class Gathering:
+    """One person's part of a round: the items to list, what else there is, and every row it stands for.
+
+    The subjects listed (a hazard, a duty of a period: `subject_of`) are the `LISTED_ITEMS` most pressing, each
+    ranked by its most pressing item (`pressing_first`), with every item of theirs the round claimed (the message
+    says each by its latest step, `handlers.reminder_text.collapse`); the other subjects are counted, their rows kept
+    by id. A subject's rank only rises as its items come, so the list is exact but for one case: a subject that left
+    it and then gets a more pressing item stays counted, not listed (rows come in due order, sweep after sweep, so
+    an earlier step of a subject comes after a later one only when a retry fell due with them)."""
+
+    def __init__(self, recipient: Recipient, worker_id: str) -> None:
+        self.recipient = recipient
+        self.worker_id = worker_id
+        self._listed: dict[tuple[object, ...], list[ReminderItem]] = {}
+        self._counted: set[tuple[object, ...]] = set()  # the subjects met that are not listed
+        self._ids: list[int] = []
+
+    def add(self, items: Iterable[ReminderItem]) -> None:
+        for item in items:
+            self._ids.append(item.reminder_id)
+            subject = subject_of(item)
+            if subject in self._counted:
+                continue
+            self._listed.setdefault(subject, []).append(item)
+            if len(self._listed) > LISTED_ITEMS:
+                least = max(self._listed, key=lambda key: min(map(pressing_first, self._listed[key])))
+                del self._listed[least]
+                self._counted.add(least)
+
+    def delivery(self) -> Delivery:
+        items = tuple(sorted((item for found in self._listed.values() for item in found), key=pressing_first))
+        shown = {item.reminder_id for item in items}
+        recipient_id, topic_id = self.recipient
+        return Delivery(
+            recipient_id,
+            topic_id,
+            self.worker_id,
+            items,
+            unlisted=len(self._counted),
+            covered=tuple(reminder_id for reminder_id in self._ids if reminder_id not in shown),
+        )
+
+
+class Round:
+    """The sweeps of one round (up to `round_rows` rows, and the rest of each person's met before that), gathered
+    into one delivery per person. `more_due`: the round stopped at its size, so more may be due already."""
+
+    def __init__(self, reminders: ReminderService, now: datetime, worker_id: str, round_rows: int) -> None:
+        self._reminders = reminders
+        self._now = now
+        self._worker_id = worker_id
+        self._round_rows = round_rows
+        self._gathered: dict[Recipient, Gathering] = {}
+        self._drained: set[Recipient] = set()
+        self.rows = 0
+        self.more_due = False
+
+    async def sweeps(self) -> AsyncIterator[Sweep]:
+        """Each sweep as it is made: the earliest due rows, then the rest of each person met for the first time."""
+        shared = RoundReads()
+        while True:
+            sweep = await self._reminders.sweep_batch(self._now, self._worker_id, shared)
+            self._take(sweep)
+            yield sweep
+            # A sweep that claimed less than its limit claimed everything due: nobody has any left to claim.
+            met = [(d.recipient_id, d.topic_id) for d in sweep.deliveries] if sweep.full else []
+            for recipient in met:
+                if recipient in self._drained:
+                    continue
+                self._drained.add(recipient)
+                while True:
+                    theirs = await self._reminders.sweep_batch(
+                        self._now, self._worker_id, shared, recipient=recipient
+                    )
+                    self._take(theirs)
+                    yield theirs
+                    if not theirs.full:
+                        break
+            self.more_due = sweep.full
+            if not sweep.full or self.rows >= self._round_rows:
+                return
+
+    def _take(self, sweep: Sweep) -> None:
+        self.rows += sweep.claimed
+        for delivery in sweep.deliveries:
+            recipient = (delivery.recipient_id, delivery.topic_id)
+            if recipient not in self._gathered:
+                self._gathered[recipient] = Gathering(recipient, self._worker_id)
+            self._gathered[recipient].add(delivery.items)
+
+    def deliveries(self) -> list[Delivery]:
+        """One per person (chat and topic) the round claimed anything for, in recipient order."""
+        return [
+            self._gathered[recipient].delivery()
+            for recipient in sorted(self._gathered, key=lambda pair: (pair[0], pair[1] or 0))
+        ]
