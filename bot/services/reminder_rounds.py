@@ -20,7 +20,7 @@ fifty thousand rows due costs the round ten items and fifty thousand ids, not fi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 
 from bot.services.reminder_items import LISTED_ITEMS, Delivery, ReminderItem, pressing_first, subject_of
@@ -85,7 +85,7 @@ class Round:
         self.rows = 0
         self.more_due = False
 
-    async def sweeps(self) -> AsyncIterator[Sweep]:
+    async def sweeps(self) -> AsyncGenerator[Sweep, None]:
         """Each sweep as it is made: the earliest due rows, then the rest of each person met for the first time."""
         shared = RoundReads()
         while True:
