@@ -243,8 +243,10 @@ def plan_hazard_reminders(
     urgent = is_urgent(severity)
     plan: list[PlannedReminder] = []
     latest_past: int | None = None
-    for step in _steps_to_plan(ladder, deadline, now, urgent, tz):
-        at = _moment(ladder, deadline, step, urgent, tz)
+    # Worked out once for the plan rather than for each repeat: the daily plan goes through every open hazard.
+    first_day = _first_repeat_day(ladder, deadline, tz) if _on_weekday(ladder, urgent) else None
+    for step in _steps_to_plan(ladder, deadline, now, urgent, tz, first_day):
+        at = _moment(ladder, deadline, step, urgent, tz, first_day)
         if at <= now:
             if step.offset >= timedelta(0):
                 latest_past = len(plan)
@@ -279,12 +281,20 @@ def passed_repeats(
     return _repeats_certainly_passed(ladder, facts.deadline, now, is_urgent(severity), tz)
 
 
-def _moment(ladder: EscalationLadder, deadline: datetime, step: LadderStep, urgent: bool, tz: ZoneInfo) -> datetime:
+def _moment(
+    ladder: EscalationLadder,
+    deadline: datetime,
+    step: LadderStep,
+    urgent: bool,
+    tz: ZoneInfo,
+    first_day: date | None = None,
+) -> datetime:
     """The step's own moment: its offset from the deadline, or the next batch from there; a weekly repeat kept to
-    the ladder's weekday, that weekday's batch (`_weekday_repeat`)."""
+    the ladder's weekday, that weekday's batch (`_weekday_repeat`; `first_day`: the first's day, if known)."""
     number = repeat_number(step.name)
     if number is not None and _on_weekday(ladder, urgent):
-        return _weekday_repeat(_first_repeat_day(ladder, deadline, tz), number, ladder, tz)
+        first_day = first_day or _first_repeat_day(ladder, deadline, tz)
+        return _weekday_repeat(first_day, number, ladder, tz)
     at = deadline + step.offset
     return _next_batch(at, ladder, tz) if _batched(ladder, step, urgent) else at
 
@@ -319,10 +329,12 @@ def _weekday_repeat(first_day: date, number: int, ladder: EscalationLadder, tz: 
     return local_instant(first_day + timedelta(weeks=number - 1), ladder.batch_at, tz)
 
 
-def _weekday_repeats_passed(ladder: EscalationLadder, deadline: datetime, now: datetime, tz: ZoneInfo) -> int:
+def _weekday_repeats_passed(
+    ladder: EscalationLadder, deadline: datetime, now: datetime, tz: ZoneInfo, first_day: date | None = None
+) -> int:
     """How many repeats of a weekday ladder have had their moment by `now`: exactly (their moments are known
     without batching's slack), worked out from the weeks between rather than counted."""
-    first_day = _first_repeat_day(ladder, deadline, tz)
+    first_day = first_day or _first_repeat_day(ladder, deadline, tz)
     number = max((now.astimezone(tz).date() - first_day).days // 7 + 1, 0)
     while number > 0 and _weekday_repeat(first_day, number, ladder, tz) > now:
         number -= 1
@@ -356,7 +368,12 @@ def ladder_step(ladder: EscalationLadder, name: str) -> LadderStep:
 
 
 def _steps_to_plan(
-    ladder: EscalationLadder, deadline: datetime, now: datetime, urgent: bool, tz: ZoneInfo
+    ladder: EscalationLadder,
+    deadline: datetime,
+    now: datetime,
+    urgent: bool,
+    tz: ZoneInfo,
+    first_day: date | None = None,
 ) -> list[LadderStep]:
     """The ladder's steps, then its repeats up to the first more than one interval past the later of `now` and the
     ladder's last step: from the latest that has certainly passed (which may be the one to catch up), since those
@@ -366,7 +383,7 @@ def _steps_to_plan(
     if ladder.repeat_every is None:
         return steps
     if _on_weekday(ladder, urgent):
-        passed = _weekday_repeats_passed(ladder, deadline, now, tz)
+        passed = _weekday_repeats_passed(ladder, deadline, now, tz, first_day)
         return steps + [_repeat(ladder, number) for number in range(max(passed, 1), passed + 2)]
     first_minute = deadline + ladder.steps[-1].offset  # repeat n's own minute is this plus n intervals
     last = (max(now, first_minute) + ladder.repeat_every - first_minute) // ladder.repeat_every
