@@ -301,7 +301,9 @@ def _moment(
 
 def _on_weekday(ladder: EscalationLadder, urgent: bool) -> bool:
     """Whether the hazard's repeats keep the ladder's weekday: batched ones (never an urgent hazard's) only."""
-    return ladder.repeat_weekday is not None and _batched(ladder, _repeat(ladder, 1), urgent)
+    if ladder.repeat_weekday is None or ladder.repeat_every is None:
+        return False
+    return _batched(ladder, _repeat(ladder, 1), urgent)
 
 
 def _first_repeat_day(ladder: EscalationLadder, deadline: datetime, tz: ZoneInfo) -> date:

@@ -45,7 +45,10 @@ def plan_every_step(
     urgent = is_urgent(severity)
     plan: list[PlannedReminder] = []
     latest_past: int | None = None
-    weekday = ladder.repeat_weekday is not None and _batched(ladder, _a_repeat(ladder), urgent)
+    weekday = (
+        ladder.repeat_weekday is not None and ladder.repeat_every is not None
+        and _batched(ladder, _a_repeat(ladder), urgent)
+    )
     steps = _weekday_steps(ladder, deadline, now, tz) if weekday else _steps_until(ladder, deadline, now)
     for step, on_weekday in steps:
         batched = _batched(ladder, step, urgent)
