@@ -25,7 +25,7 @@ from storage import Storage
 from storage.calendar_models import SubjectType
 from storage.hazard_models import Hazard
 from storage.models import GroupPurpose, Institution, RegionLevel
-from storage.repositories.reminders import ClaimedReminder
+from storage.repositories.reminders import ClaimedReminder, CountedReminder
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,17 @@ def subject_of(item: ReminderItem) -> tuple[object, ...]:
     if isinstance(data, DutyReminderData):
         return ("duty", data.duty, data.institution_id, data.unit_code, data.period.key)
     return ("digest", item.reminder_id)
+
+
+def row_subject(row: CountedReminder) -> tuple[object, ...]:
+    """`subject_of` for a row counted without being built: the same key for the same hazard or duty."""
+    if row.subject_type is SubjectType.HAZARD:
+        return ("hazard", int(row.subject_id))
+    if row.subject_type is SubjectType.INSTITUTION and row.duty is not None:
+        return ("duty", Duty(row.duty), int(row.subject_id), None, row.period)
+    if row.subject_type is SubjectType.UNIT:
+        return ("duty", Duty.STUDY, None, row.subject_id, row.period)
+    return ("digest", row.id)
 
 
 class ItemBuilder:

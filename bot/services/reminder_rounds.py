@@ -27,6 +27,9 @@ from bot.services.reminder_items import LISTED_ITEMS, Delivery, ReminderItem, pr
 from bot.services.reminder_people import Recipient, RoundReads
 from bot.services.reminders import ReminderService, Sweep
 
+# The rows of a person counted, not listed, claimed per statement: no row is built, so a claim is a few ms.
+COUNT_SLICE = 1000
+
 
 class Gathering:
     """One person's part of a round: the items to list, what else there is, and every row it stands for.
@@ -56,6 +59,17 @@ class Gathering:
                 least = max(self._listed, key=lambda key: min(map(pressing_first, self._listed[key])))
                 del self._listed[least]
                 self._counted.add(least)
+
+    @property
+    def list_full(self) -> bool:
+        return len(self._listed) >= LISTED_ITEMS
+
+    def count(self, rows: Iterable[tuple[int, tuple[object, ...]]]) -> None:
+        """Rows to be counted, not listed: their ids, and their subjects unless listed already."""
+        for reminder_id, subject in rows:
+            self._ids.append(reminder_id)
+            if subject not in self._listed:
+                self._counted.add(subject)
 
     def delivery(self) -> Delivery:
         items = tuple(sorted((item for found in self._listed.values() for item in found), key=pressing_first))
@@ -98,25 +112,43 @@ class Round:
                 if recipient in self._drained:
                     continue
                 self._drained.add(recipient)
-                while True:
-                    theirs = await self._reminders.sweep_batch(
-                        self._now, self._worker_id, shared, recipient=recipient
-                    )
-                    self._take(theirs)
+                async for theirs in self._rest_of(recipient, shared):
                     yield theirs
-                    if not theirs.full:
-                        break
             self.more_due = sweep.full
             if not sweep.full or self.rows >= self._round_rows:
                 return
 
+    async def _rest_of(self, recipient: Recipient, shared: RoundReads) -> AsyncGenerator[Sweep, None]:
+        """The rest of a person's due rows: their most pressing built and checked a claim limit at a time, until
+        there are enough to list (with what the round has of theirs already); the others claimed `COUNT_SLICE` at a
+        time and counted (`claim_counted`)."""
+        reminders = self._reminders
+        while True:
+            theirs = await reminders.sweep_batch(self._now, self._worker_id, shared, recipient=recipient)
+            self._take(theirs)
+            yield theirs
+            if not theirs.full:
+                return
+            # Claimed the most pressing first: once the list is full, the rest can only be counted.
+            if not reminders.builds_every_row and self._gathering(recipient).list_full:
+                break
+        while True:
+            counted = await reminders.claim_counted(self._now, self._worker_id, recipient, COUNT_SLICE)
+            self.rows += len(counted)
+            self._gathering(recipient).count(counted)
+            yield Sweep([], len(counted), full=len(counted) >= COUNT_SLICE)
+            if len(counted) < COUNT_SLICE:
+                return
+
+    def _gathering(self, recipient: Recipient) -> Gathering:
+        if recipient not in self._gathered:
+            self._gathered[recipient] = Gathering(recipient, self._worker_id)
+        return self._gathered[recipient]
+
     def _take(self, sweep: Sweep) -> None:
         self.rows += sweep.claimed
         for delivery in sweep.deliveries:
-            recipient = (delivery.recipient_id, delivery.topic_id)
-            if recipient not in self._gathered:
-                self._gathered[recipient] = Gathering(recipient, self._worker_id)
-            self._gathered[recipient].add(delivery.items)
+            self._gathering((delivery.recipient_id, delivery.topic_id)).add(delivery.items)
 
     def deliveries(self) -> list[Delivery]:
         """One per person (chat and topic) the round claimed anything for, in recipient order."""

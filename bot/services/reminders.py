@@ -56,7 +56,7 @@ from bot.domain.reminders import (
 )
 from bot.domain.roles import Role, region_in_scope
 from bot.services.duties import DutySnapshot, load_duties
-from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem, pressing_first
+from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem, pressing_first, row_subject
 from bot.services.reminder_people import Directory, Recipient, RoundReads
 from bot.workers import is_dead
 from storage import Storage
@@ -558,6 +558,31 @@ class ReminderService:
         institutions |= {hazard.institution_id for hazard in hazards.values()}
         assignees = {hazard.assignee_id for hazard in hazards.values() if hazard.assignee_id is not None}
         return await Directory.load_concerning(self._storage, institutions, assignees, shared)
+
+    async def claim_counted(
+        self, now: datetime, worker_id: str, recipient: Recipient, limit: int
+    ) -> list[tuple[int, tuple[object, ...]]]:
+        """Claim up to `limit` more of the recipient's due rows to be counted in their message but not listed: each
+        row's id and what it is about (`row_subject`), nothing built. The round has listed the most pressing of
+        theirs already (built and checked); planning cancels a hazard's or a duty's pending rows as soon as it is
+        closed or done, so these are counted as they stand rather than checked one by one: a city admin's first
+        morning had 50,000, each a hazard to read. Not for a ladder that plans on sending (`builds_every_row`)."""
+        rows = await self._storage.reminders.claim_counted(
+            now,
+            worker_id,
+            recipient,
+            include_non_urgent=not in_quiet_hours(now, self.quiet_hours, self.tz),
+            late_before=now - LATE_AFTER,
+            limit=limit,
+        )
+        return [(row.id, row_subject(row)) for row in rows]
+
+    @property
+    def builds_every_row(self) -> bool:
+        """Whether every row sent must be built, rather than some counted (`claim_counted`): a ladder repeating
+        more often than the daily plan reaches plans each hazard's next repeat as one is sent (`_extends_plan`)."""
+        repeat = self.ladder.repeat_every
+        return repeat is not None and repeat < DAILY_PLAN_REACH
 
     def _extends_plan(self, step: str) -> bool:
         """Whether re-planning the hazard once this step has gone out can add a step that the daily plan would add

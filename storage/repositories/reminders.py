@@ -71,6 +71,17 @@ class ClaimedReminder:
 
 
 @dataclass(frozen=True, slots=True)
+class CountedReminder:
+    """A row claimed to be counted in a message, not listed: what tells its subject apart (`row_subject`)."""
+
+    id: int
+    subject_type: SubjectType
+    subject_id: str
+    period: str | None
+    duty: str | None  # the detail's duty, for an institution's
+
+
+@dataclass(frozen=True, slots=True)
 class GivenBack:
     """A claim taken back from a sweeper presumed dead: its message may have reached Telegram already."""
 
@@ -183,32 +194,34 @@ class ReminderRepository:
     ) -> list[ClaimedReminder]:
         """Claim pending rows due by `now` in one statement, and return them; rows due before `late_before`
         are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours).
-        `recipient`: that chat's (and topic's) rows alone (migration 0028's index)."""
-        stamp = to_db_time(now)
-        # due_at <= now bounds the walk along reminders_due to the rows already due; COALESCE alone cannot be
-        # searched, so a minute with a handful of rows due read every pending row of the city (35 ms at 65,000).
-        # A retry comes after its row's due time (release: the claim's time plus a delay), so the bound loses none.
-        whose, whom = ("AND recipient_id = ? AND topic_id IS ? ", recipient) if recipient is not None else ("", ())
+        `recipient`: that chat's (and topic's) rows alone, the most pressing first: urgent, then by due time
+        (migration 0028's index, in that order)."""
         rows = await self._db.fetchall(
-            "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
-            "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "
-            f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE {_IS_PENDING} {whose}"
-            "AND due_at <= ? AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) ORDER BY due_at, id "
-            f"LIMIT ?) RETURNING {_CLAIMED_COLUMNS}",
-            (
-                _CLAIMED,
-                worker_id,
-                stamp,
-                to_db_time(late_before),
-                _PENDING,
-                *whom,
-                stamp,
-                stamp,
-                int(include_non_urgent),
-                limit,
-            ),
+            f"{_claim(recipient)} RETURNING {_CLAIMED_COLUMNS}",
+            _claim_params(now, worker_id, include_non_urgent, late_before, limit, recipient),
         )
         return sorted((_claimed(row) for row in rows), key=lambda r: (r.due_at, r.id))
+
+    async def claim_counted(
+        self,
+        now: datetime,
+        worker_id: str,
+        recipient: tuple[int, int | None],
+        *,
+        include_non_urgent: bool,
+        late_before: datetime,
+        limit: int,
+    ) -> list[CountedReminder]:
+        """`claim_due` for one recipient, answering only what counting the rows needs (no detail to parse): the rows
+        a message counts but does not list."""
+        rows = await self._db.fetchall(
+            f"{_claim(recipient)} RETURNING id, subject_type, subject_id, period, json_extract(detail, '$.duty')",
+            _claim_params(now, worker_id, include_non_urgent, late_before, limit, recipient),
+        )
+        return [
+            CountedReminder(int(id_), _SUBJECT_TYPES[subject_type], subject_id, period, duty)
+            for id_, subject_type, subject_id, period, duty in rows
+        ]
 
     async def mark_sent(self, ids: Sequence[int], worker_id: str, now: datetime) -> int:
         return await self._finish_claim(
@@ -359,6 +372,39 @@ class ReminderRepository:
             "AND claimed_by = ?",
             (*values, *ids, _CLAIMED, worker_id),
         )
+
+
+def _claim(recipient: tuple[int, int | None] | None) -> str:
+    """The claim's UPDATE (without RETURNING): pending rows due, the earliest first; a recipient's, the most pressing
+    first. due_at <= now bounds the walk along the index to the rows already due; COALESCE alone cannot be searched,
+    so a minute with a handful of rows due read every pending row of the city (35 ms at 65,000). A retry comes after
+    its row's due time (release: the claim's time plus a delay), so the bound loses none."""
+    whose, order = "", "due_at, id"
+    if recipient is not None:
+        whose, order = "AND recipient_id = ? AND topic_id IS ? ", "urgent DESC, due_at, id"
+    return (
+        "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
+        "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "
+        f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE {_IS_PENDING} {whose}"
+        "AND due_at <= ? AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) "
+        f"ORDER BY {order} LIMIT ?)"
+    )
+
+
+def _claim_params(
+    now: datetime,
+    worker_id: str,
+    include_non_urgent: bool,
+    late_before: datetime,
+    limit: int,
+    recipient: tuple[int, int | None] | None,
+) -> tuple[object, ...]:
+    stamp = to_db_time(now)
+    whom = () if recipient is None else recipient
+    return (
+        _CLAIMED, worker_id, stamp, to_db_time(late_before), _PENDING, *whom, stamp, stamp, int(include_non_urgent),
+        limit,
+    )
 
 
 def _claimed(row: aiosqlite.Row) -> ClaimedReminder:
