@@ -500,15 +500,10 @@ class ReminderService:
         `shared`: what the round's earlier sweeps read that this one may use again (`reminder_rounds.Round`);
         `recipient`: that chat's (and topic's) rows alone, the rest of a person's for the round's one message."""
         repo = self._storage.reminders
-        # A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
-        # once; any other only after the lease, since it may be alive elsewhere.
-        given_back = await repo.recover_from([worker for worker in await repo.claimants() if is_dead(worker)])
-        given_back += await repo.recover_stale(now - CLAIM_LEASE)
-        for claim in given_back:
-            # The message may have reached Telegram just before the sweeper died, and the Bot API cannot be asked:
-            # it is sent again, because a reminder twice is better than none. Named, so a second copy is explained.
-            log.warning("reminder %d to chat %d: claim by %s died with it; queued again (it may arrive twice)",
-                        claim.id, claim.recipient_id, claim.claimed_by or "a sweeper past its lease")
+        if recipient is None or shared is None:
+            # Once a round (its first sweeps: those of a person's rest come after): each asks for every claim held,
+            # and the round holds thousands of its own by then.
+            await self._recover(now)
         claimed = await repo.claim_due(
             now,
             worker_id,
@@ -546,6 +541,18 @@ class ReminderService:
             unplanned = sorted(h for h in extended if str(h) not in planned_ahead)
             await self._plan_hazards([hazards[h] for h in unplanned], directory, add_only=True)
         return Sweep(_deliveries(grouped, worker_id), len(claimed), full=len(claimed) >= self.claim_limit)
+
+    async def _recover(self, now: datetime) -> None:
+        """A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
+        once; any other only after the lease, since it may be alive elsewhere."""
+        repo = self._storage.reminders
+        given_back = await repo.recover_from([worker for worker in await repo.claimants() if is_dead(worker)])
+        given_back += await repo.recover_stale(now - CLAIM_LEASE)
+        for claim in given_back:
+            # The message may have reached Telegram just before the sweeper died, and the Bot API cannot be asked:
+            # it is sent again, because a reminder twice is better than none. Named, so a second copy is explained.
+            log.warning("reminder %d to chat %d: claim by %s died with it; queued again (it may arrive twice)",
+                        claim.id, claim.recipient_id, claim.claimed_by or "a sweeper past its lease")
 
     async def _directory_for(
         self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard], shared: RoundReads | None
