@@ -27,8 +27,10 @@ from bot.services.reminder_items import LISTED_ITEMS, Delivery, ReminderItem, pr
 from bot.services.reminder_people import Recipient, RoundReads
 from bot.services.reminders import ReminderService, Sweep
 
-# The rows of a person counted, not listed, claimed per statement: no row is built, so a claim is a few ms.
-COUNT_SLICE = 1000
+# The rows of a person counted, not listed, claimed per statement: none is built, but each leaves the three indexes
+# of pending rows and enters that of claims (32 µs a row at city scale): 400 make a claim of about 13 ms, under the
+# 20 ms a sweep may take (1,000 took 32).
+COUNT_SLICE = 400
 
 
 class Gathering:
