@@ -44,7 +44,7 @@ from bot.i18n import Translator
 from bot.jobs import ROUND_ROWS
 from bot.services.exports import ExportFormat
 from bot.services.reminder_items import HazardReminderData
-from bot.services.reminder_rounds import Round
+from bot.services.reminder_rounds import COUNT_SLICE, Round
 from bot.services.warnings import ManualWarning
 from bot.services_factory import BotServices, open_services
 from handlers.warning_delivery import Delivered, deliver
@@ -122,6 +122,7 @@ class SweepTiming:
     deliveries: int
     full: bool
     hazard_rows: int  # of those sent, reminders about hazards (the rest are duties and digests)
+    counted: bool  # a person's rows past those listed, claimed and counted, none built
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ async def timed_round(services: BotServices, when: datetime) -> RoundTiming:
         items = [item for delivery in sweep.deliveries for item in delivery.items]
         hazard_rows = sum(1 for item in items if isinstance(item.data, HazardReminderData))
         sweeps.append(SweepTiming(wall, cpu, sweep.claimed, len(items), len(sweep.deliveries), sweep.full,
-                                  hazard_rows))
+                                  hazard_rows, sweep.counted))
     started_cpu = time.process_time()
     deliveries = round_.deliveries()
     for delivery in deliveries:
@@ -211,17 +212,21 @@ async def probe_sweeps(services: BotServices) -> None:
           f"{sum(s.claimed for s in backlog):,} rows, {sum(r.rows for r in morning):,} of them sent in "
           f"{sum(r.messages for r in morning):,} messages; confirming them {sum(r.settle_cpu for r in morning):.0f} "
           f"ms cpu")
-    full = [s for s in backlog if s.full]
+    full = [s for s in backlog if s.full and not s.counted]
     describe(f"reminder sweep, 09:00 backlog, a full sweep ({limit:,} rows)", full)
     describe("reminder sweep, 09:00 backlog, full, duty rows alone", [s for s in full if not s.hazard_rows])
     describe("reminder sweep, 09:00 backlog, full, hazard rows alone",
              [s for s in full if s.hazard_rows == s.claimed])
-    describe("reminder sweep, 09:00 backlog, sweeps short of the limit", [s for s in backlog if not s.full])
+    describe("reminder sweep, 09:00 backlog, sweeps short of the limit",
+             [s for s in backlog if not s.full and not s.counted])
+    describe(f"reminder sweep, 09:00 backlog, a person's rows counted ({COUNT_SLICE} a claim)",
+             [s for s in backlog if s.counted])
     ticks: list[list[RoundTiming]] = []
     for minute in range(1, 24 * 60 + 1):
         ticks.append(await timed_tick(services, START + timedelta(minutes=minute)))
     busy = [s for tick in ticks for r in tick for s in r.sweeps if s.claimed]
-    describe("reminder sweep, the next 24 h: a sweep with rows due", busy)
+    describe("reminder sweep, the next 24 h: a sweep with rows due", [s for s in busy if not s.counted])
+    describe("reminder sweep, the next 24 h: a person's rows counted", [s for s in busy if s.counted])
     describe("reminder sweep, the next 24 h: a minute with nothing due",
              [tick[0].sweeps[0] for tick in ticks if not tick[0].sweeps[0].claimed])
     if busy:

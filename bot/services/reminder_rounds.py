@@ -138,7 +138,7 @@ class Round:
             counted = await reminders.claim_counted(self._now, self._worker_id, recipient, COUNT_SLICE)
             self.rows += len(counted)
             self._gathering(recipient).count(counted)
-            yield Sweep([], len(counted), full=len(counted) >= COUNT_SLICE)
+            yield Sweep([], len(counted), full=len(counted) >= COUNT_SLICE, counted=True)
             if len(counted) < COUNT_SLICE:
                 return
 

@@ -97,6 +97,7 @@ class Sweep:
     deliveries: list[Delivery]
     claimed: int  # rows claimed: those in the deliveries, and those cancelled as no longer needed
     full: bool  # it claimed as many as it may: more may be due already
+    counted: bool = False  # rows claimed to be counted in a message, none built (`reminder_rounds.Round`)
 
 
 class ReminderService:
