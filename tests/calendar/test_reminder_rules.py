@@ -156,6 +156,28 @@ def test_a_ladder_is_data_and_is_checked() -> None:
         EscalationLadder(steps=(*DEFAULT_LADDER.steps, DEFAULT_LADDER.steps[0]))
 
 
+def test_weekly_repeats_of_a_hazard_not_urgent_fall_on_monday_an_urgent_ones_on_its_own_day() -> None:
+    deadline = local(2026, 3, 7, 8)  # a Saturday: three days overdue on Tuesday the 10th, at 09:00 with the others
+    general = plan(deadline, local(2026, 3, 2, 10))
+    assert general["overdue3d"] == (local(2026, 3, 10, 9), True)
+    # The next Monday, six days on: its week's list holds every hazard overdue by then.
+    assert general["repeat1"] == (local(2026, 3, 16, 9), True)
+    later = plan(deadline, local(2026, 3, 18, 12))
+    assert later["repeat2"] == (local(2026, 3, 23, 9), True) and "repeat3" not in later
+    # A serious hazard is urgent: every 7 days from its three-day escalation, at the deadline's minute, not Monday.
+    serious = plan(deadline, local(2026, 3, 2, 10), Severity.SERIOUS)
+    assert serious["overdue3d"] == (local(2026, 3, 10, 8), True)
+    assert serious["repeat1"] == (local(2026, 3, 17, 8), True)
+    # The weekday is the ladder's to set.
+    fridays = replace(DEFAULT_LADDER, repeat_weekday=4)
+    got = plan_hazard_reminders(facts(deadline), Severity.GENERAL, local(2026, 3, 2, 10), ladder=fridays, tz=TZ)
+    assert {p.step: p.due_at for p in got}["repeat1"] == local(2026, 3, 13, 9)
+    with pytest.raises(ValueError, match="weekday"):
+        replace(DEFAULT_LADDER, repeat_every=timedelta(days=1))
+    with pytest.raises(ValueError, match="weekday"):
+        replace(DEFAULT_LADDER, repeat_weekday=7)
+
+
 def test_duty_steps_fall_on_the_right_days() -> None:
     elderly = drill_rule("elderly_care")
     planned = plan_duty_reminders(elderly, DEFAULT_SCHEDULE.drill_steps, date(2026, 5, 1), time(9), TZ, horizon_days=90)
@@ -212,24 +234,3 @@ def test_a_hazard_reminders_key_is_as_rows_already_stored_have_it() -> None:
     assert hazard_key(7, deadline, repeat_name(3), 90, None) == "hazard:7:20260301T020030Z:repeat3:90"
     assert hazard_key(7, deadline, "deadline", -100123, 5) == "hazard:7:20260301T020030Z:deadline:-100123/5"
 
-
-def test_weekly_repeats_of_a_hazard_not_urgent_fall_on_monday_an_urgent_ones_on_its_own_day() -> None:
-    deadline = local(2026, 3, 7, 8)  # a Saturday: three days overdue on Tuesday the 10th, at 09:00 with the others
-    general = plan(deadline, local(2026, 3, 2, 10))
-    assert general["overdue3d"] == (local(2026, 3, 10, 9), True)
-    # The next Monday, six days on: its week's list holds every hazard overdue by then.
-    assert general["repeat1"] == (local(2026, 3, 16, 9), True)
-    later = plan(deadline, local(2026, 3, 18, 12))
-    assert later["repeat2"] == (local(2026, 3, 23, 9), True) and "repeat3" not in later
-    # A serious hazard is urgent: every 7 days from its three-day escalation, at the deadline's minute, not Monday.
-    serious = plan(deadline, local(2026, 3, 2, 10), Severity.SERIOUS)
-    assert serious["overdue3d"] == (local(2026, 3, 10, 8), True)
-    assert serious["repeat1"] == (local(2026, 3, 17, 8), True)
-    # The weekday is the ladder's to set.
-    fridays = replace(DEFAULT_LADDER, repeat_weekday=4)
-    got = plan_hazard_reminders(facts(deadline), Severity.GENERAL, local(2026, 3, 2, 10), ladder=fridays, tz=TZ)
-    assert {p.step: p.due_at for p in got}["repeat1"] == local(2026, 3, 13, 9)
-    with pytest.raises(ValueError, match="weekday"):
-        replace(DEFAULT_LADDER, repeat_every=timedelta(days=1))
-    with pytest.raises(ValueError, match="weekday"):
-        replace(DEFAULT_LADDER, repeat_weekday=7)
