@@ -233,4 +233,3 @@ def test_a_hazard_reminders_key_is_as_rows_already_stored_have_it() -> None:
     assert hazard_key_prefix(7, deadline) == "hazard:7:20260301T020030Z"
     assert hazard_key(7, deadline, repeat_name(3), 90, None) == "hazard:7:20260301T020030Z:repeat3:90"
     assert hazard_key(7, deadline, "deadline", -100123, 5) == "hazard:7:20260301T020030Z:deadline:-100123/5"
-
