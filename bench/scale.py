@@ -44,7 +44,7 @@ from bot.i18n import Translator
 from bot.jobs import ROUND_ROWS
 from bot.services.exports import ExportFormat
 from bot.services.reminder_items import HazardReminderData
-from bot.services.reminders import RoundReads
+from bot.services.reminder_rounds import COUNT_SLICE, Round
 from bot.services.warnings import ManualWarning
 from bot.services_factory import BotServices, open_services
 from handlers.warning_delivery import Delivered, deliver
@@ -113,48 +113,60 @@ def stats_of(kind: PeriodKind, who: Callable[[People], User]) -> Call:
 
 @dataclass(frozen=True)
 class SweepTiming:
-    """One reminder sweep as the minute tick runs it: the sweep (claim, check, build), then settling each delivery
-    as sent (what the tick does after each send; nothing is sent here)."""
+    """One reminder sweep as the minute tick's round makes it: claim, check, build (nothing is sent here)."""
 
     wall: float  # ms, the sweep alone
     cpu: float  # ms, the sweep alone
-    settle_cpu: float  # ms, confirming its deliveries
     claimed: int  # rows claimed: sent, or cancelled as no longer needed
     sent: int  # rows in its deliveries
     deliveries: int
     full: bool
     hazard_rows: int  # of those sent, reminders about hazards (the rest are duties and digests)
-    recipients: frozenset[tuple[int, int | None]]  # the tick merges a round's sweeps into a message per recipient
+    counted: bool  # a person's rows past those listed, claimed and counted, none built
 
 
-async def timed_sweep(services: BotServices, when: datetime, shared: RoundReads | None = None) -> SweepTiming:
-    """`shared`: what the round's earlier sweeps read, as the tick passes it on (None: the round's first sweep)."""
+@dataclass(frozen=True)
+class RoundTiming:
+    """A round of the tick (`reminder_rounds.Round`): its sweeps, then one message per person, each confirmed as
+    sent (what the tick does after each send)."""
+
+    sweeps: list[SweepTiming]
+    messages: int
+    rows: int  # rows the messages stand for, listed or counted
+    settle_cpu: float  # ms, confirming them all
+    more_due: bool
+
+
+async def timed_round(services: BotServices, when: datetime) -> RoundTiming:
     reminders = services.reminders
-    started, started_cpu = time.perf_counter(), time.process_time()
-    sweep = await reminders.sweep_batch(when, "bench", shared)
-    wall, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
+    round_ = Round(reminders, when, "bench", ROUND_ROWS)
+    sweeps, made = [], round_.sweeps()
+    while True:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        try:
+            sweep = await anext(made)
+        except StopAsyncIteration:
+            break
+        wall, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
+        items = [item for delivery in sweep.deliveries for item in delivery.items]
+        hazard_rows = sum(1 for item in items if isinstance(item.data, HazardReminderData))
+        sweeps.append(SweepTiming(wall, cpu, sweep.claimed, len(items), len(sweep.deliveries), sweep.full,
+                                  hazard_rows, sweep.counted))
     started_cpu = time.process_time()
-    for delivery in sweep.deliveries:
+    deliveries = round_.deliveries()
+    for delivery in deliveries:
         await reminders.confirm(delivery)
     settle = (time.process_time() - started_cpu) * 1000
-    items = [item for delivery in sweep.deliveries for item in delivery.items]
-    hazard_rows = sum(1 for item in items if isinstance(item.data, HazardReminderData))
-    recipients = frozenset((d.recipient_id, d.topic_id) for d in sweep.deliveries)
-    return SweepTiming(
-        wall, cpu, settle, sweep.claimed, len(items), len(sweep.deliveries), sweep.full, hazard_rows, recipients
-    )
+    rows = sum(len(delivery.reminder_ids) for delivery in deliveries)
+    return RoundTiming(sweeps, len(deliveries), rows, settle, round_.more_due)
 
 
-def messages_of(tick: list[SweepTiming]) -> int:
-    """The messages a tick sends for these sweeps: one per recipient per round of ROUND_ROWS rows (bot/jobs.py)."""
-    messages, rows = 0, 0
-    people: set[tuple[int, int | None]] = set()
-    for sweep in tick:
-        people |= sweep.recipients
-        rows += sweep.claimed
-        if rows >= ROUND_ROWS or sweep is tick[-1]:
-            messages, rows, people = messages + len(people), 0, set()  # the round is sent
-    return messages
+async def timed_tick(services: BotServices, when: datetime) -> list[RoundTiming]:
+    """The rounds of one tick: again at once while a round stopped at its size (`bot.jobs.sweep_all_due`)."""
+    rounds = [await timed_round(services, when)]
+    while rounds[-1].more_due:
+        rounds.append(await timed_round(services, when))
+    return rounds
 
 
 async def plan_reminders(services: BotServices) -> None:
@@ -182,52 +194,50 @@ def describe(label: str, sweeps: list[SweepTiming]) -> None:
           f"{max(s.wall for s in sweeps):8.2f} ms   cpu {statistics.median(cpu):8.2f} ms (max {max(cpu):.2f})"
           f"{per_row_text}   target < 20 ms")
     print(f"  {'':<62} {len(sweeps)} sweeps; rows claimed median {statistics.median(s.claimed for s in sweeps):.0f}"
-          f" (max {max(s.claimed for s in sweeps)}), sent median {statistics.median(s.sent for s in sweeps):.0f} "
-          f"(max {max(s.sent for s in sweeps)}) in {statistics.median(s.deliveries for s in sweeps):.0f} messages;"
-          f" confirming those cpu {statistics.median(s.settle_cpu for s in sweeps):.2f} ms")
+          f" (max {max(s.claimed for s in sweeps)}), built median {statistics.median(s.sent for s in sweeps):.0f} "
+          f"(max {max(s.sent for s in sweeps)}) for {statistics.median(s.deliveries for s in sweeps):.0f} people")
 
 
 async def probe_sweeps(services: BotServices) -> None:
-    """The minute tick's sweeps from 1 March 09:00: at 09:00 everything due that morning (the first of the month,
-    its worst minute), in sweeps of the claim limit until one claims less, as the tick does; then every minute of
-    the following 24 hours, where hazards' reminders and the odd duty row fall due here and there. Each delivery is
-    confirmed as sent, as the tick does after sending it."""
+    """The minute tick's rounds from 1 March 09:00: at 09:00 everything due that morning (the first of the month,
+    its worst minute), round after round until one stops short of its size, as the tick does; then every minute
+    of the following 24 hours, where hazards' reminders and the odd duty row fall due here and there. Each round's
+    messages (one per person) are confirmed as sent, as the tick does after sending each."""
     await plan_reminders(services)
-    backlog: list[SweepTiming] = []
-    shared, round_rows = RoundReads(), 0
-    while not backlog or backlog[-1].full:
-        if round_rows >= ROUND_ROWS:  # the tick sends the round; the next reads afresh
-            shared, round_rows = RoundReads(), 0
-        backlog.append(await timed_sweep(services, START, shared))
-        round_rows += backlog[-1].claimed
+    morning = await timed_tick(services, START)
+    backlog = [sweep for round_ in morning for sweep in round_.sweeps]
     limit = services.reminders.claim_limit
-    print(f"  reminder sweep, 1 March 09:00: the tick's {len(backlog)} sweeps took {sum(s.wall for s in backlog):.0f}"
-          f" ms ({sum(s.cpu for s in backlog):.0f} ms cpu) for {sum(s.claimed for s in backlog):,} rows, "
-          f"{sum(s.sent for s in backlog):,} of them sent in {messages_of(backlog):,} messages; confirming them "
-          f"{sum(s.settle_cpu for s in backlog):.0f} ms cpu")
-    full = [s for s in backlog if s.full]
+    print(f"  reminder sweep, 1 March 09:00: the tick's {len(backlog)} sweeps in {len(morning)} rounds took "
+          f"{sum(s.wall for s in backlog):.0f} ms ({sum(s.cpu for s in backlog):.0f} ms cpu) for "
+          f"{sum(s.claimed for s in backlog):,} rows, {sum(r.rows for r in morning):,} of them sent in "
+          f"{sum(r.messages for r in morning):,} messages; confirming them {sum(r.settle_cpu for r in morning):.0f} "
+          f"ms cpu")
+    full = [s for s in backlog if s.full and not s.counted]
     describe(f"reminder sweep, 09:00 backlog, a full sweep ({limit:,} rows)", full)
     describe("reminder sweep, 09:00 backlog, full, duty rows alone", [s for s in full if not s.hazard_rows])
     describe("reminder sweep, 09:00 backlog, full, hazard rows alone",
              [s for s in full if s.hazard_rows == s.claimed])
-    describe("reminder sweep, 09:00 backlog, its last sweep", [s for s in backlog if not s.full])
-    ticks: list[list[SweepTiming]] = []  # each minute's sweeps: again at once while one claims its limit
+    describe("reminder sweep, 09:00 backlog, sweeps short of the limit",
+             [s for s in backlog if not s.full and not s.counted])
+    describe(f"reminder sweep, 09:00 backlog, a person's rows counted ({COUNT_SLICE} a claim)",
+             [s for s in backlog if s.counted])
+    ticks: list[list[RoundTiming]] = []
     for minute in range(1, 24 * 60 + 1):
-        shared = RoundReads()  # a day's minute has fewer rows due than a round holds
-        tick = [await timed_sweep(services, START + timedelta(minutes=minute), shared)]
-        while tick[-1].full:
-            tick.append(await timed_sweep(services, START + timedelta(minutes=minute), shared))
-        ticks.append(tick)
-    busy = [s for tick in ticks for s in tick if s.claimed]
-    describe("reminder sweep, the next 24 h: a sweep with rows due", busy)
-    describe("reminder sweep, the next 24 h: a minute with nothing due", [t[0] for t in ticks if not t[0].claimed])
+        ticks.append(await timed_tick(services, START + timedelta(minutes=minute)))
+    busy = [s for tick in ticks for r in tick for s in r.sweeps if s.claimed]
+    describe("reminder sweep, the next 24 h: a sweep with rows due", [s for s in busy if not s.counted])
+    describe("reminder sweep, the next 24 h: a person's rows counted", [s for s in busy if s.counted])
+    describe("reminder sweep, the next 24 h: a minute with nothing due",
+             [tick[0].sweeps[0] for tick in ticks if not tick[0].sweeps[0].claimed])
     if busy:
-        worst = max(ticks, key=lambda tick: sum(s.claimed for s in tick))
+        worst = max(ticks, key=lambda tick: sum(s.claimed for r in tick for s in r.sweeps))
         busiest = (START + timedelta(minutes=ticks.index(worst) + 1)).astimezone(services.settings.tz)
-        print(f"  {'':<62} the busiest of those minutes: {busiest:%d %b %H:%M}, {sum(s.claimed for s in worst)} "
-              f"rows in {len(worst)} sweeps of {', '.join(f'{s.wall:.1f}' for s in worst)} ms, "
-              f"{messages_of(worst)} messages")
-        quiet = [s for tick in ticks if tick is not worst for s in tick if s.claimed]
+        sweeps = [s for r in worst for s in r.sweeps]
+        print(f"  {'':<62} the busiest of those minutes: {busiest:%a %d %b %H:%M}, "
+              f"{sum(s.claimed for s in sweeps)} rows in {len(sweeps)} sweeps (median "
+              f"{statistics.median(s.wall for s in sweeps):.1f} ms, max {max(s.wall for s in sweeps):.1f} ms), "
+              f"{sum(r.messages for r in worst)} messages")
+        quiet = [s for tick in ticks if tick is not worst for r in tick for s in r.sweeps if s.claimed]
         describe("reminder sweep, the next 24 h, that minute aside", quiet)
 
 

@@ -25,7 +25,8 @@ from telegram.ext import Application, CallbackContext
 
 from bot import workers
 from bot.clock import Clock
-from bot.services.reminders import Delivery, ReminderService, RoundReads, merge_deliveries
+from bot.services.reminder_rounds import Round
+from bot.services.reminders import Delivery, ReminderService
 from storage.db import patiently
 
 log = logging.getLogger(__name__)
@@ -84,28 +85,21 @@ async def sweep_once(
     services: SchedulerServices, send: SendDelivery, worker_id: str | None = None, *, round_rows: int = ROUND_ROWS
 ) -> SweepReport:
     """One round: claim what is due at `services.clock.now()`, in sweeps of the claim limit until one claims less or
-    the round holds `round_rows` rows; then send each person's items from all of them as one delivery, and
-    confirm or release it."""
+    the round holds `round_rows` rows, with all the due rows of each person it meets (`reminder_rounds.Round`); then
+    send each person one delivery for all of theirs, and confirm or release it."""
     reminders = services.reminders
     worker = worker_id or _WORKER_ID
-    now = services.clock.now()
-    claimed: list[Delivery] = []
-    rows = 0
-    shared = RoundReads()
+    round_ = Round(reminders, services.clock.now(), worker, round_rows)
     try:
-        while True:
-            sweep = await reminders.sweep_batch(now, worker, shared)
-            claimed += sweep.deliveries
-            rows += sweep.claimed
-            if not sweep.full or rows >= round_rows:
-                break
+        async for _ in round_.sweeps():
+            pass
     except Exception:
         # The round's earlier sweeps hold their claims: give them back for the next tick now, not after the lease.
-        for delivery in merge_deliveries(claimed, worker):
+        for delivery in round_.deliveries():
             await reminders.release(delivery)
         raise
     report = SweepReport()
-    for delivery in merge_deliveries(claimed, worker):
+    for delivery in round_.deliveries():
         try:
             outcome = await send(delivery) or SendOutcome.SENT
         except Exception:
@@ -115,7 +109,7 @@ async def sweep_once(
         # While the database refuses a record (a write lock held past the busy timeout), the record is tried again,
         # not the round ended: a delivery Telegram had taken went out a second time after the claim's lease, and
         # the round's other deliveries waited for it.
-        what = f"reminders {list(delivery.reminder_ids)} to chat {delivery.recipient_id} ({outcome.value})"
+        what = f"{_rows_named(delivery.reminder_ids)} to chat {delivery.recipient_id} ({outcome.value})"
         if outcome is SendOutcome.SENT:
             await patiently(what, partial(reminders.confirm, delivery), log)
             report.sent.append(delivery)
@@ -128,7 +122,14 @@ async def sweep_once(
         else:
             await patiently(what, partial(reminders.release, delivery), log)
             report.retried.append(delivery)
-    return replace(report, more_due=sweep.full)
+    return replace(report, more_due=round_.more_due)
+
+
+def _rows_named(ids: list[int]) -> str:
+    # A delivery may stand for tens of thousands of rows (a city admin's first morning): a log line names a few.
+    if len(ids) <= 10:
+        return f"reminders {ids}"
+    return f"{len(ids)} reminders ({', '.join(map(str, ids[:10]))}, …)"
 
 
 async def sweep_all_due(

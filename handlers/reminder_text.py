@@ -15,7 +15,14 @@ from bot.domain.compliance import Duty, Overdue
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Html, Translator, counted, name_in
 from bot.services.digests import DigestData, Person
-from bot.services.reminder_items import DutyReminderData, HazardReminderData, ReminderData, ReminderItem
+from bot.services.reminder_items import (
+    LISTED_ITEMS,
+    DutyReminderData,
+    HazardReminderData,
+    ReminderData,
+    ReminderItem,
+    subject_of,
+)
 from handlers.calendar_common import DRILL, SELFCHECK, period_label, status_line
 from handlers.common import catalog_label, fitting, place_name
 from handlers.notify import when
@@ -28,7 +35,7 @@ DIGEST_BUDGET = 3400
 # One reminder message lists at most this many items, the most pressing first, and counts the rest: on the first
 # morning of a month a county official has dozens of institutions overdue, a city admin hundreds of hazards, and
 # a paragraph each would be past what one Telegram message holds (4096 characters) and past reading on a phone.
-MESSAGE_ITEMS = 10
+MESSAGE_ITEMS = LISTED_ITEMS
 # What the listed paragraphs may take of a message, with the header and the count of the rest beside them. Markup
 # is counted too, though Telegram does not count it: the limit is never reached.
 MESSAGE_BUDGET = 3800
@@ -64,27 +71,19 @@ def collapse(items: Sequence[ReminderItem]) -> list[ReminderItem]:
     """One item per hazard or duty: the latest step says all the earlier ones would have."""
     kept: dict[tuple[object, ...], ReminderItem] = {}
     for item in items:
-        key = _subject(item)
+        key = subject_of(item)
         if key not in kept or item.due_at > kept[key].due_at:
             kept[key] = item
-    return [item for item in items if kept[_subject(item)] is item]
-
-
-def _subject(item: ReminderItem) -> tuple[object, ...]:
-    data = item.data
-    if isinstance(data, HazardReminderData):
-        return ("hazard", data.hazard_id)
-    if isinstance(data, DutyReminderData):
-        return ("duty", data.duty, data.institution_id, data.unit_code, data.period.key)
-    return ("digest", item.reminder_id)
+    return [item for item in items if kept[subject_of(item)] is item]
 
 
 def message_text(
     items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo, *, for_group: bool = False,
-    invites_left_out: int = 0,
+    invites_left_out: int = 0, unlisted: int = 0,
 ) -> tuple[Html, list[ReminderItem]]:
     """The message for these items (ordered most pressing first), and those of them it lists: up to
-    MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted; a person is told where to find them all.
+    MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted, with `unlisted` more that the round counted
+    without handing them over (`Delivery.unlisted`); a person is told where to find them all.
     `invites_left_out`: institutions listed whose "✉️ 邀请负责人" button the keyboard's rows had no room for."""
     listed = items[:MESSAGE_ITEMS]
     # Late together (the bot was down, or quiet hours held them all): said once under the list, not under each.
@@ -93,9 +92,10 @@ def message_text(
         [item_text(item, viewer_id, t, tz, say_late=not late_together) for item in listed], MESSAGE_BUDGET, gap=2
     )
     shown = list(items[: len(paragraphs)])
-    rest = len(items) - len(shown)
-    if len(items) > 1:
-        paragraphs.insert(0, t("reminder.digest_header", count=len(items)))
+    total = len(items) + unlisted
+    rest = total - len(shown)
+    if total > 1:
+        paragraphs.insert(0, t("reminder.digest_header", count=total))
     if late_together:
         first_due = min(item.due_at for item in shown)
         paragraphs.append(t("reminder.late_together", due=when(first_due, tz, t)))

@@ -56,13 +56,19 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
         return SendOutcome.CANCELLED
     t = services.i18n.get(person.language if person is not None else None)
     items = collapse(delivery.items)
-    text, shown = message_text(items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group)
+    text, shown = message_text(
+        items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group,
+        unlisted=delivery.unlisted,
+    )
     # Group members are not all registered, and a hazard's details are not for every one of them.
     markup = None if delivery.is_group else keyboard(shown, delivery.recipient_id, t)
     if left_out := invites_left_out(shown, markup):
         # The keyboard keeps its eight rows: the homes past them are told how to be invited, not left unexplained.
         # Said under the list, which stays as it was: a line after the items changes none of them.
-        text, _ = message_text(items, delivery.recipient_id, t, services.settings.tz, invites_left_out=left_out)
+        text, _ = message_text(
+            items, delivery.recipient_id, t, services.settings.tz, invites_left_out=left_out,
+            unlisted=delivery.unlisted,
+        )
     try:
         try:
             await bot.send_message(

@@ -56,33 +56,34 @@ async def test_an_overdue_hazard_reminds_the_head_and_county_staff_every_week_un
     people = await cast(bot_stage)
     first = await report(bot_stage)  # deadline 2026-03-09 10:00
     second = await report(bot_stage, description="二楼疏散指示灯不亮")
-    for day in range(3, 21):  # a daily plan and the sweeps of every day, to the first weekly repeat
+    for day in range(3, 17):  # a daily plan and the sweeps of every day, to the first weekly repeat
         bot_stage.clock.set(local(2026, 3, day, 8))
         await plan_once(bot_stage.services)
         for hour in (9, 10, 11):
             bot_stage.clock.set(local(2026, 3, day, hour))
             await sweep(bot_stage)
-    # Three days overdue on 12 March (city), then weekly from 19 March at 10:00, batched to 09:00 on the 20th.
-    on_20th = [m for m in people.head.messages() if "已逾期" in m.text]
-    assert len(on_20th) == 1
-    text = on_20th[0].text
-    assert f"隐患 {first.code} 已逾期 10 天，请尽快整改并提交整改结果" in text
-    assert f"隐患 {second.code} 已逾期 10 天，请尽快整改并提交整改结果" in text
+    # Three days overdue on 12 March (the city heard on the 13th at 09:00), then weekly on Mondays at 09:00, with
+    # everything else still overdue: the first on the 16th.
+    on_16th = [m for m in people.head.messages() if "已逾期" in m.text]
+    assert len(on_16th) == 1
+    text = on_16th[0].text
+    assert f"隐患 {first.code} 已逾期 6 天，请尽快整改并提交整改结果" in text
+    assert f"隐患 {second.code} 已逾期 6 天，请尽快整改并提交整改结果" in text
     assert "责任人" not in text
-    assert on_20th[0].buttons[:2] == [[f"📤 提交整改 {first.code}", f"详情 {first.code}"], [f"申请延期 {first.code}"]]
+    assert on_16th[0].buttons[:2] == [[f"📤 提交整改 {first.code}", f"详情 {first.code}"], [f"申请延期 {first.code}"]]
     to_staff = people.staff.last_message()
-    assert f"隐患 {first.code} 已逾期 10 天" in to_staff.text and "责任人：陈院长" in to_staff.text
+    assert f"隐患 {first.code} 已逾期 6 天" in to_staff.text and "责任人：陈院长" in to_staff.text
     assert [f"详情 {first.code}", f"指定责任人 {first.code}"] in to_staff.buttons
 
     await submitted(bot_stage, second)  # handed in: no longer the head's to be reminded of
-    for day in range(21, 28):
+    for day in range(17, 24):  # Tuesday to the next Monday: nothing until Monday
         bot_stage.clock.set(local(2026, 3, day, 8))
         await plan_once(bot_stage.services)
         bot_stage.clock.set(local(2026, 3, day, 9))
         await sweep(bot_stage)
     overdue = [m.text for m in people.head.messages() if "已逾期" in m.text]
     assert len(overdue) == 2
-    assert f"隐患 {first.code} 已逾期 17 天" in overdue[1] and second.code not in overdue[1]
+    assert f"隐患 {first.code} 已逾期 13 天" in overdue[1] and second.code not in overdue[1]
 
 
 async def test_the_head_is_nudged_on_the_months_last_day_and_told_on_the_1st_that_it_was_missed(

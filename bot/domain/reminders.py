@@ -6,11 +6,14 @@ audiences into people, stores each reminder under a dedupe key, and sends it onc
 Default schedule (all local times in the deployment's timezone):
 - Hazards, counted in elapsed hours from the deadline (`DEFAULT_LADDER`): 24 h and 2 h before → the person
   responsible; at the deadline → the person responsible and county staff; 1 day overdue → county staff;
-  3 days → city admins and the county's group; then every 7 days → the person responsible, county staff, city
-  admins and the county's group. The escalations (1 day, 3 days) and the weekly repeats go out at the next 09:00
-  rather than at their own minute (unless urgent): county staff oversee hundreds of hazards and city admins and groups
-  thousands, and each gets that day's escalations in one message, not one every few minutes. The deadline itself
-  is the responsible person's too, and comes at its minute for everyone it concerns.
+  3 days → city admins and the county's group; then every week → the person responsible, county staff, city
+  admins and the county's group. The escalations (1 day, 3 days) go out at the next 09:00 rather than at their own
+  minute (unless urgent): county staff oversee hundreds of hazards and city admins and groups thousands, and each
+  gets that day's escalations in one message, not one every few minutes. The weekly repeats of a hazard that is not
+  urgent all go out on Monday at 09:00 (`repeat_weekday`), whatever weekday it fell overdue on: a clerk hears of the
+  county's overdue backlog once a week, in one list, not a part of it on each of seven mornings. An urgent (重大)
+  hazard's repeats keep its own rhythm: every 7 days from its three-day escalation, at the deadline's minute. The
+  deadline itself is the responsible person's too, and comes at its minute for everyone it concerns.
 - Quiet hours 22:00–07:30: anything not urgent waits for 07:30. A serious (重大) hazard is urgent and does not
   wait. A "before the deadline" reminder that quiet hours would push past the deadline is dropped: the deadline
   reminder says more.
@@ -155,6 +158,11 @@ class EscalationLadder:
     # The repeats wait for the batch whoever they go to: the person responsible is reminded every week of a hazard
     # still overdue, in the same 09:00 message as anything else due to them, not at the minute of the deadline.
     batch_repeats: bool = False
+    # Batched weekly repeats go out on this weekday (0 Monday … 6 Sunday) at `batch_at`, not on the weekday each
+    # hazard fell overdue on: a county with hundreds of hazards overdue had its clerk sent a list every morning, each
+    # a seventh of the backlog. Needs `repeat_every` of exactly a week and a `batch_at`; urgent hazards, which are
+    # never batched, keep their own weekday (`weekly_repeat_moment`).
+    repeat_weekday: int | None = None
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -167,6 +175,11 @@ class EscalationLadder:
             raise ValueError("repeat_every must be positive")
         if self.batch_at is not None and self.repeat_every is not None and self.repeat_every < timedelta(days=1):
             raise ValueError("repeats more often than daily cannot wait for a daily batch: set batch_at to None")
+        if self.repeat_weekday is not None:
+            if not 0 <= self.repeat_weekday <= 6:
+                raise ValueError("repeat_weekday is a weekday number, 0 (Monday) to 6 (Sunday)")
+            if self.repeat_every is not None and (self.repeat_every != timedelta(days=7) or self.batch_at is None):
+                raise ValueError("a repeat weekday needs weekly repeats (repeat_every of 7 days) and a batch_at")
 
 
 DEFAULT_LADDER = EscalationLadder(
@@ -196,6 +209,7 @@ DEFAULT_LADDER = EscalationLadder(
     batch_at=time(9, 0),
     batched_audiences=_audiences(Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
     batch_repeats=True,
+    repeat_weekday=0,  # Monday: the week's list of what is still overdue, at the start of the working week
 )
 
 
@@ -237,8 +251,10 @@ def plan_hazard_reminders(
     urgent = is_urgent(severity)
     plan: list[PlannedReminder] = []
     latest_past: int | None = None
-    for step in _steps_to_plan(ladder, deadline, now, urgent):
-        at = _moment(ladder, deadline, step, urgent, tz)
+    # Worked out once for the plan rather than for each repeat: the daily plan goes through every open hazard.
+    first_day = _first_repeat_day(ladder, deadline, tz) if _on_weekday(ladder, urgent) else None
+    for step in _steps_to_plan(ladder, deadline, now, urgent, tz, first_day):
+        at = _moment(ladder, deadline, step, urgent, tz, first_day)
         if at <= now:
             if step.offset >= timedelta(0):
                 latest_past = len(plan)
@@ -262,6 +278,7 @@ def passed_repeats(
     now: datetime,
     *,
     ladder: EscalationLadder = DEFAULT_LADDER,
+    tz: ZoneInfo,
 ) -> int:
     """How many of the hazard's weekly repeats have certainly had their moment by `now` (0 for a hazard
     `plan_hazard_reminders` plans nothing for): repeat1 to repeatN, N returned. The plan lists the last of these
@@ -269,13 +286,71 @@ def passed_repeats(
     outage), and a full re-plan keeps it."""
     if facts.deadline is None or facts.state not in OPEN_STATES or ladder.repeat_every is None:
         return 0
-    return _repeats_certainly_passed(ladder, facts.deadline, now, is_urgent(severity))
+    return _repeats_certainly_passed(ladder, facts.deadline, now, is_urgent(severity), tz)
 
 
-def _moment(ladder: EscalationLadder, deadline: datetime, step: LadderStep, urgent: bool, tz: ZoneInfo) -> datetime:
-    """The step's own moment: its offset from the deadline, or the next batch from there."""
+def _moment(
+    ladder: EscalationLadder,
+    deadline: datetime,
+    step: LadderStep,
+    urgent: bool,
+    tz: ZoneInfo,
+    first_day: date | None = None,
+) -> datetime:
+    """The step's own moment: its offset from the deadline, or the next batch from there; a weekly repeat kept to
+    the ladder's weekday, that weekday's batch (`_weekday_repeat`; `first_day`: the first's day, if known)."""
+    number = repeat_number(step.name)
+    if number is not None and _on_weekday(ladder, urgent):
+        first_day = first_day or _first_repeat_day(ladder, deadline, tz)
+        return _weekday_repeat(first_day, number, ladder, tz)
     at = deadline + step.offset
     return _next_batch(at, ladder, tz) if _batched(ladder, step, urgent) else at
+
+
+def _on_weekday(ladder: EscalationLadder, urgent: bool) -> bool:
+    """Whether the hazard's repeats keep the ladder's weekday: batched ones (never an urgent hazard's) only."""
+    if ladder.repeat_weekday is None or ladder.repeat_every is None:
+        return False
+    return _batched(ladder, _repeat(ladder, 1), urgent)
+
+
+def _first_repeat_day(ladder: EscalationLadder, deadline: datetime, tz: ZoneInfo) -> date:
+    """The local day of the first weekly repeat on a weekday ladder: the first `repeat_weekday` whose batch comes
+    after the last step's moment.
+
+    The next such day, not the first a full week after the last step: the Monday list is then the whole backlog,
+    every hazard past its last step by that Monday is on it, which is what a clerk reading it as "what is still
+    overdue" expects. A hazard three days overdue on a Tuesday is on the next Monday's list, six days on, not left
+    off it until the Monday after (a fortnight without a word); one whose three-day escalation went to the city on
+    a Sunday is on Monday's list the next day, with the rest. A last step on Monday at 09:00 itself puts the first
+    repeat a week on, so nobody is told of it twice in the same message."""
+    assert ladder.repeat_weekday is not None and ladder.batch_at is not None
+    after = _moment(ladder, deadline, ladder.steps[-1], False, tz)
+    day = after.astimezone(tz).date()
+    day += timedelta(days=(ladder.repeat_weekday - day.weekday()) % 7)
+    if local_instant(day, ladder.batch_at, tz) <= after:
+        day += timedelta(days=7)
+    return day
+
+
+def _weekday_repeat(first_day: date, number: int, ladder: EscalationLadder, tz: ZoneInfo) -> datetime:
+    """Repeat `number`'s moment on a weekday ladder: the batch of the day `number - 1` weeks after the first's."""
+    assert ladder.batch_at is not None
+    return local_instant(first_day + timedelta(weeks=number - 1), ladder.batch_at, tz)
+
+
+def _weekday_repeats_passed(
+    ladder: EscalationLadder, deadline: datetime, now: datetime, tz: ZoneInfo, first_day: date | None = None
+) -> int:
+    """How many repeats of a weekday ladder have had their moment by `now`: exactly (their moments are known
+    without batching's slack), worked out from the weeks between rather than counted."""
+    first_day = first_day or _first_repeat_day(ladder, deadline, tz)
+    number = max((now.astimezone(tz).date() - first_day).days // 7 + 1, 0)
+    while number > 0 and _weekday_repeat(first_day, number, ladder, tz) > now:
+        number -= 1
+    while _weekday_repeat(first_day, number + 1, ladder, tz) <= now:
+        number += 1
+    return number
 
 
 def _batched(ladder: EscalationLadder, step: LadderStep, urgent: bool) -> bool:
@@ -302,16 +377,27 @@ def ladder_step(ladder: EscalationLadder, name: str) -> LadderStep:
     return LadderStep(name, ladder.steps[-1].offset, ReminderKind.HAZARD_OVERDUE, ladder.repeat_audiences)
 
 
-def _steps_to_plan(ladder: EscalationLadder, deadline: datetime, now: datetime, urgent: bool) -> list[LadderStep]:
+def _steps_to_plan(
+    ladder: EscalationLadder,
+    deadline: datetime,
+    now: datetime,
+    urgent: bool,
+    tz: ZoneInfo,
+    first_day: date | None = None,
+) -> list[LadderStep]:
     """The ladder's steps, then its repeats up to the first more than one interval past the later of `now` and the
     ladder's last step: from the latest that has certainly passed (which may be the one to catch up), since those
-    before it can be neither the catch-up nor a step to come."""
+    before it can be neither the catch-up nor a step to come. On a weekday ladder, from the latest that has passed
+    to the next one to come: the next weekday's."""
     steps = list(ladder.steps)
     if ladder.repeat_every is None:
         return steps
+    if _on_weekday(ladder, urgent):
+        passed = _weekday_repeats_passed(ladder, deadline, now, tz, first_day)
+        return steps + [_repeat(ladder, number) for number in range(max(passed, 1), passed + 2)]
     first_minute = deadline + ladder.steps[-1].offset  # repeat n's own minute is this plus n intervals
     last = (max(now, first_minute) + ladder.repeat_every - first_minute) // ladder.repeat_every
-    start = max(_repeats_certainly_passed(ladder, deadline, now, urgent), 1)
+    start = max(_repeats_certainly_passed(ladder, deadline, now, urgent, tz), 1)
     steps += (_repeat(ladder, number) for number in range(start, last + 1))
     return steps
 
@@ -322,10 +408,14 @@ def _steps_to_plan(ladder: EscalationLadder, deadline: datetime, now: datetime, 
 _BATCH_SLACK = timedelta(days=2)
 
 
-def _repeats_certainly_passed(ladder: EscalationLadder, deadline: datetime, now: datetime, urgent: bool) -> int:
+def _repeats_certainly_passed(
+    ladder: EscalationLadder, deadline: datetime, now: datetime, urgent: bool, tz: ZoneInfo
+) -> int:
     """How many of the first repeats have had their moment by `now` whatever batching does to it: worked out rather
     than counted (a hazard a year overdue has fifty). Those later are left for the planner to look at one by one."""
     assert ladder.repeat_every is not None
+    if _on_weekday(ladder, urgent):
+        return _weekday_repeats_passed(ladder, deadline, now, tz)
     first_minute = deadline + ladder.steps[-1].offset
     slack = _BATCH_SLACK if _batched(ladder, _repeat(ladder, 1), urgent) else timedelta(0)
     return max((now - slack - first_minute) // ladder.repeat_every, 0)

@@ -25,7 +25,7 @@ from storage import Storage
 from storage.calendar_models import SubjectType
 from storage.hazard_models import Hazard
 from storage.models import GroupPurpose, Institution, RegionLevel
-from storage.repositories.reminders import ClaimedReminder
+from storage.repositories.reminders import ClaimedReminder, CountedReminder
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +83,27 @@ class ReminderItem:
     data: ReminderData
 
 
+# A message lists at most this many items, the most pressing first, and counts the rest (handlers/reminder_text.py):
+# so a round keeps no more than these of a person's items, however many rows it claims for them.
+LISTED_ITEMS = 10
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """Everything due for one recipient, to be sent as one message."""
+    """Everything due for one recipient, to be sent as one message: the items to list, the most pressing first, and
+    how many more it stands for (`unlisted`, counted by what they are about, as `subject_of` tells them apart), whose
+    rows (`covered`) are settled with it."""
 
     recipient_id: int  # a user, or a chat for groups (negative)
     topic_id: int | None
     worker_id: str  # the sweeper holding the claim; confirm / release must come from it
     items: tuple[ReminderItem, ...]
+    unlisted: int = 0  # hazards and duties due besides those of `items`, counted in the message
+    covered: tuple[int, ...] = ()  # the rows of those, and of earlier steps said by a listed item's later one
 
     @property
     def reminder_ids(self) -> list[int]:
-        return [item.reminder_id for item in self.items]
+        return [item.reminder_id for item in self.items] + list(self.covered)
 
     @property
     def is_group(self) -> bool:
@@ -103,6 +112,33 @@ class Delivery:
     @property
     def urgent(self) -> bool:
         return any(item.urgent for item in self.items)
+
+
+def pressing_first(item: ReminderItem) -> tuple[int, datetime, int]:
+    """The order of a message's items: urgent hazards, then the rest by when they fell due."""
+    return (0 if item.urgent else 1, item.due_at, item.reminder_id)
+
+
+def subject_of(item: ReminderItem) -> tuple[object, ...]:
+    """What the item is about: one hazard, one duty of one period, or (for digests) the row itself. Several steps
+    about the same subject due together (the bot was down across a deadline) are said once, by the latest."""
+    data = item.data
+    if isinstance(data, HazardReminderData):
+        return ("hazard", data.hazard_id)
+    if isinstance(data, DutyReminderData):
+        return ("duty", data.duty, data.institution_id, data.unit_code, data.period.key)
+    return ("digest", item.reminder_id)
+
+
+def row_subject(row: CountedReminder) -> tuple[object, ...]:
+    """`subject_of` for a row counted without being built: the same key for the same hazard or duty."""
+    if row.subject_type is SubjectType.HAZARD:
+        return ("hazard", int(row.subject_id))
+    if row.subject_type is SubjectType.INSTITUTION and row.duty is not None:
+        return ("duty", Duty(row.duty), int(row.subject_id), None, row.period)
+    if row.subject_type is SubjectType.UNIT:
+        return ("duty", Duty.STUDY, None, row.subject_id, row.period)
+    return ("digest", row.id)
 
 
 class ItemBuilder:

@@ -56,7 +56,7 @@ from bot.domain.reminders import (
 )
 from bot.domain.roles import Role, region_in_scope
 from bot.services.duties import DutySnapshot, load_duties
-from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem
+from bot.services.reminder_items import Delivery, ItemBuilder, ReminderItem, pressing_first, row_subject
 from bot.services.reminder_people import Directory, Recipient, RoundReads
 from bot.workers import is_dead
 from storage import Storage
@@ -67,7 +67,7 @@ from storage.repositories.reminders import ClaimedReminder
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Delivery", "ReminderItem", "ReminderService", "RoundReads", "Sweep", "merge_deliveries"]
+__all__ = ["Delivery", "ReminderItem", "ReminderService", "RoundReads", "Sweep"]
 
 # A claim older than this is taken to be from a sweeper that died mid-send; its rows go back to pending (at once,
 # if it was a process on this host that is gone). The one case where a reminder can go out twice: a crash after
@@ -97,6 +97,7 @@ class Sweep:
     deliveries: list[Delivery]
     claimed: int  # rows claimed: those in the deliveries, and those cancelled as no longer needed
     full: bool  # it claimed as many as it may: more may be due already
+    counted: bool = False  # rows claimed to be counted in a message, none built (`reminder_rounds.Round`)
 
 
 class ReminderService:
@@ -217,7 +218,7 @@ class ReminderService:
                                 },
                             )
                         )
-            passed = 0 if add_only else passed_repeats(facts, hazard.severity, now, ladder=self.ladder)
+            passed = 0 if add_only else passed_repeats(facts, hazard.severity, now, ladder=self.ladder, tz=self.tz)
             if passed:
                 assert hazard.deadline is not None  # no repeat has passed without one
                 audience = await directory.for_hazard(hazard, self.ladder.repeat_audiences)  # full plans: everyone's
@@ -225,12 +226,16 @@ class ReminderService:
                     passed,
                     frozenset(recipient_tag(recipient_id, topic_id) for recipient_id, topic_id in audience),
                 )
+        # A step still to come is planned at the same time whenever it is planned, unless the rule changed under a
+        # live table (the weekly repeats moved to Monday): its pending row moves with it, under its key, so that it
+        # goes out once, at the new time (`ReminderRepository.plan`). A repeat whose new moment has already passed
+        # is the plan's catch-up, at the next 09:00.
         if add_only:
-            await self._storage.reminders.plan(rows, now)
+            await self._storage.reminders.plan(rows, now, move_pending=True)
             return
         async with self._storage.db.transaction():
             await self._storage.reminders.cancel_pending_except(SubjectType.HAZARD, [str(h.id) for h in hazards], keep)
-            await self._storage.reminders.plan(rows, now)
+            await self._storage.reminders.plan(rows, now, move_pending=True)
 
     async def plan_day(self, today: date) -> None:
         """What the scheduler runs once a day and at every start: the calendar, then every open hazard."""
@@ -484,25 +489,29 @@ class ReminderService:
         are cancelled. Quiet hours hold back what is not urgent, however late it already is."""
         return (await self.sweep_batch(now, worker_id)).deliveries
 
-    async def sweep_batch(self, now: datetime, worker_id: str, shared: RoundReads | None = None) -> Sweep:
+    async def sweep_batch(
+        self,
+        now: datetime,
+        worker_id: str,
+        shared: RoundReads | None = None,
+        *,
+        recipient: Recipient | None = None,
+    ) -> Sweep:
         """`sweep`, saying also how many rows it claimed: a sweep that claimed its limit may have left more due.
-        `shared`: what the round's earlier sweeps read that this one may use again (bot/jobs.py)."""
+        `shared`: what the round's earlier sweeps read that this one may use again (`reminder_rounds.Round`);
+        `recipient`: that chat's (and topic's) rows alone, the rest of a person's for the round's one message."""
         repo = self._storage.reminders
-        # A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
-        # once; any other only after the lease, since it may be alive elsewhere.
-        given_back = await repo.recover_from([worker for worker in await repo.claimants() if is_dead(worker)])
-        given_back += await repo.recover_stale(now - CLAIM_LEASE)
-        for claim in given_back:
-            # The message may have reached Telegram just before the sweeper died, and the Bot API cannot be asked:
-            # it is sent again, because a reminder twice is better than none. Named, so a second copy is explained.
-            log.warning("reminder %d to chat %d: claim by %s died with it; queued again (it may arrive twice)",
-                        claim.id, claim.recipient_id, claim.claimed_by or "a sweeper past its lease")
+        if recipient is None or shared is None:
+            # Once a round (its first sweeps: those of a person's rest come after): each asks for every claim held,
+            # and the round holds thousands of its own by then.
+            await self._recover(now)
         claimed = await repo.claim_due(
             now,
             worker_id,
             include_non_urgent=not in_quiet_hours(now, self.quiet_hours, self.tz),
             late_before=now - LATE_AFTER,
             limit=self.claim_limit,
+            recipient=recipient,
         )
         if not claimed:
             return Sweep([], 0, full=False)
@@ -534,6 +543,18 @@ class ReminderService:
             await self._plan_hazards([hazards[h] for h in unplanned], directory, add_only=True)
         return Sweep(_deliveries(grouped, worker_id), len(claimed), full=len(claimed) >= self.claim_limit)
 
+    async def _recover(self, now: datetime) -> None:
+        """A sweeper of a process on this host that is gone (a killed bot, now restarted) gives its claims back at
+        once; any other only after the lease, since it may be alive elsewhere."""
+        repo = self._storage.reminders
+        given_back = await repo.recover_from([worker for worker in await repo.claimants() if is_dead(worker)])
+        given_back += await repo.recover_stale(now - CLAIM_LEASE)
+        for claim in given_back:
+            # The message may have reached Telegram just before the sweeper died, and the Bot API cannot be asked:
+            # it is sent again, because a reminder twice is better than none. Named, so a second copy is explained.
+            log.warning("reminder %d to chat %d: claim by %s died with it; queued again (it may arrive twice)",
+                        claim.id, claim.recipient_id, claim.claimed_by or "a sweeper past its lease")
+
     async def _directory_for(
         self, claimed: list[ClaimedReminder], hazards: dict[int, Hazard], shared: RoundReads | None
     ) -> Directory:
@@ -545,6 +566,31 @@ class ReminderService:
         institutions |= {hazard.institution_id for hazard in hazards.values()}
         assignees = {hazard.assignee_id for hazard in hazards.values() if hazard.assignee_id is not None}
         return await Directory.load_concerning(self._storage, institutions, assignees, shared)
+
+    async def claim_counted(
+        self, now: datetime, worker_id: str, recipient: Recipient, limit: int
+    ) -> list[tuple[int, tuple[object, ...]]]:
+        """Claim up to `limit` more of the recipient's due rows to be counted in their message but not listed: each
+        row's id and what it is about (`row_subject`), nothing built. The round has listed the most pressing of
+        theirs already (built and checked); planning cancels a hazard's or a duty's pending rows as soon as it is
+        closed or done, so these are counted as they stand rather than checked one by one: a city admin's first
+        morning had 50,000, each a hazard to read. Not for a ladder that plans on sending (`builds_every_row`)."""
+        rows = await self._storage.reminders.claim_counted(
+            now,
+            worker_id,
+            recipient,
+            include_non_urgent=not in_quiet_hours(now, self.quiet_hours, self.tz),
+            late_before=now - LATE_AFTER,
+            limit=limit,
+        )
+        return [(row.id, row_subject(row)) for row in rows]
+
+    @property
+    def builds_every_row(self) -> bool:
+        """Whether every row sent must be built, rather than some counted (`claim_counted`): a ladder repeating
+        more often than the daily plan reaches plans each hazard's next repeat as one is sent (`_extends_plan`)."""
+        repeat = self.ladder.repeat_every
+        return repeat is not None and repeat < DAILY_PLAN_REACH
 
     def _extends_plan(self, step: str) -> bool:
         """Whether re-planning the hazard once this step has gone out can add a step that the daily plan would add
@@ -619,23 +665,9 @@ def _kinds_of(steps: tuple[DutyStep, ...]) -> frozenset[ReminderKind]:
     return frozenset(step.kind for step in steps)
 
 
-def merge_deliveries(deliveries: Iterable[Delivery], worker_id: str) -> list[Delivery]:
-    """One delivery per recipient from those the sweeps of a round (all by `worker_id`) handed over: a person gets
-    one message for what the round claimed, however many sweeps that took."""
-    items: dict[Recipient, list[ReminderItem]] = defaultdict(list)
-    for delivery in deliveries:
-        items[(delivery.recipient_id, delivery.topic_id)] += delivery.items
-    return _deliveries(items, worker_id)
-
-
 def _deliveries(items: dict[Recipient, list[ReminderItem]], worker_id: str) -> list[Delivery]:
     """A delivery per recipient, in recipient order, each with its items the most pressing first."""
     return [
-        Delivery(recipient, topic, worker_id, tuple(sorted(found, key=_item_order)))
+        Delivery(recipient, topic, worker_id, tuple(sorted(found, key=pressing_first)))
         for (recipient, topic), found in sorted(items.items(), key=lambda pair: (pair[0][0], pair[0][1] or 0))
     ]
-
-
-def _item_order(item: ReminderItem) -> tuple[int, datetime, int]:
-    # The most pressing first: urgent hazards, then the rest by when they fell due.
-    return (0 if item.urgent else 1, item.due_at, item.reminder_id)

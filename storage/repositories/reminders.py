@@ -41,6 +41,8 @@ _NOT_INDEXED_STATE = "+state = ?"
 # the index, not through a parameter.
 _IS_PENDING = f"state = '{_PENDING}'"
 _IS_CLAIMED = f"state = '{_CLAIMED}'"
+# Rows settled by one statement: well under SQLite's limit of parameters (32,766).
+_SETTLE_SLICE = 5000
 # A dictionary lookup rather than an Enum call for each of a thousand claimed rows.
 _KINDS = {kind.value: kind for kind in ReminderKind}
 _SUBJECT_TYPES = {subject_type.value: subject_type for subject_type in SubjectType}
@@ -69,6 +71,17 @@ class ClaimedReminder:
 
 
 @dataclass(frozen=True, slots=True)
+class CountedReminder:
+    """A row claimed to be counted in a message, not listed: what tells its subject apart (`row_subject`)."""
+
+    id: int
+    subject_type: SubjectType
+    subject_id: str
+    period: str | None
+    duty: str | None  # the detail's duty, for an institution's
+
+
+@dataclass(frozen=True, slots=True)
 class GivenBack:
     """A claim taken back from a sweeper presumed dead: its message may have reached Telegram already."""
 
@@ -81,10 +94,13 @@ class ReminderRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def plan(self, rows: Iterable[NewReminder], now: datetime) -> None:
+    async def plan(self, rows: Iterable[NewReminder], now: datetime, *, move_pending: bool = False) -> None:
         """Add rows whose dedupe key is new, and revive cancelled ones planned again (a reopened hazard).
 
-        A row that is pending, claimed, sent or failed is left exactly as it is: planning twice never resends.
+        A row that is claimed, sent or failed is left exactly as it is: planning twice never resends. So is a pending
+        one, unless `move_pending`: then a pending row not yet due whose planned time has changed moves to it (the
+        ladder's rule changed under a live table: the weekly repeats moved to Monday). Never one already due: it may
+        be waiting for a retry, or for the end of quiet hours, and its key still says it has not gone out.
         """
         params = [
             (
@@ -106,11 +122,17 @@ class ReminderRepository:
         ]
         if not params:
             return
+        # A pending row not yet due has never been claimed: resetting its claim, retry and lateness changes nothing.
+        moved = (
+            f" OR (reminders.state = '{_PENDING}' AND reminders.due_at > '{to_db_time(now)}' "
+            "AND reminders.due_at <> excluded.due_at)"
+            if move_pending else ""
+        )
         await self._db.executemany(
             f"INSERT INTO reminders ({_NEW_COLUMNS}) VALUES ({marks(params[0])}) "
             "ON CONFLICT (dedupe_key) DO UPDATE SET state = excluded.state, due_at = excluded.due_at, "
             "urgent = excluded.urgent, detail = excluded.detail, retry_at = NULL, claimed_by = NULL, "
-            f"claimed_at = NULL, late = 0 WHERE reminders.state = '{_CANCELLED}'",
+            f"claimed_at = NULL, late = 0 WHERE reminders.state = '{_CANCELLED}'{moved}",
             params,
         )
 
@@ -161,33 +183,45 @@ class ReminderRepository:
         )
 
     async def claim_due(
-        self, now: datetime, worker_id: str, *, include_non_urgent: bool, late_before: datetime, limit: int = 1000
+        self,
+        now: datetime,
+        worker_id: str,
+        *,
+        include_non_urgent: bool,
+        late_before: datetime,
+        limit: int = 1000,
+        recipient: tuple[int, int | None] | None = None,
     ) -> list[ClaimedReminder]:
         """Claim pending rows due by `now` in one statement, and return them; rows due before `late_before`
-        are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours)."""
-        stamp = to_db_time(now)
-        # due_at <= now bounds the walk along reminders_due to the rows already due; COALESCE alone cannot be
-        # searched, so a minute with a handful of rows due read every pending row of the city (35 ms at 65,000).
-        # A retry comes after its row's due time (release: the claim's time plus a delay), so the bound loses none.
+        are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours).
+        `recipient`: that chat's (and topic's) rows alone, the most pressing first: urgent, then by due time
+        (migration 0028's index, in that order)."""
         rows = await self._db.fetchall(
-            "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
-            "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "
-            f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE {_IS_PENDING} AND due_at <= ? "
-            "AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) ORDER BY due_at, id LIMIT ?) "
-            f"RETURNING {_CLAIMED_COLUMNS}",
-            (
-                _CLAIMED,
-                worker_id,
-                stamp,
-                to_db_time(late_before),
-                _PENDING,
-                stamp,
-                stamp,
-                int(include_non_urgent),
-                limit,
-            ),
+            f"{_claim(recipient)} RETURNING {_CLAIMED_COLUMNS}",
+            _claim_params(now, worker_id, include_non_urgent, late_before, limit, recipient),
         )
         return sorted((_claimed(row) for row in rows), key=lambda r: (r.due_at, r.id))
+
+    async def claim_counted(
+        self,
+        now: datetime,
+        worker_id: str,
+        recipient: tuple[int, int | None],
+        *,
+        include_non_urgent: bool,
+        late_before: datetime,
+        limit: int,
+    ) -> list[CountedReminder]:
+        """`claim_due` for one recipient, answering only what counting the rows needs (no detail to parse): the rows
+        a message counts but does not list."""
+        rows = await self._db.fetchall(
+            f"{_claim(recipient)} RETURNING id, subject_type, subject_id, period, json_extract(detail, '$.duty')",
+            _claim_params(now, worker_id, include_non_urgent, late_before, limit, recipient),
+        )
+        return [
+            CountedReminder(int(id_), _SUBJECT_TYPES[subject_type], subject_id, period, duty)
+            for id_, subject_type, subject_id, period, duty in rows
+        ]
 
     async def mark_sent(self, ids: Sequence[int], worker_id: str, now: datetime) -> int:
         return await self._finish_claim(
@@ -319,12 +353,58 @@ class ReminderRepository:
         if not ids:
             return 0
         # Only the sweeper that holds the claim may settle it: a stale claim recovered and re-claimed by another
-        # sweeper is not marked sent by the first one.
+        # sweeper is not marked sent by the first one. A message covers all of a person's due rows (a city admin's
+        # first morning: tens of thousands), past what one statement may name: settled a slice at a time, all in one
+        # transaction, so that a crash leaves none of them sent and the rest claimed (to go out a second time).
+        if len(ids) <= _SETTLE_SLICE:
+            return await self._settle(ids, worker_id, assignments, values)
+        settled = 0
+        async with self._db.transaction():
+            for start in range(0, len(ids), _SETTLE_SLICE):
+                settled += await self._settle(ids[start : start + _SETTLE_SLICE], worker_id, assignments, values)
+        return settled
+
+    async def _settle(
+        self, ids: Sequence[int], worker_id: str, assignments: str, values: tuple[object, ...]
+    ) -> int:
         return await self._db.execute_rowcount(
             f"UPDATE reminders SET {assignments} WHERE id IN ({marks(ids)}) AND {_NOT_INDEXED_STATE} "
             "AND claimed_by = ?",
             (*values, *ids, _CLAIMED, worker_id),
         )
+
+
+def _claim(recipient: tuple[int, int | None] | None) -> str:
+    """The claim's UPDATE (without RETURNING): pending rows due, the earliest first; a recipient's, the most pressing
+    first. due_at <= now bounds the walk along the index to the rows already due; COALESCE alone cannot be searched,
+    so a minute with a handful of rows due read every pending row of the city (35 ms at 65,000). A retry comes after
+    its row's due time (release: the claim's time plus a delay), so the bound loses none."""
+    whose, order = "", "due_at, id"
+    if recipient is not None:
+        whose, order = "AND recipient_id = ? AND topic_id IS ? ", "urgent DESC, due_at, id"
+    return (
+        "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
+        "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "
+        f"WHERE {_NOT_INDEXED_STATE} AND id IN (SELECT id FROM reminders WHERE {_IS_PENDING} {whose}"
+        "AND due_at <= ? AND COALESCE(retry_at, due_at) <= ? AND (urgent = 1 OR ? = 1) "
+        f"ORDER BY {order} LIMIT ?)"
+    )
+
+
+def _claim_params(
+    now: datetime,
+    worker_id: str,
+    include_non_urgent: bool,
+    late_before: datetime,
+    limit: int,
+    recipient: tuple[int, int | None] | None,
+) -> tuple[object, ...]:
+    stamp = to_db_time(now)
+    whom = () if recipient is None else recipient
+    return (
+        _CLAIMED, worker_id, stamp, to_db_time(late_before), _PENDING, *whom, stamp, stamp, int(include_non_urgent),
+        limit,
+    )
 
 
 def _claimed(row: aiosqlite.Row) -> ClaimedReminder:

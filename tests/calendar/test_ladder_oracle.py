@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +35,7 @@ from bot.domain.reminders import (  # noqa: E402
     plan_hazard_reminders,
     repeat_name,
 )
-from tests.calendar.ladder_oracle import plan_every_step  # noqa: E402
+from tests.calendar.ladder_oracle import _weekday_moments, plan_every_step  # noqa: E402
 from tests.resilience.suite import FULL, sized  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the deployment's
@@ -44,10 +45,12 @@ ZONES = st.sampled_from([SHANGHAI, ZoneInfo("America/New_York"), ZoneInfo("Europ
 NAMED_LADDERS = {
     "default": DEFAULT_LADDER,
     "no repeats": replace(DEFAULT_LADDER, repeat_every=None),
-    "no batching": replace(DEFAULT_LADDER, batch_at=None),
-    "daily, batched": replace(DEFAULT_LADDER, repeat_every=timedelta(days=1)),
-    "every 12 hours": replace(DEFAULT_LADDER, repeat_every=timedelta(hours=12), batch_at=None),
+    "no batching": replace(DEFAULT_LADDER, batch_at=None, repeat_weekday=None),
+    "daily, batched": replace(DEFAULT_LADDER, repeat_every=timedelta(days=1), repeat_weekday=None),
+    "every 12 hours": replace(DEFAULT_LADDER, repeat_every=timedelta(hours=12), batch_at=None, repeat_weekday=None),
     "batched at midnight": replace(DEFAULT_LADDER, batch_at=time(0, 0)),
+    "weekly, each on its own weekday": replace(DEFAULT_LADDER, repeat_weekday=None),
+    "weekly on Sundays at 07:00": replace(DEFAULT_LADDER, repeat_weekday=6, batch_at=time(7, 0)),
 }
 AUDIENCES = st.frozensets(st.sampled_from(list(Audience)))
 REPEATS = st.one_of(st.none(), st.sampled_from([1, 6, 12, 23, 24, 25, 48, 72, 168, 240]).map(
@@ -72,7 +75,11 @@ def ladders(draw: st.DrawFn) -> EscalationLadder:
     repeat_every = draw(REPEATS)
     daily_or_none = repeat_every is None or repeat_every >= timedelta(days=1)
     batch_at = draw(st.one_of(st.none(), st.times())) if daily_or_none else None
-    return EscalationLadder(steps, repeat_every, draw(AUDIENCES), batch_at, draw(AUDIENCES))
+    weekly = repeat_every == timedelta(days=7) and batch_at is not None
+    weekday = draw(st.one_of(st.none(), st.integers(0, 6))) if weekly else None
+    return EscalationLadder(
+        steps, repeat_every, draw(AUDIENCES), batch_at, draw(AUDIENCES), draw(st.booleans()), weekday
+    )
 
 
 @st.composite
@@ -88,6 +95,8 @@ def clocks(draw: st.DrawFn, deadline: datetime, ladder: EscalationLadder, tz: Zo
         return anywhere + timedelta(microseconds=draw(st.integers(0, 59_999_999)))
     number = draw(st.integers(0, reach // ladder.repeat_every))
     moment = deadline + ladder.steps[-1].offset + number * ladder.repeat_every
+    if ladder.repeat_weekday is not None and draw(st.booleans()):  # a repeat's moment on the ladder's weekday
+        moment = next(islice(_weekday_moments(ladder, deadline, tz), min(number, 120), None))
     if ladder.batch_at is not None and draw(st.booleans()):  # the batch it waits for (local), unless urgent
         local = moment.astimezone(tz)
         batch = datetime.combine(local.date(), ladder.batch_at, tzinfo=tz)
@@ -132,6 +141,14 @@ def _added(plan: list[PlannedReminder]) -> list[PlannedReminder]:
     Severity.GENERAL, datetime(2025, 11, 2, 13, 30, 1, tzinfo=UTC), DEFAULT_LADDER, DEFAULT_QUIET_HOURS,
     ZoneInfo("America/New_York"),
 ))
+@example((  # Friday 09:00's deadline: three days overdue on Monday at 09:00, so the first weekly list is a week on
+    HazardFacts(HazardState.ASSIGNED, "330302", 1, 30, HazardArea.FIRE, datetime(2026, 2, 27, 1, tzinfo=UTC), 40),
+    Severity.GENERAL, datetime(2026, 3, 9, 1, tzinfo=UTC), DEFAULT_LADDER, DEFAULT_QUIET_HOURS, SHANGHAI,
+))
+@example((  # Thursday 10:00's: three days overdue on Sunday, to the city on Monday at 09:00, then every Monday
+    HazardFacts(HazardState.ASSIGNED, "330302", 1, 30, HazardArea.FIRE, datetime(2026, 2, 26, 2, tzinfo=UTC), 40),
+    Severity.GENERAL, datetime(2026, 3, 9, 0, 59, tzinfo=UTC), DEFAULT_LADDER, DEFAULT_QUIET_HOURS, SHANGHAI,
+))
 def test_the_planner_adds_and_keeps_what_listing_every_past_repeat_did(
     case: tuple[HazardFacts, Severity, datetime, EscalationLadder, QuietHours, ZoneInfo],
 ) -> None:
@@ -143,7 +160,7 @@ def test_the_planner_adds_and_keeps_what_listing_every_past_repeat_did(
     # What it lists, it lists as before, in the same order; what it leaves out has passed, and is counted.
     listed = {step.step for step in after}
     assert after == [step for step in before if step.step in listed]
-    passed = passed_repeats(facts, severity, now, ladder=ladder)
+    passed = passed_repeats(facts, severity, now, ladder=ladder, tz=tz)
     counted = {repeat_name(number) for number in range(1, passed + 1)}
     assert {step.step for step in before} == listed | counted
     assert all(step.at <= now for step in before if step.step in counted)

@@ -14,7 +14,7 @@ from bot.domain.reminders import DEFAULT_LADDER, ReminderKind
 from bot.jobs import SendOutcome, Ticker, sweep_once
 from bot.services.reminder_items import HazardReminderData
 from bot.services.reminders import CLAIM_LEASE
-from storage.calendar_models import ReminderState, SubjectType
+from storage.calendar_models import Reminder, ReminderState, SubjectType
 from storage.hazard_models import Hazard
 from storage.models import GroupPurpose
 from tests.calendar.world import (
@@ -83,28 +83,32 @@ async def test_a_hazard_climbs_the_ladder_to_the_right_people_naming_the_person_
     assert isinstance(item.data, HazardReminderData)
     assert item.data.code == hazard.code and item.data.overdue_by == timedelta(days=3, hours=23)
     assert [(p.telegram_id, p.full_name) for p in item.data.responsible] == [(HEAD, "user 40")]
-    # Every week while it stays overdue: the head and the county staff too, not only the city and the group.
-    assert await sweep_at(city, outbox, local(2026, 3, 20, 9)) == [
+    # Every week while it stays overdue: the head and the county staff too, not only the city and the group; on
+    # Monday, the next after the three-day escalation (Friday), with everything else still overdue.
+    assert await sweep_at(city, outbox, local(2026, 3, 15, 9)) == []
+    assert await sweep_at(city, outbox, local(2026, 3, 16, 9)) == [
         (LUCHENG_GROUP, "hazard_overdue", "repeat1"),
         (CITY_ADMIN, "hazard_overdue", "repeat1"),
         (LUCHENG_STAFF, "hazard_overdue", "repeat1"),
         (HEAD, "hazard_overdue", "repeat1"),
     ]
-    assert await sweep_at(city, outbox, local(2026, 3, 20, 9, 1)) == []
-    # The next day's plan adds the next repeat, a week after the first.
-    city.clock.set(local(2026, 3, 21, 0, 1))
+    assert await sweep_at(city, outbox, local(2026, 3, 16, 9, 1)) == []
+    # The next day's plan adds the next repeat, the Monday a week after the first.
+    city.clock.set(local(2026, 3, 17, 0, 1))
     await city.reminders.plan_day(city.today())
     next_repeat = await city.storage.reminders.find(
         state=ReminderState.PENDING, subject=(SubjectType.HAZARD, str(hazard.id))
     )
-    assert {(r.step, r.due_at) for r in next_repeat} == {("repeat2", local(2026, 3, 27, 9))}
+    assert {(r.step, r.due_at) for r in next_repeat} == {("repeat2", local(2026, 3, 23, 9))}
 
 
 async def test_a_ladder_repeating_twice_a_day_has_each_next_repeat_planned_by_the_sweep_that_sent_one(
     city: Services,
 ) -> None:
     # Batched to 09:00 (the default), repeats twice a day would go out together: this ladder sends each at its time.
-    city.reminders.ladder = replace(DEFAULT_LADDER, repeat_every=timedelta(hours=12), batch_at=None)
+    city.reminders.ladder = replace(
+        DEFAULT_LADDER, repeat_every=timedelta(hours=12), batch_at=None, repeat_weekday=None
+    )
     outbox = Outbox(city.clock)
     await report(city)  # deadline 9 March 10:00: overdue3d on the 12th at 10:00, repeats every 12 hours after it
     await sweep_at(city, outbox, local(2026, 3, 12, 10))
@@ -163,7 +167,7 @@ async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_who
     # The plan no longer lists a repeat that passed days ago, but a full re-plan (every start) keeps its row as it
     # did: the bot was down when it fell due, and it goes out late. A row of someone no longer told is cancelled.
     outbox = Outbox(city.clock)
-    hazard = await report(city)  # deadline 9 March 10:00; repeats at 09:00 on 20 March, 27 March, 3 April, …
+    hazard = await report(city)  # deadline 9 March 10:00; repeats on Mondays at 09:00: 16, 23, 30 March, 6 April …
     await sweep_at(city, outbox, local(2026, 3, 13, 9))
     city.clock.set(local(2026, 3, 14, 0, 1))
     await city.reminders.plan_day(city.today())  # repeat1 was planned; the bot is then down for three weeks
@@ -177,9 +181,9 @@ async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_who
         (person, step, due)
         for person in (CITY_ADMIN, LUCHENG_STAFF, HEAD)  # the weekly repeat: the city, the county and the head
         for step, due in (
-            ("repeat1", local(2026, 3, 20, 9)),  # kept: still to go out, late
+            ("repeat1", local(2026, 3, 16, 9)),  # kept: still to go out, late
             ("repeat3", local(2026, 4, 5, 9)),  # the catch-up, with the next morning's batch
-            ("repeat4", local(2026, 4, 10, 9)),
+            ("repeat4", local(2026, 4, 6, 9)),  # Monday's
         )
     }
     cancelled = await city.storage.reminders.find(
@@ -330,3 +334,74 @@ async def test_a_group_rebound_to_warnings_only_gets_no_more_digests(city: Servi
         city.clock.set(local(2026, 3, day, 8, 30))
         await ticker.tick(city)
     assert {s.delivery.recipient_id for s in outbox.sent if s.delivery.is_group} == {LUCHENG_GROUP}
+
+
+async def pending_hazard_rows(city: Services) -> list[Reminder]:
+    return [r for r in await city.storage.reminders.find(state=ReminderState.PENDING)
+            if r.subject_type is SubjectType.HAZARD]
+
+
+async def hazard_sweep_at(city: Services, outbox: Outbox, when: object) -> list[tuple[int, str, str]]:
+    return [sent for sent in await sweep_at(city, outbox, when) if sent[1].startswith("hazard")]
+
+
+async def test_after_the_upgrade_a_weekly_repeat_planned_for_its_own_weekday_moves_to_monday_and_goes_out_once(
+    city: Services,
+) -> None:
+    """A live table planned before the repeats kept to Monday: the re-plan at the next start moves each pending
+    repeat under its key (never renamed), so it goes out once, at its new time, and not again on its old day."""
+    city.reminders.ladder = replace(DEFAULT_LADDER, repeat_weekday=None)  # the rule before
+    outbox = Outbox(city.clock)
+    early, late = await report(city), await report(city)  # deadlines 9 March 10:00: overdue3d on Friday the 13th
+    await hazard_sweep_at(city, outbox, local(2026, 3, 13, 9))
+    city.clock.set(local(2026, 3, 14, 0, 1))
+    await city.reminders.plan_open_hazards()
+    pending = await pending_hazard_rows(city)
+    assert {(r.step, r.due_at) for r in pending} == {("repeat1", local(2026, 3, 20, 9))}  # a Friday, as before
+
+    city.reminders.ladder = DEFAULT_LADDER  # upgraded on Saturday the 14th: repeat1 moves to Monday the 16th
+    await city.hazards.act(await city.user(HEAD), late.id, HazardAction.ACKNOWLEDGE)  # re-planned at once, too
+    city.clock.set(local(2026, 3, 14, 10))
+    await city.reminders.plan_open_hazards()
+    pending = await pending_hazard_rows(city)
+    assert {(r.subject_id, r.step, r.due_at) for r in pending} == {
+        (str(hazard.id), "repeat1", local(2026, 3, 16, 9)) for hazard in (early, late)
+    }
+    assert await hazard_sweep_at(city, outbox, local(2026, 3, 15, 9)) == []
+    monday = await hazard_sweep_at(city, outbox, local(2026, 3, 16, 9))
+    assert sorted({(person, step) for person, _, step in monday}) == [
+        (person, "repeat1") for person in sorted((LUCHENG_GROUP, CITY_ADMIN, LUCHENG_STAFF, HEAD))
+    ]
+    assert len(monday) == 8  # both hazards, to each of the four
+    for day in range(17, 23):
+        city.clock.set(local(2026, 3, day, 0, 1))
+        await city.reminders.plan_open_hazards()
+        assert await hazard_sweep_at(city, outbox, local(2026, 3, day, 9)) == []  # not again on Friday the 20th
+    assert [r.due_at for r in await pending_hazard_rows(city)] == [
+        local(2026, 3, 23, 9)
+    ] * 8
+
+
+async def test_after_the_upgrade_a_repeat_whose_monday_has_passed_goes_out_the_next_morning_not_on_its_old_day(
+    city: Services,
+) -> None:
+    city.reminders.ladder = replace(DEFAULT_LADDER, repeat_weekday=None)
+    outbox = Outbox(city.clock)
+    await report(city)
+    await hazard_sweep_at(city, outbox, local(2026, 3, 13, 9))
+    city.clock.set(local(2026, 3, 17, 0, 1))  # Tuesday: repeat1 is planned for Friday the 20th
+    await city.reminders.plan_open_hazards()
+    city.reminders.ladder = DEFAULT_LADDER  # upgraded at 10:00: its new moment, Monday the 16th, has gone
+    city.clock.set(local(2026, 3, 17, 10))
+    await city.reminders.plan_open_hazards()
+    pending = await pending_hazard_rows(city)
+    assert {(r.step, r.due_at) for r in pending} == {
+        ("repeat1", local(2026, 3, 18, 9)),  # caught up the next morning, as a step first planned late is
+        ("repeat2", local(2026, 3, 23, 9)),
+    }
+    assert {step for _, _, step in await hazard_sweep_at(city, outbox, local(2026, 3, 18, 9))} == {"repeat1"}
+    for day in (19, 20, 21, 22):
+        city.clock.set(local(2026, 3, day, 0, 1))
+        await city.reminders.plan_open_hazards()
+        assert await hazard_sweep_at(city, outbox, local(2026, 3, day, 9)) == []
+    assert {step for _, _, step in await hazard_sweep_at(city, outbox, local(2026, 3, 23, 9))} == {"repeat2"}

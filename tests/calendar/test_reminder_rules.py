@@ -69,7 +69,9 @@ def test_the_default_ladder_for_a_general_hazard() -> None:
         # message a day.
         "overdue1d": (local(2026, 3, 11, 9), True),
         "overdue3d": (local(2026, 3, 13, 9), True),
-        "repeat1": (local(2026, 3, 20, 9), True),  # weekly repeats are planned a week past the last step
+        # Weekly repeats: on Monday at 09:00, the first the Monday after the last step (Friday the 13th), with
+        # everything else still overdue, not on the weekday this one fell overdue on.
+        "repeat1": (local(2026, 3, 16, 9), True),
     }
     steps = {p.step: p for p in plan_hazard_reminders(facts(deadline), Severity.GENERAL, reported, tz=TZ)}
     assert steps["deadline"].kind is ReminderKind.HAZARD_DEADLINE
@@ -98,12 +100,12 @@ def test_a_serious_hazard_is_urgent_and_ignores_quiet_hours() -> None:
 
 def test_past_steps_are_kept_but_not_added_except_one_catch_up_escalation() -> None:
     deadline = local(2026, 3, 9, 10)
-    reopened = local(2026, 3, 20, 15)  # 11 days late: overdue3d and the first weekly repeat have passed
+    reopened = local(2026, 3, 20, 15)  # 11 days late: overdue3d and the first weekly repeat (Monday 16th) have passed
     got = plan(deadline, reopened)
     assert got["before24h"][1] is False and got["overdue1d"][1] is False and got["overdue3d"][1] is False
     assert got["repeat1"] == (local(2026, 3, 21, 9), True)  # the latest escalation, with the next morning's
-    assert got["repeat2"] == (local(2026, 3, 27, 9), True)
-    assert "repeat3" not in got  # weekly repeats are planned one week ahead
+    assert got["repeat2"] == (local(2026, 3, 23, 9), True)  # then Monday's weekly list
+    assert "repeat3" not in got  # weekly repeats are planned one ahead
 
 
 def test_a_hazard_first_planned_at_night_after_a_step_fell_due_in_quiet_hours_gets_that_one_step_not_two() -> None:
@@ -111,7 +113,7 @@ def test_a_hazard_first_planned_at_night_after_a_step_fell_due_in_quiet_hours_ge
     # hazard reopened at 23:30 on the 10th has both behind it. The latest is caught up at 07:30, and that alone:
     # that its own turn would also have waited for 07:30 does not make it a step still to come.
     # (A ladder whose escalations go out at their own moment: the default one's "a day overdue" waits for 09:00.)
-    ladder = replace(DEFAULT_LADDER, batch_at=None)
+    ladder = replace(DEFAULT_LADDER, batch_at=None, repeat_weekday=None)
     planned = plan_hazard_reminders(facts(local(2026, 3, 9, 23)), Severity.GENERAL, local(2026, 3, 10, 23, 30),
                                     ladder=ladder, tz=TZ)
     got = {p.step: (p.due_at, p.add) for p in planned}
@@ -153,6 +155,28 @@ def test_a_ladder_is_data_and_is_checked() -> None:
     assert [(p.step, p.due_at) for p in got] == [("late", local(2026, 3, 3, 11))]
     with pytest.raises(ValueError, match="increasing"):
         EscalationLadder(steps=(*DEFAULT_LADDER.steps, DEFAULT_LADDER.steps[0]))
+
+
+def test_weekly_repeats_of_a_hazard_not_urgent_fall_on_monday_an_urgent_ones_on_its_own_day() -> None:
+    deadline = local(2026, 3, 7, 8)  # a Saturday: three days overdue on Tuesday the 10th, at 09:00 with the others
+    general = plan(deadline, local(2026, 3, 2, 10))
+    assert general["overdue3d"] == (local(2026, 3, 10, 9), True)
+    # The next Monday, six days on: its week's list holds every hazard overdue by then.
+    assert general["repeat1"] == (local(2026, 3, 16, 9), True)
+    later = plan(deadline, local(2026, 3, 18, 12))
+    assert later["repeat2"] == (local(2026, 3, 23, 9), True) and "repeat3" not in later
+    # A serious hazard is urgent: every 7 days from its three-day escalation, at the deadline's minute, not Monday.
+    serious = plan(deadline, local(2026, 3, 2, 10), Severity.SERIOUS)
+    assert serious["overdue3d"] == (local(2026, 3, 10, 8), True)
+    assert serious["repeat1"] == (local(2026, 3, 17, 8), True)
+    # The weekday is the ladder's to set.
+    fridays = replace(DEFAULT_LADDER, repeat_weekday=4)
+    got = plan_hazard_reminders(facts(deadline), Severity.GENERAL, local(2026, 3, 2, 10), ladder=fridays, tz=TZ)
+    assert {p.step: p.due_at for p in got}["repeat1"] == local(2026, 3, 13, 9)
+    with pytest.raises(ValueError, match="weekday"):
+        replace(DEFAULT_LADDER, repeat_every=timedelta(days=1))
+    with pytest.raises(ValueError, match="weekday"):
+        replace(DEFAULT_LADDER, repeat_weekday=7)
 
 
 def test_duty_steps_fall_on_the_right_days() -> None:
