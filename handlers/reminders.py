@@ -51,8 +51,7 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
     if person is not None and not person.active:
         # Their access ended after the round claimed these (ending it cancels only the reminders still pending):
         # never to be sent, and cancelled with the others, not counted as failed.
-        log.info("reminders %s to %s not sent: their access has ended", list(delivery.reminder_ids),
-                 delivery.recipient_id)
+        log.info("reminders %s to %s not sent: their access has ended", _ids_said(delivery), delivery.recipient_id)
         return SendOutcome.CANCELLED
     t = services.i18n.get(person.language if person is not None else None)
     items = collapse(delivery.items)
@@ -93,7 +92,9 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
             target=f"chat:{delivery.recipient_id}",
             detail={
                 "error": type(error).__name__,
-                "reminders": delivery.reminder_ids,
+                # The rows listed; a person's backlog may stand behind them in tens of thousands, counted only.
+                "reminders": [item.reminder_id for item in delivery.items],
+                "rows": len(delivery.reminder_ids),
                 "kinds": sorted({item.kind.value for item in delivery.items}),
             },
         )
@@ -106,6 +107,12 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
         # Marked unreachable, yet reached: the bot missed their unblocking, and they have not written since.
         await services.onboarding.person_back(person.telegram_id)
     return SendOutcome.SENT
+
+
+def _ids_said(delivery: Delivery) -> str:
+    """The rows of a delivery for a log line: the ids listed, and how many more it stands for."""
+    listed = [item.reminder_id for item in delivery.items]
+    return f"{listed} and {len(delivery.covered)} more" if delivery.covered else str(listed)
 
 
 def keyboard(items: Sequence[ReminderItem], viewer_id: int, t: Translator) -> InlineKeyboardMarkup | None:
