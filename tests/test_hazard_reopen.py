@@ -79,6 +79,10 @@ async def test_staff_reopen_a_closed_hazard_from_its_details_with_a_reason_and_a
     await staff.send_text(f"/hazard {hazard.code}")
     history = "\n".join(message.text for message in staff.messages()[seen:])
     assert "重新打开" in history and "又被杂物堵塞" in history
+    # The fix that did not hold is named as the earlier one, not as the hazard's current measures and photos.
+    assert "上次整改措施（隐患已重新打开）：已清理通道杂物" in history and "\n整改措施：" not in history
+    captions = [m.caption for m in staff.messages()[seen:] if m.kind == "photo"]
+    assert captions == [f"{hazard.code} · 整改前 1/1", f"{hazard.code} · 上次整改后 1/1"]
     audit = await bot_stage.services.storage.audit.list(action_prefix="hazard.reopened")
     assert [(event.actor_id, event.target) for event in audit] == [(STAFF, f"hazard:{hazard.code}")]
 
