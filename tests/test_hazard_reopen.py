@@ -63,7 +63,7 @@ async def test_staff_reopen_a_closed_hazard_from_its_details_with_a_reason_and_a
     told = head.last_message()
     assert f"隐患 {hazard.code} 已重新打开" in told.text and "又被杂物堵塞" in told.text and local in told.text
     assert told.buttons == [["📤 重新提交整改结果"], ["详情"]]
-    assert "已重新打开" in cadre.last_message().text and cadre.last_message().buttons == []
+    assert "已重新打开" in cadre.last_message().text and cadre.last_message().buttons == [["💬 留言"], ["详情"]]
 
     # The head finds it in /tasks, due again and not overdue; nothing escalates at once.
     await head.send_text("/tasks")
