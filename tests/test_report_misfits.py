@@ -67,3 +67,35 @@ async def test_typed_cancel_is_the_cancel_button_and_typed_back_is_told_the_way_
     assert told.text.startswith("这一步不能返回上一步。") and "✏️ 修改" in told.text and told.buttons == [["取消"]]
     await cadre.send_text(" Cancel。")
     assert cadre.last_message().text == "已取消上报，草稿已删除。"
+
+
+async def test_lang_in_the_middle_of_a_report_asks_the_waiting_step_again_in_the_new_language(
+    bot_stage: Stage,
+) -> None:
+    """/lang at the location step switched the messages to 中文 and left the reply keyboard reading "📍 Share my
+    location / Skip", with no word that the report was kept. Now the switch says the report waits at its step and
+    asks that step again in the new language, with its keyboard."""
+    cadre, _ = await cadre_and_head(bot_stage, "en")
+    await cadre.send_text("/report")
+    await cadre.press("Lucheng District Social Welfare Home")
+    await cadre.press("Fire")
+    await cadre.press("Major")
+    await cadre.send_text("Socket in room 301 is scorched")
+    await cadre.press("No photos")
+    assert cadre.reply_keyboard() == [["📍 Share my location"], ["Skip"]]
+
+    await cadre.send_text("/lang")
+    await cadre.press("中文")
+    said = [m.text for m in cadre.messages()[-2:]]
+    assert said[0] == "语言已切换为中文。您的隐患上报已保存，仍在第 6 步，请继续回答下面的问题。"
+    assert cadre.reply_keyboard() == [["📍 发送当前位置"], ["跳过"]]
+    await cadre.tap("跳过")
+    assert cadre.messages()[-2].text == "已跳过位置。"
+    await cadre.press("互查")
+    assert "请核对上报内容" in cadre.last_message().text
+
+    # With nothing under way the switch is said as before.
+    await cadre.send_text("/cancel")
+    await cadre.send_text("/lang")
+    await cadre.press("English")
+    assert cadre.last_message().text == "Language switched to English."
