@@ -50,6 +50,7 @@ from handlers import (
     warnstatus,
     withdraw,
 )
+from handlers.conversations import typed_cancel_presses_cancel
 
 # Our conversations are keyed per chat and user on purpose; every button is re-checked on the server anyway.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
@@ -98,3 +99,4 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     photo_offer.register(application)
     guards.register_fallbacks(application)
     menus.register(application)
+    typed_cancel_presses_cancel(application)

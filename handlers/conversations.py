@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -54,3 +54,26 @@ def cancel_button(conversation: ConversationHandler[Any]) -> str | None:
             if pattern.fullmatch(data):  # a literal, not a family of buttons
                 return data
     return None
+
+
+def _cancel_labels() -> re.Pattern[str]:
+    """The Cancel button's label in every language, typed alone (any case, with or without marks around it)."""
+    from bot.i18n import LANGUAGES, catalog_messages  # the catalogs, read once at start
+
+    labels = {catalog_messages(language)["button.cancel"].strip() for language in LANGUAGES}
+    return re.compile(r"^[\W_]*(?:" + "|".join(map(re.escape, labels)) + r")[\W_]*$", re.IGNORECASE)
+
+
+def typed_cancel_presses_cancel(application: AnyApplication) -> None:
+    """"取消" typed where a journey shows its Cancel button is that button pressed: at a step of buttons it was told
+    to use the buttons, at a step of text it became the text (a description "too short"). Taken before the step's
+    own handlers, in every journey whose /cancel has a button (`cancel_button`), in private chats only (a group's
+    word is not addressed to a step of one person's)."""
+    typed = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(_cancel_labels())
+    for conversation in conversations(application):
+        if cancel_button(conversation) is None:
+            continue
+        on_cancel = next(handler.callback for handler in conversation.fallbacks
+                         if isinstance(handler, CommandHandler) and "cancel" in handler.commands)
+        for handlers in conversation.states.values():
+            handlers.insert(0, MessageHandler(typed, on_cancel))

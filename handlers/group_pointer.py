@@ -12,6 +12,9 @@ A registered person who types the command inside the window still needs to learn
 may be in another person's language, or missed. They hear it in their private chat, where the command works, once per
 window (tapping it again adds nothing). Nobody else is written to: a stranger or a former member has no private chat
 the bot may open, and the reply in the group stays readable to them.
+
+A message that mentions the bot or replies to it gets the same pointer, in the same window (`spoken_to_in_group`);
+a photo sent that way is offered to its sender in the private chat.
 """
 
 from __future__ import annotations
@@ -19,15 +22,17 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.error import TelegramError
 
 from bot.context import BotContext
-from handlers.common import answer, identify, topic_of
+from handlers.common import Caller, answer, identify, topic_of
+from handlers.photo_offer import may_report, offer_photo
 
 log = logging.getLogger(__name__)
 
 POINTER_WINDOW = timedelta(minutes=5)
+ADDRESSED = "@"  # the window's key for messages that mention the bot or reply to it
 
 
 async def to_private_chat(update: Update, context: BotContext, command: str) -> None:
@@ -37,22 +42,66 @@ async def to_private_chat(update: Update, context: BotContext, command: str) -> 
     chat = update.effective_chat
     if caller is None or chat is None:
         return
+    await _point(update, context, caller, command, "group.use_private_chat", "group.use_private_chat_here",
+                 command=command, group=chat.title or "")
+
+
+def addressed_to_bot(message: Message, bot: Bot) -> bool:
+    """Whether a group message speaks to the bot: a reply to one of its messages, or an @mention of it (in the text
+    or a photo's caption). In a forum every message of a topic replies to the topic's first message: not to us."""
+    replied = message.reply_to_message
+    if (replied is not None and replied.forum_topic_created is None and replied.from_user is not None
+            and replied.from_user.id == bot.id):
+        return True
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    mentions = {**message.parse_entities(kinds), **message.parse_caption_entities(kinds)}
+    username = (bot.username or "").lower()
+    return any(
+        (entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot.id)
+        or (entity.type == MessageEntity.MENTION and username and word[1:].lower() == username)
+        for entity, word in mentions.items()
+    )
+
+
+async def spoken_to_in_group(update: Update, context: BotContext) -> None:
+    """A message that mentions the bot or replies to it in a bound group ("@bot 楼道里堆满纸箱", a photo captioned
+    so): as silent as ordinary chatter, it read as the bot being down. It gets the commands' pointer, under the same
+    window (one key for every such message, whatever it says). A registered person who may report and sent a photo
+    finds it offered in their private chat, as if sent there; if the bot may not write to them, the group's line is
+    all they get."""
+    caller = await identify(update, context)
+    chat, message = update.effective_chat, update.effective_message
+    if caller is None or chat is None or message is None:
+        return
+    offered = False
+    if message.photo and caller.user is not None and await may_report(context, caller):
+        try:
+            await offer_photo(context, caller, message, caller.user.telegram_id, group=chat.title or "")
+            offered = True
+        except TelegramError:
+            log.info("could not offer %s's group photo in their private chat", caller.user.telegram_id)
+    await _point(update, context, caller, ADDRESSED, "group.addressed_use_private_chat",
+                 None if offered else "group.addressed_here", group=chat.title or "")
+
+
+async def _point(update: Update, context: BotContext, caller: Caller, what: str, group_key: str,
+                 private_key: str | None, **params: str) -> None:
+    chat = update.effective_chat
+    assert chat is not None
     claims = context.services.claims
-    where = f"group_pointer:{topic_of(update) or 0}:{command}"
+    where = f"group_pointer:{topic_of(update) or 0}:{what}"
     if await claims.first_within(chat.id, where, POINTER_WINDOW):
         t = caller.t if caller.user is not None or caller.former else context.services.i18n.get(None)
         button = InlineKeyboardButton(t.plain("group.open_private_chat"), url=f"https://t.me/{context.bot.username}")
-        await answer(update, t("group.use_private_chat", command=command),
-                     reply_markup=InlineKeyboardMarkup([[button]]))
+        await answer(update, t(group_key, **params), reply_markup=InlineKeyboardMarkup([[button]]))
         return
     person = caller.user
-    if person is None or not await claims.first_within(person.telegram_id, f"{where}:{chat.id}", POINTER_WINDOW):
+    if private_key is None or person is None:
+        return
+    if not await claims.first_within(person.telegram_id, f"{where}:{chat.id}", POINTER_WINDOW):
         return
     try:
-        await context.bot.send_message(
-            person.telegram_id, caller.t("group.use_private_chat_here", command=command, group=chat.title or "")
-        )
+        await context.bot.send_message(person.telegram_id, caller.t(private_key, **params))
     except TelegramError:
         # Blocked, or unreachable for now: the group's reply is there to read all the same.
-        log.info("could not point %s to the private chat for /%s typed in group %s", person.telegram_id, command,
-                 chat.id)
+        log.info("could not point %s to the private chat for %s in group %s", person.telegram_id, what, chat.id)

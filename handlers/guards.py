@@ -27,7 +27,7 @@ from bot.domain.warnings import looks_like_receipt
 from bot.services.onboarding import GroupLoss
 from handlers.common import Caller, answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
 from handlers.conversations import cancel_button, waiting
-from handlers.group_pointer import to_private_chat
+from handlers.group_pointer import addressed_to_bot, spoken_to_in_group, to_private_chat
 from handlers.photo_offer import fixable, may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 from handlers.resume import waiting_at
@@ -186,6 +186,11 @@ async def access_gate(update: Update, context: BotContext) -> None:
         if group is not None:
             if update.message is not None and command is not None and command not in GROUP_ANSWERED_COMMANDS:
                 await to_private_chat(update, context, command)
+                raise ApplicationHandlerStop
+            if (update.message is not None and command is None and addressed_to_bot(update.message, context.bot)
+                    and not waiting(context.application, chat.id, update.effective_user.id)):
+                # Unless a flow of the group's own (/bindgroup) waits for this person there.
+                await spoken_to_in_group(update, context)
                 raise ApplicationHandlerStop
             return
         query = update.callback_query

@@ -25,6 +25,7 @@ from bot.domain.roles import STAFF_ROLES
 from bot.domain.text import clean_text, visible_length
 from bot.i18n import Translator
 from bot.services.errors import Refusal
+from bot.services.hazard_core import FIX_ACTIONS
 from bot.services.hazards import FOUR_EYES_WAIVED, HazardDossier
 from handlers.common import (
     Caller,
@@ -164,7 +165,32 @@ def _summary(dossier: HazardDossier, t: Translator, tz: ZoneInfo) -> list[str]:
         else:
             lines.append(t("dossier.closed_on_time", closed=closed))
     summary = "\n".join(lines)
-    return [summary, t("dossier.measures", **p)] if hazard.measures else [summary]
+    if not hazard.measures:
+        return [summary]
+    sent_back = _sent_back(dossier.events)
+    if sent_back is None:
+        return [summary, t("dossier.measures", **p)]
+    # Rejected or reopened, and no new fix submitted since: what the row still holds is the earlier round's.
+    return [summary, t(f"dossier.measures_earlier_{sent_back.action}", **p)]
+
+
+_SENDS_BACK = (HazardAction.REJECT.value, HazardAction.REOPEN.value)
+
+
+def _sent_back(events: Sequence[HazardEvent]) -> HazardEvent | None:
+    """The rejection or reopening that sent the hazard's last fix back, when no fix has been submitted since."""
+    for event in reversed(events):
+        if event.action in FIX_ACTIONS:
+            return None
+        if event.action in _SENDS_BACK:
+            return event
+    return None
+
+
+def _last_sent_back(events: Sequence[HazardEvent]) -> HazardEvent | None:
+    """The newest rejection or reopening, whatever came after: the after-photos older than it belong to a fix
+    that did not hold."""
+    return next((event for event in reversed(events) if event.action in _SENDS_BACK), None)
 
 
 async def _names(context: BotContext, events: Sequence[HazardEvent]) -> dict[int, str]:
@@ -232,9 +258,15 @@ def _pack(parts: Sequence[str]) -> list[str]:
 async def _send_photos(chat: Chat, context: BotContext, dossier: HazardDossier, t: Translator) -> None:
     before = [p for p in dossier.photos if p.kind is PhotoKind.BEFORE]
     after = [p for p in dossier.photos if p.kind is PhotoKind.AFTER]
+    # After-photos of a fix that was rejected or reopened are not what the hazard looks like now: named so.
+    back = _last_sent_back(dossier.events)
+    earlier = [p for p in after if back is not None and p.event_id is not None and p.event_id < back.id]
+    after = [p for p in after if p not in earlier]
     code = dossier.hazard.code
     captioned: list[tuple[HazardPhoto, str]] = []
     captioned += [(p, t("dossier.photo_before", code=code, n=i, total=len(before))) for i, p in enumerate(before, 1)]
+    captioned += [(p, t("dossier.photo_after_earlier", code=code, n=i, total=len(earlier)))
+                  for i, p in enumerate(earlier, 1)]
     captioned += [(p, t("dossier.photo_after", code=code, n=i, total=len(after))) for i, p in enumerate(after, 1)]
     for start in range(0, len(captioned), ALBUM_SIZE):
         chunk = captioned[start : start + ALBUM_SIZE]

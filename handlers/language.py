@@ -1,14 +1,19 @@
-"""/lang: switch between 中文 and English; the menu follows."""
+"""/lang: switch between 中文 and English; the menu follows, and so does a journey waiting at a step: its step is
+asked again in the new language, with its buttons or reply keyboard."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.i18n import LANGUAGES
-from handlers.common import answer, identify
+from handlers.common import answer, identify, is_private
+from handlers.conversations import waiting
 from handlers.menus import install_user_menu
+from handlers.resume import waiting_at
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
@@ -35,8 +40,30 @@ async def chose_language(update: Update, context: BotContext) -> None:
     user = await context.services.onboarding.set_language(caller.user, language)
     t = context.services.i18n.get(language)
     await query.answer()
-    await answer(update, t("lang.changed", language=LANGUAGE_NAMES[language]), edit=True)
+    # From here on the person is answered in the new language, the step that waits included.
+    caller = replace(caller, user=user, t=t)
+    context.caller = caller
+    name = LANGUAGE_NAMES[language]
+    chat = update.effective_chat
+    steps = waiting(context.application, chat.id, query.from_user.id) if chat is not None and is_private(update) else []
+    at = await waiting_at(context, caller, steps, chat.id, query.from_user.id, askable=True) if chat and steps else None
+    if at is None:
+        # No journey waits, or one that cannot ask its step again: said it is kept, the step's next answer awaited.
+        await answer(update, t("lang.changed_waiting" if steps else "lang.changed", language=name), edit=True)
+        await install_user_menu(context.bot, user, t)
+        return
+    # A journey waits at a step: asked again in the new language, with its keyboard (a location step's reply
+    # keyboard kept its old words: 📍 Share my location under a Chinese conversation).
+    journey, found = at
+    named = t.plain(f"resume.journey.{journey.name}")
+    if found.of is not None:
+        said = t("lang.changed_items", language=name, journey=named, number=found.number, total=found.of)
+    else:
+        said = t("lang.changed_step", language=name, journey=named, number=found.number)
+    await answer(update, said, edit=True)
     await install_user_menu(context.bot, user, t)
+    if journey.ask is not None:
+        await journey.ask(update, context, caller, found.step)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -215,7 +215,8 @@ def _render(
     if kind is NoticeKind.RECTIFICATION_SUBMITTED:
         if recipient is not None and recipient.role in STAFF_ROLES:
             return t("notice.submitted_for_staff", **p), _verify_keyboard(hazard, event, t)
-        return t("notice.submitted_for_reporter", **p), None
+        # As the closing and the withdrawal do: what they follow is a press away, and so is a word to staff.
+        return t("notice.submitted_for_reporter", **p), _comment_keyboard(hazard, t)
     if kind is NoticeKind.ACCEPTED:
         if hazard.closed_on_time is False and not _late_this_round(hazard):
             text = t("notice.accepted_late_before", **p)
@@ -232,7 +233,7 @@ def _render(
     if kind is NoticeKind.REJECTED:
         if _rectifies(hazard, recipient):
             return t("notice.rejected", reason=notice.reason or "—", **p), _again_keyboard(hazard, t)
-        return t("notice.rejected_for_others", reason=notice.reason or "—", **p), None
+        return t("notice.rejected_for_others", reason=notice.reason or "—", **p), _comment_keyboard(hazard, t)
     if kind is NoticeKind.DEADLINE_CHANGED:
         previous = when(_previous_deadline(event), tz, t)
         text = t("notice.deadline_changed", previous=previous, reason=notice.reason or "—", **p)
@@ -240,7 +241,7 @@ def _render(
     if kind is NoticeKind.REOPENED:
         if _rectifies(hazard, recipient):
             return t("notice.reopened", reason=notice.reason or "—", **p), _again_keyboard(hazard, t)
-        return t("notice.reopened_for_others", reason=notice.reason or "—", **p), None
+        return t("notice.reopened_for_others", reason=notice.reason or "—", **p), _comment_keyboard(hazard, t)
     if kind is NoticeKind.WITHDRAWN:
         category = t.plain(f"withdraw.category.{hazard.withdrawal_category or 'other'}")
         text = t("notice.withdrawn", category=category, reason=notice.reason or "—", **p)

@@ -84,6 +84,15 @@ async def sent_photo(update: Update, context: BotContext) -> None:
     if caller.user is None or not await may_report(context, caller):
         await answer(update, caller.t("fallback.not_understood"))
         return
+    await offer_photo(context, caller, message, message.chat_id)
+
+
+async def offer_photo(context: BotContext, caller: Caller, message: Message, chat_id: int, *,
+                      group: str | None = None) -> None:
+    """Ask in `chat_id` (the person's private chat) whether to report a hazard with the message's photo. `group`:
+    the title of the bound group the photo was sent to the bot in; the question then says where it came from.
+    Raises TelegramError when the private chat cannot be written to."""
+    assert caller.user is not None and message.photo
     services = context.services
     now = services.clock.now()
     fixes = await fixable(context, caller.user)
@@ -99,22 +108,24 @@ async def sent_photo(update: Update, context: BotContext) -> None:
         offer = PhotoOffer(token=message.message_id, photos=[photo], album=album, at=now)
     elif len(offer.photos) >= MAX_PHOTOS:
         if not same_album:  # a tenth album page is left out quietly: its question already says how many are kept
-            await answer(update, caller.t("refusal.too_many_photos", max=MAX_PHOTOS),
-                         reply_markup=offer_keyboard(caller.t, offer.token, fixes))
+            await context.bot.send_message(chat_id, caller.t("refusal.too_many_photos", max=MAX_PHOTOS),
+                                           reply_markup=offer_keyboard(caller.t, offer.token, fixes))
         return
     else:
         offer = offer.model_copy(update={"photos": [*offer.photos, photo], "at": now})
     text, keyboard = _question(caller.t, offer, fixes), offer_keyboard(caller.t, offer.token, fixes)
+    if group is not None:
+        text = caller.t("offer.from_group", group=group) + "\n\n" + text
     asked: Message | None = None
     if same_album and offer.message_id is not None:
         try:  # the album's question counts its pages as they arrive, rather than asking once a page
-            await context.bot.edit_message_text(text, chat_id=message.chat_id, message_id=offer.message_id,
+            await context.bot.edit_message_text(text, chat_id=chat_id, message_id=offer.message_id,
                                                 reply_markup=keyboard)
         except BadRequest as error:
             if "not modified" not in error.message:
                 raise
     else:
-        asked = await answer(update, text, reply_markup=keyboard)
+        asked = await context.bot.send_message(chat_id, text, reply_markup=keyboard)
     if asked is not None:
         offer = offer.model_copy(update={"message_id": asked.message_id})
     await services.hazards.save_draft(caller.user.telegram_id, draft.model_copy(update={"offer": offer}))

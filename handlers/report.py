@@ -46,6 +46,7 @@ from bot.domain.text import (
     clean_text,
     is_blank,
     is_plausible_address,
+    says_back,
     says_no_location,
     says_no_photo,
     visible_length,
@@ -481,12 +482,53 @@ async def described(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None or message.text is None:
         return DESCRIBING
     caller, draft = loaded
+    if says_back(message.text):  # "返回" is no description: the way back is Edit, on the summary
+        await answer(update, caller.t("report.describe_no_back", min=MIN_DESCRIPTION),
+                     reply_markup=InlineKeyboardMarkup([_cancel_row(caller.t)]))
+        return DESCRIBING
     text = await read_text(update, caller, message.text, least=MIN_DESCRIPTION, most=MAX_TEXT,
                            too_short="refusal.description_too_short", too_long="refusal.description_too_long",
                            cancel_data=CANCEL)
     if text is None:
         return DESCRIBING
     return await _after(update, context, caller, draft.model_copy(update={"description": text}), ADDING_PHOTOS)
+
+
+async def not_text_at_description(update: Update, context: BotContext) -> None:
+    """A voice note, a sticker, a file… where the description is asked for: said that it cannot be the description
+    (a voice note was answered about photos), and the text asked for again."""
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or message is None:
+        return
+    key = "report.describe_not_voice" if message.voice or message.audio else "report.describe_not_this"
+    await answer(update, caller.t(key, min=MIN_DESCRIPTION), reply_markup=InlineKeyboardMarkup([_cancel_row(caller.t)]))
+
+
+# The steps of buttons before and after the photos: a photo sent at one of them is kept for the report.
+_KEEPS_A_PHOTO = (PICKING_INSTITUTION, PICKING_AREA, PICKING_SEVERITY, PICKING_SOURCE)
+
+
+async def photo_at_a_choice(update: Update, context: BotContext) -> None:
+    """A photo where a button is to be pressed (the institution, the area, the severity, who found it): it was
+    thrown away with "use the buttons". It is kept as the report's next photo, which the photo step then counts,
+    and the person told so; the step stays. At any other such step (the summary, an edit) the buttons are asked
+    for as before."""
+    loaded = await _draft(update, context)
+    message = update.effective_message
+    if loaded is None or message is None:
+        return
+    caller, draft = loaded
+    if draft.step not in _KEEPS_A_PHOTO:
+        await _guide("flow.use_buttons")(update, context)
+        return
+    cancel = InlineKeyboardMarkup([_cancel_row(caller.t)])
+    photos = await photo_added(update, message, context, caller.t, draft.photos, cancel)
+    if photos is None:  # MAX_PHOTOS kept already: said
+        return
+    await _save(context, caller, draft.model_copy(update={"photos": photos}))
+    key = "report.photo_kept_choose_after" if draft.step == PICKING_SOURCE else "report.photo_kept_choose"
+    await answer(update, caller.t(key, count=len(photos)))
 
 
 async def photo_instead_of_description(update: Update, context: BotContext) -> str | int:
@@ -584,8 +626,14 @@ async def guided_photos(update: Update, context: BotContext) -> str | int:
     caller, draft = loaded
     count = len(draft.photos)
     key = counted("report.guide_photos_more", count) if count else "report.guide_photos"
-    key = photo_step_hint(update.effective_message, key)
-    await answer(update, caller.t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(caller.t, count))
+    message = update.effective_message
+    hint = photo_step_hint(message, key)
+    text = caller.t(hint, count=count, max=MAX_PHOTOS)
+    if hint == key and message is not None and message.text is None:
+        # A voice note, a sticker, a video…: heard only "5 photos received", the person took it as kept.
+        dropped = "report.voice_not_kept" if message.voice or message.audio else "report.not_a_photo_not_kept"
+        text = caller.t(dropped) + "\n" + text
+    await answer(update, text, reply_markup=_photos_keyboard(caller.t, count))
     return ADDING_PHOTOS
 
 
@@ -887,7 +935,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 DESCRIBING: [
                     MessageHandler(text, described),
                     MessageHandler(photo, photo_instead_of_description),
-                    MessageHandler(other, _guide("report.guide_describe", cancel=True)),
+                    MessageHandler(other, not_text_at_description),
                 ],
                 ADDING_PHOTOS: [
                     MessageHandler(photo, added_photo),
@@ -921,6 +969,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             fallbacks=[
                 CommandHandler("cancel", cancelled),
                 CallbackQueryHandler(cancelled, pattern=rf"^{CANCEL}$"),
+                MessageHandler(photo, photo_at_a_choice),
                 MessageHandler(other, _guide("flow.use_buttons")),
             ],
             allow_reentry=True,

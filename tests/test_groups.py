@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.domain.roles import Role
 from bot.stage import Stage
 from storage.models import GroupPurpose
+from tests.hazard_people import cast
 
 LUCHENG, LONGWAN = "330302", "330303"
 
@@ -210,3 +211,53 @@ async def test_each_forum_topic_is_pointed_once_for_itself(bot_stage: Stage) -> 
         await staff.send_text("/report", chat=forum, topic=topic)
     pointed = [m.stored.thread_id for m in forum.messages() if m.text.startswith("请私聊")]
     assert pointed == [5, 7]
+
+
+async def test_a_message_to_the_bot_in_a_bound_group_is_pointed_to_the_private_chat(bot_stage: Stage) -> None:
+    """"@bot 楼道里堆满纸箱", a reply to the bot's message, a photo captioned "@bot 楼道堆放杂物" in the work
+    group got no answer at all, as if the bot were down. Now they get the commands' pointer, under the same
+    five-minute window (within it a registered sender hears it in private); the photo is offered in the sender's
+    private chat, ready to report. Chatter still gets nothing."""
+    people = await cast(bot_stage)
+    cadre, staff, group = people.cadre, people.staff, people.group
+    stranger = bot_stage.sandbox.user(user_id=77, first_name="Zed")
+    group.add(cadre, stranger)
+    bot = bot_stage.sandbox.bot_username
+
+    def lines() -> list[str]:
+        return [m.text for m in group.messages()]
+
+    await cadre.send_text("楼道里堆满纸箱，大家注意", chat=group)  # chatter, not to the bot
+    assert lines() == []
+    await cadre.send_text(f"@{bot} 楼道里堆满纸箱，消防通道堵了", chat=group)
+    pointer = group.last_message()
+    assert pointer.text == ("机器人不处理群里的消息。上报隐患、查看任务等请私聊机器人：发送 /report 上报，"
+                            "或直接把照片发给机器人。")
+    assert pointer.buttons == [["💬 私聊机器人"]]
+
+    # Within the window: the group is not answered again; the registered sender hears it in private, once.
+    in_private = len(cadre.messages())
+    await cadre.send_text("楼道里堆满纸箱", chat=group, reply_to=pointer)
+    await stranger.send_text(f"@{bot} 你好", chat=group)
+    assert len(lines()) == 1
+    assert [m.text for m in cadre.messages()[in_private:]] == [
+        "您在群“鹿城区隐患通报群”中@了机器人或回复了机器人：机器人不处理群里的消息，"
+        "请在这里（与机器人的私聊中）发送 /report 上报隐患，或直接发送照片。"
+        "群里刚刚已有同样的提示，为免刷屏没有再回复。"
+    ]
+
+    # A photo sent to the bot there is offered in private, and reporting with it carries it into the report.
+    await cadre.send_photo(caption=f"@{bot} 楼道堆放杂物堵塞消防通道", chat=group)
+    offer = cadre.last_message()
+    assert offer.text == ("您在群“鹿城区隐患通报群”中发给机器人的照片已转到这里（机器人不处理群里的消息）。"
+                          "\n\n要用这张照片上报隐患吗？")
+    assert len(cadre.messages()) == in_private + 2  # the offer says where it came from: no second note
+    await cadre.press("📝 上报隐患")
+    assert "已附上这张照片" in "\n".join(m.text for m in cadre.messages()[-3:])
+
+    # Past the window the group is answered again; the staff member's reply to it (a reply to the bot) counts too.
+    bot_stage.clock.set(bot_stage.clock.now() + timedelta(minutes=5))
+    await staff.send_text("收到", chat=group, reply_to=group.last_message())
+    assert len(lines()) == 2 and lines()[1] == pointer.text
+    await cadre.send_text("大家好", chat=group)
+    assert len(lines()) == 2

@@ -72,7 +72,7 @@ async def test_the_head_acknowledges_and_submits_a_rectification_with_guidance_o
     assert "待您验收" in verify.text and "已清理消防通道内的杂物" in verify.text
     assert verify.buttons == [["验收通过", "退回整改"], ["详情"]]
     news = cadre.last_message()
-    assert "您上报的隐患" in news.text and news.buttons == []
+    assert "您上报的隐患" in news.text and news.buttons == [["💬 留言"], ["详情"]]
     assert len(people.group.messages()) == 1  # the group hears of new hazards only
 
 
@@ -95,7 +95,8 @@ async def test_staff_reject_with_a_reason_and_then_accept_in_english(bot_stage: 
     assert "The rectification of" in rejected.text and "The photo does not show the <fire exit>" in rejected.text
     assert "&lt;fire exit&gt;" in (rejected.html or "")
     assert rejected.buttons == [["📤 Submit the fix again"], ["Details"]]
-    assert "it is being rectified again" in cadre.last_message().text and cadre.last_message().buttons == []
+    assert "it is being rectified again" in cadre.last_message().text
+    assert cadre.last_message().buttons == [["💬 Comment"], ["Details"]]
 
     await head.press("📤 Submit the fix again", rejected)
     await head.send_text("Cleared the exit and fixed a sign")
@@ -360,7 +361,7 @@ async def test_a_head_who_reported_a_rights_protection_hazard_is_not_asked_to_re
     await act(bot_stage, STAFF, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已约谈涉事护工", photos=1)
     await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="需补充家属沟通记录")
     told = head.last_message()
-    assert "需补充家属沟通记录" in told.text and told.buttons == []
+    assert "需补充家属沟通记录" in told.text and told.buttons == [["💬 留言"], ["详情"]]
 
 
 async def test_a_verifier_pressing_after_a_colleague_sent_it_back_is_told_who_did_and_when(bot_stage: Stage) -> None:

@@ -60,6 +60,27 @@ async def test_assignment_late_acceptance_reopening_and_new_evidence_are_told(bo
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
 
 
+async def test_the_reporter_can_open_or_answer_every_turn_of_their_hazard(bot_stage: Stage) -> None:
+    """The reporter's notices that a fix was submitted, rejected or the hazard reopened came without buttons, while
+    those of its closing and withdrawal had 💬 留言 and 详情: to look or to say "it is not fixed" they had to find
+    the code and type /hazard. Now each has both."""
+    people = await cast(bot_stage)
+    cadre = people.cadre
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    told = cadre.last_message()
+    assert told.text.startswith(f"📤 您上报的隐患 {hazard.code}") and "正在等待县级民政部门验收" in told.text
+    assert told.buttons == [["💬 留言"], ["详情"]]
+
+    await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="照片看不清通道")
+    told = cadre.last_message()
+    assert told.text.startswith(f"↩️ 隐患 {hazard.code}") and told.buttons == [["💬 留言"], ["详情"]]
+    await cadre.press("💬 留言", told)
+    assert hazard.code in cadre.last_message().text and "留言" in cadre.last_message().text
+    await cadre.send_text("/cancel")
+    await cadre.press("详情", told)
+    assert any(m.text.startswith(f"📄 隐患 {hazard.code}") for m in cadre.messages()[-4:])
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_state_and_history_step_has_a_name(language: str) -> None:
     messages = catalog_messages(language)

@@ -63,7 +63,7 @@ async def test_staff_reopen_a_closed_hazard_from_its_details_with_a_reason_and_a
     told = head.last_message()
     assert f"隐患 {hazard.code} 已重新打开" in told.text and "又被杂物堵塞" in told.text and local in told.text
     assert told.buttons == [["📤 重新提交整改结果"], ["详情"]]
-    assert "已重新打开" in cadre.last_message().text and cadre.last_message().buttons == []
+    assert "已重新打开" in cadre.last_message().text and cadre.last_message().buttons == [["💬 留言"], ["详情"]]
 
     # The head finds it in /tasks, due again and not overdue; nothing escalates at once.
     await head.send_text("/tasks")
@@ -79,6 +79,10 @@ async def test_staff_reopen_a_closed_hazard_from_its_details_with_a_reason_and_a
     await staff.send_text(f"/hazard {hazard.code}")
     history = "\n".join(message.text for message in staff.messages()[seen:])
     assert "重新打开" in history and "又被杂物堵塞" in history
+    # The fix that did not hold is named as the earlier one, not as the hazard's current measures and photos.
+    assert "上次整改措施（隐患已重新打开）：已清理通道杂物" in history and "\n整改措施：" not in history
+    captions = [m.caption for m in staff.messages()[seen:] if m.kind == "photo"]
+    assert captions == [f"{hazard.code} · 整改前 1/1", f"{hazard.code} · 上次整改后 1/1"]
     audit = await bot_stage.services.storage.audit.list(action_prefix="hazard.reopened")
     assert [(event.actor_id, event.target) for event in audit] == [(STAFF, f"hazard:{hazard.code}")]
 

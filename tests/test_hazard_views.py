@@ -149,6 +149,10 @@ async def test_the_dossier_shows_the_whole_history_and_the_before_and_after_phot
     people = await cast(bot_stage)
     hazard = await submitted(bot_stage, await report(bot_stage))
     await act(bot_stage, STAFF, hazard, HazardAction.REJECT, reason="照片看不清通道")
+    # Sent back, and nothing new submitted yet: the rejected measures are not shown as the hazard's current ones.
+    await people.head.send_text(f"/hazard {hazard.code}")
+    rejected = next(m.text for m in reversed(people.head.messages()) if m.text.startswith("📄"))
+    assert "上次整改措施（未通过验收，已退回）：已清理通道杂物" in rejected and "\n整改措施：" not in rejected
     await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="重新清理并补拍", photos=2)
     await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
 
@@ -164,9 +168,9 @@ async def test_the_dossier_shows_the_whole_history_and_the_before_and_after_phot
     photos = [m for m in shown if m.kind == "photo"]
     assert [m.caption for m in photos] == [
         f"{hazard.code} · 整改前 1/1",
-        f"{hazard.code} · 整改后 1/3",
-        f"{hazard.code} · 整改后 2/3",
-        f"{hazard.code} · 整改后 3/3",
+        f"{hazard.code} · 上次整改后 1/1",  # the rejected fix's photo is not what the place looks like now
+        f"{hazard.code} · 整改后 1/2",
+        f"{hazard.code} · 整改后 2/2",
     ]
     assert len({m.media_group_id for m in photos}) == 1 and photos[0].media_group_id is not None
     # A closed hazard leaves staff one thing to press: Reopen, should the problem come back.

@@ -97,6 +97,20 @@ def says_no_photo(text: str | None) -> bool:
     return " ".join(said.split()) in NO_PHOTO_WORDS
 
 
+# What a person types to go back a step ("返回", "上一步", "back"): a journey that has no way back at that step says
+# where the way back is, rather than take the word as the step's answer. Compared as `says_no_photo` compares.
+BACK_WORDS = frozenset({
+    "返回", "后退", "上一步", "返回上一步", "回到上一步", "退回上一步", "重选", "重新选择",
+    "back", "go back", "previous", "previous step",
+})
+
+
+def says_back(text: str | None) -> bool:
+    """The typed text asks to go back a step."""
+    said = clean_text(text).strip(_TRAILING_PUNCTUATION).lower()
+    return " ".join(said.split()) in BACK_WORDS
+
+
 # What a person types at a step that asks where something is when they cannot (or will not) say: the photo step's
 # words too, since the answer just given there is what a person unsure whether it was taken types again ("没有照片"
 # typed twice became a hazard's address, which everyone reading the hazard then saw), and the ways people say they

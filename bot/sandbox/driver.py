@@ -78,7 +78,7 @@ class SimUser:
         if replied is not None and replied.from_bot:
             return True
         text = msg.text or msg.caption or ""
-        for entity in msg.entities:
+        for entity in msg.entities or msg.caption_entities:
             token = text.encode("utf-16-le")[entity["offset"] * 2 : (entity["offset"] + entity["length"]) * 2]
             word = token.decode("utf-16-le")
             if entity["type"] == "bot_command" and ("@" not in word or word.endswith("@" + world.bot_username)):
@@ -131,7 +131,8 @@ class SimUser:
             sizes = store_photo(self._world, make_jpeg(320, 240, seed), thumbnail=make_jpeg(90, 68, seed))
         else:
             sizes = store_photo(self._world, image)
-        return await self._post(chat, "photo", wait, photo=sizes, caption=caption, caption_raw=caption)
+        return await self._post(chat, "photo", wait, photo=sizes, caption=caption, caption_raw=caption,
+                                caption_entities=text_entities(caption) if caption else [])
 
     async def send_document(
         self,
