@@ -861,8 +861,15 @@ ROWS: tuple[Row, ...] = (
         newcomer=Role.COUNTY, variant="county staff"),
     Row("pp:offok:", expect(allow=(P.CITY,)), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
         newcomer=Role.COUNTY, variant="county staff"),
-    Row("pp:inv", expect(allow=STAFF), press("pp:inv"), ("people.invites", "people.no_invites")),
+    # The list has pages once the other rows' invitations fill more than one.
+    Row("pp:inv", expect(allow=STAFF), press("pp:inv"), ("people.invites", "people.invites_page", "people.no_invites")),
+    Row("pp:invp:", expect(allow=STAFF), press("pp:invp:1"),
+        ("people.invites", "people.invites_page", "people.no_invites")),
     Row("pp:rv:", expect(allow=LUCHENG_STAFF), press(filled("pp:rv:{invite}")), ("people.revoked",), invite=True),
+    Row("pp:rv:", expect(allow=LUCHENG_STAFF), press(filled("pp:rv:{invite}:0")), ("people.revoked",), invite=True,
+        variant="from a page"),
+    Row("pp:ln:", expect(allow=LUCHENG_STAFF), press(filled("pp:ln:{invite}")), ("people.invite_shown",),
+        invite=True),
 )
 
 
