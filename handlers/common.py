@@ -18,12 +18,13 @@ from bot.domain.catalog import Labelled, Severity, label
 from bot.domain.days import NoSuchDay
 from bot.domain.deadlines import DeadlinePolicy
 from bot.domain.text import clean_text, visible_length
-from bot.i18n import Named, Translator, local_name
+from bot.i18n import Html, Named, Translator, counted, local_name
 from bot.services.errors import Refusal
 from storage.models import User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
 if TYPE_CHECKING:
+    from bot.services.hazard_reports import InstitutionChoices
     from bot.services_factory import BotServices
 
 
@@ -342,6 +343,24 @@ def page_row(page: int, pages: int, t: Translator, data: Callable[[int], str]) -
     if page + 1 < pages:
         navigation.append(InlineKeyboardButton(t.plain("button.page_next"), callback_data=data(page + 1)))
     return [navigation] if navigation else []
+
+
+def institution_rows(
+    choices: InstitutionChoices, t: Translator, pick: str, turn: str
+) -> list[list[InlineKeyboardButton]]:
+    """/report's and /drill's institution picker: a button for each institution of the page (`pick` + its id), and
+    the ◀ / ▶ row to the others (`turn` + the page), as /invite's head step turns its pages."""
+    rows = [[InlineKeyboardButton(place_name(i, t), callback_data=f"{pick}{i.id}")] for i in choices.institutions]
+    return rows + page_row(choices.page, choices.pages, t, lambda number: f"{turn}{number}")
+
+
+def institution_prompt(question: str, choices: InstitutionChoices, t: Translator) -> str:
+    """The picker's question, and, when the institutions fill more than one page, how many there are and which page
+    this is."""
+    if choices.pages == 1:
+        return question
+    where = t(counted("picker.page", choices.total), total=choices.total, page=choices.page + 1, pages=choices.pages)
+    return Html(question + "\n" + where)
 
 
 # Telegram's limit on the text of a pop-up (answerCallbackQuery).

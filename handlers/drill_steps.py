@@ -14,12 +14,13 @@ from bot.domain.catalog import AREAS, SEVERITY_ORDER, HazardArea, Severity, is_s
 from bot.domain.compliance import DrillKind
 from bot.i18n import Translator, counted
 from bot.services.hazard_core import MAX_PHOTOS
+from bot.services.hazard_reports import InstitutionChoices
 from handlers.calendar_common import day_keyboard, load_draft, save_draft
-from handlers.common import Caller, answer, cancel_keyboard, catalog_label, deadline_terms, place_name
-from storage.models import Institution
+from handlers.common import Caller, answer, cancel_keyboard, catalog_label, deadline_terms, institution_rows
 from storage.repositories.calendar_drafts import DrillDraft
 
 PICKING_INSTITUTION = "drill.picking_institution"
+INSTITUTION_PAGE = "dr:ipage:"  # ◀ / ▶ under the institution question: the page
 PICKING_KIND = "drill.picking_kind"
 PICKING_DATE = "drill.picking_date"
 COUNTING_PEOPLE = "drill.counting_people"
@@ -56,9 +57,8 @@ def cancel_row(t: Translator) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(t.plain("button.cancel"), callback_data="dr:cancel")]
 
 
-def institution_keyboard(institutions: list[Institution], t: Translator) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(place_name(i, t), callback_data=f"dr:inst:{i.id}")] for i in institutions]
-    return InlineKeyboardMarkup([*rows, cancel_row(t)])
+def institution_keyboard(choices: InstitutionChoices, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([*institution_rows(choices, t, "dr:inst:", INSTITUTION_PAGE), cancel_row(t)])
 
 
 def _kind_keyboard(t: Translator) -> InlineKeyboardMarkup:

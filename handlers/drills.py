@@ -41,6 +41,7 @@ from handlers.common import (
     cancel_journey,
     cancel_keyboard,
     identify,
+    institution_prompt,
     is_private,
     read_text,
     typed_label,
@@ -61,6 +62,7 @@ from handlers.drill_steps import (
     CONFIRMING,
     COUNTING_PEOPLE,
     DESCRIBING,
+    INSTITUTION_PAGE,
     LISTING_PROBLEMS,
     MAX_PROBLEMS,
     NUMBERED,
@@ -134,7 +136,8 @@ async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
     draft = await drafts(context).get(caller.user.telegram_id, DrillDraft)
     if draft is None:
         return None
-    entered = draft.model_dump(exclude={"institution_id", "asking", "step"}, exclude_defaults=True)
+    entered = draft.model_dump(exclude={"institution_id", "institution_search", "asking", "step"},
+                               exclude_defaults=True)
     if not entered and (draft.institution_id is None or caller.user.role is Role.HEAD):
         return None
     step = step_of(draft)
@@ -157,16 +160,38 @@ async def _carry_on(update: Update, context: BotContext, caller: Caller, step: s
 UNFINISHED = resumable(Resumable("drill", _unfinished, _carry_on, _afresh))
 
 
-async def _ask_institution(update: Update, context: BotContext, caller: Caller, query: str | None = None) -> str:
+async def _ask_institution(
+    update: Update, context: BotContext, caller: Caller, query: str | None = None, page: int | None = None
+) -> str:
+    """The institution question, as /report asks it: every institution of the person's scope, or those matching
+    the `query` typed, a page at a time. A `page` turned keeps to the listing the draft remembers (the last search,
+    or none); otherwise the listing asked for is remembered for the page buttons under it."""
     assert caller.user is not None
-    found = await context.services.hazards.institutions_for_report(caller.user, query)
     t = caller.t
-    if not found:
+    draft = await drafts(context).get(caller.user.telegram_id, DrillDraft) or DrillDraft()
+    if page is not None:
+        query = draft.institution_search
+    elif draft.institution_search != query:
+        await save_draft(context, caller, draft.model_copy(update={"institution_search": query}))
+    found = await context.services.hazards.institution_page(caller.user, query, page or 0)
+    if update.callback_query is not None and page is not None:
+        await update.callback_query.answer(t.plain("institution.page_gone") if found.clamped else None)
+    if not found.total:
         text = t("drill.no_institution_match", query=query) if query else t("drill.no_institutions")
-        await answer(update, text, reply_markup=InlineKeyboardMarkup([cancel_row(t)]))
+        await answer(update, text, reply_markup=InlineKeyboardMarkup([cancel_row(t)]), edit=page is not None)
     else:
-        await answer(update, t("drill.ask_institution"), reply_markup=institution_keyboard(found, t))
+        await answer(update, institution_prompt(t("drill.ask_institution"), found, t),
+                     reply_markup=institution_keyboard(found, t), edit=page is not None)
     return PICKING_INSTITUTION
+
+
+async def turned_institution_page(update: Update, context: BotContext) -> str | int:
+    """◀ / ▶ under the institution question: the page worked out afresh from the person's scope."""
+    loaded = await load(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return ConversationHandler.END
+    return await _ask_institution(update, context, loaded[0], page=int(query.data.removeprefix(INSTITUTION_PAGE)))
 
 
 async def searched_institution(update: Update, context: BotContext) -> str | int:
@@ -463,6 +488,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 RESUMING: UNFINISHED.handlers(),
                 PICKING_INSTITUTION: [
                     CallbackQueryHandler(chose_institution, pattern=r"^dr:inst:\d+$"),
+                    CallbackQueryHandler(turned_institution_page, pattern=rf"^{INSTITUTION_PAGE}\d+$"),
                     MessageHandler(text, searched_institution),
                 ],
                 PICKING_KIND: [

@@ -29,6 +29,7 @@ from bot.services.errors import Refusal
 from bot.services.head_invites import PickerPage
 from bot.services.institution_cards import MIN_SEARCH
 from bot.services.onboarding import HeadInvitation, deep_link
+from bot.services.people import describe_scope
 from handlers.common import (
     Caller,
     answer,
@@ -299,7 +300,10 @@ async def _send_link(update: Update, context: BotContext, caller: Caller, made: 
     elif institution is not None:
         text = t("invite.created_head", institution=place_name(institution, t), link=link, expires=expires)
     else:
-        text = t("invite.created", role=t.plain(f"role.{invite.role.value}"), link=link, expires=expires)
+        # Where the newcomer will work (a region; the city for a city admin), as /people lists the invitation.
+        place = await describe_scope(services.storage, invite.region_code, None, t.language)
+        text = t("invite.created", role=t.plain(f"role.{invite.role.value}"), place=place, link=link,
+                 expires=expires)
     await answer(update, text, edit=edit, reply_markup=markup)
 
 

@@ -8,6 +8,7 @@ in the presser's scope, and a role they may manage (bot.domain.roles.may_manage)
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -18,8 +19,18 @@ from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Html, Translator, clipped, counted
 from bot.processing import after_answer
 from bot.services.errors import Refusal
+from bot.services.onboarding import deep_link
 from bot.services.people import Departure, describe_scope
-from handlers.common import BUTTON_CHARACTERS, Caller, answer, identify, place_name, popup_text, tell_each
+from handlers.common import (
+    BUTTON_CHARACTERS,
+    Caller,
+    answer,
+    identify,
+    page_row,
+    place_name,
+    popup_text,
+    tell_each,
+)
 from handlers.journeys import end_journeys
 from handlers.notify import when
 from storage.models import Invite, User
@@ -31,6 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
+# Under the list of unused invitations: show one's link again; take one back (from a page of the list, to go back to).
+SHOW_LINK = "pp:ln:"
+REVOKE = re.compile(r"^pp:rv:([\w-]+?)(?::(\d+))?$")
 CODES_SHOWN = 10  # hazard codes named in the news to the person's supervisors; the rest are counted
 
 
@@ -234,34 +248,70 @@ async def show_invites(update: Update, context: BotContext) -> None:
     pressed = await _staff_press(update, context)
     if pressed is None:
         return
-    caller, _, query, _ = pressed
+    caller, _, query, data = pressed
     await query.answer()
-    await _invites(update, context, caller)
+    await _invites(update, context, caller, _number(data, "pp:invp:") or 0)
 
 
-async def _invites(update: Update, context: BotContext, caller: Caller, note: str | None = None) -> None:
+async def _invites(
+    update: Update, context: BotContext, caller: Caller, page: int = 0, note: str | None = None
+) -> None:
+    """A page of the invitations nobody has used yet, each with a button showing its link again and one taking it
+    back; numbered across the pages, so that "no. 9" is the same invitation on the second page as in the text."""
     assert caller.user is not None
     services, t = context.services, caller.t
     invites = await services.people.standing_invites(caller.user)
+    pages = max(1, -(-len(invites) // PAGE_SIZE))
+    page = max(0, min(page, pages - 1))
     lines = [note] if note else []
-    lines.append(t("people.invites", count=len(invites)) if invites else t("people.no_invites"))
+    lines.append(t("people.invites_page", count=len(invites), page=page + 1, pages=pages) if pages > 1
+                 else t("people.invites", count=len(invites)) if invites else t("people.no_invites"))
     rows = []
-    for number, invite in enumerate(invites[:PAGE_SIZE], start=1):
+    for number, invite in enumerate(invites[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], start=page * PAGE_SIZE + 1):
         lines.append(await _invite_line(services, invite, number, t))
-        rows.append([InlineKeyboardButton(t.plain("people.revoke_button", number=number),
-                                          callback_data=f"pp:rv:{invite.token}")])
-    if len(invites) > PAGE_SIZE:
-        lines.append(t(counted("people.more_invites", len(invites) - PAGE_SIZE), count=len(invites) - PAGE_SIZE))
+        rows.append([
+            InlineKeyboardButton(t.plain("people.show_link_button", number=number),
+                                 callback_data=f"{SHOW_LINK}{invite.token}"),
+            InlineKeyboardButton(t.plain("people.revoke_button", number=number),
+                                 callback_data=f"pp:rv:{invite.token}:{page}"),
+        ])
+    rows += page_row(page, pages, t, lambda number: f"pp:invp:{number}")
     rows.append([InlineKeyboardButton(t.plain("people.back_button"), callback_data="pp:page:0")])
     await answer(update, Html("\n".join(lines)), reply_markup=InlineKeyboardMarkup(rows), edit=True)
 
 
 async def _invite_line(services: BotServices, invite: Invite, number: int, t: Translator) -> str:
     scope = await describe_scope(services.storage, invite.region_code, invite.institution_id, t.language)
-    maker = None if invite.created_by is None else await services.storage.users.get(invite.created_by)
     return t("people.invite_line", number=number, role=t.plain(f"role.{invite.role.value}"), scope=scope,
-             maker=maker.full_name if maker is not None else t.plain("people.command_line"),
-             expires=when(invite.expires_at, services.settings.tz, t))
+             maker=await _maker(services, invite, t), expires=when(invite.expires_at, services.settings.tz, t))
+
+
+async def _maker(services: BotServices, invite: Invite, t: Translator) -> str:
+    maker = None if invite.created_by is None else await services.storage.users.get(invite.created_by)
+    return maker.full_name if maker is not None else t.plain("people.command_line")
+
+
+async def show_link(update: Update, context: BotContext) -> None:
+    """The link of an invitation in the list, shown again in a message of its own (the list stays as it was): the
+    same link, not a new invitation, once the press is checked again (the invitation still standing, and the
+    presser its maker or covering its place)."""
+    pressed = await _staff_press(update, context)
+    if pressed is None:
+        return
+    caller, actor, query, data = pressed
+    services, t = context.services, caller.t
+    try:
+        invite = await services.people.invite_to_show(actor, data.removeprefix(SHOW_LINK))
+    except Refusal as refusal:
+        await _refused(update, context, caller, refusal)
+        return
+    await query.answer()
+    scope = await describe_scope(services.storage, invite.region_code, invite.institution_id, t.language)
+    text = t("people.invite_shown", role=t.plain(f"role.{invite.role.value}"), scope=scope,
+             maker=await _maker(services, invite, t), made=when(invite.created_at, services.settings.tz, t),
+             expires=when(invite.expires_at, services.settings.tz, t),
+             link=deep_link(context.bot.username, invite.token))
+    await answer(update, text)
 
 
 async def revoke(update: Update, context: BotContext) -> None:
@@ -269,15 +319,18 @@ async def revoke(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     caller, actor, query, data = pressed
+    match = REVOKE.match(data)
     try:
-        invite = await context.services.people.revoke_invite(actor, data.removeprefix("pp:rv:"))
+        invite = await context.services.people.revoke_invite(actor, match.group(1) if match else "")
     except Refusal as refusal:
         await _refused(update, context, caller, refusal)
         return
     await query.answer()
     t = caller.t
     scope = await describe_scope(context.services.storage, invite.region_code, invite.institution_id, t.language)
-    await _invites(update, context, caller,
+    # Back to the page it was cancelled from (a button made before the list had pages: the first).
+    page = int(match.group(2)) if match and match.group(2) else 0
+    await _invites(update, context, caller, page,
                    note=t("people.revoked", role=t.plain(f"role.{invite.role.value}"), scope=scope))
 
 
@@ -331,4 +384,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(ask_deactivate, pattern=r"^pp:off:\d+$"))
     application.add_handler(CallbackQueryHandler(deactivate, pattern=r"^pp:offok:\d+$"))
     application.add_handler(CallbackQueryHandler(show_invites, pattern=r"^pp:inv$"))
-    application.add_handler(CallbackQueryHandler(revoke, pattern=r"^pp:rv:[\w-]+$"))
+    application.add_handler(CallbackQueryHandler(show_invites, pattern=r"^pp:invp:\d+$"))
+    application.add_handler(CallbackQueryHandler(show_link, pattern=rf"^{SHOW_LINK}[\w-]+$"))
+    application.add_handler(CallbackQueryHandler(revoke, pattern=REVOKE))

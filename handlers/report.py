@@ -54,12 +54,15 @@ from bot.domain.text import (
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT, MIN_DESCRIPTION
+from bot.services.hazard_reports import InstitutionChoices
 from handlers.common import (
     Caller,
     answer,
     catalog_label,
     deadline_terms,
     identify,
+    institution_prompt,
+    institution_rows,
     is_private,
     place_name,
     read_text,
@@ -70,12 +73,12 @@ from handlers.photo_offer import OFFER, OFFER_JOINS_WITHIN, current_offer
 from handlers.resume import RESUMING, Resumable, Unfinished, resumable
 from handlers.verify import tell_if_only_verifier
 from storage.hazard_models import Hazard, PhotoOffer, ReportDraft
-from storage.models import Institution
 
 # A choice of a button step (an area, a severity, who found it), typed as its label instead of pressed.
 Choice = TypeVar("Choice", bound=Labelled)
 
 PICKING_INSTITUTION = "report.picking_institution"
+INSTITUTION_PAGE = "rp:ipage:"  # ◀ / ▶ under the institution question: the page
 PICKING_AREA = "report.picking_area"
 PICKING_SEVERITY = "report.picking_severity"
 DESCRIBING = "report.describing"
@@ -101,11 +104,8 @@ def _cancel_row(t: Translator) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(t.plain("button.cancel"), callback_data=CANCEL)]
 
 
-def _institution_keyboard(institutions: list[Institution], t: Translator) -> InlineKeyboardMarkup:
-    rows = [
-        [InlineKeyboardButton(place_name(item, t), callback_data=f"rp:inst:{item.id}")] for item in institutions
-    ]
-    return InlineKeyboardMarkup([*rows, _cancel_row(t)])
+def _institution_keyboard(choices: InstitutionChoices, t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([*institution_rows(choices, t, "rp:inst:", INSTITUTION_PAGE), _cancel_row(t)])
 
 
 def _area_keyboard(t: Translator) -> InlineKeyboardMarkup:
@@ -198,16 +198,38 @@ async def _save(context: BotContext, caller: Caller, draft: ReportDraft) -> None
     await context.services.hazards.save_draft(caller.user.telegram_id, draft)
 
 
-async def _ask_institution(update: Update, context: BotContext, caller: Caller, query: str | None = None) -> str:
+async def _ask_institution(
+    update: Update, context: BotContext, caller: Caller, query: str | None = None, page: int | None = None
+) -> str:
+    """The institution question: every institution the person may report on, or those matching the `query` they
+    typed, a page at a time. A `page` turned keeps to the listing the draft remembers (the last search, or none);
+    otherwise the listing asked for is remembered for the page buttons under it."""
     assert caller.user is not None
-    found = await context.services.hazards.institutions_for_report(caller.user, query)
-    t = caller.t
-    if not found:
+    services, t = context.services, caller.t
+    draft = await services.hazards.load_draft(caller.user.telegram_id) or ReportDraft(step=PICKING_INSTITUTION)
+    if page is not None:
+        query = draft.institution_search
+    elif draft.institution_search != query:
+        await _save(context, caller, draft.model_copy(update={"institution_search": query}))
+    found = await services.hazards.institution_page(caller.user, query, page or 0)
+    if update.callback_query is not None and page is not None:
+        await update.callback_query.answer(t.plain("institution.page_gone") if found.clamped else None)
+    if not found.total:
         text = t("report.no_institution_match", query=query) if query else t("report.no_institutions")
-        await answer(update, text, reply_markup=InlineKeyboardMarkup([_cancel_row(t)]))
+        await answer(update, text, reply_markup=InlineKeyboardMarkup([_cancel_row(t)]), edit=page is not None)
         return PICKING_INSTITUTION
-    await answer(update, t("report.ask_institution"), reply_markup=_institution_keyboard(found, t))
+    await answer(update, institution_prompt(t("report.ask_institution"), found, t),
+                 reply_markup=_institution_keyboard(found, t), edit=page is not None)
     return PICKING_INSTITUTION
+
+
+async def turned_institution_page(update: Update, context: BotContext) -> str | int:
+    """◀ / ▶ under the institution question: the page worked out afresh from the person's scope."""
+    loaded = await _draft(update, context)
+    query = update.callback_query
+    if loaded is None or query is None or query.data is None:
+        return PICKING_INSTITUTION
+    return await _ask_institution(update, context, loaded[0], page=int(query.data.removeprefix(INSTITUTION_PAGE)))
 
 
 async def _after(
@@ -325,7 +347,7 @@ async def _unfinished(context: BotContext, caller: Caller) -> Unfinished | None:
     draft = await context.services.hazards.load_draft(caller.user.telegram_id)
     if draft is None or draft.step is None:
         return None
-    entered = draft.model_dump(exclude={"step", "offer"}, exclude_defaults=True)
+    entered = draft.model_dump(exclude={"step", "offer", "institution_search"}, exclude_defaults=True)
     if not entered:
         return None
     t = caller.t
@@ -922,6 +944,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 RESUMING: UNFINISHED.handlers(),
                 PICKING_INSTITUTION: [
                     CallbackQueryHandler(chose_institution, pattern=r"^rp:inst:\d+$"),
+                    CallbackQueryHandler(turned_institution_page, pattern=rf"^{INSTITUTION_PAGE}\d+$"),
                     MessageHandler(text, searched_institution),
                 ],
                 PICKING_AREA: [

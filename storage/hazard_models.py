@@ -161,6 +161,7 @@ class ReportDraft(_Model):
 
     step: str | None = None  # the step of the journey the person was at, so a restart resumes there
     institution_id: int | None = None
+    institution_search: str | None = None  # what they typed to find the institution: its picker's pages turn it
     area: HazardArea | None = None
     severity: Severity | None = None
     description: str | None = None

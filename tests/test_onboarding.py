@@ -93,11 +93,32 @@ async def test_a_city_admin_invites_a_cadre_with_buttons(bot_stage: Stage) -> No
     ]
     await admin.press("Community cadre")
     await admin.press("Longwan District")
+    # The confirmation names the region the newcomer will work in, as a head's names their institution.
+    assert admin.last_message().text.startswith("✅ Invitation created (Community cadre, Longwan District);")
     token = link_token(admin.last_message().text)
     newcomer = sandbox.user(user_id=70, first_name="New", language_code="zh-hans")
     await newcomer.send_text(f"/start {token}")
     user = await bot_stage.services.storage.users.get(70)
     assert user is not None and user.role is Role.CADRE and user.region_code == LONGWAN
+
+
+async def test_an_invitation_made_names_the_region_it_is_for_in_chinese_too(bot_stage: Stage) -> None:
+    sandbox = bot_stage.sandbox
+    admin = sandbox.user(user_id=1, first_name="王", language_code="zh-hans")
+    staff = sandbox.user(user_id=3, first_name="县", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await bot_stage.register(staff, Role.COUNTY, region=LUCHENG)
+    await admin.send_text("/invite")
+    await admin.press("县级民政工作人员")
+    await admin.press("龙湾区")
+    assert admin.last_message().text.startswith("✅ 已生成邀请（龙湾区的县级民政工作人员）")
+    await admin.send_text("/invite")
+    await admin.press("市局管理员")
+    assert admin.last_message().text.startswith("✅ 已生成邀请（温州市的市局管理员）")
+    # County staff are asked no region (a cadre of theirs works in their county), and are told it all the same.
+    await staff.send_text("/invite")
+    await staff.press("社区/村干部")
+    assert staff.last_message().text.startswith("✅ 已生成邀请（鹿城区的社区/村干部）")
 
 
 async def test_county_staff_invite_only_within_their_county(bot_stage: Stage) -> None:

@@ -114,6 +114,74 @@ async def test_an_invitation_taken_back_registers_nobody(bot_stage: Stage) -> No
     assert [event.actor_id for event in revoked] == [STAFF]
 
 
+async def test_an_unused_invitations_link_is_shown_again_from_the_list(bot_stage: Stage) -> None:
+    # The list of unused invitations named them, but their links were only in the chat where each was made: a clerk
+    # who lost the message could only cancel the invitation and make another.
+    people = await cast(bot_stage)
+    storage = bot_stage.services.storage
+    await people.staff.send_text("/invite")
+    await people.staff.press("社区/村干部")
+    made = people.staff.last_message().text
+    token = link_token(made)
+
+    await people.staff.send_text("/people")
+    await people.staff.press("🔗 未使用的邀请链接（1）")
+    listing = people.staff.last_message()
+    assert listing.buttons[0] == ["🔗 查看第 1 个链接", "撤销第 1 个"]
+    await people.staff.press("🔗 查看第 1 个链接")
+    shown = people.staff.last_message()
+    assert shown.message_id != listing.message_id  # a message of its own: the list stays to go on with
+    assert link_token(shown.text) == token  # the same link, not a new invitation
+    assert shown.text.startswith("🔗 尚未使用的邀请链接（鹿城区的社区/村干部），由周科长于")
+    expires = made.split("仅可使用一次，")[1].split(" 前有效")[0]
+    assert f"仅可使用一次，{expires} 前有效" in shown.text and "没有另外生成新的邀请" in shown.text
+    assert len(await storage.invites.standing(bot_stage.clock.now())) == 1
+    audited = await storage.audit.list(action_prefix="invite.shown")
+    assert [(event.actor_id, event.target) for event in audited] == [(STAFF, f"invite:{token[:6]}")]
+
+    # Another county's clerk never sees it; their forged press is refused, recorded, and shows no link.
+    outsider = bot_stage.sandbox.user(user_id=LONGWAN_STAFF, first_name="吴科长", language_code="zh-hans")
+    await bot_stage.register(outsider, Role.COUNTY, region=LONGWAN)
+    await outsider.send_text("/people")
+    before = len(outsider.messages())
+    pressed = await outsider.press_data(outsider.last_message(), f"pp:ln:{token}")
+    assert pressed.answer is not None and pressed.answer.show_alert
+    assert len(outsider.messages()) == before and all(token not in m.text for m in outsider.messages())
+    refused = await storage.audit.list(action_prefix="authz.refused")
+    assert any(event.actor_id == LONGWAN_STAFF and event.detail.get("action") == "invite.show" for event in refused)
+
+    # Once taken back, its old button shows the link no more.
+    await people.staff.press("撤销第 1 个", listing)
+    again = await people.staff.press_data(listing, f"pp:ln:{token}")
+    assert again.answer is not None and again.answer.show_alert
+    assert people.staff.last_message().message_id == shown.message_id  # nothing new was sent
+
+
+async def test_a_long_list_of_unused_invitations_turns_its_pages(bot_stage: Stage) -> None:
+    # Beyond eight, the list said only "2 more are not listed" until some were cancelled.
+    people = await cast(bot_stage, language="en")
+    for _ in range(10):
+        await bot_stage.invite_token(Role.CADRE, region=LUCHENG)
+    # Listed oldest first (made at the same moment here: by token), as the list numbers them.
+    tokens = [invite.token for invite in await bot_stage.services.storage.invites.standing(bot_stage.clock.now())]
+    await people.staff.send_text("/people")
+    await people.staff.press("🔗 Unused invitations (10)")
+    first = people.staff.last_message()
+    assert "Unused invitations: 10 (page 1 of 2)" in first.text
+    assert first.buttons[-2] == ["Next ▶"] and first.buttons[7] == ["🔗 Link no. 8", "Cancel no. 8"]
+    await people.staff.press("Next ▶")
+    assert "10. Community cadre · Lucheng District" in first.text
+    assert first.buttons[:2] == [["🔗 Link no. 9", "Cancel no. 9"], ["🔗 Link no. 10", "Cancel no. 10"]]
+    await people.staff.press("🔗 Link no. 10")
+    assert link_token(people.staff.last_message().text) == tokens[9]
+    # Cancelling one on the second page comes back to the second page.
+    await people.staff.press("Cancel no. 9", first)
+    assert first.text.startswith("✅ One invitation cancelled") and "(page 2 of 2)" in first.text
+    assert "9. Community cadre" in first.text and "10." not in first.text
+    revoked = await bot_stage.services.storage.invites.get(tokens[8])
+    assert revoked is not None and revoked.revoked_at is not None
+
+
 async def test_a_city_admin_ends_county_staff_access_and_the_links_they_made_stop_working(bot_stage: Stage) -> None:
     people = await cast(bot_stage, language="en")
     admin = bot_stage.sandbox.user(user_id=90, first_name="Wang", language_code="en")

@@ -6,6 +6,7 @@ Part of `HazardService` (bot.services.hazards), split off for size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.catalog import HazardArea, default_source_level, is_sensitive
@@ -17,6 +18,19 @@ from bot.services.errors import Refusal
 from bot.services.hazard_core import MIN_DESCRIPTION, HazardCore, HazardOutcome, actor_of, checked_text, may_report_on
 from storage.hazard_models import EVENT_REPORT, Hazard, HazardEvent, NewHazard, PhotoKind, PhotoRef, ReportDraft
 from storage.models import Institution, User
+
+PICKER_PAGE = 8  # institutions a page of /report's and /drill's picker shows
+
+
+@dataclass(frozen=True)
+class InstitutionChoices:
+    """A page of the institutions a person may report on (and log a drill for), as /report and /drill offer them."""
+
+    institutions: list[Institution]  # this page's
+    page: int  # 0-based, clamped to the last page there is
+    pages: int
+    total: int
+    clamped: bool = False  # the page asked for no longer exists (fewer institutions now): this is the last one
 
 
 class HazardReporting(HazardCore):
@@ -54,6 +68,15 @@ class HazardReporting(HazardCore):
         rank = {institution_id: position for position, institution_id in enumerate(recent)}
         candidates.sort(key=lambda i: (rank.get(i.id, len(rank)), i.name_zh, i.code))
         return candidates[:limit]
+
+    async def institution_page(self, actor: User, query: str | None, page: int) -> InstitutionChoices:
+        """A page of `institutions_for_report`, every one of them (a city admin's whole city) reachable by paging,
+        not only the first eight: worked out afresh from the person's scope at every turn of a page."""
+        every = await self.institutions_for_report(actor, query, limit=10_000)
+        pages = max(1, -(-len(every) // PICKER_PAGE))
+        shown = min(max(page, 0), pages - 1)
+        return InstitutionChoices(every[shown * PICKER_PAGE : (shown + 1) * PICKER_PAGE], shown, pages, len(every),
+                                  clamped=shown != page)
 
     async def duplicates(self, institution_id: int, area: HazardArea, *, viewer: User | None = None) -> list[Hazard]:
         """Unresolved hazards of the same institution and area, to offer before a report is confirmed.

@@ -23,7 +23,7 @@ from bot.services.onboarding import OnboardingService
 from storage import Storage
 from storage.extension_models import ENDED_BY_ACCESS
 from storage.hazard_models import Hazard
-from storage.models import Institution, Invite, Region, User
+from storage.models import Institution, Invite, InviteStatus, Region, User
 
 EVENT_ASSIGNEE_LEFT = "assignee_left"  # a hazard event: the person named responsible no longer has access
 GIVEN_UP = "the person's access to the bot ended"
@@ -193,12 +193,7 @@ class PeopleService:
         if invite is None:
             raise Refusal("invite_gone")
         if actor is not None:
-            self._staff_only(actor)
-            mine = invite.created_by == actor.telegram_id
-            place = invite.region_code
-            in_scope = covers(actor.role, actor.region_code, place) and invite.role in INVITABLE_BY[actor.role]
-            if not mine and not in_scope:
-                await self._refuse(actor, "invite.revoke", "cannot_manage", invite=token[:6])
+            await self._may_handle(actor, invite, "invite.revoke")
         async with self._storage.db.transaction():
             actor_id = None if actor is None else actor.telegram_id
             if not await self._storage.invites.revoke(token, by=actor_id, at=now):
@@ -209,7 +204,34 @@ class PeopleService:
             )
         return invite.model_copy(update={"revoked_at": now, "revoked_by": actor_id})
 
+    async def invite_to_show(self, actor: User, token: str) -> Invite:
+        """A standing invitation whose link is shown again (the same token: no new invitation is made), to its maker
+        or to staff whose scope covers it and who may make one like it; audited as `invite.shown`. Refusals:
+        "invite_gone" (unknown, used, expired or taken back), "cannot_manage" (one the actor could not have been
+        listed: a forged press; audited)."""
+        invite = await self._storage.invites.get(token)
+        if invite is None:
+            raise Refusal("invite_gone")
+        self._staff_only(actor)
+        await self._may_handle(actor, invite, "invite.show")
+        if invite.status(self._clock.now()) is not InviteStatus.VALID:
+            raise Refusal("invite_gone")
+        await self._storage.audit.append(
+            actor.telegram_id, "invite.shown", target=f"invite:{token[:6]}",
+            detail={"role": invite.role.value, "region": invite.region_code, "made_by": invite.created_by},
+        )
+        return invite
+
     # ---- helpers -------------------------------------------------------------------------------------------------
+
+    async def _may_handle(self, actor: User, invite: Invite, action: str) -> None:
+        """Its maker, or staff whose scope covers its place and who may make one of its role, may see its link
+        again or take it back; anyone else's press was forged, and is refused and recorded."""
+        self._staff_only(actor)
+        mine = invite.created_by == actor.telegram_id
+        in_scope = covers(actor.role, actor.region_code, invite.region_code) and invite.role in INVITABLE_BY[actor.role]
+        if not mine and not in_scope:
+            await self._refuse(actor, action, "cannot_manage", invite=invite.token[:6])
 
     async def _place(self, person: User) -> str | None:
         """Where the person acts: their institution's region for a head, else their own region (None: the city)."""

@@ -35,6 +35,7 @@ class DraftProblem(_Draft):
 
 class DrillDraft(_Draft):
     institution_id: int | None = None
+    institution_search: str | None = None  # what staff typed to find the institution: its picker's pages turn it
     kind: DrillKind | None = None
     held_on: date | None = None
     participants: int | None = None

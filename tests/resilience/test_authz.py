@@ -528,6 +528,9 @@ ROWS: tuple[Row, ...] = (
         prepare=report_until(1)),
     Row("rp:inst:", expect(allow=(P.CITY,)), press(lambda c: f"rp:inst:{c.institution(FOREIGN_INSTITUTION)}"),
         ("report.ask_area",), prepare=report_until(1), variant="outside scope"),
+    # A head has one institution, so one page: a page beyond it is said to be gone, the last one shown.
+    Row("rp:ipage:", EVERYONE, press("rp:ipage:1"), ("report.ask_institution", "institution.page_gone"),
+        prepare=report_until(1)),
     Row("rp:area:", EVERYONE, press("rp:area:fire"), ("report.ask_severity",), prepare=report_until(2)),
     Row("rp:sev:", EVERYONE, press("rp:sev:major"), ("report.ask_description",), prepare=report_until(3)),
     Row("rp:photos:done", EVERYONE, press("rp:photos:done"), ("report.ask_location_no_photos",),
@@ -667,6 +670,8 @@ ROWS: tuple[Row, ...] = (
     Row("dr:inst:", expect(allow=(P.CITY,), stale=(P.CADRE, P.HEAD_OWN, P.HEAD_OTHER)),
         press(lambda c: f"dr:inst:{c.institution(FOREIGN_INSTITUTION)}"), ("drill.ask_kind",), prepare=drill_until(1),
         variant="outside scope"),
+    Row("dr:ipage:", expect(allow=STAFF, others=Outcome.STALE), press("dr:ipage:1"),
+        ("drill.ask_institution", "institution.page_gone"), prepare=drill_until(1)),
     Row("dr:kind:", expect(allow=DRILLERS, others=Outcome.STALE), press("dr:kind:typhoon_flood"), ("drill.ask_date",),
         prepare=drill_until(2)),
     Row("dr:day:", expect(allow=DRILLERS, others=Outcome.STALE), press("dr:day:yesterday"),
@@ -861,8 +866,15 @@ ROWS: tuple[Row, ...] = (
         newcomer=Role.COUNTY, variant="county staff"),
     Row("pp:offok:", expect(allow=(P.CITY,)), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
         newcomer=Role.COUNTY, variant="county staff"),
-    Row("pp:inv", expect(allow=STAFF), press("pp:inv"), ("people.invites", "people.no_invites")),
+    # The list has pages once the other rows' invitations fill more than one.
+    Row("pp:inv", expect(allow=STAFF), press("pp:inv"), ("people.invites", "people.invites_page", "people.no_invites")),
+    Row("pp:invp:", expect(allow=STAFF), press("pp:invp:1"),
+        ("people.invites", "people.invites_page", "people.no_invites")),
     Row("pp:rv:", expect(allow=LUCHENG_STAFF), press(filled("pp:rv:{invite}")), ("people.revoked",), invite=True),
+    Row("pp:rv:", expect(allow=LUCHENG_STAFF), press(filled("pp:rv:{invite}:0")), ("people.revoked",), invite=True,
+        variant="from a page"),
+    Row("pp:ln:", expect(allow=LUCHENG_STAFF), press(filled("pp:ln:{invite}")), ("people.invite_shown",),
+        invite=True),
 )
 
 
