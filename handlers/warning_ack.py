@@ -59,6 +59,8 @@ async def answered(update: Update, context: BotContext) -> None:
                 caller.telegram_user.id, "authz.refused", target=f"warning:{warning_id}", detail={"code": refusal.code}
             )
         await query.answer(popup_text(caller.t, refusal), show_alert=True)
+        if refusal.code == "warning_help_still_open" and isinstance(query.message, Message):
+            await replace_buttons(query.message, None)  # as under the message they asked from: nothing to press
         return
     t = caller.t
     if outcome.ended is not None:

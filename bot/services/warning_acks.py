@@ -155,6 +155,8 @@ class WarningAcks(WarningCore):
             if self._has_ended(warning):
                 return await self._pressed_after_end(user, warning, response, mine, institution_id, headed)
             answering: list[int | None] = [institution_id] if institution_id is not None else [*headed] or [None]
+            if response is AckResponse.RECEIVED:
+                await self._refuse_over_open_call(warning_id, user)
             answered = await self._storage.warnings.acks(warning_id, user.telegram_id)
             before = {a.institution_id: a.response for a in answered}
             acks = []
@@ -176,6 +178,14 @@ class WarningAcks(WarningCore):
                 # A repeated 需要帮助 with no call on record (answered before calls were kept) raises none.
                 staff, raised = await self._call_for_help(warning, user, mine, answering, first_call=changed)
         return AckOutcome(tuple(acks), changed, staff, raised)
+
+    async def _refuse_over_open_call(self, warning_id: int, user: User) -> None:
+        """已收到并落实 from a head whose call for help is still open (a stale button, a revision sent before the
+        rule): recording it would replace their 需要帮助 and take the open call off /warnstatus and the tally, as if
+        nobody needed help any more. Their call stays as it is; the one who takes it marks it resolved."""
+        latest = await self._storage.help_requests.latest_of(warning_id, user.telegram_id)
+        if latest is not None and not latest.resolved:
+            raise Refusal("warning_help_still_open")
 
     async def _call_for_help(
         self, warning: EarlyWarning, user: User, mine: list[WarningRecipient], places: list[int | None], *,
