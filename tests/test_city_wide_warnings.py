@@ -146,3 +146,27 @@ async def test_a_city_admin_handing_back_the_city_level_follow_up_names_the_city
     assert CITY_STATION in notice.text and CANGNAN_STATION not in notice.text
     assert notice.button_data == [["ws:own:1:330300"]]
     assert containing(cangnan_staff, "已交回") == []
+
+
+async def test_a_head_whose_county_has_no_staff_is_told_the_city_bureau_was_alerted(typhoon_stage: Stage) -> None:
+    """苍南县 has no county staff, so 郑站长's 🆘 went to the city admin alone; his pop-up still said
+    "已通知县级民政部门". It names who was alerted: the city bureau there, the county's staff where there are some."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    pressed = await station.press("🆘 需要帮助")
+    assert pressed.answer is not None and pressed.answer.text == "已通知市民政局，他们会尽快与您联系。请保持电话畅通。"
+    await drain(typhoon_stage)
+    assert len(containing(cast.admin, "紧急求助")) == 1
+    pressed = await cast.head_2.press("🆘 需要帮助")
+    assert pressed.answer is not None and (pressed.answer.text or "").startswith("已通知县级民政部门")
+
+    # After the warning was lifted, the same: a new call from the station is passed to the city bureau.
+    await cast.admin.press("✋ 我来处理", containing(cast.admin, "紧急求助")[0])
+    await cast.admin.press("✅ 已解决", containing(cast.admin, "紧急求助")[0])
+    typhoon_stage.clock.advance(timedelta(hours=25))
+    late = await station.press("🆘 需要帮助", containing(station, HEAT_TEMPLATE)[0])
+    assert late.answer is not None and "但您的求助已转告市民政局" in (late.answer.text or "")
