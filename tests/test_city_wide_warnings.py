@@ -170,3 +170,29 @@ async def test_a_head_whose_county_has_no_staff_is_told_the_city_bureau_was_aler
     typhoon_stage.clock.advance(timedelta(hours=25))
     late = await station.press("🆘 需要帮助", containing(station, HEAT_TEMPLATE)[0])
     assert late.answer is not None and "但您的求助已转告市民政局" in (late.answer.text or "")
+
+
+async def test_the_only_city_admin_handing_back_a_county_without_staff_is_told_nobody_else_was(
+    typhoon_stage: Stage,
+) -> None:
+    """王局长, the only city admin, followed up 苍南县 (no county staff) and handed it back: the pop-up said his
+    colleagues in the county had been told, though nobody else exists. It says so, and that nobody was told."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    admin = cast.admin
+    (escalation,) = containing(admin, "仍未回复")
+    await admin.press("☎️ 我来跟进苍南县", escalation)
+    before = len(admin.messages())
+
+    back = await admin.press("↩️ 交回苍南县的跟进", escalation)
+    assert back.answer is not None and back.answer.text == (
+        "已交回：苍南县未回复的机构现在无人跟进。没有其他同事负责该地区，未通知任何人；"
+        "请您或另行安排人员电话跟进，可随时再按 ☎️ 我来跟进。")
+    await drain(typhoon_stage)
+    assert len(admin.messages()) == before
