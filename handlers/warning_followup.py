@@ -21,6 +21,7 @@ from bot.domain.roles import Role
 from bot.domain.warnings import EarlyWarning, WarningStatus
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
+from bot.services.staff import first_told
 from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import fitting, identify, place_name, refuse_press
 from handlers.warning_outbox import county_staff, edit_delivered, queue_personal, translator_for
@@ -222,10 +223,14 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
     names = {user.telegram_id: user.full_name for user in await services.storage.users.get_many(following)}
     admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
     sent_at = local_time(warning.sent_at or services.clock.now(), services.settings.tz)
+    # The silent of a county without staff (and the city's own) were listed to the city admins, not to a county
+    # department: the message must not say every county's staff have the list.
+    unstaffed = {c.county_code for c in listed if c.pending and not await _has_county_staff(services, c.county_code)}
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         if status.pending:
-            lines = [t(counted("warnstatus.city_escalation", status.pending), title=title(warning, t), id=warning.id,
+            key = "warnstatus.city_escalation" if not unstaffed else "warnstatus.city_escalation_unstaffed"
+            lines = [t(counted(key, status.pending), title=title(warning, t), id=warning.id,
                        sent=sent_at, count=status.pending)]
         else:
             lines = [t(counted("warnstatus.city_escalation_help", untaken), title=title(warning, t), id=warning.id,
@@ -240,6 +245,8 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
                 line += (t("warnstatus.city_county_nobody") if follower is None else
                          t("warnstatus.city_county_follower", name=names.get(follower.telegram_id, "—"),
                            at=local_time(follower.taken_at, services.settings.tz)))
+                if county.county_code in unstaffed:
+                    line += t("warnstatus.city_county_unstaffed")
             else:
                 line = t(counted("warnstatus.city_county_answered", county.total), region=region, total=county.total)
             open_calls = calls[county.county_code]
@@ -253,6 +260,11 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
 
     await queue_personal(services, admins, f"warning:{warning.id}:escalate:city", render)
     return status.pending + untaken
+
+
+async def _has_county_staff(services: BotServices, county_code: str) -> bool:
+    """Whether county staff cover the area: those told first are otherwise the city admins (`first_told`)."""
+    return any(user.role is Role.COUNTY for user in await first_told(services.storage, county_code))
 
 
 @dataclass(frozen=True)

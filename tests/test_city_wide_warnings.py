@@ -196,3 +196,25 @@ async def test_the_only_city_admin_handing_back_a_county_without_staff_is_told_n
         "请您或另行安排人员电话跟进，可随时再按 ☎️ 我来跟进。")
     await drain(typhoon_stage)
     assert len(admin.messages()) == before
+
+
+async def test_the_city_rung_says_which_lists_went_to_the_city_bureau(typhoon_stage: Stage) -> None:
+    """Four hours on, the city's message said "（各县区民政部门已收到名单）" though most counties have no staff and
+    their lists had gone to the city admin. It now says so of the counties without staff, line by line."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+
+    (told,) = containing(cast.admin, "至今全市")
+    assert "各县区民政部门已收到名单" not in told.text
+    assert "（有县级工作人员的县区已由其收到名单，其余名单已发给市局）" in told.text
+    lines = told.text.splitlines()
+    (cangnan,) = [line for line in lines if line.startswith("• 苍南县：")]
+    assert cangnan.endswith("；无县级工作人员，名单已发给市局")
+    (dongtou,) = [line for line in lines if line.startswith("• 洞头区：")]
+    assert "名单已发给市局" not in dongtou
