@@ -91,7 +91,12 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
             key = "warnstatus.more" if ended is None else "warnstatus.more_ended"
             lines.append(t(counted(key, more), count=more, pending=max(0, silent)))
             used += len(lines[-1]) + 1
-    if not status.counties:
+    if not status.counties and status.scope_region is not None:
+        # A county's share of a warning that reached heads elsewhere (a city-wide one) may be empty: say so of the
+        # county, not of the warning.
+        region = await services.storage.regions.get(status.scope_region)
+        lines.append(t("warnstatus.no_institutions_in", region=area_name(region, t)))
+    elif not status.counties:
         lines.append(t("warnstatus.no_institutions"))
     return Html("\n".join(lines))
 

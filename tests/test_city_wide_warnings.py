@@ -218,3 +218,24 @@ async def test_the_city_rung_says_which_lists_went_to_the_city_bureau(typhoon_st
     assert cangnan.endswith("；无县级工作人员，名单已发给市局")
     (dongtou,) = [line for line in lines if line.startswith("• 洞头区：")]
     assert "名单已发给市局" not in dongtou
+
+
+async def test_a_county_with_no_institution_concerned_is_told_so_of_itself(typhoon_stage: Stage) -> None:
+    """A city-wide warning for the relief stations reached heads in other counties but none in 洞头区; its staff's
+    /warnstatus said "这条预警没有发给任何机构负责人", which was untrue of the warning. It speaks of their county."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    admin = cast.admin
+    await admin.send_text("/warn")
+    for answer in ("高温", "橙色", "📄 使用模板", "全市", "下一步 ▶", "救助管理站", "下一步 ▶", "下一步 ▶", "24 小时",
+                   "📤 发送"):
+        await admin.press(answer)
+    await drain(typhoon_stage)
+    assert len(containing(station, HEAT_TEMPLATE)) == 1
+
+    await cast.dongtou_staff.send_text("/warnstatus")
+    text = cast.dongtou_staff.last_message().text
+    assert "洞头区没有这条预警涉及的机构。" in text and "没有发给任何机构负责人" not in text
+    await admin.send_text("/warnstatus")
+    assert CANGNAN_STATION in admin.last_message().text

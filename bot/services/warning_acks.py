@@ -115,6 +115,7 @@ class HandBack:
 class WarningAckStatus:
     warning: EarlyWarning
     counties: tuple[CountyAckStatus, ...]
+    scope_region: str | None = None  # the reader's county, for a county's staff: the counties are theirs alone
 
     @property
     def acknowledged(self) -> int:
@@ -294,7 +295,7 @@ class WarningAcks(WarningCore):
             )
             for county, rows in sorted(by_county.items())
         )
-        return WarningAckStatus(warning, counties)
+        return WarningAckStatus(warning, counties, scope_region)
 
     async def take_charge(self, actor: User, warning_id: int, county_code: str) -> Charge:
         """☎️ 我来跟进 under the escalation of a county's silent institutions: the first member of staff covering the
