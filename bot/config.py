@@ -60,6 +60,8 @@ class Settings(BaseSettings):
         default=240, gt=0, validation_alias="WARNING_CITY_ESCALATE_AFTER_MINUTES"
     )
     warning_city_escalate_levels: str = Field(default="orange,red", validation_alias="WARNING_CITY_ESCALATE_LEVELS")
+    # A call for help nobody took is announced again this often; after the second time, to the city admins too.
+    warning_help_repage_minutes: int = Field(default=30, gt=0, validation_alias="WARNING_HELP_REPAGE_MINUTES")
     # Contact rounds: tell staff of people not yet reached, then close the round with its summary.
     contact_round_escalate_after_minutes: int = Field(
         default=120, gt=0, validation_alias="CONTACT_ROUND_ESCALATE_AFTER_MINUTES"
@@ -154,6 +156,7 @@ class Settings(BaseSettings):
             escalate_after_minutes=self.warning_escalate_after_minutes,
             city_escalate_after_minutes=self.warning_city_escalate_after_minutes,
             city_escalate_levels=_levels(self.warning_city_escalate_levels),
+            help_repage_minutes=self.warning_help_repage_minutes,
             contact_escalate_after_minutes=self.contact_round_escalate_after_minutes,
             contact_close_after_hours=self.contact_round_close_after_hours,
         )

@@ -37,6 +37,7 @@ from handlers.warning_delivery import (
     queue_test_notice,
 )
 from handlers.warning_followup import escalate_no_one_to_reach, escalate_silent, escalate_to_city
+from handlers.warning_help_pager import page_untaken
 from handlers.warning_outbox import resume_progress, warning_batch
 from handlers.warnstatus import remind_silent
 from storage.repositories.contact_followups import ContactFollowUpRepository
@@ -116,6 +117,8 @@ class FollowUp:
     redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
     drafts_told: int = 0  # drafts whose notice to staff had not been queued (a crash in between)
     expired: int = 0  # warnings past their time, marked ended
+    help_repaged: int = 0  # calls for help nobody took, announced again
+    help_escalated: int = 0  # of them, told to the city admins this time
 
 
 async def follow_up(services: BotServices) -> FollowUp:
@@ -142,6 +145,10 @@ async def follow_up(services: BotServices) -> FollowUp:
                 report.escalated += await escalate_silent(services, warning, status)
             if age >= timing.city_escalate_after and warning.level in timing.city_escalate_levels:
                 report.city_escalated += await escalate_to_city(services, warning, status)
+    # A call for help nobody took is paged again, at every level, whether or not its warning is still in force.
+    with _on_its_own("paging the calls for help nobody took"):
+        paged = await page_untaken(services)
+        report.help_repaged, report.help_escalated = paged.repaged, paged.escalated
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
         age = now - contact_round.started_at
         with _on_its_own(f"following up contact round {contact_round.id}"):

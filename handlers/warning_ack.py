@@ -59,6 +59,8 @@ async def answered(update: Update, context: BotContext) -> None:
                 caller.telegram_user.id, "authz.refused", target=f"warning:{warning_id}", detail={"code": refusal.code}
             )
         await query.answer(popup_text(caller.t, refusal), show_alert=True)
+        if refusal.code == "warning_help_still_open" and isinstance(query.message, Message):
+            await replace_buttons(query.message, None)  # as under the message they asked from: nothing to press
         return
     t = caller.t
     if outcome.ended is not None:
@@ -68,8 +70,8 @@ async def answered(update: Update, context: BotContext) -> None:
         await query.answer(t.plain("warn.ack_received"))
         markup: InlineKeyboardMarkup | None = help_only_keyboard(warning_id, t)
     else:
-        await query.answer(t.plain("warn.ack_help_sent" if outcome.alert_staff else "warn.ack_help_noted"),
-                           show_alert=True)
+        sent = "warn.ack_help_sent_city" if outcome.alerted_city else "warn.ack_help_sent"
+        await query.answer(t.plain(sent if outcome.alert_staff else "warn.ack_help_noted"), show_alert=True)
         markup = None
     # A repeated press changes nothing, and an edit into the same message would be refused.
     if (outcome.changed or outcome.help is not None) and isinstance(query.message, Message) and query.message.text:
@@ -119,10 +121,11 @@ async def _answered_after_end(
     assert outcome.ended is not None
     when = local_time(outcome.ended.at, context.services.settings.tz)
     ended = t.plain("warn.ended_lifted" if outcome.ended.lifted else "warn.ended_expired", at=when)
+    city = "_city" if outcome.alerted_city else ""  # who was alerted: the county's staff, or the city admins
     if outcome.help is not None:
-        text = t.plain("warn.ack_help_after_end", ended=ended)
+        text = t.plain(f"warn.ack_help_after_end{city}", ended=ended)
     elif response is AckResponse.NEED_HELP:  # their call, raised before, is still open: nobody is woken twice
-        text = t.plain("warn.ack_help_open_after_end", ended=ended)
+        text = t.plain(f"warn.ack_help_open_after_end{city}", ended=ended)
     else:
         text = t.plain("warn.ack_after_end", ended=ended)
     await query.answer(text, show_alert=True)

@@ -39,7 +39,7 @@ from handlers.warning_text import (
 )
 from storage.models import Institution
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
-from storage.warning_models import AckResponse, RecipientKind, WarningAck, WarningRecipient
+from storage.warning_models import AckResponse, HelpRequest, RecipientKind, WarningAck, WarningRecipient
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -89,12 +89,14 @@ async def queue_delivery(services: BotServices, delivery: WarningDelivery) -> Qu
     readers = await _readers(services, list(by_chat))
     places = await _institutions(services, {r.institution_id for r in delivery.recipients if r.institution_id})
     answered = await _still_answered(services, delivery)
+    calls = await _open_calls(services, delivery)
     chats, new = list(by_chat.items()), 0
     # A chunk of messages at a time, all in the caller's transaction: the city's twenty thousand, held at once
     # with their payloads, were half of the process's peak memory.
     for start in range(0, len(chats), _QUEUE_CHUNK):
         new += await services.outbox.enqueue([
-            _message(services, delivery, batch, chat_id, rows, texts, readers[chat_id], places, answered.get(chat_id))
+            _message(services, delivery, batch, chat_id, rows, texts, readers[chat_id], places, answered.get(chat_id),
+                     calls.get(chat_id))
             for chat_id, rows in chats[start : start + _QUEUE_CHUNK]
         ], batch=batch)
     return Queued(batch, len(chats), new)
@@ -113,6 +115,35 @@ async def _still_answered(services: BotServices, delivery: WarningDelivery) -> d
     for ack in await services.storage.warnings.acks(delivery.warning.id):  # oldest first
         latest[ack.user_id] = ack
     return {user_id: ack.at for user_id, ack in latest.items() if ack.response is AckResponse.RECEIVED}
+
+
+@dataclass(frozen=True)
+class _OpenCall:
+    """A head's call for help still open when a revision goes out, and who took it (None: nobody yet)."""
+
+    request: HelpRequest
+    taker: str | None
+
+
+async def _open_calls(services: BotServices, delivery: WarningDelivery) -> dict[int, _OpenCall]:
+    """Heads whose call for help under the warning is still open: their copy of a later revision says so and
+    offers no ✅ 已收到并落实 (it would replace their 需要帮助 and take the open call off /warnstatus), nor 🆘 again
+    (pressing it while the call is open wakes nobody), as the message they asked from."""
+    if delivery.change in (WarningChange.ISSUE, WarningChange.CANCEL):
+        return {}
+    latest: dict[int, HelpRequest] = {}
+    for request in await services.storage.help_requests.of_warning(delivery.warning.id):  # oldest first
+        latest[request.asker_id] = request
+    found: dict[int, _OpenCall] = {}
+    for asker, request in latest.items():
+        if request.resolved:
+            continue
+        taker = None
+        if request.taken_by is not None:
+            person = await services.storage.users.get(request.taken_by)
+            taker = person.full_name if person else "—"
+        found[asker] = _OpenCall(request, taker)
+    return found
 
 
 async def _readers(services: BotServices, chat_ids: Sequence[int]) -> dict[int, Translator]:
@@ -145,6 +176,7 @@ def _message(
     t: Translator,
     places: dict[int, Institution],
     answered_at: datetime | None = None,
+    call: _OpenCall | None = None,
 ) -> NewOutboxMessage:
     warning, change = delivery.warning, delivery.change
     heads = [r for r in rows if r.kind is RecipientKind.HEAD and r.institution_id is not None]
@@ -163,7 +195,15 @@ def _message(
                                               default_duration=services.warnings.settings.default_duration)
     # Heads answer for their institutions; groups and cadres only read (a group's members are not all registered).
     markup = ack_keyboard(warning.id, t) if heads and change is not WarningChange.CANCEL else None
-    if heads and answered_at is not None:
+    if heads and call is not None:
+        markup = None
+        tz = services.settings.tz
+        raised = local_time(call.request.raised_at, tz)
+        line = t("warn.state_need_help", at=raised) if call.taker is None else t(
+            "warn.state_help_taken", raised=raised, name=call.taker,
+            at=local_time(call.request.taken_at or call.request.raised_at, tz))
+        text = f"{text}\n\n{line}"
+    elif heads and answered_at is not None:
         # The line an answer leaves under the warning (a new answer replaces it), saying the earlier one counts.
         text = f"{text}\n\n{t('warn.state_still_received', at=local_time(answered_at, services.settings.tz))}"
     topics = [r.topic_id for r in rows if r.topic_id is not None]

@@ -21,6 +21,7 @@ from bot.domain.roles import Role
 from bot.domain.warnings import EarlyWarning, WarningStatus
 from bot.i18n import Html, Translator, counted
 from bot.services.errors import Refusal
+from bot.services.staff import first_told
 from bot.services.warnings import CountyAckStatus, HandBack, InstitutionAck, WarningAckStatus
 from handlers.common import fitting, identify, place_name, refuse_press
 from handlers.warning_outbox import county_staff, edit_delivered, queue_personal, translator_for
@@ -222,10 +223,14 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
     names = {user.telegram_id: user.full_name for user in await services.storage.users.get_many(following)}
     admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
     sent_at = local_time(warning.sent_at or services.clock.now(), services.settings.tz)
+    # The silent of a county without staff (and the city's own) were listed to the city admins, not to a county
+    # department: the message must not say every county's staff have the list.
+    unstaffed = {c.county_code for c in listed if c.pending and not await _has_county_staff(services, c.county_code)}
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         if status.pending:
-            lines = [t(counted("warnstatus.city_escalation", status.pending), title=title(warning, t), id=warning.id,
+            key = "warnstatus.city_escalation" if not unstaffed else "warnstatus.city_escalation_unstaffed"
+            lines = [t(counted(key, status.pending), title=title(warning, t), id=warning.id,
                        sent=sent_at, count=status.pending)]
         else:
             lines = [t(counted("warnstatus.city_escalation_help", untaken), title=title(warning, t), id=warning.id,
@@ -240,6 +245,8 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
                 line += (t("warnstatus.city_county_nobody") if follower is None else
                          t("warnstatus.city_county_follower", name=names.get(follower.telegram_id, "—"),
                            at=local_time(follower.taken_at, services.settings.tz)))
+                if county.county_code in unstaffed:
+                    line += t("warnstatus.city_county_unstaffed")
             else:
                 line = t(counted("warnstatus.city_county_answered", county.total), region=region, total=county.total)
             open_calls = calls[county.county_code]
@@ -253,6 +260,11 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
 
     await queue_personal(services, admins, f"warning:{warning.id}:escalate:city", render)
     return status.pending + untaken
+
+
+async def _has_county_staff(services: BotServices, county_code: str) -> bool:
+    """Whether county staff cover the area: those told first are otherwise the city admins (`first_told`)."""
+    return any(user.role is Role.COUNTY for user in await first_told(services.storage, county_code))
 
 
 @dataclass(frozen=True)
@@ -401,8 +413,9 @@ async def handed_back(update: Update, context: BotContext) -> None:
     try:
         async with services.storage.db.transaction():  # the hand-back and the colleagues' notice, or neither
             outcome = await services.warnings.hand_back(caller.user, int(warning_id), county_code)
+            told = "warnstatus.handed_back"
             if outcome.released is not None:
-                await tell_handed_back(services, outcome, caller.user, county_code)
+                told = await tell_handed_back(services, outcome, caller.user, county_code)
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         await _pressed_after_end(context, refusal, int(warning_id), query.message, caller.user, t)
@@ -418,7 +431,7 @@ async def handed_back(update: Update, context: BotContext) -> None:
     elif outcome.released is None:
         await query.answer(t.plain("warnstatus.hand_back_nobody", region=region), show_alert=True)
     else:
-        await query.answer(t.plain("warnstatus.handed_back", region=region), show_alert=True)
+        await query.answer(t.plain(told, region=region), show_alert=True)
     if outcome.released is not None:
         await regroup_copies(context, warning.id, caller.user.telegram_id, message)
         await _refoot_copies(context, warning, county_code, caller.user.telegram_id, taken=False)
@@ -496,17 +509,21 @@ def unfooted(text_html: str) -> str:
     return text_html.split("\n\n☎️ ", 1)[0]
 
 
-async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, county_code: str) -> int:
+async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, county_code: str) -> str:
     """Tell the county's other staff (the city admins where it has none) that its silent institutions have nobody
     following them up again, naming them, with ☎️ 我来跟进; nothing when none is silent any more. Queued in the
-    transaction of the hand-back and named by its audit entry: a restart sends it once, a later hand-back again."""
+    transaction of the hand-back and named by its audit entry: a restart sends it once, a later hand-back again.
+    Returns the presser's pop-up, saying what is true: colleagues told, nobody else to tell (the only city admin
+    handing back a county without staff), or none silent any more."""
     warning = outcome.warning
     status = await services.warnings.ack_status(warning.id, county_code)
     # The county alone: a city's own code (its city-level institutions) would scope the whole city.
     pending = [row for county in status.counties if county.county_code == county_code for row in county.pending]
     staff = [chat_id for chat_id in await county_staff(services, county_code) if chat_id != by.telegram_id]
-    if not pending or not staff:
-        return 0
+    if not pending:
+        return "warnstatus.handed_back_none_silent"
+    if not staff:
+        return "warnstatus.handed_back_alone"
     known = await _institutions(services, pending)
     region = await services.storage.regions.get(county_code)
     institutions = [known.get(row.institution_id) for row in pending]
@@ -522,7 +539,8 @@ async def tell_handed_back(services: BotServices, outcome: HandBack, by: User, c
         return text, InlineKeyboardMarkup([[button(t)]])
 
     key = f"warning:{warning.id}:handback:{county_code}:{outcome.event_id}"
-    return await queue_personal(services, staff, key, render)
+    await queue_personal(services, staff, key, render)
+    return "warnstatus.handed_back"
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -24,6 +24,7 @@ from bot.services.errors import Refusal
 from bot.services.warnings import HelpPress
 from handlers.common import identify, refuse_press
 from handlers.warning_ack import mark_delivered
+from handlers.warning_help_pager import alert_prefixes
 from handlers.warning_outbox import delivered_copy, edit_delivered, queue_personal, translator_for
 from handlers.warning_text import (
     HELP_RESOLVE,
@@ -167,7 +168,8 @@ async def _edit_colleagues(context: BotContext, request: HelpRequest, presser: U
     """Edit the other copies of the alert (delivered, as the outbox recorded them) to say who handles it now, and
     take their ✋ 我来处理 away. Best effort: a copy that cannot be edited (deleted, too old) is left as it is."""
     services = context.services
-    copies = await services.storage.outbox.delivered_with_prefix(f"{help_alert_key(request)}:chat:")
+    copies = [copy for prefix in alert_prefixes(request)
+              for copy in await services.storage.outbox.delivered_with_prefix(prefix)]
     for copy in copies:
         if copy.chat_id == presser.telegram_id or copy.message_id is None:
             continue

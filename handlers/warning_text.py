@@ -24,7 +24,7 @@ from bot.domain.warnings import (
     WarningOrigin,
     effective_expiry,
 )
-from bot.i18n import LANGUAGES, Html, Translator, clipped, escape
+from bot.i18n import LANGUAGES, Html, Translator, clipped, counted, escape
 from bot.services.warning_settings import WarningSettings, load_thresholds
 from storage.warning_models import HelpRequest
 
@@ -196,3 +196,14 @@ def resolve_help_button(request_id: int, t: Translator, institution: str = "") -
     label = t.plain("help.button_resolve_of", institution=institution) if institution else t.plain(
         "help.button_resolve")
     return InlineKeyboardButton(label, callback_data=f"{HELP_RESOLVE}:{request_id}")
+
+
+def waited(span: timedelta, t: Translator) -> str:
+    """How long a call has waited: "40 分钟", "1 小时 30 分钟" / "40 minutes", "1 hour 30 minutes"."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    hours, minutes = divmod(minutes, 60)
+    in_minutes = t.plain(counted("warn.wait_minutes", minutes), minutes=minutes)
+    if hours == 0:
+        return in_minutes
+    in_hours = t.plain(counted("warn.wait_hours", hours), hours=hours)
+    return in_hours if minutes == 0 else t.plain("warn.wait_hours_minutes", hours=in_hours, minutes=in_minutes)

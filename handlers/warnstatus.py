@@ -22,7 +22,15 @@ from bot.services.errors import Refusal
 from bot.services.warnings import CountyAckStatus, InstitutionAck, WarningAckStatus
 from handlers.common import answer, identify, is_private, place_name, refuse_press
 from handlers.warning_outbox import queue_personal
-from handlers.warning_text import LEVEL_ICONS, ack_keyboard, headline, local_time, resolve_help_button, title
+from handlers.warning_text import (
+    LEVEL_ICONS,
+    ack_keyboard,
+    headline,
+    local_time,
+    resolve_help_button,
+    title,
+    waited,
+)
 from storage.models import Region, RegionLevel, User
 from storage.warning_models import AckResponse, Follower, HelpRequest
 
@@ -91,7 +99,12 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
             key = "warnstatus.more" if ended is None else "warnstatus.more_ended"
             lines.append(t(counted(key, more), count=more, pending=max(0, silent)))
             used += len(lines[-1]) + 1
-    if not status.counties:
+    if not status.counties and status.scope_region is not None:
+        # A county's share of a warning that reached heads elsewhere (a city-wide one) may be empty: say so of the
+        # county, not of the warning.
+        region = await services.storage.regions.get(status.scope_region)
+        lines.append(t("warnstatus.no_institutions_in", region=area_name(region, t)))
+    elif not status.counties:
         lines.append(t("warnstatus.no_institutions"))
     return Html("\n".join(lines))
 
@@ -165,6 +178,10 @@ async def _row(services: BotServices, row: InstitutionAck, t: Translator, ended:
         key = "warnstatus.row_helped" if call.resolved else "warnstatus.row_help_taken"
         return t(key, institution=place_name(institution, t), name=person.full_name if person else "—",
                  at=local_time(row.at, services.settings.tz), taker=taker.full_name if taker else "—")
+    if call is not None and not call.resolved:  # nobody pressed ✋ yet: how long it has waited, as a pager shows
+        return t("warnstatus.row_help_untaken", institution=place_name(institution, t),
+                 name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz),
+                 waited=waited(services.clock.now() - call.raised_at, t))
     return t("warnstatus.row_answered", icon=ICONS[row.response], institution=place_name(institution, t),
              name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
 

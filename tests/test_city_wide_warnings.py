@@ -146,3 +146,96 @@ async def test_a_city_admin_handing_back_the_city_level_follow_up_names_the_city
     assert CITY_STATION in notice.text and CANGNAN_STATION not in notice.text
     assert notice.button_data == [["ws:own:1:330300"]]
     assert containing(cangnan_staff, "已交回") == []
+
+
+async def test_a_head_whose_county_has_no_staff_is_told_the_city_bureau_was_alerted(typhoon_stage: Stage) -> None:
+    """苍南县 has no county staff, so 郑站长's 🆘 went to the city admin alone; his pop-up still said
+    "已通知县级民政部门". It names who was alerted: the city bureau there, the county's staff where there are some."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    pressed = await station.press("🆘 需要帮助")
+    assert pressed.answer is not None and pressed.answer.text == "已通知市民政局，他们会尽快与您联系。请保持电话畅通。"
+    await drain(typhoon_stage)
+    assert len(containing(cast.admin, "紧急求助")) == 1
+    pressed = await cast.head_2.press("🆘 需要帮助")
+    assert pressed.answer is not None and (pressed.answer.text or "").startswith("已通知县级民政部门")
+
+    # After the warning was lifted, the same: a new call from the station is passed to the city bureau.
+    await cast.admin.press("✋ 我来处理", containing(cast.admin, "紧急求助")[0])
+    await cast.admin.press("✅ 已解决", containing(cast.admin, "紧急求助")[0])
+    typhoon_stage.clock.advance(timedelta(hours=25))
+    late = await station.press("🆘 需要帮助", containing(station, HEAT_TEMPLATE)[0])
+    assert late.answer is not None and "但您的求助已转告市民政局" in (late.answer.text or "")
+
+
+async def test_the_only_city_admin_handing_back_a_county_without_staff_is_told_nobody_else_was(
+    typhoon_stage: Stage,
+) -> None:
+    """王局长, the only city admin, followed up 苍南县 (no county staff) and handed it back: the pop-up said his
+    colleagues in the county had been told, though nobody else exists. It says so, and that nobody was told."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    admin = cast.admin
+    (escalation,) = containing(admin, "仍未回复")
+    await admin.press("☎️ 我来跟进苍南县", escalation)
+    before = len(admin.messages())
+
+    back = await admin.press("↩️ 交回苍南县的跟进", escalation)
+    assert back.answer is not None and back.answer.text == (
+        "已交回：苍南县未回复的机构现在无人跟进。没有其他同事负责该地区，未通知任何人；"
+        "请您或另行安排人员电话跟进，可随时再按 ☎️ 我来跟进。")
+    await drain(typhoon_stage)
+    assert len(admin.messages()) == before
+
+
+async def test_the_city_rung_says_which_lists_went_to_the_city_bureau(typhoon_stage: Stage) -> None:
+    """Four hours on, the city's message said "（各县区民政部门已收到名单）" though most counties have no staff and
+    their lists had gone to the city admin. It now says so of the counties without staff, line by line."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+
+    (told,) = containing(cast.admin, "至今全市")
+    assert "各县区民政部门已收到名单" not in told.text
+    assert "（有县级工作人员的县区已由其收到名单，其余名单已发给市局）" in told.text
+    lines = told.text.splitlines()
+    (cangnan,) = [line for line in lines if line.startswith("• 苍南县：")]
+    assert cangnan.endswith("；无县级工作人员，名单已发给市局")
+    (dongtou,) = [line for line in lines if line.startswith("• 洞头区：")]
+    assert "名单已发给市局" not in dongtou
+
+
+async def test_a_county_with_no_institution_concerned_is_told_so_of_itself(typhoon_stage: Stage) -> None:
+    """A city-wide warning for the relief stations reached heads in other counties but none in 洞头区; its staff's
+    /warnstatus said "这条预警没有发给任何机构负责人", which was untrue of the warning. It speaks of their county."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    admin = cast.admin
+    await admin.send_text("/warn")
+    for answer in ("高温", "橙色", "📄 使用模板", "全市", "下一步 ▶", "救助管理站", "下一步 ▶", "下一步 ▶", "24 小时",
+                   "📤 发送"):
+        await admin.press(answer)
+    await drain(typhoon_stage)
+    assert len(containing(station, HEAT_TEMPLATE)) == 1
+
+    await cast.dongtou_staff.send_text("/warnstatus")
+    text = cast.dongtou_staff.last_message().text
+    assert "洞头区没有这条预警涉及的机构。" in text and "没有发给任何机构负责人" not in text
+    await admin.send_text("/warnstatus")
+    assert CANGNAN_STATION in admin.last_message().text

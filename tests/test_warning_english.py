@@ -151,7 +151,10 @@ async def test_english_city_admins_read_of_an_untaken_call_for_help_four_hours_o
     typhoon_stage.clock.advance(timedelta(hours=4, minutes=1))
     await follow_up(typhoon_stage.services)
     await drain(typhoon_stage)
-    (told,) = containing(cast.admin, "nobody has taken")
+    # The call itself was paged to the city admins too, an hour on (`tests/test_warning_help_pager.py`).
+    assert [m.text.split(":")[0] for m in containing(cast.admin, "Call for help nobody took")] == [
+        "🔺 Call for help nobody took"]
+    (told,) = containing(cast.admin, "every institution has answered")
     assert told.text.splitlines() == [
         "🔺 Typhoon Red Warning (no. 1), sent 2026-09-10 09:00: every institution has answered, but 1 institution "
         "across the city has asked for help and nobody has taken its call yet; please follow up:",

@@ -180,3 +180,48 @@ async def test_resolving_under_the_alert_takes_its_resolve_button_away(typhoon_s
     typhoon_stage.clock.advance(timedelta(minutes=20))
     await cast.dongtou_staff.press("✅ 已解决", mine)
     assert mine.text.endswith("✅ 已解决（林 科长，2026-09-10 09:20）") and mine.buttons == []
+
+
+async def test_an_open_call_survives_a_revision_and_a_stale_received_button(typhoon_stage: Stage) -> None:
+    """郑站长 asked for help and nobody took it; a 【更新】 reached him later. It offered ✅ 已收到并落实, which
+    replaced his 需要帮助: /warnstatus and the final tally then showed 需要帮助 0. Now the revision says his call is
+    open and offers nothing to press, and a ✅ from an older copy is refused: the call stays under 需要帮助
+    until resolved."""
+    cast, _, _, _ = await asked_for_help(typhoon_stage)
+    staff = cast.dongtou_staff
+    first = containing(cast.head_2, TYPHOON_TEMPLATE)[0]
+    typhoon_stage.clock.advance(timedelta(hours=5))
+    await staff.send_text("/warnings")
+    await staff.press("✏️ 更新")
+    await staff.send_text("台风已登陆\n请继续做好防范。")
+    await drain(typhoon_stage)
+
+    (revised,) = containing(cast.head_2, "【更新】")
+    assert revised.buttons == []
+    assert revised.text.endswith("🆘 已于 2026-09-10 09:00 请求帮助")
+    (other,) = containing(cast.head_1, "【更新】")  # a head without a call still answers as before
+    assert other.buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+
+    stale = await cast.head_2.press_data(first, "wa:ok:1")
+    assert stale.answer is not None and "您的求助尚未解决" in (stale.answer.text or "")
+    assert first.buttons == []
+    await staff.send_text("/warnstatus")
+    status = staff.last_message().text
+    assert "已收到并落实 0 · 需要帮助 1" in status and f"🆘 {HOME_2_ZH}：陈 院长 2026-09-10 09:00" in status
+
+    # Taken, a later revision names who is on it; resolved, the next one offers both answers again.
+    (alert,) = containing(staff, "紧急求助")
+    await staff.press("✋ 我来处理", alert)
+    await staff.send_text("/warnings")
+    await staff.press("✏️ 更新")
+    await staff.send_text("台风减弱\n请继续做好防范。")
+    await drain(typhoon_stage)
+    taken = containing(cast.head_2, "【更新】")[-1]
+    assert taken.buttons == []
+    assert taken.text.endswith("🆘 已于 2026-09-10 09:00 请求帮助 · ✋ 林 科长 处理中（2026-09-10 14:00 接手）")
+    await staff.press("✅ 已解决", alert)
+    await staff.send_text("/warnings")
+    await staff.press("✏️ 更新")
+    await staff.send_text("台风远离\n请继续做好防范。")
+    await drain(typhoon_stage)
+    assert containing(cast.head_2, "【更新】")[-1].buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]

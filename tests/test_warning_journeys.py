@@ -417,7 +417,7 @@ async def test_the_follower_hands_back_and_a_colleague_takes_it_on(typhoon_stage
     typhoon_stage.clock.advance(timedelta(minutes=30))
     back = await cast.dongtou_staff.press("↩️ 交回跟进", mine)
     assert back.answer is not None and back.answer.text == (
-        "已交回：洞头区未回复的机构现在无人跟进，已告知本县区其他同事，请同事接手。")
+        "已交回：洞头区未回复的机构现在无人跟进，已告知其他负责同事，请同事接手。")
     assert mine.text.endswith("↩️ 林 科长 已于 2026-09-10 11:31 交回跟进，目前尚无人接手跟进。")
     assert mine.buttons == [["☎️ 我来跟进"]]
     audit = await services.storage.audit.list(action_prefix="warning.handed_back")

@@ -37,6 +37,8 @@ class AckOutcome:
     # The warning had ended (lifted or past its time) when the press came: no answer was recorded (`acks` is
     # empty). A call for help still reaches staff (`help`): someone in trouble after the lift is still in trouble.
     ended: Ended | None = None
+    # `alert_staff` are the city admins, no county staff covering the place: the person is told so.
+    alerted_city: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class HandBack:
 class WarningAckStatus:
     warning: EarlyWarning
     counties: tuple[CountyAckStatus, ...]
+    scope_region: str | None = None  # the reader's county, for a county's staff: the counties are theirs alone
 
     @property
     def acknowledged(self) -> int:
@@ -155,6 +158,8 @@ class WarningAcks(WarningCore):
             if self._has_ended(warning):
                 return await self._pressed_after_end(user, warning, response, mine, institution_id, headed)
             answering: list[int | None] = [institution_id] if institution_id is not None else [*headed] or [None]
+            if response is AckResponse.RECEIVED:
+                await self._refuse_over_open_call(warning_id, user)
             answered = await self._storage.warnings.acks(warning_id, user.telegram_id)
             before = {a.institution_id: a.response for a in answered}
             acks = []
@@ -171,27 +176,35 @@ class WarningAcks(WarningCore):
             changed = any(before.get(place) is not response for place in answering)
             await self._audit(user.telegram_id, f"warning.ack_{response.value}", warning, institutions=headed)
             staff: tuple[int, ...] = ()
-            raised = None
+            raised, city = None, False
             if response is AckResponse.NEED_HELP:
                 # A repeated 需要帮助 with no call on record (answered before calls were kept) raises none.
-                staff, raised = await self._call_for_help(warning, user, mine, answering, first_call=changed)
-        return AckOutcome(tuple(acks), changed, staff, raised)
+                staff, raised, city = await self._call_for_help(warning, user, mine, answering, first_call=changed)
+        return AckOutcome(tuple(acks), changed, staff, raised, alerted_city=city)
+
+    async def _refuse_over_open_call(self, warning_id: int, user: User) -> None:
+        """已收到并落实 from a head whose call for help is still open (a stale button, a revision sent before the
+        rule): recording it would replace their 需要帮助 and take the open call off /warnstatus and the tally, as if
+        nobody needed help any more. Their call stays as it is; the one who takes it marks it resolved."""
+        latest = await self._storage.help_requests.latest_of(warning_id, user.telegram_id)
+        if latest is not None and not latest.resolved:
+            raise Refusal("warning_help_still_open")
 
     async def _call_for_help(
         self, warning: EarlyWarning, user: User, mine: list[WarningRecipient], places: list[int | None], *,
         first_call: bool = True,
-    ) -> tuple[tuple[int, ...], HelpRequest | None]:
+    ) -> tuple[tuple[int, ...], HelpRequest | None, bool]:
         """The staff to alert of a 需要帮助 for these places, and the call it raises: a new one once the person's
         last was resolved (or, with `first_call`, when they have none); none while one is open, so that pressing
-        again wakes nobody."""
+        again wakes nobody. Last, whether the staff are the city admins (no county staff covers the place)."""
         region = next((r.region_code for r in mine if r.institution_id in places), mine[0].region_code)
-        staff = await self._staff_to_alert(region)
+        staff, city = await self._alerted(region)
         latest = await self._storage.help_requests.latest_of(warning.id, user.telegram_id)
         if (latest is None and not first_call) or (latest is not None and not latest.resolved):
-            return staff, None
+            return staff, None, city
         asked = [place for place in places if place is not None]
-        return staff, await self._storage.help_requests.add(warning.id, user.telegram_id, asked, region,
-                                                            self._clock.now())
+        raised = await self._storage.help_requests.add(warning.id, user.telegram_id, asked, region, self._clock.now())
+        return staff, raised, city
 
     async def _pressed_after_end(
         self, user: User, warning: EarlyWarning, response: AckResponse, mine: list[WarningRecipient],
@@ -203,11 +216,11 @@ class WarningAcks(WarningCore):
         if response is not AckResponse.NEED_HELP:
             return AckOutcome((), False, (), ended=ended)
         places: list[int | None] = [institution_id] if institution_id is not None else [*headed]
-        staff, raised = await self._call_for_help(warning, user, mine, places)
+        staff, raised, city = await self._call_for_help(warning, user, mine, places)
         if raised is None:
-            return AckOutcome((), False, (), ended=ended)
+            return AckOutcome((), False, (), ended=ended, alerted_city=city)
         await self._audit(user.telegram_id, "warning.help_after_end", warning, institutions=list(raised.institutions))
-        return AckOutcome((), True, staff, raised, ended=ended)
+        return AckOutcome((), True, staff, raised, ended=ended, alerted_city=city)
 
     async def newest_unanswered(self, user_id: int) -> EarlyWarning | None:
         """The newest warning in force that reached this head and that no head of their institutions has answered:
@@ -282,7 +295,7 @@ class WarningAcks(WarningCore):
             )
             for county, rows in sorted(by_county.items())
         )
-        return WarningAckStatus(warning, counties)
+        return WarningAckStatus(warning, counties, scope_region)
 
     async def take_charge(self, actor: User, warning_id: int, county_code: str) -> Charge:
         """☎️ 我来跟进 under the escalation of a county's silent institutions: the first member of staff covering the

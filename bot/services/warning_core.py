@@ -323,7 +323,13 @@ class WarningCore:
 
     async def _staff_to_alert(self, region_code: str) -> tuple[int, ...]:
         """Who hears a call for help at once: the county's staff, or the city admins where no county staff is."""
-        return tuple(user.telegram_id for user in await first_told(self._storage, region_code))
+        return (await self._alerted(region_code))[0]
+
+    async def _alerted(self, region_code: str) -> tuple[tuple[int, ...], bool]:
+        """As `_staff_to_alert`, and whether they are the city admins (no county staff covers the place): the
+        person asking is told who was alerted, not a county department that does not exist."""
+        told = await first_told(self._storage, region_code)
+        return tuple(user.telegram_id for user in told), any(user.role is Role.CITY for user in told)
 
     def _require_own(self, warning: EarlyWarning) -> None:
         # Once sent, an official warning is the weather service's word: only its feed revises or lifts it.

@@ -55,6 +55,9 @@ class WarningSettings(BaseModel):
     # Warnings of these levels are grave enough that the city admins hear of the counties' silent institutions,
     # after the county staff did (WARNING_CITY_ESCALATE_LEVELS; a bureau may add yellow in a typhoon season).
     city_escalate_levels: frozenset[WarningLevel] = frozenset({WarningLevel.ORANGE, WarningLevel.RED})
+    # A call for help nobody took (✋ 我来处理) is announced again this often to those first alerted, and after the
+    # second time the city admins hear of it too (WARNING_HELP_REPAGE_MINUTES), as an on-call pager repeats a page.
+    help_repage_minutes: int = Field(default=30, gt=0)
     # Contact rounds for vulnerable people: staff hear of the unreachable, then the round ends with its summary.
     contact_escalate_after_minutes: int = Field(default=120, gt=0)
     contact_close_after_hours: int = Field(default=24, gt=0)
@@ -90,6 +93,10 @@ class WarningSettings(BaseModel):
     @property
     def city_escalate_after(self) -> timedelta:
         return timedelta(minutes=self.city_escalate_after_minutes)
+
+    @property
+    def help_repage(self) -> timedelta:
+        return timedelta(minutes=self.help_repage_minutes)
 
     @property
     def contact_escalate_after(self) -> timedelta:

@@ -54,6 +54,16 @@ class HelpRequestRepository:
         )
         return [_request(row) for row in rows]
 
+    async def untaken_since(self, since: datetime) -> list[HelpRequest]:
+        """The calls for help raised since `since` that nobody has taken (nor resolved) yet, oldest first: those
+        the pager announces again."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM warning_help_requests WHERE taken_by IS NULL AND resolved_at IS NULL "
+            "AND raised_at >= ? ORDER BY id",
+            (to_db_time(since),),
+        )
+        return [_request(row) for row in rows]
+
     async def take(self, request_id: int, telegram_id: int, at: datetime) -> bool:
         """Record `telegram_id` as handling the request unless someone already does or it is resolved."""
         changed = await self._db.execute_rowcount(

@@ -793,7 +793,8 @@ ROWS: tuple[Row, ...] = (
     Row("wa:ok:", expect(allow=(P.CADRE, *HEADS)), press(filled("wa:ok:{warning}")), ("warn.ack_received",),
         warning=WarningStatus.SENT),
     Row("wa:help:", expect(allow=(P.CADRE, *HEADS)), press(filled("wa:help:{warning}")),
-        ("warn.ack_help_sent", "warn.ack_help_noted"), warning=WarningStatus.SENT),
+        ("warn.ack_help_sent", "warn.ack_help_sent_city", "warn.ack_help_noted"),
+        warning=WarningStatus.SENT),
     Row("/warnstatus", expect(allow=STAFF), say("/warnstatus"),
         ("warnstatus.title", "warnstatus.none", "warnstatus.title_lifted", "warnstatus.ended_more")),
     Row("ws:show:", expect(allow=LUCHENG_STAFF), press(filled("ws:show:{warning}")), ("warnstatus.title",),
@@ -805,7 +806,8 @@ ROWS: tuple[Row, ...] = (
         ("warnstatus.taken", "warnstatus.taken_already_you", "warnstatus.taken_by_other"), warning=WarningStatus.SENT),
     # Handing it back (↩️ 交回跟进): the same people may press; with nobody following Lucheng up, nothing changes.
     Row("ws:back:", expect(allow=LUCHENG_STAFF), press(filled(f"ws:back:{{warning}}:{LUCHENG}")),
-        ("warnstatus.hand_back_nobody", "warnstatus.handed_back", "warnstatus.hand_back_not_yours"),
+        ("warnstatus.hand_back_nobody", "warnstatus.handed_back", "warnstatus.handed_back_alone",
+         "warnstatus.handed_back_none_silent", "warnstatus.hand_back_not_yours"),
         warning=WarningStatus.SENT),
     # A call for help of Lucheng's own head: its county's staff and the city's take it and resolve it, nobody else.
     Row("wh:take:", expect(allow=LUCHENG_STAFF), on_help("take"), ("help.taken",), warning=WarningStatus.SENT),

@@ -1,0 +1,133 @@
+"""A call for help nobody takes is paged again, as an on-call pager repeats a page until someone acknowledges it.
+
+Every `WARNING_HELP_REPAGE_MINUTES` (30 by default) after it was raised, a call still without ✋ 我来处理 is announced
+again to those first alerted (its county's staff, or the city admins where the county has none), with the same
+button. After the second interval the city admins hear of it too (once, and in the later pages), and the person who
+asked is told that nobody has taken it yet and that it was passed on. A call raised more than a day ago is left to
+/warnstatus: the pager does not wake anyone for old data.
+
+Each page is queued under a key named by the call and its number (`warning:{w}:help:{id}:repage:{n}`), so the
+minute's follow-up, run twice or after a restart, sends each once; a page missed while the bot was down is not sent
+late, only the one due now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardMarkup
+
+from bot.domain.roles import Role
+from bot.domain.warnings import EarlyWarning, county_of
+from bot.i18n import Translator
+from bot.services.staff import first_told
+from handlers.common import place_name
+from handlers.warning_outbox import queue_personal
+from handlers.warning_text import (
+    headline,
+    help_alert_key,
+    local_time,
+    person_link,
+    take_help_keyboard,
+    title,
+    waited,
+)
+from handlers.warnstatus import area_name
+from storage.models import Institution
+from storage.warning_models import HelpRequest
+
+if TYPE_CHECKING:
+    from bot.services_factory import BotServices
+
+PAGED_FOR = timedelta(days=1)  # older calls are not paged any more (nor, at the start, old data)
+
+
+@dataclass
+class Paged:
+    repaged: int = 0  # calls announced again this time
+    escalated: int = 0  # calls told to the city admins this time
+
+
+async def page_untaken(services: BotServices) -> Paged:
+    """Announce again each untaken call whose next page is due, and escalate those past two intervals."""
+    paged = Paged()
+    now = services.clock.now()
+    interval = services.settings.warning_settings.help_repage
+    for request in await services.storage.help_requests.untaken_since(now - PAGED_FOR):
+        number = int((now - request.raised_at) / interval)
+        if number < 1:
+            continue
+        paged.repaged += bool(await _repage(services, request, number))
+        if number >= 2:
+            paged.escalated += bool(await _escalate(services, request))
+    return paged
+
+
+@dataclass(frozen=True)
+class _Call:
+    warning: EarlyWarning
+    asker: str  # the asker's name as a link to message them
+    institutions: list[Institution | None]
+
+
+async def _call(services: BotServices, request: HelpRequest) -> _Call:
+    warning = await services.warnings.get(request.warning_id)
+    asker = await services.storage.users.get(request.asker_id)
+    name = person_link(request.asker_id, asker.full_name if asker else "—")
+    return _Call(warning, name, [await services.storage.institutions.get(i) for i in request.institutions])
+
+
+def _names(call: _Call, t: Translator) -> str:
+    return t.plain("warn.list_separator").join(place_name(i, t) for i in call.institutions if i is not None) or "—"
+
+
+async def _repage(services: BotServices, request: HelpRequest, number: int) -> int:
+    """Page `number`: to those first alerted, and the city admins once they were told of it (from the third)."""
+    told = await first_told(services.storage, request.region_code)
+    chats = [user.telegram_id for user in told]
+    if number >= 3:
+        chats += [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
+    call, tz, now = await _call(services, request), services.settings.tz, services.clock.now()
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t("warn.help_repage", name=call.asker, institution=_names(call, t), title=title(call.warning, t),
+                 headline=headline(call.warning, t), raised=local_time(request.raised_at, tz),
+                 waited=waited(now - request.raised_at, t), number=number), take_help_keyboard(request.id, t)
+
+    return await queue_personal(services, chats, f"{help_alert_key(request)}:repage:{number}", render)
+
+
+async def _escalate(services: BotServices, request: HelpRequest) -> int:
+    """Once per call: the city admins hear that nobody took it (unless they were the ones alerted, paged already),
+    and the person who asked is told that nobody has taken it yet, and who was told again."""
+    told = await first_told(services.storage, request.region_code)
+    city_alerted = any(user.role is Role.CITY for user in told)
+    call, tz, now = await _call(services, request), services.settings.tz, services.clock.now()
+    sent = 0
+    if not city_alerted:
+        admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
+        region = await services.storage.regions.get(county_of(request.region_code))
+
+        def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+            return t("warn.help_escalated", name=call.asker, institution=_names(call, t),
+                     title=title(call.warning, t), raised=local_time(request.raised_at, tz),
+                     waited=waited(now - request.raised_at, t),
+                     region=area_name(region, t)), take_help_keyboard(request.id, t)
+
+        sent = await queue_personal(services, admins, f"{help_alert_key(request)}:city", render)
+
+    def tell(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        key = "warn.help_waiting_city" if city_alerted else "warn.help_waiting"
+        return t(key, title=title(call.warning, t), raised=local_time(request.raised_at, tz)), None
+
+    await queue_personal(services, [request.asker_id], f"{help_alert_key(request)}:waiting", tell)
+    return sent
+
+
+def alert_prefixes(request: HelpRequest) -> tuple[str, ...]:
+    """The outbox keys of every staff copy announcing the call: the first alert, its pages, the city's notice.
+    Taken or resolved, they are all edited to say so (and lose ✋ 我来处理)."""
+    key = help_alert_key(request)
+    return f"{key}:chat:", f"{key}:repage:", f"{key}:city:chat:"

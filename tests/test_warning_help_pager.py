@@ -1,0 +1,67 @@
+"""A call for help nobody takes is paged again, as an on-call pager's page: every 30 minutes to those first alerted,
+after the second interval to the city admins too, the person who asked told that nobody has taken it yet; /warnstatus
+shows how long it has waited. Each page once, however often the follow-up runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.roles import Role
+from bot.stage import Stage
+from bot.warning_jobs import follow_up
+from tests.warning_people import HOME_2_ZH, containing, drain, enrol, send_typhoon
+
+
+async def test_an_untaken_call_is_paged_again_then_escalated_to_the_city_until_someone_takes_it(
+    typhoon_stage: Stage,
+) -> None:
+    """A yellow warning, 陈院长 presses 🆘 at 09:00 and nobody takes it: before, 林科长 heard once and nothing came
+    for eight hours, the head was never told, /warnstatus did not say it lay untaken."""
+    stage, services = typhoon_stage, typhoon_stage.services
+    cast = await enrol(stage)
+    colleague = stage.sandbox.user(user_id=21, first_name="吴", last_name="科员", language_code="zh-hans")
+    await stage.register(colleague, Role.COUNTY, region="330305")
+    await send_typhoon(stage, cast, "黄色")
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(stage)
+    staff, admin = cast.dongtou_staff, cast.admin
+    assert len(containing(staff, "紧急求助")) == 1 and containing(admin, "求助") == []
+
+    stage.clock.advance(timedelta(minutes=29))
+    assert (await follow_up(services)).help_repaged == 0
+    stage.clock.advance(timedelta(minutes=1))
+    assert (await follow_up(services)).help_repaged == 1
+    assert (await follow_up(services)).help_repaged == 0  # run again (or after a restart): nothing twice
+    await drain(stage)
+    for person in (staff, colleague):
+        (page,) = containing(person, "求助尚无人接手")
+        assert "第 1 次提醒，已等 30 分钟" in page.text and HOME_2_ZH in page.text
+        assert page.buttons == [["✋ 我来处理"]]
+    assert containing(admin, "求助") == [] and containing(cast.head_2, "尚无人接手") == []
+
+    await staff.send_text("/warnstatus")
+    assert f"🆘 {HOME_2_ZH}：陈 院长 2026-09-10 09:00 · 尚无人接手（已等 30 分钟）" in staff.last_message().text
+
+    stage.clock.advance(timedelta(minutes=30))
+    report = await follow_up(services)
+    assert (report.help_repaged, report.help_escalated) == (1, 1)
+    assert (await follow_up(services)).help_escalated == 0
+    await drain(stage)
+    assert len(containing(staff, "求助尚无人接手")) == 2
+    (escalated,) = containing(admin, "求助无人接手")
+    assert "已等 1 小时" in escalated.text and "洞头区" in escalated.text and escalated.buttons == [["✋ 我来处理"]]
+    (waiting,) = containing(cast.head_2, "尚无人接手")
+    assert "已再次提醒县级民政部门并上报市民政局" in waiting.text
+
+    # The third page reaches the city admins too; then 王局长 takes it from his escalation, and the pages stop.
+    stage.clock.advance(timedelta(minutes=30))
+    await follow_up(services)
+    await drain(stage)
+    assert len(containing(admin, "求助尚无人接手")) == 1
+    await admin.press("✋ 我来处理", escalated)
+    for page in containing(staff, "求助尚无人接手"):
+        assert page.buttons == [] and page.text.endswith("✋ 王 局长 处理中（2026-09-10 10:30 接手）")
+    stage.clock.advance(timedelta(hours=3))
+    assert (await follow_up(services)).help_repaged == 0
+    await drain(stage)
+    assert len(containing(staff, "求助尚无人接手")) == 3
