@@ -35,12 +35,14 @@ from handlers.hazard_buttons import (
     EXTEND,
     REASON_REFUSALS,
     REFUSE_EXTENSION,
+    card_of,
     details_keyboard,
     pattern,
     pressed_hazard,
     refuse,
     replace_buttons,
     settle_card,
+    settle_stored_card,
 )
 from handlers.notify import when
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
@@ -298,7 +300,7 @@ async def pressed_refuse(update: Update, context: BotContext) -> str | int:
         await _refused(update, t, refusal, await _hazard_of(context, request_id))
         return ConversationHandler.END
     await query.answer()
-    draft = ActionDraft(hazard_id=pending.hazard.id, request_id=request_id)
+    draft = ActionDraft(hazard_id=pending.hazard.id, request_id=request_id, card=card_of(query))
     await _drafts(context).save(press.user.telegram_id, Journey.EXTENSION_REFUSE, draft, services.clock.now())
     text = t("extension.ask_refusal_reason", code=pending.hazard.code)
     await answer(update, text, reply_markup=cancel_keyboard(t, REFUSE_CANCEL))
@@ -323,7 +325,12 @@ async def gave_refusal_reason(update: Update, context: BotContext) -> str | int:
             return AWAITING_REFUSAL_REASON
         await drafts.delete(user.telegram_id, Journey.EXTENSION_REFUSE)
         return ConversationHandler.END
-    await answer(update, t("extension.refused", code=outcome.hazard.code, reason=outcome.request.decision_note or "—"))
+    reason = outcome.request.decision_note or "—"
+    # The request's card, pressed a message before, says it was refused (as an approved one says so).
+    title = t("card.extension_refused", code=outcome.hazard.code, name=user.full_name, reason=reason,
+              at=when(services.clock.now(), services.settings.tz, t))
+    await settle_stored_card(context.bot, draft.card, title, details_keyboard(outcome.hazard.id, t))
+    await answer(update, t("extension.refused", code=outcome.hazard.code, reason=reason))
     return ConversationHandler.END
 
 

@@ -27,12 +27,15 @@ from handlers.common import answer, cancel_journey, cancel_keyboard, catalog_lab
 from handlers.hazard_buttons import (
     REASON_REFUSALS,
     STALE_BUTTONS,
+    card_of,
     details_keyboard,
     ensure_allowed,
     pressed_hazard,
     refuse,
+    settle_stored_card,
     shown_fix_of,
 )
+from handlers.notify import when
 from storage.models import User
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
@@ -61,6 +64,9 @@ class ReasonStep:
     ask_params: tuple[tuple[str, int], ...] = ()  # more of the question's placeholders (a comment's length limits)
     # What the text is called in the state's name: persistent conversations are stored under that name.
     text_name: str = "reason"
+    # A verdict ending the card it was pressed on (a rectification's, Reject): the card's new title once done, which
+    # may name {code}, {name} (who), {at} and {reason} (handlers.hazard_buttons.settled_text).
+    settled_key: str | None = None
 
     @property
     def awaiting_reason(self) -> str:
@@ -90,7 +96,8 @@ class ReasonStep:
             return ConversationHandler.END
         await query.answer()
         now = context.services.clock.now()
-        draft = ActionDraft(hazard_id=hazard_id, shown_fix=shown_fix)
+        card = card_of(query) if self.settled_key is not None else None
+        draft = ActionDraft(hazard_id=hazard_id, shown_fix=shown_fix, card=card)
         await self._drafts(context).save(user.telegram_id, self.journey, draft, now)
         ask_key = dict(self.ask_key_by_state).get(hazard.state.value, self.ask_key)
         text = t(ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t), **dict(self.ask_params))
@@ -123,6 +130,11 @@ class ReasonStep:
             await drafts.delete(user.telegram_id, self.journey)
             return ConversationHandler.END
         reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
+        if self.settled_key is not None:
+            services = context.services
+            at = when(services.clock.now(), services.settings.tz, t)
+            title = t(self.settled_key, code=outcome.hazard.code, name=user.full_name, at=at, reason=reason)
+            await settle_stored_card(context.bot, draft.card, title, details_keyboard(draft.hazard_id, t))
         await answer(update, self.done(outcome, reason, t, context))
         return ConversationHandler.END
 
@@ -162,3 +174,4 @@ class ReasonStep:
             ],
             allow_reentry=True,
         )
+

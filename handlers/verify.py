@@ -135,6 +135,7 @@ def _rejected(outcome: HazardOutcome, reason: str, t: Translator, context: BotCo
 REJECTING = ReasonStep(
     name="verify", journey=Journey.REJECT, action=HazardAction.REJECT, button_pattern=pattern(REJECT),
     cancel_data="vr:cancel", ask_key="verify.ask_reason", need_text_key="verify.need_reason", done=_rejected,
+    settled_key="card.rejected",
 )
 
 
