@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
+    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -24,6 +25,7 @@ from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import HazardOutcome
 from handlers.common import answer, cancel_journey, cancel_keyboard, catalog_label, identify, refused_text, typed
+from handlers.conversations import ENDED_BY_A_COMMAND
 from handlers.hazard_buttons import (
     REASON_REFUSALS,
     STALE_BUTTONS,
@@ -67,6 +69,8 @@ class ReasonStep:
     # A verdict ending the card it was pressed on (a rectification's, Reject): the card's new title once done, which
     # may name {code}, {name} (who), {at} and {reason} (handlers.hazard_buttons.settled_text).
     settled_key: str | None = None
+    # The step ended by another command (handlers.journeys): what it says, naming {code}. None: it waits.
+    put_aside_key: str | None = None
 
     @property
     def awaiting_reason(self) -> str:
@@ -150,6 +154,19 @@ class ReasonStep:
         if caller is not None:
             await answer(update, caller.t(self.need_text_key), reply_markup=self.cancel_keyboard(caller.t))
 
+    async def put_aside(self, update: Update, context: BotContext) -> None:
+        """Another command sent while the step waits ends it, nothing done, and says so (`put_aside_key`): kept
+        waiting, the next sentence typed (about something else) became the reason, acted and told others."""
+        caller = await identify(update, context)
+        if caller is None or caller.user is None or self.put_aside_key is None:
+            return
+        drafts = self._drafts(context)
+        draft = await drafts.get(caller.user.telegram_id, self.journey)
+        await drafts.delete(caller.user.telegram_id, self.journey)
+        hazard = await context.services.storage.hazards.get(draft.hazard_id) if draft is not None else None
+        if hazard is not None:
+            await answer(update, caller.t(self.put_aside_key, code=hazard.code))
+
     async def cancelled(self, update: Update, context: BotContext) -> int:
         return await cancel_journey(
             update, context, "cancel.done",
@@ -175,3 +192,8 @@ class ReasonStep:
             allow_reentry=True,
         )
 
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """The step's conversation, and (with `put_aside_key`) its end by another command (handlers.journeys)."""
+        if self.put_aside_key is not None:
+            ENDED_BY_A_COMMAND[self.name] = self.put_aside
+        application.add_handler(self.conversation())
