@@ -42,8 +42,9 @@ COMMENTING = ReasonStep(
     name="comment", journey=Journey.COMMENT, action=HazardAction.COMMENT, button_pattern=pattern(COMMENT),
     cancel_data="cm:cancel", ask_key="comment.ask", need_text_key="comment.need_text", done=_told, act=_comment,
     type_again=TYPE_AGAIN, ask_params=(("min", MIN_COMMENT), ("max", MAX_COMMENT)), text_name="comment",
+    put_aside_key="comment.put_aside",
 )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(COMMENTING.conversation())
+    COMMENTING.register(application)

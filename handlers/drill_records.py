@@ -17,6 +17,7 @@ from bot.domain.roles import STAFF_ROLES, Role
 from bot.i18n import Html, Translator, counted
 from bot.services.calendar import DrillRecord, may_log_for
 from bot.services.duties import load_duties
+from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from handlers.calendar_common import (
     DRILL,
     ENTRY_DRILL,
@@ -27,7 +28,7 @@ from handlers.calendar_common import (
     status_line,
     urgency,
 )
-from handlers.common import Caller, answer, identify, page_row, place_name
+from handlers.common import Caller, answer, identify, page_row, place_name, popup_text
 from storage.calendar_models import Drill
 from storage.models import Institution
 
@@ -159,7 +160,8 @@ async def chose_institution(update: Update, context: BotContext) -> None:
             caller.user.telegram_id, "authz.refused", target=f"institution:{match.group(1) if match else '?'}",
             detail={"action": "drills.view", "reason": "not_in_scope"},
         )
-        await query.answer(caller.t.plain("refusal.not_in_scope"), show_alert=True)
+        # Told as one that does not exist: "outside your scope" would confirm to an outsider that it does.
+        await query.answer(popup_text(caller.t, Refusal(HIDDEN_INSTITUTION)), show_alert=True)
         return
     await query.answer()
     await _show_record(update, context, caller, institution)

@@ -29,18 +29,21 @@ from handlers.common import (
     refused_text,
     typed,
 )
+from handlers.conversations import ENDED_BY_A_COMMAND
 from handlers.hazard import MIN_DEADLINE_REASON, deadline_shown, reason_too_short, typed_deadline_of
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
     EXTEND,
     REASON_REFUSALS,
     REFUSE_EXTENSION,
+    card_of,
     details_keyboard,
     pattern,
     pressed_hazard,
     refuse,
     replace_buttons,
     settle_card,
+    settle_stored_card,
 )
 from handlers.notify import when
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
@@ -298,7 +301,7 @@ async def pressed_refuse(update: Update, context: BotContext) -> str | int:
         await _refused(update, t, refusal, await _hazard_of(context, request_id))
         return ConversationHandler.END
     await query.answer()
-    draft = ActionDraft(hazard_id=pending.hazard.id, request_id=request_id)
+    draft = ActionDraft(hazard_id=pending.hazard.id, request_id=request_id, card=card_of(query))
     await _drafts(context).save(press.user.telegram_id, Journey.EXTENSION_REFUSE, draft, services.clock.now())
     text = t("extension.ask_refusal_reason", code=pending.hazard.code)
     await answer(update, text, reply_markup=cancel_keyboard(t, REFUSE_CANCEL))
@@ -323,7 +326,12 @@ async def gave_refusal_reason(update: Update, context: BotContext) -> str | int:
             return AWAITING_REFUSAL_REASON
         await drafts.delete(user.telegram_id, Journey.EXTENSION_REFUSE)
         return ConversationHandler.END
-    await answer(update, t("extension.refused", code=outcome.hazard.code, reason=outcome.request.decision_note or "—"))
+    reason = outcome.request.decision_note or "—"
+    # The request's card, pressed a message before, says it was refused (as an approved one says so).
+    title = t("card.extension_refused", code=outcome.hazard.code, name=user.full_name, reason=reason,
+              at=when(services.clock.now(), services.settings.tz, t))
+    await settle_stored_card(context.bot, draft.card, title, details_keyboard(outcome.hazard.id, t))
+    await answer(update, t("extension.refused", code=outcome.hazard.code, reason=reason))
     return ConversationHandler.END
 
 
@@ -332,6 +340,20 @@ async def refusal_needs_text(update: Update, context: BotContext) -> None:
     if caller is not None:
         markup = cancel_keyboard(caller.t, REFUSE_CANCEL)
         await answer(update, caller.t("extension.need_refusal_reason"), reply_markup=markup)
+
+
+async def refusal_put_aside(update: Update, context: BotContext) -> None:
+    """Another command sent while the refusal waits for its reason ends it, the request still awaiting a decision,
+    and says so: kept waiting, the next sentence typed about something else refused the request and told the head."""
+    caller = await identify(update, context)
+    if caller is None or caller.user is None:
+        return
+    drafts = _drafts(context)
+    draft = await drafts.get(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+    await drafts.delete(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+    hazard = await context.services.storage.hazards.get(draft.hazard_id) if draft is not None else None
+    if hazard is not None:
+        await answer(update, caller.t("extension.refuse_put_aside", code=hazard.code))
 
 
 async def refusal_cancelled(update: Update, context: BotContext) -> int:
@@ -344,6 +366,7 @@ async def refusal_cancelled(update: Update, context: BotContext) -> int:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
+    ENDED_BY_A_COMMAND["extension_refuse"] = refusal_put_aside
     application.add_handler(
         ConversationHandler(
             name="extension",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
@@ -24,6 +24,7 @@ from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
 from handlers.common import BUTTON_CHARACTERS, Caller, catalog_label, page_row, place_name, popup_text, pressed
 from storage.hazard_models import Hazard
 from storage.models import Institution, User
+from storage.repositories.action_drafts import CardRef
 from storage.repositories.institutions import InstitutionRepository
 
 VIEW, ACKNOWLEDGE, RECTIFY, ACCEPT, REJECT, DEADLINE = "view", "ack", "fix", "accept", "reject", "deadline"
@@ -236,21 +237,49 @@ async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None)
             raise
 
 
-async def settle_card(message: Message, title: str, markup: InlineKeyboardMarkup | None) -> None:
-    """A notice acted on reads as what became of it: its first line (the title: "待审批", "待您验收") replaced by
-    `title`, the facts below kept, its closing request to act (a paragraph of its own) dropped, its buttons swapped.
-    Staff scrolling back saw "延期申请待审批" on a request approved an hour before."""
-    if message.text is None:
-        return
-    lines = message.text_html.split("\n", 1)
+def settled_text(text_html: str, title: str) -> str:
+    """A card's text once acted on: its first line (the title: "待审批", "待您验收") replaced by `title`, the facts
+    below kept, its closing request to act (a paragraph of its own) dropped."""
+    lines = text_html.split("\n", 1)
     body = lines[1] if len(lines) > 1 else ""
     if "\n\n" in body:
         body = body.rsplit("\n\n", 1)[0]
+    return f"{title}\n{body}" if body else title
+
+
+async def settle_card(message: Message, title: str, markup: InlineKeyboardMarkup | None) -> None:
+    """A notice acted on reads as what became of it (`settled_text`), its buttons swapped. Staff scrolling back saw
+    "延期申请待审批" on a request approved an hour before."""
+    if message.text is None:
+        return
     try:
-        await message.edit_text(f"{title}\n{body}" if body else title, reply_markup=markup)
+        await message.edit_text(settled_text(message.text_html, title), reply_markup=markup)
     except BadRequest as error:
         if "not modified" not in error.message:
             raise
+
+
+def card_of(query: CallbackQuery) -> CardRef | None:
+    """The card a decision that waits for its reason was pressed on, to retitle once the reason is typed."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None:
+        return None
+    return CardRef(chat_id=message.chat_id, message_id=message.message_id, text_html=message.text_html)
+
+
+async def settle_stored_card(bot: Bot, card: CardRef | None, title: str, markup: InlineKeyboardMarkup | None) -> None:
+    """`settle_card` for a card pressed a message or more before (a verdict whose reason came after): edited by its
+    chat and message, from its text as it read when pressed. The verdict is given by now: a card deleted meanwhile
+    (or one Telegram no longer lets us edit) stays as it was, and the verdict stands."""
+    if card is None:
+        return
+    try:
+        await bot.edit_message_text(
+            settled_text(card.text_html, title), chat_id=card.chat_id, message_id=card.message_id,
+            reply_markup=markup,
+        )
+    except BadRequest:
+        return
 
 
 async def pressed_hazard(update: Update, context: BotContext) -> tuple[Caller, User, CallbackQuery, int] | None:

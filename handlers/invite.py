@@ -25,7 +25,8 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role
 from bot.i18n import Html, Translator, counted
-from bot.services.errors import Refusal
+from bot.services.calendar import may_log_for
+from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from bot.services.head_invites import PickerPage
 from bot.services.institution_cards import MIN_SEARCH
 from bot.services.onboarding import HeadInvitation, deep_link
@@ -51,7 +52,7 @@ HEADLESS_MARK = "⚠️ "  # before an institution with no head
 # Under a reminder received in a head's place: invite that institution's head (handlers.reminders puts it there).
 STAND_IN = re.compile(r"^si:invite:(\d+)$")
 # A press of it the presser could never have been shown: recorded as forged.
-STAND_IN_FORGED = frozenset({"staff_only", "outside_scope"})
+STAND_IN_FORGED = frozenset({"staff_only", HIDDEN_INSTITUTION})
 # Under a standing head invitation shown again: make a new one all the same.
 FRESH = re.compile(r"^hi:fresh:(\d+)$")
 # Under the news of an expired or taken-back link someone opened (handlers.invite_news `again_data`): the same role,
@@ -229,9 +230,10 @@ async def chose_institution(update: Update, context: BotContext) -> str | int:
     if caller is None or query is None or query.data is None:
         return ConversationHandler.END
     await query.answer()
-    institution = await context.services.storage.institutions.get(int(query.data.removeprefix("invite:inst:")))
+    assert caller.user is not None
+    institution = await _visible(context, caller.user, int(query.data.removeprefix("invite:inst:")))
     if institution is None:
-        await answer(update, caller.t("fallback.stale_button"), edit=True)
+        await answer(update, caller.t(Refusal(HIDDEN_INSTITUTION).message_key), edit=True)
         return ConversationHandler.END
     return await _issue(update, context, caller, role=Role.HEAD, institution_code=institution.code)
 
@@ -339,9 +341,9 @@ async def fresh_head_invite(update: Update, context: BotContext) -> None:
     press = await pressed(update, context, FRESH)
     if press is None:
         return
-    institution = await context.services.storage.institutions.get(int(press.match.group(1)))
+    institution = await _visible(context, press.user, int(press.match.group(1)))
     if institution is None:
-        await press.query.answer(press.t.plain("fallback.stale_button"), show_alert=True)
+        await press.query.answer(popup_text(press.t, Refusal(HIDDEN_INSTITUTION)), show_alert=True)
         return
     try:
         made = await context.services.onboarding.invite_head(press.user, institution.code, fresh=True)
@@ -359,15 +361,18 @@ async def invite_again(update: Update, context: BotContext) -> None:
     press = await pressed(update, context, AGAIN)
     if press is None:
         return
-    onboarding, storage = context.services.onboarding, context.services.storage
+    onboarding = context.services.onboarding
     try:
         role = Role(press.match.group(1))
     except ValueError:
         role = None
     place = press.match.group(2)
-    institution = await storage.institutions.get(int(place)) if role is Role.HEAD and place != "-" else None
-    if role is None or (role is Role.HEAD and institution is None):
+    if role is None or (role is Role.HEAD and place == "-"):
         await press.query.answer(press.t.plain("fallback.stale_button"), show_alert=True)
+        return
+    institution = await _visible(context, press.user, int(place)) if role is Role.HEAD else None
+    if role is Role.HEAD and institution is None:
+        await press.query.answer(popup_text(press.t, Refusal(HIDDEN_INSTITUTION)), show_alert=True)
         return
     try:
         if institution is not None:
@@ -382,6 +387,21 @@ async def invite_again(update: Update, context: BotContext) -> None:
         return
     await press.query.answer()
     await _send_link(update, context, press.caller, made, edit=False)
+
+
+async def _visible(context: BotContext, user: User, institution_id: int) -> Institution | None:
+    """The institution a button names, if the presser may see it. None for one by that id they may not see (recorded
+    as a forged press) or for none at all: both are told alike (HIDDEN_INSTITUTION), so that no button confirms to an
+    outsider that an institution exists."""
+    institution = await context.services.storage.institutions.get(institution_id)
+    if institution is not None and may_log_for(user, institution):
+        return institution
+    if institution is not None:
+        await context.services.storage.audit.append(
+            user.telegram_id, "authz.refused", target=f"institution:{institution_id}",
+            detail={"action": "invite.create", "reason": "outside_scope"},
+        )
+    return None
 
 
 async def use_the_buttons(update: Update, context: BotContext) -> None:

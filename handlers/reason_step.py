@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
+    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -24,15 +25,19 @@ from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import HazardOutcome
 from handlers.common import answer, cancel_journey, cancel_keyboard, catalog_label, identify, refused_text, typed
+from handlers.conversations import ENDED_BY_A_COMMAND
 from handlers.hazard_buttons import (
     REASON_REFUSALS,
     STALE_BUTTONS,
+    card_of,
     details_keyboard,
     ensure_allowed,
     pressed_hazard,
     refuse,
+    settle_stored_card,
     shown_fix_of,
 )
+from handlers.notify import when
 from storage.models import User
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
@@ -61,6 +66,11 @@ class ReasonStep:
     ask_params: tuple[tuple[str, int], ...] = ()  # more of the question's placeholders (a comment's length limits)
     # What the text is called in the state's name: persistent conversations are stored under that name.
     text_name: str = "reason"
+    # A verdict ending the card it was pressed on (a rectification's, Reject): the card's new title once done, which
+    # may name {code}, {name} (who), {at} and {reason} (handlers.hazard_buttons.settled_text).
+    settled_key: str | None = None
+    # The step ended by another command (handlers.journeys): what it says, naming {code}. None: it waits.
+    put_aside_key: str | None = None
 
     @property
     def awaiting_reason(self) -> str:
@@ -90,7 +100,8 @@ class ReasonStep:
             return ConversationHandler.END
         await query.answer()
         now = context.services.clock.now()
-        draft = ActionDraft(hazard_id=hazard_id, shown_fix=shown_fix)
+        card = card_of(query) if self.settled_key is not None else None
+        draft = ActionDraft(hazard_id=hazard_id, shown_fix=shown_fix, card=card)
         await self._drafts(context).save(user.telegram_id, self.journey, draft, now)
         ask_key = dict(self.ask_key_by_state).get(hazard.state.value, self.ask_key)
         text = t(ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t), **dict(self.ask_params))
@@ -123,6 +134,11 @@ class ReasonStep:
             await drafts.delete(user.telegram_id, self.journey)
             return ConversationHandler.END
         reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
+        if self.settled_key is not None:
+            services = context.services
+            at = when(services.clock.now(), services.settings.tz, t)
+            title = t(self.settled_key, code=outcome.hazard.code, name=user.full_name, at=at, reason=reason)
+            await settle_stored_card(context.bot, draft.card, title, details_keyboard(draft.hazard_id, t))
         await answer(update, self.done(outcome, reason, t, context))
         return ConversationHandler.END
 
@@ -137,6 +153,19 @@ class ReasonStep:
         caller = await identify(update, context)
         if caller is not None:
             await answer(update, caller.t(self.need_text_key), reply_markup=self.cancel_keyboard(caller.t))
+
+    async def put_aside(self, update: Update, context: BotContext) -> None:
+        """Another command sent while the step waits ends it, nothing done, and says so (`put_aside_key`): kept
+        waiting, the next sentence typed (about something else) became the reason, acted and told others."""
+        caller = await identify(update, context)
+        if caller is None or caller.user is None or self.put_aside_key is None:
+            return
+        drafts = self._drafts(context)
+        draft = await drafts.get(caller.user.telegram_id, self.journey)
+        await drafts.delete(caller.user.telegram_id, self.journey)
+        hazard = await context.services.storage.hazards.get(draft.hazard_id) if draft is not None else None
+        if hazard is not None:
+            await answer(update, caller.t(self.put_aside_key, code=hazard.code))
 
     async def cancelled(self, update: Update, context: BotContext) -> int:
         return await cancel_journey(
@@ -162,3 +191,9 @@ class ReasonStep:
             ],
             allow_reentry=True,
         )
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """The step's conversation, and (with `put_aside_key`) its end by another command (handlers.journeys)."""
+        if self.put_aside_key is not None:
+            ENDED_BY_A_COMMAND[self.name] = self.put_aside
+        application.add_handler(self.conversation())

@@ -24,9 +24,9 @@ def _reopened(outcome: HazardOutcome, reason: str, t: Translator, context: BotCo
 REOPENING = ReasonStep(
     name="reopen", journey=Journey.REOPEN, action=HazardAction.REOPEN, button_pattern=pattern(REOPEN),
     cancel_data="ro:cancel", ask_key="reopen.ask_reason", need_text_key="reopen.need_reason", done=_reopened,
-    ask_key_by_state=((HazardState.WITHDRAWN.value, "reopen.ask_reason_withdrawn"),),
+    ask_key_by_state=((HazardState.WITHDRAWN.value, "reopen.ask_reason_withdrawn"),), put_aside_key="reopen.put_aside",
 )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(REOPENING.conversation())
+    REOPENING.register(application)

@@ -135,6 +135,7 @@ def _rejected(outcome: HazardOutcome, reason: str, t: Translator, context: BotCo
 REJECTING = ReasonStep(
     name="verify", journey=Journey.REJECT, action=HazardAction.REJECT, button_pattern=pattern(REJECT),
     cancel_data="vr:cancel", ask_key="verify.ask_reason", need_text_key="verify.need_reason", done=_rejected,
+    settled_key="card.rejected", put_aside_key="verify.put_aside",
 )
 
 
@@ -142,4 +143,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(accepted, pattern=pattern(ACCEPT)))
     application.add_handler(CallbackQueryHandler(accepted_own, pattern=pattern(ACCEPT_OWN)))
     application.add_handler(CallbackQueryHandler(kept_own, pattern=pattern(KEEP_OWN)))
-    application.add_handler(REJECTING.conversation())
+    REJECTING.register(application)

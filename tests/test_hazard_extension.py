@@ -183,12 +183,17 @@ async def test_staff_refuse_with_a_reason_the_head_reads_and_the_deadline_stays(
     await head.press("Send the request", head.last_message())
 
     notice = staff.last_message()
+    approve = str(notice.button_data[0][0])
     await staff.press("Refuse", notice)
     assert f"Refusing more time on {hazard.code}" in staff.last_message().text
     await staff.send_photo()
     assert "reason for refusing in text" in staff.last_message().text
     await staff.send_text("Use a temporary <b>cable</b> cover now")
     assert "was refused" in staff.last_message().text
+    # Scrolled back to, the card says the request was refused, by whom and why, with Details only.
+    assert notice.text.startswith(f"❌ More time refused: {hazard.code}\n(by Zhou at ")
+    assert "reason: Use a temporary <b>cable</b> cover now)" in notice.text
+    assert "The budget for new wiring" in notice.text and notice.buttons == [["Details"]]
 
     told = head.last_message()
     assert f"More time refused: {hazard.code}" in told.text and "&lt;b&gt;cable&lt;/b&gt;" in (told.html or "")
@@ -197,11 +202,29 @@ async def test_staff_refuse_with_a_reason_the_head_reads_and_the_deadline_stays(
     events = await bot_stage.services.storage.hazards.events(hazard.id)
     assert events[-1].action == "extension_refused" and events[-1].actor_id == STAFF
 
-    # Pressed again afterwards: refused, naming who decided; nothing changes.
-    pressed = await staff.press_data(notice, str(notice.button_data[0][0]))
+    # Approve pressed afterwards (a colleague's copy, or an old client): refused, naming who decided; nothing changes.
+    pressed = await staff.press_data(notice, approve)
     assert pressed.answer is not None and pressed.answer.show_alert
     assert "was already refused by Zhou at" in (pressed.answer.text or "")
     assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
+
+
+async def test_a_refused_request_s_card_says_so_in_chinese(bot_stage: Stage) -> None:
+    """The card 不同意延期 was pressed on read 延期申请待审批 after the refusal: it now says who refused it, when and
+    why, the request's facts kept, Details its only button."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    await asked_by_service(bot_stage, hazard)
+    notice = staff.last_message()
+    assert f"延期申请待审批：{hazard.code}" in notice.text
+    await staff.press("不同意延期", notice)
+    assert not notice.edited
+    await staff.send_text("请先加装临时护盖")
+    assert "已不同意隐患" in staff.last_message().text
+    assert notice.text.startswith(f"❌ 已不同意延期：{hazard.code}\n（由 周科长 于 ")
+    assert "处理，理由：请先加装临时护盖）" in notice.text
+    assert "待审批" not in notice.text and "需要施工单位进场" in notice.text and notice.buttons == [["详情"]]
 
 
 async def test_a_refusal_reason_asked_again_offers_cancel_and_the_request_still_waits(bot_stage: Stage) -> None:

@@ -76,6 +76,26 @@ async def test_the_head_acknowledges_and_submits_a_rectification_with_guidance_o
     assert len(people.group.messages()) == 1  # the group hears of new hazards only
 
 
+async def test_a_rectification_sent_back_retitles_the_card_it_was_pressed_on(bot_stage: Stage) -> None:
+    """Scrolling back, staff read 待您验收 on a fix they had sent back an hour before: the card now says it was sent
+    back, by whom, when and why, keeps the facts (the measures), and offers Details only."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    card = staff.last_message()
+    assert "待您验收" in card.text
+    measures = (await hazard_now(bot_stage, hazard)).measures
+    assert measures and measures in card.text
+
+    await staff.press("退回整改", card)
+    assert not card.edited  # nothing is decided until the reason comes
+    await staff.send_text("照片看不出消防通道已清空")
+    assert "已退回重新整改" in staff.last_message().text
+    assert card.text.startswith(f"↩️ 已退回整改：{hazard.code}\n（由 周科长 于 ")
+    assert "退回，原因：照片看不出消防通道已清空）" in card.text
+    assert "待您验收" not in card.text and measures in card.text and card.buttons == [["详情"]]
+
+
 async def test_staff_reject_with_a_reason_and_then_accept_in_english(bot_stage: Stage) -> None:
     people = await cast(bot_stage, "en")
     head, staff, cadre = people.head, people.staff, people.cadre
@@ -90,6 +110,12 @@ async def test_staff_reject_with_a_reason_and_then_accept_in_english(bot_stage: 
     await staff.send_text("The photo does not show the <fire exit>")
     assert "sent back for rectification" in staff.last_message().text
     assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+    # Scrolled back to, the card pressed says it was sent back, by whom and why, not that it awaits verification.
+    assert verify.edited and verify.buttons == [["Details"]]
+    assert verify.text.startswith(f"↩️ Sent back for rectification: {hazard.code}\n(by Zhou at ")
+    assert "reason: The photo does not show the <fire exit>)" in verify.text
+    assert "&lt;fire exit&gt;" in (verify.html or "")
+    assert "for your verification" not in verify.text and "accept or reject" not in verify.text
 
     rejected = head.last_message()
     assert "The rectification of" in rejected.text and "The photo does not show the <fire exit>" in rejected.text

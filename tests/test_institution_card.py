@@ -143,10 +143,13 @@ async def test_another_countys_home_is_refused_and_recorded(bot_stage: Stage) ->
     assert "没有名称含“社会福利院”的在册机构" in longwan.last_message().text
     await longwan.press_data(longwan.last_message(), f"ic:show:{home}")
     refusal = longwan.answers()[-1]
-    assert refusal.show_alert and refusal.text == "这超出了您的负责范围，操作已记录。"
+    # Told as a home that does not exist: "outside your scope" confirmed to an outsider that it does.
+    assert refusal.show_alert and refusal.text == "找不到这家机构，或您无权查看。"
     assert "机构档案" not in longwan.last_message().text
     audit = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
     assert any(e.actor_id == LONGWAN_STAFF and e.target == f"institution:{home}" for e in audit)
+    await longwan.press_data(longwan.last_message(), "ic:show:999999")  # no home at all: the very same answer
+    assert longwan.answers()[-1].text == refusal.text
 
     # A cadre has no institution files; a search too short is asked for again.
     await people.cadre.send_text("/institution 社会福利院")

@@ -169,12 +169,17 @@ async def test_heads_and_other_countys_staff_are_refused_and_recorded(bot_stage:
     await bot_stage.register(longwan, Role.COUNTY, region=LONGWAN)
     await people.head.send_text("/institution")
 
-    for person, data in ((people.head, f"ic:close:{home}"), (longwan, f"ic:close:{home}"),
-                         (longwan, f"ic:closeok:{home}"), (people.head, f"ic:reopenok:{home}")):
+    # Its head, who knows the home, is told closing is staff's; another county's clerk is told of no such home, as
+    # for an id that names none, so that the press confirms nothing.
+    for person, data, told in ((people.head, f"ic:close:{home}", "只有机构所在县（市、区）的民政部门和市局管理员"),
+                               (longwan, f"ic:close:{home}", "找不到这家机构，或您无权查看。"),
+                               (longwan, f"ic:closeok:{home}", "找不到这家机构，或您无权查看。"),
+                               (longwan, "ic:close:999999", "找不到这家机构，或您无权查看。"),
+                               (people.head, f"ic:reopenok:{home}", "只有机构所在县（市、区）的民政部门和市局管理员")):
         await person.send_text("/help")
         await person.press_data(person.last_message(), data)
         answer = person.answers()[-1]
-        assert answer.show_alert and "只有机构所在县（市、区）的民政部门和市局管理员" in (answer.text or "")
+        assert answer.show_alert and told in (answer.text or "")
     refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
     assert {(e.actor_id, e.detail["action"]) for e in refused if e.target == f"institution:{home}"} >= {
         (HEAD, "institution.close"), (LONGWAN_STAFF, "institution.close"), (HEAD, "institution.reopen")}
@@ -208,7 +213,7 @@ async def test_a_forged_confirmation_for_a_closed_home_from_outside_its_county_i
         await person.send_text("/help")
         await person.press_data(person.last_message(), f"ic:closeok:{home}")
         answer = person.answers()[-1]
-        assert answer.show_alert and "只有机构所在县（市、区）的民政部门和市局管理员" in (answer.text or "")
+        assert answer.show_alert and answer.text == "找不到这家机构，或您无权查看。"
     refused = await bot_stage.services.storage.audit.list(action_prefix="authz.refused")
     assert {(e.actor_id, e.detail["action"]) for e in refused if e.target == f"institution:{home}"} == {
         (LONGWAN_STAFF, "institution.close"), (OTHER_HOME_HEAD, "institution.close")}

@@ -341,7 +341,10 @@ async def test_a_clerk_of_another_county_pressing_forged_data_is_refused_and_aud
     data = f"si:invite:{await nanhui_id(bot_stage)}"
     seen = len(stranger.messages())
     await stranger.press_data(stranger.last_message(), data)
-    assert stranger.answers()[-1].text == "这超出了您的负责范围，操作已记录。"
+    # Told as a home that does not exist (as a made-up id is): "outside your scope" confirmed that it does.
+    assert stranger.answers()[-1].text == "找不到这家机构，或您无权查看。"
+    await stranger.press_data(stranger.last_message(), "si:invite:999999")
+    assert stranger.answers()[-1].text == "找不到这家机构，或您无权查看。"
     assert len(stranger.messages()) == seen
     refused = await bot_stage.services.storage.audit.list(actor_id=LONGWAN_STAFF)
     assert any(entry.action == "authz.refused" and entry.target == f"button:{data}" for entry in refused)
@@ -476,7 +479,7 @@ async def test_the_new_invitation_button_pressed_by_a_clerk_of_another_county_is
     await bot_stage.register(stranger, Role.COUNTY, region=LONGWAN)
     data = f"hi:fresh:{await nanhui_id(bot_stage)}"
     await stranger.press_data(stranger.last_message(), data)
-    assert stranger.answers()[-1].text == "这超出了您的负责范围，操作已记录。"
+    assert stranger.answers()[-1].text == "找不到这家机构，或您无权查看。"  # as for no home at all
     refused = await bot_stage.services.storage.audit.list(actor_id=LONGWAN_STAFF)
     assert any(entry.action == "authz.refused" for entry in refused)
     assert await standing_for_nanhui(bot_stage) == []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain.roles import STAFF_ROLES, Role, covers
-from bot.services.errors import Refusal
+from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from bot.services.institution_cards import InstitutionCardService
 from bot.services.onboarding import HeadInvitation, OnboardingService
 from bot.services.reminder_people import Heads
@@ -67,16 +67,15 @@ class HeadInviteService:
         self._onboarding = onboarding
 
     async def for_stand_in(self, actor: User, institution_id: int) -> StandInInvite | None:
-        """A head invitation for an institution whose reminder `actor` received in its head's place. None: no such
-        institution (a forged or ancient button). Refused, in this order, "staff_only" and "outside_scope" (a
-        forged press: the caller audits it), then "invite_institution_closed"."""
+        """A head invitation for an institution whose reminder `actor` received in its head's place. Refused, in this
+        order, "staff_only" and HIDDEN_INSTITUTION (no such institution, or one outside the scope: a forged press,
+        the caller audits it), then "invite_institution_closed"."""
         if actor.role not in STAFF_ROLES:
             raise Refusal("staff_only")
         institution = await self._storage.institutions.get(institution_id)
-        if institution is None:
-            return None
-        if not covers(actor.role, actor.region_code, institution.region_code):
-            raise Refusal("outside_scope")
+        if institution is None or not covers(actor.role, actor.region_code, institution.region_code):
+            # Outside the scope, told as one that does not exist: "outside your scope" would confirm that it does.
+            raise Refusal(HIDDEN_INSTITUTION)
         if not institution.active:
             raise Refusal("invite_institution_closed")
         heads = Heads(await self._storage.users.heads_of_many([institution.id])).of(institution.id, institution)

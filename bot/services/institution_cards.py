@@ -20,7 +20,7 @@ from bot.domain.lifecycle import REOPEN_WINDOW, can_view, is_overdue
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.text import clean_text, visible_length
 from bot.services.calendar import DrillService, may_log_for
-from bot.services.errors import Refusal
+from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from bot.services.hazard_core import TaskItem, actor_of
 from bot.services.hazards import HazardService
 from bot.services.institution_closure import may_close
@@ -128,13 +128,14 @@ class InstitutionCardService:
         """The card, for those who may open it; the refusal of anyone else is audited (a forged or stale press)."""
         institution = await self._storage.institutions.get(institution_id)
         if institution is None:
-            raise Refusal("institution_not_found")
+            raise Refusal(HIDDEN_INSTITUTION)
         if not may_open_cards(actor) or not may_log_for(actor, institution):
             await self._storage.audit.append(
                 actor.telegram_id, "authz.refused", target=f"institution:{institution_id}",
                 detail={"action": "institution.view", "reason": "not_in_scope"},
             )
-            raise Refusal("not_in_scope")
+            # Told as one that does not exist: "outside your scope" would confirm to an outsider that it does.
+            raise Refusal(HIDDEN_INSTITUTION)
         return await self._card_of(actor, institution)
 
     async def _matches(self, actor: User, needle: str) -> list[Institution]:

@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
-from bot.services.errors import Refusal
+from bot.services.calendar import may_log_for
+from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from bot.services.hazard_core import checked_text
 from bot.services.people import Departure, PeopleService
 from storage import Storage
@@ -84,7 +85,11 @@ class InstitutionClosureService:
         """The institution, if the actor may close or reopen it; anyone else is refused and recorded."""
         institution = await self._storage.institutions.get(institution_id)
         if institution is None:
-            raise Refusal("institution_not_found")
+            raise Refusal(HIDDEN_INSTITUTION)
+        if not may_log_for(actor, institution):
+            # One the actor may not even see is told as one that does not exist (audited all the same); its own head
+            # is told that closing is staff's.
+            await self._refuse(actor, action, institution_id, HIDDEN_INSTITUTION)
         if not may_close(actor, institution):
             await self._refuse(actor, action, institution_id)
         return institution
@@ -154,9 +159,11 @@ class InstitutionClosureService:
         heads = await self._storage.users.heads_of(institution.id)
         return [head for head in heads if head.role is Role.HEAD and head.institution_id == institution.id]
 
-    async def _refuse(self, actor: User, action: str, institution_id: int) -> NoReturn:
+    async def _refuse(
+        self, actor: User, action: str, institution_id: int, code: str = "institution_close_not_allowed"
+    ) -> NoReturn:
         await self._storage.audit.append(
             actor.telegram_id, "authz.refused", target=f"institution:{institution_id}",
             detail={"action": action, "reason": "not_in_scope", "role": actor.role.value},
         )
-        raise Refusal("institution_close_not_allowed")
+        raise Refusal(code)

@@ -17,7 +17,7 @@ from typing import NoReturn, Protocol
 from bot.clock import Clock
 from bot.domain.roles import INVITABLE_BY, Role, covers, may_manage, region_in_scope, significant_prefix
 from bot.i18n import local_name
-from bot.services.errors import Refusal
+from bot.services.errors import HIDDEN_PERSON, Refusal
 from bot.services.evidence import EvidenceStore
 from bot.services.onboarding import OnboardingService
 from storage import Storage
@@ -79,11 +79,9 @@ class PeopleService:
     async def person(self, actor: User, telegram_id: int) -> User:
         """A person of the actor's scope, for their card. Refusal("person_gone") if their access has ended."""
         self._staff_only(actor)
-        person = await self._storage.users.get(telegram_id)
-        if person is None or not person.active:
+        person = await self._visible(actor, telegram_id, "people.show")
+        if not person.active:
             raise Refusal("person_gone")
-        if not region_in_scope(actor.region_code, await self._place(person) or "") and actor.role is not Role.CITY:
-            await self._refuse(actor, "people.show", "outside_scope", person=telegram_id)
         return person
 
     async def to_deactivate(self, actor: User, telegram_id: int) -> User:
@@ -117,6 +115,8 @@ class PeopleService:
         now = self._clock.now()
         actor_id = None if actor is None else actor.telegram_id
         person = await self._storage.users.get(telegram_id)
+        if actor is not None:
+            person = await self._visible(actor, telegram_id, "people.deactivate")
         if person is None or not person.active:
             raise Refusal("person_gone")
         if not await self.manageable(actor, person):
@@ -240,6 +240,21 @@ class PeopleService:
             if institution is not None:
                 return institution.region_code
         return person.region_code
+
+    async def _visible(self, actor: User, telegram_id: int, action: str) -> User:
+        """The person, if the actor's scope holds them (active or not). Nobody by that id, or someone outside the
+        scope, is told alike (HIDDEN_PERSON: "no such person, or you may not see them"), so that no button confirms
+        to an outsider that a person exists; the second is recorded as a forged press."""
+        person = await self._storage.users.get(telegram_id)
+        if person is None:
+            raise Refusal(HIDDEN_PERSON)
+        if actor.role is not Role.CITY and not region_in_scope(actor.region_code, await self._place(person) or ""):
+            await self._storage.audit.append(
+                actor.telegram_id, "authz.refused", target=f"user:{actor.telegram_id}",
+                detail={"action": action, "reason": "outside_scope", "person": telegram_id},
+            )
+            raise Refusal(HIDDEN_PERSON)
+        return person
 
     @staticmethod
     def _staff_only(actor: User) -> None:

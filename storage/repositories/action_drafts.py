@@ -42,6 +42,17 @@ class Journey(StrEnum):
     WITHDRAW = "withdraw"
 
 
+class CardRef(BaseModel):
+    """A staff card a decision was pressed on, as it read then: retitled with the verdict once its reason is typed
+    (handlers.hazard_buttons.settle_stored_card), a message or more later."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chat_id: int
+    message_id: int
+    text_html: str
+
+
 class ActionDraft(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -53,6 +64,7 @@ class ActionDraft(BaseModel):
     shown_fix: int | None = None
     reason: str | None = None  # extension: the reason given, before it is confirmed
     request_id: int | None = None  # extension_refuse: the request being refused
+    card: CardRef | None = None  # reject, extension_refuse: the card the decision was pressed on
 
 
 class ActionDraftRepository:

@@ -378,6 +378,8 @@ def expect(
 
 
 EVERYONE = expect(allow=REGISTERED)
+# What a press naming something by id that the presser may not see is told: what an id naming nothing is told.
+HIDDEN = ("refusal.institution_hidden", "refusal.person_hidden", "refusal.not_found")
 # /tasks: the list, or an empty one (staff hear how many of their region's hazards others still deal with).
 TASKS_ANSWERS = ("tasks.header", "tasks.empty", "tasks.empty_others_open", "tasks.empty_others_open_one",
                  "tasks.extensions_header", "tasks.none_to_fix", "tasks.none_for_staff")
@@ -387,6 +389,10 @@ DRILLERS = (*HEADS, *STAFF)  # who logs drills and reads figures: heads, and sta
 LUCHENG_STAFF = (P.COUNTY_IN, P.CITY)  # staff whose scope holds Lucheng, where the prepared warnings are
 LUCHENG_HOME = OWN_INSTITUTION[P.HEAD_OWN]
 HEADLESS_HOME = f"MX-{LUCHENG}-0"  # a home of Lucheng the fixture adds, which no row gives a head
+# Who may not see another's institution (FOREIGN_INSTITUTION): everyone but the city, whose scope holds them all.
+OUTSIDERS = (P.CADRE, P.HEAD_OWN, P.HEAD_OTHER, P.COUNTY_IN, P.COUNTY_OUT)
+# Who may not see Lucheng's home (its own head may; county staff of Lucheng and city admins may close it).
+NOT_LUCHENG_HOME = (P.CADRE, P.HEAD_OTHER, P.COUNTY_OUT)
 
 
 @dataclass(frozen=True)
@@ -404,6 +410,9 @@ class Row:
     contact: bool = False  # a fresh contact round in Lucheng for every cell, with one person on the cadre's list
     newcomer: Role | None = None  # a fresh person of Lucheng of this role for every cell ('{newcomer}')
     invite: bool = False  # a fresh unused invitation to Lucheng for every cell ('{invite}')
+    # The personas refused as if the institution or person named did not exist (HIDDEN): they may not see it, and
+    # "outside your scope" would confirm to them that it does.
+    hidden_to: tuple[Persona, ...] = ()
     marks: tuple[Any, ...] = field(default_factory=tuple)
 
     @property
@@ -577,7 +586,8 @@ ROWS: tuple[Row, ...] = (
     Row("invite:inst:", expect(allow=(P.CITY,), stale=NOT_STAFF),
         press(lambda c: f"invite:inst:{c.institution(FOREIGN_INSTITUTION)}"),
         ("invite.created", "invite.standing_head"),
-        prepare=steps(say("/invite"), press("invite:role:head")), variant="outside scope"),
+        prepare=steps(say("/invite"), press("invite:role:head")), variant="outside scope",
+        hidden_to=(P.COUNTY_IN, P.COUNTY_OUT)),
     # County staff never see region buttons (their own county is implied): a region press from them is forged.
     Row("invite:region:", expect(allow=(P.CITY, P.COUNTY_OUT), stale=NOT_STAFF),
         press(f"invite:region:cadre:{LONGWAN}"), ("invite.created",),
@@ -589,17 +599,17 @@ ROWS: tuple[Row, ...] = (
     # else's press is forged, whatever the home.
     # A head invitation still standing for the home (the rows share one bot) is shown again, not made twice.
     Row("si:invite:", expect(allow=LUCHENG_STAFF), press(lambda c: f"si:invite:{c.institutions[HEADLESS_HOME]}"),
-        ("invite.created_head", "invite.standing_head")),
+        ("invite.created_head", "invite.standing_head"), hidden_to=(P.COUNTY_OUT,)),
     Row("si:invite:", expect(allow=LUCHENG_STAFF), press(lambda c: f"si:invite:{c.institutions[LUCHENG_HOME]}"),
         ("refusal.institution_has_head",), variant="a home with a head"),
     # Under a standing head invitation shown again: a new one all the same, checked as /invite checks it.
     Row("hi:fresh:", expect(allow=LUCHENG_STAFF), press(lambda c: f"hi:fresh:{c.institutions[HEADLESS_HOME]}"),
-        ("invite.created_head",)),
+        ("invite.created_head",), hidden_to=(*NOT_STAFF, P.COUNTY_OUT)),
     # Under the news that someone opened one's expired or taken-back link: the same invitation again, checked as
     # /invite checks it (role, scope, the home open); anyone else's press is forged.
     Row("inv:again:", expect(allow=LUCHENG_STAFF), press(f"inv:again:cadre:{LUCHENG}"), ("invite.created",)),
     Row("inv:again:", expect(allow=LUCHENG_STAFF), press(lambda c: f"inv:again:head:{c.institutions[HEADLESS_HOME]}"),
-        ("invite.created_head", "invite.standing_head"), variant="a head"),
+        ("invite.created_head", "invite.standing_head"), variant="a head", hidden_to=(*NOT_STAFF, P.COUNTY_OUT)),
     Row("inv:again:", expect(allow=(P.CITY,)), press("inv:again:city:-"), ("invite.created",),
         variant="a role above one's own"),
     # ---- the bindgroup journey, in an unbound group --------------------------------------------------------------
@@ -700,25 +710,27 @@ ROWS: tuple[Row, ...] = (
     Row("ic:show:", expect(allow=DRILLERS), press(lambda c: f"ic:show:{c.institution(OWN_INSTITUTION)}"),
         ("institution.title",)),
     Row("ic:show:", expect(allow=(P.CITY,)), press(lambda c: f"ic:show:{c.institution(FOREIGN_INSTITUTION)}"),
-        ("institution.title",), variant="outside scope"),
+        # A cadre, who has no institution files at all, is told so (institution_role): it names no institution.
+        ("institution.title",), variant="outside scope",
+        hidden_to=(P.HEAD_OWN, P.HEAD_OTHER, P.COUNTY_IN, P.COUNTY_OUT)),
     Row("ic:page:", expect(allow=DRILLERS), steps(say("/institution 矩阵养老院"), page_of_last_search),
         ("institution.matches", "institution.no_match")),
     # Closing and reopening an institution (Lucheng's home): its county's staff and city admins, nobody else. The
     # matrix never confirms a closing (the reason step comes first): the home stays active for the later rows.
     Row("ic:close:", expect(allow=LUCHENG_STAFF), press(lambda c: f"ic:close:{c.institutions[LUCHENG_HOME]}"),
-        ("institution.close_ask_reason",)),
+        ("institution.close_ask_reason",), hidden_to=NOT_LUCHENG_HOME),
     Row("ic:closeok:", expect(stale=LUCHENG_STAFF), press(lambda c: f"ic:closeok:{c.institutions[LUCHENG_HOME]}"),
-        ("institution.closed_done",), variant="no reason given"),
+        ("institution.closed_done",), variant="no reason given", hidden_to=NOT_LUCHENG_HOME),
     Row("ic:closeno", EVERYONE, press("ic:closeno"), ("cancel.done",)),
     Row("ic:reopen:", expect(allow=LUCHENG_STAFF), press(lambda c: f"ic:reopen:{c.institutions[LUCHENG_HOME]}"),
-        ("institution.reopen_confirm", "institution.still_active")),
+        ("institution.reopen_confirm", "institution.still_active"), hidden_to=NOT_LUCHENG_HOME),
     Row("ic:reopenok:", expect(allow=LUCHENG_STAFF),
         steps(say("/help"), press(lambda c: f"ic:reopenok:{c.institutions[LUCHENG_HOME]}")),
-        ("institution.reopened", "institution.still_active")),
+        ("institution.reopened", "institution.still_active"), hidden_to=NOT_LUCHENG_HOME),
     Row("drills:inst:", expect(allow=DRILLERS), press(lambda c: f"drills:inst:{c.institution(OWN_INSTITUTION)}"),
-        ("drills.record_header",)),
+        ("drills.record_header",), hidden_to=(P.CADRE,)),
     Row("drills:inst:", expect(allow=(P.CITY,)), press(lambda c: f"drills:inst:{c.institution(FOREIGN_INSTITUTION)}"),
-        ("drills.record_header",), variant="outside scope"),
+        ("drills.record_header",), variant="outside scope", hidden_to=OUTSIDERS),
     Row("/selfcheck", expect(allow=HEADS), say("/selfcheck"), ("selfcheck.sheet_header",)),
     Row("cal:selfcheck", expect(allow=HEADS), press("cal:selfcheck"), ("selfcheck.sheet_header",)),
     Row("sc:a:", expect(allow=HEADS, others=Outcome.STALE), SELFCHECK_OK, ("selfcheck.sheet_header",),
@@ -858,16 +870,16 @@ ROWS: tuple[Row, ...] = (
     Row("/people", expect(allow=STAFF), say("/people"), ("people.roster",)),
     Row("pp:page:", expect(allow=STAFF), press("pp:page:0"), ("people.roster",)),
     Row("pp:show:", expect(allow=LUCHENG_STAFF), press(filled("pp:show:{newcomer}")), ("people.card",),
-        newcomer=Role.CADRE),
+        newcomer=Role.CADRE, hidden_to=(P.COUNTY_OUT,)),
     Row("pp:off:", expect(allow=LUCHENG_STAFF), press(filled("pp:off:{newcomer}")), ("people.confirm",),
-        newcomer=Role.CADRE),
+        newcomer=Role.CADRE, hidden_to=(P.COUNTY_OUT,)),
     Row("pp:offok:", expect(allow=LUCHENG_STAFF), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
-        newcomer=Role.CADRE),
+        newcomer=Role.CADRE, hidden_to=(P.COUNTY_OUT,)),
     # County staff invite no county staff, so they end no county staff's access, not even in their own county.
     Row("pp:off:", expect(allow=(P.CITY,)), press(filled("pp:off:{newcomer}")), ("people.confirm",),
-        newcomer=Role.COUNTY, variant="county staff"),
+        newcomer=Role.COUNTY, variant="county staff", hidden_to=(P.COUNTY_OUT,)),
     Row("pp:offok:", expect(allow=(P.CITY,)), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
-        newcomer=Role.COUNTY, variant="county staff"),
+        newcomer=Role.COUNTY, variant="county staff", hidden_to=(P.COUNTY_OUT,)),
     # The list has pages once the other rows' invitations fill more than one.
     Row("pp:inv", expect(allow=STAFF), press("pp:inv"), ("people.invites", "people.invites_page", "people.no_invites")),
     Row("pp:invp:", expect(allow=STAFF), press("pp:invp:1"),
@@ -1093,6 +1105,13 @@ async def test_matrix_row(matrix: Matrix, row: Row) -> None:
         describe(persona, row.expect[persona], seen)
         for persona, seen in zip(Persona, observed, strict=True)
         if seen.outcome is not row.expect[persona] or seen.changed
+    ]
+    wrong += [
+        f"{persona.value}: refused, but not as something that does not exist ({', '.join(HIDDEN)})\n"
+        + describe(persona, row.expect[persona], seen)
+        for persona, seen in zip(Persona, observed, strict=True)
+        if persona in row.hidden_to and seen.outcome is Outcome.REFUSE
+        and not any(SPEECH.said(text, *HIDDEN) for text in seen.replies)
     ]
     assert not wrong, f"{row.id}:\n" + "\n".join(wrong)
 

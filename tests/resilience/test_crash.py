@@ -816,8 +816,9 @@ async def notice_counts(crowd: Crowd, storage: Storage, resent: Counter[str]) ->
                     "notice.reopened_for_others"):
             for code, _ in person.notices(key):
                 got[(person.user.id, key.removesuffix("_on_time").removesuffix("_late"), code)] += 1
-        # The card 验收通过 was pressed on is retitled with the outcome: it was a notice of the submission.
-        for code, _ in person.notices("card.accepted"):
+        # The card 验收通过 (or 退回整改, once its reason is typed) was pressed on is retitled with the outcome: it was
+        # a notice of the submission.
+        for code, _ in person.notices("card.accepted", "card.rejected"):
             got[(person.user.id, "notice.submitted_for_staff", code)] += 1
     for message in crowd.group.messages():
         if SPEECH.opens(message.text, "notice.new_for_group"):
@@ -1023,9 +1024,10 @@ async def extensions_decided(crowd: Crowd, storage: Storage, resent: Counter[str
                 wrong.append(f"{code}: deadline {hazard.deadline}, not the {request['requested_deadline']} approved")
         approved = sum(request["status"] == "approved" for request in requests)
         for user in staff:
-            # The card the approval was pressed on is retitled with the outcome: it was a notice of the request.
-            told = len(notices_of(user, "notice.extension_requested", code)) + len(
-                notices_of(user, "card.extension_approved", code)
+            # The card the approval (or the refusal, once its reason is typed) was pressed on is retitled with the
+            # outcome: it was a notice of the request.
+            told = len(notices_of(user, "notice.extension_requested", code)) + sum(
+                len(notices_of(user, key, code)) for key in ("card.extension_approved", "card.extension_refused")
             )
             if not len(requests) <= told <= len(requests) + resent[f"{user.id}:{code}"]:
                 wrong.append(f"{user.id} was told of {len(requests)} requests for more time on {code} {told} times")
