@@ -263,6 +263,8 @@ async def _show_summary(update: Update, context: BotContext, caller: Caller, dra
     source = draft.source_level or role_default_source(caller.user.role)
     if draft.latitude is not None and draft.longitude is not None:
         where = t.plain("report.location_point", latitude=f"{draft.latitude:.5f}", longitude=f"{draft.longitude:.5f}")
+        if draft.address_text:  # a venue: its name and address, and where on the map
+            where = t.plain("report.location_place", address=draft.address_text, point=where)
     else:
         where = draft.address_text or t.plain("report.location_none")
     text = t(
@@ -612,8 +614,21 @@ async def shared_location(update: Update, context: BotContext) -> str | int:
         return LOCATING
     caller, draft = loaded
     location = message.location
-    return await _located(update, context, caller, draft, "report.location_saved",
-                          latitude=location.latitude, longitude=location.longitude)
+    return await _located(update, context, caller, draft, "report.location_saved", latitude=location.latitude,
+                          longitude=location.longitude, address_text=_venue_address(message, caller.t))
+
+
+def _venue_address(message: Message, t: Translator) -> str | None:
+    """A place picked from the map's list (a venue: "南塘街社区居委会", "鹿城区南汇街道南塘街88号") is the address
+    whoever goes there reads, beside its point; a bare pin has none."""
+    venue = message.venue
+    if venue is None:
+        return None
+    title, address = clean_text(venue.title), clean_text(venue.address)
+    if is_blank(title) or is_blank(address) or title == address:
+        text = address if is_blank(title) else title
+        return None if is_blank(text) else clipped(text, MAX_ADDRESS)
+    return clipped(t.plain("report.venue_address", title=title, address=address), MAX_ADDRESS)
 
 
 async def _located(
