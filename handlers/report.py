@@ -152,8 +152,10 @@ def _source_keyboard(t: Translator, default: SourceLevel) -> InlineKeyboardMarku
 
 def _summary_keyboard(t: Translator, duplicates: list[Hazard], draft: ReportDraft) -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(t.plain("report.button_confirm"), callback_data="rp:confirm")]]
+    # With photos, they go to the earlier hazard; without, the description does, as a note on it.
+    merge = "report.button_merge" if draft.photos else "report.button_merge_note"
     rows += [
-        [InlineKeyboardButton(t.plain("report.button_merge", code=hazard.code), callback_data=f"rp:merge:{hazard.id}")]
+        [InlineKeyboardButton(t.plain(merge, code=hazard.code), callback_data=f"rp:merge:{hazard.id}")]
         for hazard in duplicates[:3]
     ]
     if not draft.fixed_on_spot_photos:
@@ -819,7 +821,7 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
     hazard = outcome.hazard
     t = caller.t
     if outcome.merged:
-        text = t("report.merged", code=hazard.code)
+        text = t("report.merged" if draft.photos else "report.merged_note", code=hazard.code)
     elif draft.fixed_on_spot_photos:
         text = t("report.submitted_fixed", code=hazard.code)
     else:

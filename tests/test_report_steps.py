@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
-from tests.test_report import CODE, FIRE_EXIT_BLOCKED, HOME_ZH, cadre_and_head, details, to_the_description
+from tests.test_report import (
+    CODE,
+    FIRE_EXIT_BLOCKED,
+    HOME_ZH,
+    cadre_and_head,
+    details,
+    reported_without_photos,
+    to_the_description,
+)
 
 VENUE_TITLE, VENUE_ADDRESS = "南塘街社区居委会", "鹿城区南汇街道南塘街88号"
 
@@ -48,3 +56,31 @@ async def test_a_place_picked_from_the_map_keeps_its_name_and_address(bot_stage:
     await cadre.send_location(28.0123, 120.6543)
     summary = cadre.last_message().text
     assert "位置：北纬 28.01230，东经 120.65430" in summary and VENUE_TITLE not in summary
+
+
+async def test_a_duplicate_without_photos_takes_the_description_as_a_note(bot_stage: Stage) -> None:
+    """No photos in the second report: the summary does not offer to add photos it has none of (the press used to
+    answer "请至少上传一张照片作为证据。" and leave no way on); it offers to add the description to the earlier
+    hazard, which keeps it as a note in its history, and no second hazard is made."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    first = await reported_without_photos(cadre, None)
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用电")
+    await cadre.press("一般")
+    await cadre.send_text("配电箱旁边又发现一处电线破皮")
+    await cadre.press("无照片")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    summary = cadre.last_message()
+    assert f"可能重复：{first}" in summary.text
+    labels = [label for row in summary.buttons for label in row]
+    assert f"📎 把照片追加到 {first}" not in labels
+    await cadre.press(f"💬 补充说明到 {first}")
+    assert cadre.last_message().text == f"💬 您的说明已补充到隐患 {first}，没有新建隐患。"
+    hazards = bot_stage.services.storage.hazards
+    hazard = await hazards.get_by_code(first)
+    assert hazard is not None
+    notes = [event.note for event in await hazards.events(hazard.id) if event.action == "add_evidence"]
+    assert notes == ["配电箱旁边又发现一处电线破皮"]
+    assert await bot_stage.services.hazards.load_draft(cadre.id) is None

@@ -143,14 +143,16 @@ class HazardReporting(HazardCore):
     async def _merge(
         self, actor: User, institution: Institution, draft: ReportDraft, target_id: int, *, own_draft: bool
     ) -> HazardOutcome:
-        """Fold a duplicate report into the existing hazard: its photos (and description) become evidence there.
+        """Fold a duplicate report into the existing hazard: its photos and description become evidence there.
+        A report without photos brings its description alone, as a note: refusing it ("send a photo") left whoever
+        had none with nothing to press but a new, duplicate hazard.
 
         Not through decide(ADD_EVIDENCE): a cadre may add to a duplicate they could not otherwise open, the
         same hazard they just saw; what they may add to is checked here instead.
         """
-        if not draft.photos:
-            raise Refusal("photo_required")
         note = checked_text(draft.description, field_name="description")
+        if not draft.photos and note is None:
+            raise Refusal("report_incomplete", field="description")
         now = self._clock.now()
         async with self._storage.db.transaction():
             target = await self._storage.hazards.get(target_id)
