@@ -37,6 +37,7 @@ from bot.domain.catalog import (
     Severity,
     SourceLevel,
     is_sensitive,
+    severity_rank,
 )
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.checklists import shown_description
@@ -822,6 +823,11 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
     t = caller.t
     if outcome.merged:
         text = t("report.merged" if draft.photos else "report.merged_note", code=hazard.code)
+        if hazard.reporter_id != caller.user.telegram_id:  # someone else's: she follows it from now on
+            text = Html(text + "\n" + t("report.merged_following"))
+        if draft.severity is not None and severity_rank(draft.severity) > severity_rank(hazard.severity):
+            text = Html(text + "\n" + t("report.merged_severity_raised", reported=catalog_label(draft.severity, t),
+                                         severity=catalog_label(hazard.severity, t)))
     elif draft.fixed_on_spot_photos:
         text = t("report.submitted_fixed", code=hazard.code)
     else:

@@ -57,6 +57,9 @@ class Hazard(NewHazard):
     # Withdrawn (作废): why, as a bot.domain.withdrawal.WithdrawalCategory value, and the reason staff gave.
     withdrawal_category: str | None = None
     withdrawal_reason: str | None = None
+    # Who follows it besides its reporter (migration 0028): those who added their own report of it (📎 / 💬 on a
+    # possible duplicate). They see it and hear of it as its reporter does.
+    followers: tuple[int, ...] = ()
 
     @property
     def kind(self) -> StateKind:
@@ -74,6 +77,7 @@ class Hazard(NewHazard):
             fixed_at=self.fixed_at,
             fixed_by=self.fixed_by,
             closed_at=self.closed_at,
+            followers=frozenset(self.followers),
         )
 
 
