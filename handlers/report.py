@@ -118,9 +118,19 @@ def _severity_keyboard(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([row, _cancel_row(t)])
 
 
-def _photos_keyboard(t: Translator, count: int) -> InlineKeyboardMarkup:
+def _photos_keyboard(t: Translator, count: int, keep: int = 0) -> InlineKeyboardMarkup:
+    """Done once there is a photo, else No photos; `keep`: the photos are being changed from the summary and this
+    many were there, offered to be kept until a new one arrives."""
     key = "report.button_photos_done" if count else "report.button_no_photos"
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(key), callback_data="rp:photos:done")], _cancel_row(t)])
+    rows = [[InlineKeyboardButton(t.plain(key), callback_data="rp:photos:done")]]
+    if keep and not count:
+        rows.insert(0, [InlineKeyboardButton(t.plain(counted("report.button_keep_photos", keep), count=keep),
+                                             callback_data="rp:photos:keep")])
+    return InlineKeyboardMarkup([*rows, _cancel_row(t)])
+
+
+def _photo_step_keyboard(t: Translator, draft: ReportDraft) -> InlineKeyboardMarkup:
+    return _photos_keyboard(t, len(draft.photos), len(draft.previous_photos or ()))
 
 
 def _after_photos_keyboard(t: Translator, count: int) -> InlineKeyboardMarkup:
@@ -236,7 +246,10 @@ async def _ask(update: Update, context: BotContext, caller: Caller, draft: Repor
     elif next_step == ADDING_PHOTOS:
         count = len(draft.photos)  # photos sent before /report are in the draft already
         key = counted("report.ask_photos_attached", count) if count else "report.ask_photos"
-        await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(t, count))
+        if draft.previous_photos:  # changing them from the summary: they stay until new ones are done
+            count = len(draft.previous_photos)
+            key = counted("report.ask_photos_replace", count)
+        await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=_photo_step_keyboard(t, draft))
     elif next_step == LOCATING:
         await _ask_location(update, t, "report.ask_location")
     elif next_step == PICKING_SOURCE:
@@ -257,7 +270,10 @@ async def _show_summary(update: Update, context: BotContext, caller: Caller, dra
     assert caller.user is not None
     services = context.services
     t = caller.t
-    await _save(context, caller, draft.model_copy(update={"step": CONFIRMING}))
+    if draft.previous_photos is not None:  # photos being changed and not done: the ones there were stay
+        draft = draft.model_copy(update={"photos": draft.previous_photos, "previous_photos": None})
+    draft = draft.model_copy(update={"step": CONFIRMING})
+    await _save(context, caller, draft)
     institution = await services.storage.institutions.get(draft.institution_id or 0)
     if institution is None or draft.area is None or draft.severity is None:
         await answer(update, t("report.start_again"))
@@ -562,14 +578,13 @@ async def added_photo(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None:
         return ADDING_PHOTOS
     caller, draft = loaded
-    keyboard = _photos_keyboard(caller.t, len(draft.photos))
-    photos = await photo_added(update, message, context, caller.t, draft.photos, keyboard)
+    photos = await photo_added(update, message, context, caller.t, draft.photos, _photo_step_keyboard(caller.t, draft))
     if photos is None:
         return ADDING_PHOTOS
     draft = draft.model_copy(update={"photos": photos})
     await _save(context, caller, draft)
     await answer(update, caller.t("report.photo_received", count=len(draft.photos), max=MAX_PHOTOS),
-                 reply_markup=_photos_keyboard(caller.t, len(draft.photos)))
+                 reply_markup=_photo_step_keyboard(caller.t, draft))
     return ADDING_PHOTOS
 
 
@@ -590,7 +605,7 @@ async def guided_photos(update: Update, context: BotContext) -> str | int:
     count = len(draft.photos)
     key = counted("report.guide_photos_more", count) if count else "report.guide_photos"
     key = photo_step_hint(update.effective_message, key)
-    await answer(update, caller.t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(caller.t, count))
+    await answer(update, caller.t(key, count=count, max=MAX_PHOTOS), reply_markup=_photo_step_keyboard(caller.t, draft))
     return ADDING_PHOTOS
 
 
@@ -607,7 +622,18 @@ async def photos_done(update: Update, context: BotContext) -> str | int:
         await _save(context, caller, draft.model_copy(update={"step": LOCATING}))
         await _ask_location(update, caller.t, "report.ask_location_no_photos")
         return LOCATING
-    return await _after(update, context, caller, draft, LOCATING)
+    # Done (or No photos) while changing them: what was sent now is the report's photos, the earlier ones dropped.
+    return await _after(update, context, caller, draft.model_copy(update={"previous_photos": None}), LOCATING)
+
+
+async def kept_photos(update: Update, context: BotContext) -> str | int:
+    """"Keep the N photos" while changing them from the summary: back to the summary with them (`_show_summary`
+    brings back the photos kept aside)."""
+    loaded = await _draft(update, context)
+    if loaded is None or update.callback_query is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    return await _show_summary(update, context, *loaded)
 
 
 async def shared_location(update: Update, context: BotContext) -> str | int:
@@ -689,7 +715,9 @@ async def chose_to_edit(update: Update, context: BotContext) -> str | int:
     if loaded is None or update.callback_query is None:
         return ConversationHandler.END
     await update.callback_query.answer()
-    caller, _ = loaded
+    caller, draft = loaded
+    # Editing from here on: /cancel (or Cancel) goes back to the summary, the report kept.
+    await _save(context, caller, draft.model_copy(update={"step": EDITING}))
     await answer(update, caller.t("report.ask_field"), reply_markup=_fields_keyboard(caller.t))
     return CHOOSING_FIELD
 
@@ -703,8 +731,9 @@ async def chose_field(update: Update, context: BotContext) -> str | int:
         return CHOOSING_FIELD
     # The person answers that one question, then comes back to the summary.
     editing = draft.model_copy(update={"step": EDITING})
-    if field == "photos":
-        editing = editing.model_copy(update={"photos": []})
+    if field == "photos" and draft.photos:
+        # Kept aside, not thrown away: they come back unless new ones are sent and done.
+        editing = editing.model_copy(update={"photos": [], "previous_photos": draft.photos})
     await _save(context, caller, editing)
     if field == "institution":
         return await _ask_institution(update, context, caller)
@@ -850,10 +879,15 @@ def _submitted_key(hazard: Hazard) -> str:
     return "report.submitted"
 
 
-async def cancelled(update: Update, context: BotContext) -> int:
+async def cancelled(update: Update, context: BotContext) -> str | int:
+    """/cancel or Cancel. While one field is being changed from the summary, that change is what is cancelled: back
+    to the summary with the report as it was (a second /cancel there cancels the report); else the report."""
     caller = await identify(update, context)
     if caller is None or caller.user is None:
         return ConversationHandler.END
+    draft = await context.services.hazards.load_draft(caller.user.telegram_id)
+    if draft is not None and draft.step == EDITING:
+        return await _edit_cancelled(update, context, caller, draft)
     await context.services.hazards.discard_draft(caller.user.telegram_id)
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -862,6 +896,16 @@ async def cancelled(update: Update, context: BotContext) -> int:
         await update.effective_message.reply_text(caller.t("report.cancelled"), reply_markup=ReplyKeyboardRemove(),
                                                   do_quote=False)
     return ConversationHandler.END
+
+
+async def _edit_cancelled(update: Update, context: BotContext, caller: Caller, draft: ReportDraft) -> str | int:
+    said = caller.t("report.edit_cancelled")
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await answer(update, said, edit=True)
+    elif update.effective_message is not None:  # the location's keyboard, if that was the field, goes
+        await update.effective_message.reply_text(said, reply_markup=ReplyKeyboardRemove(), do_quote=False)
+    return await _show_summary(update, context, caller, draft)
 
 
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
@@ -915,6 +959,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ADDING_PHOTOS: [
                     MessageHandler(photo, added_photo),
                     CallbackQueryHandler(photos_done, pattern=r"^rp:photos:done$"),
+                    CallbackQueryHandler(kept_photos, pattern=r"^rp:photos:keep$"),
                     MessageHandler(text, typed_at_photos),
                     MessageHandler(other, guided_photos),
                 ],

@@ -179,3 +179,6 @@ class ReportDraft(_Model):
     merge_into_hazard_id: int | None = None
     # Photos sent before /report, waiting for the person to say whether to report a hazard with them.
     offer: PhotoOffer | None = None
+    # While the photos are being changed from the summary: the ones there were, kept until new ones are done (or
+    # brought back by "keep", /cancel, or a restart at the summary), so choosing the field never loses them.
+    previous_photos: list[PhotoRef] | None = None

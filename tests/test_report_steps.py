@@ -84,3 +84,60 @@ async def test_a_duplicate_without_photos_takes_the_description_as_a_note(bot_st
     notes = [event.note for event in await hazards.events(hazard.id) if event.action == "add_evidence"]
     assert notes == ["配电箱旁边又发现一处电线破皮"]
     assert await bot_stage.services.hazards.load_draft(cadre.id) is None
+
+
+async def at_the_summary_with_two_photos(cadre: SimUser) -> None:
+    await to_the_description(cadre)
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    await cadre.send_photo()
+    await cadre.send_photo()
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    assert "照片：2 张" in cadre.last_message().text
+
+
+async def test_changing_the_photos_keeps_them_until_new_ones_are_done(bot_stage: Stage) -> None:
+    """✏️ 修改 → 照片 used to drop both photos the moment the field was chosen, unsaid. The question now says they
+    stay until new ones are done, and offers to keep them; a restart in between loses nothing either."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await at_the_summary_with_two_photos(cadre)
+    await cadre.press("✏️ 修改")
+    await cadre.press("照片")
+    asked = cadre.last_message()
+    assert "现有 2 张照片。发送新照片将替换它们" in asked.text
+    await cadre.press("保留原来的 2 张照片", asked)
+    assert "照片：2 张" in cadre.last_message().text
+    # New ones replace them once Done is pressed.
+    await cadre.press("✏️ 修改")
+    await cadre.press("照片")
+    await cadre.send_photo()
+    await bot_stage.restart()
+    await cadre.press("完成")
+    assert "照片：1 张" in cadre.last_message().text
+    draft = await bot_stage.services.hazards.load_draft(cadre.id)
+    assert draft is not None and len(draft.photos) == 1 and draft.previous_photos is None
+
+
+async def test_cancel_while_changing_a_field_goes_back_to_the_summary(bot_stage: Stage) -> None:
+    """/cancel while one field is being changed used to delete the whole report. It now cancels the change: the
+    summary comes back as it was (the photos too, though a new one had been sent); a second /cancel there cancels
+    the report."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await at_the_summary_with_two_photos(cadre)
+    await cadre.press("✏️ 修改")
+    await cadre.press("照片")
+    await cadre.send_photo()
+    await cadre.send_text("/cancel")
+    said = [message.text for message in cadre.messages()[-2:]]
+    assert said[0] == "已取消修改，上报内容保持不变。再发送一次 /cancel 将取消整个上报。"
+    assert "请核对上报内容" in said[1] and "照片：2 张" in said[1]
+    assert await bot_stage.services.hazards.load_draft(cadre.id) is not None
+    # Cancel pressed under a field's question does the same.
+    await cadre.press("✏️ 修改")
+    await cadre.press("严重程度")
+    await cadre.press("取消")
+    assert "严重程度：较大" in cadre.last_message().text
+    await cadre.send_text("/cancel")
+    assert cadre.last_message().text == "已取消上报，草稿已删除。"
+    assert await bot_stage.services.hazards.load_draft(cadre.id) is None
