@@ -540,9 +540,8 @@ async def photo_instead_of_description(update: Update, context: BotContext) -> s
     draft = draft.model_copy(update={"photos": photos})
     if draft.step == EDITING:  # the description was being changed: back to the summary, the photo added
         return await _after(update, context, caller, draft, ADDING_PHOTOS)
-    await _save(context, caller, draft.model_copy(update={"step": ADDING_PHOTOS}))
-    await answer(update, caller.t("report.photo_received", count=len(photos), max=MAX_PHOTOS),
-                 reply_markup=_photos_keyboard(caller.t, len(photos)))
+    draft = await _photos_received(update, context, caller, draft.model_copy(update={"step": ADDING_PHOTOS}), message)
+    await _save(context, caller, draft)
     return ADDING_PHOTOS
 
 
@@ -581,11 +580,35 @@ async def added_photo(update: Update, context: BotContext) -> str | int:
     photos = await photo_added(update, message, context, caller.t, draft.photos, _photo_step_keyboard(caller.t, draft))
     if photos is None:
         return ADDING_PHOTOS
-    draft = draft.model_copy(update={"photos": photos})
+    draft = await _photos_received(update, context, caller, draft.model_copy(update={"photos": photos}), message)
     await _save(context, caller, draft)
-    await answer(update, caller.t("report.photo_received", count=len(draft.photos), max=MAX_PHOTOS),
-                 reply_markup=_photo_step_keyboard(caller.t, draft))
     return ADDING_PHOTOS
+
+
+async def _photos_received(
+    update: Update, context: BotContext, caller: Caller, draft: ReportDraft, message: Message
+) -> ReportDraft:
+    """Say the photo was received: once a photo, but once an album. Telegram delivers an album one message a page;
+    its first page is answered, and that answer is edited to count the pages that follow (as a photo sent first is
+    offered once an album), rather than a reply and its buttons under every page. The album and its answer are kept
+    in the draft, so the count goes on across a restart. Returns the draft naming them."""
+    t, count = caller.t, len(draft.photos)
+    keyboard = _photo_step_keyboard(t, draft)
+    album = message.media_group_id
+    if album is not None and album == draft.album and draft.album_reply_id is not None:
+        text = t(counted("report.album_received", count), count=count, max=MAX_PHOTOS)
+        try:
+            await context.bot.edit_message_text(text, chat_id=message.chat_id, message_id=draft.album_reply_id,
+                                                reply_markup=keyboard)
+            return draft
+        except BadRequest as error:
+            if "not modified" in error.message:
+                return draft
+            # The answer is gone (deleted, too old to edit): a new one, which the next pages count on.
+    key = counted("report.album_received", count) if album is not None else "report.photo_received"
+    said = await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=keyboard)
+    reply_id = said.message_id if album is not None and said is not None else None
+    return draft.model_copy(update={"album": album, "album_reply_id": reply_id})
 
 
 async def typed_at_photos(update: Update, context: BotContext) -> str | int:

@@ -182,3 +182,6 @@ class ReportDraft(_Model):
     # While the photos are being changed from the summary: the ones there were, kept until new ones are done (or
     # brought back by "keep", /cancel, or a restart at the summary), so choosing the field never loses them.
     previous_photos: list[PhotoRef] | None = None
+    # The album (media group) the last photos came in, and the one reply that counts its pages as they arrive.
+    album: str | None = None
+    album_reply_id: int | None = None

@@ -3,7 +3,9 @@ photos, a field changed from the summary, an album at the photo step."""
 
 from __future__ import annotations
 
+from bot.sandbox.content import store_photo
 from bot.sandbox.driver import SimUser
+from bot.sandbox.media import make_jpeg
 from bot.stage import Stage
 from tests.test_report import (
     CODE,
@@ -141,3 +143,33 @@ async def test_cancel_while_changing_a_field_goes_back_to_the_summary(bot_stage:
     await cadre.send_text("/cancel")
     assert cadre.last_message().text == "已取消上报，草稿已删除。"
     assert await bot_stage.services.hazards.load_draft(cadre.id) is None
+
+
+async def send_album(stage: Stage, cadre: SimUser, album: str, pages: int, *, first_seed: int = 80) -> None:
+    """An album (one media group) of `pages` photos, as Telegram delivers it: one message a page."""
+    for page in range(pages):
+        sizes = store_photo(stage.sandbox.world, make_jpeg(320, 240, first_seed + page))
+        await cadre._post(None, "photo", False, photo=sizes, caption=None, caption_raw=None, media_group_id=album)
+    await stage.sandbox.settle()
+
+
+async def test_an_album_at_the_photo_step_is_answered_once(bot_stage: Stage) -> None:
+    """Three photos sent as one album used to get three replies ("已收到第 1/2/3 张照片"), each with its buttons.
+    Now one reply counts the album, edited as its pages arrive, also across a restart between pages; a photo sent
+    after it is answered on its own."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    asked = len(cadre.messages())
+    await send_album(bot_stage, cadre, "album-report-1", 3)
+    replies = cadre.messages()[asked:]
+    assert [m.text for m in replies] == ["已收到 3 张照片（最多 9 张）。继续发送，或点“完成”。"]
+    await send_album(bot_stage, cadre, "album-report-2", 1, first_seed=90)
+    await bot_stage.restart()
+    await send_album(bot_stage, cadre, "album-report-2", 1, first_seed=91)
+    replies = cadre.messages()[asked:]
+    assert [m.text for m in replies][1:] == ["已收到 5 张照片（最多 9 张）。继续发送，或点“完成”。"]
+    await cadre.press("完成")
+    await cadre.send_text("跳过")
+    await cadre.press("互查")
+    assert "照片：5 张" in cadre.last_message().text
