@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.domain.catalog import correction_for
+from bot.domain.catalog import Severity, correction_for
 from bot.domain.checklists import shown_description
 from bot.domain.lifecycle import REOPEN_WINDOW, corrects_it
 from bot.domain.reminders import notice_held_until
@@ -98,6 +98,8 @@ class HazardNotices:
         # Who asked for more time (for the staff asked to decide), who wrote a comment (for its readers).
         requester = await self._actor_name(event, notices, NoticeKind.EXTENSION_REQUESTED)
         author = await self._actor_name(event, notices, NoticeKind.COMMENTED)
+        if event.detail.get("merged_report"):  # a second report folded in: its notice says whose
+            author = await self._actor_name(event, notices, NoticeKind.EVIDENCE_ADDED)
         settings = services.settings
         held = notice_held_until(services.clock.now(), hazard.severity, settings.quiet, settings.tz)
         messages = []
@@ -250,7 +252,27 @@ def _render(
         # Everyone told may see the hazard (targeting.guard), so may answer it.
         comment = clipped(event.note or "", COMMENT_QUOTE)
         return t("notice.commented", name=author, comment=comment, **p), _reply_keyboard(hazard, t)
+    if event.detail.get("merged_report"):
+        staff = recipient is not None and recipient.role in STAFF_ROLES
+        return _render_merged(event, t, author, p, staff=staff), _details_keyboard(hazard, t)
     return t("notice.evidence_added", **p), _details_keyboard(hazard, t)
+
+
+def _render_merged(event: HazardEvent, t: Translator, author: str, p: dict[str, Any], *, staff: bool) -> str:
+    """A second report of the hazard folded into it: who, how many photos, what they wrote, and, to `staff`, the
+    severity they judged it, when graver than it stands: staff's to weigh (its deadline is theirs to change), never
+    applied by the reporter."""
+    photos = int(event.detail.get("photos", 0))
+    note = clipped(event.note or "", COMMENT_QUOTE) or "—"
+    if photos:
+        text = t(counted("notice.merged_report", photos), name=author, photos=photos, note=note, **p)
+    else:
+        text = t("notice.merged_report_note", name=author, note=note, **p)
+    graver = event.detail.get("severity")
+    if staff and isinstance(graver, str):
+        reported = catalog_label(Severity(graver), t)
+        text = f"{text}\n{t('notice.merged_report_severity', name=author, reported=reported, **p)}"
+    return text
 
 
 def _previous_deadline(event: HazardEvent) -> datetime | None:
@@ -316,7 +338,7 @@ def _rectifies(hazard: Hazard, recipient: User | None) -> bool:
 
 def _reported_it(hazard: Hazard, recipient: User | None) -> bool:
     """The reporter, unless they were the one who fixed it (a head reporting at their own home)."""
-    return recipient is not None and recipient.telegram_id == hazard.reporter_id and not _rectifies(hazard, recipient)
+    return recipient is not None and hazard.facts().follows(recipient.telegram_id) and not _rectifies(hazard, recipient)
 
 
 def _heads_it(hazard: Hazard, recipient: User | None) -> bool:

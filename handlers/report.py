@@ -37,6 +37,7 @@ from bot.domain.catalog import (
     Severity,
     SourceLevel,
     is_sensitive,
+    severity_rank,
 )
 from bot.domain.catalog import default_source_level as role_default_source
 from bot.domain.checklists import shown_description
@@ -118,9 +119,19 @@ def _severity_keyboard(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([row, _cancel_row(t)])
 
 
-def _photos_keyboard(t: Translator, count: int) -> InlineKeyboardMarkup:
+def _photos_keyboard(t: Translator, count: int, keep: int = 0) -> InlineKeyboardMarkup:
+    """Done once there is a photo, else No photos; `keep`: the photos are being changed from the summary and this
+    many were there, offered to be kept until a new one arrives."""
     key = "report.button_photos_done" if count else "report.button_no_photos"
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t.plain(key), callback_data="rp:photos:done")], _cancel_row(t)])
+    rows = [[InlineKeyboardButton(t.plain(key), callback_data="rp:photos:done")]]
+    if keep and not count:
+        rows.insert(0, [InlineKeyboardButton(t.plain(counted("report.button_keep_photos", keep), count=keep),
+                                             callback_data="rp:photos:keep")])
+    return InlineKeyboardMarkup([*rows, _cancel_row(t)])
+
+
+def _photo_step_keyboard(t: Translator, draft: ReportDraft) -> InlineKeyboardMarkup:
+    return _photos_keyboard(t, len(draft.photos), len(draft.previous_photos or ()))
 
 
 def _after_photos_keyboard(t: Translator, count: int) -> InlineKeyboardMarkup:
@@ -153,8 +164,10 @@ def _source_keyboard(t: Translator, default: SourceLevel) -> InlineKeyboardMarku
 
 def _summary_keyboard(t: Translator, duplicates: list[Hazard], draft: ReportDraft) -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(t.plain("report.button_confirm"), callback_data="rp:confirm")]]
+    # With photos, they go to the earlier hazard; without, the description does, as a note on it.
+    merge = "report.button_merge" if draft.photos else "report.button_merge_note"
     rows += [
-        [InlineKeyboardButton(t.plain("report.button_merge", code=hazard.code), callback_data=f"rp:merge:{hazard.id}")]
+        [InlineKeyboardButton(t.plain(merge, code=hazard.code), callback_data=f"rp:merge:{hazard.id}")]
         for hazard in duplicates[:3]
     ]
     if not draft.fixed_on_spot_photos:
@@ -256,7 +269,10 @@ async def _ask(update: Update, context: BotContext, caller: Caller, draft: Repor
     elif next_step == ADDING_PHOTOS:
         count = len(draft.photos)  # photos sent before /report are in the draft already
         key = counted("report.ask_photos_attached", count) if count else "report.ask_photos"
-        await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(t, count))
+        if draft.previous_photos:  # changing them from the summary: they stay until new ones are done
+            count = len(draft.previous_photos)
+            key = counted("report.ask_photos_replace", count)
+        await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=_photo_step_keyboard(t, draft))
     elif next_step == LOCATING:
         await _ask_location(update, t, "report.ask_location")
     elif next_step == PICKING_SOURCE:
@@ -277,7 +293,10 @@ async def _show_summary(update: Update, context: BotContext, caller: Caller, dra
     assert caller.user is not None
     services = context.services
     t = caller.t
-    await _save(context, caller, draft.model_copy(update={"step": CONFIRMING}))
+    if draft.previous_photos is not None:  # photos being changed and not done: the ones there were stay
+        draft = draft.model_copy(update={"photos": draft.previous_photos, "previous_photos": None})
+    draft = draft.model_copy(update={"step": CONFIRMING})
+    await _save(context, caller, draft)
     institution = await services.storage.institutions.get(draft.institution_id or 0)
     if institution is None or draft.area is None or draft.severity is None:
         await answer(update, t("report.start_again"))
@@ -286,6 +305,8 @@ async def _show_summary(update: Update, context: BotContext, caller: Caller, dra
     source = draft.source_level or role_default_source(caller.user.role)
     if draft.latitude is not None and draft.longitude is not None:
         where = t.plain("report.location_point", latitude=f"{draft.latitude:.5f}", longitude=f"{draft.longitude:.5f}")
+        if draft.address_text:  # a venue: its name and address, and where on the map
+            where = t.plain("report.location_place", address=draft.address_text, point=where)
     else:
         where = draft.address_text or t.plain("report.location_none")
     text = t(
@@ -583,9 +604,8 @@ async def photo_instead_of_description(update: Update, context: BotContext) -> s
     draft = draft.model_copy(update={"photos": photos})
     if draft.step == EDITING:  # the description was being changed: back to the summary, the photo added
         return await _after(update, context, caller, draft, ADDING_PHOTOS)
-    await _save(context, caller, draft.model_copy(update={"step": ADDING_PHOTOS}))
-    await answer(update, caller.t("report.photo_received", count=len(photos), max=MAX_PHOTOS),
-                 reply_markup=_photos_keyboard(caller.t, len(photos)))
+    draft = await _photos_received(update, context, caller, draft.model_copy(update={"step": ADDING_PHOTOS}), message)
+    await _save(context, caller, draft)
     return ADDING_PHOTOS
 
 
@@ -621,15 +641,38 @@ async def added_photo(update: Update, context: BotContext) -> str | int:
     if loaded is None or message is None:
         return ADDING_PHOTOS
     caller, draft = loaded
-    keyboard = _photos_keyboard(caller.t, len(draft.photos))
-    photos = await photo_added(update, message, context, caller.t, draft.photos, keyboard)
+    photos = await photo_added(update, message, context, caller.t, draft.photos, _photo_step_keyboard(caller.t, draft))
     if photos is None:
         return ADDING_PHOTOS
-    draft = draft.model_copy(update={"photos": photos})
+    draft = await _photos_received(update, context, caller, draft.model_copy(update={"photos": photos}), message)
     await _save(context, caller, draft)
-    await answer(update, caller.t("report.photo_received", count=len(draft.photos), max=MAX_PHOTOS),
-                 reply_markup=_photos_keyboard(caller.t, len(draft.photos)))
     return ADDING_PHOTOS
+
+
+async def _photos_received(
+    update: Update, context: BotContext, caller: Caller, draft: ReportDraft, message: Message
+) -> ReportDraft:
+    """Say the photo was received: once a photo, but once an album. Telegram delivers an album one message a page;
+    its first page is answered, and that answer is edited to count the pages that follow (as a photo sent first is
+    offered once an album), rather than a reply and its buttons under every page. The album and its answer are kept
+    in the draft, so the count goes on across a restart. Returns the draft naming them."""
+    t, count = caller.t, len(draft.photos)
+    keyboard = _photo_step_keyboard(t, draft)
+    album = message.media_group_id
+    if album is not None and album == draft.album and draft.album_reply_id is not None:
+        text = t(counted("report.album_received", count), count=count, max=MAX_PHOTOS)
+        try:
+            await context.bot.edit_message_text(text, chat_id=message.chat_id, message_id=draft.album_reply_id,
+                                                reply_markup=keyboard)
+            return draft
+        except BadRequest as error:
+            if "not modified" in error.message:
+                return draft
+            # The answer is gone (deleted, too old to edit): a new one, which the next pages count on.
+    key = counted("report.album_received", count) if album is not None else "report.photo_received"
+    said = await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=keyboard)
+    reply_id = said.message_id if album is not None and said is not None else None
+    return draft.model_copy(update={"album": album, "album_reply_id": reply_id})
 
 
 async def typed_at_photos(update: Update, context: BotContext) -> str | int:
@@ -655,7 +698,7 @@ async def guided_photos(update: Update, context: BotContext) -> str | int:
         # A voice note, a sticker, a video…: heard only "5 photos received", the person took it as kept.
         dropped = "report.voice_not_kept" if message.voice or message.audio else "report.not_a_photo_not_kept"
         text = caller.t(dropped) + "\n" + text
-    await answer(update, text, reply_markup=_photos_keyboard(caller.t, count))
+    await answer(update, text, reply_markup=_photo_step_keyboard(caller.t, draft))
     return ADDING_PHOTOS
 
 
@@ -672,7 +715,18 @@ async def photos_done(update: Update, context: BotContext) -> str | int:
         await _save(context, caller, draft.model_copy(update={"step": LOCATING}))
         await _ask_location(update, caller.t, "report.ask_location_no_photos")
         return LOCATING
-    return await _after(update, context, caller, draft, LOCATING)
+    # Done (or No photos) while changing them: what was sent now is the report's photos, the earlier ones dropped.
+    return await _after(update, context, caller, draft.model_copy(update={"previous_photos": None}), LOCATING)
+
+
+async def kept_photos(update: Update, context: BotContext) -> str | int:
+    """"Keep the N photos" while changing them from the summary: back to the summary with them (`_show_summary`
+    brings back the photos kept aside)."""
+    loaded = await _draft(update, context)
+    if loaded is None or update.callback_query is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    return await _show_summary(update, context, *loaded)
 
 
 async def shared_location(update: Update, context: BotContext) -> str | int:
@@ -682,8 +736,21 @@ async def shared_location(update: Update, context: BotContext) -> str | int:
         return LOCATING
     caller, draft = loaded
     location = message.location
-    return await _located(update, context, caller, draft, "report.location_saved",
-                          latitude=location.latitude, longitude=location.longitude)
+    return await _located(update, context, caller, draft, "report.location_saved", latitude=location.latitude,
+                          longitude=location.longitude, address_text=_venue_address(message, caller.t))
+
+
+def _venue_address(message: Message, t: Translator) -> str | None:
+    """A place picked from the map's list (a venue: "南塘街社区居委会", "鹿城区南汇街道南塘街88号") is the address
+    whoever goes there reads, beside its point; a bare pin has none."""
+    venue = message.venue
+    if venue is None:
+        return None
+    title, address = clean_text(venue.title), clean_text(venue.address)
+    if is_blank(title) or is_blank(address) or title == address:
+        text = address if is_blank(title) else title
+        return None if is_blank(text) else clipped(text, MAX_ADDRESS)
+    return clipped(t.plain("report.venue_address", title=title, address=address), MAX_ADDRESS)
 
 
 async def _located(
@@ -741,7 +808,9 @@ async def chose_to_edit(update: Update, context: BotContext) -> str | int:
     if loaded is None or update.callback_query is None:
         return ConversationHandler.END
     await update.callback_query.answer()
-    caller, _ = loaded
+    caller, draft = loaded
+    # Editing from here on: /cancel (or Cancel) goes back to the summary, the report kept.
+    await _save(context, caller, draft.model_copy(update={"step": EDITING}))
     await answer(update, caller.t("report.ask_field"), reply_markup=_fields_keyboard(caller.t))
     return CHOOSING_FIELD
 
@@ -755,8 +824,9 @@ async def chose_field(update: Update, context: BotContext) -> str | int:
         return CHOOSING_FIELD
     # The person answers that one question, then comes back to the summary.
     editing = draft.model_copy(update={"step": EDITING})
-    if field == "photos":
-        editing = editing.model_copy(update={"photos": []})
+    if field == "photos" and draft.photos:
+        # Kept aside, not thrown away: they come back unless new ones are sent and done.
+        editing = editing.model_copy(update={"photos": [], "previous_photos": draft.photos})
     await _save(context, caller, editing)
     if field == "institution":
         return await _ask_institution(update, context, caller)
@@ -874,7 +944,12 @@ async def _submit(update: Update, context: BotContext, caller: Caller, draft: Re
     hazard = outcome.hazard
     t = caller.t
     if outcome.merged:
-        text = t("report.merged", code=hazard.code)
+        text = t("report.merged" if draft.photos else "report.merged_note", code=hazard.code)
+        if hazard.reporter_id != caller.user.telegram_id:  # someone else's: she follows it from now on
+            text = Html(text + "\n" + t("report.merged_following"))
+        if draft.severity is not None and severity_rank(draft.severity) > severity_rank(hazard.severity):
+            text = Html(text + "\n" + t("report.merged_severity_raised", reported=catalog_label(draft.severity, t),
+                                         severity=catalog_label(hazard.severity, t)))
     elif draft.fixed_on_spot_photos:
         text = t("report.submitted_fixed", code=hazard.code)
     else:
@@ -897,10 +972,15 @@ def _submitted_key(hazard: Hazard) -> str:
     return "report.submitted"
 
 
-async def cancelled(update: Update, context: BotContext) -> int:
+async def cancelled(update: Update, context: BotContext) -> str | int:
+    """/cancel or Cancel. While one field is being changed from the summary, that change is what is cancelled: back
+    to the summary with the report as it was (a second /cancel there cancels the report); else the report."""
     caller = await identify(update, context)
     if caller is None or caller.user is None:
         return ConversationHandler.END
+    draft = await context.services.hazards.load_draft(caller.user.telegram_id)
+    if draft is not None and draft.step == EDITING:
+        return await _edit_cancelled(update, context, caller, draft)
     await context.services.hazards.discard_draft(caller.user.telegram_id)
     if update.callback_query is not None:
         await update.callback_query.answer()
@@ -909,6 +989,16 @@ async def cancelled(update: Update, context: BotContext) -> int:
         await update.effective_message.reply_text(caller.t("report.cancelled"), reply_markup=ReplyKeyboardRemove(),
                                                   do_quote=False)
     return ConversationHandler.END
+
+
+async def _edit_cancelled(update: Update, context: BotContext, caller: Caller, draft: ReportDraft) -> str | int:
+    said = caller.t("report.edit_cancelled")
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await answer(update, said, edit=True)
+    elif update.effective_message is not None:  # the location's keyboard, if that was the field, goes
+        await update.effective_message.reply_text(said, reply_markup=ReplyKeyboardRemove(), do_quote=False)
+    return await _show_summary(update, context, caller, draft)
 
 
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
@@ -963,6 +1053,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 ADDING_PHOTOS: [
                     MessageHandler(photo, added_photo),
                     CallbackQueryHandler(photos_done, pattern=r"^rp:photos:done$"),
+                    CallbackQueryHandler(kept_photos, pattern=r"^rp:photos:keep$"),
                     MessageHandler(text, typed_at_photos),
                     MessageHandler(other, guided_photos),
                 ],

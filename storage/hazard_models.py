@@ -57,6 +57,9 @@ class Hazard(NewHazard):
     # Withdrawn (作废): why, as a bot.domain.withdrawal.WithdrawalCategory value, and the reason staff gave.
     withdrawal_category: str | None = None
     withdrawal_reason: str | None = None
+    # Who follows it besides its reporter (migration 0028): those who added their own report of it (📎 / 💬 on a
+    # possible duplicate). They see it and hear of it as its reporter does.
+    followers: tuple[int, ...] = ()
 
     @property
     def kind(self) -> StateKind:
@@ -74,6 +77,7 @@ class Hazard(NewHazard):
             fixed_at=self.fixed_at,
             fixed_by=self.fixed_by,
             closed_at=self.closed_at,
+            followers=frozenset(self.followers),
         )
 
 
@@ -176,3 +180,9 @@ class ReportDraft(_Model):
     merge_into_hazard_id: int | None = None
     # Photos sent before /report, waiting for the person to say whether to report a hazard with them.
     offer: PhotoOffer | None = None
+    # While the photos are being changed from the summary: the ones there were, kept until new ones are done (or
+    # brought back by "keep", /cancel, or a restart at the summary), so choosing the field never loses them.
+    previous_photos: list[PhotoRef] | None = None
+    # The album (media group) the last photos came in, and the one reply that counts its pages as they arrive.
+    album: str | None = None
+    album_reply_id: int | None = None

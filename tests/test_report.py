@@ -248,7 +248,7 @@ async def test_photos_are_not_added_to_a_possible_duplicate_closed_meanwhile(bot
     closed = earlier.model_copy(update={"state": HazardState.CLOSED, "closed_at": now, "updated_at": now})
     assert await hazards.update_state(closed, expected_state=earlier.state)  # verified and closed meanwhile
     await cadre.press(f"📎 把照片追加到 {first.group(0)}")
-    assert "原隐患已不能追加照片（可能已销号），请作为新隐患上报" in cadre.last_message().text
+    assert "原隐患已不能再补充照片或说明（可能已销号），请作为新隐患上报" in cadre.last_message().text
     assert "照片已追加" not in cadre.last_message().text
     assert len(await hazards.photos(earlier.id)) == 1
     assert "add_evidence" not in [event.action for event in await hazards.events(earlier.id)]

@@ -262,6 +262,12 @@ class HazardFacts:
     fixed_by: int | None = None
     # When it was verified and closed, or withdrawn; how long ago decides whether it may still be reopened.
     closed_at: datetime | None = None
+    # Who follows it besides its reporter (they added their own report of it): they see it as its reporter does.
+    followers: frozenset[int] = frozenset()
+
+    def follows(self, person_id: int) -> bool:
+        """Whether this person reported it or follows it: who sees it, and hears of it, as its reporter."""
+        return person_id == self.reporter_id or person_id in self.followers
 
 
 @dataclass(frozen=True)
@@ -345,7 +351,7 @@ def visible_to_groups(area: HazardArea) -> bool:
 def can_view(facts: HazardFacts, actor: Actor) -> bool:
     if actor.role is Role.CITY:
         return True
-    if actor.telegram_id in (facts.reporter_id, facts.assignee_id):
+    if facts.follows(actor.telegram_id) or actor.telegram_id == facts.assignee_id:
         return True
     if _staff_in_scope(actor, facts.region_code):
         return True

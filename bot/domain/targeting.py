@@ -80,6 +80,23 @@ def rectifiers(facts: HazardFacts, audience: Audience) -> list[int]:
     return people
 
 
+def reporters(facts: HazardFacts) -> list[int]:
+    """Who reported it: its reporter, and those who added their own report of it since (its followers), who hear
+    what its reporter hears."""
+    return [facts.reporter_id, *sorted(facts.followers)]
+
+
+def on_merge(
+    facts: HazardFacts, hazard_id: int, audience: Audience, actor_id: int, *, severity_raised: bool
+) -> list[Notice]:
+    """Notices for a second report of the hazard folded into it (photos, a description): those correcting it hear
+    what was added and by whom; staff too when the newcomer judged it more severe than it stands (a severity is
+    theirs to change, so it is put to them, not applied), or when no one corrects it."""
+    doers = rectifiers(facts, audience)
+    staff = verifiers(facts, audience) if severity_raised or not doers else []
+    return guard(_people(NoticeKind.EVIDENCE_ADDED, hazard_id, [*doers, *staff]), facts, audience, actor_id)
+
+
 def verifiers(facts: HazardFacts, audience: Audience) -> list[int]:
     """County staff covering the hazard; city admins only where no county staff does (city institutions),
     so that the bureau is not told of every verification in the city.
@@ -143,7 +160,7 @@ def on_action(
 ) -> list[Notice]:
     """Notices for an action just applied; `facts` are the hazard's after it."""
     doers = rectifiers(facts, audience)
-    reporter = [facts.reporter_id]
+    reporter = reporters(facts)
     plan: dict[HazardAction, tuple[NoticeKind, list[int], str | None]] = {
         HazardAction.SUBMIT_RECTIFICATION: (
             NoticeKind.RECTIFICATION_SUBMITTED,
@@ -179,7 +196,7 @@ def on_comment(
     involved = list(dict.fromkeys(participants))
     county_took_part = any(s.role is Role.COUNTY and s.telegram_id in involved for s in audience.staff)
     county = [] if county_took_part else verifiers(facts, audience)
-    people = [*rectifiers(facts, audience), facts.reporter_id, *involved, *county]
+    people = [*rectifiers(facts, audience), *reporters(facts), *involved, *county]
     return guard(_people(NoticeKind.COMMENTED, hazard_id, people), facts, audience, actor_id)
 
 
@@ -198,7 +215,7 @@ def on_reassign(
     if facts.assignee_id is None or is_sensitive(facts.area):
         return notices
     told = {previous_id, facts.assignee_id}
-    others = [head.telegram_id for head in audience.heads] + [facts.reporter_id]
+    others = [head.telegram_id for head in audience.heads] + reporters(facts)
     handed = _people(NoticeKind.HANDED_OVER, hazard_id, [person for person in others if person not in told])
     return notices + guard(handed, facts, audience, actor_id)
 
@@ -227,7 +244,7 @@ def guard(notices: Iterable[Notice], facts: HazardFacts, audience: Audience, act
 
 
 def _may_view(facts: HazardFacts, person_id: int, known: dict[int, Actor]) -> bool:
-    if person_id in (facts.reporter_id, facts.assignee_id):
+    if facts.follows(person_id) or person_id == facts.assignee_id:
         return True  # can_view admits them by id, whatever their role
     actor = known.get(person_id)
     return actor is not None and can_view(facts, actor)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.catalog import HazardArea, default_source_level, is_sensitive
+from bot.domain.catalog import HazardArea, default_source_level, is_sensitive, severity_rank
 from bot.domain.deadlines import deadline_for
 from bot.domain.lifecycle import UNRESOLVED_STATES, HazardAction, HazardState, Refused, can_view
 from bot.domain.roles import Role
-from bot.domain.targeting import on_action, on_report
+from bot.domain.targeting import on_merge, on_report
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MIN_DESCRIPTION, HazardCore, HazardOutcome, actor_of, checked_text, may_report_on
 from storage.hazard_models import EVENT_REPORT, Hazard, HazardEvent, NewHazard, PhotoKind, PhotoRef, ReportDraft
@@ -166,14 +166,16 @@ class HazardReporting(HazardCore):
     async def _merge(
         self, actor: User, institution: Institution, draft: ReportDraft, target_id: int, *, own_draft: bool
     ) -> HazardOutcome:
-        """Fold a duplicate report into the existing hazard: its photos (and description) become evidence there.
+        """Fold a duplicate report into the existing hazard: its photos and description become evidence there.
+        A report without photos brings its description alone, as a note: refusing it ("send a photo") left whoever
+        had none with nothing to press but a new, duplicate hazard.
 
         Not through decide(ADD_EVIDENCE): a cadre may add to a duplicate they could not otherwise open, the
         same hazard they just saw; what they may add to is checked here instead.
         """
-        if not draft.photos:
-            raise Refusal("photo_required")
         note = checked_text(draft.description, field_name="description")
+        if not draft.photos and note is None:
+            raise Refusal("report_incomplete", field="description")
         now = self._clock.now()
         async with self._storage.db.transaction():
             target = await self._storage.hazards.get(target_id)
@@ -187,11 +189,18 @@ class HazardReporting(HazardCore):
                 await self._audit_refusal(actor, "merge", where, "not_a_duplicate")
             if target is not None and duplicate and not hidden and target.state in UNRESOLVED_STATES:
                 target = target.model_copy(update={"updated_at": now})
-                event = await self._record_merge(actor, target, draft, note, now)
+                raised = draft.severity is not None and severity_rank(draft.severity) > severity_rank(target.severity)
+                event = await self._record_merge(actor, target, draft, note, now, raised=raised)
+                if actor.telegram_id != target.reporter_id:
+                    # They follow it from now on, as its reporter does: /mine lists it, its details open for them,
+                    # and they hear how it ends (FixMyStreet's "also reported by").
+                    await self._storage.hazards.add_follower(target.id, actor.telegram_id, now, draft.severity)
+                    followers = tuple(sorted({*target.followers, actor.telegram_id}))
+                    target = target.model_copy(update={"followers": followers})
                 if own_draft:
                     await self._storage.drafts.delete(actor.telegram_id)
                 audience = await self._audience(target)
-                notices = on_action(HazardAction.ADD_EVIDENCE, target.facts(), target.id, audience, actor.telegram_id)
+                notices = on_merge(target.facts(), target.id, audience, actor.telegram_id, severity_raised=raised)
                 await self._queue_notices(target, event, notices)
             else:
                 target = None
@@ -201,8 +210,13 @@ class HazardReporting(HazardCore):
         return await self._planned(HazardOutcome(hazard=target, notices=notices, event=event, merged=True))
 
     async def _record_merge(
-        self, actor: User, target: Hazard, draft: ReportDraft, note: str | None, now: datetime
+        self, actor: User, target: Hazard, draft: ReportDraft, note: str | None, now: datetime, *, raised: bool
     ) -> HazardEvent:
+        """The second report in the hazard's history. `raised`: it judged the hazard graver than it stands; the
+        severity it gave is recorded and put to staff (who may change a severity), never applied by the reporter."""
+        detail: dict[str, object] = {"merged_report": True, "photos": len(draft.photos)}
+        if raised and draft.severity is not None:
+            detail["severity"] = draft.severity.value
         await self._storage.hazards.update_state(target, expected_state=target.state)
         event = await self._storage.hazards.add_event(
             target.id,
@@ -212,14 +226,14 @@ class HazardReporting(HazardCore):
             from_state=target.state,
             to_state=target.state,
             note=note,
-            detail={"merged_report": True, "photos": len(draft.photos)},
+            detail=detail,
         )
         await self._add_photos(target, draft.photos, event.id, actor, now)
         await self._storage.audit.append(
             actor.telegram_id,
             "hazard.evidence_added",
             target=f"hazard:{target.code}",
-            detail={"merged_report": True, "event_id": event.id},
+            detail={"event_id": event.id, **detail},
         )
         return event
 

@@ -15,9 +15,23 @@ HAZARD_COLUMNS_NEW = (
     "institution_id, region_code, area, severity, source_level, description, latitude, longitude, "
     "address_text, state, reporter_id, assignee_id, deadline, reported_at"
 )
-HAZARD_COLUMNS = (
+HAZARD_TABLE_COLUMNS = (
     f"id, code, {HAZARD_COLUMNS_NEW}, acknowledged_at, fixed_at, fixed_by, closed_at, closed_on_time, measures, "
     "updated_at, withdrawal_category, withdrawal_reason"
+)
+
+
+def followers_column(table: str) -> str:
+    """Who follows the hazard of `table` (its name or alias) besides its reporter (migration 0028), as one column:
+    every check of who may see a hazard, and who hears of it, reads them with the hazard."""
+    return f"(SELECT group_concat(f.telegram_id) FROM hazard_followers f WHERE f.hazard_id = {table}.id)"
+
+
+# The columns `hazard_row` reads, from `FROM hazards` (unaliased).
+HAZARD_COLUMNS = f"{HAZARD_TABLE_COLUMNS}, {followers_column('hazards')}"
+# The same, from a query that names the table `h`.
+QUALIFIED_HAZARD_COLUMNS = (
+    ", ".join(f"h.{column}" for column in HAZARD_TABLE_COLUMNS.split(", ")) + f", {followers_column('h')}"
 )
 EVENT_COLUMNS = "id, hazard_id, at, actor_id, action, from_state, to_state, note, detail"
 PHOTO_COLUMNS = "id, hazard_id, event_id, kind, file_id, file_unique_id, sha256, added_by, added_at"
@@ -28,7 +42,7 @@ def hazard_row(row: aiosqlite.Row) -> Hazard:
     reminder sweep reads hundreds of hazards at once, and naming each column of each row was half the cost."""
     (id_, code, institution_id, region_code, area, severity, source_level, description, latitude, longitude,
      address_text, state, reporter_id, assignee_id, deadline, reported_at, acknowledged_at, fixed_at, fixed_by,
-     closed_at, closed_on_time, measures, updated_at, withdrawal_category, withdrawal_reason) = row
+     closed_at, closed_on_time, measures, updated_at, withdrawal_category, withdrawal_reason, followers) = row
     return Hazard(
         id=id_,
         code=code,
@@ -55,6 +69,7 @@ def hazard_row(row: aiosqlite.Row) -> Hazard:
         updated_at=from_db_time(updated_at),
         withdrawal_category=withdrawal_category,
         withdrawal_reason=withdrawal_reason,
+        followers=() if not followers else tuple(sorted(int(i) for i in str(followers).split(","))),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bot.domain.catalog import HazardArea
+from bot.domain.catalog import HazardArea, Severity
 from bot.domain.hazard_codes import format_hazard_code
 from bot.domain.lifecycle import (
     CLOSED_STATES,
@@ -41,6 +41,7 @@ from storage.repositories._hazard_rows import (
     HAZARD_COLUMNS,
     HAZARD_COLUMNS_NEW,
     PHOTO_COLUMNS,
+    QUALIFIED_HAZARD_COLUMNS,
     event_row,
     hazard_row,
     photo_row,
@@ -149,6 +150,14 @@ class HazardRepository:
             (telegram_id, *_UNRESOLVED),
         )
         return [hazard_row(row) for row in rows]
+
+    async def add_follower(self, hazard_id: int, telegram_id: int, since: datetime, severity: Severity | None) -> bool:
+        """This person follows the hazard from now on (they added their own report of it); False if they did."""
+        changed = await self._db.execute_rowcount(
+            "INSERT OR IGNORE INTO hazard_followers (hazard_id, telegram_id, since, severity) VALUES (?, ?, ?, ?)",
+            (hazard_id, telegram_id, to_db_time(since), None if severity is None else severity.value),
+        )
+        return changed == 1
 
     async def release_assignee(self, hazard_id: int, telegram_id: int, at: datetime) -> bool:
         """Nobody is named responsible for the hazard any more, if this person still was."""
@@ -260,30 +269,33 @@ class HazardRepository:
     async def reported_by(
         self, reporter_id: int, *, closed_since: datetime, limit: int = 20, offset: int = 0
     ) -> list[Hazard]:
-        """What this person reported (/mine): the unresolved hazards, then those closed or withdrawn since
-        `closed_since`, each newest reported first. The older ones are left out (`count_reported_by` counts them).
+        """What this person reported or follows (/mine): the unresolved hazards, then those closed or withdrawn
+        since `closed_since`, each newest reported first. The older ones are left out (`count_reported_by` counts
+        them).
 
-        The page is chosen from the index hazards_reporter_state alone (migration 0019), and only its rows are
-        read whole, as in `staff_queue`."""
+        The page is chosen from the index hazards_reporter_state alone (migration 0019) and the followers' index,
+        and only its rows are read whole, as in `staff_queue`."""
         rows = await self._db.fetchall(
-            f"WITH page AS (SELECT id, state IN ({marks(_ENDED)}) AS done, reported_at FROM hazards "
-            f"WHERE reporter_id = ? AND (state IN ({marks(_UNRESOLVED)}) "
+            f"WITH page AS (SELECT id, state IN ({marks(_ENDED)}) AS done, reported_at FROM {_THEIRS} "
+            f"WHERE (state IN ({marks(_UNRESOLVED)}) "
             f"OR (state IN ({marks(_ENDED)}) AND closed_at >= ?)) "
             "ORDER BY done, reported_at DESC, id DESC LIMIT ? OFFSET ?) "
             f"SELECT {_QUALIFIED_COLUMNS} FROM page JOIN hazards h ON h.id = page.id "
             "ORDER BY page.done, page.reported_at DESC, page.id DESC",
-            (*_ENDED, reporter_id, *_UNRESOLVED, *_ENDED, to_db_time(closed_since), limit, offset),
+            (*_ENDED, reporter_id, reporter_id, *_UNRESOLVED, *_ENDED, to_db_time(closed_since), limit, offset),
         )
         return [hazard_row(row) for row in rows]
 
     async def count_reported_by(self, reporter_id: int, *, closed_since: datetime) -> ReportedCounts:
-        """The counts behind `reported_by`'s pages, each a range of the index hazards_reporter_state."""
+        """The counts behind `reported_by`'s pages, each a range of the index hazards_reporter_state (and the
+        person's few followed hazards)."""
         row = await self._db.fetchone(
             "SELECT "
-            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_UNRESOLVED)})), "
-            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_ENDED)}) AND closed_at >= ?), "
-            f"(SELECT COUNT(*) FROM hazards WHERE reporter_id = ? AND state IN ({marks(_ENDED)}))",
-            (reporter_id, *_UNRESOLVED, reporter_id, *_ENDED, to_db_time(closed_since), reporter_id, *_ENDED),
+            f"(SELECT COUNT(*) FROM {_THEIRS} WHERE state IN ({marks(_UNRESOLVED)})), "
+            f"(SELECT COUNT(*) FROM {_THEIRS} WHERE state IN ({marks(_ENDED)}) AND closed_at >= ?), "
+            f"(SELECT COUNT(*) FROM {_THEIRS} WHERE state IN ({marks(_ENDED)}))",
+            (reporter_id, reporter_id, *_UNRESOLVED, reporter_id, reporter_id, *_ENDED, to_db_time(closed_since),
+             reporter_id, reporter_id, *_ENDED),
         )
         assert row is not None
         unresolved, recent, closed = (int(value) for value in row)
@@ -472,4 +484,12 @@ def _staff_queue_sql(
     )
 
 
-_QUALIFIED_COLUMNS = ", ".join(f"h.{column}" for column in HAZARD_COLUMNS.split(", "))
+_QUALIFIED_COLUMNS = QUALIFIED_HAZARD_COLUMNS
+# A person's own hazards (/mine), as rows of the columns the listing filters and sorts on: those they reported (from
+# the index hazards_reporter_state alone, migration 0019), then those they follow, having added their own report
+# (migration 0028). Two parameters: the person, twice.
+_THEIRS = (
+    "(SELECT id, state, closed_at, reported_at FROM hazards WHERE reporter_id = ? "
+    "UNION ALL SELECT h.id, h.state, h.closed_at, h.reported_at FROM hazard_followers f "
+    "JOIN hazards h ON h.id = f.hazard_id WHERE f.telegram_id = ? AND h.reporter_id <> f.telegram_id)"
+)

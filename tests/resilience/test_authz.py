@@ -544,6 +544,9 @@ ROWS: tuple[Row, ...] = (
     Row("rp:sev:", EVERYONE, press("rp:sev:major"), ("report.ask_description",), prepare=report_until(3)),
     Row("rp:photos:done", EVERYONE, press("rp:photos:done"), ("report.ask_location_no_photos",),
         prepare=report_until(5)),
+    # Changing the photos from the summary: keep the ones there were.
+    Row("rp:photos:keep", EVERYONE, press("rp:photos:keep"), ("report.summary",),
+        prepare=steps(report_until(9), press("rp:edit"), press("rp:edit:photos"))),
     Row("rp:src:", EVERYONE, press("rp:src:county"), ("report.summary",), prepare=report_until(8)),
     Row("rp:confirm", EVERYONE, press("rp:confirm"), ("report.submitted", "report.submitted_no_head"),
         prepare=report_until(9)),

@@ -118,9 +118,11 @@ async def test_a_duplicate_report_adds_its_photos_to_the_existing_hazard(world: 
     with pytest.raises(Refusal) as other_area:
         await service.submit_report(other, world.draft(area=HazardArea.GAS, merge_into_hazard_id=first.id))
     assert other_area.value.code == "merge_target_invalid"
-    with pytest.raises(Refusal) as no_photo:
-        await service.submit_report(other, world.draft(photos=[], merge_into_hazard_id=first.id))
-    assert no_photo.value.code == "photo_required"
+    # Without photos the description is what it adds (a note); with neither, there is nothing to add.
+    with pytest.raises(Refusal) as nothing:
+        await service.submit_report(other, world.draft(photos=[], description=None, merge_into_hazard_id=first.id))
+    assert nothing.value.code == "report_incomplete"
+    assert (await world.storage.hazards.get(first.id)).followers == (OTHER_CADRE,)  # type: ignore[union-attr]
 
     # A head cannot learn of a rights hazard at their home by trying to merge into it.
     rights = (await service.submit_report(cadre, world.draft(area=HazardArea.RIGHTS))).hazard

@@ -1,0 +1,73 @@
+"""A cadre who finds a hazard already reported adds her report to it (📎 / 💬 on the possible duplicate) and follows
+it from then on, as its reporter does: FixMyStreet's "also reported by"."""
+
+from __future__ import annotations
+
+from bot.domain.catalog import Severity
+from bot.domain.lifecycle import HazardAction
+from bot.stage import Stage
+from tests.hazard_people import HEAD, STAFF, Cast, act, cast, report
+from tests.test_report import HOME_ZH, details
+
+CHARGING = "三楼楼道电动车充电，插座已经烧焦冒烟"
+
+
+async def add_to_staffs_hazard(people: Cast, severity: str = "重大", *, photos: int = 2) -> str:
+    """Staff reported a 一般 用火 hazard at 鹿城区社会福利院; the cadre reports the same, rated `severity`, and presses
+    the button that adds her report to it. Returns its code."""
+    stage, cadre = people.stage, people.cadre
+    hazard = await report(stage, STAFF, severity=Severity.GENERAL, description="三楼楼道有居民私拉电线给电动车充电")
+    await cadre.send_text("/report")
+    await cadre.press(HOME_ZH)
+    await cadre.press("用火")
+    await cadre.press(severity)
+    await cadre.send_text(CHARGING)
+    for _ in range(photos):
+        await cadre.send_photo()
+    await cadre.press("完成" if photos else "无照片")
+    await cadre.send_text("跳过")
+    await cadre.press("县级检查")
+    assert f"可能重复：{hazard.code}" in cadre.last_message().text
+    await cadre.press(f"📎 把照片追加到 {hazard.code}" if photos else f"💬 补充说明到 {hazard.code}")
+    return hazard.code
+
+
+async def test_a_cadre_who_adds_her_photos_to_a_hazard_follows_it(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    cadre, head, staff = people.cadre, people.head, people.staff
+    code = await add_to_staffs_hazard(people)
+    said = cadre.last_message().text
+    assert f"照片已追加到隐患 {code}" in said and "/mine" in said
+    assert "您上报的严重程度“重大”高于该隐患现定的“一般”，已提请区县工作人员核实。" in said
+    # The head hears who added what; staff hear the graver severity, to weigh (it is not applied).
+    told_head = head.last_message().text
+    assert f"李娜 也上报了隐患 {code}" in told_head and "补充照片 2 张" in told_head and CHARGING in told_head
+    assert "重大" not in told_head
+    told_staff = staff.last_message().text
+    assert f"李娜 也上报了隐患 {code}" in told_staff
+    assert "李娜 上报的严重程度为“重大”，高于本隐患现定的“一般”" in told_staff and f"/deadline {code}" in told_staff
+    hazard = await bot_stage.services.storage.hazards.get_by_code(code)
+    assert hazard is not None and hazard.severity is Severity.GENERAL
+    # She finds it among her own, and may open it.
+    await cadre.send_text("/mine")
+    assert code in cadre.last_message().text
+    shown = await details(cadre, code)
+    assert "找不到这条隐患" not in shown[0].text and "三楼楼道有居民私拉电线" in shown[0].text
+    assert len([m for m in shown if m.kind == "photo"]) == 3  # staff's photo and her two
+    # She hears how it ends, as its reporter does.
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已拆除飞线", photos=1)
+    assert code in cadre.last_message().text and "整改" in cadre.last_message().text
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    assert code in cadre.last_message().text and "销号" in cadre.last_message().text
+
+
+async def test_a_description_added_without_photos_follows_too_and_says_so(bot_stage: Stage) -> None:
+    people = await cast(bot_stage)
+    code = await add_to_staffs_hazard(people, "一般", photos=0)
+    said = people.cadre.last_message().text
+    assert f"说明已补充到隐患 {code}" in said and "严重程度" not in said
+    told_head = people.head.last_message().text
+    assert f"李娜 也上报了隐患 {code}" in told_head and "未附照片" in told_head and CHARGING in told_head
+    await people.cadre.send_text("/mine")
+    assert code in people.cadre.last_message().text
