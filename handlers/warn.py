@@ -469,7 +469,7 @@ async def chose_send(update: Update, context: BotContext) -> str | int:
         # and pressing it again sent the warning a second time.
         async with services.storage.db.transaction():
             warning = await services.warnings.create_manual(user, spec)
-            delivered = await deliver(services, await services.warnings.send(user, warning.id))
+            delivered = await deliver(services, await services.warnings.send(user, warning.id), user.telegram_id)
             await _drafts(context).delete(user.telegram_id, WarnDraft)
     except Refusal as refusal:
         await answer(update, t(refusal.message_key, **refusal.params))

@@ -19,6 +19,7 @@ from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
 from handlers.contact_lists import queue_lists
 from handlers.warning_followup import escalate_no_one_to_reach
+from handlers.warning_in_force import queue_in_force_notice
 from handlers.warning_outbox import (
     county_staff,
     markup_json,
@@ -192,9 +193,10 @@ class Delivered:
         return len({c.cadre_id for started in self.rounds for c in started.lists if c.cadre_id is not None})
 
 
-async def deliver(services: BotServices, delivery: WarningDelivery) -> Delivered:
+async def deliver(services: BotServices, delivery: WarningDelivery, sender: int | None = None) -> Delivered:
     """Queue the revision, and start the contact rounds an orange or red warning calls for (once per region);
-    people without a cadre are listed for the county's staff."""
+    people without a cadre are listed for the county's staff. At its first sending, the staff of the counties it
+    covers hear that it is in force (`sender`: who pressed Send, not told; None for the feed's and the repair's)."""
     queued = await queue_delivery(services, delivery)
     rounds: list[RoundStarted] = []
     if delivery.change is not WarningChange.CANCEL and delivery.recipients:
@@ -209,8 +211,10 @@ async def deliver(services: BotServices, delivery: WarningDelivery) -> Delivered
             rounds.append(started)
     unreached = 0
     if delivery.change is WarningChange.ISSUE:
+        status = await services.warnings.ack_status(delivery.warning.id)
+        await queue_in_force_notice(services, delivery, status, sender)
         # Nobody will answer for these: their county's staff hear of them now, not after the follow-up's delay.
-        unreached = (await escalate_no_one_to_reach(services, delivery.warning)).total
+        unreached = (await escalate_no_one_to_reach(services, delivery.warning, status)).total
     return Delivered(delivery.warning, queued, tuple(rounds), unreached)
 
 

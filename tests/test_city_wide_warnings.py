@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.domain.roles import Role
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
+from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable, send_typhoon
 
 HEAT_TEMPLATE = "高温橙色预警：请立即落实防范措施"
 
@@ -65,7 +65,7 @@ async def test_county_staff_are_not_offered_changes_to_the_city_wide_warning(typ
 
     staff = cast.dongtou_staff
     await staff.send_text("/warnings")
-    (listed,) = containing(staff, "高温橙色预警（#1）")
+    listed = containing(staff, "高温橙色预警（#1）")[-1]  # the first: the notice that it is in force
     assert listed.buttons == []
     assert "市民政局" in listed.text
     await cast.admin.send_text("/warnings")
@@ -146,3 +146,41 @@ async def test_a_city_admin_handing_back_the_city_level_follow_up_names_the_city
     assert CITY_STATION in notice.text and CANGNAN_STATION not in notice.text
     assert notice.button_data == [["ws:own:1:330300"]]
     assert containing(cangnan_staff, "已交回") == []
+
+
+async def test_county_staff_hear_at_once_that_the_city_warned_their_county(typhoon_stage: Stage) -> None:
+    """The city's warning for the whole city reached heads, cadres and groups, but 洞头区's staff heard nothing of it
+    until the two-hour list of the silent. Each county's staff now hear at once, once, with how many of their
+    institutions it concerns and reached; the sender is not told (their confirmation says it)."""
+    cast = await enrol(typhoon_stage)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    (dongtou,) = containing(cast.dongtou_staff, "已发布，覆盖洞头区")
+    assert "高温橙色预警（#1）" in dongtou.text and "发布人：王 局长" in dongtou.text
+    assert "洞头区有 2 家机构在预警范围内，已发给其中 2 家的负责人。" in dongtou.text
+    assert "/warnstatus" in dongtou.text
+    (lucheng,) = containing(cast.lucheng_staff, "已发布，覆盖鹿城区")
+    assert "鹿城区有 2 家机构在预警范围内，已发给其中 1 家的负责人。" in lucheng.text
+    assert "☎️ 其中 1 家无人可联系（名单另行发送）" in lucheng.text
+    assert containing(cast.admin, "已发布，覆盖") == []
+
+    # The minute's follow-up (and its repair of warnings never queued) tells nobody a second time.
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    assert len(containing(cast.dongtou_staff, "已发布，覆盖洞头区")) == 1
+
+
+async def test_a_county_warning_is_told_to_the_senders_colleagues_not_to_the_sender(typhoon_stage: Stage) -> None:
+    """A county's own warning: the colleague hears it is in force, the sender (who has the confirmation) does not,
+    and the other counties' staff hear nothing."""
+    cast = await enrol(typhoon_stage)
+    colleague = typhoon_stage.sandbox.user(user_id=21, first_name="吴", last_name="科员", language_code="zh-hans")
+    await typhoon_stage.register(colleague, Role.COUNTY, region="330305")
+    await send_typhoon(typhoon_stage, cast)
+
+    (told,) = containing(colleague, "已发布，覆盖洞头区")
+    assert "台风红色预警（#1）" in told.text and "发布人：林 科长" in told.text
+    assert containing(cast.dongtou_staff, "已发布，覆盖") == []
+    assert containing(cast.lucheng_staff, "已发布，覆盖") == []
