@@ -271,6 +271,28 @@ async def queue_draft_notice(services: BotServices, warning: EarlyWarning, timin
     )
 
 
+def draft_reminder_key(warning: EarlyWarning, round_: int) -> str:
+    """Under the draft's notices (`draft_notice_key`'s prefix): sent, withdrawn or revised, the draft's reminders
+    still waiting are cancelled with its notices, so none offers a decision already made."""
+    return f"{draft_notice_key(warning.id, warning.revision)}:again:{round_}"
+
+
+async def queue_draft_reminder(services: BotServices, warning: EarlyWarning, round_: int, *, silent: bool) -> int:
+    """An official draft still waiting, raised again (as a pager re-pages) to the staff who may send it: how long it
+    has waited, with 📤 发送 again. `round_`: the how-many-th reminder of this revision, naming it, so each goes once.
+    `silent`: in quiet hours (a blue or yellow draft is no reason to wake anyone; the morning's reminder will ring)."""
+    staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
+    since = local_time(warning.updated_at, services.settings.tz)
+    hours = int((services.clock.now() - warning.updated_at).total_seconds() // 3600)
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        text = t(counted("warn.draft_again", hours), title=title(warning, t), id=warning.id, since=since,
+                 hours=hours, headline=warning.headline)
+        return text, send_keyboard(warning.id, t)
+
+    return await queue_personal(services, staff, draft_reminder_key(warning, round_), render, silent=silent)
+
+
 async def queue_auto_sent_notice(services: BotServices, delivery: WarningDelivery, delivered: Delivered) -> int:
     """Staff learn that an official warning went out (or changed) by itself, and to how many chats; at its first
     sending, how many institutions it concerns nobody can be told of, as a sender's confirmation says (their
