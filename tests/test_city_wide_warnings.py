@@ -95,6 +95,7 @@ async def test_a_city_wide_orange_warning_starts_a_round_in_each_county_for_its_
     assert len(containing(staff, "DT-0004")) == 2  # the list, then the escalation of those still unreached
 
 
+CITY_STATION_CODE = "WZ-330300-RELIEF-01"
 CITY_STATION, CANGNAN_STATION = "温州市救助管理站", "苍南县救助管理站"  # 市直 (330300), and 苍南县's own
 
 
@@ -184,3 +185,54 @@ async def test_a_county_warning_is_told_to_the_senders_colleagues_not_to_the_sen
     assert "台风红色预警（#1）" in told.text and "发布人：林 科长" in told.text
     assert containing(cast.dongtou_staff, "已发布，覆盖") == []
     assert containing(cast.lucheng_staff, "已发布，覆盖") == []
+
+
+async def compose_city_typhoon(cast: Cast, level: str) -> None:
+    """王局长 composes a typhoon warning for the whole city, up to the preview, keeping what is preselected."""
+    admin = cast.admin
+    await admin.send_text("/warn")
+    await admin.press("台风")
+    await admin.press(level)
+    await admin.press("📄 使用模板")
+    await admin.press("全市")
+    await admin.press("下一步 ▶")  # regions
+    await admin.press("下一步 ▶")  # institution types: all
+    await admin.press("下一步 ▶")  # risk features: as preselected
+    await admin.press("24 小时")
+
+
+async def test_the_preview_says_whom_the_risk_features_leave_out(typhoon_stage: Stage) -> None:
+    """An orange typhoon warning for the whole city keeps the seed's risk features (near the sea, rivers,
+    mountains, low-lying) preselected, and the preview counted only those it reaches: the city's relief station
+    and children's welfare home were skipped without a word. The preview now says how many the filter leaves out,
+    names a few, and how to widen it."""
+    cast = await enrol(typhoon_stage)
+    await compose_city_typhoon(cast, "🟠 橙色")
+    preview = cast.admin.last_message().text
+    assert "🔍 按风险特征（临山、临河、临海、低洼）筛选，本次预警地区另有 8 家机构不在发送范围内：" in preview
+    assert "温州市救助管理站、温州市儿童福利院、温州市福利彩票发行中心等（另有 5 家未列出）。" in preview
+    assert "请点“✏️ 重新选择对象”，风险特征都不选" in preview
+
+    # Widened (no feature ticked), nobody is left out and the preview says nothing of it.
+    await cast.admin.press("✏️ 重新选择对象")
+    await cast.admin.press("下一步 ▶")  # regions: 全市 still
+    await cast.admin.press("下一步 ▶")  # institution types: all
+    for feature in ("✓ 临海", "✓ 临河", "✓ 临山", "✓ 低洼"):
+        await cast.admin.press(feature)
+    await cast.admin.press("下一步 ▶")
+    await cast.admin.press("24 小时")
+    assert "不在发送范围内" not in cast.admin.last_message().text
+
+
+async def test_a_red_typhoon_warning_preselects_no_risk_feature(typhoon_stage: Stage) -> None:
+    """At red, the highest level, the bureau warns every institution of the area (each reads only the actions that
+    apply to it): no risk feature is preselected, so the city's relief station is not skipped."""
+    cast = await enrol(typhoon_stage)
+    head = typhoon_stage.sandbox.user(user_id=50, first_name="孙", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(head, Role.HEAD, institution=CITY_STATION_CODE)
+    await compose_city_typhoon(cast, "🔴 红色")
+    preview = cast.admin.last_message().text
+    assert "不在发送范围内" not in preview
+    await cast.admin.press("📤 发送")
+    await drain(typhoon_stage)
+    assert len(containing(head, "【发布】台风红色预警")) == 1
