@@ -39,6 +39,7 @@ from handlers.warning_delivery import (
     queue_draft_reminder,
     queue_test_notice,
 )
+from handlers.warning_ended import clear_ended_buttons
 from handlers.warning_followup import escalate_no_one_to_reach, escalate_silent, escalate_to_city
 from handlers.warning_outbox import resume_progress, warning_batch
 from handlers.warnstatus import remind_silent
@@ -274,6 +275,7 @@ def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]
     # The status messages of broadcasts a previous process left half-way are taken up by this one's sender.
     job_queue.run_once(_guarded("warnings.resume_progress", _resume(application)), when=0,
                        name="warnings.resume_progress")
+    jobs.append(("warnings.clear_ended_buttons", _clear_buttons(application), FOLLOW_UP_INTERVAL, 30))
     for name, step, interval, first in jobs:
         job_queue.run_repeating(
             _guarded(name, step),
@@ -282,6 +284,13 @@ def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]
             name=name,
             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
+
+
+def _clear_buttons(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:
+    async def clear(services: BotServices) -> int:
+        return await clear_ended_buttons(application.bot, services)
+
+    return clear
 
 
 def _resume(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:
