@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from telegram.ext import Application, CallbackContext
 
+from bot.domain.reminders import in_quiet_hours
 from bot.domain.warnings import (
     DELIVERED_STATUSES,
     EarlyWarning,
     WarningChange,
     WarningOrigin,
     WarningStatus,
+    effective_expiry,
     forecast_draft_timing,
 )
 from bot.services.feeds import FeedPoller, FeedResult
@@ -34,8 +36,10 @@ from handlers.warning_delivery import (
     deliver,
     queue_auto_sent_notice,
     queue_draft_notice,
+    queue_draft_reminder,
     queue_test_notice,
 )
+from handlers.warning_ended import clear_ended_buttons
 from handlers.warning_followup import escalate_no_one_to_reach, escalate_silent, escalate_to_city
 from handlers.warning_help_pager import page_untaken
 from handlers.warning_outbox import resume_progress, warning_batch
@@ -54,6 +58,9 @@ FORECAST_INTERVAL = timedelta(hours=1)
 FORECAST_FIRST = 600  # seconds after the start
 FOLLOW_UP_INTERVAL = timedelta(minutes=1)
 RECONCILE_WINDOW = timedelta(days=1)
+# An official draft nobody has sent is raised again this long after its notice, then as often again, until it is
+# sent, withdrawn, revised (its new notice starts the count anew) or past its time.
+DRAFT_REMIND_EVERY = timedelta(minutes=60)
 
 
 # ---- the feeds ------------------------------------------------------------------------------------------------
@@ -116,6 +123,7 @@ class FollowUp:
     rounds_closed: int = 0
     redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
     drafts_told: int = 0  # drafts whose notice to staff had not been queued (a crash in between)
+    drafts_reminded: int = 0  # official drafts still waiting, raised to staff again
     expired: int = 0  # warnings past their time, marked ended
     help_repaged: int = 0  # calls for help nobody took, announced again
     help_escalated: int = 0  # of them, told to the city admins this time
@@ -161,6 +169,7 @@ async def follow_up(services: BotServices) -> FollowUp:
                     report.rounds_escalated += bool(await queue_summary(services, summary, escalation=True))
     report.redelivered = await reconcile(services)
     report.drafts_told = await reconcile_drafts(services)
+    report.drafts_reminded = await remind_drafts(services)
     return report
 
 
@@ -222,6 +231,28 @@ async def reconcile_drafts(services: BotServices) -> int:
     return told
 
 
+async def remind_drafts(services: BotServices) -> int:
+    """Raise again the official drafts still waiting for 📤 发送: the first reminder an hour after the draft's notice
+    (`DRAFT_REMIND_EVERY`), then hourly, until it is sent, withdrawn or past its time. Each reminder is named by the
+    draft's revision and its number, so a minute run twice, or a restart, never sends one twice; after a long stop
+    only the one due now goes. In quiet hours it comes without a sound. Forecast drafts are left alone: they are a
+    county's judgement to make, not an official warning waiting (and at night they wait for the morning anyway)."""
+    now, quiet, tz = services.clock.now(), services.settings.quiet, services.settings.tz
+    reminded = 0
+    for warning in await services.storage.warnings.with_status({WarningStatus.DRAFT}):
+        if warning.origin is not WarningOrigin.OFFICIAL:
+            continue
+        if now >= effective_expiry(warning, services.warnings.settings.default_duration):
+            continue
+        round_ = int((now - warning.updated_at) / DRAFT_REMIND_EVERY)
+        if round_ < 1 or not await services.storage.outbox.queued(draft_notice_key(warning.id, warning.revision)):
+            continue  # not due yet, or its first notice has not gone (the repair above queues it)
+        with _on_its_own(f"reminding staff of draft {warning.id}"):
+            silent = in_quiet_hours(now, quiet, tz)
+            reminded += bool(await queue_draft_reminder(services, warning, round_, silent=silent))
+    return reminded
+
+
 async def _change_to_tell(services: BotServices, warning: EarlyWarning) -> WarningChange:
     """What the recipients hear: the latest change, or the issue itself if nothing of it ever reached them."""
     revisions = await services.warnings.revisions(warning.id)
@@ -251,6 +282,7 @@ def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]
     # The status messages of broadcasts a previous process left half-way are taken up by this one's sender.
     job_queue.run_once(_guarded("warnings.resume_progress", _resume(application)), when=0,
                        name="warnings.resume_progress")
+    jobs.append(("warnings.clear_ended_buttons", _clear_buttons(application), FOLLOW_UP_INTERVAL, 30))
     for name, step, interval, first in jobs:
         job_queue.run_repeating(
             _guarded(name, step),
@@ -259,6 +291,13 @@ def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]
             name=name,
             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
+
+
+def _clear_buttons(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:
+    async def clear(services: BotServices) -> int:
+        return await clear_ended_buttons(application.bot, services)
+
+    return clear
 
 
 def _resume(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:

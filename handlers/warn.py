@@ -28,7 +28,7 @@ from handlers.common import Caller, answer, cancel_journey, identify, is_private
 from handlers.warning_delivery import Audience, audience_line, deliver, no_one_line
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, from_template, kind_label, level_label, template, title, warning_text
-from storage.models import InstitutionType, RiskTag, User
+from storage.models import Institution, InstitutionType, RiskTag, User
 from storage.repositories.warning_drafts import WarnDraft, WarningDraftRepository
 
 PICKING_KIND = "warn.picking_kind"
@@ -53,6 +53,15 @@ SUGGESTED_TAGS: dict[WarningKind, tuple[RiskTag, ...]] = {
     WarningKind.RAINSTORM: (RiskTag.NEAR_RIVER, RiskTag.NEAR_MOUNTAIN, RiskTag.LOW_LYING, RiskTag.NEAR_SEA),
     WarningKind.GALE: (RiskTag.NEAR_SEA, RiskTag.NEAR_MOUNTAIN),
 }
+# Shown by name in the preview when the risk features leave institutions of the area out; the others counted.
+LEFT_OUT_NAMED = 3
+
+
+def suggested_tags(kind: WarningKind, level: WarningLevel | None) -> tuple[RiskTag, ...]:
+    """The risk features preselected. A red warning is the highest level: every institution of the area prepares
+    (each reads only the actions that apply to it), so nothing is preselected that would leave a home out; the
+    sender may still narrow it. Below red, the seed's institutions at risk."""
+    return () if level is WarningLevel.RED else SUGGESTED_TAGS.get(kind, ())
 
 
 def _drafts(context: BotContext) -> WarningDraftRepository:
@@ -231,7 +240,7 @@ async def _texted(
             "headline": headline,
             "description": text,
             "institution_types": list(kind_defaults),
-            "risk_tags": list(SUGGESTED_TAGS.get(draft.kind, ())),
+            "risk_tags": list(suggested_tags(draft.kind, draft.level)),
         }
     )
     if user.role is Role.COUNTY and user.region_code is not None:
@@ -425,12 +434,26 @@ async def _show_preview(update: Update, context: BotContext, caller: Caller, use
                         services.warnings.checklist(warning.kind),
                         default_duration=services.warnings.settings.default_duration)
     notes = [t("warn.preview_rule"), *([t("warn.preview_template")] if from_template(warning) else [])]
-    text = Html("\n".join([t("warn.preview_intro"), "", body, "", *notes, audience_line(audience, t)]))
+    lines = [t("warn.preview_intro"), "", body, "", *notes, audience_line(audience, t)]
+    if target.risk_tags and (left_out := await services.warnings.left_out_by_tags(target)):
+        lines.append(_left_out_line(left_out, target, t))
+    text = Html("\n".join(lines))
     rows = [[InlineKeyboardButton(t.plain("warn.button_send"), callback_data="wn:send")]] if audience.people or \
         audience.groups else []
     rows += [[InlineKeyboardButton(t.plain("warn.button_retarget"), callback_data="wn:retarget")], _cancel_row(t)]
     await answer(update, text, reply_markup=InlineKeyboardMarkup(rows), edit=True)
     return PREVIEWING
+
+
+def _left_out_line(left_out: list[Institution], target: WarningTarget, t: Translator) -> str:
+    """How many institutions of the area the risk features leave out, a few by name: a filter ticked by default
+    must not silently skip the homes a sender means to warn."""
+    separator = t.plain("warn.list_separator")
+    names = separator.join(place_name(i, t) for i in left_out[:LEFT_OUT_NAMED])
+    tags = separator.join(t.plain(f"wtag.{tag.value}") for tag in RiskTag if tag in target.risk_tags)
+    others = len(left_out) - LEFT_OUT_NAMED
+    more = t("warn.preview_left_out_more", count=others) if others > 0 else Html("")
+    return t(counted("warn.preview_left_out", len(left_out)), count=len(left_out), tags=tags, names=names, more=more)
 
 
 async def chose_retarget(update: Update, context: BotContext) -> str | int:
@@ -469,7 +492,7 @@ async def chose_send(update: Update, context: BotContext) -> str | int:
         # and pressing it again sent the warning a second time.
         async with services.storage.db.transaction():
             warning = await services.warnings.create_manual(user, spec)
-            delivered = await deliver(services, await services.warnings.send(user, warning.id))
+            delivered = await deliver(services, await services.warnings.send(user, warning.id), user.telegram_id)
             await _drafts(context).delete(user.telegram_id, WarnDraft)
     except Refusal as refusal:
         await answer(update, t(refusal.message_key, **refusal.params))

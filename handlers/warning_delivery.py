@@ -19,6 +19,7 @@ from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
 from handlers.contact_lists import queue_lists
 from handlers.warning_followup import escalate_no_one_to_reach
+from handlers.warning_in_force import queue_in_force_notice
 from handlers.warning_outbox import (
     county_staff,
     markup_json,
@@ -232,9 +233,10 @@ class Delivered:
         return len({c.cadre_id for started in self.rounds for c in started.lists if c.cadre_id is not None})
 
 
-async def deliver(services: BotServices, delivery: WarningDelivery) -> Delivered:
+async def deliver(services: BotServices, delivery: WarningDelivery, sender: int | None = None) -> Delivered:
     """Queue the revision, and start the contact rounds an orange or red warning calls for (once per region);
-    people without a cadre are listed for the county's staff."""
+    people without a cadre are listed for the county's staff. At its first sending, the staff of the counties it
+    covers hear that it is in force (`sender`: who pressed Send, not told; None for the feed's and the repair's)."""
     queued = await queue_delivery(services, delivery)
     rounds: list[RoundStarted] = []
     if delivery.change is not WarningChange.CANCEL and delivery.recipients:
@@ -249,8 +251,10 @@ async def deliver(services: BotServices, delivery: WarningDelivery) -> Delivered
             rounds.append(started)
     unreached = 0
     if delivery.change is WarningChange.ISSUE:
+        status = await services.warnings.ack_status(delivery.warning.id)
+        await queue_in_force_notice(services, delivery, status, sender)
         # Nobody will answer for these: their county's staff hear of them now, not after the follow-up's delay.
-        unreached = (await escalate_no_one_to_reach(services, delivery.warning)).total
+        unreached = (await escalate_no_one_to_reach(services, delivery.warning, status)).total
     return Delivered(delivery.warning, queued, tuple(rounds), unreached)
 
 
@@ -305,6 +309,28 @@ async def queue_draft_notice(services: BotServices, warning: EarlyWarning, timin
         services, staff, draft_notice_key(warning.id, warning.revision), lambda t: rendered[t.language],
         priority=priority, silent=timing.silent, not_before=timing.not_before,
     )
+
+
+def draft_reminder_key(warning: EarlyWarning, round_: int) -> str:
+    """Under the draft's notices (`draft_notice_key`'s prefix): sent, withdrawn or revised, the draft's reminders
+    still waiting are cancelled with its notices, so none offers a decision already made."""
+    return f"{draft_notice_key(warning.id, warning.revision)}:again:{round_}"
+
+
+async def queue_draft_reminder(services: BotServices, warning: EarlyWarning, round_: int, *, silent: bool) -> int:
+    """An official draft still waiting, raised again (as a pager re-pages) to the staff who may send it: how long it
+    has waited, with 📤 发送 again. `round_`: the how-many-th reminder of this revision, naming it, so each goes once.
+    `silent`: in quiet hours (a blue or yellow draft is no reason to wake anyone; the morning's reminder will ring)."""
+    staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
+    since = local_time(warning.updated_at, services.settings.tz)
+    hours = int((services.clock.now() - warning.updated_at).total_seconds() // 3600)
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        text = t(counted("warn.draft_again", hours), title=title(warning, t), id=warning.id, since=since,
+                 hours=hours, headline=warning.headline)
+        return text, send_keyboard(warning.id, t)
+
+    return await queue_personal(services, staff, draft_reminder_key(warning, round_), render, silent=silent)
 
 
 async def queue_auto_sent_notice(services: BotServices, delivery: WarningDelivery, delivered: Delivered) -> int:

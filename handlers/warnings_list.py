@@ -148,7 +148,7 @@ async def pressed_send_draft(update: Update, context: BotContext) -> None:
     services = context.services
     try:
         async with services.storage.db.transaction():
-            delivered = await deliver(services, await services.warnings.send(user, _id(query)))
+            delivered = await deliver(services, await services.warnings.send(user, _id(query)), user.telegram_id)
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return

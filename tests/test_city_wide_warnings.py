@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.domain.roles import Role
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable
+from tests.warning_people import Cast, containing, drain, enrol, register_vulnerable, send_typhoon
 
 HEAT_TEMPLATE = "高温橙色预警：请立即落实防范措施"
 
@@ -65,7 +65,7 @@ async def test_county_staff_are_not_offered_changes_to_the_city_wide_warning(typ
 
     staff = cast.dongtou_staff
     await staff.send_text("/warnings")
-    (listed,) = containing(staff, "高温橙色预警（#1）")
+    listed = containing(staff, "高温橙色预警（#1）")[-1]  # the first: the notice that it is in force
     assert listed.buttons == []
     assert "市民政局" in listed.text
     await cast.admin.send_text("/warnings")
@@ -95,6 +95,7 @@ async def test_a_city_wide_orange_warning_starts_a_round_in_each_county_for_its_
     assert len(containing(staff, "DT-0004")) == 2  # the list, then the escalation of those still unreached
 
 
+CITY_STATION_CODE = "WZ-330300-RELIEF-01"
 CITY_STATION, CANGNAN_STATION = "温州市救助管理站", "苍南县救助管理站"  # 市直 (330300), and 苍南县's own
 
 
@@ -239,3 +240,92 @@ async def test_a_county_with_no_institution_concerned_is_told_so_of_itself(typho
     assert "洞头区没有这条预警涉及的机构。" in text and "没有发给任何机构负责人" not in text
     await admin.send_text("/warnstatus")
     assert CANGNAN_STATION in admin.last_message().text
+
+
+async def test_county_staff_hear_at_once_that_the_city_warned_their_county(typhoon_stage: Stage) -> None:
+    """The city's warning for the whole city reached heads, cadres and groups, but 洞头区's staff heard nothing of it
+    until the two-hour list of the silent. Each county's staff now hear at once, once, with how many of their
+    institutions it concerns and reached; the sender is not told (their confirmation says it)."""
+    cast = await enrol(typhoon_stage)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    (dongtou,) = containing(cast.dongtou_staff, "已发布，覆盖洞头区")
+    assert "高温橙色预警（#1）" in dongtou.text and "发布人：王 局长" in dongtou.text
+    assert "洞头区有 2 家机构在预警范围内，已发给其中 2 家的负责人。" in dongtou.text
+    assert "/warnstatus" in dongtou.text
+    (lucheng,) = containing(cast.lucheng_staff, "已发布，覆盖鹿城区")
+    assert "鹿城区有 2 家机构在预警范围内，已发给其中 1 家的负责人。" in lucheng.text
+    assert "☎️ 其中 1 家无人可联系（名单另行发送）" in lucheng.text
+    assert containing(cast.admin, "已发布，覆盖") == []
+
+    # The minute's follow-up (and its repair of warnings never queued) tells nobody a second time.
+    typhoon_stage.clock.advance(timedelta(minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    assert len(containing(cast.dongtou_staff, "已发布，覆盖洞头区")) == 1
+
+
+async def test_a_county_warning_is_told_to_the_senders_colleagues_not_to_the_sender(typhoon_stage: Stage) -> None:
+    """A county's own warning: the colleague hears it is in force, the sender (who has the confirmation) does not,
+    and the other counties' staff hear nothing."""
+    cast = await enrol(typhoon_stage)
+    colleague = typhoon_stage.sandbox.user(user_id=21, first_name="吴", last_name="科员", language_code="zh-hans")
+    await typhoon_stage.register(colleague, Role.COUNTY, region="330305")
+    await send_typhoon(typhoon_stage, cast)
+
+    (told,) = containing(colleague, "已发布，覆盖洞头区")
+    assert "台风红色预警（#1）" in told.text and "发布人：林 科长" in told.text
+    assert containing(cast.dongtou_staff, "已发布，覆盖") == []
+    assert containing(cast.lucheng_staff, "已发布，覆盖") == []
+
+
+async def compose_city_typhoon(cast: Cast, level: str) -> None:
+    """王局长 composes a typhoon warning for the whole city, up to the preview, keeping what is preselected."""
+    admin = cast.admin
+    await admin.send_text("/warn")
+    await admin.press("台风")
+    await admin.press(level)
+    await admin.press("📄 使用模板")
+    await admin.press("全市")
+    await admin.press("下一步 ▶")  # regions
+    await admin.press("下一步 ▶")  # institution types: all
+    await admin.press("下一步 ▶")  # risk features: as preselected
+    await admin.press("24 小时")
+
+
+async def test_the_preview_says_whom_the_risk_features_leave_out(typhoon_stage: Stage) -> None:
+    """An orange typhoon warning for the whole city keeps the seed's risk features (near the sea, rivers,
+    mountains, low-lying) preselected, and the preview counted only those it reaches: the city's relief station
+    and children's welfare home were skipped without a word. The preview now says how many the filter leaves out,
+    names a few, and how to widen it."""
+    cast = await enrol(typhoon_stage)
+    await compose_city_typhoon(cast, "🟠 橙色")
+    preview = cast.admin.last_message().text
+    assert "🔍 按风险特征（临山、临河、临海、低洼）筛选，本次预警地区另有 8 家机构不在发送范围内：" in preview
+    assert "温州市救助管理站、温州市儿童福利院、温州市福利彩票发行中心等（另有 5 家未列出）。" in preview
+    assert "请点“✏️ 重新选择对象”，风险特征都不选" in preview
+
+    # Widened (no feature ticked), nobody is left out and the preview says nothing of it.
+    await cast.admin.press("✏️ 重新选择对象")
+    await cast.admin.press("下一步 ▶")  # regions: 全市 still
+    await cast.admin.press("下一步 ▶")  # institution types: all
+    for feature in ("✓ 临海", "✓ 临河", "✓ 临山", "✓ 低洼"):
+        await cast.admin.press(feature)
+    await cast.admin.press("下一步 ▶")
+    await cast.admin.press("24 小时")
+    assert "不在发送范围内" not in cast.admin.last_message().text
+
+
+async def test_a_red_typhoon_warning_preselects_no_risk_feature(typhoon_stage: Stage) -> None:
+    """At red, the highest level, the bureau warns every institution of the area (each reads only the actions that
+    apply to it): no risk feature is preselected, so the city's relief station is not skipped."""
+    cast = await enrol(typhoon_stage)
+    head = typhoon_stage.sandbox.user(user_id=50, first_name="孙", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(head, Role.HEAD, institution=CITY_STATION_CODE)
+    await compose_city_typhoon(cast, "🔴 红色")
+    preview = cast.admin.last_message().text
+    assert "不在发送范围内" not in preview
+    await cast.admin.press("📤 发送")
+    await drain(typhoon_stage)
+    assert len(containing(head, "【发布】台风红色预警")) == 1

@@ -137,7 +137,10 @@ async def test_an_english_city_admin_warns_two_counties_and_sees_the_numbers(typ
     await drain(typhoon_stage)
     for chat in [*cast.dongtou_recipients, cast.lucheng_head, cast.lucheng_cadre]:
         assert len(containing(chat, "38 °C")) == 1, chat
-    assert containing(cast.lucheng_staff, "38 °C") == []
+    # Staff do not get the warning itself (no buttons to answer), but hear, in their language, that it is in force.
+    (told,) = containing(cast.lucheng_staff, "38 °C")
+    assert told.text.startswith("📢 High Temperature Orange Warning (#1) has been issued and covers Lucheng")
+    assert told.buttons == []
     # Heads read their own language; groups the bureau's default (Chinese).
     assert "High Temperature Orange Warning" in containing(cast.head_1, "38 °C")[0].text
     assert "高温橙色预警" in containing(cast.group, "38 °C")[0].text

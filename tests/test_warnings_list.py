@@ -9,6 +9,7 @@ from bot.domain.warnings import NewWarning, WarningKind, WarningLevel, WarningOr
 from bot.services.warning_core import first_revision
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
+from handlers.warning_ended import clear_ended_buttons
 from tests.warning_people import START, TYPHOON_TEMPLATE, compose_typhoon, containing, drain, enrol, send_typhoon
 
 
@@ -167,3 +168,51 @@ async def test_a_lowered_template_warning_names_only_the_new_level(typhoon_stage
     assert warning.headline == "台风黄色预警：请立即落实防范措施"
     lowered = cast.head_1.last_message()
     assert "台风黄色预警：请立即落实防范措施" in lowered.text and "橙色" not in lowered.text
+
+
+async def test_a_lift_takes_the_answer_buttons_off_the_heads_earlier_messages(typhoon_stage: Stage) -> None:
+    """After 【解除】 a head still had ✅/🆘 under the issue, the 【升级】 and the reminder, each press answering only
+    that no reply was needed. Once the lift has gone out, the earlier messages lose their buttons; the newest copy of
+    the warning keeps 🆘 需要帮助 alone (a call for help after a lift still reaches staff). Lift and expiry alike."""
+    cast = await enrol(typhoon_stage)
+    staff, head = cast.dongtou_staff, cast.head_1
+    await compose_typhoon(cast, level="橙色")
+    await staff.press("📤 发送")
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(minutes=61))
+    await follow_up(typhoon_stage.services)  # the reminder, with the two buttons
+    await staff.send_text("/warnings")
+    await staff.press("⬆️ 升级")
+    await staff.press("🔴 红色")
+    await drain(typhoon_stage)
+    offering = [m for m in head.messages() if ["✅ 已收到并落实"] in m.buttons]
+    assert len(offering) == 3  # the issue, the reminder, the 【升级】
+
+    await staff.send_text("/warnings")
+    await staff.press("✅ 解除")
+    await staff.press("✅ 确认解除")
+    bot, services = typhoon_stage.application.bot, typhoon_stage.services
+    assert await clear_ended_buttons(bot, services) == 0  # the 【解除】 goes out first
+    await drain(typhoon_stage)
+    assert await clear_ended_buttons(bot, services) == 6  # three each for the two heads
+    await typhoon_stage.sandbox.settle()
+    assert [m for m in head.messages() if ["✅ 已收到并落实"] in m.buttons] == []
+    (upgraded,) = containing(head, "【升级】")
+    assert upgraded.buttons == [["🆘 需要帮助"]]
+    assert containing(head, "【发布】")[0].buttons == []
+    assert await clear_ended_buttons(bot, services) == 0  # done once: a second run (or a restart) edits nothing
+
+
+async def test_a_warning_past_its_time_keeps_only_the_call_for_help_on_its_newest_copy(typhoon_stage: Stage) -> None:
+    """Expiry as lift: once the minute's follow-up has marked the warning ended, its copy keeps 🆘 需要帮助 alone."""
+    cast = await enrol(typhoon_stage)
+    await compose_typhoon(cast, level="橙色", hours="6 小时")
+    await cast.dongtou_staff.press("📤 发送")
+    await drain(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=6, minutes=1))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    await clear_ended_buttons(typhoon_stage.application.bot, typhoon_stage.services)
+    await typhoon_stage.sandbox.settle()
+    (issued,) = containing(cast.head_1, "【发布】")
+    assert issued.buttons == [["🆘 需要帮助"]]

@@ -32,7 +32,7 @@ from bot.services.errors import Refusal
 from bot.services.staff import first_told
 from bot.services.warning_settings import WarningSettings, load_checklists
 from storage import Storage
-from storage.models import AuditEvent, GroupPurpose, User
+from storage.models import AuditEvent, GroupPurpose, Institution, User
 from storage.warning_models import RecipientKind, WarningRecipient, WarningRevision
 
 _WARNING_GROUPS = {GroupPurpose.WARNINGS}  # GENERAL bindings are included by the repository
@@ -163,6 +163,19 @@ class WarningCore:
             no_one_to_reach=tuple(unreachable),
             places=tuple((i.id, i.region_code) for i in institutions),
         )
+
+    async def left_out_by_tags(self, target: WarningTarget) -> list[Institution]:
+        """The institutions of the target's regions and types that its risk features leave out (none without
+        features), by region and name: for the sender to see whom the filter skips."""
+        if not target.risk_tags:
+            return []
+        wider = target.model_copy(update={"risk_tags": frozenset()})
+        found: dict[int, Institution] = {}
+        for region in sorted(target.regions):
+            for institution in await self._storage.institutions.in_scope(region):
+                if recipients_match(wider, institution) and not recipients_match(target, institution):
+                    found.setdefault(institution.id, institution)
+        return sorted(found.values(), key=lambda i: (i.region_code, i.id))
 
     async def recipients(self, warning_id: int) -> list[WarningRecipient]:
         """Who a sent warning reached; every revision goes to them."""

@@ -6,8 +6,10 @@ lost its claim (reclaimed as stale after a crash elsewhere) cannot overwrite wha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -291,6 +293,24 @@ class OutboxRepository:
             (low, high),
         )
         return [_item(row) for row in rows]
+
+    async def delivered_offering(self, prefix: str, callback_data: str, *, limit: int) -> list[OutboxItem]:
+        """Delivered messages under `prefix` whose buttons, as last recorded, include `callback_data`: the copies of
+        a warning still offering an answer once it has ended. At most `limit`, oldest first."""
+        low, high = _keys_starting_with(prefix)
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? AND state = 'sent' "
+            "AND message_id IS NOT NULL AND instr(json_extract(payload, '$.reply_markup'), ?) > 0 ORDER BY id LIMIT ?",
+            (low, high, f'"{callback_data}"', limit),
+        )
+        return [_item(row) for row in rows]
+
+    async def record_buttons(self, outbox_id: int, reply_markup: dict[str, Any] | None) -> None:
+        """Record the buttons a delivered message carries now, after an edit changed them."""
+        await self._db.execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.reply_markup', json(?)) WHERE id = ?",
+            (json.dumps(reply_markup), outbox_id),
+        )
 
     async def get_by_key(self, dedupe_key: str) -> OutboxItem | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE dedupe_key = ?", (dedupe_key,))

@@ -20,7 +20,7 @@ from bot.stage import Stage
 from bot.warning_jobs import follow_up, poll_feeds, run_forecast
 from handlers.warning_delivery import Delivered, deliver
 from tests.warning_people import Cast, containing, deliver_what_is_due, drain, register_vulnerable
-from tests.warnings.conftest import FeedServer, fixture, open_meteo, rss
+from tests.warnings.conftest import START, FeedServer, fixture, open_meteo, rss
 from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, serve
 
 
@@ -308,3 +308,38 @@ async def test_a_forecast_draft_stored_at_night_before_a_crash_still_waits_for_t
     await drain(current)
     (draft,) = containing(cast.dongtou_staff, "待发送的预警草稿")
     assert "预报研判（非官方预警）" in draft.text and "高温黄色" in draft.text and not draft.silent
+
+
+async def test_an_official_draft_left_waiting_is_raised_again_hourly_until_sent(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """The city-wide yellow rainstorm came as a draft for the city admins and was still a draft four hours later:
+    nobody was told again. As a pager re-pages, it is raised again an hour after its notice, then hourly, once each
+    (a minute's follow-up run twice sends nothing twice), with 📤 发送 under it, until someone sends it."""
+    current, cast = fed
+    serve(feed_server, RAIN)
+    await poll_feeds(current.services)
+    await drain(current)
+    assert len(containing(cast.admin, "待发送的预警草稿")) == 1
+
+    async def minute(at: timedelta) -> None:
+        clock.set(START + at)
+        await follow_up(current.services)
+        await follow_up(current.services)
+        await drain(current)
+
+    await minute(timedelta(minutes=59))
+    assert containing(cast.admin, "官方预警草稿仍待发送") == []
+    await minute(timedelta(minutes=61))
+    (again,) = containing(cast.admin, "官方预警草稿仍待发送")
+    assert "暴雨黄色预警（#1）" in again.text and "已等待 1 小时" in again.text
+    assert again.buttons == [["📤 发送"]] and not again.silent
+    assert containing(cast.dongtou_staff, "仍待发送") == []  # it reaches beyond their county: not theirs to send
+    await minute(timedelta(hours=2, minutes=1))
+    assert [m.text.count("已等待 2 小时") for m in containing(cast.admin, "仍待发送")] == [0, 1]
+
+    await cast.admin.press("📤 发送", message=again)
+    await drain(current)
+    assert official(cast.head_1, "【发布】暴雨黄色预警") == 1
+    await minute(timedelta(hours=3, minutes=1))
+    assert len(containing(cast.admin, "官方预警草稿仍待发送")) == 2  # sent: raised no more
