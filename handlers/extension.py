@@ -46,6 +46,7 @@ from handlers.hazard_buttons import (
     settle_stored_card,
 )
 from handlers.notify import when
+from handlers.reason_step import ended_by_a_command
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 CHOOSING_DATE = "extension.choosing_date"
@@ -342,20 +343,6 @@ async def refusal_needs_text(update: Update, context: BotContext) -> None:
         await answer(update, caller.t("extension.need_refusal_reason"), reply_markup=markup)
 
 
-async def refusal_put_aside(update: Update, context: BotContext) -> None:
-    """Another command sent while the refusal waits for its reason ends it, the request still awaiting a decision,
-    and says so: kept waiting, the next sentence typed about something else refused the request and told the head."""
-    caller = await identify(update, context)
-    if caller is None or caller.user is None:
-        return
-    drafts = _drafts(context)
-    draft = await drafts.get(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
-    await drafts.delete(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
-    hazard = await context.services.storage.hazards.get(draft.hazard_id) if draft is not None else None
-    if hazard is not None:
-        await answer(update, caller.t("extension.refuse_put_aside", code=hazard.code))
-
-
 async def refusal_cancelled(update: Update, context: BotContext) -> int:
     return await cancel_journey(
         update, context, "cancel.done",
@@ -366,7 +353,8 @@ async def refusal_cancelled(update: Update, context: BotContext) -> int:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
-    ENDED_BY_A_COMMAND["extension_refuse"] = refusal_put_aside
+    # Kept waiting, the next sentence typed about something else refused the request and told the head.
+    ENDED_BY_A_COMMAND["extension_refuse"] = ended_by_a_command(Journey.EXTENSION_REFUSE, "extension.refuse_put_aside")
     application.add_handler(
         ConversationHandler(
             name="extension",

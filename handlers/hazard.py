@@ -51,6 +51,7 @@ from handlers.hazard_buttons import (
     refuse,
 )
 from handlers.notify import hazard_params, when
+from handlers.reason_step import ended_by_a_command
 from storage.extension_models import ExtensionRequest
 from storage.hazard_models import HazardEvent, HazardPhoto, PhotoKind
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
@@ -494,24 +495,10 @@ async def cancelled(update: Update, context: BotContext) -> int:
     )
 
 
-async def put_aside(update: Update, context: BotContext) -> None:
-    """Another command sent in the middle of /deadline ends it, the deadline unchanged, and says so: kept waiting,
-    the next sentence typed (about something else) became the reason and changed the deadline, and the head was told.
-    The change is two quick answers, so asking it again costs less than a deadline changed by mistake."""
-    caller = await identify(update, context)
-    if caller is None or caller.user is None:
-        return
-    drafts = _drafts(context)
-    draft = await drafts.get(caller.user.telegram_id, Journey.DEADLINE)
-    await drafts.delete(caller.user.telegram_id, Journey.DEADLINE)
-    hazard = await context.services.storage.hazards.get(draft.hazard_id) if draft is not None else None
-    if hazard is not None:
-        await answer(update, caller.t("deadline.put_aside", code=hazard.code))
-
-
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    ENDED_BY_A_COMMAND["deadline"] = put_aside
+    # The change is two quick answers, so asking it again costs less than a deadline changed by mistake.
+    ENDED_BY_A_COMMAND["deadline"] = ended_by_a_command(Journey.DEADLINE, "deadline.put_aside")
     application.add_handler(CommandHandler("hazard", show_hazard, filters=private))
     application.add_handler(CallbackQueryHandler(pressed_details, pattern=pattern(VIEW)))
     text = private & filters.TEXT & ~filters.COMMAND

@@ -48,6 +48,25 @@ Done = Callable[[HazardOutcome, str, Translator, BotContext], str]
 Act = Callable[[BotContext, User, ActionDraft, str | None], Awaitable[HazardOutcome]]
 
 
+def ended_by_a_command(journey: Journey, said: str) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """What ends a hazard's step waiting for a typed answer (a reason, a new deadline) when another command comes:
+    its draft deleted, nothing done, and the person told so (`said`, with the hazard's code). Kept waiting, the next
+    sentence typed about something else became the answer, acted on the hazard and told others."""
+
+    async def end(update: Update, context: BotContext) -> None:
+        caller = await identify(update, context)
+        if caller is None or caller.user is None:
+            return
+        drafts = context.services.storage.action_drafts
+        draft = await drafts.get(caller.user.telegram_id, journey)
+        await drafts.delete(caller.user.telegram_id, journey)
+        hazard = await context.services.storage.hazards.get(draft.hazard_id) if draft is not None else None
+        if hazard is not None:
+            await answer(update, caller.t(said, code=hazard.code))
+
+    return end
+
+
 @dataclass(frozen=True)
 class ReasonStep:
     name: str  # the conversation's name, and the prefix of its state
@@ -154,19 +173,6 @@ class ReasonStep:
         if caller is not None:
             await answer(update, caller.t(self.need_text_key), reply_markup=self.cancel_keyboard(caller.t))
 
-    async def put_aside(self, update: Update, context: BotContext) -> None:
-        """Another command sent while the step waits ends it, nothing done, and says so (`put_aside_key`): kept
-        waiting, the next sentence typed (about something else) became the reason, acted and told others."""
-        caller = await identify(update, context)
-        if caller is None or caller.user is None or self.put_aside_key is None:
-            return
-        drafts = self._drafts(context)
-        draft = await drafts.get(caller.user.telegram_id, self.journey)
-        await drafts.delete(caller.user.telegram_id, self.journey)
-        hazard = await context.services.storage.hazards.get(draft.hazard_id) if draft is not None else None
-        if hazard is not None:
-            await answer(update, caller.t(self.put_aside_key, code=hazard.code))
-
     async def cancelled(self, update: Update, context: BotContext) -> int:
         return await cancel_journey(
             update, context, "cancel.done",
@@ -195,5 +201,5 @@ class ReasonStep:
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         """The step's conversation, and (with `put_aside_key`) its end by another command (handlers.journeys)."""
         if self.put_aside_key is not None:
-            ENDED_BY_A_COMMAND[self.name] = self.put_aside
+            ENDED_BY_A_COMMAND[self.name] = ended_by_a_command(self.journey, self.put_aside_key)
         application.add_handler(self.conversation())
