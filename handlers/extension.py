@@ -274,7 +274,7 @@ async def pressed_approve(update: Update, context: BotContext) -> None:
     if isinstance(query.message, Message):
         title = t("card.extension_approved", code=hazard.code, deadline=when(hazard.deadline, tz, t),
                   name=press.user.full_name, at=when(services.clock.now(), tz, t))
-        await settle_card(query.message, title, details_keyboard(hazard.id, t))
+        await settle_card(query.message, title, details_keyboard(hazard.id, t), closing=False)
     await answer(update, t("extension.approved", code=hazard.code, deadline=when(hazard.deadline, tz, t)))
 
 

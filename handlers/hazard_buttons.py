@@ -236,15 +236,19 @@ async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None)
             raise
 
 
-async def settle_card(message: Message, title: str, markup: InlineKeyboardMarkup | None) -> None:
+async def settle_card(
+    message: Message, title: str, markup: InlineKeyboardMarkup | None, *, closing: bool = True
+) -> None:
     """A notice acted on reads as what became of it: its first line (the title: "待审批", "待您验收") replaced by
     `title`, the facts below kept, its closing request to act (a paragraph of its own) dropped, its buttons swapped.
-    Staff scrolling back saw "延期申请待审批" on a request approved an hour before."""
+    Staff scrolling back saw "延期申请待审批" on a request approved an hour before. `closing` False: the notice has
+    no such request, and ends with a fact (a request for more time, with its reason): a blank line in that is the
+    reason's own, not the start of a request to drop."""
     if message.text is None:
         return
     lines = message.text_html.split("\n", 1)
     body = lines[1] if len(lines) > 1 else ""
-    if "\n\n" in body:
+    if closing and "\n\n" in body:
         body = body.rsplit("\n\n", 1)[0]
     try:
         await message.edit_text(f"{title}\n{body}" if body else title, reply_markup=markup)
