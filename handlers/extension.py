@@ -278,7 +278,7 @@ async def pressed_approve(update: Update, context: BotContext) -> None:
     if isinstance(query.message, Message):
         title = t("card.extension_approved", code=hazard.code, deadline=when(hazard.deadline, tz, t),
                   name=press.user.full_name, at=when(services.clock.now(), tz, t))
-        await settle_card(query.message, title, details_keyboard(hazard.id, t))
+        await settle_card(query.message, title, details_keyboard(hazard.id, t), closing=False)
     await answer(update, t("extension.approved", code=hazard.code, deadline=when(hazard.deadline, tz, t)))
 
 
@@ -331,7 +331,8 @@ async def gave_refusal_reason(update: Update, context: BotContext) -> str | int:
     # The request's card, pressed a message before, says it was refused (as an approved one says so).
     title = t("card.extension_refused", code=outcome.hazard.code, name=user.full_name, reason=reason,
               at=when(services.clock.now(), services.settings.tz, t))
-    await settle_stored_card(context.bot, draft.card, title, details_keyboard(outcome.hazard.id, t))
+    # The request's card ends with its reason, not a request to act: all of it is kept.
+    await settle_stored_card(context.bot, draft.card, title, details_keyboard(outcome.hazard.id, t), closing=False)
     await answer(update, t("extension.refused", code=outcome.hazard.code, reason=reason))
     return ConversationHandler.END
 

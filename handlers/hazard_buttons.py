@@ -237,23 +237,27 @@ async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None)
             raise
 
 
-def settled_text(text_html: str, title: str) -> str:
+def settled_text(text_html: str, title: str, *, closing: bool = True) -> str:
     """A card's text once acted on: its first line (the title: "待审批", "待您验收") replaced by `title`, the facts
-    below kept, its closing request to act (a paragraph of its own) dropped."""
+    below kept, its closing request to act (a paragraph of its own) dropped. `closing` False: the card has no such
+    request, and ends with a fact (a request for more time, with its reason): a blank line in that is the reason's
+    own, not the start of a request to drop."""
     lines = text_html.split("\n", 1)
     body = lines[1] if len(lines) > 1 else ""
-    if "\n\n" in body:
+    if closing and "\n\n" in body:
         body = body.rsplit("\n\n", 1)[0]
     return f"{title}\n{body}" if body else title
 
 
-async def settle_card(message: Message, title: str, markup: InlineKeyboardMarkup | None) -> None:
+async def settle_card(
+    message: Message, title: str, markup: InlineKeyboardMarkup | None, *, closing: bool = True
+) -> None:
     """A notice acted on reads as what became of it (`settled_text`), its buttons swapped. Staff scrolling back saw
     "延期申请待审批" on a request approved an hour before."""
     if message.text is None:
         return
     try:
-        await message.edit_text(settled_text(message.text_html, title), reply_markup=markup)
+        await message.edit_text(settled_text(message.text_html, title, closing=closing), reply_markup=markup)
     except BadRequest as error:
         if "not modified" not in error.message:
             raise
@@ -267,7 +271,9 @@ def card_of(query: CallbackQuery) -> CardRef | None:
     return CardRef(chat_id=message.chat_id, message_id=message.message_id, text_html=message.text_html)
 
 
-async def settle_stored_card(bot: Bot, card: CardRef | None, title: str, markup: InlineKeyboardMarkup | None) -> None:
+async def settle_stored_card(
+    bot: Bot, card: CardRef | None, title: str, markup: InlineKeyboardMarkup | None, *, closing: bool = True
+) -> None:
     """`settle_card` for a card pressed a message or more before (a verdict whose reason came after): edited by its
     chat and message, from its text as it read when pressed. The verdict is given by now: a card deleted meanwhile
     (or one Telegram no longer lets us edit) stays as it was, and the verdict stands."""
@@ -275,7 +281,7 @@ async def settle_stored_card(bot: Bot, card: CardRef | None, title: str, markup:
         return
     try:
         await bot.edit_message_text(
-            settled_text(card.text_html, title), chat_id=card.chat_id, message_id=card.message_id,
+            settled_text(card.text_html, title, closing=closing), chat_id=card.chat_id, message_id=card.message_id,
             reply_markup=markup,
         )
     except BadRequest:

@@ -691,6 +691,35 @@ async def test_an_english_study_date_that_does_not_exist_is_named(bot_stage: Sta
     assert city.last_message().text.startswith("Study date: 2026-09-04\n")
 
 
+async def test_tasks_count_a_home_late_with_its_self_inspection_though_its_drill_was_held(bot_stage: Stage) -> None:
+    """A clerk's empty /tasks counts the homes late with a drill or a monthly self-inspection: a home that held its
+    drill yesterday but missed June's self-inspection is late all the same (counted only when late with both, it
+    dropped out of the count)."""
+    bot_stage.clock.set(local(2026, 7, 20))
+    people = await cast(bot_stage)
+    await _log_drill(bot_stage, date(2026, 7, 19))
+    bot_stage.clock.set(local(2026, 7, 20, 10))
+    await people.head.send_text("/tasks")
+    told = people.head.last_message()
+    assert "消防演练" not in told.text and "2026年6月未完成月度隐患自查" in told.text
+    await people.staff.send_text("/tasks")
+    assert "另有 2 家机构消防演练或月度自查已逾期，发送 /drills 查看" in people.staff.last_message().text
+
+
+async def test_tasks_name_a_heads_drill_due_soon_with_its_button(bot_stage: Stage) -> None:
+    """With no hazard to act on, a head's /tasks names their duties late or due soon: the half-year's drill due by
+    30 June is said on 5 June, with 🔥 记录演练, beside the self-inspection already late."""
+    bot_stage.clock.set(local(2025, 12, 10))
+    people = await cast(bot_stage)
+    await _log_drill(bot_stage, date(2025, 12, 10))  # the last half-year's drill, held
+    bot_stage.clock.set(local(2026, 6, 5, 10))
+    await people.head.send_text("/tasks")
+    told = people.head.last_message()
+    assert "🎉" not in told.text
+    assert "⚠️ 即将到期：2026年上半年尚未开展消防演练，还剩 25 天（2026-06-30 截止）" in told.text
+    assert told.buttons == [["🔥 记录演练", "📋 开始本月自查"]]
+
+
 async def test_tasks_with_no_hazard_name_the_duties_that_are_late_rather_than_celebrate(bot_stage: Stage) -> None:
     """An empty /tasks said "🎉 nothing waiting for you" to a head whose drill and self-inspection were overdue, and to
     a clerk whose homes' were: it now says what is late, with the head's buttons that start each."""

@@ -114,6 +114,44 @@ async def test_a_head_asks_for_more_time_and_county_staff_approve_it(bot_stage: 
     assert "申请延期" in history and "同意延期申请" in history and "延期申请待审批" not in history
 
 
+async def test_an_approved_requests_card_keeps_a_reason_written_in_two_paragraphs(bot_stage: Stage) -> None:
+    """The request's card ends with its reason: it has no closing request to act, so none is dropped when it is
+    settled. A reason typed in two paragraphs lost its second on the approved card (taken for such a request)."""
+    people = await cast(bot_stage)
+    head, staff = people.head, people.staff
+    hazard = await report(bot_stage)
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await head.send_text(f"/hazard {hazard.code}")
+    await head.press("申请延期", head.last_message())
+    await head.press("延期 7 天", head.last_message())
+    await head.send_text("需要更换配电箱\n\n等待施工单位进场")
+    await head.press("提交延期申请", head.last_message())
+    notice = staff.last_message()
+    assert notice.text.endswith("原因：需要更换配电箱\n\n等待施工单位进场")
+    await staff.press("同意延期", notice)
+    assert notice.text.startswith("✅ 已同意延期至")
+    assert notice.text.endswith("原因：需要更换配电箱\n\n等待施工单位进场")
+
+
+async def test_a_refused_requests_card_keeps_a_reason_written_in_two_paragraphs(bot_stage: Stage) -> None:
+    """As the approved card: the refused one too keeps the request's reason whole (its card retitled a message after
+    the press, once the refusal's own reason is typed)."""
+    people = await cast(bot_stage)
+    head, staff = people.head, people.staff
+    hazard = await report(bot_stage)
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await head.send_text(f"/hazard {hazard.code}")
+    await head.press("申请延期", head.last_message())
+    await head.press("延期 7 天", head.last_message())
+    await head.send_text("需要更换配电箱\n\n等待施工单位进场")
+    await head.press("提交延期申请", head.last_message())
+    notice = staff.last_message()
+    await staff.press("不同意延期", notice)
+    await staff.send_text("请先加装临时护盖")
+    assert notice.text.startswith("❌ 已不同意延期")
+    assert notice.text.endswith("原因：需要更换配电箱\n\n等待施工单位进场")
+
+
 async def test_a_head_types_the_day_asked_for_without_its_year(bot_stage: Stage) -> None:
     """On 28 December, 1月10日 is next year's 10 January, by the end of that day; a day not later than the deadline
     in force (4 January) is still refused."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.domain.catalog import HazardArea, Severity
@@ -216,6 +218,42 @@ async def test_a_heads_after_photo_sent_outside_the_journey_can_submit_the_fix(b
     fix_data = str(offer.button_data[0][0]) if offer.button_data else f"rx:photo:{hazard.id}:0"
     pressed = await head.press_data(offer, fix_data)  # pressed again: the offer was used
     assert pressed.answer is not None and pressed.answer.show_alert
+
+
+async def test_a_photo_used_for_a_fix_is_not_offered_again_with_the_next_photo(bot_stage: Stage) -> None:
+    """The offer a head's after-photo went to a fix with is used up: a photo sent a few minutes later (of something
+    new to report) is offered on its own. Left in the draft, the used offer took the new photo in as its second, and
+    📝 上报隐患 would have reported the fixed hazard's after-photo as a new hazard."""
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    head = people.head
+    await head.send_photo()
+    offer = head.last_message()
+    await head.press(f"📤 提交整改 {hazard.code}", offer)
+    await head.send_text("已清理消防通道内的杂物")
+    await head.press("完成")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.AWAITING_VERIFICATION
+
+    bot_stage.clock.advance(timedelta(minutes=5))
+    await head.send_photo()
+    assert head.last_message().text == "要用这张照片上报隐患吗？"
+
+
+async def test_an_accepted_card_keeps_measures_written_in_two_paragraphs(bot_stage: Stage) -> None:
+    """Accepted from its notice, the card reads as what became of it: the title replaced, the facts kept, the closing
+    request to act (the card's last paragraph) dropped. Measures typed in two paragraphs are facts: cut at their
+    first blank line, the card lost the rest of them and the time the fix was handed in."""
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION,
+              reason="已清理消防通道内的杂物\n\n并安排专人每日巡查", photos=1)
+    card = people.staff.last_message()
+    assert "待您验收" in card.text and "请查看详情中的整改照片" in card.text
+    await people.staff.press("验收通过", card)
+    assert card.text.startswith(f"✅ 已验收销号：{hazard.code}")
+    assert "已清理消防通道内的杂物\n\n并安排专人每日巡查" in card.text and "提交时间" in card.text
+    assert "请查看详情中的整改照片" not in card.text and card.buttons == [["详情"]]
 
 
 async def test_a_head_who_blocked_the_bot_does_not_stop_the_other_notices(bot_stage: Stage) -> None:

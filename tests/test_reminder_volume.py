@@ -5,14 +5,18 @@ claiming and sending sends nothing twice once restarted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
+
+import pytest
 
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardState
 from bot.domain.reminders import ReminderKind
 from bot.jobs import SendDelivery, SweepReport, plan_once, sweep_once
 from bot.sandbox import SimUser
+from bot.services import reminder_rounds
 from bot.services.reminder_items import LISTED_ITEMS, HazardReminderData, ReminderItem
 from bot.services.reminder_rounds import Gathering, Round
 from bot.stage import Stage
@@ -172,6 +176,64 @@ async def test_an_urgent_hazard_keeps_its_own_weekday_and_a_general_one_comes_on
     }
     assert sent[(str(serious.id), "repeat1")] == local(2026, 3, 15, 10)
     assert sent[(str(general.id), "repeat1")] == local(2026, 3, 16, 9)
+
+
+async def test_a_backlog_counted_a_few_rows_at_a_time_still_comes_in_one_message(
+    bot_stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows a message counts but does not list are claimed a slice at a time until a slice comes back short: with
+    slices of three, the clerk's counted rows take several. Stopping at the first full slice left the rest due for the
+    next round, and the clerk a second message (a city admin's first morning: one for every slice)."""
+    monkeypatch.setattr(reminder_rounds, "COUNT_SLICE", 3)
+    bot_stage.clock.set(local(2026, 3, 2, 9))
+    people = await cast(bot_stage)
+    await backlog(bot_stage)
+    for day in range(8, 30):
+        await a_day(bot_stage, day)
+    staff_before = len(people.staff.messages())
+    await a_day(bot_stage, 30)
+    to_staff = people.staff.messages()[staff_before:]
+    assert len(to_staff) == 1 and "您有 24 条待办提醒" in to_staff[0].text
+    assert "另有 14 条提醒未逐条列出" in to_staff[0].text
+    mondays = [r for r in await hazard_rows(bot_stage, STAFF) if r.due_at == local(2026, 3, 30, 9)]
+    assert len(mondays) == 24 and {r.state for r in mondays} == {ReminderState.SENT}
+
+
+async def test_a_serious_hazard_due_with_a_backlog_is_listed_however_late_the_round_claims_it(bot_stage: Stage) -> None:
+    """A person's rows after the round met them are claimed the most pressing first: a 重大 hazard falling due at 09:00
+    on the Monday of the week's list was claimed after twenty-four general repeats due at the same minute, when the
+    list was full, and only counted in "另有 … 条"."""
+    bot_stage.clock.set(local(2026, 3, 2, 9))
+    people = await cast(bot_stage)
+    hazards = await backlog(bot_stage)
+    for day in range(8, 29):
+        await a_day(bot_stage, day)
+    await a_day(bot_stage, 29, hours=(9,))  # Sunday 09:00: a serious one, due in 24 hours, Monday at 09:00
+    serious = await report(bot_stage, severity=Severity.SERIOUS, description="燃气管道漏气")
+    assert serious.deadline == local(2026, 3, 30, 9)
+    staff_before = len(people.staff.messages())
+    await a_day(bot_stage, 30)
+    to_staff = people.staff.messages()[staff_before:]
+    assert len(to_staff) == 1 and "您有 25 条待办提醒" in to_staff[0].text
+    text = to_staff[0].text
+    assert f"隐患 {serious.code}" in text and "🚨" in text
+    assert [hazard for hazard in hazards if f"隐患 {hazard.code} 已逾期" in text] == hazards[:9]
+    assert "另有 15 条提醒未逐条列出" in text
+
+
+def test_a_subject_counted_once_is_not_listed_as_well_when_an_earlier_step_of_it_comes_later() -> None:
+    """A subject pushed off the list by a more pressing one stays counted when another of its rows comes later in the
+    round (a retry of an earlier step, due before the others): listed again, it was counted in "另有 … 条" as well,
+    and the hazard it pushed off in turn too, one more than there were."""
+    gathering = Gathering((CITY, None), "worker")
+    due = local(2026, 3, 30, 9)
+    gathering.add(item(n, due + timedelta(seconds=n)) for n in range(10))  # ten hazards: the list is full
+    gathering.add([item(10, due + timedelta(seconds=10), urgent=True)])  # an urgent one pushes the latest, 9, off
+    gathering.add([replace(item(9, due - timedelta(days=1)), reminder_id=109)])  # 9's earlier step, retried
+    delivery = gathering.delivery()
+    listed = {item.data.hazard_id for item in delivery.items if isinstance(item.data, HazardReminderData)}
+    assert listed == {10, *range(9)} and delivery.unlisted == 1  # eleven hazards: ten listed, one counted
+    assert sorted(delivery.reminder_ids) == [*range(11), 109]
 
 
 def test_a_round_keeps_ten_subjects_items_of_a_person_however_many_rows_it_claims_for_them() -> None:

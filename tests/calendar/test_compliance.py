@@ -13,6 +13,7 @@ from bot.domain.compliance import (
     DueSoon,
     Overdue,
     Period,
+    counted_compliant,
     drill_rule,
     due_soon_from,
     first_owed,
@@ -164,3 +165,11 @@ def test_a_missed_month_is_overdue_and_says_how_long_the_current_one_has_left() 
     assert status(SELF_INSPECTION_RULE, [], date(2026, 11, 30)) == Overdue(november, october, 30, 0)
     assert status(SELF_INSPECTION_RULE, [], date(2026, 11, 1)) == Overdue(november, october, 1, 29)
     assert status(SELF_INSPECTION_RULE, [date(2026, 10, 9)], date(2026, 11, 30)) == DueSoon(november, 0)
+
+
+def test_a_home_that_owed_no_drill_and_held_one_counts_as_compliant() -> None:
+    """Added in May, past the first half-year's last joining day, a home owes none of its drills: one that held a
+    drill all the same counts in the rate as compliant (left out with those that owed nothing, its drill counted for
+    nothing), and one that did not is left out of it."""
+    assert counted_compliant(ELDERLY, [date(2026, 5, 20)], date(2026, 6, 1), date(2026, 5, 1)) is True
+    assert counted_compliant(ELDERLY, [], date(2026, 6, 1), date(2026, 5, 1)) is None

@@ -59,3 +59,17 @@ async def test_an_old_excel_file_is_told_to_be_saved_as_xlsx_or_csv(bot_stage: S
     await admin.send_document(b"\xd0\xcf\x11\xe0" + bytes(100), "机构.xls")
     answer = admin.last_message().text
     assert "旧版 Excel（.xls）" in answer and "另存为" in answer
+
+
+async def test_a_clerks_registry_whose_columns_fit_another_list_as_badly_is_read_as_their_registry(
+    bot_stage: Stage,
+) -> None:
+    """A registry with its region column headed 区划代码 (as in the other two lists) and no category fits the people
+    list as badly as the registry: a tie goes to the list the sender may import, and the clerk reads what their
+    registry is missing, not that only city admins import people."""
+    clerk = bot_stage.sandbox.user(user_id=CLERK, first_name="周", language_code="zh-hans")
+    await bot_stage.register(clerk, Role.COUNTY, region="330302")
+    await clerk.send_document("人员代号,区划代码\nLC-0001,330302001001\n".encode(), "名册.csv", "text/csv")
+    answer = clerk.last_message().text
+    assert answer.startswith("❌ 特殊群体名册未导入") and "只能由市局管理员导入" not in answer
+    assert "第 1 行「类别」：缺少这一列。" in answer

@@ -259,7 +259,7 @@ async def test_a_person_listed_twice_or_a_head_placed_in_another_county_is_an_er
     world: InsightWorld, tmp_path: Path
 ) -> None:
     """Two identical rows made two live links for one head; a head's region of another county than their
-    institution's was dropped without a word."""
+    institution's was dropped without a word. The same name for another role or another home is another person."""
     imports = service(world)
     table = read_table(csv_bytes([
         ["姓名", "角色", "区划代码", "机构编码"],
@@ -268,6 +268,7 @@ async def test_a_person_listed_twice_or_a_head_placed_in_another_county_is_an_er
         ["钱七", "机构负责人", "330303", "WZ-330302-ELDER-02"],  # a Lucheng home placed in Longwan
         ["孙八", "机构负责人", "330302", "WZ-330302-ELDER-02"],  # its own county: fine
         ["李四", "社区/村干部", "330302", ""],  # another 李四, a cadre: another person
+        ["李四", "机构负责人", "", "WZ-330302-ELDER-01"],  # another home's head named 李四: another person too
     ]), "people.csv")
     result = await imports.run(await world.user(CITY_ADMIN), ImportKind.PEOPLE, table)
     assert where(result.errors) == {(3, "name", "duplicate_person"), (4, "region_code", "region_not_institutions")}
