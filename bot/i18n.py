@@ -137,6 +137,19 @@ def counted(key: str, count: int) -> str:
     return f"{key}_one" if count == 1 else key
 
 
+def two_units(t: Translator, amount: int, per: int, small: tuple[str, str], big: tuple[str, str], both: str) -> str:
+    """`amount` small units said in whole words, the larger unit first: "5 hours", "1 day", "1 day 3 hours", each in
+    the singular for one, and no "0 hours" after the days ("1 d 0 h" read as a code). `small` and `big`: each unit's
+    catalog key (counted: `_one` for one) and the name of its placeholder, which `both` also takes."""
+    (small_key, small_name), (big_key, big_name) = small, big
+    bigs, smalls = divmod(max(amount, 0), per)
+    said_small = t.plain(counted(small_key, smalls), **{small_name: smalls})
+    if bigs == 0:
+        return said_small
+    said_big = t.plain(counted(big_key, bigs), **{big_name: bigs})
+    return said_big if smalls == 0 else t.plain(both, **{big_name: said_big, small_name: said_small})
+
+
 # Chinese sets a Latin word apart from the Han characters around it ("已停用 Li Na（…）", not "已停用Li Na（…）"):
 # a placeholder touching a Han character in the template gets a space on that side when its value starts (or ends)
 # with a Latin letter. Names are the usual case: people type them in either script.

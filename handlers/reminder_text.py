@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.compliance import Duty, Overdue
 from bot.domain.reminders import ReminderKind
-from bot.i18n import Html, Translator, counted, name_in
+from bot.i18n import Html, Translator, counted, name_in, two_units
 from bot.services.digests import DigestData, Person
 from bot.services.reminder_items import (
     LISTED_ITEMS,
@@ -184,15 +184,9 @@ def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
 
 
 def _duration(span: timedelta, t: Translator) -> str:
-    """"5 hours", "1 day", "1 day 3 hours" ("1 天 3 小时"): whole words, each in the singular for one, and no
-    "0 hours" after the days ("overdue by 1 d 0 h" read as a code)."""
-    hours = max(int(span.total_seconds() // 3600), 0)
-    days, hours = divmod(hours, 24)
-    in_hours = t.plain(counted("reminder.hours", hours), hours=hours)
-    if days == 0:
-        return in_hours
-    in_days = t.plain(counted("reminder.days", days), days=days)
-    return in_days if hours == 0 else t.plain("reminder.days_hours", days=in_days, hours=in_hours)
+    """"5 hours", "1 day", "1 day 3 hours" ("1 天 3 小时")."""
+    hours = int(span.total_seconds() // 3600)
+    return two_units(t, hours, 24, ("reminder.hours", "hours"), ("reminder.days", "days"), "reminder.days_hours")
 
 
 def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -> str:

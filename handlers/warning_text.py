@@ -24,7 +24,7 @@ from bot.domain.warnings import (
     WarningOrigin,
     effective_expiry,
 )
-from bot.i18n import LANGUAGES, Html, Translator, clipped, counted, escape
+from bot.i18n import LANGUAGES, Html, Translator, clipped, escape, two_units
 from bot.services.warning_settings import WarningSettings, load_thresholds
 from storage.warning_models import HelpRequest
 
@@ -200,10 +200,7 @@ def resolve_help_button(request_id: int, t: Translator, institution: str = "") -
 
 def waited(span: timedelta, t: Translator) -> str:
     """How long a call has waited: "40 分钟", "1 小时 30 分钟" / "40 minutes", "1 hour 30 minutes"."""
-    minutes = max(int(span.total_seconds() // 60), 0)
-    hours, minutes = divmod(minutes, 60)
-    in_minutes = t.plain(counted("warn.wait_minutes", minutes), minutes=minutes)
-    if hours == 0:
-        return in_minutes
-    in_hours = t.plain(counted("warn.wait_hours", hours), hours=hours)
-    return in_hours if minutes == 0 else t.plain("warn.wait_hours_minutes", hours=in_hours, minutes=in_minutes)
+    minutes = int(span.total_seconds() // 60)
+    return two_units(
+        t, minutes, 60, ("warn.wait_minutes", "minutes"), ("warn.wait_hours", "hours"), "warn.wait_hours_minutes"
+    )
