@@ -17,7 +17,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.domain.catalog import Severity, correction_for
 from bot.domain.checklists import shown_description
-from bot.domain.lifecycle import REOPEN_WINDOW, corrects_it
+from bot.domain.lifecycle import REOPEN_WINDOW, HazardAction, corrects_it
 from bot.domain.reminders import notice_held_until
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import Notice, NoticeKind, NoticeReason
@@ -93,6 +93,10 @@ class HazardNotices:
 
     async def queue(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None:
         services = self._services
+        untold = await self._overtaken(hazard, event)
+        notices = [n for n in notices if (n.recipient_id, n.topic_id) not in untold]
+        if not notices:
+            return
         institution = await services.storage.institutions.get(hazard.institution_id)
         assignee = await self._assignee_name(hazard, notices)
         # Who asked for more time (for the staff asked to decide), who wrote a comment (for its readers).
@@ -132,6 +136,29 @@ class HazardNotices:
             )
         await services.outbox.enqueue(messages)
 
+    async def _overtaken(self, hazard: Hazard, event: HazardEvent) -> set[tuple[int, int | None]]:
+        """Notices held for the morning (quiet hours) that the change makes wrong are not sent: they were worded
+        when queued, and would tell in the morning of a hazard as it no longer is.
+
+        Withdrawn or closed in the night: every held notice of the hazard is cancelled; whoever was first to hear of
+        it in those (a new hazard, a hazard now theirs) and has heard nothing else of it is not told that it ended
+        either (returned, as chat and topic): they never knew it. Acted on by someone whose own "new hazard" notice
+        waits (a head who acknowledged it from /tasks at 00:30): that notice alone is cancelled, as they know; the
+        others' still go."""
+        outbox = self._services.storage.outbox
+        now = self._services.clock.now()
+        lane = f"{NOTICE_LANE}{hazard.id}:"
+        if event.action in _ENDING:
+            cancelled = await outbox.cancel_held(lane, now=now, reason=f"overtaken: hazard {event.action}")
+            introduced = {(item.chat_id, item.topic_id) for item in cancelled
+                          if any(f":{kind.value}:chat:" in item.dedupe_key for kind in _INTRODUCING)}
+            return {(chat, topic) for chat, topic in introduced if not await outbox.reaches(lane, chat, topic)}
+        if event.actor_id is not None:
+            own = f":{NoticeKind.NEW_HAZARD_FOR_HEAD.value}:chat:"
+            await outbox.cancel_held(lane, now=now, reason=f"overtaken: they did {event.action}",
+                                     chat_id=event.actor_id, containing=own)
+        return set()
+
     async def _assignee_name(self, hazard: Hazard, notices: Sequence[Notice]) -> str:
         """Whom staff named responsible, for the notices that say so."""
         if hazard.assignee_id is None or not any(n.kind in _NAMING_ASSIGNEE for n in notices):
@@ -148,6 +175,12 @@ class HazardNotices:
         return person.full_name if person is not None else str(event.actor_id)
 
 
+# The changes that end a hazard, and the notices by which someone first hears of one.
+_ENDING = frozenset({HazardAction.WITHDRAW.value, HazardAction.ACCEPT.value})
+_INTRODUCING = frozenset(
+    {NoticeKind.NEW_HAZARD_FOR_HEAD, NoticeKind.NEW_HAZARD_FOR_GROUP, NoticeKind.NEW_HAZARD_FOR_STAFF,
+     NoticeKind.ASSIGNED}
+)
 _NAMING_ASSIGNEE = frozenset({NoticeKind.UNASSIGNED, NoticeKind.HANDED_OVER})
 _EXTENSION_KINDS = frozenset(
     {NoticeKind.EXTENSION_REQUESTED, NoticeKind.EXTENSION_APPROVED, NoticeKind.EXTENSION_REFUSED}

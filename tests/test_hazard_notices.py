@@ -10,6 +10,7 @@ import pytest
 from bot.app import start_notice_sender
 from bot.domain.catalog import Severity
 from bot.domain.lifecycle import HazardAction, HazardState
+from bot.domain.withdrawal import WithdrawalCategory
 from bot.i18n import LANGUAGES, catalog_messages
 from bot.stage import Stage
 from handlers.hazard import MESSAGE_BUDGET, _pack
@@ -156,3 +157,32 @@ async def test_a_serious_hazard_found_at_night_is_told_at_once(bot_stage: Stage)
     (notice,) = containing(people.head, hazard.code)
     assert "本机构有新的安全隐患" in notice.text
     assert len(containing(people.group, hazard.code)) == 1
+
+
+async def test_notices_held_for_the_morning_tell_the_hazard_as_it_is_by_then(bot_stage: Stage) -> None:
+    """Notices held through quiet hours were worded when queued: a hazard withdrawn in the night is not announced
+    at 07:30 (nor its withdrawal, to those who never heard of it), and a head who acknowledged a hazard at 00:30 is
+    not asked at 07:30 to confirm they received it. Others still hear of a hazard that stands."""
+    people = await cast(bot_stage)
+    services = bot_stage.services
+    staff = await people.user(STAFF)
+    bot_stage.clock.set(local(2026, 11, 19, 23, 30))
+    withdrawn = await report(bot_stage, description="一号：走廊杂物堵塞")
+    bot_stage.clock.set(local(2026, 11, 19, 23, 40))
+    await services.hazards.withdraw(staff, withdrawn.id, WithdrawalCategory.MISTAKEN, "看错了，是别家机构")
+    bot_stage.clock.set(local(2026, 11, 19, 23, 50))
+    standing = await report(bot_stage, description="二号：灭火器过期")
+    bot_stage.clock.set(local(2026, 11, 20, 0, 30))
+    await act(bot_stage, HEAD, standing, HazardAction.ACKNOWLEDGE)
+    await deliver_what_is_due(bot_stage)
+    await bot_stage.restart()  # what is held, and what is cancelled, is in SQLite
+
+    bot_stage.clock.set(local(2026, 11, 20, 7, 30))
+    await drain(bot_stage)
+    await drain(bot_stage)
+    assert not containing(people.head, withdrawn.code) and not containing(people.group, withdrawn.code)
+    (told,) = containing(people.cadre, withdrawn.code)  # who reported it knew of it: told it was withdrawn
+    assert "已作废" in told.text
+    assert not containing(people.head, standing.code)  # they know: they acknowledged it
+    (posted,) = containing(people.group, standing.code)
+    assert "新隐患" in posted.text

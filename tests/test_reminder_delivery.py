@@ -14,6 +14,7 @@ import pytest
 from bot import jobs
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardState
+from bot.domain.reminders import ReminderKind
 from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.jobs import SendDelivery, SweepReport, Ticker, plan_once, sweep_once
@@ -110,6 +111,27 @@ async def test_the_head_is_nudged_on_the_months_last_day_and_told_on_the_1st_tha
     [opened] = [m for m in people.head.messages()[before:] if "月度隐患自查已开始" in m.text]
     assert "2026年3月的月度自查未完成，已记为未完成。" in opened.text
     assert "未完成2026年3月的月度隐患自查" in people.staff.last_message().text
+
+
+async def test_after_an_outage_past_the_months_end_the_last_day_nudge_is_dropped_not_sent_late(
+    bot_stage: Stage,
+) -> None:
+    """Down from the morning of 31 March to 3 April: the head is not told "today is the last day… by 2026-03-31"
+    in the message that says March was missed; the new month's opening and the miss still come, marked late."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    bot_stage.clock.set(local(2026, 3, 31, 8))
+    await plan_once(bot_stage.services)  # the last day's nudge is planned for 09:00; then the bot goes down
+    bot_stage.clock.set(local(2026, 4, 3, 10))
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+    told = people.head.last_message().text
+    assert "2026年4月的月度隐患自查已开始" in told and "2026年3月的月度自查未完成，已记为未完成。" in told
+    assert "最后一天" not in told and "2026-03-31" not in told
+    assert "延后补发" in told
+    last_days = await bot_stage.services.storage.reminders.find(kind=ReminderKind.SELF_INSPECTION_LAST_DAY)
+    [dropped] = [r for r in last_days if r.recipient_id == HEAD and r.due_at < local(2026, 4, 1)]
+    assert dropped.state is ReminderState.CANCELLED  # settled: no later sweep sends it either
 
 
 async def test_a_group_bound_after_the_digests_slot_gets_that_days_digest_without_a_late_note(

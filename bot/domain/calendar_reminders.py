@@ -63,6 +63,21 @@ STUDY_STEPS = (
     DutyStep("overdue", _K.STUDY_OVERDUE, Anchor.END, 1, _audiences(Audience.CITY_ADMIN)),
 )
 
+# The duty reminders that urge doing it within its period (the rest say, after it, that it was missed).
+URGING_KINDS = frozenset(
+    {
+        _K.DRILL_DUE_SOON, _K.DRILL_STAND_IN, _K.SELF_INSPECTION_OPEN, _K.SELF_INSPECTION_DUE,
+        _K.SELF_INSPECTION_LAST_DAY, _K.SELF_INSPECTION_STAND_IN, _K.STUDY_DUE_SOON,
+    }
+)
+
+
+def urges_too_late(kind: ReminderKind, period: Period, today: date) -> bool:
+    """Whether a reminder of this kind, going out `today` (late: the bot was down), would urge doing the duty
+    within a period already over: "today is the last day… by 2026-11-30" on 3 December, beside the period's own
+    "missed" line. It is dropped: the period's overdue reminder, and the next period's, tell what stands."""
+    return kind in URGING_KINDS and period.end < today
+
 
 @dataclass(frozen=True)
 class CalendarSchedule:

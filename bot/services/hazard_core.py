@@ -193,7 +193,10 @@ class ReminderPlanner(Protocol):
 class NoticeQueue(Protocol):
     """Words the notices of a change and queues them in the outbox, inside the change's transaction: so that no
     crash nor failed request can leave a change whose notices are lost. `event` is the history entry the change
-    wrote; the notices are worded as of that moment, whatever happens to the hazard before they go out."""
+    wrote; the notices are worded as of that moment, whatever happens to the hazard before they go out, except
+    that notices held for the morning which the change makes wrong (a hazard withdrawn or closed in the night, a
+    head who acted on it before their "new hazard" notice went) are cancelled. Called for every change, with no
+    notices too."""
 
     async def queue(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None: ...
 
@@ -218,8 +221,9 @@ class HazardCore:
         self.check_backs: CheckBackPlanner | None = None
 
     async def _queue_notices(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None:
-        """Call inside the change's transaction."""
-        if self.notifier is not None and notices:
+        """Call inside the change's transaction; with no notices too: a change may make notices still waiting
+        (held for the morning) wrong."""
+        if self.notifier is not None:
             await self.notifier.queue(hazard, event, notices)
 
     async def _planned(self, outcome: HazardOutcome) -> HazardOutcome:

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from bot.domain.calendar_reminders import urges_too_late
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import Duty, DutyStatus, Period
 from bot.domain.lifecycle import OPEN_STATES, HazardState
@@ -197,6 +198,9 @@ class ItemBuilder:
 
     async def build(self, reminder: ClaimedReminder) -> ReminderItem | None:
         data: ReminderData | None
+        duty = reminder.subject_type in (SubjectType.INSTITUTION, SubjectType.UNIT)
+        if duty and urges_too_late(reminder.kind, _period(reminder), self._today):
+            return None  # "do it by the 30th", sent on 3 December: nobody can any more
         if reminder.subject_type is SubjectType.HAZARD:
             data = await self._hazard(reminder)
         elif reminder.subject_type is SubjectType.INSTITUTION:

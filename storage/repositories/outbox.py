@@ -181,6 +181,29 @@ class OutboxRepository:
             (reason, *_keys_starting_with(key_prefix)),
         )
 
+    async def cancel_held(
+        self, key_prefix: str, *, now: datetime, reason: str, chat_id: int | None = None, containing: str = ""
+    ) -> list[OutboxItem]:
+        """Cancel the messages held for later (waiting, never tried, not due before `now`: quiet hours) whose key
+        starts with `key_prefix`, and contains `containing`; of one chat if `chat_id`. They are never sent, and
+        their keys stay taken. Returns them."""
+        rows = await self._db.fetchall(
+            "UPDATE outbox SET state = 'cancelled', last_error = ? "
+            "WHERE state = 'pending' AND attempts = 0 AND next_attempt_at > ? AND dedupe_key >= ? AND dedupe_key < ? "
+            "AND (? IS NULL OR chat_id = ?) AND instr(dedupe_key, ?) > 0 "
+            f"RETURNING {_COLUMNS}",
+            (reason, to_db_time(now), *_keys_starting_with(key_prefix), chat_id, chat_id, containing),
+        )
+        return sorted((_item(row) for row in rows), key=lambda item: item.id)
+
+    async def reaches(self, key_prefix: str, chat_id: int, topic_id: int | None) -> bool:
+        """Whether a message whose key starts with `key_prefix` went, goes or is to go to this chat (and topic)."""
+        return await self._db.fetchone(
+            "SELECT 1 FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? AND chat_id = ? AND topic_id IS ? "
+            "AND state IN ('pending', 'sending', 'sent') LIMIT 1",
+            (*_keys_starting_with(key_prefix), chat_id, topic_id),
+        ) is not None
+
     async def queued(self, key: str) -> bool:
         """Whether any chat's copy of the message `key` names was ever queued (`{key}:chat:{id}`), in any state."""
         return await self._db.fetchone(
