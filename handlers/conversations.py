@@ -4,6 +4,7 @@ the step sees it and offers the step's own Cancel button."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -56,7 +57,8 @@ def cancel_button(conversation: ConversationHandler[Any]) -> str | None:
     return None
 
 
-def _cancel_labels() -> re.Pattern[str]:
+@functools.cache
+def cancel_labels() -> re.Pattern[str]:
     """The Cancel button's label in every language, typed alone (any case, with or without marks around it)."""
     from bot.i18n import LANGUAGES, catalog_messages  # the catalogs, read once at start
 
@@ -69,7 +71,7 @@ def typed_cancel_presses_cancel(application: AnyApplication) -> None:
     to use the buttons, at a step of text it became the text (a description "too short"). Taken before the step's
     own handlers, in every journey whose /cancel has a button (`cancel_button`), in private chats only (a group's
     word is not addressed to a step of one person's)."""
-    typed = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(_cancel_labels())
+    typed = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(cancel_labels())
     for conversation in conversations(application):
         if cancel_button(conversation) is None:
             continue
