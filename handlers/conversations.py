@@ -18,6 +18,14 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 # it says as it ends. A staff decision whose last step takes the next text typed (a new deadline's reason) must not
 # survive a detour in silence: the next sentence, typed about something else, would change the deadline.
 ENDED_BY_A_COMMAND: dict[str, Callable[[Update, Any], Awaitable[None]]] = {}
+# The commands those steps wait through: /lang changes nothing but the words, and the step is asked again in the new
+# language (`ASKED_AGAIN`), so the reason typed next is still the step's. Ended by /lang, the step threw the reason
+# typed after it to the general hint. (/help and /start still end them: they show no question, and the next sentence
+# may be about anything.)
+WAITED_THROUGH = frozenset({"lang"})
+# How each of those steps asks its question again, with its Cancel, after /lang: (the update, the context, the
+# caller, the step it waits at) → whether it asked (False, nothing said: its draft is gone).
+ASKED_AGAIN: dict[str, Callable[[Update, Any, Any, object], Awaitable[bool]]] = {}
 
 
 def conversations(application: AnyApplication) -> list[ConversationHandler[Any]]:

@@ -29,7 +29,7 @@ from handlers.common import (
     refused_text,
     typed,
 )
-from handlers.conversations import ENDED_BY_A_COMMAND
+from handlers.conversations import ASKED_AGAIN, ENDED_BY_A_COMMAND
 from handlers.hazard import MIN_DEADLINE_REASON, deadline_shown, reason_too_short, typed_deadline_of
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
@@ -351,11 +351,29 @@ async def refusal_cancelled(update: Update, context: BotContext) -> int:
     )
 
 
+async def refusal_asked_again(update: Update, context: BotContext, caller: Caller, step: object) -> bool:
+    """The refusal's question again, with its Cancel (after /lang, in the new language); False when its draft is
+    gone, or the person may no longer see the hazard."""
+    if caller.user is None:
+        return False
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+    if draft is None:
+        return False
+    try:
+        hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
+    except Refusal:
+        return False
+    text = caller.t("extension.ask_refusal_reason", code=hazard.code)
+    await answer(update, text, reply_markup=cancel_keyboard(caller.t, REFUSE_CANCEL))
+    return True
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     # Kept waiting, the next sentence typed about something else refused the request and told the head.
     ENDED_BY_A_COMMAND["extension_refuse"] = ended_by_a_command(Journey.EXTENSION_REFUSE, "extension.refuse_put_aside")
+    ASKED_AGAIN["extension_refuse"] = refusal_asked_again
     application.add_handler(
         ConversationHandler(
             name="extension",
