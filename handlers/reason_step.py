@@ -39,6 +39,7 @@ from handlers.hazard_buttons import (
     REASON_REFUSALS,
     STALE_BUTTONS,
     card_of,
+    card_words,
     details_keyboard,
     ensure_allowed,
     pressed_hazard,
@@ -182,9 +183,11 @@ class ReasonStep:
         reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
         if self.settled_key is not None:
             services = context.services
-            at = when(services.clock.now(), services.settings.tz, t)
-            title = t(self.settled_key, code=outcome.hazard.code, name=user.full_name, at=at, reason=reason)
-            await settle_stored_card(context.bot, draft.card, title, details_keyboard(draft.hazard_id, t))
+            # In the card's own language, which its lines below stay in (the presser may have switched since).
+            words = card_words(context, draft.card.language if draft.card is not None else None, t)
+            at = when(services.clock.now(), services.settings.tz, words)
+            title = words(self.settled_key, code=outcome.hazard.code, name=user.full_name, at=at, reason=reason)
+            await settle_stored_card(context.bot, draft.card, title, details_keyboard(draft.hazard_id, words))
         await answer(update, self.done(outcome, reason, t, context))
         return ConversationHandler.END
 
