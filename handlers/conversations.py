@@ -4,6 +4,7 @@ the step sees it and offers the step's own Cancel button."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +18,14 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 # it says as it ends. A staff decision whose last step takes the next text typed (a new deadline's reason) must not
 # survive a detour in silence: the next sentence, typed about something else, would change the deadline.
 ENDED_BY_A_COMMAND: dict[str, Callable[[Update, Any], Awaitable[None]]] = {}
+# The commands those steps wait through: /lang changes nothing but the words, and the step is asked again in the new
+# language (`ASKED_AGAIN`), so the reason typed next is still the step's. Ended by /lang, the step threw the reason
+# typed after it to the general hint. (/help and /start still end them: they show no question, and the next sentence
+# may be about anything.)
+WAITED_THROUGH = frozenset({"lang"})
+# How each of those steps asks its question again, with its Cancel, after /lang: (the update, the context, the
+# caller, the step it waits at) → whether it asked (False, nothing said: its draft is gone).
+ASKED_AGAIN: dict[str, Callable[[Update, Any, Any, object], Awaitable[bool]]] = {}
 
 
 def conversations(application: AnyApplication) -> list[ConversationHandler[Any]]:
@@ -56,7 +65,8 @@ def cancel_button(conversation: ConversationHandler[Any]) -> str | None:
     return None
 
 
-def _cancel_labels() -> re.Pattern[str]:
+@functools.cache
+def cancel_labels() -> re.Pattern[str]:
     """The Cancel button's label in every language, typed alone (any case, with or without marks around it)."""
     from bot.i18n import LANGUAGES, catalog_messages  # the catalogs, read once at start
 
@@ -69,7 +79,7 @@ def typed_cancel_presses_cancel(application: AnyApplication) -> None:
     to use the buttons, at a step of text it became the text (a description "too short"). Taken before the step's
     own handlers, in every journey whose /cancel has a button (`cancel_button`), in private chats only (a group's
     word is not addressed to a step of one person's)."""
-    typed = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(_cancel_labels())
+    typed = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(cancel_labels())
     for conversation in conversations(application):
         if cancel_button(conversation) is None:
             continue

@@ -29,14 +29,16 @@ from handlers.common import (
     refused_text,
     typed,
 )
-from handlers.conversations import ENDED_BY_A_COMMAND
+from handlers.conversations import ASKED_AGAIN, ENDED_BY_A_COMMAND
 from handlers.hazard import MIN_DEADLINE_REASON, deadline_shown, reason_too_short, typed_deadline_of
 from handlers.hazard_buttons import (
     APPROVE_EXTENSION,
     EXTEND,
     REASON_REFUSALS,
     REFUSE_EXTENSION,
+    card_language,
     card_of,
+    card_words,
     details_keyboard,
     pattern,
     pressed_hazard,
@@ -276,9 +278,11 @@ async def pressed_approve(update: Update, context: BotContext) -> None:
     hazard = outcome.hazard
     tz = services.settings.tz
     if isinstance(query.message, Message):
-        title = t("card.extension_approved", code=hazard.code, deadline=when(hazard.deadline, tz, t),
-                  name=press.user.full_name, at=when(services.clock.now(), tz, t))
-        await settle_card(query.message, title, details_keyboard(hazard.id, t), closing=False)
+        # In the card's own language, which its lines below stay in (the presser may have switched since).
+        words = card_words(context, card_language(query.message), t)
+        title = words("card.extension_approved", code=hazard.code, deadline=when(hazard.deadline, tz, words),
+                      name=press.user.full_name, at=when(services.clock.now(), tz, words))
+        await settle_card(query.message, title, details_keyboard(hazard.id, words), closing=False)
     await answer(update, t("extension.approved", code=hazard.code, deadline=when(hazard.deadline, tz, t)))
 
 
@@ -329,10 +333,13 @@ async def gave_refusal_reason(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     reason = outcome.request.decision_note or "—"
     # The request's card, pressed a message before, says it was refused (as an approved one says so).
-    title = t("card.extension_refused", code=outcome.hazard.code, name=user.full_name, reason=reason,
-              at=when(services.clock.now(), services.settings.tz, t))
+    # In the card's own language, which its lines below stay in (the presser may have switched since).
+    words = card_words(context, draft.card.language if draft.card is not None else None, t)
+    title = words("card.extension_refused", code=outcome.hazard.code, name=user.full_name, reason=reason,
+                  at=when(services.clock.now(), services.settings.tz, words))
     # The request's card ends with its reason, not a request to act: all of it is kept.
-    await settle_stored_card(context.bot, draft.card, title, details_keyboard(outcome.hazard.id, t), closing=False)
+    await settle_stored_card(context.bot, draft.card, title, details_keyboard(outcome.hazard.id, words),
+                             closing=False)
     await answer(update, t("extension.refused", code=outcome.hazard.code, reason=reason))
     return ConversationHandler.END
 
@@ -351,11 +358,29 @@ async def refusal_cancelled(update: Update, context: BotContext) -> int:
     )
 
 
+async def refusal_asked_again(update: Update, context: BotContext, caller: Caller, step: object) -> bool:
+    """The refusal's question again, with its Cancel (after /lang, in the new language); False when its draft is
+    gone, or the person may no longer see the hazard."""
+    if caller.user is None:
+        return False
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
+    if draft is None:
+        return False
+    try:
+        hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
+    except Refusal:
+        return False
+    text = caller.t("extension.ask_refusal_reason", code=hazard.code)
+    await answer(update, text, reply_markup=cancel_keyboard(caller.t, REFUSE_CANCEL))
+    return True
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     # Kept waiting, the next sentence typed about something else refused the request and told the head.
     ENDED_BY_A_COMMAND["extension_refuse"] = ended_by_a_command(Journey.EXTENSION_REFUSE, "extension.refuse_put_aside")
+    ASKED_AGAIN["extension_refuse"] = refusal_asked_again
     application.add_handler(
         ConversationHandler(
             name="extension",

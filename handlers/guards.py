@@ -26,9 +26,9 @@ from bot.domain.secrecy import LEVELS, find_classification_mark
 from bot.domain.warnings import looks_like_receipt
 from bot.services.onboarding import GroupLoss
 from handlers.common import Caller, answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
-from handlers.conversations import cancel_button, waiting
+from handlers.conversations import cancel_button, cancel_labels, waiting
 from handlers.group_pointer import addressed_to_bot, spoken_to_in_group, to_private_chat
-from handlers.photo_offer import fixable, may_report
+from handlers.photo_offer import cancel_waiting_offer, fixable, may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 from handlers.resume import waiting_at
 from handlers.warning_text import ack_keyboard, headline, local_time, title
@@ -301,6 +301,9 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
     if caller is None:
         return
     message = update.effective_message
+    if (message is not None and message.text is not None and cancel_labels().match(message.text)
+            and await cancel_waiting_offer(update, context, caller)):
+        return  # 取消 typed under a photo's offer: the offer's 取消 button, as at a journey's step
     if message is not None and message.text is not None and message.text.startswith("/"):
         await answer(update, caller.t("fallback.unknown_command"))
     elif message is not None and message.text is not None and await may_report(context, caller):

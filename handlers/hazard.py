@@ -38,7 +38,7 @@ from handlers.common import (
     refused_text,
     typed,
 )
-from handlers.conversations import ENDED_BY_A_COMMAND
+from handlers.conversations import ASKED_AGAIN, ENDED_BY_A_COMMAND
 from handlers.hazard_buttons import (
     DEADLINE,
     REASON_REFUSALS,
@@ -358,6 +358,28 @@ async def _ask_deadline(update: Update, context: BotContext, caller: Caller, haz
     return CHOOSING_DEADLINE
 
 
+async def deadline_asked_again(update: Update, context: BotContext, caller: Caller, step: object) -> bool:
+    """The step's question again, with its buttons (after /lang, in the new language): the new deadline, or the
+    reason for the one chosen. False when the draft is gone, or the person may no longer see the hazard."""
+    if caller.user is None:
+        return False
+    draft = await _drafts(context).get(caller.user.telegram_id, Journey.DEADLINE)
+    if draft is None:
+        return False
+    t, tz = caller.t, context.services.settings.tz
+    if step == AWAITING_REASON and draft.deadline is not None:
+        text = t("deadline.ask_reason", deadline=when(draft.deadline, tz, t))
+        await answer(update, text, reply_markup=cancel_keyboard(t, DEADLINE_CANCEL))
+        return True
+    try:
+        hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
+    except Refusal:
+        return False
+    await answer(update, t("deadline.ask", code=hazard.code, deadline=when(hazard.deadline, tz, t)),
+                 reply_markup=_extension_keyboard(t))
+    return True
+
+
 async def chose_extension(update: Update, context: BotContext) -> str | int:
     press = await pressed(update, context)
     if press is None:
@@ -499,6 +521,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     # The change is two quick answers, so asking it again costs less than a deadline changed by mistake.
     ENDED_BY_A_COMMAND["deadline"] = ended_by_a_command(Journey.DEADLINE, "deadline.put_aside")
+    ASKED_AGAIN["deadline"] = deadline_asked_again
     application.add_handler(CommandHandler("hazard", show_hazard, filters=private))
     application.add_handler(CallbackQueryHandler(pressed_details, pattern=pattern(VIEW)))
     text = private & filters.TEXT & ~filters.COMMAND

@@ -18,7 +18,7 @@ from bot.domain.catalog import is_sensitive
 from bot.domain.checklists import shown_description
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.domain.roles import STAFF_ROLES
-from bot.i18n import Translator, clipped_width
+from bot.i18n import LANGUAGES, Translator, catalog_messages, clipped_width
 from bot.services.errors import Refusal
 from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
 from handlers.common import BUTTON_CHARACTERS, Caller, catalog_label, page_row, place_name, popup_text, pressed
@@ -263,12 +263,28 @@ async def settle_card(
             raise
 
 
+def card_language(message: Message) -> str | None:
+    """The language a card was sent in: that of its Details button's label (every hazard card carries one), None
+    when it has none. A settled card's title is written in it, whoever presses: staff who had switched to English
+    retitled a Chinese card "✅ More time approved…" over its Chinese lines."""
+    markup = message.reply_markup
+    labels = {button.text for row in markup.inline_keyboard for button in row} if markup is not None else set()
+    return next((language for language in LANGUAGES if catalog_messages(language)["button.details"] in labels), None)
+
+
+def card_words(context: BotContext, language: str | None, t: Translator) -> Translator:
+    """The words of a settled card's title and Details button: the card's own language (`card_language`), so that
+    the card reads in one language; the presser's (`t`) when it is not known."""
+    return context.services.i18n.get(language) if language is not None else t
+
+
 def card_of(query: CallbackQuery) -> CardRef | None:
     """The card a decision that waits for its reason was pressed on, to retitle once the reason is typed."""
     message = query.message
     if not isinstance(message, Message) or message.text is None:
         return None
-    return CardRef(chat_id=message.chat_id, message_id=message.message_id, text_html=message.text_html)
+    return CardRef(chat_id=message.chat_id, message_id=message.message_id, text_html=message.text_html,
+                   language=card_language(message))
 
 
 async def settle_stored_card(

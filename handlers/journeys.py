@@ -18,7 +18,7 @@ from telegram.ext import Application, ConversationHandler, TypeHandler
 from bot.context import BotContext
 from bot.i18n import Html
 from handlers.common import identify
-from handlers.conversations import ENDED_BY_A_COMMAND, conversations, waiting
+from handlers.conversations import ENDED_BY_A_COMMAND, WAITED_THROUGH, conversations, waiting
 from handlers.guards import ACCESS_GROUP
 from handlers.resume import unfinished_lines
 
@@ -51,9 +51,13 @@ async def started_journey(update: Update, context: BotContext) -> None:
 
 async def _command_ends(update: Update, context: BotContext, chat_id: int, user_id: int) -> None:
     """A command that starts no journey (/hazard, /tasks…) ends the journeys that do not wait through a detour
-    (`ENDED_BY_A_COMMAND`), each saying so; one the journey itself takes (its /cancel) is left to it."""
+    (`ENDED_BY_A_COMMAND`), each saying so; one the journey itself takes (its /cancel) is left to it, and so is /lang
+    (`WAITED_THROUGH`), after which the step is asked again."""
     message = update.message
     if message is None or not (message.text or "").startswith("/"):
+        return
+    command = (message.text or "").split(maxsplit=1)[0].removeprefix("/").split("@", 1)[0].lower()
+    if command in WAITED_THROUGH:
         return
     for conversation in waiting(context.application, chat_id, user_id):
         said = ENDED_BY_A_COMMAND.get(conversation.name or "")

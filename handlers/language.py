@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import BotContext
 from bot.i18n import LANGUAGES
 from handlers.common import answer, identify, is_private
-from handlers.conversations import waiting
+from handlers.conversations import ASKED_AGAIN, step_of, waiting
 from handlers.menus import install_user_menu
 from handlers.resume import waiting_at
 
@@ -47,6 +47,14 @@ async def chose_language(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     steps = waiting(context.application, chat.id, query.from_user.id) if chat is not None and is_private(update) else []
     at = await waiting_at(context, caller, steps, chat.id, query.from_user.id, askable=True) if chat and steps else None
+    again = next((step for step in steps if step.name in ASKED_AGAIN), None) if at is None else None
+    if again is not None and chat is not None:
+        # A hazard's step waiting for a typed answer (a reason, a new deadline): its question again, in the new
+        # language with its Cancel, right under the switch; the answer typed next is still the step's.
+        await answer(update, t("lang.changed", language=name), edit=True)
+        await install_user_menu(context.bot, user, t)
+        await ASKED_AGAIN[again.name or ""](update, context, caller, step_of(again, chat.id, query.from_user.id))
+        return
     if at is None:
         # No journey waits, or one that cannot ask its step again: said it is kept, the step's next answer awaited.
         await answer(update, t("lang.changed_waiting" if steps else "lang.changed", language=name), edit=True)

@@ -1,7 +1,7 @@
 """A photo sent first, outside any journey (as people do on FixMyStreet: the picture, then the words): the bot asks
 whether to report a hazard with it, rather than drop it. 📝 上报隐患 starts /report with the photo(s) already in the
 draft (handlers.report, `accepted_offer`), and so does /report typed while the offer waits (`start_report`);
-取消 forgets them.
+取消 forgets them, and so do 取消 typed and /cancel sent while the offer waits (`cancel_waiting_offer`).
 
 The offer is kept in the person's report draft (`ReportDraft.offer`), so a restart between the photo and the press
 loses nothing. Only the file ids are kept: the bytes are fetched into the evidence folder when the photos are used,
@@ -10,11 +10,12 @@ never for a photo sent by mistake. Anything else that reaches no journey gets a 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
@@ -145,6 +146,30 @@ async def declined(update: Update, context: BotContext) -> None:
     await query.answer()
     await services.hazards.save_draft(caller.user.telegram_id, draft.model_copy(update={"offer": None}))
     await answer(update, caller.t("offer.declined"), edit=True)
+
+
+async def cancel_waiting_offer(update: Update, context: BotContext, caller: Caller) -> bool:
+    """取消 typed, or /cancel sent, while an offer waits: the offer ends as its 取消 button ends it (the photos
+    forgotten, the question turned into "照片未保存" without its buttons), and "已取消" is said, as a journey's /cancel
+    says it. Left waiting, the cancelled photo joined the next one and went out with the next fix or report. False
+    (nothing said) when no offer waits."""
+    chat = update.effective_chat
+    if caller.user is None or chat is None:
+        return False
+    hazards = context.services.hazards
+    draft = await hazards.load_draft(caller.user.telegram_id)
+    if draft is None or draft.offer is None:
+        return False
+    offer = draft.offer
+    await hazards.save_draft(caller.user.telegram_id, draft.model_copy(update={"offer": None}))
+    if offer.message_id is not None:
+        # The question reads as its 取消 button leaves it (editMessageText: see hazard_buttons.replace_buttons);
+        # deleted by the person, or already edited so: nothing left to take away.
+        with contextlib.suppress(TelegramError):
+            await context.bot.edit_message_text(caller.t("offer.declined"), chat_id=chat.id,
+                                                message_id=offer.message_id, reply_markup=None)
+    await answer(update, caller.t("cancel.done"))
+    return True
 
 
 async def use_offer(context: BotContext, caller: Caller, token: int) -> PhotoOffer | None:

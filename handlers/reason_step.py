@@ -24,12 +24,22 @@ from bot.domain.lifecycle import HazardAction
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.hazards import HazardOutcome
-from handlers.common import answer, cancel_journey, cancel_keyboard, catalog_label, identify, refused_text, typed
-from handlers.conversations import ENDED_BY_A_COMMAND
+from handlers.common import (
+    Caller,
+    answer,
+    cancel_journey,
+    cancel_keyboard,
+    catalog_label,
+    identify,
+    refused_text,
+    typed,
+)
+from handlers.conversations import ASKED_AGAIN, ENDED_BY_A_COMMAND
 from handlers.hazard_buttons import (
     REASON_REFUSALS,
     STALE_BUTTONS,
     card_of,
+    card_words,
     details_keyboard,
     ensure_allowed,
     pressed_hazard,
@@ -38,6 +48,7 @@ from handlers.hazard_buttons import (
     shown_fix_of,
 )
 from handlers.notify import when
+from storage.hazard_models import Hazard
 from storage.models import User
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
@@ -122,10 +133,27 @@ class ReasonStep:
         card = card_of(query) if self.settled_key is not None else None
         draft = ActionDraft(hazard_id=hazard_id, shown_fix=shown_fix, card=card)
         await self._drafts(context).save(user.telegram_id, self.journey, draft, now)
-        ask_key = dict(self.ask_key_by_state).get(hazard.state.value, self.ask_key)
-        text = t(ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t), **dict(self.ask_params))
-        await answer(update, text, reply_markup=self.cancel_keyboard(t))
+        await answer(update, self._question(t, hazard), reply_markup=self.cancel_keyboard(t))
         return self.awaiting_reason
+
+    def _question(self, t: Translator, hazard: Hazard) -> str:
+        ask_key = dict(self.ask_key_by_state).get(hazard.state.value, self.ask_key)
+        return t(ask_key, code=hazard.code, severity=catalog_label(hazard.severity, t), **dict(self.ask_params))
+
+    async def ask_again(self, update: Update, context: BotContext, caller: Caller, step: object) -> bool:
+        """The step's question again, with its Cancel (after /lang, in the new language); False when its draft, or
+        the person's sight of the hazard, is gone."""
+        if caller.user is None:
+            return False
+        draft = await self._drafts(context).get(caller.user.telegram_id, self.journey)
+        if draft is None:
+            return False
+        try:
+            hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
+        except Refusal:
+            return False
+        await answer(update, self._question(caller.t, hazard), reply_markup=self.cancel_keyboard(caller.t))
+        return True
 
     async def gave_reason(self, update: Update, context: BotContext) -> str | int:
         sent = await typed(update, context)
@@ -155,9 +183,11 @@ class ReasonStep:
         reason = outcome.event.note if outcome.event is not None and outcome.event.note else ""
         if self.settled_key is not None:
             services = context.services
-            at = when(services.clock.now(), services.settings.tz, t)
-            title = t(self.settled_key, code=outcome.hazard.code, name=user.full_name, at=at, reason=reason)
-            await settle_stored_card(context.bot, draft.card, title, details_keyboard(draft.hazard_id, t))
+            # In the card's own language, which its lines below stay in (the presser may have switched since).
+            words = card_words(context, draft.card.language if draft.card is not None else None, t)
+            at = when(services.clock.now(), services.settings.tz, words)
+            title = words(self.settled_key, code=outcome.hazard.code, name=user.full_name, at=at, reason=reason)
+            await settle_stored_card(context.bot, draft.card, title, details_keyboard(draft.hazard_id, words))
         await answer(update, self.done(outcome, reason, t, context))
         return ConversationHandler.END
 
@@ -202,4 +232,5 @@ class ReasonStep:
         """The step's conversation, and (with `put_aside_key`) its end by another command (handlers.journeys)."""
         if self.put_aside_key is not None:
             ENDED_BY_A_COMMAND[self.name] = ended_by_a_command(self.journey, self.put_aside_key)
+            ASKED_AGAIN[self.name] = self.ask_again
         application.add_handler(self.conversation())

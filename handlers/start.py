@@ -15,6 +15,7 @@ from bot.services.people import describe_scope
 from handlers.common import Caller, answer, full_name, identify, is_private
 from handlers.guards import bound_group
 from handlers.menus import install_user_menu
+from handlers.photo_offer import cancel_waiting_offer
 from handlers.resume import unfinished_lines
 
 
@@ -98,8 +99,9 @@ async def _help_with_unfinished(update: Update, context: BotContext, caller: Cal
 
 async def cancel_nothing(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
-    if caller is not None:
-        await answer(update, caller.t("cancel.nothing"))
+    if caller is None or (is_private(update) and await cancel_waiting_offer(update, context, caller)):
+        return  # a photo's offer that waited is what /cancel ended
+    await answer(update, caller.t("cancel.nothing"))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -23,6 +23,8 @@ from handlers.hazard_buttons import (
     REJECT,
     VIEW,
     button,
+    card_language,
+    card_words,
     pattern,
     pressed_hazard,
     refuse,
@@ -115,9 +117,12 @@ async def _closed(update: Update, context: BotContext, outcome: HazardOutcome, t
     closed = when(hazard.closed_at, context.services.settings.tz, t)
     if isinstance(query.message, Message):
         # The verdict is given: the notice says so, with only Details left, so nobody taps Accept or Reject again.
-        details = InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
+        # In the card's own language, which its lines below stay in (the presser may have switched since).
+        words = card_words(context, card_language(query.message), t)
+        details = InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", words)]])
         name = (await context.services.storage.users.get(query.from_user.id) or query.from_user).full_name
-        title = t("card.accepted", code=hazard.code, name=name, at=closed)
+        at = when(hazard.closed_at, context.services.settings.tz, words)
+        title = words("card.accepted", code=hazard.code, name=name, at=at)
         await settle_card(query.message, title, details)
     if hazard.closed_on_time is False:
         await answer(update, t("verify.accepted_late", code=hazard.code, closed=closed))

@@ -9,6 +9,7 @@ from bot.domain.catalog import HazardArea
 from bot.domain.lifecycle import HazardAction, HazardState
 from bot.domain.roles import Role
 from bot.domain.withdrawal import WithdrawalCategory
+from bot.sandbox.driver import SimUser
 from bot.services.errors import Refusal
 from bot.stage import Stage
 from storage.calendar_models import ReminderState, SubjectType
@@ -29,6 +30,7 @@ from tests.hazard_people import (
     hazard_now,
     opened,
     report,
+    submitted,
 )
 from tests.test_institution_closure import close_from_card
 
@@ -472,3 +474,40 @@ async def test_a_request_ends_when_the_requester_s_access_ends_and_staff_are_tol
     assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline
     audit = await bot_stage.services.storage.audit.list(action_prefix="user.deactivated")
     assert audit[-1].detail["extensions_ended"] == [hazard.code]
+
+
+async def to_english(person: SimUser) -> None:
+    await person.send_text("/lang")
+    await person.press("English", person.last_message())
+
+
+async def test_a_chinese_card_settled_after_a_switch_to_english_keeps_a_chinese_title(bot_stage: Stage) -> None:
+    """Staff who switched to English and pressed the old 同意延期 (or 不同意延期, 退回整改) saw the card retitled
+    "✅ More time approved…" over its Chinese lines. The title now follows the card's own language (that of its
+    buttons, the language it was sent in); the presser's own answers follow theirs."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    approved, refused, rejected = await report(bot_stage), await report(bot_stage), await report(bot_stage)
+    await asked_by_service(bot_stage, approved)
+    approve_card = staff.last_message()
+    await asked_by_service(bot_stage, refused)
+    refuse_card = staff.last_message()
+    await submitted(bot_stage, rejected)
+    reject_card = staff.last_message()
+    assert "延期申请待审批" in approve_card.text and "延期申请待审批" in refuse_card.text
+    await to_english(staff)
+
+    await staff.press("同意延期", approve_card)
+    assert staff.last_message().text.startswith("✅ Approved")  # the presser's own answer: their language
+    assert approve_card.text.startswith("✅ 已同意延期至") and "More time" not in approve_card.text
+    assert approve_card.buttons == [["详情"]]
+
+    await staff.press("不同意延期", refuse_card)
+    await staff.send_text("Fit a temporary cover first")
+    assert refuse_card.text.startswith(f"❌ 已不同意延期：{refused.code}\n（由 周科长 于 ")
+    assert "理由：Fit a temporary cover first" in refuse_card.text and refuse_card.buttons == [["详情"]]
+
+    await staff.press("退回整改", reject_card)
+    await staff.send_text("Photo is blurry, retake")
+    assert reject_card.text.startswith(f"↩️ 已退回整改：{rejected.code}\n（由 周科长 于 ")
+    assert reject_card.buttons == [["详情"]]

@@ -220,6 +220,35 @@ async def test_a_heads_after_photo_sent_outside_the_journey_can_submit_the_fix(b
     assert pressed.answer is not None and pressed.answer.show_alert
 
 
+async def test_typed_cancel_or_slash_cancel_ends_a_heads_photo_offer_and_the_next_fix_has_only_the_next_photo(
+    bot_stage: Stage,
+) -> None:
+    """取消 typed under the after-photo offer got the general hint and left the buttons alive; /cancel said there was
+    nothing to cancel. Either way the cancelled photo joined the next one and went out with the fix. Now both end
+    the offer as its 取消 button does: the photo forgotten, the buttons gone, "照片未保存"."""
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    head = people.head
+    for cancel in ("取消", "/cancel"):
+        await head.send_photo()
+        offer = head.last_message()
+        assert offer.text.startswith("这张照片是已整改隐患的整改后照片吗？")
+        await head.send_text(cancel)
+        assert head.last_message().text == "已取消。", cancel
+        assert offer.text == "好的，不上报。照片未保存。" and offer.buttons == [], cancel
+        draft = await bot_stage.services.hazards.load_draft(head.id)
+        assert draft is None or draft.offer is None
+    await head.send_photo()
+    offer = head.last_message()
+    assert offer.text.startswith("这张照片是已整改隐患的整改后照片吗？") and "2 张" not in offer.text
+    await head.press(f"📤 提交整改 {hazard.code}", offer)
+    await head.send_text("已清理消防通道内的杂物")
+    await head.press("完成")
+    assert f"隐患 {hazard.code} 的整改已提交（照片 1 张）" in head.last_message().text
+    await head.send_text("/cancel")
+    assert head.last_message().text == "当前没有进行中的操作。"  # with no offer waiting, as before
+
+
 async def test_a_photo_used_for_a_fix_is_not_offered_again_with_the_next_photo(bot_stage: Stage) -> None:
     """The offer a head's after-photo went to a fix with is used up: a photo sent a few minutes later (of something
     new to report) is offered on its own. Left in the draft, the used offer took the new photo in as its second, and

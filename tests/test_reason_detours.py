@@ -115,3 +115,75 @@ async def test_a_journey_started_in_the_middle_of_a_comment_ends_it_and_nothing_
     await staff.send_text("明天上午施工单位进场，请院方提前清空通道")
     assert len(await bot_stage.services.storage.hazards.events(hazard.id)) == events
     assert await heard_nothing_more(people, heard)
+
+
+# ---- /lang is no detour: the step is asked again in the new language --------------------------------------------
+
+
+async def switch_language(person: SimUser, language: str) -> list[str]:
+    """/lang, then the language's button: what the bot says after the press, in order."""
+    await person.send_text("/lang")
+    choice = person.last_message()
+    seen = len(person.messages())
+    await person.press(language, choice)
+    return [choice.text, *(message.text for message in person.messages()[seen:])]
+
+
+async def test_lang_in_the_middle_of_reject_asks_the_reason_again_in_english_and_the_reason_sends_it_back(
+    bot_stage: Stage,
+) -> None:
+    """Staff who switched to English after pressing 退回整改 were told the rejection was cancelled, and the reason
+    they typed next got the general hint. /lang now leaves the step waiting and asks its question again, in English
+    with its Cancel; the reason typed next sends the fix back."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await submitted(bot_stage, await report(bot_stage))
+    await staff.press("退回整改", staff.last_message())
+    said = await switch_language(staff, "English")
+    assert said[0] == "Language switched to English."
+    assert said[1] == (f"↩️ Rejecting the rectification of {hazard.code}. Please type the reason; the head of the "
+                       "institution will read it.")
+    assert staff.last_message().buttons == [["Cancel"]]
+    assert not any("⏹" in text for text in said)
+    await staff.send_text("Photo is blurry, retake")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+    assert "Photo is blurry, retake" in people.head.last_message().text
+
+
+async def test_lang_in_the_middle_of_refusing_more_time_asks_again_in_chinese_and_cancel_still_ends_it(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage, "en")
+    staff = people.staff
+    hazard = await report(bot_stage)
+    request_id = await asked_by_service(bot_stage, hazard)
+    await staff.press("Refuse", staff.last_message())
+    said = await switch_language(staff, "中文")
+    assert said[0] == "语言已切换为中文。"
+    assert said[1] == f"不同意隐患 {hazard.code} 的延期申请：请输入理由，申请人将看到。"
+    await staff.press("取消", staff.last_message())  # its Cancel, in the new language, still ends the step
+    assert "已取消" in staff.last_message().text
+    await staff.send_text("施工队明天到")
+    request = await bot_stage.services.storage.extensions.get(request_id)
+    assert request is not None and request.status is ExtensionStatus.PENDING
+
+
+async def test_lang_at_the_reason_of_a_new_deadline_asks_it_again_and_the_reason_changes_the_deadline(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    hazard = await report(bot_stage)
+    assert hazard.deadline is not None
+    await staff.send_text(f"/deadline {hazard.code}")
+    await staff.press("延期 3 天")
+    said = await switch_language(staff, "English")
+    assert said[1].startswith("New deadline: ") and "Please type the reason for the change" in said[1]
+    assert staff.last_message().buttons == [["Cancel"]]
+    await staff.send_text("Waiting for the fire brigade's inspection")
+    assert (await hazard_now(bot_stage, hazard)).deadline == hazard.deadline + timedelta(days=3)
+    # /help, a command with no question of its own, still ends the step (and says so) as before.
+    await staff.send_text(f"/deadline {hazard.code}")
+    await staff.press("+1 day")
+    answers = await detour(staff, "/help")
+    assert answers[0].startswith("⏹")

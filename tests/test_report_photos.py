@@ -205,6 +205,21 @@ async def test_a_declined_offer_forgets_the_photo_and_its_buttons_say_so_after(b
     assert "隐患在哪个机构" not in cadre.last_message().text
 
 
+async def test_cancel_typed_in_english_or_sent_as_a_command_declines_a_cadres_offer(bot_stage: Stage) -> None:
+    """The report offer ends at "Cancel" typed (in either language) or /cancel, as at its 取消 button: the next
+    photo is offered on its own, not as the second of the cancelled one."""
+    cadre, _ = await cadre_and_head(bot_stage)
+    for cancel in ("cancel", "/cancel"):
+        await cadre.send_photo()
+        offer = cadre.last_message()
+        assert offer.buttons == OFFER_BUTTONS
+        await cadre.send_text(cancel)
+        assert cadre.last_message().text == "已取消。", cancel
+        assert offer.text == "好的，不上报。照片未保存。" and offer.buttons == [], cancel
+    await cadre.send_photo()
+    assert cadre.last_message().text == "要用这张照片上报隐患吗？"
+
+
 async def test_someone_who_cannot_report_keeps_the_plain_answer(bot_stage: Stage) -> None:
     cadre, _ = await cadre_and_head(bot_stage)
     # A cadre account without a region is misconfigured: /report offers them no institution, so neither does this.

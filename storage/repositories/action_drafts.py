@@ -51,6 +51,8 @@ class CardRef(BaseModel):
     chat_id: int
     message_id: int
     text_html: str
+    # The language the card was sent in (its Details button's), for its verdict's title; None: not known.
+    language: str | None = None
 
 
 class ActionDraft(BaseModel):
