@@ -13,8 +13,11 @@ may be in another person's language, or missed. They hear it in their private ch
 window (tapping it again adds nothing). Nobody else is written to: a stranger or a former member has no private chat
 the bot may open, and the reply in the group stays readable to them.
 
-A message that mentions the bot or replies to it gets the same pointer, in the same window (`spoken_to_in_group`);
-a photo sent that way is offered to its sender in the private chat.
+A message that mentions the bot, or a reply to the bot's message that carries a photo, a video or a file, gets the
+same pointer, in the same window (`spoken_to_in_group`); a photo sent that way is offered to its sender in the
+private chat. A plain text reply to the bot's message ("收到，马上处理" under a reminder) is an acknowledgement to
+the group, not a request to the bot: it gets nothing, as other chatter does. The rule is the one a member can
+predict: @ the bot, or show it something, and it answers; talk under its posts, and it stays out of the way.
 """
 
 from __future__ import annotations
@@ -47,11 +50,12 @@ async def to_private_chat(update: Update, context: BotContext, command: str) -> 
 
 
 def addressed_to_bot(message: Message, bot: Bot) -> bool:
-    """Whether a group message speaks to the bot: a reply to one of its messages, or an @mention of it (in the text
-    or a photo's caption). In a forum every message of a topic replies to the topic's first message: not to us."""
+    """Whether a group message speaks to the bot: an @mention of it (in the text or a photo's caption), or a reply to
+    one of its messages that carries a photo, a video or a file (a text reply is talk among the group: "收到").
+    In a forum every message of a topic replies to the topic's first message: not to us."""
     replied = message.reply_to_message
     if (replied is not None and replied.forum_topic_created is None and replied.from_user is not None
-            and replied.from_user.id == bot.id):
+            and replied.from_user.id == bot.id and carries_media(message)):
         return True
     kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
     mentions = {**message.parse_entities(kinds), **message.parse_caption_entities(kinds)}
@@ -63,12 +67,17 @@ def addressed_to_bot(message: Message, bot: Bot) -> bool:
     )
 
 
+def carries_media(message: Message) -> bool:
+    """A photo, a video or a file: something shown to the bot, which a reply to it may mean to report."""
+    return bool(message.photo or message.video or message.document)
+
+
 async def spoken_to_in_group(update: Update, context: BotContext) -> None:
-    """A message that mentions the bot or replies to it in a bound group ("@bot 楼道里堆满纸箱", a photo captioned
-    so): as silent as ordinary chatter, it read as the bot being down. It gets the commands' pointer, under the same
-    window (one key for every such message, whatever it says). A registered person who may report and sent a photo
-    finds it offered in their private chat, as if sent there; if the bot may not write to them, the group's line is
-    all they get."""
+    """A message that mentions the bot, or replies to it with a photo or a file, in a bound group
+    ("@bot 楼道里堆满纸箱", a photo captioned so): as silent as ordinary chatter, it read as the bot being down. It
+    gets the commands' pointer, under the same window (one key for every such message, whatever it says). A
+    registered person who may report and sent a photo finds it offered in their private chat, as if sent there; if
+    the bot may not write to them, the group's line is all they get."""
     caller = await identify(update, context)
     chat, message = update.effective_chat, update.effective_message
     if caller is None or chat is None or message is None:

@@ -79,12 +79,14 @@ def collapse(items: Sequence[ReminderItem]) -> list[ReminderItem]:
 
 def message_text(
     items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo, *, for_group: bool = False,
-    invites_left_out: int = 0, unlisted: int = 0,
+    group_area: str | None = None, invites_left_out: int = 0, unlisted: int = 0,
 ) -> tuple[Html, list[ReminderItem]]:
     """The message for these items (ordered most pressing first), and those of them it lists: up to
     MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted, with `unlisted` more that the round counted
     without handing them over (`Delivery.unlisted`); a person is told where to find them all.
-    `invites_left_out`: institutions listed whose "✉️ 邀请负责人" button the keyboard's rows had no room for."""
+    `invites_left_out`: institutions listed whose "✉️ 邀请负责人" button the keyboard's rows had no room for.
+    `group_area`: for a group, the name of the area it is bound to: a group is many people, not "you", and its
+    heading says whose list it is ("🔔 鹿城区待办提醒 13 条")."""
     listed = items[:MESSAGE_ITEMS]
     # Late together (the bot was down, or quiet hours held them all): said once under the list, not under each.
     late_together = len(listed) > 1 and all(item.late for item in listed)
@@ -95,7 +97,11 @@ def message_text(
     total = len(items) + unlisted
     rest = total - len(shown)
     if total > 1:
-        paragraphs.insert(0, t("reminder.digest_header", count=total))
+        if for_group:
+            area = group_area or t.plain("reminder.group_area_unknown")
+            paragraphs.insert(0, t("reminder.group_header", count=total, area=area))
+        else:
+            paragraphs.insert(0, t("reminder.digest_header", count=total))
     if late_together:
         first_due = min(item.due_at for item in shown)
         paragraphs.append(t("reminder.late_together", due=when(first_due, tz, t)))

@@ -27,6 +27,7 @@ from handlers.common import BUTTON_CHARACTERS, place_name
 from handlers.hazard_buttons import ASSIGN, EXTEND, RECTIFY, VIEW, data
 from handlers.invite import stand_in_data
 from handlers.reminder_text import STAND_INS, collapse, lacks_head, message_text
+from handlers.warnstatus import area_name
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -57,6 +58,7 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
     items = collapse(delivery.items)
     text, shown = message_text(
         items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group,
+        group_area=await _group_area(services, delivery, t) if delivery.is_group else None,
         unlisted=delivery.unlisted,
     )
     # Group members are not all registered, and a hazard's details are not for every one of them.
@@ -107,6 +109,14 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
         # Marked unreachable, yet reached: the bot missed their unblocking, and they have not written since.
         await services.onboarding.person_back(person.telegram_id)
     return SendOutcome.SENT
+
+
+async def _group_area(services: BotServices, delivery: Delivery, t: Translator) -> str | None:
+    """The name of the area a group is bound to ("鹿城区", or 市直 for the city's own), for its heading."""
+    group = await services.storage.groups.get(delivery.recipient_id, delivery.topic_id)
+    if group is None:
+        return None
+    return area_name(await services.storage.regions.get(group.region_code), t)
 
 
 def _ids_said(delivery: Delivery) -> str:

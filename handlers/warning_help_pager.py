@@ -2,13 +2,20 @@
 
 Every `WARNING_HELP_REPAGE_MINUTES` (30 by default) after it was raised, a call still without ✋ 我来处理 is announced
 again to those first alerted (its county's staff, or the city admins where the county has none), with the same
-button. After the second interval the city admins hear of it too (once, and in the later pages), and the person who
-asked is told that nobody has taken it yet and that it was passed on. A call raised more than a day ago is left to
-/warnstatus: the pager does not wake anyone for old data.
+button. After the second interval the city admins hear of it too (🔺, their first message of it), and the person who
+asked is told that nobody has taken it yet and that it was passed on.
 
-Each page is queued under a key named by the call and its number (`warning:{w}:help:{id}:repage:{n}`), so the
-minute's follow-up, run twice or after a restart, sends each once; a page missed while the bot was down is not sent
-late, only the one due now.
+Once the city is told, the page slows to every second interval (hourly by default): two levels now know, and a
+page every half hour to both, for a day, was a stream nobody reads (an on-call pager escalates, it does not
+shout louder). The county's pages keep their own count (第 3 次 after its second); the city's are counted from the
+city's own first, the 🔺 notice (its next page is 第 2 次), and worded for the city: the county has not taken it,
+the city is asked to see to it. After `PAGED_FOR` (12 hours) the pager stops: by then the call is a matter for
+/warnstatus and the phone, and a page an hour through the night wakes people without reaching the one who can act.
+A call raised longer ago is left to /warnstatus: the pager does not wake anyone for old data.
+
+Each page is queued under a key named by the call and the interval it is due at (`warning:{w}:help:{id}:repage:{n}`,
+the city's `…:repage:{n}:city`), so the minute's follow-up, run twice or after a restart, sends each once; a page
+missed while the bot was down is not sent late, only the one due now.
 """
 
 from __future__ import annotations
@@ -41,7 +48,23 @@ from storage.warning_models import HelpRequest
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
 
-PAGED_FOR = timedelta(days=1)  # older calls are not paged any more (nor, at the start, old data)
+PAGED_FOR = timedelta(hours=12)  # older calls are not paged any more (nor, at the start, old data)
+ESCALATED_AT = 2  # the interval at which the city admins are told (the 🔺 notice)
+
+
+def due_page(number: int) -> bool:
+    """Whether interval `number` has a page: each of the first two, then every second one (the city knows)."""
+    return number >= 1 and (number <= ESCALATED_AT or number % 2 == ESCALATED_AT % 2)
+
+
+def county_page(number: int) -> int:
+    """The county's count of the page at interval `number`: 1, 2, then one more every second interval."""
+    return number if number <= ESCALATED_AT else ESCALATED_AT + (number - ESCALATED_AT) // 2
+
+
+def city_page(number: int) -> int:
+    """The city's count of its page at interval `number`: the 🔺 notice at ESCALATED_AT was its first."""
+    return 1 + (number - ESCALATED_AT) // 2
 
 
 @dataclass
@@ -57,10 +80,10 @@ async def page_untaken(services: BotServices) -> Paged:
     interval = services.settings.warning_settings.help_repage
     for request in await services.storage.help_requests.untaken_since(now - PAGED_FOR):
         number = int((now - request.raised_at) / interval)
-        if number < 1:
+        if not due_page(number):
             continue
         paged.repaged += bool(await _repage(services, request, number))
-        if number >= 2:
+        if number >= ESCALATED_AT:
             paged.escalated += bool(await _escalate(services, request))
     return paged
 
@@ -84,19 +107,31 @@ def _names(call: _Call, t: Translator) -> str:
 
 
 async def _repage(services: BotServices, request: HelpRequest, number: int) -> int:
-    """Page `number`: to those first alerted, and the city admins once they were told of it (from the third)."""
+    """The page at interval `number`: to those first alerted, and, after their 🔺 notice, to the city admins in words
+    of their own (unless they were the ones first alerted)."""
     told = await first_told(services.storage, request.region_code)
-    chats = [user.telegram_id for user in told]
-    if number >= 3:
-        chats += [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
     call, tz, now = await _call(services, request), services.settings.tz, services.clock.now()
+    key = f"{help_alert_key(request)}:repage:{number}"
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         return t("warn.help_repage", name=call.asker, institution=_names(call, t), title=title(call.warning, t),
                  headline=headline(call.warning, t), raised=local_time(request.raised_at, tz),
-                 waited=waited(now - request.raised_at, t), number=number), take_help_keyboard(request.id, t)
+                 waited=waited(now - request.raised_at, t), number=county_page(number)), take_help_keyboard(
+                     request.id, t)
 
-    return await queue_personal(services, chats, f"{help_alert_key(request)}:repage:{number}", render)
+    sent = await queue_personal(services, [user.telegram_id for user in told], key, render)
+    if number <= ESCALATED_AT or any(user.role is Role.CITY for user in told):
+        return sent
+    admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
+    region = await services.storage.regions.get(county_of(request.region_code))
+
+    def render_city(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t("warn.help_repage_city", name=call.asker, institution=_names(call, t), title=title(call.warning, t),
+                 headline=headline(call.warning, t), raised=local_time(request.raised_at, tz),
+                 waited=waited(now - request.raised_at, t), number=city_page(number),
+                 region=area_name(region, t)), take_help_keyboard(request.id, t)
+
+    return sent + await queue_personal(services, admins, f"{key}:city", render_city)
 
 
 async def _escalate(services: BotServices, request: HelpRequest) -> int:

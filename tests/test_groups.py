@@ -237,11 +237,11 @@ async def test_a_message_to_the_bot_in_a_bound_group_is_pointed_to_the_private_c
 
     # Within the window: the group is not answered again; the registered sender hears it in private, once.
     in_private = len(cadre.messages())
-    await cadre.send_text("楼道里堆满纸箱", chat=group, reply_to=pointer)
+    await cadre.send_text(f"@{bot} 楼道里堆满纸箱", chat=group)
     await stranger.send_text(f"@{bot} 你好", chat=group)
     assert len(lines()) == 1
     assert [m.text for m in cadre.messages()[in_private:]] == [
-        "您在群“鹿城区隐患通报群”中@了机器人或回复了机器人：机器人不处理群里的消息，"
+        "您在群“鹿城区隐患通报群”中@了机器人或向机器人发了照片、文件：机器人不处理群里的消息，"
         "请在这里（与机器人的私聊中）发送 /report 上报隐患，或直接发送照片。"
         "群里刚刚已有同样的提示，为免刷屏没有再回复。"
     ]
@@ -255,9 +255,33 @@ async def test_a_message_to_the_bot_in_a_bound_group_is_pointed_to_the_private_c
     await cadre.press("📝 上报隐患")
     assert "已附上这张照片" in "\n".join(m.text for m in cadre.messages()[-3:])
 
-    # Past the window the group is answered again; the staff member's reply to it (a reply to the bot) counts too.
+    # Past the window the group is answered again.
     bot_stage.clock.set(bot_stage.clock.now() + timedelta(minutes=5))
-    await staff.send_text("收到", chat=group, reply_to=group.last_message())
+    await staff.send_text(f"@{bot} 收到", chat=group)
     assert len(lines()) == 2 and lines()[1] == pointer.text
     await cadre.send_text("大家好", chat=group)
     assert len(lines()) == 2
+
+
+async def test_a_text_reply_to_the_bots_post_is_talk_in_the_group_and_a_photo_reply_is_for_the_bot(
+    bot_stage: Stage,
+) -> None:
+    """A head answering the bot's post in the group with "收到，马上处理" was written to privately: "您在群…中@了机器人
+    或回复了机器人…". That reply is for the group, not a request to the bot: it gets nothing, in the group or in
+    private, as chatter does. A reply that carries a photo shows the bot something to report: it gets the pointer,
+    and the photo is offered in the private chat."""
+    people = await cast(bot_stage)
+    cadre, group = people.cadre, people.group
+    group.add(cadre)
+    bot = bot_stage.sandbox.bot_username
+    await cadre.send_text(f"@{bot} 在吗", chat=group)  # a post of the bot's in the group, to answer
+    post = group.last_message()
+    in_group, in_private = len(group.messages()), len(cadre.messages())
+    bot_stage.clock.set(bot_stage.clock.now() + timedelta(minutes=5))  # past the pointer's window
+
+    await cadre.send_text("收到，马上处理", chat=group, reply_to=post)
+    assert len(group.messages()) == in_group and len(cadre.messages()) == in_private
+
+    await cadre.send_photo(caption="楼道堆放杂物", chat=group, reply_to=post)
+    assert group.last_message().text.startswith("机器人不处理群里的消息")
+    assert cadre.last_message().text.startswith("您在群“鹿城区隐患通报群”中发给机器人的照片已转到这里")

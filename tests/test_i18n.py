@@ -239,6 +239,7 @@ _NEVER_ONE_IN = {
     ("deadline.term_days", "days"),  # 90 days; a deadline of 2 days or more
     ("deadline.term_hours", "hours"),  # one hour is deadline.term_hour
     ("reminder.digest_header", "count"),  # a digest of one reminder is that reminder alone
+    ("reminder.group_header", "count"),  # as reminder.digest_header
     ("selfcheck.finished", "total"), ("selfcheck.amended", "total"), ("institution.matches", "total"),
     ("invite.matches", "total"),  # one match is invited at once
     # On the current period's last day the missed one ended a whole period (28 days or more) before.

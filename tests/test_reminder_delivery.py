@@ -835,3 +835,24 @@ def test_how_long_overdue_reads_in_words(hours: int, english: str, chinese: str)
     """"Overdue by 1 d 0 h" read as a code: whole words, the singular for one, no zero hours after the days."""
     assert reminder_text._duration(timedelta(hours=hours, minutes=20), Translator("en", strict=True)) == english
     assert reminder_text._duration(timedelta(hours=hours), Translator("zh_CN", strict=True)) == chinese
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "not_said"),
+    [("zh-hans", "🔔 鹿城区待办提醒 2 条", "您有"), ("en", "🔔 Lucheng District: 2 reminders", "You have")],
+)
+async def test_a_groups_reminder_is_headed_for_the_group_not_as_if_to_one_person(
+    bot_stage: Stage, language: str, heading: str, not_said: str
+) -> None:
+    """Two hazards three days overdue reach the county's group together: the group is many people, so the message
+    is headed with whose list it is ("🔔 鹿城区待办提醒 2 条"), not "您有 2 条待办提醒" as a person's is."""
+    if language == "en":
+        bot_stage.services.i18n.default_language = "en"  # groups read the bureau's default language
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage, language)
+    first, second = await report(bot_stage), await report(bot_stage, description="配电箱周围堆放可燃物")
+    bot_stage.clock.set(local(2026, 3, 13, 9))  # both three days overdue: the city and the group hear at 09:00
+    await sweep(bot_stage)
+    post = people.group.last_message()
+    assert first.code in post.text and second.code in post.text
+    assert post.text.startswith(heading) and not_said not in post.text

@@ -1,6 +1,7 @@
 """A call for help nobody takes is paged again, as an on-call pager's page: every 30 minutes to those first alerted,
-after the second interval to the city admins too, the person who asked told that nobody has taken it yet; /warnstatus
-shows how long it has waited. Each page once, however often the follow-up runs."""
+after the second interval to the city admins too, the person who asked told that nobody has taken it yet; then
+hourly to both, the city's pages counted and worded for the city, for twelve hours at most; /warnstatus shows how
+long it has waited. Each page once, however often the follow-up runs."""
 
 from __future__ import annotations
 
@@ -53,15 +54,46 @@ async def test_an_untaken_call_is_paged_again_then_escalated_to_the_city_until_s
     (waiting,) = containing(cast.head_2, "尚无人接手")
     assert "已再次提醒县级民政部门并上报市民政局" in waiting.text
 
-    # The third page reaches the city admins too; then 王局长 takes it from his escalation, and the pages stop.
+    # The city told, the pages slow to hourly: nothing at 10:30. At 11:00 the county's third page, and the city's
+    # second message of it (the 🔺 notice was its first), in words for the city: the county has not taken it.
     stage.clock.advance(timedelta(minutes=30))
-    await follow_up(services)
+    assert (await follow_up(services)).help_repaged == 0
+    stage.clock.advance(timedelta(minutes=30))
+    assert (await follow_up(services)).help_repaged == 1
     await drain(stage)
-    assert len(containing(admin, "求助尚无人接手")) == 1
+    assert "第 3 次提醒，已等 2 小时" in containing(staff, "求助尚无人接手")[-1].text
+    (city_page,) = containing(admin, "求助仍无人接手")
+    assert "市局第 2 次提醒，已等 2 小时" in city_page.text and "洞头区尚无人接手，请市局安排" in city_page.text
+    assert city_page.buttons == [["✋ 我来处理"]] and containing(admin, "请一位同事") == []
+    # 王局长 takes it from his escalation, and the pages stop; the county's copies say who took it.
     await admin.press("✋ 我来处理", escalated)
     for page in containing(staff, "求助尚无人接手"):
-        assert page.buttons == [] and page.text.endswith("✋ 王 局长 处理中（2026-09-10 10:30 接手）")
+        assert page.buttons == [] and page.text.endswith("✋ 王 局长 处理中（2026-09-10 11:00 接手）")
     stage.clock.advance(timedelta(hours=3))
     assert (await follow_up(services)).help_repaged == 0
     await drain(stage)
     assert len(containing(staff, "求助尚无人接手")) == 3
+
+
+async def test_a_call_nobody_ever_takes_is_paged_hourly_once_the_city_knows_and_stops_after_twelve_hours(
+    typhoon_stage: Stage,
+) -> None:
+    """Before, an untaken call paged 林科长 and 王局长 every 30 minutes for a day: 47 pages each. Now half-hourly to the
+    county until the city is told, then hourly to both, and nothing after twelve hours (left to /warnstatus)."""
+    stage, services = typhoon_stage, typhoon_stage.services
+    cast = await enrol(stage)
+    await send_typhoon(stage, cast, "黄色")
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(stage)
+    staff, admin = cast.dongtou_staff, cast.admin
+    for _ in range(2 * 15):  # fifteen hours, the follow-up run every half hour
+        stage.clock.advance(timedelta(minutes=30))
+        await follow_up(services)
+        await drain(stage)
+    county_pages = containing(staff, "求助尚无人接手")
+    city_pages = containing(admin, "求助仍无人接手")
+    # The county: at 30 minutes and an hour, then every hour to twelve hours (11 more).
+    assert len(county_pages) == 13 and "第 13 次提醒，已等 12 小时" in county_pages[-1].text
+    # The city: its 🔺 notice at an hour, then every hour to twelve hours, numbered from its own first.
+    assert len(containing(admin, "求助无人接手")) == 1
+    assert len(city_pages) == 11 and "市局第 12 次提醒，已等 12 小时" in city_pages[-1].text

@@ -202,10 +202,11 @@ DEFAULT_LADDER = EscalationLadder(
     ),
     repeat_every=timedelta(days=7),
     # Nothing forgotten: while a hazard stays overdue, whoever must correct it and the county staff covering it hear
-    # of it every week, as the city does, not once at the deadline and then never again.
-    repeat_audiences=_audiences(
-        Audience.RESPONSIBLE, Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP
-    ),
+    # of it every week, as the city does, not once at the deadline and then never again. Not the county's group: its
+    # daily digest (08:30, every working day) already lists every hazard still overdue, and the Monday repeat at 09:00
+    # was the same list in the same group half an hour later. The group hears of a hazard once, at its three-day
+    # escalation; after that the digest keeps it in view, and the people who must act get the weekly repeat.
+    repeat_audiences=_audiences(Audience.RESPONSIBLE, Audience.COUNTY_STAFF, Audience.CITY_ADMIN),
     batch_at=time(9, 0),
     batched_audiences=_audiences(Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
     batch_repeats=True,

@@ -124,15 +124,17 @@ class SimUser:
         )
 
     async def send_photo(
-        self, image: bytes | None = None, caption: str | None = None, chat: ChatRef = None, *, wait: bool = True
+        self, image: bytes | None = None, caption: str | None = None, chat: ChatRef = None, *, wait: bool = True,
+        reply_to: SentMessage | BotMessage | int | None = None,
     ) -> SentMessage:
+        reply = reply_to if isinstance(reply_to, int | None) else reply_to.message_id
         if image is None:
             seed = len(self._world.files) + 1
             sizes = store_photo(self._world, make_jpeg(320, 240, seed), thumbnail=make_jpeg(90, 68, seed))
         else:
             sizes = store_photo(self._world, image)
         return await self._post(chat, "photo", wait, photo=sizes, caption=caption, caption_raw=caption,
-                                caption_entities=text_entities(caption) if caption else [])
+                                caption_entities=text_entities(caption) if caption else [], reply_to=reply)
 
     async def send_document(
         self,

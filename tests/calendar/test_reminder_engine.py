@@ -83,11 +83,11 @@ async def test_a_hazard_climbs_the_ladder_to_the_right_people_naming_the_person_
     assert isinstance(item.data, HazardReminderData)
     assert item.data.code == hazard.code and item.data.overdue_by == timedelta(days=3, hours=23)
     assert [(p.telegram_id, p.full_name) for p in item.data.responsible] == [(HEAD, "user 40")]
-    # Every week while it stays overdue: the head and the county staff too, not only the city and the group; on
-    # Monday, the next after the three-day escalation (Friday), with everything else still overdue.
+    # Every week while it stays overdue: the head, the county staff and the city; on Monday, the next after the
+    # three-day escalation (Friday), with everything else still overdue. Not the group: its 08:30 digest lists the
+    # overdue every working day, and a 09:00 repeat was the same list there again half an hour later.
     assert await sweep_at(city, outbox, local(2026, 3, 15, 9)) == []
     assert await sweep_at(city, outbox, local(2026, 3, 16, 9)) == [
-        (LUCHENG_GROUP, "hazard_overdue", "repeat1"),
         (CITY_ADMIN, "hazard_overdue", "repeat1"),
         (LUCHENG_STAFF, "hazard_overdue", "repeat1"),
         (HEAD, "hazard_overdue", "repeat1"),
@@ -114,13 +114,11 @@ async def test_a_ladder_repeating_twice_a_day_has_each_next_repeat_planned_by_th
     await sweep_at(city, outbox, local(2026, 3, 12, 10))
     # The first repeat falls at 22:00, in quiet hours: it goes out at 07:30, and the next is due at 10:00.
     assert await sweep_at(city, outbox, local(2026, 3, 13, 7, 30)) == [
-        (LUCHENG_GROUP, "hazard_overdue", "repeat1"),
         (CITY_ADMIN, "hazard_overdue", "repeat1"),
         (LUCHENG_STAFF, "hazard_overdue", "repeat1"),
         (HEAD, "hazard_overdue", "repeat1"),
     ]
     assert await sweep_at(city, outbox, local(2026, 3, 13, 10)) == [
-        (LUCHENG_GROUP, "hazard_overdue", "repeat2"),
         (CITY_ADMIN, "hazard_overdue", "repeat2"),
         (LUCHENG_STAFF, "hazard_overdue", "repeat2"),
         (HEAD, "hazard_overdue", "repeat2"),
@@ -161,7 +159,7 @@ async def test_a_changed_deadline_replaces_the_reminders_of_the_old_one(city: Se
     assert await sweep_at(city, outbox, local(2026, 3, 19, 17)) == [(HEAD, "hazard_due_soon", "before24h")]
 
 
-async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_whose_group_left_is_cancelled(
+async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_whose_recipient_left_is_cancelled(
     city: Services,
 ) -> None:
     # The plan no longer lists a repeat that passed days ago, but a full re-plan (every start) keeps its row as it
@@ -171,7 +169,7 @@ async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_who
     await sweep_at(city, outbox, local(2026, 3, 13, 9))
     city.clock.set(local(2026, 3, 14, 0, 1))
     await city.reminders.plan_day(city.today())  # repeat1 was planned; the bot is then down for three weeks
-    await city.storage.groups.unbind(LUCHENG_GROUP)
+    await city.storage.users.set_active(CITY_ADMIN, False)  # the city's admin leaves meanwhile
     city.clock.set(local(2026, 4, 4, 10))
     await city.reminders.plan_day(city.today())  # as at the start, before the first sweep
     pending = await city.storage.reminders.find(
@@ -179,7 +177,7 @@ async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_who
     )
     assert {(r.recipient_id, r.step, r.due_at) for r in pending} == {
         (person, step, due)
-        for person in (CITY_ADMIN, LUCHENG_STAFF, HEAD)  # the weekly repeat: the city, the county and the head
+        for person in (LUCHENG_STAFF, HEAD)  # the weekly repeat: the county and the head
         for step, due in (
             ("repeat1", local(2026, 3, 16, 9)),  # kept: still to go out, late
             ("repeat3", local(2026, 4, 5, 9)),  # the catch-up, with the next morning's batch
@@ -189,11 +187,11 @@ async def test_after_an_outage_a_weekly_repeat_still_pending_is_kept_and_one_who
     cancelled = await city.storage.reminders.find(
         state=ReminderState.CANCELLED, subject=(SubjectType.HAZARD, str(hazard.id))
     )
-    assert [(r.recipient_id, r.step) for r in cancelled] == [(LUCHENG_GROUP, "repeat1")]
+    assert [(r.recipient_id, r.step) for r in cancelled] == [(CITY_ADMIN, "repeat1")]
     sent_before = len(hazard_items(outbox))
     await sweep_at(city, outbox, local(2026, 4, 4, 10, 1))
     assert hazard_items(outbox)[sent_before:] == [
-        (person, "repeat1", True) for person in (CITY_ADMIN, LUCHENG_STAFF, HEAD)
+        (person, "repeat1", True) for person in (LUCHENG_STAFF, HEAD)
     ]
 
 
@@ -370,16 +368,16 @@ async def test_after_the_upgrade_a_weekly_repeat_planned_for_its_own_weekday_mov
     assert await hazard_sweep_at(city, outbox, local(2026, 3, 15, 9)) == []
     monday = await hazard_sweep_at(city, outbox, local(2026, 3, 16, 9))
     assert sorted({(person, step) for person, _, step in monday}) == [
-        (person, "repeat1") for person in sorted((LUCHENG_GROUP, CITY_ADMIN, LUCHENG_STAFF, HEAD))
+        (person, "repeat1") for person in sorted((CITY_ADMIN, LUCHENG_STAFF, HEAD))
     ]
-    assert len(monday) == 8  # both hazards, to each of the four
+    assert len(monday) == 6  # both hazards, to each of the three
     for day in range(17, 23):
         city.clock.set(local(2026, 3, day, 0, 1))
         await city.reminders.plan_open_hazards()
         assert await hazard_sweep_at(city, outbox, local(2026, 3, day, 9)) == []  # not again on Friday the 20th
     assert [r.due_at for r in await pending_hazard_rows(city)] == [
         local(2026, 3, 23, 9)
-    ] * 8
+    ] * 6
 
 
 async def test_after_the_upgrade_a_repeat_whose_monday_has_passed_goes_out_the_next_morning_not_on_its_old_day(
