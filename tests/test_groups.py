@@ -261,3 +261,22 @@ async def test_a_message_to_the_bot_in_a_bound_group_is_pointed_to_the_private_c
     assert len(lines()) == 2 and lines()[1] == pointer.text
     await cadre.send_text("大家好", chat=group)
     assert len(lines()) == 2
+
+
+async def test_a_photo_sent_to_the_bot_in_a_group_is_offered_in_private_without_a_second_note(bot_stage: Stage) -> None:
+    """Another member's "@bot" had the group answered; within the window the cadre's photo to the bot is offered in his
+    private chat. The offer says where it came from: the "you @-mentioned the bot in the group" note under it said
+    the same again."""
+    people = await cast(bot_stage)
+    cadre, group = people.cadre, people.group
+    stranger = bot_stage.sandbox.user(user_id=77, first_name="Zed")
+    group.add(cadre, stranger)
+    bot = bot_stage.sandbox.bot_username
+    await stranger.send_text(f"@{bot} 你好", chat=group)
+    assert len(group.messages()) == 1
+    before = len(cadre.messages())
+
+    await cadre.send_photo(caption=f"@{bot} 楼道堆放杂物堵塞消防通道", chat=group)
+    said = [m.text for m in cadre.messages()[before:]]
+    assert len(said) == 1 and said[0].endswith("要用这张照片上报隐患吗？")
+    assert len(group.messages()) == 1
