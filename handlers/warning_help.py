@@ -52,7 +52,7 @@ async def took_help(update: Update, context: BotContext) -> None:
     if message is not None:
         await _redraw_alert(context.services, message, press.request, caller.user, caller.t)
     if press.changed:
-        await _edit_colleagues(context, press.request, caller.user)
+        await _edit_colleagues(context, press.request, message)
         await _edit_askers_warning(context, press)
 
 
@@ -71,7 +71,7 @@ async def resolved_help(update: Update, context: BotContext) -> None:
     elif message is not None:
         await _redraw_alert(services, message, press.request, user, t)
     if press.changed:
-        await _edit_colleagues(context, press.request, user)
+        await _edit_colleagues(context, press.request, message)
         await _edit_askers_warning(context, press)
 
 
@@ -164,14 +164,18 @@ async def _tell_asker(services: BotServices, press: HelpPress, by: User, what: s
     await queue_personal(services, [request.asker_id], f"{help_alert_key(request)}:{what}", render)
 
 
-async def _edit_colleagues(context: BotContext, request: HelpRequest, presser: User) -> None:
+async def _edit_colleagues(context: BotContext, request: HelpRequest, pressed: Message | None) -> None:
     """Edit the other copies of the alert (delivered, as the outbox recorded them) to say who handles it now, and
-    take their ✋ 我来处理 away. Best effort: a copy that cannot be edited (deleted, too old) is left as it is."""
+    take their ✋ 我来处理 away: every copy but the one pressed (redrawn by `_redraw_alert`), the presser's own other
+    copies too (the first alert, the pages), which kept ✋ 我来处理, or ✅ 已解决 after a resolve from /warnstatus.
+    Best effort: a copy that cannot be edited (deleted, too old) is left as it is."""
     services = context.services
     copies = [copy for prefix in alert_prefixes(request)
               for copy in await services.storage.outbox.delivered_with_prefix(prefix)]
     for copy in copies:
-        if copy.chat_id == presser.telegram_id or copy.message_id is None:
+        if copy.message_id is None or (
+            pressed is not None and (copy.chat_id, copy.message_id) == (pressed.chat_id, pressed.message_id)
+        ):
             continue
         t = await translator_for(services, copy.chat_id)
         line = await _state_line(services, request, t)

@@ -329,3 +329,68 @@ async def test_a_red_typhoon_warning_preselects_no_risk_feature(typhoon_stage: S
     await cast.admin.press("📤 发送")
     await drain(typhoon_stage)
     assert len(containing(head, "【发布】台风红色预警")) == 1
+
+
+async def test_a_head_pressing_for_help_again_while_the_call_is_open_is_still_told_the_city_bureau_has_it(
+    typhoon_stage: Stage,
+) -> None:
+    """苍南县 has no county staff. 郑站长's second 🆘 (on an older copy, while his call is open) wakes nobody, and
+    after the lift it still says his call is in hand: both said "县级民政部门" though only the city bureau had it."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    copy = containing(station, HEAT_TEMPLATE)[0]
+
+    await station.press("🆘 需要帮助", copy)
+    again = await station.press_data(copy, "wa:help:1")
+    assert again.answer is not None and (again.answer.text or "").startswith("已通知市民政局")
+    await drain(typhoon_stage)
+    assert len(containing(cast.admin, "紧急求助")) == 1
+
+    typhoon_stage.clock.advance(timedelta(hours=25))
+    late = await station.press_data(copy, "wa:help:1")
+    assert late.answer is not None and "仍在处理中，市民政局会与您联系" in (late.answer.text or "")
+
+
+async def test_an_untaken_call_first_alerted_to_the_city_is_paged_to_it_without_a_second_escalation(
+    typhoon_stage: Stage,
+) -> None:
+    """苍南县 has no county staff: 郑站长's call went to the city admin first. Untaken for an hour, the pager's second
+    page reaches him; he is not sent the escalation "工作人员多次提醒后仍无人接手" on top of it (he was the one paged),
+    and 郑站长 hears that the city bureau was reminded, not a county department that does not exist."""
+    cast = await enrol(typhoon_stage)
+    station = typhoon_stage.sandbox.user(user_id=51, first_name="郑", last_name="站长", language_code="zh-hans")
+    await typhoon_stage.register(station, Role.HEAD, institution="WZ-330327-RELIEF-01")
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    await station.press("🆘 需要帮助")
+    await drain(typhoon_stage)
+
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    await follow_up(typhoon_stage.services)
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    report = await follow_up(typhoon_stage.services)
+    assert (report.help_repaged, report.help_escalated) == (1, 0)
+    await drain(typhoon_stage)
+    assert len(containing(cast.admin, "求助尚无人接手")) == 2
+    assert containing(cast.admin, "求助无人接手") == []
+    (waiting,) = containing(station, "尚无人接手")
+    assert "已再次提醒市民政局。" in waiting.text
+
+
+async def test_the_in_force_notice_goes_to_county_staff_and_not_to_the_senders_fellow_city_admins(
+    typhoon_stage: Stage,
+) -> None:
+    """The city's warning is told to each county's staff, naming their county. A fellow city admin is no county's
+    staff: sent "已发布，覆盖洞头区" (the first county's notice, under the warning's one key), they read that the
+    whole-city warning covered 洞头区 alone."""
+    cast = await enrol(typhoon_stage)
+    deputy = typhoon_stage.sandbox.user(user_id=2, first_name="赵", last_name="副局长", language_code="zh-hans")
+    await typhoon_stage.register(deputy, Role.CITY)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+
+    assert len(containing(cast.dongtou_staff, "已发布，覆盖洞头区")) == 1
+    assert containing(deputy, "已发布，覆盖") == []

@@ -285,3 +285,22 @@ async def test_a_text_reply_to_the_bots_post_is_talk_in_the_group_and_a_photo_re
     await cadre.send_photo(caption="楼道堆放杂物", chat=group, reply_to=post)
     assert group.last_message().text.startswith("机器人不处理群里的消息")
     assert cadre.last_message().text.startswith("您在群“鹿城区隐患通报群”中发给机器人的照片已转到这里")
+
+
+async def test_a_photo_sent_to_the_bot_in_a_group_is_offered_in_private_without_a_second_note(bot_stage: Stage) -> None:
+    """Another member's "@bot" had the group answered; within the window the cadre's photo to the bot is offered in his
+    private chat. The offer says where it came from: the "you @-mentioned the bot in the group" note under it said
+    the same again."""
+    people = await cast(bot_stage)
+    cadre, group = people.cadre, people.group
+    stranger = bot_stage.sandbox.user(user_id=77, first_name="Zed")
+    group.add(cadre, stranger)
+    bot = bot_stage.sandbox.bot_username
+    await stranger.send_text(f"@{bot} 你好", chat=group)
+    assert len(group.messages()) == 1
+    before = len(cadre.messages())
+
+    await cadre.send_photo(caption=f"@{bot} 楼道堆放杂物堵塞消防通道", chat=group)
+    said = [m.text for m in cadre.messages()[before:]]
+    assert len(said) == 1 and said[0].endswith("要用这张照片上报隐患吗？")
+    assert len(group.messages()) == 1

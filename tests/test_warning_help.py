@@ -93,8 +93,9 @@ async def test_the_taker_resolves_it_the_head_is_told_and_warnstatus_counts_it_a
     (closed,) = containing(cast.head_2, "标记为已解决")
     assert closed.buttons == [["🆘 需要帮助"]]
 
-    # Pressed again under the alert: already resolved, nothing changes.
-    again = await staff.press("✅ 已解决", mine)
+    # The taker's alert says so and loses its ✅ 已解决; a stale press of it: already resolved, nothing changes.
+    assert mine.buttons == [] and mine.text.endswith("✅ 已解决（林 科长，2026-09-10 09:40）")
+    again = await staff.press_data(mine, f"wh:done:{request_id}")
     assert again.answer is not None and "已由 林 科长 于 2026-09-10 09:40 标记为已解决" in (again.answer.text or "")
     assert len(await typhoon_stage.services.storage.audit.list(action_prefix="warning.help_resolved")) == 1
 
@@ -225,3 +226,27 @@ async def test_an_open_call_survives_a_revision_and_a_stale_received_button(typh
     await staff.send_text("台风远离\n请继续做好防范。")
     await drain(typhoon_stage)
     assert containing(cast.head_2, "【更新】")[-1].buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+
+
+async def test_a_second_call_after_the_first_was_resolved_is_the_one_a_revision_reads(typhoon_stage: Stage) -> None:
+    """陈院长's first call was taken and resolved; later she asked again, and nobody has taken the second yet. The
+    next 【更新】 must say her call is open and offer nothing to press: read by her first, resolved call, it offered
+    ✅ 已收到并落实 again, whose press would take the open call off /warnstatus."""
+    cast, _, _, _ = await asked_for_help(typhoon_stage)
+    staff = cast.dongtou_staff
+    first = containing(cast.head_2, TYPHOON_TEMPLATE)[0]
+    (alert,) = containing(staff, "紧急求助")
+    await staff.press("✋ 我来处理", alert)
+    await staff.press("✅ 已解决", alert)
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    again = await cast.head_2.press_data(first, "wa:help:1")
+    assert again.answer is not None and (again.answer.text or "").startswith("已通知县级民政部门")
+    await drain(typhoon_stage)
+
+    await staff.send_text("/warnings")
+    await staff.press("✏️ 更新")
+    await staff.send_text("台风已登陆\n请继续做好防范。")
+    await drain(typhoon_stage)
+    (revised,) = containing(cast.head_2, "【更新】")
+    assert revised.buttons == []
+    assert revised.text.endswith("🆘 已于 2026-09-10 11:00 请求帮助")

@@ -97,3 +97,28 @@ async def test_a_call_nobody_ever_takes_is_paged_hourly_once_the_city_knows_and_
     # The city: its 🔺 notice at an hour, then every hour to twelve hours, numbered from its own first.
     assert len(containing(admin, "求助无人接手")) == 1
     assert len(city_pages) == 11 and "市局第 12 次提醒，已等 12 小时" in city_pages[-1].text
+
+
+async def test_a_call_taken_by_county_staff_after_its_escalation_takes_the_city_admins_button_away(
+    typhoon_stage: Stage,
+) -> None:
+    """An hour untaken, 陈院长's call reached 王局长 as "求助无人接手" with ✋ 我来处理; then 林科长 took it. Every
+    copy announcing the call says who has it and loses ✋, the city's escalation as well as the county's pages."""
+    stage, services = typhoon_stage, typhoon_stage.services
+    cast = await enrol(stage)
+    await send_typhoon(stage, cast, "黄色")
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(stage)
+    staff, admin = cast.dongtou_staff, cast.admin
+    for _ in range(2):
+        stage.clock.advance(timedelta(minutes=30))
+        await follow_up(services)
+    await drain(stage)
+    (escalated,) = containing(admin, "求助无人接手")
+    assert escalated.buttons == [["✋ 我来处理"]]
+
+    await staff.press("✋ 我来处理", containing(staff, "紧急求助")[0])
+    (escalated,) = containing(admin, "求助无人接手")
+    assert escalated.buttons == [] and "林 科长 处理中" in escalated.text
+    for page in containing(staff, "求助尚无人接手"):
+        assert page.buttons == []

@@ -12,6 +12,7 @@ import pytest
 
 from bot import warning_jobs
 from bot.clock import FakeClock
+from bot.domain.roles import Role
 from bot.services.feeds import FeedPoller
 from bot.services.forecast import ForecastPoller
 from bot.services.warnings import WarningDelivery
@@ -21,7 +22,7 @@ from bot.warning_jobs import follow_up, poll_feeds, run_forecast
 from handlers.warning_delivery import Delivered, deliver
 from tests.warning_people import Cast, containing, deliver_what_is_due, drain, register_vulnerable
 from tests.warnings.conftest import START, FeedServer, fixture, open_meteo, rss
-from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, serve
+from tests.warnings.test_feeds import BOMB, HANGZHOU, LIFTED, RAIN, TEST, TYPHOON, UPGRADE, item, serve
 
 
 def official(chat: object, marker: str) -> int:
@@ -55,6 +56,9 @@ async def test_the_official_chain_reaches_the_same_people_and_drafts_wait_for_on
     for chat in (cast.lucheng_head, cast.head_1, cast.group):
         assert official(chat, "【发布】暴雨黄色预警") == 1, chat
     assert "已发送暴雨黄色预警" in containing(cast.admin, "已发送")[-1].text
+    # Sent by a person, an official draft is in force like the city's own warning: each county's staff hear it.
+    (in_force,) = containing(cast.dongtou_staff, "已发布，覆盖洞头区")
+    assert "暴雨黄色预警" in in_force.text and "来源：官方预警" in in_force.text
 
     clock.set(datetime(2026, 9, 10, 6, 35, tzinfo=UTC))  # 14:35 in Wenzhou: upgraded to red
     serve(feed_server, UPGRADE, TEST, RAIN, TYPHOON)
@@ -343,3 +347,31 @@ async def test_an_official_draft_left_waiting_is_raised_again_hourly_until_sent(
     assert official(cast.head_1, "【发布】暴雨黄色预警") == 1
     await minute(timedelta(hours=3, minutes=1))
     assert len(containing(cast.admin, "官方预警草稿仍待发送")) == 2  # sent: raised no more
+
+
+async def test_a_county_official_draft_sent_by_its_staff_is_told_to_their_colleagues(
+    fed: tuple[Stage, Cast], feed_server: FeedServer
+) -> None:
+    """A yellow typhoon warning of 洞头区's own weather station waits as a draft for 洞头区's staff. When 林科长
+    sends it, his colleague hears that it is in force, as of any warning a person sends: only an official warning
+    sent by itself leaves the county's staff to the feed's own note (which a draft sent by hand never has)."""
+    current, cast = fed
+    colleague = current.sandbox.user(user_id=21, first_name="吴", last_name="科员", language_code="zh-hans")
+    await current.register(colleague, Role.COUNTY, region="330305")
+    yellow = item("洞头区气象台发布台风黄色预警信号", "33030541600000_20260910083000")
+    serve(feed_server)
+    feed_server.files[yellow[1]] = (
+        fixture("typhoon_alert.xml").decode().replace("<severity>Severe</severity>", "<severity>Moderate</severity>")
+        .replace("台风橙色预警", "台风黄色预警").replace("Typhoon Orange", "Typhoon Yellow").encode()
+    )
+    feed_server.files["/cap/rss.xml"] = rss(yellow)
+    await poll_feeds(current.services)
+    await drain(current)
+    (draft,) = containing(cast.dongtou_staff, "待发送的预警草稿")
+    assert "台风黄色预警" in draft.text
+
+    await cast.dongtou_staff.press("📤 发送", message=draft)
+    await drain(current)
+    (told,) = containing(colleague, "已发布，覆盖洞头区")
+    assert "来源：官方预警" in told.text
+    assert containing(cast.dongtou_staff, "已发布，覆盖") == []
