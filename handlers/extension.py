@@ -48,7 +48,7 @@ from handlers.hazard_buttons import (
     settle_stored_card,
 )
 from handlers.notify import when
-from handlers.reason_step import ended_by_a_command
+from handlers.reason_step import ended_by_a_command, waited_on
 from storage.repositories.action_drafts import ActionDraft, ActionDraftRepository, Journey
 
 CHOOSING_DATE = "extension.choosing_date"
@@ -361,14 +361,8 @@ async def refusal_cancelled(update: Update, context: BotContext) -> int:
 async def refusal_asked_again(update: Update, context: BotContext, caller: Caller, step: object) -> bool:
     """The refusal's question again, with its Cancel (after /lang, in the new language); False when its draft is
     gone, or the person may no longer see the hazard."""
-    if caller.user is None:
-        return False
-    draft = await _drafts(context).get(caller.user.telegram_id, Journey.EXTENSION_REFUSE)
-    if draft is None:
-        return False
-    try:
-        hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
-    except Refusal:
+    hazard = await waited_on(context, caller, Journey.EXTENSION_REFUSE)
+    if hazard is None:
         return False
     text = caller.t("extension.ask_refusal_reason", code=hazard.code)
     await answer(update, text, reply_markup=cancel_keyboard(caller.t, REFUSE_CANCEL))

@@ -59,6 +59,20 @@ Done = Callable[[HazardOutcome, str, Translator, BotContext], str]
 Act = Callable[[BotContext, User, ActionDraft, str | None], Awaitable[HazardOutcome]]
 
 
+async def waited_on(context: BotContext, caller: Caller, journey: Journey) -> Hazard | None:
+    """The hazard a step waiting for a typed answer is about, as the person may see it now; None when the step's
+    draft is gone, or the person's sight of the hazard."""
+    if caller.user is None:
+        return None
+    draft = await context.services.storage.action_drafts.get(caller.user.telegram_id, journey)
+    if draft is None:
+        return None
+    try:
+        return (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
+    except Refusal:
+        return None
+
+
 def ended_by_a_command(journey: Journey, said: str) -> Callable[[Update, BotContext], Awaitable[None]]:
     """What ends a hazard's step waiting for a typed answer (a reason, a new deadline) when another command comes:
     its draft deleted, nothing done, and the person told so (`said`, with the hazard's code). Kept waiting, the next
@@ -143,14 +157,8 @@ class ReasonStep:
     async def ask_again(self, update: Update, context: BotContext, caller: Caller, step: object) -> bool:
         """The step's question again, with its Cancel (after /lang, in the new language); False when its draft, or
         the person's sight of the hazard, is gone."""
-        if caller.user is None:
-            return False
-        draft = await self._drafts(context).get(caller.user.telegram_id, self.journey)
-        if draft is None:
-            return False
-        try:
-            hazard = (await context.services.hazards.view(caller.user, draft.hazard_id)).hazard
-        except Refusal:
+        hazard = await waited_on(context, caller, self.journey)
+        if hazard is None:
             return False
         await answer(update, self._question(caller.t, hazard), reply_markup=self.cancel_keyboard(caller.t))
         return True
