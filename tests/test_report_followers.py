@@ -57,7 +57,9 @@ async def test_a_cadre_who_adds_her_photos_to_a_hazard_follows_it(bot_stage: Sta
     # She hears how it ends, as its reporter does.
     await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
     await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已拆除飞线", photos=1)
-    assert code in cadre.last_message().text and "整改" in cadre.last_message().text
+    # Worded for what she did: she added to it, she did not report it.
+    told = cadre.last_message().text
+    assert f"📤 您补充过的隐患 {code}" in told and "已完成整改" in told and "您上报的" not in told
     await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
     assert code in cadre.last_message().text and "销号" in cadre.last_message().text
 
@@ -71,3 +73,17 @@ async def test_a_description_added_without_photos_follows_too_and_says_so(bot_st
     assert f"李娜 也上报了隐患 {code}" in told_head and "未附照片" in told_head and CHARGING in told_head
     await people.cadre.send_text("/mine")
     assert code in people.cadre.last_message().text
+
+
+async def test_a_follower_reading_english_hears_of_the_hazard_she_added_to(bot_stage: Stage) -> None:
+    """A follower's notice of the fix said "The hazard you reported"; she added to it."""
+    people = await cast(bot_stage)
+    code = await add_to_staffs_hazard(people)
+    await people.cadre.send_text("/lang")
+    await people.cadre.press("English")
+    hazard = await bot_stage.services.storage.hazards.get_by_code(code)
+    assert hazard is not None
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已拆除飞线", photos=1)
+    told = people.cadre.last_message().text
+    assert f"📤 The hazard you added to, {code}" in told and "you reported" not in told
