@@ -48,9 +48,11 @@ async def test_a_cadre_who_adds_her_photos_to_a_hazard_follows_it(bot_stage: Sta
     assert "李娜 上报的严重程度为“重大”，高于本隐患现定的“一般”" in told_staff and f"/deadline {code}" in told_staff
     hazard = await bot_stage.services.storage.hazards.get_by_code(code)
     assert hazard is not None and hazard.severity is Severity.GENERAL
-    # She finds it among her own, and may open it.
+    # She finds it among her own, marked as one she added to, and may open it; its reporter's is not marked.
     await cadre.send_text("/mine")
-    assert code in cadre.last_message().text
+    assert f"{code}（补充） · " in cadre.last_message().text
+    await staff.send_text("/mine")
+    assert f"{code} · " in staff.last_message().text and "（补充）" not in staff.last_message().text
     shown = await details(cadre, code)
     assert "找不到这条隐患" not in shown[0].text and "三楼楼道有居民私拉电线" in shown[0].text
     assert len([m for m in shown if m.kind == "photo"]) == 3  # staff's photo and her two
@@ -87,3 +89,5 @@ async def test_a_follower_reading_english_hears_of_the_hazard_she_added_to(bot_s
     await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已拆除飞线", photos=1)
     told = people.cadre.last_message().text
     assert f"📤 The hazard you added to, {code}" in told and "you reported" not in told
+    await people.cadre.send_text("/mine")
+    assert f"{code} (added to) · " in people.cadre.last_message().text
