@@ -3,10 +3,13 @@ it from then on, as its reporter does: FixMyStreet's "also reported by"."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain.catalog import Severity
 from bot.domain.lifecycle import HazardAction
 from bot.stage import Stage
 from tests.hazard_people import HEAD, STAFF, Cast, act, cast, report
+from tests.test_hazard_check_back import MORNING, QUESTION
 from tests.test_report import HOME_ZH, details
 
 CHARGING = "三楼楼道电动车充电，插座已经烧焦冒烟"
@@ -91,3 +94,31 @@ async def test_a_follower_reading_english_hears_of_the_hazard_she_added_to(bot_s
     assert f"📤 The hazard you added to, {code}" in told and "you reported" not in told
     await people.cadre.send_text("/mine")
     assert f"{code} (added to) · " in people.cadre.last_message().text
+
+
+async def test_the_check_back_asks_the_reporter_alone_and_a_follower_says_it_came_back_by_a_comment(
+    bot_stage: Stage,
+) -> None:
+    """The 30-day check-back (回访) is one question per closing, to its reporter (README: why). A follower is not
+    asked; her closing notice tells her to press 💬 留言 if the problem comes back, and that reaches staff."""
+    bot_stage.clock.set(MORNING)
+    people = await cast(bot_stage)
+    cadre, staff = people.cadre, people.staff
+    code = await add_to_staffs_hazard(people)
+    hazard = await bot_stage.services.storage.hazards.get_by_code(code)
+    assert hazard is not None
+    await act(bot_stage, HEAD, hazard, HazardAction.ACKNOWLEDGE)
+    await act(bot_stage, HEAD, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已拆除飞线", photos=1)
+    await act(bot_stage, STAFF, hazard, HazardAction.ACCEPT)
+    closing = cadre.last_message()
+    assert "销号" in closing.text and "如发现问题反弹，请点“💬 留言”" in closing.text
+    assert closing.buttons[0] == ["💬 留言"]
+    bot_stage.clock.advance(timedelta(days=30))
+    assert await bot_stage.services.check_backs.ask_due() == 1
+    await bot_stage.sandbox.settle()
+    assert not any(QUESTION in message.text for message in cadre.messages())
+    assert f"回访：隐患 {code}" in staff.last_message().text
+    # Hers to tell, as a comment: staff hear it.
+    await cadre.press("💬 留言", closing)
+    await cadre.send_text("充电的电动车又回来了")
+    assert "充电的电动车又回来了" in staff.last_message().text
