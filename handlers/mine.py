@@ -22,9 +22,12 @@ PAGE_SIZE = 5
 DAYS = REPORTER_CLOSED_WINDOW.days
 
 
-def _line(item: TaskItem, institution: Institution | None, t: Translator, tz: ZoneInfo) -> str:
+def _line(item: TaskItem, institution: Institution | None, t: Translator, tz: ZoneInfo, reader_id: int) -> str:
     params = hazard_params(item.hazard, institution, t, tz)
     params["reported"] = when(item.hazard.reported_at, tz, t)
+    # One she added her report to (a follower) rather than reported herself is marked so (（补充） / (added to)).
+    added = reader_id != item.hazard.reporter_id and reader_id in item.hazard.followers
+    params["added"] = t.plain("mine.added_tag") if added else ""
     if item.hazard.withdrawal_category is not None:  # withdrawn (作废): the reporter reads why
         category = t.plain(f"withdraw.category.{item.hazard.withdrawal_category}")
         return t("mine.line_withdrawn", category=category, reason=item.hazard.withdrawal_reason or "—", **params)
@@ -46,8 +49,9 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
         await answer(update, text, edit=editing)
         return
     tz = services.settings.tz
+    reader = caller.user.telegram_id
     homes = await page_homes(services.storage.institutions, [item.hazard for item in page.items])
-    lines = list_lines(homes, page, lambda item, place: _line(item, place, t, tz))
+    lines = list_lines(homes, page, lambda item, place: _line(item, place, t, tz, reader))
     # Staff report at many homes: each button starts with its hazard's home, as its line above names it.
     keyboard = list_keyboard(page, t, "mn:page:{page}", homes if names_homes(caller.user) else None)
     parts = [t("mine.header", total=page.total, page=page.page + 1, pages=page.pages), *lines]

@@ -251,7 +251,8 @@ def _render(
         if recipient is not None and recipient.role in STAFF_ROLES:
             return t("notice.submitted_for_staff", **p), _verify_keyboard(hazard, event, t)
         # As the closing and the withdrawal do: what they follow is a press away, and so is a word to staff.
-        return t("notice.submitted_for_reporter", **p), _comment_keyboard(hazard, t)
+        key = "notice.submitted_for_follower" if _added_to_it(hazard, recipient) else "notice.submitted_for_reporter"
+        return t(key, **p), _comment_keyboard(hazard, t)
     if kind is NoticeKind.ACCEPTED:
         if hazard.closed_on_time is False and not _late_this_round(hazard):
             text = t("notice.accepted_late_before", **p)
@@ -372,6 +373,13 @@ def _rectifies(hazard: Hazard, recipient: User | None) -> bool:
 def _reported_it(hazard: Hazard, recipient: User | None) -> bool:
     """The reporter, unless they were the one who fixed it (a head reporting at their own home)."""
     return recipient is not None and hazard.facts().follows(recipient.telegram_id) and not _rectifies(hazard, recipient)
+
+
+def _added_to_it(hazard: Hazard, recipient: User | None) -> bool:
+    """A follower: someone who added their report to it (photos, a description) rather than reported it, and is told
+    of it as "the hazard you added to", never "the hazard you reported"."""
+    return (recipient is not None and recipient.telegram_id != hazard.reporter_id
+            and recipient.telegram_id in hazard.followers)
 
 
 def _heads_it(hazard: Hazard, recipient: User | None) -> bool:

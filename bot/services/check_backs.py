@@ -1,6 +1,7 @@
 """The check-back (回访): a set number of days after a hazard is closed its reporter is asked, once, whether the problem
 is still solved; "it came back" reaches the official who closed it, who may reopen it from the notice, and the home's
-head (never of a rights-protection hazard).
+head (never of a rights-protection hazard). Its reporter alone, not the hazard's followers (who added their report
+to it): one answer per closing is what /stats and the problem list count; a follower says it came back by a comment.
 
 Why a table of its own rather than the reminders table or a deferred outbox message: the reminder sweep folds a
 person's due items into one message whose buttons act on them, while this is one question with an answer of its own
