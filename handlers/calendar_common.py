@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import BotContext
 from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
 from bot.domain.days import NoSuchDay, Toward, parse_typed_day
-from bot.domain.text import several_numbers, single_number
+from bot.domain.text import people_count, several_numbers
 from bot.i18n import Translator, counted
 from bot.services.calendar import MAX_AGE
 from handlers.common import Caller, answer, cancel_keyboard, identify, no_such_day
@@ -83,8 +83,9 @@ def day_problem(day: date, today: date) -> str | None:
 
 
 def parse_count(text: str) -> int | None:
-    """The one number typed ("25", "25人", "全体员工和老人共40人"), whatever words are around it."""
-    return single_number(text)
+    """The one number typed ("25", "25人", "全体员工和老人共40人"), whatever words are around it, in digits or whole
+    Chinese numerals ("三十人", "一百二十人"); a guess ("三四十人", "几十人") is none."""
+    return people_count(text)
 
 
 async def read_day(update: Update, caller: Caller, text: str, prefix: str, today: date) -> date | None:

@@ -79,12 +79,13 @@ def collapse(items: Sequence[ReminderItem]) -> list[ReminderItem]:
 
 def message_text(
     items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo, *, for_group: bool = False,
-    group_area: str | None = None, invites_left_out: int = 0, unlisted: int = 0,
+    group_area: str | None = None, invites_left_out: int = 0, buttons_left_out: int = 0, unlisted: int = 0,
 ) -> tuple[Html, list[ReminderItem]]:
     """The message for these items (ordered most pressing first), and those of them it lists: up to
     MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted, with `unlisted` more that the round counted
     without handing them over (`Delivery.unlisted`); a person is told where to find them all.
     `invites_left_out`: institutions listed whose "✉️ 邀请负责人" button the keyboard's rows had no room for.
+    `buttons_left_out`: other items listed that the keyboard's rows had no room for a button for.
     `group_area`: for a group, the name of the area it is bound to: a group is many people, not "you", and its
     heading says whose list it is ("🔔 鹿城区待办提醒 13 条")."""
     listed = items[:MESSAGE_ITEMS]
@@ -110,6 +111,8 @@ def message_text(
         paragraphs.append(_invite_heads(stood_in, t))
     if invites_left_out:
         paragraphs.append(t(counted("reminder.invite_buttons_left_out", invites_left_out), count=invites_left_out))
+    if buttons_left_out:
+        paragraphs.append(t(counted("reminder.buttons_left_out", buttons_left_out), count=buttons_left_out))
     if rest:
         more = "reminder.digest_more" if for_group else counted("reminder.more", rest)
         paragraphs.append(t(more, count=rest))

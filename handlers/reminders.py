@@ -63,12 +63,16 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
     )
     # Group members are not all registered, and a hazard's details are not for every one of them.
     markup = None if delivery.is_group else keyboard(shown, delivery.recipient_id, t)
-    if left_out := invites_left_out(shown, markup):
-        # The keyboard keeps its eight rows: the homes past them are told how to be invited, not left unexplained.
-        # Said under the list, which stays as it was: a line after the items changes none of them.
+    left_out = invites_left_out(shown, markup)
+    # A group gets no buttons at all (not something left out): its list says where to look already.
+    no_button = 0 if delivery.is_group else buttons_left_out(shown, delivery.recipient_id, markup, t)
+    if left_out or no_button:
+        # The keyboard keeps its eight rows: the homes past them are told how to be invited, and the items past them
+        # where they are acted on, not left unexplained. Said under the list, which stays as it was: a line after the
+        # items changes none of them.
         text, _ = message_text(
             items, delivery.recipient_id, t, services.settings.tz, invites_left_out=left_out,
-            unlisted=delivery.unlisted,
+            buttons_left_out=no_button, unlisted=delivery.unlisted,
         )
     try:
         try:
@@ -126,18 +130,30 @@ def _ids_said(delivery: Delivery) -> str:
 
 
 def keyboard(items: Sequence[ReminderItem], viewer_id: int, t: Translator) -> InlineKeyboardMarkup | None:
+    """The buttons under a reminder, at most MAX_BUTTON_ROWS rows. A hazard one is responsible for takes two rows
+    (📤 提交整改 and 详情, then 申请延期); when that would leave a listed item without a button, each takes one row
+    (申请延期 is still under 详情), so eight items have buttons rather than four."""
+    rows = _rows(items, viewer_id, t, compact=False)
+    if len(rows) > MAX_BUTTON_ROWS:
+        rows = _rows(items, viewer_id, t, compact=True)
+    return InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None
+
+
+def _rows(
+    items: Sequence[ReminderItem], viewer_id: int, t: Translator, *, compact: bool
+) -> list[list[InlineKeyboardButton]]:
     rows: list[list[InlineKeyboardButton]] = []
     seen: set[str] = set()
     # Inviting the heads of the institutions stood in for comes after what acts on the reminders themselves.
     acting = [item for item in items if item.kind not in STAND_INS]
     inviting = [item for item in items if item.kind in STAND_INS]
     for item in (*acting, *inviting):
-        for row in _buttons(item, viewer_id, t):
+        for row in _buttons(item, viewer_id, t)[: 1 if compact else None]:
             key = "|".join(str(button.callback_data) for button in row)
             if key not in seen:
                 seen.add(key)
                 rows.append(row)
-    return InlineKeyboardMarkup(rows[:MAX_BUTTON_ROWS]) if rows else None
+    return rows
 
 
 def invites_left_out(items: Sequence[ReminderItem], markup: InlineKeyboardMarkup | None) -> int:
@@ -149,6 +165,22 @@ def invites_left_out(items: Sequence[ReminderItem], markup: InlineKeyboardMarkup
     }
     given = {button.callback_data for row in (markup.inline_keyboard if markup else ()) for button in row}
     return len(wanted - given)
+
+
+def buttons_left_out(
+    items: Sequence[ReminderItem], viewer_id: int, markup: InlineKeyboardMarkup | None, t: Translator
+) -> int:
+    """How many listed items that have buttons got none of them (past the rows), other than the institutions whose
+    "✉️ 邀请负责人" `invites_left_out` counts: the person is told where to act on them, not left to wonder."""
+    given = {button.callback_data for row in (markup.inline_keyboard if markup else ()) for button in row}
+    left_out = 0
+    for item in items:
+        if item.kind in STAND_INS or lacks_head(item):
+            continue
+        wanted = {button.callback_data for row in _buttons(item, viewer_id, t) for button in row}
+        if wanted and not wanted & given:
+            left_out += 1
+    return left_out
 
 
 def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[InlineKeyboardButton]]:

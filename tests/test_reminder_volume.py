@@ -103,10 +103,16 @@ async def test_a_clerk_with_a_backlog_hears_of_it_on_monday_in_one_message_and_n
     assert listed == hazards[:10]  # the earliest deadlines first
     assert "另有 14 条提醒未逐条列出" in text and "/tasks" in text
     assert to_staff[0].buttons[0] == [f"详情 {hazards[0].code}", f"指定责任人 {hazards[0].code}"]
+    # Eight rows of buttons for ten hazards listed: the two without are said to be acted on from /tasks.
+    assert len(to_staff[0].buttons) == 8 and "以上列出的提醒中，有 2 条未附按钮" in text
     # The head, responsible for all of them, the same: one list, with the buttons to act on the first ones.
     to_head = people.head.messages()[head_before:]
     assert len(to_head) == 1 and "您有 24 条待办提醒" in to_head[0].text
     assert "另有 14 条提醒未逐条列出" in to_head[0].text
+    # One row a hazard (申请延期 is under 详情), not two: eight of the ten listed can be acted on from the message,
+    # not four, and the other two are said to be on /tasks.
+    assert to_head[0].buttons == [[f"📤 提交整改 {h.code}", f"详情 {h.code}"] for h in hazards[:8]]
+    assert "以上列出的提醒中，有 2 条未附按钮：隐患请发送 /tasks 办理" in to_head[0].text
     # Every row the lists stood for went out, once: sent, none left claimed or due.
     for person in (STAFF, HEAD):
         mondays = [r for r in await hazard_rows(bot_stage, person) if r.due_at == local(2026, 3, 30, 9)]

@@ -45,7 +45,7 @@ async def test_a_count_inside_a_sentence_is_read_and_a_wrong_one_keeps_the_way_b
     await head.press("今天（2026-03-12）")
     question = head.last_message()
     await head.send_text("很多人")
-    assert "阿拉伯数字" in head.last_message().text and head.last_message().buttons == question.buttons
+    assert "须为确切人数" in head.last_message().text and head.last_message().buttons == question.buttons
     await head.send_text("全体员工和老人共40人")
     assert "时长" in head.last_message().text
     await head.send_text("1到2小时")  # two numbers: not guessed, and told why
@@ -70,6 +70,25 @@ async def test_a_duration_in_chinese_numerals_is_read_as_minutes_and_said_back(b
     assert "演练了哪些内容" in head.last_message().text
     await head.send_text("/help")
     assert "40 人，90 分钟" in head.last_message().text
+
+
+async def test_participants_in_chinese_numerals_are_counted_and_a_guess_is_asked_again(bot_stage: Stage) -> None:
+    bot_stage.clock.set(local(2026, 3, 12))
+    head = (await cast(bot_stage)).head
+    await head.send_text("/drill")
+    await head.press("消防疏散演练")
+    await head.press("今天（2026-03-12）")
+    question = head.last_message()
+    await head.send_text("三四十人")  # a guess is not a count: asked again, told an exact number is wanted
+    assert "须为确切人数" in head.last_message().text and head.last_message().buttons == question.buttons
+    await head.send_text("一百二十人")
+    assert "时长" in head.last_message().text
+    await head.send_text("一个多小时")  # more than an hour, by how much nobody said: asked again
+    assert "演练了哪些内容" not in head.last_message().text
+    await head.send_text("一刻钟")
+    assert head.messages()[-2].text == "按 15 分钟记录。"
+    await head.send_text("/help")
+    assert "120 人，15 分钟" in head.last_message().text
 
 
 # ---- the report ----------------------------------------------------------------------------------------------

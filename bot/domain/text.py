@@ -241,6 +241,34 @@ def _in_digits(said: str) -> str:
     return _CN_RUN.sub(digits, said)
 
 
+# People counted in Chinese numerals, as often typed as in digits: "三十人", "四十五人", "一百二十名", or the numerals
+# alone ("三十"). A run is read only right before 人 (个人, 名, 位) or as the whole answer, so words holding a numeral
+# ("一起", "全体一线员工") are never a count; a vague amount ("三四十人", "几十人", "十几个人") stays unread, and is
+# asked again.
+_CN_PEOPLE_RUN = re.compile(rf"(?<![几{_CN_NUMERALS}])[{_CN_NUMERALS}]+(?=\s*(?:个人|人|名|位)|$)")
+_CN_PEOPLE_UNREAD = re.compile(rf"[几{_CN_NUMERALS}]\s*(?:个人|人|名|位)|^[几{_CN_NUMERALS}]+$")
+# A guess past a number ("10多人", "一个多小时", "1小时多"): more than it, by how much nobody said.
+_MORE_THAN = re.compile(r"(?:\d|个|小时|钟头|分钟|分|人)\s*多(?![少])")
+
+
+def people_count(text: str | None) -> int | None:
+    """The number of people a typed answer says: one number in digits as `single_number` reads it ("35", "35人"),
+    or whole Chinese numerals ("三十人" 30, "四十五人" 45, "一百二十人" 120); None for none, several, or a guess
+    ("三四十人", "几十人", "30多人")."""
+    said = clean_text(text)
+    if _MORE_THAN.search(said):
+        return None
+
+    def digits(run: re.Match[str]) -> str:
+        number = _chinese_number(run.group())
+        return run.group() if number is None else str(number)
+
+    said = _CN_PEOPLE_RUN.sub(digits, said)
+    if _CN_PEOPLE_UNREAD.search(said):
+        return None
+    return single_number(said)
+
+
 def said_in_hours(text: str | None) -> bool:
     """Whether a typed length of time counts hours (so the minutes kept are worth saying back)."""
     said = clean_text(text).lower()
@@ -249,17 +277,27 @@ def said_in_hours(text: str | None) -> bool:
 
 def said_in_words(text: str | None) -> bool:
     """Whether the minutes kept from a typed length of time are worth saying back: it counts hours, or is written
-    in Chinese numerals ("三十分钟")."""
+    in Chinese numerals ("三十分钟") or quarters ("一刻钟")."""
     said = clean_text(text)
-    return said_in_hours(said) or _in_digits(said) != said
+    return said_in_hours(said) or _in_digits(said) != said or _QUARTERS.search(said) is not None
+
+
+# Quarters of an hour: "一刻钟" is 15 minutes, "三刻钟" 45 ("一小时一刻钟" 75).
+_QUARTERS = re.compile(rf"(?<![\d几{_CN_NUMERALS}])([一两二三123])\s*刻钟?")
+
+
+def _in_minutes(quarters: re.Match[str]) -> str:
+    said = quarters.group(1)
+    return f"{(int(said) if said.isdigit() else _CN_DIGITS[said]) * 15}分钟"
 
 
 def duration_minutes(text: str | None) -> int | None:
     """The minutes a typed length of time says: "40", "40分钟" as `single_number` reads them; hours converted
     ("2小时" 120, "1.5小时" 90, "半小时" 30, "1小时30分钟" 90, "2 hours" 120); Chinese numerals read as digits ("两小时"
-    120, "一个半小时" 90, "三十分钟" 30, "一小时二十分" 80). None when it says no one length."""
-    said = _in_digits(clean_text(text).lower())
-    if _CN_UNREAD.search(said):
+    120, "一个半小时" 90, "三十分钟" 30, "一小时二十分" 80); quarters of an hour ("一刻钟" 15).
+    None when it says no one length, or a guess past one ("一个多小时", "10多分钟")."""
+    said = _in_digits(_QUARTERS.sub(_in_minutes, clean_text(text).lower()))
+    if _CN_UNREAD.search(said) or _MORE_THAN.search(said):
         return None
     if not said_in_hours(said):
         return single_number(said)

@@ -7,6 +7,7 @@ import pytest
 from bot.domain.text import (
     duration_minutes,
     is_plausible_address,
+    people_count,
     said_in_hours,
     said_in_words,
     says_enough_measures,
@@ -58,6 +59,34 @@ def test_the_one_number_in_an_answer_is_read(text: str, number: int) -> None:
 @pytest.mark.parametrize("text", ["", "很多人", "1小时30分钟", "2个小时", "1.5", "20到30人", "1234567"])
 def test_no_number_or_several_or_hours_are_not_read(text: str) -> None:
     assert single_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("35人", 35), ("三十人", 30), ("四十五人", 45), ("一百二十人", 120), ("三十", 30), ("共二十名", 20),
+     ("大约三十人左右", 30), ("两位", 2), ("全体员工和老人共40人", 40)],
+)
+def test_people_are_counted_in_digits_or_whole_chinese_numerals(text: str, number: int) -> None:
+    assert people_count(text) == number
+
+
+@pytest.mark.parametrize(
+    "text", ["三四十人", "几十人", "十几个人", "30多人", "一百五人", "很多人", "20到30人", "一起"],
+)
+def test_a_guessed_number_of_people_is_not_read(text: str) -> None:
+    assert people_count(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"), [("一刻钟", 15), ("三刻钟", 45), ("一小时一刻钟", 75), ("差不多1小时", 60)],
+)
+def test_quarters_of_an_hour_are_read(text: str, minutes: int) -> None:
+    assert duration_minutes(text) == minutes
+
+
+@pytest.mark.parametrize("text", ["一个多小时", "1小时多", "10多分钟", "半个多小时"])
+def test_a_length_of_time_said_as_more_than_one_is_not_read(text: str) -> None:
+    assert duration_minutes(text) is None
 
 
 def test_an_address_says_something_one_could_walk_to() -> None:
