@@ -269,6 +269,10 @@ def people_count(text: str | None) -> int | None:
     return single_number(said)
 
 
+# Quarters of an hour: "一刻钟" is 15 minutes, "三刻钟" 45 ("一小时一刻钟" 75).
+_QUARTERS = re.compile(rf"(?<![\d几{_CN_NUMERALS}])([一两二三123])\s*刻钟?")
+
+
 def said_in_hours(text: str | None) -> bool:
     """Whether a typed length of time counts hours (so the minutes kept are worth saying back)."""
     said = clean_text(text).lower()
@@ -280,10 +284,6 @@ def said_in_words(text: str | None) -> bool:
     in Chinese numerals ("三十分钟") or quarters ("一刻钟")."""
     said = clean_text(text)
     return said_in_hours(said) or _in_digits(said) != said or _QUARTERS.search(said) is not None
-
-
-# Quarters of an hour: "一刻钟" is 15 minutes, "三刻钟" 45 ("一小时一刻钟" 75).
-_QUARTERS = re.compile(rf"(?<![\d几{_CN_NUMERALS}])([一两二三123])\s*刻钟?")
 
 
 def _in_minutes(quarters: re.Match[str]) -> str:
