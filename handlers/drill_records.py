@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.domain.compliance import Cadence, Compliant, DutyStatus
+from bot.domain.paging import page_of
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.i18n import Html, Translator, counted
 from bot.services.calendar import DrillRecord, may_log_for
@@ -112,9 +113,8 @@ async def _show_page(update: Update, context: BotContext, caller: Caller, page: 
     statuses = {i.id: (duties.drill(i), duties.self_inspection(i)) for i in institutions}
     # The most pressing duty first, then the other: one overdue on both comes before one overdue on one.
     institutions.sort(key=lambda i: (sorted(urgency(s) for s in statuses[i.id]), i.code))
-    pages = -(-len(institutions) // PAGE_SIZE)
-    page = min(max(page, 0), pages - 1)
-    shown = institutions[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    cut = page_of(institutions, page, PAGE_SIZE)
+    page, pages, shown = cut.page, cut.pages, cut.items
     lines = [t(counted("drills.scope_header", len(institutions)), total=len(institutions), page=page + 1, pages=pages)]
     lines += [
         t(

@@ -15,6 +15,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.domain.paging import page_of
 from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Html, Translator, clipped, counted
 from bot.processing import after_answer
@@ -104,21 +105,21 @@ async def _roster(update: Update, context: BotContext, caller: Caller, page: int
     services, t = context.services, caller.t
     people = await services.people.roster(caller.user)
     invites = await services.people.standing_invites(caller.user)
-    last_page = max(0, (len(people) - 1) // PAGE_SIZE)
-    page = max(0, min(page, last_page))
+    cut = page_of(people, page, PAGE_SIZE)
+    page, pages = cut.page, cut.pages
     rows = []
-    for person in people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+    for person in cut.items:
         label = clipped(await _who(services, person, t), BUTTON_CHARACTERS)
         rows.append([InlineKeyboardButton(label, callback_data=f"pp:show:{person.telegram_id}")])
     navigation = []
     if page > 0:
         navigation.append(InlineKeyboardButton(t.plain("button.previous"), callback_data=f"pp:page:{page - 1}"))
-    if page < last_page:
+    if page < pages - 1:
         navigation.append(InlineKeyboardButton(t.plain("button.next"), callback_data=f"pp:page:{page + 1}"))
     if navigation:
         rows.append(navigation)
     rows.append([InlineKeyboardButton(t.plain("people.invites_button", count=len(invites)), callback_data="pp:inv")])
-    text = t("people.roster", count=len(people), page=page + 1, pages=last_page + 1)
+    text = t("people.roster", count=len(people), page=page + 1, pages=pages)
     await answer(update, text, reply_markup=InlineKeyboardMarkup(rows), edit=edit)
 
 
@@ -261,13 +262,13 @@ async def _invites(
     assert caller.user is not None
     services, t = context.services, caller.t
     invites = await services.people.standing_invites(caller.user)
-    pages = max(1, -(-len(invites) // PAGE_SIZE))
-    page = max(0, min(page, pages - 1))
+    cut = page_of(invites, page, PAGE_SIZE)
+    page, pages = cut.page, cut.pages
     lines = [note] if note else []
     lines.append(t("people.invites_page", count=len(invites), page=page + 1, pages=pages) if pages > 1
                  else t("people.invites", count=len(invites)) if invites else t("people.no_invites"))
     rows = []
-    for number, invite in enumerate(invites[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], start=page * PAGE_SIZE + 1):
+    for number, invite in enumerate(cut.items, start=page * PAGE_SIZE + 1):
         lines.append(await _invite_line(services, invite, number, t))
         rows.append([
             InlineKeyboardButton(t.plain("people.show_link_button", number=number),

@@ -12,6 +12,7 @@ from datetime import datetime
 from bot.domain.catalog import HazardArea, default_source_level, is_sensitive, severity_rank
 from bot.domain.deadlines import deadline_for
 from bot.domain.lifecycle import UNRESOLVED_STATES, HazardAction, HazardState, Refused, can_view
+from bot.domain.paging import page_of
 from bot.domain.roles import Role
 from bot.domain.targeting import on_merge, on_report
 from bot.services.errors import Refusal
@@ -72,11 +73,8 @@ class HazardReporting(HazardCore):
     async def institution_page(self, actor: User, query: str | None, page: int) -> InstitutionChoices:
         """A page of `institutions_for_report`, every one of them (a city admin's whole city) reachable by paging,
         not only the first eight: worked out afresh from the person's scope at every turn of a page."""
-        every = await self.institutions_for_report(actor, query, limit=10_000)
-        pages = max(1, -(-len(every) // PICKER_PAGE))
-        shown = min(max(page, 0), pages - 1)
-        return InstitutionChoices(every[shown * PICKER_PAGE : (shown + 1) * PICKER_PAGE], shown, pages, len(every),
-                                  clamped=shown != page)
+        cut = page_of(await self.institutions_for_report(actor, query, limit=10_000), page, PICKER_PAGE)
+        return InstitutionChoices(cut.items, cut.page, cut.pages, cut.total, clamped=cut.clamped)
 
     async def duplicates(self, institution_id: int, area: HazardArea, *, viewer: User | None = None) -> list[Hazard]:
         """Unresolved hazards of the same institution and area, to offer before a report is confirmed.

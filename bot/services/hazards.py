@@ -27,6 +27,7 @@ from bot.domain.lifecycle import (
     is_overdue,
     may_verify,
 )
+from bot.domain.paging import page_within
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.targeting import (
     Notice,
@@ -420,7 +421,7 @@ class HazardService(HazardReporting, HazardExtensions):
                 h.id for h in await repo.awaiting_own_verification(mine) if await self._only_fixer_may_verify(actor, h)
             }
             total = await repo.count_staff_queue(actor.region_code, now=now, mine=mine, own_to_verify=sorted(own))
-            page = _clamp(page, total, page_size)
+            page = page_within(page, total, page_size)
             hazards = await repo.staff_queue(actor.region_code, now=now, mine=mine, own_to_verify=sorted(own),
                                              limit=page_size, offset=page * page_size)
             return TaskPage(
@@ -434,7 +435,7 @@ class HazardService(HazardReporting, HazardExtensions):
             total = await repo.count_open_for_institution(
                 institution_id, exclude_areas=SENSITIVE_AREAS, assignee_id=actor.telegram_id, fixed=False
             )
-            page = _clamp(page, total, page_size)
+            page = page_within(page, total, page_size)
             hazards = await repo.open_for_institution(
                 institution_id,
                 now=now,
@@ -486,7 +487,7 @@ class HazardService(HazardReporting, HazardExtensions):
         repo = self._storage.hazards
         since = now - REPORTER_CLOSED_WINDOW
         counts = await repo.count_reported_by(actor.telegram_id, closed_since=since)
-        page = _clamp(page, counts.listed, page_size)
+        page = page_within(page, counts.listed, page_size)
         hazards = await repo.reported_by(actor.telegram_id, closed_since=since, limit=page_size,
                                          offset=page * page_size)
         viewer = actor_of(actor)
@@ -546,12 +547,6 @@ _ALREADY: dict[HazardAction, tuple[frozenset[str], str, frozenset[str]]] = {
     # 📤 or a kept draft's Done after a colleague (or oneself, on another device) submitted the rectification.
     _A.SUBMIT_RECTIFICATION: (FIX_ACTIONS, "already_fixed", _VERDICT_ROUNDS),
 }
-
-
-def _clamp(page: int, total: int, page_size: int) -> int:
-    # A stale "next page" button after hazards were closed lands on the last page rather than an empty one.
-    last = max(0, (total - 1) // page_size)
-    return min(max(page, 0), last)
 
 
 def _refusal(reason: RefusalCode, hazard: Hazard) -> Refusal:

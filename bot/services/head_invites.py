@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.domain.paging import page_of
 from bot.domain.roles import STAFF_ROLES, Role, covers
 from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from bot.services.institution_cards import InstitutionCardService
@@ -122,15 +123,14 @@ class HeadInviteService:
     ) -> PickerPage:
         headless = await self.headless_ids(institutions)
         ordered = sorted(institutions, key=lambda institution: institution.id not in headless)  # stable
-        pages = max(1, -(-len(ordered) // PAGE_SIZE))
-        shown = min(max(page, 0), pages - 1)
+        cut = page_of(ordered, page, PAGE_SIZE)
         return PickerPage(
-            choices=[Choice(i, i.id in headless) for i in ordered[shown * PAGE_SIZE : (shown + 1) * PAGE_SIZE]],
-            page=shown,
-            pages=pages,
-            total=len(ordered),
+            choices=[Choice(i, i.id in headless) for i in cut.items],
+            page=cut.page,
+            pages=cut.pages,
+            total=cut.total,
             headless=len(headless),
             search=search,
-            clamped=shown != page,
+            clamped=cut.clamped,
         )
 

@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.domain.catalog import SENSITIVE_AREAS
 from bot.domain.compliance import DutyStatus
 from bot.domain.lifecycle import REOPEN_WINDOW, can_view, is_overdue
+from bot.domain.paging import page_of
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.text import clean_text, visible_length
 from bot.services.calendar import DrillService, may_log_for
@@ -197,13 +198,7 @@ class InstitutionCardService:
 
 
 def _page_of(search: InstitutionSearch, found: list[Institution], page: int) -> SearchPage:
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    shown = min(max(page, 0), pages - 1)
+    cut = page_of(found, page, PAGE_SIZE)
     return SearchPage(
-        search=search,
-        institutions=found[shown * PAGE_SIZE : (shown + 1) * PAGE_SIZE],
-        page=shown,
-        pages=pages,
-        total=len(found),
-        clamped=shown != page,
+        search=search, institutions=cut.items, page=cut.page, pages=cut.pages, total=cut.total, clamped=cut.clamped
     )
