@@ -17,6 +17,6 @@ def test_a_page_no_longer_there_is_the_last_one_and_says_so() -> None:
 
 
 def test_an_empty_list_has_one_empty_page() -> None:
-    cut = page_of([], 3, 8)
+    cut = page_of(list[int](), 3, 8)
     assert (cut.items, cut.page, cut.pages, cut.total, cut.clamped) == ([], 0, 1, 0, True)
     assert page_within(3, 0, 8) == 0 and page_within(1, 16, 8) == 1 and page_within(2, 16, 8) == 1
