@@ -8,10 +8,12 @@ sent before carry no fix (`hz:accept:{hazard}`) and stand for the only one ever 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterable
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 from bot.domain.catalog import is_sensitive
@@ -221,16 +223,28 @@ def page_pressed(query: CallbackQuery, pattern: re.Pattern[str]) -> int:
     return int(match.group(1)) if match else 0
 
 
-async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None) -> None:
-    """Swap the buttons under a message of ours, keeping its text.
+async def set_buttons(bot: Bot, chat_id: int, message_id: int, markup: InlineKeyboardMarkup | None) -> None:
+    """Swap the buttons under a message of ours, its text as it stands (None takes them all away).
 
-    Through editMessageText rather than editMessageReplyMarkup: with Defaults(parse_mode) python-telegram-bot
-    also sends parse_mode to editMessageReplyMarkup, a parameter that method does not have.
+    Not through `Bot.edit_message_reply_markup`: with Defaults(parse_mode) python-telegram-bot sends parse_mode to
+    editMessageReplyMarkup too, a parameter that method does not have (the bundled emulator refuses it, as the
+    spec has it); nor through editMessageText, which needs the text as the reader sees it now (a head's copy carries
+    the line their answer left), which only Telegram knows.
     """
+    buttons = {} if markup is None else {"reply_markup": markup.to_json()}
+    with warnings.catch_warnings():  # PTB suggests the method we cannot use here (see above)
+        warnings.simplefilter("ignore", PTBUserWarning)
+        await bot.do_api_request(
+            "editMessageReplyMarkup", api_kwargs={"chat_id": chat_id, "message_id": message_id, **buttons}
+        )
+
+
+async def replace_buttons(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+    """Swap the buttons under a message of ours (`set_buttons`), where a press came from."""
     if message.text is None:
         return
     try:
-        await message.edit_text(message.text_html, reply_markup=markup)
+        await set_buttons(message.get_bot(), message.chat_id, message.message_id, markup)
     except BadRequest as error:
         # Pressed twice in a row: the buttons are already what they should be.
         if "not modified" not in error.message:

@@ -14,15 +14,14 @@ are recorded on its outbox row, so a copy done is never chosen again, and a rest
 from __future__ import annotations
 
 import logging
-import warnings
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from telegram import Bot
 from telegram.error import TelegramError
-from telegram.warnings import PTBUserWarning
 
 from bot.domain.warnings import EarlyWarning
+from handlers.hazard_buttons import set_buttons
 from handlers.warning_outbox import delivered_copy, markup_json, translator_for, warning_batch
 from handlers.warning_text import ACK_RECEIVED, help_only_keyboard
 
@@ -60,17 +59,7 @@ async def _clear(bot: Bot, services: BotServices, warning: EarlyWarning, budget:
         if newest is not None and newest.id == copy.id:
             markup = help_only_keyboard(warning.id, await translator_for(services, copy.chat_id))
         try:
-            # Not edit_message_reply_markup: with Defaults(parse_mode) python-telegram-bot sends parse_mode along,
-            # which that method refuses; nor editMessageText, which needs the text as the head sees it now (with the
-            # line their answer left), which only Telegram knows.
-            # Without reply_markup, Telegram takes the keyboard away.
-            buttons = {} if markup is None else {"reply_markup": markup.to_json()}
-            with warnings.catch_warnings():  # PTB suggests the method we cannot use here (see above)
-                warnings.simplefilter("ignore", PTBUserWarning)
-                await bot.do_api_request(
-                    "editMessageReplyMarkup",
-                    api_kwargs={"chat_id": copy.chat_id, "message_id": copy.message_id, **buttons},
-                )
+            await set_buttons(bot, copy.chat_id, copy.message_id, markup)
         except TelegramError as error:  # deleted, too old, or already so: nothing more to do with it
             log.info("the buttons of %s in chat %s were not changed: %s", copy.dedupe_key, copy.chat_id, error)
         await outbox.record_buttons(copy.id, markup_json(markup))
