@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 
 _YEAR_MONTH_DAY = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})(?!\d)\s*[日号]?"
 _MONTH_DAY = r"(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})(?!\d)\s*[日号]?"
+# The day first, as British and European writers put it (20/12, 20/12/2026): read only where it cannot be a month
+# and a day (a first number above 12); 5/12 stays 5月12日, as Chinese writes it.
+_DAY_FIRST = r"(?P<day>1[3-9]|2\d|3[01])\s*[-/.]\s*(?P<month>\d{1,2})(?!\d)(?:\s*[-/.]\s*(?P<year>\d{4})(?!\d))?"
 _DAY = re.compile(rf"^\s*{_YEAR_MONTH_DAY}\s*(?:[ T](?P<time>.*))?$")
 
 # A month by its English name, full or short (Sep, Sept, September), before the day or after it, with an optional
@@ -71,12 +74,16 @@ _WEEKS = {"下": 1, "next": 1, "上": -1, "last": -1, "本": 0, "这": 0, "this"
 # A time of day: 18:00 (or 18：00 as a Chinese keyboard types it), 18点, 18点30(分), 6点半, 下午6点, 6pm, 6:30 pm.
 _CLOCK = re.compile(r"^(?P<hour>\d{1,2})\s*[:：]\s*(?P<minute>\d{2})$")
 _DIAN = re.compile(
-    r"^(?P<part>凌晨|早上|上午|中午|下午|傍晚|晚上)?\s*(?P<hour>\d{1,2})\s*[点时]\s*(?:(?P<half>半)|(?P<minute>\d{1,2})\s*分?)?$"
+    r"^(?P<part>凌晨|早上|上午|中午|下午|傍晚|晚上|夜里|半夜|午夜)?\s*(?P<hour>\d{1,2})\s*[点时]\s*(?:(?P<half>半)|(?P<minute>\d{1,2})\s*分?)?$"
 )
 _AM_PM = re.compile(
     r"^(?P<hour>\d{1,2})(?:\s*[:：]\s*(?P<minute>\d{2}))?\s*(?P<part>am|pm|a\.m\.|p\.m\.)$", re.IGNORECASE
 )
 _AFTERNOON = {"中午", "下午", "傍晚", "晚上"}
+# At night twelve o'clock is midnight: 晚上12点 as a deadline is the end of that evening's day (23:59, as a day
+# alone), 凌晨12点 the start of it; and 夜里/半夜 name the late evening (夜里11点) or the small hours (半夜2点).
+_NIGHT = {"晚上", "夜里", "半夜", "午夜"}
+_SMALL_HOURS = {"凌晨"}
 
 # A deadline given as a day alone runs to the end of that day.
 END_OF_DAY = time(23, 59)
@@ -141,6 +148,8 @@ def names_year(text: str) -> bool:
     cleaned = text.strip()
     if re.match(_YEAR_MONTH_DAY, cleaned):
         return True
+    if (day_first := re.match(_DAY_FIRST, cleaned)) and day_first.group("year"):
+        return True
     match = _MONTH_NAME_DAY.match(cleaned) or _DAY_MONTH_NAME.match(cleaned)
     return match is not None and match.group("year") is not None
 
@@ -160,7 +169,15 @@ def _hour_minute(text: str) -> tuple[int | None, int]:
     if match := _DIAN.match(text):
         hour = int(match.group("hour"))
         minute = 30 if match.group("half") else int(match.group("minute") or 0)
-        if match.group("part") in _AFTERNOON and hour < 12:
+        part = match.group("part")
+        if hour == 12 and part in _NIGHT:
+            # Midnight ends the day; past it (晚上12点半) is the next day's, which a time of day cannot say.
+            return (END_OF_DAY.hour, END_OF_DAY.minute) if minute == 0 else (None, 0)
+        if hour == 12 and part in _SMALL_HOURS:
+            return 0, minute
+        if part == "午夜":
+            return None, 0
+        if hour < 12 and (part in _AFTERNOON or (part in _NIGHT and hour >= 6)):
             hour += 12
         return hour, minute
     if match := _AM_PM.match(text):
@@ -179,6 +196,13 @@ def _split(text: str, today: date, toward: Toward) -> tuple[date | NoSuchDay, st
     if match := re.match(_YEAR_MONTH_DAY, cleaned):
         year, month, day_of_month = int(match.group("year")), int(match.group("month")), int(match.group("day"))
         found = _dated(year, month, day_of_month)
+        return None if found is None else (found, cleaned[match.end() :].strip())
+    if match := re.match(_DAY_FIRST, cleaned):
+        month, day_of_month = int(match.group("month")), int(match.group("day"))
+        if match.group("year"):
+            found = _dated(int(match.group("year")), month, day_of_month)
+        else:
+            found = _nearest(month, day_of_month, today, toward)
         return None if found is None else (found, cleaned[match.end() :].strip())
     if match := re.match(_MONTH_DAY, cleaned):
         found = _nearest(int(match.group("month")), int(match.group("day")), today, toward)

@@ -51,7 +51,7 @@ def test_a_day_without_its_year_is_the_next_one_ahead_and_the_last_one_behind() 
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "25", "next fridays", "周八", "下周", "2026-13-01", "13/20", "9/32", "15/03/2026", "2026-12-201",
+    ["", "25", "next fridays", "周八", "下周", "2026-13-01", "13/20", "9/32", "5/03/2026", "2026-12-201",
      "明天 18:00", "todays", "12月20日 下午", "18:00"],
 )
 def test_anything_else_is_no_day(typed: str) -> None:
@@ -77,7 +77,7 @@ def test_a_deadline_may_name_its_time_of_day(typed: str, deadline: datetime) -> 
 
 
 @pytest.mark.parametrize(
-    "typed", ["next fridays", "15/03/2026", "", "明天 25:00", "明天 18:60", "明天 下午", "tomorrow 13pm",
+    "typed", ["next fridays", "5/03/2026", "", "明天 25:00", "明天 18:60", "明天 下午", "tomorrow 13pm",
               "2026-12-20T18:00", "18:00"],
 )
 def test_a_deadline_that_cannot_be_read_is_none(typed: str) -> None:
@@ -93,6 +93,27 @@ def test_times_of_day() -> None:
     assert parse_time("晚上8点") == time(20, 0)
     assert parse_time("20点") == time(20, 0)
     assert parse_time("24:00") is None
+
+
+def test_twelve_at_night_is_midnight_not_noon() -> None:
+    """晚上12点 ends the evening's day, as a day alone does; before, it was read as noon of that day."""
+    assert parse_time("晚上12点") == time(23, 59)
+    assert parse_time("午夜12点") == time(23, 59)
+    assert parse_time("凌晨12点") == time(0, 0)
+    assert parse_time("晚上12点半") is None  # the next day's, which a time of day cannot say: asked again
+    assert parse_time("夜里11点") == time(23, 0)
+    assert parse_time("半夜2点") == time(2, 0)
+    assert parse_deadline("明天晚上12点", TODAY, SHANGHAI) == datetime(2026, 6, 16, 23, 59, tzinfo=SHANGHAI)
+
+
+def test_the_day_first_is_read_where_it_cannot_be_a_month() -> None:
+    """20/12 and 15/03/2026 as British writers put them; 5/12 stays 5月12日, as Chinese writes it."""
+    assert parse_deadline("20/12", TODAY, SHANGHAI) == datetime(2026, 12, 20, 23, 59, tzinfo=SHANGHAI)
+    assert parse_deadline("15/03/2026 18:00", TODAY, SHANGHAI) == datetime(2026, 3, 15, 18, 0, tzinfo=SHANGHAI)
+    assert parse_deadline("5/12", TODAY, SHANGHAI) == datetime(2027, 5, 12, 23, 59, tzinfo=SHANGHAI)
+    assert parse_deadline("31/2", TODAY, SHANGHAI) == NoSuchDay(2, 31)
+    assert parse_typed_day("20/5", TODAY, Toward.PAST) == date(2026, 5, 20)
+    assert names_year("15/03/2026") and not names_year("20/12")
 
 
 def test_a_spreadsheet_cell_still_needs_its_year_and_may_carry_a_time() -> None:
