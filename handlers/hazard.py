@@ -110,7 +110,8 @@ async def send_dossier(update: Update, context: BotContext, caller: Caller, doss
     names = await _names(context, dossier.events)
     parts = [*_summary(dossier, t, tz), t("dossier.history_header")]
     parts += [_event(event, names, t, tz) for event in dossier.events]
-    keyboard = action_keyboard(dossier.hazard, dossier.actions, t, details=False, fix=dossier.fix)
+    own = caller.user is not None and context.services.hazards.withdraws_as_reporter(caller.user, dossier.hazard)
+    keyboard = action_keyboard(dossier.hazard, dossier.actions, t, details=False, fix=dossier.fix, own=own)
     if dossier.extension is not None:
         parts.insert(1, await _waiting_extension(context, dossier.extension, t))
         if HazardAction.CHANGE_DEADLINE in dossier.actions:  # whoever may change the deadline may decide it

@@ -108,10 +108,15 @@ def shown_fix_of(query: CallbackQuery) -> int | None:
     return LEGACY_FIX if parsed[2] is None else parsed[2]
 
 
+# Withdraw as its reporter sees it: taking back their own report (撤回上报), the same button and journey as staff's.
+WITHDRAW_OWN_LABEL = "button.withdraw_own"
+
+
 def action_buttons(
-    hazard: Hazard, actions: Iterable[HazardAction], t: Translator, fix: int | None = None
+    hazard: Hazard, actions: Iterable[HazardAction], t: Translator, fix: int | None = None, *, own: bool = False
 ) -> list[InlineKeyboardButton]:
-    """`fix`: the rectification awaiting verification, which Accept and Reject name."""
+    """`fix`: the rectification awaiting verification, which Accept and Reject name. `own`: the reader would
+    withdraw it as its reporter (HazardService.withdraws_as_reporter), and reads Withdraw as taking it back."""
     allowed = set(actions)
     buttons = []
     for action, verb, label_key in ACTION_BUTTONS:
@@ -120,18 +125,21 @@ def action_buttons(
         # Acknowledging twice changes nothing; once done, the button would only add noise to the history.
         if action is HazardAction.ACKNOWLEDGE and hazard.acknowledged_at is not None:
             continue
-        buttons.append(button(verb, hazard.id, label_key, t, fix if verb in VERDICT_VERBS else None))
+        label = WITHDRAW_OWN_LABEL if own and action is HazardAction.WITHDRAW else label_key
+        buttons.append(button(verb, hazard.id, label, t, fix if verb in VERDICT_VERBS else None))
     return buttons
 
 
 def action_keyboard(
-    hazard: Hazard, actions: Iterable[HazardAction], t: Translator, *, details: bool = True, fix: int | None = None
+    hazard: Hazard, actions: Iterable[HazardAction], t: Translator, *, details: bool = True, fix: int | None = None,
+    own: bool = False,
 ) -> InlineKeyboardMarkup | None:
     """One row per action the person may take, then Details; None when there is nothing to offer. A message with
-    Details (a notice) leaves Comment to the details, where the record it adds to is read first."""
+    Details (a notice) leaves Comment to the details, where the record it adds to is read first. `own`: see
+    `action_buttons`."""
     if details:
         actions = [action for action in actions if action is not HazardAction.COMMENT]
-    rows = [[b] for b in action_buttons(hazard, actions, t, fix)]
+    rows = [[b] for b in action_buttons(hazard, actions, t, fix, own=own)]
     if details:
         rows.append([button(VIEW, hazard.id, "button.details", t)])
     return InlineKeyboardMarkup(rows) if rows else None
@@ -338,8 +346,9 @@ async def pressed_hazard(update: Update, context: BotContext) -> tuple[Caller, U
 # The refusal of a verdict on an earlier rectification: its buttons give way to Details, which shows the latest.
 EARLIER_RECTIFICATION = "earlier_rectification"
 # Refusals after which a message's buttons have nothing left to do: they give way to Details. A withdrawn hazard
-# takes no verdict, no fix and no request any more (Details offers what it still takes: Reopen, Comment).
-STALE_BUTTONS = frozenset({EARLIER_RECTIFICATION, "withdrawn"})
+# takes no verdict, no fix and no request any more (Details offers what it still takes: Reopen, Comment); nor may its
+# reporter withdraw one worked on since (Details offers Comment).
+STALE_BUTTONS = frozenset({EARLIER_RECTIFICATION, "withdrawn", "withdraw_too_late"})
 # Refusals of a typed reason the person puts right by typing it again (Reject, Reopen, Deadline, refusing more
 # time); anything else ends the step.
 REASON_REFUSALS = frozenset({"reason_required", "text_too_long", "classified"})

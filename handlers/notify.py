@@ -104,6 +104,8 @@ class HazardNotices:
         author = await self._actor_name(event, notices, NoticeKind.COMMENTED)
         if event.detail.get("merged_report"):  # a second report folded in: its notice says whose
             author = await self._actor_name(event, notices, NoticeKind.EVIDENCE_ADDED)
+        if _withdrawn_by_reporter(hazard, event):  # taken back by its reporter: the notice says who
+            author = await self._actor_name(event, notices, NoticeKind.WITHDRAWN)
         settings = services.settings
         held = notice_held_until(services.clock.now(), hazard.severity, settings.quiet, settings.tz)
         messages = []
@@ -280,7 +282,12 @@ def _render(
         return t("notice.reopened_for_others", reason=notice.reason or "—", **p), _comment_keyboard(hazard, t)
     if kind is NoticeKind.WITHDRAWN:
         category = t.plain(f"withdraw.category.{hazard.withdrawal_category or 'other'}")
-        text = t("notice.withdrawn", category=category, reason=notice.reason or "—", **p)
+        if _withdrawn_by_reporter(hazard, event):
+            days = REOPEN_WINDOW.days
+            text = t(counted("notice.withdrawn_by_reporter", days), name=author, category=category,
+                     reason=notice.reason or "—", days=days, **p)
+        else:
+            text = t("notice.withdrawn", category=category, reason=notice.reason or "—", **p)
         return text, _details_keyboard(hazard, t)
     if kind is NoticeKind.COMMENTED:
         # Everyone told may see the hazard (targeting.guard), so may answer it.
@@ -307,6 +314,11 @@ def _render_merged(event: HazardEvent, t: Translator, author: str, p: dict[str, 
         reported = catalog_label(Severity(graver), t)
         text = f"{text}\n{t('notice.merged_report_severity', name=author, reported=reported, **p)}"
     return text
+
+
+def _withdrawn_by_reporter(hazard: Hazard, event: HazardEvent) -> bool:
+    """Whether the change was its reporter taking the report back (撤回上报), which its notice says."""
+    return event.action == HazardAction.WITHDRAW.value and event.actor_id == hazard.reporter_id
 
 
 def _previous_deadline(event: HazardEvent) -> datetime | None:

@@ -1,8 +1,11 @@
 """Withdrawing a hazard (作废/撤销) that will never be fixed: reported in error, a duplicate, an institution closed.
 County staff and city admins in scope press Withdraw on an unresolved hazard's details, pick why (a category), type
-the reason, and confirm. Every press is checked again on the server (bot.services.hazards: `check_withdrawal`,
-`withdraw`; bot.domain.lifecycle decides who may, and when); the category and reason wait in SQLite
-(`action_drafts`), and the conversation is persistent, so a restart between the steps loses nothing.
+the reason, and confirm. Its reporter takes their own report back (撤回上报) the same way, from its details, until
+someone works on it (bot.domain.lifecycle: `withdraws_as_reporter`), in words of their own (the `_own` keys) and
+among the categories a reporter may pick (bot.domain.withdrawal: REPORTER_CATEGORIES). Every press is checked again
+on the server (bot.services.hazards: `check_withdrawal`, `withdraw`; bot.domain.lifecycle decides who may, and when);
+the category and reason wait in SQLite (`action_drafts`), and the conversation is persistent, so a restart between
+the steps loses nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain.lifecycle import HazardAction
-from bot.domain.withdrawal import MIN_REASON, WithdrawalCategory
+from bot.domain.withdrawal import MIN_REASON, WithdrawalCategory, categories_for
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from handlers.common import answer, cancel_journey, cancel_keyboard, identify, pressed, refused_text, typed
 from handlers.hazard_buttons import WITHDRAW, ensure_allowed, pattern, pressed_hazard, refuse
+from storage.hazard_models import Hazard
 from storage.models import User
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
 
@@ -62,6 +66,11 @@ async def _save(context: BotContext, user: User, draft: WithdrawDraft) -> None:
                       context.services.clock.now())
 
 
+def _own(context: BotContext, user: User, hazard: Hazard) -> str:
+    """The suffix of the words for a reporter taking back their own report ("_own"); staff's otherwise ("")."""
+    return "_own" if context.services.hazards.withdraws_as_reporter(user, hazard) else ""
+
+
 async def chose_withdraw(update: Update, context: BotContext) -> str | int:
     press = await pressed_hazard(update, context)
     if press is None:
@@ -77,13 +86,14 @@ async def chose_withdraw(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     await query.answer()
     await _save(context, user, WithdrawDraft(hazard_id=hazard_id))
+    own = _own(context, user, hazard)
     rows = [
         [InlineKeyboardButton(t.plain(f"withdraw.category.{category.value}"),
                               callback_data=f"wd:cat:{hazard_id}:{category.value}")]
-        for category in WithdrawalCategory
+        for category in categories_for(bool(own))
     ]
     keyboard = InlineKeyboardMarkup([*rows, _cancel_row(t)])
-    await answer(update, t("withdraw.ask_category", code=hazard.code), reply_markup=keyboard)
+    await answer(update, t(f"withdraw.ask_category{own}", code=hazard.code), reply_markup=keyboard)
     return CHOOSING_CATEGORY
 
 
@@ -99,16 +109,19 @@ async def chose_category(update: Update, context: BotContext) -> str | int:
         return CHOOSING_CATEGORY
     try:
         await ensure_allowed(context.services.hazards, user, hazard_id, HazardAction.WITHDRAW)
+        hazard = (await context.services.hazards.view(user, hazard_id)).hazard
     except Refusal as refusal:
         await refuse(query, t, refusal)
         return ConversationHandler.END
+    own = _own(context, user, hazard)
     draft = await _draft(context, user)
-    if draft is None or draft.hazard_id != hazard_id:
+    if draft is None or draft.hazard_id != hazard_id or category not in categories_for(bool(own)):
         await query.answer(t.plain("fallback.stale_button"), show_alert=True)
         return CHOOSING_CATEGORY if draft is not None else ConversationHandler.END
     await query.answer()
     await _save(context, user, draft.model_copy(update={"category": category, "reason": None}))
     key = "withdraw.ask_reason_duplicate" if category is WithdrawalCategory.DUPLICATE else "withdraw.ask_reason"
+    key += own
     label = t.plain(f"withdraw.category.{category.value}")
     await answer(update, t(key, category=label, least=MIN_REASON), reply_markup=cancel_keyboard(t, CANCEL))
     return AWAITING_REASON
@@ -148,12 +161,14 @@ async def gave_reason(update: Update, context: BotContext) -> str | int:
         await drop_draft(context.services.storage.db, user.telegram_id, Journey.WITHDRAW)
         return ConversationHandler.END
     await _save(context, user, draft.model_copy(update={"reason": reason}))
+    own = _own(context, user, hazard)
     keyboard = InlineKeyboardMarkup([
-        [InlineKeyboardButton(t.plain("withdraw.confirm_button"), callback_data=f"wd:ok:{hazard.id}")],
+        [InlineKeyboardButton(t.plain(f"withdraw.confirm_button{own}"), callback_data=f"wd:ok:{hazard.id}")],
         _cancel_row(t),
     ])
     label = t.plain(f"withdraw.category.{withdrawal.category.value}")
-    await answer(update, t("withdraw.confirm", code=hazard.code, category=label, reason=reason), reply_markup=keyboard)
+    text = t(f"withdraw.confirm{own}", code=hazard.code, category=label, reason=reason)
+    await answer(update, text, reply_markup=keyboard)
     return ConversationHandler.END  # the confirmation is a button of its own, answered from the draft
 
 
@@ -178,7 +193,8 @@ async def confirmed(update: Update, context: BotContext) -> None:
     await query.answer()
     hazard = outcome.hazard
     label = t.plain(f"withdraw.category.{draft.category.value}")
-    told = "withdraw.done_told" if outcome.notices else "withdraw.done"
+    own = _own(context, user, hazard)
+    told = f"withdraw.done{own}_told" if outcome.notices else f"withdraw.done{own}"
     await answer(update, t(told, code=hazard.code, category=label, reason=hazard.withdrawal_reason or "—"),
                  edit=True)
 

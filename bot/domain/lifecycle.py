@@ -9,7 +9,8 @@ reminders and the "dynamic zeroing" goal (动态清零) all ask the same questio
     2. is this person one who may take this action?     WRONG_ROLE, NOT_REPORTER, NOT_IN_SCOPE,
                                                         SENSITIVE_HIDDEN
     3. does the action apply in the hazard's state?     ALREADY_CLOSED, ILLEGAL_TRANSITION,
-                                                        REOPEN_WINDOW_PASSED, COMMENT_WINDOW_PASSED
+                                                        REOPEN_WINDOW_PASSED, COMMENT_WINDOW_PASSED,
+                                                        WITHDRAW_TOO_LATE (its reporter, once worked on)
     4. is it the rectification the person was shown?    EARLIER_RECTIFICATION
        is someone else's work being verified?           SELF_VERIFICATION
     5. did they give what the action needs?             REASON/MEASURES/TEXT/PHOTO/ASSIGNEE/DEADLINE_*
@@ -46,7 +47,8 @@ class HazardState(StrEnum):
     RECTIFYING = "rectifying"
     AWAITING_VERIFICATION = "awaiting_verification"
     CLOSED = "closed"
-    # Ended by staff without a fix (作废): reported in error, a duplicate, an institution closed. Not rectified.
+    # Ended without a fix (作废), by staff or, before anyone worked on it, by its reporter (撤回): reported in
+    # error, a duplicate, an institution closed. Not rectified.
     WITHDRAWN = "withdrawn"
 
 
@@ -115,6 +117,8 @@ class RefusalCode(StrEnum):
     WITHDRAWN = "withdrawn"
     # A comment on a hazard closed longer ago than it may be reopened: its record is final.
     COMMENT_WINDOW_PASSED = "comment_window_passed"
+    # Its reporter may no longer take it back: a rectification was submitted (or staff reinstated it) since.
+    WITHDRAW_TOO_LATE = "withdraw_too_late"
 
 
 class DeadlineNeed(StrEnum):
@@ -234,6 +238,7 @@ ACTION_RULES: Mapping[HazardAction, ActionRule] = MappingProxyType(
         _A.COMMENT: ActionRule(Party.VIEWER, text=RefusalCode.TEXT_REQUIRED),
         # Staff in scope never ask: they change the deadline themselves (see `_gate`).
         _A.REQUEST_EXTENSION: ActionRule(Party.RECTIFIER, text=RefusalCode.REASON_REQUIRED, deadline=DeadlineNeed.NEW),
+        # Staff in scope, any unresolved hazard; besides them its reporter, until someone works on it (see `_gate`).
         _A.WITHDRAW: ActionRule(Party.STAFF, text=RefusalCode.REASON_REQUIRED),
     }
 )
@@ -264,6 +269,10 @@ class HazardFacts:
     closed_at: datetime | None = None
     # Who follows it besides its reporter (they added their own report of it): they see it as its reporter does.
     followers: frozenset[int] = frozenset()
+    # Whether anyone has worked on it: a rectification submitted in any round (since sent back or not), or staff
+    # reinstating it. From then on its reporter may no longer withdraw it (`withdraws_as_reporter`). Read from the
+    # history, which the hazard's row does not carry: the service gives it where a withdrawal is decided.
+    worked_on: bool = False
 
     def follows(self, person_id: int) -> bool:
         """Whether this person reported it or follows it: who sees it, and hears of it, as its reporter."""
@@ -297,6 +306,12 @@ Decision = Allowed | Refused
 VERIFYING_ACTIONS: frozenset[HazardAction] = frozenset({HazardAction.ACCEPT})
 # The verdicts on a rectification, which must be given on the one awaiting verification, not an earlier one.
 VERDICTS: frozenset[HazardAction] = frozenset({HazardAction.ACCEPT, HazardAction.REJECT})
+
+# The history entries after which a hazard has been worked on (HazardFacts.worked_on): a rectification submitted,
+# or staff reinstating it.
+WORK_ACTIONS: frozenset[str] = frozenset(
+    {HazardAction.SUBMIT_RECTIFICATION.value, HazardAction.REPORT_FIXED_ON_SPOT.value, HazardAction.REOPEN.value}
+)
 
 # How long after closing staff may reopen a hazard. A problem that comes back later is a new hazard, reported anew:
 # reopening one closed in an earlier quarter or year would rewrite statistics, rankings and notices (通报) already
@@ -453,6 +468,8 @@ def _gate(
             return RefusalCode.SENSITIVE_HIDDEN
         return RefusalCode.NOT_IN_SCOPE
 
+    if action is HazardAction.WITHDRAW and withdraws_as_reporter(facts, actor):
+        return _reporter_withdrawal(facts)
     party_refusal = _party_refusal(facts, actor, ACTION_RULES[action].party)
     if party_refusal is not None:
         return party_refusal
@@ -476,6 +493,26 @@ def _gate(
     if action in VERIFYING_ACTIONS and own_fix and not four_eyes_waived:
         return RefusalCode.SELF_VERIFICATION
     return next_state
+
+
+def withdraws_as_reporter(facts: HazardFacts, actor: Actor) -> bool:
+    """Whether the person would withdraw the hazard as its reporter (撤回上报), not as staff: they reported it and are
+    not staff in its scope (who withdraw anything unresolved). Its followers never do: what they added is theirs,
+    the report is not."""
+    return actor.telegram_id == facts.reporter_id and _party_refusal(facts, actor, Party.STAFF) is not None
+
+
+def _reporter_withdrawal(facts: HazardFacts) -> HazardState | RefusalCode:
+    """Its reporter takes a report back while nobody has worked on it: unresolved, no rectification submitted in
+    any round, never reinstated by staff. After that the county decides (Withdraw), and the reporter says what they
+    know with a comment."""
+    if facts.state in CLOSED_STATES:
+        return RefusalCode.ALREADY_CLOSED
+    if facts.state in WITHDRAWN_STATES:
+        return RefusalCode.WITHDRAWN
+    if facts.state not in OPEN_STATES or facts.worked_on or facts.fixed_at is not None:
+        return RefusalCode.WITHDRAW_TOO_LATE
+    return TRANSITIONS[(facts.state, HazardAction.WITHDRAW)]
 
 
 def _party_refusal(facts: HazardFacts, actor: Actor, party: Party) -> RefusalCode | None:

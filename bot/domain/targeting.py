@@ -36,7 +36,7 @@ class NoticeKind(StrEnum):
     EXTENSION_REQUESTED = "extension_requested"  # to staff who may change the deadline, with Approve / Refuse
     EXTENSION_APPROVED = "extension_approved"  # to whoever asked for more time
     EXTENSION_REFUSED = "extension_refused"  # to whoever asked for more time; reason: why
-    WITHDRAWN = "withdrawn"  # reason: why staff withdrew it (作废)
+    WITHDRAWN = "withdrawn"  # reason: why staff (or its reporter, 撤回) withdrew it (作废)
     COMMENTED = "commented"  # someone wrote on the hazard's record (on_comment)
 
 
@@ -174,8 +174,13 @@ def on_action(
         HazardAction.CHANGE_DEADLINE: (NoticeKind.DEADLINE_CHANGED, doers, reason),
         HazardAction.ASSIGN: (NoticeKind.ASSIGNED, [] if facts.assignee_id is None else [facts.assignee_id], None),
         HazardAction.ADD_EVIDENCE: (NoticeKind.EVIDENCE_ADDED, doers, None),
-        # The reporter and whoever was correcting it (never a sensitive hazard's heads: `rectifiers`, then `guard`).
-        HazardAction.WITHDRAW: (NoticeKind.WITHDRAWN, doers + reporter, reason),
+        # The reporter and whoever was correcting it (never a sensitive hazard's heads: `rectifiers`, then `guard`);
+        # taken back by its reporter, the county too, whose hazard it was to verify (and to reinstate, if need be).
+        HazardAction.WITHDRAW: (
+            NoticeKind.WITHDRAWN,
+            doers + reporter + (verifiers(facts, audience) if actor_id == facts.reporter_id else []),
+            reason,
+        ),
     }
     if action not in plan:
         return []

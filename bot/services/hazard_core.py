@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.catalog import HazardArea, is_sensitive
 from bot.domain.deadlines import DeadlinePolicy, deadline_for
-from bot.domain.lifecycle import VERDICTS, Actor, Allowed, HazardAction, Refused, decide, visible_to_groups
+from bot.domain.lifecycle import (
+    VERDICTS,
+    WORK_ACTIONS,
+    Actor,
+    Allowed,
+    HazardAction,
+    HazardFacts,
+    Refused,
+    decide,
+    visible_to_groups,
+)
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.secrecy import find_classification_mark
 from bot.domain.targeting import Audience, GroupTarget, Notice
@@ -283,7 +293,7 @@ class HazardCore:
             # DeadlineNeed.NEW_OR_CURRENT: the deadline in force stays; a hazard without one gets its severity's.
             deadline = deadline_for(hazard.severity, now, self._policy)
         decision = decide(
-            hazard.facts(),
+            await self._facts(hazard, action),
             actor_of(actor),
             action,
             reason=reason,
@@ -349,6 +359,15 @@ class HazardCore:
             },
         )
         return updated, event
+
+    async def _facts(self, hazard: Hazard, action: HazardAction) -> HazardFacts:
+        """The facts `action` is decided on: the row's, and for a withdrawal whether anyone has worked on the hazard,
+        which only its history tells (its reporter may withdraw it until then)."""
+        facts = hazard.facts()
+        if action is not HazardAction.WITHDRAW:
+            return facts
+        events = await self._storage.hazards.events(hazard.id)
+        return replace(facts, worked_on=any(event.action in WORK_ACTIONS for event in events))
 
     async def _fixes(self, hazard: Hazard) -> list[HazardEvent]:
         """The history entries that submitted a rectification of the hazard, oldest first."""

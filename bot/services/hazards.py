@@ -7,7 +7,7 @@ entry and audit event, and returns the notices for the Telegram side to render a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.catalog import SENSITIVE_AREAS
@@ -18,6 +18,7 @@ from bot.domain.lifecycle import (
     REOPEN_WINDOW,
     REPORTER_CLOSED_WINDOW,
     WITHDRAWN_STATES,
+    WORK_ACTIONS,
     HazardAction,
     RefusalCode,
     Refused,
@@ -26,6 +27,7 @@ from bot.domain.lifecycle import (
     decide,
     is_overdue,
     may_verify,
+    withdraws_as_reporter,
 )
 from bot.domain.paging import page_within
 from bot.domain.roles import STAFF_ROLES, Role
@@ -40,7 +42,7 @@ from bot.domain.targeting import (
 )
 from bot.domain.text import MIN_MEASURES
 from bot.domain.withdrawal import MIN_REASON as MIN_WITHDRAWAL_REASON
-from bot.domain.withdrawal import WithdrawalCategory, duplicate_code
+from bot.domain.withdrawal import WithdrawalCategory, categories_for, duplicate_code
 from bot.services.errors import Refusal
 from bot.services.hazard_core import (
     AUDITED_CODES,
@@ -231,6 +233,10 @@ class HazardService(HazardReporting, HazardExtensions):
         except Refusal as refusal:
             if refusal.code != RefusalCode.REASON_REQUIRED.value:
                 raise
+        if category not in categories_for(self.withdraws_as_reporter(actor, hazard)):
+            # Never offered (机构已停用 is the county's to say): a forged press.
+            await self._audit_refusal(actor, HazardAction.WITHDRAW.value, f"hazard:{hazard.code}", "wrong_role")
+            raise Refusal("wrong_role")
         text = checked_text(reason, field_name="withdrawal_reason", minimum=MIN_WITHDRAWAL_REASON) or ""
         other = duplicate_code(text) if category is WithdrawalCategory.DUPLICATE else None
         if other is not None:
@@ -246,6 +252,12 @@ class HazardService(HazardReporting, HazardExtensions):
         the notices to its reporter and the person responsible; its reminders and escalations stop."""
         text, withdrawal = await self.check_withdrawal(actor, hazard_id, category, reason)
         return await self._act(actor, hazard_id, HazardAction.WITHDRAW, reason=text, withdrawal=withdrawal)
+
+    @staticmethod
+    def withdraws_as_reporter(actor: User, hazard: Hazard) -> bool:
+        """Whether the person withdrawing the hazard does so as its reporter (撤回上报), not as staff: their words,
+        the categories they may pick, and who is told differ (lifecycle.withdraws_as_reporter)."""
+        return withdraws_as_reporter(hazard.facts(), actor_of(actor))
 
     async def _withdrawn_by(self, hazard: Hazard) -> Refusal:
         """Who withdrew the hazard, and when: the answer to any action pressed on it since."""
@@ -513,6 +525,8 @@ class HazardService(HazardReporting, HazardExtensions):
         if not can_view(facts, viewer):
             await self._audit_refusal(actor, "view", f"hazard:{hazard.code}", "not_in_scope")
             raise Refusal("not_found")
+        events = await self._storage.hazards.events(hazard.id)
+        facts = replace(facts, worked_on=any(event.action in WORK_ACTIONS for event in events))
         pending = await self._storage.extensions.pending_for(hazard.id)
         actions = available_actions(
             facts, viewer, now=self._clock.now(), four_eyes_waived=await self._only_fixer_may_verify(actor, hazard),
@@ -522,7 +536,7 @@ class HazardService(HazardReporting, HazardExtensions):
         return HazardDossier(
             hazard=hazard,
             institution=await self._storage.institutions.get(hazard.institution_id),
-            events=await self._storage.hazards.events(hazard.id),
+            events=events,
             photos=await self._storage.hazards.photos(hazard.id),
             overdue=is_overdue(hazard.deadline, hazard.state, self._clock.now()),
             # Accept for its fixer too, when nobody else may verify it: pressing it asks them to confirm.

@@ -37,6 +37,7 @@ from bot.domain.lifecycle import (
     may_verify,
     state_kind,
     visible_to_groups,
+    withdraws_as_reporter,
 )
 from bot.domain.roles import Role
 
@@ -89,7 +90,8 @@ WHO = {
     "comment": "viewer",
     # The person correcting it, unless they are staff in scope, who change the deadline rather than ask for it.
     "request_extension": "rectifier_not_staff",
-    "withdraw": "staff",
+    # Staff in scope; besides them its reporter, until someone works on it (see `expected_outcome`).
+    "withdraw": "staff_or_reporter",
 }
 
 
@@ -188,7 +190,15 @@ def expected_outcome(
     if not expected_visible(p, sensitive, assignee):
         return "SENSITIVE_HIDDEN" if own_head and sensitive else "NOT_IN_SCOPE"
     who = WHO[action]
-    if who == "staff":
+    if who == "staff_or_reporter" and a.telegram_id == REPORTER and not p.staff_in_scope:
+        # The reporter takes their report back while it is open and nobody has worked on it (the grid's facts carry
+        # no submitted rectification: only a hazard awaiting verification, closed or withdrawn is past that).
+        if state == "withdrawn":
+            return "WITHDRAWN"
+        if state == "closed":
+            return "ALREADY_CLOSED"
+        return "WITHDRAW_TOO_LATE" if state == "awaiting_verification" else "withdrawn"
+    if who in ("staff", "staff_or_reporter"):
         if a.role not in (Role.COUNTY, Role.CITY):
             return "WRONG_ROLE"
         if not p.staff_in_scope:
@@ -884,3 +894,32 @@ def test_a_withdrawn_hazard_takes_comments_for_as_long_as_a_closed_one() -> None
     assert decide(old, COUNTY, HazardAction.COMMENT, reason="已与机构核实", now=NOW) == Refused(
         RefusalCode.COMMENT_WINDOW_PASSED
     )
+
+
+# --- its reporter taking the report back (撤回上报) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["reported", "assigned", "rectifying"])
+def test_the_reporter_withdraws_an_open_report_until_someone_works_on_it(state: str) -> None:
+    cadre = REPORTER_CADRE
+    untouched = facts(state, assignee=ASSIGNEE)
+    assert withdraws_as_reporter(untouched, cadre)
+    assert outcome_name(full_inputs_decide(untouched, cadre, HazardAction.WITHDRAW)) == "withdrawn"
+    # A rectification submitted in an earlier round (since sent back), or staff reinstating it: too late.
+    worked = replace(untouched, worked_on=True)
+    assert outcome_name(full_inputs_decide(worked, cadre, HazardAction.WITHDRAW)) == "WITHDRAW_TOO_LATE"
+    assert HazardAction.WITHDRAW not in available_actions(worked, cadre, now=NOW)
+    # Without its reason, the reporter is asked for one, as staff are.
+    decision = decide(untouched, cadre, HazardAction.WITHDRAW, now=NOW)
+    assert isinstance(decision, Refused) and decision.reason_code is RefusalCode.REASON_REQUIRED
+
+
+def test_a_follower_or_staff_who_reported_it_withdraw_as_what_they_are() -> None:
+    follower = Actor(REPORTER + 1, Role.CADRE, "330302001", None)
+    followed = replace(facts("assigned"), followers=frozenset({follower.telegram_id}))
+    assert can_view(followed, follower) and not withdraws_as_reporter(followed, follower)
+    assert outcome_name(full_inputs_decide(followed, follower, HazardAction.WITHDRAW)) == "WRONG_ROLE"
+    # Staff in scope who reported it withdraw it as staff: even once worked on.
+    assert not withdraws_as_reporter(followed, REPORTER_CLERK)
+    worked = replace(facts("rectifying"), worked_on=True)
+    assert outcome_name(full_inputs_decide(worked, REPORTER_CLERK, HazardAction.WITHDRAW)) == "withdrawn"

@@ -97,3 +97,17 @@ def test_someone_whose_access_ended_is_never_told_whatever_the_notice() -> None:
     assert told == [CLERK.telegram_id]
     rejected = on_action(HazardAction.REJECT, _open(), 1, audience, CLERK.telegram_id, "still blocked")
     assert REPORTER not in [n.recipient_id for n in rejected] and ASSIGNEE not in [n.recipient_id for n in rejected]
+
+
+def test_a_report_withdrawn_by_its_reporter_tells_those_correcting_it_and_the_county() -> None:
+    facts = HazardFacts(
+        state=HazardState.WITHDRAWN, region_code="330302001", institution_id=10, reporter_id=REPORTER,
+        area=HazardArea.FIRE, deadline=None, assignee_id=ASSIGNEE, followers=frozenset({501}),
+    )
+    audience = Audience(heads=(HEAD,), staff=(CLERK, CITY))
+    by_reporter = on_action(HazardAction.WITHDRAW, facts, 1, audience, REPORTER, "选错了机构")
+    assert [n.recipient_id for n in by_reporter] == [ASSIGNEE, HEAD.telegram_id, 501, CLERK.telegram_id]
+    assert {n.kind for n in by_reporter} == {NoticeKind.WITHDRAWN}
+    # Withdrawn by staff, the county hears nothing: it was theirs to do.
+    by_staff = on_action(HazardAction.WITHDRAW, facts, 1, audience, CLERK.telegram_id, "误报")
+    assert [n.recipient_id for n in by_staff] == [ASSIGNEE, HEAD.telegram_id, REPORTER, 501]

@@ -668,6 +668,17 @@ ROWS: tuple[Row, ...] = (
         ("withdraw.ask_reason",), prepare=press(filled("hz:withdraw:{hazard}")), hazard=HazardState.ASSIGNED),
     Row("wd:ok:", expect(stale=(P.COUNTY_IN, P.CITY)), press(filled("wd:ok:{hazard}")), ("withdraw.done_told",),
         hazard=HazardState.ASSIGNED, variant="no reason given"),
+    # Its reporter (the cadre persona's own report) takes it back the same way, until someone works on it; the head
+    # and other cadres may not (the head sees it: refused and audited; the others: as if it did not exist).
+    Row("hz:withdraw:", expect(allow=(P.CADRE, P.COUNTY_IN, P.CITY)), press(filled("hz:withdraw:{hazard}")),
+        ("withdraw.ask_category_own", "withdraw.ask_category"), hazard=HazardState.ASSIGNED, hazard_by=P.CADRE,
+        hidden_to=(P.HEAD_OTHER, P.COUNTY_OUT), variant="the cadre's own report"),
+    Row("wd:cat:", expect(allow=(P.CADRE, P.COUNTY_IN, P.CITY)), press(filled("wd:cat:{hazard}:other")),
+        ("withdraw.ask_reason_own", "withdraw.ask_reason"), prepare=press(filled("hz:withdraw:{hazard}")),
+        hazard=HazardState.ASSIGNED, hazard_by=P.CADRE, variant="the cadre's own report"),
+    Row("wd:ok:", expect(stale=(P.CADRE, P.COUNTY_IN, P.CITY)), press(filled("wd:ok:{hazard}")),
+        ("withdraw.done_own_told", "withdraw.done_told"), hazard=HazardState.ASSIGNED, hazard_by=P.CADRE,
+        variant="the cadre's own report, no reason given"),
     Row("wd:cancel", EVERYONE, press("wd:cancel"), ("cancel.done",)),
     Row("cm:cancel", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY), others=Outcome.STALE), press("cm:cancel"),
         ("cancel.done",), prepare=press(filled("hz:comment:{hazard}")), hazard=HazardState.ASSIGNED),
