@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.secrecy import LEVELS, find_classification_mark
+from bot.domain.secrecy import ENGLISH_LEVELS, LEVELS, find_classification_mark
 from bot.domain.warnings import looks_like_receipt
 from bot.services.onboarding import GroupLoss
 from handlers.common import Caller, answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
@@ -58,8 +58,9 @@ _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?=\s|$)")
 # An album's photos arrive within seconds of each other; ten minutes is ample. Remembered in SQLite (`claims`): a
 # restart between a classified album's first photo and its other pages must not let those pages be kept.
 ALBUM_MEMORY = timedelta(minutes=10)
-# The claim names the mark by its place in this list: no table may hold a classification mark's text.
-_MARKS = (*LEVELS, "涉密")
+# The claim names the mark by its place in this list: no table may hold a classification mark's text. New marks go
+# at the end: an album remembered before an upgrade keeps its number.
+_MARKS = (*LEVELS, "涉密", *ENGLISH_LEVELS)
 
 
 async def secrecy_guard(update: Update, context: BotContext) -> None:

@@ -235,3 +235,60 @@ async def test_every_journey_that_takes_cancel_has_a_cancel_button_for_the_refus
     ]
     assert len(journeys) >= 15
     assert [journey.name for journey in journeys if cancel_button(journey) is None] == []
+
+
+# A security officer's marks as people paste or type them (tests/domain/test_secrecy.py holds the full table).
+REALISTIC_MARKS = [
+    ("通知 机密(★5年) 台风期间转移方案：三楼老人名单见附件", "机密"),
+    ("CONFIDENTIAL - evacuation list of residents, do not forward", "CONFIDENTIAL"),
+    ("ＣＯＮＦＩＤＥＮＴＩＡＬ 转移名单", "CONFIDENTIAL"),
+    ("TOP SECRET evacuation plan for the home", "TOP SECRET"),
+    ("機密★5年 轉移方案（繁体）", "机密"),
+    ("〖机密〗三楼老人转移名单", "机密"),
+    ("⭐机密⭐ 三楼老人转移名单", "机密"),
+    ("涉 密 文件：三楼老人转移名单", "涉密"),
+    ("这是机密，请勿外传：三楼老人转移名单", "机密"),
+    ("秘-密★1年 三楼老人转移名单", "秘密"),
+]
+
+
+async def test_realistic_marks_typed_as_a_description_are_refused_and_the_step_waits(bot_stage: Stage) -> None:
+    """Each of these was taken as the hazard's description and the report went on to its photos. Each is now
+    refused with the rule, audited by fingerprint, and the description step still waits for a text without it."""
+    from tests.test_report import cadre_and_head, to_the_description
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    for text, mark in REALISTIC_MARKS:
+        await cadre.send_text(text)
+        refused = cadre.last_message()
+        assert f"密级标识“{mark}”" in refused.text, (text, refused.text)
+        assert refused.text.endswith("请去掉密级标识后重新发送；如不再继续，请点“取消”。")
+        assert refused.buttons == [["取消"]]
+    draft = await bot_stage.services.storage.db.fetchone("SELECT data FROM report_drafts WHERE telegram_id = 100")
+    assert draft is not None and "转移" not in draft["data"] and "evacuation" not in draft["data"]
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert sorted(event.detail["mark"] for event in audit) == sorted(mark for _, mark in REALISTIC_MARKS)
+    assert not any("转移" in str(event.detail) or "evacuation" in str(event.detail) for event in audit)
+    # Ordinary talk that holds the same characters is a description as any other.
+    await cadre.send_text("保密室的秘密通道被杂物堵塞，密码锁损坏")
+    assert "请发送现场照片" in cadre.last_message().text
+
+
+async def test_realistic_marks_posted_in_a_bound_group_are_refused_and_deleted(bot_stage: Stage) -> None:
+    """In a bound group these stayed up with no refusal; only the textbook 秘密★1年 was taken down."""
+    from tests.hazard_people import cast
+
+    people = await cast(bot_stage)
+    people.group.set_bot_status("administrator")
+    people.group.add(people.head)
+    world = bot_stage.sandbox.world
+    for text, mark in [("CONFIDENTIAL: list attached", "CONFIDENTIAL"), ("〖机密〗转移名单", "机密"),
+                       ("機密★ 名單", "机密"), ("TOP SECRET evacuation plan", "TOP SECRET")]:
+        posted = await people.head.send_text(text, chat=people.group)
+        assert f"密级标识“{mark}”" in people.group.last_message().text, text
+        assert world.get_message(people.group.chat_id, posted.message_id) is None, text  # taken down
+    # An ordinary remark stays up, unanswered.
+    kept = await people.head.send_text("机房密码箱已更换，涉密计算机已断开外网", chat=people.group)
+    assert world.get_message(people.group.chat_id, kept.message_id) is not None
+    assert len(await bot_stage.services.storage.audit.list(action_prefix="secrecy.")) == 4
