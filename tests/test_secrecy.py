@@ -292,3 +292,75 @@ async def test_realistic_marks_posted_in_a_bound_group_are_refused_and_deleted(b
     kept = await people.head.send_text("机房密码箱已更换，涉密计算机已断开外网", chat=people.group)
     assert world.get_message(people.group.chat_id, kept.message_id) is not None
     assert len(await bot_stage.services.storage.audit.list(action_prefix="secrecy.")) == 4
+
+
+def _evidence_files(stage: Stage) -> list[object]:
+    return [path for path in stage.settings.evidence_dir.glob("**/*") if path.is_file()]
+
+
+async def test_a_photo_whose_caption_carries_a_traditional_mark_is_never_offered_nor_kept(bot_stage: Stage) -> None:
+    """A photo captioned 機密★1年 sent outside a journey was offered for a report (要用这张照片上报隐患吗？); reported,
+    it became a hazard photo and a file in the evidence folder, with no secrecy entry in the audit trail. Now it is
+    refused before the offer can keep its file id, and a photo sent next is offered alone."""
+    from tests.test_report import cadre_and_head
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_photo(caption="機密★1年 轉移名單（照片）")
+    refused = cadre.last_message()
+    assert "密级标识“机密”" in refused.text and refused.buttons == []
+    assert not any("要用" in m.text for m in cadre.messages())
+    draft = await bot_stage.services.storage.db.fetchone("SELECT data FROM report_drafts WHERE telegram_id = 100")
+    assert draft is None
+    await cadre.send_photo()
+    assert cadre.last_message().text == "要用这张照片上报隐患吗？"  # this one alone, not "these 2 photos"
+    await cadre.press("📝 上报隐患")
+    assert "隐患在哪个机构" in cadre.last_message().text
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert [event.detail["mark"] for event in audit] == ["机密"]
+    assert not any("轉移" in str(event.detail) for event in audit)
+
+
+async def test_a_heads_after_photo_with_a_mark_is_not_offered_as_a_fix(bot_stage: Stage) -> None:
+    """The after-photo offer (📤 提交整改 YH-…) is the same path: a captioned mark is refused there too, and at the
+    rectification's own step the measures typed with a mark are refused while the step waits."""
+    from tests.hazard_people import cast, report
+
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    head = people.head
+    await head.send_photo(caption="絕密 整改方案附件")
+    assert "密级标识“绝密”" in head.last_message().text
+    assert not any(f"提交整改 {hazard.code}" in label for m in head.messages() for row in m.buttons for label in row)
+    await head.send_photo()
+    offer = head.last_message()
+    await head.press(f"📤 提交整改 {hazard.code}", offer)
+    await head.send_text("祕密★ 已按内部方案整改")
+    refused = head.last_message()
+    assert "密级标识“秘密”" in refused.text and refused.buttons == [["取消"]]
+    await head.send_text("已清理消防通道内的杂物")
+    await head.press("完成")
+    assert f"隐患 {hazard.code} 的整改已提交（照片 1 张）" in head.last_message().text
+    assert len(await bot_stage.services.storage.audit.list(action_prefix="secrecy.")) == 2
+
+
+async def test_a_caption_at_the_description_step_and_a_photo_in_a_bound_group_are_refused(bot_stage: Stage) -> None:
+    """A photo captioned at the description step gives the report its description (and its first photo): with a
+    mark, neither is kept. In a bound group a captioned photo with an English mark is taken down."""
+    from tests.hazard_people import cast
+    from tests.test_report import to_the_description
+
+    people = await cast(bot_stage)
+    cadre = people.cadre
+    await to_the_description(cadre)
+    await cadre.send_photo(caption="⭐机密⭐ 三楼走廊堆放杂物，堵塞消防通道")
+    assert "密级标识“机密”" in cadre.last_message().text
+    draft = await bot_stage.services.hazards.load_draft(cadre.id)
+    assert draft is not None and draft.description is None and draft.photos == []
+    assert not _evidence_files(bot_stage)
+
+    people.group.set_bot_status("administrator")
+    people.group.add(cadre)
+    posted = await cadre.send_photo(caption="CONFIDENTIAL site photo", chat=people.group)
+    assert "密级标识“CONFIDENTIAL”" in people.group.last_message().text
+    assert bot_stage.sandbox.world.get_message(people.group.chat_id, posted.message_id) is None
+    assert not _evidence_files(bot_stage)
