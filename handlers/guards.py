@@ -8,7 +8,7 @@ import re
 import sqlite3
 from datetime import timedelta
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -63,6 +63,23 @@ ALBUM_MEMORY = timedelta(minutes=10)
 _MARKS = (*LEVELS, "涉密", *ENGLISH_LEVELS)
 
 
+def texts_of(message: Message) -> list[str]:
+    """Every text a message carries that a journey may keep or show: what was typed or captioned, a place picked
+    from the map (its name and address are kept with a hazard), a file's name (a document named
+    "机密★5年_转移方案.pdf" is as marked as its first page), a poll's question and answers."""
+    texts = [message.text, message.caption]
+    if message.venue is not None:
+        texts += [message.venue.title, message.venue.address]
+    for media in (message.document, message.audio, message.video, message.animation):
+        if media is not None:
+            texts.append(media.file_name)
+    if message.audio is not None:
+        texts += [message.audio.title, message.audio.performer]
+    if message.poll is not None:
+        texts += [message.poll.question, *(option.text for option in message.poll.options)]
+    return [text for text in texts if text]
+
+
 async def secrecy_guard(update: Update, context: BotContext) -> None:
     """Refuse classified content before any other handler, persistence or log can keep it."""
     message = update.effective_message
@@ -71,7 +88,8 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
         return
     claims = context.services.claims
     album = f"album:{message.media_group_id}" if message.media_group_id else None
-    mark = find_classification_mark(message.text or message.caption)
+    texts = texts_of(message)
+    mark = next((found for text in texts if (found := find_classification_mark(text)) is not None), None)
     follows_refused = False
     if mark is None:
         # Telegram puts an album's caption on its first photo only: the other pages of a classified document
@@ -84,7 +102,7 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
         await claims.remember(message.chat_id, album, ALBUM_MEMORY, note=str(_MARKS.index(mark)))
     caller = await identify(update, context)
     actor_id = update.effective_user.id if update.effective_user else None
-    content = (message.text or message.caption or "").encode()
+    content = "\n".join(texts).encode()
     await context.services.storage.audit.append(
         actor_id,
         "secrecy.refused",

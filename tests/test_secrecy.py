@@ -364,3 +364,52 @@ async def test_a_caption_at_the_description_step_and_a_photo_in_a_bound_group_ar
     assert "密级标识“CONFIDENTIAL”" in people.group.last_message().text
     assert bot_stage.sandbox.world.get_message(people.group.chat_id, posted.message_id) is None
     assert not _evidence_files(bot_stage)
+
+
+async def test_a_place_picked_from_the_map_with_a_mark_in_its_name_or_address_is_refused(bot_stage: Stage) -> None:
+    """A venue titled 机密★ 档案室 was accepted at the location step (📍 位置已记录) and its name kept with the
+    hazard, shown to everyone who reads it. Its name and its address are read as a caption is."""
+    from tests.test_report import FIRE_EXIT_BLOCKED, cadre_and_head, to_the_description
+    from tests.test_report_steps import share_venue
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    await cadre.press("无照片")
+    await share_venue(cadre, title="机密★ 档案室", address="鹿城区南汇街道南塘街88号")
+    refused = cadre.last_message()
+    assert "密级标识“机密”" in refused.text and refused.buttons == [["取消"]]
+    await share_venue(cadre, title="南塘街社区居委会", address="涉密文件存放处 鹿城区")
+    assert "密级标识“涉密”" in cadre.last_message().text
+    draft = await bot_stage.services.hazards.load_draft(cadre.id)
+    assert draft is not None and draft.address_text is None and draft.latitude is None
+    await share_venue(cadre)  # an ordinary place is taken as before, and the report goes on
+    assert "哪一级检查中发现" in cadre.last_message().text
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert [event.detail["mark"] for event in audit] == ["机密", "涉密"]
+    assert not any("档案室" in str(event.detail) or "存放处" in str(event.detail) for event in audit)
+
+
+async def test_a_document_whose_file_name_or_caption_carries_a_mark_is_refused_and_audited(bot_stage: Stage) -> None:
+    """A document named 机密★5年_转移方案.pdf got only 没有看懂这条消息: no refusal, no rule cited, no audit entry.
+    Its name is read as a caption is, in a private chat and in a bound group (where it is taken down)."""
+    from tests.hazard_people import cast
+
+    people = await cast(bot_stage)
+    cadre = people.cadre
+    await cadre.send_document(b"%PDF-1.4 fake", "机密★5年_转移方案.pdf", "application/pdf")
+    answer = cadre.last_message().text
+    assert "密级标识“机密”" in answer and "没有看懂" not in answer
+    await cadre.send_document(b"%PDF-1.4 fake", "plan.pdf", "application/pdf", caption="CONFIDENTIAL")
+    assert "密级标识“CONFIDENTIAL”" in cadre.last_message().text
+    await cadre.send_document(b"%PDF-1.4 fake", "消防演练方案.pdf", "application/pdf")
+    assert "密级标识" not in cadre.last_message().text  # an ordinary file is answered as before
+
+    people.group.set_bot_status("administrator")
+    people.group.add(cadre)
+    posted = await cadre.send_document(b"%PDF-1.4 fake", "機密★ 名單.pdf", "application/pdf", chat=people.group)
+    assert "密级标识“机密”" in people.group.last_message().text
+    assert bot_stage.sandbox.world.get_message(people.group.chat_id, posted.message_id) is None
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert [event.detail["mark"] for event in audit] == ["机密", "CONFIDENTIAL", "机密"]
+    assert not any("转移" in str(event.detail) or "名單" in str(event.detail) for event in audit)
