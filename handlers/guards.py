@@ -8,7 +8,7 @@ import re
 import sqlite3
 from datetime import timedelta
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.secrecy import LEVELS, find_classification_mark
+from bot.domain.secrecy import ENGLISH_LEVELS, LEVELS, find_classification_mark
 from bot.domain.warnings import looks_like_receipt
 from bot.services.onboarding import GroupLoss
 from handlers.common import Caller, answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
@@ -58,8 +58,26 @@ _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?=\s|$)")
 # An album's photos arrive within seconds of each other; ten minutes is ample. Remembered in SQLite (`claims`): a
 # restart between a classified album's first photo and its other pages must not let those pages be kept.
 ALBUM_MEMORY = timedelta(minutes=10)
-# The claim names the mark by its place in this list: no table may hold a classification mark's text.
-_MARKS = (*LEVELS, "涉密")
+# The claim names the mark by its place in this list: no table may hold a classification mark's text. New marks go
+# at the end: an album remembered before an upgrade keeps its number.
+_MARKS = (*LEVELS, "涉密", *ENGLISH_LEVELS)
+
+
+def texts_of(message: Message) -> list[str]:
+    """Every text a message carries that a journey may keep or show: what was typed or captioned, a place picked
+    from the map (its name and address are kept with a hazard), a file's name (a document named
+    "机密★5年_转移方案.pdf" is as marked as its first page), a poll's question and answers."""
+    texts = [message.text, message.caption]
+    if message.venue is not None:
+        texts += [message.venue.title, message.venue.address]
+    for media in (message.document, message.audio, message.video, message.animation):
+        if media is not None:
+            texts.append(media.file_name)
+    if message.audio is not None:
+        texts += [message.audio.title, message.audio.performer]
+    if message.poll is not None:
+        texts += [message.poll.question, *(option.text for option in message.poll.options)]
+    return [text for text in texts if text]
 
 
 async def secrecy_guard(update: Update, context: BotContext) -> None:
@@ -70,7 +88,8 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
         return
     claims = context.services.claims
     album = f"album:{message.media_group_id}" if message.media_group_id else None
-    mark = find_classification_mark(message.text or message.caption)
+    texts = texts_of(message)
+    mark = next((found for text in texts if (found := find_classification_mark(text)) is not None), None)
     follows_refused = False
     if mark is None:
         # Telegram puts an album's caption on its first photo only: the other pages of a classified document
@@ -83,7 +102,7 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
         await claims.remember(message.chat_id, album, ALBUM_MEMORY, note=str(_MARKS.index(mark)))
     caller = await identify(update, context)
     actor_id = update.effective_user.id if update.effective_user else None
-    content = (message.text or message.caption or "").encode()
+    content = "\n".join(texts).encode()
     await context.services.storage.audit.append(
         actor_id,
         "secrecy.refused",

@@ -235,3 +235,181 @@ async def test_every_journey_that_takes_cancel_has_a_cancel_button_for_the_refus
     ]
     assert len(journeys) >= 15
     assert [journey.name for journey in journeys if cancel_button(journey) is None] == []
+
+
+# A security officer's marks as people paste or type them (tests/domain/test_secrecy.py holds the full table).
+REALISTIC_MARKS = [
+    ("通知 机密(★5年) 台风期间转移方案：三楼老人名单见附件", "机密"),
+    ("CONFIDENTIAL - evacuation list of residents, do not forward", "CONFIDENTIAL"),
+    ("ＣＯＮＦＩＤＥＮＴＩＡＬ 转移名单", "CONFIDENTIAL"),
+    ("TOP SECRET evacuation plan for the home", "TOP SECRET"),
+    ("機密★5年 轉移方案（繁体）", "机密"),
+    ("〖机密〗三楼老人转移名单", "机密"),
+    ("⭐机密⭐ 三楼老人转移名单", "机密"),
+    ("涉 密 文件：三楼老人转移名单", "涉密"),
+    ("这是机密，请勿外传：三楼老人转移名单", "机密"),
+    ("秘-密★1年 三楼老人转移名单", "秘密"),
+]
+
+
+async def test_realistic_marks_typed_as_a_description_are_refused_and_the_step_waits(bot_stage: Stage) -> None:
+    """Each of these was taken as the hazard's description and the report went on to its photos. Each is now
+    refused with the rule, audited by fingerprint, and the description step still waits for a text without it."""
+    from tests.test_report import cadre_and_head, to_the_description
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    for text, mark in REALISTIC_MARKS:
+        await cadre.send_text(text)
+        refused = cadre.last_message()
+        assert f"密级标识“{mark}”" in refused.text, (text, refused.text)
+        assert refused.text.endswith("请去掉密级标识后重新发送；如不再继续，请点“取消”。")
+        assert refused.buttons == [["取消"]]
+    draft = await bot_stage.services.storage.db.fetchone("SELECT data FROM report_drafts WHERE telegram_id = 100")
+    assert draft is not None and "转移" not in draft["data"] and "evacuation" not in draft["data"]
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert sorted(event.detail["mark"] for event in audit) == sorted(mark for _, mark in REALISTIC_MARKS)
+    assert not any("转移" in str(event.detail) or "evacuation" in str(event.detail) for event in audit)
+    # Ordinary talk that holds the same characters is a description as any other.
+    await cadre.send_text("保密室的秘密通道被杂物堵塞，密码锁损坏")
+    assert "请发送现场照片" in cadre.last_message().text
+
+
+async def test_realistic_marks_posted_in_a_bound_group_are_refused_and_deleted(bot_stage: Stage) -> None:
+    """In a bound group these stayed up with no refusal; only the textbook 秘密★1年 was taken down."""
+    from tests.hazard_people import cast
+
+    people = await cast(bot_stage)
+    people.group.set_bot_status("administrator")
+    people.group.add(people.head)
+    world = bot_stage.sandbox.world
+    for text, mark in [("CONFIDENTIAL: list attached", "CONFIDENTIAL"), ("〖机密〗转移名单", "机密"),
+                       ("機密★ 名單", "机密"), ("TOP SECRET evacuation plan", "TOP SECRET")]:
+        posted = await people.head.send_text(text, chat=people.group)
+        assert f"密级标识“{mark}”" in people.group.last_message().text, text
+        assert world.get_message(people.group.chat_id, posted.message_id) is None, text  # taken down
+    # An ordinary remark stays up, unanswered.
+    kept = await people.head.send_text("机房密码箱已更换，涉密计算机已断开外网", chat=people.group)
+    assert world.get_message(people.group.chat_id, kept.message_id) is not None
+    assert len(await bot_stage.services.storage.audit.list(action_prefix="secrecy.")) == 4
+
+
+def _evidence_files(stage: Stage) -> list[object]:
+    return [path for path in stage.settings.evidence_dir.glob("**/*") if path.is_file()]
+
+
+async def test_a_photo_whose_caption_carries_a_traditional_mark_is_never_offered_nor_kept(bot_stage: Stage) -> None:
+    """A photo captioned 機密★1年 sent outside a journey was offered for a report (要用这张照片上报隐患吗？); reported,
+    it became a hazard photo and a file in the evidence folder, with no secrecy entry in the audit trail. Now it is
+    refused before the offer can keep its file id, and a photo sent next is offered alone."""
+    from tests.test_report import cadre_and_head
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await cadre.send_photo(caption="機密★1年 轉移名單（照片）")
+    refused = cadre.last_message()
+    assert "密级标识“机密”" in refused.text and refused.buttons == []
+    assert not any("要用" in m.text for m in cadre.messages())
+    draft = await bot_stage.services.storage.db.fetchone("SELECT data FROM report_drafts WHERE telegram_id = 100")
+    assert draft is None
+    await cadre.send_photo()
+    assert cadre.last_message().text == "要用这张照片上报隐患吗？"  # this one alone, not "these 2 photos"
+    await cadre.press("📝 上报隐患")
+    assert "隐患在哪个机构" in cadre.last_message().text
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert [event.detail["mark"] for event in audit] == ["机密"]
+    assert not any("轉移" in str(event.detail) for event in audit)
+
+
+async def test_a_heads_after_photo_with_a_mark_is_not_offered_as_a_fix(bot_stage: Stage) -> None:
+    """The after-photo offer (📤 提交整改 YH-…) is the same path: a captioned mark is refused there too, and at the
+    rectification's own step the measures typed with a mark are refused while the step waits."""
+    from tests.hazard_people import cast, report
+
+    people = await cast(bot_stage)
+    hazard = await report(bot_stage)
+    head = people.head
+    await head.send_photo(caption="絕密 整改方案附件")
+    assert "密级标识“绝密”" in head.last_message().text
+    assert not any(f"提交整改 {hazard.code}" in label for m in head.messages() for row in m.buttons for label in row)
+    await head.send_photo()
+    offer = head.last_message()
+    await head.press(f"📤 提交整改 {hazard.code}", offer)
+    await head.send_text("祕密★ 已按内部方案整改")
+    refused = head.last_message()
+    assert "密级标识“秘密”" in refused.text and refused.buttons == [["取消"]]
+    await head.send_text("已清理消防通道内的杂物")
+    await head.press("完成")
+    assert f"隐患 {hazard.code} 的整改已提交（照片 1 张）" in head.last_message().text
+    assert len(await bot_stage.services.storage.audit.list(action_prefix="secrecy.")) == 2
+
+
+async def test_a_caption_at_the_description_step_and_a_photo_in_a_bound_group_are_refused(bot_stage: Stage) -> None:
+    """A photo captioned at the description step gives the report its description (and its first photo): with a
+    mark, neither is kept. In a bound group a captioned photo with an English mark is taken down."""
+    from tests.hazard_people import cast
+    from tests.test_report import to_the_description
+
+    people = await cast(bot_stage)
+    cadre = people.cadre
+    await to_the_description(cadre)
+    await cadre.send_photo(caption="⭐机密⭐ 三楼走廊堆放杂物，堵塞消防通道")
+    assert "密级标识“机密”" in cadre.last_message().text
+    draft = await bot_stage.services.hazards.load_draft(cadre.id)
+    assert draft is not None and draft.description is None and draft.photos == []
+    assert not _evidence_files(bot_stage)
+
+    people.group.set_bot_status("administrator")
+    people.group.add(cadre)
+    posted = await cadre.send_photo(caption="CONFIDENTIAL site photo", chat=people.group)
+    assert "密级标识“CONFIDENTIAL”" in people.group.last_message().text
+    assert bot_stage.sandbox.world.get_message(people.group.chat_id, posted.message_id) is None
+    assert not _evidence_files(bot_stage)
+
+
+async def test_a_place_picked_from_the_map_with_a_mark_in_its_name_or_address_is_refused(bot_stage: Stage) -> None:
+    """A venue titled 机密★ 档案室 was accepted at the location step (📍 位置已记录) and its name kept with the
+    hazard, shown to everyone who reads it. Its name and its address are read as a caption is."""
+    from tests.test_report import FIRE_EXIT_BLOCKED, cadre_and_head, to_the_description
+    from tests.test_report_steps import share_venue
+
+    cadre, _ = await cadre_and_head(bot_stage)
+    await to_the_description(cadre)
+    await cadre.send_text(FIRE_EXIT_BLOCKED)
+    await cadre.press("无照片")
+    await share_venue(cadre, title="机密★ 档案室", address="鹿城区南汇街道南塘街88号")
+    refused = cadre.last_message()
+    assert "密级标识“机密”" in refused.text and refused.buttons == [["取消"]]
+    await share_venue(cadre, title="南塘街社区居委会", address="涉密文件存放处 鹿城区")
+    assert "密级标识“涉密”" in cadre.last_message().text
+    draft = await bot_stage.services.hazards.load_draft(cadre.id)
+    assert draft is not None and draft.address_text is None and draft.latitude is None
+    await share_venue(cadre)  # an ordinary place is taken as before, and the report goes on
+    assert "哪一级检查中发现" in cadre.last_message().text
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert [event.detail["mark"] for event in audit] == ["机密", "涉密"]
+    assert not any("档案室" in str(event.detail) or "存放处" in str(event.detail) for event in audit)
+
+
+async def test_a_document_whose_file_name_or_caption_carries_a_mark_is_refused_and_audited(bot_stage: Stage) -> None:
+    """A document named 机密★5年_转移方案.pdf got only 没有看懂这条消息: no refusal, no rule cited, no audit entry.
+    Its name is read as a caption is, in a private chat and in a bound group (where it is taken down)."""
+    from tests.hazard_people import cast
+
+    people = await cast(bot_stage)
+    cadre = people.cadre
+    await cadre.send_document(b"%PDF-1.4 fake", "机密★5年_转移方案.pdf", "application/pdf")
+    answer = cadre.last_message().text
+    assert "密级标识“机密”" in answer and "没有看懂" not in answer
+    await cadre.send_document(b"%PDF-1.4 fake", "plan.pdf", "application/pdf", caption="CONFIDENTIAL")
+    assert "密级标识“CONFIDENTIAL”" in cadre.last_message().text
+    await cadre.send_document(b"%PDF-1.4 fake", "消防演练方案.pdf", "application/pdf")
+    assert "密级标识" not in cadre.last_message().text  # an ordinary file is answered as before
+
+    people.group.set_bot_status("administrator")
+    people.group.add(cadre)
+    posted = await cadre.send_document(b"%PDF-1.4 fake", "機密★ 名單.pdf", "application/pdf", chat=people.group)
+    assert "密级标识“机密”" in people.group.last_message().text
+    assert bot_stage.sandbox.world.get_message(people.group.chat_id, posted.message_id) is None
+    audit = await bot_stage.services.storage.audit.list(action_prefix="secrecy.")
+    assert [event.detail["mark"] for event in audit] == ["机密", "CONFIDENTIAL", "机密"]
+    assert not any("转移" in str(event.detail) or "名單" in str(event.detail) for event in audit)
