@@ -3,14 +3,12 @@ that the text reviewed is, to the character, the text that goes out."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.domain.lifecycle import days_late
 from bot.domain.ranking import Placed, Standing, measured, places
 from bot.i18n import Translator, counted
 from bot.services.notices import NoticeDraft, Ranking
 from handlers.common import fitting, place_name
-from handlers.insight_common import percent, period_name, unit_name
+from handlers.insight_common import day, percent, period_name, unit_name
 from storage.repositories.standings import InstitutionRow, OverdueRow
 
 MAX_LINES = 30
@@ -99,8 +97,8 @@ def _place(row: InstitutionRow | OverdueRow, draft: NoticeDraft, t: Translator) 
     return unit_name(row.region_code[:6], draft.ranking.regions, t)
 
 
-def _overdue_line(row: OverdueRow, draft: NoticeDraft, now: datetime, t: Translator) -> str:
-    days = days_late(row.deadline, now)
+def _overdue_line(row: OverdueRow, draft: NoticeDraft, t: Translator) -> str:
+    days = days_late(row.deadline, draft.as_of)
     return t(counted("insight.notice.overdue_line", days), code=row.code, institution=place_name(row, t),
              place=_place(row, draft, t), days=days)
 
@@ -111,7 +109,24 @@ def _named(lines: list[str], total: int, t: Translator) -> list[str]:
     return kept + ([t("insight.notice.more", total=total)] if len(kept) < total else [])
 
 
-def notice_text(draft: NoticeDraft, city: str, now: datetime, t: Translator) -> str:
+def _overdue_list(draft: NoticeDraft, t: Translator) -> list[str]:
+    """The negative list's overdue hazards under a heading that says the date they are judged at (a past month's
+    last day, or today), then a count of the rights-protection hazards overdue too, never named in groups, so that
+    the list adds up to the ranking's overdue figures."""
+    total = draft.overdue.total
+    if draft.ranking.ended:
+        heading = t("insight.notice.overdue_ended", total=total, end=day(draft.period.end))
+    else:
+        heading = t("insight.notice.overdue", total=total)
+    hidden = draft.overdue_hidden
+    return [
+        heading,
+        *_named([_overdue_line(row, draft, t) for row in draft.overdue.items], total, t),
+        *([t(counted("insight.notice.overdue_hidden", hidden), count=hidden)] if hidden else []),
+    ]
+
+
+def notice_text(draft: NoticeDraft, city: str, t: Translator) -> str:
     ranking = draft.ranking
     lines = [
         t("insight.notice.title", city=city, period=period_name(draft.period, t)),
@@ -127,8 +142,7 @@ def notice_text(draft: NoticeDraft, city: str, now: datetime, t: Translator) -> 
         lines.append(t("insight.notice.praise_line", names=names))
     else:
         lines.append(t("insight.notice.praise_none"))
-    lines += ["", t("insight.notice.negative"), t("insight.notice.overdue", total=draft.overdue.total)]
-    lines += _named([_overdue_line(row, draft, now, t) for row in draft.overdue.items], draft.overdue.total, t)
+    lines += ["", t("insight.notice.negative"), *_overdue_list(draft, t)]
     lines.append(t("insight.notice.drills", total=draft.drills_overdue.total))
     lines += _named([
         t("insight.notice.institution_line", institution=place_name(row, t), place=_place(row, draft, t))

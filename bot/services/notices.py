@@ -45,6 +45,10 @@ class NoticeDraft:
     ranking: Ranking
     best: tuple[Standing, ...]
     overdue: Listed[OverdueRow]  # the longest overdue hazards that may be posted in groups
+    overdue_hidden: int  # rights-protection hazards overdue too: counted, never named in groups
+    # The instant the negative list is judged at: a past month's end (its hazards overdue then, their days late
+    # counted to then, as its ranking's 期末逾期), or now for a month still running (ranking.ended tells which).
+    as_of: datetime
     drills_overdue: Listed[InstitutionRow]
     inspections_missing: Listed[InstitutionRow]  # no self-inspection finished for the period's last month
     groups: tuple[Group, ...]  # where it would go
@@ -101,7 +105,9 @@ class NoticeService:
         ranking = await self.ranking(actor, period)
         scope = ranking.scope
         standings = self._stats.standings
-        total, overdue = await standings.overdue_hazards(scope, self._clock.now(), LIST_LIMIT)
+        _, until = period.utc_bounds(self._stats.tz)
+        as_of = until if ranking.ended else self._clock.now()
+        overdue = await standings.overdue_hazards(scope, as_of, LIST_LIMIT, ended=ranking.ended)
         institutions = {row.id: row for row in await standings.institution_rows(scope)}
         compliant = await self._stats.drill_status(scope, period.as_of(self._stats.today()))
         late_drills = [institutions[i] for i, (_, ok) in compliant.items() if not ok and i in institutions]
@@ -110,7 +116,9 @@ class NoticeService:
             period=period,
             ranking=ranking,
             best=tuple(best_performers(ranking.standings)),
-            overdue=listed(overdue, total),
+            overdue=listed(overdue.rows, overdue.shown),
+            overdue_hidden=overdue.hidden,
+            as_of=as_of,
             drills_overdue=listed(late_drills),
             inspections_missing=listed(missing),
             groups=tuple(await self._storage.groups.within(actor.region_code, NOTICE_PURPOSES)),

@@ -305,7 +305,8 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
 
     await admin.send_text("/notice")
     preview = admin.last_message().text
-    assert "(1) Hazards overdue: 12" in preview and "… 12 in all (full list: /export)" in preview
+    assert "(1) Hazards overdue at the period's end, 2026-03-31: 12 (days overdue counted to that day)" in preview
+    assert "… 12 in all (full list: /export)" in preview
     named = [n for n in range(1, 13) if f"YH-20260302-{n:04} Wenzhou Lucheng" in preview]
     assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
     # The counties' ranking whole: eleven tied first, Lucheng (12 overdue at March's end) twelfth, Ouhai (no
@@ -421,10 +422,10 @@ async def test_a_chart_or_file_just_sent_is_not_sent_again_after_a_restart(bot_s
 
 async def test_an_english_notice_says_one_day_overdue_in_the_singular(bot_stage: Stage) -> None:
     bot_stage.services.settings = bot_stage.services.settings.model_copy(update={"default_language": "en"})
-    bot_stage.clock.set(local(2026, 3, 2))
+    bot_stage.clock.set(local(2026, 2, 20))
     await cast(bot_stage, "en")
     hazard = await report(bot_stage, description="Blocked fire exit")  # general: seven days
-    bot_stage.clock.set(local(2026, 3, 10))  # a day and a bit past its deadline
+    bot_stage.clock.set(local(2026, 3, 10))  # February's notice: a day and a bit past its deadline at the month's end
     admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
     await bot_stage.register(admin, Role.CITY)
 

@@ -17,7 +17,7 @@ from bot.services.outbox import OutboxService
 from bot.services.stats import StatsService
 from handlers.notice_text import notice_text, ranking_lines, ranking_text
 from storage.models import Region, RegionLevel
-from tests.insight.world import CADRE, CITY_ADMIN, LUCHENG_STAFF, NOW, A, B, InsightWorld, at
+from tests.insight.world import CADRE, CITY_ADMIN, LUCHENG_STAFF, A, B, InsightWorld, at
 
 MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
 FEBRUARY = StatsPeriod(PeriodKind.MONTH, date(2026, 2, 1), date(2026, 2, 28))
@@ -86,7 +86,7 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
     assert listed == sorted(listed) and listed[0] == "330300"
     assert draft.inspections_missing.total == 15 and len(draft.groups) == 1
 
-    text = notice_text(draft, "温州市", NOW, Translator("zh_CN", strict=True))
+    text = notice_text(draft, "温州市", Translator("zh_CN", strict=True))
     assert "📢 <b>温州市民政系统安全工作通报（2026年3月）</b>" in text
     assert "（依次比较：当前逾期隐患数（截至今日，不论何时发现）、本期按期整改率、月度自查完成率、" in text
     assert "1. 温州市（市直）：按期 100% · 当前逾期 0 · 自查 0% · 演练 0% · 签收 —" in text
@@ -95,7 +95,10 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
     assert "12. 鹿城区：按期 50% · 当前逾期 2 · 自查 50% · 演练 100% · 签收 50%" in text and text.count("13.") == 0
     assert "暂无数据，不参与排名：瓯海区" in text
     assert "温州市（市直）隐患按期整改、无逾期隐患，予以通报表扬。" in text
+    # March is still running: its list is of today, and says so; H3, overdue too, is counted but never named.
+    assert "（一）逾期未整改隐患 2 项（截至今日）：" in text
     assert f"• {world.hazards['H8'].code} 鹿城区社会福利院（鹿城区），已逾期 31 天" in text
+    assert "另有涉及权益保障的逾期隐患 1 项，按规定不在工作群中列出。" in text
     assert "（二）消防演练逾期机构 14 家：" in text and "……等，共 14 项" in text
     assert world.hazards["H3"].code not in text
 
