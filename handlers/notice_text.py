@@ -88,9 +88,14 @@ def ranking_text(ranking: Ranking, scope: str, t: Translator) -> str:
         return t("insight.ranking.empty", scope=scope, period=period_name(ranking.period, t))
     header = t("insight.ranking.header", scope=scope, period=period_name(ranking.period, t))
     # The order the places are decided by, when some are: a ranking of nothing measured lists the places alone.
-    order_key = "insight.ranking.order_ended" if ranking.ended else "insight.ranking.order"
-    order = [t(order_key)] if any(measured(s) for s in ranking.standings) else []
+    order = [order_line(ranking, t)] if any(measured(s) for s in ranking.standings) else []
     return "\n".join([header, *order, *ranking_lines(ranking, t)])
+
+
+def order_line(ranking: Ranking, t: Translator) -> str:
+    """The rule the places are decided by, as its lines say it: a past period's overdue figure is of its end
+    (期末逾期), the running one's of now (当前逾期)."""
+    return t("insight.ranking.order_ended" if ranking.ended else "insight.ranking.order")
 
 
 def _place(row: InstitutionRow | OverdueRow, draft: NoticeDraft, t: Translator) -> str:
@@ -132,7 +137,7 @@ def notice_text(draft: NoticeDraft, city: str, t: Translator) -> str:
         t("insight.notice.title", city=city, period=period_name(draft.period, t)),
         "",
         t("insight.notice.ranking"),
-        t("insight.ranking.order"),
+        order_line(ranking, t),
         *ranking_lines(ranking, t, NOTICE_RANKING_BUDGET),
         "",
         t("insight.notice.praise"),

@@ -314,6 +314,8 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
     assert "1. Longwan District (tied): on time — · overdue at period end 0 · self-inspections 0% · drills 0% · " \
            "acks —" in preview
     assert "12. Lucheng District: on time — · overdue at period end 12" in preview
+    assert "(Ordered by hazards overdue at the period's end, whenever found," in preview  # the rule the lines use
+    assert "overdue now" not in preview
     assert "Nothing measured, not ranked: Ouhai District" in preview
 
 

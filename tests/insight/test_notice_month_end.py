@@ -41,6 +41,9 @@ async def test_a_past_months_negative_list_is_that_months_end_not_today(bot_stag
     await admin.send_text("/notice")
     preview = admin.last_message().text
     assert "安全工作通报（2026年10月）" in preview
+    # The rule the ranking states is the one its lines use: 期末逾期, at October's end.
+    assert "（依次比较：期末逾期隐患数（截至本期最后一天，不论何时发现）、本期按期整改率、" in preview
+    assert "当前逾期" not in preview and "12. 鹿城区：按期 — · 期末逾期 2 ·" in preview
     assert "（一）期末逾期未整改隐患 2 项（截至 2026-10-31，逾期天数计至该日）：" in preview
     assert f"• {open_since_october.code} 鹿城区社会福利院（鹿城区），已逾期 14 天" in preview
     assert f"• {closed_since.code} " in preview  # overdue at October's end, closed since
