@@ -20,7 +20,7 @@ from bot.services.errors import Refusal
 from bot.services.outbox import OutboxService
 from bot.services.stats import StatsReport, StatsService
 from storage import Storage
-from storage.models import Group, GroupPurpose, Region, User
+from storage.models import Group, GroupPurpose, Region, RegionLevel, User
 from storage.outbox_models import BatchProgress, NewOutboxMessage, OutboxPayload, Priority
 from storage.repositories.standings import InstitutionRow, OverdueRow
 from storage.repositories.stats import GroupBy
@@ -37,6 +37,9 @@ class Ranking:
     institutions: dict[str, InstitutionRow]  # institution names (a county's ranking), by id as text
     # The period has ended: its overdue figure is of the hazards overdue at its end, not now (`ranking_key`).
     ended: bool = False
+    # Listed apart, neither ranked nor praised: the institutions the city runs itself (市直), which are no county
+    # (县（市、区）) and answer to the bureau directly, so the counties are not measured against them.
+    apart: tuple[Standing, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,10 @@ class NoticeService:
             report = await self._stats.report_for(scope, period)
             at_end = None if end is None else await self._stats.repository.overdue_at(scope, end, GroupBy.UNIT)
             standings = _county_standings(report, at_end)
-            return Ranking(scope, period, tuple(rank(standings)), report.regions, {}, ended=end is not None)
+            counties = [s for s in standings if not _city_level(s.code, report.regions)]
+            apart = tuple(s for s in standings if _city_level(s.code, report.regions))
+            return Ranking(scope, period, tuple(rank(counties)), report.regions, {}, ended=end is not None,
+                           apart=apart)
         return await self._institution_ranking(scope, period, end)
 
     def _ended_at(self, period: StatsPeriod) -> datetime | None:
@@ -186,6 +192,12 @@ class NoticeService:
             for code in rows
         ]
         return Ranking(scope, period, tuple(rank(standings)), {}, rows, ended=end is not None)
+
+
+def _city_level(code: str, regions: dict[str, Region]) -> bool:
+    """Whether a unit of a city's ranking is the city itself (its own institutions, 市直) rather than a county."""
+    region = regions.get(code)
+    return region is not None and region.level is RegionLevel.CITY
 
 
 def _county_standings(report: StatsReport, overdue_at_end: dict[str, int] | None) -> list[Standing]:

@@ -11,6 +11,7 @@ from tests.calendar_people import local
 from tests.hazard_people import LONGWAN, LONGWAN_HOME, act, cast, report
 
 CITY_ADMIN = 50
+CITY_RUN, DONGTOU_HOME, DONGTOU = "WZ-330300-FUNERAL-01", "WZ-330305-ELDER-01", "330305"
 
 
 async def test_a_past_months_negative_list_is_that_months_end_not_today(bot_stage: Stage) -> None:
@@ -43,10 +44,47 @@ async def test_a_past_months_negative_list_is_that_months_end_not_today(bot_stag
     assert "安全工作通报（2026年10月）" in preview
     # The rule the ranking states is the one its lines use: 期末逾期, at October's end.
     assert "（依次比较：期末逾期隐患数（截至本期最后一天，不论何时发现）、本期按期整改率、" in preview
-    assert "当前逾期" not in preview and "12. 鹿城区：按期 — · 期末逾期 2 ·" in preview
+    assert "当前逾期" not in preview and "11. 鹿城区：按期 — · 期末逾期 2 ·" in preview
     assert "（一）期末逾期未整改隐患 2 项（截至 2026-10-31，逾期天数计至该日）：" in preview
     assert f"• {open_since_october.code} 鹿城区社会福利院（鹿城区），已逾期 14 天" in preview
     assert f"• {closed_since.code} " in preview  # overdue at October's end, closed since
     assert november.code not in preview  # found in November
     assert "另有涉及权益保障的逾期隐患 1 项，按规定不在工作群中列出。" in preview
     assert secret.code not in preview
+
+
+async def test_the_city_run_institutions_are_listed_apart_and_praise_asks_for_the_duties_too(bot_stage: Stage) -> None:
+    """October, drafted on 20 November. The city's own institutions (市直) closed their hazard on time and nothing
+    is overdue, but they are no county: they were ranked first "among the counties" and praised with 0% drills.
+    Now they are listed apart with their figures, never numbered or praised. Dongtou closed its hazard on time too,
+    with none of its self-inspections or drills done: first among the counties, but not praised for it."""
+    bot_stage.clock.set(local(2026, 10, 10))
+    await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    for user_id, name, role, where in ((70, "殡仪馆馆长", Role.HEAD, {"institution": CITY_RUN}),
+                                       (71, "洞头院长", Role.HEAD, {"institution": DONGTOU_HOME}),
+                                       (72, "洞头科长", Role.COUNTY, {"region": DONGTOU}),
+                                       (73, "洞头干部", Role.CADRE, {"region": DONGTOU})):
+        await bot_stage.register(bot_stage.sandbox.user(user_id=user_id, first_name=name, language_code="zh-hans"),
+                                 role, **where)
+    for reporter, head, verifier, institution in ((CITY_ADMIN, 70, CITY_ADMIN, CITY_RUN), (73, 71, 72, DONGTOU_HOME)):
+        hazard = await report(bot_stage, reporter, institution=institution, description="灭火器过期")
+        await act(bot_stage, head, hazard, HazardAction.ACKNOWLEDGE)
+        await act(bot_stage, head, hazard, HazardAction.SUBMIT_RECTIFICATION, reason="已更换全部过期灭火器", photos=1)
+        await act(bot_stage, verifier, hazard, HazardAction.ACCEPT)
+    bot_stage.clock.set(local(2026, 11, 20))
+
+    await admin.send_text("/notice")
+    preview = admin.last_message().text
+    assert "1. 温州市（市直）" not in preview
+    assert "温州市（市直）另列，不参与排名：按期 100% · 期末逾期 0 · 自查 0% · 演练 0% · 签收 —" in preview
+    assert "1. 洞头区：按期 100% · 期末逾期 0 · 自查 0% · 演练 0% · 签收 —" in preview
+    praise = preview.split("二、表扬\n")[1].split("\n")[0]
+    assert praise == ("本期无单位达到表扬条件（无逾期隐患，且隐患按期整改率及月度自查、消防演练、预警签收完成率"
+                      "均不低于 90%）。")
+
+    await admin.send_text("/ranking")  # the same month's ranking, as the city admin sees it
+    ranking = admin.last_message().text
+    assert "1. 温州市（市直）" not in ranking and "1. 洞头区：" in ranking
+    assert "温州市（市直）另列，不参与排名：按期 100% · 期末逾期 0 ·" in ranking
