@@ -42,7 +42,7 @@ async def _draft(context: BotContext, period: StatsPeriod, actor_id: int) -> tup
     city = await services.storage.regions.city()
     groups_t = services.i18n.get(services.settings.default_language)
     city_name = place_name(city, groups_t) if city is not None else ""
-    return draft, notice_text(draft, city_name, services.clock.now(), groups_t)
+    return draft, notice_text(draft, city_name, groups_t)
 
 
 def _keyboard(period: StatsPeriod, text: str, groups: int, t: Translator) -> InlineKeyboardMarkup:

@@ -3,14 +3,12 @@ that the text reviewed is, to the character, the text that goes out."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.domain.lifecycle import days_late
-from bot.domain.ranking import Placed, Standing, measured, places
+from bot.domain.ranking import PRAISE_RATE, Placed, Standing, measured, places
 from bot.i18n import Translator, counted
 from bot.services.notices import NoticeDraft, Ranking
 from handlers.common import fitting, place_name
-from handlers.insight_common import percent, period_name, unit_name
+from handlers.insight_common import day, percent, period_name, unit_name
 from storage.repositories.standings import InstitutionRow, OverdueRow
 
 MAX_LINES = 30
@@ -22,6 +20,7 @@ RANKING_BUDGET = 3200
 # of the three lists of the negative list, in this many characters; a list names what fits and counts the rest.
 NOTICE_RANKING_BUDGET = 1000
 NOTICE_LIST_BUDGET = 500
+PRAISE_PERCENT = f"{PRAISE_RATE * 100:.0f}%"  # the bar for praise, as the notice states it
 # The places with nothing measured, named on one line under the ranking: as many names as fit, the rest counted.
 UNMEASURED_BUDGET = 300
 
@@ -34,12 +33,22 @@ def standing_name(standing: Standing, ranking: Ranking, t: Translator) -> str:
 
 
 def standing_line(placed: Placed, ranking: Ranking, t: Translator) -> str:
-    standing = placed.standing
     # A past period's overdue figure is of its end ("期末逾期"), the current one's of now ("当前逾期").
     key = "insight.ranking.line" + ("_ended" if ranking.ended else "") + ("_tied" if placed.tied else "")
+    return _figures_line(key, placed.standing, ranking, t, place=placed.place)
+
+
+def _apart_lines(ranking: Ranking, t: Translator) -> list[str]:
+    """The places listed apart (the city's own institutions, 市直) with something measured: their figures, no
+    place."""
+    key = "insight.ranking.apart" + ("_ended" if ranking.ended else "")
+    return [_figures_line(key, standing, ranking, t) for standing in ranking.apart if measured(standing)]
+
+
+def _figures_line(key: str, standing: Standing, ranking: Ranking, t: Translator, **more: object) -> str:
     return t(
         key,
-        place=placed.place,
+        **more,
         name=standing_name(standing, ranking, t),
         on_time=percent(standing.on_time, t),
         overdue=standing.overdue,
@@ -51,9 +60,13 @@ def standing_line(placed: Placed, ranking: Ranking, t: Translator) -> str:
 
 def ranking_lines(ranking: Ranking, t: Translator, budget: int = RANKING_BUDGET) -> list[str]:
     """Every ranked place when they fit MAX_LINES and `budget` characters; otherwise the top and the bottom, which
-    is what a notice is about, as many of the top as fit. Then, unnumbered, the places with nothing measured."""
+    is what a notice is about, as many of the top as fit. Then, unnumbered, the places with nothing measured and
+    those listed apart (市直)."""
     placed = places(ranking.standings)
-    unmeasured = _unmeasured_line([p.standing for p in placed if p.place is None], ranking, t)
+    # What is listed apart (市直) with nothing measured is named with the other places not ranked, first (by code).
+    idle = [s for s in ranking.apart if not measured(s)]
+    unmeasured = _unmeasured_line(idle + [p.standing for p in placed if p.place is None], ranking, t)
+    unmeasured += _apart_lines(ranking, t)
     budget -= _size(unmeasured)
     lines = [standing_line(p, ranking, t) for p in placed if p.place is not None]
     if len(lines) <= MAX_LINES and _size(lines) <= budget:
@@ -86,21 +99,26 @@ def _size(lines: list[str]) -> int:
 
 
 def ranking_text(ranking: Ranking, scope: str, t: Translator) -> str:
-    if not ranking.standings:
+    if not ranking.standings and not ranking.apart:
         return t("insight.ranking.empty", scope=scope, period=period_name(ranking.period, t))
     header = t("insight.ranking.header", scope=scope, period=period_name(ranking.period, t))
     # The order the places are decided by, when some are: a ranking of nothing measured lists the places alone.
-    order_key = "insight.ranking.order_ended" if ranking.ended else "insight.ranking.order"
-    order = [t(order_key)] if any(measured(s) for s in ranking.standings) else []
+    order = [order_line(ranking, t)] if any(measured(s) for s in ranking.standings) else []
     return "\n".join([header, *order, *ranking_lines(ranking, t)])
+
+
+def order_line(ranking: Ranking, t: Translator) -> str:
+    """The rule the places are decided by, as its lines say it: a past period's overdue figure is of its end
+    (期末逾期), the running one's of now (当前逾期)."""
+    return t("insight.ranking.order_ended" if ranking.ended else "insight.ranking.order")
 
 
 def _place(row: InstitutionRow | OverdueRow, draft: NoticeDraft, t: Translator) -> str:
     return unit_name(row.region_code[:6], draft.ranking.regions, t)
 
 
-def _overdue_line(row: OverdueRow, draft: NoticeDraft, now: datetime, t: Translator) -> str:
-    days = days_late(row.deadline, now)
+def _overdue_line(row: OverdueRow, draft: NoticeDraft, t: Translator) -> str:
+    days = days_late(row.deadline, draft.as_of)
     return t(counted("insight.notice.overdue_line", days), code=row.code, institution=place_name(row, t),
              place=_place(row, draft, t), days=days)
 
@@ -111,24 +129,40 @@ def _named(lines: list[str], total: int, t: Translator) -> list[str]:
     return kept + ([t("insight.notice.more", total=total)] if len(kept) < total else [])
 
 
-def notice_text(draft: NoticeDraft, city: str, now: datetime, t: Translator) -> str:
+def _overdue_list(draft: NoticeDraft, t: Translator) -> list[str]:
+    """The negative list's overdue hazards under a heading that says the date they are judged at (a past month's
+    last day, or today), then a count of the rights-protection hazards overdue too, never named in groups, so that
+    the list adds up to the ranking's overdue figures."""
+    total = draft.overdue.total
+    if draft.ranking.ended:
+        heading = t("insight.notice.overdue_ended", total=total, end=day(draft.period.end))
+    else:
+        heading = t("insight.notice.overdue", total=total)
+    hidden = draft.overdue_hidden
+    return [
+        heading,
+        *_named([_overdue_line(row, draft, t) for row in draft.overdue.items], total, t),
+        *([t(counted("insight.notice.overdue_hidden", hidden), count=hidden)] if hidden else []),
+    ]
+
+
+def notice_text(draft: NoticeDraft, city: str, t: Translator) -> str:
     ranking = draft.ranking
     lines = [
         t("insight.notice.title", city=city, period=period_name(draft.period, t)),
         "",
         t("insight.notice.ranking"),
-        t("insight.ranking.order"),
+        order_line(ranking, t),
         *ranking_lines(ranking, t, NOTICE_RANKING_BUDGET),
         "",
         t("insight.notice.praise"),
     ]
     if draft.best:
         names = t.plain("insight.notice.name_separator").join(standing_name(s, ranking, t) for s in draft.best)
-        lines.append(t("insight.notice.praise_line", names=names))
+        lines.append(t("insight.notice.praise_line", names=names, rate=PRAISE_PERCENT))
     else:
-        lines.append(t("insight.notice.praise_none"))
-    lines += ["", t("insight.notice.negative"), t("insight.notice.overdue", total=draft.overdue.total)]
-    lines += _named([_overdue_line(row, draft, now, t) for row in draft.overdue.items], draft.overdue.total, t)
+        lines.append(t("insight.notice.praise_none", rate=PRAISE_PERCENT))
+    lines += ["", t("insight.notice.negative"), *_overdue_list(draft, t)]
     lines.append(t("insight.notice.drills", total=draft.drills_overdue.total))
     lines += _named([
         t("insight.notice.institution_line", institution=place_name(row, t), place=_place(row, draft, t))

@@ -29,6 +29,9 @@ from typing import Generic, TypeVar
 from bot.domain.stats import Ratio
 
 BEST_COUNT = 3
+# The share of each duty a place must have done to be praised: high enough that praise means the duties are met,
+# short of 100% so that one institution's missed month among a county's dozens does not bar the county for good.
+PRAISE_RATE = 0.9
 LIST_LIMIT = 10  # names per list in a notice: a chat message has room for about this many
 T = TypeVar("T")
 
@@ -95,10 +98,24 @@ def places(ranked: Sequence[Standing]) -> list[Placed]:
     return placed
 
 
+def praised(standing: Standing) -> bool:
+    """Whether a place has earned public praise (通报表扬): nothing overdue, hazards closed in the period, and each
+    duty measured done at PRAISE_RATE or more: the on-time rate, the monthly self-inspections, the fire drills and
+    the warning acknowledgements. Ranking first is not enough: a county with nothing overdue but none of its
+    self-inspections or drills done is first among its peers, and praising it would tell the others the duties do
+    not count. A duty with nothing owed in the period (no rate) neither earns nor withholds praise."""
+    rates = (standing.on_time, standing.inspections, standing.drills, standing.acks)
+    return (
+        standing.overdue == 0
+        and standing.on_time.rate is not None
+        and all(ratio.rate is None or ratio.rate >= PRAISE_RATE for ratio in rates)
+    )
+
+
 def best_performers(ranked: Sequence[Standing], count: int = BEST_COUNT) -> list[Standing]:
-    """The top of the ranking that has earned praise: something measured, and nothing overdue; the first `count`
-    of them, and any tied with the last of those (a tie is never split by region code)."""
-    earned = [p for p in places(ranked) if p.standing.on_time.rate is not None and p.standing.overdue == 0]
+    """The top of the ranking that has earned praise (`praised`); the first `count` of them, and any tied with the
+    last of those (a tie is never split by region code)."""
+    earned = [p for p in places(ranked) if praised(p.standing)]
     if len(earned) > count:
         last = earned[count - 1].place
         earned = earned[:count] + [p for p in earned[count:] if p.place == last]

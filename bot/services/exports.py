@@ -158,7 +158,7 @@ class ExportService:
         if responsible is None and not row["sensitive"]:
             responsible = heads.get(int(row["institution_id"]))
         return [
-            row["code"], _name(row, "county", words), _name(row, "township", words),
+            row["code"], _county(row, words), _name(row, "township", words),
             _name(row, "institution", words), _label(HazardArea, row["area"], words.language),
             _label(Severity, row["severity"], words.language), _label(SourceLevel, row["source_level"], words.language),
             shown_description(row["description"]), row["reported_at"], row["reporter"], responsible, row["deadline"],
@@ -200,7 +200,7 @@ class ExportService:
 
     def _drill(self, row: dict[str, Any], words: Words) -> list[Any]:
         return [
-            row["institution_code"], _name(row, "institution", words), _name(row, "county", words),
+            row["institution_code"], _name(row, "institution", words), _county(row, words),
             _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"),
             words.plain(f"insight.drill_kind.{row['kind']}"), row["held_on"], row["participants"],
             row["duration_minutes"], row["practised"], row["problems"], row["hazards"], row["logged_by"],
@@ -209,7 +209,7 @@ class ExportService:
 
     def _inspection(self, row: dict[str, Any], words: Words) -> list[Any]:
         return [
-            row["institution_code"], _name(row, "institution", words), _name(row, "county", words),
+            row["institution_code"], _name(row, "institution", words), _county(row, words),
             _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"), row["month"],
             row["started_at"], row["finished_at"], row["amended_at"], row["failed"], row["finished_by"],
             words.plain(f"insight.sheet_status.{self._sheet_status(row)}"),
@@ -228,9 +228,18 @@ class ExportService:
         return [
             row["warning_id"], words.plain(f"insight.warning_kind.{row['kind']}"),
             words.plain(f"insight.level.{row['level']}"), row["headline"], row["sent_at"],
-            _name(row, "institution", words), _name(row, "county", words), _name(row, "township", words),
+            _name(row, "institution", words), _county(row, words), _name(row, "township", words),
             words.plain(f"insight.ack.{response}"), row["answered_by"], row["answered_at"],
         ]
+
+
+def _county(row: dict[str, Any], words: Words) -> str | None:
+    """The county column: for an institution the city runs itself, the city named as /stats and the ranking name
+    it ("温州市（市直）"), not the bare city, which reads as the whole city."""
+    name = _name(row, "county", words)
+    if name is not None and row["county_level"] == "city":
+        return words.plain("insight.city_level", city=name)
+    return name
 
 
 def _name(row: dict[str, Any], prefix: str, words: Words) -> str | None:

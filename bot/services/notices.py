@@ -20,7 +20,7 @@ from bot.services.errors import Refusal
 from bot.services.outbox import OutboxService
 from bot.services.stats import StatsReport, StatsService
 from storage import Storage
-from storage.models import Group, GroupPurpose, Region, User
+from storage.models import Group, GroupPurpose, Region, RegionLevel, User
 from storage.outbox_models import BatchProgress, NewOutboxMessage, OutboxPayload, Priority
 from storage.repositories.standings import InstitutionRow, OverdueRow
 from storage.repositories.stats import GroupBy
@@ -37,6 +37,9 @@ class Ranking:
     institutions: dict[str, InstitutionRow]  # institution names (a county's ranking), by id as text
     # The period has ended: its overdue figure is of the hazards overdue at its end, not now (`ranking_key`).
     ended: bool = False
+    # Listed apart, neither ranked nor praised: the institutions the city runs itself (市直), which are no county
+    # (县（市、区）) and answer to the bureau directly, so the counties are not measured against them.
+    apart: tuple[Standing, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class NoticeDraft:
     ranking: Ranking
     best: tuple[Standing, ...]
     overdue: Listed[OverdueRow]  # the longest overdue hazards that may be posted in groups
+    overdue_hidden: int  # rights-protection hazards overdue too: counted, never named in groups
+    # The instant the negative list is judged at: a past month's end (its hazards overdue then, their days late
+    # counted to then, as its ranking's 期末逾期), or now for a month still running (ranking.ended tells which).
+    as_of: datetime
     drills_overdue: Listed[InstitutionRow]
     inspections_missing: Listed[InstitutionRow]  # no self-inspection finished for the period's last month
     groups: tuple[Group, ...]  # where it would go
@@ -86,7 +93,10 @@ class NoticeService:
             report = await self._stats.report_for(scope, period)
             at_end = None if end is None else await self._stats.repository.overdue_at(scope, end, GroupBy.UNIT)
             standings = _county_standings(report, at_end)
-            return Ranking(scope, period, tuple(rank(standings)), report.regions, {}, ended=end is not None)
+            counties = [s for s in standings if not _city_level(s.code, report.regions)]
+            apart = tuple(s for s in standings if _city_level(s.code, report.regions))
+            return Ranking(scope, period, tuple(rank(counties)), report.regions, {}, ended=end is not None,
+                           apart=apart)
         return await self._institution_ranking(scope, period, end)
 
     def _ended_at(self, period: StatsPeriod) -> datetime | None:
@@ -101,7 +111,9 @@ class NoticeService:
         ranking = await self.ranking(actor, period)
         scope = ranking.scope
         standings = self._stats.standings
-        total, overdue = await standings.overdue_hazards(scope, self._clock.now(), LIST_LIMIT)
+        _, until = period.utc_bounds(self._stats.tz)
+        as_of = until if ranking.ended else self._clock.now()
+        overdue = await standings.overdue_hazards(scope, as_of, LIST_LIMIT, ended=ranking.ended)
         institutions = {row.id: row for row in await standings.institution_rows(scope)}
         compliant = await self._stats.drill_status(scope, period.as_of(self._stats.today()))
         late_drills = [institutions[i] for i, (_, ok) in compliant.items() if not ok and i in institutions]
@@ -110,7 +122,9 @@ class NoticeService:
             period=period,
             ranking=ranking,
             best=tuple(best_performers(ranking.standings)),
-            overdue=listed(overdue, total),
+            overdue=listed(overdue.rows, overdue.shown),
+            overdue_hidden=overdue.hidden,
+            as_of=as_of,
             drills_overdue=listed(late_drills),
             inspections_missing=listed(missing),
             groups=tuple(await self._storage.groups.within(actor.region_code, NOTICE_PURPOSES)),
@@ -178,6 +192,12 @@ class NoticeService:
             for code in rows
         ]
         return Ranking(scope, period, tuple(rank(standings)), {}, rows, ended=end is not None)
+
+
+def _city_level(code: str, regions: dict[str, Region]) -> bool:
+    """Whether a unit of a city's ranking is the city itself (its own institutions, 市直) rather than a county."""
+    region = regions.get(code)
+    return region is not None and region.level is RegionLevel.CITY
 
 
 def _county_standings(report: StatsReport, overdue_at_end: dict[str, int] | None) -> list[Standing]:

@@ -28,7 +28,10 @@ _PLACES = (
     "LEFT JOIN regions c ON c.code = substr({a}.region_code, 1, 6) "
     "LEFT JOIN regions t ON length({a}.region_code) >= 9 AND t.code = substr({a}.region_code, 1, 9)"
 )
-_PLACE_COLUMNS = "c.name_zh AS county_zh, c.name_en AS county_en, t.name_zh AS township_zh, t.name_en AS township_en"
+_PLACE_COLUMNS = (
+    "c.name_zh AS county_zh, c.name_en AS county_en, c.level AS county_level, "
+    "t.name_zh AS township_zh, t.name_en AS township_en"
+)
 
 
 def _row(row: aiosqlite.Row, times: Sequence[str] = ()) -> dict[str, Any]:

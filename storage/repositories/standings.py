@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.domain.lifecycle import OPEN_STATES
 from bot.domain.stats import Scope
 from storage.db import Database
 from storage.repositories._codec import from_db_time, marks, to_db_time
-from storage.repositories.stats import hazard_scope, institution_scope
+from storage.repositories.stats import hazard_scope, institution_scope, overdue_then
 
 _OPEN = sorted(s.value for s in OPEN_STATES)
 
@@ -32,6 +32,13 @@ class OverdueRow:
     deadline: datetime
     name_zh: str
     name_en: str
+
+
+@dataclass(frozen=True)
+class OverdueHazards:
+    shown: int  # those that may be named in groups
+    hidden: int  # rights-protection hazards: counted, never named in groups
+    rows: list[OverdueRow]  # the longest overdue of those shown, up to the limit asked
 
 
 class StandingsRepository:
@@ -61,22 +68,32 @@ class StandingsRepository:
             found.setdefault(int(row["institution_id"]), []).append((row["kind"], date.fromisoformat(row["held_on"])))
         return found
 
-    async def overdue_hazards(self, scope: Scope, now: datetime, limit: int) -> tuple[int, list[OverdueRow]]:
-        """How many hazards in scope are overdue now, and the `limit` longest overdue; rights-protection hazards
-        are left out, because this list is posted in groups (lifecycle.visible_to_groups)."""
-        where, params = hazard_scope(Scope(scope.level, scope.region_code, scope.institution_id, hide_sensitive=True))
-        condition = f"h.state IN ({marks(_OPEN)}) AND h.deadline < ? AND {where}"
-        bound = (*_OPEN, to_db_time(now), *params)
-        count = await self._db.fetchval(f"SELECT COUNT(*) FROM hazards h WHERE {condition}", bound)
+    async def overdue_hazards(self, scope: Scope, at: datetime, limit: int, *, ended: bool) -> OverdueHazards:
+        """The hazards in scope overdue at `at`: now (`ended` False), or at a period's end (`ended`: judged by their
+        history then, `stats.overdue_then`, as the ranking's 期末逾期 is). The `limit` longest overdue are named,
+        rights-protection hazards left out, because this list is posted in groups (lifecycle.visible_to_groups);
+        those are only counted."""
+        if ended:
+            condition, bound = overdue_then(at)
+        else:
+            condition, bound = f"h.state IN ({marks(_OPEN)}) AND h.deadline < ?", [*_OPEN, to_db_time(at)]
+        where, params = hazard_scope(replace(scope, hide_sensitive=True))
+        everything, all_params = hazard_scope(replace(scope, hide_sensitive=False))
+        total = await self._db.fetchval(
+            f"SELECT COUNT(*) FROM hazards h WHERE {condition} AND {everything}", (*bound, *all_params)
+        )
+        shown = f"{condition} AND {where}"
+        count = await self._db.fetchval(f"SELECT COUNT(*) FROM hazards h WHERE {shown}", (*bound, *params))
         rows = await self._db.fetchall(
             f"SELECT h.code, h.region_code, h.deadline, i.name_zh, i.name_en FROM hazards h "
-            f"JOIN institutions i ON i.id = h.institution_id WHERE {condition} ORDER BY h.deadline, h.id LIMIT ?",
-            (*bound, limit),
+            f"JOIN institutions i ON i.id = h.institution_id WHERE {shown} ORDER BY h.deadline, h.id LIMIT ?",
+            (*bound, *params, limit),
         )
-        return int(count), [
+        named = [
             OverdueRow(r["code"], r["region_code"], from_db_time(r["deadline"]), r["name_zh"], r["name_en"])
             for r in rows
         ]
+        return OverdueHazards(int(count), int(total) - int(count), named)
 
     async def missing_inspections(self, scope: Scope, month: str, joined_by: date) -> list[InstitutionRow]:
         """Active institutions in scope with no finished self-inspection for `month` ('YYYY-MM'), leaving out those

@@ -45,6 +45,21 @@ def answered_in_force(alias: str) -> str:
 
 
 
+def overdue_then(at: datetime, alias: str = "h") -> tuple[str, list[object]]:
+    """A WHERE clause for hazards (`alias`) that were overdue at the instant `at` (a period's end), whenever found:
+    reported before it, past their deadline then, and in an open state by their history (the last event before
+    `at`; a hazard with none recorded before it is taken in the state it is in). The deadline is the hazard's own
+    now: one moved later after `at` counts by its new date. The ranking's 期末逾期 and the notice's list of those
+    hazards both ask this, so that they always agree."""
+    moment = to_db_time(at)
+    return (
+        f"{alias}.reported_at < ? AND {alias}.deadline < ? AND ({alias}.closed_at IS NULL OR {alias}.closed_at >= ?) "
+        f"AND coalesce((SELECT e.to_state FROM hazard_events e WHERE e.hazard_id = {alias}.id AND e.at < ? "
+        f"ORDER BY e.id DESC LIMIT 1), {alias}.state) IN ({marks(_OPEN)})",
+        [moment, moment, moment, moment, *_OPEN],
+    )
+
+
 class GroupBy(StrEnum):
     UNIT = "unit"  # a county (city scope) or a township (county scope)
     INSTITUTION = "institution"
@@ -304,19 +319,14 @@ class StatsRepository:
         return sums
 
     async def overdue_at(self, scope: Scope, at: datetime, by: GroupBy) -> dict[str, int]:
-        """Name → hazards in scope that were overdue at the instant `at` (a period's end), whenever found: reported
-        before it, past their deadline then, and in an open state by their history (the last event before `at`; a
-        hazard with none recorded before it is taken in the state it is in). The deadline is the hazard's own now:
-        one moved later after `at` counts by its new date. One closed before `at` (and not reopened) is skipped
-        without reading its history."""
+        """Name → hazards in scope that were overdue at the instant `at` (a period's end), whenever found
+        (`overdue_then`). One closed before `at` (and not reopened) is skipped without reading its history."""
         where, params = hazard_scope(scope)
-        name, moment = group_expression(by, scope, "h"), to_db_time(at)
+        then, then_params = overdue_then(at)
         rows = await self._db.fetchall(
-            f"SELECT {name} AS name, COUNT(*) AS n FROM hazards h "
-            "WHERE h.reported_at < ? AND h.deadline < ? AND (h.closed_at IS NULL OR h.closed_at >= ?) "
-            f"AND {where} AND coalesce((SELECT e.to_state FROM hazard_events e WHERE e.hazard_id = h.id AND e.at < ? "
-            f"ORDER BY e.id DESC LIMIT 1), h.state) IN ({marks(_OPEN)}) GROUP BY 1",
-            (moment, moment, moment, *params, moment, *_OPEN),
+            f"SELECT {group_expression(by, scope, 'h')} AS name, COUNT(*) AS n FROM hazards h "
+            f"WHERE {then} AND {where} GROUP BY 1",
+            (*then_params, *params),
         )
         return {str(row["name"]): int(row["n"]) for row in rows}
 

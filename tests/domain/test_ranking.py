@@ -4,7 +4,7 @@ to measure."""
 
 from __future__ import annotations
 
-from bot.domain.ranking import Standing, best_performers, measured, places, rank
+from bot.domain.ranking import PRAISE_RATE, Standing, best_performers, measured, places, praised, rank
 from bot.domain.stats import Ratio
 
 NOTHING = Ratio()
@@ -52,3 +52,19 @@ def test_praise_never_splits_a_tie() -> None:
     # Three places earned, the fourth is not tied with the third: three praised.
     assert [s.code for s in best_performers(rank([late, *perfect[:3]]))] == ["a", "b", "c"]
     assert best_performers(rank([Standing("x", NOTHING, 0, NOTHING, NOTHING)])) == []
+
+
+def test_praise_asks_for_every_duty_done_not_only_the_first_place() -> None:
+    """Nothing overdue and every hazard closed on time is not enough: a place that did none of its self-inspections
+    or drills was praised for ranking first. Each measured duty must be done at PRAISE_RATE (90%) or more; one
+    with nothing owed (no rate) neither earns nor withholds praise."""
+    done = Standing("a", Ratio(1, 1), 0, Ratio(9, 10), Ratio(), inspections=Ratio(10, 10))
+    no_drills = Standing("b", Ratio(1, 1), 0, Ratio(0, 4), Ratio(), inspections=Ratio(4, 4))
+    no_inspections = Standing("c", Ratio(1, 1), 0, Ratio(4, 4), Ratio(), inspections=Ratio(1, 4))
+    unanswered = Standing("d", Ratio(1, 1), 0, Ratio(4, 4), Ratio(1, 2), inspections=Ratio(4, 4))
+    late = Standing("e", Ratio(8, 10), 0, Ratio(4, 4), Ratio(), inspections=Ratio(4, 4))
+    nothing_owed = Standing("f", Ratio(1, 1), 0, Ratio(), Ratio(), inspections=Ratio())
+    assert PRAISE_RATE == 0.9
+    ranked = rank([done, no_drills, no_inspections, unanswered, late, nothing_owed])
+    assert not praised(no_drills) and not praised(no_inspections) and not praised(unanswered) and not praised(late)
+    assert [s.code for s in best_performers(ranked)] == ["a", "f"]

@@ -95,7 +95,7 @@ async def test_the_csv_alternative_in_english(world: InsightWorld, tmp_path: Pat
     by_code = {row[0]: row for row in rows[1:]}
     h7 = by_code[world.hazards["H7"].code]
     # Labels begin their cells in capitals, as the states do: "transport (vehicles)", "major" read as raw codes.
-    assert h7[1:5] == ["Wenzhou", "", "Wenzhou Funeral Home", "Transport (vehicles)"]
+    assert h7[1:5] == ["Wenzhou (city-run)", "", "Wenzhou Funeral Home", "Transport (vehicles)"]  # as /stats says
     assert all(cell[:1].isupper() for cell in h7[4:7]), h7[4:7]
     assert h7[8] == "2026-03-01 10:00" and h7[12] == "Closed" and h7[15] == "Yes" and h7[16] == h7[17] == ""
     assert world.hazards["H8"].code not in by_code  # found in February

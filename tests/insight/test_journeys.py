@@ -305,15 +305,20 @@ async def test_an_english_notice_naming_long_official_names_fits_one_message(bot
 
     await admin.send_text("/notice")
     preview = admin.last_message().text
-    assert "(1) Hazards overdue: 12" in preview and "… 12 in all (full list: /export)" in preview
+    assert "(1) Hazards overdue at the period's end, 2026-03-31: 12 (days overdue counted to that day)" in preview
+    assert "… 12 in all (full list: /export)" in preview
     named = [n for n in range(1, 13) if f"YH-20260302-{n:04} Wenzhou Lucheng" in preview]
     assert named == list(range(1, len(named) + 1)) and 0 < len(named) < 10
-    # The counties' ranking whole: eleven tied first, Lucheng (12 overdue at March's end) twelfth, Ouhai (no
-    # institution) unranked.
+    # The counties' ranking whole: ten tied first, Lucheng (12 overdue at March's end) eleventh, Ouhai (no
+    # institution) unranked, and the city's own institutions listed apart, not a county.
     assert "1. Longwan District (tied): on time — · overdue at period end 0 · self-inspections 0% · drills 0% · " \
            "acks —" in preview
-    assert "12. Lucheng District: on time — · overdue at period end 12" in preview
+    assert "11. Lucheng District: on time — · overdue at period end 12" in preview
+    assert "(Ordered by hazards overdue at the period's end, whenever found," in preview  # the rule the lines use
+    assert "overdue now" not in preview
     assert "Nothing measured, not ranked: Ouhai District" in preview
+    assert "Wenzhou (city-run), listed apart (not a county, not ranked): on time — · overdue at period end 0 · " \
+           "self-inspections 0% · drills 0% · acks —" in preview
 
 
 async def _townships(stage: Stage, count: int, name_en: str) -> list[str]:
@@ -421,10 +426,10 @@ async def test_a_chart_or_file_just_sent_is_not_sent_again_after_a_restart(bot_s
 
 async def test_an_english_notice_says_one_day_overdue_in_the_singular(bot_stage: Stage) -> None:
     bot_stage.services.settings = bot_stage.services.settings.model_copy(update={"default_language": "en"})
-    bot_stage.clock.set(local(2026, 3, 2))
+    bot_stage.clock.set(local(2026, 2, 20))
     await cast(bot_stage, "en")
     hazard = await report(bot_stage, description="Blocked fire exit")  # general: seven days
-    bot_stage.clock.set(local(2026, 3, 10))  # a day and a bit past its deadline
+    bot_stage.clock.set(local(2026, 3, 10))  # February's notice: a day and a bit past its deadline at the month's end
     admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
     await bot_stage.register(admin, Role.CITY)
 
@@ -501,9 +506,11 @@ async def test_a_ranking_of_nothing_measured_ranks_no_one_and_ties_share_a_place
         assert "1. 鹿城区（并列）：按期 — · 期末逾期 0 · 自查 0% · 演练 100% · 签收 —" in lines
         # Homes that owe a drill a year first owe 2027's, joining on 10 September: no drill rate, rather than 100%
         # for nothing; September's self-inspection they did owe (joined by the 15th), and none did it.
-        assert "9. 苍南县（并列）：按期 — · 期末逾期 0 · 自查 0% · 演练 — · 签收 —" in lines
-        assert "12. 龙湾区：按期 — · 期末逾期 1 · 自查 0% · 演练 — · 签收 —" in lines  # overdue at September's end
-        assert lines[-1] == "暂无数据，不参与排名：瓯海区"
+        assert "8. 苍南县（并列）：按期 — · 期末逾期 0 · 自查 0% · 演练 — · 签收 —" in lines
+        assert "11. 龙湾区：按期 — · 期末逾期 1 · 自查 0% · 演练 — · 签收 —" in lines  # overdue at September's end
+        assert lines[-2] == "暂无数据，不参与排名：瓯海区"
+        # The city's own institutions are no county: listed apart, never numbered among the counties.
+        assert lines[-1] == "温州市（市直）另列，不参与排名：按期 — · 期末逾期 0 · 自查 0% · 演练 100% · 签收 —"
 
 
 async def test_an_english_export_names_its_month_in_words_and_its_file_by_date(bot_stage: Stage) -> None:

@@ -17,7 +17,7 @@ from bot.services.outbox import OutboxService
 from bot.services.stats import StatsService
 from handlers.notice_text import notice_text, ranking_lines, ranking_text
 from storage.models import Region, RegionLevel
-from tests.insight.world import CADRE, CITY_ADMIN, LUCHENG_STAFF, NOW, A, B, InsightWorld, at
+from tests.insight.world import CADRE, CITY_ADMIN, LUCHENG_STAFF, A, B, InsightWorld, at
 
 MARCH = StatsPeriod(PeriodKind.MONTH, date(2026, 3, 1), date(2026, 3, 31))
 FEBRUARY = StatsPeriod(PeriodKind.MONTH, date(2026, 2, 1), date(2026, 2, 28))
@@ -70,15 +70,18 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
     ranking = await notices.ranking(admin, MARCH)
     order = [s.code for s in ranking.standings]
     placed = {p.standing.code: (p.place, p.tied) for p in places(ranking.standings)}
-    # Overdue first: the city's own (nothing overdue, 1/1 on time) first; nine counties with nothing overdue that
-    # measured only their drills, alike: tied second; Longwan eleventh with one overdue and Lucheng (1/2 on time)
-    # last with two, however well it closed the rest; Ouhai measured nothing at all and is not ranked.
-    assert order[:2] == ["330300", "330305"] and order[-3:] == ["330303", "330302", "330304"] and len(order) == 13
-    assert placed["330300"] == (1, False) and placed["330305"] == placed["330383"] == (2, True)
-    assert placed["330303"] == (11, False) and placed["330302"] == (12, False)
+    # The city's own institutions (市直) are no county: listed apart, neither ranked nor praised. Overdue first:
+    # nine counties with nothing overdue that measured only their drills, alike: tied first; Longwan tenth with one
+    # overdue and Lucheng (1/2 on time) last with two, however well it closed the rest; Ouhai measured nothing at
+    # all and is not ranked.
+    assert [s.code for s in ranking.apart] == ["330300"] and "330300" not in order
+    assert order[:2] == ["330305", "330324"] and order[-3:] == ["330303", "330302", "330304"] and len(order) == 12
+    assert placed["330305"] == placed["330383"] == (1, True)
+    assert placed["330303"] == (10, False) and placed["330302"] == (11, False)
     assert placed["330304"] == (None, False)
     draft = await notices.draft(admin, MARCH)
-    assert [s.code for s in draft.best] == ["330300"]  # Lucheng has overdue hazards: no praise
+    # Lucheng and Longwan have overdue hazards, the others closed nothing; 市直 (1/1 on time) is not a county.
+    assert draft.best == ()
     assert [row.code for row in draft.overdue.items] == [world.hazards["H8"].code, world.hazards["H5"].code]
     assert draft.overdue.total == 2  # H3 is overdue too, but a rights-protection hazard is never posted in groups
     assert (draft.drills_overdue.total, len(draft.drills_overdue.items)) == (14, 10)
@@ -86,16 +89,20 @@ async def test_counties_are_ranked_and_the_notice_names_the_best_and_the_negativ
     assert listed == sorted(listed) and listed[0] == "330300"
     assert draft.inspections_missing.total == 15 and len(draft.groups) == 1
 
-    text = notice_text(draft, "温州市", NOW, Translator("zh_CN", strict=True))
+    text = notice_text(draft, "温州市", Translator("zh_CN", strict=True))
     assert "📢 <b>温州市民政系统安全工作通报（2026年3月）</b>" in text
     assert "（依次比较：当前逾期隐患数（截至今日，不论何时发现）、本期按期整改率、月度自查完成率、" in text
-    assert "1. 温州市（市直）：按期 100% · 当前逾期 0 · 自查 0% · 演练 0% · 签收 —" in text
-    assert "2. 洞头区（并列）：按期 — · 当前逾期 0 · 自查 0% · 演练" in text and "2. 龙港市（并列）：" in text
-    assert "11. 龙湾区：按期 — · 当前逾期 1 · 自查 100%" in text
-    assert "12. 鹿城区：按期 50% · 当前逾期 2 · 自查 50% · 演练 100% · 签收 50%" in text and text.count("13.") == 0
+    assert "1. 温州市（市直）" not in text and "温州市（市直）（" not in text
+    assert "温州市（市直）另列，不参与排名：按期 100% · 当前逾期 0 · 自查 0% · 演练 0% · 签收 —" in text
+    assert "1. 洞头区（并列）：按期 — · 当前逾期 0 · 自查 0% · 演练" in text and "1. 龙港市（并列）：" in text
+    assert "10. 龙湾区：按期 — · 当前逾期 1 · 自查 100%" in text
+    assert "11. 鹿城区：按期 50% · 当前逾期 2 · 自查 50% · 演练 100% · 签收 50%" in text and text.count("12.") == 0
     assert "暂无数据，不参与排名：瓯海区" in text
-    assert "温州市（市直）隐患按期整改、无逾期隐患，予以通报表扬。" in text
+    assert "二、表扬</b>\n本期无单位达到表扬条件（无逾期隐患，且隐患按期整改率及月度自查、消防演练、预警签收" in text
+    # March is still running: its list is of today, and says so; H3, overdue too, is counted but never named.
+    assert "（一）逾期未整改隐患 2 项（截至今日）：" in text
     assert f"• {world.hazards['H8'].code} 鹿城区社会福利院（鹿城区），已逾期 31 天" in text
+    assert "另有涉及权益保障的逾期隐患 1 项，按规定不在工作群中列出。" in text
     assert "（二）消防演练逾期机构 14 家：" in text and "……等，共 14 项" in text
     assert world.hazards["H3"].code not in text
 
