@@ -40,7 +40,14 @@ from bot.services.warning_acks import (
     WarningAcks,
     WarningAckStatus,
 )
-from bot.services.warning_core import RecipientPreview, WarningDelivery, draft_notice_key, first_revision
+from bot.services.warning_core import (
+    DraftEnd,
+    DraftGone,
+    RecipientPreview,
+    WarningDelivery,
+    draft_notice_key,
+    first_revision,
+)
 from bot.services.warning_help import HelpPress, WarningHelp
 from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested, TestMessage, WarningIngest
 from bot.services.warning_settings import WarningSettings
@@ -52,6 +59,8 @@ __all__ = [
     "CadreList",
     "ContactOutcome",
     "CountyAckStatus",
+    "DraftEnd",
+    "DraftGone",
     "Ended",
     "HandBack",
     "HelpPress",
@@ -135,7 +144,13 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             warning = await self.get(warning_id)
             self._require_staff(actor, warning.target.regions)
             if warning.status is not WarningStatus.DRAFT:
-                raise Refusal("warning_not_draft")
+                # A stale 📤 under a draft that never went out must not read "already sent": say what became of it.
+                gone = await self.why_not_sent(warning)
+                if gone is None:
+                    raise Refusal("warning_not_draft")
+                if gone.end is DraftEnd.SUPERSEDED and gone.by is not None:
+                    raise Refusal("warning_draft_superseded", by=gone.by)
+                raise Refusal(f"warning_draft_{gone.end.value}")
             if now >= effective_expiry(warning, self._settings.default_duration):
                 raise Refusal("warning_expired")
             return await self._send(warning, actor.telegram_id, now)
