@@ -152,7 +152,11 @@ async def follow_up(services: BotServices) -> FollowUp:
             # At any age: a head may have left, or blocked the bot, since it was sent (told once per change).
             report.no_one_to_reach += (await escalate_no_one_to_reach(services, warning, status)).newly_named
             if age >= timing.remind_after:
-                report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
+                # Two warnings of one kind over a home (the county's orange, the city's red): one reminder, of the
+                # newer; an answer to either counts for both (`ack_status`).
+                report.reminded += await remind_silent(
+                    services, warning, f"warning:{warning.id}:remind:auto", newest_only=True
+                )
             if age >= timing.escalate_after:
                 report.escalated += await escalate_silent(services, warning, status)
             if age >= timing.city_escalate_after and warning.level in timing.city_escalate_levels:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.warnings import (
+    DELIVERED_STATUSES,
     ChecklistItem,
     EarlyWarning,
     NewWarning,
@@ -204,6 +205,22 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             and (scope_region is None or _touches(w.target.regions, scope_region))
         ]
 
+    async def in_force_alike(
+        self, kind: WarningKind, regions: frozenset[str], *, besides: int | None = None
+    ) -> list[EarlyWarning]:
+        """Sent warnings of this kind in force over ground these regions share, newest first: what a new warning
+        of the kind would duplicate for the homes there (the sender is offered to raise that one instead)."""
+        now = self._clock.now()
+        return sorted(
+            (
+                w for w in await self._storage.warnings.with_status(DELIVERED_STATUSES, kind=kind)
+                if w.id != besides
+                and now < effective_expiry(w, self._settings.default_duration)
+                and regions_overlap(w.target.regions, regions)
+            ),
+            key=lambda w: -w.id,
+        )
+
     async def ended_since(self, since: datetime, scope_region: str | None = None) -> list[EarlyWarning]:
         """Warnings sent, then lifted (解除) or run out since `since`, that touch the scope: their final tally is
         what the bureau reviews after the event. The latest ended first."""
@@ -211,16 +228,6 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             w for w in await self._storage.warnings.ended_since(since)
             if scope_region is None or _touches(w.target.regions, scope_region)
         ]
-
-    def ended_when(self, warning: EarlyWarning) -> datetime | None:
-        """When the warning was lifted or ran out; None while in force. One run out is marked so a minute later at
-        most (or when gone from the feed, earlier): its time, whichever came first."""
-        if not self._has_ended(warning):
-            return None
-        expiry = effective_expiry(warning, self._settings.default_duration)
-        if warning.status is WarningStatus.CANCELLED and warning.ended_at is not None:
-            return warning.ended_at
-        return min(expiry, warning.ended_at) if warning.ended_at is not None else expiry
 
     async def revisions(self, warning_id: int) -> list[WarningRevision]:
         await self.get(warning_id)
