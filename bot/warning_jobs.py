@@ -43,6 +43,7 @@ from handlers.warning_ended import clear_ended_buttons
 from handlers.warning_followup import escalate_no_one_to_reach, escalate_silent, escalate_to_city
 from handlers.warning_help_pager import page_untaken
 from handlers.warning_outbox import resume_progress, warning_batch
+from handlers.warning_set_aside import settle_ended_drafts, tell_set_aside
 from handlers.warnstatus import remind_silent
 from storage.repositories.contact_followups import ContactFollowUpRepository
 
@@ -91,6 +92,9 @@ async def handle_feed_result(services: BotServices, result: FeedResult) -> None:
             latest = await services.storage.warnings.get(warning_id)
             if latest is not None and latest.status is WarningStatus.DRAFT:
                 await queue_draft_notice(services, latest)
+    for official, drafts in result.set_aside:
+        with _on_its_own(f"telling staff of the drafts warning {official.id} set aside"):
+            await tell_set_aside(services, official, drafts)
     for message in result.test_messages:
         with _on_its_own(f"showing the Test message {message.identifier}"):
             await queue_test_notice(services, message)
@@ -148,7 +152,11 @@ async def follow_up(services: BotServices) -> FollowUp:
             # At any age: a head may have left, or blocked the bot, since it was sent (told once per change).
             report.no_one_to_reach += (await escalate_no_one_to_reach(services, warning, status)).newly_named
             if age >= timing.remind_after:
-                report.reminded += await remind_silent(services, warning, f"warning:{warning.id}:remind:auto")
+                # Two warnings of one kind over a home (the county's orange, the city's red): one reminder, of the
+                # newer; an answer to either counts for both (`ack_status`).
+                report.reminded += await remind_silent(
+                    services, warning, f"warning:{warning.id}:remind:auto", newest_only=True
+                )
             if age >= timing.escalate_after:
                 report.escalated += await escalate_silent(services, warning, status)
             if age >= timing.city_escalate_after and warning.level in timing.city_escalate_levels:
@@ -295,7 +303,9 @@ def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]
 
 def _clear_buttons(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:
     async def clear(services: BotServices) -> int:
-        return await clear_ended_buttons(application.bot, services)
+        # The notices of drafts ended unsent lose their 📤 too, saying what became of the draft.
+        settled = await settle_ended_drafts(application.bot, services)
+        return settled + await clear_ended_buttons(application.bot, services)
 
     return clear
 

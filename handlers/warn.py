@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.domain.roles import Role
+from bot.domain.roles import Role, region_in_scope
 from bot.domain.text import is_blank, split_warning_text
 from bot.domain.warnings import NewWarning, WarningChange, WarningKind, WarningLevel, WarningOrigin, WarningTarget
 from bot.i18n import Html, Translator, counted
@@ -25,7 +25,7 @@ from bot.services.errors import Refusal
 from bot.services.warning_settings import load_checklists
 from bot.services.warnings import ManualWarning
 from handlers.common import Caller, answer, cancel_journey, identify, is_private, place_name
-from handlers.warning_delivery import Audience, audience_line, deliver, no_one_line
+from handlers.warning_delivery import Audience, alike_line, audience_line, deliver, no_one_line
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, from_template, kind_label, level_label, template, title, warning_text
 from storage.models import Institution, InstitutionType, RiskTag, User
@@ -437,8 +437,19 @@ async def _show_preview(update: Update, context: BotContext, caller: Caller, use
     lines = [t("warn.preview_intro"), "", body, "", *notes, audience_line(audience, t)]
     if target.risk_tags and (left_out := await services.warnings.left_out_by_tags(target)):
         lines.append(_left_out_line(left_out, target, t))
+    alike, already = await alike_line(services, warning.kind, target.regions, t)
+    if alike is not None:
+        lines.append(alike)
     text = Html("\n".join(lines))
-    rows = [[InlineKeyboardButton(t.plain("warn.button_send"), callback_data="wn:send")]] if audience.people or \
+    # Raising the one in force is what the sender most likely means: offered first, where it is theirs to change
+    # (an official warning belongs to its feed; a county's staff cannot change the city's).
+    rows = [
+        [InlineKeyboardButton(t.plain("warn.button_upgrade_alike", id=other.id), callback_data=f"wl:up:{other.id}")]
+        for other in already
+        if other.origin is not WarningOrigin.OFFICIAL and other.level is not WarningLevel.RED
+        and (user.role is Role.CITY or all(region_in_scope(user.region_code, r) for r in other.target.regions))
+    ]
+    rows += [[InlineKeyboardButton(t.plain("warn.button_send"), callback_data="wn:send")]] if audience.people or \
         audience.groups else []
     rows += [[InlineKeyboardButton(t.plain("warn.button_retarget"), callback_data="wn:retarget")], _cancel_row(t)]
     await answer(update, text, reply_markup=InlineKeyboardMarkup(rows), edit=True)

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.roles import Role
-from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange
+from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange, WarningKind, effective_expiry
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
+from handlers.common import place_name
 from handlers.contact_lists import queue_lists
 from handlers.warning_followup import escalate_no_one_to_reach
 from handlers.warning_in_force import queue_in_force_notice
@@ -273,7 +274,30 @@ async def preview_text(services: BotServices, warning: EarlyWarning, t: Translat
     checklist = services.warnings.checklist(warning.kind)
     body = warning_text(warning, WarningChange.ISSUE, t, services.settings.tz, checklist,
                         default_duration=services.warnings.settings.default_duration)
-    return Html("\n".join([body, "", audience_line(audience, t)]))
+    lines = [body, "", audience_line(audience, t)]
+    alike, _ = await alike_line(services, warning.kind, warning.target.regions, t, besides=warning.id)
+    if alike is not None:
+        lines.append(alike)
+    return Html("\n".join(lines))
+
+
+async def alike_line(
+    services: BotServices, kind: WarningKind, regions: frozenset[str], t: Translator, *, besides: int | None = None
+) -> tuple[str | None, list[EarlyWarning]]:
+    """Before a warning goes out: the warnings of its kind already in force over its area, named with their ids,
+    areas and ends, and the way to raise one instead (a second parallel warning reaches the same homes twice). None
+    when there are none; with them, for the caller's buttons."""
+    alike = await services.warnings.in_force_alike(kind, regions, besides=besides)
+    if not alike:
+        return None, []
+    separator = t.plain("warn.list_separator")
+    items = []
+    for other in alike:
+        places = [place_name(await services.storage.regions.get(code), t) for code in sorted(other.target.regions)]
+        until = local_time(effective_expiry(other, services.warnings.settings.default_duration), services.settings.tz)
+        items.append(t.plain("warn.preview_alike_item", title=title(other, t), id=other.id,
+                             regions=separator.join(places), until=until))
+    return t("warn.preview_alike", warnings=separator.join(items)), alike
 
 
 def audience_line(audience: Audience, t: Translator) -> str:

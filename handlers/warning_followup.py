@@ -246,7 +246,10 @@ async def escalate_to_city(services: BotServices, warning: EarlyWarning, status:
                          t("warnstatus.city_county_follower", name=names.get(follower.telegram_id, "—"),
                            at=local_time(follower.taken_at, services.settings.tz)))
                 if county.county_code in unstaffed:
-                    line += t("warnstatus.city_county_unstaffed")
+                    # The city's own institutions (市直) never have county staff: that is no gap to point out.
+                    area = regions[county.county_code]
+                    own = area is not None and area.level is RegionLevel.CITY
+                    line += t("warnstatus.city_county_city_own" if own else "warnstatus.city_county_unstaffed")
             else:
                 line = t(counted("warnstatus.city_county_answered", county.total), region=region, total=county.total)
             open_calls = calls[county.county_code]
@@ -308,6 +311,14 @@ async def escalate_no_one_to_reach(
         if county.no_one_to_reach:
             for chat_id in await county_staff(services, county.county_code):
                 by_chat.setdefault(chat_id, []).extend(county.no_one_to_reach)
+    # The city admins read the total (the sender's confirmation, the word that an official warning went out) and
+    # then a list of those they must phone: the rest went to their counties' staff, and the list says so, or the two
+    # counts (10 家, then 以下 9 家) disagree with nothing to explain why.
+    elsewhere: dict[int, int] = {}
+    if by_chat:
+        admins = {user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)}
+        elsewhere = {chat_id: status.no_one_to_reach - len(rows) for chat_id, rows in by_chat.items()
+                     if chat_id in admins}
     named = await services.storage.warnings.no_one_named(warning.id) if by_chat else {}
     news = {chat_id: [r for r in rows if r.institution_id not in named.get(chat_id, set())]
             for chat_id, rows in by_chat.items()}
@@ -320,6 +331,8 @@ async def escalate_no_one_to_reach(
         before = len(named.get(chat_id, ()))
         key = "warnstatus.no_one_again" if before else "warnstatus.no_one_escalation"
         words = _naming(warning, [known.get(row.institution_id) for row in rows], key, before=before)
+        if not before and elsewhere.get(chat_id, 0) > 0:
+            words = _with_others(words, elsewhere[chat_id], status.no_one_to_reach)
         # The key of the list named (as before this record was kept: a list already sent is not sent again).
         which = hashlib.sha256(",".join(str(row.institution_id) for row in rows).encode()).hexdigest()[:16]
         async with services.storage.db.transaction():
@@ -332,6 +345,18 @@ async def escalate_no_one_to_reach(
 async def _institutions(services: BotServices, rows: list[InstitutionAck]) -> dict[int, Institution]:
     wanted = {row.institution_id for row in rows}
     return {i.id: i for i in await services.storage.institutions.get_many(wanted)} if wanted else {}
+
+
+def _with_others(
+    words: Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]], others: int, total: int
+) -> Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]:
+    """A city admin's list, followed by how many more nobody can reach were listed to their county's staff."""
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        text, markup = words(t)
+        return Html(text + "\n" + t(counted("warnstatus.no_one_elsewhere", others), count=others, total=total)), markup
+
+    return render
 
 
 def _naming(

@@ -104,19 +104,44 @@ async def list_warnings(update: Update, context: BotContext) -> None:
     if not warnings:
         await answer(update, caller.t("warnings.none"))
         return
-    await answer(update, caller.t(counted("warnings.intro", len(warnings)), count=len(warnings)))
+    # A draft has reached nobody: counted "in force" beside what was sent, a cold wave's dozen forecast drafts read
+    # as a dozen warnings out (生效中的预警共 13 条, 11 of them drafts). Counted apart, and listed after what was sent.
+    sent = sorted((w for w in warnings if w.sent_at is not None), key=lambda w: -w.id)
+    drafts = sorted((w for w in warnings if w.sent_at is None), key=lambda w: -w.id)
+    await answer(update, _intro(caller.t, len(sent), len(drafts)))
     # The forecast rules leave a draft per county and kind, a dozen in a heat wave: listed by id, they pushed the
     # warning just sent (the one staff come to lift) past the cut. What reached people comes first, newest first.
-    warnings.sort(key=lambda w: (w.sent_at is None, -w.id))
-    for warning in warnings[:MAX_LISTED]:
-        text, buttons = _summary(warning, caller.t, context), _buttons(warning, caller.t)
-        if buttons is not None and not _in_own_scope(caller.user, warning):
-            # A county's staff see the city's warnings that cover their county, but only the city changes them:
-            # a button they could not use would only answer "outside your area".
-            text, buttons = Html(text + "\n" + caller.t("warnings.city_changes_it")), None
-        await answer(update, text, reply_markup=buttons)
-    if len(warnings) > MAX_LISTED:
-        await answer(update, caller.t("warnings.more", count=len(warnings) - MAX_LISTED))
+    shown_sent = sent[:MAX_LISTED]
+    for warning in shown_sent:
+        await _show(update, context, caller, warning)
+    shown_drafts = drafts[: MAX_LISTED - len(shown_sent)]
+    if drafts and sent:
+        await answer(update, caller.t(counted("warnings.drafts_heading", len(drafts)), count=len(drafts)))
+    for warning in shown_drafts:
+        await _show(update, context, caller, warning)
+    left_sent, left_drafts = len(sent) - len(shown_sent), len(drafts) - len(shown_drafts)
+    if left_sent:
+        await answer(update, caller.t("warnings.more", sent=left_sent, drafts=left_drafts))
+    elif left_drafts:
+        await answer(update, caller.t("warnings.more_drafts", count=left_drafts))
+
+
+def _intro(t: Translator, sent: int, drafts: int) -> str:
+    if not drafts:
+        return t(counted("warnings.intro", sent), count=sent)
+    if not sent:
+        return t(counted("warnings.intro_drafts_only", drafts), drafts=drafts)
+    return t("warnings.intro_with_drafts", sent=sent, drafts=drafts)
+
+
+async def _show(update: Update, context: BotContext, caller: Caller, warning: EarlyWarning) -> None:
+    assert caller.user is not None
+    text, buttons = _summary(warning, caller.t, context), _buttons(warning, caller.t)
+    if buttons is not None and not _in_own_scope(caller.user, warning):
+        # A county's staff see the city's warnings that cover their county, but only the city changes them:
+        # a button they could not use would only answer "outside your area".
+        text, buttons = Html(text + "\n" + caller.t("warnings.city_changes_it")), None
+    await answer(update, text, reply_markup=buttons)
 
 
 # ---- sending a draft with one tap ---------------------------------------------------------------------------

@@ -182,6 +182,9 @@ async def _row(services: BotServices, row: InstitutionAck, t: Translator, ended:
         return t("warnstatus.row_help_untaken", institution=place_name(institution, t),
                  name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz),
                  waited=waited(services.clock.now() - call.raised_at, t))
+    if row.via is not None:  # answered the overlapping warning of the same kind: which, so staff see why
+        return t("warnstatus.row_answered_via", icon=ICONS[row.response], institution=place_name(institution, t),
+                 name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz), id=row.via)
     return t("warnstatus.row_answered", icon=ICONS[row.response], institution=place_name(institution, t),
              name=person.full_name if person else "—", at=local_time(row.at, services.settings.tz))
 
@@ -327,9 +330,15 @@ async def pressed(update: Update, context: BotContext) -> None:
 # ---- reminders, for the button and for the scheduled follow-up -------------------------------------------
 
 
-async def remind_silent(services: BotServices, warning: EarlyWarning, key: str, scope: str | None = None) -> int:
-    """Remind the heads whose institutions have not answered; returns how many heads."""
-    silent = [r for r in await services.warnings.unacknowledged(warning.id) if region_in_scope(scope, r.region_code)]
+async def remind_silent(
+    services: BotServices, warning: EarlyWarning, key: str, scope: str | None = None, *, newest_only: bool = False
+) -> int:
+    """Remind the heads whose institutions have not answered; returns how many heads. `newest_only` (the
+    follow-up's): not of this warning where a newer one of the same kind covers the home (reminded of that one)."""
+    silent = [
+        r for r in await services.warnings.unacknowledged(warning.id, newest_only=newest_only)
+        if region_in_scope(scope, r.region_code)
+    ]
     heads = sorted({r.chat_id for r in silent})
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -3,6 +3,7 @@ county's institutions, and its buttons work for them as they do for a warning of
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot.domain.roles import Role
@@ -219,6 +220,28 @@ async def test_the_city_rung_says_which_lists_went_to_the_city_bureau(typhoon_st
     assert cangnan.endswith("；无县级工作人员，名单已发给市局")
     (dongtou,) = [line for line in lines if line.startswith("• 洞头区：")]
     assert "名单已发给市局" not in dongtou
+    # The city's own institutions (市直) never have county staff: said as what they are, not as a gap.
+    (city,) = [line for line in lines if line.startswith("• 温州市（市直）：")]
+    assert city.endswith("；市直机构，名单已发给市局") and "无县级工作人员" not in city
+
+
+async def test_the_city_admins_list_to_phone_adds_up_to_the_count_they_were_given(typhoon_stage: Stage) -> None:
+    """The sender read "其中 10 家目标机构无人可联系", then "以下 9 家机构无人可联系…": the tenth, in 鹿城区, had
+    gone to 鹿城区's staff, which nothing said. The list now says how many went to their county's staff."""
+    cast = await enrol(typhoon_stage)
+    await warn_the_whole_city(cast)
+    await drain(typhoon_stage)
+    admin = cast.admin
+    (sent,) = containing(admin, "已发送高温橙色预警")
+    total = int(re.search(r"其中 (\d+) 家目标机构无人可联系", sent.text).group(1))  # type: ignore[union-attr]
+    (listed,) = containing(admin, "无法收到预警")
+    named = int(re.search(r"以下 (\d+) 家机构无人可联系", listed.text).group(1))  # type: ignore[union-attr]
+    (lucheng,) = containing(cast.lucheng_staff, "无法收到预警")
+    assert "以下 1 家机构" in lucheng.text
+    assert named == total - 1
+    elsewhere = "另有 1 家在有县级工作人员的县区，名单已发给所在县区民政部门，由其电话通知"
+    assert f"{elsewhere}（本预警共 {total} 家无人可联系）。" in listed.text
+    assert "另有" not in lucheng.text  # 鹿城区's staff were given no total to square with
 
 
 async def test_a_county_with_no_institution_concerned_is_told_so_of_itself(typhoon_stage: Stage) -> None:

@@ -32,10 +32,32 @@ async def test_the_warning_just_sent_is_listed_among_a_dozen_forecast_drafts(typ
 
     admin = cast.admin
     await admin.send_text("/warnings")
+    # A draft has reached nobody: counted apart from what is in force (not "生效中的预警共 13 条").
+    assert containing(admin, "生效中的预警 1 条；另有待发送的草稿 12 条（尚未发给任何人）")
     listed = containing(admin, "预警（#")
     assert any("台风红色预警（#13）" in m.text for m in listed)  # what was sent comes first, it may need lifting
     assert "台风红色预警（#13）" in listed[0].text
-    assert "另有 3 条未列出" in admin.last_message().text
+    heading = containing(admin, "以下为待发送的草稿（共 12 条）")
+    assert len(heading) == 1 and heading[0].message_id > listed[0].message_id
+    assert all("草稿" in m.text for m in listed[1:])
+    assert "另有 3 条草稿未列出" in admin.last_message().text
+
+
+async def test_drafts_alone_are_not_called_warnings_in_force(typhoon_stage: Stage) -> None:
+    """With only forecast drafts waiting, /warnings said 生效中的预警共 2 条 though nothing had been sent."""
+    cast = await enrol(typhoon_stage)
+    storage = typhoon_stage.services.storage
+    for county in ("330302", "330305"):
+        draft = NewWarning(
+            kind=WarningKind.COLD_WAVE, level=WarningLevel.ORANGE, headline=f"寒潮预报 {county}",
+            onset=START, expires=START + timedelta(days=2), target=WarningTarget(regions=frozenset({county})),
+            origin=WarningOrigin.FORECAST, rule="cold", created_at=START,
+        )
+        await storage.warnings.add(draft, first_revision(draft, actor_id=None, at=START))
+    await cast.admin.send_text("/warnings")
+    assert containing(cast.admin, "当前没有已发送的预警；待发送的草稿 2 条（尚未发给任何人）")
+    assert containing(cast.admin, "生效中的预警共") == []
+    assert containing(cast.admin, "以下为待发送的草稿") == []
 
 
 async def test_a_stale_upgrade_button_does_not_revive_a_warning_that_ran_out(typhoon_stage: Stage) -> None:

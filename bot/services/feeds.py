@@ -41,6 +41,8 @@ class FeedResult:
     deliveries: list[WarningDelivery] = field(default_factory=list)  # what must go out now, in order
     expired: list[EarlyWarning] = field(default_factory=list)  # past their end, or gone from their feed
     superseded: list[EarlyWarning] = field(default_factory=list)  # forecast drafts an official warning replaced
+    # Each official warning that set forecast drafts aside, with them: staff who were offered a draft hear so.
+    set_aside: list[tuple[EarlyWarning, tuple[EarlyWarning, ...]]] = field(default_factory=list)
 
 
 class FetchError(Exception):
@@ -197,3 +199,5 @@ def _collect(outcome: Ingested | Ignored | TestMessage, result: FeedResult) -> N
         if outcome.delivery is not None:
             result.deliveries.append(outcome.delivery)
         result.superseded += outcome.superseded
+        if outcome.superseded:
+            result.set_aside.append((outcome.warning, outcome.superseded))

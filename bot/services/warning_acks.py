@@ -59,6 +59,9 @@ class InstitutionAck:
     at: datetime | None = None
     reachable: bool = True  # False: no head the bot can still reach (none registered, access ended, blocked)
     help: HelpRequest | None = None  # for "need help": its call (an open one first, else the latest resolved)
+    # The answer was given to another warning of the same kind over the same place, in force at the same time (an
+    # orange from the county, then the city's red): its id. A home that confirmed one has confirmed the danger.
+    via: int | None = None
 
     @property
     def helped(self) -> bool:
@@ -267,10 +270,14 @@ class WarningAcks(WarningCore):
             current = answers.get(ack.institution_id)
             if current is None or _outranks(ack, current):
                 answers[ack.institution_id] = ack
+        carried = await self._answered_alike(warning, set(institutions) - set(answers))
         calls = _calls_by_institution(await self._storage.help_requests.of_warning(warning_id))
         by_county: dict[str, list[InstitutionAck]] = defaultdict(list)
         for institution_id, (region, heads) in sorted(institutions.items()):
             answer = answers.get(institution_id)
+            via = None
+            if answer is None and institution_id in carried:
+                answer, via = carried[institution_id]
             by_county[county_of(region)].append(
                 InstitutionAck(
                     institution_id=institution_id,
@@ -281,6 +288,7 @@ class WarningAcks(WarningCore):
                     at=None if answer is None else answer.at,
                     reachable=any(head in reachable for head in heads),
                     help=calls.get(institution_id),
+                    via=via,
                 )
             )
         followers = await self._storage.warnings.followers(warning_id)
@@ -346,12 +354,68 @@ class WarningAcks(WarningCore):
         served = await self._storage.users.get_many(r.chat_id for r in heads)
         return {user.telegram_id for user in served if user.unreachable_since is None}
 
-    async def unacknowledged(self, warning_id: int) -> list[WarningRecipient]:
-        """Heads of institutions that have not answered: whom a reminder goes to."""
+    async def unacknowledged(self, warning_id: int, *, newest_only: bool = False) -> list[WarningRecipient]:
+        """Heads of institutions that have not answered: whom a reminder goes to. `newest_only`: leave out the
+        institutions that a newer warning of the same kind in force also concerns; the follow-up reminds them of
+        that one alone (one reminder, not two in a row), and their answer to it counts for both."""
         status = await self.ack_status(warning_id)
         waiting = {i.institution_id for county in status.counties for i in county.pending}
+        if newest_only and waiting:
+            waiting -= await self._covered_by_newer(status.warning)
         heads = await self._storage.warnings.recipients(warning_id, (RecipientKind.HEAD,))
         return [r for r in await self.still_served(heads) if r.institution_id in waiting]
+
+    async def alike_overlapping(self, warning: EarlyWarning) -> list[EarlyWarning]:
+        """Other warnings of the same kind, sent, over ground this one's shares, whose time in force overlaps its
+        own: the county's orange and the city's red of one cold wave."""
+        if warning.sent_at is None:
+            return []
+        end = self.ended_when(warning) or effective_expiry(warning, self._settings.default_duration)
+        return [
+            other for other in await self._storage.warnings.sent_during(warning.kind, warning.sent_at, end)
+            if other.id != warning.id
+            and other.sent_at is not None
+            and other.sent_at < end
+            and (self.ended_when(other) or effective_expiry(other, self._settings.default_duration)) > warning.sent_at
+            and regions_overlap(other.target.regions, warning.target.regions)
+        ]
+
+    def ended_when(self, warning: EarlyWarning) -> datetime | None:
+        """When the warning was lifted or ran out; None while in force. One run out is marked so a minute later at
+        most (or when gone from the feed, earlier): its time, whichever came first."""
+        if not self._has_ended(warning):
+            return None
+        expiry = effective_expiry(warning, self._settings.default_duration)
+        if warning.status is WarningStatus.CANCELLED and warning.ended_at is not None:
+            return warning.ended_at
+        return min(expiry, warning.ended_at) if warning.ended_at is not None else expiry
+
+    async def _answered_alike(
+        self, warning: EarlyWarning, unanswered: set[int]
+    ) -> dict[int, tuple[WarningAck, int]]:
+        """For institutions that have not answered this warning, a 已收到并落实 given to an overlapping warning of
+        the same kind (`alike_overlapping`), with that warning's id: the first given. A call for help is not carried:
+        it stays with its own warning, where it was raised and is handled."""
+        found: dict[int, tuple[WarningAck, int]] = {}
+        if not unanswered:
+            return found
+        for other in await self.alike_overlapping(warning):
+            for ack in await self._storage.warnings.acks(other.id):
+                if ack.institution_id not in unanswered or ack.response is not AckResponse.RECEIVED:
+                    continue
+                current = found.get(ack.institution_id)
+                if current is None or ack.at < current[0].at:
+                    found[ack.institution_id] = (ack, other.id)
+        return found
+
+    async def _covered_by_newer(self, warning: EarlyWarning) -> set[int]:
+        """Institutions that a newer warning of the same kind, still in force, concerns too."""
+        covered: set[int] = set()
+        for other in await self.alike_overlapping(warning):
+            if self._has_ended(other) or (other.sent_at, other.id) <= (warning.sent_at, warning.id):
+                continue
+            covered |= set(await self._storage.warnings.institutions(other.id))
+        return covered
 
 
 def _institutions(recipients: list[WarningRecipient], scope_region: str | None) -> dict[int, tuple[str, list[int]]]:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
@@ -47,6 +48,24 @@ def draft_notice_key(warning_id: int, revision: int) -> str:
 
 def _draft_notices(warning_id: int) -> str:
     return f"warning:{warning_id}:draft:"
+
+
+# Why a forecast draft ended unsent when an official warning of its kind arrived over its area (`_end`'s reason).
+SUPERSEDED = "superseded_by_official"
+
+
+class DraftEnd(StrEnum):
+    SUPERSEDED = "superseded"  # set aside for an official warning of its kind over its area
+    WITHDRAWN = "withdrawn"  # 撤回草稿 by staff
+    EXPIRED = "expired"  # past its time, never sent
+
+
+@dataclass(frozen=True)
+class DraftGone:
+    """How a draft stopped being one without ever being sent; `by` is the official warning that set it aside."""
+
+    end: DraftEnd
+    by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -307,13 +326,29 @@ class WarningCore:
             effective_expiry(warning, self._settings.default_duration)
         )
 
-    async def _end(self, warning: EarlyWarning, status: WarningStatus, now: datetime, *, reason: str) -> EarlyWarning:
+    async def _end(
+        self, warning: EarlyWarning, status: WarningStatus, now: datetime, *, reason: str, by: int | None = None
+    ) -> EarlyWarning:
+        """`by`: for a forecast draft set aside (`SUPERSEDED`), the official warning that did it."""
         await self._no_longer_offered(warning, reason)
         ended = await self._storage.warnings.save(
             warning.model_copy(update={"status": status, "updated_at": now, "ended_at": now})
         )
-        await self._audit(None, f"warning.{status.value}", ended, reason=reason)
+        await self._audit(None, f"warning.{status.value}", ended, reason=reason, **({} if by is None else {"by": by}))
         return ended
+
+    async def why_not_sent(self, warning: EarlyWarning) -> DraftGone | None:
+        """How a draft that was never sent stopped being one: set aside for an official warning (and which),
+        withdrawn by staff, or past its time. None for a draft still waiting, or a warning that was sent."""
+        if warning.sent_at is not None or warning.status is WarningStatus.DRAFT:
+            return None
+        if warning.status is WarningStatus.EXPIRED:
+            return DraftGone(DraftEnd.EXPIRED)
+        for event in reversed(await self._storage.audit.list("warning.cancelled", target=f"warning:{warning.id}")):
+            if event.detail.get("reason") == SUPERSEDED:
+                by = event.detail.get("by")
+                return DraftGone(DraftEnd.SUPERSEDED, by if isinstance(by, int) else None)
+        return DraftGone(DraftEnd.WITHDRAWN)
 
     async def _no_longer_offered(self, warning: EarlyWarning, why: str) -> None:
         """A draft sent, revised, withdrawn or ended: its notices still waiting for staff (a forecast draft's, held

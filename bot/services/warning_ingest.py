@@ -35,7 +35,7 @@ from bot.domain.warnings import (
 )
 from bot.services.cap import CapAlert, CapInfo
 from bot.services.cap_mapping import CityArea, announces_lifting, map_kind, map_level, match_areas
-from bot.services.warning_core import WarningCore, WarningDelivery, first_revision
+from bot.services.warning_core import SUPERSEDED, WarningCore, WarningDelivery, first_revision
 
 _TEST_STATUSES = frozenset({"Test", "Exercise"})
 
@@ -238,7 +238,7 @@ class WarningIngest(WarningCore):
         )
         return tuple(
             [
-                await self._end(draft, WarningStatus.CANCELLED, now, reason="superseded_by_official")
+                await self._end(draft, WarningStatus.CANCELLED, now, reason=SUPERSEDED, by=official.id)
                 for draft in drafts
                 if regions_overlap(draft.target.regions, official.target.regions)
             ]

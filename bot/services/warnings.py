@@ -13,6 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.warnings import (
+    DELIVERED_STATUSES,
     ChecklistItem,
     EarlyWarning,
     NewWarning,
@@ -40,7 +41,14 @@ from bot.services.warning_acks import (
     WarningAcks,
     WarningAckStatus,
 )
-from bot.services.warning_core import RecipientPreview, WarningDelivery, draft_notice_key, first_revision
+from bot.services.warning_core import (
+    DraftEnd,
+    DraftGone,
+    RecipientPreview,
+    WarningDelivery,
+    draft_notice_key,
+    first_revision,
+)
 from bot.services.warning_help import HelpPress, WarningHelp
 from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested, TestMessage, WarningIngest
 from bot.services.warning_settings import WarningSettings
@@ -52,6 +60,8 @@ __all__ = [
     "CadreList",
     "ContactOutcome",
     "CountyAckStatus",
+    "DraftEnd",
+    "DraftGone",
     "Ended",
     "HandBack",
     "HelpPress",
@@ -135,7 +145,13 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             warning = await self.get(warning_id)
             self._require_staff(actor, warning.target.regions)
             if warning.status is not WarningStatus.DRAFT:
-                raise Refusal("warning_not_draft")
+                # A stale 📤 under a draft that never went out must not read "already sent": say what became of it.
+                gone = await self.why_not_sent(warning)
+                if gone is None:
+                    raise Refusal("warning_not_draft")
+                if gone.end is DraftEnd.SUPERSEDED and gone.by is not None:
+                    raise Refusal("warning_draft_superseded", by=gone.by)
+                raise Refusal(f"warning_draft_{gone.end.value}")
             if now >= effective_expiry(warning, self._settings.default_duration):
                 raise Refusal("warning_expired")
             return await self._send(warning, actor.telegram_id, now)
@@ -189,6 +205,22 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             and (scope_region is None or _touches(w.target.regions, scope_region))
         ]
 
+    async def in_force_alike(
+        self, kind: WarningKind, regions: frozenset[str], *, besides: int | None = None
+    ) -> list[EarlyWarning]:
+        """Sent warnings of this kind in force over ground these regions share, newest first: what a new warning
+        of the kind would duplicate for the homes there (the sender is offered to raise that one instead)."""
+        now = self._clock.now()
+        return sorted(
+            (
+                w for w in await self._storage.warnings.with_status(DELIVERED_STATUSES, kind=kind)
+                if w.id != besides
+                and now < effective_expiry(w, self._settings.default_duration)
+                and regions_overlap(w.target.regions, regions)
+            ),
+            key=lambda w: -w.id,
+        )
+
     async def ended_since(self, since: datetime, scope_region: str | None = None) -> list[EarlyWarning]:
         """Warnings sent, then lifted (解除) or run out since `since`, that touch the scope: their final tally is
         what the bureau reviews after the event. The latest ended first."""
@@ -196,16 +228,6 @@ class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
             w for w in await self._storage.warnings.ended_since(since)
             if scope_region is None or _touches(w.target.regions, scope_region)
         ]
-
-    def ended_when(self, warning: EarlyWarning) -> datetime | None:
-        """When the warning was lifted or ran out; None while in force. One run out is marked so a minute later at
-        most (or when gone from the feed, earlier): its time, whichever came first."""
-        if not self._has_ended(warning):
-            return None
-        expiry = effective_expiry(warning, self._settings.default_duration)
-        if warning.status is WarningStatus.CANCELLED and warning.ended_at is not None:
-            return warning.ended_at
-        return min(expiry, warning.ended_at) if warning.ended_at is not None else expiry
 
     async def revisions(self, warning_id: int) -> list[WarningRevision]:
         await self.get(warning_id)

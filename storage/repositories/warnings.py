@@ -138,6 +138,25 @@ class WarningRepository:
         )
         return [_warning(row) for row in rows]
 
+    async def sent_during(self, kind: WarningKind, start: datetime, end: datetime) -> list[EarlyWarning]:
+        """Warnings of this kind sent before `end` and not ended before `start` (in force, or ended within the
+        span): those whose time in force may overlap [start, end)."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM warnings WHERE kind = ? AND sent_at IS NOT NULL AND sent_at < ? "
+            "AND (ended_at IS NULL OR ended_at > ?) ORDER BY id",
+            (kind.value, to_db_time(end), to_db_time(start)),
+        )
+        return [_warning(row) for row in rows]
+
+    async def drafts_ended_since(self, since: datetime) -> list[EarlyWarning]:
+        """Drafts that ended without ever being sent (set aside, withdrawn, past their time) at `since` or later."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM warnings WHERE status IN (?, ?) AND sent_at IS NULL AND ended_at >= ? "
+            "ORDER BY ended_at, id",
+            (WarningStatus.CANCELLED.value, WarningStatus.EXPIRED.value, to_db_time(since)),
+        )
+        return [_warning(row) for row in rows]
+
     async def source_urls(self, warning_id: int) -> set[str]:
         rows = await self._db.fetchall(
             "SELECT source_url FROM warning_revisions WHERE warning_id = ? AND source_url IS NOT NULL", (warning_id,)

@@ -798,7 +798,8 @@ ROWS: tuple[Row, ...] = (
     # A draft of Lucheng, sent with one tap from /warnings: by its county's staff or a city admin, by nobody else.
     Row("wn:send:", expect(allow=LUCHENG_STAFF), press(filled("wn:send:{warning}")), ("warn.sent",),
         warning=WarningStatus.DRAFT),
-    Row("/warnings", expect(allow=STAFF), say("/warnings"), ("warnings.intro", "warnings.none")),
+    Row("/warnings", expect(allow=STAFF), say("/warnings"),
+        ("warnings.intro", "warnings.intro_with_drafts", "warnings.intro_drafts_only", "warnings.none")),
     Row("wl:up:", expect(allow=LUCHENG_STAFF), press(filled("wl:up:{warning}")), ("warnings.ask_upgrade",),
         warning=WarningStatus.SENT),
     Row("wl:down:", expect(allow=LUCHENG_STAFF), press(filled("wl:down:{warning}")), ("warnings.ask_downgrade",),
