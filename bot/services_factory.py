@@ -21,7 +21,14 @@ from bot.services.head_invites import HeadInviteService
 from bot.services.insight import Insight
 from bot.services.institution_cards import InstitutionCardService
 from bot.services.institution_closure import InstitutionClosureService
-from bot.services.onboarding import GroupLossNotices, InviteNotices, LostTopic, OnboardingService, ReachNotices
+from bot.services.onboarding import (
+    ArrivalNotices,
+    GroupLossNotices,
+    InviteNotices,
+    LostTopic,
+    OnboardingService,
+    ReachNotices,
+)
 from bot.services.outbox import OutboxService
 from bot.services.people import DepartureNotices, PeopleService
 from bot.services.reminders import ReminderService
@@ -112,6 +119,7 @@ async def open_services(settings: Settings, clock: Clock | None = None, *, stric
     onboarding.notifier = _HandlerWords(_group_loss_words, services)
     onboarding.reach_notifier = _HandlerWords(_reach_words, services)
     onboarding.invite_notifier = _HandlerWords(_invite_words, services)
+    onboarding.arrival_notifier = _HandlerWords(_arrival_words, services)
     people.notifier = _HandlerWords(_departure_words, services)
     check_backs.words = _LazyCheckBackWords(services)
     return services
@@ -191,6 +199,12 @@ def _invite_words(services: BotServices) -> InviteNotices:
     from handlers.invite_news import InviteWords
 
     return InviteWords(services)
+
+
+def _arrival_words(services: BotServices) -> ArrivalNotices:
+    from handlers.warning_in_force import InForceForArrivals
+
+    return InForceForArrivals(services)
 
 
 def _reach_words(services: BotServices) -> ReachNotices:

@@ -1,35 +1,45 @@
-"""County staff hear at once that a warning is in force in their county.
+"""Staff hear at once that a warning is in force in their scope, and so do staff who join while it is.
 
 A warning the city sends (or an official one over several counties) goes to heads, cadres and work groups; the
 county's staff, who answer for the follow-up, heard of it only two hours later, when the silent homes were named
 to them. Like the feed's note to staff of an official warning sent by itself, each county's staff now get one
 message when it goes out: what it is, how many of their institutions it concerns and reached, and /warnstatus.
+The city admins other than its sender get one too, for the whole warning: they answer for the whole city, are paged
+for the help calls of a county with no staff registered, and one who first learns of a warning from such a call has
+learnt of it too late.
 
 Not told: the sender (the confirmation is theirs), a recipient of the warning itself (they have it), and, for an
 official warning sent by itself, the staff the feed's own note reaches (`queue_auto_sent_notice`). Queued in the
 transaction that sends the warning, under a key named by the warning, so a restart (or the repair of a warning never
 queued) tells nobody twice.
+
+County staff and city admins who register (or come back) while warnings over their scope are in force get the same
+notice of each, queued in their registration's transaction under the same key (`InForceForArrivals`): once per
+person and warning, whether they heard of it at its sending, before their access ended, or never.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup
 
 from bot.domain.roles import Role, region_in_scope
-from bot.domain.warnings import EarlyWarning
+from bot.domain.warnings import DELIVERED_STATUSES, EarlyWarning
 from bot.i18n import Html, Translator, counted
-from bot.services.warning_acks import CountyAckStatus, WarningAckStatus
+from bot.services.warning_acks import WarningAckStatus
 from bot.services.warnings import WarningDelivery
 from handlers.common import place_name
-from handlers.warning_outbox import Render, queue_personal, staff_answerable
+from handlers.warning_outbox import Render, queue_personal, staff_answerable, warning_batch
 from handlers.warning_text import title
 from handlers.warnstatus import name_of
-from storage.models import Region
+from storage.models import Region, User
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
+
+STAFF_ROLES = (Role.COUNTY, Role.CITY)
 
 
 def in_force_key(warning_id: int) -> str:
@@ -39,24 +49,75 @@ def in_force_key(warning_id: int) -> str:
 async def queue_in_force_notice(
     services: BotServices, delivery: WarningDelivery, status: WarningAckStatus, sender: int | None
 ) -> int:
-    """One message to each county staff member of the counties the warning covers (see the module); returns how
-    many were queued now."""
+    """One message to each county staff member of the counties the warning covers, and to each city admin (see the
+    module); returns how many were queued now."""
     warning = delivery.warning
     sender = sender if sender is not None else warning.created_by
     left_out = {chat_id for chat_id in (sender,) if chat_id is not None}
     left_out |= {recipient.chat_id for recipient in delivery.recipients}
     if warning.official and sender is None:  # sent by itself: the feed's note tells these staff already
         left_out |= {user.telegram_id for user in await staff_answerable(services, warning.target.regions)}
-    by_county = {county.county_code: county for county in status.counties}
     issuer = None if warning.official else await name_of(services, sender)
     queued = 0
     for county in await _covered_counties(services, warning):
         staff = [user.telegram_id for user in await services.storage.users.staff_for_region(county.code)
                  if user.role is Role.COUNTY and user.telegram_id not in left_out]
         if staff:
-            words = _words(warning, county, by_county.get(county.code), issuer)
+            words = _county_words(warning, county, status, issuer)
             queued += await queue_personal(services, staff, in_force_key(warning.id), words)
+    admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)
+              if user.telegram_id not in left_out]
+    if admins:
+        words = _city_words(warning, await _places(services, warning), status, issuer)
+        queued += await queue_personal(services, admins, in_force_key(warning.id), words)
     return queued
+
+
+class InForceForArrivals:
+    """The notice of each warning in force over their scope, for a county clerk or city admin who has just
+    registered (or come back); called inside the registration's transaction (`OnboardingService`)."""
+
+    def __init__(self, services: BotServices) -> None:
+        self._services = services
+
+    async def queue(self, person: User) -> None:
+        await queue_in_force_for_arrival(self._services, person)
+
+
+async def queue_in_force_for_arrival(services: BotServices, person: User) -> int:
+    """The in-force notice of every warning sent and still in force over the person's scope (their county; the city
+    for a city admin), as the others were sent it; returns how many were queued now. Not the warning's sender's, nor
+    an official warning's whose feed note (the staff's notice of a warning sent by itself) reached them before."""
+    if person.role not in STAFF_ROLES:
+        return 0
+    scope = person.region_code if person.role is Role.COUNTY else None
+    queued = 0
+    for warning in await services.warnings.active(scope):
+        if warning.status not in DELIVERED_STATUSES or warning.created_by == person.telegram_id:
+            continue
+        if warning.official and await _had_feed_note(services, warning, person.telegram_id):
+            continue
+        words = await _arrival_words(services, warning, person)
+        if words is not None:
+            queued += await queue_personal(services, [person.telegram_id], in_force_key(warning.id), words)
+    return queued
+
+
+async def _arrival_words(services: BotServices, warning: EarlyWarning, person: User) -> Render | None:
+    status = await services.warnings.ack_status(warning.id)
+    issuer = None if warning.official else await name_of(services, warning.created_by)
+    if person.role is Role.CITY:
+        return _city_words(warning, await _places(services, warning), status, issuer)
+    for county in await _covered_counties(services, warning):
+        if region_in_scope(person.region_code, county.code):  # as `staff_for_region` finds them at the sending
+            return _county_words(warning, county, status, issuer)
+    return None
+
+
+async def _had_feed_note(services: BotServices, warning: EarlyWarning, chat_id: int) -> bool:
+    """Whether the feed's note of the official warning's first sending by itself was queued for this person."""
+    key = f"{warning_batch(warning.id, 1)}:staff:chat:{chat_id}"  # queue_auto_sent_notice's, at revision 1
+    return await services.storage.outbox.get_by_key(key) is not None
 
 
 async def _covered_counties(services: BotServices, warning: EarlyWarning) -> list[Region]:
@@ -68,12 +129,37 @@ async def _covered_counties(services: BotServices, warning: EarlyWarning) -> lis
     ]
 
 
-def _words(warning: EarlyWarning, county: Region, institutions: CountyAckStatus | None, issuer: str | None) -> Render:
-    total = institutions.total if institutions is not None else 0
-    no_one = len(institutions.no_one_to_reach) if institutions is not None else 0
+async def _places(services: BotServices, warning: EarlyWarning) -> list[Region | None]:
+    """The warning's own regions (the city itself, for a warning of the whole city), for a city admin's notice."""
+    return [await services.storage.regions.get(code) for code in sorted(warning.target.regions)]
 
+
+def _county_words(warning: EarlyWarning, county: Region, status: WarningAckStatus, issuer: str | None) -> Render:
+    found = [c for c in status.counties if c.county_code == county.code]
+    total = sum(c.total for c in found)
+    no_one = sum(len(c.no_one_to_reach) for c in found)
+    return _words(warning, lambda t: place_name(county, t), total, no_one, issuer, "warn.in_force_no_one")
+
+
+def _city_words(
+    warning: EarlyWarning, places: Sequence[Region | None], status: WarningAckStatus, issuer: str | None
+) -> Render:
+    """The whole warning: every county's institutions; those nobody can be told of are named to their county's
+    staff (to the city admins only where a county has none), so the line does not promise a list."""
+    total = sum(c.total for c in status.counties)
+
+    def where(t: Translator) -> str:
+        return t.plain("warn.list_separator").join(place_name(place, t) for place in places)
+
+    return _words(warning, where, total, status.no_one_to_reach, issuer, "warn.in_force_no_one_city")
+
+
+def _words(
+    warning: EarlyWarning, where: Callable[[Translator], str], total: int, no_one: int, issuer: str | None,
+    no_one_key: str,
+) -> Render:
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        name = place_name(county, t)
+        name = where(t)
         by = t("warn.in_force_official") if issuer is None else t("warn.in_force_by", name=issuer)
         lines = [t("warn.in_force", title=title(warning, t), id=warning.id, county=name, by=by,
                    headline=warning.headline)]
@@ -82,7 +168,7 @@ def _words(warning: EarlyWarning, county: Region, institutions: CountyAckStatus 
         else:
             lines.append(t("warn.in_force_no_institution", county=name))
         if no_one:
-            lines.append(t(counted("warn.in_force_no_one", no_one), count=no_one))
+            lines.append(t(counted(no_one_key, no_one), count=no_one))
         lines.append(t("warn.in_force_status"))
         return Html("\n".join(lines)), None
 

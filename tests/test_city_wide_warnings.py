@@ -403,12 +403,13 @@ async def test_an_untaken_call_first_alerted_to_the_city_is_paged_to_it_without_
     assert "已再次提醒市民政局。" in waiting.text
 
 
-async def test_the_in_force_notice_goes_to_county_staff_and_not_to_the_senders_fellow_city_admins(
+async def test_the_in_force_notice_goes_to_county_staff_and_to_the_senders_fellow_city_admins(
     typhoon_stage: Stage,
 ) -> None:
     """The city's warning is told to each county's staff, naming their county. A fellow city admin is no county's
     staff: sent "已发布，覆盖洞头区" (the first county's notice, under the warning's one key), they read that the
-    whole-city warning covered 洞头区 alone."""
+    whole-city warning covered 洞头区 alone; then they were sent nothing, and learnt of a colleague's warning from a
+    county's call for help. They are told of the whole warning, once; its sender is not."""
     cast = await enrol(typhoon_stage)
     deputy = typhoon_stage.sandbox.user(user_id=2, first_name="赵", last_name="副局长", language_code="zh-hans")
     await typhoon_stage.register(deputy, Role.CITY)
@@ -416,4 +417,7 @@ async def test_the_in_force_notice_goes_to_county_staff_and_not_to_the_senders_f
     await drain(typhoon_stage)
 
     assert len(containing(cast.dongtou_staff, "已发布，覆盖洞头区")) == 1
-    assert containing(deputy, "已发布，覆盖") == []
+    assert containing(deputy, "已发布，覆盖洞头区") == []
+    (whole,) = containing(deputy, "已发布，覆盖温州市")
+    assert "高温橙色预警（#1）" in whole.text and "发布人：王 局长" in whole.text and "/warnstatus" in whole.text
+    assert containing(cast.admin, "已发布，覆盖") == []

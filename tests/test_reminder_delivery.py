@@ -87,6 +87,60 @@ async def test_an_overdue_hazard_reminds_the_head_and_county_staff_every_week_un
     assert f"隐患 {first.code} 已逾期 13 天" in overdue[1] and second.code not in overdue[1]
 
 
+async def test_a_county_group_bound_for_hazards_alone_gets_the_monday_list_of_the_countys_overdue(
+    bot_stage: Stage,
+) -> None:
+    """Lucheng's hazards group takes no digest, so after the three-day escalation it heard nothing more of hazards
+    left overdue, while its clerk was reminded every Monday. It gets the Monday list too: one message at 09:00,
+    headed as the group's, with no buttons; a group bound as general does not (its 08:30 digest lists them), and a
+    hazard handed in drops out of the next Monday's."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    general = bot_stage.sandbox.group(chat_id=-1002, title="鹿城区民政工作群")
+    await bot_stage.services.storage.groups.bind(
+        Group(chat_id=-1002, title=general.title, region_code=LUCHENG, purpose=GroupPurpose.GENERAL,
+              bound_by=STAFF, bound_at=bot_stage.clock.now())
+    )
+    first = await report(bot_stage)  # deadline 2026-03-09 10:00
+    second = await report(bot_stage, description="二楼疏散指示灯不亮")
+
+    async def days(first_day: int, last_day: int) -> None:  # each day's plan, then its sweeps
+        for day in range(first_day, last_day + 1):
+            bot_stage.clock.set(local(2026, 3, day, 8))
+            await plan_once(bot_stage.services)
+            for hour in (9, 10, 11):
+                bot_stage.clock.set(local(2026, 3, day, hour))
+                await sweep(bot_stage)
+
+    def lists(group: SimGroup) -> list[str]:  # with a hazard's reminder ("⏰ 隐患 …"; a digest lists "• YH-…")
+        return [m.text for m in group.messages() if "⏰ 隐患" in m.text]
+
+    await days(3, 16)  # the three-day escalation on Friday 13 March, then Monday 16 March
+    escalation, monday = lists(people.group)
+    assert "已逾期 3 天" in escalation
+    assert monday.startswith("🔔 鹿城区待办提醒 2 条") and "您有" not in monday
+    assert f"隐患 {first.code} 已逾期 6 天" in monday and f"隐患 {second.code} 已逾期 6 天" in monday
+    assert [m.buttons for m in people.group.messages() if m.text == monday] == [[]]
+    assert len(lists(general)) == 1  # the escalation alone (with that day's digest): the digest lists the overdue
+
+    await submitted(bot_stage, second)
+    await days(17, 23)  # nothing from Tuesday to Sunday, then the next Monday's list
+    *_, next_monday = lists(people.group)
+    assert len(lists(people.group)) == 3
+    assert f"隐患 {first.code} 已逾期 13 天" in next_monday
+    assert second.code not in next_monday
+    assert len(lists(general)) == 1
+
+    # Rebound as general, it reads the overdue in its digest, and is sent no Monday list on top.
+    staff = people.staff
+    await staff.send_text("/bindgroup", chat=people.group)
+    await staff.press("鹿城区", chat=people.group)
+    await staff.press_data(staff.last_message(chat=people.group), f"bind:purpose:{LUCHENG}:general", chat=people.group)
+    await days(24, 30)
+    assert len(lists(people.group)) == 3
+    assert f"{first.code} 鹿城区社会福利院，逾期 20 天" in people.group.last_message().text  # Monday's digest
+
+
 async def test_the_head_is_nudged_on_the_months_last_day_and_told_on_the_1st_that_it_was_missed(
     bot_stage: Stage,
 ) -> None:

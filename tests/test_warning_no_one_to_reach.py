@@ -55,6 +55,10 @@ async def test_institutions_with_no_one_to_reach_count_show_and_reach_staff_at_o
     await drain(typhoon_stage)
     assert cast.head_2.messages()[seen:] == []  # access ended: nothing
     assert len(containing(cast.head_1, TYPHOON_TEMPLATE)) == 1
+    # The city admin, who did not send it, is told it is in force: the count, but no list promised (洞头区's staff
+    # are named the homes).
+    (in_force,) = containing(cast.admin, "已发布，覆盖洞头区")
+    assert "其中 2 家无人可联系，需电话通知；名单已发给所在县（市、区）民政部门" in in_force.text
 
     await staff.send_text("/warnstatus")
     status = staff.last_message().text

@@ -7,9 +7,10 @@ Default schedule (all local times in the deployment's timezone):
 - Hazards, counted in elapsed hours from the deadline (`DEFAULT_LADDER`): 24 h and 2 h before → the person
   responsible; at the deadline → the person responsible and county staff; 1 day overdue → county staff;
   3 days → city admins and the county's group; then every week → the person responsible, county staff, city
-  admins and the county's group. The escalations (1 day, 3 days) go out at the next 09:00 rather than at their own
-  minute (unless urgent): county staff oversee hundreds of hazards and city admins and groups thousands, and each
-  gets that day's escalations in one message, not one every few minutes. The weekly repeats of a hazard that is not
+  admins and the county's groups bound for hazards alone (the others' daily digest lists the overdue). The
+  escalations (1 day, 3 days) go out at the next 09:00 rather than at their own minute (unless urgent): county
+  staff oversee hundreds of hazards and city admins and groups thousands, and each gets that day's escalations in
+  one message, not one every few minutes. The weekly repeats of a hazard that is not
   urgent all go out on Monday at 09:00 (`repeat_weekday`), whatever weekday it fell overdue on: a clerk hears of the
   county's overdue backlog once a week, in one list, not a part of it on each of seven mornings. An urgent (重大)
   hazard's repeats keep its own rhythm: every 7 days from its three-day escalation, at the deadline's minute. The
@@ -65,6 +66,9 @@ class Audience(StrEnum):
     COUNTY_STAFF = "county_staff"  # county staff covering the place; city admins where no county does
     CITY_ADMIN = "city_admin"
     COUNTY_GROUP = "county_group"  # the county's bound groups (never for sensitive hazards)
+    # Of those, the groups bound for hazards alone: no daily digest lists the county's overdue there, so the weekly
+    # repeat does (never for sensitive hazards either).
+    HAZARDS_ONLY_GROUP = "hazards_only_group"
     # Duties of an institution with no head a reminder can reach: the county staff covering it (city admins where
     # no county staff do) in the heads' place; nobody while it has one. Hazards need none: RESPONSIBLE falls back.
     STAND_IN = "stand_in"
@@ -202,11 +206,14 @@ DEFAULT_LADDER = EscalationLadder(
     ),
     repeat_every=timedelta(days=7),
     # Nothing forgotten: while a hazard stays overdue, whoever must correct it and the county staff covering it hear
-    # of it every week, as the city does, not once at the deadline and then never again. Not the county's group: its
-    # daily digest (08:30, every working day) already lists every hazard still overdue, and the Monday repeat at 09:00
-    # was the same list in the same group half an hour later. The group hears of a hazard once, at its three-day
-    # escalation; after that the digest keeps it in view, and the people who must act get the weekly repeat.
-    repeat_audiences=_audiences(Audience.RESPONSIBLE, Audience.COUNTY_STAFF, Audience.CITY_ADMIN),
+    # of it every week, as the city does, not once at the deadline and then never again. Not a county group bound as
+    # general: its daily digest (08:30, every working day) already lists every hazard still overdue, and the Monday
+    # repeat at 09:00 was the same list in the same group half an hour later; it hears of a hazard once, at its
+    # three-day escalation, and the digest keeps it in view. A group bound for hazards alone gets no digest, so
+    # without the repeat it lost sight of the county's overdue after that one escalation: it gets the Monday list.
+    repeat_audiences=_audiences(
+        Audience.RESPONSIBLE, Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.HAZARDS_ONLY_GROUP
+    ),
     batch_at=time(9, 0),
     batched_audiences=_audiences(Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
     batch_repeats=True,

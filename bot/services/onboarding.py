@@ -131,6 +131,13 @@ class InviteNotices(Protocol):
     async def queue(self, news: InviteNews) -> None: ...
 
 
+class ArrivalNotices(Protocol):
+    """Words what is already under way for someone who has just registered (or come back), and queues it in the
+    outbox inside the registration's transaction: a restart after it neither loses it nor sends it twice."""
+
+    async def queue(self, person: User) -> None: ...
+
+
 class OnboardingService:
     def __init__(self, storage: Storage, clock: Clock, invite_ttl: timedelta) -> None:
         self._storage = storage
@@ -139,6 +146,7 @@ class OnboardingService:
         self.notifier: GroupLossNotices | None = None
         self.reach_notifier: ReachNotices | None = None
         self.invite_notifier: InviteNotices | None = None
+        self.arrival_notifier: ArrivalNotices | None = None
         self.planner: InstitutionPlanner | None = None
 
     async def create_invite(
@@ -311,6 +319,9 @@ class OnboardingService:
         maker = await self._maker(invite)
         if maker is not None and self.invite_notifier is not None:
             await self.invite_notifier.queue(InviteNews(invite, maker, newcomer))
+        if self.arrival_notifier is not None:
+            # Staff joining while a warning over their scope is in force hear of it as their colleagues did.
+            await self.arrival_notifier.queue(user)
         return user
 
     async def _maker(self, invite: Invite) -> User | None:

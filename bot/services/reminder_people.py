@@ -194,6 +194,9 @@ class Directory:
             recipients += [(u.telegram_id, None) for u in self.city_admins()]
         if Audience.COUNTY_GROUP in audiences and not is_sensitive(hazard.area):
             recipients += [(g.chat_id, g.topic_id) for g in await self.hazard_groups(hazard.region_code)]
+        if Audience.HAZARDS_ONLY_GROUP in audiences and not is_sensitive(hazard.area):
+            recipients += [(g.chat_id, g.topic_id) for g in await self.hazard_groups(hazard.region_code)
+                           if g.purpose is GroupPurpose.HAZARDS]
         return _unique(recipients)
 
     def for_institution(self, institution: Institution, audiences: frozenset[Audience]) -> list[Recipient]:

@@ -375,3 +375,30 @@ async def test_a_county_official_draft_sent_by_its_staff_is_told_to_their_collea
     (told,) = containing(colleague, "已发布，覆盖洞头区")
     assert "来源：官方预警" in told.text
     assert containing(cast.dongtou_staff, "已发布，覆盖") == []
+
+
+async def test_staff_who_join_while_an_official_warning_is_in_force_are_told_of_it_once(
+    fed: tuple[Stage, Cast], feed_server: FeedServer
+) -> None:
+    """The orange typhoon went out by itself, and 洞头区's clerk read the feed's note of it. A clerk registering
+    afterwards is told it is in force, as an official warning; the clerk who had the feed's note, leaving and coming
+    back, is not told of it a second time."""
+    current, cast = fed
+    serve(feed_server, TYPHOON)
+    await poll_feeds(current.services)
+    await drain(current)
+    assert official(cast.dongtou_staff, "官方台风橙色预警已自动发送") == 1
+
+    clerk = current.sandbox.user(user_id=21, first_name="何科员", language_code="zh-hans")
+    await current.register(clerk, Role.COUNTY, region="330305")
+    admin = cast.admin
+    await admin.send_text("/people")
+    await admin.press("林 科长")
+    await admin.press("⛔ 停用账号")
+    await admin.press("⛔ 确认停用")
+    await current.register(cast.dongtou_staff, Role.COUNTY, region="330305")
+    await drain(current)
+
+    (told,) = containing(clerk, "已发布，覆盖洞头区")
+    assert "台风橙色预警" in told.text and "来源：官方预警" in told.text
+    assert containing(cast.dongtou_staff, "已发布，覆盖") == []
