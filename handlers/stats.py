@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.catalog import SOURCE_LEVELS, label, severity_rank
+from bot.domain.catalog import SENSITIVE_AREAS, SOURCE_LEVELS, label, severity_rank
 from bot.domain.stats import (
     PeriodKind,
     RangeProblem,
@@ -72,15 +72,26 @@ def _breakdowns(report: StatsReport, t: Translator) -> list[str]:
     lang = t.language
     severities = sorted(report.by_severity.items(), key=lambda item: -severity_rank(item[0]))
     sources = [(k, report.by_source[k]) for k in SOURCE_LEVELS if k in report.by_source]
-    areas = sorted(report.by_area.items(), key=lambda item: (-item[1].found, item[0].value))[:TOP_AREAS]
+    areas = _areas(report, t)
     types = sorted(report.by_type.items(), key=lambda item: (-item[1].found, item[0].value))
     return [
         t("insight.stats.by_severity", items=_joined(((label(k, lang), v.found) for k, v in severities), t)),
         t("insight.stats.by_source", items=_joined(((label(k, lang), v.found) for k, v in sources), t)),
-        t("insight.stats.by_area", items=_joined(((label(k, lang), v.found) for k, v in areas), t)),
+        t("insight.stats.by_area", items=_joined(areas, t)),
         t("insight.stats.by_type",
           items=_joined(((t.plain(f"insight.type.{k.value}"), v.found) for k, v in types), t)),
     ]
+
+
+def _areas(report: StatsReport, t: Translator) -> list[tuple[str, int]]:
+    """The TOP_AREAS areas with the most hazards, then "其他 N" for the rest, so the line adds up to 本期发现. A
+    rights-protection (权益保障) hazard is always named: the seed singles it out, and it is only in the figures of
+    those allowed to see it (a head's scope leaves it out in SQL), so naming it shows nobody anything new."""
+    ranked = sorted(report.by_area.items(), key=lambda item: (-item[1].found, item[0].value))
+    shown = [(k, v) for n, (k, v) in enumerate(ranked) if n < TOP_AREAS or k in SENSITIVE_AREAS]
+    rest = sum(v.found for k, v in ranked if (k, v) not in shown)
+    pairs = [(label(k, t.language), v.found) for k, v in shown]
+    return pairs + ([(t.plain("insight.stats.area_rest"), rest)] if rest else [])
 
 
 # Answers a rebound rate needs before it says anything: "100%" of one answer alarms more than it informs.
@@ -100,6 +111,15 @@ def _check_backs(report: StatsReport, t: Translator) -> list[str]:
     )
     return [t("insight.stats.check_backs", asked=c.asked, holds=c.holds, again=c.again, unanswered=unanswered,
               rebound=rebound)]
+
+
+def _unit_backlog(period_overdue: int, backlog_overdue: int, t: Translator) -> Html:
+    """A place's 逾期 is its own hazards of the period, as the headline counts them, so the lines add up to it. Where
+    hazards found before the period are overdue too, the whole backlog is named beside it, labelled as such (the
+    动态清零 line's figure for the place); nothing where the two are the same."""
+    if backlog_overdue == period_overdue:
+        return Html("")
+    return t("insight.stats.unit_backlog", overdue=backlog_overdue)
 
 
 def render(report: StatsReport, institution: str | None, t: Translator) -> str:
@@ -124,7 +144,8 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
         heading = t("insight.stats.units_county" if city else "insight.stats.units_township")
         lines = [
             t("insight.stats.unit", name=unit_name(u.code, report.regions, t), found=u.hazards.found,
-              on_time=percent(u.hazards.punctuality, t), overdue=u.backlog_overdue, drills=percent(u.drills, t),
+              on_time=percent(u.hazards.punctuality, t), overdue=u.hazards.overdue,
+              backlog=_unit_backlog(u.hazards.overdue, u.backlog_overdue, t), drills=percent(u.drills, t),
               acks=percent(u.acks, t))
             for u in report.units
         ]

@@ -1,0 +1,62 @@
+"""/stats as an analyst reads it: each place's line adds up to the headline, every area is counted, a past period
+is told as it stood at its end, and a month still running is not judged as missed (audit of /stats, November)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.catalog import HazardArea
+from bot.domain.roles import Role
+from bot.stage import Stage
+from tests.calendar_people import local
+from tests.hazard_people import cast, report
+
+CITY_ADMIN = 50
+
+
+async def test_a_places_overdue_is_the_periods_own_and_the_older_backlog_is_named_apart(bot_stage: Stage) -> None:
+    """A hazard found in March and overdue since is part of April's backlog, not of April's hazards: the township's
+    line said 当前逾期 1 under a headline of 逾期 0."""
+    bot_stage.clock.set(local(2026, 3, 2))
+    people = await cast(bot_stage)
+    await report(bot_stage)  # general: due in seven days, never rectified
+    bot_stage.clock.set(local(2026, 4, 10))
+    await report(bot_stage, area=HazardArea.ELECTRICITY)
+
+    await people.staff.send_text("/stats")
+    text = people.staff.last_message().text
+    assert "本期发现 1，其中已销号 0、未销号 1（逾期 0）" in text
+    assert "动态清零：当前全部未销号 2（逾期 1）" in text
+    assert "五马街道：发现 1 · 按期 — · 逾期 0（全部积压逾期 1） · 演练" in text
+    assert "当前逾期" not in text
+
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await admin.send_text("/stats")
+    text = admin.last_message().text
+    lines = [line for line in text.splitlines() if re.match(r"^\S+：发现 \d+ · ", line)]
+    assert sum(int(re.search(r" · 逾期 (\d+)", line).group(1)) for line in lines) == 0  # type: ignore[union-attr]
+    assert "鹿城区：发现 1 · 按期 — · 逾期 0（全部积压逾期 1）" in text
+
+
+async def test_the_area_line_adds_up_with_the_rest_as_other_and_rights_protection_named(bot_stage: Stage) -> None:
+    """Eight areas found: the line named six and dropped the others silently, 权益保障 among them."""
+    people = await cast(bot_stage)
+    areas = [HazardArea.FIRE, HazardArea.FIRE, HazardArea.ELECTRICITY, HazardArea.ELECTRICITY, HazardArea.GAS,
+             HazardArea.BUILDINGS, HazardArea.TRANSPORT, HazardArea.FOOD, HazardArea.NETWORK, HazardArea.RIGHTS]
+    for area in areas:
+        await report(bot_stage, area=area)
+
+    await people.staff.send_text("/stats")
+    text = people.staff.last_message().text
+    line = next(line for line in text.splitlines() if line.startswith("按领域："))
+    assert line == "按领域：用电 2 · 用火 2 · 房屋 1 · 食品 1 · 燃气 1 · 网络安全 1 · 权益保障 1 · 其他 1"
+    assert sum(int(n) for n in re.findall(r" (\d+)", line)) == len(areas)
+    assert "本期发现 10，" in text
+
+    # The head of the home never sees the rights-protection hazard, named or counted in 其他.
+    await people.head.send_text("/stats")
+    text = people.head.last_message().text
+    line = next(line for line in text.splitlines() if line.startswith("按领域："))
+    assert "权益保障" not in line and "本期发现 9，" in text
+    assert sum(int(n) for n in re.findall(r" (\d+)", line)) == 9
