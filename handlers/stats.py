@@ -113,12 +113,25 @@ def _check_backs(report: StatsReport, t: Translator) -> list[str]:
               rebound=rebound)]
 
 
-def _unit_backlog(period_overdue: int, backlog_overdue: int, t: Translator) -> Html:
+def _inspections(report: StatsReport, t: Translator) -> str:
+    """The monthly self-inspections: a rate over the months that have ended, and the running month's progress
+    apart, with its due day, since nobody has missed it yet; the rate alone where no month is running."""
+    if report.running_due is None:
+        return t("insight.stats.inspections", inspections=fraction(report.inspections, t))
+    due = day(report.running_due)
+    done, owed = report.inspections_running.part, report.inspections_running.whole
+    if report.inspections.whole == 0:
+        return t("insight.stats.inspections_running", done=done, owed=owed, due=due)
+    return t("insight.stats.inspections_both", inspections=fraction(report.inspections, t), done=done, owed=owed,
+             due=due)
+
+
+def _unit_backlog(period_overdue: int, backlog_overdue: int, t: Translator) -> str:
     """A place's 逾期 is its own hazards of the period, as the headline counts them, so the lines add up to it. Where
     hazards found before the period are overdue too, the whole backlog is named beside it, labelled as such (the
     动态清零 line's figure for the place); nothing where the two are the same."""
     if backlog_overdue == period_overdue:
-        return Html("")
+        return ""
     return t("insight.stats.unit_backlog", overdue=backlog_overdue)
 
 
@@ -135,7 +148,7 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
           median=duration_hours(report.median_close_hours, t)),
         t("insight.stats.backlog", unresolved=report.backlog_unresolved, overdue=report.backlog_overdue),
         *_breakdowns(report, t),
-        t("insight.stats.duties", drills=fraction(report.drills, t), inspections=fraction(report.inspections, t)),
+        t("insight.stats.duties", drills=fraction(report.drills, t), inspections=_inspections(report, t)),
         t("insight.stats.warnings", acks=fraction(report.acks, t), median=duration_hours(ack_hours, t)),
         *_check_backs(report, t),
     ]

@@ -73,6 +73,25 @@ class StatsPeriod:
         return months
 
 
+    def running_month(self, today: date) -> str | None:
+        """The month ('YYYY-MM') of `months` whose self-inspection is not due yet (due by its last day, so still
+        running today), if the period reaches it; None when every month of the period has ended."""
+        months = self.months(today)
+        if not months:
+            return None
+        return months[-1] if month_last_day(months[-1]) >= today else None
+
+    def settled_months(self, today: date) -> list[str]:
+        """The months of `months` whose self-inspection has fallen due: every one but the running month."""
+        running = self.running_month(today)
+        return [month for month in self.months(today) if month != running]
+
+
+def month_last_day(month: str) -> date:
+    """The last day of a month ('YYYY-MM'): the day its self-inspection is due by."""
+    return _add_months(date.fromisoformat(f"{month}-01"), 1) - timedelta(days=1)
+
+
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 

@@ -35,7 +35,7 @@ async def test_a_places_overdue_is_the_periods_own_and_the_older_backlog_is_name
     await admin.send_text("/stats")
     text = admin.last_message().text
     lines = [line for line in text.splitlines() if re.match(r"^\S+：发现 \d+ · ", line)]
-    assert sum(int(re.search(r" · 逾期 (\d+)", line).group(1)) for line in lines) == 0  # type: ignore[union-attr]
+    assert sum(int(n) for line in lines for n in re.findall(r" · 逾期 (\d+)", line)) == 0
     assert "鹿城区：发现 1 · 按期 — · 逾期 0（全部积压逾期 1）" in text
 
 
@@ -60,3 +60,28 @@ async def test_the_area_line_adds_up_with_the_rest_as_other_and_rights_protectio
     line = next(line for line in text.splitlines() if line.startswith("按领域："))
     assert "权益保障" not in line and "本期发现 9，" in text
     assert sum(int(n) for n in re.findall(r" (\d+)", line)) == 9
+
+
+async def test_the_running_months_self_inspection_is_under_way_not_missed(bot_stage: Stage) -> None:
+    """On 20 March nobody has missed March's self-inspection (due on the 31st): /stats said 0/2（0%）and this
+    month's /ranking gave every county 自查 0%. It is progress with its due day, and no rate, until the month ends."""
+    bot_stage.clock.set(local(2026, 3, 20))
+    people = await cast(bot_stage)
+    await people.staff.send_text("/stats")
+    text = people.staff.last_message().text
+    assert re.search(r"月度自查本月进行中：已完成 0/[1-9]\d*（2026-03-31 截止，未到期不计入完成率）", text), text
+    assert "月度自查完成" not in text
+
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    await admin.send_text("/ranking")
+    await admin.press("本月", admin.last_message())
+    ranking = admin.last_message().text
+    assert "2026年3月" in ranking and "· 自查 — ·" in ranking and "自查 0%" not in ranking
+
+    # Once March has ended, the missed self-inspections count: last month's ranking and March's /stats say so.
+    bot_stage.clock.set(local(2026, 4, 2))
+    await admin.send_text("/ranking")
+    assert "2026年3月" in admin.last_message().text and "自查 0%" in admin.last_message().text
+    await people.staff.send_text("/stats 2026-03-01 2026-03-31")
+    assert re.search(r"月度自查完成 0/[1-9]\d*（0%）", people.staff.last_message().text)

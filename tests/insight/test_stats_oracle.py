@@ -156,13 +156,19 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
         compliant = not isinstance(status(rule, held, as_of), Overdue)
         drills[unit(institution["region_code"])] += Ratio(int(compliant), 1)
 
+    # The months ended owe their self-inspection; the running one (June, on 15 June) is due on its last day, so it
+    # is counted apart, out of the rate.
+    settled, running = period.settled_months(today), period.running_month(today)
+    assert set(settled) | ({running} if running else set()) == set(months)
     inspections: dict[str, Ratio] = defaultdict(Ratio)
+    inspections_running: dict[str, Ratio] = defaultdict(Ratio)
     for institution in institutions:
-        done = sum(
-            1 for s in rows.inspections
-            if s["institution_id"] == institution["id"] and s["month"] in months and s["finished_at"] is not None
-        )
-        inspections[unit(institution["region_code"])] += Ratio(done, len(months))
+        finished = {
+            s["month"] for s in rows.inspections if s["institution_id"] == institution["id"] and s["finished_at"]
+        }
+        inspections[unit(institution["region_code"])] += Ratio(len(finished & set(settled)), len(settled))
+        if running:
+            inspections_running[unit(institution["region_code"])] += Ratio(int(running in finished), 1)
 
     # Per (warning sent in the period, institution in scope it reached): the first answer of any of its heads.
     reached: dict[tuple[int, int], str] = {}
@@ -199,6 +205,7 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
             backlog_by_unit.get(code, HazardCounts()).overdue,
             drills.get(code, Ratio()),
             inspections.get(code, Ratio()),
+            inspections_running.get(code, Ratio()),
             acks.get(code, Ratio()),
         )
         for code in codes
@@ -216,6 +223,7 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
         },
         "drills": sum(drills.values(), Ratio()),
         "inspections": sum(inspections.values(), Ratio()),
+        "inspections_running": sum(inspections_running.values(), Ratio()),
         "acks": sum(acks.values(), Ratio()),
         "median_ack_minutes": statistics.median(ack_minutes) if ack_minutes else None,
         "units": units if scope.level is not ScopeLevel.INSTITUTION else {},
@@ -233,10 +241,12 @@ def observed(report: StatsReport) -> dict[str, object]:
         "by_type": report.by_type,
         "drills": report.drills,
         "inspections": report.inspections,
+        "inspections_running": report.inspections_running,
         "acks": report.acks,
         "median_ack_minutes": report.median_ack_minutes,
         "units": {
-            u.code: (u.hazards, u.backlog_unresolved, u.backlog_overdue, u.drills, u.inspections, u.acks)
+            u.code: (u.hazards, u.backlog_unresolved, u.backlog_overdue, u.drills, u.inspections,
+                     u.inspections_running, u.acks)
             for u in report.units
         },
     }
