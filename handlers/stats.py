@@ -139,14 +139,17 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
     h = report.hazards
     ack_hours = None if report.median_ack_minutes is None else report.median_ack_minutes / 60
     parts = [
-        t("insight.stats.header", scope=scope_name(report.scope, report.regions, institution, t),
-          period=period_name(report.period, t), as_of=day(report.as_of)),
+        # A period that has ended is told as it stood at its end, and says so; a running one as it stands now.
+        t("insight.stats.header_ended" if report.ended else "insight.stats.header",
+          scope=scope_name(report.scope, report.regions, institution, t), period=period_name(report.period, t),
+          as_of=day(report.as_of)),
         t("insight.stats.hazards", found=h.found, closed=h.closed, unresolved=h.unresolved, overdue=h.overdue),
         # Withdrawn (作废) ones were never rectified: named apart, out of the rectification rate.
         *([t(counted("insight.stats.withdrawn", h.withdrawn), count=h.withdrawn)] if h.withdrawn else []),
         t("insight.stats.rates", rectification=percent(h.rectification, t), on_time=percent(h.punctuality, t),
           median=duration_hours(report.median_close_hours, t)),
-        t("insight.stats.backlog", unresolved=report.backlog_unresolved, overdue=report.backlog_overdue),
+        t("insight.stats.backlog_ended" if report.ended else "insight.stats.backlog",
+          unresolved=report.backlog_unresolved, overdue=report.backlog_overdue),
         *_breakdowns(report, t),
         t("insight.stats.duties", drills=fraction(report.drills, t), inspections=_inspections(report, t)),
         t("insight.stats.warnings", acks=fraction(report.acks, t), median=duration_hours(ack_hours, t)),

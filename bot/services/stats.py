@@ -71,7 +71,7 @@ class UnitFigures:
 class StatsReport:
     scope: Scope
     period: StatsPeriod
-    as_of: date  # the day duties are judged on
+    as_of: date  # the day duties are judged on, and, for a period that has ended, the hazards' states
     hazards: HazardCounts
     median_close_hours: float | None
     backlog_unresolved: int
@@ -90,6 +90,7 @@ class StatsReport:
     # The running month's self-inspections, done / owing by its end (see UnitFigures).
     inspections_running: Ratio = field(default_factory=Ratio)
     running_due: date | None = None  # the running month's last day, while the period reaches one (not yet due)
+    ended: bool = False  # the period has ended: its hazards are counted as they stood at its end
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ class StatsService:
             scope=scope,
             period=period,
             as_of=period.as_of(today),
+            ended=until <= now,
             hazards=cohort.total,
             median_close_hours=median_close,
             backlog_unresolved=sum(u.backlog_unresolved for u in units),
@@ -193,11 +195,19 @@ class StatsService:
     async def _hazard_figures(
         self, scope: Scope, since: datetime, until: datetime, now: datetime
     ) -> tuple[Cohort, dict[str, tuple[int, int]], float | None, CheckBackCounts]:
-        """The cohort and its breakdowns, the backlog by unit, the median closing time and the check-backs asked."""
+        """The cohort and its breakdowns, the backlog by unit, the median closing time and the check-backs asked.
+        A period that has ended is told as it stood at its end (its last day's midnight): each hazard in the state
+        its history had reached then, overdue by then, and the backlog of that moment, so October's figures read on
+        20 November are October's close, not today's."""
         repo = self.repository
-        cohort = count_cohort(await repo.cohort_columns(scope, since, until, now), scope)
-        backlog = await repo.backlog_by(scope, now, GroupBy.UNIT)
-        median_close = await repo.median_close_hours(scope, since, until, cohort.total.closed)
+        if until <= now:
+            cohort = count_cohort(await repo.cohort_columns(scope, since, until, until, from_history=True), scope)
+            backlog = await repo.backlog_at(scope, until)
+            median_close = await repo.median_close_hours(scope, since, until, cohort.total.closed, closed_by=until)
+        else:
+            cohort = count_cohort(await repo.cohort_columns(scope, since, until, now), scope)
+            backlog = await repo.backlog_by(scope, now, GroupBy.UNIT)
+            median_close = await repo.median_close_hours(scope, since, until, cohort.total.closed)
         check_backs = await repo.check_backs_asked(scope, since, until)
         return cohort, backlog, median_close, check_backs
 

@@ -109,8 +109,14 @@ async def test_a_period_with_nothing_found_counts_zero_and_keeps_the_backlog(wor
     assert report.hazards == HazardCounts()
     assert report.median_close_hours is None and report.median_ack_minutes is None
     assert not (report.by_area or report.by_severity or report.by_source or report.by_type)
-    assert (report.backlog_unresolved, report.backlog_overdue) == (5, 3)  # the backlog is whenever found
+    # January 2025 has ended: its backlog is what stood at its end, and nothing had been found by then.
+    assert (report.backlog_unresolved, report.backlog_overdue) == (0, 0) and report.ended
     assert report.acks == Ratio() and len(report.units) == 13
+    # A running period with nothing found keeps the backlog as it stands now, whenever found.
+    quiet = StatsPeriod(PeriodKind.RANGE, date(2026, 3, 16), date(2026, 3, 31))
+    report = await service(world).report(await world.user(CITY_ADMIN), quiet)
+    assert report.hazards == HazardCounts() and not report.ended
+    assert (report.backlog_unresolved, report.backlog_overdue) == (5, 3)
 
 
 def test_each_standing_counts_where_a_hazard_stands_in_every_breakdown() -> None:

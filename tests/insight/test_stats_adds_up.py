@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from bot.domain.catalog import HazardArea
+from bot.domain.lifecycle import HazardAction
 from bot.domain.roles import Role
 from bot.stage import Stage
 from tests.calendar_people import local
-from tests.hazard_people import cast, report
+from tests.hazard_people import STAFF, act, cast, report, submitted
 
 CITY_ADMIN = 50
 
@@ -85,3 +86,30 @@ async def test_the_running_months_self_inspection_is_under_way_not_missed(bot_st
     assert "2026年3月" in admin.last_message().text and "自查 0%" in admin.last_message().text
     await people.staff.send_text("/stats 2026-03-01 2026-03-31")
     assert re.search(r"月度自查完成 0/[1-9]\d*（0%）", people.staff.last_message().text)
+
+
+async def test_a_past_period_is_told_as_it_stood_at_its_end(bot_stage: Stage) -> None:
+    """October's /stats, read on 20 November, said 数据截至 2026-10-31 yet counted a hazard closed on 3 November as
+    closed and the backlog of hazards found in November. A period that has ended is told as it stood at its end."""
+    bot_stage.clock.set(local(2026, 3, 2))
+    people = await cast(bot_stage)
+    late = await report(bot_stage)  # general: due 9 March, still open on the 31st
+    bot_stage.clock.set(local(2026, 3, 28))
+    await report(bot_stage, area=HazardArea.ELECTRICITY)  # due 4 April: open, not overdue, at March's end
+    bot_stage.clock.set(local(2026, 4, 3))
+    await submitted(bot_stage, late)
+    await act(bot_stage, STAFF, late, HazardAction.ACCEPT)  # closed on 3 April, late
+    await report(bot_stage, area=HazardArea.GAS)  # found in April: no part of March
+
+    await people.staff.send_text("/stats 2026-03-01 2026-03-31")
+    march = people.staff.last_message().text
+    assert "数据截至 2026-03-31 24:00（期末状态：各隐患按其当时所处状态统计）" in march
+    assert "本期发现 2，其中已销号 0、未销号 2（逾期 1）" in march
+    assert "动态清零：期末全部未销号 2（逾期 1），不论何时发现" in march
+    assert "五马街道：发现 2 · 按期 — · 逾期 1 · 演练" in march
+
+    # This month's figures are as they stand now: the March hazard closed, April's found.
+    await people.staff.send_text("/stats")
+    april = people.staff.last_message().text
+    assert "数据截至 2026-04-03\n" in april and "期末" not in april
+    assert "动态清零：当前全部未销号 2（逾期 0），不论何时发现" in april
