@@ -94,6 +94,18 @@ class StatsReport:
 
 
 @dataclass(frozen=True)
+class InstitutionDuties:
+    """One institution's duties for a period, judged as /stats judges them: its line of the export's compliance
+    sheet (合规情况), which names those /stats and the notice only count."""
+
+    drill_ok: bool | None  # not overdue on its fire drill at the period's end (or today); None: owed none then
+    last_drill: date | None  # its last fire drill on or before then
+    inspections: Ratio  # self-inspections finished / owed over the months ended
+    missing: tuple[str, ...]  # the months ended it owed and did not finish
+    running_done: bool | None  # the running month's self-inspection finished; None: no running month, or not owed
+
+
+@dataclass(frozen=True)
 class WeeklyTrend:
     weeks: tuple[date, ...]  # the Monday each week starts on
     found: tuple[int, ...]
@@ -317,6 +329,34 @@ class StatsService:
             verdicts.append(counted_compliant(rule, done, as_of, judging_start(self._tracking_since, tracked)))
         return verdicts
 
+    async def duties_by_institution(self, scope: Scope, period: StatsPeriod) -> dict[int, InstitutionDuties]:
+        """Institution id → its duties for the period (`InstitutionDuties`), for each active institution in scope."""
+        repo, today = self.repository, self.today()
+        roster = await repo.roster(scope)
+        as_of = period.as_of(today)
+        verdicts = await self._drill_verdicts(scope, roster, as_of, repo)
+        figures = await self._inspection_figures(repo, scope, roster, period, today)
+        settled, running = period.settled_months(today), period.running_month(today)
+        done = await repo.inspections_done(scope, settled)
+        months_owed = _MonthsOwed(settled)
+        kinds = sorted({k.value for kind in set(roster.types) for k in drill_rule(kind).drill_kinds})
+        dates = await repo.drill_dates(scope, kinds, date.min) if kinds else {}
+        duties: dict[int, InstitutionDuties] = {}
+        for institution_id, kind, tracked, ok, (past, this_month) in zip(
+            roster.ids, roster.types, roster.tracked_from, verdicts, figures, strict=True
+        ):
+            fire = drill_rule(kind).drill_kinds
+            held = [day for drill_kind, day in dates.get(institution_id, ()) if drill_kind in fire and day <= as_of]
+            judged_from = judging_start(self._tracking_since, tracked)
+            duties[institution_id] = InstitutionDuties(
+                drill_ok=ok,
+                last_drill=max(held, default=None),
+                inspections=past,
+                missing=months_owed.missing(judged_from, done.get(institution_id, [])),
+                running_done=bool(this_month.part) if running and this_month.whole else None,
+            )
+        return duties
+
     async def inspections_by_institution(self, scope: Scope, period: StatsPeriod) -> dict[int, Ratio]:
         """Institution id → its monthly self-inspections finished / owed over the months of the period that have
         ended, counted as /stats counts them for a unit (`_duty_figures`): the running month is not due yet, so it
@@ -356,6 +396,14 @@ class _MonthsOwed:
             for month in months
         }
         self._sorted = sorted(self._last_joining.values())
+
+    def missing(self, judged_from: date | None, finished: Iterable[str]) -> tuple[str, ...]:
+        """The months owed (joined by their last joining day) and not finished, in order."""
+        done = set(finished)
+        return tuple(
+            month for month, last in sorted(self._last_joining.items())
+            if month not in done and (judged_from is None or last >= judged_from)
+        )
 
     def owed(self, judged_from: date | None, finished: Iterable[str]) -> int:
         if judged_from is None:

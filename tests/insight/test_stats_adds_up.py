@@ -3,7 +3,10 @@ is told as it stood at its end, and a month still running is not judged as misse
 
 from __future__ import annotations
 
+import io
 import re
+
+from openpyxl import load_workbook
 
 from bot.domain.catalog import HazardArea
 from bot.domain.lifecycle import HazardAction
@@ -113,3 +116,25 @@ async def test_a_past_period_is_told_as_it_stood_at_its_end(bot_stage: Stage) ->
     april = people.staff.last_message().text
     assert "数据截至 2026-04-03\n" in april and "期末" not in april
     assert "动态清零：当前全部未销号 2（逾期 0），不论何时发现" in april
+
+
+async def test_the_export_names_each_institution_with_its_drill_and_self_inspection(bot_stage: Stage) -> None:
+    """/stats counted 演练达标 and 月度自查完成 and the notice said 完整名单见 /export, but no sheet named the
+    institutions behind the figures: the registers list only what was done. The 合规情况 sheet lists each one."""
+    bot_stage.clock.set(local(2026, 4, 2))  # March has ended
+    people = await cast(bot_stage)
+    await people.staff.send_text("/stats 2026-03-01 2026-03-31")
+    figures = people.staff.last_message()
+    owed = re.search(r"月度自查完成 0/(\d+)（0%）", figures.text)
+    assert owed, figures.text
+    await people.staff.press("📥 导出 Excel", figures)
+    document = next(m for m in reversed(people.staff.messages()) if m.kind == "document")
+    book = load_workbook(io.BytesIO(document.document or b""))
+    rows = list(book["合规情况"].iter_rows(values_only=True))
+    assert rows[0] == ("机构编码", "机构", "县（市、区）", "乡镇（街道）", "机构类型", "消防演练", "最近一次消防演练",
+                       "月度自查完成（已结束月份）", "未完成自查月份", "本月自查")
+    lucheng = [row for row in rows[1:] if row[2] == "鹿城区"]
+    assert len(lucheng) == len(rows) - 1 == int(owed.group(1))  # every one /stats counted, none of another county
+    assert {row[1] for row in lucheng} >= {"鹿城区社会福利院"}
+    assert all(row[7] == "0/1" and row[8] == "2026-03" and row[9] is None for row in lucheng)
+    assert all(row[5] in ("达标", "逾期未开展", "暂不作要求") for row in lucheng)
