@@ -270,7 +270,11 @@ class StatsService:
 
     async def states_by_unit(self, actor: User, period: StatsPeriod) -> dict[str, dict[str, int]]:
         since, until = period.utc_bounds(self._tz)
-        return await self.repository.states_by_unit(self.scope(actor), since, until)
+        now = self._clock.now()
+        ended = until <= now
+        return await self.repository.states_by_unit(
+            self.scope(actor), since, until, until if ended else now, from_history=ended
+        )
 
     async def weekly_trend(self, actor: User, period: StatsPeriod) -> WeeklyTrend:
         since, until = period.utc_bounds(self._tz)

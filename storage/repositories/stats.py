@@ -33,6 +33,8 @@ _OPEN = sorted(s.value for s in OPEN_STATES)
 _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
 _WITHDRAWN = sorted(s.value for s in WITHDRAWN_STATES)
 _SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
+# What the county chart counts an open hazard past its deadline as, in place of its state (`states_by_unit`).
+OVERDUE_STATE = "overdue"
 
 
 def answered_in_force(alias: str) -> str:
@@ -370,13 +372,20 @@ class StatsRepository:
         )
         return {str(row["name"]): int(row["n"]) for row in rows}
 
-    async def states_by_unit(self, scope: Scope, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
-        """Unit → state → how many of the cohort are in it now: the stacked bars of the county chart."""
+    async def states_by_unit(
+        self, scope: Scope, since: datetime, until: datetime, now: datetime, *, from_history: bool = False
+    ) -> dict[str, dict[str, int]]:
+        """Unit → state → how many of the cohort are in it at `now` (with `from_history`, a past period's end, by
+        each hazard's history, as /stats counts it): the stacked bars of the county chart. An open hazard past its
+        deadline is counted under OVERDUE_STATE instead of its state, so the chart shows what the ranking counts."""
         where, params = hazard_scope(scope)
+        state, state_params = (state_at(), _state_at_params(now)) if from_history else ("h.state", [])
         rows = await self._db.fetchall(
-            f"SELECT {group_expression(GroupBy.UNIT, scope, 'h')} AS unit, h.state, COUNT(*) AS n FROM hazards h "
-            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where} GROUP BY 1, 2",
-            (to_db_time(since), to_db_time(until), *params),
+            f"SELECT unit, CASE WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN '{OVERDUE_STATE}' ELSE state END "
+            f"AS state, COUNT(*) AS n FROM (SELECT {group_expression(GroupBy.UNIT, scope, 'h')} AS unit, "
+            f"{state} AS state, h.deadline FROM hazards h "
+            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where}) GROUP BY 1, 2",
+            (*_OPEN, to_db_time(now), *state_params, to_db_time(since), to_db_time(until), *params),
         )
         found: dict[str, dict[str, int]] = {}
         for row in rows:
