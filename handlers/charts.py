@@ -25,10 +25,13 @@ from handlers.common import answer
 from handlers.insight_common import asker, insight_of, may_see_figures, percent, period_name, refuse, unit_name
 from handlers.repeats import Press, answered_repeat, first_press
 from storage.models import User
+from storage.repositories.stats import OVERDUE_STATE
 
 CHART = re.compile(r"^ch:([utdw]):([a-z0-9-]+)$")
 WARNING = re.compile(r"^ch:a:(\d+)$")
+# An open hazard past its deadline is its own band (OVERDUE_STATE, first and darkest): what the ranking counts first.
 STATES = (
+    OVERDUE_STATE,
     HazardState.REPORTED,
     HazardState.ASSIGNED,
     HazardState.RECTIFYING,
@@ -38,7 +41,11 @@ STATES = (
 )
 # From warm (still to do) to green (done), so a county's bar reads at a glance; withdrawn (作废) in grey: ended, not
 # rectified.
-STATE_COLOURS = ("#d62728", "#ff7f0e", "#f2c12e", "#98df8a", "#2ca02c", "#9e9e9e")
+STATE_COLOURS = ("#7f0000", "#d62728", "#ff7f0e", "#f2c12e", "#98df8a", "#2ca02c", "#9e9e9e")
+
+
+def _state_label(state: str, t: Translator) -> str:
+    return t.plain("insight.chart.overdue") if state == OVERDUE_STATE else t.plain(f"state.{state}")
 
 
 async def _units(stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> charts.Chart:
@@ -46,7 +53,7 @@ async def _units(stats: StatsService, user: User, period: StatsPeriod, t: Transl
     regions = {r.code: r for r in await stats.regions()}
     codes = sorted(counts)
     stacks = [
-        charts.Series(t.plain(f"state.{state.value}"), tuple(float(counts[c].get(state.value, 0)) for c in codes))
+        charts.Series(_state_label(state, t), tuple(float(counts[c].get(str(state), 0)) for c in codes))
         for state in STATES
     ]
     title = t.plain("insight.chart.units", period=period_name(period, t))
@@ -63,7 +70,10 @@ async def _trend(stats: StatsService, user: User, period: StatsPeriod, t: Transl
         charts.Series(t.plain("insight.chart.closed"), tuple(float(n) for n in trend.closed)),
     ]
     title = t.plain("insight.chart.trend", period=period_name(period, t))
-    return await asyncio.to_thread(charts.weekly_lines, title, trend.weeks, lines, t.plain("insight.chart.count"))
+    # Weeks start on Monday; the first one is labelled by the period's first day, not the Monday before it (a chart of
+    # October began at "09-28"), as its count holds only what the period holds.
+    weeks = [max(week, period.start) for week in trend.weeks]
+    return await asyncio.to_thread(charts.weekly_lines, title, weeks, lines, t.plain("insight.chart.count"))
 
 
 async def _drills(stats: StatsService, user: User, period: StatsPeriod, t: Translator) -> charts.Chart:

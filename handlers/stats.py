@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.catalog import SOURCE_LEVELS, label, severity_rank
+from bot.domain.catalog import SENSITIVE_AREAS, SOURCE_LEVELS, label, severity_rank
 from bot.domain.stats import (
     PeriodKind,
     RangeProblem,
@@ -72,15 +72,26 @@ def _breakdowns(report: StatsReport, t: Translator) -> list[str]:
     lang = t.language
     severities = sorted(report.by_severity.items(), key=lambda item: -severity_rank(item[0]))
     sources = [(k, report.by_source[k]) for k in SOURCE_LEVELS if k in report.by_source]
-    areas = sorted(report.by_area.items(), key=lambda item: (-item[1].found, item[0].value))[:TOP_AREAS]
+    areas = _areas(report, t)
     types = sorted(report.by_type.items(), key=lambda item: (-item[1].found, item[0].value))
     return [
         t("insight.stats.by_severity", items=_joined(((label(k, lang), v.found) for k, v in severities), t)),
         t("insight.stats.by_source", items=_joined(((label(k, lang), v.found) for k, v in sources), t)),
-        t("insight.stats.by_area", items=_joined(((label(k, lang), v.found) for k, v in areas), t)),
+        t("insight.stats.by_area", items=_joined(areas, t)),
         t("insight.stats.by_type",
           items=_joined(((t.plain(f"insight.type.{k.value}"), v.found) for k, v in types), t)),
     ]
+
+
+def _areas(report: StatsReport, t: Translator) -> list[tuple[str, int]]:
+    """The TOP_AREAS areas with the most hazards, then "其他 N" for the rest, so the line adds up to 本期发现. A
+    rights-protection (权益保障) hazard is always named: the seed singles it out, and it is only in the figures of
+    those allowed to see it (a head's scope leaves it out in SQL), so naming it shows nobody anything new."""
+    ranked = sorted(report.by_area.items(), key=lambda item: (-item[1].found, item[0].value))
+    shown = [(k, v) for n, (k, v) in enumerate(ranked) if n < TOP_AREAS or k in SENSITIVE_AREAS]
+    rest = sum(v.found for k, v in ranked if (k, v) not in shown)
+    pairs = [(label(k, t.language), v.found) for k, v in shown]
+    return pairs + ([(t.plain("insight.stats.area_rest"), rest)] if rest else [])
 
 
 # Answers a rebound rate needs before it says anything: "100%" of one answer alarms more than it informs.
@@ -102,20 +113,45 @@ def _check_backs(report: StatsReport, t: Translator) -> list[str]:
               rebound=rebound)]
 
 
+def _inspections(report: StatsReport, t: Translator) -> str:
+    """The monthly self-inspections: a rate over the months that have ended, and the running month's progress
+    apart, with its due day, since nobody has missed it yet; the rate alone where no month is running."""
+    if report.running_due is None:
+        return t("insight.stats.inspections", inspections=fraction(report.inspections, t))
+    due = day(report.running_due)
+    done, owed = report.inspections_running.part, report.inspections_running.whole
+    if report.inspections.whole == 0:
+        return t("insight.stats.inspections_running", done=done, owed=owed, due=due)
+    return t("insight.stats.inspections_both", inspections=fraction(report.inspections, t), done=done, owed=owed,
+             due=due)
+
+
+def _unit_backlog(period_overdue: int, backlog_overdue: int, t: Translator) -> str:
+    """A place's 逾期 is its own hazards of the period, as the headline counts them, so the lines add up to it. Where
+    hazards found before the period are overdue too, the whole backlog is named beside it, labelled as such (the
+    动态清零 line's figure for the place); nothing where the two are the same."""
+    if backlog_overdue == period_overdue:
+        return ""
+    return t("insight.stats.unit_backlog", overdue=backlog_overdue)
+
+
 def render(report: StatsReport, institution: str | None, t: Translator) -> str:
     h = report.hazards
     ack_hours = None if report.median_ack_minutes is None else report.median_ack_minutes / 60
     parts = [
-        t("insight.stats.header", scope=scope_name(report.scope, report.regions, institution, t),
-          period=period_name(report.period, t), as_of=day(report.as_of)),
+        # A period that has ended is told as it stood at its end, and says so; a running one as it stands now.
+        t("insight.stats.header_ended" if report.ended else "insight.stats.header",
+          scope=scope_name(report.scope, report.regions, institution, t), period=period_name(report.period, t),
+          as_of=day(report.as_of)),
         t("insight.stats.hazards", found=h.found, closed=h.closed, unresolved=h.unresolved, overdue=h.overdue),
         # Withdrawn (作废) ones were never rectified: named apart, out of the rectification rate.
         *([t(counted("insight.stats.withdrawn", h.withdrawn), count=h.withdrawn)] if h.withdrawn else []),
         t("insight.stats.rates", rectification=percent(h.rectification, t), on_time=percent(h.punctuality, t),
           median=duration_hours(report.median_close_hours, t)),
-        t("insight.stats.backlog", unresolved=report.backlog_unresolved, overdue=report.backlog_overdue),
+        t("insight.stats.backlog_ended" if report.ended else "insight.stats.backlog",
+          unresolved=report.backlog_unresolved, overdue=report.backlog_overdue),
         *_breakdowns(report, t),
-        t("insight.stats.duties", drills=fraction(report.drills, t), inspections=fraction(report.inspections, t)),
+        t("insight.stats.duties", drills=fraction(report.drills, t), inspections=_inspections(report, t)),
         t("insight.stats.warnings", acks=fraction(report.acks, t), median=duration_hours(ack_hours, t)),
         *_check_backs(report, t),
     ]
@@ -124,7 +160,8 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
         heading = t("insight.stats.units_county" if city else "insight.stats.units_township")
         lines = [
             t("insight.stats.unit", name=unit_name(u.code, report.regions, t), found=u.hazards.found,
-              on_time=percent(u.hazards.punctuality, t), overdue=u.backlog_overdue, drills=percent(u.drills, t),
+              on_time=percent(u.hazards.punctuality, t), overdue=u.hazards.overdue,
+              backlog=_unit_backlog(u.hazards.overdue, u.backlog_overdue, t), drills=percent(u.drills, t),
               acks=percent(u.acks, t))
             for u in report.units
         ]

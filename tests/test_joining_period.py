@@ -33,7 +33,8 @@ async def test_a_home_added_on_28_november_owes_december_first(bot_stage: Stage)
     await staff.send_text("/stats")
     after = staff.last_message().text
     # November's self-inspection is not owed by the new home: the month's figure is the demo homes' alone.
-    assert before.split("月度自查完成 ")[1].split()[0] == after.split("月度自查完成 ")[1].split()[0]
+    running = "月度自查本月进行中：已完成 "
+    assert before.split(running)[1].split("（")[0] == after.split(running)[1].split("（")[0]
 
     await plan_once(bot_stage.services)
     bot_stage.clock.set(local(2026, 12, 1, 9, 1))

@@ -28,8 +28,9 @@ async def test_a_city_that_began_on_10_september_has_not_missed_what_came_before
         await staff.send_text("/stats")
         figures = staff.last_message()
         await staff.press("本年", figures)
-        # September, October and November, for each of Lucheng's two demo homes: not the eleven months of 2026.
-        assert "月度自查完成 0/6" in figures.text
+        # September and October, for each of Lucheng's two demo homes: not the eleven months of 2026; November is
+        # not due before the 30th, so it is under way, out of the rate.
+        assert "已结束月份的月度自查完成 0/4（0%）；本月进行中：已完成 0/2（2026-11-30 截止）" in figures.text
 
 
 async def test_tracking_since_all_judges_every_period(tmp_path: Path) -> None:

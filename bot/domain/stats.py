@@ -3,9 +3,11 @@
 What the figures mean, so that /stats, the charts, the exports and the notices all say the same thing:
 
 - A period is whole local days, `start` to `end` inclusive. The hazards *found* in it are its cohort; "closed",
-  "unresolved", "overdue" and "on time" count that cohort as it stands now, so last month's figures keep moving
-  as its hazards are closed (the goal is 动态清零, not a frozen snapshot).
-- The *backlog* is every unresolved hazard in scope, whenever found: what dynamic zeroing counts down.
+  "unresolved", "overdue" and "on time" count that cohort as it stands now while the period runs, and as it stood
+  at its end once it has ended (each hazard's state then, from its history), so a month's figures read later are
+  that month's close, as its ranking is.
+- The *backlog* is every unresolved hazard in scope, whenever found (now, or at a past period's end): what dynamic
+  zeroing counts down.
 - Unresolved and overdue are `lifecycle.UNRESOLVED_STATES` and `lifecycle.is_overdue`, asked in SQL the same way.
 - A hazard staff withdrew (作废: reported in error, a duplicate, its institution closed) was found but never
   rectified: it counts in found and in `withdrawn`, never in closed, unresolved or overdue.
@@ -71,6 +73,25 @@ class StatsPeriod:
             months.append(f"{cursor:%Y-%m}")
             cursor = _add_months(cursor, 1)
         return months
+
+
+    def running_month(self, today: date) -> str | None:
+        """The month ('YYYY-MM') of `months` whose self-inspection is not due yet (due by its last day, so still
+        running today), if the period reaches it; None when every month of the period has ended."""
+        months = self.months(today)
+        if not months:
+            return None
+        return months[-1] if month_last_day(months[-1]) >= today else None
+
+    def settled_months(self, today: date) -> list[str]:
+        """The months of `months` whose self-inspection has fallen due: every one but the running month."""
+        running = self.running_month(today)
+        return [month for month in self.months(today) if month != running]
+
+
+def month_last_day(month: str) -> date:
+    """The last day of a month ('YYYY-MM'): the day its self-inspection is due by."""
+    return _add_months(date.fromisoformat(f"{month}-01"), 1) - timedelta(days=1)
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

@@ -24,6 +24,7 @@ from bot.domain.lifecycle import HazardState, days_late, is_overdue
 from bot.domain.stats import Scope, StatsPeriod
 from bot.services.duties import month_start
 from bot.services.spreadsheets import Column, CsvTable, Kind, XlsxBook, open_csv
+from bot.services.stats import InstitutionDuties, StatsService
 from storage import Storage
 from storage.repositories.exports import ExportRepository
 
@@ -73,6 +74,12 @@ INSPECTION_COLUMNS = (
     ("started_at", 17, Kind.DATETIME), ("finished_at", 17, Kind.DATETIME), ("amended_at", 17, Kind.DATETIME),
     ("failed_items", 8, Kind.NUMBER), ("finished_by", 12, Kind.TEXT), ("sheet_status", 14, Kind.TEXT),
 )
+COMPLIANCE_COLUMNS = (
+    ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
+    ("township", 12, Kind.TEXT), ("institution_type", 12, Kind.TEXT), ("drill_status", 10, Kind.TEXT),
+    ("last_drill", 12, Kind.DATE), ("inspections_done", 12, Kind.TEXT), ("inspections_missing", 24, Kind.TEXT),
+    ("inspection_running", 16, Kind.TEXT),
+)
 ACK_COLUMNS = (
     ("warning", 8, Kind.NUMBER), ("warning_kind", 10, Kind.TEXT), ("level", 8, Kind.TEXT),
     ("headline", 30, Kind.TEXT), ("sent_at", 17, Kind.DATETIME), ("institution", 28, Kind.TEXT),
@@ -86,9 +93,10 @@ def columns(spec: Sequence[tuple[str, int, Kind]], words: Words) -> list[Column]
 
 
 class ExportService:
-    def __init__(self, storage: Storage, tz: ZoneInfo) -> None:
+    def __init__(self, storage: Storage, tz: ZoneInfo, stats: StatsService | None = None) -> None:
         self._tz = tz
         self._clock = storage.clock
+        self._stats = stats
         self.repository = ExportRepository(storage.db)
 
     async def count(self, scope: Scope, period: StatsPeriod) -> int:
@@ -118,6 +126,9 @@ class ExportService:
         sheet = book.sheet(words.plain("insight.sheet.problems"), columns(PROBLEM_COLUMNS, words))
         hazards = await self._problems(scope, period, sheet.write, words, total, progress)
         registers = await self._registers(book, scope, period, months, words)
+        if self._stats is not None:
+            # Not counted in `registers` (the rows of what was done): the caption's 台账 N 条 stays that.
+            await self._compliance(book, scope, period, words)
         await asyncio.to_thread(book.save)
         return ExportFile(path, hazards, registers)
 
@@ -197,6 +208,34 @@ class ExportService:
                 await asyncio.to_thread(acks.write, [self._ack(row, words) for row in page])
                 written += len(page)
         return written
+
+    async def _compliance(self, book: XlsxBook, scope: Scope, period: StatsPeriod, words: Words) -> int:
+        """合规情况: one row per active institution in scope, its fire drill and its monthly self-inspections for
+        the period as /stats counts them, so the institutions /stats and the notice count (演练达标 3/17, the
+        通报's "完整名单见 /export") are named: the drill registers list only what was done."""
+        assert self._stats is not None
+        duties = await self._stats.duties_by_institution(scope, period)
+        sheet = book.sheet(words.plain("insight.sheet.compliance"), columns(COMPLIANCE_COLUMNS, words))
+        rows = [
+            self._duties(row, duties[int(row["id"])], words)
+            for row in await self.repository.institutions(scope) if int(row["id"]) in duties
+        ]
+        await asyncio.to_thread(sheet.write, rows)
+        return len(rows)
+
+    def _duties(self, row: dict[str, Any], duty: InstitutionDuties, words: Words) -> list[Any]:
+        drill = "drill_none" if duty.drill_ok is None else "drill_ok" if duty.drill_ok else "drill_late"
+        running = None if duty.running_done is None else words.plain(
+            "insight.duty.running_done" if duty.running_done else "insight.duty.running_open"
+        )
+        done = duty.inspections
+        return [
+            row["institution_code"], _name(row, "institution", words), _name(row, "county", words),
+            _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"),
+            words.plain(f"insight.duty.{drill}"), duty.last_drill,
+            f"{done.part}/{done.whole}" if done.whole else None,
+            ("、" if words.language == "zh_CN" else ", ").join(duty.missing) or None, running,
+        ]
 
     def _drill(self, row: dict[str, Any], words: Words) -> list[Any]:
         return [

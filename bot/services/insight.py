@@ -43,7 +43,7 @@ class Insight:
         stats = StatsService(storage, clock, tz, tracking_since=tracking_since)
         return cls(
             stats=stats,
-            exports=ExportService(storage, tz),
+            exports=ExportService(storage, tz, stats),
             notices=NoticeService(storage, clock, stats, outbox or OutboxService(storage, clock)),
             imports=ImportService(
                 storage, clock, tz, onboarding, timedelta(hours=settings.invite_ttl_hours), warnings

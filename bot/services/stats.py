@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,7 @@ from bot.domain.stats import (
     StatsPeriod,
     count_cohort,
     local_midnight,
+    month_last_day,
     scope_for,
     unit_of,
     week_origin,
@@ -59,15 +60,18 @@ class UnitFigures:
     backlog_unresolved: int
     backlog_overdue: int
     drills: Ratio  # institutions not overdue on their fire drill / institutions that owed one (`_drill_verdicts`)
-    inspections: Ratio  # monthly self-inspections finished / owed
+    inspections: Ratio  # monthly self-inspections finished / owed, for the months that have ended
     acks: Ratio  # institutions that answered a warning / institutions reached
+    # The running month's self-inspections finished / institutions that will owe one: not due before its last day,
+    # so never a rate that would read as missed (`StatsPeriod.running_month`).
+    inspections_running: Ratio = field(default_factory=Ratio)
 
 
 @dataclass(frozen=True)
 class StatsReport:
     scope: Scope
     period: StatsPeriod
-    as_of: date  # the day duties are judged on
+    as_of: date  # the day duties are judged on, and, for a period that has ended, the hazards' states
     hazards: HazardCounts
     median_close_hours: float | None
     backlog_unresolved: int
@@ -77,12 +81,28 @@ class StatsReport:
     by_source: dict[SourceLevel, HazardCounts]
     by_type: dict[InstitutionType, HazardCounts]
     drills: Ratio
-    inspections: Ratio
+    inspections: Ratio  # the months that have ended
     acks: Ratio
     median_ack_minutes: float | None
     check_backs: CheckBackCounts  # the check-backs (回访) asked in the period, and their answers
     units: tuple[UnitFigures, ...]  # empty for an institution
     regions: dict[str, Region]  # names of the units and the scope
+    # The running month's self-inspections, done / owing by its end (see UnitFigures).
+    inspections_running: Ratio = field(default_factory=Ratio)
+    running_due: date | None = None  # the running month's last day, while the period reaches one (not yet due)
+    ended: bool = False  # the period has ended: its hazards are counted as they stood at its end
+
+
+@dataclass(frozen=True)
+class InstitutionDuties:
+    """One institution's duties for a period, judged as /stats judges them: its line of the export's compliance
+    sheet (合规情况), which names those /stats and the notice only count."""
+
+    drill_ok: bool | None  # not overdue on its fire drill at the period's end (or today); None: owed none then
+    last_drill: date | None  # its last fire drill on or before then
+    inspections: Ratio  # self-inspections finished / owed over the months ended
+    missing: tuple[str, ...]  # the months ended it owed and did not finish
+    running_done: bool | None  # the running month's self-inspection finished; None: no running month, or not owed
 
 
 @dataclass(frozen=True)
@@ -134,7 +154,6 @@ class StatsService:
     async def report_for(self, scope: Scope, period: StatsPeriod) -> StatsReport:
         now, today = self._clock.now(), self.today()
         since, until = period.utc_bounds(self._tz)
-        months = period.months(today)
         # The hazards (on the bot's connection) and the duties and warnings (on a second one) are counted at the
         # same time: each half of a year of the whole city is 60-75 ms, mostly SQLite, which releases the GIL, so
         # two cores do them side by side. An institution's figures take a few milliseconds, less than opening that
@@ -143,9 +162,9 @@ class StatsService:
         spread = scope.level is not ScopeLevel.INSTITUTION
         async with side_reader(db) if spread else nullcontext(db) as side, asyncio.TaskGroup() as group:
             hazard_half = group.create_task(self._hazard_figures(scope, since, until, now))
-            duty_half = group.create_task(self._duty_figures(StatsRepository(side), scope, period, months, today))
+            duty_half = group.create_task(self._duty_figures(StatsRepository(side), scope, period, today))
         cohort, backlog, median_close, check_backs = hazard_half.result()
-        institutions, owed, inspected, (acks, median_ack), drills = duty_half.result()
+        institutions, (owed, inspected, running), (acks, median_ack), drills = duty_half.result()
         by_unit = cohort.by_unit
         codes = sorted(set(by_unit) | set(backlog) | set(institutions) | set(acks) | await self._known_units(scope))
         units = tuple(
@@ -157,6 +176,7 @@ class StatsService:
                 drills=drills.get(code, Ratio()),
                 inspections=Ratio(inspected.get(code, 0), owed.get(code, 0)),
                 acks=Ratio(acks[code].answered, acks[code].reached) if code in acks else Ratio(),
+                inspections_running=running.get(code, Ratio()),
             )
             for code in codes
         )
@@ -164,6 +184,7 @@ class StatsService:
             scope=scope,
             period=period,
             as_of=period.as_of(today),
+            ended=until <= now,
             hazards=cohort.total,
             median_close_hours=median_close,
             backlog_unresolved=sum(u.backlog_unresolved for u in units),
@@ -179,44 +200,81 @@ class StatsService:
             check_backs=check_backs,
             units=() if scope.level is ScopeLevel.INSTITUTION else units,
             regions=await self._regions(scope, codes),
+            inspections_running=sum((u.inspections_running for u in units), Ratio()),
+            running_due=_due(period.running_month(today)),
         )
 
     async def _hazard_figures(
         self, scope: Scope, since: datetime, until: datetime, now: datetime
     ) -> tuple[Cohort, dict[str, tuple[int, int]], float | None, CheckBackCounts]:
-        """The cohort and its breakdowns, the backlog by unit, the median closing time and the check-backs asked."""
+        """The cohort and its breakdowns, the backlog by unit, the median closing time and the check-backs asked.
+        A period that has ended is told as it stood at its end (its last day's midnight): each hazard in the state
+        its history had reached then, overdue by then, and the backlog of that moment, so October's figures read on
+        20 November are October's close, not today's."""
         repo = self.repository
-        cohort = count_cohort(await repo.cohort_columns(scope, since, until, now), scope)
-        backlog = await repo.backlog_by(scope, now, GroupBy.UNIT)
-        median_close = await repo.median_close_hours(scope, since, until, cohort.total.closed)
+        if until <= now:
+            cohort = count_cohort(await repo.cohort_columns(scope, since, until, until, from_history=True), scope)
+            backlog = await repo.backlog_at(scope, until)
+            median_close = await repo.median_close_hours(scope, since, until, cohort.total.closed, closed_by=until)
+        else:
+            cohort = count_cohort(await repo.cohort_columns(scope, since, until, now), scope)
+            backlog = await repo.backlog_by(scope, now, GroupBy.UNIT)
+            median_close = await repo.median_close_hours(scope, since, until, cohort.total.closed)
         check_backs = await repo.check_backs_asked(scope, since, until)
         return cohort, backlog, median_close, check_backs
 
     async def _duty_figures(
-        self, repo: StatsRepository, scope: Scope, period: StatsPeriod, months: list[str], today: date
-    ) -> tuple[Counter[str], Counter[str], Counter[str], tuple[dict[str, UnitAcks], float | None], dict[str, Ratio]]:
-        """Institutions, self-inspections owed and finished, warnings answered (with the median answer time) and
-        drill compliance, by unit. The roster of institutions is read once for all three duties."""
+        self, repo: StatsRepository, scope: Scope, period: StatsPeriod, today: date
+    ) -> tuple[Counter[str], _Inspections, tuple[dict[str, UnitAcks], float | None], dict[str, Ratio]]:
+        """Institutions, self-inspections owed and finished (the months ended, and the running one apart), warnings
+        answered (with the median answer time) and drill compliance, by unit. The roster of institutions is read
+        once for all three duties."""
         roster = await repo.roster(scope)
         units = [unit_of(code, scope) for code in roster.region_codes]
-        done = await repo.inspections_done(scope, months)
-        months_owed = _MonthsOwed(months)
+        figures = await self._inspection_figures(repo, scope, roster, period, today)
         owed: Counter[str] = Counter()
         inspected: Counter[str] = Counter()
-        for institution_id, unit, tracked in zip(roster.ids, units, roster.tracked_from, strict=True):
-            finished = done.get(institution_id, ())
-            owed[unit] += months_owed.owed(judging_start(self._tracking_since, tracked), finished)
-            inspected[unit] += len(finished)
+        running: dict[str, Ratio] = {}
+        for unit, (settled, this_month) in zip(units, figures, strict=True):
+            owed[unit] += settled.whole
+            inspected[unit] += settled.part
+            running[unit] = running.get(unit, Ratio()) + this_month
         since, until = period.utc_bounds(self._tz)
         acks = await repo.acks_with_median(scope, since, until)
         drills: dict[str, Ratio] = {}
         for unit, ok in zip(units, await self._drill_verdicts(scope, roster, period.as_of(today), repo), strict=True):
             drills[unit] = drills.get(unit, Ratio()) + (Ratio() if ok is None else Ratio(int(ok), 1))
-        return Counter(units), owed, inspected, acks, drills
+        return Counter(units), (owed, inspected, running), acks, drills
+
+    async def _inspection_figures(
+        self, repo: StatsRepository, scope: Scope, roster: Roster, period: StatsPeriod, today: date
+    ) -> list[tuple[Ratio, Ratio]]:
+        """For each institution of the roster, in order: its self-inspections finished / owed over the months of
+        the period that have ended, and the running month's finished / owing by the month's end. The running
+        month is not due until its last day, so it is kept out of the rate: on 20 November, 1 of 17 done is
+        progress, not a 6% compliance."""
+        settled, running = period.settled_months(today), period.running_month(today)
+        done = await repo.inspections_done(scope, [*settled, *([running] if running else [])])
+        settled_owed, running_owed = _MonthsOwed(settled), _MonthsOwed([running] if running else [])
+        figures = []
+        for institution_id, tracked in zip(roster.ids, roster.tracked_from, strict=True):
+            finished = done.get(institution_id, [])
+            judged_from = judging_start(self._tracking_since, tracked)
+            past = [month for month in finished if month != running]
+            now = [month for month in finished if month == running]
+            figures.append((
+                Ratio(len(past), settled_owed.owed(judged_from, past)),
+                Ratio(len(now), running_owed.owed(judged_from, now)) if running else Ratio(),
+            ))
+        return figures
 
     async def states_by_unit(self, actor: User, period: StatsPeriod) -> dict[str, dict[str, int]]:
         since, until = period.utc_bounds(self._tz)
-        return await self.repository.states_by_unit(self.scope(actor), since, until)
+        now = self._clock.now()
+        ended = until <= now
+        return await self.repository.states_by_unit(
+            self.scope(actor), since, until, until if ended else now, from_history=ended
+        )
 
     async def weekly_trend(self, actor: User, period: StatsPeriod) -> WeeklyTrend:
         since, until = period.utc_bounds(self._tz)
@@ -275,20 +333,42 @@ class StatsService:
             verdicts.append(counted_compliant(rule, done, as_of, judging_start(self._tracking_since, tracked)))
         return verdicts
 
+    async def duties_by_institution(self, scope: Scope, period: StatsPeriod) -> dict[int, InstitutionDuties]:
+        """Institution id → its duties for the period (`InstitutionDuties`), for each active institution in scope."""
+        repo, today = self.repository, self.today()
+        roster = await repo.roster(scope)
+        as_of = period.as_of(today)
+        verdicts = await self._drill_verdicts(scope, roster, as_of, repo)
+        figures = await self._inspection_figures(repo, scope, roster, period, today)
+        settled, running = period.settled_months(today), period.running_month(today)
+        done = await repo.inspections_done(scope, settled)
+        months_owed = _MonthsOwed(settled)
+        kinds = sorted({k.value for kind in set(roster.types) for k in drill_rule(kind).drill_kinds})
+        dates = await repo.drill_dates(scope, kinds, date.min) if kinds else {}
+        duties: dict[int, InstitutionDuties] = {}
+        for institution_id, kind, tracked, ok, (past, this_month) in zip(
+            roster.ids, roster.types, roster.tracked_from, verdicts, figures, strict=True
+        ):
+            fire = drill_rule(kind).drill_kinds
+            held = [day for drill_kind, day in dates.get(institution_id, ()) if drill_kind in fire and day <= as_of]
+            judged_from = judging_start(self._tracking_since, tracked)
+            duties[institution_id] = InstitutionDuties(
+                drill_ok=ok,
+                last_drill=max(held, default=None),
+                inspections=past,
+                missing=months_owed.missing(judged_from, done.get(institution_id, [])),
+                running_done=bool(this_month.part) if running and this_month.whole else None,
+            )
+        return duties
+
     async def inspections_by_institution(self, scope: Scope, period: StatsPeriod) -> dict[int, Ratio]:
-        """Institution id → its monthly self-inspections finished / owed in the period so far, counted as /stats
-        counts them for a unit (`_duty_figures`)."""
+        """Institution id → its monthly self-inspections finished / owed over the months of the period that have
+        ended, counted as /stats counts them for a unit (`_duty_figures`): the running month is not due yet, so it
+        neither helps nor harms a ranking."""
         repo = self.repository
         roster = await repo.roster(scope)
-        months = period.months(self.today())
-        done = await repo.inspections_done(scope, months)
-        months_owed = _MonthsOwed(months)
-        figures: dict[int, Ratio] = {}
-        for institution_id, tracked in zip(roster.ids, roster.tracked_from, strict=True):
-            finished = done.get(institution_id, ())
-            owed = months_owed.owed(judging_start(self._tracking_since, tracked), finished)
-            figures[institution_id] = Ratio(len(finished), owed)
-        return figures
+        figures = await self._inspection_figures(repo, scope, roster, period, self.today())
+        return {institution_id: settled for institution_id, (settled, _) in zip(roster.ids, figures, strict=True)}
 
     async def _known_units(self, scope: Scope) -> set[str]:
         """Every county of the city appears in its breakdown, even one with nothing to count yet."""
@@ -299,6 +379,13 @@ class StatsService:
     async def _regions(self, scope: Scope, codes: list[str]) -> dict[str, Region]:
         wanted = set(codes) | ({scope.region_code} if scope.region_code else set())
         return {region.code: region for region in await self._storage.regions.all() if region.code in wanted}
+
+
+def _due(month: str | None) -> date | None:
+    return None if month is None else month_last_day(month)
+
+
+_Inspections = tuple[Counter[str], Counter[str], dict[str, Ratio]]  # owed, finished (months ended), running month
 
 
 class _MonthsOwed:
@@ -313,6 +400,14 @@ class _MonthsOwed:
             for month in months
         }
         self._sorted = sorted(self._last_joining.values())
+
+    def missing(self, judged_from: date | None, finished: Iterable[str]) -> tuple[str, ...]:
+        """The months owed (joined by their last joining day) and not finished, in order."""
+        done = set(finished)
+        return tuple(
+            month for month, last in sorted(self._last_joining.items())
+            if month not in done and (judged_from is None or last >= judged_from)
+        )
 
     def owed(self, judged_from: date | None, finished: Iterable[str]) -> int:
         if judged_from is None:

@@ -107,6 +107,17 @@ class ExportRepository:
             found.setdefault(institution, []).append(str(row["full_name"]))
         return found
 
+    async def institutions(self, scope: Scope) -> list[dict[str, Any]]:
+        """The active institutions in scope with their places, in the order of the registers (place, then code)."""
+        where, params = institution_scope(scope)
+        rows = await self._db.fetchall(
+            "SELECT i.id, i.code AS institution_code, i.name_zh AS institution_zh, i.name_en AS institution_en, "
+            f"i.type AS institution_type, {_PLACE_COLUMNS} FROM institutions i {_PLACES.format(a='i')} "
+            f"WHERE {where} ORDER BY i.region_code, i.code",
+            params,
+        )
+        return [_row(row) for row in rows]
+
     async def drill_page(self, scope: Scope, start: date, end: date, *, after: int, limit: int) -> list[dict[str, Any]]:
         where, params = institution_scope(scope)
         rows = await self._db.fetchall(

@@ -33,6 +33,8 @@ _OPEN = sorted(s.value for s in OPEN_STATES)
 _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
 _WITHDRAWN = sorted(s.value for s in WITHDRAWN_STATES)
 _SENSITIVE = sorted(a.value for a in SENSITIVE_AREAS)
+# What the county chart counts an open hazard past its deadline as, in place of its state (`states_by_unit`).
+OVERDUE_STATE = "overdue"
 
 
 def answered_in_force(alias: str) -> str:
@@ -129,6 +131,19 @@ def _standing_params(now: datetime) -> list[object]:
     return [*_CLOSED, *_OPEN, to_db_time(now), *_UNRESOLVED, *_WITHDRAWN]
 
 
+def state_at(alias: str = "h") -> str:
+    """A hazard's state at an instant (one `?`, given twice by `_state_at_params`): the state it is in now when
+    nothing has changed since (`updated_at`), else the state its history (hazard_events) had reached by then; a
+    hazard with no event before it (data imported without history) is taken in the state it is in now."""
+    return (f"CASE WHEN {alias}.updated_at < ? THEN {alias}.state "
+            f"ELSE coalesce((SELECT e.to_state FROM hazard_events e WHERE e.hazard_id = {alias}.id AND e.at < ? "
+            f"ORDER BY e.id DESC LIMIT 1), {alias}.state) END")
+
+
+def _state_at_params(at: datetime) -> list[object]:
+    return [to_db_time(at), to_db_time(at)]
+
+
 @asynccontextmanager
 async def side_reader(db: Database) -> AsyncIterator[Database]:
     """A second connection to the same database file for reading while `db` is busy with other statements (a
@@ -166,19 +181,31 @@ class StatsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def cohort_columns(self, scope: Scope, since: datetime, until: datetime, now: datetime) -> CohortColumns:
-        """The hazards found in [since, until) as parallel columns (`CohortColumns`), for `count_cohort`.
+    async def cohort_columns(
+        self, scope: Scope, since: datetime, until: datetime, now: datetime, *, from_history: bool = False
+    ) -> CohortColumns:
+        """The hazards found in [since, until) as parallel columns (`CohortColumns`), for `count_cohort`, as they
+        stand at `now`: with `from_history` (a period that has ended, `now` its end), each in the state its history
+        had reached then (`state_at`), overdue by then.
 
         One walk of the covering cohort index, each column gathered by group_concat into one text: SQLite would
         sort the whole cohort for each GROUP BY (no hash aggregation), and fetching it as rows costs a Python tuple
         per hazard. The institution type is looked up here, not joined: a dict beats a B-tree probe per hazard."""
         where, params = hazard_scope(scope)
+        source, source_params = "hazards h", list[object]()
+        if from_history:
+            # A period that has ended is counted as it stood at its end: each hazard's state then, from its history.
+            source = (f"(SELECT h.region_code, h.area, h.severity, h.source_level, h.institution_id, h.deadline, "
+                      f"h.closed_on_time, h.reported_at, h.id, {state_at()} AS state FROM hazards h "
+                      f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where}) h")
+            source_params = [*_state_at_params(now), to_db_time(since), to_db_time(until), *params]
+            where, params = "1 = 1", []
         row = await self._db.fetchone(
             "SELECT COUNT(*) AS n, group_concat(h.region_code, ','), group_concat(h.area, ','), "
             "group_concat(h.severity, ','), group_concat(h.source_level, ','), group_concat(h.institution_id, ','), "
-            f"group_concat({_STANDING}, ',') FROM hazards h "
+            f"group_concat({_STANDING}, ',') FROM {source} "
             f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where}",
-            (*_standing_params(now), to_db_time(since), to_db_time(until), *params),
+            (*_standing_params(now), *source_params, to_db_time(since), to_db_time(until), *params),
         )
         if row is None or not row["n"]:
             return CohortColumns((), (), (), (), (), ())
@@ -283,17 +310,22 @@ class StatsRepository:
         )
         return {str(row["name"]): _counts(row) for row in rows}
 
-    async def median_close_hours(self, scope: Scope, since: datetime, until: datetime, closed: int) -> float | None:
-        """The median time from report to closing of the cohort's `closed` hazards (counted by the caller)."""
+    async def median_close_hours(
+        self, scope: Scope, since: datetime, until: datetime, closed: int, *, closed_by: datetime | None = None
+    ) -> float | None:
+        """The median time from report to closing of the cohort's `closed` hazards (counted by the caller); with
+        `closed_by` (a period's end), those closed then by their history (`state_at`)."""
         window = median_window(closed)
         if window is None:
             return None
         where, params = hazard_scope(scope)
+        # Closed then by its history, as `cohort_columns(from_history=True)` counted it, so the count matches.
+        state, state_params = ("+h.state", []) if closed_by is None else (state_at(), _state_at_params(closed_by))
         rows = await self._db.fetchall(
             "SELECT (julianday(h.closed_at) - julianday(h.reported_at)) * 24.0 AS hours FROM hazards h "
-            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND +h.state IN ({marks(_CLOSED)}) "
+            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {state} IN ({marks(_CLOSED)}) "
             f"AND h.closed_at IS NOT NULL AND {where} ORDER BY hours LIMIT ? OFFSET ?",
-            (to_db_time(since), to_db_time(until), *_CLOSED, *params, window[1], window[0]),
+            (to_db_time(since), to_db_time(until), *state_params, *_CLOSED, *params, window[1], window[0]),
         )
         return median_of([float(row["hours"]) for row in rows])
 
@@ -318,6 +350,26 @@ class StatsRepository:
             sums[name] = (unresolved + int(row["unresolved"]), overdue + int(row["overdue"] or 0))
         return sums
 
+    async def backlog_at(self, scope: Scope, at: datetime) -> dict[str, tuple[int, int]]:
+        """Unit → (unresolved, overdue) at the instant `at` (a period's end), whenever found: reported before it and
+        unresolved then by its history (`state_at`), overdue if open then and past its deadline. One closed before
+        `at` is skipped without reading its history (a reopened one has its closed_at cleared)."""
+        where, params = hazard_scope(scope)
+        moment = to_db_time(at)
+        rows = await self._db.fetchall(
+            f"SELECT region_code, state, deadline FROM (SELECT h.region_code, h.deadline, {state_at()} AS state "
+            "FROM hazards h WHERE h.reported_at < ? AND (h.closed_at IS NULL OR h.closed_at >= ?) "
+            f"AND {where}) WHERE state IN ({marks(_UNRESOLVED)})",
+            (*_state_at_params(at), moment, moment, *params, *_UNRESOLVED),
+        )
+        sums: dict[str, tuple[int, int]] = {}
+        for row in rows:
+            unit = str(row["region_code"])[: scope.unit_digits]
+            overdue = row["state"] in _OPEN and row["deadline"] is not None and row["deadline"] < moment
+            unresolved, late = sums.get(unit, (0, 0))
+            sums[unit] = (unresolved + 1, late + int(overdue))
+        return sums
+
     async def overdue_at(self, scope: Scope, at: datetime, by: GroupBy) -> dict[str, int]:
         """Name → hazards in scope that were overdue at the instant `at` (a period's end), whenever found
         (`overdue_then`). One closed before `at` (and not reopened) is skipped without reading its history."""
@@ -330,13 +382,20 @@ class StatsRepository:
         )
         return {str(row["name"]): int(row["n"]) for row in rows}
 
-    async def states_by_unit(self, scope: Scope, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
-        """Unit → state → how many of the cohort are in it now: the stacked bars of the county chart."""
+    async def states_by_unit(
+        self, scope: Scope, since: datetime, until: datetime, now: datetime, *, from_history: bool = False
+    ) -> dict[str, dict[str, int]]:
+        """Unit → state → how many of the cohort are in it at `now` (with `from_history`, a past period's end, by
+        each hazard's history, as /stats counts it): the stacked bars of the county chart. An open hazard past its
+        deadline is counted under OVERDUE_STATE instead of its state, so the chart shows what the ranking counts."""
         where, params = hazard_scope(scope)
+        state, state_params = (state_at(), _state_at_params(now)) if from_history else ("h.state", [])
         rows = await self._db.fetchall(
-            f"SELECT {group_expression(GroupBy.UNIT, scope, 'h')} AS unit, h.state, COUNT(*) AS n FROM hazards h "
-            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where} GROUP BY 1, 2",
-            (to_db_time(since), to_db_time(until), *params),
+            f"SELECT unit, CASE WHEN state IN ({marks(_OPEN)}) AND deadline < ? THEN '{OVERDUE_STATE}' ELSE state END "
+            f"AS state, COUNT(*) AS n FROM (SELECT {group_expression(GroupBy.UNIT, scope, 'h')} AS unit, "
+            f"{state} AS state, h.deadline FROM hazards h "
+            f"WHERE h.reported_at >= ? AND h.reported_at < ? AND {where}) GROUP BY 1, 2",
+            (*_OPEN, to_db_time(now), *state_params, to_db_time(since), to_db_time(until), *params),
         )
         found: dict[str, dict[str, int]] = {}
         for row in rows:

@@ -474,7 +474,7 @@ async def test_each_townships_line_gives_its_own_drill_compliance(bot_stage: Sta
     )
     await people.staff.send_text("/stats")
     text = people.staff.last_message().text
-    assert "月度自查完成 0/" in text and "（100%）；月度自查完成" in text  # the county's own figures
+    assert "月度自查本月进行中：已完成 0/" in text and "（100%）；月度自查" in text  # the county's own figures
     township = next(line for line in text.split("\n") if line.startswith("五马街道："))
     assert "· 演练 100% ·" in township
 

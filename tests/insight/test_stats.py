@@ -65,7 +65,10 @@ async def test_the_city_sees_every_figure_and_each_county(world: InsightWorld) -
     # 17 demo institutions: A (drill in March), B (drill last half-year, none due yet) and C (yearly, drill last
     # year) comply; D's typhoon drill is no fire drill; the other 13 logged nothing.
     assert report.drills == Ratio(3, 17)
-    assert report.inspections == Ratio(2, 17)  # A and C finished March; B started only; D finished February
+    # A and C finished March; B started only; D finished February. March is not due before its last day: shown as
+    # under way, never in the rate (no month of the period has ended).
+    assert (report.inspections, report.inspections_running) == (Ratio(), Ratio(2, 17))
+    assert report.running_due == date(2026, 3, 31)
     assert report.acks == Ratio(2, 3)  # A (two heads, counted once), B silent, C asked for help
     assert report.median_ack_minutes == pytest.approx(60, abs=0.01)  # A after 30 min, C after 90 min
     units = {u.code: u for u in report.units}
@@ -73,9 +76,9 @@ async def test_the_city_sees_every_figure_and_each_county(world: InsightWorld) -
     lucheng, longwan, city = units["330302"], units["330303"], units["330300"]
     assert lucheng.hazards == HazardCounts(found=4, closed=2, unresolved=2, overdue=1, on_time=1, late=1)
     assert (lucheng.backlog_unresolved, lucheng.backlog_overdue) == (3, 2)
-    assert (lucheng.drills, lucheng.inspections, lucheng.acks) == (Ratio(2, 2), Ratio(1, 2), Ratio(1, 2))
+    assert (lucheng.drills, lucheng.inspections_running, lucheng.acks) == (Ratio(2, 2), Ratio(1, 2), Ratio(1, 2))
     assert longwan.hazards == HazardCounts(found=2, unresolved=2, overdue=1)
-    assert (longwan.drills, longwan.inspections, longwan.acks) == (Ratio(1, 1), Ratio(1, 1), Ratio(1, 1))
+    assert (longwan.drills, longwan.inspections_running, longwan.acks) == (Ratio(1, 1), Ratio(1, 1), Ratio(1, 1))
     assert city.hazards == HazardCounts(found=1, closed=1, on_time=1) and city.drills == Ratio(0, 4)
     assert units["330305"].hazards == HazardCounts() and units["330305"].drills == Ratio(0, 2)
 
@@ -85,7 +88,7 @@ async def test_county_staff_see_their_county_by_township(world: InsightWorld) ->
     assert report.hazards == HazardCounts(found=4, closed=2, unresolved=2, overdue=1, on_time=1, late=1)
     assert report.median_close_hours == pytest.approx(132)  # 96 and 168 hours
     assert (report.backlog_unresolved, report.backlog_overdue) == (3, 2)
-    assert (report.drills, report.inspections, report.acks) == (Ratio(2, 2), Ratio(1, 2), Ratio(1, 2))
+    assert (report.drills, report.inspections_running, report.acks) == (Ratio(2, 2), Ratio(1, 2), Ratio(1, 2))
     assert report.median_ack_minutes == pytest.approx(30, abs=0.01)
     assert [u.code for u in report.units] == ["330302001", "330302007"]
     assert report.units[0].hazards.found == 3 and report.units[1].hazards.found == 1
@@ -96,7 +99,7 @@ async def test_a_head_sees_their_institution_without_rights_protection_hazards(w
     assert report.hazards == HazardCounts(found=2, closed=2, on_time=1, late=1)  # H3 (权益保障) stays hidden
     assert (report.backlog_unresolved, report.backlog_overdue) == (1, 1)  # H8
     assert HazardArea.RIGHTS not in report.by_area
-    assert (report.drills, report.inspections, report.acks) == (Ratio(1, 1), Ratio(1, 1), Ratio(1, 1))
+    assert (report.drills, report.inspections_running, report.acks) == (Ratio(1, 1), Ratio(1, 1), Ratio(1, 1))
     assert report.units == ()
 
 
@@ -106,8 +109,14 @@ async def test_a_period_with_nothing_found_counts_zero_and_keeps_the_backlog(wor
     assert report.hazards == HazardCounts()
     assert report.median_close_hours is None and report.median_ack_minutes is None
     assert not (report.by_area or report.by_severity or report.by_source or report.by_type)
-    assert (report.backlog_unresolved, report.backlog_overdue) == (5, 3)  # the backlog is whenever found
+    # January 2025 has ended: its backlog is what stood at its end, and nothing had been found by then.
+    assert (report.backlog_unresolved, report.backlog_overdue) == (0, 0) and report.ended
     assert report.acks == Ratio() and len(report.units) == 13
+    # A running period with nothing found keeps the backlog as it stands now, whenever found.
+    quiet = StatsPeriod(PeriodKind.RANGE, date(2026, 3, 16), date(2026, 3, 31))
+    report = await service(world).report(await world.user(CITY_ADMIN), quiet)
+    assert report.hazards == HazardCounts() and not report.ended
+    assert (report.backlog_unresolved, report.backlog_overdue) == (5, 3)
 
 
 def test_each_standing_counts_where_a_hazard_stands_in_every_breakdown() -> None:

@@ -99,23 +99,23 @@ def in_region(scope: Scope, region_code: str) -> bool:
     return scope.region_prefix is None or region_code.startswith(scope.region_prefix)
 
 
-def counts(hazards: list[sqlite3.Row]) -> HazardCounts:
+def counts(hazards: list[sqlite3.Row], at: datetime = NOW) -> HazardCounts:
     closed = [h for h in hazards if HazardState(h["state"]) in CLOSED_STATES]
     return HazardCounts(
         found=len(hazards),
         closed=len(closed),
         unresolved=sum(HazardState(h["state"]) in UNRESOLVED_STATES for h in hazards),
-        overdue=sum(is_overdue(instant(h["deadline"]), HazardState(h["state"]), NOW) for h in hazards),
+        overdue=sum(is_overdue(instant(h["deadline"]), HazardState(h["state"]), at) for h in hazards),
         on_time=sum(h["closed_on_time"] == 1 for h in closed),
         late=sum(h["closed_on_time"] == 0 for h in closed),
     )
 
 
-def grouped(hazards: list[sqlite3.Row], key: object) -> dict[str, HazardCounts]:
+def grouped(hazards: list[sqlite3.Row], key: object, at: datetime = NOW) -> dict[str, HazardCounts]:
     groups: dict[str, list[sqlite3.Row]] = defaultdict(list)
     for hazard in hazards:
         groups[key(hazard)].append(hazard)  # type: ignore[operator]
-    return {name: counts(members) for name, members in groups.items()}
+    return {name: counts(members, at) for name, members in groups.items()}
 
 
 def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]:
@@ -136,7 +136,14 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
 
     scoped = [h for h in rows.hazards if hazard_in_scope(h)]
     cohort = [h for h in scoped if since <= datetime.fromisoformat(h["reported_at"]) < until]
-    backlog = [h for h in scoped if HazardState(h["state"]) in UNRESOLVED_STATES]
+    # A period that has ended is counted as it stood at its end. The generated city has no hazard history, so each
+    # hazard is in the state it is in now (`state_at`'s fallback), overdue by the period's end; the backlog is what
+    # was found before the end.
+    end = min(until, NOW)
+    backlog = [
+        h for h in scoped
+        if HazardState(h["state"]) in UNRESOLVED_STATES and datetime.fromisoformat(h["reported_at"]) < end
+    ]
     closing_hours = [
         (datetime.fromisoformat(h["closed_at"]) - datetime.fromisoformat(h["reported_at"])).total_seconds() / 3600
         for h in cohort
@@ -156,13 +163,19 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
         compliant = not isinstance(status(rule, held, as_of), Overdue)
         drills[unit(institution["region_code"])] += Ratio(int(compliant), 1)
 
+    # The months ended owe their self-inspection; the running one (June, on 15 June) is due on its last day, so it
+    # is counted apart, out of the rate.
+    settled, running = period.settled_months(today), period.running_month(today)
+    assert set(settled) | ({running} if running else set()) == set(months)
     inspections: dict[str, Ratio] = defaultdict(Ratio)
+    inspections_running: dict[str, Ratio] = defaultdict(Ratio)
     for institution in institutions:
-        done = sum(
-            1 for s in rows.inspections
-            if s["institution_id"] == institution["id"] and s["month"] in months and s["finished_at"] is not None
-        )
-        inspections[unit(institution["region_code"])] += Ratio(done, len(months))
+        finished = {
+            s["month"] for s in rows.inspections if s["institution_id"] == institution["id"] and s["finished_at"]
+        }
+        inspections[unit(institution["region_code"])] += Ratio(len(finished & set(settled)), len(settled))
+        if running:
+            inspections_running[unit(institution["region_code"])] += Ratio(int(running in finished), 1)
 
     # Per (warning sent in the period, institution in scope it reached): the first answer of any of its heads.
     reached: dict[tuple[int, int], str] = {}
@@ -187,8 +200,8 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
         for key, at in first.items()
     ]
 
-    by_unit = grouped(cohort, lambda h: unit(h["region_code"]))
-    backlog_by_unit = grouped(backlog, lambda h: unit(h["region_code"]))
+    by_unit = grouped(cohort, lambda h: unit(h["region_code"]), end)
+    backlog_by_unit = grouped(backlog, lambda h: unit(h["region_code"]), end)
     codes = set(by_unit) | set(backlog_by_unit) | {unit(i["region_code"]) for i in institutions} | set(acks)
     if scope.level is ScopeLevel.CITY:
         codes |= set(rows.counties)
@@ -199,23 +212,25 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
             backlog_by_unit.get(code, HazardCounts()).overdue,
             drills.get(code, Ratio()),
             inspections.get(code, Ratio()),
+            inspections_running.get(code, Ratio()),
             acks.get(code, Ratio()),
         )
         for code in codes
     }
     return {
-        "hazards": counts(cohort),
+        "hazards": counts(cohort, end),
         "median_close_hours": statistics.median(closing_hours) if closing_hours else None,
-        "backlog": (len(backlog), counts(backlog).overdue),
-        "by_area": {HazardArea(k): v for k, v in grouped(cohort, lambda h: h["area"]).items()},
-        "by_severity": {Severity(k): v for k, v in grouped(cohort, lambda h: h["severity"]).items()},
-        "by_source": {SourceLevel(k): v for k, v in grouped(cohort, lambda h: h["source_level"]).items()},
+        "backlog": (len(backlog), counts(backlog, end).overdue),
+        "by_area": {HazardArea(k): v for k, v in grouped(cohort, lambda h: h["area"], end).items()},
+        "by_severity": {Severity(k): v for k, v in grouped(cohort, lambda h: h["severity"], end).items()},
+        "by_source": {SourceLevel(k): v for k, v in grouped(cohort, lambda h: h["source_level"], end).items()},
         "by_type": {
             InstitutionType(k): v
-            for k, v in grouped(cohort, lambda h: rows.institutions[h["institution_id"]]["type"]).items()
+            for k, v in grouped(cohort, lambda h: rows.institutions[h["institution_id"]]["type"], end).items()
         },
         "drills": sum(drills.values(), Ratio()),
         "inspections": sum(inspections.values(), Ratio()),
+        "inspections_running": sum(inspections_running.values(), Ratio()),
         "acks": sum(acks.values(), Ratio()),
         "median_ack_minutes": statistics.median(ack_minutes) if ack_minutes else None,
         "units": units if scope.level is not ScopeLevel.INSTITUTION else {},
@@ -233,10 +248,12 @@ def observed(report: StatsReport) -> dict[str, object]:
         "by_type": report.by_type,
         "drills": report.drills,
         "inspections": report.inspections,
+        "inspections_running": report.inspections_running,
         "acks": report.acks,
         "median_ack_minutes": report.median_ack_minutes,
         "units": {
-            u.code: (u.hazards, u.backlog_unresolved, u.backlog_overdue, u.drills, u.inspections, u.acks)
+            u.code: (u.hazards, u.backlog_unresolved, u.backlog_overdue, u.drills, u.inspections,
+                     u.inspections_running, u.acks)
             for u in report.units
         },
     }

@@ -24,8 +24,10 @@ def stats(world: InsightWorld) -> StatsService:
 
 
 def lucheng(report: StatsReport) -> tuple[Ratio, Ratio]:
+    """Lucheng's drill rate, and its self-inspections done / owed by the end of the months so far: the months ended
+    and the running one (March, on 20 March), which /stats shows apart, as not yet due."""
     unit = next(u for u in report.units if u.code == LUCHENG)
-    return unit.drills, unit.inspections
+    return unit.drills, unit.inspections + unit.inspections_running
 
 
 async def add_home(world: InsightWorld, added: date) -> None:
