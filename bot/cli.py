@@ -20,6 +20,7 @@ from bot.services.demo_data import DEMO_DATA_DIR, CityDataError, load_city_data
 from bot.services.errors import Refusal
 from bot.services.onboarding import deep_link
 from bot.services_factory import open_services
+from storage import run_lock
 
 if TYPE_CHECKING:
     from bot.app import BotApplication
@@ -76,7 +77,15 @@ def main(argv: list[str] | None = None) -> int:
         if not settings.bot_token:
             print(Translator(settings.default_language).plain("cli.no_token"), file=sys.stderr)
             return EXIT_CONFIG
-        return asyncio.run(_run(settings))
+        try:
+            with run_lock.exclusive(settings.database_path):
+                return asyncio.run(_run(settings))
+        except run_lock.DatabaseInUse:
+            # Two bots on one database would send every message twice; a restore under way must finish first.
+            print(Translator(settings.default_language).plain(
+                "cli.already_running", database=str(settings.database_path),
+                lock=str(run_lock.lock_path(settings.database_path))), file=sys.stderr)
+            return EXIT_FAILED
     try:
         return _operate(arguments, settings)
     except OSError as error:

@@ -46,11 +46,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     backup.add_argument("--out", type=Path, default=Path("backups"), help="folder for backups (default: ./backups)")
     restore = commands.add_parser(
         "restore", help="put a backup back in place of DATABASE_PATH",
-        description="Restore a folder made by `safety-bot backup`. Refuses to replace an existing database "
-                    "unless --force is given; stop the bot first.",
+        description="Restore a folder made by `safety-bot backup`. Refuses while a bot runs on DATABASE_PATH "
+                    "(stop it first), and refuses to replace an existing database unless --force is given.",
     )
     restore.add_argument("backup", type=Path, help="the backup folder (safety-backup-…)")
-    restore.add_argument("--force", action="store_true", help="replace an existing database")
+    restore.add_argument("--force", action="store_true",
+                         help="replace an existing database (never the database of a running bot)")
 
 
 def main(arguments: argparse.Namespace, settings: Settings) -> int:
