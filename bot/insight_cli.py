@@ -19,7 +19,7 @@ from bot.services.import_text import result_text
 from bot.services.imports import write_template
 from bot.services.spreadsheets import Table, UnreadableFile, read_table
 from bot.services_factory import open_services
-from storage.backup import BackupError, make_backup, restore_backup
+from storage.backup import BackupError, backup_time, is_backup, make_backup, newest_backup, restore_backup
 
 COMMANDS = ("import", "template", "backup", "restore")
 EXIT_FAILED = 1
@@ -49,7 +49,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         description="Restore a folder made by `safety-bot backup`. Refuses while a bot runs on DATABASE_PATH "
                     "(stop it first), and refuses to replace an existing database unless --force is given.",
     )
-    restore.add_argument("backup", type=Path, help="the backup folder (safety-backup-…)")
+    restore.add_argument("backup", type=Path,
+                         help="a backup folder (safety-backup-…), or the folder given to backup --out: its newest")
     restore.add_argument("--force", action="store_true",
                          help="replace an existing database (never the database of a running bot)")
 
@@ -135,6 +136,12 @@ def _backup(settings: Settings, out: Path, t: Translator) -> int:
 
 
 def _restore(settings: Settings, folder: Path, force: bool, t: Translator) -> int:
+    if not is_backup(folder) and (found := newest_backup(folder)) is not None:
+        # The folder `backup --out` was given: its newest backup, named, so the operator sees which one is put back.
+        folder, count = found
+        taken = backup_time(folder)
+        print(t.plain("insight.backup.chosen", folder=str(folder), count=count,
+                      time=f"{taken.astimezone(settings.tz):%Y-%m-%d %H:%M}" if taken else "—"))
     try:
         result = restore_backup(folder, settings.database_path, settings.evidence_dir, force=force)
     except BackupError as error:

@@ -26,6 +26,7 @@ from storage.run_lock import DatabaseInUse, exclusive
 MANIFEST = "manifest.json"
 DATABASE = "safety.db"
 EVIDENCE = "evidence"
+PREFIX = "safety-backup-"
 LOCK_TIMEOUT_S = 5.0
 
 
@@ -87,7 +88,7 @@ def _copy_evidence(source: Path, target: Path) -> int:
 
 
 def make_backup(database: Path, evidence: Path, out_dir: Path, now: datetime) -> BackupResult:
-    folder = out_dir / f"safety-backup-{now:%Y%m%dT%H%M%S%fZ}"
+    folder = out_dir / f"{PREFIX}{now:%Y%m%dT%H%M%S%fZ}"
     folder.mkdir(parents=True)
     copy = folder / DATABASE
     version = _copy_database(database, copy)
@@ -98,9 +99,30 @@ def make_backup(database: Path, evidence: Path, out_dir: Path, now: datetime) ->
     return BackupResult(folder, version, files, copy.stat().st_size)
 
 
+def is_backup(folder: Path) -> bool:
+    return (folder / MANIFEST).is_file() and (folder / DATABASE).is_file()
+
+
+def newest_backup(folder: Path) -> tuple[Path, int] | None:
+    """The newest backup directly inside `folder` (the folder `backup --out` was given) and how many it holds; None
+    when it holds none. Their names are their UTC times, so the last by name is the newest."""
+    if not folder.is_dir():
+        return None
+    backups = sorted(path for path in folder.glob(f"{PREFIX}*") if path.is_dir() and is_backup(path))
+    return (backups[-1], len(backups)) if backups else None
+
+
+def backup_time(folder: Path) -> datetime | None:
+    """When the backup was taken, from its manifest."""
+    try:
+        return datetime.fromisoformat(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["created_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def restore_backup(folder: Path, database: Path, evidence: Path, *, force: bool = False) -> RestoreResult:
     copy = folder / DATABASE
-    if not (folder / MANIFEST).is_file() or not copy.is_file():
+    if not is_backup(folder):
         raise BackupError("not_a_backup", str(folder))
     try:
         with exclusive(database):
