@@ -12,13 +12,16 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.imports import ImportKind
 from bot.i18n import Translator
+from bot.operator import command_line_operator
 from bot.services.import_text import result_text
 from bot.services.imports import write_template
 from bot.services.spreadsheets import Table, UnreadableFile, read_table
 from bot.services_factory import open_services
+from storage import Storage
 from storage.backup import BackupError, backup_time, is_backup, make_backup, newest_backup, restore_backup
 
 COMMANDS = ("import", "template", "backup", "restore")
@@ -90,7 +93,8 @@ async def _import(
         # The links exist only in that file: imported without it, running the import again would make new ones.
         print(t.plain("insight.cli.cannot_write", file=str(target)), file=sys.stderr)
         return EXIT_FAILED
-    services = await open_services(settings)  # as the bot builds them: TRACKING_SINCE, its outbox and warnings
+    # As the bot builds them: TRACKING_SINCE, its outbox and warnings.
+    services = await open_services(settings, operator=command_line_operator())
     try:
         insight = services.insight
         result = await insight.imports.run(None, kind, table)
@@ -130,6 +134,10 @@ def _backup(settings: Settings, out: Path, t: Translator) -> int:
     except BackupError as error:
         print(t.plain(f"insight.backup.{error.code}", detail=error.detail), file=sys.stderr)
         return EXIT_FAILED
+    asyncio.run(_record(settings, "backup.made", result.folder.name, {
+        "folder": str(result.folder.resolve()), "schema_version": result.schema_version,
+        "evidence_files": result.evidence_files,
+    }))
     print(t.plain("insight.backup.done", folder=str(result.folder), version=result.schema_version,
                   files=result.evidence_files, size=result.database_bytes))
     return 0
@@ -147,6 +155,22 @@ def _restore(settings: Settings, folder: Path, force: bool, t: Translator) -> in
     except BackupError as error:
         print(t.plain(f"insight.backup.{error.code}", detail=error.detail), file=sys.stderr)
         return EXIT_FAILED
+    # Into the restored database: the trail it brings back ends at the backup's moment, and this entry says why
+    # what came after is missing.
+    taken = backup_time(folder)
+    asyncio.run(_record(settings, "backup.restored", folder.name, {
+        "folder": str(folder.resolve()), "taken_at": taken.isoformat() if taken else None,
+        "schema_version": result.schema_version, "hazards": result.hazards, "users": result.users,
+    }))
     print(t.plain("insight.backup.restored", database=str(result.database), version=result.schema_version,
                   hazards=result.hazards, users=result.users, files=result.evidence_files))
     return 0
+
+
+async def _record(settings: Settings, action: str, backup: str, detail: dict[str, object]) -> None:
+    storage = await Storage.open(settings.database_path, SystemClock())
+    storage.audit.operator = command_line_operator()
+    try:
+        await storage.audit.append(None, action, target=f"backup:{backup}", detail=detail)
+    finally:
+        await storage.close()

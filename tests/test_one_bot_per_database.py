@@ -59,3 +59,8 @@ async def test_restore_and_a_second_bot_are_refused_while_the_bot_runs_and_allow
         restored = await asyncio.to_thread(cli, "restore", str(backup), "--force", cwd=tmp_path, **env)
         assert restored.returncode == 0, restored.stderr
         assert "已恢复" in restored.stdout and "用户 0 人" in restored.stdout
+        # The restored trail ends at the backup's moment; the restore's own entry says why what came after is gone.
+        trail = await asyncio.to_thread(cli, "audit", cwd=tmp_path, **env)
+        last = trail.stdout.strip().splitlines()[-1].split("\t")
+        assert last[5:8] == ["从备份恢复数据库", "backup.restored", f"backup:{backup.name}"]
+        assert last[4].startswith("cli:") and '"taken_at":' in last[8]
