@@ -12,14 +12,16 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot import insight_cli, people_cli
+from bot import audit_cli, insight_cli, people_cli
 from bot.config import BotMode, Settings
 from bot.domain.roles import Role
 from bot.i18n import Translator
+from bot.operator import command_line_operator
 from bot.services.demo_data import DEMO_DATA_DIR, CityDataError, load_city_data
 from bot.services.errors import Refusal
 from bot.services.onboarding import deep_link
 from bot.services_factory import open_services
+from storage import run_lock
 
 if TYPE_CHECKING:
     from bot.app import BotApplication
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="print only the verdict")
     insight_cli.add_commands(commands)
     people_cli.add_commands(commands)
+    audit_cli.add_commands(commands)
     return parser
 
 
@@ -76,7 +79,15 @@ def main(argv: list[str] | None = None) -> int:
         if not settings.bot_token:
             print(Translator(settings.default_language).plain("cli.no_token"), file=sys.stderr)
             return EXIT_CONFIG
-        return asyncio.run(_run(settings))
+        try:
+            with run_lock.exclusive(settings.database_path):
+                return asyncio.run(_run(settings))
+        except run_lock.DatabaseInUse:
+            # Two bots on one database would send every message twice; a restore under way must finish first.
+            print(Translator(settings.default_language).plain(
+                "cli.already_running", database=str(settings.database_path),
+                lock=str(run_lock.lock_path(settings.database_path))), file=sys.stderr)
+            return EXIT_FAILED
     try:
         return _operate(arguments, settings)
     except OSError as error:
@@ -92,6 +103,8 @@ def _operate(arguments: argparse.Namespace, settings: Settings) -> int:
         return insight_cli.main(arguments, settings)
     if arguments.command in people_cli.COMMANDS:
         return people_cli.main(arguments, settings)
+    if arguments.command in audit_cli.COMMANDS:
+        return audit_cli.main(arguments, settings)
     if arguments.command == "invite":
         return asyncio.run(_invite(settings, Role(arguments.role), arguments.region, arguments.institution))
     return EXIT_CONFIG
@@ -144,10 +157,15 @@ async def _run_webhook(application: BotApplication, settings: Settings, stop: as
 
 
 async def _demo_data(settings: Settings, directory: Path) -> int:
-    services = await open_services(settings)
+    services = await open_services(settings, operator=command_line_operator())
     try:
         today = services.clock.now().astimezone(settings.tz).date()
         result = await load_city_data(services.storage, directory, today=today)
+        # Regions and institutions loaded or overwritten change who sees what: on the record, as an import is.
+        await services.storage.audit.append(None, "city_data.loaded", detail={
+            "directory": str(result.directory), "regions": result.regions, "institutions": result.institutions,
+            "added": result.institutions_added,
+        })
     except CityDataError as error:
         print(Translator(settings.default_language).plain("cli.city_data", error=str(error)), file=sys.stderr)
         return EXIT_FAILED
@@ -183,7 +201,7 @@ async def _bot_username(settings: Settings) -> str:
 
 async def _invite(settings: Settings, role: Role, region: str | None, institution: str | None) -> int:
     username = await _bot_username(settings)
-    services = await open_services(settings)
+    services = await open_services(settings, operator=command_line_operator())
     try:
         invite = await services.onboarding.create_invite(
             creator=None, role=role, region_code=region, institution_code=institution

@@ -12,14 +12,17 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.imports import ImportKind
 from bot.i18n import Translator
+from bot.operator import command_line_operator
 from bot.services.import_text import result_text
 from bot.services.imports import write_template
 from bot.services.spreadsheets import Table, UnreadableFile, read_table
 from bot.services_factory import open_services
-from storage.backup import BackupError, make_backup, restore_backup
+from storage import Storage
+from storage.backup import BackupError, backup_time, is_backup, make_backup, newest_backup, restore_backup
 
 COMMANDS = ("import", "template", "backup", "restore")
 EXIT_FAILED = 1
@@ -46,11 +49,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     backup.add_argument("--out", type=Path, default=Path("backups"), help="folder for backups (default: ./backups)")
     restore = commands.add_parser(
         "restore", help="put a backup back in place of DATABASE_PATH",
-        description="Restore a folder made by `safety-bot backup`. Refuses to replace an existing database "
-                    "unless --force is given; stop the bot first.",
+        description="Restore a folder made by `safety-bot backup`. Refuses while a bot runs on DATABASE_PATH "
+                    "(stop it first), and refuses to replace an existing database unless --force is given.",
     )
-    restore.add_argument("backup", type=Path, help="the backup folder (safety-backup-…)")
-    restore.add_argument("--force", action="store_true", help="replace an existing database")
+    restore.add_argument("backup", type=Path,
+                         help="a backup folder (safety-backup-…), or the folder given to backup --out: its newest")
+    restore.add_argument("--force", action="store_true",
+                         help="replace an existing database (never the database of a running bot)")
 
 
 def main(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -88,7 +93,8 @@ async def _import(
         # The links exist only in that file: imported without it, running the import again would make new ones.
         print(t.plain("insight.cli.cannot_write", file=str(target)), file=sys.stderr)
         return EXIT_FAILED
-    services = await open_services(settings)  # as the bot builds them: TRACKING_SINCE, its outbox and warnings
+    # As the bot builds them: TRACKING_SINCE, its outbox and warnings.
+    services = await open_services(settings, operator=command_line_operator())
     try:
         insight = services.insight
         result = await insight.imports.run(None, kind, table)
@@ -128,17 +134,43 @@ def _backup(settings: Settings, out: Path, t: Translator) -> int:
     except BackupError as error:
         print(t.plain(f"insight.backup.{error.code}", detail=error.detail), file=sys.stderr)
         return EXIT_FAILED
+    asyncio.run(_record(settings, "backup.made", result.folder.name, {
+        "folder": str(result.folder.resolve()), "schema_version": result.schema_version,
+        "evidence_files": result.evidence_files,
+    }))
     print(t.plain("insight.backup.done", folder=str(result.folder), version=result.schema_version,
                   files=result.evidence_files, size=result.database_bytes))
     return 0
 
 
 def _restore(settings: Settings, folder: Path, force: bool, t: Translator) -> int:
+    if not is_backup(folder) and (found := newest_backup(folder)) is not None:
+        # The folder `backup --out` was given: its newest backup, named, so the operator sees which one is put back.
+        folder, count = found
+        taken = backup_time(folder)
+        print(t.plain("insight.backup.chosen", folder=str(folder), count=count,
+                      time=f"{taken.astimezone(settings.tz):%Y-%m-%d %H:%M}" if taken else "—"))
     try:
         result = restore_backup(folder, settings.database_path, settings.evidence_dir, force=force)
     except BackupError as error:
         print(t.plain(f"insight.backup.{error.code}", detail=error.detail), file=sys.stderr)
         return EXIT_FAILED
+    # Into the restored database: the trail it brings back ends at the backup's moment, and this entry says why
+    # what came after is missing.
+    taken = backup_time(folder)
+    asyncio.run(_record(settings, "backup.restored", folder.name, {
+        "folder": str(folder.resolve()), "taken_at": taken.isoformat() if taken else None,
+        "schema_version": result.schema_version, "hazards": result.hazards, "users": result.users,
+    }))
     print(t.plain("insight.backup.restored", database=str(result.database), version=result.schema_version,
                   hazards=result.hazards, users=result.users, files=result.evidence_files))
     return 0
+
+
+async def _record(settings: Settings, action: str, backup: str, detail: dict[str, object]) -> None:
+    storage = await Storage.open(settings.database_path, SystemClock())
+    storage.audit.operator = command_line_operator()
+    try:
+        await storage.audit.append(None, action, target=f"backup:{backup}", detail=detail)
+    finally:
+        await storage.close()

@@ -12,6 +12,7 @@ import sys
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator, counted
+from bot.operator import command_line_operator
 from bot.services.errors import Refusal
 from bot.services.people import describe_scope
 from bot.services_factory import BotServices, open_services
@@ -44,7 +45,7 @@ def main(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _main(arguments: argparse.Namespace, settings: Settings, clock: Clock | None = None) -> int:
-    services = await open_services(settings, clock)
+    services = await open_services(settings, clock, operator=command_line_operator())
     t = services.i18n.get(None)
     try:
         # Something that never existed is named so and fails, as `invite --region` does, rather than read as gone

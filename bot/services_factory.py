@@ -66,9 +66,13 @@ class BotServices:
         await self.storage.close()
 
 
-async def open_services(settings: Settings, clock: Clock | None = None, *, strict_i18n: bool = False) -> BotServices:
+async def open_services(
+    settings: Settings, clock: Clock | None = None, *, strict_i18n: bool = False, operator: str | None = None
+) -> BotServices:
+    """`operator`: a command line's "cli:<os user>", named in the audit entries of what it does (None in the bot)."""
     clock = clock or SystemClock()
     storage = await Storage.open(settings.database_path, clock)
+    storage.audit.operator = operator
     evidence = EvidenceStore(settings.evidence_dir)
     tz = settings.tz
     hazards = HazardService(storage, clock, evidence, settings.deadline_policy, tz)

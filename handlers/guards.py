@@ -188,8 +188,11 @@ async def access_gate(update: Update, context: BotContext) -> None:
             await wrote_while_marked_unreachable(update, context, caller)
         if caller is None or caller.registered or _command(update) in OPEN_COMMANDS:
             return
+        # A former insider still trying is not a stranger: the security officer must be able to tell them apart.
         await context.services.storage.audit.append(
-            caller.telegram_user.id, "access.unregistered", detail={"kind": _update_kind(update)}
+            caller.telegram_user.id, "access.deactivated" if caller.former else "access.unregistered",
+            target=f"user:{caller.telegram_user.id}" if caller.former else None,
+            detail={"kind": _update_kind(update)},
         )
         if update.callback_query is not None:
             short = "access.deactivated_short" if caller.former else "access.not_registered_short"

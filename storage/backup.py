@@ -7,6 +7,8 @@ copied rows name was stored before its row, and is therefore in the copy.
 
 Restore writes the backup into the database with the same API, which takes the write lock and replaces the pages
 as one transaction; it refuses to touch an existing database unless forced, and checks the result by opening it.
+It never writes under a running bot (force or not): the bot holds the database's run lock (storage/run_lock.py) and
+restore takes the same lock for its whole work, so neither can start while the other is at it.
 """
 
 from __future__ import annotations
@@ -19,14 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from storage.run_lock import DatabaseInUse, exclusive
+
 MANIFEST = "manifest.json"
 DATABASE = "safety.db"
 EVIDENCE = "evidence"
+PREFIX = "safety-backup-"
 LOCK_TIMEOUT_S = 5.0
 
 
 class BackupError(RuntimeError):
-    """What went wrong, as a code the command line words: exists, in_use, not_a_backup, damaged, no_database."""
+    """What went wrong, as a code the command line words: exists, running, in_use, not_a_backup, damaged,
+    no_database."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -82,7 +88,7 @@ def _copy_evidence(source: Path, target: Path) -> int:
 
 
 def make_backup(database: Path, evidence: Path, out_dir: Path, now: datetime) -> BackupResult:
-    folder = out_dir / f"safety-backup-{now:%Y%m%dT%H%M%S%fZ}"
+    folder = out_dir / f"{PREFIX}{now:%Y%m%dT%H%M%S%fZ}"
     folder.mkdir(parents=True)
     copy = folder / DATABASE
     version = _copy_database(database, copy)
@@ -93,10 +99,41 @@ def make_backup(database: Path, evidence: Path, out_dir: Path, now: datetime) ->
     return BackupResult(folder, version, files, copy.stat().st_size)
 
 
+def is_backup(folder: Path) -> bool:
+    return (folder / MANIFEST).is_file() and (folder / DATABASE).is_file()
+
+
+def newest_backup(folder: Path) -> tuple[Path, int] | None:
+    """The newest backup directly inside `folder` (the folder `backup --out` was given) and how many it holds; None
+    when it holds none. Their names are their UTC times, so the last by name is the newest."""
+    if not folder.is_dir():
+        return None
+    backups = sorted(path for path in folder.glob(f"{PREFIX}*") if path.is_dir() and is_backup(path))
+    return (backups[-1], len(backups)) if backups else None
+
+
+def backup_time(folder: Path) -> datetime | None:
+    """When the backup was taken, from its manifest."""
+    try:
+        return datetime.fromisoformat(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["created_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def restore_backup(folder: Path, database: Path, evidence: Path, *, force: bool = False) -> RestoreResult:
     copy = folder / DATABASE
-    if not (folder / MANIFEST).is_file() or not copy.is_file():
+    if not is_backup(folder):
         raise BackupError("not_a_backup", str(folder))
+    try:
+        with exclusive(database):
+            return _restore_locked(copy, database, evidence, force=force)
+    except DatabaseInUse:
+        # --force only allows replacing an existing database: a bot running on it would go on from the state it
+        # holds in memory and give out again the hazard codes the backup does not know.
+        raise BackupError("running", str(database)) from None
+
+
+def _restore_locked(copy: Path, database: Path, evidence: Path, *, force: bool) -> RestoreResult:
     with sqlite3.connect(f"file:{copy}?mode=ro", uri=True) as check:
         verdict = check.execute("PRAGMA integrity_check").fetchone()[0]
     if verdict != "ok":
@@ -109,11 +146,11 @@ def restore_backup(folder: Path, database: Path, evidence: Path, *, force: bool 
         try:
             src.backup(dst, pages=-1)
         except sqlite3.OperationalError as error:
-            # A running bot in the middle of a write holds the lock longer than we wait.
+            # Another program (not a bot: that holds the run lock) in the middle of a write.
             raise BackupError("in_use", str(error)) from error
         finally:
             dst.close()
-    files = _copy_evidence(folder / EVIDENCE, evidence)
+    files = _copy_evidence(copy.parent / EVIDENCE, evidence)
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as opened:
         version = int(opened.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
         hazards = int(opened.execute("SELECT COUNT(*) FROM hazards").fetchone()[0])

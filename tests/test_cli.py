@@ -24,7 +24,7 @@ from bot.services.onboarding import Newcomer
 from bot.services_factory import open_services
 from bot.stage import sandbox_settings
 
-COMMANDS = ["run", "demo-data", "invite", "demo", "people", "deactivate", "revoke"]
+COMMANDS = ["run", "demo-data", "invite", "demo", "people", "deactivate", "revoke", "audit"]
 
 
 def cli(*arguments: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -97,3 +97,19 @@ def test_import_on_the_command_line_reports_each_bad_row_and_changes_nothing(
                            BOT_USERNAME="civil_bot")
     assert code == 0 and "people-invitations.xlsx" in out
     assert (tmp_path / "people-invitations.xlsx").is_file()
+
+
+def test_restore_takes_the_folder_backup_was_given_and_names_the_newest_backup_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    database = str(tmp_path / "safety.db")
+    assert run_cli(monkeypatch, capsys, "demo-data", DATABASE_PATH=database)[0] == 0
+    for _ in range(2):
+        assert run_cli(monkeypatch, capsys, "backup", "--out", "bk", DATABASE_PATH=database)[0] == 0
+    older, newer = sorted((tmp_path / "bk").iterdir())
+    code, out, err = run_cli(monkeypatch, capsys, "restore", "bk", DATABASE_PATH=str(tmp_path / "new.db"))
+    assert code == 0, err
+    chosen, restored = out.strip().splitlines()
+    assert chosen.startswith(f"其中有 2 个备份，恢复最新的一个：bk/{newer.name}（备份于 ")
+    assert older.name not in out and restored.startswith("已恢复到")
