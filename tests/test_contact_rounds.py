@@ -198,3 +198,36 @@ async def test_each_county_numbers_its_own_rounds(typhoon_stage: Stage) -> None:
     assert "特殊群体联络（第 1 轮 · 洞头区）" in sheet.text
     (unassigned,) = containing(cast.dongtou_staff, "特殊群体联络（第")
     assert "（第 1 轮 · 洞头区）" in unassigned.text
+
+
+async def test_a_second_warning_over_a_county_with_an_open_round_continues_it(typhoon_stage: Stage) -> None:
+    """洞头区's staff sent an orange warning, and the city's warning over the whole city followed half an hour later:
+    the second started a second round for the same people, so the cadre had two live lists, answers in one did not
+    count in the other, and staff got two escalations and two summaries that disagreed. The open round goes on under
+    the newer warning; staff are told so, and nothing reaches the cadre twice."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await send_typhoon(typhoon_stage, cast, "橙色")
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0001
+
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    await warn_the_whole_city(cast)
+    assert containing(cast.admin, "已在进行的特殊群体联络并入本预警继续（4 人），名单不重复发送")
+    await drain(typhoon_stage)
+    assert len(containing(cadre, "📋 特殊群体联络")) == 1  # no second list
+    assert len(containing(staff, "已完成 0 / 1")) == 1  # nor a second list of the unassigned
+    (joined,) = containing(staff, "仍在进行，现按高温橙色预警继续")
+    assert "第 1 轮 · 洞头区" in joined.text and "已完成 1 / 4" in joined.text
+    rounds = await ContactFollowUpRepository(typhoon_stage.services.storage.db).open_rounds()
+    assert [r.region_code for r in rounds] == ["330305"]
+
+    await cadre.press("🆘 需要帮助", message=sheet)  # DT-0002, in the one round
+    sheet = containing(cadre, "📋 特殊群体联络")[0]
+    assert "现按高温橙色预警继续" in sheet.text and "已完成 2 / 3" in sheet.text
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (overdue,) = containing(staff, "特殊群体联络超时")  # one round, one escalation, agreeing with the list
+    assert "安全 1，需要帮助 1" in overdue.text and "仍未联系 2" in overdue.text

@@ -35,7 +35,10 @@ class CadreList:
 class RoundStarted:
     round: ContactRound
     lists: tuple[CadreList, ...]  # one per cadre: what each cadre's self-editing message shows
-    created: bool  # False when an open round for the same warning and region already existed
+    created: bool  # False when an open round of the county already existed
+    # An open round of the county that this warning took over: it continues under the warning (its lists stand,
+    # nothing is sent again); staff are told so.
+    joined: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,11 @@ class ContactRounds(WarningCore):
         if warning_id is not None:
             await self.get(warning_id)
         async with self._storage.db.transaction():
-            existing = None
-            if warning_id is not None:
-                existing = await self._storage.contacts.open_round_for(warning_id, region_code)
-            elif actor is not None:
-                # By hand, while a round of the region is open (a double tap, a colleague's): its cadres already
-                # have their lists, and a second round would give them the same people twice.
-                existing = await self._storage.contacts.open_round_in(region_code)
+            # One open round per county, whatever started it: a second one (a double tap, a colleague's, a second
+            # warning over the county half an hour later) gave each cadre the same people twice, counted answers
+            # in one round only and sent two summaries that disagreed.
+            existing = await self._storage.contacts.open_round_in(region_code)
+            joined = False
             if existing is None:
                 people = await self._storage.contacts.people_in(region_code)
                 started = await self._storage.contacts.start_round(
@@ -94,10 +95,19 @@ class ContactRounds(WarningCore):
                     started_by=None if actor is None else actor.telegram_id,
                     at=self._clock.now(),
                 )
+            elif warning_id is not None and existing.warning_id != warning_id:
+                # A newer warning over the county: the round goes on under it (and lasts while it is in force).
+                await self._storage.contacts.set_round_warning(existing.id, warning_id)
+                await self._storage.audit.append(
+                    None, "contact.round_joined", target=f"contact_round:{existing.id}",
+                    detail={"warning": warning_id, "previous_warning": existing.warning_id},
+                )
+                started = await self._round(existing.id)
+                joined = True
             else:
                 started = existing
             lists = await self._lists(started.id)
-        return RoundStarted(started, lists, existing is None)
+        return RoundStarted(started, lists, existing is None, joined)
 
     async def start_rounds_for_warning(self, warning_id: int) -> list[RoundStarted]:
         """An orange or red warning starts a round in each region it targets; lower levels start none."""
