@@ -107,7 +107,11 @@ async def pressed(update: Update, context: BotContext) -> None:
         return
     focus_wanted: int | None = person_id
     after: int | None = None
-    if verb != FOCUS and ContactStatus(verb) is not entry.status:
+    if verb != FOCUS and contact_round.closed_at is not None:
+        # Too late to record (the summary has gone to staff): say who follows up, and redraw the list as ended.
+        await query.answer(t.plain("refusal.contact_round_closed"), show_alert=True)
+        focus_wanted = None
+    elif verb != FOCUS and ContactStatus(verb) is not entry.status:
         try:
             async with services.storage.db.transaction():
                 outcome = await services.warnings.record_contact(caller.user, round_id, person_id, ContactStatus(verb))
@@ -123,9 +127,6 @@ async def pressed(update: Update, context: BotContext) -> None:
         contact_round = await services.storage.contacts.get_round(round_id) or contact_round
         focus_wanted, after = None, person_id
         await query.answer(t.plain(f"contact.recorded_{verb}", code=entry.person_code))
-    elif verb != FOCUS and contact_round.closed_at is not None:
-        await query.answer(t.plain("refusal.contact_round_closed"), show_alert=True)
-        return
     elif verb != FOCUS:
         # The answer already given, given again: nothing to record, and the cadre moves on.
         focus_wanted, after = None, person_id

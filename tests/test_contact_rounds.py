@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
+from handlers.contact_followup import close_lists
 from storage.repositories.contact_followups import ContactFollowUpRepository
 from storage.warning_models import ContactStatus, NewVulnerablePerson, VulnerableCategory
 from tests.test_city_wide_warnings import warn_the_whole_city
@@ -231,3 +232,52 @@ async def test_a_second_warning_over_a_county_with_an_open_round_continues_it(ty
     await drain(typhoon_stage)
     (overdue,) = containing(staff, "特殊群体联络超时")  # one round, one escalation, agreeing with the list
     assert "安全 1，需要帮助 1" in overdue.text and "仍未联系 2" in overdue.text
+
+
+async def test_a_round_lasts_while_its_warning_is_in_force_and_the_cadre_hears_before_and_when_it_ends(
+    typhoon_stage: Stage,
+) -> None:
+    """Under a 48-hour warning the round closed after 24 hours with people never reached, while the warning was still
+    in force; the cadre was never reminded nor told, and his list kept live buttons whose press said only that the
+    round had ended. The round lasts as long as its warning; the cadre is reminded of the people still pending
+    (before staff are told, and near the end), told when it ends who goes to staff, and the list loses its buttons."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await send_typhoon(typhoon_stage, cast, "橙色", "48 小时")
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0001
+
+    typhoon_stage.clock.advance(timedelta(hours=1, minutes=5))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (reminder,) = containing(cadre, "⏰ 特殊群体联络")
+    assert "还有 2 人未联系：DT-0002、DT-0003" in reminder.text
+    assert containing(staff, "特殊群体联络超时") == []  # the cadre first
+
+    typhoon_stage.clock.advance(timedelta(hours=24))  # past the day a round used to last
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 0
+    await drain(typhoon_stage)
+    assert len(containing(staff, "特殊群体联络超时")) == 1 and containing(staff, "特殊群体联络小结") == []
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0002, a day on: still recorded
+    assert "已完成 2 / 3" in containing(cadre, "📋 特殊群体联络")[0].text
+
+    typhoon_stage.clock.advance(timedelta(hours=21))  # within two hours of the warning's end
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (closing,) = containing(cadre, "随预警结束")
+    assert "还有 1 人未联系：DT-0003" in closing.text
+
+    typhoon_stage.clock.advance(timedelta(hours=2))  # the warning has ended
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
+    await drain(typhoon_stage)
+    (summary,) = containing(staff, "特殊群体联络小结")
+    assert "安全 2" in summary.text and "未联系：DT-0003" in summary.text
+    (ended,) = containing(cadre, "已结束。您名单上仍未联系的 1 人：DT-0003")
+    assert "交县级民政部门跟进" in ended.text
+    assert await close_lists(typhoon_stage.application.bot, typhoon_stage.services) == 2  # the cadre's, the staff's
+    assert await close_lists(typhoon_stage.application.bot, typhoon_stage.services) == 0  # once
+    closed = containing(cadre, "📋 特殊群体联络（第")[0]
+    assert "本轮联络已结束，仍未联系的人员已交县级民政部门跟进" in closed.text and closed.buttons == []
+    await cadre.press_data(sheet, "cr:1:3:safe")  # a stale press: who follows up now
+    assert "已交县级民政部门跟进" in (cadre.answers()[-1].text or "")

@@ -11,9 +11,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
-from bot.domain.warnings import WarningLevel
+from bot.domain.warnings import DELIVERED_STATUSES, EarlyWarning, WarningLevel, effective_expiry
 from bot.services.errors import Refusal
 from bot.services.warning_core import WarningCore
 from storage.models import User
@@ -180,6 +181,42 @@ class ContactRounds(WarningCore):
             self._require_staff(actor, [contact_round.region_code])
         await self._storage.contacts.close_round(round_id, self._clock.now())
         return await self.round_summary(round_id)
+
+    async def round_due_to_close(self, contact_round: ContactRound) -> bool:
+        """Whether an open round with people still pending ends now. A round lasts while the warning it runs under
+        is in force (a 48-hour heat wave's round lasts 48 hours: vulnerable people are at risk as long as the heat);
+        once that one ends while another orange or red warning is in force over the county, it goes on under that
+        one. A round started by hand, with no warning, ends CONTACT_ROUND_CLOSE_AFTER_HOURS after its start."""
+        now = self._clock.now()
+        if contact_round.warning_id is None:
+            return now >= contact_round.started_at + self._settings.contact_close_after
+        if not self._has_ended(await self.get(contact_round.warning_id)):
+            return False
+        other = await self._warning_in_force_over(contact_round.region_code)
+        if other is None:
+            return True
+        async with self._storage.db.transaction():
+            await self._storage.contacts.set_round_warning(contact_round.id, other.id)
+            await self._storage.audit.append(
+                None, "contact.round_joined", target=f"contact_round:{contact_round.id}",
+                detail={"warning": other.id, "previous_warning": contact_round.warning_id},
+            )
+        return False
+
+    async def round_ends_at(self, contact_round: ContactRound) -> datetime:
+        """When the round will end if people are still pending then (see `round_due_to_close`)."""
+        if contact_round.warning_id is None:
+            return contact_round.started_at + self._settings.contact_close_after
+        return effective_expiry(await self.get(contact_round.warning_id), self._settings.default_duration)
+
+    async def _warning_in_force_over(self, county: str) -> EarlyWarning | None:
+        """The orange or red warning in force over the county that lasts longest, if any."""
+        found = [
+            warning for warning in await self._storage.warnings.with_status(DELIVERED_STATUSES)
+            if warning.sent_at is not None and warning.level in ROUND_LEVELS and not self._has_ended(warning)
+            and county in await self._round_regions(warning.target.regions)
+        ]
+        return max(found, key=lambda w: effective_expiry(w, self._settings.default_duration), default=None)
 
     async def _round(self, round_id: int) -> ContactRound:
         found = await self._storage.contacts.get_round(round_id)
