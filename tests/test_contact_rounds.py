@@ -281,3 +281,46 @@ async def test_a_round_lasts_while_its_warning_is_in_force_and_the_cadre_hears_b
     assert "本轮联络已结束，仍未联系的人员已交县级民政部门跟进" in closed.text and closed.buttons == []
     await cadre.press_data(sheet, "cr:1:3:safe")  # a stale press: who follows up now
     assert "已交县级民政部门跟进" in (cadre.answers()[-1].text or "")
+
+
+async def test_a_cadres_call_for_a_vulnerable_person_names_the_cadre_and_is_taken_like_any_call(
+    typhoon_stage: Stage,
+) -> None:
+    """The staff's alert for a cadre's 🆘 named only a pseudonymous code: nobody knew whom to call, nobody could take
+    it, it was never repeated and never resolved. It names the cadre (a tap opens a chat with them), has ✋ 我来处理
+    as a head's call has, is paged again while nobody takes it, and the cadre hears who took it."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await send_typhoon(typhoon_stage, cast)
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("🆘 需要帮助", message=sheet)  # DT-0001
+    await drain(typhoon_stage)
+    (alert,) = containing(staff, "特殊群体需要帮助")
+    assert "DT-0001（孤寡老人）" in alert.text and "由干部 黄 干部 报告" in alert.text
+    assert f'<a href="tg://user?id={cadre.id}">黄 干部</a>' in (alert.html or "")  # a tap opens a chat
+    assert alert.buttons == [["✋ 我来处理"]]
+
+    await cadre.press("✅ 已联系·安全", message=sheet)  # a mistaken tap corrected, then 🆘 again: nobody woken twice
+    await cadre.press("🆘 DT-0001", message=sheet)
+    await cadre.press("🆘 需要帮助", message=sheet)
+    await drain(typhoon_stage)
+    assert len(containing(staff, "特殊群体需要帮助")) == 1
+
+    typhoon_stage.clock.advance(timedelta(minutes=31))
+    assert (await follow_up(typhoon_stage.services)).help_repaged == 1
+    await drain(typhoon_stage)
+    (page,) = containing(staff, "求助尚无人接手")
+    assert "黄 干部" in page.text and "特殊群体 DT-0001（孤寡老人）" in page.text
+
+    await staff.press("✋ 我来处理", message=page)
+    await drain(typhoon_stage)
+    assert "✋ 林 科长 处理中" in containing(staff, "特殊群体需要帮助")[0].text
+    assert containing(staff, "特殊群体需要帮助")[0].buttons == []  # the first alert lost its button too
+    (taken,) = containing(cadre, "您报告的 DT-0001 需要帮助，已有专人处理")
+    assert "林 科长" in taken.text
+    # The cadre's own warning message says nothing of it: the call was not for them.
+    assert not [m for m in containing(cadre, "台风红色预警") if "处理中" in m.text]
+    await staff.press("✅ 已解决", message=page)
+    await drain(typhoon_stage)
+    assert containing(cadre, "已将 DT-0001 的求助标记为已解决")

@@ -18,7 +18,14 @@ from bot.domain.warnings import DELIVERED_STATUSES, EarlyWarning, WarningLevel, 
 from bot.services.errors import Refusal
 from bot.services.warning_core import WarningCore
 from storage.models import User
-from storage.warning_models import ContactEntry, ContactRound, ContactStatus, NewVulnerablePerson, VulnerablePerson
+from storage.warning_models import (
+    ContactEntry,
+    ContactRound,
+    ContactStatus,
+    HelpRequest,
+    NewVulnerablePerson,
+    VulnerablePerson,
+)
 
 # 18-character resident ID (GB 11643) or a phone number: exactly what must not be stored as a "code".
 _IDENTIFYING = re.compile(r"\d{17}[\dXx]|1\d{10}")
@@ -46,6 +53,9 @@ class RoundStarted:
 class ContactOutcome:
     entry: ContactEntry
     alert_staff: tuple[int, ...]  # for "need help": county staff to tell at once
+    # For "need help" in a round under a warning: the call for help it raised (None while one for the person is
+    # open, so that a second press wakes nobody), which staff take and resolve as any call under the warning.
+    help: HelpRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -150,10 +160,26 @@ class ContactRounds(WarningCore):
                 target=f"contact_round:{round_id}",
                 detail={"person": entry.person_code, "status": status},
             )
-        staff: tuple[int, ...] = ()
-        if status is ContactStatus.NEED_HELP:
-            staff = await self._staff_to_alert(entry.region_code)
-        return ContactOutcome(updated, staff)
+            staff: tuple[int, ...] = ()
+            raised = None
+            if status is ContactStatus.NEED_HELP:
+                staff = await self._staff_to_alert(entry.region_code)
+                raised = await self._call_for_person(contact_round, entry, user)
+        return ContactOutcome(updated, staff, raised)
+
+    async def _call_for_person(
+        self, contact_round: ContactRound, entry: ContactEntry, user: User
+    ) -> HelpRequest | None:
+        """A cadre's 🆘 for a person, as a call for help under the round's warning: taken (✋ 我来处理), resolved and
+        paged as a head's. A round started by hand has no warning to hold it: its alert has no owner (None)."""
+        if contact_round.warning_id is None:
+            return None
+        if await self._storage.help_requests.open_for_person(contact_round.id, entry.person_id) is not None:
+            return None
+        return await self._storage.help_requests.add(
+            contact_round.warning_id, user.telegram_id, (), entry.region_code, self._clock.now(),
+            round_id=contact_round.id, person_id=entry.person_id,
+        )
 
     async def cadre_list(self, round_id: int, cadre_id: int) -> CadreList:
         await self._round(round_id)
