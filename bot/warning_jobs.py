@@ -31,6 +31,7 @@ from bot.domain.warnings import (
 from bot.services.feeds import FeedPoller, FeedResult
 from bot.services.forecast import ForecastPoller, ForecastResult
 from bot.services.warnings import WarningDelivery, draft_notice_key
+from handlers.contact_followup import close_lists, remind_cadres, tell_cadres_closed
 from handlers.contact_lists import queue_summary
 from handlers.warning_delivery import (
     deliver,
@@ -46,6 +47,7 @@ from handlers.warning_outbox import resume_progress, warning_batch
 from handlers.warning_set_aside import settle_ended_drafts, tell_set_aside
 from handlers.warnstatus import remind_silent
 from storage.repositories.contact_followups import ContactFollowUpRepository
+from storage.warning_models import ContactRound
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -125,6 +127,7 @@ class FollowUp:
     no_one_to_reach: int = 0  # institutions nobody can be told of, newly named to staff this time
     rounds_escalated: int = 0
     rounds_closed: int = 0
+    cadres_reminded: int = 0  # reminders queued to cadres of people still pending on their contact lists
     redelivered: int = 0  # revisions whose messages had not been queued (a crash in between)
     drafts_told: int = 0  # drafts whose notice to staff had not been queued (a crash in between)
     drafts_reminded: int = 0  # official drafts still waiting, raised to staff again
@@ -166,19 +169,36 @@ async def follow_up(services: BotServices) -> FollowUp:
         paged = await page_untaken(services)
         report.help_repaged, report.help_escalated = paged.repaged, paged.escalated
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
-        age = now - contact_round.started_at
         with _on_its_own(f"following up contact round {contact_round.id}"):
-            if age >= timing.contact_close_after:
-                await queue_summary(services, await services.warnings.close_round(None, contact_round.id))
-                report.rounds_closed += 1
-            elif age >= timing.contact_escalate_after:
-                summary = await services.warnings.round_summary(contact_round.id)
-                if summary.pending or summary.unreachable:
-                    report.rounds_escalated += bool(await queue_summary(services, summary, escalation=True))
+            await _follow_up_round(services, contact_round, report)
     report.redelivered = await reconcile(services)
     report.drafts_told = await reconcile_drafts(services)
     report.drafts_reminded = await remind_drafts(services)
     return report
+
+
+async def _follow_up_round(services: BotServices, contact_round: ContactRound, report: FollowUp) -> None:
+    """A round lasts while its warning is in force (`round_due_to_close`); its cadres are reminded of the people
+    still pending, halfway to the staff's escalation and again near its end; at the end staff get the summary and
+    each cadre with people pending hears that it ended and who follows them up."""
+    timing = services.settings.warning_settings
+    now = services.clock.now()
+    age = now - contact_round.started_at
+    if await services.warnings.round_due_to_close(contact_round):
+        summary = await services.warnings.close_round(None, contact_round.id)
+        await queue_summary(services, summary)
+        await tell_cadres_closed(services, summary)
+        report.rounds_closed += 1
+        return
+    summary = await services.warnings.round_summary(contact_round.id)
+    if not summary.pending and not summary.unreachable:
+        return
+    ends_at = await services.warnings.round_ends_at(contact_round)
+    if summary.pending and age >= timing.contact_remind_after:
+        closing = now >= ends_at - timing.contact_escalate_after
+        report.cadres_reminded += await remind_cadres(services, summary, ends_at, closing=closing)
+    if age >= timing.contact_escalate_after:
+        report.rounds_escalated += bool(await queue_summary(services, summary, escalation=True))
 
 
 @contextmanager
@@ -291,6 +311,7 @@ def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]
     job_queue.run_once(_guarded("warnings.resume_progress", _resume(application)), when=0,
                        name="warnings.resume_progress")
     jobs.append(("warnings.clear_ended_buttons", _clear_buttons(application), FOLLOW_UP_INTERVAL, 30))
+    jobs.append(("contacts.close_lists", _close_lists(application), FOLLOW_UP_INTERVAL, 40))
     for name, step, interval, first in jobs:
         job_queue.run_repeating(
             _guarded(name, step),
@@ -308,6 +329,13 @@ def _clear_buttons(application: Application[Any, Any, Any, Any, Any, Any]) -> St
         return settled + await clear_ended_buttons(application.bot, services)
 
     return clear
+
+
+def _close_lists(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:
+    async def close(services: BotServices) -> int:
+        return await close_lists(application.bot, services)
+
+    return close
 
 
 def _resume(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:

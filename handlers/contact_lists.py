@@ -82,7 +82,12 @@ async def list_message(
     done = sum(e.status is not ContactStatus.PENDING for e in entries)
     lines = [t("contact.list_title", round=contact_round.number, region=place_name(region, t))]
     warning = await services.storage.warnings.get(contact_round.warning_id) if contact_round.warning_id else None
-    lines.append(t("contact.because", title=title(warning, t)) if warning else t("contact.started_by_staff"))
+    if warning is None:
+        lines.append(t("contact.started_by_staff"))
+    elif warning.sent_at is not None and warning.sent_at > contact_round.started_at:
+        lines.append(t("contact.continues", title=title(warning, t)))  # a newer warning took the round over
+    else:
+        lines.append(t("contact.because", title=title(warning, t)))
     lines.append(t("contact.progress", done=done, total=len(entries)))
     listed = listed_entries(entries, focus)
     lines += [_entry_line(e, t, focus is not None and e.person_id == focus.person_id) for e in listed]
@@ -162,6 +167,23 @@ async def queue_lists(services: BotServices, started: RoundStarted, unassigned_t
                 services, [chat_id], f"contact:{started.round.id}:list:{owner}", fixed(*rendered)
             )
     return queued
+
+
+async def queue_joined_notice(services: BotServices, started: RoundStarted) -> int:
+    """A newer warning over a county whose round is open: its staff hear that the round goes on under it, with the
+    lists already out (nothing is sent again to the cadres, whose lists now name the newer warning)."""
+    region = await services.storage.regions.get(started.round.region_code[:6])
+    warning = await services.storage.warnings.get(started.round.warning_id) if started.round.warning_id else None
+    entries = [entry for cadre_list in started.lists for entry in cadre_list.entries]
+    done = sum(e.status is not ContactStatus.PENDING for e in entries)
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t("contact.joined", round=started.round.number, region=place_name(region, t),
+                 title=title(warning, t) if warning else "—", done=done, total=len(entries)), None
+
+    staff = await county_staff(services, started.round.region_code)
+    return await queue_personal(services, staff, f"contact:{started.round.id}:joined:{started.round.warning_id}",
+                                render)
 
 
 def summary_text(summary: RoundSummary, region_label: str, t: Translator, *, escalation: bool = False) -> Html:

@@ -9,8 +9,6 @@ county's staff. People still unreached after a set time are escalated by the sch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
@@ -19,9 +17,12 @@ from bot.context import BotContext
 from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.services.errors import Refusal
+from bot.services.warnings import ContactOutcome
 from handlers.common import answer, identify, is_private, place_name, refuse_press
 from handlers.contact_lists import FOCUS, PATTERN, focus_of, list_message, parse, queue_lists, queue_summary
 from handlers.warning_outbox import queue_personal
+from handlers.warning_text import help_alert_key, person_link, take_help_keyboard
+from storage.models import User
 from storage.warning_models import ContactEntry, ContactStatus
 
 # Refusals that mean "not yours": a forged press, worth an audit entry.
@@ -107,12 +108,16 @@ async def pressed(update: Update, context: BotContext) -> None:
         return
     focus_wanted: int | None = person_id
     after: int | None = None
-    if verb != FOCUS and ContactStatus(verb) is not entry.status:
+    if verb != FOCUS and contact_round.closed_at is not None:
+        # Too late to record (the summary has gone to staff): say who follows up, and redraw the list as ended.
+        await query.answer(t.plain("refusal.contact_round_closed"), show_alert=True)
+        focus_wanted = None
+    elif verb != FOCUS and ContactStatus(verb) is not entry.status:
         try:
             async with services.storage.db.transaction():
                 outcome = await services.warnings.record_contact(caller.user, round_id, person_id, ContactStatus(verb))
-                if outcome.alert_staff:
-                    await _call_for_help(context, outcome.entry, outcome.alert_staff)
+                if outcome.alert_staff and (outcome.help is not None or contact_round.warning_id is None):
+                    await _call_for_help(context, caller.user, outcome)
                 summary = await services.warnings.round_summary(round_id)
                 if summary.complete:
                     # Nobody left pending: the round is done, and the county's staff get its summary.
@@ -123,9 +128,6 @@ async def pressed(update: Update, context: BotContext) -> None:
         contact_round = await services.storage.contacts.get_round(round_id) or contact_round
         focus_wanted, after = None, person_id
         await query.answer(t.plain(f"contact.recorded_{verb}", code=entry.person_code))
-    elif verb != FOCUS and contact_round.closed_at is not None:
-        await query.answer(t.plain("refusal.contact_round_closed"), show_alert=True)
-        return
     elif verb != FOCUS:
         # The answer already given, given again: nothing to record, and the cadre moves on.
         focus_wanted, after = None, person_id
@@ -152,18 +154,28 @@ async def _edit_if_changed(message: Message, text: str, markup: InlineKeyboardMa
             raise
 
 
-async def _call_for_help(context: BotContext, entry: ContactEntry, staff: Sequence[int]) -> None:
-    services = context.services
+async def _call_for_help(context: BotContext, cadre: User, outcome: ContactOutcome) -> None:
+    """The county's staff (or the city admins) hear at once who needs help, and from whom: the cadre's name, a tap
+    to message them, since the person is only a code. Under a warning it is a call for help like a head's, with
+    ✋ 我来处理 (and the pager repeats it until someone takes it); a round by hand has no warning to hold one."""
+    services, entry, request = context.services, outcome.entry, outcome.help
     region = await services.storage.regions.get(entry.region_code[:6])
     contact_round = await services.storage.contacts.get_round(entry.round_id)
     number = contact_round.number if contact_round is not None else entry.round_id
+    cadre_link = person_link(cadre.telegram_id, cadre.full_name)
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("contact.help_alert", code=entry.person_code, region=place_name(region, t),
-                 category=t.plain(f"contact.category_{entry.category.value}"), round=number), None
+        key = "contact.help_alert_username" if cadre.username else "contact.help_alert"
+        text = t(key, code=entry.person_code, region=place_name(region, t),
+                 category=t.plain(f"contact.category_{entry.category.value}"), round=number, name=cadre_link,
+                 username=cadre.username or "")
+        return text, take_help_keyboard(request.id, t) if request is not None else None
 
-    at = services.clock.now().strftime("%Y%m%d%H%M%S")
-    await queue_personal(services, staff, f"contact:{entry.round_id}:help:{entry.person_id}:{at}", render)
+    if request is not None:
+        key = help_alert_key(request)
+    else:
+        key = f"contact:{entry.round_id}:help:{entry.person_id}:{services.clock.now().strftime('%Y%m%d%H%M%S')}"
+    await queue_personal(services, outcome.alert_staff, key, render)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -25,7 +25,7 @@ from bot.services.errors import Refusal
 from bot.services.warning_settings import load_checklists
 from bot.services.warnings import ManualWarning
 from handlers.common import Caller, answer, cancel_journey, identify, is_private, place_name
-from handlers.warning_delivery import Audience, alike_line, audience_line, deliver, no_one_line
+from handlers.warning_delivery import Audience, alike_line, audience_line, deliver, no_one_line, round_lines
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, from_template, kind_label, level_label, template, title, warning_text
 from storage.models import Institution, InstitutionType, RiskTag, User
@@ -513,8 +513,7 @@ async def chose_send(update: Update, context: BotContext) -> str | int:
     lines = [t(counted("warn.sent", total), title=title(sent, t), id=sent.id, total=total)]
     if (unreached := no_one_line(delivered, t)) is not None:
         lines.append(unreached)
-    if delivered.rounds:
-        lines.append(t("warn.rounds_started", people=delivered.people_in_rounds, cadres=delivered.cadres_in_rounds))
+    lines += round_lines(delivered, t)
     await answer(update, Html("\n".join(lines)), edit=True)
     chat = update.effective_chat
     assert chat is not None

@@ -18,7 +18,7 @@ from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, Warnin
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
 from handlers.common import place_name
-from handlers.contact_lists import queue_lists
+from handlers.contact_lists import queue_joined_notice, queue_lists
 from handlers.warning_followup import escalate_no_one_to_reach
 from handlers.warning_in_force import queue_in_force_notice
 from handlers.warning_outbox import (
@@ -224,6 +224,7 @@ class Delivered:
     queued: Queued
     rounds: tuple[RoundStarted, ...] = ()  # contact rounds this revision started
     no_one_to_reach: int = 0  # at its first sending: institutions it concerns that nobody can be told of
+    joined: tuple[RoundStarted, ...] = ()  # rounds already open in its counties, that go on under it
 
     @property
     def people_in_rounds(self) -> int:
@@ -240,8 +241,12 @@ async def deliver(services: BotServices, delivery: WarningDelivery, sender: int 
     covers hear that it is in force (`sender`: who pressed Send, not told; None for the feed's and the repair's)."""
     queued = await queue_delivery(services, delivery)
     rounds: list[RoundStarted] = []
+    joined: list[RoundStarted] = []
     if delivery.change is not WarningChange.CANCEL and delivery.recipients:
         for started in await services.warnings.start_rounds_for_warning(delivery.warning.id):
+            if started.joined:
+                await queue_joined_notice(services, started)
+                joined.append(started)
             if not started.created:
                 continue
             if not any(cadre_list.entries for cadre_list in started.lists):
@@ -256,7 +261,18 @@ async def deliver(services: BotServices, delivery: WarningDelivery, sender: int 
         await queue_in_force_notice(services, delivery, status, sender)
         # Nobody will answer for these: their county's staff hear of them now, not after the follow-up's delay.
         unreached = (await escalate_no_one_to_reach(services, delivery.warning, status)).total
-    return Delivered(delivery.warning, queued, tuple(rounds), unreached)
+    return Delivered(delivery.warning, queued, tuple(rounds), unreached, tuple(joined))
+
+
+def round_lines(delivered: Delivered, t: Translator) -> list[str]:
+    """For the sender: the contact rounds the warning started, and those already open that go on under it."""
+    lines = []
+    if delivered.rounds:
+        lines.append(t("warn.rounds_started", people=delivered.people_in_rounds, cadres=delivered.cadres_in_rounds))
+    if delivered.joined:
+        people = sum(len(c.entries) for started in delivered.joined for c in started.lists)
+        lines.append(t("warn.rounds_joined", people=people))
+    return lines
 
 
 def no_one_line(delivered: Delivered, t: Translator) -> str | None:

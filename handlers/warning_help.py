@@ -152,6 +152,9 @@ async def _tell_asker(services: BotServices, press: HelpPress, by: User, what: s
     the user model keeps no phone number), or that it is closed, with 🆘 需要帮助 again while the warning holds."""
     warning, request = press.warning, press.request
     in_force = not services.warnings.has_ended(warning)
+    if request.person_id is not None:
+        await _tell_cadre(services, press, by, what)
+        return
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         name = person_link(by.telegram_id, by.full_name)
@@ -160,6 +163,20 @@ async def _tell_asker(services: BotServices, press: HelpPress, by: User, what: s
             return t(key, name=name, title=title(warning, t), username=by.username or ""), None
         return (t("help.resolved_notice", name=name, title=title(warning, t)),
                 help_only_keyboard(warning.id, t) if in_force else None)
+
+    await queue_personal(services, [request.asker_id], f"{help_alert_key(request)}:{what}", render)
+
+
+async def _tell_cadre(services: BotServices, press: HelpPress, by: User, what: str) -> None:
+    """A cadre's call for a person on their contact list: who is on it, or that it is resolved (their own warning
+    message is not theirs to change: the call was not for them)."""
+    request = press.request
+    assert request.round_id is not None and request.person_id is not None
+    entry = await services.storage.contacts.entry(request.round_id, request.person_id)
+    code = entry.person_code if entry is not None else "—"
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t(f"help.{what}_notice_person", name=person_link(by.telegram_id, by.full_name), code=code), None
 
     await queue_personal(services, [request.asker_id], f"{help_alert_key(request)}:{what}", render)
 
@@ -188,6 +205,8 @@ async def _edit_askers_warning(context: BotContext, press: HelpPress) -> None:
     revision of the warning delivered to them (not a 【解除】), from the outbox's record; the copy they pressed
     under may be an older one, or the nudge after a typed 收到, and keeps its own line."""
     services, request, warning = context.services, press.request, press.warning
+    if request.person_id is not None:
+        return  # a call for a person on a cadre's contact list: their warning message says nothing of it
     copy = await delivered_copy(services, warning, request.asker_id)
     if copy is None:
         return

@@ -43,7 +43,7 @@ from handlers.warning_text import (
 )
 from handlers.warnstatus import area_name
 from storage.models import Institution
-from storage.warning_models import HelpRequest
+from storage.warning_models import ContactEntry, HelpRequest
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -93,16 +93,24 @@ class _Call:
     warning: EarlyWarning
     asker: str  # the asker's name as a link to message them
     institutions: list[Institution | None]
+    person: ContactEntry | None = None  # a cadre's call for a vulnerable person on their contact list
 
 
 async def _call(services: BotServices, request: HelpRequest) -> _Call:
     warning = await services.warnings.get(request.warning_id)
     asker = await services.storage.users.get(request.asker_id)
     name = person_link(request.asker_id, asker.full_name if asker else "—")
-    return _Call(warning, name, [await services.storage.institutions.get(i) for i in request.institutions])
+    person = None
+    if request.round_id is not None and request.person_id is not None:
+        person = await services.storage.contacts.entry(request.round_id, request.person_id)
+    return _Call(warning, name, [await services.storage.institutions.get(i) for i in request.institutions], person)
 
 
 def _names(call: _Call, t: Translator) -> str:
+    """Whom the call is for: the institutions, or the vulnerable person (by code) a cadre called for."""
+    if call.person is not None:
+        return t.plain("contact.person", code=call.person.person_code,
+                       category=t.plain(f"contact.category_{call.person.category.value}"))
     return t.plain("warn.list_separator").join(place_name(i, t) for i in call.institutions if i is not None) or "—"
 
 

@@ -29,7 +29,7 @@ from handlers.common import (
 )
 from handlers.hazard_buttons import replace_buttons
 from handlers.warn import warning_text_refused
-from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line
+from handlers.warning_delivery import SEND_DRAFT, Delivered, deliver, no_one_line, round_lines
 from handlers.warning_outbox import show_progress
 from handlers.warning_text import LEVEL_ICONS, headline, level_label, local_time, title
 from handlers.warnstatus import edit_in_place
@@ -156,9 +156,7 @@ async def _after_change(
     text = t(counted(key, total), title=title(delivered.warning, t), id=delivered.warning.id, total=total)
     if (unreached := no_one_line(delivered, t)) is not None:
         text = Html(text + "\n" + unreached)
-    if delivered.rounds:
-        text = Html(text + "\n" + t("warn.rounds_started", people=delivered.people_in_rounds,
-                                    cadres=delivered.cadres_in_rounds))
+    text = Html("\n".join([text, *round_lines(delivered, t)]))
     await answer(update, text)
     chat = update.effective_chat
     if chat is not None and delivered.queued.total:

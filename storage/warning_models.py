@@ -84,6 +84,9 @@ class HelpRequest(_Model):
     taken_at: datetime | None = None
     resolved_by: int | None = None
     resolved_at: datetime | None = None
+    # A cadre's 🆘 for a vulnerable person in a contact round (migration 0030): the round and the person.
+    round_id: int | None = None
+    person_id: int | None = None
 
     @property
     def resolved(self) -> bool:

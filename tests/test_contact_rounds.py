@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
+from handlers.contact_followup import close_lists
 from storage.repositories.contact_followups import ContactFollowUpRepository
 from storage.warning_models import ContactStatus, NewVulnerablePerson, VulnerableCategory
 from tests.test_city_wide_warnings import warn_the_whole_city
@@ -198,3 +199,128 @@ async def test_each_county_numbers_its_own_rounds(typhoon_stage: Stage) -> None:
     assert "特殊群体联络（第 1 轮 · 洞头区）" in sheet.text
     (unassigned,) = containing(cast.dongtou_staff, "特殊群体联络（第")
     assert "（第 1 轮 · 洞头区）" in unassigned.text
+
+
+async def test_a_second_warning_over_a_county_with_an_open_round_continues_it(typhoon_stage: Stage) -> None:
+    """洞头区's staff sent an orange warning, and the city's warning over the whole city followed half an hour later:
+    the second started a second round for the same people, so the cadre had two live lists, answers in one did not
+    count in the other, and staff got two escalations and two summaries that disagreed. The open round goes on under
+    the newer warning; staff are told so, and nothing reaches the cadre twice."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await send_typhoon(typhoon_stage, cast, "橙色")
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0001
+
+    typhoon_stage.clock.advance(timedelta(minutes=30))
+    await warn_the_whole_city(cast)
+    assert containing(cast.admin, "已在进行的特殊群体联络并入本预警继续（4 人），名单不重复发送")
+    await drain(typhoon_stage)
+    assert len(containing(cadre, "📋 特殊群体联络")) == 1  # no second list
+    assert len(containing(staff, "已完成 0 / 1")) == 1  # nor a second list of the unassigned
+    (joined,) = containing(staff, "仍在进行，现按高温橙色预警继续")
+    assert "第 1 轮 · 洞头区" in joined.text and "已完成 1 / 4" in joined.text
+    rounds = await ContactFollowUpRepository(typhoon_stage.services.storage.db).open_rounds()
+    assert [r.region_code for r in rounds] == ["330305"]
+
+    await cadre.press("🆘 需要帮助", message=sheet)  # DT-0002, in the one round
+    sheet = containing(cadre, "📋 特殊群体联络")[0]
+    assert "现按高温橙色预警继续" in sheet.text and "已完成 2 / 3" in sheet.text
+    typhoon_stage.clock.advance(timedelta(hours=2))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (overdue,) = containing(staff, "特殊群体联络超时")  # one round, one escalation, agreeing with the list
+    assert "安全 1，需要帮助 1" in overdue.text and "仍未联系 2" in overdue.text
+
+
+async def test_a_round_lasts_while_its_warning_is_in_force_and_the_cadre_hears_before_and_when_it_ends(
+    typhoon_stage: Stage,
+) -> None:
+    """Under a 48-hour warning the round closed after 24 hours with people never reached, while the warning was still
+    in force; the cadre was never reminded nor told, and his list kept live buttons whose press said only that the
+    round had ended. The round lasts as long as its warning; the cadre is reminded of the people still pending
+    (before staff are told, and near the end), told when it ends who goes to staff, and the list loses its buttons."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await send_typhoon(typhoon_stage, cast, "橙色", "48 小时")
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0001
+
+    typhoon_stage.clock.advance(timedelta(hours=1, minutes=5))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (reminder,) = containing(cadre, "⏰ 特殊群体联络")
+    assert "还有 2 人未联系：DT-0002、DT-0003" in reminder.text
+    assert containing(staff, "特殊群体联络超时") == []  # the cadre first
+
+    typhoon_stage.clock.advance(timedelta(hours=24))  # past the day a round used to last
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 0
+    await drain(typhoon_stage)
+    assert len(containing(staff, "特殊群体联络超时")) == 1 and containing(staff, "特殊群体联络小结") == []
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0002, a day on: still recorded
+    assert "已完成 2 / 3" in containing(cadre, "📋 特殊群体联络")[0].text
+
+    typhoon_stage.clock.advance(timedelta(hours=21))  # within two hours of the warning's end
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (closing,) = containing(cadre, "随预警结束")
+    assert "还有 1 人未联系：DT-0003" in closing.text
+
+    typhoon_stage.clock.advance(timedelta(hours=2))  # the warning has ended
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
+    await drain(typhoon_stage)
+    (summary,) = containing(staff, "特殊群体联络小结")
+    assert "安全 2" in summary.text and "未联系：DT-0003" in summary.text
+    (ended,) = containing(cadre, "已结束。您名单上仍未联系的 1 人：DT-0003")
+    assert "交县级民政部门跟进" in ended.text
+    assert await close_lists(typhoon_stage.application.bot, typhoon_stage.services) == 2  # the cadre's, the staff's
+    assert await close_lists(typhoon_stage.application.bot, typhoon_stage.services) == 0  # once
+    closed = containing(cadre, "📋 特殊群体联络（第")[0]
+    assert "本轮联络已结束，仍未联系的人员已交县级民政部门跟进" in closed.text and closed.buttons == []
+    await cadre.press_data(sheet, "cr:1:3:safe")  # a stale press: who follows up now
+    assert "已交县级民政部门跟进" in (cadre.answers()[-1].text or "")
+
+
+async def test_a_cadres_call_for_a_vulnerable_person_names_the_cadre_and_is_taken_like_any_call(
+    typhoon_stage: Stage,
+) -> None:
+    """The staff's alert for a cadre's 🆘 named only a pseudonymous code: nobody knew whom to call, nobody could take
+    it, it was never repeated and never resolved. It names the cadre (a tap opens a chat with them), has ✋ 我来处理
+    as a head's call has, is paged again while nobody takes it, and the cadre hears who took it."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await send_typhoon(typhoon_stage, cast)
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("🆘 需要帮助", message=sheet)  # DT-0001
+    await drain(typhoon_stage)
+    (alert,) = containing(staff, "特殊群体需要帮助")
+    assert "DT-0001（孤寡老人）" in alert.text and "由干部 黄 干部 报告" in alert.text
+    assert f'<a href="tg://user?id={cadre.id}">黄 干部</a>' in (alert.html or "")  # a tap opens a chat
+    assert alert.buttons == [["✋ 我来处理"]]
+
+    await cadre.press("✅ 已联系·安全", message=sheet)  # a mistaken tap corrected, then 🆘 again: nobody woken twice
+    await cadre.press("🆘 DT-0001", message=sheet)
+    await cadre.press("🆘 需要帮助", message=sheet)
+    await drain(typhoon_stage)
+    assert len(containing(staff, "特殊群体需要帮助")) == 1
+
+    typhoon_stage.clock.advance(timedelta(minutes=31))
+    assert (await follow_up(typhoon_stage.services)).help_repaged == 1
+    await drain(typhoon_stage)
+    (page,) = containing(staff, "求助尚无人接手")
+    assert "黄 干部" in page.text and "特殊群体 DT-0001（孤寡老人）" in page.text
+
+    await staff.press("✋ 我来处理", message=page)
+    await drain(typhoon_stage)
+    assert "✋ 林 科长 处理中" in containing(staff, "特殊群体需要帮助")[0].text
+    assert containing(staff, "特殊群体需要帮助")[0].buttons == []  # the first alert lost its button too
+    (taken,) = containing(cadre, "您报告的 DT-0001 需要帮助，已有专人处理")
+    assert "林 科长" in taken.text
+    # The cadre's own warning message says nothing of it: the call was not for them.
+    assert not [m for m in containing(cadre, "台风红色预警") if "处理中" in m.text]
+    await staff.press("✅ 已解决", message=page)
+    await drain(typhoon_stage)
+    assert containing(cadre, "已将 DT-0001 的求助标记为已解决")

@@ -103,6 +103,12 @@ class WarningSettings(BaseModel):
         return timedelta(minutes=self.contact_escalate_after_minutes)
 
     @property
+    def contact_remind_after(self) -> timedelta:
+        """Cadres hear of the people still pending on their list halfway to the staff's escalation: the one who
+        can act is reminded before their superiors are told, as a task app reminds the assignee first."""
+        return self.contact_escalate_after / 2
+
+    @property
     def contact_close_after(self) -> timedelta:
         return timedelta(hours=self.contact_close_after_hours)
 

@@ -116,14 +116,6 @@ class ContactRepository:
         row = await self._db.fetchone(f"SELECT {ROUND_COLUMNS} FROM contact_rounds WHERE id = ?", (round_id,))
         return None if row is None else round_of(row)
 
-    async def open_round_for(self, warning_id: int, region_code: str) -> ContactRound | None:
-        row = await self._db.fetchone(
-            f"SELECT {ROUND_COLUMNS} FROM contact_rounds WHERE warning_id = ? AND region_code = ? "
-            "AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
-            (warning_id, region_code),
-        )
-        return None if row is None else round_of(row)
-
     async def open_round_in(self, region_code: str) -> ContactRound | None:
         """Any round of the region still open, whatever started it."""
         row = await self._db.fetchone(
@@ -132,6 +124,10 @@ class ContactRepository:
             (region_code,),
         )
         return None if row is None else round_of(row)
+
+    async def set_round_warning(self, round_id: int, warning_id: int) -> None:
+        """The open round goes on under this (newer) warning."""
+        await self._db.execute("UPDATE contact_rounds SET warning_id = ? WHERE id = ?", (warning_id, round_id))
 
     async def close_round(self, round_id: int, at: datetime) -> bool:
         changed = await self._db.execute_rowcount(

@@ -14,8 +14,12 @@ from storage.repositories._codec import from_db_time, from_db_time_or_none, to_d
 from storage.warning_models import HelpRequest
 
 _COLUMNS = (
-    "id, warning_id, asker_id, institutions, region_code, raised_at, taken_by, taken_at, resolved_by, resolved_at"
+    "id, warning_id, asker_id, institutions, region_code, raised_at, taken_by, taken_at, resolved_by, resolved_at, "
+    "round_id, person_id"
 )
+# A head's or a cadre's own call under a warning, not one for a vulnerable person in a contact round: what the
+# answers to the warning, its revisions and /warnstatus read.
+_OWN = "person_id IS NULL"
 
 
 class HelpRequestRepository:
@@ -23,12 +27,14 @@ class HelpRequestRepository:
         self._db = db
 
     async def add(
-        self, warning_id: int, asker_id: int, institutions: Sequence[int], region_code: str, at: datetime
+        self, warning_id: int, asker_id: int, institutions: Sequence[int], region_code: str, at: datetime, *,
+        round_id: int | None = None, person_id: int | None = None,
     ) -> HelpRequest:
         request_id = await self._db.execute(
-            "INSERT INTO warning_help_requests (warning_id, asker_id, institutions, region_code, raised_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (warning_id, asker_id, json.dumps(sorted(institutions)), region_code, to_db_time(at)),
+            "INSERT INTO warning_help_requests (warning_id, asker_id, institutions, region_code, raised_at, "
+            "round_id, person_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (warning_id, asker_id, json.dumps(sorted(institutions)), region_code, to_db_time(at), round_id,
+             person_id),
         )
         found = await self.get(request_id)
         assert found is not None
@@ -39,20 +45,29 @@ class HelpRequestRepository:
         return None if row is None else _request(row)
 
     async def latest_of(self, warning_id: int, asker_id: int) -> HelpRequest | None:
-        """The person's latest call for help under the warning."""
+        """The person's latest call for help for themselves under the warning."""
         row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} FROM warning_help_requests WHERE warning_id = ? AND asker_id = ? "
+            f"SELECT {_COLUMNS} FROM warning_help_requests WHERE warning_id = ? AND asker_id = ? AND {_OWN} "
             "ORDER BY id DESC LIMIT 1",
             (warning_id, asker_id),
         )
         return None if row is None else _request(row)
 
     async def of_warning(self, warning_id: int) -> list[HelpRequest]:
-        """Every call for help under the warning, oldest first."""
+        """Every call for help under the warning by a head or a cadre for themselves, oldest first."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM warning_help_requests WHERE warning_id = ? ORDER BY id", (warning_id,)
+            f"SELECT {_COLUMNS} FROM warning_help_requests WHERE warning_id = ? AND {_OWN} ORDER BY id", (warning_id,)
         )
         return [_request(row) for row in rows]
+
+    async def open_for_person(self, round_id: int, person_id: int) -> HelpRequest | None:
+        """The call for help for this person in this round that is not resolved yet, if any."""
+        row = await self._db.fetchone(
+            f"SELECT {_COLUMNS} FROM warning_help_requests WHERE round_id = ? AND person_id = ? "
+            "AND resolved_at IS NULL ORDER BY id DESC LIMIT 1",
+            (round_id, person_id),
+        )
+        return None if row is None else _request(row)
 
     async def untaken_since(self, since: datetime) -> list[HelpRequest]:
         """The calls for help raised since `since` that nobody has taken (nor resolved) yet, oldest first: those
@@ -95,4 +110,6 @@ def _request(row: aiosqlite.Row) -> HelpRequest:
         taken_at=from_db_time_or_none(row["taken_at"]),
         resolved_by=row["resolved_by"],
         resolved_at=from_db_time_or_none(row["resolved_at"]),
+        round_id=row["round_id"],
+        person_id=row["person_id"],
     )

@@ -987,6 +987,9 @@ async def prepared_contact(current: Stage, row: Row, people: People, owner: int)
         NewVulnerablePerson(code=f"LC-{owner}", category=VulnerableCategory.ELDERLY_ALONE,
                             region_code=f"{LUCHENG}001", cadre_id=people[P.CADRE].id),
         current.clock.now())
+    # One open round per county: the previous row's is closed, so that this one holds the cell's person.
+    if (open_round := await current.services.storage.contacts.open_round_in(LUCHENG)) is not None:
+        await current.services.warnings.close_round(None, open_round.id)
     started = await current.services.warnings.start_contact_round(None, LUCHENG)
     return started.round.id, person.id
 

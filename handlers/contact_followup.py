@@ -1,0 +1,109 @@
+"""What a contact round tells its cadres as it runs and when it ends, and the lists it takes the buttons off.
+
+A round lasts while the warning it runs under is in force (`ContactRounds.round_due_to_close`). Each cadre with
+people still pending is reminded halfway to the staff's escalation, and again when the round is within
+CONTACT_ROUND_ESCALATE_AFTER_MINUTES of its end; when it ends, a cadre with people still pending hears that it has
+ended and that those people go to the county's staff (named in the summary), and every list of the round is edited
+to say it ended, without buttons, so that a contact made later is told to the staff rather than pressed in vain.
+Everything is queued under keys named by the round and the cadre, so a follow-up run twice sends each once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import TelegramError
+
+from bot.i18n import Translator
+from bot.services.warnings import RoundSummary
+from handlers.common import place_name
+from handlers.contact_lists import SUMMARY_CODES, list_message
+from handlers.warning_outbox import queue_personal, translator_for
+from handlers.warning_text import local_time
+from storage.repositories.contact_followups import ContactFollowUpRepository
+from storage.warning_models import ContactEntry
+
+if TYPE_CHECKING:
+    from bot.services_factory import BotServices
+
+log = logging.getLogger(__name__)
+
+CLOSED_WITHIN = timedelta(days=2)  # lists of rounds closed longer ago are left as they are (too old to edit)
+EDITS_PER_RUN = 60
+
+
+def _pending_by_cadre(summary: RoundSummary) -> dict[int, list[ContactEntry]]:
+    found: dict[int, list[ContactEntry]] = defaultdict(list)
+    for entry in summary.pending:
+        if entry.cadre_id is not None:  # the unassigned are the staff's, who get the escalation and the summary
+            found[entry.cadre_id].append(entry)
+    return found
+
+
+def _codes(entries: list[ContactEntry], t: Translator) -> str:
+    codes = t.plain("warn.list_separator").join(e.person_code for e in entries[:SUMMARY_CODES])
+    if len(entries) > SUMMARY_CODES:
+        codes += t.plain("contact.summary_codes_more", count=len(entries) - SUMMARY_CODES)
+    return codes
+
+
+async def remind_cadres(services: BotServices, summary: RoundSummary, ends_at: datetime, *, closing: bool) -> int:
+    """Each cadre with people still pending: how many and who, and (`closing`) when the round ends."""
+    region = await services.storage.regions.get(summary.round.region_code[:6])
+    end = local_time(ends_at, services.settings.tz)
+    kind = "closing" if closing else "remind"
+    queued = 0
+    for cadre, entries in _pending_by_cadre(summary).items():
+
+        def render(t: Translator, entries: list[ContactEntry] = entries) -> tuple[str, InlineKeyboardMarkup | None]:
+            return t(f"contact.{kind}", round=summary.round.number, region=place_name(region, t),
+                     count=len(entries), codes=_codes(entries, t), end=end), None
+
+        queued += await queue_personal(services, [cadre], f"contact:{summary.round.id}:{kind}", render)
+    return queued
+
+
+async def tell_cadres_closed(services: BotServices, summary: RoundSummary) -> int:
+    """The round has ended: each cadre with people still pending hears so, and that the staff follow them up."""
+    region = await services.storage.regions.get(summary.round.region_code[:6])
+    queued = 0
+    for cadre, entries in _pending_by_cadre(summary).items():
+
+        def render(t: Translator, entries: list[ContactEntry] = entries) -> tuple[str, InlineKeyboardMarkup | None]:
+            return t("contact.closed_notice", round=summary.round.number, region=place_name(region, t),
+                     count=len(entries), codes=_codes(entries, t)), None
+
+        queued += await queue_personal(services, [cadre], f"contact:{summary.round.id}:closed", render)
+    return queued
+
+
+async def close_lists(bot: Bot, services: BotServices) -> int:
+    """Edit the lists of rounds closed lately that still carry buttons (as the outbox recorded them) to read that
+    the round ended, without buttons; returns how many were edited. A list its owner pressed after the end was
+    redrawn then; its edit here changes nothing and is only recorded."""
+    budget = EDITS_PER_RUN
+    since = services.clock.now() - CLOSED_WITHIN
+    for contact_round in await ContactFollowUpRepository(services.storage.db).closed_since(since):
+        if budget <= 0:
+            break
+        copies = await services.storage.outbox.delivered_with_prefix(f"contact:{contact_round.id}:list:")
+        entries = await services.storage.contacts.entries(contact_round.id)
+        for copy in copies:
+            if copy.payload.reply_markup is None or copy.message_id is None or budget <= 0:
+                continue
+            owner = copy.dedupe_key.split(":")[3]  # contact:{round}:list:{owner}:chat:{chat}
+            cadre = None if owner == "unassigned" else int(owner)
+            mine = [e for e in entries if e.cadre_id == cadre]
+            text, _ = await list_message(services, contact_round, mine, None, await translator_for(services,
+                                                                                                   copy.chat_id))
+            try:
+                await bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id, reply_markup=None)
+            except TelegramError as error:  # deleted, too old, or already so: nothing more to do with it
+                log.info("the list %s in chat %s was not closed: %s", copy.dedupe_key, copy.chat_id, error)
+            await services.storage.outbox.record_buttons(copy.id, None)
+            budget -= 1
+    return EDITS_PER_RUN - budget
