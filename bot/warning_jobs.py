@@ -127,6 +127,7 @@ class FollowUp:
     expired: int = 0  # warnings past their time, marked ended
     help_repaged: int = 0  # calls for help nobody took, announced again
     help_escalated: int = 0  # of them, told to the city admins this time
+    help_stopped: int = 0  # calls whose pages stopped still open, told to staff and the city admins this time
 
 
 async def follow_up(services: BotServices) -> FollowUp:
@@ -157,6 +158,7 @@ async def follow_up(services: BotServices) -> FollowUp:
     with _on_its_own("paging the calls for help nobody took"):
         paged = await page_untaken(services)
         report.help_repaged, report.help_escalated = paged.repaged, paged.escalated
+        report.help_stopped = paged.stopped
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
         age = now - contact_round.started_at
         with _on_its_own(f"following up contact round {contact_round.id}"):

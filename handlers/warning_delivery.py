@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -35,6 +36,7 @@ from handlers.warning_text import (
     level_label,
     local_time,
     merged_checklist,
+    person_link,
     title,
     warning_text,
 )
@@ -124,13 +126,15 @@ class _OpenCall:
 
     request: HelpRequest
     taker: str | None
+    taker_id: int | None = None
 
 
 async def _open_calls(services: BotServices, delivery: WarningDelivery) -> dict[int, _OpenCall]:
     """Heads whose call for help under the warning is still open: their copy of a later revision says so and
     offers no ✅ 已收到并落实 (it would replace their 需要帮助 and take the open call off /warnstatus), nor 🆘 again
-    (pressing it while the call is open wakes nobody), as the message they asked from."""
-    if delivery.change in (WarningChange.ISSUE, WarningChange.CANCEL):
+    (pressing it while the call is open wakes nobody), as the message they asked from. Their 【解除】 says so too: a
+    lift ends the warning, not their call, and "lifted" alone would read as if it were over."""
+    if delivery.change is WarningChange.ISSUE:
         return {}
     latest: dict[int, HelpRequest] = {}
     for request in await services.storage.help_requests.of_warning(delivery.warning.id):  # oldest first
@@ -143,7 +147,7 @@ async def _open_calls(services: BotServices, delivery: WarningDelivery) -> dict[
         if request.taken_by is not None:
             person = await services.storage.users.get(request.taken_by)
             taker = person.full_name if person else "—"
-        found[asker] = _OpenCall(request, taker)
+        found[asker] = _OpenCall(request, taker, request.taken_by)
     return found
 
 
@@ -198,12 +202,7 @@ def _message(
     markup = ack_keyboard(warning.id, t) if heads and change is not WarningChange.CANCEL else None
     if heads and call is not None:
         markup = None
-        tz = services.settings.tz
-        raised = local_time(call.request.raised_at, tz)
-        line = t("warn.state_need_help", at=raised) if call.taker is None else t(
-            "warn.state_help_taken", raised=raised, name=call.taker,
-            at=local_time(call.request.taken_at or call.request.raised_at, tz))
-        text = f"{text}\n\n{line}"
+        text = f"{text}\n\n{_call_line(call, change, t, services.settings.tz)}"
     elif heads and answered_at is not None:
         # The line an answer leaves under the warning (a new answer replaces it), saying the earlier one counts.
         text = f"{text}\n\n{t('warn.state_still_received', at=local_time(answered_at, services.settings.tz))}"
@@ -215,6 +214,20 @@ def _message(
         payload=OutboxPayload(text=text, reply_markup=markup_json(markup)),
         priority=Priority.URGENT,
     )
+
+
+def _call_line(call: _OpenCall, change: WarningChange, t: Translator, tz: ZoneInfo) -> str:
+    """The line under a head's copy while their call is open: who has it; under a 【解除】, that it is still open
+    (and whom to message, or that nobody has taken it yet)."""
+    raised = local_time(call.request.raised_at, tz)
+    taken_at = local_time(call.request.taken_at or call.request.raised_at, tz)
+    if change is WarningChange.CANCEL:
+        if call.taker is None or call.taker_id is None:
+            return t("warn.lifted_call_open", raised=raised)
+        return t("warn.lifted_call_taken", raised=raised, name=person_link(call.taker_id, call.taker), at=taken_at)
+    if call.taker is None:
+        return t("warn.state_need_help", at=raised)
+    return t("warn.state_help_taken", raised=raised, name=call.taker, at=taken_at)
 
 
 @dataclass(frozen=True)
