@@ -18,6 +18,7 @@ from bot.domain.roles import Role
 from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
+from handlers.common import place_name
 from handlers.contact_lists import queue_lists
 from handlers.warning_followup import escalate_no_one_to_reach
 from handlers.warning_in_force import queue_in_force_notice
@@ -304,16 +305,25 @@ def send_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-async def queue_draft_notice(services: BotServices, warning: EarlyWarning, timing: DraftTiming | None = None) -> int:
+async def queue_draft_notice(
+    services: BotServices, warning: EarlyWarning, timing: DraftTiming | None = None, *,
+    chat_ids: Sequence[int] | None = None,
+) -> int:
     """A draft (official blue/yellow, or a forecast finding) for the staff who may send it, with one-tap Send.
-    `timing`: a forecast draft's in quiet hours (`forecast_draft_timing`); official drafts come at once."""
+    `timing`: a forecast draft's in quiet hours (`forecast_draft_timing`); official drafts come at once.
+    `chat_ids`: only these of them (a forecast run tells the others in its digest)."""
     timing = timing or DraftTiming()
     staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
+    if chat_ids is not None:
+        staff = [chat_id for chat_id in staff if chat_id in chat_ids]
     rendered: dict[str, tuple[str, InlineKeyboardMarkup | None]] = {}
+    regions = [await services.storage.regions.get(code) for code in sorted(warning.target.regions)]
     for chat_id in staff:
         t = await translator_for(services, chat_id)
         if t.language not in rendered:
-            intro = t("warn.draft_intro", title=title(warning, t))
+            # Where it is for: the city admins hear of every county's drafts, and the text alone does not say.
+            where = t.plain("warn.list_separator").join(place_name(region, t) for region in regions)
+            intro = t("warn.draft_intro", title=title(warning, t), region=where)
             body = await preview_text(services, warning, t)
             rendered[t.language] = (Html("\n".join([intro, "", body])), send_keyboard(warning.id, t))
     # Held till morning, it goes as BULK so that it holds back nothing else of the staff's chat meanwhile.
