@@ -17,19 +17,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from bot.domain.warnings import DraftTiming, EarlyWarning, WarningOrigin, WarningStatus, forecast_draft_timing
+from bot.domain.roles import Role
+from bot.domain.warnings import (
+    DraftTiming,
+    EarlyWarning,
+    WarningOrigin,
+    WarningStatus,
+    forecast_draft_timing,
+    of_concern,
+)
 from bot.i18n import Html, Translator, clipped_width, counted
 from handlers.common import place_name
 from handlers.hazard_buttons import set_buttons
-from handlers.warning_delivery import SEND_DRAFT, Audience, audience_line, queue_draft_notice
+from handlers.warning_delivery import (
+    SEND_DRAFT,
+    Audience,
+    audience_line,
+    city_own_line,
+    city_own_of,
+    queue_draft_notice,
+)
 from handlers.warning_outbox import markup_json, queue_personal, staff_answerable
 from handlers.warning_text import LEVEL_ICONS, headline, title
+from storage.models import Institution
 from storage.outbox_models import Priority
 
 if TYPE_CHECKING:
@@ -56,7 +73,12 @@ async def announce_forecast_run(
     if not drafts:
         return 0
     now, quiet, tz = services.clock.now(), services.settings.quiet, services.settings.tz
-    audiences = {w.id: Audience.of(await services.warnings.preview_target(w.target)) for w in drafts}
+    audiences = {w.id: Audience.of(await services.warnings.preview_warning(w)) for w in drafts}
+    own = {w.id: await city_own_of(services, w) for w in drafts}
+    # The city's own institutions no draft can cover (their address names no county): the city admins hear of them
+    # with the drafts, rather than find out from a relief station that heard nothing.
+    nowhere = [i for i in await services.warnings.city_own_nowhere() if any(of_concern(w.target, i) for w in drafts)]
+    admins = {user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)}
     mine: dict[int, list[EarlyWarning]] = {}
     for warning in drafts:
         for user in await staff_answerable(services, warning.target.regions):
@@ -64,7 +86,8 @@ async def announce_forecast_run(
     run = now.strftime("%Y%m%dT%H%M%S")
     queued = 0
     for chat_id, theirs in mine.items():
-        if len(theirs) == 1 and reaches_someone(audiences[theirs[0].id]):
+        left_out = nowhere if chat_id in admins else []
+        if len(theirs) == 1 and reaches_someone(audiences[theirs[0].id]) and not left_out:
             only = theirs[0]
             queued += await queue_draft_notice(services, only, forecast_draft_timing(only.level, now, quiet, tz),
                                                chat_ids=[chat_id])
@@ -74,20 +97,23 @@ async def announce_forecast_run(
             by_timing.setdefault(forecast_draft_timing(warning.level, now, quiet, tz), []).append(warning)
         for timing, batch in by_timing.items():
             when = "now" if timing.not_before is None else timing.not_before.strftime("%Y%m%dT%H%M")
-            queued += await _queue_digest(services, chat_id, f"{DIGEST}:{run}:{when}", batch, audiences, revised,
-                                          timing)
+            queued += await _queue_digest(services, chat_id, f"{DIGEST}:{run}:{when}", _Run(batch, audiences, own,
+                                          revised, left_out), timing)
+            left_out = []  # once, with the first of their digests
     return queued
 
 
-async def _queue_digest(
-    services: BotServices,
-    chat_id: int,
-    key: str,
-    drafts: list[EarlyWarning],
-    audiences: dict[int, Audience],
-    revised: frozenset[int],
-    timing: DraftTiming,
-) -> int:
+@dataclass(frozen=True)
+class _Run:
+    drafts: list[EarlyWarning]  # one reader's, of one timing
+    audiences: dict[int, Audience]
+    own: dict[int, list[Institution]]  # the city's own institutions each draft reaches besides its county's
+    revised: frozenset[int]
+    left_out: list[Institution]  # the city's own that no draft covers (for the city admins)
+
+
+async def _queue_digest(services: BotServices, chat_id: int, key: str, run: _Run, timing: DraftTiming) -> int:
+    drafts, audiences, revised = run.drafts, run.audiences, run.revised
     regions = {code: await services.storage.regions.get(code) for w in drafts for code in w.target.regions}
 
     def where(warning: EarlyWarning, t: Translator) -> str:
@@ -110,6 +136,8 @@ async def _queue_digest(
                 if warning.id in revised:
                     entry = Html(entry + t("warn.forecast_digest_updated"))
                 lines += ["", entry, audience_line(audiences[warning.id], t)]
+                if own := city_own_line(run.own[warning.id], t):
+                    lines.append(own)
                 label = t.plain("warn.button_send_draft_for", region=where(warning, t), title=title(warning, t))
                 rows.append([InlineKeyboardButton(clipped_width(label, BUTTON_COLUMNS),
                                                   callback_data=f"{SEND_DRAFT}:{warning.id}")])
@@ -118,6 +146,10 @@ async def _queue_digest(
                                                             else f"{where(w, t)} (#{w.id})" for w in nobody)
                 lines += ["", t(counted("warn.forecast_digest_nobody", len(nobody)), count=len(nobody),
                                 title=title(nobody[0], t), regions=names)]
+            if last and run.left_out:
+                names = t.plain("warn.list_separator").join(place_name(i, t) for i in run.left_out)
+                lines += ["", t(counted("warn.forecast_digest_city_own_left_out", len(run.left_out)),
+                                count=len(run.left_out), names=names)]
             return Html("\n".join(lines).strip()), InlineKeyboardMarkup(rows) if rows else None
 
         queued += await queue_personal(services, [chat_id], f"{key}:{number}", render, priority=priority,

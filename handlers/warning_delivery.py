@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.roles import Role
-from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange
+from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange, WarningOrigin, of_concern
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
 from handlers.common import place_name
@@ -283,11 +283,29 @@ def no_one_line(delivered: Delivered, t: Translator) -> str | None:
 
 async def preview_text(services: BotServices, warning: EarlyWarning, t: Translator) -> Html:
     """The message as its recipients would read it, and how many would: for drafts waiting for one tap."""
-    audience = Audience.of(await services.warnings.preview_target(warning.target))
+    audience = Audience.of(await services.warnings.preview_warning(warning))
     checklist = services.warnings.checklist(warning.kind)
     body = warning_text(warning, WarningChange.ISSUE, t, services.settings.tz, checklist,
                         default_duration=services.warnings.settings.default_duration)
-    return Html("\n".join([body, "", audience_line(audience, t)]))
+    lines = [body, "", audience_line(audience, t)]
+    if own := city_own_line(await city_own_of(services, warning), t):
+        lines.append(own)
+    return Html("\n".join(lines))
+
+
+async def city_own_of(services: BotServices, warning: EarlyWarning) -> list[Institution]:
+    """The city's own institutions a forecast draft concerns besides its county's (those standing in it)."""
+    if warning.origin is not WarningOrigin.FORECAST:
+        return []
+    return [i for i in await services.warnings.city_own_in(warning.target.regions) if of_concern(warning.target, i)]
+
+
+def city_own_line(institutions: Sequence[Institution], t: Translator) -> str | None:
+    """For staff deciding on a draft: that it reaches the city's own institutions standing in its county too."""
+    if not institutions:
+        return None
+    names = t.plain("warn.list_separator").join(place_name(i, t) for i in institutions)
+    return t("warn.draft_city_own", names=names)
 
 
 def audience_line(audience: Audience, t: Translator) -> str:
