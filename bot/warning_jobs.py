@@ -33,6 +33,7 @@ from bot.services.forecast import ForecastPoller, ForecastResult
 from bot.services.warnings import WarningDelivery, draft_notice_key
 from handlers.contact_followup import close_lists, remind_cadres, tell_cadres_closed
 from handlers.contact_lists import queue_summary
+from handlers.forecast_notices import announce_forecast_run, clear_revised_draft_buttons, told_in_digest
 from handlers.warning_delivery import (
     deliver,
     queue_auto_sent_notice,
@@ -105,14 +106,16 @@ async def handle_feed_result(services: BotServices, result: FeedResult) -> None:
 
 
 async def run_forecast(services: BotServices) -> ForecastResult:
-    """Forecast findings become drafts labelled 预报研判（非官方预警）, for staff to send or not; in quiet hours an
-    orange or red one comes without a sound, a blue or yellow one in the morning (`forecast_draft_timing`)."""
+    """Forecast findings become drafts labelled 预报研判（非官方预警）, for staff to send or not, announced in one
+    message per staff member (`announce_forecast_run`); in quiet hours an orange or red one comes without a sound, a
+    blue or yellow one in the morning (`forecast_draft_timing`)."""
     settings = services.warnings.settings
     async with aiohttp.ClientSession() as session:
         result = await ForecastPoller(services.storage, services.clock, settings, session).run()
-    now, quiet, tz = services.clock.now(), services.settings.quiet, services.settings.tz
-    for warning in [*result.drafts, *(w for w, _ in result.revised)]:
-        await queue_draft_notice(services, warning, forecast_draft_timing(warning.level, now, quiet, tz))
+    # One message per staff member for the run (a digest where they have several drafts, or one reaching nobody),
+    # not one per draft and county.
+    revised = frozenset(w.id for w, _ in result.revised)
+    await announce_forecast_run(services, [*result.drafts, *(w for w, _ in result.revised)], revised)
     return result
 
 
@@ -134,6 +137,7 @@ class FollowUp:
     expired: int = 0  # warnings past their time, marked ended
     help_repaged: int = 0  # calls for help nobody took, announced again
     help_escalated: int = 0  # of them, told to the city admins this time
+    help_stopped: int = 0  # calls whose pages stopped still open, told to staff and the city admins this time
 
 
 async def follow_up(services: BotServices) -> FollowUp:
@@ -168,6 +172,7 @@ async def follow_up(services: BotServices) -> FollowUp:
     with _on_its_own("paging the calls for help nobody took"):
         paged = await page_untaken(services)
         report.help_repaged, report.help_escalated = paged.repaged, paged.escalated
+        report.help_stopped = paged.stopped
     for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
         with _on_its_own(f"following up contact round {contact_round.id}"):
             await _follow_up_round(services, contact_round, report)
@@ -250,8 +255,10 @@ async def reconcile_drafts(services: BotServices) -> int:
             continue  # a manual draft is its author's own, still on their screen
         if await services.storage.outbox.queued(draft_notice_key(warning.id, warning.revision)):
             continue
+        forecast = warning.origin is WarningOrigin.FORECAST
+        if forecast and await told_in_digest(services, warning):
+            continue
         with _on_its_own(f"telling staff of draft {warning.id}"):
-            forecast = warning.origin is WarningOrigin.FORECAST
             timing = forecast_draft_timing(warning.level, now, quiet, tz) if forecast else None
             if await queue_draft_notice(services, warning, timing):
                 log.warning("draft %d revision %d had not been told to staff; queued now", warning.id, warning.revision)
@@ -324,9 +331,11 @@ def schedule_warning_jobs(application: Application[Any, Any, Any, Any, Any, Any]
 
 def _clear_buttons(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:
     async def clear(services: BotServices) -> int:
-        # The notices of drafts ended unsent lose their 📤 too, saying what became of the draft.
+        # The notices of drafts ended unsent lose their 📤 too, saying what became of the draft; a revised draft's
+        # older copies lose theirs.
         settled = await settle_ended_drafts(application.bot, services)
-        return settled + await clear_ended_buttons(application.bot, services)
+        ended = await clear_ended_buttons(application.bot, services)
+        return settled + ended + await clear_revised_draft_buttons(application.bot, services)
 
     return clear
 

@@ -10,11 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.roles import Role
-from bot.domain.warnings import ChecklistItem, DraftTiming, EarlyWarning, WarningChange, WarningKind, effective_expiry
+from bot.domain.warnings import (
+    ChecklistItem,
+    DraftTiming,
+    EarlyWarning,
+    WarningChange,
+    WarningKind,
+    WarningOrigin,
+    effective_expiry,
+    of_concern,
+)
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.warnings import RecipientPreview, RoundStarted, TestMessage, WarningDelivery, draft_notice_key
 from handlers.common import place_name
@@ -36,6 +46,7 @@ from handlers.warning_text import (
     level_label,
     local_time,
     merged_checklist,
+    person_link,
     title,
     warning_text,
 )
@@ -125,13 +136,15 @@ class _OpenCall:
 
     request: HelpRequest
     taker: str | None
+    taker_id: int | None = None
 
 
 async def _open_calls(services: BotServices, delivery: WarningDelivery) -> dict[int, _OpenCall]:
     """Heads whose call for help under the warning is still open: their copy of a later revision says so and
     offers no ✅ 已收到并落实 (it would replace their 需要帮助 and take the open call off /warnstatus), nor 🆘 again
-    (pressing it while the call is open wakes nobody), as the message they asked from."""
-    if delivery.change in (WarningChange.ISSUE, WarningChange.CANCEL):
+    (pressing it while the call is open wakes nobody), as the message they asked from. Their 【解除】 says so too: a
+    lift ends the warning, not their call, and "lifted" alone would read as if it were over."""
+    if delivery.change is WarningChange.ISSUE:
         return {}
     latest: dict[int, HelpRequest] = {}
     for request in await services.storage.help_requests.of_warning(delivery.warning.id):  # oldest first
@@ -144,7 +157,7 @@ async def _open_calls(services: BotServices, delivery: WarningDelivery) -> dict[
         if request.taken_by is not None:
             person = await services.storage.users.get(request.taken_by)
             taker = person.full_name if person else "—"
-        found[asker] = _OpenCall(request, taker)
+        found[asker] = _OpenCall(request, taker, request.taken_by)
     return found
 
 
@@ -199,12 +212,7 @@ def _message(
     markup = ack_keyboard(warning.id, t) if heads and change is not WarningChange.CANCEL else None
     if heads and call is not None:
         markup = None
-        tz = services.settings.tz
-        raised = local_time(call.request.raised_at, tz)
-        line = t("warn.state_need_help", at=raised) if call.taker is None else t(
-            "warn.state_help_taken", raised=raised, name=call.taker,
-            at=local_time(call.request.taken_at or call.request.raised_at, tz))
-        text = f"{text}\n\n{line}"
+        text = f"{text}\n\n{_call_line(call, change, t, services.settings.tz)}"
     elif heads and answered_at is not None:
         # The line an answer leaves under the warning (a new answer replaces it), saying the earlier one counts.
         text = f"{text}\n\n{t('warn.state_still_received', at=local_time(answered_at, services.settings.tz))}"
@@ -216,6 +224,20 @@ def _message(
         payload=OutboxPayload(text=text, reply_markup=markup_json(markup)),
         priority=Priority.URGENT,
     )
+
+
+def _call_line(call: _OpenCall, change: WarningChange, t: Translator, tz: ZoneInfo) -> str:
+    """The line under a head's copy while their call is open: who has it; under a 【解除】, that it is still open
+    (and whom to message, or that nobody has taken it yet)."""
+    raised = local_time(call.request.raised_at, tz)
+    taken_at = local_time(call.request.taken_at or call.request.raised_at, tz)
+    if change is WarningChange.CANCEL:
+        if call.taker is None or call.taker_id is None:
+            return t("warn.lifted_call_open", raised=raised)
+        return t("warn.lifted_call_taken", raised=raised, name=person_link(call.taker_id, call.taker), at=taken_at)
+    if call.taker is None:
+        return t("warn.state_need_help", at=raised)
+    return t("warn.state_help_taken", raised=raised, name=call.taker, at=taken_at)
 
 
 @dataclass(frozen=True)
@@ -286,7 +308,7 @@ def no_one_line(delivered: Delivered, t: Translator) -> str | None:
 
 async def preview_text(services: BotServices, warning: EarlyWarning, t: Translator) -> Html:
     """The message as its recipients would read it, and how many would: for drafts waiting for one tap."""
-    audience = Audience.of(await services.warnings.preview_target(warning.target))
+    audience = Audience.of(await services.warnings.preview_warning(warning))
     checklist = services.warnings.checklist(warning.kind)
     body = warning_text(warning, WarningChange.ISSUE, t, services.settings.tz, checklist,
                         default_duration=services.warnings.settings.default_duration)
@@ -294,6 +316,8 @@ async def preview_text(services: BotServices, warning: EarlyWarning, t: Translat
     alike, _ = await alike_line(services, warning.kind, warning.target.regions, t, besides=warning.id)
     if alike is not None:
         lines.append(alike)
+    if own := city_own_line(await city_own_of(services, warning), t):
+        lines.append(own)
     return Html("\n".join(lines))
 
 
@@ -316,6 +340,21 @@ async def alike_line(
     return t("warn.preview_alike", warnings=separator.join(items)), alike
 
 
+async def city_own_of(services: BotServices, warning: EarlyWarning) -> list[Institution]:
+    """The city's own institutions a forecast draft concerns besides its county's (those standing in it)."""
+    if warning.origin is not WarningOrigin.FORECAST:
+        return []
+    return [i for i in await services.warnings.city_own_in(warning.target.regions) if of_concern(warning.target, i)]
+
+
+def city_own_line(institutions: Sequence[Institution], t: Translator) -> str | None:
+    """For staff deciding on a draft: that it reaches the city's own institutions standing in its county too."""
+    if not institutions:
+        return None
+    names = t.plain("warn.list_separator").join(place_name(i, t) for i in institutions)
+    return t("warn.draft_city_own", names=names)
+
+
 def audience_line(audience: Audience, t: Translator) -> str:
     line = t("warn.audience", people=audience.people, heads=audience.heads, cadres=audience.cadres,
              groups=audience.groups)
@@ -331,16 +370,25 @@ def send_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-async def queue_draft_notice(services: BotServices, warning: EarlyWarning, timing: DraftTiming | None = None) -> int:
+async def queue_draft_notice(
+    services: BotServices, warning: EarlyWarning, timing: DraftTiming | None = None, *,
+    chat_ids: Sequence[int] | None = None,
+) -> int:
     """A draft (official blue/yellow, or a forecast finding) for the staff who may send it, with one-tap Send.
-    `timing`: a forecast draft's in quiet hours (`forecast_draft_timing`); official drafts come at once."""
+    `timing`: a forecast draft's in quiet hours (`forecast_draft_timing`); official drafts come at once.
+    `chat_ids`: only these of them (a forecast run tells the others in its digest)."""
     timing = timing or DraftTiming()
     staff = [u.telegram_id for u in await staff_answerable(services, warning.target.regions)]
+    if chat_ids is not None:
+        staff = [chat_id for chat_id in staff if chat_id in chat_ids]
     rendered: dict[str, tuple[str, InlineKeyboardMarkup | None]] = {}
+    regions = [await services.storage.regions.get(code) for code in sorted(warning.target.regions)]
     for chat_id in staff:
         t = await translator_for(services, chat_id)
         if t.language not in rendered:
-            intro = t("warn.draft_intro", title=title(warning, t))
+            # Where it is for: the city admins hear of every county's drafts, and the text alone does not say.
+            where = t.plain("warn.list_separator").join(place_name(region, t) for region in regions)
+            intro = t("warn.draft_intro", title=title(warning, t), region=where)
             body = await preview_text(services, warning, t)
             rendered[t.language] = (Html("\n".join([intro, "", body])), send_keyboard(warning.id, t))
     # Held till morning, it goes as BULK so that it holds back nothing else of the staff's chat meanwhile.

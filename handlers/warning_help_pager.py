@@ -11,7 +11,10 @@ shout louder). The county's pages keep their own count (第 3 次 after its seco
 city's own first, the 🔺 notice (its next page is 第 2 次), and worded for the city: the county has not taken it,
 the city is asked to see to it. After `PAGED_FOR` (12 hours) the pager stops: by then the call is a matter for
 /warnstatus and the phone, and a page an hour through the night wakes people without reaching the one who can act.
-A call raised longer ago is left to /warnstatus: the pager does not wake anyone for old data.
+But it does not stop in silence: those it paged (the county's staff, and the city admins) are told once that it
+stopped with the call still open (⏹, with ✋ 我来处理), as an on-call pager's escalation policy ends with a word to
+the people on it, never by just going quiet. A call raised longer ago is left to /warnstatus: the pager does not wake
+anyone for old data, nor announces its stop later than `STOP_TOLD_WITHIN` after it.
 
 Each page is queued under a key named by the call and the interval it is due at (`warning:{w}:help:{id}:repage:{n}`,
 the city's `…:repage:{n}:city`), so the minute's follow-up, run twice or after a restart, sends each once; a page
@@ -49,6 +52,8 @@ if TYPE_CHECKING:
     from bot.services_factory import BotServices
 
 PAGED_FOR = timedelta(hours=12)  # older calls are not paged any more (nor, at the start, old data)
+# The stop is announced in the hour after it, not later (after a long outage, or for old data at the first start).
+STOP_TOLD_WITHIN = timedelta(hours=1)
 ESCALATED_AT = 2  # the interval at which the city admins are told (the 🔺 notice)
 
 
@@ -71,6 +76,7 @@ def city_page(number: int) -> int:
 class Paged:
     repaged: int = 0  # calls announced again this time
     escalated: int = 0  # calls told to the city admins this time
+    stopped: int = 0  # calls whose pages stopped this time, still open, told to staff and the city admins
 
 
 async def page_untaken(services: BotServices) -> Paged:
@@ -85,7 +91,28 @@ async def page_untaken(services: BotServices) -> Paged:
         paged.repaged += bool(await _repage(services, request, number))
         if number >= ESCALATED_AT:
             paged.escalated += bool(await _escalate(services, request))
+    for request in await services.storage.help_requests.untaken_since(now - PAGED_FOR - STOP_TOLD_WITHIN):
+        if now - request.raised_at >= PAGED_FOR:
+            paged.stopped += bool(await _stopped(services, request))
     return paged
+
+
+async def _stopped(services: BotServices, request: HelpRequest) -> int:
+    """Once per call (its key): the pages stopped at `PAGED_FOR` with the call still open. Everyone it paged hears
+    so, the county's staff and the city admins alike, with ✋ 我来处理 (taken later, this copy says so too)."""
+    told = await first_told(services.storage, request.region_code)
+    admins = await services.storage.users.in_scope(Role.CITY, None)
+    people = sorted({user.telegram_id for user in [*told, *admins]})
+    call, tz, now = await _call(services, request), services.settings.tz, services.clock.now()
+    region = await services.storage.regions.get(county_of(request.region_code))
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        return t("warn.help_pager_stopped", name=call.asker, institution=_names(call, t), title=title(call.warning, t),
+                 raised=local_time(request.raised_at, tz), waited=waited(now - request.raised_at, t),
+                 hours=int(PAGED_FOR.total_seconds() // 3600), region=area_name(region, t)), take_help_keyboard(
+                     request.id, t)
+
+    return await queue_personal(services, people, f"{help_alert_key(request)}:stopped", render)
 
 
 @dataclass(frozen=True)
@@ -173,4 +200,4 @@ def alert_prefixes(request: HelpRequest) -> tuple[str, ...]:
     """The outbox keys of every staff copy announcing the call: the first alert, its pages, the city's notice.
     Taken or resolved, they are all edited to say so (and lose ✋ 我来处理)."""
     key = help_alert_key(request)
-    return f"{key}:chat:", f"{key}:repage:", f"{key}:city:chat:"
+    return f"{key}:chat:", f"{key}:repage:", f"{key}:city:chat:", f"{key}:stopped:chat:"

@@ -133,7 +133,7 @@ def warning_text(
     lines = [t(f"warn.change_{change.value}", icon=icon, title=title(warning, t)), _origin(warning, t)]
     if change is WarningChange.CANCEL:
         # The warning's text announced it; repeated under 【解除】 it would read as the opposite.
-        lines += [t("warn.lifted_of", headline=headline(warning, t)), t("warn.lifted_advice")]
+        lines += [t("warn.lifted_of", headline=headline(warning, t)), t(f"warn.lifted_advice_{warning.kind.value}")]
         return Html("\n".join(lines))
     lines.append(t("warn.headline", headline=headline(warning, t)))
     if text := description(warning, t):

@@ -237,6 +237,7 @@ _NEVER_ONE_IN = {
     ("mine.closed_before", "days"), ("mine.empty_closed_before", "days"),
     ("institution.closed_recently", "days"), ("institution.withdrawn_recently", "days"),
     ("deadline.term_days", "days"),  # 90 days; a deadline of 2 days or more
+    ("warn.help_pager_stopped", "hours"),  # PAGED_FOR: the pager stops after 12 hours, never after 1
     ("deadline.term_hours", "hours"),  # one hour is deadline.term_hour
     ("reminder.digest_header", "count"),  # a digest of one reminder is that reminder alone
     ("reminder.group_header", "count"),  # as reminder.digest_header

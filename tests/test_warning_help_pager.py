@@ -122,3 +122,56 @@ async def test_a_call_taken_by_county_staff_after_its_escalation_takes_the_city_
     assert escalated.buttons == [] and "林 科长 处理中" in escalated.text
     for page in containing(staff, "求助尚无人接手"):
         assert page.buttons == []
+
+
+async def test_when_the_pages_stop_staff_and_the_city_are_told_once_and_the_lift_tells_the_head_the_call_is_open(
+    typhoon_stage: Stage,
+) -> None:
+    """The audit's Rui'an funeral home: a 🆘 nobody took, paged for twelve hours, then nothing, open for 33 hours; the
+    head's 【解除】 said only "lifted". Now the stop is announced once, to the county's staff and the city admins,
+    with ✋ 我来处理, and the head's 【解除】 says the call is still open and that nobody has taken it."""
+    stage, services = typhoon_stage, typhoon_stage.services
+    cast = await enrol(stage)
+    await send_typhoon(stage, cast, "黄色", "48 小时")
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(stage)
+    staff, admin = cast.dongtou_staff, cast.admin
+    stopped = 0
+    for _ in range(2 * 14):  # fourteen hours, the follow-up run every half hour
+        stage.clock.advance(timedelta(minutes=30))
+        stopped += (await follow_up(services)).help_stopped
+        await drain(stage)
+    assert stopped == 1
+    for person in (staff, admin):
+        (stop,) = containing(person, "求助提醒已停止，求助仍未处理")
+        assert HOME_2_ZH in stop.text and "连续提醒 12 小时仍无人接手" in stop.text, person
+        assert stop.buttons == [["✋ 我来处理"]]
+
+    await staff.send_text("/warnings")
+    await staff.press("✅ 解除")
+    await staff.press("✅ 确认解除")
+    await drain(stage)
+    (lifted,) = containing(cast.head_2, "【解除】")
+    assert "您于 2026-09-10 09:00 的求助仍未处理，尚无人接手" in lifted.text
+    (other,) = containing(cast.head_1, "【解除】")
+    assert "求助" not in other.text  # a head who never called hears only the lift
+
+    await admin.press("✋ 我来处理", containing(admin, "求助提醒已停止")[0])
+    (stop,) = containing(staff, "求助提醒已停止")
+    assert stop.buttons == [] and "王 局长 处理中" in stop.text
+
+
+async def test_a_lift_tells_a_head_whose_call_was_taken_who_has_it(typhoon_stage: Stage) -> None:
+    stage = typhoon_stage
+    cast = await enrol(stage)
+    await send_typhoon(stage, cast, "黄色")
+    await cast.head_2.press("🆘 需要帮助")
+    await drain(stage)
+    staff = cast.dongtou_staff
+    await staff.press("✋ 我来处理", containing(staff, "紧急求助")[0])
+    await staff.send_text("/warnings")
+    await staff.press("✅ 解除")
+    await staff.press("✅ 确认解除")
+    await drain(stage)
+    (lifted,) = containing(cast.head_2, "【解除】")
+    assert "您于 2026-09-10 09:00 的求助仍在处理中：✋ 林 科长 已于 2026-09-10 09:00 接手" in lifted.text

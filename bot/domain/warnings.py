@@ -12,7 +12,7 @@ waits as a draft for staff, and forecast rules never speak with official authori
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -197,6 +197,24 @@ def recipients_match(target: WarningTarget, institution: Institution) -> bool:
     if not any(region_in_scope(region, institution.region_code) for region in target.regions):
         return False
     return _applies(target.institution_types, target.risk_tags, institution.type, institution.risk_tags)
+
+
+def of_concern(target: WarningTarget, institution: Institution) -> bool:
+    """Whether an institution named outside the target's regions (one the city runs itself, standing in a county a
+    forecast draft is for) is one the warning concerns: active, of a wanted type, carrying a wanted risk tag."""
+    return institution.active and _applies(
+        target.institution_types, target.risk_tags, institution.type, institution.risk_tags
+    )
+
+
+def standing_county(address: str | None, counties: Mapping[str, str]) -> str | None:
+    """The county an institution the city runs itself stands in (registered at the city's own code, it is in no
+    county), as its address names it: the one county whose name (`counties`: code to name) the address holds; None
+    where it names none, or more than one (温州市鹿城区… is 鹿城区; an address naming two is not guessed at)."""
+    if not address:
+        return None
+    found = {code for code, name in counties.items() if name and name in address}
+    return found.pop() if len(found) == 1 else None
 
 
 def checklist_for(checklists: Checklists, kind: WarningKind, institution: Institution | None) -> list[ChecklistItem]:

@@ -27,7 +27,9 @@ from bot.domain.warnings import (
     WarningStatus,
     WarningTarget,
     effective_expiry,
+    of_concern,
     recipients_match,
+    standing_county,
 )
 from bot.services.errors import Refusal
 from bot.services.staff import first_told
@@ -149,9 +151,40 @@ class WarningCore:
 
     async def preview(self, warning_id: int) -> RecipientPreview:
         """Who sending the warning would reach now; for a sent warning, use `recipients()`."""
-        return await self.preview_target((await self.get(warning_id)).target)
+        return await self.preview_warning(await self.get(warning_id))
 
-    async def preview_target(self, target: WarningTarget) -> RecipientPreview:
+    async def preview_warning(self, warning: EarlyWarning) -> RecipientPreview:
+        """Who sending this warning would reach now: its target's, and for a forecast draft the city's own
+        institutions standing in its counties (`city_own_in`)."""
+        also = await self.city_own_in(warning.target.regions) if warning.origin is WarningOrigin.FORECAST else []
+        return await self.preview_target(warning.target, also=also)
+
+    async def city_own_in(self, regions: Iterable[str]) -> list[Institution]:
+        """The institutions the city runs itself (registered at the city's own code, so in no county) whose address
+        places them in one of these counties. A forecast is judged at each county's point and drafted per county:
+        the city's relief station and funeral home, which the seed names for heat and cold, stood in no county's
+        draft and heard nothing of a forecast cold wave until someone warned by hand. They now go with the draft of
+        the county they stand in, whose weather they share."""
+        wanted = set(regions)
+        return [institution for institution, county in await self._city_own() if county in wanted]
+
+    async def city_own_nowhere(self) -> list[Institution]:
+        """The city's own institutions whose address names no county (or several): no forecast draft covers them,
+        and the city admins are told so with the drafts."""
+        return [institution for institution, county in await self._city_own() if county is None]
+
+    async def _city_own(self) -> list[tuple[Institution, str | None]]:
+        """Each active institution registered at the city's own code, with the county its address names."""
+        city = self._settings.city_code
+        counties = {c.code: c.name_zh for c in await self._storage.regions.counties() if c.parent_code == city}
+        return [
+            (institution, standing_county(institution.address, counties))
+            for institution in await self._storage.institutions.registered_at(city)
+        ]
+
+    async def preview_target(self, target: WarningTarget, *, also: Iterable[Institution] = ()) -> RecipientPreview:
+        """Who a target would reach now; `also`: institutions outside its regions it concerns as well (of its types
+        and risk features)."""
         institutions = []
         seen: set[int] = set()  # by id: a list's `in` compared every institution found so far (quadratic)
         for region in sorted(target.regions):
@@ -159,6 +192,10 @@ class WarningCore:
                 if recipients_match(target, institution) and institution.id not in seen:
                     seen.add(institution.id)
                     institutions.append(institution)
+        for institution in also:
+            if of_concern(target, institution) and institution.id not in seen:
+                seen.add(institution.id)
+                institutions.append(institution)
         heads: list[WarningRecipient] = []
         unreachable: list[int] = []
         for institution in institutions:
@@ -236,7 +273,7 @@ class WarningCore:
 
     async def _send(self, warning: EarlyWarning, actor_id: int | None, now: datetime) -> WarningDelivery:
         """Fix the recipients and mark the warning sent; the caller holds the transaction."""
-        audience = await self.preview_target(warning.target)
+        audience = await self.preview_warning(warning)
         # Every institution it concerns is fixed too, those nobody can be told of included: they must answer as well.
         await self._storage.warnings.add_institutions(warning.id, audience.places)
         await self._storage.warnings.add_recipients(warning.id, audience.recipients, now)

@@ -293,7 +293,10 @@ class WarningIngest(WarningCore):
         if draft.status is not WarningStatus.DRAFT:
             # Staff sent it: it is their warning now, and a forecast run does not speak for them.
             return Ignored(source, IgnoreReason.DUPLICATE, f"warning {draft.id} already sent")
-        if (draft.level, draft.onset, draft.expires) == (finding.level, finding.onset, finding.expires):
+        # Unchanged as its readers see it: level, words (the rule's) and validity. The onset alone is not shown, and
+        # a cold wave's moves with the hour of the run: a "revision" that changed nothing anyone reads was announced
+        # to every staff member again, identical to the day before.
+        if (draft.level, draft.rule, draft.expires) == (finding.level, rule.id, finding.expires):
             return Ignored(source, IgnoreReason.DUPLICATE, f"warning {draft.id} unchanged")
         change = revision_change(MessageType.UPDATE, draft.level, finding.level)
         content = {

@@ -79,6 +79,13 @@ class InstitutionRepository:
         )
         return [_institution(row) for row in rows]
 
+    async def registered_at(self, region_code: str) -> list[Institution]:
+        """The active institutions registered at exactly this code, none below it: a city's own (市直)."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM institutions WHERE region_code = ? AND active = 1 ORDER BY code", (region_code,)
+        )
+        return [_institution(row) for row in rows]
+
     async def search(
         self, text: str, region_code: str | None = None, limit: int = 10, *, active_only: bool = True
     ) -> list[Institution]:

@@ -210,6 +210,14 @@ class OutboxRepository:
             "SELECT 1 FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? LIMIT 1", _keys_starting_with(f"{key}:")
         ) is not None
 
+    async def queued_since(self, key_prefix: str, since: datetime) -> bool:
+        """Whether any message whose key starts with `key_prefix` was queued at or after `since`, in any state."""
+        low, high = _keys_starting_with(key_prefix)
+        return await self._db.fetchone(
+            "SELECT 1 FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? AND created_at >= ? LIMIT 1",
+            (low, high, to_db_time(since)),
+        ) is not None
+
     async def claim_stands(self, outbox_id: int, worker: str) -> bool:
         """Whether the worker still holds its claim on the message (not given up, nor taken back as stale)."""
         return await self._db.fetchone(f"SELECT 1 FROM outbox {_GUARD}", (outbox_id, worker)) is not None
