@@ -204,7 +204,7 @@ async def typhoon_warning(scene: Scene) -> None:
         await head_1.press("✅ 已收到并落实", message=nudge)
         warned = [m for m in head_1.messages() if "【发布】台风红色预警" in m.text]
         scene.check(bool(warned) and "确认收到并落实" in warned[-1].text
-                    and warned[-1].buttons == [["🆘 需要帮助"]],
+                    and warned[-1].buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]],
                     "郑院长's warning itself now says the answer given (and keeps 🆘 需要帮助)")
         await head_2.press("🆘 需要帮助")
         await deliver()

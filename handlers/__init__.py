@@ -46,6 +46,7 @@ from handlers import (
     warning_ack,
     warning_followup,
     warning_help,
+    warning_report,
     warnings_list,
     warnstatus,
     withdraw,
@@ -85,6 +86,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     warn.register(application)
     warnings_list.register(application)
     warning_ack.register(application)
+    warning_report.register(application)
     warnstatus.register(application)
     warning_followup.register(application)
     warning_help.register(application)

@@ -31,6 +31,7 @@ from handlers.group_pointer import addressed_to_bot, spoken_to_in_group, to_priv
 from handlers.photo_offer import cancel_waiting_offer, fixable, may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 from handlers.resume import waiting_at
+from handlers.warning_report import offer_typed
 from handlers.warning_text import ack_keyboard, headline, local_time, title
 from storage.models import Group
 
@@ -328,6 +329,9 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
         return  # 取消 typed under a photo's offer: the offer's 取消 button, as at a journey's step
     if message is not None and message.text is not None and message.text.startswith("/"):
         await answer(update, caller.t("fallback.unknown_command"))
+    elif message is not None and message.text is not None and await offer_typed(update, context, caller,
+                                                                                  message.text):
+        return  # a head's words while a warning to them is in force: offered as what they did under it
     elif message is not None and message.text is not None and await may_report(context, caller):
         # Text that reached no journey is most often someone who wants to report and does not know how: say how.
         # (A classified text never gets here: the secrecy guard, in an earlier group, refused it.) Someone with

@@ -38,6 +38,8 @@ MAX_INSTRUCTION = 800
 MAX_SENDER = 100
 
 ACK_RECEIVED, ACK_NEED_HELP = "wa:ok", "wa:help"
+# 📝 报告落实情况: what the head did under the warning (handlers.warning_report).
+REPORT = "wr:new"
 # Under the staff's alert of a call for help: ✋ 我来处理, then ✅ 已解决 for its taker (handlers.warning_help).
 HELP_TAKE, HELP_RESOLVE = "wh:take", "wh:done"
 
@@ -165,19 +167,27 @@ def merged_checklist(lists: Iterable[Sequence[ChecklistItem]]) -> list[Checklist
 
 
 def ack_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
-    """What every institution head can answer: received and acting, or need help (which alerts staff at once)."""
+    """What every institution head can answer: received and acting, or need help (which alerts staff at once); and
+    beside it, what they did (a patrol, vehicles checked), which also counts as received."""
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(t.plain("warn.button_received"), callback_data=f"{ACK_RECEIVED}:{warning_id}")],
+            [report_button(warning_id, t)],
             [InlineKeyboardButton(t.plain("warn.button_need_help"), callback_data=f"{ACK_NEED_HELP}:{warning_id}")],
         ]
     )
 
 
+def report_button(warning_id: int, t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.plain("warn.button_report"), callback_data=f"{REPORT}:{warning_id}")
+
+
 def help_only_keyboard(warning_id: int, t: Translator) -> InlineKeyboardMarkup:
-    """After 已收到并落实 the head may still find they need help; the received button has done its work."""
+    """After 已收到并落实 the head may still find they need help, and reports what they did (a patrol each night);
+    the received button has done its work."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.plain("warn.button_need_help"), callback_data=f"{ACK_NEED_HELP}:{warning_id}")]]
+        [[report_button(warning_id, t)],
+         [InlineKeyboardButton(t.plain("warn.button_need_help"), callback_data=f"{ACK_NEED_HELP}:{warning_id}")]]
     )
 
 

@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import BotContext
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.warnings import EarlyWarning, WarningStatus, regions_overlap
-from bot.i18n import Html, Translator, counted
+from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
 from bot.services.warnings import CountyAckStatus, InstitutionAck, WarningAckStatus
 from handlers.common import answer, identify, is_private, place_name, refuse_press
@@ -32,7 +32,7 @@ from handlers.warning_text import (
     waited,
 )
 from storage.models import Region, RegionLevel, User
-from storage.warning_models import AckResponse, Follower, HelpRequest
+from storage.warning_models import AckResponse, Follower, HelpRequest, WarningReport
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -53,6 +53,10 @@ ENDED_SHOWN = timedelta(hours=48)
 ENDED_MOST = 5
 # ✅ 已解决 buttons under one status message, for the calls for help its reader took.
 HELP_BUTTONS = 5
+# How much of an institution's latest 落实情况 its row quotes; 📝 落实情况 shows them whole.
+REPORT_CLIP = 40
+# 📝 落实情况 sends at most this many messages of reports (the newest first): some fifty reports of 1000 characters.
+REPORT_MESSAGES = 10
 
 
 def scope_of(user: User) -> str | None:
@@ -76,6 +80,7 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     if late := sum(1 for county in status.counties for row in _listing(county) if _late_call(row, ended)):
         lines.append(t(counted("warnstatus.late_calls", late), count=late))
     used = sum(len(line) + 1 for line in lines)
+    reports = await services.warnings.reports(warning.id)
     listed = [_listing(county) for county in status.counties]
     for county, rows, share in zip(status.counties, listed, shares([len(rows) for rows in listed]), strict=True):
         region = await services.storage.regions.get(county.county_code)
@@ -88,6 +93,8 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         shown = 0
         for row in rows[:share]:
             line = await _row(services, row, t, ended)
+            if done := reports.get(row.institution_id):
+                line += "\n" + report_line(services, done, t)
             if used + len(line) + 1 > STATUS_BUDGET:
                 break
             lines.append(line)
@@ -107,6 +114,13 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
     elif not status.counties:
         lines.append(t("warnstatus.no_institutions"))
     return Html("\n".join(lines))
+
+
+def report_line(services: BotServices, reports: list[WarningReport], t: Translator) -> str:
+    """Under an institution's row: its latest 落实情况 (clipped), when, and how many it has sent."""
+    latest = reports[-1]
+    return t(counted("warnstatus.row_report", len(reports)), at=local_time(latest.at, services.settings.tz),
+             text=clipped(" ".join(latest.text.split()), REPORT_CLIP), count=len(reports))
 
 
 def area_name(region: Region | None, t: Translator) -> str:
@@ -209,10 +223,14 @@ async def status_keyboard(
     or nothing."""
     warning = status.warning
     refresh = InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}")
+    reported = await reports_in(services, status)
+    read = [[InlineKeyboardButton(t.plain("warnstatus.button_reports", count=len(reported)),
+                                  callback_data=f"ws:reports:{warning.id}")]] if reported else []
     if services.warnings.ended_when(warning) is not None:
-        # The final tally: read-only, but for the calls for help (raised after the end too) the reader took.
+        # The final tally: read-only, but for the calls for help (raised after the end too) the reader took, and
+        # the reports of what was done.
         resolve = await _resolve_rows(services, status, reader, t)
-        return InlineKeyboardMarkup([*resolve, [refresh]]) if resolve else None
+        return InlineKeyboardMarkup([*resolve, *read, [refresh]]) if resolve or read else None
     # 🔔 only while some institution has not answered: with none silent it would remind nobody.
     remind = [InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}")]
     rows = [[*(remind if status.pending else []), refresh]]
@@ -221,7 +239,14 @@ async def status_keyboard(
             region = area_name(await services.storage.regions.get(county.county_code), t)
             rows.append([hand_back_button(warning, county.county_code, t, region)])
     rows += await _resolve_rows(services, status, reader, t)
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup([*rows, *read])
+
+
+async def reports_in(services: BotServices, status: WarningAckStatus) -> list[WarningReport]:
+    """The 落实情况 of the institutions the status lists (the reader's scope), newest first."""
+    listed = {row.institution_id for county in status.counties for row in _listing(county)}
+    found = await services.warnings.reports(status.warning.id)
+    return sorted((r for place in listed for r in found.get(place, [])), key=lambda r: (r.at, r.id), reverse=True)
 
 
 async def _resolve_rows(
@@ -293,6 +318,12 @@ async def pressed(update: Update, context: BotContext) -> None:
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         return
+    if verb == "reports":
+        await query.answer()
+        status = await services.warnings.ack_status(warning.id, scope_of(caller.user))
+        for text in await reports_text(services, status, t):
+            await answer(update, text)
+        return
     if services.warnings.ended_when(warning) is not None:
         # A status message from before it ended: it turns into the final tally, without buttons; nobody is
         # reminded of a warning ended.
@@ -325,6 +356,31 @@ async def pressed(update: Update, context: BotContext) -> None:
         except BadRequest as error:
             if "not modified" not in error.message:
                 raise
+
+
+async def reports_text(services: BotServices, status: WarningAckStatus, t: Translator) -> list[Html]:
+    """📝 落实情况: every report in the reader's scope, newest first, whole, with who, when and the photos' count; as
+    many messages as they take (a Telegram message holds 4096 characters), at most REPORT_MESSAGES."""
+    reported = await reports_in(services, status)
+    head = t(counted("warnstatus.reports_title", len(reported)), title=title(status.warning, t), count=len(reported))
+    if not reported:
+        return [Html(t("warnstatus.reports_none", title=title(status.warning, t)))]
+    messages, lines, used = [], [head], len(head)
+    for report in reported:
+        institution = place_name(await services.storage.institutions.get(report.institution_id), t)
+        key = counted("warnstatus.report_entry_photos", len(report.photos)) if report.photos else (
+            "warnstatus.report_entry")
+        entry = t(key, institution=institution, name=await name_of(services, report.user_id),
+                  at=local_time(report.at, services.settings.tz), text=report.text, count=len(report.photos))
+        if used + len(entry) + 2 > STATUS_BUDGET:
+            messages.append(Html("\n\n".join(lines)))
+            if len(messages) == REPORT_MESSAGES:
+                return messages
+            lines, used = [], 0
+        lines.append(entry)
+        used += len(entry) + 2
+    messages.append(Html("\n\n".join(lines)))
+    return messages
 
 
 # ---- reminders, for the button and for the scheduled follow-up -------------------------------------------
@@ -385,5 +441,5 @@ def is_status(message: Message) -> bool:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("warnstatus", show_status, filters=filters.ChatType.PRIVATE))
-    for verb in ("remind", "show"):
+    for verb in ("remind", "show", "reports"):
         application.add_handler(CallbackQueryHandler(pressed, pattern=rf"^ws:{verb}:\d+$"))

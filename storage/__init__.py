@@ -36,6 +36,7 @@ from storage.repositories.users import UserRepository
 if TYPE_CHECKING:
     from storage.repositories.contacts import ContactRepository
     from storage.repositories.help_requests import HelpRequestRepository
+    from storage.repositories.warning_reports import WarningReportRepository
     from storage.repositories.warnings import WarningRepository
 
 __all__ = ["Database", "Storage"]
@@ -60,6 +61,7 @@ class Storage:
         # storage.models, so a top-level import would break `import bot.domain.warnings` run before `import storage`.
         from storage.repositories.contacts import ContactRepository
         from storage.repositories.help_requests import HelpRequestRepository
+        from storage.repositories.warning_reports import WarningReportRepository
         from storage.repositories.warnings import WarningRepository
 
         self.warnings: WarningRepository = WarningRepository(db)
@@ -72,6 +74,7 @@ class Storage:
         self.extensions = ExtensionRepository(db)
         self.check_backs = CheckBackRepository(db)
         self.help_requests: HelpRequestRepository = HelpRequestRepository(db)
+        self.warning_reports: WarningReportRepository = WarningReportRepository(db)
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock) -> Storage:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.warnings import WarningChange, WarningLevel
+from storage.hazard_models import PhotoRef
 
 
 class _Model(BaseModel):
@@ -143,3 +144,17 @@ class ContactEntry(_Model):
     status: ContactStatus = ContactStatus.PENDING
     at: datetime | None = None
     updated_by: int | None = None
+
+
+class WarningReport(_Model):
+    """What a head did under a warning (落实情况), for one institution they answer for: their words and the evidence
+    photos they sent with them (PhotoRef: the bytes are in the evidence store)."""
+
+    id: int
+    warning_id: int
+    institution_id: int
+    user_id: int
+    text: str
+    photos: tuple[PhotoRef, ...] = ()
+    revision: int
+    at: datetime

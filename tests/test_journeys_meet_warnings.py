@@ -32,7 +32,7 @@ async def test_a_typed_shou_dao_mid_drill_answers_the_warning_and_the_drill_wait
     nudge = head.last_message()
     assert "请点下面的“✅ 已收到并落实”" in nudge.text
     assert "您的演练记录仍停在第 5 步，回答完预警后请继续。" in nudge.text
-    assert nudge.buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+    assert nudge.buttons == [["✅ 已收到并落实"], ["📝 报告落实情况"], ["🆘 需要帮助"]]
     await head.press("✅ 已收到并落实", nudge)
     assert [a.user_id for a in await typhoon_stage.services.storage.warnings.acks(1)] == [head.id]
 

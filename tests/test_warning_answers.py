@@ -104,7 +104,7 @@ async def test_a_head_who_types_shou_dao_is_shown_the_warnings_buttons_and_they_
     nudge = cast.head_2.last_message()
     assert "请点下面的“✅ 已收到并落实”" in nudge.text
     assert "台风红色预警" in nudge.text and TYPHOON_TEMPLATE in nudge.text
-    assert nudge.buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+    assert nudge.buttons == [["✅ 已收到并落实"], ["📝 报告落实情况"], ["🆘 需要帮助"]]
     assert await typhoon_stage.services.storage.warnings.acks(1) == []
     await cast.head_2.press("✅ 已收到并落实", nudge)
     assert cast.head_2.answers()[-1].text == "已确认：已收到并落实。谢谢！"
@@ -112,7 +112,7 @@ async def test_a_head_who_types_shou_dao_is_shown_the_warnings_buttons_and_they_
     # The warning itself says so too: left with its ✅, it read as still unanswered.
     warning = containing(cast.head_2, "【发布】")[0]
     assert warning.text.endswith("\n\n✅ 已于 2026-09-10 09:00 确认收到并落实") and TYPHOON_TEMPLATE in warning.text
-    assert warning.buttons == [["🆘 需要帮助"]]
+    assert warning.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
 
     await cast.head_2.send_text("收到")  # nothing waits for an answer any more: today's answer
     assert "请点下面" not in cast.head_2.last_message().text
@@ -131,7 +131,7 @@ async def test_the_heads_warning_message_keeps_how_they_answered(typhoon_stage: 
     typhoon_stage.clock.advance(timedelta(minutes=5))
     await cast.head_1.press("✅ 已收到并落实", warning)
     assert warning.text.endswith("\n\n✅ 已于 2026-09-10 09:05 确认收到并落实")
-    assert TYPHOON_TEMPLATE in warning.text and warning.buttons == [["🆘 需要帮助"]]
+    assert TYPHOON_TEMPLATE in warning.text and warning.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
     typhoon_stage.clock.advance(timedelta(minutes=3))
     await cast.head_1.press("🆘 需要帮助", warning)
     assert warning.text.endswith("有效期至：2026-09-11 09:00\n\n🆘 已于 2026-09-10 09:08 请求帮助")
@@ -155,7 +155,7 @@ async def test_the_line_under_the_heads_warning_follows_their_call_for_help(typh
     typhoon_stage.clock.advance(timedelta(minutes=30))
     await staff.press("✅ 已解决", containing(staff, "紧急求助")[0])
     assert warning.text.endswith("\n\n✅ 已协助（林 科长，2026-09-10 09:33 已解决）")
-    assert warning.buttons == [["🆘 需要帮助"]]
+    assert warning.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
     await cast.head_2.press("🆘 需要帮助", warning)
     assert warning.text.endswith("\n\n🆘 已于 2026-09-10 09:33 请求帮助") and warning.buttons == []
 

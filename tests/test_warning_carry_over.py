@@ -25,7 +25,7 @@ async def test_the_upgrade_tells_a_head_who_answered_that_the_answer_still_count
 
     (upgraded,) = containing(cast.head_1, "【升级】")
     assert upgraded.text.endswith("\n\n✅ 您已于 2026-09-10 09:05 确认收到并落实，仍然有效；如有新情况可再次回复。")
-    assert upgraded.buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+    assert upgraded.buttons == [["✅ 已收到并落实"], ["📝 报告落实情况"], ["🆘 需要帮助"]]
     # The head who had not answered is asked as before; the others only read.
     (theirs,) = containing(cast.head_2, "【升级】")
     assert "仍然有效" not in theirs.text

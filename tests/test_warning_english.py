@@ -87,7 +87,7 @@ async def test_an_english_head_calls_for_help_and_an_english_official_takes_and_
     await cast.dongtou_staff.press("📤 Send")
     await drain(stage)
     (warning,) = containing(head, "Typhoon Red Warning: take precautions now")
-    assert warning.buttons == [["✅ Received, acting"], ["🆘 Need help"]]
+    assert warning.buttons == [["✅ Received, acting"], ["📝 Report what was done"], ["🆘 Need help"]]
 
     await head.press("🆘 Need help", warning)
     await drain(stage)
@@ -125,7 +125,7 @@ async def test_an_english_head_calls_for_help_and_an_english_official_takes_and_
     (closed,) = containing(head, "as resolved")
     assert closed.text == ("✅ Tom Lin marked your call for help under the Typhoon Red Warning as resolved. If you "
                            "still need help, press 🆘 Need help again.")
-    assert closed.buttons == [["🆘 Need help"]]
+    assert closed.buttons == [["📝 Report what was done"], ["🆘 Need help"]]
 
     await official.send_text("/warnstatus")
     resolved = official.last_message()

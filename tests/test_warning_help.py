@@ -91,7 +91,7 @@ async def test_the_taker_resolves_it_the_head_is_told_and_warnstatus_counts_it_a
     assert [event.actor_id for event in audit] == [staff.id]
     await drain(typhoon_stage)
     (closed,) = containing(cast.head_2, "标记为已解决")
-    assert closed.buttons == [["🆘 需要帮助"]]
+    assert closed.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
 
     # The taker's alert says so and loses its ✅ 已解决; a stale press of it: already resolved, nothing changes.
     assert mine.buttons == [] and mine.text.endswith("✅ 已解决（林 科长，2026-09-10 09:40）")
@@ -201,7 +201,7 @@ async def test_an_open_call_survives_a_revision_and_a_stale_received_button(typh
     assert revised.buttons == []
     assert revised.text.endswith("🆘 已于 2026-09-10 09:00 请求帮助")
     (other,) = containing(cast.head_1, "【更新】")  # a head without a call still answers as before
-    assert other.buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+    assert other.buttons == [["✅ 已收到并落实"], ["📝 报告落实情况"], ["🆘 需要帮助"]]
 
     stale = await cast.head_2.press_data(first, "wa:ok:1")
     assert stale.answer is not None and "您的求助尚未解决" in (stale.answer.text or "")
@@ -225,7 +225,8 @@ async def test_an_open_call_survives_a_revision_and_a_stale_received_button(typh
     await staff.press("✏️ 更新")
     await staff.send_text("台风远离\n请继续做好防范。")
     await drain(typhoon_stage)
-    assert containing(cast.head_2, "【更新】")[-1].buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+    assert containing(cast.head_2, "【更新】")[-1].buttons == [
+        ["✅ 已收到并落实"], ["📝 报告落实情况"], ["🆘 需要帮助"]]
 
 
 async def test_a_second_call_after_the_first_was_resolved_is_the_one_a_revision_reads(typhoon_stage: Stage) -> None:

@@ -71,7 +71,7 @@ async def test_warn_previews_the_exact_message_and_counts_then_everyone_gets_one
     (topic_copy,) = containing(cast.forum, TYPHOON_TEMPLATE)
     assert topic_copy.stored.thread_id == FORUM_TOPIC
     head_copy = containing(cast.head_1, TYPHOON_TEMPLATE)[0]
-    assert head_copy.buttons == [["✅ 已收到并落实"], ["🆘 需要帮助"]]
+    assert head_copy.buttons == [["✅ 已收到并落实"], ["📝 报告落实情况"], ["🆘 需要帮助"]]
     assert containing(cast.cadre, TYPHOON_TEMPLATE)[0].buttons == []
     status = containing(staff, "发送完毕")
     assert len(status) == 1 and "已送达 5 / 5，失败 0" in status[0].text and status[0].edited
@@ -208,7 +208,7 @@ async def test_heads_answer_need_help_alerts_staff_and_warnstatus_shows_it_by_co
 
     await cast.head_1.press("✅ 已收到并落实")
     assert cast.head_1.answers()[-1].text == "已确认：已收到并落实。谢谢！"
-    assert containing(cast.head_1, TYPHOON_TEMPLATE)[0].buttons == [["🆘 需要帮助"]]
+    assert containing(cast.head_1, TYPHOON_TEMPLATE)[0].buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
     await cast.head_1.press("🆘 需要帮助")  # after all, they do
     await cast.head_2.press("🆘 需要帮助")
     await cast.head_2.press_data(containing(cast.head_2, TYPHOON_TEMPLATE)[0], "wa:help:1")  # twice: one alert

@@ -222,7 +222,7 @@ async def test_a_lift_takes_the_answer_buttons_off_the_heads_earlier_messages(ty
     await typhoon_stage.sandbox.settle()
     assert [m for m in head.messages() if ["✅ 已收到并落实"] in m.buttons] == []
     (upgraded,) = containing(head, "【升级】")
-    assert upgraded.buttons == [["🆘 需要帮助"]]
+    assert upgraded.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
     assert containing(head, "【发布】")[0].buttons == []
     assert await clear_ended_buttons(bot, services) == 0  # done once: a second run (or a restart) edits nothing
 
@@ -239,4 +239,4 @@ async def test_a_warning_past_its_time_keeps_only_the_call_for_help_on_its_newes
     await clear_ended_buttons(typhoon_stage.application.bot, typhoon_stage.services)
     await typhoon_stage.sandbox.settle()
     (issued,) = containing(cast.head_1, "【发布】")
-    assert issued.buttons == [["🆘 需要帮助"]]
+    assert issued.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]

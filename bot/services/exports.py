@@ -9,6 +9,7 @@ thread between pages, so a city's 100,000 hazards neither fill the memory nor st
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,6 +27,7 @@ from bot.services.duties import month_start
 from bot.services.spreadsheets import Column, CsvTable, Kind, XlsxBook, open_csv
 from bot.services.stats import InstitutionDuties, StatsService
 from storage import Storage
+from storage.repositories._codec import from_db_time
 from storage.repositories.exports import ExportRepository
 
 PAGE = 1000
@@ -85,6 +87,8 @@ ACK_COLUMNS = (
     ("headline", 30, Kind.TEXT), ("sent_at", 17, Kind.DATETIME), ("institution", 28, Kind.TEXT),
     ("county", 12, Kind.TEXT), ("township", 12, Kind.TEXT), ("response", 12, Kind.TEXT),
     ("answered_by", 12, Kind.TEXT), ("answered_at", 17, Kind.DATETIME),
+    # What the institution reported it did under the warning (落实情况): how many times, and each report with its time.
+    ("reports", 8, Kind.NUMBER), ("what_was_done", 60, Kind.TEXT),
 )
 
 
@@ -269,7 +273,19 @@ class ExportService:
             words.plain(f"insight.level.{row['level']}"), row["headline"], row["sent_at"],
             _name(row, "institution", words), _county(row, words), _name(row, "township", words),
             words.plain(f"insight.ack.{response}"), row["answered_by"], row["answered_at"],
+            row["reports"], self._what_was_done(row),
         ]
+
+    def _what_was_done(self, row: dict[str, Any]) -> str | None:
+        """Every report of what was done, oldest first, one a line: "2026-07-20 21:30 赵站长: 巡查完成，救助 3 人"."""
+        done = row["what_was_done"]
+        if not done:
+            return None
+        lines = []
+        for entry in json.loads(done):
+            at = from_db_time(entry["at"]).astimezone(self._tz).strftime("%Y-%m-%d %H:%M")
+            lines.append(f"{at} {entry['by'] or '—'}: {entry['text']}")
+        return "\n".join(lines) or None
 
 
 def _county(row: dict[str, Any], words: Words) -> str | None:

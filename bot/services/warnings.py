@@ -51,6 +51,7 @@ from bot.services.warning_core import (
 )
 from bot.services.warning_help import HelpPress, WarningHelp
 from bot.services.warning_ingest import Ignored, IgnoreReason, Ingested, TestMessage, WarningIngest
+from bot.services.warning_reports import ReportOutcome, ReportScope, WarningReports
 from bot.services.warning_settings import WarningSettings
 from storage.models import Institution, User
 from storage.warning_models import WarningRevision
@@ -71,6 +72,8 @@ __all__ = [
     "InstitutionAck",
     "ManualWarning",
     "RecipientPreview",
+    "ReportOutcome",
+    "ReportScope",
     "RoundStarted",
     "RoundSummary",
     "TestMessage",
@@ -110,7 +113,7 @@ class WarningEdit(BaseModel):
     expires: datetime | None = None
 
 
-class WarningService(WarningIngest, WarningAcks, WarningHelp, ContactRounds):
+class WarningService(WarningIngest, WarningAcks, WarningHelp, WarningReports, ContactRounds):
     async def create_manual(self, actor: User, spec: ManualWarning) -> EarlyWarning:
         self._require_staff(actor, spec.target.regions)
         for region in spec.target.regions:

@@ -40,6 +40,10 @@ class Journey(StrEnum):
     INSTITUTION_CLOSE = "institution_close"
     # Withdrawing a hazard (作废): the category chosen, then the reason, awaiting the confirmation (handlers.withdraw).
     WITHDRAW = "withdraw"
+    # What a head did under a warning (落实情况): the words and photos so far (handlers.warning_report).
+    WARNING_REPORT = "warning_report"
+    # A text typed while a warning was in force, offered as its 落实情况 and awaiting 记录 or 不是 (the same module).
+    WARNING_REPORT_OFFER = "warning_report_offer"
 
 
 class CardRef(BaseModel):

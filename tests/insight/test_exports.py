@@ -82,6 +82,10 @@ async def test_the_problem_list_and_the_registers_in_excel(world: InsightWorld, 
         ("台风橙色预警", "鹿城区南汇街道居家养老服务中心", "未签收", None),
     ]
     assert acks[1][10] == datetime(2026, 3, 5, 10, 30)
+    assert acks[0][11:13] == ("落实情况次数", "落实情况")
+    assert acks[1][11] == 2 and acks[1][12] == (
+        "2026-03-05 12:00 user 40: 门窗已加固，排水沟已清理\n2026-03-05 15:00 user 40: 已转移老人12人至安置点")
+    assert acks[2][11] == 0 and acks[2][12] is None
 
 
 async def test_the_csv_alternative_in_english(world: InsightWorld, tmp_path: Path) -> None:

@@ -147,6 +147,9 @@ async def add_warnings(storage: Storage, ids: dict[str, int], regions: dict[str,
         await storage.warnings.record_ack(WarningAck(warning_id=march, user_id=user, institution_id=ids[code],
                                                      response=response, revision=1,
                                                      at=at(3, 5) + timedelta(minutes=minutes)))
+    # What home A did under it (落实情况), twice: the register lists both, oldest first.
+    for hours, text in ((2, "门窗已加固，排水沟已清理"), (5, "已转移老人12人至安置点")):
+        await storage.warning_reports.add(march, ids[A], HEAD_A, text, (), 1, at(3, 5) + timedelta(hours=hours))
     february = await _sent_warning(storage, "寒潮蓝色预警", at(2, 20))
     await storage.warnings.add_recipients(february, heads((HEAD_A, A)), at(2, 20))
 
