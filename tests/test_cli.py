@@ -166,7 +166,7 @@ async def test_invite_asks_telegram_for_the_username_and_rides_out_a_failed_requ
             await _bot_username(wrong)
     assert exited.value.code == 2
     said = capsys.readouterr().err
-    assert "无法向 Telegram 查询机器人用户名（InvalidToken）" in said and "Traceback" not in said
+    assert "Telegram 拒绝了机器人令牌（1:…）" in said and "not-this-bot" not in said and "Traceback" not in said
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:
