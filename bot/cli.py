@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.services.demo_data import DEMO_DATA_DIR, CityDataError, load_city_data
 from bot.services.errors import Refusal
 from bot.services.onboarding import deep_link
+from bot.services.people import describe_scope
 from bot.services_factory import open_services
 
 if TYPE_CHECKING:
@@ -205,16 +206,22 @@ async def _bot_username(settings: Settings) -> str:
 async def _invite(settings: Settings, role: Role, region: str | None, institution: str | None) -> int:
     username = await _bot_username(settings)
     services = await open_services(settings)
+    t = services.i18n.get(None)
     try:
         invite = await services.onboarding.create_invite(
             creator=None, role=role, region_code=region, institution_code=institution
         )
+        # Said as the chat says it: whose role, where, and until when in the city's own time, the zone named.
+        place = await describe_scope(services.storage, invite.region_code, invite.institution_id, t.language)
     except Refusal as refusal:
-        print(services.i18n.get(None).plain(refusal.message_key, **refusal.params), file=sys.stderr)
-        return EXIT_CONFIG
+        # A region or institution that does not exist, a role without its place: refused with exit status 1, as
+        # `people --region` and `deactivate` refuse what does not exist.
+        print(t.plain(refusal.message_key, **refusal.params), file=sys.stderr)
+        return EXIT_FAILED
     finally:
         await services.close()
-    print(f"role={role.value} expires={invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    print(t.plain("cli.invite_made", role=t.plain(f"role.{role.value}"), place=place, zone=settings.timezone,
+                  expires=f"{invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}"))
     print(deep_link(username, invite.token))
     return 0
 

@@ -65,7 +65,7 @@ def test_demo_data_is_idempotent_and_invite_prints_the_link_last(tmp_path: Path)
     assert invited.stdout.strip().splitlines()[-1].startswith("https://t.me/civil_safety_bot?start=")
     refused = cli("invite", "--role", "county", "--region", "999999", cwd=tmp_path, DATABASE_PATH=database,
                   BOT_USERNAME="civil_safety_bot")
-    assert refused.returncode == 2 and "999999" in refused.stderr
+    assert refused.returncode == 1 and "999999" in refused.stderr
 
 
 def test_settings_use_the_documented_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -68,3 +68,25 @@ async def test_an_unreachable_bot_api_ends_in_one_line(tmp_path: Path, capsys: p
     said = capsys.readouterr().err
     assert "Cannot reach the Bot API at http://127.0.0.1:9/bot" in said and "Traceback" not in said
     assert sandbox.token.split(":")[-1] not in said
+
+
+def test_invite_says_whose_role_where_and_until_when_in_the_citys_zone(tmp_path: Path) -> None:
+    database = str(tmp_path / "safety.db")
+    assert cli("demo-data", cwd=tmp_path, DATABASE_PATH=database).returncode == 0
+    made = cli("invite", "--role", "cadre", "--region", "330302", cwd=tmp_path, DATABASE_PATH=database,
+               BOT_USERNAME="civil_safety_bot")
+    assert made.returncode == 0, made.stderr
+    said, link = made.stdout.strip().splitlines()
+    assert said.startswith("已生成邀请（鹿城区的社区/村干部），仅可使用一次，")
+    assert "（Asia/Shanghai 时间）前有效" in said
+    assert link.startswith("https://t.me/civil_safety_bot?start=")
+    english = cli("invite", "--role", "city", cwd=tmp_path, DATABASE_PATH=database, BOT_USERNAME="civil_safety_bot",
+                  DEFAULT_LANGUAGE="en", TIMEZONE="UTC")
+    assert english.stdout.startswith("Invitation made (City administrator, Wenzhou): ")
+    assert "(UTC time)" in english.stdout and "role=" not in english.stdout
+
+    # What does not exist is exit status 1, for `invite` as for `people` (README).
+    for command in (("invite", "--role", "county", "--region", "999999"), ("people", "--region", "999999")):
+        refused = cli(*command, cwd=tmp_path, DATABASE_PATH=database, BOT_USERNAME="civil_safety_bot")
+        one_line_error(refused, "999999")
+        assert refused.returncode == 1
