@@ -13,7 +13,7 @@ from typing import Any
 from dotenv import dotenv_values
 from pydantic import ValidationError
 
-from bot.config import ENV_FILE, Settings
+from bot.config import ENV_FILE, Settings, unknown_env_file_keys
 from bot.i18n import LANGUAGES, Translator, clipped
 
 EXIT_CONFIG = 2
@@ -46,8 +46,14 @@ def cli_language() -> str:
 
 
 def load_settings() -> Settings:
-    """The settings; a setting that cannot work stops the command with one line and exit code 2."""
+    """The settings, after a warning for each `.env` key that is none of ours; a setting that cannot work stops the
+    command with one line and exit code 2."""
     t = Translator(cli_language())
+    for key, closest in unknown_env_file_keys():
+        if closest:
+            print(t.plain("cli.env_typo", key=key, closest=closest), file=sys.stderr)
+        else:
+            print(t.plain("cli.env_unknown", key=key), file=sys.stderr)
     try:
         return Settings()
     except ValidationError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import replace
 from datetime import date
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -202,6 +204,27 @@ class Settings(BaseSettings):
 
 
 ENV_FILE = Path(".env")
+
+
+def setting_names() -> frozenset[str]:
+    """The variables an operator may set, as documented."""
+    return frozenset(str(field.validation_alias) for field in Settings.model_fields.values())
+
+
+def unknown_env_file_keys(path: Path = ENV_FILE) -> list[tuple[str, str | None]]:
+    """Each key of `.env` that is no setting of ours, with the known setting closest to it (or None): every line of
+    `.env` is meant for us, so `INVTE_TTL_HOURS=5` is a typo that would otherwise leave the default in force without
+    a word. The process environment is not checked: it holds everybody's variables and ours have no prefix."""
+    if not path.is_file():
+        return []
+    known = setting_names()
+    unknown = []
+    for key in dotenv_values(path):
+        name = key.strip().upper()
+        if name and name not in known:
+            closest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            unknown.append((key, closest[0] if closest else None))
+    return unknown
 
 
 def _items(value: str) -> list[str]:

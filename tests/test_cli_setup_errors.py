@@ -70,6 +70,20 @@ async def test_an_unreachable_bot_api_ends_in_one_line(tmp_path: Path, capsys: p
     assert sandbox.token.split(":")[-1] not in said
 
 
+def test_typos_in_dotenv_are_named_with_the_setting_meant(tmp_path: Path) -> None:
+    """INVTE_TTL_HOURS=5 left invitations valid for the default 72 hours without a word."""
+    (tmp_path / ".env").write_text("INVTE_TTL_HOURS=5\nBOT_TOKN=1:abc\nCOLOUR=blue\nTIMEZONE=UTC\n", encoding="utf-8")
+    result = cli("people", cwd=tmp_path, DATABASE_PATH=str(tmp_path / "safety.db"), HOME_COLOUR="env is not ours")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if ".env" in line]
+    assert warnings == [
+        "safety-bot: .env 中的 INVTE_TTL_HOURS 不是本助手的设置，已忽略：是否想写 INVITE_TTL_HOURS？",
+        "safety-bot: .env 中的 BOT_TOKN 不是本助手的设置，已忽略：是否想写 BOT_TOKEN？",
+        "safety-bot: .env 中的 COLOUR 不是本助手的设置，已忽略。",
+    ]
+    assert "1:abc" not in result.stderr
+
+
 def test_invite_says_whose_role_where_and_until_when_in_the_citys_zone(tmp_path: Path) -> None:
     database = str(tmp_path / "safety.db")
     assert cli("demo-data", cwd=tmp_path, DATABASE_PATH=database).returncode == 0
