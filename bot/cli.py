@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
 from bot import audit_cli, insight_cli, people_cli
+from bot.cli_settings import EXIT_CONFIG, load_settings
 from bot.config import BotMode, Settings
 from bot.domain.roles import Role
 from bot.i18n import Translator
@@ -20,13 +20,13 @@ from bot.operator import command_line_operator
 from bot.services.demo_data import DEMO_DATA_DIR, CityDataError, load_city_data
 from bot.services.errors import Refusal
 from bot.services.onboarding import deep_link
+from bot.services.people import describe_scope
 from bot.services_factory import open_services
 from storage import run_lock
 
 if TYPE_CHECKING:
     from bot.app import BotApplication
 
-EXIT_CONFIG = 2
 EXIT_FAILED = 1
 
 
@@ -57,14 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as error:
-        print(f"safety-bot: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}", file=sys.stderr)
-        raise SystemExit(EXIT_CONFIG) from None
-
-
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if arguments.command == "run" else logging.WARNING,
@@ -74,25 +66,30 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import play
 
         return asyncio.run(play(verbose=not arguments.quiet))
-    settings = _settings()
-    if arguments.command == "run":
-        if not settings.bot_token:
-            print(Translator(settings.default_language).plain("cli.no_token"), file=sys.stderr)
-            return EXIT_CONFIG
-        try:
-            with run_lock.exclusive(settings.database_path):
-                return asyncio.run(_run(settings))
-        except run_lock.DatabaseInUse:
-            # Two bots on one database would send every message twice; a restore under way must finish first.
-            print(Translator(settings.default_language).plain(
-                "cli.already_running", database=str(settings.database_path),
-                lock=str(run_lock.lock_path(settings.database_path))), file=sys.stderr)
-            return EXIT_FAILED
+    settings = load_settings()
     try:
+        if arguments.command == "run":
+            if not settings.bot_token:
+                print(Translator(settings.default_language).plain("cli.no_token"), file=sys.stderr)
+                return EXIT_CONFIG
+            try:
+                with run_lock.exclusive(settings.database_path):
+                    return asyncio.run(_run(settings))
+            except run_lock.DatabaseInUse:
+                # Two bots on one database would send every message twice; a restore under way must finish first.
+                print(Translator(settings.default_language).plain(
+                    "cli.already_running", database=str(settings.database_path),
+                    lock=str(run_lock.lock_path(settings.database_path))), file=sys.stderr)
+                return EXIT_FAILED
         return _operate(arguments, settings)
     except OSError as error:
         # A folder that is a file, a disk that is full, a path nobody may write: the operator's to fix, in one line.
         print(_file_problem(error, settings), file=sys.stderr)
+        return EXIT_FAILED
+    except sqlite3.OperationalError as error:
+        # SQLite says "unable to open database file" without the path: name DATABASE_PATH, as for any other file.
+        print(Translator(settings.default_language).plain(
+            "cli.file_problem", path=str(settings.database_path), reason=str(error)), file=sys.stderr)
         return EXIT_FAILED
 
 
@@ -119,6 +116,8 @@ def _file_problem(error: OSError, settings: Settings) -> str:
 async def _run(settings: Settings) -> int:
     # The bot (Telegram, aiohttp, every handler) is loaded only to run it: the operator's other commands start in
     # half the time without it.
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import build_application, freeze_startup_heap, running
 
     services = await open_services(settings)
@@ -134,9 +133,29 @@ async def _run(settings: Settings) -> int:
         else:
             async with running(application):
                 await stop.wait()
+    except InvalidToken:
+        # Never the token itself: this line ends up in journald or docker logs.
+        print(_translator(settings).plain("cli.token_refused", hint=token_hint(settings.bot_token)), file=sys.stderr)
+        return EXIT_CONFIG
+    except NetworkError as error:
+        # The address or the network: the retries are logged above; the last word is one line, not a traceback.
+        print(_translator(settings).plain("cli.api_unreachable", url=settings.bot_api_base_url,
+                                          error=type(error).__name__), file=sys.stderr)
+        return EXIT_FAILED
     finally:
         await services.close()
     return 0
+
+
+def token_hint(token: str) -> str:
+    """Enough of a token for the operator to tell which one was used (its bot's id, public anyway), none of its
+    secret part."""
+    bot_id, colon, _ = token.partition(":")
+    return f"{bot_id}:…" if colon and bot_id.isdigit() else "…"
+
+
+def _translator(settings: Settings) -> Translator:
+    return Translator(settings.default_language)
 
 
 async def _run_webhook(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
@@ -185,7 +204,7 @@ async def _bot_username(settings: Settings) -> str:
         print(Translator(settings.default_language).plain("cli.no_link_username"), file=sys.stderr)
         raise SystemExit(EXIT_CONFIG)
     from telegram import Bot
-    from telegram.error import TelegramError
+    from telegram.error import InvalidToken, TelegramError
 
     from bot.retrying import RetryingRequest
 
@@ -193,6 +212,9 @@ async def _bot_username(settings: Settings) -> str:
         # The same retries as the running bot's: a 5xx or a dropped connection on the way does not stop the invite.
         async with Bot(settings.bot_token, base_url=settings.bot_api_base_url, request=RetryingRequest()) as bot:
             return bot.username
+    except InvalidToken:
+        print(_translator(settings).plain("cli.token_refused", hint=token_hint(settings.bot_token)), file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
     except TelegramError as error:
         message = Translator(settings.default_language).plain("cli.no_username", error=type(error).__name__)
         print(message, file=sys.stderr)
@@ -202,16 +224,22 @@ async def _bot_username(settings: Settings) -> str:
 async def _invite(settings: Settings, role: Role, region: str | None, institution: str | None) -> int:
     username = await _bot_username(settings)
     services = await open_services(settings, operator=command_line_operator())
+    t = services.i18n.get(None)
     try:
         invite = await services.onboarding.create_invite(
             creator=None, role=role, region_code=region, institution_code=institution
         )
+        # Said as the chat says it: whose role, where, and until when in the city's own time, the zone named.
+        place = await describe_scope(services.storage, invite.region_code, invite.institution_id, t.language)
     except Refusal as refusal:
-        print(services.i18n.get(None).plain(refusal.message_key, **refusal.params), file=sys.stderr)
-        return EXIT_CONFIG
+        # A region or institution that does not exist, a role without its place: refused with exit status 1, as
+        # `people --region` and `deactivate` refuse what does not exist.
+        print(t.plain(refusal.message_key, **refusal.params), file=sys.stderr)
+        return EXIT_FAILED
     finally:
         await services.close()
-    print(f"role={role.value} expires={invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}")
+    print(t.plain("cli.invite_made", role=t.plain(f"role.{role.value}"), place=place, zone=settings.timezone,
+                  expires=f"{invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M}"))
     print(deep_link(username, invite.token))
     return 0
 

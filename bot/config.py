@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.calendar_reminders import DEFAULT_SCHEDULE, CalendarSchedule, parse_weekdays
 from bot.domain.catalog import Severity
@@ -43,7 +47,9 @@ class Settings(BaseSettings):
     # At least an hour (0 made every link expired when printed), at most a year.
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 366, validation_alias="INVITE_TTL_HOURS")
     # Hours allowed to rectify, by severity, as JSON: {"serious": 24, "major": 72, "general": 168}.
-    deadline_hours: dict[Severity, int] = Field(
+    # Read as text and parsed here (NoDecode), so that text that is not JSON is a setting error like any other rather
+    # than pydantic-settings' own exception.
+    deadline_hours: Annotated[dict[Severity, int], NoDecode] = Field(
         default_factory=lambda: dict(DEFAULT_DEADLINE_POLICY.hours), validation_alias="DEADLINE_HOURS"
     )
     # Official warning feeds (RSS/Atom lists of CAP documents), comma-separated; none configured: no polling.
@@ -84,7 +90,21 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)
+        # ZoneInfoNotFoundError is a KeyError, which pydantic would let through as a traceback.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("deadline_hours", mode="before")
+    @classmethod
+    def _deadline_hours_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError("DEADLINE_HOURS must be JSON") from None
         return value
 
     @field_validator("default_language")
@@ -181,6 +201,30 @@ class Settings(BaseSettings):
         return self.bot_api_base_url.replace("/bot", "/file/bot", 1) if self.bot_api_base_url.endswith(
             "/bot"
         ) else self.bot_api_base_url
+
+
+ENV_FILE = Path(".env")
+
+
+def setting_names() -> frozenset[str]:
+    """The variables an operator may set, as documented."""
+    return frozenset(str(field.validation_alias) for field in Settings.model_fields.values())
+
+
+def unknown_env_file_keys(path: Path = ENV_FILE) -> list[tuple[str, str | None]]:
+    """Each key of `.env` that is no setting of ours, with the known setting closest to it (or None): every line of
+    `.env` is meant for us, so `INVTE_TTL_HOURS=5` is a typo that would otherwise leave the default in force without
+    a word. The process environment is not checked: it holds everybody's variables and ours have no prefix."""
+    if not path.is_file():
+        return []
+    known = setting_names()
+    unknown = []
+    for key in dotenv_values(path):
+        name = key.strip().upper()
+        if name and name not in known:
+            closest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            unknown.append((key, closest[0] if closest else None))
+    return unknown
 
 
 def _items(value: str) -> list[str]:

@@ -16,6 +16,7 @@ from bot.operator import command_line_operator
 from bot.services.errors import Refusal
 from bot.services.people import describe_scope
 from bot.services_factory import BotServices, open_services
+from storage.models import User
 
 COMMANDS = frozenset({"people", "deactivate", "revoke"})
 EXIT_REFUSED = 1
@@ -69,6 +70,7 @@ async def _main(arguments: argparse.Namespace, settings: Settings, clock: Clock 
             print(t.plain("cli.deactivated", id=departure.person.telegram_id, name=departure.person.full_name,
                           hazards=len(departure.hazards), contacts=departure.contacts,
                           invites=departure.invites_revoked))
+            await _still_in_groups(services, departure.person, t)
             return 0
         token = arguments.invitation.rsplit("start=", 1)[-1].strip()
         if await services.storage.invites.get(token) is None:
@@ -82,6 +84,34 @@ async def _main(arguments: argparse.Namespace, settings: Settings, clock: Clock 
         return EXIT_REFUSED
     finally:
         await services.close()
+
+
+async def _still_in_groups(services: BotServices, person: User, t: Translator) -> None:
+    """Ending the access stops what the bot sends them, not what they read in a bound group: the operator hears
+    which bound groups still have them, or, where Telegram cannot be asked, which to check."""
+    groups = {group.chat_id: group.title for group in await services.storage.groups.within(None)}
+    if not groups:
+        return
+    separator = t.plain("warn.list_separator")
+    settings = services.settings
+    if settings.bot_token:
+        from telegram import Bot
+        from telegram.error import TelegramError
+
+        from handlers.leaver_groups import groups_still_holding
+
+        try:
+            async with Bot(settings.bot_token, base_url=settings.bot_api_base_url) as bot:
+                found = await groups_still_holding(bot, services.storage, person.telegram_id)
+        except TelegramError:
+            pass
+        else:
+            if found:
+                titles = separator.join(item.group.title for item in found)
+                print(t.plain("cli.still_in_groups", name=person.full_name, groups=titles), file=sys.stderr)
+            return
+    print(t.plain("cli.groups_unchecked", name=person.full_name, groups=separator.join(groups.values())),
+          file=sys.stderr)
 
 
 async def _list_people(services: BotServices, region: str | None, t: Translator) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.catalog import Severity, correction_for
 from bot.domain.checklists import shown_description
@@ -35,6 +35,7 @@ from handlers.hazard_buttons import (
     button,
     extension_row,
 )
+from handlers.invite import stand_in_data
 from storage.hazard_models import Hazard, HazardEvent
 from storage.models import Institution, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from bot.services_factory import BotServices
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
+DAY_FORMAT = "%Y-%m-%d"
 # How much of a comment its notice quotes: the start of it, a Details tap from the whole.
 COMMENT_QUOTE = 300
 
@@ -106,6 +108,11 @@ class HazardNotices:
             author = await self._actor_name(event, notices, NoticeKind.EVIDENCE_ADDED)
         if _withdrawn_by_reporter(hazard, event):  # taken back by its reporter: the notice says who
             author = await self._actor_name(event, notices, NoticeKind.WITHDRAWN)
+        # A home with no head because its head's access ended: staff are told so (not "never registered"), and offered
+        # to invite the next one.
+        former_head = None
+        if any(n.kind is NoticeKind.NEW_HAZARD_FOR_STAFF and n.reason != NoticeReason.SENSITIVE for n in notices):
+            former_head = await services.storage.users.former_head(hazard.institution_id)
         settings = services.settings
         held = notice_held_until(services.clock.now(), hazard.severity, settings.quiet, settings.tz)
         messages = []
@@ -123,7 +130,7 @@ class HazardNotices:
                 text, markup = _render_extension(services, notice, hazard, event, institution, t, requester)
             else:
                 text, markup = _render(services, notice, hazard, event, institution, recipient, t, assignee,
-                                       author)
+                                       author, former_head)
             messages.append(
                 NewOutboxMessage(
                     dedupe_key=notice_key(hazard.id, event.id, notice),
@@ -229,6 +236,7 @@ def _render(
     t: Translator,
     assignee: str,
     author: str = "—",
+    former_head: User | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     tz = services.settings.tz
     p = hazard_params(hazard, institution, t, tz)
@@ -240,6 +248,10 @@ def _render(
     if kind is NoticeKind.NEW_HAZARD_FOR_STAFF:
         if notice.reason == NoticeReason.SENSITIVE:
             return t("notice.new_for_staff_sensitive", **p), _details_keyboard(hazard, t)
+        if former_head is not None and former_head.access_ended_at is not None:
+            ended = former_head.access_ended_at.astimezone(tz).strftime(DAY_FORMAT)
+            text = t("notice.new_for_staff_head_left", head=former_head.full_name, ended=ended, **p)
+            return text, _head_left_keyboard(hazard, t)
         return t("notice.new_for_staff_no_head", **p), _details_keyboard(hazard, t)
     if kind is NoticeKind.ASSIGNED:
         return t("notice.assigned", **p), _doer_keyboard(hazard, t)
@@ -340,6 +352,12 @@ def _late_this_round(hazard: Hazard) -> bool:
 
 def _details_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(VIEW, hazard.id, "button.details", t)]])
+
+
+def _head_left_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:
+    # The reminders' stand-in button: checked again when pressed (staff, scope, the home open and still headless).
+    invite = InlineKeyboardButton(t.plain("button.invite_head"), callback_data=stand_in_data(hazard.institution_id))
+    return InlineKeyboardMarkup([[invite], [button(VIEW, hazard.id, "button.details", t)]])
 
 
 def _comment_keyboard(hazard: Hazard, t: Translator) -> InlineKeyboardMarkup:

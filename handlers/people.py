@@ -33,6 +33,7 @@ from handlers.common import (
     tell_each,
 )
 from handlers.journeys import end_journeys
+from handlers.leaver_groups import REMOVE, remove_from_group, tell_still_in_groups
 from handlers.notify import when
 from storage.models import Invite, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
@@ -204,10 +205,18 @@ async def deactivate(update: Update, context: BotContext) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("people.back_button"),
                                                            callback_data="pp:page:0")]])
     await answer(update, Html("\n".join(lines)), reply_markup=keyboard, edit=True)
+    # Ending the access stops what the bot sends them, not what they read in a bound group they are still in.
+    await tell_still_in_groups(update, context, departure.person, t)
     # A county's last clerk gone, the city admins answer for its hazards (a head gone, the county staff stand in
     # for their institution's duties): reminded of them from today.
     after_answer(context.application, services.reminders.plan_for_arrival_or_departure(departure.person),
                  f"planning the open hazards' reminders once {departure.person.telegram_id} left")
+
+
+async def remove_leaver(update: Update, context: BotContext) -> None:
+    pressed = await _staff_press(update, context)
+    if pressed is not None:
+        await remove_from_group(update, context, pressed[0])
 
 
 def _consequences(departure: Departure, t: Translator) -> list[str]:
@@ -384,6 +393,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(show_person, pattern=r"^pp:show:\d+$"))
     application.add_handler(CallbackQueryHandler(ask_deactivate, pattern=r"^pp:off:\d+$"))
     application.add_handler(CallbackQueryHandler(deactivate, pattern=r"^pp:offok:\d+$"))
+    application.add_handler(CallbackQueryHandler(remove_leaver, pattern=REMOVE))
     application.add_handler(CallbackQueryHandler(show_invites, pattern=r"^pp:inv$"))
     application.add_handler(CallbackQueryHandler(show_invites, pattern=r"^pp:invp:\d+$"))
     application.add_handler(CallbackQueryHandler(show_link, pattern=rf"^{SHOW_LINK}[\w-]+$"))

@@ -30,11 +30,12 @@ async def start(update: Update, context: BotContext) -> None:
         if token is not None:
             # Someone already registered opened an invitation (often one meant to give them another role): it is
             # left unused, and they must hear that their role stayed as it was, or they act as what they are not.
+            # The link they registered with, opened again, was used: by them.
             user = caller.user
-            await services.onboarding.invitation_not_needed(user)
+            theirs = await services.onboarding.invitation_not_needed(user, token)
             scope = await describe_scope(services.storage, user.region_code, user.institution_id, user.language)
-            await answer(update, caller.t("start.invite_not_used", role=caller.t.plain(f"role.{user.role.value}"),
-                                          scope=scope))
+            key = "start.invite_yours" if theirs else "start.invite_not_used"
+            await answer(update, caller.t(key, role=caller.t.plain(f"role.{user.role.value}"), scope=scope))
             return
         await answer(update, caller.t("start.welcome_back", name=caller.user.full_name))
         await _help_with_unfinished(update, context, caller)

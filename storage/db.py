@@ -81,7 +81,14 @@ class Database:
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: the sqlite3 module must not open transactions behind our back; we say BEGIN.
-        connection = await aiosqlite.connect(path, isolation_level=None)
+        pending = aiosqlite.connect(path, isolation_level=None)
+        try:
+            connection = await pending
+        except sqlite3.Error:
+            # A path SQLite cannot open: aiosqlite stops its worker thread without waiting for it, and the thread's
+            # last word to an event loop that has closed meanwhile was a traceback after the command's own message.
+            await asyncio.to_thread(pending._thread.join, 5)
+            raise
         try:
             connection.row_factory = aiosqlite.Row
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

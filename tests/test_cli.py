@@ -65,7 +65,7 @@ def test_demo_data_is_idempotent_and_invite_prints_the_link_last(tmp_path: Path)
     assert invited.stdout.strip().splitlines()[-1].startswith("https://t.me/civil_safety_bot?start=")
     refused = cli("invite", "--role", "county", "--region", "999999", cwd=tmp_path, DATABASE_PATH=database,
                   BOT_USERNAME="civil_safety_bot")
-    assert refused.returncode == 2 and "999999" in refused.stderr
+    assert refused.returncode == 1 and "999999" in refused.stderr
 
 
 def test_settings_use_the_documented_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -166,7 +166,7 @@ async def test_invite_asks_telegram_for_the_username_and_rides_out_a_failed_requ
             await _bot_username(wrong)
     assert exited.value.code == 2
     said = capsys.readouterr().err
-    assert "无法向 Telegram 查询机器人用户名（InvalidToken）" in said and "Traceback" not in said
+    assert "Telegram 拒绝了机器人令牌（1:…）" in said and "not-this-bot" not in said and "Traceback" not in said
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:

@@ -203,7 +203,10 @@ async def test_a_city_admin_ends_county_staff_access_and_the_links_they_made_sto
     await admin.press("Zhou (County staff")
     await admin.press("⛔ End access")
     await admin.press("⛔ Yes, end access")
-    assert "1 unused invitations they made are cancelled" in admin.last_message().text
+    # Zhou is in Lucheng's bound group: the admin hears it after the news of the access ended.
+    ended, still_in = admin.messages()[-2:]
+    assert "1 unused invitations they made are cancelled" in ended.text
+    assert still_in.text.startswith("⚠️ Zhou is still in these bound work groups")
     await drain(bot_stage)
     assert len(containing(people.staff, "Your access to this bot was ended by Wang")) == 1
     newcomer = bot_stage.sandbox.user(user_id=78, first_name="New", language_code="en")

@@ -330,7 +330,7 @@ async def test_the_reporter_is_told_who_was_told_of_a_sensitive_hazard_or_one_wi
     await cadre.press("互查")
     await cadre.press("✅ 确认上报")
     done = cadre.last_message().text
-    assert "尚未在本助手注册" in done and "机构负责人和县级民政部门已收到通知" not in done
+    assert "该机构目前没有负责人在本助手中接收隐患" in done and "机构负责人和县级民政部门已收到通知" not in done
 
     english = bot_stage.sandbox.user(user_id=101, first_name="Li", language_code="en")
     await bot_stage.register(english, Role.CADRE, region=LUCHENG)

@@ -49,6 +49,36 @@ def get_chat_member(world: World, req: Request) -> Any:
     return chat_member_json(world, chat, user_id)
 
 
+def ban_chat_member(world: World, req: Request) -> Any:
+    """Remove a member (Telegram keeps them out of a supergroup until unbanned). Only an admin bot may; the group's
+    creator cannot be removed. Refusals worded as Telegram's, and facts of the world (not the bot's bugs)."""
+    chat, user_id = _restrictable(world, req)
+    if chat.members.get(user_id) == "creator":
+        raise bad_request("can't remove chat owner", violation=False)
+    chat.members[user_id] = "kicked"
+    return True
+
+
+def unban_chat_member(world: World, req: Request) -> Any:
+    """Let a removed member back: with only_if_banned, someone who is not banned is left as they are."""
+    chat, user_id = _restrictable(world, req)
+    status = chat.members.get(user_id, "left")
+    if status == "kicked":
+        chat.members[user_id] = "left"
+    elif not req.params.get("only_if_banned") and status in ("member", "restricted"):
+        chat.members[user_id] = "left"  # Telegram: "the user will not be a member of the chat after the call"
+    return True
+
+
+def _restrictable(world: World, req: Request) -> tuple[Any, int]:
+    chat = world.find_chat(req.params["chat_id"])
+    if chat.type == "private":
+        raise bad_request("method is available for supergroup and channel chats only", violation=False)
+    if chat.bot_status != "administrator":
+        raise bad_request("not enough rights to restrict/unrestrict chat member", violation=False)
+    return chat, int(req.params["user_id"])
+
+
 def get_chat_administrators(world: World, req: Request) -> Any:
     chat = world.find_chat(req.params["chat_id"])
     if chat.type == "private":
@@ -275,6 +305,8 @@ HANDLERS: dict[str, Handler] = {
     "getFile": get_file,
     "getChat": get_chat,
     "getChatMember": get_chat_member,
+    "banChatMember": ban_chat_member,
+    "unbanChatMember": unban_chat_member,
     "getChatAdministrators": get_chat_administrators,
     "getChatMemberCount": get_chat_member_count,
     "closeGeneralForumTopic": _general_topic(closed=True),

@@ -368,9 +368,14 @@ class OnboardingService:
             )
         raise Refusal(code)
 
-    async def invitation_not_needed(self, user: User) -> None:
-        """A registered person opened an invitation link: it stays unused (their role never changes by a link)."""
+    async def invitation_not_needed(self, user: User, token: str) -> bool:
+        """A registered person opened an invitation link: it stays unused (their role never changes by a link). True
+        when it is the link they registered with (opened again from the chat's history): nothing was refused."""
+        invite = await self._storage.invites.get(token)
+        if invite is not None and invite.used_by == user.telegram_id:
+            return True
         await self._storage.audit.append(user.telegram_id, "invite.refused", detail={"reason": "already_registered"})
+        return False
 
     async def _refuse_actor(self, actor: User, action: str, code: str, **detail: object) -> NoReturn:
         """A role or a scope the actor does not have: only a forged button asks for it, so it is recorded."""

@@ -92,6 +92,19 @@ class PeopleService:
                                role=person.role.value)
         return person
 
+    async def leaver(self, actor: User, telegram_id: int) -> User:
+        """A person whose access has ended, whom the actor may remove from a bound group: one whose access the actor
+        could have ended. Anyone else (still active, outside the actor's role or scope) is refused and recorded."""
+        self._staff_only(actor)
+        person = await self._visible(actor, telegram_id, "people.remove_from_group")
+        place = await self._place(person)
+        if person.active or not may_manage(
+            actor.telegram_id, actor.role, actor.region_code, person.telegram_id, person.role, place
+        ):
+            await self._refuse(actor, "people.remove_from_group", "cannot_manage", person=telegram_id,
+                               active=person.active)
+        return person
+
     async def manageable(self, actor: User | None, person: User) -> bool:
         if actor is None:
             return person.active

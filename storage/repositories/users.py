@@ -196,6 +196,15 @@ class UserRepository:
         )
         return [_user(row) for row in rows]
 
+    async def former_head(self, institution_id: int) -> User | None:
+        """The institution's head whose access ended last, if any: who staff stand in for since then."""
+        row = await self._db.fetchone(
+            f"SELECT {_COLUMNS} FROM users WHERE active = 0 AND role = ? AND institution_id = ?"
+            " AND access_ended_at IS NOT NULL ORDER BY access_ended_at DESC, telegram_id DESC LIMIT 1",
+            (Role.HEAD.value, institution_id),
+        )
+        return None if row is None else _user(row)
+
     async def covering(self, roles: Iterable[Role], region_code: str) -> list[User]:
         """Active people of these roles registered for a place that contains `region_code` (a cadre of the county or
         of the township, not of a neighbouring township), by role in the order given, then by Telegram id."""

@@ -420,6 +420,15 @@ class Row:
         return f"{self.key} ({self.variant})" if self.variant else self.key
 
 
+async def left_in_the_digest_group(cell: Cell) -> None:
+    """The cell's newcomer, a member of the city's bound digest group (where the bot is an admin), loses access."""
+    assert cell.newcomer is not None
+    group = cell.stage.sandbox.world.chats[DIGEST_GROUP]
+    group.members[cell.newcomer] = "member"
+    group.bot_status = "administrator"
+    await cell.stage.services.people.deactivate(None, cell.newcomer)
+
+
 def known_gap(reason: str) -> tuple[Any, ...]:
     """A row that documents the right behaviour the bot does not have yet; it fails loudly once fixed."""
     return (pytest.mark.xfail(reason=reason, strict=True),)
@@ -905,6 +914,10 @@ ROWS: tuple[Row, ...] = (
         newcomer=Role.CADRE, hidden_to=(P.COUNTY_OUT,)),
     Row("pp:offok:", expect(allow=LUCHENG_STAFF), press(filled("pp:offok:{newcomer}")), ("people.deactivated",),
         newcomer=Role.CADRE, hidden_to=(P.COUNTY_OUT,)),
+    # A person whose access ended, still in a bound group: staff who could have ended it remove them from it.
+    Row("pp:kick:", expect(allow=LUCHENG_STAFF), press(lambda c: f"pp:kick:{c.newcomer}:{DIGEST_GROUP}"),
+        ("people.removed_from_group",), prepare=left_in_the_digest_group, newcomer=Role.CADRE,
+        hidden_to=(P.COUNTY_OUT,)),
     # County staff invite no county staff, so they end no county staff's access, not even in their own county.
     Row("pp:off:", expect(allow=(P.CITY,)), press(filled("pp:off:{newcomer}")), ("people.confirm",),
         newcomer=Role.COUNTY, variant="county staff", hidden_to=(P.COUNTY_OUT,)),
