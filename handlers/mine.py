@@ -54,7 +54,9 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
     lines = list_lines(homes, page, lambda item, place: _line(item, place, t, tz, reader))
     # Staff report at many homes: each button starts with its hazard's home, as its line above names it.
     keyboard = list_keyboard(page, t, "mn:page:{page}", homes if names_homes(caller.user) else None)
-    parts = [t("mine.header", total=page.total, page=page.page + 1, pages=page.pages), *lines]
+    # One who added to others' reports reads them here too, marked （补充）: the heading names both.
+    heading = "mine.header_with_added" if page.adds else "mine.header"
+    parts = [t(heading, total=page.total, page=page.page + 1, pages=page.pages), *lines]
     if page.closed_before:
         parts.append(t(counted("mine.closed_before", page.closed_before), count=page.closed_before, days=DAYS))
     await answer(update, "\n\n".join(parts), reply_markup=keyboard, edit=editing)

@@ -87,6 +87,7 @@ class ReportedCounts(_Model):
     unresolved: int  # not yet verified and closed
     closed_recently: int  # closed or withdrawn since the listing's cut-off: listed after the unresolved
     closed_before: int  # closed or withdrawn before it: left out of the listing, only counted
+    added_to: int = 0  # others' hazards the person follows, having added to them (any state): /mine names them too
 
     @property
     def listed(self) -> int:

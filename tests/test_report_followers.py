@@ -54,8 +54,10 @@ async def test_a_cadre_who_adds_her_photos_to_a_hazard_follows_it(bot_stage: Sta
     # She finds it among her own, marked as one she added to, and may open it; its reporter's is not marked.
     await cadre.send_text("/mine")
     assert f"{code}（补充） · " in cadre.last_message().text
+    assert cadre.last_message().text.startswith("📮 我上报和补充过的隐患")  # the heading names what she added to
     await staff.send_text("/mine")
     assert f"{code} · " in staff.last_message().text and "（补充）" not in staff.last_message().text
+    assert staff.last_message().text.startswith("📮 我上报的隐患：")
     shown = await details(cadre, code)
     assert "找不到这条隐患" not in shown[0].text and "三楼楼道有居民私拉电线" in shown[0].text
     assert len([m for m in shown if m.kind == "photo"]) == 3  # staff's photo and her two

@@ -142,6 +142,7 @@ class ReportsPage(TaskPage):
     """A page of /mine: `total` counts the hazards listed (unresolved, then closed within the window)."""
 
     closed_before: int = 0  # closed before the window: counted, not listed
+    adds: bool = False  # the person follows hazards others reported (added to them): the heading says so
 
 @dataclass(frozen=True)
 class HazardDossier:

@@ -504,7 +504,8 @@ class HazardService(HazardReporting, HazardExtensions):
                                          offset=page * page_size)
         viewer = actor_of(actor)
         items = [TaskItem(h, is_overdue(h.deadline, h.state, now)) for h in hazards if can_view(h.facts(), viewer)]
-        return ReportsPage(items, page, page_size, counts.listed, closed_before=counts.closed_before)
+        return ReportsPage(items, page, page_size, counts.listed, closed_before=counts.closed_before,
+                           adds=counts.added_to > 0)
 
     async def find_by_code(self, text: str) -> Hazard | None:
         """The hazard a typed code names (case and spaces forgiven), with no check of who asks."""

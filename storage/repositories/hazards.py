@@ -293,13 +293,17 @@ class HazardRepository:
             "SELECT "
             f"(SELECT COUNT(*) FROM {_THEIRS} WHERE state IN ({marks(_UNRESOLVED)})), "
             f"(SELECT COUNT(*) FROM {_THEIRS} WHERE state IN ({marks(_ENDED)}) AND closed_at >= ?), "
-            f"(SELECT COUNT(*) FROM {_THEIRS} WHERE state IN ({marks(_ENDED)}))",
+            f"(SELECT COUNT(*) FROM {_THEIRS} WHERE state IN ({marks(_ENDED)})), "
+            "(SELECT COUNT(*) FROM hazard_followers f JOIN hazards h ON h.id = f.hazard_id "
+            "WHERE f.telegram_id = ? AND h.reporter_id <> f.telegram_id)",
             (reporter_id, reporter_id, *_UNRESOLVED, reporter_id, reporter_id, *_ENDED, to_db_time(closed_since),
-             reporter_id, reporter_id, *_ENDED),
+             reporter_id, reporter_id, *_ENDED, reporter_id),
         )
         assert row is not None
-        unresolved, recent, closed = (int(value) for value in row)
-        return ReportedCounts(unresolved=unresolved, closed_recently=recent, closed_before=closed - recent)
+        unresolved, recent, closed, added_to = (int(value) for value in row)
+        return ReportedCounts(
+            unresolved=unresolved, closed_recently=recent, closed_before=closed - recent, added_to=added_to
+        )
 
     async def count_for_institution(
         self, institution_id: int, *, now: datetime, closed_since: datetime, exclude_areas: Iterable[HazardArea] = ()
