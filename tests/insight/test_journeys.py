@@ -60,6 +60,19 @@ async def test_county_staff_see_their_county_switch_periods_draw_and_export(bot_
     assert codes == [h.code for h in ours]  # not Longwan's
 
 
+async def test_the_export_offer_names_every_sheet_the_file_holds(bot_stage: Stage) -> None:
+    """It said Excel held four sheets after a fifth (合规情况) was added."""
+    people = await cast(bot_stage)
+    await report(bot_stage)
+    await people.staff.send_text("/export")
+    offer = people.staff.last_message()
+    await people.staff.press("Excel", offer)
+    document = next(m for m in reversed(people.staff.messages()) if m.kind == "document")
+    sheets = load_workbook(io.BytesIO(document.document or b"")).sheetnames
+    assert len(sheets) == 5 and "Excel 含问题清单、演练、自查、预警签收和合规情况五张表" in offer.text
+    assert [name[:2] for name in sheets] == ["问题", "演练", "月度", "预警", "合规"]
+
+
 async def test_a_head_sees_only_their_institution_whatever_the_button_says(bot_stage: Stage) -> None:
     people = await cast(bot_stage)
     await with_longwan(bot_stage)
