@@ -249,6 +249,7 @@ REALISTIC_MARKS = [
     ("涉 密 文件：三楼老人转移名单", "涉密"),
     ("这是机密，请勿外传：三楼老人转移名单", "机密"),
     ("秘-密★1年 三楼老人转移名单", "秘密"),
+    ("内部资料，注意保密\n三楼老人转移名单", "内部资料"),  # internal material, forbidden in chat as secrets are
 ]
 
 

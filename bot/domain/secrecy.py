@@ -30,7 +30,7 @@ ENGLISH_LEVELS = ("TOP SECRET", "CONFIDENTIAL", "SECRET")
 _SIMPLIFIED = str.maketrans({
     "機": "机", "絕": "绝", "絶": "绝", "祕": "秘", "級": "级", "資": "资", "檔": "档", "載": "载", "體": "体",
     "項": "项", "電": "电", "啟": "启", "啓": "启", "內": "内", "單": "单", "員": "员", "這": "这", "屬": "属",
-    "為": "为", "係": "系", "於": "于",
+    "為": "为", "係": "系", "於": "于", "請": "请", "傳": "传", "轉": "转", "發": "发", "擴": "扩", "嚴": "严",
 })
 # Stars of every kind a mark is printed or typed with: ★☆*, the emoji ⭐ and 🌟, the dingbat stars and asterisks
 # (✦ to ❋), and the triangle some templates print instead.
@@ -69,6 +69,19 @@ _MARK_PATTERNS = (
     re.compile(_split("涉密") + _GAP + r"(?:文件|资料|材料|信息|内容|文档|档案|载体|(?:人员)?名单)"),
 )
 
+# Internal material (内部敏感信息, which the rules forbid in chat as they forbid state secrets) is marked by a banner,
+# not a level: "内部资料 注意保密", "【内部资料】", "内部文件，请勿外传". Named as 内部资料 in the refusal. The words
+# alone in a description pass ("内部资料室漏水", "提醒员工注意保密").
+INTERNAL = "内部资料"
+_INTERNAL_TERM = r"内部" + _GAP + r"(?:资料|文件|材料|文档|资料汇编)"
+_KEEP_INSIDE = r"(?:注意保密|注意保存|妥善保管|(?:请勿|不得|严禁|禁止|切勿)" + _GAP + r"(?:外传|转发|外泄|扩散))"
+_INTERNAL_PATTERNS = (
+    re.compile(_INTERNAL_TERM + r"[\s，,。.、:：;；!！()（）]*" + _KEEP_INSIDE),  # 内部资料 注意保密
+    re.compile(_OPEN + _GAP + _INTERNAL_TERM + _GAP + _CLOSE),  # 【内部资料】 ("配电箱(内部)接线松动" passes)
+    re.compile(r"(?:^|\n)" + _GAP + _INTERNAL_TERM + _GAP + r"(?:$|\n|[:：])", re.MULTILINE),  # a banner line
+    re.compile(r"(?:请勿|不得|严禁|禁止|切勿)" + _GAP + r"外传"),  # "请勿外传" is said of a document, not a hazard
+)
+
 _LETTERS_BEFORE = r"(?<![A-Za-z0-9_])"
 _LETTERS_AFTER = r"(?![A-Za-z0-9_])"
 _TOP_SECRET = r"TOP" + r"[\s\-_.]+" + r"SECRET"  # "topsecret", one word, is a password
@@ -93,7 +106,8 @@ def normalized(text: str) -> str:
 
 
 def find_classification_mark(text: str | None) -> str | None:
-    """The classification level a text carries (绝密, 机密, 秘密, 涉密, or the English word in capitals), or None."""
+    """The classification level a text carries (绝密, 机密, 秘密, 涉密, 内部资料 for an internal banner, or the
+    English word in capitals), or None."""
     if not text:
         return None
     plain = normalized(text)
@@ -102,6 +116,8 @@ def find_classification_mark(text: str | None) -> str | None:
         if match:
             found = re.sub(_SPLIT, "", match.group(0))
             return next((level for level in LEVELS if level in found), "涉密")
+    if any(pattern.search(plain) for pattern in _INTERNAL_PATTERNS):
+        return INTERNAL
     for pattern in _ENGLISH_PATTERNS:
         match = pattern.search(plain)
         if match:

@@ -10,6 +10,12 @@ from bot.domain.secrecy import find_classification_mark
 # A security officer's marks: pasted from a document, in traditional characters, with emoji stars, other brackets,
 # split by spaces or a hyphen, full-width, in English. Each with the level the refusal names.
 SHOULD_CATCH = [
+    # Internal material (内部敏感信息), marked by a banner rather than a level: the rules forbid it in chat too.
+    ("内部资料，注意保密", "内部资料"),
+    ("内部资料 注意保存\n转移安置名单", "内部资料"),
+    ("【内部文件】全市养老机构风险点位", "内部资料"),
+    ("內部資料 請勿外傳", "内部资料"),
+    ("名单附后，请勿外传", "内部资料"),
     ("通知 机密(★5年) 台风期间转移方案：三楼老人名单见附件", "机密"),  # the mark not at the start
     ("三楼 机密(★10年) 档案室旁", "机密"),
     ("机密（★5年）关于台风的通知", "机密"),
@@ -60,7 +66,10 @@ SHOULD_PASS = [
     "保密",
     "保密柜未上锁，钥匙插在锁上",
     "保密工作要常抓不懈",
-    "内部资料，注意保密",
+    "内部资料室漏水，档案受潮",  # the room, not a banner
+    "提醒员工注意保密，不在群里发名单",
+    "配电箱(内部)接线松动",
+    "内部资料柜倒了，压坏电线",
     "网络安全要保证数据的机密性和完整性",
     "机密性保护措施不到位",
     "孩子说想告诉老师一个小秘密",
