@@ -10,7 +10,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -160,7 +160,9 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
         rule = drill_rule(institution["type"])
         held = [date.fromisoformat(d["held_on"]) for d in rows.drills
                 if d["institution_id"] == institution["id"] and d["kind"] in rule.drill_kinds]
-        compliant = not isinstance(status(rule, held, as_of), Overdue)
+        # A period that has ended is judged at its end: the next morning, with the drills held by its last day.
+        judged_on = as_of + timedelta(days=1) if today > period.end else as_of
+        compliant = not isinstance(status(rule, [d for d in held if d <= as_of], judged_on), Overdue)
         drills[unit(institution["region_code"])] += Ratio(int(compliant), 1)
 
     # The months ended owe their self-inspection; the running one (June, on 15 June) is due on its last day, so it
