@@ -152,6 +152,14 @@ def sheet_closed(period: Period, today: date) -> bool:
     return today > period.end
 
 
+def entered_late(rule: DutyRule, held_on: date, logged_on: date) -> bool:
+    """Whether a record was entered late (补录): logged after the period it was held in had ended, once that period
+    could already have been reported missed. It still counts for that period (the seed asks that drills be held,
+    "至少每半年开展一次", not logged by a day), but everyone who reads it sees that it came late, and the figures of a
+    period that has ended are those of the records made by its end (`counted_compliant`)."""
+    return logged_on > period_of(rule, held_on).end
+
+
 def previous_period(rule: DutyRule, period: Period) -> Period:
     return period_of(rule, period.start - timedelta(days=1))
 

@@ -322,13 +322,15 @@ class StatsService:
         """Whether each institution of the roster, in order, is compliant with its fire-drill duty for the period;
         None for one that owed none then (`compliance.counted_compliant`). A running period is judged today; one
         that has ended, at its end: after its last day, so that a half-year or year ending with it, and missed,
-        counts as missed in its figures, as the overdue notice of the next morning says."""
+        counts as missed in its figures, as the overdue notice of the next morning says. It is judged on the drills
+        on record at its end: one entered late (补录) afterwards counts from then on, not in a month already told."""
         as_of, closed = period.as_of(today), today > period.end
         rules = {kind: drill_rule(kind) for kind in set(roster.types)}
         kinds = sorted({k.value for rule in rules.values() for k in rule.drill_kinds})
         # Only the current and the previous period of each rule decide a status.
         since = min((previous_period(r, period_of(r, as_of)).start for r in rules.values()), default=as_of)
-        dates = await repo.drill_dates(scope, kinds, since) if kinds else {}
+        logged_before = period.utc_bounds(self._tz)[1] if closed else None
+        dates = await repo.drill_dates(scope, kinds, since, logged_before=logged_before) if kinds else {}
         verdicts = []
         for institution_id, kind, tracked in zip(roster.ids, roster.types, roster.tracked_from, strict=True):
             rule = rules[kind]

@@ -158,10 +158,13 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
     drills: dict[str, Ratio] = defaultdict(Ratio)
     for institution in institutions:
         rule = drill_rule(institution["type"])
+        ended = today > period.end
+        # A period that has ended is judged at its end: the next morning, with the drills held by its last day and
+        # on record by then (one entered late, afterwards, does not change a month already told).
         held = [date.fromisoformat(d["held_on"]) for d in rows.drills
-                if d["institution_id"] == institution["id"] and d["kind"] in rule.drill_kinds]
-        # A period that has ended is judged at its end: the next morning, with the drills held by its last day.
-        judged_on = as_of + timedelta(days=1) if today > period.end else as_of
+                if d["institution_id"] == institution["id"] and d["kind"] in rule.drill_kinds
+                and not (ended and datetime.fromisoformat(d["logged_at"]) >= until)]
+        judged_on = as_of + timedelta(days=1) if ended else as_of
         compliant = not isinstance(status(rule, [d for d in held if d <= as_of], judged_on), Overdue)
         drills[unit(institution["region_code"])] += Ratio(int(compliant), 1)
 
