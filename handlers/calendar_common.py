@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
-from bot.domain.compliance import Compliant, DueSoon, DutyStatus, Overdue, Period
+from bot.domain.compliance import Compliant, DueSoon, DutyRule, DutyStatus, Overdue, Period, entered_late
 from bot.domain.days import NoSuchDay, Toward, parse_typed_day
 from bot.domain.text import people_count, several_numbers
 from bot.i18n import Translator, counted
 from bot.services.calendar import MAX_AGE
 from handlers.common import Caller, answer, cancel_keyboard, identify, no_such_day
+from storage.calendar_models import Drill
 from storage.repositories.calendar_drafts import CalendarDraftRepository, Draft, DrillDraft, SelfCheckDraft, StudyDraft
 
 # Buttons that start a journey; each journey lists its own as a ConversationHandler entry point.
@@ -173,6 +175,12 @@ async def pressed_day(update: Update, caller: Caller, callback_data: str, prefix
 
 
 # ---- saying it back -------------------------------------------------------------------------------------
+
+
+def late_entry_day(drill: Drill, rule: DutyRule, tz: ZoneInfo) -> date | None:
+    """The local day a drill was logged on, when that was after its period had ended (补录); None when in time."""
+    logged_on = drill.logged_at.astimezone(tz).date()
+    return logged_on if entered_late(rule, drill.held_on, logged_on) else None
 
 
 def period_label(period: Period, t: Translator) -> str:

@@ -6,6 +6,8 @@ a time, each a tap from its record.
 from __future__ import annotations
 
 import re
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -25,6 +27,7 @@ from handlers.calendar_common import (
     ENTRY_SELFCHECK,
     SELFCHECK,
     entry_button,
+    late_entry_day,
     refuse_role,
     status_line,
     urgency,
@@ -39,7 +42,7 @@ PAGE = re.compile(r"^drills:page:(\d+)$")
 ONE = re.compile(r"^drills:inst:(\d+)$")
 
 
-def _record_text(record: DrillRecord, inspection: DutyStatus, t: Translator) -> str:
+def _record_text(record: DrillRecord, inspection: DutyStatus, t: Translator, tz: ZoneInfo) -> str:
     rule = "calendar.rule.half_year" if record.rule.cadence is Cadence.HALF_YEAR else "calendar.rule.year"
     lines = [
         t("drills.record_header", institution=place_name(record.institution, t), rule=t.plain(rule)),
@@ -49,15 +52,18 @@ def _record_text(record: DrillRecord, inspection: DutyStatus, t: Translator) -> 
     ]
     if record.drills:
         lines.append(t("drills.recent_header", count=len(record.drills)))
-        lines += [_drill_line(drill, t) for drill in record.drills[:RECENT_DRILLS]]
+        recent = record.drills[:RECENT_DRILLS]
+        lines += [_drill_line(drill, late_entry_day(drill, record.rule, tz), t) for drill in recent]
     else:
         lines.append(t("drills.none_logged"))
     return Html("\n".join(lines))
 
 
-def _drill_line(drill: Drill, t: Translator) -> str:
+def _drill_line(drill: Drill, late: date | None, t: Translator) -> str:
+    """One drill of the record; one entered after its period ended says so, and when (补录)."""
     return t(
-        counted("drills.line", drill.participants),
+        counted("drills.line_late" if late else "drills.line", drill.participants),
+        logged=late.isoformat() if late else "",
         day=drill.held_on.isoformat(),
         kind=t.plain(f"calendar.kind.{drill.kind.value}"),
         participants=drill.participants,
@@ -98,7 +104,7 @@ async def _show_record(update: Update, context: BotContext, caller: Caller, inst
         if not (isinstance(inspection, Compliant) and inspection.done_on is not None):
             row.append(entry_button(ENTRY_SELFCHECK, caller.t))
         markup = InlineKeyboardMarkup([row])
-    await answer(update, _record_text(record, inspection, caller.t), reply_markup=markup)
+    await answer(update, _record_text(record, inspection, caller.t, context.services.settings.tz), reply_markup=markup)
 
 
 async def _show_page(update: Update, context: BotContext, caller: Caller, page: int) -> None:

@@ -19,7 +19,14 @@ from bot.domain.compliance import DrillKind
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.domain.text import clean_text, duration_minutes, said_in_words, says_no_photo
 from bot.i18n import Html, Translator, counted
-from bot.services.calendar import MAX_DURATION_MINUTES, MAX_PARTICIPANTS, DrillEntry, DrillProblem, may_log_for
+from bot.services.calendar import (
+    MAX_DURATION_MINUTES,
+    MAX_PARTICIPANTS,
+    DrillEntry,
+    DrillLogged,
+    DrillProblem,
+    may_log_for,
+)
 from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS, MAX_TEXT
 from handlers.calendar_common import (
@@ -28,6 +35,7 @@ from handlers.calendar_common import (
     day_pattern,
     drafts,
     parse_count,
+    period_label,
     pressed_day,
     read_count,
     read_day,
@@ -43,7 +51,9 @@ from handlers.common import (
     identify,
     institution_prompt,
     is_private,
+    place_name,
     read_text,
+    tell_each,
     typed_label,
 )
 from handlers.drill_problems import (
@@ -390,6 +400,7 @@ async def confirmed(update: Update, context: BotContext) -> str | int:
         # working, and a second press logged the drill twice.
         async with services.storage.db.transaction():
             logged = await services.drills.log(caller.user, _entry(draft))
+            await _tell_late_entry(context, caller, logged)
             await drafts(context).delete(caller.user.telegram_id, DrillDraft)
     except (Refusal, ValueError) as error:
         await query.answer()
@@ -401,11 +412,37 @@ async def confirmed(update: Update, context: BotContext) -> str | int:
         status_line(DRILL, logged.status, t),
     ]
     tz = services.settings.tz
+    if logged.late is not None:
+        told = logged.late.fills_miss and logged.late.tell
+        lines.append(t(
+            "drill.logged_late_told" if told else "drill.logged_late", period=period_label(logged.late.period, t),
+            day=drill.held_on.isoformat(), logged=drill.logged_at.astimezone(tz).date().isoformat(),
+        ))
     lines += [
         t("drill.logged_hazard", code=o.hazard.code, deadline=when(o.hazard.deadline, tz, t)) for o in logged.hazards
     ]
     await answer(update, Html("\n".join(lines)), edit=True)
     return ConversationHandler.END
+
+
+async def _tell_late_entry(context: BotContext, caller: Caller, logged: DrillLogged) -> None:
+    """A drill entered after its period had ended, and the first on record for it: the county staff, who were told
+    the period was missed, are told of the entry so they can check it (inside the drill's transaction)."""
+    late, drill, services = logged.late, logged.drill, context.services
+    if late is None or not late.fills_miss or not late.tell or caller.user is None:
+        return
+    institution = await services.storage.institutions.get(drill.institution_id)
+    assert institution is not None
+    logged_on = drill.logged_at.astimezone(services.settings.tz).date().isoformat()
+    who = caller.user.full_name
+
+    def words(t: Translator) -> str:
+        return t(
+            "drill.late_news", institution=place_name(institution, t), logged=logged_on, day=drill.held_on.isoformat(),
+            kind=t.plain(f"calendar.kind.{drill.kind.value}"), period=period_label(late.period, t), who=who,
+        )
+
+    await tell_each(services, late.tell, f"drill:{drill.id}:late", words)
 
 
 def _entry(draft: DrillDraft) -> DrillEntry:

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.domain.compliance import drill_rule
 from bot.domain.lifecycle import UNRESOLVED_STATES, HazardState
 from bot.domain.roles import Role
 from bot.i18n import Html, Translator, counted
@@ -24,7 +25,7 @@ from bot.services.institution_cards import (
     SearchPage,
     may_open_cards,
 )
-from handlers.calendar_common import DRILL, SELFCHECK, refuse_role, status_line
+from handlers.calendar_common import DRILL, SELFCHECK, late_entry_day, refuse_role, status_line
 from handlers.common import Caller, answer, identify, page_row, place_name, popup_text
 from handlers.hazard_buttons import VIEW, data, hazard_label
 from handlers.notify import hazard_params
@@ -49,7 +50,7 @@ def card_text(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> str:
         "",
         *_hazard_lines(card, t, tz),
         "",
-        *_duty_lines(card, t),
+        *_duty_lines(card, t, tz),
     ]
     return Html("\n".join(lines))
 
@@ -107,17 +108,21 @@ def _hazard_lines(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> list[st
     return lines
 
 
-def _duty_lines(card: InstitutionCard, t: Translator) -> list[str]:
+def _duty_lines(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> list[str]:
     lines = []
     if card.drill is None or card.self_inspection is None:
         lines.append(t("institution.duties_inactive"))
     else:
         lines += [status_line(DRILL, card.drill, t), status_line(SELFCHECK, card.self_inspection, t)]
     last = card.last_drill
-    lines.append(
-        t("institution.last_drill", day=last.held_on.isoformat(), kind=t.plain(f"calendar.kind.{last.kind.value}"))
-        if last is not None else t("institution.no_drill")
-    )
+    if last is None:
+        lines.append(t("institution.no_drill"))
+    else:
+        late = late_entry_day(last, drill_rule(card.institution.type), tz)
+        lines.append(t(
+            "institution.last_drill_late" if late else "institution.last_drill", day=last.held_on.isoformat(),
+            kind=t.plain(f"calendar.kind.{last.kind.value}"), logged=late.isoformat() if late else "",
+        ))
     month = card.last_inspected_month
     lines.append(t("institution.last_selfcheck", month=month) if month is not None else t("institution.no_selfcheck"))
     return lines

@@ -152,6 +152,14 @@ def sheet_closed(period: Period, today: date) -> bool:
     return today > period.end
 
 
+def entered_late(rule: DutyRule, held_on: date, logged_on: date) -> bool:
+    """Whether a record was entered late (补录): logged after the period it was held in had ended, once that period
+    could already have been reported missed. It still counts for that period (the seed asks that drills be held,
+    "至少每半年开展一次", not logged by a day), but everyone who reads it sees that it came late, and the figures of a
+    period that has ended are those of the records made by its end (`counted_compliant`)."""
+    return logged_on > period_of(rule, held_on).end
+
+
 def previous_period(rule: DutyRule, period: Period) -> Period:
     return period_of(rule, period.start - timedelta(days=1))
 
@@ -219,14 +227,24 @@ def status(rule: DutyRule, done_dates: Iterable[date], today: date, *, judged_fr
 
 
 def counted_compliant(
-    rule: DutyRule, done_dates: Iterable[date], as_of: date, judged_from: date | None
+    rule: DutyRule, done_dates: Iterable[date], as_of: date, judged_from: date | None, *, closed: bool = False
 ) -> bool | None:
     """How an institution counts in a compliance rate on `as_of`: True (not overdue), False (overdue), or None,
     left out of the rate, when it owed nothing then: judged only from a later day (added, or reopened, after
     `as_of`), or from a day too late in the current period to owe it (`owes`), unless it did the duty in the period
     all the same. Counting those as compliant would raise a county's rate for a month already over by importing
-    homes today; counting them as late would blame them for a period before they were tracked."""
-    verdict = status(rule, done_dates, as_of, judged_from=judged_from)
+    homes today; counting them as late would blame them for a period before they were tracked.
+
+    `closed`: `as_of` is the last day of a month that has ended, judged as it stood when that day was over (the
+    month's end instant), with what was done by then. A duty period ending that very day is then judged too: a
+    half-year, or year, that ends with June or December and was missed counts as missed in June's or December's
+    figures, as the next morning's overdue notice says. On its last day alone it would still be only due soon,
+    and would never be judged for the month it ends in."""
+    dates = [day for day in done_dates if day <= as_of]
+    verdict = status(rule, dates, as_of, judged_from=judged_from)
+    # The next morning, with nothing more done: overdue then only if a period ending on `as_of` was missed.
+    if closed and isinstance(status(rule, dates, as_of + timedelta(days=1), judged_from=judged_from), Overdue):
+        return False
     owed_nothing = judged_from is not None and (judged_from > as_of or not owes(rule, verdict.period, judged_from))
     if isinstance(verdict, Compliant) and verdict.done_on is None and owed_nothing:
         return None

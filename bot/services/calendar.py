@@ -16,7 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
-from bot.domain.compliance import DrillKind, DutyRule, DutyStatus, drill_rule
+from bot.domain.compliance import (
+    DrillKind,
+    DutyRule,
+    DutyStatus,
+    Period,
+    drill_rule,
+    entered_late,
+    judging_start,
+    owes,
+    period_of,
+)
 from bot.domain.roles import Role, region_in_scope
 from bot.services.duties import load_duties
 from bot.services.errors import Refusal
@@ -68,10 +78,23 @@ class DrillEntry(BaseModel):
 
 
 @dataclass(frozen=True)
+class LateEntry:
+    """A drill entered after its period had ended (补录)."""
+
+    period: Period  # the period it was held in
+    # It is the first on record for a period the institution owed, of a kind its duty counts: the period had
+    # ended with none, the county was told it was missed, and this entry is what makes it good. Those staff are
+    # to check it (`tell`).
+    fills_miss: bool
+    tell: list[User]  # the county staff covering the institution (the city admins where none), not the logger
+
+
+@dataclass(frozen=True)
 class DrillLogged:
     drill: Drill
     hazards: list[HazardOutcome]  # one per reported problem, with the notices to send
     status: DutyStatus  # the institution's standing after this drill
+    late: LateEntry | None = None  # entered after its period had ended (补录)
 
 
 @dataclass(frozen=True)
@@ -170,6 +193,7 @@ class DrillService(CalendarServiceBase):
             problems.append(checked_text(problem.description, field_name="description", minimum=1) or "")
             self._check_photos(problem.photos)
         now = self._clock.now()
+        late = await self._late_entry(actor, institution, entry)
         outcomes: list[HazardOutcome] = []
         async with self._storage.db.transaction():
             for problem in entry.problems:
@@ -192,10 +216,30 @@ class DrillService(CalendarServiceBase):
                 actor.telegram_id,
                 "drill.logged",
                 target=f"institution:{institution.id}",
-                detail={"drill_id": drill.id, "kind": drill.kind, "held_on": drill.held_on, "hazards": new.hazard_ids},
+                detail={
+                    "drill_id": drill.id, "kind": drill.kind, "held_on": drill.held_on, "hazards": new.hazard_ids,
+                    **({"late_for": late.period.key, "fills_miss": late.fills_miss} if late else {}),
+                },
             )
         await self._plan(outcomes)
-        return DrillLogged(drill, outcomes, await self.status(institution))
+        return DrillLogged(drill, outcomes, await self.status(institution), late)
+
+    async def _late_entry(self, actor: User, institution: Institution, entry: DrillEntry) -> LateEntry | None:
+        """Whether the drill is entered after its period ended (`compliance.entered_late`), and whether it is the
+        first for a period the institution owed and had missed: then the county staff are told, to check it."""
+        rule = drill_rule(institution.type)
+        if not entered_late(rule, entry.held_on, self.today()):
+            return None
+        period = period_of(rule, entry.held_on)
+        judged_from = judging_start(self._tracking_since, institution.tracked_from)
+        earlier = await self._storage.calendar.drills_of(institution.id, since=period.start)
+        fills_miss = entry.kind in rule.drill_kinds and owes(rule, period, judged_from) and not any(
+            d.kind in rule.drill_kinds and d.held_on in period for d in earlier
+        )
+        staff = await self._storage.users.staff_for_region(institution.region_code) if fills_miss else []
+        county = [u for u in staff if u.role is Role.COUNTY]
+        tell = [u for u in county or staff if u.telegram_id != actor.telegram_id]
+        return LateEntry(period, fills_miss, tell)
 
     async def _report(self, actor: User, institution: Institution, problem: DrillProblem) -> HazardOutcome:
         if self._hazards is None:

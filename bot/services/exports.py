@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.catalog import HazardArea, Severity, SourceLevel, label
 from bot.domain.checklists import shown_description
-from bot.domain.compliance import SELF_INSPECTION_RULE, period_of, sheet_closed
+from bot.domain.compliance import SELF_INSPECTION_RULE, drill_rule, entered_late, period_of, sheet_closed
 from bot.domain.lifecycle import HazardState, days_late, is_overdue
 from bot.domain.stats import Scope, StatsPeriod
 from bot.services.duties import month_start
@@ -68,7 +68,7 @@ DRILL_COLUMNS = (
     ("township", 12, Kind.TEXT), ("institution_type", 12, Kind.TEXT), ("drill_kind", 14, Kind.TEXT),
     ("held_on", 12, Kind.DATE), ("participants", 8, Kind.NUMBER), ("duration", 8, Kind.NUMBER),
     ("practised", 30, Kind.TEXT), ("problems", 30, Kind.TEXT), ("hazards", 8, Kind.NUMBER),
-    ("logged_by", 12, Kind.TEXT), ("logged_at", 17, Kind.DATETIME),
+    ("logged_by", 12, Kind.TEXT), ("logged_at", 17, Kind.DATETIME), ("late_entry", 8, Kind.TEXT),
 )
 INSPECTION_COLUMNS = (
     ("institution_code", 20, Kind.TEXT), ("institution", 28, Kind.TEXT), ("county", 12, Kind.TEXT),
@@ -247,8 +247,13 @@ class ExportService:
             _name(row, "township", words), words.plain(f"insight.type.{row['institution_type']}"),
             words.plain(f"insight.drill_kind.{row['kind']}"), row["held_on"], row["participants"],
             row["duration_minutes"], row["practised"], row["problems"], row["hazards"], row["logged_by"],
-            row["logged_at"],
+            row["logged_at"], words.plain("insight.late_entry") if self._entered_late(row) else None,
         ]
+
+    def _entered_late(self, row: dict[str, Any]) -> bool:
+        """Logged after the period it was held in had ended (补录), by the institution's drill rule."""
+        logged_on = row["logged_at"].astimezone(self._tz).date()
+        return entered_late(drill_rule(row["institution_type"]), row["held_on"], logged_on)
 
     def _inspection(self, row: dict[str, Any], words: Words) -> list[Any]:
         return [

@@ -115,7 +115,7 @@ class NoticeService:
         as_of = until if ranking.ended else self._clock.now()
         overdue = await standings.overdue_hazards(scope, as_of, LIST_LIMIT, ended=ranking.ended)
         institutions = {row.id: row for row in await standings.institution_rows(scope)}
-        compliant = await self._stats.drill_status(scope, period.as_of(self._stats.today()))
+        compliant = await self._stats.drill_status(scope, period)
         late_drills = [institutions[i] for i, (_, ok) in compliant.items() if not ok and i in institutions]
         missing = await self._missing_inspections(scope, period.months(self._stats.today()))
         return NoticeDraft(
@@ -177,7 +177,7 @@ class NoticeService:
         else:
             overdue = await repo.overdue_at(scope, end, by)
         acks = await repo.acks_by(scope, since, until, by)
-        drills = await self._stats.drill_status(scope, period.as_of(self._stats.today()))
+        drills = await self._stats.drill_status(scope, period)
         inspections = await self._stats.inspections_by_institution(scope, period)
         rows = {str(row.id): row for row in await self._stats.standings.institution_rows(scope)}
         standings = [

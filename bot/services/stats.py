@@ -242,7 +242,7 @@ class StatsService:
         since, until = period.utc_bounds(self._tz)
         acks = await repo.acks_with_median(scope, since, until)
         drills: dict[str, Ratio] = {}
-        for unit, ok in zip(units, await self._drill_verdicts(scope, roster, period.as_of(today), repo), strict=True):
+        for unit, ok in zip(units, await self._drill_verdicts(scope, roster, period, today, repo), strict=True):
             drills[unit] = drills.get(unit, Ratio()) + (Ratio() if ok is None else Ratio(int(ok), 1))
         return Counter(units), (owed, inspected, running), acks, drills
 
@@ -304,12 +304,12 @@ class StatsService:
             raise Refusal("stats_warning_unknown")
         return AckCurve(warning_id, warning.headline, sent, reached, tuple(answers))
 
-    async def drill_status(self, scope: Scope, as_of: date) -> dict[int, tuple[str, bool]]:
-        """Institution id → (region code, compliant) with its fire-drill duty on `as_of`: not overdue, judged by the
-        calendar's own rule and `compliance.status`, as /drills and the reminders judge it. An institution that owed
-        no drill by then (`_drill_verdicts`) is left out: it can be neither compliant nor late."""
+    async def drill_status(self, scope: Scope, period: StatsPeriod) -> dict[int, tuple[str, bool]]:
+        """Institution id → (region code, compliant) with its fire-drill duty for the period (`_drill_verdicts`):
+        not overdue, judged by the calendar's own rule and `compliance.status`, as /drills and the reminders judge
+        it. An institution that owed no drill by then is left out: it can be neither compliant nor late."""
         roster = await self.repository.roster(scope)
-        verdicts = await self._drill_verdicts(scope, roster, as_of, self.repository)
+        verdicts = await self._drill_verdicts(scope, roster, period, self.today(), self.repository)
         return {
             i: (code, ok)
             for i, code, ok in zip(roster.ids, roster.region_codes, verdicts, strict=True)
@@ -317,20 +317,26 @@ class StatsService:
         }
 
     async def _drill_verdicts(
-        self, scope: Scope, roster: Roster, as_of: date, repo: StatsRepository
+        self, scope: Scope, roster: Roster, period: StatsPeriod, today: date, repo: StatsRepository
     ) -> list[bool | None]:
-        """Whether each institution of the roster, in order, is compliant with its fire-drill duty on `as_of`; None
-        for one that owed none then (`compliance.counted_compliant`)."""
+        """Whether each institution of the roster, in order, is compliant with its fire-drill duty for the period;
+        None for one that owed none then (`compliance.counted_compliant`). A running period is judged today; one
+        that has ended, at its end: after its last day, so that a half-year or year ending with it, and missed,
+        counts as missed in its figures, as the overdue notice of the next morning says. It is judged on the drills
+        on record at its end: one entered late (补录) afterwards counts from then on, not in a month already told."""
+        as_of, closed = period.as_of(today), today > period.end
         rules = {kind: drill_rule(kind) for kind in set(roster.types)}
         kinds = sorted({k.value for rule in rules.values() for k in rule.drill_kinds})
         # Only the current and the previous period of each rule decide a status.
         since = min((previous_period(r, period_of(r, as_of)).start for r in rules.values()), default=as_of)
-        dates = await repo.drill_dates(scope, kinds, since) if kinds else {}
+        logged_before = period.utc_bounds(self._tz)[1] if closed else None
+        dates = await repo.drill_dates(scope, kinds, since, logged_before=logged_before) if kinds else {}
         verdicts = []
         for institution_id, kind, tracked in zip(roster.ids, roster.types, roster.tracked_from, strict=True):
             rule = rules[kind]
             done = [day for drill_kind, day in dates.get(institution_id, ()) if drill_kind in rule.drill_kinds]
-            verdicts.append(counted_compliant(rule, done, as_of, judging_start(self._tracking_since, tracked)))
+            judged_from = judging_start(self._tracking_since, tracked)
+            verdicts.append(counted_compliant(rule, done, as_of, judged_from, closed=closed))
         return verdicts
 
     async def duties_by_institution(self, scope: Scope, period: StatsPeriod) -> dict[int, InstitutionDuties]:
@@ -338,7 +344,7 @@ class StatsService:
         repo, today = self.repository, self.today()
         roster = await repo.roster(scope)
         as_of = period.as_of(today)
-        verdicts = await self._drill_verdicts(scope, roster, as_of, repo)
+        verdicts = await self._drill_verdicts(scope, roster, period, today, repo)
         figures = await self._inspection_figures(repo, scope, roster, period, today)
         settled, running = period.settled_months(today), period.running_month(today)
         done = await repo.inspections_done(scope, settled)

@@ -281,14 +281,21 @@ class StatsRepository:
             found.setdefault(int(institution_id), []).append(month)
         return found
 
-    async def drill_dates(self, scope: Scope, kinds: Sequence[str], since: date) -> dict[int, list[tuple[str, date]]]:
+    async def drill_dates(
+        self, scope: Scope, kinds: Sequence[str], since: date, *, logged_before: datetime | None = None
+    ) -> dict[int, list[tuple[str, date]]]:
         """Institution id → (kind, local date) of its drills of these kinds held on or after `since`: a head's
-        institution only, otherwise every institution's (the caller keeps those of its roster)."""
+        institution only, otherwise every institution's (the caller keeps those of its roster). `logged_before`:
+        only the drills on record by then (a period that has ended is judged on what was logged by its end)."""
         one = "AND d.institution_id = ?" if scope.institution_id is not None else ""
+        logged = "AND d.logged_at < ?" if logged_before is not None else ""
         row = await self._db.fetchone(
             "SELECT group_concat(d.institution_id, ','), group_concat(d.kind, ','), group_concat(d.held_on, ',') "
-            f"FROM drills d WHERE d.kind IN ({marks(kinds)}) AND d.held_on >= ? {one}",
-            (*kinds, since.isoformat(), *([scope.institution_id] if scope.institution_id is not None else [])),
+            f"FROM drills d WHERE d.kind IN ({marks(kinds)}) AND d.held_on >= ? {one} {logged}",
+            (
+                *kinds, since.isoformat(), *([scope.institution_id] if scope.institution_id is not None else []),
+                *([to_db_time(logged_before)] if logged_before is not None else []),
+            ),
         )
         found: dict[int, list[tuple[str, date]]] = {}
         if row is None or row[0] is None:

@@ -173,3 +173,19 @@ def test_a_home_that_owed_no_drill_and_held_one_counts_as_compliant() -> None:
     nothing), and one that did not is left out of it."""
     assert counted_compliant(ELDERLY, [date(2026, 5, 20)], date(2026, 6, 1), date(2026, 5, 1)) is True
     assert counted_compliant(ELDERLY, [], date(2026, 6, 1), date(2026, 5, 1)) is None
+
+
+def test_a_month_that_has_ended_is_judged_with_the_drill_period_ending_in_it() -> None:
+    """June, judged once it is over: a half-year without its drill counts as missed in June's figures, as the
+    overdue notice of 1 July says; on 30 June, while June runs, it is only due soon. A drill held on 1 July is no
+    help to June. A funeral home (yearly) is judged on its year only in December."""
+    june_end, since = date(2026, 6, 30), date(2026, 1, 1)  # tracked from New Year
+    assert counted_compliant(ELDERLY, [], june_end, since) is True  # still running: due today, not missed
+    assert counted_compliant(ELDERLY, [], june_end, since, closed=True) is False
+    assert counted_compliant(ELDERLY, [date(2026, 7, 1)], june_end, since, closed=True) is False
+    assert counted_compliant(ELDERLY, [date(2026, 6, 30)], june_end, since, closed=True) is True
+    assert counted_compliant(ELDERLY, [], date(2026, 5, 31), since, closed=True) is True  # H1 not over in May
+    assert counted_compliant(FUNERAL, [], june_end, since, closed=True) is True
+    assert counted_compliant(FUNERAL, [], date(2026, 12, 31), since, closed=True) is False
+    # Added in May, past H1's last joining day: it owed no H1 drill, and is still left out of June's rate.
+    assert counted_compliant(ELDERLY, [], june_end, date(2026, 5, 1), closed=True) is None

@@ -10,7 +10,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -158,9 +158,14 @@ def expected(rows: Rows, scope: Scope, period: StatsPeriod) -> dict[str, object]
     drills: dict[str, Ratio] = defaultdict(Ratio)
     for institution in institutions:
         rule = drill_rule(institution["type"])
+        ended = today > period.end
+        # A period that has ended is judged at its end: the next morning, with the drills held by its last day and
+        # on record by then (one entered late, afterwards, does not change a month already told).
         held = [date.fromisoformat(d["held_on"]) for d in rows.drills
-                if d["institution_id"] == institution["id"] and d["kind"] in rule.drill_kinds]
-        compliant = not isinstance(status(rule, held, as_of), Overdue)
+                if d["institution_id"] == institution["id"] and d["kind"] in rule.drill_kinds
+                and not (ended and datetime.fromisoformat(d["logged_at"]) >= until)]
+        judged_on = as_of + timedelta(days=1) if ended else as_of
+        compliant = not isinstance(status(rule, [d for d in held if d <= as_of], judged_on), Overdue)
         drills[unit(institution["region_code"])] += Ratio(int(compliant), 1)
 
     # The months ended owe their self-inspection; the running one (June, on 15 June) is due on its last day, so it
