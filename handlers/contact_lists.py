@@ -169,6 +169,24 @@ async def queue_lists(services: BotServices, started: RoundStarted, unassigned_t
     return queued
 
 
+async def queue_unassigned_list(
+    services: BotServices, contact_round: ContactRound, staff: Sequence[int], key: str = "unassigned"
+) -> int:
+    """The list of the round's people with no cadre, as it stands, for staff who did not get it at the start (a
+    clerk who joined since) or after a cadre left (`key` then names the leaver: a fresh list, with buttons for
+    the people handed over)."""
+    entries = [e for e in await services.storage.contacts.entries(contact_round.id) if e.cadre_id is None]
+    if not entries or contact_round.closed_at is not None:
+        return 0
+    queued = 0
+    for chat_id in staff:
+        rendered = await list_message(
+            services, contact_round, entries, focus_of(entries), await translator_for(services, chat_id)
+        )
+        queued += await queue_personal(services, [chat_id], f"contact:{contact_round.id}:list:{key}", fixed(*rendered))
+    return queued
+
+
 async def queue_joined_notice(services: BotServices, started: RoundStarted) -> int:
     """A newer warning over a county whose round is open: its staff hear that the round goes on under it, with the
     lists already out (nothing is sent again to the cadres, whose lists now name the newer warning)."""

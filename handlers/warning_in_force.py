@@ -32,10 +32,13 @@ from bot.i18n import Html, Translator, counted
 from bot.services.warning_acks import WarningAckStatus
 from bot.services.warnings import WarningDelivery
 from handlers.common import place_name
-from handlers.warning_outbox import Render, queue_personal, staff_answerable, warning_batch
+from handlers.contact_lists import queue_unassigned_list
+from handlers.warning_outbox import Render, county_staff, queue_personal, staff_answerable, warning_batch
 from handlers.warning_text import level_label, local_time, title
 from handlers.warnstatus import name_of
 from storage.models import Region, User
+from storage.repositories.contact_followups import ContactFollowUpRepository
+from storage.warning_models import ContactRound, ContactStatus
 
 if TYPE_CHECKING:
     from bot.services_factory import BotServices
@@ -99,9 +102,64 @@ async def queue_in_force_for_arrival(services: BotServices, person: User) -> int
         if warning.official and await _had_feed_note(services, warning, person.telegram_id):
             continue
         words = await _arrival_words(services, warning, person)
-        if words is not None:
-            queued += await queue_personal(services, [person.telegram_id], in_force_key(warning.id), words)
+        if words is None:
+            continue
+        rounds = await _rounds_for(services, warning, person)
+        queued += await queue_personal(services, [person.telegram_id], in_force_key(warning.id),
+                                       _with_rounds(words, rounds))
+        for arrival in rounds:
+            if arrival.lists_unassigned:
+                queued += await queue_unassigned_list(services, arrival.round, [person.telegram_id])
     return queued
+
+
+@dataclass(frozen=True)
+class RoundForArrival:
+    """A contact round open under the warning in the newcomer's scope: how far it is, and whether the newcomer is
+    among the staff who work the list of the people with no cadre (as the county's staff at its start were)."""
+
+    round: ContactRound
+    region: Region | None
+    done: int
+    total: int
+    unassigned: int
+    lists_unassigned: bool
+
+
+async def _rounds_for(services: BotServices, warning: EarlyWarning, person: User) -> list[RoundForArrival]:
+    found = []
+    for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
+        if contact_round.warning_id != warning.id:
+            continue
+        if person.role is Role.COUNTY and not region_in_scope(person.region_code, contact_round.region_code):
+            continue
+        entries = await services.storage.contacts.entries(contact_round.id)
+        unassigned = [e for e in entries if e.cadre_id is None and e.status is ContactStatus.PENDING]
+        works_it = bool(unassigned) and person.telegram_id in await county_staff(services, contact_round.region_code)
+        found.append(RoundForArrival(
+            contact_round, await services.storage.regions.get(contact_round.region_code[:6]),
+            sum(e.status is not ContactStatus.PENDING for e in entries), len(entries), len(unassigned), works_it,
+        ))
+    return found
+
+
+def _with_rounds(words: Render, rounds: Sequence[RoundForArrival]) -> Render:
+    """The notice, with a line for each contact round running under the warning (before /warnstatus)."""
+    if not rounds:
+        return words
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        text, markup = words(t)
+        head, _, status = text.rpartition("\n")
+        lines = [head]
+        for arrival in rounds:
+            lines.append(t("contact.in_force_round", round=arrival.round.number, region=place_name(arrival.region, t),
+                           done=arrival.done, total=arrival.total))
+            if arrival.lists_unassigned:
+                lines.append(t(counted("contact.in_force_unassigned", arrival.unassigned), count=arrival.unassigned))
+        return Html("\n".join([*lines, status])), markup
+
+    return render
 
 
 async def _arrival_words(services: BotServices, warning: EarlyWarning, person: User) -> Render | None:

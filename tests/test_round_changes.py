@@ -52,3 +52,36 @@ async def test_a_newcomer_is_told_who_issued_the_warning_and_who_raised_it(typho
     assert "发布人：林 科长。2026-09-10 09:00 由王 局长升级为红色预警。" in told.text
     (told_en,) = containing(admin_en, "Typhoon")
     assert "Issued by 林 科长. Raised to Red by 王 局长 at 2026-09-10 09:00." in told_en.text
+
+
+async def test_a_clerk_who_joins_during_a_round_hears_of_it_and_gets_the_list_of_people_with_no_cadre(
+    typhoon_stage: Stage,
+) -> None:
+    """孙科员 registered an hour into the typhoon: the notice said nothing of round 1, he had no list of DT-0004 (the
+    person nobody is assigned), and two hours on was told 'DT-0004 仍未联系' with nothing to press. Now the notice
+    names the round and its progress, and his list of the unassigned follows, with the buttons to record them."""
+    cast = await orange_raised_to_red_by_the_admin(typhoon_stage)
+    (sheet,) = containing(cast.cadre, "📋 特殊群体联络")
+    await cast.cadre.press("✅ 已联系·安全", message=sheet)  # DT-0001
+    clerk = newcomer(typhoon_stage, CLERK, "孙科员")
+    await typhoon_stage.register(clerk, Role.COUNTY, region=DONGTOU)
+    await drain(typhoon_stage)
+    (told,) = containing(clerk, "台风红色预警（#1）已发布")
+    assert "📋 特殊群体联络（第 1 轮 · 洞头区）正在进行：已完成 1 / 4。" in told.text
+    assert "其中 1 人暂无联系干部，由县级民政部门联系，名单见下条。" in told.text
+    assert told.text.endswith("发送 /warnstatus 查看各机构的回复情况。")
+    (mine,) = containing(clerk, "请联系 DT-0004（低保对象）")
+    assert "已完成 0 / 1" in mine.text and "DT-0001" not in mine.text
+    assert mine.buttons[:2] == [["✅ 已联系·安全"], ["🆘 需要帮助", "📵 联系不上"]]
+    await clerk.press("✅ 已联系·安全", message=mine)
+    assert "✅ DT-0004" in containing(clerk, "已完成 1 / 1")[0].text
+    entries = await typhoon_stage.services.storage.contacts.entries(1)
+    assert [e.person_code for e in entries if e.status.value == "safe"] == ["DT-0001", "DT-0004"]
+
+    # A city admin joining hears of the round too; the list stays with the county's staff.
+    admin_en = newcomer(typhoon_stage, ADMIN_EN, "郑处长", "en")
+    await typhoon_stage.register(admin_en, Role.CITY)
+    await drain(typhoon_stage)
+    (told_en,) = containing(admin_en, "Typhoon")
+    assert "📋 Contact round no. 1 (Dongtou District) is under way: 2 / 4 done." in told_en.text
+    assert containing(admin_en, "Done ") == []
