@@ -95,8 +95,7 @@ async def close_lists(bot: Bot, services: BotServices) -> int:
         for copy in copies:
             if copy.payload.reply_markup is None or copy.message_id is None or budget <= 0:
                 continue
-            owner = copy.dedupe_key.split(":")[3]  # contact:{round}:list:{owner}:chat:{chat}
-            cadre = None if owner == "unassigned" else int(owner)
+            cadre = _owner(copy.dedupe_key)
             mine = [e for e in entries if e.cadre_id == cadre]
             text, _ = await list_message(services, contact_round, mine, None, await translator_for(services,
                                                                                                    copy.chat_id))
@@ -107,3 +106,49 @@ async def close_lists(bot: Bot, services: BotServices) -> int:
             await services.storage.outbox.record_buttons(copy.id, None)
             budget -= 1
     return EDITS_PER_RUN - budget
+
+
+async def retire_lists(bot: Bot, services: BotServices) -> int:
+    """Lists of open rounds whose buttons are no longer the way to record: a cadre's whose access has ended (the
+    people still to reach went to the staff, whose fresh list has the buttons; the leaver's answered "您的账号已停用"),
+    and a staff member's list of the unassigned that a fresher one in the same chat replaced. Each is edited to say
+    so, without buttons; returns how many were edited."""
+    budget = EDITS_PER_RUN
+    for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
+        prefix = f"contact:{contact_round.id}:list:"
+        copies = [copy for copy in await services.storage.outbox.delivered_with_prefix(prefix)
+                  if copy.message_id is not None]
+        newest: dict[int, int] = {}
+        for copy in copies:
+            if _owner(copy.dedupe_key) is None:
+                newest[copy.chat_id] = max(newest.get(copy.chat_id, 0), copy.id)
+        entries = await services.storage.contacts.entries(contact_round.id)
+        for copy in copies:
+            if copy.payload.reply_markup is None or budget <= 0:
+                continue
+            owner = _owner(copy.dedupe_key)
+            if owner is None:
+                if copy.id == newest[copy.chat_id]:
+                    continue
+                ending = "contact.list_superseded"
+            else:
+                cadre = await services.storage.users.get(owner)
+                if cadre is None or cadre.active:
+                    continue
+                ending = "contact.list_handed_over"
+            mine = [e for e in entries if e.cadre_id == owner]
+            text, _ = await list_message(services, contact_round, mine, None,
+                                         await translator_for(services, copy.chat_id), ending)
+            try:
+                await bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id, reply_markup=None)
+            except TelegramError as error:
+                log.info("the list %s in chat %s was not retired: %s", copy.dedupe_key, copy.chat_id, error)
+            await services.storage.outbox.record_buttons(copy.id, None)
+            budget -= 1
+    return EDITS_PER_RUN - budget
+
+
+def _owner(dedupe_key: str) -> int | None:
+    """The cadre a list copy is for, None for a list of the unassigned (contact:{round}:list:{owner}…:chat:{chat})."""
+    owner = dedupe_key.split(":")[3]
+    return None if owner == "unassigned" else int(owner)

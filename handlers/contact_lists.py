@@ -76,8 +76,10 @@ async def list_message(
     entries: Sequence[ContactEntry],
     focus: ContactEntry | None,
     t: Translator,
+    ending: str | None = None,
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
-    """One cadre's list: every person with their status, and the answer buttons for the one in focus."""
+    """One cadre's list: every person with their status, and the answer buttons for the one in focus. `ending`: the
+    last line of a list that can no longer be worked (the key of its reason), without buttons."""
     region = await services.storage.regions.get(contact_round.region_code[:6])
     done = sum(e.status is not ContactStatus.PENDING for e in entries)
     lines = [t("contact.list_title", round=contact_round.number, region=place_name(region, t))]
@@ -96,6 +98,9 @@ async def list_message(
             e.status is ContactStatus.PENDING for e in listed)
         more = len(entries) - len(listed)
         lines.append(t(counted("contact.list_more", more), count=more, pending=pending))
+    if ending is not None:
+        lines.append(t(ending))
+        return Html("\n".join(lines)), None
     if contact_round.closed_at is not None:
         lines.append(t("contact.round_closed"))
     elif focus is not None:

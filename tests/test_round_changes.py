@@ -4,9 +4,13 @@ with buttons they can use."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain.roles import Role
 from bot.sandbox import SimUser
 from bot.stage import Stage
+from bot.warning_jobs import follow_up
+from handlers.contact_followup import retire_lists
 from tests.warning_people import DONGTOU, Cast, compose_typhoon, containing, drain, enrol, register_vulnerable
 
 CLERK, ADMIN_EN = 77, 78
@@ -85,3 +89,44 @@ async def test_a_clerk_who_joins_during_a_round_hears_of_it_and_gets_the_list_of
     (told_en,) = containing(admin_en, "Typhoon")
     assert "📋 Contact round no. 1 (Dongtou District) is under way: 2 / 4 done." in told_en.text
     assert containing(admin_en, "Done ") == []
+
+
+async def test_a_cadre_who_leaves_during_a_round_hands_their_people_to_staff_who_can_record_them(
+    typhoon_stage: Stage,
+) -> None:
+    """林科长 deactivated 黄干部 mid-round and was told his 3 people went to the county staff, but staff's list still
+    showed DT-0004 alone, with no buttons for DT-0001..3, and the leaver's list kept buttons answering '您的账号已停用'.
+    Staff now get a fresh list of everyone with no cadre, with buttons; the old lists lose theirs."""
+    cast = await orange_raised_to_red_by_the_admin(typhoon_stage)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0001, before he leaves
+    (old,) = containing(staff, "请联系 DT-0004")
+
+    await staff.send_text("/people")
+    await staff.press("黄 干部（社区/村干部，洞头区）")
+    await staff.press("⛔ 停用账号")
+    await staff.press("⛔ 确认停用")
+    (done,) = containing(staff, "已停用黄 干部")
+    assert "正在进行的联络中其尚未联系的 2 人已转入县级民政部门的联络名单" in done.text
+    await drain(typhoon_stage)
+    fresh = containing(staff, "请联系 DT-0002（留守儿童）")[0]
+    assert fresh.message_id != old.message_id
+    assert "已完成 0 / 3" in fresh.text and "DT-0003" in fresh.text and "DT-0004" in fresh.text
+    assert "DT-0001" not in fresh.text  # reached by 黄干部 before he left: his, and done
+
+    assert await retire_lists(typhoon_stage.application.bot, typhoon_stage.services) == 2  # the leaver's, the old
+    assert await retire_lists(typhoon_stage.application.bot, typhoon_stage.services) == 0  # once
+    leavers = next(m for m in cadre.messages() if m.message_id == sheet.message_id)
+    assert leavers.buttons == [] and "名单上仍未联系的人员已交县级民政部门跟进" in leavers.text
+    stale = next(m for m in staff.messages() if m.message_id == old.message_id)
+    assert stale.buttons == [] and "请在新的名单消息中记录结果" in stale.text
+
+    await staff.press("✅ 已联系·安全", message=fresh)  # DT-0002
+    await staff.press("📵 联系不上", message=fresh)  # DT-0003
+    assert "✅ DT-0002" in containing(staff, "已完成 2 / 3")[0].text
+    typhoon_stage.clock.advance(timedelta(hours=2, minutes=5))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (overdue,) = containing(staff, "特殊群体联络超时")
+    assert "仍未联系 1" in overdue.text and "未联系：DT-0004" in overdue.text
