@@ -21,8 +21,8 @@ from telegram.error import TelegramError
 from bot.i18n import Translator
 from bot.services.warnings import RoundSummary
 from handlers.common import place_name
-from handlers.contact_lists import SUMMARY_CODES, list_message
-from handlers.warning_outbox import queue_personal, translator_for
+from handlers.contact_lists import SUMMARY_CODES, focus_of, list_message, reason_line
+from handlers.warning_outbox import markup_json, queue_personal, translator_for
 from handlers.warning_text import local_time
 from storage.repositories.contact_followups import ContactFollowUpRepository
 from storage.warning_models import ContactEntry
@@ -146,6 +146,45 @@ async def retire_lists(bot: Bot, services: BotServices) -> int:
             await services.storage.outbox.record_buttons(copy.id, None)
             budget -= 1
     return EDITS_PER_RUN - budget
+
+
+async def refresh_lists(bot: Bot, services: BotServices) -> int:
+    """Lists of open rounds whose header no longer names the warning they run under (orange raised to red: the list
+    read 因台风橙色预警启动 under a red warning), redrawn as they stand now, with their buttons; returns how many were
+    edited. Compared with the text the outbox recorded (sent, or last redrawn here): a list its owner pressed since
+    was redrawn with the same header, and a second edit of it changes only the person in focus."""
+    budget = EDITS_PER_RUN
+    for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
+        if contact_round.warning_id is None:
+            continue
+        entries = await services.storage.contacts.entries(contact_round.id)
+        reasons: dict[str, str] = {}  # by language: one round's lists all read the same
+        for copy in await services.storage.outbox.delivered_with_prefix(f"contact:{contact_round.id}:list:"):
+            if copy.payload.reply_markup is None or copy.message_id is None or budget <= 0:
+                continue
+            t = await translator_for(services, copy.chat_id)
+            if t.language not in reasons:
+                reasons[t.language] = await reason_line(services, contact_round, t)
+            if reasons[t.language] == _header(copy.payload.text):
+                continue
+            owner = _owner(copy.dedupe_key)
+            mine = [e for e in entries if e.cadre_id == owner]
+            text, markup = await list_message(services, contact_round, mine, focus_of(mine), t)
+            try:
+                await bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id,
+                                            reply_markup=markup)
+            except TelegramError as error:
+                log.info("the list %s in chat %s was not redrawn: %s", copy.dedupe_key, copy.chat_id, error)
+            await services.storage.outbox.record_text(copy.id, text)
+            await services.storage.outbox.record_buttons(copy.id, markup_json(markup))
+            budget -= 1
+    return EDITS_PER_RUN - budget
+
+
+def _header(text: str) -> str:
+    """A list's second line: the warning it runs under."""
+    lines = text.split("\n")
+    return lines[1] if len(lines) > 1 else ""
 
 
 def _owner(dedupe_key: str) -> int | None:

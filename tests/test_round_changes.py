@@ -10,7 +10,7 @@ from bot.domain.roles import Role
 from bot.sandbox import SimUser
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from handlers.contact_followup import retire_lists
+from handlers.contact_followup import refresh_lists, retire_lists
 from tests.warning_people import DONGTOU, Cast, compose_typhoon, containing, drain, enrol, register_vulnerable
 
 CLERK, ADMIN_EN = 77, 78
@@ -130,3 +130,20 @@ async def test_a_cadre_who_leaves_during_a_round_hands_their_people_to_staff_who
     await drain(typhoon_stage)
     (overdue,) = containing(staff, "特殊群体联络超时")
     assert "仍未联系 1" in overdue.text and "未联系：DT-0004" in overdue.text
+
+
+async def test_a_list_names_the_warning_it_runs_under_after_an_upgrade(typhoon_stage: Stage) -> None:
+    """After 王局长 raised 林科长's orange typhoon warning to red, 黄干部's list still read 因台风橙色预警启动 and
+    nothing on it said it now ran under the red. The lists are redrawn by the follow-up with both, buttons kept."""
+    cast = await orange_raised_to_red_by_the_admin(typhoon_stage)
+    (sheet,) = containing(cast.cadre, "📋 特殊群体联络")
+    assert "因台风橙色预警启动\n" in sheet.text  # as sent, before the upgrade
+    assert await refresh_lists(typhoon_stage.application.bot, typhoon_stage.services) == 2  # the cadre's, the staff's
+    assert await refresh_lists(typhoon_stage.application.bot, typhoon_stage.services) == 0  # once
+    sheet = containing(cast.cadre, "📋 特殊群体联络")[0]
+    assert "因台风橙色预警启动，预警已调整，现按台风红色预警继续" in sheet.text
+    assert sheet.buttons[:2] == [["✅ 已联系·安全"], ["🆘 需要帮助", "📵 联系不上"]]
+    await cast.cadre.press("✅ 已联系·安全", message=sheet)
+    sheet = containing(cast.cadre, "📋 特殊群体联络")[0]
+    assert "现按台风红色预警继续" in sheet.text and "✅ DT-0001" in sheet.text
+    assert await refresh_lists(typhoon_stage.application.bot, typhoon_stage.services) == 0  # pressing does not undo it
