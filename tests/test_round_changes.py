@@ -11,7 +11,16 @@ from bot.sandbox import SimUser
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.contact_followup import refresh_lists, retire_lists
-from tests.warning_people import DONGTOU, Cast, compose_typhoon, containing, drain, enrol, register_vulnerable
+from tests.warning_people import (
+    DONGTOU,
+    Cast,
+    compose_typhoon,
+    containing,
+    drain,
+    enrol,
+    register_vulnerable,
+    send_typhoon,
+)
 
 CLERK, ADMIN_EN = 77, 78
 
@@ -147,3 +156,45 @@ async def test_a_list_names_the_warning_it_runs_under_after_an_upgrade(typhoon_s
     sheet = containing(cast.cadre, "📋 特殊群体联络")[0]
     assert "现按台风红色预警继续" in sheet.text and "✅ DT-0001" in sheet.text
     assert await refresh_lists(typhoon_stage.application.bot, typhoon_stage.services) == 0  # pressing does not undo it
+
+
+async def test_a_cadres_typed_result_is_offered_for_the_person_it_names(typhoon_stage: Stage) -> None:
+    """With his list open, 黄干部 typed "DT-0001 已电话联系，老人安全" and was told how to report a hazard; an hour
+    later he was reminded that DT-0001 had not been reached. The text is now offered as DT-0001's result, one tap
+    records it (the list redrawn to show it), and a text naming nobody points to the list, with a button to get it
+    again."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await send_typhoon(typhoon_stage, cast)
+    cadre = cast.cadre
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+
+    await cadre.send_text("dt-0002 已电话联系，孩子安全")
+    offer = cadre.last_message()
+    assert "要记录 DT-0002（留守儿童）的联络结果吗？" in offer.text and "dt-0002 已电话联系，孩子安全" in offer.text
+    assert "/report" not in offer.text
+    assert offer.buttons == [["✅ 已联系·安全"], ["🆘 需要帮助", "📵 联系不上"]]
+    await cadre.press("✅ 已联系·安全", message=offer)
+    assert "已记录：DT-0002：已联系·安全（已完成 1 / 3" in cadre.last_message().text
+    assert cadre.last_message().buttons == []
+    sheet = next(m for m in cadre.messages() if m.message_id == sheet.message_id)
+    assert "✅ DT-0002" in sheet.text and "已完成 1 / 3" in sheet.text
+
+    await cadre.send_text("已联系")
+    pointer = cadre.last_message()
+    assert "还有 2 人未联系" in pointer.text and "请在名单消息中点选每人的结果" in pointer.text
+    await cadre.press("📋 重新发送名单", message=pointer)
+    await drain(typhoon_stage)
+    again = containing(cadre, "📋 特殊群体联络（第 1 轮")
+    assert len(again) == 2 and again[-1].message_id != sheet.message_id
+    assert "请联系 DT-0001" in again[-1].text and again[-1].buttons[0] == ["✅ 已联系·安全"]
+
+    typhoon_stage.clock.advance(timedelta(minutes=65))
+    await follow_up(typhoon_stage.services)
+    await drain(typhoon_stage)
+    (reminder,) = containing(cadre, "⏰ 特殊群体联络")
+    assert "还有 2 人未联系：DT-0001、DT-0003" in reminder.text  # DT-0002 counted as reached
+
+    # Someone else's code is nobody of his: the list, not an offer for a person he does not keep in touch with.
+    await cadre.send_text("DT-0004 情况不明")
+    assert "要记录" not in cadre.last_message().text and "还有 2 人未联系" in cadre.last_message().text
