@@ -19,6 +19,7 @@ from bot.services.warnings import RoundStarted, RoundSummary
 from handlers.common import place_name
 from handlers.warning_outbox import county_staff, fixed, queue_personal, translator_for
 from handlers.warning_text import title
+from storage.outbox_models import Priority
 from storage.warning_models import ContactEntry, ContactRound, ContactStatus
 
 if TYPE_CHECKING:
@@ -192,7 +193,8 @@ async def queue_lists(services: BotServices, started: RoundStarted, unassigned_t
 
 
 async def queue_unassigned_list(
-    services: BotServices, contact_round: ContactRound, staff: Sequence[int], key: str = "unassigned"
+    services: BotServices, contact_round: ContactRound, staff: Sequence[int], key: str = "unassigned",
+    priority: Priority = Priority.URGENT,
 ) -> int:
     """The list of the round's people with no cadre, as it stands, for staff who did not get it at the start (a
     clerk who joined since) or after a cadre left (`key` then names the leaver: a fresh list, with buttons for
@@ -205,7 +207,8 @@ async def queue_unassigned_list(
         rendered = await list_message(
             services, contact_round, entries, focus_of(entries), await translator_for(services, chat_id)
         )
-        queued += await queue_personal(services, [chat_id], f"contact:{contact_round.id}:list:{key}", fixed(*rendered))
+        queued += await queue_personal(services, [chat_id], f"contact:{contact_round.id}:list:{key}", fixed(*rendered),
+                                       priority=priority)
     return queued
 
 

@@ -391,7 +391,9 @@ async def _hand_over_lists(services: BotServices, departure: Departure) -> None:
         if contact_round is None:
             continue
         staff = await county_staff(services, contact_round.region_code)
-        await queue_unassigned_list(services, contact_round, staff, f"unassigned:left:{departure.person.telegram_id}")
+        # As the notice of the departure goes (NORMAL), so that it comes first and the list after it.
+        await queue_unassigned_list(services, contact_round, staff, f"unassigned:left:{departure.person.telegram_id}",
+                                    Priority.NORMAL)
 
 
 def _farewell(departure: Departure, t: Translator) -> str:
