@@ -31,7 +31,7 @@ from bot.domain.warnings import (
 from bot.services.feeds import FeedPoller, FeedResult
 from bot.services.forecast import ForecastPoller, ForecastResult
 from bot.services.warnings import WarningDelivery, draft_notice_key
-from handlers.contact_followup import close_lists, remind_cadres, tell_cadres_closed
+from handlers.contact_followup import close_lists, refresh_lists, remind_cadres, retire_lists, tell_cadres_closed
 from handlers.contact_lists import queue_summary
 from handlers.forecast_notices import announce_forecast_run, clear_revised_draft_buttons, told_in_digest
 from handlers.warning_delivery import (
@@ -342,7 +342,8 @@ def _clear_buttons(application: Application[Any, Any, Any, Any, Any, Any]) -> St
 
 def _close_lists(application: Application[Any, Any, Any, Any, Any, Any]) -> Step:
     async def close(services: BotServices) -> int:
-        return await close_lists(application.bot, services)
+        closed = await close_lists(application.bot, services) + await retire_lists(application.bot, services)
+        return closed + await refresh_lists(application.bot, services)
 
     return close
 

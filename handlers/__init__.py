@@ -13,6 +13,7 @@ from handlers import (
     charts,
     check_back,
     comment,
+    contact_typed,
     contacts,
     drill_records,
     drills,
@@ -91,6 +92,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     warning_followup.register(application)
     warning_help.register(application)
     contacts.register(application)
+    contact_typed.register(application)
     stats.register(application)
     charts.register(application)
     export.register(application)

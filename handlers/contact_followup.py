@@ -21,8 +21,8 @@ from telegram.error import TelegramError
 from bot.i18n import Translator
 from bot.services.warnings import RoundSummary
 from handlers.common import place_name
-from handlers.contact_lists import SUMMARY_CODES, list_message
-from handlers.warning_outbox import queue_personal, translator_for
+from handlers.contact_lists import SUMMARY_CODES, focus_of, list_message, reason_line
+from handlers.warning_outbox import markup_json, queue_personal, translator_for
 from handlers.warning_text import local_time
 from storage.repositories.contact_followups import ContactFollowUpRepository
 from storage.warning_models import ContactEntry
@@ -95,8 +95,7 @@ async def close_lists(bot: Bot, services: BotServices) -> int:
         for copy in copies:
             if copy.payload.reply_markup is None or copy.message_id is None or budget <= 0:
                 continue
-            owner = copy.dedupe_key.split(":")[3]  # contact:{round}:list:{owner}:chat:{chat}
-            cadre = None if owner == "unassigned" else int(owner)
+            cadre = _owner(copy.dedupe_key)
             mine = [e for e in entries if e.cadre_id == cadre]
             text, _ = await list_message(services, contact_round, mine, None, await translator_for(services,
                                                                                                    copy.chat_id))
@@ -107,3 +106,88 @@ async def close_lists(bot: Bot, services: BotServices) -> int:
             await services.storage.outbox.record_buttons(copy.id, None)
             budget -= 1
     return EDITS_PER_RUN - budget
+
+
+async def retire_lists(bot: Bot, services: BotServices) -> int:
+    """Lists of open rounds whose buttons are no longer the way to record: a cadre's whose access has ended (the
+    people still to reach went to the staff, whose fresh list has the buttons; the leaver's answered "您的账号已停用"),
+    and a staff member's list of the unassigned that a fresher one in the same chat replaced. Each is edited to say
+    so, without buttons; returns how many were edited."""
+    budget = EDITS_PER_RUN
+    for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
+        prefix = f"contact:{contact_round.id}:list:"
+        copies = [copy for copy in await services.storage.outbox.delivered_with_prefix(prefix)
+                  if copy.message_id is not None]
+        newest: dict[int, int] = {}
+        for copy in copies:
+            if _owner(copy.dedupe_key) is None:
+                newest[copy.chat_id] = max(newest.get(copy.chat_id, 0), copy.id)
+        entries = await services.storage.contacts.entries(contact_round.id)
+        for copy in copies:
+            if copy.payload.reply_markup is None or budget <= 0:
+                continue
+            owner = _owner(copy.dedupe_key)
+            if owner is None:
+                if copy.id == newest[copy.chat_id]:
+                    continue
+                ending = "contact.list_superseded"
+            else:
+                cadre = await services.storage.users.get(owner)
+                if cadre is None or cadre.active:
+                    continue
+                ending = "contact.list_handed_over"
+            mine = [e for e in entries if e.cadre_id == owner]
+            text, _ = await list_message(services, contact_round, mine, None,
+                                         await translator_for(services, copy.chat_id), ending)
+            try:
+                await bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id, reply_markup=None)
+            except TelegramError as error:
+                log.info("the list %s in chat %s was not retired: %s", copy.dedupe_key, copy.chat_id, error)
+            await services.storage.outbox.record_buttons(copy.id, None)
+            budget -= 1
+    return EDITS_PER_RUN - budget
+
+
+async def refresh_lists(bot: Bot, services: BotServices) -> int:
+    """Lists of open rounds whose header no longer names the warning they run under (orange raised to red: the list
+    read 因台风橙色预警启动 under a red warning), redrawn as they stand now, with their buttons; returns how many were
+    edited. Compared with the text the outbox recorded (sent, or last redrawn here): a list its owner pressed since
+    was redrawn with the same header, and a second edit of it changes only the person in focus."""
+    budget = EDITS_PER_RUN
+    for contact_round in await ContactFollowUpRepository(services.storage.db).open_rounds():
+        if contact_round.warning_id is None:
+            continue
+        entries = await services.storage.contacts.entries(contact_round.id)
+        reasons: dict[str, str] = {}  # by language: one round's lists all read the same
+        for copy in await services.storage.outbox.delivered_with_prefix(f"contact:{contact_round.id}:list:"):
+            if copy.payload.reply_markup is None or copy.message_id is None or budget <= 0:
+                continue
+            t = await translator_for(services, copy.chat_id)
+            if t.language not in reasons:
+                reasons[t.language] = await reason_line(services, contact_round, t)
+            if reasons[t.language] == _header(copy.payload.text):
+                continue
+            owner = _owner(copy.dedupe_key)
+            mine = [e for e in entries if e.cadre_id == owner]
+            text, markup = await list_message(services, contact_round, mine, focus_of(mine), t)
+            try:
+                await bot.edit_message_text(text, chat_id=copy.chat_id, message_id=copy.message_id,
+                                            reply_markup=markup)
+            except TelegramError as error:
+                log.info("the list %s in chat %s was not redrawn: %s", copy.dedupe_key, copy.chat_id, error)
+            await services.storage.outbox.record_text(copy.id, text)
+            await services.storage.outbox.record_buttons(copy.id, markup_json(markup))
+            budget -= 1
+    return EDITS_PER_RUN - budget
+
+
+def _header(text: str) -> str:
+    """A list's second line: the warning it runs under."""
+    lines = text.split("\n")
+    return lines[1] if len(lines) > 1 else ""
+
+
+def _owner(dedupe_key: str) -> int | None:
+    """The cadre a list copy is for, None for a list of the unassigned (contact:{round}:list:{owner}…:chat:{chat})."""
+    owner = dedupe_key.split(":")[3]
+    return None if owner == "unassigned" else int(owner)

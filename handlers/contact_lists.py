@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.warnings import EarlyWarning
 from bot.i18n import Html, Translator, counted, escape
+from bot.services.contact_rounds import ROUND_LEVELS
 from bot.services.warnings import RoundStarted, RoundSummary
 from handlers.common import place_name
 from handlers.warning_outbox import county_staff, fixed, queue_personal, translator_for
 from handlers.warning_text import title
+from storage.outbox_models import Priority
 from storage.warning_models import ContactEntry, ContactRound, ContactStatus
 
 if TYPE_CHECKING:
@@ -76,18 +79,14 @@ async def list_message(
     entries: Sequence[ContactEntry],
     focus: ContactEntry | None,
     t: Translator,
+    ending: str | None = None,
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
-    """One cadre's list: every person with their status, and the answer buttons for the one in focus."""
+    """One cadre's list: every person with their status, and the answer buttons for the one in focus. `ending`: the
+    last line of a list that can no longer be worked (the key of its reason), without buttons."""
     region = await services.storage.regions.get(contact_round.region_code[:6])
     done = sum(e.status is not ContactStatus.PENDING for e in entries)
-    lines = [t("contact.list_title", round=contact_round.number, region=place_name(region, t))]
-    warning = await services.storage.warnings.get(contact_round.warning_id) if contact_round.warning_id else None
-    if warning is None:
-        lines.append(t("contact.started_by_staff"))
-    elif warning.sent_at is not None and warning.sent_at > contact_round.started_at:
-        lines.append(t("contact.continues", title=title(warning, t)))  # a newer warning took the round over
-    else:
-        lines.append(t("contact.because", title=title(warning, t)))
+    lines = [t("contact.list_title", round=contact_round.number, region=place_name(region, t)),
+             await reason_line(services, contact_round, t)]
     lines.append(t("contact.progress", done=done, total=len(entries)))
     listed = listed_entries(entries, focus)
     lines += [_entry_line(e, t, focus is not None and e.person_id == focus.person_id) for e in listed]
@@ -96,6 +95,9 @@ async def list_message(
             e.status is ContactStatus.PENDING for e in listed)
         more = len(entries) - len(listed)
         lines.append(t(counted("contact.list_more", more), count=more, pending=pending))
+    if ending is not None:
+        lines.append(t(ending))
+        return Html("\n".join(lines)), None
     if contact_round.closed_at is not None:
         lines.append(t("contact.round_closed"))
     elif focus is not None:
@@ -104,6 +106,27 @@ async def list_message(
     else:
         lines.append(t("contact.all_done"))
     return Html("\n".join(lines)), _keyboard(contact_round, listed, focus, t)
+
+
+async def reason_line(services: BotServices, contact_round: ContactRound, t: Translator) -> str:
+    """A list's second line: what the round runs under."""
+    warning = await services.storage.warnings.get(contact_round.warning_id) if contact_round.warning_id else None
+    if warning is None:
+        return t("contact.started_by_staff")
+    if warning.sent_at is not None and warning.sent_at > contact_round.started_at:
+        return t("contact.continues", title=title(warning, t))  # a newer warning took the round over
+    return await _because(services, warning, t)
+
+
+async def _because(services: BotServices, warning: EarlyWarning, t: Translator) -> str:
+    """Why the round runs: the warning that started it, and, once its level has changed (orange raised to red), the
+    warning it runs under now. A round starts at the warning's first revision at orange or red."""
+    revisions = await services.storage.warnings.revisions(warning.id)
+    start = next((r for r in revisions if r.level in ROUND_LEVELS), None)
+    if start is None or start.level is warning.level:
+        return t("contact.because", title=title(warning, t))
+    before = title(warning.model_copy(update={"level": start.level}), t)
+    return t("contact.because_changed", before=before, title=title(warning, t))
 
 
 def listed_entries(entries: Sequence[ContactEntry], focus: ContactEntry | None) -> list[ContactEntry]:
@@ -166,6 +189,26 @@ async def queue_lists(services: BotServices, started: RoundStarted, unassigned_t
             queued += await queue_personal(
                 services, [chat_id], f"contact:{started.round.id}:list:{owner}", fixed(*rendered)
             )
+    return queued
+
+
+async def queue_unassigned_list(
+    services: BotServices, contact_round: ContactRound, staff: Sequence[int], key: str = "unassigned",
+    priority: Priority = Priority.URGENT,
+) -> int:
+    """The list of the round's people with no cadre, as it stands, for staff who did not get it at the start (a
+    clerk who joined since) or after a cadre left (`key` then names the leaver: a fresh list, with buttons for
+    the people handed over)."""
+    entries = [e for e in await services.storage.contacts.entries(contact_round.id) if e.cadre_id is None]
+    if not entries or contact_round.closed_at is not None:
+        return 0
+    queued = 0
+    for chat_id in staff:
+        rendered = await list_message(
+            services, contact_round, entries, focus_of(entries), await translator_for(services, chat_id)
+        )
+        queued += await queue_personal(services, [chat_id], f"contact:{contact_round.id}:list:{key}", fixed(*rendered),
+                                       priority=priority)
     return queued
 
 

@@ -23,7 +23,7 @@ from handlers.contact_lists import FOCUS, PATTERN, focus_of, list_message, parse
 from handlers.warning_outbox import queue_personal
 from handlers.warning_text import help_alert_key, person_link, take_help_keyboard
 from storage.models import User
-from storage.warning_models import ContactEntry, ContactStatus
+from storage.warning_models import ContactEntry, ContactRound, ContactStatus
 
 # Refusals that mean "not yours": a forged press, worth an audit entry.
 AUTHZ_REFUSALS = frozenset({"contact_not_yours", "warning_staff_only", "warning_out_of_scope"})
@@ -114,14 +114,7 @@ async def pressed(update: Update, context: BotContext) -> None:
         focus_wanted = None
     elif verb != FOCUS and ContactStatus(verb) is not entry.status:
         try:
-            async with services.storage.db.transaction():
-                outcome = await services.warnings.record_contact(caller.user, round_id, person_id, ContactStatus(verb))
-                if outcome.alert_staff and (outcome.help is not None or contact_round.warning_id is None):
-                    await _call_for_help(context, caller.user, outcome)
-                summary = await services.warnings.round_summary(round_id)
-                if summary.complete:
-                    # Nobody left pending: the round is done, and the county's staff get its summary.
-                    await queue_summary(services, await services.warnings.close_round(None, round_id))
+            await record_answer(context, caller.user, contact_round, person_id, ContactStatus(verb))
         except Refusal as refusal:
             await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
             return
@@ -137,10 +130,26 @@ async def pressed(update: Update, context: BotContext) -> None:
     entries = await _list_of(context, round_id, entry)
     text, markup = await list_message(services, contact_round, entries, focus_of(entries, focus_wanted, after), t)
     if isinstance(query.message, Message):
-        await _edit_if_changed(query.message, text, markup)
+        await edit_if_changed(query.message, text, markup)
 
 
-async def _edit_if_changed(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def record_answer(
+    context: BotContext, user: User, contact_round: ContactRound, person_id: int, status: ContactStatus
+) -> None:
+    """Record the answer for the person, as a press on the list does (also a typed result's, handlers.contact_typed):
+    🆘 reaches the county's staff at once; the last answer of the round closes it, with its summary to staff."""
+    services = context.services
+    async with services.storage.db.transaction():
+        outcome = await services.warnings.record_contact(user, contact_round.id, person_id, status)
+        if outcome.alert_staff and (outcome.help is not None or contact_round.warning_id is None):
+            await _call_for_help(context, user, outcome)
+        summary = await services.warnings.round_summary(contact_round.id)
+        if summary.complete:
+            # Nobody left pending: the round is done, and the county's staff get its summary.
+            await queue_summary(services, await services.warnings.close_round(None, contact_round.id))
+
+
+async def edit_if_changed(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Telegram refuses an edit that changes nothing; pressing the person already in focus is such a press."""
     same_markup = (message.reply_markup.to_dict() if message.reply_markup else None) == (
         markup.to_dict() if markup else None

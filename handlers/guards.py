@@ -26,6 +26,7 @@ from bot.domain.secrecy import ENGLISH_LEVELS, LEVELS, find_classification_mark
 from bot.domain.warnings import looks_like_receipt
 from bot.services.onboarding import GroupLoss
 from handlers.common import Caller, answer, cancel_keyboard, full_name, identify, is_group, is_private, topic_of
+from handlers.contact_typed import offer_contact
 from handlers.conversations import cancel_button, cancel_labels, waiting
 from handlers.group_pointer import addressed_to_bot, spoken_to_in_group, to_private_chat
 from handlers.photo_offer import cancel_waiting_offer, fixable, may_report
@@ -329,6 +330,9 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
         return  # 取消 typed under a photo's offer: the offer's 取消 button, as at a journey's step
     if message is not None and message.text is not None and message.text.startswith("/"):
         await answer(update, caller.t("fallback.unknown_command"))
+    elif message is not None and message.text is not None and await offer_contact(update, context, caller,
+                                                                                    message.text):
+        return  # a cadre's words while their contact round is open: a person's result, or the way to the list
     elif message is not None and message.text is not None and await offer_typed(update, context, caller,
                                                                                   message.text):
         return  # a head's words while a warning to them is in force: offered as what they did under it

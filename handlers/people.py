@@ -32,9 +32,11 @@ from handlers.common import (
     popup_text,
     tell_each,
 )
+from handlers.contact_lists import queue_unassigned_list
 from handlers.journeys import end_journeys
 from handlers.leaver_groups import REMOVE, remove_from_group, tell_still_in_groups
 from handlers.notify import when
+from handlers.warning_outbox import county_staff
 from storage.models import Invite, User
 from storage.outbox_models import NewOutboxMessage, OutboxPayload, Priority
 
@@ -229,6 +231,8 @@ def _consequences(departure: Departure, t: Translator) -> list[str]:
                      + (t("people.more", count=more) if more > 0 else ""))
     if departure.contacts:
         lines.append(t(counted("people.contacts_released", departure.contacts), count=departure.contacts))
+    if departure.calls:
+        lines.append(t(counted("people.calls_released", departure.calls), count=departure.calls))
     if departure.invites_revoked:
         lines.append(t("people.invites_revoked", count=departure.invites_revoked))
     return lines
@@ -375,6 +379,21 @@ class DepartureWords:
             return "\n".join(lines)
 
         await tell_each(services, departure.tell, key, words, Priority.NORMAL)
+        await _hand_over_lists(services, departure)
+
+
+async def _hand_over_lists(services: BotServices, departure: Departure) -> None:
+    """The people the leaver had still to reach in an open round are the county staff's now: staff get the list of
+    the round's people with no cadre afresh, with buttons for them (the leaver's list loses its own buttons by the
+    follow-up, `retire_lists`)."""
+    for round_id in departure.rounds:
+        contact_round = await services.storage.contacts.get_round(round_id)
+        if contact_round is None:
+            continue
+        staff = await county_staff(services, contact_round.region_code)
+        # As the notice of the departure goes (NORMAL), so that it comes first and the list after it.
+        await queue_unassigned_list(services, contact_round, staff, f"unassigned:left:{departure.person.telegram_id}",
+                                    Priority.NORMAL)
 
 
 def _farewell(departure: Departure, t: Translator) -> str:

@@ -42,6 +42,9 @@ class Departure:
     contacts: int  # vulnerable people they kept in touch with, now without a cadre
     tell: tuple[User, ...]  # who answers for the person's work, whoever ended it aside
     closing: Institution | None = None  # their institution, closed by staff, which ended their access
+    # Open contact rounds in which they still had people to reach: those people are now on the staff's list.
+    rounds: tuple[int, ...] = ()
+    calls: int = 0  # how many such people, over those rounds
 
 
 class DepartureNotices(Protocol):
@@ -153,6 +156,7 @@ class PeopleService:
                 telegram_id, action=ENDED_BY_ACCESS, by=actor_id, at=now
             )
             revoked = await self._storage.invites.revoke_made_by(telegram_id, by=actor_id, at=now)
+            rounds = await self._storage.contacts.open_rounds_pending_with(telegram_id)
             contacts, calls = await self._storage.contacts.release_cadre(telegram_id, now)
             await self._storage.reminders.cancel_pending_for(telegram_id)
             given_up = await self._storage.outbox.give_up_chat(telegram_id, GIVEN_UP)
@@ -176,7 +180,8 @@ class PeopleService:
                 },
             )
             ended = person.model_copy(update={"active": False, "access_ended_at": now})
-            departure = Departure(ended, actor, tuple(released), revoked, contacts, tuple(tell), closing)
+            departure = Departure(ended, actor, tuple(released), revoked, contacts, tuple(tell), closing,
+                                  tuple(rounds), calls)
             if self.notifier is not None:
                 await self.notifier.queue(departure)
         for sha256 in orphans:

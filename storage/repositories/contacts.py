@@ -63,6 +63,15 @@ class ContactRepository:
         )
         return changed > 0
 
+    async def open_rounds_pending_with(self, cadre_id: int) -> list[int]:
+        """The open rounds in which the cadre still has people to reach, by id."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT e.round_id FROM contact_entries e JOIN contact_rounds r ON r.id = e.round_id "
+            "WHERE e.cadre_id = ? AND e.status = 'pending' AND r.closed_at IS NULL ORDER BY e.round_id",
+            (cadre_id,),
+        )
+        return [int(row[0]) for row in rows]
+
     async def release_cadre(self, cadre_id: int, at: datetime) -> tuple[int, int]:
         """The cadre keeps in touch with nobody any more: their people, and their calls still pending in open rounds,
         are left to the county's staff until another cadre is named. Returns (people, pending calls)."""

@@ -343,6 +343,12 @@ class OutboxRepository:
             (json.dumps(reply_markup), outbox_id),
         )
 
+    async def record_text(self, outbox_id: int, text: str) -> None:
+        """Record the text a delivered message shows now, after an edit changed it."""
+        await self._db.execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.text', ?) WHERE id = ?", (text, outbox_id)
+        )
+
     async def get_by_key(self, dedupe_key: str) -> OutboxItem | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
         return None if row is None else _item(row)

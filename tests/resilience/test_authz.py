@@ -873,6 +873,11 @@ ROWS: tuple[Row, ...] = (
         ("contact.recorded_safe",), contact=True),
     Row("cr:", expect(allow=(P.CADRE, *LUCHENG_STAFF)), press(filled("cr:{round}:{person}:focus")),
         ("contact.list_title",), contact=True, variant="bringing a person into focus"),
+    # Offered for a text that named the person: recorded as the list's button records it; the list sent again is
+    # the cadre's own.
+    Row("crt:", expect(allow=(P.CADRE, *LUCHENG_STAFF)), press(filled("crt:{round}:{person}:safe")),
+        ("contact.typed_recorded",), contact=True),
+    Row("crl:", expect(allow=(P.CADRE,)), press(filled("crl:{round}")), ("contact.list_resent",), contact=True),
     # ---- insight and administration: each person's own scope, whatever the button says --------------------------
     Row("/stats", expect(allow=DRILLERS), say("/stats"), ("insight.stats.header",)),
     Row("sx:p:", expect(allow=DRILLERS), press(filled("sx:p:{year}")),
