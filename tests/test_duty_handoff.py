@@ -3,11 +3,14 @@ welcome when they register."""
 
 from __future__ import annotations
 
+from bot.domain.roles import Role
 from bot.jobs import plan_once
 from bot.sandbox.driver import SimUser
 from bot.stage import Stage
 from tests.calendar_people import local
-from tests.hazard_people import cast
+from tests.hazard_people import HOME, cast, report
+from tests.test_institution_card import log_drill
+from tests.test_invite_heads import NANHUI, head_of
 from tests.test_reminder_delivery import sweep
 
 
@@ -60,3 +63,40 @@ async def test_an_english_head_reads_the_missed_drill_in_english(bot_stage: Stag
         "recorded as missed. Please hold one as soon as possible and log it; it counts for the second half of 2026, "
         "due by 2026-12-31."
     ) in told
+
+
+async def test_a_new_head_is_handed_over_the_homes_drill_and_self_inspection_with_their_buttons(
+    bot_stage: Stage,
+) -> None:
+    """A head registering on 10 June for a home with no head since spring read only the role and the menu: May's
+    self-inspection missed while nobody headed it, June's due and the half-year's drill owed came up at the next
+    reminder, or by sending /drills unprompted. The welcome now hands the duties over, with the buttons that act."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    await cast(bot_stage)
+    await report(bot_stage, institution=NANHUI)
+    bot_stage.clock.set(local(2026, 6, 10, 10))
+    newcomer = bot_stage.sandbox.user(user_id=95, first_name="郑站长")
+    await head_of(bot_stage, newcomer, await bot_stage.invite_token(Role.HEAD, institution=NANHUI))
+    welcome = newcomer.messages()[0]
+    assert welcome.text.splitlines()[1:] == [
+        "本机构有 1 条待整改隐患，发送 /tasks 查看。",
+        "本机构的消防演练与月度自查：",
+        "⏰ 已逾期：2025年下半年未开展消防演练，已逾期 161 天；2026年上半年的消防演练须在 2026-06-30 前开展。",
+        "⏰ 已逾期：2026年5月未完成月度隐患自查，已逾期 10 天；2026年6月的自查请于 2026-06-30 前完成。",
+    ]
+    assert welcome.buttons == [["🔥 记录演练", "📋 开始本月自查"]]
+    await newcomer.press("🔥 记录演练", welcome)
+    assert ["消防疏散演练"] in newcomer.last_message().buttons  # the drill journey, for the new head's home
+
+    # In English, for a home whose half-year drill is held: said so, with both buttons (June is not done yet).
+    bot_stage.clock.set(local(2026, 6, 12, 10))
+    await log_drill(bot_stage, days_ago=1)
+    english = bot_stage.sandbox.user(user_id=96, first_name="Ann", language_code="en")
+    await head_of(bot_stage, english, await bot_stage.invite_token(Role.HEAD, institution=HOME))
+    told = english.messages()[0]
+    assert told.text.splitlines()[1:3] == [
+        "Your institution's fire drills and monthly self-inspections:",
+        "✅ Compliant: a fire drill was held on 2026-06-11 for the first half of 2026.",
+    ]
+    assert told.buttons == [["🔥 Log a drill", "📋 Start the self-inspection"]]
+
