@@ -11,6 +11,7 @@ from tests.calendar_people import local
 from tests.hazard_people import HOME, cast, report
 from tests.test_institution_card import log_drill
 from tests.test_invite_heads import NANHUI, head_of
+from tests.test_new_institutions import CITY_ADMIN, NEW_HEAD, NEW_HOME, NEW_NAME
 from tests.test_reminder_delivery import sweep
 
 
@@ -96,7 +97,28 @@ async def test_a_new_head_is_handed_over_the_homes_drill_and_self_inspection_wit
     told = english.messages()[0]
     assert told.text.splitlines()[1:3] == [
         "Your institution's fire drills and monthly self-inspections:",
-        "✅ Compliant: a fire drill was held on 2026-06-11 for the first half of 2026.",
+        "✅ Compliant: fire drill held on 2026-06-11 (counts for the first half of 2026).",
     ]
     assert told.buttons == [["🔥 Log a drill", "📋 Start the self-inspection"]]
 
+
+async def test_a_head_of_a_home_added_late_in_the_period_reads_what_is_owed_first_in_english(
+    bot_stage: Stage,
+) -> None:
+    """Added on 28 November, a home owes neither November's self-inspection nor the half-year's drill (joined with
+    less than half of each left): its head's welcome says which are owed first. English said "Joined in the second
+    half of the second half of 2026"."""
+    bot_stage.clock.set(local(2026, 11, 28, 10))
+    await cast(bot_stage)
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+    await bot_stage.register(admin, Role.CITY)
+    sheet = f"机构编码,机构名称,机构类型,区划代码\n{NEW_HOME},{NEW_NAME},养老机构,330302001\n"
+    await admin.send_document(sheet.encode(), "机构.csv", "text/csv")
+    head = bot_stage.sandbox.user(user_id=NEW_HEAD, first_name="Lin", language_code="en")
+    await bot_stage.register(head, Role.HEAD, institution=NEW_HOME)
+    assert head.messages()[0].text.splitlines()[2:] == [
+        "🟢 Added late in the second half of 2026, so no fire drill is owed for it; the first is owed in the first "
+        "half of 2027, by 2027-06-30.",
+        "🟢 Added late in November 2026, so no self-inspection is owed for it; the first is owed for December 2026, "
+        "by 2026-12-31.",
+    ]
