@@ -41,8 +41,8 @@ async def test_the_head_hears_on_1_july_that_the_half_years_drill_was_missed_and
     [told] = people.head.messages()[before:]  # one message for the morning, as every round sends
     assert "2026年7月的月度隐患自查已开始" in told.text
     assert (
-        "⚠️ 鹿城区社会福利院：2026年上半年未开展消防演练，已记为未完成。"
-        "请尽快开展一次消防演练并记录，计入2026年下半年，须在 2026-12-31 前完成。"
+        "⚠️ 鹿城区社会福利院：2026年上半年没有消防演练记录，已计为逾期。如该期内确已开展，请补录并填写实际日期；"
+        "否则请尽快开展一次并记录，计入2026年下半年，须在 2026-12-31 前完成。"
     ) in told.text
     assert "责任人" not in told.text  # the head is the one responsible: not named to themselves
     assert ["🔥 记录演练"] in told.buttons
@@ -50,7 +50,7 @@ async def test_the_head_hears_on_1_july_that_the_half_years_drill_was_missed_and
 
     since = len(people.head.messages())
     await _morning(bot_stage, 2026, 8, 1)
-    assert _told_of_the_missed_drill(people.head, since, "上半年未开展消防演练") == []
+    assert _told_of_the_missed_drill(people.head, since, "上半年没有消防演练记录") == []
 
 
 async def test_an_english_head_reads_the_missed_drill_in_english(bot_stage: Stage) -> None:
@@ -58,11 +58,11 @@ async def test_an_english_head_reads_the_missed_drill_in_english(bot_stage: Stag
     people = await cast(bot_stage, "en")
     before = len(people.head.messages())
     await _morning(bot_stage, 2026, 7, 1)
-    [told] = _told_of_the_missed_drill(people.head, before, "no fire drill was held")
+    [told] = _told_of_the_missed_drill(people.head, before, "no fire drill is on record")
     assert (
-        "⚠️ Lucheng District Social Welfare Home: no fire drill was held in the first half of 2026, and it is "
-        "recorded as missed. Please hold one as soon as possible and log it; it counts for the second half of 2026, "
-        "due by 2026-12-31."
+        "⚠️ Lucheng District Social Welfare Home: no fire drill is on record for the first half of 2026, so it counts "
+        "as overdue. If one was held then, log it now with the day it was held; otherwise please hold one as soon as "
+        "possible and log it: it counts for the second half of 2026, due by 2026-12-31."
     ) in told
 
 
@@ -122,3 +122,21 @@ async def test_a_head_of_a_home_added_late_in_the_period_reads_what_is_owed_firs
         "🟢 Added late in November 2026, so no self-inspection is owed for it; the first is owed for December 2026, "
         "by 2026-12-31.",
     ]
+
+
+async def test_a_drill_entered_late_for_the_half_year_before_9_spares_the_head_the_missed_line(
+    bot_stage: Stage,
+) -> None:
+    """The head logs at 08:30 on 1 July the drill held on 20 June (a late entry, 补录): the half-year has its drill on
+    record, so the 09:00 message says nothing of a miss, and only July's self-inspection opens."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    bot_stage.clock.set(local(2026, 7, 1, 8))
+    await plan_once(bot_stage.services)
+    bot_stage.clock.set(local(2026, 7, 1, 8, 30))
+    await log_drill(bot_stage, days_ago=11)
+    before = len(people.head.messages())
+    bot_stage.clock.set(local(2026, 7, 1, 9))
+    await sweep(bot_stage)
+    told = "\n".join(m.text for m in people.head.messages()[before:])
+    assert "2026年7月的月度隐患自查已开始" in told and "消防演练记录" not in told
