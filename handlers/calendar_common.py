@@ -71,6 +71,15 @@ def entry_button(entry: str, t: Translator) -> InlineKeyboardButton:
     return InlineKeyboardButton(t.plain(ENTRY_LABELS[entry]), callback_data=entry)
 
 
+def head_duty_keyboard(inspection: DutyStatus, t: Translator) -> InlineKeyboardMarkup:
+    """Under a head's view of their institution's duties: 🔥 记录演练, and 📋 开始本月自查 while this month's sheet is
+    not done (the self-inspection is the head's alone: /selfcheck opens their own institution's sheet)."""
+    row = [entry_button(ENTRY_DRILL, t)]
+    if not (isinstance(inspection, Compliant) and inspection.done_on is not None):
+        row.append(entry_button(ENTRY_SELFCHECK, t))
+    return InlineKeyboardMarkup([row])
+
+
 # ---- reading what people type ---------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.domain.compliance import Cadence, Compliant, DutyStatus
+from bot.domain.compliance import Cadence, DutyStatus
 from bot.domain.paging import page_of
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.i18n import Html, Translator, counted
@@ -23,10 +23,8 @@ from bot.services.duties import load_duties
 from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from handlers.calendar_common import (
     DRILL,
-    ENTRY_DRILL,
-    ENTRY_SELFCHECK,
     SELFCHECK,
-    entry_button,
+    head_duty_keyboard,
     late_entry_day,
     refuse_role,
     status_line,
@@ -98,12 +96,8 @@ async def _show_record(update: Update, context: BotContext, caller: Caller, inst
     inspection = await context.services.self_inspections.status(institution)
     markup = None
     if caller.user is not None and caller.user.role is Role.HEAD:
-        # Staff log for an institution through /drill, which asks which one first. The self-inspection is the
-        # head's alone (/selfcheck opens their own institution's sheet), offered while this month's is not done.
-        row = [entry_button(ENTRY_DRILL, caller.t)]
-        if not (isinstance(inspection, Compliant) and inspection.done_on is not None):
-            row.append(entry_button(ENTRY_SELFCHECK, caller.t))
-        markup = InlineKeyboardMarkup([row])
+        # Staff log for an institution through /drill, which asks which one first.
+        markup = head_duty_keyboard(inspection, caller.t)
     await answer(update, _record_text(record, inspection, caller.t, context.services.settings.tz), reply_markup=markup)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.compliance import Duty, Overdue
+from bot.domain.compliance import Compliant, Duty, Overdue
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Html, Translator, counted, name_in, two_units
 from bot.services.digests import DigestData, Person
@@ -51,6 +51,7 @@ YOUR_OVERDUE = "reminder.hazard_overdue_yours"
 DUTY_KEYS = {
     _K.DRILL_DUE_SOON: "reminder.drill_due_soon",
     _K.DRILL_OVERDUE: "reminder.drill_overdue",
+    _K.DRILL_MISSED: "reminder.drill_missed",
     _K.SELF_INSPECTION_OPEN: "reminder.selfcheck_open",
     _K.SELF_INSPECTION_DUE: "reminder.selfcheck_due",
     _K.SELF_INSPECTION_LAST_DAY: "reminder.selfcheck_last_day",
@@ -179,6 +180,8 @@ def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: Zon
 
 
 def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
+    if kind is ReminderKind.DRILL_MISSED:
+        return _drill_missed(data, t)
     text = t(
         DUTY_KEYS[kind],
         name=place_name(data, t),
@@ -190,6 +193,19 @@ def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
     if kind is ReminderKind.SELF_INSPECTION_OPEN and missed is not None and missed.end < data.period.start:
         text = Html(f"{text}\n{t('reminder.selfcheck_missed_last', period=period_label(missed, t))}")
     return text
+
+
+def _drill_missed(data: DutyReminderData, t: Translator) -> str:
+    """To the head, the morning after their drill period ended with none: missed, and what to do now. A drill held
+    now counts for the period under way (a record counts for the period it is made in), so that is the one named,
+    with its last day; one already held in it (logged before this went out) leaves only the miss to say."""
+    name, missed = place_name(data, t), period_label(data.period, t)
+    now = data.status
+    if isinstance(now, Compliant) and now.done_on is not None:
+        return t("reminder.drill_missed_since_held", name=name, period=missed, day=now.done_on.isoformat(),
+                 next=period_label(now.period, t))
+    return t("reminder.drill_missed", name=name, period=missed, next=period_label(now.period, t),
+             end=now.period.end.isoformat())
 
 
 def _duration(span: timedelta, t: Translator) -> str:

@@ -40,6 +40,7 @@ _K = ReminderKind
 # Reminders to the one who owes the duty: their button starts the journey that settles it.
 ENTRIES = {
     _K.DRILL_DUE_SOON: ENTRY_DRILL,
+    _K.DRILL_MISSED: ENTRY_DRILL,
     _K.SELF_INSPECTION_OPEN: ENTRY_SELFCHECK,
     _K.SELF_INSPECTION_DUE: ENTRY_SELFCHECK,
     _K.SELF_INSPECTION_LAST_DAY: ENTRY_SELFCHECK,

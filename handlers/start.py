@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
 from bot.domain.roles import Role
-from bot.i18n import Html, counted, normalize_language
+from bot.i18n import Html, Translator, counted, normalize_language
 from bot.processing import after_answer
 from bot.services.errors import Refusal
 from bot.services.onboarding import Newcomer
 from bot.services.people import describe_scope
+from handlers.calendar_common import DRILL, SELFCHECK, head_duty_keyboard, status_line
 from handlers.common import Caller, answer, full_name, identify, is_private
 from handlers.guards import bound_group
 from handlers.menus import install_user_menu
 from handlers.photo_offer import cancel_waiting_offer
 from handlers.resume import unfinished_lines
+from storage.models import User
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -63,18 +65,37 @@ async def start(update: Update, context: BotContext) -> None:
     t = services.i18n.get(user.language)
     scope = await describe_scope(services.storage, user.region_code, user.institution_id, user.language)
     welcome = t("start.registered", name=user.full_name, role=t.plain(f"role.{user.role.value}"), scope=scope)
+    markup = None
     if user.role is Role.HEAD:
-        # A head invited to a home with hazards already open would otherwise learn of them at the next reminder.
-        waiting = (await services.hazards.tasks(user, page_size=1)).total
-        if waiting:
-            welcome = Html(f"{welcome}\n{t(counted('start.open_hazards', waiting), count=waiting)}")
-    await answer(update, welcome)
+        welcome, markup = await _handed_over(context, user, welcome, t)
+    await answer(update, welcome, reply_markup=markup)
     await answer(update, t(f"help.{user.role.value}"))
     await install_user_menu(context.bot, user, t)
     # County staff and city admins are reminded of the hazards already open in their county (the city) from today,
     # not from the next daily plan; once they have their welcome, since a city's hazards take seconds to plan.
     after_answer(context.application, services.reminders.plan_for_arrival_or_departure(user),
                  f"planning the open hazards' reminders for {user.telegram_id}, newly registered")
+
+
+async def _handed_over(
+    context: BotContext, user: User, welcome: str, t: Translator
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """A head's welcome with what the institution owes now, as a handover: its hazards waiting, where its fire drill
+    and this month's self-inspection stand (a month missed while nobody headed it included), and the buttons that
+    log a drill and start the self-inspection. Otherwise a new head learned of them at the next reminder, up to a
+    month later, or by sending /tasks or /drills unprompted."""
+    services = context.services
+    lines = [welcome]
+    waiting = (await services.hazards.tasks(user, page_size=1)).total
+    if waiting:
+        lines.append(t(counted("start.open_hazards", waiting), count=waiting))
+    institution = None if user.institution_id is None else await services.storage.institutions.get(user.institution_id)
+    if institution is None:
+        return Html("\n".join(lines)), None
+    drill = await services.drills.status(institution)
+    inspection = await services.self_inspections.status(institution)
+    lines += [t("start.duties_header"), status_line(DRILL, drill, t), status_line(SELFCHECK, inspection, t)]
+    return Html("\n".join(lines)), head_duty_keyboard(inspection, t)
 
 
 async def show_help(update: Update, context: BotContext) -> None:

@@ -258,12 +258,12 @@ async def test_a_new_head_is_welcomed_with_the_hazards_waiting_at_the_home(bot_s
     await head_of(bot_stage, newcomer, await bot_stage.invite_token(Role.HEAD, institution=NANHUI))
     welcome = newcomer.messages()[0].text
     assert welcome.startswith("✅ 注册成功！")
-    assert welcome.endswith("\n本机构有 1 条待整改隐患，发送 /tasks 查看。")
+    assert welcome.splitlines()[1] == "本机构有 1 条待整改隐患，发送 /tasks 查看。"
 
     english = bot_stage.sandbox.user(user_id=96, first_name="Ann", language_code="en")
     await head_of(bot_stage, english, await bot_stage.invite_token(Role.HEAD, institution=NANHUI))
-    assert english.messages()[0].text.endswith(
-        "\nYour institution has 1 hazard awaiting rectification: send /tasks to see it.")
+    assert english.messages()[0].text.splitlines()[1] == (
+        "Your institution has 1 hazard awaiting rectification: send /tasks to see it.")
 
     # A home with nothing open: the welcome as before.
     quiet = NewInstitution(code="WZ-330302-QUIET", name_zh="鹿城区静园", name_en="Lucheng Quiet Home",

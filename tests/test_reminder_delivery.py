@@ -65,7 +65,7 @@ async def test_an_overdue_hazard_reminds_the_head_and_county_staff_every_week_un
             await sweep(bot_stage)
     # Three days overdue on 12 March (the city heard on the 13th at 09:00), then weekly on Mondays at 09:00, with
     # everything else still overdue: the first on the 16th.
-    on_16th = [m for m in people.head.messages() if "已逾期" in m.text]
+    on_16th = [m for m in people.head.messages() if "⏰ 隐患" in m.text and "已逾期" in m.text]
     assert len(on_16th) == 1
     text = on_16th[0].text
     assert f"隐患 {first.code} 已逾期 6 天，请尽快整改并提交整改结果" in text
@@ -82,7 +82,7 @@ async def test_an_overdue_hazard_reminds_the_head_and_county_staff_every_week_un
         await plan_once(bot_stage.services)
         bot_stage.clock.set(local(2026, 3, day, 9))
         await sweep(bot_stage)
-    overdue = [m.text for m in people.head.messages() if "已逾期" in m.text]
+    overdue = [m.text for m in people.head.messages() if "⏰ 隐患" in m.text and "已逾期" in m.text]
     assert len(overdue) == 2
     assert f"隐患 {first.code} 已逾期 13 天" in overdue[1] and second.code not in overdue[1]
 

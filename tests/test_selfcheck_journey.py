@@ -131,7 +131,7 @@ async def test_a_restart_in_the_middle_resumes_the_same_sheet_and_item(bot_stage
     await head.send_text("/selfcheck")  # picks up at the next item, on a fresh sheet below
     again = head.last_message()
     assert f"进度：5/{total}" in again.text and f"第 6/{total} 项" in again.text
-    assert len([m for m in head.messages() if "月度隐患自查" in m.text and m.buttons]) == 1
+    assert len([m for m in head.messages() if m.text.startswith("📋 月度隐患自查") and m.buttons]) == 1
     assert not_modified_errors(bot_stage) == []
 
 

@@ -1,11 +1,12 @@
 """Calendar duties and digests as reminder schedules (the rest of the schedule is in bot.domain.reminders).
 
 Defaults, all at local times: fire drills 30 and 7 days before the period ends if none is logged → the head, the
-day after it ends → county staff; self-inspections on the 1st (opens), the 25th and the month's last day → the
-head, the 1st of the next month → county staff; an institution with no head a reminder can reach has its county
-staff stand in for the head for the last of these before the duty is due (7 days before, the 25th), not for every
-one; study sessions 30 and 7 days before the half-year ends → the unit's staff, after → city admins; duty reminders
-at 09:00; digests at 08:30 to county groups on working days (Monday to Friday), and on Mondays to the city.
+day after it ends → county staff, and the head (that it was missed, and when the next one is due); self-inspections
+on the 1st (opens), the 25th and the month's last day → the head, the 1st of the next month → county staff; an
+institution with no head a reminder can reach has its county staff stand in for the head for the last of these
+before the duty is due (7 days before, the 25th), not for every one; study sessions 30 and 7 days before the
+half-year ends → the unit's staff, after → city admins; duty reminders at 09:00; digests at 08:30 to county groups
+on working days (Monday to Friday), and on Mondays to the city.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ DRILL_STEPS = (
     # Only the last reminder before the period ends: county staff stand in for hundreds of institutions.
     DutyStep("due7_stand_in", _K.DRILL_STAND_IN, Anchor.END, -7, _audiences(Audience.STAND_IN)),
     DutyStep("overdue", _K.DRILL_OVERDUE, Anchor.END, 1, _audiences(Audience.COUNTY_STAFF)),
+    # The head owns the miss as much as the county does: told the same morning, in the message that opens the
+    # month's self-inspection, with the drill now owed. A home with no head has its staff told already ("overdue").
+    DutyStep("missed", _K.DRILL_MISSED, Anchor.END, 1, _audiences(Audience.RESPONSIBLE)),
 )
 SELF_INSPECTION_STEPS = (
     DutyStep("open", _K.SELF_INSPECTION_OPEN, Anchor.START, 0, _audiences(Audience.RESPONSIBLE)),

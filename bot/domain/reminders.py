@@ -45,6 +45,8 @@ class ReminderKind(StrEnum):
     HAZARD_OVERDUE = "hazard_overdue"  # an escalation past the deadline
     DRILL_DUE_SOON = "drill_due_soon"
     DRILL_OVERDUE = "drill_overdue"
+    # The same morning, to the heads themselves: their period was missed, and the drill now owed (and by when).
+    DRILL_MISSED = "drill_missed"
     SELF_INSPECTION_OPEN = "self_inspection_open"
     SELF_INSPECTION_DUE = "self_inspection_due"
     SELF_INSPECTION_LAST_DAY = "self_inspection_last_day"  # the month's last day, the sheet still not finished

@@ -187,6 +187,7 @@ def test_duty_steps_fall_on_the_right_days() -> None:
         ("due7", "2026-H1", local(2026, 6, 23, 9)),
         ("due7_stand_in", "2026-H1", local(2026, 6, 23, 9)),  # to county staff, for a home with no head
         ("overdue", "2026-H1", local(2026, 7, 1, 9)),
+        ("missed", "2026-H1", local(2026, 7, 1, 9)),  # to the head, the same morning
     ]
     # Stored a month ahead by default: on 1 May only the step of 31 May.
     month_ahead = plan_duty_reminders(elderly, DEFAULT_SCHEDULE.drill_steps, date(2026, 5, 1), time(9), TZ)
@@ -195,10 +196,12 @@ def test_duty_steps_fall_on_the_right_days() -> None:
     july = plan_duty_reminders(elderly, DEFAULT_SCHEDULE.drill_steps, date(2026, 7, 1), time(9), TZ, horizon_days=200)
     assert [(p.step.name, p.period.key) for p in july] == [
         ("overdue", "2026-H1"),
+        ("missed", "2026-H1"),
         ("due30", "2026-H2"),
         ("due7", "2026-H2"),
         ("due7_stand_in", "2026-H2"),
         ("overdue", "2026-H2"),
+        ("missed", "2026-H2"),
     ]
     monthly = plan_duty_reminders(
         SELF_INSPECTION_RULE, DEFAULT_SCHEDULE.self_inspection_steps, date(2026, 2, 1), time(9), TZ

@@ -318,15 +318,18 @@ async def test_a_year_of_reminders(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert duty_log(got, Duty.FIRE_DRILL, s.institutions[HOME]) == [
             ("2026-H2", "due30", HEAD, t(12, 1, 9)),
             ("2026-H2", "due7", HEAD, t(12, 24, 9)),
+            ("2026-H2", "missed", HEAD, t(1, 1, 9, year=2027)),  # the head hears it too, that morning
             ("2026-H2", "overdue", LUCHENG_STAFF, t(1, 1, 9, year=2027)),
         ]
         assert duty_log(got, Duty.FIRE_DRILL, s.institutions[FUNERAL]) == []
         assert duty_log(got, Duty.FIRE_DRILL, s.institutions[WELFARE]) == [
             ("2026-H1", "due30", WELFARE_HEAD, t(5, 31, 9)),
             ("2026-H1", "due7", WELFARE_HEAD, t(6, 23, 9)),
+            ("2026-H1", "missed", WELFARE_HEAD, t(7, 1, 9)),
             ("2026-H1", "overdue", CITY_ADMIN, t(7, 1, 9)),  # a city institution: no county staff above it
             ("2026-H2", "due30", WELFARE_HEAD, t(12, 1, 9)),
             ("2026-H2", "due7", WELFARE_HEAD, t(12, 24, 9)),
+            ("2026-H2", "missed", WELFARE_HEAD, t(1, 1, 9, year=2027)),
             ("2026-H2", "overdue", CITY_ADMIN, t(1, 1, 9, year=2027)),
         ]
 
