@@ -6,8 +6,10 @@ its time. Several reports per warning: a patrol each night.
 
 Two ways in: the button under their copy of the warning (beside ✅ 已收到并落实), and a text typed while a warning to
 them is in force that no journey took ("今天下午已完成夏送清凉街面巡查，救助流浪人员3人"): it is offered as the report,
-one tap to record it, one to say it is not (then the usual hint). The offered text waits in SQLite (action_drafts),
-as the journey's draft does, so a restart between the text and the tap loses nothing.
+one tap to record it, one to say it is not (then the usual hint). Each offer records the text it quotes: two texts
+typed in a row are two offers, each button naming its own (a button naming only the warning recorded the newer text
+under the older question and lost the older text). The offered texts wait in SQLite (action_drafts), as the
+journey's draft does, so a restart between the text and the tap loses nothing.
 
 Staff are not paged per report: /warnstatus shows the latest and the count per institution, and the export lists
 them. Help needed is what 🆘 is for.
@@ -16,8 +18,9 @@ them. Help needed is what 🆘 is for.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
@@ -47,6 +50,11 @@ from storage.repositories.action_drafts import Journey, drop_draft, read_draft, 
 AWAITING_TEXT, AWAITING_PHOTOS = "warning_report.awaiting_text", "warning_report.awaiting_photos"
 CANCEL, DONE = "wr:cancel", "wr:done"
 OFFER_TAKE, OFFER_DECLINE = "wr:take:", "wr:no:"
+# wr:take:WARNING:OFFER (the offer: the typed message's id); wr:take:WARNING alone is a button sent before offers had
+# ids, naming the one offer then kept.
+OFFER_PRESS = re.compile(r"^wr:(?:take|no):(\d{1,19})(?::(\d{1,19}))?$")
+# Offers kept waiting at once, the newest: an older one's button then says it is gone.
+OFFERS_KEPT = 10
 NEW_PRESS = re.compile(rf"^{REPORT}:(\d{{1,19}})$")
 # A press naming a warning not theirs to report on: forged or misplaced, audited as such. An ended warning is not.
 AUTHZ_REFUSALS = frozenset({"warning_not_recipient"})
@@ -66,10 +74,35 @@ class ReportDraft(BaseModel):
 
 
 class OfferedReport(BaseModel):
+    """A typed text offered as the report, named by the typed message's id (0: an offer kept before offers had ids)."""
+
     model_config = ConfigDict(frozen=True)
 
+    id: int = 0
     warning_id: int
     text: str
+
+
+class OfferedReports(BaseModel):
+    """The offers waiting for 记为落实情况 or 不是, oldest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    offers: list[OfferedReport] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_offer_kept_before(cls, data: Any) -> Any:
+        """A draft written when one offer was kept ({warning_id, text}) is that offer, so its button still works."""
+        if isinstance(data, dict) and "offers" not in data and "warning_id" in data:
+            return {"offers": [data]}
+        return data
+
+    def find(self, warning_id: int, offer_id: int) -> OfferedReport | None:
+        return next((o for o in self.offers if o.id == offer_id and o.warning_id == warning_id), None)
+
+    def without(self, offer: OfferedReport) -> OfferedReports:
+        return OfferedReports(offers=[o for o in self.offers if o != offer])
 
 
 async def _load(context: BotContext, telegram_id: int) -> ReportDraft | None:
@@ -304,23 +337,39 @@ async def offer_typed(update: Update, context: BotContext, caller: Caller, text:
         words = report_text(text)
     except Refusal:
         return False
-    await write_draft(services.storage.db, caller.user.telegram_id, Journey.WARNING_REPORT_OFFER,
-                      OfferedReport(warning_id=warning.id, text=words), services.clock.now())
+    message = update.effective_message
+    offer = OfferedReport(id=message.message_id if message is not None else 0, warning_id=warning.id, text=words)
+    kept = await _offers(context, caller.user.telegram_id)
+    await _keep_offers(context, caller.user.telegram_id,
+                       OfferedReports(offers=[*kept.offers, offer][-OFFERS_KEPT:]))
     t = caller.t
+    named = f"{warning.id}:{offer.id}"
     keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t.plain("wreport.button_take"), callback_data=f"{OFFER_TAKE}{warning.id}"),
-        InlineKeyboardButton(t.plain("wreport.button_not"), callback_data=f"{OFFER_DECLINE}{warning.id}"),
+        InlineKeyboardButton(t.plain("wreport.button_take"), callback_data=f"{OFFER_TAKE}{named}"),
+        InlineKeyboardButton(t.plain("wreport.button_not"), callback_data=f"{OFFER_DECLINE}{named}"),
     ]])
     await answer(update, t("wreport.offer", title=title(warning, t), text=clipped(words, QUOTED)),
                  reply_markup=keyboard)
     return True
 
 
-async def _offered(context: BotContext, caller: Caller, warning_id: int) -> OfferedReport | None:
-    assert caller.user is not None
-    offer = await read_draft(context.services.storage.db, caller.user.telegram_id, Journey.WARNING_REPORT_OFFER,
-                             OfferedReport)
-    return offer if offer is not None and offer.warning_id == warning_id else None
+async def _offers(context: BotContext, telegram_id: int) -> OfferedReports:
+    kept = await read_draft(context.services.storage.db, telegram_id, Journey.WARNING_REPORT_OFFER, OfferedReports)
+    return kept or OfferedReports()
+
+
+async def _keep_offers(context: BotContext, telegram_id: int, offers: OfferedReports) -> None:
+    db = context.services.storage.db
+    if offers.offers:
+        await write_draft(db, telegram_id, Journey.WARNING_REPORT_OFFER, offers, context.services.clock.now())
+    else:
+        await drop_draft(db, telegram_id, Journey.WARNING_REPORT_OFFER)
+
+
+def _pressed_offer(data: str | None) -> tuple[int, int] | None:
+    """The warning and the offer a 记为落实情况 / 不是 press names."""
+    match = OFFER_PRESS.match(data or "")
+    return (int(match.group(1)), int(match.group(2) or 0)) if match is not None else None
 
 
 async def took_offer(update: Update, context: BotContext) -> None:
@@ -330,8 +379,12 @@ async def took_offer(update: Update, context: BotContext) -> None:
     if query is None or caller is None or caller.user is None or query.data is None:
         return
     t, services, user = caller.t, context.services, caller.user
-    warning_id = int(query.data.removeprefix(OFFER_TAKE))
-    offer = await _offered(context, caller, warning_id)
+    pressed = _pressed_offer(query.data)
+    if pressed is None:
+        return
+    warning_id, offer_id = pressed
+    kept = await _offers(context, user.telegram_id)
+    offer = kept.find(warning_id, offer_id)
     if offer is None:
         try:  # a forged press names a warning not theirs: refused and audited as one, whatever the draft
             await services.warnings.report_scope(user, warning_id)
@@ -343,11 +396,11 @@ async def took_offer(update: Update, context: BotContext) -> None:
     try:
         async with services.storage.db.transaction():
             outcome = await services.warnings.add_report(user, warning_id, offer.text)
-            await drop_draft(services.storage.db, user.telegram_id, Journey.WARNING_REPORT_OFFER)
+            await _keep_offers(context, user.telegram_id, kept.without(offer))
     except Refusal as refusal:
         await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
         if refusal.code not in AUTHZ_REFUSALS:
-            await drop_draft(services.storage.db, user.telegram_id, Journey.WARNING_REPORT_OFFER)
+            await _keep_offers(context, user.telegram_id, kept.without(offer))
             await answer(update, t(refusal.message_key, **refusal.params), edit=True)
         return
     await query.answer()
@@ -364,7 +417,11 @@ async def declined_offer(update: Update, context: BotContext) -> None:
     if query is None or caller is None or caller.user is None:
         return
     await query.answer()
-    await drop_draft(context.services.storage.db, caller.user.telegram_id, Journey.WARNING_REPORT_OFFER)
+    pressed = _pressed_offer(query.data)
+    kept = await _offers(context, caller.user.telegram_id)
+    offer = kept.find(*pressed) if pressed is not None else None
+    if offer is not None:  # only the text this question quoted: another waiting offer keeps its buttons
+        await _keep_offers(context, caller.user.telegram_id, kept.without(offer))
     hint = "fallback.hint_rectify" if await fixable(context, caller.user) else "fallback.hint_report"
     await answer(update, caller.t("wreport.offer_declined") + "\n" + caller.t(hint), edit=True)
 
@@ -372,8 +429,8 @@ async def declined_offer(update: Update, context: BotContext) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     anything_else = private & ~filters.COMMAND
-    application.add_handler(CallbackQueryHandler(took_offer, pattern=rf"^{OFFER_TAKE}\d{{1,19}}$"))
-    application.add_handler(CallbackQueryHandler(declined_offer, pattern=rf"^{OFFER_DECLINE}\d{{1,19}}$"))
+    application.add_handler(CallbackQueryHandler(took_offer, pattern=r"^wr:take:\d{1,19}(?::\d{1,19})?$"))
+    application.add_handler(CallbackQueryHandler(declined_offer, pattern=r"^wr:no:\d{1,19}(?::\d{1,19})?$"))
     application.add_handler(
         ConversationHandler(
             name="warning_report",

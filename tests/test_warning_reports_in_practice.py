@@ -1,0 +1,47 @@
+"""落实情况 as heads actually send it: two texts typed in a row, each offered and each recorded as its own question
+quotes it; a second text typed at the photo step added, not dropped; a photo sent under a warning offered as what
+was done too; an album counted right while it arrives; /lang in the middle of the step."""
+
+from __future__ import annotations
+
+from bot.stage import Stage
+from tests.test_warning_reports import _heat_warning
+
+
+async def _report_texts(stage: Stage) -> list[str]:
+    return [r.text for r in await stage.services.storage.warning_reports.of_warning(1)]
+
+
+async def test_each_offered_text_is_recorded_as_its_own_question_quotes_it(bot_stage: Stage) -> None:
+    """Two texts typed in a row: pressing the older question's 记为落实情况 recorded the newer text (the button named
+    only the warning) and the older text was lost; the newer question then said it was already handled."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.send_text("夜间值班已安排两人")
+    older = head.last_message()
+    await head.send_text("发电机试机正常")
+    newer = head.last_message()
+    assert "夜间值班已安排两人" in older.text and "发电机试机正常" in newer.text
+
+    await head.press("📝 记为落实情况", older)
+    assert "第 1 次报告" in older.text  # the question becomes its answer
+    assert await _report_texts(bot_stage) == ["夜间值班已安排两人"]
+    await head.press("📝 记为落实情况", newer)
+    assert "第 2 次报告" in newer.text
+    assert await _report_texts(bot_stage) == ["夜间值班已安排两人", "发电机试机正常"]
+
+    # 不是 under one question leaves another waiting one as it was.
+    await head.send_text("请问下个月的培训在哪里举行")
+    question = head.last_message()
+    await head.send_text("柴油已备足三天用量")
+    third = head.last_message()
+    await head.press("不是", question)
+    assert "好的，未记录" in question.text
+    take_third = third.button_data[0][0]
+    assert take_third is not None
+    await head.press("📝 记为落实情况", third)
+    assert "第 3 次报告" in third.text
+    assert (await _report_texts(bot_stage))[-1] == "柴油已备足三天用量"
+    # Pressed again (an old copy of the question), a recorded text says so and is not recorded twice.
+    await head.press_data(third, take_third)
+    assert "这段文字已处理过" in (head.answers()[-1].text or "")
+    assert len(await _report_texts(bot_stage)) == 3
