@@ -32,7 +32,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.domain.text import clean_text, is_blank, visible_length
+from bot.domain.text import clean_text, is_blank, says_no_photo, visible_length
 from bot.domain.warnings import EarlyWarning, looks_like_receipt
 from bot.i18n import Translator, clipped, counted
 from bot.services.errors import Refusal
@@ -235,6 +235,8 @@ async def received_photo(update: Update, context: BotContext) -> str | int:
         return AWAITING_PHOTOS
     same_album = message.media_group_id is not None and message.media_group_id == draft.album
     draft = await _with_photo(message, context, draft)
+    if not is_blank(clean_text(message.caption)):  # its caption adds to the words, as a text typed now would
+        return await _add_words(update, context, caller, draft, message.caption)
     await _save(context, caller.user.telegram_id, draft)
     if not same_album:  # an album's pages are said once, at its first
         key = "wreport.album_received" if message.media_group_id else "wreport.photo_received"
@@ -249,6 +251,45 @@ async def _with_photo(message: Message, context: BotContext, draft: ReportDraft)
     if photo is None:
         return draft
     return draft.model_copy(update={"photos": [*draft.photos, photo], "album": message.media_group_id})
+
+
+async def typed_more(update: Update, context: BotContext) -> str | int:
+    """A further text at the photo step ("另外沙袋已就位"): added to the report's words, and the words shown as they
+    now read. Answered "请发送照片" before, it was dropped while the head believed both lines were sent. A word the
+    step's buttons answer ("没有照片", "完成") or too short to say anything is guided to the buttons."""
+    caller = await identify(update, context)
+    message = update.effective_message
+    if caller is None or caller.user is None or message is None:
+        return ConversationHandler.END
+    if says_no_photo(message.text) or visible_length(clean_text(message.text)) < MIN_REPORT:
+        await other_instead_of_photo(update, context)
+        return AWAITING_PHOTOS
+    draft = await _draft_or_end(update, context, caller)
+    if draft is None:
+        return ConversationHandler.END
+    return await _add_words(update, context, caller, draft, message.text)
+
+
+async def _add_words(update: Update, context: BotContext, caller: Caller, draft: ReportDraft,
+                     text: str | None) -> str:
+    """The report's words with `text` added on a new line (a text, or a photo's caption, after the words were
+    given); refused as a whole when the two together are too long, the words kept as they were."""
+    assert caller.user is not None
+    t = caller.t
+    try:
+        words = report_text(f"{draft.text}\n{clean_text(text)}" if draft.text else text)
+    except Refusal as refusal:
+        if refusal.code not in TYPE_AGAIN:
+            raise
+        await _save(context, caller.user.telegram_id, draft)
+        await answer(update, t(refusal.message_key, **refusal.params), reply_markup=_photos_keyboard(t))
+        return AWAITING_PHOTOS
+    draft = draft.model_copy(update={"text": words})
+    await _save(context, caller.user.telegram_id, draft)
+    count = len(draft.photos)
+    key = counted("wreport.added_kept", count) if count else "wreport.added"
+    await answer(update, t(key, text=words, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(t))
+    return AWAITING_PHOTOS
 
 
 async def other_instead_of_text(update: Update, context: BotContext) -> None:
@@ -445,6 +486,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 AWAITING_PHOTOS: [
                     MessageHandler(private & filters.PHOTO, received_photo),
                     CallbackQueryHandler(pressed_done, pattern=rf"^{DONE}$"),
+                    MessageHandler(private & filters.TEXT & ~filters.COMMAND, typed_more),
                     MessageHandler(anything_else, other_instead_of_photo),
                 ],
             },

@@ -5,7 +5,8 @@ was done too; an album counted right while it arrives; /lang in the middle of th
 from __future__ import annotations
 
 from bot.stage import Stage
-from tests.test_warning_reports import _heat_warning
+from tests.test_warning_reports import HEAT, _heat_warning
+from tests.warning_people import containing
 
 
 async def _report_texts(stage: Stage) -> list[str]:
@@ -45,3 +46,24 @@ async def test_each_offered_text_is_recorded_as_its_own_question_quotes_it(bot_s
     await head.press_data(third, take_third)
     assert "这段文字已处理过" in (head.answers()[-1].text or "")
     assert len(await _report_texts(bot_stage)) == 3
+
+
+async def test_a_second_text_at_the_photo_step_is_added_not_dropped(bot_stage: Stage) -> None:
+    """📝 → "门窗加固" → /mine → "另外沙袋已就位": answered "请发送照片", the second line was dropped and the report
+    read only "门窗加固". Now it is added, said so with the words as they now read; a captioned photo adds its
+    caption."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.press("📝 报告落实情况", containing(head, HEAT)[0])
+    await head.send_text("门窗加固，排水沟已疏通")
+    await head.send_text("/mine")
+    await head.send_text("另外沙袋已就位")
+    said = head.last_message()
+    assert "已补充" in said.text and "门窗加固，排水沟已疏通\n另外沙袋已就位" in said.text
+    assert ["✅ 提交", "取消"] in said.buttons
+    await head.send_photo(caption="配电房已检查")
+    assert "已补充，已附 1 张照片" in head.last_message().text
+    await head.send_text("完成")  # the step's word for its button is guided, not added
+    assert "请发送照片" in head.last_message().text
+    await head.press("✅ 提交")
+    assert "附 1 张照片" in head.last_message().text
+    assert await _report_texts(bot_stage) == ["门窗加固，排水沟已疏通\n另外沙袋已就位\n配电房已检查"]
