@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -71,6 +72,8 @@ class ReportDraft(BaseModel):
     text: str | None = None
     photos: list[PhotoRef] = Field(default_factory=list)
     album: str | None = None  # the album whose photos are arriving: said once, not once a page
+    album_reply_id: int | None = None  # the answer to its first page, edited to count the pages that follow
+    album_said: str | None = None  # what that answer says (`Said`), counted on as pages arrive
 
 
 class OfferedReport(BaseModel):
@@ -180,6 +183,65 @@ async def typed_report(update: Update, context: BotContext) -> str | int:
     return await _take_text(update, context, caller, draft, message.text or message.caption)
 
 
+class Said:
+    """What the answer to a text or photo in the step says; an album's answer keeps saying it, counting its pages."""
+
+    BEFORE_TEXT = "before_text"  # photos, and the words still to come
+    NOTED = "noted"  # the words noted, with the photos so far
+    ADDED = "added"  # words added, shown as they now read, with the photos so far
+    PHOTO = "photo"  # one more photo at the photo step
+    ALBUM = "album"  # an album at the photo step
+
+
+SAYS_MORE = {Said.BEFORE_TEXT: 0, Said.PHOTO: 1, Said.ALBUM: 1, Said.NOTED: 2, Said.ADDED: 3}
+
+
+def _said_text(draft: ReportDraft, said: str, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    count = len(draft.photos)
+    if said == Said.BEFORE_TEXT:
+        return t("wreport.photo_before_text", count=count), _cancel_only(t)
+    if said == Said.ADDED:
+        key = counted("wreport.added_kept", count) if count else "wreport.added"
+        return t(key, text=draft.text or "", count=count, max=MAX_PHOTOS), _photos_keyboard(t)
+    if said == Said.PHOTO:
+        return t("wreport.photo_received", count=count, max=MAX_PHOTOS), _photos_keyboard(t)
+    if said == Said.ALBUM:
+        return t(counted("wreport.album_received", count), count=count, max=MAX_PHOTOS), _photos_keyboard(t)
+    key = counted("wreport.ask_photos_kept", count) if count else "wreport.ask_photos"
+    return t(key, count=count, max=MAX_PHOTOS), _photos_keyboard(t)
+
+
+async def _tell(update: Update, context: BotContext, caller: Caller, draft: ReportDraft, said: str) -> ReportDraft:
+    """Answer the text or photo, and save the draft naming the answer. Once an album: Telegram delivers it one message
+    a page, and its first page's answer is edited to count the pages that follow (as the report journey's photo step
+    does), rather than said once at "1 photo" while three arrived, or once a page."""
+    assert caller.user is not None
+    message = update.effective_message
+    album = message.media_group_id if message is not None else None
+    if message is not None and album is not None and album == draft.album and draft.album_reply_id is not None:
+        # The answer says the most it has said: the words, once given, stay shown as the pages are counted.
+        said = max(said, draft.album_said or said, key=lambda said: SAYS_MORE.get(said, 0))
+        text, keyboard = _said_text(draft, said, caller.t)
+        try:
+            await context.bot.edit_message_text(text, chat_id=message.chat_id, message_id=draft.album_reply_id,
+                                                reply_markup=keyboard)
+            draft = draft.model_copy(update={"album_said": said})
+            await _save(context, caller.user.telegram_id, draft)
+            return draft
+        except BadRequest as error:
+            if "not modified" in error.message:
+                await _save(context, caller.user.telegram_id, draft)
+                return draft
+            # The answer is gone (deleted): a new one, which the next pages count on.
+    text, keyboard = _said_text(draft, said, caller.t)
+    reply = await answer(update, text, reply_markup=keyboard)
+    kept = album is not None and reply is not None
+    draft = draft.model_copy(update={"album": album, "album_reply_id": reply.message_id if kept and reply else None,
+                                     "album_said": said if kept else None})
+    await _save(context, caller.user.telegram_id, draft)
+    return draft
+
+
 async def _take_text(update: Update, context: BotContext, caller: Caller, draft: ReportDraft,
                      text: str | None) -> str:
     assert caller.user is not None
@@ -192,11 +254,7 @@ async def _take_text(update: Update, context: BotContext, caller: Caller, draft:
         await _save(context, caller.user.telegram_id, draft)
         await answer(update, t(refusal.message_key, **refusal.params), reply_markup=_cancel_only(t))
         return AWAITING_TEXT
-    draft = draft.model_copy(update={"text": words})
-    await _save(context, caller.user.telegram_id, draft)
-    count = len(draft.photos)
-    key = counted("wreport.ask_photos_kept", count) if count else "wreport.ask_photos"
-    await answer(update, t(key, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(t))
+    await _tell(update, context, caller, draft.model_copy(update={"text": words}), Said.NOTED)
     return AWAITING_PHOTOS
 
 
@@ -209,14 +267,10 @@ async def photo_instead_of_text(update: Update, context: BotContext) -> str | in
     draft = await _draft_or_end(update, context, caller)
     if draft is None:
         return ConversationHandler.END
-    same_album = message.media_group_id is not None and message.media_group_id == draft.album
     draft = await _with_photo(message, context, draft)
     if not is_blank(clean_text(message.caption)):
         return await _take_text(update, context, caller, draft, message.caption)
-    await _save(context, caller.user.telegram_id, draft)
-    if not same_album:  # an album's pages are said once, at its first
-        await answer(update, caller.t("wreport.photo_before_text", count=len(draft.photos)),
-                     reply_markup=_cancel_only(caller.t))
+    await _tell(update, context, caller, draft, Said.BEFORE_TEXT)
     return AWAITING_TEXT
 
 
@@ -233,14 +287,10 @@ async def received_photo(update: Update, context: BotContext) -> str | int:
         if message.media_group_id is None or message.media_group_id != draft.album:
             await answer(update, t("refusal.too_many_photos", max=MAX_PHOTOS), reply_markup=_photos_keyboard(t))
         return AWAITING_PHOTOS
-    same_album = message.media_group_id is not None and message.media_group_id == draft.album
     draft = await _with_photo(message, context, draft)
     if not is_blank(clean_text(message.caption)):  # its caption adds to the words, as a text typed now would
         return await _add_words(update, context, caller, draft, message.caption)
-    await _save(context, caller.user.telegram_id, draft)
-    if not same_album:  # an album's pages are said once, at its first
-        key = "wreport.album_received" if message.media_group_id else "wreport.photo_received"
-        await answer(update, t(key, count=len(draft.photos), max=MAX_PHOTOS), reply_markup=_photos_keyboard(t))
+    await _tell(update, context, caller, draft, Said.ALBUM if message.media_group_id else Said.PHOTO)
     return AWAITING_PHOTOS
 
 
@@ -250,7 +300,7 @@ async def _with_photo(message: Message, context: BotContext, draft: ReportDraft)
     photo = await keep_photo(message, context)
     if photo is None:
         return draft
-    return draft.model_copy(update={"photos": [*draft.photos, photo], "album": message.media_group_id})
+    return draft.model_copy(update={"photos": [*draft.photos, photo]})
 
 
 async def typed_more(update: Update, context: BotContext) -> str | int:
@@ -284,11 +334,7 @@ async def _add_words(update: Update, context: BotContext, caller: Caller, draft:
         await _save(context, caller.user.telegram_id, draft)
         await answer(update, t(refusal.message_key, **refusal.params), reply_markup=_photos_keyboard(t))
         return AWAITING_PHOTOS
-    draft = draft.model_copy(update={"text": words})
-    await _save(context, caller.user.telegram_id, draft)
-    count = len(draft.photos)
-    key = counted("wreport.added_kept", count) if count else "wreport.added"
-    await answer(update, t(key, text=words, count=count, max=MAX_PHOTOS), reply_markup=_photos_keyboard(t))
+    await _tell(update, context, caller, draft.model_copy(update={"text": words}), Said.ADDED)
     return AWAITING_PHOTOS
 
 

@@ -4,6 +4,9 @@ was done too; an album counted right while it arrives; /lang in the middle of th
 
 from __future__ import annotations
 
+from bot.sandbox import SimUser
+from bot.sandbox.content import store_photo
+from bot.sandbox.media import make_jpeg
 from bot.stage import Stage
 from tests.test_warning_reports import HEAT, _heat_warning
 from tests.warning_people import containing
@@ -67,3 +70,33 @@ async def test_a_second_text_at_the_photo_step_is_added_not_dropped(bot_stage: S
     await head.press("✅ 提交")
     assert "附 1 张照片" in head.last_message().text
     assert await _report_texts(bot_stage) == ["门窗加固，排水沟已疏通\n另外沙袋已就位\n配电房已检查"]
+
+
+async def _album(stage: Stage, head: SimUser, album: str, pages: int, caption: str | None = None) -> None:
+    """An album as Telegram delivers it, one message a page, the caption on the first."""
+    for page in range(pages):
+        sizes = store_photo(stage.sandbox.world, make_jpeg(320, 240, 60 + page))
+        said = caption if page == 0 else None
+        await head._post(None, "photo", False, photo=sizes, caption=said, caption_raw=said, media_group_id=album)
+    await stage.sandbox.settle()
+
+
+async def test_an_album_is_answered_once_with_its_whole_count(bot_stage: Stage) -> None:
+    """A captioned 3-photo album was answered "已记下，已附 1 张照片" (its first page) and the submit then said 3: the
+    answer is now edited as the pages arrive. The same for an album without words, and one at the photo step."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.press("📝 报告落实情况", containing(head, HEAT)[0])
+    before = len(head.messages())
+    await _album(bot_stage, head, "alb-1", 3, caption="门窗加固完成，转移老人12名")
+    answers = head.messages()[before:]
+    assert [m.text for m in answers] == ["已记下，已附 3 张照片。可继续发送照片（最多 9 张），或点“✅ 提交”。"]
+    await _album(bot_stage, head, "alb-2", 2)
+    answers = head.messages()[before:]
+    assert [m.text for m in answers][1:] == ["已收到 5 张照片（最多 9 张）。可继续发送，或点“✅ 提交”。"]
+    await head.press("✅ 提交")
+    assert "附 5 张照片" in head.last_message().text
+
+    await head.press("📝 报告落实情况", containing(head, HEAT)[0])
+    before = len(head.messages())
+    await _album(bot_stage, head, "alb-3", 2)  # photos first, the words asked for
+    assert [m.text for m in head.messages()[before:]] == ["照片已收到（2 张）。请再用几句话写明落实情况。"]
