@@ -40,10 +40,10 @@ from bot.services.errors import Refusal
 from bot.services.hazard_core import MAX_PHOTOS
 from bot.services.warning_reports import MIN_REPORT, ReportOutcome, report_text
 from handlers.common import Caller, answer, cancel_journey, identify, refuse_press
+from handlers.conversations import ASKED_AGAIN
 from handlers.evidence import keep_photo, photo_step_hint
 from handlers.photo_offer import fixable
-from handlers.warning_ack import mark_delivered
-from handlers.warning_outbox import delivered_copy
+from handlers.warning_copy import mark_copy
 from handlers.warning_text import REPORT, help_only_keyboard, local_time, merged_checklist, title
 from storage.hazard_models import PhotoRef
 from storage.repositories.action_drafts import Journey, drop_draft, read_draft, write_draft
@@ -389,16 +389,37 @@ def _recorded(context: BotContext, outcome: ReportOutcome, photos: int, t: Trans
 
 async def _mark_the_warning(context: BotContext, outcome: ReportOutcome, chat_id: int | None,
                             t: Translator) -> None:
-    """A first report is the head's 已收到并落实: their copy of the warning says so, as a press of ✅ would leave it
-    (best effort, as every edit of a delivered copy)."""
+    """A first report is the head's 已收到并落实: their copy of the warning says so, as a press of ✅ would leave it,
+    in the copy's own language (best effort, as every edit of a delivered copy)."""
     if not outcome.answered or chat_id is None:
         return
-    services = context.services
-    copy = await delivered_copy(services, outcome.warning, chat_id)
-    if copy is None:
-        return
-    line = t("warn.state_received", at=local_time(outcome.reports[0].at, services.settings.tz))
-    await mark_delivered(context, copy, line, help_only_keyboard(outcome.warning.id, t))
+    at = local_time(outcome.reports[0].at, context.services.settings.tz)
+    warning = outcome.warning
+    await mark_copy(context, warning, chat_id, t, lambda t: t("warn.state_received", at=at),
+                    lambda t: help_only_keyboard(warning.id, t))
+
+
+async def asked_again(update: Update, context: BotContext, caller: Caller, step: object) -> bool:
+    """The step's question again, with its buttons, after /lang switched the language: the checklist prompt, or (the
+    words given) what is noted and the photo step's buttons. Said "please answer the question above" under a question
+    in the other language, the head was left to answer in a language they had just left. False when the draft is
+    gone, or the warning no longer takes a report."""
+    if caller.user is None:
+        return False
+    draft = await _load(context, caller.user.telegram_id)
+    if draft is None:
+        return False
+    if step == AWAITING_PHOTOS and draft.text is not None:
+        text, keyboard = _said_text(draft, Said.NOTED, caller.t)
+        await answer(update, text, reply_markup=keyboard)
+        return True
+    try:
+        scope = await context.services.warnings.report_scope(caller.user, draft.warning_id)
+    except Refusal:
+        return False
+    await answer(update, await _prompt(context, scope.warning, scope.institutions, caller.t),
+                 reply_markup=_cancel_only(caller.t))
+    return True
 
 
 async def cancelled(update: Update, context: BotContext) -> int:
@@ -514,6 +535,7 @@ async def declined_offer(update: Update, context: BotContext) -> None:
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    ASKED_AGAIN["warning_report"] = asked_again
     private = filters.ChatType.PRIVATE
     anything_else = private & ~filters.COMMAND
     application.add_handler(CallbackQueryHandler(took_offer, pattern=r"^wr:take:\d{1,19}(?::\d{1,19})?$"))

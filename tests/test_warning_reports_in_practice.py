@@ -100,3 +100,29 @@ async def test_an_album_is_answered_once_with_its_whole_count(bot_stage: Stage) 
     before = len(head.messages())
     await _album(bot_stage, head, "alb-3", 2)  # photos first, the words asked for
     assert [m.text for m in head.messages()[before:]] == ["照片已收到（2 张）。请再用几句话写明落实情况。"]
+
+
+async def test_lang_in_the_middle_of_the_step_asks_it_again_and_the_copy_is_one_language(bot_stage: Stage) -> None:
+    """/lang in the step said "please answer the question above" under a Chinese question, and the warning's copy,
+    marked at submit, came out with a Chinese body under an English line and English buttons (and stayed so after
+    switching back)."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.press("📝 报告落实情况", containing(head, HEAT)[0])
+    await head.send_text("/lang")
+    await head.press("English")
+    asked = head.last_message()
+    assert asked.text.startswith("📝 Report what was done:") and "street patrols" in asked.text
+    assert asked.buttons == [["Cancel"]]
+    await head.send_text("Street patrol 20:00-22:00, 3 homeless people helped")
+    await head.send_text("/lang")
+    await head.press("中文")
+    asked = head.last_message()
+    assert asked.text.startswith("已记下") and ["✅ 提交", "取消"] in asked.buttons
+    await head.send_text("/lang")
+    await head.press("English")
+    await head.press("✅ Submit")
+    assert "Recorded what was done under the" in head.last_message().text
+    # The copy keeps the language it was written in, its new line and buttons too.
+    copy = containing(head, HEAT)[0]
+    assert "确认收到并落实" in copy.text and "有效期至" in copy.text and "Confirmed" not in copy.text
+    assert copy.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
