@@ -17,6 +17,7 @@ them. Help needed is what 🆘 is for.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -41,8 +42,8 @@ from bot.services.hazard_core import MAX_PHOTOS
 from bot.services.warning_reports import MIN_REPORT, ReportOutcome, report_text
 from handlers.common import Caller, answer, cancel_journey, identify, refuse_press
 from handlers.conversations import ASKED_AGAIN
-from handlers.evidence import keep_photo, photo_step_hint
-from handlers.photo_offer import fixable
+from handlers.evidence import keep_file, keep_photo, photo_step_hint
+from handlers.photo_offer import AS_WARNING_REPORT, fixable, use_offer
 from handlers.warning_copy import mark_copy
 from handlers.warning_text import REPORT, help_only_keyboard, local_time, merged_checklist, title
 from storage.hazard_models import PhotoRef
@@ -57,6 +58,8 @@ OFFER_PRESS = re.compile(r"^wr:(?:take|no):(\d{1,19})(?::(\d{1,19}))?$")
 # Offers kept waiting at once, the newest: an older one's button then says it is gone.
 OFFERS_KEPT = 10
 NEW_PRESS = re.compile(rf"^{REPORT}:(\d{{1,19}})$")
+# 📝 作为落实情况 under photos sent first (handlers.photo_offer).
+PHOTOS_PRESS = re.compile(rf"^{AS_WARNING_REPORT}(\d{{1,19}}):(\d{{1,19}})$")
 # A press naming a warning not theirs to report on: forged or misplaced, audited as such. An ended warning is not.
 AUTHZ_REFUSALS = frozenset({"warning_not_recipient"})
 # Refusals the head puts right by typing the report again.
@@ -161,6 +164,42 @@ async def chose_report(update: Update, context: BotContext) -> str | int:
     await _save(context, caller.user.telegram_id, ReportDraft(warning_id=scope.warning.id))
     text = await _prompt(context, scope.warning, scope.institutions, caller.t)
     await answer(update, text, reply_markup=_cancel_only(caller.t))
+    return AWAITING_TEXT
+
+
+async def chose_photos(update: Update, context: BotContext) -> str | int | None:
+    """📝 作为落实情况 under photos sent outside any journey while a warning to the head is in force
+    (handlers.photo_offer): the step starts with them (fetched into the evidence store now), their caption the words
+    if it makes some, else the words are asked for. A press that starts nothing (the offer used, declined or
+    replaced) returns None, leaving a step under way as it was."""
+    query = update.callback_query
+    caller = await identify(update, context)
+    match = PHOTOS_PRESS.match(query.data or "") if query is not None else None
+    if query is None or caller is None or caller.user is None or match is None:
+        return None
+    try:
+        scope = await context.services.warnings.report_scope(caller.user, int(match.group(1)))
+    except Refusal as refusal:
+        await refuse_press(context, caller, query, refusal, AUTHZ_REFUSALS)
+        return None
+    offer = await use_offer(context, caller, int(match.group(2)))
+    if offer is None:
+        await query.answer(caller.t.plain("offer.gone"), show_alert=True)
+        return None
+    await query.answer()
+    t = caller.t
+    photos = [await keep_file(photo.file_id, photo.file_unique_id, context) for photo in offer.photos[:MAX_PHOTOS]]
+    draft = ReportDraft(warning_id=scope.warning.id, photos=photos)
+    with contextlib.suppress(Refusal):  # no caption, or one that says nothing: the words are asked for
+        draft = draft.model_copy(update={"text": report_text(offer.caption)})
+    await _save(context, caller.user.telegram_id, draft)
+    if draft.text is not None:
+        text, keyboard = _said_text(draft, Said.NOTED, t)
+        await answer(update, f"{t('wreport.ask', title=title(scope.warning, t))}\n{text}", reply_markup=keyboard,
+                     edit=True)
+        return AWAITING_PHOTOS
+    await answer(update, t(counted("wreport.photos_taken", len(photos)), count=len(photos)), edit=True)
+    await answer(update, await _prompt(context, scope.warning, scope.institutions, t), reply_markup=_cancel_only(t))
     return AWAITING_TEXT
 
 
@@ -544,7 +583,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ConversationHandler(
             name="warning_report",
             persistent=True,
-            entry_points=[CallbackQueryHandler(chose_report, pattern=NEW_PRESS)],
+            entry_points=[CallbackQueryHandler(chose_report, pattern=NEW_PRESS),
+                          CallbackQueryHandler(chose_photos, pattern=PHOTOS_PRESS)],
             states={
                 AWAITING_TEXT: [
                     MessageHandler(private & filters.TEXT & ~filters.COMMAND, typed_report),

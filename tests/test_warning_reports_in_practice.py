@@ -4,11 +4,12 @@ was done too; an album counted right while it arrives; /lang in the middle of th
 
 from __future__ import annotations
 
+from bot.domain.roles import Role
 from bot.sandbox import SimUser
 from bot.sandbox.content import store_photo
 from bot.sandbox.media import make_jpeg
 from bot.stage import Stage
-from tests.test_warning_reports import HEAT, _heat_warning
+from tests.test_warning_reports import HEAT, HOME, _heat_warning
 from tests.warning_people import containing
 
 
@@ -126,3 +127,44 @@ async def test_lang_in_the_middle_of_the_step_asks_it_again_and_the_copy_is_one_
     copy = containing(head, HEAT)[0]
     assert "确认收到并落实" in copy.text and "有效期至" in copy.text and "Confirmed" not in copy.text
     assert copy.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
+
+
+async def test_a_photo_under_a_warning_is_offered_as_what_was_done_too(bot_stage: Stage) -> None:
+    """A head's photo captioned "沙袋已堆好" under the warning was offered only as a hazard report, while their typed
+    text was offered as 落实情况. Now both are offered; 📝 作为落实情况 starts the step with the photo and its
+    caption as the words."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.send_photo(caption="沙袋已堆好，门窗已加固")
+    offer = head.last_message()
+    assert "这张照片是您在高温橙色预警下的落实情况吗" in offer.text
+    assert offer.buttons == [["📝 作为落实情况"], ["📷 上报隐患", "取消"]]
+    await head.press("📝 作为落实情况", offer)
+    assert "已记下，已附 1 张照片" in offer.text and ["✅ 提交", "取消"] in offer.buttons
+    await head.press("✅ 提交")
+    assert "附 1 张照片" in head.last_message().text
+    reports = await bot_stage.services.storage.warning_reports.of_warning(1)
+    assert [(r.text, len(r.photos)) for r in reports] == [("沙袋已堆好，门窗已加固", 1)]
+
+    # Without a caption the words are asked for, the photo kept; pressed again, the offer is gone.
+    await head.send_photo(caption=None)
+    offer = head.last_message()
+    take = offer.button_data[0][0]
+    assert take is not None
+    await head.press("📝 作为落实情况", offer)
+    assert "已附上这张照片，作为落实情况" in offer.text
+    assert head.last_message().text.startswith("📝 报告落实情况：高温橙色预警")
+    await head.send_text("午间巡查一次，补水点正常")
+    assert "已记下，已附 1 张照片" in head.last_message().text
+    await head.press_data(offer, take)
+    assert "这个上报提示已失效" in (head.answers()[-1].text or "")
+    await head.press("✅ 提交")
+    assert (await _report_texts(bot_stage))[-1] == "午间巡查一次，补水点正常"
+
+    # A head the warning never reached is refused, and the press audited.
+    outsider = bot_stage.sandbox.user(user_id=41, first_name="李", last_name="院长", language_code="zh-hans")
+    await bot_stage.register(outsider, Role.HEAD, institution=HOME)
+    await outsider.send_photo(caption="消防通道堆放杂物")
+    assert outsider.last_message().buttons[0] != ["📝 作为落实情况"]  # no warning of theirs: the usual offer
+    await outsider.press_data(outsider.last_message(), "wr:photo:1:1")
+    assert "这条预警不是发给您的" in (outsider.answers()[-1].text or "")
+    assert len(await bot_stage.services.storage.audit.list(action_prefix="authz.refused")) == 1
