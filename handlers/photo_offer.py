@@ -1,7 +1,9 @@
 """A photo sent first, outside any journey (as people do on FixMyStreet: the picture, then the words): the bot asks
-whether to report a hazard with it, rather than drop it. 📝 上报隐患 starts /report with the photo(s) already in the
-draft (handlers.report, `accepted_offer`), and so does /report typed while the offer waits (`start_report`);
-取消 forgets them, and so do 取消 typed and /cancel sent while the offer waits (`cancel_waiting_offer`).
+whether to report a hazard with it, rather than drop it. A head under a warning in force is asked first whether it
+shows what was done (📝 作为落实情况, handlers.warning_report, its caption the words), as their typed text is.
+📝 上报隐患 starts /report with the photo(s) already in the draft (handlers.report, `accepted_offer`), and so does
+/report typed while the offer waits (`start_report`); 取消 forgets them, and so do 取消 typed and /cancel sent while
+the offer waits (`cancel_waiting_offer`).
 
 The offer is kept in the person's report draft (`ReportDraft.offer`), so a restart between the photo and the press
 loses nothing. Only the file ids are kept: the bytes are fetched into the evidence folder when the photos are used,
@@ -21,9 +23,12 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.context import BotContext
 from bot.domain.lifecycle import HazardAction, takes
 from bot.domain.roles import STAFF_ROLES
+from bot.domain.text import clean_text, is_blank
+from bot.domain.warnings import EarlyWarning
 from bot.i18n import Translator, counted
 from bot.services.hazard_core import MAX_PHOTOS
 from handlers.common import Caller, answer, identify, is_private
+from handlers.warning_text import title
 from storage.hazard_models import Hazard, OfferedPhoto, PhotoOffer, ReportDraft
 from storage.models import User
 
@@ -34,25 +39,38 @@ FIX_WITH = "rx:photo:"
 # A head's after-photo was offered only as a new report, inviting a duplicate of the hazard it shows fixed: the hazards
 # they may submit a fix for are offered too, the most pressing few (their /tasks order), each named by its code.
 FIXES_OFFERED = 3
+# 📝 作为落实情况: the photos as what was done under a warning in force (handlers.warning_report):
+# wr:photo:WARNING:TOKEN
+AS_WARNING_REPORT = "wr:photo:"
 # Photos sent one after another (not as an album) join the offer still waiting, within this time; a photo sent
 # later is a new offer, and the earlier offer's buttons are told it was replaced.
 OFFER_JOINS_WITHIN = timedelta(hours=1)
 
 
-def offer_keyboard(t: Translator, token: int, fixes: Sequence[Hazard] = ()) -> InlineKeyboardMarkup:
+def offer_keyboard(t: Translator, token: int, fixes: Sequence[Hazard] = (),
+                   warning: EarlyWarning | None = None) -> InlineKeyboardMarkup:
+    """With `warning` (one in force that reached the person as a head), 📝 作为落实情况 first: under a warning a photo
+    is most likely what was done, and the hazard report beside it becomes 📷 上报隐患 (two 📝 would read alike)."""
     rows = [
         [InlineKeyboardButton(t.plain("offer.button_fix", code=hazard.code),
                               callback_data=f"{FIX_WITH}{hazard.id}:{token}")]
         for hazard in fixes
     ]
+    if warning is not None:
+        rows.insert(0, [InlineKeyboardButton(t.plain("offer.button_wreport"),
+                                             callback_data=f"{AS_WARNING_REPORT}{warning.id}:{token}")])
+    report = "offer.button_report_photo" if warning is not None else "offer.button_report"
     return InlineKeyboardMarkup([*rows, [
-        InlineKeyboardButton(t.plain("offer.button_report"), callback_data=f"{OFFER}{token}"),
+        InlineKeyboardButton(t.plain(report), callback_data=f"{OFFER}{token}"),
         InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"{DECLINE}{token}"),
     ]])
 
 
-def _question(t: Translator, offer: PhotoOffer, fixes: Sequence[Hazard]) -> str:
+def _question(t: Translator, offer: PhotoOffer, fixes: Sequence[Hazard], warning: EarlyWarning | None) -> str:
     count = len(offer.photos)
+    if warning is not None:
+        key = "offer.ask_wreport_or_fix" if fixes else "offer.ask_wreport"
+        return t(counted(key, count), count=count, title=title(warning, t))
     if fixes:
         return t(counted("offer.ask_or_fix", count), count=count)
     return t(counted("offer.ask", count), count=count)
@@ -97,6 +115,7 @@ async def offer_photo(context: BotContext, caller: Caller, message: Message, cha
     services = context.services
     now = services.clock.now()
     fixes = await fixable(context, caller.user)
+    warning = await services.warnings.newest_reportable(caller.user.telegram_id)
     draft = await services.hazards.load_draft(caller.user.telegram_id) or ReportDraft()
     largest = message.photo[-1]
     photo = OfferedPhoto(file_id=largest.file_id, file_unique_id=largest.file_unique_id)
@@ -110,11 +129,15 @@ async def offer_photo(context: BotContext, caller: Caller, message: Message, cha
     elif len(offer.photos) >= MAX_PHOTOS:
         if not same_album:  # a tenth album page is left out quietly: its question already says how many are kept
             await context.bot.send_message(chat_id, caller.t("refusal.too_many_photos", max=MAX_PHOTOS),
-                                           reply_markup=offer_keyboard(caller.t, offer.token, fixes))
+                                           reply_markup=offer_keyboard(caller.t, offer.token, fixes, warning))
         return
     else:
         offer = offer.model_copy(update={"photos": [*offer.photos, photo], "at": now})
-    text, keyboard = _question(caller.t, offer, fixes), offer_keyboard(caller.t, offer.token, fixes)
+    caption = clean_text(message.caption)
+    if offer.caption is None and not is_blank(caption):
+        offer = offer.model_copy(update={"caption": caption})
+    text = _question(caller.t, offer, fixes, warning)
+    keyboard = offer_keyboard(caller.t, offer.token, fixes, warning)
     if group is not None:
         text = caller.t("offer.from_group", group=group) + "\n\n" + text
     asked: Message | None = None

@@ -159,6 +159,8 @@ class PhotoOffer(_Model):
     album: str | None = None  # the media group the photos came in, so its other pages join this offer
     message_id: int | None = None  # the bot's question, edited as an album's pages arrive
     at: datetime
+    # The first caption the photos came with: the words of a 落实情况 made of them (handlers.warning_report).
+    caption: str | None = None
 
 
 class ReportDraft(_Model):

@@ -844,6 +844,10 @@ ROWS: tuple[Row, ...] = (
         warning=WarningStatus.SENT),
     Row("wr:no:", EVERYONE, press(filled("wr:no:{warning}")), ("wreport.offer_declined",),
         warning=WarningStatus.SENT),
+    # Photos sent first, offered as what was done: only for a head the warning reached, for whom (no photo offered
+    # here) the press is a stale one; anyone else is refused.
+    Row("wr:photo:", expect(stale=HEADS), press(filled("wr:photo:{warning}:1")), ("wreport.ask",),
+        warning=WarningStatus.SENT),
     Row("/warnstatus", expect(allow=STAFF), say("/warnstatus"),
         ("warnstatus.title", "warnstatus.none", "warnstatus.title_lifted", "warnstatus.ended_more")),
     Row("ws:show:", expect(allow=LUCHENG_STAFF), press(filled("ws:show:{warning}")), ("warnstatus.title",),
