@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.compliance import Duty, Overdue
+from bot.domain.compliance import STUDY_RULE, Duty, Overdue, next_period
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Html, Translator, counted, name_in, two_units
 from bot.services.digests import DigestData, Person
@@ -48,6 +48,8 @@ HAZARD_KEYS = {
 }
 # A hazard still overdue, to the person responsible (the weekly repeat).
 YOUR_OVERDUE = "reminder.hazard_overdue_yours"
+# A study session missed, to the unit's own staff: what is owed now, and how to log it.
+YOUR_STUDY_OVERDUE = "reminder.study_overdue_yours"
 DUTY_KEYS = {
     _K.DRILL_DUE_SOON: "reminder.drill_due_soon",
     _K.DRILL_OVERDUE: "reminder.drill_overdue",
@@ -133,8 +135,8 @@ def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo, *
         yours = viewer_id in {p.telegram_id for p in responsible}
         lines = [_hazard(item.kind, data, t, tz, yours=yours)]
     elif isinstance(data, DutyReminderData):
-        lines = [_duty(item.kind, data, t)]
         responsible = data.responsible
+        lines = [_duty(item.kind, data, t, yours=viewer_id in {p.telegram_id for p in responsible})]
     else:
         lines = [_digest(item.kind, data, t, tz)]
         responsible = ()
@@ -178,7 +180,12 @@ def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: Zon
     )
 
 
-def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
+def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator, *, yours: bool = False) -> str:
+    if kind is ReminderKind.STUDY_OVERDUE and yours:
+        # The bureau that missed it reads what it owes now, not only that the city was told.
+        owed = next_period(STUDY_RULE, data.period)
+        return t(YOUR_STUDY_OVERDUE, name=place_name(data, t), period=period_label(data.period, t),
+                 next=period_label(owed, t), next_end=owed.end.isoformat())
     text = t(
         DUTY_KEYS[kind],
         name=place_name(data, t),

@@ -211,6 +211,8 @@ def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[Inl
             label = clipped(t.plain("reminder.button_invite_head", name=place_name(found, t)), BUTTON_CHARACTERS)
             return [[InlineKeyboardButton(label, callback_data=stand_in_data(found.institution_id))]]
         entry = ENTRIES.get(item.kind)
+        if item.kind is ReminderKind.STUDY_OVERDUE and viewer_id in {p.telegram_id for p in found.responsible}:
+            entry = ENTRY_STUDY  # the unit's own staff: the new half-year's session is owed now
         if entry is not None:
             return [[entry_button(entry, t)]]
         if item.kind is ReminderKind.DRILL_OVERDUE and found.institution_id is not None:

@@ -4,8 +4,9 @@ Defaults, all at local times: fire drills 30 and 7 days before the period ends i
 day after it ends → county staff; self-inspections on the 1st (opens), the 25th and the month's last day → the
 head, the 1st of the next month → county staff; an institution with no head a reminder can reach has its county
 staff stand in for the head for the last of these before the duty is due (7 days before, the 25th), not for every
-one; study sessions 30 and 7 days before the half-year ends → the unit's staff, after → city admins; duty reminders
-at 09:00; digests at 08:30 to county groups on working days (Monday to Friday), and on Mondays to the city.
+one; study sessions 30 and 7 days before the half-year ends → the unit's staff, after → the unit's staff and city
+admins; duty reminders at 09:00; digests at 08:30 to county groups on working days (Monday to Friday), and on
+Mondays to the city.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ SELF_INSPECTION_STEPS = (
 STUDY_STEPS = (
     DutyStep("due30", _K.STUDY_DUE_SOON, Anchor.END, -30, _audiences(Audience.RESPONSIBLE)),
     DutyStep("due7", _K.STUDY_DUE_SOON, Anchor.END, -7, _audiences(Audience.RESPONSIBLE)),
-    DutyStep("overdue", _K.STUDY_OVERDUE, Anchor.END, 1, _audiences(Audience.CITY_ADMIN)),
+    # The unit that missed it (its own staff: the county bureau's, or the city admins for the city bureau) is told,
+    # as well as the city: told only to the city, a county's missed half-year reached nobody who could hold one.
+    DutyStep("overdue", _K.STUDY_OVERDUE, Anchor.END, 1, _audiences(Audience.RESPONSIBLE, Audience.CITY_ADMIN)),
 )
 
 # The duty reminders that urge doing it within its period (the rest say, after it, that it was missed).
