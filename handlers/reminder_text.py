@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.batch_summary import CountyTally
 from bot.domain.compliance import STUDY_RULE, Duty, Overdue, next_period
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Html, Translator, counted, name_in, two_units
@@ -82,6 +83,7 @@ def collapse(items: Sequence[ReminderItem]) -> list[ReminderItem]:
 def message_text(
     items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo, *, for_group: bool = False,
     group_area: str | None = None, invites_left_out: int = 0, buttons_left_out: int = 0, unlisted: int = 0,
+    by_county: str | None = None,
 ) -> tuple[Html, list[ReminderItem]]:
     """The message for these items (ordered most pressing first), and those of them it lists: up to
     MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted, with `unlisted` more that the round counted
@@ -89,12 +91,16 @@ def message_text(
     `invites_left_out`: institutions listed whose "✉️ 邀请负责人" button the keyboard's rows had no room for.
     `buttons_left_out`: other items listed that the keyboard's rows had no room for a button for.
     `group_area`: for a group, the name of the area it is bound to: a group is many people, not "you", and its
-    heading says whose list it is ("🔔 鹿城区待办提醒 13 条")."""
+    heading says whose list it is ("🔔 鹿城区待办提醒 13 条").
+    `by_county`: what all of them are about, county by county (`county_summary`), said under the heading when some
+    are only counted: a city admin's forty reminders of a morning named ten homes and hid which counties the rest
+    were in."""
     listed = items[:MESSAGE_ITEMS]
     # Late together (the bot was down, or quiet hours held them all): said once under the list, not under each.
     late_together = len(listed) > 1 and all(item.late for item in listed)
+    budget = MESSAGE_BUDGET - (len(by_county) + 2 if by_county else 0)
     paragraphs = fitting(
-        [item_text(item, viewer_id, t, tz, say_late=not late_together) for item in listed], MESSAGE_BUDGET, gap=2
+        [item_text(item, viewer_id, t, tz, say_late=not late_together) for item in listed], budget, gap=2
     )
     shown = list(items[: len(paragraphs)])
     total = len(items) + unlisted
@@ -105,6 +111,8 @@ def message_text(
             paragraphs.insert(0, t("reminder.group_header", count=total, area=area))
         else:
             paragraphs.insert(0, t("reminder.digest_header", count=total))
+    if by_county and rest:
+        paragraphs.insert(1, by_county)
     if late_together:
         first_due = min(item.due_at for item in shown)
         paragraphs.append(t("reminder.late_together", due=when(first_due, tz, t)))
@@ -119,6 +127,17 @@ def message_text(
         more = "reminder.digest_more" if for_group else counted("reminder.more", rest)
         paragraphs.append(t(more, count=rest))
     return Html("\n\n".join(paragraphs)), shown
+
+
+def county_summary(tallies: Sequence[CountyTally], names: dict[str, str], t: Translator) -> Html:
+    """"按县（市、区）：\n• 鹿城区 5 项（演练逾期 3、自查未完成 2）…": one line a county, the city's own first."""
+    separator = t.plain("warn.list_separator")
+    lines = [t("reminder.by_county_header")]
+    for tally in tallies:
+        topics = separator.join(t.plain(f"reminder.topic.{topic.value}", count=count) for topic, count in tally.counts)
+        lines.append(t("reminder.by_county_line", county=names.get(tally.code, tally.code), count=tally.total,
+                       topics=topics))
+    return Html("\n".join(lines))
 
 
 def _invite_heads(stood_in: Sequence[ReminderData], t: Translator) -> str:

@@ -6,6 +6,7 @@ Now the bureau is told too, with what it owes next, and /drills and /stats show 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from bot.domain.roles import Role
@@ -59,6 +60,13 @@ async def test_a_bureau_that_missed_its_half_year_study_is_told_on_the_first_wit
     assert ["📚 记录学习"] in clerk.messages()[-1].buttons
     assert "责任人" not in told[0].split(MISSED)[1].split("\n\n")[0]  # not "named" to himself
     assert not [text for text in since(xu, seen[xu.id]) if "study session" in text]  # Longwan held one
+    # The city hears of the bureaus that missed it (its own among them) in its one long message of the morning:
+    # ten homes listed, and every line, the study sessions too, counted by county under its heading.
+    (city,) = [text for text in since(admin, seen[admin.id]) if "待办提醒" in text]
+    assert "• 鹿城区 1 项（学习逾期 1）" in city and "龙湾区" not in city
+    assert "• 温州市（市直） 6 项（演练逾期 1、自查未完成 4、学习逾期 1）" in city  # the city bureau's own study
+    total = int(re.search(r"您有 (\d+) 条待办提醒", city).group(1))  # type: ignore[union-attr]
+    assert sum(int(n) for n in re.findall(r"^• .+? (\d+) 项", city, re.MULTILINE)) == total > 10
 
 
 async def test_staff_see_their_bureaus_study_in_drills_and_the_city_sees_the_counties_that_missed(
@@ -108,3 +116,26 @@ async def test_stats_show_the_half_years_study_for_the_period(bot_stage: Stage) 
     line = next(line for line in text.split("\n") if "安全理论学习" in line)
     assert "已开展 1/" in line and "⏰ 未开展（已逾期）：" in line and "市局" in line and "鹿城区" in line
     assert "龙湾区" not in line
+
+
+async def test_an_english_city_admins_long_batch_is_summed_up_by_county_and_a_short_one_is_not(
+    bot_stage: Stage,
+) -> None:
+    bot_stage.clock.set(local(2026, 6, 20, 10))
+    clerk = bot_stage.sandbox.user(user_id=STAFF, first_name="周科长", language_code="zh-hans")
+    admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="Wang", language_code="en")
+    await bot_stage.register(clerk, Role.COUNTY, region=LUCHENG)
+    await bot_stage.register(admin, Role.CITY)
+    await drain(bot_stage)
+    await plan_once(bot_stage.services)
+    seen = {person.id: len(person.messages()) for person in (clerk, admin)}
+
+    bot_stage.clock.set(local(2026, 7, 1, 9, 1))
+    await plan_once(bot_stage.services)
+    await sweep(bot_stage)
+
+    (city,) = [text for text in since(admin, seen[admin.id]) if "reminders" in text.split("\n")[0]]
+    assert "By county:" in city and "• Longwan District: " in city and "study sessions missed 1" in city
+    assert "… and " in city  # the ten listed, the rest counted below them
+    # The clerk's few reminders are all listed: nothing to sum up.
+    assert all("按县" not in text for text in since(clerk, seen[clerk.id]))

@@ -101,6 +101,9 @@ class Delivery:
     items: tuple[ReminderItem, ...]
     unlisted: int = 0  # hazards and duties due besides those of `items`, counted in the message
     covered: tuple[int, ...] = ()  # the rows of those, and of earlier steps said by a listed item's later one
+    # Every subject of the message, listed and counted (`subject_of`), when some are counted: to say by county what
+    # the count stands for (`reminder_summary`); empty otherwise.
+    subjects: tuple[tuple[object, ...], ...] = ()
 
     @property
     def reminder_ids(self) -> list[int]:
