@@ -138,6 +138,21 @@ async def _show_record(update: Update, context: BotContext, caller: Caller, inst
     await answer(update, _record_text(record, inspection, caller.t), reply_markup=markup)
 
 
+async def _headless_line(context: BotContext, institutions: list[Institution], t: Translator) -> list[str]:
+    """How many of the institutions have no registered head (their reminders go to stand-ins), when any has none: a
+    home can go months like that, its clerk taking its reminders, and nothing in /drills said so."""
+    heads = await context.services.storage.users.heads_of_many(i.id for i in institutions)
+    people = {u.telegram_id for u in heads}
+    headed = {u.institution_id for u in heads if u.role is Role.HEAD} | {
+        i.id for i in institutions if i.head_user_id in people
+    }
+    count = sum(1 for i in institutions if i.id not in headed)
+    if not count:
+        return []
+    days = context.services.reminders.schedule.headless_after_days
+    return [t(counted("drills.headless", count), count=count, days=days)]
+
+
 async def _show_page(update: Update, context: BotContext, caller: Caller, page: int) -> None:
     assert caller.user is not None
     services, t = context.services, caller.t
@@ -153,6 +168,7 @@ async def _show_page(update: Update, context: BotContext, caller: Caller, page: 
     cut = page_of(institutions, page, PAGE_SIZE)
     page, pages, shown = cut.page, cut.pages, cut.items
     study, study_owed = await _study_lines(context, caller.user, duties, t)
+    study += await _headless_line(context, institutions, t)
     lines = [*study, ""] if study else []
     lines += [t(counted("drills.scope_header", len(institutions)), total=len(institutions), page=page + 1, pages=pages)]
     lines += [

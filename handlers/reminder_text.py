@@ -20,6 +20,7 @@ from bot.services.reminder_items import (
     LISTED_ITEMS,
     DutyReminderData,
     HazardReminderData,
+    HeadlessReminderData,
     ReminderData,
     ReminderItem,
     subject_of,
@@ -156,6 +157,9 @@ def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo, *
     elif isinstance(data, DutyReminderData):
         responsible = data.responsible
         lines = [_duty(item.kind, data, t, yours=viewer_id in {p.telegram_id for p in responsible})]
+    elif isinstance(data, HeadlessReminderData):
+        lines = [_headless(data, t)]
+        responsible = ()
     else:
         lines = [_digest(item.kind, data, t, tz)]
         responsible = ()
@@ -216,6 +220,18 @@ def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator, *, yours: b
     if kind is ReminderKind.SELF_INSPECTION_OPEN and missed is not None and missed.end < data.period.start:
         text = Html(f"{text}\n{t('reminder.selfcheck_missed_last', period=period_label(missed, t))}")
     return text
+
+
+def _headless(data: HeadlessReminderData, t: Translator) -> str:
+    """"👤 南汇…（鹿城区）已 273 天无已注册的负责人（自 2026-01-01 起）…", or one that never had one."""
+    county = name_in(t.language, data.county_name_zh, data.county_name_en)
+    words = {
+        "name": name_in(t.language, data.name_zh, data.name_en),
+        "county": t.plain("reminder.headless_city_run") if data.city_run else county,
+    }
+    if data.since is None or data.days is None:
+        return t("reminder.headless_never", **words)
+    return t(counted("reminder.headless", data.days), days=data.days, since=data.since.isoformat(), **words)
 
 
 def _duration(span: timedelta, t: Translator) -> str:

@@ -19,9 +19,15 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.delivery_errors import act_on_refusal, classify
 from bot.domain.reminders import ReminderKind
-from bot.i18n import Html, Translator, clipped
+from bot.i18n import Html, Translator, clipped, name_in
 from bot.jobs import SendOutcome
-from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
+from bot.services.reminder_items import (
+    Delivery,
+    DutyReminderData,
+    HazardReminderData,
+    HeadlessReminderData,
+    ReminderItem,
+)
 from bot.services.reminder_summary import county_tallies
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
 from handlers.common import BUTTON_CHARACTERS, place_name
@@ -218,6 +224,10 @@ def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[Inl
             )
             return [[details, assign]]
         return [[details]]
+    if isinstance(found, HeadlessReminderData):
+        label = clipped(t.plain("reminder.button_invite_head", name=name_in(t.language, found.name_zh, found.name_en)),
+                        BUTTON_CHARACTERS)
+        return [[InlineKeyboardButton(label, callback_data=stand_in_data(found.institution_id))]]
     if isinstance(found, DutyReminderData):
         if (item.kind in STAND_INS or lacks_head(item)) and found.institution_id is not None:
             # Plain text on a button: the name unescaped, the label cut where a long name would wrap it.

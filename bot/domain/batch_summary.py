@@ -26,6 +26,7 @@ class Topic(StrEnum):
     SELFCHECK_DUE = "selfcheck_due"
     STUDY_OVERDUE = "study_overdue"
     STUDY_DUE = "study_due"
+    NO_HEAD = "no_head"  # an institution long without a registered head
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ async def county_tallies(
     deadline has passed; a duty once its period has ended (the reminder says it was missed)."""
     hazards: list[int] = []
     institution_duties: list[tuple[int, Duty, str]] = []
+    headless: list[int] = []
     places: list[tuple[str, Topic]] = []
     for subject in subjects:
         match subject:
@@ -39,13 +40,17 @@ async def county_tallies(
                 institution_duties.append((institution_id, duty, period))
             case ("duty", Duty.STUDY, None, str(unit_code), str(period)):
                 places.append((unit_code, _duty_topic(Duty.STUDY, period, today)))
+            case ("headless", int(institution_id), _):
+                headless.append(institution_id)
     for region_code, deadline in (await storage.hazards.places(hazards)).values():
         overdue = deadline is not None and deadline <= now
         places.append((region_code, Topic.HAZARD_OVERDUE if overdue else Topic.HAZARD_DUE))
-    institutions = {i.id: i for i in await storage.institutions.get_many({i for i, _, _ in institution_duties})}
+    wanted = {i for i, _, _ in institution_duties} | set(headless)
+    institutions = {i.id: i for i in await storage.institutions.get_many(wanted)}
     for institution_id, duty, period in institution_duties:
         if (institution := institutions.get(institution_id)) is not None:
             places.append((institution.region_code, _duty_topic(duty, period, today)))
+    places += [(institutions[i].region_code, Topic.NO_HEAD) for i in headless if i in institutions]
     regions = await storage.regions.all()
     city = next((r.code for r in regions if r.level is RegionLevel.CITY), "")
     counties = [r.code for r in regions if r.level is RegionLevel.COUNTY]
