@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     quiet_hours: str = Field(default="22:00-07:30", validation_alias="QUIET_HOURS")
     # The days the county groups' daily digest comes, ISO weekday numbers (1 Monday … 7 Sunday): "1-7" for every day.
     digest_weekdays: str = Field(default="1-5", validation_alias="DIGEST_WEEKDAYS")
+    # An institution with no registered head for longer than this is named to the city admins on the 1st of each month.
+    headless_escalation_days: int = Field(default=30, ge=1, validation_alias="HEADLESS_ESCALATION_DAYS")
     # Days after a hazard is closed that its reporter is asked whether the problem is still solved (回访); inside the
     # 90-day reopening window (bot.domain.lifecycle.REOPEN_WINDOW), so that "it came back" can still be reopened.
     check_back_days: int = Field(default=CHECK_BACK_DEFAULT_DAYS, validation_alias="CHECK_BACK_DAYS")
@@ -163,7 +165,11 @@ class Settings(BaseSettings):
 
     @property
     def calendar_schedule(self) -> CalendarSchedule:
-        return replace(DEFAULT_SCHEDULE, digest_weekdays=parse_weekdays(self.digest_weekdays))
+        return replace(
+            DEFAULT_SCHEDULE,
+            digest_weekdays=parse_weekdays(self.digest_weekdays),
+            headless_after_days=self.headless_escalation_days,
+        )
 
     @property
     def warning_settings(self) -> WarningSettings:

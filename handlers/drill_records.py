@@ -1,6 +1,7 @@
 """/drills: where drills and monthly self-inspections stand. A head sees their institution's drill record and both
 statuses; county staff and city admins see every institution in their scope with both, the overdue first, a page at
-a time, each a tap from its record.
+a time, each a tap from its record. Above the institutions, staff see their own bureau's safety study session (一(一),
+every half-year), and a city admin the counties that missed theirs: the reminders send them here for it too.
 """
 
 from __future__ import annotations
@@ -14,25 +15,29 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.domain.compliance import Cadence, DutyStatus
+from bot.domain.compliance import Cadence, Compliant, DutyStatus, Overdue
 from bot.domain.paging import page_of
 from bot.domain.roles import STAFF_ROLES, Role
 from bot.i18n import Html, Translator, counted
 from bot.services.calendar import DrillRecord, may_log_for
-from bot.services.duties import load_duties
+from bot.services.duties import DutySnapshot, load_duties
 from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from handlers.calendar_common import (
     DRILL,
+    ENTRY_STUDY,
     SELFCHECK,
+    STUDY,
+    entry_button,
     head_duty_keyboard,
     late_entry_day,
+    period_label,
     refuse_role,
     status_line,
     urgency,
 )
 from handlers.common import Caller, answer, identify, page_row, place_name, popup_text
 from storage.calendar_models import Drill
-from storage.models import Institution
+from storage.models import Institution, User
 
 PAGE_SIZE = 8
 RECENT_DRILLS = 10
@@ -69,10 +74,43 @@ def _drill_line(drill: Drill, late: date | None, t: Translator) -> str:
     )
 
 
-def _page_keyboard(shown: list[Institution], page: int, pages: int, t: Translator) -> InlineKeyboardMarkup:
+def _page_keyboard(
+    shown: list[Institution], page: int, pages: int, t: Translator, *, study_owed: bool = False
+) -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(place_name(i, t), callback_data=f"drills:inst:{i.id}")] for i in shown]
+    if study_owed:
+        rows.append([entry_button(ENTRY_STUDY, t)])  # above the page buttons, which stay last
     rows += page_row(page, pages, t, lambda number: f"drills:page:{number}")
     return InlineKeyboardMarkup(rows)
+
+
+async def _study_lines(context: BotContext, user: User, duties: DutySnapshot, t: Translator) -> tuple[list[str], bool]:
+    """The staff member's own bureau's study session (county staff: their county's; city admins: the city bureau's),
+    and for a city admin each county that missed its last half-year's, by name; and whether their own is still owed
+    this half-year (the page then offers to log it)."""
+    regions = context.services.storage.regions
+    if user.role is Role.COUNTY and user.region_code is not None:
+        unit = await regions.get(user.region_code)
+    elif user.role is Role.CITY:
+        unit = await regions.city()
+    else:
+        return [], False
+    if unit is None:
+        return [], False
+    own = duties.study(unit.code)
+    lines = [t("drills.study_line", unit=place_name(unit, t), status=Html(status_line(STUDY, own, t)))]
+    if user.role is Role.CITY:
+        missed: dict[str, list[str]] = {}
+        for county in await regions.counties():
+            standing = duties.study(county.code)
+            if isinstance(standing, Overdue):
+                missed.setdefault(period_label(standing.missed, t), []).append(place_name(county, t))
+        lines += [
+            t(counted("drills.study_counties_missed", len(names)), count=len(names), period=period,
+              names=t.plain("warn.list_separator").join(names))
+            for period, names in missed.items()
+        ]
+    return lines, not (isinstance(own, Compliant) and own.done_on is not None)
 
 
 async def show_drills(update: Update, context: BotContext) -> None:
@@ -101,6 +139,21 @@ async def _show_record(update: Update, context: BotContext, caller: Caller, inst
     await answer(update, _record_text(record, inspection, caller.t, context.services.settings.tz), reply_markup=markup)
 
 
+async def _headless_line(context: BotContext, institutions: list[Institution], t: Translator) -> list[str]:
+    """How many of the institutions have no registered head (their reminders go to stand-ins), when any has none: a
+    home can go months like that, its clerk taking its reminders, and nothing in /drills said so."""
+    heads = await context.services.storage.users.heads_of_many(i.id for i in institutions)
+    people = {u.telegram_id for u in heads}
+    headed = {u.institution_id for u in heads if u.role is Role.HEAD} | {
+        i.id for i in institutions if i.head_user_id in people
+    }
+    count = sum(1 for i in institutions if i.id not in headed)
+    if not count:
+        return []
+    days = context.services.reminders.schedule.headless_after_days
+    return [t(counted("drills.headless", count), count=count, days=days)]
+
+
 async def _show_page(update: Update, context: BotContext, caller: Caller, page: int) -> None:
     assert caller.user is not None
     services, t = context.services, caller.t
@@ -115,7 +168,10 @@ async def _show_page(update: Update, context: BotContext, caller: Caller, page: 
     institutions.sort(key=lambda i: (sorted(urgency(s) for s in statuses[i.id]), i.code))
     cut = page_of(institutions, page, PAGE_SIZE)
     page, pages, shown = cut.page, cut.pages, cut.items
-    lines = [t(counted("drills.scope_header", len(institutions)), total=len(institutions), page=page + 1, pages=pages)]
+    study, study_owed = await _study_lines(context, caller.user, duties, t)
+    study += await _headless_line(context, institutions, t)
+    lines = [*study, ""] if study else []
+    lines += [t(counted("drills.scope_header", len(institutions)), total=len(institutions), page=page + 1, pages=pages)]
     lines += [
         t(
             "drills.scope_line",
@@ -127,7 +183,8 @@ async def _show_page(update: Update, context: BotContext, caller: Caller, page: 
     ]
     editing = update.callback_query is not None
     try:
-        await answer(update, Html("\n".join(lines)), reply_markup=_page_keyboard(shown, page, pages, t), edit=editing)
+        markup = _page_keyboard(shown, page, pages, t, study_owed=study_owed)
+        await answer(update, Html("\n".join(lines)), reply_markup=markup, edit=editing)
     except BadRequest as error:
         # A page button pressed twice lands on the page already shown.
         if "not modified" not in error.message:

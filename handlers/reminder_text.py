@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.compliance import Compliant, Duty, Overdue
+from bot.domain.batch_summary import CountyTally
+from bot.domain.compliance import STUDY_RULE, Compliant, Duty, Overdue, next_period
 from bot.domain.reminders import ReminderKind
 from bot.i18n import Html, Translator, counted, name_in, two_units
 from bot.services.digests import DigestData, Person
@@ -19,6 +20,7 @@ from bot.services.reminder_items import (
     LISTED_ITEMS,
     DutyReminderData,
     HazardReminderData,
+    HeadlessReminderData,
     ReminderData,
     ReminderItem,
     subject_of,
@@ -48,6 +50,8 @@ HAZARD_KEYS = {
 }
 # A hazard still overdue, to the person responsible (the weekly repeat).
 YOUR_OVERDUE = "reminder.hazard_overdue_yours"
+# A study session missed, to the unit's own staff: what is owed now, and how to log it.
+YOUR_STUDY_OVERDUE = "reminder.study_overdue_yours"
 DUTY_KEYS = {
     _K.DRILL_DUE_SOON: "reminder.drill_due_soon",
     _K.DRILL_OVERDUE: "reminder.drill_overdue",
@@ -81,6 +85,7 @@ def collapse(items: Sequence[ReminderItem]) -> list[ReminderItem]:
 def message_text(
     items: Sequence[ReminderItem], viewer_id: int, t: Translator, tz: ZoneInfo, *, for_group: bool = False,
     group_area: str | None = None, invites_left_out: int = 0, buttons_left_out: int = 0, unlisted: int = 0,
+    by_county: str | None = None,
 ) -> tuple[Html, list[ReminderItem]]:
     """The message for these items (ordered most pressing first), and those of them it lists: up to
     MESSAGE_ITEMS that fit MESSAGE_BUDGET. The others are counted, with `unlisted` more that the round counted
@@ -88,12 +93,16 @@ def message_text(
     `invites_left_out`: institutions listed whose "✉️ 邀请负责人" button the keyboard's rows had no room for.
     `buttons_left_out`: other items listed that the keyboard's rows had no room for a button for.
     `group_area`: for a group, the name of the area it is bound to: a group is many people, not "you", and its
-    heading says whose list it is ("🔔 鹿城区待办提醒 13 条")."""
+    heading says whose list it is ("🔔 鹿城区待办提醒 13 条").
+    `by_county`: what all of them are about, county by county (`county_summary`), said under the heading when some
+    are only counted: a city admin's forty reminders of a morning named ten homes and hid which counties the rest
+    were in."""
     listed = items[:MESSAGE_ITEMS]
     # Late together (the bot was down, or quiet hours held them all): said once under the list, not under each.
     late_together = len(listed) > 1 and all(item.late for item in listed)
+    budget = MESSAGE_BUDGET - (len(by_county) + 2 if by_county else 0)
     paragraphs = fitting(
-        [item_text(item, viewer_id, t, tz, say_late=not late_together) for item in listed], MESSAGE_BUDGET, gap=2
+        [item_text(item, viewer_id, t, tz, say_late=not late_together) for item in listed], budget, gap=2
     )
     shown = list(items[: len(paragraphs)])
     total = len(items) + unlisted
@@ -104,6 +113,8 @@ def message_text(
             paragraphs.insert(0, t("reminder.group_header", count=total, area=area))
         else:
             paragraphs.insert(0, t("reminder.digest_header", count=total))
+    if by_county and rest:
+        paragraphs.insert(1, by_county)
     if late_together:
         first_due = min(item.due_at for item in shown)
         paragraphs.append(t("reminder.late_together", due=when(first_due, tz, t)))
@@ -120,6 +131,17 @@ def message_text(
     return Html("\n\n".join(paragraphs)), shown
 
 
+def county_summary(tallies: Sequence[CountyTally], names: dict[str, str], t: Translator) -> Html:
+    """"按县（市、区）：\n• 鹿城区 5 项（演练逾期 3、自查未完成 2）…": one line a county, the city's own first."""
+    separator = t.plain("warn.list_separator")
+    lines = [t("reminder.by_county_header")]
+    for tally in tallies:
+        topics = separator.join(t.plain(f"reminder.topic.{topic.value}", count=count) for topic, count in tally.counts)
+        lines.append(t("reminder.by_county_line", county=names.get(tally.code, tally.code), count=tally.total,
+                       topics=topics))
+    return Html("\n".join(lines))
+
+
 def _invite_heads(stood_in: Sequence[ReminderData], t: Translator) -> str:
     # One institution is named: among other reminders, "the institution" would not say which.
     if len(stood_in) == 1 and isinstance(only := stood_in[0], DutyReminderData):
@@ -134,8 +156,11 @@ def item_text(item: ReminderItem, viewer_id: int, t: Translator, tz: ZoneInfo, *
         yours = viewer_id in {p.telegram_id for p in responsible}
         lines = [_hazard(item.kind, data, t, tz, yours=yours)]
     elif isinstance(data, DutyReminderData):
-        lines = [_duty(item.kind, data, t)]
         responsible = data.responsible
+        lines = [_duty(item.kind, data, t, yours=viewer_id in {p.telegram_id for p in responsible})]
+    elif isinstance(data, HeadlessReminderData):
+        lines = [_headless(data, t)]
+        responsible = ()
     else:
         lines = [_digest(item.kind, data, t, tz)]
         responsible = ()
@@ -179,7 +204,12 @@ def _hazard(kind: ReminderKind, data: HazardReminderData, t: Translator, tz: Zon
     )
 
 
-def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator) -> str:
+def _duty(kind: ReminderKind, data: DutyReminderData, t: Translator, *, yours: bool = False) -> str:
+    if kind is ReminderKind.STUDY_OVERDUE and yours:
+        # The bureau that missed it reads what it owes now, not only that the city was told.
+        owed = next_period(STUDY_RULE, data.period)
+        return t(YOUR_STUDY_OVERDUE, name=place_name(data, t), period=period_label(data.period, t),
+                 next=period_label(owed, t), next_end=owed.end.isoformat())
     if kind is ReminderKind.DRILL_MISSED:
         return _drill_missed(data, t)
     text = t(
@@ -206,6 +236,18 @@ def _drill_missed(data: DutyReminderData, t: Translator) -> str:
                  next=period_label(now.period, t))
     return t("reminder.drill_missed", name=name, period=missed, next=period_label(now.period, t),
              end=now.period.end.isoformat())
+
+
+def _headless(data: HeadlessReminderData, t: Translator) -> str:
+    """"👤 南汇…（鹿城区）已 273 天无已注册的负责人（自 2026-01-01 起）…", or one that never had one."""
+    county = name_in(t.language, data.county_name_zh, data.county_name_en)
+    words = {
+        "name": name_in(t.language, data.name_zh, data.name_en),
+        "county": t.plain("reminder.headless_city_run") if data.city_run else county,
+    }
+    if data.since is None or data.days is None:
+        return t("reminder.headless_never", **words)
+    return t(counted("reminder.headless", data.days), days=data.days, since=data.since.isoformat(), **words)
 
 
 def _duration(span: timedelta, t: Translator) -> str:

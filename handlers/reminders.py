@@ -19,14 +19,21 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.delivery_errors import act_on_refusal, classify
 from bot.domain.reminders import ReminderKind
-from bot.i18n import Translator, clipped
+from bot.i18n import Html, Translator, clipped, name_in
 from bot.jobs import SendOutcome
-from bot.services.reminder_items import Delivery, DutyReminderData, HazardReminderData, ReminderItem
+from bot.services.reminder_items import (
+    Delivery,
+    DutyReminderData,
+    HazardReminderData,
+    HeadlessReminderData,
+    ReminderItem,
+)
+from bot.services.reminder_summary import county_tallies
 from handlers.calendar_common import ENTRY_DRILL, ENTRY_SELFCHECK, ENTRY_STUDY, entry_button
 from handlers.common import BUTTON_CHARACTERS, place_name
 from handlers.hazard_buttons import ASSIGN, EXTEND, RECTIFY, VIEW, data
 from handlers.invite import stand_in_data
-from handlers.reminder_text import STAND_INS, collapse, lacks_head, message_text
+from handlers.reminder_text import STAND_INS, collapse, county_summary, lacks_head, message_text
 from handlers.warnstatus import area_name
 
 if TYPE_CHECKING:
@@ -57,10 +64,11 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
         return SendOutcome.CANCELLED
     t = services.i18n.get(person.language if person is not None else None)
     items = collapse(delivery.items)
+    by_county = None if delivery.is_group else await _by_county(services, delivery, t)
     text, shown = message_text(
         items, delivery.recipient_id, t, services.settings.tz, for_group=delivery.is_group,
         group_area=await _group_area(services, delivery, t) if delivery.is_group else None,
-        unlisted=delivery.unlisted,
+        unlisted=delivery.unlisted, by_county=by_county,
     )
     # Group members are not all registered, and a hazard's details are not for every one of them.
     markup = None if delivery.is_group else keyboard(shown, delivery.recipient_id, t)
@@ -73,7 +81,7 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
         # items changes none of them.
         text, _ = message_text(
             items, delivery.recipient_id, t, services.settings.tz, invites_left_out=left_out,
-            buttons_left_out=no_button, unlisted=delivery.unlisted,
+            buttons_left_out=no_button, unlisted=delivery.unlisted, by_county=by_county,
         )
     try:
         try:
@@ -114,6 +122,17 @@ async def send_delivery(bot: Bot, services: BotServices, delivery: Delivery) -> 
         # Marked unreachable, yet reached: the bot missed their unblocking, and they have not written since.
         await services.onboarding.person_back(person.telegram_id)
     return SendOutcome.SENT
+
+
+async def _by_county(services: BotServices, delivery: Delivery, t: Translator) -> Html | None:
+    """The message's subjects counted by county, when some of them are only counted (`Delivery.subjects`)."""
+    if not delivery.subjects:
+        return None
+    now = services.clock.now()
+    today = now.astimezone(services.settings.tz).date()
+    tallies = await county_tallies(services.storage, delivery.subjects, now, today)
+    names = {region.code: area_name(region, t) for region in await services.storage.regions.all()}
+    return county_summary(tallies, names, t) if tallies else None
 
 
 async def _group_area(services: BotServices, delivery: Delivery, t: Translator) -> str | None:
@@ -206,12 +225,18 @@ def _buttons(item: ReminderItem, viewer_id: int, t: Translator) -> list[list[Inl
             )
             return [[details, assign]]
         return [[details]]
+    if isinstance(found, HeadlessReminderData):
+        label = clipped(t.plain("reminder.button_invite_head", name=name_in(t.language, found.name_zh, found.name_en)),
+                        BUTTON_CHARACTERS)
+        return [[InlineKeyboardButton(label, callback_data=stand_in_data(found.institution_id))]]
     if isinstance(found, DutyReminderData):
         if (item.kind in STAND_INS or lacks_head(item)) and found.institution_id is not None:
             # Plain text on a button: the name unescaped, the label cut where a long name would wrap it.
             label = clipped(t.plain("reminder.button_invite_head", name=place_name(found, t)), BUTTON_CHARACTERS)
             return [[InlineKeyboardButton(label, callback_data=stand_in_data(found.institution_id))]]
         entry = ENTRIES.get(item.kind)
+        if item.kind is ReminderKind.STUDY_OVERDUE and viewer_id in {p.telegram_id for p in found.responsible}:
+            entry = ENTRY_STUDY  # the unit's own staff: the new half-year's session is owed now
         if entry is not None:
             return [[entry_button(entry, t)]]
         if item.kind is ReminderKind.DRILL_OVERDUE and found.institution_id is not None:

@@ -7,7 +7,7 @@ a forwarded or forged button shows the presser their own scope, never someone el
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -32,8 +32,10 @@ from bot.domain.stats import (
     period_from_token,
 )
 from bot.i18n import Html, Translator, counted
+from bot.services.calendar import StudyHalf
 from bot.services.errors import Refusal
 from bot.services.stats import StatsReport
+from handlers.calendar_common import period_label
 from handlers.common import answer, cancel_keyboard, fitting, place_name
 from handlers.insight_common import (
     asker,
@@ -49,6 +51,7 @@ from handlers.insight_common import (
     unit_name,
     with_typed_period,
 )
+from storage.models import Region, RegionLevel
 
 TYPING_RANGE = "stats.typing_range"
 RANGE_CANCEL = "sx:rc"
@@ -135,7 +138,25 @@ def _unit_backlog(period_overdue: int, backlog_overdue: int, t: Translator) -> s
     return t("insight.stats.unit_backlog", overdue=backlog_overdue)
 
 
-def render(report: StatsReport, institution: str | None, t: Translator) -> str:
+def _study(halves: Sequence[StudyHalf], t: Translator) -> list[str]:
+    """The safety study sessions (一(一), every half-year) of the bureaus in the scope, for each half-year the period
+    reaches: how many held one, and the others by name, said missed once the half-year is over."""
+    lines = []
+    for half in halves:
+        owed, done = len(half.held) + len(half.not_held), len(half.held)
+        words = {"period": period_label(half.period, t), "done": done, "owed": owed, "end": half.period.end.isoformat(),
+                 "names": t.plain("warn.list_separator").join(_bureau(unit, t) for unit in half.not_held)}
+        key = "insight.stats.study_all" if not half.not_held else (
+            "insight.stats.study_missed" if half.ended else "insight.stats.study_pending")
+        lines.append(t(key, **words))
+    return lines
+
+
+def _bureau(unit: Region, t: Translator) -> str:
+    return t.plain("insight.stats.study_city_bureau") if unit.level is RegionLevel.CITY else place_name(unit, t)
+
+
+def render(report: StatsReport, institution: str | None, t: Translator, study: Sequence[StudyHalf] = ()) -> str:
     h = report.hazards
     ack_hours = None if report.median_ack_minutes is None else report.median_ack_minutes / 60
     parts = [
@@ -152,6 +173,7 @@ def render(report: StatsReport, institution: str | None, t: Translator) -> str:
           unresolved=report.backlog_unresolved, overdue=report.backlog_overdue),
         *_breakdowns(report, t),
         t("insight.stats.duties", drills=fraction(report.drills, t), inspections=_inspections(report, t)),
+        *_study(study, t),
         t("insight.stats.warnings", acks=fraction(report.acks, t), median=duration_hours(ack_hours, t)),
         *_check_backs(report, t),
     ]
@@ -226,7 +248,10 @@ async def _show(update: Update, context: BotContext, period: StatsPeriod | None)
         record = await context.services.storage.institutions.get(user.institution_id)
         institution = None if record is None else place_name(record, caller.t)
     periods = {kind: current_period(kind, today) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)}
-    text = render(report, institution, caller.t)
+    studies = context.services.studies
+    units = [] if report.scope.level is ScopeLevel.INSTITUTION else await studies.units_under(report.scope.region_code)
+    halves = await studies.halves(units, report.period.start, report.as_of)
+    text = render(report, institution, caller.t, halves)
     try:
         await answer(update, text, reply_markup=keyboard(report, caller.t, periods),
                      edit=update.callback_query is not None)

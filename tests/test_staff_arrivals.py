@@ -252,9 +252,11 @@ async def test_when_a_countys_only_clerk_leaves_on_the_first_the_city_admins_are
     bot_stage.clock.set(local(2026, 4, 1, 9, 1))
     await sweep(bot_stage)
     # One message, too long to list each: the demo city's seventeen institutions, Lucheng's two as well as those of
-    # the counties with no clerk and the city's own (the admins answered for those already).
+    # the counties with no clerk and the city's own (the admins answered for those already), and the sixteen with no
+    # head (the month's line to the city), counted by county.
     (reminded,) = missed_march(admin, seen)
-    assert reminded.startswith("🔔 您有 17 条待办提醒")
+    assert reminded.startswith("🔔 您有 33 条待办提醒")
+    assert "• 鹿城区 3 项（自查未完成 2、无负责人 1）" in reminded
     assert missed_march(people.staff, staff_seen) == []
 
 

@@ -5,8 +5,8 @@ day after it ends → county staff, and the head (that it was missed, and when t
 on the 1st (opens), the 25th and the month's last day → the head, the 1st of the next month → county staff; an
 institution with no head a reminder can reach has its county staff stand in for the head for the last of these
 before the duty is due (7 days before, the 25th), not for every one; study sessions 30 and 7 days before the
-half-year ends → the unit's staff, after → city admins; duty reminders at 09:00; digests at 08:30 to county groups
-on working days (Monday to Friday), and on Mondays to the city.
+half-year ends → the unit's staff, after → the unit's staff and city admins; duty reminders at 09:00; digests at
+08:30 to county groups on working days (Monday to Friday), and on Mondays to the city.
 """
 
 from __future__ import annotations
@@ -64,8 +64,14 @@ SELF_INSPECTION_STEPS = (
 STUDY_STEPS = (
     DutyStep("due30", _K.STUDY_DUE_SOON, Anchor.END, -30, _audiences(Audience.RESPONSIBLE)),
     DutyStep("due7", _K.STUDY_DUE_SOON, Anchor.END, -7, _audiences(Audience.RESPONSIBLE)),
-    DutyStep("overdue", _K.STUDY_OVERDUE, Anchor.END, 1, _audiences(Audience.CITY_ADMIN)),
+    # The unit that missed it (its own staff: the county bureau's, or the city admins for the city bureau) is told,
+    # as well as the city: told only to the city, a county's missed half-year reached nobody who could hold one.
+    DutyStep("overdue", _K.STUDY_OVERDUE, Anchor.END, 1, _audiences(Audience.RESPONSIBLE, Audience.CITY_ADMIN)),
 )
+
+# On the 1st of each month, with the month's other lines: the city admins hear of each institution of the city that
+# has had no registered head for longer than `CalendarSchedule.headless_after_days` (checked when it goes out).
+HEADLESS_STEPS = (DutyStep("headless", _K.HEADLESS, Anchor.START, 0, _audiences(Audience.CITY_ADMIN)),)
 
 # The duty reminders that urge doing it within its period (the rest say, after it, that it was missed).
 URGING_KINDS = frozenset(
@@ -88,6 +94,10 @@ class CalendarSchedule:
     drill_steps: tuple[DutyStep, ...] = DRILL_STEPS
     self_inspection_steps: tuple[DutyStep, ...] = SELF_INSPECTION_STEPS
     study_steps: tuple[DutyStep, ...] = STUDY_STEPS
+    headless_steps: tuple[DutyStep, ...] = HEADLESS_STEPS
+    # An institution with no registered head for more than this many days is named to the city admins once a month:
+    # its clerk has been taking its reminders in the head's place, and a month of that is a handover, not a gap.
+    headless_after_days: int = 30
     duty_time: time = time(9, 0)  # local time of every duty reminder
     digest_time: time = time(8, 30)
     # The county groups' daily digest (工作日报) comes on working days; the first one after days without covers
@@ -128,6 +138,19 @@ def plan_duty_reminders(
             if today <= day <= last_day:
                 planned.append(PlannedDuty(step, period, local_instant(day, at, tz)))
     return planned
+
+
+def headless_days(since: date | None, today: date) -> int | None:
+    """Days an institution has gone without a registered head: since its last head's access ended, or since it was
+    added (or tracking began) if none ever registered; None when nothing says since when (none ever registered, and
+    every period is tracked)."""
+    return None if since is None else (today - since).days
+
+
+def escalates_headless(since: date | None, today: date, after_days: int) -> bool:
+    """Whether the city is told: without a head for more than `after_days` days, or for as long as is known."""
+    days = headless_days(since, today)
+    return days is None or days > after_days
 
 
 def duty_key(duty: str, subject: str, period: Period, step: str, recipient_id: int, topic_id: int | None) -> str:

@@ -57,6 +57,9 @@ class ReminderKind(StrEnum):
     SELF_INSPECTION_STAND_IN = "self_inspection_stand_in"
     STUDY_DUE_SOON = "study_due_soon"
     STUDY_OVERDUE = "study_overdue"
+    # An institution that has had no registered head for longer than the schedule allows, named to the city admins on
+    # the 1st of each month: its duty reminders have gone to its county's staff as stand-ins all that time.
+    HEADLESS = "headless_institution"
     DAILY_DIGEST = "daily_digest"
     WEEKLY_SUMMARY = "weekly_summary"
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.clock import Clock
 from bot.domain.catalog import HazardArea, Severity, SourceLevel
 from bot.domain.compliance import (
+    STUDY_RULE,
     DrillKind,
     DutyRule,
     DutyStatus,
@@ -24,6 +25,7 @@ from bot.domain.compliance import (
     drill_rule,
     entered_late,
     judging_start,
+    next_period,
     owes,
     period_of,
 )
@@ -103,6 +105,16 @@ class DrillRecord:
     rule: DutyRule
     drills: list[Drill]  # newest first
     status: DutyStatus
+
+
+@dataclass(frozen=True)
+class StudyHalf:
+    """One half-year of the study duty across some units, as it stood on a day (`StudyService.halves`)."""
+
+    period: Period
+    ended: bool  # over by then: a unit with no session in it missed it
+    held: tuple[Region, ...]
+    not_held: tuple[Region, ...]
 
 
 @dataclass(frozen=True)
@@ -305,6 +317,37 @@ class StudyService(CalendarServiceBase):
             self._storage, today or self.today(), judged_from=self._tracking_since, unit_code=unit.code
         )
         return duties.study(unit.code)
+
+    async def units_under(self, region_code: str | None) -> list[Region]:
+        """The bureaus a view of this region answers for: the city's own and every county's for the city (None, or
+        the city's code), the county's alone for a county."""
+        units = await self.units()
+        city = next((unit for unit in units if unit.level is RegionLevel.CITY), None)
+        if region_code is None or (city is not None and region_code == city.code):
+            return units
+        return [unit for unit in units if unit.code == region_code]
+
+    async def halves(self, units: list[Region], start: date, as_of: date) -> list[StudyHalf]:
+        """The half-years from the one holding `start` to the one holding `as_of`, each owed (`compliance.owes`)
+        and begun by then, with the units that held a session in it on or before `as_of` and those that did not:
+        what a statistics period says of the study duty. A half-year is `ended` once it is over by `as_of` and by
+        today (a period's figures of 30 June are judged that evening, not as missed)."""
+        if not units:
+            return []
+        sessions = await self._storage.calendar.study_dates(since=period_of(STUDY_RULE, start).start)
+        today, halves = self.today(), []
+        half = period_of(STUDY_RULE, start)
+        while half.start <= as_of:
+            if owes(STUDY_RULE, half, self._tracking_since):
+                held = [u for u in units if any(d in half and d <= as_of for d in sessions.get(u.code, ()))]
+                halves.append(StudyHalf(
+                    period=half,
+                    ended=half.end <= as_of and half.end < today,
+                    held=tuple(held),
+                    not_held=tuple(u for u in units if u not in held),
+                ))
+            half = next_period(STUDY_RULE, half)
+        return halves
 
     async def record(self, unit: Region) -> StudyRecord:
         sessions = await self._storage.calendar.studies_of(unit.code)

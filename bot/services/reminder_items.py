@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from bot.domain.calendar_reminders import urges_too_late
+from bot.domain.batch_summary import county_of
+from bot.domain.calendar_reminders import DEFAULT_SCHEDULE, escalates_headless, headless_days, urges_too_late
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.compliance import Duty, DutyStatus, Period
 from bot.domain.lifecycle import OPEN_STATES, HazardState
@@ -69,7 +70,23 @@ class DutyReminderData:
     responsible: tuple[Person, ...]  # the heads, or the unit's staff
 
 
-ReminderData = HazardReminderData | DutyReminderData | DigestData
+@dataclass(frozen=True)
+class HeadlessReminderData:
+    """An institution long without a registered head, named to the city admins once a month."""
+
+    institution_id: int
+    name_zh: str
+    name_en: str
+    county_code: str  # the county it is in; the city's code for one the city runs
+    county_name_zh: str
+    county_name_en: str
+    city_run: bool  # run by the city itself (市直): under no county
+    since: date | None  # when it last had a head, or was added; None: never had one, for as long as is known
+    days: int | None  # since then
+    period: Period  # the month it is named in (one line a month)
+
+
+ReminderData = HazardReminderData | DutyReminderData | HeadlessReminderData | DigestData
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,9 @@ class Delivery:
     items: tuple[ReminderItem, ...]
     unlisted: int = 0  # hazards and duties due besides those of `items`, counted in the message
     covered: tuple[int, ...] = ()  # the rows of those, and of earlier steps said by a listed item's later one
+    # Every subject of the message, listed and counted (`subject_of`), when some are counted: to say by county what
+    # the count stands for (`reminder_summary`); empty otherwise.
+    subjects: tuple[tuple[object, ...], ...] = ()
 
     @property
     def reminder_ids(self) -> list[int]:
@@ -115,9 +135,10 @@ class Delivery:
         return any(item.urgent for item in self.items)
 
 
-def pressing_first(item: ReminderItem) -> tuple[int, datetime, int]:
-    """The order of a message's items: urgent hazards, then the rest by when they fell due."""
-    return (0 if item.urgent else 1, item.due_at, item.reminder_id)
+def pressing_first(item: ReminderItem) -> tuple[int, datetime, bool, int]:
+    """The order of a message's items: urgent hazards, then the rest by when they fell due; an institution long without
+    a head after the duties missed at the same moment (it asks for an invitation, not for something overdue)."""
+    return (0 if item.urgent else 1, item.due_at, item.kind is ReminderKind.HEADLESS, item.reminder_id)
 
 
 def subject_of(item: ReminderItem) -> tuple[object, ...]:
@@ -128,6 +149,8 @@ def subject_of(item: ReminderItem) -> tuple[object, ...]:
         return ("hazard", data.hazard_id)
     if isinstance(data, DutyReminderData):
         return ("duty", data.duty, data.institution_id, data.unit_code, data.period.key)
+    if isinstance(data, HeadlessReminderData):
+        return ("headless", data.institution_id, data.period.key)
     return ("digest", item.reminder_id)
 
 
@@ -137,6 +160,8 @@ def row_subject(row: CountedReminder) -> tuple[object, ...]:
         return ("hazard", int(row.subject_id))
     if row.subject_type is SubjectType.INSTITUTION and row.duty is not None:
         return ("duty", Duty(row.duty), int(row.subject_id), None, row.period)
+    if row.subject_type is SubjectType.INSTITUTION:
+        return ("headless", int(row.subject_id), row.period)
     if row.subject_type is SubjectType.UNIT:
         return ("duty", Duty.STUDY, None, row.subject_id, row.period)
     return ("digest", row.id)
@@ -158,12 +183,16 @@ class ItemBuilder:
         tz: ZoneInfo,
         judged_from: date | None,
         hazards: dict[int, Hazard] | None = None,
+        *,
+        headless_after_days: int = DEFAULT_SCHEDULE.headless_after_days,
     ) -> None:
         """`hazards`: those of the claimed rows, read at once (`HazardRepository.get_many`); any other is read
-        when asked for."""
+        when asked for. `headless_after_days`: how long an institution goes without a head before the city hears."""
+        self._headless_after = headless_after_days
         self._storage = storage
         self._directory = directory
         self._now = now
+        self._tz = tz
         self._today = now.astimezone(tz).date()
         self._judged_from = judged_from
         self._hazards: dict[int, Hazard | None] = dict(hazards or {})
@@ -203,6 +232,8 @@ class ItemBuilder:
             return None  # "do it by the 30th", sent on 3 December: nobody can any more
         if reminder.subject_type is SubjectType.HAZARD:
             data = await self._hazard(reminder)
+        elif reminder.kind is ReminderKind.HEADLESS:
+            data = await self._headless(reminder)
         elif reminder.subject_type is SubjectType.INSTITUTION:
             data = await self._institution_duty(reminder)
         elif reminder.subject_type is SubjectType.UNIT:
@@ -301,6 +332,49 @@ class ItemBuilder:
             name_en=institution.name_en,
             responsible=people(self._directory.heads_of(institution.id)),
         )
+
+    async def _headless(self, reminder: ClaimedReminder) -> HeadlessReminderData | None:
+        """None once it has a head again, is closed, or has not yet gone `headless_after_days` without one; and for a
+        month gone by (the bot was down on the 1st): this month's line says the same, with the days counted to now."""
+        if _period(reminder).end < self._today:
+            return None
+        institution = self._directory.institutions.get(int(reminder.subject_id))
+        if institution is None or not institution.active or self._directory.heads_of(institution.id):
+            return None
+        if _recipient(reminder) not in self._directory.for_institution(institution, _audiences(reminder)):
+            return None
+        former = await self._storage.users.former_head(institution.id)
+        ended = None if former is None or former.access_ended_at is None else former.access_ended_at
+        known = [
+            day for day in (
+                None if ended is None else ended.astimezone(self._tz).date(),
+                institution.tracked_from,
+                self._judged_from,
+            ) if day is not None
+        ]
+        since = max(known, default=None)
+        if not escalates_headless(since, self._today, self._headless_after):
+            return None
+        county_code = self._county_of(institution.region_code)
+        county = self._directory.regions.get(county_code)
+        return HeadlessReminderData(
+            institution_id=institution.id,
+            name_zh=institution.name_zh,
+            name_en=institution.name_en,
+            county_code=county_code,
+            county_name_zh=county.name_zh if county else county_code,
+            county_name_en=county.name_en if county else county_code,
+            city_run=county is not None and county.level is RegionLevel.CITY,
+            since=since,
+            days=headless_days(since, self._today),
+            period=_period(reminder),
+        )
+
+    def _county_of(self, region_code: str) -> str:
+        regions = self._directory.regions.values()
+        counties = [r.code for r in regions if r.level is RegionLevel.COUNTY]
+        city = next((r.code for r in regions if r.level is RegionLevel.CITY), region_code)
+        return county_of(region_code, counties, city)
 
     async def _unit_duty(self, reminder: ClaimedReminder) -> DutyReminderData | None:
         unit = self._directory.regions.get(reminder.subject_id)

@@ -84,6 +84,7 @@ class Gathering:
             items,
             unlisted=len(self._counted),
             covered=tuple(reminder_id for reminder_id in self._ids if reminder_id not in shown),
+            subjects=(*self._listed, *self._counted) if self._counted else (),
         )
 
 

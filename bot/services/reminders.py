@@ -86,6 +86,8 @@ CLAIM_LIMIT = 100
 DAILY_PLAN_REACH = timedelta(days=2)
 # A duty's subjects whose period is done, by the kind of subject, the duty's reminder kinds and the period's key.
 DonePeriods = defaultdict[tuple[SubjectType, frozenset[ReminderKind], str], list[str]]
+# The first part of the dedupe key of an institution's monthly "no head" line, in the place of a duty's name.
+HEADLESS_DUTY = "headless"
 # The daily plan goes through the open hazards this many at a time (one transaction each: short enough not to hold
 # up the bot's other writes for long) and writes the calendar's rows this many at a time.
 PLAN_PAGE = 500
@@ -428,6 +430,11 @@ class ReminderService:
                     continue
                 audience = _among(directory.for_institution(institution, planned.step.audiences), only_for)
                 yield self._duty_rows(duty, SubjectType.INSTITUTION, str(institution.id), planned, audience)
+        if not directory.heads_of(institution.id):
+            # Monthly, to the city: whether it has gone long enough without a head is judged as it goes out.
+            for planned in plan(SELF_INSPECTION_RULE, self.schedule.headless_steps):
+                audience = _among(directory.for_institution(institution, planned.step.audiences), only_for)
+                yield self._duty_rows(None, SubjectType.INSTITUTION, str(institution.id), planned, audience)
 
     def _duty_plan(self, rule: DutyRule, steps: tuple[DutyStep, ...], today: date) -> list[PlannedDuty]:
         planned = plan_duty_reminders(
@@ -436,18 +443,26 @@ class ReminderService:
         return [p for p in planned if owes(rule, p.period, self.tracking_since)]
 
     def _duty_rows(
-        self, duty: Duty, subject_type: SubjectType, subject_id: str, planned: PlannedDuty, audience: list[Recipient]
+        self,
+        duty: Duty | None,
+        subject_type: SubjectType,
+        subject_id: str,
+        planned: PlannedDuty,
+        audience: list[Recipient],
     ) -> list[NewReminder]:
+        """`duty` None: an institution's monthly "no head" line (`HEADLESS_STEPS`), which is about no duty."""
         due = next_allowed_time(planned.due_at, False, self.quiet_hours, self.tz)
-        detail = {
-            "duty": duty.value,
+        detail: dict[str, object] = {
             "start": planned.period.start.isoformat(),
             "end": planned.period.end.isoformat(),
             "audiences": sorted(planned.step.audiences),
         }
+        if duty is not None:
+            detail["duty"] = duty.value
+        name = HEADLESS_DUTY if duty is None else duty.value
         return [
             NewReminder(
-                dedupe_key=duty_key(duty.value, subject_id, planned.period, planned.step.name, recipient, topic),
+                dedupe_key=duty_key(name, subject_id, planned.period, planned.step.name, recipient, topic),
                 kind=planned.step.kind,
                 step=planned.step.name,
                 subject_type=subject_type,
@@ -519,7 +534,10 @@ class ReminderService:
             int(r.subject_id) for r in claimed if r.subject_type is SubjectType.HAZARD
         )
         directory = await self._directory_for(claimed, hazards, shared)
-        builder = ItemBuilder(self._storage, directory, now, self.tz, self.tracking_since, hazards)
+        builder = ItemBuilder(
+            self._storage, directory, now, self.tz, self.tracking_since, hazards,
+            headless_after_days=self.schedule.headless_after_days,
+        )
         grouped: dict[Recipient, list[ReminderItem]] = defaultdict(list)
         stale: list[int] = []
         extended: set[int] = set()

@@ -31,6 +31,7 @@ from storage.hazard_models import (
 )
 from storage.repositories._codec import (
     dump_json,
+    from_db_time_or_none,
     marks,
     prefix_glob,
     to_db_time,
@@ -46,6 +47,8 @@ from storage.repositories._hazard_rows import (
     hazard_row,
     photo_row,
 )
+
+_PLACES_PAGE = 500  # ids bound per statement by `places`
 
 # Bound as parameters, never spliced: the state sets come from the domain, the SQL only mirrors them.
 _UNRESOLVED = sorted(s.value for s in UNRESOLVED_STATES)
@@ -110,6 +113,19 @@ class HazardRepository:
             f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE id IN ({marks(ids)})", ids
         )
         return {hazard.id: hazard for hazard in map(hazard_row, rows)}
+
+    async def places(self, hazard_ids: Iterable[int]) -> dict[int, tuple[str, datetime | None]]:
+        """Each hazard's region code and deadline, by id, read a page of ids at a time: where a city admin's many
+        reminders are (`reminder_summary`), without reading whole hazards."""
+        ids = sorted(set(hazard_ids))
+        found: dict[int, tuple[str, datetime | None]] = {}
+        for start in range(0, len(ids), _PLACES_PAGE):
+            page = ids[start : start + _PLACES_PAGE]
+            rows = await self._db.fetchall(
+                f"SELECT id, region_code, deadline FROM hazards WHERE id IN ({marks(page)})", page
+            )
+            found.update((row["id"], (row["region_code"], from_db_time_or_none(row["deadline"]))) for row in rows)
+        return found
 
     async def get_by_code(self, code: str) -> Hazard | None:
         row = await self._db.fetchone(f"SELECT {HAZARD_COLUMNS} FROM hazards WHERE code = ?", (code,))

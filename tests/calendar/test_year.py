@@ -359,6 +359,7 @@ async def test_a_year_of_reminders(tmp_path: Path, monkeypatch: pytest.MonkeyPat
             ("2026-H2", "due30", LUCHENG_STAFF, t(12, 1, 9)),
             ("2026-H2", "due7", LUCHENG_STAFF, t(12, 24, 9)),
             ("2026-H2", "overdue", CITY_ADMIN, t(1, 1, 9, year=2027)),
+            ("2026-H2", "overdue", LUCHENG_STAFF, t(1, 1, 9, year=2027)),  # the bureau that missed it hears too
         ]
 
         # Digests: every working day's morning to each county group (262 from Thursday 1 January 2026 to Friday

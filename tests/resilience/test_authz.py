@@ -723,9 +723,11 @@ ROWS: tuple[Row, ...] = (
         prepare=steps(drill_until(9), press("dr:problems:none"))),
     Row("dr:cancel", expect(allow=DRILLERS, others=Outcome.STALE), press("dr:cancel"), ("drill.cancelled",),
         prepare=drill_until(1)),
-    Row("/drills", expect(allow=DRILLERS), say("/drills"), ("drills.record_header", "drills.scope_header")),
+    # Staff's page opens with their bureau's study session, above the institutions.
+    Row("/drills", expect(allow=DRILLERS), say("/drills"),
+        ("drills.record_header", "drills.scope_header", "drills.study_line")),
     # The pages of institutions are staff's; a head sees one record and is never shown a page.
-    Row("drills:page:", expect(allow=STAFF), press("drills:page:0"), ("drills.scope_header",)),
+    Row("drills:page:", expect(allow=STAFF), press("drills:page:0"), ("drills.scope_header", "drills.study_line")),
     # ---- institution files (/institution): heads their own, staff those of their scope ----------------------------
     Row("/institution", expect(allow=DRILLERS), say("/institution"), ("institution.title", "institution.ask")),
     Row("/institution", expect(allow=DRILLERS), say("/institution 矩阵养老院"),
