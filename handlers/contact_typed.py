@@ -21,7 +21,7 @@ from bot.i18n import Translator, clipped, counted
 from bot.services.errors import Refusal
 from handlers.common import Caller, answer, identify, place_name, refuse_press
 from handlers.contact_lists import ANSWERS, focus_of, list_message
-from handlers.contacts import AUTHZ_REFUSALS, edit_if_changed, record_answer
+from handlers.contacts import AUTHZ_REFUSALS, edit_if_changed, pressed_entry, record_answer
 from handlers.photo_offer import may_report
 from handlers.warning_outbox import fixed, queue_personal
 from storage.repositories.contact_followups import ContactFollowUpRepository
@@ -104,15 +104,11 @@ async def took_result(update: Update, context: BotContext) -> None:
     if caller is None or caller.user is None or query is None or query.data is None:
         return
     _, round_id, person_id, verb = query.data.split(":")
-    services, t = context.services, caller.t
-    entry = await services.storage.contacts.entry(int(round_id), int(person_id))
-    contact_round = await services.storage.contacts.get_round(int(round_id))
-    if entry is None or contact_round is None:
-        await query.answer(t.plain("refusal.contact_not_found"), show_alert=True)
+    t = caller.t
+    found = await pressed_entry(context, caller, query, int(round_id), int(person_id))
+    if found is None:
         return
-    if not services.warnings.may_record(caller.user, entry):
-        await refuse_press(context, caller, query, Refusal("contact_not_yours"), AUTHZ_REFUSALS)
-        return
+    contact_round, entry = found
     if contact_round.closed_at is not None:
         await query.answer()
         await answer(update, t("refusal.contact_round_closed"), edit=True)

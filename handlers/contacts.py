@@ -9,7 +9,7 @@ county's staff. People still unreached after a set time are escalated by the sch
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -18,7 +18,7 @@ from bot.domain.roles import Role
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import ContactOutcome
-from handlers.common import answer, identify, is_private, place_name, refuse_press
+from handlers.common import Caller, answer, identify, is_private, place_name, refuse_press
 from handlers.contact_lists import FOCUS, PATTERN, focus_of, list_message, parse, queue_lists, queue_summary
 from handlers.warning_outbox import queue_personal
 from handlers.warning_text import help_alert_key, person_link, take_help_keyboard
@@ -89,6 +89,25 @@ async def _list_of(context: BotContext, round_id: int, entry: ContactEntry) -> l
     return [e for e in await context.services.storage.contacts.entries(round_id) if e.cadre_id is None]
 
 
+async def pressed_entry(
+    context: BotContext, caller: Caller, query: CallbackQuery, round_id: int, person_id: int
+) -> tuple[ContactRound, ContactEntry] | None:
+    """The round and the list entry a press names, for whoever may record it; None once the presser has been
+    answered (no such entry, or not theirs: even bringing a person into focus shows the whole list, which is for
+    the cadre and the county's staff alone)."""
+    assert caller.user is not None
+    contacts = context.services.storage.contacts
+    entry = await contacts.entry(round_id, person_id)
+    contact_round = await contacts.get_round(round_id)
+    if entry is None or contact_round is None:
+        await query.answer(caller.t.plain("refusal.contact_not_found"), show_alert=True)
+        return None
+    if not context.services.warnings.may_record(caller.user, entry):
+        await refuse_press(context, caller, query, Refusal("contact_not_yours"), AUTHZ_REFUSALS)
+        return None
+    return contact_round, entry
+
+
 async def pressed(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     query = update.callback_query
@@ -97,15 +116,10 @@ async def pressed(update: Update, context: BotContext) -> None:
         return
     round_id, person_id, verb = parsed
     services, t = context.services, caller.t
-    entry = await services.storage.contacts.entry(round_id, person_id)
-    contact_round = await services.storage.contacts.get_round(round_id)
-    if entry is None or contact_round is None:
-        await query.answer(t.plain("refusal.contact_not_found"), show_alert=True)
+    found = await pressed_entry(context, caller, query, round_id, person_id)
+    if found is None:
         return
-    if not services.warnings.may_record(caller.user, entry):
-        # Even bringing a person into focus shows the whole list: it is for the cadre and the county's staff alone.
-        await refuse_press(context, caller, query, Refusal("contact_not_yours"), AUTHZ_REFUSALS)
-        return
+    contact_round, entry = found
     focus_wanted: int | None = person_id
     after: int | None = None
     if verb != FOCUS and contact_round.closed_at is not None:

@@ -211,14 +211,22 @@ async def _draft_or_end(update: Update, context: BotContext, caller: Caller) -> 
     return draft
 
 
-async def typed_report(update: Update, context: BotContext) -> str | int:
+async def _in_step(update: Update, context: BotContext) -> tuple[Caller, Message, ReportDraft] | None:
+    """Who answers the step, their message and the report being written; None (the step ends) for anything else,
+    having said the report was lost where it was."""
     caller = await identify(update, context)
     message = update.effective_message
     if caller is None or caller.user is None or message is None:
-        return ConversationHandler.END
+        return None
     draft = await _draft_or_end(update, context, caller)
-    if draft is None:
+    return None if draft is None else (caller, message, draft)
+
+
+async def typed_report(update: Update, context: BotContext) -> str | int:
+    found = await _in_step(update, context)
+    if found is None:
         return ConversationHandler.END
+    caller, message, draft = found
     return await _take_text(update, context, caller, draft, message.text or message.caption)
 
 
@@ -299,13 +307,10 @@ async def _take_text(update: Update, context: BotContext, caller: Caller, draft:
 
 async def photo_instead_of_text(update: Update, context: BotContext) -> str | int:
     """A photo first: kept; its caption, if any, is the report's words, else the words are asked for."""
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None:
+    found = await _in_step(update, context)
+    if found is None:
         return ConversationHandler.END
-    draft = await _draft_or_end(update, context, caller)
-    if draft is None:
-        return ConversationHandler.END
+    caller, message, draft = found
     draft = await _with_photo(message, context, draft)
     if not is_blank(clean_text(message.caption)):
         return await _take_text(update, context, caller, draft, message.caption)
@@ -314,13 +319,10 @@ async def photo_instead_of_text(update: Update, context: BotContext) -> str | in
 
 
 async def received_photo(update: Update, context: BotContext) -> str | int:
-    caller = await identify(update, context)
-    message = update.effective_message
-    if caller is None or caller.user is None or message is None:
+    found = await _in_step(update, context)
+    if found is None:
         return ConversationHandler.END
-    draft = await _draft_or_end(update, context, caller)
-    if draft is None:
-        return ConversationHandler.END
+    caller, message, draft = found
     t = caller.t
     if len(draft.photos) >= MAX_PHOTOS:
         if message.media_group_id is None or message.media_group_id != draft.album:
