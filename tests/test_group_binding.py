@@ -163,6 +163,41 @@ async def test_two_staff_binding_at_once_leave_one_binding_and_one_true_message(
         "✅ 本群已绑定：鹿城区，用途：综合（全部通知）。\n" + RULE]
 
 
+async def test_help_says_what_the_chat_and_each_forum_topic_is_bound_for(bot_stage: Stage) -> None:
+    """/help in a group gave the same line whatever it was bound for, and in a forum whose topics were bound, the
+    general chat was told "本群尚未绑定", inviting a second binding. Now it lists each binding: region, purpose,
+    who bound it and when, the reader's own topic marked; a member's /bindgroup shows the same."""
+    bot_stage.clock.set(local(2026, 12, 1, 10))
+    people = await cast(bot_stage)
+    staff = people.staff
+    forum = bot_stage.sandbox.group(chat_id=-1003, title="鹿城区民政论坛", is_forum=True)
+    forum.add(staff, people.cadre)
+    people.group.add(people.cadre)
+    forum.add_topic("隐患", 7)
+    forum.add_topic("预警", 8)
+    for topic, purpose in ((7, "隐患通知"), (8, "预警发布")):
+        await staff.send_text("/bindgroup", chat=forum, topic=topic)
+        await staff.press("鹿城区", chat=forum)
+        await staff.press(purpose, chat=forum)
+
+    await people.cadre.send_text("/help", chat=forum)
+    general = forum.last_message().text
+    assert "本群尚未绑定" not in general
+    assert general.startswith(
+        "• 主聊天：未绑定\n"
+        "• 话题（编号 7）：鹿城区 · 隐患通知（周科长于 2026-12-01 10:00 绑定）\n"
+        "• 话题（编号 8）：鹿城区 · 预警发布（周科长于 2026-12-01 10:00 绑定）\n" + RULE)
+    await people.cadre.send_text("/help", chat=forum, topic=7)
+    assert "• 本话题（编号 7）：鹿城区 · 隐患通知" in forum.last_message().text
+
+    await people.cadre.send_text("/help", chat=people.group)
+    assert people.group.last_message().text.startswith("• 鹿城区 · 隐患通知（周科长于 2026-12-01 10:00 绑定）")
+    await people.cadre.send_text("/bindgroup", chat=people.group)  # a member sent to "check the binding"
+    assert people.group.last_message().text == (
+        "此操作仅限县级民政工作人员和市局管理员。\n\n本群的绑定：\n"
+        "• 鹿城区 · 隐患通知（周科长于 2026-12-01 10:00 绑定）")
+
+
 async def test_added_back_after_a_removal_the_group_is_offered_its_binding_back(bot_stage: Stage) -> None:
     """Added back after the removal alarm, the bot had forgotten the binding and said "本群尚未绑定". Now the group
     is told what it was bound for, with ♻️ 恢复绑定 for staff, and the staff member who bound it gets the same button
