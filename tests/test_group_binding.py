@@ -244,3 +244,21 @@ async def test_added_back_after_a_removal_the_group_is_offered_its_binding_back(
     await group.remove_bot(by=owner)
     await bot_added_back(bot_stage, group, owner)
     assert group.last_message().text.startswith("本群尚未绑定")
+
+
+async def test_lang_in_a_group_says_group_posts_use_the_bureaus_language(bot_stage: Stage) -> None:
+    """/lang in the group answered "Language switched to English" and the next post was Chinese all the same. A
+    work group is read by everyone in it, so its posts stay in the bureau's language; /lang there says so and
+    changes nothing, and the rule is said at binding."""
+    people = await cast(bot_stage)
+    wu = bot_stage.sandbox.user(user_id=44, first_name="Wu", language_code="en")
+    await bot_stage.register(wu, Role.COUNTY, region=LUCHENG)
+    people.group.add(wu)
+    await wu.send_text("/lang", chat=people.group)
+    said = people.group.last_message()
+    assert said.text == (
+        "The language setting applies to your own private chat with the bot, not to work groups. Notices and "
+        "warnings in work groups are in the bureau's working language (Chinese).\nTo switch your own language, "
+        "send /lang in your private chat with the bot.")
+    assert said.buttons == []
+    assert (await people.user(44)).language == "en"
