@@ -385,13 +385,15 @@ async def restore(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     chat_id = chat.id if in_group and chat is not None else int(query.data.removeprefix("bind:restore:") or 0)
     if caller.user is None or caller.user.role not in STAFF_ROLES:
+        await services.storage.audit.append(caller.telegram_user.id, "authz.refused",
+                                            detail={"action": "group.restore", "group": chat_id})
         await query.answer(t.plain("refusal.staff_only"), show_alert=True)
         return
     try:
         change = await services.group_bindings.restore(caller.user, chat_id)
-    except BindingChanged as changed:
-        await query.answer()
-        await answer(update, await _changed_meanwhile(services, changed.current, None, t), edit=True)
+    except BindingChanged:
+        # Restored by someone else a moment ago, or bound anew: the button has done its work.
+        await query.answer(t.plain("fallback.stale_button"), show_alert=True)
         return
     except Refusal as refusal:
         await query.answer(t.plain(refusal.message_key), show_alert=True)

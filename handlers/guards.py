@@ -51,10 +51,10 @@ FALLBACK_GROUP = 50
 
 # Commands an unregistered person may still use: registering with an invitation, and binding a group.
 OPEN_COMMANDS = ("start",)
-GROUP_OPEN_COMMANDS = ("bindgroup", "help")
+GROUP_OPEN_COMMANDS = ("bindgroup", "unbindgroup", "help")
 # What a bound group answers; any other command for the bot is pointed to the private chat, where the journeys are
 # (handlers.group_pointer: once in a while per group and command).
-GROUP_ANSWERED_COMMANDS = (*GROUP_OPEN_COMMANDS, "unbindgroup", "cancel", "lang")
+GROUP_ANSWERED_COMMANDS = (*GROUP_OPEN_COMMANDS, "cancel", "lang")
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?=\s|$)")
 
 
