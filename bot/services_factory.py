@@ -15,6 +15,7 @@ from bot.services.calendar import DrillService, StudyService
 from bot.services.check_backs import CheckBackService, CheckBackWords
 from bot.services.claims import ClaimService
 from bot.services.evidence import EvidenceStore
+from bot.services.group_bindings import BindingNotices, GroupBindingService
 from bot.services.hazard_core import NoticeQueue
 from bot.services.hazards import HazardService
 from bot.services.head_invites import HeadInviteService
@@ -57,6 +58,7 @@ class BotServices:
     insight: Insight
     people: PeopleService
     claims: ClaimService
+    group_bindings: GroupBindingService
     institution_cards: InstitutionCardService
     institution_closure: InstitutionClosureService
     head_invites: HeadInviteService
@@ -113,6 +115,7 @@ async def open_services(
         ),
         people=people,
         claims=ClaimService(storage, clock),
+        group_bindings=GroupBindingService(storage, clock),
         institution_cards=cards,
         institution_closure=InstitutionClosureService(storage, clock, people, reminders, tz),
         head_invites=HeadInviteService(storage, clock, cards, onboarding),
@@ -121,6 +124,7 @@ async def open_services(
     # Notices are worded in the handler layer, but queued inside the service's transaction.
     hazards.notifier = _HandlerWords(_hazard_notices, services)
     onboarding.notifier = _HandlerWords(_group_loss_words, services)
+    services.group_bindings.notifier = _HandlerWords(_binding_words, services)
     onboarding.reach_notifier = _HandlerWords(_reach_words, services)
     onboarding.invite_notifier = _HandlerWords(_invite_words, services)
     onboarding.arrival_notifier = _HandlerWords(_arrival_words, services)
@@ -191,6 +195,12 @@ def _hazard_notices(services: BotServices) -> NoticeQueue:
     from handlers.notify import HazardNotices
 
     return HazardNotices(services)
+
+
+def _binding_words(services: BotServices) -> BindingNotices:
+    from handlers.group_binding_words import BindingWords
+
+    return BindingWords(services)
 
 
 def _group_loss_words(services: BotServices) -> GroupLossNotices:

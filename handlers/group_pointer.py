@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.error import TelegramError
+from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.context import BotContext
 from handlers.common import Caller, answer, identify, topic_of
@@ -45,8 +46,28 @@ async def to_private_chat(update: Update, context: BotContext, command: str) -> 
     chat = update.effective_chat
     if caller is None or chat is None:
         return
+    if command not in _commands(context):
+        # Not a command of ours anywhere (/unbind, a typo): "use it in the private chat" sent people to look for it
+        # there. Said plainly instead, under the same window.
+        if await context.services.claims.first_within(chat.id, f"group_pointer:{topic_of(update) or 0}:{command}",
+                                                      POINTER_WINDOW):
+            t = caller.t if caller.user is not None or caller.former else context.services.i18n.get(None)
+            await answer(update, t("group.unknown_command", command=command))
+        return
     await _point(update, context, caller, command, "group.use_private_chat", "group.use_private_chat_here",
                  command=command, group=chat.title or "")
+
+
+def _commands(context: BotContext) -> set[str]:
+    """Every command some handler of the bot answers (a journey's entry, a conversation's fallback)."""
+    names: set[str] = set()
+    for handlers in context.application.handlers.values():
+        for handler in handlers:
+            inner = [*handler.entry_points, *handler.fallbacks] if isinstance(handler, ConversationHandler) else []
+            for each in (handler, *inner):
+                if isinstance(each, CommandHandler):
+                    names |= each.commands
+    return names
 
 
 def addressed_to_bot(message: Message, bot: Bot) -> bool:

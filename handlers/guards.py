@@ -29,6 +29,7 @@ from handlers.common import Caller, answer, cancel_keyboard, full_name, identify
 from handlers.contact_typed import offer_contact
 from handlers.conversations import cancel_button, cancel_labels, waiting
 from handlers.group_pointer import addressed_to_bot, spoken_to_in_group, to_private_chat
+from handlers.groups import offer_restore
 from handlers.photo_offer import cancel_waiting_offer, fixable, may_report
 from handlers.reach import private_membership_changed, wrote_while_marked_unreachable
 from handlers.resume import waiting_at
@@ -50,7 +51,7 @@ FALLBACK_GROUP = 50
 
 # Commands an unregistered person may still use: registering with an invitation, and binding a group.
 OPEN_COMMANDS = ("start",)
-GROUP_OPEN_COMMANDS = ("bindgroup", "help")
+GROUP_OPEN_COMMANDS = ("bindgroup", "unbindgroup", "help")
 # What a bound group answers; any other command for the bot is pointed to the private chat, where the journeys are
 # (handlers.group_pointer: once in a while per group and command).
 GROUP_ANSWERED_COMMANDS = (*GROUP_OPEN_COMMANDS, "cancel", "lang")
@@ -268,7 +269,10 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
     if bound is not None and bound.active:
         return
     caller = await identify(update, context)
-    if caller is not None:
+    if caller is None:
+        return
+    # Back after a removal (or a mute): what the group was bound for is offered back, rather than forgotten.
+    if not await offer_restore(context, chat.id, chat.title or str(chat.id), caller.t):
         await chat.send_message(caller.t("group.unbound"))
 
 

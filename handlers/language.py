@@ -12,6 +12,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGES
 from handlers.common import answer, identify, is_private
 from handlers.conversations import ASKED_AGAIN, step_of, waiting
+from handlers.group_binding_words import language_rule
 from handlers.menus import install_user_menu
 from handlers.resume import waiting_at
 
@@ -20,7 +21,14 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 async def choose_language(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
-    if caller is None or caller.user is None:
+    if caller is None:
+        return
+    if not is_private(update):
+        # A work group's posts are worded in the bureau's language, whoever reads them: one member's choice must not
+        # switch them for all. /lang here answered "switched to English" and the next post was Chinese all the same.
+        await answer(update, caller.t("lang.in_group", rule=language_rule(context.services, caller.t)))
+        return
+    if caller.user is None:
         return
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=f"lang:{code}") for code in LANGUAGES]]

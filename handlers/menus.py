@@ -43,7 +43,7 @@ ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
         "bindgroup", "help", "lang", "cancel",
     ),
 }
-GROUP_COMMANDS = ("bindgroup", "help")
+GROUP_COMMANDS = ("bindgroup", "unbindgroup", "help")
 
 MENU_GROUP = 60  # after every journey and fallback: the person has had their answer by then
 _BROUGHT_UP_TO_DATE = "menus_brought_up_to_date"

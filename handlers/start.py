@@ -13,8 +13,8 @@ from bot.services.errors import Refusal
 from bot.services.onboarding import Newcomer
 from bot.services.people import describe_scope
 from handlers.calendar_common import DRILL, SELFCHECK, head_duty_keyboard, status_line
-from handlers.common import Caller, answer, full_name, identify, is_private
-from handlers.guards import bound_group
+from handlers.common import Caller, answer, full_name, identify, is_private, topic_of
+from handlers.group_binding_words import chat_bindings, language_rule
 from handlers.menus import install_user_menu
 from handlers.photo_offer import cancel_waiting_offer
 from handlers.resume import unfinished_lines
@@ -103,9 +103,16 @@ async def show_help(update: Update, context: BotContext) -> None:
     if caller is None:
         return
     if not is_private(update):
-        # An unbound group is told how to bind it: "the bot posts notices here" was untrue until it is.
-        bound = await bound_group(update, context) is not None
-        await answer(update, caller.t("help.group" if bound else "group.unbound"))
+        # What this chat (and each of its forum topics) is bound for, by whom and since when; an unbound group is
+        # told how to bind it: "the bot posts notices here" was untrue until it is.
+        chat = update.effective_chat
+        assert chat is not None
+        services = context.services
+        bound = await chat_bindings(services, chat.id, topic_of(update), bool(chat.is_forum), caller.t)
+        if bound is None:
+            await answer(update, caller.t("group.unbound"))
+        else:
+            await answer(update, caller.t("help.group", lines=bound, language=language_rule(services, caller.t)))
     elif caller.user is None:
         await answer(update, caller.not_registered())
     else:

@@ -113,6 +113,8 @@ class Group(_Model):
     bound_by: int
     bound_at: datetime
     active: bool = True
+    # Why it ended (migration 0032): a loss of the group ('removed', 'muted', 'refused' …) or 'unbound' by staff.
+    ended: str | None = None
 
 
 class InviteStatus(StrEnum):

@@ -161,6 +161,8 @@ async def bind(staff: SimUser, forum: SimGroup, topic: int | None, region: str, 
     """`staff` sends /bindgroup in the forum's general chat (`topic` None) or in a topic, and binds it to `region`."""
     name = {DONGTOU: "洞头区", LUCHENG: "鹿城区"}[region]
     await staff.send_text("/bindgroup", chat=forum, topic=topic)
+    if staff.last_message(chat=forum).buttons[0][0] == "✏️ 更改绑定":  # bound already: shown first, then changed
+        await staff.press("✏️ 更改绑定", chat=forum)
     await staff.press(name, chat=forum)
     await staff.press_data(staff.last_message(chat=forum), f"bind:purpose:{region}:{purpose}", chat=forum)
 

@@ -71,7 +71,7 @@ async def test_the_bot_removed_from_a_bound_group_ends_the_binding_and_tells_the
 
     told = people.staff.last_message().text
     assert "机器人已被移出工作群「鹿城区隐患通报群」（操作人：群主）" in told
-    assert "（鹿城区 · 隐患通知）已解除" in told and "/bindgroup" in told
+    assert "（鹿城区 · 隐患通知）已解除" in told and "♻️ 恢复绑定" in told
     ended = await bot_stage.services.storage.groups.get(GROUP)
     assert ended is not None and not ended.active  # kept, with who bound it and when, but ended
 

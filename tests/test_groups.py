@@ -41,7 +41,8 @@ async def test_county_staff_bind_a_group_to_their_county(bot_stage: Stage) -> No
     assert staff.last_message(chat=group).buttons == [["鹿城区"], ["取消"]]
     await staff.press("鹿城区", chat=group)
     await staff.press("预警发布", chat=group)
-    assert staff.last_message(chat=group).text == "✅ 本群已绑定：鹿城区，用途：预警发布。"
+    assert staff.last_message(chat=group).text == (
+        "✅ 本群已绑定：鹿城区，用途：预警发布。\n本群收到的通知和预警统一使用本局的工作语言（中文）。")
     bound = await bot_stage.services.storage.groups.get(-1002)
     assert bound is not None and bound.region_code == LUCHENG and bound.purpose is GroupPurpose.WARNINGS
     audit = await bot_stage.services.storage.audit.list(action_prefix="group.bound")
@@ -49,6 +50,7 @@ async def test_county_staff_bind_a_group_to_their_county(bot_stage: Stage) -> No
 
     # A forged region (another county) is refused on the server even though no button offered it.
     await staff.send_text("/bindgroup", chat=group)
+    await staff.press("✏️ 更改绑定", chat=group)
     await staff.press("鹿城区", chat=group)
     await staff.press_data(staff.last_message(chat=group), "bind:purpose:330303:general")
     assert "超出了您的负责范围" in staff.last_message(chat=group).text
@@ -100,6 +102,7 @@ async def test_county_staff_cannot_take_over_a_group_another_county_bound(bot_st
 
     # Its own county's staff and the city admins still change it.
     await admin.send_text("/bindgroup", chat=group)
+    await admin.press("✏️ 更改绑定", chat=group)
     await admin.press("龙湾区", chat=group)
     await admin.press("综合", chat=group)
     moved = await storage.groups.get(-1004)
@@ -146,7 +149,7 @@ async def test_commands_of_the_private_chat_typed_in_a_bound_group_point_there(b
     await cadre.send_text("/help", chat=group)
     assert "请私聊" not in cadre.last_message(chat=group).text
     await staff.send_text("/bindgroup", chat=group)
-    assert staff.last_message(chat=group).buttons == [["鹿城区"], ["取消"]]
+    assert staff.last_message(chat=group).buttons == [["✏️ 更改绑定", "🔓 解除绑定"], ["取消"]]
     await staff.send_text("/cancel", chat=group)  # the group's own flow, cancelled there, not pointed away
     assert staff.last_message(chat=group).text == "已取消。"
 

@@ -186,7 +186,7 @@ async def test_default_menus_exist_in_both_languages_and_for_groups(bot_stage: S
     assert [c["command"] for c in english] == [c["command"] for c in chinese] == ["start", "help"]
     assert english[1]["description"] == "Help" and chinese[1]["description"] == "帮助"
     groups = sandbox.commands_for(scope={"type": "all_group_chats"}, language_code="zh")
-    assert [c["command"] for c in groups] == ["bindgroup", "help"]
+    assert [c["command"] for c in groups] == ["bindgroup", "unbindgroup", "help"]
 
 
 async def test_cancel_ends_a_flow_and_its_buttons_go_stale(bot_stage: Stage) -> None:

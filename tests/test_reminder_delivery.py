@@ -134,6 +134,7 @@ async def test_a_county_group_bound_for_hazards_alone_gets_the_monday_list_of_th
     # Rebound as general, it reads the overdue in its digest, and is sent no Monday list on top.
     staff = people.staff
     await staff.send_text("/bindgroup", chat=people.group)
+    await staff.press("✏️ 更改绑定", chat=people.group)
     await staff.press("鹿城区", chat=people.group)
     await staff.press_data(staff.last_message(chat=people.group), f"bind:purpose:{LUCHENG}:general", chat=people.group)
     await days(24, 30)

@@ -70,3 +70,9 @@ class ClaimService:
 
     async def recall(self, holder: int, what: str) -> ClaimRow | None:
         return await self._claims.get(holder, what, self._clock.now())
+
+    async def standing(self, holder: int, prefix: str) -> list[ClaimRow]:
+        return await self._claims.standing(holder, prefix, self._clock.now())
+
+    async def forget(self, holder: int, what: str) -> None:
+        await self._claims.put(holder, what, self._clock.now(), None, self._clock.now())

@@ -11,11 +11,11 @@ from enum import StrEnum
 from typing import NoReturn, Protocol
 
 from bot.clock import Clock
-from bot.domain.roles import INVITABLE_BY, STAFF_ROLES, Role, covers, region_in_scope
+from bot.domain.roles import INVITABLE_BY, Role, covers
 from bot.services.errors import Refusal
 from bot.services.staff import first_told
 from storage import Storage
-from storage.models import Group, GroupPurpose, Invite, InviteStatus, RegionLevel, User
+from storage.models import Group, Invite, InviteStatus, RegionLevel, User
 
 log = logging.getLogger(__name__)
 
@@ -396,57 +396,6 @@ class OnboardingService:
         )
         return user.model_copy(update={"language": language})
 
-    async def bindable_regions(self, actor: User) -> list[str]:
-        """Regions a staff member may bind a group to: county staff their county, city admins the city and counties."""
-        if actor.role not in STAFF_ROLES:
-            raise Refusal("staff_only")
-        if actor.role is Role.COUNTY and actor.region_code:
-            return [actor.region_code]
-        city = await self._storage.regions.city()
-        counties = await self._storage.regions.counties()
-        return ([city.code] if city else []) + [county.code for county in counties]
-
-    async def may_rebind(self, actor: User, chat_id: int, topic_id: int | None) -> None:
-        """A binding belongs to the county it serves: county staff of another county (a Longwan clerk in Lucheng's
-        group) may not move it, or Lucheng's warnings would stop arriving there unnoticed. The city admins may."""
-        current = await self._storage.groups.get(chat_id, topic_id)
-        scope = actor.region_code if actor.role is not Role.CITY else None
-        if current is not None and current.active and not region_in_scope(scope, current.region_code):
-            await self._refuse_actor(actor, "group.bind", "group_bound_elsewhere", group=chat_id,
-                                     region=current.region_code)
-
-    async def bind_group(
-        self,
-        actor: User,
-        *,
-        chat_id: int,
-        topic_id: int | None,
-        title: str,
-        region_code: str,
-        purpose: GroupPurpose,
-    ) -> Group:
-        if region_code not in await self.bindable_regions(actor):
-            await self._refuse_actor(actor, "group.bind", "outside_scope", region=region_code, group=chat_id)
-        await self.may_rebind(actor, chat_id, topic_id)
-        group = await self._storage.groups.bind(
-            Group(
-                chat_id=chat_id,
-                topic_id=topic_id,
-                title=title,
-                region_code=region_code,
-                purpose=purpose,
-                bound_by=actor.telegram_id,
-                bound_at=self._clock.now(),
-            )
-        )
-        await self._storage.audit.append(
-            actor.telegram_id,
-            "group.bound",
-            target=f"group:{chat_id}",
-            detail={"region": region_code, "purpose": purpose.value, "topic_id": topic_id},
-        )
-        return group
-
     async def group_lost(
         self, chat_id: int, loss: GroupLoss, *, actor_id: int | None = None, by_name: str | None = None
     ) -> LostGroup | None:
@@ -461,9 +410,10 @@ class OnboardingService:
         async with storage.db.transaction():
             if loss is GroupLoss.GENERAL_CLOSED:
                 general = await storage.groups.get(chat_id)
-                ended = [general] if general is not None and await storage.groups.unbind(chat_id) else []
+                closed = general is not None and await storage.groups.unbind(chat_id, None, loss.value)
+                ended = [general] if general is not None and closed else []
             else:
-                ended = await storage.groups.unbind_chat(chat_id)
+                ended = await storage.groups.unbind_chat(chat_id, loss.value)
             if not ended:
                 return None
             await storage.audit.append(
@@ -489,7 +439,7 @@ class OnboardingService:
                 return None
             general = await storage.groups.get(chat_id)
             to_general = general is None or not general.active
-            await storage.groups.unbind(chat_id, topic_id)
+            await storage.groups.unbind(chat_id, topic_id, f"topic_{loss.value}")
             if to_general:
                 await storage.groups.bind(topic.model_copy(update={"topic_id": None, "bound_at": self._clock.now()}))
             queued, dropped = await storage.outbox.leave_topic(chat_id, topic_id)

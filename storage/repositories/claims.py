@@ -72,3 +72,13 @@ class ClaimRepository:
         if row is None:
             return None
         return ClaimRow(row["holder"], row["what"], from_db_time(row["until"]), row["worker"], row["note"])
+
+    async def standing(self, holder: int, prefix: str, now: datetime) -> list[ClaimRow]:
+        """The claims of `holder` on anything starting with `prefix` that still stand."""
+        rows = await self._db.fetchall(
+            "SELECT holder, what, until, worker, note FROM claims WHERE holder = ? AND substr(what, 1, ?) = ? "
+            "AND until > ? ORDER BY what",
+            (holder, len(prefix), prefix, to_db_time(now)),
+        )
+        return [ClaimRow(row["holder"], row["what"], from_db_time(row["until"]), row["worker"], row["note"])
+                for row in rows]

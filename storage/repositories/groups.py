@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.models import Group, GroupPurpose, RegionLevel
 from storage.repositories._codec import from_db_time, to_db_time
 
-_COLUMNS = "chat_id, topic_id, title, region_code, purpose, bound_by, bound_at, active"
+_COLUMNS = "chat_id, topic_id, title, region_code, purpose, bound_by, bound_at, active, ended"
 _SAME_CHAT = "chat_id = ? AND IFNULL(topic_id, 0) = IFNULL(?, 0)"
 
 
@@ -35,10 +35,10 @@ class GroupRepository:
         """Create or replace the binding of this chat (or topic); binding again re-activates it."""
         async with self._db.transaction():
             await self._db.execute(
-                f"INSERT INTO groups ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO groups ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) "
                 "ON CONFLICT (chat_id, IFNULL(topic_id, 0)) DO UPDATE SET title = excluded.title, "
                 "region_code = excluded.region_code, purpose = excluded.purpose, "
-                "bound_by = excluded.bound_by, bound_at = excluded.bound_at, active = excluded.active",
+                "bound_by = excluded.bound_by, bound_at = excluded.bound_at, active = excluded.active, ended = NULL",
                 (
                     group.chat_id,
                     group.topic_id,
@@ -68,20 +68,31 @@ class GroupRepository:
         )
         return None if row is None else _group(row)
 
-    async def unbind_chat(self, chat_id: int) -> list[Group]:
-        """Deactivate every active binding of the chat (each forum topic's too); returns those it ended."""
+    async def unbind_chat(self, chat_id: int, why: str) -> list[Group]:
+        """Deactivate every active binding of the chat (each forum topic's too), saying `why`; returns those it
+        ended."""
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM groups WHERE chat_id = ? AND active = 1 ORDER BY IFNULL(topic_id, 0)", (chat_id,)
         )
-        await self._db.execute("UPDATE groups SET active = 0 WHERE chat_id = ? AND active = 1", (chat_id,))
+        await self._db.execute(
+            "UPDATE groups SET active = 0, ended = ? WHERE chat_id = ? AND active = 1", (why, chat_id)
+        )
         return [_group(row) for row in rows]
 
-    async def unbind(self, chat_id: int, topic_id: int | None = None) -> bool:
-        """Deactivate the binding, keeping who bound it and when; True if an active binding was ended."""
+    async def unbind(self, chat_id: int, topic_id: int | None, why: str) -> bool:
+        """Deactivate the binding, keeping who bound it and when, and saying `why`; True if an active binding was
+        ended."""
         changed = await self._db.execute_rowcount(
-            f"UPDATE groups SET active = 0 WHERE {_SAME_CHAT} AND active = 1", (chat_id, topic_id)
+            f"UPDATE groups SET active = 0, ended = ? WHERE {_SAME_CHAT} AND active = 1", (why, chat_id, topic_id)
         )
         return changed > 0
+
+    async def of_chat(self, chat_id: int) -> list[Group]:
+        """Every binding the chat has or had (its general chat first, then its topics), active or not."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM groups WHERE chat_id = ? ORDER BY IFNULL(topic_id, 0)", (chat_id,)
+        )
+        return [_group(row) for row in rows]
 
     async def for_region(self, region_code: str, purposes: set[GroupPurpose] | None = None) -> list[Group]:
         return (await self.bound(purposes)).for_region(region_code)
@@ -134,4 +145,5 @@ def _group(row: aiosqlite.Row) -> Group:
         bound_by=row["bound_by"],
         bound_at=from_db_time(row["bound_at"]),
         active=bool(row["active"]),
+        ended=row["ended"],
     )

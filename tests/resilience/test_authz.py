@@ -461,11 +461,14 @@ ROWS: tuple[Row, ...] = (
     Row("/invite", expect(allow=STAFF), say("/invite"), ("invite.choose_role",)),
     # Binding happens in a group; in private everyone is told so.
     Row("/bindgroup", EVERYONE, say("/bindgroup"), ("group.bind_in_group",), variant="in private"),
+    Row("/unbindgroup", EVERYONE, say("/unbindgroup"), ("group.unbind_in_group",), variant="in private"),
     # ---- commands in an unbound group ---------------------------------------------------------------------------
     Row("/bindgroup", expect(allow=STAFF, unregistered=Outcome.REFUSE), say("/bindgroup"), ("group.choose_region",),
         in_group=True, variant="in a group"),
     Row("/help", expect(allow=REGISTERED, unregistered=Outcome.ALLOW), say("/help"), ("group.unbound",),
         in_group=True, variant="in a group"),
+    Row("/unbindgroup", expect(allow=STAFF, unregistered=Outcome.REFUSE), say("/unbindgroup"),
+        ("group.nothing_to_unbind",), in_group=True, variant="in a group"),
     # ---- hazard buttons: a press is checked on the server, whoever sent it ----------------------------------------
     Row("hz:view:", expect(allow=(P.HEAD_OWN, P.COUNTY_IN, P.CITY)), press(filled("hz:view:{hazard}")),
         ("dossier.summary",), hazard=HazardState.ASSIGNED),
@@ -638,6 +641,20 @@ ROWS: tuple[Row, ...] = (
         in_group=True, variant="outside scope"),
     Row("bind:cancel", expect(allow=STAFF, stale=NOT_STAFF, unregistered=Outcome.STALE), press("bind:cancel"),
         ("cancel.done",), prepare=say("/bindgroup"), in_group=True),
+    # A bound chat's ✏️ / 🔓 buttons and the unbinding's confirmation, with no prompt of one's own open (in an unbound
+    # group): stale for everyone. Their allowed paths, in a bound group, are tests/test_group_binding.py's.
+    Row("bind:change", expect(stale=REGISTERED, unregistered=Outcome.STALE), press("bind:change"), (),
+        prepare=say("/help"), in_group=True),
+    Row("bind:unbind", expect(stale=REGISTERED, unregistered=Outcome.STALE), press("bind:unbind"), (),
+        prepare=say("/help"), in_group=True),
+    Row("bind:unbind:yes", expect(stale=REGISTERED, unregistered=Outcome.STALE), press("bind:unbind:yes"), (),
+        prepare=say("/help"), in_group=True),
+    # Any other bind: press no prompt of the presser's takes (a region of someone else's prompt, here none).
+    Row("bind:", expect(stale=REGISTERED, unregistered=Outcome.STALE), press("bind:region:330302"), (),
+        prepare=say("/help"), in_group=True, variant="no prompt open"),
+    # ♻️ 恢复绑定 with nothing to restore (the group never lost a binding): stale for staff, refused to others.
+    Row("bind:restore", expect(stale=STAFF, unregistered=Outcome.REFUSE), press("bind:restore"), (),
+        prepare=say("/help"), in_group=True),
     # ---- the deadline, rectify and verify journeys: reachable only through an allowed entry ------------------------
     Row("dl:days:", expect(allow=(P.COUNTY_IN, P.CITY), stale=(P.CADRE, P.HEAD_OWN, P.HEAD_OTHER, P.COUNTY_OUT)),
         press("dl:days:3"), ("deadline.ask_reason",), prepare=say(filled("/deadline {code}")),

@@ -139,8 +139,8 @@ async def test_groups_bind_per_chat_and_topic(storage: Storage) -> None:
     assert topic is not None and topic.region_code == "330305"
     assert await storage.groups.get(-100, 8) is None
 
-    assert await storage.groups.unbind(-100)
-    assert not await storage.groups.unbind(-100)
+    assert await storage.groups.unbind(-100, None, "unbound")
+    assert not await storage.groups.unbind(-100, None, "unbound")
     whole_chat = await storage.groups.get(-100)
     assert whole_chat is not None and not whole_chat.active
     assert [group.topic_id for group in await storage.groups.within(None)] == [7]
