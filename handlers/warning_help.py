@@ -36,7 +36,15 @@ from handlers.warning_text import (
     resolve_help_button,
     title,
 )
-from handlers.warnstatus import AUTHZ_REFUSALS, edit_in_place, is_status, name_of, status_keyboard, status_text
+from handlers.warnstatus import (
+    AUTHZ_REFUSALS,
+    edit_in_place,
+    is_status,
+    name_of,
+    status_keyboard,
+    status_text,
+    view_of,
+)
 from storage.models import User
 from storage.warning_models import HelpRequest
 
@@ -66,7 +74,9 @@ async def resolved_help(update: Update, context: BotContext) -> None:
     if message is not None and is_status(message):
         scope = user.region_code if user.role is Role.COUNTY else None
         status = await services.warnings.ack_status(press.request.warning_id, scope)
-        text, markup = await status_text(services, status, t), await status_keyboard(services, status, user, t)
+        view = view_of(message)  # the page the reader was on
+        text = await status_text(services, status, t, view)
+        markup = await status_keyboard(services, status, user, t, view)
         await edit_in_place(message, text, markup)
     elif message is not None:
         await _redraw_alert(services, message, press.request, user, t)
