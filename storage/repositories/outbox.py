@@ -349,6 +349,15 @@ class OutboxRepository:
             "UPDATE outbox SET payload = json_set(payload, '$.text', ?) WHERE id = ?", (text, outbox_id)
         )
 
+    async def rewrite_waiting(self, outbox_id: int, payload: OutboxPayload) -> bool:
+        """Put `payload` in place of a message's while it still waits its turn (no sender has claimed it); False when
+        it is on its way or gone."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE outbox SET payload = ? WHERE id = ? AND state = 'pending' AND claimed_by IS NULL",
+            (payload.model_dump_json(exclude_defaults=True), outbox_id),
+        )
+        return changed == 1
+
     async def get_by_key(self, dedupe_key: str) -> OutboxItem | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
         return None if row is None else _item(row)
