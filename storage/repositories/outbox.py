@@ -349,6 +349,16 @@ class OutboxRepository:
             "UPDATE outbox SET payload = json_set(payload, '$.text', ?) WHERE id = ?", (text, outbox_id)
         )
 
+    async def queued_times(self, key_prefix: str) -> list[datetime]:
+        """When each message under `key_prefix` was queued (not those cancelled), the earliest first: how often and
+        how lately someone was paged."""
+        rows = await self._db.fetchall(
+            "SELECT created_at FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? AND state != 'cancelled' "
+            "ORDER BY created_at",
+            _keys_starting_with(key_prefix),
+        )
+        return [from_db_time(row["created_at"]) for row in rows]
+
     async def rewrite_waiting(self, outbox_id: int, payload: OutboxPayload) -> bool:
         """Put `payload` in place of a message's while it still waits its turn (no sender has claimed it); False when
         it is on its way or gone."""
