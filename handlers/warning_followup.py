@@ -36,6 +36,7 @@ from handlers.warnstatus import (
     scope_of,
     status_keyboard,
     status_text,
+    view_of,
 )
 from storage.models import Institution, Region, RegionLevel, User
 
@@ -330,7 +331,8 @@ async def escalate_no_one_to_reach(
             continue
         before = len(named.get(chat_id, ()))
         key = "warnstatus.no_one_again" if before else "warnstatus.no_one_escalation"
-        words = _naming(warning, [known.get(row.institution_id) for row in rows], key, before=before)
+        words = _naming(warning, [known.get(row.institution_id) for row in rows], key,
+                        rest="warnstatus.escalation_more_no_one", before=before)
         if not before and elsewhere.get(chat_id, 0) > 0:
             words = _with_others(words, elsewhere[chat_id], status.no_one_to_reach)
         # The key of the list named (as before this record was kept: a list already sent is not sent again).
@@ -361,10 +363,12 @@ def _with_others(
 
 def _naming(
     warning: EarlyWarning, institutions: list[Institution | None], key: str,
-    button: Callable[[Translator], InlineKeyboardButton] | None = None, **more: int,
+    button: Callable[[Translator], InlineKeyboardButton] | None = None,
+    rest: str = "warnstatus.escalation_more", **more: int,
 ) -> Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]:
     """Words naming institutions of a warning to staff (`key`, with {title}, {count}, {names} and any of `more`): as
-    many names as fit one message, the rest counted; with `button` under them."""
+    many names as fit one message, the rest counted (`rest`: with the /warnstatus filter that lists them all); with
+    `button` under them."""
 
     def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         names = fitting([place_name(i, t) for i in institutions], ESCALATION_BUDGET, most=ESCALATION_NAMES)
@@ -372,7 +376,7 @@ def _naming(
         text = t(counted(key, count), title=title(warning, t), count=count,
                  names=t.plain("warn.list_separator").join(names), **more)
         if len(names) < count:
-            text = Html(text + t("warnstatus.escalation_more", count=count - len(names)))
+            text = Html(text + t(rest, count=count - len(names)))
         return text, None if button is None else InlineKeyboardMarkup([[button(t)]])
 
     return render
@@ -466,8 +470,8 @@ async def handed_back(update: Update, context: BotContext) -> None:
     if is_status(message):
         scope = scope_of(caller.user)
         status = await services.warnings.ack_status(warning.id, scope)
-        text = await status_text(services, status, t)
-        markup = await status_keyboard(services, status, caller.user, t)
+        text = await status_text(services, status, t, view_of(message))
+        markup = await status_keyboard(services, status, caller.user, t, view_of(message))
     elif is_grouped(query.data):
         text, markup = await regrouped(services, warning.id, message, caller.user, t)
     elif outcome.released is not None:
@@ -505,8 +509,8 @@ async def _pressed_after_end(
         return
     if is_status(pressed):
         status = await services.warnings.ack_status(warning.id, scope_of(reader))
-        await edit_in_place(pressed, await status_text(services, status, t),
-                            await status_keyboard(services, status, reader, t))
+        await edit_in_place(pressed, await status_text(services, status, t, view_of(pressed)),
+                            await status_keyboard(services, status, reader, t, view_of(pressed)))
         return
     lifted = warning.status is WarningStatus.CANCELLED
     key = "warnstatus.escalation_lifted" if lifted else "warnstatus.escalation_expired"

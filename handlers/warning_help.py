@@ -25,6 +25,7 @@ from bot.services.warnings import HelpPress
 from handlers.common import identify, refuse_press
 from handlers.warning_ack import mark_delivered
 from handlers.warning_help_pager import alert_prefixes
+from handlers.warning_help_rounds import edit_copies, redraw_pressed
 from handlers.warning_outbox import delivered_copy, edit_delivered, queue_personal, translator_for
 from handlers.warning_text import (
     HELP_RESOLVE,
@@ -36,7 +37,15 @@ from handlers.warning_text import (
     resolve_help_button,
     title,
 )
-from handlers.warnstatus import AUTHZ_REFUSALS, edit_in_place, is_status, name_of, status_keyboard, status_text
+from handlers.warnstatus import (
+    AUTHZ_REFUSALS,
+    edit_in_place,
+    is_status,
+    name_of,
+    status_keyboard,
+    status_text,
+    view_of,
+)
 from storage.models import User
 from storage.warning_models import HelpRequest
 
@@ -49,7 +58,8 @@ async def took_help(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     caller, press, message = pressed
-    if message is not None:
+    if message is not None and not await _redraw_round(context.services, message, press.request, caller.user,
+                                                           caller.t):
         await _redraw_alert(context.services, message, press.request, caller.user, caller.t)
     if press.changed:
         await _edit_colleagues(context, press.request, message)
@@ -66,9 +76,11 @@ async def resolved_help(update: Update, context: BotContext) -> None:
     if message is not None and is_status(message):
         scope = user.region_code if user.role is Role.COUNTY else None
         status = await services.warnings.ack_status(press.request.warning_id, scope)
-        text, markup = await status_text(services, status, t), await status_keyboard(services, status, user, t)
+        view = view_of(message)  # the page the reader was on
+        text = await status_text(services, status, t, view)
+        markup = await status_keyboard(services, status, user, t, view)
         await edit_in_place(message, text, markup)
-    elif message is not None:
+    elif message is not None and not await _redraw_round(services, message, press.request, user, t):
         await _redraw_alert(services, message, press.request, user, t)
     if press.changed:
         await _edit_colleagues(context, press.request, message)
@@ -104,6 +116,14 @@ async def _pressed(
     await query.answer(await _answer(services, press, user, caller.t), show_alert=True)
     message = query.message if isinstance(query.message, Message) and query.message.text_html else None
     return _Caller(user, caller.t), press, message
+
+
+async def _redraw_round(
+    services: BotServices, message: Message, request: HelpRequest, user: User, t: Translator
+) -> bool:
+    """A page listing several calls: only the pressed call's line and button change (False: not such a page)."""
+    mine = request.taken_by == user.telegram_id and not request.resolved
+    return await redraw_pressed(services, message, request, await _state_line(services, request, t), t, mine=mine)
 
 
 async def _redraw_alert(
@@ -197,6 +217,11 @@ async def _edit_colleagues(context: BotContext, request: HelpRequest, pressed: M
         t = await translator_for(services, copy.chat_id)
         line = await _state_line(services, request, t)
         await edit_delivered(context, copy, Html(f"{copy.payload.text}\n\n{line}"), None)
+
+    async def line_for(t: Translator) -> str:
+        return await _state_line(services, request, t)
+
+    await edit_copies(context, request, pressed, line_for)
 
 
 async def _edit_askers_warning(context: BotContext, press: HelpPress) -> None:

@@ -16,22 +16,29 @@ stopped with the call still open (⏹, with ✋ 我来处理), as an on-call pag
 the people on it, never by just going quiet. A call raised longer ago is left to /warnstatus: the pager does not wake
 anyone for old data, nor announces its stop later than `STOP_TOLD_WITHIN` after it.
 
-Each page is queued under a key named by the call and the interval it is due at (`warning:{w}:help:{id}:repage:{n}`,
-the city's `…:repage:{n}:city`), so the minute's follow-up, run twice or after a restart, sends each once; a page
-missed while the bot was down is not sent late, only the one due now.
+The pages are grouped by person, as a pager groups its open incidents per responder: each round is one message to
+one person naming every untaken call of their scope that is due (several: a numbered line and a ✋ button each),
+never a message per call. A round comes when a call of theirs is first due, else `help_repage` after their last
+while some call listed has had fewer than ESCALATED_AT pages, then every second interval. A call's number is how
+many of the person's rounds named it (each round names every call due), read from the outbox: the first repeat is
+第 1 次 whatever ran before, and the city's 🔺 says how many pages the county really had. Each round is queued under a
+key named by the person and the minute (`help:round:{chat}:{minute}`, the city's `help:cityround:…`), so the
+minute's follow-up, run twice or after a restart, sends it once; a round missed while the bot was down is not sent
+late, only the one due now.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup
 
 from bot.domain.roles import Role
 from bot.domain.warnings import EarlyWarning, county_of
-from bot.i18n import Translator
+from bot.i18n import Translator, clipped_width, counted
 from bot.services.staff import first_told
 from handlers.common import place_name
 from handlers.warning_outbox import queue_personal
@@ -40,12 +47,13 @@ from handlers.warning_text import (
     help_alert_key,
     local_time,
     person_link,
+    take_help_button,
     take_help_keyboard,
     title,
     waited,
 )
 from handlers.warnstatus import area_name
-from storage.models import Institution
+from storage.models import Institution, Region
 from storage.warning_models import ContactEntry, HelpRequest
 
 if TYPE_CHECKING:
@@ -55,21 +63,14 @@ PAGED_FOR = timedelta(hours=12)  # older calls are not paged any more (nor, at t
 # The stop is announced in the hour after it, not later (after a long outage, or for old data at the first start).
 STOP_TOLD_WITHIN = timedelta(hours=1)
 ESCALATED_AT = 2  # the interval at which the city admins are told (the 🔺 notice)
+BUTTON_COLUMNS = 40  # how much of a call's institution its ✋ button names
 
 
-def due_page(number: int) -> bool:
-    """Whether interval `number` has a page: each of the first two, then every second one (the city knows)."""
-    return number >= 1 and (number <= ESCALATED_AT or number % 2 == ESCALATED_AT % 2)
-
-
-def county_page(number: int) -> int:
-    """The county's count of the page at interval `number`: 1, 2, then one more every second interval."""
-    return number if number <= ESCALATED_AT else ESCALATED_AT + (number - ESCALATED_AT) // 2
-
-
-def city_page(number: int) -> int:
-    """The city's count of its page at interval `number`: the 🔺 notice at ESCALATED_AT was its first."""
-    return 1 + (number - ESCALATED_AT) // 2
+# One page a round names at most this many calls, each with its ✋ button; the others are counted, with where to see
+# them (/warnstatus, 🆘 求助).
+ROUND_CALLS = 8
+# The county's rounds: the cadence while some call listed has had fewer pages than this, then every second interval.
+ROUND_PREFIX, CITY_ROUND_PREFIX = "help:round", "help:cityround"
 
 
 @dataclass
@@ -79,22 +80,164 @@ class Paged:
     stopped: int = 0  # calls whose pages stopped this time, still open, told to staff and the city admins
 
 
+@dataclass
+class _Audience:
+    """Whom one round goes to, and the calls it lists (the oldest first)."""
+
+    chat_id: int
+    calls: list[HelpRequest] = field(default_factory=list)
+
+
 async def page_untaken(services: BotServices) -> Paged:
-    """Announce again each untaken call whose next page is due, and escalate those past two intervals."""
+    """One round of pages for each person with untaken calls in their scope whose turn has come: the county's staff
+    (or the city admins where the county has none) for the calls past one interval; the city admins, in words of
+    their own, for those past ESCALATED_AT intervals. The asker is told once that nobody has taken it yet."""
     paged = Paged()
     now = services.clock.now()
     interval = services.settings.warning_settings.help_repage
+    county: dict[int, _Audience] = {}
+    city: dict[int, _Audience] = {}
+    admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
+    firsts: dict[int, int] = {}  # a call: one of those first alerted, whose rounds count its pages
     for request in await services.storage.help_requests.untaken_since(now - PAGED_FOR):
-        number = int((now - request.raised_at) / interval)
-        if not due_page(number):
+        if now - request.raised_at < interval:
             continue
-        paged.repaged += bool(await _repage(services, request, number))
-        if number >= ESCALATED_AT:
-            paged.escalated += bool(await _escalate(services, request))
+        told = await first_told(services.storage, request.region_code)
+        for user in told:
+            county.setdefault(user.telegram_id, _Audience(user.telegram_id)).calls.append(request)
+        if told:
+            firsts[request.id] = told[0].telegram_id
+        if now - request.raised_at < ESCALATED_AT * interval:
+            continue
+        city_alerted = any(user.role is Role.CITY for user in told)
+        await _tell_asker_waiting(services, request, city_alerted)
+        if not city_alerted:
+            for chat_id in admins:
+                city.setdefault(chat_id, _Audience(chat_id)).calls.append(request)
+    counted: dict[int, list[datetime]] = {}
+    for audience in county.values():
+        counted[audience.chat_id] = await services.storage.outbox.queued_times(f"{ROUND_PREFIX}:{audience.chat_id}:")
+    repaged: set[int] = set()
+    for audience in county.values():
+        repaged |= await _county_round(services, audience, counted[audience.chat_id], interval)
+    for chat_id in set(firsts.values()):  # the pages just queued count too
+        counted[chat_id] = await services.storage.outbox.queued_times(f"{ROUND_PREFIX}:{chat_id}:")
+    escalated: set[int] = set()
+    for audience in city.values():
+        pages = {r.id: _pages(counted.get(firsts.get(r.id, 0), []), r.raised_at + interval) for r in audience.calls}
+        escalated |= await _city_round(services, audience, pages, interval)
+    paged.repaged, paged.escalated = len(repaged), len(escalated)
     for request in await services.storage.help_requests.untaken_since(now - PAGED_FOR - STOP_TOLD_WITHIN):
         if now - request.raised_at >= PAGED_FOR:
             paged.stopped += bool(await _stopped(services, request))
     return paged
+
+
+def _pages(rounds: list[datetime], since: datetime) -> int:
+    """How many of a person's rounds named a call: those since it was first due (each round names every call due)."""
+    return sum(1 for at in rounds if at >= since)
+
+
+def _turn_come(now: datetime, rounds: list[datetime], counts: list[int], cadence: timedelta) -> bool:
+    """Whether a person's round is due: a call not yet paged to them (its first page comes on time), or their last
+    round `cadence` ago."""
+    return not rounds or 0 in counts or now - rounds[-1] >= cadence
+
+
+async def _county_round(
+    services: BotServices, audience: _Audience, rounds: list[datetime], interval: timedelta
+) -> set[int]:
+    """The round of one of those first alerted, if its turn has come: every untaken call of their scope due, each
+    numbered by the pages it had (the first repeat is 第 1 次). Every interval while some call has had fewer than
+    ESCALATED_AT pages, then every second one (the city knows by then). Returns the calls it named."""
+    now = services.clock.now()
+    counts = [_pages(rounds, r.raised_at + interval) for r in audience.calls]
+    cadence = interval if any(count < ESCALATED_AT for count in counts) else 2 * interval
+    if not _turn_come(now, rounds, counts, cadence):
+        return set()
+    calls = [(r, count + 1) for r, count in zip(audience.calls, counts, strict=True)]
+    render = await _round_words(services, calls, city=False)
+    key = f"{ROUND_PREFIX}:{audience.chat_id}:{now:%Y%m%dT%H%M}"
+    sent = await queue_personal(services, [audience.chat_id], key, render)
+    return {r.id for r, _ in calls} if sent else set()
+
+
+async def _city_round(
+    services: BotServices, audience: _Audience, county_pages: dict[int, int], interval: timedelta
+) -> set[int]:
+    """A city admin's round, if its turn has come: each call the county has not taken past ESCALATED_AT intervals,
+    the first time as the 🔺 notice (saying how many pages the county had), then counted from it, every second
+    interval. Returns the calls told to the city for the first time."""
+    now = services.clock.now()
+    rounds = await services.storage.outbox.queued_times(f"{CITY_ROUND_PREFIX}:{audience.chat_id}:")
+    counts = [_pages(rounds, r.raised_at + ESCALATED_AT * interval) for r in audience.calls]
+    if not _turn_come(now, rounds, counts, 2 * interval):
+        return set()
+    calls = [(r, count + 1) for r, count in zip(audience.calls, counts, strict=True)]
+    render = await _round_words(services, calls, city=True, county_pages=county_pages)
+    key = f"{CITY_ROUND_PREFIX}:{audience.chat_id}:{now:%Y%m%dT%H%M}"
+    sent = await queue_personal(services, [audience.chat_id], key, render)
+    return {r.id for r, number in calls if number == 1} if sent else set()
+
+
+async def _round_words(
+    services: BotServices, calls: list[tuple[HelpRequest, int]], *, city: bool,
+    county_pages: dict[int, int] | None = None,
+) -> Callable[[Translator], tuple[str, InlineKeyboardMarkup | None]]:
+    """A round's words: one call in the words a single page always had; several as a list, a ✋ button each."""
+    tz, now = services.settings.tz, services.clock.now()
+    read = [(request, number, await _call(services, request),
+             await services.storage.regions.get(county_of(request.region_code))) for request, number in calls]
+    pages = county_pages or {}
+
+    def line(t: Translator, index: int | None, request: HelpRequest, number: int, call: _Call, region: Region | None
+             ) -> str:
+        paged = pages.get(request.id, 0)
+        words = {"name": call.asker, "institution": _names(call, t), "title": title(call.warning, t),
+                 "headline": headline(call.warning, t), "raised": local_time(request.raised_at, tz),
+                 "waited": waited(now - request.raised_at, t), "number": number, "region": area_name(region, t),
+                 "pages": paged}
+        if not city:
+            base = "warn.help_repage"
+        elif number > 1:
+            base = "warn.help_repage_city"
+        else:  # the city's first word of it: how many pages the county had, as many as were sent
+            base = "warn.help_escalated" if paged else "warn.help_escalated_unpaged"
+        key = base if index is None else f"{base}_line"
+        if base == "warn.help_escalated":
+            key = counted(key, paged)
+        return t(key, **words) if index is None else t(key, index=index, **words)
+
+    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        if len(read) == 1:
+            request, number, call, region = read[0]
+            return line(t, None, request, number, call, region), take_help_keyboard(request.id, t)
+        listed = read[:ROUND_CALLS]
+        text = t("warn.help_round_city" if city else "warn.help_round", count=len(read)) + "\n" + "\n".join(
+            line(t, index, request, number, call, region)
+            for index, (request, number, call, region) in enumerate(listed, 1))
+        if len(read) > len(listed):
+            text += "\n" + t("warn.help_round_more", count=len(read) - len(listed))
+        buttons = [[take_help_button(request.id, t, clipped_width(_names(call, t), BUTTON_COLUMNS))]
+                   for request, _, call, _ in listed]
+        return text, InlineKeyboardMarkup(buttons)
+
+    return render
+
+
+async def _tell_asker_waiting(services: BotServices, request: HelpRequest, city_alerted: bool) -> None:
+    """Once per call (its key): the person who asked is told that nobody has taken it yet, and who was told again."""
+    key = f"{help_alert_key(request)}:waiting"
+    if await services.storage.outbox.queued(f"{key}:chat:{request.asker_id}"):
+        return
+    warning = await services.warnings.get(request.warning_id)
+    tz = services.settings.tz
+
+    def tell(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        which = "warn.help_waiting_city" if city_alerted else "warn.help_waiting"
+        return t(which, title=title(warning, t), raised=local_time(request.raised_at, tz)), None
+
+    await queue_personal(services, [request.asker_id], key, tell)
 
 
 async def _stopped(services: BotServices, request: HelpRequest) -> int:
@@ -141,63 +284,13 @@ def _names(call: _Call, t: Translator) -> str:
     return t.plain("warn.list_separator").join(place_name(i, t) for i in call.institutions if i is not None) or "—"
 
 
-async def _repage(services: BotServices, request: HelpRequest, number: int) -> int:
-    """The page at interval `number`: to those first alerted, and, after their 🔺 notice, to the city admins in words
-    of their own (unless they were the ones first alerted)."""
-    told = await first_told(services.storage, request.region_code)
-    call, tz, now = await _call(services, request), services.settings.tz, services.clock.now()
-    key = f"{help_alert_key(request)}:repage:{number}"
-
-    def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("warn.help_repage", name=call.asker, institution=_names(call, t), title=title(call.warning, t),
-                 headline=headline(call.warning, t), raised=local_time(request.raised_at, tz),
-                 waited=waited(now - request.raised_at, t), number=county_page(number)), take_help_keyboard(
-                     request.id, t)
-
-    sent = await queue_personal(services, [user.telegram_id for user in told], key, render)
-    if number <= ESCALATED_AT or any(user.role is Role.CITY for user in told):
-        return sent
-    admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
-    region = await services.storage.regions.get(county_of(request.region_code))
-
-    def render_city(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        return t("warn.help_repage_city", name=call.asker, institution=_names(call, t), title=title(call.warning, t),
-                 headline=headline(call.warning, t), raised=local_time(request.raised_at, tz),
-                 waited=waited(now - request.raised_at, t), number=city_page(number),
-                 region=area_name(region, t)), take_help_keyboard(request.id, t)
-
-    return sent + await queue_personal(services, admins, f"{key}:city", render_city)
-
-
-async def _escalate(services: BotServices, request: HelpRequest) -> int:
-    """Once per call: the city admins hear that nobody took it (unless they were the ones alerted, paged already),
-    and the person who asked is told that nobody has taken it yet, and who was told again."""
-    told = await first_told(services.storage, request.region_code)
-    city_alerted = any(user.role is Role.CITY for user in told)
-    call, tz, now = await _call(services, request), services.settings.tz, services.clock.now()
-    sent = 0
-    if not city_alerted:
-        admins = [user.telegram_id for user in await services.storage.users.in_scope(Role.CITY, None)]
-        region = await services.storage.regions.get(county_of(request.region_code))
-
-        def render(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-            return t("warn.help_escalated", name=call.asker, institution=_names(call, t),
-                     title=title(call.warning, t), raised=local_time(request.raised_at, tz),
-                     waited=waited(now - request.raised_at, t),
-                     region=area_name(region, t)), take_help_keyboard(request.id, t)
-
-        sent = await queue_personal(services, admins, f"{help_alert_key(request)}:city", render)
-
-    def tell(t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
-        key = "warn.help_waiting_city" if city_alerted else "warn.help_waiting"
-        return t(key, title=title(call.warning, t), raised=local_time(request.raised_at, tz)), None
-
-    await queue_personal(services, [request.asker_id], f"{help_alert_key(request)}:waiting", tell)
-    return sent
-
-
 def alert_prefixes(request: HelpRequest) -> tuple[str, ...]:
     """The outbox keys of every staff copy announcing the call: the first alert, its pages, the city's notice.
     Taken or resolved, they are all edited to say so (and lose ✋ 我来处理)."""
     key = help_alert_key(request)
     return f"{key}:chat:", f"{key}:repage:", f"{key}:city:chat:", f"{key}:stopped:chat:"
+
+
+async def whom(services: BotServices, request: HelpRequest, t: Translator) -> str:
+    """Whom a call is for, as a page listing several calls names it."""
+    return _names(await _call(services, request), t)

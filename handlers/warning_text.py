@@ -196,6 +196,12 @@ def help_alert_key(request: HelpRequest) -> str:
     return f"warning:{request.warning_id}:help:{request.id}"
 
 
+def take_help_button(request_id: int, t: Translator, institution: str) -> InlineKeyboardButton:
+    """✋ 我来处理 naming the call's institution, for a page listing several calls."""
+    return InlineKeyboardButton(t.plain("help.button_take_of", institution=institution),
+                                callback_data=f"{HELP_TAKE}:{request_id}")
+
+
 def take_help_keyboard(request_id: int, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t.plain("help.button_take"), callback_data=f"{HELP_TAKE}:{request_id}")]]

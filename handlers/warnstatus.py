@@ -7,6 +7,7 @@ What follows an unanswered reminder (the escalations, ☎️ 我来跟进 and �
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,12 +16,14 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.domain.paging import page_of
 from bot.domain.roles import Role, region_in_scope
 from bot.domain.warnings import EarlyWarning, WarningStatus, regions_overlap
 from bot.i18n import Html, Translator, clipped, counted
 from bot.services.errors import Refusal
+from bot.services.warning_list import KINDS, Listed, Shown, counts, filtered, urgent_first
 from bot.services.warnings import CountyAckStatus, InstitutionAck, WarningAckStatus
-from handlers.common import answer, identify, is_private, place_name, refuse_press
+from handlers.common import answer, identify, is_private, page_row, place_name, refuse_press
 from handlers.warning_outbox import queue_personal
 from handlers.warning_text import (
     LEVEL_ICONS,
@@ -41,11 +44,10 @@ ICONS = {AckResponse.RECEIVED: "✅", AckResponse.NEED_HELP: "🆘", None: "⏳"
 # What `_checked` refuses besides a warning gone: a press not the presser's to make, worth an audit entry.
 AUTHZ_REFUSALS = frozenset({"warning_staff_only", "warning_out_of_scope"})
 # A warning may reach every institution of a county, or of the city: a line for each would be past what one
-# Telegram message holds (4096 characters). The status lists this many, shared among the counties (each at least
-# COUNTY_ROWS, the rows a county does not need going to those that do), those needing help and the silent first,
-# within STATUS_BUDGET characters, and counts the rest.
-STATUS_ROWS = 30
-COUNTY_ROWS = 3
+# Telegram message holds (4096 characters). The status shows them a page at a time, PAGE_ROWS a page, the most
+# urgent first, with a filter for each kind (bot.services.warning_list); a page's reports give way past
+# STATUS_BUDGET characters.
+PAGE_ROWS = 15
 STATUS_BUDGET = 3600
 # /warnstatus also shows, read-only, the warnings that ended (lifted or run out) this long ago at most.
 ENDED_SHOWN = timedelta(hours=48)
@@ -63,15 +65,20 @@ def scope_of(user: User) -> str | None:
     return user.region_code if user.role is Role.COUNTY else None
 
 
-async def status_text(services: BotServices, status: WarningAckStatus, t: Translator) -> Html:
+async def status_text(
+    services: BotServices, status: WarningAckStatus, t: Translator, view: View | None = None
+) -> Html:
+    """The status of one warning: its figures, then a page of its institutions (`view`: which kind, which page),
+    the most urgent first, under their county's name."""
+    view = view or View()
     warning = status.warning
     ended = services.warnings.ended_when(warning)
     total = status.acknowledged + status.need_help + status.helped + status.pending
     # A call for help resolved (🆘→✅) is an answer, counted apart from the calls still open.
-    counts = "warnstatus.counts_helped" if status.helped else "warnstatus.counts"
+    figures = "warnstatus.counts_helped" if status.helped else "warnstatus.counts"
     lines = [
         _title(services, warning, t, ended),
-        t(counted(counts, total), received=status.acknowledged, need_help=status.need_help,
+        t(counted(figures, total), received=status.acknowledged, need_help=status.need_help,
           helped=status.helped, pending=status.pending, total=total),
     ]
     if status.no_one_to_reach:
@@ -79,41 +86,86 @@ async def status_text(services: BotServices, status: WarningAckStatus, t: Transl
         lines.append(t(counted(key, status.no_one_to_reach), count=status.no_one_to_reach))
     if late := sum(1 for county in status.counties for row in _listing(county) if _late_call(row, ended)):
         lines.append(t(counted("warnstatus.late_calls", late), count=late))
-    used = sum(len(line) + 1 for line in lines)
-    reports = await services.warnings.reports(warning.id)
-    listed = [_listing(county) for county in status.counties]
-    for county, rows, share in zip(status.counties, listed, shares([len(rows) for rows in listed]), strict=True):
-        region = await services.storage.regions.get(county.county_code)
-        lines.append(t("warnstatus.county", region=area_name(region, t)))
-        if county.follower is not None:
-            lines.append(await _follower_line(services, county.follower, t))
-        elif county.pending and ended is None and _escalated(services, warning):
-            lines.append(t("warnstatus.nobody_follows"))
-        used += sum(len(line) + 1 for line in lines[-2:])
-        shown = 0
-        for row in rows[:share]:
-            line = await _row(services, row, t, ended)
-            if done := reports.get(row.institution_id):
-                line += "\n" + report_line(services, done, t)
-            if used + len(line) + 1 > STATUS_BUDGET:
-                break
-            lines.append(line)
-            used += len(line) + 1
-            shown += 1
-        if shown < len(rows):
-            silent = len(county.need_help) + len(county.pending) - shown
-            more = len(rows) - shown
-            key = "warnstatus.more" if ended is None else "warnstatus.more_ended"
-            lines.append(t(counted(key, more), count=more, pending=max(0, silent)))
-            used += len(lines[-1]) + 1
     if not status.counties and status.scope_region is not None:
         # A county's share of a warning that reached heads elsewhere (a city-wide one) may be empty: say so of the
         # county, not of the warning.
         region = await services.storage.regions.get(status.scope_region)
         lines.append(t("warnstatus.no_institutions_in", region=area_name(region, t)))
-    elif not status.counties:
+        return Html("\n".join(lines))
+    if not status.counties:
         lines.append(t("warnstatus.no_institutions"))
-    return Html("\n".join(lines))
+        return Html("\n".join(lines))
+    listed = urgent_first(status.counties)
+    cut = page_of(filtered(listed, view.shown), view.page, PAGE_ROWS)
+    if _paged(listed, view):
+        lines.append(t(f"warnstatus.view_{view.shown.value}", count=cut.total, page=cut.page + 1, pages=cut.pages))
+    if not cut.items:
+        lines.append(t("warnstatus.view_empty"))
+    reports = await services.warnings.reports(warning.id)
+    body = await _page_lines(services, status, cut.items, reports, t, ended)
+    if sum(len(line) + 1 for line in [*lines, *body]) > STATUS_BUDGET:
+        # Long names and long reports on one page: the reports give way (📝 落实情况 shows them whole).
+        body = await _page_lines(services, status, cut.items, {}, t, ended)
+    return Html("\n".join([*lines, *body]))
+
+
+@dataclass(frozen=True)
+class View:
+    """Which page of which kind of institution a /warnstatus message shows (kept in its buttons' data)."""
+
+    shown: Shown = Shown.ALL
+    page: int = 0
+
+    def data(self, warning_id: int, page: int | None = None) -> str:
+        return f"ws:v:{warning_id}:{self.shown.value}:{self.page if page is None else page}"
+
+
+def view_of(message: Message | None) -> View:
+    """The view a status message shows, read from its 🔄 刷新 button (a message from before the pages: the first)."""
+    buttons = message.reply_markup.inline_keyboard if message is not None and message.reply_markup else ()
+    for data in (str(b.callback_data or "") for row in buttons for b in row):
+        if data.startswith("ws:v:") and (view := parse_view(data)) is not None:
+            return view
+    return View()
+
+
+def parse_view(data: str) -> View | None:
+    parts = data.split(":")
+    if len(parts) != 5 or parts[3] not in {s.value for s in Shown} or not parts[4].isdigit():
+        return None
+    return View(Shown(parts[3]), int(parts[4]))
+
+
+def _paged(listed: list[Listed], view: View) -> bool:
+    """Whether the status shows its filters and pages: when its institutions are more than one page holds (a small
+    county's stays the one short message it was), or a filter was chosen (to come back from it)."""
+    return len(listed) > PAGE_ROWS or view.shown is not Shown.ALL
+
+
+async def _page_lines(
+    services: BotServices, status: WarningAckStatus, items: list[Listed], reports: dict[int, list[WarningReport]],
+    t: Translator, ended: datetime | None,
+) -> list[str]:
+    """The page's rows, each county's name (and who follows it up) above its first row, again where the county
+    comes back after another's (the city's list goes kind by kind, each county within a kind)."""
+    counties = {county.county_code: county for county in status.counties}
+    lines: list[str] = []
+    current: str | None = None
+    for item in items:
+        if item.county_code != current:
+            current = item.county_code
+            county = counties[current]
+            region = await services.storage.regions.get(current)
+            lines.append(t("warnstatus.county", region=area_name(region, t)))
+            if county.follower is not None:
+                lines.append(await _follower_line(services, county.follower, t))
+            elif county.pending and ended is None and _escalated(services, status.warning):
+                lines.append(t("warnstatus.nobody_follows"))
+        line = await _row(services, item.row, t, ended)
+        if done := reports.get(item.row.institution_id):
+            line += "\n" + report_line(services, done, t)
+        lines.append(line)
+    return lines
 
 
 def report_line(services: BotServices, reports: list[WarningReport], t: Translator) -> str:
@@ -155,20 +207,6 @@ def _late_call(row: InstitutionAck, ended: datetime | None) -> bool:
     """Whether the row's call for help was raised after the warning ended: no answer was recorded then (the figures
     count answers to a warning in force), but staff were called, and the tally shows it."""
     return ended is not None and row.help is not None and row.help.raised_at > ended
-
-
-def shares(sizes: list[int], rows: int = STATUS_ROWS, least: int = COUNTY_ROWS) -> list[int]:
-    """How many institutions /warnstatus lists of each county (`sizes`: how many each has): each at least `least`
-    (or all it has), then the rest of the `rows` one at a time to the counties with more to list, so that no row
-    is left unused while a county's institutions go uncounted."""
-    given = [min(size, least) for size in sizes]
-    left = rows - sum(given)
-    while left > 0 and any(g < size for g, size in zip(given, sizes, strict=True)):
-        for index, size in enumerate(sizes):
-            if left > 0 and given[index] < size:
-                given[index] += 1
-                left -= 1
-    return given
 
 
 def _escalated(services: BotServices, warning: EarlyWarning) -> bool:
@@ -216,13 +254,15 @@ async def _late_row(services: BotServices, call: HelpRequest, institution: str, 
 
 
 async def status_keyboard(
-    services: BotServices, status: WarningAckStatus, reader: User, t: Translator
+    services: BotServices, status: WarningAckStatus, reader: User, t: Translator, view: View | None = None
 ) -> InlineKeyboardMarkup | None:
-    """Remind (while some institution is silent) and refresh; for each county the reader follows up, ↩️ 交回跟进
-    (naming the county); ✅ 已解决 for the calls for help they took. A final tally has only the last (and refresh),
-    or nothing."""
+    """The filters and pages of a long list; remind (while some institution is silent) and refresh (the same page);
+    for each county the reader follows up, ↩️ 交回跟进 (naming the county); ✅ 已解决 for the calls for help they
+    took. A final tally has only the filters and pages, the last (and refresh), or nothing."""
+    view = view or View()
     warning = status.warning
-    refresh = InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=f"ws:show:{warning.id}")
+    refresh = InlineKeyboardButton(t.plain("warnstatus.button_refresh"), callback_data=view.data(warning.id))
+    browse = _browse_rows(status, view, t)
     reported = await reports_in(services, status)
     read = [[InlineKeyboardButton(t.plain("warnstatus.button_reports", count=len(reported)),
                                   callback_data=f"ws:reports:{warning.id}")]] if reported else []
@@ -230,16 +270,37 @@ async def status_keyboard(
         # The final tally: read-only, but for the calls for help (raised after the end too) the reader took, and
         # the reports of what was done.
         resolve = await _resolve_rows(services, status, reader, t)
-        return InlineKeyboardMarkup([*resolve, *read, [refresh]]) if resolve or read else None
+        rows = [*browse, *resolve, *read]
+        return InlineKeyboardMarkup([*rows, [refresh]]) if rows else None
     # 🔔 only while some institution has not answered: with none silent it would remind nobody.
     remind = [InlineKeyboardButton(t.plain("warnstatus.button_remind"), callback_data=f"ws:remind:{warning.id}")]
-    rows = [[*(remind if status.pending else []), refresh]]
+    rows = [*browse, [*(remind if status.pending else []), refresh]]
     for county in status.counties:
         if county.follower is not None and county.follower.telegram_id == reader.telegram_id:
             region = area_name(await services.storage.regions.get(county.county_code), t)
             rows.append([hand_back_button(warning, county.county_code, t, region)])
     rows += await _resolve_rows(services, status, reader, t)
     return InlineKeyboardMarkup([*rows, *read])
+
+
+def _browse_rows(status: WarningAckStatus, view: View, t: Translator) -> list[list[InlineKeyboardButton]]:
+    """A filter for each kind there is (with how many), the one shown marked; ◀ ▶ when its list runs to pages."""
+    listed = urgent_first(status.counties)
+    if not status.counties or not _paged(listed, view):
+        return []
+    told = counts(listed)
+    buttons = []
+    for kind in (Shown.ALL, *KINDS):
+        if told[kind] == 0 and kind is not view.shown:
+            continue
+        label = t.plain(f"warnstatus.filter_{kind.value}", count=told[kind])
+        if kind is view.shown:
+            label = t.plain("warnstatus.filter_chosen", label=label)
+        buttons.append(InlineKeyboardButton(label, callback_data=View(kind).data(status.warning.id)))
+    cut = page_of(filtered(listed, view.shown), view.page, PAGE_ROWS)
+    shown = View(view.shown, cut.page)
+    filters = [row for row in (buttons[:3], buttons[3:]) if row]
+    return [*filters, *page_row(cut.page, cut.pages, t, lambda p: shown.data(status.warning.id, p))]
 
 
 async def reports_in(services: BotServices, status: WarningAckStatus) -> list[WarningReport]:
@@ -311,7 +372,9 @@ async def pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if caller is None or caller.user is None or query is None or query.data is None:
         return
-    _, verb, warning_id = query.data.split(":")
+    _, verb, warning_id, *_ = query.data.split(":")
+    # ◀ ▶ and the filters name the page they show; 🔄 刷新 the page it is on (an older message's: the first).
+    view = parse_view(query.data) or View()
     services, t = context.services, caller.t
     try:
         warning = await _checked(context, caller.user, int(warning_id))
@@ -333,8 +396,8 @@ async def pressed(update: Update, context: BotContext) -> None:
             await query.answer()
         if isinstance(query.message, Message):
             status = await services.warnings.ack_status(warning.id, scope_of(caller.user))
-            await edit_in_place(query.message, await status_text(services, status, t),
-                                await status_keyboard(services, status, caller.user, t))
+            await edit_in_place(query.message, await status_text(services, status, t, view),
+                                await status_keyboard(services, status, caller.user, t, view))
         return
     if verb == "remind":
         at = services.clock.now().strftime("%Y%m%d%H%M")
@@ -348,11 +411,12 @@ async def pressed(update: Update, context: BotContext) -> None:
         await query.answer(t.plain(key, count=reminded), show_alert=True)
         return
     status = await services.warnings.ack_status(warning.id, scope_of(caller.user))
-    text = await status_text(services, status, t)
+    text = await status_text(services, status, t, view)
     await query.answer()
     if isinstance(query.message, Message) and query.message.text_html != text:
         try:
-            await query.message.edit_text(text, reply_markup=await status_keyboard(services, status, caller.user, t))
+            await query.message.edit_text(
+                text, reply_markup=await status_keyboard(services, status, caller.user, t, view))
         except BadRequest as error:
             if "not modified" not in error.message:
                 raise
@@ -436,10 +500,13 @@ async def edit_in_place(message: Message, text: str, markup: InlineKeyboardMarku
 def is_status(message: Message) -> bool:
     """Whether the message pressed is a /warnstatus message (rather than an escalation)."""
     buttons = message.reply_markup.inline_keyboard if message.reply_markup else ()
-    return any(str(b.callback_data or "").startswith(("ws:remind:", "ws:show:")) for row in buttons for b in row)
+    marks = ("ws:remind:", "ws:show:", "ws:v:")
+    return any(str(b.callback_data or "").startswith(marks) for row in buttons for b in row)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("warnstatus", show_status, filters=filters.ChatType.PRIVATE))
     for verb in ("remind", "show", "reports"):
         application.add_handler(CallbackQueryHandler(pressed, pattern=rf"^ws:{verb}:\d+$"))
+    kinds = "".join(kind.value for kind in Shown)
+    application.add_handler(CallbackQueryHandler(pressed, pattern=rf"^ws:v:\d+:[{kinds}]:\d+$"))

@@ -47,6 +47,9 @@ class OutboxPayload(_Model):
     # when a person's access ends, also from the command line, so that the running bot does it. Skipped when the
     # person is registered again by the time it goes: their new menu stays.
     clear_menu: bool = False
+    # Whom a summary still waiting to go names (telegram ids), so that news of one more joins it rather than making
+    # a message of its own (handlers.reach: many people refused at once). Not sent.
+    about: tuple[int, ...] = ()
 
 
 class NewOutboxMessage(_Model):

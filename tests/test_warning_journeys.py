@@ -739,7 +739,8 @@ async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escala
 ) -> None:
     """A county's warning reaches every home care centre in its villages: a line for each in /warnstatus, and
     each name in the escalation, would be past what one Telegram message holds, and Telegram would refuse both.
-    Each lists the most urgent first and counts the rest."""
+    The status shows them a page at a time, the most urgent first; the escalation names the first and counts the
+    rest."""
     cast = await enrol(typhoon_stage)
     staff = cast.dongtou_staff
     await compose_typhoon(cast)
@@ -770,11 +771,13 @@ async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escala
     await staff.send_text("/warnstatus")
     status = staff.last_message()
     assert "已收到并落实 0 · 需要帮助 1 · 未回复 301（共 302 家机构）" in status.text
-    assert f"🆘 {HOME_2_ZH}：陈 院长" in status.text.splitlines()[3]  # who needs help comes first
+    assert status.text.splitlines()[2] == "全部 302 家，第 1/21 页（求助、无人可联系、未回复的在前）"
+    assert f"🆘 {HOME_2_ZH}：陈 院长" in status.text.splitlines()[4]  # who needs help comes first
     listed = [centre for centre in centres if centre.name_zh in status.text]
-    assert 0 < len(listed) < len(centres) and listed == centres[: len(listed)]
-    assert f"另有 {302 - 2 - len(listed)} 家机构未列出" in status.text  # both homes are listed
-    await staff.press("🔄 刷新", message=status)  # the refreshed status is bounded the same way
+    assert 0 < len(listed) < 15 and listed == centres[: len(listed)]
+    await staff.press("下一页 ▶", message=status)  # the next page: the next fifteen, bounded the same way
+    assert "第 2/21 页" in status.text
+    assert [centre for centre in centres if centre.name_zh in status.text] == centres[len(listed): len(listed) + 15]
 
     typhoon_stage.clock.advance(timedelta(hours=2, minutes=1))
     assert (await follow_up(typhoon_stage.services)).escalated == 301
@@ -783,7 +786,8 @@ async def test_a_warning_to_hundreds_of_institutions_keeps_its_status_and_escala
     assert "以下 301 家机构仍未回复" in escalation.text
     named = [centre for centre in centres if centre.name_zh in escalation.text]
     assert 0 < len(named) < len(centres) and named == centres[: len(named)]
-    assert f"另有 {301 - len(named) - 1} 家未列出" in escalation.text and "/warnstatus" in escalation.text
+    assert f"另有 {301 - len(named) - 1} 家未列出" in escalation.text
+    assert escalation.text.endswith("发送 /warnstatus，点「⏳ 未回复」和「☎️ 无人可联系」可逐页查看全部。")
 
 
 async def city_wide_heat_warning(stage: Stage, cast: Cast | None = None) -> Cast:

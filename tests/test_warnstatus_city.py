@@ -11,7 +11,6 @@ from bot.sandbox.driver import SimUser
 from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
-from handlers.warnstatus import shares
 from storage.warning_models import AckResponse, WarningAck
 from tests.test_city_wide_warnings import warn_the_whole_city
 from tests.warning_people import DONGTOU, LUCHENG, containing, drain, enrol
@@ -20,13 +19,6 @@ from tests.warning_people import DONGTOU, LUCHENG, containing, drain, enrol
 def _as_now(user: SimUser, message_id: int) -> BotMessage:
     (message,) = [m for m in user.messages() if m.message_id == message_id]
     return message
-
-
-def test_rows_a_county_does_not_need_go_to_those_that_do() -> None:
-    assert shares([4, 2, 1, 2] + [1] * 9) == [4, 2, 1, 2] + [1] * 9
-    assert shares([40, 1, 1]) == [28, 1, 1]
-    assert shares([40, 40]) == [15, 15]
-    assert shares([5] * 13) == [3] * 13  # each county its least, though past the thirty
 
 
 async def test_the_city_status_lists_all_seventeen_institutions_and_says_why_once(typhoon_stage: Stage) -> None:

@@ -349,6 +349,25 @@ class OutboxRepository:
             "UPDATE outbox SET payload = json_set(payload, '$.text', ?) WHERE id = ?", (text, outbox_id)
         )
 
+    async def queued_times(self, key_prefix: str) -> list[datetime]:
+        """When each message under `key_prefix` was queued (not those cancelled), the earliest first: how often and
+        how lately someone was paged."""
+        rows = await self._db.fetchall(
+            "SELECT created_at FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? AND state != 'cancelled' "
+            "ORDER BY created_at",
+            _keys_starting_with(key_prefix),
+        )
+        return [from_db_time(row["created_at"]) for row in rows]
+
+    async def rewrite_waiting(self, outbox_id: int, payload: OutboxPayload) -> bool:
+        """Put `payload` in place of a message's while it still waits its turn (no sender has claimed it); False when
+        it is on its way or gone."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE outbox SET payload = ? WHERE id = ? AND state = 'pending' AND claimed_by IS NULL",
+            (payload.model_dump_json(exclude_defaults=True), outbox_id),
+        )
+        return changed == 1
+
     async def get_by_key(self, dedupe_key: str) -> OutboxItem | None:
         row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
         return None if row is None else _item(row)

@@ -871,6 +871,9 @@ ROWS: tuple[Row, ...] = (
         ("warnstatus.title", "warnstatus.none", "warnstatus.title_lifted", "warnstatus.ended_more")),
     Row("ws:show:", expect(allow=LUCHENG_STAFF), press(filled("ws:show:{warning}")), ("warnstatus.title",),
         warning=WarningStatus.SENT),
+    # A page or a filter of a long status: the same people as its refresh.
+    Row("ws:v:", expect(allow=LUCHENG_STAFF), press(filled("ws:v:{warning}:s:0")), ("warnstatus.title",),
+        warning=WarningStatus.SENT),
     Row("ws:reports:", expect(allow=LUCHENG_STAFF), press(filled("ws:reports:{warning}")),
         ("warnstatus.reports_none",), warning=WarningStatus.SENT),
     Row("ws:remind:", expect(allow=LUCHENG_STAFF), press(filled("ws:remind:{warning}")),
