@@ -484,7 +484,8 @@ class GroupLossWords:
             )
             return t(f"group.bot_{lost.loss.value}", title=title, bindings=places, by=lost.by_name or "—")
 
-        await tell_each(services, lost.tell, f"group:{lost.chat_id}:lost", words)
+        # Keyed by the kind of news too: a right taken and given back within the same second is two pieces of news.
+        await tell_each(services, lost.tell, f"group:{lost.chat_id}:{lost.loss.value}", words)
 
     async def queue_topic(self, lost: LostTopic) -> None:
         services = self._services

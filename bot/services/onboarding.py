@@ -39,13 +39,18 @@ class GroupLoss(StrEnum):
     # A forum's General topic closed to all but admins: the general chat refuses the bot, the forum's topics do not.
     # Only the general chat's binding ends.
     GENERAL_CLOSED = "general_closed"
+    # Its administrator rights (or the right to delete messages) taken away: it still posts, so the bindings stay,
+    # but it can no longer see and remove classified posts (README: it is added as an administrator for that).
+    DEMOTED = "demoted"
+    PROMOTED = "promoted"  # not a loss: the right to delete back after DEMOTED, told to the same people
 
 
 @dataclass(frozen=True)
 class LostGroup:
     chat_id: int
     loss: GroupLoss
-    bindings: tuple[Group, ...]  # the bindings that ended (for GENERAL_CLOSED, the general chat's only)
+    # The bindings that ended (for GENERAL_CLOSED, the general chat's only; for DEMOTED, those that stay: none ends)
+    bindings: tuple[Group, ...]
     by_name: str | None  # who did it, when Telegram said
     tell: tuple[User, ...]  # whoever bound it, and the county staff of its region
 
@@ -423,6 +428,37 @@ class OnboardingService:
                 detail={"bindings": [{"region": g.region_code, "purpose": g.purpose.value} for g in ended]},
             )
             lost = LostGroup(chat_id, loss, tuple(ended), by_name, tuple(await self._answerable(ended)))
+            if self.notifier is not None:
+                await self.notifier.queue(lost)
+        return lost
+
+    async def admin_changed(
+        self, chat_id: int, *, regained: bool, actor_id: int | None, by_name: str | None
+    ) -> LostGroup | None:
+        """The bot is no longer an administrator of a bound group, or may no longer delete there (`regained`
+        False): notices still arrive, so its bindings stay, but a classified post there is no longer seen, or no
+        longer taken down. Audited, and the staff answerable told (`notifier`, in the same transaction), as for a
+        removal: an integration that lost a right it needs says so. `regained`: the right came back after such a
+        loss, and the same people hear that it did. None when the group is not bound, or when the right came back
+        with no loss told (made an administrator for the first time)."""
+        storage = self._storage
+        loss = GroupLoss.PROMOTED if regained else GroupLoss.DEMOTED
+        target = f"group:{chat_id}"
+        async with storage.db.transaction():
+            bound = [g for g in await storage.groups.of_chat(chat_id) if g.active]
+            if not bound:
+                return None
+            if regained:
+                last = await storage.audit.list("group.bot_", target=target, limit=1)
+                if not last or last[-1].action != f"group.bot_{GroupLoss.DEMOTED.value}":
+                    return None
+            await storage.audit.append(
+                actor_id,
+                f"group.bot_{loss.value}",
+                target=target,
+                detail={"bindings": [{"region": g.region_code, "purpose": g.purpose.value} for g in bound]},
+            )
+            lost = LostGroup(chat_id, loss, tuple(bound), by_name, tuple(await self._answerable(bound)))
             if self.notifier is not None:
                 await self.notifier.queue(lost)
         return lost
