@@ -228,6 +228,8 @@ async def access_gate(update: Update, context: BotContext) -> None:
         query = update.callback_query
         if command in GROUP_OPEN_COMMANDS or (query is not None and (query.data or "").startswith("bind:")):
             return
+        if update.message is not None and update.message.forum_topic_reopened is not None:
+            return  # a closed topic opened again may take back the binding its closing moved (handlers.group_topics)
         caller = await identify(update, context)
         if caller is not None and (command is not None or update.callback_query is not None):
             if update.callback_query is not None:
@@ -319,7 +321,7 @@ async def bound_group(update: Update, context: BotContext) -> Group | None:
     if chat is None:
         return None
     group = await context.services.storage.groups.get(chat.id, topic_of(update))
-    if group is None:
+    if group is None or not group.active:  # a topic whose own binding ended is still in a bound forum
         group = await context.services.storage.groups.get(chat.id, None)
     return group if group is not None and group.active else None
 

@@ -446,6 +446,14 @@ class SimGroup:
                                       service={"forum_topic_closed": {}})
         await self._topic_news(msg, by)
 
+    async def reopen_topic(self, topic_id: int, by: SimUser) -> None:
+        """An admin opens a closed topic again: everyone posts in it again, and the bot is told by a
+        `forum_topic_reopened` service message in the topic."""
+        self.state.topics[topic_id].closed = False
+        msg = self._world.new_message(self.state, by.id, "service", thread_id=topic_id,
+                                      service={"forum_topic_reopened": {}})
+        await self._topic_news(msg, by)
+
     async def close_general_topic(self, by: SimUser) -> None:
         """An admin closes the forum's 'General' topic (what `closeGeneralForumTopic` does): only admins post in it
         from then on, and a message without `message_thread_id` from a bot that is not one fails with 400
