@@ -19,6 +19,7 @@ from handlers import (
     drills,
     export,
     extension,
+    group_topics,
     groups,
     guards,
     hazard,
@@ -66,6 +67,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     invite.register(application)
     people.register(application)
     groups.register(application)
+    group_topics.register(application)
     report.register(application)
     tasks.register(application)
     mine.register(application)

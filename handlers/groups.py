@@ -22,7 +22,7 @@ from bot.domain.roles import STAFF_ROLES
 from bot.i18n import Translator
 from bot.services.errors import Refusal
 from bot.services.group_bindings import BindingChanged, ChangeKind, seen_of
-from bot.services.onboarding import LostGroup, LostTopic
+from bot.services.onboarding import LostGroup, LostTopic, TopicLoss
 from handlers.common import (
     Caller,
     answer,
@@ -484,7 +484,8 @@ class GroupLossWords:
             )
             return t(f"group.bot_{lost.loss.value}", title=title, bindings=places, by=lost.by_name or "—")
 
-        await tell_each(services, lost.tell, f"group:{lost.chat_id}:lost", words)
+        # Keyed by the kind of news too: a right taken and given back within the same second is two pieces of news.
+        await tell_each(services, lost.tell, f"group:{lost.chat_id}:{lost.loss.value}", words)
 
     async def queue_topic(self, lost: LostTopic) -> None:
         services = self._services
@@ -493,7 +494,17 @@ class GroupLossWords:
 
         def words(t: Translator) -> str:
             binding = f"{place_name(region, t)} · {t.plain(f'purpose.{topic.purpose.value}')}"
-            then = t("group.topic_to_general" if lost.to_general else "group.topic_ended")
+            if lost.loss is TopicLoss.REOPENED:
+                then = t("group.topic_back_general" if lost.to_general else "group.topic_back")
+            elif lost.to_general:
+                then = t("group.topic_to_general")
+            elif lost.widened_from is not None:
+                then = t("group.topic_widened", was=t.plain(f"purpose.{lost.widened_from.value}"),
+                         purpose=t.plain(f"purpose.{topic.purpose.value}"),
+                         general=t.plain(f"purpose.{GroupPurpose.GENERAL.value}"))
+            else:
+                then = t("group.topic_ended")
             return f"{t(f'group.topic_{lost.loss.value}', title=topic.title, binding=binding)}\n{then}"
 
-        await tell_each(services, lost.tell, f"group:{topic.chat_id}/{topic.topic_id}:lost", words)
+        key = f"group:{topic.chat_id}/{topic.topic_id}:{lost.loss.value}"  # closed and reopened within a second: both
+        await tell_each(services, lost.tell, key, words)

@@ -8,7 +8,7 @@ import re
 import sqlite3
 from datetime import timedelta
 
-from telegram import Message, Update
+from telegram import ChatMember, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -106,32 +106,39 @@ async def secrecy_guard(update: Update, context: BotContext) -> None:
     caller = await identify(update, context)
     actor_id = update.effective_user.id if update.effective_user else None
     content = "\n".join(texts).encode()
+    # Taken down first where we are allowed to (a private chat keeps the sender's own copy), so that the refusal
+    # says whether it still stands: a group that took the bot's right to delete must hear that it is still up.
+    kept_up = is_group(update) and not await _taken_down(message)
     await context.services.storage.audit.append(
         actor_id,
         "secrecy.refused",
         target=f"chat:{message.chat_id}",
         # Only a fingerprint: the content itself must not be stored anywhere.
         detail={"mark": mark, "sha256_prefix": hashlib.sha256(content).hexdigest()[:12], "length": len(content),
-                **({"album": True} if album is not None else {})},
+                **({"album": True} if album is not None else {}), **({"deleted": False} if kept_up else {})},
     )
-    if caller is not None:
-        if not follows_refused:  # said once for an album, not once a page
-            refusal = caller.t("secrecy.refused", mark=mark)
-            sender = update.effective_user
-            steps = waiting(context.application, message.chat_id, sender.id) if sender and is_private(update) else []
-            # The journey never sees the text, so neither its "type it again" nor its Cancel comes: both come here.
-            cancel = next((data for step in steps if (data := cancel_button(step)) is not None), None)
-            if steps:
-                refusal += "\n\n" + caller.t("secrecy.step_waiting_cancel" if cancel else "secrecy.step_waiting")
-            markup = cancel_keyboard(caller.t, cancel) if cancel is not None else None
-            await message.reply_text(refusal, reply_markup=markup, do_quote=False)
-        try:
-            # Delete it from the chat too where we are allowed to; a private chat keeps the sender's own copy.
-            if is_group(update):
-                await message.delete()
-        except TelegramError:
-            log.info("could not delete a classified message in chat %s", message.chat_id)
+    if caller is not None and not follows_refused:  # said once for an album, not once a page
+        refusal = caller.t("secrecy.refused", mark=mark)
+        if kept_up:
+            refusal += "\n\n" + caller.t("secrecy.not_taken_down")
+        sender = update.effective_user
+        steps = waiting(context.application, message.chat_id, sender.id) if sender and is_private(update) else []
+        # The journey never sees the text, so neither its "type it again" nor its Cancel comes: both come here.
+        cancel = next((data for step in steps if (data := cancel_button(step)) is not None), None)
+        if steps:
+            refusal += "\n\n" + caller.t("secrecy.step_waiting_cancel" if cancel else "secrecy.step_waiting")
+        markup = cancel_keyboard(caller.t, cancel) if cancel is not None else None
+        await message.reply_text(refusal, reply_markup=markup, do_quote=False)
     raise ApplicationHandlerStop
+
+
+async def _taken_down(message: Message) -> bool:
+    try:
+        await message.delete()
+    except TelegramError:
+        log.info("could not delete a classified message in chat %s", message.chat_id)
+        return False
+    return True
 
 
 # Callback data carries ids that SQLite stores as 64-bit integers; anything larger was never sent by the bot.
@@ -221,6 +228,8 @@ async def access_gate(update: Update, context: BotContext) -> None:
         query = update.callback_query
         if command in GROUP_OPEN_COMMANDS or (query is not None and (query.data or "").startswith("bind:")):
             return
+        if update.message is not None and update.message.forum_topic_reopened is not None:
+            return  # a closed topic opened again may take back the binding its closing moved (handlers.group_topics)
         caller = await identify(update, context)
         if caller is not None and (command is not None or update.callback_query is not None):
             if update.callback_query is not None:
@@ -261,6 +270,8 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
     if now == ChatMemberStatus.RESTRICTED and not getattr(change.new_chat_member, "can_send_messages", True):
         await _lost(update, context, GroupLoss.MUTED)
         return
+    if now in PRESENT and _takes_down(change.old_chat_member) != _takes_down(change.new_chat_member):
+        await _admin_changed(update, context, regained=_takes_down(change.new_chat_member))
     if now not in PRESENT or before in PRESENT:
         return
     chat = update.effective_chat
@@ -276,13 +287,41 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
         await chat.send_message(caller.t("group.unbound"))
 
 
+def _takes_down(member: ChatMember) -> bool:
+    """Whether the bot, as this member of a group, may delete others' messages there: the right the secrecy guard
+    needs to take a classified post down (and, with Telegram's privacy mode, to see it at all)."""
+    if member.status == ChatMemberStatus.OWNER:
+        return True
+    return member.status == ChatMemberStatus.ADMINISTRATOR and bool(getattr(member, "can_delete_messages", False))
+
+
+async def _admin_changed(update: Update, context: BotContext, *, regained: bool) -> None:
+    """Made a plain member of a bound group (or its right to delete taken away), the bot still posts there but
+    no longer sees or takes down a classified post: the group hears it, and so do the staff answerable for it
+    (`OnboardingService.admin_changed`); the right given back after that, both hear so too."""
+    chat, change = update.effective_chat, update.my_chat_member
+    assert chat is not None and change is not None
+    by = change.from_user
+    told = await context.services.onboarding.admin_changed(
+        chat.id, regained=regained, actor_id=by.id, by_name=full_name(by)[:64]
+    )
+    if told is None:
+        return
+    i18n = context.services.i18n
+    t = i18n.get(i18n.default_language)  # the group's posts are in the bureau's language
+    try:
+        await chat.send_message(t("group.admin_back_here" if regained else "group.demoted_here"))
+    except TelegramError:
+        log.info("could not tell group %s that its admin rights for the bot changed", chat.id)
+
+
 async def bound_group(update: Update, context: BotContext) -> Group | None:
     """The active binding this group chat's message falls under: its forum topic's, else the whole chat's."""
     chat = update.effective_chat
     if chat is None:
         return None
     group = await context.services.storage.groups.get(chat.id, topic_of(update))
-    if group is None:
+    if group is None or not group.active:  # a topic whose own binding ended is still in a bound forum
         group = await context.services.storage.groups.get(chat.id, None)
     return group if group is not None and group.active else None
 

@@ -131,19 +131,14 @@ def _named(lines: list[str], total: int, t: Translator) -> list[str]:
 
 def _overdue_list(draft: NoticeDraft, t: Translator) -> list[str]:
     """The negative list's overdue hazards under a heading that says the date they are judged at (a past month's
-    last day, or today), then a count of the rights-protection hazards overdue too, never named in groups, so that
-    the list adds up to the ranking's overdue figures."""
+    last day, or today). Rights-protection hazards are in neither the list nor the ranking's figures (the notice
+    says so once, for every county, with no number), so the list adds up to the ranking's overdue figures."""
     total = draft.overdue.total
     if draft.ranking.ended:
         heading = t("insight.notice.overdue_ended", total=total, end=day(draft.period.end))
     else:
         heading = t("insight.notice.overdue", total=total)
-    hidden = draft.overdue_hidden
-    return [
-        heading,
-        *_named([_overdue_line(row, draft, t) for row in draft.overdue.items], total, t),
-        *([t(counted("insight.notice.overdue_hidden", hidden), count=hidden)] if hidden else []),
-    ]
+    return [heading, *_named([_overdue_line(row, draft, t) for row in draft.overdue.items], total, t)]
 
 
 def notice_text(draft: NoticeDraft, city: str, t: Translator) -> str:
@@ -153,6 +148,7 @@ def notice_text(draft: NoticeDraft, city: str, t: Translator) -> str:
         "",
         t("insight.notice.ranking"),
         order_line(ranking, t),
+        t("insight.notice.sensitive_left_out"),
         *ranking_lines(ranking, t, NOTICE_RANKING_BUDGET),
         "",
         t("insight.notice.praise"),

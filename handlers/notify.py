@@ -20,7 +20,7 @@ from bot.domain.checklists import shown_description
 from bot.domain.lifecycle import REOPEN_WINDOW, HazardAction, corrects_it
 from bot.domain.reminders import notice_held_until
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.domain.targeting import Notice, NoticeKind, NoticeReason
+from bot.domain.targeting import GROUP_KINDS, Notice, NoticeKind, NoticeReason
 from bot.i18n import Translator, clipped, counted
 from bot.services.hazard_core import FIX_ACTIONS, actor_of
 from handlers.common import catalog_label, place_name
@@ -96,7 +96,8 @@ class HazardNotices:
     async def queue(self, hazard: Hazard, event: HazardEvent, notices: Sequence[Notice]) -> None:
         services = self._services
         untold = await self._overtaken(hazard, event)
-        notices = [n for n in notices if (n.recipient_id, n.topic_id) not in untold]
+        notices = [n for n in notices if (n.recipient_id, n.topic_id) not in untold
+                   and (n.kind is not NoticeKind.CLOSED_FOR_GROUP or await self._was_told(hazard, n))]
         if not notices:
             return
         institution = await services.storage.institutions.get(hazard.institution_id)
@@ -118,7 +119,7 @@ class HazardNotices:
         messages = []
         for notice in notices:
             recipient = None
-            if notice.kind is not NoticeKind.NEW_HAZARD_FOR_GROUP:
+            if notice.kind not in GROUP_KINDS:
                 recipient = await services.storage.users.get(notice.recipient_id)
                 if recipient is not None and not recipient.active:
                     # Their access ended: told nothing more. Targeting leaves them out already (guard); the notice
@@ -167,6 +168,12 @@ class HazardNotices:
             await outbox.cancel_held(lane, now=now, reason=f"overtaken: they did {event.action}",
                                      chat_id=event.actor_id, containing=own)
         return set()
+
+    async def _was_told(self, hazard: Hazard, notice: Notice) -> bool:
+        """Whether the group was told of the hazard (its 🆕 went, goes or is to go there): a group bound since, or
+        one that a 一般 hazard reported in another county never reached, is not told it closed."""
+        lane = f"{NOTICE_LANE}{hazard.id}:"
+        return await self._services.storage.outbox.reaches(lane, notice.recipient_id, notice.topic_id)
 
     async def _assignee_name(self, hazard: Hazard, notices: Sequence[Notice]) -> str:
         """Whom staff named responsible, for the notices that say so."""
@@ -245,6 +252,9 @@ def _render(
         return t("notice.new_for_head", **p), _doer_keyboard(hazard, t)
     if kind is NoticeKind.NEW_HAZARD_FOR_GROUP:
         return t("notice.new_for_group", **p), None
+    if kind is NoticeKind.CLOSED_FOR_GROUP:  # as its 🆕: no description, no buttons
+        return t("notice.closed_for_group_late" if hazard.closed_on_time is False else "notice.closed_for_group",
+                 **p), None
     if kind is NoticeKind.NEW_HAZARD_FOR_STAFF:
         if notice.reason == NoticeReason.SENSITIVE:
             return t("notice.new_for_staff_sensitive", **p), _details_keyboard(hazard, t)

@@ -136,11 +136,12 @@ async def _by_county(services: BotServices, delivery: Delivery, t: Translator) -
 
 
 async def _group_area(services: BotServices, delivery: Delivery, t: Translator) -> str | None:
-    """The name of the area a group is bound to ("鹿城区", or 市直 for the city's own), for its heading."""
+    """The name of the area a group is bound to ("鹿城区", "温州市"), for its heading. A group bound to the city hears
+    the counties' escalations too, not its own institutions' (市直) alone: it is headed by the city's name."""
     group = await services.storage.groups.get(delivery.recipient_id, delivery.topic_id)
     if group is None:
         return None
-    return area_name(await services.storage.regions.get(group.region_code), t)
+    return place_name(await services.storage.regions.get(group.region_code), t)
 
 
 def _ids_said(delivery: Delivery) -> str:

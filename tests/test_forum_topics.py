@@ -330,3 +330,98 @@ async def test_a_reminder_refused_by_a_closed_general_topic_ends_its_binding_onc
     assert (forum.chat_id, None) not in [(d.recipient_id, d.topic_id) for d in again.sent + again.failed]
     since = bot_stage.sandbox.calls_to("sendMessage")[before:]
     assert [c for c in since if c.params["chat_id"] == forum.chat_id and "message_thread_id" not in c.params] == []
+
+
+async def forum_with_general_for(stage: Stage, staff: SimUser, general: str | None) -> SimGroup:
+    """鹿城区民政论坛: topic 隐患 (5) bound for Lucheng's hazards; its general chat bound for `general`, or not."""
+    forum = stage.sandbox.group(chat_id=-1009, title="鹿城区民政论坛", is_forum=True)
+    forum.add(staff).add_topic("隐患", 5)
+    if general is not None:
+        await bind(staff, forum, None, LUCHENG, general)
+    await bind(staff, forum, 5, LUCHENG, "hazards")
+    return forum
+
+
+async def test_a_lost_topic_whose_purpose_the_general_chat_lacks_widens_it_rather_than_losing_it(
+    bot_stage: Stage,
+) -> None:
+    """The general chat bound for warnings, topic 隐患 for hazards: the topic deleted, its binding used to end
+    because the general chat "had a binding of its own" and staff read that the general chat got the rest anyway.
+    It did not: the forum got no hazard notice again. Now the general chat becomes 综合, and staff are told so."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    forum = await forum_with_general_for(bot_stage, staff, "warnings")
+    owner = bot_stage.sandbox.user(user_id=77, first_name="群主")
+    forum.make_admin(owner)
+    await forum.delete_topic(5, by=owner)
+
+    first = await report(bot_stage)
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, first.code)] == [None]  # seen, in the general chat
+    general = await bot_stage.services.storage.groups.get(forum.chat_id)
+    assert general is not None and general.active and general.purpose is GroupPurpose.GENERAL
+    (told,) = containing(staff, "已被删除")
+    assert "主聊天原来的绑定是「预警发布」，收不到这个话题的「隐患通知」消息" in told.text
+    assert "主聊天的绑定已改为「综合（全部通知）」" in told.text and "本就会收到" not in told.text
+    second = await report(bot_stage, description="配电箱前堆放纸箱")
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, second.code)] == [None]
+
+
+async def test_a_reopened_topic_takes_its_binding_back_and_says_so(bot_stage: Stage) -> None:
+    """Topic 隐患 closed, its hazards moved to the general chat at the first refusal. Opened again, it got nothing
+    and nobody was told: the binding stayed in the general chat for good. Now it comes back, the topic and the staff
+    are told, and the general chat is bound again as it was before (for warnings here, not 综合)."""
+    people = await cast(bot_stage)
+    staff = people.staff
+    forum = await forum_with_general_for(bot_stage, staff, "warnings")
+    owner = bot_stage.sandbox.user(user_id=77, first_name="群主")
+    forum.make_admin(owner)
+    await forum.close_topic(5, by=owner)
+    first = await report(bot_stage)
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, first.code)] == [None]
+    storage = bot_stage.services.storage
+    widened = await storage.groups.get(forum.chat_id)
+    assert widened is not None and widened.purpose is GroupPurpose.GENERAL
+
+    await forum.reopen_topic(5, by=owner)
+    await drain(bot_stage)
+    here = forum.last_message()
+    assert here.stored.thread_id == 5 and "本话题已重新开放，机器人恢复在此发送：鹿城区 · 隐患通知" in here.text
+    (told,) = containing(staff, "已重新开放")
+    assert "工作群「鹿城区民政论坛」里的话题（鹿城区 · 隐患通知）已重新开放，绑定已恢复到该话题" in told.text
+    assert "恢复为话题关闭前的样子" in told.text
+    topic, general = await storage.groups.get(forum.chat_id, 5), await storage.groups.get(forum.chat_id)
+    assert topic is not None and topic.active
+    assert general is not None and general.active and general.purpose is GroupPurpose.WARNINGS
+    assert len(await storage.audit.list(action_prefix="group.topic_reopened")) == 1
+
+    second = await report(bot_stage, description="配电箱前堆放纸箱")
+    await drain(bot_stage)
+    assert [m.stored.thread_id for m in containing(forum, second.code)] == [5]  # in its topic again, once
+
+
+async def test_a_reopened_topic_whose_binding_moved_to_an_unbound_general_chat_leaves_it_unbound(
+    bot_stage: Stage,
+) -> None:
+    people = await cast(bot_stage)
+    staff = people.staff
+    forum = await forum_with_general_for(bot_stage, staff, None)
+    owner = bot_stage.sandbox.user(user_id=77, first_name="群主")
+    forum.make_admin(owner)
+    await forum.close_topic(5, by=owner)
+    await report(bot_stage)
+    await drain(bot_stage)
+    await forum.reopen_topic(5, by=owner)
+    await drain(bot_stage)
+    storage = bot_stage.services.storage
+    general, topic = await storage.groups.get(forum.chat_id), await storage.groups.get(forum.chat_id, 5)
+    assert general is not None and not general.active and topic is not None and topic.active
+    told = staff.last_message().text
+    assert "已重新开放，绑定已恢复到该话题" in told and "恢复为话题关闭前的样子" in told
+    # Reopened once more with nothing moved away: nothing to give back, nobody told twice.
+    await forum.close_topic(5, by=owner)
+    await forum.reopen_topic(5, by=owner)
+    await drain(bot_stage)
+    assert len(containing(staff, "已重新开放")) == 1

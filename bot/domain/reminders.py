@@ -74,6 +74,9 @@ class Audience(StrEnum):
     # Of those, the groups bound for hazards alone: no daily digest lists the county's overdue there, so the weekly
     # repeat does (never for sensitive hazards either).
     HAZARDS_ONLY_GROUP = "hazards_only_group"
+    # The city's own groups for hazards (bound to the city as general or hazards): they hear what reaches the city
+    # admins from a county, its three-day escalation, not every local item (never for sensitive hazards either).
+    CITY_GROUP = "city_group"
     # Duties of an institution with no head a reminder can reach: the county staff covering it (city admins where
     # no county staff do) in the heads' place; nobody while it has one. Hazards need none: RESPONSIBLE falls back.
     STAND_IN = "stand_in"
@@ -206,7 +209,7 @@ DEFAULT_LADDER = EscalationLadder(
             "overdue3d",
             timedelta(days=3),
             ReminderKind.HAZARD_OVERDUE,
-            _audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
+            _audiences(Audience.CITY_ADMIN, Audience.COUNTY_GROUP, Audience.CITY_GROUP),
         ),
     ),
     repeat_every=timedelta(days=7),
@@ -220,7 +223,9 @@ DEFAULT_LADDER = EscalationLadder(
         Audience.RESPONSIBLE, Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.HAZARDS_ONLY_GROUP
     ),
     batch_at=time(9, 0),
-    batched_audiences=_audiences(Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP),
+    batched_audiences=_audiences(
+        Audience.COUNTY_STAFF, Audience.CITY_ADMIN, Audience.COUNTY_GROUP, Audience.CITY_GROUP
+    ),
     batch_repeats=True,
     repeat_weekday=0,  # Monday: the week's list of what is still overdue, at the start of the working week
 )

@@ -22,6 +22,8 @@ from bot.domain.roles import Role
 class NoticeKind(StrEnum):
     NEW_HAZARD_FOR_HEAD = "new_hazard_for_head"  # private, with Acknowledge / Start / Details buttons
     NEW_HAZARD_FOR_GROUP = "new_hazard_for_group"  # a short post in the county's bound group
+    # The loop closed where it opened: one line to the groups that were told of the hazard, when it is closed (销号).
+    CLOSED_FOR_GROUP = "closed_for_group"
     # Sensitive hazards (instead of head and group), and hazards nobody at the institution can take on.
     NEW_HAZARD_FOR_STAFF = "new_hazard_for_staff"
     ASSIGNED = "assigned"  # staff named this person responsible
@@ -45,6 +47,10 @@ class NoticeReason(StrEnum):
 
     SENSITIVE = "sensitive"
     NO_HEAD = "no_head"
+
+
+# The notices posted in groups: never a rights-protection hazard's (`guard`), never a description.
+GROUP_KINDS = frozenset({NoticeKind.NEW_HAZARD_FOR_GROUP, NoticeKind.CLOSED_FOR_GROUP})
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,12 @@ def on_action(
     if action not in plan:
         return []
     kind, recipients, why = plan[action]
-    return guard(_people(kind, hazard_id, recipients, why), facts, audience, actor_id)
+    notices = _people(kind, hazard_id, recipients, why)
+    if action is HazardAction.ACCEPT:
+        # Its groups saw it open (🆕) and, with no digest, never saw it closed: they see the ✅ too (the caller
+        # gives the hazard's groups; the notifier keeps those its 🆕 reached).
+        notices += [Notice(NoticeKind.CLOSED_FOR_GROUP, hazard_id, g.chat_id, g.topic_id) for g in audience.groups]
+    return guard(notices, facts, audience, actor_id)
 
 
 def on_comment(
@@ -236,7 +247,7 @@ def guard(notices: Iterable[Notice], facts: HazardFacts, audience: Audience, act
         key = (notice.recipient_id, notice.topic_id)
         if key in seen:
             continue
-        if notice.kind is NoticeKind.NEW_HAZARD_FOR_GROUP:
+        if notice.kind in GROUP_KINDS:
             if not visible_to_groups(facts.area) or key not in group_ids:
                 continue
         else:

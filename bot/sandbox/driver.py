@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Union
 from bot.sandbox.content import button_labels, describe, store_photo
 from bot.sandbox.htmltext import utf16_len
 from bot.sandbox.media import make_jpeg, make_png
-from bot.sandbox.objects import bot_json, chat_json, message_json, user_json
+from bot.sandbox.objects import bot_json, chat_json, chat_member_json, message_json, user_json
 from bot.sandbox.state import CallbackAnswer, ChatState, QueryState, StoredMessage, TopicState, UserState
 from bot.sandbox.transcript import buttons_line
 from bot.sandbox.views import BotMessage, SentMessage, SimCallbackQuery
@@ -446,6 +446,14 @@ class SimGroup:
                                       service={"forum_topic_closed": {}})
         await self._topic_news(msg, by)
 
+    async def reopen_topic(self, topic_id: int, by: SimUser) -> None:
+        """An admin opens a closed topic again: everyone posts in it again, and the bot is told by a
+        `forum_topic_reopened` service message in the topic."""
+        self.state.topics[topic_id].closed = False
+        msg = self._world.new_message(self.state, by.id, "service", thread_id=topic_id,
+                                      service={"forum_topic_reopened": {}})
+        await self._topic_news(msg, by)
+
     async def close_general_topic(self, by: SimUser) -> None:
         """An admin closes the forum's 'General' topic (what `closeGeneralForumTopic` does): only admins post in it
         from then on, and a message without `message_thread_id` from a bot that is not one fails with 400
@@ -476,6 +484,29 @@ class SimGroup:
             if msg.thread_id == topic_id:
                 msg.deleted = True
         self._world.log("in", self.state, "service", f"topic {topic_id} deleted", actor=by.name)
+        await self._sb.settle()
+
+    async def demote_bot(self, by: SimUser) -> None:
+        """An admin makes the bot a plain member again: it still posts, but (privacy mode) sees only commands,
+        mentions and replies to it, and may no longer delete others' messages. Told in a `my_chat_member` update."""
+        await self._bot_rights_changed(by, "member")
+
+    async def promote_bot(self, by: SimUser) -> None:
+        """An admin makes the bot an administrator, with every right (deleting messages too)."""
+        await self._bot_rights_changed(by, "administrator")
+
+    async def _bot_rights_changed(self, by: SimUser, now: str) -> None:
+        world = self._world
+        before = chat_member_json(world, self.state, world.bot_id)
+        self.state.bot_status = now
+        payload = {
+            "chat": chat_json(world, self.state),
+            "from": user_json(by.state),
+            "date": world.now(),
+            "old_chat_member": before,
+            "new_chat_member": chat_member_json(world, self.state, world.bot_id),
+        }
+        world.enqueue("my_chat_member", payload, f"{by.name} made the bot {now} in {self.title}")
         await self._sb.settle()
 
     async def _topic_news(self, msg: StoredMessage, by: SimUser) -> None:

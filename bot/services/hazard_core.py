@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain.catalog import HazardArea, is_sensitive
+from bot.domain.catalog import HazardArea, Severity, is_sensitive
 from bot.domain.deadlines import DeadlinePolicy, deadline_for
 from bot.domain.lifecycle import (
     VERDICTS,
@@ -36,7 +36,7 @@ from bot.services.evidence import EvidenceStore
 from storage import Storage
 from storage.extension_models import ExtensionRequest
 from storage.hazard_models import Hazard, HazardEvent, HazardPhoto, PhotoKind, PhotoRef
-from storage.models import GroupPurpose, Institution, User
+from storage.models import Group, GroupPurpose, Institution, User
 
 MAX_PHOTOS = 9
 MIN_DESCRIPTION = 5
@@ -251,14 +251,23 @@ class HazardCore:
                 # The handler keeps the bytes before it hands over a PhotoRef; a missing file is a bug there.
                 raise ValueError(f"photo {photo.file_unique_id} is not in the evidence store")
 
+    async def hazard_groups(self, hazard: Hazard) -> list[Group]:
+        """The groups that hear of a hazard (its 🆕, and its ✅ when closed): its county's groups for hazards, and
+        for a 重大 one the city's own groups too, whose admins it reaches at once (README: a city group bound as
+        general hears what reaches the city, not every local item)."""
+        bound = await self._storage.groups.bound({GroupPurpose.HAZARDS})
+        groups = bound.for_region(hazard.region_code)
+        if hazard.severity is Severity.SERIOUS:
+            groups += [g for g in bound.city_wide() if g not in groups]
+        return groups
+
     async def _audience(self, hazard: Hazard, *, with_groups: bool = False) -> Audience:
         users = self._storage.users
         heads = () if is_sensitive(hazard.area) else tuple(map(actor_of, await users.heads_of(hazard.institution_id)))
         staff = tuple(map(actor_of, await users.staff_for_region(hazard.region_code)))
         groups: tuple[GroupTarget, ...] = ()
         if with_groups and visible_to_groups(hazard.area):
-            bound = await self._storage.groups.for_region(hazard.region_code, {GroupPurpose.HAZARDS})
-            groups = tuple(GroupTarget(group.chat_id, group.topic_id) for group in bound)
+            groups = tuple(GroupTarget(g.chat_id, g.topic_id) for g in await self.hazard_groups(hazard))
         named = [await users.get(i) for i in {hazard.reporter_id, hazard.assignee_id} if i is not None]
         ended = frozenset(person.telegram_id for person in named if person is not None and not person.active)
         return Audience(heads=heads, staff=staff, groups=groups, ended=ended)

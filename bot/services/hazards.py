@@ -157,7 +157,7 @@ class HazardService(HazardReporting, HazardExtensions):
                     await self._audit_refusal(actor, action.value, f"hazard:{hazard.code}", applied.reason_code.value)
             else:
                 updated, event = applied
-                audience = await self._audience(updated)
+                audience = await self._audience(updated, with_groups=action is HazardAction.ACCEPT)
                 notices = on_action(action, updated.facts(), updated.id, audience, actor.telegram_id, reason)
                 if action is HazardAction.ASSIGN:
                     notices += on_reassign(

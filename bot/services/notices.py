@@ -7,7 +7,7 @@ The service returns typed drafts and queues already-worded text; the words thems
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.clock import Clock
@@ -47,8 +47,10 @@ class NoticeDraft:
     period: StatsPeriod
     ranking: Ranking
     best: tuple[Standing, ...]
-    overdue: Listed[OverdueRow]  # the longest overdue hazards that may be posted in groups
-    overdue_hidden: int  # rights-protection hazards overdue too: counted, never named in groups
+    # The longest overdue hazards that may be posted in groups. Rights-protection hazards are neither named nor
+    # counted, here or in the ranking above it (`draft`): a county's count one higher than its list told its groups
+    # that such a case was open there.
+    overdue: Listed[OverdueRow]
     # The instant the negative list is judged at: a past month's end (its hazards overdue then, their days late
     # counted to then, as its ranking's 期末逾期), or now for a month still running (ranking.ended tells which).
     as_of: datetime
@@ -83,9 +85,13 @@ class NoticeService:
     async def progress(self, batch: str) -> BatchProgress:
         return await self._outbox.progress(batch)
 
-    async def ranking(self, actor: User, period: StatsPeriod) -> Ranking:
-        """City admins rank the counties; county staff rank the institutions of their county."""
+    async def ranking(self, actor: User, period: StatsPeriod, *, for_groups: bool = False) -> Ranking:
+        """City admins rank the counties; county staff rank the institutions of their county. `for_groups`: the
+        ranking a notice posts in groups, of the hazards groups may see (no rights protection, as the groups' digests
+        count them): a county's figures must not let its groups infer such a case. Staff's own /ranking keeps them."""
         scope = self._stats.scope(actor)
+        if for_groups:
+            scope = replace(scope, hide_sensitive=True)
         if scope.level is ScopeLevel.INSTITUTION:
             raise Refusal("staff_only")
         end = self._ended_at(period)
@@ -108,7 +114,7 @@ class NoticeService:
     async def draft(self, actor: User, period: StatsPeriod) -> NoticeDraft:
         if actor.role is not Role.CITY or not actor.active:
             raise Refusal("notice_city_only")
-        ranking = await self.ranking(actor, period)
+        ranking = await self.ranking(actor, period, for_groups=True)
         scope = ranking.scope
         standings = self._stats.standings
         _, until = period.utc_bounds(self._stats.tz)
@@ -123,7 +129,6 @@ class NoticeService:
             ranking=ranking,
             best=tuple(best_performers(ranking.standings)),
             overdue=listed(overdue.rows, overdue.shown),
-            overdue_hidden=overdue.hidden,
             as_of=as_of,
             drills_overdue=listed(late_drills),
             inspections_missing=listed(missing),

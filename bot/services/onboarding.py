@@ -15,7 +15,7 @@ from bot.domain.roles import INVITABLE_BY, Role, covers
 from bot.services.errors import Refusal
 from bot.services.staff import first_told
 from storage import Storage
-from storage.models import Group, Invite, InviteStatus, RegionLevel, User
+from storage.models import Group, GroupPurpose, Invite, InviteStatus, RegionLevel, User
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,18 @@ class GroupLoss(StrEnum):
     # A forum's General topic closed to all but admins: the general chat refuses the bot, the forum's topics do not.
     # Only the general chat's binding ends.
     GENERAL_CLOSED = "general_closed"
+    # Its administrator rights (or the right to delete messages) taken away: it still posts, so the bindings stay,
+    # but it can no longer see and remove classified posts (README: it is added as an administrator for that).
+    DEMOTED = "demoted"
+    PROMOTED = "promoted"  # not a loss: the right to delete back after DEMOTED, told to the same people
 
 
 @dataclass(frozen=True)
 class LostGroup:
     chat_id: int
     loss: GroupLoss
-    bindings: tuple[Group, ...]  # the bindings that ended (for GENERAL_CLOSED, the general chat's only)
+    # The bindings that ended (for GENERAL_CLOSED, the general chat's only; for DEMOTED, those that stay: none ends)
+    bindings: tuple[Group, ...]
     by_name: str | None  # who did it, when Telegram said
     tell: tuple[User, ...]  # whoever bound it, and the county staff of its region
 
@@ -55,14 +60,21 @@ class TopicLoss(StrEnum):
 
     DELETED = "deleted"
     CLOSED = "closed"  # only the group's admins post in a closed topic
+    # Not a loss: a closed topic opened again, its binding given back (`OnboardingService.topic_reopened`).
+    REOPENED = "reopened"
 
 
 @dataclass(frozen=True)
 class LostTopic:
     binding: Group  # the topic's binding, now ended
     loss: TopicLoss
-    to_general: bool  # the binding moved to the group's general chat; False: that chat had a binding of its own
+    # The binding moved to the group's general chat; False: that chat had a binding of its own. For REOPENED: the
+    # general chat's binding went back to what it was before the topic closed.
+    to_general: bool
     tell: tuple[User, ...]
+    # The general chat's own binding did not cover the lost topic's purpose (a hazards chat, a warnings topic): it
+    # was widened to 综合 from this purpose, so that the group still gets what the topic got.
+    widened_from: GroupPurpose | None = None
 
 
 class Unreachable(StrEnum):
@@ -427,34 +439,118 @@ class OnboardingService:
                 await self.notifier.queue(lost)
         return lost
 
+    async def admin_changed(
+        self, chat_id: int, *, regained: bool, actor_id: int | None, by_name: str | None
+    ) -> LostGroup | None:
+        """The bot is no longer an administrator of a bound group, or may no longer delete there (`regained`
+        False): notices still arrive, so its bindings stay, but a classified post there is no longer seen, or no
+        longer taken down. Audited, and the staff answerable told (`notifier`, in the same transaction), as for a
+        removal: an integration that lost a right it needs says so. `regained`: the right came back after such a
+        loss, and the same people hear that it did. None when the group is not bound, or when the right came back
+        with no loss told (made an administrator for the first time)."""
+        storage = self._storage
+        loss = GroupLoss.PROMOTED if regained else GroupLoss.DEMOTED
+        target = f"group:{chat_id}"
+        async with storage.db.transaction():
+            bound = [g for g in await storage.groups.of_chat(chat_id) if g.active]
+            if not bound:
+                return None
+            if regained:
+                last = await storage.audit.list("group.bot_", target=target, limit=1)
+                if not last or last[-1].action != f"group.bot_{GroupLoss.DEMOTED.value}":
+                    return None
+            await storage.audit.append(
+                actor_id,
+                f"group.bot_{loss.value}",
+                target=target,
+                detail={"bindings": [{"region": g.region_code, "purpose": g.purpose.value} for g in bound]},
+            )
+            lost = LostGroup(chat_id, loss, tuple(bound), by_name, tuple(await self._answerable(bound)))
+            if self.notifier is not None:
+                await self.notifier.queue(lost)
+        return lost
+
     async def topic_lost(self, chat_id: int, topic_id: int, loss: TopicLoss) -> LostTopic | None:
         """Telegram refuses messages to a bound forum topic (deleted, or closed to all but admins), but the group
         still takes them. Its binding moves to the group's general chat, unless that chat has a binding of its own;
-        the messages and reminders waiting for the topic follow, except what the general chat gets anyway. The
-        staff answerable are told, in the same transaction. None when the topic was not bound."""
+        if that binding does not cover the topic's purpose (a hazards-only general chat and a warnings topic), it
+        becomes 综合, or the forum would go without its warnings for good. The messages and reminders waiting for
+        the topic follow, except what the general chat gets anyway. The staff answerable are told, in the same
+        transaction. None when the topic was not bound."""
         storage = self._storage
         async with storage.db.transaction():
             topic = await storage.groups.get(chat_id, topic_id)
             if topic is None or not topic.active:
                 return None
             general = await storage.groups.get(chat_id)
-            to_general = general is None or not general.active
+            live = general is not None and general.active
+            to_general = not live
+            widened_from = None
+            if general is not None and live and general.purpose not in (GroupPurpose.GENERAL, topic.purpose):
+                widened_from = general.purpose
+            now = self._clock.now()
             await storage.groups.unbind(chat_id, topic_id, f"topic_{loss.value}")
             if to_general:
-                await storage.groups.bind(topic.model_copy(update={"topic_id": None, "bound_at": self._clock.now()}))
+                await storage.groups.bind(topic.model_copy(update={"topic_id": None, "bound_at": now}))
+            elif general is not None and widened_from is not None:
+                await storage.groups.bind(general.model_copy(update={"purpose": GroupPurpose.GENERAL, "bound_at": now}))
             queued, dropped = await storage.outbox.leave_topic(chat_id, topic_id)
-            reminders = await storage.reminders.leave_topic(chat_id, topic_id, follow=to_general)
+            follow = to_general or widened_from is not None
+            reminders = await storage.reminders.leave_topic(chat_id, topic_id, follow=follow)
             await storage.audit.append(
                 None,
                 f"group.topic_{loss.value}",
                 target=f"group:{chat_id}",
                 detail={"topic_id": topic_id, "region": topic.region_code, "purpose": topic.purpose.value,
-                        "to_general": to_general, "queued": queued, "dropped": dropped, "reminders": reminders},
+                        "to_general": to_general, "queued": queued, "dropped": dropped, "reminders": reminders,
+                        # What the general chat's binding was made by the move, for the topic's reopening.
+                        **({"general_at": now.isoformat()} if follow else {}),
+                        **({"general_was": widened_from.value} if widened_from is not None else {})},
             )
-            lost = LostTopic(topic, loss, to_general, tuple(await self._answerable([topic])))
+            lost = LostTopic(topic, loss, to_general, tuple(await self._answerable([topic])), widened_from)
             if self.notifier is not None:
                 await self.notifier.queue_topic(lost)
         return lost
+
+    async def topic_reopened(self, chat_id: int, topic_id: int) -> LostTopic | None:
+        """A closed forum topic whose binding moved away (`topic_lost`) is open again: the binding comes back to it,
+        and the general chat goes back to what it was, unless staff bound it since (its binding is no longer the one
+        the move made). Audited; the staff answerable are told. None when the topic's binding did not end by its
+        closing (never bound, bound still, or ended otherwise: that is for staff to bind again)."""
+        storage = self._storage
+        target = f"group:{chat_id}"
+        async with storage.db.transaction():
+            topic = await storage.groups.get(chat_id, topic_id)
+            if topic is None or topic.active or topic.ended != f"topic_{TopicLoss.CLOSED.value}":
+                return None
+            events = await storage.audit.list("group.topic_", target=target, limit=50)
+            ended = next((e for e in reversed(events) if e.detail.get("topic_id") == topic_id), None)
+            if ended is None or ended.action != f"group.topic_{TopicLoss.CLOSED.value}":
+                return None
+            now = self._clock.now()
+            general = await storage.groups.get(chat_id)
+            moved_at = ended.detail.get("general_at")
+            restored = (general is not None and general.active and isinstance(moved_at, str)
+                        and general.bound_at == datetime.fromisoformat(moved_at))
+            if general is not None and restored:
+                was = ended.detail.get("general_was")
+                if ended.detail.get("to_general"):
+                    await storage.groups.unbind(chat_id, None, "topic_back")
+                elif isinstance(was, str):
+                    await storage.groups.bind(general.model_copy(update={"purpose": GroupPurpose(was),
+                                                                         "bound_at": now}))
+            back = await storage.groups.bind(topic.model_copy(update={"active": True, "bound_at": now}))
+            await storage.audit.append(
+                None,
+                f"group.topic_{TopicLoss.REOPENED.value}",
+                target=target,
+                detail={"topic_id": topic_id, "region": back.region_code, "purpose": back.purpose.value,
+                        "general_restored": restored},
+            )
+            told = LostTopic(back, TopicLoss.REOPENED, restored, tuple(await self._answerable([back])))
+            if self.notifier is not None:
+                await self.notifier.queue_topic(told)
+        return told
 
     async def person_unreachable(self, telegram_id: int, how: Unreachable) -> PersonReach | None:
         """A registered person blocked the bot: every notice, reminder and warning to them fails from now on, and a

@@ -194,6 +194,10 @@ class Directory:
             recipients += [(u.telegram_id, None) for u in self.city_admins()]
         if Audience.COUNTY_GROUP in audiences and not is_sensitive(hazard.area):
             recipients += [(g.chat_id, g.topic_id) for g in await self.hazard_groups(hazard.region_code)]
+        if Audience.CITY_GROUP in audiences and not is_sensitive(hazard.area):
+            await self.hazard_groups(hazard.region_code)  # reads the bindings, once
+            assert self._bound_for_hazards is not None
+            recipients += [(g.chat_id, g.topic_id) for g in self._bound_for_hazards.city_wide()]
         if Audience.HAZARDS_ONLY_GROUP in audiences and not is_sensitive(hazard.area):
             recipients += [(g.chat_id, g.topic_id) for g in await self.hazard_groups(hazard.region_code)
                            if g.purpose is GroupPurpose.HAZARDS]

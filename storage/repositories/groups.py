@@ -5,6 +5,8 @@ Which groups hear about a place:
 - `for_region(code)`: the place's local groups: those bound to it or to an ancestor below the city. A hazard
   in a township of county X goes to X's groups; city groups are left out because they take city-wide things
   (broadcasts, digests, rankings) rather than every local item. For the city's code itself, its own groups.
+  `BoundGroups.city_wide()` names the city's groups, for what of a county's reaches the city (a 重大 hazard, the
+  three-day escalation).
 - `within(code)`: groups bound to the region or anywhere inside it, e.g. all a county broadcast reaches.
 With `purposes`, a group matches if its purpose is one of them or GENERAL ("everything for the region").
 Only active bindings are returned; `get` also returns inactive ones, so a handler can tell "unbound" from
@@ -133,6 +135,11 @@ class BoundGroups:
             if region_in_scope(group.region_code, region_code)
             and (level != RegionLevel.CITY.value or group.region_code == region_code)
         ]
+
+    def city_wide(self) -> list[Group]:
+        """The groups bound to the city itself: of a place's hazards they take only what reaches the city (a 重大
+        hazard, the three-day escalation), not every local item."""
+        return [group for group, level in self.bindings if level == RegionLevel.CITY.value]
 
 
 def _group(row: aiosqlite.Row) -> Group:

@@ -70,12 +70,13 @@ async def test_a_hazard_climbs_the_ladder_to_the_right_people_naming_the_person_
         (LUCHENG_STAFF, "hazard_deadline", "deadline"),
         (HEAD, "hazard_deadline", "deadline"),
     ]
-    # County staff hear a day later with the next morning's escalations, at 09:00; the city and the county's group
-    # two days after that.
+    # County staff hear a day later with the next morning's escalations, at 09:00; the city, its own group and the
+    # county's group two days after that.
     assert await sweep_at(city, outbox, local(2026, 3, 10, 10)) == []
     assert await sweep_at(city, outbox, local(2026, 3, 11, 9)) == [(LUCHENG_STAFF, "hazard_overdue", "overdue1d")]
     assert await sweep_at(city, outbox, local(2026, 3, 12, 10)) == []
     assert await sweep_at(city, outbox, local(2026, 3, 13, 9)) == [
+        (CITY_GROUP, "hazard_overdue", "overdue3d"),
         (LUCHENG_GROUP, "hazard_overdue", "overdue3d"),
         (CITY_ADMIN, "hazard_overdue", "overdue3d"),
     ]
@@ -244,7 +245,8 @@ async def test_two_sweepers_at_once_never_deliver_the_same_reminder_twice(tmp_pa
         sweeps = [s.reminders.sweep(clock.now(), f"worker-{n}") for n, s in enumerate((first, second, first, second))]
         results = await asyncio.gather(*sweeps)
         claimed = [item.reminder_id for deliveries in results for d in deliveries for item in d.items]
-        assert len(claimed) == len(set(claimed)) == 20 * 7  # before24h, before2h, deadline ×2, 1d, 3d ×2
+        # before24h, before2h, deadline ×2, 1d, 3d ×3 (the city admin, the county's group and the city's)
+        assert len(claimed) == len(set(claimed)) == 20 * 8
         assert sum(1 for deliveries in results if deliveries) >= 1
         # Confirming through the wrong worker does nothing; through the right one marks them sent.
         for worker, deliveries in enumerate(results):

@@ -75,7 +75,7 @@ def test_the_default_ladder_for_a_general_hazard() -> None:
     }
     steps = {p.step: p for p in plan_hazard_reminders(facts(deadline), Severity.GENERAL, reported, tz=TZ)}
     assert steps["deadline"].kind is ReminderKind.HAZARD_DEADLINE
-    assert {a.value for a in steps["overdue3d"].audiences} == {"city_admin", "county_group"}
+    assert {a.value for a in steps["overdue3d"].audiences} == {"city_admin", "county_group", "city_group"}
 
 
 def test_a_report_at_night_moves_its_reminders_to_the_morning_and_drops_the_moot_ones() -> None:

@@ -269,6 +269,7 @@ async def test_a_year_of_reminders(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                 ("overdue1d", LUCHENG_STAFF, t(1, 14, 9)),  # with the next morning's escalations
                 ("overdue3d", CITY_ADMIN, t(1, 16, 9)),  # with the next morning's escalations to the city
                 ("overdue3d", LUCHENG_GROUP, t(1, 16, 9)),
+                ("overdue3d", CITY_GROUP, t(1, 16, 9)),  # the city's own group hears what reaches the city
                 # Three days overdue on a Friday: on Monday's weekly list with the others, the day before it closed.
                 ("repeat1", HEAD, t(1, 19, 9)),
                 ("repeat1", LUCHENG_STAFF, t(1, 19, 9)),
@@ -283,6 +284,7 @@ async def test_a_year_of_reminders(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                 ("overdue1d", LUCHENG_STAFF, t(3, 12, 23, 30)),
                 ("overdue3d", CITY_ADMIN, t(3, 14, 23, 30)),
                 ("overdue3d", LUCHENG_GROUP, t(3, 14, 23, 30)),
+                ("overdue3d", CITY_GROUP, t(3, 14, 23, 30)),
             ]
         )
         # The deadline moved from 4 April to 10 April before the first reminder; fixed before the second.
@@ -297,6 +299,7 @@ async def test_a_year_of_reminders(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                 ("deadline", LONGWAN_STAFF, t(6, 9, 7, 30)),
                 ("overdue1d", LONGWAN_STAFF, t(6, 10, 9)),
                 ("overdue3d", CITY_ADMIN, t(6, 12, 9)),  # not 07:30: with the morning's escalations to the city
+                ("overdue3d", CITY_GROUP, t(6, 12, 9)),
             ]
         )
         repeats = [entry for entry in c_log if entry[0].startswith("repeat")]

@@ -18,7 +18,7 @@ async def test_a_past_months_negative_list_is_that_months_end_not_today(bot_stag
     """Drafted on 20 November for October: Lucheng's hazard found on 10 October and still open is named with its
     days late at 31 October (14, not 34); Longwan's, overdue at 31 October and closed on 3 November, is named too;
     the one found on 10 November, overdue today, is not October's. A rights-protection hazard overdue then is
-    counted but never named."""
+    neither counted nor named: the notice goes to groups, Lucheng's among them."""
     bot_stage.clock.set(local(2026, 10, 10))
     await cast(bot_stage)
     for user_id, name, role, where in ((60, "龙湾院长", Role.HEAD, {"institution": LONGWAN_HOME}),
@@ -44,12 +44,12 @@ async def test_a_past_months_negative_list_is_that_months_end_not_today(bot_stag
     assert "安全工作通报（2026年10月）" in preview
     # The rule the ranking states is the one its lines use: 期末逾期, at October's end.
     assert "（依次比较：期末逾期隐患数（截至本期最后一天，不论何时发现）、本期按期整改率、" in preview
-    assert "当前逾期" not in preview and "11. 鹿城区：按期 — · 期末逾期 2 ·" in preview
+    assert "当前逾期" not in preview and "10. 鹿城区（并列）：按期 — · 期末逾期 1 ·" in preview
     assert "（一）期末逾期未整改隐患 2 项（截至 2026-10-31，逾期天数计至该日）：" in preview
     assert f"• {open_since_october.code} 鹿城区社会福利院（鹿城区），已逾期 14 天" in preview
     assert f"• {closed_since.code} " in preview  # overdue at October's end, closed since
     assert november.code not in preview  # found in November
-    assert "另有涉及权益保障的逾期隐患 1 项，按规定不在工作群中列出。" in preview
+    assert "权益保障的逾期隐患" not in preview  # neither counted nor named: the figures say they leave them out
     assert secret.code not in preview
 
 

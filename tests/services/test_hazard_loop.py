@@ -78,7 +78,10 @@ async def test_the_whole_loop_closes_on_time_with_history_audit_and_notices(worl
     accepted = await service.act(staff, hazard.id, A.ACCEPT)
     assert accepted.hazard.state is HazardState.CLOSED
     assert accepted.hazard.closed_on_time is True and accepted.hazard.closed_at == world.clock.now()
-    assert recipients(accepted.notices) == {(K.ACCEPTED, HEAD), (K.ACCEPTED, CADRE)}
+    # The county's group, told of it when it was reported, sees it closed too.
+    assert recipients(accepted.notices) == {
+        (K.ACCEPTED, HEAD), (K.ACCEPTED, CADRE), (K.CLOSED_FOR_GROUP, LUCHENG_GROUP)
+    }
 
     with pytest.raises(Refusal) as stale:  # a second tap on an old Accept button
         await service.act(staff, hazard.id, A.ACCEPT)
