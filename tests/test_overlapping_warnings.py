@@ -109,3 +109,25 @@ async def test_a_newer_warning_of_the_kind_lifted_early_leaves_the_older_ones_re
     await drain(typhoon_stage)
     (reminder,) = containing(cast.head_2, "⏰ 请确认预警")
     assert "高温橙色预警" in reminder.text
+
+
+async def test_county_staff_are_not_offered_to_raise_the_citys_warning_they_may_not_change(
+    typhoon_stage: Stage,
+) -> None:
+    """洞头区's staff previewing a red heat warning while the city's orange is in force are told of it, but only the
+    city may raise it: no ⬆️ button that would be refused when pressed."""
+    cast = await enrol(typhoon_stage)
+    admin = cast.admin
+    await admin.send_text("/warn")
+    for answer in ("高温", "橙色", "📄 使用模板", "全市", "下一步 ▶", "下一步 ▶", "下一步 ▶", "24 小时", "📤 发送"):
+        await admin.press(answer)
+    await drain(typhoon_stage)
+
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    for answer in ("高温", "红色", "📄 使用模板", "下一步 ▶", "下一步 ▶", "24 小时"):
+        await staff.press(answer)
+    preview = staff.last_message()
+    assert "⚠️ 该地区已有同类预警生效：高温橙色预警（#1" in preview.text
+    assert not any("升级" in label for row in preview.buttons for label in row)
+    assert ["📤 发送"] in preview.buttons
