@@ -138,3 +138,13 @@ async def test_the_export_names_each_institution_with_its_drill_and_self_inspect
     assert {row[1] for row in lucheng} >= {"鹿城区社会福利院"}
     assert all(row[7] == "0/1" and row[8] == "2026-03" and row[9] is None for row in lucheng)
     assert all(row[5] in ("达标", "逾期未开展", "暂不作要求") for row in lucheng)
+
+
+async def test_on_the_months_last_day_its_self_inspection_is_still_under_way(bot_stage: Stage) -> None:
+    """The self-inspection is due by the month's last day: on 31 March, in the evening, it is still not missed."""
+    bot_stage.clock.set(local(2026, 3, 31, 20))
+    people = await cast(bot_stage)
+    await people.staff.send_text("/stats")
+    text = people.staff.last_message().text
+    assert re.search(r"月度自查本月进行中：已完成 0/[1-9]\d*（2026-03-31 截止，未到期不计入完成率）", text), text
+    assert "月度自查完成" not in text
