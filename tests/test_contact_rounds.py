@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.contact_followup import close_lists
@@ -324,3 +325,27 @@ async def test_a_cadres_call_for_a_vulnerable_person_names_the_cadre_and_is_take
     await staff.press("✅ 已解决", message=page)
     await drain(typhoon_stage)
     assert containing(cadre, "已将 DT-0001 的求助标记为已解决")
+
+
+async def test_a_person_marked_safe_by_mistake_and_back_to_needing_help_is_one_call(typhoon_stage: Stage) -> None:
+    """🆘 for DT-0001, then ✅ on DT-0001 by mistake, then 🆘 for DT-0001 again while the first call is open: one call,
+    one alert to staff (the other test's ✅ fell on DT-0002, the person the list had moved on to)."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await send_typhoon(typhoon_stage, cast)
+
+    def sheet() -> BotMessage:
+        return containing(cadre, "📋 特殊群体联络")[0]
+
+    await cadre.press("🆘 需要帮助", message=sheet())  # DT-0001
+    await cadre.press("🆘 DT-0001", message=sheet())
+    await cadre.press("✅ 已联系·安全", message=sheet())
+    assert "✅ DT-0001 孤寡老人" in sheet().text
+    await cadre.press("✅ DT-0001", message=sheet())
+    await cadre.press("🆘 需要帮助", message=sheet())
+    assert "🆘 DT-0001 孤寡老人" in sheet().text
+    await drain(typhoon_stage)
+    assert len(containing(staff, "特殊群体需要帮助")) == 1
+    calls = await typhoon_stage.services.storage.db.fetchall("SELECT id FROM warning_help_requests")
+    assert len(calls) == 1
