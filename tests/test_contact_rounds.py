@@ -349,3 +349,17 @@ async def test_a_person_marked_safe_by_mistake_and_back_to_needing_help_is_one_c
     assert len(containing(staff, "特殊群体需要帮助")) == 1
     calls = await typhoon_stage.services.storage.db.fetchall("SELECT id FROM warning_help_requests")
     assert len(calls) == 1
+
+
+async def test_a_round_ends_with_its_orange_warning_though_a_yellow_one_is_still_in_force(typhoon_stage: Stage) -> None:
+    """A round goes on under another orange or red warning over the county, never a yellow one, which starts none."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await send_typhoon(typhoon_stage, cast, "橙色", "6 小时")
+    assert containing(cast.cadre, "📋 特殊群体联络")
+    typhoon_stage.clock.advance(timedelta(minutes=10))
+    await send_typhoon(typhoon_stage, cast, "黄色", "48 小时")
+
+    typhoon_stage.clock.advance(timedelta(hours=6))  # the orange has ended, the yellow has not
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
+    assert await ContactFollowUpRepository(typhoon_stage.services.storage.db).open_rounds() == []
