@@ -363,3 +363,20 @@ async def test_a_round_ends_with_its_orange_warning_though_a_yellow_one_is_still
     typhoon_stage.clock.advance(timedelta(hours=6))  # the orange has ended, the yellow has not
     assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
     assert await ContactFollowUpRepository(typhoon_stage.services.storage.db).open_rounds() == []
+
+
+async def test_an_answer_pressed_again_after_the_round_ended_says_who_follows_up(typhoon_stage: Stage) -> None:
+    """A stale press of the answer already given (✅ for DT-0001, safe) on a round that has ended is not "recorded":
+    like any other press it says the round is over and who follows up now."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    cadre = cast.cadre
+    await send_typhoon(typhoon_stage, cast, "橙色", "6 小时")
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0001
+    typhoon_stage.clock.advance(timedelta(hours=6, minutes=1))
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
+    await drain(typhoon_stage)
+
+    await cadre.press_data(sheet, "cr:1:1:safe")
+    assert "已交县级民政部门跟进" in (cadre.answers()[-1].text or "")
