@@ -158,3 +158,17 @@ async def test_a_funeral_head_sends_an_album_as_one_report(bot_stage: Stage) -> 
     assert "Recorded what was done under the" in recorded and "3 photos" in recorded
     reports = await bot_stage.services.storage.warning_reports.of_warning(1)
     assert [len(r.photos) for r in reports] == [3] and reports[0].text.startswith("3 body-transport vehicles")
+
+
+async def test_a_report_from_a_head_who_asked_for_help_leaves_their_answer_as_it_was(bot_stage: Stage) -> None:
+    """Only a first report from a head who had not answered counts as 已收到并落实: one who pressed 🆘 需要帮助 and
+    then reports what was done still needs help, as staff read it."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.press("🆘 需要帮助", containing(head, HEAT)[0])
+    await drain(bot_stage)
+    await head.send_text("已转移老人12人，仍缺发电机")  # typed: its copy of the warning offers no button now
+    await head.press("📝 记为落实情况", head.last_message())
+    recorded = head.last_message().text
+    assert "已记录高温橙色预警的落实情况" in recorded and "已同时视为" not in recorded
+    acks = await bot_stage.services.storage.warnings.acks(1)
+    assert [(a.user_id, a.response) for a in acks] == [(head.id, AckResponse.NEED_HELP)]
