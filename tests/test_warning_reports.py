@@ -172,3 +172,27 @@ async def test_a_report_from_a_head_who_asked_for_help_leaves_their_answer_as_it
     assert "已记录高温橙色预警的落实情况" in recorded and "已同时视为" not in recorded
     acks = await bot_stage.services.storage.warnings.acks(1)
     assert [(a.user_id, a.response) for a in acks] == [(head.id, AckResponse.NEED_HELP)]
+
+
+async def test_an_older_offers_button_never_records_a_newer_text_under_its_warning(bot_stage: Stage) -> None:
+    """Two warnings reach the relief station. Text typed under the first was offered for it; text typed after the
+    second was offered for that one. The first offer's 📝, pressed late, records nothing: the text waiting is the
+    second's, which is not a report on the first warning."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.send_text("今天下午已完成夏送清凉街面巡查，救助流浪人员3人")
+    first_offer = head.last_message()
+    services = bot_stage.services
+    city_admin = await services.storage.users.get(1)
+    assert city_admin is not None
+    spec = ManualWarning(kind=WarningKind.TYPHOON, level=WarningLevel.ORANGE, headline="台风橙色预警：请加固门窗",
+                         description="台风将于今晚登陆", expires=bot_stage.clock.now() + timedelta(hours=24),
+                         target=WarningTarget(regions=frozenset({CANGNAN})))
+    async with services.storage.db.transaction():
+        typhoon = await services.warnings.create_manual(city_admin, spec)
+        await deliver(services, await services.warnings.send(city_admin, typhoon.id), city_admin.telegram_id)
+    await drain(bot_stage)
+    await head.send_text("门窗已加固，沙袋已备好")
+    assert "台风橙色预警" in head.last_message().text  # offered for the newer warning
+
+    await head.press("📝 记为落实情况", first_offer)
+    assert await services.storage.warning_reports.of_warning(1) == []
