@@ -196,3 +196,21 @@ async def test_an_older_offers_button_never_records_a_newer_text_under_its_warni
 
     await head.press("📝 记为落实情况", first_offer)
     assert await services.storage.warning_reports.of_warning(1) == []
+
+
+async def test_county_staff_read_the_reports_of_their_own_county_alone(bot_stage: Stage) -> None:
+    """The heat warning covers 苍南县 and 瑞安市: 苍南县's staff pressing 📝 落实情况 read their relief station's
+    report, never the 瑞安市 funeral home's."""
+    funeral = bot_stage.sandbox.user(user_id=41, first_name="孙", last_name="馆长", language_code="zh-hans")
+    await bot_stage.register(funeral, Role.HEAD, institution=FUNERAL)
+    staff, head, _ = await _heat_warning(bot_stage)
+    services = bot_stage.services
+    for person, text in ((head, "街面巡查2组，救助流浪人员3人"), (funeral, "遗体接运车辆已检查，司机已培训")):
+        user = await services.storage.users.get(person.id)
+        assert user is not None
+        await services.warnings.add_report(user, 1, text)
+
+    await staff.send_text("/warnstatus")
+    await staff.press("📝 落实情况（1）", staff.last_message())
+    listed = staff.last_message().text
+    assert "街面巡查2组" in listed and "遗体接运" not in listed
