@@ -15,6 +15,7 @@ them. Help needed is what 🆘 is for.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +48,9 @@ from storage.repositories.action_drafts import Journey, drop_draft, read_draft, 
 AWAITING_TEXT, AWAITING_PHOTOS = "warning_report.awaiting_text", "warning_report.awaiting_photos"
 CANCEL, DONE = "wr:cancel", "wr:done"
 OFFER_TAKE, OFFER_DECLINE = "wr:take:", "wr:no:"
+# 📝 记为落实情况 names the text it offered (`_text_mark`): a head who typed twice under one warning has one offer
+# waiting, the second, and the first message's button must not record the second text as if it were the first.
+TAKE_PRESS = re.compile(rf"^{OFFER_TAKE}(\d{{1,19}})(?::([0-9a-f]{{8}}))?$")
 NEW_PRESS = re.compile(rf"^{REPORT}:(\d{{1,19}})$")
 # A press naming a warning not theirs to report on: forged or misplaced, audited as such. An ended warning is not.
 AUTHZ_REFUSALS = frozenset({"warning_not_recipient"})
@@ -308,7 +312,8 @@ async def offer_typed(update: Update, context: BotContext, caller: Caller, text:
                       OfferedReport(warning_id=warning.id, text=words), services.clock.now())
     t = caller.t
     keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(t.plain("wreport.button_take"), callback_data=f"{OFFER_TAKE}{warning.id}"),
+        InlineKeyboardButton(t.plain("wreport.button_take"),
+                             callback_data=f"{OFFER_TAKE}{warning.id}:{_text_mark(words)}"),
         InlineKeyboardButton(t.plain("wreport.button_not"), callback_data=f"{OFFER_DECLINE}{warning.id}"),
     ]])
     await answer(update, t("wreport.offer", title=title(warning, t), text=clipped(words, QUOTED)),
@@ -316,11 +321,22 @@ async def offer_typed(update: Update, context: BotContext, caller: Caller, text:
     return True
 
 
-async def _offered(context: BotContext, caller: Caller, warning_id: int) -> OfferedReport | None:
+def _text_mark(text: str) -> str:
+    """A short fingerprint of an offered text, carried by its 📝 button (never the text: callback data is 64 bytes)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+async def _offered(
+    context: BotContext, caller: Caller, warning_id: int, mark: str | None = None
+) -> OfferedReport | None:
+    """The offer waiting, if it is the one pressed: of this warning, and (`mark`, from the button) of this text. A
+    button without a mark (sent before it had one) is taken as of the warning alone."""
     assert caller.user is not None
     offer = await read_draft(context.services.storage.db, caller.user.telegram_id, Journey.WARNING_REPORT_OFFER,
                              OfferedReport)
-    return offer if offer is not None and offer.warning_id == warning_id else None
+    if offer is None or offer.warning_id != warning_id:
+        return None
+    return offer if mark is None or _text_mark(offer.text) == mark else None
 
 
 async def took_offer(update: Update, context: BotContext) -> None:
@@ -330,8 +346,11 @@ async def took_offer(update: Update, context: BotContext) -> None:
     if query is None or caller is None or caller.user is None or query.data is None:
         return
     t, services, user = caller.t, context.services, caller.user
-    warning_id = int(query.data.removeprefix(OFFER_TAKE))
-    offer = await _offered(context, caller, warning_id)
+    match = TAKE_PRESS.match(query.data)
+    if match is None:
+        return
+    warning_id = int(match.group(1))
+    offer = await _offered(context, caller, warning_id, match.group(2))
     if offer is None:
         try:  # a forged press names a warning not theirs: refused and audited as one, whatever the draft
             await services.warnings.report_scope(user, warning_id)
@@ -372,7 +391,7 @@ async def declined_offer(update: Update, context: BotContext) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     anything_else = private & ~filters.COMMAND
-    application.add_handler(CallbackQueryHandler(took_offer, pattern=rf"^{OFFER_TAKE}\d{{1,19}}$"))
+    application.add_handler(CallbackQueryHandler(took_offer, pattern=TAKE_PRESS))
     application.add_handler(CallbackQueryHandler(declined_offer, pattern=rf"^{OFFER_DECLINE}\d{{1,19}}$"))
     application.add_handler(
         ConversationHandler(

@@ -214,3 +214,21 @@ async def test_county_staff_read_the_reports_of_their_own_county_alone(bot_stage
     await staff.press("📝 落实情况（1）", staff.last_message())
     listed = staff.last_message().text
     assert "街面巡查2组" in listed and "遗体接运" not in listed
+
+
+async def test_the_first_of_two_typed_texts_offered_never_records_the_second(bot_stage: Stage) -> None:
+    """A head typed two texts under one warning, each offered as the report. The first message's 📝 recorded the
+    second text (the offer waiting was the second's, of the same warning), under words the head had not pressed."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.send_text("今天下午已完成夏送清凉街面巡查，救助流浪人员3人")
+    first = head.last_message()
+    await head.send_text("请问明天的巡查需要几个人参加")
+    second = head.last_message()
+    assert "请问明天的巡查" in second.text
+
+    await head.press("📝 记为落实情况", first)
+    assert await bot_stage.services.storage.warning_reports.of_warning(1) == []
+    assert "已处理过" in (head.answers()[-1].text or "")
+    await head.press("📝 记为落实情况", second)  # the one waiting is recorded from its own message
+    (report,) = await bot_stage.services.storage.warning_reports.of_warning(1)
+    assert report.text == "请问明天的巡查需要几个人参加"
