@@ -912,9 +912,11 @@ async def test_a_groups_reminder_is_headed_for_the_group_not_as_if_to_one_person
     assert post.text.startswith(heading) and not_said not in post.text
 
 
-async def test_a_hazards_groups_monday_list_never_names_an_overdue_rights_protection_hazard(bot_stage: Stage) -> None:
-    """The Monday list goes to the county's group bound for hazards, where rights-protection (权益保障) hazards are never
-    shown: the clerk is reminded of it as of any overdue hazard, the group hears nothing of it."""
+async def test_a_hazards_groups_monday_list_never_names_an_overdue_rights_protection_hazard(
+    bot_stage: Stage,
+) -> None:
+    """The Monday list goes to the county's group bound for hazards, where rights-protection (权益保障) hazards are
+    never shown: the clerk is reminded of it as of any overdue hazard, the group hears nothing of it."""
     bot_stage.clock.set(local(2026, 3, 2, 10))
     people = await cast(bot_stage)
     ordinary = await report(bot_stage)

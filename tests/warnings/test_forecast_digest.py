@@ -103,7 +103,7 @@ async def test_a_county_clerks_only_draft_that_reaches_nobody_is_named_without_a
     """龙湾区 has a clerk but no home, cadre or group registered: its one draft would tell nobody. The clerk reads it
     named as such, with no 📤 发送 (sent, it would reach no one; its institutions are to be phoned), not the full
     preview that says 将发送给 0 人 above a button."""
-    current, cast = fed
+    current, _ = fed
     clerk = current.sandbox.user(user_id=70, first_name="吴", last_name="科员", language_code="zh-hans")
     await current.register(clerk, Role.COUNTY, region="330303")
     await forecast(current, feed_server, "330303", ORANGE_HEAT)  # 龙湾区 only
