@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
@@ -72,3 +74,14 @@ def test_a_day_that_is_not_a_date_is_one_line(tmp_path: Path) -> None:
                  DEFAULT_LANGUAGE="zh_CN")
     assert result.returncode == 1
     assert result.stderr.strip() == "无法识别日期 12/01：请写成 2026-12-01 这样的格式。"
+
+
+def test_until_takes_in_the_whole_of_its_day(tmp_path: Path) -> None:
+    """--until is "up to and including this day": today's entries are in `--since TODAY --until TODAY`."""
+    env = {"DATABASE_PATH": str(tmp_path / "s.db"), "DEFAULT_LANGUAGE": "zh_CN", "BOT_USERNAME": "civil_bot",
+           "TIMEZONE": "Asia/Shanghai"}
+    assert cli("invite", "--role", "city", cwd=tmp_path, **env).returncode == 0
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    result = cli("audit", "--since", today, "--until", today, cwd=tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert [line.split("\t")[6] for line in result.stdout.strip().splitlines()[1:]] == ["invite.created"]

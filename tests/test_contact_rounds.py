@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.contact_followup import close_lists
@@ -324,3 +325,58 @@ async def test_a_cadres_call_for_a_vulnerable_person_names_the_cadre_and_is_take
     await staff.press("✅ 已解决", message=page)
     await drain(typhoon_stage)
     assert containing(cadre, "已将 DT-0001 的求助标记为已解决")
+
+
+async def test_a_person_marked_safe_by_mistake_and_back_to_needing_help_is_one_call(typhoon_stage: Stage) -> None:
+    """🆘 for DT-0001, then ✅ on DT-0001 by mistake, then 🆘 for DT-0001 again while the first call is open: one call,
+    one alert to staff (the other test's ✅ fell on DT-0002, the person the list had moved on to)."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    await send_typhoon(typhoon_stage, cast)
+
+    def sheet() -> BotMessage:
+        return containing(cadre, "📋 特殊群体联络")[0]
+
+    await cadre.press("🆘 需要帮助", message=sheet())  # DT-0001
+    await cadre.press("🆘 DT-0001", message=sheet())
+    await cadre.press("✅ 已联系·安全", message=sheet())
+    assert "✅ DT-0001 孤寡老人" in sheet().text
+    await cadre.press("✅ DT-0001", message=sheet())
+    await cadre.press("🆘 需要帮助", message=sheet())
+    assert "🆘 DT-0001 孤寡老人" in sheet().text
+    await drain(typhoon_stage)
+    assert len(containing(staff, "特殊群体需要帮助")) == 1
+    calls = await typhoon_stage.services.storage.db.fetchall("SELECT id FROM warning_help_requests")
+    assert len(calls) == 1
+
+
+async def test_a_round_ends_with_its_orange_warning_though_a_yellow_one_is_still_in_force(typhoon_stage: Stage) -> None:
+    """A round goes on under another orange or red warning over the county, never a yellow one, which starts none."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await send_typhoon(typhoon_stage, cast, "橙色", "6 小时")
+    assert containing(cast.cadre, "📋 特殊群体联络")
+    typhoon_stage.clock.advance(timedelta(minutes=10))
+    await send_typhoon(typhoon_stage, cast, "黄色", "48 小时")
+
+    typhoon_stage.clock.advance(timedelta(hours=6))  # the orange has ended, the yellow has not
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
+    assert await ContactFollowUpRepository(typhoon_stage.services.storage.db).open_rounds() == []
+
+
+async def test_an_answer_pressed_again_after_the_round_ended_says_who_follows_up(typhoon_stage: Stage) -> None:
+    """A stale press of the answer already given (✅ for DT-0001, safe) on a round that has ended is not "recorded":
+    like any other press it says the round is over and who follows up now."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    cadre = cast.cadre
+    await send_typhoon(typhoon_stage, cast, "橙色", "6 小时")
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    await cadre.press("✅ 已联系·安全", message=sheet)  # DT-0001
+    typhoon_stage.clock.advance(timedelta(hours=6, minutes=1))
+    assert (await follow_up(typhoon_stage.services)).rounds_closed == 1
+    await drain(typhoon_stage)
+
+    await cadre.press_data(sheet, "cr:1:1:safe")
+    assert "已交县级民政部门跟进" in (cadre.answers()[-1].text or "")

@@ -207,3 +207,14 @@ def _block(text: str, institution: str) -> str:
     rows = text.split("\n")
     start = rows.index(institution)
     return "\n".join(rows[start:start + 3])
+
+
+async def test_a_late_drill_entry_is_told_to_the_county_clerk_not_to_the_city_admins(city: Stage) -> None:
+    """The county whose home it is checks a 补录; the city admins hear of it only where a county has no staff."""
+    people = await cast(city)
+    admin = await admin_of(city)
+    city.clock.set(local(2026, 7, 10, 10))
+    await drill_in_chat(people.head, "2026-06-20")
+    await drain(city)
+    assert any("演练补录，请核实" in m.text for m in people.staff.messages())
+    assert not any("演练补录" in m.text for m in admin.messages())

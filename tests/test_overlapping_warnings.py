@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
+from handlers.warning_delivery import deliver
 from tests.warning_people import HOME_1_ZH, HOME_2_ZH, Cast, containing, drain, enrol
 
 HEAT = "高温橙色预警"
@@ -83,3 +84,50 @@ async def test_a_home_that_confirmed_one_of_two_warnings_of_a_kind_counts_as_ans
     await cast.head_2.press("✅ 已收到并落实", message=reminder)  # answering the red counts for the orange too
     status = await typhoon_stage.services.warnings.ack_status(1)
     assert status.pending == 0 and status.acknowledged == 2
+
+
+async def test_a_newer_warning_of_the_kind_lifted_early_leaves_the_older_ones_reminders_to_it(
+    typhoon_stage: Stage,
+) -> None:
+    """The city's red heat warning lifted within the hour, 洞头区's orange still in force: the homes that answered
+    neither are reminded of the orange, which is now the one in force (the red no longer speaks for them)."""
+    cast = await enrol(typhoon_stage)
+    await _county_orange(typhoon_stage, cast)
+    typhoon_stage.clock.advance(timedelta(minutes=10))
+    await _city_red_preview(cast)
+    await cast.admin.press("📤 发送")
+    await drain(typhoon_stage)
+    services = typhoon_stage.services
+    admin = await services.storage.users.get(cast.admin.id)
+    assert admin is not None
+    typhoon_stage.clock.advance(timedelta(minutes=20))
+    await deliver(services, await services.warnings.cancel(admin, 2))
+    await drain(typhoon_stage)
+
+    typhoon_stage.clock.advance(timedelta(minutes=31))
+    await follow_up(services)
+    await drain(typhoon_stage)
+    (reminder,) = containing(cast.head_2, "⏰ 请确认预警")
+    assert "高温橙色预警" in reminder.text
+
+
+async def test_county_staff_are_not_offered_to_raise_the_citys_warning_they_may_not_change(
+    typhoon_stage: Stage,
+) -> None:
+    """洞头区's staff previewing a red heat warning while the city's orange is in force are told of it, but only the
+    city may raise it: no ⬆️ button that would be refused when pressed."""
+    cast = await enrol(typhoon_stage)
+    admin = cast.admin
+    await admin.send_text("/warn")
+    for answer in ("高温", "橙色", "📄 使用模板", "全市", "下一步 ▶", "下一步 ▶", "下一步 ▶", "24 小时", "📤 发送"):
+        await admin.press(answer)
+    await drain(typhoon_stage)
+
+    staff = cast.dongtou_staff
+    await staff.send_text("/warn")
+    for answer in ("高温", "红色", "📄 使用模板", "下一步 ▶", "下一步 ▶", "24 小时"):
+        await staff.press(answer)
+    preview = staff.last_message()
+    assert "⚠️ 该地区已有同类预警生效：高温橙色预警（#1" in preview.text
+    assert not any("升级" in label for row in preview.buttons for label in row)
+    assert ["📤 发送"] in preview.buttons

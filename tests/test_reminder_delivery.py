@@ -911,3 +911,25 @@ async def test_a_groups_reminder_is_headed_for_the_group_not_as_if_to_one_person
     post = people.group.last_message()
     assert first.code in post.text and second.code in post.text
     assert post.text.startswith(heading) and not_said not in post.text
+
+
+async def test_a_hazards_groups_monday_list_never_names_an_overdue_rights_protection_hazard(
+    bot_stage: Stage,
+) -> None:
+    """The Monday list goes to the county's group bound for hazards, where rights-protection (权益保障) hazards are
+    never shown: the clerk is reminded of it as of any overdue hazard, the group hears nothing of it."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    ordinary = await report(bot_stage)
+    rights = await report(bot_stage, area=HazardArea.RIGHTS, description="护理员克扣老人零用钱")
+    for day in range(3, 17):  # the three-day escalation on Friday 13 March, then Monday 16 March
+        bot_stage.clock.set(local(2026, 3, day, 8))
+        await plan_once(bot_stage.services)
+        for hour in (9, 10, 11):
+            bot_stage.clock.set(local(2026, 3, day, hour))
+            await sweep(bot_stage)
+
+    heard = [m.text for m in people.group.messages()]
+    assert any(ordinary.code in text and "已逾期 6 天" in text for text in heard)  # the Monday list came
+    assert not any(rights.code in text or "克扣" in text for text in heard)
+    assert any(rights.code in m.text and "已逾期 6 天" in m.text for m in people.staff.messages())

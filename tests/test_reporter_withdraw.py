@@ -190,3 +190,24 @@ async def test_in_english_the_reporter_reads_withdraw_my_report(bot_stage: Stage
     assert f"You withdrew your report {hazard.code} (Duplicate)" in cadre.last_message().text
     told = [m.text for m in people.head.messages() if "was withdrawn by its reporter" in m.text]
     assert len(told) == 1 and "Reporter: Li Na" in told[0]
+
+
+async def test_a_report_staff_reinstated_after_its_reporter_withdrew_it_is_not_theirs_to_withdraw_again(
+    bot_stage: Stage,
+) -> None:
+    # Reinstating (Reopen) is staff working on it, as a rectification is: from then on the county decides. The other
+    # tests reach "worked on" only through a rectification, which the hazard's row says too (fixed_at).
+    people = await cast(bot_stage)
+    cadre = people.cadre
+    hazard = await report(bot_stage)
+    reporter = await people.user(CADRE)
+    await bot_stage.services.hazards.withdraw(reporter, hazard.id, WithdrawalCategory.MISTAKEN, "以为是别的机构")
+    await bot_stage.sandbox.settle()
+    await act(bot_stage, STAFF, hazard, HazardAction.REOPEN, reason="核实后确属该机构")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING
+
+    await cadre.send_text(f"/hazard {hazard.code}")
+    assert "🗑 撤回上报" not in buttons_of(cadre)
+    again = await cadre.press_data(cadre.last_message(), f"hz:withdraw:{hazard.id}")
+    assert again.answer is not None and TOO_LATE in (again.answer.text or "")
+    assert (await hazard_now(bot_stage, hazard)).state is HazardState.RECTIFYING

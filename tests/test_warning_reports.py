@@ -158,3 +158,80 @@ async def test_a_funeral_head_sends_an_album_as_one_report(bot_stage: Stage) -> 
     assert "Recorded what was done under the" in recorded and "3 photos" in recorded
     reports = await bot_stage.services.storage.warning_reports.of_warning(1)
     assert [len(r.photos) for r in reports] == [3] and reports[0].text.startswith("3 body-transport vehicles")
+
+
+async def test_a_report_from_a_head_who_asked_for_help_leaves_their_answer_as_it_was(bot_stage: Stage) -> None:
+    """Only a first report from a head who had not answered counts as 已收到并落实: one who pressed 🆘 需要帮助 and
+    then reports what was done still needs help, as staff read it."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.press("🆘 需要帮助", containing(head, HEAT)[0])
+    await drain(bot_stage)
+    await head.send_text("已转移老人12人，仍缺发电机")  # typed: its copy of the warning offers no button now
+    await head.press("📝 记为落实情况", head.last_message())
+    recorded = head.last_message().text
+    assert "已记录高温橙色预警的落实情况" in recorded and "已同时视为" not in recorded
+    acks = await bot_stage.services.storage.warnings.acks(1)
+    assert [(a.user_id, a.response) for a in acks] == [(head.id, AckResponse.NEED_HELP)]
+
+
+async def test_an_older_offers_button_never_records_a_newer_text_under_its_warning(bot_stage: Stage) -> None:
+    """Two warnings reach the relief station. Text typed under the first was offered for it; text typed after the
+    second was offered for that one. The first offer's 📝, pressed late, records the words it quoted under the
+    warning it named, never the second text (which is about the typhoon)."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.send_text("今天下午已完成夏送清凉街面巡查，救助流浪人员3人")
+    first_offer = head.last_message()
+    services = bot_stage.services
+    city_admin = await services.storage.users.get(1)
+    assert city_admin is not None
+    spec = ManualWarning(kind=WarningKind.TYPHOON, level=WarningLevel.ORANGE, headline="台风橙色预警：请加固门窗",
+                         description="台风将于今晚登陆", expires=bot_stage.clock.now() + timedelta(hours=24),
+                         target=WarningTarget(regions=frozenset({CANGNAN})))
+    async with services.storage.db.transaction():
+        typhoon = await services.warnings.create_manual(city_admin, spec)
+        await deliver(services, await services.warnings.send(city_admin, typhoon.id), city_admin.telegram_id)
+    await drain(bot_stage)
+    await head.send_text("门窗已加固，沙袋已备好")
+    assert "台风橙色预警" in head.last_message().text  # offered for the newer warning
+
+    await head.press("📝 记为落实情况", first_offer)
+    (report,) = await services.storage.warning_reports.of_warning(1)
+    assert report.text == "今天下午已完成夏送清凉街面巡查，救助流浪人员3人"
+    assert await services.storage.warning_reports.of_warning(typhoon.id) == []
+
+
+async def test_county_staff_read_the_reports_of_their_own_county_alone(bot_stage: Stage) -> None:
+    """The heat warning covers 苍南县 and 瑞安市: 苍南县's staff pressing 📝 落实情况 read their relief station's
+    report, never the 瑞安市 funeral home's."""
+    funeral = bot_stage.sandbox.user(user_id=41, first_name="孙", last_name="馆长", language_code="zh-hans")
+    await bot_stage.register(funeral, Role.HEAD, institution=FUNERAL)
+    staff, head, _ = await _heat_warning(bot_stage)
+    services = bot_stage.services
+    for person, text in ((head, "街面巡查2组，救助流浪人员3人"), (funeral, "遗体接运车辆已检查，司机已培训")):
+        user = await services.storage.users.get(person.id)
+        assert user is not None
+        await services.warnings.add_report(user, 1, text)
+
+    await staff.send_text("/warnstatus")
+    await staff.press("📝 落实情况（1）", staff.last_message())
+    listed = staff.last_message().text
+    assert "街面巡查2组" in listed and "遗体接运" not in listed
+
+
+async def test_the_first_of_two_typed_texts_offered_never_records_the_second(bot_stage: Stage) -> None:
+    """A head typed two texts under one warning, each offered as the report. The first message's 📝 recorded the
+    second text (the offer waiting was the second's, of the same warning), under words the head had not pressed.
+    Each offer now records the words it quotes."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.send_text("今天下午已完成夏送清凉街面巡查，救助流浪人员3人")
+    first = head.last_message()
+    await head.send_text("请问明天的巡查需要几个人参加")
+    second = head.last_message()
+    assert "请问明天的巡查" in second.text
+
+    await head.press("📝 记为落实情况", first)
+    (report,) = await bot_stage.services.storage.warning_reports.of_warning(1)
+    assert report.text == "今天下午已完成夏送清凉街面巡查，救助流浪人员3人"
+    await head.press("📝 记为落实情况", second)  # its own words, not the first's again
+    texts = [r.text for r in await bot_stage.services.storage.warning_reports.of_warning(1)]
+    assert sorted(texts) == sorted(["今天下午已完成夏送清凉街面巡查，救助流浪人员3人", "请问明天的巡查需要几个人参加"])

@@ -14,6 +14,7 @@ from bot.domain.roles import Role
 from bot.stage import Stage
 from tests.calendar_people import local
 from tests.hazard_people import STAFF, act, cast, report, submitted
+from tests.test_new_institutions import NEW_NAME, OLD_NAME, import_new_home
 
 CITY_ADMIN = 50
 
@@ -138,3 +139,29 @@ async def test_the_export_names_each_institution_with_its_drill_and_self_inspect
     assert {row[1] for row in lucheng} >= {"鹿城区社会福利院"}
     assert all(row[7] == "0/1" and row[8] == "2026-03" and row[9] is None for row in lucheng)
     assert all(row[5] in ("达标", "逾期未开展", "暂不作要求") for row in lucheng)
+
+
+async def test_on_the_months_last_day_its_self_inspection_is_still_under_way(bot_stage: Stage) -> None:
+    """The self-inspection is due by the month's last day: on 31 March, in the evening, it is still not missed."""
+    bot_stage.clock.set(local(2026, 3, 31, 20))
+    people = await cast(bot_stage)
+    await people.staff.send_text("/stats")
+    text = people.staff.last_message().text
+    assert re.search(r"月度自查本月进行中：已完成 0/[1-9]\d*（2026-03-31 截止，未到期不计入完成率）", text), text
+    assert "月度自查完成" not in text
+
+
+async def test_the_compliance_sheet_names_no_month_before_an_institution_joined_as_missing(bot_stage: Stage) -> None:
+    """A home added on 10 March owes March's self-inspection, not February's: its row reads 0/1 and misses March
+    alone, as /stats counts it, while a home tracked all along misses both."""
+    bot_stage.clock.set(local(2026, 3, 10))
+    people = await cast(bot_stage)
+    await import_new_home(bot_stage)
+    bot_stage.clock.set(local(2026, 4, 2))
+    await people.staff.send_text("/stats 2026-02-01 2026-03-31")
+    await people.staff.press("📥 导出 Excel", people.staff.last_message())
+    document = next(m for m in reversed(people.staff.messages()) if m.kind == "document")
+    book = load_workbook(io.BytesIO(document.document or b""))
+    rows = {row[1]: row for row in book["合规情况"].iter_rows(values_only=True)}
+    assert rows[NEW_NAME][7:9] == ("0/1", "2026-03")
+    assert rows[OLD_NAME][7:9] == ("0/2", "2026-02、2026-03")

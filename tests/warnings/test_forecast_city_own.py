@@ -58,3 +58,22 @@ async def test_a_city_institution_whose_address_names_no_county_is_named_to_the_
     assert digest.buttons == [["📤 发送：洞头区 高温橙色预警"]]
     # County staff are not told of the city's own: not theirs to warn.
     assert "市直机构" not in containing(cast.dongtou_staff, SINGLE)[0].text
+
+
+async def test_a_city_institution_whose_address_names_two_counties_is_not_guessed_into_one(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """An address naming two counties (a centre on their border) places it in neither: it is named to the city
+    admins with the drafts, not slipped into the draft of whichever county came first."""
+    current, cast = fed
+    await current.services.storage.institutions.upsert(NewInstitution(
+        code="WZ-330300-RELIEF-03", name_zh="温州市救助管理站瓯江分站",
+        name_en="Wenzhou Relief Station, Oujiang",
+        type=InstitutionType.RELIEF, region_code="330300", address="温州市鹿城区与洞头区交界瓯江路9号",
+    ))
+    await forecast(current, feed_server, "330305", ORANGE_HEAT)  # 洞头区
+    await run_forecast(current.services)
+    await drain(current)
+    (digest,) = [m for m in cast.admin.messages() if DIGEST in m.text]
+    assert "以下 1 家市直机构的地址未注明所在县（市、区），不在任何预报草稿内" in digest.text
+    assert "温州市救助管理站瓯江分站" in digest.text

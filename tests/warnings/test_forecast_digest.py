@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.clock import FakeClock
+from bot.domain.roles import Role
 from bot.stage import Stage
 from bot.warning_jobs import follow_up, run_forecast
 from handlers.forecast_notices import clear_revised_draft_buttons
@@ -94,3 +95,20 @@ async def test_a_revised_draft_is_announced_again_and_its_older_copies_lose_its_
     old, new = containing(cast.lucheng_staff, SINGLE)
     assert old.buttons == [] and new.buttons == [["📤 发送"]]
     assert await clear_revised_draft_buttons(current.application.bot, current.services) == 0  # each copy once
+
+
+async def test_a_county_clerks_only_draft_that_reaches_nobody_is_named_without_a_send_button(
+    fed: tuple[Stage, Cast], feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """龙湾区 has a clerk but no home, cadre or group registered: its one draft would tell nobody. The clerk reads it
+    named as such, with no 📤 发送 (sent, it would reach no one; its institutions are to be phoned), not the full
+    preview that says 将发送给 0 人 above a button."""
+    current, _ = fed
+    clerk = current.sandbox.user(user_id=70, first_name="吴", last_name="科员", language_code="zh-hans")
+    await current.register(clerk, Role.COUNTY, region="330303")
+    await forecast(current, feed_server, "330303", ORANGE_HEAT)  # 龙湾区 only
+    await run_forecast(current.services)
+    await drain(current)
+    (told,) = [m for m in clerk.messages() if "高温橙色预警" in m.text or "龙湾区（#" in m.text]
+    assert "没有可发送的对象" in told.text and "龙湾区（#1）" in told.text and "将发送给 0 人" not in told.text
+    assert told.buttons == []
