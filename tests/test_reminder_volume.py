@@ -265,3 +265,47 @@ def item(n: int, due: datetime, *, urgent: bool = False) -> ReminderItem:
         deadline=due, overdue_by=None, responsible=(),
     )
     return ReminderItem(n, ReminderKind.HAZARD_OVERDUE, "repeat3", due, False, urgent, 1, data)
+
+
+async def test_the_monday_list_names_the_longest_overdue_and_gravest_not_the_first_reported(bot_stage: Stage) -> None:
+    """Monday's weekly repeats all fall due at 09:00: the list was in code order (the reminder rows' ids), so twelve
+    general hazards reported first pushed off ten 较大 ones reported two days later but overdue two days longer
+    (a 3-day deadline against 7), leaving the longest overdue among "另有 … 条"."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    general = [await report(bot_stage, description=f"一般第{n}号：消防通道被杂物堵塞") for n in range(12)]
+    bot_stage.clock.set(local(2026, 3, 4, 10))
+    major = [await report(bot_stage, severity=Severity.MAJOR, description=f"较大第{n}号：电线老化") for n in range(10)]
+    assert all(m.deadline is not None and g.deadline is not None and m.deadline < g.deadline
+               for m in major for g in general)
+    for day in range(5, 30):
+        await a_day(bot_stage, day)
+    staff_before = len(people.staff.messages())
+    await a_day(bot_stage, 30)
+    to_staff = people.staff.messages()[staff_before:]
+    assert len(to_staff) == 1 and "您有 22 条待办提醒" in to_staff[0].text
+    text = to_staff[0].text
+    assert [h for h in major if f"隐患 {h.code} 已逾期 22 天" in text] == major
+    assert not [h for h in general if f"隐患 {h.code}" in text]
+    assert "另有 12 条提醒未逐条列出" in text
+
+
+def test_a_list_puts_the_longest_overdue_first_whatever_order_its_rows_came_in() -> None:
+    """Rows due at the same minute (Monday's repeats) come in id order; the list is by how long each hazard has been
+    overdue, and a graver one first on the same deadline."""
+    gathering = Gathering((CITY, None), "worker")
+    monday = local(2026, 3, 30, 9)
+    # Hazard n fell overdue n days before Monday … except that the ids run the other way.
+    gathering.add(overdue_item(n, monday, days=n) for n in range(20))
+    same_day = overdue_item(20, monday, days=19, severity=Severity.MAJOR)  # as long overdue as 19, graver
+    gathering.add([same_day])
+    delivery = gathering.delivery()
+    assert [i.reminder_id for i in delivery.items] == [20, 19, 18, 17, 16, 15, 14, 13, 12, 11]
+    assert delivery.unlisted == 11
+
+
+def overdue_item(n: int, due: datetime, *, days: int, severity: Severity = Severity.GENERAL) -> ReminderItem:
+    """Hazard n's reminder due at `due`, the hazard `days` overdue by then."""
+    found = item(n, due)
+    assert isinstance(found.data, HazardReminderData)
+    return replace(found, data=replace(found.data, deadline=due - timedelta(days=days), severity=severity))
