@@ -14,6 +14,7 @@ import pytest
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardState
 from bot.domain.reminders import ReminderKind
+from bot.i18n import Translator
 from bot.jobs import SendDelivery, SweepReport, plan_once, sweep_once
 from bot.sandbox import SimUser
 from bot.services import reminder_rounds
@@ -21,10 +22,11 @@ from bot.services.reminder_items import LISTED_ITEMS, HazardReminderData, Remind
 from bot.services.reminder_rounds import Gathering, Round
 from bot.stage import Stage
 from bot.workers import HOST
+from handlers.reminder_text import message_text
 from handlers.reminders import send_delivery
 from storage.calendar_models import Reminder, ReminderState, SubjectType
 from storage.hazard_models import Hazard
-from tests.calendar_people import local
+from tests.calendar_people import TZ, local
 from tests.hazard_people import HEAD, STAFF, cast, report
 from tests.test_workers import exited_pid
 
@@ -309,3 +311,13 @@ def overdue_item(n: int, due: datetime, *, days: int, severity: Severity = Sever
     found = item(n, due)
     assert isinstance(found.data, HazardReminderData)
     return replace(found, data=replace(found.data, deadline=due - timedelta(days=days), severity=severity))
+
+
+def test_a_group_list_says_where_staff_see_the_reminders_it_leaves_out() -> None:
+    """A group's list of reminders ended "……另有 129 条" with nowhere to look; a person's says /tasks and /drills."""
+    due = local(2026, 3, 30, 9)
+    items = [overdue_item(n, due, days=n) for n in range(14)]
+    text, shown = message_text(items, CITY, Translator("zh-hans", strict=True), TZ, for_group=True,
+                               group_area="鹿城区", unlisted=120)
+    assert "鹿城区待办提醒 134 条" in text
+    assert f"……另有 {134 - len(shown)} 条提醒未逐条列出：隐患请发送 /tasks 查看，演练与自查请发送 /drills 查看" in text
