@@ -155,7 +155,9 @@ async def _send_card(update: Update, context: BotContext, caller: Caller, card: 
 
 
 def _page_text(page: SearchPage, t: Translator) -> str:
-    return t("institution.matches", query=page.search.text, total=page.total, page=page.page + 1, pages=page.pages)
+    text = t("institution.matches", query=page.search.text, total=page.total, page=page.page + 1, pages=page.pages)
+    # 116 matches over 15 pages: typing more of the name is quicker than turning pages.
+    return Html(f"{text}\n{t('institution.matches_narrow')}") if page.pages > 1 else text
 
 
 def _page_keyboard(page: SearchPage, t: Translator) -> InlineKeyboardMarkup:
