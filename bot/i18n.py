@@ -45,10 +45,19 @@ def clipped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def text_width(text: str) -> int:
+    """How many Latin letters' width `text` takes on a screen (a Chinese character or an emoji: two)."""
+    return sum(_widths(text))
+
+
+def _widths(text: str) -> list[int]:
+    return [2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text]
+
+
 def clipped_width(text: str, columns: int) -> str:
     """`text`, or as much of it as `columns` Latin letters take on a screen and an ellipsis: a Chinese character or
     an emoji is as wide as two letters, so a Chinese button label is cut at half the characters an English one is."""
-    widths = [2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text]
+    widths = _widths(text)
     if sum(widths) <= columns:
         return text
     used, end = 1, 0  # the ellipsis takes one column

@@ -47,7 +47,7 @@ def _pending_by_cadre(summary: RoundSummary) -> dict[int, list[ContactEntry]]:
 def _codes(entries: list[ContactEntry], t: Translator) -> str:
     codes = t.plain("warn.list_separator").join(e.person_code for e in entries[:SUMMARY_CODES])
     if len(entries) > SUMMARY_CODES:
-        codes += t.plain("contact.summary_codes_more", count=len(entries) - SUMMARY_CODES)
+        codes += t.plain("contact.remind_codes_more", count=len(entries) - SUMMARY_CODES)
     return codes
 
 

@@ -172,6 +172,10 @@ async def _show_page(update: Update, context: BotContext, caller: Caller, page: 
     study += await _headless_line(context, institutions, t)
     lines = [*study, ""] if study else []
     lines += [t(counted("drills.scope_header", len(institutions)), total=len(institutions), page=page + 1, pages=pages)]
+    # How many are late, said first: 38 pages of homes, and the header never said how many of them need chasing.
+    drills_late = sum(isinstance(statuses[i.id][0], Overdue) for i in institutions)
+    selfchecks_late = sum(isinstance(statuses[i.id][1], Overdue) for i in institutions)
+    lines.append(t("drills.scope_counts", drills=drills_late, selfchecks=selfchecks_late))
     lines += [
         t(
             "drills.scope_line",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -21,7 +21,7 @@ from bot.domain.catalog import is_sensitive
 from bot.domain.checklists import shown_description
 from bot.domain.lifecycle import ACTION_RULES, HazardAction
 from bot.domain.roles import STAFF_ROLES
-from bot.i18n import LANGUAGES, Translator, catalog_messages, clipped_width
+from bot.i18n import LANGUAGES, Translator, catalog_messages, clipped_width, text_width
 from bot.services.errors import Refusal
 from bot.services.hazards import LEGACY_FIX, HazardService, TaskItem, TaskPage
 from handlers.common import BUTTON_CHARACTERS, Caller, catalog_label, page_row, place_name, popup_text, pressed
@@ -172,7 +172,8 @@ def home_short(hazard: Hazard, institution: Institution | None, t: Translator) -
 
 
 def hazard_label(
-    hazard: Hazard, t: Translator, *, overdue: bool = False, key: str = "hazard.button_label", home: str | None = None
+    hazard: Hazard, t: Translator, *, overdue: bool = False, key: str = "hazard.button_label", home: str | None = None,
+    numbered: bool | None = None,
 ) -> str:
     """A hazard's button in a list, so that it says which hazard it is without matching codes against the text
     above: ⏰ when late (`overdue`, as the list's line says it), the area, the start of the description. Plain text
@@ -180,7 +181,10 @@ def hazard_label(
     letters). A rights-protection (权益保障) hazard never puts its description on a button: the lists do not show
     it; its code tells it apart instead. `key` takes {area} and {what}; its `_overdue` twin is used when late.
     `home` (`home_short`, for staff, whose lists span many homes) starts the label: `key`'s `_home` twin, which
-    takes {home} too, is used instead, unless it would cut a rights-protection hazard's code."""
+    takes {home} too, is used instead, unless it would cut a rights-protection hazard's code. `numbered`: whether
+    the label ends with the number its code ends with (`code_number`), kept whatever the cut takes; by default for
+    staff (`home` given), whose homes' names often start alike ("Street 19 No.39 …", "Street 19 No.9 …": cut, they
+    read the same), and otherwise where two labels of a list would read alike (`distinct_labels`)."""
     sensitive = is_sensitive(hazard.area)
     what = hazard.code if sensitive else " ".join(shown_description(hazard.description).split()) or hazard.code
     params = {"area": catalog_label(hazard.area, t), "what": what}
@@ -188,10 +192,39 @@ def hazard_label(
     if home is not None:
         key, params["home"] = f"{key}_home", home
     label = t.plain(f"{key}_overdue" if overdue else key, **params)
-    if sensitive and home is not None and clipped_width(label, BUTTON_CHARACTERS) != label:
-        # The code is all that tells such a hazard apart: it keeps its whole code and gives up the home.
-        return hazard_label(hazard, t, overdue=overdue, key=plain_key)
-    return clipped_width(label, BUTTON_CHARACTERS)
+    if sensitive:
+        if home is not None and clipped_width(label, BUTTON_CHARACTERS) != label:
+            # The code is all that tells such a hazard apart: it keeps its whole code and gives up the home.
+            return hazard_label(hazard, t, overdue=overdue, key=plain_key)
+        return clipped_width(label, BUTTON_CHARACTERS)
+    if not (home is not None if numbered is None else numbered):
+        return clipped_width(label, BUTTON_CHARACTERS)
+    # The number is what the lines above name each hazard by (YH-…-0216): it stays whatever the cut takes.
+    number = code_number(hazard.code)
+    room = BUTTON_CHARACTERS - text_width(t.plain("hazard.button_numbered", label="", number=number))
+    return t.plain("hazard.button_numbered", label=clipped_width(label, room), number=number)
+
+
+def distinct_labels(
+    items: Sequence[tuple[Hazard, bool]], t: Translator, key: str = "hazard.button_label",
+    homes: Sequence[str | None] | None = None, *, numbered: bool | None = None,
+) -> list[str]:
+    """The buttons of a list of hazards (each with whether it is overdue), as `hazard_label` says them (`numbered`
+    as it takes it), and numbered where two of them would read alike anyway: a home's five reports of the same
+    blocked exit were five identical buttons. `homes`: each hazard's home, for staff lists."""
+    where = list(homes) if homes is not None else [None] * len(items)
+    labels = [hazard_label(h, t, overdue=late, key=key, home=home, numbered=numbered)
+              for (h, late), home in zip(items, where, strict=True)]
+    alike = {label for label in labels if labels.count(label) > 1}
+    return [
+        hazard_label(h, t, overdue=late, key=key, home=home, numbered=True) if label in alike else label
+        for (h, late), home, label in zip(items, where, labels, strict=True)
+    ]
+
+
+def code_number(code: str) -> str:
+    """The number a hazard's code ends with (YH-20260302-0007: 0007), which tells it from the others of a list."""
+    return code.rsplit("-", 1)[-1]
 
 
 def list_keyboard(
@@ -200,12 +233,11 @@ def list_keyboard(
     """A list of hazards a page at a time (/tasks, /mine): one Details button per hazard, a row each, labelled as
     `hazard_label` says, then previous and next. `page_data` is the page buttons' callback data with `{page}` for
     the page number. `homes` (`page_homes`), given for staff, starts each label with the hazard's home."""
-    rows = []
-    for item in page.items:
-        hazard = item.hazard
-        home = None if homes is None else home_short(hazard, homes.get(hazard.institution_id), t)
-        label = hazard_label(hazard, t, overdue=item.overdue, home=home)
-        rows.append([InlineKeyboardButton(label, callback_data=data(VIEW, hazard.id))])
+    shorts = None if homes is None else [home_short(i.hazard, homes.get(i.hazard.institution_id), t)
+                                         for i in page.items]
+    labels = distinct_labels([(item.hazard, item.overdue) for item in page.items], t, homes=shorts)
+    rows = [[InlineKeyboardButton(label, callback_data=data(VIEW, item.hazard.id))]
+            for item, label in zip(page.items, labels, strict=True)]
     rows += page_row(page.page, page.pages, t, lambda number: page_data.format(page=number))
     return InlineKeyboardMarkup(rows)
 

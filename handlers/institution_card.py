@@ -27,7 +27,7 @@ from bot.services.institution_cards import (
 )
 from handlers.calendar_common import DRILL, SELFCHECK, late_entry_day, refuse_role, status_line
 from handlers.common import Caller, answer, identify, page_row, place_name, popup_text
-from handlers.hazard_buttons import VIEW, data, hazard_label
+from handlers.hazard_buttons import VIEW, data, distinct_labels
 from handlers.notify import hazard_params
 from storage.models import Institution
 
@@ -131,10 +131,10 @@ def _duty_lines(card: InstitutionCard, t: Translator, tz: ZoneInfo) -> list[str]
 def card_keyboard(card: InstitutionCard, t: Translator) -> InlineKeyboardMarkup | None:
     """One Details button per hazard listed, labelled by `hazard_label` (the hazard view checks again who may see
     it); Close or Reopen for staff who may (checked again at the press)."""
+    labels = distinct_labels([(item.hazard, item.overdue) for item in card.urgent], t)
     rows = [
-        [InlineKeyboardButton(hazard_label(item.hazard, t, overdue=item.overdue),
-                              callback_data=data(VIEW, item.hazard.id))]
-        for item in card.urgent
+        [InlineKeyboardButton(label, callback_data=data(VIEW, item.hazard.id))]
+        for item, label in zip(card.urgent, labels, strict=True)
     ]
     if card.may_close:
         institution = card.institution
@@ -155,7 +155,9 @@ async def _send_card(update: Update, context: BotContext, caller: Caller, card: 
 
 
 def _page_text(page: SearchPage, t: Translator) -> str:
-    return t("institution.matches", query=page.search.text, total=page.total, page=page.page + 1, pages=page.pages)
+    text = t("institution.matches", query=page.search.text, total=page.total, page=page.page + 1, pages=page.pages)
+    # 116 matches over 15 pages: typing more of the name is quicker than turning pages.
+    return Html(f"{text}\n{t('institution.matches_narrow')}") if page.pages > 1 else text
 
 
 def _page_keyboard(page: SearchPage, t: Translator) -> InlineKeyboardMarkup:

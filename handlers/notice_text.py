@@ -12,6 +12,9 @@ from handlers.insight_common import day, percent, period_name, unit_name
 from storage.repositories.standings import InstitutionRow, OverdueRow
 
 MAX_LINES = 30
+# The whole ranking (📋 完整排名), a page at a time: up to 25 places, fewer where their lines are long (official
+# names in English) so that a page keeps to RANKING_BUDGET, as the summary does.
+RANKING_PAGE = 25
 BOTTOM_LINES = 10
 # What the ranking's lines may take of a message. Official names are long in English ("… Home-based Elderly Care
 # Service Centre"): thirty such lines are past what one Telegram message holds, so fewer of the top are shown.
@@ -96,6 +99,45 @@ def _unmeasured_line(standings: list[Standing], ranking: Ranking, t: Translator)
 
 def _size(lines: list[str]) -> int:
     return sum(len(line) + 1 for line in lines)
+
+
+def ranking_hides(ranking: Ranking, t: Translator) -> bool:
+    """Whether `ranking_text` leaves places out (中间 272 名略): then /ranking offers the whole order, page by page."""
+    return len(ranking_lines(ranking, t)) < len(_ranked_lines(ranking, t)) + len(_unranked_lines(ranking, t))
+
+
+def ranking_page_text(ranking: Ranking, scope: str, t: Translator, page: int) -> tuple[str, int, int]:
+    """The whole ranking a page at a time (`_pages`), each line as the summary has it (the places not ranked and
+    those listed apart after the last): the text, and the page shown (clamped) and the pages."""
+    lines = _ranked_lines(ranking, t)
+    unranked = _unranked_lines(ranking, t)
+    pages = _pages(lines, RANKING_BUDGET - _size(unranked))
+    page = min(max(page, 0), len(pages) - 1)
+    shown = pages[page] + (unranked if page == len(pages) - 1 else [])
+    header = t("insight.ranking.header", scope=scope, period=period_name(ranking.period, t))
+    where = t("insight.ranking.page", page=page + 1, pages=len(pages), count=len(lines))
+    return "\n".join([header, order_line(ranking, t), where, *shown]), page, len(pages)
+
+
+def _pages(lines: list[str], budget: int) -> list[list[str]]:
+    """`lines` cut into pages of at most RANKING_PAGE lines and `budget` characters (one line at least), always
+    the same way for the same lines, so that a page button finds the page it named."""
+    pages: list[list[str]] = [[]]
+    for line in lines:
+        if pages[-1] and (len(pages[-1]) >= RANKING_PAGE or _size(pages[-1]) + len(line) + 1 > budget):
+            pages.append([])
+        pages[-1].append(line)
+    return pages
+
+
+def _ranked_lines(ranking: Ranking, t: Translator) -> list[str]:
+    return [standing_line(p, ranking, t) for p in places(ranking.standings) if p.place is not None]
+
+
+def _unranked_lines(ranking: Ranking, t: Translator) -> list[str]:
+    idle = [s for s in ranking.apart if not measured(s)]
+    unplaced = [p.standing for p in places(ranking.standings) if p.place is None]
+    return _unmeasured_line(idle + unplaced, ranking, t) + _apart_lines(ranking, t)
 
 
 def ranking_text(ranking: Ranking, scope: str, t: Translator) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,9 +18,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.context import BotContext
 from bot.domain.paging import page_of
 from bot.domain.roles import STAFF_ROLES
+from bot.domain.text import visible_length
 from bot.i18n import Html, Translator, clipped, counted
 from bot.processing import after_answer
 from bot.services.errors import Refusal
+from bot.services.institution_cards import MIN_SEARCH
 from bot.services.onboarding import deep_link
 from bot.services.people import Departure, describe_scope
 from handlers.common import (
@@ -50,6 +53,47 @@ PAGE_SIZE = 8
 SHOW_LINK = "pp:ln:"
 REVOKE = re.compile(r"^pp:rv:([\w-]+?)(?::(\d+))?$")
 CODES_SHOWN = 10  # hazard codes named in the news to the person's supervisors; the rest are counted
+# The page of the list (and the name searched for) a button came from, at the end of its data, so that a card's
+# « 返回名单 goes back there rather than to page 1 of 286 people. The searched name rides in the data: at most
+# SEARCH_BYTES of it, so that the longest data (pp:offok:<id>:<page>:<name>) keeps to Telegram's 64 bytes.
+SEARCH_BYTES = 30
+_PLACE = r"(?::(\d+)(?::(.+))?)?"
+LIST = re.compile(r"^pp:page:(\d+)(?::(.+))?$")
+SHOW = re.compile(rf"^pp:show:(\d+){_PLACE}$")
+ASK_OFF = re.compile(rf"^pp:off:(\d+){_PLACE}$")
+OFF = re.compile(rf"^pp:offok:(\d+){_PLACE}$")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where in the roster a button was pressed: its page, and the name searched for (/people 院长150), if any."""
+
+    page: int = 0
+    name: str | None = None
+
+    @property
+    def suffix(self) -> str:
+        return f":{self.page}" + (f":{self.name}" if self.name else "")
+
+    @property
+    def back(self) -> str:
+        """The data of the button back to this page of the list."""
+        return f"pp:page{self.suffix}"
+
+
+def _place(match: re.Match[str] | None, first: int = 2) -> Place:
+    """The place in a matched button's data: its groups from `first` on are the page and the name."""
+    if match is None or match.group(first) is None:
+        return Place()
+    return Place(int(match.group(first)), match.group(first + 1) or None)
+
+
+def _search_text(text: str) -> str:
+    """What is searched for: the typed name, cut to what a button's data can carry."""
+    name = " ".join(text.split())
+    while len(name.encode()) > SEARCH_BYTES:
+        name = name[:-1]
+    return name
 
 
 async def _staff(update: Update, context: BotContext) -> Caller | None:
@@ -97,32 +141,44 @@ async def _who(services: BotServices, person: User, t: Translator) -> str:
 
 
 async def show_people(update: Update, context: BotContext) -> None:
+    """/people: the roster, a page at a time; /people 院长150: those whose name holds it (as /institution 敬老院)."""
     caller = await _staff(update, context)
     if caller is None or caller.user is None:
         return
-    await _roster(update, context, caller, 0, edit=False)
+    typed = " ".join(context.args or [])
+    if not typed.strip():
+        await _roster(update, context, caller, Place(), edit=False)
+        return
+    name = _search_text(typed)
+    if visible_length(name) < MIN_SEARCH:
+        await answer(update, caller.t("people.search_too_short", least=MIN_SEARCH))
+        return
+    await _roster(update, context, caller, Place(0, name), edit=False)
 
 
-async def _roster(update: Update, context: BotContext, caller: Caller, page: int, *, edit: bool) -> None:
+async def _roster(update: Update, context: BotContext, caller: Caller, place: Place, *, edit: bool) -> None:
     assert caller.user is not None
     services, t = context.services, caller.t
-    people = await services.people.roster(caller.user)
+    people = await services.people.roster(caller.user, place.name)
     invites = await services.people.standing_invites(caller.user)
-    cut = page_of(people, page, PAGE_SIZE)
+    cut = page_of(people, place.page, PAGE_SIZE)
     page, pages = cut.page, cut.pages
+    here = Place(page, place.name)
     rows = []
     for person in cut.items:
         label = clipped(await _who(services, person, t), BUTTON_CHARACTERS)
-        rows.append([InlineKeyboardButton(label, callback_data=f"pp:show:{person.telegram_id}")])
-    navigation = []
-    if page > 0:
-        navigation.append(InlineKeyboardButton(t.plain("button.previous"), callback_data=f"pp:page:{page - 1}"))
-    if page < pages - 1:
-        navigation.append(InlineKeyboardButton(t.plain("button.next"), callback_data=f"pp:page:{page + 1}"))
-    if navigation:
-        rows.append(navigation)
-    rows.append([InlineKeyboardButton(t.plain("people.invites_button", count=len(invites)), callback_data="pp:inv")])
-    text = t("people.roster", count=len(people), page=page + 1, pages=pages)
+        rows.append([InlineKeyboardButton(label, callback_data=f"pp:show:{person.telegram_id}{here.suffix}")])
+    rows += page_row(page, pages, t, lambda number: Place(number, place.name).back)
+    if place.name is not None:
+        rows.append([InlineKeyboardButton(t.plain("people.everyone_button"), callback_data=Place().back)])
+        if people:
+            text = t("people.found", name=place.name, count=len(people), page=page + 1, pages=pages)
+        else:
+            text = t("people.none_found", name=place.name)
+    else:
+        rows.append([InlineKeyboardButton(t.plain("people.invites_button", count=len(invites)),
+                                          callback_data="pp:inv")])
+        text = t("people.roster", count=len(people), page=page + 1, pages=pages)
     await answer(update, text, reply_markup=InlineKeyboardMarkup(rows), edit=edit)
 
 
@@ -132,7 +188,7 @@ async def roster_page(update: Update, context: BotContext) -> None:
         return
     caller, _, query, data = pressed
     await query.answer()
-    await _roster(update, context, caller, _number(data, "pp:page:") or 0, edit=True)
+    await _roster(update, context, caller, _place(LIST.match(data), first=1), edit=True)
 
 
 # ---- a person's card, and ending their access ----------------------------------------------------------------------
@@ -143,7 +199,8 @@ async def show_person(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     caller, _, query, data = pressed
-    telegram_id = _number(data, "pp:show:")
+    match = SHOW.match(data)
+    telegram_id, place = (int(match.group(1)) if match else None), _place(match)
     person = await _person(update, context, caller, telegram_id)
     if person is None:
         return
@@ -159,10 +216,10 @@ async def show_person(update: Update, context: BotContext) -> None:
     rows = []
     if await services.people.manageable(caller.user, person):
         rows.append([InlineKeyboardButton(t.plain("people.deactivate_button"),
-                                          callback_data=f"pp:off:{person.telegram_id}")])
+                                          callback_data=f"pp:off:{person.telegram_id}{place.suffix}")])
     else:
         lines.append(t("people.card_not_yours"))
-    rows.append([InlineKeyboardButton(t.plain("people.back_button"), callback_data="pp:page:0")])
+    rows.append([InlineKeyboardButton(t.plain("people.back_button"), callback_data=place.back)])
     await answer(update, Html("\n".join(lines)), reply_markup=InlineKeyboardMarkup(rows), edit=True)
 
 
@@ -171,16 +228,19 @@ async def ask_deactivate(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     caller, actor, query, data = pressed
+    match = ASK_OFF.match(data)
+    place = _place(match)
     try:
-        person = await context.services.people.to_deactivate(actor, _number(data, "pp:off:") or 0)
+        person = await context.services.people.to_deactivate(actor, int(match.group(1)) if match else 0)
     except Refusal as refusal:
         await _refused(update, context, caller, refusal)
         return
     t = caller.t
     await query.answer()
     keyboard = InlineKeyboardMarkup([
-        [InlineKeyboardButton(t.plain("people.confirm_button"), callback_data=f"pp:offok:{person.telegram_id}")],
-        [InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"pp:show:{person.telegram_id}")],
+        [InlineKeyboardButton(t.plain("people.confirm_button"),
+                              callback_data=f"pp:offok:{person.telegram_id}{place.suffix}")],
+        [InlineKeyboardButton(t.plain("button.cancel"), callback_data=f"pp:show:{person.telegram_id}{place.suffix}")],
     ])
     await answer(update, t("people.confirm", who=await _who(context.services, person, t)), reply_markup=keyboard,
                  edit=True)
@@ -191,7 +251,8 @@ async def deactivate(update: Update, context: BotContext) -> None:
     if pressed is None:
         return
     caller, actor, query, data = pressed
-    telegram_id = _number(data, "pp:offok:")
+    match = OFF.match(data)
+    telegram_id, place = (int(match.group(1)) if match else None), _place(match)
     services, t = context.services, caller.t
     try:
         departure = await services.people.deactivate(actor, telegram_id or 0)
@@ -205,7 +266,7 @@ async def deactivate(update: Update, context: BotContext) -> None:
     lines = [t("people.deactivated", who=await _who(services, departure.person, t))]
     lines += _consequences(departure, t)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t.plain("people.back_button"),
-                                                           callback_data="pp:page:0")]])
+                                                           callback_data=place.back)]])
     await answer(update, Html("\n".join(lines)), reply_markup=keyboard, edit=True)
     # Ending the access stops what the bot sends them, not what they read in a bound group they are still in.
     await tell_still_in_groups(update, context, departure.person, t)
@@ -408,10 +469,10 @@ def _farewell(departure: Departure, t: Translator) -> str:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("people", show_people, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(roster_page, pattern=r"^pp:page:\d+$"))
-    application.add_handler(CallbackQueryHandler(show_person, pattern=r"^pp:show:\d+$"))
-    application.add_handler(CallbackQueryHandler(ask_deactivate, pattern=r"^pp:off:\d+$"))
-    application.add_handler(CallbackQueryHandler(deactivate, pattern=r"^pp:offok:\d+$"))
+    application.add_handler(CallbackQueryHandler(roster_page, pattern=LIST))
+    application.add_handler(CallbackQueryHandler(show_person, pattern=SHOW))
+    application.add_handler(CallbackQueryHandler(ask_deactivate, pattern=ASK_OFF))
+    application.add_handler(CallbackQueryHandler(deactivate, pattern=OFF))
     application.add_handler(CallbackQueryHandler(remove_leaver, pattern=REMOVE))
     application.add_handler(CallbackQueryHandler(show_invites, pattern=r"^pp:inv$"))
     application.add_handler(CallbackQueryHandler(show_invites, pattern=r"^pp:invp:\d+$"))

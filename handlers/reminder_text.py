@@ -126,7 +126,7 @@ def message_text(
     if buttons_left_out:
         paragraphs.append(t(counted("reminder.buttons_left_out", buttons_left_out), count=buttons_left_out))
     if rest:
-        more = "reminder.digest_more" if for_group else counted("reminder.more", rest)
+        more = counted("reminder.group_more", rest) if for_group else counted("reminder.more", rest)
         paragraphs.append(t(more, count=rest))
     return Html("\n\n".join(paragraphs)), shown
 
@@ -302,7 +302,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
         ], share)
         lines += shown
         # The digest carries the longest overdue only; the count covers them all.
-        lines += _more(max(counts.overdue, len(data.overdue)) - len(shown), t)
+        lines += _more("reminder.digest_more_overdue", max(counts.overdue, len(data.overdue)) - len(shown), t)
     if data.duties_due:
         lines.append(t("reminder.digest_duties_header"))
         shown = fitting([
@@ -314,7 +314,7 @@ def _digest(kind: ReminderKind, data: DigestData, t: Translator, tz: ZoneInfo) -
             for line in data.duties_due[:DIGEST_LINES]
         ], share)
         lines += shown
-        lines += _more(len(data.duties_due) - len(shown), t)
+        lines += _more("reminder.digest_more_duties", len(data.duties_due) - len(shown), t)
     return "\n".join(lines)
 
 
@@ -322,5 +322,7 @@ def _size(lines: Sequence[str]) -> int:
     return sum(len(line) + 1 for line in lines)
 
 
-def _more(count: int, t: Translator) -> list[str]:
-    return [t("reminder.digest_more", count=count)] if count > 0 else []
+def _more(key: str, count: int, t: Translator) -> list[str]:
+    """The count of a digest list's lines left out, and where a reader of the group sees them all: a group is read
+    by staff, who have /tasks, /drills and /export, and a bare "……另有 148 条" leaves them nowhere to go."""
+    return [t(counted(key, count), count=count)] if count > 0 else []

@@ -23,7 +23,7 @@ from handlers.hazard_buttons import (
     TASKS_PAGE,
     VIEW,
     data,
-    hazard_label,
+    distinct_labels,
     home_short,
     list_keyboard,
     list_lines,
@@ -82,12 +82,12 @@ async def _show(update: Update, context: BotContext, page_number: int) -> None:
     homes = await page_homes(
         services.storage.institutions, [item.hazard for item in page.items] + [p.hazard for p in waiting]
     )
-    asked_buttons = []
-    for pending in waiting:
-        hazard = pending.hazard
-        home = home_short(hazard, homes.get(hazard.institution_id), t) if staff else None
-        label = hazard_label(hazard, t, key="tasks.extension_button", home=home)
-        asked_buttons.append([InlineKeyboardButton(label, callback_data=data(VIEW, hazard.id))])
+    # A few requests, each named in full above: numbered only where two would read alike, to keep their words.
+    asked_homes = [home_short(p.hazard, homes.get(p.hazard.institution_id), t) if staff else None for p in waiting]
+    asked_labels = distinct_labels([(p.hazard, False) for p in waiting], t, "tasks.extension_button", asked_homes,
+                                   numbered=False)
+    asked_buttons = [[InlineKeyboardButton(label, callback_data=data(VIEW, p.hazard.id))]
+                     for p, label in zip(waiting, asked_labels, strict=True)]
     lines = list_lines(homes, page, lambda item, place: _line(item, place, t, tz))
     parts = [t("tasks.extensions_header", count=total_waiting), *asked] if asked else []
     if page.items:

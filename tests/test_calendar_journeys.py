@@ -287,6 +287,10 @@ async def test_county_staff_see_every_institution_in_scope_overdue_first_a_page_
     await people.staff.send_text("/drills")
     lucheng = people.staff.last_message()
     assert "共 2 家机构" in lucheng.text and "第 1/1 页" in lucheng.text
+    # How many need chasing, said under the heading, before the pages of homes.
+    lines = lucheng.text.split("\n")
+    heading = next(n for n, line in enumerate(lines) if "消防演练与月度自查情况" in line)
+    assert lines[heading + 1] == "⏰ 演练逾期 1 家 · 自查逾期 2 家"
     lines = lucheng.text.split("\n")
     assert lines.index("鹿城区南汇街道居家养老服务中心") < lines.index("鹿城区社会福利院")  # overdue first
     assert "⏰ 已逾期：2026年上半年未开展消防演练，已逾期 20 天" in lucheng.text

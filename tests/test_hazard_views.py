@@ -18,6 +18,7 @@ from tests.hazard_people import (
     LONGWAN_HEAD,
     LONGWAN_HOME,
     LONGWAN_STAFF,
+    LUCHENG,
     OTHER_STAFF,
     STAFF,
     act,
@@ -25,6 +26,7 @@ from tests.hazard_people import (
     cast,
     hazard_now,
     listed,
+    long_named_centres,
     opened,
     report,
     submitted,
@@ -43,8 +45,12 @@ async def test_tasks_list_overdue_first_with_a_clock_and_turn_pages_in_place(bot
     listing = people.head.last_message()
     assert "共 7 条，第 1/2 页" in listing.text
     assert opened(listing) == [h.id for h in serious + major]
-    # Each button says which hazard it opens, ⏰ on the late ones as in the lines above.
-    assert listing.buttons[:-1] == [["⏰ 用火 · 消防通道被杂物堵塞"]] * 3 + [["用火 · 消防通道被杂物堵塞"]] * 2
+    # Each button says which hazard it opens, ⏰ on the late ones as in the lines above; five reports alike are told
+    # apart by the number their codes end with (five identical buttons before).
+    numbers = [f"#{h.code.rsplit('-', 1)[-1]}" for h in serious + major]
+    assert listing.buttons[:-1] == [[f"⏰ 用火 · 消防通道被杂物堵塞 · {n}"] for n in numbers[:3]] + [
+        [f"用火 · 消防通道被杂物堵塞 · {n}"] for n in numbers[3:]
+    ]
     assert listing.text.count("⏰") == 3 and listing.text.count("已逾期") == 3
     assert "鹿城区社会福利院 · 用火 · 重大" in listing.text and "已交办" in listing.text
     assert listing.buttons[-1] == ["下一页 ▶"]
@@ -97,7 +103,9 @@ async def test_staff_tasks_put_what_awaits_verification_first_in_english(bot_sta
     listing = people.staff.last_message()
     assert "Hazards waiting for you" in listing.text and "Awaiting verification" in listing.text
     # Staff's lists span many homes: each button starts with its home, the district left out for room.
-    assert listing.buttons[0] == ["Social Welfa… · Fire · 消防通道被杂物堵…"] and opened(listing)[0] == fixed.id
+    # A staff list's button ends with the number of the hazard's code, as the line above names it.
+    number = fixed.code.rsplit("-", 1)[-1]
+    assert listing.buttons[0] == [f"Social Welfa… · Fire · 消防通道… · #{number}"] and opened(listing)[0] == fixed.id
     assert waiting.id not in opened(listing)  # the head has it; staff act on it only when late
 
 
@@ -529,3 +537,27 @@ async def test_a_county_clerk_tells_apart_like_hazards_at_two_homes_by_their_but
 
     await people.head.send_text("/tasks")
     assert [row[0] for row in people.head.last_message().buttons] == [listed(here, catalog, late=True)]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+async def test_hazards_at_homes_whose_names_start_alike_have_buttons_that_tell_them_apart(
+    bot_stage: Stage, language: str
+) -> None:
+    """A big county's homes are named alike ("Wuma Subdistrict No. 3 …", "Wuma Subdistrict No. 31 …"): cut to fit,
+    two hazards of the same kind at two homes had identical buttons, the cut taking exactly the part that differs.
+    Each staff button now ends with the number its code ends with, as the line above names the hazard."""
+    people = await cast(bot_stage, language)
+    centres = {c.code: c for c in await long_named_centres(bot_stage, LUCHENG)}
+    found = [await report(bot_stage, area=HazardArea.ELECTRICITY, description="电线老化发热，插线板串接使用",
+                          institution=code) for code in ("WZ-330302-CARE-03", "WZ-330302-CARE-31")]
+    assert len(centres) == 40
+    bot_stage.clock.advance(timedelta(days=40))
+
+    await people.staff.send_text("/tasks")
+    listing = people.staff.last_message()
+    labels = {hazard_id: row[0] for row, hazard_id in zip(listing.buttons, opened(listing), strict=False)}
+    first, second = (labels[h.id] for h in found)
+    assert first != second
+    numbers = [f"#{h.code.rsplit('-', 1)[-1]}" for h in found]
+    assert first.endswith(numbers[0]) and second.endswith(numbers[1])
+    assert all(len(label) <= 40 for label in labels.values())

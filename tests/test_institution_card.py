@@ -194,3 +194,21 @@ async def test_an_english_reader_sees_the_chinese_name_of_a_home_with_no_english
 
     await people.staff.send_text("/institution 社会福利院")
     assert "Institution file: 鹿城区社会福利院" in people.staff.last_message().text
+
+
+async def test_many_matches_come_in_natural_order_with_a_hint_to_type_more(bot_stage: Stage) -> None:
+    """/institution 敬老院 in a big county: 116 matches sorted as text (第10街道0号, 120号, 130号 … 290号, 30号) and
+    nothing said about narrowing them. Numbers sort as numbers, and a search over a page says to type more."""
+    people = await cast(bot_stage)
+    await long_named_centres(bot_stage, f"{LUCHENG}001", count=20)
+
+    await people.staff.send_text("/institution 照料中心")
+    listing = people.staff.last_message()
+    assert "名称含“照料中心”的机构共 20 个（第 1/3 页）" in listing.text
+    assert "输入更完整的名称可缩小范围" in listing.text
+    numbers = [int(label.removeprefix("鹿城区五马街道第").removesuffix("居家养老服务照料中心"))
+               for row in listing.buttons for label in row if label.startswith("鹿城区五马街道第")]
+    assert numbers == [1, 2, 3, 4, 5, 6, 7, 8]  # not 1, 10, 11 … 16
+
+    await people.staff.send_text("/institution 第12居家")
+    assert "输入更完整的名称" not in people.staff.last_message().text  # one match: its card

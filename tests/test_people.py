@@ -364,3 +364,43 @@ async def test_a_person_whose_access_ends_a_second_time_loses_the_menu_again(bot
 
     assert sandbox.commands_for(scope={"type": "chat", "chat_id": HEAD}) == []
     assert len(containing(people.head, "您在本机器人中的账号已由")) == 2  # told each time, too
+
+
+async def test_a_big_roster_keeps_its_page_and_finds_a_person_by_name(bot_stage: Stage) -> None:
+    """A county of 286 people: « 返回名单 from a card always went back to page 1, /people 院长150 ignored the name and
+    showed page 1, and the pages turned with » / « where every other list has ▶ / ◀."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    for n in range(20):
+        cadre = bot_stage.sandbox.user(user_id=70_000 + n, first_name=f"干部{n:02}", language_code="zh-hans")
+        await bot_stage.register(cadre, Role.CADRE, region=LUCHENG)
+    staff = people.staff
+
+    await staff.send_text("/people")
+    assert "（第 1/3 页）" in staff.last_message().text
+    await staff.press("下一页 ▶")
+    await staff.press("下一页 ▶")
+    page = staff.last_message()
+    assert "（第 3/3 页）" in page.text and ["◀ 上一页"] in page.buttons
+    await staff.press("干部19", page)
+    assert "注册时间" in staff.last_message().text
+    await staff.press("« 返回名单")
+    assert "（第 3/3 页）" in staff.last_message().text  # the page it came from, not page 1
+
+    await staff.send_text("/people 干部17")
+    found = staff.last_message()
+    assert "姓名含“干部17”的人员" in found.text and "共 1 人" in found.text
+    labels = [label for row in found.buttons for label in row]
+    assert any("干部17" in label for label in labels) and not any("干部16" in label for label in labels)
+    await staff.press("干部17", found)
+    await staff.press("« 返回名单")
+    assert "姓名含“干部17”的人员" in staff.last_message().text  # back to the search, not the whole roster
+    await staff.press("👥 全部人员")
+    assert "本辖区已登记人员" in staff.last_message().text
+
+    await staff.send_text("/people 干部1")
+    assert "共 10 人（第 1/2 页）" in staff.last_message().text
+    await staff.send_text("/people 无此人")
+    assert "没有姓名含“无此人”的已登记人员" in staff.last_message().text
+    await staff.send_text("/people 干")
+    assert "请至少输入 2 个字" in staff.last_message().text

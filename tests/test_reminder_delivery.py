@@ -390,7 +390,9 @@ async def test_duty_reminders_carry_the_button_that_starts_the_duty(bot_stage: S
     assert "鹿城区社会福利院：2026年上半年尚未开展消防演练，请在 2026-06-30 前开展并记录" in drill.text
     # 31 May is also the month's last day: the self-inspection's last nudge comes in the same message.
     assert "今天是本月自查的最后一天" in drill.text
-    assert drill.buttons == [["🔥 记录演练"], ["📋 开始本月自查"]]
+    # The self-inspection due today comes before the drill due by 30 June: the soonest due first.
+    assert drill.text.index("今天是本月自查的最后一天") < drill.text.index("尚未开展消防演练")
+    assert drill.buttons == [["📋 开始本月自查"], ["🔥 记录演练"]]
     await head.press("🔥 记录演练", drill)
     assert "第 1 步" in head.last_message().text
     await head.send_text("/cancel")
@@ -793,6 +795,8 @@ async def test_a_county_digest_lists_the_overdue_duties_before_those_only_due_so
     assert "鹿城区社会福利院：⏰ 已逾期" in named[0]
     overdue = [n for n, line in enumerate(named) if "⏰" in line]
     assert overdue == list(range(len(overdue))) and len(overdue) >= 2  # every overdue line before any due soon
+    # The rest are counted, with where staff reading the group see them all.
+    assert any(line.startswith("……另有") and "项未列出：工作人员发送 /drills 可逐家查看" in line for line in duties)
 
 
 async def test_a_county_digest_never_names_an_overdue_rights_protection_hazard(bot_stage: Stage) -> None:

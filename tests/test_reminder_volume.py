@@ -14,6 +14,7 @@ import pytest
 from bot.domain.catalog import HazardArea, Severity
 from bot.domain.lifecycle import HazardState
 from bot.domain.reminders import ReminderKind
+from bot.i18n import Translator
 from bot.jobs import SendDelivery, SweepReport, plan_once, sweep_once
 from bot.sandbox import SimUser
 from bot.services import reminder_rounds
@@ -21,10 +22,11 @@ from bot.services.reminder_items import LISTED_ITEMS, HazardReminderData, Remind
 from bot.services.reminder_rounds import Gathering, Round
 from bot.stage import Stage
 from bot.workers import HOST
+from handlers.reminder_text import message_text
 from handlers.reminders import send_delivery
 from storage.calendar_models import Reminder, ReminderState, SubjectType
 from storage.hazard_models import Hazard
-from tests.calendar_people import local
+from tests.calendar_people import TZ, local
 from tests.hazard_people import HEAD, STAFF, cast, report
 from tests.test_workers import exited_pid
 
@@ -265,3 +267,57 @@ def item(n: int, due: datetime, *, urgent: bool = False) -> ReminderItem:
         deadline=due, overdue_by=None, responsible=(),
     )
     return ReminderItem(n, ReminderKind.HAZARD_OVERDUE, "repeat3", due, False, urgent, 1, data)
+
+
+async def test_the_monday_list_names_the_longest_overdue_and_gravest_not_the_first_reported(bot_stage: Stage) -> None:
+    """Monday's weekly repeats all fall due at 09:00: the list was in code order (the reminder rows' ids), so twelve
+    general hazards reported first pushed off ten 较大 ones reported two days later but overdue two days longer
+    (a 3-day deadline against 7), leaving the longest overdue among "另有 … 条"."""
+    bot_stage.clock.set(local(2026, 3, 2, 10))
+    people = await cast(bot_stage)
+    general = [await report(bot_stage, description=f"一般第{n}号：消防通道被杂物堵塞") for n in range(12)]
+    bot_stage.clock.set(local(2026, 3, 4, 10))
+    major = [await report(bot_stage, severity=Severity.MAJOR, description=f"较大第{n}号：电线老化") for n in range(10)]
+    assert all(m.deadline is not None and g.deadline is not None and m.deadline < g.deadline
+               for m in major for g in general)
+    for day in range(5, 30):
+        await a_day(bot_stage, day)
+    staff_before = len(people.staff.messages())
+    await a_day(bot_stage, 30)
+    to_staff = people.staff.messages()[staff_before:]
+    assert len(to_staff) == 1 and "您有 22 条待办提醒" in to_staff[0].text
+    text = to_staff[0].text
+    assert [h for h in major if f"隐患 {h.code} 已逾期 22 天" in text] == major
+    assert not [h for h in general if f"隐患 {h.code}" in text]
+    assert "另有 12 条提醒未逐条列出" in text
+
+
+def test_a_list_puts_the_longest_overdue_first_whatever_order_its_rows_came_in() -> None:
+    """Rows due at the same minute (Monday's repeats) come in id order; the list is by how long each hazard has been
+    overdue, and a graver one first on the same deadline."""
+    gathering = Gathering((CITY, None), "worker")
+    monday = local(2026, 3, 30, 9)
+    # Hazard n fell overdue n days before Monday … except that the ids run the other way.
+    gathering.add(overdue_item(n, monday, days=n) for n in range(20))
+    same_day = overdue_item(20, monday, days=19, severity=Severity.MAJOR)  # as long overdue as 19, graver
+    gathering.add([same_day])
+    delivery = gathering.delivery()
+    assert [i.reminder_id for i in delivery.items] == [20, 19, 18, 17, 16, 15, 14, 13, 12, 11]
+    assert delivery.unlisted == 11
+
+
+def overdue_item(n: int, due: datetime, *, days: int, severity: Severity = Severity.GENERAL) -> ReminderItem:
+    """Hazard n's reminder due at `due`, the hazard `days` overdue by then."""
+    found = item(n, due)
+    assert isinstance(found.data, HazardReminderData)
+    return replace(found, data=replace(found.data, deadline=due - timedelta(days=days), severity=severity))
+
+
+def test_a_group_list_says_where_staff_see_the_reminders_it_leaves_out() -> None:
+    """A group's list of reminders ended "……另有 129 条" with nowhere to look; a person's says /tasks and /drills."""
+    due = local(2026, 3, 30, 9)
+    items = [overdue_item(n, due, days=n) for n in range(14)]
+    text, shown = message_text(items, CITY, Translator("zh-hans", strict=True), TZ, for_group=True,
+                               group_area="鹿城区", unlisted=120)
+    assert "鹿城区待办提醒 134 条" in text
+    assert f"……另有 {134 - len(shown)} 条提醒未逐条列出：隐患请发送 /tasks 查看，演练与自查请发送 /drills 查看" in text

@@ -69,6 +69,15 @@ def visible_length(text: str | None) -> int:
     return sum(1 for char in text or "" if _shows(char))
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """`text` as people sort names: the numbers in it as numbers, so that 第10街道2号 comes before 第10街道12号 and
+    30号 before 120号 (as text, 0, 120, 130 … 290, 30)."""
+    return tuple((1, int(part)) if part.isdigit() else (0, part.casefold()) for part in _DIGITS.split(text) if part)
+
+
 def is_blank(text: str | None) -> bool:
     """Whether nothing of the text shows: empty, or only whitespace and invisible characters."""
     return visible_length(text) == 0

@@ -19,7 +19,7 @@ from bot.domain.compliance import DutyStatus
 from bot.domain.lifecycle import REOPEN_WINDOW, can_view, is_overdue
 from bot.domain.paging import page_of
 from bot.domain.roles import STAFF_ROLES, Role
-from bot.domain.text import clean_text, visible_length
+from bot.domain.text import clean_text, natural_key, visible_length
 from bot.services.calendar import DrillService, may_log_for
 from bot.services.errors import HIDDEN_INSTITUTION, Refusal
 from bot.services.hazard_core import TaskItem, actor_of
@@ -145,13 +145,16 @@ class InstitutionCardService:
         # The report journey's search: active institutions of the person's scope, the ones they reported on lately
         # first, then by name. Every one of them passes may_log_for too (the same scope, for staff and heads).
         found = await self._hazards.institutions_for_report(actor, needle, limit=10_000)
-        active = [institution for institution in found if may_log_for(actor, institution)]
+        # By name as people read it, numbers as numbers (第10街道2号 … 12号 … 120号), in the person's language: as
+        # text, 116 敬老院 ran 0号, 120号, 130号 … 290号, 30号, and nobody could guess which page held 40号.
+        active = sorted((i for i in found if may_log_for(actor, i)), key=lambda i: _name_order(i, actor))
         if actor.role is Role.HEAD:
             return active
         # Staff find the closed ones of their scope too, after the others, so that they can read or reopen them.
         scope = None if actor.role is Role.CITY else actor.region_code
         closed = await self._storage.institutions.search(needle, scope, limit=10_000, active_only=False)
-        return active + [i for i in closed if not i.active and may_log_for(actor, i)]
+        return active + sorted((i for i in closed if not i.active and may_log_for(actor, i)),
+                               key=lambda i: _name_order(i, actor))
 
     async def _card_of(self, actor: User, institution: Institution) -> InstitutionCard:
         storage, now = self._storage, self._clock.now()
@@ -202,3 +205,8 @@ def _page_of(search: InstitutionSearch, found: list[Institution], page: int) -> 
     return SearchPage(
         search=search, institutions=cut.items, page=cut.page, pages=cut.pages, total=cut.total, clamped=cut.clamped
     )
+
+
+def _name_order(institution: Institution, actor: User) -> tuple[object, ...]:
+    name = institution.name_en if actor.language.startswith("en") and institution.name_en else institution.name_zh
+    return natural_key(name), institution.id

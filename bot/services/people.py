@@ -72,11 +72,15 @@ class PeopleService:
 
     # ---- the people of a scope ---------------------------------------------------------------------------------
 
-    async def roster(self, actor: User) -> list[User]:
+    async def roster(self, actor: User, name: str | None = None) -> list[User]:
         """The active people of the actor's scope (the actor among them): staff first, then heads, then cadres,
-        each by name."""
+        each by name. `name`: only those whose name (or @username) holds it, case aside (/people 院长150)."""
         self._staff_only(actor)
         people = await self._storage.users.in_scope(None, actor.region_code)
+        if name is not None:
+            wanted = name.strip().casefold()
+            people = [u for u in people if wanted in u.full_name.casefold()
+                      or (u.username is not None and wanted in u.username.casefold())]
         return sorted(people, key=lambda u: (_ROLE_ORDER[u.role], u.full_name, u.telegram_id))
 
     async def person(self, actor: User, telegram_id: int) -> User:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.batch_summary import county_of
 from bot.domain.calendar_reminders import DEFAULT_SCHEDULE, escalates_headless, headless_days, urges_too_late
-from bot.domain.catalog import HazardArea, Severity
+from bot.domain.catalog import HazardArea, Severity, severity_rank
 from bot.domain.compliance import Duty, DutyStatus, Period
 from bot.domain.lifecycle import OPEN_STATES, HazardState
 from bot.domain.reminders import Audience, ReminderKind, deadline_stamp
@@ -135,10 +135,23 @@ class Delivery:
         return any(item.urgent for item in self.items)
 
 
-def pressing_first(item: ReminderItem) -> tuple[int, datetime, bool, int]:
-    """The order of a message's items: urgent hazards, then the rest by when they fell due; an institution long without
-    a head after the duties missed at the same moment (it asks for an invitation, not for something overdue)."""
-    return (0 if item.urgent else 1, item.due_at, item.kind is ReminderKind.HEADLESS, item.reminder_id)
+def pressing_first(item: ReminderItem) -> tuple[int, str, bool, int, datetime, int]:
+    """The order of a message's items: urgent (重大) hazards, then by when the hazard's deadline or the duty's
+    period ended, the longest overdue first and then the soonest due; on the same day an institution long without a
+    head after the duties (it asks for an invitation, not for something overdue), and the graver hazard first on the
+    same deadline. Not by when the reminder row fell due: a week's overdue hazards all repeat at Monday 09:00, so
+    that tie put them in code order and a hazard one day overdue was listed above one 115 days overdue. The same
+    order as a person's rows are claimed in (`storage.repositories.reminders.PRESSING_ORDER`), so that the rows
+    built to be listed are the most pressing ones."""
+    data = item.data
+    if isinstance(data, HazardReminderData):
+        ended, gravity = deadline_stamp(data.deadline), severity_rank(data.severity)
+    elif isinstance(data, DutyReminderData | HeadlessReminderData):
+        ended, gravity = data.period.end.isoformat(), 0
+    else:
+        ended, gravity = "", 0
+    headless = item.kind is ReminderKind.HEADLESS
+    return (0 if item.urgent else 1, ended, headless, -gravity, item.due_at, item.reminder_id)
 
 
 def subject_of(item: ReminderItem) -> tuple[object, ...]:

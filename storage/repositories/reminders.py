@@ -194,10 +194,10 @@ class ReminderRepository:
     ) -> list[ClaimedReminder]:
         """Claim pending rows due by `now` in one statement, and return them; rows due before `late_before`
         are flagged late. Non-urgent rows are left pending when `include_non_urgent` is False (quiet hours).
-        `recipient`: that chat's (and topic's) rows alone, the most pressing first: urgent, then by due time
-        (migration 0028's index, in that order)."""
+        `recipient`: that chat's (and topic's) rows alone, the most pressing first (`PRESSING_ORDER`), as the
+        message lists them (`reminder_items.pressing_first`)."""
         rows = await self._db.fetchall(
-            f"{_claim(recipient)} RETURNING {_CLAIMED_COLUMNS}",
+            f"{_claim(recipient, pressing=True)} RETURNING {_CLAIMED_COLUMNS}",
             _claim_params(now, worker_id, include_non_urgent, late_before, limit, recipient),
         )
         return sorted((_claimed(row) for row in rows), key=lambda r: (r.due_at, r.id))
@@ -213,9 +213,10 @@ class ReminderRepository:
         limit: int,
     ) -> list[CountedReminder]:
         """`claim_due` for one recipient, answering only what counting the rows needs (no detail to parse): the rows
-        a message counts but does not list."""
+        a message counts but does not list, in whatever order the index walks them (all are counted alike)."""
         rows = await self._db.fetchall(
-            f"{_claim(recipient)} RETURNING id, subject_type, subject_id, period, json_extract(detail, '$.duty')",
+            f"{_claim(recipient, pressing=False)} "
+            "RETURNING id, subject_type, subject_id, period, json_extract(detail, '$.duty')",
             _claim_params(now, worker_id, include_non_urgent, late_before, limit, recipient),
         )
         return [
@@ -374,14 +375,29 @@ class ReminderRepository:
         )
 
 
-def _claim(recipient: tuple[int, int | None] | None) -> str:
+# A person's rows, the most pressing first, as `reminder_items.pressing_first` orders the items built from them:
+# urgent (重大) first, then by when the hazard's deadline or the duty's period ended (the longest overdue first, then
+# the soonest due; an institution's "no head" line after the duties of the same day), then by the row's own due
+# time. Not the row's due time first: a week's overdue hazards all repeat at Monday 09:00, and that tie put them in
+# id order, listing hazards 1 day overdue and counting those 115 days overdue among "the rest". Read from the row's
+# detail (hazard rows keep the deadline they were planned for, duty rows their period): the sort runs once per
+# person per round, before their list is full.
+PRESSING_ORDER = (
+    "urgent DESC, COALESCE(json_extract(detail, '$.deadline'), json_extract(detail, '$.end')), "
+    f"kind = '{ReminderKind.HEADLESS.value}', due_at, id"
+)
+
+
+def _claim(recipient: tuple[int, int | None] | None, *, pressing: bool = True) -> str:
     """The claim's UPDATE (without RETURNING): pending rows due, the earliest first; a recipient's, the most pressing
-    first. due_at <= now bounds the walk along the index to the rows already due; COALESCE alone cannot be searched,
-    so a minute with a handful of rows due read every pending row of the city (35 ms at 65,000). A retry comes after
-    its row's due time (release: the claim's time plus a delay), so the bound loses none."""
+    first (`pressing`), or in the index's order (migration 0028) when they are only to be counted. due_at <= now
+    bounds the walk along the index to the rows already due; COALESCE alone cannot be searched, so a minute with a
+    handful of rows due read every pending row of the city (35 ms at 65,000). A retry comes after its row's due time
+    (release: the claim's time plus a delay), so the bound loses none."""
     whose, order = "", "due_at, id"
     if recipient is not None:
-        whose, order = "AND recipient_id = ? AND topic_id IS ? ", "urgent DESC, due_at, id"
+        whose = "AND recipient_id = ? AND topic_id IS ? "
+        order = PRESSING_ORDER if pressing else "urgent DESC, due_at, id"
     return (
         "UPDATE reminders SET state = ?, claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
         "late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0 END "

@@ -299,6 +299,23 @@ async def test_a_county_ranking_of_many_long_english_names_fits_one_message(bot_
     assert places[-1].startswith("1. Nanhui Subdistrict")  # the last by code
     assert f"({ranked - len(places)} places not shown)" in ranking.text
 
+    # Where does a home in the middle stand? 📋 Full ranking: every place, a page at a time, and back.
+    await people.staff.press("📋 Full ranking", ranking)
+    assert ranking.edited and "Full ranking: page 1 of " in ranking.text
+    assert ranking.buttons == [["Next ▶"], ["« Back to the summary"]]
+    pages = [[line for line in ranking.text.splitlines() if line[:1].isdigit()]]
+    while ranking.buttons[0] != ["« Back to the summary"]:
+        if ranking.buttons[0][-1] != "Next ▶":
+            break
+        await people.staff.press("Next ▶", ranking)
+        assert len(ranking.text) <= 4096
+        pages.append([line for line in ranking.text.splitlines() if line[:1].isdigit()])
+    assert f"page {len(pages)} of {len(pages)}" in ranking.text and len(pages) > 1
+    every = [line for page in pages for line in page]
+    assert len(every) == len(set(every)) == ranked and every[-1] == places[-1]
+    await people.staff.press("« Back to the summary", ranking)
+    assert "places not shown)" in ranking.text and ["📋 Full ranking"] in ranking.buttons
+
 
 async def test_an_english_notice_naming_long_official_names_fits_one_message(bot_stage: Stage) -> None:
     """Where the groups read English, official names are long: the ranking and three lists of ten such names were

@@ -924,6 +924,8 @@ ROWS: tuple[Row, ...] = (
     Row("/ranking", expect(allow=STAFF), say("/ranking"), ("insight.ranking.header", "insight.ranking.empty")),
     Row("rk:", expect(allow=STAFF), press(filled("rk:{month}")),
         ("insight.ranking.header", "insight.ranking.empty")),
+    Row("rkp:", expect(allow=STAFF), press(filled("rkp:{month}:0")),
+        ("insight.ranking.header", "insight.ranking.empty")),
     Row("/notice", expect(allow=(P.CITY,)), say("/notice"), ("insight.notice.preview", "insight.notice.no_groups")),
     Row("nt:p:", expect(allow=(P.CITY,)), press(filled("nt:p:{month}")),
         ("insight.notice.preview", "insight.notice.no_groups")),
