@@ -6,11 +6,13 @@ broadcast still going out, and says who asks, for which institution and under wh
 
 from __future__ import annotations
 
+import json
+
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.i18n import Html, Translator
+from bot.i18n import LANGUAGES, Html, Translator
 from bot.services.errors import Refusal
 from bot.services.warnings import AckOutcome
 from handlers.common import Caller, identify, place_name, popup_text
@@ -68,13 +70,17 @@ async def answered(update: Update, context: BotContext) -> None:
         return
     if response is AckResponse.RECEIVED:
         await query.answer(t.plain("warn.ack_received"))
-        markup: InlineKeyboardMarkup | None = help_only_keyboard(warning_id, t)
     else:
         sent = "warn.ack_help_sent_city" if outcome.alerted_city else "warn.ack_help_sent"
         await query.answer(t.plain(sent if outcome.alert_staff else "warn.ack_help_noted"), show_alert=True)
-        markup = None
     # A repeated press changes nothing, and an edit into the same message would be refused.
     if (outcome.changed or outcome.help is not None) and isinstance(query.message, Message) and query.message.text:
+        # The line and buttons added under the message are in the language it was written in, not the one the
+        # head switched to since (/lang): the popup above is what they read now.
+        t = labelled_in(context, query.message.reply_markup) or t
+        markup: InlineKeyboardMarkup | None = None
+        if response is AckResponse.RECEIVED:
+            markup = help_only_keyboard(warning_id, t)
         at = local_time(services.clock.now(), services.settings.tz)
         line = t("warn.state_received" if response is AckResponse.RECEIVED else "warn.state_need_help", at=at)
         await edit_in_place(query.message, with_state(query.message.text_html, line), markup)
@@ -99,6 +105,19 @@ async def mark_delivered(
     """Put `line` (how the head answered, or how their call stands) under a delivered copy of the warning, in place of
     an earlier one. Best effort: a copy that can no longer be edited (deleted, too old) is left as it is."""
     await edit_delivered(context, copy, with_state(copy.payload.text, line), markup)
+
+
+def labelled_in(context: BotContext, markup: InlineKeyboardMarkup | dict[str, object] | None) -> Translator | None:
+    """The language a head's copy of a warning was written in, told by its buttons' labels (it has 🆘 需要帮助);
+    None when it has none to tell by."""
+    if markup is None:
+        return None
+    labels = json.dumps(markup.to_dict() if isinstance(markup, InlineKeyboardMarkup) else markup, ensure_ascii=False)
+    for language in LANGUAGES:
+        t = context.services.i18n.get(language)
+        if t.plain("warn.button_need_help") in labels:
+            return t
+    return None
 
 
 def with_state(text: str, line: str) -> Html:

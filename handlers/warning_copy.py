@@ -9,15 +9,14 @@ not what was said.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from telegram import InlineKeyboardMarkup
 
 from bot.context import BotContext
 from bot.domain.warnings import EarlyWarning
-from bot.i18n import LANGUAGES, Translator
-from handlers.warning_ack import with_state
+from bot.i18n import Translator
+from handlers.warning_ack import labelled_in, with_state
 from handlers.warning_outbox import delivered_copy, edit_delivered
 from storage.outbox_models import OutboxItem
 
@@ -42,9 +41,4 @@ async def mark_copy(
 def written_in(context: BotContext, copy: OutboxItem) -> Translator | None:
     """The language the copy was delivered in, told by its buttons' labels (a head's copy has 🆘 需要帮助); None when
     it has none to tell by."""
-    labels = json.dumps(copy.payload.reply_markup or {}, ensure_ascii=False)
-    for language in LANGUAGES:
-        t = context.services.i18n.get(language)
-        if t.plain("warn.button_need_help") in labels:
-            return t
-    return None
+    return labelled_in(context, copy.payload.reply_markup)

@@ -129,6 +129,19 @@ async def test_lang_in_the_middle_of_the_step_asks_it_again_and_the_copy_is_one_
     assert copy.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
 
 
+async def test_an_answer_pressed_after_lang_keeps_the_copy_in_its_own_language(bot_stage: Stage) -> None:
+    """✅ pressed on a Chinese copy after /lang English edited it into a Chinese body under an English line and
+    English buttons. The popup is in the language the head reads now; the copy keeps the one it was written in."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.send_text("/lang")
+    await head.press("English")
+    copy = containing(head, HEAT)[0]
+    await head.press("✅ 已收到并落实", copy)
+    assert "Confirmed: received and acting" in (head.answers()[-1].text or "")
+    assert "确认收到并落实" in copy.text and "Confirmed" not in copy.text
+    assert copy.buttons == [["📝 报告落实情况"], ["🆘 需要帮助"]]
+
+
 async def test_a_photo_under_a_warning_is_offered_as_what_was_done_too(bot_stage: Stage) -> None:
     """A head's photo captioned "沙袋已堆好" under the warning was offered only as a hazard report, while their typed
     text was offered as 落实情况. Now both are offered; 📝 作为落实情况 starts the step with the photo and its
