@@ -172,6 +172,14 @@ async def test_a_report_from_a_head_who_asked_for_help_leaves_their_answer_as_it
     assert "已记录高温橙色预警的落实情况" in recorded and "已同时视为" not in recorded
     acks = await bot_stage.services.storage.warnings.acks(1)
     assert [(a.user_id, a.response) for a in acks] == [(head.id, AckResponse.NEED_HELP)]
+    # Photos are added by sending them (the copy has no 📝 while the call is open: it used to point there).
+    assert "请直接在此发送照片" in recorded and "在预警消息下点" not in recorded
+    await head.send_photo(caption="发电机缺口现场")
+    offer = head.last_message()
+    await head.press("📝 作为落实情况", offer)
+    await head.press("✅ 提交")
+    reports = await bot_stage.services.storage.warning_reports.of_warning(1)
+    assert [len(r.photos) for r in reports] == [0, 1]
 
 
 async def test_an_older_offers_button_never_records_a_newer_text_under_its_warning(bot_stage: Stage) -> None:
