@@ -198,3 +198,25 @@ async def test_a_cadres_typed_result_is_offered_for_the_person_it_names(typhoon_
     # Someone else's code is nobody of his: the list, not an offer for a person he does not keep in touch with.
     await cadre.send_text("DT-0004 情况不明")
     assert "要记录" not in cadre.last_message().text and "还有 2 人未联系" in cadre.last_message().text
+
+
+async def test_a_cadre_who_leaves_having_reached_everyone_hands_nothing_over(typhoon_stage: Stage) -> None:
+    """黄干部 reached all three of his people, then left while the round was still open (DT-0004, nobody's, still
+    pending): nothing of his went to the staff, so they get no fresh list of the unassigned and are told of no one
+    handed over; the list they have keeps its buttons."""
+    cast = await orange_raised_to_red_by_the_admin(typhoon_stage)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    for _ in range(3):  # DT-0001..3, each in focus in turn
+        await cadre.press("✅ 已联系·安全", message=next(m for m in cadre.messages() if m.message_id == sheet.message_id))
+    assert "已完成 3 / 3" in next(m for m in cadre.messages() if m.message_id == sheet.message_id).text
+    (old,) = containing(staff, "请联系 DT-0004")
+
+    await staff.send_text("/people")
+    await staff.press("黄 干部（社区/村干部，洞头区）")
+    await staff.press("⛔ 停用账号")
+    await staff.press("⛔ 确认停用")
+    (done,) = containing(staff, "已停用黄 干部")
+    assert "尚未联系的" not in done.text
+    await drain(typhoon_stage)
+    assert [m.message_id for m in containing(staff, "请联系 DT-0004")] == [old.message_id]
