@@ -13,6 +13,7 @@ from bot.warning_jobs import follow_up
 from handlers.contact_followup import refresh_lists, retire_lists
 from tests.warning_people import (
     DONGTOU,
+    LUCHENG,
     Cast,
     compose_typhoon,
     containing,
@@ -220,3 +221,41 @@ async def test_a_cadre_who_leaves_having_reached_everyone_hands_nothing_over(typ
     assert "尚未联系的" not in done.text
     await drain(typhoon_stage)
     assert [m.message_id for m in containing(staff, "请联系 DT-0004")] == [old.message_id]
+
+
+async def test_a_newcomer_reads_the_last_change_of_level_not_the_first(typhoon_stage: Stage) -> None:
+    """王局长 raised 林科长's orange warning to red; an hour later 林科长 lowered it back to orange. A clerk joining
+    then is to ask 林科长 about the orange in force, not 王局长 about a red that no longer is."""
+    cast = await orange_raised_to_red_by_the_admin(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=1))
+    staff = cast.dongtou_staff
+    await staff.send_text("/warnings")
+    await staff.press("⬇️ 降级")
+    await staff.press("🟠 橙色")
+    await drain(typhoon_stage)
+    clerk = newcomer(typhoon_stage, CLERK, "孙科员")
+    await typhoon_stage.register(clerk, Role.COUNTY, region=DONGTOU)
+    await drain(typhoon_stage)
+    (told,) = containing(clerk, "台风橙色预警（#1）已发布")
+    assert "发布人：林 科长。2026-09-10 10:00 由林 科长降级为橙色预警。" in told.text
+    assert "王 局长" not in told.text
+
+
+async def test_a_clerk_joining_another_county_is_not_told_of_a_round_outside_it(typhoon_stage: Stage) -> None:
+    """王局长's red typhoon warning covers the whole city; only 洞头区 has people to reach, so its round is the only
+    one. A clerk joining 鹿城区 hears of the warning over 鹿城区, and nothing of 洞头区's round, which is not theirs
+    to work or follow."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    admin = cast.admin
+    await admin.send_text("/warn")
+    for answer in ("台风", "红色", "📄 使用模板", "全市", "下一步 ▶", "下一步 ▶", "下一步 ▶", "24 小时", "📤 发送"):
+        await admin.press(answer)
+    await drain(typhoon_stage)
+    assert containing(cast.cadre, "📋 特殊群体联络")
+    clerk = newcomer(typhoon_stage, CLERK, "钱科员")
+    await typhoon_stage.register(clerk, Role.COUNTY, region=LUCHENG)
+    await drain(typhoon_stage)
+    (told,) = containing(clerk, "台风红色预警（#1）已发布")
+    assert "鹿城区" in told.text
+    assert "特殊群体联络" not in told.text and "洞头区" not in told.text
