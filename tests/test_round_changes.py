@@ -259,3 +259,19 @@ async def test_a_clerk_joining_another_county_is_not_told_of_a_round_outside_it(
     (told,) = containing(clerk, "台风红色预警（#1）已发布")
     assert "鹿城区" in told.text
     assert "特殊群体联络" not in told.text and "洞头区" not in told.text
+
+
+async def test_a_typed_code_that_only_begins_with_one_of_the_cadres_codes_is_not_offered_for_it(
+    typhoon_stage: Stage,
+) -> None:
+    """"DT-00012" is not DT-0001: a text naming someone else's longer code is not offered as DT-0001's result (one
+    tap would record the wrong person as reached); it points to the list as any other text does."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await send_typhoon(typhoon_stage, cast)
+    cadre = cast.cadre
+    await cadre.send_text("DT-00012 已电话联系，老人安全")
+    pointer = cadre.last_message()
+    assert "要记录" not in pointer.text and "还有 3 人未联系" in pointer.text
+    await cadre.send_text("DT-0001，已电话联系")  # the code itself, punctuation after it
+    assert "要记录 DT-0001（" in cadre.last_message().text
