@@ -275,3 +275,23 @@ async def test_a_typed_code_that_only_begins_with_one_of_the_cadres_codes_is_not
     assert "要记录" not in pointer.text and "还有 3 人未联系" in pointer.text
     await cadre.send_text("DT-0001，已电话联系")  # the code itself, punctuation after it
     assert "要记录 DT-0001（" in cadre.last_message().text
+
+
+async def test_a_forged_typed_result_press_for_someone_already_reached_is_refused_not_shown(
+    typhoon_stage: Stage,
+) -> None:
+    """A result press names the round and the person: pressed by someone who is not their cadre nor their county's
+    staff, it is refused and audited, also when it would change nothing (the person already recorded so), rather
+    than answered "已记录：DT-0001…" with the round's progress."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await send_typhoon(typhoon_stage, cast)
+    await cast.cadre.send_text("DT-0001 已电话联系，老人安全")
+    await cast.cadre.press("✅ 已联系·安全", message=cast.cadre.last_message())
+    entries = await typhoon_stage.services.storage.contacts.entries(1)
+    person = next(e.person_id for e in entries if e.person_code == "DT-0001")
+    head = cast.head_1
+    await head.press_data(head.last_message(), f"crt:1:{person}:safe")
+    assert "DT-0001" not in (head.answers()[-1].text or "") and "DT-0001" not in head.last_message().text
+    refused = await typhoon_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [entry.actor_id for entry in refused] == [head.id]
