@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.domain.roles import Role
 from bot.sandbox import SimUser
+from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.contact_followup import refresh_lists, retire_lists
@@ -208,9 +209,12 @@ async def test_a_cadre_who_leaves_having_reached_everyone_hands_nothing_over(typ
     cast = await orange_raised_to_red_by_the_admin(typhoon_stage)
     staff, cadre = cast.dongtou_staff, cast.cadre
     (sheet,) = containing(cadre, "📋 特殊群体联络")
+    def his_list() -> BotMessage:
+        return next(m for m in cadre.messages() if m.message_id == sheet.message_id)
+
     for _ in range(3):  # DT-0001..3, each in focus in turn
-        await cadre.press("✅ 已联系·安全", message=next(m for m in cadre.messages() if m.message_id == sheet.message_id))
-    assert "已完成 3 / 3" in next(m for m in cadre.messages() if m.message_id == sheet.message_id).text
+        await cadre.press("✅ 已联系·安全", message=his_list())
+    assert "已完成 3 / 3" in his_list().text
     (old,) = containing(staff, "请联系 DT-0004")
 
     await staff.send_text("/people")
