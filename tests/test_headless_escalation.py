@@ -119,3 +119,45 @@ def test_the_citys_line_names_the_county_and_how_long(
     assert said in item_text(item, CITY_ADMIN, t, TZ)
     markup = keyboard([item], CITY_ADMIN, t)
     assert markup is not None and markup.inline_keyboard[0][0].callback_data == "si:invite:7"
+
+
+async def test_a_home_thirty_days_without_a_head_is_named_only_past_the_setting(tmp_path: Path) -> None:
+    """More than HEADLESS_ESCALATION_DAYS (30), as the setting says: the welfare home's head leaves on 2 March, so
+    1 April is the 30th day without one (not named) and, with the setting at 29, it is named."""
+    clock = FakeClock(datetime(2026, 1, 1, 1, tzinfo=UTC))
+    async with stage(tmp_path / "safety.db", clock=clock, settings_options={"TRACKING_SINCE": ""}) as bot_stage:
+        people = await cast(bot_stage)
+        admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+        await bot_stage.register(admin, Role.CITY)
+        nanhui_head = bot_stage.sandbox.user(user_id=NANHUI_HEAD, first_name="黄主任", language_code="zh-hans")
+        await bot_stage.register(nanhui_head, Role.HEAD, institution=NANHUI_CODE)
+        await drain(bot_stage)
+        await plan_once(bot_stage.services)
+        await first_of_month(bot_stage, 2026, 2)
+        await first_of_month(bot_stage, 2026, 3)
+        bot_stage.clock.set(local(2026, 3, 2, 10))
+        await bot_stage.services.people.deactivate(None, people.head.id)
+        await drain(bot_stage)
+        seen = len(admin.messages())
+        await first_of_month(bot_stage, 2026, 4)
+        assert not [text for text in since(admin, seen) if "• 鹿城区" in text]
+
+    clock = FakeClock(datetime(2026, 1, 1, 1, tzinfo=UTC))
+    options = {"TRACKING_SINCE": "", "HEADLESS_ESCALATION_DAYS": "29"}
+    async with stage(tmp_path / "again.db", clock=clock, settings_options=options) as bot_stage:
+        people = await cast(bot_stage)
+        admin = bot_stage.sandbox.user(user_id=CITY_ADMIN, first_name="王局长", language_code="zh-hans")
+        await bot_stage.register(admin, Role.CITY)
+        nanhui_head = bot_stage.sandbox.user(user_id=NANHUI_HEAD, first_name="黄主任", language_code="zh-hans")
+        await bot_stage.register(nanhui_head, Role.HEAD, institution=NANHUI_CODE)
+        await drain(bot_stage)
+        await plan_once(bot_stage.services)
+        await first_of_month(bot_stage, 2026, 2)
+        await first_of_month(bot_stage, 2026, 3)
+        bot_stage.clock.set(local(2026, 3, 2, 10))
+        await bot_stage.services.people.deactivate(None, people.head.id)
+        await drain(bot_stage)
+        seen = len(admin.messages())
+        await first_of_month(bot_stage, 2026, 4)
+        assert [text for text in since(admin, seen) if "• 鹿城区 1 项（无负责人 1）" in text]
+

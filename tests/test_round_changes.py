@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from bot.domain.roles import Role
 from bot.sandbox import SimUser
+from bot.sandbox.views import BotMessage
 from bot.stage import Stage
 from bot.warning_jobs import follow_up
 from handlers.contact_followup import refresh_lists, retire_lists
 from tests.warning_people import (
     DONGTOU,
+    LUCHENG,
     Cast,
     compose_typhoon,
     containing,
@@ -198,3 +200,102 @@ async def test_a_cadres_typed_result_is_offered_for_the_person_it_names(typhoon_
     # Someone else's code is nobody of his: the list, not an offer for a person he does not keep in touch with.
     await cadre.send_text("DT-0004 情况不明")
     assert "要记录" not in cadre.last_message().text and "还有 2 人未联系" in cadre.last_message().text
+
+
+async def test_a_cadre_who_leaves_having_reached_everyone_hands_nothing_over(typhoon_stage: Stage) -> None:
+    """黄干部 reached all three of his people, then left while the round was still open (DT-0004, nobody's, still
+    pending): nothing of his went to the staff, so they get no fresh list of the unassigned and are told of no one
+    handed over; the list they have keeps its buttons."""
+    cast = await orange_raised_to_red_by_the_admin(typhoon_stage)
+    staff, cadre = cast.dongtou_staff, cast.cadre
+    (sheet,) = containing(cadre, "📋 特殊群体联络")
+    def his_list() -> BotMessage:
+        return next(m for m in cadre.messages() if m.message_id == sheet.message_id)
+
+    for _ in range(3):  # DT-0001..3, each in focus in turn
+        await cadre.press("✅ 已联系·安全", message=his_list())
+    assert "已完成 3 / 3" in his_list().text
+    (old,) = containing(staff, "请联系 DT-0004")
+
+    await staff.send_text("/people")
+    await staff.press("黄 干部（社区/村干部，洞头区）")
+    await staff.press("⛔ 停用账号")
+    await staff.press("⛔ 确认停用")
+    (done,) = containing(staff, "已停用黄 干部")
+    assert "尚未联系的" not in done.text
+    await drain(typhoon_stage)
+    assert [m.message_id for m in containing(staff, "请联系 DT-0004")] == [old.message_id]
+
+
+async def test_a_newcomer_reads_the_last_change_of_level_not_the_first(typhoon_stage: Stage) -> None:
+    """王局长 raised 林科长's orange warning to red; an hour later 林科长 lowered it back to orange. A clerk joining
+    then is to ask 林科长 about the orange in force, not 王局长 about a red that no longer is."""
+    cast = await orange_raised_to_red_by_the_admin(typhoon_stage)
+    typhoon_stage.clock.advance(timedelta(hours=1))
+    staff = cast.dongtou_staff
+    await staff.send_text("/warnings")
+    await staff.press("⬇️ 降级")
+    await staff.press("🟠 橙色")
+    await drain(typhoon_stage)
+    clerk = newcomer(typhoon_stage, CLERK, "孙科员")
+    await typhoon_stage.register(clerk, Role.COUNTY, region=DONGTOU)
+    await drain(typhoon_stage)
+    (told,) = containing(clerk, "台风橙色预警（#1）已发布")
+    assert "发布人：林 科长。2026-09-10 10:00 由林 科长降级为橙色预警。" in told.text
+    assert "王 局长" not in told.text
+
+
+async def test_a_clerk_joining_another_county_is_not_told_of_a_round_outside_it(typhoon_stage: Stage) -> None:
+    """王局长's red typhoon warning covers the whole city; only 洞头区 has people to reach, so its round is the only
+    one. A clerk joining 鹿城区 hears of the warning over 鹿城区, and nothing of 洞头区's round, which is not theirs
+    to work or follow."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    admin = cast.admin
+    await admin.send_text("/warn")
+    for answer in ("台风", "红色", "📄 使用模板", "全市", "下一步 ▶", "下一步 ▶", "下一步 ▶", "24 小时", "📤 发送"):
+        await admin.press(answer)
+    await drain(typhoon_stage)
+    assert containing(cast.cadre, "📋 特殊群体联络")
+    clerk = newcomer(typhoon_stage, CLERK, "钱科员")
+    await typhoon_stage.register(clerk, Role.COUNTY, region=LUCHENG)
+    await drain(typhoon_stage)
+    (told,) = containing(clerk, "台风红色预警（#1）已发布")
+    assert "鹿城区" in told.text
+    assert "特殊群体联络" not in told.text and "洞头区" not in told.text
+
+
+async def test_a_typed_code_that_only_begins_with_one_of_the_cadres_codes_is_not_offered_for_it(
+    typhoon_stage: Stage,
+) -> None:
+    """"DT-00012" is not DT-0001: a text naming someone else's longer code is not offered as DT-0001's result (one
+    tap would record the wrong person as reached); it points to the list as any other text does."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await send_typhoon(typhoon_stage, cast)
+    cadre = cast.cadre
+    await cadre.send_text("DT-00012 已电话联系，老人安全")
+    pointer = cadre.last_message()
+    assert "要记录" not in pointer.text and "还有 3 人未联系" in pointer.text
+    await cadre.send_text("DT-0001，已电话联系")  # the code itself, punctuation after it
+    assert "要记录 DT-0001（" in cadre.last_message().text
+
+
+async def test_a_forged_typed_result_press_for_someone_already_reached_is_refused_not_shown(
+    typhoon_stage: Stage,
+) -> None:
+    """A result press names the round and the person: pressed by someone who is not their cadre nor their county's
+    staff, it is refused and audited, also when it would change nothing (the person already recorded so), rather
+    than answered "已记录：DT-0001…" with the round's progress."""
+    cast = await enrol(typhoon_stage)
+    await register_vulnerable(typhoon_stage, cast.cadre)
+    await send_typhoon(typhoon_stage, cast)
+    await cast.cadre.send_text("DT-0001 已电话联系，老人安全")
+    await cast.cadre.press("✅ 已联系·安全", message=cast.cadre.last_message())
+    entries = await typhoon_stage.services.storage.contacts.entries(1)
+    person = next(e.person_id for e in entries if e.person_code == "DT-0001")
+    head = cast.head_1
+    await head.press_data(head.last_message(), f"crt:1:{person}:safe")
+    assert "DT-0001" not in (head.answers()[-1].text or "") and "DT-0001" not in head.last_message().text
+    refused = await typhoon_stage.services.storage.audit.list(action_prefix="authz.refused")
+    assert [entry.actor_id for entry in refused] == [head.id]

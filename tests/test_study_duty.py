@@ -9,11 +9,20 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
+from bot.domain.compliance import Duty, Overdue, Period
+from bot.domain.reminders import ReminderKind
 from bot.domain.roles import Role
+from bot.i18n import Translator
 from bot.jobs import plan_once
 from bot.sandbox.driver import SimUser
+from bot.services.digests import Person
+from bot.services.reminder_items import DutyReminderData, ReminderItem
 from bot.stage import Stage
-from tests.calendar_people import local
+from handlers.reminder_text import item_text
+from handlers.reminders import keyboard
+from tests.calendar_people import TZ, local
 from tests.hazard_people import LONGWAN, LONGWAN_STAFF, LUCHENG, STAFF
 from tests.test_reminder_delivery import sweep
 from tests.warning_people import drain
@@ -140,3 +149,38 @@ async def test_an_english_city_admins_long_batch_is_summed_up_by_county_and_a_sh
     assert "… and " in city  # the ten listed, the rest counted below them
     # The clerk's few reminders are all listed: nothing to sum up.
     assert all("按县" not in text for text in since(clerk, seen[clerk.id]))
+
+
+async def test_on_the_half_years_last_day_stats_say_the_study_is_still_due_not_missed(bot_stage: Stage) -> None:
+    """30 June is the half-year's last day: a bureau can still hold its session that afternoon, so /stats says it is
+    due by 2026-06-30, not that it was missed; the next morning it was."""
+    bot_stage.clock.set(local(2026, 6, 30, 10))
+    clerk, _, _ = await bureaus(bot_stage)
+    await clerk.send_text("/stats")
+    line = next(line for line in clerk.last_message().text.split("\n") if "安全理论学习" in line)
+    assert "尚未开展：鹿城区，须在 2026-06-30 前开展" in line and "逾期" not in line
+    bot_stage.clock.set(local(2026, 7, 1, 10))
+    await clerk.send_text("/stats 2026-06-01 2026-06-30")
+    line = next(line for line in clerk.last_message().text.split("\n") if "安全理论学习" in line)
+    assert "⏰ 未开展（已逾期）：鹿城区" in line
+
+
+
+@pytest.mark.parametrize(("viewer", "owes"), [(STAFF, True), (CITY_ADMIN, False)])
+def test_a_missed_study_says_what_is_owed_next_only_to_the_bureau_that_owes_it(viewer: int, owes: bool) -> None:
+    """Told of 鹿城区's missed half-year, the city admin reads that it was missed, with no 📚 button; what is owed now
+    and the /study that logs it are for 鹿城区's clerk, whose bureau owes it (the city's /study logs the city's)."""
+    first, second = Period(date(2026, 1, 1), date(2026, 6, 30)), Period(date(2026, 7, 1), date(2026, 12, 31))
+    data = DutyReminderData(
+        duty=Duty.STUDY, period=first, status=Overdue(second, first, 1, 183), institution_id=None,
+        unit_code=LUCHENG, name_zh="鹿城区", name_en="Lucheng District", responsible=(Person(STAFF, "周科长"),),
+    )
+    item = ReminderItem(3, ReminderKind.STUDY_OVERDUE, "overdue", local(2026, 7, 1, 9), late=False, urgent=False,
+                        attempt=1, data=data)
+    t = Translator("zh_CN")
+    text = item_text(item, viewer, t, TZ)
+    assert MISSED in text
+    assert ("2026年下半年的安全理论学习须在 2026-12-31 前开展" in text) is owes
+    markup = keyboard([item], viewer, t)
+    labels = [] if markup is None else [b.text for row in markup.inline_keyboard for b in row]
+    assert ("📚 记录学习" in labels) is owes

@@ -181,3 +181,42 @@ async def test_a_photo_under_a_warning_is_offered_as_what_was_done_too(bot_stage
     await outsider.press_data(outsider.last_message(), "wr:photo:1:1")
     assert "这条预警不是发给您的" in (outsider.answers()[-1].text or "")
     assert len(await bot_stage.services.storage.audit.list(action_prefix="authz.refused")) == 1
+
+
+async def test_the_newest_of_many_offered_texts_is_kept_and_the_oldest_let_go(bot_stage: Stage) -> None:
+    """Eleven texts typed in a row (a night's patrol notes): the bot keeps the newest ten offers waiting. The last
+    one typed, the one on screen, records; the first one's button says it is gone rather than recording it."""
+    _, head, _ = await _heat_warning(bot_stage)
+    questions = []
+    for hour in range(11):
+        await head.send_text(f"{hour + 8}点巡查完成，老人均已补水，情况正常")
+        questions.append(head.last_message())
+    await head.press("📝 记为落实情况", questions[-1])
+    assert "第 1 次报告" in questions[-1].text
+    assert await _report_texts(bot_stage) == ["18点巡查完成，老人均已补水，情况正常"]
+    await head.press("📝 记为落实情况", questions[0])
+    assert await _report_texts(bot_stage) == ["18点巡查完成，老人均已补水，情况正常"]
+    await head.press("📝 记为落实情况", questions[1])
+    assert (await _report_texts(bot_stage))[-1] == "9点巡查完成，老人均已补水，情况正常"
+
+
+async def test_the_newer_of_two_offered_texts_pressed_first_records_the_newer(bot_stage: Stage) -> None:
+    """Pressed out of order (the newer question first, as it is the one on screen), each records the text its own
+    question quotes; 不是 under the newer leaves the older waiting."""
+    _, head, _ = await _heat_warning(bot_stage)
+    await head.send_text("夜间值班已安排两人")
+    older = head.last_message()
+    await head.send_text("发电机试机正常")
+    newer = head.last_message()
+    await head.press("📝 记为落实情况", newer)
+    assert await _report_texts(bot_stage) == ["发电机试机正常"]
+    await head.press("📝 记为落实情况", older)
+    assert await _report_texts(bot_stage) == ["发电机试机正常", "夜间值班已安排两人"]
+
+    await head.send_text("柴油已备足三天用量")
+    kept = head.last_message()
+    await head.send_text("请问下个月的培训在哪里举行")
+    question = head.last_message()
+    await head.press("不是", question)
+    await head.press("📝 记为落实情况", kept)
+    assert (await _report_texts(bot_stage))[-1] == "柴油已备足三天用量"
