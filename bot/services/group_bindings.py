@@ -18,7 +18,7 @@ from typing import NoReturn, Protocol
 from bot.clock import Clock
 from bot.domain.roles import STAFF_ROLES, Role, region_in_scope
 from bot.services.errors import Refusal
-from bot.services.staff import first_told
+from bot.services.staff import answerable_for
 from storage import Storage
 from storage.models import Group, GroupPurpose, User
 
@@ -192,15 +192,7 @@ class GroupBindingService:
         return change
 
     async def _answerable(self, groups: list[Group], actor: User) -> list[User]:
-        told: dict[int, User] = {}
-        for group in groups:
-            for user in await first_told(self._storage, group.region_code):
-                told[user.telegram_id] = user
-            binder = await self._storage.users.get(group.bound_by)
-            if binder is not None and binder.active:
-                told[binder.telegram_id] = binder
-        told.pop(actor.telegram_id, None)
-        return sorted(told.values(), key=lambda user: user.telegram_id)
+        return await answerable_for(self._storage, groups, besides=actor.telegram_id)
 
     async def _refuse(self, actor: User, code: str, **detail: object) -> NoReturn:
         await self._storage.audit.append(

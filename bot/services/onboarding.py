@@ -13,7 +13,7 @@ from typing import NoReturn, Protocol
 from bot.clock import Clock
 from bot.domain.roles import INVITABLE_BY, Role, covers
 from bot.services.errors import Refusal
-from bot.services.staff import first_told
+from bot.services.staff import answerable_for, first_told
 from storage import Storage
 from storage.models import Group, GroupPurpose, Invite, InviteStatus, RegionLevel, User
 
@@ -596,14 +596,7 @@ class OnboardingService:
         return [user for user in told if user.telegram_id != person.telegram_id]
 
     async def _answerable(self, groups: Sequence[Group]) -> list[User]:
-        told: dict[int, User] = {}
-        for group in groups:
-            for user in await first_told(self._storage, group.region_code):
-                told[user.telegram_id] = user
-            binder = await self._storage.users.get(group.bound_by)
-            if binder is not None and binder.active:
-                told[binder.telegram_id] = binder
-        return sorted(told.values(), key=lambda user: user.telegram_id)
+        return await answerable_for(self._storage, groups)
 
     async def group_moved(self, old_chat_id: int, new_chat_id: int, *, actor_id: int | None) -> int:
         """Telegram upgraded a group to a supergroup (past 200 members, or an admin turned on a supergroup's
