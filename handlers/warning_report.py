@@ -291,18 +291,8 @@ async def _tell(update: Update, context: BotContext, caller: Caller, draft: Repo
 
 async def _take_text(update: Update, context: BotContext, caller: Caller, draft: ReportDraft,
                      text: str | None) -> str:
-    assert caller.user is not None
-    t = caller.t
-    try:
-        words = report_text(text)
-    except Refusal as refusal:
-        if refusal.code not in TYPE_AGAIN:
-            raise
-        await _save(context, caller.user.telegram_id, draft)
-        await answer(update, t(refusal.message_key, **refusal.params), reply_markup=_cancel_only(t))
-        return AWAITING_TEXT
-    await _tell(update, context, caller, draft.model_copy(update={"text": words}), Said.NOTED)
-    return AWAITING_PHOTOS
+    """The report's words, at the step that asks for them."""
+    return await _set_words(update, context, caller, draft, text, adding=False)
 
 
 async def photo_instead_of_text(update: Update, context: BotContext) -> str | int:
@@ -365,17 +355,25 @@ async def _add_words(update: Update, context: BotContext, caller: Caller, draft:
                      text: str | None) -> str:
     """The report's words with `text` added on a new line (a text, or a photo's caption, after the words were
     given); refused as a whole when the two together are too long, the words kept as they were."""
+    return await _set_words(update, context, caller, draft, text, adding=True)
+
+
+async def _set_words(update: Update, context: BotContext, caller: Caller, draft: ReportDraft, text: str | None,
+                     *, adding: bool) -> str:
+    """The words checked (and, `adding`, joined to those given before); a refusal the head puts right by typing
+    again keeps the draft and the step it was at: asking for the words, or the photos with the words kept."""
     assert caller.user is not None
     t = caller.t
     try:
-        words = report_text(f"{draft.text}\n{clean_text(text)}" if draft.text else text)
+        words = report_text(f"{draft.text}\n{clean_text(text)}" if adding and draft.text else text)
     except Refusal as refusal:
         if refusal.code not in TYPE_AGAIN:
             raise
         await _save(context, caller.user.telegram_id, draft)
-        await answer(update, t(refusal.message_key, **refusal.params), reply_markup=_photos_keyboard(t))
-        return AWAITING_PHOTOS
-    await _tell(update, context, caller, draft.model_copy(update={"text": words}), Said.ADDED)
+        keyboard = _photos_keyboard(t) if adding else _cancel_only(t)
+        await answer(update, t(refusal.message_key, **refusal.params), reply_markup=keyboard)
+        return AWAITING_PHOTOS if adding else AWAITING_TEXT
+    await _tell(update, context, caller, draft.model_copy(update={"text": words}), Said.ADDED if adding else Said.NOTED)
     return AWAITING_PHOTOS
 
 
